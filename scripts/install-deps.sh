@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian packages Outpost needs to build, test and run, and only those
+# that are missing, so a second run is quick and needs no network.
+set -eu
+pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
+      libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
+      libcmocka-dev zip unzip tzdata"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing Debian packages:$missing" >&2
+    echo "install-deps: run as root (or: sudo apt-get install$missing)" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,73 @@
+/* err.c - formatting of struct op_err messages (see err.h). */
+#include "base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int err_set(struct op_err *e, int code, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    return code;
+}
+
+int err_prefix(struct op_err *e, const char *fmt, ...)
+{
+    if (!e)
+        return OP_EINPUT;
+    char prefix[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    char old[OP_ERR_MAX];
+    memcpy(old, e->msg, sizeof old);
+    size_t n = strlen(prefix);
+    if (n > sizeof e->msg - 3)
+        n = sizeof e->msg - 3;
+    memcpy(e->msg, prefix, n);
+    memcpy(e->msg + n, ": ", 2);
+    size_t room = sizeof e->msg - n - 3;
+    size_t m = strnlen(old, room);
+    memcpy(e->msg + n + 2, old, m);
+    e->msg[n + 2 + m] = '\0';
+    return e->code;
+}
+
+void err_clear(struct op_err *e)
+{
+    if (e) {
+        e->code = 0;
+        e->msg[0] = '\0';
+    }
+}
+
+const char *err_code_name(int code)
+{
+    switch (code) {
+    case OP_OK: return "ok";
+    case OP_EINPUT: return "bad input";
+    case OP_EIO: return "I/O error";
+    case OP_EDB: return "database error";
+    case OP_ENOTFOUND: return "not found";
+    case OP_ECONFLICT: return "conflict";
+    case OP_ESTATE: return "wrong state";
+    case OP_ECRYPTO: return "cryptographic check failed";
+    case OP_ENOMEM: return "out of memory";
+    case OP_EUSAGE: return "usage";
+    default: return "error";
+    }
+}
+
+int err_exit_status(int code)
+{
+    if (code == OP_OK)
+        return 0;
+    return code == OP_EUSAGE ? 2 : 1;
+}

@@ -1,0 +1,35 @@
+/*
+ * fs.h - files: bounded reads, atomic writes, directories.
+ */
+#ifndef OUTPOST_BASE_FS_H
+#define OUTPOST_BASE_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+/* Reads all of `path` into a new NUL-terminated buffer (*out, caller frees) of *len bytes.
+ * Refuses a file larger than `max` bytes without reading it. */
+int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct op_err *e);
+
+/* Writes `len` bytes to `path` atomically: a temporary file in the same folder, fsync,
+ * rename, fsync of the folder. `mode` applies to the new file (e.g. 0600 for keys). */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                    struct op_err *e);
+
+/* mkdir -p with `mode` for the folders it creates. */
+int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e);
+
+int fs_exists(const char *path);
+int fs_is_dir(const char *path);
+/* 1 if `path` is a folder with no entries, 0 if not, -1 if it cannot be read. */
+int fs_dir_is_empty(const char *path);
+
+/* Removes a tree (used to clean up a failed setup in its private temporary folder only). */
+int fs_remove_tree(const char *path);
+
+/* Joins two path parts with one '/'; the caller frees. */
+char *fs_join(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * ids.h - identifiers and timestamps used in records: random UUIDv4 strings (the stable id of
+ * every synchronised record) and UTC ISO-8601 time stamps.
+ */
+#ifndef OUTPOST_BASE_IDS_H
+#define OUTPOST_BASE_IDS_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define UUID_STR_LEN 37 /* 36 characters and the NUL */
+#define TIMESTAMP_STR_LEN 25
+
+/* Writes a fresh random (version 4) UUID in lower-case canonical form. */
+void uuid_generate(char out[UUID_STR_LEN]);
+/* 1 if `s` is a canonical UUID string (any version), else 0. */
+int uuid_is_valid(const char *s);
+
+/* "2026-11-27T02:51:24Z" for `t` (UTC). */
+void timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN]);
+void timestamp_now(char out[TIMESTAMP_STR_LEN]);
+
+#endif

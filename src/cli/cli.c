@@ -1,0 +1,87 @@
+/* cli.c - helpers shared by the commands (see cli.h). */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_data_option;
+
+const char *cli_data_dir(void)
+{
+    return instance_resolve_dir(cli_data_option);
+}
+
+int cli_open_instance(struct instance **out)
+{
+    struct op_err e = {0};
+    if (instance_open(cli_data_dir(), out, &e) != 0)
+        return cli_fail(&e);
+    return 0;
+}
+
+void cli_print_json(json_t *doc)
+{
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(doc);
+}
+
+char **cli_split_list(const char *s, int *n)
+{
+    *n = 0;
+    char **list = calloc(strlen(s) + 2, sizeof *list);
+    if (!list)
+        abort();
+    const char *p = s;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        if (b > a)
+            list[(*n)++] = strndup(a, (size_t)(b - a));
+        p = *end ? end + 1 : end;
+    }
+    list[*n] = NULL;
+    return list;
+}
+
+void cli_free_list(char **list)
+{
+    if (!list)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+static void print_subcommands(FILE *out, const char *cmd, const struct subcommand *subs)
+{
+    fprintf(out, "usage: outpost %s SUBCOMMAND [options]\n\nsubcommands:\n", cmd);
+    for (const struct subcommand *s = subs; s->name; s++)
+        fprintf(out, "  %-12s %s\n", s->name, s->summary);
+    fprintf(out, "\n`outpost %s SUBCOMMAND --help` explains one.\n", cmd);
+}
+
+int cli_run_subcommand(int argc, char **argv, const struct subcommand *subs)
+{
+    if (argc < 2) {
+        print_subcommands(stderr, argv[0], subs);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_subcommands(stdout, argv[0], subs);
+        return 0;
+    }
+    for (const struct subcommand *s = subs; s->name; s++)
+        if (strcmp(s->name, argv[1]) == 0)
+            return s->fn(argc - 1, argv + 1);
+    fprintf(stderr, "outpost: %s: unknown subcommand \"%s\"\n", argv[0], argv[1]);
+    print_subcommands(stderr, argv[0], subs);
+    return 2;
+}

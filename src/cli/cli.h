@@ -1,0 +1,40 @@
+/*
+ * cli.h - what commands share: the data folder chosen by the global --data option, opening
+ * the instance with the error printed, and JSON output.
+ */
+#ifndef OUTPOST_CLI_CLI_H
+#define OUTPOST_CLI_CLI_H
+
+#include <jansson.h>
+
+#include "cli/options.h"
+#include "instance/instance.h"
+
+/* Set by main() from --data; NULL means "use $OUTPOST_HOME or ./outpost-data". */
+extern const char *cli_data_option;
+
+/* The data folder commands operate on. */
+const char *cli_data_dir(void);
+
+/* Opens the instance; on failure prints the error and returns the exit status (non-zero). */
+int cli_open_instance(struct instance **out);
+
+/* Prints `doc` as one JSON document on stdout (indented, keys in a stable order) and
+ * releases it. */
+void cli_print_json(json_t *doc);
+
+/* Splits "a,b,c" into a NULL-terminated array of trimmed, non-empty strings; the caller
+ * frees with cli_free_list. */
+char **cli_split_list(const char *s, int *n);
+void cli_free_list(char **list);
+
+/* Commands with subcommands (`outpost users list`): argv[0] is the command, argv[1] the
+ * subcommand. Prints the list of subcommands for --help or an unknown one. */
+struct subcommand {
+    const char *name;
+    int (*fn)(int argc, char **argv); /* receives argv starting at the subcommand */
+    const char *summary;
+};
+int cli_run_subcommand(int argc, char **argv, const struct subcommand *subs);
+
+#endif

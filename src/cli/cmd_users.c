@@ -1,0 +1,299 @@
+/*
+ * cmd_users.c - `outpost users list|add|delete|passwd`: the users of an instance. Passwords
+ * are read from the terminal or standard input, never from the command line (where `ps` and
+ * shell history would show them).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/credentials.h"
+#include "base/secret.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "store/users.h"
+
+/* ---- users list ---- */
+
+static const struct command_usage list_usage = {
+    "outpost users list [--role ROLE] [--json]",
+    "Lists users ordered by login. ROLE: super-user, test-taker, proctor, test-center-admin,\n"
+    "sync-manager. --json prints one array of objects with the fields id, login, role, label,\n"
+    "first_name, last_name, mail, interface_lang, default_lang, org_id, version, created_at,\n"
+    "updated_at (never the password).",
+};
+
+static json_t *user_to_json(const struct user *u)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(u->id));
+    json_object_set_new(o, "login", json_string(u->login));
+    json_object_set_new(o, "role", json_string(u->role));
+#define OPT_STR(key, v) json_object_set_new(o, key, (v) ? json_string(v) : json_null())
+    OPT_STR("label", u->label);
+    OPT_STR("first_name", u->first_name);
+    OPT_STR("last_name", u->last_name);
+    OPT_STR("mail", u->mail);
+    OPT_STR("interface_lang", u->interface_lang);
+    OPT_STR("default_lang", u->default_lang);
+    OPT_STR("org_id", u->org_id);
+#undef OPT_STR
+    json_object_set_new(o, "version", json_integer(u->version));
+    json_object_set_new(o, "created_at", json_string(u->created_at));
+    json_object_set_new(o, "updated_at", json_string(u->updated_at));
+    return o;
+}
+
+static int collect_json(const struct user *u, void *ctx)
+{
+    json_array_append_new(ctx, user_to_json(u));
+    return 0;
+}
+
+static int print_row(const struct user *u, void *ctx)
+{
+    (void)ctx;
+    printf("%-24s %-18s %-24s %s\n", u->login, u->role, u->label ? u->label : "",
+           u->org_id ? u->org_id : "");
+    return 0;
+}
+
+static int users_list_cmd(int argc, char **argv)
+{
+    const char *role = NULL;
+    int json = 0;
+    const struct option opts[] = {
+        OPT_STRING('r', "role", &role, "ROLE", "only users with this role"),
+        OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &list_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
+    if (role && !user_role_is_valid(role) && strcmp(role, ROLE_SUPER_USER) != 0)
+        return options_usage_error(&list_usage, "unknown role \"%s\" (use %s or super-user)",
+                                   role, user_roles_list());
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    int rc;
+    if (json) {
+        json_t *arr = json_array();
+        rc = users_each(inst->db, role, collect_json, arr, &e);
+        if (rc == 0)
+            cli_print_json(arr);
+        else
+            json_decref(arr);
+    } else {
+        printf("%-24s %-18s %-24s %s\n", "LOGIN", "ROLE", "LABEL", "ORGANISATION");
+        rc = users_each(inst->db, role, print_row, NULL, &e);
+    }
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- users add ---- */
+
+static const struct command_usage add_usage = {
+    "outpost users add --login LOGIN --role ROLE [--org ORG] [--label L] [--first-name F]\n"
+    "                  [--last-name N] [--mail M] [--lang TAG]",
+    "Adds one user on a central server. The password is read from the terminal (asked twice)\n"
+    "or from the first line of standard input. ROLE: test-taker, proctor, test-center-admin,\n"
+    "sync-manager; a sync-manager needs --org, the organisation id it synchronises.",
+};
+
+static int users_add_cmd(int argc, char **argv)
+{
+    const char *login = NULL, *role = NULL, *org = NULL, *label = NULL, *first = NULL,
+               *last = NULL, *mail = NULL, *lang = NULL;
+    int json = 0;
+    const struct option opts[] = {
+        OPT_STRING('l', "login", &login, "LOGIN", "login (required)"),
+        OPT_STRING('r', "role", &role, "ROLE", "role (required)"),
+        OPT_STRING(0, "org", &org, "ORG", "organisation id (sync-manager only, required there)"),
+        OPT_STRING(0, "label", &label, "LABEL", "label shown in lists (default: the login)"),
+        OPT_STRING(0, "first-name", &first, "NAME", "first name"),
+        OPT_STRING(0, "last-name", &last, "NAME", "last name"),
+        OPT_STRING(0, "mail", &mail, "MAIL", "e-mail address"),
+        OPT_STRING(0, "lang", &lang, "TAG", "interface and default language, e.g. en-US"),
+        OPT_FLAG(0, "json", &json, "print the new user as JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &add_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
+    if (!login || !role)
+        return options_usage_error(&add_usage, "--login and --role are required");
+    if (!user_role_is_valid(role))
+        return options_usage_error(&add_usage, "unknown role \"%s\" (use %s)", role,
+                                   user_roles_list());
+    if (!login_is_valid(login))
+        return options_usage_error(&add_usage, "\"%s\" is not a valid login", login);
+    if (strcmp(role, ROLE_SYNC_MANAGER) == 0 && (!org || !org[0]))
+        return options_usage_error(&add_usage, "a sync-manager needs --org ORG");
+    if (org && strcmp(role, ROLE_SYNC_MANAGER) != 0)
+        return options_usage_error(&add_usage, "--org applies to sync-manager users only");
+
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    char *pw = NULL;
+    struct user u;
+    memset(&u, 0, sizeof u);
+    struct credentials cred;
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "users add", &e);
+    if (rc == 0)
+        rc = secret_read("Password: ", 1, &pw, &e);
+    if (rc == 0) {
+        uuid_generate(u.id);
+        rc = credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &cred, &e);
+    }
+    if (rc == 0) {
+        u.login = (char *)login;
+        u.role = (char *)role;
+        u.label = (char *)(label ? label : login);
+        u.first_name = (char *)first;
+        u.last_name = (char *)last;
+        u.mail = (char *)mail;
+        u.interface_lang = u.default_lang = (char *)lang;
+        u.org_id = (char *)org;
+        u.password_hash = cred.password_record;
+        rc = db_begin(inst->db, &e);
+        if (rc == 0)
+            rc = users_insert(inst->db, &u, &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+        credentials_wipe(&cred);
+    }
+    secret_free(pw);
+    if (rc == 0) {
+        if (json) {
+            struct user stored;
+            if (users_get_by_id(inst->db, u.id, &stored, &e) == 0) {
+                cli_print_json(user_to_json(&stored));
+                user_clear(&stored);
+            }
+        } else {
+            printf("added %s %s (%s)\n", role, login, u.id);
+        }
+    }
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- users delete ---- */
+
+static const struct command_usage delete_usage = {
+    "outpost users delete LOGIN",
+    "Deletes a user on a central server; they are removed from test centers and eligibilities,\n"
+    "and devices delete them at their next sync.",
+};
+
+static int users_delete_cmd(int argc, char **argv)
+{
+    const struct option opts[] = {OPT_END()};
+    int status;
+    int n = options_parse(argc, argv, opts, &delete_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(&delete_usage, "give one LOGIN");
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "users delete", &e);
+    if (rc == 0)
+        rc = users_get_by_login(inst->db, argv[0], &u, &e);
+    if (rc == 0 && strcmp(u.role, ROLE_SUPER_USER) == 0)
+        rc = err_set(&e, OP_EINPUT, "%s is the super-user and cannot be deleted", argv[0]);
+    if (rc == 0)
+        rc = db_begin(inst->db, &e);
+    if (rc == 0) {
+        rc = users_delete(inst->db, u.id, &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+    }
+    if (rc == 0)
+        printf("deleted %s\n", argv[0]);
+    user_clear(&u);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- users passwd ---- */
+
+static const struct command_usage passwd_usage = {
+    "outpost users passwd LOGIN",
+    "Sets a new password for LOGIN, read from the terminal (asked twice) or from the first line\n"
+    "of standard input; never from the command line.",
+};
+
+static int users_passwd_cmd(int argc, char **argv)
+{
+    const struct option opts[] = {OPT_END()};
+    int status;
+    int n = options_parse(argc, argv, opts, &passwd_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(&passwd_usage, "give one LOGIN");
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    char *pw = NULL;
+    struct credentials cred;
+    int rc = users_get_by_login(inst->db, argv[0], &u, &e);
+    if (rc == 0 && inst->role != ROLE_CENTRAL && strcmp(u.role, ROLE_SUPER_USER) != 0)
+        rc = err_set(&e, OP_ESTATE,
+                     "on a device only the super-user's password is changed here; other users' "
+                     "passwords are set on central and arrive by sync");
+    if (rc == 0)
+        rc = secret_read("New password: ", 1, &pw, &e);
+    if (rc == 0)
+        rc = credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &cred, &e);
+    if (rc == 0) {
+        rc = db_begin(inst->db, &e);
+        if (rc == 0)
+            rc = credentials_store(inst->db, u.id, &cred, &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+        credentials_wipe(&cred);
+    }
+    secret_free(pw);
+    if (rc == 0)
+        printf("password changed for %s\n", argv[0]);
+    user_clear(&u);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+int cmd_users(int argc, char **argv)
+{
+    static const struct subcommand subs[] = {
+        {"list", users_list_cmd, "list users"},
+        {"add", users_add_cmd, "add a user (password from terminal or stdin)"},
+        {"delete", users_delete_cmd, "delete a user"},
+        {"passwd", users_passwd_cmd, "change a user's password"},
+        {NULL, NULL, NULL},
+    };
+    return cli_run_subcommand(argc, argv, subs);
+}

@@ -1,0 +1,403 @@
+/*
+ * config.c - validation of setup.json into a normalised instance configuration (config.h).
+ *
+ * The validator is strict: an unknown key is an error (a typo such as "timzone" must not be
+ * silently ignored), and every message starts with the JSON path of the offending value.
+ */
+#include "instance/config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *instance_role_name(enum instance_role role)
+{
+    return role == ROLE_CENTRAL ? "central" : role == ROLE_DEVICE ? "device" : "unknown";
+}
+
+int utf8_is_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        if (c == 0)
+            return 0;
+        int extra;
+        unsigned cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            extra = 1;
+            cp = c & 0x1f;
+        } else if ((c & 0xf0) == 0xe0) {
+            extra = 2;
+            cp = c & 0x0f;
+        } else if ((c & 0xf8) == 0xf0) {
+            extra = 3;
+            cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if (i + (size_t)extra >= len)
+            return 0;
+        for (int k = 1; k <= extra; k++) {
+            if ((p[i + (size_t)k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + (size_t)k] & 0x3f);
+        }
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
+            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += (size_t)extra + 1;
+    }
+    return 1;
+}
+
+int login_is_valid(const char *login)
+{
+    size_t n = login ? strlen(login) : 0;
+    if (n == 0 || n > 255 || !utf8_is_valid(login, n))
+        return 0;
+    if (login[0] == ' ' || login[n - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)login[i] < 0x20 || login[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* ---- small validation helpers: each names the path it checks ---- */
+
+static int check_keys(json_t *obj, const char *path, const char *const *allowed,
+                      struct op_err *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                ok = 1;
+        if (!ok) {
+            char list[256] = "";
+            for (const char *const *a = allowed; *a; a++) {
+                strncat(list, *a, sizeof list - strlen(list) - 1);
+                if (a[1])
+                    strncat(list, ", ", sizeof list - strlen(list) - 1);
+            }
+            return err_set(e, OP_EINPUT, "%s%s%s: unknown key (expected one of: %s)", path,
+                           path[0] ? "." : "", key, list);
+        }
+    }
+    return 0;
+}
+
+static json_t *get_object(json_t *parent, const char *key, const char *path, int required,
+                          struct op_err *e)
+{
+    json_t *v = json_object_get(parent, key);
+    if (!v) {
+        if (required)
+            err_set(e, OP_EINPUT, "%s: missing (an object is required)", path);
+        else
+            e->code = 0;
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        err_set(e, OP_EINPUT, "%s: must be an object", path);
+        return NULL;
+    }
+    return v;
+}
+
+static const char *get_string(json_t *parent, const char *key, const char *path, int required,
+                              struct op_err *e)
+{
+    json_t *v = json_object_get(parent, key);
+    if (!v) {
+        if (required)
+            err_set(e, OP_EINPUT, "%s: missing (a string is required)", path);
+        return NULL;
+    }
+    if (!json_is_string(v)) {
+        err_set(e, OP_EINPUT, "%s: must be a string", path);
+        return NULL;
+    }
+    const char *s = json_string_value(v);
+    if (required && s[0] == '\0') {
+        err_set(e, OP_EINPUT, "%s: must not be empty", path);
+        return NULL;
+    }
+    return s;
+}
+
+static int timezone_is_known(const char *tz)
+{
+    if (!tz[0] || tz[0] == '/' || strstr(tz, "..") || strlen(tz) > 128)
+        return 0;
+    for (const char *p = tz; *p; p++)
+        if (!(isalnum((unsigned char)*p) || strchr("/_+-", *p)))
+            return 0;
+    if (strcmp(tz, "UTC") == 0)
+        return 1;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", tz);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int lang_is_valid(const char *s)
+{
+    /* BCP 47 shape: 2-3 letters, then -subtags of 1-8 alphanumerics. */
+    size_t i = 0;
+    while (isalpha((unsigned char)s[i]))
+        i++;
+    if (i < 2 || i > 3)
+        return 0;
+    while (s[i] == '-') {
+        size_t j = ++i;
+        while (isalnum((unsigned char)s[i]))
+            i++;
+        if (i - j < 1 || i - j > 8)
+            return 0;
+    }
+    return s[i] == '\0';
+}
+
+static int get_uint(json_t *parent, const char *key, const char *path, json_int_t min,
+                    json_int_t max, json_int_t def, json_int_t *out, struct op_err *e)
+{
+    json_t *v = json_object_get(parent, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return err_set(e, OP_EINPUT, "%s: must be a whole number from %lld to %lld", path,
+                       (long long)min, (long long)max);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Validates `configuration` and fills in defaults in place. */
+static int normalise_configuration(json_t *conf, struct op_err *e)
+{
+    static const char *const conf_keys[] = {"global", "persistences", "security", "limits", NULL};
+    static const char *const global_keys[] = {"url", "timezone", "lang", NULL};
+    static const char *const pers_keys[] = {"default", NULL};
+    static const char *const default_keys[] = {"driver", "path", NULL};
+    static const char *const security_keys[] = {"password-hash", NULL};
+    static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", NULL};
+    static const char *const limits_keys[] = {"csv-max-bytes", NULL};
+
+    if (check_keys(conf, "configuration", conf_keys, e))
+        return OP_EINPUT;
+
+    json_t *global = get_object(conf, "global", "configuration.global", 1, e);
+    if (!global)
+        return OP_EINPUT;
+    if (check_keys(global, "configuration.global", global_keys, e))
+        return OP_EINPUT;
+    const char *url = get_string(global, "url", "configuration.global.url", 1, e);
+    if (!url)
+        return OP_EINPUT;
+    if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+        return err_set(e, OP_EINPUT,
+                       "configuration.global.url: \"%s\" is not an http:// or https:// URL", url);
+    const char *tz = get_string(global, "timezone", "configuration.global.timezone", 1, e);
+    if (!tz)
+        return OP_EINPUT;
+    if (!timezone_is_known(tz))
+        return err_set(e, OP_EINPUT,
+                       "configuration.global.timezone: unknown time zone \"%s\" (use an IANA "
+                       "name such as \"Europe/Luxembourg\" or \"UTC\")",
+                       tz);
+    const char *lang = get_string(global, "lang", "configuration.global.lang", 1, e);
+    if (!lang)
+        return OP_EINPUT;
+    if (!lang_is_valid(lang))
+        return err_set(e, OP_EINPUT,
+                       "configuration.global.lang: \"%s\" is not a language tag such as \"en-US\"",
+                       lang);
+
+    json_t *pers = get_object(conf, "persistences", "configuration.persistences", 1, e);
+    if (!pers)
+        return OP_EINPUT;
+    if (check_keys(pers, "configuration.persistences", pers_keys, e))
+        return OP_EINPUT;
+    json_t *def = get_object(pers, "default", "configuration.persistences.default", 1, e);
+    if (!def)
+        return OP_EINPUT;
+    if (check_keys(def, "configuration.persistences.default", default_keys, e))
+        return OP_EINPUT;
+    const char *driver =
+        get_string(def, "driver", "configuration.persistences.default.driver", 1, e);
+    if (!driver)
+        return OP_EINPUT;
+    if (strcmp(driver, "sqlite") != 0)
+        return err_set(e, OP_EINPUT,
+                       "configuration.persistences.default.driver: \"%s\" is not supported by "
+                       "this build (use \"sqlite\")",
+                       driver);
+    const char *path = get_string(def, "path", "configuration.persistences.default.path", 0, e);
+    if (!path && json_object_get(def, "path"))
+        return OP_EINPUT;
+    if (!path || !path[0])
+        json_object_set_new(def, "path", json_string("outpost.db"));
+
+    err_clear(e);
+    json_t *security = get_object(conf, "security", "configuration.security", 0, e);
+    if (!security && e->code)
+        return OP_EINPUT;
+    if (!security) {
+        security = json_object();
+        json_object_set_new(conf, "security", security);
+    }
+    if (check_keys(security, "configuration.security", security_keys, e))
+        return OP_EINPUT;
+    json_t *pw = get_object(security, "password-hash", "configuration.security.password-hash", 0,
+                            e);
+    if (!pw && e->code)
+        return OP_EINPUT;
+    if (!pw) {
+        pw = json_object();
+        json_object_set_new(security, "password-hash", pw);
+    }
+    if (check_keys(pw, "configuration.security.password-hash", pwhash_keys, e))
+        return OP_EINPUT;
+    json_int_t ops, mem;
+    if (get_uint(pw, "opslimit", "configuration.security.password-hash.opslimit", 1, 64,
+                 PASSWORD_DEFAULT_OPSLIMIT, &ops, e) ||
+        get_uint(pw, "memlimit-kib", "configuration.security.password-hash.memlimit-kib", 8,
+                 4 * 1024 * 1024, PASSWORD_DEFAULT_MEMLIMIT_KIB, &mem, e))
+        return OP_EINPUT;
+    json_object_set_new(pw, "opslimit", json_integer(ops));
+    json_object_set_new(pw, "memlimit-kib", json_integer(mem));
+
+    json_t *limits = get_object(conf, "limits", "configuration.limits", 0, e);
+    if (!limits && e->code)
+        return OP_EINPUT;
+    if (!limits) {
+        limits = json_object();
+        json_object_set_new(conf, "limits", limits);
+    }
+    if (check_keys(limits, "configuration.limits", limits_keys, e))
+        return OP_EINPUT;
+    json_int_t csv_max;
+    if (get_uint(limits, "csv-max-bytes", "configuration.limits.csv-max-bytes", 1024,
+                 (json_int_t)1 << 32, CONFIG_DEFAULT_CSV_MAX_BYTES, &csv_max, e))
+        return OP_EINPUT;
+    json_object_set_new(limits, "csv-max-bytes", json_integer(csv_max));
+    return 0;
+}
+
+int setup_request_load(const char *path, struct setup_request *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return err_set(e, OP_EIO, "%s: cannot read the setup file", path);
+    if (st.st_size > CONFIG_MAX_BYTES)
+        return err_set(e, OP_EINPUT, "%s: setup file over %d bytes", path, CONFIG_MAX_BYTES);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return err_set(e, OP_EINPUT, "%s line %d column %d: malformed JSON: %s", path, jerr.line,
+                       jerr.column, jerr.text);
+    out->root = root;
+    static const char *const top_keys[] = {"role", "super-user", "configuration", NULL};
+    int rc = 0;
+    if (!json_is_object(root)) {
+        rc = err_set(e, OP_EINPUT, "top level: must be an object");
+        goto fail;
+    }
+    if ((rc = check_keys(root, "", top_keys, e)) != 0)
+        goto fail;
+    const char *role = get_string(root, "role", "role", 1, e);
+    if (!role) {
+        rc = OP_EINPUT;
+        goto fail;
+    }
+    if (strcmp(role, "central") == 0)
+        out->role = ROLE_CENTRAL;
+    else if (strcmp(role, "device") == 0)
+        out->role = ROLE_DEVICE;
+    else {
+        rc = err_set(e, OP_EINPUT, "role: unknown role \"%s\" (use \"central\" or \"device\")",
+                     role);
+        goto fail;
+    }
+    json_t *su = get_object(root, "super-user", "super-user", 1, e);
+    if (!su) {
+        rc = OP_EINPUT;
+        goto fail;
+    }
+    static const char *const su_keys[] = {"login", "password", NULL};
+    if ((rc = check_keys(su, "super-user", su_keys, e)) != 0)
+        goto fail;
+    out->super_login = get_string(su, "login", "super-user.login", 1, e);
+    if (!out->super_login) {
+        rc = OP_EINPUT;
+        goto fail;
+    }
+    if (!login_is_valid(out->super_login)) {
+        rc = err_set(e, OP_EINPUT, "super-user.login: not a valid login (1-255 characters, no "
+                                   "control characters, no leading or trailing space)");
+        goto fail;
+    }
+    out->super_password = get_string(su, "password", "super-user.password", 1, e);
+    if (!out->super_password) {
+        rc = OP_EINPUT;
+        goto fail;
+    }
+    if (strlen(out->super_password) < 8) {
+        rc = err_set(e, OP_EINPUT, "super-user.password: must be at least 8 characters");
+        goto fail;
+    }
+    out->configuration = get_object(root, "configuration", "configuration", 1, e);
+    if (!out->configuration) {
+        rc = OP_EINPUT;
+        goto fail;
+    }
+    if ((rc = normalise_configuration(out->configuration, e)) != 0)
+        goto fail;
+    return 0;
+fail:
+    err_prefix(e, "%s", path);
+    setup_request_free(out);
+    return rc ? rc : OP_EINPUT;
+}
+
+void setup_request_free(struct setup_request *r)
+{
+    json_decref(r->root);
+    memset(r, 0, sizeof *r);
+}
+
+int config_settings(json_t *conf, struct instance_settings *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    json_t *global = json_object_get(conf, "global");
+    json_t *def = json_object_get(json_object_get(conf, "persistences"), "default");
+    json_t *pw = json_object_get(json_object_get(conf, "security"), "password-hash");
+    json_t *limits = json_object_get(conf, "limits");
+    if (!global || !def || !pw || !limits)
+        return err_set(e, OP_ESTATE, "instance configuration is incomplete");
+    out->url = json_string_value(json_object_get(global, "url"));
+    out->timezone = json_string_value(json_object_get(global, "timezone"));
+    out->lang = json_string_value(json_object_get(global, "lang"));
+    out->db_driver = json_string_value(json_object_get(def, "driver"));
+    out->db_path = json_string_value(json_object_get(def, "path"));
+    out->password_cost.opslimit = (uint64_t)json_integer_value(json_object_get(pw, "opslimit"));
+    out->password_cost.memlimit_kib =
+        (uint64_t)json_integer_value(json_object_get(pw, "memlimit-kib"));
+    out->csv_max_bytes = (size_t)json_integer_value(json_object_get(limits, "csv-max-bytes"));
+    if (!out->db_path || !out->db_driver)
+        return err_set(e, OP_ESTATE, "instance configuration has no database");
+    return password_cost_check(&out->password_cost, "configuration.security.password-hash", e);
+}

@@ -1,0 +1,66 @@
+/*
+ * config.h - the setup file (setup.json) and the instance configuration it becomes.
+ *
+ * setup.json (keys follow TAO's seed file where they mean the same; docs/setup.md):
+ *   role                                         "central" | "device"
+ *   super-user.login, super-user.password        the first administrator
+ *   configuration.global.url                     public URL of this instance
+ *   configuration.global.timezone                IANA zone name, e.g. "Europe/Luxembourg"
+ *   configuration.global.lang                    language tag, e.g. "en-US"
+ *   configuration.persistences.default.driver    "sqlite"
+ *   configuration.persistences.default.path      database file, relative to the data folder
+ *   configuration.security.password-hash.opslimit / .memlimit-kib   Argon2id cost (optional)
+ *   configuration.limits.csv-max-bytes           largest CSV file accepted (optional)
+ *
+ * The instance keeps `configuration` (never the super-user password) in DIR/outpost.json.
+ */
+#ifndef OUTPOST_INSTANCE_CONFIG_H
+#define OUTPOST_INSTANCE_CONFIG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "auth/password.h"
+#include "base/err.h"
+
+#define CONFIG_DEFAULT_CSV_MAX_BYTES (64u * 1024 * 1024)
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+enum instance_role { ROLE_CENTRAL = 1, ROLE_DEVICE = 2 };
+
+const char *instance_role_name(enum instance_role role);
+
+/* What setup.json says, validated. Strings point into `root`, which the struct owns. */
+struct setup_request {
+    json_t *root;
+    enum instance_role role;
+    const char *super_login;
+    const char *super_password;
+    json_t *configuration; /* normalised: every optional key filled with its default */
+};
+
+/* Loads and validates a setup file. Every error names the JSON path, e.g.
+ * "setup.json: configuration.global.timezone: unknown time zone \"Mars/Base\"". */
+int setup_request_load(const char *path, struct setup_request *out, struct op_err *e);
+void setup_request_free(struct setup_request *r);
+
+/* Reads the typed values the instance uses out of a normalised configuration object. */
+struct instance_settings {
+    struct password_cost password_cost;
+    size_t csv_max_bytes;
+    const char *db_driver;
+    const char *db_path;
+    const char *url;
+    const char *timezone;
+    const char *lang;
+};
+int config_settings(json_t *configuration, struct instance_settings *out, struct op_err *e);
+
+/* 1 if `login` is acceptable: 1..255 bytes of valid UTF-8, no control characters, no
+ * leading or trailing space. */
+int login_is_valid(const char *login);
+
+/* 1 if `s` (of `len` bytes) is valid UTF-8 without NUL. */
+int utf8_is_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * instance.c - opening and creating instances (see instance.h).
+ *
+ * Creation is atomic: everything is built in a private temporary folder next to DIR and
+ * renamed into place at the end, so a crash or an error during setup leaves either no
+ * instance or a complete one, and never touches an existing instance.
+ */
+#include "instance/instance.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/password.h"
+#include "base/fs.h"
+#include "instance/roles.h"
+#include "store/users.h"
+
+const char *instance_resolve_dir(const char *opt)
+{
+    if (opt && opt[0])
+        return opt;
+    const char *env = getenv("OUTPOST_HOME");
+    if (env && env[0])
+        return env;
+    return INSTANCE_DEFAULT_DIR;
+}
+
+char *instance_path(const struct instance *inst, const char *name)
+{
+    return fs_join(inst->dir, name);
+}
+
+static char *db_path_for(const char *dir, const char *db_path)
+{
+    if (db_path[0] == '/') {
+        char *p = strdup(db_path);
+        if (!p)
+            abort();
+        return p;
+    }
+    return fs_join(dir, db_path);
+}
+
+int instance_open(const char *dir, struct instance **out, struct op_err *e)
+{
+    *out = NULL;
+    char *cfg_path = fs_join(dir, INSTANCE_CONFIG_FILE);
+    if (!fs_exists(cfg_path)) {
+        free(cfg_path);
+        if (!fs_exists(dir))
+            return err_set(e, OP_ESTATE,
+                           "%s: no Outpost instance here; create one with `outpost --data %s "
+                           "setup FILE.json` or point --data (or OUTPOST_HOME) at one",
+                           dir, dir);
+        return err_set(e, OP_ESTATE,
+                       "%s: not an Outpost instance (no %s); run `outpost setup FILE.json`", dir,
+                       INSTANCE_CONFIG_FILE);
+    }
+    json_error_t jerr;
+    json_t *file = json_load_file(cfg_path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!file) {
+        err_set(e, OP_ESTATE, "%s line %d: damaged instance file: %s", cfg_path, jerr.line,
+                jerr.text);
+        free(cfg_path);
+        return OP_ESTATE;
+    }
+    free(cfg_path);
+    struct instance *inst = calloc(1, sizeof *inst);
+    if (!inst)
+        abort();
+    inst->dir = strdup(dir);
+    inst->file = file;
+    const char *role = json_string_value(json_object_get(file, "role"));
+    const char *id = json_string_value(json_object_get(file, "instance_id"));
+    if (role && strcmp(role, "central") == 0)
+        inst->role = ROLE_CENTRAL;
+    else if (role && strcmp(role, "device") == 0)
+        inst->role = ROLE_DEVICE;
+    if (!inst->role || !id || !uuid_is_valid(id)) {
+        instance_close(inst);
+        return err_set(e, OP_ESTATE, "%s/%s: damaged instance file (role or instance_id)", dir,
+                       INSTANCE_CONFIG_FILE);
+    }
+    snprintf(inst->id, sizeof inst->id, "%s", id);
+    if (config_settings(json_object_get(file, "configuration"), &inst->settings, e) != 0) {
+        err_prefix(e, "%s/%s", dir, INSTANCE_CONFIG_FILE);
+        instance_close(inst);
+        return OP_ESTATE;
+    }
+    char *db_path = db_path_for(dir, inst->settings.db_path);
+    int rc = db_open(db_path, 0, &inst->db, e);
+    free(db_path);
+    if (rc != 0) {
+        instance_close(inst);
+        return rc;
+    }
+    *out = inst;
+    return 0;
+}
+
+void instance_close(struct instance *inst)
+{
+    if (!inst)
+        return;
+    db_close(inst->db);
+    json_decref(inst->file);
+    free(inst->dir);
+    free(inst);
+}
+
+int instance_require_role(const struct instance *inst, enum instance_role role, const char *what,
+                          struct op_err *e)
+{
+    if (inst->role == role)
+        return 0;
+    return err_set(e, OP_ESTATE, "%s runs on a %s; %s is a %s", what, instance_role_name(role),
+                   inst->dir, instance_role_name(inst->role));
+}
+
+static int add_super_user(struct db *db, const struct setup_request *req,
+                          const struct instance_settings *s, struct op_err *e)
+{
+    struct user u;
+    memset(&u, 0, sizeof u);
+    char record[PASSWORD_RECORD_MAX];
+    if (password_hash(req->super_password, strlen(req->super_password), &s->password_cost,
+                      record, NULL, e) != 0)
+        return err_prefix(e, "super-user.password");
+    u.login = (char *)req->super_login;
+    u.role = (char *)ROLE_SUPER_USER;
+    u.label = (char *)"Super user";
+    u.password_hash = record;
+    if (db_begin(db, e) != 0)
+        return OP_EDB;
+    if (users_insert(db, &u, e) != 0) {
+        db_rollback(db);
+        return OP_EDB;
+    }
+    return db_commit(db, e);
+}
+
+/* Builds the instance in `tmp` (a fresh folder); the database may live outside it. */
+static int build_instance(const char *tmp, const char *final_dir, const struct setup_request *req,
+                          const char *db_path, struct op_err *e)
+{
+    struct instance_settings s;
+    if (config_settings(req->configuration, &s, e) != 0)
+        return OP_EINPUT;
+    struct db *db = NULL;
+    if (db_open(db_path, 1, &db, e) != 0)
+        return OP_EDB;
+    int rc = add_super_user(db, req, &s, e);
+    db_close(db);
+    if (rc != 0)
+        return rc;
+
+    json_t *file = json_object();
+    char id[UUID_STR_LEN], now[TIMESTAMP_STR_LEN];
+    uuid_generate(id);
+    timestamp_now(now);
+    json_object_set_new(file, "format", json_integer(1));
+    json_object_set_new(file, "role", json_string(instance_role_name(req->role)));
+    json_object_set_new(file, "instance_id", json_string(id));
+    json_object_set_new(file, "created_at", json_string(now));
+    json_object_set_new(file, "configuration", json_deep_copy(req->configuration));
+
+    struct instance inst = {0};
+    inst.dir = (char *)tmp;
+    inst.role = req->role;
+    memcpy(inst.id, id, sizeof id);
+    inst.file = file;
+    inst.settings = s;
+    rc = roles_setup(&inst, final_dir, e);
+    if (rc == 0) {
+        char *text = json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS);
+        char *cfg = fs_join(tmp, INSTANCE_CONFIG_FILE);
+        rc = fs_write_atomic(cfg, text, strlen(text), 0600, e);
+        free(cfg);
+        free(text);
+    }
+    json_decref(file);
+    return rc;
+}
+
+int instance_create(const char *dir, const struct setup_request *req, struct op_err *e)
+{
+    char *cfg = fs_join(dir, INSTANCE_CONFIG_FILE);
+    int is_instance = fs_exists(cfg);
+    free(cfg);
+    if (is_instance)
+        return err_set(e, OP_ESTATE,
+                       "%s is already an Outpost instance; setup never overwrites one (to start "
+                       "over, move the folder away first)",
+                       dir);
+    if (fs_exists(dir)) {
+        if (!fs_is_dir(dir))
+            return err_set(e, OP_EINPUT, "%s exists and is not a folder", dir);
+        if (fs_dir_is_empty(dir) != 1)
+            return err_set(e, OP_ESTATE,
+                           "%s is not empty and is not an Outpost instance; choose a new or "
+                           "empty folder",
+                           dir);
+    }
+    /* The temporary folder is a sibling of DIR so that rename() is atomic. */
+    char *copy = strdup(dir);
+    char *parent = strdup(dirname(copy));
+    free(copy);
+    if (fs_mkdir_p(parent, 0755, e) != 0) {
+        free(parent);
+        return OP_EIO;
+    }
+    char *tmpl = fs_join(parent, ".outpost-setup-XXXXXX");
+    free(parent);
+    if (!mkdtemp(tmpl)) {
+        err_set(e, OP_EIO, "%s: cannot create a temporary folder: %s", tmpl, strerror(errno));
+        free(tmpl);
+        return OP_EIO;
+    }
+    chmod(tmpl, 0700);
+
+    struct instance_settings s;
+    config_settings(req->configuration, &s, e);
+    int external_db = s.db_path[0] == '/';
+    char *db_path = db_path_for(tmpl, s.db_path);
+    int rc = 0;
+    if (external_db && fs_exists(db_path))
+        rc = err_set(e, OP_ESTATE,
+                     "configuration.persistences.default.path: %s already exists; setup never "
+                     "overwrites a database",
+                     db_path);
+    if (rc == 0)
+        rc = build_instance(tmpl, dir, req, db_path, e);
+    if (rc == 0 && fs_exists(dir) && rmdir(dir) != 0)
+        rc = err_set(e, OP_EIO, "%s: cannot replace the empty folder: %s", dir, strerror(errno));
+    if (rc == 0 && rename(tmpl, dir) != 0)
+        rc = err_set(e, OP_EIO, "%s: cannot move the new instance into place: %s", dir,
+                     strerror(errno));
+    if (rc == 0)
+        chmod(dir, 0700);
+    if (rc != 0) {
+        fs_remove_tree(tmpl);
+        if (external_db && rc != OP_ESTATE) {
+            unlink(db_path);
+            char side[4096];
+            snprintf(side, sizeof side, "%s-wal", db_path);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-shm", db_path);
+            unlink(side);
+        }
+    }
+    free(db_path);
+    free(tmpl);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * instance.h - an Outpost instance: a data folder initialised by `outpost setup` as a central
+ * server or an offline device.
+ *
+ * Layout of DIR:
+ *   outpost.json   role, instance id, configuration (written last by setup: its presence
+ *                  means the instance is complete)
+ *   outpost.db     the SQLite database (configuration.persistences.default.path)
+ *   keys/          key files, mode 0600 (crypto/keys.h)
+ */
+#ifndef OUTPOST_INSTANCE_INSTANCE_H
+#define OUTPOST_INSTANCE_INSTANCE_H
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "instance/config.h"
+#include "store/db.h"
+
+#define INSTANCE_CONFIG_FILE "outpost.json"
+#define INSTANCE_DEFAULT_DIR "./outpost-data"
+
+struct instance {
+    char *dir;
+    enum instance_role role;
+    char id[UUID_STR_LEN];
+    json_t *file; /* the whole outpost.json */
+    struct instance_settings settings;
+    struct db *db;
+};
+
+/* The data folder: `opt` (from --data) if set, else $OUTPOST_HOME, else ./outpost-data. */
+const char *instance_resolve_dir(const char *opt);
+
+/* Opens an initialised instance (migrating its database if needed). */
+int instance_open(const char *dir, struct instance **out, struct op_err *e);
+void instance_close(struct instance *inst);
+
+/* Fails with a clear message unless the instance has `role`; `what` names the command. */
+int instance_require_role(const struct instance *inst, enum instance_role role, const char *what,
+                          struct op_err *e);
+
+/* DIR/name; the caller frees. */
+char *instance_path(const struct instance *inst, const char *name);
+
+/* Creates a new instance in `dir` from a validated setup request: database, super-user,
+ * keys for the role, and outpost.json last. Refuses an existing instance or a non-empty
+ * folder; on failure leaves nothing behind. */
+int instance_create(const char *dir, const struct setup_request *req, struct op_err *e);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * main.c - the `outpost` command table and dispatch; nothing else. Each command lives in
+ * src/cli/cmd_<name>.c (see cli/commands.h).
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+#define COMMAND_ENTRY(cname, name, summary) {name, cmd_##cname, summary},
+static const struct command commands[] = {OUTPOST_COMMANDS(COMMAND_ENTRY)};
+#undef COMMAND_ENTRY
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: outpost [--data DIR] COMMAND [options]\n\n"
+                 "Outpost delivers tests where the internet is not: a central server holds\n"
+                 "users, test centers, deliveries and results; offline devices synchronise\n"
+                 "what their organisation needs and deliver tests with no connection.\n\n"
+                 "DIR is the instance's data folder (default: $OUTPOST_HOME, else\n"
+                 "./outpost-data).\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`outpost COMMAND --help` explains one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0) {
+        fprintf(stderr, "outpost: cannot initialise libsodium\n");
+        return 1;
+    }
+    umask(077); /* databases, keys and configuration are for this user only */
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("outpost 0.1.0\n");
+            return 0;
+        }
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            cli_data_option = argv[i + 1];
+            i += 2;
+            continue;
+        }
+        if (strncmp(argv[i], "--data=", 7) == 0) {
+            cli_data_option = argv[i] + 7;
+            i++;
+            continue;
+        }
+        fprintf(stderr, "outpost: unknown option %s\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(commands[k].name, argv[i]) == 0)
+            return commands[k].fn(argc - i, argv + i);
+    fprintf(stderr, "outpost: unknown command \"%s\" (see outpost --help)\n", argv[i]);
+    return 2;
+}

@@ -1,0 +1,230 @@
+/*
+ * db.c - the SQLite connection, statement cache, transactions and migrations runner.
+ * See db.h for the invariants this file keeps.
+ */
+#include "store/db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/migrations.h"
+
+#define STMT_CACHE_MAX 256
+
+struct cached_stmt {
+    const char *sql; /* the caller's literal; compared by content */
+    sqlite3_stmt *stmt;
+};
+
+struct db {
+    sqlite3 *conn;
+    struct cached_stmt cache[STMT_CACHE_MAX];
+    int ncache;
+    int in_tx;
+};
+
+int db_fail(struct db *db, struct op_err *e, const char *what)
+{
+    int rc = sqlite3_extended_errcode(db->conn);
+    int code = (rc & 0xff) == SQLITE_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return err_set(e, OP_EDB, "%s: the database is busy (another outpost command is writing); "
+                                  "try again",
+                       what);
+    return err_set(e, code, "%s: %s", what, sqlite3_errmsg(db->conn));
+}
+
+int db_exec(struct db *db, const char *sql, struct op_err *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, OP_EDB, "database: %s", msg ? msg : sqlite3_errmsg(db->conn));
+        sqlite3_free(msg);
+        return OP_EDB;
+    }
+    return 0;
+}
+
+sqlite3 *db_sqlite(struct db *db)
+{
+    return db->conn;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
+{
+    for (int i = 0; i < db->ncache; i++) {
+        if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
+            sqlite3_stmt *st = db->cache[i].stmt;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_fail(db, e, "database: preparing a statement");
+        return NULL;
+    }
+    if (db->ncache < STMT_CACHE_MAX) {
+        db->cache[db->ncache].sql = sql;
+        db->cache[db->ncache].stmt = st;
+        db->ncache++;
+    } else {
+        /* Cache full: a programming error (more distinct statements than we expected). */
+        sqlite3_finalize(st);
+        err_set(e, OP_EDB, "database: statement cache full");
+        return NULL;
+    }
+    return st;
+}
+
+int db_begin(struct db *db, struct op_err *e)
+{
+    if (db_exec(db, "BEGIN IMMEDIATE", e) != 0)
+        return db_fail(db, e, "database: starting a transaction");
+    db->in_tx = 1;
+    return 0;
+}
+
+int db_commit(struct db *db, struct op_err *e)
+{
+    if (db_exec(db, "COMMIT", e) != 0) {
+        int rc = db_fail(db, e, "database: commit");
+        db_rollback(db);
+        return rc;
+    }
+    db->in_tx = 0;
+    return 0;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->conn))
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    db->in_tx = 0;
+}
+
+int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
+                               "RETURNING value",
+                               e);
+    if (!st)
+        return OP_EDB;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(db, e, "database: change sequence");
+    *seq = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int db_schema_version(struct db *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(db->conn, "SELECT max(version) FROM schema_migrations", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (!s)
+        return sqlite3_bind_null(st, idx);
+    return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    if (!s)
+        return NULL;
+    char *p = strdup((const char *)s);
+    if (!p)
+        abort();
+    return p;
+}
+
+static int migrate(struct db *db, struct op_err *e)
+{
+    if (db_exec(db,
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                e) != 0)
+        return OP_EDB;
+    int current = db_schema_version(db);
+    int latest = migrations_count();
+    if (current > latest)
+        return err_set(e, OP_ESTATE,
+                       "database schema version %d is newer than this outpost (%d); "
+                       "upgrade outpost",
+                       current, latest);
+    for (int v = current + 1; v <= latest; v++) {
+        if (db_begin(db, e) != 0)
+            return OP_EDB;
+        if (db_exec(db, migrations_sql(v), e) != 0) {
+            err_prefix(e, "migration %d", v);
+            db_rollback(db);
+            return OP_EDB;
+        }
+        sqlite3_stmt *st = db_stmt(db,
+                                   "INSERT INTO schema_migrations (version, applied_at) "
+                                   "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                                   e);
+        if (!st) {
+            db_rollback(db);
+            return OP_EDB;
+        }
+        sqlite3_bind_int(st, 1, v);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            db_fail(db, e, "migration bookkeeping");
+            db_rollback(db);
+            return OP_EDB;
+        }
+        if (db_commit(db, e) != 0)
+            return OP_EDB;
+    }
+    return 0;
+}
+
+int db_open(const char *path, int create, struct db **out, struct op_err *e)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    if (!db)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
+        err_set(e, OP_EDB, "%s: cannot open database: %s", path,
+                db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
+        sqlite3_close(db->conn);
+        free(db);
+        return OP_EDB;
+    }
+    sqlite3_busy_timeout(db->conn, 10000);
+    sqlite3_extended_result_codes(db->conn, 1);
+    if (db_exec(db, "PRAGMA journal_mode = WAL", e) != 0 ||
+        db_exec(db, "PRAGMA foreign_keys = ON", e) != 0 ||
+        db_exec(db, "PRAGMA synchronous = FULL", e) != 0 || migrate(db, e) != 0) {
+        err_prefix(e, "%s", path);
+        db_close(db);
+        return OP_EDB;
+    }
+    *out = db;
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    db_rollback(db);
+    for (int i = 0; i < db->ncache; i++)
+        sqlite3_finalize(db->cache[i].stmt);
+    sqlite3_close(db->conn);
+    free(db);
+}

@@ -1,0 +1,59 @@
+/*
+ * db.h - the storage interface: one SQLite connection per process, in WAL mode with foreign
+ * keys on, migrated to the latest schema when opened.
+ *
+ * Invariants:
+ *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
+ *    so a crash or an error leaves the database as it was before the command;
+ *  - SQL is only ever built from literals; values go in with sqlite3_bind_*;
+ *  - statements are prepared once per connection (db_stmt caches them by their SQL text).
+ * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts, so a postgres driver
+ * can implement this interface later.
+ */
+#ifndef OUTPOST_STORE_DB_H
+#define OUTPOST_STORE_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+struct db;
+
+/* Opens (creating if `create`) the database at `path` and applies pending migrations. */
+int db_open(const char *path, int create, struct db **out, struct op_err *e);
+void db_close(struct db *db);
+
+sqlite3 *db_sqlite(struct db *db);
+
+/* Returns the cached prepared statement for `sql`, reset and with bindings cleared, or NULL
+ * with *e filled. The statement belongs to the connection: do not finalize it. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
+
+/* BEGIN IMMEDIATE (takes the write lock now, so a transaction never fails half-way on
+ * SQLITE_BUSY), COMMIT, ROLLBACK. db_rollback is safe to call when no transaction is open. */
+int db_begin(struct db *db, struct op_err *e);
+int db_commit(struct db *db, struct op_err *e);
+void db_rollback(struct db *db);
+
+/* Fills *e from the connection's last error, prefixed with `what`; returns OP_EDB
+ * (OP_ECONFLICT for a constraint violation). */
+int db_fail(struct db *db, struct op_err *e, const char *what);
+
+/* Runs a statement that returns no rows, with no parameters (DDL, PRAGMA). */
+int db_exec(struct db *db, const char *sql, struct op_err *e);
+
+/* Takes the next value of the change sequence (a global monotonic counter; see feed.h). Must
+ * be called inside a transaction. */
+int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
+
+/* The schema version the database is at. */
+int db_schema_version(struct db *db);
+
+/* Binding helpers: NULL `s` binds SQL NULL. */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Column helper: returns a malloc'ed copy of a text column (NULL for SQL NULL). */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+
+#endif

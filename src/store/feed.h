@@ -1,0 +1,50 @@
+/*
+ * feed.h - the per-organisation change feed that device sync reads.
+ *
+ * For every organisation, `sync_feed` holds one row per record that is or was in that
+ * organisation's scope: the record's version and the change sequence number of the last time
+ * it changed *for that organisation*. A record that is deleted or leaves the scope keeps its
+ * row as a tombstone (deleted = 1). A device that has applied everything up to sequence S asks
+ * for rows with seq > S of its organisation, in seq order (keyset paging).
+ *
+ * Scope of an organisation ORG:
+ *  - test-center: the centers whose org_id is ORG;
+ *  - eligibility: the eligibilities of those centers;
+ *  - delivery:    the deliveries those eligibilities name;
+ *  - user:        test takers in those eligibilities, proctors and administrators assigned to
+ *                 those centers, and sync managers whose org_id is ORG.
+ *
+ * Store files call feed_touch() for each record a write may have changed, inside the write's
+ * transaction, after the write. feed_touch is idempotent: touching a record whose version and
+ * scope did not change writes nothing, so it is safe to touch generously.
+ */
+#ifndef OUTPOST_STORE_FEED_H
+#define OUTPOST_STORE_FEED_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "store/db.h"
+
+#define FEED_USER "user"
+#define FEED_TEST_CENTER "test-center"
+#define FEED_ELIGIBILITY "eligibility"
+#define FEED_DELIVERY "delivery"
+
+/* Brings the feed rows of one record up to date with its current version and scope. */
+int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e);
+
+struct feed_change {
+    int64_t seq;
+    char entity[16];
+    char entity_id[40];
+    int64_t version;
+    int deleted;
+};
+
+/* Reads up to `limit` changes of `org` with seq > since, in seq order, into `out` (caller's
+ * array of `limit` entries). *n receives how many were read. */
+int feed_read(struct db *db, const char *org, int64_t since, int limit, struct feed_change *out,
+              int *n, struct op_err *e);
+
+#endif

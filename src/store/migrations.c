@@ -1,0 +1,118 @@
+/*
+ * migrations.c - the schema, one SQL script per version (see migrations.h).
+ *
+ * Portability: TEXT, INTEGER and BLOB only, ISO-8601 UTC time stamps in TEXT, ids are UUID
+ * strings, no AUTOINCREMENT, no SQLite-only functions in defaults; so PostgreSQL accepts the
+ * same DDL (BLOB becomes BYTEA in its driver).
+ *
+ * Every record that is synchronised to devices (users, test centers, eligibilities,
+ * deliveries) carries a stable `id` (UUID) and a `version` that its store file bumps on every
+ * change. The per-organisation change feed lives in `sync_feed` (see feed.h).
+ */
+#include "store/migrations.h"
+
+#include <stddef.h>
+
+static const char *const migrations[] = {
+    /* 1: foundation - instance meta, users, test centers, deliveries, eligibilities, feed. */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL);"
+    "INSERT INTO counters (name, value) VALUES ('change_seq', 0);"
+
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  login TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('super-user', 'test-taker', 'proctor',"
+    "                                     'test-center-admin', 'sync-manager')),"
+    "  label TEXT,"
+    "  first_name TEXT,"
+    "  last_name TEXT,"
+    "  mail TEXT,"
+    "  interface_lang TEXT,"
+    "  default_lang TEXT,"
+    "  org_id TEXT,"
+    "  password_hash TEXT NOT NULL,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  CHECK (role <> 'sync-manager' OR (org_id IS NOT NULL AND org_id <> '')));"
+    "CREATE INDEX users_role ON users (role, login);"
+
+    "CREATE TABLE test_centers ("
+    "  id TEXT PRIMARY KEY,"
+    "  label TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL CHECK (org_id <> ''),"
+    "  parent_id TEXT REFERENCES test_centers (id),"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE INDEX test_centers_org ON test_centers (org_id);"
+    "CREATE INDEX test_centers_label ON test_centers (label);"
+    "CREATE INDEX test_centers_parent ON test_centers (parent_id);"
+
+    "CREATE TABLE test_center_staff ("
+    "  center_id TEXT NOT NULL REFERENCES test_centers (id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    "  duty TEXT NOT NULL CHECK (duty IN ('admin', 'proctor')),"
+    "  PRIMARY KEY (center_id, user_id, duty));"
+    "CREATE INDEX test_center_staff_user ON test_center_staff (user_id);"
+
+    "CREATE TABLE deliveries ("
+    "  id TEXT PRIMARY KEY,"
+    "  label TEXT NOT NULL,"
+    "  package_sha256 TEXT,"
+    "  max_executions INTEGER NOT NULL DEFAULT 0,"
+    "  proctored_default INTEGER NOT NULL DEFAULT 1,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+    "CREATE INDEX deliveries_label ON deliveries (label);"
+
+    "CREATE TABLE eligibilities ("
+    "  id TEXT PRIMARY KEY,"
+    "  center_id TEXT NOT NULL REFERENCES test_centers (id),"
+    "  delivery_id TEXT NOT NULL REFERENCES deliveries (id),"
+    "  proctored INTEGER NOT NULL DEFAULT 1,"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  UNIQUE (center_id, delivery_id));"
+    "CREATE INDEX eligibilities_delivery ON eligibilities (delivery_id);"
+
+    "CREATE TABLE eligibility_test_takers ("
+    "  eligibility_id TEXT NOT NULL REFERENCES eligibilities (id) ON DELETE CASCADE,"
+    "  user_id TEXT NOT NULL REFERENCES users (id),"
+    "  PRIMARY KEY (eligibility_id, user_id));"
+    "CREATE INDEX eligibility_test_takers_user ON eligibility_test_takers (user_id);"
+
+    /* The per-organisation change feed: the latest change of every record in an
+     * organisation's scope, numbered by the global change sequence. deleted = 1 is a
+     * tombstone: the record was deleted or left the scope. */
+    "CREATE TABLE sync_feed ("
+    "  org_id TEXT NOT NULL,"
+    "  entity TEXT NOT NULL,"
+    "  entity_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (org_id, entity, entity_id));"
+    "CREATE UNIQUE INDEX sync_feed_org_seq ON sync_feed (org_id, seq);"
+    "CREATE INDEX sync_feed_entity ON sync_feed (entity, entity_id);",
+};
+
+int migrations_count(void)
+{
+    return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+const char *migrations_sql(int version)
+{
+    if (version < 1 || version > migrations_count())
+        return NULL;
+    return migrations[version - 1];
+}

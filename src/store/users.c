@@ -1,0 +1,322 @@
+/*
+ * users.c - SQL for the users table (see users.h).
+ */
+#include "store/users.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/feed.h"
+
+#define USER_COLUMNS                                                                            \
+    "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"       \
+    " org_id, password_hash, version, created_at, updated_at"
+
+int user_role_is_valid(const char *role)
+{
+    return role && (strcmp(role, ROLE_TEST_TAKER) == 0 || strcmp(role, ROLE_PROCTOR) == 0 ||
+                    strcmp(role, ROLE_TEST_CENTER_ADMIN) == 0 ||
+                    strcmp(role, ROLE_SYNC_MANAGER) == 0);
+}
+
+const char *user_roles_list(void)
+{
+    return "test-taker, proctor, test-center-admin, sync-manager";
+}
+
+void user_clear(struct user *u)
+{
+    free(u->login);
+    free(u->role);
+    free(u->label);
+    free(u->first_name);
+    free(u->last_name);
+    free(u->mail);
+    free(u->interface_lang);
+    free(u->default_lang);
+    free(u->org_id);
+    free(u->password_hash);
+    memset(u, 0, sizeof *u);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct user *u)
+{
+    copy_text(u->id, sizeof u->id, st, 0);
+    u->login = db_column_strdup(st, 1);
+    u->role = db_column_strdup(st, 2);
+    u->label = db_column_strdup(st, 3);
+    u->first_name = db_column_strdup(st, 4);
+    u->last_name = db_column_strdup(st, 5);
+    u->mail = db_column_strdup(st, 6);
+    u->interface_lang = db_column_strdup(st, 7);
+    u->default_lang = db_column_strdup(st, 8);
+    u->org_id = db_column_strdup(st, 9);
+    u->password_hash = db_column_strdup(st, 10);
+    u->version = sqlite3_column_int64(st, 11);
+    copy_text(u->created_at, sizeof u->created_at, st, 12);
+    copy_text(u->updated_at, sizeof u->updated_at, st, 13);
+}
+
+static int get_one(struct db *db, const char *sql, const char *key, const char *what,
+                   struct user *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_row(st, out);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(e, OP_ENOTFOUND, "no user with %s \"%s\"", what, key);
+    return db_fail(db, e, "users");
+}
+
+int users_get_by_login(struct db *db, const char *login, struct user *out, struct op_err *e)
+{
+    return get_one(db, "SELECT " USER_COLUMNS " FROM users WHERE login = ?1", login, "login", out,
+                   e);
+}
+
+int users_get_by_id(struct db *db, const char *id, struct user *out, struct op_err *e)
+{
+    return get_one(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?1", id, "id", out, e);
+}
+
+static void bind_profile(sqlite3_stmt *st, const struct user *u)
+{
+    db_bind_text(st, 1, u->id);
+    db_bind_text(st, 2, u->login);
+    db_bind_text(st, 3, u->role);
+    db_bind_text(st, 4, u->label);
+    db_bind_text(st, 5, u->first_name);
+    db_bind_text(st, 6, u->last_name);
+    db_bind_text(st, 7, u->mail);
+    db_bind_text(st, 8, u->interface_lang);
+    db_bind_text(st, 9, u->default_lang);
+    db_bind_text(st, 10, u->org_id);
+    db_bind_text(st, 11, u->password_hash);
+    db_bind_text(st, 12, u->updated_at);
+}
+
+int users_insert(struct db *db, struct user *u, struct op_err *e)
+{
+    if (!u->id[0])
+        uuid_generate(u->id);
+    timestamp_now(u->created_at);
+    memcpy(u->updated_at, u->created_at, sizeof u->updated_at);
+    u->version = 1;
+    sqlite3_stmt *st =
+        db_stmt(db,
+                "INSERT INTO users (id, login, role, label, first_name, last_name, mail,"
+                " interface_lang, default_lang, org_id, password_hash, updated_at, created_at,"
+                " version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 1)",
+                e);
+    if (!st)
+        return OP_EDB;
+    bind_profile(st, u);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        int rc = db_fail(db, e, "adding user");
+        if (rc == OP_ECONFLICT)
+            return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", u->login);
+        return rc;
+    }
+    return feed_touch(db, FEED_USER, u->id, e);
+}
+
+int users_update(struct db *db, struct user *u, struct op_err *e)
+{
+    timestamp_now(u->updated_at);
+    sqlite3_stmt *st =
+        db_stmt(db,
+                "UPDATE users SET login = ?2, role = ?3, label = ?4, first_name = ?5,"
+                " last_name = ?6, mail = ?7, interface_lang = ?8, default_lang = ?9, org_id = ?10,"
+                " password_hash = ?11, updated_at = ?12, version = version + 1 WHERE id = ?1"
+                " RETURNING version",
+                e);
+    if (!st)
+        return OP_EDB;
+    bind_profile(st, u);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc == SQLITE_DONE)
+            return err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", u->id);
+        return db_fail(db, e, "updating user");
+    }
+    u->version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return feed_touch(db, FEED_USER, u->id, e);
+}
+
+int users_set_password(struct db *db, const char *id, const char *password_hash,
+                       struct op_err *e)
+{
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    sqlite3_stmt *st = db_stmt(db,
+                               "UPDATE users SET password_hash = ?2, updated_at = ?3,"
+                               " version = version + 1 WHERE id = ?1",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, password_hash);
+    db_bind_text(st, 3, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "setting password");
+    if (sqlite3_changes(db_sqlite(db)) == 0)
+        return err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
+    return feed_touch(db, FEED_USER, id, e);
+}
+
+/* Collects the ids a query returns (one text column, one bound id). The caller frees. */
+static int collect_ids(struct db *db, const char *sql, const char *id, char ***out, int *n,
+                       struct op_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char **v = realloc(*out, sizeof *v * (size_t)(*n + 1));
+        if (!v)
+            abort();
+        *out = v;
+        (*out)[(*n)++] = db_column_strdup(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "users");
+    return 0;
+}
+
+static void free_ids(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Bumps the version of each record in `ids` of `table`, then touches it in the feed. */
+static int bump_all(struct db *db, const char *bump_sql, const char *entity, char **ids, int n,
+                    struct op_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        sqlite3_stmt *st = db_stmt(db, bump_sql, e);
+        if (!st)
+            return OP_EDB;
+        db_bind_text(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(db, e, "users: updating a related record");
+        if (feed_touch(db, entity, ids[i], e) != 0)
+            return OP_EDB;
+    }
+    return 0;
+}
+
+int users_delete(struct db *db, const char *id, struct op_err *e)
+{
+    char **elig = NULL, **centers = NULL;
+    int nelig = 0, ncenters = 0;
+    int rc = collect_ids(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
+                         id, &elig, &nelig, e);
+    if (rc == 0)
+        rc = collect_ids(db, "SELECT DISTINCT center_id FROM test_center_staff WHERE user_id = ?1",
+                         id, &centers, &ncenters, e);
+    sqlite3_stmt *st;
+    if (rc == 0 && (st = db_stmt(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", e))) {
+        db_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "deleting user");
+    } else if (rc == 0) {
+        rc = OP_EDB;
+    }
+    if (rc == 0 && (st = db_stmt(db, "DELETE FROM test_center_staff WHERE user_id = ?1", e))) {
+        db_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "deleting user");
+    } else if (rc == 0) {
+        rc = OP_EDB;
+    }
+    if (rc == 0 && (st = db_stmt(db, "DELETE FROM users WHERE id = ?1", e))) {
+        db_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "deleting user");
+        else if (sqlite3_changes(db_sqlite(db)) == 0)
+            rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
+    } else if (rc == 0) {
+        rc = OP_EDB;
+    }
+    if (rc == 0)
+        rc = bump_all(db,
+                      "UPDATE eligibilities SET version = version + 1,"
+                      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      FEED_ELIGIBILITY, elig, nelig, e);
+    if (rc == 0)
+        rc = bump_all(db,
+                      "UPDATE test_centers SET version = version + 1,"
+                      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      FEED_TEST_CENTER, centers, ncenters, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_USER, id, e);
+    free_ids(elig, nelig);
+    free_ids(centers, ncenters);
+    return rc;
+}
+
+int users_each(struct db *db, const char *role, users_each_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT " USER_COLUMNS " FROM users"
+                               " WHERE ?1 IS NULL OR role = ?1 ORDER BY login",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, role);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct user u;
+        memset(&u, 0, sizeof u);
+        read_row(st, &u);
+        int stop = fn(&u, ctx);
+        user_clear(&u);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "listing users");
+    return 0;
+}
+
+int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
+{
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT count(*) FROM users WHERE ?1 IS NULL OR role = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, role);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(db, e, "counting users");
+    *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}

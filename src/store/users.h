@@ -1,0 +1,76 @@
+/*
+ * users.h - users: test takers, proctors, test-center administrators, sync managers and the
+ * super-user. One role per user. The password is stored only as an Argon2id record
+ * (auth/password.h).
+ *
+ * All writes must run inside a transaction the caller opened (db_begin); they keep the change
+ * feed (feed.h) up to date themselves.
+ */
+#ifndef OUTPOST_STORE_USERS_H
+#define OUTPOST_STORE_USERS_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "store/db.h"
+
+#define ROLE_SUPER_USER "super-user"
+#define ROLE_TEST_TAKER "test-taker"
+#define ROLE_PROCTOR "proctor"
+#define ROLE_TEST_CENTER_ADMIN "test-center-admin"
+#define ROLE_SYNC_MANAGER "sync-manager"
+
+/* 1 if `role` is one of the four roles that can be imported or added (not super-user). */
+int user_role_is_valid(const char *role);
+/* "test-taker, proctor, test-center-admin, sync-manager" for messages. */
+const char *user_roles_list(void);
+
+struct user {
+    char id[UUID_STR_LEN];
+    char *login;
+    char *role;
+    char *label;
+    char *first_name;
+    char *last_name;
+    char *mail;
+    char *interface_lang;
+    char *default_lang;
+    char *org_id;        /* sync managers only */
+    char *password_hash; /* Argon2id record */
+    int64_t version;
+    char created_at[TIMESTAMP_STR_LEN];
+    char updated_at[TIMESTAMP_STR_LEN];
+};
+
+/* Frees the strings a struct user owns (those filled by users_get_*) and zeroes it. */
+void user_clear(struct user *u);
+
+/* Looks a user up; OP_ENOTFOUND (with a message naming the login) if there is none. On
+ * success the caller owns the strings in *out (user_clear). */
+int users_get_by_login(struct db *db, const char *login, struct user *out, struct op_err *e);
+int users_get_by_id(struct db *db, const char *id, struct user *out, struct op_err *e);
+
+/* Inserts a new user; fills u->id (if empty), version and time stamps. OP_ECONFLICT if the
+ * login exists. */
+int users_insert(struct db *db, struct user *u, struct op_err *e);
+
+/* Replaces the profile fields and password record of the user with u->id; bumps the version. */
+int users_update(struct db *db, struct user *u, struct op_err *e);
+
+/* Sets only the password record; bumps the version. */
+int users_set_password(struct db *db, const char *id, const char *password_hash,
+                       struct op_err *e);
+
+/* Deletes a user, removing them from test-center staff and eligibilities first (those
+ * records get a new version). */
+int users_delete(struct db *db, const char *id, struct op_err *e);
+
+/* Calls `fn` for each user (of `role`, or all if NULL) ordered by login. The struct passed to
+ * `fn` is only valid during the call. A non-zero return from fn stops and is returned. */
+typedef int (*users_each_fn)(const struct user *u, void *ctx);
+int users_each(struct db *db, const char *role, users_each_fn fn, void *ctx, struct op_err *e);
+
+int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e);
+
+#endif
