@@ -9,19 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SALT_BYTES crypto_pwhash_SALTBYTES
+#define SALT_BYTES     crypto_pwhash_SALTBYTES
 #define VERIFIER_BYTES 32
-#define DERIVED_BYTES (VERIFIER_BYTES + PASSWORD_KEK_BYTES)
-#define B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define DERIVED_BYTES  (VERIFIER_BYTES + PASSWORD_KEK_BYTES)
+#define B64_VARIANT    sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 int password_cost_check(const struct password_cost *cost, const char *what, struct op_err *e)
 {
     uint64_t mem_bytes = cost->memlimit_kib * 1024u;
-    if (cost->opslimit < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
-        cost->opslimit > 64)
-        return err_set(e, OP_EINPUT, "%s: opslimit must be between %llu and 64, not %" PRIu64,
-                       what, (unsigned long long)crypto_pwhash_argon2id_OPSLIMIT_MIN,
-                       cost->opslimit);
+    if (cost->opslimit < crypto_pwhash_argon2id_OPSLIMIT_MIN || cost->opslimit > 64)
+        return err_set(e, OP_EINPUT, "%s: opslimit must be between %llu and 64, not %" PRIu64, what,
+                       (unsigned long long)crypto_pwhash_argon2id_OPSLIMIT_MIN, cost->opslimit);
     if (mem_bytes < crypto_pwhash_argon2id_MEMLIMIT_MIN || cost->memlimit_kib > 4u * 1024 * 1024)
         return err_set(e, OP_EINPUT,
                        "%s: memlimit-kib must be between %llu and 4194304 (4 GiB), not %" PRIu64,
@@ -73,8 +71,9 @@ int password_verify(const char *record, const char *password, size_t len,
     unsigned long long m, t;
     char salt64[64], ver64[64];
     int consumed = 0;
-    if (!record || sscanf(record, "$op-argon2id$v=1$m=%llu,t=%llu$%63[^$]$%63[^$]%n", &m, &t,
-                          salt64, ver64, &consumed) != 4 ||
+    if (!record ||
+        sscanf(record, "$op-argon2id$v=1$m=%llu,t=%llu$%63[^$]$%63[^$]%n", &m, &t, salt64, ver64,
+               &consumed) != 4 ||
         record[consumed] != '\0')
         return err_set(e, OP_EINPUT, "malformed password record");
     unsigned char salt[SALT_BYTES], stored[VERIFIER_BYTES];

@@ -19,7 +19,7 @@
 
 #include "base/err.h"
 
-#define PASSWORD_KEK_BYTES 32
+#define PASSWORD_KEK_BYTES  32
 #define PASSWORD_RECORD_MAX 160
 
 struct password_cost {
@@ -28,7 +28,7 @@ struct password_cost {
 };
 
 /* OWASP's recommendation for Argon2id: m = 19 MiB, t = 2, p = 1 (see docs/security.md). */
-#define PASSWORD_DEFAULT_OPSLIMIT 2
+#define PASSWORD_DEFAULT_OPSLIMIT     2
 #define PASSWORD_DEFAULT_MEMLIMIT_KIB 19456
 
 /* Checks a cost against libsodium's limits; fills *e naming `what` if out of range. */

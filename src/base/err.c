@@ -51,17 +51,28 @@ void err_clear(struct op_err *e)
 const char *err_code_name(int code)
 {
     switch (code) {
-    case OP_OK: return "ok";
-    case OP_EINPUT: return "bad input";
-    case OP_EIO: return "I/O error";
-    case OP_EDB: return "database error";
-    case OP_ENOTFOUND: return "not found";
-    case OP_ECONFLICT: return "conflict";
-    case OP_ESTATE: return "wrong state";
-    case OP_ECRYPTO: return "cryptographic check failed";
-    case OP_ENOMEM: return "out of memory";
-    case OP_EUSAGE: return "usage";
-    default: return "error";
+    case OP_OK:
+        return "ok";
+    case OP_EINPUT:
+        return "bad input";
+    case OP_EIO:
+        return "I/O error";
+    case OP_EDB:
+        return "database error";
+    case OP_ENOTFOUND:
+        return "not found";
+    case OP_ECONFLICT:
+        return "conflict";
+    case OP_ESTATE:
+        return "wrong state";
+    case OP_ECRYPTO:
+        return "cryptographic check failed";
+    case OP_ENOMEM:
+        return "out of memory";
+    case OP_EUSAGE:
+        return "usage";
+    default:
+        return "error";
     }
 }
 

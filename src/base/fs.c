@@ -90,8 +90,7 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                    struct op_err *e)
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e)
 {
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);

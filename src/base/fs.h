@@ -15,8 +15,7 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
 
 /* Writes `len` bytes to `path` atomically: a temporary file in the same folder, fsync,
  * rename, fsync of the folder. `mode` applies to the new file (e.g. 0600 for keys). */
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-                    struct op_err *e);
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);
 
 /* mkdir -p with `mode` for the folders it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define UUID_STR_LEN 37 /* 36 characters and the NUL */
+#define UUID_STR_LEN      37 /* 36 characters and the NUL */
 #define TIMESTAMP_STR_LEN 25
 
 /* Writes a fresh random (version 4) UUID in lower-case canonical form. */

@@ -57,8 +57,9 @@ int secret_read(const char *prompt, int confirm, char **out, struct op_err *e)
     }
     if (rc != 0 || pw[0] == '\0') {
         sodium_free(pw);
-        return err_set(e, OP_EINPUT, "empty password: type it on the terminal or pipe it on "
-                                     "standard input (never as an argument)");
+        return err_set(e, OP_EINPUT,
+                       "empty password: type it on the terminal or pipe it on "
+                       "standard input (never as an argument)");
     }
     if (tty && confirm) {
         char *again = sodium_malloc(SECRET_MAX);

@@ -46,9 +46,9 @@ int cmd_setup(int argc, char **argv)
         return cli_fail(&e);
     }
     if (json) {
-        json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "data", dir, "role",
-                                instance_role_name(inst->role), "instance_id", inst->id,
-                                "super_user", req.super_login);
+        json_t *doc =
+            json_pack("{s:s, s:s, s:s, s:s}", "data", dir, "role", instance_role_name(inst->role),
+                      "instance_id", inst->id, "super_user", req.super_login);
         cli_print_json(doc);
     } else {
         printf("Outpost %s initialised in %s\n", instance_role_name(inst->role), dir);

@@ -73,8 +73,8 @@ static int users_list_cmd(int argc, char **argv)
     if (n != 0)
         return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     if (role && !user_role_is_valid(role) && strcmp(role, ROLE_SUPER_USER) != 0)
-        return options_usage_error(&list_usage, "unknown role \"%s\" (use %s or super-user)",
-                                   role, user_roles_list());
+        return options_usage_error(&list_usage, "unknown role \"%s\" (use %s or super-user)", role,
+                                   user_roles_list());
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -107,8 +107,8 @@ static const struct command_usage add_usage = {
 
 static int users_add_cmd(int argc, char **argv)
 {
-    const char *login = NULL, *role = NULL, *org = NULL, *label = NULL, *first = NULL,
-               *last = NULL, *mail = NULL, *lang = NULL;
+    const char *login = NULL, *role = NULL, *org = NULL, *label = NULL, *first = NULL, *last = NULL,
+               *mail = NULL, *lang = NULL;
     int json = 0;
     const struct option opts[] = {
         OPT_STRING('l', "login", &login, "LOGIN", "login (required)"),

@@ -6,8 +6,8 @@
 #ifndef OUTPOST_CLI_COMMANDS_H
 #define OUTPOST_CLI_COMMANDS_H
 
-#define OUTPOST_COMMANDS(X)                                                                    \
-    X(setup, "setup", "initialise a central server or an offline device from a JSON file")    \
+#define OUTPOST_COMMANDS(X)                                                                        \
+    X(setup, "setup", "initialise a central server or an offline device from a JSON file")         \
     X(users, "users", "list, add and delete users; change a password")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);

@@ -133,8 +133,7 @@ int options_parse(int argc, char **argv, const struct option *opts,
         }
         if (o->type == OPTION_FLAG) {
             if (inline_val) {
-                *exit_status =
-                    options_usage_error(usage, "--%s takes no value", o->long_name);
+                *exit_status = options_usage_error(usage, "--%s takes no value", o->long_name);
                 return -1;
             }
             set_value(o, NULL, usage);

@@ -22,10 +22,22 @@ struct option {
     const char *help;
 };
 
-#define OPT_FLAG(s, l, v, h) {OPTION_FLAG, (s), (l), (v), NULL, (h)}
-#define OPT_STRING(s, l, v, a, h) {OPTION_STRING, (s), (l), (v), (a), (h)}
-#define OPT_INT(s, l, v, a, h) {OPTION_INT, (s), (l), (v), (a), (h)}
-#define OPT_END() {OPTION_END, 0, NULL, NULL, NULL, NULL}
+#define OPT_FLAG(s, l, v, h)                                                                       \
+    {                                                                                              \
+        OPTION_FLAG, (s), (l), (v), NULL, (h)                                                      \
+    }
+#define OPT_STRING(s, l, v, a, h)                                                                  \
+    {                                                                                              \
+        OPTION_STRING, (s), (l), (v), (a), (h)                                                     \
+    }
+#define OPT_INT(s, l, v, a, h)                                                                     \
+    {                                                                                              \
+        OPTION_INT, (s), (l), (v), (a), (h)                                                        \
+    }
+#define OPT_END()                                                                                  \
+    {                                                                                              \
+        OPTION_END, 0, NULL, NULL, NULL, NULL                                                      \
+    }
 
 struct command_usage {
     const char *usage;       /* "outpost users add --login L --role R" */

@@ -71,8 +71,7 @@ int login_is_valid(const char *login)
 
 /* ---- small validation helpers: each names the path it checks ---- */
 
-static int check_keys(json_t *obj, const char *path, const char *const *allowed,
-                      struct op_err *e)
+static int check_keys(json_t *obj, const char *path, const char *const *allowed, struct op_err *e)
 {
     const char *key;
     json_t *v;
@@ -260,8 +259,8 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     }
     if (check_keys(security, "configuration.security", security_keys, e))
         return OP_EINPUT;
-    json_t *pw = get_object(security, "password-hash", "configuration.security.password-hash", 0,
-                            e);
+    json_t *pw =
+        get_object(security, "password-hash", "configuration.security.password-hash", 0, e);
     if (!pw && e->code)
         return OP_EINPUT;
     if (!pw) {
@@ -346,8 +345,9 @@ int setup_request_load(const char *path, struct setup_request *out, struct op_er
         goto fail;
     }
     if (!login_is_valid(out->super_login)) {
-        rc = err_set(e, OP_EINPUT, "super-user.login: not a valid login (1-255 characters, no "
-                                   "control characters, no leading or trailing space)");
+        rc = err_set(e, OP_EINPUT,
+                     "super-user.login: not a valid login (1-255 characters, no "
+                     "control characters, no leading or trailing space)");
         goto fail;
     }
     out->super_password = get_string(su, "password", "super-user.password", 1, e);

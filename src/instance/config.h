@@ -24,7 +24,7 @@
 #include "base/err.h"
 
 #define CONFIG_DEFAULT_CSV_MAX_BYTES (64u * 1024 * 1024)
-#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_BYTES             (1024 * 1024)
 
 enum instance_role { ROLE_CENTRAL = 1, ROLE_DEVICE = 2 };
 

@@ -128,8 +128,8 @@ static int add_super_user(struct db *db, const struct setup_request *req,
     struct user u;
     memset(&u, 0, sizeof u);
     char record[PASSWORD_RECORD_MAX];
-    if (password_hash(req->super_password, strlen(req->super_password), &s->password_cost,
-                      record, NULL, e) != 0)
+    if (password_hash(req->super_password, strlen(req->super_password), &s->password_cost, record,
+                      NULL, e) != 0)
         return err_prefix(e, "super-user.password");
     u.login = (char *)req->super_login;
     u.role = (char *)ROLE_SUPER_USER;

@@ -32,6 +32,5 @@ int roles_setup_device(struct instance *inst, struct op_err *e)
 int roles_setup(struct instance *inst, const char *final_dir, struct op_err *e)
 {
     (void)final_dir;
-    return inst->role == ROLE_CENTRAL ? roles_setup_central(inst, e)
-                                      : roles_setup_device(inst, e);
+    return inst->role == ROLE_CENTRAL ? roles_setup_central(inst, e) : roles_setup_device(inst, e);
 }

@@ -28,8 +28,9 @@ int db_fail(struct db *db, struct op_err *e, const char *what)
     int rc = sqlite3_extended_errcode(db->conn);
     int code = (rc & 0xff) == SQLITE_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        return err_set(e, OP_EDB, "%s: the database is busy (another outpost command is writing); "
-                                  "try again",
+        return err_set(e, OP_EDB,
+                       "%s: the database is busy (another outpost command is writing); "
+                       "try again",
                        what);
     return err_set(e, code, "%s: %s", what, sqlite3_errmsg(db->conn));
 }
@@ -123,8 +124,8 @@ int db_schema_version(struct db *db)
 {
     sqlite3_stmt *st = NULL;
     int v = 0;
-    if (sqlite3_prepare_v2(db->conn, "SELECT max(version) FROM schema_migrations", -1, &st,
-                           NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(db->conn, "SELECT max(version) FROM schema_migrations", -1, &st, NULL) ==
+            SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);

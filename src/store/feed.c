@@ -226,8 +226,7 @@ int feed_read(struct db *db, const char *org, int64_t since, int limit, struct f
         struct feed_change *c = &out[(*n)++];
         c->seq = sqlite3_column_int64(st, 0);
         snprintf(c->entity, sizeof c->entity, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(c->entity_id, sizeof c->entity_id, "%s",
-                 (const char *)sqlite3_column_text(st, 2));
+        snprintf(c->entity_id, sizeof c->entity_id, "%s", (const char *)sqlite3_column_text(st, 2));
         c->version = sqlite3_column_int64(st, 3);
         c->deleted = sqlite3_column_int(st, 4);
     }

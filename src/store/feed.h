@@ -26,10 +26,10 @@
 #include "base/err.h"
 #include "store/db.h"
 
-#define FEED_USER "user"
+#define FEED_USER        "user"
 #define FEED_TEST_CENTER "test-center"
 #define FEED_ELIGIBILITY "eligibility"
-#define FEED_DELIVERY "delivery"
+#define FEED_DELIVERY    "delivery"
 
 /* Brings the feed rows of one record up to date with its current version and scope. */
 int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e);

@@ -9,15 +9,15 @@
 
 #include "store/feed.h"
 
-#define USER_COLUMNS                                                                            \
-    "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"       \
+#define USER_COLUMNS                                                                               \
+    "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"           \
     " org_id, password_hash, version, created_at, updated_at"
 
 int user_role_is_valid(const char *role)
 {
-    return role && (strcmp(role, ROLE_TEST_TAKER) == 0 || strcmp(role, ROLE_PROCTOR) == 0 ||
-                    strcmp(role, ROLE_TEST_CENTER_ADMIN) == 0 ||
-                    strcmp(role, ROLE_SYNC_MANAGER) == 0);
+    return role &&
+           (strcmp(role, ROLE_TEST_TAKER) == 0 || strcmp(role, ROLE_PROCTOR) == 0 ||
+            strcmp(role, ROLE_TEST_CENTER_ADMIN) == 0 || strcmp(role, ROLE_SYNC_MANAGER) == 0);
 }
 
 const char *user_roles_list(void)
@@ -161,8 +161,7 @@ int users_update(struct db *db, struct user *u, struct op_err *e)
     return feed_touch(db, FEED_USER, u->id, e);
 }
 
-int users_set_password(struct db *db, const char *id, const char *password_hash,
-                       struct op_err *e)
+int users_set_password(struct db *db, const char *id, const char *password_hash, struct op_err *e)
 {
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
@@ -234,13 +233,15 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
 {
     char **elig = NULL, **centers = NULL;
     int nelig = 0, ncenters = 0;
-    int rc = collect_ids(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
-                         id, &elig, &nelig, e);
+    int rc =
+        collect_ids(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1", id,
+                    &elig, &nelig, e);
     if (rc == 0)
         rc = collect_ids(db, "SELECT DISTINCT center_id FROM test_center_staff WHERE user_id = ?1",
                          id, &centers, &ncenters, e);
     sqlite3_stmt *st;
-    if (rc == 0 && (st = db_stmt(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", e))) {
+    if (rc == 0 &&
+        (st = db_stmt(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", e))) {
         db_bind_text(st, 1, id);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = db_fail(db, e, "deleting user");
@@ -309,8 +310,7 @@ int users_each(struct db *db, const char *role, users_each_fn fn, void *ctx, str
 
 int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
 {
-    sqlite3_stmt *st =
-        db_stmt(db, "SELECT count(*) FROM users WHERE ?1 IS NULL OR role = ?1", e);
+    sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM users WHERE ?1 IS NULL OR role = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, role);

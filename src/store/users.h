@@ -15,11 +15,11 @@
 #include "base/ids.h"
 #include "store/db.h"
 
-#define ROLE_SUPER_USER "super-user"
-#define ROLE_TEST_TAKER "test-taker"
-#define ROLE_PROCTOR "proctor"
+#define ROLE_SUPER_USER        "super-user"
+#define ROLE_TEST_TAKER        "test-taker"
+#define ROLE_PROCTOR           "proctor"
 #define ROLE_TEST_CENTER_ADMIN "test-center-admin"
-#define ROLE_SYNC_MANAGER "sync-manager"
+#define ROLE_SYNC_MANAGER      "sync-manager"
 
 /* 1 if `role` is one of the four roles that can be imported or added (not super-user). */
 int user_role_is_valid(const char *role);
@@ -59,8 +59,7 @@ int users_insert(struct db *db, struct user *u, struct op_err *e);
 int users_update(struct db *db, struct user *u, struct op_err *e);
 
 /* Sets only the password record; bumps the version. */
-int users_set_password(struct db *db, const char *id, const char *password_hash,
-                       struct op_err *e);
+int users_set_password(struct db *db, const char *id, const char *password_hash, struct op_err *e);
 
 /* Deletes a user, removing them from test-center staff and eligibilities first (those
  * records get a new version). */

@@ -1,0 +1,80 @@
+# Tests of `outpost setup`: a central and a device from JSON, and every kind of bad input.
+. "$(dirname "$0")/lib.sh"
+
+write_setup "$WORK/central.json" central
+run "$OUTPOST" --data "$WORK/c" setup "$WORK/central.json"
+check "setup creates a central" status_is 0
+check "setup prints the role" contains "$OUT" "central"
+check "the instance file is private" [ "$(stat -c %a "$WORK/c/outpost.json")" = 600 ]
+check "the database is private" [ "$(stat -c %a "$WORK/c/outpost.db")" = 600 ]
+check "the database is in WAL mode" [ "$(sql "$WORK/c" 'PRAGMA journal_mode')" = wal ]
+check "the super-user exists" [ "$(sql "$WORK/c" "SELECT role FROM users WHERE login='admin'")" = super-user ]
+check "the password is not stored in clear" [ -z "$(sql "$WORK/c" "SELECT 1 FROM users WHERE password_hash LIKE '%admin-password%'")" ]
+check "nothing stores the password in clear" sh -c "! grep -r -q admin-password '$WORK/c'"
+
+before=$(sha256sum "$WORK/c/outpost.db" | cut -c1-64)
+run "$OUTPOST" --data "$WORK/c" setup "$WORK/central.json"
+check "a second setup on the same folder is refused" status_is 1
+check "the refusal says why" contains "$ERR" "already an Outpost instance"
+check "the second setup changed nothing" [ "$(sha256sum "$WORK/c/outpost.db" | cut -c1-64)" = "$before" ]
+
+write_setup "$WORK/device.json" device
+run "$OUTPOST" --data "$WORK/d" setup "$WORK/device.json"
+check "setup creates a device" status_is 0
+run "$OUTPOST" --data "$WORK/d" users list --json
+check "a device lists its super-user as JSON" contains "$OUT" '"role": "super-user"'
+
+mkdir -p "$WORK/notempty" && touch "$WORK/notempty/file"
+run "$OUTPOST" --data "$WORK/notempty" setup "$WORK/central.json"
+check "setup refuses a non-empty folder" status_is 1
+check "the non-empty folder is kept" [ -f "$WORK/notempty/file" ]
+
+mkdir -p "$WORK/empty"
+run "$OUTPOST" --data "$WORK/empty" setup "$WORK/central.json"
+check "setup accepts an empty folder" status_is 0
+
+printf '{"role": "central", "super-user": ' > "$WORK/broken.json"
+run "$OUTPOST" --data "$WORK/x1" setup "$WORK/broken.json"
+check "malformed JSON is refused" status_is 1
+check "malformed JSON names the file and line" contains "$ERR" "broken.json line 1"
+check "a refused setup leaves no folder" [ ! -e "$WORK/x1" ]
+
+sed 's/"role": "central"/"role": "satellite"/' "$WORK/central.json" > "$WORK/role.json"
+run "$OUTPOST" --data "$WORK/x2" setup "$WORK/role.json"
+check "an unknown role is refused" contains "$ERR" 'role: unknown role "satellite"'
+
+sed 's|"timezone": "UTC"|"timezone": "Mars/Base"|' "$WORK/central.json" > "$WORK/tz.json"
+run "$OUTPOST" --data "$WORK/x3" setup "$WORK/tz.json"
+check "an unknown time zone names its JSON path" contains "$ERR" 'configuration.global.timezone: unknown time zone "Mars/Base"'
+
+sed 's|"timezone": "UTC"|"timzone": "UTC"|' "$WORK/central.json" > "$WORK/typo.json"
+run "$OUTPOST" --data "$WORK/x4" setup "$WORK/typo.json"
+check "a misspelt key is refused" contains "$ERR" "configuration.global.timzone: unknown key"
+
+sed 's|"driver": "sqlite"|"driver": "oracle"|' "$WORK/central.json" > "$WORK/drv.json"
+run "$OUTPOST" --data "$WORK/x5" setup "$WORK/drv.json"
+check "an unknown driver is refused" contains "$ERR" 'configuration.persistences.default.driver: "oracle"'
+
+sed 's|"password": "admin-password"|"password": ""|' "$WORK/central.json" > "$WORK/nopw.json"
+run "$OUTPOST" --data "$WORK/x6" setup "$WORK/nopw.json"
+check "an empty super-user password is refused" contains "$ERR" "super-user.password"
+
+run "$OUTPOST" --data "$WORK/x7" setup "$WORK/missing.json"
+check "a missing setup file is a clear error" contains "$ERR" "missing.json"
+
+run "$OUTPOST" --data "$WORK/x8" setup
+check "setup without a file is a usage error" status_is 2
+
+head -c 4096 /dev/urandom > "$WORK/garbage.json"
+run "$OUTPOST" --data "$WORK/x9" setup "$WORK/garbage.json"
+check "binary garbage is refused" status_is 1
+
+run "$OUTPOST" --help
+check "outpost --help lists setup" contains "$OUT" "setup"
+run "$OUTPOST" setup --help
+check "setup --help explains the command" contains "$OUT" "never overwrites"
+
+run "$OUTPOST" --data "$WORK/c" frobnicate
+check "an unknown command is a usage error" status_is 2
+
+finish

@@ -1,0 +1,99 @@
+/* test_feed.c - the per-organisation change feed: versions, scope and tombstones. */
+#include "testutil.h"
+
+#include <string.h>
+
+#include "store/feed.h"
+#include "store/users.h"
+
+static void add_user(struct db *db, const char *login, const char *role, const char *org,
+                     char id_out[UUID_STR_LEN])
+{
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)role;
+    u.org_id = (char *)org;
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    assert_int_equal(db_begin(db, &e), 0);
+    if (users_insert(db, &u, &e) != 0)
+        fail_msg("users_insert: %s", e.msg);
+    assert_int_equal(db_commit(db, &e), 0);
+    memcpy(id_out, u.id, UUID_STR_LEN);
+}
+
+static void test_feed_lists_sync_manager_in_own_org_only(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    char id[UUID_STR_LEN];
+    add_user(db, "sm", ROLE_SYNC_MANAGER, "ORG-A", id);
+    struct feed_change ch[8];
+    int n;
+    struct op_err e = {0};
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ch[0].entity_id, id);
+    assert_int_equal(ch[0].deleted, 0);
+    assert_int_equal(feed_read(db, "ORG-B", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 0);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+static void test_feed_tombstones_deleted_user_with_new_seq(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    char id[UUID_STR_LEN];
+    add_user(db, "sm", ROLE_SYNC_MANAGER, "ORG-A", id);
+    struct feed_change ch[8];
+    int n;
+    struct op_err e = {0};
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    int64_t first = ch[0].seq;
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(users_delete(db, id, &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_int_equal(feed_read(db, "ORG-A", first, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].deleted, 1);
+    assert_true(ch[0].seq > first);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+static void test_feed_touch_is_idempotent(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    char id[UUID_STR_LEN];
+    add_user(db, "sm", ROLE_SYNC_MANAGER, "ORG-A", id);
+    struct op_err e = {0};
+    struct feed_change ch[8];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    int64_t seq = ch[0].seq;
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(feed_touch(db, FEED_USER, id, &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].seq, seq); /* nothing changed, nothing new in the feed */
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_feed_lists_sync_manager_in_own_org_only),
+        cmocka_unit_test(test_feed_tombstones_deleted_user_with_new_seq),
+        cmocka_unit_test(test_feed_touch_is_idempotent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
