@@ -1,0 +1,245 @@
+/*
+ * deliveries.c - SQL for the deliveries table (see deliveries.h).
+ */
+#include "store/deliveries.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "store/feed.h"
+
+#define DELIVERY_COLUMNS                                                                           \
+    "id, label, package_sha256, max_executions, proctored_default, version, created_at,"           \
+    " updated_at"
+
+void delivery_clear(struct delivery *d)
+{
+    free(d->label);
+    memset(d, 0, sizeof *d);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct delivery *d)
+{
+    memset(d, 0, sizeof *d);
+    copy_text(d->id, sizeof d->id, st, 0);
+    d->label = db_column_strdup(st, 1);
+    copy_text(d->package_sha256, sizeof d->package_sha256, st, 2);
+    d->max_executions = sqlite3_column_int64(st, 3);
+    d->proctored_default = sqlite3_column_int(st, 4);
+    d->version = sqlite3_column_int64(st, 5);
+    copy_text(d->created_at, sizeof d->created_at, st, 6);
+    copy_text(d->updated_at, sizeof d->updated_at, st, 7);
+}
+
+int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
+{
+    if (!d->label || !d->label[0])
+        return err_set(e, OP_EINPUT, "a delivery needs a label");
+    if (!d->id[0])
+        uuid_generate(d->id);
+    timestamp_now(d->created_at);
+    memcpy(d->updated_at, d->created_at, sizeof d->updated_at);
+    d->version = 1;
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO deliveries (id, label, package_sha256, max_executions,"
+                               " proctored_default, version, created_at, updated_at)"
+                               " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, d->id);
+    db_bind_text(st, 2, d->label);
+    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
+    sqlite3_bind_int64(st, 4, d->max_executions);
+    sqlite3_bind_int(st, 5, d->proctored_default);
+    db_bind_text(st, 6, d->created_at);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "adding delivery");
+    return feed_touch(db, FEED_DELIVERY, d->id, e);
+}
+
+int deliveries_update(struct db *db, struct delivery *d, struct op_err *e)
+{
+    timestamp_now(d->updated_at);
+    sqlite3_stmt *st = db_stmt(db,
+                               "UPDATE deliveries SET label = ?2, package_sha256 = ?3,"
+                               " max_executions = ?4, proctored_default = ?5, updated_at = ?6,"
+                               " version = version + 1 WHERE id = ?1 RETURNING version",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, d->id);
+    db_bind_text(st, 2, d->label);
+    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
+    sqlite3_bind_int64(st, 4, d->max_executions);
+    sqlite3_bind_int(st, 5, d->proctored_default);
+    db_bind_text(st, 6, d->updated_at);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        d->version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", d->id);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, e, "updating delivery");
+    return feed_touch(db, FEED_DELIVERY, d->id, e);
+}
+
+int deliveries_get(struct db *db, const char *id, struct delivery *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_row(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
+    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading delivery");
+}
+
+int deliveries_find(struct db *db, const char *key, struct delivery *out, struct op_err *e)
+{
+    struct op_err ignore = {0};
+    if (deliveries_get(db, key, out, &ignore) == 0)
+        return 0;
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE label = ?1 ORDER BY id", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, key);
+    int n = 0, rc;
+    struct buf ids = BUF_INIT;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == 0)
+            read_row(st, out);
+        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        buf_free(&ids);
+        delivery_clear(out);
+        return db_fail(db, e, "finding delivery");
+    }
+    if (n == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no delivery with id or label \"%s\"", key);
+    else if (n > 1)
+        rc = err_set(e, OP_EINPUT, "%d deliveries are labelled \"%s\" (%s); give the id", n, key,
+                     ids.data);
+    else
+        rc = 0;
+    if (rc != 0)
+        delivery_clear(out);
+    buf_free(&ids);
+    return rc;
+}
+
+int deliveries_delete(struct db *db, const char *id, struct op_err *e)
+{
+    /* Eligibilities of the delivery go first; each leaves the feed as a tombstone. */
+    sqlite3_stmt *st = db_stmt(db, "SELECT id FROM eligibilities WHERE delivery_id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    char **elig = NULL;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char **v = realloc(elig, sizeof *v * (size_t)(n + 1));
+        if (!v)
+            abort();
+        elig = v;
+        elig[n++] = db_column_strdup(st, 0);
+    }
+    sqlite3_reset(st);
+    int result = rc == SQLITE_DONE ? 0 : db_fail(db, e, "deleting delivery");
+    /* Test takers of those eligibilities may leave an organisation's scope. */
+    char **takers = NULL;
+    int ntakers = 0;
+    for (int i = 0; result == 0 && i < n; i++) {
+        st =
+            db_stmt(db, "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1", e);
+        if (!st) {
+            result = OP_EDB;
+            break;
+        }
+        db_bind_text(st, 1, elig[i]);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            char **v = realloc(takers, sizeof *v * (size_t)(ntakers + 1));
+            if (!v)
+                abort();
+            takers = v;
+            takers[ntakers++] = db_column_strdup(st, 0);
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            result = db_fail(db, e, "deleting delivery");
+    }
+    for (int i = 0; result == 0 && i < n; i++) {
+        st = db_stmt(db, "DELETE FROM eligibilities WHERE id = ?1", e);
+        if (!st) {
+            result = OP_EDB;
+            break;
+        }
+        db_bind_text(st, 1, elig[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            result = db_fail(db, e, "deleting delivery");
+        else
+            result = feed_touch(db, FEED_ELIGIBILITY, elig[i], e);
+    }
+    if (result == 0) {
+        st = db_stmt(db, "DELETE FROM deliveries WHERE id = ?1", e);
+        if (!st)
+            result = OP_EDB;
+        else {
+            db_bind_text(st, 1, id);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                result = db_fail(db, e, "deleting delivery");
+            else if (sqlite3_changes(db_sqlite(db)) == 0)
+                result = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
+        }
+    }
+    if (result == 0)
+        result = feed_touch(db, FEED_DELIVERY, id, e);
+    for (int i = 0; result == 0 && i < ntakers; i++)
+        result = feed_touch(db, FEED_USER, takers[i], e);
+    for (int i = 0; i < n; i++)
+        free(elig[i]);
+    for (int i = 0; i < ntakers; i++)
+        free(takers[i]);
+    free(elig);
+    free(takers);
+    return result;
+}
+
+int deliveries_each(struct db *db, deliveries_each_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries ORDER BY label, id", e);
+    if (!st)
+        return OP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct delivery d;
+        read_row(st, &d);
+        int stop = fn(&d, ctx);
+        delivery_clear(&d);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing deliveries");
+}

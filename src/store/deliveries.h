@@ -1,0 +1,48 @@
+/*
+ * deliveries.h - deliveries: a published, compiled test that test takers sit. The compiled
+ * package itself lives in the content-addressed package store; a delivery names it by the
+ * SHA-256 of its bytes. Deliveries are synchronised to devices (feed entity "delivery").
+ *
+ * Writes must run inside a transaction the caller opened; they keep the change feed current.
+ */
+#ifndef OUTPOST_STORE_DELIVERIES_H
+#define OUTPOST_STORE_DELIVERIES_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "store/db.h"
+
+#define DELIVERY_SHA256_HEX 65
+
+struct delivery {
+    char id[UUID_STR_LEN];
+    char *label;
+    char package_sha256[DELIVERY_SHA256_HEX]; /* lower-case hex, "" if none yet */
+    int64_t max_executions;                   /* 0: unlimited */
+    int proctored_default;                    /* eligibilities default to proctored */
+    int64_t version;
+    char created_at[TIMESTAMP_STR_LEN];
+    char updated_at[TIMESTAMP_STR_LEN];
+};
+
+void delivery_clear(struct delivery *d);
+
+/* Inserts; fills d->id (if empty), version and time stamps. */
+int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e);
+/* Replaces label, package, settings of d->id; bumps the version. */
+int deliveries_update(struct db *db, struct delivery *d, struct op_err *e);
+int deliveries_get(struct db *db, const char *id, struct delivery *out, struct op_err *e);
+/* Finds a delivery by id or, failing that, by label. A label that several deliveries share
+ * is an error that lists their ids. */
+int deliveries_find(struct db *db, const char *id_or_label, struct delivery *out, struct op_err *e);
+/* Deletes a delivery and its eligibilities (devices get tombstones). */
+int deliveries_delete(struct db *db, const char *id, struct op_err *e);
+
+typedef int (*deliveries_each_fn)(const struct delivery *d, void *ctx);
+/* Calls fn for each delivery ordered by label then id; a non-zero return stops and is
+ * returned. The struct is only valid during the call. */
+int deliveries_each(struct db *db, deliveries_each_fn fn, void *ctx, struct op_err *e);
+
+#endif
