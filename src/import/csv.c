@@ -123,7 +123,7 @@ int csv_table_parse(const char *name, const char *data, size_t len, struct csv_t
     t->path = strdup(name);
     struct parse_state ps = {name, t, 1, 1, 0, NULL, 0, e, 0};
     struct csv_parser parser;
-    if (csv_init(&parser, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
         csv_table_free(t);
         return err_set(e, OP_ENOMEM, "out of memory");
     }
@@ -137,9 +137,15 @@ int csv_table_parse(const char *name, const char *data, size_t len, struct csv_t
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
         rc = check_line(&ps, data + pos, n);
+        /* pstate 0 is libcsv's ROW_NOT_BEGUN (private to libcsv.c): no row has begun yet, so the
+         * next row starts on this line; this skips blank lines in the numbering. */
+        if (parser.pstate == 0)
+            ps.row_start = ps.cur_line;
         if (rc == 0 && csv_parse(&parser, data + pos, n, on_field, on_row, &ps) != n)
-            rc = err_set(e, OP_EINPUT, "%s line %d: %s", name, ps.cur_line,
-                         csv_strerror(csv_error(&parser)));
+            rc = err_set(e, OP_EINPUT,
+                         "%s line %d: malformed quoting (a \" inside an unquoted field, or text "
+                         "after a closing \"; write a quote inside a quoted field as \"\")",
+                         name, ps.cur_line);
         if (rc == 0 && ps.failed)
             rc = OP_EINPUT;
         pos += n;
