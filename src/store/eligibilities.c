@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/deliveries.h"
 #include "store/feed.h"
@@ -20,6 +21,15 @@
     " el.created_at, el.updated_at FROM eligibilities el"                                          \
     " JOIN test_centers tc ON tc.id = el.center_id"                                                \
     " JOIN deliveries d ON d.id = el.delivery_id"
+
+int eligibilities_parse_proctored(const char *s)
+{
+    if (strcasecmp(s, "yes") == 0)
+        return 1;
+    if (strcasecmp(s, "no") == 0)
+        return 0;
+    return -1;
+}
 
 void eligibility_clear(struct eligibility *el)
 {

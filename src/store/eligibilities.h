@@ -26,6 +26,9 @@
  * proctored_default, an existing one keeps its setting. */
 #define ELIGIBILITY_PROCTORED_KEEP (-1)
 
+/* Parses "yes" or "no" (any case) into 1 or 0; -1 for anything else. */
+int eligibilities_parse_proctored(const char *s);
+
 enum eligibility_outcome { ELIGIBILITY_UNCHANGED, ELIGIBILITY_CREATED, ELIGIBILITY_UPDATED };
 
 struct eligibility {
@@ -50,6 +53,7 @@ void eligibility_clear(struct eligibility *el);
  * eligibility's id. */
 int eligibilities_set(struct db *db, const char *center_id, const char *delivery_id,
                       const char *const *user_ids, int n, int proctored,
+
                       enum eligibility_outcome *outcome, char id_out[UUID_STR_LEN],
                       struct op_err *e);
 
