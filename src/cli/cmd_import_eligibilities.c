@@ -14,7 +14,8 @@
 static const struct command_usage usage = {
     "outpost import-eligibilities -f FILE.csv [--skip-invalid] [--json]",
     "Creates eligibilities or replaces their test takers from a CSV file with the columns\n"
-    "Test Center, Delivery (ids or labels), Test Takers (logins separated by ';' or spaces) and\n"
+    "Test Center, Delivery (ids or labels), Test Takers (logins separated by ';', '|' or spaces) "
+    "and\n"
     "optionally Proctored (yes or no). Every row is checked first; if any is invalid, each is\n"
     "listed as \"FILE line N: reason\" and nothing is imported, unless --skip-invalid, which\n"
     "imports the valid rows. --json prints a summary: file, imported, created, updated,\n"

@@ -14,7 +14,7 @@
 static const struct command_usage usage = {
     "outpost import-testcenters -f FILE.csv [--skip-invalid] [--json]",
     "Creates or updates test centers from a CSV file with the columns Label, Organisation Id\n"
-    "(required), Parent, Administrators, Proctors (logins separated by ';' or spaces). A row\n"
+    "(required), Parent, Administrators, Proctors (logins separated by ';', '|' or spaces). A row\n"
     "whose Label names an existing center updates it. Every row is checked first; if any is\n"
     "invalid, each is listed as \"FILE line N: reason\" and nothing is imported, unless\n"
     "--skip-invalid, which imports the valid rows. --json prints a summary: file, imported,\n"

@@ -7,6 +7,9 @@
 
 #include "base/buf.h"
 
+/* ';' and white space as documented; '|' too, which TAO's own CSV files use. */
+#define NAME_SEPARATORS "; \t\r\n|"
+
 char **batch_split_names(const char *cell, int *n)
 {
     *n = 0;
@@ -15,10 +18,10 @@ char **batch_split_names(const char *cell, int *n)
         abort();
     const char *p = cell;
     while (*p) {
-        while (*p == ';' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+        while (*p && strchr(NAME_SEPARATORS, *p))
             p++;
         const char *start = p;
-        while (*p && *p != ';' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+        while (*p && !strchr(NAME_SEPARATORS, *p))
             p++;
         if (p > start) {
             names[(*n)++] = strndup(start, (size_t)(p - start));

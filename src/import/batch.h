@@ -28,7 +28,7 @@ struct import_counts {
     int committed; /* 1 if the import's transaction was committed */
 };
 
-/* Splits a cell holding a list of names ("a; b c") at ';' and white space into a
+/* Splits a cell holding a list of names ("a; b c") at ';', '|' and white space into a
  * NULL-terminated array of non-empty names; *n receives the count. The caller frees with
  * batch_free_names. */
 char **batch_split_names(const char *cell, int *n);

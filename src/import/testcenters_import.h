@@ -3,8 +3,8 @@
  *
  * Columns (header names case-insensitive, trimmed, any order): Label and Organisation Id
  * (also spelt Organization Id) are required; Parent (a center's id or label, in the database
- * or on an earlier line of the file), Administrators and Proctors (logins separated by ';'
- * or spaces) are optional. A row whose Label names an existing center updates it, otherwise
+ * or on an earlier line of the file), Administrators and Proctors (logins separated by ';',
+ * '|' or spaces) are optional. A row whose Label names an existing center updates it, otherwise
  * it creates one. An optional column that is absent leaves that property of existing centers
  * alone; present, it sets it (an empty cell clears it). See docs/testcenters.md.
  *

@@ -65,6 +65,10 @@ imp -f "$WORK/replace.csv" --json
 check "--json prints a summary" contains "$OUT" '"imported": true'
 check "--json counts unchanged rows" contains "$OUT" '"unchanged": 2'
 
+printf 'Test Center,Delivery,Test Takers\nSud,Maths,t1|t2\n' > "$WORK/pipes.csv"
+imp -f "$WORK/pipes.csv"
+check "logins separated by '|' as in TAO's files are read" [ "$(takers "$SUD" $MATHS)" = t1,t2 ]
+
 # ---- a file with bad rows: nothing imported, every bad row listed ----
 cat > "$WORK/bad.csv" <<CSV
 Test Center,Delivery,Test Takers,Proctored
