@@ -421,9 +421,10 @@ static int refuse_if_parent(struct db *db, const struct test_center *c, struct o
         rc = db_fail(db, e, "deleting test center");
     else if (n > 0)
         rc = err_set(e, OP_ECONFLICT,
-                     "test center \"%s\" has %d sub-center%s: %s; delete them or give them another "
-                     "parent first",
-                     c->label, n, n == 1 ? "" : "s", names.data);
+                     "test center \"%s\" has %d sub-center%s: %s; delete %s or give %s another "
+                     "parent (import-testcenters, Parent column) first",
+                     c->label, n, n == 1 ? "" : "s", names.data, n == 1 ? "it" : "them",
+                     n == 1 ? "it" : "them");
     else
         rc = 0;
     buf_free(&names);
