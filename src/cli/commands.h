@@ -8,7 +8,11 @@
 
 #define OUTPOST_COMMANDS(X)                                                                        \
     X(setup, "setup", "initialise a central server or an offline device from a JSON file")         \
-    X(users, "users", "list, add and delete users; change a password")
+    X(users, "users", "list, add and delete users; change a password")                             \
+    X(testcenters, "testcenters", "add, list and delete test centers; assign their staff")         \
+    X(eligibilities, "eligibilities", "set, list and delete who may sit which delivery where")     \
+    X(import_testcenters, "import-testcenters", "test centers from a CSV file")                    \
+    X(import_eligibilities, "import-eligibilities", "eligibilities from a CSV file")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)
