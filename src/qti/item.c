@@ -35,7 +35,23 @@ struct read_state {
     size_t nodes;
     int refused; /* 1: entity declaration, 2: too deep, 3: too many nodes */
     long line;
+    int err_line; /* the first well-formedness error: its line and message */
+    char err_msg[256];
 };
+
+/* Keeps the first error: the later ones are mostly consequences of it. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct read_state *st = ctxt ? ctxt->_private : NULL;
+    if (!st || st->err_msg[0] || !err || err->level < XML_ERR_ERROR)
+        return;
+    st->err_line = err->line;
+    snprintf(st->err_msg, sizeof st->err_msg, "%s", err->message ? err->message : "error");
+    size_t l = strlen(st->err_msg);
+    while (l && (st->err_msg[l - 1] == '\n' || st->err_msg[l - 1] == ' '))
+        st->err_msg[--l] = '\0';
+}
 
 static void refuse(xmlParserCtxtPtr ctxt, int why)
 {
@@ -104,6 +120,7 @@ int qti_xml_read(const char *href, const char *data, size_t len, const struct qt
     ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
     ctxt->sax->startElementNs = on_start;
     ctxt->sax->endElementNs = on_end;
+    ctxt->sax->serror = on_error;
     /* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID (nothing is
      * fetched), NONET as a second lock, no XInclude processing. */
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
@@ -122,15 +139,8 @@ int qti_xml_read(const char *href, const char *data, size_t len, const struct qt
         rc = err_set(e, OP_EINPUT, "%s line %ld: more than %zu elements", href, st.line,
                      st.lim.max_nodes);
     } else if (!doc || !ctxt->wellFormed) {
-        const xmlError *x = xmlCtxtGetLastError(ctxt);
-        char msg[512] = "not well-formed XML";
-        if (x && x->message) {
-            snprintf(msg, sizeof msg, "%s", x->message);
-            size_t l = strlen(msg);
-            while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
-                msg[--l] = '\0';
-        }
-        rc = err_set(e, OP_EINPUT, "%s line %d: malformed XML: %s", href, x ? x->line : 0, msg);
+        rc = err_set(e, OP_EINPUT, "%s line %d: malformed XML: %s", href, st.err_line,
+                     st.err_msg[0] ? st.err_msg : "not well-formed");
     } else if (!xmlDocGetRootElement(doc)) {
         rc = err_set(e, OP_EINPUT, "%s: empty document", href);
     }
