@@ -8,7 +8,8 @@
 
 #define OUTPOST_COMMANDS(X)                                                                        \
     X(setup, "setup", "initialise a central server or an offline device from a JSON file")         \
-    X(users, "users", "list, add and delete users; change a password")
+    X(users, "users", "list, add and delete users; change a password")                             \
+    X(import_users, "import-users", "import users from a CSV file (TAO's ImportUsersCsv)")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)
