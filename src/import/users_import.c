@@ -230,10 +230,11 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
 {
     (void)t;
     struct import *im = ctx;
-    if (im->nrows == USERS_IMPORT_MAX_ROWS)
+    int max_rows = im->opt->max_rows > 0 ? im->opt->max_rows : USERS_IMPORT_MAX_ROWS;
+    if (im->nrows == max_rows)
         return err_set(e, OP_EINPUT,
                        "%s line %d: more than %d users in one file; split it into several files",
-                       im->file, in->line, USERS_IMPORT_MAX_ROWS);
+                       im->file, in->line, max_rows);
     if (im->nrows == im->cap) {
         int cap = im->cap ? im->cap * 2 : 64;
         struct import_row *v = realloc(im->rows, sizeof *v * (size_t)cap);

@@ -41,6 +41,7 @@ struct users_import_options {
     struct password_cost cost; /* Argon2id cost of the new password records */
     int skip_invalid;          /* import the valid rows even if some are invalid */
     int workers;               /* hashing threads; 0 means one per online CPU */
+    int max_rows;              /* rows accepted; 0 means USERS_IMPORT_MAX_ROWS */
     /* Called on the importing thread while passwords are hashed: about ten times a
      * second, and once with done == total. May be NULL. */
     void (*progress)(void *ctx, int done, int total);
