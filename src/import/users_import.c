@@ -2,15 +2,18 @@
  * users_import.c - users from a CSV file: check, hash in parallel, write in one transaction
  * (see users_import.h).
  *
- * Ownership: `struct import` owns every row; a row owns one allocation (`text`) holding its
- * known fields one after the other, and `f[c]` points into it (NULL when the file has no
- * column c). Passwords are wiped from `text` as soon as they are hashed, and the file buffer
+ * Ownership: `struct import` owns every row and the credentials of the valid ones; a row owns
+ * one allocation (`text`) holding its known fields one after the other, and its list of
+ * reasons. A row is kept small (about 100 bytes and its text) because a file within the size
+ * limit may hold up to USERS_IMPORT_MAX_ROWS of them. Passwords are wiped from `text` as soon
+ * as they are hashed, and the file buffer
  * as soon as it is parsed.
  */
 #include "import/users_import.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -54,13 +57,13 @@ static const char *const column_names[COL_COUNT] = {
 
 struct import_row {
     int line;
-    char *text;               /* the known fields, NUL-separated */
-    size_t text_size;         /* bytes allocated for text */
-    const char *f[COL_COUNT]; /* into text; NULL if the file has no such column */
-    struct buf reasons;       /* why the row is refused, "; "-separated; empty if valid */
     int exists;               /* the login exists already (same role): update */
+    char *text;               /* the fields of the file's known columns, NUL-separated */
+    uint32_t text_size;       /* bytes allocated for text */
+    uint32_t off[COL_COUNT];  /* where each field starts in text (see row_field) */
+    char *reasons;            /* why the row is refused, "; "-separated; NULL if valid */
     char id[UUID_STR_LEN];    /* the existing user's id, or the new user's */
-    struct credentials cred;  /* filled by the hashing phase */
+    struct credentials *cred; /* valid rows: filled by the hashing phase (in im->creds) */
 };
 
 struct import {
@@ -72,6 +75,8 @@ struct import {
     int ncols;          /* fields in the header */
     struct import_row *rows;
     int nrows, cap;
+    struct credentials *creds; /* one per valid row, in row order */
+    int ncreds;
     struct users_import_report *r;
 };
 
@@ -80,17 +85,35 @@ static void row_refuse(struct import_row *row, const char *fmt, ...)
 
 static void row_refuse(struct import_row *row, const char *fmt, ...)
 {
-    if (row->reasons.len)
-        buf_puts(&row->reasons, "; ");
+    struct buf b = BUF_INIT;
+    if (row->reasons) {
+        buf_puts(&b, row->reasons);
+        buf_puts(&b, "; ");
+        free(row->reasons);
+    }
     va_list ap;
     va_start(ap, fmt);
-    buf_vprintf(&row->reasons, fmt, ap);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
+    row->reasons = buf_detach(&b);
 }
 
 static int row_is_valid(const struct import_row *row)
 {
-    return row->reasons.len == 0;
+    return row->reasons == NULL;
+}
+
+/* The field of column c, or NULL if the file has no such column. */
+static const char *row_field(const struct import *im, const struct import_row *row, enum column c)
+{
+    return im->col[c] >= 0 ? row->text + row->off[c] : NULL;
+}
+
+/* The field of column c, or NULL if the column is absent or the field empty (stored as NULL). */
+static const char *row_value(const struct import *im, const struct import_row *row, enum column c)
+{
+    const char *v = row_field(im, row, c);
+    return v && v[0] ? v : NULL;
 }
 
 static void rows_free(struct import *im)
@@ -101,18 +124,16 @@ static void rows_free(struct import *im)
             sodium_memzero(row->text, row->text_size); /* it held a password */
             free(row->text);
         }
-        buf_free(&row->reasons);
-        credentials_wipe(&row->cred);
+        free(row->reasons);
     }
     free(im->rows);
     im->rows = NULL;
     im->nrows = im->cap = 0;
-}
-
-/* A field of the row, or NULL if the column is absent or the field empty (stored as NULL). */
-static const char *field_or_null(const struct import_row *row, enum column c)
-{
-    return row->f[c] && row->f[c][0] ? row->f[c] : NULL;
+    if (im->creds) {
+        sodium_memzero(im->creds, sizeof *im->creds * (size_t)im->ncreds);
+        free(im->creds);
+        im->creds = NULL;
+    }
 }
 
 static double now_seconds(void)
@@ -178,27 +199,27 @@ static void row_keep_fields(struct import *im, struct import_row *row, const str
     for (int c = 0; c < COL_COUNT; c++)
         if (im->col[c] >= 0)
             size += strlen(csv_table_field(in, im->col[c])) + 1;
-    row->text_size = size + 1;
+    /* At most COL_COUNT fields of CSV_FIELD_MAX bytes: far below 4 GiB. */
+    row->text_size = (uint32_t)(size + 1);
     row->text = malloc(row->text_size);
     if (!row->text)
         abort();
     char *p = row->text;
     for (int c = 0; c < COL_COUNT; c++) {
-        row->f[c] = NULL;
         if (im->col[c] < 0)
             continue;
         const char *v = csv_table_field(in, im->col[c]);
         size_t n = strlen(v) + 1;
         memcpy(p, v, n);
-        row->f[c] = p;
+        row->off[c] = (uint32_t)(p - row->text);
         p += n;
     }
     *p = '\0';
 }
 
-static void check_lang(struct import_row *row, enum column c)
+static void check_lang(const struct import *im, struct import_row *row, enum column c)
 {
-    const char *v = field_or_null(row, c);
+    const char *v = row_value(im, row, c);
     if (v && !lang_is_valid(v))
         row_refuse(row, "%s \"%s\" is not a language tag such as en-US", column_names[c], v);
 }
@@ -207,7 +228,7 @@ static void check_lang(struct import_row *row, enum column c)
 static int check_existing(struct import *im, struct import_row *row, struct op_err *e)
 {
     struct user u;
-    int rc = users_get_by_login(im->db, row->f[COL_LOGIN], &u, e);
+    int rc = users_get_by_login(im->db, row_field(im, row, COL_LOGIN), &u, e);
     if (rc == OP_ENOTFOUND) {
         err_clear(e);
         uuid_generate(row->id);
@@ -237,6 +258,8 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
                        im->file, in->line, max_rows);
     if (im->nrows == im->cap) {
         int cap = im->cap ? im->cap * 2 : 64;
+        if (cap > max_rows)
+            cap = max_rows;
         struct import_row *v = realloc(im->rows, sizeof *v * (size_t)cap);
         if (!v)
             abort();
@@ -251,7 +274,7 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
     if (in->nfields != im->ncols)
         row_refuse(row, "%d field%s where the header has %d", in->nfields,
                    in->nfields == 1 ? "" : "s", im->ncols);
-    const char *login = row->f[COL_LOGIN];
+    const char *login = row_field(im, row, COL_LOGIN);
     int login_ok = 0;
     if (!login[0])
         row_refuse(row, "missing Login");
@@ -260,11 +283,11 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
                         "255 bytes)");
     else
         login_ok = 1;
-    if (!row->f[COL_PASSWORD][0])
+    if (!row_value(im, row, COL_PASSWORD))
         row_refuse(row, "empty Password");
-    check_lang(row, COL_INTERFACE_LANG);
-    check_lang(row, COL_DEFAULT_LANG);
-    const char *org = field_or_null(row, COL_ORG_ID);
+    check_lang(im, row, COL_INTERFACE_LANG);
+    check_lang(im, row, COL_DEFAULT_LANG);
+    const char *org = row_value(im, row, COL_ORG_ID);
     if (im->is_sync_manager && !org)
         row_refuse(row, "missing organisation id (a sync-manager needs one)");
     if (!im->is_sync_manager && org)
@@ -294,9 +317,11 @@ static void check_duplicates(struct import *im)
     if (!refs)
         abort();
     int n = 0;
-    for (int i = 0; i < im->nrows; i++)
-        if (im->rows[i].f[COL_LOGIN][0])
-            refs[n++] = (struct login_ref){im->rows[i].f[COL_LOGIN], i};
+    for (int i = 0; i < im->nrows; i++) {
+        const char *login = row_value(im, &im->rows[i], COL_LOGIN);
+        if (login)
+            refs[n++] = (struct login_ref){login, i};
+    }
     qsort(refs, (size_t)n, sizeof *refs, by_login_then_row);
     for (int i = 0; i < n;) {
         int j = i + 1;
@@ -329,7 +354,7 @@ static void collect_problems(struct import *im)
             continue;
         im->r->invalid++;
         if (im->r->problems.count < USERS_IMPORT_LISTED_MAX)
-            import_problems_add(&im->r->problems, row->line, "%s", row->reasons.data);
+            import_problems_add(&im->r->problems, row->line, "%s", row->reasons);
         else
             im->r->unlisted++;
     }
@@ -364,6 +389,7 @@ static int load_and_check(struct import *im, const char *path, struct op_err *e)
 /* ---- phase 2: hash the passwords on every core ---- */
 
 struct hash_pool {
+    const struct import *im;
     pthread_mutex_t mu;
     pthread_cond_t changed;
     struct import_row **todo;
@@ -383,9 +409,9 @@ static void *hash_worker(void *arg)
         pthread_mutex_unlock(&p->mu);
 
         struct op_err e = {0};
-        char *pw = (char *)row->f[COL_PASSWORD]; /* points into row->text, which we own */
+        char *pw = (char *)row_field(p->im, row, COL_PASSWORD); /* into row->text, ours */
         size_t len = strlen(pw);
-        int rc = credentials_make(p->cost, row->id, pw, len, &row->cred, &e);
+        int rc = credentials_make(p->cost, row->id, pw, len, row->cred, &e);
         sodium_memzero(pw, len);
 
         pthread_mutex_lock(&p->mu);
@@ -446,6 +472,7 @@ static int hash_passwords(struct import *im, struct op_err *e)
 {
     struct hash_pool p;
     memset(&p, 0, sizeof p);
+    p.im = im;
     p.cost = &im->opt->cost;
     p.todo = malloc(sizeof *p.todo * (size_t)(im->nrows + 1));
     if (!p.todo)
@@ -457,6 +484,12 @@ static int hash_passwords(struct import *im, struct op_err *e)
         free(p.todo);
         return 0;
     }
+    im->creds = calloc((size_t)p.total, sizeof *im->creds);
+    if (!im->creds)
+        abort();
+    im->ncreds = p.total;
+    for (int i = 0; i < p.total; i++)
+        p.todo[i]->cred = &im->creds[i];
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.changed, NULL);
     int n = workers_wanted(im->opt, p.total);
@@ -517,21 +550,22 @@ static void test_delay_before_commit(void)
 /* Sets, in `u`, the profile fields the file has a column for (borrowed from the row). */
 static void apply_profile(const struct import *im, const struct import_row *row, struct user *u)
 {
-    u->login = (char *)row->f[COL_LOGIN];
+    const char *label = row_value(im, row, COL_LABEL);
+    u->login = (char *)row_field(im, row, COL_LOGIN);
     u->role = (char *)im->opt->role;
-    if (row->f[COL_LABEL] || !u->label)
-        u->label = (char *)(field_or_null(row, COL_LABEL) ? row->f[COL_LABEL] : row->f[COL_LOGIN]);
+    if (row_field(im, row, COL_LABEL) || !u->label)
+        u->label = (char *)(label ? label : u->login);
 #define SET_IF_COLUMN(member, c)                                                                   \
-    if (row->f[c])                                                                                 \
-        u->member = (char *)field_or_null(row, c);
+    if (row_field(im, row, c))                                                                     \
+        u->member = (char *)row_value(im, row, c);
     SET_IF_COLUMN(first_name, COL_FIRST_NAME)
     SET_IF_COLUMN(last_name, COL_LAST_NAME)
     SET_IF_COLUMN(mail, COL_MAIL)
     SET_IF_COLUMN(interface_lang, COL_INTERFACE_LANG)
     SET_IF_COLUMN(default_lang, COL_DEFAULT_LANG)
 #undef SET_IF_COLUMN
-    u->org_id = im->is_sync_manager ? (char *)row->f[COL_ORG_ID] : NULL;
-    u->password_hash = (char *)row->cred.password_record;
+    u->org_id = im->is_sync_manager ? (char *)row_value(im, row, COL_ORG_ID) : NULL;
+    u->password_hash = (char *)row->cred->password_record;
 }
 
 /* Writes one row inside the open transaction. The database is checked again: another command
@@ -540,7 +574,8 @@ static void apply_profile(const struct import *im, const struct import_row *row,
 static int write_row(struct import *im, struct import_row *row, struct op_err *e)
 {
     struct user cur;
-    int rc = users_get_by_login(im->db, row->f[COL_LOGIN], &cur, e);
+    const char *login = row_field(im, row, COL_LOGIN);
+    int rc = users_get_by_login(im->db, login, &cur, e);
     if (rc != 0 && rc != OP_ENOTFOUND)
         return rc;
     int found = rc == 0;
@@ -551,7 +586,7 @@ static int write_row(struct import *im, struct import_row *row, struct op_err *e
         return err_set(e, OP_ECONFLICT,
                        "%s line %d: login \"%s\" was changed by another command during the "
                        "import; nothing imported, run it again",
-                       im->file, row->line, row->f[COL_LOGIN]);
+                       im->file, row->line, login);
     }
     err_clear(e);
     if (!found) {

@@ -14,7 +14,7 @@
  * missing column) always stops the import.
  *
  * Memory: the file is read whole (at most max_bytes), then handed to the CSV reader row by
- * row; each row keeps only its known fields and its derived credentials (about 500 bytes
+ * row; each row keeps only its known fields and its derived credentials (about 300 bytes
  * with a typical row). At most USERS_IMPORT_MAX_ROWS rows and USERS_IMPORT_LISTED_MAX
  * listed problems are held, so the memory of any file within the size limit is bounded.
  */
