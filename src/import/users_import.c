@@ -221,7 +221,7 @@ static void check_lang(const struct import *im, struct import_row *row, enum col
 {
     const char *v = row_value(im, row, c);
     if (v && !lang_is_valid(v))
-        row_refuse(row, "%s \"%s\" is not a language tag such as en-US", column_names[c], v);
+        row_refuse(row, "%s \"%.40s\" is not a language tag such as en-US", column_names[c], v);
 }
 
 /* Checks the login against the database: a new login, or an existing one of the same role. */
@@ -310,7 +310,9 @@ static int by_login_then_row(const void *a, const void *b)
     return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-/* Refuses every row whose login appears on another row too, naming all the lines. */
+#define DUPLICATE_LINES_SHOWN 10
+
+/* Refuses every row whose login appears on another row too, naming the lines. */
 static void check_duplicates(struct import *im)
 {
     struct login_ref *refs = malloc(sizeof *refs * (size_t)(im->nrows + 1));
@@ -328,13 +330,17 @@ static void check_duplicates(struct import *im)
         while (j < n && strcmp(refs[i].login, refs[j].login) == 0)
             j++;
         if (j - i > 1) {
+            /* Name the lines, but not thousands of them: the list goes into every row. */
             struct buf lines = BUF_INIT;
-            for (int k = i; k < j; k++)
+            int shown = j - i <= DUPLICATE_LINES_SHOWN ? j - i : DUPLICATE_LINES_SHOWN;
+            for (int k = i; k < i + shown; k++)
                 buf_printf(&lines, "%s%d",
-                           k == i       ? ""
-                           : k == j - 1 ? " and "
-                                        : ", ",
+                           k == i                         ? ""
+                           : k == j - 1 && shown == j - i ? " and "
+                                                          : ", ",
                            im->rows[refs[k].row].line);
+            if (shown < j - i)
+                buf_printf(&lines, " and %d more", j - i - shown);
             for (int k = i; k < j; k++)
                 row_refuse(&im->rows[refs[k].row], "login \"%s\" appears more than once (lines %s)",
                            refs[k].login, lines.data);

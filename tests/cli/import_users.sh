@@ -116,6 +116,10 @@ check "binary garbage is refused" status_is 1
 check "the refusal says it is not text" sh -c 'case "$1" in *"binary data"*|*"not valid UTF-8"*) exit 0;; esac; exit 1' _ "$ERR"
 check "nothing of the refusals was stored" [ "$(users)" = "$before" ]
 
+import -f "$WORK/in.csv"
+check "a missing -t is a usage error" status_is 2
+check "the usage error says what is required" contains "$ERR" "-t ROLE and -f FILE are required"
+
 import -t test-taker -f "$WORK/missing.csv"
 check "a missing file is a clear error" contains "$ERR" "missing.csv"
 

@@ -233,6 +233,19 @@ static void test_import_refuses_duplicate_login_in_file(void **state)
     assert_int_equal(count_users(f), 1);
 }
 
+static void test_import_names_at_most_ten_lines_of_a_duplicate(void **state)
+{
+    struct fixture *f = *state;
+    struct buf b = BUF_INIT;
+    buf_puts(&b, "Login,Password\n");
+    for (int i = 0; i < 500; i++)
+        buf_puts(&b, "same,pw\n");
+    assert_int_equal(import_text(f, b.data), OP_EINPUT);
+    buf_free(&b);
+    assert_int_equal(f->r.invalid, 500);
+    assert_problem(f, 501, "(lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 490 more)");
+}
+
 static void test_import_refuses_empty_password(void **state)
 {
     struct fixture *f = *state;
@@ -456,6 +469,7 @@ int main(void)
         T(test_import_requires_org_id_in_each_sync_manager_row),
         T(test_import_refuses_org_id_for_other_roles),
         T(test_import_refuses_duplicate_login_in_file),
+        T(test_import_names_at_most_ten_lines_of_a_duplicate),
         T(test_import_refuses_empty_password),
         T(test_import_refuses_missing_login),
         T(test_import_refuses_invalid_login),
