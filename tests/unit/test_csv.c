@@ -96,7 +96,7 @@ static void test_csv_refuses_a_stray_quote(void **state)
 {
     (void)state;
     const char *s = "login,note\nok,fine\nbad,a\"b\n";
-    assert_true(parse_fails(s, strlen(s), "line 3: malformed quoting"));
+    assert_true(parse_fails(s, strlen(s), "line 3: a stray quote"));
 }
 
 static void test_csv_refuses_an_empty_file(void **state)
