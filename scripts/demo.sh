@@ -26,6 +26,11 @@ run --data "$central" import-users -t proctor -f "$here/demo/proctors.csv"
 step "1C. Import the school's sync manager, with its organisation id"
 run --data "$central" import-users -t sync-manager -f "$here/demo/sync-managers.csv"
 
+step "1B. A test center of the school's organisation, with its proctor"
+run --data "$central" testcenters add --label "School 42 main building" --org school-42
+run --data "$central" testcenters assign "School 42 main building" --proctor paula
+run --data "$central" testcenters list
+
 step "A bad file is refused whole, with every bad row named"
 printf 'Login,Password\nokay,pw1\n,pw2\nokay,pw3\n' > "$work/bad.csv"
 run --data "$central" import-users -t test-taker -f "$work/bad.csv" || true
