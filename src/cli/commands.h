@@ -8,7 +8,10 @@
 
 #define OUTPOST_COMMANDS(X)                                                                        \
     X(setup, "setup", "initialise a central server or an offline device from a JSON file")         \
-    X(users, "users", "list, add and delete users; change a password")
+    X(users, "users", "list, add and delete users; change a password")                             \
+    X(setup_central, "setup-central", "create the central keys that are missing")                  \
+    X(setup_device, "setup-device", "create the device signing key if it is missing")              \
+    X(keys, "keys", "show public keys and fingerprints; rotate the results key")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)
