@@ -11,7 +11,9 @@
     X(users, "users", "list, add and delete users; change a password")                             \
     X(setup_central, "setup-central", "create the central keys that are missing")                  \
     X(setup_device, "setup-device", "create the device signing key if it is missing")              \
-    X(keys, "keys", "show public keys and fingerprints; rotate the results key")
+    X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
+    X(results, "results", "list, show and import result envelopes (central)")                      \
+    X(decrypt_results, "decrypt-results", "decrypt the pending results on central")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)
