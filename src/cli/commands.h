@@ -9,6 +9,11 @@
 #define OUTPOST_COMMANDS(X)                                                                        \
     X(setup, "setup", "initialise a central server or an offline device from a JSON file")         \
     X(users, "users", "list, add and delete users; change a password")                             \
+    X(import_users, "import-users", "import users from a CSV file (TAO's ImportUsersCsv)")         \
+    X(testcenters, "testcenters", "add, list and delete test centers; assign their staff")         \
+    X(eligibilities, "eligibilities", "set, list and delete who may sit which delivery where")     \
+    X(import_testcenters, "import-testcenters", "test centers from a CSV file")                    \
+    X(import_eligibilities, "import-eligibilities", "eligibilities from a CSV file")               \
     X(setup_central, "setup-central", "create the central keys that are missing")                  \
     X(setup_device, "setup-device", "create the device signing key if it is missing")              \
     X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \

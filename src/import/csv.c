@@ -25,6 +25,7 @@ struct parse_state {
     int nfields;
     struct op_err *e;
     int failed;
+    const struct csv_handler *h; /* NULL: keep every row in t->rows */
 };
 
 static char *trim_dup(const char *s, size_t len)
@@ -84,6 +85,13 @@ static void on_row(int term, void *ctx)
         ps->t->header = ps->fields;
         ps->t->ncols = ps->nfields;
         ps->have_header = 1;
+        if (ps->h && ps->h->header(ps->h->ctx, ps->t, ps->e) != 0)
+            ps->failed = 1;
+    } else if (ps->h) {
+        struct csv_row row = {ps->row_start, ps->nfields, ps->fields};
+        if (ps->h->row(ps->h->ctx, ps->t, &row, ps->e) != 0)
+            ps->failed = 1;
+        free_fields(ps->fields, ps->nfields);
     } else {
         struct csv_row *rows = realloc(ps->t->rows, sizeof *rows * (size_t)(ps->t->nrows + 1));
         if (!rows)
@@ -113,20 +121,16 @@ static int check_line(struct parse_state *ps, const char *p, size_t n)
     return 0;
 }
 
-int csv_table_parse(const char *name, const char *data, size_t len, struct csv_table **out,
-                    struct op_err *e)
+/* Parses into `t`, keeping the rows or, with a handler `h`, handing them over one by one. */
+static int parse(const char *name, const char *data, size_t len, struct csv_table *t,
+                 const struct csv_handler *h, struct op_err *e)
 {
-    *out = NULL;
-    struct csv_table *t = calloc(1, sizeof *t);
-    if (!t)
-        abort();
-    t->path = strdup(name);
-    struct parse_state ps = {name, t, 1, 1, 0, NULL, 0, e, 0};
+    struct parse_state ps = {name, t, 1, 1, 0, NULL, 0, e, 0, h};
     struct csv_parser parser;
-    if (csv_init(&parser, CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
-        csv_table_free(t);
+    /* CSV_STRICT: without it libcsv accepts an unclosed quote at the end of the file (the
+     * rest of the file silently becomes one field) and stray quotes inside fields. */
+    if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return err_set(e, OP_ENOMEM, "out of memory");
-    }
     if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) { /* UTF-8 byte-order mark */
         data += 3;
         len -= 3;
@@ -137,11 +141,20 @@ int csv_table_parse(const char *name, const char *data, size_t len, struct csv_t
         const char *nl = memchr(data + pos, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - (data + pos)) + 1 : len - pos;
         rc = check_line(&ps, data + pos, n);
+        /* pstate 0 is libcsv's ROW_NOT_BEGUN (private to libcsv.c): no row has begun yet, so the
+         * next row starts on this line; this skips blank lines in the numbering. */
+        if (parser.pstate == 0)
+            ps.row_start = ps.cur_line;
         if (rc == 0 && csv_parse(&parser, data + pos, n, on_field, on_row, &ps) != n)
-            rc = err_set(e, OP_EINPUT, "%s line %d: %s", name, ps.cur_line,
-                         csv_strerror(csv_error(&parser)));
+            rc = csv_error(&parser) == CSV_EPARSE
+                     ? err_set(e, OP_EINPUT,
+                               "%s line %d: a stray quote (a field holding a \" must be quoted "
+                               "whole, with the inner quote doubled: \"say \"\"hi\"\"\")",
+                               name, ps.cur_line)
+                     : err_set(e, OP_EINPUT, "%s line %d: %s", name, ps.cur_line,
+                               csv_strerror(csv_error(&parser)));
         if (rc == 0 && ps.failed)
-            rc = OP_EINPUT;
+            rc = e->code ? e->code : OP_EINPUT;
         pos += n;
         ps.cur_line++;
     }
@@ -151,18 +164,47 @@ int csv_table_parse(const char *name, const char *data, size_t len, struct csv_t
             rc = err_set(e, OP_EINPUT, "%s line %d: a quoted field is not closed (a \" is missing)",
                          name, ps.row_start);
         else if (ps.failed)
-            rc = OP_EINPUT;
+            rc = e->code ? e->code : OP_EINPUT;
     }
     csv_free(&parser);
     free_fields(ps.fields, ps.nfields);
     if (rc == 0 && !ps.have_header)
         rc = err_set(e, OP_EINPUT, "%s: empty file (a header line is required)", name);
+    return rc;
+}
+
+static struct csv_table *table_new(const char *name)
+{
+    struct csv_table *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    t->path = strdup(name);
+    if (!t->path)
+        abort();
+    return t;
+}
+
+int csv_table_parse(const char *name, const char *data, size_t len, struct csv_table **out,
+                    struct op_err *e)
+{
+    *out = NULL;
+    struct csv_table *t = table_new(name);
+    int rc = parse(name, data, len, t, NULL, e);
     if (rc != 0) {
         csv_table_free(t);
         return rc;
     }
     *out = t;
     return 0;
+}
+
+int csv_table_stream(const char *name, const char *data, size_t len, const struct csv_handler *h,
+                     struct op_err *e)
+{
+    struct csv_table *t = table_new(name);
+    int rc = parse(name, data, len, t, h, e);
+    csv_table_free(t);
+    return rc;
 }
 
 void csv_table_free(struct csv_table *t)

@@ -41,6 +41,19 @@ int csv_table_load(const char *path, size_t max_bytes, struct csv_table **out, s
 int csv_table_parse(const char *name, const char *data, size_t len, struct csv_table **out,
                     struct op_err *e);
 
+/* Like csv_table_parse, but hands each row to a handler as soon as it is read instead of
+ * keeping it, so that memory holds one row at a time however many rows the file has. The
+ * table passed to the handler has the header and no rows (nrows 0) and lives until the call
+ * returns. A handler returns 0 to go on, or a negative OP_E* code with *e filled to stop:
+ * that code is returned. */
+struct csv_handler {
+    int (*header)(void *ctx, const struct csv_table *t, struct op_err *e);
+    int (*row)(void *ctx, const struct csv_table *t, const struct csv_row *row, struct op_err *e);
+    void *ctx;
+};
+int csv_table_stream(const char *name, const char *data, size_t len, const struct csv_handler *h,
+                     struct op_err *e);
+
 void csv_table_free(struct csv_table *t);
 
 /* Index of the header column called `name` (case-insensitive, trimmed), or -1. */

@@ -46,7 +46,8 @@ static int by_line(const void *a, const void *b)
 static void sort(const struct import_problems *p)
 {
     /* Stable enough: problems of one line keep their relative order in practice. */
-    qsort(p->items, (size_t)p->count, sizeof *p->items, by_line);
+    if (p->count > 1) /* items is NULL when there are none, which qsort must not get */
+        qsort(p->items, (size_t)p->count, sizeof *p->items, by_line);
 }
 
 void import_problems_print(const struct import_problems *p, FILE *out)

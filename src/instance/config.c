@@ -150,7 +150,7 @@ static int timezone_is_known(const char *tz)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int lang_is_valid(const char *s)
+int lang_is_valid(const char *s)
 {
     /* BCP 47 shape: 2-3 letters, then -subtags of 1-8 alphanumerics. */
     size_t i = 0;

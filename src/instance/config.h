@@ -60,6 +60,9 @@ int config_settings(json_t *configuration, struct instance_settings *out, struct
  * leading or trailing space. */
 int login_is_valid(const char *login);
 
+/* 1 if `s` has the shape of a BCP 47 language tag ("en", "en-US", "zh-Hant-TW"). */
+int lang_is_valid(const char *s);
+
 /* 1 if `s` (of `len` bytes) is valid UTF-8 without NUL. */
 int utf8_is_valid(const char *s, size_t len);
 

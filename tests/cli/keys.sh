@@ -72,7 +72,18 @@ check "users passwd keeps the vault key pair" [ "$(sql "$C" "SELECT vault_public
 check "users passwd re-wraps the vault" [ "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='eve'")" != "$wrapped" ]
 check "the super-user has a vault too" [ -n "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='admin'")" ]
 
+printf 'Label,Login,Password,Interface Language\nIan,ian,ian-pw-1,en-US\n' > "$WORK/u.csv"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "import-users gives the user a vault" [ -n "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='ian'")" ]
+check "import-users escrows the vault key" [ -n "$(sql "$C" "SELECT vault_secret_escrow FROM users WHERE login='ian'")" ]
+ipk=$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")
+printf 'Label,Login,Password,Interface Language\nIan,ian,ian-pw-2,en-US\n' > "$WORK/u.csv"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "a re-import keeps the vault key pair" [ "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")" = "$ipk" ]
+
 mv "$C/keys/master.key" "$WORK/master.key"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "import-users without the master key is refused" contains "$ERR" "master.key"
 run_stdin "pw-3" "$OUTPOST" --data "$C" users passwd eve
 check "a reset without the master key is refused" status_is 1
 check "the refusal names the missing key file" contains "$ERR" "master.key"

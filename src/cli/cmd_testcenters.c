@@ -1,0 +1,351 @@
+/*
+ * cmd_testcenters.c - `outpost testcenters add|list|assign|unassign|delete`: the test centers
+ * of a central server, their organisation ids, sub-centers and staff (administrators and
+ * proctors). A CENTER argument is an id or a label; a label several centers share is refused
+ * with their ids. Devices receive test centers by sync, so these commands run on central only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "store/idlist.h"
+#include "store/testcenters.h"
+#include "store/users.h"
+
+/* Opens the instance and checks it is a central server; prints the error and returns the
+ * exit status on failure. */
+static int open_central(const char *what, struct instance **inst)
+{
+    int status = cli_open_instance(inst);
+    if (status != 0)
+        return status;
+    struct op_err e = {0};
+    if (instance_require_role(*inst, ROLE_CENTRAL, what, &e) != 0) {
+        instance_close(*inst);
+        return cli_fail(&e);
+    }
+    return 0;
+}
+
+/* ---- testcenters add ---- */
+
+static const struct command_usage add_usage = {
+    "outpost testcenters add --label LABEL --org ORG [--parent CENTER]",
+    "Adds a test center and prints its id. ORG is the organisation id: the scope an offline\n"
+    "device synchronises (several centers may share one). --parent makes it a sub-center of\n"
+    "CENTER (an id or a label).",
+};
+
+static int add_cmd(int argc, char **argv)
+{
+    const char *label = NULL, *org = NULL, *parent = NULL;
+    const struct option opts[] = {
+        OPT_STRING(0, "label", &label, "LABEL", "the center's label (required)"),
+        OPT_STRING(0, "org", &org, "ORG", "its organisation id (required)"),
+        OPT_STRING(0, "parent", &parent, "CENTER", "the center it belongs to (id or label)"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &add_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
+    if (!label || !org)
+        return options_usage_error(&add_usage, "--label and --org are required");
+    struct instance *inst;
+    if ((status = open_central("testcenters add", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct test_center c;
+    memset(&c, 0, sizeof c);
+    c.label = (char *)label;
+    c.org_id = (char *)org;
+    int rc = 0;
+    if (parent) {
+        struct test_center pc;
+        rc = testcenters_find(inst->db, parent, &pc, &e);
+        if (rc == 0) {
+            memcpy(c.parent_id, pc.id, sizeof c.parent_id);
+            test_center_clear(&pc);
+        } else {
+            err_prefix(&e, "--parent");
+        }
+    }
+    struct idlist same = IDLIST_INIT;
+    if (rc == 0)
+        rc = db_begin(inst->db, &e);
+    if (rc == 0) {
+        rc = testcenters_insert(inst->db, &c, &e);
+        if (rc == 0)
+            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
+                                &same, "reading test centers", &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+    }
+    if (rc == 0) {
+        printf("%s\n", c.id);
+        if (same.n > 1)
+            fprintf(stderr,
+                    "outpost: note: %d test centers are now labelled \"%s\"; commands will need "
+                    "the id to tell them apart\n",
+                    same.n, label);
+    }
+    idlist_free(&same);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- testcenters list ---- */
+
+static const struct command_usage list_usage = {
+    "outpost testcenters list [--json]",
+    "Lists test centers ordered by label. --json prints one array of objects with the fields\n"
+    "id, label, org_id, parent_id (null for a top-level center), admins and proctors (arrays\n"
+    "of logins) and version.",
+};
+
+static int append_login(const char *login, void *ctx)
+{
+    json_array_append_new(ctx, json_string(login));
+    return 0;
+}
+
+struct list_ctx {
+    struct db *db;
+    json_t *arr; /* NULL for the table */
+    struct op_err *e;
+};
+
+/* "a, b" from a JSON array of strings; the caller frees. */
+static char *join_logins(json_t *arr)
+{
+    size_t i, len = 1;
+    json_t *v;
+    json_array_foreach(arr, i, v) len += strlen(json_string_value(v)) + 2;
+    char *s = calloc(1, len);
+    if (!s)
+        abort();
+    json_array_foreach(arr, i, v)
+    {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, json_string_value(v));
+    }
+    return s;
+}
+
+static int list_one(const struct test_center *c, void *vctx)
+{
+    struct list_ctx *ctx = vctx;
+    json_t *admins = json_array(), *proctors = json_array();
+    int rc =
+        testcenters_staff_each(ctx->db, c->id, CENTER_DUTY_ADMIN, append_login, admins, ctx->e);
+    if (rc == 0)
+        rc = testcenters_staff_each(ctx->db, c->id, CENTER_DUTY_PROCTOR, append_login, proctors,
+                                    ctx->e);
+    if (rc != 0) {
+        json_decref(admins);
+        json_decref(proctors);
+        return rc;
+    }
+    if (ctx->arr) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(c->id));
+        json_object_set_new(o, "label", json_string(c->label));
+        json_object_set_new(o, "org_id", json_string(c->org_id));
+        json_object_set_new(o, "parent_id",
+                            c->parent_id[0] ? json_string(c->parent_id) : json_null());
+        json_object_set_new(o, "admins", admins);
+        json_object_set_new(o, "proctors", proctors);
+        json_object_set_new(o, "version", json_integer(c->version));
+        json_array_append_new(ctx->arr, o);
+        return 0;
+    }
+    char *parent = NULL;
+    if (c->parent_id[0]) {
+        struct test_center pc;
+        if (testcenters_get(ctx->db, c->parent_id, &pc, ctx->e) == 0) {
+            parent = pc.label;
+            pc.label = NULL;
+            test_center_clear(&pc);
+        }
+    }
+    char *a = join_logins(admins), *p = join_logins(proctors);
+    printf("%-36s  %-24s %-12s %-24s %-20s %s\n", c->id, c->label, c->org_id, parent ? parent : "-",
+           a[0] ? a : "-", p[0] ? p : "-");
+    free(parent);
+    free(a);
+    free(p);
+    json_decref(admins);
+    json_decref(proctors);
+    return 0;
+}
+
+static int list_cmd(int argc, char **argv)
+{
+    int json = 0;
+    const struct option opts[] = {
+        OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &list_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
+    struct instance *inst;
+    if ((status = open_central("testcenters list", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct list_ctx ctx = {inst->db, json ? json_array() : NULL, &e};
+    if (!json)
+        printf("%-36s  %-24s %-12s %-24s %-20s %s\n", "ID", "LABEL", "ORGANISATION", "PARENT",
+               "ADMINISTRATORS", "PROCTORS");
+    int rc = testcenters_each(inst->db, list_one, &ctx, &e);
+    if (json) {
+        if (rc == 0)
+            cli_print_json(ctx.arr);
+        else
+            json_decref(ctx.arr);
+    }
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- testcenters assign / unassign ---- */
+
+static const struct command_usage assign_usage = {
+    "outpost testcenters assign CENTER --admin LOGIN | --proctor LOGIN",
+    "Makes LOGIN an administrator (a test-center-admin user) or a proctor (a proctor user) of\n"
+    "CENTER (an id or a label). Assigning someone already assigned changes nothing.",
+};
+
+static const struct command_usage unassign_usage = {
+    "outpost testcenters unassign CENTER --admin LOGIN | --proctor LOGIN",
+    "Removes LOGIN from the administrators or the proctors of CENTER (an id or a label).",
+};
+
+/* The shared body of assign and unassign. */
+static int staff_cmd(int argc, char **argv, int assign)
+{
+    const struct command_usage *usage = assign ? &assign_usage : &unassign_usage;
+    const char *admin = NULL, *proctor = NULL;
+    const struct option opts[] = {
+        OPT_STRING(0, "admin", &admin, "LOGIN", "a test-center-admin user"),
+        OPT_STRING(0, "proctor", &proctor, "LOGIN", "a proctor user"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(usage, "give one CENTER (an id or a label)");
+    if (!admin == !proctor)
+        return options_usage_error(usage, "give either --admin LOGIN or --proctor LOGIN");
+    const char *login = admin ? admin : proctor;
+    const char *duty = admin ? CENTER_DUTY_ADMIN : CENTER_DUTY_PROCTOR;
+    const char *noun = admin ? "an administrator" : "a proctor";
+    struct instance *inst;
+    if ((status = open_central(assign ? "testcenters assign" : "testcenters unassign", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct test_center c;
+    struct user u;
+    memset(&c, 0, sizeof c);
+    memset(&u, 0, sizeof u);
+    int changed = 0;
+    int rc = testcenters_find(inst->db, argv[0], &c, &e);
+    if (rc == 0)
+        rc = users_get_by_login(inst->db, login, &u, &e);
+    if (rc == 0)
+        rc = db_begin(inst->db, &e);
+    if (rc == 0) {
+        if (assign)
+            rc = testcenters_assign(inst->db, c.id, u.id, duty, &changed, &e);
+        else
+            rc = testcenters_unassign(inst->db, c.id, u.id, duty, &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+    }
+    if (rc == 0 && assign)
+        printf("%s %s %s of %s\n", login, changed ? "is now" : "was already", noun, c.label);
+    else if (rc == 0)
+        printf("%s is no longer %s of %s\n", login, noun, c.label);
+    test_center_clear(&c);
+    user_clear(&u);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+static int assign_cmd(int argc, char **argv)
+{
+    return staff_cmd(argc, argv, 1);
+}
+
+static int unassign_cmd(int argc, char **argv)
+{
+    return staff_cmd(argc, argv, 0);
+}
+
+/* ---- testcenters delete ---- */
+
+static const struct command_usage delete_usage = {
+    "outpost testcenters delete CENTER",
+    "Deletes a test center (an id or a label) with its eligibilities and staff assignments;\n"
+    "devices delete them at their next sync. A center with sub-centers is not deleted: delete\n"
+    "or move its sub-centers first.",
+};
+
+static int delete_cmd(int argc, char **argv)
+{
+    const struct option opts[] = {OPT_END()};
+    int status;
+    int n = options_parse(argc, argv, opts, &delete_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(&delete_usage, "give one CENTER (an id or a label)");
+    struct instance *inst;
+    if ((status = open_central("testcenters delete", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct test_center c;
+    memset(&c, 0, sizeof c);
+    int rc = testcenters_find(inst->db, argv[0], &c, &e);
+    if (rc == 0)
+        rc = db_begin(inst->db, &e);
+    if (rc == 0) {
+        rc = testcenters_delete(inst->db, c.id, &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+    }
+    if (rc == 0)
+        printf("deleted test center %s (%s)\n", c.label, c.id);
+    test_center_clear(&c);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+int cmd_testcenters(int argc, char **argv)
+{
+    static const struct subcommand subs[] = {
+        {"add", add_cmd, "add a test center (prints its id)"},
+        {"list", list_cmd, "list test centers with their staff"},
+        {"assign", assign_cmd, "make a user an administrator or a proctor of a center"},
+        {"unassign", unassign_cmd, "remove an administrator or a proctor from a center"},
+        {"delete", delete_cmd, "delete a test center with its eligibilities"},
+        {NULL, NULL, NULL},
+    };
+    return cli_run_subcommand(argc, argv, subs);
+}

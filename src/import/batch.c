@@ -1,0 +1,189 @@
+/* batch.c - shared parts of the record imports (see batch.h). */
+#include "import/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/buf.h"
+
+/* ';' and white space as documented; '|' too, which TAO's own CSV files use. */
+#define NAME_SEPARATORS "; \t\r\n|"
+
+char **batch_split_names(const char *cell, int *n)
+{
+    *n = 0;
+    char **names = calloc(strlen(cell) / 2 + 2, sizeof *names);
+    if (!names)
+        abort();
+    const char *p = cell;
+    while (*p) {
+        while (*p && strchr(NAME_SEPARATORS, *p))
+            p++;
+        const char *start = p;
+        while (*p && !strchr(NAME_SEPARATORS, *p))
+            p++;
+        if (p > start) {
+            names[(*n)++] = strndup(start, (size_t)(p - start));
+            if (!names[*n - 1])
+                abort();
+        }
+    }
+    names[*n] = NULL;
+    return names;
+}
+
+void batch_free_names(char **names)
+{
+    if (!names)
+        return;
+    for (char **p = names; *p; p++)
+        free(*p);
+    free(names);
+}
+
+/* 1 if header name `h` is one of the '|'-separated alternatives of `names`. */
+static int name_matches(const char *names, const char *h)
+{
+    size_t hl = strlen(h);
+    const char *p = names;
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == hl && strncasecmp(p, h, len) == 0)
+            return 1;
+        if (!bar)
+            return 0;
+        p = bar + 1;
+    }
+}
+
+/* The name messages use: the first alternative. */
+static void first_name(const char *names, char *out, size_t cap)
+{
+    const char *bar = strchr(names, '|');
+    size_t len = bar ? (size_t)(bar - names) : strlen(names);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, names, len);
+    out[len] = '\0';
+}
+
+int batch_column(const struct csv_table *t, const char *names)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (name_matches(names, t->header[i]))
+            return i;
+    return -1;
+}
+
+int batch_check_header(const struct csv_table *t, const char *const *required,
+                       const char *const *known, struct op_err *e)
+{
+    char name[128];
+    for (int i = 0; required[i]; i++) {
+        if (batch_column(t, required[i]) >= 0)
+            continue;
+        first_name(required[i], name, sizeof name);
+        return err_set(e, OP_EINPUT, "%s: missing column \"%s\" in the header line", t->path, name);
+    }
+    for (int i = 0; i < t->ncols; i++) {
+        int k = 0;
+        while (known[k] && !name_matches(known[k], t->header[i]))
+            k++;
+        if (!known[k]) {
+            struct buf list = BUF_INIT;
+            for (int j = 0; known[j]; j++) {
+                first_name(known[j], name, sizeof name);
+                buf_printf(&list, "%s%s", j ? ", " : "", name);
+            }
+            int rc = err_set(e, OP_EINPUT, "%s: unknown column \"%s\" (the columns are: %s)",
+                             t->path, t->header[i], list.data);
+            buf_free(&list);
+            return rc;
+        }
+        for (int j = 0; j < i; j++)
+            if (name_matches(known[k], t->header[j]))
+                return err_set(e, OP_EINPUT, "%s: column \"%s\" appears twice in the header line",
+                               t->path, t->header[i]);
+    }
+    return 0;
+}
+
+struct keyed {
+    const char *key;
+    int index;
+};
+
+static int by_key(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+void batch_find_duplicates(const char *const *keys, int n, int *first_of)
+{
+    struct keyed *v = malloc(sizeof *v * (size_t)(n ? n : 1));
+    if (!v)
+        abort();
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        first_of[i] = -1;
+        if (keys[i])
+            v[m++] = (struct keyed){keys[i], i};
+    }
+    qsort(v, (size_t)m, sizeof *v, by_key);
+    /* Sorted by key then index: the first entry of each run of equal keys is the first row. */
+    for (int i = 1, start = 0; i < m; i++) {
+        if (strcmp(v[i].key, v[start].key) != 0)
+            start = i;
+        else
+            first_of[v[i].index] = v[start].index;
+    }
+    free(v);
+}
+
+int batch_row_begin(struct db *db, struct op_err *e)
+{
+    return db_exec(db, "SAVEPOINT import_row", e);
+}
+
+int batch_row_end(struct db *db, int failed, struct op_err *e)
+{
+    if (failed && db_exec(db, "ROLLBACK TO import_row", e) != 0)
+        return OP_EDB;
+    return db_exec(db, "RELEASE import_row", e);
+}
+
+int batch_finish(struct db *db, const struct import_problems *p, int skip_invalid,
+                 struct import_counts *counts, struct op_err *e)
+{
+    counts->committed = 0;
+    if (p->count > 0 && !skip_invalid) {
+        db_rollback(db);
+        counts->created = counts->updated = counts->unchanged = 0;
+        return err_set(e, OP_EINPUT,
+                       "%s: %d problem%s; nothing was imported (fix the rows listed, or give "
+                       "--skip-invalid to import the valid rows)",
+                       p->file, p->count, p->count == 1 ? "" : "s");
+    }
+    int rc = db_commit(db, e);
+    if (rc == 0)
+        counts->committed = 1;
+    return rc;
+}
+
+json_t *batch_summary_json(const char *file, const struct import_counts *c,
+                           const struct import_problems *p)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "file", json_string(file));
+    json_object_set_new(o, "imported", json_boolean(c->committed));
+    json_object_set_new(o, "created", json_integer(c->created));
+    json_object_set_new(o, "updated", json_integer(c->updated));
+    json_object_set_new(o, "unchanged", json_integer(c->unchanged));
+    json_object_set_new(o, "skipped", json_integer(c->skipped));
+    json_object_set_new(o, "problems", import_problems_json(p));
+    return o;
+}

@@ -1,0 +1,218 @@
+/*
+ * eligibilities_import.c - eligibilities from CSV (see eligibilities_import.h; the two passes
+ * are described in batch.h).
+ */
+#include "import/eligibilities_import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/deliveries.h"
+#include "store/eligibilities.h"
+#include "store/idlist.h"
+#include "store/testcenters.h"
+#include "store/users.h"
+
+#define COL_CENTER    "Test Center|Test Centre"
+#define COL_DELIVERY  "Delivery"
+#define COL_TAKERS    "Test Takers"
+#define COL_PROCTORED "Proctored"
+
+struct columns {
+    int center, delivery, takers, proctored;
+};
+
+/* What pass 1 found out about a row. */
+struct plan {
+    int bad;
+    char center_id[UUID_STR_LEN];
+    char delivery_id[UUID_STR_LEN];
+    int proctored; /* 1, 0 or ELIGIBILITY_PROCTORED_KEEP */
+    struct idlist takers;
+    char *key; /* "center_id delivery_id" for finding repeats; NULL if either is unknown */
+};
+
+/* Resolves the Test Center cell; records a problem if it names no center or several. */
+static int resolve_center(struct db *db, const char *cell, int line, struct import_problems *p,
+                          char id[UUID_STR_LEN], struct op_err *e)
+{
+    if (!cell[0]) {
+        import_problems_add(p, line, "missing Test Center");
+        return 0;
+    }
+    struct test_center c;
+    struct op_err fe = {0};
+    int rc = testcenters_find(db, cell, &c, &fe);
+    if (rc == 0) {
+        memcpy(id, c.id, UUID_STR_LEN);
+        test_center_clear(&c);
+        return 0;
+    }
+    if (rc == OP_ENOTFOUND || rc == OP_EINPUT) {
+        import_problems_add(p, line, "Test Center: %s", fe.msg);
+        return 0;
+    }
+    return err_set(e, rc, "%s", fe.msg);
+}
+
+static int resolve_delivery(struct db *db, const char *cell, int line, struct import_problems *p,
+                            char id[UUID_STR_LEN], struct op_err *e)
+{
+    if (!cell[0]) {
+        import_problems_add(p, line, "missing Delivery");
+        return 0;
+    }
+    struct delivery d;
+    struct op_err fe = {0};
+    int rc = deliveries_find(db, cell, &d, &fe);
+    if (rc == 0) {
+        memcpy(id, d.id, UUID_STR_LEN);
+        delivery_clear(&d);
+        return 0;
+    }
+    if (rc == OP_ENOTFOUND || rc == OP_EINPUT) {
+        import_problems_add(p, line, "Delivery: %s", fe.msg);
+        return 0;
+    }
+    return err_set(e, rc, "%s", fe.msg);
+}
+
+static int resolve_takers(struct db *db, const char *cell, int line, struct import_problems *p,
+                          struct idlist *out, struct op_err *e)
+{
+    int n;
+    char **logins = batch_split_names(cell, &n);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct user u;
+        struct op_err ue = {0};
+        int found = users_get_by_login(db, logins[i], &u, &ue);
+        if (found == OP_ENOTFOUND) {
+            import_problems_add(p, line, "Test Takers: no user with login \"%s\"", logins[i]);
+        } else if (found != 0) {
+            rc = err_set(e, found, "%s", ue.msg);
+        } else {
+            if (strcmp(u.role, ROLE_TEST_TAKER) != 0)
+                import_problems_add(p, line, "Test Takers: \"%s\" is a %s, not a test-taker",
+                                    logins[i], u.role);
+            else
+                idlist_add(out, u.id);
+            user_clear(&u);
+        }
+    }
+    batch_free_names(logins);
+    return rc;
+}
+
+static int check_row(struct db *db, const struct csv_row *row, const struct columns *col,
+                     struct plan *pl, struct import_problems *p, struct op_err *e)
+{
+    int line = row->line;
+    int before = p->count;
+    int rc = resolve_center(db, csv_table_field(row, col->center), line, p, pl->center_id, e);
+    if (rc == 0)
+        rc = resolve_delivery(db, csv_table_field(row, col->delivery), line, p, pl->delivery_id, e);
+    if (rc == 0)
+        rc = resolve_takers(db, csv_table_field(row, col->takers), line, p, &pl->takers, e);
+    const char *proctored = csv_table_field(row, col->proctored);
+    pl->proctored = ELIGIBILITY_PROCTORED_KEEP;
+    if (proctored[0]) {
+        pl->proctored = eligibilities_parse_proctored(proctored);
+        if (pl->proctored < 0)
+            import_problems_add(p, line, "Proctored must be yes or no, not \"%s\"", proctored);
+    }
+    if (pl->center_id[0] && pl->delivery_id[0]) {
+        size_t len = strlen(pl->center_id) + strlen(pl->delivery_id) + 2;
+        pl->key = malloc(len);
+        if (!pl->key)
+            abort();
+        snprintf(pl->key, len, "%s %s", pl->center_id, pl->delivery_id);
+    }
+    pl->bad = p->count > before;
+    return rc;
+}
+
+int eligibilities_import(struct db *db, const struct csv_table *t, int skip_invalid,
+                         struct import_problems *p, struct import_counts *counts, struct op_err *e)
+{
+    memset(counts, 0, sizeof *counts);
+    static const char *const required[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, NULL};
+    static const char *const known[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, COL_PROCTORED, NULL};
+    int rc = batch_check_header(t, required, known, e);
+    if (rc != 0)
+        return rc;
+    struct columns col = {batch_column(t, COL_CENTER), batch_column(t, COL_DELIVERY),
+                          batch_column(t, COL_TAKERS), batch_column(t, COL_PROCTORED)};
+    int n = t->nrows;
+    struct plan *plans = calloc((size_t)n + 1, sizeof *plans);
+    const char **keys = calloc((size_t)n + 1, sizeof *keys);
+    int *first_of = calloc((size_t)n + 1, sizeof *first_of);
+    if (!plans || !keys || !first_of)
+        abort();
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = check_row(db, &t->rows[i], &col, &plans[i], p, e);
+    if (rc == 0) {
+        for (int i = 0; i < n; i++)
+            keys[i] = plans[i].key;
+        batch_find_duplicates(keys, n, first_of);
+        for (int i = 0; i < n; i++) {
+            if (first_of[i] < 0)
+                continue;
+            const struct csv_row *row = &t->rows[i];
+            import_problems_add(p, row->line,
+                                "the eligibility of test center \"%s\" for delivery \"%s\" is "
+                                "already on line %d",
+                                csv_table_field(row, col.center),
+                                csv_table_field(row, col.delivery), t->rows[first_of[i]].line);
+            plans[i].bad = 1;
+        }
+    }
+
+    if (rc == 0)
+        rc = db_begin(db, e);
+    int began = rc == 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct plan *pl = &plans[i];
+        if (pl->bad)
+            continue;
+        if ((rc = batch_row_begin(db, e)) != 0)
+            break;
+        struct op_err re = {0};
+        enum eligibility_outcome outcome = ELIGIBILITY_UNCHANGED;
+        int row_rc =
+            eligibilities_set(db, pl->center_id, pl->delivery_id, (const char *const *)pl->takers.v,
+                              pl->takers.n, pl->proctored, &outcome, NULL, &re);
+        if (row_rc == OP_EDB) { /* the database itself failed: stop */
+            rc = err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re.msg);
+            break;
+        }
+        if (row_rc != 0) {
+            import_problems_add(p, t->rows[i].line, "%s", re.msg);
+            pl->bad = 1;
+        } else if (outcome == ELIGIBILITY_CREATED) {
+            counts->created++;
+        } else if (outcome == ELIGIBILITY_UPDATED) {
+            counts->updated++;
+        } else {
+            counts->unchanged++;
+        }
+        rc = batch_row_end(db, row_rc != 0, e);
+    }
+    if (rc == 0) {
+        rc = batch_finish(db, p, skip_invalid, counts, e);
+        if (counts->committed)
+            for (int i = 0; i < n; i++)
+                counts->skipped += plans[i].bad;
+    } else if (began) {
+        db_rollback(db);
+    }
+    for (int i = 0; i < n; i++) {
+        idlist_free(&plans[i].takers);
+        free(plans[i].key);
+    }
+    free(plans);
+    free(keys);
+    free(first_of);
+    return rc;
+}

@@ -1,0 +1,310 @@
+/*
+ * testcenters_import.c - test centers from CSV (see testcenters_import.h; the two passes are
+ * described in batch.h).
+ */
+#include "import/testcenters_import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/idlist.h"
+#include "store/testcenters.h"
+#include "store/users.h"
+
+#define COL_LABEL    "Label"
+#define COL_ORG      "Organisation Id|Organization Id"
+#define COL_PARENT   "Parent"
+#define COL_ADMINS   "Administrators"
+#define COL_PROCTORS "Proctors"
+
+struct columns {
+    int label, org, parent, admins, proctors; /* -1 when absent */
+};
+
+/* What pass 1 found out about a row. */
+struct plan {
+    int bad;                     /* the row has a problem: not applied */
+    int parent_row;              /* row index of an earlier row the Parent names, or -1 */
+    char existing[UUID_STR_LEN]; /* the center this row updates; "" for a new one */
+    struct idlist admins;        /* user ids */
+    struct idlist proctors;
+};
+
+/* Rows sorted by label, to find the row a Parent names without a quadratic scan. */
+struct label_row {
+    const char *label;
+    int row;
+};
+
+static int by_label(const void *a, const void *b)
+{
+    const struct label_row *x = a, *y = b;
+    int c = strcmp(x->label, y->label);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* The first row labelled `label`, or -1. */
+static int row_of_label(const struct label_row *v, int n, const char *label)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) { /* first entry >= label */
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid].label, label) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && strcmp(v[lo].label, label) == 0 ? v[lo].row : -1;
+}
+
+/* Resolves the logins of a staff cell into user ids, recording a problem for each unknown
+ * login or wrong role. Returns 0, or a database error. */
+static int resolve_staff(struct db *db, const char *cell, const char *column, const char *role,
+                         int line, struct import_problems *p, struct idlist *out, struct op_err *e)
+{
+    int n;
+    char **logins = batch_split_names(cell, &n);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct user u;
+        struct op_err ue = {0};
+        int found = users_get_by_login(db, logins[i], &u, &ue);
+        if (found == OP_ENOTFOUND) {
+            import_problems_add(p, line, "%s: no user with login \"%s\"", column, logins[i]);
+        } else if (found != 0) {
+            rc = err_set(e, found, "%s", ue.msg);
+        } else {
+            if (strcmp(u.role, role) != 0)
+                import_problems_add(p, line, "%s: \"%s\" is a %s, not a %s", column, logins[i],
+                                    u.role, role);
+            else
+                idlist_add(out, u.id);
+            user_clear(&u);
+        }
+    }
+    batch_free_names(logins);
+    return rc;
+}
+
+/* Pass 1 for one row: everything that can be checked without writing. */
+static int check_row(struct db *db, const struct csv_table *t, const struct columns *col, int i,
+                     const int *first_of, const struct label_row *sorted, int nsorted,
+                     struct plan *plans, struct import_problems *p, struct op_err *e)
+{
+    const struct csv_row *row = &t->rows[i];
+    struct plan *pl = &plans[i];
+    int line = row->line;
+    int before = p->count;
+    const char *label = csv_table_field(row, col->label);
+    const char *org = csv_table_field(row, col->org);
+    struct op_err ce = {0};
+    int label_ok = 0;
+    pl->parent_row = -1;
+
+    if (!label[0])
+        import_problems_add(p, line, "missing Label");
+    else if (testcenters_check_label(label, &ce) != 0)
+        import_problems_add(p, line, "Label: %s", ce.msg);
+    else
+        label_ok = 1;
+    if (!org[0])
+        import_problems_add(p, line, "missing Organisation Id");
+    else if (testcenters_check_org(org, &ce) != 0)
+        import_problems_add(p, line, "Organisation Id: %s", ce.msg);
+    if (first_of[i] >= 0)
+        import_problems_add(p, line, "test center \"%s\" is already on line %d", label,
+                            t->rows[first_of[i]].line);
+
+    if (label_ok && first_of[i] < 0) {
+        struct idlist same = IDLIST_INIT;
+        int rc = idlist_collect(db, "SELECT id FROM test_centers WHERE label = ?1 ORDER BY id",
+                                label, &same, "reading test centers", e);
+        if (rc != 0)
+            return rc;
+        if (same.n == 1)
+            memcpy(pl->existing, same.v[0], UUID_STR_LEN);
+        else if (same.n > 1)
+            import_problems_add(p, line,
+                                "%d test centers are labelled \"%s\"; the import finds centers by "
+                                "label, so give them different labels first",
+                                same.n, label);
+        idlist_free(&same);
+    }
+
+    const char *parent = csv_table_field(row, col->parent);
+    if (parent[0]) {
+        int j = row_of_label(sorted, nsorted, parent);
+        if (strcmp(parent, label) == 0) {
+            import_problems_add(p, line, "a test center cannot be its own parent");
+        } else if (j >= 0 && j < i) {
+            pl->parent_row = j;
+            if (plans[j].bad)
+                import_problems_add(p, line,
+                                    "Parent \"%s\" is the test center on line %d, which "
+                                    "has problems",
+                                    parent, t->rows[j].line);
+        } else {
+            struct test_center pc;
+            struct op_err fe = {0};
+            int rc = testcenters_find(db, parent, &pc, &fe);
+            if (rc == 0)
+                test_center_clear(&pc);
+            else if (rc == OP_ENOTFOUND && j > i)
+                import_problems_add(p, line,
+                                    "Parent \"%s\" is on line %d, after this one; list a parent "
+                                    "before its sub-centers",
+                                    parent, t->rows[j].line);
+            else if (rc == OP_ENOTFOUND || rc == OP_EINPUT)
+                import_problems_add(p, line, "Parent: %s", fe.msg);
+            else
+                return err_set(e, rc, "%s", fe.msg);
+        }
+    }
+
+    int rc = resolve_staff(db, csv_table_field(row, col->admins), "Administrators",
+                           ROLE_TEST_CENTER_ADMIN, line, p, &pl->admins, e);
+    if (rc == 0)
+        rc = resolve_staff(db, csv_table_field(row, col->proctors), "Proctors", ROLE_PROCTOR, line,
+                           p, &pl->proctors, e);
+    pl->bad = p->count > before;
+    return rc;
+}
+
+/* Pass 2 for one row, inside its savepoint. *outcome: 0 unchanged, 1 created, 2 updated. */
+static int apply_row(struct db *db, const struct csv_table *t, const struct columns *col, int i,
+                     const struct plan *pl, int *outcome, struct op_err *e)
+{
+    const struct csv_row *row = &t->rows[i];
+    const char *parent = csv_table_field(row, col->parent);
+    char parent_id[UUID_STR_LEN] = "";
+    int rc = 0;
+    if (parent[0]) {
+        struct test_center pc;
+        if ((rc = testcenters_find(db, parent, &pc, e)) != 0)
+            return err_prefix(e, "Parent");
+        memcpy(parent_id, pc.id, UUID_STR_LEN);
+        test_center_clear(&pc);
+    }
+    struct test_center c;
+    int changed = 0;
+    if (pl->existing[0]) {
+        if ((rc = testcenters_get(db, pl->existing, &c, e)) != 0)
+            return rc;
+        free(c.org_id);
+        c.org_id = strdup(csv_table_field(row, col->org));
+        if (!c.org_id)
+            abort();
+        if (col->parent >= 0)
+            memcpy(c.parent_id, parent_id, UUID_STR_LEN);
+        rc = testcenters_update(db, &c, &changed, e);
+    } else {
+        memset(&c, 0, sizeof c);
+        c.label = strdup(csv_table_field(row, col->label));
+        c.org_id = strdup(csv_table_field(row, col->org));
+        if (!c.label || !c.org_id)
+            abort();
+        memcpy(c.parent_id, parent_id, UUID_STR_LEN);
+        rc = testcenters_insert(db, &c, e);
+    }
+    int staff_changed = 0;
+    if (rc == 0 && col->admins >= 0)
+        rc = testcenters_set_staff(db, c.id, CENTER_DUTY_ADMIN, (const char *const *)pl->admins.v,
+                                   pl->admins.n, &staff_changed, e);
+    changed |= staff_changed;
+    if (rc == 0 && col->proctors >= 0)
+        rc = testcenters_set_staff(db, c.id, CENTER_DUTY_PROCTOR,
+                                   (const char *const *)pl->proctors.v, pl->proctors.n,
+                                   &staff_changed, e);
+    changed |= staff_changed;
+    *outcome = !pl->existing[0] ? 1 : changed ? 2 : 0;
+    test_center_clear(&c);
+    return rc;
+}
+
+int testcenters_import(struct db *db, const struct csv_table *t, int skip_invalid,
+                       struct import_problems *p, struct import_counts *counts, struct op_err *e)
+{
+    memset(counts, 0, sizeof *counts);
+    static const char *const required[] = {COL_LABEL, COL_ORG, NULL};
+    static const char *const known[] = {COL_LABEL,  COL_ORG,      COL_PARENT,
+                                        COL_ADMINS, COL_PROCTORS, NULL};
+    int rc = batch_check_header(t, required, known, e);
+    if (rc != 0)
+        return rc;
+    struct columns col = {batch_column(t, COL_LABEL), batch_column(t, COL_ORG),
+                          batch_column(t, COL_PARENT), batch_column(t, COL_ADMINS),
+                          batch_column(t, COL_PROCTORS)};
+    int n = t->nrows;
+    struct plan *plans = calloc((size_t)n + 1, sizeof *plans);
+    const char **labels = calloc((size_t)n + 1, sizeof *labels);
+    int *first_of = calloc((size_t)n + 1, sizeof *first_of);
+    struct label_row *sorted = calloc((size_t)n + 1, sizeof *sorted);
+    if (!plans || !labels || !first_of || !sorted)
+        abort();
+    int nsorted = 0;
+    for (int i = 0; i < n; i++) {
+        const char *label = csv_table_field(&t->rows[i], col.label);
+        labels[i] = label[0] ? label : NULL;
+        if (label[0])
+            sorted[nsorted++] = (struct label_row){label, i};
+    }
+    qsort(sorted, (size_t)nsorted, sizeof *sorted, by_label);
+    batch_find_duplicates(labels, n, first_of);
+
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = check_row(db, t, &col, i, first_of, sorted, nsorted, plans, p, e);
+
+    if (rc == 0)
+        rc = db_begin(db, e);
+    int began = rc == 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct plan *pl = &plans[i];
+        if (pl->bad)
+            continue;
+        if (pl->parent_row >= 0 && plans[pl->parent_row].bad) {
+            import_problems_add(p, t->rows[i].line,
+                                "Parent \"%s\" is the test center on line %d, which has problems",
+                                csv_table_field(&t->rows[i], col.parent),
+                                t->rows[pl->parent_row].line);
+            pl->bad = 1;
+            continue;
+        }
+        if ((rc = batch_row_begin(db, e)) != 0)
+            break;
+        struct op_err re = {0};
+        int outcome = 0;
+        int row_rc = apply_row(db, t, &col, i, pl, &outcome, &re);
+        if (row_rc == OP_EDB) { /* the database itself failed: stop */
+            rc = err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re.msg);
+            break;
+        }
+        if (row_rc != 0) {
+            import_problems_add(p, t->rows[i].line, "%s", re.msg);
+            pl->bad = 1;
+        } else if (outcome == 1) {
+            counts->created++;
+        } else if (outcome == 2) {
+            counts->updated++;
+        } else {
+            counts->unchanged++;
+        }
+        rc = batch_row_end(db, row_rc != 0, e);
+    }
+    if (rc == 0) {
+        rc = batch_finish(db, p, skip_invalid, counts, e);
+        if (counts->committed)
+            for (int i = 0; i < n; i++)
+                counts->skipped += plans[i].bad;
+    } else if (began) {
+        db_rollback(db);
+    }
+    for (int i = 0; i < n; i++) {
+        idlist_free(&plans[i].admins);
+        idlist_free(&plans[i].proctors);
+    }
+    free(plans);
+    free(labels);
+    free(first_of);
+    free(sorted);
+    return rc;
+}

@@ -1,0 +1,360 @@
+/*
+ * eligibilities.c - SQL for eligibilities and their test takers (see eligibilities.h for the
+ * invariants). A write first works out which test takers enter or leave, then writes, then
+ * touches each affected record in the change feed.
+ */
+#include "store/eligibilities.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "store/deliveries.h"
+#include "store/feed.h"
+#include "store/idlist.h"
+#include "store/testcenters.h"
+#include "store/users.h"
+
+#define ELIGIBILITY_SELECT                                                                         \
+    "SELECT el.id, el.center_id, el.delivery_id, tc.label, d.label, el.proctored, el.version,"     \
+    " el.created_at, el.updated_at FROM eligibilities el"                                          \
+    " JOIN test_centers tc ON tc.id = el.center_id"                                                \
+    " JOIN deliveries d ON d.id = el.delivery_id"
+
+int eligibilities_parse_proctored(const char *s)
+{
+    if (strcasecmp(s, "yes") == 0)
+        return 1;
+    if (strcasecmp(s, "no") == 0)
+        return 0;
+    return -1;
+}
+
+void eligibility_clear(struct eligibility *el)
+{
+    free(el->center_label);
+    free(el->delivery_label);
+    memset(el, 0, sizeof *el);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct eligibility *el)
+{
+    memset(el, 0, sizeof *el);
+    copy_text(el->id, sizeof el->id, st, 0);
+    copy_text(el->center_id, sizeof el->center_id, st, 1);
+    copy_text(el->delivery_id, sizeof el->delivery_id, st, 2);
+    el->center_label = db_column_strdup(st, 3);
+    el->delivery_label = db_column_strdup(st, 4);
+    el->proctored = sqlite3_column_int(st, 5);
+    el->version = sqlite3_column_int64(st, 6);
+    copy_text(el->created_at, sizeof el->created_at, st, 7);
+    copy_text(el->updated_at, sizeof el->updated_at, st, 8);
+}
+
+/* Runs a one-row SELECT (ELIGIBILITY_SELECT ...) with up to two bound values. */
+static int get_one(struct db *db, const char *sql, const char *a, const char *b,
+                   struct eligibility *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, a);
+    if (b)
+        db_bind_text(st, 2, b);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_row(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return OP_ENOTFOUND;
+    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading eligibility");
+}
+
+int eligibilities_get(struct db *db, const char *id, struct eligibility *out, struct op_err *e)
+{
+    int rc = get_one(db, ELIGIBILITY_SELECT " WHERE el.id = ?1", id, NULL, out, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, rc, "no eligibility with id \"%s\"", id);
+    return rc;
+}
+
+int eligibilities_get_pair(struct db *db, const char *center_id, const char *delivery_id,
+                           struct eligibility *out, struct op_err *e)
+{
+    int rc = get_one(db, ELIGIBILITY_SELECT " WHERE el.center_id = ?1 AND el.delivery_id = ?2",
+                     center_id, delivery_id, out, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, rc, "no eligibility for test center %s and delivery %s", center_id,
+                       delivery_id);
+    return rc;
+}
+
+int eligibilities_each(struct db *db, eligibilities_each_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st =
+        db_stmt(db, ELIGIBILITY_SELECT " ORDER BY tc.label, tc.id, d.label, d.id, el.id", e);
+    if (!st)
+        return OP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct eligibility el;
+        read_row(st, &el);
+        int stop = fn(&el, ctx);
+        eligibility_clear(&el);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing eligibilities");
+}
+
+int eligibilities_test_takers_each(struct db *db, const char *id, eligibilities_login_fn fn,
+                                   void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT u.login FROM eligibility_test_takers t"
+                               " JOIN users u ON u.id = t.user_id"
+                               " WHERE t.eligibility_id = ?1 ORDER BY u.login",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn((const char *)sqlite3_column_text(st, 0), ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test takers of an eligibility");
+}
+
+/* ---- writes ---- */
+
+static int exec_two(struct db *db, const char *sql, const char *a, const char *b, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, a);
+    db_bind_text(st, 2, b);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "writing eligibility");
+    return 0;
+}
+
+/* Checks every user is a test taker; fills `want` with their ids, each once. */
+static int collect_test_takers(struct db *db, const char *const *user_ids, int n,
+                               struct idlist *want, struct op_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        struct user u;
+        int rc = users_get_by_id(db, user_ids[i], &u, e);
+        if (rc != 0)
+            return rc;
+        if (strcmp(u.role, ROLE_TEST_TAKER) != 0) {
+            rc = err_set(e, OP_EINPUT,
+                         "\"%s\" is a %s; only test-taker users can be in an eligibility", u.login,
+                         u.role);
+            user_clear(&u);
+            return rc;
+        }
+        idlist_add(want, u.id);
+        user_clear(&u);
+    }
+    return 0;
+}
+
+static int insert_new(struct db *db, const char *center_id, const struct delivery *d, int proctored,
+                      const struct idlist *want, char id[UUID_STR_LEN], struct op_err *e)
+{
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    uuid_generate(id);
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO eligibilities (id, center_id, delivery_id, proctored,"
+                               " version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5,"
+                               " ?5)",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, center_id);
+    db_bind_text(st, 3, d->id);
+    sqlite3_bind_int(st, 4, proctored < 0 ? d->proctored_default : proctored);
+    db_bind_text(st, 5, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "adding eligibility");
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < want->n; i++)
+        rc = exec_two(db,
+                      "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
+                      " VALUES (?1, ?2)",
+                      id, want->v[i], e);
+    /* The delivery and the test takers first, then the eligibility that names them. */
+    if (rc == 0)
+        rc = feed_touch(db, FEED_DELIVERY, d->id, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, want, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_ELIGIBILITY, id, e);
+    return rc;
+}
+
+static int replace_existing(struct db *db, const struct eligibility *old, int proctored,
+                            const struct idlist *want, int *changed, struct op_err *e)
+{
+    *changed = 0;
+    struct idlist have = IDLIST_INIT, moved = IDLIST_INIT;
+    int rc = idlist_collect(db,
+                            "SELECT user_id FROM eligibility_test_takers"
+                            " WHERE eligibility_id = ?1",
+                            old->id, &have, "reading eligibility", e);
+    for (int i = 0; rc == 0 && i < have.n; i++) {
+        if (idlist_has(want, have.v[i]))
+            continue;
+        rc = exec_two(db,
+                      "DELETE FROM eligibility_test_takers WHERE eligibility_id = ?1"
+                      " AND user_id = ?2",
+                      old->id, have.v[i], e);
+        idlist_add(&moved, have.v[i]);
+    }
+    for (int i = 0; rc == 0 && i < want->n; i++) {
+        if (idlist_has(&have, want->v[i]))
+            continue;
+        rc = exec_two(db,
+                      "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
+                      " VALUES (?1, ?2)",
+                      old->id, want->v[i], e);
+        idlist_add(&moved, want->v[i]);
+    }
+    int new_proctored = proctored < 0 ? old->proctored : proctored;
+    if (rc == 0 && (moved.n > 0 || new_proctored != old->proctored)) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        sqlite3_stmt *st = db_stmt(db,
+                                   "UPDATE eligibilities SET proctored = ?2, updated_at = ?3,"
+                                   " version = version + 1 WHERE id = ?1",
+                                   e);
+        if (!st) {
+            rc = OP_EDB;
+        } else {
+            db_bind_text(st, 1, old->id);
+            sqlite3_bind_int(st, 2, new_proctored);
+            db_bind_text(st, 3, now);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = db_fail(db, e, "updating eligibility");
+        }
+        if (rc == 0)
+            rc = idlist_touch(db, FEED_USER, &moved, e);
+        if (rc == 0)
+            rc = feed_touch(db, FEED_ELIGIBILITY, old->id, e);
+        if (rc == 0)
+            *changed = 1;
+    }
+    idlist_free(&have);
+    idlist_free(&moved);
+    return rc;
+}
+
+int eligibilities_set(struct db *db, const char *center_id, const char *delivery_id,
+                      const char *const *user_ids, int n, int proctored,
+                      enum eligibility_outcome *outcome, char id_out[UUID_STR_LEN],
+                      struct op_err *e)
+{
+    if (outcome)
+        *outcome = ELIGIBILITY_UNCHANGED;
+    if (proctored != 0 && proctored != 1 && proctored != ELIGIBILITY_PROCTORED_KEEP)
+        return err_set(e, OP_EINPUT, "proctored must be yes or no");
+    struct test_center c;
+    int rc = testcenters_get(db, center_id, &c, e);
+    if (rc != 0)
+        return rc;
+    test_center_clear(&c);
+    struct delivery d;
+    if ((rc = deliveries_get(db, delivery_id, &d, e)) != 0)
+        return rc;
+    struct idlist want = IDLIST_INIT;
+    rc = collect_test_takers(db, user_ids, n, &want, e);
+    struct eligibility old;
+    int found = 0;
+    if (rc == 0) {
+        struct op_err notfound = {0};
+        rc = eligibilities_get_pair(db, center_id, delivery_id, &old, &notfound);
+        if (rc == 0)
+            found = 1;
+        else if (rc == OP_ENOTFOUND)
+            rc = 0;
+        else
+            err_set(e, rc, "%s", notfound.msg);
+    }
+    char id[UUID_STR_LEN] = "";
+    if (rc == 0 && !found) {
+        rc = insert_new(db, center_id, &d, proctored, &want, id, e);
+        if (rc == 0 && outcome)
+            *outcome = ELIGIBILITY_CREATED;
+    } else if (rc == 0) {
+        int changed;
+        memcpy(id, old.id, sizeof id);
+        rc = replace_existing(db, &old, proctored, &want, &changed, e);
+        if (rc == 0 && changed && outcome)
+            *outcome = ELIGIBILITY_UPDATED;
+    }
+    if (found)
+        eligibility_clear(&old);
+    if (rc == 0 && id_out)
+        memcpy(id_out, id, UUID_STR_LEN);
+    delivery_clear(&d);
+    idlist_free(&want);
+    return rc;
+}
+
+int eligibilities_delete(struct db *db, const char *id, struct op_err *e)
+{
+    struct eligibility el;
+    int rc = eligibilities_get(db, id, &el, e);
+    if (rc != 0)
+        return rc;
+    struct idlist takers = IDLIST_INIT;
+    rc = idlist_collect(db, "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1",
+                        id, &takers, "deleting eligibility", e);
+    sqlite3_stmt *st;
+    if (rc == 0 && (st = db_stmt(db,
+                                 "DELETE FROM eligibility_test_takers"
+                                 " WHERE eligibility_id = ?1",
+                                 e))) {
+        db_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "deleting eligibility");
+    } else if (rc == 0) {
+        rc = OP_EDB;
+    }
+    if (rc == 0 && (st = db_stmt(db, "DELETE FROM eligibilities WHERE id = ?1", e))) {
+        db_bind_text(st, 1, id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "deleting eligibility");
+    } else if (rc == 0) {
+        rc = OP_EDB;
+    }
+    if (rc == 0)
+        rc = feed_touch(db, FEED_ELIGIBILITY, id, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_DELIVERY, el.delivery_id, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &takers, e);
+    idlist_free(&takers);
+    eligibility_clear(&el);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * idlist.h - a small growable list of record ids, for the writes that must collect the
+ * records they affect before changing anything (a deleted test center's eligibilities, the
+ * test takers a new list drops, ...) and touch each in the change feed afterwards.
+ *
+ * The list owns its strings; idlist_free releases them. Adding never fails (out of memory
+ * aborts, as everywhere in Outpost).
+ */
+#ifndef OUTPOST_STORE_IDLIST_H
+#define OUTPOST_STORE_IDLIST_H
+
+#include "base/err.h"
+#include "store/db.h"
+
+struct idlist {
+    char **v;
+    int n;
+};
+
+#define IDLIST_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
+
+/* Appends a copy of `id` unless the list already holds it. */
+void idlist_add(struct idlist *l, const char *id);
+int idlist_has(const struct idlist *l, const char *id);
+void idlist_free(struct idlist *l);
+
+/* Appends the first column of every row `sql` returns with `arg` bound to ?1 (duplicates
+ * and NULLs dropped). `what` names the operation in a database error. */
+int idlist_collect(struct db *db, const char *sql, const char *arg, struct idlist *l,
+                   const char *what, struct op_err *e);
+
+/* feed_touch() for every id of the list, as `entity`. */
+int idlist_touch(struct db *db, const char *entity, const struct idlist *l, struct op_err *e);
+
+#endif

@@ -1,0 +1,629 @@
+/*
+ * testcenters.c - SQL for test centers and their staff (see testcenters.h for the
+ * invariants). Writes that change which organisation a record belongs to collect the
+ * affected records first (idlist.h) and touch each in the change feed once the write is done.
+ */
+#include "store/testcenters.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "instance/config.h"
+#include "store/feed.h"
+#include "store/idlist.h"
+#include "store/users.h"
+
+#define CENTER_COLUMNS "id, label, org_id, parent_id, version, created_at, updated_at"
+
+void test_center_clear(struct test_center *c)
+{
+    free(c->label);
+    free(c->org_id);
+    memset(c, 0, sizeof *c);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+static void read_row(sqlite3_stmt *st, struct test_center *c)
+{
+    memset(c, 0, sizeof *c);
+    copy_text(c->id, sizeof c->id, st, 0);
+    c->label = db_column_strdup(st, 1);
+    c->org_id = db_column_strdup(st, 2);
+    copy_text(c->parent_id, sizeof c->parent_id, st, 3);
+    c->version = sqlite3_column_int64(st, 4);
+    copy_text(c->created_at, sizeof c->created_at, st, 5);
+    copy_text(c->updated_at, sizeof c->updated_at, st, 6);
+}
+
+/* ---- checks ---- */
+
+int testcenters_check_label(const char *label, struct op_err *e)
+{
+    if (!label || !label[0])
+        return err_set(e, OP_EINPUT, "a test center needs a label");
+    /* Same rules as a login: printable UTF-8 that survives JSON, CSV and a terminal. */
+    if (!login_is_valid(label))
+        return err_set(e, OP_EINPUT,
+                       "a test center label must be 1 to 255 bytes of UTF-8 text with no control "
+                       "characters and no leading or trailing space");
+    if (uuid_is_valid(label))
+        return err_set(e, OP_EINPUT,
+                       "test center label \"%s\" looks like an id, which commands would confuse "
+                       "with one; choose another label",
+                       label);
+    return 0;
+}
+
+int testcenters_check_org(const char *org, struct op_err *e)
+{
+    if (!org || !org[0])
+        return err_set(e, OP_EINPUT, "a test center needs an organisation id");
+    if (!login_is_valid(org))
+        return err_set(e, OP_EINPUT,
+                       "an organisation id must be 1 to 255 bytes of UTF-8 text with no control "
+                       "characters and no leading or trailing space");
+    return 0;
+}
+
+/* The user role a duty requires, and how messages name the duty. */
+static const char *duty_role(const char *duty)
+{
+    if (strcmp(duty, CENTER_DUTY_ADMIN) == 0)
+        return ROLE_TEST_CENTER_ADMIN;
+    if (strcmp(duty, CENTER_DUTY_PROCTOR) == 0)
+        return ROLE_PROCTOR;
+    return NULL;
+}
+
+static const char *duty_noun(const char *duty)
+{
+    return strcmp(duty, CENTER_DUTY_ADMIN) == 0 ? "administrator" : "proctor";
+}
+
+/* Loads the user and checks their role fits `duty`; the caller owns *u on success. */
+static int staff_user(struct db *db, const char *user_id, const char *duty, struct user *u,
+                      struct op_err *e)
+{
+    const char *role = duty_role(duty);
+    if (!role)
+        return err_set(e, OP_EINPUT, "unknown test center duty \"%s\"", duty);
+    int rc = users_get_by_id(db, user_id, u, e);
+    if (rc != 0)
+        return rc;
+    if (strcmp(u->role, role) != 0) {
+        rc = err_set(e, OP_EINPUT, "\"%s\" is a %s; only %s users can be %ss of a test center",
+                     u->login, u->role, role, duty_noun(duty));
+        user_clear(u);
+    }
+    return rc;
+}
+
+/* ---- reading ---- */
+
+int testcenters_get(struct db *db, const char *id, struct test_center *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_row(st, out);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return err_set(e, OP_ENOTFOUND, "no test center with id \"%s\"", id);
+    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading test center");
+}
+
+int testcenters_find(struct db *db, const char *key, struct test_center *out, struct op_err *e)
+{
+    struct op_err ignore = {0};
+    if (testcenters_get(db, key, out, &ignore) == 0)
+        return 0;
+    if (ignore.code != OP_ENOTFOUND)
+        return err_set(e, ignore.code, "%s", ignore.msg);
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE label = ?1 ORDER BY id", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, key);
+    int n = 0, rc;
+    struct buf ids = BUF_INIT;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == 0)
+            read_row(st, out);
+        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        rc = db_fail(db, e, "finding test center");
+    else if (n == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no test center with id or label \"%s\"", key);
+    else if (n > 1)
+        rc = err_set(e, OP_EINPUT, "%d test centers are labelled \"%s\" (%s); give the id", n, key,
+                     ids.data);
+    else
+        rc = 0;
+    if (rc != 0)
+        test_center_clear(out);
+    buf_free(&ids);
+    return rc;
+}
+
+int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers ORDER BY label, id", e);
+    if (!st)
+        return OP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct test_center c;
+        read_row(st, &c);
+        int stop = fn(&c, ctx);
+        test_center_clear(&c);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test centers");
+}
+
+int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
+                           testcenters_login_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT u.login FROM test_center_staff s"
+                               " JOIN users u ON u.id = s.user_id"
+                               " WHERE s.center_id = ?1 AND s.duty = ?2 ORDER BY u.login",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, center_id);
+    db_bind_text(st, 2, duty);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn((const char *)sqlite3_column_text(st, 0), ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test center staff");
+}
+
+/* ---- the records that follow a center between organisations ---- */
+
+struct center_deps {
+    struct idlist eligibilities;
+    struct idlist deliveries;
+    struct idlist users; /* test takers of its eligibilities and its staff */
+};
+
+static void deps_free(struct center_deps *d)
+{
+    idlist_free(&d->eligibilities);
+    idlist_free(&d->deliveries);
+    idlist_free(&d->users);
+}
+
+static int deps_collect(struct db *db, const char *center_id, struct center_deps *d,
+                        struct op_err *e)
+{
+    memset(d, 0, sizeof *d);
+    const char *what = "test center: related records";
+    int rc = idlist_collect(db, "SELECT id FROM eligibilities WHERE center_id = ?1", center_id,
+                            &d->eligibilities, what, e);
+    if (rc == 0)
+        rc = idlist_collect(db, "SELECT delivery_id FROM eligibilities WHERE center_id = ?1",
+                            center_id, &d->deliveries, what, e);
+    if (rc == 0)
+        rc = idlist_collect(db,
+                            "SELECT t.user_id FROM eligibility_test_takers t"
+                            " JOIN eligibilities el ON el.id = t.eligibility_id"
+                            " WHERE el.center_id = ?1",
+                            center_id, &d->users, what, e);
+    if (rc == 0)
+        rc = idlist_collect(db, "SELECT user_id FROM test_center_staff WHERE center_id = ?1",
+                            center_id, &d->users, what, e);
+    if (rc != 0)
+        deps_free(d);
+    return rc;
+}
+
+/* Referenced records first, so that a device reading the feed in order meets a delivery or a
+ * user before the eligibility that names it. */
+static int deps_touch(struct db *db, const struct center_deps *d, struct op_err *e)
+{
+    int rc = idlist_touch(db, FEED_DELIVERY, &d->deliveries, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &d->users, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &d->eligibilities, e);
+    return rc;
+}
+
+/* ---- writes ---- */
+
+static int bump_version(struct db *db, const char *id, struct op_err *e)
+{
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    sqlite3_stmt *st = db_stmt(db,
+                               "UPDATE test_centers SET version = version + 1, updated_at = ?2"
+                               " WHERE id = ?1",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "updating test center");
+    return feed_touch(db, FEED_TEST_CENTER, id, e);
+}
+
+/* Checks that `parent_id` may be the parent of center `id` ("" for a new center): it exists
+ * and is not `id` or one of its sub-centers, at any depth. */
+static int check_parent(struct db *db, const char *id, const char *label, const char *parent_id,
+                        struct op_err *e)
+{
+    struct test_center parent;
+    int rc = testcenters_get(db, parent_id, &parent, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_ENOTFOUND, "no parent test center with id \"%s\"", parent_id);
+    if (rc != 0)
+        return rc;
+    if (strcmp(parent_id, id) == 0) {
+        rc = err_set(e, OP_EINPUT, "test center \"%s\" cannot be its own parent", label);
+    } else if (id[0]) {
+        /* Walk up from the new parent; UNION (not UNION ALL) ends even on a cycle. */
+        sqlite3_stmt *st =
+            db_stmt(db,
+                    "WITH RECURSIVE up (id) AS (SELECT ?1"
+                    " UNION SELECT tc.parent_id FROM test_centers tc JOIN up ON tc.id = up.id"
+                    " WHERE tc.parent_id IS NOT NULL)"
+                    " SELECT 1 FROM up WHERE id = ?2",
+                    e);
+        if (!st) {
+            rc = OP_EDB;
+        } else {
+            db_bind_text(st, 1, parent_id);
+            db_bind_text(st, 2, id);
+            int step = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (step == SQLITE_ROW)
+                rc = err_set(e, OP_EINPUT,
+                             "test center \"%s\" is a sub-center of \"%s\", so it cannot be its "
+                             "parent (that would make a cycle)",
+                             parent.label, label);
+            else if (step != SQLITE_DONE)
+                rc = db_fail(db, e, "checking test center parents");
+        }
+    }
+    test_center_clear(&parent);
+    return rc;
+}
+
+int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
+{
+    int rc = testcenters_check_label(c->label, e);
+    if (rc == 0)
+        rc = testcenters_check_org(c->org_id, e);
+    if (rc == 0 && c->parent_id[0])
+        rc = check_parent(db, "", c->label, c->parent_id, e);
+    if (rc != 0)
+        return rc;
+    if (!c->id[0])
+        uuid_generate(c->id);
+    timestamp_now(c->created_at);
+    memcpy(c->updated_at, c->created_at, sizeof c->updated_at);
+    c->version = 1;
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO test_centers (id, label, org_id, parent_id, version,"
+                               " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, c->id);
+    db_bind_text(st, 2, c->label);
+    db_bind_text(st, 3, c->org_id);
+    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
+    db_bind_text(st, 5, c->created_at);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "adding test center");
+    return feed_touch(db, FEED_TEST_CENTER, c->id, e);
+}
+
+int testcenters_update(struct db *db, struct test_center *c, int *changed, struct op_err *e)
+{
+    if (changed)
+        *changed = 0;
+    struct test_center old;
+    int rc = testcenters_get(db, c->id, &old, e);
+    if (rc != 0)
+        return rc;
+    rc = testcenters_check_label(c->label, e);
+    if (rc == 0)
+        rc = testcenters_check_org(c->org_id, e);
+    if (rc == 0 && c->parent_id[0] && strcmp(c->parent_id, old.parent_id) != 0)
+        rc = check_parent(db, c->id, c->label, c->parent_id, e);
+    int org_changed = rc == 0 && strcmp(old.org_id, c->org_id) != 0;
+    int any =
+        org_changed || strcmp(old.label, c->label) != 0 || strcmp(old.parent_id, c->parent_id) != 0;
+    c->version = old.version;
+    test_center_clear(&old);
+    if (rc != 0 || !any)
+        return rc;
+
+    timestamp_now(c->updated_at);
+    sqlite3_stmt *st = db_stmt(db,
+                               "UPDATE test_centers SET label = ?2, org_id = ?3, parent_id = ?4,"
+                               " updated_at = ?5, version = version + 1 WHERE id = ?1"
+                               " RETURNING version",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, c->id);
+    db_bind_text(st, 2, c->label);
+    db_bind_text(st, 3, c->org_id);
+    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
+    db_bind_text(st, 5, c->updated_at);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        c->version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW)
+        return db_fail(db, e, "updating test center");
+    if (changed)
+        *changed = 1;
+    rc = feed_touch(db, FEED_TEST_CENTER, c->id, e);
+    if (rc != 0 || !org_changed)
+        return rc;
+    /* Everything in scope through this center moves with it. */
+    struct center_deps deps;
+    rc = deps_collect(db, c->id, &deps, e);
+    if (rc == 0) {
+        rc = deps_touch(db, &deps, e);
+        deps_free(&deps);
+    }
+    return rc;
+}
+
+/* Fails, naming them, if the center has sub-centers. */
+static int refuse_if_parent(struct db *db, const struct test_center *c, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(
+        db, "SELECT id, label FROM test_centers WHERE parent_id = ?1 ORDER BY label, id", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, c->id);
+    struct buf names = BUF_INIT;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        buf_printf(&names, "%s\"%s\" (%s)", n ? ", " : "", (const char *)sqlite3_column_text(st, 1),
+                   (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        rc = db_fail(db, e, "deleting test center");
+    else if (n > 0)
+        rc = err_set(e, OP_ECONFLICT,
+                     "test center \"%s\" has %d sub-center%s: %s; delete %s or give %s another "
+                     "parent (import-testcenters, Parent column) first",
+                     c->label, n, n == 1 ? "" : "s", names.data, n == 1 ? "it" : "them",
+                     n == 1 ? "it" : "them");
+    else
+        rc = 0;
+    buf_free(&names);
+    return rc;
+}
+
+static int exec_with_id(struct db *db, const char *sql, const char *id, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "deleting test center");
+    return 0;
+}
+
+int testcenters_delete(struct db *db, const char *id, struct op_err *e)
+{
+    struct test_center c;
+    int rc = testcenters_get(db, id, &c, e);
+    if (rc != 0)
+        return rc;
+    rc = refuse_if_parent(db, &c, e);
+    test_center_clear(&c);
+    if (rc != 0)
+        return rc;
+    struct center_deps deps;
+    if ((rc = deps_collect(db, id, &deps, e)) != 0)
+        return rc;
+    rc = exec_with_id(db,
+                      "DELETE FROM eligibility_test_takers WHERE eligibility_id IN"
+                      " (SELECT id FROM eligibilities WHERE center_id = ?1)",
+                      id, e);
+    if (rc == 0)
+        rc = exec_with_id(db, "DELETE FROM eligibilities WHERE center_id = ?1", id, e);
+    if (rc == 0)
+        rc = exec_with_id(db, "DELETE FROM test_center_staff WHERE center_id = ?1", id, e);
+    if (rc == 0)
+        rc = exec_with_id(db, "DELETE FROM test_centers WHERE id = ?1", id, e);
+    /* Tombstones: the eligibilities and the center, then whatever only they kept in scope. */
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &deps.eligibilities, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_TEST_CENTER, id, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_DELIVERY, &deps.deliveries, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &deps.users, e);
+    deps_free(&deps);
+    return rc;
+}
+
+int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
+                       int *changed, struct op_err *e)
+{
+    if (changed)
+        *changed = 0;
+    struct test_center c;
+    int rc = testcenters_get(db, center_id, &c, e);
+    if (rc != 0)
+        return rc;
+    test_center_clear(&c);
+    struct user u;
+    if ((rc = staff_user(db, user_id, duty, &u, e)) != 0)
+        return rc;
+    user_clear(&u);
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO test_center_staff (center_id, user_id, duty)"
+                               " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, center_id);
+    db_bind_text(st, 2, user_id);
+    db_bind_text(st, 3, duty);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "assigning test center staff");
+    if (sqlite3_changes(db_sqlite(db)) == 0)
+        return 0;
+    if (changed)
+        *changed = 1;
+    rc = bump_version(db, center_id, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_USER, user_id, e);
+    return rc;
+}
+
+int testcenters_unassign(struct db *db, const char *center_id, const char *user_id,
+                         const char *duty, struct op_err *e)
+{
+    struct test_center c;
+    struct user u;
+    int rc = testcenters_get(db, center_id, &c, e);
+    if (rc != 0)
+        return rc;
+    if ((rc = users_get_by_id(db, user_id, &u, e)) != 0) {
+        test_center_clear(&c);
+        return rc;
+    }
+    sqlite3_stmt *st = db_stmt(db,
+                               "DELETE FROM test_center_staff"
+                               " WHERE center_id = ?1 AND user_id = ?2 AND duty = ?3",
+                               e);
+    if (!st) {
+        rc = OP_EDB;
+    } else {
+        db_bind_text(st, 1, center_id);
+        db_bind_text(st, 2, user_id);
+        db_bind_text(st, 3, duty);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "unassigning test center staff");
+        else if (sqlite3_changes(db_sqlite(db)) == 0)
+            rc = err_set(e, OP_ENOTFOUND, "\"%s\" is not %s %s of test center \"%s\"", u.login,
+                         strcmp(duty, CENTER_DUTY_ADMIN) == 0 ? "an" : "a", duty_noun(duty),
+                         c.label);
+    }
+    test_center_clear(&c);
+    user_clear(&u);
+    if (rc == 0)
+        rc = bump_version(db, center_id, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_USER, user_id, e);
+    return rc;
+}
+
+int testcenters_set_staff(struct db *db, const char *center_id, const char *duty,
+                          const char *const *user_ids, int n, int *changed, struct op_err *e)
+{
+    if (changed)
+        *changed = 0;
+    struct test_center c;
+    int rc = testcenters_get(db, center_id, &c, e);
+    if (rc != 0)
+        return rc;
+    test_center_clear(&c);
+    struct idlist want = IDLIST_INIT, have = IDLIST_INIT, moved = IDLIST_INIT;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct user u;
+        rc = staff_user(db, user_ids[i], duty, &u, e);
+        if (rc == 0) {
+            idlist_add(&want, u.id);
+            user_clear(&u);
+        }
+    }
+    if (rc == 0)
+        rc = idlist_collect(db,
+                            strcmp(duty, CENTER_DUTY_ADMIN) == 0
+                                ? "SELECT user_id FROM test_center_staff"
+                                  " WHERE center_id = ?1 AND duty = 'admin'"
+                                : "SELECT user_id FROM test_center_staff"
+                                  " WHERE center_id = ?1 AND duty = 'proctor'",
+                            center_id, &have, "reading test center staff", e);
+    /* Drop those no longer wanted, add the new ones. */
+    for (int i = 0; rc == 0 && i < have.n; i++) {
+        if (idlist_has(&want, have.v[i]))
+            continue;
+        sqlite3_stmt *st = db_stmt(db,
+                                   "DELETE FROM test_center_staff"
+                                   " WHERE center_id = ?1 AND user_id = ?2 AND duty = ?3",
+                                   e);
+        if (!st) {
+            rc = OP_EDB;
+            break;
+        }
+        db_bind_text(st, 1, center_id);
+        db_bind_text(st, 2, have.v[i]);
+        db_bind_text(st, 3, duty);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "updating test center staff");
+        idlist_add(&moved, have.v[i]);
+    }
+    for (int i = 0; rc == 0 && i < want.n; i++) {
+        if (idlist_has(&have, want.v[i]))
+            continue;
+        sqlite3_stmt *st = db_stmt(db,
+                                   "INSERT INTO test_center_staff (center_id, user_id, duty)"
+                                   " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                                   e);
+        if (!st) {
+            rc = OP_EDB;
+            break;
+        }
+        db_bind_text(st, 1, center_id);
+        db_bind_text(st, 2, want.v[i]);
+        db_bind_text(st, 3, duty);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "updating test center staff");
+        idlist_add(&moved, want.v[i]);
+    }
+    if (rc == 0 && moved.n > 0) {
+        if (changed)
+            *changed = 1;
+        rc = bump_version(db, center_id, e);
+        if (rc == 0)
+            rc = idlist_touch(db, FEED_USER, &moved, e);
+    }
+    idlist_free(&want);
+    idlist_free(&have);
+    idlist_free(&moved);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/*
+ * testcenters.h - test centers: where test takers sit tests. A center has a label, an
+ * organisation id (the scope a device synchronises; several centers may share one), an
+ * optional parent (sub-centers form a tree: never a cycle), administrators (users with the
+ * role test-center-admin) and proctors (role proctor).
+ *
+ * Invariants kept here:
+ *  - a center's version is bumped whenever its label, organisation, parent or staff change,
+ *    and only then;
+ *  - the parent links never form a cycle, and a center with sub-centers cannot be deleted;
+ *  - the change feed (feed.h) is current after every write: a center that changes
+ *    organisation takes its eligibilities, their deliveries and test takers and its staff
+ *    with it (tombstones in the old organisation's feed, rows in the new one).
+ *
+ * Labels need not be unique (TAO's are not), but commands find a center by id or label, so a
+ * shared label is an error that lists the ids. A label may not look like an id.
+ *
+ * All writes must run inside a transaction the caller opened (db_begin).
+ */
+#ifndef OUTPOST_STORE_TESTCENTERS_H
+#define OUTPOST_STORE_TESTCENTERS_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "store/db.h"
+
+/* What a staff member does at a center; each duty requires one user role. */
+#define CENTER_DUTY_ADMIN   "admin"   /* role test-center-admin */
+#define CENTER_DUTY_PROCTOR "proctor" /* role proctor */
+
+struct test_center {
+    char id[UUID_STR_LEN];
+    char *label;
+    char *org_id;
+    char parent_id[UUID_STR_LEN]; /* "" for a top-level center */
+    int64_t version;
+    char created_at[TIMESTAMP_STR_LEN];
+    char updated_at[TIMESTAMP_STR_LEN];
+};
+
+/* Frees the strings a struct test_center owns and zeroes it. */
+void test_center_clear(struct test_center *c);
+
+/* Checks a label or an organisation id a user gave: 1 to 255 bytes of UTF-8 text, no control
+ * characters, no surrounding spaces (and a label must not look like an id). */
+int testcenters_check_label(const char *label, struct op_err *e);
+int testcenters_check_org(const char *org, struct op_err *e);
+
+/* Inserts a new center from label, org_id and parent_id ("" for none); fills c->id (if
+ * empty), version and time stamps. */
+int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e);
+
+/* Gives center c->id the label, org_id and parent_id of *c. Refuses a parent that would make
+ * a cycle. *changed (may be NULL) says whether anything changed; the version is bumped and
+ * c->version filled only then. */
+int testcenters_update(struct db *db, struct test_center *c, int *changed, struct op_err *e);
+
+/* Reads a center by id; OP_ENOTFOUND if none. The caller owns *out (test_center_clear). */
+int testcenters_get(struct db *db, const char *id, struct test_center *out, struct op_err *e);
+
+/* Finds a center by id or, failing that, by label. A label several centers share is an
+ * error that lists their ids. The caller owns *out. */
+int testcenters_find(struct db *db, const char *id_or_label, struct test_center *out,
+                     struct op_err *e);
+
+/* Deletes a center with its eligibilities and staff assignments (devices get tombstones).
+ * Refused, naming them, while the center has sub-centers. */
+int testcenters_delete(struct db *db, const char *id, struct op_err *e);
+
+/* Makes user_id a staff member of `duty` (CENTER_DUTY_*) at the center. The user's role
+ * must match the duty. Assigning someone already assigned changes nothing (*changed = 0). */
+int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
+                       int *changed, struct op_err *e);
+
+/* Removes user_id from `duty` at the center; OP_ENOTFOUND if they did not have it. */
+int testcenters_unassign(struct db *db, const char *center_id, const char *user_id,
+                         const char *duty, struct op_err *e);
+
+/* Replaces the staff of `duty` at the center by the `n` users of `user_ids` (duplicates
+ * allowed, counted once). *changed (may be NULL) says whether the list changed. */
+int testcenters_set_staff(struct db *db, const char *center_id, const char *duty,
+                          const char *const *user_ids, int n, int *changed, struct op_err *e);
+
+/* Calls fn for each center ordered by label then id; a non-zero return stops and is
+ * returned. The struct is only valid during the call. */
+typedef int (*testcenters_each_fn)(const struct test_center *c, void *ctx);
+int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op_err *e);
+
+/* Calls fn with the login of each staff member of `duty` at the center, ordered by login. */
+typedef int (*testcenters_login_fn)(const char *login, void *ctx);
+int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
+                           testcenters_login_fn fn, void *ctx, struct op_err *e);
+
+#endif
