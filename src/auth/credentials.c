@@ -2,20 +2,97 @@
 #include "auth/credentials.h"
 
 #include <sodium.h>
+#include <string.h>
 
 #include "store/users.h"
 
 int credentials_make(const struct password_cost *cost, const char *user_id, const char *password,
-                     size_t len, struct credentials *out, struct op_err *e)
+                     size_t len, const struct credentials_keys *keys, struct credentials *out,
+                     struct op_err *e)
 {
-    (void)user_id;
-    return password_hash(password, len, cost, out->password_record, NULL, e);
+    memset(out, 0, sizeof *out);
+    unsigned char kek[PASSWORD_KEK_BYTES];
+    if (password_hash(password, len, cost, out->password_record, kek, e) != 0)
+        return e->code;
+    unsigned char pk[VAULT_PUBLIC_BYTES], sk[VAULT_SECRET_BYTES];
+    if (keys && keys->secret_key) {
+        memcpy(sk, keys->secret_key, sizeof sk);
+        crypto_scalarmult_base(pk, sk);
+    } else {
+        vault_keypair(pk, sk);
+    }
+    unsigned char wrapped[VAULT_WRAPPED_BYTES];
+    vault_wrap(sk, user_id, kek, wrapped);
+    vault_to_text(pk, sizeof pk, out->vault_public_key, sizeof out->vault_public_key);
+    vault_to_text(wrapped, sizeof wrapped, out->vault_secret_wrapped,
+                  sizeof out->vault_secret_wrapped);
+    if (keys && keys->master) {
+        unsigned char escrow[VAULT_ESCROW_BYTES];
+        vault_escrow(sk, user_id, keys->master, escrow);
+        vault_to_text(escrow, sizeof escrow, out->vault_secret_escrow,
+                      sizeof out->vault_secret_escrow);
+    }
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(kek, sizeof kek);
+    return 0;
+}
+
+int credentials_recover(const struct key *master, const struct user *u,
+                        unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e)
+{
+    if (!u->vault_secret_escrow || !u->vault_secret_escrow[0])
+        return err_set(e, OP_ENOTFOUND, "user %s has no escrow copy of their vault key",
+                       u->login ? u->login : u->id);
+    unsigned char escrow[VAULT_ESCROW_BYTES];
+    if (vault_from_text(u->vault_secret_escrow, escrow, sizeof escrow, "vault escrow copy", e) != 0)
+        return err_prefix(e, "user %s", u->login ? u->login : u->id);
+    return vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
+}
+
+int credentials_unlock(const struct user *u, const char *password, size_t len,
+                       unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES],
+                       struct op_err *e)
+{
+    if (!u->vault_secret_wrapped || !u->vault_public_key)
+        return err_set(e, OP_ESTATE, "user %s has no vault yet; set their password on central",
+                       u->login ? u->login : u->id);
+    unsigned char wrapped[VAULT_WRAPPED_BYTES];
+    if (vault_from_text(u->vault_secret_wrapped, wrapped, sizeof wrapped, "vault", e) != 0 ||
+        vault_from_text(u->vault_public_key, pk, VAULT_PUBLIC_BYTES, "vault public key", e) != 0)
+        return OP_EINPUT;
+    unsigned char kek[PASSWORD_KEK_BYTES];
+    int rc = password_verify(u->password_hash, password, len, kek, e);
+    if (rc == 0)
+        rc = vault_unwrap(wrapped, sizeof wrapped, u->id, kek, sk, e);
+    sodium_memzero(kek, sizeof kek);
+    if (rc == 0) {
+        /* The public key is synchronised in clear: make sure it belongs to this secret key, so
+         * nothing is ever sealed to a substituted key. */
+        unsigned char derived[VAULT_PUBLIC_BYTES];
+        crypto_scalarmult_base(derived, sk);
+        if (sodium_memcmp(derived, pk, VAULT_PUBLIC_BYTES) != 0) {
+            sodium_memzero(sk, VAULT_SECRET_BYTES);
+            rc = err_set(e, OP_ECRYPTO, "user %s: vault public key does not match the vault",
+                         u->login ? u->login : u->id);
+        }
+    }
+    return rc;
+}
+
+void credentials_apply(struct credentials *c, struct user *u)
+{
+    u->password_hash = c->password_record;
+    u->vault_public_key = c->vault_public_key;
+    u->vault_secret_wrapped = c->vault_secret_wrapped;
+    u->vault_secret_escrow = c->vault_secret_escrow[0] ? c->vault_secret_escrow : NULL;
 }
 
 int credentials_store(struct db *db, const char *user_id, const struct credentials *c,
                       struct op_err *e)
 {
-    return users_set_password(db, user_id, c->password_record, e);
+    return users_set_credentials(db, user_id, c->password_record, c->vault_public_key,
+                                 c->vault_secret_wrapped,
+                                 c->vault_secret_escrow[0] ? c->vault_secret_escrow : NULL, e);
 }
 
 void credentials_wipe(struct credentials *c)

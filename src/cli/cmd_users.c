@@ -1,9 +1,13 @@
 /*
  * cmd_users.c - `outpost users list|add|delete|passwd`: the users of an instance. Passwords
  * are read from the terminal or standard input, never from the command line (where `ps` and
- * shell history would show them).
+ * shell history would show them). Setting a password also wraps the user's vault
+ * (auth/credentials.h); on central the vault key is escrowed under the master key, and
+ * `users passwd` recovers it from there so the key pair stays the same.
  */
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/credentials.h"
@@ -18,8 +22,8 @@ static const struct command_usage list_usage = {
     "outpost users list [--role ROLE] [--json]",
     "Lists users ordered by login. ROLE: super-user, test-taker, proctor, test-center-admin,\n"
     "sync-manager. --json prints one array of objects with the fields id, login, role, label,\n"
-    "first_name, last_name, mail, interface_lang, default_lang, org_id, version, created_at,\n"
-    "updated_at (never the password).",
+    "first_name, last_name, mail, interface_lang, default_lang, org_id, vault_public_key,\n"
+    "version, created_at, updated_at (never the password nor the wrapped vault key).",
 };
 
 static json_t *user_to_json(const struct user *u)
@@ -36,6 +40,7 @@ static json_t *user_to_json(const struct user *u)
     OPT_STR("interface_lang", u->interface_lang);
     OPT_STR("default_lang", u->default_lang);
     OPT_STR("org_id", u->org_id);
+    OPT_STR("vault_public_key", u->vault_public_key);
 #undef OPT_STR
     json_object_set_new(o, "version", json_integer(u->version));
     json_object_set_new(o, "created_at", json_string(u->created_at));
@@ -95,6 +100,15 @@ static int users_list_cmd(int argc, char **argv)
     return rc ? cli_fail(&e) : 0;
 }
 
+/* Central's master key, which escrows every vault key (crypto/vault.h). */
+static int load_master(struct instance *inst, struct key *master, struct op_err *e)
+{
+    char *dir = instance_path(inst, "keys");
+    int rc = keys_load_master(dir, master, e);
+    free(dir);
+    return rc;
+}
+
 /* ---- users add ---- */
 
 static const struct command_usage add_usage = {
@@ -148,13 +162,20 @@ static int users_add_cmd(int argc, char **argv)
     struct user u;
     memset(&u, 0, sizeof u);
     struct credentials cred;
+    struct key master;
+    memset(&master, 0, sizeof master);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "users add", &e);
+    if (rc == 0)
+        rc = load_master(inst, &master, &e);
     if (rc == 0)
         rc = secret_read("Password: ", 1, &pw, &e);
     if (rc == 0) {
         uuid_generate(u.id);
-        rc = credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &cred, &e);
+        struct credentials_keys keys = {&master, NULL};
+        rc =
+            credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &keys, &cred, &e);
     }
+    key_wipe(&master);
     if (rc == 0) {
         u.login = (char *)login;
         u.role = (char *)role;
@@ -164,7 +185,7 @@ static int users_add_cmd(int argc, char **argv)
         u.mail = (char *)mail;
         u.interface_lang = u.default_lang = (char *)lang;
         u.org_id = (char *)org;
-        u.password_hash = cred.password_record;
+        credentials_apply(&cred, &u);
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = users_insert(inst->db, &u, &e);
@@ -239,7 +260,9 @@ static int users_delete_cmd(int argc, char **argv)
 static const struct command_usage passwd_usage = {
     "outpost users passwd LOGIN",
     "Sets a new password for LOGIN, read from the terminal (asked twice) or from the first line\n"
-    "of standard input; never from the command line.",
+    "of standard input; never from the command line. On central this is the administrator's\n"
+    "reset: the user's vault key is recovered from escrow and wrapped under the new password,\n"
+    "so data sealed to the user stays readable.",
 };
 
 static int users_passwd_cmd(int argc, char **argv)
@@ -264,10 +287,31 @@ static int users_passwd_cmd(int argc, char **argv)
         rc = err_set(&e, OP_ESTATE,
                      "on a device only the super-user's password is changed here; other users' "
                      "passwords are set on central and arrive by sync");
+    /* On central the same key pair is re-wrapped (recovered from escrow), so everything sealed
+     * to the user stays readable; a user without an escrow copy (the super-user, or a device's
+     * super-user) gets a new key pair. */
+    struct key master;
+    memset(&master, 0, sizeof master);
+    unsigned char sk[VAULT_SECRET_BYTES];
+    struct credentials_keys keys = {NULL, NULL};
+    if (rc == 0 && inst->role == ROLE_CENTRAL) {
+        rc = load_master(inst, &master, &e);
+        if (rc == 0) {
+            keys.master = &master;
+            int r = credentials_recover(&master, &u, sk, &e);
+            if (r == 0)
+                keys.secret_key = sk;
+            else if (r != OP_ENOTFOUND)
+                rc = r;
+        }
+    }
     if (rc == 0)
         rc = secret_read("New password: ", 1, &pw, &e);
     if (rc == 0)
-        rc = credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &cred, &e);
+        rc =
+            credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &keys, &cred, &e);
+    sodium_memzero(sk, sizeof sk);
+    key_wipe(&master);
     if (rc == 0) {
         rc = db_begin(inst->db, &e);
         if (rc == 0)

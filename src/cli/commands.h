@@ -13,7 +13,12 @@
     X(testcenters, "testcenters", "add, list and delete test centers; assign their staff")         \
     X(eligibilities, "eligibilities", "set, list and delete who may sit which delivery where")     \
     X(import_testcenters, "import-testcenters", "test centers from a CSV file")                    \
-    X(import_eligibilities, "import-eligibilities", "eligibilities from a CSV file")
+    X(import_eligibilities, "import-eligibilities", "eligibilities from a CSV file")               \
+    X(setup_central, "setup-central", "create the central keys that are missing")                  \
+    X(setup_device, "setup-device", "create the device signing key if it is missing")              \
+    X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
+    X(results, "results", "list, show and import result envelopes (central)")                      \
+    X(decrypt_results, "decrypt-results", "decrypt the pending results on central")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)

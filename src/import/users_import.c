@@ -64,6 +64,8 @@ struct import_row {
     char *reasons;            /* why the row is refused, "; "-separated; NULL if valid */
     char id[UUID_STR_LEN];    /* the existing user's id, or the new user's */
     struct credentials *cred; /* valid rows: filled by the hashing phase (in im->creds) */
+    unsigned char *vault_sk;  /* existing users: their vault secret key, recovered from
+                                 escrow (VAULT_SECRET_BYTES, wiped and freed with the row) */
 };
 
 struct import {
@@ -125,6 +127,10 @@ static void rows_free(struct import *im)
             free(row->text);
         }
         free(row->reasons);
+        if (row->vault_sk) {
+            sodium_memzero(row->vault_sk, VAULT_SECRET_BYTES);
+            free(row->vault_sk);
+        }
     }
     free(im->rows);
     im->rows = NULL;
@@ -243,6 +249,21 @@ static int check_existing(struct import *im, struct import_row *row, struct op_e
                    u.login, u.role, u.role);
     row->exists = 1;
     memcpy(row->id, u.id, sizeof row->id);
+    /* Keep the user's vault key pair: recover it from escrow now (no escrow copy: a new one). */
+    if (row_is_valid(row) && im->opt->master) {
+        unsigned char sk[VAULT_SECRET_BYTES];
+        struct op_err why = {0};
+        int r = credentials_recover(im->opt->master, &u, sk, &why);
+        if (r == 0) {
+            row->vault_sk = malloc(VAULT_SECRET_BYTES);
+            if (!row->vault_sk)
+                abort();
+            memcpy(row->vault_sk, sk, VAULT_SECRET_BYTES);
+        } else if (r != OP_ENOTFOUND) {
+            row_refuse(row, "login \"%s\": %s", u.login, why.msg);
+        }
+        sodium_memzero(sk, sizeof sk);
+    }
     user_clear(&u);
     return 0;
 }
@@ -417,7 +438,8 @@ static void *hash_worker(void *arg)
         struct op_err e = {0};
         char *pw = (char *)row_field(p->im, row, COL_PASSWORD); /* into row->text, ours */
         size_t len = strlen(pw);
-        int rc = credentials_make(p->cost, row->id, pw, len, row->cred, &e);
+        struct credentials_keys keys = {p->im->opt->master, row->vault_sk};
+        int rc = credentials_make(p->cost, row->id, pw, len, &keys, row->cred, &e);
         sodium_memzero(pw, len);
 
         pthread_mutex_lock(&p->mu);
@@ -571,7 +593,7 @@ static void apply_profile(const struct import *im, const struct import_row *row,
     SET_IF_COLUMN(default_lang, COL_DEFAULT_LANG)
 #undef SET_IF_COLUMN
     u->org_id = im->is_sync_manager ? (char *)row_value(im, row, COL_ORG_ID) : NULL;
-    u->password_hash = (char *)row->cred->password_record;
+    credentials_apply(row->cred, u);
 }
 
 /* Writes one row inside the open transaction. The database is checked again: another command

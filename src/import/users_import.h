@@ -23,6 +23,7 @@
 
 #include "auth/password.h"
 #include "base/err.h"
+#include "crypto/keys.h"
 #include "import/problems.h"
 #include "store/db.h"
 
@@ -39,9 +40,13 @@ struct users_import_options {
     const char *role;          /* test-taker, proctor, test-center-admin or sync-manager */
     size_t max_bytes;          /* the largest file accepted (csv-max-bytes) */
     struct password_cost cost; /* Argon2id cost of the new password records */
-    int skip_invalid;          /* import the valid rows even if some are invalid */
-    int workers;               /* hashing threads; 0 means one per online CPU */
-    int max_rows;              /* rows accepted; 0 means USERS_IMPORT_MAX_ROWS */
+    /* Central's master key (crypto/keys.h): every new vault key is escrowed under it, and an
+     * existing user's key is recovered from their escrow copy so that an update re-wraps the
+     * same key pair (data sealed to them stays readable). NULL: no escrow, new key pairs. */
+    const struct key *master;
+    int skip_invalid; /* import the valid rows even if some are invalid */
+    int workers;      /* hashing threads; 0 means one per online CPU */
+    int max_rows;     /* rows accepted; 0 means USERS_IMPORT_MAX_ROWS */
     /* Called on the importing thread while passwords are hashed: about ten times a
      * second, and once with done == total. May be NULL. */
     void (*progress)(void *ctx, int done, int total);

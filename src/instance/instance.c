@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "auth/password.h"
+#include "auth/credentials.h"
 #include "base/fs.h"
 #include "instance/roles.h"
 #include "store/users.h"
@@ -127,21 +127,23 @@ static int add_super_user(struct db *db, const struct setup_request *req,
 {
     struct user u;
     memset(&u, 0, sizeof u);
-    char record[PASSWORD_RECORD_MAX];
-    if (password_hash(req->super_password, strlen(req->super_password), &s->password_cost, record,
-                      NULL, e) != 0)
+    /* The super-user's vault has no escrow copy: the master key does not exist yet. */
+    struct credentials cred;
+    uuid_generate(u.id);
+    if (credentials_make(&s->password_cost, u.id, req->super_password, strlen(req->super_password),
+                         NULL, &cred, e) != 0)
         return err_prefix(e, "super-user.password");
     u.login = (char *)req->super_login;
     u.role = (char *)ROLE_SUPER_USER;
     u.label = (char *)"Super user";
-    u.password_hash = record;
-    if (db_begin(db, e) != 0)
-        return OP_EDB;
-    if (users_insert(db, &u, e) != 0) {
+    credentials_apply(&cred, &u);
+    int rc = db_begin(db, e);
+    if (rc == 0 && (rc = users_insert(db, &u, e)) != 0)
         db_rollback(db);
-        return OP_EDB;
-    }
-    return db_commit(db, e);
+    if (rc == 0)
+        rc = db_commit(db, e);
+    credentials_wipe(&cred);
+    return rc;
 }
 
 /* Builds the instance in `tmp` (a fresh folder); the database may live outside it. */

@@ -14,8 +14,10 @@ struct instance;
  * will live. */
 int roles_setup(struct instance *inst, const char *final_dir, struct op_err *e);
 
-/* setup-central and setup-device: idempotent, never overwrite an existing key. */
-int roles_setup_central(struct instance *inst, struct op_err *e);
-int roles_setup_device(struct instance *inst, struct op_err *e);
+/* setup-central and setup-device: idempotent, never overwrite an existing key. `rep` (may be
+ * NULL) counts the key files created and kept (crypto/keys.h). */
+struct keys_setup_report;
+int roles_setup_central(struct instance *inst, struct keys_setup_report *rep, struct op_err *e);
+int roles_setup_device(struct instance *inst, struct keys_setup_report *rep, struct op_err *e);
 
 #endif

@@ -103,6 +103,46 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (org_id, entity, entity_id));"
     "CREATE UNIQUE INDEX sync_feed_org_seq ON sync_feed (org_id, seq);"
     "CREATE INDEX sync_feed_entity ON sync_feed (entity, entity_id);",
+
+    /* 2: keys and encryption - user vaults, enrolled devices, result envelopes (see
+     * crypto/vault.h, store/devices.h, store/results.h). */
+    "ALTER TABLE users ADD COLUMN vault_public_key TEXT;"
+    "ALTER TABLE users ADD COLUMN vault_secret_wrapped TEXT;"
+    "ALTER TABLE users ADD COLUMN vault_secret_escrow TEXT;"
+
+    "CREATE TABLE devices ("
+    "  id TEXT PRIMARY KEY,"
+    "  label TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL CHECK (org_id <> ''),"
+    "  sync_manager_id TEXT REFERENCES users (id),"
+    "  signing_public_key TEXT NOT NULL UNIQUE,"
+    "  revoked INTEGER NOT NULL DEFAULT 0,"
+    "  enrolled_at TEXT NOT NULL,"
+    "  last_sync_at TEXT);"
+    "CREATE INDEX devices_org ON devices (org_id);"
+
+    /* Envelopes as received, never deleted; the decrypted result next to its ciphertext. */
+    "CREATE TABLE results ("
+    "  id TEXT PRIMARY KEY,"
+    "  execution_id TEXT NOT NULL,"
+    "  delivery_id TEXT NOT NULL,"
+    "  test_taker_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL REFERENCES devices (id),"
+    "  key_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('finished', 'terminated')),"
+    "  started_at TEXT NOT NULL,"
+    "  ended_at TEXT NOT NULL,"
+    "  sealed_at TEXT NOT NULL,"
+    "  envelope BLOB NOT NULL,"
+    "  envelope_sha256 TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending', 'decrypted', 'damaged')),"
+    "  problem TEXT,"
+    "  result_json TEXT,"
+    "  received_at TEXT NOT NULL,"
+    "  decrypted_at TEXT);"
+    "CREATE INDEX results_status ON results (status, delivery_id);"
+    "CREATE INDEX results_delivery ON results (delivery_id);",
 };
 
 int migrations_count(void)

@@ -11,7 +11,8 @@
 
 #define USER_COLUMNS                                                                               \
     "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"           \
-    " org_id, password_hash, version, created_at, updated_at"
+    " org_id, password_hash, version, created_at, updated_at, vault_public_key,"                   \
+    " vault_secret_wrapped, vault_secret_escrow"
 
 int user_role_is_valid(const char *role)
 {
@@ -37,6 +38,9 @@ void user_clear(struct user *u)
     free(u->default_lang);
     free(u->org_id);
     free(u->password_hash);
+    free(u->vault_public_key);
+    free(u->vault_secret_wrapped);
+    free(u->vault_secret_escrow);
     memset(u, 0, sizeof *u);
 }
 
@@ -62,6 +66,9 @@ static void read_row(sqlite3_stmt *st, struct user *u)
     u->version = sqlite3_column_int64(st, 11);
     copy_text(u->created_at, sizeof u->created_at, st, 12);
     copy_text(u->updated_at, sizeof u->updated_at, st, 13);
+    u->vault_public_key = db_column_strdup(st, 14);
+    u->vault_secret_wrapped = db_column_strdup(st, 15);
+    u->vault_secret_escrow = db_column_strdup(st, 16);
 }
 
 static int get_one(struct db *db, const char *sql, const char *key, const char *what,
@@ -109,6 +116,9 @@ static void bind_profile(sqlite3_stmt *st, const struct user *u)
     db_bind_text(st, 10, u->org_id);
     db_bind_text(st, 11, u->password_hash);
     db_bind_text(st, 12, u->updated_at);
+    db_bind_text(st, 13, u->vault_public_key);
+    db_bind_text(st, 14, u->vault_secret_wrapped);
+    db_bind_text(st, 15, u->vault_secret_escrow);
 }
 
 int users_insert(struct db *db, struct user *u, struct op_err *e)
@@ -122,7 +132,9 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
         db_stmt(db,
                 "INSERT INTO users (id, login, role, label, first_name, last_name, mail,"
                 " interface_lang, default_lang, org_id, password_hash, updated_at, created_at,"
-                " version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 1)",
+                " version, vault_public_key, vault_secret_wrapped, vault_secret_escrow)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, 1, ?13, ?14,"
+                " ?15)",
                 e);
     if (!st)
         return OP_EDB;
@@ -143,7 +155,9 @@ int users_update(struct db *db, struct user *u, struct op_err *e)
         db_stmt(db,
                 "UPDATE users SET login = ?2, role = ?3, label = ?4, first_name = ?5,"
                 " last_name = ?6, mail = ?7, interface_lang = ?8, default_lang = ?9, org_id = ?10,"
-                " password_hash = ?11, updated_at = ?12, version = version + 1 WHERE id = ?1"
+                " password_hash = ?11, updated_at = ?12, vault_public_key = ?13,"
+                " vault_secret_wrapped = ?14, vault_secret_escrow = ?15, version = version + 1"
+                " WHERE id = ?1"
                 " RETURNING version",
                 e);
     if (!st)
@@ -161,19 +175,25 @@ int users_update(struct db *db, struct user *u, struct op_err *e)
     return feed_touch(db, FEED_USER, u->id, e);
 }
 
-int users_set_password(struct db *db, const char *id, const char *password_hash, struct op_err *e)
+int users_set_credentials(struct db *db, const char *id, const char *password_hash,
+                          const char *vault_public_key, const char *vault_secret_wrapped,
+                          const char *vault_secret_escrow, struct op_err *e)
 {
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
     sqlite3_stmt *st = db_stmt(db,
                                "UPDATE users SET password_hash = ?2, updated_at = ?3,"
-                               " version = version + 1 WHERE id = ?1",
+                               " vault_public_key = ?4, vault_secret_wrapped = ?5,"
+                               " vault_secret_escrow = ?6, version = version + 1 WHERE id = ?1",
                                e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
     db_bind_text(st, 2, password_hash);
     db_bind_text(st, 3, now);
+    db_bind_text(st, 4, vault_public_key);
+    db_bind_text(st, 5, vault_secret_wrapped);
+    db_bind_text(st, 6, vault_secret_escrow);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "setting password");
     if (sqlite3_changes(db_sqlite(db)) == 0)

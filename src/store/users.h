@@ -38,6 +38,12 @@ struct user {
     char *default_lang;
     char *org_id;        /* sync managers only */
     char *password_hash; /* Argon2id record */
+    /* The vault (crypto/vault.h), base64: public key, secret key wrapped under the password
+     * KEK, escrow copy under central's master key (central only; NULL on devices and for the
+     * super-user). Set together with password_hash (auth/credentials.h). */
+    char *vault_public_key;
+    char *vault_secret_wrapped;
+    char *vault_secret_escrow;
     int64_t version;
     char created_at[TIMESTAMP_STR_LEN];
     char updated_at[TIMESTAMP_STR_LEN];
@@ -58,8 +64,10 @@ int users_insert(struct db *db, struct user *u, struct op_err *e);
 /* Replaces the profile fields and password record of the user with u->id; bumps the version. */
 int users_update(struct db *db, struct user *u, struct op_err *e);
 
-/* Sets only the password record; bumps the version. */
-int users_set_password(struct db *db, const char *id, const char *password_hash, struct op_err *e);
+/* Sets the password record and the vault columns together; bumps the version. */
+int users_set_credentials(struct db *db, const char *id, const char *password_hash,
+                          const char *vault_public_key, const char *vault_secret_wrapped,
+                          const char *vault_secret_escrow, struct op_err *e);
 
 /* Deletes a user, removing them from test-center staff and eligibilities first (those
  * records get a new version). */

@@ -1,0 +1,259 @@
+/*
+ * cmd_results.c - `outpost results list|show|import` on central: the result envelopes
+ * received from devices (store/results.h). `import` takes envelopes from a file (one or more
+ * concatenated, e.g. carried on a USB stick) and verifies each before storing it
+ * (crypto/intake.h); sync brings them in the same way over the network.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fs.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "crypto/intake.h"
+#include "store/results.h"
+
+#define IMPORT_MAX_BYTES (1024u * 1024 * 1024)
+
+/* ---- results list ---- */
+
+static const struct command_usage list_usage = {
+    "outpost results list [--delivery ID] [--status STATUS] [--json]",
+    "Lists the result envelopes received on central, oldest first. STATUS: pending (not\n"
+    "decrypted yet), decrypted, damaged. --json prints one array of objects with the fields\n"
+    "id, execution_id, delivery_id, test_taker_id, device_id, key_id, state, started_at,\n"
+    "ended_at, sealed_at, envelope_sha256, status, problem, received_at, decrypted_at.",
+};
+
+static json_t *row_json(const struct result_row *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "execution_id", json_string(r->execution_id));
+    json_object_set_new(o, "delivery_id", json_string(r->delivery_id));
+    json_object_set_new(o, "test_taker_id", json_string(r->test_taker_id));
+    json_object_set_new(o, "device_id", json_string(r->device_id));
+    json_object_set_new(o, "key_id", json_string(r->key_id));
+    json_object_set_new(o, "state", json_string(r->state));
+    json_object_set_new(o, "started_at", json_string(r->started_at));
+    json_object_set_new(o, "ended_at", json_string(r->ended_at));
+    json_object_set_new(o, "sealed_at", json_string(r->sealed_at));
+    json_object_set_new(o, "envelope_sha256", json_string(r->envelope_sha256));
+    json_object_set_new(o, "status", json_string(r->status));
+    json_object_set_new(o, "problem", r->problem ? json_string(r->problem) : json_null());
+    json_object_set_new(o, "received_at", json_string(r->received_at));
+    json_object_set_new(o, "decrypted_at",
+                        r->decrypted_at[0] ? json_string(r->decrypted_at) : json_null());
+    return o;
+}
+
+static int collect_row(const struct result_row *r, void *ctx)
+{
+    json_array_append_new(ctx, row_json(r));
+    return 0;
+}
+
+static int print_row(const struct result_row *r, void *ctx)
+{
+    (void)ctx;
+    printf("%-36s %-36s %-36s %-10s %-9s %s\n", r->id, r->delivery_id, r->test_taker_id, r->state,
+           r->status, r->received_at);
+    return 0;
+}
+
+static int open_central(const char *what, struct instance **inst)
+{
+    int status = cli_open_instance(inst);
+    if (status != 0)
+        return status;
+    struct op_err e = {0};
+    if (instance_require_role(*inst, ROLE_CENTRAL, what, &e) != 0) {
+        instance_close(*inst);
+        return cli_fail(&e);
+    }
+    return 0;
+}
+
+static int results_list_cmd(int argc, char **argv)
+{
+    const char *delivery = NULL, *status_opt = NULL;
+    int json = 0;
+    const struct option opts[] = {
+        OPT_STRING(0, "delivery", &delivery, "ID", "only results of this delivery"),
+        OPT_STRING(0, "status", &status_opt, "STATUS", "pending, decrypted or damaged"),
+        OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &list_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
+    if (status_opt && strcmp(status_opt, "pending") && strcmp(status_opt, "decrypted") &&
+        strcmp(status_opt, "damaged"))
+        return options_usage_error(
+            &list_usage, "unknown status \"%s\" (use pending, decrypted or damaged)", status_opt);
+    struct instance *inst;
+    if ((status = open_central("results list", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    int rc;
+    if (json) {
+        json_t *arr = json_array();
+        rc = results_each(inst->db, delivery, status_opt, collect_row, arr, &e);
+        if (rc == 0)
+            cli_print_json(arr);
+        else
+            json_decref(arr);
+    } else {
+        printf("%-36s %-36s %-36s %-10s %-9s %s\n", "RESULT", "DELIVERY", "TEST TAKER", "STATE",
+               "STATUS", "RECEIVED");
+        rc = results_each(inst->db, delivery, status_opt, print_row, NULL, &e);
+    }
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- results show ---- */
+
+static const struct command_usage show_usage = {
+    "outpost results show RESULT_ID",
+    "Prints the decrypted result JSON of one result (after `outpost decrypt-results`).",
+};
+
+static int results_show_cmd(int argc, char **argv)
+{
+    const struct option opts[] = {OPT_END()};
+    int status;
+    int n = options_parse(argc, argv, opts, &show_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(&show_usage, "give one RESULT_ID");
+    struct instance *inst;
+    if ((status = open_central("results show", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    char *json = NULL;
+    int rc = results_get_json(inst->db, argv[0], &json, &e);
+    if (rc == 0)
+        printf("%s\n", json);
+    free(json);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- results import ---- */
+
+static const struct command_usage import_usage = {
+    "outpost results import -f FILE [--json]",
+    "Imports result envelopes from FILE (one or more, back to back, as a device exports them)\n"
+    "on central. Each is checked before it is stored: format, enrolled and not revoked device,\n"
+    "device signature. A result already received with the same content is accepted again; one\n"
+    "with the same id and other content is refused. Exits 1 if any envelope was refused.",
+};
+
+static int results_import_cmd(int argc, char **argv)
+{
+    const char *file = NULL;
+    int json = 0;
+    const struct option opts[] = {
+        OPT_STRING('f', "file", &file, "FILE", "file of envelopes (required)"),
+        OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &import_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&import_usage, "unexpected argument \"%s\"", argv[0]);
+    if (!file)
+        return options_usage_error(&import_usage, "-f FILE is required");
+    struct instance *inst;
+    if ((status = open_central("results import", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    char *data = NULL;
+    size_t len = 0;
+    int rc = fs_read_file(file, IMPORT_MAX_BYTES, &data, &len, &e);
+    if (rc != 0) {
+        instance_close(inst);
+        return cli_fail(&e);
+    }
+    if (len == 0) {
+        free(data);
+        instance_close(inst);
+        err_set(&e, OP_EINPUT, "%s: empty file, no envelope in it", file);
+        return cli_fail(&e);
+    }
+    int stored = 0, duplicates = 0, rejected = 0;
+    json_t *refusals = json_array();
+    const unsigned char *p = (const unsigned char *)data;
+    size_t off = 0;
+    rc = db_begin(inst->db, &e);
+    while (rc == 0 && off < len) {
+        struct envelope env;
+        size_t used;
+        struct op_err why = {0};
+        if (envelope_parse_next(p + off, len - off, &env, &used, &why) != 0) {
+            /* Without a readable header the next envelope cannot be found: stop here. */
+            rejected++;
+            json_array_append_new(refusals, json_pack("{s:n, s:I, s:s}", "result_id", "offset",
+                                                      (json_int_t)off, "reason", why.msg));
+            if (!json)
+                fprintf(stderr, "outpost: %s: byte %zu: %s; the rest of the file is skipped\n",
+                        file, off, why.msg);
+            break;
+        }
+        int r = intake_receive(inst->db, p + off, used, NULL, &why);
+        if (r == RESULTS_STORED) {
+            stored++;
+        } else if (r == RESULTS_DUPLICATE) {
+            duplicates++;
+        } else if (r == OP_EDB) {
+            e = why;
+            rc = r;
+            break;
+        } else {
+            rejected++;
+            json_array_append_new(refusals,
+                                  json_pack("{s:s, s:I, s:s}", "result_id", env.h.result_id,
+                                            "offset", (json_int_t)off, "reason", why.msg));
+            if (!json)
+                fprintf(stderr, "outpost: %s: refused: %s\n", file, why.msg);
+        }
+        off += used;
+    }
+    if (rc == 0)
+        rc = db_commit(inst->db, &e);
+    else
+        db_rollback(inst->db);
+    free(data);
+    instance_close(inst);
+    if (rc != 0) {
+        json_decref(refusals);
+        return cli_fail(&e);
+    }
+    if (json)
+        cli_print_json(json_pack("{s:i, s:i, s:i, s:o}", "stored", stored, "duplicates", duplicates,
+                                 "rejected", rejected, "refusals", refusals));
+    else {
+        printf("%d stored, %d already received, %d refused\n", stored, duplicates, rejected);
+        json_decref(refusals);
+    }
+    return rejected ? 1 : 0;
+}
+
+int cmd_results(int argc, char **argv)
+{
+    static const struct subcommand subs[] = {
+        {"list", results_list_cmd, "list received results"},
+        {"show", results_show_cmd, "print one decrypted result"},
+        {"import", results_import_cmd, "import result envelopes from a file"},
+        {NULL, NULL, NULL},
+    };
+    return cli_run_subcommand(argc, argv, subs);
+}

@@ -1,0 +1,64 @@
+/*
+ * cmd_setup_central.c - `outpost setup-central` (TAO's SetupCentralServer): creates the keys a
+ * central server needs (results key, signing key, master key; crypto/keys.h) where they are
+ * missing. `setup` runs it for a new central; running it again is safe: existing keys are
+ * checked and kept, never replaced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "crypto/keys.h"
+#include "instance/roles.h"
+
+static const struct command_usage usage = {
+    "outpost setup-central [--json]",
+    "Creates the missing keys of a central server in DIR/keys (mode 0600): the results key\n"
+    "pair devices seal results to, the signing key, and the master key that escrows user\n"
+    "vaults. Existing keys are kept as they are. Prints the current results key and its\n"
+    "SHA-256 fingerprint, which devices pin (see `outpost keys show`).",
+};
+
+int cmd_setup_central(int argc, char **argv)
+{
+    int json = 0;
+    const struct option opts[] = {
+        OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 0)
+        return options_usage_error(&usage, "unexpected argument \"%s\"", argv[0]);
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct keys_setup_report rep = {0, 0};
+    struct key current;
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "setup-central", &e);
+    if (rc == 0)
+        rc = roles_setup_central(inst, &rep, &e);
+    char *dir = instance_path(inst, "keys");
+    if (rc == 0)
+        rc = keys_results_current(dir, &current, &e);
+    if (rc == 0) {
+        char fp[KEY_FINGERPRINT_HEX_LEN];
+        key_fingerprint(&current, fp);
+        if (json) {
+            cli_print_json(json_pack("{s:i, s:i, s:s, s:s}", "created", rep.created, "kept",
+                                     rep.kept, "results_key_id", current.id,
+                                     "results_key_fingerprint_sha256", fp));
+        } else {
+            printf("central keys in %s: %d created, %d kept\n", dir, rep.created, rep.kept);
+            printf("  current results key %s\n  SHA-256 fingerprint %s\n", current.id, fp);
+        }
+        key_wipe(&current);
+    }
+    free(dir);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}

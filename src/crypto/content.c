@@ -1,0 +1,180 @@
+/*
+ * content.c - streaming encryption of delivery packages and sealing of their keys (see
+ * content.h for the format). Memory use is two chunk buffers whatever the package size.
+ */
+#include "crypto/content.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define AD_MAX    (CONTENT_MAGIC_BYTES + 256)
+
+_Static_assert(SS_HEADER == CONTENT_HEADER_BYTES - CONTENT_MAGIC_BYTES, "header size");
+_Static_assert(SS_ABYTES == CONTENT_CHUNK_OVERHEAD, "chunk overhead");
+_Static_assert(CONTENT_KEY_BYTES == crypto_secretstream_xchacha20poly1305_KEYBYTES, "key size");
+
+static size_t make_ad(unsigned char ad[AD_MAX], const char *delivery_id)
+{
+    size_t n = strlen(delivery_id);
+    if (n > AD_MAX - CONTENT_MAGIC_BYTES)
+        n = AD_MAX - CONTENT_MAGIC_BYTES;
+    memcpy(ad, CONTENT_MAGIC, CONTENT_MAGIC_BYTES);
+    memcpy(ad + CONTENT_MAGIC_BYTES, delivery_id, n);
+    return CONTENT_MAGIC_BYTES + n;
+}
+
+void content_key_generate(unsigned char key[CONTENT_KEY_BYTES])
+{
+    crypto_secretstream_xchacha20poly1305_keygen(key);
+}
+
+/* Reads up to `cap` bytes (fewer only at end of file). */
+static size_t read_full(FILE *in, unsigned char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        size_t r = fread(buf + n, 1, cap - n, in);
+        if (r == 0)
+            break;
+        n += r;
+    }
+    return n;
+}
+
+int content_encrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYTES],
+                    const char *delivery_id, struct op_err *e)
+{
+    unsigned char *plain = malloc(CONTENT_CHUNK_BYTES);
+    unsigned char *cipher = malloc(CONTENT_CHUNK_BYTES + SS_ABYTES);
+    if (!plain || !cipher) {
+        free(plain);
+        free(cipher);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    crypto_secretstream_xchacha20poly1305_state st;
+    unsigned char header[SS_HEADER], ad[AD_MAX];
+    size_t adlen = make_ad(ad, delivery_id);
+    crypto_secretstream_xchacha20poly1305_init_push(&st, header, key);
+    int rc = 0;
+    if (fwrite(CONTENT_MAGIC, 1, CONTENT_MAGIC_BYTES, out) != CONTENT_MAGIC_BYTES ||
+        fwrite(header, 1, sizeof header, out) != sizeof header)
+        rc = err_set(e, OP_EIO, "writing the encrypted package failed");
+    /* Read one chunk ahead so the last chunk, full or not, carries the FINAL tag. */
+    size_t n = rc == 0 ? read_full(in, plain, CONTENT_CHUNK_BYTES) : 0;
+    while (rc == 0) {
+        if (ferror(in)) {
+            rc = err_set(e, OP_EIO, "reading the package failed");
+            break;
+        }
+        int last = n < CONTENT_CHUNK_BYTES;
+        int c = last ? EOF : fgetc(in);
+        if (c == EOF)
+            last = 1;
+        unsigned long long clen;
+        crypto_secretstream_xchacha20poly1305_push(
+            &st, cipher, &clen, plain, n, ad, adlen,
+            last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+        if (fwrite(cipher, 1, (size_t)clen, out) != clen) {
+            rc = err_set(e, OP_EIO, "writing the encrypted package failed");
+            break;
+        }
+        if (last)
+            break;
+        plain[0] = (unsigned char)c;
+        n = 1 + read_full(in, plain + 1, CONTENT_CHUNK_BYTES - 1);
+    }
+    if (rc == 0 && fflush(out) != 0)
+        rc = err_set(e, OP_EIO, "writing the encrypted package failed");
+    sodium_memzero(&st, sizeof st);
+    sodium_memzero(plain, CONTENT_CHUNK_BYTES);
+    free(plain);
+    free(cipher);
+    return rc;
+}
+
+int content_decrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYTES],
+                    const char *delivery_id, struct op_err *e)
+{
+    unsigned char head[CONTENT_HEADER_BYTES];
+    if (read_full(in, head, sizeof head) != sizeof head)
+        return err_set(e, OP_EINPUT, "encrypted package truncated (no complete header)");
+    if (memcmp(head, CONTENT_MAGIC, CONTENT_MAGIC_BYTES) != 0)
+        return err_set(e, OP_EINPUT, "not an Outpost encrypted package of version 1");
+    crypto_secretstream_xchacha20poly1305_state st;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&st, head + CONTENT_MAGIC_BYTES, key) != 0)
+        return err_set(e, OP_ECRYPTO, "encrypted package: bad header");
+    unsigned char *plain = malloc(CONTENT_CHUNK_BYTES);
+    unsigned char *cipher = malloc(CONTENT_CHUNK_BYTES + SS_ABYTES);
+    if (!plain || !cipher) {
+        free(plain);
+        free(cipher);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    unsigned char ad[AD_MAX];
+    size_t adlen = make_ad(ad, delivery_id);
+    int rc = 0;
+    unsigned long long chunk = 0;
+    for (;;) {
+        size_t n = read_full(in, cipher, CONTENT_CHUNK_BYTES + SS_ABYTES);
+        if (ferror(in)) {
+            rc = err_set(e, OP_EIO, "reading the encrypted package failed");
+            break;
+        }
+        if (n < SS_ABYTES) {
+            rc = err_set(e, OP_ECRYPTO, "encrypted package truncated after chunk %llu", chunk);
+            break;
+        }
+        unsigned long long plen;
+        unsigned char tag;
+        if (crypto_secretstream_xchacha20poly1305_pull(&st, plain, &plen, &tag, cipher, n, ad,
+                                                       adlen) != 0) {
+            rc = err_set(e, OP_ECRYPTO,
+                         "encrypted package: chunk %llu does not verify (wrong key, another "
+                         "delivery's package, or altered)",
+                         chunk);
+            break;
+        }
+        if (fwrite(plain, 1, (size_t)plen, out) != plen) {
+            rc = err_set(e, OP_EIO, "writing the decrypted package failed");
+            break;
+        }
+        chunk++;
+        if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+            if (fgetc(in) != EOF)
+                rc = err_set(e, OP_ECRYPTO, "encrypted package: bytes after the final chunk");
+            break;
+        }
+        if (n < CONTENT_CHUNK_BYTES + SS_ABYTES) {
+            rc = err_set(e, OP_ECRYPTO, "encrypted package truncated after chunk %llu", chunk);
+            break;
+        }
+    }
+    if (rc == 0 && fflush(out) != 0)
+        rc = err_set(e, OP_EIO, "writing the decrypted package failed");
+    sodium_memzero(&st, sizeof st);
+    sodium_memzero(plain, CONTENT_CHUNK_BYTES);
+    free(plain);
+    free(cipher);
+    return rc;
+}
+
+int content_key_seal(const unsigned char key[CONTENT_KEY_BYTES],
+                     const unsigned char user_pk[VAULT_PUBLIC_BYTES],
+                     unsigned char out[CONTENT_SEALED_KEY_BYTES], struct op_err *e)
+{
+    return vault_seal(user_pk, key, CONTENT_KEY_BYTES, out, e);
+}
+
+int content_key_open(const unsigned char *sealed, size_t len,
+                     const unsigned char user_pk[VAULT_PUBLIC_BYTES],
+                     const unsigned char user_sk[VAULT_SECRET_BYTES],
+                     unsigned char key[CONTENT_KEY_BYTES], struct op_err *e)
+{
+    if (len != CONTENT_SEALED_KEY_BYTES)
+        return err_set(e, OP_EINPUT, "sealed content key: %zu bytes, expected %d", len,
+                       CONTENT_SEALED_KEY_BYTES);
+    return vault_open(user_pk, user_sk, sealed, len, key, e);
+}

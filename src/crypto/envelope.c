@@ -1,0 +1,280 @@
+/*
+ * envelope.c - sealing, signing, parsing, verifying and opening result envelopes (see
+ * envelope.h for the byte layout). Only libsodium primitives: crypto_box_seal, Ed25519
+ * detached signatures, BLAKE2b and SHA-256.
+ */
+#include "crypto/envelope.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF_VERSION  4
+#define OFF_STATE    5
+#define OFF_RESERVED 6
+#define OFF_KEY_ID   8
+#define OFF_RESULT   16
+#define OFF_EXEC     32
+#define OFF_DELIVERY 48
+#define OFF_TAKER    64
+#define OFF_DEVICE   80
+#define OFF_STARTED  96
+#define OFF_ENDED    104
+#define OFF_SEALED   112
+#define OFF_CT_LEN   120
+
+_Static_assert(ENVELOPE_SEAL_OVERHEAD == crypto_box_SEALBYTES, "seal overhead");
+_Static_assert(ENVELOPE_SIGNATURE_BYTES == crypto_sign_BYTES, "signature size");
+_Static_assert(OFF_CT_LEN + 4 == ENVELOPE_HEADER_BYTES, "header layout");
+
+const char *envelope_state_name(int state)
+{
+    return state == ENVELOPE_FINISHED     ? "finished"
+           : state == ENVELOPE_TERMINATED ? "terminated"
+                                          : "unknown";
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put_i64(unsigned char *p, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        p[i] = (unsigned char)u;
+}
+
+static int64_t get_i64(const unsigned char *p)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = u << 8 | p[i];
+    return (int64_t)u;
+}
+
+static int uuid_to_bin(const char *s, unsigned char out[16])
+{
+    if (!uuid_is_valid(s))
+        return -1;
+    char hex[33];
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        if (*p != '-')
+            hex[n++] = *p;
+    hex[n] = '\0';
+    return sodium_hex2bin(out, 16, hex, 32, NULL, NULL, NULL);
+}
+
+static void uuid_from_bin(const unsigned char b[16], char out[UUID_STR_LEN])
+{
+    snprintf(out, UUID_STR_LEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+             b[15]);
+}
+
+int envelope_seal(const struct envelope_header *h, const unsigned char *payload, size_t len,
+                  const unsigned char results_pk[KEY_PUBLIC_BYTES], const struct key *device_key,
+                  unsigned char **out, size_t *out_len, struct op_err *e)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (len > ENVELOPE_MAX_PAYLOAD)
+        return err_set(e, OP_EINPUT, "result %s: %zu bytes, over the envelope limit of %u",
+                       h->result_id, len, ENVELOPE_MAX_PAYLOAD);
+    if (h->state != ENVELOPE_FINISHED && h->state != ENVELOPE_TERMINATED)
+        return err_set(e, OP_EINPUT, "result %s: state must be finished or terminated",
+                       h->result_id);
+    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
+        return err_set(e, OP_EINPUT, "result %s: negative time stamp", h->result_id);
+    if (device_key->kind != KEY_SIGNING)
+        return err_set(e, OP_EINPUT, "envelope_seal needs the device signing key");
+    size_t ct_len = ENVELOPE_MIN_CIPHERTEXT + len;
+    size_t total = ENVELOPE_HEADER_BYTES + ct_len + ENVELOPE_SIGNATURE_BYTES;
+    unsigned char *env = calloc(1, total);
+    if (!env)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    memcpy(env, ENVELOPE_MAGIC, 4);
+    env[OFF_VERSION] = ENVELOPE_VERSION;
+    env[OFF_STATE] = (unsigned char)h->state;
+    char key_id[KEY_ID_HEX_LEN];
+    key_id_of_public(results_pk, key_id);
+    sodium_hex2bin(env + OFF_KEY_ID, KEY_ID_BYTES, key_id, KEY_ID_BYTES * 2, NULL, NULL, NULL);
+    const struct {
+        const char *id;
+        int off;
+        const char *name;
+    } ids[] = {{h->result_id, OFF_RESULT, "result id"},
+               {h->execution_id, OFF_EXEC, "execution id"},
+               {h->delivery_id, OFF_DELIVERY, "delivery id"},
+               {h->test_taker_id, OFF_TAKER, "test taker id"},
+               {h->device_id, OFF_DEVICE, "device id"}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        if (uuid_to_bin(ids[i].id, env + ids[i].off) != 0) {
+            free(env);
+            return err_set(e, OP_EINPUT, "envelope: %s \"%s\" is not a UUID", ids[i].name,
+                           ids[i].id);
+        }
+    }
+    put_i64(env + OFF_STARTED, h->started_at);
+    put_i64(env + OFF_ENDED, h->ended_at);
+    put_i64(env + OFF_SEALED, h->sealed_at);
+    put_u32(env + OFF_CT_LEN, (uint32_t)ct_len);
+
+    /* inner = BLAKE2b(header) || payload, sealed to the results key */
+    size_t inner_len = ENVELOPE_HASH_BYTES + len;
+    unsigned char *inner = malloc(inner_len);
+    if (!inner) {
+        free(env);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    crypto_generichash(inner, ENVELOPE_HASH_BYTES, env, ENVELOPE_HEADER_BYTES, NULL, 0);
+    if (len)
+        memcpy(inner + ENVELOPE_HASH_BYTES, payload, len);
+    int rc = crypto_box_seal(env + ENVELOPE_HEADER_BYTES, inner, inner_len, results_pk);
+    sodium_memzero(inner, inner_len);
+    free(inner);
+    if (rc != 0) {
+        free(env);
+        return err_set(e, OP_ECRYPTO, "sealing the result failed (invalid results key)");
+    }
+    crypto_sign_detached(env + ENVELOPE_HEADER_BYTES + ct_len, NULL, env,
+                         ENVELOPE_HEADER_BYTES + ct_len, device_key->sign_secret);
+    *out = env;
+    *out_len = total;
+    return 0;
+}
+
+int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *env, size_t *used,
+                        struct op_err *e)
+{
+    memset(env, 0, sizeof *env);
+    *used = 0;
+    if (len < ENVELOPE_HEADER_BYTES)
+        return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes, the header alone is %d",
+                       len, ENVELOPE_HEADER_BYTES);
+    if (memcmp(data, ENVELOPE_MAGIC, 4) != 0)
+        return err_set(e, OP_EINPUT, "not an Outpost result envelope (bad magic)");
+    if (data[OFF_VERSION] != ENVELOPE_VERSION)
+        return err_set(e, OP_EINPUT,
+                       "result envelope format version %d is not supported (this outpost reads "
+                       "version %d)",
+                       data[OFF_VERSION], ENVELOPE_VERSION);
+    if (data[OFF_RESERVED] || data[OFF_RESERVED + 1])
+        return err_set(e, OP_EINPUT, "result envelope: reserved bytes are not zero");
+    int state = data[OFF_STATE];
+    if (state != ENVELOPE_FINISHED && state != ENVELOPE_TERMINATED)
+        return err_set(e, OP_EINPUT, "result envelope: unknown state %d", state);
+    uint32_t ct_len = get_u32(data + OFF_CT_LEN);
+    if (ct_len < ENVELOPE_MIN_CIPHERTEXT)
+        return err_set(e, OP_EINPUT, "result envelope: ciphertext of %u bytes is too short",
+                       ct_len);
+    if (ct_len > ENVELOPE_MAX_CIPHERTEXT)
+        return err_set(e, OP_EINPUT,
+                       "result envelope oversized: ciphertext of %u bytes, the limit is %u", ct_len,
+                       (unsigned)ENVELOPE_MAX_CIPHERTEXT);
+    size_t total = ENVELOPE_HEADER_BYTES + (size_t)ct_len + ENVELOPE_SIGNATURE_BYTES;
+    if (len < total)
+        return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes of %zu", len, total);
+    struct envelope_header *h = &env->h;
+    h->state = state;
+    sodium_bin2hex(h->key_id, sizeof h->key_id, data + OFF_KEY_ID, KEY_ID_BYTES);
+    uuid_from_bin(data + OFF_RESULT, h->result_id);
+    uuid_from_bin(data + OFF_EXEC, h->execution_id);
+    uuid_from_bin(data + OFF_DELIVERY, h->delivery_id);
+    uuid_from_bin(data + OFF_TAKER, h->test_taker_id);
+    uuid_from_bin(data + OFF_DEVICE, h->device_id);
+    h->started_at = get_i64(data + OFF_STARTED);
+    h->ended_at = get_i64(data + OFF_ENDED);
+    h->sealed_at = get_i64(data + OFF_SEALED);
+    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
+        return err_set(e, OP_EINPUT, "result envelope %s: negative time stamp", h->result_id);
+    env->bytes = data;
+    env->len = total;
+    env->ciphertext = data + ENVELOPE_HEADER_BYTES;
+    env->ciphertext_len = ct_len;
+    env->signature = data + ENVELOPE_HEADER_BYTES + ct_len;
+    *used = total;
+    return 0;
+}
+
+int envelope_parse(const unsigned char *data, size_t len, struct envelope *env, struct op_err *e)
+{
+    if (len > ENVELOPE_MAX_BYTES)
+        return err_set(e, OP_EINPUT, "result envelope oversized: %zu bytes, the limit is %zu", len,
+                       (size_t)ENVELOPE_MAX_BYTES);
+    size_t used;
+    if (envelope_parse_next(data, len, env, &used, e) != 0)
+        return OP_EINPUT;
+    if (used != len) {
+        memset(env, 0, sizeof *env);
+        return err_set(e, OP_EINPUT, "result envelope: %zu trailing bytes after the signature",
+                       len - used);
+    }
+    return 0;
+}
+
+int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],
+                    struct op_err *e)
+{
+    if (crypto_sign_verify_detached(env->signature, env->bytes,
+                                    ENVELOPE_HEADER_BYTES + env->ciphertext_len, device_pk) != 0)
+        return err_set(e, OP_ECRYPTO,
+                       "result %s: the signature does not verify with the key of device %s "
+                       "(altered on the way, or not sent by that device)",
+                       env->h.result_id, env->h.device_id);
+    return 0;
+}
+
+int envelope_open(const struct envelope *env, const struct key *results_key,
+                  unsigned char **payload, size_t *len, struct op_err *e)
+{
+    *payload = NULL;
+    *len = 0;
+    if (results_key->kind != KEY_RESULTS || strcmp(results_key->id, env->h.key_id) != 0)
+        return err_set(e, OP_ECRYPTO, "result %s is sealed to results key %s, not %s",
+                       env->h.result_id, env->h.key_id, results_key->id);
+    size_t inner_len = env->ciphertext_len - ENVELOPE_SEAL_OVERHEAD;
+    unsigned char *inner = malloc(inner_len + 1);
+    if (!inner)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    if (crypto_box_seal_open(inner, env->ciphertext, env->ciphertext_len, results_key->public_key,
+                             results_key->secret) != 0) {
+        free(inner);
+        return err_set(e, OP_ECRYPTO,
+                       "result %s: the sealed result does not open with results key %s (damaged)",
+                       env->h.result_id, env->h.key_id);
+    }
+    unsigned char hash[ENVELOPE_HASH_BYTES];
+    crypto_generichash(hash, sizeof hash, env->bytes, ENVELOPE_HEADER_BYTES, NULL, 0);
+    if (sodium_memcmp(hash, inner, ENVELOPE_HASH_BYTES) != 0) {
+        sodium_memzero(inner, inner_len);
+        free(inner);
+        return err_set(e, OP_ECRYPTO,
+                       "result %s: the header was altered (it does not match the one sealed with "
+                       "the result)",
+                       env->h.result_id);
+    }
+    size_t n = inner_len - ENVELOPE_HASH_BYTES;
+    memmove(inner, inner + ENVELOPE_HASH_BYTES, n);
+    inner[n] = '\0';
+    *payload = inner;
+    *len = n;
+    return 0;
+}
+
+void envelope_sha256(const struct envelope *env, char out[65])
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, env->bytes, env->len);
+    sodium_bin2hex(out, 65, h, sizeof h);
+}

@@ -1,0 +1,42 @@
+/*
+ * devices.h - the devices enrolled with central: each has an id (the device instance's id),
+ * a label, its organisation, the sync manager it enrolled with, its Ed25519 public signing
+ * key (hex; what result envelopes are verified with), a revoked flag, and time stamps. The
+ * sync handshake enrols devices; envelope verification (crypto/intake.h) reads them.
+ *
+ * Writes run inside the caller's transaction.
+ */
+#ifndef OUTPOST_STORE_DEVICES_H
+#define OUTPOST_STORE_DEVICES_H
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "crypto/keys.h"
+#include "store/db.h"
+
+struct device {
+    char id[UUID_STR_LEN];
+    char *label;
+    char *org_id;
+    char *sync_manager_id; /* a user id, or NULL */
+    unsigned char signing_public_key[KEY_PUBLIC_BYTES];
+    int revoked;
+    char enrolled_at[TIMESTAMP_STR_LEN];
+    char last_sync_at[TIMESTAMP_STR_LEN]; /* "" if never */
+};
+
+/* Frees the strings of a device filled by devices_get and zeroes it. */
+void device_clear(struct device *d);
+
+/* Enrols a device; fills enrolled_at. OP_ECONFLICT if the id or the key is already enrolled. */
+int devices_insert(struct db *db, struct device *d, struct op_err *e);
+
+/* OP_ENOTFOUND naming the id if there is no such device; the caller clears *out. */
+int devices_get(struct db *db, const char *id, struct device *out, struct op_err *e);
+
+int devices_set_revoked(struct db *db, const char *id, int revoked, struct op_err *e);
+
+/* Records a sync of the device now. */
+int devices_touch_sync(struct db *db, const char *id, struct op_err *e);
+
+#endif

@@ -1,0 +1,233 @@
+/* results.c - SQL for the results table (see results.h). */
+#include "store/results.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+int results_insert(struct db *db, const struct envelope *env, struct op_err *e)
+{
+    char sha[65];
+    envelope_sha256(env, sha);
+    const struct envelope_header *h = &env->h;
+    sqlite3_stmt *st = db_stmt(db, "SELECT envelope_sha256 FROM results WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, h->result_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int same = strcmp((const char *)sqlite3_column_text(st, 0), sha) == 0;
+        sqlite3_reset(st);
+        if (same)
+            return RESULTS_DUPLICATE;
+        return err_set(e, OP_ECONFLICT,
+                       "result %s was already received with different content; the first one "
+                       "is kept",
+                       h->result_id);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "results");
+    char started[TIMESTAMP_STR_LEN], ended[TIMESTAMP_STR_LEN], sealed[TIMESTAMP_STR_LEN],
+        now[TIMESTAMP_STR_LEN];
+    timestamp_format((time_t)h->started_at, started);
+    timestamp_format((time_t)h->ended_at, ended);
+    timestamp_format((time_t)h->sealed_at, sealed);
+    timestamp_now(now);
+    st = db_stmt(db,
+                 "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
+                 " key_id, state, started_at, ended_at, sealed_at, envelope, envelope_sha256,"
+                 " status, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                 " ?12, 'pending', ?13)",
+                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, h->result_id);
+    db_bind_text(st, 2, h->execution_id);
+    db_bind_text(st, 3, h->delivery_id);
+    db_bind_text(st, 4, h->test_taker_id);
+    db_bind_text(st, 5, h->device_id);
+    db_bind_text(st, 6, h->key_id);
+    db_bind_text(st, 7, envelope_state_name(h->state));
+    db_bind_text(st, 8, started);
+    db_bind_text(st, 9, ended);
+    db_bind_text(st, 10, sealed);
+    sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
+    db_bind_text(st, 12, sha);
+    db_bind_text(st, 13, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "storing result");
+    return RESULTS_STORED;
+}
+
+int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
+                        struct op_err *e)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT id FROM results WHERE status = 'pending'"
+                               " AND (?1 IS NULL OR delivery_id = ?1)"
+                               " ORDER BY received_at, id",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, delivery_id);
+    int rc, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **v = realloc(*ids, sizeof *v * (size_t)cap);
+            if (!v)
+                abort();
+            *ids = v;
+        }
+        (*ids)[(*n)++] = db_column_strdup(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        results_free_ids(*ids, *n);
+        *ids = NULL;
+        *n = 0;
+        return db_fail(db, e, "listing pending results");
+    }
+    return 0;
+}
+
+void results_free_ids(char **ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+int results_get_envelope(struct db *db, const char *id, unsigned char **data, size_t *len,
+                         struct op_err *e)
+{
+    *data = NULL;
+    *len = 0;
+    sqlite3_stmt *st = db_stmt(db, "SELECT envelope FROM results WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? err_set(e, OP_ENOTFOUND, "no result %s", id)
+                                 : db_fail(db, e, "results");
+    }
+    int n = sqlite3_column_bytes(st, 0);
+    const void *p = sqlite3_column_blob(st, 0);
+    *data = malloc(n > 0 ? (size_t)n : 1);
+    if (!*data)
+        abort();
+    if (n > 0)
+        memcpy(*data, p, (size_t)n);
+    *len = (size_t)n;
+    sqlite3_reset(st);
+    return 0;
+}
+
+int results_get_json(struct db *db, const char *id, char **json, struct op_err *e)
+{
+    *json = NULL;
+    sqlite3_stmt *st = db_stmt(db, "SELECT result_json FROM results WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *json = db_column_strdup(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, e, "results");
+    if (!*json)
+        return err_set(e, OP_ENOTFOUND, "result %s is unknown or not decrypted", id);
+    return 0;
+}
+
+static int set_status(struct db *db, const char *sql, const char *id, const char *text,
+                      struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, text);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "updating result");
+    if (sqlite3_changes(db_sqlite(db)) == 0)
+        return err_set(e, OP_ENOTFOUND, "no result %s", id);
+    return 0;
+}
+
+int results_set_decrypted(struct db *db, const char *id, const char *json, struct op_err *e)
+{
+    return set_status(db,
+                      "UPDATE results SET status = 'decrypted', result_json = ?2, problem = NULL,"
+                      " decrypted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      id, json, e);
+}
+
+int results_set_damaged(struct db *db, const char *id, const char *problem, struct op_err *e)
+{
+    return set_status(db, "UPDATE results SET status = 'damaged', problem = ?2 WHERE id = ?1", id,
+                      problem, e);
+}
+
+int results_set_problem(struct db *db, const char *id, const char *problem, struct op_err *e)
+{
+    return set_status(db, "UPDATE results SET problem = ?2 WHERE id = ?1", id, problem, e);
+}
+
+int results_each(struct db *db, const char *delivery_id, const char *status, results_each_fn fn,
+                 void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT id, execution_id, delivery_id, test_taker_id, device_id,"
+                               " key_id, state, started_at, ended_at, sealed_at, envelope_sha256,"
+                               " status, problem, received_at, decrypted_at FROM results"
+                               " WHERE (?1 IS NULL OR delivery_id = ?1)"
+                               " AND (?2 IS NULL OR status = ?2) ORDER BY received_at, id",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, delivery_id);
+    db_bind_text(st, 2, status);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct result_row r;
+        memset(&r, 0, sizeof r);
+        copy_col(r.id, sizeof r.id, st, 0);
+        copy_col(r.execution_id, sizeof r.execution_id, st, 1);
+        copy_col(r.delivery_id, sizeof r.delivery_id, st, 2);
+        copy_col(r.test_taker_id, sizeof r.test_taker_id, st, 3);
+        copy_col(r.device_id, sizeof r.device_id, st, 4);
+        copy_col(r.key_id, sizeof r.key_id, st, 5);
+        copy_col(r.state, sizeof r.state, st, 6);
+        copy_col(r.started_at, sizeof r.started_at, st, 7);
+        copy_col(r.ended_at, sizeof r.ended_at, st, 8);
+        copy_col(r.sealed_at, sizeof r.sealed_at, st, 9);
+        copy_col(r.envelope_sha256, sizeof r.envelope_sha256, st, 10);
+        copy_col(r.status, sizeof r.status, st, 11);
+        r.problem = db_column_strdup(st, 12);
+        copy_col(r.received_at, sizeof r.received_at, st, 13);
+        copy_col(r.decrypted_at, sizeof r.decrypted_at, st, 14);
+        int stop = fn(&r, ctx);
+        free(r.problem);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "listing results");
+    return 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * results.h - result envelopes received by central (crypto/envelope.h), stored as received
+ * and never deleted, with the decrypted result JSON next to them once decrypt-results ran.
+ *
+ * status: pending (stored, not decrypted yet), decrypted (result_json is set), damaged (the
+ * envelope does not open or its content is not a result; `problem` says why). A pending
+ * envelope whose results key is missing keeps status pending with `problem` set.
+ *
+ * Insert is idempotent by result id: the same id with the same envelope SHA-256 is accepted
+ * again (RESULTS_DUPLICATE); the same id with a different envelope is OP_ECONFLICT.
+ * Writes run inside the caller's transaction.
+ */
+#ifndef OUTPOST_STORE_RESULTS_H
+#define OUTPOST_STORE_RESULTS_H
+
+#include <stddef.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "crypto/envelope.h"
+#include "store/db.h"
+
+enum { RESULTS_STORED = 1, RESULTS_DUPLICATE = 2 };
+
+/* A row without the envelope bytes and result JSON (strings owned by the struct). */
+struct result_row {
+    char id[UUID_STR_LEN];
+    char execution_id[UUID_STR_LEN];
+    char delivery_id[UUID_STR_LEN];
+    char test_taker_id[UUID_STR_LEN];
+    char device_id[UUID_STR_LEN];
+    char key_id[KEY_ID_HEX_LEN];
+    char state[16];
+    char started_at[TIMESTAMP_STR_LEN];
+    char ended_at[TIMESTAMP_STR_LEN];
+    char sealed_at[TIMESTAMP_STR_LEN];
+    char envelope_sha256[65];
+    char status[16];
+    char *problem; /* NULL if none */
+    char received_at[TIMESTAMP_STR_LEN];
+    char decrypted_at[TIMESTAMP_STR_LEN]; /* "" if not decrypted */
+};
+
+/* Stores a parsed (and already verified) envelope. Returns RESULTS_STORED or
+ * RESULTS_DUPLICATE, or a negative error (OP_ECONFLICT for a different envelope under the
+ * same result id). */
+int results_insert(struct db *db, const struct envelope *env, struct op_err *e);
+
+/* The ids of pending envelopes (of `delivery_id`, or all if NULL), oldest first. *ids is a
+ * malloc'ed array of malloc'ed strings (free with results_free_ids). */
+int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
+                        struct op_err *e);
+void results_free_ids(char **ids, int n);
+
+/* The stored envelope bytes of result `id` (*data malloc'ed; caller frees). */
+int results_get_envelope(struct db *db, const char *id, unsigned char **data, size_t *len,
+                         struct op_err *e);
+
+/* The decrypted result JSON (*json malloc'ed; caller frees); OP_ENOTFOUND if not decrypted. */
+int results_get_json(struct db *db, const char *id, char **json, struct op_err *e);
+
+int results_set_decrypted(struct db *db, const char *id, const char *json, struct op_err *e);
+int results_set_damaged(struct db *db, const char *id, const char *problem, struct op_err *e);
+/* Notes a problem on a result that stays pending (e.g. its key is missing). */
+int results_set_problem(struct db *db, const char *id, const char *problem, struct op_err *e);
+
+/* Calls fn for each result (of `delivery_id` / with `status`, NULL for any) by received
+ * time; the row is valid only during the call. */
+typedef int (*results_each_fn)(const struct result_row *r, void *ctx);
+int results_each(struct db *db, const char *delivery_id, const char *status, results_each_fn fn,
+                 void *ctx, struct op_err *e);
+
+#endif

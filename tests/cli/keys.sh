@@ -1,0 +1,92 @@
+# Tests of setup-central, setup-device, keys show/rotate and the vault columns of users.
+. "$(dirname "$0")/lib.sh"
+C="$WORK/c"
+D="$WORK/d"
+new_instance "$C" central
+new_instance "$D" device
+
+check "setup created the three central key files" [ -f "$C/keys/results-0001.key" -a -f "$C/keys/signing.key" -a -f "$C/keys/master.key" ]
+check "setup created the device signing key" [ -f "$D/keys/device-signing.key" ]
+check "the key folder is 0700" [ "$(stat -c %a "$C/keys")" = 700 ]
+for f in "$C"/keys/*.key "$D"/keys/*.key; do
+    check "$(basename "$f") is 0600" [ "$(stat -c %a "$f")" = 600 ]
+done
+
+cat "$C"/keys/*.key > "$WORK/before"
+cp "$C/keys/results-0001.key" "$WORK/results-0001.key"
+run "$OUTPOST" --data "$C" setup-central
+check "setup-central runs again" status_is 0
+check "setup-central reports it kept the keys" contains "$OUT" "0 created, 3 kept"
+cat "$C"/keys/*.key > "$WORK/after"
+check "a re-run of setup-central keeps every key byte for byte" cmp -s "$WORK/before" "$WORK/after"
+
+rm "$C/keys/signing.key"
+run "$OUTPOST" --data "$C" setup-central --json
+check "setup-central recreates only a missing key" contains "$OUT" '"created": 1'
+check "and keeps the others" contains "$OUT" '"kept": 2'
+check "the results key is still the first one" cmp -s "$C/keys/results-0001.key" "$WORK/results-0001.key"
+
+run "$OUTPOST" --data "$D" setup-central
+check "setup-central refuses a device" status_is 1
+check "the refusal names the role" contains "$ERR" "runs on a central"
+run "$OUTPOST" --data "$D" setup-device --json
+check "setup-device runs again on a device" status_is 0
+check "setup-device keeps the device key" contains "$OUT" '"kept": 1'
+
+run "$OUTPOST" --data "$C" keys show --json
+check "keys show --json works" status_is 0
+first_id=$(printf '%s' "$OUT" | sed -n 's/.*"id": "\([0-9a-f]\{16\}\)".*/\1/p' | head -1)
+check "keys show prints a 16-hex key id" [ -n "$first_id" ]
+check "keys show prints a SHA-256 fingerprint" contains "$OUT" '"fingerprint_sha256"'
+secret=$(sed -n 's/^secret //p' "$C/keys/results-0001.key")
+check "keys show never prints a secret key" sh -c "! grep -q '$secret' '$WORK/out'"
+master=$(sed -n 's/^secret //p' "$C/keys/master.key")
+check "keys show never prints the master key" sh -c "! grep -q '$master' '$WORK/out'"
+
+run "$OUTPOST" --data "$C" keys rotate
+check "keys rotate adds a key" status_is 0
+check "the rotated key is number 2" [ -f "$C/keys/results-0002.key" ]
+check "the old results key is kept" [ -f "$C/keys/results-0001.key" ]
+run "$OUTPOST" --data "$C" keys show --json
+check "keys show lists both results keys" [ "$(printf '%s' "$OUT" | grep -c '"serial"')" = 2 ]
+check "the new key is current" contains "$(printf '%s' "$OUT" | tr -d '\n ')" '"serial":2,"current":true'
+run "$OUTPOST" --data "$D" keys rotate
+check "keys rotate refuses a device" status_is 1
+run "$OUTPOST" --data "$D" keys show
+check "keys show on a device prints its signing key" contains "$OUT" "signing key"
+
+chmod 644 "$C/keys/master.key"
+run_stdin "pw-1" "$OUTPOST" --data "$C" users add --login eve --role test-taker
+check "a key file readable by others is refused" status_is 1
+check "the refusal says how to fix it" contains "$ERR" "chmod 600"
+chmod 600 "$C/keys/master.key"
+
+run_stdin "pw-1" "$OUTPOST" --data "$C" users add --login eve --role test-taker
+check "users add gives the user a vault" [ -n "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='eve'")" ]
+check "users add escrows the vault key on central" [ -n "$(sql "$C" "SELECT vault_secret_escrow FROM users WHERE login='eve'")" ]
+pk=$(sql "$C" "SELECT vault_public_key FROM users WHERE login='eve'")
+wrapped=$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='eve'")
+run_stdin "pw-2" "$OUTPOST" --data "$C" users passwd eve
+check "users passwd on central works" status_is 0
+check "users passwd keeps the vault key pair" [ "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='eve'")" = "$pk" ]
+check "users passwd re-wraps the vault" [ "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='eve'")" != "$wrapped" ]
+check "the super-user has a vault too" [ -n "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='admin'")" ]
+
+printf 'Label,Login,Password,Interface Language\nIan,ian,ian-pw-1,en-US\n' > "$WORK/u.csv"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "import-users gives the user a vault" [ -n "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='ian'")" ]
+check "import-users escrows the vault key" [ -n "$(sql "$C" "SELECT vault_secret_escrow FROM users WHERE login='ian'")" ]
+ipk=$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")
+printf 'Label,Login,Password,Interface Language\nIan,ian,ian-pw-2,en-US\n' > "$WORK/u.csv"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "a re-import keeps the vault key pair" [ "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")" = "$ipk" ]
+
+mv "$C/keys/master.key" "$WORK/master.key"
+run "$OUTPOST" --data "$C" import-users -t test-taker -f "$WORK/u.csv"
+check "import-users without the master key is refused" contains "$ERR" "master.key"
+run_stdin "pw-3" "$OUTPOST" --data "$C" users passwd eve
+check "a reset without the master key is refused" status_is 1
+check "the refusal names the missing key file" contains "$ERR" "master.key"
+mv "$WORK/master.key" "$C/keys/master.key"
+
+finish

@@ -1,0 +1,120 @@
+# Tests of results import, results list/show and decrypt-results on central, with envelopes
+# sealed and signed by a device's key (tests/tools/envelope_tool.c stands in for the device).
+. "$(dirname "$0")/lib.sh"
+TOOL="$BUILD_DIR/envelope_tool"
+C="$WORK/c"; D="$WORK/d"; D2="$WORK/d2"; D3="$WORK/d3"
+new_instance "$C" central
+new_instance "$D" device
+new_instance "$D2" device
+new_instance "$D3" device
+"$TOOL" enrol "$C" "$D" > /dev/null || { echo "FAIL: enrol"; exit 1; }
+"$TOOL" enrol "$C" "$D3" revoked > /dev/null || { echo "FAIL: enrol revoked"; exit 1; }
+
+printf '{"score": 1, "note": "first"}' > "$WORK/p1.json"
+printf '{"score": 2}' > "$WORK/p2.json"
+printf 'not json at all' > "$WORK/bad.json"
+DELIVERY=11111111-2222-4333-8444-555555555555
+r1=$("$TOOL" seal "$D" "$C" "$WORK/batch.bin" "$WORK/p1.json" finished "" "$DELIVERY")
+r2=$("$TOOL" seal "$D" "$C" "$WORK/batch.bin" "$WORK/p2.json" terminated)
+r3=$("$TOOL" seal "$D" "$C" "$WORK/batch.bin" "$WORK/p2.json")
+check "the tool sealed three envelopes" [ -n "$r1" -a -n "$r2" -a -n "$r3" ]
+
+run "$OUTPOST" --data "$C" results import -f "$WORK/batch.bin"
+check "results import stores a file of three envelopes" contains "$OUT" "3 stored, 0 already received, 0 refused"
+run "$OUTPOST" --data "$C" results import -f "$WORK/batch.bin"
+check "importing the same envelopes again is accepted" status_is 0
+check "and stores nothing twice" contains "$OUT" "0 stored, 3 already received"
+check "three results are stored" [ "$(sql "$C" "SELECT count(*) FROM results")" = 3 ]
+run "$OUTPOST" --data "$C" results list --json
+check "results list --json shows them pending" [ "$(printf '%s' "$OUT" | grep -c '"status": "pending"')" = 3 ]
+check "a terminated result is flagged" contains "$OUT" '"state": "terminated"'
+check "the result JSON is not stored in clear before decryption" [ -z "$(sql "$C" "SELECT 1 FROM results WHERE result_json IS NOT NULL")" ]
+
+# key rotation: a new result goes to the new key, the old ones still decrypt
+run "$OUTPOST" --data "$C" keys rotate
+r4=$("$TOOL" seal "$D" "$C" "$WORK/new.bin" "$WORK/p2.json")
+run "$OUTPOST" --data "$C" results import -f "$WORK/new.bin"
+check "an envelope sealed to the rotated key is stored" contains "$OUT" "1 stored"
+check "it names the new key" [ "$(sql "$C" "SELECT key_id FROM results WHERE id='$r4'")" != "$(sql "$C" "SELECT key_id FROM results WHERE id='$r1'")" ]
+
+run "$OUTPOST" --data "$C" decrypt-results --delivery "$DELIVERY"
+check "decrypt-results --delivery decrypts only that delivery" contains "$OUT" "1 decrypted"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "decrypt-results --all decrypts the rest" contains "$OUT" "3 decrypted, 0 damaged"
+check "decrypt-results exits 0 when all went well" status_is 0
+run "$OUTPOST" --data "$C" results show "$r1"
+check "an old result still decrypts after keys rotate" contains "$OUT" '"note": "first"'
+run "$OUTPOST" --data "$C" decrypt-results --all --json
+check "decrypt-results is idempotent" contains "$OUT" '"decrypted": 0'
+check "the envelopes are kept next to the results" [ "$(sql "$C" "SELECT count(*) FROM results WHERE length(envelope) > 0 AND result_json IS NOT NULL")" = 4 ]
+
+# refusals, each with its reason
+cp "$WORK/new.bin" "$WORK/flip.bin"
+printf '\377' | dd of="$WORK/flip.bin" bs=1 seek=150 conv=notrunc 2>/dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/flip.bin"
+check "a flipped byte is refused" status_is 1
+check "the refusal says the signature does not verify" contains "$ERR" "signature does not verify"
+
+head -c 200 "$WORK/new.bin" > "$WORK/short.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/short.bin"
+check "a truncated envelope is refused" status_is 1
+check "the refusal says truncated" contains "$ERR" "truncated"
+: > "$WORK/empty.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/empty.bin"
+check "an empty file is a clear error" contains "$ERR" "empty file"
+printf 'garbage' > "$WORK/garbage.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/garbage.bin"
+check "a file of something else is refused" contains "$ERR" "truncated"
+head -c 300 /dev/urandom > "$WORK/random.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/random.bin"
+check "random bytes are refused as not an envelope" contains "$ERR" "bad magic"
+
+"$TOOL" seal "$D2" "$C" "$WORK/unknown.bin" "$WORK/p2.json" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/unknown.bin"
+check "an envelope from an unknown device is refused" contains "$ERR" "unknown device"
+"$TOOL" seal "$D3" "$C" "$WORK/revoked.bin" "$WORK/p2.json" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/revoked.bin"
+check "an envelope from a revoked device is refused" contains "$ERR" "is revoked"
+"$TOOL" seal "$D" "$C" "$WORK/conflict.bin" "$WORK/p2.json" finished "$r1" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/conflict.bin"
+check "another envelope under a known result id is refused" contains "$ERR" "different content"
+check "the first envelope is kept" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r1'")" = decrypted ]
+
+# one damaged envelope does not stop the others
+r5=$("$TOOL" seal "$D" "$C" "$WORK/mixed.bin" "$WORK/bad.json")
+r6=$("$TOOL" seal "$D" "$C" "$WORK/mixed.bin" "$WORK/p1.json")
+run "$OUTPOST" --data "$C" results import -f "$WORK/mixed.bin"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "decrypt-results reports the damaged result by id" contains "$OUT" "damaged $r5"
+check "and decrypts the others" contains "$OUT" "1 decrypted, 1 damaged"
+check "decrypt-results exits 1 when a result is damaged" status_is 1
+check "the damaged result is marked" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r5'")" = damaged ]
+check "the good one is decrypted" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r6'")" = decrypted ]
+run "$OUTPOST" --data "$C" results list --status damaged
+check "results list --status damaged shows it" contains "$OUT" "$r5"
+
+# a missing results key leaves the result pending until the key is back
+r7=$("$TOOL" seal "$D" "$C" "$WORK/later.bin" "$WORK/p2.json")
+run "$OUTPOST" --data "$C" results import -f "$WORK/later.bin"
+mv "$C/keys/results-0002.key" "$WORK/"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "a result whose key is missing is reported" contains "$OUT" "waiting for key $r7"
+check "and stays pending" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r7'")" = pending ]
+mv "$WORK/results-0002.key" "$C/keys/"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "it decrypts once the key is restored" contains "$OUT" "1 decrypted"
+
+run "$OUTPOST" --data "$C" decrypt-results
+check "decrypt-results needs --all or --delivery" status_is 2
+run "$OUTPOST" --data "$C" decrypt-results --all --delivery "$DELIVERY"
+check "decrypt-results refuses both" status_is 2
+run "$OUTPOST" --data "$D" decrypt-results --all
+check "decrypt-results refuses a device" contains "$ERR" "runs on a central"
+run "$OUTPOST" --data "$D" results import -f "$WORK/batch.bin"
+check "results import refuses a device" contains "$ERR" "runs on a central"
+run "$OUTPOST" --data "$C" results import
+check "results import needs -f" status_is 2
+run "$OUTPOST" --data "$C" results show 00000000-0000-4000-8000-000000000000
+check "results show of an unknown id is a clear error" contains "$ERR" "not decrypted"
+
+finish

@@ -1,0 +1,129 @@
+/*
+ * envelope_tool.c - a test tool standing in for the parts of a device and of enrolment that
+ * other issues build (sync, the delivery runner): it enrols a device with a central, and seals
+ * and signs result envelopes with a device's key as a device would. Used by tests/cli only.
+ *
+ *   envelope_tool enrol CENTRAL_DIR DEVICE_DIR [revoked]
+ *   envelope_tool seal DEVICE_DIR CENTRAL_DIR OUT_FILE PAYLOAD_FILE [finished|terminated]
+ *                 [RESULT_ID [DELIVERY_ID [TEST_TAKER_ID]]]
+ * `seal` appends the envelope to OUT_FILE and prints the result id. Central's results public
+ * key is read from its key folder (a real device has it pinned from sync).
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/fs.h"
+#include "crypto/envelope.h"
+#include "crypto/keys.h"
+#include "instance/instance.h"
+#include "store/devices.h"
+
+static int die(const struct op_err *e)
+{
+    fprintf(stderr, "envelope_tool: %s\n", e->msg);
+    return 1;
+}
+
+static int enrol(const char *central, const char *device_dir, int revoked)
+{
+    struct op_err e = {0};
+    struct instance *c, *d;
+    if (instance_open(central, &c, &e) != 0 || instance_open(device_dir, &d, &e) != 0)
+        return die(&e);
+    char *keys = instance_path(d, "keys");
+    struct key k;
+    if (keys_load_device_signing(keys, &k, &e) != 0)
+        return die(&e);
+    free(keys);
+    struct device dev;
+    memset(&dev, 0, sizeof dev);
+    memcpy(dev.id, d->id, sizeof dev.id);
+    dev.label = "test device";
+    dev.org_id = "ORG-1";
+    dev.revoked = revoked;
+    memcpy(dev.signing_public_key, k.public_key, KEY_PUBLIC_BYTES);
+    key_wipe(&k);
+    int rc = db_begin(c->db, &e);
+    if (rc == 0 && (rc = devices_insert(c->db, &dev, &e)) == 0)
+        rc = db_commit(c->db, &e);
+    else
+        db_rollback(c->db);
+    printf("%s\n", d->id);
+    instance_close(c);
+    instance_close(d);
+    return rc ? die(&e) : 0;
+}
+
+static int seal(int argc, char **argv)
+{
+    const char *device_dir = argv[2], *central = argv[3], *out = argv[4], *payload_file = argv[5];
+    struct op_err e = {0};
+    struct instance *d;
+    if (instance_open(device_dir, &d, &e) != 0)
+        return die(&e);
+    char *dkeys = instance_path(d, "keys"), *ckeys = fs_join(central, "keys");
+    struct key dk, rk;
+    if (keys_load_device_signing(dkeys, &dk, &e) != 0 || keys_results_current(ckeys, &rk, &e) != 0)
+        return die(&e);
+    char *payload;
+    size_t plen;
+    if (fs_read_file(payload_file, ENVELOPE_MAX_PAYLOAD + 1024, &payload, &plen, &e) != 0)
+        return die(&e);
+    struct envelope_header h;
+    memset(&h, 0, sizeof h);
+    h.state =
+        argc > 6 && strcmp(argv[6], "terminated") == 0 ? ENVELOPE_TERMINATED : ENVELOPE_FINISHED;
+    if (argc > 7 && argv[7][0])
+        snprintf(h.result_id, sizeof h.result_id, "%s", argv[7]);
+    else
+        uuid_generate(h.result_id);
+    if (argc > 8 && argv[8][0])
+        snprintf(h.delivery_id, sizeof h.delivery_id, "%s", argv[8]);
+    else
+        uuid_generate(h.delivery_id);
+    if (argc > 9 && argv[9][0])
+        snprintf(h.test_taker_id, sizeof h.test_taker_id, "%s", argv[9]);
+    else
+        uuid_generate(h.test_taker_id);
+    uuid_generate(h.execution_id);
+    memcpy(h.device_id, d->id, sizeof h.device_id);
+    h.sealed_at = (int64_t)time(NULL);
+    h.ended_at = h.sealed_at - 1;
+    h.started_at = h.sealed_at - 3600;
+    unsigned char *env;
+    size_t len;
+    int rc = envelope_seal(&h, (unsigned char *)payload, plen, rk.public_key, &dk, &env, &len, &e);
+    key_wipe(&dk);
+    key_wipe(&rk);
+    free(payload);
+    free(dkeys);
+    free(ckeys);
+    instance_close(d);
+    if (rc != 0)
+        return die(&e);
+    FILE *f = fopen(out, "ab");
+    if (!f || fwrite(env, 1, len, f) != len || fclose(f) != 0) {
+        fprintf(stderr, "envelope_tool: cannot write %s\n", out);
+        return 1;
+    }
+    free(env);
+    printf("%s\n", h.result_id);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (sodium_init() < 0)
+        return 1;
+    if (argc >= 4 && strcmp(argv[1], "enrol") == 0)
+        return enrol(argv[2], argv[3], argc > 4 && strcmp(argv[4], "revoked") == 0);
+    if (argc >= 6 && strcmp(argv[1], "seal") == 0)
+        return seal(argc, argv);
+    fprintf(stderr, "usage: envelope_tool enrol CENTRAL DEVICE [revoked]\n"
+                    "       envelope_tool seal DEVICE CENTRAL OUT PAYLOAD [STATE [RESULT_ID "
+                    "[DELIVERY_ID [TEST_TAKER_ID]]]]\n");
+    return 2;
+}

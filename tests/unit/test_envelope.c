@@ -1,0 +1,489 @@
+/* test_envelope.c - result envelopes: sealed to central, signed by the device, parsed
+ * strictly, verified against enrolled devices, decrypted with the key they name. */
+#include "testutil.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "crypto/envelope.h"
+#include "crypto/intake.h"
+#include "crypto/keys.h"
+#include "store/devices.h"
+#include "store/results.h"
+
+static const char *PAYLOAD = "{\"score\": 7, \"items\": [\"i1\", \"i2\"]}";
+
+struct fixture {
+    char *dir;
+    char *central_keys;
+    char *device_keys;
+    struct db *db;
+    struct key results; /* central's current results key */
+    struct key device;  /* the device's signing key */
+    char device_id[UUID_STR_LEN];
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    char *dbdir;
+    f->db = testutil_db(&dbdir);
+    f->dir = dbdir;
+    f->central_keys = fs_join(f->dir, "central-keys");
+    f->device_keys = fs_join(f->dir, "device-keys");
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_central(f->central_keys, NULL, &e), 0);
+    assert_int_equal(keys_setup_device(f->device_keys, NULL, &e), 0);
+    assert_int_equal(keys_results_current(f->central_keys, &f->results, &e), 0);
+    assert_int_equal(keys_load_device_signing(f->device_keys, &f->device, &e), 0);
+    uuid_generate(f->device_id);
+    struct device d;
+    memset(&d, 0, sizeof d);
+    memcpy(d.id, f->device_id, sizeof d.id);
+    d.label = "school 1";
+    d.org_id = "ORG-1";
+    memcpy(d.signing_public_key, f->device.public_key, KEY_PUBLIC_BYTES);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(devices_insert(f->db, &d, &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    db_close(f->db);
+    key_wipe(&f->results);
+    key_wipe(&f->device);
+    free(f->central_keys);
+    free(f->device_keys);
+    testutil_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct envelope_header header(const struct fixture *f)
+{
+    struct envelope_header h;
+    memset(&h, 0, sizeof h);
+    h.state = ENVELOPE_FINISHED;
+    uuid_generate(h.result_id);
+    uuid_generate(h.execution_id);
+    uuid_generate(h.delivery_id);
+    uuid_generate(h.test_taker_id);
+    memcpy(h.device_id, f->device_id, sizeof h.device_id);
+    h.started_at = 1700000000;
+    h.ended_at = 1700003600;
+    h.sealed_at = 1700003601;
+    return h;
+}
+
+static unsigned char *seal(const struct fixture *f, const struct envelope_header *h,
+                           const char *payload, const struct key *results, size_t *len)
+{
+    unsigned char *out;
+    struct op_err e = {0};
+    if (envelope_seal(h, (const unsigned char *)payload, strlen(payload), results->public_key,
+                      &f->device, &out, len, &e) != 0)
+        fail_msg("seal: %s", e.msg);
+    return out;
+}
+
+/* The whole central-side check: parse, verify, open. 0 if everything passes. */
+static int full_check(const struct fixture *f, const unsigned char *data, size_t len)
+{
+    struct envelope env;
+    struct op_err e = {0};
+    if (envelope_parse(data, len, &env, &e) != 0)
+        return -1;
+    if (envelope_verify(&env, f->device.public_key, &e) != 0)
+        return -2;
+    unsigned char *p;
+    size_t n;
+    if (envelope_open(&env, &f->results, &p, &n, &e) != 0)
+        return -3;
+    free(p);
+    return 0;
+}
+
+static void test_envelope_round_trips_header_and_result(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    h.state = ENVELOPE_TERMINATED;
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(len, ENVELOPE_HEADER_BYTES + 80 + strlen(PAYLOAD) + 64);
+    struct envelope env;
+    struct op_err e = {0};
+    assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    assert_string_equal(env.h.result_id, h.result_id);
+    assert_string_equal(env.h.test_taker_id, h.test_taker_id);
+    assert_string_equal(env.h.device_id, f->device_id);
+    assert_string_equal(env.h.key_id, f->results.id);
+    assert_int_equal(env.h.state, ENVELOPE_TERMINATED);
+    assert_int_equal(env.h.ended_at, 1700003600);
+    assert_int_equal(envelope_verify(&env, f->device.public_key, &e), 0);
+    unsigned char *p;
+    size_t n;
+    assert_int_equal(envelope_open(&env, &f->results, &p, &n, &e), 0);
+    assert_int_equal(n, strlen(PAYLOAD));
+    assert_memory_equal(p, PAYLOAD, n);
+    free(p);
+    free(data);
+}
+
+static void test_device_cannot_read_back_a_result_it_sealed(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    /* the result is not in clear anywhere in the envelope */
+    assert_null(memmem(data, len, "score", 5));
+    struct envelope env;
+    struct op_err e = {0};
+    assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    /* everything the device holds: central's public key and its own signing key */
+    unsigned char plain[4096];
+    assert_int_not_equal(crypto_box_seal_open(plain, env.ciphertext, env.ciphertext_len,
+                                              f->results.public_key, f->device.secret),
+                         0);
+    unsigned char curve_sk[32];
+    crypto_sign_ed25519_sk_to_curve25519(curve_sk, f->device.sign_secret);
+    assert_int_not_equal(crypto_box_seal_open(plain, env.ciphertext, env.ciphertext_len,
+                                              f->results.public_key, curve_sk),
+                         0);
+    struct key fake = f->results;
+    memcpy(fake.secret, f->device.secret, 32); /* a results key struct with the device's secret */
+    unsigned char *p;
+    size_t n;
+    assert_int_equal(envelope_open(&env, &fake, &p, &n, &e), OP_ECRYPTO);
+    key_wipe(&fake);
+    free(data);
+}
+
+static void test_flipped_bit_anywhere_in_envelope_is_detected(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(full_check(f, data, len), 0);
+    for (size_t i = 0; i < len; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            data[i] ^= (unsigned char)(1u << bit);
+            if (full_check(f, data, len) == 0)
+                fail_msg("a flip of bit %d of byte %zu went undetected", bit, i);
+            data[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_int_equal(full_check(f, data, len), 0);
+    free(data);
+}
+
+static void test_truncated_envelope_is_a_clear_error(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    struct envelope env;
+    struct op_err e = {0};
+    for (size_t cut = 0; cut < len; cut++) {
+        assert_int_equal(envelope_parse(data, cut, &env, &e), OP_EINPUT);
+        assert_non_null(strstr(e.msg, "truncated"));
+    }
+    free(data);
+}
+
+static void test_oversized_or_extended_envelope_is_a_clear_error(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    struct envelope env;
+    struct op_err e = {0};
+    unsigned char *longer = calloc(1, len + 3);
+    memcpy(longer, data, len);
+    assert_int_equal(envelope_parse(longer, len + 3, &env, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "3 trailing bytes"));
+    /* the envelope at the front of a longer buffer is still readable one by one */
+    size_t used;
+    assert_int_equal(envelope_parse_next(longer, len + 3, &env, &used, &e), 0);
+    assert_int_equal(used, len);
+    free(longer);
+    /* a buffer over the limit, and a header announcing a ciphertext over the limit */
+    assert_int_equal(envelope_parse(data, (size_t)ENVELOPE_MAX_BYTES + 1, &env, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "oversized"));
+    data[120] = 0x7f;
+    assert_int_equal(envelope_parse(data, len, &env, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "oversized"));
+    free(data);
+    /* a result over the payload limit is refused when sealing */
+    char *big = malloc(ENVELOPE_MAX_PAYLOAD + 2);
+    memset(big, 'x', ENVELOPE_MAX_PAYLOAD + 1);
+    big[ENVELOPE_MAX_PAYLOAD + 1] = '\0';
+    unsigned char *out;
+    assert_int_equal(envelope_seal(&h, (unsigned char *)big, ENVELOPE_MAX_PAYLOAD + 1,
+                                   f->results.public_key, &f->device, &out, &len, &e),
+                     OP_EINPUT);
+    free(big);
+}
+
+static void test_bad_magic_version_reserved_and_state_are_named(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    struct envelope env;
+    struct op_err e = {0};
+    const struct {
+        size_t off;
+        unsigned char value;
+        const char *msg;
+    } cases[] = {{0, 'X', "bad magic"},
+                 {4, 2, "format version 2 is not supported"},
+                 {6, 1, "reserved"},
+                 {5, 9, "unknown state 9"},
+                 {96, 0x80, "negative time stamp"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char saved = data[cases[i].off];
+        data[cases[i].off] = cases[i].value;
+        assert_int_equal(envelope_parse(data, len, &env, &e), OP_EINPUT);
+        if (!strstr(e.msg, cases[i].msg))
+            fail_msg("expected \"%s\" in \"%s\"", cases[i].msg, e.msg);
+        data[cases[i].off] = saved;
+    }
+    free(data);
+}
+
+static void test_altered_header_resigned_by_a_device_is_detected(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    /* the device (or anyone with its key) moves the sealed result onto another test taker */
+    data[64] ^= 0xff;
+    size_t ct = len - ENVELOPE_HEADER_BYTES - 64;
+    crypto_sign_detached(data + ENVELOPE_HEADER_BYTES + ct, NULL, data, ENVELOPE_HEADER_BYTES + ct,
+                         f->device.sign_secret);
+    struct envelope env;
+    struct op_err e = {0};
+    assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    assert_int_equal(envelope_verify(&env, f->device.public_key, &e), 0);
+    unsigned char *p;
+    size_t n;
+    assert_int_equal(envelope_open(&env, &f->results, &p, &n, &e), OP_ECRYPTO);
+    assert_non_null(strstr(e.msg, "header was altered"));
+    free(data);
+}
+
+static void test_central_rejects_unknown_revoked_and_wrongly_signed(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    size_t len;
+    /* unknown device */
+    uuid_generate(h.device_id);
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ENOTFOUND);
+    assert_non_null(strstr(e.msg, "unknown device"));
+    free(data);
+    /* signed by another key than the enrolled one */
+    h = header(f);
+    struct key other;
+    char *odir = fs_join(f->dir, "other-device");
+    assert_int_equal(keys_setup_device(odir, NULL, &e), 0);
+    assert_int_equal(keys_load_device_signing(odir, &other, &e), 0);
+    unsigned char *forged;
+    assert_int_equal(envelope_seal(&h, (const unsigned char *)PAYLOAD, strlen(PAYLOAD),
+                                   f->results.public_key, &other, &forged, &len, &e),
+                     0);
+    assert_int_equal(intake_receive(f->db, forged, len, NULL, &e), OP_ECRYPTO);
+    assert_non_null(strstr(e.msg, "signature does not verify"));
+    free(forged);
+    key_wipe(&other);
+    free(odir);
+    /* revoked device */
+    data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(devices_set_revoked(f->db, f->device_id, 1, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "revoked"));
+    assert_int_equal(devices_set_revoked(f->db, f->device_id, 0, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    db_rollback(f->db);
+    free(data);
+}
+
+static void test_receive_is_idempotent_by_result_id(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    size_t len, len2;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    unsigned char *other = seal(f, &h, "{\"score\": 8}", &f->results, &len2);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_DUPLICATE);
+    assert_int_equal(intake_receive(f->db, other, len2, NULL, &e), OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "different content"));
+    assert_int_equal(db_commit(f->db, &e), 0);
+    unsigned char *stored;
+    size_t slen;
+    assert_int_equal(results_get_envelope(f->db, h.result_id, &stored, &slen, &e), 0);
+    assert_int_equal(slen, len);
+    assert_memory_equal(stored, data, len); /* the first one is kept as received */
+    free(stored);
+    free(data);
+    free(other);
+}
+
+struct problems {
+    int n;
+    char last[256];
+};
+
+static void note(const char *id, int damaged, const char *problem, void *ctx)
+{
+    (void)damaged;
+    struct problems *p = ctx;
+    p->n++;
+    snprintf(p->last, sizeof p->last, "%s: %s", id, problem);
+}
+
+static void receive_all(struct fixture *f, unsigned char **envs, size_t *lens, int n)
+{
+    struct op_err e = {0};
+    assert_int_equal(db_begin(f->db, &e), 0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(intake_receive(f->db, envs[i], lens[i], NULL, &e), RESULTS_STORED);
+    assert_int_equal(db_commit(f->db, &e), 0);
+}
+
+static void test_old_result_still_decrypts_after_key_rotation(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h1 = header(f), h2 = header(f);
+    unsigned char *envs[2];
+    size_t lens[2];
+    envs[0] = seal(f, &h1, PAYLOAD, &f->results, &lens[0]);
+    struct key rotated;
+    assert_int_equal(keys_rotate_results(f->central_keys, &rotated, &e), 0);
+    envs[1] = seal(f, &h2, "{\"score\": 3}", &rotated, &lens[1]);
+    receive_all(f, envs, lens, 2);
+    struct intake_report rep;
+    struct problems probs = {0, ""};
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 2);
+    assert_int_equal(probs.n, 0);
+    char *json;
+    assert_int_equal(results_get_json(f->db, h1.result_id, &json, &e), 0);
+    assert_string_equal(json, PAYLOAD);
+    free(json);
+    assert_int_equal(results_get_json(f->db, h2.result_id, &json, &e), 0);
+    assert_string_equal(json, "{\"score\": 3}");
+    free(json);
+    /* a second run is idempotent: nothing left to do */
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted + rep.damaged + rep.missing_key, 0);
+    key_wipe(&rotated);
+    free(envs[0]);
+    free(envs[1]);
+}
+
+static void test_damaged_envelope_is_reported_and_the_rest_decrypt(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header hs[3] = {header(f), header(f), header(f)};
+    unsigned char *envs[3];
+    size_t lens[3];
+    envs[0] = seal(f, &hs[0], PAYLOAD, &f->results, &lens[0]);
+    envs[1] = seal(f, &hs[1], "this is not JSON", &f->results, &lens[1]);
+    envs[2] = seal(f, &hs[2], PAYLOAD, &f->results, &lens[2]);
+    receive_all(f, envs, lens, 3);
+    struct intake_report rep;
+    struct problems probs = {0, ""};
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 2);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(probs.n, 1);
+    assert_non_null(strstr(probs.last, hs[1].result_id));
+    assert_non_null(strstr(probs.last, "not a JSON object"));
+    unsigned char *stored;
+    size_t slen;
+    assert_int_equal(results_get_envelope(f->db, hs[1].result_id, &stored, &slen, &e), 0);
+    assert_memory_equal(stored, envs[1], lens[1]); /* the damaged envelope is kept */
+    free(stored);
+    for (int i = 0; i < 3; i++)
+        free(envs[i]);
+}
+
+static void test_missing_key_leaves_result_pending_until_restored(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    unsigned char *envs[1];
+    size_t lens[1];
+    envs[0] = seal(f, &h, PAYLOAD, &f->results, &lens[0]);
+    receive_all(f, envs, lens, 1);
+    char *path = fs_join(f->central_keys, "results-0001.key");
+    char *away = fs_join(f->dir, "results-0001.key");
+    assert_int_equal(rename(path, away), 0);
+    struct intake_report rep;
+    struct problems probs = {0, ""};
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, h.delivery_id, &rep, note, &probs, &e),
+                     0);
+    assert_int_equal(rep.missing_key, 1);
+    assert_non_null(strstr(probs.last, f->results.id));
+    assert_int_equal(rename(away, path), 0);
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, h.delivery_id, &rep, note, &probs, &e),
+                     0);
+    assert_int_equal(rep.decrypted, 1);
+    free(path);
+    free(away);
+    free(envs[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_envelope_round_trips_header_and_result, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_device_cannot_read_back_a_result_it_sealed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_flipped_bit_anywhere_in_envelope_is_detected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_envelope_is_a_clear_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oversized_or_extended_envelope_is_a_clear_error, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_magic_version_reserved_and_state_are_named, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_altered_header_resigned_by_a_device_is_detected, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_central_rejects_unknown_revoked_and_wrongly_signed,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receive_is_idempotent_by_result_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_result_still_decrypts_after_key_rotation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_envelope_is_reported_and_the_rest_decrypt,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_key_leaves_result_pending_until_restored,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
