@@ -19,7 +19,8 @@ static struct user user_of(const char *id, struct credentials *c)
 {
     struct user u;
     memset(&u, 0, sizeof u);
-    snprintf(u.id, sizeof u.id, "%s", id);
+    assert_true(strlen(id) < sizeof u.id);
+    memcpy(u.id, id, strlen(id) + 1);
     u.login = (char *)id;
     credentials_apply(c, &u);
     return u;
