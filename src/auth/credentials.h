@@ -44,7 +44,7 @@ int credentials_make(const struct password_cost *cost, const char *user_id, cons
                      struct op_err *e);
 
 /* Recovers an existing user's vault secret key from their escrow copy (central). Returns
- * OP_ENOTFOUND if the user has no escrow copy (the super-user, or a user from before vaults):
+ * OP_ENOTFOUND if the user has no escrow copy (a device's super-user):
  * the caller then makes a new key pair. */
 int credentials_recover(const struct key *master, const struct user *u,
                         unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);

@@ -288,8 +288,8 @@ static int users_passwd_cmd(int argc, char **argv)
                      "on a device only the super-user's password is changed here; other users' "
                      "passwords are set on central and arrive by sync");
     /* On central the same key pair is re-wrapped (recovered from escrow), so everything sealed
-     * to the user stays readable; a user without an escrow copy (the super-user, or a device's
-     * super-user) gets a new key pair. */
+     * to the user stays readable; a user without an escrow copy (a device's super-user: devices
+     * have no master key) gets a new key pair. */
     struct key master;
     memset(&master, 0, sizeof master);
     unsigned char sk[VAULT_SECRET_BYTES];

@@ -122,16 +122,30 @@ int instance_require_role(const struct instance *inst, enum instance_role role, 
                    inst->dir, instance_role_name(inst->role));
 }
 
-static int add_super_user(struct db *db, const struct setup_request *req,
+/* Adds the super-user; on a central, its vault key is escrowed under the master key (which
+ * roles_setup has just created in tmp/keys) like every other user's. */
+static int add_super_user(struct db *db, const char *tmp, const struct setup_request *req,
                           const struct instance_settings *s, struct op_err *e)
 {
     struct user u;
     memset(&u, 0, sizeof u);
-    /* The super-user's vault has no escrow copy: the master key does not exist yet. */
     struct credentials cred;
+    struct key master;
+    memset(&master, 0, sizeof master);
+    struct credentials_keys keys = {NULL, NULL};
+    if (req->role == ROLE_CENTRAL) {
+        char *dir = fs_join(tmp, "keys");
+        int rc = keys_load_master(dir, &master, e);
+        free(dir);
+        if (rc != 0)
+            return rc;
+        keys.master = &master;
+    }
     uuid_generate(u.id);
-    if (credentials_make(&s->password_cost, u.id, req->super_password, strlen(req->super_password),
-                         NULL, &cred, e) != 0)
+    int made = credentials_make(&s->password_cost, u.id, req->super_password,
+                                strlen(req->super_password), &keys, &cred, e);
+    key_wipe(&master);
+    if (made != 0)
         return err_prefix(e, "super-user.password");
     u.login = (char *)req->super_login;
     u.role = (char *)ROLE_SUPER_USER;
@@ -153,14 +167,6 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     struct instance_settings s;
     if (config_settings(req->configuration, &s, e) != 0)
         return OP_EINPUT;
-    struct db *db = NULL;
-    if (db_open(db_path, 1, &db, e) != 0)
-        return OP_EDB;
-    int rc = add_super_user(db, req, &s, e);
-    db_close(db);
-    if (rc != 0)
-        return rc;
-
     json_t *file = json_object();
     char id[UUID_STR_LEN], now[TIMESTAMP_STR_LEN];
     uuid_generate(id);
@@ -177,7 +183,14 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     memcpy(inst.id, id, sizeof id);
     inst.file = file;
     inst.settings = s;
-    rc = roles_setup(&inst, final_dir, e);
+    int rc = roles_setup(&inst, final_dir, e);
+    struct db *db = NULL;
+    if (rc == 0)
+        rc = db_open(db_path, 1, &db, e);
+    if (rc == 0) {
+        rc = add_super_user(db, tmp, req, &s, e);
+        db_close(db);
+    }
     if (rc == 0) {
         char *text = json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS);
         char *cfg = fs_join(tmp, INSTANCE_CONFIG_FILE);

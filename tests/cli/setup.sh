@@ -12,6 +12,12 @@ check "the super-user exists" [ "$(sql "$WORK/c" "SELECT role FROM users WHERE l
 check "the password is not stored in clear" [ -z "$(sql "$WORK/c" "SELECT 1 FROM users WHERE password_hash LIKE '%admin-password%'")" ]
 check "nothing stores the password in clear" sh -c "! grep -r -q admin-password '$WORK/c'"
 
+check "the central super-user's vault key is escrowed" [ "$(sql "$WORK/c" "SELECT length(vault_secret_escrow) > 0 FROM users WHERE login='admin'")" = 1 ]
+pk=$(sql "$WORK/c" "SELECT vault_public_key FROM users WHERE login='admin'")
+run_stdin "another-admin-password" "$OUTPOST" --data "$WORK/c" users passwd admin
+check "the super-user's password can be changed" status_is 0
+check "a password change keeps the super-user's key pair" [ "$(sql "$WORK/c" "SELECT vault_public_key FROM users WHERE login='admin'")" = "$pk" ]
+
 before=$(sha256sum "$WORK/c/outpost.db" | cut -c1-64)
 run "$OUTPOST" --data "$WORK/c" setup "$WORK/central.json"
 check "a second setup on the same folder is refused" status_is 1
