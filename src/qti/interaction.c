@@ -1,0 +1,1208 @@
+/*
+ * interaction.c - QTI interactions: parsing, render model JSON, shuffling and response
+ * validation (see interaction.h).
+ *
+ * Banners: attribute helpers, parsing per kind, JSON, shuffle, validation, shapes.
+ */
+#include "qti/interaction.h"
+
+#include <errno.h>
+#include <libxml/xmlregexp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+static const struct {
+    const char *name;
+    enum qti_interaction_kind kind;
+} kinds[] = {
+    {"choiceInteraction", QTI_INTERACTION_CHOICE},
+    {"orderInteraction", QTI_INTERACTION_ORDER},
+    {"associateInteraction", QTI_INTERACTION_ASSOCIATE},
+    {"matchInteraction", QTI_INTERACTION_MATCH},
+    {"gapMatchInteraction", QTI_INTERACTION_GAP_MATCH},
+    {"inlineChoiceInteraction", QTI_INTERACTION_INLINE_CHOICE},
+    {"textEntryInteraction", QTI_INTERACTION_TEXT_ENTRY},
+    {"extendedTextInteraction", QTI_INTERACTION_EXTENDED_TEXT},
+    {"hottextInteraction", QTI_INTERACTION_HOTTEXT},
+    {"sliderInteraction", QTI_INTERACTION_SLIDER},
+    {"hotspotInteraction", QTI_INTERACTION_HOTSPOT},
+    {"graphicOrderInteraction", QTI_INTERACTION_GRAPHIC_ORDER},
+    {"graphicAssociateInteraction", QTI_INTERACTION_GRAPHIC_ASSOCIATE},
+    {"selectPointInteraction", QTI_INTERACTION_SELECT_POINT},
+    {"mediaInteraction", QTI_INTERACTION_MEDIA},
+};
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+static const char *const unsupported[] = {
+    "uploadInteraction",          "drawingInteraction",        "customInteraction",
+    "positionObjectInteraction",  "positionObjectStage",       "endAttemptInteraction",
+    "graphicGapMatchInteraction", "portableCustomInteraction", NULL,
+};
+
+const char *qti_interaction_kind_name(enum qti_interaction_kind kind)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (kinds[i].kind == kind)
+            return kinds[i].name;
+    return "interaction";
+}
+
+static int kind_from_name(const char *name, enum qti_interaction_kind *out)
+{
+    for (size_t i = 0; i < NKINDS; i++)
+        if (strcmp(kinds[i].name, name) == 0) {
+            *out = kinds[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+int qti_interaction_is_interaction_name(const char *name)
+{
+    enum qti_interaction_kind k;
+    if (kind_from_name(name, &k) == 0)
+        return 1;
+    for (size_t i = 0; unsupported[i]; i++)
+        if (strcmp(unsupported[i], name) == 0)
+            return 1;
+    size_t n = strlen(name);
+    return n > 11 && strcmp(name + n - 11, "Interaction") == 0;
+}
+
+/* True for kinds whose limits are counted in associations rather than choices. */
+static int counts_associations(enum qti_interaction_kind k)
+{
+    return k == QTI_INTERACTION_ASSOCIATE || k == QTI_INTERACTION_MATCH ||
+           k == QTI_INTERACTION_GAP_MATCH || k == QTI_INTERACTION_GRAPHIC_ASSOCIATE;
+}
+
+static int is_graphic(enum qti_interaction_kind k)
+{
+    return k == QTI_INTERACTION_HOTSPOT || k == QTI_INTERACTION_GRAPHIC_ORDER ||
+           k == QTI_INTERACTION_GRAPHIC_ASSOCIATE || k == QTI_INTERACTION_SELECT_POINT ||
+           k == QTI_INTERACTION_MEDIA;
+}
+
+/* ---------------------------------------------------------------- attribute helpers -- */
+
+struct pctx {
+    const char *href;
+    const char *item;
+    xmlNode *node;
+    struct op_err *e;
+};
+
+static int perr(struct pctx *p, xmlNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int perr(struct pctx *p, xmlNode *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(p->e, OP_EINPUT, "%s line %ld: item %s: %s", p->href ? p->href : "item",
+                   xmlGetLineNo(at ? at : p->node), p->item ? p->item : "?", msg);
+}
+
+static char *attr(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    if (!s)
+        abort();
+    return s;
+}
+
+static int attr_int(struct pctx *p, xmlNode *n, const char *name, int def, int *out)
+{
+    char *v = attr(n, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long l = strtol(v, &end, 10);
+    while (*end == ' ')
+        end++;
+    int bad = errno || end == v || *end || l < -1000000 || l > 1000000;
+    free(v);
+    if (bad)
+        return perr(p, n, "%s must be a whole number", name);
+    *out = (int)l;
+    return 0;
+}
+
+static int attr_double(struct pctx *p, xmlNode *n, const char *name, int required, double def,
+                       double *out)
+{
+    char *v = attr(n, name);
+    if (!v) {
+        if (required)
+            return perr(p, n, "%s is missing", name);
+        *out = def;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    int bad = errno || end == v || *end || !isfinite(d);
+    free(v);
+    if (bad)
+        return perr(p, n, "%s must be a number", name);
+    *out = d;
+    return 0;
+}
+
+static int attr_bool(struct pctx *p, xmlNode *n, const char *name, int def, int *out)
+{
+    char *v = attr(n, name);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    int rc = 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        rc = perr(p, n, "%s must be true or false", name);
+    free(v);
+    return rc;
+}
+
+static int is_qti(const xmlNode *n, const char *name)
+{
+    if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, name) != 0 || !n->ns)
+        return 0;
+    const char *ns = (const char *)n->ns->href;
+    return strcmp(ns, QTI_NS_21) == 0 || strcmp(ns, QTI_NS_22) == 0;
+}
+
+/* ---------------------------------------------------------------------------- parsing -- */
+
+void qti_interaction_free(struct qti_interaction *it)
+{
+    if (!it)
+        return;
+    for (size_t i = 0; i < it->nchoices; i++) {
+        free(it->choices[i].identifier);
+        free(it->choices[i].html);
+        free(it->choices[i].template_identifier);
+        free(it->choices[i].coords);
+    }
+    free(it->choices);
+    free(it->response_identifier);
+    free(it->prompt_html);
+    free(it->html);
+    free(it->pattern_mask);
+    free(it->placeholder);
+    free(it->format);
+    free(it->orientation);
+    free(it->object_data);
+    free(it->object_type);
+    free(it);
+}
+
+static struct qti_choice *add_choice(struct qti_interaction *it)
+{
+    struct qti_choice *c = realloc(it->choices, (it->nchoices + 1) * sizeof *c);
+    if (!c)
+        abort();
+    it->choices = c;
+    c = &it->choices[it->nchoices++];
+    memset(c, 0, sizeof *c);
+    c->show_hide_show = 1;
+    return c;
+}
+
+int qti_interaction_find_choice(const struct qti_interaction *it, const char *identifier)
+{
+    for (size_t i = 0; i < it->nchoices; i++)
+        if (strcmp(it->choices[i].identifier, identifier) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int valid_identifier(const char *s)
+{
+    if (!s || !*s || strlen(s) > 256)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '<' || *p == '>' || *p == '&')
+            return 0;
+    return 1;
+}
+
+/* Reads the attributes every choice kind shares and its sanitised content. */
+static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, int set,
+                        int with_content, struct qti_xhtml_ctx *cx)
+{
+    char *id = attr(n, "identifier");
+    if (!valid_identifier(id)) {
+        free(id);
+        return perr(p, n, "%s needs an identifier (no spaces)", (const char *)n->name);
+    }
+    if (qti_interaction_find_choice(it, id) >= 0) {
+        int rc = perr(p, n, "choice identifier %s is used twice in %s", id,
+                      qti_interaction_kind_name(it->kind));
+        free(id);
+        return rc;
+    }
+    struct qti_choice *c = add_choice(it);
+    c->identifier = id;
+    c->match_set = set;
+    int rc;
+    if ((rc = attr_bool(p, n, "fixed", 0, &c->fixed)) < 0)
+        return rc;
+    if ((rc = attr_int(p, n, "matchMax", 0, &c->match_max)) < 0 ||
+        (rc = attr_int(p, n, "matchMin", 0, &c->match_min)) < 0)
+        return rc;
+    if (c->match_max < 0 || c->match_min < 0)
+        return perr(p, n, "matchMax and matchMin cannot be negative");
+    if ((rc = attr_bool(p, n, "required", 0, &c->required)) < 0)
+        return rc;
+    c->template_identifier = attr(n, "templateIdentifier");
+    char *sh = attr(n, "showHide");
+    c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
+    free(sh);
+    char *shape = attr(n, "shape");
+    if (shape) {
+        char *coords = attr(n, "coords");
+        if (qti_shape_from_name(shape, &c->shape) < 0)
+            rc = perr(p, n, "choice %s: unknown shape %s", c->identifier, shape);
+        else if (qti_shape_parse_coords(c->shape, coords ? coords : "", "coords", &c->coords,
+                                        &c->ncoords, p->e) < 0)
+            rc = perr(p, n, "choice %s: %s", c->identifier, p->e->msg);
+        free(shape);
+        free(coords);
+        if (rc < 0)
+            return rc;
+    }
+    struct buf html = BUF_INIT;
+    if (with_content) {
+        rc = qti_xhtml_children(cx, n, &html, p->e);
+        if (rc < 0) {
+            buf_free(&html);
+            return rc;
+        }
+    }
+    /* `c` may have moved if the content held choices (hottext): look it up again. */
+    it->choices[qti_interaction_find_choice(it, id)].html = buf_detach(&html);
+    return 0;
+}
+
+static int parse_object(struct pctx *p, struct qti_interaction *it, xmlNode *n,
+                        struct qti_xhtml_ctx *cx)
+{
+    char *data = attr(n, "data");
+    char *path = data ? qti_xhtml_resolve_asset(cx->href, data) : NULL;
+    if (!path) {
+        int rc = perr(p, n, "the object of %s needs a data path inside the package (got %s)",
+                      qti_interaction_kind_name(it->kind), data ? data : "none");
+        free(data);
+        return rc;
+    }
+    free(data);
+    if (cx->assets)
+        qti_assets_add(cx->assets, path);
+    it->object_data = path;
+    it->object_type = attr(n, "type");
+    int rc;
+    if ((rc = attr_int(p, n, "width", 0, &it->object_width)) < 0 ||
+        (rc = attr_int(p, n, "height", 0, &it->object_height)) < 0)
+        return rc;
+    return 0;
+}
+
+/* The hook used while rendering the content of hottext and gapMatch interactions: hottext
+ * and gap become choices and placeholders; anything else goes to the item's hook. */
+struct inner {
+    qti_xhtml_hook prev;
+    void *prev_user;
+    struct qti_interaction *it;
+    struct pctx *p;
+};
+
+static int inner_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, struct op_err *e)
+{
+    struct inner *in = cx->user;
+    const char *name = (const char *)n->name;
+    if (in->it->kind == QTI_INTERACTION_HOTTEXT && strcmp(name, "hottext") == 0) {
+        int rc = parse_choice(in->p, in->it, n, 0, 1, cx);
+        if (rc < 0)
+            return rc;
+        struct qti_choice *c = &in->it->choices[in->it->nchoices - 1];
+        buf_puts(out, "<span data-qti-hottext=\"");
+        qti_xhtml_escape(out, c->identifier);
+        buf_printf(out, "\">%s</span>", c->html);
+        return 0;
+    }
+    if (in->it->kind == QTI_INTERACTION_GAP_MATCH && strcmp(name, "gap") == 0) {
+        int rc = parse_choice(in->p, in->it, n, 1, 0, cx);
+        if (rc < 0)
+            return rc;
+        struct qti_choice *c = &in->it->choices[in->it->nchoices - 1];
+        buf_puts(out, "<span data-qti-gap=\"");
+        qti_xhtml_escape(out, c->identifier);
+        buf_puts(out, "\"></span>");
+        return 0;
+    }
+    if (qti_interaction_is_interaction_name(name))
+        return err_set(e, OP_EINPUT, "%s line %ld: item %s: %s cannot be inside %s", cx->href,
+                       xmlGetLineNo(n), in->p->item, name, qti_interaction_kind_name(in->it->kind));
+    if (!in->prev)
+        return 1;
+    cx->user = in->prev_user;
+    cx->hook = in->prev;
+    int rc = in->prev(cx, n, out, e);
+    cx->hook = inner_hook;
+    cx->user = in;
+    return rc;
+}
+
+/* Renders the body content of hottext/gapMatch interactions (every child but prompt and the
+ * gapText/gapImg choices) into it->html. */
+static int parse_inner_html(struct pctx *p, struct qti_interaction *it, xmlNode *node,
+                            struct qti_xhtml_ctx *cx)
+{
+    struct inner in = {cx->hook, cx->user, it, p};
+    cx->hook = inner_hook;
+    cx->user = &in;
+    struct buf html = BUF_INIT;
+    int rc = 0;
+    for (xmlNode *c = node->children; c && rc >= 0; c = c->next) {
+        if (is_qti(c, "prompt") || is_qti(c, "gapText") || is_qti(c, "gapImg"))
+            continue;
+        rc = qti_xhtml_node(cx, c, &html, p->e);
+    }
+    cx->hook = in.prev;
+    cx->user = in.prev_user;
+    if (rc < 0) {
+        buf_free(&html);
+        return rc;
+    }
+    it->html = buf_detach(&html);
+    return 0;
+}
+
+static int parse_children(struct pctx *p, struct qti_interaction *it, xmlNode *node,
+                          struct qti_xhtml_ctx *cx)
+{
+    int rc = 0, nsets = 0;
+    for (xmlNode *c = node->children; c && rc >= 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (is_qti(c, "prompt")) {
+            struct buf html = BUF_INIT;
+            rc = qti_xhtml_children(cx, c, &html, p->e);
+            free(it->prompt_html);
+            it->prompt_html = buf_detach(&html);
+            continue;
+        }
+        switch (it->kind) {
+        case QTI_INTERACTION_CHOICE:
+        case QTI_INTERACTION_ORDER:
+            if (is_qti(c, "simpleChoice"))
+                rc = parse_choice(p, it, c, 0, 1, cx);
+            break;
+        case QTI_INTERACTION_ASSOCIATE:
+            if (is_qti(c, "simpleAssociableChoice"))
+                rc = parse_choice(p, it, c, 0, 1, cx);
+            break;
+        case QTI_INTERACTION_MATCH:
+            if (is_qti(c, "simpleMatchSet")) {
+                if (nsets > 1)
+                    return perr(p, c, "matchInteraction has more than two simpleMatchSets");
+                for (xmlNode *m = c->children; m && rc >= 0; m = m->next)
+                    if (is_qti(m, "simpleAssociableChoice"))
+                        rc = parse_choice(p, it, m, nsets, 1, cx);
+                nsets++;
+            }
+            break;
+        case QTI_INTERACTION_GAP_MATCH:
+            if (is_qti(c, "gapText") || is_qti(c, "gapImg"))
+                rc = parse_choice(p, it, c, 0, 1, cx);
+            break;
+        case QTI_INTERACTION_INLINE_CHOICE:
+            if (is_qti(c, "inlineChoice"))
+                rc = parse_choice(p, it, c, 0, 1, cx);
+            break;
+        case QTI_INTERACTION_HOTSPOT:
+        case QTI_INTERACTION_GRAPHIC_ORDER:
+            if (is_qti(c, "hotspotChoice"))
+                rc = parse_choice(p, it, c, 0, 0, cx);
+            else if (is_qti(c, "object") && !it->object_data)
+                rc = parse_object(p, it, c, cx);
+            break;
+        case QTI_INTERACTION_GRAPHIC_ASSOCIATE:
+            if (is_qti(c, "associableHotspot"))
+                rc = parse_choice(p, it, c, 0, 0, cx);
+            else if (is_qti(c, "object") && !it->object_data)
+                rc = parse_object(p, it, c, cx);
+            break;
+        case QTI_INTERACTION_SELECT_POINT:
+        case QTI_INTERACTION_MEDIA:
+            if (is_qti(c, "object") && !it->object_data)
+                rc = parse_object(p, it, c, cx);
+            break;
+        default:
+            break;
+        }
+    }
+    return rc;
+}
+
+int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti_xhtml_ctx *cx,
+                          struct qti_interaction **out, struct op_err *e)
+{
+    struct pctx p = {cx->href, item_identifier, node, e};
+    const char *name = (const char *)node->name;
+    enum qti_interaction_kind kind;
+    *out = NULL;
+    if (kind_from_name(name, &kind) < 0)
+        return perr(&p, node, "unsupported interaction %s in item %s", name,
+                    item_identifier ? item_identifier : "?");
+
+    struct qti_interaction *it = calloc(1, sizeof *it);
+    if (!it)
+        abort();
+    it->kind = kind;
+    int rc = 0;
+    it->response_identifier = attr(node, "responseIdentifier");
+    if (!valid_identifier(it->response_identifier)) {
+        rc = perr(&p, node, "%s needs a responseIdentifier", name);
+        goto fail;
+    }
+
+    int default_max = 0;
+    if (kind == QTI_INTERACTION_CHOICE || kind == QTI_INTERACTION_HOTTEXT ||
+        kind == QTI_INTERACTION_HOTSPOT || kind == QTI_INTERACTION_SELECT_POINT ||
+        counts_associations(kind))
+        default_max = 1;
+    if (kind == QTI_INTERACTION_GAP_MATCH)
+        default_max = 0;
+    const char *max_name = counts_associations(kind) ? "maxAssociations" : "maxChoices";
+    const char *min_name = counts_associations(kind) ? "minAssociations" : "minChoices";
+    if ((rc = attr_int(&p, node, max_name, default_max, &it->max_choices)) < 0 ||
+        (rc = attr_int(&p, node, min_name, 0, &it->min_choices)) < 0 ||
+        (rc = attr_bool(&p, node, "shuffle", 0, &it->shuffle)) < 0)
+        goto fail;
+    if (it->max_choices < 0 || it->min_choices < 0) {
+        rc = perr(&p, node, "%s and %s cannot be negative", max_name, min_name);
+        goto fail;
+    }
+    if (it->max_choices > 0 && it->min_choices > it->max_choices) {
+        rc = perr(&p, node, "%s (%d) is greater than %s (%d)", min_name, it->min_choices, max_name,
+                  it->max_choices);
+        goto fail;
+    }
+    it->orientation = attr(node, "orientation");
+
+    switch (kind) {
+    case QTI_INTERACTION_INLINE_CHOICE:
+        /* "required": a choice must be made */
+        if ((rc = attr_bool(&p, node, "required", 0, &it->min_choices)) < 0)
+            goto fail;
+        it->max_choices = 1;
+        break;
+    case QTI_INTERACTION_TEXT_ENTRY:
+    case QTI_INTERACTION_EXTENDED_TEXT:
+        if ((rc = attr_int(&p, node, "expectedLength", 0, &it->expected_length)) < 0 ||
+            (rc = attr_int(&p, node, "expectedLines", 0, &it->expected_lines)) < 0 ||
+            (rc = attr_int(&p, node, "base", 10, &it->base)) < 0 ||
+            (rc = attr_int(&p, node, "maxStrings", 0, &it->max_strings)) < 0 ||
+            (rc = attr_int(&p, node, "minStrings", 0, &it->min_strings)) < 0)
+            goto fail;
+        it->pattern_mask = attr(node, "patternMask");
+        it->placeholder = attr(node, "placeholderText");
+        if (kind == QTI_INTERACTION_EXTENDED_TEXT) {
+            it->format = attr(node, "format");
+            if (it->format && strcmp(it->format, "plain") != 0 &&
+                strcmp(it->format, "preFormatted") != 0 && strcmp(it->format, "xhtml") != 0) {
+                rc = perr(&p, node, "format must be plain, preFormatted or xhtml");
+                goto fail;
+            }
+        }
+        if (it->pattern_mask && qti_pattern_match(it->pattern_mask, "") < 0) {
+            rc = perr(&p, node, "patternMask %s is not a valid XML Schema regular expression",
+                      it->pattern_mask);
+            goto fail;
+        }
+        it->max_choices = it->min_choices = 0;
+        break;
+    case QTI_INTERACTION_SLIDER:
+        if ((rc = attr_double(&p, node, "lowerBound", 1, 0, &it->lower_bound)) < 0 ||
+            (rc = attr_double(&p, node, "upperBound", 1, 0, &it->upper_bound)) < 0 ||
+            (rc = attr_double(&p, node, "step", 0, 0, &it->step)) < 0 ||
+            (rc = attr_bool(&p, node, "stepLabel", 0, &it->step_label)) < 0 ||
+            (rc = attr_bool(&p, node, "reverse", 0, &it->reverse)) < 0)
+            goto fail;
+        if (it->lower_bound > it->upper_bound || it->step < 0) {
+            rc = perr(&p, node,
+                      "sliderInteraction needs lowerBound <= upperBound and a "
+                      "positive step");
+            goto fail;
+        }
+        it->max_choices = it->min_choices = 0;
+        break;
+    case QTI_INTERACTION_MEDIA:
+        if ((rc = attr_bool(&p, node, "autostart", 0, &it->autostart)) < 0 ||
+            (rc = attr_int(&p, node, "minPlays", 0, &it->min_plays)) < 0 ||
+            (rc = attr_int(&p, node, "maxPlays", 0, &it->max_plays)) < 0 ||
+            (rc = attr_bool(&p, node, "loop", 0, &it->loop)) < 0)
+            goto fail;
+        break;
+    default:
+        break;
+    }
+
+    if (kind == QTI_INTERACTION_HOTTEXT || kind == QTI_INTERACTION_GAP_MATCH) {
+        /* choices first for gapMatch so gaps follow the gapTexts */
+        if (kind == QTI_INTERACTION_GAP_MATCH && (rc = parse_children(&p, it, node, cx)) < 0)
+            goto fail;
+        if ((rc = parse_inner_html(&p, it, node, cx)) < 0)
+            goto fail;
+        for (xmlNode *c = node->children; c; c = c->next)
+            if (is_qti(c, "prompt")) {
+                struct buf html = BUF_INIT;
+                rc = qti_xhtml_children(cx, c, &html, e);
+                it->prompt_html = buf_detach(&html);
+                if (rc < 0)
+                    goto fail;
+            }
+    } else {
+        if ((rc = parse_children(&p, it, node, cx)) < 0)
+            goto fail;
+    }
+    it->line = (int)xmlGetLineNo(node);
+
+    if (is_graphic(kind) && !it->object_data) {
+        rc = perr(&p, node, "%s needs an object (the image)", name);
+        goto fail;
+    }
+    int needs_choices = kind != QTI_INTERACTION_TEXT_ENTRY &&
+                        kind != QTI_INTERACTION_EXTENDED_TEXT && kind != QTI_INTERACTION_SLIDER &&
+                        kind != QTI_INTERACTION_SELECT_POINT && kind != QTI_INTERACTION_MEDIA;
+    if (needs_choices && it->nchoices == 0) {
+        rc = perr(&p, node, "%s has no choices", name);
+        goto fail;
+    }
+    *out = it;
+    return 0;
+fail:
+    qti_interaction_free(it);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------- JSON -- */
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+json_t *qti_interaction_to_json(const struct qti_interaction *it)
+{
+    enum qti_interaction_kind k = it->kind;
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(qti_interaction_kind_name(k)));
+    json_object_set_new(o, "responseIdentifier", json_string(it->response_identifier));
+    set_str(o, "prompt", it->prompt_html);
+    set_str(o, "html", it->html);
+    set_str(o, "orientation", it->orientation);
+    int has_choices = it->nchoices > 0 || k == QTI_INTERACTION_CHOICE;
+    if (has_choices) {
+        json_object_set_new(o, "shuffle", json_boolean(it->shuffle));
+        json_t *arr = json_array();
+        for (size_t i = 0; i < it->nchoices; i++) {
+            const struct qti_choice *c = &it->choices[i];
+            json_t *cj = json_object();
+            json_object_set_new(cj, "identifier", json_string(c->identifier));
+            json_object_set_new(cj, "html", json_string(c->html ? c->html : ""));
+            if (c->fixed)
+                json_object_set_new(cj, "fixed", json_true());
+            if (c->match_max)
+                json_object_set_new(cj, "matchMax", json_integer(c->match_max));
+            if (c->match_min)
+                json_object_set_new(cj, "matchMin", json_integer(c->match_min));
+            if (c->match_set)
+                json_object_set_new(cj, "matchSet", json_integer(c->match_set));
+            if (c->required)
+                json_object_set_new(cj, "required", json_true());
+            if (c->shape != QTI_SHAPE_DEFAULT || c->ncoords) {
+                json_object_set_new(cj, "shape", json_string(qti_shape_name(c->shape)));
+                json_t *co = json_array();
+                for (size_t j = 0; j < c->ncoords; j++)
+                    json_array_append_new(co, json_real(c->coords[j]));
+                json_object_set_new(cj, "coords", co);
+            }
+            if (c->template_identifier) {
+                json_object_set_new(cj, "templateIdentifier", json_string(c->template_identifier));
+                json_object_set_new(cj, "showHide",
+                                    json_string(c->show_hide_show ? "show" : "hide"));
+            }
+            json_array_append_new(arr, cj);
+        }
+        json_object_set_new(o, "choices", arr);
+    }
+    if (k != QTI_INTERACTION_TEXT_ENTRY && k != QTI_INTERACTION_EXTENDED_TEXT &&
+        k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA) {
+        int assoc = counts_associations(k);
+        json_object_set_new(o, assoc ? "maxAssociations" : "maxChoices",
+                            json_integer(it->max_choices));
+        json_object_set_new(o, assoc ? "minAssociations" : "minChoices",
+                            json_integer(it->min_choices));
+    }
+    if (k == QTI_INTERACTION_TEXT_ENTRY || k == QTI_INTERACTION_EXTENDED_TEXT) {
+        if (it->expected_length)
+            json_object_set_new(o, "expectedLength", json_integer(it->expected_length));
+        if (it->expected_lines)
+            json_object_set_new(o, "expectedLines", json_integer(it->expected_lines));
+        set_str(o, "patternMask", it->pattern_mask);
+        set_str(o, "placeholderText", it->placeholder);
+        json_object_set_new(o, "base", json_integer(it->base));
+        if (k == QTI_INTERACTION_EXTENDED_TEXT) {
+            json_object_set_new(o, "maxStrings", json_integer(it->max_strings));
+            json_object_set_new(o, "minStrings", json_integer(it->min_strings));
+            set_str(o, "format", it->format);
+        }
+    }
+    if (k == QTI_INTERACTION_SLIDER) {
+        json_object_set_new(o, "lowerBound", json_real(it->lower_bound));
+        json_object_set_new(o, "upperBound", json_real(it->upper_bound));
+        json_object_set_new(o, "step", json_real(it->step));
+        json_object_set_new(o, "stepLabel", json_boolean(it->step_label));
+        json_object_set_new(o, "reverse", json_boolean(it->reverse));
+    }
+    if (it->object_data) {
+        json_t *ob = json_object();
+        json_object_set_new(ob, "data", json_string(it->object_data));
+        set_str(ob, "type", it->object_type);
+        if (it->object_width)
+            json_object_set_new(ob, "width", json_integer(it->object_width));
+        if (it->object_height)
+            json_object_set_new(ob, "height", json_integer(it->object_height));
+        json_object_set_new(o, "object", ob);
+    }
+    if (k == QTI_INTERACTION_MEDIA) {
+        json_object_set_new(o, "autostart", json_boolean(it->autostart));
+        json_object_set_new(o, "minPlays", json_integer(it->min_plays));
+        json_object_set_new(o, "maxPlays", json_integer(it->max_plays));
+        json_object_set_new(o, "loop", json_boolean(it->loop));
+    }
+    return o;
+}
+
+static char *jstr(const json_t *o, const char *k)
+{
+    const json_t *v = json_object_get(o, k);
+    if (!json_is_string(v))
+        return NULL;
+    char *s = strdup(json_string_value(v));
+    if (!s)
+        abort();
+    return s;
+}
+
+static int jint(const json_t *o, const char *k, int def)
+{
+    const json_t *v = json_object_get(o, k);
+    if (json_is_integer(v) && json_integer_value(v) >= -1000000 && json_integer_value(v) <= 1000000)
+        return (int)json_integer_value(v);
+    return def;
+}
+
+static double jnum(const json_t *o, const char *k, double def)
+{
+    const json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static int jbool(const json_t *o, const char *k)
+{
+    return json_is_true(json_object_get(o, k));
+}
+
+int qti_interaction_from_json(const json_t *j, const char *what, struct qti_interaction **out,
+                              struct op_err *e)
+{
+    *out = NULL;
+    if (!json_is_object(j))
+        return err_set(e, OP_EINPUT, "%s: not a JSON object", what);
+    const char *type = json_string_value(json_object_get(j, "type"));
+    enum qti_interaction_kind kind;
+    if (!type || kind_from_name(type, &kind) < 0)
+        return err_set(e, OP_EINPUT, "%s: unknown interaction type %s", what,
+                       type ? type : "(none)");
+    struct qti_interaction *it = calloc(1, sizeof *it);
+    if (!it)
+        abort();
+    it->kind = kind;
+    it->response_identifier = jstr(j, "responseIdentifier");
+    if (!valid_identifier(it->response_identifier)) {
+        qti_interaction_free(it);
+        return err_set(e, OP_EINPUT, "%s: responseIdentifier missing", what);
+    }
+    it->prompt_html = jstr(j, "prompt");
+    it->html = jstr(j, "html");
+    it->orientation = jstr(j, "orientation");
+    it->shuffle = jbool(j, "shuffle");
+    int assoc = counts_associations(kind);
+    it->max_choices = jint(j, assoc ? "maxAssociations" : "maxChoices", 0);
+    it->min_choices = jint(j, assoc ? "minAssociations" : "minChoices", 0);
+    it->expected_length = jint(j, "expectedLength", 0);
+    it->expected_lines = jint(j, "expectedLines", 0);
+    it->pattern_mask = jstr(j, "patternMask");
+    it->placeholder = jstr(j, "placeholderText");
+    it->base = jint(j, "base", 10);
+    it->max_strings = jint(j, "maxStrings", 0);
+    it->min_strings = jint(j, "minStrings", 0);
+    it->format = jstr(j, "format");
+    it->lower_bound = jnum(j, "lowerBound", 0);
+    it->upper_bound = jnum(j, "upperBound", 0);
+    it->step = jnum(j, "step", 0);
+    it->step_label = jbool(j, "stepLabel");
+    it->reverse = jbool(j, "reverse");
+    it->autostart = jbool(j, "autostart");
+    it->min_plays = jint(j, "minPlays", 0);
+    it->max_plays = jint(j, "maxPlays", 0);
+    it->loop = jbool(j, "loop");
+    const json_t *ob = json_object_get(j, "object");
+    if (json_is_object(ob)) {
+        it->object_data = jstr(ob, "data");
+        it->object_type = jstr(ob, "type");
+        it->object_width = jint(ob, "width", 0);
+        it->object_height = jint(ob, "height", 0);
+    }
+    const json_t *choices = json_object_get(j, "choices");
+    size_t i;
+    const json_t *cj;
+    json_array_foreach(choices, i, cj)
+    {
+        char *id = jstr(cj, "identifier");
+        if (!valid_identifier(id) || qti_interaction_find_choice(it, id) >= 0) {
+            free(id);
+            qti_interaction_free(it);
+            return err_set(e, OP_EINPUT, "%s: choice %zu has a missing or repeated identifier",
+                           what, i + 1);
+        }
+        struct qti_choice *c = add_choice(it);
+        c->identifier = id;
+        c->html = jstr(cj, "html");
+        c->fixed = jbool(cj, "fixed");
+        c->match_max = jint(cj, "matchMax", 0);
+        c->match_min = jint(cj, "matchMin", 0);
+        c->match_set = jint(cj, "matchSet", 0);
+        c->required = jbool(cj, "required");
+        c->template_identifier = jstr(cj, "templateIdentifier");
+        const char *sh = json_string_value(json_object_get(cj, "showHide"));
+        c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
+        const char *shape = json_string_value(json_object_get(cj, "shape"));
+        if (shape) {
+            const json_t *co = json_object_get(cj, "coords");
+            struct buf s = BUF_INIT;
+            size_t k;
+            const json_t *v;
+            json_array_foreach(co, k, v)
+                buf_printf(&s, "%s%.17g", k ? "," : "", json_number_value(v));
+            int rc = qti_shape_from_name(shape, &c->shape) < 0
+                         ? err_set(e, OP_EINPUT, "unknown shape %s", shape)
+                         : qti_shape_parse_coords(c->shape, s.data ? s.data : "", "coords",
+                                                  &c->coords, &c->ncoords, e);
+            buf_free(&s);
+            if (rc < 0) {
+                qti_interaction_free(it);
+                return err_prefix(e, "%s: choice %s", what, id);
+            }
+        }
+    }
+    *out = it;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------- shuffle -- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Shuffles, among themselves, the non-fixed entries of order[] whose choice is in `set`
+ * (set < 0: all). */
+static void shuffle_set(const struct qti_interaction *it, size_t *order, int set, uint64_t *state)
+{
+    size_t n = it->nchoices;
+    size_t *slots = malloc((n ? n : 1) * sizeof *slots);
+    if (!slots)
+        abort();
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct qti_choice *c = &it->choices[order[i]];
+        if (!c->fixed && (set < 0 || c->match_set == set))
+            slots[m++] = i;
+    }
+    for (size_t i = m; i > 1; i--) {
+        size_t j = (size_t)(splitmix64(state) % i);
+        size_t a = slots[i - 1], b = slots[j];
+        size_t t = order[a];
+        order[a] = order[b];
+        order[b] = t;
+    }
+    free(slots);
+}
+
+void qti_interaction_shuffle(const struct qti_interaction *it, uint64_t seed, size_t *order)
+{
+    for (size_t i = 0; i < it->nchoices; i++)
+        order[i] = i;
+    if (!it->shuffle)
+        return;
+    /* Each interaction of an item gets its own stream from the one session seed. */
+    uint64_t state = seed ^ fnv1a(it->response_identifier);
+    switch (it->kind) {
+    case QTI_INTERACTION_MATCH:
+        shuffle_set(it, order, 0, &state);
+        shuffle_set(it, order, 1, &state);
+        break;
+    case QTI_INTERACTION_GAP_MATCH:
+        shuffle_set(it, order, 0, &state);
+        break;
+    case QTI_INTERACTION_CHOICE:
+    case QTI_INTERACTION_ORDER:
+    case QTI_INTERACTION_ASSOCIATE:
+    case QTI_INTERACTION_INLINE_CHOICE:
+        shuffle_set(it, order, -1, &state);
+        break;
+    default:
+        break; /* hottext, graphic: choices stay where the content puts them */
+    }
+}
+
+/* ------------------------------------------------------------------------- validation -- */
+
+static int invalid(struct qti_invalid *why, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int invalid(struct qti_invalid *why, const char *rule, const char *fmt, ...)
+{
+    if (why) {
+        snprintf(why->rule, sizeof why->rule, "%s", rule);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why->message, sizeof why->message, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static const char *plural(int n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* Collects the values of a response as an array (single values become one element). */
+static size_t values_of(const json_t *response, const json_t **vals, size_t max)
+{
+    if (!response || json_is_null(response))
+        return 0;
+    if (!json_is_array(response)) {
+        vals[0] = response;
+        return 1;
+    }
+    size_t n = json_array_size(response);
+    if (n > max)
+        n = max;
+    for (size_t i = 0; i < n; i++)
+        vals[i] = json_array_get(response, i);
+    return n;
+}
+
+/* Splits "A B" into two identifiers. */
+static int split_pair(const char *s, char *a, char *b, size_t cap)
+{
+    while (*s == ' ')
+        s++;
+    const char *sp = strchr(s, ' ');
+    if (!sp || (size_t)(sp - s) >= cap)
+        return -1;
+    memcpy(a, s, (size_t)(sp - s));
+    a[sp - s] = '\0';
+    while (*sp == ' ')
+        sp++;
+    size_t l = strlen(sp);
+    while (l && sp[l - 1] == ' ')
+        l--;
+    if (!l || l >= cap || memchr(sp, ' ', l))
+        return -1;
+    memcpy(b, sp, l);
+    b[l] = '\0';
+    return 0;
+}
+
+#define MAX_VALUES 1024
+
+static int check_count(const struct qti_interaction *it, size_t n, const char *what_one,
+                       const char *what_many, const char *verb, struct qti_invalid *why)
+{
+    int assoc = counts_associations(it->kind);
+    if (it->max_choices > 0 && n > (size_t)it->max_choices)
+        return invalid(why, assoc ? "maxAssociations" : "maxChoices", "%s at most %d %s.", verb,
+                       it->max_choices, plural(it->max_choices, what_one, what_many));
+    if (n < (size_t)it->min_choices)
+        return invalid(why, assoc ? "minAssociations" : "minChoices", "%s at least %d %s.", verb,
+                       it->min_choices, plural(it->min_choices, what_one, what_many));
+    return 1;
+}
+
+static int validate_choices(const struct qti_interaction *it, const json_t **vals, size_t n,
+                            struct qti_invalid *why)
+{
+    int ordered = it->kind == QTI_INTERACTION_ORDER || it->kind == QTI_INTERACTION_GRAPHIC_ORDER;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = json_string_value(vals[i]);
+        if (!id)
+            return invalid(why, "type", "The answer is not in the expected form.");
+        if (qti_interaction_find_choice(it, id) < 0)
+            return invalid(why, "choice", "\"%s\" is not one of the answers you can choose.", id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(json_string_value(vals[j]), id) == 0)
+                return invalid(why, "choice", "\"%s\" is chosen more than once.", id);
+    }
+    if (it->kind == QTI_INTERACTION_INLINE_CHOICE) {
+        if (it->min_choices && n == 0)
+            return invalid(why, "required", "Choose an answer.");
+        return 1;
+    }
+    if (ordered)
+        return check_count(it, n, "answer", "answers", "Put in order", why);
+    return check_count(it, n, "answer", "answers", "Select", why);
+}
+
+static int validate_associations(const struct qti_interaction *it, const json_t **vals, size_t n,
+                                 struct qti_invalid *why)
+{
+    int directed = it->kind == QTI_INTERACTION_MATCH || it->kind == QTI_INTERACTION_GAP_MATCH;
+    int *uses = calloc(it->nchoices ? it->nchoices : 1, sizeof *uses);
+    if (!uses)
+        abort();
+    int ok = 1;
+    char a[260], b[260];
+    for (size_t i = 0; i < n && ok; i++) {
+        const char *s = json_string_value(vals[i]);
+        if (!s || split_pair(s, a, b, sizeof a) < 0) {
+            ok = invalid(why, "type", "The answer is not in the expected form.");
+            break;
+        }
+        int ia = qti_interaction_find_choice(it, a), ib = qti_interaction_find_choice(it, b);
+        if (ia < 0 || ib < 0) {
+            ok = invalid(why, "choice", "\"%s\" is not one of the answers you can choose.",
+                         ia < 0 ? a : b);
+            break;
+        }
+        if (ia == ib) {
+            ok = invalid(why, "choice", "\"%s\" cannot be associated with itself.", a);
+            break;
+        }
+        if (directed && (it->choices[ia].match_set != 0 || it->choices[ib].match_set != 1)) {
+            ok = invalid(why, "choice",
+                         it->kind == QTI_INTERACTION_GAP_MATCH
+                             ? "\"%s\" cannot be placed in \"%s\"."
+                             : "\"%s\" cannot be matched with \"%s\" in that direction.",
+                         a, b);
+            break;
+        }
+        for (size_t j = 0; j < i; j++) {
+            char a2[260], b2[260];
+            split_pair(json_string_value(vals[j]), a2, b2, sizeof a2);
+            int same = (strcmp(a, a2) == 0 && strcmp(b, b2) == 0) ||
+                       (!directed && strcmp(a, b2) == 0 && strcmp(b, a2) == 0);
+            if (same) {
+                ok = invalid(why, "choice", "\"%s\" and \"%s\" are associated more than once.", a,
+                             b);
+                break;
+            }
+        }
+        uses[ia]++;
+        uses[ib]++;
+    }
+    for (size_t i = 0; i < it->nchoices && ok; i++) {
+        const struct qti_choice *c = &it->choices[i];
+        /* A gap holds one choice at most. */
+        int max = it->kind == QTI_INTERACTION_GAP_MATCH && c->match_set == 1 ? 1 : c->match_max;
+        if (max > 0 && uses[i] > max) {
+            if (it->kind == QTI_INTERACTION_GAP_MATCH && c->match_set == 1)
+                ok = invalid(why, "matchMax", "Put only one answer in each gap.");
+            else
+                ok = invalid(why, "matchMax", "\"%s\" can be used at most %d %s.", c->identifier,
+                             max, plural(max, "time", "times"));
+        } else if (n > 0 && uses[i] < c->match_min) {
+            ok = invalid(why, "matchMin", "\"%s\" must be used at least %d %s.", c->identifier,
+                         c->match_min, plural(c->match_min, "time", "times"));
+        } else if (c->required && uses[i] == 0) {
+            ok = invalid(why, "required", "Fill in every required gap.");
+        }
+    }
+    free(uses);
+    if (!ok)
+        return 0;
+    return check_count(it, n, "association", "associations", "Make", why);
+}
+
+/* A string that holds "x y" with two numbers. */
+static int parse_point(const char *s, double *x, double *y)
+{
+    char *end;
+    *x = strtod(s, &end);
+    if (end == s || *end != ' ')
+        return -1;
+    const char *p = end;
+    *y = strtod(p, &end);
+    if (end == p || !isfinite(*x) || !isfinite(*y))
+        return -1;
+    while (*end == ' ')
+        end++;
+    return *end ? -1 : 0;
+}
+
+static int validate_points(const struct qti_interaction *it, const json_t **vals, size_t n,
+                           struct qti_invalid *why)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(vals[i]);
+        double x, y;
+        if (!s || parse_point(s, &x, &y) < 0)
+            return invalid(why, "type", "The answer is not in the expected form.");
+        if (x < 0 || y < 0 || (it->object_width && x > it->object_width) ||
+            (it->object_height && y > it->object_height))
+            return invalid(why, "point", "The point you marked is outside the image.");
+    }
+    return check_count(it, n, "point", "points", "Mark", why);
+}
+
+static int validate_text(const struct qti_interaction *it, const json_t **vals, size_t n,
+                         struct qti_invalid *why)
+{
+    size_t filled = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (json_is_number(vals[i])) {
+            filled++;
+            continue; /* typed numbers: the declaration already checked them */
+        }
+        const char *s = json_string_value(vals[i]);
+        if (!s)
+            return invalid(why, "type", "The answer is not in the expected form.");
+        if (*s)
+            filled++;
+        if (it->pattern_mask && *s && qti_pattern_match(it->pattern_mask, s) != 1)
+            return invalid(why, "patternMask", "The answer is not in the required format.");
+    }
+    if (it->kind == QTI_INTERACTION_EXTENDED_TEXT) {
+        if (it->max_strings > 0 && filled > (size_t)it->max_strings)
+            return invalid(why, "maxStrings", "Write at most %d %s.", it->max_strings,
+                           plural(it->max_strings, "answer", "answers"));
+        if (filled < (size_t)it->min_strings)
+            return invalid(why, "minStrings", "Write at least %d %s.", it->min_strings,
+                           plural(it->min_strings, "answer", "answers"));
+    }
+    return 1;
+}
+
+static int validate_slider(const struct qti_interaction *it, const json_t **vals, size_t n,
+                           struct qti_invalid *why)
+{
+    if (n == 0)
+        return 1;
+    if (!json_is_number(vals[0]) || n > 1)
+        return invalid(why, "type", "The answer is not in the expected form.");
+    double v = json_number_value(vals[0]);
+    if (v < it->lower_bound || v > it->upper_bound)
+        return invalid(why, "bounds", "Choose a value between %g and %g.", it->lower_bound,
+                       it->upper_bound);
+    if (it->step > 0) {
+        double k = (v - it->lower_bound) / it->step;
+        if (fabs(k - nearbyint(k)) > 1e-9 * (fabs(k) + 1))
+            return invalid(why, "step", "Choose a value in steps of %g from %g.", it->step,
+                           it->lower_bound);
+    }
+    return 1;
+}
+
+int qti_interaction_validate(const struct qti_interaction *it, const json_t *response,
+                             struct qti_invalid *why)
+{
+    const json_t **vals = malloc(MAX_VALUES * sizeof *vals);
+    if (!vals)
+        abort();
+    if (json_is_array(response) && json_array_size(response) > MAX_VALUES) {
+        free(vals);
+        return invalid(why, "type", "The answer has too many parts.");
+    }
+    size_t n = values_of(response, vals, MAX_VALUES);
+    int ok = 1;
+    switch (it->kind) {
+    case QTI_INTERACTION_CHOICE:
+    case QTI_INTERACTION_ORDER:
+    case QTI_INTERACTION_HOTTEXT:
+    case QTI_INTERACTION_HOTSPOT:
+    case QTI_INTERACTION_GRAPHIC_ORDER:
+    case QTI_INTERACTION_INLINE_CHOICE:
+        ok = validate_choices(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_ASSOCIATE:
+    case QTI_INTERACTION_MATCH:
+    case QTI_INTERACTION_GAP_MATCH:
+    case QTI_INTERACTION_GRAPHIC_ASSOCIATE:
+        ok = validate_associations(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_TEXT_ENTRY:
+    case QTI_INTERACTION_EXTENDED_TEXT:
+        ok = validate_text(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_SLIDER:
+        ok = validate_slider(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_SELECT_POINT:
+        ok = validate_points(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_MEDIA:
+        ok = 1;
+        break;
+    }
+    free(vals);
+    return ok;
+}
+
+int qti_pattern_match(const char *pattern, const char *s)
+{
+    xmlRegexpPtr re = xmlRegexpCompile(BAD_CAST pattern);
+    if (!re)
+        return -1;
+    int rc = xmlRegexpExec(re, BAD_CAST s);
+    xmlRegFreeRegexp(re);
+    return rc == 1 ? 1 : 0;
+}

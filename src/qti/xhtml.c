@@ -1,0 +1,477 @@
+/*
+ * xhtml.c - the allow-list sanitiser of QTI content (see xhtml.h).
+ *
+ * The output is written from scratch: an element or attribute reaches it only when it is in
+ * one of the tables below, so new HTML features are off until someone adds them here.
+ */
+#include "qti/xhtml.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NS_XHTML "http://www.w3.org/1999/xhtml"
+
+/* XHTML elements of the QTI content model (2.1) and the HTML5 ones QTI 2.2 adds. */
+static const char *const xhtml_elements[] = {
+    "a",     "abbr",     "acronym",    "address",    "article", "aside",   "audio", "b",
+    "bdi",   "bdo",      "big",        "blockquote", "br",      "caption", "cite",  "code",
+    "col",   "colgroup", "dd",         "del",        "details", "dfn",     "div",   "dl",
+    "dt",    "em",       "figcaption", "figure",     "footer",  "h1",      "h2",    "h3",
+    "h4",    "h5",       "h6",         "header",     "hr",      "i",       "img",   "ins",
+    "kbd",   "label",    "li",         "mark",       "nav",     "object",  "ol",    "p",
+    "pre",   "q",        "rb",         "rp",         "rt",      "rtc",     "ruby",  "s",
+    "samp",  "section",  "small",      "source",     "span",    "strong",  "sub",   "summary",
+    "sup",   "table",    "tbody",      "td",         "tfoot",   "th",      "thead", "tr",
+    "track", "tt",       "u",          "ul",         "var",     "video",   "wbr",   NULL,
+};
+
+/* Elements dropped with everything inside: they run code, load other documents, submit
+ * data, or only make sense with scripts. */
+static const char *const dropped_elements[] = {
+    "script", "style",  "iframe",   "frame",  "frameset", "embed", "applet", "form",     "input",
+    "button", "select", "textarea", "option", "link",     "meta",  "base",   "noscript", "template",
+    "svg",    "canvas", "param",    "dialog", "portal",   "head",  "title",  "slot",     NULL,
+};
+
+static const char *const void_elements[] = {"br",  "hr",     "img",   "col",
+                                            "wbr", "source", "track", NULL};
+
+/* Attributes any XHTML element may keep. */
+static const char *const global_attrs[] = {"id", "class", "lang", "dir", "title", NULL};
+
+struct elem_attrs {
+    const char *element;
+    const char *const attrs[10];
+};
+
+/* Attributes per element. URL-valued ones are listed in url_attrs too. */
+static const struct elem_attrs element_attrs[] = {
+    {"a", {"href", NULL}},
+    {"img", {"src", "alt", "width", "height", NULL}},
+    {"table", {"summary", "border", "cellpadding", "cellspacing", "width", NULL}},
+    {"td", {"colspan", "rowspan", "headers", "scope", "abbr", "align", "valign", NULL}},
+    {"th", {"colspan", "rowspan", "headers", "scope", "abbr", "align", "valign", NULL}},
+    {"tr", {"align", "valign", NULL}},
+    {"tbody", {"align", "valign", NULL}},
+    {"thead", {"align", "valign", NULL}},
+    {"tfoot", {"align", "valign", NULL}},
+    {"col", {"span", "width", "align", "valign", NULL}},
+    {"colgroup", {"span", "width", "align", "valign", NULL}},
+    {"ol", {"start", "type", "reversed", NULL}},
+    {"ul", {"type", NULL}},
+    {"li", {"value", NULL}},
+    {"object", {"data", "type", "width", "height", NULL}},
+    {"audio", {"src", "controls", "loop", "muted", "preload", NULL}},
+    {"video", {"src", "controls", "loop", "muted", "preload", "width", "height", "poster"}},
+    {"source", {"src", "type", NULL}},
+    {"track", {"src", "kind", "srclang", "label", "default", NULL}},
+    {"bdo", {"dir", NULL}},
+    {"details", {"open", NULL}},
+    {NULL, {NULL}},
+};
+
+static const char *const url_attrs[] = {"href", "src", "data", "poster", NULL};
+
+/* MathML: presentation markup, the common content markup, and their layout attributes.
+ * No links (href, xlink:href) and no maction (its actions need scripts). */
+static const char *const mathml_elements[] = {
+    "math",         "mi",         "mn",        "mo",        "ms",         "mtext",
+    "mspace",       "mrow",       "mfrac",     "msqrt",     "mroot",      "mstyle",
+    "merror",       "mpadded",    "mphantom",  "mfenced",   "menclose",   "msub",
+    "msup",         "msubsup",    "munder",    "mover",     "munderover", "mmultiscripts",
+    "mprescripts",  "none",       "mtable",    "mtr",       "mtd",        "mlabeledtr",
+    "maligngroup",  "malignmark", "mglyph",    "semantics", "annotation", "apply",
+    "ci",           "cn",         "csymbol",   "plus",      "minus",      "times",
+    "divide",       "power",      "root",      "eq",        "neq",        "lt",
+    "gt",           "leq",        "geq",       "abs",       "sin",        "cos",
+    "tan",          "log",        "ln",        "exp",       "sum",        "int",
+    "bvar",         "lowlimit",   "uplimit",   "degree",    "interval",   "set",
+    "list",         "vector",     "matrix",    "matrixrow", "pi",         "infinity",
+    "exponentiale", "imaginaryi", "factorial", "quotient",  "rem",        NULL,
+};
+
+static const char *const mathml_attrs[] = {
+    "id",          "class",       "dir",       "display",        "displaystyle", "scriptlevel",
+    "mathvariant", "mathsize",    "mathcolor", "mathbackground", "fence",        "separator",
+    "stretchy",    "symmetric",   "largeop",   "movablelimits",  "accent",       "accentunder",
+    "lspace",      "rspace",      "width",     "height",         "depth",        "linethickness",
+    "numalign",    "denomalign",  "bevelled",  "open",           "close",        "separators",
+    "notation",    "columnalign", "rowalign",  "columnspan",     "rowspan",      "columnlines",
+    "rowlines",    "frame",       "align",     "encoding",       "form",         "maxsize",
+    "minsize",     "type",        "voffset",   "lquote",         "rquote",       "alttext",
+    NULL,
+};
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+int qti_xhtml_element_allowed(const char *name)
+{
+    return in_list(xhtml_elements, name);
+}
+
+void qti_assets_free(struct qti_assets *a)
+{
+    for (size_t i = 0; i < a->count; i++)
+        free(a->paths[i]);
+    free(a->paths);
+    a->paths = NULL;
+    a->count = 0;
+}
+
+void qti_assets_add(struct qti_assets *a, const char *path)
+{
+    for (size_t i = 0; i < a->count; i++)
+        if (strcmp(a->paths[i], path) == 0)
+            return;
+    char **p = realloc(a->paths, (a->count + 1) * sizeof *p);
+    char *copy = strdup(path);
+    if (!p || !copy)
+        abort();
+    a->paths = p;
+    a->paths[a->count++] = copy;
+}
+
+void qti_xhtml_escape(struct buf *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '"':
+            buf_puts(out, "&quot;");
+            break;
+        default:
+            buf_append(out, s, 1);
+        }
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *qti_xhtml_resolve_asset(const char *href, const char *url)
+{
+    if (!url)
+        return NULL;
+    while (*url == ' ' || *url == '\t' || *url == '\n' || *url == '\r')
+        url++;
+    if (!*url || *url == '/' || *url == '\\' || *url == '#' || *url == '?')
+        return NULL;
+    /* A scheme is letters/digits/+.- then ':' before any '/': javascript:, data:, http: ... */
+    for (const char *p = url; *p && *p != '/'; p++)
+        if (*p == ':')
+            return NULL;
+
+    /* Percent-decode first so that "%2e%2e/" cannot climb unseen; drop query and fragment. */
+    struct buf dec = BUF_INIT;
+    for (const char *p = url; *p && *p != '?' && *p != '#'; p++) {
+        char c = *p;
+        if (c == '%') {
+            int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+            if (h < 0 || l < 0) {
+                buf_free(&dec);
+                return NULL;
+            }
+            c = (char)(h * 16 + l);
+            p += 2;
+        }
+        if ((unsigned char)c < 0x20 || c == 0x7f || c == '\\') {
+            buf_free(&dec);
+            return NULL;
+        }
+        buf_append(&dec, &c, 1);
+    }
+    if (!dec.data) {
+        return NULL;
+    }
+
+    /* The item's folder, then the URL's segments, normalised. */
+    struct buf path = BUF_INIT;
+    const char *slash = href ? strrchr(href, '/') : NULL;
+    if (slash)
+        buf_append(&path, href, (size_t)(slash - href));
+    char *segs = buf_detach(&dec);
+    char *save = NULL;
+    int ok = 1;
+    /* Normalise base segments too (an href never climbs, but be strict). */
+    struct buf all = BUF_INIT;
+    if (path.len)
+        buf_printf(&all, "%s/", path.data);
+    buf_puts(&all, segs);
+    free(segs);
+    buf_free(&path);
+
+    char **stack = NULL;
+    size_t n = 0;
+    for (char *tok = strtok_r(all.data, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+        if (strcmp(tok, ".") == 0)
+            continue;
+        if (strcmp(tok, "..") == 0) {
+            if (n == 0) {
+                ok = 0;
+                break;
+            }
+            n--;
+            continue;
+        }
+        char **ns = realloc(stack, (n + 1) * sizeof *ns);
+        if (!ns)
+            abort();
+        stack = ns;
+        stack[n++] = tok;
+    }
+    char *result = NULL;
+    if (ok && n > 0) {
+        struct buf r = BUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            buf_printf(&r, "%s%s", i ? "/" : "", stack[i]);
+        result = buf_detach(&r);
+    }
+    free(stack);
+    buf_free(&all);
+    return result;
+}
+
+static const char *node_ns(const xmlNode *n)
+{
+    return n->ns && n->ns->href ? (const char *)n->ns->href : "";
+}
+
+static int is_qti_ns(const char *ns)
+{
+    return strcmp(ns, QTI_NS_21) == 0 || strcmp(ns, QTI_NS_22) == 0 ||
+           strcmp(ns, "http://www.imsglobal.org/xsd/imsqti_v2p0") == 0;
+}
+
+static int attr_allowed(const char *element, const char *attr)
+{
+    if (strncmp(attr, "on", 2) == 0)
+        return 0;
+    if (in_list(global_attrs, attr))
+        return 1;
+    for (size_t i = 0; element_attrs[i].element; i++)
+        if (strcmp(element_attrs[i].element, element) == 0)
+            return in_list(element_attrs[i].attrs, attr);
+    return 0;
+}
+
+/* Object types a browser shows without running code. */
+static int object_type_ok(const char *type)
+{
+    if (!type)
+        return 1; /* decided by the path below */
+    return strncmp(type, "image/", 6) == 0 && strcmp(type, "image/svg+xml") != 0 ? 1
+           : strncmp(type, "audio/", 6) == 0                                     ? 1
+           : strncmp(type, "video/", 6) == 0                                     ? 1
+                                                                                 : 0;
+}
+
+static int path_ext_is_image_or_media(const char *path)
+{
+    static const char *const exts[] = {".png",  ".jpg",  ".jpeg", ".gif", ".bmp",
+                                       ".webp", ".mp3",  ".ogg",  ".oga", ".wav",
+                                       ".mp4",  ".webm", ".ogv",  ".m4a", NULL};
+    const char *dot = strrchr(path, '.');
+    if (!dot)
+        return 0;
+    for (size_t i = 0; exts[i]; i++)
+        if (strcasecmp(dot, exts[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void write_attr(struct buf *out, const char *name, const char *value)
+{
+    buf_printf(out, " %s=\"", name);
+    qti_xhtml_escape(out, value);
+    buf_puts(out, "\"");
+}
+
+static int too_deep(struct qti_xhtml_ctx *cx, xmlNode *node, struct op_err *e)
+{
+    return err_set(e, OP_EINPUT, "%s line %ld: content nested deeper than %d elements",
+                   cx->href ? cx->href : "item", xmlGetLineNo(node), QTI_XHTML_MAX_DEPTH);
+}
+
+static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, int top,
+                        struct op_err *e);
+
+static int write_mathml_children(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
+                                 struct op_err *e)
+{
+    for (xmlNode *c = node->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            qti_xhtml_escape(out, (const char *)c->content);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            int rc = write_mathml(cx, c, out, 0, e);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, int top,
+                        struct op_err *e)
+{
+    if (cx->depth >= QTI_XHTML_MAX_DEPTH)
+        return too_deep(cx, node, e);
+    if (strcmp(node_ns(node), QTI_NS_MATHML) != 0)
+        return 0; /* foreign markup inside MathML (annotation-xml payloads): dropped */
+    const char *name = (const char *)node->name;
+    if (!in_list(mathml_elements, name))
+        return 0;
+    cx->depth++;
+    buf_printf(out, "<%s", name);
+    if (top)
+        write_attr(out, "xmlns", QTI_NS_MATHML);
+    for (xmlAttr *a = node->properties; a; a = a->next) {
+        if (a->ns)
+            continue; /* xlink:href and friends */
+        const char *an = (const char *)a->name;
+        if (!in_list(mathml_attrs, an))
+            continue;
+        xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+        write_attr(out, an, v ? (const char *)v : "");
+        xmlFree(v);
+    }
+    buf_puts(out, ">");
+    int rc = write_mathml_children(cx, node, out, e);
+    buf_printf(out, "</%s>", name);
+    cx->depth--;
+    return rc;
+}
+
+/* Writes an allow-listed XHTML element with its allowed attributes and children. */
+static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, struct op_err *e)
+{
+    const char *name = (const char *)node->name;
+
+    if (strcmp(name, "object") == 0) {
+        /* Kept only for a package image or media asset; otherwise its fallback content. */
+        xmlChar *data = xmlGetProp(node, BAD_CAST "data");
+        xmlChar *type = xmlGetProp(node, BAD_CAST "type");
+        char *path = data ? qti_xhtml_resolve_asset(cx->href, (const char *)data) : NULL;
+        int ok = path && object_type_ok((const char *)type) &&
+                 (type || path_ext_is_image_or_media(path));
+        xmlFree(data);
+        xmlFree(type);
+        if (!ok) {
+            free(path);
+            return qti_xhtml_children(cx, node, out, e);
+        }
+        if (cx->assets)
+            qti_assets_add(cx->assets, path);
+        free(path);
+    }
+
+    buf_printf(out, "<%s", name);
+    for (xmlAttr *a = node->properties; a; a = a->next) {
+        const char *an = (const char *)a->name;
+        int is_xml_lang = a->ns && a->ns->prefix &&
+                          strcmp((const char *)a->ns->prefix, "xml") == 0 &&
+                          strcmp(an, "lang") == 0;
+        if (a->ns && !is_xml_lang)
+            continue;
+        if (!is_xml_lang && !attr_allowed(name, an))
+            continue;
+        xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+        const char *value = v ? (const char *)v : "";
+        if (is_xml_lang) {
+            write_attr(out, "lang", value);
+        } else if (in_list(url_attrs, an)) {
+            if (strcmp(an, "href") == 0 && value[0] == '#' && !strpbrk(value, ":\"'<>")) {
+                write_attr(out, an, value); /* a link inside the item */
+            } else {
+                char *path = qti_xhtml_resolve_asset(cx->href, value);
+                if (path) {
+                    write_attr(out, an, path);
+                    if (cx->assets)
+                        qti_assets_add(cx->assets, path);
+                }
+                free(path);
+            }
+        } else {
+            write_attr(out, an, value);
+        }
+        xmlFree(v);
+    }
+    if (in_list(void_elements, name)) {
+        buf_puts(out, "/>");
+        return 0;
+    }
+    buf_puts(out, ">");
+    int rc = qti_xhtml_children(cx, node, out, e);
+    buf_printf(out, "</%s>", name);
+    return rc;
+}
+
+int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, struct op_err *e)
+{
+    if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
+        if (node->content)
+            qti_xhtml_escape(out, (const char *)node->content);
+        return 0;
+    }
+    if (node->type == XML_ENTITY_REF_NODE) {
+        return 0; /* entities are never expanded (and documents declaring them refused) */
+    }
+    if (node->type != XML_ELEMENT_NODE)
+        return 0; /* comments, processing instructions */
+    if (cx->depth >= QTI_XHTML_MAX_DEPTH)
+        return too_deep(cx, node, e);
+
+    const char *ns = node_ns(node);
+    const char *name = (const char *)node->name;
+    int rc = 0;
+    cx->depth++;
+    if (strcmp(ns, QTI_NS_MATHML) == 0) {
+        if (strcmp(name, "math") == 0)
+            rc = write_mathml(cx, node, out, 1, e);
+    } else if (is_qti_ns(ns) || strcmp(ns, NS_XHTML) == 0 || ns[0] == '\0') {
+        if (in_list(dropped_elements, name)) {
+            rc = 0;
+        } else if (qti_xhtml_element_allowed(name)) {
+            rc = write_xhtml(cx, node, out, e);
+        } else {
+            rc = is_qti_ns(ns) && cx->hook ? cx->hook(cx, node, out, e) : 1;
+            if (rc == 1)
+                rc = qti_xhtml_children(cx, node, out, e);
+        }
+    }
+    /* Elements of any other namespace (SVG, XInclude, SSML, ...) are dropped. */
+    cx->depth--;
+    return rc;
+}
+
+int qti_xhtml_children(struct qti_xhtml_ctx *cx, xmlNode *parent, struct buf *out, struct op_err *e)
+{
+    for (xmlNode *c = parent->children; c; c = c->next) {
+        int rc = qti_xhtml_node(cx, c, out, e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
