@@ -555,7 +555,7 @@ char *qti_xml_attr(xmlNodePtr n, const char *name)
     return (char *)xmlGetNoNsProp(n, (const xmlChar *)name);
 }
 
-int qti_xml_is(xmlNodePtr n, const char *local)
+int qti_xml_local_is(xmlNodePtr n, const char *local)
 {
     return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, local) == 0;
 }
@@ -638,7 +638,7 @@ static int parse_resource(struct qti_package *p, xmlNodePtr rn, struct qti_resou
         rc = err_set(e, OP_EINPUT, "%s: " MANIFEST " line %ld: QTI resource %s has no href",
                      p->name, line, id);
     for (xmlNodePtr c = rn->children; rc == 0 && c; c = c->next) {
-        if (qti_xml_is(c, "file")) {
+        if (qti_xml_local_is(c, "file")) {
             char *fh = qti_xml_attr(c, "href");
             char *path = NULL;
             if (!fh)
@@ -656,7 +656,7 @@ static int parse_resource(struct qti_package *p, xmlNodePtr rn, struct qti_resou
                 free(path);
             }
             xmlFree(fh);
-        } else if (qti_xml_is(c, "dependency")) {
+        } else if (qti_xml_local_is(c, "dependency")) {
             char *ref = qti_xml_attr(c, "identifierref");
             if (!ref || !ref[0])
                 rc = err_set(e, OP_EINPUT,
@@ -690,7 +690,7 @@ static int parse_manifest(struct qti_package *p, const struct qti_limits *lim, s
     xmlNodePtr root = xmlDocGetRootElement(doc);
     int rc = 0;
     struct qti_manifest *m = &p->manifest;
-    if (!qti_xml_is(root, "manifest")) {
+    if (!qti_xml_local_is(root, "manifest")) {
         rc = err_set(e, OP_EINPUT, "%s: " MANIFEST ": the root element is <%s>, not <manifest>",
                      p->name, (const char *)root->name);
         goto done;
@@ -707,10 +707,10 @@ static int parse_manifest(struct qti_package *p, const struct qti_limits *lim, s
     m->identifier = xstrdup(mid ? mid : "");
     xmlFree(mid);
     for (xmlNodePtr c = root->children; rc == 0 && c; c = c->next) {
-        if (!qti_xml_is(c, "resources"))
+        if (!qti_xml_local_is(c, "resources"))
             continue;
         for (xmlNodePtr rn = c->children; rc == 0 && rn; rn = rn->next) {
-            if (!qti_xml_is(rn, "resource"))
+            if (!qti_xml_local_is(rn, "resource"))
                 continue;
             m->res = xrealloc(m->res, sizeof *m->res * (m->nres + 1));
             struct qti_resource *r = &m->res[m->nres++];

@@ -116,6 +116,6 @@ int qti_path_normalise(const char *name, char **out, const char **why);
 /* The value of attribute `name` (no namespace) or NULL; the caller frees with xmlFree. */
 char *qti_xml_attr(xmlNodePtr n, const char *name);
 /* 1 if `n` is an element named `local` (any namespace). */
-int qti_xml_is(xmlNodePtr n, const char *local);
+int qti_xml_local_is(xmlNodePtr n, const char *local);
 
 #endif

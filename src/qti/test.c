@@ -237,9 +237,9 @@ static int get_identifier(struct reader *r, xmlNodePtr n, char **out)
 
 static int read_isc(struct reader *r, xmlNodePtr n, struct qti_isc *isc)
 {
-    static const char *const attrs[] = {"maxAttempts",  "showFeedback",  "allowReview",
-                                        "showSolution", "allowComment",  "allowSkipping",
-                                        "validateResponses", NULL};
+    static const char *const attrs[] = {
+        "maxAttempts",  "showFeedback",  "allowReview",       "showSolution",
+        "allowComment", "allowSkipping", "validateResponses", NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
     int has;
@@ -353,8 +353,8 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
         xmlFree(view);
         return fail(r, n, "rubricBlock: missing view");
     }
-    static const char *const views[] = {"author", "candidate", "proctor", "scorer",
-                                        "testConstructor", "tutor", NULL};
+    static const char *const views[] = {"author",          "candidate", "proctor", "scorer",
+                                        "testConstructor", "tutor",     NULL};
     struct qti_rubric rb = {NULL, 0, NULL};
     char *save = NULL;
     int rc = 0;
@@ -376,11 +376,10 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
     return rc;
 }
 
-static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedback **arr,
-                         size_t *na)
+static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedback **arr, size_t *na)
 {
-    static const char *const attrs[] = {"access", "outcomeIdentifier", "showHide",
-                                        "identifier", "title", NULL};
+    static const char *const attrs[] = {
+        "access", "outcomeIdentifier", "showHide", "identifier", "title", NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
     char *access = qti_xml_attr(n, "access");
@@ -396,8 +395,11 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
     else if (!show || (strcmp(show, "show") != 0 && strcmp(show, "hide") != 0))
         rc = fail(r, n, "testFeedback: showHide must be show or hide");
     if (rc == 0) {
-        struct qti_test_feedback f = {xstrdup(id), xstrdup(outcome), strcmp(show, "show") == 0,
-                                      strcmp(access, "atEnd") == 0, title ? xstrdup(title) : NULL,
+        struct qti_test_feedback f = {xstrdup(id),
+                                      xstrdup(outcome),
+                                      strcmp(show, "show") == 0,
+                                      strcmp(access, "atEnd") == 0,
+                                      title ? xstrdup(title) : NULL,
                                       inner_xml(n)};
         PUSH(*arr, *na, f);
     }
@@ -417,8 +419,8 @@ static void isc_unset(struct qti_isc *i)
 
 static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
 {
-    static const char *const attrs[] = {"identifier", "href", "category", "required", "fixed",
-                                        NULL};
+    static const char *const attrs[] = {"identifier", "href",  "category",
+                                        "required",   "fixed", NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
     char *href = qti_xml_attr(n, "href");
@@ -468,8 +470,9 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
             static const char *const va[] = {"sourceIdentifier", "targetIdentifier", NULL};
             char *s = qti_xml_attr(c, "sourceIdentifier"), *t = qti_xml_attr(c, "targetIdentifier");
             if ((rc = check_attrs(r, c, va)) == 0 && (!s || !t || !s[0] || !t[0]))
-                rc = fail(r, c, "variableMapping: sourceIdentifier and targetIdentifier are "
-                                "required");
+                rc = fail(r, c,
+                          "variableMapping: sourceIdentifier and targetIdentifier are "
+                          "required");
             if (rc == 0) {
                 struct qti_var_mapping m = {xstrdup(s), xstrdup(t)};
                 PUSH(it->mappings, it->nmappings, m);
@@ -529,9 +532,8 @@ static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *
 
 static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, int depth)
 {
-    static const char *const attrs[] = {"identifier", "title",        "visible",
-                                        "required",   "fixed",        "keepTogether",
-                                        NULL};
+    static const char *const attrs[] = {"identifier", "title",        "visible", "required",
+                                        "fixed",      "keepTogether", NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
     char *title = qti_xml_attr(n, "title");
@@ -578,8 +580,7 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
                 sec->shuffle = sh;
         } else if (strcmp(name, "rubricBlock") == 0)
             rc = read_rubric(r, c, sec);
-        else if (strcmp(name, "assessmentSection") == 0 ||
-                 strcmp(name, "assessmentItemRef") == 0) {
+        else if (strcmp(name, "assessmentSection") == 0 || strcmp(name, "assessmentItemRef") == 0) {
             struct qti_node *child = NULL;
             rc = read_node(r, c, sec->part, sec, depth + 1,
                            name[10] == 'S' ? QTI_NODE_SECTION : QTI_NODE_ITEM, &child);
@@ -588,8 +589,7 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
         } else if (strcmp(name, "assessmentSectionRef") == 0)
             rc = fail(r, c, "assessmentSectionRef is not supported; put the section in the test");
         else
-            rc = fail(r, c, "assessmentSection %s: unexpected element <%s>", sec->identifier,
-                      name);
+            rc = fail(r, c, "assessmentSection %s: unexpected element <%s>", sec->identifier, name);
     }
     if (rc)
         return rc;
@@ -598,11 +598,13 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
         for (size_t i = 0; i < sec->nchildren; i++)
             required += sec->children[i]->required;
         if ((size_t)sec->select > sec->nchildren)
-            return fail(r, selection, "selection: select=\"%d\" but section %s has only %zu "
+            return fail(r, selection,
+                        "selection: select=\"%d\" but section %s has only %zu "
                         "children (use withReplacement=\"true\" to repeat them)",
                         sec->select, sec->identifier, sec->nchildren);
         if ((size_t)sec->select < required)
-            return fail(r, selection, "selection: select=\"%d\" but section %s has %zu required "
+            return fail(r, selection,
+                        "selection: select=\"%d\" but section %s has %zu required "
                         "children",
                         sec->select, sec->identifier, required);
     }
@@ -722,15 +724,14 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
     *out = NULL;
     struct reader r = {file, where, e, 0};
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!qti_xml_is(root, "assessmentTest"))
+    if (!qti_xml_local_is(root, "assessmentTest"))
         return err_set(e, OP_EINPUT, "%s: the root element is <%s>, not <assessmentTest>", where,
                        root ? (const char *)root->name : "");
     if (root->ns && root->ns->href &&
         strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p1") != 0 &&
         strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p2") != 0)
-        return err_set(e, OP_EINPUT,
-                       "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)", where,
-                       (const char *)root->ns->href);
+        return err_set(e, OP_EINPUT, "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)",
+                       where, (const char *)root->ns->href);
     static const char *const attrs[] = {"identifier", "title", "toolName", "toolVersion", NULL};
     struct qti_test *t = xcalloc(1, sizeof *t);
     int rc = check_attrs(&r, root, attrs);
@@ -783,8 +784,8 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
     struct id_seen seen = {NULL, 0};
     for (size_t i = 0; rc == 0 && i < t->nparts; i++) {
         if (seen_add(&seen, t->parts[i].identifier) != 0)
-            rc = err_set(e, OP_EINPUT, "%s line %d: identifier %s is used twice in the test",
-                         where, t->parts[i].line, t->parts[i].identifier);
+            rc = err_set(e, OP_EINPUT, "%s line %d: identifier %s is used twice in the test", where,
+                         t->parts[i].line, t->parts[i].identifier);
         for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
             rc = check_node_ids(&r, t->parts[i].sections[k], &seen);
     }
@@ -1044,8 +1045,7 @@ static int expand(struct route_builder *b, const struct qti_node *sec)
         return OP_EINPUT;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < kids.n; i++)
-        rc = kids.v[i]->kind == QTI_NODE_ITEM ? add_entry(b, kids.v[i])
-                                              : expand(b, kids.v[i]);
+        rc = kids.v[i]->kind == QTI_NODE_ITEM ? add_entry(b, kids.v[i]) : expand(b, kids.v[i]);
     free(kids.v);
     return rc;
 }
@@ -1059,8 +1059,7 @@ void qti_route_free(struct qti_route *r)
     r->n = 0;
 }
 
-int qti_test_route(const struct qti_test *t, uint64_t seed, struct qti_route *out,
-                   struct op_err *e)
+int qti_test_route(const struct qti_test *t, uint64_t seed, struct qti_route *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     struct route_builder b = {seed, out, e};
@@ -1134,8 +1133,8 @@ static json_t *branches_json(const struct qti_branch_rule *b, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:o}", "target", b[i].target, "expr",
-                                           qti_expr_to_json(b[i].cond)));
+        json_array_append_new(
+            a, json_pack("{s:s, s:o}", "target", b[i].target, "expr", qti_expr_to_json(b[i].cond)));
     return a;
 }
 
@@ -1178,8 +1177,8 @@ static json_t *node_json(const struct qti_node *nd)
             json_t *views = json_array();
             for (size_t k = 0; k < nd->rubrics[i].nviews; k++)
                 json_array_append_new(views, json_string(nd->rubrics[i].views[k]));
-            json_array_append_new(rb, json_pack("{s:o, s:s}", "views", views, "xhtml",
-                                                nd->rubrics[i].xhtml));
+            json_array_append_new(
+                rb, json_pack("{s:o, s:s}", "views", views, "xhtml", nd->rubrics[i].xhtml));
         }
         json_object_set_new(o, "rubricBlocks", rb);
         json_t *kids = json_array();
@@ -1194,9 +1193,9 @@ static json_t *node_json(const struct qti_node *nd)
         json_object_set_new(o, "categories", cats);
         json_t *w = json_array();
         for (size_t i = 0; i < nd->nweights; i++)
-            json_array_append_new(w, json_pack("{s:s, s:f}", "identifier",
-                                               nd->weights[i].identifier, "value",
-                                               nd->weights[i].value));
+            json_array_append_new(w,
+                                  json_pack("{s:s, s:f}", "identifier", nd->weights[i].identifier,
+                                            "value", nd->weights[i].value));
         json_object_set_new(o, "weights", w);
         json_t *m = json_array();
         for (size_t i = 0; i < nd->nmappings; i++)
@@ -1234,9 +1233,9 @@ json_t *qti_test_to_json(const struct qti_test *t)
         json_object_set_new(po, "identifier", json_string(p->identifier));
         json_object_set_new(po, "navigationMode",
                             json_string(p->navigation == QTI_NAV_LINEAR ? "linear" : "nonlinear"));
-        json_object_set_new(po, "submissionMode",
-                            json_string(p->submission == QTI_SUB_INDIVIDUAL ? "individual"
-                                                                            : "simultaneous"));
+        json_object_set_new(
+            po, "submissionMode",
+            json_string(p->submission == QTI_SUB_INDIVIDUAL ? "individual" : "simultaneous"));
         json_object_set_new(po, "preConditions", pre_json(p->preconditions, p->npre));
         json_object_set_new(po, "branchRules", branches_json(p->branches, p->nbranches));
         json_object_set_new(po, "itemSessionControl", isc_json(&p->isc));
@@ -1246,9 +1245,9 @@ json_t *qti_test_to_json(const struct qti_test *t)
         json_array_append_new(parts, po);
     }
     json_object_set_new(o, "testParts", parts);
-    json_object_set_new(o, "outcomeProcessing", t->outcome_processing
-                                                     ? qti_rules_to_json(t->outcome_processing)
-                                                     : json_null());
+    json_object_set_new(o, "outcomeProcessing",
+                        t->outcome_processing ? qti_rules_to_json(t->outcome_processing)
+                                              : json_null());
     json_object_set_new(o, "testFeedback", feedback_json(t->feedback, t->nfeedback));
     return o;
 }
@@ -1343,8 +1342,7 @@ static int pre_from_json(struct jreader *r, json_t *a, struct qti_expr ***out, s
     return 0;
 }
 
-static int branches_from_json(struct jreader *r, json_t *a, struct qti_branch_rule **out,
-                              size_t *n)
+static int branches_from_json(struct jreader *r, json_t *a, struct qti_branch_rule **out, size_t *n)
 {
     if (!a)
         return 0;
@@ -1381,8 +1379,11 @@ static int feedback_from_json(struct jreader *r, json_t *a, struct qti_test_feed
                    *acc = jstr(v, "access"), *x = jstr(v, "xhtml"), *title = jstr(v, "title");
         if (!id || !oid || !acc || !x)
             return jfail(r, "incomplete testFeedback");
-        struct qti_test_feedback f = {xstrdup(id), xstrdup(oid), jbool(v, "show", 1),
-                                      strcmp(acc, "atEnd") == 0, title ? xstrdup(title) : NULL,
+        struct qti_test_feedback f = {xstrdup(id),
+                                      xstrdup(oid),
+                                      jbool(v, "show", 1),
+                                      strcmp(acc, "atEnd") == 0,
+                                      title ? xstrdup(title) : NULL,
                                       xstrdup(x)};
         PUSH(*out, *n, f);
     }
@@ -1407,8 +1408,7 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
     nd->required = jbool(o, "required", 0);
     nd->fixed = jbool(o, "fixed", 0);
     if (pre_from_json(r, json_object_get(o, "preConditions"), &nd->preconditions, &nd->npre) ||
-        branches_from_json(r, json_object_get(o, "branchRules"), &nd->branches,
-                           &nd->nbranches) ||
+        branches_from_json(r, json_object_get(o, "branchRules"), &nd->branches, &nd->nbranches) ||
         isc_from_json(r, json_object_get(o, "itemSessionControl"), &nd->isc) ||
         tl_from_json(r, json_object_get(o, "timeLimits"), &nd->time_limits))
         return OP_EINPUT;
@@ -1572,8 +1572,8 @@ int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e
     if (rc == 0 && op && !json_is_null(op))
         rc = qti_rules_from_json(op, &t->outcome_processing, e);
     if (rc == 0)
-        rc = feedback_from_json(&r, json_object_get(j, "testFeedback"), &t->feedback,
-                                &t->nfeedback);
+        rc =
+            feedback_from_json(&r, json_object_get(j, "testFeedback"), &t->feedback, &t->nfeedback);
     if (rc) {
         qti_test_free(t);
         return rc;
