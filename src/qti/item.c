@@ -1,8 +1,26 @@
-/* item.c - assessmentItem parsing, compiling and loading (see item.h). Stub: implementation
- * follows. */
+/*
+ * item.c - assessmentItem: safe XML reading, parsing, the render/scoring JSON split and
+ * loading back from it (see item.h for the formats and markers).
+ *
+ * Invariants: an item's `decls` hold every variable the sessions know, built-ins included
+ * (numAttempts, duration, completionStatus), identifiers unique; every interaction is bound
+ * to a declared response variable; feedback and template keys ("fb<N>", "tb<N>", "pv<N>")
+ * are unique and numbered in document order, so compiling the same XML twice gives the
+ * same JSON.
+ */
 #include "qti/item.h"
 
+#include <libxml/parser.h>
+#include <libxml/SAX2.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "base/buf.h"
+#include "qti/item_internal.h"
+#include "qti/rules.h"
+
+/* --------------------------------------------------------------------- safe XML read -- */
 
 void qti_xml_limits_default(struct qti_xml_limits *lim)
 {
@@ -11,11 +29,128 @@ void qti_xml_limits_default(struct qti_xml_limits *lim)
     lim->max_nodes = 200000;
 }
 
+struct read_state {
+    struct qti_xml_limits lim;
+    int depth;
+    size_t nodes;
+    int refused; /* 1: entity declaration, 2: too deep, 3: too many nodes */
+    long line;
+    int err_line; /* the first well-formedness error: its line and message */
+    char err_msg[256];
+};
+
+/* Keeps the first error: the later ones are mostly consequences of it. */
+static void on_error(void *ctx, xmlErrorPtr err)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct read_state *st = ctxt ? ctxt->_private : NULL;
+    if (!st || st->err_msg[0] || !err || err->level < XML_ERR_ERROR)
+        return;
+    st->err_line = err->line;
+    snprintf(st->err_msg, sizeof st->err_msg, "%s", err->message ? err->message : "error");
+    size_t l = strlen(st->err_msg);
+    while (l && (st->err_msg[l - 1] == '\n' || st->err_msg[l - 1] == ' '))
+        st->err_msg[--l] = '\0';
+}
+
+static void refuse(xmlParserCtxtPtr ctxt, int why)
+{
+    struct read_state *st = ctxt->_private;
+    if (!st->refused) {
+        st->refused = why;
+        st->line = xmlSAX2GetLineNumber(ctxt);
+    }
+    xmlStopParser(ctxt);
+}
+
+static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
+                           const xmlChar *system_id, xmlChar *content)
+{
+    refuse(ctx, 1);
+}
+
+static void on_unparsed_entity_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+                                    const xmlChar *system_id, const xmlChar *notation)
+{
+    refuse(ctx, 1);
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attributes)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct read_state *st = ctxt->_private;
+    if (++st->depth > st->lim.max_depth)
+        return refuse(ctxt, 2);
+    if (++st->nodes > st->lim.max_nodes)
+        return refuse(ctxt, 3);
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct read_state *st = ctxt->_private;
+    st->depth--;
+    xmlSAX2EndElementNs(ctx, localname, prefix, uri);
+}
+
 int qti_xml_read(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
                  xmlDoc **out, struct op_err *e)
 {
     *out = NULL;
-    return err_set(e, OP_EINPUT, "%s: not implemented yet", href);
+    struct read_state st = {0};
+    if (lim)
+        st.lim = *lim;
+    else
+        qti_xml_limits_default(&st.lim);
+    if (len > st.lim.max_bytes)
+        return err_set(e, OP_EINPUT, "%s: %zu bytes is over the limit of %zu bytes for one file",
+                       href, len, st.lim.max_bytes);
+    if (len > 0x7fffffff)
+        return err_set(e, OP_EINPUT, "%s: file too large", href);
+
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        return err_set(e, OP_ENOMEM, "%s: out of memory", href);
+    ctxt->_private = &st;
+    ctxt->sax->entityDecl = on_entity_decl;
+    ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
+    ctxt->sax->startElementNs = on_start;
+    ctxt->sax->endElementNs = on_end;
+    ctxt->sax->serror = on_error;
+    /* No XML_PARSE_NOENT (entities stay unexpanded), no DTDLOAD/DTDATTR/DTDVALID (nothing is
+     * fetched), NONET as a second lock, no XInclude processing. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
+               XML_PARSE_NOCDATA;
+    xmlDoc *doc = xmlCtxtReadMemory(ctxt, data, (int)len, href, NULL, opts);
+    int rc = 0;
+    if (st.refused == 1) {
+        rc = err_set(e, OP_EINPUT,
+                     "%s line %ld: the document declares entities, which QTI content never "
+                     "needs; refused (they can expand without bound or read local files)",
+                     href, st.line);
+    } else if (st.refused == 2) {
+        rc = err_set(e, OP_EINPUT, "%s line %ld: elements nested deeper than %d", href, st.line,
+                     st.lim.max_depth);
+    } else if (st.refused == 3) {
+        rc = err_set(e, OP_EINPUT, "%s line %ld: more than %zu elements", href, st.line,
+                     st.lim.max_nodes);
+    } else if (!doc || !ctxt->wellFormed) {
+        rc = err_set(e, OP_EINPUT, "%s line %d: malformed XML: %s", href, st.err_line,
+                     st.err_msg[0] ? st.err_msg : "not well-formed");
+    } else if (!xmlDocGetRootElement(doc)) {
+        rc = err_set(e, OP_EINPUT, "%s: empty document", href);
+    }
+    xmlFreeParserCtxt(ctxt);
+    if (rc < 0) {
+        xmlFreeDoc(doc);
+        return rc;
+    }
+    *out = doc;
+    return 0;
 }
 
 int qti_xml_ns_ok(const char *ns)
@@ -30,92 +165,876 @@ int qti_xml_is(const xmlNode *node, const char *name)
            strcmp((const char *)node->name, name) == 0;
 }
 
-int qti_item_parse(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
-                   struct qti_item **out, struct op_err *e)
+/* ------------------------------------------------------------------------- the item -- */
+
+static const char *const fb_kind_names[] = {"modal", "block", "inline"};
+
+void qti_item_free(struct qti_item *item)
 {
-    *out = NULL;
-    return err_set(e, OP_EINPUT, "%s: not implemented yet", href);
+    if (!item)
+        return;
+    free(item->href);
+    free(item->identifier);
+    free(item->title);
+    free(item->label);
+    for (size_t i = 0; i < item->ndecls; i++)
+        qti_decl_free(item->decls[i]);
+    free(item->decls);
+    qti_rules_free(item->template_processing);
+    qti_rules_free(item->response_processing);
+    for (size_t i = 0; i < item->nstyles; i++)
+        free(item->styles[i]);
+    free(item->styles);
+    qti_assets_free(&item->assets);
+    free(item->body_html);
+    for (size_t i = 0; i < item->ninteractions; i++)
+        qti_interaction_free(item->interactions[i]);
+    free(item->interactions);
+    struct item_cond *lists[2] = {item->feedback, item->templates};
+    size_t counts[2] = {item->nfeedback, item->ntemplates};
+    for (int l = 0; l < 2; l++) {
+        for (size_t i = 0; i < counts[l]; i++) {
+            free(lists[l][i].outcome_identifier);
+            free(lists[l][i].identifier);
+            free(lists[l][i].title);
+            free(lists[l][i].html);
+        }
+        free(lists[l]);
+    }
+    for (size_t i = 0; i < item->nprinted; i++) {
+        free(item->printed[i].identifier);
+        free(item->printed[i].format);
+        free(item->printed[i].delimiter);
+        free(item->printed[i].field);
+        free(item->printed[i].index);
+    }
+    free(item->printed);
+    free(item);
+}
+
+static char *xstrdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static void *grow(void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, (n + 1) * size);
+    if (!q)
+        abort();
+    return q;
+}
+
+static char *attr(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    if (!v)
+        return NULL;
+    char *s = xstrdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+const struct qti_decl *qti_item_decl(const struct qti_item *item, const char *identifier)
+{
+    for (size_t i = 0; i < item->ndecls; i++)
+        if (strcmp(item->decls[i]->identifier, identifier) == 0)
+            return item->decls[i];
+    return NULL;
+}
+
+static void add_decl(struct qti_item *item, struct qti_decl *d)
+{
+    item->decls = grow(item->decls, item->ndecls, sizeof *item->decls);
+    item->decls[item->ndecls++] = d;
+}
+
+/* The built-in variables every item has (QTI 2.1 §"Built-in variables"). */
+static int add_builtins(struct qti_item *item, struct op_err *e)
+{
+    if (!qti_item_decl(item, "numAttempts"))
+        add_decl(item,
+                 qti_decl_new(QTI_DECL_RESPONSE, "numAttempts", QTI_CARD_SINGLE, QTI_BT_INTEGER));
+    if (!qti_item_decl(item, "duration"))
+        add_decl(item,
+                 qti_decl_new(QTI_DECL_RESPONSE, "duration", QTI_CARD_SINGLE, QTI_BT_DURATION));
+    if (!qti_item_decl(item, "completionStatus")) {
+        struct qti_decl *d =
+            qti_decl_new(QTI_DECL_OUTCOME, "completionStatus", QTI_CARD_SINGLE, QTI_BT_IDENTIFIER);
+        if (d)
+            d->default_value = qti_value_identifier("not_attempted");
+        add_decl(item, d);
+    }
+    for (size_t i = 0; i < item->ndecls; i++)
+        if (!item->decls[i])
+            return err_set(e, OP_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* ------------------------------------------------------------------------- parsing -- */
+
+struct parse {
+    struct qti_item *item;
+    struct op_err *e;
+    int in_modal; /* rendering modalFeedback: no interactions there */
+};
+
+static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(p->e, OP_EINPUT, "%s line %ld: item %s: %s", p->item->href,
+                   at ? xmlGetLineNo(at) : 0L, p->item->identifier ? p->item->identifier : "?",
+                   msg);
+}
+
+static int inline_kind(enum qti_interaction_kind k)
+{
+    return k == QTI_INTERACTION_INLINE_CHOICE || k == QTI_INTERACTION_TEXT_ENTRY;
+}
+
+/* The base types an interaction can be bound to (QTI 2.1 §"Interactions"). */
+static int base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
+{
+    enum qti_base_type t = d->type;
+    switch (k) {
+    case QTI_INTERACTION_CHOICE:
+    case QTI_INTERACTION_ORDER:
+    case QTI_INTERACTION_HOTTEXT:
+    case QTI_INTERACTION_HOTSPOT:
+    case QTI_INTERACTION_GRAPHIC_ORDER:
+    case QTI_INTERACTION_INLINE_CHOICE:
+        return t == QTI_BT_IDENTIFIER;
+    case QTI_INTERACTION_ASSOCIATE:
+    case QTI_INTERACTION_GRAPHIC_ASSOCIATE:
+        return t == QTI_BT_PAIR;
+    case QTI_INTERACTION_MATCH:
+    case QTI_INTERACTION_GAP_MATCH:
+        return t == QTI_BT_DIRECTED_PAIR;
+    case QTI_INTERACTION_SELECT_POINT:
+        return t == QTI_BT_POINT;
+    case QTI_INTERACTION_SLIDER:
+        return t == QTI_BT_INTEGER || t == QTI_BT_FLOAT;
+    case QTI_INTERACTION_TEXT_ENTRY:
+    case QTI_INTERACTION_EXTENDED_TEXT:
+        return t == QTI_BT_STRING || t == QTI_BT_INTEGER || t == QTI_BT_FLOAT;
+    case QTI_INTERACTION_MEDIA:
+        return t == QTI_BT_INTEGER;
+    }
+    return 0;
+}
+
+static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, struct op_err *e);
+
+static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out)
+{
+    struct qti_item *item = p->item;
+    if (p->in_modal)
+        return perr(p, n, "%s cannot be inside modalFeedback", (const char *)n->name);
+    struct qti_interaction *it;
+    int rc = qti_interaction_parse(n, item->identifier, cx, &it, p->e);
+    if (rc < 0)
+        return rc;
+    const struct qti_decl *d = qti_item_decl(item, it->response_identifier);
+    if (!d || d->kind != QTI_DECL_RESPONSE) {
+        rc = perr(p, n, "%s is bound to %s, which is not a declared response variable",
+                  (const char *)n->name, it->response_identifier);
+    } else if (!base_type_fits(it->kind, d)) {
+        rc = perr(p, n, "%s cannot be bound to %s of base type %s", (const char *)n->name,
+                  it->response_identifier, qti_base_type_name(d->type));
+    } else if (qti_item_interaction_for(item, it->response_identifier)) {
+        rc = perr(p, n, "response %s is bound to two interactions", it->response_identifier);
+    }
+    if (rc < 0) {
+        qti_interaction_free(it);
+        return rc;
+    }
+    item->interactions = grow(item->interactions, item->ninteractions, sizeof it);
+    item->interactions[item->ninteractions++] = it;
+    const char *tag = inline_kind(it->kind) ? "span" : "div";
+    buf_printf(out, "<%s data-qti-interaction=\"", tag);
+    qti_xhtml_escape(out, it->response_identifier);
+    buf_printf(out, "\"></%s>", tag);
+    return 0;
+}
+
+/* feedbackBlock/feedbackInline (template = 0) and templateBlock/templateInline (1). */
+static int add_conditional(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out,
+                           int template, enum fb_kind kind, size_t *idx_out)
+{
+    int block = kind != FB_INLINE;
+    struct qti_item *item = p->item;
+    const char *var_attr = template ? "templateIdentifier" : "outcomeIdentifier";
+    struct item_cond f = {0};
+    f.kind = kind;
+    f.outcome_identifier = attr(n, var_attr);
+    f.identifier = attr(n, "identifier");
+    char *sh = attr(n, "showHide");
+    f.show = !(sh && strcmp(sh, "hide") == 0);
+    int bad_sh = sh && strcmp(sh, "hide") != 0 && strcmp(sh, "show") != 0;
+    free(sh);
+    int rc = 0;
+    if (!f.outcome_identifier || !f.identifier || bad_sh)
+        rc = perr(p, n, "%s needs %s, identifier and showHide (show or hide)",
+                  (const char *)n->name, var_attr);
+    else if (!qti_item_decl(item, f.outcome_identifier))
+        rc = perr(p, n, "%s refers to %s, which is not declared", (const char *)n->name,
+                  f.outcome_identifier);
+    if (rc < 0) {
+        free(f.outcome_identifier);
+        free(f.identifier);
+        return rc;
+    }
+    /* Reserve the key before the content so numbering follows the document order. */
+    size_t *count = template ? &item->ntemplates : &item->nfeedback;
+    struct item_cond **list = template ? &item->templates : &item->feedback;
+    size_t idx = *count;
+    if (idx_out)
+        *idx_out = idx;
+    snprintf(f.key, sizeof f.key, "%s%zu", template ? "tb" : "fb", idx);
+    *list = grow(*list, *count, sizeof **list);
+    (*list)[(*count)++] = f;
+
+    struct buf content = BUF_INIT;
+    rc = qti_xhtml_children(cx, n, &content, p->e);
+    if (rc < 0) {
+        buf_free(&content);
+        return rc;
+    }
+    const char *tag = block ? "div" : "span";
+    if (template) {
+        buf_printf(out, "<%s data-qti-template=\"%s\">%s</%s>", tag, f.key,
+                   content.data ? content.data : "", tag);
+        buf_free(&content);
+    } else {
+        buf_printf(out, "<%s data-qti-feedback=\"%s\"></%s>", tag, f.key, tag);
+        (*list)[idx].html = buf_detach(&content);
+    }
+    return 0;
+}
+
+static int add_printed(struct parse *p, xmlNode *n, struct buf *out)
+{
+    struct qti_item *item = p->item;
+    struct item_printed pv = {0};
+    pv.identifier = attr(n, "identifier");
+    if (!pv.identifier || !qti_item_decl(item, pv.identifier)) {
+        int rc = perr(p, n, "printedVariable refers to %s, which is not declared",
+                      pv.identifier ? pv.identifier : "(no identifier)");
+        free(pv.identifier);
+        return rc;
+    }
+    pv.format = attr(n, "format");
+    char *base = attr(n, "base");
+    pv.base = base ? atoi(base) : 10;
+    free(base);
+    pv.delimiter = attr(n, "delimiter");
+    pv.field = attr(n, "field");
+    pv.index = attr(n, "index");
+    snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
+    item->printed = grow(item->printed, item->nprinted, sizeof *item->printed);
+    item->printed[item->nprinted++] = pv;
+    buf_printf(out, "<span data-qti-printed=\"%s\"></span>", pv.key);
+    return 0;
+}
+
+/* Renders the QTI elements of the body that are not XHTML (see item.h for the markers). */
+static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, struct op_err *e)
+{
+    struct parse *p = cx->user;
+    const char *name = (const char *)n->name;
+    if (qti_interaction_is_interaction_name(name))
+        return add_interaction(p, cx, n, out);
+    if (strcmp(name, "feedbackBlock") == 0 || strcmp(name, "feedbackInline") == 0)
+        return add_conditional(p, cx, n, out, 0, name[8] == 'B' ? FB_BLOCK : FB_INLINE, NULL);
+    if (strcmp(name, "templateBlock") == 0 || strcmp(name, "templateInline") == 0)
+        return add_conditional(p, cx, n, out, 1, name[8] == 'B' ? FB_BLOCK : FB_INLINE, NULL);
+    if (strcmp(name, "printedVariable") == 0)
+        return add_printed(p, n, out);
+    if (strcmp(name, "rubricBlock") == 0) {
+        /* Only the candidate's view is shown; scorer, author, proctor views are dropped. */
+        char *view = attr(n, "view");
+        int candidate = !view || strstr(view, "candidate") != NULL;
+        free(view);
+        if (!candidate)
+            return 0;
+        buf_puts(out, "<div class=\"qti-rubricBlock\" data-qti-view=\"candidate\">");
+        int rc = qti_xhtml_children(cx, n, out, e);
+        buf_puts(out, "</div>");
+        return rc;
+    }
+    if (strcmp(name, "stylesheet") == 0 || strcmp(name, "apipAccessibility") == 0)
+        return 0;
+    return 1; /* anything else: content kept, element dropped */
+}
+
+static int parse_stylesheet(struct parse *p, xmlNode *n)
+{
+    char *href = attr(n, "href");
+    char *path = href ? qti_xhtml_resolve_asset(p->item->href, href) : NULL;
+    if (!path) {
+        int rc =
+            perr(p, n, "stylesheet %s is not a path inside the package", href ? href : "(no href)");
+        free(href);
+        return rc;
+    }
+    free(href);
+    struct qti_item *item = p->item;
+    item->styles = grow(item->styles, item->nstyles, sizeof *item->styles);
+    item->styles[item->nstyles++] = path;
+    qti_assets_add(&item->assets, path);
+    return 0;
+}
+
+static int parse_modal(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n)
+{
+    struct buf scratch = BUF_INIT; /* modal feedback has no place in the body */
+    size_t idx;
+    p->in_modal = 1;
+    int rc = add_conditional(p, cx, n, &scratch, 0, FB_MODAL, &idx);
+    p->in_modal = 0;
+    buf_free(&scratch);
+    if (rc < 0)
+        return rc;
+    p->item->feedback[idx].title = attr(n, "title");
+    return 0;
+}
+
+static int parse_bool_attr(struct parse *p, xmlNode *n, const char *name, int *out)
+{
+    char *v = attr(n, name);
+    *out = 0;
+    if (!v)
+        return 0;
+    int rc = 0;
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "false") != 0 && strcmp(v, "0") != 0)
+        rc = perr(p, n, "%s must be true or false", name);
+    free(v);
+    return rc;
 }
 
 int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
 {
     *out = NULL;
-    return err_set(e, OP_EINPUT, "%s: not implemented yet", href);
+    struct qti_item *item = calloc(1, sizeof *item);
+    if (!item)
+        abort();
+    item->href = xstrdup(href ? href : "item.xml");
+    struct parse p = {item, e, 0};
+    int rc = 0;
+
+    if (!root || root->type != XML_ELEMENT_NODE ||
+        strcmp((const char *)root->name, "assessmentItem") != 0) {
+        rc = perr(&p, root, "the root element is %s, not assessmentItem",
+                  root ? (const char *)root->name : "missing");
+        goto fail;
+    }
+    if (!root->ns || !qti_xml_ns_ok((const char *)root->ns->href)) {
+        rc = perr(&p, root, "unknown QTI version: namespace %s (QTI 2.1 and 2.2 are supported)",
+                  root->ns ? (const char *)root->ns->href : "(none)");
+        goto fail;
+    }
+    item->identifier = attr(root, "identifier");
+    item->title = attr(root, "title");
+    item->label = attr(root, "label");
+    if (!item->identifier || !*item->identifier) {
+        rc = perr(&p, root, "assessmentItem has no identifier");
+        goto fail;
+    }
+    if (!item->title)
+        item->title = xstrdup(item->identifier);
+    if ((rc = parse_bool_attr(&p, root, "adaptive", &item->adaptive)) < 0 ||
+        (rc = parse_bool_attr(&p, root, "timeDependent", &item->time_dependent)) < 0)
+        goto fail;
+
+    /* Declarations first: the body refers to them wherever they appear. */
+    for (xmlNode *c = root->children; c; c = c->next) {
+        if (!qti_xml_is(c, "responseDeclaration") && !qti_xml_is(c, "outcomeDeclaration") &&
+            !qti_xml_is(c, "templateDeclaration"))
+            continue;
+        struct qti_decl *d;
+        if ((rc = qti_decl_parse(c, &d, e)) < 0) {
+            err_prefix(e, "%s: item %s", item->href, item->identifier);
+            goto fail;
+        }
+        if (qti_item_decl(item, d->identifier)) {
+            rc = perr(&p, c, "variable %s is declared twice", d->identifier);
+            qti_decl_free(d);
+            goto fail;
+        }
+        add_decl(item, d);
+    }
+    if ((rc = add_builtins(item, e)) < 0)
+        goto fail;
+
+    struct qti_xhtml_ctx cx = {item->href, &item->assets, body_hook, &p, 0};
+    int seen_body = 0;
+    for (xmlNode *c = root->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (qti_xml_is(c, "templateProcessing") || qti_xml_is(c, "responseProcessing")) {
+            struct qti_rules **slot = qti_xml_is(c, "templateProcessing")
+                                          ? &item->template_processing
+                                          : &item->response_processing;
+            if (*slot) {
+                rc = perr(&p, c, "%s appears twice", (const char *)c->name);
+                goto fail;
+            }
+            if ((rc = qti_rules_parse(c, slot, e)) < 0) {
+                err_prefix(e, "%s: item %s", item->href, item->identifier);
+                goto fail;
+            }
+        } else if (qti_xml_is(c, "stylesheet")) {
+            if ((rc = parse_stylesheet(&p, c)) < 0)
+                goto fail;
+        } else if (qti_xml_is(c, "itemBody")) {
+            if (seen_body++) {
+                rc = perr(&p, c, "itemBody appears twice");
+                goto fail;
+            }
+            struct buf body = BUF_INIT;
+            buf_puts(&body, "<div class=\"qti-itemBody");
+            char *cls = attr(c, "class");
+            if (cls) {
+                buf_puts(&body, " ");
+                qti_xhtml_escape(&body, cls);
+                free(cls);
+            }
+            buf_puts(&body, "\">");
+            rc = qti_xhtml_children(&cx, c, &body, e);
+            buf_puts(&body, "</div>");
+            item->body_html = buf_detach(&body);
+            if (rc < 0)
+                goto fail;
+        } else if (qti_xml_is(c, "modalFeedback")) {
+            if ((rc = parse_modal(&p, &cx, c)) < 0)
+                goto fail;
+        }
+    }
+    if (!item->body_html)
+        item->body_html = xstrdup("<div class=\"qti-itemBody\"></div>");
+    *out = item;
+    return 0;
+fail:
+    qti_item_free(item);
+    return rc;
 }
 
-void qti_item_free(struct qti_item *item) {}
+int qti_item_parse(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
+                   struct qti_item **out, struct op_err *e)
+{
+    *out = NULL;
+    xmlDoc *doc;
+    int rc = qti_xml_read(href, data, len, lim, &doc, e);
+    if (rc < 0)
+        return rc;
+    rc = qti_item_from_node(href, xmlDocGetRootElement(doc), out, e);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ compiling -- */
+
+static json_t *str_array(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void set_opt(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static int is_builtin(const char *id)
+{
+    return strcmp(id, "numAttempts") == 0 || strcmp(id, "duration") == 0 ||
+           strcmp(id, "completionStatus") == 0;
+}
 
 int qti_item_compile(const struct qti_item *item, json_t **render, json_t **scoring,
                      struct op_err *e)
 {
-    return err_set(e, OP_EINPUT, "not implemented yet");
+    *render = *scoring = NULL;
+    json_t *r = json_object();
+    json_object_set_new(r, "identifier", json_string(item->identifier));
+    json_object_set_new(r, "title", json_string(item->title));
+    set_opt(r, "label", item->label);
+    json_object_set_new(r, "adaptive", json_boolean(item->adaptive));
+    json_object_set_new(r, "timeDependent", json_boolean(item->time_dependent));
+    json_object_set_new(r, "stylesheets", str_array(item->styles, item->nstyles));
+    json_object_set_new(r, "assets", str_array(item->assets.paths, item->assets.count));
+    json_object_set_new(r, "body", json_string(item->body_html));
+    json_t *its = json_array();
+    for (size_t i = 0; i < item->ninteractions; i++)
+        json_array_append_new(its, qti_interaction_to_json(item->interactions[i]));
+    json_object_set_new(r, "interactions", its);
+    json_t *resp = json_object();
+    for (size_t i = 0; i < item->ndecls; i++) {
+        const struct qti_decl *d = item->decls[i];
+        if (d->kind != QTI_DECL_RESPONSE || is_builtin(d->identifier))
+            continue;
+        json_t *t = json_object();
+        json_object_set_new(t, "cardinality", json_string(qti_cardinality_name(d->card)));
+        json_object_set_new(t, "baseType", json_string(qti_base_type_name(d->type)));
+        json_object_set_new(resp, d->identifier, t);
+    }
+    json_object_set_new(r, "responses", resp);
+    json_t *fbr = json_array(), *tbr = json_array(), *pvr = json_array();
+    for (size_t i = 0; i < item->nfeedback; i++)
+        if (item->feedback[i].kind != FB_MODAL)
+            json_array_append_new(fbr, json_pack("{s:s,s:s}", "key", item->feedback[i].key, "kind",
+                                                 fb_kind_names[item->feedback[i].kind]));
+    for (size_t i = 0; i < item->ntemplates; i++)
+        json_array_append_new(tbr, json_pack("{s:s,s:s}", "key", item->templates[i].key, "kind",
+                                             fb_kind_names[item->templates[i].kind]));
+    for (size_t i = 0; i < item->nprinted; i++) {
+        const struct item_printed *pv = &item->printed[i];
+        json_t *o = json_pack("{s:s,s:s,s:i}", "key", pv->key, "identifier", pv->identifier, "base",
+                              pv->base);
+        set_opt(o, "format", pv->format);
+        set_opt(o, "delimiter", pv->delimiter);
+        set_opt(o, "field", pv->field);
+        set_opt(o, "index", pv->index);
+        json_array_append_new(pvr, o);
+    }
+    json_object_set_new(r, "feedback", fbr);
+    json_object_set_new(r, "templates", tbr);
+    json_object_set_new(r, "printed", pvr);
+
+    json_t *s = json_object();
+    json_object_set_new(s, "identifier", json_string(item->identifier));
+    json_t *decls = json_array();
+    for (size_t i = 0; i < item->ndecls; i++) {
+        json_t *dj = qti_decl_to_json(item->decls[i], QTI_DECL_VIEW_SCORING);
+        if (!dj) {
+            json_decref(r);
+            json_decref(s);
+            json_decref(decls);
+            return err_set(e, OP_ENOMEM, "item %s: out of memory", item->identifier);
+        }
+        json_array_append_new(decls, dj);
+    }
+    json_object_set_new(s, "declarations", decls);
+    json_object_set_new(s, "templateProcessing",
+                        item->template_processing ? qti_rules_to_json(item->template_processing)
+                                                  : json_null());
+    json_object_set_new(s, "responseProcessing",
+                        item->response_processing ? qti_rules_to_json(item->response_processing)
+                                                  : json_null());
+    json_t *fbs = json_array(), *tbs = json_array();
+    for (size_t i = 0; i < item->nfeedback; i++) {
+        const struct item_cond *f = &item->feedback[i];
+        json_t *o =
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "key", f->key, "kind", fb_kind_names[f->kind],
+                      "outcomeIdentifier", f->outcome_identifier, "identifier", f->identifier,
+                      "showHide", f->show ? "show" : "hide", "html", f->html ? f->html : "");
+        set_opt(o, "title", f->title);
+        json_array_append_new(fbs, o);
+    }
+    for (size_t i = 0; i < item->ntemplates; i++) {
+        const struct item_cond *f = &item->templates[i];
+        json_array_append_new(tbs, json_pack("{s:s,s:s,s:s,s:s,s:s}", "key", f->key, "kind",
+                                             fb_kind_names[f->kind], "templateIdentifier",
+                                             f->outcome_identifier, "identifier", f->identifier,
+                                             "showHide", f->show ? "show" : "hide"));
+    }
+    json_object_set_new(s, "feedback", fbs);
+    json_object_set_new(s, "templates", tbs);
+    *render = r;
+    *scoring = s;
+    return 0;
+}
+
+/* -------------------------------------------------------------------------- loading -- */
+
+static int load_err(struct op_err *e, const char *id, const char *what)
+{
+    return err_set(e, OP_EINPUT, "compiled item %s: %s", id ? id : "?", what);
+}
+
+static char *jdup(const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? xstrdup(v) : NULL;
+}
+
+static int valid_key(const char *k, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    if (!k || strncmp(k, prefix, n) != 0 || !k[n] || strlen(k) >= 16)
+        return 0;
+    for (const char *p = k + n; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+static int fb_kind_from(const char *s, enum fb_kind *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (s && strcmp(s, fb_kind_names[i]) == 0) {
+            *out = (enum fb_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+static int load_conditional(const json_t *o, int template, struct item_cond *f)
+{
+    memset(f, 0, sizeof *f);
+    const char *key = json_string_value(json_object_get(o, "key"));
+    if (!valid_key(key, template ? "tb" : "fb") ||
+        fb_kind_from(json_string_value(json_object_get(o, "kind")), &f->kind) < 0)
+        return -1;
+    snprintf(f->key, sizeof f->key, "%s", key);
+    f->outcome_identifier = jdup(o, template ? "templateIdentifier" : "outcomeIdentifier");
+    f->identifier = jdup(o, "identifier");
+    const char *sh = json_string_value(json_object_get(o, "showHide"));
+    f->show = !(sh && strcmp(sh, "hide") == 0);
+    f->title = jdup(o, "title");
+    f->html = template ? NULL : jdup(o, "html");
+    if (!f->outcome_identifier || !f->identifier || (!template && !f->html))
+        return -1;
+    return 0;
 }
 
 int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item **out,
                   struct op_err *e)
 {
     *out = NULL;
-    return err_set(e, OP_EINPUT, "not implemented yet");
+    const char *id = json_string_value(json_object_get(render, "identifier"));
+    const char *sid = json_string_value(json_object_get(scoring, "identifier"));
+    if (!id || !sid || strcmp(id, sid) != 0)
+        return err_set(e, OP_EINPUT,
+                       "compiled item: render and scoring models missing or of different items");
+    struct qti_item *item = calloc(1, sizeof *item);
+    if (!item)
+        abort();
+    int rc = 0;
+    item->href = xstrdup("");
+    item->identifier = xstrdup(id);
+    item->title = jdup(render, "title");
+    item->label = jdup(render, "label");
+    item->adaptive = json_is_true(json_object_get(render, "adaptive"));
+    item->time_dependent = json_is_true(json_object_get(render, "timeDependent"));
+    item->body_html = jdup(render, "body");
+    if (!item->title || !item->body_html) {
+        rc = load_err(e, id, "title or body missing");
+        goto fail;
+    }
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(render, "stylesheets"), i, v)
+    {
+        if (!json_is_string(v)) {
+            rc = load_err(e, id, "stylesheets must be strings");
+            goto fail;
+        }
+        item->styles = grow(item->styles, item->nstyles, sizeof *item->styles);
+        item->styles[item->nstyles++] = xstrdup(json_string_value(v));
+    }
+    json_array_foreach(json_object_get(render, "assets"), i, v)
+    {
+        if (json_is_string(v))
+            qti_assets_add(&item->assets, json_string_value(v));
+    }
+
+    const json_t *decls = json_object_get(scoring, "declarations");
+    if (!json_is_array(decls)) {
+        rc = load_err(e, id, "declarations missing");
+        goto fail;
+    }
+    json_array_foreach(decls, i, v)
+    {
+        struct qti_decl *d;
+        if ((rc = qti_decl_from_json(v, &d, e)) < 0) {
+            err_prefix(e, "compiled item %s", id);
+            goto fail;
+        }
+        if (qti_item_decl(item, d->identifier)) {
+            qti_decl_free(d);
+            rc = load_err(e, id, "a variable is declared twice");
+            goto fail;
+        }
+        add_decl(item, d);
+    }
+    if ((rc = add_builtins(item, e)) < 0)
+        goto fail;
+
+    const char *slots[2] = {"templateProcessing", "responseProcessing"};
+    struct qti_rules **targets[2] = {&item->template_processing, &item->response_processing};
+    for (int k = 0; k < 2; k++) {
+        const json_t *rj = json_object_get(scoring, slots[k]);
+        if (!rj || json_is_null(rj))
+            continue;
+        if ((rc = qti_rules_from_json(rj, targets[k], e)) < 0) {
+            err_prefix(e, "compiled item %s %s", id, slots[k]);
+            goto fail;
+        }
+    }
+
+    json_array_foreach(json_object_get(render, "interactions"), i, v)
+    {
+        char what[320];
+        snprintf(what, sizeof what, "compiled item %s interaction %zu", id, i + 1);
+        struct qti_interaction *it;
+        if ((rc = qti_interaction_from_json(v, what, &it, e)) < 0)
+            goto fail;
+        const struct qti_decl *d = qti_item_decl(item, it->response_identifier);
+        if (!d || d->kind != QTI_DECL_RESPONSE || !base_type_fits(it->kind, d) ||
+            qti_item_interaction_for(item, it->response_identifier)) {
+            qti_interaction_free(it);
+            rc = err_set(e, OP_EINPUT, "%s: response %s is not declared or does not fit", what,
+                         it ? "" : "");
+            goto fail;
+        }
+        item->interactions = grow(item->interactions, item->ninteractions, sizeof it);
+        item->interactions[item->ninteractions++] = it;
+    }
+
+    json_array_foreach(json_object_get(scoring, "feedback"), i, v)
+    {
+        struct item_cond f;
+        if (load_conditional(v, 0, &f) < 0) {
+            free(f.outcome_identifier);
+            free(f.identifier);
+            free(f.title);
+            free(f.html);
+            rc = load_err(e, id, "a feedback entry is incomplete");
+            goto fail;
+        }
+        item->feedback = grow(item->feedback, item->nfeedback, sizeof f);
+        item->feedback[item->nfeedback++] = f;
+    }
+    json_array_foreach(json_object_get(scoring, "templates"), i, v)
+    {
+        struct item_cond f;
+        if (load_conditional(v, 1, &f) < 0) {
+            free(f.outcome_identifier);
+            free(f.identifier);
+            free(f.title);
+            rc = load_err(e, id, "a template entry is incomplete");
+            goto fail;
+        }
+        item->templates = grow(item->templates, item->ntemplates, sizeof f);
+        item->templates[item->ntemplates++] = f;
+    }
+    json_array_foreach(json_object_get(render, "printed"), i, v)
+    {
+        struct item_printed pv = {0};
+        const char *key = json_string_value(json_object_get(v, "key"));
+        pv.identifier = jdup(v, "identifier");
+        if (!valid_key(key, "pv") || !pv.identifier) {
+            free(pv.identifier);
+            rc = load_err(e, id, "a printedVariable entry is incomplete");
+            goto fail;
+        }
+        snprintf(pv.key, sizeof pv.key, "%s", key);
+        pv.format = jdup(v, "format");
+        pv.delimiter = jdup(v, "delimiter");
+        pv.field = jdup(v, "field");
+        pv.index = jdup(v, "index");
+        json_t *b = json_object_get(v, "base");
+        pv.base = json_is_integer(b) ? (int)json_integer_value(b) : 10;
+        item->printed = grow(item->printed, item->nprinted, sizeof pv);
+        item->printed[item->nprinted++] = pv;
+    }
+    *out = item;
+    return 0;
+fail:
+    qti_item_free(item);
+    return rc;
 }
+
+/* ------------------------------------------------------------------------ accessors -- */
 
 const char *qti_item_identifier(const struct qti_item *item)
 {
-    return "";
+    return item->identifier;
 }
+
 const char *qti_item_title(const struct qti_item *item)
 {
-    return "";
+    return item->title;
 }
+
 const char *qti_item_href(const struct qti_item *item)
 {
-    return "";
+    return item->href;
 }
+
 int qti_item_adaptive(const struct qti_item *item)
 {
-    return 0;
+    return item->adaptive;
 }
+
 int qti_item_time_dependent(const struct qti_item *item)
 {
-    return 0;
+    return item->time_dependent;
 }
+
 const struct qti_assets *qti_item_assets(const struct qti_item *item)
 {
-    return NULL;
+    return &item->assets;
 }
+
 size_t qti_item_stylesheet_count(const struct qti_item *item)
 {
-    return 0;
+    return item->nstyles;
 }
+
 const char *qti_item_stylesheet(const struct qti_item *item, size_t i)
 {
-    return NULL;
+    return i < item->nstyles ? item->styles[i] : NULL;
 }
+
 size_t qti_item_interaction_count(const struct qti_item *item)
 {
-    return 0;
+    return item->ninteractions;
 }
+
 const struct qti_interaction *qti_item_interaction(const struct qti_item *item, size_t i)
 {
-    return NULL;
+    return i < item->ninteractions ? item->interactions[i] : NULL;
 }
+
 const struct qti_interaction *qti_item_interaction_for(const struct qti_item *item,
                                                        const char *response_identifier)
 {
+    for (size_t i = 0; i < item->ninteractions; i++)
+        if (strcmp(item->interactions[i]->response_identifier, response_identifier) == 0)
+            return item->interactions[i];
     return NULL;
 }
+
 const char *qti_item_body_html(const struct qti_item *item)
 {
-    return "";
+    return item->body_html;
 }
+
 size_t qti_item_variable_count(const struct qti_item *item)
 {
-    return 0;
+    return item->ndecls;
 }
+
 const char *qti_item_variable_name(const struct qti_item *item, size_t i)
 {
-    return NULL;
-}
-const struct qti_decl *qti_item_decl(const struct qti_item *item, const char *identifier)
-{
-    return NULL;
+    return i < item->ndecls ? item->decls[i]->identifier : NULL;
 }

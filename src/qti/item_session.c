@@ -1,84 +1,759 @@
-/* item_session.c - item sessions (see item_session.h). Stub: implementation follows. */
+/*
+ * item_session.c - one candidate's session with one item (see item_session.h).
+ *
+ * The session keeps one slot per declared variable (built-ins included), in the item's
+ * declaration order. A slot holds the current value and, once templateProcessing has changed
+ * its correct response or default value (setCorrectResponse, setDefaultValue), a private
+ * copy of the declaration; otherwise it borrows the item's. The random stream (splitmix64)
+ * starts from the seed and is saved with the session, so a resumed session draws what the
+ * original would have drawn.
+ */
 #include "qti/item_session.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "qti/item_internal.h"
+#include "qti/rules.h"
+
+struct slot {
+    const struct qti_decl *decl; /* the item's (borrowed) */
+    struct qti_decl *live;       /* changed by templateProcessing, or NULL */
+    struct qti_value *value;     /* owned; NULL = QTI NULL */
+};
+
+struct qti_item_session {
+    const struct qti_item *item;
+    uint64_t seed;
+    uint64_t rng;
+    size_t nslots;
+    struct slot *slots;
+    int num_attempts;
+    double duration;
+    int presented;
+};
+
+/* ------------------------------------------------------------------- variable slots -- */
+
+static struct slot *find_slot(const struct qti_item_session *s, const char *id)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        if (strcmp(s->slots[i].decl->identifier, id) == 0)
+            return &s->slots[i];
+    return NULL;
+}
+
+static const struct qti_decl *slot_decl(const struct slot *sl)
+{
+    return sl->live ? sl->live : sl->decl;
+}
+
+static int is_builtin(const char *id)
+{
+    return strcmp(id, "numAttempts") == 0 || strcmp(id, "duration") == 0 ||
+           strcmp(id, "completionStatus") == 0;
+}
+
+static void slot_set(struct slot *sl, struct qti_value *v)
+{
+    qti_value_free(sl->value);
+    sl->value = v;
+}
+
+/* Sets the slot to a copy of its (live) default value. */
+static int slot_reset(struct slot *sl, struct op_err *e)
+{
+    struct qti_value *v = NULL;
+    if (qti_value_copy(slot_decl(sl)->default_value, &v) < 0)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    slot_set(sl, v);
+    return 0;
+}
+
+static void set_builtin(struct qti_item_session *s, const char *id, struct qti_value *v)
+{
+    struct slot *sl = find_slot(s, id);
+    if (sl)
+        slot_set(sl, v);
+    else
+        qti_value_free(v);
+}
+
+static void set_status(struct qti_item_session *s, const char *status)
+{
+    set_builtin(s, "completionStatus", qti_value_identifier(status));
+}
+
+/* ------------------------------------------------------------- evaluation callbacks -- */
+
+static int ops_get(void *ud, const char *identifier, const struct qti_value **out)
+{
+    struct slot *sl = find_slot(ud, identifier);
+    if (!sl)
+        return -1;
+    *out = sl->value;
+    return 0;
+}
+
+static const struct qti_decl *ops_decl(void *ud, const char *identifier)
+{
+    struct slot *sl = find_slot(ud, identifier);
+    return sl ? slot_decl(sl) : NULL;
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t ops_random(void *ud)
+{
+    struct qti_item_session *s = ud;
+    return splitmix64(&s->rng);
+}
+
+static const struct qti_eval_ops session_ops = {
+    .get = ops_get,
+    .decl = ops_decl,
+    .item_subset = NULL,
+    .weight = NULL,
+    .random = ops_random,
+};
+
+static int ops_set(void *ud, enum qti_set_what what, const char *identifier, struct qti_value *v,
+                   struct op_err *e)
+{
+    struct qti_item_session *s = ud;
+    struct slot *sl = find_slot(s, identifier);
+    if (!sl) {
+        qti_value_free(v);
+        return err_set(e, OP_EINPUT, "item %s: unknown variable %s", qti_item_identifier(s->item),
+                       identifier);
+    }
+    if (what == QTI_SET_VALUE) {
+        slot_set(sl, v);
+        return 0;
+    }
+    if (!sl->live && qti_decl_copy(sl->decl, &sl->live) < 0) {
+        qti_value_free(v);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    struct qti_value **target =
+        what == QTI_SET_CORRECT ? &sl->live->correct_response : &sl->live->default_value;
+    qti_value_free(*target);
+    *target = v;
+    return 0;
+}
+
+/* Before each retry of templateProcessing: template variables back to their defaults, every
+ * correct response and default value back to the declared one. */
+static int ops_reset(void *ud, struct op_err *e)
+{
+    struct qti_item_session *s = ud;
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        qti_decl_free(sl->live);
+        sl->live = NULL;
+        if (sl->decl->kind == QTI_DECL_TEMPLATE && slot_reset(sl, e) < 0)
+            return OP_ENOMEM;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- lifecycle -- */
+
+static struct qti_item_session *session_alloc(const struct qti_item *item, uint64_t seed)
+{
+    struct qti_item_session *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->item = item;
+    s->seed = seed;
+    s->rng = seed ^ 0x6f7574706f7374ULL; /* "outpost": seed 0 still gets a mixed stream */
+    s->nslots = item->ndecls;
+    s->slots = calloc(item->ndecls ? item->ndecls : 1, sizeof *s->slots);
+    if (!s->slots)
+        abort();
+    for (size_t i = 0; i < item->ndecls; i++)
+        s->slots[i].decl = item->decls[i];
+    return s;
+}
+
+void qti_item_session_free(struct qti_item_session *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->nslots; i++) {
+        qti_decl_free(s->slots[i].live);
+        qti_value_free(s->slots[i].value);
+    }
+    free(s->slots);
+    free(s);
+}
 
 int qti_item_session_new(const struct qti_item *item, uint64_t seed, struct qti_item_session **out,
                          struct op_err *e)
 {
     *out = NULL;
-    return err_set(e, OP_EINPUT, "not implemented yet");
+    struct qti_item_session *s = session_alloc(item, seed);
+    int rc = 0;
+    for (size_t i = 0; i < s->nslots && rc == 0; i++)
+        if (s->slots[i].decl->kind == QTI_DECL_TEMPLATE)
+            rc = slot_reset(&s->slots[i], e);
+    if (rc == 0 && item->template_processing) {
+        rc = qti_rules_run_template(item->template_processing, &session_ops, s, ops_set, ops_reset,
+                                    e);
+        if (rc < 0)
+            err_prefix(e, "item %s: templateProcessing", item->identifier);
+    }
+    /* Responses and outcomes start at their defaults, which templateProcessing may have set. */
+    for (size_t i = 0; i < s->nslots && rc == 0; i++)
+        if (s->slots[i].decl->kind != QTI_DECL_TEMPLATE)
+            rc = slot_reset(&s->slots[i], e);
+    if (rc < 0) {
+        qti_item_session_free(s);
+        return rc;
+    }
+    set_builtin(s, "numAttempts", qti_value_integer(0));
+    set_builtin(s, "duration", qti_value_duration(0));
+    set_status(s, "not_attempted");
+    *out = s;
+    return 0;
 }
-void qti_item_session_free(struct qti_item_session *s) {}
-void qti_item_session_present(struct qti_item_session *s) {}
+
+void qti_item_session_present(struct qti_item_session *s)
+{
+    s->presented = 1;
+    if (strcmp(qti_item_session_completion_status(s), "not_attempted") == 0)
+        set_status(s, "unknown");
+}
+
+void qti_item_session_add_duration(struct qti_item_session *s, double seconds)
+{
+    if (seconds > 0)
+        s->duration += seconds;
+    set_builtin(s, "duration", qti_value_duration(s->duration));
+}
+
+/* Types `responses` by the declarations into vals[] (one per slot, NULL for the others). */
+static int type_responses(struct qti_item_session *s, const json_t *responses,
+                          struct qti_value **vals, struct op_err *e)
+{
+    const char *item_id = qti_item_identifier(s->item);
+    if (responses && !json_is_null(responses) && !json_is_object(responses))
+        return err_set(e, OP_EINPUT, "item %s: responses must be a JSON object", item_id);
+    const char *key;
+    const json_t *j;
+    json_object_foreach((json_t *)responses, key, j)
+    {
+        struct slot *sl = find_slot(s, key);
+        if (!sl || sl->decl->kind != QTI_DECL_RESPONSE || is_builtin(key))
+            return err_set(e, OP_EINPUT, "item %s: %s is not a response variable of this item",
+                           item_id, key);
+        const struct qti_decl *d = sl->decl;
+        char name[600];
+        snprintf(name, sizeof name, "item %s, response %s", item_id, key);
+        size_t k = (size_t)(sl - s->slots);
+        int rc = qti_value_from_json(d->type, d->card, j, name, &vals[k], e);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static json_t *validate_all(struct qti_item_session *s, struct qti_value **vals)
+{
+    json_t *problems = json_array();
+    const struct qti_item *item = s->item;
+    for (size_t i = 0; i < item->ninteractions; i++) {
+        const struct qti_interaction *it = item->interactions[i];
+        struct slot *sl = find_slot(s, it->response_identifier);
+        if (!sl)
+            continue;
+        json_t *j = qti_value_to_json(vals[sl - s->slots]);
+        struct qti_invalid why;
+        if (j && !qti_interaction_validate(it, j, &why))
+            json_array_append_new(problems,
+                                  json_pack("{s:s,s:s,s:s}", "response", it->response_identifier,
+                                            "rule", why.rule, "message", why.message));
+        json_decref(j);
+    }
+    return problems;
+}
+
 int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
                             const struct qti_submit_opts *opts, json_t **invalid, struct op_err *e)
 {
-    return err_set(e, OP_EINPUT, "not implemented yet");
+    const struct qti_item *item = s->item;
+    if (invalid)
+        *invalid = NULL;
+    if (item->adaptive && strcmp(qti_item_session_completion_status(s), "completed") == 0)
+        return err_set(e, OP_ECONFLICT,
+                       "item %s: the adaptive item is completed; no further attempts",
+                       item->identifier);
+
+    struct qti_value **vals = calloc(s->nslots ? s->nslots : 1, sizeof *vals);
+    if (!vals)
+        abort();
+    int rc = type_responses(s, responses, vals, e);
+    if (rc == 0 && opts && opts->validate_responses) {
+        json_t *problems = validate_all(s, vals);
+        if (json_array_size(problems) > 0) {
+            json_t *first = json_array_get(problems, 0);
+            rc = err_set(e, OP_EINPUT, "item %s, response %s: %s", item->identifier,
+                         json_string_value(json_object_get(first, "response")),
+                         json_string_value(json_object_get(first, "message")));
+            if (invalid)
+                *invalid = json_incref(problems);
+        }
+        json_decref(problems);
+    }
+    if (rc < 0) {
+        for (size_t i = 0; i < s->nslots; i++)
+            qti_value_free(vals[i]);
+        free(vals);
+        return rc;
+    }
+
+    /* The attempt counts from here on (QTI: numAttempts is incremented at its start). */
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->decl->kind == QTI_DECL_RESPONSE && !is_builtin(sl->decl->identifier))
+            slot_set(sl, vals[i]);
+        else
+            qti_value_free(vals[i]);
+    }
+    free(vals);
+    s->num_attempts++;
+    s->presented = 1;
+    set_builtin(s, "numAttempts", qti_value_integer(s->num_attempts));
+    qti_item_session_add_duration(s, opts ? opts->duration_seconds : 0);
+    if (!item->adaptive) {
+        /* Non-adaptive items score each attempt afresh from the default outcome values. */
+        for (size_t i = 0; i < s->nslots; i++)
+            if (s->slots[i].decl->kind == QTI_DECL_OUTCOME &&
+                strcmp(s->slots[i].decl->identifier, "completionStatus") != 0 &&
+                (rc = slot_reset(&s->slots[i], e)) < 0)
+                return rc;
+    } else if (strcmp(qti_item_session_completion_status(s), "not_attempted") == 0) {
+        set_status(s, "unknown");
+    }
+    if (item->response_processing) {
+        enum qti_run_end end;
+        rc = qti_rules_run(item->response_processing, &session_ops, s, ops_set, &end, e);
+        if (rc < 0)
+            return err_prefix(e, "item %s: responseProcessing", item->identifier);
+    }
+    if (!item->adaptive)
+        set_status(s, "completed");
+    return 0;
 }
-void qti_item_session_add_duration(struct qti_item_session *s, double seconds) {}
+
+/* -------------------------------------------------------------------------- state -- */
+
 const struct qti_item *qti_item_session_item(const struct qti_item_session *s)
 {
-    return NULL;
+    return s->item;
 }
+
 int qti_item_session_num_attempts(const struct qti_item_session *s)
 {
-    return 0;
+    return s->num_attempts;
 }
+
 double qti_item_session_duration(const struct qti_item_session *s)
 {
-    return 0;
+    return s->duration;
 }
+
 const char *qti_item_session_completion_status(const struct qti_item_session *s)
 {
-    return "not_attempted";
+    struct slot *sl = find_slot(s, "completionStatus");
+    if (!sl || !sl->value || sl->value->card != QTI_CARD_SINGLE || sl->value->n != 1 ||
+        (sl->value->type != QTI_BT_IDENTIFIER && sl->value->type != QTI_BT_STRING))
+        return "unknown";
+    return sl->value->items[0].u.s;
 }
+
 int qti_item_session_is_presented(const struct qti_item_session *s)
 {
-    return 0;
+    return s->presented;
 }
+
+static int is_real_response(const struct slot *sl)
+{
+    return sl->decl->kind == QTI_DECL_RESPONSE && !is_builtin(sl->decl->identifier);
+}
+
 int qti_item_session_is_responded(const struct qti_item_session *s)
 {
+    if (s->num_attempts == 0)
+        return 0;
+    for (size_t i = 0; i < s->nslots; i++)
+        if (is_real_response(&s->slots[i]) && !qti_value_is_null(s->slots[i].value))
+            return 1;
     return 0;
 }
-int qti_item_session_is_correct(const struct qti_item_session *s)
-{
-    return 0;
-}
+
 int qti_item_session_is_judgeable(const struct qti_item_session *s)
 {
+    for (size_t i = 0; i < s->nslots; i++)
+        if (is_real_response(&s->slots[i]) && slot_decl(&s->slots[i])->correct_response)
+            return 1;
     return 0;
 }
+
+int qti_item_session_is_correct(const struct qti_item_session *s)
+{
+    int judged = 0;
+    for (size_t i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        const struct qti_value *correct = slot_decl(sl)->correct_response;
+        if (!is_real_response(sl) || !correct)
+            continue;
+        judged = 1;
+        if (qti_value_is_null(sl->value) || !qti_value_equal(sl->value, correct))
+            return 0;
+    }
+    return judged;
+}
+
 const struct qti_value *qti_item_session_variable(const struct qti_item_session *s,
                                                   const char *identifier)
 {
-    return NULL;
+    struct slot *sl = find_slot(s, identifier);
+    return sl ? sl->value : NULL;
 }
+
 json_t *qti_item_session_variable_json(const struct qti_item_session *s, const char *identifier)
 {
-    return NULL;
+    struct slot *sl = find_slot(s, identifier);
+    return sl ? qti_value_to_json(sl->value) : NULL;
 }
+
+static json_t *vars_json(const struct qti_item_session *s, enum qti_decl_kind kind,
+                         int with_builtins)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        if (sl->decl->kind != kind || (!with_builtins && is_builtin(sl->decl->identifier)))
+            continue;
+        json_object_set_new(o, sl->decl->identifier, qti_value_to_json(sl->value));
+    }
+    return o;
+}
+
 json_t *qti_item_session_outcomes_json(const struct qti_item_session *s)
 {
-    return json_object();
+    return vars_json(s, QTI_DECL_OUTCOME, 1);
 }
+
 json_t *qti_item_session_responses_json(const struct qti_item_session *s)
 {
-    return json_object();
+    return vars_json(s, QTI_DECL_RESPONSE, 0);
 }
-int qti_item_session_feedback_visible(const struct qti_item_session *s, const char *key)
+
+/* ------------------------------------------------------------------------ feedback -- */
+
+/* 1 if `identifier` is the value of the variable, or a member of it when it is a
+ * container (QTI showHide semantics for feedback, templates and choices). */
+static int value_has(const struct qti_value *v, const char *identifier)
 {
+    if (qti_value_is_null(v) || v->card == QTI_CARD_RECORD)
+        return 0;
+    for (size_t i = 0; i < v->n; i++) {
+        const struct qti_scalar *sc = &v->items[i];
+        if (sc->type == QTI_BT_IDENTIFIER || sc->type == QTI_BT_STRING || sc->type == QTI_BT_URI) {
+            if (strcmp(sc->u.s, identifier) == 0)
+                return 1;
+        } else {
+            char *t = qti_scalar_format(sc);
+            int eq = t && strcmp(t, identifier) == 0;
+            free(t);
+            if (eq)
+                return 1;
+        }
+    }
     return 0;
 }
+
+static int cond_visible(const struct qti_item_session *s, const struct item_cond *c)
+{
+    struct slot *sl = find_slot(s, c->outcome_identifier);
+    int has = sl && value_has(sl->value, c->identifier);
+    return c->show ? has : !has;
+}
+
+int qti_item_session_feedback_visible(const struct qti_item_session *s, const char *key)
+{
+    const struct qti_item *item = s->item;
+    for (size_t i = 0; i < item->nfeedback; i++) {
+        const struct item_cond *c = &item->feedback[i];
+        if (strcmp(c->key, key) != 0)
+            continue;
+        if (c->kind == FB_MODAL && s->num_attempts == 0)
+            return 0;
+        return cond_visible(s, c);
+    }
+    return 0;
+}
+
+/* Formats a number with a printedVariable format: text, then one conversion with flags,
+ * width and precision and one of d i e E f F g G x X o, then text; anything else (%s, %n,
+ * length modifiers, two conversions) is refused and the value printed plainly. The
+ * conversion is rebuilt here (with "ll" for integers) so the argument always fits it. */
+static int format_number(const char *fmt, int64_t i, double d, int is_int, struct buf *out)
+{
+    const char *p = strchr(fmt, '%');
+    if (!p || strlen(fmt) > 64)
+        return -1;
+    const char *spec = p++;
+    while (*p && strchr("-+ 0#", *p))
+        p++;
+    while (isdigit((unsigned char)*p))
+        p++;
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (!*p || !strchr("dieEfFgGxXo", *p) || strchr(p + 1, '%'))
+        return -1;
+    char conv = *p;
+    char cspec[80];
+    char tmp[160];
+    int int_conv = strchr("dixXo", conv) != NULL;
+    snprintf(cspec, sizeof cspec, "%.*s%s%c", (int)(p - spec), spec, int_conv ? "ll" : "", conv);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (int_conv)
+        snprintf(tmp, sizeof tmp, cspec, (long long)(is_int ? i : (int64_t)d));
+    else
+        snprintf(tmp, sizeof tmp, cspec, is_int ? (double)i : d);
+#pragma GCC diagnostic pop
+    buf_append(out, fmt, (size_t)(spec - fmt));
+    buf_puts(out, tmp);
+    buf_puts(out, p + 1);
+    return 0;
+}
+
+static void format_scalar(struct buf *out, const struct qti_scalar *sc,
+                          const struct item_printed *pv)
+{
+    int is_num =
+        sc->type == QTI_BT_INTEGER || sc->type == QTI_BT_FLOAT || sc->type == QTI_BT_DURATION;
+    if (pv->format && is_num &&
+        format_number(pv->format, sc->type == QTI_BT_INTEGER ? sc->u.i : 0, sc->u.f,
+                      sc->type == QTI_BT_INTEGER, out) == 0)
+        return;
+    if (sc->type == QTI_BT_INTEGER && pv->base >= 2 && pv->base <= 36 && pv->base != 10) {
+        char tmp[80];
+        int64_t v = sc->u.i;
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        size_t n = 0;
+        do {
+            tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[u % (uint64_t)pv->base];
+            u /= (uint64_t)pv->base;
+        } while (u && n < sizeof tmp - 1);
+        if (v < 0)
+            buf_puts(out, "-");
+        while (n)
+            buf_append(out, &tmp[--n], 1);
+        return;
+    }
+    char *t = qti_scalar_format(sc);
+    if (t)
+        buf_puts(out, t);
+    free(t);
+}
+
+static char *printed_text(const struct qti_item_session *s, const struct item_printed *pv)
+{
+    struct slot *sl = find_slot(s, pv->identifier);
+    const struct qti_value *v = sl ? sl->value : NULL;
+    struct buf out = BUF_INIT;
+    if (v && v->card == QTI_CARD_RECORD)
+        v = pv->field ? qti_value_record_get(v, pv->field) : NULL;
+    if (!qti_value_is_null(v)) {
+        long index = pv->index ? strtol(pv->index, NULL, 10) : 0;
+        if (index > 0 && (v->card == QTI_CARD_ORDERED || v->card == QTI_CARD_MULTIPLE)) {
+            if ((size_t)index <= v->n)
+                format_scalar(&out, &v->items[index - 1], pv);
+        } else {
+            for (size_t i = 0; i < v->n; i++) {
+                if (i)
+                    buf_puts(&out, pv->delimiter ? pv->delimiter : ";");
+                format_scalar(&out, &v->items[i], pv);
+            }
+        }
+    }
+    return buf_detach(&out);
+}
+
 json_t *qti_item_session_view(const struct qti_item_session *s, int show_feedback)
 {
-    return json_object();
+    const struct qti_item *item = s->item;
+    json_t *view = json_object();
+    json_t *order = json_object(), *hidden = json_object();
+    for (size_t i = 0; i < item->ninteractions; i++) {
+        const struct qti_interaction *it = item->interactions[i];
+        size_t *perm = malloc((it->nchoices ? it->nchoices : 1) * sizeof *perm);
+        if (!perm)
+            abort();
+        qti_interaction_shuffle(it, s->seed, perm);
+        json_t *ids = json_array(), *hid = json_array();
+        for (size_t k = 0; k < it->nchoices; k++) {
+            const struct qti_choice *c = &it->choices[perm[k]];
+            json_array_append_new(ids, json_string(c->identifier));
+            if (c->template_identifier) {
+                struct slot *sl = find_slot(s, c->template_identifier);
+                int has = sl && value_has(sl->value, c->identifier);
+                if (c->show_hide_show ? !has : has)
+                    json_array_append_new(hid, json_string(c->identifier));
+            }
+        }
+        free(perm);
+        json_object_set_new(order, it->response_identifier, ids);
+        if (json_array_size(hid))
+            json_object_set_new(hidden, it->response_identifier, hid);
+        else
+            json_decref(hid);
+    }
+    json_object_set_new(view, "order", order);
+    json_object_set_new(view, "hiddenChoices", hidden);
+
+    json_t *printed = json_object();
+    for (size_t i = 0; i < item->nprinted; i++) {
+        char *t = printed_text(s, &item->printed[i]);
+        json_object_set_new(printed, item->printed[i].key, json_string(t));
+        free(t);
+    }
+    json_object_set_new(view, "printed", printed);
+
+    json_t *templates = json_object();
+    for (size_t i = 0; i < item->ntemplates; i++)
+        json_object_set_new(templates, item->templates[i].key,
+                            json_boolean(cond_visible(s, &item->templates[i])));
+    json_object_set_new(view, "templates", templates);
+
+    json_t *feedback = json_object(), *modal = json_array();
+    for (size_t i = 0; show_feedback && i < item->nfeedback; i++) {
+        const struct item_cond *c = &item->feedback[i];
+        if (!qti_item_session_feedback_visible(s, c->key))
+            continue;
+        if (c->kind == FB_MODAL) {
+            json_t *m = json_pack("{s:s,s:s}", "key", c->key, "html", c->html);
+            if (c->title)
+                json_object_set_new(m, "title", json_string(c->title));
+            json_array_append_new(modal, m);
+        } else {
+            json_object_set_new(feedback, c->key, json_string(c->html));
+        }
+    }
+    json_object_set_new(view, "feedback", feedback);
+    json_object_set_new(view, "modal", modal);
+    json_object_set_new(view, "completionStatus",
+                        json_string(qti_item_session_completion_status(s)));
+    json_object_set_new(view, "numAttempts", json_integer(s->num_attempts));
+    return view;
 }
+
+/* --------------------------------------------------------------- save and restore -- */
+
 json_t *qti_item_session_save(const struct qti_item_session *s)
 {
-    return json_object();
+    char seed[24], rng[24];
+    snprintf(seed, sizeof seed, "%016" PRIx64, s->seed);
+    snprintf(rng, sizeof rng, "%016" PRIx64, s->rng);
+    json_t *values = json_object(), *correct = json_object(), *defaults = json_object();
+    for (size_t i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        json_object_set_new(values, sl->decl->identifier, qti_value_to_typed_json(sl->value));
+        if (sl->live) {
+            json_object_set_new(correct, sl->decl->identifier,
+                                qti_value_to_typed_json(sl->live->correct_response));
+            json_object_set_new(defaults, sl->decl->identifier,
+                                qti_value_to_typed_json(sl->live->default_value));
+        }
+    }
+    return json_pack("{s:s,s:s,s:s,s:i,s:f,s:b,s:o,s:o,s:o}", "item", qti_item_identifier(s->item),
+                     "seed", seed, "rng", rng, "numAttempts", s->num_attempts, "duration",
+                     s->duration, "presented", s->presented, "values", values, "correct", correct,
+                     "defaults", defaults);
 }
+
+static int parse_hex64(const json_t *j, uint64_t *out)
+{
+    const char *t = json_string_value(j);
+    if (!t || strlen(t) != 16)
+        return -1;
+    char *end;
+    *out = strtoull(t, &end, 16);
+    return *end ? -1 : 0;
+}
+
 int qti_item_session_restore(const struct qti_item *item, const json_t *state,
                              struct qti_item_session **out, struct op_err *e)
 {
     *out = NULL;
-    return err_set(e, OP_EINPUT, "not implemented yet");
+    const char *id = json_string_value(json_object_get(state, "item"));
+    if (!id || strcmp(id, qti_item_identifier(item)) != 0)
+        return err_set(e, OP_EINPUT, "saved session is for item %s, not %s", id ? id : "?",
+                       qti_item_identifier(item));
+    uint64_t seed, rng;
+    const json_t *na = json_object_get(state, "numAttempts");
+    const json_t *du = json_object_get(state, "duration");
+    if (parse_hex64(json_object_get(state, "seed"), &seed) < 0 ||
+        parse_hex64(json_object_get(state, "rng"), &rng) < 0 || !json_is_integer(na) ||
+        json_integer_value(na) < 0 || json_integer_value(na) > 1000000 || !json_is_number(du))
+        return err_set(e, OP_EINPUT,
+                       "saved session of item %s: seed, rng, numAttempts or "
+                       "duration missing or invalid",
+                       id);
+    struct qti_item_session *s = session_alloc(item, seed);
+    s->rng = rng;
+    s->num_attempts = (int)json_integer_value(na);
+    s->duration = json_number_value(du);
+    s->presented = json_is_true(json_object_get(state, "presented"));
+    const json_t *values = json_object_get(state, "values");
+    const json_t *correct = json_object_get(state, "correct");
+    const json_t *defaults = json_object_get(state, "defaults");
+    int rc = 0;
+    for (size_t i = 0; i < s->nslots && rc == 0; i++) {
+        struct slot *sl = &s->slots[i];
+        const char *vid = sl->decl->identifier;
+        char name[600];
+        snprintf(name, sizeof name, "saved session of item %s, variable %s", id, vid);
+        const json_t *v = json_object_get(values, vid);
+        if (v && (rc = qti_value_from_typed_json(v, name, &sl->value, e)) < 0)
+            break;
+        const json_t *c = json_object_get(correct, vid), *d = json_object_get(defaults, vid);
+        if (c || d) {
+            if (qti_decl_copy(sl->decl, &sl->live) < 0) {
+                rc = err_set(e, OP_ENOMEM, "out of memory");
+                break;
+            }
+            qti_value_free(sl->live->correct_response);
+            qti_value_free(sl->live->default_value);
+            sl->live->correct_response = sl->live->default_value = NULL;
+            if ((c &&
+                 (rc = qti_value_from_typed_json(c, name, &sl->live->correct_response, e)) < 0) ||
+                (d && (rc = qti_value_from_typed_json(d, name, &sl->live->default_value, e)) < 0))
+                break;
+        }
+    }
+    if (rc < 0) {
+        qti_item_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
 }

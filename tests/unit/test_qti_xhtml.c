@@ -1,0 +1,243 @@
+/* test_qti_xhtml.c - the safe XML reader and the allow-list sanitiser of item content. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "qti/item.h"
+#include "qti/xhtml.h"
+
+#define QTI21 "http://www.imsglobal.org/xsd/imsqti_v2p1"
+
+/* Sanitises the children of <itemBody> in `body` (item at items/q1/item.xml); the caller
+ * frees the result. NULL with `e` filled when the sanitiser refuses. */
+static char *sanitise(const char *body, struct qti_assets *assets, struct op_err *e)
+{
+    char *xml = NULL;
+    if (asprintf(&xml, "<itemBody xmlns=\"" QTI21 "\">%s</itemBody>", body) < 0)
+        abort();
+    xmlDoc *doc;
+    if (qti_xml_read("items/q1/item.xml", xml, strlen(xml), NULL, &doc, e) != 0)
+        fail_msg("read: %s", e->msg);
+    free(xml);
+    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0};
+    struct buf out = BUF_INIT;
+    int rc = qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, e);
+    xmlFreeDoc(doc);
+    if (rc < 0) {
+        buf_free(&out);
+        return NULL;
+    }
+    return buf_detach(&out);
+}
+
+static void test_xhtml_drops_script_and_onclick(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<p onclick=\"steal()\" class=\"x\">Hi<script>alert(1)</script></p>"
+                       "<style>body{}</style>",
+                       NULL, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<p class=\"x\">Hi</p>");
+    free(h);
+}
+
+static void test_xhtml_drops_javascript_and_external_urls(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<a href=\"javascript:alert(1)\">a</a><a href=\" JavaScript:x\">b</a>"
+                       "<img src=\"http://evil.example/x.png\" alt=\"x\"/>"
+                       "<img src=\"//evil.example/x.png\"/><img src=\"data:image/png;base64,AA\"/>",
+                       NULL, &e);
+    assert_non_null(h);
+    assert_null(strstr(h, "javascript"));
+    assert_null(strstr(h, "JavaScript"));
+    assert_null(strstr(h, "evil"));
+    assert_null(strstr(h, "data:"));
+    assert_string_equal(h, "<a>a</a><a>b</a><img alt=\"x\"/><img/><img/>");
+    free(h);
+}
+
+static void test_xhtml_resolves_assets_relative_to_the_package(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct qti_assets a = {0};
+    char *h = sanitise("<img src=\"images/sign.png\" alt=\"s\"/><img src=\"../shared/b.png\"/>"
+                       "<img src=\"images/sign.png\"/>",
+                       &a, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<img src=\"items/q1/images/sign.png\" alt=\"s\"/>"
+                           "<img src=\"items/shared/b.png\"/>"
+                           "<img src=\"items/q1/images/sign.png\"/>");
+    assert_int_equal(a.count, 2);
+    assert_string_equal(a.paths[0], "items/q1/images/sign.png");
+    assert_string_equal(a.paths[1], "items/shared/b.png");
+    qti_assets_free(&a);
+    free(h);
+}
+
+static void test_xhtml_refuses_paths_escaping_the_package(void **state)
+{
+    (void)state;
+    assert_null(qti_xhtml_resolve_asset("items/q1/item.xml", "../../../etc/passwd"));
+    assert_null(qti_xhtml_resolve_asset("items/q1/item.xml", "%2e%2e/%2e%2e/%2e%2e/x"));
+    assert_null(qti_xhtml_resolve_asset("items/q1/item.xml", "/etc/passwd"));
+    assert_null(qti_xhtml_resolve_asset("items/q1/item.xml", "a\\b.png"));
+    assert_null(qti_xhtml_resolve_asset("item.xml", "file:///etc/passwd"));
+    char *p = qti_xhtml_resolve_asset("item.xml", "./img/a%20b.png?x=1");
+    assert_string_equal(p, "img/a b.png");
+    free(p);
+}
+
+static void test_xhtml_object_with_plugin_type_renders_its_fallback(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<object data=\"m.swf\" type=\"application/x-shockwave-flash\">"
+                       "<param name=\"a\" value=\"b\"/><p>Fallback</p></object>"
+                       "<object data=\"pic.png\" type=\"image/png\" width=\"10\">Map</object>",
+                       NULL, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<p>Fallback</p><object data=\"items/q1/pic.png\" type=\"image/png\" "
+                           "width=\"10\">Map</object>");
+    free(h);
+}
+
+static void test_xhtml_keeps_mathml_on_its_allow_list(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<p><m:math xmlns:m=\"http://www.w3.org/1998/Math/MathML\">"
+                       "<m:mi href=\"javascript:x\" mathvariant=\"bold\">x</m:mi>"
+                       "<m:maction actiontype=\"statusline\"><m:mn>1</m:mn></m:maction>"
+                       "<m:msup><m:mi>y</m:mi><m:mn>2</m:mn></m:msup></m:math></p>",
+                       NULL, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<p><math xmlns=\"http://www.w3.org/1998/Math/MathML\">"
+                           "<mi mathvariant=\"bold\">x</mi><msup><mi>y</mi><mn>2</mn></msup>"
+                           "</math></p>");
+    free(h);
+}
+
+static void test_xhtml_escapes_text_and_attributes(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<p title=\"a&quot;b\">1 &lt; 2 &amp; &lt;b&gt;</p>", NULL, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<p title=\"a&quot;b\">1 &lt; 2 &amp; &lt;b&gt;</p>");
+    free(h);
+}
+
+static void test_xhtml_drops_inline_styles_and_unknown_elements(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    char *h = sanitise("<div style=\"background:url(javascript:x)\"><blink>on</blink>"
+                       "<iframe src=\"x.html\">in</iframe><form><input/></form></div>",
+                       NULL, &e);
+    assert_non_null(h);
+    assert_string_equal(h, "<div>on</div>");
+    free(h);
+}
+
+static void test_xhtml_refuses_content_nested_too_deep(void **state)
+{
+    (void)state;
+    struct buf b = BUF_INIT;
+    for (int i = 0; i < QTI_XHTML_MAX_DEPTH + 5; i++)
+        buf_puts(&b, "<div>");
+    for (int i = 0; i < QTI_XHTML_MAX_DEPTH + 5; i++)
+        buf_puts(&b, "</div>");
+    struct op_err e = {0};
+    char *h = sanitise(b.data, NULL, &e);
+    assert_null(h);
+    assert_non_null(strstr(e.msg, "items/q1/item.xml line 1"));
+    assert_non_null(strstr(e.msg, "nested deeper"));
+    buf_free(&b);
+}
+
+static void test_xml_read_refuses_entity_expansion(void **state)
+{
+    (void)state;
+    const char *laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+                         "<!ENTITY lol \"lol\">\n"
+                         "<!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+                         "]>\n<assessmentItem>&lol2;</assessmentItem>\n";
+    xmlDoc *doc = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_xml_read("q.xml", laughs, strlen(laughs), NULL, &doc, &e), OP_EINPUT);
+    assert_null(doc);
+    assert_non_null(strstr(e.msg, "q.xml line 3"));
+    assert_non_null(strstr(e.msg, "entities"));
+}
+
+static void test_xml_read_refuses_external_entities(void **state)
+{
+    (void)state;
+    const char *xxe = "<?xml version=\"1.0\"?>\n"
+                      "<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<a>&x;</a>";
+    xmlDoc *doc = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_xml_read("q.xml", xxe, strlen(xxe), NULL, &doc, &e), OP_EINPUT);
+    assert_null(doc);
+    assert_null(strstr(e.msg, "root:")); /* nothing of /etc/passwd in the message */
+}
+
+static void test_xml_read_names_file_and_line_of_malformed_xml(void **state)
+{
+    (void)state;
+    const char *bad = "<a>\n<b>\n</a>\n";
+    xmlDoc *doc = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_xml_read("items/q7.xml", bad, strlen(bad), NULL, &doc, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "items/q7.xml line 3: malformed XML"));
+}
+
+static void test_xml_read_refuses_oversized_and_deep_input(void **state)
+{
+    (void)state;
+    struct qti_xml_limits lim;
+    qti_xml_limits_default(&lim);
+    lim.max_bytes = 10;
+    xmlDoc *doc = NULL;
+    struct op_err e = {0};
+    const char *x = "<a><b/></a>";
+    assert_int_equal(qti_xml_read("q.xml", x, strlen(x), &lim, &doc, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "over the limit"));
+
+    qti_xml_limits_default(&lim);
+    lim.max_depth = 2;
+    const char *deep = "<a><b><c/></b></a>";
+    assert_int_equal(qti_xml_read("q.xml", deep, strlen(deep), &lim, &doc, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "nested deeper than 2"));
+
+    qti_xml_limits_default(&lim);
+    lim.max_nodes = 3;
+    const char *wide = "<a><b/><b/><b/></a>";
+    assert_int_equal(qti_xml_read("q.xml", wide, strlen(wide), &lim, &doc, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "more than 3 elements"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xhtml_drops_script_and_onclick),
+        cmocka_unit_test(test_xhtml_drops_javascript_and_external_urls),
+        cmocka_unit_test(test_xhtml_resolves_assets_relative_to_the_package),
+        cmocka_unit_test(test_xhtml_refuses_paths_escaping_the_package),
+        cmocka_unit_test(test_xhtml_object_with_plugin_type_renders_its_fallback),
+        cmocka_unit_test(test_xhtml_keeps_mathml_on_its_allow_list),
+        cmocka_unit_test(test_xhtml_escapes_text_and_attributes),
+        cmocka_unit_test(test_xhtml_drops_inline_styles_and_unknown_elements),
+        cmocka_unit_test(test_xhtml_refuses_content_nested_too_deep),
+        cmocka_unit_test(test_xml_read_refuses_entity_expansion),
+        cmocka_unit_test(test_xml_read_refuses_external_entities),
+        cmocka_unit_test(test_xml_read_names_file_and_line_of_malformed_xml),
+        cmocka_unit_test(test_xml_read_refuses_oversized_and_deep_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
