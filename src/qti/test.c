@@ -15,6 +15,7 @@
 
 #include "base/buf.h"
 #include "qti/package.h"
+#include "qti/xhtml.h"
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -137,6 +138,7 @@ void qti_test_free(struct qti_test *t)
     free(t->parts);
     qti_rules_free(t->outcome_processing);
     free_feedback(t->feedback, t->nfeedback);
+    qti_assets_free(&t->assets);
     free(t);
 }
 
@@ -147,6 +149,7 @@ struct reader {
     const char *where; /* message prefix */
     struct op_err *e;
     size_t nodes;
+    struct qti_assets *assets; /* what rubric blocks and feedback reference */
 };
 
 static int fail(struct reader *r, xmlNodePtr n, const char *fmt, ...)
@@ -332,15 +335,18 @@ static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size
     return 0;
 }
 
-/* The XHTML content of a rubric block or feedback: its children serialised. */
-static char *inner_xml(xmlNodePtr n)
+/* The content of a rubric block or feedback as sanitised XHTML (the same allow-list as item
+ * bodies, qti/xhtml.h); assets it references are recorded. NULL with r->e filled on error. */
+static char *inner_xhtml(struct reader *r, xmlNodePtr n)
 {
-    xmlBufferPtr xb = xmlBufferCreate();
-    for (xmlNodePtr c = n->children; c; c = c->next)
-        xmlNodeDump(xb, n->doc, c, 0, 0);
-    char *s = xstrdup((const char *)xmlBufferContent(xb));
-    xmlBufferFree(xb);
-    return s;
+    struct qti_xhtml_ctx cx = {r->file, r->assets, NULL, NULL, 0};
+    struct buf b = BUF_INIT;
+    if (qti_xhtml_children(&cx, n, &b, r->e) != 0) {
+        buf_free(&b);
+        err_prefix(r->e, "%s", r->where);
+        return NULL;
+    }
+    return buf_detach(&b);
 }
 
 static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
@@ -369,9 +375,11 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
         PUSH(rb.views, rb.nviews, xstrdup(t));
     }
     xmlFree(view);
-    /* Item bodies and rubric blocks are sanitised the same way when the package is compiled
-     * (qti/xhtml.h); here we keep the source. */
-    rb.xhtml = inner_xml(n);
+    rb.xhtml = rc ? NULL : inner_xhtml(r, n);
+    if (rc == 0 && !rb.xhtml)
+        rc = OP_EINPUT;
+    if (!rb.xhtml)
+        rb.xhtml = xstrdup("");
     PUSH(sec->rubrics, sec->nrubrics, rb);
     return rc;
 }
@@ -394,13 +402,16 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
         rc = fail(r, n, "testFeedback: outcomeIdentifier and identifier are required");
     else if (!show || (strcmp(show, "show") != 0 && strcmp(show, "hide") != 0))
         rc = fail(r, n, "testFeedback: showHide must be show or hide");
+    char *html = rc == 0 ? inner_xhtml(r, n) : NULL;
+    if (rc == 0 && !html)
+        rc = OP_EINPUT;
     if (rc == 0) {
         struct qti_test_feedback f = {xstrdup(id),
                                       xstrdup(outcome),
                                       strcmp(show, "show") == 0,
                                       strcmp(access, "atEnd") == 0,
                                       title ? xstrdup(title) : NULL,
-                                      inner_xml(n)};
+                                      html};
         PUSH(*arr, *na, f);
     }
     xmlFree(access);
@@ -722,18 +733,20 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
                    struct op_err *e)
 {
     *out = NULL;
-    struct reader r = {file, where, e, 0};
+    struct qti_test *t = xcalloc(1, sizeof *t);
+    struct reader r = {file, where, e, 0, &t->assets};
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!qti_xml_local_is(root, "assessmentTest"))
+    if (!qti_xml_local_is(root, "assessmentTest")) {
+        qti_test_free(t);
         return err_set(e, OP_EINPUT, "%s: the root element is <%s>, not <assessmentTest>", where,
                        root ? (const char *)root->name : "");
+    }
     if (root->ns && root->ns->href &&
         strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p1") != 0 &&
         strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p2") != 0)
         return err_set(e, OP_EINPUT, "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)",
                        where, (const char *)root->ns->href);
     static const char *const attrs[] = {"identifier", "title", "toolName", "toolVersion", NULL};
-    struct qti_test *t = xcalloc(1, sizeof *t);
     int rc = check_attrs(&r, root, attrs);
     if (rc == 0)
         rc = get_identifier(&r, root, &t->identifier);

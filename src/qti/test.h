@@ -27,6 +27,7 @@
 #include "qti/decl.h"
 #include "qti/expr.h"
 #include "qti/rules.h"
+#include "qti/xhtml.h"
 
 #define QTI_TEST_MAX_NODES  100000 /* sections and item refs in one test */
 #define QTI_TEST_MAX_DEPTH  32     /* nesting of sections */
@@ -58,7 +59,8 @@ struct qti_branch_rule {
     int line;
 };
 
-/* rubricBlock: XHTML for the views listed ("candidate", "scorer", ...). */
+/* rubricBlock: XHTML for the views listed ("candidate", "scorer", ...), sanitised like item
+ * bodies (qti/xhtml.h), asset URLs rewritten relative to the package root. */
 struct qti_rubric {
     char **views;
     size_t nviews;
@@ -159,6 +161,7 @@ struct qti_test {
     struct qti_rules *outcome_processing; /* NULL if none */
     struct qti_test_feedback *feedback;
     size_t nfeedback;
+    struct qti_assets assets; /* package paths rubric blocks and feedback reference */
 };
 
 /* Parses the assessmentTest in `doc`. `file` is the archive path of the test (item hrefs are
