@@ -9,7 +9,8 @@
  * The QTI NULL value is the C NULL pointer. An empty container and an empty string are
  * also NULL as QTI sees them (isNull is true for them); qti_value_is_null says so for all
  * three, and the evaluator never returns an empty container or an empty string: it returns
- * NULL instead. Constructors never return NULL except when memory runs out.
+ * NULL instead. Running out of memory aborts, as in base/buf.c, so constructors never return
+ * NULL and OP_ENOMEM is never returned.
  *
  * Representation: a single value holds one scalar; multiple and ordered hold `n` scalars of
  * the same base type (multiple is a bag: order carries no meaning); a record holds named
@@ -108,7 +109,7 @@ const char *qti_base_type_name(enum qti_base_type t);
 int qti_cardinality_from_name(const char *name, enum qti_cardinality *out);
 const char *qti_cardinality_name(enum qti_cardinality c);
 
-/* ---- making values (each returns a new value owned by the caller; NULL only if out of memory) */
+/* ---- making values (each returns a new value owned by the caller, never NULL) ---- */
 
 struct qti_value *qti_value_boolean(bool b);
 struct qti_value *qti_value_integer(int64_t i);
@@ -129,7 +130,7 @@ struct qti_value *qti_value_container(enum qti_cardinality c, enum qti_base_type
 struct qti_value *qti_value_record(void);
 
 /* Appends a copy of `s` to container `v` (same base type). OP_EINPUT if the type differs or
- * the container is full (QTI_VALUE_MAX_ITEMS), OP_ENOMEM. */
+ * the container is full (QTI_VALUE_MAX_ITEMS). */
 int qti_value_append(struct qti_value *v, const struct qti_scalar *s, struct op_err *e);
 /* Sets field `name` of record `v` to `field` (single or NULL), taking ownership of `field`
  * even on failure. Replaces an existing field of that name. */
@@ -169,7 +170,7 @@ bool qti_scalar_equal(const struct qti_scalar *a, const struct qti_scalar *b);
  * caller owns the contents of *out (qti_scalar_clear). */
 int qti_scalar_parse(enum qti_base_type t, const char *text, const char *what,
                      struct qti_scalar *out, struct op_err *e);
-/* Writes a scalar as QTI text into a new string owned by the caller; NULL if out of memory. */
+/* Writes a scalar as QTI text into a new string owned by the caller. */
 char *qti_scalar_format(const struct qti_scalar *s);
 
 /* ---- JSON form (see the top of this file) ---- */
@@ -179,8 +180,8 @@ char *qti_scalar_format(const struct qti_scalar *s);
  * On success *out is the new value owned by the caller, or NULL for a JSON null / NULL. */
 int qti_value_from_json(enum qti_base_type t, enum qti_cardinality c, const json_t *j,
                         const char *name, struct qti_value **out, struct op_err *e);
-/* The JSON form of `v` (json_null() for NULL); a new reference owned by the caller; NULL
- * only if out of memory. */
+/* The JSON form of `v` (json_null() for NULL; also for a non-finite float, which JSON cannot
+ * hold); a new reference owned by the caller. */
 json_t *qti_value_to_json(const struct qti_value *v);
 
 /* Self-describing form for places without a declaration at hand (e.g. a baseValue in the

@@ -1,0 +1,39 @@
+/*
+ * qti_alloc.h - private to src/qti/value.c, decl.c, expr.c, rules.c: allocation that aborts
+ * on failure, as base/buf.c does (we cannot report it usefully, and a path taken only when
+ * memory runs out would never be tested).
+ */
+#ifndef OUTPOST_QTI_ALLOC_H
+#define OUTPOST_QTI_ALLOC_H
+
+#include <stdlib.h>
+#include <string.h>
+
+static inline void *qti_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+static inline void *qti_xrealloc(void *p, size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        abort();
+    size_t bytes = n * size;
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+static inline char *qti_xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+#endif
