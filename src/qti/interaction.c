@@ -1197,9 +1197,16 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
     return ok;
 }
 
+static void silent(void *ctx, const char *msg, ...) {}
+
 int qti_pattern_match(const char *pattern, const char *s)
 {
+    /* libxml2 prints regexp syntax errors through its generic handler; we report our own. */
+    xmlGenericErrorFunc prev = xmlGenericError;
+    void *prev_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent);
     xmlRegexpPtr re = xmlRegexpCompile(BAD_CAST pattern);
+    xmlSetGenericErrorFunc(prev_ctx, prev);
     if (!re)
         return -1;
     int rc = xmlRegexpExec(re, BAD_CAST s);
