@@ -59,6 +59,8 @@ static int cmp_item(const void *a, const void *b)
 static struct qti_loaded_item *find_item(const struct qti_loaded *l, const char *href)
 {
     struct qti_loaded_item key = {(char *)href, NULL};
+    if (!l->nitems)
+        return NULL;
     return bsearch(&key, l->items, l->nitems, sizeof *l->items, cmp_item);
 }
 
@@ -158,6 +160,47 @@ static int resolve_includes(struct qti_package *p, const char *href, xmlNodePtr 
     return 0;
 }
 
+/* Attributes QTI 2.1/2.2 allows on item-level declarations. The item parser accepts unknown
+ * ones; TAO's schema validation refuses them (its NotValidableXmlItem sample), and so do we
+ * until the declaration parser checks them itself. */
+static int check_decl_attrs(const struct qti_package *p, const char *href, xmlNodePtr root,
+                            struct op_err *e)
+{
+    static const char *const allowed[] = {"identifier",
+                                          "cardinality",
+                                          "baseType",
+                                          "view",
+                                          "interpretation",
+                                          "longInterpretation",
+                                          "normalMaximum",
+                                          "normalMinimum",
+                                          "masteryValue",
+                                          "paramVariable",
+                                          "mathVariable",
+                                          "externalScored",
+                                          "variableIdentifierRef",
+                                          NULL};
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE ||
+            !(strcmp((const char *)c->name, "responseDeclaration") == 0 ||
+              strcmp((const char *)c->name, "outcomeDeclaration") == 0 ||
+              strcmp((const char *)c->name, "templateDeclaration") == 0))
+            continue;
+        for (xmlAttrPtr a = c->properties; a; a = a->next) {
+            if (a->ns)
+                continue;
+            int ok = 0;
+            for (const char *const *k = allowed; *k; k++)
+                ok |= strcmp(*k, (const char *)a->name) == 0;
+            if (!ok)
+                return err_set(e, OP_EINPUT, "%s: %s line %ld: %s: unknown attribute \"%s\"",
+                               p->name, href, xmlGetLineNo(c), (const char *)c->name,
+                               (const char *)a->name);
+        }
+    }
+    return 0;
+}
+
 static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op_err *e)
 {
     struct qti_package *p = l->pkg;
@@ -173,7 +216,9 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
     if (qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, e))
         return err_prefix(e, "%s", p->name);
     int count = 0;
-    int rc = resolve_includes(p, f->path, xmlDocGetRootElement(doc), &count, e);
+    int rc = check_decl_attrs(p, f->path, xmlDocGetRootElement(doc), e);
+    if (rc == 0)
+        rc = resolve_includes(p, f->path, xmlDocGetRootElement(doc), &count, e);
     struct qti_item *item = NULL;
     if (rc == 0 && qti_item_from_node(f->path, xmlDocGetRootElement(doc), &item, e))
         rc = err_prefix(e, "%s", p->name);
@@ -433,6 +478,8 @@ static int cmp_dentry(const void *a, const void *b)
 const struct qti_delivery_entry *qti_delivery_find(const struct qti_delivery *d, const char *name)
 {
     struct qti_delivery_entry key = {name, NULL, 0};
+    if (!d->n)
+        return NULL;
     return bsearch(&key, d->entries, d->n, sizeof *d->entries, cmp_dentry);
 }
 

@@ -258,6 +258,8 @@ void qti_package_free(struct qti_package *p)
 const struct qti_file *qti_package_find(const struct qti_package *p, const char *path)
 {
     struct qti_file key = {(char *)path, NULL, 0};
+    if (!p->nfiles)
+        return NULL;
     return bsearch(&key, p->files, p->nfiles, sizeof *p->files, cmp_file);
 }
 
