@@ -51,7 +51,7 @@ const char *qti_interaction_kind_name(enum qti_interaction_kind kind)
     return "interaction";
 }
 
-static int kind_from_name(const char *name, enum qti_interaction_kind *out)
+int qti_interaction_kind_from_name(const char *name, enum qti_interaction_kind *out)
 {
     for (size_t i = 0; i < NKINDS; i++)
         if (strcmp(kinds[i].name, name) == 0) {
@@ -64,7 +64,7 @@ static int kind_from_name(const char *name, enum qti_interaction_kind *out)
 int qti_interaction_is_interaction_name(const char *name)
 {
     enum qti_interaction_kind k;
-    if (kind_from_name(name, &k) == 0)
+    if (qti_interaction_kind_from_name(name, &k) == 0)
         return 1;
     for (size_t i = 0; unsupported[i]; i++)
         if (strcmp(unsupported[i], name) == 0)
@@ -470,7 +470,7 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
     const char *name = (const char *)node->name;
     enum qti_interaction_kind kind;
     *out = NULL;
-    if (kind_from_name(name, &kind) < 0)
+    if (qti_interaction_kind_from_name(name, &kind) < 0)
         return perr(&p, node, "unsupported interaction %s in item %s", name,
                     item_identifier ? item_identifier : "?");
 
@@ -577,6 +577,7 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
             if (is_qti(c, "prompt")) {
                 struct buf html = BUF_INIT;
                 rc = qti_xhtml_children(cx, c, &html, e);
+                free(it->prompt_html);
                 it->prompt_html = buf_detach(&html);
                 if (rc < 0)
                     goto fail;
@@ -743,7 +744,7 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
         return err_set(e, OP_EINPUT, "%s: not a JSON object", what);
     const char *type = json_string_value(json_object_get(j, "type"));
     enum qti_interaction_kind kind;
-    if (!type || kind_from_name(type, &kind) < 0)
+    if (!type || qti_interaction_kind_from_name(type, &kind) < 0)
         return err_set(e, OP_EINPUT, "%s: unknown interaction type %s", what,
                        type ? type : "(none)");
     struct qti_interaction *it = calloc(1, sizeof *it);

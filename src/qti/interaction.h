@@ -120,6 +120,9 @@ struct qti_interaction {
 /* The name of an interaction kind as in QTI ("choiceInteraction"). */
 const char *qti_interaction_kind_name(enum qti_interaction_kind kind);
 
+/* The kind of a supported interaction element name; -1 if not supported. */
+int qti_interaction_kind_from_name(const char *name, enum qti_interaction_kind *out);
+
 /* 1 if `local_name` (QTI namespace) is an interaction element, supported or not; lets the
  * body walker tell an interaction it must refuse from unknown markup. */
 int qti_interaction_is_interaction_name(const char *local_name);

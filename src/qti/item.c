@@ -526,6 +526,26 @@ static int parse_bool_attr(struct parse *p, xmlNode *n, const char *name, int *o
     return rc;
 }
 
+/* The first interaction under `n` that Outpost does not deliver, or NULL. Looked for before
+ * the declarations so that, e.g., an uploadInteraction is reported as such rather than as
+ * its "file" response declaration. */
+static xmlNode *find_unsupported(xmlNode *n, int depth)
+{
+    for (xmlNode *c = n->children; c && depth < 256; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        enum qti_interaction_kind k;
+        if (qti_interaction_is_interaction_name(name) &&
+            qti_interaction_kind_from_name(name, &k) < 0)
+            return c;
+        xmlNode *found = find_unsupported(c, depth + 1);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
 int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
 {
     *out = NULL;
@@ -560,6 +580,14 @@ int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, s
         (rc = parse_bool_attr(&p, root, "timeDependent", &item->time_dependent)) < 0)
         goto fail;
 
+    for (xmlNode *c = root->children; c; c = c->next) {
+        xmlNode *bad = qti_xml_is(c, "itemBody") ? find_unsupported(c, 0) : NULL;
+        if (bad) {
+            rc = perr(&p, bad, "unsupported interaction %s in item %s", (const char *)bad->name,
+                      item->identifier);
+            goto fail;
+        }
+    }
     /* Declarations first: the body refers to them wherever they appear. */
     for (xmlNode *c = root->children; c; c = c->next) {
         if (!qti_xml_is(c, "responseDeclaration") && !qti_xml_is(c, "outcomeDeclaration") &&

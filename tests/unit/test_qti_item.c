@@ -1,0 +1,529 @@
+/* test_qti_item.c - assessmentItem parsing, the render/scoring split, loading from JSON, and
+ * item sessions (attempts, adaptive items, feedback, templates), on the fixtures in
+ * tests/fixtures/qti/items written from the QTI 2.1/2.2 information model. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fs.h"
+#include "qti/item.h"
+#include "qti/item_session.h"
+
+static char *fixture_path(const char *name)
+{
+    const char *src = getenv("OUTPOST_SOURCE");
+    char *p = NULL;
+    if (asprintf(&p, "%s/tests/fixtures/qti/items/%s", src ? src : ".", name) < 0)
+        abort();
+    return p;
+}
+
+/* Parses a fixture; NULL with `e` filled when the parser refuses it. */
+static struct qti_item *parse_fixture(const char *name, struct op_err *e)
+{
+    char *path = fixture_path(name);
+    char *data;
+    size_t len;
+    if (fs_read_file(path, 1 << 20, &data, &len, e) != 0)
+        fail_msg("%s", e->msg);
+    free(path);
+    char href[256];
+    snprintf(href, sizeof href, "items/%s", name);
+    struct qti_item *item = NULL;
+    qti_item_parse(href, data, len, NULL, &item, e);
+    free(data);
+    return item;
+}
+
+static struct qti_item *must_fixture(const char *name)
+{
+    struct op_err e = {0};
+    struct qti_item *item = parse_fixture(name, &e);
+    if (!item)
+        fail_msg("parse %s: %s", name, e.msg);
+    return item;
+}
+
+static struct qti_item_session *must_session(const struct qti_item *item, uint64_t seed)
+{
+    struct qti_item_session *s;
+    struct op_err e = {0};
+    if (qti_item_session_new(item, seed, &s, &e) != 0)
+        fail_msg("session: %s", e.msg);
+    return s;
+}
+
+/* Submits responses given as JSON text (validation off). */
+static void must_submit(struct qti_item_session *s, const char *json)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(json, 0, &jerr);
+    if (!j)
+        fail_msg("bad test JSON %s", json);
+    struct qti_submit_opts o = {0, 1.5};
+    struct op_err e = {0};
+    if (qti_item_session_submit(s, j, &o, NULL, &e) != 0)
+        fail_msg("submit %s: %s", json, e.msg);
+    json_decref(j);
+}
+
+static double outcome_number(const struct qti_item_session *s, const char *id)
+{
+    json_t *v = qti_item_session_variable_json(s, id);
+    if (!json_is_number(v))
+        fail_msg("%s is not a number", id);
+    double d = json_number_value(v);
+    json_decref(v);
+    return d;
+}
+
+static char *dump(const json_t *j)
+{
+    return json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+}
+
+static void test_item_parses_qti22_and_collects_assets(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    assert_string_equal(qti_item_identifier(item), "fb22");
+    assert_int_equal(qti_item_stylesheet_count(item), 1);
+    assert_string_equal(qti_item_stylesheet(item, 0), "items/style/colours.css");
+    const struct qti_assets *a = qti_item_assets(item);
+    int found = 0;
+    for (size_t i = 0; i < a->count; i++)
+        found += strcmp(a->paths[i], "items/img/wheel.png") == 0;
+    assert_int_equal(found, 1);
+    assert_int_equal(qti_item_interaction_count(item), 1);
+    assert_non_null(qti_item_interaction_for(item, "RESPONSE"));
+    assert_non_null(qti_item_decl(item, "completionStatus"));
+    qti_item_free(item);
+}
+
+static void test_render_model_has_no_correct_response(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    json_t *render, *scoring;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_compile(item, &render, &scoring, &e), 0);
+    char *r = dump(render);
+    assert_null(strstr(r, "correctResponse"));
+    assert_null(strstr(r, "mapping"));
+    assert_null(strstr(r, "mapKey"));
+    assert_null(strstr(r, "responseProcessing"));
+    assert_null(strstr(r, "SECRET")); /* no feedback content, no scorer rubric */
+    assert_non_null(strstr(r, "data-qti-interaction=\\\"RESPONSE\\\""));
+    assert_non_null(strstr(r, "data-qti-feedback=\\\"fb1\\\""));
+    char *s = dump(scoring);
+    assert_non_null(strstr(s, "SECRET BLOCK"));
+    assert_non_null(strstr(s, "correctResponse"));
+    free(r);
+    free(s);
+    json_decref(render);
+    json_decref(scoring);
+    qti_item_free(item);
+}
+
+static void test_render_model_drops_script_and_scorer_rubric(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    const char *body = qti_item_body_html(item);
+    assert_null(strstr(body, "script"));
+    assert_null(strstr(body, "onclick"));
+    assert_null(strstr(body, "javascript"));
+    assert_null(strstr(body, "SCORER"));
+    assert_non_null(strstr(body, "Choose every primary colour."));
+    assert_non_null(strstr(body, "<img src=\"items/img/wheel.png\" alt=\"colour wheel\"/>"));
+    qti_item_free(item);
+}
+
+static void test_compile_is_deterministic(void **state)
+{
+    (void)state;
+    char *first[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        struct qti_item *item = must_fixture("feedback_22.xml");
+        json_t *render, *scoring;
+        struct op_err e = {0};
+        assert_int_equal(qti_item_compile(item, &render, &scoring, &e), 0);
+        char *r = dump(render), *s = dump(scoring);
+        char *both = NULL;
+        if (asprintf(&both, "%s\n%s", r, s) < 0)
+            abort();
+        first[k] = both;
+        free(r);
+        free(s);
+        json_decref(render);
+        json_decref(scoring);
+        qti_item_free(item);
+    }
+    assert_string_equal(first[0], first[1]);
+    free(first[0]);
+    free(first[1]);
+}
+
+/* Compiles, serialises, parses the JSON text back and loads: what a device does. */
+static struct qti_item *round_trip(const struct qti_item *item)
+{
+    json_t *render, *scoring;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_compile(item, &render, &scoring, &e), 0);
+    char *r = dump(render), *s = dump(scoring);
+    json_decref(render);
+    json_decref(scoring);
+    json_error_t jerr;
+    render = json_loads(r, 0, &jerr);
+    scoring = json_loads(s, 0, &jerr);
+    struct qti_item *back = NULL;
+    if (qti_item_load(render, scoring, &back, &e) != 0)
+        fail_msg("load: %s", e.msg);
+    json_t *r2, *s2;
+    assert_int_equal(qti_item_compile(back, &r2, &s2, &e), 0);
+    char *rr = dump(r2), *ss = dump(s2);
+    assert_string_equal(r, rr); /* loading loses nothing */
+    assert_string_equal(s, ss);
+    free(r);
+    free(s);
+    free(rr);
+    free(ss);
+    json_decref(render);
+    json_decref(scoring);
+    json_decref(r2);
+    json_decref(s2);
+    return back;
+}
+
+static void test_loaded_item_scores_like_the_parsed_one(void **state)
+{
+    (void)state;
+    const char *fixtures[] = {"feedback_22.xml", "graphic_associate.xml", "template_block.xml",
+                              "adaptive_retry.xml"};
+    const char *answers[] = {"{\"RESPONSE\": [\"R\", \"B\"]}", "{\"RESPONSE\": [\"B A\"]}",
+                             "{\"RESPONSE\": 8}", "{\"RESPONSE\": \"P\"}"};
+    for (size_t i = 0; i < 4; i++) {
+        struct qti_item *item = must_fixture(fixtures[i]);
+        struct qti_item *loaded = round_trip(item);
+        struct qti_item_session *a = must_session(item, 4), *b = must_session(loaded, 4);
+        must_submit(a, answers[i]);
+        must_submit(b, answers[i]);
+        json_t *oa = qti_item_session_outcomes_json(a), *ob = qti_item_session_outcomes_json(b);
+        char *sa = dump(oa), *sb = dump(ob);
+        assert_string_equal(sa, sb);
+        free(sa);
+        free(sb);
+        json_decref(oa);
+        json_decref(ob);
+        qti_item_session_free(a);
+        qti_item_session_free(b);
+        qti_item_free(loaded);
+        qti_item_free(item);
+    }
+}
+
+static void test_feedback_visibility_follows_outcomes(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    /* fb0: inline R (show), fb1: block DONE (hide), fb2: block FULL (show), fb3: modal FULL */
+    assert_false(qti_item_session_feedback_visible(s, "fb0"));
+    assert_true(qti_item_session_feedback_visible(s, "fb1")); /* hidden only once DONE */
+    assert_false(qti_item_session_feedback_visible(s, "fb2"));
+    assert_false(qti_item_session_feedback_visible(s, "fb3"));
+
+    must_submit(s, "{\"RESPONSE\": [\"R\", \"P\"]}");
+    assert_true(outcome_number(s, "SCORE") == 0.0); /* 1 + (-1), lowerBound 0 */
+    assert_true(qti_item_session_feedback_visible(s, "fb0"));
+    assert_false(qti_item_session_feedback_visible(s, "fb1"));
+    assert_false(qti_item_session_feedback_visible(s, "fb2"));
+    assert_false(qti_item_session_feedback_visible(s, "fb3"));
+
+    must_submit(s, "{\"RESPONSE\": [\"B\", \"R\"]}");
+    assert_true(outcome_number(s, "SCORE") == 2.0);
+    assert_true(qti_item_session_feedback_visible(s, "fb2"));
+    assert_true(qti_item_session_feedback_visible(s, "fb3"));
+    json_t *view = qti_item_session_view(s, 1);
+    const char *fb2 = json_string_value(json_object_get(json_object_get(view, "feedback"), "fb2"));
+    assert_non_null(fb2);
+    assert_non_null(strstr(fb2, "SECRET BLOCK"));
+    assert_non_null(strstr(fb2, "data-qti-printed=\"pv0\""));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(view, "printed"), "pv0")),
+                        "2.0");
+    json_t *modal = json_object_get(view, "modal");
+    assert_int_equal(json_array_size(modal), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(modal, 0), "title")),
+                        "Well done");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(view, "order"), "RESPONSE")),
+                     4);
+    json_decref(view);
+
+    /* showFeedback false: nothing of the feedback is sent */
+    view = qti_item_session_view(s, 0);
+    assert_int_equal(json_object_size(json_object_get(view, "feedback")), 0);
+    assert_int_equal(json_array_size(json_object_get(view, "modal")), 0);
+    json_decref(view);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_submit_refuses_response_that_does_not_fit_its_declaration(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    json_t *bad = json_pack("{s:i}", "RESPONSE", 3);
+    struct op_err e = {0};
+    assert_int_equal(qti_item_session_submit(s, bad, NULL, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "fb22"));
+    assert_non_null(strstr(e.msg, "RESPONSE"));
+    json_decref(bad);
+    bad = json_pack("{s:s}", "ANSWER", "R");
+    assert_int_equal(qti_item_session_submit(s, bad, NULL, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "item fb22: ANSWER is not a response variable"));
+    json_decref(bad);
+    assert_int_equal(qti_item_session_num_attempts(s), 0);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_validate_responses_refuses_invalid_answers_with_reasons(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    json_t *three = json_pack("{s:[sss]}", "RESPONSE", "R", "B", "P");
+    struct qti_submit_opts validate = {1, 0};
+    json_t *invalid = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_session_submit(s, three, &validate, &invalid, &e), OP_EINPUT);
+    assert_non_null(invalid);
+    json_t *first = json_array_get(invalid, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "response")), "RESPONSE");
+    assert_string_equal(json_string_value(json_object_get(first, "rule")), "maxChoices");
+    assert_string_equal(json_string_value(json_object_get(first, "message")),
+                        "Select at most 2 answers.");
+    assert_int_equal(qti_item_session_num_attempts(s), 0);
+    json_decref(invalid);
+
+    /* without validateResponses the same answer is scored: 1 + 1 - 1 */
+    struct qti_submit_opts lax = {0, 0};
+    assert_int_equal(qti_item_session_submit(s, three, &lax, &invalid, &e), 0);
+    assert_true(outcome_number(s, "SCORE") == 1.0);
+    json_decref(three);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_non_adaptive_item_counts_attempts_and_duration(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("feedback_22.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    assert_string_equal(qti_item_session_completion_status(s), "not_attempted");
+    assert_false(qti_item_session_is_presented(s));
+    qti_item_session_present(s);
+    assert_string_equal(qti_item_session_completion_status(s), "unknown");
+    must_submit(s, "{}");
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+    assert_false(qti_item_session_is_responded(s));
+    assert_false(qti_item_session_is_correct(s));
+    assert_true(qti_item_session_is_judgeable(s));
+    must_submit(s, "{\"RESPONSE\": [\"R\", \"B\"]}");
+    assert_int_equal(qti_item_session_num_attempts(s), 2);
+    assert_true(qti_item_session_duration(s) == 3.0);
+    assert_true(qti_item_session_is_responded(s));
+    assert_true(qti_item_session_is_correct(s));
+    assert_true(outcome_number(s, "numAttempts") == 2);
+    json_t *o = qti_item_session_outcomes_json(s);
+    assert_string_equal(json_string_value(json_object_get(o, "completionStatus")), "completed");
+    assert_true(json_number_value(json_object_get(o, "SCORE")) == 2.0);
+    json_decref(o);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_adaptive_item_completes_itself_and_refuses_more_attempts(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("adaptive_retry.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    must_submit(s, "{\"RESPONSE\": \"L\"}");
+    assert_string_equal(qti_item_session_completion_status(s), "incomplete");
+    assert_true(outcome_number(s, "SCORE") == 0.0);
+    json_t *view = qti_item_session_view(s, 1);
+    assert_int_equal(json_array_size(json_object_get(view, "modal")), 1);
+    json_decref(view);
+    must_submit(s, "{\"RESPONSE\": \"P\"}");
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+    assert_true(outcome_number(s, "SCORE") == 0.5); /* right on the second attempt */
+    struct op_err e = {0};
+    assert_int_equal(qti_item_session_submit(s, NULL, NULL, NULL, &e), OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "retry"));
+    qti_item_session_free(s);
+
+    s = must_session(item, 1);
+    must_submit(s, "{\"RESPONSE\": \"P\"}");
+    assert_true(outcome_number(s, "SCORE") == 1.0); /* right at once */
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_template_processing_keeps_its_constraint_and_sets_correct(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("template_block.xml");
+    int saw_four = 0, saw_other = 0;
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        struct qti_item_session *s = must_session(item, seed);
+        double n = outcome_number(s, "N");
+        assert_true(n >= 2 && n <= 8 && (int)n % 2 == 0);
+        json_t *view = qti_item_session_view(s, 1);
+        char expect[16];
+        snprintf(expect, sizeof expect, "%d", (int)n);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(view, "printed"), "pv0")), expect);
+        int shown = json_is_true(json_object_get(json_object_get(view, "templates"), "tb0"));
+        assert_int_equal(shown, (int)n == 4);
+        saw_four |= shown;
+        saw_other |= !shown;
+        json_decref(view);
+        char answer[64];
+        snprintf(answer, sizeof answer, "{\"RESPONSE\": %d}", 2 * (int)n);
+        must_submit(s, answer);
+        assert_true(outcome_number(s, "SCORE") == 1.0);
+        assert_true(qti_item_session_is_correct(s));
+        qti_item_session_free(s);
+    }
+    assert_true(saw_four && saw_other);
+    /* same seed, same template values */
+    struct qti_item_session *a = must_session(item, 77), *b = must_session(item, 77);
+    assert_true(outcome_number(a, "N") == outcome_number(b, "N"));
+    qti_item_session_free(a);
+    qti_item_session_free(b);
+    qti_item_free(item);
+}
+
+static void test_graphic_associate_reads_hotspots_and_scores_pairs(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("graphic_associate.xml");
+    const struct qti_interaction *it = qti_item_interaction_for(item, "RESPONSE");
+    assert_int_equal(it->kind, QTI_INTERACTION_GRAPHIC_ASSOCIATE);
+    assert_int_equal(it->nchoices, 4);
+    assert_int_equal(it->choices[2].ncoords, 6);
+    assert_string_equal(it->object_data, "items/map.png");
+    struct qti_item_session *s = must_session(item, 1);
+    must_submit(s, "{\"RESPONSE\": [\"B A\", \"D C\"]}"); /* pairs are unordered */
+    assert_true(outcome_number(s, "SCORE") == 2.0);
+    must_submit(s, "{\"RESPONSE\": [\"A C\"]}");
+    assert_true(outcome_number(s, "SCORE") == 0.0);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_session_save_and_restore_resume_where_it_was(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("template_block.xml");
+    struct qti_item_session *s = must_session(item, 9);
+    qti_item_session_present(s);
+    json_t *saved = qti_item_session_save(s);
+    char *text = dump(saved);
+    json_decref(saved);
+    json_error_t jerr;
+    saved = json_loads(text, 0, &jerr);
+    free(text);
+    struct qti_item_session *r;
+    struct op_err e = {0};
+    if (qti_item_session_restore(item, saved, &r, &e) != 0)
+        fail_msg("restore: %s", e.msg);
+    json_decref(saved);
+    double n = outcome_number(r, "N");
+    assert_true(n == outcome_number(s, "N"));
+    char answer[64];
+    snprintf(answer, sizeof answer, "{\"RESPONSE\": %d}", 2 * (int)n);
+    must_submit(r, answer); /* the restored correct response still applies */
+    assert_true(outcome_number(r, "SCORE") == 1.0);
+    qti_item_session_free(r);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
+static void test_unsupported_interaction_is_refused_naming_it_and_the_item(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    assert_null(parse_fixture("upload.xml", &e));
+    assert_non_null(strstr(e.msg, "items/upload.xml"));
+    assert_non_null(strstr(e.msg, "unsupported interaction uploadInteraction in item essayUpload"));
+}
+
+static void test_interaction_bound_to_undeclared_response_is_refused(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    assert_null(parse_fixture("unbound.xml", &e));
+    assert_non_null(strstr(e.msg, "items/unbound.xml line 7"));
+    assert_non_null(strstr(e.msg, "RESPONS, which is not a declared response variable"));
+}
+
+static void test_item_refuses_unknown_qti_version(void **state)
+{
+    (void)state;
+    const char *x = "<assessmentItem xmlns=\"http://www.imsglobal.org/xsd/imsqti_v3p0\" "
+                    "identifier=\"x\" title=\"x\"/>";
+    struct qti_item *item = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &item, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "items/x.xml line 1"));
+    assert_non_null(strstr(e.msg, "unknown QTI version"));
+}
+
+static void test_load_refuses_models_of_different_items(void **state)
+{
+    (void)state;
+    struct qti_item *a = must_fixture("feedback_22.xml"), *b = must_fixture("adaptive_retry.xml");
+    json_t *ra, *sa, *rb, *sb;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_compile(a, &ra, &sa, &e), 0);
+    assert_int_equal(qti_item_compile(b, &rb, &sb, &e), 0);
+    struct qti_item *x = NULL;
+    assert_int_equal(qti_item_load(ra, sb, &x, &e), OP_EINPUT);
+    assert_null(x);
+    json_object_del(sa, "declarations");
+    assert_int_equal(qti_item_load(ra, sa, &x, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "declarations"));
+    json_decref(ra);
+    json_decref(sa);
+    json_decref(rb);
+    json_decref(sb);
+    qti_item_free(a);
+    qti_item_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_item_parses_qti22_and_collects_assets),
+        cmocka_unit_test(test_render_model_has_no_correct_response),
+        cmocka_unit_test(test_render_model_drops_script_and_scorer_rubric),
+        cmocka_unit_test(test_compile_is_deterministic),
+        cmocka_unit_test(test_loaded_item_scores_like_the_parsed_one),
+        cmocka_unit_test(test_feedback_visibility_follows_outcomes),
+        cmocka_unit_test(test_submit_refuses_response_that_does_not_fit_its_declaration),
+        cmocka_unit_test(test_validate_responses_refuses_invalid_answers_with_reasons),
+        cmocka_unit_test(test_non_adaptive_item_counts_attempts_and_duration),
+        cmocka_unit_test(test_adaptive_item_completes_itself_and_refuses_more_attempts),
+        cmocka_unit_test(test_template_processing_keeps_its_constraint_and_sets_correct),
+        cmocka_unit_test(test_graphic_associate_reads_hotspots_and_scores_pairs),
+        cmocka_unit_test(test_session_save_and_restore_resume_where_it_was),
+        cmocka_unit_test(test_unsupported_interaction_is_refused_naming_it_and_the_item),
+        cmocka_unit_test(test_interaction_bound_to_undeclared_response_is_refused),
+        cmocka_unit_test(test_item_refuses_unknown_qti_version),
+        cmocka_unit_test(test_load_refuses_models_of_different_items),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
