@@ -449,6 +449,53 @@ int qti_package_open_memory(const char *name, const void *data, size_t len,
     return 0;
 }
 
+int qti_package_from_files(const char *name, const struct qti_file *files, size_t n,
+                           const struct qti_limits *limits, struct qti_package **out,
+                           struct op_err *e)
+{
+    *out = NULL;
+    struct qti_limits def;
+    if (!limits) {
+        qti_limits_default(&def);
+        limits = &def;
+    }
+    struct qti_package *p = calloc(1, sizeof *p);
+    if (!p)
+        abort();
+    p->name = xstrdup(name);
+    p->files = xrealloc(NULL, sizeof *p->files * (n ? n : 1));
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *why;
+        char *norm;
+        if (qti_path_normalise(files[i].path, &norm, &why) != 0) {
+            rc = err_set(e, OP_EINPUT, "%s: %s: unsafe entry name: %s", name, files[i].path, why);
+            break;
+        }
+        struct qti_file *f = &p->files[p->nfiles++];
+        f->path = norm;
+        f->len = files[i].len;
+        f->data = xrealloc(NULL, files[i].len + 1);
+        memcpy(f->data, files[i].data, files[i].len);
+        f->data[f->len] = 0;
+    }
+    if (rc == 0) {
+        qsort(p->files, p->nfiles, sizeof *p->files, cmp_file);
+        for (size_t i = 1; rc == 0 && i < p->nfiles; i++)
+            if (strcmp(p->files[i - 1].path, p->files[i].path) == 0)
+                rc = err_set(e, OP_EINPUT, "%s: %s: the archive holds this file twice", name,
+                             p->files[i].path);
+    }
+    if (rc == 0)
+        rc = parse_manifest(p, limits, e);
+    if (rc) {
+        qti_package_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
 int qti_package_open(const char *path, const struct qti_limits *limits, struct qti_package **out,
                      struct op_err *e)
 {

@@ -89,6 +89,12 @@ int qti_package_open_memory(const char *name, const void *data, size_t len,
                             struct op_err *e);
 void qti_package_free(struct qti_package *p);
 
+/* Builds a package from files already in memory (copied; paths normalised and checked as
+ * archive entries are) and reads its manifest: for tests and fuzzing without a zip. */
+int qti_package_from_files(const char *name, const struct qti_file *files, size_t n,
+                           const struct qti_limits *limits, struct qti_package **out,
+                           struct op_err *e);
+
 /* The file at normalised `path`, or NULL. */
 const struct qti_file *qti_package_find(const struct qti_package *p, const char *path);
 
