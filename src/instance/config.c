@@ -292,7 +292,7 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
                  (json_int_t)1 << 32, CONFIG_DEFAULT_CSV_MAX_BYTES, &csv_max, e))
         return OP_EINPUT;
     json_object_set_new(limits, "csv-max-bytes", json_integer(csv_max));
-    json_int_t qti_max;
+    json_int_t qti_max = 0;
     if (get_uint(limits, "qti-package-max-bytes", "configuration.limits.qti-package-max-bytes",
                  1024, (json_int_t)1 << 40, CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES, &qti_max, e))
         return OP_EINPUT;
