@@ -281,7 +281,8 @@ static int add_builtins(struct qti_item *item, struct op_err *e)
 struct parse {
     struct qti_item *item;
     struct op_err *e;
-    int in_modal; /* rendering modalFeedback: no interactions there */
+    int in_modal;    /* rendering modalFeedback: no interactions there */
+    char cur_fb[16]; /* key of the feedback whose content is being rendered, or "" */
 };
 
 static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
@@ -336,6 +337,7 @@ static int base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
 }
 
 static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, struct op_err *e);
+static int math_var(struct parse *p, xmlNode *n, struct buf *out);
 
 static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out)
 {
@@ -407,7 +409,12 @@ static int add_conditional(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
     (*list)[(*count)++] = f;
 
     struct buf content = BUF_INIT;
+    char saved_fb[16];
+    memcpy(saved_fb, p->cur_fb, sizeof saved_fb);
+    if (!template)
+        memcpy(p->cur_fb, f.key, sizeof p->cur_fb);
     rc = qti_xhtml_children(cx, n, &content, p->e);
+    memcpy(p->cur_fb, saved_fb, sizeof saved_fb);
     if (rc < 0) {
         buf_free(&content);
         return rc;
@@ -443,6 +450,7 @@ static int add_printed(struct parse *p, xmlNode *n, struct buf *out)
     pv.field = attr(n, "field");
     pv.index = attr(n, "index");
     snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
+    memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
     item->printed = grow(item->printed, item->nprinted, sizeof *item->printed);
     item->printed[item->nprinted++] = pv;
     buf_printf(out, "<span data-qti-printed=\"%s\"></span>", pv.key);
@@ -454,6 +462,8 @@ static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, stru
 {
     struct parse *p = cx->user;
     const char *name = (const char *)n->name;
+    if (n->ns && strcmp((const char *)n->ns->href, QTI_NS_MATHML) == 0)
+        return math_var(p, n, out);
     if (qti_interaction_is_interaction_name(name))
         return add_interaction(p, cx, n, out);
     if (strcmp(name, "feedbackBlock") == 0 || strcmp(name, "feedbackInline") == 0)
@@ -477,6 +487,36 @@ static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, stru
     if (strcmp(name, "stylesheet") == 0 || strcmp(name, "apipAccessibility") == 0)
         return 0;
     return 1; /* anything else: content kept, element dropped */
+}
+
+/* MathML <mi>/<ci> naming a template variable declared mathVariable="true" shows the
+ * variable's value (QTI 2.1 template processing): it becomes a printed-variable marker.
+ * Returns 1 for any other mi/ci. */
+static int math_var(struct parse *p, xmlNode *n, struct buf *out)
+{
+    xmlChar *text = xmlNodeGetContent(n);
+    char name[257] = "";
+    const char *t = text ? (const char *)text : "";
+    t += strspn(t, " \t\r\n");
+    size_t l = strcspn(t, " \t\r\n");
+    int whole = l > 0 && l < sizeof name && t[l + strspn(t + l, " \t\r\n")] == '\0';
+    if (whole)
+        memcpy(name, t, l);
+    xmlFree(text);
+    const struct qti_decl *d = whole ? qti_item_decl(p->item, name) : NULL;
+    if (!d || d->kind != QTI_DECL_TEMPLATE || !d->math_variable)
+        return 1;
+    struct qti_item *item = p->item;
+    struct item_printed pv = {0};
+    pv.identifier = xstrdup(name);
+    pv.base = 10;
+    snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
+    memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
+    item->printed = grow(item->printed, item->nprinted, sizeof *item->printed);
+    item->printed[item->nprinted++] = pv;
+    buf_printf(out, "<%s data-qti-printed=\"%s\"></%s>", (const char *)n->name, pv.key,
+               (const char *)n->name);
+    return 0;
 }
 
 static int parse_stylesheet(struct parse *p, xmlNode *n)
@@ -553,7 +593,7 @@ int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, s
     if (!item)
         abort();
     item->href = xstrdup(href ? href : "item.xml");
-    struct parse p = {item, e, 0};
+    struct parse p = {item, e, 0, ""};
     int rc = 0;
 
     if (!root || root->type != XML_ELEMENT_NODE ||
@@ -740,6 +780,8 @@ int qti_item_compile(const struct qti_item *item, json_t **render, json_t **scor
         set_opt(o, "delimiter", pv->delimiter);
         set_opt(o, "field", pv->field);
         set_opt(o, "index", pv->index);
+        if (pv->feedback[0])
+            json_object_set_new(o, "feedback", json_string(pv->feedback));
         json_array_append_new(pvr, o);
     }
     json_object_set_new(r, "feedback", fbr);
@@ -979,6 +1021,9 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
         pv.delimiter = jdup(v, "delimiter");
         pv.field = jdup(v, "field");
         pv.index = jdup(v, "index");
+        const char *fbk = json_string_value(json_object_get(v, "feedback"));
+        if (fbk && valid_key(fbk, "fb"))
+            snprintf(pv.feedback, sizeof pv.feedback, "%s", fbk);
         json_t *b = json_object_get(v, "base");
         pv.base = json_is_integer(b) ? (int)json_integer_value(b) : 10;
         item->printed = grow(item->printed, item->nprinted, sizeof pv);

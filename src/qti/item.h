@@ -16,8 +16,9 @@
  *       "interactions": [qti_interaction_to_json...],
  *       "responses": {"RESPONSE": {"cardinality": "single", "baseType": "identifier"}},
  *       "feedback": [{"key": "fb0", "kind": "block"|"inline"}],
- *       "templates": [{"key": "tb0", "kind": "block"|"inline", "html": ...}],
- *       "printed": [{"key": "pv0", "identifier": "A", "format": ..., "base": ...}]}
+ *       "templates": [{"key": "tb0", "kind": "block"|"inline"}],
+ *       "printed": [{"key": "pv0", "identifier": "A", "format", "base", "delimiter", "field",
+ *                    "index", "feedback": "fb2" (the feedback holding it, if any)}]}
  *    never a correct response, a mapping, a processing rule or the content of a feedback.
  *  - the scoring model, kept on the server side of the device:
  *      {"identifier", "declarations": ..., "templateProcessing": ..., "responseProcessing":
@@ -35,7 +36,8 @@
  *                                                 its content is sent only when visible
  *   <div data-qti-template="tb0">...</div>        templateBlock (span for templateInline);
  *                                                 content present, visibility per session
- *   <span data-qti-printed="pv0"></span>          printedVariable
+ *   <span data-qti-printed="pv0"></span>          printedVariable (and <mi data-qti-printed>
+ *                                                 for MathML naming a mathVariable)
  *   <span data-qti-hottext="A">...</span>         hottext (inside its interaction's html)
  *   <span data-qti-gap="G1"></span>               gap (inside its interaction's html)
  *   <div class="qti-rubricBlock" data-qti-view="candidate">...</div>

@@ -28,6 +28,8 @@ struct item_printed {
     char *delimiter;
     char *field;
     char *index;
+    char feedback[16]; /* key of the innermost feedback holding it, "" if none: its value is
+                          only sent while that feedback is visible */
 };
 
 struct qti_item {

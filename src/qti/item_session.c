@@ -632,6 +632,10 @@ json_t *qti_item_session_view(const struct qti_item_session *s, int show_feedbac
 
     json_t *printed = json_object();
     for (size_t i = 0; i < item->nprinted; i++) {
+        /* a value inside feedback is sent only while the feedback shows */
+        if (item->printed[i].feedback[0] &&
+            (!show_feedback || !qti_item_session_feedback_visible(s, item->printed[i].feedback)))
+            continue;
         char *t = printed_text(s, &item->printed[i]);
         json_object_set_new(printed, item->printed[i].key, json_string(t));
         free(t);

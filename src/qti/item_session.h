@@ -60,8 +60,9 @@ struct qti_submit_opts {
  *    [{"response": "RESPONSE", "rule": "maxChoices", "message": "Select at most 2 answers."}]
  *    the caller frees.
  *  - Otherwise the attempt is counted, responseProcessing runs (an error in it, e.g. a
- *    division by a NULL value the item did not guard, fails with OP_EINPUT naming the item),
- *    and completionStatus is updated. Submitting to a completed non-adaptive item is allowed
+ *    type error in a broken item, fails with OP_EINPUT naming the item; the responses and
+ *    the attempt stay recorded, outcomes are as far as processing got), and completionStatus
+ *    is updated. Submitting to a completed non-adaptive item is allowed
  *    (a new attempt, as with maxAttempts > 1); an adaptive item whose completionStatus is
  *    "completed" refuses further attempts with OP_ECONFLICT. */
 int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
@@ -82,7 +83,8 @@ int qti_item_session_is_presented(const struct qti_item_session *s);
 int qti_item_session_is_responded(const struct qti_item_session *s);
 /* 1 if every response variable with a correct response matches it (QTI "correct": same
  * value, multiple compared as sets, ordered as sequences); 0 otherwise, and 0 when no
- * response declares a correct response (the item cannot be judged). */
+ * response declares a correct response (the item cannot be judged). Responses without a
+ * correct response are ignored. */
 int qti_item_session_is_correct(const struct qti_item_session *s);
 /* 1 if the item can be judged correct or incorrect (some response has a correctResponse). */
 int qti_item_session_is_judgeable(const struct qti_item_session *s);
@@ -110,7 +112,9 @@ int qti_item_session_feedback_visible(const struct qti_item_session *s, const ch
 
 /* What the runner shows now (new JSON object, caller frees):
  * {"order": {"RESPONSE": ["C", "A", "B"]},            choice order per interaction
- *  "printed": {"pv0": "3"},                            printedVariable values as text
+ *  "hiddenChoices": {"RESPONSE": ["B"]},               choices hidden by templateIdentifier
+ *  "printed": {"pv0": "3"},                            printedVariable values as text (not
+ *                                                      those inside hidden feedback)
  *  "templates": {"tb0": true},                         templateBlock/Inline visibility
  *  "feedback": {"fb1": "<p>...</p>"},                  visible feedbackBlock/Inline content
  *  "modal": [{"title": "...", "html": "..."}],         visible modalFeedback

@@ -343,6 +343,11 @@ static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out
     const char *name = (const char *)node->name;
     if (!in_list(mathml_elements, name))
         return 0;
+    if (cx->hook && (strcmp(name, "mi") == 0 || strcmp(name, "ci") == 0)) {
+        int rc = cx->hook(cx, node, out, e);
+        if (rc <= 0)
+            return rc;
+    }
     cx->depth++;
     buf_printf(out, "<%s", name);
     if (top)

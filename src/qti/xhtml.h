@@ -56,9 +56,10 @@ void qti_assets_add(struct qti_assets *a, const char *path);
 struct qti_xhtml_ctx;
 
 /* Called for every element in the QTI namespace that is not plain XHTML content (the QTI
- * namespace also holds the XHTML elements of the item body). It writes the element's
- * replacement to `out` (it may call qti_xhtml_children to render its children) and returns
- * 0, 1 when it does not handle the element (the sanitiser then unwraps it: children only),
+ * namespace also holds the XHTML elements of the item body), and for MathML <mi> and <ci>
+ * (items replace those naming a mathVariable template variable by its value). It writes the
+ * element's replacement to `out` (it may call qti_xhtml_children to render its children) and
+ * returns 0, 1 when it does not handle the element (the sanitiser then unwraps it: children only),
  * or a negative OP_E* code with `e` filled. */
 typedef int (*qti_xhtml_hook)(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                               struct op_err *e);

@@ -255,6 +255,14 @@ static void test_calculated_choice_scores_against_drawn_solution(void **state)
         struct qti_item_session *s = session(item, seed);
         int64_t i = template_int(s, "i");
         assert_true(i >= 1 && i <= 7);
+        /* CALC0 = index i of (3 4 6 15 24 25 30), shown through the MathML <mi>CALC0</mi>
+         * of a mathVariable */
+        static const char *const numbers[] = {"3", "4", "6", "15", "24", "25", "30"};
+        json_t *v0 = qti_item_session_view(s, 1);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(v0, "printed"), "pv0")),
+            numbers[i - 1]);
+        json_decref(v0);
         char answer[64];
         snprintf(answer, sizeof answer, "{\"RESPONSE0\": \"SOLUTION0_0_%lld\"}",
                  (long long)(i - 1));

@@ -233,6 +233,10 @@ static void test_feedback_visibility_follows_outcomes(void **state)
     assert_true(qti_item_session_feedback_visible(s, "fb1")); /* hidden only once DONE */
     assert_false(qti_item_session_feedback_visible(s, "fb2"));
     assert_false(qti_item_session_feedback_visible(s, "fb3"));
+    /* the printedVariable inside hidden feedback is not sent either */
+    json_t *before = qti_item_session_view(s, 1);
+    assert_null(json_object_get(json_object_get(before, "printed"), "pv0"));
+    json_decref(before);
 
     must_submit(s, "{\"RESPONSE\": [\"R\", \"P\"]}");
     assert_true(outcome_number(s, "SCORE") == 0.0); /* 1 + (-1), lowerBound 0 */
