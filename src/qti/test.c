@@ -743,9 +743,11 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
     }
     if (root->ns && root->ns->href &&
         strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p1") != 0 &&
-        strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p2") != 0)
+        strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p2") != 0) {
+        qti_test_free(t);
         return err_set(e, OP_EINPUT, "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)",
                        where, (const char *)root->ns->href);
+    }
     static const char *const attrs[] = {"identifier", "title", "toolName", "toolVersion", NULL};
     int rc = check_attrs(&r, root, attrs);
     if (rc == 0)

@@ -177,6 +177,14 @@ static void test_test_refuses_test_part_without_section(void **state)
                   "testPart P has no assessmentSection");
 }
 
+static void test_test_refuses_unknown_qti_namespace(void **state)
+{
+    (void)state;
+    parse_refused("<assessmentTest xmlns=\"http://www.imsglobal.org/xsd/imsqti_v3p0\" "
+                  "identifier=\"T\"/>",
+                  "unknown QTI namespace http://www.imsglobal.org/xsd/imsqti_v3p0");
+}
+
 static void test_test_refuses_bad_navigation_mode(void **state)
 {
     (void)state;
@@ -338,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_test_refuses_selection_larger_than_section),
         cmocka_unit_test(test_test_refuses_test_part_without_section),
         cmocka_unit_test(test_test_refuses_bad_navigation_mode),
+        cmocka_unit_test(test_test_refuses_unknown_qti_namespace),
         cmocka_unit_test(test_route_selects_required_items_and_keeps_fixed_in_place),
         cmocka_unit_test(test_route_is_the_same_for_the_same_seed),
         cmocka_unit_test(test_route_with_replacement_numbers_occurrences),
