@@ -96,8 +96,10 @@ static long make_package(const char *path, int nitems, int asset_mb)
         char *x = item_xml(i, i % nassets);
         zip_file_add(za, name, zip_source_buffer(za, x, strlen(x), 0), 0);
         keep[nk++] = x;
-        buf_printf(&man, "<resource identifier=\"R%04d\" type=\"imsqti_item_xmlv2p1\" "
-                         "href=\"%s\"><file href=\"%s\"/></resource>", i, name, name);
+        buf_printf(&man,
+                   "<resource identifier=\"R%04d\" type=\"imsqti_item_xmlv2p1\" "
+                   "href=\"%s\"><file href=\"%s\"/></resource>",
+                   i, name, name);
         buf_printf(&test, "<assessmentItemRef identifier=\"Q%04d\" href=\"%s\"/>", i, name);
     }
     buf_puts(&man, "</resources></manifest>");

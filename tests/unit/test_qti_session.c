@@ -417,6 +417,21 @@ static void test_compiled_package_is_deterministic_and_loads_back(void **state)
     assert_int_equal(qti_compile(l, &b, &e), 0);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
+    /* What the browser is sent never holds the answers. */
+    struct qti_delivery d;
+    assert_int_equal(qti_delivery_open((const unsigned char *)a.data, a.len, &d, &e), 0);
+    size_t renders = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (!strstr(d.entries[i].name, "render.json"))
+            continue;
+        renders++;
+        char *text = strndup((const char *)d.entries[i].data, d.entries[i].len);
+        assert_null(strstr(text, "correctResponse"));
+        assert_null(strstr(text, "responseProcessing"));
+        free(text);
+    }
+    assert_int_equal(renders, 3);
+    qti_delivery_close(&d);
     struct qti_loaded *dev;
     if (qti_delivery_load((const unsigned char *)a.data, a.len, &dev, &e) != 0)
         fail_msg("load: %s", e.msg);
