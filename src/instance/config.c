@@ -192,7 +192,7 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     static const char *const default_keys[] = {"driver", "path", NULL};
     static const char *const security_keys[] = {"password-hash", NULL};
     static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", NULL};
-    static const char *const limits_keys[] = {"csv-max-bytes", NULL};
+    static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
 
     if (check_keys(conf, "configuration", conf_keys, e))
         return OP_EINPUT;
@@ -292,6 +292,11 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
                  (json_int_t)1 << 32, CONFIG_DEFAULT_CSV_MAX_BYTES, &csv_max, e))
         return OP_EINPUT;
     json_object_set_new(limits, "csv-max-bytes", json_integer(csv_max));
+    json_int_t qti_max = 0;
+    if (get_uint(limits, "qti-package-max-bytes", "configuration.limits.qti-package-max-bytes",
+                 1024, (json_int_t)1 << 40, CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES, &qti_max, e))
+        return OP_EINPUT;
+    json_object_set_new(limits, "qti-package-max-bytes", json_integer(qti_max));
     return 0;
 }
 
@@ -397,6 +402,10 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     out->password_cost.memlimit_kib =
         (uint64_t)json_integer_value(json_object_get(pw, "memlimit-kib"));
     out->csv_max_bytes = (size_t)json_integer_value(json_object_get(limits, "csv-max-bytes"));
+    /* Instances set up before this limit existed have no key: the default applies. */
+    json_t *qti_max = json_object_get(limits, "qti-package-max-bytes");
+    out->qti_package_max_bytes = json_is_integer(qti_max) ? (uint64_t)json_integer_value(qti_max)
+                                                          : CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES;
     if (!out->db_path || !out->db_driver)
         return err_set(e, OP_ESTATE, "instance configuration has no database");
     return password_cost_check(&out->password_cost, "configuration.security.password-hash", e);

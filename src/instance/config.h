@@ -11,6 +11,7 @@
  *   configuration.persistences.default.path      database file, relative to the data folder
  *   configuration.security.password-hash.opslimit / .memlimit-kib   Argon2id cost (optional)
  *   configuration.limits.csv-max-bytes           largest CSV file accepted (optional)
+ *   configuration.limits.qti-package-max-bytes   largest QTI package accepted (optional)
  *
  * The instance keeps `configuration` (never the super-user password) in DIR/outpost.json.
  */
@@ -19,12 +20,14 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/password.h"
 #include "base/err.h"
 
-#define CONFIG_DEFAULT_CSV_MAX_BYTES (64u * 1024 * 1024)
-#define CONFIG_MAX_BYTES             (1024 * 1024)
+#define CONFIG_DEFAULT_CSV_MAX_BYTES         (64u * 1024 * 1024)
+#define CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES ((uint64_t)512 * 1024 * 1024)
+#define CONFIG_MAX_BYTES                     (1024 * 1024)
 
 enum instance_role { ROLE_CENTRAL = 1, ROLE_DEVICE = 2 };
 
@@ -48,6 +51,7 @@ void setup_request_free(struct setup_request *r);
 struct instance_settings {
     struct password_cost password_cost;
     size_t csv_max_bytes;
+    uint64_t qti_package_max_bytes;
     const char *db_driver;
     const char *db_path;
     const char *url;

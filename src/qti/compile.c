@@ -1,0 +1,635 @@
+/*
+ * compile.c - QTI package to compiled delivery package and back (see compile.h and
+ * docs/delivery-package.md).
+ *
+ * The compiled archive is deliberately not a zip: a zip carries timestamps, permissions and
+ * extra fields that differ between libraries and runs, and its reader is a large attack
+ * surface. Ours is a magic line followed by entries sorted by name, each
+ *     u32 name length (big-endian) | name | u64 data length (big-endian) | data
+ * so two compilations of the same package are byte-identical and a reader is a few bounded
+ * loops.
+ */
+#include "qti/compile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qti/xhtml.h"
+#include "store/packages.h"
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+void qti_loaded_free(struct qti_loaded *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nitems; i++) {
+        free(l->items[i].href);
+        qti_item_free(l->items[i].item);
+    }
+    free(l->items);
+    qti_test_free(l->test);
+    qti_package_free(l->pkg);
+    json_decref(l->delivery_manifest);
+    free(l->name);
+    free(l);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    return strcmp(((const struct qti_loaded_item *)a)->href,
+                  ((const struct qti_loaded_item *)b)->href);
+}
+
+static struct qti_loaded_item *find_item(const struct qti_loaded *l, const char *href)
+{
+    struct qti_loaded_item key = {(char *)href, NULL};
+    if (!l->nitems)
+        return NULL;
+    return bsearch(&key, l->items, l->nitems, sizeof *l->items, cmp_item);
+}
+
+const struct qti_item *qti_loaded_lookup(void *ud, const struct qti_node *ref, struct op_err *e)
+{
+    const struct qti_loaded *l = ud;
+    struct qti_loaded_item *it = find_item(l, ref->href);
+    if (!it) {
+        err_set(e, OP_ENOTFOUND, "%s: item ref %s: no item %s", l->name, ref->identifier,
+                ref->href);
+        return NULL;
+    }
+    return it->item;
+}
+
+/* ---- loading a QTI package ---- */
+
+#define XINCLUDE_NS "http://www.w3.org/2001/XInclude"
+
+/* Rewrites relative URLs of an included fragment (written at `from`) so they stay right
+ * when the fragment sits in the item at `item_href`. */
+static void rebase_urls(xmlNodePtr n, const char *from, const char *item_href)
+{
+    static const char *const attrs[] = {"src", "href", "data", NULL};
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        for (const char *const *a = attrs; *a; a++) {
+            char *v = qti_xml_attr(n, *a);
+            if (!v)
+                continue;
+            char *abs = NULL;
+            struct op_err ignore = {0};
+            if (qti_path_resolve(from, v, &abs, &ignore) == 0) {
+                struct buf b = BUF_INIT;
+                for (const char *p = item_href; (p = strchr(p, '/')); p++)
+                    buf_puts(&b, "../");
+                buf_puts(&b, abs);
+                xmlSetProp(n, (const xmlChar *)*a, (const xmlChar *)b.data);
+                buf_free(&b);
+                free(abs);
+            }
+            xmlFree(v);
+        }
+        rebase_urls(n->children, from, item_href);
+    }
+}
+
+/* Replaces each xi:include of an item by the root element of the file it names (shared
+ * stimuli). Included files may not include further. */
+static int resolve_includes(struct qti_package *p, const char *href, xmlNodePtr n, int *count,
+                            struct op_err *e)
+{
+    for (xmlNodePtr c = n ? n->children : NULL, next; c; c = next) {
+        next = c->next;
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (!(c->ns && c->ns->href && strcmp((const char *)c->ns->href, XINCLUDE_NS) == 0 &&
+              strcmp((const char *)c->name, "include") == 0)) {
+            if (resolve_includes(p, href, c, count, e))
+                return OP_EINPUT;
+            continue;
+        }
+        if (++*count > 100)
+            return err_set(e, OP_EINPUT, "%s: %s: more than 100 xi:include", p->name, href);
+        char *inc = qti_xml_attr(c, "href");
+        char *path = NULL;
+        int rc = inc ? qti_path_resolve(href, inc, &path, e)
+                     : err_set(e, OP_EINPUT, "xi:include without href");
+        xmlFree(inc);
+        if (rc)
+            return err_prefix(e, "%s: %s line %ld", p->name, href, xmlGetLineNo(c));
+        const struct qti_file *f = qti_package_find(p, path);
+        if (!f) {
+            rc = err_set(e, OP_EINPUT,
+                         "%s: %s line %ld: xi:include of %s, which is not in the archive", p->name,
+                         href, xmlGetLineNo(c), path);
+            free(path);
+            return rc;
+        }
+        xmlDocPtr sdoc;
+        if (qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &sdoc, e)) {
+            free(path);
+            return err_prefix(e, "%s", p->name);
+        }
+        xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(sdoc), c->doc, 1);
+        xmlFreeDoc(sdoc);
+        if (!copy) {
+            free(path);
+            return err_set(e, OP_ENOMEM, "out of memory including %s", f->path);
+        }
+        rebase_urls(copy, path, href);
+        free(path);
+        xmlReplaceNode(c, copy);
+        xmlFreeNode(c);
+    }
+    return 0;
+}
+
+/* Attributes QTI 2.1/2.2 allows on item-level declarations. The item parser accepts unknown
+ * ones; TAO's schema validation refuses them (its NotValidableXmlItem sample), and so do we
+ * until the declaration parser checks them itself. */
+static int check_decl_attrs(const struct qti_package *p, const char *href, xmlNodePtr root,
+                            struct op_err *e)
+{
+    static const char *const allowed[] = {"identifier",
+                                          "cardinality",
+                                          "baseType",
+                                          "view",
+                                          "interpretation",
+                                          "longInterpretation",
+                                          "normalMaximum",
+                                          "normalMinimum",
+                                          "masteryValue",
+                                          "paramVariable",
+                                          "mathVariable",
+                                          "externalScored",
+                                          "variableIdentifierRef",
+                                          NULL};
+    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE ||
+            !(strcmp((const char *)c->name, "responseDeclaration") == 0 ||
+              strcmp((const char *)c->name, "outcomeDeclaration") == 0 ||
+              strcmp((const char *)c->name, "templateDeclaration") == 0))
+            continue;
+        for (xmlAttrPtr a = c->properties; a; a = a->next) {
+            if (a->ns)
+                continue;
+            int ok = 0;
+            for (const char *const *k = allowed; *k; k++)
+                ok |= strcmp(*k, (const char *)a->name) == 0;
+            if (!ok)
+                return err_set(e, OP_EINPUT, "%s: %s line %ld: %s: unknown attribute \"%s\"",
+                               p->name, href, xmlGetLineNo(c), (const char *)c->name,
+                               (const char *)a->name);
+        }
+    }
+    return 0;
+}
+
+static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op_err *e)
+{
+    struct qti_package *p = l->pkg;
+    if (find_item(l, ref->href))
+        return 0;
+    const struct qti_file *f = qti_package_find(p, ref->href);
+    if (!f)
+        return err_set(e, OP_EINPUT,
+                       "%s: %s line %d: assessmentItemRef %s points to %s, which is not in the "
+                       "archive",
+                       p->name, p->manifest.test->href, ref->line, ref->identifier, ref->href);
+    xmlDocPtr doc;
+    if (qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, e))
+        return err_prefix(e, "%s", p->name);
+    int count = 0;
+    int rc = check_decl_attrs(p, f->path, xmlDocGetRootElement(doc), e);
+    if (rc == 0)
+        rc = resolve_includes(p, f->path, xmlDocGetRootElement(doc), &count, e);
+    struct qti_item *item = NULL;
+    if (rc == 0 && qti_item_from_node(f->path, xmlDocGetRootElement(doc), &item, e))
+        rc = err_prefix(e, "%s", p->name);
+    xmlFreeDoc(doc);
+    if (rc)
+        return rc;
+    const struct qti_assets *as = qti_item_assets(item);
+    for (size_t i = 0; as && i < as->count; i++)
+        if (!qti_package_find(p, as->paths[i])) {
+            rc = err_set(e, OP_EINPUT, "%s: %s: uses %s, which is not in the archive", p->name,
+                         f->path, as->paths[i]);
+            qti_item_free(item);
+            return rc;
+        }
+    l->items = xrealloc(l->items, sizeof *l->items * (l->nitems + 1));
+    l->items[l->nitems].href = xstrdup(ref->href);
+    l->items[l->nitems].item = item;
+    l->nitems++;
+    qsort(l->items, l->nitems, sizeof *l->items, cmp_item);
+    return 0;
+}
+
+struct load_ctx {
+    struct qti_loaded *l;
+    struct op_err *e;
+};
+
+static int load_each(const struct qti_node *ref, void *arg)
+{
+    struct load_ctx *c = arg;
+    return load_item(c->l, ref, c->e);
+}
+
+int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e)
+{
+    *out = NULL;
+    struct qti_loaded *l = calloc(1, sizeof *l);
+    if (!l)
+        abort();
+    l->pkg = pkg;
+    l->name = xstrdup(pkg->name);
+    const struct qti_resource *tr = pkg->manifest.test;
+    const struct qti_file *tf = qti_package_find(pkg, tr->href);
+    char where[1024];
+    snprintf(where, sizeof where, "%s: %s", pkg->name, tr->href);
+    xmlDocPtr doc = NULL;
+    int rc = 0;
+    if (!tf)
+        rc = err_set(e, OP_EINPUT, "%s: the test %s is not in the archive", pkg->name, tr->href);
+    else if (qti_xml_read(tf->path, (const char *)tf->data, tf->len, NULL, &doc, e))
+        rc = err_prefix(e, "%s", pkg->name);
+    if (rc == 0) {
+        rc = qti_test_parse(doc, tf->path, where, &l->test, e);
+        xmlFreeDoc(doc);
+    }
+    if (rc == 0) {
+        struct load_ctx c = {l, e};
+        rc = qti_test_each_item(l->test, load_each, &c);
+    }
+    for (size_t i = 0; rc == 0 && i < l->test->assets.count; i++)
+        if (!qti_package_find(pkg, l->test->assets.paths[i]))
+            rc = err_set(e, OP_EINPUT, "%s: uses %s, which is not in the archive", where,
+                         l->test->assets.paths[i]);
+    if (rc) {
+        qti_loaded_free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}
+
+int qti_load(const char *path, const struct qti_limits *limits, struct qti_loaded **out,
+             struct op_err *e)
+{
+    *out = NULL;
+    struct qti_package *pkg;
+    int rc = qti_package_open(path, limits, &pkg, e);
+    if (rc)
+        return rc;
+    return qti_load_package(pkg, out, e);
+}
+
+/* ---- writing the compiled package ---- */
+
+struct entry {
+    char *name;
+    unsigned char *data; /* owned, or borrowed when `borrowed` */
+    size_t len;
+    int borrowed;
+};
+
+struct entries {
+    struct entry *v;
+    size_t n;
+};
+
+static void add_entry(struct entries *es, const char *name, void *data, size_t len, int borrowed)
+{
+    es->v = xrealloc(es->v, sizeof *es->v * (es->n + 1));
+    es->v[es->n++] = (struct entry){xstrdup(name), data, len, borrowed};
+}
+
+static void add_json(struct entries *es, const char *name, json_t *j)
+{
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (!s)
+        abort();
+    add_entry(es, name, s, strlen(s), 0);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static void put_be(struct buf *out, uint64_t v, int bytes)
+{
+    unsigned char b[8];
+    for (int i = 0; i < bytes; i++)
+        b[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+    buf_append(out, b, (size_t)bytes);
+}
+
+static const char *media_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    static const char *const map[][2] = {
+        {".png", "image/png"},       {".jpg", "image/jpeg"},    {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},       {".svg", "image/svg+xml"}, {".webp", "image/webp"},
+        {".css", "text/css"},        {".mp3", "audio/mpeg"},    {".ogg", "audio/ogg"},
+        {".wav", "audio/wav"},       {".mp4", "video/mp4"},     {".webm", "video/webm"},
+        {".woff", "font/woff"},      {".woff2", "font/woff2"},  {".ttf", "font/ttf"},
+        {".xml", "application/xml"}, {".txt", "text/plain"},
+    };
+    for (size_t i = 0; dot && i < sizeof map / sizeof *map; i++)
+        if (strcasecmp(dot, map[i][0]) == 0)
+            return map[i][1];
+    return "application/octet-stream";
+}
+
+int qti_compile(const struct qti_loaded *l, struct buf *out, struct op_err *e)
+{
+    if (!l->pkg)
+        return err_set(e, OP_EINPUT, "only a test loaded from a QTI package can be compiled");
+    struct entries es = {NULL, 0};
+    int rc = 0;
+    /* Assets: every file items and the test reference, each once. */
+    struct qti_assets assets = {0, NULL};
+    for (size_t i = 0; i < l->test->assets.count; i++)
+        qti_assets_add(&assets, l->test->assets.paths[i]);
+    json_t *items = json_array();
+    for (size_t i = 0; rc == 0 && i < l->nitems; i++) {
+        const struct qti_assets *as = qti_item_assets(l->items[i].item);
+        for (size_t k = 0; as && k < as->count; k++)
+            qti_assets_add(&assets, as->paths[k]);
+        json_t *render = NULL, *scoring = NULL;
+        if (qti_item_compile(l->items[i].item, &render, &scoring, e)) {
+            rc = err_prefix(e, "%s: %s", l->name, l->items[i].href);
+            break;
+        }
+        char name[4200];
+        snprintf(name, sizeof name, "items/%s/render.json", l->items[i].href);
+        add_json(&es, name, render);
+        json_t *it = json_pack("{s:s, s:s, s:s}", "href", l->items[i].href, "identifier",
+                               qti_item_identifier(l->items[i].item), "render", name);
+        snprintf(name, sizeof name, "items/%s/scoring.json", l->items[i].href);
+        add_json(&es, name, scoring);
+        json_object_set_new(it, "scoring", json_string(name));
+        json_array_append_new(items, it);
+        json_decref(render);
+        json_decref(scoring);
+    }
+    json_t *asset_list = json_array();
+    for (size_t i = 0; rc == 0 && i < assets.count; i++) {
+        const struct qti_file *f = qti_package_find(l->pkg, assets.paths[i]);
+        if (!f) {
+            rc = err_set(e, OP_EINPUT, "%s: %s is referenced but not in the archive", l->name,
+                         assets.paths[i]);
+            break;
+        }
+        char name[4200];
+        snprintf(name, sizeof name, "assets/%s", f->path);
+        add_entry(&es, name, f->data, f->len, 1);
+        char sha[PACKAGE_SHA256_HEX];
+        packages_sha256_hex(f->data, f->len, sha);
+        json_array_append_new(asset_list,
+                              json_pack("{s:s, s:s, s:s, s:I, s:s}", "path", f->path, "entry", name,
+                                        "sha256", sha, "size", (json_int_t)f->len, "type",
+                                        media_type(f->path)));
+    }
+    qti_assets_free(&assets);
+    if (rc == 0) {
+        json_t *tj = qti_test_to_json(l->test);
+        add_json(&es, "test.json", tj);
+        json_decref(tj);
+        qsort(es.v, es.n, sizeof *es.v, cmp_entry);
+        json_t *ents = json_array();
+        for (size_t i = 0; i < es.n; i++) {
+            char sha[PACKAGE_SHA256_HEX];
+            packages_sha256_hex(es.v[i].data, es.v[i].len, sha);
+            json_array_append_new(ents, json_pack("{s:s, s:s, s:I}", "name", es.v[i].name, "sha256",
+                                                  sha, "size", (json_int_t)es.v[i].len));
+        }
+        json_t *man =
+            json_pack("{s:s, s:i, s:{s:s, s:s}, s:s, s:o, s:o, s:o}", "format", "outpost-delivery",
+                      "version", QTI_DELIVERY_FORMAT, "test", "identifier", l->test->identifier,
+                      "title", l->test->title, "source", l->pkg->manifest.identifier, "items",
+                      items, "assets", asset_list, "entries", ents);
+        items = asset_list = NULL;
+        add_json(&es, "manifest.json", man);
+        json_decref(man);
+        qsort(es.v, es.n, sizeof *es.v, cmp_entry);
+        buf_puts(out, QTI_DELIVERY_MAGIC);
+        for (size_t i = 0; i < es.n; i++) {
+            size_t nl = strlen(es.v[i].name);
+            put_be(out, nl, 4);
+            buf_append(out, es.v[i].name, nl);
+            put_be(out, es.v[i].len, 8);
+            buf_append(out, es.v[i].data, es.v[i].len);
+        }
+    }
+    json_decref(items);
+    json_decref(asset_list);
+    for (size_t i = 0; i < es.n; i++) {
+        free(es.v[i].name);
+        if (!es.v[i].borrowed)
+            free(es.v[i].data);
+    }
+    free(es.v);
+    return rc;
+}
+
+/* ---- reading a compiled package ---- */
+
+static uint64_t get_be(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+void qti_delivery_close(struct qti_delivery *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free((char *)d->entries[i].name);
+    free(d->entries);
+    memset(d, 0, sizeof *d);
+}
+
+static int cmp_dentry(const void *a, const void *b)
+{
+    return strcmp(((const struct qti_delivery_entry *)a)->name,
+                  ((const struct qti_delivery_entry *)b)->name);
+}
+
+const struct qti_delivery_entry *qti_delivery_find(const struct qti_delivery *d, const char *name)
+{
+    struct qti_delivery_entry key = {name, NULL, 0};
+    if (!d->n)
+        return NULL;
+    return bsearch(&key, d->entries, d->n, sizeof *d->entries, cmp_dentry);
+}
+
+int qti_delivery_open(const unsigned char *data, size_t len, struct qti_delivery *out,
+                      struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    size_t ml = strlen(QTI_DELIVERY_MAGIC);
+    if (len < ml || memcmp(data, QTI_DELIVERY_MAGIC, ml) != 0)
+        return err_set(e, OP_EINPUT, "not a compiled delivery package");
+    size_t pos = ml;
+    int rc = 0;
+    while (pos < len) {
+        if (out->n >= QTI_DELIVERY_MAX_ENTRIES) {
+            rc = err_set(e, OP_EINPUT, "delivery package: too many entries");
+            break;
+        }
+        if (len - pos < 4) {
+            rc = err_set(e, OP_EINPUT, "delivery package: truncated entry header");
+            break;
+        }
+        uint64_t nl = get_be(data + pos, 4);
+        pos += 4;
+        if (nl == 0 || nl > 4096 || len - pos < nl + 8) {
+            rc = err_set(e, OP_EINPUT, "delivery package: bad entry name");
+            break;
+        }
+        char *name = malloc(nl + 1);
+        if (!name)
+            abort();
+        memcpy(name, data + pos, nl);
+        name[nl] = 0;
+        pos += nl;
+        uint64_t dl = get_be(data + pos, 8);
+        pos += 8;
+        if (strlen(name) != nl || dl > len - pos) {
+            free(name);
+            rc = err_set(e, OP_EINPUT, "delivery package: entry data out of bounds");
+            break;
+        }
+        out->entries = xrealloc(out->entries, sizeof *out->entries * (out->n + 1));
+        out->entries[out->n++] = (struct qti_delivery_entry){name, data + pos, (size_t)dl};
+        if (out->n > 1 && strcmp(out->entries[out->n - 2].name, name) >= 0) {
+            rc = err_set(e, OP_EINPUT, "delivery package: entries not sorted or repeated (%s)",
+                         name);
+            break;
+        }
+        pos += dl;
+    }
+    const struct qti_delivery_entry *m = rc ? NULL : qti_delivery_find(out, "manifest.json");
+    if (rc == 0 && !m)
+        rc = err_set(e, OP_EINPUT, "delivery package: no manifest.json");
+    json_t *man = NULL;
+    if (rc == 0) {
+        json_error_t je;
+        man = json_loadb((const char *)m->data, m->len, JSON_REJECT_DUPLICATES, &je);
+        if (!man || json_integer_value(json_object_get(man, "version")) != QTI_DELIVERY_FORMAT)
+            rc = err_set(e, OP_EINPUT, "delivery package: unreadable manifest or unknown version");
+    }
+    json_t *ents = json_object_get(man, "entries");
+    if (rc == 0 && json_array_size(ents) + 1 != out->n)
+        rc =
+            err_set(e, OP_EINPUT, "delivery package: manifest lists %zu entries, archive holds %zu",
+                    json_array_size(ents), out->n - 1);
+    for (size_t i = 0; rc == 0 && i < json_array_size(ents); i++) {
+        json_t *x = json_array_get(ents, i);
+        const char *n = json_string_value(json_object_get(x, "name"));
+        const char *sha = json_string_value(json_object_get(x, "sha256"));
+        const struct qti_delivery_entry *en = n ? qti_delivery_find(out, n) : NULL;
+        char got[PACKAGE_SHA256_HEX];
+        if (!en || !sha)
+            rc = err_set(e, OP_EINPUT, "delivery package: manifest names a missing entry");
+        else {
+            packages_sha256_hex(en->data, en->len, got);
+            if (strcmp(got, sha) != 0)
+                rc =
+                    err_set(e, OP_ECRYPTO, "delivery package: entry %s does not match its hash", n);
+        }
+    }
+    json_decref(man);
+    if (rc)
+        qti_delivery_close(out);
+    return rc;
+}
+
+static json_t *entry_json(const struct qti_delivery *d, const char *name, struct op_err *e)
+{
+    const struct qti_delivery_entry *en = name ? qti_delivery_find(d, name) : NULL;
+    if (!en) {
+        err_set(e, OP_EINPUT, "delivery package: no entry %s", name ? name : "(unnamed)");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb((const char *)en->data, en->len, JSON_REJECT_DUPLICATES, &je);
+    if (!j)
+        err_set(e, OP_EINPUT, "delivery package: %s: %s", name, je.text);
+    return j;
+}
+
+int qti_delivery_load(const unsigned char *data, size_t len, struct qti_loaded **out,
+                      struct op_err *e)
+{
+    *out = NULL;
+    struct qti_delivery d;
+    int rc = qti_delivery_open(data, len, &d, e);
+    if (rc)
+        return rc;
+    struct qti_loaded *l = calloc(1, sizeof *l);
+    if (!l)
+        abort();
+    l->name = xstrdup("delivery package");
+    l->delivery_manifest = entry_json(&d, "manifest.json", e);
+    json_t *tj = l->delivery_manifest ? entry_json(&d, "test.json", e) : NULL;
+    if (!tj)
+        rc = OP_EINPUT;
+    if (rc == 0)
+        rc = qti_test_from_json(tj, &l->test, e);
+    json_decref(tj);
+    json_t *items = json_object_get(l->delivery_manifest, "items");
+    for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {
+        json_t *x = json_array_get(items, i);
+        const char *href = json_string_value(json_object_get(x, "href"));
+        json_t *r = entry_json(&d, json_string_value(json_object_get(x, "render")), e);
+        json_t *s = r ? entry_json(&d, json_string_value(json_object_get(x, "scoring")), e) : NULL;
+        struct qti_item *item = NULL;
+        if (!href || !r || !s)
+            rc = OP_EINPUT;
+        else
+            rc = qti_item_load(r, s, &item, e);
+        json_decref(r);
+        json_decref(s);
+        if (rc == 0) {
+            l->items = xrealloc(l->items, sizeof *l->items * (l->nitems + 1));
+            l->items[l->nitems].href = xstrdup(href);
+            l->items[l->nitems].item = item;
+            l->nitems++;
+        }
+    }
+    qti_delivery_close(&d);
+    if (rc == 0) {
+        qsort(l->items, l->nitems, sizeof *l->items, cmp_item);
+        for (size_t i = 1; rc == 0 && i < l->nitems; i++)
+            if (strcmp(l->items[i - 1].href, l->items[i].href) == 0)
+                rc = err_set(e, OP_EINPUT, "delivery package: item %s listed twice",
+                             l->items[i].href);
+    }
+    if (rc) {
+        qti_loaded_free(l);
+        return rc;
+    }
+    *out = l;
+    return 0;
+}

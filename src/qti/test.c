@@ -1,0 +1,1598 @@
+/*
+ * test.c - reading an assessmentTest, its JSON form, and routes (see test.h).
+ *
+ * The reader walks the tree with an allow-list per element: anything the test model does not
+ * define is an error naming the file and line, because an authoring tool's extension we would
+ * silently ignore could change what the candidate sees or how they are scored.
+ */
+#include "qti/test.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "qti/package.h"
+#include "qti/xhtml.h"
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    if (!d)
+        abort();
+    return d;
+}
+
+#define PUSH(arr, n, v)                                                                            \
+    do {                                                                                           \
+        (arr) = xrealloc((arr), sizeof *(arr) * ((n) + 1));                                        \
+        (arr)[(n)++] = (v);                                                                        \
+    } while (0)
+
+/* ---- freeing ---- */
+
+static void free_branches(struct qti_branch_rule *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(b[i].target);
+        qti_expr_free(b[i].cond);
+    }
+    free(b);
+}
+
+static void free_pre(struct qti_expr **p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        qti_expr_free(p[i]);
+    free(p);
+}
+
+static void free_feedback(struct qti_test_feedback *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(f[i].identifier);
+        free(f[i].outcome);
+        free(f[i].title);
+        free(f[i].xhtml);
+    }
+    free(f);
+}
+
+static void free_node(struct qti_node *nd)
+{
+    if (!nd)
+        return;
+    free(nd->identifier);
+    free_pre(nd->preconditions, nd->npre);
+    free_branches(nd->branches, nd->nbranches);
+    free(nd->title);
+    for (size_t i = 0; i < nd->nrubrics; i++) {
+        for (size_t k = 0; k < nd->rubrics[i].nviews; k++)
+            free(nd->rubrics[i].views[k]);
+        free(nd->rubrics[i].views);
+        free(nd->rubrics[i].xhtml);
+    }
+    free(nd->rubrics);
+    for (size_t i = 0; i < nd->nchildren; i++)
+        free_node(nd->children[i]);
+    free(nd->children);
+    free(nd->href);
+    for (size_t i = 0; i < nd->ncategories; i++)
+        free(nd->categories[i]);
+    free(nd->categories);
+    for (size_t i = 0; i < nd->nweights; i++)
+        free(nd->weights[i].identifier);
+    free(nd->weights);
+    for (size_t i = 0; i < nd->nmappings; i++) {
+        free(nd->mappings[i].source);
+        free(nd->mappings[i].target);
+    }
+    free(nd->mappings);
+    for (size_t i = 0; i < nd->ntemplate_defaults; i++) {
+        free(nd->template_defaults[i].identifier);
+        qti_expr_free(nd->template_defaults[i].expr);
+    }
+    free(nd->template_defaults);
+    free(nd);
+}
+
+void qti_test_free(struct qti_test *t)
+{
+    if (!t)
+        return;
+    free(t->identifier);
+    free(t->title);
+    free(t->tool_name);
+    free(t->tool_version);
+    for (size_t i = 0; i < t->noutcomes; i++)
+        qti_decl_free(t->outcomes[i]);
+    free(t->outcomes);
+    for (size_t i = 0; i < t->nparts; i++) {
+        struct qti_test_part *p = &t->parts[i];
+        free(p->identifier);
+        free_pre(p->preconditions, p->npre);
+        free_branches(p->branches, p->nbranches);
+        for (size_t k = 0; k < p->nsections; k++)
+            free_node(p->sections[k]);
+        free(p->sections);
+        free_feedback(p->feedback, p->nfeedback);
+    }
+    free(t->parts);
+    qti_rules_free(t->outcome_processing);
+    free_feedback(t->feedback, t->nfeedback);
+    qti_assets_free(&t->assets);
+    free(t);
+}
+
+/* ---- XML reading ---- */
+
+struct reader {
+    const char *file;  /* archive path of the test */
+    const char *where; /* message prefix */
+    struct op_err *e;
+    size_t nodes;
+    struct qti_assets *assets; /* what rubric blocks and feedback reference */
+};
+
+static int fail(struct reader *r, xmlNodePtr n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct reader *r, xmlNodePtr n, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(r->e, OP_EINPUT, "%s line %ld: %s", r->where, n ? xmlGetLineNo(n) : 0L, msg);
+}
+
+/* Puts the reader's location in front of a message written by decl/expr/rules parsers. */
+static int wrap(struct reader *r, xmlNodePtr n)
+{
+    return err_prefix(r->e, "%s line %ld", r->where, xmlGetLineNo(n));
+}
+
+/* Refuses attributes not in `allowed` (attributes in a namespace, xsi: and xml:, pass). */
+static int check_attrs(struct reader *r, xmlNodePtr n, const char *const *allowed)
+{
+    for (xmlAttrPtr a = n->properties; a; a = a->next) {
+        if (a->ns)
+            continue;
+        int ok = 0;
+        for (const char *const *p = allowed; *p; p++)
+            if (strcmp(*p, (const char *)a->name) == 0)
+                ok = 1;
+        if (!ok)
+            return fail(r, n, "%s: unknown attribute \"%s\" (not in the QTI 2.1/2.2 test model)",
+                        (const char *)n->name, (const char *)a->name);
+    }
+    return 0;
+}
+
+static int get_bool(struct reader *r, xmlNodePtr n, const char *name, int def, int *out)
+{
+    char *v = qti_xml_attr(n, name);
+    *out = def;
+    int rc = 0;
+    if (v) {
+        if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+            *out = 1;
+        else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+            *out = 0;
+        else
+            rc = fail(r, n, "%s: %s=\"%s\" is not true or false", (const char *)n->name, name, v);
+    }
+    xmlFree(v);
+    return rc;
+}
+
+static int get_number(struct reader *r, xmlNodePtr n, const char *name, int *has, double *out)
+{
+    char *v = qti_xml_attr(n, name);
+    *has = 0;
+    int rc = 0;
+    if (v) {
+        char *end;
+        double d = strtod(v, &end);
+        while (*end == ' ')
+            end++;
+        if (end == v || *end || !isfinite(d))
+            rc = fail(r, n, "%s: %s=\"%s\" is not a number", (const char *)n->name, name, v);
+        else {
+            *has = 1;
+            *out = d;
+        }
+    }
+    xmlFree(v);
+    return rc;
+}
+
+static int get_identifier(struct reader *r, xmlNodePtr n, char **out)
+{
+    char *v = qti_xml_attr(n, "identifier");
+    if (!v || !v[0]) {
+        xmlFree(v);
+        return fail(r, n, "%s: missing identifier", (const char *)n->name);
+    }
+    *out = xstrdup(v);
+    xmlFree(v);
+    return 0;
+}
+
+static int read_isc(struct reader *r, xmlNodePtr n, struct qti_isc *isc)
+{
+    static const char *const attrs[] = {
+        "maxAttempts",  "showFeedback",  "allowReview",       "showSolution",
+        "allowComment", "allowSkipping", "validateResponses", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    int has;
+    double d;
+    if (get_number(r, n, "maxAttempts", &has, &d))
+        return OP_EINPUT;
+    if (has) {
+        if (d < 0 || d != floor(d) || d > 1000000)
+            return fail(r, n, "itemSessionControl: maxAttempts must be a whole number >= 0");
+        isc->max_attempts = (int)d;
+    }
+    if (get_bool(r, n, "showFeedback", isc->show_feedback, &isc->show_feedback) ||
+        get_bool(r, n, "allowReview", isc->allow_review, &isc->allow_review) ||
+        get_bool(r, n, "showSolution", isc->show_solution, &isc->show_solution) ||
+        get_bool(r, n, "allowComment", isc->allow_comment, &isc->allow_comment) ||
+        get_bool(r, n, "allowSkipping", isc->allow_skipping, &isc->allow_skipping) ||
+        get_bool(r, n, "validateResponses", isc->validate_responses, &isc->validate_responses))
+        return OP_EINPUT;
+    return 0;
+}
+
+static int read_time_limits(struct reader *r, xmlNodePtr n, struct qti_time_limits *tl)
+{
+    static const char *const attrs[] = {"minTime", "maxTime", "allowLateSubmission", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    int has_min, has_max, late;
+    if (get_number(r, n, "minTime", &has_min, &tl->min_time) ||
+        get_number(r, n, "maxTime", &has_max, &tl->max_time) ||
+        get_bool(r, n, "allowLateSubmission", 0, &late))
+        return OP_EINPUT;
+    tl->present = true;
+    tl->has_min = has_min && tl->min_time > 0;
+    tl->has_max = has_max && tl->max_time > 0;
+    tl->allow_late_submission = late;
+    if ((has_min && tl->min_time < 0) || (has_max && tl->max_time < 0))
+        return fail(r, n, "timeLimits: times must not be negative");
+    if (tl->has_min && tl->has_max && tl->min_time > tl->max_time)
+        return fail(r, n, "timeLimits: minTime %g is over maxTime %g", tl->min_time, tl->max_time);
+    return 0;
+}
+
+static int read_expr_child(struct reader *r, xmlNodePtr n, struct qti_expr **out)
+{
+    xmlNodePtr c = n->children;
+    xmlNodePtr found = NULL;
+    for (; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (found)
+            return fail(r, n, "%s: exactly one expression expected", (const char *)n->name);
+        found = c;
+    }
+    if (!found)
+        return fail(r, n, "%s: an expression is required", (const char *)n->name);
+    if (qti_expr_parse(found, out, r->e) != 0)
+        return wrap(r, found);
+    return 0;
+}
+
+static int read_branch(struct reader *r, xmlNodePtr n, struct qti_branch_rule **arr, size_t *na)
+{
+    static const char *const attrs[] = {"target", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    char *target = qti_xml_attr(n, "target");
+    if (!target || !target[0]) {
+        xmlFree(target);
+        return fail(r, n, "branchRule: missing target");
+    }
+    struct qti_branch_rule b = {xstrdup(target), NULL, (int)xmlGetLineNo(n)};
+    xmlFree(target);
+    if (read_expr_child(r, n, &b.cond)) {
+        free(b.target);
+        return OP_EINPUT;
+    }
+    PUSH(*arr, *na, b);
+    return 0;
+}
+
+static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size_t *na)
+{
+    static const char *const attrs[] = {NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    struct qti_expr *x;
+    if (read_expr_child(r, n, &x))
+        return OP_EINPUT;
+    PUSH(*arr, *na, x);
+    return 0;
+}
+
+/* The content of a rubric block or feedback as sanitised XHTML (the same allow-list as item
+ * bodies, qti/xhtml.h); assets it references are recorded. NULL with r->e filled on error. */
+static char *inner_xhtml(struct reader *r, xmlNodePtr n)
+{
+    struct qti_xhtml_ctx cx = {r->file, r->assets, NULL, NULL, 0};
+    struct buf b = BUF_INIT;
+    if (qti_xhtml_children(&cx, n, &b, r->e) != 0) {
+        buf_free(&b);
+        err_prefix(r->e, "%s", r->where);
+        return NULL;
+    }
+    return buf_detach(&b);
+}
+
+static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
+{
+    static const char *const attrs[] = {"view", "id", "class", "label", "use", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    char *view = qti_xml_attr(n, "view");
+    if (!view || !view[0]) {
+        xmlFree(view);
+        return fail(r, n, "rubricBlock: missing view");
+    }
+    static const char *const views[] = {"author",          "candidate", "proctor", "scorer",
+                                        "testConstructor", "tutor",     NULL};
+    struct qti_rubric rb = {NULL, 0, NULL};
+    char *save = NULL;
+    int rc = 0;
+    for (char *t = strtok_r(view, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+        int ok = 0;
+        for (const char *const *v = views; *v; v++)
+            ok |= strcmp(*v, t) == 0;
+        if (!ok) {
+            rc = fail(r, n, "rubricBlock: unknown view \"%s\"", t);
+            break;
+        }
+        PUSH(rb.views, rb.nviews, xstrdup(t));
+    }
+    xmlFree(view);
+    rb.xhtml = rc ? NULL : inner_xhtml(r, n);
+    if (rc == 0 && !rb.xhtml)
+        rc = OP_EINPUT;
+    if (!rb.xhtml)
+        rb.xhtml = xstrdup("");
+    PUSH(sec->rubrics, sec->nrubrics, rb);
+    return rc;
+}
+
+static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedback **arr, size_t *na)
+{
+    static const char *const attrs[] = {
+        "access", "outcomeIdentifier", "showHide", "identifier", "title", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    char *access = qti_xml_attr(n, "access");
+    char *outcome = qti_xml_attr(n, "outcomeIdentifier");
+    char *show = qti_xml_attr(n, "showHide");
+    char *id = qti_xml_attr(n, "identifier");
+    char *title = qti_xml_attr(n, "title");
+    int rc = 0;
+    if (!access || (strcmp(access, "atEnd") != 0 && strcmp(access, "during") != 0))
+        rc = fail(r, n, "testFeedback: access must be atEnd or during");
+    else if (!outcome || !outcome[0] || !id || !id[0])
+        rc = fail(r, n, "testFeedback: outcomeIdentifier and identifier are required");
+    else if (!show || (strcmp(show, "show") != 0 && strcmp(show, "hide") != 0))
+        rc = fail(r, n, "testFeedback: showHide must be show or hide");
+    char *html = rc == 0 ? inner_xhtml(r, n) : NULL;
+    if (rc == 0 && !html)
+        rc = OP_EINPUT;
+    if (rc == 0) {
+        struct qti_test_feedback f = {xstrdup(id),
+                                      xstrdup(outcome),
+                                      strcmp(show, "show") == 0,
+                                      strcmp(access, "atEnd") == 0,
+                                      title ? xstrdup(title) : NULL,
+                                      html};
+        PUSH(*arr, *na, f);
+    }
+    xmlFree(access);
+    xmlFree(outcome);
+    xmlFree(show);
+    xmlFree(id);
+    xmlFree(title);
+    return rc;
+}
+
+static void isc_unset(struct qti_isc *i)
+{
+    i->max_attempts = i->allow_skipping = i->validate_responses = i->show_feedback =
+        i->allow_review = i->show_solution = i->allow_comment = -1;
+}
+
+static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
+{
+    static const char *const attrs[] = {"identifier", "href",  "category",
+                                        "required",   "fixed", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    char *href = qti_xml_attr(n, "href");
+    if (!href || !href[0]) {
+        xmlFree(href);
+        return fail(r, n, "assessmentItemRef %s: missing href", it->identifier);
+    }
+    int rc = qti_path_resolve(r->file, href, &it->href, r->e);
+    xmlFree(href);
+    if (rc)
+        return err_prefix(r->e, "%s line %ld: assessmentItemRef %s", r->where, xmlGetLineNo(n),
+                          it->identifier);
+    char *cat = qti_xml_attr(n, "category");
+    if (cat) {
+        char *save = NULL;
+        for (char *t = strtok_r(cat, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
+            PUSH(it->categories, it->ncategories, xstrdup(t));
+    }
+    xmlFree(cat);
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        if (strcmp(name, "preCondition") == 0)
+            rc = read_pre(r, c, &it->preconditions, &it->npre);
+        else if (strcmp(name, "branchRule") == 0)
+            rc = read_branch(r, c, &it->branches, &it->nbranches);
+        else if (strcmp(name, "itemSessionControl") == 0)
+            rc = read_isc(r, c, &it->isc);
+        else if (strcmp(name, "timeLimits") == 0)
+            rc = read_time_limits(r, c, &it->time_limits);
+        else if (strcmp(name, "weight") == 0) {
+            static const char *const wa[] = {"identifier", "value", NULL};
+            char *id = NULL;
+            int has;
+            double v = 1;
+            if ((rc = check_attrs(r, c, wa)) == 0 && (rc = get_identifier(r, c, &id)) == 0 &&
+                (rc = get_number(r, c, "value", &has, &v)) == 0 && !has)
+                rc = fail(r, c, "weight %s: missing value", id);
+            if (rc == 0) {
+                struct qti_weight w = {id, v};
+                PUSH(it->weights, it->nweights, w);
+            } else {
+                free(id);
+            }
+        } else if (strcmp(name, "variableMapping") == 0) {
+            static const char *const va[] = {"sourceIdentifier", "targetIdentifier", NULL};
+            char *s = qti_xml_attr(c, "sourceIdentifier"), *t = qti_xml_attr(c, "targetIdentifier");
+            if ((rc = check_attrs(r, c, va)) == 0 && (!s || !t || !s[0] || !t[0]))
+                rc = fail(r, c,
+                          "variableMapping: sourceIdentifier and targetIdentifier are "
+                          "required");
+            if (rc == 0) {
+                struct qti_var_mapping m = {xstrdup(s), xstrdup(t)};
+                PUSH(it->mappings, it->nmappings, m);
+            }
+            xmlFree(s);
+            xmlFree(t);
+        } else if (strcmp(name, "templateDefault") == 0) {
+            static const char *const ta[] = {"templateIdentifier", NULL};
+            char *tid = qti_xml_attr(c, "templateIdentifier");
+            struct qti_expr *x = NULL;
+            if ((rc = check_attrs(r, c, ta)) == 0 && (!tid || !tid[0]))
+                rc = fail(r, c, "templateDefault: missing templateIdentifier");
+            if (rc == 0 && (rc = read_expr_child(r, c, &x)) == 0) {
+                struct qti_template_default td = {xstrdup(tid), x};
+                PUSH(it->template_defaults, it->ntemplate_defaults, td);
+            }
+            xmlFree(tid);
+        } else {
+            rc = fail(r, c, "assessmentItemRef %s: unexpected element <%s>", it->identifier, name);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, int depth);
+
+/* Reads what sections and item refs share, then the kind-specific content. */
+static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *parent, int depth,
+                     enum qti_node_kind kind, struct qti_node **out)
+{
+    if (++r->nodes > QTI_TEST_MAX_NODES)
+        return fail(r, n, "more than %d sections and item refs", QTI_TEST_MAX_NODES);
+    if (depth > QTI_TEST_MAX_DEPTH)
+        return fail(r, n, "sections nested deeper than %d", QTI_TEST_MAX_DEPTH);
+    struct qti_node *nd = xcalloc(1, sizeof *nd);
+    *out = nd;
+    nd->kind = kind;
+    nd->line = (int)xmlGetLineNo(n);
+    nd->part = part;
+    nd->parent = parent;
+    nd->visible = true;
+    nd->keep_together = true;
+    isc_unset(&nd->isc);
+    if (get_identifier(r, n, &nd->identifier))
+        return OP_EINPUT;
+    int req, fixed;
+    if (get_bool(r, n, "required", 0, &req) || get_bool(r, n, "fixed", 0, &fixed))
+        return OP_EINPUT;
+    nd->required = req;
+    nd->fixed = fixed;
+    if (kind == QTI_NODE_ITEM)
+        return read_item_ref(r, n, nd);
+    return read_section(r, n, nd, depth);
+}
+
+static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, int depth)
+{
+    static const char *const attrs[] = {"identifier", "title",        "visible", "required",
+                                        "fixed",      "keepTogether", NULL};
+    if (check_attrs(r, n, attrs))
+        return OP_EINPUT;
+    char *title = qti_xml_attr(n, "title");
+    sec->title = title ? xstrdup(title) : NULL;
+    xmlFree(title);
+    int visible, keep;
+    if (get_bool(r, n, "visible", 1, &visible) || get_bool(r, n, "keepTogether", 1, &keep))
+        return OP_EINPUT;
+    sec->visible = visible;
+    sec->keep_together = keep;
+    int rc = 0;
+    xmlNodePtr selection = NULL;
+    for (xmlNodePtr c = n->children; c && rc == 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        if (strcmp(name, "preCondition") == 0)
+            rc = read_pre(r, c, &sec->preconditions, &sec->npre);
+        else if (strcmp(name, "branchRule") == 0)
+            rc = read_branch(r, c, &sec->branches, &sec->nbranches);
+        else if (strcmp(name, "itemSessionControl") == 0)
+            rc = read_isc(r, c, &sec->isc);
+        else if (strcmp(name, "timeLimits") == 0)
+            rc = read_time_limits(r, c, &sec->time_limits);
+        else if (strcmp(name, "selection") == 0) {
+            static const char *const sa[] = {"select", "withReplacement", NULL};
+            int has, wr;
+            double d = 0;
+            selection = c;
+            if ((rc = check_attrs(r, c, sa)) == 0 &&
+                (rc = get_number(r, c, "select", &has, &d)) == 0 &&
+                (rc = get_bool(r, c, "withReplacement", 0, &wr)) == 0) {
+                if (!has || d < 0 || d != floor(d) || d > QTI_TEST_MAX_SELECT)
+                    rc = fail(r, c, "selection: select must be a whole number from 0 to %d",
+                              QTI_TEST_MAX_SELECT);
+                sec->has_selection = true;
+                sec->select = (int)d;
+                sec->with_replacement = wr;
+            }
+        } else if (strcmp(name, "ordering") == 0) {
+            static const char *const oa[] = {"shuffle", NULL};
+            int sh;
+            if ((rc = check_attrs(r, c, oa)) == 0 && (rc = get_bool(r, c, "shuffle", 0, &sh)) == 0)
+                sec->shuffle = sh;
+        } else if (strcmp(name, "rubricBlock") == 0)
+            rc = read_rubric(r, c, sec);
+        else if (strcmp(name, "assessmentSection") == 0 || strcmp(name, "assessmentItemRef") == 0) {
+            struct qti_node *child = NULL;
+            rc = read_node(r, c, sec->part, sec, depth + 1,
+                           name[10] == 'S' ? QTI_NODE_SECTION : QTI_NODE_ITEM, &child);
+            if (child)
+                PUSH(sec->children, sec->nchildren, child);
+        } else if (strcmp(name, "assessmentSectionRef") == 0)
+            rc = fail(r, c, "assessmentSectionRef is not supported; put the section in the test");
+        else
+            rc = fail(r, c, "assessmentSection %s: unexpected element <%s>", sec->identifier, name);
+    }
+    if (rc)
+        return rc;
+    if (sec->has_selection && !sec->with_replacement) {
+        size_t required = 0;
+        for (size_t i = 0; i < sec->nchildren; i++)
+            required += sec->children[i]->required;
+        if ((size_t)sec->select > sec->nchildren)
+            return fail(r, selection,
+                        "selection: select=\"%d\" but section %s has only %zu "
+                        "children (use withReplacement=\"true\" to repeat them)",
+                        sec->select, sec->identifier, sec->nchildren);
+        if ((size_t)sec->select < required)
+            return fail(r, selection,
+                        "selection: select=\"%d\" but section %s has %zu required "
+                        "children",
+                        sec->select, sec->identifier, required);
+    }
+    if (sec->has_selection && sec->with_replacement && sec->select > 0 && sec->nchildren == 0)
+        return fail(r, selection, "selection: section %s has nothing to select from",
+                    sec->identifier);
+    return 0;
+}
+
+static int read_part(struct reader *r, xmlNodePtr n, int index, struct qti_test_part *p)
+{
+    static const char *const attrs[] = {"identifier", "navigationMode", "submissionMode", NULL};
+    p->line = (int)xmlGetLineNo(n);
+    isc_unset(&p->isc);
+    if (check_attrs(r, n, attrs) || get_identifier(r, n, &p->identifier))
+        return OP_EINPUT;
+    char *nav = qti_xml_attr(n, "navigationMode"), *sub = qti_xml_attr(n, "submissionMode");
+    int rc = 0;
+    if (!nav || (strcmp(nav, "linear") != 0 && strcmp(nav, "nonlinear") != 0))
+        rc = fail(r, n, "testPart %s: navigationMode must be linear or nonlinear", p->identifier);
+    else if (!sub || (strcmp(sub, "individual") != 0 && strcmp(sub, "simultaneous") != 0))
+        rc = fail(r, n, "testPart %s: submissionMode must be individual or simultaneous",
+                  p->identifier);
+    else {
+        p->navigation = strcmp(nav, "linear") == 0 ? QTI_NAV_LINEAR : QTI_NAV_NONLINEAR;
+        p->submission = strcmp(sub, "individual") == 0 ? QTI_SUB_INDIVIDUAL : QTI_SUB_SIMULTANEOUS;
+    }
+    xmlFree(nav);
+    xmlFree(sub);
+    for (xmlNodePtr c = n->children; c && rc == 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        if (strcmp(name, "preCondition") == 0)
+            rc = read_pre(r, c, &p->preconditions, &p->npre);
+        else if (strcmp(name, "branchRule") == 0)
+            rc = read_branch(r, c, &p->branches, &p->nbranches);
+        else if (strcmp(name, "itemSessionControl") == 0)
+            rc = read_isc(r, c, &p->isc);
+        else if (strcmp(name, "timeLimits") == 0)
+            rc = read_time_limits(r, c, &p->time_limits);
+        else if (strcmp(name, "assessmentSection") == 0) {
+            struct qti_node *s = NULL;
+            rc = read_node(r, c, index, NULL, 1, QTI_NODE_SECTION, &s);
+            if (s)
+                PUSH(p->sections, p->nsections, s);
+        } else if (strcmp(name, "testFeedback") == 0)
+            rc = read_feedback(r, c, &p->feedback, &p->nfeedback);
+        else
+            rc = fail(r, c, "testPart %s: unexpected element <%s>", p->identifier, name);
+    }
+    if (rc == 0 && p->nsections == 0)
+        rc = fail(r, n, "testPart %s has no assessmentSection", p->identifier);
+    return rc;
+}
+
+/* ---- checks over the whole test ---- */
+
+struct id_seen {
+    const char **ids;
+    size_t n;
+};
+
+static int seen_add(struct id_seen *s, const char *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->ids[i], id) == 0)
+            return -1;
+    PUSH(s->ids, s->n, id);
+    return 0;
+}
+
+static int check_node_ids(struct reader *r, const struct qti_node *nd, struct id_seen *s)
+{
+    if (seen_add(s, nd->identifier) != 0)
+        return err_set(r->e, OP_EINPUT, "%s line %d: identifier %s is used twice in the test",
+                       r->where, nd->line, nd->identifier);
+    for (size_t i = 0; i < nd->nchildren; i++)
+        if (check_node_ids(r, nd->children[i], s))
+            return OP_EINPUT;
+    return 0;
+}
+
+static int target_ok(const struct qti_test *t, const char *target)
+{
+    return strcmp(target, "EXIT_TEST") == 0 || strcmp(target, "EXIT_TESTPART") == 0 ||
+           strcmp(target, "EXIT_SECTION") == 0 || qti_test_find(t, target) ||
+           qti_test_find_part(t, target) >= 0;
+}
+
+static int check_branches(struct reader *r, const struct qti_test *t,
+                          const struct qti_branch_rule *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!target_ok(t, b[i].target))
+            return err_set(r->e, OP_EINPUT,
+                           "%s line %d: branchRule target %s is not a test part, section or item "
+                           "ref of this test",
+                           r->where, b[i].line, b[i].target);
+    return 0;
+}
+
+static int check_node_branches(struct reader *r, const struct qti_test *t,
+                               const struct qti_node *nd)
+{
+    if (check_branches(r, t, nd->branches, nd->nbranches))
+        return OP_EINPUT;
+    for (size_t i = 0; i < nd->nchildren; i++)
+        if (check_node_branches(r, t, nd->children[i]))
+            return OP_EINPUT;
+    return 0;
+}
+
+int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qti_test **out,
+                   struct op_err *e)
+{
+    *out = NULL;
+    struct qti_test *t = xcalloc(1, sizeof *t);
+    struct reader r = {file, where, e, 0, &t->assets};
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!qti_xml_local_is(root, "assessmentTest")) {
+        qti_test_free(t);
+        return err_set(e, OP_EINPUT, "%s: the root element is <%s>, not <assessmentTest>", where,
+                       root ? (const char *)root->name : "");
+    }
+    if (root->ns && root->ns->href &&
+        strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p1") != 0 &&
+        strcmp((const char *)root->ns->href, "http://www.imsglobal.org/xsd/imsqti_v2p2") != 0) {
+        qti_test_free(t);
+        return err_set(e, OP_EINPUT, "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)",
+                       where, (const char *)root->ns->href);
+    }
+    static const char *const attrs[] = {"identifier", "title", "toolName", "toolVersion", NULL};
+    int rc = check_attrs(&r, root, attrs);
+    if (rc == 0)
+        rc = get_identifier(&r, root, &t->identifier);
+    if (rc == 0) {
+        char *title = qti_xml_attr(root, "title");
+        char *tn = qti_xml_attr(root, "toolName"), *tv = qti_xml_attr(root, "toolVersion");
+        t->title = xstrdup(title ? title : t->identifier);
+        t->tool_name = tn ? xstrdup(tn) : NULL;
+        t->tool_version = tv ? xstrdup(tv) : NULL;
+        xmlFree(title);
+        xmlFree(tn);
+        xmlFree(tv);
+    }
+    for (xmlNodePtr c = root->children; c && rc == 0; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        if (strcmp(name, "outcomeDeclaration") == 0) {
+            struct qti_decl *d;
+            if ((rc = qti_decl_parse(c, &d, e)) != 0)
+                rc = wrap(&r, c);
+            else if (qti_test_outcome(t, d->identifier)) {
+                rc = fail(&r, c, "outcomeDeclaration %s is declared twice", d->identifier);
+                qti_decl_free(d);
+            } else
+                PUSH(t->outcomes, t->noutcomes, d);
+        } else if (strcmp(name, "timeLimits") == 0)
+            rc = read_time_limits(&r, c, &t->time_limits);
+        else if (strcmp(name, "testPart") == 0) {
+            t->parts = xrealloc(t->parts, sizeof *t->parts * (t->nparts + 1));
+            memset(&t->parts[t->nparts], 0, sizeof *t->parts);
+            t->nparts++;
+            rc = read_part(&r, c, (int)t->nparts - 1, &t->parts[t->nparts - 1]);
+        } else if (strcmp(name, "outcomeProcessing") == 0) {
+            if (t->outcome_processing)
+                rc = fail(&r, c, "outcomeProcessing appears twice");
+            else if ((rc = qti_rules_parse(c, &t->outcome_processing, e)) != 0)
+                rc = wrap(&r, c);
+        } else if (strcmp(name, "testFeedback") == 0)
+            rc = read_feedback(&r, c, &t->feedback, &t->nfeedback);
+        else if (strcmp(name, "stylesheet") == 0 || strcmp(name, "templateDeclaration") == 0)
+            rc = 0; /* stylesheets of the test are not rendered; no templates at test level */
+        else
+            rc = fail(&r, c, "assessmentTest: unexpected element <%s>", name);
+    }
+    if (rc == 0 && t->nparts == 0)
+        rc = err_set(e, OP_EINPUT, "%s: the test has no testPart", where);
+    struct id_seen seen = {NULL, 0};
+    for (size_t i = 0; rc == 0 && i < t->nparts; i++) {
+        if (seen_add(&seen, t->parts[i].identifier) != 0)
+            rc = err_set(e, OP_EINPUT, "%s line %d: identifier %s is used twice in the test", where,
+                         t->parts[i].line, t->parts[i].identifier);
+        for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
+            rc = check_node_ids(&r, t->parts[i].sections[k], &seen);
+    }
+    free(seen.ids);
+    for (size_t i = 0; rc == 0 && i < t->nparts; i++) {
+        rc = check_branches(&r, t, t->parts[i].branches, t->parts[i].nbranches);
+        for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
+            rc = check_node_branches(&r, t, t->parts[i].sections[k]);
+    }
+    if (rc) {
+        qti_test_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+/* ---- questions ---- */
+
+struct qti_isc qti_isc_effective(const struct qti_test *t, const struct qti_node *item)
+{
+    struct qti_isc r;
+    isc_unset(&r);
+#define TAKE(src)                                                                                  \
+    do {                                                                                           \
+        if (r.max_attempts < 0)                                                                    \
+            r.max_attempts = (src).max_attempts;                                                   \
+        if (r.allow_skipping < 0)                                                                  \
+            r.allow_skipping = (src).allow_skipping;                                               \
+        if (r.validate_responses < 0)                                                              \
+            r.validate_responses = (src).validate_responses;                                       \
+        if (r.show_feedback < 0)                                                                   \
+            r.show_feedback = (src).show_feedback;                                                 \
+        if (r.allow_review < 0)                                                                    \
+            r.allow_review = (src).allow_review;                                                   \
+        if (r.show_solution < 0)                                                                   \
+            r.show_solution = (src).show_solution;                                                 \
+        if (r.allow_comment < 0)                                                                   \
+            r.allow_comment = (src).allow_comment;                                                 \
+    } while (0)
+    for (const struct qti_node *n = item; n; n = n->parent)
+        TAKE(n->isc);
+    if (item && item->part >= 0 && (size_t)item->part < t->nparts)
+        TAKE(t->parts[item->part].isc);
+    const struct qti_isc def = {1, 1, 0, 0, 1, 0, 0};
+    TAKE(def);
+#undef TAKE
+    return r;
+}
+
+static const struct qti_node *find_in(const struct qti_node *n, const char *id)
+{
+    if (strcmp(n->identifier, id) == 0)
+        return n;
+    for (size_t i = 0; i < n->nchildren; i++) {
+        const struct qti_node *f = find_in(n->children[i], id);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+const struct qti_node *qti_test_find(const struct qti_test *t, const char *identifier)
+{
+    for (size_t i = 0; i < t->nparts; i++)
+        for (size_t k = 0; k < t->parts[i].nsections; k++) {
+            const struct qti_node *f = find_in(t->parts[i].sections[k], identifier);
+            if (f)
+                return f;
+        }
+    return NULL;
+}
+
+int qti_test_find_part(const struct qti_test *t, const char *identifier)
+{
+    for (size_t i = 0; i < t->nparts; i++)
+        if (strcmp(t->parts[i].identifier, identifier) == 0)
+            return (int)i;
+    return -1;
+}
+
+const struct qti_decl *qti_test_outcome(const struct qti_test *t, const char *identifier)
+{
+    for (size_t i = 0; i < t->noutcomes; i++)
+        if (strcmp(t->outcomes[i]->identifier, identifier) == 0)
+            return t->outcomes[i];
+    return NULL;
+}
+
+static int each_in(const struct qti_node *n, qti_test_item_fn fn, void *arg)
+{
+    if (n->kind == QTI_NODE_ITEM)
+        return fn(n, arg);
+    for (size_t i = 0; i < n->nchildren; i++) {
+        int rc = each_in(n->children[i], fn, arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int qti_test_each_item(const struct qti_test *t, qti_test_item_fn fn, void *arg)
+{
+    for (size_t i = 0; i < t->nparts; i++)
+        for (size_t k = 0; k < t->parts[i].nsections; k++) {
+            int rc = each_in(t->parts[i].sections[k], fn, arg);
+            if (rc)
+                return rc;
+        }
+    return 0;
+}
+
+/* ---- routes ---- */
+
+uint64_t qti_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n) without modulo bias. */
+static size_t below(uint64_t *st, size_t n)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
+    uint64_t v;
+    do
+        v = qti_splitmix64(st);
+    while (v >= lim);
+    return (size_t)(v % n);
+}
+
+struct node_list {
+    const struct qti_node **v;
+    size_t n;
+};
+
+struct route_builder {
+    uint64_t rng;
+    struct qti_route *route;
+    struct op_err *e;
+};
+
+static int expand(struct route_builder *b, const struct qti_node *sec);
+
+/* The children of `sec` after selection and ordering, with invisible, not-keepTogether
+ * sections dissolved into the list when `sec` shuffles. */
+static int arrange(struct route_builder *b, const struct qti_node *sec, struct node_list *out)
+{
+    size_t n = sec->nchildren;
+    struct node_list sel = {NULL, 0};
+    if (!sec->has_selection) {
+        for (size_t i = 0; i < n; i++)
+            PUSH(sel.v, sel.n, sec->children[i]);
+    } else if (!sec->with_replacement) {
+        /* Required children first, then a uniform choice among the others; document order. */
+        char *take = xcalloc(n, 1);
+        size_t chosen = 0;
+        for (size_t i = 0; i < n; i++)
+            if (sec->children[i]->required) {
+                take[i] = 1;
+                chosen++;
+            }
+        size_t want = (size_t)sec->select;
+        while (chosen < want) {
+            size_t left = 0;
+            for (size_t i = 0; i < n; i++)
+                left += !take[i];
+            size_t k = below(&b->rng, left);
+            for (size_t i = 0; i < n; i++)
+                if (!take[i] && k-- == 0) {
+                    take[i] = 1;
+                    break;
+                }
+            chosen++;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (take[i])
+                PUSH(sel.v, sel.n, sec->children[i]);
+        free(take);
+    } else {
+        /* With replacement: each required child once, then draws from all children. */
+        size_t *count = xcalloc(n, sizeof *count);
+        size_t chosen = 0;
+        for (size_t i = 0; i < n; i++)
+            if (sec->children[i]->required) {
+                count[i] = 1;
+                chosen++;
+            }
+        while (chosen < (size_t)sec->select) {
+            count[below(&b->rng, n)]++;
+            chosen++;
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < count[i]; k++)
+                PUSH(sel.v, sel.n, sec->children[i]);
+        free(count);
+    }
+    if (sec->shuffle) {
+        /* Dissolve invisible sections that need not keep together. */
+        struct node_list flat = {NULL, 0};
+        for (size_t i = 0; i < sel.n; i++) {
+            const struct qti_node *c = sel.v[i];
+            if (c->kind == QTI_NODE_SECTION && !c->visible && !c->keep_together) {
+                struct node_list inner = {NULL, 0};
+                if (arrange(b, c, &inner)) {
+                    free(inner.v);
+                    free(sel.v);
+                    free(flat.v);
+                    return OP_EINPUT;
+                }
+                for (size_t k = 0; k < inner.n; k++)
+                    PUSH(flat.v, flat.n, inner.v[k]);
+                free(inner.v);
+            } else {
+                PUSH(flat.v, flat.n, c);
+            }
+        }
+        free(sel.v);
+        sel = flat;
+        /* Fixed children keep their place; the others are shuffled among the free places. */
+        size_t *slots = xcalloc(sel.n, sizeof *slots);
+        size_t ns = 0;
+        for (size_t i = 0; i < sel.n; i++)
+            if (!sel.v[i]->fixed)
+                slots[ns++] = i;
+        for (size_t i = ns; i > 1; i--) {
+            size_t j = below(&b->rng, i);
+            const struct qti_node *tmp = sel.v[slots[i - 1]];
+            sel.v[slots[i - 1]] = sel.v[slots[j]];
+            sel.v[slots[j]] = tmp;
+        }
+        free(slots);
+    }
+    *out = sel;
+    return 0;
+}
+
+static int add_entry(struct route_builder *b, const struct qti_node *item)
+{
+    struct qti_route *r = b->route;
+    if (r->n >= QTI_TEST_MAX_ROUTE)
+        return err_set(b->e, OP_EINPUT, "the route has more than %d items", QTI_TEST_MAX_ROUTE);
+    int occ = 1;
+    for (size_t i = 0; i < r->n; i++)
+        occ += r->entries[i].item == item;
+    struct qti_route_entry en = {item, item->part, occ, NULL};
+    PUSH(r->entries, r->n, en);
+    return 0;
+}
+
+static int expand(struct route_builder *b, const struct qti_node *sec)
+{
+    struct node_list kids;
+    if (arrange(b, sec, &kids))
+        return OP_EINPUT;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < kids.n; i++)
+        rc = kids.v[i]->kind == QTI_NODE_ITEM ? add_entry(b, kids.v[i]) : expand(b, kids.v[i]);
+    free(kids.v);
+    return rc;
+}
+
+void qti_route_free(struct qti_route *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->entries[i].key);
+    free(r->entries);
+    r->entries = NULL;
+    r->n = 0;
+}
+
+int qti_test_route(const struct qti_test *t, uint64_t seed, struct qti_route *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct route_builder b = {seed, out, e};
+    int rc = 0;
+    for (size_t p = 0; rc == 0 && p < t->nparts; p++)
+        for (size_t s = 0; rc == 0 && s < t->parts[p].nsections; s++) {
+            /* A test part behaves as a section that keeps its order. */
+            rc = expand(&b, t->parts[p].sections[s]);
+        }
+    if (rc) {
+        qti_route_free(out);
+        return rc;
+    }
+    /* Keys: the identifier, with ".N" only for items that occur more than once. */
+    for (size_t i = 0; i < out->n; i++) {
+        struct qti_route_entry *en = &out->entries[i];
+        int many = en->occurrence > 1;
+        for (size_t k = 0; !many && k < out->n; k++)
+            many = k != i && out->entries[k].item == en->item;
+        struct buf kb = BUF_INIT;
+        if (many)
+            buf_printf(&kb, "%s.%d", en->item->identifier, en->occurrence);
+        else
+            buf_puts(&kb, en->item->identifier);
+        en->key = buf_detach(&kb);
+    }
+    return 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *isc_json(const struct qti_isc *i)
+{
+    json_t *o = json_object();
+#define F(key, v)                                                                                  \
+    if ((v) >= 0)                                                                                  \
+        json_object_set_new(o, key, key[0] == 'm' ? json_integer(v) : json_boolean(v));
+    F("maxAttempts", i->max_attempts);
+    F("allowSkipping", i->allow_skipping);
+    F("validateResponses", i->validate_responses);
+    F("showFeedback", i->show_feedback);
+    F("allowReview", i->allow_review);
+    F("showSolution", i->show_solution);
+    F("allowComment", i->allow_comment);
+#undef F
+    return o;
+}
+
+static json_t *tl_json(const struct qti_time_limits *tl)
+{
+    if (!tl->present)
+        return json_null();
+    json_t *o = json_object();
+    if (tl->has_min)
+        json_object_set_new(o, "minTime", json_real(tl->min_time));
+    if (tl->has_max)
+        json_object_set_new(o, "maxTime", json_real(tl->max_time));
+    json_object_set_new(o, "allowLateSubmission", json_boolean(tl->allow_late_submission));
+    return o;
+}
+
+static json_t *pre_json(struct qti_expr **p, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, qti_expr_to_json(p[i]));
+    return a;
+}
+
+static json_t *branches_json(const struct qti_branch_rule *b, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:o}", "target", b[i].target, "expr", qti_expr_to_json(b[i].cond)));
+    return a;
+}
+
+static json_t *feedback_json(const struct qti_test_feedback *f, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:s}", "identifier", f[i].identifier,
+                              "outcomeIdentifier", f[i].outcome, "show", f[i].show, "access",
+                              f[i].at_end ? "atEnd" : "during", "xhtml", f[i].xhtml);
+        if (f[i].title)
+            json_object_set_new(o, "title", json_string(f[i].title));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *node_json(const struct qti_node *nd)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(nd->kind == QTI_NODE_ITEM ? "itemRef" : "section"));
+    json_object_set_new(o, "identifier", json_string(nd->identifier));
+    json_object_set_new(o, "required", json_boolean(nd->required));
+    json_object_set_new(o, "fixed", json_boolean(nd->fixed));
+    json_object_set_new(o, "preConditions", pre_json(nd->preconditions, nd->npre));
+    json_object_set_new(o, "branchRules", branches_json(nd->branches, nd->nbranches));
+    json_object_set_new(o, "itemSessionControl", isc_json(&nd->isc));
+    json_object_set_new(o, "timeLimits", tl_json(&nd->time_limits));
+    if (nd->kind == QTI_NODE_SECTION) {
+        json_object_set_new(o, "title", json_string(nd->title ? nd->title : ""));
+        json_object_set_new(o, "visible", json_boolean(nd->visible));
+        json_object_set_new(o, "keepTogether", json_boolean(nd->keep_together));
+        if (nd->has_selection)
+            json_object_set_new(o, "selection",
+                                json_pack("{s:i, s:b}", "select", nd->select, "withReplacement",
+                                          nd->with_replacement));
+        json_object_set_new(o, "shuffle", json_boolean(nd->shuffle));
+        json_t *rb = json_array();
+        for (size_t i = 0; i < nd->nrubrics; i++) {
+            json_t *views = json_array();
+            for (size_t k = 0; k < nd->rubrics[i].nviews; k++)
+                json_array_append_new(views, json_string(nd->rubrics[i].views[k]));
+            json_array_append_new(
+                rb, json_pack("{s:o, s:s}", "views", views, "xhtml", nd->rubrics[i].xhtml));
+        }
+        json_object_set_new(o, "rubricBlocks", rb);
+        json_t *kids = json_array();
+        for (size_t i = 0; i < nd->nchildren; i++)
+            json_array_append_new(kids, node_json(nd->children[i]));
+        json_object_set_new(o, "children", kids);
+    } else {
+        json_object_set_new(o, "href", json_string(nd->href));
+        json_t *cats = json_array();
+        for (size_t i = 0; i < nd->ncategories; i++)
+            json_array_append_new(cats, json_string(nd->categories[i]));
+        json_object_set_new(o, "categories", cats);
+        json_t *w = json_array();
+        for (size_t i = 0; i < nd->nweights; i++)
+            json_array_append_new(w,
+                                  json_pack("{s:s, s:f}", "identifier", nd->weights[i].identifier,
+                                            "value", nd->weights[i].value));
+        json_object_set_new(o, "weights", w);
+        json_t *m = json_array();
+        for (size_t i = 0; i < nd->nmappings; i++)
+            json_array_append_new(m, json_pack("{s:s, s:s}", "sourceIdentifier",
+                                               nd->mappings[i].source, "targetIdentifier",
+                                               nd->mappings[i].target));
+        json_object_set_new(o, "variableMappings", m);
+        json_t *td = json_array();
+        for (size_t i = 0; i < nd->ntemplate_defaults; i++)
+            json_array_append_new(td, json_pack("{s:s, s:o}", "templateIdentifier",
+                                                nd->template_defaults[i].identifier, "expr",
+                                                qti_expr_to_json(nd->template_defaults[i].expr)));
+        json_object_set_new(o, "templateDefaults", td);
+    }
+    return o;
+}
+
+json_t *qti_test_to_json(const struct qti_test *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "identifier", json_string(t->identifier));
+    json_object_set_new(o, "title", json_string(t->title));
+    json_object_set_new(o, "timeLimits", tl_json(&t->time_limits));
+    json_t *outs = json_array();
+    for (size_t i = 0; i < t->noutcomes; i++)
+        json_array_append_new(outs, qti_decl_to_json(t->outcomes[i], QTI_DECL_VIEW_SCORING));
+    json_object_set_new(o, "outcomeDeclarations", outs);
+    json_t *parts = json_array();
+    for (size_t i = 0; i < t->nparts; i++) {
+        const struct qti_test_part *p = &t->parts[i];
+        json_t *secs = json_array();
+        for (size_t k = 0; k < p->nsections; k++)
+            json_array_append_new(secs, node_json(p->sections[k]));
+        json_t *po = json_object();
+        json_object_set_new(po, "identifier", json_string(p->identifier));
+        json_object_set_new(po, "navigationMode",
+                            json_string(p->navigation == QTI_NAV_LINEAR ? "linear" : "nonlinear"));
+        json_object_set_new(
+            po, "submissionMode",
+            json_string(p->submission == QTI_SUB_INDIVIDUAL ? "individual" : "simultaneous"));
+        json_object_set_new(po, "preConditions", pre_json(p->preconditions, p->npre));
+        json_object_set_new(po, "branchRules", branches_json(p->branches, p->nbranches));
+        json_object_set_new(po, "itemSessionControl", isc_json(&p->isc));
+        json_object_set_new(po, "timeLimits", tl_json(&p->time_limits));
+        json_object_set_new(po, "sections", secs);
+        json_object_set_new(po, "testFeedback", feedback_json(p->feedback, p->nfeedback));
+        json_array_append_new(parts, po);
+    }
+    json_object_set_new(o, "testParts", parts);
+    json_object_set_new(o, "outcomeProcessing",
+                        t->outcome_processing ? qti_rules_to_json(t->outcome_processing)
+                                              : json_null());
+    json_object_set_new(o, "testFeedback", feedback_json(t->feedback, t->nfeedback));
+    return o;
+}
+
+/* Reading JSON back: every field is checked, since a package may come from elsewhere. */
+struct jreader {
+    struct op_err *e;
+    size_t nodes;
+};
+
+static int jfail(struct jreader *r, const char *what)
+{
+    return err_set(r->e, OP_EINPUT, "compiled test: %s", what);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int jbool(json_t *o, const char *key, int def)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_boolean(v) ? json_is_true(v) : def;
+}
+
+static int isc_from_json(struct jreader *r, json_t *o, struct qti_isc *i)
+{
+    isc_unset(i);
+    if (!json_is_object(o))
+        return jfail(r, "itemSessionControl must be an object");
+    json_t *m = json_object_get(o, "maxAttempts");
+    if (m) {
+        if (!json_is_integer(m) || json_integer_value(m) < 0 || json_integer_value(m) > 1000000)
+            return jfail(r, "bad maxAttempts");
+        i->max_attempts = (int)json_integer_value(m);
+    }
+#define B(key, f)                                                                                  \
+    if (json_object_get(o, key))                                                                   \
+        i->f = jbool(o, key, 0);
+    B("allowSkipping", allow_skipping);
+    B("validateResponses", validate_responses);
+    B("showFeedback", show_feedback);
+    B("allowReview", allow_review);
+    B("showSolution", show_solution);
+    B("allowComment", allow_comment);
+#undef B
+    return 0;
+}
+
+static int tl_from_json(struct jreader *r, json_t *o, struct qti_time_limits *tl)
+{
+    memset(tl, 0, sizeof *tl);
+    if (!o || json_is_null(o))
+        return 0;
+    if (!json_is_object(o))
+        return jfail(r, "timeLimits must be an object");
+    tl->present = true;
+    json_t *mn = json_object_get(o, "minTime"), *mx = json_object_get(o, "maxTime");
+    if (mn) {
+        if (!json_is_number(mn) || json_number_value(mn) < 0)
+            return jfail(r, "bad minTime");
+        tl->has_min = true;
+        tl->min_time = json_number_value(mn);
+    }
+    if (mx) {
+        if (!json_is_number(mx) || json_number_value(mx) < 0)
+            return jfail(r, "bad maxTime");
+        tl->has_max = true;
+        tl->max_time = json_number_value(mx);
+    }
+    tl->allow_late_submission = jbool(o, "allowLateSubmission", 0);
+    return 0;
+}
+
+static int pre_from_json(struct jreader *r, json_t *a, struct qti_expr ***out, size_t *n)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return jfail(r, "preConditions must be an array");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        struct qti_expr *x;
+        if (qti_expr_from_json(v, &x, r->e))
+            return err_prefix(r->e, "compiled test: preCondition");
+        PUSH(*out, *n, x);
+    }
+    return 0;
+}
+
+static int branches_from_json(struct jreader *r, json_t *a, struct qti_branch_rule **out, size_t *n)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return jfail(r, "branchRules must be an array");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const char *target = jstr(v, "target");
+        if (!target)
+            return jfail(r, "branchRule without target");
+        struct qti_branch_rule b = {NULL, NULL, 0};
+        if (qti_expr_from_json(json_object_get(v, "expr"), &b.cond, r->e))
+            return err_prefix(r->e, "compiled test: branchRule");
+        b.target = xstrdup(target);
+        PUSH(*out, *n, b);
+    }
+    return 0;
+}
+
+static int feedback_from_json(struct jreader *r, json_t *a, struct qti_test_feedback **out,
+                              size_t *n)
+{
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return jfail(r, "testFeedback must be an array");
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        const char *id = jstr(v, "identifier"), *oid = jstr(v, "outcomeIdentifier"),
+                   *acc = jstr(v, "access"), *x = jstr(v, "xhtml"), *title = jstr(v, "title");
+        if (!id || !oid || !acc || !x)
+            return jfail(r, "incomplete testFeedback");
+        struct qti_test_feedback f = {xstrdup(id),
+                                      xstrdup(oid),
+                                      jbool(v, "show", 1),
+                                      strcmp(acc, "atEnd") == 0,
+                                      title ? xstrdup(title) : NULL,
+                                      xstrdup(x)};
+        PUSH(*out, *n, f);
+    }
+    return 0;
+}
+
+static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_node *parent,
+                          int depth, struct qti_node **out)
+{
+    *out = NULL;
+    if (++r->nodes > QTI_TEST_MAX_NODES || depth > QTI_TEST_MAX_DEPTH)
+        return jfail(r, "too many or too deeply nested sections");
+    const char *kind = jstr(o, "kind"), *id = jstr(o, "identifier");
+    if (!kind || !id || !id[0])
+        return jfail(r, "node without kind or identifier");
+    struct qti_node *nd = xcalloc(1, sizeof *nd);
+    *out = nd;
+    nd->kind = strcmp(kind, "itemRef") == 0 ? QTI_NODE_ITEM : QTI_NODE_SECTION;
+    nd->identifier = xstrdup(id);
+    nd->part = part;
+    nd->parent = parent;
+    nd->required = jbool(o, "required", 0);
+    nd->fixed = jbool(o, "fixed", 0);
+    if (pre_from_json(r, json_object_get(o, "preConditions"), &nd->preconditions, &nd->npre) ||
+        branches_from_json(r, json_object_get(o, "branchRules"), &nd->branches, &nd->nbranches) ||
+        isc_from_json(r, json_object_get(o, "itemSessionControl"), &nd->isc) ||
+        tl_from_json(r, json_object_get(o, "timeLimits"), &nd->time_limits))
+        return OP_EINPUT;
+    if (nd->kind == QTI_NODE_ITEM) {
+        const char *href = jstr(o, "href");
+        if (!href)
+            return jfail(r, "itemRef without href");
+        nd->href = xstrdup(href);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "categories"), i, v)
+        {
+            if (!json_is_string(v))
+                return jfail(r, "bad category");
+            PUSH(nd->categories, nd->ncategories, xstrdup(json_string_value(v)));
+        }
+        json_array_foreach(json_object_get(o, "weights"), i, v)
+        {
+            const char *wid = jstr(v, "identifier");
+            json_t *val = json_object_get(v, "value");
+            if (!wid || !json_is_number(val))
+                return jfail(r, "bad weight");
+            struct qti_weight w = {xstrdup(wid), json_number_value(val)};
+            PUSH(nd->weights, nd->nweights, w);
+        }
+        json_array_foreach(json_object_get(o, "variableMappings"), i, v)
+        {
+            const char *s = jstr(v, "sourceIdentifier"), *t = jstr(v, "targetIdentifier");
+            if (!s || !t)
+                return jfail(r, "bad variableMapping");
+            struct qti_var_mapping m = {xstrdup(s), xstrdup(t)};
+            PUSH(nd->mappings, nd->nmappings, m);
+        }
+        json_array_foreach(json_object_get(o, "templateDefaults"), i, v)
+        {
+            const char *tid = jstr(v, "templateIdentifier");
+            struct qti_expr *x;
+            if (!tid)
+                return jfail(r, "bad templateDefault");
+            if (qti_expr_from_json(json_object_get(v, "expr"), &x, r->e))
+                return err_prefix(r->e, "compiled test: templateDefault");
+            struct qti_template_default td = {xstrdup(tid), x};
+            PUSH(nd->template_defaults, nd->ntemplate_defaults, td);
+        }
+        return 0;
+    }
+    const char *title = jstr(o, "title");
+    nd->title = xstrdup(title ? title : "");
+    nd->visible = jbool(o, "visible", 1);
+    nd->keep_together = jbool(o, "keepTogether", 1);
+    nd->shuffle = jbool(o, "shuffle", 0);
+    json_t *sel = json_object_get(o, "selection");
+    if (sel) {
+        json_t *s = json_object_get(sel, "select");
+        if (!json_is_integer(s) || json_integer_value(s) < 0 ||
+            json_integer_value(s) > QTI_TEST_MAX_SELECT)
+            return jfail(r, "bad selection");
+        nd->has_selection = true;
+        nd->select = (int)json_integer_value(s);
+        nd->with_replacement = jbool(sel, "withReplacement", 0);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(o, "rubricBlocks"), i, v)
+    {
+        const char *x = jstr(v, "xhtml");
+        if (!x)
+            return jfail(r, "bad rubricBlock");
+        struct qti_rubric rb = {NULL, 0, xstrdup(x)};
+        size_t k;
+        json_t *vw;
+        json_array_foreach(json_object_get(v, "views"), k, vw) if (json_is_string(vw))
+            PUSH(rb.views, rb.nviews, xstrdup(json_string_value(vw)));
+        PUSH(nd->rubrics, nd->nrubrics, rb);
+    }
+    json_array_foreach(json_object_get(o, "children"), i, v)
+    {
+        struct qti_node *c = NULL;
+        int rc = node_from_json(r, v, part, nd, depth + 1, &c);
+        if (c)
+            PUSH(nd->children, nd->nchildren, c);
+        if (rc)
+            return rc;
+    }
+    size_t required = 0;
+    for (size_t k = 0; k < nd->nchildren; k++)
+        required += nd->children[k]->required;
+    if (nd->has_selection && !nd->with_replacement &&
+        ((size_t)nd->select > nd->nchildren || (size_t)nd->select < required))
+        return jfail(r, "selection does not fit the section");
+    if (nd->has_selection && nd->with_replacement && nd->select > 0 && nd->nchildren == 0)
+        return jfail(r, "selection from an empty section");
+    return 0;
+}
+
+int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e)
+{
+    *out = NULL;
+    json_t *j = (json_t *)jc;
+    struct jreader r = {e, 0};
+    if (!json_is_object(j) || !jstr(j, "identifier"))
+        return jfail(&r, "not a test object");
+    struct qti_test *t = xcalloc(1, sizeof *t);
+    t->identifier = xstrdup(jstr(j, "identifier"));
+    t->title = xstrdup(jstr(j, "title") ? jstr(j, "title") : t->identifier);
+    int rc = tl_from_json(&r, json_object_get(j, "timeLimits"), &t->time_limits);
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(j, "outcomeDeclarations"), i, v)
+    {
+        if (rc)
+            break;
+        struct qti_decl *d;
+        if ((rc = qti_decl_from_json(v, &d, e)) == 0)
+            PUSH(t->outcomes, t->noutcomes, d);
+    }
+    json_t *parts = json_object_get(j, "testParts");
+    if (rc == 0 && (!json_is_array(parts) || json_array_size(parts) == 0))
+        rc = jfail(&r, "no testParts");
+    json_array_foreach(parts, i, v)
+    {
+        if (rc)
+            break;
+        t->parts = xrealloc(t->parts, sizeof *t->parts * (t->nparts + 1));
+        struct qti_test_part *p = &t->parts[t->nparts++];
+        memset(p, 0, sizeof *p);
+        const char *pid = jstr(v, "identifier"), *nav = jstr(v, "navigationMode"),
+                   *sub = jstr(v, "submissionMode");
+        if (!pid || !nav || !sub) {
+            rc = jfail(&r, "incomplete testPart");
+            break;
+        }
+        p->identifier = xstrdup(pid);
+        p->navigation = strcmp(nav, "nonlinear") == 0 ? QTI_NAV_NONLINEAR : QTI_NAV_LINEAR;
+        p->submission =
+            strcmp(sub, "simultaneous") == 0 ? QTI_SUB_SIMULTANEOUS : QTI_SUB_INDIVIDUAL;
+        if ((rc = pre_from_json(&r, json_object_get(v, "preConditions"), &p->preconditions,
+                                &p->npre)) ||
+            (rc = branches_from_json(&r, json_object_get(v, "branchRules"), &p->branches,
+                                     &p->nbranches)) ||
+            (rc = isc_from_json(&r, json_object_get(v, "itemSessionControl"), &p->isc)) ||
+            (rc = tl_from_json(&r, json_object_get(v, "timeLimits"), &p->time_limits)) ||
+            (rc = feedback_from_json(&r, json_object_get(v, "testFeedback"), &p->feedback,
+                                     &p->nfeedback)))
+            break;
+        size_t k;
+        json_t *sv;
+        json_array_foreach(json_object_get(v, "sections"), k, sv)
+        {
+            struct qti_node *s = NULL;
+            rc = node_from_json(&r, sv, (int)t->nparts - 1, NULL, 1, &s);
+            if (s)
+                PUSH(p->sections, p->nsections, s);
+            if (rc)
+                break;
+        }
+        if (rc == 0 && p->nsections == 0)
+            rc = jfail(&r, "testPart without sections");
+    }
+    json_t *op = json_object_get(j, "outcomeProcessing");
+    if (rc == 0 && op && !json_is_null(op))
+        rc = qti_rules_from_json(op, &t->outcome_processing, e);
+    if (rc == 0)
+        rc =
+            feedback_from_json(&r, json_object_get(j, "testFeedback"), &t->feedback, &t->nfeedback);
+    if (rc) {
+        qti_test_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
