@@ -1931,10 +1931,47 @@ static int eval_equal(const struct ev *ev, const struct qti_expr *x, struct qti_
     return 0;
 }
 
+/* sum and product: QTI 2.1 lets their arguments be containers too (for testVariables). */
+static int eval_sum_product(const struct ev *ev, const struct qti_expr *x, struct qti_value **v,
+                            struct qti_value **out)
+{
+    char b1[80];
+    bool all_int = true;
+    for (size_t i = 0; i < x->nargs; i++) {
+        if (qti_value_is_null(v[i]))
+            continue;
+        if (v[i]->card == QTI_CARD_RECORD || !is_numeric(v[i]->type))
+            return fail(ev, x, "sub-expression %zu must be numbers, not %s", i + 1,
+                        card_type(v[i], b1, sizeof b1));
+        all_int = all_int && v[i]->type == QTI_BT_INTEGER;
+    }
+    if (any_null(v, x->nargs))
+        return 0;
+    bool sum = x->op == QTI_OP_SUM;
+    int64_t iacc = sum ? 0 : 1;
+    double facc = sum ? 0 : 1;
+    for (size_t i = 0; i < x->nargs; i++)
+        for (size_t k = 0; k < v[i]->n; k++) {
+            if (all_int) {
+                int64_t y = v[i]->items[k].u.i;
+                if (sum ? __builtin_add_overflow(iacc, y, &iacc)
+                        : __builtin_mul_overflow(iacc, y, &iacc))
+                    return 0;
+            } else {
+                double y = scalar_num(&v[i]->items[k]);
+                facc = sum ? facc + y : facc * y;
+            }
+        }
+    *out = all_int ? qti_value_integer(iacc) : float_or_null(facc);
+    return 0;
+}
+
 static int eval_arith(const struct ev *ev, const struct qti_expr *x, struct qti_value **v,
                       struct qti_value **out)
 {
     char b1[80];
+    if (x->op == QTI_OP_SUM || x->op == QTI_OP_PRODUCT)
+        return eval_sum_product(ev, x, v, out);
     for (size_t i = 0; i < x->nargs; i++)
         if (!qti_value_is_null(v[i]) && !is_num_single(v[i]))
             return fail(ev, x, "sub-expression %zu must be a single number, not %s", i + 1,
@@ -1945,28 +1982,15 @@ static int eval_arith(const struct ev *ev, const struct qti_expr *x, struct qti_
     for (size_t i = 0; i < x->nargs; i++)
         all_int = all_int && v[i]->type == QTI_BT_INTEGER;
     switch (x->op) {
-    case QTI_OP_SUM:
-    case QTI_OP_PRODUCT:
     case QTI_OP_SUBTRACT: {
         if (all_int) {
-            int64_t acc = v[0]->items[0].u.i;
-            for (size_t i = 1; i < x->nargs; i++) {
-                int64_t y = v[i]->items[0].u.i;
-                bool over = x->op == QTI_OP_SUM       ? __builtin_add_overflow(acc, y, &acc)
-                            : x->op == QTI_OP_PRODUCT ? __builtin_mul_overflow(acc, y, &acc)
-                                                      : __builtin_sub_overflow(acc, y, &acc);
-                if (over)
-                    return 0;
-            }
+            int64_t acc;
+            if (__builtin_sub_overflow(v[0]->items[0].u.i, v[1]->items[0].u.i, &acc))
+                return 0;
             *out = qti_value_integer(acc);
             return 0;
         }
-        double acc = num_of(v[0]);
-        for (size_t i = 1; i < x->nargs; i++) {
-            double y = num_of(v[i]);
-            acc = x->op == QTI_OP_SUM ? acc + y : x->op == QTI_OP_PRODUCT ? acc * y : acc - y;
-        }
-        *out = float_or_null(acc);
+        *out = float_or_null(num_of(v[0]) - num_of(v[1]));
         return 0;
     }
     case QTI_OP_DIVIDE: {

@@ -11,11 +11,13 @@
  *
  * NULL and types: operators follow the specification - most return NULL when a sub-expression
  * is NULL (sum, match, lt, ...), `and`/`or`/anyN skip or count NULL as the spec says, isNull
- * tests it. A value of the wrong type or cardinality for an operator is an evaluation error
- * (OP_EINPUT, message naming the operator), not a silent NULL: content that reaches delivery
- * was compiled from checked XML, so a type error means the item is broken and the caller
- * must say so. Every operator of §15 is supported except customOperator, which the parser
- * refuses with a message naming its class.
+ * tests it. sum and product also take containers (QTI 2.1: `<sum><testVariables .../></sum>`
+ * is the usual test total). A value of the wrong type or cardinality for an operator is an
+ * evaluation error (OP_EINPUT, message naming the operator and line), not a silent NULL:
+ * content that reaches delivery was compiled from checked XML, so a type error means the item
+ * is broken and the caller must say so. Exceptions, as the spec says: max, min, gcd, lcm and
+ * statsOperator give NULL for non-numeric arguments. Every operator of §15 is supported except
+ * customOperator, which the parser refuses with a message naming its class.
  *
  * Ownership: qti_expr_parse / qti_expr_from_json return a tree owned by the caller
  * (qti_expr_free). qti_expr_eval returns a value owned by the caller (NULL = QTI NULL).

@@ -17,8 +17,11 @@
  *
  * Running: qti_rules_run evaluates the rules in order against an evaluation context
  * (expr.h) and writes variables through a setter. Values are checked against the target's
- * declaration: an integer given to a float variable becomes a float; any other mismatch of
- * base type or cardinality is an error naming the rule and the variable. At most
+ * declaration: an integer given to a float variable becomes a float; a whole float given to
+ * an integer variable becomes an integer (the standard templates set SCORE to 1.0 and some
+ * items declare SCORE as an integer); identifier and string convert into each other; a single
+ * value fills a container of one. Any other mismatch of base type or cardinality is an error
+ * naming the rule, its line and the variable. A condition that is NULL counts as false. At most
  * QTI_RULES_MAX_STEPS expression nodes are visited in one run.
  *
  * Ownership: parsed or loaded rules belong to the caller (qti_rules_free); a value handed to

@@ -147,7 +147,20 @@ static void test_sum_of_a_string_is_a_type_error(void **state)
 {
     (void)state;
     CTX;
-    tctx_expect_error(&c, "<sum>" INT("1") STR("x") "</sum>", "must be a single number");
+    tctx_expect_error(&c, "<sum>" INT("1") STR("x") "</sum>", "must be numbers");
+    tctx_expect_error(&c, "<subtract>" INT("1") STR("x") "</subtract>", "must be a single number");
+    done(&c);
+}
+
+static void test_sum_adds_the_members_of_containers(void **state)
+{
+    (void)state;
+    CTX;
+    tctx_assert_int(
+        tctx_eval(&c, "<sum>" INT("1") "<multiple>" INT("2") INT("3") "</multiple></sum>"), 6);
+    tctx_assert_float(
+        tctx_eval(&c, "<product><ordered>" FLT("0.5") FLT("4") "</ordered>" INT("2") "</product>"),
+        4);
     done(&c);
 }
 
@@ -1182,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_sum_is_null_if_any_operand_null),
         cmocka_unit_test(test_sum_overflow_gives_null),
         cmocka_unit_test(test_sum_of_a_string_is_a_type_error),
+        cmocka_unit_test(test_sum_adds_the_members_of_containers),
         cmocka_unit_test(test_product_and_subtract),
         cmocka_unit_test(test_divide_gives_float),
         cmocka_unit_test(test_divide_by_zero_is_null),
