@@ -65,9 +65,8 @@ int options_usage_error(const struct command_usage *usage, const char *fmt, ...)
 static int set_value(const struct option *o, const char *arg, const struct command_usage *usage)
 {
     switch (o->type) {
-    case OPTION_FLAG:
-        *(int *)o->value = 1;
-        return 0;
+    case OPTION_FLAG: /* handled by the caller: a flag takes no value */
+        break;
     case OPTION_STRING:
         *(const char **)o->value = arg;
         return 0;
@@ -136,7 +135,7 @@ int options_parse(int argc, char **argv, const struct option *opts,
                 *exit_status = options_usage_error(usage, "--%s takes no value", o->long_name);
                 return -1;
             }
-            set_value(o, NULL, usage);
+            *(int *)o->value = 1;
             continue;
         }
         const char *val = inline_val;

@@ -269,7 +269,7 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     }
     if (check_keys(pw, "configuration.security.password-hash", pwhash_keys, e))
         return OP_EINPUT;
-    json_int_t ops, mem;
+    json_int_t ops = 0, mem = 0;
     if (get_uint(pw, "opslimit", "configuration.security.password-hash.opslimit", 1, 64,
                  PASSWORD_DEFAULT_OPSLIMIT, &ops, e) ||
         get_uint(pw, "memlimit-kib", "configuration.security.password-hash.memlimit-kib", 8,
@@ -287,7 +287,7 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     }
     if (check_keys(limits, "configuration.limits", limits_keys, e))
         return OP_EINPUT;
-    json_int_t csv_max;
+    json_int_t csv_max = 0;
     if (get_uint(limits, "csv-max-bytes", "configuration.limits.csv-max-bytes", 1024,
                  (json_int_t)1 << 32, CONFIG_DEFAULT_CSV_MAX_BYTES, &csv_max, e))
         return OP_EINPUT;
