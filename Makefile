@@ -20,7 +20,8 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-test: deps test-asan fuzz-brief
+# The optimised build too: gcc -O2 finds warnings (-Werror) that -O0 does not.
+test: deps test-asan build fuzz-brief
 
 test-asan:
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null

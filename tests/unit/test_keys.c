@@ -9,7 +9,9 @@
 #include "base/fs.h"
 #include "crypto/keys.h"
 
-static char *slurp(const char *dir, const char *name, size_t *len)
+/* noinline: gcc 12 -O2 mistakes the returned buffer for the local pointer variable and warns
+ * of a dangling pointer (-Wdangling-pointer false positive). */
+__attribute__((noinline)) static char *slurp(const char *dir, const char *name, size_t *len)
 {
     char *path = fs_join(dir, name);
     char *data = NULL;
