@@ -9,7 +9,14 @@ central="$work/central"
 device="$work/device"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ outpost %s\n' "$*"; "$OUTPOST" "$@"; }
+run() {
+    printf '$ outpost'
+    for a in "$@"; do
+        case "$a" in *" "*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+    done
+    printf '\n'
+    "$OUTPOST" "$@"
+}
 
 # The shipped setup files with a demo password (never use the shipped password for real).
 sed 's/change-this-password/demo-admin-password/' "$here/config/central.setup.json" > "$work/central.json"
@@ -30,6 +37,22 @@ step "1B. A test center of the school's organisation, with its proctor"
 run --data "$central" testcenters add --label "School 42 main building" --org school-42
 run --data "$central" testcenters assign "School 42 main building" --proctor paula
 run --data "$central" testcenters list
+
+step "1B. Compile the demo QTI test package into a published delivery"
+sh "$here/scripts/make-demo-package.sh" "$work/demo-test.zip"
+run --data "$central" import-qti -f "$work/demo-test.zip" --label "Demo test"
+run --data "$central" deliveries list
+
+step "1B. Eligibility: which test takers may sit the demo test in the school's center"
+run --data "$central" eligibilities set --center "School 42 main building" --delivery "Demo test" \
+    --test-takers ada,alan,grace,edouard --proctored yes
+run --data "$central" eligibilities list
+
+step "1A. Central's keys: what a device pins (results are sealed to the results key)"
+run --data "$central" keys show
+
+step "Score a whole test session without a browser (Ada's answers)"
+run qti run -f "$work/demo-test.zip" --responses "$here/demo/responses-ada.json"
 
 step "A bad file is refused whole, with every bad row named"
 printf 'Login,Password\nokay,pw1\n,pw2\nokay,pw3\n' > "$work/bad.csv"

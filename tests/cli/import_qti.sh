@@ -1,5 +1,5 @@
 # Tests of `outpost import-qti`, `outpost deliveries list` and `outpost qti run` with the
-# project's own demo package (tests/fixtures/qti/demo, zipped by scripts/make-demo-package.sh).
+# project's own demo package (demo/qti-test, zipped by scripts/make-demo-package.sh).
 . "$(dirname "$0")/lib.sh"
 C="$WORK/c"
 new_instance "$C" central
@@ -28,7 +28,7 @@ check "deliveries list shows the hash" contains "$OUT" "$sha1"
 
 # A bad package creates nothing.
 before=$(sql "$C" 'SELECT count(*) FROM deliveries')
-mkdir -p "$WORK/bad" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/demo/." "$WORK/bad/"
+mkdir -p "$WORK/bad" && cp -r "$OUTPOST_SOURCE/demo/qti-test/." "$WORK/bad/"
 printf '<assessmentItem identifier="x"><oops></assessmentItem>' > "$WORK/bad/items/planet.xml"
 sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/bad.zip" "$WORK/bad"
 run "$OUTPOST" --data "$C" import-qti -f "$WORK/bad.zip"
