@@ -13,12 +13,14 @@
 #include <sys/stat.h>
 #include <zip.h>
 
-/* tests/fixtures/qti/<name> in the source tree; the caller frees. */
+/* tests/fixtures/qti/<name> in the source tree, or, when `name` has a '/', that path from the
+ * top of the source tree (e.g. "demo/qti-test"); the caller frees. */
 static inline char *testzip_fixture(const char *name)
 {
     const char *src = getenv("OUTPOST_SOURCE");
     char *p = malloc(4096);
-    snprintf(p, 4096, "%s/tests/fixtures/qti/%s", src ? src : ".", name);
+    snprintf(p, 4096, "%s/%s%s", src ? src : ".", strchr(name, '/') ? "" : "tests/fixtures/qti/",
+             name);
     return p;
 }
 

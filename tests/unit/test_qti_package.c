@@ -69,7 +69,7 @@ static void test_package_reads_demo_manifest_and_files(void **state)
 {
     (void)state;
     char *zip = tmp_path("demo.zip");
-    assert_int_equal(testzip_fixture_zip("demo", zip), 0);
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
     struct qti_package *p;
     struct op_err e = {0};
     if (qti_package_open(zip, NULL, &p, &e) != 0)
