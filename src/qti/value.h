@@ -129,7 +129,8 @@ struct qti_value *qti_value_container(enum qti_cardinality c, enum qti_base_type
 /* An empty record, to fill with qti_value_record_set. */
 struct qti_value *qti_value_record(void);
 
-/* Appends a copy of `s` to container `v` (same base type). OP_EINPUT if the type differs or
+/* Appends a copy of `s` to container `v` (same base type). Build containers only with this
+ * (arrays grow by doubling; their capacity is not stored). OP_EINPUT if the type differs or
  * the container is full (QTI_VALUE_MAX_ITEMS). */
 int qti_value_append(struct qti_value *v, const struct qti_scalar *s, struct op_err *e);
 /* Sets field `name` of record `v` to `field` (single or NULL), taking ownership of `field`
