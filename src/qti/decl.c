@@ -93,7 +93,7 @@ int qti_shape_parse_coords(enum qti_shape s, const char *text, const char *what,
             free(c);
             return err_set(e, OP_EINPUT, "%s: over %d coordinates", what, QTI_SHAPE_MAX_COORDS);
         }
-        c = qti_xrealloc(c, k + 1, sizeof *c);
+        c = qti_grow(c, k, sizeof *c);
         c[k++] = d;
         p = end;
         while (isspace((unsigned char)*p))
@@ -395,7 +395,7 @@ static int parse_mapping(const xmlNode *n, struct qti_decl *d, const struct wher
             qti_scalar_clear(&me.key);
             return err_set(e, OP_EINPUT, "%s: no mappedValue", we.text);
         }
-        m->entries = qti_xrealloc(m->entries, m->n + 1, sizeof *m->entries);
+        m->entries = qti_grow(m->entries, m->n, sizeof *m->entries);
         m->entries[m->n++] = me;
     }
     return 0;
@@ -443,7 +443,7 @@ static int parse_area_mapping(const xmlNode *n, struct qti_decl *d, const struct
             free(ae.coords);
             return rc;
         }
-        m->entries = qti_xrealloc(m->entries, m->n + 1, sizeof *m->entries);
+        m->entries = qti_grow(m->entries, m->n, sizeof *m->entries);
         m->entries[m->n++] = ae;
     }
     return 0;
@@ -506,7 +506,7 @@ static int parse_lookup(const xmlNode *n, struct qti_decl *d, const struct where
             return rc;
         if (!le.target)
             return err_set(e, OP_EINPUT, "%s: no targetValue", we.text);
-        t->entries = qti_xrealloc(t->entries, t->n + 1, sizeof *t->entries);
+        t->entries = qti_grow(t->entries, t->n, sizeof *t->entries);
         t->entries[t->n++] = le;
     }
     return 0;

@@ -366,7 +366,7 @@ static int parse_list(const struct reader *r, int line, const char *op, const ch
             q++;
         if (*n >= 1000)
             return node_err(r, line, op, "%s: over 1000 names", attr);
-        *out = qti_xrealloc(*out, *n + 1, sizeof **out);
+        *out = qti_grow(*out, *n, sizeof **out);
         (*out)[*n] = qti_xcalloc((size_t)(q - p) + 1, 1);
         memcpy((*out)[*n], p, (size_t)(q - p));
         (*n)++;
@@ -569,7 +569,8 @@ static int read_node(const struct reader *r, const struct src *s, const char *na
                 break;
             }
             struct src cs = {.xml = c};
-            x->args = qti_xrealloc(x->args, x->nargs + 1, sizeof *x->args);
+            if (x->nargs == 0 || (x->nargs & (x->nargs - 1)) == 0) /* full: double */
+                x->args = qti_xrealloc(x->args, x->nargs ? x->nargs * 2 : 1, sizeof *x->args);
             rc = read_node(r, &cs, qti_xml_name(c), qti_xml_line(c), depth + 1, &x->args[x->nargs]);
             if (rc < 0)
                 break;
@@ -1484,7 +1485,7 @@ static int subset_each(void *arg, const struct qti_item_state *it, struct op_err
             if (a->nints >= QTI_VALUE_MAX_ITEMS)
                 return err_set(ev->e, OP_EINPUT, "testVariables: over %d values",
                                QTI_VALUE_MAX_ITEMS);
-            a->ints = qti_xrealloc(a->ints, a->nints + 1, sizeof *a->ints);
+            a->ints = qti_grow(a->ints, a->nints, sizeof *a->ints);
             a->ints[a->nints++] = v->items[0].u.i;
             return 0;
         }

@@ -28,6 +28,15 @@ static inline void *qti_xrealloc(void *p, size_t n, size_t size)
     return q;
 }
 
+/* Makes room for element n (0-based) of an array that grows by doubling: its capacity is
+ * the next power of two at or above its count, so it is full when n is 0 or a power of two. */
+static inline void *qti_grow(void *p, size_t n, size_t size)
+{
+    if (n != 0 && (n & (n - 1)) != 0)
+        return p;
+    return qti_xrealloc(p, n ? n * 2 : 1, size);
+}
+
 static inline char *qti_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");

@@ -196,7 +196,7 @@ static int read_xml_rule(struct reader *rd, xmlNode *node, int depth, struct qti
             if (r->nbranches && r->branches[r->nbranches - 1].cond == NULL)
                 return rule_err(rd, qti_xml_line(c), "%s: nothing may follow %s", name,
                                 else_names[rd->kind]);
-            r->branches = qti_xrealloc(r->branches, r->nbranches + 1, sizeof *r->branches);
+            r->branches = qti_grow(r->branches, r->nbranches, sizeof *r->branches);
             struct qti_branch *b = &r->branches[r->nbranches++];
             memset(b, 0, sizeof *b);
             xmlNode *first = qti_xml_next_elem(c->children);
@@ -224,7 +224,8 @@ static int read_xml_list(struct reader *rd, xmlNode *first, int depth, struct qt
     *out = NULL;
     *n = 0;
     for (xmlNode *c = qti_xml_next_elem(first); c; c = qti_xml_next_elem(c->next)) {
-        *out = qti_xrealloc(*out, *n + 1, sizeof **out);
+        if (*n == 0 || (*n & (*n - 1)) == 0) /* full: double */
+            *out = qti_xrealloc(*out, *n ? *n * 2 : 1, sizeof **out);
         int rc = read_xml_rule(rd, c, depth, &(*out)[*n]);
         (*n)++; /* counted even on failure so that rule_list_free frees what was read */
         if (rc < 0)

@@ -164,6 +164,21 @@ bool qti_scalar_equal(const struct qti_scalar *a, const struct qti_scalar *b)
 
 /* ---- values ---- */
 
+/* Arrays of items and fields grow by doubling: their capacity is always the next power of two
+ * at or above their count, so a full array is one whose count is a power of two. */
+static size_t capacity_for(size_t n)
+{
+    size_t c = 1;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+static bool is_full(size_t n)
+{
+    return n == 0 || (n & (n - 1)) == 0;
+}
+
 static struct qti_value *new_single(enum qti_base_type t)
 {
     struct qti_value *v = qti_xcalloc(1, sizeof *v);
@@ -268,7 +283,8 @@ int qti_value_append(struct qti_value *v, const struct qti_scalar *s, struct op_
                        qti_base_type_name(s->type), qti_base_type_name(v->type));
     if (v->n >= QTI_VALUE_MAX_ITEMS)
         return err_set(e, OP_EINPUT, "container over %d values", QTI_VALUE_MAX_ITEMS);
-    v->items = qti_xrealloc(v->items, v->n + 1, sizeof *v->items);
+    if (is_full(v->n))
+        v->items = qti_xrealloc(v->items, v->n ? v->n * 2 : 1, sizeof *v->items);
     qti_scalar_copy(&v->items[v->n++], s);
     return 0;
 }
@@ -294,7 +310,8 @@ int qti_value_record_set(struct qti_value *v, const char *name, struct qti_value
         qti_value_free(field);
         return err_set(e, OP_EINPUT, "record over %d fields", QTI_VALUE_MAX_ITEMS);
     }
-    v->fields = qti_xrealloc(v->fields, v->n + 1, sizeof *v->fields);
+    if (is_full(v->n))
+        v->fields = qti_xrealloc(v->fields, v->n ? v->n * 2 : 1, sizeof *v->fields);
     v->fields[v->n].name = qti_xstrdup(name);
     v->fields[v->n].value = field;
     v->n++;
@@ -321,13 +338,13 @@ int qti_value_copy(const struct qti_value *v, struct qti_value **out)
     c->type = v->type;
     c->n = v->n;
     if (v->card == QTI_CARD_RECORD) {
-        c->fields = qti_xcalloc(v->n, sizeof *c->fields);
+        c->fields = qti_xcalloc(capacity_for(v->n), sizeof *c->fields);
         for (size_t i = 0; i < v->n; i++) {
             c->fields[i].name = qti_xstrdup(v->fields[i].name);
             qti_value_copy(v->fields[i].value, &c->fields[i].value);
         }
     } else {
-        c->items = qti_xcalloc(v->n, sizeof *c->items);
+        c->items = qti_xcalloc(capacity_for(v->n), sizeof *c->items);
         for (size_t i = 0; i < v->n; i++)
             qti_scalar_copy(&c->items[i], &v->items[i]);
     }

@@ -129,7 +129,8 @@ struct qti_value *qti_value_container(enum qti_cardinality c, enum qti_base_type
 /* An empty record, to fill with qti_value_record_set. */
 struct qti_value *qti_value_record(void);
 
-/* Appends a copy of `s` to container `v` (same base type). OP_EINPUT if the type differs or
+/* Appends a copy of `s` to container `v` (same base type). Build containers only with this
+ * (arrays grow by doubling; their capacity is not stored). OP_EINPUT if the type differs or
  * the container is full (QTI_VALUE_MAX_ITEMS). */
 int qti_value_append(struct qti_value *v, const struct qti_scalar *s, struct op_err *e);
 /* Sets field `name` of record `v` to `field` (single or NULL), taking ownership of `field`
@@ -139,7 +140,7 @@ int qti_value_record_set(struct qti_value *v, const char *name, struct qti_value
 /* The field called `name` of record `v`, or NULL (absent or NULL). Borrowed. */
 const struct qti_value *qti_value_record_get(const struct qti_value *v, const char *name);
 
-/* A deep copy into *out, owned by the caller (NULL for NULL). 0, or OP_ENOMEM. */
+/* A deep copy into *out, owned by the caller (NULL for NULL). Always 0. */
 int qti_value_copy(const struct qti_value *v, struct qti_value **out);
 void qti_value_free(struct qti_value *v);
 
@@ -165,7 +166,7 @@ bool qti_scalar_equal(const struct qti_scalar *a, const struct qti_scalar *b);
 
 /* Parses the text of one value of base type `t` as QTI XML writes it ("true", "3", "2.5",
  * "A B", "10 20"; a duration as seconds, "90.5", or as xsd:duration,
- * "PT1M30.5S"). Surrounding spaces are ignored.
+ * "PT1M30.5S"). Surrounding spaces are ignored, except in strings.
  * `what` names the place for the message ("baseValue", "RESPONSE mapKey"). On success the
  * caller owns the contents of *out (qti_scalar_clear). */
 int qti_scalar_parse(enum qti_base_type t, const char *text, const char *what,
