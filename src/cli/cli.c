@@ -20,6 +20,20 @@ int cli_open_instance(struct instance **out)
     return 0;
 }
 
+int cli_open_central(const char *what, struct instance **out)
+{
+    int status = cli_open_instance(out);
+    if (status != 0)
+        return status;
+    struct op_err e = {0};
+    if (instance_require_role(*out, ROLE_CENTRAL, what, &e) != 0) {
+        instance_close(*out);
+        *out = NULL;
+        return cli_fail(&e);
+    }
+    return 0;
+}
+
 void cli_print_json(json_t *doc)
 {
     json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -19,6 +19,10 @@ const char *cli_data_dir(void);
 /* Opens the instance; on failure prints the error and returns the exit status (non-zero). */
 int cli_open_instance(struct instance **out);
 
+/* Opens the instance and checks it is a central server; `what` names the command in the
+ * message ("eligibilities list runs on a central; DIR is a device"). */
+int cli_open_central(const char *what, struct instance **out);
+
 /* Prints `doc` as one JSON document on stdout (indented, keys in a stable order) and
  * releases it. */
 void cli_print_json(json_t *doc);

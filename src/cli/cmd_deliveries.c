@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "store/deliveries.h"
 
 json_t *delivery_to_json(const struct delivery *d);
@@ -38,10 +39,9 @@ static int collect(const struct delivery *d, void *ctx)
     return 0;
 }
 
-static int print_row(const struct delivery *d, void *ctx)
+static int add_row(const struct delivery *d, void *ctx)
 {
-    (void)ctx;
-    printf("%-36s %-64s %s\n", d->id, d->package_sha256, d->label ? d->label : "");
+    cli_table_add(ctx, d->id, d->package_sha256, d->label);
     return 0;
 }
 
@@ -71,8 +71,9 @@ static int deliveries_list_cmd(int argc, char **argv)
         else
             json_decref(arr);
     } else {
-        printf("%-36s %-64s %s\n", "ID", "PACKAGE SHA-256", "LABEL");
-        rc = deliveries_each(inst->db, print_row, NULL, &e);
+        struct cli_table *t = cli_table_new("ID", "PACKAGE SHA-256", "LABEL", NULL);
+        rc = deliveries_each(inst->db, add_row, t, &e);
+        cli_table_print(t, stdout);
     }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;

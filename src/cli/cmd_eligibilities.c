@@ -10,24 +10,12 @@
 
 #include "base/buf.h"
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "cli/commands.h"
 #include "store/deliveries.h"
 #include "store/eligibilities.h"
 #include "store/testcenters.h"
 #include "store/users.h"
-
-static int open_central(const char *what, struct instance **inst)
-{
-    int status = cli_open_instance(inst);
-    if (status != 0)
-        return status;
-    struct op_err e = {0};
-    if (instance_require_role(*inst, ROLE_CENTRAL, what, &e) != 0) {
-        instance_close(*inst);
-        return cli_fail(&e);
-    }
-    return 0;
-}
 
 /* Finds the center and the delivery named on the command line; messages say which option
  * was wrong. The caller clears both on success. */
@@ -124,7 +112,7 @@ static int set_cmd(int argc, char **argv)
         return options_usage_error(&set_usage, "--proctored must be yes or no, not \"%s\"",
                                    proctored_arg);
     struct instance *inst;
-    if ((status = open_central("eligibilities set", &inst)) != 0)
+    if ((status = cli_open_central("eligibilities set", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center c;
@@ -177,7 +165,8 @@ static const struct command_usage list_usage = {
 
 struct list_ctx {
     struct db *db;
-    json_t *arr; /* NULL for the table */
+    json_t *arr;             /* for --json */
+    struct cli_table *table; /* otherwise */
     struct op_err *e;
 };
 
@@ -213,8 +202,8 @@ static int list_one(const struct eligibility *el, void *vctx)
     size_t i;
     json_t *v;
     json_array_foreach(takers, i, v) buf_printf(&list, "%s%s", i ? ", " : "", json_string_value(v));
-    printf("%-24s %-24s %-9s %s\n", el->center_label, el->delivery_label,
-           el->proctored ? "yes" : "no", list.len ? list.data : "-");
+    cli_table_add(ctx->table, el->center_label, el->delivery_label, el->proctored ? "yes" : "no",
+                  list.len ? list.data : "-");
     buf_free(&list);
     json_decref(takers);
     return 0;
@@ -234,18 +223,22 @@ static int list_cmd(int argc, char **argv)
     if (n != 0)
         return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
-    if ((status = open_central("eligibilities list", &inst)) != 0)
+    if ((status = cli_open_central("eligibilities list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, json ? json_array() : NULL, &e};
-    if (!json)
-        printf("%-24s %-24s %-9s %s\n", "TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS");
+    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
+    if (json)
+        ctx.arr = json_array();
+    else
+        ctx.table = cli_table_new("TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS", NULL);
     int rc = eligibilities_each(inst->db, list_one, &ctx, &e);
     if (json) {
         if (rc == 0)
             cli_print_json(ctx.arr);
         else
             json_decref(ctx.arr);
+    } else {
+        cli_table_print(ctx.table, stdout);
     }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -276,7 +269,7 @@ static int delete_cmd(int argc, char **argv)
     if (!center || !delivery)
         return options_usage_error(&delete_usage, "--center and --delivery are required");
     struct instance *inst;
-    if ((status = open_central("eligibilities delete", &inst)) != 0)
+    if ((status = cli_open_central("eligibilities delete", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center c;

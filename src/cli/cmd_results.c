@@ -11,6 +11,7 @@
 #include "base/fs.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "crypto/intake.h"
 #include "store/results.h"
 
@@ -54,24 +55,10 @@ static int collect_row(const struct result_row *r, void *ctx)
     return 0;
 }
 
-static int print_row(const struct result_row *r, void *ctx)
+static int add_row(const struct result_row *r, void *ctx)
 {
-    (void)ctx;
-    printf("%-36s %-36s %-36s %-10s %-9s %s\n", r->id, r->delivery_id, r->test_taker_id, r->state,
-           r->status, r->received_at);
-    return 0;
-}
-
-static int open_central(const char *what, struct instance **inst)
-{
-    int status = cli_open_instance(inst);
-    if (status != 0)
-        return status;
-    struct op_err e = {0};
-    if (instance_require_role(*inst, ROLE_CENTRAL, what, &e) != 0) {
-        instance_close(*inst);
-        return cli_fail(&e);
-    }
+    cli_table_add(ctx, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
+                  r->received_at);
     return 0;
 }
 
@@ -96,7 +83,7 @@ static int results_list_cmd(int argc, char **argv)
         return options_usage_error(
             &list_usage, "unknown status \"%s\" (use pending, decrypted or damaged)", status_opt);
     struct instance *inst;
-    if ((status = open_central("results list", &inst)) != 0)
+    if ((status = cli_open_central("results list", &inst)) != 0)
         return status;
     struct op_err e = {0};
     int rc;
@@ -108,9 +95,10 @@ static int results_list_cmd(int argc, char **argv)
         else
             json_decref(arr);
     } else {
-        printf("%-36s %-36s %-36s %-10s %-9s %s\n", "RESULT", "DELIVERY", "TEST TAKER", "STATE",
-               "STATUS", "RECEIVED");
-        rc = results_each(inst->db, delivery, status_opt, print_row, NULL, &e);
+        struct cli_table *t =
+            cli_table_new("RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", NULL);
+        rc = results_each(inst->db, delivery, status_opt, add_row, t, &e);
+        cli_table_print(t, stdout);
     }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -133,7 +121,7 @@ static int results_show_cmd(int argc, char **argv)
     if (n != 1)
         return options_usage_error(&show_usage, "give one RESULT_ID");
     struct instance *inst;
-    if ((status = open_central("results show", &inst)) != 0)
+    if ((status = cli_open_central("results show", &inst)) != 0)
         return status;
     struct op_err e = {0};
     char *json = NULL;
@@ -173,7 +161,7 @@ static int results_import_cmd(int argc, char **argv)
     if (!file)
         return options_usage_error(&import_usage, "-f FILE is required");
     struct instance *inst;
-    if ((status = open_central("results import", &inst)) != 0)
+    if ((status = cli_open_central("results import", &inst)) != 0)
         return status;
     struct op_err e = {0};
     char *data = NULL;

@@ -14,6 +14,7 @@
 #include "base/secret.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "store/users.h"
 
 /* ---- users list ---- */
@@ -54,11 +55,9 @@ static int collect_json(const struct user *u, void *ctx)
     return 0;
 }
 
-static int print_row(const struct user *u, void *ctx)
+static int add_row(const struct user *u, void *ctx)
 {
-    (void)ctx;
-    printf("%-24s %-18s %-24s %s\n", u->login, u->role, u->label ? u->label : "",
-           u->org_id ? u->org_id : "");
+    cli_table_add(ctx, u->login, u->role, u->label, u->org_id);
     return 0;
 }
 
@@ -93,8 +92,9 @@ static int users_list_cmd(int argc, char **argv)
         else
             json_decref(arr);
     } else {
-        printf("%-24s %-18s %-24s %s\n", "LOGIN", "ROLE", "LABEL", "ORGANISATION");
-        rc = users_each(inst->db, role, print_row, NULL, &e);
+        struct cli_table *t = cli_table_new("LOGIN", "ROLE", "LABEL", "ORGANISATION", NULL);
+        rc = users_each(inst->db, role, add_row, t, &e);
+        cli_table_print(t, stdout);
     }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;

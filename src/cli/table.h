@@ -1,0 +1,20 @@
+/*
+ * table.h - plain-text tables for the list commands: rows are collected first, then printed
+ * with each column as wide as its widest cell, counted in characters (not bytes), so that
+ * "Édouard" lines up with "Ada". The table copies the cells it is given.
+ */
+#ifndef OUTPOST_CLI_TABLE_H
+#define OUTPOST_CLI_TABLE_H
+
+#include <stdio.h>
+
+struct cli_table;
+
+/* A table with `ncols` columns and these header names (NULL-terminated list). */
+struct cli_table *cli_table_new(const char *header, ...);
+/* Adds one row of exactly as many cells as there are columns; NULL prints as "". */
+void cli_table_add(struct cli_table *t, ...);
+/* Prints the header and rows to `out`, two spaces between columns, and frees the table. */
+void cli_table_print(struct cli_table *t, FILE *out);
+
+#endif
