@@ -43,6 +43,15 @@ sh "$here/scripts/make-demo-package.sh" "$work/demo-test.zip"
 run --data "$central" import-qti -f "$work/demo-test.zip" --label "Demo test"
 run --data "$central" deliveries list
 
+samples="$(cd "$here/.." && pwd)/shared/samples/qti/tao"
+if [ -f "$samples/basic/Basic.zip" ]; then
+    step "1B. Import a test package exported by TAO itself"
+    run --data "$central" import-qti -f "$samples/basic/Basic.zip" --label "TAO Basic"
+    run --data "$central" import-qti -f "$samples/invalid/MissingItemDependency.zip" || true
+else
+    echo "(no ../shared/samples here: skipping the import of TAO's own packages)"
+fi
+
 step "1B. Eligibility: which test takers may sit the demo test in the school's center"
 run --data "$central" eligibilities set --center "School 42 main building" --delivery "Demo test" \
     --test-takers ada,alan,grace,edouard --proctored yes
