@@ -1,6 +1,6 @@
 /*
- * cmd_testcenters.c - `outpost testcenters add|list|assign|unassign|delete`: the test centers
- * of a central server, their organisation ids, sub-centers and staff (administrators and
+ * cmd_testcenters.c - `outpost testcenters add|list|update|assign|unassign|delete`: the test
+ * centers of a central server, their organisation ids, sub-centers and staff (administrators and
  * proctors). A CENTER argument is an id or a label; a label several centers share is refused
  * with their ids. Devices receive test centers by sync, so these commands run on central only.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "base/buf.h"
 #include "cli/commands.h"
 #include "store/idlist.h"
 #include "store/testcenters.h"
@@ -139,50 +140,64 @@ static char *join_logins(json_t *arr)
     return s;
 }
 
-static int list_one(const struct test_center *c, void *vctx)
+/* The center as `list --json` prints it; the caller owns the object. NULL on a database
+ * error (in *e). */
+static json_t *center_json(struct db *db, const struct test_center *c, struct op_err *e)
 {
-    struct list_ctx *ctx = vctx;
     json_t *admins = json_array(), *proctors = json_array();
-    int rc =
-        testcenters_staff_each(ctx->db, c->id, CENTER_DUTY_ADMIN, append_login, admins, ctx->e);
+    int rc = testcenters_staff_each(db, c->id, CENTER_DUTY_ADMIN, append_login, admins, e);
     if (rc == 0)
-        rc = testcenters_staff_each(ctx->db, c->id, CENTER_DUTY_PROCTOR, append_login, proctors,
-                                    ctx->e);
+        rc = testcenters_staff_each(db, c->id, CENTER_DUTY_PROCTOR, append_login, proctors, e);
     if (rc != 0) {
         json_decref(admins);
         json_decref(proctors);
-        return rc;
+        return NULL;
     }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "label", json_string(c->label));
+    json_object_set_new(o, "org_id", json_string(c->org_id));
+    json_object_set_new(o, "parent_id", c->parent_id[0] ? json_string(c->parent_id) : json_null());
+    json_object_set_new(o, "admins", admins);
+    json_object_set_new(o, "proctors", proctors);
+    json_object_set_new(o, "version", json_integer(c->version));
+    return o;
+}
+
+/* The label of center `id`, or NULL for "" or an unreadable center; the caller frees. */
+static char *label_of(struct db *db, const char *id)
+{
+    if (!id[0])
+        return NULL;
+    struct op_err ignore = {0};
+    struct test_center pc;
+    if (testcenters_get(db, id, &pc, &ignore) != 0)
+        return NULL;
+    char *label = pc.label;
+    pc.label = NULL;
+    test_center_clear(&pc);
+    return label;
+}
+
+static int list_one(const struct test_center *c, void *vctx)
+{
+    struct list_ctx *ctx = vctx;
+    json_t *o = center_json(ctx->db, c, ctx->e);
+    if (!o)
+        return ctx->e->code ? ctx->e->code : OP_EDB;
     if (ctx->arr) {
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_string(c->id));
-        json_object_set_new(o, "label", json_string(c->label));
-        json_object_set_new(o, "org_id", json_string(c->org_id));
-        json_object_set_new(o, "parent_id",
-                            c->parent_id[0] ? json_string(c->parent_id) : json_null());
-        json_object_set_new(o, "admins", admins);
-        json_object_set_new(o, "proctors", proctors);
-        json_object_set_new(o, "version", json_integer(c->version));
         json_array_append_new(ctx->arr, o);
         return 0;
     }
-    char *parent = NULL;
-    if (c->parent_id[0]) {
-        struct test_center pc;
-        if (testcenters_get(ctx->db, c->parent_id, &pc, ctx->e) == 0) {
-            parent = pc.label;
-            pc.label = NULL;
-            test_center_clear(&pc);
-        }
-    }
-    char *a = join_logins(admins), *p = join_logins(proctors);
+    char *parent = label_of(ctx->db, c->parent_id);
+    char *a = join_logins(json_object_get(o, "admins"));
+    char *p = join_logins(json_object_get(o, "proctors"));
     printf("%-36s  %-24s %-12s %-24s %-20s %s\n", c->id, c->label, c->org_id, parent ? parent : "-",
            a[0] ? a : "-", p[0] ? p : "-");
     free(parent);
     free(a);
     free(p);
-    json_decref(admins);
-    json_decref(proctors);
+    json_decref(o);
     return 0;
 }
 
@@ -214,6 +229,137 @@ static int list_cmd(int argc, char **argv)
         else
             json_decref(ctx.arr);
     }
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- testcenters update ---- */
+
+static const struct command_usage update_usage = {
+    "outpost testcenters update CENTER [--label LABEL] [--org ORG] [--parent CENTER|--no-parent]",
+    "Changes the label, the organisation id or the parent of CENTER (an id or a label) and\n"
+    "prints what changed. A new organisation moves the center, its eligibilities, their\n"
+    "deliveries and test takers, and its staff to that organisation's devices. A parent that\n"
+    "would make a cycle is refused. Values equal to the current ones change nothing. --json\n"
+    "prints the center as `testcenters list --json` does.",
+};
+
+/* "\"label\"" of center `id`, or "none"; the caller frees. */
+static char *parent_text(struct db *db, const char *id)
+{
+    char *label = label_of(db, id);
+    struct buf b = BUF_INIT;
+    if (label)
+        buf_printf(&b, "\"%s\"", label);
+    else
+        buf_printf(&b, "%s", id[0] ? id : "none");
+    free(label);
+    return buf_detach(&b);
+}
+
+/* Prints, one line each, the properties that differ between `old` and `now`. */
+static void print_changes(struct db *db, const struct test_center *old,
+                          const struct test_center *now)
+{
+    printf("updated test center \"%s\" (%s), version %lld\n", now->label, now->id,
+           (long long)now->version);
+    if (strcmp(old->label, now->label) != 0)
+        printf("  label: \"%s\" -> \"%s\"\n", old->label, now->label);
+    if (strcmp(old->org_id, now->org_id) != 0)
+        printf("  organisation: %s -> %s (with its eligibilities, their deliveries and test "
+               "takers, and its staff)\n",
+               old->org_id, now->org_id);
+    if (strcmp(old->parent_id, now->parent_id) != 0) {
+        char *from = parent_text(db, old->parent_id), *to = parent_text(db, now->parent_id);
+        printf("  parent: %s -> %s\n", from, to);
+        free(from);
+        free(to);
+    }
+}
+
+static int update_cmd(int argc, char **argv)
+{
+    const char *label = NULL, *org = NULL, *parent = NULL;
+    int no_parent = 0, json = 0;
+    const struct option opts[] = {
+        OPT_STRING(0, "label", &label, "LABEL", "the new label"),
+        OPT_STRING(0, "org", &org, "ORG", "the new organisation id"),
+        OPT_STRING(0, "parent", &parent, "CENTER", "the new parent (id or label)"),
+        OPT_FLAG(0, "no-parent", &no_parent, "make it a top-level center"),
+        OPT_FLAG(0, "json", &json, "print the center as JSON"),
+        OPT_END(),
+    };
+    int status;
+    int n = options_parse(argc, argv, opts, &update_usage, &status);
+    if (n < 0)
+        return status;
+    if (n != 1)
+        return options_usage_error(&update_usage, "give one CENTER (an id or a label)");
+    if (parent && no_parent)
+        return options_usage_error(&update_usage, "give --parent or --no-parent, not both");
+    if (!label && !org && !parent && !no_parent)
+        return options_usage_error(&update_usage,
+                                   "nothing to change: give --label, --org, --parent or "
+                                   "--no-parent");
+    struct instance *inst;
+    if ((status = open_central("testcenters update", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct test_center old, now;
+    memset(&old, 0, sizeof old);
+    memset(&now, 0, sizeof now);
+    int changed = 0;
+    int rc = testcenters_find(inst->db, argv[0], &old, &e);
+    if (rc == 0) {
+        now = old; /* borrows old's strings; only the fixed-size ids are copied */
+        if (label)
+            now.label = (char *)label;
+        if (org)
+            now.org_id = (char *)org;
+        if (no_parent)
+            now.parent_id[0] = '\0';
+    }
+    if (rc == 0 && parent) {
+        struct test_center pc;
+        rc = testcenters_find(inst->db, parent, &pc, &e);
+        if (rc == 0) {
+            memcpy(now.parent_id, pc.id, sizeof now.parent_id);
+            test_center_clear(&pc);
+        } else {
+            err_prefix(&e, "--parent");
+        }
+    }
+    struct idlist same = IDLIST_INIT;
+    if (rc == 0)
+        rc = db_begin(inst->db, &e);
+    if (rc == 0) {
+        rc = testcenters_update(inst->db, &now, &changed, &e);
+        if (rc == 0 && label)
+            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
+                                &same, "reading test centers", &e);
+        if (rc == 0)
+            rc = db_commit(inst->db, &e);
+        else
+            db_rollback(inst->db);
+    }
+    json_t *doc = NULL;
+    if (rc == 0 && json)
+        rc = (doc = center_json(inst->db, &now, &e)) ? 0 : e.code;
+    if (rc == 0 && json)
+        cli_print_json(doc);
+    else if (rc == 0 && changed)
+        print_changes(inst->db, &old, &now);
+    else if (rc == 0)
+        printf("test center \"%s\" (%s) already has that label, organisation and parent; "
+               "nothing changed\n",
+               old.label, old.id);
+    if (rc == 0 && changed && same.n > 1)
+        fprintf(stderr,
+                "outpost: note: %d test centers are now labelled \"%s\"; commands will need the "
+                "id to tell them apart\n",
+                same.n, label);
+    idlist_free(&same);
+    test_center_clear(&old);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -342,6 +488,7 @@ int cmd_testcenters(int argc, char **argv)
     static const struct subcommand subs[] = {
         {"add", add_cmd, "add a test center (prints its id)"},
         {"list", list_cmd, "list test centers with their staff"},
+        {"update", update_cmd, "change a center's label, organisation or parent"},
         {"assign", assign_cmd, "make a user an administrator or a proctor of a center"},
         {"unassign", unassign_cmd, "remove an administrator or a proctor from a center"},
         {"delete", delete_cmd, "delete a test center with its eligibilities"},

@@ -422,7 +422,7 @@ static int refuse_if_parent(struct db *db, const struct test_center *c, struct o
     else if (n > 0)
         rc = err_set(e, OP_ECONFLICT,
                      "test center \"%s\" has %d sub-center%s: %s; delete %s or give %s another "
-                     "parent (import-testcenters, Parent column) first",
+                     "parent (testcenters update --parent or --no-parent) first",
                      c->label, n, n == 1 ? "" : "s", names.data, n == 1 ? "it" : "them",
                      n == 1 ? "it" : "them");
     else

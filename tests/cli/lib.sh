@@ -75,6 +75,30 @@ sql() { # usage: sql DIR QUERY - one value from the instance's database
     sqlite3 "$1/outpost.db" "$2"
 }
 
+# usage: kill_in_write_transaction DIR CMD...  - runs CMD in the background and kills it
+# with SIGKILL in the middle of its write transaction: once it holds the write lock of DIR's
+# database (a probe's BEGIN IMMEDIATE finds it busy) and has already written uncommitted
+# pages to the write-ahead log (which happens once a transaction outgrows SQLite's page
+# cache, about 2 MB: give it a large file). KILLED is 1 if the kill hit the command there, 0
+# if the command ended first.
+kill_in_write_transaction() {
+    kdb="$1/outpost.db"; shift
+    kwal() { { wc -c < "$kdb-wal"; } 2> /dev/null || echo 0; }
+    kwal0=$(kwal)
+    "$@" > "$WORK/killed.out" 2> "$WORK/killed.err" < /dev/null &
+    kpid=$!
+    KILLED=0
+    while kill -0 $kpid 2> /dev/null; do
+        if [ "$(kwal)" -gt "$kwal0" ] && ! sqlite3 "$kdb" "BEGIN IMMEDIATE; ROLLBACK;" > /dev/null 2>&1; then
+            kill -9 $kpid 2> /dev/null && KILLED=1
+            break
+        fi
+        sleep 0.01
+    done
+    wait $kpid 2> /dev/null
+    [ $? = 137 ] || KILLED=0 # 128 + SIGKILL: the command did not end by itself
+}
+
 finish() {
     echo "$TEST_NAME: $CHECKS checks, $FAILURES failed"
     [ "$FAILURES" = 0 ]
