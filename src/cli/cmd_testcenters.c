@@ -9,26 +9,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "base/buf.h"
 #include "cli/commands.h"
 #include "store/idlist.h"
 #include "store/testcenters.h"
 #include "store/users.h"
-
-/* Opens the instance and checks it is a central server; prints the error and returns the
- * exit status on failure. */
-static int open_central(const char *what, struct instance **inst)
-{
-    int status = cli_open_instance(inst);
-    if (status != 0)
-        return status;
-    struct op_err e = {0};
-    if (instance_require_role(*inst, ROLE_CENTRAL, what, &e) != 0) {
-        instance_close(*inst);
-        return cli_fail(&e);
-    }
-    return 0;
-}
 
 /* ---- testcenters add ---- */
 
@@ -57,7 +43,7 @@ static int add_cmd(int argc, char **argv)
     if (!label || !org)
         return options_usage_error(&add_usage, "--label and --org are required");
     struct instance *inst;
-    if ((status = open_central("testcenters add", &inst)) != 0)
+    if ((status = cli_open_central("testcenters add", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center c;
@@ -118,7 +104,8 @@ static int append_login(const char *login, void *ctx)
 
 struct list_ctx {
     struct db *db;
-    json_t *arr; /* NULL for the table */
+    json_t *arr;             /* for --json */
+    struct cli_table *table; /* otherwise */
     struct op_err *e;
 };
 
@@ -192,8 +179,8 @@ static int list_one(const struct test_center *c, void *vctx)
     char *parent = label_of(ctx->db, c->parent_id);
     char *a = join_logins(json_object_get(o, "admins"));
     char *p = join_logins(json_object_get(o, "proctors"));
-    printf("%-36s  %-24s %-12s %-24s %-20s %s\n", c->id, c->label, c->org_id, parent ? parent : "-",
-           a[0] ? a : "-", p[0] ? p : "-");
+    cli_table_add(ctx->table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
+                  p[0] ? p : "-");
     free(parent);
     free(a);
     free(p);
@@ -215,19 +202,23 @@ static int list_cmd(int argc, char **argv)
     if (n != 0)
         return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
-    if ((status = open_central("testcenters list", &inst)) != 0)
+    if ((status = cli_open_central("testcenters list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, json ? json_array() : NULL, &e};
-    if (!json)
-        printf("%-36s  %-24s %-12s %-24s %-20s %s\n", "ID", "LABEL", "ORGANISATION", "PARENT",
-               "ADMINISTRATORS", "PROCTORS");
+    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
+    if (json)
+        ctx.arr = json_array();
+    else
+        ctx.table = cli_table_new("ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS",
+                                  "PROCTORS", NULL);
     int rc = testcenters_each(inst->db, list_one, &ctx, &e);
     if (json) {
         if (rc == 0)
             cli_print_json(ctx.arr);
         else
             json_decref(ctx.arr);
+    } else {
+        cli_table_print(ctx.table, stdout);
     }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -302,7 +293,7 @@ static int update_cmd(int argc, char **argv)
                                    "nothing to change: give --label, --org, --parent or "
                                    "--no-parent");
     struct instance *inst;
-    if ((status = open_central("testcenters update", &inst)) != 0)
+    if ((status = cli_open_central("testcenters update", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center old, now;
@@ -399,7 +390,8 @@ static int staff_cmd(int argc, char **argv, int assign)
     const char *duty = admin ? CENTER_DUTY_ADMIN : CENTER_DUTY_PROCTOR;
     const char *noun = admin ? "an administrator" : "a proctor";
     struct instance *inst;
-    if ((status = open_central(assign ? "testcenters assign" : "testcenters unassign", &inst)) != 0)
+    if ((status =
+             cli_open_central(assign ? "testcenters assign" : "testcenters unassign", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center c;
@@ -461,7 +453,7 @@ static int delete_cmd(int argc, char **argv)
     if (n != 1)
         return options_usage_error(&delete_usage, "give one CENTER (an id or a label)");
     struct instance *inst;
-    if ((status = open_central("testcenters delete", &inst)) != 0)
+    if ((status = cli_open_central("testcenters delete", &inst)) != 0)
         return status;
     struct op_err e = {0};
     struct test_center c;
