@@ -21,7 +21,13 @@ struct db {
     struct cached_stmt cache[STMT_CACHE_MAX];
     int ncache;
     int in_tx;
+    db_precommit_fn precommit; /* run by db_commit before COMMIT; NULL for none */
 };
+
+void db_set_precommit(struct db *db, db_precommit_fn fn)
+{
+    db->precommit = fn;
+}
 
 int db_fail(struct db *db, struct op_err *e, const char *what)
 {
@@ -89,6 +95,10 @@ int db_begin(struct db *db, struct op_err *e)
 
 int db_commit(struct db *db, struct op_err *e)
 {
+    if (db->precommit && db->precommit(db, e) != 0) {
+        db_rollback(db);
+        return e->code ? e->code : OP_EDB;
+    }
     if (db_exec(db, "COMMIT", e) != 0) {
         int rc = db_fail(db, e, "database: commit");
         db_rollback(db);
@@ -210,7 +220,8 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e)
     sqlite3_extended_result_codes(db->conn, 1);
     if (db_exec(db, "PRAGMA journal_mode = WAL", e) != 0 ||
         db_exec(db, "PRAGMA foreign_keys = ON", e) != 0 ||
-        db_exec(db, "PRAGMA synchronous = FULL", e) != 0 || migrate(db, e) != 0) {
+        db_exec(db, "PRAGMA synchronous = FULL", e) != 0 || migrate(db, e) != 0 ||
+        db_exec(db, migrations_connection_sql(), e) != 0) {
         err_prefix(e, "%s", path);
         db_close(db);
         return OP_EDB;

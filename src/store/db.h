@@ -36,6 +36,12 @@ int db_begin(struct db *db, struct op_err *e);
 int db_commit(struct db *db, struct op_err *e);
 void db_rollback(struct db *db);
 
+/* A function db_commit runs inside the transaction just before COMMIT (the change feed uses
+ * it to bring every record touched by the transaction up to date once). If it fails, the
+ * transaction is rolled back and db_commit returns its error. One per connection. */
+typedef int (*db_precommit_fn)(struct db *db, struct op_err *e);
+void db_set_precommit(struct db *db, db_precommit_fn fn);
+
 /* Fills *e from the connection's last error, prefixed with `what`; returns OP_EDB
  * (OP_ECONFLICT for a constraint violation). */
 int db_fail(struct db *db, struct op_err *e, const char *what);

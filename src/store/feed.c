@@ -124,11 +124,9 @@ static int upsert_row(struct db *db, const char *org, const char *entity, const 
     return 0;
 }
 
-int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e)
+/* Brings the feed rows of one record up to date now. */
+static int refresh(struct db *db, const char *entity, const char *id, struct op_err *e)
 {
-    if (!scope_sql(entity))
-        return err_set(e, OP_EINPUT, "change feed: unknown entity \"%s\"", entity);
-
     /* Current version; a record that no longer exists is out of every scope. */
     int64_t version = -1;
     sqlite3_stmt *st = db_stmt(db, version_sql(entity), e);
@@ -233,5 +231,56 @@ int feed_read(struct db *db, const char *org, int64_t since, int limit, struct f
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return db_fail(db, e, "change feed: read");
     sqlite3_reset(st);
+    return 0;
+}
+
+/* Refreshes every record the transaction touched, once each, then forgets them. Runs just
+ * before COMMIT (db_set_precommit). */
+static int flush(struct db *db, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, "SELECT entity, entity_id FROM temp.feed_pending", e);
+    if (!st)
+        return OP_EDB;
+    int rc, result = 0;
+    while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char entity[16];
+        char *id = db_column_strdup(st, 1);
+        snprintf(entity, sizeof entity, "%s", (const char *)sqlite3_column_text(st, 0));
+        result = refresh(db, entity, id, e);
+        free(id);
+    }
+    if (result == 0 && rc != SQLITE_DONE)
+        result = db_fail(db, e, "change feed: pending records");
+    sqlite3_reset(st);
+    if (result == 0) {
+        st = db_stmt(db, "DELETE FROM temp.feed_pending", e);
+        if (!st)
+            return OP_EDB;
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return db_fail(db, e, "change feed: pending records");
+    }
+    return result;
+}
+
+int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e)
+{
+    if (!scope_sql(entity))
+        return err_set(e, OP_EINPUT, "change feed: unknown entity \"%s\"", entity);
+    if (sqlite3_get_autocommit(db_sqlite(db)))
+        return refresh(db, entity, id, e); /* no transaction open: nothing to wait for */
+    /* Inside a transaction, a record is refreshed once at commit however often it was
+     * touched: an import that assigns the same proctor to 20,000 centers computes that
+     * proctor's scope once, not 20,000 times. */
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO temp.feed_pending (entity, entity_id) VALUES (?1, ?2)"
+                               " ON CONFLICT DO NOTHING",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, entity);
+    db_bind_text(st, 2, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "change feed: pending records");
+    db_set_precommit(db, flush);
     return 0;
 }

@@ -15,8 +15,11 @@
  *                 those centers, and sync managers whose org_id is ORG.
  *
  * Store files call feed_touch() for each record a write may have changed, inside the write's
- * transaction, after the write. feed_touch is idempotent: touching a record whose version and
- * scope did not change writes nothing, so it is safe to touch generously.
+ * transaction, after the write. Inside a transaction the record is only noted; db_commit
+ * brings every noted record's rows up to date once, just before COMMIT, so the feed is
+ * current at every commit and a record touched a thousand times costs one scope query.
+ * Refreshing is idempotent: a record whose version and scope did not change writes nothing,
+ * so it is safe to touch generously.
  */
 #ifndef OUTPOST_STORE_FEED_H
 #define OUTPOST_STORE_FEED_H
