@@ -88,12 +88,68 @@ static void test_feed_touch_is_idempotent(void **state)
     testutil_rmdir(dir);
 }
 
+static void test_feed_refreshes_a_record_touched_many_times_once_at_commit(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)"sm";
+    u.role = (char *)ROLE_SYNC_MANAGER;
+    u.org_id = (char *)"ORG-A";
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(users_insert(db, &u, &e), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(users_update(db, &u, &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    struct feed_change ch[8];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ch[0].version, 6); /* the version at commit */
+    assert_int_equal(ch[0].seq, 1);     /* one feed write for six changes */
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+static void test_feed_forgets_touches_of_a_rolled_back_transaction(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)"sm";
+    u.role = (char *)ROLE_SYNC_MANAGER;
+    u.org_id = (char *)"ORG-A";
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(users_insert(db, &u, &e), 0);
+    db_rollback(db);
+    char id[UUID_STR_LEN];
+    add_user(db, "other", ROLE_SYNC_MANAGER, "ORG-B", id);
+    struct feed_change ch[8];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 0); /* the rolled-back user never reached the feed */
+    assert_int_equal(feed_read(db, "ORG-B", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 1);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed_lists_sync_manager_in_own_org_only),
         cmocka_unit_test(test_feed_tombstones_deleted_user_with_new_seq),
         cmocka_unit_test(test_feed_touch_is_idempotent),
+        cmocka_unit_test(test_feed_refreshes_a_record_touched_many_times_once_at_commit),
+        cmocka_unit_test(test_feed_forgets_touches_of_a_rolled_back_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
