@@ -558,23 +558,6 @@ static int hash_passwords(struct import *im, struct op_err *e)
 
 /* ---- phase 3: write everything in one transaction ---- */
 
-/* The test-only pause before COMMIT (USERS_IMPORT_TEST_DELAY_ENV). */
-static void test_delay_before_commit(void)
-{
-    const char *v = getenv(USERS_IMPORT_TEST_DELAY_ENV);
-    if (!v || !*v)
-        return;
-    long ms = strtol(v, NULL, 10);
-    if (ms <= 0)
-        return;
-    fprintf(stderr, "outpost: test: %s: waiting %ld ms before COMMIT\n",
-            USERS_IMPORT_TEST_DELAY_ENV, ms);
-    fflush(stderr);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* Sets, in `u`, the profile fields the file has a column for (borrowed from the row). */
 static void apply_profile(const struct import *im, const struct import_row *row, struct user *u)
 {
@@ -645,7 +628,6 @@ static int write_rows(struct import *im, struct op_err *e)
         if (row_is_valid(&im->rows[i]))
             rc = write_row(im, &im->rows[i], e);
     if (rc == 0) {
-        test_delay_before_commit();
         rc = db_commit(im->db, e);
     } else {
         db_rollback(im->db);

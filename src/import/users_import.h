@@ -30,12 +30,6 @@
 #define USERS_IMPORT_MAX_ROWS   1000000
 #define USERS_IMPORT_LISTED_MAX 1000
 
-/* Test-only fault injection: when this environment variable holds a number of
- * milliseconds, the write phase waits that long after writing every row and before its
- * COMMIT (printing a line that says so to stderr), so that a test can kill the process
- * inside the transaction. Never set it in production. */
-#define USERS_IMPORT_TEST_DELAY_ENV "OUTPOST_TEST_DELAY_BEFORE_COMMIT_MS"
-
 struct users_import_options {
     const char *role;          /* test-taker, proctor, test-center-admin or sync-manager */
     size_t max_bytes;          /* the largest file accepted (csv-max-bytes) */
