@@ -11,7 +11,6 @@
  */
 #include "import/users_import.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <pthread.h>
