@@ -20,8 +20,9 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# The optimised build too: gcc -O2 finds warnings (-Werror) that -O0 does not.
-test: deps test-asan build fuzz-brief
+# The optimised build too (gcc -O2 finds warnings that -O0 does not), then brief fuzzing, then
+# every test with sanitizers, last, so that the run ends with CTest's summary.
+test: deps build fuzz-brief test-asan
 
 test-asan:
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_SANITIZE=ON >/dev/null
