@@ -349,6 +349,43 @@ static void test_non_adaptive_item_counts_attempts_and_duration(void **state)
     qti_item_free(item);
 }
 
+/* A failed submission leaves the session byte-identical: attempts, duration, responses,
+ * outcomes, completion status and the random stream. */
+static void test_submit_failing_in_response_processing_changes_nothing(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("rp_fails_late.xml");
+    struct qti_item_session *s = must_session(item, 7);
+    qti_item_session_present(s);
+    must_submit(s, "{}"); /* RESPONSE is NULL: sum gives NULL, no failure */
+    assert_true(outcome_number(s, "SCORE") == 1.0);
+    json_t *saved = qti_item_session_save(s);
+    char *before = dump(saved);
+    json_decref(saved);
+
+    json_t *r = json_pack("{s:s}", "RESPONSE", "B");
+    struct qti_submit_opts o = {0, 4.0};
+    struct op_err e = {0};
+    assert_int_equal(qti_item_session_submit(s, r, &o, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "item failslate: responseProcessing"));
+    assert_non_null(strstr(e.msg, "sum"));
+    saved = qti_item_session_save(s);
+    char *after = dump(saved);
+    json_decref(saved);
+    assert_string_equal(after, before);
+    assert_int_equal(qti_item_session_num_attempts(s), 1);
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+
+    /* The session still works: a later good submission is counted from the old state. */
+    must_submit(s, "{}");
+    assert_int_equal(qti_item_session_num_attempts(s), 2);
+    free(before);
+    free(after);
+    json_decref(r);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
 static void test_adaptive_item_completes_itself_and_refuses_more_attempts(void **state)
 {
     (void)state;
@@ -520,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_submit_refuses_response_that_does_not_fit_its_declaration),
         cmocka_unit_test(test_validate_responses_refuses_invalid_answers_with_reasons),
         cmocka_unit_test(test_non_adaptive_item_counts_attempts_and_duration),
+        cmocka_unit_test(test_submit_failing_in_response_processing_changes_nothing),
         cmocka_unit_test(test_adaptive_item_completes_itself_and_refuses_more_attempts),
         cmocka_unit_test(test_template_processing_keeps_its_constraint_and_sets_correct),
         cmocka_unit_test(test_graphic_associate_reads_hotspots_and_scores_pairs),
