@@ -304,7 +304,8 @@ static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
 
 static int inline_kind(enum qti_interaction_kind k)
 {
-    return k == QTI_INTERACTION_INLINE_CHOICE || k == QTI_INTERACTION_TEXT_ENTRY;
+    return k == QTI_INTERACTION_INLINE_CHOICE || k == QTI_INTERACTION_TEXT_ENTRY ||
+           k == QTI_INTERACTION_END_ATTEMPT;
 }
 
 /* The base types an interaction can be bound to (QTI 2.1 §"Interactions"). */
@@ -334,6 +335,8 @@ static int base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
         return t == QTI_BT_STRING || t == QTI_BT_INTEGER || t == QTI_BT_FLOAT;
     case QTI_INTERACTION_MEDIA:
         return t == QTI_BT_INTEGER;
+    case QTI_INTERACTION_END_ATTEMPT:
+        return t == QTI_BT_BOOLEAN && d->card == QTI_CARD_SINGLE;
     }
     return 0;
 }

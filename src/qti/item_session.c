@@ -332,6 +332,24 @@ static int apply_attempt(struct qti_item_session *s, struct qti_value **vals,
 {
     const struct qti_item *item = s->item;
     int rc;
+    /* endAttemptInteraction: its response is true when the candidate ended the attempt with
+     * it, false otherwise (never NULL); with countAttempt="false" (QTI 2.2) using it does not
+     * count as an attempt. */
+    int counts = 1;
+    for (size_t i = 0; i < item->ninteractions; i++) {
+        const struct qti_interaction *it = item->interactions[i];
+        struct slot *sl =
+            it->kind == QTI_INTERACTION_END_ATTEMPT ? find_slot(s, it->response_identifier) : NULL;
+        if (!sl)
+            continue;
+        struct qti_value **v = &vals[sl - s->slots];
+        if (qti_value_is_null(*v)) {
+            qti_value_free(*v);
+            *v = qti_value_boolean(false);
+        } else if ((*v)->items[0].u.b && !it->count_attempt) {
+            counts = 0;
+        }
+    }
     /* The attempt counts from here on (QTI: numAttempts is incremented at its start). */
     for (size_t i = 0; i < s->nslots; i++) {
         struct slot *sl = &s->slots[i];
@@ -340,7 +358,7 @@ static int apply_attempt(struct qti_item_session *s, struct qti_value **vals,
         else
             qti_value_free(vals[i]);
     }
-    s->num_attempts++;
+    s->num_attempts += counts;
     s->presented = 1;
     set_builtin(s, "numAttempts", qti_value_integer(s->num_attempts));
     qti_item_session_add_duration(s, opts ? opts->duration_seconds : 0);

@@ -728,6 +728,70 @@ static void test_declaration_with_unknown_attribute_is_refused_naming_it(void **
     qti_item_free(it);
 }
 
+/* endAttemptInteraction: a button whose single boolean response is true when the candidate
+ * used it and false otherwise; with countAttempt="false" using it is no attempt. */
+static void check_end_attempt(struct qti_item *item)
+{
+    struct qti_item_session *s = must_session(item, 3);
+    qti_item_session_present(s);
+    must_submit(s, "{\"HINT\": true}");
+    json_t *v = qti_item_session_variable_json(s, "HINT");
+    assert_true(json_is_true(v));
+    json_decref(v);
+    v = qti_item_session_variable_json(s, "FEEDBACK");
+    assert_string_equal(json_string_value(v), "hint");
+    json_decref(v);
+    assert_int_equal(qti_item_session_num_attempts(s), 0);
+    assert_string_not_equal(qti_item_session_completion_status(s), "completed");
+
+    must_submit(s, "{\"RESPONSE\": \"B\"}");
+    v = qti_item_session_variable_json(s, "HINT");
+    assert_true(json_is_false(v)); /* not used this time: false, never NULL */
+    json_decref(v);
+    assert_int_equal(qti_item_session_num_attempts(s), 1);
+    assert_true(outcome_number(s, "SCORE") == 1.0);
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+    qti_item_session_free(s);
+}
+
+static void test_end_attempt_interaction_sets_its_response_and_may_not_count(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("end_attempt_hint.xml");
+    const struct qti_interaction *it = qti_item_interaction_for(item, "HINT");
+    assert_non_null(it);
+    assert_int_equal(it->kind, QTI_INTERACTION_END_ATTEMPT);
+    assert_string_equal(it->title, "Show a hint");
+    assert_false(it->count_attempt);
+    assert_non_null(strstr(qti_item_body_html(item), "data-qti-interaction=\"HINT\""));
+    check_end_attempt(item);
+    /* a device loads it from the compiled JSON and behaves the same */
+    struct qti_item *loaded = round_trip(item);
+    check_end_attempt(loaded);
+    qti_item_free(loaded);
+    qti_item_free(item);
+}
+
+static void test_end_attempt_interaction_needs_a_boolean_and_a_title(void **state)
+{
+    (void)state;
+    const char *x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+                    "timeDependent=\"false\"><responseDeclaration identifier=\"E\" "
+                    "cardinality=\"single\" baseType=\"identifier\"/><itemBody><p>"
+                    "<endAttemptInteraction responseIdentifier=\"E\" title=\"Done\"/></p>"
+                    "</itemBody></assessmentItem>";
+    struct qti_item *it = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "endAttemptInteraction"));
+    x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+        "timeDependent=\"false\"><responseDeclaration identifier=\"E\" cardinality=\"single\" "
+        "baseType=\"boolean\"/><itemBody><p><endAttemptInteraction responseIdentifier=\"E\"/>"
+        "</p></itemBody></assessmentItem>";
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "needs a title"));
+}
+
 static void test_load_refuses_models_of_different_items(void **state)
 {
     (void)state;
@@ -778,6 +842,8 @@ int main(void)
         cmocka_unit_test(test_include_refuses_text_parsing_and_xpointer),
         cmocka_unit_test(test_item_without_its_package_refuses_include),
         cmocka_unit_test(test_declaration_with_unknown_attribute_is_refused_naming_it),
+        cmocka_unit_test(test_end_attempt_interaction_sets_its_response_and_may_not_count),
+        cmocka_unit_test(test_end_attempt_interaction_needs_a_boolean_and_a_title),
         cmocka_unit_test(test_load_refuses_models_of_different_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
