@@ -78,129 +78,6 @@ const struct qti_item *qti_loaded_lookup(void *ud, const struct qti_node *ref, s
 
 /* ---- loading a QTI package ---- */
 
-#define XINCLUDE_NS "http://www.w3.org/2001/XInclude"
-
-/* Rewrites relative URLs of an included fragment (written at `from`) so they stay right
- * when the fragment sits in the item at `item_href`. */
-static void rebase_urls(xmlNodePtr n, const char *from, const char *item_href)
-{
-    static const char *const attrs[] = {"src", "href", "data", NULL};
-    for (; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE)
-            continue;
-        for (const char *const *a = attrs; *a; a++) {
-            char *v = qti_xml_attr(n, *a);
-            if (!v)
-                continue;
-            char *abs = NULL;
-            struct op_err ignore = {0};
-            if (qti_path_resolve(from, v, &abs, &ignore) == 0) {
-                struct buf b = BUF_INIT;
-                for (const char *p = item_href; (p = strchr(p, '/')); p++)
-                    buf_puts(&b, "../");
-                buf_puts(&b, abs);
-                xmlSetProp(n, (const xmlChar *)*a, (const xmlChar *)b.data);
-                buf_free(&b);
-                free(abs);
-            }
-            xmlFree(v);
-        }
-        rebase_urls(n->children, from, item_href);
-    }
-}
-
-/* Replaces each xi:include of an item by the root element of the file it names (shared
- * stimuli). Included files may not include further. */
-static int resolve_includes(struct qti_package *p, const char *href, xmlNodePtr n, int *count,
-                            struct op_err *e)
-{
-    for (xmlNodePtr c = n ? n->children : NULL, next; c; c = next) {
-        next = c->next;
-        if (c->type != XML_ELEMENT_NODE)
-            continue;
-        if (!(c->ns && c->ns->href && strcmp((const char *)c->ns->href, XINCLUDE_NS) == 0 &&
-              strcmp((const char *)c->name, "include") == 0)) {
-            if (resolve_includes(p, href, c, count, e))
-                return OP_EINPUT;
-            continue;
-        }
-        if (++*count > 100)
-            return err_set(e, OP_EINPUT, "%s: %s: more than 100 xi:include", p->name, href);
-        char *inc = qti_xml_attr(c, "href");
-        char *path = NULL;
-        int rc = inc ? qti_path_resolve(href, inc, &path, e)
-                     : err_set(e, OP_EINPUT, "xi:include without href");
-        xmlFree(inc);
-        if (rc)
-            return err_prefix(e, "%s: %s line %ld", p->name, href, xmlGetLineNo(c));
-        const struct qti_file *f = qti_package_find(p, path);
-        if (!f) {
-            rc = err_set(e, OP_EINPUT,
-                         "%s: %s line %ld: xi:include of %s, which is not in the archive", p->name,
-                         href, xmlGetLineNo(c), path);
-            free(path);
-            return rc;
-        }
-        xmlDocPtr sdoc;
-        if (qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &sdoc, e)) {
-            free(path);
-            return err_prefix(e, "%s", p->name);
-        }
-        xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(sdoc), c->doc, 1);
-        xmlFreeDoc(sdoc);
-        if (!copy) {
-            free(path);
-            return err_set(e, OP_ENOMEM, "out of memory including %s", f->path);
-        }
-        rebase_urls(copy, path, href);
-        free(path);
-        xmlReplaceNode(c, copy);
-        xmlFreeNode(c);
-    }
-    return 0;
-}
-
-/* Attributes QTI 2.1/2.2 allows on item-level declarations. The item parser accepts unknown
- * ones; TAO's schema validation refuses them (its NotValidableXmlItem sample), and so do we
- * until the declaration parser checks them itself. */
-static int check_decl_attrs(const struct qti_package *p, const char *href, xmlNodePtr root,
-                            struct op_err *e)
-{
-    static const char *const allowed[] = {"identifier",
-                                          "cardinality",
-                                          "baseType",
-                                          "view",
-                                          "interpretation",
-                                          "longInterpretation",
-                                          "normalMaximum",
-                                          "normalMinimum",
-                                          "masteryValue",
-                                          "paramVariable",
-                                          "mathVariable",
-                                          "externalScored",
-                                          "variableIdentifierRef",
-                                          NULL};
-    for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
-        if (c->type != XML_ELEMENT_NODE ||
-            !(strcmp((const char *)c->name, "responseDeclaration") == 0 ||
-              strcmp((const char *)c->name, "outcomeDeclaration") == 0 ||
-              strcmp((const char *)c->name, "templateDeclaration") == 0))
-            continue;
-        for (xmlAttrPtr a = c->properties; a; a = a->next) {
-            if (a->ns)
-                continue;
-            int ok = 0;
-            for (const char *const *k = allowed; *k; k++)
-                ok |= strcmp(*k, (const char *)a->name) == 0;
-            if (!ok)
-                return err_set(e, OP_EINPUT, "%s: %s line %ld: %s: unknown attribute \"%s\"",
-                               p->name, href, xmlGetLineNo(c), (const char *)c->name,
-                               (const char *)a->name);
-        }
-    }
-    return 0;
-}
-
 static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op_err *e)
 {
     struct qti_package *p = l->pkg;
@@ -212,19 +89,10 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
                        "%s: %s line %d: assessmentItemRef %s points to %s, which is not in the "
                        "archive",
                        p->name, p->manifest.test->href, ref->line, ref->identifier, ref->href);
-    xmlDocPtr doc;
-    if (qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, e))
-        return err_prefix(e, "%s", p->name);
-    int count = 0;
-    int rc = check_decl_attrs(p, f->path, xmlDocGetRootElement(doc), e);
-    if (rc == 0)
-        rc = resolve_includes(p, f->path, xmlDocGetRootElement(doc), &count, e);
     struct qti_item *item = NULL;
-    if (rc == 0 && qti_item_from_node(f->path, xmlDocGetRootElement(doc), &item, e))
-        rc = err_prefix(e, "%s", p->name);
-    xmlFreeDoc(doc);
+    int rc = qti_item_parse_package(p, f->path, NULL, &item, e);
     if (rc)
-        return rc;
+        return err_prefix(e, "%s", p->name);
     const struct qti_assets *as = qti_item_assets(item);
     for (size_t i = 0; as && i < as->count; i++)
         if (!qti_package_find(p, as->paths[i])) {

@@ -575,6 +575,39 @@ static int parse_decl(xmlNode *node, struct qti_decl *d, struct op_err *e)
     return 0;
 }
 
+/* Refuses an attribute the QTI 2.1/2.2 schema does not allow on this kind of declaration
+ * (attributes in a namespace, xsi: and xml:, pass), as schema validation in other tools
+ * does: a misspelt attribute would otherwise silently mean its default. */
+static int check_attrs(xmlNode *node, enum qti_decl_kind kind, const char *id, struct op_err *e)
+{
+    static const char *const common[] = {"identifier", "cardinality", "baseType", NULL};
+    static const char *const outcome[] = {
+        "view",           "interpretation",        "longInterpretation",
+        "normalMaximum",  "normalMinimum",         "masteryValue",
+        "externalScored", "variableIdentifierRef", NULL};
+    static const char *const tmpl[] = {"paramVariable", "mathVariable", NULL};
+    const char *const *extra = kind == QTI_DECL_OUTCOME    ? outcome
+                               : kind == QTI_DECL_TEMPLATE ? tmpl
+                                                           : NULL;
+    for (xmlAttr *a = node->properties; a; a = a->next) {
+        if (a->ns)
+            continue;
+        const char *name = (const char *)a->name;
+        bool ok = false;
+        for (const char *const *k = common; *k && !ok; k++)
+            ok = strcmp(*k, name) == 0;
+        for (const char *const *k = extra; k && *k && !ok; k++)
+            ok = strcmp(*k, name) == 0;
+        if (!ok)
+            return err_set(e, OP_EINPUT,
+                           "%s %s line %d: unknown attribute \"%.100s\" (not in the QTI 2.1/2.2 "
+                           "%s)",
+                           qti_xml_name(node), id && *id ? id : "?", qti_xml_line(node), name,
+                           qti_xml_name(node));
+    }
+    return 0;
+}
+
 int qti_decl_parse(xmlNode *node, struct qti_decl **out, struct op_err *e)
 {
     *out = NULL;
@@ -598,6 +631,8 @@ int qti_decl_parse(xmlNode *node, struct qti_decl **out, struct op_err *e)
     enum qti_base_type t = qti_base_type_from_name(bt);
     if (!id || !*id)
         rc = err_set(e, OP_EINPUT, "%s line %d: no identifier", en, line);
+    else if (check_attrs(node, kind, id, e) < 0)
+        rc = OP_EINPUT;
     else if (qti_cardinality_from_name(card, &c) < 0)
         rc = err_set(e, OP_EINPUT,
                      "%s %s line %d: cardinality \"%.50s\" is not single, multiple, "

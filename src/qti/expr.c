@@ -425,6 +425,13 @@ static int read_attrs(const struct reader *r, const struct src *s, struct qti_ex
         free(v);
         if (rc < 0)
             return rc;
+        /* QTI 2.1 testVariables: a weighting makes the result float, "incompatible with
+         * base-type integer" */
+        if (x->op == QTI_OP_TEST_VARIABLES && x->weight_identifier &&
+            x->base_type == QTI_BT_INTEGER)
+            return node_err(r, line, op,
+                            "weightIdentifier cannot be used with baseType integer (a weighted "
+                            "result is a float)");
     }
     if (x->op == QTI_OP_BASE_VALUE) {
         char *text;
@@ -828,9 +835,17 @@ static struct qti_value *float_or_null(double d)
 }
 
 /* An integer result from a double that must be whole; NULL if it does not fit. */
+/* An integer result, or NULL when it falls outside the 32-bit range of a QTI integer. */
+static struct qti_value *int_or_null(int64_t i)
+{
+    if (i < QTI_INT_MIN || i > QTI_INT_MAX)
+        return NULL;
+    return qti_value_integer(i);
+}
+
 static struct qti_value *int_from_double(double d)
 {
-    if (!isfinite(d) || d >= 9.2233720368547758e18 || d < -9.2233720368547758e18)
+    if (!isfinite(d) || d > (double)QTI_INT_MAX || d < (double)QTI_INT_MIN)
         return NULL;
     return qti_value_integer((int64_t)d);
 }
@@ -1452,12 +1467,12 @@ static int subset_each(void *arg, const struct qti_item_state *it, struct op_err
         char *id = item_var(it->ref, x->identifier);
         const struct qti_decl *d = ev->ops->decl(ev->ud, id);
         free(id);
-        if (!d || d->kind != QTI_DECL_OUTCOME || d->card != QTI_CARD_SINGLE)
-            return 0;
         bool max = x->op == QTI_OP_OUTCOME_MAXIMUM;
-        if (!(max ? d->has_normal_maximum : d->has_normal_minimum)) {
-            /* QTI: no declared maximum makes the result NULL; items with no declared minimum
-             * are ignored */
+        bool single = d && d->kind == QTI_DECL_OUTCOME && d->card == QTI_CARD_SINGLE;
+        if (!single || !(max ? d->has_normal_maximum : d->has_normal_minimum)) {
+            /* QTI 2.1: "if any of the items in the given subset have no declared maximum the
+             * result is NULL" (an item without the outcome has none either); items with no
+             * declared minimum are ignored */
             if (max)
                 a->null_result = true;
             return 0;
@@ -1558,12 +1573,12 @@ static int eval_variable(const struct ev *ev, const struct qti_expr *x, struct q
     if (!*out || !x->weight_identifier || !dot || !is_numeric((*out)->type) ||
         (*out)->card == QTI_CARD_RECORD)
         return 0;
+    /* QTI 2.1 variable: a weight the item ref does not define is 1.0, and applying a weight
+     * to an integer promotes it to float, so the result is a float either way. */
     char ref[256];
     snprintf(ref, sizeof ref, "%.*s", (int)(dot - x->identifier), x->identifier);
     bool weighted;
     double w = item_weight(ev, ref, x->weight_identifier, &weighted);
-    if (!weighted)
-        return 0;
     struct qti_value *v2 = (*out);
     for (size_t i = 0; i < v2->n; i++) {
         double d = scalar_num(&v2->items[i]) * w;
@@ -1914,20 +1929,24 @@ static int eval_equal(const struct ev *ev, const struct qti_expr *x, struct qti_
         return rc;
     if (n0 || n1)
         return 0;
+    /* QTI 2.1: the range is defined by the first value x, [x-t0, x+t1] (absolute) or
+     * [x*(1-t0/100), x*(1+t1/100)] (relative), and the second value y must lie in it. For a
+     * negative x the relative bounds come out reversed; they are put in order (the
+     * specification does not say, and an empty range would make every answer wrong). */
     double lo, hi;
     if (x->sub == QTI_TOL_ABSOLUTE) {
-        lo = b - t0;
-        hi = b + t1;
+        lo = a - t0;
+        hi = a + t1;
     } else {
-        lo = b * (1 - t0 / 100);
-        hi = b * (1 + t1 / 100);
-        if (lo > hi) { /* negative b */
+        lo = a * (1 - t0 / 100);
+        hi = a * (1 + t1 / 100);
+        if (lo > hi) {
             double t = lo;
             lo = hi;
             hi = t;
         }
     }
-    bool ok = (x->include_lower ? a >= lo : a > lo) && (x->include_upper ? a <= hi : a < hi);
+    bool ok = (x->include_lower ? b >= lo : b > lo) && (x->include_upper ? b <= hi : b < hi);
     *out = qti_value_boolean(ok);
     return 0;
 }
@@ -1963,7 +1982,7 @@ static int eval_sum_product(const struct ev *ev, const struct qti_expr *x, struc
                 facc = sum ? facc + y : facc * y;
             }
         }
-    *out = all_int ? qti_value_integer(iacc) : float_or_null(facc);
+    *out = all_int ? int_or_null(iacc) : float_or_null(facc);
     return 0;
 }
 
@@ -1988,7 +2007,7 @@ static int eval_arith(const struct ev *ev, const struct qti_expr *x, struct qti_
             int64_t acc;
             if (__builtin_sub_overflow(v[0]->items[0].u.i, v[1]->items[0].u.i, &acc))
                 return 0;
-            *out = qti_value_integer(acc);
+            *out = int_or_null(acc);
             return 0;
         }
         *out = float_or_null(num_of(v[0]) - num_of(v[1]));
@@ -2015,7 +2034,7 @@ static int eval_arith(const struct ev *ev, const struct qti_expr *x, struct qti_
         int64_t q = a / b;
         if ((a % b != 0) && ((a < 0) != (b < 0)))
             q--;
-        *out = qti_value_integer(x->op == QTI_OP_INTEGER_DIVIDE ? q : a - q * b);
+        *out = int_or_null(x->op == QTI_OP_INTEGER_DIVIDE ? q : a - q * b);
         return 0;
     }
     default:
@@ -2127,7 +2146,7 @@ static int eval_aggregate(const struct ev *ev, const struct qti_expr *x, struct 
                 else if (__builtin_mul_overflow(acc / a, n, &acc))
                     return 0;
             }
-        if (acc > (uint64_t)INT64_MAX)
+        if (acc > (uint64_t)QTI_INT_MAX)
             return 0;
         *out = qti_value_integer((int64_t)acc);
         return 0;
@@ -2237,7 +2256,7 @@ static int eval_math(const struct ev *ev, const struct qti_expr *x, struct qti_v
     case QTI_MATH_ABS:
         if (v[0]->type == QTI_BT_INTEGER) {
             int64_t i = v[0]->items[0].u.i;
-            *out = i == INT64_MIN ? NULL : qti_value_integer(i < 0 ? -i : i);
+            *out = i == INT64_MIN ? NULL : int_or_null(i < 0 ? -i : i);
             return 0;
         }
         r = fabs(a);

@@ -34,13 +34,15 @@ static const struct {
     {"graphicAssociateInteraction", QTI_INTERACTION_GRAPHIC_ASSOCIATE},
     {"selectPointInteraction", QTI_INTERACTION_SELECT_POINT},
     {"mediaInteraction", QTI_INTERACTION_MEDIA},
+    {"endAttemptInteraction", QTI_INTERACTION_END_ATTEMPT},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static const char *const unsupported[] = {
-    "uploadInteraction",          "drawingInteraction",        "customInteraction",
-    "positionObjectInteraction",  "positionObjectStage",       "endAttemptInteraction",
-    "graphicGapMatchInteraction", "portableCustomInteraction", NULL,
+    "uploadInteraction",         "drawingInteraction",
+    "customInteraction",         "positionObjectInteraction",
+    "positionObjectStage",       "graphicGapMatchInteraction",
+    "portableCustomInteraction", NULL,
 };
 
 const char *qti_interaction_kind_name(enum qti_interaction_kind kind)
@@ -207,6 +209,7 @@ void qti_interaction_free(struct qti_interaction *it)
     free(it->html);
     free(it->pattern_mask);
     free(it->placeholder);
+    free(it->title);
     free(it->format);
     free(it->orientation);
     free(it->object_data);
@@ -556,6 +559,16 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
         }
         it->max_choices = it->min_choices = 0;
         break;
+    case QTI_INTERACTION_END_ATTEMPT:
+        it->title = attr(node, "title");
+        if (!it->title) {
+            rc = perr(&p, node, "endAttemptInteraction needs a title (the button's text)");
+            goto fail;
+        }
+        if ((rc = attr_bool(&p, node, "countAttempt", 1, &it->count_attempt)) < 0)
+            goto fail;
+        it->max_choices = it->min_choices = 0;
+        break;
     case QTI_INTERACTION_MEDIA:
         if ((rc = attr_bool(&p, node, "autostart", 0, &it->autostart)) < 0 ||
             (rc = attr_int(&p, node, "minPlays", 0, &it->min_plays)) < 0 ||
@@ -594,7 +607,8 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
     }
     int needs_choices = kind != QTI_INTERACTION_TEXT_ENTRY &&
                         kind != QTI_INTERACTION_EXTENDED_TEXT && kind != QTI_INTERACTION_SLIDER &&
-                        kind != QTI_INTERACTION_SELECT_POINT && kind != QTI_INTERACTION_MEDIA;
+                        kind != QTI_INTERACTION_SELECT_POINT && kind != QTI_INTERACTION_MEDIA &&
+                        kind != QTI_INTERACTION_END_ATTEMPT;
     if (needs_choices && it->nchoices == 0) {
         rc = perr(&p, node, "%s has no choices", name);
         goto fail;
@@ -659,7 +673,8 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
         json_object_set_new(o, "choices", arr);
     }
     if (k != QTI_INTERACTION_TEXT_ENTRY && k != QTI_INTERACTION_EXTENDED_TEXT &&
-        k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA) {
+        k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA &&
+        k != QTI_INTERACTION_END_ATTEMPT) {
         int assoc = counts_associations(k);
         json_object_set_new(o, assoc ? "maxAssociations" : "maxChoices",
                             json_integer(it->max_choices));
@@ -696,6 +711,10 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
         if (it->object_height)
             json_object_set_new(ob, "height", json_integer(it->object_height));
         json_object_set_new(o, "object", ob);
+    }
+    if (k == QTI_INTERACTION_END_ATTEMPT) {
+        json_object_set_new(o, "title", json_string(it->title));
+        json_object_set_new(o, "countAttempt", json_boolean(it->count_attempt));
     }
     if (k == QTI_INTERACTION_MEDIA) {
         json_object_set_new(o, "autostart", json_boolean(it->autostart));
@@ -780,6 +799,12 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     it->min_plays = jint(j, "minPlays", 0);
     it->max_plays = jint(j, "maxPlays", 0);
     it->loop = jbool(j, "loop");
+    it->title = jstr(j, "title");
+    it->count_attempt = jbool(j, "countAttempt");
+    if (kind == QTI_INTERACTION_END_ATTEMPT && !it->title) {
+        qti_interaction_free(it);
+        return err_set(e, OP_EINPUT, "%s: endAttemptInteraction without a title", what);
+    }
     const json_t *ob = json_object_get(j, "object");
     if (json_is_object(ob)) {
         it->object_data = jstr(ob, "data");
@@ -1192,6 +1217,11 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
         break;
     case QTI_INTERACTION_MEDIA:
         ok = 1;
+        break;
+    case QTI_INTERACTION_END_ATTEMPT:
+        /* true (used) or false; the declaration already made it a single boolean */
+        ok = n == 0 || json_is_boolean(vals[0]) ||
+             invalid(why, "type", "The answer must be true or false.");
         break;
     }
     free(vals);

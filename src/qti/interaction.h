@@ -7,9 +7,11 @@
  * device never needs the XML.
  *
  * Supported: choice, order, associate, match, gapMatch, inlineChoice, textEntry, extendedText,
- * hottext, slider, hotspot, graphicOrder, graphicAssociate, selectPoint, and mediaInteraction
- * as display only (its response is never validated beyond its declaration). Any other
- * interaction (upload, drawing, custom, positionObject, ...) is refused at parse time with
+ * hottext, slider, hotspot, graphicOrder, graphicAssociate, selectPoint, endAttempt (a
+ * button that ends the attempt: its single boolean response is true when the candidate used
+ * it, false otherwise), and mediaInteraction as display only (its response is never
+ * validated beyond its declaration). Any other interaction (upload, drawing, custom,
+ * positionObject, graphicGapMatch, ...) is refused at parse time with
  * "unsupported interaction X in item Y".
  *
  * Validation (qti_interaction_validate) checks a response, given in the JSON form of the
@@ -49,6 +51,7 @@ enum qti_interaction_kind {
     QTI_INTERACTION_GRAPHIC_ASSOCIATE,
     QTI_INTERACTION_SELECT_POINT,
     QTI_INTERACTION_MEDIA,
+    QTI_INTERACTION_END_ATTEMPT,
 };
 
 /* A choice: simpleChoice, simpleAssociableChoice, gapText, gapImg, gap, inlineChoice,
@@ -115,6 +118,11 @@ struct qti_interaction {
     int min_plays;
     int max_plays;
     int loop;
+
+    /* endAttemptInteraction: the button's text, and whether ending the attempt this way
+     * counts as an attempt (QTI 2.2 countAttempt, default true) */
+    char *title;
+    int count_attempt;
 };
 
 /* The name of an interaction kind as in QTI ("choiceInteraction"). */

@@ -18,7 +18,9 @@
 
 #include "base/buf.h"
 #include "qti/item_internal.h"
+#include "qti/package.h"
 #include "qti/rules.h"
+#include "qti/xhtml.h"
 
 /* --------------------------------------------------------------------- safe XML read -- */
 
@@ -302,7 +304,8 @@ static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
 
 static int inline_kind(enum qti_interaction_kind k)
 {
-    return k == QTI_INTERACTION_INLINE_CHOICE || k == QTI_INTERACTION_TEXT_ENTRY;
+    return k == QTI_INTERACTION_INLINE_CHOICE || k == QTI_INTERACTION_TEXT_ENTRY ||
+           k == QTI_INTERACTION_END_ATTEMPT;
 }
 
 /* The base types an interaction can be bound to (QTI 2.1 §"Interactions"). */
@@ -332,6 +335,8 @@ static int base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
         return t == QTI_BT_STRING || t == QTI_BT_INTEGER || t == QTI_BT_FLOAT;
     case QTI_INTERACTION_MEDIA:
         return t == QTI_BT_INTEGER;
+    case QTI_INTERACTION_END_ATTEMPT:
+        return t == QTI_BT_BOOLEAN && d->card == QTI_CARD_SINGLE;
     }
     return 0;
 }
@@ -586,7 +591,220 @@ static xmlNode *find_unsupported(xmlNode *n, int depth)
     return NULL;
 }
 
+static int item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e);
+
+/* ------------------------------------------------------------ shared stimuli (xi:include) -- */
+
+#define XINCLUDE_NS  "http://www.w3.org/2001/XInclude"
+#define MAX_INCLUDES 100
+
+static int is_xinclude(const xmlNode *n)
+{
+    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           strcmp((const char *)n->ns->href, XINCLUDE_NS) == 0 &&
+           strcmp((const char *)n->name, "include") == 0;
+}
+
+/* The first xi:include at or under `n`, or NULL. */
+static xmlNode *find_include(xmlNode *n, int depth)
+{
+    for (xmlNode *c = n ? n->children : NULL; c && depth < 512; c = c->next) {
+        if (is_xinclude(c))
+            return c;
+        xmlNode *found = find_include(c, depth + 1);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* Rewrites the relative URLs of an included fragment, written in the archive file `from`,
+ * so that from the item at `item_href` they name the same archive files. A URL that does
+ * not name a file inside the archive from where it was written (it climbs out, say) is
+ * removed rather than left to be read from the item's folder, where it would name another
+ * file; a scheme URL or a "#fragment" is left to the sanitiser. */
+static void rebase_urls(xmlNode *n, const char *from, const char *item_href)
+{
+    static const char *const attrs[] = {"src", "href", "data", NULL};
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        for (const char *const *a = attrs; *a; a++) {
+            xmlAttr *at = xmlHasProp(n, (const xmlChar *)*a);
+            if (!at || at->ns)
+                continue;
+            xmlChar *v = xmlNodeGetContent((xmlNode *)at);
+            const char *url = v ? (const char *)v : "";
+            while (*url == ' ' || *url == '\t' || *url == '\n' || *url == '\r')
+                url++;
+            const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+            int scheme = colon && (!slash || colon < slash);
+            char *abs = qti_xhtml_resolve_asset(from, url);
+            if (abs) {
+                /* climb from the item's folder to the root, then down; '%' is escaped because
+                 * the sanitiser percent-decodes again */
+                struct buf b = BUF_INIT;
+                for (const char *p = item_href; (p = strchr(p, '/')); p++)
+                    buf_puts(&b, "../");
+                for (const char *p = abs; *p; p++) {
+                    if (*p == '%')
+                        buf_puts(&b, "%25");
+                    else
+                        buf_append(&b, p, 1);
+                }
+                xmlSetProp(n, (const xmlChar *)*a, (const xmlChar *)b.data);
+                buf_free(&b);
+                free(abs);
+            } else if (!(url[0] == '#' || scheme)) {
+                xmlRemoveProp(at);
+            }
+            xmlFree(v);
+        }
+        rebase_urls(n->children, from, item_href);
+    }
+}
+
+struct includes {
+    const struct qti_package *pkg;
+    const char *href; /* the item's */
+    size_t max_bytes; /* all included files together */
+    size_t bytes;
+    int count;
+    struct op_err *e;
+};
+
+static int include_err(struct includes *in, xmlNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int include_err(struct includes *in, xmlNode *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(in->e, OP_EINPUT, "%s line %ld: xi:include: %s", in->href, xmlGetLineNo(at),
+                   msg);
+}
+
+/* Replaces one xi:include by the content of the file it names. */
+static int include_one(struct includes *in, xmlNode *inc)
+{
+    if (++in->count > MAX_INCLUDES)
+        return include_err(in, inc, "more than %d in one item", MAX_INCLUDES);
+    char *parse = attr(inc, "parse");
+    int xml = !parse || strcmp(parse, "xml") == 0;
+    free(parse);
+    if (!xml)
+        return include_err(in, inc, "only parse=\"xml\" is supported");
+    if (xmlHasProp(inc, (const xmlChar *)"xpointer"))
+        return include_err(in, inc, "xpointer is not supported; include the whole file");
+    char *target = attr(inc, "href");
+    if (!target || !*target) {
+        free(target);
+        return include_err(in, inc, "no href");
+    }
+    char *path = NULL;
+    struct op_err why = {0};
+    if (qti_path_resolve(in->href, target, &path, &why) < 0) {
+        int rc = include_err(in, inc, "%s: %s", target, why.msg);
+        free(target);
+        return rc;
+    }
+    free(target);
+    const struct qti_file *f = qti_package_find(in->pkg, path);
+    if (!f) {
+        int rc = include_err(in, inc, "%s is not in the archive", path);
+        free(path);
+        return rc;
+    }
+    if (f->len > in->max_bytes - in->bytes) {
+        int rc =
+            include_err(in, inc, "%s: included files over %zu bytes in all", path, in->max_bytes);
+        free(path);
+        return rc;
+    }
+    in->bytes += f->len;
+    struct qti_xml_limits lim;
+    qti_xml_limits_default(&lim);
+    lim.max_bytes = in->max_bytes;
+    xmlDoc *sdoc;
+    if (qti_xml_read(f->path, (const char *)f->data, f->len, &lim, &sdoc, in->e) < 0) {
+        free(path);
+        return err_prefix(in->e, "%s line %ld: xi:include", in->href, xmlGetLineNo(inc));
+    }
+    xmlNode *root = xmlDocGetRootElement(sdoc);
+    xmlNode *nested = is_xinclude(root) ? root : find_include(root, 0);
+    if (nested) {
+        int rc = err_set(in->e, OP_EINPUT,
+                         "%s line %ld: a shared stimulus may not include further files", f->path,
+                         xmlGetLineNo(nested));
+        xmlFreeDoc(sdoc);
+        free(path);
+        return rc;
+    }
+    /* A QTI 2.2 assessmentStimulus brings its stimulusBody's content; any other root element
+     * (TAO writes a div) is included itself. */
+    xmlNode *from = root, *body = NULL;
+    if (qti_xml_is(root, "assessmentStimulus")) {
+        for (xmlNode *c = root->children; c && !body; c = c->next)
+            if (qti_xml_is(c, "stimulusBody"))
+                body = c;
+        if (!body) {
+            int rc =
+                err_set(in->e, OP_EINPUT, "%s line %ld: assessmentStimulus has no stimulusBody",
+                        f->path, xmlGetLineNo(root));
+            xmlFreeDoc(sdoc);
+            free(path);
+            return rc;
+        }
+        from = body->children;
+    }
+    xmlNode *copy = body ? xmlDocCopyNodeList(inc->doc, from) : xmlDocCopyNode(from, inc->doc, 1);
+    xmlFreeDoc(sdoc);
+    if (from && !copy) {
+        free(path);
+        return err_set(in->e, OP_ENOMEM, "out of memory including %s", f->path);
+    }
+    rebase_urls(copy, path, in->href);
+    free(path);
+    for (xmlNode *c = copy, *next; c; c = next) {
+        next = body ? c->next : NULL;
+        xmlUnlinkNode(c);
+        xmlAddPrevSibling(inc, c);
+    }
+    xmlUnlinkNode(inc);
+    xmlFreeNode(inc);
+    return 0;
+}
+
+/* Replaces every xi:include under `root` by the file it names in `pkg`. Without a package an
+ * xi:include is refused: its content would silently be missing. */
+static int resolve_includes(const struct qti_package *pkg, const char *href, xmlNode *root,
+                            size_t max_bytes, struct op_err *e)
+{
+    struct includes in = {pkg, href, max_bytes, 0, 0, e};
+    for (xmlNode *inc; (inc = find_include(root, 0));) {
+        if (!pkg)
+            return include_err(&in, inc,
+                               "a shared stimulus needs the item's package; import the package "
+                               "rather than the item alone");
+        int rc = include_one(&in, inc);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
+{
+    *out = NULL;
+    if (root && find_include(root, 0))
+        return resolve_includes(NULL, href ? href : "item.xml", root, 0, e);
+    return item_from_node(href, root, out, e);
+}
+
+static int item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
 {
     *out = NULL;
     struct qti_item *item = calloc(1, sizeof *item);
@@ -701,17 +919,43 @@ fail:
     return rc;
 }
 
+/* Reads, resolves the includes of (when `pkg` is given) and parses one item. */
+static int parse_item(const struct qti_package *pkg, const char *href, const char *data, size_t len,
+                      const struct qti_xml_limits *lim, struct qti_item **out, struct op_err *e)
+{
+    *out = NULL;
+    struct qti_xml_limits l;
+    if (lim)
+        l = *lim;
+    else
+        qti_xml_limits_default(&l);
+    xmlDoc *doc;
+    int rc = qti_xml_read(href, data, len, &l, &doc, e);
+    if (rc < 0)
+        return rc;
+    xmlNode *root = xmlDocGetRootElement(doc);
+    rc = resolve_includes(pkg, href, root, l.max_bytes, e);
+    if (rc == 0)
+        rc = item_from_node(href, root, out, e);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 int qti_item_parse(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
                    struct qti_item **out, struct op_err *e)
 {
+    return parse_item(NULL, href, data, len, lim, out, e);
+}
+
+int qti_item_parse_package(const struct qti_package *pkg, const char *href,
+                           const struct qti_xml_limits *lim, struct qti_item **out,
+                           struct op_err *e)
+{
     *out = NULL;
-    xmlDoc *doc;
-    int rc = qti_xml_read(href, data, len, lim, &doc, e);
-    if (rc < 0)
-        return rc;
-    rc = qti_item_from_node(href, xmlDocGetRootElement(doc), out, e);
-    xmlFreeDoc(doc);
-    return rc;
+    const struct qti_file *f = qti_package_find(pkg, href);
+    if (!f)
+        return err_set(e, OP_EINPUT, "%s is not in the archive", href);
+    return parse_item(pkg, f->path, (const char *)f->data, f->len, lim, out, e);
 }
 
 /* ------------------------------------------------------------------------ compiling -- */

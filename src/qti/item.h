@@ -79,13 +79,32 @@ int qti_xml_ns_ok(const char *ns);
 
 struct qti_item; /* opaque */
 
-/* Parses the assessmentItem in `data` (len bytes) found at `href` inside the package.
- * `lim` may be NULL. On success *out is a new item, freed with qti_item_free. */
+struct qti_package; /* package.h */
+
+/* Parses the assessmentItem at archive path `href` of `pkg`, the way every path that reads
+ * an item from a package must (import-qti, qti run, the fuzz targets). Shared stimuli are
+ * resolved here: each xi:include (XInclude namespace) is replaced by the root element of the
+ * file it names, or by the stimulusBody content of a QTI 2.2 assessmentStimulus. Its href
+ * is resolved from the item and must name a file inside the archive (no "../" out of it, no
+ * absolute path or URL); the included file may not include further (one level, at most 100
+ * includes, and all included files together within lim->max_bytes); only parse="xml"
+ * without xpointer. Relative URLs inside an included file are rewritten so that from the
+ * item they name the same archive files (its images become the item's assets); one that
+ * names nothing inside the archive is dropped. Errors read "HREF line N: ..." (the caller
+ * adds the package name). `lim` may be NULL. *out is new (qti_item_free). */
+int qti_item_parse_package(const struct qti_package *pkg, const char *href,
+                           const struct qti_xml_limits *lim, struct qti_item **out,
+                           struct op_err *e);
+
+/* Parses an assessmentItem in `data` (len bytes) that comes without its package (`href`
+ * names it in messages), e.g. a single item file. An xi:include is refused: the shared
+ * stimulus it names is only reachable through the package. `lim` may be NULL. On success
+ * *out is a new item, freed with qti_item_free. */
 int qti_item_parse(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
                    struct qti_item **out, struct op_err *e);
 
-/* Builds an item from an already parsed assessmentItem element (e.g. from a document that
- * qti-test read with qti_xml_read). */
+/* Builds an item from an already parsed assessmentItem element; as qti_item_parse, an
+ * xi:include is refused. */
 int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e);
 
 void qti_item_free(struct qti_item *item);

@@ -10,6 +10,7 @@
  */
 #include "qti/item_session.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -186,6 +187,42 @@ static struct qti_item_session *session_alloc(const struct qti_item *item, uint6
     return s;
 }
 
+/* A deep copy of the whole state (new; abort on out of memory, as session_alloc). */
+static struct qti_item_session *session_clone(const struct qti_item_session *s)
+{
+    struct qti_item_session *c = session_alloc(s->item, s->seed);
+    c->rng = s->rng;
+    c->num_attempts = s->num_attempts;
+    c->duration = s->duration;
+    c->presented = s->presented;
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (qti_value_copy(s->slots[i].value, &c->slots[i].value) < 0 ||
+            (s->slots[i].live && qti_decl_copy(s->slots[i].live, &c->slots[i].live) < 0))
+            abort();
+    }
+    return c;
+}
+
+/* Exchanges the states of two sessions of the same item (their addresses stay). */
+static void session_swap(struct qti_item_session *a, struct qti_item_session *b)
+{
+    struct qti_item_session t = *a;
+    *a = *b;
+    *b = t;
+}
+
+int qti_item_session_clone(const struct qti_item_session *s, struct qti_item_session **out)
+{
+    *out = session_clone(s);
+    return 0;
+}
+
+void qti_item_session_swap(struct qti_item_session *a, struct qti_item_session *b)
+{
+    assert(a->item == b->item);
+    session_swap(a, b);
+}
+
 void qti_item_session_free(struct qti_item_session *s)
 {
     if (!s)
@@ -288,6 +325,64 @@ static json_t *validate_all(struct qti_item_session *s, struct qti_value **vals)
     return problems;
 }
 
+/* Records an attempt with the typed responses vals[] (consumed) and runs
+ * responseProcessing. On failure the session is left part way: the caller restores it. */
+static int apply_attempt(struct qti_item_session *s, struct qti_value **vals,
+                         const struct qti_submit_opts *opts, struct op_err *e)
+{
+    const struct qti_item *item = s->item;
+    int rc;
+    /* endAttemptInteraction: its response is true when the candidate ended the attempt with
+     * it, false otherwise (never NULL); with countAttempt="false" (QTI 2.2) using it does not
+     * count as an attempt. */
+    int counts = 1;
+    for (size_t i = 0; i < item->ninteractions; i++) {
+        const struct qti_interaction *it = item->interactions[i];
+        struct slot *sl =
+            it->kind == QTI_INTERACTION_END_ATTEMPT ? find_slot(s, it->response_identifier) : NULL;
+        if (!sl)
+            continue;
+        struct qti_value **v = &vals[sl - s->slots];
+        if (qti_value_is_null(*v)) {
+            qti_value_free(*v);
+            *v = qti_value_boolean(false);
+        } else if ((*v)->items[0].u.b && !it->count_attempt) {
+            counts = 0;
+        }
+    }
+    /* The attempt counts from here on (QTI: numAttempts is incremented at its start). */
+    for (size_t i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (sl->decl->kind == QTI_DECL_RESPONSE && !is_builtin(sl->decl->identifier))
+            slot_set(sl, vals[i]);
+        else
+            qti_value_free(vals[i]);
+    }
+    s->num_attempts += counts;
+    s->presented = 1;
+    set_builtin(s, "numAttempts", qti_value_integer(s->num_attempts));
+    qti_item_session_add_duration(s, opts ? opts->duration_seconds : 0);
+    if (!item->adaptive) {
+        /* Non-adaptive items score each attempt afresh from the default outcome values. */
+        for (size_t i = 0; i < s->nslots; i++)
+            if (s->slots[i].decl->kind == QTI_DECL_OUTCOME &&
+                strcmp(s->slots[i].decl->identifier, "completionStatus") != 0 &&
+                (rc = slot_reset(&s->slots[i], e)) < 0)
+                return rc;
+    } else if (strcmp(qti_item_session_completion_status(s), "not_attempted") == 0) {
+        set_status(s, "unknown");
+    }
+    if (item->response_processing) {
+        enum qti_run_end end;
+        rc = qti_rules_run(item->response_processing, &session_ops, s, ops_set, &end, e);
+        if (rc < 0)
+            return err_prefix(e, "item %s: responseProcessing", item->identifier);
+    }
+    if (!item->adaptive)
+        set_status(s, "completed");
+    return 0;
+}
+
 int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
                             const struct qti_submit_opts *opts, json_t **invalid, struct op_err *e)
 {
@@ -322,38 +417,15 @@ int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
         return rc;
     }
 
-    /* The attempt counts from here on (QTI: numAttempts is incremented at its start). */
-    for (size_t i = 0; i < s->nslots; i++) {
-        struct slot *sl = &s->slots[i];
-        if (sl->decl->kind == QTI_DECL_RESPONSE && !is_builtin(sl->decl->identifier))
-            slot_set(sl, vals[i]);
-        else
-            qti_value_free(vals[i]);
-    }
+    /* From here on the session changes; a copy of the state before lets a failure in
+     * responseProcessing put it back exactly, so a submission is all or nothing. */
+    struct qti_item_session *before = session_clone(s);
+    rc = apply_attempt(s, vals, opts, e);
     free(vals);
-    s->num_attempts++;
-    s->presented = 1;
-    set_builtin(s, "numAttempts", qti_value_integer(s->num_attempts));
-    qti_item_session_add_duration(s, opts ? opts->duration_seconds : 0);
-    if (!item->adaptive) {
-        /* Non-adaptive items score each attempt afresh from the default outcome values. */
-        for (size_t i = 0; i < s->nslots; i++)
-            if (s->slots[i].decl->kind == QTI_DECL_OUTCOME &&
-                strcmp(s->slots[i].decl->identifier, "completionStatus") != 0 &&
-                (rc = slot_reset(&s->slots[i], e)) < 0)
-                return rc;
-    } else if (strcmp(qti_item_session_completion_status(s), "not_attempted") == 0) {
-        set_status(s, "unknown");
-    }
-    if (item->response_processing) {
-        enum qti_run_end end;
-        rc = qti_rules_run(item->response_processing, &session_ops, s, ops_set, &end, e);
-        if (rc < 0)
-            return err_prefix(e, "item %s: responseProcessing", item->identifier);
-    }
-    if (!item->adaptive)
-        set_status(s, "completed");
-    return 0;
+    if (rc < 0)
+        session_swap(s, before);
+    qti_item_session_free(before);
+    return rc;
 }
 
 /* -------------------------------------------------------------------------- state -- */

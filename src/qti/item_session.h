@@ -59,14 +59,21 @@ struct qti_submit_opts {
  *    OP_EINPUT, nothing changes, and *invalid (if not NULL) receives a new JSON array
  *    [{"response": "RESPONSE", "rule": "maxChoices", "message": "Select at most 2 answers."}]
  *    the caller frees.
- *  - Otherwise the attempt is counted, responseProcessing runs (an error in it, e.g. a
- *    type error in a broken item, fails with OP_EINPUT naming the item; the responses and
- *    the attempt stay recorded, outcomes are as far as processing got), and completionStatus
- *    is updated. Submitting to a completed non-adaptive item is allowed
- *    (a new attempt, as with maxAttempts > 1); an adaptive item whose completionStatus is
- *    "completed" refuses further attempts with OP_ECONFLICT. */
+ *  - Otherwise the attempt is counted, responseProcessing runs and completionStatus is
+ *    updated. An error in responseProcessing (e.g. a type error in a broken item) fails
+ *    with OP_EINPUT naming the item.
+ * A submission is all or nothing: whenever it fails, the session is exactly as before
+ * (attempts, duration, responses, outcomes, completion status, random stream). Submitting to a
+ * completed non-adaptive item is allowed (a new attempt, as with maxAttempts > 1); an adaptive item
+ * whose completionStatus is "completed" refuses further attempts with OP_ECONFLICT. */
 int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
                             const struct qti_submit_opts *opts, json_t **invalid, struct op_err *e);
+
+/* A deep copy of the session (new, the caller frees it; same item, borrowed). Always 0. */
+int qti_item_session_clone(const struct qti_item_session *s, struct qti_item_session **out);
+/* Exchanges the states of two sessions of the same item; their addresses stay valid. With
+ * clone, lets a caller undo a submission when a later step of its own fails. */
+void qti_item_session_swap(struct qti_item_session *a, struct qti_item_session *b);
 
 /* Adds time spent without submitting (the candidate left the item). */
 void qti_item_session_add_duration(struct qti_item_session *s, double seconds);

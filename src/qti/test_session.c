@@ -307,17 +307,30 @@ static int set_outcome(void *ud, enum qti_set_what what, const char *identifier,
                    identifier);
 }
 
+static void free_outcomes(struct qti_value **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        qti_value_free(v[i]);
+    free(v);
+}
+
+/* Runs outcomeProcessing from the default values. All or nothing: on failure the outcome
+ * values are those from before. */
 static int run_outcome_processing(struct qti_test_session *s, struct op_err *e)
 {
-    for (size_t i = 0; i < s->t->noutcomes; i++) {
-        qti_value_free(s->outcomes[i]);
+    size_t n = s->t->noutcomes;
+    struct qti_value **old = s->outcomes;
+    s->outcomes = xcalloc(n, sizeof *s->outcomes);
+    for (size_t i = 0; i < n; i++)
         s->outcomes[i] = outcome_default(s->t->outcomes[i]);
-    }
-    if (!s->t->outcome_processing)
-        return 0;
     enum qti_run_end end;
-    if (qti_rules_run(s->t->outcome_processing, &test_ops, s, set_outcome, &end, e))
+    if (s->t->outcome_processing &&
+        qti_rules_run(s->t->outcome_processing, &test_ops, s, set_outcome, &end, e)) {
+        free_outcomes(s->outcomes, n);
+        s->outcomes = old;
         return err_prefix(e, "test %s: outcomeProcessing", s->t->identifier);
+    }
+    free_outcomes(old, n);
     return 0;
 }
 
@@ -610,12 +623,10 @@ double qti_test_session_duration(const struct qti_test_session *s)
     return time_where(s, NULL, -1);
 }
 
-int qti_test_session_submit(struct qti_test_session *s, const json_t *responses, double now,
-                            json_t **invalid, struct op_err *e)
+/* The submission proper, after the clock has ticked; the caller undoes the tick on failure. */
+static int submit_current(struct qti_test_session *s, const json_t *responses, json_t **invalid,
+                          struct op_err *e)
 {
-    if (invalid)
-        *invalid = NULL;
-    tick(s, now);
     if (s->ended)
         return err_set(e, OP_ESTATE, "the test has ended");
     struct entry_state *es = &s->es[s->pos];
@@ -637,13 +648,44 @@ int qti_test_session_submit(struct qti_test_session *s, const json_t *responses,
         es->submitted = true;
         return 0;
     }
+    /* The item session is all or nothing by itself; a copy of it undoes a submission whose
+     * outcomeProcessing then fails. */
+    struct qti_item_session *before = NULL;
+    qti_item_session_clone(es->is, &before);
     struct qti_submit_opts o = {isc.validate_responses, es->unreported};
     int rc = qti_item_session_submit(es->is, responses, &o, invalid, e);
+    if (rc == 0) {
+        rc = run_outcome_processing(s, e);
+        if (rc)
+            qti_item_session_swap(es->is, before);
+    }
+    qti_item_session_free(before);
     if (rc)
         return rc;
     es->unreported = 0;
     es->submitted = true;
-    return run_outcome_processing(s, e);
+    return 0;
+}
+
+int qti_test_session_submit(struct qti_test_session *s, const json_t *responses, double now,
+                            json_t **invalid, struct op_err *e)
+{
+    if (invalid)
+        *invalid = NULL;
+    /* All or nothing, the clock included: the time of a failed call is not lost, the next
+     * call counts it for the same item. */
+    double last_tick = s->last_tick;
+    struct entry_state saved = s->pos >= 0 ? s->es[s->pos] : (struct entry_state){0};
+    tick(s, now);
+    int rc = submit_current(s, responses, invalid, e);
+    if (rc) {
+        s->last_tick = last_tick;
+        if (s->pos >= 0) {
+            s->es[s->pos].duration = saved.duration;
+            s->es[s->pos].unreported = saved.unreported;
+        }
+    }
+    return rc;
 }
 
 int qti_test_session_next(struct qti_test_session *s, double now, struct op_err *e)

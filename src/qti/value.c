@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,6 +475,8 @@ static int parse_int(const char *s, int64_t *out)
     long long v = strtoll(s, &end, 10);
     if (errno || *end)
         return -1;
+    if (v < QTI_INT_MIN || v > QTI_INT_MAX)
+        return -2;
     *out = v;
     return 0;
 }
@@ -582,10 +585,17 @@ int qti_scalar_parse(enum qti_base_type t, const char *text, const char *what,
         else
             rc = err_set(e, OP_EINPUT, "%s: \"%.100s\" is not a boolean (true or false)", what, s);
         break;
-    case QTI_BT_INTEGER:
-        if (parse_int(s, &out->u.i) < 0)
+    case QTI_BT_INTEGER: {
+        int prc = parse_int(s, &out->u.i);
+        if (prc == -2)
+            rc = err_set(e, OP_EINPUT,
+                         "%s: %.100s is outside the range of a QTI integer (-2147483648 to "
+                         "2147483647)",
+                         what, s);
+        else if (prc < 0)
             rc = err_set(e, OP_EINPUT, "%s: \"%.100s\" is not an integer", what, s);
         break;
+    }
     case QTI_BT_FLOAT:
         if (parse_double(s, &out->u.f) < 0)
             rc = err_set(e, OP_EINPUT, "%s: \"%.100s\" is not a number", what, s);
@@ -719,19 +729,20 @@ static int scalar_from_json(enum qti_base_type t, const json_t *j, const char *n
             return err_set(e, OP_EINPUT, "%s: expected true or false", name);
         out->u.b = json_is_true(j);
         return 0;
-    case QTI_BT_INTEGER:
-        if (json_is_integer(j)) {
-            out->u.i = json_integer_value(j);
+    case QTI_BT_INTEGER: {
+        double d = json_is_real(j) ? json_real_value(j) : 0;
+        if (json_is_integer(j) || (json_is_real(j) && d == floor(d) && fabs(d) < 9.0e15)) {
+            int64_t i = json_is_integer(j) ? (int64_t)json_integer_value(j) : (int64_t)d;
+            if (i < QTI_INT_MIN || i > QTI_INT_MAX)
+                return err_set(e, OP_EINPUT,
+                               "%s: %" PRId64 " is outside the range of a QTI integer "
+                               "(-2147483648 to 2147483647)",
+                               name, i);
+            out->u.i = i;
             return 0;
         }
-        if (json_is_real(j)) {
-            double d = json_real_value(j);
-            if (d == floor(d) && fabs(d) < 9.0e15) {
-                out->u.i = (int64_t)d;
-                return 0;
-            }
-        }
         return err_set(e, OP_EINPUT, "%s: expected an integer (a whole JSON number)", name);
+    }
     case QTI_BT_FLOAT:
     case QTI_BT_DURATION:
         if (!json_is_number(j))

@@ -14,10 +14,12 @@
  *
  * Representation: a single value holds one scalar; multiple and ordered hold `n` scalars of
  * the same base type (multiple is a bag: order carries no meaning); a record holds named
- * fields, each a single value of its own base type or NULL. Integers are 64-bit internally
- * (QTI's are 32-bit; arithmetic that overflows 64 bits gives NULL). Durations are seconds as a
- * double (QTI 2.1 defines duration as a float number of seconds). The `file` base type is
- * known by name but not supported: making a value of it fails with a clear error.
+ * fields, each a single value of its own base type or NULL. Integers are held in 64 bits but
+ * keep to QTI's 32-bit range [QTI_INT_MIN, QTI_INT_MAX] (QTI 2.1 "integer": a two's-complement
+ * 32-bit integer): a value outside it is refused where it is read (XML, JSON, point
+ * coordinates), and an operator whose integer result falls outside it gives NULL. Durations are
+ * seconds as a double (QTI 2.1 defines duration as a float number of seconds). The `file` base type
+ * is known by name but not supported: making a value of it fails with a clear error.
  *
  * JSON form (the responses file of `outpost qti run`, the compiled delivery package, results):
  *   identifier, string, uri      -> JSON string
@@ -41,6 +43,10 @@
 #include <stdint.h>
 
 #include "base/err.h"
+
+/* The range of a QTI integer (and of each coordinate of a point). */
+#define QTI_INT_MIN INT32_MIN
+#define QTI_INT_MAX INT32_MAX
 
 /* Largest container or record the engine builds or accepts (hostile input, `repeat`). */
 #define QTI_VALUE_MAX_ITEMS 10000

@@ -32,7 +32,7 @@ refused MalformedXMLTest "test.xml line 6: malformed XML"
 refused MultipleMalformedXMLItem "Q02/qti.xml line 8: malformed XML"
 refused MissingItemDependency "test.xml line 19: assessmentItemRef Q03 points to Q03/qti.xml"
 refused NotValidableXMLTest "test.xml line 7: testPart: unknown attribute \"myAttribute\""
-refused NotValidableXmlItem "Q01/qti.xml line 4: responseDeclaration: unknown attribute"
+refused NotValidableXmlItem 'Q01/qti.xml: item Q01: responseDeclaration RESPONSE line 4: unknown attribute "myInvalidAttribute"'
 refused WrongManifestFileItemHref "imsmanifest.xml line 8: resource Q01 points to Q01/qti.xml"
 refused WrongManifestFileTestHref "imsmanifest.xml line 24: resource T01 points to wrong/path/to/test.xml"
 check "no invalid package created a delivery" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = 11 ]

@@ -1,10 +1,21 @@
-/* fuzz_qti_item.c - any bytes as an assessmentItem: parse, compile, load the compiled JSON
- * back, and run a session with empty responses; nothing may crash, leak or run unbounded. */
+/* fuzz_qti_item.c - any bytes as an assessmentItem of a package (as import-qti and qti run
+ * read items, shared stimuli included: the package also holds shared/stimulus.xml and its
+ * image): parse, compile, load the compiled JSON back, and run a session with empty
+ * responses; nothing may crash, leak or run unbounded. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "qti/item.h"
 #include "qti/item_session.h"
+#include "qti/package.h"
+
+static const char manifest[] =
+    "<manifest xmlns=\"http://www.imsglobal.org/xsd/imscp_v1p1\" identifier=\"M\"><resources>"
+    "<resource identifier=\"T\" type=\"imsqti_test_xmlv2p1\" href=\"test.xml\">"
+    "<file href=\"test.xml\"/></resource></resources></manifest>";
+static const char stimulus[] =
+    "<div xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\"><p>Shared text</p>"
+    "<img src=\"img/logo.png\" alt=\"logo\"/></div>";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -14,8 +25,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qti_xml_limits_default(&lim);
     lim.max_bytes = 256 * 1024;
     struct op_err e = {0};
+    struct qti_file files[] = {
+        {(char *)"imsmanifest.xml", (unsigned char *)manifest, sizeof manifest - 1},
+        {(char *)"test.xml", (unsigned char *)"<x/>", 4},
+        {(char *)"items/fuzz.xml", (unsigned char *)data, size},
+        {(char *)"shared/stimulus.xml", (unsigned char *)stimulus, sizeof stimulus - 1},
+        {(char *)"shared/img/logo.png", (unsigned char *)"PNG", 3},
+    };
+    struct qti_package *pkg = NULL;
+    if (qti_package_from_files("fuzz.zip", files, sizeof files / sizeof *files, NULL, &pkg, &e))
+        return 0;
     struct qti_item *item = NULL;
-    if (qti_item_parse("items/fuzz.xml", (const char *)data, size, &lim, &item, &e) != 0)
+    int rc = qti_item_parse_package(pkg, "items/fuzz.xml", &lim, &item, &e);
+    qti_package_free(pkg);
+    if (rc != 0)
         return 0;
     json_t *render = NULL, *scoring = NULL;
     struct qti_item *loaded = NULL;

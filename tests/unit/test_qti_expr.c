@@ -135,11 +135,52 @@ static void test_sum_is_null_if_any_operand_null(void **state)
     done(&c);
 }
 
-static void test_sum_overflow_gives_null(void **state)
+/* QTI 2.1 integers are 32-bit: a result outside [-2147483648, 2147483647] is NULL. */
+static void test_integer_results_outside_32_bits_give_null(void **state)
 {
     (void)state;
     CTX;
-    tctx_assert_null(tctx_eval(&c, "<sum>" INT("9223372036854775807") INT("1") "</sum>"));
+    tctx_assert_null(tctx_eval(&c, "<sum>" INT("2147483647") INT("1") "</sum>"));
+    tctx_assert_int(tctx_eval(&c, "<sum>" INT("2147483647") INT("0") "</sum>"), 2147483647);
+    /* only the result counts, not a partial sum */
+    tctx_assert_int(tctx_eval(&c, "<sum>" INT("2147483647") INT("1") INT("-5") "</sum>"),
+                    2147483643);
+    tctx_assert_null(tctx_eval(&c, "<product>" INT("65536") INT("32768") "</product>"));
+    tctx_assert_int(tctx_eval(&c, "<product>" INT("65536") INT("-32768") "</product>"),
+                    -2147483648);
+    tctx_assert_null(tctx_eval(&c, "<subtract>" INT("-2147483648") INT("1") "</subtract>"));
+    tctx_assert_null(
+        tctx_eval(&c, "<integerDivide>" INT("-2147483648") INT("-1") "</integerDivide>"));
+    tctx_assert_null(
+        tctx_eval(&c, "<mathOperator name='abs'>" INT("-2147483648") "</mathOperator>"));
+    tctx_assert_null(tctx_eval(&c, "<round>" FLT("2147483647.5") "</round>"));
+    tctx_assert_int(tctx_eval(&c, "<round>" FLT("2147483646.5") "</round>"), 2147483647);
+    tctx_assert_null(tctx_eval(&c, "<truncate>" FLT("-3e9") "</truncate>"));
+    tctx_assert_null(tctx_eval(&c, "<lcm>" INT("65536") INT("32769") "</lcm>"));
+    done(&c);
+}
+
+static void test_integer_outside_32_bits_is_refused_when_read(void **state)
+{
+    (void)state;
+    CTX;
+    tctx_expect_error(&c, "<sum>" INT("2147483648") INT("1") "</sum>",
+                      "2147483648 is outside the range of a QTI integer");
+    tctx_expect_error(&c, "<sum>" INT("-2147483649") INT("1") "</sum>", "outside the range");
+    tctx_expect_error(&c, BV("point", "2147483648 0"), "is not a point");
+    struct qti_value *v = NULL;
+    struct op_err e = {0};
+    json_t *j = json_integer(4294967296LL);
+    assert_int_equal(qti_value_from_json(QTI_BT_INTEGER, QTI_CARD_SINGLE, j, "RESPONSE", &v, &e),
+                     OP_EINPUT);
+    assert_non_null(strstr(e.msg, "RESPONSE: 4294967296 is outside the range of a QTI integer"));
+    json_decref(j);
+    j = json_integer(-2147483648LL);
+    assert_int_equal(qti_value_from_json(QTI_BT_INTEGER, QTI_CARD_SINGLE, j, "RESPONSE", &v, &e),
+                     0);
+    assert_int_equal(v->items[0].u.i, -2147483648LL);
+    qti_value_free(v);
+    json_decref(j);
     done(&c);
 }
 
@@ -280,16 +321,26 @@ static void test_equal_exact(void **state)
     done(&c);
 }
 
+/* QTI 2.1 equal: "true if the value of the second expression, y, is within the range
+ * defined by the first value, x": [x-t0, x+t1]. Asymmetric tolerances tell the two
+ * operands apart. */
 static void test_equal_absolute_tolerance(void **state)
 {
     (void)state;
     CTX;
-    const char *near =
-        "<equal toleranceMode='absolute' tolerance='0.1 0.2'>" FLT("3.15") FLT("3") "</equal>";
-    tctx_assert_bool(tctx_eval(&c, near), true);
-    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='absolute' tolerance='0.1 0.2'>" FLT(
-                                       "2.85") FLT("3") "</equal>"),
-                     false);
+    /* x = 3, t0 = 0.1, t1 = 0.2: the range is [2.9, 3.2] */
+    const char *tol = "<equal toleranceMode='absolute' tolerance='0.1 0.2'>";
+    char xml[256];
+    snprintf(xml, sizeof xml, "%s" FLT("3") FLT("3.15") "</equal>", tol);
+    tctx_assert_bool(tctx_eval(&c, xml), true);
+    snprintf(xml, sizeof xml, "%s" FLT("3") FLT("2.85") "</equal>", tol);
+    tctx_assert_bool(tctx_eval(&c, xml), false);
+    /* the range is the first operand's: x = 3.15 gives [3.05, 3.35], which 3 is not in */
+    snprintf(xml, sizeof xml, "%s" FLT("3.15") FLT("3") "</equal>", tol);
+    tctx_assert_bool(tctx_eval(&c, xml), false);
+    /* and x = 2.85 gives [2.75, 3.05], which 3 is in */
+    snprintf(xml, sizeof xml, "%s" FLT("2.85") FLT("3") "</equal>", tol);
+    tctx_assert_bool(tctx_eval(&c, xml), true);
     done(&c);
 }
 
@@ -297,13 +348,28 @@ static void test_equal_relative_tolerance(void **state)
 {
     (void)state;
     CTX;
-    /* 10% of 200 is 20: 181 is inside, 179 is not */
+    /* x = 200, 10%: [180, 220]; 181 is inside, 179 is not */
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='10'>" INT("200")
+                                       INT("181") "</equal>"),
+                     true);
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='10'>" INT("200")
+                                       INT("179") "</equal>"),
+                     false);
+    /* x = 181: [162.9, 199.1], so 200 is not equal to it */
     tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='10'>" INT("181")
                                        INT("200") "</equal>"),
-                     true);
-    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='10'>" INT("179")
-                                       INT("200") "</equal>"),
                      false);
+    /* t0 = 0, t1 = 50: [100, 150] from x = 100 */
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='0 50'>" INT("100")
+                                       INT("140") "</equal>"),
+                     true);
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='0 50'>" INT("100")
+                                       INT("99") "</equal>"),
+                     false);
+    /* a negative x: the bounds [-220, -180] are put in order */
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='relative' tolerance='10'>" INT("-200")
+                                       INT("-190") "</equal>"),
+                     true);
     done(&c);
 }
 
@@ -311,13 +377,32 @@ static void test_equal_excludes_a_bound_when_asked(void **state)
 {
     (void)state;
     CTX;
-    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='absolute' tolerance='1'>" INT("4")
-                                       INT("3") "</equal>"),
+    /* x = 3, tolerance 1: [2, 4]; both bounds are included by default */
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='absolute' tolerance='1'>" INT("3")
+                                       INT("4") "</equal>"),
+                     true);
+    tctx_assert_bool(tctx_eval(&c, "<equal toleranceMode='absolute' tolerance='1'>" INT("3")
+                                       INT("2") "</equal>"),
                      true);
     tctx_assert_bool(
         tctx_eval(
-            &c, "<equal toleranceMode='absolute' tolerance='1' includeUpperBound='false'>" INT("4")
-                    INT("3") "</equal>"),
+            &c, "<equal toleranceMode='absolute' tolerance='1' includeUpperBound='false'>" INT("3")
+                    INT("4") "</equal>"),
+        false);
+    tctx_assert_bool(
+        tctx_eval(
+            &c, "<equal toleranceMode='absolute' tolerance='1' includeUpperBound='false'>" INT("3")
+                    INT("2") "</equal>"),
+        true);
+    tctx_assert_bool(
+        tctx_eval(
+            &c, "<equal toleranceMode='absolute' tolerance='1' includeLowerBound='false'>" INT("3")
+                    INT("2") "</equal>"),
+        false);
+    tctx_assert_bool(
+        tctx_eval(&c,
+                  "<equal toleranceMode='relative' tolerance='10' includeLowerBound='false'>" INT(
+                      "200") INT("180") "</equal>"),
         false);
     done(&c);
 }
@@ -502,6 +587,30 @@ static void test_any_n_counts_trues_and_nulls(void **state)
     /* two false out of three with min 2: false whatever the NULL is */
     tctx_assert_bool(
         tctx_eval(&c, "<anyN min='2' max='3'>" BOOL("false") BOOL("false") NUL "</anyN>"), false);
+    done(&c);
+}
+
+/* The examples of QTI 2.1 anyN, min 3 and max 4: {true,true,false,NULL} is NULL,
+ * {true,false,false,NULL} false and {true,true,true,NULL} true. */
+static void test_any_n_follows_the_specification_examples(void **state)
+{
+    (void)state;
+    CTX;
+    tctx_assert_null(tctx_eval(&c, "<anyN min='3' max='4'>" BOOL("true") BOOL("true") BOOL("false")
+                                       NUL "</anyN>"));
+    tctx_assert_bool(tctx_eval(&c, "<anyN min='3' max='4'>" BOOL("true") BOOL("false") BOOL("false")
+                                       NUL "</anyN>"),
+                     false);
+    tctx_assert_bool(tctx_eval(&c, "<anyN min='3' max='4'>" BOOL("true") BOOL("true") BOOL("true")
+                                       NUL "</anyN>"),
+                     true);
+    /* with max 3 the NULL could make a fourth true: undetermined */
+    tctx_assert_null(tctx_eval(&c, "<anyN min='3' max='3'>" BOOL("true") BOOL("true") BOOL("true")
+                                       NUL "</anyN>"));
+    /* more than max true is false whatever the NULLs are */
+    tctx_assert_bool(tctx_eval(&c, "<anyN min='1' max='2'>" BOOL("true") BOOL("true") BOOL("true")
+                                       NUL "</anyN>"),
+                     false);
     done(&c);
 }
 
@@ -1052,7 +1161,12 @@ static void test_variable_weight_applies_to_item_variables(void **state)
     CTX;
     setup_test_level(&c);
     tctx_assert_float(tctx_eval(&c, "<variable identifier='Q3.SCORE' weightIdentifier='W'/>"), 9);
-    tctx_assert_int(tctx_eval(&c, "<variable identifier='Q3.SCORE' weightIdentifier='NONE'/>"), 3);
+    /* QTI 2.1: a weight the item ref does not define is 1.0, and a weighted integer is a
+     * float */
+    tctx_assert_float(tctx_eval(&c, "<variable identifier='Q3.SCORE' weightIdentifier='NONE'/>"),
+                      3);
+    /* without a weight the declared type stays */
+    tctx_assert_int(tctx_eval(&c, "<variable identifier='Q3.SCORE'/>"), 3);
     done(&c);
 }
 
@@ -1074,6 +1188,39 @@ static void test_outcome_minimum_ignores_items_without_one(void **state)
     CTX;
     setup_test_level(&c);
     tctx_assert_json(tctx_eval(&c, "<outcomeMinimum outcomeIdentifier='SCORE'/>"), "[-1.0,-1.0]");
+    done(&c);
+}
+
+/* An item of the subset that does not declare the outcome has no declared maximum either:
+ * outcomeMaximum is NULL, outcomeMinimum ignores it. */
+static void test_outcome_maximum_is_null_when_an_item_lacks_the_outcome(void **state)
+{
+    (void)state;
+    CTX;
+    setup_test_level(&c);
+    tctx_declare(&c, "<outcomeDeclaration identifier='Q1.EXTRA' cardinality='single' "
+                     "baseType='float' normalMaximum='5' normalMinimum='2'/>");
+    tctx_assert_null(
+        tctx_eval(&c, "<outcomeMaximum outcomeIdentifier='EXTRA' sectionIdentifier='S1'/>"));
+    tctx_assert_json(
+        tctx_eval(&c, "<outcomeMinimum outcomeIdentifier='EXTRA' sectionIdentifier='S1'/>"),
+        "[2.0]");
+    done(&c);
+}
+
+static void test_test_variables_refuses_a_weight_with_integer_base_type(void **state)
+{
+    (void)state;
+    CTX;
+    setup_test_level(&c);
+    tctx_expect_error(&c,
+                      "<testVariables variableIdentifier='SCORE' baseType='integer' "
+                      "weightIdentifier='W'/>",
+                      "weightIdentifier cannot be used with baseType integer");
+    /* baseType float with a weight keeps only float variables (Q2: 2.0 * weight 2) */
+    tctx_assert_json(tctx_eval(&c, "<testVariables variableIdentifier='SCORE' baseType='float' "
+                                   "weightIdentifier='W'/>"),
+                     "[4.0]");
     done(&c);
 }
 
@@ -1193,7 +1340,8 @@ int main(void)
         cmocka_unit_test(test_sum_of_integers_is_integer),
         cmocka_unit_test(test_sum_with_a_float_is_float),
         cmocka_unit_test(test_sum_is_null_if_any_operand_null),
-        cmocka_unit_test(test_sum_overflow_gives_null),
+        cmocka_unit_test(test_integer_results_outside_32_bits_give_null),
+        cmocka_unit_test(test_integer_outside_32_bits_is_refused_when_read),
         cmocka_unit_test(test_sum_of_a_string_is_a_type_error),
         cmocka_unit_test(test_sum_adds_the_members_of_containers),
         cmocka_unit_test(test_product_and_subtract),
@@ -1224,6 +1372,7 @@ int main(void)
         cmocka_unit_test(test_or_true_dominates_null),
         cmocka_unit_test(test_not_inverts_and_keeps_null),
         cmocka_unit_test(test_any_n_counts_trues_and_nulls),
+        cmocka_unit_test(test_any_n_follows_the_specification_examples),
         cmocka_unit_test(test_multiple_flattens_and_ignores_null),
         cmocka_unit_test(test_empty_multiple_is_null),
         cmocka_unit_test(test_multiple_refuses_mixed_base_types),
@@ -1265,6 +1414,8 @@ int main(void)
         cmocka_unit_test(test_variable_weight_applies_to_item_variables),
         cmocka_unit_test(test_outcome_maximum_is_null_when_an_item_has_none),
         cmocka_unit_test(test_outcome_minimum_ignores_items_without_one),
+        cmocka_unit_test(test_outcome_maximum_is_null_when_an_item_lacks_the_outcome),
+        cmocka_unit_test(test_test_variables_refuses_a_weight_with_integer_base_type),
         cmocka_unit_test(test_test_level_operator_at_item_level_is_an_error),
         cmocka_unit_test(test_custom_operator_is_refused_naming_its_class),
         cmocka_unit_test(test_unknown_element_is_not_an_expression),

@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "qti/item.h"
 #include "qti/item_session.h"
+#include "qti/package.h"
 
 static char *fixture_path(const char *name)
 {
@@ -349,6 +350,43 @@ static void test_non_adaptive_item_counts_attempts_and_duration(void **state)
     qti_item_free(item);
 }
 
+/* A failed submission leaves the session byte-identical: attempts, duration, responses,
+ * outcomes, completion status and the random stream. */
+static void test_submit_failing_in_response_processing_changes_nothing(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("rp_fails_late.xml");
+    struct qti_item_session *s = must_session(item, 7);
+    qti_item_session_present(s);
+    must_submit(s, "{}"); /* RESPONSE is NULL: sum gives NULL, no failure */
+    assert_true(outcome_number(s, "SCORE") == 1.0);
+    json_t *saved = qti_item_session_save(s);
+    char *before = dump(saved);
+    json_decref(saved);
+
+    json_t *r = json_pack("{s:s}", "RESPONSE", "B");
+    struct qti_submit_opts o = {0, 4.0};
+    struct op_err e = {0};
+    assert_int_equal(qti_item_session_submit(s, r, &o, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "item failslate: responseProcessing"));
+    assert_non_null(strstr(e.msg, "sum"));
+    saved = qti_item_session_save(s);
+    char *after = dump(saved);
+    json_decref(saved);
+    assert_string_equal(after, before);
+    assert_int_equal(qti_item_session_num_attempts(s), 1);
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+
+    /* The session still works: a later good submission is counted from the old state. */
+    must_submit(s, "{}");
+    assert_int_equal(qti_item_session_num_attempts(s), 2);
+    free(before);
+    free(after);
+    json_decref(r);
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
 static void test_adaptive_item_completes_itself_and_refuses_more_attempts(void **state)
 {
     (void)state;
@@ -486,6 +524,274 @@ static void test_item_refuses_unknown_qti_version(void **state)
     assert_non_null(strstr(e.msg, "unknown QTI version"));
 }
 
+/* ---- shared stimuli (xi:include) and declarations, through the package ---- */
+
+#define QTI_NS "xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\""
+#define XI_NS  "xmlns:xi=\"http://www.w3.org/2001/XInclude\""
+
+static const char pkg_manifest[] =
+    "<manifest xmlns=\"http://www.imsglobal.org/xsd/imscp_v1p1\" identifier=\"M\"><resources>"
+    "<resource identifier=\"T\" type=\"imsqti_test_xmlv2p1\" href=\"test.xml\">"
+    "<file href=\"test.xml\"/></resource></resources></manifest>";
+
+/* An item at items/q/item.xml whose body holds `body`. */
+static char *item_with_body(const char *body)
+{
+    char *s = NULL;
+    if (asprintf(&s,
+                 "<assessmentItem " QTI_NS " " XI_NS " identifier=\"Q\" title=\"q\" "
+                 "adaptive=\"false\" timeDependent=\"false\">\n"
+                 "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" "
+                 "baseType=\"identifier\"/>\n"
+                 "<itemBody>\n%s\n<choiceInteraction responseIdentifier=\"RESPONSE\" "
+                 "maxChoices=\"1\"><simpleChoice identifier=\"A\">a</simpleChoice>"
+                 "</choiceInteraction></itemBody></assessmentItem>",
+                 body) < 0)
+        abort();
+    return s;
+}
+
+/* Parses items/q/item.xml of a package holding it, `extra` files (name, content pairs,
+ * NULL-terminated) and an image at shared/img/logo.png; NULL with `e` filled if refused. */
+static struct qti_item *parse_in_package(const char *item, const char *const *extra,
+                                         struct op_err *e)
+{
+    struct qti_file files[16] = {
+        {(char *)"imsmanifest.xml", (unsigned char *)pkg_manifest, sizeof pkg_manifest - 1},
+        {(char *)"test.xml", (unsigned char *)"<x/>", 4},
+        {(char *)"items/q/item.xml", (unsigned char *)item, strlen(item)},
+        {(char *)"shared/img/logo.png", (unsigned char *)"PNG", 3},
+    };
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        files[n++] = (struct qti_file){(char *)extra[i], (unsigned char *)extra[i + 1],
+                                       strlen(extra[i + 1])};
+    struct qti_package *p = NULL;
+    if (qti_package_from_files("p.zip", files, n, NULL, &p, e) != 0)
+        fail_msg("package: %s", e->msg);
+    struct qti_item *it = NULL;
+    qti_item_parse_package(p, "items/q/item.xml", NULL, &it, e);
+    qti_package_free(p);
+    return it;
+}
+
+static int has_asset(const struct qti_item *item, const char *path)
+{
+    const struct qti_assets *a = qti_item_assets(item);
+    for (size_t i = 0; a && i < a->count; i++)
+        if (strcmp(a->paths[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_shared_stimulus_is_included_with_its_asset_paths_rebased(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/stim.xml\"/>");
+    const char *const extra[] = {"shared/stim.xml",
+                                 "<div " QTI_NS "><p>Read this.</p><img src=\"img/logo.png\" "
+                                 "alt=\"logo\"/><img src=\"../../outside.png\" alt=\"x\"/></div>",
+                                 NULL};
+    struct op_err e = {0};
+    struct qti_item *it = parse_in_package(item, extra, &e);
+    if (!it)
+        fail_msg("%s", e.msg);
+    const char *body = qti_item_body_html(it);
+    assert_non_null(strstr(body, "<p>Read this.</p>"));
+    assert_non_null(strstr(body, "src=\"shared/img/logo.png\""));
+    assert_true(has_asset(it, "shared/img/logo.png"));
+    /* a URL that climbs out of the archive from the stimulus is dropped, not read from the
+     * item's folder (where it would name items/outside.png) */
+    assert_null(strstr(body, "outside.png"));
+    assert_int_equal(qti_item_assets(it)->count, 1);
+    qti_item_free(it);
+    free(item);
+}
+
+static void test_qti22_assessment_stimulus_brings_its_stimulus_body(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/stim.xml\"/>");
+    const char *const extra[] = {
+        "shared/stim.xml",
+        "<assessmentStimulus xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p2\" identifier=\"S\" "
+        "title=\"s\"><stimulusBody><p>First.</p><p>Second.</p></stimulusBody>"
+        "</assessmentStimulus>",
+        NULL};
+    struct op_err e = {0};
+    struct qti_item *it = parse_in_package(item, extra, &e);
+    if (!it)
+        fail_msg("%s", e.msg);
+    assert_non_null(strstr(qti_item_body_html(it), "<p>First.</p><p>Second.</p>"));
+    assert_null(strstr(qti_item_body_html(it), "stimulusBody"));
+    qti_item_free(it);
+    free(item);
+}
+
+static void test_include_outside_the_archive_is_refused(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../../etc/passwd\"/>");
+    struct op_err e = {0};
+    assert_null(parse_in_package(item, NULL, &e));
+    assert_non_null(strstr(e.msg, "items/q/item.xml line 4: xi:include: ../../../etc/passwd"));
+    free(item);
+    item = item_with_body("<xi:include href=\"/etc/passwd\"/>");
+    assert_null(parse_in_package(item, NULL, &e));
+    assert_non_null(strstr(e.msg, "items/q/item.xml line 4: xi:include"));
+    free(item);
+}
+
+static void test_include_of_a_missing_file_is_refused(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/nope.xml\"/>");
+    struct op_err e = {0};
+    assert_null(parse_in_package(item, NULL, &e));
+    assert_non_null(strstr(e.msg, "items/q/item.xml line 4: xi:include: shared/nope.xml is not "
+                                  "in the archive"));
+    free(item);
+}
+
+static void test_include_in_an_included_file_is_refused(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/a.xml\"/>");
+    const char *const extra[] = {"shared/a.xml",
+                                 "<div " QTI_NS " " XI_NS ">\n<xi:include href=\"b.xml\"/></div>",
+                                 "shared/b.xml", "<div " QTI_NS "/>", NULL};
+    struct op_err e = {0};
+    assert_null(parse_in_package(item, extra, &e));
+    assert_non_null(strstr(e.msg, "shared/a.xml line 2: a shared stimulus may not include"));
+    free(item);
+}
+
+static void test_include_refuses_text_parsing_and_xpointer(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/a.xml\" parse=\"text\"/>");
+    const char *const extra[] = {"shared/a.xml", "<div " QTI_NS "/>", NULL};
+    struct op_err e = {0};
+    assert_null(parse_in_package(item, extra, &e));
+    assert_non_null(strstr(e.msg, "only parse=\"xml\""));
+    free(item);
+    item = item_with_body("<xi:include href=\"../../shared/a.xml\" xpointer=\"x\"/>");
+    assert_null(parse_in_package(item, extra, &e));
+    assert_non_null(strstr(e.msg, "xpointer is not supported"));
+    free(item);
+}
+
+static void test_item_without_its_package_refuses_include(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"stim.xml\"/>");
+    struct qti_item *it = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/q/item.xml", item, strlen(item), NULL, &it, &e),
+                     OP_EINPUT);
+    assert_null(it);
+    assert_non_null(strstr(e.msg, "items/q/item.xml line 4: xi:include: a shared stimulus needs "
+                                  "the item's package"));
+    free(item);
+}
+
+/* Declarations: an attribute the QTI schema does not allow is refused by the declaration
+ * parser itself, wherever the item comes from (TAO's NotValidableXmlItem sample). */
+static void test_declaration_with_unknown_attribute_is_refused_naming_it(void **state)
+{
+    (void)state;
+    const char *x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+                    "timeDependent=\"false\">\n<responseDeclaration identifier=\"RESPONSE\" "
+                    "cardinality=\"single\" baseType=\"identifier\" myAttribute=\"v\"/>"
+                    "</assessmentItem>";
+    struct qti_item *it = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "items/x.xml"));
+    assert_non_null(strstr(e.msg, "responseDeclaration RESPONSE line 2: unknown attribute "
+                                  "\"myAttribute\""));
+    /* an outcome attribute is not allowed on a response declaration */
+    x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+        "timeDependent=\"false\"><responseDeclaration identifier=\"R\" cardinality=\"single\" "
+        "baseType=\"identifier\" normalMaximum=\"1\"/></assessmentItem>";
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "unknown attribute \"normalMaximum\""));
+    /* the schema's attributes, and attributes in other namespaces, pass */
+    x = "<assessmentItem " QTI_NS " xmlns:z=\"urn:z\" identifier=\"Q\" title=\"q\" "
+        "adaptive=\"false\" timeDependent=\"false\"><outcomeDeclaration identifier=\"S\" "
+        "cardinality=\"single\" baseType=\"float\" view=\"author\" interpretation=\"i\" "
+        "longInterpretation=\"l\" normalMaximum=\"1\" normalMinimum=\"0\" masteryValue=\"1\" "
+        "z:extra=\"1\"/><templateDeclaration identifier=\"T\" cardinality=\"single\" "
+        "baseType=\"integer\" paramVariable=\"false\" mathVariable=\"true\"/></assessmentItem>";
+    if (qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e) != 0)
+        fail_msg("%s", e.msg);
+    qti_item_free(it);
+}
+
+/* endAttemptInteraction: a button whose single boolean response is true when the candidate
+ * used it and false otherwise; with countAttempt="false" using it is no attempt. */
+static void check_end_attempt(struct qti_item *item)
+{
+    struct qti_item_session *s = must_session(item, 3);
+    qti_item_session_present(s);
+    must_submit(s, "{\"HINT\": true}");
+    json_t *v = qti_item_session_variable_json(s, "HINT");
+    assert_true(json_is_true(v));
+    json_decref(v);
+    v = qti_item_session_variable_json(s, "FEEDBACK");
+    assert_string_equal(json_string_value(v), "hint");
+    json_decref(v);
+    assert_int_equal(qti_item_session_num_attempts(s), 0);
+    assert_string_not_equal(qti_item_session_completion_status(s), "completed");
+
+    must_submit(s, "{\"RESPONSE\": \"B\"}");
+    v = qti_item_session_variable_json(s, "HINT");
+    assert_true(json_is_false(v)); /* not used this time: false, never NULL */
+    json_decref(v);
+    assert_int_equal(qti_item_session_num_attempts(s), 1);
+    assert_true(outcome_number(s, "SCORE") == 1.0);
+    assert_string_equal(qti_item_session_completion_status(s), "completed");
+    qti_item_session_free(s);
+}
+
+static void test_end_attempt_interaction_sets_its_response_and_may_not_count(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("end_attempt_hint.xml");
+    const struct qti_interaction *it = qti_item_interaction_for(item, "HINT");
+    assert_non_null(it);
+    assert_int_equal(it->kind, QTI_INTERACTION_END_ATTEMPT);
+    assert_string_equal(it->title, "Show a hint");
+    assert_false(it->count_attempt);
+    assert_non_null(strstr(qti_item_body_html(item), "data-qti-interaction=\"HINT\""));
+    check_end_attempt(item);
+    /* a device loads it from the compiled JSON and behaves the same */
+    struct qti_item *loaded = round_trip(item);
+    check_end_attempt(loaded);
+    qti_item_free(loaded);
+    qti_item_free(item);
+}
+
+static void test_end_attempt_interaction_needs_a_boolean_and_a_title(void **state)
+{
+    (void)state;
+    const char *x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+                    "timeDependent=\"false\"><responseDeclaration identifier=\"E\" "
+                    "cardinality=\"single\" baseType=\"identifier\"/><itemBody><p>"
+                    "<endAttemptInteraction responseIdentifier=\"E\" title=\"Done\"/></p>"
+                    "</itemBody></assessmentItem>";
+    struct qti_item *it = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "endAttemptInteraction"));
+    x = "<assessmentItem " QTI_NS " identifier=\"Q\" title=\"q\" adaptive=\"false\" "
+        "timeDependent=\"false\"><responseDeclaration identifier=\"E\" cardinality=\"single\" "
+        "baseType=\"boolean\"/><itemBody><p><endAttemptInteraction responseIdentifier=\"E\"/>"
+        "</p></itemBody></assessmentItem>";
+    assert_int_equal(qti_item_parse("items/x.xml", x, strlen(x), NULL, &it, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "needs a title"));
+}
+
 static void test_load_refuses_models_of_different_items(void **state)
 {
     (void)state;
@@ -520,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_submit_refuses_response_that_does_not_fit_its_declaration),
         cmocka_unit_test(test_validate_responses_refuses_invalid_answers_with_reasons),
         cmocka_unit_test(test_non_adaptive_item_counts_attempts_and_duration),
+        cmocka_unit_test(test_submit_failing_in_response_processing_changes_nothing),
         cmocka_unit_test(test_adaptive_item_completes_itself_and_refuses_more_attempts),
         cmocka_unit_test(test_template_processing_keeps_its_constraint_and_sets_correct),
         cmocka_unit_test(test_graphic_associate_reads_hotspots_and_scores_pairs),
@@ -527,6 +834,16 @@ int main(void)
         cmocka_unit_test(test_unsupported_interaction_is_refused_naming_it_and_the_item),
         cmocka_unit_test(test_interaction_bound_to_undeclared_response_is_refused),
         cmocka_unit_test(test_item_refuses_unknown_qti_version),
+        cmocka_unit_test(test_shared_stimulus_is_included_with_its_asset_paths_rebased),
+        cmocka_unit_test(test_qti22_assessment_stimulus_brings_its_stimulus_body),
+        cmocka_unit_test(test_include_outside_the_archive_is_refused),
+        cmocka_unit_test(test_include_of_a_missing_file_is_refused),
+        cmocka_unit_test(test_include_in_an_included_file_is_refused),
+        cmocka_unit_test(test_include_refuses_text_parsing_and_xpointer),
+        cmocka_unit_test(test_item_without_its_package_refuses_include),
+        cmocka_unit_test(test_declaration_with_unknown_attribute_is_refused_naming_it),
+        cmocka_unit_test(test_end_attempt_interaction_sets_its_response_and_may_not_count),
+        cmocka_unit_test(test_end_attempt_interaction_needs_a_boolean_and_a_title),
         cmocka_unit_test(test_load_refuses_models_of_different_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

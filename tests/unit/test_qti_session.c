@@ -361,6 +361,65 @@ static void test_outcome_processing_counts_item_subsets_and_applies_weights(void
     qti_loaded_free(l);
 }
 
+/* outcomeProcessing that fails at run time once Q1 has a response (sum of an identifier),
+ * after a rule that already changed TOTAL. */
+static const char failing_outcome_test[] =
+    "<assessmentTest " NS " identifier=\"T\">"
+    "<outcomeDeclaration identifier=\"TOTAL\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"BROKEN\" cardinality=\"single\" "
+    "baseType=\"integer\"/>" PART_OPEN(
+        "nonlinear", "individual") "<itemSessionControl maxAttempts=\"0\"/>" SECTION_OPEN REF("Q1")
+        REF("Q2") CLOSE
+    "<outcomeProcessing>"
+    "<setOutcomeValue identifier=\"TOTAL\"><sum><variable identifier=\"Q1.SCORE\"/>"
+    "<baseValue baseType=\"float\">10</baseValue></sum></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"BROKEN\"><sum><variable identifier=\"Q1.RESPONSE\"/>"
+    "<baseValue baseType=\"integer\">1</baseValue></sum></setOutcomeValue>"
+    "</outcomeProcessing></assessmentTest>";
+
+static char *saved_text(const struct qti_test_session *s)
+{
+    json_t *j = qti_test_session_save(s);
+    char *t = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(j);
+    return t;
+}
+
+static void test_submit_failing_in_outcome_processing_changes_nothing(void **state)
+{
+    (void)state;
+    struct qti_loaded *l = load(failing_outcome_test);
+    struct qti_test_session *s = start(l, 0);
+    submit_ok(s, NULL, 1); /* no response: the sum is NULL, nothing fails */
+    assert_true(outcome_num(s, "TOTAL") == 10);
+    char *before = saved_text(s);
+
+    struct op_err e = {0};
+    json_t *r = answer("A");
+    assert_int_equal(qti_test_session_submit(s, r, 5, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "test T: outcomeProcessing"));
+    char *after = saved_text(s);
+    assert_string_equal(after, before); /* item session, outcomes and clock as before */
+    free(after);
+
+    /* Refusals before the item is touched (an unknown response) change nothing either. */
+    json_t *bad = json_pack("{s:s}", "NOPE", "A");
+    assert_int_equal(qti_test_session_submit(s, bad, 6, NULL, &e), OP_EINPUT);
+    json_decref(bad);
+    after = saved_text(s);
+    assert_string_equal(after, before);
+    free(after);
+
+    /* The time of the failed calls is not lost: the next call counts it. */
+    submit_ok(s, NULL, 7);
+    assert_true(qti_test_session_duration(s) == 7);
+    assert_int_equal(qti_item_session_num_attempts(qti_test_session_item(s, 0)), 2);
+    free(before);
+    json_decref(r);
+    qti_test_session_free(s);
+    qti_loaded_free(l);
+}
+
 static void test_saved_session_resumes_where_it_was(void **state)
 {
     (void)state;
@@ -474,6 +533,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_outcome_processing_counts_item_subsets_and_applies_weights, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_failing_in_outcome_processing_changes_nothing,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_saved_session_resumes_where_it_was, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restore_refuses_state_of_another_test, setup,
                                         teardown),
