@@ -97,4 +97,16 @@ check "an unknown item ref is refused" contains "$ERR" "nosuch is not an item re
 run "$OUTPOST" qti run -f "$DEMO" --responses "$WORK/empty.json" --seed -3
 check "a negative seed is a usage error" status_is 2
 
+# Delivery settings from import-qti.
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Settings default" --json
+check "a delivery is proctored by default" contains "$OUT" '"proctored_default": true'
+check "a delivery allows unlimited executions by default" contains "$OUT" '"max_executions": 0'
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Unproctored" --proctored no --max-executions 2 --json
+check "--proctored no makes an unproctored delivery" contains "$OUT" '"proctored_default": false'
+check "--max-executions is kept" contains "$OUT" '"max_executions": 2'
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --proctored maybe
+check "--proctored takes only yes or no" status_is 2
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --max-executions -1
+check "--max-executions refuses a negative number" status_is 2
+
 finish
