@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "qti/compile.h"
 #include "store/deliveries.h"
+#include "store/eligibilities.h"
 #include "store/packages.h"
 
 json_t *delivery_to_json(const struct delivery *d); /* cmd_deliveries.c */
@@ -24,18 +25,24 @@ static const struct command_usage usage = {
     "Imports a QTI 2.1/2.2 test package (an IMS content package exported by TAO or another\n"
     "authoring tool) on a central server: checks the manifest, the test, every item and asset,\n"
     "compiles the delivery package (docs/delivery-package.md), stores it by its SHA-256 and\n"
-    "creates a delivery labelled L (default: the test's title). Prints the delivery id, or the\n"
+    "creates a delivery labelled L (default: the test's title), proctored by default unless\n"
+    "--proctored no (new eligibilities inherit this), allowing N executions per test taker\n"
+    "(--max-executions, default 0: unlimited). Prints the delivery id, or the\n"
     "whole delivery with --json. A package over configuration.limits.qti-package-max-bytes,\n"
     "unsafe or invalid is refused with the file inside the archive and the problem.",
 };
 
 int cmd_import_qti(int argc, char **argv)
 {
-    const char *file = NULL, *label = NULL;
-    int json = 0;
+    const char *file = NULL, *label = NULL, *proctored = "yes";
+    int json = 0, max_executions = 0;
     const struct option opts[] = {
         OPT_STRING('f', "file", &file, "PACKAGE.zip", "the QTI content package (required)"),
         OPT_STRING(0, "label", &label, "L", "label of the delivery (default: the test title)"),
+        OPT_STRING(0, "proctored", &proctored, "yes|no",
+                   "whether eligibilities are proctored by default (default yes)"),
+        OPT_INT(0, "max-executions", &max_executions, "N",
+                "executions allowed per test taker (default 0: unlimited)"),
         OPT_FLAG(0, "json", &json, "print the new delivery as JSON"),
         OPT_END(),
     };
@@ -49,6 +56,11 @@ int cmd_import_qti(int argc, char **argv)
         return options_usage_error(&usage, "-f PACKAGE.zip is required");
     if (label && !label[0])
         return options_usage_error(&usage, "--label must not be empty");
+    int proctored_default = eligibilities_parse_proctored(proctored);
+    if (proctored_default < 0)
+        return options_usage_error(&usage, "--proctored takes yes or no, not \"%s\"", proctored);
+    if (max_executions < 0)
+        return options_usage_error(&usage, "--max-executions must be 0 (unlimited) or more");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -70,6 +82,8 @@ int cmd_import_qti(int argc, char **argv)
         rc = packages_put(inst->dir, compiled.data, compiled.len, d.package_sha256, &e);
     if (rc == 0) {
         d.label = (char *)(label ? label : l->test->title);
+        d.proctored_default = proctored_default;
+        d.max_executions = max_executions;
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = deliveries_insert(inst->db, &d, &e);
