@@ -53,11 +53,8 @@ static int deliveries_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;

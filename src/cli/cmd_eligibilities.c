@@ -99,11 +99,8 @@ static int set_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &set_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &set_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&set_usage, "unexpected argument \"%s\"", argv[0]);
     if (!center || !delivery || !takers)
         return options_usage_error(&set_usage,
                                    "--center, --delivery and --test-takers are required");
@@ -217,11 +214,8 @@ static int list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_central("eligibilities list", &inst)) != 0)
         return status;
@@ -261,11 +255,8 @@ static int delete_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&delete_usage, "unexpected argument \"%s\"", argv[0]);
     if (!center || !delivery)
         return options_usage_error(&delete_usage, "--center and --delivery are required");
     struct instance *inst;

@@ -73,11 +73,8 @@ static int results_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     if (status_opt && strcmp(status_opt, "pending") && strcmp(status_opt, "decrypted") &&
         strcmp(status_opt, "damaged"))
         return options_usage_error(
@@ -115,11 +112,8 @@ static int results_show_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &show_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &show_usage, 1, "give one RESULT_ID", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&show_usage, "give one RESULT_ID");
     struct instance *inst;
     if ((status = cli_open_central("results show", &inst)) != 0)
         return status;
@@ -153,11 +147,8 @@ static int results_import_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &import_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &import_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&import_usage, "unexpected argument \"%s\"", argv[0]);
     if (!file)
         return options_usage_error(&import_usage, "-f FILE is required");
     struct instance *inst;

@@ -35,11 +35,8 @@ static int add_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &add_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &add_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
     if (!label || !org)
         return options_usage_error(&add_usage, "--label and --org are required");
     struct instance *inst;
@@ -196,11 +193,8 @@ static int list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_central("testcenters list", &inst)) != 0)
         return status;
@@ -281,11 +275,9 @@ static int update_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &update_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &update_usage, 1,
+                            "give one CENTER (an id or a label)", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&update_usage, "give one CENTER (an id or a label)");
     if (parent && no_parent)
         return options_usage_error(&update_usage, "give --parent or --no-parent, not both");
     if (!label && !org && !parent && !no_parent)
@@ -379,11 +371,9 @@ static int staff_cmd(int argc, char **argv, int assign)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, usage, 1, "give one CENTER (an id or a label)",
+                            &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(usage, "give one CENTER (an id or a label)");
     if (!admin == !proctor)
         return options_usage_error(usage, "give either --admin LOGIN or --proctor LOGIN");
     const char *login = admin ? admin : proctor;
@@ -447,11 +437,9 @@ static int delete_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 1,
+                            "give one CENTER (an id or a label)", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&delete_usage, "give one CENTER (an id or a label)");
     struct instance *inst;
     if ((status = cli_open_central("testcenters delete", &inst)) != 0)
         return status;

@@ -71,11 +71,8 @@ static int users_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     if (role && !user_role_is_valid(role) && strcmp(role, ROLE_SUPER_USER) != 0)
         return options_usage_error(&list_usage, "unknown role \"%s\" (use %s or super-user)", role,
                                    user_roles_list());
@@ -137,11 +134,8 @@ static int users_add_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &add_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &add_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
     if (!login || !role)
         return options_usage_error(&add_usage, "--login and --role are required");
     if (!user_role_is_valid(role))
@@ -223,11 +217,8 @@ static int users_delete_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one LOGIN", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&delete_usage, "give one LOGIN");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -269,11 +260,8 @@ static int users_passwd_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &passwd_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &passwd_usage, 1, "give one LOGIN", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&passwd_usage, "give one LOGIN");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
