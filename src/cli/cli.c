@@ -1,5 +1,6 @@
 /* cli.c - helpers shared by the commands (see cli.h). */
 #include "cli/cli.h"
+#include "cli/table.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,18 @@ void cli_print_json(json_t *doc)
     json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(doc);
+}
+
+void cli_list_print(struct cli_list *l, int rc)
+{
+    if (l->table)
+        cli_table_print(l->table, stdout);
+    else if (rc == 0)
+        cli_print_json(l->arr);
+    else
+        json_decref(l->arr);
+    l->arr = NULL;
+    l->table = NULL;
 }
 
 char **cli_split_list(const char *s, int *n)

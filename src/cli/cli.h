@@ -27,6 +27,19 @@ int cli_open_central(const char *what, struct instance **out);
  * releases it. */
 void cli_print_json(json_t *doc);
 
+/* What a list command writes to: with --json an array printed as one document, otherwise a
+ * table (cli/table.h). Start it as {json ? json_array() : NULL, json ? NULL : cli_table_new(..)}.
+ */
+struct cli_table;
+struct cli_list {
+    json_t *arr;
+    struct cli_table *table;
+};
+
+/* Prints the listing and releases it: the array only when the listing succeeded (rc == 0),
+ * the table always (with the rows read before an error). */
+void cli_list_print(struct cli_list *l, int rc);
+
 /* Splits "a,b,c" into a NULL-terminated array of trimmed, non-empty strings; the caller
  * frees with cli_free_list. */
 char **cli_split_list(const char *s, int *n);

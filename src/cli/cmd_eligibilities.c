@@ -162,8 +162,7 @@ static const struct command_usage list_usage = {
 
 struct list_ctx {
     struct db *db;
-    json_t *arr;             /* for --json */
-    struct cli_table *table; /* otherwise */
+    struct cli_list out;
     struct op_err *e;
 };
 
@@ -182,7 +181,7 @@ static int list_one(const struct eligibility *el, void *vctx)
         json_decref(takers);
         return rc;
     }
-    if (ctx->arr) {
+    if (ctx->out.arr) {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(el->id));
         json_object_set_new(o, "center_id", json_string(el->center_id));
@@ -192,15 +191,15 @@ static int list_one(const struct eligibility *el, void *vctx)
         json_object_set_new(o, "proctored", json_boolean(el->proctored));
         json_object_set_new(o, "test_takers", takers);
         json_object_set_new(o, "version", json_integer(el->version));
-        json_array_append_new(ctx->arr, o);
+        json_array_append_new(ctx->out.arr, o);
         return 0;
     }
     struct buf list = BUF_INIT;
     size_t i;
     json_t *v;
     json_array_foreach(takers, i, v) buf_printf(&list, "%s%s", i ? ", " : "", json_string_value(v));
-    cli_table_add(ctx->table, el->center_label, el->delivery_label, el->proctored ? "yes" : "no",
-                  list.len ? list.data : "-");
+    cli_table_add(ctx->out.table, el->center_label, el->delivery_label,
+                  el->proctored ? "yes" : "no", list.len ? list.data : "-");
     buf_free(&list);
     json_decref(takers);
     return 0;
@@ -220,20 +219,10 @@ static int list_cmd(int argc, char **argv)
     if ((status = cli_open_central("eligibilities list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
-    if (json)
-        ctx.arr = json_array();
-    else
-        ctx.table = cli_table_new("TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS", NULL);
+    struct list_ctx ctx = {
+        inst->db, CLI_LIST(json, "TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS"), &e};
     int rc = eligibilities_each(inst->db, list_one, &ctx, &e);
-    if (json) {
-        if (rc == 0)
-            cli_print_json(ctx.arr);
-        else
-            json_decref(ctx.arr);
-    } else {
-        cli_table_print(ctx.table, stdout);
-    }
+    cli_list_print(&ctx.out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

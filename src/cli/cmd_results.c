@@ -49,16 +49,14 @@ static json_t *row_json(const struct result_row *r)
     return o;
 }
 
-static int collect_row(const struct result_row *r, void *ctx)
+static int list_row(const struct result_row *r, void *ctx)
 {
-    json_array_append_new(ctx, row_json(r));
-    return 0;
-}
-
-static int add_row(const struct result_row *r, void *ctx)
-{
-    cli_table_add(ctx, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
-                  r->received_at);
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(l->arr, row_json(r));
+    else
+        cli_table_add(l->table, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
+                      r->received_at);
     return 0;
 }
 
@@ -83,20 +81,10 @@ static int results_list_cmd(int argc, char **argv)
     if ((status = cli_open_central("results list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc;
-    if (json) {
-        json_t *arr = json_array();
-        rc = results_each(inst->db, delivery, status_opt, collect_row, arr, &e);
-        if (rc == 0)
-            cli_print_json(arr);
-        else
-            json_decref(arr);
-    } else {
-        struct cli_table *t =
-            cli_table_new("RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", NULL);
-        rc = results_each(inst->db, delivery, status_opt, add_row, t, &e);
-        cli_table_print(t, stdout);
-    }
+    struct cli_list l =
+        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED");
+    int rc = results_each(inst->db, delivery, status_opt, list_row, &l, &e);
+    cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

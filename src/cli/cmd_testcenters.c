@@ -101,8 +101,7 @@ static int append_login(const char *login, void *ctx)
 
 struct list_ctx {
     struct db *db;
-    json_t *arr;             /* for --json */
-    struct cli_table *table; /* otherwise */
+    struct cli_list out;
     struct op_err *e;
 };
 
@@ -169,14 +168,14 @@ static int list_one(const struct test_center *c, void *vctx)
     json_t *o = center_json(ctx->db, c, ctx->e);
     if (!o)
         return ctx->e->code ? ctx->e->code : OP_EDB;
-    if (ctx->arr) {
-        json_array_append_new(ctx->arr, o);
+    if (ctx->out.arr) {
+        json_array_append_new(ctx->out.arr, o);
         return 0;
     }
     char *parent = label_of(ctx->db, c->parent_id);
     char *a = join_logins(json_object_get(o, "admins"));
     char *p = join_logins(json_object_get(o, "proctors"));
-    cli_table_add(ctx->table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
+    cli_table_add(ctx->out.table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
                   p[0] ? p : "-");
     free(parent);
     free(a);
@@ -199,21 +198,11 @@ static int list_cmd(int argc, char **argv)
     if ((status = cli_open_central("testcenters list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
-    if (json)
-        ctx.arr = json_array();
-    else
-        ctx.table = cli_table_new("ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS",
-                                  "PROCTORS", NULL);
+    struct list_ctx ctx = {
+        inst->db,
+        CLI_LIST(json, "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS"), &e};
     int rc = testcenters_each(inst->db, list_one, &ctx, &e);
-    if (json) {
-        if (rc == 0)
-            cli_print_json(ctx.arr);
-        else
-            json_decref(ctx.arr);
-    } else {
-        cli_table_print(ctx.table, stdout);
-    }
+    cli_list_print(&ctx.out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

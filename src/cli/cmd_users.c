@@ -49,15 +49,13 @@ static json_t *user_to_json(const struct user *u)
     return o;
 }
 
-static int collect_json(const struct user *u, void *ctx)
+static int list_row(const struct user *u, void *ctx)
 {
-    json_array_append_new(ctx, user_to_json(u));
-    return 0;
-}
-
-static int add_row(const struct user *u, void *ctx)
-{
-    cli_table_add(ctx, u->login, u->role, u->label, u->org_id);
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(l->arr, user_to_json(u));
+    else
+        cli_table_add(l->table, u->login, u->role, u->label, u->org_id);
     return 0;
 }
 
@@ -80,19 +78,9 @@ static int users_list_cmd(int argc, char **argv)
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc;
-    if (json) {
-        json_t *arr = json_array();
-        rc = users_each(inst->db, role, collect_json, arr, &e);
-        if (rc == 0)
-            cli_print_json(arr);
-        else
-            json_decref(arr);
-    } else {
-        struct cli_table *t = cli_table_new("LOGIN", "ROLE", "LABEL", "ORGANISATION", NULL);
-        rc = users_each(inst->db, role, add_row, t, &e);
-        cli_table_print(t, stdout);
-    }
+    struct cli_list l = CLI_LIST(json, "LOGIN", "ROLE", "LABEL", "ORGANISATION");
+    int rc = users_each(inst->db, role, list_row, &l, &e);
+    cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
