@@ -28,13 +28,16 @@ int cli_open_central(const char *what, struct instance **out);
 void cli_print_json(json_t *doc);
 
 /* What a list command writes to: with --json an array printed as one document, otherwise a
- * table (cli/table.h). Start it as {json ? json_array() : NULL, json ? NULL : cli_table_new(..)}.
- */
+ * table (cli/table.h) with these column headers: CLI_LIST(json, "ID", "LABEL"). */
 struct cli_table;
 struct cli_list {
     json_t *arr;
     struct cli_table *table;
 };
+#define CLI_LIST(json, ...)                                                                        \
+    {                                                                                              \
+        (json) ? json_array() : NULL, (json) ? NULL : cli_table_new(__VA_ARGS__, NULL)             \
+    }
 
 /* Prints the listing and releases it: the array only when the listing succeeded (rc == 0),
  * the table always (with the rows read before an error). */
