@@ -126,10 +126,7 @@ static int set_cmd(int argc, char **argv)
         if (rc == 0) {
             rc = eligibilities_set(inst->db, c.id, d.id, (const char *const *)ids, nids, proctored,
                                    &outcome, id, &e);
-            if (rc == 0)
-                rc = db_commit(inst->db, &e);
-            else
-                db_rollback(inst->db);
+            rc = db_commit_if(inst->db, rc, &e);
         }
         if (rc == 0) {
             struct eligibility el;
@@ -269,10 +266,7 @@ static int delete_cmd(int argc, char **argv)
             rc = db_begin(inst->db, &e);
         if (rc == 0) {
             rc = eligibilities_delete(inst->db, el.id, &e);
-            if (rc == 0)
-                rc = db_commit(inst->db, &e);
-            else
-                db_rollback(inst->db);
+            rc = db_commit_if(inst->db, rc, &e);
         }
         if (rc == 0)
             printf("deleted eligibility %s (%s at %s)\n", el.id, d.label, c.label);

@@ -194,10 +194,7 @@ static int results_import_cmd(int argc, char **argv)
         }
         off += used;
     }
-    if (rc == 0)
-        rc = db_commit(inst->db, &e);
-    else
-        db_rollback(inst->db);
+    rc = db_commit_if(inst->db, rc, &e);
     free(data);
     instance_close(inst);
     if (rc != 0) {

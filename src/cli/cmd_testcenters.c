@@ -66,10 +66,7 @@ static int add_cmd(int argc, char **argv)
         if (rc == 0)
             rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
                                 &same, "reading test centers", &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0) {
         printf("%s\n", c.id);
@@ -309,10 +306,7 @@ static int update_cmd(int argc, char **argv)
         if (rc == 0 && label)
             rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
                                 &same, "reading test centers", &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     json_t *doc = NULL;
     if (rc == 0 && json)
@@ -388,10 +382,7 @@ static int staff_cmd(int argc, char **argv, int assign)
             rc = testcenters_assign(inst->db, c.id, u.id, duty, &changed, &e);
         else
             rc = testcenters_unassign(inst->db, c.id, u.id, duty, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0 && assign)
         printf("%s %s %s of %s\n", login, changed ? "is now" : "was already", noun, c.label);
@@ -440,10 +431,7 @@ static int delete_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_delete(inst->db, c.id, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0)
         printf("deleted test center %s (%s)\n", c.label, c.id);

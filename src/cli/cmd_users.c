@@ -171,10 +171,7 @@ static int users_add_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = users_insert(inst->db, &u, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
         credentials_wipe(&cred);
     }
     secret_free(pw);
@@ -222,10 +219,7 @@ static int users_delete_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = users_delete(inst->db, u.id, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0)
         printf("deleted %s\n", argv[0]);
@@ -292,10 +286,7 @@ static int users_passwd_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = credentials_store(inst->db, u.id, &cred, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
         credentials_wipe(&cred);
     }
     secret_free(pw);

@@ -117,6 +117,15 @@ void db_rollback(struct db *db)
     db->in_tx = 0;
 }
 
+int db_commit_if(struct db *db, int rc, struct op_err *e)
+{
+    if (rc != 0) {
+        db_rollback(db);
+        return rc;
+    }
+    return db_commit(db, e);
+}
+
 int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
 {
     sqlite3_stmt *st = db_stmt(db,

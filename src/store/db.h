@@ -36,6 +36,9 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
 int db_begin(struct db *db, struct op_err *e);
 int db_commit(struct db *db, struct op_err *e);
 void db_rollback(struct db *db);
+/* Ends the transaction db_begin opened after work that returned `rc`: commits when rc is 0
+ * (returning the commit's status), else rolls back and returns rc. */
+int db_commit_if(struct db *db, int rc, struct op_err *e);
 
 /* A function db_commit runs inside the transaction just before COMMIT (the change feed uses
  * it to bring every record touched by the transaction up to date once). If it fails, the
