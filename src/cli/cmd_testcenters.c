@@ -16,6 +16,42 @@
 #include "store/testcenters.h"
 #include "store/users.h"
 
+/* Puts in `id` the id of the center `parent` names (an id or a label); messages name
+ * --parent. */
+static int find_parent(struct db *db, const char *parent, char id[UUID_STR_LEN], struct op_err *e)
+{
+    struct test_center pc;
+    int rc = testcenters_find(db, parent, &pc, e);
+    if (rc != 0) {
+        err_prefix(e, "--parent");
+        return rc;
+    }
+    memcpy(id, pc.id, UUID_STR_LEN);
+    test_center_clear(&pc);
+    return 0;
+}
+
+/* How many centers are labelled `label`, counted inside the write's transaction so that
+ * note_shared_label can warn when a label has just become ambiguous. */
+static int count_labelled(struct db *db, const char *label, int *n, struct op_err *e)
+{
+    struct idlist same = IDLIST_INIT;
+    int rc = idlist_collect(db, "SELECT id FROM test_centers WHERE label = ?1", label, &same,
+                            "reading test centers", e);
+    *n = same.n;
+    idlist_free(&same);
+    return rc;
+}
+
+static void note_shared_label(int n, const char *label)
+{
+    if (n > 1)
+        fprintf(stderr,
+                "outpost: note: %d test centers are now labelled \"%s\"; commands will need the "
+                "id to tell them apart\n",
+                n, label);
+}
+
 /* ---- testcenters add ---- */
 
 static const struct command_usage add_usage = {
@@ -47,36 +83,20 @@ static int add_cmd(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.label = (char *)label;
     c.org_id = (char *)org;
-    int rc = 0;
-    if (parent) {
-        struct test_center pc;
-        rc = testcenters_find(inst->db, parent, &pc, &e);
-        if (rc == 0) {
-            memcpy(c.parent_id, pc.id, sizeof c.parent_id);
-            test_center_clear(&pc);
-        } else {
-            err_prefix(&e, "--parent");
-        }
-    }
-    struct idlist same = IDLIST_INIT;
+    int nsame = 0;
+    int rc = parent ? find_parent(inst->db, parent, c.parent_id, &e) : 0;
     if (rc == 0)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_insert(inst->db, &c, &e);
         if (rc == 0)
-            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
-                                &same, "reading test centers", &e);
+            rc = count_labelled(inst->db, label, &nsame, &e);
         rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0) {
         printf("%s\n", c.id);
-        if (same.n > 1)
-            fprintf(stderr,
-                    "outpost: note: %d test centers are now labelled \"%s\"; commands will need "
-                    "the id to tell them apart\n",
-                    same.n, label);
+        note_shared_label(nsame, label);
     }
-    idlist_free(&same);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -288,24 +308,15 @@ static int update_cmd(int argc, char **argv)
         if (no_parent)
             now.parent_id[0] = '\0';
     }
-    if (rc == 0 && parent) {
-        struct test_center pc;
-        rc = testcenters_find(inst->db, parent, &pc, &e);
-        if (rc == 0) {
-            memcpy(now.parent_id, pc.id, sizeof now.parent_id);
-            test_center_clear(&pc);
-        } else {
-            err_prefix(&e, "--parent");
-        }
-    }
-    struct idlist same = IDLIST_INIT;
+    if (rc == 0 && parent)
+        rc = find_parent(inst->db, parent, now.parent_id, &e);
+    int nsame = 0;
     if (rc == 0)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_update(inst->db, &now, &changed, &e);
         if (rc == 0 && label)
-            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
-                                &same, "reading test centers", &e);
+            rc = count_labelled(inst->db, label, &nsame, &e);
         rc = db_commit_if(inst->db, rc, &e);
     }
     json_t *doc = NULL;
@@ -319,12 +330,8 @@ static int update_cmd(int argc, char **argv)
         printf("test center \"%s\" (%s) already has that label, organisation and parent; "
                "nothing changed\n",
                old.label, old.id);
-    if (rc == 0 && changed && same.n > 1)
-        fprintf(stderr,
-                "outpost: note: %d test centers are now labelled \"%s\"; commands will need the "
-                "id to tell them apart\n",
-                same.n, label);
-    idlist_free(&same);
+    if (rc == 0 && changed)
+        note_shared_label(nsame, label);
     test_center_clear(&old);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
