@@ -34,6 +34,17 @@ static void read_row(sqlite3_stmt *st, void *row)
     db_column_copy(st, 7, d->updated_at, sizeof d->updated_at);
 }
 
+/* Binds ?1 to ?6 of deliveries_insert and deliveries_update: the fields, then `stamp`. */
+static void bind_fields(sqlite3_stmt *st, const struct delivery *d, const char *stamp)
+{
+    db_bind_text(st, 1, d->id);
+    db_bind_text(st, 2, d->label);
+    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
+    sqlite3_bind_int64(st, 4, d->max_executions);
+    sqlite3_bind_int(st, 5, d->proctored_default);
+    db_bind_text(st, 6, stamp);
+}
+
 int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
 {
     if (!d->label || !d->label[0])
@@ -50,12 +61,7 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, d->id);
-    db_bind_text(st, 2, d->label);
-    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
-    sqlite3_bind_int64(st, 4, d->max_executions);
-    sqlite3_bind_int(st, 5, d->proctored_default);
-    db_bind_text(st, 6, d->created_at);
+    bind_fields(st, d, d->created_at);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "adding delivery");
     return feed_touch(db, FEED_DELIVERY, d->id, e);
@@ -71,12 +77,7 @@ int deliveries_update(struct db *db, struct delivery *d, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, d->id);
-    db_bind_text(st, 2, d->label);
-    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
-    sqlite3_bind_int64(st, 4, d->max_executions);
-    sqlite3_bind_int(st, 5, d->proctored_default);
-    db_bind_text(st, 6, d->updated_at);
+    bind_fields(st, d, d->updated_at);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         d->version = sqlite3_column_int64(st, 0);

@@ -304,6 +304,16 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
     return rc;
 }
 
+/* Binds ?1 to ?5 of testcenters_insert and testcenters_update: the fields, then `stamp`. */
+static void bind_fields(sqlite3_stmt *st, const struct test_center *c, const char *stamp)
+{
+    db_bind_text(st, 1, c->id);
+    db_bind_text(st, 2, c->label);
+    db_bind_text(st, 3, c->org_id);
+    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
+    db_bind_text(st, 5, stamp);
+}
+
 int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
 {
     int rc = testcenters_check_label(c->label, e);
@@ -324,11 +334,7 @@ int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, c->id);
-    db_bind_text(st, 2, c->label);
-    db_bind_text(st, 3, c->org_id);
-    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
-    db_bind_text(st, 5, c->created_at);
+    bind_fields(st, c, c->created_at);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "adding test center");
     return feed_touch(db, FEED_TEST_CENTER, c->id, e);
@@ -363,11 +369,7 @@ int testcenters_update(struct db *db, struct test_center *c, int *changed, struc
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, c->id);
-    db_bind_text(st, 2, c->label);
-    db_bind_text(st, 3, c->org_id);
-    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
-    db_bind_text(st, 5, c->updated_at);
+    bind_fields(st, c, c->updated_at);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         c->version = sqlite3_column_int64(st, 0);
