@@ -148,16 +148,10 @@ int results_get_json(struct db *db, const char *id, char **json, struct op_err *
 static int set_status(struct db *db, const char *sql, const char *id, const char *text,
                       struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    db_bind_text(st, 2, text);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "updating result");
-    if (sqlite3_changes(db_sqlite(db)) == 0)
+    int rc = db_run(db, sql, id, text, "updating result", e);
+    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
         return err_set(e, OP_ENOTFOUND, "no result %s", id);
-    return 0;
+    return rc;
 }
 
 int results_set_decrypted(struct db *db, const char *id, const char *json, struct op_err *e)
