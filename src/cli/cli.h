@@ -27,6 +27,36 @@ int cli_open_central(const char *what, struct instance **out);
  * releases it. */
 void cli_print_json(json_t *doc);
 
+/* What a list command writes to: with --json an array printed as one document, otherwise a
+ * table (cli/table.h) with these column headers: CLI_LIST(json, "ID", "LABEL"). */
+struct cli_table;
+struct cli_list {
+    json_t *arr;
+    struct cli_table *table;
+};
+#define CLI_LIST(json, ...)                                                                        \
+    {                                                                                              \
+        (json) ? json_array() : NULL, (json) ? NULL : cli_table_new(__VA_ARGS__, NULL)             \
+    }
+
+/* Prints the listing and releases it: the array only when the listing succeeded (rc == 0),
+ * the table always (with the rows read before an error). */
+void cli_list_print(struct cli_list *l, int rc);
+
+/* The body of the CSV record imports (import-testcenters, import-eligibilities; see
+ * import/batch.h): parses -f FILE.csv [--skip-invalid] [--json], checks the instance is a
+ * central, loads the file, runs `import`, lists the problems on stderr and prints the summary
+ * ("FILE: NOUN: 2 created, ...") or its JSON form. `name` is the command name. Returns the
+ * exit status. */
+struct csv_table;
+struct import_problems;
+struct import_counts;
+typedef int (*cli_import_fn)(struct db *db, const struct csv_table *t, int skip_invalid,
+                             struct import_problems *p, struct import_counts *counts,
+                             struct op_err *e);
+int cli_import_records(int argc, char **argv, const struct command_usage *usage, const char *name,
+                       const char *noun, cli_import_fn import);
+
 /* Splits "a,b,c" into a NULL-terminated array of trimmed, non-empty strings; the caller
  * frees with cli_free_list. */
 char **cli_split_list(const char *s, int *n);

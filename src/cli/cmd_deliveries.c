@@ -33,15 +33,13 @@ static const struct command_usage list_usage = {
     "label, package_sha256, max_executions, proctored_default, version, created_at, updated_at.",
 };
 
-static int collect(const struct delivery *d, void *ctx)
+static int list_row(const struct delivery *d, void *ctx)
 {
-    json_array_append_new(ctx, delivery_to_json(d));
-    return 0;
-}
-
-static int add_row(const struct delivery *d, void *ctx)
-{
-    cli_table_add(ctx, d->id, d->package_sha256, d->label);
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(l->arr, delivery_to_json(d));
+    else
+        cli_table_add(l->table, d->id, d->package_sha256, d->label);
     return 0;
 }
 
@@ -53,28 +51,15 @@ static int deliveries_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc;
-    if (json) {
-        json_t *arr = json_array();
-        rc = deliveries_each(inst->db, collect, arr, &e);
-        if (rc == 0)
-            cli_print_json(arr);
-        else
-            json_decref(arr);
-    } else {
-        struct cli_table *t = cli_table_new("ID", "PACKAGE SHA-256", "LABEL", NULL);
-        rc = deliveries_each(inst->db, add_row, t, &e);
-        cli_table_print(t, stdout);
-    }
+    struct cli_list l = CLI_LIST(json, "ID", "PACKAGE SHA-256", "LABEL");
+    int rc = deliveries_each(inst->db, list_row, &l, &e);
+    cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

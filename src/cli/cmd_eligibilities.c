@@ -99,11 +99,8 @@ static int set_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &set_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &set_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&set_usage, "unexpected argument \"%s\"", argv[0]);
     if (!center || !delivery || !takers)
         return options_usage_error(&set_usage,
                                    "--center, --delivery and --test-takers are required");
@@ -129,10 +126,7 @@ static int set_cmd(int argc, char **argv)
         if (rc == 0) {
             rc = eligibilities_set(inst->db, c.id, d.id, (const char *const *)ids, nids, proctored,
                                    &outcome, id, &e);
-            if (rc == 0)
-                rc = db_commit(inst->db, &e);
-            else
-                db_rollback(inst->db);
+            rc = db_commit_if(inst->db, rc, &e);
         }
         if (rc == 0) {
             struct eligibility el;
@@ -165,8 +159,7 @@ static const struct command_usage list_usage = {
 
 struct list_ctx {
     struct db *db;
-    json_t *arr;             /* for --json */
-    struct cli_table *table; /* otherwise */
+    struct cli_list out;
     struct op_err *e;
 };
 
@@ -185,7 +178,7 @@ static int list_one(const struct eligibility *el, void *vctx)
         json_decref(takers);
         return rc;
     }
-    if (ctx->arr) {
+    if (ctx->out.arr) {
         json_t *o = json_object();
         json_object_set_new(o, "id", json_string(el->id));
         json_object_set_new(o, "center_id", json_string(el->center_id));
@@ -195,15 +188,15 @@ static int list_one(const struct eligibility *el, void *vctx)
         json_object_set_new(o, "proctored", json_boolean(el->proctored));
         json_object_set_new(o, "test_takers", takers);
         json_object_set_new(o, "version", json_integer(el->version));
-        json_array_append_new(ctx->arr, o);
+        json_array_append_new(ctx->out.arr, o);
         return 0;
     }
     struct buf list = BUF_INIT;
     size_t i;
     json_t *v;
     json_array_foreach(takers, i, v) buf_printf(&list, "%s%s", i ? ", " : "", json_string_value(v));
-    cli_table_add(ctx->table, el->center_label, el->delivery_label, el->proctored ? "yes" : "no",
-                  list.len ? list.data : "-");
+    cli_table_add(ctx->out.table, el->center_label, el->delivery_label,
+                  el->proctored ? "yes" : "no", list.len ? list.data : "-");
     buf_free(&list);
     json_decref(takers);
     return 0;
@@ -217,29 +210,16 @@ static int list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_central("eligibilities list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
-    if (json)
-        ctx.arr = json_array();
-    else
-        ctx.table = cli_table_new("TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS", NULL);
+    struct list_ctx ctx = {
+        inst->db, CLI_LIST(json, "TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS"), &e};
     int rc = eligibilities_each(inst->db, list_one, &ctx, &e);
-    if (json) {
-        if (rc == 0)
-            cli_print_json(ctx.arr);
-        else
-            json_decref(ctx.arr);
-    } else {
-        cli_table_print(ctx.table, stdout);
-    }
+    cli_list_print(&ctx.out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -261,11 +241,8 @@ static int delete_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&delete_usage, "unexpected argument \"%s\"", argv[0]);
     if (!center || !delivery)
         return options_usage_error(&delete_usage, "--center and --delivery are required");
     struct instance *inst;
@@ -289,10 +266,7 @@ static int delete_cmd(int argc, char **argv)
             rc = db_begin(inst->db, &e);
         if (rc == 0) {
             rc = eligibilities_delete(inst->db, el.id, &e);
-            if (rc == 0)
-                rc = db_commit(inst->db, &e);
-            else
-                db_rollback(inst->db);
+            rc = db_commit_if(inst->db, rc, &e);
         }
         if (rc == 0)
             printf("deleted eligibility %s (%s at %s)\n", el.id, d.label, c.label);

@@ -67,11 +67,8 @@ int cmd_import_users(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&usage, "unexpected argument \"%s\"", argv[0]);
     if (!role || !file)
         return options_usage_error(&usage, "-t ROLE and -f FILE are required");
     if (!user_role_is_valid(role))

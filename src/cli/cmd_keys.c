@@ -100,11 +100,8 @@ static int keys_show_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &show_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &show_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&show_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -151,11 +148,8 @@ static int keys_rotate_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &rotate_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &rotate_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&rotate_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;

@@ -49,16 +49,14 @@ static json_t *row_json(const struct result_row *r)
     return o;
 }
 
-static int collect_row(const struct result_row *r, void *ctx)
+static int list_row(const struct result_row *r, void *ctx)
 {
-    json_array_append_new(ctx, row_json(r));
-    return 0;
-}
-
-static int add_row(const struct result_row *r, void *ctx)
-{
-    cli_table_add(ctx, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
-                  r->received_at);
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(l->arr, row_json(r));
+    else
+        cli_table_add(l->table, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
+                      r->received_at);
     return 0;
 }
 
@@ -73,11 +71,8 @@ static int results_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     if (status_opt && strcmp(status_opt, "pending") && strcmp(status_opt, "decrypted") &&
         strcmp(status_opt, "damaged"))
         return options_usage_error(
@@ -86,20 +81,10 @@ static int results_list_cmd(int argc, char **argv)
     if ((status = cli_open_central("results list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc;
-    if (json) {
-        json_t *arr = json_array();
-        rc = results_each(inst->db, delivery, status_opt, collect_row, arr, &e);
-        if (rc == 0)
-            cli_print_json(arr);
-        else
-            json_decref(arr);
-    } else {
-        struct cli_table *t =
-            cli_table_new("RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", NULL);
-        rc = results_each(inst->db, delivery, status_opt, add_row, t, &e);
-        cli_table_print(t, stdout);
-    }
+    struct cli_list l =
+        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED");
+    int rc = results_each(inst->db, delivery, status_opt, list_row, &l, &e);
+    cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -115,11 +100,8 @@ static int results_show_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &show_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &show_usage, 1, "give one RESULT_ID", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&show_usage, "give one RESULT_ID");
     struct instance *inst;
     if ((status = cli_open_central("results show", &inst)) != 0)
         return status;
@@ -153,11 +135,8 @@ static int results_import_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &import_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &import_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&import_usage, "unexpected argument \"%s\"", argv[0]);
     if (!file)
         return options_usage_error(&import_usage, "-f FILE is required");
     struct instance *inst;
@@ -215,10 +194,7 @@ static int results_import_cmd(int argc, char **argv)
         }
         off += used;
     }
-    if (rc == 0)
-        rc = db_commit(inst->db, &e);
-    else
-        db_rollback(inst->db);
+    rc = db_commit_if(inst->db, rc, &e);
     free(data);
     instance_close(inst);
     if (rc != 0) {

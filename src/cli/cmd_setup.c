@@ -24,11 +24,9 @@ int cmd_setup(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &setup_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &setup_usage, 1, "setup takes one FILE.json",
+                            &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&setup_usage, "setup takes one FILE.json");
 
     struct op_err e = {0};
     struct setup_request req;

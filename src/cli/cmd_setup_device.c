@@ -26,11 +26,8 @@ int cmd_setup_device(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;

@@ -16,6 +16,42 @@
 #include "store/testcenters.h"
 #include "store/users.h"
 
+/* Puts in `id` the id of the center `parent` names (an id or a label); messages name
+ * --parent. */
+static int find_parent(struct db *db, const char *parent, char id[UUID_STR_LEN], struct op_err *e)
+{
+    struct test_center pc;
+    int rc = testcenters_find(db, parent, &pc, e);
+    if (rc != 0) {
+        err_prefix(e, "--parent");
+        return rc;
+    }
+    memcpy(id, pc.id, UUID_STR_LEN);
+    test_center_clear(&pc);
+    return 0;
+}
+
+/* How many centers are labelled `label`, counted inside the write's transaction so that
+ * note_shared_label can warn when a label has just become ambiguous. */
+static int count_labelled(struct db *db, const char *label, int *n, struct op_err *e)
+{
+    struct idlist same = IDLIST_INIT;
+    int rc = idlist_collect(db, "SELECT id FROM test_centers WHERE label = ?1", label, &same,
+                            "reading test centers", e);
+    *n = same.n;
+    idlist_free(&same);
+    return rc;
+}
+
+static void note_shared_label(int n, const char *label)
+{
+    if (n > 1)
+        fprintf(stderr,
+                "outpost: note: %d test centers are now labelled \"%s\"; commands will need the "
+                "id to tell them apart\n",
+                n, label);
+}
+
 /* ---- testcenters add ---- */
 
 static const struct command_usage add_usage = {
@@ -35,11 +71,8 @@ static int add_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &add_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &add_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
     if (!label || !org)
         return options_usage_error(&add_usage, "--label and --org are required");
     struct instance *inst;
@@ -50,39 +83,20 @@ static int add_cmd(int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.label = (char *)label;
     c.org_id = (char *)org;
-    int rc = 0;
-    if (parent) {
-        struct test_center pc;
-        rc = testcenters_find(inst->db, parent, &pc, &e);
-        if (rc == 0) {
-            memcpy(c.parent_id, pc.id, sizeof c.parent_id);
-            test_center_clear(&pc);
-        } else {
-            err_prefix(&e, "--parent");
-        }
-    }
-    struct idlist same = IDLIST_INIT;
+    int nsame = 0;
+    int rc = parent ? find_parent(inst->db, parent, c.parent_id, &e) : 0;
     if (rc == 0)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_insert(inst->db, &c, &e);
         if (rc == 0)
-            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
-                                &same, "reading test centers", &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+            rc = count_labelled(inst->db, label, &nsame, &e);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0) {
         printf("%s\n", c.id);
-        if (same.n > 1)
-            fprintf(stderr,
-                    "outpost: note: %d test centers are now labelled \"%s\"; commands will need "
-                    "the id to tell them apart\n",
-                    same.n, label);
+        note_shared_label(nsame, label);
     }
-    idlist_free(&same);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -104,8 +118,7 @@ static int append_login(const char *login, void *ctx)
 
 struct list_ctx {
     struct db *db;
-    json_t *arr;             /* for --json */
-    struct cli_table *table; /* otherwise */
+    struct cli_list out;
     struct op_err *e;
 };
 
@@ -172,14 +185,14 @@ static int list_one(const struct test_center *c, void *vctx)
     json_t *o = center_json(ctx->db, c, ctx->e);
     if (!o)
         return ctx->e->code ? ctx->e->code : OP_EDB;
-    if (ctx->arr) {
-        json_array_append_new(ctx->arr, o);
+    if (ctx->out.arr) {
+        json_array_append_new(ctx->out.arr, o);
         return 0;
     }
     char *parent = label_of(ctx->db, c->parent_id);
     char *a = join_logins(json_object_get(o, "admins"));
     char *p = join_logins(json_object_get(o, "proctors"));
-    cli_table_add(ctx->table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
+    cli_table_add(ctx->out.table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
                   p[0] ? p : "-");
     free(parent);
     free(a);
@@ -196,30 +209,17 @@ static int list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     struct instance *inst;
     if ((status = cli_open_central("testcenters list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {inst->db, NULL, NULL, &e};
-    if (json)
-        ctx.arr = json_array();
-    else
-        ctx.table = cli_table_new("ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS",
-                                  "PROCTORS", NULL);
+    struct list_ctx ctx = {
+        inst->db,
+        CLI_LIST(json, "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS"), &e};
     int rc = testcenters_each(inst->db, list_one, &ctx, &e);
-    if (json) {
-        if (rc == 0)
-            cli_print_json(ctx.arr);
-        else
-            json_decref(ctx.arr);
-    } else {
-        cli_table_print(ctx.table, stdout);
-    }
+    cli_list_print(&ctx.out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -281,11 +281,9 @@ static int update_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &update_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &update_usage, 1,
+                            "give one CENTER (an id or a label)", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&update_usage, "give one CENTER (an id or a label)");
     if (parent && no_parent)
         return options_usage_error(&update_usage, "give --parent or --no-parent, not both");
     if (!label && !org && !parent && !no_parent)
@@ -310,28 +308,16 @@ static int update_cmd(int argc, char **argv)
         if (no_parent)
             now.parent_id[0] = '\0';
     }
-    if (rc == 0 && parent) {
-        struct test_center pc;
-        rc = testcenters_find(inst->db, parent, &pc, &e);
-        if (rc == 0) {
-            memcpy(now.parent_id, pc.id, sizeof now.parent_id);
-            test_center_clear(&pc);
-        } else {
-            err_prefix(&e, "--parent");
-        }
-    }
-    struct idlist same = IDLIST_INIT;
+    if (rc == 0 && parent)
+        rc = find_parent(inst->db, parent, now.parent_id, &e);
+    int nsame = 0;
     if (rc == 0)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_update(inst->db, &now, &changed, &e);
         if (rc == 0 && label)
-            rc = idlist_collect(inst->db, "SELECT id FROM test_centers WHERE label = ?1", label,
-                                &same, "reading test centers", &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+            rc = count_labelled(inst->db, label, &nsame, &e);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     json_t *doc = NULL;
     if (rc == 0 && json)
@@ -344,12 +330,8 @@ static int update_cmd(int argc, char **argv)
         printf("test center \"%s\" (%s) already has that label, organisation and parent; "
                "nothing changed\n",
                old.label, old.id);
-    if (rc == 0 && changed && same.n > 1)
-        fprintf(stderr,
-                "outpost: note: %d test centers are now labelled \"%s\"; commands will need the "
-                "id to tell them apart\n",
-                same.n, label);
-    idlist_free(&same);
+    if (rc == 0 && changed)
+        note_shared_label(nsame, label);
     test_center_clear(&old);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -379,11 +361,9 @@ static int staff_cmd(int argc, char **argv, int assign)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, usage, 1, "give one CENTER (an id or a label)",
+                            &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(usage, "give one CENTER (an id or a label)");
     if (!admin == !proctor)
         return options_usage_error(usage, "give either --admin LOGIN or --proctor LOGIN");
     const char *login = admin ? admin : proctor;
@@ -409,10 +389,7 @@ static int staff_cmd(int argc, char **argv, int assign)
             rc = testcenters_assign(inst->db, c.id, u.id, duty, &changed, &e);
         else
             rc = testcenters_unassign(inst->db, c.id, u.id, duty, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0 && assign)
         printf("%s %s %s of %s\n", login, changed ? "is now" : "was already", noun, c.label);
@@ -447,11 +424,9 @@ static int delete_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 1,
+                            "give one CENTER (an id or a label)", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&delete_usage, "give one CENTER (an id or a label)");
     struct instance *inst;
     if ((status = cli_open_central("testcenters delete", &inst)) != 0)
         return status;
@@ -463,10 +438,7 @@ static int delete_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = testcenters_delete(inst->db, c.id, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0)
         printf("deleted test center %s (%s)\n", c.label, c.id);

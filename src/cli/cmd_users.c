@@ -49,15 +49,13 @@ static json_t *user_to_json(const struct user *u)
     return o;
 }
 
-static int collect_json(const struct user *u, void *ctx)
+static int list_row(const struct user *u, void *ctx)
 {
-    json_array_append_new(ctx, user_to_json(u));
-    return 0;
-}
-
-static int add_row(const struct user *u, void *ctx)
-{
-    cli_table_add(ctx, u->login, u->role, u->label, u->org_id);
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(l->arr, user_to_json(u));
+    else
+        cli_table_add(l->table, u->login, u->role, u->label, u->org_id);
     return 0;
 }
 
@@ -71,11 +69,8 @@ static int users_list_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &list_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&list_usage, "unexpected argument \"%s\"", argv[0]);
     if (role && !user_role_is_valid(role) && strcmp(role, ROLE_SUPER_USER) != 0)
         return options_usage_error(&list_usage, "unknown role \"%s\" (use %s or super-user)", role,
                                    user_roles_list());
@@ -83,19 +78,9 @@ static int users_list_cmd(int argc, char **argv)
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc;
-    if (json) {
-        json_t *arr = json_array();
-        rc = users_each(inst->db, role, collect_json, arr, &e);
-        if (rc == 0)
-            cli_print_json(arr);
-        else
-            json_decref(arr);
-    } else {
-        struct cli_table *t = cli_table_new("LOGIN", "ROLE", "LABEL", "ORGANISATION", NULL);
-        rc = users_each(inst->db, role, add_row, t, &e);
-        cli_table_print(t, stdout);
-    }
+    struct cli_list l = CLI_LIST(json, "LOGIN", "ROLE", "LABEL", "ORGANISATION");
+    int rc = users_each(inst->db, role, list_row, &l, &e);
+    cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -137,11 +122,8 @@ static int users_add_cmd(int argc, char **argv)
         OPT_END(),
     };
     int status;
-    int n = options_parse(argc, argv, opts, &add_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &add_usage, 0, NULL, &status) != 0)
         return status;
-    if (n != 0)
-        return options_usage_error(&add_usage, "unexpected argument \"%s\"", argv[0]);
     if (!login || !role)
         return options_usage_error(&add_usage, "--login and --role are required");
     if (!user_role_is_valid(role))
@@ -189,10 +171,7 @@ static int users_add_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = users_insert(inst->db, &u, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
         credentials_wipe(&cred);
     }
     secret_free(pw);
@@ -223,11 +202,8 @@ static int users_delete_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &delete_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one LOGIN", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&delete_usage, "give one LOGIN");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -243,10 +219,7 @@ static int users_delete_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
     if (rc == 0) {
         rc = users_delete(inst->db, u.id, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
     }
     if (rc == 0)
         printf("deleted %s\n", argv[0]);
@@ -269,11 +242,8 @@ static int users_passwd_cmd(int argc, char **argv)
 {
     const struct option opts[] = {OPT_END()};
     int status;
-    int n = options_parse(argc, argv, opts, &passwd_usage, &status);
-    if (n < 0)
+    if (options_parse_exact(argc, argv, opts, &passwd_usage, 1, "give one LOGIN", &status) != 0)
         return status;
-    if (n != 1)
-        return options_usage_error(&passwd_usage, "give one LOGIN");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
@@ -316,10 +286,7 @@ static int users_passwd_cmd(int argc, char **argv)
         rc = db_begin(inst->db, &e);
         if (rc == 0)
             rc = credentials_store(inst->db, u.id, &cred, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
-        else
-            db_rollback(inst->db);
+        rc = db_commit_if(inst->db, rc, &e);
         credentials_wipe(&cred);
     }
     secret_free(pw);

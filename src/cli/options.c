@@ -161,3 +161,19 @@ int cli_fail(const struct op_err *e)
     fprintf(stderr, "outpost: %s\n", e->msg[0] ? e->msg : err_code_name(e->code));
     return err_exit_status(e->code ? e->code : OP_EINPUT);
 }
+
+int options_parse_exact(int argc, char **argv, const struct option *opts,
+                        const struct command_usage *usage, int nargs, const char *wrong_count,
+                        int *exit_status)
+{
+    int n = options_parse(argc, argv, opts, usage, exit_status);
+    if (n < 0)
+        return -1;
+    if (n == nargs)
+        return 0;
+    if (nargs == 0)
+        *exit_status = options_usage_error(usage, "unexpected argument \"%s\"", argv[0]);
+    else
+        *exit_status = options_usage_error(usage, "%s", wrong_count);
+    return -1;
+}

@@ -50,6 +50,13 @@ struct command_usage {
 int options_parse(int argc, char **argv, const struct option *opts,
                   const struct command_usage *usage, int *exit_status);
 
+/* options_parse for a command that takes exactly `nargs` positional arguments (left in
+ * argv[0..nargs)). Returns 0, or -1 when the command should end now with *exit_status: after
+ * --help, or a usage error already printed: with nargs 0 naming the first argument, otherwise
+ * the message `wrong_count` ("give one LOGIN"). */
+int options_parse_exact(int argc, char **argv, const struct option *opts,
+                        const struct command_usage *usage, int nargs, const char *wrong_count,
+                        int *exit_status);
 void options_print_help(const struct option *opts, const struct command_usage *usage);
 
 /* Prints "outpost: <msg>" and the usage line to stderr; returns 2. */

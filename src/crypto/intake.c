@@ -170,10 +170,7 @@ int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
                     fn(ids[j], outcome == 1, why.msg, ctx);
             }
         }
-        if (rc == 0)
-            rc = db_commit(db, e);
-        else
-            db_rollback(db);
+        rc = db_commit_if(db, rc, e);
     }
     for (int i = 0; i < cache->n; i++)
         key_wipe(&cache->keys[i]);

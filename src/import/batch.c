@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "store/users.h"
 
 /* ';' and white space as documented; '|' too, which TAO's own CSV files use. */
 #define NAME_SEPARATORS "; \t\r\n|"
@@ -149,11 +150,52 @@ int batch_row_begin(struct db *db, struct op_err *e)
     return db_exec(db, "SAVEPOINT import_row", e);
 }
 
-int batch_row_end(struct db *db, int failed, struct op_err *e)
+int batch_row_end(struct db *db, const struct csv_table *t, int i, int row_rc,
+                  const struct op_err *re, enum batch_outcome outcome, struct import_problems *p,
+                  struct import_counts *counts, int *bad, struct op_err *e)
 {
-    if (failed && db_exec(db, "ROLLBACK TO import_row", e) != 0)
-        return OP_EDB;
+    if (row_rc == OP_EDB) /* the database itself failed: stop */
+        return err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re->msg);
+    if (row_rc != 0) {
+        import_problems_add(p, t->rows[i].line, "%s", re->msg);
+        *bad = 1;
+        if (db_exec(db, "ROLLBACK TO import_row", e) != 0)
+            return OP_EDB;
+    } else if (outcome == BATCH_CREATED) {
+        counts->created++;
+    } else if (outcome == BATCH_UPDATED) {
+        counts->updated++;
+    } else {
+        counts->unchanged++;
+    }
     return db_exec(db, "RELEASE import_row", e);
+}
+
+int batch_resolve_logins(struct db *db, const char *cell, const char *column, const char *role,
+                         int line, struct import_problems *p, struct idlist *out, struct op_err *e)
+{
+    int n;
+    char **logins = batch_split_names(cell, &n);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        struct user u;
+        struct op_err ue = {0};
+        int found = users_get_by_login(db, logins[i], &u, &ue);
+        if (found == OP_ENOTFOUND) {
+            import_problems_add(p, line, "%s: no user with login \"%s\"", column, logins[i]);
+        } else if (found != 0) {
+            rc = err_set(e, found, "%s", ue.msg);
+        } else {
+            if (strcmp(u.role, role) != 0)
+                import_problems_add(p, line, "%s: \"%s\" is a %s, not a %s", column, logins[i],
+                                    u.role, role);
+            else
+                idlist_add(out, u.id);
+            user_clear(&u);
+        }
+    }
+    batch_free_names(logins);
+    return rc;
 }
 
 int batch_finish(struct db *db, const struct import_problems *p, int skip_invalid,

@@ -19,6 +19,7 @@
 #include "import/csv.h"
 #include "import/problems.h"
 #include "store/db.h"
+#include "store/idlist.h"
 
 struct import_counts {
     int created;
@@ -49,10 +50,23 @@ int batch_column(const struct csv_table *t, const char *names);
  * so a file of a million rows costs no more than sorting it. */
 void batch_find_duplicates(const char *const *keys, int n, int *first_of);
 
-/* Savepoint around one row of pass 2. batch_row_end releases it, rolling the row back first
- * if `failed`. */
+/* Resolves the logins of a cell ("a; b") into user ids appended to `out`, recording a problem
+ * "COLUMN: ..." for each unknown login or user whose role is not `role`. Returns 0, or a
+ * database error. */
+int batch_resolve_logins(struct db *db, const char *cell, const char *column, const char *role,
+                         int line, struct import_problems *p, struct idlist *out, struct op_err *e);
+
+/* What applying one row of pass 2 did. */
+enum batch_outcome { BATCH_UNCHANGED, BATCH_CREATED, BATCH_UPDATED };
+
+/* Savepoint around row i of pass 2. batch_row_end takes what the row's write returned
+ * (row_rc, message in *re): on success it counts `outcome`; on a problem of the row it records
+ * "FILE line N: message", sets *bad and undoes the row; both release the savepoint and return
+ * 0. A database failure (OP_EDB) returns it, as "FILE line N: ..." in *e: the import stops. */
 int batch_row_begin(struct db *db, struct op_err *e);
-int batch_row_end(struct db *db, int failed, struct op_err *e);
+int batch_row_end(struct db *db, const struct csv_table *t, int i, int row_rc,
+                  const struct op_err *re, enum batch_outcome outcome, struct import_problems *p,
+                  struct import_counts *counts, int *bad, struct op_err *e);
 
 /* Ends pass 2: commits if there is no problem or skip_invalid, else rolls back and fails
  * with "FILE: N rows have problems; nothing was imported". Sets counts->committed. */

@@ -78,33 +78,6 @@ static int resolve_delivery(struct db *db, const char *cell, int line, struct im
     return err_set(e, rc, "%s", fe.msg);
 }
 
-static int resolve_takers(struct db *db, const char *cell, int line, struct import_problems *p,
-                          struct idlist *out, struct op_err *e)
-{
-    int n;
-    char **logins = batch_split_names(cell, &n);
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        struct user u;
-        struct op_err ue = {0};
-        int found = users_get_by_login(db, logins[i], &u, &ue);
-        if (found == OP_ENOTFOUND) {
-            import_problems_add(p, line, "Test Takers: no user with login \"%s\"", logins[i]);
-        } else if (found != 0) {
-            rc = err_set(e, found, "%s", ue.msg);
-        } else {
-            if (strcmp(u.role, ROLE_TEST_TAKER) != 0)
-                import_problems_add(p, line, "Test Takers: \"%s\" is a %s, not a test-taker",
-                                    logins[i], u.role);
-            else
-                idlist_add(out, u.id);
-            user_clear(&u);
-        }
-    }
-    batch_free_names(logins);
-    return rc;
-}
-
 static int check_row(struct db *db, const struct csv_row *row, const struct columns *col,
                      struct plan *pl, struct import_problems *p, struct op_err *e)
 {
@@ -114,7 +87,8 @@ static int check_row(struct db *db, const struct csv_row *row, const struct colu
     if (rc == 0)
         rc = resolve_delivery(db, csv_table_field(row, col->delivery), line, p, pl->delivery_id, e);
     if (rc == 0)
-        rc = resolve_takers(db, csv_table_field(row, col->takers), line, p, &pl->takers, e);
+        rc = batch_resolve_logins(db, csv_table_field(row, col->takers), "Test Takers",
+                                  ROLE_TEST_TAKER, line, p, &pl->takers, e);
     const char *proctored = csv_table_field(row, col->proctored);
     pl->proctored = ELIGIBILITY_PROCTORED_KEEP;
     if (proctored[0]) {
@@ -183,21 +157,11 @@ int eligibilities_import(struct db *db, const struct csv_table *t, int skip_inva
         int row_rc =
             eligibilities_set(db, pl->center_id, pl->delivery_id, (const char *const *)pl->takers.v,
                               pl->takers.n, pl->proctored, &outcome, NULL, &re);
-        if (row_rc == OP_EDB) { /* the database itself failed: stop */
-            rc = err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re.msg);
-            break;
-        }
-        if (row_rc != 0) {
-            import_problems_add(p, t->rows[i].line, "%s", re.msg);
-            pl->bad = 1;
-        } else if (outcome == ELIGIBILITY_CREATED) {
-            counts->created++;
-        } else if (outcome == ELIGIBILITY_UPDATED) {
-            counts->updated++;
-        } else {
-            counts->unchanged++;
-        }
-        rc = batch_row_end(db, row_rc != 0, e);
+        rc = batch_row_end(db, t, i, row_rc, &re,
+                           outcome == ELIGIBILITY_CREATED   ? BATCH_CREATED
+                           : outcome == ELIGIBILITY_UPDATED ? BATCH_UPDATED
+                                                            : BATCH_UNCHANGED,
+                           p, counts, &pl->bad, e);
     }
     if (rc == 0) {
         rc = batch_finish(db, p, skip_invalid, counts, e);

@@ -57,35 +57,6 @@ static int row_of_label(const struct label_row *v, int n, const char *label)
     return lo < n && strcmp(v[lo].label, label) == 0 ? v[lo].row : -1;
 }
 
-/* Resolves the logins of a staff cell into user ids, recording a problem for each unknown
- * login or wrong role. Returns 0, or a database error. */
-static int resolve_staff(struct db *db, const char *cell, const char *column, const char *role,
-                         int line, struct import_problems *p, struct idlist *out, struct op_err *e)
-{
-    int n;
-    char **logins = batch_split_names(cell, &n);
-    int rc = 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        struct user u;
-        struct op_err ue = {0};
-        int found = users_get_by_login(db, logins[i], &u, &ue);
-        if (found == OP_ENOTFOUND) {
-            import_problems_add(p, line, "%s: no user with login \"%s\"", column, logins[i]);
-        } else if (found != 0) {
-            rc = err_set(e, found, "%s", ue.msg);
-        } else {
-            if (strcmp(u.role, role) != 0)
-                import_problems_add(p, line, "%s: \"%s\" is a %s, not a %s", column, logins[i],
-                                    u.role, role);
-            else
-                idlist_add(out, u.id);
-            user_clear(&u);
-        }
-    }
-    batch_free_names(logins);
-    return rc;
-}
-
 /* Pass 1 for one row: everything that can be checked without writing. */
 static int check_row(struct db *db, const struct csv_table *t, const struct columns *col, int i,
                      const int *first_of, const struct label_row *sorted, int nsorted,
@@ -161,18 +132,18 @@ static int check_row(struct db *db, const struct csv_table *t, const struct colu
         }
     }
 
-    int rc = resolve_staff(db, csv_table_field(row, col->admins), "Administrators",
-                           ROLE_TEST_CENTER_ADMIN, line, p, &pl->admins, e);
+    int rc = batch_resolve_logins(db, csv_table_field(row, col->admins), "Administrators",
+                                  ROLE_TEST_CENTER_ADMIN, line, p, &pl->admins, e);
     if (rc == 0)
-        rc = resolve_staff(db, csv_table_field(row, col->proctors), "Proctors", ROLE_PROCTOR, line,
-                           p, &pl->proctors, e);
+        rc = batch_resolve_logins(db, csv_table_field(row, col->proctors), "Proctors", ROLE_PROCTOR,
+                                  line, p, &pl->proctors, e);
     pl->bad = p->count > before;
     return rc;
 }
 
-/* Pass 2 for one row, inside its savepoint. *outcome: 0 unchanged, 1 created, 2 updated. */
+/* Pass 2 for one row, inside its savepoint. */
 static int apply_row(struct db *db, const struct csv_table *t, const struct columns *col, int i,
-                     const struct plan *pl, int *outcome, struct op_err *e)
+                     const struct plan *pl, enum batch_outcome *outcome, struct op_err *e)
 {
     const struct csv_row *row = &t->rows[i];
     const char *parent = csv_table_field(row, col->parent);
@@ -216,7 +187,7 @@ static int apply_row(struct db *db, const struct csv_table *t, const struct colu
                                    (const char *const *)pl->proctors.v, pl->proctors.n,
                                    &staff_changed, e);
     changed |= staff_changed;
-    *outcome = !pl->existing[0] ? 1 : changed ? 2 : 0;
+    *outcome = !pl->existing[0] ? BATCH_CREATED : changed ? BATCH_UPDATED : BATCH_UNCHANGED;
     test_center_clear(&c);
     return rc;
 }
@@ -272,23 +243,9 @@ int testcenters_import(struct db *db, const struct csv_table *t, int skip_invali
         if ((rc = batch_row_begin(db, e)) != 0)
             break;
         struct op_err re = {0};
-        int outcome = 0;
+        enum batch_outcome outcome = BATCH_UNCHANGED;
         int row_rc = apply_row(db, t, &col, i, pl, &outcome, &re);
-        if (row_rc == OP_EDB) { /* the database itself failed: stop */
-            rc = err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re.msg);
-            break;
-        }
-        if (row_rc != 0) {
-            import_problems_add(p, t->rows[i].line, "%s", re.msg);
-            pl->bad = 1;
-        } else if (outcome == 1) {
-            counts->created++;
-        } else if (outcome == 2) {
-            counts->updated++;
-        } else {
-            counts->unchanged++;
-        }
-        rc = batch_row_end(db, row_rc != 0, e);
+        rc = batch_row_end(db, t, i, row_rc, &re, outcome, p, counts, &pl->bad, e);
     }
     if (rc == 0) {
         rc = batch_finish(db, p, skip_invalid, counts, e);

@@ -626,11 +626,7 @@ static int write_rows(struct import *im, struct op_err *e)
     for (int i = 0; i < im->nrows && rc == 0; i++)
         if (row_is_valid(&im->rows[i]))
             rc = write_row(im, &im->rows[i], e);
-    if (rc == 0) {
-        rc = db_commit(im->db, e);
-    } else {
-        db_rollback(im->db);
-    }
+    rc = db_commit_if(im->db, rc, e);
     if (rc != 0)
         im->r->created = im->r->updated = 0;
     return rc;

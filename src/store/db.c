@@ -1,12 +1,14 @@
 /*
- * db.c - the SQLite connection, statement cache, transactions and migrations runner.
- * See db.h for the invariants this file keeps.
+ * db.c - the SQLite connection, statement cache, transactions and migrations runner, and
+ * the small row helpers every entity file uses. See db.h for the invariants this file keeps.
  */
 #include "store/db.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "store/migrations.h"
 
 #define STMT_CACHE_MAX 256
@@ -115,6 +117,15 @@ void db_rollback(struct db *db)
     db->in_tx = 0;
 }
 
+int db_commit_if(struct db *db, int rc, struct op_err *e)
+{
+    if (rc != 0) {
+        db_rollback(db);
+        return rc;
+    }
+    return db_commit(db, e);
+}
+
 int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
 {
     sqlite3_stmt *st = db_stmt(db,
@@ -158,6 +169,56 @@ char *db_column_strdup(sqlite3_stmt *st, int col)
     if (!p)
         abort();
     return p;
+}
+
+void db_column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+}
+
+int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const char *what,
+           struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, p1);
+    db_bind_text(st, 2, p2);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, what);
+    return 0;
+}
+
+int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
+                     const char *nouns, db_read_fn read, void *out, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, label);
+    int n = 0, rc;
+    struct buf ids = BUF_INIT;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == 0)
+            read(st, out);
+        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_reset(st);
+    char what[64];
+    snprintf(what, sizeof what, "finding %s", noun);
+    if (rc != SQLITE_DONE)
+        rc = db_fail(db, e, what);
+    else if (n == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no %s with id or label \"%s\"", noun, label);
+    else if (n > 1)
+        rc = err_set(e, OP_EINPUT, "%d %s are labelled \"%s\" (%s); give the id", n, nouns, label,
+                     ids.data);
+    else
+        rc = 0;
+    buf_free(&ids);
+    return rc;
 }
 
 static int migrate(struct db *db, struct op_err *e)

@@ -14,6 +14,7 @@
 #define OUTPOST_STORE_DB_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -35,6 +36,9 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
 int db_begin(struct db *db, struct op_err *e);
 int db_commit(struct db *db, struct op_err *e);
 void db_rollback(struct db *db);
+/* Ends the transaction db_begin opened after work that returned `rc`: commits when rc is 0
+ * (returning the commit's status), else rolls back and returns rc. */
+int db_commit_if(struct db *db, int rc, struct op_err *e);
 
 /* A function db_commit runs inside the transaction just before COMMIT (the change feed uses
  * it to bring every record touched by the transaction up to date once). If it fails, the
@@ -59,7 +63,23 @@ int db_schema_version(struct db *db);
 /* Binding helpers: NULL `s` binds SQL NULL. */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
-/* Column helper: returns a malloc'ed copy of a text column (NULL for SQL NULL). */
+/* Column helpers: a malloc'ed copy of a text column (NULL for SQL NULL), or a copy into the
+ * fixed buffer `dst` ("" for SQL NULL; a longer text is cut to fit). */
 char *db_column_strdup(sqlite3_stmt *st, int col);
+void db_column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap);
+
+/* Runs a statement that returns no rows, with ?1 = p1 and ?2 = p2 (NULL binds SQL NULL).
+ * `what` names the operation in a database error. */
+int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const char *what,
+           struct op_err *e);
+
+/* Finds the one record labelled `label`: `sql` selects the records with ?1 as label, id in
+ * the first column, ordered by id; read(st, out) fills *out from the first row. Fails with
+ * OP_ENOTFOUND when none has the label and OP_EINPUT, listing their ids, when several do;
+ * `noun` and `nouns` name the entity ("test center", "test centers"). On failure *out may
+ * hold a row: the caller clears it. */
+typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
+int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
+                     const char *nouns, db_read_fn read, void *out, struct op_err *e);
 
 #endif

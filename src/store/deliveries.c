@@ -3,12 +3,11 @@
  */
 #include "store/deliveries.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
 #include "store/feed.h"
+#include "store/idlist.h"
 
 #define DELIVERY_COLUMNS                                                                           \
     "id, label, package_sha256, max_executions, proctored_default, version, created_at,"           \
@@ -20,23 +19,30 @@ void delivery_clear(struct delivery *d)
     memset(d, 0, sizeof *d);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+/* Fills a struct delivery from a row of DELIVERY_COLUMNS (a db_read_fn). */
+static void read_row(sqlite3_stmt *st, void *row)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
-static void read_row(sqlite3_stmt *st, struct delivery *d)
-{
+    struct delivery *d = row;
     memset(d, 0, sizeof *d);
-    copy_text(d->id, sizeof d->id, st, 0);
+    db_column_copy(st, 0, d->id, sizeof d->id);
     d->label = db_column_strdup(st, 1);
-    copy_text(d->package_sha256, sizeof d->package_sha256, st, 2);
+    db_column_copy(st, 2, d->package_sha256, sizeof d->package_sha256);
     d->max_executions = sqlite3_column_int64(st, 3);
     d->proctored_default = sqlite3_column_int(st, 4);
     d->version = sqlite3_column_int64(st, 5);
-    copy_text(d->created_at, sizeof d->created_at, st, 6);
-    copy_text(d->updated_at, sizeof d->updated_at, st, 7);
+    db_column_copy(st, 6, d->created_at, sizeof d->created_at);
+    db_column_copy(st, 7, d->updated_at, sizeof d->updated_at);
+}
+
+/* Binds ?1 to ?6 of deliveries_insert and deliveries_update: the fields, then `stamp`. */
+static void bind_fields(sqlite3_stmt *st, const struct delivery *d, const char *stamp)
+{
+    db_bind_text(st, 1, d->id);
+    db_bind_text(st, 2, d->label);
+    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
+    sqlite3_bind_int64(st, 4, d->max_executions);
+    sqlite3_bind_int(st, 5, d->proctored_default);
+    db_bind_text(st, 6, stamp);
 }
 
 int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
@@ -55,12 +61,7 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, d->id);
-    db_bind_text(st, 2, d->label);
-    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
-    sqlite3_bind_int64(st, 4, d->max_executions);
-    sqlite3_bind_int(st, 5, d->proctored_default);
-    db_bind_text(st, 6, d->created_at);
+    bind_fields(st, d, d->created_at);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "adding delivery");
     return feed_touch(db, FEED_DELIVERY, d->id, e);
@@ -76,12 +77,7 @@ int deliveries_update(struct db *db, struct delivery *d, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, d->id);
-    db_bind_text(st, 2, d->label);
-    db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
-    sqlite3_bind_int64(st, 4, d->max_executions);
-    sqlite3_bind_int(st, 5, d->proctored_default);
-    db_bind_text(st, 6, d->updated_at);
+    bind_fields(st, d, d->updated_at);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         d->version = sqlite3_column_int64(st, 0);
@@ -114,113 +110,41 @@ int deliveries_find(struct db *db, const char *key, struct delivery *out, struct
     struct op_err ignore = {0};
     if (deliveries_get(db, key, out, &ignore) == 0)
         return 0;
-    sqlite3_stmt *st =
-        db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE label = ?1 ORDER BY id", e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, key);
-    int n = 0, rc;
-    struct buf ids = BUF_INIT;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == 0)
-            read_row(st, out);
-        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
-        n++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        buf_free(&ids);
-        delivery_clear(out);
-        return db_fail(db, e, "finding delivery");
-    }
-    if (n == 0)
-        rc = err_set(e, OP_ENOTFOUND, "no delivery with id or label \"%s\"", key);
-    else if (n > 1)
-        rc = err_set(e, OP_EINPUT, "%d deliveries are labelled \"%s\" (%s); give the id", n, key,
-                     ids.data);
-    else
-        rc = 0;
+    int rc = db_find_labelled(
+        db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE label = ?1 ORDER BY id", key,
+        "delivery", "deliveries", read_row, out, e);
     if (rc != 0)
         delivery_clear(out);
-    buf_free(&ids);
     return rc;
 }
 
 int deliveries_delete(struct db *db, const char *id, struct op_err *e)
 {
-    /* Eligibilities of the delivery go first; each leaves the feed as a tombstone. */
-    sqlite3_stmt *st = db_stmt(db, "SELECT id FROM eligibilities WHERE delivery_id = ?1", e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    char **elig = NULL;
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char **v = realloc(elig, sizeof *v * (size_t)(n + 1));
-        if (!v)
-            abort();
-        elig = v;
-        elig[n++] = db_column_strdup(st, 0);
-    }
-    sqlite3_reset(st);
-    int result = rc == SQLITE_DONE ? 0 : db_fail(db, e, "deleting delivery");
-    /* Test takers of those eligibilities may leave an organisation's scope. */
-    char **takers = NULL;
-    int ntakers = 0;
-    for (int i = 0; result == 0 && i < n; i++) {
-        st =
-            db_stmt(db, "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1", e);
-        if (!st) {
-            result = OP_EDB;
-            break;
-        }
-        db_bind_text(st, 1, elig[i]);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            char **v = realloc(takers, sizeof *v * (size_t)(ntakers + 1));
-            if (!v)
-                abort();
-            takers = v;
-            takers[ntakers++] = db_column_strdup(st, 0);
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            result = db_fail(db, e, "deleting delivery");
-    }
-    for (int i = 0; result == 0 && i < n; i++) {
-        st = db_stmt(db, "DELETE FROM eligibilities WHERE id = ?1", e);
-        if (!st) {
-            result = OP_EDB;
-            break;
-        }
-        db_bind_text(st, 1, elig[i]);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            result = db_fail(db, e, "deleting delivery");
-        else
-            result = feed_touch(db, FEED_ELIGIBILITY, elig[i], e);
-    }
-    if (result == 0) {
-        st = db_stmt(db, "DELETE FROM deliveries WHERE id = ?1", e);
-        if (!st)
-            result = OP_EDB;
-        else {
-            db_bind_text(st, 1, id);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                result = db_fail(db, e, "deleting delivery");
-            else if (sqlite3_changes(db_sqlite(db)) == 0)
-                result = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
-        }
-    }
-    if (result == 0)
-        result = feed_touch(db, FEED_DELIVERY, id, e);
-    for (int i = 0; result == 0 && i < ntakers; i++)
-        result = feed_touch(db, FEED_USER, takers[i], e);
-    for (int i = 0; i < n; i++)
-        free(elig[i]);
-    for (int i = 0; i < ntakers; i++)
-        free(takers[i]);
-    free(elig);
-    free(takers);
-    return result;
+    /* Eligibilities of the delivery go first; each leaves the feed as a tombstone. Test takers
+     * of those eligibilities may leave an organisation's scope. */
+    const char *what = "deleting delivery";
+    struct idlist elig = IDLIST_INIT, takers = IDLIST_INIT;
+    int rc = idlist_collect(db, "SELECT id FROM eligibilities WHERE delivery_id = ?1", id, &elig,
+                            what, e);
+    for (int i = 0; rc == 0 && i < elig.n; i++)
+        rc = idlist_collect(db,
+                            "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1",
+                            elig.v[i], &takers, what, e);
+    for (int i = 0; rc == 0 && i < elig.n; i++)
+        rc = db_run(db, "DELETE FROM eligibilities WHERE id = ?1", elig.v[i], NULL, what, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &elig, e);
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM deliveries WHERE id = ?1", id, NULL, what, e);
+    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_DELIVERY, id, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &takers, e);
+    idlist_free(&elig);
+    idlist_free(&takers);
+    return rc;
 }
 
 int deliveries_each(struct db *db, deliveries_each_fn fn, void *ctx, struct op_err *e)

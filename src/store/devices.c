@@ -2,7 +2,6 @@
 #include "store/devices.h"
 
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +59,7 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
                            id);
         return db_fail(db, e, "devices");
     }
-    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    db_column_copy(st, 0, out->id, sizeof out->id);
     out->label = db_column_strdup(st, 1);
     out->org_id = db_column_strdup(st, 2);
     out->sync_manager_id = db_column_strdup(st, 3);
@@ -71,10 +70,8 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
                              &got, NULL) != 0 ||
               got != KEY_PUBLIC_BYTES;
     out->revoked = sqlite3_column_int(st, 5);
-    const unsigned char *t = sqlite3_column_text(st, 6);
-    snprintf(out->enrolled_at, sizeof out->enrolled_at, "%s", t ? (const char *)t : "");
-    t = sqlite3_column_text(st, 7);
-    snprintf(out->last_sync_at, sizeof out->last_sync_at, "%s", t ? (const char *)t : "");
+    db_column_copy(st, 6, out->enrolled_at, sizeof out->enrolled_at);
+    db_column_copy(st, 7, out->last_sync_at, sizeof out->last_sync_at);
     sqlite3_reset(st);
     if (bad) {
         device_clear(out);

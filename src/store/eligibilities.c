@@ -5,7 +5,6 @@
  */
 #include "store/eligibilities.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,24 +37,18 @@ void eligibility_clear(struct eligibility *el)
     memset(el, 0, sizeof *el);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void read_row(sqlite3_stmt *st, struct eligibility *el)
 {
     memset(el, 0, sizeof *el);
-    copy_text(el->id, sizeof el->id, st, 0);
-    copy_text(el->center_id, sizeof el->center_id, st, 1);
-    copy_text(el->delivery_id, sizeof el->delivery_id, st, 2);
+    db_column_copy(st, 0, el->id, sizeof el->id);
+    db_column_copy(st, 1, el->center_id, sizeof el->center_id);
+    db_column_copy(st, 2, el->delivery_id, sizeof el->delivery_id);
     el->center_label = db_column_strdup(st, 3);
     el->delivery_label = db_column_strdup(st, 4);
     el->proctored = sqlite3_column_int(st, 5);
     el->version = sqlite3_column_int64(st, 6);
-    copy_text(el->created_at, sizeof el->created_at, st, 7);
-    copy_text(el->updated_at, sizeof el->updated_at, st, 8);
+    db_column_copy(st, 7, el->created_at, sizeof el->created_at);
+    db_column_copy(st, 8, el->updated_at, sizeof el->updated_at);
 }
 
 /* Runs a one-row SELECT (ELIGIBILITY_SELECT ...) with up to two bound values. */
@@ -143,18 +136,6 @@ int eligibilities_test_takers_each(struct db *db, const char *id, eligibilities_
 
 /* ---- writes ---- */
 
-static int exec_two(struct db *db, const char *sql, const char *a, const char *b, struct op_err *e)
-{
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, a);
-    db_bind_text(st, 2, b);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "writing eligibility");
-    return 0;
-}
-
 /* Checks every user is a test taker; fills `want` with their ids, each once. */
 static int collect_test_takers(struct db *db, const char *const *user_ids, int n,
                                struct idlist *want, struct op_err *e)
@@ -199,10 +180,10 @@ static int insert_new(struct db *db, const char *center_id, const struct deliver
         return db_fail(db, e, "adding eligibility");
     int rc = 0;
     for (int i = 0; rc == 0 && i < want->n; i++)
-        rc = exec_two(db,
-                      "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
-                      " VALUES (?1, ?2)",
-                      id, want->v[i], e);
+        rc = db_run(db,
+                    "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
+                    " VALUES (?1, ?2)",
+                    id, want->v[i], "writing eligibility", e);
     /* The delivery and the test takers first, then the eligibility that names them. */
     if (rc == 0)
         rc = feed_touch(db, FEED_DELIVERY, d->id, e);
@@ -225,19 +206,19 @@ static int replace_existing(struct db *db, const struct eligibility *old, int pr
     for (int i = 0; rc == 0 && i < have.n; i++) {
         if (idlist_has(want, have.v[i]))
             continue;
-        rc = exec_two(db,
-                      "DELETE FROM eligibility_test_takers WHERE eligibility_id = ?1"
-                      " AND user_id = ?2",
-                      old->id, have.v[i], e);
+        rc = db_run(db,
+                    "DELETE FROM eligibility_test_takers WHERE eligibility_id = ?1"
+                    " AND user_id = ?2",
+                    old->id, have.v[i], "writing eligibility", e);
         idlist_add(&moved, have.v[i]);
     }
     for (int i = 0; rc == 0 && i < want->n; i++) {
         if (idlist_has(&have, want->v[i]))
             continue;
-        rc = exec_two(db,
-                      "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
-                      " VALUES (?1, ?2)",
-                      old->id, want->v[i], e);
+        rc = db_run(db,
+                    "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
+                    " VALUES (?1, ?2)",
+                    old->id, want->v[i], "writing eligibility", e);
         idlist_add(&moved, want->v[i]);
     }
     int new_proctored = proctored < 0 ? old->proctored : proctored;
@@ -330,24 +311,12 @@ int eligibilities_delete(struct db *db, const char *id, struct op_err *e)
     struct idlist takers = IDLIST_INIT;
     rc = idlist_collect(db, "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1",
                         id, &takers, "deleting eligibility", e);
-    sqlite3_stmt *st;
-    if (rc == 0 && (st = db_stmt(db,
-                                 "DELETE FROM eligibility_test_takers"
-                                 " WHERE eligibility_id = ?1",
-                                 e))) {
-        db_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "deleting eligibility");
-    } else if (rc == 0) {
-        rc = OP_EDB;
-    }
-    if (rc == 0 && (st = db_stmt(db, "DELETE FROM eligibilities WHERE id = ?1", e))) {
-        db_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "deleting eligibility");
-    } else if (rc == 0) {
-        rc = OP_EDB;
-    }
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM eligibility_test_takers WHERE eligibility_id = ?1", id, NULL,
+                    "deleting eligibility", e);
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM eligibilities WHERE id = ?1", id, NULL, "deleting eligibility",
+                    e);
     if (rc == 0)
         rc = feed_touch(db, FEED_ELIGIBILITY, id, e);
     if (rc == 0)

@@ -1,15 +1,8 @@
 /* results.c - SQL for the results table (see results.h). */
 #include "store/results.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
 
 int results_insert(struct db *db, const struct envelope *env, struct op_err *e)
 {
@@ -155,16 +148,10 @@ int results_get_json(struct db *db, const char *id, char **json, struct op_err *
 static int set_status(struct db *db, const char *sql, const char *id, const char *text,
                       struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    db_bind_text(st, 2, text);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "updating result");
-    if (sqlite3_changes(db_sqlite(db)) == 0)
+    int rc = db_run(db, sql, id, text, "updating result", e);
+    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
         return err_set(e, OP_ENOTFOUND, "no result %s", id);
-    return 0;
+    return rc;
 }
 
 int results_set_decrypted(struct db *db, const char *id, const char *json, struct op_err *e)
@@ -204,21 +191,21 @@ int results_each(struct db *db, const char *delivery_id, const char *status, res
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct result_row r;
         memset(&r, 0, sizeof r);
-        copy_col(r.id, sizeof r.id, st, 0);
-        copy_col(r.execution_id, sizeof r.execution_id, st, 1);
-        copy_col(r.delivery_id, sizeof r.delivery_id, st, 2);
-        copy_col(r.test_taker_id, sizeof r.test_taker_id, st, 3);
-        copy_col(r.device_id, sizeof r.device_id, st, 4);
-        copy_col(r.key_id, sizeof r.key_id, st, 5);
-        copy_col(r.state, sizeof r.state, st, 6);
-        copy_col(r.started_at, sizeof r.started_at, st, 7);
-        copy_col(r.ended_at, sizeof r.ended_at, st, 8);
-        copy_col(r.sealed_at, sizeof r.sealed_at, st, 9);
-        copy_col(r.envelope_sha256, sizeof r.envelope_sha256, st, 10);
-        copy_col(r.status, sizeof r.status, st, 11);
+        db_column_copy(st, 0, r.id, sizeof r.id);
+        db_column_copy(st, 1, r.execution_id, sizeof r.execution_id);
+        db_column_copy(st, 2, r.delivery_id, sizeof r.delivery_id);
+        db_column_copy(st, 3, r.test_taker_id, sizeof r.test_taker_id);
+        db_column_copy(st, 4, r.device_id, sizeof r.device_id);
+        db_column_copy(st, 5, r.key_id, sizeof r.key_id);
+        db_column_copy(st, 6, r.state, sizeof r.state);
+        db_column_copy(st, 7, r.started_at, sizeof r.started_at);
+        db_column_copy(st, 8, r.ended_at, sizeof r.ended_at);
+        db_column_copy(st, 9, r.sealed_at, sizeof r.sealed_at);
+        db_column_copy(st, 10, r.envelope_sha256, sizeof r.envelope_sha256);
+        db_column_copy(st, 11, r.status, sizeof r.status);
         r.problem = db_column_strdup(st, 12);
-        copy_col(r.received_at, sizeof r.received_at, st, 13);
-        copy_col(r.decrypted_at, sizeof r.decrypted_at, st, 14);
+        db_column_copy(st, 13, r.received_at, sizeof r.received_at);
+        db_column_copy(st, 14, r.decrypted_at, sizeof r.decrypted_at);
         int stop = fn(&r, ctx);
         free(r.problem);
         if (stop) {

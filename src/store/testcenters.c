@@ -5,7 +5,6 @@
  */
 #include "store/testcenters.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,22 +23,18 @@ void test_center_clear(struct test_center *c)
     memset(c, 0, sizeof *c);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+/* Fills a struct test_center from a row of CENTER_COLUMNS (a db_read_fn). */
+static void read_row(sqlite3_stmt *st, void *row)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
-static void read_row(sqlite3_stmt *st, struct test_center *c)
-{
+    struct test_center *c = row;
     memset(c, 0, sizeof *c);
-    copy_text(c->id, sizeof c->id, st, 0);
+    db_column_copy(st, 0, c->id, sizeof c->id);
     c->label = db_column_strdup(st, 1);
     c->org_id = db_column_strdup(st, 2);
-    copy_text(c->parent_id, sizeof c->parent_id, st, 3);
+    db_column_copy(st, 3, c->parent_id, sizeof c->parent_id);
     c->version = sqlite3_column_int64(st, 4);
-    copy_text(c->created_at, sizeof c->created_at, st, 5);
-    copy_text(c->updated_at, sizeof c->updated_at, st, 6);
+    db_column_copy(st, 5, c->created_at, sizeof c->created_at);
+    db_column_copy(st, 6, c->updated_at, sizeof c->updated_at);
 }
 
 /* ---- checks ---- */
@@ -130,32 +125,11 @@ int testcenters_find(struct db *db, const char *key, struct test_center *out, st
         return 0;
     if (ignore.code != OP_ENOTFOUND)
         return err_set(e, ignore.code, "%s", ignore.msg);
-    sqlite3_stmt *st =
-        db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE label = ?1 ORDER BY id", e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, key);
-    int n = 0, rc;
-    struct buf ids = BUF_INIT;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == 0)
-            read_row(st, out);
-        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
-        n++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        rc = db_fail(db, e, "finding test center");
-    else if (n == 0)
-        rc = err_set(e, OP_ENOTFOUND, "no test center with id or label \"%s\"", key);
-    else if (n > 1)
-        rc = err_set(e, OP_EINPUT, "%d test centers are labelled \"%s\" (%s); give the id", n, key,
-                     ids.data);
-    else
-        rc = 0;
+    int rc = db_find_labelled(
+        db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE label = ?1 ORDER BY id", key,
+        "test center", "test centers", read_row, out, e);
     if (rc != 0)
         test_center_clear(out);
-    buf_free(&ids);
     return rc;
 }
 
@@ -261,18 +235,32 @@ static int bump_version(struct db *db, const char *id, struct op_err *e)
 {
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
-    sqlite3_stmt *st = db_stmt(db,
-                               "UPDATE test_centers SET version = version + 1, updated_at = ?2"
-                               " WHERE id = ?1",
-                               e);
+    int rc =
+        db_run(db, "UPDATE test_centers SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+               id, now, "updating test center", e);
+    return rc != 0 ? rc : feed_touch(db, FEED_TEST_CENTER, id, e);
+}
+
+/* Adds or removes one staff row (?1 center, ?2 user, ?3 duty). */
+static int staff_write(struct db *db, const char *sql, const char *center_id, const char *user_id,
+                       const char *duty, const char *what, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, id);
-    db_bind_text(st, 2, now);
+    db_bind_text(st, 1, center_id);
+    db_bind_text(st, 2, user_id);
+    db_bind_text(st, 3, duty);
     if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "updating test center");
-    return feed_touch(db, FEED_TEST_CENTER, id, e);
+        return db_fail(db, e, what);
+    return 0;
 }
+
+#define STAFF_INSERT                                                                               \
+    "INSERT INTO test_center_staff (center_id, user_id, duty) VALUES (?1, ?2, ?3)"                 \
+    " ON CONFLICT DO NOTHING"
+#define STAFF_DELETE                                                                               \
+    "DELETE FROM test_center_staff WHERE center_id = ?1 AND user_id = ?2 AND duty = ?3"
 
 /* Checks that `parent_id` may be the parent of center `id` ("" for a new center): it exists
  * and is not `id` or one of its sub-centers, at any depth. */
@@ -316,6 +304,16 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
     return rc;
 }
 
+/* Binds ?1 to ?5 of testcenters_insert and testcenters_update: the fields, then `stamp`. */
+static void bind_fields(sqlite3_stmt *st, const struct test_center *c, const char *stamp)
+{
+    db_bind_text(st, 1, c->id);
+    db_bind_text(st, 2, c->label);
+    db_bind_text(st, 3, c->org_id);
+    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
+    db_bind_text(st, 5, stamp);
+}
+
 int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
 {
     int rc = testcenters_check_label(c->label, e);
@@ -336,11 +334,7 @@ int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, c->id);
-    db_bind_text(st, 2, c->label);
-    db_bind_text(st, 3, c->org_id);
-    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
-    db_bind_text(st, 5, c->created_at);
+    bind_fields(st, c, c->created_at);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "adding test center");
     return feed_touch(db, FEED_TEST_CENTER, c->id, e);
@@ -375,11 +369,7 @@ int testcenters_update(struct db *db, struct test_center *c, int *changed, struc
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, c->id);
-    db_bind_text(st, 2, c->label);
-    db_bind_text(st, 3, c->org_id);
-    db_bind_text(st, 4, c->parent_id[0] ? c->parent_id : NULL);
-    db_bind_text(st, 5, c->updated_at);
+    bind_fields(st, c, c->updated_at);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         c->version = sqlite3_column_int64(st, 0);
@@ -431,17 +421,6 @@ static int refuse_if_parent(struct db *db, const struct test_center *c, struct o
     return rc;
 }
 
-static int exec_with_id(struct db *db, const char *sql, const char *id, struct op_err *e)
-{
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "deleting test center");
-    return 0;
-}
-
 int testcenters_delete(struct db *db, const char *id, struct op_err *e)
 {
     struct test_center c;
@@ -455,16 +434,17 @@ int testcenters_delete(struct db *db, const char *id, struct op_err *e)
     struct center_deps deps;
     if ((rc = deps_collect(db, id, &deps, e)) != 0)
         return rc;
-    rc = exec_with_id(db,
-                      "DELETE FROM eligibility_test_takers WHERE eligibility_id IN"
-                      " (SELECT id FROM eligibilities WHERE center_id = ?1)",
-                      id, e);
+    const char *what = "deleting test center";
+    rc = db_run(db,
+                "DELETE FROM eligibility_test_takers WHERE eligibility_id IN"
+                " (SELECT id FROM eligibilities WHERE center_id = ?1)",
+                id, NULL, what, e);
     if (rc == 0)
-        rc = exec_with_id(db, "DELETE FROM eligibilities WHERE center_id = ?1", id, e);
+        rc = db_run(db, "DELETE FROM eligibilities WHERE center_id = ?1", id, NULL, what, e);
     if (rc == 0)
-        rc = exec_with_id(db, "DELETE FROM test_center_staff WHERE center_id = ?1", id, e);
+        rc = db_run(db, "DELETE FROM test_center_staff WHERE center_id = ?1", id, NULL, what, e);
     if (rc == 0)
-        rc = exec_with_id(db, "DELETE FROM test_centers WHERE id = ?1", id, e);
+        rc = db_run(db, "DELETE FROM test_centers WHERE id = ?1", id, NULL, what, e);
     /* Tombstones: the eligibilities and the center, then whatever only they kept in scope. */
     if (rc == 0)
         rc = idlist_touch(db, FEED_ELIGIBILITY, &deps.eligibilities, e);
@@ -492,19 +472,9 @@ int testcenters_assign(struct db *db, const char *center_id, const char *user_id
     if ((rc = staff_user(db, user_id, duty, &u, e)) != 0)
         return rc;
     user_clear(&u);
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO test_center_staff (center_id, user_id, duty)"
-                               " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                               e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, center_id);
-    db_bind_text(st, 2, user_id);
-    db_bind_text(st, 3, duty);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "assigning test center staff");
-    if (sqlite3_changes(db_sqlite(db)) == 0)
-        return 0;
+    rc = staff_write(db, STAFF_INSERT, center_id, user_id, duty, "assigning test center staff", e);
+    if (rc != 0 || sqlite3_changes(db_sqlite(db)) == 0)
+        return rc;
     if (changed)
         *changed = 1;
     rc = bump_version(db, center_id, e);
@@ -525,23 +495,11 @@ int testcenters_unassign(struct db *db, const char *center_id, const char *user_
         test_center_clear(&c);
         return rc;
     }
-    sqlite3_stmt *st = db_stmt(db,
-                               "DELETE FROM test_center_staff"
-                               " WHERE center_id = ?1 AND user_id = ?2 AND duty = ?3",
-                               e);
-    if (!st) {
-        rc = OP_EDB;
-    } else {
-        db_bind_text(st, 1, center_id);
-        db_bind_text(st, 2, user_id);
-        db_bind_text(st, 3, duty);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "unassigning test center staff");
-        else if (sqlite3_changes(db_sqlite(db)) == 0)
-            rc = err_set(e, OP_ENOTFOUND, "\"%s\" is not %s %s of test center \"%s\"", u.login,
-                         strcmp(duty, CENTER_DUTY_ADMIN) == 0 ? "an" : "a", duty_noun(duty),
-                         c.label);
-    }
+    rc =
+        staff_write(db, STAFF_DELETE, center_id, user_id, duty, "unassigning test center staff", e);
+    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+        rc = err_set(e, OP_ENOTFOUND, "\"%s\" is not %s %s of test center \"%s\"", u.login,
+                     strcmp(duty, CENTER_DUTY_ADMIN) == 0 ? "an" : "a", duty_noun(duty), c.label);
     test_center_clear(&c);
     user_clear(&u);
     if (rc == 0)
@@ -582,37 +540,15 @@ int testcenters_set_staff(struct db *db, const char *center_id, const char *duty
     for (int i = 0; rc == 0 && i < have.n; i++) {
         if (idlist_has(&want, have.v[i]))
             continue;
-        sqlite3_stmt *st = db_stmt(db,
-                                   "DELETE FROM test_center_staff"
-                                   " WHERE center_id = ?1 AND user_id = ?2 AND duty = ?3",
-                                   e);
-        if (!st) {
-            rc = OP_EDB;
-            break;
-        }
-        db_bind_text(st, 1, center_id);
-        db_bind_text(st, 2, have.v[i]);
-        db_bind_text(st, 3, duty);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "updating test center staff");
+        rc = staff_write(db, STAFF_DELETE, center_id, have.v[i], duty, "updating test center staff",
+                         e);
         idlist_add(&moved, have.v[i]);
     }
     for (int i = 0; rc == 0 && i < want.n; i++) {
         if (idlist_has(&have, want.v[i]))
             continue;
-        sqlite3_stmt *st = db_stmt(db,
-                                   "INSERT INTO test_center_staff (center_id, user_id, duty)"
-                                   " VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                                   e);
-        if (!st) {
-            rc = OP_EDB;
-            break;
-        }
-        db_bind_text(st, 1, center_id);
-        db_bind_text(st, 2, want.v[i]);
-        db_bind_text(st, 3, duty);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "updating test center staff");
+        rc = staff_write(db, STAFF_INSERT, center_id, want.v[i], duty, "updating test center staff",
+                         e);
         idlist_add(&moved, want.v[i]);
     }
     if (rc == 0 && moved.n > 0) {

@@ -3,11 +3,11 @@
  */
 #include "store/users.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/feed.h"
+#include "store/idlist.h"
 
 #define USER_COLUMNS                                                                               \
     "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"           \
@@ -44,15 +44,9 @@ void user_clear(struct user *u)
     memset(u, 0, sizeof *u);
 }
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
-{
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
-}
-
 static void read_row(sqlite3_stmt *st, struct user *u)
 {
-    copy_text(u->id, sizeof u->id, st, 0);
+    db_column_copy(st, 0, u->id, sizeof u->id);
     u->login = db_column_strdup(st, 1);
     u->role = db_column_strdup(st, 2);
     u->label = db_column_strdup(st, 3);
@@ -64,8 +58,8 @@ static void read_row(sqlite3_stmt *st, struct user *u)
     u->org_id = db_column_strdup(st, 9);
     u->password_hash = db_column_strdup(st, 10);
     u->version = sqlite3_column_int64(st, 11);
-    copy_text(u->created_at, sizeof u->created_at, st, 12);
-    copy_text(u->updated_at, sizeof u->updated_at, st, 13);
+    db_column_copy(st, 12, u->created_at, sizeof u->created_at);
+    db_column_copy(st, 13, u->updated_at, sizeof u->updated_at);
     u->vault_public_key = db_column_strdup(st, 14);
     u->vault_secret_wrapped = db_column_strdup(st, 15);
     u->vault_secret_escrow = db_column_strdup(st, 16);
@@ -201,49 +195,16 @@ int users_set_credentials(struct db *db, const char *id, const char *password_ha
     return feed_touch(db, FEED_USER, id, e);
 }
 
-/* Collects the ids a query returns (one text column, one bound id). The caller frees. */
-static int collect_ids(struct db *db, const char *sql, const char *id, char ***out, int *n,
-                       struct op_err *e)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char **v = realloc(*out, sizeof *v * (size_t)(*n + 1));
-        if (!v)
-            abort();
-        *out = v;
-        (*out)[(*n)++] = db_column_strdup(st, 0);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, e, "users");
-    return 0;
-}
-
-static void free_ids(char **v, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Bumps the version of each record in `ids` of `table`, then touches it in the feed. */
-static int bump_all(struct db *db, const char *bump_sql, const char *entity, char **ids, int n,
+/* Raises the version of each record of `l` with `bump_sql` (?1 = id), then touches it in the
+ * feed as `entity`. */
+static int bump_all(struct db *db, const char *bump_sql, const char *entity, const struct idlist *l,
                     struct op_err *e)
 {
-    for (int i = 0; i < n; i++) {
-        sqlite3_stmt *st = db_stmt(db, bump_sql, e);
-        if (!st)
-            return OP_EDB;
-        db_bind_text(st, 1, ids[i]);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            return db_fail(db, e, "users: updating a related record");
-        if (feed_touch(db, entity, ids[i], e) != 0)
+    for (int i = 0; i < l->n; i++) {
+        int rc = db_run(db, bump_sql, l->v[i], NULL, "users: updating a related record", e);
+        if (rc != 0)
+            return rc;
+        if (feed_touch(db, entity, l->v[i], e) != 0)
             return OP_EDB;
     }
     return 0;
@@ -251,53 +212,38 @@ static int bump_all(struct db *db, const char *bump_sql, const char *entity, cha
 
 int users_delete(struct db *db, const char *id, struct op_err *e)
 {
-    char **elig = NULL, **centers = NULL;
-    int nelig = 0, ncenters = 0;
+    struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT;
     int rc =
-        collect_ids(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1", id,
-                    &elig, &nelig, e);
+        idlist_collect(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
+                       id, &elig, "users", e);
     if (rc == 0)
-        rc = collect_ids(db, "SELECT DISTINCT center_id FROM test_center_staff WHERE user_id = ?1",
-                         id, &centers, &ncenters, e);
-    sqlite3_stmt *st;
-    if (rc == 0 &&
-        (st = db_stmt(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", e))) {
-        db_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "deleting user");
-    } else if (rc == 0) {
-        rc = OP_EDB;
-    }
-    if (rc == 0 && (st = db_stmt(db, "DELETE FROM test_center_staff WHERE user_id = ?1", e))) {
-        db_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "deleting user");
-    } else if (rc == 0) {
-        rc = OP_EDB;
-    }
-    if (rc == 0 && (st = db_stmt(db, "DELETE FROM users WHERE id = ?1", e))) {
-        db_bind_text(st, 1, id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "deleting user");
-        else if (sqlite3_changes(db_sqlite(db)) == 0)
-            rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
-    } else if (rc == 0) {
-        rc = OP_EDB;
-    }
+        rc = idlist_collect(db,
+                            "SELECT DISTINCT center_id FROM test_center_staff WHERE user_id = ?1",
+                            id, &centers, "users", e);
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", id, NULL,
+                    "deleting user", e);
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM test_center_staff WHERE user_id = ?1", id, NULL,
+                    "deleting user", e);
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM users WHERE id = ?1", id, NULL, "deleting user", e);
+    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE eligibilities SET version = version + 1,"
                       " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-                      FEED_ELIGIBILITY, elig, nelig, e);
+                      FEED_ELIGIBILITY, &elig, e);
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE test_centers SET version = version + 1,"
                       " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
-                      FEED_TEST_CENTER, centers, ncenters, e);
+                      FEED_TEST_CENTER, &centers, e);
     if (rc == 0)
         rc = feed_touch(db, FEED_USER, id, e);
-    free_ids(elig, nelig);
-    free_ids(centers, ncenters);
+    idlist_free(&elig);
+    idlist_free(&centers);
     return rc;
 }
 
