@@ -65,11 +65,19 @@ static void slot_set(struct slot *sl, struct qti_value *v)
     sl->value = v;
 }
 
-/* Sets the slot to a copy of its (live) default value. */
+/* Sets the slot to a copy of its (live) default value. QTI 2.1 outcomeDeclaration: an
+ * outcome without a default value starts at NULL "unless the outcome is of a numeric type
+ * (integer or float) in which case it is initialized to 0" (single cardinality). */
 static int slot_reset(struct slot *sl, struct op_err *e)
 {
+    const struct qti_decl *d = slot_decl(sl);
     struct qti_value *v = NULL;
-    if (qti_value_copy(slot_decl(sl)->default_value, &v) < 0)
+    if (!d->default_value && d->kind == QTI_DECL_OUTCOME && d->card == QTI_CARD_SINGLE &&
+        (d->type == QTI_BT_INTEGER || d->type == QTI_BT_FLOAT)) {
+        slot_set(sl, d->type == QTI_BT_INTEGER ? qti_value_integer(0) : qti_value_float(0));
+        return 0;
+    }
+    if (qti_value_copy(d->default_value, &v) < 0)
         return err_set(e, OP_ENOMEM, "out of memory");
     slot_set(sl, v);
     return 0;
@@ -464,14 +472,47 @@ static int is_real_response(const struct slot *sl)
     return sl->decl->kind == QTI_DECL_RESPONSE && !is_builtin(sl->decl->identifier);
 }
 
+/* QTI 2.1 numberResponded and allowSkipping: a response counts when it is not NULL and
+ * differs from its declared default value (the value the interaction starts at). */
+static int counts_as_response(const struct slot *sl, const struct qti_value *v)
+{
+    return is_real_response(sl) && !qti_value_is_null(v) &&
+           !qti_value_equal(v, slot_decl(sl)->default_value);
+}
+
 int qti_item_session_is_responded(const struct qti_item_session *s)
 {
     if (s->num_attempts == 0)
         return 0;
     for (size_t i = 0; i < s->nslots; i++)
-        if (is_real_response(&s->slots[i]) && !qti_value_is_null(s->slots[i].value))
+        if (counts_as_response(&s->slots[i], s->slots[i].value))
             return 1;
     return 0;
+}
+
+int qti_item_session_has_responses(const struct qti_item_session *s)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        if (is_real_response(&s->slots[i]))
+            return 1;
+    return 0;
+}
+
+int qti_item_session_would_respond(struct qti_item_session *s, const json_t *responses,
+                                   int *responded, struct op_err *e)
+{
+    *responded = 0;
+    struct qti_value **vals = calloc(s->nslots ? s->nslots : 1, sizeof *vals);
+    if (!vals)
+        abort();
+    int rc = type_responses(s, responses, vals, e);
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (rc == 0 && counts_as_response(&s->slots[i], vals[i]))
+            *responded = 1;
+        qti_value_free(vals[i]);
+    }
+    free(vals);
+    return rc;
 }
 
 int qti_item_session_is_judgeable(const struct qti_item_session *s)

@@ -86,8 +86,17 @@ double qti_item_session_duration(const struct qti_item_session *s);
 const char *qti_item_session_completion_status(const struct qti_item_session *s);
 /* 1 once presented. */
 int qti_item_session_is_presented(const struct qti_item_session *s);
-/* 1 if at least one response variable has a non-NULL value after the last submission. */
+/* 1 if the last submission gave a response (QTI numberResponded): at least one response
+ * variable is not NULL and differs from its default value. 0 before any submission. */
 int qti_item_session_is_responded(const struct qti_item_session *s);
+/* 1 if the item declares a response variable (built-ins aside): one without any cannot be
+ * answered, so it is never held back by allowSkipping. */
+int qti_item_session_has_responses(const struct qti_item_session *s);
+/* Whether submitting `responses` would count as a response in the sense above (*responded
+ * 1) or as skipping the item (0: every response NULL or its default value). Changes
+ * nothing; OP_EINPUT, as qti_item_session_submit, when a value does not fit. */
+int qti_item_session_would_respond(struct qti_item_session *s, const json_t *responses,
+                                   int *responded, struct op_err *e);
 /* 1 if every response variable with a correct response matches it (QTI "correct": same
  * value, multiple compared as sets, ordered as sequences); 0 otherwise, and 0 when no
  * response declares a correct response (the item cannot be judged). Responses without a

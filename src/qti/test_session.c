@@ -641,7 +641,23 @@ static int submit_current(struct qti_test_session *s, const json_t *responses, j
         !qti_item_adaptive(qti_item_session_item(es->is)))
         return err_set(e, OP_ECONFLICT, "item %s: no attempt left (maxAttempts %d)", key,
                        isc.max_attempts);
-    if (s->t->parts[s->part].submission == QTI_SUB_SIMULTANEOUS) {
+    const struct qti_test_part *p = &s->t->parts[s->part];
+    if (p->submission == QTI_SUB_INDIVIDUAL && !isc.allow_skipping &&
+        qti_item_session_has_responses(es->is)) {
+        /* QTI 2.1 itemSessionControl: without allowSkipping (individual submission only) an
+         * item is not submitted until some response differs from its default value; an
+         * empty submission would be skipping it. */
+        int responded;
+        int rc = qti_item_session_would_respond(es->is, responses, &responded, e);
+        if (rc)
+            return rc;
+        if (!responded)
+            return err_set(e, OP_EINPUT,
+                           "item %s: skipping is not allowed in test part %s (allowSkipping is "
+                           "false): give a response (empty or default responses do not count)",
+                           key, p->identifier);
+    }
+    if (p->submission == QTI_SUB_SIMULTANEOUS) {
         /* Kept until the part ends; a later submission replaces it. */
         json_decref(es->pending);
         es->pending = responses ? json_deep_copy(responses) : json_object();
@@ -701,7 +717,10 @@ int qti_test_session_next(struct qti_test_session *s, double now, struct op_err 
     int over = time_over(s, (size_t)pos, 1, what, sizeof what);
     if (p->navigation == QTI_NAV_LINEAR && !over) {
         struct qti_isc isc = qti_isc_effective(s->t, it);
-        if (!es->submitted && !isc.allow_skipping)
+        /* allowSkipping only applies to individual submission, and an item without any
+         * response variable has nothing to answer. */
+        if (!es->submitted && !isc.allow_skipping && p->submission == QTI_SUB_INDIVIDUAL &&
+            qti_item_session_has_responses(es->is))
             return err_set(e, OP_ECONFLICT,
                            "item %s: answer it before moving on (allowSkipping is false)",
                            s->route.entries[pos].key);

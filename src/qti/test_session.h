@@ -12,11 +12,13 @@
  * Rules, as QTI 2.1 "Tests" says:
  *  - linear parts move forward only (qti_test_session_next); nonlinear parts also allow
  *    previous and jump inside the part. A new part cannot be left for an earlier one.
- *  - in a linear part, moving on from an item that was not submitted needs allowSkipping, and
- *    from an item whose minTime is not reached is refused; preconditions of an item, section
- *    or part are evaluated when the route reaches it (a false one skips it), and the branch
- *    rules of an item (then of the sections and part it ends) when the candidate leaves it.
- *    Both are ignored in nonlinear parts.
+ *  - allowSkipping false (individual submission only, items with a response variable): a
+ *    submission whose responses are all NULL or their default values is refused (OP_EINPUT,
+ *    naming the item), and in a linear part moving on from an item not submitted is refused;
+ *  - in a linear part, moving on from an item whose minTime is not reached is refused;
+ * preconditions of an item, section or part are evaluated when the route reaches it (a false one
+ * skips it), and the branch rules of an item (then of the sections and part it ends) when the
+ * candidate leaves it. Both are ignored in nonlinear parts.
  *  - maxAttempts (0 = unlimited) bounds the submissions of an item; an adaptive item ends
  *    when it says it is completed.
  *  - submissionMode simultaneous keeps the responses and submits them all when the part ends.
@@ -64,8 +66,9 @@ const struct qti_item_session *qti_test_session_item(const struct qti_test_sessi
 
 /* Submits `responses` (JSON object, see item_session.h; NULL = all empty) to the current
  * item. OP_ECONFLICT when attempts are used up or a time limit is over; OP_EINPUT when a
- * response does not fit (the message names the item and the variable) or is invalid with
- * validateResponses (*invalid as in item_session.h). */
+ * response does not fit (the message names the item and the variable), is invalid with
+ * validateResponses (*invalid as in item_session.h), or is empty where allowSkipping is
+ * false. */
 int qti_test_session_submit(struct qti_test_session *s, const json_t *responses, double now,
                             json_t **invalid, struct op_err *e);
 

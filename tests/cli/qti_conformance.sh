@@ -43,50 +43,145 @@ score() { # usage: score PACKAGE RESPONSES-JSON
     run "$OUTPOST" qti run -f "$S/$1.zip" --responses "$WORK/responses.json"
     OUT=$(printf '%s' "$OUT" | tr -d ' \n')
 }
+item_is() { contains "$OUT" "\"$1\":{$2"; } # usage: item_is KEY 'OUTCOMES-PREFIX'
 
-# Basic: three single-choice items scored with match_correct (SCORE float, default 0); Q01's
-# correct response is "tao", Q02's "lego": a match gives SCORE 1, anything else (another
-# choice, no response) 0. The test declares no outcome.
-score basic/Basic '{"Item-Q01": {"RESPONSE": "tao"}, "Item-Q02": {"RESPONSE": "cards"}}'
-check "Basic: the run succeeds" status_is 0
-check "Basic: the route is the three items in order" contains "$OUT" '"route":["Item-Q01","Item-Q02","Item-Q03"]'
-check "Basic: correct answer to Q01 scores 1" contains "$OUT" '"Item-Q01":{"SCORE":1.0'
-check "Basic: wrong answer to Q02 scores 0" contains "$OUT" '"Item-Q02":{"SCORE":0.0'
-check "Basic: empty answer to Q03 scores 0" contains "$OUT" '"Item-Q03":{"SCORE":0.0'
-check "Basic: the test declares no outcome" contains "$OUT" '"test":{}'
+# The three-item packages (Basic, BasicNonLinear, BasicNonLinearOneAttempt,
+# BasicSimultaneous, TestDefinitionInSubFolders, BasicFullTimerStack, BasicSharedStimulus)
+# share their items: single identifier choices with match_correct and SCORE (float, default
+# 0); Q01's correct response is "tao", Q02's "lego", Q03's "turismo". A single choice cannot
+# be partly correct. None of these tests declares a test outcome. KEY1..3 are the item refs.
+three_items() { # usage: three_items PACKAGE KEY1 KEY2 KEY3
+    pk=$1 k1=$2 k2=$3 k3=$4
+    score "$pk" "{\"$k1\": {\"RESPONSE\": \"tao\"}, \"$k2\": {\"RESPONSE\": \"lego\"}, \"$k3\": {\"RESPONSE\": \"turismo\"}}"
+    check "$pk: the run succeeds" status_is 0
+    check "$pk: the route is $k1, $k2, $k3" contains "$OUT" "\"route\":[\"$k1\",\"$k2\",\"$k3\"]"
+    # "tao" is Q01's correct response: match -> SCORE 1
+    check "$pk: correct $k1 scores 1" item_is "$k1" '"SCORE":1.0,"completionStatus":"completed"'
+    # "lego" is Q02's correct response -> 1
+    check "$pk: correct $k2 scores 1" item_is "$k2" '"SCORE":1.0'
+    # "turismo" is Q03's correct response -> 1
+    check "$pk: correct $k3 scores 1" item_is "$k3" '"SCORE":1.0'
+    check "$pk: the test declares no outcome" contains "$OUT" '"test":{}'
+    score "$pk" "{\"$k1\": {\"RESPONSE\": \"drink\"}, \"$k2\": {\"RESPONSE\": \"cards\"}}"
+    # "drink" is not "tao": match false -> else branch SCORE 0
+    check "$pk: wrong $k1 scores 0" item_is "$k1" '"SCORE":0.0'
+    # "cards" is not "lego" -> 0
+    check "$pk: wrong $k2 scores 0" item_is "$k2" '"SCORE":0.0'
+    # no response: match(NULL, turismo) is NULL, not true -> else branch SCORE 0
+    check "$pk: empty $k3 scores 0" item_is "$k3" '"SCORE":0.0,"completionStatus":"completed"'
+}
+three_items basic/Basic Item-Q01 Item-Q02 Item-Q03
+three_items basic/BasicNonLinear Q01 Q02 Q03
+three_items basic/BasicNonLinearOneAttempt Q01 Q02 Q03
+three_items basic/BasicSimultaneous Q01 Q02 Q03
+three_items misc/TestDefinitionInSubFolders Q01 Q02 Q03
+three_items timing/BasicFullTimerStack Q01 Q02 Q03
+three_items sharedStimulus/BasicSharedStimulus Item-Q01 Item-Q02 Item-Q03
 
 # SumScore: Q01, Q02, Q03 are single choices with correct responses rhinoceros, zebra, lion
-# (match_correct, SCORE 0 or 1); TOTAL_SCORE = sum(testVariables(SCORE)) = number correct.
+# (match_correct, SCORE float default 0); TOTAL_SCORE = sum(testVariables(SCORE)).
 score outcomeProcessing/SumScore '{"Q01": {"RESPONSE": "rhinoceros"}, "Q02": {"RESPONSE": "zebra"}, "Q03": {"RESPONSE": "lion"}}'
+# 1 + 1 + 1
 check "SumScore: all correct gives TOTAL_SCORE 3" contains "$OUT" '"test":{"TOTAL_SCORE":3.0}'
 score outcomeProcessing/SumScore '{"Q01": {"RESPONSE": "rhinoceros"}, "Q02": {"RESPONSE": "zebra"}, "Q03": {"RESPONSE": "tiger"}}'
+# partly correct test: 1 + 1 + 0 ("tiger" is not "lion")
 check "SumScore: two of three correct gives TOTAL_SCORE 2" contains "$OUT" '"test":{"TOTAL_SCORE":2.0}'
-check "SumScore: the wrong one scores 0" contains "$OUT" '"Q03":{"SCORE":0.0'
+# "tiger" is not Q03's "lion" -> 0
+check "SumScore: the wrong one scores 0" item_is Q03 '"SCORE":0.0'
 score outcomeProcessing/SumScore '{"Q01": {"RESPONSE": "quokka"}, "Q02": {"RESPONSE": "lion"}, "Q03": {"RESPONSE": "zebra"}}'
+# 0 + 0 + 0: each answer is another item's animal or a wrong one
 check "SumScore: all wrong gives TOTAL_SCORE 0" contains "$OUT" '"test":{"TOTAL_SCORE":0.0}'
 score outcomeProcessing/SumScore '{}'
+# three empty submissions: each SCORE 0 (match with NULL -> else), sum 0
 check "SumScore: no answers gives TOTAL_SCORE 0" contains "$OUT" '"test":{"TOTAL_SCORE":0.0}'
 
-# SkippingAllowed Q01: multiple identifier, correct {stormtrooper, yoda}, match_correct: the
-# whole set in any order scores 1, a part of it (partly correct) 0, as match compares sets.
-score skipping/SkippingAllowed '{"Q01": {"RESPONSE": ["yoda", "stormtrooper"]}}'
-check "SkippingAllowed: the correct set in another order scores 1" contains "$OUT" '"Q01":{"SCORE":1.0'
-score skipping/SkippingAllowed '{"Q01": {"RESPONSE": ["yoda"]}}'
-check "SkippingAllowed: part of the correct set scores 0 under match_correct" contains "$OUT" '"Q01":{"SCORE":0.0'
-# Q02: single integer, correct 50.
-score skipping/SkippingAllowed '{"Q02": {"RESPONSE": 50}}'
-check "SkippingAllowed: integer 50 scores 1" contains "$OUT" '"Q02":{"SCORE":1.0'
+# SkippingAllowed: linear, maxAttempts 1, allowSkipping true; every item match_correct.
+# Q01 multiple {stormtrooper, yoda} (SCORE default 0); Q02 slider integer, default 0,
+# correct 50; Q03 slider default 30, correct 80; Q04 choice default capitaine, correct occupe;
+# Q05 slider no default, correct 60; Q06 choice correct triste (Q02..Q06 SCORE float without
+# default: match_correct sets it either way); Q07 declares nothing.
+score skipping/SkippingAllowed '{"Q01": {"RESPONSE": ["yoda", "stormtrooper"]}, "Q02": {"RESPONSE": 50}, "Q03": {"RESPONSE": 80}, "Q04": {"RESPONSE": "occupe"}, "Q05": {"RESPONSE": 60}, "Q06": {"RESPONSE": "triste"}}'
+check "SkippingAllowed: all correct runs" status_is 0
+# multiple compares as a set: {yoda, stormtrooper} = {stormtrooper, yoda} -> 1
+check "SkippingAllowed: the correct set in another order scores 1" item_is Q01 '"SCORE":1.0'
+# 50 = 50 -> 1
+check "SkippingAllowed: Q02 50 scores 1" item_is Q02 '"SCORE":1.0'
+# 80 = 80 -> 1
+check "SkippingAllowed: Q03 80 scores 1" item_is Q03 '"SCORE":1.0'
+# occupe = occupe -> 1
+check "SkippingAllowed: Q04 occupe scores 1" item_is Q04 '"SCORE":1.0'
+# 60 = 60 -> 1
+check "SkippingAllowed: Q05 60 scores 1" item_is Q05 '"SCORE":1.0'
+# triste = triste -> 1
+check "SkippingAllowed: Q06 triste scores 1" item_is Q06 '"SCORE":1.0'
+# no outcome declared, no responseProcessing: only the built-in completionStatus
+check "SkippingAllowed: Q07 has no score" item_is Q07 '"completionStatus":"completed"}'
+score skipping/SkippingAllowed '{"Q01": {"RESPONSE": ["yoda"]}, "Q02": {"RESPONSE": 40}, "Q03": {"RESPONSE": 30}, "Q04": {"RESPONSE": "capitaine"}, "Q05": {"RESPONSE": 100}, "Q06": {"RESPONSE": "joyeux"}}'
+# partly correct: {yoda} is not the set {stormtrooper, yoda}; match_correct gives no part -> 0
+check "SkippingAllowed: part of the correct set scores 0 under match_correct" item_is Q01 '"SCORE":0.0'
+# 40 is not 50 -> 0
+check "SkippingAllowed: Q02 40 scores 0" item_is Q02 '"SCORE":0.0'
+# 30 (its default, accepted here) is not 80 -> 0
+check "SkippingAllowed: Q03 its default 30 scores 0" item_is Q03 '"SCORE":0.0'
+# capitaine (its default) is not occupe -> 0
+check "SkippingAllowed: Q04 its default scores 0" item_is Q04 '"SCORE":0.0'
+# 100 is not 60 -> 0
+check "SkippingAllowed: Q05 100 scores 0" item_is Q05 '"SCORE":0.0'
+# joyeux is not triste -> 0
+check "SkippingAllowed: Q06 joyeux scores 0" item_is Q06 '"SCORE":0.0'
+score skipping/SkippingAllowed '{}'
+check "SkippingAllowed: skipping every item is accepted" status_is 0
+# every response NULL: match(NULL, correct) is NULL -> else branch SCORE 0, for all six
+check "SkippingAllowed: empty Q01 scores 0" item_is Q01 '"SCORE":0.0'
+check "SkippingAllowed: empty Q05 scores 0" item_is Q05 '"SCORE":0.0'
+check "SkippingAllowed: the route is all seven items" contains "$OUT" '"route":["Q01","Q02","Q03","Q04","Q05","Q06","Q07"]'
 
-# ModalItemsFeedbackTrue Q01: custom responseProcessing sets SCORE 1 and SHOW_FEEDBACK
-# "correct" for "tao", else SCORE 0 and SHOW_FEEDBACK "incorrect".
-score feedback/ModalItemsFeedbackTrue '{"Q01": {"RESPONSE": "tao"}, "Q02": {"RESPONSE": "x"}}'
-check "ModalItemsFeedbackTrue: correct sets SHOW_FEEDBACK correct" contains "$OUT" '"Q01":{"SCORE":1.0,"SHOW_FEEDBACK":"correct"'
-check "ModalItemsFeedbackTrue: wrong sets SHOW_FEEDBACK incorrect" contains "$OUT" '"Q02":{"SCORE":0.0,"SHOW_FEEDBACK":"incorrect"'
+# SkippingNotAllowed: the same items with allowSkipping false. An empty response, or one
+# equal to the declared default, is skipping (QTI 2.1 itemSessionControl): `qti run` stops
+# with an error naming the item, as a candidate could not submit it. Q07 declares no response
+# and needs none. Responses that differ from the default are scored as above.
+NOSKIP_OK='"Q01": {"RESPONSE": ["stormtrooper", "yoda"]}, "Q02": {"RESPONSE": 50}, "Q03": {"RESPONSE": 80}, "Q04": {"RESPONSE": "occupe"}, "Q05": {"RESPONSE": 60}, "Q06": {"RESPONSE": "triste"}'
+score skipping/SkippingNotAllowed "{$NOSKIP_OK}"
+check "SkippingNotAllowed: answering every item runs" status_is 0
+# each is its correct response -> 1
+check "SkippingNotAllowed: Q01 correct scores 1" item_is Q01 '"SCORE":1.0'
+check "SkippingNotAllowed: Q06 correct scores 1" item_is Q06 '"SCORE":1.0'
+check "SkippingNotAllowed: Q07 without a response is passed" item_is Q07 '"completionStatus":"completed"}'
+score skipping/SkippingNotAllowed '{"Q01": {"RESPONSE": ["kirk"]}, "Q02": {"RESPONSE": 40}, "Q03": {"RESPONSE": 70}, "Q04": {"RESPONSE": "habit"}, "Q05": {"RESPONSE": 0}, "Q06": {"RESPONSE": "heureux"}}'
+check "SkippingNotAllowed: wrong but given answers run" status_is 0
+# {kirk} is not {stormtrooper, yoda} -> 0
+check "SkippingNotAllowed: Q01 wrong scores 0" item_is Q01 '"SCORE":0.0'
+# 0 is a response for Q05 (no default) but not 60 -> 0
+check "SkippingNotAllowed: Q05 0 (no default there) scores 0" item_is Q05 '"SCORE":0.0'
+noskip() { # usage: noskip ITEM RESPONSES-JSON-MEMBERS WHY
+    score skipping/SkippingNotAllowed "{$2}"
+    check "SkippingNotAllowed: $3 refuses the run" status_is 1
+    check "SkippingNotAllowed: the refusal names $1" contains "$ERR" "item $1: skipping is not allowed in test part TP01 (allowSkipping is false)"
+}
+noskip Q01 '"Q02": {"RESPONSE": 50}' "Q01 left out"
+noskip Q01 '"Q01": {"RESPONSE": []}' "Q01 with an empty set"
+noskip Q02 '"Q01": {"RESPONSE": ["yoda"]}, "Q02": {"RESPONSE": 0}' "Q02 at its default 0"
+noskip Q03 '"Q01": {"RESPONSE": ["yoda"]}, "Q02": {"RESPONSE": 10}, "Q03": {"RESPONSE": 30}' "Q03 at its default 30"
+noskip Q04 '"Q01": {"RESPONSE": ["yoda"]}, "Q02": {"RESPONSE": 10}, "Q03": {"RESPONSE": 10}, "Q04": {"RESPONSE": "capitaine"}' "Q04 at its default capitaine"
+noskip Q05 '"Q01": {"RESPONSE": ["yoda"]}, "Q02": {"RESPONSE": 10}, "Q03": {"RESPONSE": 10}, "Q04": {"RESPONSE": "habit"}, "Q05": {"RESPONSE": null}' "Q05 null"
+check "SkippingNotAllowed: nothing is printed for a refused run" [ -z "$OUT" ]
+
+# ModalItemsFeedbackTrue: allowSkipping false; custom responseProcessing sets SCORE 1 and
+# SHOW_FEEDBACK "correct" on a match with the correct response (tao, lego, turismo), else
+# SCORE 0 and SHOW_FEEDBACK "incorrect".
+score feedback/ModalItemsFeedbackTrue '{"Q01": {"RESPONSE": "tao"}, "Q02": {"RESPONSE": "socks"}, "Q03": {"RESPONSE": "turismo"}}'
+# "tao" matches -> responseIf: SCORE 1, SHOW_FEEDBACK correct
+check "ModalItemsFeedbackTrue: correct sets SHOW_FEEDBACK correct" item_is Q01 '"SCORE":1.0,"SHOW_FEEDBACK":"correct"'
+# "socks" is not "lego" -> responseElse: SCORE 0, SHOW_FEEDBACK incorrect
+check "ModalItemsFeedbackTrue: wrong sets SHOW_FEEDBACK incorrect" item_is Q02 '"SCORE":0.0,"SHOW_FEEDBACK":"incorrect"'
+# Q03 declares SHOW_FEEDBACK first; "turismo" matches -> correct, 1
+check "ModalItemsFeedbackTrue: outcomes in declaration order" item_is Q03 '"SHOW_FEEDBACK":"correct","SCORE":1.0'
+score feedback/ModalItemsFeedbackTrue '{"Q01": {"RESPONSE": "tao"}, "Q02": {"RESPONSE": "lego"}}'
+check "ModalItemsFeedbackTrue: an empty item is refused (allowSkipping false)" contains "$ERR" "item Q03: skipping is not allowed"
 
 # A response of the wrong type names the item and the variable.
 score basic/Basic '{"Item-Q01": {"RESPONSE": 42}}'
 check "a response that does not fit is an error" status_is 1
-check "the error names the item and the variable" contains "$ERR" "RESPONSE"
-check "the error names the item" contains "$ERR" "Q01"
+check "the error names the item and the variable" contains "$ERR" "item Q01, response RESPONSE"
 
 finish

@@ -38,6 +38,7 @@ static const struct scored cases[] = {
     /* associate.xml: pairs A P=2 C M=1 D L=1 default 0 */
     {"associate.xml", "{\"RESPONSE\": [\"A P\", \"C M\", \"D L\"]}", 4}, /* 2 + 1 + 1 */
     {"associate.xml", "{\"RESPONSE\": [\"P A\", \"C L\"]}", 2}, /* pair unordered: 2, C L unmapped 0 */
+    {"associate.xml", "{\"RESPONSE\": [\"A P\", \"P A\"]}", 2}, /* one pair twice: mapped once */
     {"associate.xml", "{\"RESPONSE\": [\"A C\"]}", 0},  /* unmapped -> default 0 */
     {"associate.xml", "{}", 0},                         /* isNull -> 0 */
     /* gap_match.xml: directed pairs W G1=1 Su G2=2 default -1, lowerBound 0 */
@@ -69,6 +70,9 @@ static const struct scored cases[] = {
     {"match.xml", "{}", 0},
     /* order.xml: match_correct, ordered DriverC DriverA DriverB */
     {"order.xml", "{\"RESPONSE\": [\"DriverC\", \"DriverA\", \"DriverB\"]}", 1},
+    /* partly: DriverC first as in the correct order, the rest swapped; match_correct
+     * compares whole sequences -> 0 */
+    {"order.xml", "{\"RESPONSE\": [\"DriverC\", \"DriverB\", \"DriverA\"]}", 0},
     {"order.xml", "{\"RESPONSE\": [\"DriverA\", \"DriverB\", \"DriverC\"]}", 0},
     {"order.xml", "{}", 0},
     /* select_point.xml: map_response_point, circle (102,113) r 16 -> 1, default 0 */
@@ -86,9 +90,10 @@ static const struct scored cases[] = {
     {"text_entry.xml", "{\"RESPONSE\": \"york\"}", 0.5}, /* the case-sensitive second key */
     {"text_entry.xml", "{\"RESPONSE\": \"Lancaster\"}", 0},
     {"text_entry.xml", "{}", 0},
-    /* extended_text.xml: no responseProcessing, SCORE has no default -> stays NULL */
-    {"extended_text.xml", "{\"RESPONSE\": \"Dear Sam, my town is small.\"}", NO_SCORE},
-    {"extended_text.xml", "{}", NO_SCORE},
+    /* extended_text.xml: no responseProcessing; SCORE (single float) has no default, so it
+     * starts at 0 (QTI 2.1 outcomeDeclaration: numeric outcomes without a default are 0) */
+    {"extended_text.xml", "{\"RESPONSE\": \"Dear Sam, my town is small.\"}", 0},
+    {"extended_text.xml", "{}", 0},
 };
 /* clang-format on */
 
@@ -205,19 +210,25 @@ static void test_sample_scores_match_hand_worked_values(void **state)
     }
 }
 
-/* likert.xml declares no outcome and no responseProcessing: only the built-ins. */
+/* likert.xml declares no outcome and no responseProcessing: only the built-ins, for an
+ * answer as for no answer (a survey item has no correct, partly correct or wrong answer). */
 static void test_likert_has_no_score(void **state)
 {
     (void)state;
     struct qti_item *item = load_sample("likert.xml");
-    struct qti_item_session *s = session(item, 1);
-    submit(s, "{\"RESPONSE\": \"L4\"}");
-    json_t *o = qti_item_session_outcomes_json(s);
-    assert_null(json_object_get(o, "SCORE"));
-    assert_string_equal(json_string_value(json_object_get(o, "completionStatus")), "completed");
-    assert_false(qti_item_session_is_judgeable(s)); /* no correctResponse */
-    json_decref(o);
-    qti_item_session_free(s);
+    static const char *const answers[] = {"{\"RESPONSE\": \"L4\"}", "{}"};
+    for (size_t i = 0; i < 2; i++) {
+        struct qti_item_session *s = session(item, 1);
+        submit(s, answers[i]);
+        json_t *o = qti_item_session_outcomes_json(s);
+        assert_null(json_object_get(o, "SCORE"));
+        assert_string_equal(json_string_value(json_object_get(o, "completionStatus")), "completed");
+        assert_false(qti_item_session_is_judgeable(s)); /* no correctResponse */
+        /* numberResponded: L4 is a response, nothing is not (no default value) */
+        assert_int_equal(qti_item_session_is_responded(s), i == 0);
+        json_decref(o);
+        qti_item_session_free(s);
+    }
     qti_item_free(item);
 }
 
@@ -316,10 +327,11 @@ static void test_adaptive_monty_hall_scores_each_path(void **state)
     monty(item, 1, "switchStrategy", 3); /* correct: 1 for the prize + 2 */
     monty(item, 0, "switchStrategy", 2); /* partly: goat 0 + 2 */
     monty(item, 0, "stickStrategy", 0);  /* wrong: goat 0, wrong strategy adds nothing */
-    /* empty: no door chosen, nothing moves, SCORE stays NULL (no default), incomplete */
+    /* empty: no door chosen, nothing moves; SCORE (single float, no default) keeps its
+     * initial 0, the item stays incomplete */
     struct qti_item_session *s = session(item, 3);
     submit(s, "{}");
-    assert_true(score(s) == NO_SCORE);
+    assert_true(score(s) == 0.0);
     assert_string_equal(qti_item_session_completion_status(s), "incomplete");
     qti_item_session_free(s);
     qti_item_free(item);
