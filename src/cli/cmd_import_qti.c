@@ -18,7 +18,6 @@
 #include "store/eligibilities.h"
 #include "store/packages.h"
 
-json_t *delivery_to_json(const struct delivery *d); /* cmd_deliveries.c */
 
 static const struct command_usage usage = {
     "outpost import-qti -f PACKAGE.zip [--label L] [--json]",
