@@ -12,12 +12,12 @@
     X(setup_device, "setup-device", "create the device signing key if it is missing")              \
     X(users, "users", "list, add and delete users; change a password")                             \
     X(import_users, "import-users", "import users from a CSV file (TAO's ImportUsersCsv)")         \
-    X(testcenters, "testcenters", "add, list and delete test centers; assign their staff")         \
+    X(testcenters, "testcenters", "add, list, update and delete test centers; assign their staff") \
     X(import_testcenters, "import-testcenters", "test centers from a CSV file")                    \
     X(eligibilities, "eligibilities", "set, list and delete who may sit which delivery where")     \
     X(import_eligibilities, "import-eligibilities", "eligibilities from a CSV file")               \
     X(import_qti, "import-qti", "import a QTI test package as a compiled, published delivery")     \
-    X(deliveries, "deliveries", "list deliveries and their package hashes")                        \
+    X(deliveries, "deliveries", "list, update and withdraw deliveries")                            \
     X(qti, "qti", "score a QTI test session without a browser (qti run)")                          \
     X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
     X(results, "results", "list, show and import result envelopes (central)")                      \
