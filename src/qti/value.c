@@ -18,6 +18,12 @@
 
 /* ---- names ---- */
 
+/* "a" or "an" before a base type name in messages ("an identifier", "a float"). */
+static const char *article(const char *word)
+{
+    return strchr("aeiouAEIOU", word[0]) ? "an" : "a";
+}
+
 static const char *const bt_names[] = {
     [QTI_BT_NONE] = "none",
     [QTI_BT_IDENTIFIER] = "identifier",
@@ -715,7 +721,8 @@ static int scalar_from_json(enum qti_base_type t, const json_t *j, const char *n
     const char *tn = qti_base_type_name(t);
     if (is_string_form(t)) {
         if (!json_is_string(j))
-            return err_set(e, OP_EINPUT, "%s: expected a %s as a JSON string", name, tn);
+            return err_set(e, OP_EINPUT, "%s: expected %s %s as a JSON string", name, article(tn),
+                           tn);
         const char *s = json_string_value(j);
         if (t != QTI_BT_STRING && *skip_space(s) == '\0')
             return 1;
@@ -746,8 +753,8 @@ static int scalar_from_json(enum qti_base_type t, const json_t *j, const char *n
     case QTI_BT_FLOAT:
     case QTI_BT_DURATION:
         if (!json_is_number(j))
-            return err_set(e, OP_EINPUT, "%s: expected a %s as a JSON number%s", name, tn,
-                           t == QTI_BT_DURATION ? " of seconds" : "");
+            return err_set(e, OP_EINPUT, "%s: expected %s %s as a JSON number%s", name, article(tn),
+                           tn, t == QTI_BT_DURATION ? " of seconds" : "");
         out->u.f = json_number_value(j);
         return 0;
     case QTI_BT_FILE:
@@ -830,8 +837,9 @@ int qti_value_from_json(enum qti_base_type t, enum qti_cardinality c, const json
         const json_t *item = json_is_array(j) ? json_array_get(j, i) : j;
         if (json_is_array(item) || json_is_object(item)) {
             qti_value_free(v);
-            return err_set(e, OP_EINPUT, "%s: item %zu: expected a %s, not %s", name, i + 1,
-                           qti_base_type_name(t), json_is_array(item) ? "an array" : "an object");
+            return err_set(e, OP_EINPUT, "%s: item %zu: expected %s %s, not %s", name, i + 1,
+                           article(qti_base_type_name(t)), qti_base_type_name(t),
+                           json_is_array(item) ? "an array" : "an object");
         }
         int rc = scalar_from_json(t, item, name, &s, e);
         if (rc < 0) {
