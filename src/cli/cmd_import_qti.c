@@ -20,7 +20,8 @@
 
 
 static const struct command_usage usage = {
-    "outpost import-qti -f PACKAGE.zip [--label L] [--json]",
+    "outpost import-qti -f PACKAGE.zip [--label L] [--proctored yes|no] [--max-executions N]\n"
+    "                   [--json]",
     "Imports a QTI 2.1/2.2 test package (an IMS content package exported by TAO or another\n"
     "authoring tool) on a central server: checks the manifest, the test, every item and asset,\n"
     "compiles the delivery package (docs/delivery-package.md), stores it by its SHA-256 and\n"

@@ -227,7 +227,8 @@ static int list_cmd(int argc, char **argv)
 /* ---- testcenters update ---- */
 
 static const struct command_usage update_usage = {
-    "outpost testcenters update CENTER [--label LABEL] [--org ORG] [--parent CENTER|--no-parent]",
+    "outpost testcenters update CENTER [--label LABEL] [--org ORG] [--parent CENTER|--no-parent]\n"
+    "                           [--json]",
     "Changes the label, the organisation id or the parent of CENTER (an id or a label) and\n"
     "prints what changed. A new organisation moves the center, its eligibilities, their\n"
     "deliveries and test takers, and its staff to that organisation's devices. A parent that\n"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "base/fs.h"
 #include "instance/config.h"
@@ -219,12 +220,23 @@ void csv_table_free(struct csv_table *t)
     free(t);
 }
 
+int csv_file_read(const char *path, size_t max_bytes, char **data, size_t *len, struct op_err *e)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes)
+        return err_set(e, OP_EINPUT,
+                       "%s: the file is %lld bytes, over the limit of %zu bytes (raise "
+                       "configuration.limits.csv-max-bytes, or split the file)",
+                       path, (long long)st.st_size, max_bytes);
+    return fs_read_file(path, max_bytes, data, len, e);
+}
+
 int csv_table_load(const char *path, size_t max_bytes, struct csv_table **out, struct op_err *e)
 {
     char *data;
     size_t len;
     *out = NULL;
-    if (fs_read_file(path, max_bytes, &data, &len, e) != 0)
+    if (csv_file_read(path, max_bytes, &data, &len, e) != 0)
         return e->code;
     int rc = csv_table_parse(path, data, len, out, e);
     free(data);

@@ -34,6 +34,11 @@ struct csv_table {
     struct csv_row *rows;
 };
 
+/* Reads a CSV file whole into a new buffer (*data, caller frees; wipe it first if it holds
+ * passwords). A file over `max_bytes` is refused before it is read, with a message naming the
+ * setting to raise. */
+int csv_file_read(const char *path, size_t max_bytes, char **data, size_t *len, struct op_err *e);
+
 /* Reads `path`. On success *out is owned by the caller (csv_table_free). */
 int csv_table_load(const char *path, size_t max_bytes, struct csv_table **out, struct op_err *e);
 

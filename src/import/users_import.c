@@ -388,16 +388,9 @@ static void collect_problems(struct import *im)
 
 static int load_and_check(struct import *im, const char *path, struct op_err *e)
 {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (unsigned long long)st.st_size > im->opt->max_bytes)
-        return err_set(e, OP_EINPUT,
-                       "%s: the file is %lld bytes, over the limit of %zu bytes (raise "
-                       "configuration.limits.csv-max-bytes, or split the file)",
-                       im->file, (long long)st.st_size, im->opt->max_bytes);
     char *data;
     size_t len;
-    int rc = fs_read_file(path, im->opt->max_bytes, &data, &len, e);
+    int rc = csv_file_read(path, im->opt->max_bytes, &data, &len, e);
     if (rc != 0)
         return rc;
     const struct csv_handler h = {on_header, on_row, im};

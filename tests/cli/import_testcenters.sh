@@ -176,6 +176,7 @@ sed -i 's/"security"/"limits": {"csv-max-bytes": 1024},\n    "security"/' "$WORK
 run "$OUTPOST" --data "$S" import-testcenters -f "$WORK/big.csv"
 check "a file over the size limit is refused" status_is 1
 check "the refusal names the limit" contains "$ERR" "over the limit of 1024 bytes"
+check "the refusal names the setting to raise" contains "$ERR" "configuration.limits.csv-max-bytes"
 check "nothing was imported from it" [ "$(sql "$S" "SELECT count(*) FROM test_centers")" = 0 ]
 
 D="$WORK/d"
