@@ -364,6 +364,12 @@ int setup_request_load(const char *path, struct setup_request *out, struct op_er
         rc = err_set(e, OP_EINPUT, "super-user.password: must be at least 8 characters");
         goto fail;
     }
+    if (strcmp(out->super_password, CONFIG_EXAMPLE_PASSWORD) == 0) {
+        rc = err_set(e, OP_EINPUT,
+                     "super-user.password: still the example password of the shipped setup "
+                     "files; choose your own");
+        goto fail;
+    }
     out->configuration = get_object(root, "configuration", "configuration", 1, e);
     if (!out->configuration) {
         rc = OP_EINPUT;

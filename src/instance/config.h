@@ -28,6 +28,9 @@
 #define CONFIG_DEFAULT_CSV_MAX_BYTES         (64u * 1024 * 1024)
 #define CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES ((uint64_t)512 * 1024 * 1024)
 #define CONFIG_MAX_BYTES                     (1024 * 1024)
+/* The placeholder password of the shipped setup files (config/central.setup.json and
+ * config/device.setup.json); setup refuses it so that nobody runs with it. */
+#define CONFIG_EXAMPLE_PASSWORD "change-this-password"
 
 enum instance_role { ROLE_CENTRAL = 1, ROLE_DEVICE = 2 };
 

@@ -65,6 +65,10 @@ sed 's|"password": "admin-password"|"password": ""|' "$WORK/central.json" > "$WO
 run "$OUTPOST" --data "$WORK/x6" setup "$WORK/nopw.json"
 check "an empty super-user password is refused" contains "$ERR" "super-user.password"
 
+run "$OUTPOST" --data "$WORK/x10" setup "$OUTPOST_SOURCE/config/central.setup.json"
+check "the shipped example password is refused" contains "$ERR" "super-user.password: still the example password"
+check "a refused setup leaves no folder behind" [ ! -e "$WORK/x10" ]
+
 run "$OUTPOST" --data "$WORK/x7" setup "$WORK/missing.json"
 check "a missing setup file is a clear error" contains "$ERR" "missing.json"
 
