@@ -18,7 +18,6 @@
 #include "store/eligibilities.h"
 #include "store/packages.h"
 
-
 static const struct command_usage usage = {
     "outpost import-qti -f PACKAGE.zip [--label L] [--proctored yes|no] [--max-executions N]\n"
     "                   [--json]",

@@ -21,11 +21,14 @@ static void test_table_aligns_accented_names_by_characters(void **state)
 {
     (void)state;
     struct cli_table *t = cli_table_new("LOGIN", "LABEL", NULL);
-    cli_table_add(t, "edouard", "\xc3\x89" "douard");
+    cli_table_add(t, "edouard",
+                  "\xc3\x89"
+                  "douard");
     cli_table_add(t, "ada", "Ada");
     char *text = render(t);
     assert_string_equal(text, "LOGIN    LABEL\n"
-                              "edouard  \xc3\x89" "douard\n"
+                              "edouard  \xc3\x89"
+                              "douard\n"
                               "ada      Ada\n");
     free(text);
 }
