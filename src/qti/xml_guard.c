@@ -75,8 +75,55 @@ static void detect(struct scan *s, const unsigned char *d, size_t len)
     s->n = (len - skip) / (size_t)s->width;
 }
 
+/* Skips a quoted literal starting at i (the quote); returns the index past its end. */
+static size_t skip_literal(const struct scan *s, size_t i, long *line)
+{
+    int q = unit(s, i);
+    for (i++; i < s->n; i++) {
+        int c = unit(s, i);
+        if (c == '\n')
+            (*line)++;
+        if (c == q)
+            return i + 1;
+    }
+    return s->n;
+}
+
+/* A declaration (<!DOCTYPE ...>) from i (its '<'): literals may hold '<' and '>', and the
+ * internal subset holds comments, processing instructions and more declarations. Returns the
+ * index past its end, or (size_t)-1 at an entity declaration when `refuse_entities`. */
+static size_t skip_declaration(const struct scan *s, size_t i, int refuse_entities, long *line)
+{
+    int subset = 0;
+    for (i += 2; i < s->n;) {
+        int c = unit(s, i);
+        if (c == '\n')
+            (*line)++;
+        if (c == '"' || c == '\'') {
+            i = skip_literal(s, i, line);
+        } else if (subset && starts(s, i, "<!--")) {
+            i = skip_past(s, i + 4, "-->", line);
+        } else if (subset && starts(s, i, "<?")) {
+            i = skip_past(s, i + 2, "?>", line);
+        } else if (subset && refuse_entities && starts(s, i, "<!ENTITY")) {
+            return (size_t)-1;
+        } else if (c == '[') {
+            subset = 1;
+            i++;
+        } else if (c == ']') {
+            subset = 0;
+            i++;
+        } else if (c == '>' && !subset) {
+            return i + 1;
+        } else {
+            i++;
+        }
+    }
+    return s->n;
+}
+
 int qti_xml_attr_guard(const char *href, const void *data, size_t len, size_t max_attrs,
-                       struct op_err *e)
+                       int refuse_entities, struct op_err *e)
 {
     struct scan s;
     detect(&s, data, len);
@@ -96,15 +143,25 @@ int qti_xml_attr_guard(const char *href, const void *data, size_t len, size_t ma
             i = skip_past(&s, i + 9, "]]>", &line);
         } else if (starts(&s, i, "<?")) {
             i = skip_past(&s, i + 2, "?>", &line);
+        } else if (starts(&s, i, "<!")) {
+            long at = line;
+            i = skip_declaration(&s, i, refuse_entities, &line);
+            if (i == (size_t)-1)
+                return err_set(e, OP_EINPUT,
+                               "%s line %ld: entity declarations are not allowed (they can "
+                               "expand without bound or read local files)",
+                               href, at);
         } else {
-            /* a start tag, an end tag or a declaration: count '=' outside quoted values up to
-             * the closing '>' (a declaration's internal subset never has an '=' outside
-             * quotes that matters: entity declarations are refused by the parser anyway) */
+            /* A start or end tag: count '=' outside quoted values up to the closing '>'. A
+             * tag never holds a '<' (not even in a value), so one ends the count: no quote
+             * left open by a malformed tag can hide the attributes of the next one. */
             long tag_line = line;
             size_t attrs = 0;
             int quote = 0;
             for (i++; i < s.n; i++) {
                 c = unit(&s, i);
+                if (c == '<')
+                    break;
                 if (c == '\n')
                     line++;
                 if (quote) {

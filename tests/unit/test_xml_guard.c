@@ -100,6 +100,54 @@ static void test_attribute_count_guard_ignores_markup_in_values_comments_and_cda
     free(s);
 }
 
+/* Markup that a naive scan would read differently from libxml2, hiding the attributes of the
+ * root: a quote in a comment of the internal subset, "<!--" in a system literal, a quote
+ * left open by a malformed tag. Each must still be refused by the guard. */
+static void test_attribute_guard_is_not_fooled_by_quotes_or_literals(void **state)
+{
+    (void)state;
+    const char *preludes[] = {
+        "<!DOCTYPE assessmentItem [<!-- \" -->]>\n",
+        "<!DOCTYPE assessmentItem SYSTEM \"<!--\">\n",
+        "<!DOCTYPE assessmentItem [<!ATTLIST assessmentItem x CDATA \"'\">]>\n",
+        "<?pi \" ?>\n",
+    };
+    for (size_t k = 0; k < sizeof preludes / sizeof preludes[0]; k++) {
+        size_t cap = strlen(preludes[k]) + strlen(HEAD) + strlen(TAIL) + 1000 * 16 + 1, n = 0;
+        char *xml = malloc(cap);
+        n += (size_t)snprintf(xml + n, cap - n, "<?xml version=\"1.0\"?>\n%s%s", preludes[k],
+                              strchr(HEAD, '\n') + 1);
+        for (int i = 0; i < 1000; i++)
+            n += (size_t)snprintf(xml + n, cap - n, "a%d=\"x\" ", i);
+        n += (size_t)snprintf(xml + n, cap - n, "%s", TAIL);
+        struct op_err e = {0};
+        assert_int_equal(qti_xml_attr_guard("item.xml", xml, n, QTI_XML_MAX_ATTRIBUTES, 0, &e),
+                         OP_EINPUT);
+        assert_non_null(strstr(e.msg, "attributes"));
+        free(xml);
+    }
+    /* a malformed tag leaves a quote open: the next tag is still counted */
+    size_t cap = 1000 * 16 + 256, n = 0;
+    char *xml = malloc(cap);
+    n += (size_t)snprintf(xml + n, cap - n, "<r><a b=\"x><c ");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(xml + n, cap - n, "a%d=\"x\" ", i);
+    n += (size_t)snprintf(xml + n, cap - n, "/></r>");
+    struct op_err e = {0};
+    assert_int_equal(qti_xml_attr_guard("x.xml", xml, n, QTI_XML_MAX_ATTRIBUTES, 0, &e), OP_EINPUT);
+    free(xml);
+    /* entity declarations, in UTF-16 too, when the caller asks */
+    const char *ent =
+        "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE r [<!ENTITY x \"<!--\">]><r/>";
+    size_t ulen;
+    char *u = to_utf16le(ent, strlen(ent), &ulen);
+    assert_int_equal(qti_xml_attr_guard("m.xml", u, ulen, QTI_XML_MAX_ATTRIBUTES, 1, &e),
+                     OP_EINPUT);
+    assert_non_null(strstr(e.msg, "entity"));
+    assert_int_equal(qti_xml_attr_guard("m.xml", u, ulen, QTI_XML_MAX_ATTRIBUTES, 0, &e), 0);
+    free(u);
+}
+
 static void test_manifest_with_too_many_attributes_is_refused_quickly(void **state)
 {
     (void)state;
@@ -147,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_element_with_too_many_attributes_is_refused_quickly),
         cmocka_unit_test(test_attribute_count_guard_ignores_markup_in_values_comments_and_cdata),
+        cmocka_unit_test(test_attribute_guard_is_not_fooled_by_quotes_or_literals),
         cmocka_unit_test(test_manifest_with_too_many_attributes_is_refused_quickly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
