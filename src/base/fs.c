@@ -16,7 +16,9 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
 {
     *out = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO put in place of the file would otherwise block until a
+     * writer comes; it is refused just below. On a regular file the flag changes nothing. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return err_set(e, OP_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;

@@ -104,11 +104,15 @@ int content_decrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYT
     if (memcmp(head, CONTENT_MAGIC, CONTENT_MAGIC_BYTES) != 0)
         return err_set(e, OP_EINPUT, "not an Outpost encrypted package of version 1");
     crypto_secretstream_xchacha20poly1305_state st;
-    if (crypto_secretstream_xchacha20poly1305_init_pull(&st, head + CONTENT_MAGIC_BYTES, key) != 0)
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&st, head + CONTENT_MAGIC_BYTES, key) !=
+        0) {
+        sodium_memzero(&st, sizeof st);
         return err_set(e, OP_ECRYPTO, "encrypted package: bad header");
+    }
     unsigned char *plain = malloc(CONTENT_CHUNK_BYTES);
     unsigned char *cipher = malloc(CONTENT_CHUNK_BYTES + SS_ABYTES);
     if (!plain || !cipher) {
+        sodium_memzero(&st, sizeof st); /* it holds the stream's subkey */
         free(plain);
         free(cipher);
         return err_set(e, OP_ENOMEM, "out of memory");

@@ -41,6 +41,18 @@ int intake_receive(struct db *db, const unsigned char *data, size_t len, struct 
         return rc;
     }
     rc = envelope_verify(&env, d.signing_public_key, e);
+    if (rc == 0) {
+        /* A valid signature proves which device sent it, not that the device may speak for
+         * this test taker and delivery: those must be in its organisation's scope. */
+        int in = results_in_scope(db, d.org_id, &env, e);
+        if (in == 0)
+            rc = err_set(e, OP_ESTATE,
+                         "result %s: test taker %s is not eligible for delivery %s at a test "
+                         "center of organisation %s, the organisation of device %s; refused",
+                         env.h.result_id, env.h.test_taker_id, env.h.delivery_id, d.org_id, d.id);
+        else if (in < 0)
+            rc = in;
+    }
     device_clear(&d);
     if (rc != 0)
         return rc;

@@ -8,6 +8,7 @@
 #include "import/csv.h"
 
 #include <csv.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -45,10 +46,13 @@ static char *trim_dup(const char *s, size_t len)
     return p;
 }
 
+/* Fields are wiped before they are freed: a users file carries passwords in clear. */
 static void free_fields(char **f, int n)
 {
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        sodium_memzero(f[i], strlen(f[i]));
         free(f[i]);
+    }
     free(f);
 }
 
@@ -167,6 +171,8 @@ static int parse(const char *name, const char *data, size_t len, struct csv_tabl
         else if (ps.failed)
             rc = e->code ? e->code : OP_EINPUT;
     }
+    if (parser.entry_buf) /* libcsv's copy of the last field (a password, maybe) */
+        sodium_memzero(parser.entry_buf, parser.entry_size);
     csv_free(&parser);
     free_fields(ps.fields, ps.nfields);
     if (rc == 0 && !ps.have_header)

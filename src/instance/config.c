@@ -7,6 +7,7 @@
 #include "instance/config.h"
 
 #include <ctype.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -386,6 +387,8 @@ fail:
 
 void setup_request_free(struct setup_request *r)
 {
+    if (r->super_password) /* jansson owns it and frees it without wiping */
+        sodium_memzero((char *)r->super_password, strlen(r->super_password));
     json_decref(r->root);
     memset(r, 0, sizeof *r);
 }

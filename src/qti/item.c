@@ -113,6 +113,8 @@ int qti_xml_read(const char *href, const char *data, size_t len, const struct qt
                        href, len, st.lim.max_bytes);
     if (len > 0x7fffffff)
         return err_set(e, OP_EINPUT, "%s: file too large", href);
+    if (qti_xml_attr_guard(href, data, len, QTI_XML_MAX_ATTRIBUTES, 0, e) != 0)
+        return OP_EINPUT;
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)

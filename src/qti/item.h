@@ -72,6 +72,15 @@ void qti_xml_limits_default(struct qti_xml_limits *lim);
 int qti_xml_read(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
                  xmlDoc **out, struct op_err *e);
 
+/* Refuses (OP_EINPUT, naming the line) XML with an element of more than `max_attrs`
+ * attributes, in one linear pass over the bytes (xml_guard.c): libxml2 2.9's duplicate check
+ * is quadratic in the number of attributes of an element. With `refuse_entities`, also an
+ * entity declaration in any encoding (for readers without a SAX entity hook). qti_xml_read
+ * and the manifest reader call it before parsing. */
+#define QTI_XML_MAX_ATTRIBUTES 256
+int qti_xml_attr_guard(const char *href, const void *data, size_t len, size_t max_attrs,
+                       int refuse_entities, struct op_err *e);
+
 /* 1 if `node` is an element of the QTI 2.1 or 2.2 namespace named `name`. */
 int qti_xml_is(const xmlNode *node, const char *name);
 /* 1 if `ns` is the QTI 2.1 or 2.2 namespace URI. */

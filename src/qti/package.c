@@ -17,6 +17,7 @@
 #include <zip.h>
 
 #include "base/buf.h"
+#include "qti/item.h"
 
 void qti_limits_default(struct qti_limits *l)
 {
@@ -562,6 +563,8 @@ int qti_package_parse_xml(const struct qti_package *p, const struct qti_file *f,
         return err_set(e, OP_EINPUT, "%s: %s line %d: entity declarations are not allowed", p->name,
                        f->path, line);
     }
+    if (qti_xml_attr_guard(f->path, f->data, f->len, QTI_XML_MAX_ATTRIBUTES, 1, e) != 0)
+        return err_prefix(e, "%s", p->name);
     xmlSetStructuredErrorFunc(NULL, xml_quiet);
     xmlParserCtxtPtr ctx = xmlNewParserCtxt();
     if (!ctx)

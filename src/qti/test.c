@@ -577,12 +577,14 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
             if ((rc = check_attrs(r, c, sa)) == 0 &&
                 (rc = get_number(r, c, "select", &has, &d)) == 0 &&
                 (rc = get_bool(r, c, "withReplacement", 0, &wr)) == 0) {
-                if (!has || d < 0 || d != floor(d) || d > QTI_TEST_MAX_SELECT)
+                if (!has || d < 0 || d != floor(d) || d > QTI_TEST_MAX_SELECT) {
                     rc = fail(r, c, "selection: select must be a whole number from 0 to %d",
                               QTI_TEST_MAX_SELECT);
-                sec->has_selection = true;
-                sec->select = (int)d;
-                sec->with_replacement = wr;
+                } else { /* only now is (int)d defined */
+                    sec->has_selection = true;
+                    sec->select = (int)d;
+                    sec->with_replacement = wr;
+                }
             }
         } else if (strcmp(name, "ordering") == 0) {
             static const char *const oa[] = {"shuffle", NULL};

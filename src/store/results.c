@@ -4,6 +4,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
+                     struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT EXISTS (SELECT 1 FROM results WHERE id = ?1)"
+                               " OR EXISTS (SELECT 1 FROM eligibility_test_takers t"
+                               "  JOIN eligibilities el ON el.id = t.eligibility_id"
+                               "  JOIN test_centers tc ON tc.id = el.center_id"
+                               "  WHERE t.user_id = ?2 AND el.delivery_id = ?3 AND tc.org_id = ?4)",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, env->h.result_id);
+    db_bind_text(st, 2, env->h.test_taker_id);
+    db_bind_text(st, 3, env->h.delivery_id);
+    db_bind_text(st, 4, org_id);
+    int rc = sqlite3_step(st);
+    int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(db, e, "results: checking the scope of a result");
+    return in ? 1 : 0;
+}
+
 int results_insert(struct db *db, const struct envelope *env, struct op_err *e)
 {
     char sha[65];

@@ -46,6 +46,14 @@ struct result_row {
  * same result id). */
 int results_insert(struct db *db, const struct envelope *env, struct op_err *e);
 
+/* 1 if a device of organisation `org_id` may file this result: its test taker is listed on an
+ * eligibility for its delivery at a test center of that organisation, or a result with its id
+ * is stored already (results_insert then tells a copy from a conflict, so a copy re-sent after
+ * the eligibility is gone is still acknowledged). 0 if not, or a negative error. The scope
+ * comes from the device's enrolment, never from the envelope. */
+int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
+                     struct op_err *e);
+
 /* The ids of pending envelopes (of `delivery_id`, or all if NULL), oldest first. *ids is a
  * malloc'ed array of malloc'ed strings (free with results_free_ids). */
 int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,

@@ -75,6 +75,13 @@ check "an envelope from an unknown device is refused" contains "$ERR" "unknown d
 "$TOOL" seal "$D3" "$C" "$WORK/revoked.bin" "$WORK/p2.json" > /dev/null
 run "$OUTPOST" --data "$C" results import -f "$WORK/revoked.bin"
 check "an envelope from a revoked device is refused" contains "$ERR" "is revoked"
+
+# a valid signature does not let a device file results outside its organisation's scope
+OUTPOST_TOOL_NO_SCOPE=1 "$TOOL" seal "$D" "$C" "$WORK/scope.bin" "$WORK/p2.json" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/scope.bin"
+check "an envelope for a test taker not eligible in the device's organisation is refused" status_is 1
+check "the refusal names the organisation" contains "$ERR" "not eligible for delivery"
+check "and nothing is stored" [ "$(sql "$C" "SELECT count(*) FROM results WHERE test_taker_id NOT IN (SELECT id FROM users)")" = 0 ]
 "$TOOL" seal "$D" "$C" "$WORK/conflict.bin" "$WORK/p2.json" finished "$r1" > /dev/null
 run "$OUTPOST" --data "$C" results import -f "$WORK/conflict.bin"
 check "another envelope under a known result id is refused" contains "$ERR" "different content"

@@ -7,7 +7,10 @@
  *   envelope_tool seal DEVICE_DIR CENTRAL_DIR OUT_FILE PAYLOAD_FILE [finished|terminated]
  *                 [RESULT_ID [DELIVERY_ID [TEST_TAKER_ID]]]
  * `seal` appends the envelope to OUT_FILE and prints the result id. Central's results public
- * key is read from its key folder (a real device has it pinned from sync).
+ * key is read from its key folder (a real device has it pinned from sync). Central accepts a
+ * result only for a test taker eligible for its delivery in the device's organisation, so
+ * `seal` also puts that eligibility (a test center of ORG-1, the delivery, the test taker) in
+ * central's database, unless OUTPOST_TOOL_NO_SCOPE is set.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -57,6 +60,53 @@ static int enrol(const char *central, const char *device_dir, int revoked)
     return rc ? die(&e) : 0;
 }
 
+/* Makes `taker` eligible for `delivery` at a test center of ORG-1 on central (idempotent). */
+static int ensure_scope(const char *central, const char *taker, const char *delivery,
+                        struct op_err *e)
+{
+    struct instance *c;
+    if (instance_open(central, &c, e) != 0)
+        return e->code;
+    static const char *sql =
+        "INSERT OR IGNORE INTO users (id, login, role, password_hash, created_at, updated_at)"
+        " VALUES (?1, 'tool-' || ?1, 'test-taker', 'x', '2024-01-01T00:00:00Z',"
+        " '2024-01-01T00:00:00Z');"
+        "INSERT OR IGNORE INTO test_centers (id, label, org_id, created_at, updated_at)"
+        " VALUES ('tool-center', 'tool center', 'ORG-1', '2024-01-01T00:00:00Z',"
+        " '2024-01-01T00:00:00Z');"
+        "INSERT OR IGNORE INTO deliveries (id, label, created_at, updated_at)"
+        " VALUES (?2, 'tool delivery', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');"
+        "INSERT OR IGNORE INTO eligibilities (id, center_id, delivery_id, created_at, updated_at)"
+        " VALUES ('tool-' || ?2, 'tool-center', ?2, '2024-01-01T00:00:00Z',"
+        " '2024-01-01T00:00:00Z');"
+        "INSERT OR IGNORE INTO eligibility_test_takers (eligibility_id, user_id)"
+        " VALUES ('tool-' || ?2, ?1);";
+    int rc = db_begin(c->db, e);
+    /* sqlite3_prepare_v2 directly: db_stmt caches by the SQL text's address */
+    for (const char *p = sql; rc == 0 && *p;) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        if (sqlite3_prepare_v2(db_sqlite(c->db), p, -1, &st, &tail) != SQLITE_OK || !st) {
+            rc = err_set(e, OP_EDB, "scope: %s", sqlite3_errmsg(db_sqlite(c->db)));
+            break;
+        }
+        if (sqlite3_bind_parameter_count(st) >= 1)
+            db_bind_text(st, 1, taker);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            db_bind_text(st, 2, delivery);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = err_set(e, OP_EDB, "scope: %s", sqlite3_errmsg(db_sqlite(c->db)));
+        sqlite3_finalize(st);
+        p = tail;
+    }
+    if (rc == 0)
+        rc = db_commit(c->db, e);
+    else
+        db_rollback(c->db);
+    instance_close(c);
+    return rc;
+}
+
 static int seal(int argc, char **argv)
 {
     const char *device_dir = argv[2], *central = argv[3], *out = argv[4], *payload_file = argv[5];
@@ -89,6 +139,9 @@ static int seal(int argc, char **argv)
     else
         uuid_generate(h.test_taker_id);
     uuid_generate(h.execution_id);
+    if (!getenv("OUTPOST_TOOL_NO_SCOPE") &&
+        ensure_scope(central, h.test_taker_id, h.delivery_id, &e) != 0)
+        return die(&e);
     memcpy(h.device_id, d->id, sizeof h.device_id);
     h.sealed_at = (int64_t)time(NULL);
     h.ended_at = h.sealed_at - 1;

@@ -164,6 +164,52 @@ static void test_truncated_altered_or_extended_package_is_refused(void **state)
     free(c);
 }
 
+/* Whole chunks moved around: swapped within a package, dropped from its middle, or taken from
+ * another package encrypted under the same key for the same delivery (the worst case: keys
+ * are never reused). Each is refused. */
+static void test_reordered_dropped_or_foreign_chunks_are_refused(void **state)
+{
+    (void)state;
+    unsigned char key[32];
+    content_key_generate(key);
+    const size_t CH = CONTENT_CHUNK_BYTES + CONTENT_CHUNK_OVERHEAD;
+    size_t len = 3 * CONTENT_CHUNK_BYTES + 10, c1len, c2len, plen;
+    unsigned char *plain = malloc(len);
+    randombytes_buf(plain, len);
+    unsigned char *c1 = encrypt_bytes(plain, len, key, &c1len);
+    unsigned char *c2 = encrypt_bytes(plain, len, key, &c2len);
+    assert_int_equal(c1len, c2len);
+    unsigned char *work = malloc(c1len), *back;
+    struct op_err e = {0};
+    unsigned char *first = c1 + CONTENT_HEADER_BYTES, *second = first + CH;
+    /* chunks 1 and 2 swapped */
+    memcpy(work, c1, c1len);
+    memcpy(work + CONTENT_HEADER_BYTES, second, CH);
+    memcpy(work + CONTENT_HEADER_BYTES + CH, first, CH);
+    assert_int_equal(decrypt_bytes(work, c1len, key, DELIVERY, &back, &plen, &e), OP_ECRYPTO);
+    free(back);
+    /* chunk 2 dropped */
+    memcpy(work, c1, CONTENT_HEADER_BYTES + CH);
+    memcpy(work + CONTENT_HEADER_BYTES + CH, c1 + CONTENT_HEADER_BYTES + 2 * CH,
+           c1len - CONTENT_HEADER_BYTES - 2 * CH);
+    assert_int_equal(decrypt_bytes(work, c1len - CH, key, DELIVERY, &back, &plen, &e), OP_ECRYPTO);
+    free(back);
+    /* chunk 2 taken from the other package */
+    memcpy(work, c1, c1len);
+    memcpy(work + CONTENT_HEADER_BYTES + CH, c2 + CONTENT_HEADER_BYTES + CH, CH);
+    assert_int_equal(decrypt_bytes(work, c1len, key, DELIVERY, &back, &plen, &e), OP_ECRYPTO);
+    free(back);
+    /* the other package's header on this one's chunks */
+    memcpy(work, c1, c1len);
+    memcpy(work, c2, CONTENT_HEADER_BYTES);
+    assert_int_equal(decrypt_bytes(work, c1len, key, DELIVERY, &back, &plen, &e), OP_ECRYPTO);
+    free(back);
+    free(work);
+    free(c1);
+    free(c2);
+    free(plain);
+}
+
 static void test_content_key_opens_only_for_the_test_taker_it_was_sealed_to(void **state)
 {
     (void)state;
@@ -190,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_packages_of_every_size_round_trip),
         cmocka_unit_test(test_wrong_key_or_other_delivery_does_not_decrypt),
         cmocka_unit_test(test_truncated_altered_or_extended_package_is_refused),
+        cmocka_unit_test(test_reordered_dropped_or_foreign_chunks_are_refused),
         cmocka_unit_test(test_content_key_opens_only_for_the_test_taker_it_was_sealed_to),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

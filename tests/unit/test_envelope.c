@@ -27,6 +27,36 @@ struct fixture {
     char device_id[UUID_STR_LEN];
 };
 
+/* The device's organisation (ORG-1) has a test center where TAKER is eligible for DELIVERY;
+ * ORG-2 has one where OTHER_TAKER is eligible for OTHER_DELIVERY. */
+#define TAKER          "aaaaaaaa-0000-4000-8000-000000000001"
+#define DELIVERY       "dddddddd-0000-4000-8000-000000000001"
+#define OTHER_TAKER    "aaaaaaaa-0000-4000-8000-000000000002"
+#define OTHER_DELIVERY "dddddddd-0000-4000-8000-000000000002"
+
+static void make_scope(struct db *db)
+{
+    static const char *sql =
+        "INSERT INTO users (id, login, role, password_hash, created_at, updated_at) VALUES"
+        " ('" TAKER "', 't1', 'test-taker', 'x', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z'),"
+        " ('" OTHER_TAKER "', 't2', 'test-taker', 'x', '2024-01-01T00:00:00Z',"
+        "  '2024-01-01T00:00:00Z');"
+        "INSERT INTO test_centers (id, label, org_id, created_at, updated_at) VALUES"
+        " ('c1', 'C1', 'ORG-1', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z'),"
+        " ('c2', 'C2', 'ORG-2', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');"
+        "INSERT INTO deliveries (id, label, created_at, updated_at) VALUES"
+        " ('" DELIVERY "', 'D1', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z'),"
+        " ('" OTHER_DELIVERY "', 'D2', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');"
+        "INSERT INTO eligibilities (id, center_id, delivery_id, created_at, updated_at) VALUES"
+        " ('e1', 'c1', '" DELIVERY "', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z'),"
+        " ('e2', 'c2', '" OTHER_DELIVERY "', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');"
+        "INSERT INTO eligibility_test_takers (eligibility_id, user_id) VALUES"
+        " ('e1', '" TAKER "'), ('e2', '" OTHER_TAKER "');";
+    struct op_err e = {0};
+    if (db_exec(db, sql, &e) != 0)
+        fail_msg("scope: %s", e.msg);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
@@ -49,6 +79,7 @@ static int setup(void **state)
     memcpy(d.signing_public_key, f->device.public_key, KEY_PUBLIC_BYTES);
     assert_int_equal(db_begin(f->db, &e), 0);
     assert_int_equal(devices_insert(f->db, &d, &e), 0);
+    make_scope(f->db);
     assert_int_equal(db_commit(f->db, &e), 0);
     *state = f;
     return 0;
@@ -74,8 +105,8 @@ static struct envelope_header header(const struct fixture *f)
     h.state = ENVELOPE_FINISHED;
     uuid_generate(h.result_id);
     uuid_generate(h.execution_id);
-    uuid_generate(h.delivery_id);
-    uuid_generate(h.test_taker_id);
+    snprintf(h.delivery_id, sizeof h.delivery_id, "%s", DELIVERY);
+    snprintf(h.test_taker_id, sizeof h.test_taker_id, "%s", TAKER);
     memcpy(h.device_id, f->device_id, sizeof h.device_id);
     h.started_at = 1700000000;
     h.ended_at = 1700003600;
@@ -326,6 +357,46 @@ static void test_central_rejects_unknown_revoked_and_wrongly_signed(void **state
     free(data);
 }
 
+/* TAO's results API trusted the test taker and delivery a client named (S4 in the prior-art
+ * report): a device enrolled for one organisation must not file results for another's test
+ * takers or deliveries, even with a valid signature. */
+static void test_central_rejects_a_result_outside_the_device_organisation(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    const char *cases[][2] = {
+        {OTHER_TAKER, OTHER_DELIVERY},                      /* both of ORG-2 */
+        {TAKER, OTHER_DELIVERY},                            /* ORG-1 taker, ORG-2 delivery */
+        {OTHER_TAKER, DELIVERY},                            /* ORG-2 taker, ORG-1 delivery */
+        {"aaaaaaaa-0000-4000-8000-00000000ffff", DELIVERY}, /* unknown taker */
+        {TAKER, "dddddddd-0000-4000-8000-00000000ffff"},    /* unknown delivery */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct envelope_header h = header(f);
+        snprintf(h.test_taker_id, sizeof h.test_taker_id, "%s", cases[i][0]);
+        snprintf(h.delivery_id, sizeof h.delivery_id, "%s", cases[i][1]);
+        size_t len;
+        unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+        assert_int_equal(db_begin(f->db, &e), 0);
+        assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ESTATE);
+        assert_non_null(strstr(e.msg, "not eligible"));
+        assert_non_null(strstr(e.msg, "ORG-1"));
+        db_rollback(f->db);
+        free(data);
+    }
+    /* in scope: stored; once stored, a copy is still recognised after the eligibility goes */
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(
+        db_exec(f->db, "DELETE FROM eligibility_test_takers WHERE user_id = '" TAKER "'", &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_DUPLICATE);
+    db_rollback(f->db);
+    free(data);
+}
+
 static void test_receive_is_idempotent_by_result_id(void **state)
 {
     struct fixture *f = *state;
@@ -477,6 +548,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_central_rejects_unknown_revoked_and_wrongly_signed,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_central_rejects_a_result_outside_the_device_organisation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_is_idempotent_by_result_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_result_still_decrypts_after_key_rotation, setup,
                                         teardown),

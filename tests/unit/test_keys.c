@@ -2,9 +2,11 @@
 #include "testutil.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/fs.h"
 #include "crypto/keys.h"
@@ -95,6 +97,73 @@ static void test_key_file_readable_by_others_is_refused(void **state)
     testutil_rmdir(dir);
 }
 
+/* A key file replaced by a FIFO must be refused at once: opening a FIFO for reading blocks
+ * until a writer comes, which would hang setup-central and decrypt-results for ever. The
+ * alarm turns a hang into a failure of this test. */
+static void test_key_file_that_is_a_fifo_is_refused_without_blocking(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    char *p = fs_join(dir, "device-signing.key");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    alarm(10);
+    struct key k;
+    assert_int_not_equal(keys_load_device_signing(dir, &k, &e), 0);
+    assert_non_null(strstr(e.msg, "not a regular file"));
+    assert_int_not_equal(keys_setup_device(dir, NULL, &e), 0);
+    alarm(0);
+    free(p);
+    testutil_rmdir(dir);
+}
+
+static void test_huge_key_file_is_refused_without_reading_it(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    char *p = fs_join(dir, "device-signing.key");
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)1 << 32), 0); /* sparse: 4 GiB */
+    fclose(f);
+    chmod(p, 0600);
+    struct key k;
+    assert_int_equal(keys_load_device_signing(dir, &k, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "over the limit"));
+    free(p);
+    testutil_rmdir(dir);
+}
+
+/* A symlink in the key folder is followed (operators may keep keys on another volume), but
+ * the mode check applies to the file it points to. */
+static void test_symlinked_key_file_is_checked_at_its_target(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    char *other = testutil_tmpdir();
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_device(other, NULL, &e), 0);
+    char *target = fs_join(other, "device-signing.key");
+    char *p = fs_join(dir, "device-signing.key");
+    assert_int_equal(symlink(target, p), 0);
+    struct key k;
+    assert_int_equal(keys_load_device_signing(dir, &k, &e), 0);
+    key_wipe(&k);
+    chmod(target, 0644);
+    assert_int_equal(keys_load_device_signing(dir, &k, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "chmod 600"));
+    /* a dangling link is not replaced by a new key: setup refuses rather than write through */
+    unlink(target);
+    assert_int_not_equal(keys_setup_device(dir, NULL, &e), 0);
+    struct stat st;
+    assert_int_not_equal(stat(target, &st), 0);
+    free(p);
+    free(target);
+    testutil_rmdir(other);
+    testutil_rmdir(dir);
+}
+
 static void test_damaged_key_file_is_refused(void **state)
 {
     (void)state;
@@ -168,6 +237,9 @@ int main(void)
         cmocka_unit_test(test_setup_central_rerun_keeps_every_key_byte_for_byte),
         cmocka_unit_test(test_key_files_and_folder_are_private),
         cmocka_unit_test(test_key_file_readable_by_others_is_refused),
+        cmocka_unit_test(test_key_file_that_is_a_fifo_is_refused_without_blocking),
+        cmocka_unit_test(test_huge_key_file_is_refused_without_reading_it),
+        cmocka_unit_test(test_symlinked_key_file_is_checked_at_its_target),
         cmocka_unit_test(test_damaged_key_file_is_refused),
         cmocka_unit_test(test_rotate_adds_a_current_key_and_keeps_the_old_one),
         cmocka_unit_test(test_key_id_is_first_eight_bytes_of_blake2b_of_public_key),

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <libxml/parser.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "qti/test.h"
@@ -166,6 +167,26 @@ static void test_test_refuses_selection_larger_than_section(void **state)
                   "<assessmentItemRef identifier=\"Q\" href=\"a.xml\"/>\n"
                   "</assessmentSection></testPart></assessmentTest>",
                   "line 4: selection: select=\"3\" but section S has only 1 children");
+}
+
+/* Found by fuzz_qti_test: an out-of-range select was refused but still converted to int
+ * (undefined behaviour for 1e32 or NaN, caught by UBSan). */
+static void test_test_refuses_huge_or_nan_selection_without_converting_it(void **state)
+{
+    (void)state;
+    const char *values[] = {"1e32", "-1e32", "NaN", "INF"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char xml[1024];
+        snprintf(xml, sizeof xml,
+                 "<assessmentTest " NS " identifier=\"T\">\n"
+                 "<testPart navigationMode=\"linear\" submissionMode=\"individual\" "
+                 "identifier=\"P\">\n<assessmentSection identifier=\"S\" title=\"s\" "
+                 "visible=\"true\">\n<selection select=\"%s\"/>\n"
+                 "<assessmentItemRef identifier=\"Q\" href=\"a.xml\"/>\n"
+                 "</assessmentSection></testPart></assessmentTest>",
+                 values[i]);
+        parse_refused(xml, "select");
+    }
 }
 
 static void test_test_refuses_test_part_without_section(void **state)
@@ -344,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_test_refuses_duplicate_identifier),
         cmocka_unit_test(test_test_refuses_item_href_climbing_out),
         cmocka_unit_test(test_test_refuses_selection_larger_than_section),
+        cmocka_unit_test(test_test_refuses_huge_or_nan_selection_without_converting_it),
         cmocka_unit_test(test_test_refuses_test_part_without_section),
         cmocka_unit_test(test_test_refuses_bad_navigation_mode),
         cmocka_unit_test(test_test_refuses_unknown_qti_namespace),

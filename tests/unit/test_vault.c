@@ -122,6 +122,23 @@ static void test_vault_copied_to_another_user_does_not_open(void **state)
     assert_int_equal(credentials_unlock(&ub, "same-pw", 7, pk, sk, &e), OP_ECRYPTO);
 }
 
+/* The whole of A's credentials (password record, wrapped key, public key) copied onto B's
+ * row: the password check passes and the KEK is right, so only the user id bound in as
+ * associated data stops A's password from opening a vault on B's row. */
+static void test_all_credentials_of_a_copied_to_b_do_not_open_as_b(void **state)
+{
+    (void)state;
+    struct credentials ca;
+    make(A_ID, "alpha-pw", NULL, &ca);
+    struct user ub = user_of(B_ID, &ca);
+    unsigned char pk[32], sk[32];
+    struct op_err e = {0};
+    assert_int_equal(credentials_unlock(&ub, "alpha-pw", 8, pk, sk, &e), OP_ECRYPTO);
+    assert_non_null(strstr(e.msg, "wrong password"));
+    struct user ua = user_of(A_ID, &ca);
+    assert_int_equal(credentials_unlock(&ua, "alpha-pw", 8, pk, sk, &e), 0);
+}
+
 static void test_password_reset_from_escrow_keeps_sealed_data_readable(void **state)
 {
     (void)state;
@@ -268,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_vault_tag_alone_rejects_a_wrong_password),
         cmocka_unit_test(test_password_of_user_a_does_not_open_data_of_user_b),
         cmocka_unit_test(test_vault_copied_to_another_user_does_not_open),
+        cmocka_unit_test(test_all_credentials_of_a_copied_to_b_do_not_open_as_b),
         cmocka_unit_test(test_password_reset_from_escrow_keeps_sealed_data_readable),
         cmocka_unit_test(test_escrow_copy_opens_only_for_its_user_and_master_key),
         cmocka_unit_test(test_altered_sealed_data_does_not_open),
