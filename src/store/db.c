@@ -13,14 +13,12 @@
 
 #define STMT_CACHE_MAX 256
 
-struct cached_stmt {
-    const char *sql; /* the caller's literal; compared by content */
-    sqlite3_stmt *stmt;
-};
 
 struct db {
     sqlite3 *conn;
-    struct cached_stmt cache[STMT_CACHE_MAX];
+    /* Prepared statements, found again by their SQL text (sqlite3_sql), never by the address of
+     * the caller's string: a reused buffer must not get another statement's plan. */
+    sqlite3_stmt *cache[STMT_CACHE_MAX];
     int ncache;
     int in_tx;
     db_precommit_fn precommit; /* run by db_commit before COMMIT; NULL for none */
@@ -62,8 +60,8 @@ sqlite3 *db_sqlite(struct db *db)
 sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
 {
     for (int i = 0; i < db->ncache; i++) {
-        if (db->cache[i].sql == sql || strcmp(db->cache[i].sql, sql) == 0) {
-            sqlite3_stmt *st = db->cache[i].stmt;
+        if (strcmp(sqlite3_sql(db->cache[i]), sql) == 0) {
+            sqlite3_stmt *st = db->cache[i];
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
             return st;
@@ -75,9 +73,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
         return NULL;
     }
     if (db->ncache < STMT_CACHE_MAX) {
-        db->cache[db->ncache].sql = sql;
-        db->cache[db->ncache].stmt = st;
-        db->ncache++;
+        db->cache[db->ncache++] = st;
     } else {
         /* Cache full: a programming error (more distinct statements than we expected). */
         sqlite3_finalize(st);
@@ -297,7 +293,7 @@ void db_close(struct db *db)
         return;
     db_rollback(db);
     for (int i = 0; i < db->ncache; i++)
-        sqlite3_finalize(db->cache[i].stmt);
+        sqlite3_finalize(db->cache[i]);
     sqlite3_close(db->conn);
     free(db);
 }

@@ -1,6 +1,7 @@
 /* test_feed.c - the per-organisation change feed: versions, scope and tombstones. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "store/feed.h"
@@ -142,6 +143,28 @@ static void test_feed_forgets_touches_of_a_rolled_back_transaction(void **state)
     testutil_rmdir(dir);
 }
 
+static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT 1");
+    sqlite3_stmt *one = db_stmt(db, sql, &e);
+    assert_non_null(one);
+    snprintf(sql, sizeof sql, "SELECT 2"); /* same buffer, other SQL */
+    sqlite3_stmt *two = db_stmt(db, sql, &e);
+    assert_non_null(two);
+    assert_ptr_not_equal(one, two);
+    assert_int_equal(sqlite3_step(two), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(two, 0), 2);
+    sqlite3_reset(two);
+    assert_ptr_equal(db_stmt(db, "SELECT 1", &e), one); /* same text: the cached one */
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +173,7 @@ int main(void)
         cmocka_unit_test(test_feed_touch_is_idempotent),
         cmocka_unit_test(test_feed_refreshes_a_record_touched_many_times_once_at_commit),
         cmocka_unit_test(test_feed_forgets_touches_of_a_rolled_back_transaction),
+        cmocka_unit_test(test_db_stmt_finds_statements_by_text_not_by_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
