@@ -448,15 +448,22 @@ static void *hash_worker(void *arg)
     return NULL;
 }
 
+/* Memory all hashing threads together may use for Argon2id: on a central with many cores,
+ * one thread per core at 19 MiB each would otherwise take gigabytes. */
+#define HASHING_MEMORY_BUDGET (1024ull * 1024 * 1024)
+
 static int workers_wanted(const struct users_import_options *opt, int total)
 {
     long n = opt->workers > 0 ? opt->workers : sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        n = 1;
-    if (n > total)
-        n = total;
+    unsigned long long per_worker = opt->cost.memlimit_kib * 1024ull;
+    if (per_worker && (unsigned long long)n > HASHING_MEMORY_BUDGET / per_worker)
+        n = (long)(HASHING_MEMORY_BUDGET / per_worker);
     if (n > 256)
         n = 256;
+    if (n > total)
+        n = total;
+    if (n < 1)
+        n = 1;
     return (int)n;
 }
 
