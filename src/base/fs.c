@@ -92,7 +92,11 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e)
+/* Writes `data` to a temporary file next to `path` (fsynced, with `mode`), then puts it in
+ * place: by rename() (replacing any file there) or, when `exclusive`, by link(), which fails
+ * if `path` exists. Returns 0, 1 when exclusive and `path` already existed, or an error. */
+static int write_then_place(const char *path, const void *data, size_t len, mode_t mode,
+                            int exclusive, struct op_err *e)
 {
     size_t n = strlen(path) + 16;
     char *tmp = malloc(n);
@@ -125,8 +129,19 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) != 0)
+    if (exclusive) {
+        if (link(tmp, path) != 0) {
+            int saved = errno;
+            unlink(tmp);
+            free(tmp);
+            if (saved == EEXIST)
+                return 1;
+            return err_set(e, OP_EIO, "%s: cannot write: %s", path, strerror(saved));
+        }
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
         goto fail;
+    }
     free(tmp);
     fsync_dir_of(path);
     return 0;
@@ -137,6 +152,18 @@ fail:;
     unlink(tmp);
     free(tmp);
     return err_set(e, OP_EIO, "%s: cannot write: %s", path, strerror(saved));
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e)
+{
+    return write_then_place(path, data, len, mode, 0, e);
+}
+
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e)
+{
+    if (fs_exists(path))
+        return 1;
+    return write_then_place(path, data, len, mode, 1, e);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e)

@@ -17,6 +17,11 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
  * rename, fsync of the folder. `mode` applies to the new file (e.g. 0600 for keys). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);
 
+/* Like fs_write_atomic, but never replaces anything: the file is put in place with link(),
+ * which fails if `path` exists. Returns 0 when written, 1 when `path` already existed (nothing
+ * written), or an error. For key files, which must never be overwritten. */
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);
+
 /* mkdir -p with `mode` for the folders it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e);
 

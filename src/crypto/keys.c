@@ -228,70 +228,6 @@ int keys_load_file(const char *path, struct key *out, struct op_err *e)
     return rc;
 }
 
-/* Creates `path` with `data` unless it exists: returns 0 if created, 1 if it already
- * existed (nothing written), negative on error. link(2) makes the step atomic and refuses
- * to replace an existing name, so a key file is never overwritten. */
-static int create_exclusive(const char *path, const char *data, size_t len, struct op_err *e)
-{
-    if (fs_exists(path))
-        return 1;
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return err_set(e, OP_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        int saved = errno;
-        free(tmp);
-        return err_set(e, OP_EIO, "%s: cannot create: %s", path, strerror(saved));
-    }
-    int rc = 0;
-    const char *p = data;
-    size_t left = len;
-    if (fchmod(fd, 0600) != 0)
-        rc = -1;
-    while (rc == 0 && left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            rc = -1;
-        else {
-            p += w;
-            left -= (size_t)w;
-        }
-    }
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -1;
-    int saved = errno;
-    close(fd);
-    if (rc == 0 && link(tmp, path) != 0) {
-        saved = errno;
-        rc = saved == EEXIST ? 1 : -1;
-    }
-    unlink(tmp);
-    free(tmp);
-    if (rc < 0)
-        return err_set(e, OP_EIO, "%s: cannot write: %s", path, strerror(saved));
-    if (rc == 0) {
-        char *copy = strdup(path);
-        if (copy) {
-            char *slash = strrchr(copy, '/');
-            if (slash) {
-                *slash = '\0';
-                int dfd = open(copy, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0) {
-                    fsync(dfd);
-                    close(dfd);
-                }
-            }
-            free(copy);
-        }
-    }
-    return rc;
-}
-
 /* Creates a new key of `kind` in `path` unless a file is there; either way loads it into
  * *out (NULL: wiped) and counts it in *rep. */
 static int ensure_key(const char *path, enum key_kind kind, int serial, struct key *out,
@@ -301,7 +237,7 @@ static int ensure_key(const char *path, enum key_kind kind, int serial, struct k
     generate(kind, serial, &k);
     char text[KEY_FILE_MAX];
     size_t len = serialize(&k, text, sizeof text);
-    int rc = create_exclusive(path, text, len, e);
+    int rc = fs_write_new(path, text, len, 0600, e);
     sodium_memzero(text, sizeof text);
     if (rc < 0) {
         key_wipe(&k);
@@ -477,7 +413,7 @@ int keys_rotate_results(const char *dir, struct key *out, struct op_err *e)
         char text[KEY_FILE_MAX];
         size_t len = serialize(&k, text, sizeof text);
         char *path = results_path(dir, next);
-        int rc = create_exclusive(path, text, len, e);
+        int rc = fs_write_new(path, text, len, 0600, e);
         sodium_memzero(text, sizeof text);
         free(path);
         if (rc < 0) {
