@@ -13,7 +13,6 @@
 
 #define STMT_CACHE_MAX 256
 
-
 struct db {
     sqlite3 *conn;
     /* Prepared statements, found again by their SQL text (sqlite3_sql), never by the address of
