@@ -22,19 +22,24 @@ int credentials_make(const struct password_cost *cost, const char *user_id, cons
         vault_keypair(pk, sk);
     }
     unsigned char wrapped[VAULT_WRAPPED_BYTES];
-    vault_wrap(sk, user_id, kek, wrapped);
-    vault_to_text(pk, sizeof pk, out->vault_public_key, sizeof out->vault_public_key);
-    vault_to_text(wrapped, sizeof wrapped, out->vault_secret_wrapped,
-                  sizeof out->vault_secret_wrapped);
-    if (keys && keys->master) {
+    int rc = vault_wrap(sk, user_id, kek, wrapped, e);
+    if (rc == 0) {
+        vault_to_text(pk, sizeof pk, out->vault_public_key, sizeof out->vault_public_key);
+        vault_to_text(wrapped, sizeof wrapped, out->vault_secret_wrapped,
+                      sizeof out->vault_secret_wrapped);
+    }
+    if (rc == 0 && keys && keys->master) {
         unsigned char escrow[VAULT_ESCROW_BYTES];
-        vault_escrow(sk, user_id, keys->master, escrow);
-        vault_to_text(escrow, sizeof escrow, out->vault_secret_escrow,
-                      sizeof out->vault_secret_escrow);
+        rc = vault_escrow(sk, user_id, keys->master, escrow, e);
+        if (rc == 0)
+            vault_to_text(escrow, sizeof escrow, out->vault_secret_escrow,
+                          sizeof out->vault_secret_escrow);
     }
     sodium_memzero(sk, sizeof sk);
     sodium_memzero(kek, sizeof kek);
-    return 0;
+    if (rc != 0)
+        sodium_memzero(out, sizeof *out);
+    return rc;
 }
 
 int credentials_recover(const struct key *master, const struct user *u,

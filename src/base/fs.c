@@ -12,19 +12,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int fs_open_regular(const char *path, int *fd, struct op_err *e)
+{
+    *fd = -1;
+    /* O_NONBLOCK: opening a FIFO put in place of the file would otherwise block until a
+     * writer comes; it is refused just below. On a regular file the flag changes nothing. */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (f < 0)
+        return err_set(e, OP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(f);
+        return err_set(e, OP_EINPUT, "%s: not a regular file", path);
+    }
+    *fd = f;
+    return 0;
+}
+
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct op_err *e)
 {
     *out = NULL;
     *len = 0;
-    /* O_NONBLOCK: opening a FIFO put in place of the file would otherwise block until a
-     * writer comes; it is refused just below. On a regular file the flag changes nothing. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return err_set(e, OP_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    if (fs_open_regular(path, &fd, e) != 0)
+        return e->code;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         close(fd);
-        return err_set(e, OP_EINPUT, "%s: not a regular file", path);
+        return err_set(e, OP_EIO, "%s: cannot read: %s", path, strerror(errno));
     }
     if ((unsigned long long)st.st_size > max) {
         close(fd);

@@ -13,6 +13,10 @@
  * Refuses a file larger than `max` bytes without reading it. */
 int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct op_err *e);
 
+/* Opens `path` for reading into *fd (caller closes); refuses anything but a regular file
+ * (a FIFO or a device), without blocking on it. */
+int fs_open_regular(const char *path, int *fd, struct op_err *e);
+
 /* Writes `len` bytes to `path` atomically: a temporary file in the same folder, fsync,
  * rename, fsync of the folder. `mode` applies to the new file (e.g. 0600 for keys). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);

@@ -2,11 +2,13 @@
  * cmd_results.c - `outpost results list|show|import` on central: the result envelopes
  * received from devices (store/results.h). `import` takes envelopes from a file (one or more
  * concatenated, e.g. carried on a USB stick) and verifies each before storing it
- * (crypto/intake.h); sync brings them in the same way over the network.
+ * (crypto/intake.h); sync brings them in the same way over the network. The file is read
+ * one envelope at a time, so a large file does not take its size in memory.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/fs.h"
 #include "cli/cli.h"
@@ -14,8 +16,6 @@
 #include "cli/table.h"
 #include "crypto/intake.h"
 #include "store/results.h"
-
-#define IMPORT_MAX_BYTES (1024u * 1024 * 1024)
 
 /* ---- results list ---- */
 
@@ -143,29 +143,33 @@ static int results_import_cmd(int argc, char **argv)
     if ((status = cli_open_central("results import", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    char *data = NULL;
-    size_t len = 0;
-    int rc = fs_read_file(file, IMPORT_MAX_BYTES, &data, &len, &e);
-    if (rc != 0) {
+    int fd;
+    if (fs_open_regular(file, &fd, &e) != 0) {
         instance_close(inst);
         return cli_fail(&e);
     }
-    if (len == 0) {
-        free(data);
-        instance_close(inst);
-        err_set(&e, OP_EINPUT, "%s: empty file, no envelope in it", file);
-        return cli_fail(&e);
-    }
+    /* One envelope in memory at a time (at most ENVELOPE_MAX_BYTES), whatever the file size. */
+    unsigned char *buf = NULL;
+    size_t cap = 0;
     int stored = 0, duplicates = 0, rejected = 0;
     json_t *refusals = json_array();
-    const unsigned char *p = (const unsigned char *)data;
     size_t off = 0;
-    rc = db_begin(inst->db, &e);
-    while (rc == 0 && off < len) {
+    int rc = db_begin(inst->db, &e);
+    while (rc == 0) {
         struct envelope env;
         size_t used;
         struct op_err why = {0};
-        if (envelope_parse_next(p + off, len - off, &env, &used, &why) != 0) {
+        int r = envelope_read_next(fd, &buf, &cap, &env, &used, &why);
+        if (r == 1) {
+            if (off == 0)
+                rc = err_set(&e, OP_EINPUT, "%s: empty file, no envelope in it", file);
+            break;
+        }
+        if (r == OP_EIO || r == OP_ENOMEM) {
+            rc = err_set(&e, r, "%s: %s", file, why.msg);
+            break;
+        }
+        if (r != 0) {
             /* Without a readable header the next envelope cannot be found: stop here. */
             rejected++;
             json_array_append_new(refusals, json_pack("{s:n, s:I, s:s}", "result_id", "offset",
@@ -175,7 +179,7 @@ static int results_import_cmd(int argc, char **argv)
                         file, off, why.msg);
             break;
         }
-        int r = intake_receive(inst->db, p + off, used, NULL, &why);
+        r = intake_receive(inst->db, buf, used, NULL, &why);
         if (r == RESULTS_STORED) {
             stored++;
         } else if (r == RESULTS_DUPLICATE) {
@@ -195,7 +199,8 @@ static int results_import_cmd(int argc, char **argv)
         off += used;
     }
     rc = db_commit_if(inst->db, rc, &e);
-    free(data);
+    close(fd);
+    free(buf);
     instance_close(inst);
     if (rc != 0) {
         json_decref(refusals);

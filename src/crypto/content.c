@@ -10,20 +10,26 @@
 
 #define SS_HEADER crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
-#define AD_MAX    (CONTENT_MAGIC_BYTES + 256)
+#define AD_MAX    (CONTENT_MAGIC_BYTES + CONTENT_DELIVERY_ID_MAX)
 
 _Static_assert(SS_HEADER == CONTENT_HEADER_BYTES - CONTENT_MAGIC_BYTES, "header size");
 _Static_assert(SS_ABYTES == CONTENT_CHUNK_OVERHEAD, "chunk overhead");
 _Static_assert(CONTENT_KEY_BYTES == crypto_secretstream_xchacha20poly1305_KEYBYTES, "key size");
 
-static size_t make_ad(unsigned char ad[AD_MAX], const char *delivery_id)
+/* magic || delivery id into ad, its length in *adlen. A delivery id over
+ * CONTENT_DELIVERY_ID_MAX is refused, never cut: a cut id would bind the package to another. */
+static int make_ad(unsigned char ad[AD_MAX], const char *delivery_id, size_t *adlen,
+                   struct op_err *e)
 {
     size_t n = strlen(delivery_id);
-    if (n > AD_MAX - CONTENT_MAGIC_BYTES)
-        n = AD_MAX - CONTENT_MAGIC_BYTES;
+    *adlen = 0;
+    if (n > CONTENT_DELIVERY_ID_MAX)
+        return err_set(e, OP_EINPUT, "delivery id \"%.32s...\" is %zu bytes, over the limit of %d",
+                       delivery_id, n, CONTENT_DELIVERY_ID_MAX);
     memcpy(ad, CONTENT_MAGIC, CONTENT_MAGIC_BYTES);
     memcpy(ad + CONTENT_MAGIC_BYTES, delivery_id, n);
-    return CONTENT_MAGIC_BYTES + n;
+    *adlen = CONTENT_MAGIC_BYTES + n;
+    return 0;
 }
 
 void content_key_generate(unsigned char key[CONTENT_KEY_BYTES])
@@ -47,6 +53,10 @@ static size_t read_full(FILE *in, unsigned char *buf, size_t cap)
 int content_encrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYTES],
                     const char *delivery_id, struct op_err *e)
 {
+    unsigned char ad[AD_MAX];
+    size_t adlen;
+    if (make_ad(ad, delivery_id, &adlen, e) != 0)
+        return OP_EINPUT;
     unsigned char *plain = malloc(CONTENT_CHUNK_BYTES);
     unsigned char *cipher = malloc(CONTENT_CHUNK_BYTES + SS_ABYTES);
     if (!plain || !cipher) {
@@ -55,8 +65,7 @@ int content_encrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYT
         return err_set(e, OP_ENOMEM, "out of memory");
     }
     crypto_secretstream_xchacha20poly1305_state st;
-    unsigned char header[SS_HEADER], ad[AD_MAX];
-    size_t adlen = make_ad(ad, delivery_id);
+    unsigned char header[SS_HEADER];
     crypto_secretstream_xchacha20poly1305_init_push(&st, header, key);
     int rc = 0;
     if (fwrite(CONTENT_MAGIC, 1, CONTENT_MAGIC_BYTES, out) != CONTENT_MAGIC_BYTES ||
@@ -98,6 +107,10 @@ int content_encrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYT
 int content_decrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYTES],
                     const char *delivery_id, struct op_err *e)
 {
+    unsigned char ad[AD_MAX];
+    size_t adlen;
+    if (make_ad(ad, delivery_id, &adlen, e) != 0)
+        return OP_EINPUT;
     unsigned char head[CONTENT_HEADER_BYTES];
     if (read_full(in, head, sizeof head) != sizeof head)
         return err_set(e, OP_EINPUT, "encrypted package truncated (no complete header)");
@@ -117,8 +130,6 @@ int content_decrypt(FILE *in, FILE *out, const unsigned char key[CONTENT_KEY_BYT
         free(cipher);
         return err_set(e, OP_ENOMEM, "out of memory");
     }
-    unsigned char ad[AD_MAX];
-    size_t adlen = make_ad(ad, delivery_id);
     int rc = 0;
     unsigned long long chunk = 0;
     for (;;) {

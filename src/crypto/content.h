@@ -35,6 +35,9 @@
 #define CONTENT_HEADER_BYTES     (CONTENT_MAGIC_BYTES + 24)
 #define CONTENT_CHUNK_OVERHEAD   17
 #define CONTENT_SEALED_KEY_BYTES (CONTENT_KEY_BYTES + VAULT_SEAL_OVERHEAD)
+/* The longest delivery id a package can be bound to (ids are UUIDs, 36 bytes); encrypt and
+ * decrypt refuse a longer one with OP_EINPUT rather than cut it. */
+#define CONTENT_DELIVERY_ID_MAX 256
 
 /* A fresh random content key. */
 void content_key_generate(unsigned char key[CONTENT_KEY_BYTES]);

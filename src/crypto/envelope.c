@@ -5,10 +5,12 @@
  */
 #include "crypto/envelope.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define OFF_VERSION  4
 #define OFF_STATE    5
@@ -154,14 +156,10 @@ int envelope_seal(const struct envelope_header *h, const unsigned char *payload,
     return 0;
 }
 
-int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *env, size_t *used,
-                        struct op_err *e)
+/* Checks the fixed header at data[0..ENVELOPE_HEADER_BYTES) and gives the whole envelope's
+ * length (bounded by ENVELOPE_MAX_BYTES) in *total. */
+static int check_header(const unsigned char *data, size_t *total, struct op_err *e)
 {
-    memset(env, 0, sizeof *env);
-    *used = 0;
-    if (len < ENVELOPE_HEADER_BYTES)
-        return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes, the header alone is %d",
-                       len, ENVELOPE_HEADER_BYTES);
     if (memcmp(data, ENVELOPE_MAGIC, 4) != 0)
         return err_set(e, OP_EINPUT, "not an Outpost result envelope (bad magic)");
     if (data[OFF_VERSION] != ENVELOPE_VERSION)
@@ -182,11 +180,26 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
         return err_set(e, OP_EINPUT,
                        "result envelope oversized: ciphertext of %u bytes, the limit is %u", ct_len,
                        (unsigned)ENVELOPE_MAX_CIPHERTEXT);
-    size_t total = ENVELOPE_HEADER_BYTES + (size_t)ct_len + ENVELOPE_SIGNATURE_BYTES;
+    *total = ENVELOPE_HEADER_BYTES + (size_t)ct_len + ENVELOPE_SIGNATURE_BYTES;
+    return 0;
+}
+
+int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *env, size_t *used,
+                        struct op_err *e)
+{
+    memset(env, 0, sizeof *env);
+    *used = 0;
+    if (len < ENVELOPE_HEADER_BYTES)
+        return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes, the header alone is %d",
+                       len, ENVELOPE_HEADER_BYTES);
+    size_t total;
+    if (check_header(data, &total, e) != 0)
+        return OP_EINPUT;
     if (len < total)
         return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes of %zu", len, total);
+    size_t ct_len = total - ENVELOPE_HEADER_BYTES - ENVELOPE_SIGNATURE_BYTES;
     struct envelope_header *h = &env->h;
-    h->state = state;
+    h->state = data[OFF_STATE];
     sodium_bin2hex(h->key_id, sizeof h->key_id, data + OFF_KEY_ID, KEY_ID_BYTES);
     uuid_from_bin(data + OFF_RESULT, h->result_id);
     uuid_from_bin(data + OFF_EXEC, h->execution_id);
@@ -221,6 +234,61 @@ int envelope_parse(const unsigned char *data, size_t len, struct envelope *env, 
                        len - used);
     }
     return 0;
+}
+
+/* Reads up to n bytes, fewer only at the end of the file; *got says how many. */
+static int read_upto(int fd, unsigned char *p, size_t n, size_t *got, struct op_err *e)
+{
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = read(fd, p + *got, n - *got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return err_set(e, OP_EIO, "read failed: %s", strerror(errno));
+        if (r == 0)
+            break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
+int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope *env, size_t *used,
+                       struct op_err *e)
+{
+    memset(env, 0, sizeof *env);
+    *used = 0;
+    if (*cap < ENVELOPE_HEADER_BYTES) {
+        unsigned char *p = realloc(*buf, ENVELOPE_HEADER_BYTES);
+        if (!p)
+            return err_set(e, OP_ENOMEM, "out of memory");
+        *buf = p;
+        *cap = ENVELOPE_HEADER_BYTES;
+    }
+    size_t got;
+    if (read_upto(fd, *buf, ENVELOPE_HEADER_BYTES, &got, e) != 0)
+        return OP_EIO;
+    if (got == 0)
+        return 1;
+    size_t total;
+    if (got < ENVELOPE_HEADER_BYTES) /* the end of the file: the parser names it truncated */
+        return envelope_parse_next(*buf, got, env, used, e);
+    if (check_header(*buf, &total, e) != 0)
+        return OP_EINPUT;
+    /* total is at most ENVELOPE_MAX_BYTES (check_header), so the buffer stays bounded. */
+    if (*cap < total) {
+        unsigned char *p = realloc(*buf, total);
+        if (!p)
+            return err_set(e, OP_ENOMEM, "out of memory");
+        *buf = p;
+        *cap = total;
+    }
+    size_t rest;
+    if (read_upto(fd, *buf + ENVELOPE_HEADER_BYTES, total - ENVELOPE_HEADER_BYTES, &rest, e) != 0)
+        return OP_EIO;
+    /* Short only at the end of the file, where the parser gives the same "truncated: N bytes
+     * of M" as for the rest of a file held in memory. */
+    return envelope_parse_next(*buf, ENVELOPE_HEADER_BYTES + rest, env, used, e);
 }
 
 int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],

@@ -25,13 +25,18 @@ _Static_assert(VAULT_WRAPPED_B64_LEN == sodium_base64_ENCODED_LEN(VAULT_WRAPPED_
 _Static_assert(VAULT_ESCROW_B64_LEN == sodium_base64_ENCODED_LEN(VAULT_ESCROW_BYTES, B64_VARIANT),
                "escrow text");
 
-/* version || label || [key id] || user id. Returns the length (user ids are short: UUIDs). */
-static size_t make_ad(unsigned char ad[AD_MAX], const char *label, const unsigned char *key_id,
-                      const char *user_id)
+_Static_assert(VAULT_USER_ID_MAX + 1 + sizeof ESCROW_LABEL + KEY_ID_BYTES <= AD_MAX, "ad size");
+
+/* version || label || [key id] || user id into ad, its length in *adlen. A user id over
+ * VAULT_USER_ID_MAX is refused, never cut: a cut id would bind the vault to another id. */
+static int make_ad(unsigned char ad[AD_MAX], const char *label, const unsigned char *key_id,
+                   const char *user_id, size_t *adlen, struct op_err *e)
 {
     size_t n = 0, ll = strlen(label), ul = strlen(user_id);
-    if (ul > AD_MAX - 64)
-        ul = AD_MAX - 64; /* never reached with UUIDs; keeps the buffer safe */
+    *adlen = 0;
+    if (ul > VAULT_USER_ID_MAX)
+        return err_set(e, OP_EINPUT, "user id \"%.32s...\" is %zu bytes, over the limit of %d",
+                       user_id, ul, VAULT_USER_ID_MAX);
     ad[n++] = VAULT_VERSION;
     memcpy(ad + n, label, ll);
     n += ll;
@@ -40,7 +45,8 @@ static size_t make_ad(unsigned char ad[AD_MAX], const char *label, const unsigne
         n += KEY_ID_BYTES;
     }
     memcpy(ad + n, user_id, ul);
-    return n + ul;
+    *adlen = n + ul;
+    return 0;
 }
 
 void vault_keypair(unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES])
@@ -48,15 +54,19 @@ void vault_keypair(unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_
     crypto_box_keypair(pk, sk);
 }
 
-void vault_wrap(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
-                const unsigned char kek[VAULT_KEK_BYTES], unsigned char out[VAULT_WRAPPED_BYTES])
+int vault_wrap(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
+               const unsigned char kek[VAULT_KEK_BYTES], unsigned char out[VAULT_WRAPPED_BYTES],
+               struct op_err *e)
 {
     unsigned char ad[AD_MAX];
-    size_t adlen = make_ad(ad, VAULT_LABEL, NULL, user_id);
+    size_t adlen;
+    if (make_ad(ad, VAULT_LABEL, NULL, user_id, &adlen, e) != 0)
+        return OP_EINPUT;
     out[0] = VAULT_VERSION;
     randombytes_buf(out + 1, NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(out + 1 + NONCE_BYTES, NULL, sk, VAULT_SECRET_BYTES,
                                                ad, adlen, NULL, out + 1, kek);
+    return 0;
 }
 
 int vault_unwrap(const unsigned char *wrapped, size_t len, const char *user_id,
@@ -67,7 +77,9 @@ int vault_unwrap(const unsigned char *wrapped, size_t len, const char *user_id,
         return err_set(e, OP_EINPUT, "user %s: not a vault of version %d (%zu bytes)", user_id,
                        VAULT_VERSION, len);
     unsigned char ad[AD_MAX];
-    size_t adlen = make_ad(ad, VAULT_LABEL, NULL, user_id);
+    size_t adlen;
+    if (make_ad(ad, VAULT_LABEL, NULL, user_id, &adlen, e) != 0)
+        return OP_EINPUT;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk, NULL, NULL, wrapped + 1 + NONCE_BYTES,
                                                    VAULT_SECRET_BYTES + TAG_BYTES, ad, adlen,
                                                    wrapped + 1, kek) != 0) {
@@ -77,19 +89,22 @@ int vault_unwrap(const unsigned char *wrapped, size_t len, const char *user_id,
     return 0;
 }
 
-void vault_escrow(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
-                  const struct key *master, unsigned char out[VAULT_ESCROW_BYTES])
+int vault_escrow(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
+                 const struct key *master, unsigned char out[VAULT_ESCROW_BYTES], struct op_err *e)
 {
     unsigned char id[KEY_ID_BYTES];
     sodium_hex2bin(id, sizeof id, master->id, KEY_ID_BYTES * 2, NULL, NULL, NULL);
     unsigned char ad[AD_MAX];
-    size_t adlen = make_ad(ad, ESCROW_LABEL, id, user_id);
+    size_t adlen;
+    if (make_ad(ad, ESCROW_LABEL, id, user_id, &adlen, e) != 0)
+        return OP_EINPUT;
     out[0] = VAULT_VERSION;
     memcpy(out + 1, id, KEY_ID_BYTES);
     unsigned char *nonce = out + 1 + KEY_ID_BYTES;
     randombytes_buf(nonce, NONCE_BYTES);
     crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + NONCE_BYTES, NULL, sk, VAULT_SECRET_BYTES,
                                                ad, adlen, NULL, nonce, master->secret);
+    return 0;
 }
 
 int vault_recover(const unsigned char *escrow, size_t len, const char *user_id,
@@ -109,7 +124,9 @@ int vault_recover(const unsigned char *escrow, size_t len, const char *user_id,
                        user_id, have, master->id);
     }
     unsigned char ad[AD_MAX];
-    size_t adlen = make_ad(ad, ESCROW_LABEL, id, user_id);
+    size_t adlen;
+    if (make_ad(ad, ESCROW_LABEL, id, user_id, &adlen, e) != 0)
+        return OP_EINPUT;
     const unsigned char *nonce = escrow + 1 + KEY_ID_BYTES;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(sk, NULL, NULL, nonce + NONCE_BYTES,
                                                    VAULT_SECRET_BYTES + TAG_BYTES, ad, adlen, nonce,

@@ -46,9 +46,14 @@
 /* A fresh key pair. */
 void vault_keypair(unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES]);
 
-/* Wraps `sk` for `user_id` under `kek`. */
-void vault_wrap(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
-                const unsigned char kek[VAULT_KEK_BYTES], unsigned char out[VAULT_WRAPPED_BYTES]);
+/* The longest user id a vault or escrow copy can be bound to (ids are UUIDs, 36 bytes); the
+ * functions below refuse a longer one with OP_EINPUT rather than cut it. */
+#define VAULT_USER_ID_MAX 448
+
+/* Wraps `sk` for `user_id` under `kek`. OP_EINPUT if the id is over VAULT_USER_ID_MAX. */
+int vault_wrap(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
+               const unsigned char kek[VAULT_KEK_BYTES], unsigned char out[VAULT_WRAPPED_BYTES],
+               struct op_err *e);
 
 /* Unwraps; OP_ECRYPTO "wrong password" if the KEK (or user id) is not the one it was wrapped
  * for or the blob was altered, OP_EINPUT if it is not a vault of a known version. */
@@ -56,9 +61,10 @@ int vault_unwrap(const unsigned char *wrapped, size_t len, const char *user_id,
                  const unsigned char kek[VAULT_KEK_BYTES], unsigned char sk[VAULT_SECRET_BYTES],
                  struct op_err *e);
 
-/* Escrows `sk` for `user_id` under the master key (KEY_MASTER). */
-void vault_escrow(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
-                  const struct key *master, unsigned char out[VAULT_ESCROW_BYTES]);
+/* Escrows `sk` for `user_id` under the master key (KEY_MASTER). OP_EINPUT if the id is over
+ * VAULT_USER_ID_MAX. */
+int vault_escrow(const unsigned char sk[VAULT_SECRET_BYTES], const char *user_id,
+                 const struct key *master, unsigned char out[VAULT_ESCROW_BYTES], struct op_err *e);
 
 /* Recovers the secret key from an escrow copy; OP_ECRYPTO if it does not open. */
 int vault_recover(const unsigned char *escrow, size_t len, const char *user_id,

@@ -114,10 +114,14 @@ check "the valid row was imported" [ "$(takers "$SUD" $PHYS)" = t1,t2 ]
 printf 'Test Center,Delivery\nSud,Maths\n' > "$WORK/nocol.csv"
 imp -f "$WORK/nocol.csv"
 check "a missing column is refused" status_is 1
-check "the missing column is named" contains "$ERR" 'missing column "Test Takers"'
+check "the missing column is named on line 1, as import-users does" contains "$ERR" 'nocol.csv line 1: missing column "Test Takers" (it is required)'
 printf 'Test Center,Delivery,Test Takers,Proctor\nSud,Maths,t1,yes\n' > "$WORK/typo.csv"
 imp -f "$WORK/typo.csv"
-check "an unknown column is refused" contains "$ERR" 'unknown column "Proctor"'
+check "an unknown column is refused" contains "$ERR" 'typo.csv line 1: unknown column "Proctor" (the columns are: '
+printf 'Test Center,Delivery,Test Takers,delivery\nSud,Maths,t1,Maths\n' > "$WORK/twice.csv"
+imp -f "$WORK/twice.csv"
+check "a column given twice is refused" status_is 1
+check "it is named with its two places" contains "$ERR" 'twice.csv line 1: column "delivery" appears twice (columns 2 and 4)'
 head -c 3000 /dev/urandom > "$WORK/garbage.csv"
 printf '\000' >> "$WORK/garbage.csv"
 imp -f "$WORK/garbage.csv"

@@ -144,13 +144,13 @@ check "the refused cycle left the parent alone" \
 printf 'Label,Proctors\nX,proc\n' > "$WORK/nocol.csv"
 imp -f "$WORK/nocol.csv"
 check "a missing column is refused" status_is 1
-check "the missing column is named" contains "$ERR" 'missing column "Organisation Id"'
+check "the missing column is named on line 1, as import-users does" contains "$ERR" 'nocol.csv line 1: missing column "Organisation Id" (it is required)'
 printf 'Label,Organisation Id,Proctor\nX,ORG-A,proc\n' > "$WORK/typo.csv"
 imp -f "$WORK/typo.csv"
-check "an unknown column is refused, not ignored" contains "$ERR" 'unknown column "Proctor"'
+check "an unknown column is refused, not ignored" contains "$ERR" 'typo.csv line 1: unknown column "Proctor" (the columns are: Label, '
 printf 'Label,Organisation Id,label\nX,ORG-A,Y\n' > "$WORK/twice.csv"
 imp -f "$WORK/twice.csv"
-check "a column given twice is refused" contains "$ERR" 'appears twice'
+check "a column given twice is refused" contains "$ERR" 'twice.csv line 1: column "label" appears twice (columns 1 and 3)'
 printf 'Label,Organisation Id\n\000\001\002\377garbage\n' > "$WORK/garbage.csv"
 imp -f "$WORK/garbage.csv"
 check "binary garbage is refused" status_is 1

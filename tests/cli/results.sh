@@ -124,4 +124,32 @@ check "results import needs -f" status_is 2
 run "$OUTPOST" --data "$C" results show 00000000-0000-4000-8000-000000000000
 check "results show of an unknown id is a clear error" contains "$ERR" "not decrypted"
 
+# a file of many envelopes is read one envelope at a time; garbage in the middle stops the
+# reading there with the byte offset, after storing what came before
+: > "$WORK/many.bin"
+i=0
+while [ $i -lt 12 ]; do
+    "$TOOL" seal "$D" "$C" "$WORK/many.bin" "$WORK/p1.json" > /dev/null || echo "FAIL: seal $i"
+    i=$((i + 1))
+done
+cat "$WORK/many.bin" "$WORK/many.bin" "$WORK/many.bin" > "$WORK/many3.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/many3.bin"
+check "a file of 36 envelopes is imported whole" contains "$OUT" "12 stored, 24 already received, 0 refused"
+check "and exits 0" status_is 0
+"$TOOL" seal "$D" "$C" "$WORK/mid1.bin" "$WORK/p1.json" > /dev/null
+r_after=$("$TOOL" seal "$D" "$C" "$WORK/mid2.bin" "$WORK/p2.json")
+first_len=$(wc -c < "$WORK/mid1.bin")
+{ cat "$WORK/mid1.bin"; printf 'garbage between envelopes'; cat "$WORK/mid2.bin"; } > "$WORK/mid.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/mid.bin"
+check "garbage between envelopes is refused" status_is 1
+check "after storing the envelope before it" contains "$OUT" "1 stored, 0 already received, 1 refused"
+check "the refusal names the byte where the garbage starts" contains "$ERR" "byte $first_len: not an Outpost result envelope (bad magic); the rest of the file is skipped"
+check "the envelope after the garbage is not stored" [ -z "$(sql "$C" "SELECT 1 FROM results WHERE id='$r_after'")" ]
+run "$OUTPOST" --data "$C" results import -f "$WORK/mid.bin" --json
+check "--json gives the offset of the garbage" contains "$OUT" "\"offset\": $first_len"
+run "$OUTPOST" --data "$C" results import -f "$WORK"
+check "a folder is refused as not a regular file" contains "$ERR" "not a regular file"
+run "$OUTPOST" --data "$C" results import -f "$WORK/no-such.bin"
+check "a missing file is a clear error" contains "$ERR" "cannot open"
+
 finish

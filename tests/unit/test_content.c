@@ -228,12 +228,45 @@ static void test_content_key_opens_only_for_the_test_taker_it_was_sealed_to(void
     assert_int_equal(content_key_open(sealed, 10, pk_a, sk_a, got, &e), OP_EINPUT);
 }
 
+static void test_a_delivery_id_too_long_to_bind_is_refused_not_cut(void **state)
+{
+    (void)state;
+    unsigned char key[32];
+    content_key_generate(key);
+    char id[1001], other[1001];
+    memset(id, 'd', 1000);
+    id[1000] = '\0';
+    memcpy(other, id, sizeof id);
+    other[999] = 'e'; /* differs only past the limit */
+    FILE *in = file_of((const unsigned char *)"package", 7), *out = tmpfile();
+    struct op_err e = {0};
+    assert_int_equal(content_encrypt(in, out, key, id, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "1000 bytes, over the limit of 256"));
+    size_t n;
+    unsigned char *written = contents(out, &n);
+    assert_int_equal(n, 0); /* nothing written */
+    free(written);
+    fclose(in);
+    fclose(out);
+    /* a package of another delivery is not opened under a long id either */
+    size_t clen;
+    unsigned char *c = encrypt_bytes((const unsigned char *)"package", 7, key, &clen);
+    unsigned char *plain;
+    size_t plen;
+    assert_int_equal(decrypt_bytes(c, clen, key, other, &plain, &plen, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "over the limit"));
+    assert_int_equal(plen, 0);
+    free(plain);
+    free(c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_packages_of_every_size_round_trip),
+        cmocka_unit_test(test_a_delivery_id_too_long_to_bind_is_refused_not_cut),
         cmocka_unit_test(test_wrong_key_or_other_delivery_does_not_decrypt),
         cmocka_unit_test(test_truncated_altered_or_extended_package_is_refused),
         cmocka_unit_test(test_reordered_dropped_or_foreign_chunks_are_refused),

@@ -268,6 +268,106 @@ static void test_oversized_or_extended_envelope_is_a_clear_error(void **state)
     free(big);
 }
 
+/* Writes the n envelopes, with `gap` bytes of garbage after the first, to a file and opens it. */
+static int concat_file(const struct fixture *f, unsigned char **envs, size_t *lens, int n,
+                       const char *gap)
+{
+    char *path = fs_join(f->dir, "concat.bin");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(fwrite(envs[i], 1, lens[i], out), lens[i]);
+        if (i == 0 && gap)
+            fputs(gap, out);
+    }
+    assert_int_equal(fclose(out), 0);
+    struct op_err e = {0};
+    int fd;
+    assert_int_equal(fs_open_regular(path, &fd, &e), 0);
+    free(path);
+    return fd;
+}
+
+static void test_reading_a_file_gives_its_envelopes_one_at_a_time(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 20 };
+    unsigned char *envs[N];
+    size_t lens[N];
+    char ids[N][UUID_STR_LEN];
+    for (int i = 0; i < N; i++) {
+        struct envelope_header h = header(f);
+        memcpy(ids[i], h.result_id, UUID_STR_LEN);
+        envs[i] = seal(f, &h, i % 2 ? PAYLOAD : "{}", &f->results, &lens[i]);
+    }
+    int fd = concat_file(f, envs, lens, N, NULL);
+    unsigned char *buf = NULL;
+    size_t cap = 0, used, largest = 0;
+    struct envelope env;
+    struct op_err e = {0};
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), 0);
+        assert_int_equal(used, lens[i]);
+        assert_memory_equal(buf, envs[i], lens[i]);
+        assert_string_equal(env.h.result_id, ids[i]);
+        assert_int_equal(full_check(f, buf, used), 0);
+        largest = lens[i] > largest ? lens[i] : largest;
+    }
+    assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), 1);
+    assert_int_equal(cap, largest); /* one envelope in memory, not the file */
+    close(fd);
+    free(buf);
+    for (int i = 0; i < N; i++)
+        free(envs[i]);
+}
+
+static void test_reading_stops_at_garbage_or_a_cut_with_the_parser_message(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char *envs[2];
+    size_t lens[2];
+    for (int i = 0; i < 2; i++) {
+        struct envelope_header h = header(f);
+        envs[i] = seal(f, &h, PAYLOAD, &f->results, &lens[i]);
+    }
+    /* garbage between two envelopes: the first is read, then the reason the parser gives */
+    int fd = concat_file(f, envs, lens, 2, "garbage");
+    unsigned char *buf = NULL;
+    size_t cap = 0, used;
+    struct envelope env;
+    struct op_err e = {0};
+    assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), 0);
+    assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "bad magic"));
+    close(fd);
+    /* the second envelope cut anywhere: the same "truncated" message as envelope_parse_next
+     * on the rest of the file in memory */
+    for (size_t cut = 1; cut < lens[1]; cut += 37) {
+        size_t keep = lens[1];
+        lens[1] = cut;
+        fd = concat_file(f, envs, lens, 2, NULL);
+        lens[1] = keep;
+        assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), 0);
+        assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), OP_EINPUT);
+        struct op_err want = {0};
+        assert_int_equal(envelope_parse_next(envs[1], cut, &env, &used, &want), OP_EINPUT);
+        assert_string_equal(e.msg, want.msg);
+        close(fd);
+    }
+    /* a header announcing more than the limit is refused before anything is allocated for it */
+    envs[1][120] = 0x7f;
+    fd = concat_file(f, envs, lens, 2, NULL);
+    size_t before = cap;
+    assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), 0);
+    assert_int_equal(envelope_read_next(fd, &buf, &cap, &env, &used, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "oversized"));
+    assert_int_equal(cap, before);
+    close(fd);
+    free(buf);
+    free(envs[0]);
+    free(envs[1]);
+}
+
 static void test_bad_magic_version_reserved_and_state_are_named(void **state)
 {
     struct fixture *f = *state;
@@ -542,6 +642,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_envelope_is_a_clear_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_or_extended_envelope_is_a_clear_error, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_reading_a_file_gives_its_envelopes_one_at_a_time,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reading_stops_at_garbage_or_a_cut_with_the_parser_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_magic_version_reserved_and_state_are_named, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_altered_header_resigned_by_a_device_is_detected, setup,

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/credentials.h"
@@ -275,6 +276,57 @@ static void test_credentials_make_runs_in_parallel_threads(void **state)
     }
 }
 
+/* Two 1,000-character ids that differ only at the end: cut to fit a buffer they would bind
+ * the same vault; they must be refused instead. */
+static char *long_id(char last)
+{
+    char *id = malloc(1001);
+    memset(id, 'a', 1000);
+    id[999] = last;
+    id[1000] = '\0';
+    return id;
+}
+
+static void test_a_user_id_too_long_to_bind_is_refused_not_cut(void **state)
+{
+    (void)state;
+    char *id = long_id('a'), *other = long_id('b');
+    unsigned char sk[VAULT_SECRET_BYTES], kek[VAULT_KEK_BYTES], out[VAULT_SECRET_BYTES];
+    unsigned char wrapped[VAULT_WRAPPED_BYTES], escrow[VAULT_ESCROW_BYTES];
+    randombytes_buf(sk, sizeof sk);
+    randombytes_buf(kek, sizeof kek);
+    struct op_err e = {0};
+    assert_int_equal(vault_wrap(sk, id, kek, wrapped, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "1000 bytes, over the limit of 448"));
+    /* a vault wrapped for a 448-byte id (the limit) opens for it and not for a longer id */
+    id[VAULT_USER_ID_MAX] = '\0';
+    assert_int_equal(vault_wrap(sk, id, kek, wrapped, &e), 0);
+    assert_int_equal(vault_unwrap(wrapped, sizeof wrapped, id, kek, out, &e), 0);
+    assert_memory_equal(out, sk, sizeof sk);
+    id[VAULT_USER_ID_MAX] = 'a';
+    assert_int_equal(vault_unwrap(wrapped, sizeof wrapped, id, kek, out, &e), OP_EINPUT);
+    assert_int_equal(vault_unwrap(wrapped, sizeof wrapped, other, kek, out, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "over the limit"));
+
+    struct key master;
+    memset(&master, 0, sizeof master);
+    master.kind = KEY_MASTER;
+    randombytes_buf(master.secret, sizeof master.secret);
+    memset(master.id, '0', KEY_ID_BYTES * 2);
+    assert_int_equal(vault_escrow(sk, id, &master, escrow, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "over the limit"));
+    assert_int_equal(vault_escrow(sk, "short-id", &master, escrow, &e), 0);
+    assert_int_equal(vault_recover(escrow, sizeof escrow, id, &master, out, &e), OP_EINPUT);
+
+    /* and so is setting a password for such an id: no credentials come out */
+    struct credentials c;
+    assert_int_equal(credentials_make(&cheap, id, "pw", 2, NULL, &c, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "user id"));
+    assert_int_equal(c.vault_secret_wrapped[0], '\0');
+    free(id);
+    free(other);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -291,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_altered_sealed_data_does_not_open),
         cmocka_unit_test(test_damaged_vault_text_is_a_clear_error),
         cmocka_unit_test(test_credentials_make_runs_in_parallel_threads),
+        cmocka_unit_test(test_a_user_id_too_long_to_bind_is_refused_not_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
