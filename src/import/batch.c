@@ -86,8 +86,8 @@ int batch_check_header(const struct csv_table *t, const char *const *required,
         if (batch_column(t, required[i]) >= 0)
             continue;
         first_name(required[i], name, sizeof name);
-        return err_set(e, OP_EINPUT, "%s line 1: missing column \"%s\" (it is required)", t->path,
-                       name);
+        return err_set(e, OP_EINPUT, "%s line %d: missing column \"%s\" (it is required)", t->path,
+                       t->header_line, name);
     }
     for (int i = 0; i < t->ncols; i++) {
         int k = 0;
@@ -99,16 +99,17 @@ int batch_check_header(const struct csv_table *t, const char *const *required,
                 first_name(known[j], name, sizeof name);
                 buf_printf(&list, "%s%s", j ? ", " : "", name);
             }
-            int rc = err_set(e, OP_EINPUT, "%s line 1: unknown column \"%s\" (the columns are: %s)",
-                             t->path, t->header[i], list.data);
+            int rc =
+                err_set(e, OP_EINPUT, "%s line %d: unknown column \"%s\" (the columns are: %s)",
+                        t->path, t->header_line, t->header[i], list.data);
             buf_free(&list);
             return rc;
         }
         for (int j = 0; j < i; j++)
             if (name_matches(known[k], t->header[j]))
                 return err_set(e, OP_EINPUT,
-                               "%s line 1: column \"%s\" appears twice (columns %d and %d)",
-                               t->path, t->header[i], j + 1, i + 1);
+                               "%s line %d: column \"%s\" appears twice (columns %d and %d)",
+                               t->path, t->header_line, t->header[i], j + 1, i + 1);
     }
     return 0;
 }

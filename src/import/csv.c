@@ -88,6 +88,7 @@ static void on_row(int term, void *ctx)
         free_fields(ps->fields, ps->nfields);
     } else if (!ps->have_header) {
         ps->t->header = ps->fields;
+        ps->t->header_line = ps->row_start;
         ps->t->ncols = ps->nfields;
         ps->have_header = 1;
         if (ps->h && ps->h->header(ps->h->ctx, ps->t, ps->e) != 0)

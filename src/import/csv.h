@@ -29,8 +29,9 @@ struct csv_row {
 struct csv_table {
     char *path;
     int ncols;
-    char **header; /* as written, trimmed */
-    int nrows;     /* data rows, without the header */
+    char **header;   /* as written, trimmed */
+    int header_line; /* the line the header is on (after any blank lines) */
+    int nrows;       /* data rows, without the header */
     struct csv_row *rows;
 };
 

@@ -170,7 +170,7 @@ static int on_header(void *ctx, const struct csv_table *t, struct op_err *e)
                 buf_printf(&unknown, "%sunknown column \"%s\"", nunknown ? "; " : "", name);
             nunknown++;
         } else if (im->col[c] >= 0) {
-            import_problems_add(&im->r->problems, 1,
+            import_problems_add(&im->r->problems, t->header_line,
                                 "column \"%s\" appears twice (columns %d and %d)", column_names[c],
                                 im->col[c] + 1, i + 1);
         } else {
@@ -178,18 +178,20 @@ static int on_header(void *ctx, const struct csv_table *t, struct op_err *e)
         }
     }
     if (nunknown)
-        import_problems_add(&im->r->problems, 1,
+        import_problems_add(&im->r->problems, t->header_line,
                             "%s (the columns are: Label, First Name, Last Name, Login, Mail, "
                             "Password, Interface Language, Default language, and organisation "
                             "id for sync-manager users)",
                             unknown.data);
     buf_free(&unknown);
     if (im->col[COL_LOGIN] < 0)
-        import_problems_add(&im->r->problems, 1, "missing column Login (it is required)");
+        import_problems_add(&im->r->problems, t->header_line,
+                            "missing column Login (it is required)");
     if (im->col[COL_PASSWORD] < 0)
-        import_problems_add(&im->r->problems, 1, "missing column Password (it is required)");
+        import_problems_add(&im->r->problems, t->header_line,
+                            "missing column Password (it is required)");
     if (im->is_sync_manager && im->col[COL_ORG_ID] < 0)
-        import_problems_add(&im->r->problems, 1,
+        import_problems_add(&im->r->problems, t->header_line,
                             "missing column \"organisation id\" (required for sync-manager users)");
     if (im->r->problems.count)
         return err_set(e, OP_EINPUT, "%s: the header line is not usable; nothing imported",

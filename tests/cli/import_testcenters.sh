@@ -148,6 +148,9 @@ check "the missing column is named on line 1, as import-users does" contains "$E
 printf 'Label,Organisation Id,Proctor\nX,ORG-A,proc\n' > "$WORK/typo.csv"
 imp -f "$WORK/typo.csv"
 check "an unknown column is refused, not ignored" contains "$ERR" 'typo.csv line 1: unknown column "Proctor" (the columns are: Label, '
+printf '\n\nLabel,Organisation Id,Proctor\nX,ORG-A,proc\n' > "$WORK/typo3.csv"
+imp -f "$WORK/typo3.csv"
+check "a header after blank lines is named by its real line" contains "$ERR" 'typo3.csv line 3: unknown column "Proctor"'
 printf 'Label,Organisation Id,label\nX,ORG-A,Y\n' > "$WORK/twice.csv"
 imp -f "$WORK/twice.csv"
 check "a column given twice is refused" contains "$ERR" 'twice.csv line 1: column "label" appears twice (columns 1 and 3)'

@@ -72,6 +72,15 @@ static void test_csv_skips_blank_lines_and_keeps_line_numbers(void **state)
     csv_table_free(t);
 }
 
+static void test_csv_knows_the_header_line_after_blank_lines(void **state)
+{
+    (void)state;
+    struct csv_table *t = parse_ok("\n\r\nlogin,password\nx,y\n");
+    assert_int_equal(t->header_line, 3);
+    assert_int_equal(t->rows[0].line, 4);
+    csv_table_free(t);
+}
+
 static void test_csv_refuses_binary_data(void **state)
 {
     (void)state;
@@ -150,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_csv_reads_tao_header_with_space_before_quote),
         cmocka_unit_test(test_csv_handles_bom_crlf_quotes_and_embedded_newlines),
         cmocka_unit_test(test_csv_skips_blank_lines_and_keeps_line_numbers),
+        cmocka_unit_test(test_csv_knows_the_header_line_after_blank_lines),
         cmocka_unit_test(test_csv_refuses_binary_data),
         cmocka_unit_test(test_csv_refuses_invalid_utf8),
         cmocka_unit_test(test_csv_refuses_an_unclosed_quote),
