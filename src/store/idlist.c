@@ -6,26 +6,61 @@
 
 #include "store/feed.h"
 
+static unsigned hash_of(const char *s)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot where `id` is, or the empty slot where it would go. */
+static int slot_of(const struct idlist *l, const char *id)
+{
+    unsigned mask = (unsigned)l->nslots - 1;
+    unsigned i = hash_of(id) & mask;
+    while (l->slots[i] && strcmp(l->v[l->slots[i] - 1], id) != 0)
+        i = (i + 1) & mask;
+    return (int)i;
+}
+
+static void grow_index(struct idlist *l)
+{
+    int nslots = l->nslots ? l->nslots * 2 : 64;
+    free(l->slots);
+    l->slots = calloc((size_t)nslots, sizeof *l->slots);
+    if (!l->slots)
+        abort();
+    l->nslots = nslots;
+    for (int k = 0; k < l->n; k++)
+        l->slots[slot_of(l, l->v[k])] = k + 1;
+}
+
 int idlist_has(const struct idlist *l, const char *id)
 {
-    for (int i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], id) == 0)
-            return 1;
-    return 0;
+    return l->nslots && l->slots[slot_of(l, id)] != 0;
 }
 
 void idlist_add(struct idlist *l, const char *id)
 {
     if (idlist_has(l, id))
         return;
-    char **v = realloc(l->v, sizeof *v * (size_t)(l->n + 1));
-    if (!v)
-        abort();
-    l->v = v;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 16;
+        char **v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v)
+            abort();
+        l->v = v;
+        l->cap = cap;
+    }
     l->v[l->n] = strdup(id);
     if (!l->v[l->n])
         abort();
     l->n++;
+    if (2 * l->n > l->nslots)
+        grow_index(l); /* re-indexes everything, the new id included */
+    else
+        l->slots[slot_of(l, id)] = l->n;
 }
 
 void idlist_free(struct idlist *l)
@@ -33,8 +68,8 @@ void idlist_free(struct idlist *l)
     for (int i = 0; i < l->n; i++)
         free(l->v[i]);
     free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    free(l->slots);
+    memset(l, 0, sizeof *l);
 }
 
 int idlist_collect(struct db *db, const char *sql, const char *arg, struct idlist *l,
