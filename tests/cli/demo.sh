@@ -1,0 +1,23 @@
+# `make demo` keeps working: runs scripts/demo.sh with the binary under test and checks that
+# each step of the story happened.
+. "$(dirname "$0")/lib.sh"
+
+sh "$OUTPOST_SOURCE/scripts/demo.sh" "$OUTPOST" > "$WORK/demo.out" 2>&1
+RC=$?
+OUT=$(cat "$WORK/demo.out")
+ERR=""
+demo_dir=$(sed -n 's/^The demo instances are in \(.*\) (remove.*/\1/p' "$WORK/demo.out")
+[ -n "$demo_dir" ] && case "$demo_dir" in /tmp/outpost-demo-*) rm -rf "$demo_dir" ;; esac
+
+check "the demo runs to the end" status_is 0
+check "the demo sets up a central" contains "$OUT" "Outpost central initialised"
+check "the demo sets up a device" contains "$OUT" "Outpost device initialised"
+check "the demo imports test takers" contains "$OUT" "as test-taker: 4 created"
+check "the demo imports the sync manager" contains "$OUT" "as sync-manager: 1 created"
+check "the demo publishes its QTI test" contains "$OUT" "Demo test"
+check "the demo sets an eligibility" contains "$OUT" "4 test takers for Demo test"
+check "the demo shows central's keys" contains "$OUT" "results key #1 (current)"
+check "the demo scores a session" contains "$OUT" '"TOTAL_SCORE": 4.0'
+check "the demo shows a refused file with its bad rows" contains "$OUT" "line 3: missing Login"
+check "the demo says where its instances are" [ -n "$demo_dir" ]
+finish
