@@ -539,9 +539,8 @@ static int run_err(struct run *rn, const struct qti_rule *r, const char *fmt, ..
     return err_set(rn->e, OP_EINPUT, "%s: %s", name, msg);
 }
 
-/* Makes `v` fit declaration `d` (see rules.h); takes ownership of v, returns it through *out. */
-static int coerce(struct run *rn, const struct qti_rule *r, const struct qti_decl *d,
-                  struct qti_value *v, struct qti_value **out)
+int qti_value_fit(const struct qti_decl *d, struct qti_value *v, struct qti_value **out,
+                  struct op_err *e)
 {
     *out = NULL;
     if (qti_value_is_null(v)) {
@@ -591,12 +590,24 @@ static int coerce(struct run *rn, const struct qti_rule *r, const struct qti_dec
     if (rc < 0) {
         qti_value_free(v);
         if (d->card == QTI_CARD_RECORD)
-            return run_err(rn, r, "%s is a record; the expression gave %s", d->identifier, got);
-        return run_err(rn, r, "%s is %s %s; the expression gave %s", d->identifier,
+            return err_set(e, OP_EINPUT, "%s is a record; the expression gave %s", d->identifier,
+                           got);
+        return err_set(e, OP_EINPUT, "%s is %s %s; the expression gave %s", d->identifier,
                        qti_cardinality_name(d->card), qti_base_type_name(d->type), got);
     }
     *out = v;
     return 0;
+}
+
+/* qti_value_fit, with the rule named in the message. */
+static int coerce(struct run *rn, const struct qti_rule *r, const struct qti_decl *d,
+                  struct qti_value *v, struct qti_value **out)
+{
+    if (qti_value_fit(d, v, out, rn->e) == 0)
+        return 0;
+    char msg[sizeof rn->e->msg];
+    snprintf(msg, sizeof msg, "%s", rn->e->msg);
+    return run_err(rn, r, "%s", msg);
 }
 
 static int eval_expr(struct run *rn, const struct qti_expr *x, struct qti_value **out)

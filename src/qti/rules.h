@@ -122,6 +122,13 @@ enum qti_set_what {
 typedef int (*qti_set_fn)(void *ud, enum qti_set_what what, const char *identifier,
                           struct qti_value *v, struct op_err *e);
 
+/* Makes `v` (owned by the call) fit declaration `d` as setOutcomeValue and the other setters
+ * do: a single value fills a container of one, an integer becomes a float, a whole float an
+ * integer, identifiers and strings convert; NULL stays NULL. 0 and *out (the caller's), or
+ * OP_EINPUT with "SCORE is single float; the expression gave multiple identifier". */
+int qti_value_fit(const struct qti_decl *d, struct qti_value *v, struct qti_value **out,
+                  struct op_err *e);
+
 /* How a run ended. */
 enum qti_run_end {
     QTI_RUN_DONE = 0,         /* all rules ran */
