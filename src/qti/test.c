@@ -701,6 +701,34 @@ static int check_node_ids(struct reader *r, const struct qti_node *nd, struct id
     return 0;
 }
 
+/* Route keys number the occurrences of an item selected several times "Q04.1", "Q04.2", ...
+ * (qti_test_route), and test-level expressions read "Q04.1.SCORE": an item ref whose own
+ * identifier reads as such a key would be confused with it, so it is refused. */
+static int check_key_clash(struct reader *r, const struct qti_test *t, const struct qti_node *nd)
+{
+    for (size_t i = 0; i < nd->nchildren; i++)
+        if (check_key_clash(r, t, nd->children[i]))
+            return OP_EINPUT;
+    if (nd->kind != QTI_NODE_ITEM)
+        return 0;
+    const char *dot = strrchr(nd->identifier, '.');
+    if (!dot || dot[1] < '1' || dot[1] > '9' || strspn(dot + 1, "0123456789") != strlen(dot + 1))
+        return 0;
+    char *prefix = strndup(nd->identifier, (size_t)(dot - nd->identifier));
+    if (!prefix)
+        abort();
+    const struct qti_node *other = qti_test_find(t, prefix);
+    int rc = 0;
+    if (other && other->kind == QTI_NODE_ITEM)
+        rc = err_set(r->e, OP_EINPUT,
+                     "%s line %d: assessmentItemRef %s: the identifier reads as the route key of "
+                     "occurrence %s of item ref %s (line %d) when that item is selected more "
+                     "than once; rename one of the two item refs",
+                     r->where, nd->line, nd->identifier, dot + 1, prefix, other->line);
+    free(prefix);
+    return rc;
+}
+
 static int target_ok(const struct qti_test *t, const char *target)
 {
     return strcmp(target, "EXIT_TEST") == 0 || strcmp(target, "EXIT_TESTPART") == 0 ||
@@ -807,6 +835,9 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
             rc = check_node_ids(&r, t->parts[i].sections[k], &seen);
     }
     free(seen.ids);
+    for (size_t i = 0; rc == 0 && i < t->nparts; i++)
+        for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
+            rc = check_key_clash(&r, t, t->parts[i].sections[k]);
     for (size_t i = 0; rc == 0 && i < t->nparts; i++) {
         rc = check_branches(&r, t, t->parts[i].branches, t->parts[i].nbranches);
         for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)

@@ -146,6 +146,33 @@ static void test_test_refuses_duplicate_identifier(void **state)
                   "line 5: identifier Q is used twice");
 }
 
+/* Route keys of an item selected several times are "Q04.1", "Q04.2", ...: an item ref named
+ * "Q04.1" would be read for the first occurrence of Q04 (and the other way round). */
+static void test_test_refuses_item_ref_named_like_an_occurrence_key(void **state)
+{
+    (void)state;
+    parse_refused("<assessmentTest " NS " identifier=\"T\">\n"
+                  "<testPart navigationMode=\"linear\" submissionMode=\"individual\" "
+                  "identifier=\"P\">\n<assessmentSection identifier=\"S\" title=\"s\" "
+                  "visible=\"true\">\n<assessmentItemRef identifier=\"Q04\" href=\"a.xml\"/>\n"
+                  "<assessmentItemRef identifier=\"Q04.1\" href=\"b.xml\"/>\n"
+                  "</assessmentSection></testPart></assessmentTest>",
+                  "P.zip: test.xml line 5: assessmentItemRef Q04.1: the identifier reads as "
+                  "the route key of occurrence 1 of item ref Q04");
+    /* Other dotted identifiers are fine. */
+    struct qti_test *t =
+        parse_ok("<assessmentTest " NS " identifier=\"T\">\n"
+                 "<testPart navigationMode=\"linear\" submissionMode=\"individual\" "
+                 "identifier=\"P\">\n<assessmentSection identifier=\"S\" title=\"s\" "
+                 "visible=\"true\">\n<assessmentItemRef identifier=\"Q04\" href=\"a.xml\"/>\n"
+                 "<assessmentItemRef identifier=\"Q04.01\" href=\"b.xml\"/>\n"
+                 "<assessmentItemRef identifier=\"Q05.1\" href=\"c.xml\"/>\n"
+                 "<assessmentItemRef identifier=\"Q04.x\" href=\"d.xml\"/>\n"
+                 "</assessmentSection></testPart></assessmentTest>",
+                 "test.xml");
+    qti_test_free(t);
+}
+
 static void test_test_refuses_item_href_climbing_out(void **state)
 {
     (void)state;
@@ -363,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_test_refuses_unknown_attribute_with_line),
         cmocka_unit_test(test_test_refuses_unknown_element),
         cmocka_unit_test(test_test_refuses_duplicate_identifier),
+        cmocka_unit_test(test_test_refuses_item_ref_named_like_an_occurrence_key),
         cmocka_unit_test(test_test_refuses_item_href_climbing_out),
         cmocka_unit_test(test_test_refuses_selection_larger_than_section),
         cmocka_unit_test(test_test_refuses_huge_or_nan_selection_without_converting_it),
