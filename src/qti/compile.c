@@ -78,11 +78,39 @@ const struct qti_item *qti_loaded_lookup(void *ud, const struct qti_node *ref, s
 
 /* ---- loading a QTI package ---- */
 
+/* What an item ref says about its item's variables must hold for that item: a
+ * variableMapping's source is a variable the item declares, a templateDefault names one of
+ * its template variables (QTI 2.1). Checked at import, so a device never meets a mapping
+ * that silently reads nothing. */
+static int check_ref_variables(const struct qti_loaded *l, const struct qti_node *ref,
+                               const struct qti_item *item, struct op_err *e)
+{
+    const char *test = l->pkg->manifest.test->href;
+    for (size_t i = 0; i < ref->nmappings; i++)
+        if (!qti_item_decl(item, ref->mappings[i].source))
+            return err_set(e, OP_EINPUT,
+                           "%s: %s line %d: assessmentItemRef %s: variableMapping: item %s "
+                           "declares no variable %s",
+                           l->name, test, ref->line, ref->identifier, qti_item_identifier(item),
+                           ref->mappings[i].source);
+    for (size_t i = 0; i < ref->ntemplate_defaults; i++) {
+        const struct qti_decl *d = qti_item_decl(item, ref->template_defaults[i].identifier);
+        if (!d || d->kind != QTI_DECL_TEMPLATE)
+            return err_set(e, OP_EINPUT,
+                           "%s: %s line %d: assessmentItemRef %s: templateDefault: item %s "
+                           "declares no template variable %s",
+                           l->name, test, ref->line, ref->identifier, qti_item_identifier(item),
+                           ref->template_defaults[i].identifier);
+    }
+    return 0;
+}
+
 static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op_err *e)
 {
     struct qti_package *p = l->pkg;
-    if (find_item(l, ref->href))
-        return 0;
+    const struct qti_loaded_item *known = find_item(l, ref->href);
+    if (known)
+        return check_ref_variables(l, ref, known->item, e);
     const struct qti_file *f = qti_package_find(p, ref->href);
     if (!f)
         return err_set(e, OP_EINPUT,
@@ -101,6 +129,10 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
             qti_item_free(item);
             return rc;
         }
+    if ((rc = check_ref_variables(l, ref, item, e)) != 0) {
+        qti_item_free(item);
+        return rc;
+    }
     l->items = xrealloc(l->items, sizeof *l->items * (l->nitems + 1));
     l->items[l->nitems].href = xstrdup(ref->href);
     l->items[l->nitems].item = item;

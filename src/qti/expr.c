@@ -1448,10 +1448,13 @@ static int subset_each(void *arg, const struct qti_item_state *it, struct op_err
     (void)e;
     switch (x->op) {
     case QTI_OP_NUMBER_CORRECT:
-        a->count += it->attempted && it->correct;
+        /* QTI 2.1: "Only items for which all declared response variables have correct
+         * responses defined are considered" (and, for numberIncorrect, "have been attempted
+         * at least once"). */
+        a->count += it->attempted && it->judgeable && it->correct;
         return 0;
     case QTI_OP_NUMBER_INCORRECT:
-        a->count += it->attempted && !it->correct;
+        a->count += it->attempted && it->judgeable && !it->correct;
         return 0;
     case QTI_OP_NUMBER_PRESENTED:
         a->count += it->presented;

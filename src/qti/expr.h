@@ -250,6 +250,8 @@ struct qti_item_state {
     bool presented;  /* shown to the candidate at least once */
     bool attempted;  /* at least one attempt submitted (numAttempts > 0) */
     bool responded;  /* attempted and a response given (not all responses NULL) */
+    bool judgeable;  /* every declared response variable has a correct response: QTI 2.1
+                        numberCorrect and numberIncorrect consider only such items */
     bool correct;    /* every response variable matches its correct response */
 };
 

@@ -36,6 +36,9 @@ struct qti_item_session {
     int num_attempts;
     double duration;
     int presented;
+    /* While the session starts: the default of each template slot given by the test
+     * (templateDefault), parallel to slots, NULL where the item's declaration holds. */
+    struct qti_value **template_defaults;
 };
 
 /* ------------------------------------------------------------------- variable slots -- */
@@ -161,6 +164,18 @@ static int ops_set(void *ud, enum qti_set_what what, const char *identifier, str
     return 0;
 }
 
+/* Sets template slot `i` to its default: the test's (templateDefault) when it gives one. */
+static int template_reset(struct qti_item_session *s, size_t i, struct op_err *e)
+{
+    if (!s->template_defaults || !s->template_defaults[i])
+        return slot_reset(&s->slots[i], e);
+    struct qti_value *v = NULL;
+    if (qti_value_copy(s->template_defaults[i], &v) < 0)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    slot_set(&s->slots[i], v);
+    return 0;
+}
+
 /* Before each retry of templateProcessing: template variables back to their defaults, every
  * correct response and default value back to the declared one. */
 static int ops_reset(void *ud, struct op_err *e)
@@ -170,7 +185,7 @@ static int ops_reset(void *ud, struct op_err *e)
         struct slot *sl = &s->slots[i];
         qti_decl_free(sl->live);
         sl->live = NULL;
-        if (sl->decl->kind == QTI_DECL_TEMPLATE && slot_reset(sl, e) < 0)
+        if (sl->decl->kind == QTI_DECL_TEMPLATE && template_reset(s, i, e) < 0)
             return OP_ENOMEM;
     }
     return 0;
@@ -231,6 +246,8 @@ void qti_item_session_swap(struct qti_item_session *a, struct qti_item_session *
     session_swap(a, b);
 }
 
+static void drop_template_defaults(struct qti_item_session *s);
+
 void qti_item_session_free(struct qti_item_session *s)
 {
     if (!s)
@@ -239,25 +256,91 @@ void qti_item_session_free(struct qti_item_session *s)
         qti_decl_free(s->slots[i].live);
         qti_value_free(s->slots[i].value);
     }
+    drop_template_defaults(s);
     free(s->slots);
     free(s);
+}
+
+/* Records the test's template defaults in the session being started; OP_EINPUT when one
+ * names no template variable of the item or does not fit its declaration. */
+static int take_template_defaults(struct qti_item_session *s,
+                                  const struct qti_template_value *defaults, size_t n,
+                                  struct op_err *e)
+{
+    if (n == 0)
+        return 0;
+    s->template_defaults = calloc(s->nslots ? s->nslots : 1, sizeof *s->template_defaults);
+    if (!s->template_defaults)
+        abort();
+    for (size_t k = 0; k < n; k++) {
+        struct slot *sl = find_slot(s, defaults[k].identifier);
+        if (!sl || sl->decl->kind != QTI_DECL_TEMPLATE)
+            return err_set(e, OP_EINPUT,
+                           "templateDefault: item %s declares no template variable %s",
+                           qti_item_identifier(s->item), defaults[k].identifier);
+        struct qti_value *v = NULL, *fitted = NULL;
+        if (qti_value_copy(defaults[k].value, &v) < 0)
+            return err_set(e, OP_ENOMEM, "out of memory");
+        if (qti_value_fit(sl->decl, v, &fitted, e) < 0)
+            return err_prefix(e, "templateDefault");
+        size_t i = (size_t)(sl - s->slots);
+        qti_value_free(s->template_defaults[i]);
+        s->template_defaults[i] = fitted;
+    }
+    return 0;
+}
+
+/* After templateProcessing: a template variable whose default the test gave keeps that default
+ * in its live declaration (the `default` operator reads it, and saving keeps it). */
+static int keep_template_defaults(struct qti_item_session *s, struct op_err *e)
+{
+    for (size_t i = 0; s->template_defaults && i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        if (!s->template_defaults[i])
+            continue;
+        if (!sl->live && qti_decl_copy(sl->decl, &sl->live) < 0)
+            return err_set(e, OP_ENOMEM, "out of memory");
+        qti_value_free(sl->live->default_value);
+        sl->live->default_value = NULL;
+        if (qti_value_copy(s->template_defaults[i], &sl->live->default_value) < 0)
+            return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static void drop_template_defaults(struct qti_item_session *s)
+{
+    for (size_t i = 0; s->template_defaults && i < s->nslots; i++)
+        qti_value_free(s->template_defaults[i]);
+    free(s->template_defaults);
+    s->template_defaults = NULL;
 }
 
 int qti_item_session_new(const struct qti_item *item, uint64_t seed, struct qti_item_session **out,
                          struct op_err *e)
 {
+    return qti_item_session_new_with_defaults(item, seed, NULL, 0, out, e);
+}
+
+int qti_item_session_new_with_defaults(const struct qti_item *item, uint64_t seed,
+                                       const struct qti_template_value *defaults, size_t ndefaults,
+                                       struct qti_item_session **out, struct op_err *e)
+{
     *out = NULL;
     struct qti_item_session *s = session_alloc(item, seed);
-    int rc = 0;
+    int rc = take_template_defaults(s, defaults, ndefaults, e);
     for (size_t i = 0; i < s->nslots && rc == 0; i++)
         if (s->slots[i].decl->kind == QTI_DECL_TEMPLATE)
-            rc = slot_reset(&s->slots[i], e);
+            rc = template_reset(s, i, e);
     if (rc == 0 && item->template_processing) {
         rc = qti_rules_run_template(item->template_processing, &session_ops, s, ops_set, ops_reset,
                                     e);
         if (rc < 0)
             err_prefix(e, "item %s: templateProcessing", item->identifier);
     }
+    if (rc == 0)
+        rc = keep_template_defaults(s, e);
+    drop_template_defaults(s);
     /* Responses and outcomes start at their defaults, which templateProcessing may have set. */
     for (size_t i = 0; i < s->nslots && rc == 0; i++)
         if (s->slots[i].decl->kind != QTI_DECL_TEMPLATE)
@@ -517,25 +600,30 @@ int qti_item_session_would_respond(struct qti_item_session *s, const json_t *res
 
 int qti_item_session_is_judgeable(const struct qti_item_session *s)
 {
-    for (size_t i = 0; i < s->nslots; i++)
-        if (is_real_response(&s->slots[i]) && slot_decl(&s->slots[i])->correct_response)
-            return 1;
-    return 0;
+    int any = 0;
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (!is_real_response(&s->slots[i]))
+            continue;
+        if (!slot_decl(&s->slots[i])->correct_response)
+            return 0;
+        any = 1;
+    }
+    return any;
 }
 
 int qti_item_session_is_correct(const struct qti_item_session *s)
 {
-    int judged = 0;
+    if (!qti_item_session_is_judgeable(s))
+        return 0;
     for (size_t i = 0; i < s->nslots; i++) {
         const struct slot *sl = &s->slots[i];
-        const struct qti_value *correct = slot_decl(sl)->correct_response;
-        if (!is_real_response(sl) || !correct)
+        if (!is_real_response(sl))
             continue;
-        judged = 1;
+        const struct qti_value *correct = slot_decl(sl)->correct_response;
         if (qti_value_is_null(sl->value) || !qti_value_equal(sl->value, correct))
             return 0;
     }
-    return judged;
+    return 1;
 }
 
 const struct qti_value *qti_item_session_variable(const struct qti_item_session *s,

@@ -39,6 +39,20 @@ struct qti_item_session; /* opaque */
 /* Starts a session for `item` (borrowed: it must outlive the session) and `seed`. */
 int qti_item_session_new(const struct qti_item *item, uint64_t seed, struct qti_item_session **out,
                          struct op_err *e);
+/* A template variable's default given by the test (QTI 2.1 templateDefault of the item ref,
+ * evaluated by the caller in the test's context). */
+struct qti_template_value {
+    const char *identifier;
+    const struct qti_value *value; /* NULL = QTI NULL */
+};
+
+/* The same, with the defaults of some template variables overridden: template processing
+ * starts from them (and from them again on each templateConstraint retry), and they remain
+ * the variables' defaults. OP_EINPUT, naming the variable, when one is not a template
+ * variable of the item or its value does not fit the declaration. Values are copied. */
+int qti_item_session_new_with_defaults(const struct qti_item *item, uint64_t seed,
+                                       const struct qti_template_value *defaults, size_t ndefaults,
+                                       struct qti_item_session **out, struct op_err *e);
 void qti_item_session_free(struct qti_item_session *s);
 
 /* Marks the item as presented to the candidate. */
@@ -97,12 +111,14 @@ int qti_item_session_has_responses(const struct qti_item_session *s);
  * nothing; OP_EINPUT, as qti_item_session_submit, when a value does not fit. */
 int qti_item_session_would_respond(struct qti_item_session *s, const json_t *responses,
                                    int *responded, struct op_err *e);
-/* 1 if every response variable with a correct response matches it (QTI "correct": same
- * value, multiple compared as sets, ordered as sequences); 0 otherwise, and 0 when no
- * response declares a correct response (the item cannot be judged). Responses without a
- * correct response are ignored. */
+/* 1 if the item can be judged and every response variable matches its correct response
+ * (QTI "correct": same value, multiple compared as sets, ordered as sequences); 0
+ * otherwise. */
 int qti_item_session_is_correct(const struct qti_item_session *s);
-/* 1 if the item can be judged correct or incorrect (some response has a correctResponse). */
+/* 1 if the item can be judged correct or incorrect: it declares a response variable and
+ * every response variable it declares has a correctResponse (QTI 2.1 numberCorrect: "Only
+ * items for which all declared response variables have correct responses defined are
+ * considered"). An item with a right-or-wrong choice and a free-text comment cannot. */
 int qti_item_session_is_judgeable(const struct qti_item_session *s);
 
 /* A variable (response, outcome, template, or built-in duration/numAttempts/

@@ -22,7 +22,8 @@ struct entry_state {
     double duration;             /* seconds spent on this entry */
     double unreported;           /* of which not yet given to the item session */
     bool presented, submitted;
-    json_t *pending; /* simultaneous parts: responses kept until the part ends */
+    json_t *pending;          /* simultaneous parts: responses kept until the part ends */
+    unsigned long submit_seq; /* when the candidate last submitted it (0: never) */
 };
 
 struct qti_test_session {
@@ -39,6 +40,7 @@ struct qti_test_session {
     struct qti_value **outcomes; /* parallel to t->outcomes */
     size_t *taken;               /* positions presented, in order of first presentation */
     size_t ntaken;
+    unsigned long submits; /* the candidate's submissions so far, numbering submit_seq */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -72,20 +74,45 @@ static const struct qti_node *node_of(const struct qti_test_session *s, size_t i
     return s->route.entries[i].item;
 }
 
-/* The route entry a test-level reference names: its key, else the first occurrence of the
- * item ref identifier. -1 if none. */
+/* The route entry a test-level reference names: its route key ("Q01.2" for one occurrence),
+ * else an item ref identifier. For an item selected several times in a part with simultaneous
+ * submission that is the occurrence the candidate submitted last (QTI 2.1 variable: "the
+ * value of the variable is obtained from the last instance submitted if submission is
+ * simultaneous, otherwise it is undefined"); otherwise, or before any submission, the first
+ * occurrence. -1 if none. Test parsing refuses item refs named like a route key. */
 static int entry_by_ref(const struct qti_test_session *s, const char *ref, size_t len)
 {
     for (size_t i = 0; i < s->route.n; i++)
         if (strlen(s->route.entries[i].key) == len &&
             strncmp(s->route.entries[i].key, ref, len) == 0)
             return (int)i;
+    int first = -1, last = -1;
     for (size_t i = 0; i < s->route.n; i++) {
         const char *id = node_of(s, i)->identifier;
-        if (strlen(id) == len && strncmp(id, ref, len) == 0)
-            return (int)i;
+        if (strlen(id) != len || strncmp(id, ref, len) != 0)
+            continue;
+        if (first < 0)
+            first = (int)i;
+        if (s->t->parts[s->route.entries[i].part].submission == QTI_SUB_SIMULTANEOUS &&
+            s->es[i].submit_seq > 0 && (last < 0 || s->es[i].submit_seq > s->es[last].submit_seq))
+            last = (int)i;
     }
-    return -1;
+    return last >= 0 ? last : first;
+}
+
+/* The name item ref `ref`'s item gives the variable that outcome processing calls `var`
+ * (QTI 2.1 variableMapping: the source variable "is treated as if it were declared with the
+ * name targetIdentifier during outcomeProcessing"): the source of the mapping to `var`;
+ * NULL when a mapping renames `var` itself away (its old name is not seen); else `var`. */
+static const char *mapped_name(const struct qti_node *ref, const char *var)
+{
+    for (size_t k = 0; k < ref->nmappings; k++)
+        if (strcmp(ref->mappings[k].target, var) == 0)
+            return ref->mappings[k].source;
+    for (size_t k = 0; k < ref->nmappings; k++)
+        if (strcmp(ref->mappings[k].source, var) == 0)
+            return NULL;
+    return var;
 }
 
 static double time_where(const struct qti_test_session *s, const struct qti_node *sec, int part)
@@ -169,9 +196,10 @@ static int ctx_get(void *ud, const char *identifier, const struct qti_value **ou
         snprintf(ref, sizeof ref, "%.*s", (int)(dot - identifier), identifier);
         return qti_test_find(s->t, ref) ? 0 : -1;
     }
-    if (!s->es[i].is)
+    const char *name = mapped_name(node_of(s, (size_t)i), dot + 1);
+    if (!s->es[i].is || !name)
         return 0;
-    *out = qti_item_session_variable(s->es[i].is, dot + 1);
+    *out = qti_item_session_variable(s->es[i].is, name);
     return 0;
 }
 
@@ -187,9 +215,12 @@ static const struct qti_decl *ctx_decl(void *ud, const char *identifier)
     int i = entry_by_ref(s, identifier, (size_t)(dot - identifier));
     if (i < 0)
         return NULL;
+    const char *name = mapped_name(node_of(s, (size_t)i), dot + 1);
+    if (!name)
+        return NULL;
     struct op_err ignore = {0};
     const struct qti_item *item = s->lookup(s->ud, node_of(s, (size_t)i), &ignore);
-    return item ? qti_item_decl(item, dot + 1) : NULL;
+    return item ? qti_item_decl(item, name) : NULL;
 }
 
 static bool in_list(char **list, size_t n, char **cats, size_t ncats)
@@ -216,13 +247,15 @@ static int ctx_item_subset(void *ud, const struct qti_expr *x, qti_item_fn each,
             in_list(x->exclude_category, x->n_exclude, it->categories, it->ncategories))
             continue;
         const struct qti_item_session *is = s->es[i].is;
+        bool attempted = is && qti_item_session_num_attempts(is) > 0;
         struct qti_item_state st = {
-            s->route.entries[i].key,
-            true,
-            s->es[i].presented,
-            is && qti_item_session_num_attempts(is) > 0,
-            is && qti_item_session_num_attempts(is) > 0 && qti_item_session_is_responded(is),
-            is && qti_item_session_num_attempts(is) > 0 && qti_item_session_is_correct(is),
+            .ref = s->route.entries[i].key,
+            .selected = true,
+            .presented = s->es[i].presented,
+            .attempted = attempted,
+            .responded = attempted && qti_item_session_is_responded(is),
+            .judgeable = is && qti_item_session_is_judgeable(is),
+            .correct = attempted && qti_item_session_is_correct(is),
         };
         int rc = each(arg, &st, e);
         if (rc)
@@ -342,6 +375,32 @@ static uint64_t entry_seed(const struct qti_test_session *s, size_t i)
     return qti_splitmix64(&st);
 }
 
+/* Starts the item session of entry `i`. The item ref's templateDefaults (QTI 2.1) are
+ * evaluated now, in the test's context (test outcomes, variables of other items), and
+ * override the defaults of the item's template variables before templateProcessing. */
+static int start_item_session(struct qti_test_session *s, size_t i, const struct qti_item *item,
+                              struct op_err *e)
+{
+    const struct qti_node *ref = node_of(s, i);
+    size_t n = ref->ntemplate_defaults;
+    struct qti_template_value *tv = xcalloc(n, sizeof *tv);
+    struct qti_value **vals = xcalloc(n, sizeof *vals);
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        tv[k].identifier = ref->template_defaults[k].identifier;
+        if (qti_expr_eval(ref->template_defaults[k].expr, &test_ops, s, &vals[k], e))
+            rc = err_prefix(e, "templateDefault %s", tv[k].identifier);
+        tv[k].value = vals[k];
+    }
+    if (rc == 0)
+        rc = qti_item_session_new_with_defaults(item, entry_seed(s, i), tv, n, &s->es[i].is, e);
+    for (size_t k = 0; k < n; k++)
+        qti_value_free(vals[k]);
+    free(vals);
+    free(tv);
+    return rc;
+}
+
 static int present(struct qti_test_session *s, size_t i, struct op_err *e)
 {
     struct entry_state *es = &s->es[i];
@@ -349,7 +408,7 @@ static int present(struct qti_test_session *s, size_t i, struct op_err *e)
         const struct qti_item *item = s->lookup(s->ud, node_of(s, i), e);
         if (!item)
             return e->code ? e->code : OP_EINPUT;
-        if (qti_item_session_new(item, entry_seed(s, i), &es->is, e))
+        if (start_item_session(s, i, item, e))
             return err_prefix(e, "item %s", s->route.entries[i].key);
     }
     if (!es->presented) {
@@ -662,6 +721,7 @@ static int submit_current(struct qti_test_session *s, const json_t *responses, j
         json_decref(es->pending);
         es->pending = responses ? json_deep_copy(responses) : json_object();
         es->submitted = true;
+        es->submit_seq = ++s->submits;
         return 0;
     }
     /* The item session is all or nothing by itself; a copy of it undoes a submission whose
@@ -680,6 +740,7 @@ static int submit_current(struct qti_test_session *s, const json_t *responses, j
         return rc;
     es->unreported = 0;
     es->submitted = true;
+    es->submit_seq = ++s->submits;
     return 0;
 }
 
@@ -740,10 +801,18 @@ int qti_test_session_next(struct qti_test_session *s, double now, struct op_err 
     int target = pos + 1;
     if (p->navigation == QTI_NAV_LINEAR && linear_next(s, pos, &target, e))
         return OP_EINPUT;
-    /* Nonlinear parts ignore preconditions and branch rules inside the part. */
-    if (p->navigation == QTI_NAV_NONLINEAR && target < (int)s->route.n &&
-        s->route.entries[target].part == s->part)
-        return present(s, (size_t)target, e);
+    if (p->navigation == QTI_NAV_NONLINEAR) {
+        /* Nonlinear parts ignore preconditions and branch rules inside the part ... */
+        if (target < (int)s->route.n && s->route.entries[target].part == s->part)
+            return present(s, (size_t)target, e);
+        /* ... but not the part's own: leaving it, its branch rules choose what comes next
+         * (its preconditions were checked on entering it). */
+        int t = -1;
+        if (eval_branches(s, pos, p->branches, p->nbranches, p->identifier, &t, e))
+            return OP_EINPUT;
+        if (t >= 0)
+            target = t;
+    }
     return enter(s, pos, target, e);
 }
 
@@ -844,6 +913,8 @@ json_t *qti_test_session_save(const struct qti_test_session *s)
         json_object_set_new(x, "unreported", json_real(es->unreported));
         json_object_set_new(x, "presented", json_boolean(es->presented));
         json_object_set_new(x, "submitted", json_boolean(es->submitted));
+        if (es->submit_seq)
+            json_object_set_new(x, "submitOrder", json_integer((json_int_t)es->submit_seq));
         if (es->pending)
             json_object_set(x, "pending", es->pending);
         if (es->is)
@@ -908,6 +979,14 @@ int qti_test_session_restore(const struct qti_test *t, qti_item_lookup lookup, v
         es->unreported = json_number_value(json_object_get(x, "unreported"));
         es->presented = json_is_true(json_object_get(x, "presented"));
         es->submitted = json_is_true(json_object_get(x, "submitted"));
+        json_int_t order = json_integer_value(json_object_get(x, "submitOrder"));
+        if (order < 0) {
+            rc = bad_state(e, "bad submission order");
+            break;
+        }
+        es->submit_seq = (unsigned long)order;
+        if (es->submit_seq > s->submits)
+            s->submits = es->submit_seq;
         json_t *pending = json_object_get(x, "pending");
         if (pending)
             es->pending = json_deep_copy(pending);

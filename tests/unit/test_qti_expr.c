@@ -1078,6 +1078,7 @@ static void setup_test_level(struct tctx *c)
         it->st.presented = i < 2;
         it->st.attempted = i < 2;
         it->st.responded = i == 0;
+        it->st.judgeable = true;
         it->st.correct = i == 0;
         it->section = sections[i];
         it->category = cats[i];
@@ -1104,6 +1105,22 @@ static void test_number_operators_count_item_states(void **state)
     tctx_assert_int(tctx_eval(&c, "<numberResponded/>"), 1);
     tctx_assert_int(tctx_eval(&c, "<numberCorrect/>"), 1);
     tctx_assert_int(tctx_eval(&c, "<numberIncorrect/>"), 1);
+    done(&c);
+}
+
+/* QTI 2.1: numberCorrect and numberIncorrect consider only items whose every declared response
+ * variable has a correct response (an item with a free-text comment beside its choice has
+ * none for the comment: it is neither correct nor incorrect). */
+static void test_number_correct_and_incorrect_ignore_items_that_cannot_be_judged(void **state)
+{
+    (void)state;
+    CTX;
+    setup_test_level(&c);
+    c.items[0].st.judgeable = false; /* attempted and its judged responses right */
+    c.items[1].st.judgeable = false; /* attempted and wrong */
+    tctx_assert_int(tctx_eval(&c, "<numberCorrect/>"), 0);
+    tctx_assert_int(tctx_eval(&c, "<numberIncorrect/>"), 0);
+    tctx_assert_int(tctx_eval(&c, "<numberResponded/>"), 1); /* the other counts are not affected */
     done(&c);
 }
 
@@ -1407,6 +1424,7 @@ int main(void)
         cmocka_unit_test(test_map_response_without_mapping_is_an_error),
         cmocka_unit_test(test_map_response_point_maps_each_area_once),
         cmocka_unit_test(test_number_operators_count_item_states),
+        cmocka_unit_test(test_number_correct_and_incorrect_ignore_items_that_cannot_be_judged),
         cmocka_unit_test(test_item_subset_filters_by_section_and_category),
         cmocka_unit_test(test_test_variables_collects_and_promotes_to_float),
         cmocka_unit_test(test_test_variables_integers_stay_integers),

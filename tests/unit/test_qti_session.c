@@ -56,13 +56,16 @@ static const char manifest[] =
     "<resource identifier=\"T\" type=\"imsqti_test_xmlv2p1\" href=\"test.xml\">"
     "<file href=\"test.xml\"/></resource></resources></manifest>";
 
-/* Loads a package of `test` and items Q1..Q4. */
-static struct qti_loaded *load(const char *test)
+/* Loads a package of `test`, items Q1..Q4 and the `extra` files (file name, XML text, ...,
+ * NULL); the caller frees it. Fails the test with the loader's message if refused. */
+static int load_with_rc(const char *test, const char *const *extra, struct qti_loaded **out,
+                        struct op_err *e)
 {
     char *items[4];
     char names[4][16];
-    struct testzip_entry ents[6] = {{"imsmanifest.xml", manifest, sizeof manifest - 1, 0},
-                                    {"test.xml", test, strlen(test), 0}};
+    struct testzip_entry ents[16] = {{"imsmanifest.xml", manifest, sizeof manifest - 1, 0},
+                                     {"test.xml", test, strlen(test), 0}};
+    size_t n = 6;
     for (int i = 0; i < 4; i++) {
         char id[8];
         snprintf(id, sizeof id, "Q%d", i + 1);
@@ -70,16 +73,31 @@ static struct qti_loaded *load(const char *test)
         items[i] = item_xml(id);
         ents[2 + i] = (struct testzip_entry){names[i], items[i], strlen(items[i]), 0};
     }
+    for (size_t k = 0; extra && extra[k]; k += 2) {
+        assert_true(n < 16);
+        ents[n++] = (struct testzip_entry){extra[k], extra[k + 1], strlen(extra[k + 1]), 0};
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/p.zip", tmp);
-    assert_int_equal(testzip_write(path, ents, 6), 0);
+    assert_int_equal(testzip_write(path, ents, (int)n), 0);
     for (int i = 0; i < 4; i++)
         free(items[i]);
+    return qti_load(path, NULL, out, e);
+}
+
+static struct qti_loaded *load_with(const char *test, const char *const *extra)
+{
     struct qti_loaded *l;
     struct op_err e = {0};
-    if (qti_load(path, NULL, &l, &e) != 0)
+    if (load_with_rc(test, extra, &l, &e) != 0)
         fail_msg("load: %s", e.msg);
     return l;
+}
+
+/* Loads a package of `test` and items Q1..Q4. */
+static struct qti_loaded *load(const char *test)
+{
+    return load_with(test, NULL);
 }
 
 static struct qti_test_session *start(struct qti_loaded *l, double now)
@@ -512,6 +530,334 @@ static void test_compiled_package_is_deterministic_and_loads_back(void **state)
     qti_loaded_free(l);
 }
 
+/* ---- test-level rules of QTI 2.1 that items and sections depend on ---- */
+
+static const struct qti_value *item_var(const struct qti_test_session *s, size_t pos,
+                                        const char *id)
+{
+    const struct qti_item_session *is = qti_test_session_item(s, pos);
+    assert_non_null(is);
+    return qti_item_session_variable(is, id);
+}
+
+static double num(const struct qti_value *v)
+{
+    assert_non_null(v);
+    return v->type == QTI_BT_INTEGER ? (double)v->items[0].u.i : v->items[0].u.f;
+}
+
+/* An item whose score is declared as `scoring` (normalMaximum 2, normalMinimum -1): 2 for
+ * the correct choice A, else -1. */
+static const char scoring_item[] =
+    "<assessmentItem " NS " identifier=\"M\" title=\"M\" adaptive=\"false\" "
+    "timeDependent=\"false\">"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"identifier\">"
+    "<correctResponse><value>A</value></correctResponse></responseDeclaration>"
+    "<outcomeDeclaration identifier=\"scoring\" cardinality=\"single\" baseType=\"float\" "
+    "normalMaximum=\"2\" normalMinimum=\"-1\"/>"
+    "<itemBody><choiceInteraction responseIdentifier=\"RESPONSE\" maxChoices=\"1\">"
+    "<simpleChoice identifier=\"A\">a</simpleChoice>"
+    "<simpleChoice identifier=\"B\">b</simpleChoice></choiceInteraction></itemBody>"
+    "<responseProcessing><responseCondition><responseIf><match>"
+    "<variable identifier=\"RESPONSE\"/><correct identifier=\"RESPONSE\"/></match>"
+    "<setOutcomeValue identifier=\"scoring\"><baseValue baseType=\"float\">2</baseValue>"
+    "</setOutcomeValue></responseIf><responseElse>"
+    "<setOutcomeValue identifier=\"scoring\"><baseValue baseType=\"float\">-1</baseValue>"
+    "</setOutcomeValue></responseElse></responseCondition></responseProcessing>"
+    "</assessmentItem>";
+
+static const char mapping_test[] =
+    "<assessmentTest " NS " identifier=\"T\">"
+    "<outcomeDeclaration identifier=\"TOTAL\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"MAX\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"MIN\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"DIRECT\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"UNMAPPED\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"HIDDEN\" cardinality=\"single\" "
+    "baseType=\"float\"/>" PART_OPEN("linear", "individual") SECTION_OPEN
+    "<assessmentItemRef identifier=\"Q1\" href=\"M.xml\" category=\"mapped\">"
+    "<variableMapping sourceIdentifier=\"scoring\" targetIdentifier=\"SCORE\"/>"
+    "</assessmentItemRef>" REF("Q2") CLOSE
+    "<outcomeProcessing>"
+    "<setOutcomeValue identifier=\"TOTAL\"><sum><testVariables variableIdentifier=\"SCORE\"/>"
+    "</sum></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"MAX\"><sum><outcomeMaximum outcomeIdentifier=\"SCORE\" "
+    "includeCategory=\"mapped\"/></sum></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"MIN\"><sum><outcomeMinimum outcomeIdentifier=\"SCORE\"/>"
+    "</sum></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"DIRECT\"><variable identifier=\"Q1.SCORE\"/>"
+    "</setOutcomeValue>"
+    "<setOutcomeValue identifier=\"UNMAPPED\"><sum><testVariables "
+    "variableIdentifier=\"scoring\"/></sum></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"HIDDEN\"><variable identifier=\"Q1.scoring\"/>"
+    "</setOutcomeValue>"
+    "</outcomeProcessing></assessmentTest>";
+
+/* QTI 2.1 variableMapping: the source variable "is treated as if it were declared with the
+ * name targetIdentifier during outcomeProcessing". */
+static void test_variable_mapping_renames_item_variable_in_outcome_processing(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"M.xml", scoring_item, NULL};
+    struct qti_loaded *l = load_with(mapping_test, extra);
+    struct qti_test_session *s = start(l, 0);
+    submit_ok(s, "A", 1); /* Q1: scoring 2 */
+    next_ok(s, 2);
+    submit_ok(s, "A", 3); /* Q2: SCORE 1 */
+    next_ok(s, 4);
+    assert_true(qti_test_session_ended(s));
+    assert_true(outcome_num(s, "TOTAL") == 3.0);  /* Q1's scoring counts as SCORE */
+    assert_true(outcome_num(s, "MAX") == 2.0);    /* Q1's normalMaximum of scoring */
+    assert_true(outcome_num(s, "MIN") == -1.0);   /* Q2 has no normalMinimum: ignored */
+    assert_true(outcome_num(s, "DIRECT") == 2.0); /* Q1.SCORE names Q1's scoring */
+    /* The source name is gone at test level. */
+    assert_null(qti_test_session_outcome(s, "UNMAPPED"));
+    assert_null(qti_test_session_outcome(s, "HIDDEN"));
+    qti_test_session_free(s);
+    qti_loaded_free(l);
+}
+
+static void test_variable_mapping_of_undeclared_variable_is_refused(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"M.xml", scoring_item, NULL};
+    struct qti_loaded *l = NULL;
+    struct op_err e = {0};
+    assert_int_equal(
+        load_with_rc("<assessmentTest " NS " identifier=\"T\">" PART_OPEN("linear", "individual")
+                         SECTION_OPEN
+                     "<assessmentItemRef identifier=\"Q1\" href=\"M.xml\">"
+                     "<variableMapping sourceIdentifier=\"SCROING\" targetIdentifier=\"SCORE\"/>"
+                     "</assessmentItemRef>" CLOSE "</assessmentTest>",
+                     extra, &l, &e),
+        OP_EINPUT);
+    assert_null(l);
+    if (!strstr(e.msg, "assessmentItemRef Q1: variableMapping: item M declares no variable "
+                       "SCROING"))
+        fail_msg("message: %s", e.msg);
+}
+
+/* An item with template variables N (no default) and M = N + 10 (templateProcessing);
+ * SCORE = N + M. */
+static const char template_item[] =
+    "<assessmentItem " NS " identifier=\"TPL\" title=\"TPL\" adaptive=\"false\" "
+    "timeDependent=\"false\">"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"identifier\"/>"
+    "<outcomeDeclaration identifier=\"SCORE\" cardinality=\"single\" baseType=\"float\"/>"
+    "<templateDeclaration identifier=\"N\" cardinality=\"single\" baseType=\"float\"/>"
+    "<templateDeclaration identifier=\"M\" cardinality=\"single\" baseType=\"float\"/>"
+    "<templateProcessing><setTemplateValue identifier=\"M\"><sum>"
+    "<variable identifier=\"N\"/><baseValue baseType=\"float\">10</baseValue></sum>"
+    "</setTemplateValue></templateProcessing>"
+    "<itemBody><choiceInteraction responseIdentifier=\"RESPONSE\" maxChoices=\"1\">"
+    "<simpleChoice identifier=\"A\">a</simpleChoice></choiceInteraction></itemBody>"
+    "<responseProcessing><setOutcomeValue identifier=\"SCORE\"><sum>"
+    "<variable identifier=\"N\"/><variable identifier=\"M\"/></sum></setOutcomeValue>"
+    "</responseProcessing></assessmentItem>";
+
+/* QTI 2.1 templateDefault: the item ref overrides the default of a template variable with
+ * an expression evaluated in the test's context (here Q1.SCORE + BONUS, when Q2 starts). */
+static void test_template_default_overrides_template_variable_default(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"TPL.xml", template_item, NULL};
+    struct qti_loaded *l = load_with(
+        "<assessmentTest " NS " identifier=\"T\">"
+        "<outcomeDeclaration identifier=\"BONUS\" cardinality=\"single\" baseType=\"float\">"
+        "<defaultValue><value>2</value></defaultValue></outcomeDeclaration>" PART_OPEN("linear",
+                                                                                       "individual")
+            SECTION_OPEN REF("Q1") "<assessmentItemRef identifier=\"Q2\" href=\"TPL.xml\">"
+                                   "<templateDefault templateIdentifier=\"N\"><sum><variable "
+                                   "identifier=\"Q1.SCORE\"/>"
+                                   "<variable identifier=\"BONUS\"/></sum></templateDefault>"
+                                   "</assessmentItemRef>" CLOSE "</assessmentTest>",
+        extra);
+    struct qti_test_session *s = start(l, 0);
+    submit_ok(s, "A", 1); /* Q1.SCORE 1 */
+    next_ok(s, 2);
+    assert_string_equal(qti_test_session_current_key(s), "Q2");
+    assert_true(num(item_var(s, 1, "N")) == 3.0);  /* 1 + 2 */
+    assert_true(num(item_var(s, 1, "M")) == 13.0); /* templateProcessing saw N = 3 */
+    submit_ok(s, "A", 3);
+    assert_true(num(item_var(s, 1, "SCORE")) == 16.0);
+    /* The overridden default survives saving and restoring the session. */
+    json_t *saved = qti_test_session_save(s);
+    struct qti_test_session *r = NULL;
+    struct op_err e = {0};
+    if (qti_test_session_restore(l->test, qti_loaded_lookup, l, saved, &r, &e) != 0)
+        fail_msg("restore: %s", e.msg);
+    json_decref(saved);
+    assert_true(num(item_var(r, 1, "N")) == 3.0);
+    qti_test_session_free(r);
+    qti_test_session_free(s);
+    qti_loaded_free(l);
+}
+
+static void test_template_default_of_unknown_template_variable_is_refused(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"TPL.xml", template_item, NULL};
+    struct qti_loaded *l = NULL;
+    struct op_err e = {0};
+    assert_int_equal(load_with_rc("<assessmentTest " NS " identifier=\"T\">" PART_OPEN(
+                                      "linear", "individual") SECTION_OPEN
+                                  "<assessmentItemRef identifier=\"Q1\" href=\"TPL.xml\">"
+                                  "<templateDefault templateIdentifier=\"SCORE\">"
+                                  "<baseValue baseType=\"float\">1</baseValue></templateDefault>"
+                                  "</assessmentItemRef>" CLOSE "</assessmentTest>",
+                                  extra, &l, &e),
+                     OP_EINPUT);
+    assert_null(l);
+    if (!strstr(e.msg, "assessmentItemRef Q1: templateDefault: item TPL declares no template "
+                       "variable SCORE"))
+        fail_msg("message: %s", e.msg);
+}
+
+/* Three parts; the first is nonlinear and branches to the third when Q1 is right. */
+static const char nonlinear_branch_test[] =
+    "<assessmentTest " NS " identifier=\"T\">"
+    "<testPart identifier=\"P1\" navigationMode=\"nonlinear\" submissionMode=\"individual\">"
+    "<branchRule target=\"P3\"><match><variable identifier=\"Q1.SCORE\"/>"
+    "<baseValue baseType=\"float\">1</baseValue></match></branchRule>"
+    "<assessmentSection identifier=\"S1\" title=\"s\" visible=\"true\">" REF(
+        "Q1") "</assessmentSection></testPart>"
+              "<testPart identifier=\"P2\" navigationMode=\"linear\" submissionMode=\"individual\">"
+              "<assessmentSection identifier=\"S2\" title=\"s\" visible=\"true\">" REF(
+                  "Q2") "</assessmentSection></testPart>"
+                        "<testPart identifier=\"P3\" navigationMode=\"nonlinear\" "
+                        "submissionMode=\"individual\">"
+                        "<branchRule target=\"EXIT_TEST\"><baseValue "
+                        "baseType=\"boolean\">true</baseValue>"
+                        "</branchRule>"
+                        "<assessmentSection identifier=\"S3\" title=\"s\" visible=\"true\">" REF(
+                            "Q3") "</assessmentSection></testPart>"
+                                  "<testPart identifier=\"P4\" navigationMode=\"linear\" "
+                                  "submissionMode=\"individual\">"
+                                  "<assessmentSection identifier=\"S4\" title=\"s\" "
+                                  "visible=\"true\">" REF(
+                                      "Q4") "</assessmentSection></testPart></assessmentTest>";
+
+/* QTI 2.1 ignores branch rules only for the items and sections inside a nonlinear part: the
+ * part's own branchRule chooses the next part. */
+static void test_nonlinear_part_branch_rule_chooses_next_part(void **state)
+{
+    (void)state;
+    struct qti_loaded *l = load(nonlinear_branch_test);
+    struct qti_test_session *s = start(l, 0);
+    submit_ok(s, "A", 1);
+    next_ok(s, 2);
+    assert_string_equal(qti_test_session_current_key(s), "Q3"); /* P2 skipped */
+    next_ok(s, 3);
+    assert_true(qti_test_session_ended(s)); /* P3 exits the test: P4 never comes */
+    assert_string_equal(taken(s), "[\"Q1\",\"Q3\"]");
+    qti_test_session_free(s);
+
+    s = start(l, 0);
+    submit_ok(s, "B", 1); /* the rule is false: on to P2 */
+    next_ok(s, 2);
+    assert_string_equal(qti_test_session_current_key(s), "Q2");
+    qti_test_session_free(s);
+    qti_loaded_free(l);
+}
+
+/* Q1 selected three times (with replacement) in a nonlinear simultaneous part; LAST reads
+ * Q1.SCORE, SECOND reads the occurrence Q1.2 by its key. */
+static const char repeated_test[] =
+    "<assessmentTest " NS " identifier=\"T\">"
+    "<outcomeDeclaration identifier=\"LAST\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"SECOND\" cardinality=\"single\" "
+    "baseType=\"float\"/>" PART_OPEN("nonlinear", "simultaneous") SECTION_OPEN
+    "<selection select=\"3\" withReplacement=\"true\"/>" REF("Q1") CLOSE
+    "<outcomeProcessing>"
+    "<setOutcomeValue identifier=\"LAST\"><variable identifier=\"Q1.SCORE\"/></setOutcomeValue>"
+    "<setOutcomeValue identifier=\"SECOND\"><variable identifier=\"Q1.2.SCORE\"/>"
+    "</setOutcomeValue></outcomeProcessing></assessmentTest>";
+
+/* QTI 2.1 variable: for an item selected several times, "the value of the variable is
+ * obtained from the last instance submitted if submission is simultaneous". */
+static void test_repeated_item_variable_comes_from_last_instance_submitted(void **state)
+{
+    (void)state;
+    struct qti_loaded *l = load(repeated_test);
+    struct qti_test_session *s = start(l, 0);
+    assert_string_equal(qti_test_session_current_key(s), "Q1.1");
+    submit_ok(s, "A", 1); /* Q1.1 right */
+    next_ok(s, 2);
+    submit_ok(s, "B", 3); /* Q1.2 wrong */
+    next_ok(s, 4);
+    submit_ok(s, "B", 5); /* Q1.3 wrong, the last submitted */
+    next_ok(s, 6);
+    assert_true(qti_test_session_ended(s));
+    assert_true(outcome_num(s, "LAST") == 0.0);
+    assert_true(outcome_num(s, "SECOND") == 0.0);
+    qti_test_session_free(s);
+
+    /* In the candidate's order: Q1.3 first, then back to Q1.1, submitted last. */
+    s = start(l, 0);
+    struct op_err e = {0};
+    assert_int_equal(qti_test_session_jump(s, 2, 1, &e), 0);
+    submit_ok(s, "B", 2);
+    assert_int_equal(qti_test_session_jump(s, 0, 3, &e), 0);
+    submit_ok(s, "A", 4);
+    assert_int_equal(qti_test_session_finish(s, 5, &e), 0);
+    assert_true(outcome_num(s, "LAST") == 1.0);
+    qti_test_session_free(s);
+    qti_loaded_free(l);
+}
+
+/* An item with a right-or-wrong RESPONSE (correct A) and a free-text COMMENT that has no
+ * correct response. */
+static const char commented_item[] =
+    "<assessmentItem " NS " identifier=\"C\" title=\"C\" adaptive=\"false\" "
+    "timeDependent=\"false\">"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"identifier\">"
+    "<correctResponse><value>A</value></correctResponse></responseDeclaration>"
+    "<responseDeclaration identifier=\"COMMENT\" cardinality=\"single\" baseType=\"string\"/>"
+    "<outcomeDeclaration identifier=\"SCORE\" cardinality=\"single\" baseType=\"float\"/>"
+    "<itemBody><choiceInteraction responseIdentifier=\"RESPONSE\" maxChoices=\"1\">"
+    "<simpleChoice identifier=\"A\">a</simpleChoice>"
+    "<simpleChoice identifier=\"B\">b</simpleChoice></choiceInteraction>"
+    "<extendedTextInteraction responseIdentifier=\"COMMENT\"/></itemBody>"
+    "<responseProcessing template=\"http://www.imsglobal.org/question/qti_v2p1/"
+    "rptemplates/match_correct\"/></assessmentItem>";
+
+static const char counting_test[] =
+    "<assessmentTest " NS " identifier=\"T\">"
+    "<outcomeDeclaration identifier=\"NCORRECT\" cardinality=\"single\" baseType=\"integer\"/>"
+    "<outcomeDeclaration identifier=\"NINCORRECT\" cardinality=\"single\" "
+    "baseType=\"integer\"/>" PART_OPEN("linear", "individual") SECTION_OPEN REF(
+        "Q1") "<assessmentItemRef identifier=\"Q2\" href=\"C.xml\"/>" CLOSE "<outcomeProcessing>"
+              "<setOutcomeValue identifier=\"NCORRECT\"><numberCorrect/></setOutcomeValue>"
+              "<setOutcomeValue identifier=\"NINCORRECT\"><numberIncorrect/></setOutcomeValue>"
+              "</outcomeProcessing></assessmentTest>";
+
+/* QTI 2.1 numberCorrect / numberIncorrect: "Only items for which all declared response
+ * variables have correct responses defined are considered." */
+static void test_number_correct_and_incorrect_skip_items_without_all_correct_responses(void **state)
+{
+    (void)state;
+    const char *const extra[] = {"C.xml", commented_item, NULL};
+    struct qti_loaded *l = load_with(counting_test, extra);
+    struct op_err e = {0};
+    static const char *const answers[] = {"A", "B"};
+    for (int i = 0; i < 2; i++) {
+        struct qti_test_session *s = start(l, 0);
+        submit_ok(s, answers[i], 1);
+        next_ok(s, 2);
+        json_t *r = json_pack("{s:s, s:s}", "RESPONSE", answers[i], "COMMENT", "why not");
+        assert_int_equal(qti_test_session_submit(s, r, 3, NULL, &e), 0);
+        json_decref(r);
+        next_ok(s, 4);
+        assert_true(qti_test_session_ended(s));
+        /* Q2 is scored (match_correct) but is neither correct nor incorrect. */
+        assert_true(num(item_var(s, 1, "SCORE")) == (i == 0 ? 1.0 : 0.0));
+        assert_true(outcome_num(s, "NCORRECT") == (i == 0 ? 1 : 0));
+        assert_true(outcome_num(s, "NINCORRECT") == (i == 0 ? 0 : 1));
+        qti_test_session_free(s);
+    }
+    qti_loaded_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +886,21 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_compiled_package_is_deterministic_and_loads_back,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_variable_mapping_renames_item_variable_in_outcome_processing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_variable_mapping_of_undeclared_variable_is_refused,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_template_default_overrides_template_variable_default,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_template_default_of_unknown_template_variable_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonlinear_part_branch_rule_chooses_next_part, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_repeated_item_variable_comes_from_last_instance_submitted, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_number_correct_and_incorrect_skip_items_without_all_correct_responses, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
