@@ -1,12 +1,88 @@
-# QTI conformance over the real TAO sample packages ($OUTPOST_SAMPLES/qti/tao): every valid
-# package imports, every invalid one is refused with a message naming the bad file inside the
-# archive, and `qti run` scores correct, partly correct, wrong and empty answers as worked out
-# by hand from the XML (see the comment before each group).
+# QTI conformance. First the project's own packages (tests/fixtures/qti/rule-*), one per
+# test-level rule of QTI 2.1 that a test relies on; then the real TAO sample packages
+# ($OUTPOST_SAMPLES/qti/tao, skipped when absent): every valid package imports, every invalid
+# one is refused with a message naming the bad file inside the archive, and `qti run` scores
+# correct, partly correct, wrong and empty answers as worked out by hand from the XML (see the
+# comment before each group).
 . "$(dirname "$0")/lib.sh"
+
+item_is() { contains "$OUT" "\"$1\":{$2"; } # usage: item_is KEY 'OUTCOMES-PREFIX'
+
+# usage: own_score FIXTURE RESPONSES-JSON - zips tests/fixtures/qti/FIXTURE and runs it
+own_score() {
+    [ -f "$WORK/$1.zip" ] ||
+        sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/$1.zip" \
+            "$OUTPOST_SOURCE/tests/fixtures/qti/$1"
+    printf '%s' "$2" > "$WORK/responses.json"
+    run "$OUTPOST" qti run -f "$WORK/$1.zip" --responses "$WORK/responses.json"
+    OUT=$(printf '%s' "$OUT" | tr -d ' \n')
+}
+
+# variableMapping (QTI 2.1: the source "is treated as if it were declared with the name
+# targetIdentifier during outcomeProcessing"). Q01 declares its score as "scoring" (2 for A,
+# normalMaximum 2) mapped to SCORE; Q02 is a plain choice (SCORE 1 for A, normalMaximum 1).
+own_score rule-variable-mapping '{"Q01": {"RESPONSE": "A"}, "Q02": {"RESPONSE": "A"}}'
+check "variableMapping: the run succeeds" status_is 0
+# TOTAL = 2 (Q01's scoring as SCORE) + 1; MAX = 2 + 1; DIRECT = Q01.SCORE = 2; no item has a
+# variable "scoring" at test level any more, so sum(testVariables(scoring)) is NULL
+check "variableMapping: the mapped score counts in testVariables, outcomeMaximum and Q01.SCORE" \
+    contains "$OUT" '"test":{"TOTAL":3.0,"MAX":3.0,"DIRECT":2.0,"UNMAPPED":null}'
+# the item's own result keeps its own name
+check "variableMapping: the item reports its variable under its own name" \
+    contains "$OUT" '"Q01":{"scoring":2.0'
+
+# templateDefault: the item "sum" asks for N + 2 (N a template variable with no default;
+# templateProcessing sets the correct response to N + 2). Q01 gives N = LEVEL (5): correct 7;
+# Q02 gives N = LEVEL + Q01.SCORE, evaluated when Q02 starts (6 after a right Q01): correct 8.
+own_score rule-template-default '{"Q01": {"RESPONSE": 7}, "Q02": {"RESPONSE": 8}}'
+check "templateDefault: the run succeeds" status_is 0
+check "templateDefault: N from the test's LEVEL makes 7 right" item_is Q01 '"SCORE":1.0'
+check "templateDefault: N from LEVEL + Q01.SCORE makes 8 right" item_is Q02 '"SCORE":1.0'
+check "templateDefault: TOTAL 2" contains "$OUT" '"TOTAL":2.0'
+own_score rule-template-default '{"Q01": {"RESPONSE": 5}, "Q02": {"RESPONSE": 7}}'
+# 5 is N itself, not N + 2 -> 0; Q01 wrong, so Q02's N is 5 + 0 and 7 is right -> 1
+check "templateDefault: a wrong Q01 changes Q02's N" contains "$OUT" '"Q01":{"SCORE":0.0'
+check "templateDefault: ... so that 7 answers Q02" item_is Q02 '"SCORE":1.0'
+
+# A nonlinear part's own branchRule: P1 (nonlinear, Q01) branches to P3 when Q01.SCORE is 1,
+# past P2 (Q02). Items and sections inside a nonlinear part have no branch rules here.
+own_score rule-nonlinear-branch '{"Q01": {"RESPONSE": "A"}}'
+check "nonlinear branchRule: a right Q01 skips test part P2" contains "$OUT" '"route":["Q01","Q03"]'
+own_score rule-nonlinear-branch '{"Q01": {"RESPONSE": "B"}}'
+check "nonlinear branchRule: a wrong Q01 goes on to P2" contains "$OUT" '"route":["Q01","Q02","Q03"]'
+
+# An item selected three times (route keys R.1, R.2, R.3) in a simultaneous part: R.SCORE is
+# the last instance submitted (QTI 2.1 variable); `qti run` submits in route order.
+own_score rule-repeated-item '{"R.1": {"RESPONSE": "A"}, "R.2": {"RESPONSE": "B"}, "R.3": {"RESPONSE": "B"}}'
+check "repeated item: the route keys are R.1, R.2, R.3" contains "$OUT" '"route":["R.1","R.2","R.3"]'
+# R.3 (wrong, 0) was submitted last; R.1.SCORE names the first occurrence (right, 1)
+check "repeated item: R.SCORE is the last submitted, R.1.SCORE the first" \
+    contains "$OUT" '"test":{"LAST":0.0,"FIRST":1.0}'
+own_score rule-repeated-item '{"R": {"RESPONSE": "B"}, "R.3": {"RESPONSE": "A"}}'
+# "R" answers R.1 and R.2 (wrong); R.3 right and last -> 1
+check "repeated item: \"R\" answers the occurrences without a key of their own" \
+    contains "$OUT" '"test":{"LAST":1.0,"FIRST":0.0}'
+
+# numberCorrect / numberIncorrect consider only items whose every response variable has a
+# correct response: Q01 (a choice) counts; Q02 (a choice plus a free-text COMMENT without a
+# correct response) never does, right or wrong, though match_correct still scores it.
+own_score rule-number-correct '{"Q01": {"RESPONSE": "A"}, "Q02": {"RESPONSE": "A", "COMMENT": "easy"}}'
+check "numberCorrect: a right item with a comment is not counted" contains "$OUT" '"test":{"NCORRECT":1,"NINCORRECT":0}'
+check "numberCorrect: the commented item is still scored" item_is Q02 '"SCORE":1.0'
+own_score rule-number-correct '{"Q01": {"RESPONSE": "B"}, "Q02": {"RESPONSE": "B", "COMMENT": "hard"}}'
+check "numberIncorrect: a wrong item with a comment is not counted" contains "$OUT" '"test":{"NCORRECT":0,"NINCORRECT":1}'
+
+# An item ref named Q04.1 beside Q04 (selected with replacement: keys Q04.1, Q04.2, ...).
+own_score rule-key-clash '{}'
+check "an item ref named like a route key is refused" status_is 1
+check "the refusal names both item refs" contains "$ERR" \
+    "rule-key-clash.zip: test.xml line 10: assessmentItemRef Q04.1: the identifier reads as the route key of occurrence 1 of item ref Q04"
+
 S="${OUTPOST_SAMPLES:-}/qti/tao"
 if [ ! -d "$S" ]; then
-    echo "SKIP: QTI conformance (no samples)"
-    exit 0
+    echo "SKIP: QTI conformance over the TAO samples (no samples)"
+    finish
+    exit
 fi
 C="$WORK/c"
 new_instance "$C" central
@@ -43,7 +119,6 @@ score() { # usage: score PACKAGE RESPONSES-JSON
     run "$OUTPOST" qti run -f "$S/$1.zip" --responses "$WORK/responses.json"
     OUT=$(printf '%s' "$OUT" | tr -d ' \n')
 }
-item_is() { contains "$OUT" "\"$1\":{$2"; } # usage: item_is KEY 'OUTCOMES-PREFIX'
 
 # The three-item packages (Basic, BasicNonLinear, BasicNonLinearOneAttempt,
 # BasicSimultaneous, TestDefinitionInSubFolders, BasicFullTimerStack, BasicSharedStimulus)
