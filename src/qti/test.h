@@ -167,9 +167,9 @@ struct qti_test {
 /* Parses the assessmentTest in `doc`. `file` is the archive path of the test (item hrefs are
  * resolved against it) and `where` prefixes every message ("Basic.zip: test.xml"). Checks:
  * known elements and attributes only, identifiers unique across parts, sections and item
- * refs, selection/ordering consistent (select >= required children unless with replacement),
- * branch rule targets exist and come later (linear parts), preconditions and branch rules
- * only where the spec allows (linear individual parts). On success *out is the caller's. */
+ * refs, no item ref named like the route key of another's occurrence ("Q04.1" beside "Q04"),
+ * selection/ordering consistent (select >= required children unless with replacement), branch
+ * rule targets name a part, section or item ref of the test. On success *out is the caller's. */
 int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qti_test **out,
                    struct op_err *e);
 void qti_test_free(struct qti_test *t);
@@ -205,7 +205,8 @@ struct qti_route_entry {
     const struct qti_node *item;
     int part;
     int occurrence; /* 1 for the first occurrence of this item ref, 2 for the next, ... */
-    char *key;      /* "Q01" for a single occurrence, "Q01.2" when an item appears twice */
+    char *key;      /* "Q01" for a single occurrence; "Q01.1", "Q01.2" when an item appears
+                       several times */
 };
 
 struct qti_route {

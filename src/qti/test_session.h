@@ -18,7 +18,8 @@
  *  - in a linear part, moving on from an item whose minTime is not reached is refused;
  * preconditions of an item, section or part are evaluated when the route reaches it (a false one
  * skips it), and the branch rules of an item (then of the sections and part it ends) when the
- * candidate leaves it. Both are ignored in nonlinear parts.
+ * candidate leaves it. Those of items and sections are ignored inside nonlinear parts; a
+ * nonlinear part's own preCondition and branchRule are not.
  *  - maxAttempts (0 = unlimited) bounds the submissions of an item; an adaptive item ends
  *    when it says it is completed.
  *  - submissionMode simultaneous keeps the responses and submits them all when the part ends.
@@ -26,7 +27,11 @@
  *    the candidate move on; when the test's or a part's maxTime is over, moving on ends it.
  *  - outcomeProcessing runs after each submission and when the test ends; test-level
  *    expressions read item variables as "KEY.VAR" (KEY: the route key of an occurrence, see
- *    test.h) and numberCorrect, testVariables, outcomeMaximum... through item_subset.
+ *    test.h, or an item ref identifier: for an item selected several times in a simultaneous
+ *    part, the occurrence submitted last) and numberCorrect, testVariables, outcomeMaximum...
+ *    through item_subset. VAR is the name after the item ref's variableMappings.
+ *  - an item session starts when its item is first presented, with the item ref's
+ *    templateDefaults evaluated then, in the test's context.
  *
  * Ownership: the session borrows the test and the items (they must outlive it).
  */
