@@ -802,6 +802,20 @@ static void test_repeated_item_variable_comes_from_last_instance_submitted(void 
     assert_int_equal(qti_test_session_finish(s, 5, &e), 0);
     assert_true(outcome_num(s, "LAST") == 1.0);
     qti_test_session_free(s);
+
+    /* The order of submissions survives saving and restoring the session. */
+    s = start(l, 0);
+    submit_ok(s, "A", 1); /* Q1.1 right */
+    assert_int_equal(qti_test_session_jump(s, 2, 2, &e), 0);
+    submit_ok(s, "B", 3); /* Q1.3 wrong, last */
+    json_t *saved = qti_test_session_save(s);
+    qti_test_session_free(s);
+    if (qti_test_session_restore(l->test, qti_loaded_lookup, l, saved, &s, &e) != 0)
+        fail_msg("restore: %s", e.msg);
+    json_decref(saved);
+    assert_int_equal(qti_test_session_finish(s, 4, &e), 0);
+    assert_true(outcome_num(s, "LAST") == 0.0);
+    qti_test_session_free(s);
     qti_loaded_free(l);
 }
 
