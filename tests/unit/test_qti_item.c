@@ -322,6 +322,21 @@ static void test_validate_responses_refuses_invalid_answers_with_reasons(void **
     qti_item_free(item);
 }
 
+/* QTI 2.1 numberCorrect/numberIncorrect: an item is judged only when every declared response
+ * variable has a correct response; a free-text comment beside a choice has none. */
+static void test_item_with_response_without_correct_response_is_not_judgeable(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("choice_with_comment.xml");
+    struct qti_item_session *s = must_session(item, 1);
+    must_submit(s, "{\"RESPONSE\": \"A\", \"COMMENT\": \"easy\"}");
+    assert_false(qti_item_session_is_judgeable(s));
+    assert_false(qti_item_session_is_correct(s));
+    assert_true(outcome_number(s, "SCORE") == 1.0); /* still scored by match_correct */
+    qti_item_session_free(s);
+    qti_item_free(item);
+}
+
 static void test_non_adaptive_item_counts_attempts_and_duration(void **state)
 {
     (void)state;
@@ -826,6 +841,7 @@ int main(void)
         cmocka_unit_test(test_submit_refuses_response_that_does_not_fit_its_declaration),
         cmocka_unit_test(test_validate_responses_refuses_invalid_answers_with_reasons),
         cmocka_unit_test(test_non_adaptive_item_counts_attempts_and_duration),
+        cmocka_unit_test(test_item_with_response_without_correct_response_is_not_judgeable),
         cmocka_unit_test(test_submit_failing_in_response_processing_changes_nothing),
         cmocka_unit_test(test_adaptive_item_completes_itself_and_refuses_more_attempts),
         cmocka_unit_test(test_template_processing_keeps_its_constraint_and_sets_correct),
