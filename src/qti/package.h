@@ -102,9 +102,11 @@ const struct qti_file *qti_package_find(const struct qti_package *p, const char 
 const struct qti_resource *qti_manifest_resource(const struct qti_manifest *m,
                                                  const char *identifier);
 
-/* Parses an XML file of the package safely: no network, no DTD loading, no entity
- * declarations, at most limits->max_xml_bytes. *doc is the caller's (xmlFreeDoc). A failure
- * names the package, the file and the line. */
+/* Parses an XML file of the package (the manifest) with qti_xml_read (item.h): UTF-8 or
+ * UTF-16 only, no network, no DTD loading, no entity declarations, at most `max_bytes` and
+ * QTI_MANIFEST_MAX_ELEMENTS elements. *doc is the caller's (xmlFreeDoc). A failure names the
+ * package, the file and the line. */
+#define QTI_MANIFEST_MAX_ELEMENTS 1000000
 int qti_package_parse_xml(const struct qti_package *p, const struct qti_file *f, size_t max_bytes,
                           xmlDocPtr *doc, struct op_err *e);
 
