@@ -99,6 +99,17 @@ int qti_path_normalise(const char *name, char **out, const char **why)
     return 0;
 }
 
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 int qti_path_resolve(const char *base, const char *href, char **out, struct op_err *e)
 {
     *out = NULL;
@@ -114,12 +125,27 @@ int qti_path_resolve(const char *base, const char *href, char **out, struct op_e
     }
     if (href[0] == '/' || strchr(href, '\\'))
         return err_set(e, OP_EINPUT, "href \"%s\" is not a relative path inside the package", href);
+    /* Percent-decode first ("my%20image.png" names "my image.png"), then resolve: "%2e%2e" is
+     * "..", and must climb (or be refused) exactly as ".." does. An escaped separator or NUL
+     * is refused rather than decoded into one. The query and fragment go first. */
     size_t hl = strcspn(href, "?#");
     struct buf joined = BUF_INIT;
     const char *slash = base ? strrchr(base, '/') : NULL;
     if (slash)
         buf_append(&joined, base, (size_t)(slash - base) + 1);
-    buf_append(&joined, href, hl);
+    for (size_t i = 0; i < hl; i++) {
+        char c = href[i];
+        int hi, lo;
+        if (c == '%' && (hi = hex_digit(href[i + 1])) >= 0 && (lo = hex_digit(href[i + 2])) >= 0) {
+            c = (char)(hi * 16 + lo);
+            i += 2;
+            if (c == 0 || c == '/' || c == '\\') {
+                buf_free(&joined);
+                return err_set(e, OP_EINPUT, "href \"%s\" encodes a forbidden character", href);
+            }
+        }
+        buf_append(&joined, &c, 1);
+    }
     /* Resolve ".." against the components before it; one too many escapes the archive. */
     char **parts = NULL;
     size_t np = 0;
@@ -149,28 +175,7 @@ int qti_path_resolve(const char *base, const char *href, char **out, struct op_e
                 buf_puts(&b, "/");
             buf_puts(&b, parts[i]);
         }
-        /* Percent-encoded names ("my%20image.png") name the decoded file. */
-        char *d = buf_detach(&b);
-        char *w = d;
-        for (char *r = d; *r; r++) {
-            if (r[0] == '%' && r[1] && r[2] && strchr("0123456789abcdefABCDEF", r[1]) &&
-                strchr("0123456789abcdefABCDEF", r[2])) {
-                char hex[3] = {r[1], r[2], 0};
-                char c = (char)strtol(hex, NULL, 16);
-                if (c == 0 || c == '/' || c == '\\') {
-                    free(d);
-                    free(parts);
-                    buf_free(&joined);
-                    return err_set(e, OP_EINPUT, "href \"%s\" encodes a forbidden character", href);
-                }
-                *w++ = c;
-                r += 2;
-            } else {
-                *w++ = *r;
-            }
-        }
-        *w = 0;
-        *out = d;
+        *out = buf_detach(&b);
     }
     free(parts);
     buf_free(&joined);

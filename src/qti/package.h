@@ -112,7 +112,9 @@ int qti_package_parse_xml(const struct qti_package *p, const struct qti_file *f,
 
 /* Resolves `href`, written in the archive file `base` (e.g. a test), to a normalised archive
  * path into `out` (caller frees). Refuses absolute paths, URLs with a scheme, backslashes and
- * paths that climb out of the archive. A "#fragment" or "?query" is dropped. */
+ * paths that climb out of the archive. A "#fragment" or "?query" is dropped. Percent escapes
+ * are decoded before ".." is resolved ("%2e%2e" is ".."); an escaped '/', '\\' or NUL is
+ * refused. */
 int qti_path_resolve(const char *base, const char *href, char **out, struct op_err *e);
 
 /* Normalises an archive entry name: removes "." components and empty components; refuses
