@@ -121,6 +121,30 @@ static void transcode(const char *to, const uint8_t *in, size_t len, struct buf 
     buf_append(out, tmp, (size_t)(op - tmp));
 }
 
+/* 1 if `msg` is the refusal of qti_xml_read's second lock (a decoder libxml2 chose), not
+ * another message that quotes the input (a malformed-XML message may hold any text). */
+static int parser_lock_fired(const char *msg)
+{
+    static const char *const files[] = {
+        "fuzz.zip: imsmanifest.xml: ", "fuzz.zip: test.xml: ", "fuzz.zip: q.xml: "};
+    const char *m = strstr(msg, "the file is encoded in ");
+    if (!m)
+        return 0;
+    const char *sp = strchr(m + 23, ' ');
+    if (!sp || strncmp(sp, " (found by the parser);", 23) != 0)
+        return 0;
+    size_t pl = (size_t)(m - msg);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (pl == strlen(files[i]) && strncmp(msg, files[i], pl) == 0)
+            return 1;
+    const char *p = msg;
+    if (strncmp(p, "fuzz.zip: q.xml line ", 21) != 0)
+        return 0;
+    for (p += 21; *p >= '0' && *p <= '9'; p++)
+        ;
+    return p + 28 == m && strncmp(p, ": xi:include: stimulus.xml: ", 28) == 0;
+}
+
 static int accepted_name(const char *name)
 {
     return !strcmp(name, "UTF-8") || !strncmp(name, "UTF-16", 6);
@@ -187,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         qti_loaded_free(l);
     }
-    if (rc != 0 && strstr(e.msg, "(found by the parser)")) {
+    if (rc != 0 && parser_lock_fired(e.msg)) {
         fprintf(stderr, "encoding check missed: %s\n", e.msg);
         abort();
     }
