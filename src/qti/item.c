@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "qti/item_internal.h"
@@ -35,9 +36,10 @@ struct read_state {
     struct qti_xml_limits lim;
     int depth;
     size_t nodes;
-    int refused; /* 1: entity declaration, 2: too deep, 3: too many nodes */
+    int refused; /* 1: entity declaration, 2: too deep, 3: too many nodes, 4: encoding */
     long line;
-    int err_line; /* the first well-formedness error: its line and message */
+    char encoding[48]; /* the decoder libxml2 chose, when refused for it */
+    int err_line;      /* the first well-formedness error: its line and message */
     char err_msg[256];
 };
 
@@ -63,6 +65,33 @@ static void refuse(xmlParserCtxtPtr ctxt, int why)
         st->line = xmlSAX2GetLineNumber(ctxt);
     }
     xmlStopParser(ctxt);
+}
+
+/* The name of a decoder libxml2 uses other than UTF-16 (none for UTF-8), or NULL. */
+static const char *foreign_decoder(xmlParserCtxtPtr ctxt)
+{
+    xmlParserInputPtr in = ctxt->input;
+    if (!in || !in->buf || !in->buf->encoder || !in->buf->encoder->name)
+        return NULL;
+    const char *name = in->buf->encoder->name;
+    if (!strcasecmp(name, "UTF-16LE") || !strcasecmp(name, "UTF-16BE") ||
+        !strcasecmp(name, "UTF-16"))
+        return NULL;
+    return name;
+}
+
+/* The second lock behind qti_xml_encoding_check: called once the XML declaration is read and
+ * the decoder chosen, before any markup of the document. */
+static void on_start_document(void *ctx)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    struct read_state *st = ctxt->_private;
+    const char *name = foreign_decoder(ctxt);
+    if (name) {
+        snprintf(st->encoding, sizeof st->encoding, "%s", name);
+        return refuse(ctxt, 4);
+    }
+    xmlSAX2StartDocument(ctx);
 }
 
 static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
@@ -113,13 +142,15 @@ int qti_xml_read(const char *href, const char *data, size_t len, const struct qt
                        href, len, st.lim.max_bytes);
     if (len > 0x7fffffff)
         return err_set(e, OP_EINPUT, "%s: file too large", href);
-    if (qti_xml_attr_guard(href, data, len, QTI_XML_MAX_ATTRIBUTES, 0, e) != 0)
+    if (qti_xml_encoding_check(href, data, len, e) != 0 ||
+        qti_xml_attr_guard(href, data, len, QTI_XML_MAX_ATTRIBUTES, 0, e) != 0)
         return OP_EINPUT;
 
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return err_set(e, OP_ENOMEM, "%s: out of memory", href);
     ctxt->_private = &st;
+    ctxt->sax->startDocument = on_start_document;
     ctxt->sax->entityDecl = on_entity_decl;
     ctxt->sax->unparsedEntityDecl = on_unparsed_entity_decl;
     ctxt->sax->startElementNs = on_start;
@@ -130,8 +161,17 @@ int qti_xml_read(const char *href, const char *data, size_t len, const struct qt
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES |
                XML_PARSE_NOCDATA;
     xmlDoc *doc = xmlCtxtReadMemory(ctxt, data, (int)len, href, NULL, opts);
+    if (!st.refused && foreign_decoder(ctxt)) { /* the declaration was malformed */
+        snprintf(st.encoding, sizeof st.encoding, "%s", foreign_decoder(ctxt));
+        st.refused = 4;
+    }
     int rc = 0;
-    if (st.refused == 1) {
+    if (st.refused == 4) {
+        rc = err_set(e, OP_EINPUT,
+                     "%s: the file is encoded in %s (found by the parser); only UTF-8 and UTF-16 "
+                     "are accepted: re-save it as UTF-8",
+                     href, st.encoding);
+    } else if (st.refused == 1) {
         rc = err_set(e, OP_EINPUT,
                      "%s line %ld: the document declares entities, which QTI content never "
                      "needs; refused (they can expand without bound or read local files)",

@@ -63,20 +63,30 @@ struct qti_xml_limits {
 
 void qti_xml_limits_default(struct qti_xml_limits *lim);
 
-/* Parses XML from memory safely: XML_PARSE_NONET, no DTD loading or validation, no entity
- * substitution, and a document declaring any entity is refused (billion laughs, XXE).
- * Refuses input over lim->max_bytes, nesting over lim->max_depth, more than lim->max_nodes
- * elements. Errors read "HREF line N: reason". On success *out is a document the caller frees
- * with xmlFreeDoc. `lim` may be NULL for the defaults. Usable for any QTI file (manifest,
- * test). */
+/* Parses XML from memory safely: the one reader of every XML file of a package (manifest,
+ * test, items, shared stimuli). Only UTF-8 and UTF-16 documents (qti_xml_encoding_check),
+ * XML_PARSE_NONET, no DTD loading or validation, no entity substitution, and a document
+ * declaring any entity is refused (billion laughs, XXE), as is an element with more than
+ * QTI_XML_MAX_ATTRIBUTES attributes. Refuses input over lim->max_bytes, nesting over
+ * lim->max_depth, more than lim->max_nodes elements. Errors read "HREF line N: reason". On
+ * success *out is a document the caller frees with xmlFreeDoc. `lim` may be NULL for the
+ * defaults. */
 int qti_xml_read(const char *href, const char *data, size_t len, const struct qti_xml_limits *lim,
                  xmlDoc **out, struct op_err *e);
+
+/* Refuses (OP_EINPUT) a document that libxml2 would decode from anything but UTF-8 or UTF-16
+ * (xml_guard.c): a byte order mark or first bytes of UTF-32 or EBCDIC, NUL bytes in what
+ * would be read as UTF-8, an XML declaration naming another encoding (UTF-7, ISO-8859-1,
+ * UCS-2, ...) or contradicting the bytes ("UTF-16" on UTF-8 bytes). The message names `href`
+ * and says to re-save the file as UTF-8. qti_xml_read calls it first, so that the byte scans
+ * below see the characters libxml2 parses. */
+int qti_xml_encoding_check(const char *href, const void *data, size_t len, struct op_err *e);
 
 /* Refuses (OP_EINPUT, naming the line) XML with an element of more than `max_attrs`
  * attributes, in one linear pass over the bytes (xml_guard.c): libxml2 2.9's duplicate check
  * is quadratic in the number of attributes of an element. With `refuse_entities`, also an
- * entity declaration in any encoding (for readers without a SAX entity hook). qti_xml_read
- * and the manifest reader call it before parsing. */
+ * entity declaration in UTF-8, UTF-16 or UTF-32 (qti_xml_read refuses them as libxml2 reads
+ * them, in its SAX hook, and passes 0). Only meaningful after qti_xml_encoding_check. */
 #define QTI_XML_MAX_ATTRIBUTES 256
 int qti_xml_attr_guard(const char *href, const void *data, size_t len, size_t max_attrs,
                        int refuse_entities, struct op_err *e);

@@ -102,15 +102,19 @@ const struct qti_file *qti_package_find(const struct qti_package *p, const char 
 const struct qti_resource *qti_manifest_resource(const struct qti_manifest *m,
                                                  const char *identifier);
 
-/* Parses an XML file of the package safely: no network, no DTD loading, no entity
- * declarations, at most limits->max_xml_bytes. *doc is the caller's (xmlFreeDoc). A failure
- * names the package, the file and the line. */
+/* Parses an XML file of the package (the manifest) with qti_xml_read (item.h): UTF-8 or
+ * UTF-16 only, no network, no DTD loading, no entity declarations, at most `max_bytes` and
+ * QTI_MANIFEST_MAX_ELEMENTS elements. *doc is the caller's (xmlFreeDoc). A failure names the
+ * package, the file and the line. */
+#define QTI_MANIFEST_MAX_ELEMENTS 1000000
 int qti_package_parse_xml(const struct qti_package *p, const struct qti_file *f, size_t max_bytes,
                           xmlDocPtr *doc, struct op_err *e);
 
 /* Resolves `href`, written in the archive file `base` (e.g. a test), to a normalised archive
  * path into `out` (caller frees). Refuses absolute paths, URLs with a scheme, backslashes and
- * paths that climb out of the archive. A "#fragment" or "?query" is dropped. */
+ * paths that climb out of the archive. A "#fragment" or "?query" is dropped. Percent escapes
+ * are decoded before ".." is resolved ("%2e%2e" is ".."); an escaped '/', '\\' or NUL is
+ * refused. */
 int qti_path_resolve(const char *base, const char *href, char **out, struct op_err *e);
 
 /* Normalises an archive entry name: removes "." components and empty components; refuses

@@ -284,7 +284,7 @@ static void test_package_refuses_entity_declarations(void **state)
     static const char m[] = "<?xml version=\"1.0\"?>\n<!DOCTYPE m [\n<!ENTITY a \"aaaa\">\n]>\n"
                             "<manifest>&a;</manifest>";
     struct testzip_entry ents[] = {{"imsmanifest.xml", m, sizeof m - 1, 0}};
-    expect_refused(ents, 1, NULL, "imsmanifest.xml line 3: entity declarations are not allowed");
+    expect_refused(ents, 1, NULL, "imsmanifest.xml line 3: the document declares entities");
 }
 
 static void test_package_refuses_dependency_on_undeclared_resource(void **state)
@@ -335,6 +335,51 @@ static void test_path_resolve_follows_dotdot_inside_archive_only(void **state)
     assert_int_not_equal(qti_path_resolve("a.xml", "a%2F..%2F..%2Fx", &out, &e), 0);
 }
 
+/* "%2e%2e" is "..": decoded before resolving, never after (a lookup of "a/../../x" would
+ * find nothing today, but the resolved path must never climb). */
+static void test_path_resolve_decodes_percent_escapes_before_resolving_dotdot(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    struct op_err e = {0};
+    int rc = qti_path_resolve(NULL, "a/%2e%2e/%2e%2e/x", &out, &e);
+    if (rc == 0)
+        fail_msg("resolved to \"%s\"", out);
+    assert_non_null(strstr(e.msg, "climbs out"));
+    rc = qti_path_resolve("items/q.xml", "%2E%2e/%2e%2E/%2e%2e/etc/passwd", &out, &e);
+    if (rc == 0)
+        fail_msg("resolved to \"%s\"", out);
+    /* exactly like "..", and "%2e" like "." */
+    struct {
+        const char *base, *dots, *escaped;
+    } same[] = {
+        {"items/q.xml", "../img/a.png", "%2e%2e/img/a.png"},
+        {"items/q.xml", "../img/a.png", ".%2E/img/a.png"},
+        {"a/b/c/t.xml", "../../x/./y.png", "%2e%2e/%2E%2E/x/%2e/y.png"},
+        {"a/b/t.xml", "x/../../y.png", "x/%2e%2e/%2e%2e/y.png"},
+        {"t.xml", "../y.png", "%2e%2e/y.png"},
+        {NULL, "a/../b.png", "a/%2e%2e/b.png"},
+        {NULL, "a/../..", "a/%2e%2e/%2e%2e"},
+        {"a/t.xml", "..", "%2e%2e"},
+        {"a/t.xml", "../my%20pic.png", "%2e%2e/my%20pic.png"},
+    };
+    for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+        char *o1 = NULL, *o2 = NULL;
+        struct op_err e1 = {0}, e2 = {0};
+        int r1 = qti_path_resolve(same[k].base, same[k].dots, &o1, &e1);
+        int r2 = qti_path_resolve(same[k].base, same[k].escaped, &o2, &e2);
+        if (r1 != r2 || (o1 && (!o2 || strcmp(o1, o2) != 0)))
+            fail_msg("%s: \"%s\" gives %d \"%s\", \"%s\" gives %d \"%s\"", same[k].base,
+                     same[k].dots, r1, o1 ? o1 : e1.msg, same[k].escaped, r2, o2 ? o2 : e2.msg);
+        free(o1);
+        free(o2);
+    }
+    /* an escaped separator is still refused, not decoded into one */
+    assert_int_not_equal(qti_path_resolve("a.xml", "x%2f..%2f..%2fy", &out, &e), 0);
+    assert_int_not_equal(qti_path_resolve("a.xml", "x%5c..%5cy", &out, &e), 0);
+    assert_int_not_equal(qti_path_resolve("a.xml", "x%00y", &out, &e), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +414,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_package_refuses_package_without_test, setup, teardown),
         cmocka_unit_test(test_path_resolve_follows_dotdot_inside_archive_only),
+        cmocka_unit_test(test_path_resolve_decodes_percent_escapes_before_resolving_dotdot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
