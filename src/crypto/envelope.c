@@ -63,6 +63,27 @@ static int64_t get_i64(const unsigned char *p)
     return (int64_t)u;
 }
 
+/* The time stamps of a header: each within the years 2000 to 9999 (so that every one has a
+ * four-digit year and formats, base/ids.h), and started <= ended <= sealed. */
+static int check_times(const struct envelope_header *h, const char *what, struct op_err *e)
+{
+    const struct {
+        int64_t t;
+        const char *name;
+    } ts[] = {
+        {h->started_at, "started at"}, {h->ended_at, "ended at"}, {h->sealed_at, "sealed at"}};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        if (ts[i].t < ENVELOPE_TIME_MIN || ts[i].t > ENVELOPE_TIME_MAX)
+            return err_set(e, OP_EINPUT,
+                           "%s %s: time stamp \"%s\" (%lld) is outside the years 2000 to 9999",
+                           what, h->result_id, ts[i].name, (long long)ts[i].t);
+    if (h->started_at > h->ended_at)
+        return err_set(e, OP_EINPUT, "%s %s: started after it ended", what, h->result_id);
+    if (h->ended_at > h->sealed_at)
+        return err_set(e, OP_EINPUT, "%s %s: ended after it was sealed", what, h->result_id);
+    return 0;
+}
+
 static int uuid_to_bin(const char *s, unsigned char out[16])
 {
     if (!uuid_is_valid(s))
@@ -96,8 +117,8 @@ int envelope_seal(const struct envelope_header *h, const unsigned char *payload,
     if (h->state != ENVELOPE_FINISHED && h->state != ENVELOPE_TERMINATED)
         return err_set(e, OP_EINPUT, "result %s: state must be finished or terminated",
                        h->result_id);
-    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
-        return err_set(e, OP_EINPUT, "result %s: negative time stamp", h->result_id);
+    if (check_times(h, "result", e) != 0)
+        return OP_EINPUT;
     if (device_key->kind != KEY_SIGNING)
         return err_set(e, OP_EINPUT, "envelope_seal needs the device signing key");
     size_t ct_len = ENVELOPE_MIN_CIPHERTEXT + len;
@@ -209,8 +230,10 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
     h->started_at = get_i64(data + OFF_STARTED);
     h->ended_at = get_i64(data + OFF_ENDED);
     h->sealed_at = get_i64(data + OFF_SEALED);
-    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
-        return err_set(e, OP_EINPUT, "result envelope %s: negative time stamp", h->result_id);
+    if (check_times(h, "result envelope", e) != 0) {
+        memset(env, 0, sizeof *env);
+        return OP_EINPUT;
+    }
     env->bytes = data;
     env->len = total;
     env->ciphertext = data + ENVELOPE_HEADER_BYTES;

@@ -53,9 +53,13 @@ int results_insert(struct db *db, const struct envelope *env, struct op_err *e)
         return db_fail(db, e, "results");
     char started[TIMESTAMP_STR_LEN], ended[TIMESTAMP_STR_LEN], sealed[TIMESTAMP_STR_LEN],
         now[TIMESTAMP_STR_LEN];
-    timestamp_format((time_t)h->started_at, started);
-    timestamp_format((time_t)h->ended_at, ended);
-    timestamp_format((time_t)h->sealed_at, sealed);
+    /* envelope_parse keeps time stamps within the years 2000 to 9999; check anyway, as a
+     * text that did not format must never be bound */
+    if (timestamp_format((time_t)h->started_at, started) != 0 ||
+        timestamp_format((time_t)h->ended_at, ended) != 0 ||
+        timestamp_format((time_t)h->sealed_at, sealed) != 0)
+        return err_set(e, OP_EINPUT, "result %s: a time stamp cannot be written as a date",
+                       h->result_id);
     timestamp_now(now);
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,7 +385,7 @@ static void test_bad_magic_version_reserved_and_state_are_named(void **state)
                  {4, 2, "format version 2 is not supported"},
                  {6, 1, "reserved"},
                  {5, 9, "unknown state 9"},
-                 {96, 0x80, "negative time stamp"}};
+                 {96, 0x80, "outside the years 2000 to 9999"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         unsigned char saved = data[cases[i].off];
         data[cases[i].off] = cases[i].value;
@@ -394,6 +395,102 @@ static void test_bad_magic_version_reserved_and_state_are_named(void **state)
         data[cases[i].off] = saved;
     }
     free(data);
+}
+
+/* Re-signs an envelope whose header was changed, as its device (or a thief with its key) can:
+ * the signature then verifies, only central's checks of the header stand in the way. */
+static void resign(const struct fixture *f, unsigned char *data, size_t len)
+{
+    size_t ct = len - ENVELOPE_HEADER_BYTES - ENVELOPE_SIGNATURE_BYTES;
+    crypto_sign_detached(data + ENVELOPE_HEADER_BYTES + ct, NULL, data, ENVELOPE_HEADER_BYTES + ct,
+                         f->device.sign_secret);
+}
+
+static void put_time(unsigned char *data, size_t off, int64_t t)
+{
+    uint64_t u = (uint64_t)t;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        data[off + (size_t)i] = (unsigned char)u;
+}
+
+static int count_results(struct fixture *f)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db_sqlite(f->db), "SELECT count(*) FROM results", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A signed envelope from an enrolled device with a time stamp near INT64_MAX made gmtime_r
+ * fail and the unterminated text of an uninitialised struct tm reach the database (a stack
+ * buffer overflow in `results import`). Time stamps must lie in the years 2000 to 9999 and
+ * in order: started <= ended <= sealed. */
+static void test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t lo = 946684800, hi = 253402300799; /* 2000-01-01, 9999-12-31T23:59:59 */
+    const struct {
+        int64_t started, ended, sealed;
+        const char *msg;
+    } cases[] = {
+        {INT64_MAX, INT64_MAX, INT64_MAX, "outside the years 2000 to 9999"},
+        {1700000000, 1700000001, INT64_MAX, "sealed at"},
+        {1700000000, INT64_MAX - 1, INT64_MAX, "ended at"},
+        {lo - 1, 1700000001, 1700000002, "started at"},
+        {1700000000, 1700000001, hi + 1, "sealed at"},
+        {1700000002, 1700000001, 1700000003, "started after it ended"},
+        {1700000000, 1700000003, 1700000002, "ended after it was sealed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct envelope_header h = header(f);
+        size_t len;
+        unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+        put_time(data, 96, cases[i].started);
+        put_time(data, 104, cases[i].ended);
+        put_time(data, 112, cases[i].sealed);
+        resign(f, data, len);
+        struct envelope env;
+        struct op_err e = {0};
+        assert_int_equal(envelope_parse(data, len, &env, &e), OP_EINPUT);
+        if (!strstr(e.msg, cases[i].msg))
+            fail_msg("case %zu: expected \"%s\" in \"%s\"", i, cases[i].msg, e.msg);
+        assert_int_equal(db_begin(f->db, &e), 0);
+        assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_EINPUT);
+        assert_int_equal(db_commit(f->db, &e), 0);
+        assert_int_equal(count_results(f), 0);
+        free(data);
+    }
+    /* the limits themselves are accepted and stored as written */
+    struct envelope_header h = header(f);
+    h.started_at = lo;
+    h.ended_at = hi;
+    h.sealed_at = hi;
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    struct op_err e = {0};
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->db),
+                                        "SELECT started_at, sealed_at FROM results", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2000-01-01T00:00:00Z");
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "9999-12-31T23:59:59Z");
+    sqlite3_finalize(st);
+    free(data);
+    /* and a device refuses to seal a time stamp out of range */
+    h = header(f);
+    h.sealed_at = INT64_MAX;
+    unsigned char *out;
+    assert_int_equal(envelope_seal(&h, (const unsigned char *)PAYLOAD, strlen(PAYLOAD),
+                                   f->results.public_key, &f->device, &out, &len, &e),
+                     OP_EINPUT);
 }
 
 static void test_altered_header_resigned_by_a_device_is_detected(void **state)
@@ -650,6 +747,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_altered_header_resigned_by_a_device_is_detected, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_central_rejects_unknown_revoked_and_wrongly_signed,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
