@@ -1,7 +1,7 @@
 /*
  * envelope.c - sealing, signing, parsing, verifying and opening result envelopes (see
  * envelope.h for the byte layout). Only libsodium primitives: crypto_box_seal, Ed25519
- * detached signatures, BLAKE2b and SHA-256.
+ * detached signatures under the result envelope context (crypto/sign.h), BLAKE2b and SHA-256.
  */
 #include "crypto/envelope.h"
 
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "crypto/sign.h"
 
 #define OFF_VERSION  4
 #define OFF_STATE    5
@@ -170,8 +172,12 @@ int envelope_seal(const struct envelope_header *h, const unsigned char *payload,
         free(env);
         return err_set(e, OP_ECRYPTO, "sealing the result failed (invalid results key)");
     }
-    crypto_sign_detached(env + ENVELOPE_HEADER_BYTES + ct_len, NULL, env,
-                         ENVELOPE_HEADER_BYTES + ct_len, device_key->sign_secret);
+    rc = sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, env, ENVELOPE_HEADER_BYTES + ct_len,
+                       device_key, env + ENVELOPE_HEADER_BYTES + ct_len, e);
+    if (rc != 0) {
+        free(env);
+        return rc;
+    }
     *out = env;
     *out_len = total;
     return 0;
@@ -317,8 +323,11 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
 int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],
                     struct op_err *e)
 {
-    if (crypto_sign_verify_detached(env->signature, env->bytes,
-                                    ENVELOPE_HEADER_BYTES + env->ciphertext_len, device_pk) != 0)
+    int rc = sign_verify(SIGN_CONTEXT_RESULT_ENVELOPE, env->bytes,
+                         ENVELOPE_HEADER_BYTES + env->ciphertext_len, env->signature, device_pk);
+    if (rc == OP_ENOMEM)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    if (rc != 0)
         return err_set(e, OP_ECRYPTO,
                        "result %s: the signature does not verify with the key of device %s "
                        "(altered on the way, or not sent by that device)",

@@ -19,7 +19,8 @@
  *     112    8    sealed at
  *     120    4    ciphertext length C
  *     124    C    crypto_box_seal(BLAKE2b-256(bytes 0..123) || result JSON) to the results key
- *     124+C  64   Ed25519 signature by the device over bytes 0 .. 124+C-1
+ *     124+C  64   Ed25519 signature by the device over
+ *                 "outpost result envelope v1" NUL || bytes 0 .. 124+C-1 (crypto/sign.h)
  * The header is in clear so central can file, deduplicate and route an envelope without
  * decrypting it; the signature covers it, and its hash inside the sealed box binds it to the
  * ciphertext, so a header cannot be moved onto another result even by a device that signs.

@@ -13,6 +13,7 @@
 #include "crypto/envelope.h"
 #include "crypto/intake.h"
 #include "crypto/keys.h"
+#include "crypto/sign.h"
 #include "store/devices.h"
 #include "store/results.h"
 
@@ -402,8 +403,10 @@ static void test_bad_magic_version_reserved_and_state_are_named(void **state)
 static void resign(const struct fixture *f, unsigned char *data, size_t len)
 {
     size_t ct = len - ENVELOPE_HEADER_BYTES - ENVELOPE_SIGNATURE_BYTES;
-    crypto_sign_detached(data + ENVELOPE_HEADER_BYTES + ct, NULL, data, ENVELOPE_HEADER_BYTES + ct,
-                         f->device.sign_secret);
+    struct op_err e = {0};
+    assert_int_equal(sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, data, ENVELOPE_HEADER_BYTES + ct,
+                                   &f->device, data + ENVELOPE_HEADER_BYTES + ct, &e),
+                     0);
 }
 
 static void put_time(unsigned char *data, size_t off, int64_t t)
@@ -501,9 +504,7 @@ static void test_altered_header_resigned_by_a_device_is_detected(void **state)
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     /* the device (or anyone with its key) moves the sealed result onto another test taker */
     data[64] ^= 0xff;
-    size_t ct = len - ENVELOPE_HEADER_BYTES - 64;
-    crypto_sign_detached(data + ENVELOPE_HEADER_BYTES + ct, NULL, data, ENVELOPE_HEADER_BYTES + ct,
-                         f->device.sign_secret);
+    resign(f, data, len);
     struct envelope env;
     struct op_err e = {0};
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
@@ -512,6 +513,43 @@ static void test_altered_header_resigned_by_a_device_is_detected(void **state)
     size_t n;
     assert_int_equal(envelope_open(&env, &f->results, &p, &n, &e), OP_ECRYPTO);
     assert_non_null(strstr(e.msg, "header was altered"));
+    free(data);
+}
+
+/* The device signs "outpost result envelope v1" NUL || bytes, never the bare bytes: a signature
+ * its key makes for another type of message (sync, later) cannot pass as an envelope's, nor an
+ * envelope's as another's (docs/security.md §4). */
+static void test_envelope_signature_is_bound_to_the_result_envelope_context(void **state)
+{
+    struct fixture *f = *state;
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    size_t signed_len = len - ENVELOPE_SIGNATURE_BYTES;
+    unsigned char *sig = data + signed_len;
+    static const char ctx[] = "outpost result envelope v1"; /* with its NUL: sizeof ctx */
+    unsigned char *msg = malloc(sizeof ctx + signed_len);
+    memcpy(msg, ctx, sizeof ctx);
+    memcpy(msg + sizeof ctx, data, signed_len);
+    assert_int_equal(
+        crypto_sign_verify_detached(sig, msg, sizeof ctx + signed_len, f->device.public_key), 0);
+    assert_int_not_equal(crypto_sign_verify_detached(sig, data, signed_len, f->device.public_key),
+                         0);
+    /* a bare signature of the same bytes, or one under another context, is refused */
+    struct envelope env;
+    struct op_err e = {0};
+    crypto_sign_detached(sig, NULL, data, signed_len, f->device.sign_secret);
+    assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    assert_int_equal(envelope_verify(&env, f->device.public_key, &e), OP_ECRYPTO);
+    static const char other[] = "outpost sync request v1";
+    memcpy(msg, other, sizeof other);
+    memcpy(msg + sizeof other, data, signed_len);
+    crypto_sign_detached(sig, NULL, msg, sizeof other + signed_len, f->device.sign_secret);
+    assert_int_equal(envelope_verify(&env, f->device.public_key, &e), OP_ECRYPTO);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ECRYPTO);
+    db_rollback(f->db);
+    free(msg);
     free(data);
 }
 
@@ -749,6 +787,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_envelope_signature_is_bound_to_the_result_envelope_context, setup, teardown),
         cmocka_unit_test_setup_teardown(test_central_rejects_unknown_revoked_and_wrongly_signed,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
