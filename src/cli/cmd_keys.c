@@ -55,7 +55,7 @@ static json_t *describe(struct instance *inst, struct op_err *e)
         c.current_serial = k.serial;
         key_wipe(&k);
         if (rc == 0)
-            rc = keys_results_each(dir, collect_results, &c, e);
+            rc = keys_results_each(dir, collect_results, NULL, &c, e);
         json_object_set_new(doc, "results_keys", c.arr);
         if (rc == 0 && (rc = keys_load_central_signing(dir, &k, e)) == 0)
             json_object_set_new(doc, "signing_key", public_json(&k));

@@ -24,17 +24,25 @@ int intake_receive(struct db *db, const unsigned char *data, size_t len, struct 
 struct intake_report {
     int decrypted;   /* now decrypted */
     int damaged;     /* marked damaged (do not open, altered header, not a JSON result) */
-    int missing_key; /* left pending: their results key is not in the key folder */
+    int missing_key; /* left pending: their results key is not among the key files that load */
+    int bad_keys;    /* results key files in the key folder that do not load */
 };
 
-/* Called for every envelope that is damaged or waits for a missing key. */
-typedef void (*intake_problem_fn)(const char *result_id, int damaged, const char *problem,
+enum intake_problem {
+    INTAKE_DAMAGED,     /* `id` is a result id: marked damaged */
+    INTAKE_MISSING_KEY, /* `id` is a result id: left pending, its key is missing */
+    INTAKE_BAD_KEY,     /* `id` is the path of a results key file that does not load */
+};
+
+/* Called for every problem, with what it is about and the reason. */
+typedef void (*intake_problem_fn)(enum intake_problem kind, const char *id, const char *problem,
                                   void *ctx);
 
 /* Decrypts every pending envelope (of `delivery_id`, or all if NULL) with the keys in
- * `keys_dir`; stores the result JSON next to the envelope. A bad envelope is reported through
- * `fn` and does not stop the others. Runs its own transactions. Returns 0 unless the database
- * or the key folder fails. */
+ * `keys_dir`; stores the result JSON next to the envelope. Every results key file that loads
+ * is used: one that does not (mode, damage) is reported through `fn` and does not stop the
+ * others, nor does a bad envelope. Runs its own transactions. Returns 0 unless the database or
+ * the key folder fails. */
 int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
                    struct intake_report *rep, intake_problem_fn fn, void *ctx, struct op_err *e);
 

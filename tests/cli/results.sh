@@ -111,6 +111,20 @@ mv "$WORK/results-0002.key" "$C/keys/"
 run "$OUTPOST" --data "$C" decrypt-results --all
 check "it decrypts once the key is restored" contains "$OUT" "1 decrypted"
 
+# an old results key file that does not load (readable by others) does not stop the others
+r8=$("$TOOL" seal "$D" "$C" "$WORK/r8.bin" "$WORK/p2.json")
+run "$OUTPOST" --data "$C" results import -f "$WORK/r8.bin"
+chmod 644 "$C/keys/results-0001.key"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "a result sealed to a key that loads is decrypted although another key file does not load" contains "$OUT" "1 decrypted"
+check "the key file that does not load is reported" contains "$OUT" "key file does not load $C/keys/results-0001.key"
+check "with what to do" contains "$OUT" "chmod 600"
+check "decrypt-results exits 1 when a key file does not load" status_is 1
+check "the result is decrypted" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r8'")" = decrypted ]
+run "$OUTPOST" --data "$C" decrypt-results --all --json
+check "--json names the key file" contains "$OUT" '"bad_keys": 1'
+chmod 600 "$C/keys/results-0001.key"
+
 run "$OUTPOST" --data "$C" decrypt-results
 check "decrypt-results needs --all or --delivery" status_is 2
 run "$OUTPOST" --data "$C" decrypt-results --all --delivery "$DELIVERY"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/fs.h"
@@ -659,14 +660,17 @@ static void test_receive_is_idempotent_by_result_id(void **state)
 struct problems {
     int n;
     char last[256];
+    char all[4096];
 };
 
-static void note(const char *id, int damaged, const char *problem, void *ctx)
+static void note(enum intake_problem kind, const char *id, const char *problem, void *ctx)
 {
-    (void)damaged;
+    (void)kind;
     struct problems *p = ctx;
     p->n++;
     snprintf(p->last, sizeof p->last, "%s: %s", id, problem);
+    size_t used = strlen(p->all);
+    snprintf(p->all + used, sizeof p->all - used, "%s\n", p->last);
 }
 
 static void receive_all(struct fixture *f, unsigned char **envs, size_t *lens, int n)
@@ -691,7 +695,7 @@ static void test_old_result_still_decrypts_after_key_rotation(void **state)
     envs[1] = seal(f, &h2, "{\"score\": 3}", &rotated, &lens[1]);
     receive_all(f, envs, lens, 2);
     struct intake_report rep;
-    struct problems probs = {0, ""};
+    struct problems probs = {0, "", ""};
     assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
     assert_int_equal(rep.decrypted, 2);
     assert_int_equal(probs.n, 0);
@@ -722,7 +726,7 @@ static void test_damaged_envelope_is_reported_and_the_rest_decrypt(void **state)
     envs[2] = seal(f, &hs[2], PAYLOAD, &f->results, &lens[2]);
     receive_all(f, envs, lens, 3);
     struct intake_report rep;
-    struct problems probs = {0, ""};
+    struct problems probs = {0, "", ""};
     assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
     assert_int_equal(rep.decrypted, 2);
     assert_int_equal(rep.damaged, 1);
@@ -738,6 +742,47 @@ static void test_damaged_envelope_is_reported_and_the_rest_decrypt(void **state)
         free(envs[i]);
 }
 
+/* One results key file that cannot be loaded (here readable by others) stopped every
+ * decryption, even of results sealed to other keys: the others decrypt, the file is reported,
+ * and the results sealed to it wait. */
+static void test_an_unloadable_old_key_does_not_stop_the_others(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h1 = header(f), h2 = header(f);
+    unsigned char *envs[2];
+    size_t lens[2];
+    envs[0] = seal(f, &h1, PAYLOAD, &f->results, &lens[0]);
+    struct key rotated;
+    assert_int_equal(keys_rotate_results(f->central_keys, &rotated, &e), 0);
+    envs[1] = seal(f, &h2, "{\"score\": 3}", &rotated, &lens[1]);
+    receive_all(f, envs, lens, 2);
+    char *old = fs_join(f->central_keys, "results-0001.key");
+    assert_int_equal(chmod(old, 0644), 0);
+    struct intake_report rep;
+    struct problems probs = {0, "", ""};
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 1);
+    assert_int_equal(rep.missing_key, 1);
+    char *json;
+    assert_int_equal(results_get_json(f->db, h2.result_id, &json, &e), 0);
+    assert_string_equal(json, "{\"score\": 3}");
+    free(json);
+    assert_int_equal(results_get_json(f->db, h1.result_id, &json, &e), OP_ENOTFOUND);
+    assert_true(probs.n >= 2);
+    assert_non_null(strstr(probs.all, "results-0001.key"));
+    assert_non_null(strstr(probs.all, "chmod 600"));
+    assert_non_null(strstr(probs.all, h1.result_id));
+    /* once the file is fixed, the waiting result decrypts */
+    assert_int_equal(chmod(old, 0600), 0);
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 1);
+    free(old);
+    key_wipe(&rotated);
+    free(envs[0]);
+    free(envs[1]);
+}
+
 static void test_missing_key_leaves_result_pending_until_restored(void **state)
 {
     struct fixture *f = *state;
@@ -751,7 +796,7 @@ static void test_missing_key_leaves_result_pending_until_restored(void **state)
     char *away = fs_join(f->dir, "results-0001.key");
     assert_int_equal(rename(path, away), 0);
     struct intake_report rep;
-    struct problems probs = {0, ""};
+    struct problems probs = {0, "", ""};
     assert_int_equal(intake_decrypt(f->db, f->central_keys, h.delivery_id, &rep, note, &probs, &e),
                      0);
     assert_int_equal(rep.missing_key, 1);
@@ -800,6 +845,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_key_leaves_result_pending_until_restored,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_an_unloadable_old_key_does_not_stop_the_others, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
