@@ -148,6 +148,7 @@ static int results_import_cmd(int argc, char **argv)
         instance_close(inst);
         return cli_fail(&e);
     }
+    char *keys_dir = instance_path(inst, "keys");
     /* One envelope in memory at a time (at most ENVELOPE_MAX_BYTES), whatever the file size. */
     unsigned char *buf = NULL;
     size_t cap = 0;
@@ -179,7 +180,7 @@ static int results_import_cmd(int argc, char **argv)
                         file, off, why.msg);
             break;
         }
-        r = intake_receive(inst->db, buf, used, NULL, &why);
+        r = intake_receive(inst->db, keys_dir, buf, used, NULL, &why);
         if (r == RESULTS_STORED) {
             stored++;
         } else if (r == RESULTS_DUPLICATE) {
@@ -201,6 +202,7 @@ static int results_import_cmd(int argc, char **argv)
     rc = db_commit_if(inst->db, rc, &e);
     close(fd);
     free(buf);
+    free(keys_dir);
     instance_close(inst);
     if (rc != 0) {
         json_decref(refusals);

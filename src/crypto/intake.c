@@ -14,12 +14,37 @@
 
 #include "crypto/keys.h"
 #include "store/devices.h"
+#include "store/results_keys.h"
 #include "store/results.h"
 
 #define BATCH 256
 
-int intake_receive(struct db *db, const unsigned char *data, size_t len, struct envelope *env_out,
-                   struct op_err *e)
+/* 0 if central has had the results key `env` is sealed to; OP_EINPUT, saying it never had it,
+ * if not. A key file not recorded yet (a central set up before the record existed) counts:
+ * the key files are recorded, then the record is read again. */
+static int check_key_known(struct db *db, const char *keys_dir, const struct envelope *env,
+                           struct op_err *e)
+{
+    int known = results_keys_known(db, env->h.key_id, e);
+    if (known == 0 && keys_dir) {
+        int rc = results_keys_record_dir(db, keys_dir, e);
+        if (rc != 0)
+            return rc;
+        known = results_keys_known(db, env->h.key_id, e);
+    }
+    if (known < 0)
+        return known;
+    if (!known)
+        return err_set(e, OP_EINPUT,
+                       "result %s is sealed to results key %s, which central never had (none of "
+                       "its results keys, current or past, has that id); refused: the device must "
+                       "seal to central's current results key (`outpost keys show`)",
+                       env->h.result_id, env->h.key_id);
+    return 0;
+}
+
+int intake_receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
+                   struct envelope *env_out, struct op_err *e)
 {
     struct envelope env;
     if (envelope_parse(data, len, &env, e) != 0)
@@ -40,6 +65,8 @@ int intake_receive(struct db *db, const unsigned char *data, size_t len, struct 
         return rc;
     }
     rc = envelope_verify(&env, d.signing_public_key, e);
+    if (rc == 0)
+        rc = check_key_known(db, keys_dir, &env, e);
     if (rc == 0) {
         /* A valid signature proves which device sent it, not that the device may speak for
          * this test taker and delivery: those must be in its organisation's scope. */
@@ -102,25 +129,38 @@ static const struct key *keyring_find(const struct keyring *r, const char *id)
     return NULL;
 }
 
-/* The key of `env`, or NULL with the reason in *e. */
-static const struct key *key_for(const struct keyring *r, const struct envelope *env,
-                                 struct op_err *e)
+/* The key of `env`, or NULL with the reason in *e and in *outcome: 2 (missing key: central
+ * had it, the result waits), 1 (central never had it: damaged) or a negative error. */
+static const struct key *key_for(struct db *db, const struct keyring *r, const struct envelope *env,
+                                 int *outcome, struct op_err *e)
 {
     const struct key *k = keyring_find(r, env->h.key_id);
     if (k)
         return k;
-    if (r->bad)
+    int known = results_keys_known(db, env->h.key_id, e);
+    if (known < 0) {
+        *outcome = known;
+    } else if (!known) {
+        *outcome = 1;
+        err_set(e, OP_ECRYPTO,
+                "result %s is sealed to results key %s, which central never had (none of its "
+                "results keys, current or past, has that id): it cannot be decrypted",
+                env->h.result_id, env->h.key_id);
+    } else if (r->bad) {
+        *outcome = 2;
         err_set(e, OP_ENOTFOUND,
                 "result %s is sealed to results key %s, which is not among the key files of %s "
                 "that load; %d key file%s there do%s not load (reported above): fix %s, or "
                 "restore the key file from a backup",
                 env->h.result_id, env->h.key_id, r->dir, r->bad, r->bad > 1 ? "s" : "",
                 r->bad > 1 ? "" : "es", r->bad > 1 ? "them" : "it");
-    else
+    } else {
+        *outcome = 2;
         err_set(e, OP_ENOTFOUND,
                 "result %s is sealed to results key %s, which is not in %s (restore the key file "
                 "from a backup)",
                 env->h.result_id, env->h.key_id, r->dir);
+    }
     return NULL;
 }
 
@@ -146,8 +186,8 @@ static int decrypt_one(struct db *db, const struct keyring *ring, const char *id
         outcome = OP_EDB;
     } else if (drc != 0 || envelope_verify(&env, d.signing_public_key, e) != 0) {
         outcome = 1;
-    } else if (!(k = key_for(ring, &env, e))) {
-        outcome = 2;
+    } else if (!(k = key_for(db, ring, &env, &outcome, e))) {
+        /* outcome set */
     } else if (envelope_open(&env, k, &payload, &plen, e) != 0) {
         outcome = 1;
     } else {
@@ -202,6 +242,13 @@ int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
     if (rc == OP_ENOMEM)
         err_set(e, OP_ENOMEM, "out of memory");
     rep->bad_keys = ring.bad;
+    /* every key file that loads is one central has had: record it (a central set up before
+     * the record existed gets its keys recorded here) */
+    if (rc == 0 && ring.n > 0 && (rc = db_begin(db, e)) == 0) {
+        for (int i = 0; i < ring.n && rc == 0; i++)
+            rc = results_keys_record(db, &ring.keys[i], e);
+        rc = db_commit_if(db, rc, e);
+    }
     for (int i = 0; i < n && rc == 0; i += BATCH) {
         if ((rc = db_begin(db, e)) != 0)
             break;

@@ -143,6 +143,17 @@ static const char *const migrations[] = {
     "  decrypted_at TEXT);"
     "CREATE INDEX results_status ON results (status, delivery_id);"
     "CREATE INDEX results_delivery ON results (delivery_id);",
+
+    /* 3: the ids of every results key central has had (store/results_keys.h), so that intake
+     * tells a key that never existed from one whose file is lost. Filled from the key files
+     * by setup, setup-central, keys rotate, decrypt-results and intake; the ids of envelopes
+     * stored before this migration are taken as known (serial and public key unknown). */
+    "CREATE TABLE results_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  serial INTEGER,"
+    "  public_key TEXT,"
+    "  created_at TEXT);"
+    "INSERT INTO results_keys (id) SELECT DISTINCT key_id FROM results;",
 };
 
 int migrations_count(void)

@@ -100,6 +100,24 @@ check "the good one is decrypted" [ "$(sql "$C" "SELECT status FROM results WHER
 run "$OUTPOST" --data "$C" results list --status damaged
 check "results list --status damaged shows it" contains "$OUT" "$r5"
 
+# central remembers the ids of its results keys: an envelope sealed to a key it never had is
+# refused at intake, one sealed to a key it had whose file is lost is stored and waits
+check "setup and keys rotate recorded the results keys" [ "$(sql "$C" "SELECT count(*) FROM results_keys WHERE serial IS NOT NULL")" = 2 ]
+OUTPOST_TOOL_STRANGER_KEY=1 "$TOOL" seal "$D" "$C" "$WORK/stranger.bin" "$WORK/p2.json" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/stranger.bin"
+check "an envelope sealed to a results key central never had is refused" status_is 1
+check "the refusal says central never had the key" contains "$ERR" "which central never had"
+check "and nothing is stored for it" [ "$(sql "$C" "SELECT count(*) FROM results WHERE key_id NOT IN (SELECT id FROM results_keys)")" = 0 ]
+r_lost=$("$TOOL" seal "$D" "$C" "$WORK/lost.bin" "$WORK/p2.json")
+mv "$C/keys/results-0002.key" "$WORK/"
+run "$OUTPOST" --data "$C" results import -f "$WORK/lost.bin"
+check "an envelope sealed to a known key whose file is lost is stored" contains "$OUT" "1 stored"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "and waits for the key file" contains "$OUT" "waiting for key $r_lost"
+mv "$WORK/results-0002.key" "$C/keys/"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "it decrypts once the key file is restored" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r_lost'")" = decrypted ]
+
 # a missing results key leaves the result pending until the key is back
 r7=$("$TOOL" seal "$D" "$C" "$WORK/later.bin" "$WORK/p2.json")
 run "$OUTPOST" --data "$C" results import -f "$WORK/later.bin"

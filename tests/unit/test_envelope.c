@@ -17,6 +17,7 @@
 #include "crypto/sign.h"
 #include "store/devices.h"
 #include "store/results.h"
+#include "store/results_keys.h"
 
 static const char *PAYLOAD = "{\"score\": 7, \"items\": [\"i1\", \"i2\"]}";
 
@@ -463,7 +464,7 @@ static void test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused(vo
         if (!strstr(e.msg, cases[i].msg))
             fail_msg("case %zu: expected \"%s\" in \"%s\"", i, cases[i].msg, e.msg);
         assert_int_equal(db_begin(f->db, &e), 0);
-        assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_EINPUT);
+        assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_EINPUT);
         assert_int_equal(db_commit(f->db, &e), 0);
         assert_int_equal(count_results(f), 0);
         free(data);
@@ -477,7 +478,7 @@ static void test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused(vo
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     struct op_err e = {0};
     assert_int_equal(db_begin(f->db, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
     assert_int_equal(db_commit(f->db, &e), 0);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->db),
@@ -548,7 +549,7 @@ static void test_envelope_signature_is_bound_to_the_result_envelope_context(void
     crypto_sign_detached(sig, NULL, msg, sizeof other + signed_len, f->device.sign_secret);
     assert_int_equal(envelope_verify(&env, f->device.public_key, &e), OP_ECRYPTO);
     assert_int_equal(db_begin(f->db, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ECRYPTO);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_ECRYPTO);
     db_rollback(f->db);
     free(msg);
     free(data);
@@ -563,7 +564,7 @@ static void test_central_rejects_unknown_revoked_and_wrongly_signed(void **state
     /* unknown device */
     uuid_generate(h.device_id);
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ENOTFOUND);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_ENOTFOUND);
     assert_non_null(strstr(e.msg, "unknown device"));
     free(data);
     /* signed by another key than the enrolled one */
@@ -576,7 +577,7 @@ static void test_central_rejects_unknown_revoked_and_wrongly_signed(void **state
     assert_int_equal(envelope_seal(&h, (const unsigned char *)PAYLOAD, strlen(PAYLOAD),
                                    f->results.public_key, &other, &forged, &len, &e),
                      0);
-    assert_int_equal(intake_receive(f->db, forged, len, NULL, &e), OP_ECRYPTO);
+    assert_int_equal(intake_receive(f->db, f->central_keys, forged, len, NULL, &e), OP_ECRYPTO);
     assert_non_null(strstr(e.msg, "signature does not verify"));
     free(forged);
     key_wipe(&other);
@@ -585,10 +586,10 @@ static void test_central_rejects_unknown_revoked_and_wrongly_signed(void **state
     data = seal(f, &h, PAYLOAD, &f->results, &len);
     assert_int_equal(db_begin(f->db, &e), 0);
     assert_int_equal(devices_set_revoked(f->db, f->device_id, 1, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ESTATE);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "revoked"));
     assert_int_equal(devices_set_revoked(f->db, f->device_id, 0, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
     db_rollback(f->db);
     free(data);
 }
@@ -614,7 +615,7 @@ static void test_central_rejects_a_result_outside_the_device_organisation(void *
         size_t len;
         unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
         assert_int_equal(db_begin(f->db, &e), 0);
-        assert_int_equal(intake_receive(f->db, data, len, NULL, &e), OP_ESTATE);
+        assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_ESTATE);
         assert_non_null(strstr(e.msg, "not eligible"));
         assert_non_null(strstr(e.msg, "ORG-1"));
         db_rollback(f->db);
@@ -625,11 +626,36 @@ static void test_central_rejects_a_result_outside_the_device_organisation(void *
     size_t len;
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     assert_int_equal(db_begin(f->db, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
     assert_int_equal(
         db_exec(f->db, "DELETE FROM eligibility_test_takers WHERE user_id = '" TAKER "'", &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_DUPLICATE);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e),
+                     RESULTS_DUPLICATE);
     db_rollback(f->db);
+    free(data);
+}
+
+/* An envelope sealed to a results key central never had used to be stored and then reported
+ * as "waiting for key, restore the key file from a backup", sending the operator after a key
+ * that never existed: it is refused at intake, saying so. */
+static void test_central_refuses_an_envelope_sealed_to_a_key_it_never_had(void **state)
+{
+    struct fixture *f = *state;
+    struct key stranger = f->results;
+    randombytes_buf(stranger.secret, sizeof stranger.secret);
+    crypto_scalarmult_base(stranger.public_key, stranger.secret);
+    key_id_of_public(stranger.public_key, stranger.id);
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &stranger, &len);
+    struct op_err e = {0};
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, stranger.id));
+    assert_non_null(strstr(e.msg, "never had"));
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_int_equal(count_results(f), 0);
+    key_wipe(&stranger);
     free(data);
 }
 
@@ -642,9 +668,10 @@ static void test_receive_is_idempotent_by_result_id(void **state)
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     unsigned char *other = seal(f, &h, "{\"score\": 8}", &f->results, &len2);
     assert_int_equal(db_begin(f->db, &e), 0);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_STORED);
-    assert_int_equal(intake_receive(f->db, data, len, NULL, &e), RESULTS_DUPLICATE);
-    assert_int_equal(intake_receive(f->db, other, len2, NULL, &e), OP_ECONFLICT);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e),
+                     RESULTS_DUPLICATE);
+    assert_int_equal(intake_receive(f->db, f->central_keys, other, len2, NULL, &e), OP_ECONFLICT);
     assert_non_null(strstr(e.msg, "different content"));
     assert_int_equal(db_commit(f->db, &e), 0);
     unsigned char *stored;
@@ -678,7 +705,8 @@ static void receive_all(struct fixture *f, unsigned char **envs, size_t *lens, i
     struct op_err e = {0};
     assert_int_equal(db_begin(f->db, &e), 0);
     for (int i = 0; i < n; i++)
-        assert_int_equal(intake_receive(f->db, envs[i], lens[i], NULL, &e), RESULTS_STORED);
+        assert_int_equal(intake_receive(f->db, f->central_keys, envs[i], lens[i], NULL, &e),
+                         RESULTS_STORED);
     assert_int_equal(db_commit(f->db, &e), 0);
 }
 
@@ -783,6 +811,69 @@ static void test_an_unloadable_old_key_does_not_stop_the_others(void **state)
     free(envs[1]);
 }
 
+/* A key central had and whose file is lost is not a key it never had: an envelope sealed to
+ * it is still stored, and waits for the key file to be restored. */
+static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct key rotated;
+    assert_int_equal(keys_rotate_results(f->central_keys, &rotated, &e), 0);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(results_keys_record(f->db, &rotated, &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    char *path = fs_join(f->central_keys, "results-0002.key");
+    char *away = fs_join(f->dir, "results-0002.key");
+    assert_int_equal(rename(path, away), 0);
+    struct envelope_header h = header(f);
+    size_t len;
+    unsigned char *data = seal(f, &h, PAYLOAD, &rotated, &len);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    struct intake_report rep;
+    struct problems probs = {0, "", ""};
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.missing_key, 1);
+    assert_non_null(strstr(probs.last, "restore the key file"));
+    assert_int_equal(rename(away, path), 0);
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 1);
+    /* a key file central has but had not recorded yet (set up before the record existed) is
+     * recorded when an envelope names it */
+    assert_int_equal(db_exec(f->db, "DELETE FROM results_keys", &e), 0);
+    h = header(f);
+    free(data);
+    data = seal(f, &h, PAYLOAD, &f->results, &len);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e), RESULTS_STORED);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_int_equal(results_keys_known(f->db, f->results.id, &e), 1);
+    assert_int_equal(results_keys_known(f->db, rotated.id, &e), 1);
+    /* and one that was stored before intake checked key ids, under a key central never had,
+     * is marked damaged by decrypt-results, not left waiting for a key that never existed */
+    struct key stranger = f->results;
+    randombytes_buf(stranger.secret, sizeof stranger.secret);
+    crypto_scalarmult_base(stranger.public_key, stranger.secret);
+    key_id_of_public(stranger.public_key, stranger.id);
+    h = header(f);
+    free(data);
+    data = seal(f, &h, PAYLOAD, &stranger, &len);
+    struct envelope env;
+    assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(results_insert(f->db, &env, &e), RESULTS_STORED);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
+    assert_int_equal(rep.damaged, 1);
+    assert_non_null(strstr(probs.last, "never had"));
+    key_wipe(&stranger);
+    key_wipe(&rotated);
+    free(path);
+    free(away);
+    free(data);
+}
+
 static void test_missing_key_leaves_result_pending_until_restored(void **state)
 {
     struct fixture *f = *state;
@@ -838,6 +929,10 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_central_rejects_a_result_outside_the_device_organisation, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_central_refuses_an_envelope_sealed_to_a_key_it_never_had, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_is_idempotent_by_result_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_result_still_decrypts_after_key_rotation, setup,
                                         teardown),
