@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "crypto/keys.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
@@ -82,7 +83,24 @@ int intake_receive(struct db *db, const char *keys_dir, const unsigned char *dat
     device_clear(&d);
     if (rc != 0)
         return rc;
-    return results_insert(db, &env, e);
+    const char *why = NULL;
+    char owner[UUID_STR_LEN] = "";
+    rc = results_insert(db, &env, &why, owner, e);
+    if (rc != RESULTS_QUARANTINED)
+        return rc;
+    /* For the operator, the whole story; for the sender, an ordinary refusal that says
+     * neither which device holds the id nor what it holds, the same whoever sent it. */
+    if (strcmp(why, RESULTS_OTHER_DEVICE) == 0)
+        log_warn("result %s from device %s refused: the id belongs to device %s; the copy is "
+                 "held in quarantine (outpost results quarantine)",
+                 env.h.result_id, env.h.device_id, owner);
+    else
+        log_warn("result %s from device %s refused: the device already sent other content under "
+                 "this id; the copy is held in quarantine (outpost results quarantine)",
+                 env.h.result_id, env.h.device_id);
+    return err_set(e, OP_ECONFLICT,
+                   "result %s: refused; the envelope is held for review by an operator",
+                   env.h.result_id);
 }
 
 /* The results keys that load, all held for one decryption run (wiped at its end). */

@@ -17,7 +17,10 @@
  * Returns RESULTS_STORED or RESULTS_DUPLICATE (store/results.h), or a negative error whose
  * message gives the reason: malformed (OP_EINPUT), unknown or revoked device (OP_ENOTFOUND,
  * OP_ESTATE), bad signature (OP_ECRYPTO), sealed to a results key central never had
- * (OP_EINPUT), same id with other content (OP_ECONFLICT). A key id is known when
+ * (OP_EINPUT), a result id stored already from another device or with other content
+ * (OP_ECONFLICT: the copy is held in quarantine, store/results.h, and logged for the
+ * operator; the message, meant for the sender, names neither the other device nor the stored
+ * copy). A key id is known when
  * store/results_keys.h records it; `keys_dir` (central's key folder, or NULL) is where the
  * key files not recorded yet are looked for. *env (if not NULL) gets the parsed header when
  * parsing succeeded. */

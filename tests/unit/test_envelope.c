@@ -672,7 +672,7 @@ static void test_receive_is_idempotent_by_result_id(void **state)
     assert_int_equal(intake_receive(f->db, f->central_keys, data, len, NULL, &e),
                      RESULTS_DUPLICATE);
     assert_int_equal(intake_receive(f->db, f->central_keys, other, len2, NULL, &e), OP_ECONFLICT);
-    assert_non_null(strstr(e.msg, "different content"));
+    assert_non_null(strstr(e.msg, "held for review"));
     assert_int_equal(db_commit(f->db, &e), 0);
     unsigned char *stored;
     size_t slen;
@@ -682,6 +682,168 @@ static void test_receive_is_idempotent_by_result_id(void **state)
     free(stored);
     free(data);
     free(other);
+}
+
+/* Another device of the organisation, enrolled on central; its key in *k, its id in id. */
+static void enrol_other_device(struct fixture *f, const char *org, struct key *k,
+                               char id[UUID_STR_LEN])
+{
+    struct op_err e = {0};
+    char *dir = fs_join(f->dir, org);
+    assert_int_equal(keys_setup_device(dir, NULL, &e), 0);
+    assert_int_equal(keys_load_device_signing(dir, k, &e), 0);
+    free(dir);
+    uuid_generate(id);
+    struct device d;
+    memset(&d, 0, sizeof d);
+    memcpy(d.id, id, UUID_STR_LEN);
+    d.label = "school 2";
+    d.org_id = (char *)org;
+    memcpy(d.signing_public_key, k->public_key, KEY_PUBLIC_BYTES);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(devices_insert(f->db, &d, &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+}
+
+/* An envelope of `h` sealed and signed by the device key `k`. */
+static unsigned char *seal_by(const struct fixture *f, const struct envelope_header *h,
+                              const char *payload, const struct key *k, size_t *len)
+{
+    unsigned char *out;
+    struct op_err e = {0};
+    if (envelope_seal(h, (const unsigned char *)payload, strlen(payload), f->results.public_key, k,
+                      &out, len, &e) != 0)
+        fail_msg("seal: %s", e.msg);
+    return out;
+}
+
+static int count_sql(struct fixture *f, const char *sql, const char *p1, const char *p2)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db_sqlite(f->db), sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(f->db)));
+    sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+    if (p2)
+        sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int receive(struct fixture *f, const unsigned char *data, size_t len, struct op_err *e)
+{
+    struct op_err ignored = {0};
+    assert_int_equal(db_begin(f->db, &ignored), 0);
+    int rc = intake_receive(f->db, f->central_keys, data, len, NULL, e);
+    assert_int_equal(db_commit(f->db, &ignored), 0);
+    return rc;
+}
+
+/* A result id travels in clear: a device that learns one could file its own envelope under it
+ * first, and the genuine result was then refused and lost, while the "already received"
+ * answer told any device which ids exist. An id belongs to the device that first sent it;
+ * another device's envelope under it is refused with an ordinary refusal and held in
+ * quarantine, and so is the genuine copy when an impostor came first: nothing is lost. */
+static void test_a_device_cannot_take_over_another_devices_result_id(void **state)
+{
+    struct fixture *f = *state;
+    struct key thief;
+    char thief_id[UUID_STR_LEN];
+    enrol_other_device(f, "ORG-1", &thief, thief_id);
+    struct op_err e = {0};
+    /* the genuine result first: the thief's envelope under its id is refused and held */
+    struct envelope_header h = header(f);
+    size_t len, tlen;
+    unsigned char *genuine = seal(f, &h, PAYLOAD, &f->results, &len);
+    struct envelope_header th = h;
+    memcpy(th.device_id, thief_id, UUID_STR_LEN);
+    unsigned char *forged = seal_by(f, &th, "{\"score\": 0}", &thief, &tlen);
+    assert_int_equal(receive(f, genuine, len, &e), RESULTS_STORED);
+    assert_int_equal(receive(f, forged, tlen, &e), OP_ECONFLICT);
+    /* the refusal tells the thief nothing about the result or its device */
+    assert_null(strstr(e.msg, f->device_id));
+    assert_null(strstr(e.msg, "already"));
+    assert_null(strstr(e.msg, "different content"));
+    char refusal[OP_ERR_MAX];
+    snprintf(refusal, sizeof refusal, "%s", e.msg);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results WHERE id = ?1 AND device_id = ?2",
+                               h.result_id, f->device_id),
+                     1);
+    assert_int_equal(count_sql(f,
+                               "SELECT count(*) FROM results_quarantine WHERE result_id = ?1"
+                               " AND device_id = ?2",
+                               h.result_id, thief_id),
+                     1);
+    /* sent again: the same refusal, still one copy held */
+    assert_int_equal(receive(f, forged, tlen, &e), OP_ECONFLICT);
+    assert_string_equal(e.msg, refusal);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results_quarantine WHERE result_id = ?1",
+                               h.result_id, NULL),
+                     1);
+
+    /* the impostor first: the genuine copy is refused, but held, never lost */
+    struct envelope_header h2 = header(f);
+    unsigned char *genuine2 = seal(f, &h2, PAYLOAD, &f->results, &len);
+    struct envelope_header th2 = h2;
+    memcpy(th2.device_id, thief_id, UUID_STR_LEN);
+    unsigned char *forged2 = seal_by(f, &th2, "{\"score\": 0}", &thief, &tlen);
+    assert_int_equal(receive(f, forged2, tlen, &e), RESULTS_STORED);
+    assert_int_equal(receive(f, genuine2, len, &e), OP_ECONFLICT);
+    char sha[65];
+    struct envelope env;
+    assert_int_equal(envelope_parse(genuine2, len, &env, &e), 0);
+    envelope_sha256(&env, sha);
+    assert_int_equal(count_sql(f,
+                               "SELECT count(*) FROM results_quarantine WHERE result_id = ?1"
+                               " AND envelope_sha256 = ?2",
+                               h2.result_id, sha),
+                     1);
+
+    /* a device of another organisation gets the same refusal for a known id as for any */
+    struct key outsider;
+    char outsider_id[UUID_STR_LEN];
+    enrol_other_device(f, "ORG-2", &outsider, outsider_id);
+    struct envelope_header oh = h;
+    memcpy(oh.device_id, outsider_id, UUID_STR_LEN);
+    unsigned char *probe = seal_by(f, &oh, PAYLOAD, &outsider, &tlen);
+    assert_int_equal(receive(f, probe, tlen, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "not eligible"));
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results_quarantine WHERE device_id = ?1",
+                               outsider_id, NULL),
+                     0);
+    key_wipe(&thief);
+    key_wipe(&outsider);
+    free(genuine);
+    free(forged);
+    free(genuine2);
+    free(forged2);
+    free(probe);
+}
+
+/* The same device sending other bytes under one of its result ids was refused and the copy
+ * dropped: it is kept in quarantine for an operator. */
+static void test_a_conflicting_copy_from_the_same_device_is_held_not_dropped(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    size_t len, len2;
+    unsigned char *first = seal(f, &h, PAYLOAD, &f->results, &len);
+    unsigned char *second = seal(f, &h, "{\"score\": 8}", &f->results, &len2);
+    assert_int_equal(receive(f, first, len, &e), RESULTS_STORED);
+    assert_int_equal(receive(f, second, len2, &e), OP_ECONFLICT);
+    struct envelope env;
+    char sha[65];
+    assert_int_equal(envelope_parse(second, len2, &env, &e), 0);
+    envelope_sha256(&env, sha);
+    assert_int_equal(count_sql(f,
+                               "SELECT count(*) FROM results_quarantine WHERE result_id = ?1"
+                               " AND envelope_sha256 = ?2 AND length(envelope) > 0",
+                               h.result_id, sha),
+                     1);
+    free(first);
+    free(second);
 }
 
 struct problems {
@@ -862,7 +1024,7 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     struct envelope env;
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
     assert_int_equal(db_begin(f->db, &e), 0);
-    assert_int_equal(results_insert(f->db, &env, &e), RESULTS_STORED);
+    assert_int_equal(results_insert(f->db, &env, NULL, NULL, &e), RESULTS_STORED);
     assert_int_equal(db_commit(f->db, &e), 0);
     assert_int_equal(intake_decrypt(f->db, f->central_keys, NULL, &rep, note, &probs, &e), 0);
     assert_int_equal(rep.damaged, 1);
@@ -934,6 +1096,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receive_is_idempotent_by_result_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_device_cannot_take_over_another_devices_result_id,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_conflicting_copy_from_the_same_device_is_held_not_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_result_still_decrypts_after_key_rotation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_damaged_envelope_is_reported_and_the_rest_decrypt,
