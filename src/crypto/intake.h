@@ -20,7 +20,8 @@
  * (OP_EINPUT), a result id stored already from another device or with other content
  * (OP_ECONFLICT: the copy is held in quarantine, store/results.h, and logged for the
  * operator; the message, meant for the sender, names neither the other device nor the stored
- * copy). A key id is known when
+ * copy; the quarantine row is written in the caller's transaction, which the caller commits
+ * as for any refusal: only OP_EDB and OP_ENOMEM call for a rollback). A key id is known when
  * store/results_keys.h records it; `keys_dir` (central's key folder, or NULL) is where the
  * key files not recorded yet are looked for. *env (if not NULL) gets the parsed header when
  * parsing succeeded. */
