@@ -33,14 +33,19 @@ int uuid_is_valid(const char *s)
     return 1;
 }
 
-void timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN])
+int timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN])
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, TIMESTAMP_STR_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* strftime's buffer is indeterminate when it returns 0: never hand that on */
+    if (!gmtime_r(&t, &tm) || strftime(out, TIMESTAMP_STR_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
 }
 
 void timestamp_now(char out[TIMESTAMP_STR_LEN])
 {
-    timestamp_format(time(NULL), out);
+    /* fails only for a clock set hundreds of millions of years ahead: then "" */
+    (void)timestamp_format(time(NULL), out);
 }

@@ -16,8 +16,10 @@ void uuid_generate(char out[UUID_STR_LEN]);
 /* 1 if `s` is a canonical UUID string (any version), else 0. */
 int uuid_is_valid(const char *s);
 
-/* "2026-11-27T02:51:24Z" for `t` (UTC). */
-void timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN]);
+/* "2026-11-27T02:51:24Z" for `t` (UTC). Returns 0, or -1 with `out` set to "" when `t` cannot
+ * be written (gmtime_r fails, e.g. near INT64_MAX, or the year does not fit the buffer); a
+ * caller taking `t` from outside checks its range first and handles -1 anyway. */
+int timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN]);
 void timestamp_now(char out[TIMESTAMP_STR_LEN]);
 
 #endif

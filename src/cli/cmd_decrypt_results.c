@@ -17,19 +17,31 @@ static const struct command_usage usage = {
     "Decrypts every pending result (of delivery ID, or of all deliveries) on central and\n"
     "stores the result JSON next to its envelope, which is kept. Prints how many were\n"
     "decrypted, and each damaged result (marked damaged, kept) or result whose results key is\n"
-    "missing from DIR/keys (left pending: restore the key and run again) by id. Running it\n"
-    "again is safe. Exits 1 if any result could not be decrypted. --json prints {decrypted,\n"
-    "damaged, missing_key, problems: [{result_id, damaged, reason}]}.",
+    "missing from DIR/keys (left pending: restore the key and run again) by id. A results key\n"
+    "file that does not load (e.g. readable by others) is reported and the results sealed to\n"
+    "the other keys are still decrypted. Running it again is safe. Exits 1 if any result\n"
+    "could not be decrypted or any key file does not load. --json prints {decrypted, damaged,\n"
+    "missing_key, bad_keys, problems: [{result_id, damaged, reason}], key_problems: [{file,\n"
+    "reason}]}.",
 };
 
 struct report_ctx {
     json_t *problems;
+    json_t *key_problems;
     int json;
 };
 
-static void on_problem(const char *id, int damaged, const char *problem, void *ctx)
+static void on_problem(enum intake_problem kind, const char *id, const char *problem, void *ctx)
 {
     struct report_ctx *r = ctx;
+    if (kind == INTAKE_BAD_KEY) {
+        json_array_append_new(r->key_problems,
+                              json_pack("{s:s, s:s}", "file", id, "reason", problem));
+        if (!r->json)
+            printf("key file does not load %s: %s\n", id, problem);
+        return;
+    }
+    int damaged = kind == INTAKE_DAMAGED;
     json_array_append_new(r->problems, json_pack("{s:s, s:b, s:s}", "result_id", id, "damaged",
                                                  damaged, "reason", problem));
     if (!r->json)
@@ -56,8 +68,8 @@ int cmd_decrypt_results(int argc, char **argv)
         return status;
     struct op_err e = {0};
     int rc = instance_require_role(inst, ROLE_CENTRAL, "decrypt-results", &e);
-    struct intake_report rep = {0, 0, 0};
-    struct report_ctx ctx = {json_array(), json};
+    struct intake_report rep = {0, 0, 0, 0};
+    struct report_ctx ctx = {json_array(), json_array(), json};
     char *dir = instance_path(inst, "keys");
     if (rc == 0)
         rc = intake_decrypt(inst->db, dir, delivery, &rep, on_problem, &ctx, &e);
@@ -65,16 +77,22 @@ int cmd_decrypt_results(int argc, char **argv)
     instance_close(inst);
     if (rc != 0) {
         json_decref(ctx.problems);
+        json_decref(ctx.key_problems);
         return cli_fail(&e);
     }
-    if (json)
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:o}", "decrypted", rep.decrypted, "damaged",
-                                 rep.damaged, "missing_key", rep.missing_key, "problems",
-                                 ctx.problems));
-    else {
-        printf("%d decrypted, %d damaged, %d waiting for a missing key\n", rep.decrypted,
-               rep.damaged, rep.missing_key);
+    if (json) {
+        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:o, s:o}", "decrypted", rep.decrypted,
+                                 "damaged", rep.damaged, "missing_key", rep.missing_key, "bad_keys",
+                                 rep.bad_keys, "problems", ctx.problems, "key_problems",
+                                 ctx.key_problems));
+    } else {
+        printf("%d decrypted, %d damaged, %d waiting for a missing key", rep.decrypted, rep.damaged,
+               rep.missing_key);
+        if (rep.bad_keys)
+            printf(", %d key file%s not loading", rep.bad_keys, rep.bad_keys > 1 ? "s" : "");
+        printf("\n");
         json_decref(ctx.problems);
+        json_decref(ctx.key_problems);
     }
-    return rep.damaged || rep.missing_key ? 1 : 0;
+    return rep.damaged || rep.missing_key || rep.bad_keys ? 1 : 0;
 }

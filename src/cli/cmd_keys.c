@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "crypto/keys.h"
+#include "store/results_keys.h"
 
 static json_t *public_json(const struct key *k)
 {
@@ -55,7 +56,7 @@ static json_t *describe(struct instance *inst, struct op_err *e)
         c.current_serial = k.serial;
         key_wipe(&k);
         if (rc == 0)
-            rc = keys_results_each(dir, collect_results, &c, e);
+            rc = keys_results_each(dir, collect_results, NULL, &c, e);
         json_object_set_new(doc, "results_keys", c.arr);
         if (rc == 0 && (rc = keys_load_central_signing(dir, &k, e)) == 0)
             json_object_set_new(doc, "signing_key", public_json(&k));
@@ -160,6 +161,9 @@ static int keys_rotate_cmd(int argc, char **argv)
     char *dir = instance_path(inst, "keys");
     if (rc == 0)
         rc = keys_rotate_results(dir, &k, &e);
+    /* remembered for good, so that intake still knows the key if its file is ever lost */
+    if (rc == 0 && (rc = db_begin(inst->db, &e)) == 0)
+        rc = db_commit_if(inst->db, results_keys_record(inst->db, &k, &e), &e);
     if (rc == 0) {
         json_t *o = public_json(&k);
         json_object_set_new(o, "serial", json_integer(k.serial));

@@ -24,7 +24,8 @@ static const struct command_usage list_usage = {
     "Lists the result envelopes received on central, oldest first. STATUS: pending (not\n"
     "decrypted yet), decrypted, damaged. --json prints one array of objects with the fields\n"
     "id, execution_id, delivery_id, test_taker_id, device_id, key_id, state, started_at,\n"
-    "ended_at, sealed_at, envelope_sha256, status, problem, received_at, decrypted_at.",
+    "ended_at, sealed_at, envelope_sha256, status, problem, received_at, decrypted_at,\n"
+    "quarantined (how many other copies under the id are held: `outpost results quarantine`).",
 };
 
 static json_t *row_json(const struct result_row *r)
@@ -46,6 +47,7 @@ static json_t *row_json(const struct result_row *r)
     json_object_set_new(o, "received_at", json_string(r->received_at));
     json_object_set_new(o, "decrypted_at",
                         r->decrypted_at[0] ? json_string(r->decrypted_at) : json_null());
+    json_object_set_new(o, "quarantined", json_integer(r->quarantined));
     return o;
 }
 
@@ -54,9 +56,13 @@ static int list_row(const struct result_row *r, void *ctx)
     struct cli_list *l = ctx;
     if (l->arr)
         json_array_append_new(l->arr, row_json(r));
-    else
+    else {
+        char held[16] = "";
+        if (r->quarantined)
+            snprintf(held, sizeof held, "%d", r->quarantined);
         cli_table_add(l->table, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
-                      r->received_at);
+                      r->received_at, held);
+    }
     return 0;
 }
 
@@ -82,8 +88,59 @@ static int results_list_cmd(int argc, char **argv)
         return status;
     struct op_err e = {0};
     struct cli_list l =
-        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED");
+        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD");
     int rc = results_each(inst->db, delivery, status_opt, list_row, &l, &e);
+    cli_list_print(&l, rc);
+    instance_close(inst);
+    return rc ? cli_fail(&e) : 0;
+}
+
+/* ---- results quarantine ---- */
+
+static const struct command_usage quarantine_usage = {
+    "outpost results quarantine [--json]",
+    "Lists the envelopes held in quarantine, oldest first: a result id belongs to the device\n"
+    "that first sent it, so an envelope from another device under that id (WHY: other device),\n"
+    "or other bytes from the same device (other content), was refused, kept here and never\n"
+    "stored in place of the first. Either copy may be the genuine one: compare with the device\n"
+    "owners. --json prints one array of objects with the fields result_id, device_id,\n"
+    "owner_device_id, reason, delivery_id, test_taker_id, key_id, envelope_sha256,\n"
+    "received_at.",
+};
+
+static int quarantine_row(const struct quarantine_row *q, void *ctx)
+{
+    struct cli_list *l = ctx;
+    if (l->arr)
+        json_array_append_new(
+            l->arr, json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s}", "result_id",
+                              q->result_id, "device_id", q->device_id, "owner_device_id",
+                              q->owner_device_id[0] ? q->owner_device_id : NULL, "reason",
+                              q->reason, "delivery_id", q->delivery_id, "test_taker_id",
+                              q->test_taker_id, "key_id", q->key_id, "envelope_sha256",
+                              q->envelope_sha256, "received_at", q->received_at));
+    else
+        cli_table_add(l->table, q->result_id, q->device_id, q->owner_device_id, q->reason,
+                      q->received_at);
+    return 0;
+}
+
+static int results_quarantine_cmd(int argc, char **argv)
+{
+    int json = 0;
+    const struct option opts[] = {
+        OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_END(),
+    };
+    int status;
+    if (options_parse_exact(argc, argv, opts, &quarantine_usage, 0, NULL, &status) != 0)
+        return status;
+    struct instance *inst;
+    if ((status = cli_open_central("results quarantine", &inst)) != 0)
+        return status;
+    struct op_err e = {0};
+    struct cli_list l = CLI_LIST(json, "RESULT", "DEVICE", "ID BELONGS TO", "WHY", "RECEIVED");
+    int rc = results_quarantine_each(inst->db, quarantine_row, &l, &e);
     cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -121,8 +178,13 @@ static const struct command_usage import_usage = {
     "outpost results import -f FILE [--json]",
     "Imports result envelopes from FILE (one or more, back to back, as a device exports them)\n"
     "on central. Each is checked before it is stored: format, enrolled and not revoked device,\n"
-    "device signature. A result already received with the same content is accepted again; one\n"
-    "with the same id and other content is refused. Exits 1 if any envelope was refused.",
+    "device signature, results key central has had, test taker eligible in the device's\n"
+    "organisation. A result already received from the same device with the same content is\n"
+    "accepted again. A result id belongs to the device that first sent it: an envelope under a\n"
+    "known id from another device, or with other content, is refused and held in quarantine\n"
+    "(`outpost results quarantine`), never stored in place of the first. Exits 1 if any\n"
+    "envelope was refused. --json prints {stored, duplicates, rejected, quarantined,\n"
+    "refusals: [{result_id, offset, reason}]}.",
 };
 
 static int results_import_cmd(int argc, char **argv)
@@ -148,10 +210,11 @@ static int results_import_cmd(int argc, char **argv)
         instance_close(inst);
         return cli_fail(&e);
     }
+    char *keys_dir = instance_path(inst, "keys");
     /* One envelope in memory at a time (at most ENVELOPE_MAX_BYTES), whatever the file size. */
     unsigned char *buf = NULL;
     size_t cap = 0;
-    int stored = 0, duplicates = 0, rejected = 0;
+    int stored = 0, duplicates = 0, rejected = 0, held = 0;
     json_t *refusals = json_array();
     size_t off = 0;
     int rc = db_begin(inst->db, &e);
@@ -179,7 +242,7 @@ static int results_import_cmd(int argc, char **argv)
                         file, off, why.msg);
             break;
         }
-        r = intake_receive(inst->db, buf, used, NULL, &why);
+        r = intake_receive(inst->db, keys_dir, buf, used, NULL, &why);
         if (r == RESULTS_STORED) {
             stored++;
         } else if (r == RESULTS_DUPLICATE) {
@@ -190,6 +253,7 @@ static int results_import_cmd(int argc, char **argv)
             break;
         } else {
             rejected++;
+            held += r == OP_ECONFLICT; /* refused and held in quarantine (intake.h) */
             json_array_append_new(refusals,
                                   json_pack("{s:s, s:I, s:s}", "result_id", env.h.result_id,
                                             "offset", (json_int_t)off, "reason", why.msg));
@@ -201,16 +265,21 @@ static int results_import_cmd(int argc, char **argv)
     rc = db_commit_if(inst->db, rc, &e);
     close(fd);
     free(buf);
+    free(keys_dir);
     instance_close(inst);
     if (rc != 0) {
         json_decref(refusals);
         return cli_fail(&e);
     }
     if (json)
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:o}", "stored", stored, "duplicates", duplicates,
-                                 "rejected", rejected, "refusals", refusals));
+        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:o}", "stored", stored, "duplicates",
+                                 duplicates, "rejected", rejected, "quarantined", held, "refusals",
+                                 refusals));
     else {
-        printf("%d stored, %d already received, %d refused\n", stored, duplicates, rejected);
+        printf("%d stored, %d already received, %d refused", stored, duplicates, rejected);
+        if (held)
+            printf(" (%d held in quarantine: outpost results quarantine)", held);
+        printf("\n");
         json_decref(refusals);
     }
     return rejected ? 1 : 0;
@@ -221,6 +290,7 @@ int cmd_results(int argc, char **argv)
     static const struct subcommand subs[] = {
         {"list", results_list_cmd, "list received results"},
         {"show", results_show_cmd, "print one decrypted result"},
+        {"quarantine", results_quarantine_cmd, "list refused envelopes held for review"},
         {"import", results_import_cmd, "import result envelopes from a file"},
         {NULL, NULL, NULL},
     };

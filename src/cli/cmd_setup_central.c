@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "crypto/keys.h"
 #include "instance/roles.h"
+#include "store/results_keys.h"
 
 static const struct command_usage usage = {
     "outpost setup-central [--json]",
@@ -40,6 +41,9 @@ int cmd_setup_central(int argc, char **argv)
     if (rc == 0)
         rc = roles_setup_central(inst, &rep, &e);
     char *dir = instance_path(inst, "keys");
+    /* the results keys central has, remembered even if a file is lost later */
+    if (rc == 0 && (rc = db_begin(inst->db, &e)) == 0)
+        rc = db_commit_if(inst->db, results_keys_record_dir(inst->db, dir, &e), &e);
     if (rc == 0)
         rc = keys_results_current(dir, &current, &e);
     if (rc == 0) {

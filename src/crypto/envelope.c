@@ -1,7 +1,7 @@
 /*
  * envelope.c - sealing, signing, parsing, verifying and opening result envelopes (see
  * envelope.h for the byte layout). Only libsodium primitives: crypto_box_seal, Ed25519
- * detached signatures, BLAKE2b and SHA-256.
+ * detached signatures under the result envelope context (crypto/sign.h), BLAKE2b and SHA-256.
  */
 #include "crypto/envelope.h"
 
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "crypto/sign.h"
 
 #define OFF_VERSION  4
 #define OFF_STATE    5
@@ -63,6 +65,27 @@ static int64_t get_i64(const unsigned char *p)
     return (int64_t)u;
 }
 
+/* The time stamps of a header: each within the years 2000 to 9999 (so that every one has a
+ * four-digit year and formats, base/ids.h), and started <= ended <= sealed. */
+static int check_times(const struct envelope_header *h, const char *what, struct op_err *e)
+{
+    const struct {
+        int64_t t;
+        const char *name;
+    } ts[] = {
+        {h->started_at, "started at"}, {h->ended_at, "ended at"}, {h->sealed_at, "sealed at"}};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        if (ts[i].t < ENVELOPE_TIME_MIN || ts[i].t > ENVELOPE_TIME_MAX)
+            return err_set(e, OP_EINPUT,
+                           "%s %s: time stamp \"%s\" (%lld) is outside the years 2000 to 9999",
+                           what, h->result_id, ts[i].name, (long long)ts[i].t);
+    if (h->started_at > h->ended_at)
+        return err_set(e, OP_EINPUT, "%s %s: started after it ended", what, h->result_id);
+    if (h->ended_at > h->sealed_at)
+        return err_set(e, OP_EINPUT, "%s %s: ended after it was sealed", what, h->result_id);
+    return 0;
+}
+
 static int uuid_to_bin(const char *s, unsigned char out[16])
 {
     if (!uuid_is_valid(s))
@@ -96,8 +119,8 @@ int envelope_seal(const struct envelope_header *h, const unsigned char *payload,
     if (h->state != ENVELOPE_FINISHED && h->state != ENVELOPE_TERMINATED)
         return err_set(e, OP_EINPUT, "result %s: state must be finished or terminated",
                        h->result_id);
-    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
-        return err_set(e, OP_EINPUT, "result %s: negative time stamp", h->result_id);
+    if (check_times(h, "result", e) != 0)
+        return OP_EINPUT;
     if (device_key->kind != KEY_SIGNING)
         return err_set(e, OP_EINPUT, "envelope_seal needs the device signing key");
     size_t ct_len = ENVELOPE_MIN_CIPHERTEXT + len;
@@ -149,8 +172,12 @@ int envelope_seal(const struct envelope_header *h, const unsigned char *payload,
         free(env);
         return err_set(e, OP_ECRYPTO, "sealing the result failed (invalid results key)");
     }
-    crypto_sign_detached(env + ENVELOPE_HEADER_BYTES + ct_len, NULL, env,
-                         ENVELOPE_HEADER_BYTES + ct_len, device_key->sign_secret);
+    rc = sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, env, ENVELOPE_HEADER_BYTES + ct_len,
+                       device_key, env + ENVELOPE_HEADER_BYTES + ct_len, e);
+    if (rc != 0) {
+        free(env);
+        return rc;
+    }
     *out = env;
     *out_len = total;
     return 0;
@@ -209,8 +236,10 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
     h->started_at = get_i64(data + OFF_STARTED);
     h->ended_at = get_i64(data + OFF_ENDED);
     h->sealed_at = get_i64(data + OFF_SEALED);
-    if (h->started_at < 0 || h->ended_at < 0 || h->sealed_at < 0)
-        return err_set(e, OP_EINPUT, "result envelope %s: negative time stamp", h->result_id);
+    if (check_times(h, "result envelope", e) != 0) {
+        memset(env, 0, sizeof *env);
+        return OP_EINPUT;
+    }
     env->bytes = data;
     env->len = total;
     env->ciphertext = data + ENVELOPE_HEADER_BYTES;
@@ -294,8 +323,11 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
 int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],
                     struct op_err *e)
 {
-    if (crypto_sign_verify_detached(env->signature, env->bytes,
-                                    ENVELOPE_HEADER_BYTES + env->ciphertext_len, device_pk) != 0)
+    int rc = sign_verify(SIGN_CONTEXT_RESULT_ENVELOPE, env->bytes,
+                         ENVELOPE_HEADER_BYTES + env->ciphertext_len, env->signature, device_pk);
+    if (rc == OP_ENOMEM)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    if (rc != 0)
         return err_set(e, OP_ECRYPTO,
                        "result %s: the signature does not verify with the key of device %s "
                        "(altered on the way, or not sent by that device)",

@@ -19,14 +19,16 @@
  *     112    8    sealed at
  *     120    4    ciphertext length C
  *     124    C    crypto_box_seal(BLAKE2b-256(bytes 0..123) || result JSON) to the results key
- *     124+C  64   Ed25519 signature by the device over bytes 0 .. 124+C-1
+ *     124+C  64   Ed25519 signature by the device over
+ *                 "outpost result envelope v1" NUL || bytes 0 .. 124+C-1 (crypto/sign.h)
  * The header is in clear so central can file, deduplicate and route an envelope without
  * decrypting it; the signature covers it, and its hash inside the sealed box binds it to the
  * ciphertext, so a header cannot be moved onto another result even by a device that signs.
  *
  * The parser is strict and bounded: it refuses a buffer shorter than its header or its stated
  * length (truncated), longer than ENVELOPE_MAX_BYTES (oversized), a bad magic, another format
- * version, non-zero reserved bytes, an unknown state, a negative time stamp, and bytes after
+ * version, non-zero reserved bytes, an unknown state, a time stamp outside the years 2000 to
+ * 9999 (ENVELOPE_TIME_MIN..MAX) or out of order (started <= ended <= sealed), and bytes after
  * the signature (envelope_parse; envelope_parse_next reads one envelope off a concatenation;
  * envelope_read_next reads one off a file, holding only that envelope in memory).
  */
@@ -47,6 +49,8 @@
 #define ENVELOPE_SEAL_OVERHEAD   48 /* crypto_box_SEALBYTES */
 #define ENVELOPE_SIGNATURE_BYTES 64
 #define ENVELOPE_MAX_PAYLOAD     (8u * 1024 * 1024)
+#define ENVELOPE_TIME_MIN        INT64_C(946684800)    /* 2000-01-01T00:00:00Z */
+#define ENVELOPE_TIME_MAX        INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
 #define ENVELOPE_MIN_CIPHERTEXT  (ENVELOPE_SEAL_OVERHEAD + ENVELOPE_HASH_BYTES)
 #define ENVELOPE_MAX_CIPHERTEXT  (ENVELOPE_MIN_CIPHERTEXT + ENVELOPE_MAX_PAYLOAD)
 #define ENVELOPE_MIN_BYTES                                                                         \

@@ -12,15 +12,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "crypto/keys.h"
 #include "store/devices.h"
+#include "store/results_keys.h"
 #include "store/results.h"
 
-#define KEY_CACHE_MAX 32
-#define BATCH         256
+#define BATCH 256
 
-int intake_receive(struct db *db, const unsigned char *data, size_t len, struct envelope *env_out,
-                   struct op_err *e)
+/* 0 if central has had the results key `env` is sealed to; OP_EINPUT, saying it never had it,
+ * if not. A key file not recorded yet (a central set up before the record existed) counts:
+ * the key files are recorded, then the record is read again. */
+static int check_key_known(struct db *db, const char *keys_dir, const struct envelope *env,
+                           struct op_err *e)
+{
+    int known = results_keys_known(db, env->h.key_id, e);
+    if (known == 0 && keys_dir) {
+        int rc = results_keys_record_dir(db, keys_dir, e);
+        if (rc != 0)
+            return rc;
+        known = results_keys_known(db, env->h.key_id, e);
+    }
+    if (known < 0)
+        return known;
+    if (!known)
+        return err_set(e, OP_EINPUT,
+                       "result %s is sealed to results key %s, which central never had (none of "
+                       "its results keys, current or past, has that id); refused: the device must "
+                       "seal to central's current results key (`outpost keys show`)",
+                       env->h.result_id, env->h.key_id);
+    return 0;
+}
+
+int intake_receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
+                   struct envelope *env_out, struct op_err *e)
 {
     struct envelope env;
     if (envelope_parse(data, len, &env, e) != 0)
@@ -41,6 +66,8 @@ int intake_receive(struct db *db, const unsigned char *data, size_t len, struct 
         return rc;
     }
     rc = envelope_verify(&env, d.signing_public_key, e);
+    if (rc == 0)
+        rc = check_key_known(db, keys_dir, &env, e);
     if (rc == 0) {
         /* A valid signature proves which device sent it, not that the device may speak for
          * this test taker and delivery: those must be in its organisation's scope. */
@@ -56,38 +83,108 @@ int intake_receive(struct db *db, const unsigned char *data, size_t len, struct 
     device_clear(&d);
     if (rc != 0)
         return rc;
-    return results_insert(db, &env, e);
+    const char *why = NULL;
+    char owner[UUID_STR_LEN] = "";
+    rc = results_insert(db, &env, &why, owner, e);
+    if (rc != RESULTS_QUARANTINED)
+        return rc;
+    /* For the operator, the whole story; for the sender, an ordinary refusal that says
+     * neither which device holds the id nor what it holds, the same whoever sent it. */
+    if (strcmp(why, RESULTS_OTHER_DEVICE) == 0)
+        log_warn("result %s from device %s refused: the id belongs to device %s; the copy is "
+                 "held in quarantine (outpost results quarantine)",
+                 env.h.result_id, env.h.device_id, owner);
+    else
+        log_warn("result %s from device %s refused: the device already sent other content under "
+                 "this id; the copy is held in quarantine (outpost results quarantine)",
+                 env.h.result_id, env.h.device_id);
+    return err_set(e, OP_ECONFLICT,
+                   "result %s: refused; the envelope is held for review by an operator",
+                   env.h.result_id);
 }
 
-struct key_cache {
-    struct key keys[KEY_CACHE_MAX];
-    int n;
+/* The results keys that load, all held for one decryption run (wiped at its end). */
+struct keyring {
+    struct key *keys;
+    int n, cap;
+    int bad;         /* key files that do not load */
+    const char *dir; /* the key folder */
+    intake_problem_fn fn;
+    void *ctx;
 };
 
-/* The results key `id` from the cache or the key folder; NULL with *e filled if missing. */
-static const struct key *cached_key(struct key_cache *c, const char *dir, const char *id,
-                                    struct op_err *e)
+static int keyring_add(const struct key *k, void *ctx)
 {
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->keys[i].id, id) == 0)
-            return &c->keys[i];
-    struct key k;
-    if (keys_results_by_id(dir, id, &k, e) != 0)
-        return NULL;
-    if (c->n == KEY_CACHE_MAX) { /* never in practice: recycle the oldest slot */
-        key_wipe(&c->keys[0]);
-        memmove(&c->keys[0], &c->keys[1], sizeof c->keys[0] * (KEY_CACHE_MAX - 1));
-        c->n--;
+    struct keyring *r = ctx;
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 8;
+        struct key *v = sodium_allocarray((size_t)cap, sizeof *v);
+        if (!v)
+            return OP_ENOMEM;
+        if (r->n)
+            memcpy(v, r->keys, sizeof *v * (size_t)r->n);
+        sodium_free(r->keys); /* wipes the old copies */
+        r->keys = v;
+        r->cap = cap;
     }
-    c->keys[c->n] = k;
-    key_wipe(&k);
-    return &c->keys[c->n++];
+    r->keys[r->n++] = *k;
+    return 0;
+}
+
+static void keyring_problem(const char *path, const struct op_err *why, void *ctx)
+{
+    struct keyring *r = ctx;
+    r->bad++;
+    if (r->fn)
+        r->fn(INTAKE_BAD_KEY, path, why->msg, r->ctx);
+}
+
+static const struct key *keyring_find(const struct keyring *r, const char *id)
+{
+    for (int i = 0; i < r->n; i++)
+        if (strcmp(r->keys[i].id, id) == 0)
+            return &r->keys[i];
+    return NULL;
+}
+
+/* The key of `env`, or NULL with the reason in *e and in *outcome: 2 (missing key: central
+ * had it, the result waits), 1 (central never had it: damaged) or a negative error. */
+static const struct key *key_for(struct db *db, const struct keyring *r, const struct envelope *env,
+                                 int *outcome, struct op_err *e)
+{
+    const struct key *k = keyring_find(r, env->h.key_id);
+    if (k)
+        return k;
+    int known = results_keys_known(db, env->h.key_id, e);
+    if (known < 0) {
+        *outcome = known;
+    } else if (!known) {
+        *outcome = 1;
+        err_set(e, OP_ECRYPTO,
+                "result %s is sealed to results key %s, which central never had (none of its "
+                "results keys, current or past, has that id): it cannot be decrypted",
+                env->h.result_id, env->h.key_id);
+    } else if (r->bad) {
+        *outcome = 2;
+        err_set(e, OP_ENOTFOUND,
+                "result %s is sealed to results key %s, which is not among the key files of %s "
+                "that load; %d key file%s there do%s not load (reported above): fix %s, or "
+                "restore the key file from a backup",
+                env->h.result_id, env->h.key_id, r->dir, r->bad, r->bad > 1 ? "s" : "",
+                r->bad > 1 ? "" : "es", r->bad > 1 ? "them" : "it");
+    } else {
+        *outcome = 2;
+        err_set(e, OP_ENOTFOUND,
+                "result %s is sealed to results key %s, which is not in %s (restore the key file "
+                "from a backup)",
+                env->h.result_id, env->h.key_id, r->dir);
+    }
+    return NULL;
 }
 
 /* Decrypts one stored envelope. Returns 0 (decrypted), 1 (damaged), 2 (missing key) with the
  * problem in *e, or a negative database error. */
-static int decrypt_one(struct db *db, struct key_cache *cache, const char *dir, const char *id,
-                       struct op_err *e)
+static int decrypt_one(struct db *db, const struct keyring *ring, const char *id, struct op_err *e)
 {
     unsigned char *data;
     size_t len;
@@ -107,8 +204,8 @@ static int decrypt_one(struct db *db, struct key_cache *cache, const char *dir, 
         outcome = OP_EDB;
     } else if (drc != 0 || envelope_verify(&env, d.signing_public_key, e) != 0) {
         outcome = 1;
-    } else if (!(k = cached_key(cache, dir, env.h.key_id, e))) {
-        outcome = e->code == OP_ENOTFOUND ? 2 : e->code;
+    } else if (!(k = key_for(db, ring, &env, &outcome, e))) {
+        /* outcome set */
     } else if (envelope_open(&env, k, &payload, &plen, e) != 0) {
         outcome = 1;
     } else {
@@ -156,18 +253,26 @@ int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
     int n;
     if (results_pending_ids(db, delivery_id, &ids, &n, e) != 0)
         return OP_EDB;
-    struct key_cache *cache = calloc(1, sizeof *cache);
-    if (!cache) {
-        results_free_ids(ids, n);
-        return err_set(e, OP_ENOMEM, "out of memory");
+    struct keyring ring = {NULL, 0, 0, 0, keys_dir, fn, ctx};
+    /* Every key that loads; each one that does not is reported once, here, even with nothing
+     * pending, so that a bad file is known before a result needs it. */
+    int rc = keys_results_each(keys_dir, keyring_add, keyring_problem, &ring, e);
+    if (rc == OP_ENOMEM)
+        err_set(e, OP_ENOMEM, "out of memory");
+    rep->bad_keys = ring.bad;
+    /* every key file that loads is one central has had: record it (a central set up before
+     * the record existed gets its keys recorded here) */
+    if (rc == 0 && ring.n > 0 && (rc = db_begin(db, e)) == 0) {
+        for (int i = 0; i < ring.n && rc == 0; i++)
+            rc = results_keys_record(db, &ring.keys[i], e);
+        rc = db_commit_if(db, rc, e);
     }
-    int rc = 0;
     for (int i = 0; i < n && rc == 0; i += BATCH) {
         if ((rc = db_begin(db, e)) != 0)
             break;
         for (int j = i; j < n && j < i + BATCH && rc == 0; j++) {
             struct op_err why = {0};
-            int outcome = decrypt_one(db, cache, keys_dir, ids[j], &why);
+            int outcome = decrypt_one(db, &ring, ids[j], &why);
             if (outcome < 0) {
                 *e = why;
                 rc = outcome;
@@ -179,14 +284,12 @@ int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
                 else
                     rep->missing_key++;
                 if (fn)
-                    fn(ids[j], outcome == 1, why.msg, ctx);
+                    fn(outcome == 1 ? INTAKE_DAMAGED : INTAKE_MISSING_KEY, ids[j], why.msg, ctx);
             }
         }
         rc = db_commit_if(db, rc, e);
     }
-    for (int i = 0; i < cache->n; i++)
-        key_wipe(&cache->keys[i]);
-    free(cache);
+    sodium_free(ring.keys); /* wipes them */
     results_free_ids(ids, n);
     return rc;
 }

@@ -338,7 +338,8 @@ static int load_results(const char *dir, int serial, struct key *out, struct op_
     return rc;
 }
 
-int keys_results_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err *e)
+int keys_results_each(const char *dir, keys_each_fn fn, keys_problem_fn on_problem, void *ctx,
+                      struct op_err *e)
 {
     int *serials, n;
     if (list_serials(dir, &serials, &n, e) != 0)
@@ -346,9 +347,18 @@ int keys_results_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         struct key k;
-        rc = load_results(dir, serials[i], &k, e);
-        if (rc == 0)
+        struct op_err why = {0};
+        rc = load_results(dir, serials[i], &k, &why);
+        if (rc == OP_ENOMEM || (rc != 0 && !on_problem)) {
+            *e = why;
+        } else if (rc != 0) {
+            char *path = results_path(dir, serials[i]);
+            on_problem(path, &why, ctx);
+            free(path);
+            rc = 0;
+        } else {
             rc = fn(&k, ctx);
+        }
         key_wipe(&k);
     }
     free(serials);
@@ -373,6 +383,8 @@ int keys_results_current(const char *dir, struct key *out, struct op_err *e)
 struct find_ctx {
     const char *id;
     struct key *out;
+    int unloadable;      /* key files that did not load */
+    struct op_err first; /* why the first of them did not */
 };
 
 static int find_id(const struct key *k, void *ctx)
@@ -384,15 +396,28 @@ static int find_id(const struct key *k, void *ctx)
     return 1;
 }
 
+static void find_problem(const char *path, const struct op_err *why, void *ctx)
+{
+    (void)path;
+    struct find_ctx *f = ctx;
+    if (f->unloadable++ == 0)
+        f->first = *why;
+}
+
 int keys_results_by_id(const char *dir, const char *id, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    struct find_ctx f = {id, out};
-    int rc = keys_results_each(dir, find_id, &f, e);
+    struct find_ctx f = {id, out, 0, {0, ""}};
+    int rc = keys_results_each(dir, find_id, find_problem, &f, e);
     if (rc == 1)
         return 0;
     if (rc < 0)
         return rc;
+    if (f.unloadable)
+        return err_set(e, OP_ESTATE,
+                       "no results key with id %s among the key files of %s that load; %d do not "
+                       "load, and one of them may be it: %s%s",
+                       id, dir, f.unloadable, f.first.msg, f.unloadable > 1 ? " (and others)" : "");
     return err_set(e, OP_ENOTFOUND,
                    "no results key with id %s in %s (restore the key file from a backup)", id, dir);
 }

@@ -82,12 +82,20 @@ int keys_rotate_results(const char *dir, struct key *out, struct op_err *e);
 
 /* Loads the current (highest-serial) results key; OP_ENOTFOUND if there is none. */
 int keys_results_current(const char *dir, struct key *out, struct op_err *e);
-/* Loads the results key with id `id`; OP_ENOTFOUND, naming the id, if there is none. */
+/* Loads the results key with id `id`, going past key files that do not load. OP_ENOTFOUND,
+ * naming the id, if no key file has it; OP_ESTATE, naming the files, if none of those that
+ * load has it but some do not load (one of them may be the key). */
 int keys_results_by_id(const char *dir, const char *id, struct key *out, struct op_err *e);
 
-/* Calls fn for every results key, by serial ascending; the key is wiped after each call. */
+/* Calls fn for every results key, by serial ascending; the key is wiped after each call; a
+ * non-zero return of fn stops the walk and is returned. A key file that cannot be loaded
+ * (mode, damage, ...) is reported to on_problem with its path and the reason, and the walk goes
+ * on, so that one bad file does not hide the others; with on_problem NULL, the walk stops
+ * there and returns its error. */
 typedef int (*keys_each_fn)(const struct key *k, void *ctx);
-int keys_results_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err *e);
+typedef void (*keys_problem_fn)(const char *path, const struct op_err *why, void *ctx);
+int keys_results_each(const char *dir, keys_each_fn fn, keys_problem_fn on_problem, void *ctx,
+                      struct op_err *e);
 
 /* Loads central's signing key, the master key, the device signing key. */
 int keys_load_central_signing(const char *dir, struct key *out, struct op_err *e);

@@ -18,6 +18,7 @@
 #include "auth/credentials.h"
 #include "base/fs.h"
 #include "instance/roles.h"
+#include "store/results_keys.h"
 #include "store/users.h"
 
 const char *instance_resolve_dir(const char *opt)
@@ -160,6 +161,16 @@ static int add_super_user(struct db *db, const char *tmp, const struct setup_req
     return rc;
 }
 
+static int record_results_keys(struct db *db, const char *tmp, struct op_err *e)
+{
+    char *dir = fs_join(tmp, "keys");
+    int rc = db_begin(db, e);
+    if (rc == 0)
+        rc = db_commit_if(db, results_keys_record_dir(db, dir, e), e);
+    free(dir);
+    return rc;
+}
+
 /* Builds the instance in `tmp` (a fresh folder); the database may live outside it. */
 static int build_instance(const char *tmp, const char *final_dir, const struct setup_request *req,
                           const char *db_path, struct op_err *e)
@@ -187,10 +198,11 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     struct db *db = NULL;
     if (rc == 0)
         rc = db_open(db_path, 1, &db, e);
-    if (rc == 0) {
+    if (rc == 0 && req->role == ROLE_CENTRAL) /* its results keys, remembered for good */
+        rc = record_results_keys(db, tmp, e);
+    if (rc == 0)
         rc = add_super_user(db, tmp, req, &s, e);
-        db_close(db);
-    }
+    db_close(db);
     if (rc == 0) {
         char *text = json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS);
         char *cfg = fs_join(tmp, INSTANCE_CONFIG_FILE);

@@ -143,6 +143,34 @@ static const char *const migrations[] = {
     "  decrypted_at TEXT);"
     "CREATE INDEX results_status ON results (status, delivery_id);"
     "CREATE INDEX results_delivery ON results (delivery_id);",
+
+    /* 3: the ids of every results key central has had (store/results_keys.h), so that intake
+     * tells a key that never existed from one whose file is lost. Filled from the key files
+     * by setup, setup-central, keys rotate, decrypt-results and intake; the ids of envelopes
+     * stored before this migration are taken as known (serial and public key unknown). */
+    "CREATE TABLE results_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  serial INTEGER,"
+    "  public_key TEXT,"
+    "  created_at TEXT);"
+    "INSERT INTO results_keys (id) SELECT DISTINCT key_id FROM results;",
+
+    /* 4: result envelopes held for an operator (store/results.h): a result id belongs to the
+     * device that first sent it, so another device's envelope under it, or other bytes from
+     * the same device, are kept here, never in `results` in its place and never dropped. One
+     * row per distinct copy. */
+    "CREATE TABLE results_quarantine ("
+    "  result_id TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL REFERENCES devices (id),"
+    "  envelope_sha256 TEXT NOT NULL,"
+    "  reason TEXT NOT NULL CHECK (reason IN ('other device', 'other content')),"
+    "  delivery_id TEXT NOT NULL,"
+    "  test_taker_id TEXT NOT NULL,"
+    "  key_id TEXT NOT NULL,"
+    "  envelope BLOB NOT NULL,"
+    "  received_at TEXT NOT NULL,"
+    "  PRIMARY KEY (result_id, device_id, envelope_sha256));"
+    "CREATE INDEX results_quarantine_received ON results_quarantine (received_at);",
 };
 
 int migrations_count(void)

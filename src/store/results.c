@@ -8,7 +8,8 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
                      struct op_err *e)
 {
     sqlite3_stmt *st = db_stmt(db,
-                               "SELECT EXISTS (SELECT 1 FROM results WHERE id = ?1)"
+                               "SELECT EXISTS (SELECT 1 FROM results WHERE id = ?1"
+                               "  AND device_id = ?5)"
                                " OR EXISTS (SELECT 1 FROM eligibility_test_takers t"
                                "  JOIN eligibilities el ON el.id = t.eligibility_id"
                                "  JOIN test_centers tc ON tc.id = el.center_id"
@@ -20,6 +21,7 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
     db_bind_text(st, 2, env->h.test_taker_id);
     db_bind_text(st, 3, env->h.delivery_id);
     db_bind_text(st, 4, org_id);
+    db_bind_text(st, 5, env->h.device_id);
     int rc = sqlite3_step(st);
     int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_reset(st);
@@ -28,34 +30,74 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
     return in ? 1 : 0;
 }
 
-int results_insert(struct db *db, const struct envelope *env, struct op_err *e)
+/* Keeps `env` in quarantine (idempotent: a copy held already stays as it is). */
+static int quarantine(struct db *db, const struct envelope *env, const char *sha,
+                      const char *reason, struct op_err *e)
+{
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO results_quarantine (result_id, device_id,"
+                               " envelope_sha256, reason, delivery_id, test_taker_id, key_id,"
+                               " envelope, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                               " ON CONFLICT (result_id, device_id, envelope_sha256) DO NOTHING",
+                               e);
+    if (!st)
+        return OP_EDB;
+    const struct envelope_header *h = &env->h;
+    db_bind_text(st, 1, h->result_id);
+    db_bind_text(st, 2, h->device_id);
+    db_bind_text(st, 3, sha);
+    db_bind_text(st, 4, reason);
+    db_bind_text(st, 5, h->delivery_id);
+    db_bind_text(st, 6, h->test_taker_id);
+    db_bind_text(st, 7, h->key_id);
+    sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
+    db_bind_text(st, 9, now);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "holding a result in quarantine");
+    return RESULTS_QUARANTINED;
+}
+
+int results_insert(struct db *db, const struct envelope *env, const char **why,
+                   char owner[UUID_STR_LEN], struct op_err *e)
 {
     char sha[65];
     envelope_sha256(env, sha);
     const struct envelope_header *h = &env->h;
-    sqlite3_stmt *st = db_stmt(db, "SELECT envelope_sha256 FROM results WHERE id = ?1", e);
+    sqlite3_stmt *st =
+        db_stmt(db, "SELECT device_id, envelope_sha256 FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, h->result_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        int same = strcmp((const char *)sqlite3_column_text(st, 0), sha) == 0;
+        char stored_device[UUID_STR_LEN];
+        db_column_copy(st, 0, stored_device, sizeof stored_device);
+        int same_device = strcmp(stored_device, h->device_id) == 0;
+        int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
         sqlite3_reset(st);
         if (same)
             return RESULTS_DUPLICATE;
-        return err_set(e, OP_ECONFLICT,
-                       "result %s was already received with different content; the first one "
-                       "is kept",
-                       h->result_id);
+        const char *reason = same_device ? RESULTS_OTHER_CONTENT : RESULTS_OTHER_DEVICE;
+        if (why)
+            *why = reason;
+        if (owner)
+            memcpy(owner, stored_device, UUID_STR_LEN);
+        return quarantine(db, env, sha, reason, e);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return db_fail(db, e, "results");
     char started[TIMESTAMP_STR_LEN], ended[TIMESTAMP_STR_LEN], sealed[TIMESTAMP_STR_LEN],
         now[TIMESTAMP_STR_LEN];
-    timestamp_format((time_t)h->started_at, started);
-    timestamp_format((time_t)h->ended_at, ended);
-    timestamp_format((time_t)h->sealed_at, sealed);
+    /* envelope_parse keeps time stamps within the years 2000 to 9999; check anyway, as a
+     * text that did not format must never be bound */
+    if (timestamp_format((time_t)h->started_at, started) != 0 ||
+        timestamp_format((time_t)h->ended_at, ended) != 0 ||
+        timestamp_format((time_t)h->sealed_at, sealed) != 0)
+        return err_set(e, OP_EINPUT, "result %s: a time stamp cannot be written as a date",
+                       h->result_id);
     timestamp_now(now);
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
@@ -203,7 +245,9 @@ int results_each(struct db *db, const char *delivery_id, const char *status, res
     sqlite3_stmt *st = db_stmt(db,
                                "SELECT id, execution_id, delivery_id, test_taker_id, device_id,"
                                " key_id, state, started_at, ended_at, sealed_at, envelope_sha256,"
-                               " status, problem, received_at, decrypted_at FROM results"
+                               " status, problem, received_at, decrypted_at,"
+                               " (SELECT count(*) FROM results_quarantine q"
+                               "  WHERE q.result_id = results.id) FROM results"
                                " WHERE (?1 IS NULL OR delivery_id = ?1)"
                                " AND (?2 IS NULL OR status = ?2) ORDER BY received_at, id",
                                e);
@@ -230,6 +274,7 @@ int results_each(struct db *db, const char *delivery_id, const char *status, res
         r.problem = db_column_strdup(st, 12);
         db_column_copy(st, 13, r.received_at, sizeof r.received_at);
         db_column_copy(st, 14, r.decrypted_at, sizeof r.decrypted_at);
+        r.quarantined = sqlite3_column_int(st, 15);
         int stop = fn(&r, ctx);
         free(r.problem);
         if (stop) {
@@ -240,5 +285,41 @@ int results_each(struct db *db, const char *delivery_id, const char *status, res
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return db_fail(db, e, "listing results");
+    return 0;
+}
+
+int results_quarantine_each(struct db *db, results_quarantine_fn fn, void *ctx, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db,
+                               "SELECT q.result_id, q.device_id, r.device_id, q.reason,"
+                               " q.delivery_id, q.test_taker_id, q.key_id, q.envelope_sha256,"
+                               " q.received_at FROM results_quarantine q"
+                               " LEFT JOIN results r ON r.id = q.result_id"
+                               " ORDER BY q.received_at, q.result_id, q.device_id",
+                               e);
+    if (!st)
+        return OP_EDB;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct quarantine_row q;
+        memset(&q, 0, sizeof q);
+        db_column_copy(st, 0, q.result_id, sizeof q.result_id);
+        db_column_copy(st, 1, q.device_id, sizeof q.device_id);
+        db_column_copy(st, 2, q.owner_device_id, sizeof q.owner_device_id);
+        db_column_copy(st, 3, q.reason, sizeof q.reason);
+        db_column_copy(st, 4, q.delivery_id, sizeof q.delivery_id);
+        db_column_copy(st, 5, q.test_taker_id, sizeof q.test_taker_id);
+        db_column_copy(st, 6, q.key_id, sizeof q.key_id);
+        db_column_copy(st, 7, q.envelope_sha256, sizeof q.envelope_sha256);
+        db_column_copy(st, 8, q.received_at, sizeof q.received_at);
+        int stop = fn(&q, ctx);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "listing the results held in quarantine");
     return 0;
 }

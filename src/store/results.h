@@ -6,8 +6,12 @@
  * envelope does not open or its content is not a result; `problem` says why). A pending
  * envelope whose results key is missing keeps status pending with `problem` set.
  *
- * Insert is idempotent by result id: the same id with the same envelope SHA-256 is accepted
- * again (RESULTS_DUPLICATE); the same id with a different envelope is OP_ECONFLICT.
+ * A result id belongs to the device that first sent it. Insert is idempotent by result id: the
+ * same id from the same device with the same envelope SHA-256 is accepted again
+ * (RESULTS_DUPLICATE). Any other envelope under a stored id (from another device, or other
+ * bytes from the same device) never replaces the stored one and is never dropped: it is kept
+ * in quarantine (results_quarantine, one row per result id, device and SHA-256) for an
+ * operator (RESULTS_QUARANTINED), so a genuine result filed after an impostor's is kept too.
  * Writes run inside the caller's transaction.
  */
 #ifndef OUTPOST_STORE_RESULTS_H
@@ -20,7 +24,12 @@
 #include "crypto/envelope.h"
 #include "store/db.h"
 
-enum { RESULTS_STORED = 1, RESULTS_DUPLICATE = 2 };
+enum { RESULTS_STORED = 1, RESULTS_DUPLICATE = 2, RESULTS_QUARANTINED = 3 };
+
+/* Why a copy is in quarantine: RESULTS_OTHER_DEVICE (the id belongs to another device) or
+ * RESULTS_OTHER_CONTENT (the device that owns the id sent other bytes under it). */
+#define RESULTS_OTHER_DEVICE  "other device"
+#define RESULTS_OTHER_CONTENT "other content"
 
 /* A row without the envelope bytes and result JSON (strings owned by the struct). */
 struct result_row {
@@ -39,18 +48,35 @@ struct result_row {
     char *problem; /* NULL if none */
     char received_at[TIMESTAMP_STR_LEN];
     char decrypted_at[TIMESTAMP_STR_LEN]; /* "" if not decrypted */
+    int quarantined;                      /* copies under this id held in quarantine */
 };
 
-/* Stores a parsed (and already verified) envelope. Returns RESULTS_STORED or
- * RESULTS_DUPLICATE, or a negative error (OP_ECONFLICT for a different envelope under the
- * same result id). */
-int results_insert(struct db *db, const struct envelope *env, struct op_err *e);
+/* A copy held in quarantine (strings owned by the struct). */
+struct quarantine_row {
+    char result_id[UUID_STR_LEN];
+    char device_id[UUID_STR_LEN];       /* the device that sent this copy */
+    char owner_device_id[UUID_STR_LEN]; /* the device the id belongs to */
+    char reason[16];                    /* RESULTS_OTHER_DEVICE or RESULTS_OTHER_CONTENT */
+    char delivery_id[UUID_STR_LEN];
+    char test_taker_id[UUID_STR_LEN];
+    char key_id[KEY_ID_HEX_LEN];
+    char envelope_sha256[65];
+    char received_at[TIMESTAMP_STR_LEN];
+};
+
+/* Stores a parsed (and already verified) envelope. Returns RESULTS_STORED,
+ * RESULTS_DUPLICATE or RESULTS_QUARANTINED (*why, if not NULL, gets RESULTS_OTHER_DEVICE or
+ * RESULTS_OTHER_CONTENT and *owner the device the id belongs to), or a negative error. */
+int results_insert(struct db *db, const struct envelope *env, const char **why,
+                   char owner[UUID_STR_LEN], struct op_err *e);
 
 /* 1 if a device of organisation `org_id` may file this result: its test taker is listed on an
- * eligibility for its delivery at a test center of that organisation, or a result with its id
- * is stored already (results_insert then tells a copy from a conflict, so a copy re-sent after
- * the eligibility is gone is still acknowledged). 0 if not, or a negative error. The scope
- * comes from the device's enrolment, never from the envelope. */
+ * eligibility for its delivery at a test center of that organisation, or the device named in
+ * the envelope has already stored a result under its id (results_insert then tells a copy
+ * from a conflict, so a copy re-sent after the eligibility is gone is still acknowledged). 0
+ * if not, or a negative error. Another device's result under the id does not count: a device
+ * outside the scope is refused alike whether the id exists or not. The scope comes from the
+ * device's enrolment, never from the envelope. */
 int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
                      struct op_err *e);
 
@@ -71,6 +97,11 @@ int results_set_decrypted(struct db *db, const char *id, const char *json, struc
 int results_set_damaged(struct db *db, const char *id, const char *problem, struct op_err *e);
 /* Notes a problem on a result that stays pending (e.g. its key is missing). */
 int results_set_problem(struct db *db, const char *id, const char *problem, struct op_err *e);
+
+/* Calls fn for each copy held in quarantine, by received time; the row is valid only during
+ * the call. */
+typedef int (*results_quarantine_fn)(const struct quarantine_row *q, void *ctx);
+int results_quarantine_each(struct db *db, results_quarantine_fn fn, void *ctx, struct op_err *e);
 
 /* Calls fn for each result (of `delivery_id` / with `status`, NULL for any) by received
  * time; the row is valid only during the call. */

@@ -2,6 +2,7 @@
 # sealed and signed by a device's key (tests/tools/envelope_tool.c stands in for the device).
 . "$(dirname "$0")/lib.sh"
 TOOL="$BUILD_DIR/envelope_tool"
+not_contains() { ! contains "$1" "$2"; }
 C="$WORK/c"; D="$WORK/d"; D2="$WORK/d2"; D3="$WORK/d3"
 new_instance "$C" central
 new_instance "$D" device
@@ -84,8 +85,12 @@ check "the refusal names the organisation" contains "$ERR" "not eligible for del
 check "and nothing is stored" [ "$(sql "$C" "SELECT count(*) FROM results WHERE test_taker_id NOT IN (SELECT id FROM users)")" = 0 ]
 "$TOOL" seal "$D" "$C" "$WORK/conflict.bin" "$WORK/p2.json" finished "$r1" > /dev/null
 run "$OUTPOST" --data "$C" results import -f "$WORK/conflict.bin"
-check "another envelope under a known result id is refused" contains "$ERR" "different content"
+check "another envelope under a known result id is refused" status_is 1
+check "and held for review" contains "$ERR" "held for review by an operator"
+check "the import says it is in quarantine" contains "$OUT" "1 held in quarantine"
 check "the first envelope is kept" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r1'")" = decrypted ]
+check "the other copy is kept in quarantine, not dropped" [ "$(sql "$C" "SELECT reason FROM results_quarantine WHERE result_id='$r1'")" = "other content" ]
+
 
 # one damaged envelope does not stop the others
 r5=$("$TOOL" seal "$D" "$C" "$WORK/mixed.bin" "$WORK/bad.json")
@@ -100,6 +105,58 @@ check "the good one is decrypted" [ "$(sql "$C" "SELECT status FROM results WHER
 run "$OUTPOST" --data "$C" results list --status damaged
 check "results list --status damaged shows it" contains "$OUT" "$r5"
 
+# a result id belongs to the device that first sent it: another device of the organisation
+# cannot take it over, and its refusal says nothing of the stored result
+D4="$WORK/d4"
+new_instance "$D4" device
+d4=$("$TOOL" enrol "$C" "$D4")
+"$TOOL" seal "$D4" "$C" "$WORK/takeover.bin" "$WORK/p2.json" finished "$r2" > /dev/null
+d1=$(sql "$C" "SELECT device_id FROM results WHERE id='$r2'")
+run "$OUTPOST" --data "$C" results import -f "$WORK/takeover.bin"
+check "another device's envelope under a known result id is refused" status_is 1
+check "the operator's log says whose the id is" contains "$ERR" "the id belongs to device $d1"
+run "$OUTPOST" --data "$C" results import -f "$WORK/takeover.bin" --json
+check "the refusal meant for the sender is an ordinary one" contains "$OUT" "\"reason\": \"result $r2: refused; the envelope is held for review by an operator\""
+check "that does not name the device the id belongs to" not_contains "$OUT" "$d1"
+check "the stored result is still the first device's" [ "$(sql "$C" "SELECT device_id FROM results WHERE id='$r2'")" != "$d4" ]
+check "the other device's copy is held" [ "$(sql "$C" "SELECT reason FROM results_quarantine WHERE result_id='$r2' AND device_id='$d4'")" = "other device" ]
+run "$OUTPOST" --data "$C" results import -f "$WORK/takeover.bin"
+check "sending it again changes nothing" [ "$(sql "$C" "SELECT count(*) FROM results_quarantine WHERE result_id='$r2'")" = 1 ]
+# the impostor first: the genuine copy is refused but held, never lost
+r_first=$("$TOOL" seal "$D4" "$C" "$WORK/impostor.bin" "$WORK/p2.json")
+"$TOOL" seal "$D" "$C" "$WORK/genuine.bin" "$WORK/p1.json" finished "$r_first" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/impostor.bin"
+run "$OUTPOST" --data "$C" results import -f "$WORK/genuine.bin"
+check "a genuine copy after an impostor's is refused" status_is 1
+check "but kept in quarantine" [ "$(sql "$C" "SELECT count(*) FROM results_quarantine WHERE result_id='$r_first' AND length(envelope) = $(wc -c < "$WORK/genuine.bin")")" = 1 ]
+run "$OUTPOST" --data "$C" results quarantine
+check "results quarantine lists the held copies" contains "$OUT" "$r_first"
+check "with why they are held" contains "$OUT" "other device"
+run "$OUTPOST" --data "$C" results quarantine --json
+check "results quarantine --json names whose the id is" contains "$OUT" "\"owner_device_id\": \"$d4\""
+run "$OUTPOST" --data "$C" results list --json
+check "results list --json counts the held copies of a result" contains "$OUT" '"quarantined": 1'
+run "$OUTPOST" --data "$D" results quarantine
+check "results quarantine refuses a device" contains "$ERR" "runs on a central"
+
+# central remembers the ids of its results keys: an envelope sealed to a key it never had is
+# refused at intake, one sealed to a key it had whose file is lost is stored and waits
+check "setup and keys rotate recorded the results keys" [ "$(sql "$C" "SELECT count(*) FROM results_keys WHERE serial IS NOT NULL")" = 2 ]
+OUTPOST_TOOL_STRANGER_KEY=1 "$TOOL" seal "$D" "$C" "$WORK/stranger.bin" "$WORK/p2.json" > /dev/null
+run "$OUTPOST" --data "$C" results import -f "$WORK/stranger.bin"
+check "an envelope sealed to a results key central never had is refused" status_is 1
+check "the refusal says central never had the key" contains "$ERR" "which central never had"
+check "and nothing is stored for it" [ "$(sql "$C" "SELECT count(*) FROM results WHERE key_id NOT IN (SELECT id FROM results_keys)")" = 0 ]
+r_lost=$("$TOOL" seal "$D" "$C" "$WORK/lost.bin" "$WORK/p2.json")
+mv "$C/keys/results-0002.key" "$WORK/"
+run "$OUTPOST" --data "$C" results import -f "$WORK/lost.bin"
+check "an envelope sealed to a known key whose file is lost is stored" contains "$OUT" "1 stored"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "and waits for the key file" contains "$OUT" "waiting for key $r_lost"
+mv "$WORK/results-0002.key" "$C/keys/"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "it decrypts once the key file is restored" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r_lost'")" = decrypted ]
+
 # a missing results key leaves the result pending until the key is back
 r7=$("$TOOL" seal "$D" "$C" "$WORK/later.bin" "$WORK/p2.json")
 run "$OUTPOST" --data "$C" results import -f "$WORK/later.bin"
@@ -110,6 +167,20 @@ check "and stays pending" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r
 mv "$WORK/results-0002.key" "$C/keys/"
 run "$OUTPOST" --data "$C" decrypt-results --all
 check "it decrypts once the key is restored" contains "$OUT" "1 decrypted"
+
+# an old results key file that does not load (readable by others) does not stop the others
+r8=$("$TOOL" seal "$D" "$C" "$WORK/r8.bin" "$WORK/p2.json")
+run "$OUTPOST" --data "$C" results import -f "$WORK/r8.bin"
+chmod 644 "$C/keys/results-0001.key"
+run "$OUTPOST" --data "$C" decrypt-results --all
+check "a result sealed to a key that loads is decrypted although another key file does not load" contains "$OUT" "1 decrypted"
+check "the key file that does not load is reported" contains "$OUT" "key file does not load $C/keys/results-0001.key"
+check "with what to do" contains "$OUT" "chmod 600"
+check "decrypt-results exits 1 when a key file does not load" status_is 1
+check "the result is decrypted" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r8'")" = decrypted ]
+run "$OUTPOST" --data "$C" decrypt-results --all --json
+check "--json names the key file" contains "$OUT" '"bad_keys": 1'
+chmod 600 "$C/keys/results-0001.key"
 
 run "$OUTPOST" --data "$C" decrypt-results
 check "decrypt-results needs --all or --delivery" status_is 2

@@ -10,7 +10,8 @@
  * key is read from its key folder (a real device has it pinned from sync). Central accepts a
  * result only for a test taker eligible for its delivery in the device's organisation, so
  * `seal` also puts that eligibility (a test center of ORG-1, the delivery, the test taker) in
- * central's database, unless OUTPOST_TOOL_NO_SCOPE is set.
+ * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. With OUTPOST_TOOL_STRANGER_KEY set,
+ * the envelope is sealed to a random public key instead (a results key central never had).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -118,6 +119,8 @@ static int seal(int argc, char **argv)
     struct key dk, rk;
     if (keys_load_device_signing(dkeys, &dk, &e) != 0 || keys_results_current(ckeys, &rk, &e) != 0)
         return die(&e);
+    if (getenv("OUTPOST_TOOL_STRANGER_KEY")) /* a results key central never had */
+        randombytes_buf(rk.public_key, sizeof rk.public_key);
     char *payload;
     size_t plen;
     if (fs_read_file(payload_file, ENVELOPE_MAX_PAYLOAD + 1024, &payload, &plen, &e) != 0)

@@ -1,0 +1,66 @@
+/* results_keys.c - SQL for the results_keys table (see results_keys.h). */
+#include "store/results_keys.h"
+
+#include <sodium.h>
+
+int results_keys_record(struct db *db, const struct key *k, struct op_err *e)
+{
+    char pub[KEY_PUBLIC_BYTES * 2 + 1];
+    sodium_bin2hex(pub, sizeof pub, k->public_key, KEY_PUBLIC_BYTES);
+    sqlite3_stmt *st = db_stmt(db,
+                               "INSERT INTO results_keys (id, serial, public_key, created_at)"
+                               " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
+                               " serial = coalesce(serial, excluded.serial),"
+                               " public_key = coalesce(public_key, excluded.public_key),"
+                               " created_at = coalesce(created_at, excluded.created_at)",
+                               e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, k->id);
+    sqlite3_bind_int(st, 2, k->serial);
+    db_bind_text(st, 3, pub);
+    db_bind_text(st, 4, k->created);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return db_fail(db, e, "recording results key");
+    return 0;
+}
+
+struct record_ctx {
+    struct db *db;
+    struct op_err *e;
+};
+
+static int record_one(const struct key *k, void *ctx)
+{
+    struct record_ctx *r = ctx;
+    return results_keys_record(r->db, k, r->e);
+}
+
+static void skip_problem(const char *path, const struct op_err *why, void *ctx)
+{
+    (void)path;
+    (void)why;
+    (void)ctx;
+}
+
+int results_keys_record_dir(struct db *db, const char *dir, struct op_err *e)
+{
+    struct record_ctx r = {db, e};
+    int rc = keys_results_each(dir, record_one, skip_problem, &r, e);
+    return rc < 0 ? rc : 0;
+}
+
+int results_keys_known(struct db *db, const char *id, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM results_keys WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc != SQLITE_DONE)
+        return db_fail(db, e, "results keys");
+    return 0;
+}
