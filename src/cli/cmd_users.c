@@ -12,6 +12,7 @@
 
 #include "auth/credentials.h"
 #include "base/secret.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -129,20 +130,29 @@ static int users_add_cmd(int argc, char **argv)
     if (!user_role_is_valid(role))
         return options_usage_error(&add_usage, "unknown role \"%s\" (use %s)", role,
                                    user_roles_list());
-    if (!login_is_valid(login))
-        return options_usage_error(&add_usage, "\"%s\" is not a valid login", login);
     if (strcmp(role, ROLE_SYNC_MANAGER) == 0 && (!org || !org[0]))
         return options_usage_error(&add_usage, "a sync-manager needs --org ORG");
     if (org && strcmp(role, ROLE_SYNC_MANAGER) != 0)
         return options_usage_error(&add_usage, "--org applies to sync-manager users only");
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)role;
+    u.label = (char *)(label ? label : login);
+    u.first_name = (char *)first;
+    u.last_name = (char *)last;
+    u.mail = (char *)mail;
+    u.interface_lang = u.default_lang = (char *)lang;
+    u.org_id = (char *)org;
+    struct op_err e = {0};
+    /* The store checks again on insert; checking here refuses before the password is asked. */
+    if (users_check(&u, &e) != 0)
+        return options_usage_error(&add_usage, "%s", e.msg);
 
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
-    struct op_err e = {0};
     char *pw = NULL;
-    struct user u;
-    memset(&u, 0, sizeof u);
     struct credentials cred;
     struct key master;
     memset(&master, 0, sizeof master);
@@ -159,14 +169,6 @@ static int users_add_cmd(int argc, char **argv)
     }
     key_wipe(&master);
     if (rc == 0) {
-        u.login = (char *)login;
-        u.role = (char *)role;
-        u.label = (char *)(label ? label : login);
-        u.first_name = (char *)first;
-        u.last_name = (char *)last;
-        u.mail = (char *)mail;
-        u.interface_lang = u.default_lang = (char *)lang;
-        u.org_id = (char *)org;
         credentials_apply(&cred, &u);
         rc = db_begin(inst->db, &e);
         if (rc == 0)

@@ -41,6 +41,41 @@ check "the super-user cannot be deleted" status_is 1
 run "$OUTPOST" --data "$C" users delete nobody
 check "deleting an unknown login names it" contains "$ERR" '"nobody"'
 
+# ---- control characters: refused at the door, escaped on the way out ----
+ESC=$(printf '\033')
+NL='
+'
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login "mallory${NL}admin" --role test-taker
+check "users add with a newline in the login is refused" status_not 0
+check "the refusal says why" contains "$ERR" "control character"
+check "the refusal does not print the newline raw" sh -c "! printf '%s' \"\$1\" | grep -q '^admin'" _ "$ERR"
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login "$(printf 'c1\302\233x')" --role test-taker
+check "users add with a C1 control (U+009B) in the login is refused" status_not 0
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login eve --role test-taker \
+    --label "$(printf '\033]0;owned\007\033[2JEve')"
+check "users add with an escape sequence in the label is refused" status_not 0
+check "the refusal names the label" contains "$ERR" "label contains a control character"
+check "the refusal prints no raw escape" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$ERR" "$ESC"
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login eve --role test-taker --first-name "$(printf 'E\tve')"
+check "users add with a tab in the first name is refused" contains "$ERR" "first name contains a control character"
+check "no such user is stored" [ "$(sql "$C" "SELECT count(*) FROM users WHERE login LIKE 'eve%' OR login LIKE 'mallory%'")" = 0 ]
+
+# A label stored by an older version (or written into the database by hand) still holds an
+# escape sequence: users list shows it escaped, never raw.
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login olddata --role test-taker
+sql "$C" "UPDATE users SET label = 'x' || char(27) || ']0;owned' || char(7) || char(27) || '[2Jy' || char(155) WHERE login = 'olddata'"
+run "$OUTPOST" --data "$C" users list
+check "users list of an old label with an escape sequence works" status_is 0
+check "users list prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"
+check "users list prints no raw BEL" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\007')"
+check "users list prints no raw C1 control" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\302\233')"
+check "users list shows the escape visibly" contains "$OUT" 'x\x1b]0;owned\x07\x1b[2Jy\u009b'
+run "$OUTPOST" --data "$C" users list --json
+check "users list --json escapes it, the C1 control included" \
+    contains "$OUT" 'x\u001B]0;owned\u0007\u001B[2Jy\u009B'
+check "users list --json prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"
+check "users list --json prints no raw C1 control" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\302\233')"
+
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
 
