@@ -76,6 +76,48 @@ check "users list --json escapes it, the C1 control included" \
 check "users list --json prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"
 check "users list --json prints no raw C1 control" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\302\233')"
 
+# ---- users passwd keeps the vault key pair; --new-keys replaces it ----
+VAULT="$BUILD_DIR/vault_tool"
+col() { sql "$C" "SELECT $1 FROM users WHERE login='kim'"; }
+opened() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; } # usage: opened PUBLIC - vault_tool gave that key
+run_stdin "kim-pw-1" "$OUTPOST" --data "$C" users add --login kim --role test-taker
+pk1=$(col vault_public_key) hash1=$(col password_hash) wrapped1=$(col vault_secret_wrapped)
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim
+check "the new user's password opens their vault" opened "$pk1"
+
+run_stdin "kim-pw-2" "$OUTPOST" --data "$C" users passwd kim
+check "plain users passwd succeeds" status_is 0
+check "plain users passwd keeps the key pair (documented)" [ "$(col vault_public_key)" = "$pk1" ]
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim "$hash1" "$wrapped1" "$pk1"
+check "after plain passwd the old vault and old password still open the current key" \
+    opened "$(col vault_public_key)"
+pk2=$(col vault_public_key) hash2=$(col password_hash) wrapped2=$(col vault_secret_wrapped)
+version2=$(col version)
+
+run "$OUTPOST" --data "$C" users passwd --help
+check "users passwd --help lists --new-keys" contains "$OUT" "--new-keys"
+run_stdin "kim-pw-3" "$OUTPOST" --data "$C" users passwd --new-keys kim
+check "users passwd --new-keys succeeds" status_is 0
+check "users passwd --new-keys says the key pair is new" contains "$OUT" "new vault key pair"
+check "the public key changed" [ "$(col vault_public_key)" != "$pk2" ]
+check "the version was bumped so sync sends the new vault" [ "$(col version)" -gt "$version2" ]
+run_stdin "kim-pw-2" "$VAULT" unlock "$C" kim "$hash2" "$wrapped2" "$pk2"
+check "the old vault with the old password still opens, but only the old key" opened "$pk2"
+check "the old vault with the old password no longer opens the current key" \
+    [ "$OUT" != "$(col vault_public_key)" ]
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim "$hash1" "$wrapped1" "$pk1"
+check "an older vault with its password opens no current key either" [ "$OUT" != "$(col vault_public_key)" ]
+run_stdin "kim-pw-3" "$VAULT" unlock "$C" kim
+check "the new password opens the new vault" opened "$(col vault_public_key)"
+run_stdin "kim-pw-2" "$VAULT" unlock "$C" kim
+check "the old password does not open the new vault" [ "$RC" != 0 ]
+run "$VAULT" recover "$C" kim
+check "escrow recovery gives the new key" opened "$(col vault_public_key)"
+pk3=$(col vault_public_key)
+run_stdin "kim-pw-4" "$OUTPOST" --data "$C" users passwd kim
+check "a plain passwd after --new-keys keeps the new pair (escrow holds it)" \
+    [ "$(col vault_public_key)" = "$pk3" ]
+
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
 
