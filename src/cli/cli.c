@@ -36,9 +36,38 @@ int cli_open_central(const char *what, struct instance **out)
     return 0;
 }
 
+/* jansson escapes the C0 controls in strings, as JSON requires, but writes DEL and the C1
+ * controls (U+0080-U+009F, which some terminals obey like ESC sequences) raw. Outside
+ * strings JSON text is ASCII without them, so writing each as its \u escape keeps the
+ * document equal and keeps them off the terminal. */
+static int json_write_safe(const char *buffer, size_t size, void *data)
+{
+    FILE *out = data;
+    const unsigned char *p = (const unsigned char *)buffer;
+    size_t start = 0;
+    for (size_t i = 0; i < size; i++) {
+        unsigned cp = 0;
+        size_t n = 0;
+        if (p[i] == 0x7f) {
+            cp = 0x7f;
+            n = 1;
+        } else if (p[i] == 0xc2 && i + 1 < size && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+            cp = p[i + 1];
+            n = 2;
+        } else {
+            continue;
+        }
+        if (fwrite(p + start, 1, i - start, out) != i - start || fprintf(out, "\\u%04X", cp) < 0)
+            return -1;
+        i += n - 1;
+        start = i + 1;
+    }
+    return fwrite(p + start, 1, size - start, out) == size - start ? 0 : -1;
+}
+
 void cli_print_json(json_t *doc)
 {
-    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_dump_callback(doc, json_write_safe, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(doc);
 }

@@ -3,7 +3,8 @@
  * are read from the terminal or standard input, never from the command line (where `ps` and
  * shell history would show them). Setting a password also wraps the user's vault
  * (auth/credentials.h); on central the vault key is escrowed under the master key, and
- * `users passwd` recovers it from there so the key pair stays the same.
+ * `users passwd` recovers it from there so the key pair stays the same (`--new-keys` makes a
+ * new pair instead, for a leaked password or a stolen device).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "auth/credentials.h"
 #include "base/secret.h"
+#include "base/text.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -129,20 +131,29 @@ static int users_add_cmd(int argc, char **argv)
     if (!user_role_is_valid(role))
         return options_usage_error(&add_usage, "unknown role \"%s\" (use %s)", role,
                                    user_roles_list());
-    if (!login_is_valid(login))
-        return options_usage_error(&add_usage, "\"%s\" is not a valid login", login);
     if (strcmp(role, ROLE_SYNC_MANAGER) == 0 && (!org || !org[0]))
         return options_usage_error(&add_usage, "a sync-manager needs --org ORG");
     if (org && strcmp(role, ROLE_SYNC_MANAGER) != 0)
         return options_usage_error(&add_usage, "--org applies to sync-manager users only");
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)role;
+    u.label = (char *)(label ? label : login);
+    u.first_name = (char *)first;
+    u.last_name = (char *)last;
+    u.mail = (char *)mail;
+    u.interface_lang = u.default_lang = (char *)lang;
+    u.org_id = (char *)org;
+    struct op_err e = {0};
+    /* The store checks again on insert; checking here refuses before the password is asked. */
+    if (users_check(&u, &e) != 0)
+        return options_usage_error(&add_usage, "%s", e.msg);
 
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
-    struct op_err e = {0};
     char *pw = NULL;
-    struct user u;
-    memset(&u, 0, sizeof u);
     struct credentials cred;
     struct key master;
     memset(&master, 0, sizeof master);
@@ -159,14 +170,6 @@ static int users_add_cmd(int argc, char **argv)
     }
     key_wipe(&master);
     if (rc == 0) {
-        u.login = (char *)login;
-        u.role = (char *)role;
-        u.label = (char *)(label ? label : login);
-        u.first_name = (char *)first;
-        u.last_name = (char *)last;
-        u.mail = (char *)mail;
-        u.interface_lang = u.default_lang = (char *)lang;
-        u.org_id = (char *)org;
         credentials_apply(&cred, &u);
         rc = db_begin(inst->db, &e);
         if (rc == 0)
@@ -231,16 +234,24 @@ static int users_delete_cmd(int argc, char **argv)
 /* ---- users passwd ---- */
 
 static const struct command_usage passwd_usage = {
-    "outpost users passwd LOGIN",
+    "outpost users passwd [--new-keys] LOGIN",
     "Sets a new password for LOGIN, read from the terminal (asked twice) or from the first line\n"
     "of standard input; never from the command line. On central this is the administrator's\n"
     "reset: the user's vault key is recovered from escrow and wrapped under the new password,\n"
-    "so data sealed to the user stays readable.",
+    "so data sealed to the user stays readable. That also means a copy of the old vault (on a\n"
+    "lost device, in a backup) still opens the same key with the old password: when the\n"
+    "password leaked or a device holding the user was stolen, use --new-keys, which gives the\n"
+    "user a new vault key pair (escrowed on central) that no old copy opens.",
 };
 
 static int users_passwd_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    int new_keys = 0;
+    const struct option opts[] = {
+        OPT_FLAG(0, "new-keys", &new_keys,
+                 "a new vault key pair: after a leaked password or a stolen device"),
+        OPT_END(),
+    };
     int status;
     if (options_parse_exact(argc, argv, opts, &passwd_usage, 1, "give one LOGIN", &status) != 0)
         return status;
@@ -252,6 +263,7 @@ static int users_passwd_cmd(int argc, char **argv)
     memset(&u, 0, sizeof u);
     char *pw = NULL;
     struct credentials cred;
+    char cred_public[VAULT_PUBLIC_B64_LEN] = "";
     int rc = users_get_by_login(inst->db, argv[0], &u, &e);
     if (rc == 0 && inst->role != ROLE_CENTRAL && strcmp(u.role, ROLE_SUPER_USER) != 0)
         rc = err_set(&e, OP_ESTATE,
@@ -259,15 +271,26 @@ static int users_passwd_cmd(int argc, char **argv)
                      "passwords are set on central and arrive by sync");
     /* On central the same key pair is re-wrapped (recovered from escrow), so everything sealed
      * to the user stays readable; a user without an escrow copy (a device's super-user: devices
-     * have no master key) gets a new key pair. */
+     * have no master key) gets a new key pair.
+     *
+     * --new-keys makes a new pair even when the old one could be recovered, wrapped under the
+     * new password and escrowed under the master key: a copy of the old wrapped vault (a lost
+     * device, a backup) then opens only the old secret key, which nothing new is sealed to.
+     * Re-sealing: nothing sealed to a user's public key is stored yet (content keys are sealed
+     * by content_seal_key, which no command calls before sync exists; profiles are stored in
+     * clear), so there is nothing to re-seal today. Once sealed data is stored, this is the
+     * place to re-seal it to the new key (opening it with the old one, recovered from escrow).
+     * The new public key and wrapped vault bump the user's version (users_set_credentials),
+     * so sync sends them to devices as any change. */
     struct key master;
     memset(&master, 0, sizeof master);
     unsigned char sk[VAULT_SECRET_BYTES];
     struct credentials_keys keys = {NULL, NULL};
     if (rc == 0 && inst->role == ROLE_CENTRAL) {
         rc = load_master(inst, &master, &e);
-        if (rc == 0) {
+        if (rc == 0)
             keys.master = &master;
+        if (rc == 0 && !new_keys) {
             int r = credentials_recover(&master, &u, sk, &e);
             if (r == 0)
                 keys.secret_key = sk;
@@ -287,10 +310,14 @@ static int users_passwd_cmd(int argc, char **argv)
         if (rc == 0)
             rc = credentials_store(inst->db, u.id, &cred, &e);
         rc = db_commit_if(inst->db, rc, &e);
+        memcpy(cred_public, cred.vault_public_key, sizeof cred_public);
         credentials_wipe(&cred);
     }
     secret_free(pw);
-    if (rc == 0)
+    if (rc == 0 && new_keys)
+        printf("password changed for %s, with a new vault key pair (public key %s)\n", argv[0],
+               cred_public);
+    else if (rc == 0)
         printf("password changed for %s\n", argv[0]);
     user_clear(&u);
     instance_close(inst);
@@ -303,7 +330,7 @@ int cmd_users(int argc, char **argv)
         {"list", users_list_cmd, "list users"},
         {"add", users_add_cmd, "add a user (password from terminal or stdin)"},
         {"delete", users_delete_cmd, "delete a user"},
-        {"passwd", users_passwd_cmd, "change a user's password"},
+        {"passwd", users_passwd_cmd, "change a user's password (--new-keys: new vault keys)"},
         {NULL, NULL, NULL},
     };
     return cli_run_subcommand(argc, argv, subs);

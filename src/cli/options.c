@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/text.h"
+
 static const struct option *find_long(const struct option *opts, const char *name, size_t len)
 {
     for (; opts->type != OPTION_END; opts++)
@@ -53,12 +56,15 @@ void options_print_help(const struct option *opts, const struct command_usage *u
 
 int options_usage_error(const struct command_usage *usage, const char *fmt, ...)
 {
+    struct buf b = BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "outpost: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nusage: %s\n(see --help)\n", usage->usage);
+    buf_vprintf(&b, fmt, ap);
     va_end(ap);
+    char *msg = text_escape(b.data);
+    fprintf(stderr, "outpost: %s\nusage: %s\n(see --help)\n", msg, usage->usage);
+    free(msg);
+    buf_free(&b);
     return 2;
 }
 
@@ -158,7 +164,11 @@ int options_parse(int argc, char **argv, const struct option *opts,
 
 int cli_fail(const struct op_err *e)
 {
-    fprintf(stderr, "outpost: %s\n", e->msg[0] ? e->msg : err_code_name(e->code));
+    /* A message may quote a value from a file, the database or the command line: control
+     * characters in it reach the terminal escaped, never raw (base/text.h). */
+    char *msg = text_escape(e->msg[0] ? e->msg : err_code_name(e->code));
+    fprintf(stderr, "outpost: %s\n", msg);
+    free(msg);
     return err_exit_status(e->code ? e->code : OP_EINPUT);
 }
 

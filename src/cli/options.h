@@ -59,11 +59,13 @@ int options_parse_exact(int argc, char **argv, const struct option *opts,
                         int *exit_status);
 void options_print_help(const struct option *opts, const struct command_usage *usage);
 
-/* Prints "outpost: <msg>" and the usage line to stderr; returns 2. */
+/* Prints "outpost: <msg>" (control characters escaped, base/text.h) and the usage line to
+ * stderr; returns 2. */
 int options_usage_error(const struct command_usage *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Prints "outpost: <message>" for a failed operation and returns its exit status. */
+/* Prints "outpost: <message>" for a failed operation (control characters escaped, as the
+ * message may quote a value from a file or the database) and returns its exit status. */
 int cli_fail(const struct op_err *e);
 
 #endif

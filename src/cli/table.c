@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
+
 #define TABLE_MAX_COLS 16
 
 struct cli_table {
@@ -13,12 +15,11 @@ struct cli_table {
     char **cells; /* nrows * ncols, owned */
 };
 
+/* A cell is kept escaped (text_escape): a control character in a stored value, from an
+ * older database or a record written by hand, must never reach the terminal raw. */
 static char *dup_cell(const char *s)
 {
-    char *p = strdup(s ? s : "");
-    if (!p)
-        abort();
-    return p;
+    return text_escape(s);
 }
 
 static void add_row(struct cli_table *t, const char *first, va_list ap)

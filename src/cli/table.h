@@ -1,7 +1,9 @@
 /*
  * table.h - plain-text tables for the list commands: rows are collected first, then printed
  * with each column as wide as its widest cell, counted in characters (not bytes), so that
- * "Édouard" lines up with "Ada". The table copies the cells it is given.
+ * "Édouard" lines up with "Ada". The table copies the cells it is given, escaped as
+ * text_escape does (base/text.h): a control character or a byte that is not UTF-8 is printed
+ * visibly (ESC as \x1b, U+009B as \u009b), never raw, whatever the database holds.
  */
 #ifndef OUTPOST_CLI_TABLE_H
 #define OUTPOST_CLI_TABLE_H

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
-#include "instance/config.h"
+#include "base/text.h"
 
 struct parse_state {
     const char *name;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 
 void import_problems_init(struct import_problems *p, const char *file)
 {
@@ -53,8 +54,13 @@ static void sort(const struct import_problems *p)
 void import_problems_print(const struct import_problems *p, FILE *out)
 {
     sort(p);
-    for (int i = 0; i < p->count; i++)
-        fprintf(out, "%s line %d: %s\n", p->file, p->items[i].line, p->items[i].message);
+    /* A message may quote a value of the file, which may hold an escape sequence: the
+     * terminal gets it escaped (base/text.h). */
+    for (int i = 0; i < p->count; i++) {
+        char *msg = text_escape(p->items[i].message);
+        fprintf(out, "%s line %d: %s\n", p->file, p->items[i].line, msg);
+        free(msg);
+    }
 }
 
 json_t *import_problems_json(const struct import_problems *p)

@@ -27,7 +27,8 @@ void import_problems_add(struct import_problems *p, int line, const char *fmt, .
     __attribute__((format(printf, 3, 4)));
 /* 1 if a problem was recorded for `line`. */
 int import_problems_has_line(const struct import_problems *p, int line);
-/* Prints every problem as "FILE line N: message", in line order. */
+/* Prints every problem as "FILE line N: message", in line order, control characters in the
+ * message escaped (text_escape). */
 void import_problems_print(const struct import_problems *p, FILE *out);
 /* [{"line": N, "message": "..."}, ...] in line order. */
 json_t *import_problems_json(const struct import_problems *p);

@@ -27,6 +27,7 @@
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/ids.h"
+#include "base/text.h"
 #include "import/csv.h"
 #include "instance/config.h"
 #include "store/users.h"
@@ -296,19 +297,38 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
     if (in->nfields != im->ncols)
         row_refuse(row, "%d field%s where the header has %d", in->nfields,
                    in->nfields == 1 ? "" : "s", im->ncols);
+    /* The text rule of the store (users_check), checked here per column so that a refusal
+     * names the file's line and column. A control character is a refusal of its own: such a
+     * value is never echoed in a message, where it would reach the operator's terminal. */
+    unsigned text_ok = 0; /* bit c: field c is empty or good text */
+    for (int c = 0; c < COL_COUNT; c++) {
+        const char *v = row_value(im, row, (enum column)c);
+        if (c == COL_PASSWORD || !v) {
+            text_ok |= 1u << c;
+            continue;
+        }
+        enum text_fault f = text_check(v, c == COL_LOGIN ? 255 : 0);
+        if (f == TEXT_CONTROL)
+            row_refuse(row, "field %s contains a control character", column_names[c]);
+        else if (f == TEXT_TOO_LONG)
+            row_refuse(row, "field %s is longer than 255 bytes", column_names[c]);
+        else if (f != TEXT_OK)
+            row_refuse(row, "field %s %s", column_names[c], text_fault_message(f));
+        else
+            text_ok |= 1u << c;
+    }
     const char *login = row_field(im, row, COL_LOGIN);
     int login_ok = 0;
     if (!login[0])
         row_refuse(row, "missing Login");
-    else if (!login_is_valid(login))
-        row_refuse(row, "invalid Login (it must be UTF-8 text without control characters, at most "
-                        "255 bytes)");
-    else
+    else if (text_ok & (1u << COL_LOGIN))
         login_ok = 1;
     if (!row_value(im, row, COL_PASSWORD))
         row_refuse(row, "empty Password");
-    check_lang(im, row, COL_INTERFACE_LANG);
-    check_lang(im, row, COL_DEFAULT_LANG);
+    if (text_ok & (1u << COL_INTERFACE_LANG))
+        check_lang(im, row, COL_INTERFACE_LANG);
+    if (text_ok & (1u << COL_DEFAULT_LANG))
+        check_lang(im, row, COL_DEFAULT_LANG);
     const char *org = row_value(im, row, COL_ORG_ID);
     if (im->is_sync_manager && !org)
         row_refuse(row, "missing organisation id (a sync-manager needs one)");
@@ -343,7 +363,7 @@ static void check_duplicates(struct import *im)
     int n = 0;
     for (int i = 0; i < im->nrows; i++) {
         const char *login = row_value(im, &im->rows[i], COL_LOGIN);
-        if (login)
+        if (login && login_is_valid(login)) /* the message quotes it */
             refs[n++] = (struct login_ref){login, i};
     }
     qsort(refs, (size_t)n, sizeof *refs, by_login_then_row);

@@ -17,59 +17,6 @@ const char *instance_role_name(enum instance_role role)
     return role == ROLE_CENTRAL ? "central" : role == ROLE_DEVICE ? "device" : "unknown";
 }
 
-int utf8_is_valid(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        if (c == 0)
-            return 0;
-        int extra;
-        unsigned cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + (size_t)extra >= len)
-            return 0;
-        for (int k = 1; k <= extra; k++) {
-            if ((p[i + (size_t)k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + (size_t)k] & 0x3f);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += (size_t)extra + 1;
-    }
-    return 1;
-}
-
-int login_is_valid(const char *login)
-{
-    size_t n = login ? strlen(login) : 0;
-    if (n == 0 || n > 255 || !utf8_is_valid(login, n))
-        return 0;
-    if (login[0] == ' ' || login[n - 1] == ' ')
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)login[i] < 0x20 || login[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
 /* ---- small validation helpers: each names the path it checks ---- */
 
 static int check_keys(json_t *obj, const char *path, const char *const *allowed, struct op_err *e)

@@ -24,6 +24,7 @@
 
 #include "auth/password.h"
 #include "base/err.h"
+#include "base/text.h" /* login_is_valid, utf8_is_valid (they lived here before) */
 
 #define CONFIG_DEFAULT_CSV_MAX_BYTES         (64u * 1024 * 1024)
 #define CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES ((uint64_t)512 * 1024 * 1024)
@@ -63,14 +64,7 @@ struct instance_settings {
 };
 int config_settings(json_t *configuration, struct instance_settings *out, struct op_err *e);
 
-/* 1 if `login` is acceptable: 1..255 bytes of valid UTF-8, no control characters, no
- * leading or trailing space. */
-int login_is_valid(const char *login);
-
 /* 1 if `s` has the shape of a BCP 47 language tag ("en", "en-US", "zh-Hant-TW"). */
 int lang_is_valid(const char *s);
-
-/* 1 if `s` (of `len` bytes) is valid UTF-8 without NUL. */
-int utf8_is_valid(const char *s, size_t len);
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "instance/config.h"
+#include "base/text.h"
 #include "store/feed.h"
 #include "store/idlist.h"
 #include "store/users.h"

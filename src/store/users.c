@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "store/feed.h"
 #include "store/idlist.h"
 
@@ -96,6 +97,46 @@ int users_get_by_id(struct db *db, const char *id, struct user *out, struct op_e
     return get_one(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?1", id, "id", out, e);
 }
 
+#define USER_LOGIN_MAX 255
+
+/* One optional text field: NULL or "" is fine, anything else follows the text rule. */
+static int check_field(const struct user *u, const char *what, const char *v, struct op_err *e)
+{
+    if (!v || !v[0])
+        return 0;
+    enum text_fault f = text_check(v, 0);
+    if (f == TEXT_OK)
+        return 0;
+    return err_set(e, OP_EINPUT, "user \"%s\": the %s %s", u->login, what, text_fault_message(f));
+}
+
+int users_check(const struct user *u, struct op_err *e)
+{
+    enum text_fault f = text_check(u->login, USER_LOGIN_MAX);
+    if (f == TEXT_TOO_LONG)
+        return err_set(e, OP_EINPUT, "a login is at most %d bytes", USER_LOGIN_MAX);
+    if (f != TEXT_OK)
+        return err_set(e, OP_EINPUT, "a user's login %s", text_fault_message(f));
+    if (!u->role || (!user_role_is_valid(u->role) && strcmp(u->role, ROLE_SUPER_USER) != 0))
+        return err_set(e, OP_EINPUT, "user \"%s\": unknown role (use %s or super-user)", u->login,
+                       user_roles_list());
+    const struct {
+        const char *what, *v;
+    } fields[] = {
+        {"label", u->label},
+        {"first name", u->first_name},
+        {"last name", u->last_name},
+        {"mail", u->mail},
+        {"interface language", u->interface_lang},
+        {"default language", u->default_lang},
+        {"organisation id", u->org_id},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (check_field(u, fields[i].what, fields[i].v, e) != 0)
+            return OP_EINPUT;
+    return 0;
+}
+
 static void bind_profile(sqlite3_stmt *st, const struct user *u)
 {
     db_bind_text(st, 1, u->id);
@@ -117,6 +158,8 @@ static void bind_profile(sqlite3_stmt *st, const struct user *u)
 
 int users_insert(struct db *db, struct user *u, struct op_err *e)
 {
+    if (users_check(u, e) != 0)
+        return OP_EINPUT;
     if (!u->id[0])
         uuid_generate(u->id);
     timestamp_now(u->created_at);
@@ -144,6 +187,8 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
 
 int users_update(struct db *db, struct user *u, struct op_err *e)
 {
+    if (users_check(u, e) != 0)
+        return OP_EINPUT;
     timestamp_now(u->updated_at);
     sqlite3_stmt *st =
         db_stmt(db,

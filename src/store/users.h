@@ -57,11 +57,20 @@ void user_clear(struct user *u);
 int users_get_by_login(struct db *db, const char *login, struct user *out, struct op_err *e);
 int users_get_by_id(struct db *db, const char *id, struct user *out, struct op_err *e);
 
+/* The store's own rules for what a user record may hold, whatever door it came through
+ * (users add, import-users, sync later): a login of 1 to 255 bytes, and a known role;
+ * login, label, first and last name, mail, languages and organisation id all text by the
+ * rule of base/text.h (valid UTF-8, no control character: no newline, tab, ESC, DEL or C1
+ * control; no space at either end). The optional fields may be NULL or "". OP_EINPUT with a
+ * message naming the field (and never echoing the bad text) if something breaks them. */
+int users_check(const struct user *u, struct op_err *e);
+
 /* Inserts a new user; fills u->id (if empty), version and time stamps. OP_ECONFLICT if the
- * login exists. */
+ * login exists. Checks users_check first. */
 int users_insert(struct db *db, struct user *u, struct op_err *e);
 
-/* Replaces the profile fields and password record of the user with u->id; bumps the version. */
+/* Replaces the profile fields and password record of the user with u->id; bumps the version.
+ * Checks users_check first. */
 int users_update(struct db *db, struct user *u, struct op_err *e);
 
 /* Sets the password record and the vault columns together; bumps the version. */

@@ -100,6 +100,15 @@ check "missing Delivery" contains "$ERR" "bad.csv line 9: missing Delivery"
 check "duplicate pair in the file, by label or id" contains "$ERR" 'bad.csv line 11: the eligibility of test center "Sud" for delivery "'"$PHYS"'" is already on line 10'
 check "valid rows are not listed" sh -c '! printf "%s" "$1" | grep -q "line 10:"' _ "$ERR"
 
+# A value quoted back in a problem can hold an escape sequence: the operator's terminal gets
+# it escaped, never raw (every import's problems, and every error message, go through
+# text_escape).
+printf 'Test Center,Delivery,Test Takers,Proctored\nSud,Maths,t1,"\033]0;owned\007\033[2J"\n"No\033[5mwhere",Maths,t1,yes\n' > "$WORK/esc.csv"
+imp -f "$WORK/esc.csv"
+check "a file with escape sequences in its values is refused" status_is 1
+check "the refusal shows the escape visibly" contains "$ERR" 'not "\x1b]0;owned\x07\x1b[2J"'
+check "the refusal prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$ERR" "$(printf '\033')"
+
 imp -f "$WORK/bad.csv" --json
 check "--json with bad rows fails" status_is 1
 check "--json says nothing was imported" contains "$OUT" '"imported": false'

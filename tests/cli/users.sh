@@ -41,6 +41,83 @@ check "the super-user cannot be deleted" status_is 1
 run "$OUTPOST" --data "$C" users delete nobody
 check "deleting an unknown login names it" contains "$ERR" '"nobody"'
 
+# ---- control characters: refused at the door, escaped on the way out ----
+ESC=$(printf '\033')
+NL='
+'
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login "mallory${NL}admin" --role test-taker
+check "users add with a newline in the login is refused" status_not 0
+check "the refusal says why" contains "$ERR" "control character"
+check "the refusal does not print the newline raw" sh -c "! printf '%s' \"\$1\" | grep -q '^admin'" _ "$ERR"
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login "$(printf 'c1\302\233x')" --role test-taker
+check "users add with a C1 control (U+009B) in the login is refused" status_not 0
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login eve --role test-taker \
+    --label "$(printf '\033]0;owned\007\033[2JEve')"
+check "users add with an escape sequence in the label is refused" status_not 0
+check "the refusal names the label" contains "$ERR" "label contains a control character"
+check "the refusal prints no raw escape" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$ERR" "$ESC"
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login eve --role test-taker --first-name "$(printf 'E\tve')"
+check "users add with a tab in the first name is refused" contains "$ERR" "first name contains a control character"
+check "no such user is stored" [ "$(sql "$C" "SELECT count(*) FROM users WHERE login LIKE 'eve%' OR login LIKE 'mallory%'")" = 0 ]
+
+# A label stored by an older version (or written into the database by hand) still holds an
+# escape sequence: users list shows it escaped, never raw.
+run_stdin "pw" "$OUTPOST" --data "$C" users add --login olddata --role test-taker
+sql "$C" "UPDATE users SET label = 'x' || char(27) || ']0;owned' || char(7) || char(27) || '[2Jy' || char(155) WHERE login = 'olddata'"
+run "$OUTPOST" --data "$C" users list
+check "users list of an old label with an escape sequence works" status_is 0
+check "users list prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"
+check "users list prints no raw BEL" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\007')"
+check "users list prints no raw C1 control" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\302\233')"
+check "users list shows the escape visibly" contains "$OUT" 'x\x1b]0;owned\x07\x1b[2Jy\u009b'
+run "$OUTPOST" --data "$C" users list --json
+check "users list --json escapes it, the C1 control included" \
+    contains "$OUT" 'x\u001B]0;owned\u0007\u001B[2Jy\u009B'
+check "users list --json prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"
+check "users list --json prints no raw C1 control" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$(printf '\302\233')"
+
+# ---- users passwd keeps the vault key pair; --new-keys replaces it ----
+VAULT="$BUILD_DIR/vault_tool"
+col() { sql "$C" "SELECT $1 FROM users WHERE login='kim'"; }
+opened() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; } # usage: opened PUBLIC - vault_tool gave that key
+run_stdin "kim-pw-1" "$OUTPOST" --data "$C" users add --login kim --role test-taker
+pk1=$(col vault_public_key) hash1=$(col password_hash) wrapped1=$(col vault_secret_wrapped)
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim
+check "the new user's password opens their vault" opened "$pk1"
+
+run_stdin "kim-pw-2" "$OUTPOST" --data "$C" users passwd kim
+check "plain users passwd succeeds" status_is 0
+check "plain users passwd keeps the key pair (documented)" [ "$(col vault_public_key)" = "$pk1" ]
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim "$hash1" "$wrapped1" "$pk1"
+check "after plain passwd the old vault and old password still open the current key" \
+    opened "$(col vault_public_key)"
+pk2=$(col vault_public_key) hash2=$(col password_hash) wrapped2=$(col vault_secret_wrapped)
+version2=$(col version)
+
+run "$OUTPOST" --data "$C" users passwd --help
+check "users passwd --help lists --new-keys" contains "$OUT" "--new-keys"
+run_stdin "kim-pw-3" "$OUTPOST" --data "$C" users passwd --new-keys kim
+check "users passwd --new-keys succeeds" status_is 0
+check "users passwd --new-keys says the key pair is new" contains "$OUT" "new vault key pair"
+check "the public key changed" [ "$(col vault_public_key)" != "$pk2" ]
+check "the version was bumped so sync sends the new vault" [ "$(col version)" -gt "$version2" ]
+run_stdin "kim-pw-2" "$VAULT" unlock "$C" kim "$hash2" "$wrapped2" "$pk2"
+check "the old vault with the old password still opens, but only the old key" opened "$pk2"
+check "the old vault with the old password no longer opens the current key" \
+    [ "$OUT" != "$(col vault_public_key)" ]
+run_stdin "kim-pw-1" "$VAULT" unlock "$C" kim "$hash1" "$wrapped1" "$pk1"
+check "an older vault with its password opens no current key either" [ "$OUT" != "$(col vault_public_key)" ]
+run_stdin "kim-pw-3" "$VAULT" unlock "$C" kim
+check "the new password opens the new vault" opened "$(col vault_public_key)"
+run_stdin "kim-pw-2" "$VAULT" unlock "$C" kim
+check "the old password does not open the new vault" [ "$RC" != 0 ]
+run "$VAULT" recover "$C" kim
+check "escrow recovery gives the new key" opened "$(col vault_public_key)"
+pk3=$(col vault_public_key)
+run_stdin "kim-pw-4" "$OUTPOST" --data "$C" users passwd kim
+check "a plain passwd after --new-keys keeps the new pair (escrow holds it)" \
+    [ "$(col vault_public_key)" = "$pk3" ]
+
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
 

@@ -1,4 +1,5 @@
-/* test_cli_table.c - list tables align by characters and carry no trailing spaces. */
+/* test_cli_table.c - list tables align by characters, carry no trailing spaces, and never
+ * print a control character raw. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -43,11 +44,37 @@ static void test_table_has_no_trailing_spaces_after_empty_cells(void **state)
     free(text);
 }
 
+/* A label from an older database (or a door that let it in) must not reach the operator's
+ * terminal as an escape sequence: every control character is shown escaped. */
+static void test_table_prints_no_raw_control_characters(void **state)
+{
+    (void)state;
+    struct cli_table *t = cli_table_new("LOGIN", "LABEL", NULL);
+    cli_table_add(t, "eve", "\x1b]0;owned\x07\x1b[2Jred\x7f");
+    cli_table_add(t, "tab\tnl\ncr\r",
+                  "c1 \xc2\x9b"
+                  "31m end");
+    cli_table_add(t, "bad", "\xff utf-8");
+    char *text = render(t);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        assert_false(*p < 0x20 && *p != '\n');
+        assert_false(*p == 0x7f);
+        assert_false(*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+        assert_false(*p == 0xff);
+    }
+    assert_string_equal(text, "LOGIN                LABEL\n"
+                              "eve                  \\x1b]0;owned\\x07\\x1b[2Jred\\x7f\n"
+                              "tab\\x09nl\\x0acr\\x0d  c1 \\u009b31m end\n"
+                              "bad                  \\xff utf-8\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_aligns_accented_names_by_characters),
         cmocka_unit_test(test_table_has_no_trailing_spaces_after_empty_cells),
+        cmocka_unit_test(test_table_prints_no_raw_control_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

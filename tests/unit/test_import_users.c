@@ -264,7 +264,15 @@ static void test_import_refuses_invalid_login(void **state)
 {
     struct fixture *f = *state;
     assert_int_equal(import_text(f, "Login,Password\n\"a\tb\",pw\n"), OP_EINPUT);
-    assert_problem(f, 2, "invalid Login");
+    assert_problem(f, 2, "field Login contains a control character");
+}
+
+static void test_import_refuses_escape_sequence_in_label(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(import_text(f, "Login,Password,Label\nx,pw,\"\x1b]0;owned\x07\"\n"),
+                     OP_EINPUT);
+    assert_problem(f, 2, "field Label contains a control character");
 }
 
 static void test_import_refuses_bad_language_tag(void **state)
@@ -473,6 +481,7 @@ int main(void)
         T(test_import_refuses_empty_password),
         T(test_import_refuses_missing_login),
         T(test_import_refuses_invalid_login),
+        T(test_import_refuses_escape_sequence_in_label),
         T(test_import_refuses_bad_language_tag),
         T(test_import_refuses_row_with_wrong_field_count),
         T(test_import_lists_every_reason_of_a_row_on_one_line),
