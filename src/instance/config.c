@@ -192,7 +192,8 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     static const char *const pers_keys[] = {"default", NULL};
     static const char *const default_keys[] = {"driver", "path", NULL};
     static const char *const security_keys[] = {"password-hash", NULL};
-    static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", NULL};
+    static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
+                                              NULL};
     static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
 
     if (check_keys(conf, "configuration", conf_keys, e))
@@ -276,6 +277,27 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
         get_uint(pw, "memlimit-kib", "configuration.security.password-hash.memlimit-kib", 8,
                  4 * 1024 * 1024, PASSWORD_DEFAULT_MEMLIMIT_KIB, &mem, e))
         return OP_EINPUT;
+    json_t *insecure = json_object_get(pw, "insecure-for-tests");
+    if (insecure && !json_is_boolean(insecure))
+        return err_set(e, OP_EINPUT,
+                       "configuration.security.password-hash.insecure-for-tests: must be true or "
+                       "false");
+    if (!json_is_true(insecure)) {
+        /* Below these, guessing a stolen device's passwords gets cheap (docs/security.md §2). */
+        if (ops < PASSWORD_MIN_OPSLIMIT)
+            return err_set(e, OP_EINPUT,
+                           "configuration.security.password-hash.opslimit: %lld is too weak "
+                           "(at least %d; the default is %d); a cost this low is for tests "
+                           "only: add \"insecure-for-tests\": true next to it",
+                           (long long)ops, PASSWORD_MIN_OPSLIMIT, PASSWORD_DEFAULT_OPSLIMIT);
+        if (mem < PASSWORD_MIN_MEMLIMIT_KIB)
+            return err_set(e, OP_EINPUT,
+                           "configuration.security.password-hash.memlimit-kib: %lld is too weak "
+                           "(at least %d; the default is %d); a cost this low is for tests "
+                           "only: add \"insecure-for-tests\": true next to it",
+                           (long long)mem, PASSWORD_MIN_MEMLIMIT_KIB,
+                           PASSWORD_DEFAULT_MEMLIMIT_KIB);
+    }
     json_object_set_new(pw, "opslimit", json_integer(ops));
     json_object_set_new(pw, "memlimit-kib", json_integer(mem));
 
