@@ -208,24 +208,30 @@ static int parse(const char *path, char *text, struct key *k, struct op_err *e)
 int keys_load_file(const char *path, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return err_set(e, OP_ENOTFOUND, "%s: no such key file", path);
-        return err_set(e, OP_EIO, "%s: %s", path, strerror(errno));
-    }
-    if (st.st_mode & 077)
-        return err_set(e, OP_ESTATE,
-                       "%s: key file is accessible by others (mode %03o); run `chmod 600 %s`", path,
-                       (unsigned)(st.st_mode & 0777), path);
     char *text = NULL;
     size_t len = 0;
-    if (fs_read_file(path, KEY_FILE_MAX, &text, &len, e) != 0)
+    if (fs_read_secret(path, KEY_FILE_MAX, FS_NOFOLLOW | FS_PRIVATE, "key file", &text, &len, NULL,
+                       e) != 0)
         return e->code;
     int rc = parse(path, text, out, e);
-    sodium_memzero(text, len);
-    free(text);
+    fs_secret_free(text);
     return rc;
+}
+
+/* Refuses a key folder that group or others can enter or list (a restore by `cp -r` under
+ * umask 022). A missing folder is left to the caller, which reports the missing key. */
+static int check_dir(const char *dir, struct op_err *e)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : err_set(e, OP_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, OP_ESTATE, "%s: not a folder", dir);
+    if (st.st_mode & 077)
+        return err_set(e, OP_ESTATE,
+                       "%s: key folder is accessible by others (mode %03o); run `chmod 700 %s`",
+                       dir, (unsigned)(st.st_mode & 0777), dir);
+    return 0;
 }
 
 /* Creates a new key of `kind` in `path` unless a file is there; either way loads it into
@@ -286,6 +292,8 @@ static int list_serials(const char *dir, int **out, int *n, struct op_err *e)
 {
     *out = NULL;
     *n = 0;
+    if (check_dir(dir, e) != 0)
+        return e->code;
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT)
@@ -484,6 +492,9 @@ int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_
 static int load_named(const char *dir, const char *name, enum key_kind kind, const char *hint,
                       struct key *out, struct op_err *e)
 {
+    memset(out, 0, sizeof *out);
+    if (check_dir(dir, e) != 0)
+        return e->code;
     char *path = fs_join(dir, name);
     int rc = keys_load_file(path, out, e);
     if (rc == OP_ENOTFOUND)

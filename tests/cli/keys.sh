@@ -61,6 +61,20 @@ check "a key file readable by others is refused" status_is 1
 check "the refusal says how to fix it" contains "$ERR" "chmod 600"
 chmod 600 "$C/keys/master.key"
 
+# A key file must be the file itself, not a symlink to one (checked on the opened file).
+mv "$C/keys/master.key" "$WORK/master-elsewhere.key"
+ln -s "$WORK/master-elsewhere.key" "$C/keys/master.key"
+run "$OUTPOST" --data "$C" keys show
+check "a symlinked key file is refused" status_is 1
+check "the refusal says it is a symbolic link" contains "$ERR" "symbolic link"
+rm "$C/keys/master.key"
+mv "$WORK/master-elsewhere.key" "$C/keys/master.key"
+chmod 755 "$C/keys"
+run "$OUTPOST" --data "$C" keys show
+check "a key folder readable by others is refused" status_is 1
+check "the refusal says how to fix it" contains "$ERR" "chmod 700 $C/keys"
+chmod 700 "$C/keys"
+
 run_stdin "pw-1" "$OUTPOST" --data "$C" users add --login eve --role test-taker
 check "users add gives the user a vault" [ -n "$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='eve'")" ]
 check "users add escrows the vault key on central" [ -n "$(sql "$C" "SELECT vault_secret_escrow FROM users WHERE login='eve'")" ]
