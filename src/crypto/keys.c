@@ -45,6 +45,20 @@ void key_wipe(struct key *k)
     sodium_memzero(k, sizeof *k);
 }
 
+struct key *key_new(void)
+{
+    struct key *k = sodium_malloc(sizeof *k);
+    if (k)
+        memset(k, 0, sizeof *k);
+    return k;
+}
+
+void key_free(struct key *k)
+{
+    if (k)
+        sodium_free(k); /* wipes before release */
+}
+
 void key_id_of_public(const unsigned char pk[KEY_PUBLIC_BYTES], char out[KEY_ID_HEX_LEN])
 {
     unsigned char h[crypto_generichash_BYTES];

@@ -60,6 +60,12 @@ struct key {
 
 void key_wipe(struct key *k);
 
+/* A struct key in sodium_malloc memory (guarded, locked, left out of core dumps), zeroed;
+ * NULL when out of memory. For keys a command holds while it works (the master key during an
+ * import, results keys during decryption); free with key_free, which wipes. */
+struct key *key_new(void);
+void key_free(struct key *k);
+
 /* SHA-256 of the public key in lower-case hex. */
 void key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_HEX_LEN]);
 

@@ -10,7 +10,10 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+
+#include "base/fs.h"
 
 const char *instance_role_name(enum instance_role role)
 {
@@ -327,12 +330,21 @@ int setup_request_load(const char *path, struct setup_request *out, struct op_er
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, OP_EIO, "%s: cannot read the setup file", path);
-    if (st.st_size > CONFIG_MAX_BYTES)
-        return err_set(e, OP_EINPUT, "%s: setup file over %d bytes", path, CONFIG_MAX_BYTES);
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    /* The file holds the super-user's password: read it into locked memory with read(2) (no
+     * stdio buffer), and let jansson copy it only into memory that is wiped when freed
+     * (base/process.h). */
+    char *text = NULL;
+    size_t len = 0;
+    mode_t mode = 0;
+    if (fs_read_secret(path, CONFIG_MAX_BYTES, 0, "setup file", &text, &len, &mode, e) != 0)
+        return e->code;
+    if (mode & 077)
+        fprintf(stderr,
+                "outpost: warning: %s holds the super-user's password and others can read it "
+                "(mode %03o); run `chmod 600 %s`, or delete it once setup is done\n",
+                path, (unsigned)(mode & 0777), path);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    fs_secret_free(text);
     if (!root)
         return err_set(e, OP_EINPUT, "%s line %d column %d: malformed JSON: %s", path, jerr.line,
                        jerr.column, jerr.text);
@@ -409,7 +421,8 @@ fail:
 
 void setup_request_free(struct setup_request *r)
 {
-    if (r->super_password) /* jansson owns it and frees it without wiping */
+    /* jansson owns the string; wipe it here too, in case no wiping allocator is installed */
+    if (r->super_password)
         sodium_memzero((char *)r->super_password, strlen(r->super_password));
     json_decref(r->root);
     memset(r, 0, sizeof *r);
