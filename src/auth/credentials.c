@@ -54,6 +54,27 @@ int credentials_recover(const struct key *master, const struct user *u,
     return vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
 }
 
+int credentials_recover_in(const char *keys_dir, const struct user *u,
+                           unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e)
+{
+    if (!u->vault_secret_escrow || !u->vault_secret_escrow[0])
+        return err_set(e, OP_ENOTFOUND, "user %s has no escrow copy of their vault key",
+                       u->login ? u->login : u->id);
+    unsigned char escrow[VAULT_ESCROW_BYTES];
+    if (vault_from_text(u->vault_secret_escrow, escrow, sizeof escrow, "vault escrow copy", e) != 0)
+        return err_prefix(e, "user %s", u->login ? u->login : u->id);
+    char id[KEY_ID_HEX_LEN];
+    sodium_bin2hex(id, sizeof id, escrow + 1, KEY_ID_BYTES);
+    struct key *master = key_new();
+    if (!master)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    int rc = keys_load_master_by_id(keys_dir, id, master, e);
+    if (rc == 0)
+        rc = vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
+    key_free(master);
+    return rc;
+}
+
 int credentials_unlock(const struct user *u, const char *password, size_t len,
                        unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES],
                        struct op_err *e)

@@ -49,6 +49,14 @@ int credentials_make(const struct password_cost *cost, const char *user_id, cons
 int credentials_recover(const struct key *master, const struct user *u,
                         unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);
 
+/* Like credentials_recover, with the master key the escrow copy names, found in the key
+ * folder `keys_dir`: master.key, or a master key restored beside it as master-<id>.key
+ * (crypto/keys.h). Returns OP_ENOTFOUND too when that key is in neither: only after
+ * `setup-central --replace-lost-key` has the operator accepted that; before, master.key
+ * itself is missing and the caller's load of it has already refused. */
+int credentials_recover_in(const char *keys_dir, const struct user *u,
+                           unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);
+
 /* Device login: checks the password and opens the vault. Fails with OP_ECRYPTO "wrong
  * password" if either the verifier or the vault's tag does not match. */
 int credentials_unlock(const struct user *u, const char *password, size_t len,

@@ -268,7 +268,9 @@ static int users_passwd_cmd(int argc, char **argv)
         rc = load_master(inst, &master, &e);
         if (rc == 0) {
             keys.master = &master;
-            int r = credentials_recover(&master, &u, sk, &e);
+            char *dir = instance_path(inst, "keys");
+            int r = credentials_recover_in(dir, &u, sk, &e);
+            free(dir);
             if (r == 0)
                 keys.secret_key = sk;
             else if (r != OP_ENOTFOUND)

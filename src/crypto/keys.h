@@ -81,6 +81,16 @@ struct keys_setup_report {
 /* setup-central / setup-device on the key folder `dir` (created 0700 if missing): creates
  * each missing key, keeps every existing one (and checks it loads). */
 int keys_setup_central(const char *dir, struct keys_setup_report *rep, struct op_err *e);
+
+/* keys_setup_central with a choice: `results_by_id` names the results key it makes (when the
+ * folder has none) results-<id>.key, so that the lost key's own name stays free for its
+ * backup (setup-central --replace-lost-key). Deciding whether a missing key may be replaced
+ * at all is the caller's (instance/keycheck.h): this function creates whatever is missing. */
+struct keys_setup_options {
+    int results_by_id;
+};
+int keys_setup_central_with(const char *dir, const struct keys_setup_options *opt,
+                            struct keys_setup_report *rep, struct op_err *e);
 int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_err *e);
 
 /* Adds a new results key with the next serial; it becomes current. Fills *out (may be NULL). */
@@ -99,6 +109,13 @@ int keys_results_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err
 int keys_load_central_signing(const char *dir, struct key *out, struct op_err *e);
 int keys_load_master(const char *dir, struct key *out, struct op_err *e);
 int keys_load_device_signing(const char *dir, struct key *out, struct op_err *e);
+
+/* Master keys: master.key is current (new escrow copies use it); a master key restored from
+ * a backup after a replacement took its name lives beside it as master-<id>.key, checked
+ * against its id, so escrow copies made under it open again. keys_master_each calls fn for
+ * each (wiped after each call); keys_load_master_by_id finds the one with `id`. */
+int keys_master_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err *e);
+int keys_load_master_by_id(const char *dir, const char *id, struct key *out, struct op_err *e);
 
 /* Loads one key file (exposed for tests and tools). */
 int keys_load_file(const char *path, struct key *out, struct op_err *e);
