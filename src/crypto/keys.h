@@ -10,6 +10,11 @@
  *                      every result sealed to them still decrypts (envelopes name their key id)
  *   signing.key        Ed25519 key pair: what central signs for devices
  *   master.key         32 random bytes: the escrow key of user vaults (crypto/vault.h)
+ *   results-<id>.key   a results key named by its id: a replacement made by setup-central
+ *                      --replace-lost-key (so the lost key's name stays free), or a key
+ *                      restored from a backup when its own name is taken
+ *   master-<id>.key    an older master key restored beside master.key, for the escrow copies
+ *                      made under it (a file's id must match its name)
  * Device:
  *   device-signing.key Ed25519 key pair: signs the result envelopes the device sends
  *
@@ -26,8 +31,9 @@
  *     created <ISO-8601 UTC>
  *     public <64 hex>       (not for the master key)
  *     secret <64 hex>       (X25519 secret key, Ed25519 seed, or the master key)
- * Loading checks the mode (refuses a key file others can read, as ssh does), the format and
- * that the public key matches the secret one.
+ * Loading opens the file once (O_NOFOLLOW: a symlink is refused) and checks the open file: a
+ * regular file owned by this user, no group or other bits (as ssh does); then the format and
+ * that the public key matches the secret one. A key folder others can enter is refused.
  */
 #ifndef OUTPOST_CRYPTO_KEYS_H
 #define OUTPOST_CRYPTO_KEYS_H
