@@ -256,6 +256,45 @@ static void test_rotate_adds_a_current_key_and_keeps_the_old_one(void **state)
     testutil_rmdir(dir);
 }
 
+/* A results key restored from a backup under its id (results-<id>.key) is found by that id;
+ * a file whose name says another id is refused, naming the name it should have. */
+static void test_results_key_restored_under_its_id_is_accepted_and_checked(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_central(dir, NULL, &e), 0);
+    struct key first;
+    assert_int_equal(keys_results_current(dir, &first, &e), 0);
+    char name[64];
+    snprintf(name, sizeof name, "results-%s.key", first.id);
+    char *canonical = fs_join(dir, "results-0001.key");
+    char *by_id = fs_join(dir, name);
+    assert_int_equal(rename(canonical, by_id), 0);
+    struct key found;
+    assert_int_equal(keys_results_by_id(dir, first.id, &found, &e), 0);
+    assert_memory_equal(found.secret, first.secret, KEY_SECRET_BYTES);
+    key_wipe(&found);
+    /* a rotation after it takes the next serial, and becomes current */
+    struct key rotated, current;
+    assert_int_equal(keys_rotate_results(dir, &rotated, &e), 0);
+    assert_int_equal(rotated.serial, 2);
+    assert_int_equal(keys_results_current(dir, &current, &e), 0);
+    assert_string_equal(current.id, rotated.id);
+    /* the file of one key under the id of another is refused */
+    char *wrong = fs_join(dir, "results-0123456789abcdef.key");
+    assert_int_equal(rename(by_id, wrong), 0);
+    assert_int_not_equal(keys_results_by_id(dir, first.id, &found, &e), 0);
+    assert_non_null(strstr(e.msg, name));
+    key_wipe(&first);
+    key_wipe(&rotated);
+    key_wipe(&current);
+    free(wrong);
+    free(canonical);
+    free(by_id);
+    testutil_rmdir(dir);
+}
+
 static void test_key_id_is_first_eight_bytes_of_blake2b_of_public_key(void **state)
 {
     (void)state;
@@ -289,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_key_folder_readable_by_others_is_refused),
         cmocka_unit_test(test_damaged_key_file_is_refused),
         cmocka_unit_test(test_rotate_adds_a_current_key_and_keeps_the_old_one),
+        cmocka_unit_test(test_results_key_restored_under_its_id_is_accepted_and_checked),
         cmocka_unit_test(test_key_id_is_first_eight_bytes_of_blake2b_of_public_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
