@@ -17,10 +17,11 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
  * (a FIFO or a device), without blocking on it. */
 int fs_open_regular(const char *path, int *fd, struct op_err *e);
 
-/* Flags of fs_read_secret. */
-#define FS_NOFOLLOW 1 /* refuse a symbolic link (the last part of the path; folders may be links)  \
-                       */
-#define FS_PRIVATE 2  /* refuse a file not owned by the running user, or open to group/others */
+/* Flags of fs_read_secret. FS_NOFOLLOW refuses a symbolic link (the last part of the path;
+ * folders may be links); FS_PRIVATE refuses a file not owned by the running user, or open to
+ * group or others. */
+#define FS_NOFOLLOW 1
+#define FS_PRIVATE  2
 
 /* Reads a file that holds a secret (a key file, a setup file with a password) into a
  * sodium_malloc'ed buffer (guarded, locked, left out of core dumps), NUL-terminated; the
