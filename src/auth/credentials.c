@@ -2,8 +2,10 @@
 #include "auth/credentials.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "store/meta.h"
 #include "store/users.h"
 
 int credentials_make(const struct password_cost *cost, const char *user_id, const char *password,
@@ -54,7 +56,7 @@ int credentials_recover(const struct key *master, const struct user *u,
     return vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
 }
 
-int credentials_recover_in(const char *keys_dir, const struct user *u,
+int credentials_recover_in(struct db *db, const char *keys_dir, const struct user *u,
                            unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e)
 {
     if (!u->vault_secret_escrow || !u->vault_secret_escrow[0])
@@ -72,6 +74,21 @@ int credentials_recover_in(const char *keys_dir, const struct user *u,
     if (rc == 0)
         rc = vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
     key_free(master);
+    if (rc == OP_ENOTFOUND) {
+        char fact[64];
+        snprintf(fact, sizeof fact, "lost-master-key:%s", id);
+        struct op_err why = *e;
+        int given_up = meta_has(db, fact, e);
+        if (given_up < 0)
+            return given_up;
+        *e = why;
+        if (!given_up)
+            return err_set(e, OP_ESTATE,
+                           "user %s: the escrow copy of their vault key is under master key %s, "
+                           "which is not in %s: restore its key file from a backup (as "
+                           "master-%s.key) and run again",
+                           u->login ? u->login : u->id, id, keys_dir, id);
+    }
     return rc;
 }
 

@@ -51,10 +51,10 @@ int credentials_recover(const struct key *master, const struct user *u,
 
 /* Like credentials_recover, with the master key the escrow copy names, found in the key
  * folder `keys_dir`: master.key, or a master key restored beside it as master-<id>.key
- * (crypto/keys.h). Returns OP_ENOTFOUND too when that key is in neither: only after
- * `setup-central --replace-lost-key` has the operator accepted that; before, master.key
- * itself is missing and the caller's load of it has already refused. */
-int credentials_recover_in(const char *keys_dir, const struct user *u,
+ * (crypto/keys.h). When that key is in neither: OP_ENOTFOUND (the caller makes a new key
+ * pair) only if the operator gave it up with `setup-central --replace-lost-key` (recorded in
+ * `db`, store/meta.h); otherwise OP_ESTATE, naming the key file and id to restore. */
+int credentials_recover_in(struct db *db, const char *keys_dir, const struct user *u,
                            unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);
 
 /* Device login: checks the password and opens the vault. Fails with OP_ECRYPTO "wrong

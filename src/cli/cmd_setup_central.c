@@ -57,6 +57,8 @@ int cmd_setup_central(int argc, char **argv)
         struct keys_setup_options kopt = {kc.results_none && kc.nresults > 0};
         rc = roles_setup_central(inst, &kopt, &rep, &e);
     }
+    if (rc == 0 && replacing)
+        rc = keycheck_record_replaced(inst, &kc, &e);
     if (rc == 0)
         keycheck_print(inst, &kc, replacing, stderr);
     keycheck_free(&kc);

@@ -269,7 +269,7 @@ static int users_passwd_cmd(int argc, char **argv)
         if (rc == 0) {
             keys.master = &master;
             char *dir = instance_path(inst, "keys");
-            int r = credentials_recover_in(dir, &u, sk, &e);
+            int r = credentials_recover_in(inst->db, dir, &u, sk, &e);
             free(dir);
             if (r == 0)
                 keys.secret_key = sk;

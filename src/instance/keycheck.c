@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "crypto/vault.h"
 #include "instance/instance.h"
+#include "store/meta.h"
 
 /* Adds `n` (and `pending`) to the entry of `id`, creating it. */
 static int tally(struct keycheck_lost **v, int *n, const char *id, int64_t count, int64_t pending)
@@ -207,4 +208,19 @@ void keycheck_print(const struct instance *inst, const struct keycheck *kc, int 
                 replaced && kc->results_none ? "can no longer be decrypted" : "wait for it", dir,
                 kc->results[i].id);
     free(dir);
+}
+
+int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, struct op_err *e)
+{
+    if (!kc->master_file_missing || kc->nmasters == 0)
+        return 0;
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    int rc = db_begin(inst->db, e);
+    for (int i = 0; i < kc->nmasters && rc == 0; i++) {
+        char fact[64];
+        snprintf(fact, sizeof fact, "lost-master-key:%s", kc->masters[i].id);
+        rc = meta_set(inst->db, fact, now, e);
+    }
+    return rc == 0 ? db_commit_if(inst->db, rc, e) : (db_rollback(inst->db), rc);
 }

@@ -54,4 +54,9 @@ int keycheck_refuse(const struct instance *inst, const struct keycheck *kc, stru
 void keycheck_print(const struct instance *inst, const struct keycheck *kc, int replaced,
                     FILE *out);
 
+/* After a replacement: records each lost master key as given up (store/meta.h), so that a
+ * password reset of a user whose escrow copy is under it makes a new key pair instead of
+ * refusing. */
+int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, struct op_err *e);
+
 #endif

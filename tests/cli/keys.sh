@@ -125,6 +125,10 @@ run "$OUTPOST" --data "$C" setup-central --replace-lost-key
 check "setup-central --replace-lost-key makes a new master key" status_is 0
 check "it says what becomes unreadable" contains "$OUT$ERR" "3 escrow copies"
 check "the new master key has another id" [ "$(sed -n 's/^id //p' "$C/keys/master.key")" != "$master_id" ]
+ian_pk=$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")
+run_stdin "pw-ian-3" "$OUTPOST" --data "$C" users passwd ian
+check "after the replacement a reset of a user under the lost key works" status_is 0
+check "and gives them a new key pair" [ "$(sql "$C" "SELECT vault_public_key FROM users WHERE login='ian'")" != "$ian_pk" ]
 cp -p "$WORK/master-backup.key" "$C/keys/master-$master_id.key"
 run "$OUTPOST" --data "$C" keys show
 check "the old master key restored under its id is accepted" status_is 0
@@ -167,6 +171,13 @@ run "$OUTPOST" --data "$R" decrypt-results --all
 check "the lost key restored under its own name decrypts its results" contains "$OUT" "1 decrypted"
 run "$OUTPOST" --data "$R" keys show --json
 check "keys show lists the restored key and the replacement" [ "$(printf '%s' "$OUT" | grep -c '"serial"')" = 2 ]
+# A master.key that is not the one the escrow copies are under (and was not declared lost):
+# a reset refuses rather than silently make a new key pair.
+r_master=$(sed -n 's/^id //p' "$R/keys/master.key")
+cp -p "$C/keys/master.key" "$R/keys/master.key"
+run_stdin "pw-admin-2" "$OUTPOST" --data "$R" users passwd admin
+check "a reset under a master key that is missing (not given up) is refused" status_is 1
+check "the refusal names the key id to restore" contains "$ERR" "$r_master"
 check "a results key restored under its id is accepted" sh -c "mv '$R/keys/results-0001.key' '$R/keys/results-$rid.key' && '$OUTPOST' --data '$R' keys show > /dev/null"
 
 finish
