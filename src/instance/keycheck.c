@@ -32,12 +32,8 @@ static int tally(struct keycheck_lost **v, int *n, const char *id, int64_t count
     return 0;
 }
 
-static int has_master(const struct key *k, void *ctx)
-{
-    return strcmp(k->id, (const char *)ctx) == 0;
-}
-
-static int has_results(const struct key *k, void *ctx)
+/* keys_*_each callback: stops (1) at the key whose id is ctx. */
+static int is_id(const struct key *k, void *ctx)
 {
     return strcmp(k->id, (const char *)ctx) == 0;
 }
@@ -130,9 +126,9 @@ int keycheck_central(struct instance *inst, struct keycheck *out, struct op_err 
     if (rc == 0)
         rc = results_ids(inst->db, &out->results, &out->nresults, e);
     if (rc == 0)
-        rc = keep_missing(dir, out->masters, &out->nmasters, keys_master_each, has_master, e);
+        rc = keep_missing(dir, out->masters, &out->nmasters, keys_master_each, is_id, e);
     if (rc == 0)
-        rc = keep_missing(dir, out->results, &out->nresults, keys_results_each, has_results, e);
+        rc = keep_missing(dir, out->results, &out->nresults, keys_results_each, is_id, e);
     free(dir);
     if (rc != 0)
         keycheck_free(out);
