@@ -21,6 +21,7 @@ run() {
 # The shipped setup files with a demo password (never use the shipped password for real).
 sed 's/change-this-password/demo-admin-password/' "$here/config/central.setup.json" > "$work/central.json"
 sed 's/change-this-password/demo-admin-password/' "$here/config/device.setup.json" > "$work/device.json"
+chmod 600 "$work/central.json" "$work/device.json" # they hold a password: setup warns otherwise
 
 step "1. Set up a central server and an offline device"
 run --data "$central" setup "$work/central.json"

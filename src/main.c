@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/process.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -37,6 +38,11 @@ int main(int argc, char **argv)
 {
     if (sodium_init() < 0) {
         fprintf(stderr, "outpost: cannot initialise libsodium\n");
+        return 1;
+    }
+    struct op_err e = {0};
+    if (process_harden(&e) != 0) { /* no core file may hold a key or a password */
+        fprintf(stderr, "outpost: %s\n", e.msg);
         return 1;
     }
     umask(077); /* databases, keys and configuration are for this user only */

@@ -2,8 +2,10 @@
 #include "auth/credentials.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "store/meta.h"
 #include "store/users.h"
 
 int credentials_make(const struct password_cost *cost, const char *user_id, const char *password,
@@ -52,6 +54,42 @@ int credentials_recover(const struct key *master, const struct user *u,
     if (vault_from_text(u->vault_secret_escrow, escrow, sizeof escrow, "vault escrow copy", e) != 0)
         return err_prefix(e, "user %s", u->login ? u->login : u->id);
     return vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
+}
+
+int credentials_recover_in(struct db *db, const char *keys_dir, const struct user *u,
+                           unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e)
+{
+    if (!u->vault_secret_escrow || !u->vault_secret_escrow[0])
+        return err_set(e, OP_ENOTFOUND, "user %s has no escrow copy of their vault key",
+                       u->login ? u->login : u->id);
+    unsigned char escrow[VAULT_ESCROW_BYTES];
+    if (vault_from_text(u->vault_secret_escrow, escrow, sizeof escrow, "vault escrow copy", e) != 0)
+        return err_prefix(e, "user %s", u->login ? u->login : u->id);
+    char id[KEY_ID_HEX_LEN];
+    sodium_bin2hex(id, sizeof id, escrow + 1, KEY_ID_BYTES);
+    struct key *master = key_new();
+    if (!master)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    int rc = keys_load_master_by_id(keys_dir, id, master, e);
+    if (rc == 0)
+        rc = vault_recover(escrow, sizeof escrow, u->id, master, sk, e);
+    key_free(master);
+    if (rc == OP_ENOTFOUND) {
+        char fact[64];
+        snprintf(fact, sizeof fact, "lost-master-key:%s", id);
+        struct op_err why = *e;
+        int given_up = meta_has(db, fact, e);
+        if (given_up < 0)
+            return given_up;
+        *e = why;
+        if (!given_up)
+            return err_set(e, OP_ESTATE,
+                           "user %s: the escrow copy of their vault key is under master key %s, "
+                           "which is not in %s: restore its key file from a backup (as "
+                           "master-%s.key) and run again",
+                           u->login ? u->login : u->id, id, keys_dir, id);
+    }
+    return rc;
 }
 
 int credentials_unlock(const struct user *u, const char *password, size_t len,

@@ -49,6 +49,14 @@ int credentials_make(const struct password_cost *cost, const char *user_id, cons
 int credentials_recover(const struct key *master, const struct user *u,
                         unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);
 
+/* Like credentials_recover, with the master key the escrow copy names, found in the key
+ * folder `keys_dir`: master.key, or a master key restored beside it as master-<id>.key
+ * (crypto/keys.h). When that key is in neither: OP_ENOTFOUND (the caller makes a new key
+ * pair) only if the operator gave it up with `setup-central --replace-lost-key` (recorded in
+ * `db`, store/meta.h); otherwise OP_ESTATE, naming the key file and id to restore. */
+int credentials_recover_in(struct db *db, const char *keys_dir, const struct user *u,
+                           unsigned char sk[VAULT_SECRET_BYTES], struct op_err *e);
+
 /* Device login: checks the password and opens the vault. Fails with OP_ECRYPTO "wrong
  * password" if either the verifier or the vault's tag does not match. */
 int credentials_unlock(const struct user *u, const char *password, size_t len,

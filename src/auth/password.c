@@ -14,6 +14,9 @@
 #define DERIVED_BYTES  (VERIFIER_BYTES + PASSWORD_KEK_BYTES)
 #define B64_VARIANT    sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
+_Static_assert(PASSWORD_MIN_OPSLIMIT == crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE,
+               "the floor of the setup file's opslimit is libsodium's interactive one");
+
 int password_cost_check(const struct password_cost *cost, const char *what, struct op_err *e)
 {
     uint64_t mem_bytes = cost->memlimit_kib * 1024u;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <libgen.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,87 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
     *out = p;
     *len = n;
     return 0;
+}
+
+int fs_read_secret(const char *path, size_t max, int flags, const char *what, char **out,
+                   size_t *len, mode_t *mode, struct op_err *e)
+{
+    *out = NULL;
+    *len = 0;
+    int oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (flags & FS_NOFOLLOW ? O_NOFOLLOW : 0);
+    int fd = open(path, oflags);
+    if (fd < 0) {
+        int saved = errno;
+        if (saved == ENOENT)
+            return err_set(e, OP_ENOTFOUND, "%s: no such %s", path, what);
+        if (saved == ELOOP && (flags & FS_NOFOLLOW))
+            return err_set(e, OP_ESTATE,
+                           "%s: is a symbolic link; a %s must be the file itself (put the file "
+                           "there instead of a link)",
+                           path, what);
+        return err_set(e, OP_EIO, "%s: cannot open: %s", path, strerror(saved));
+    }
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) != 0)
+        rc = err_set(e, OP_EIO, "%s: cannot read: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        rc = err_set(e, OP_EINPUT, "%s: not a regular file", path);
+    else if ((flags & FS_PRIVATE) && st.st_uid != geteuid())
+        rc = err_set(e, OP_ESTATE,
+                     "%s: %s owned by uid %u, not by the user running outpost (uid %u); run "
+                     "`chown %u %s` if it is yours",
+                     path, what, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
+                     path);
+    else if ((flags & FS_PRIVATE) && (st.st_mode & 077))
+        rc = err_set(e, OP_ESTATE, "%s: %s is accessible by others (mode %03o); run `chmod 600 %s`",
+                     path, what, (unsigned)(st.st_mode & 0777), path);
+    else if ((unsigned long long)st.st_size > max)
+        rc = err_set(e, OP_EINPUT, "%s: file is %lld bytes, over the limit of %zu bytes", path,
+                     (long long)st.st_size, max);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    if (mode)
+        *mode = st.st_mode;
+    /* One byte more than the size, to see a file that grew since fstat. */
+    size_t cap = (size_t)st.st_size + 2;
+    char *p = sodium_malloc(cap);
+    if (!p) {
+        close(fd);
+        return err_set(e, OP_ENOMEM, "%s: out of memory", path);
+    }
+    size_t n = 0;
+    while (n < cap - 1) {
+        ssize_t r = read(fd, p + n, cap - 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = err_set(e, OP_EIO, "%s: read failed: %s", path, strerror(errno));
+            break;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (rc == 0 && n > (size_t)st.st_size)
+        rc = err_set(e, OP_ESTATE, "%s: the file changed while it was read; try again", path);
+    if (rc != 0) {
+        sodium_free(p);
+        return rc;
+    }
+    p[n] = '\0';
+    *out = p;
+    *len = n;
+    return 0;
+}
+
+void fs_secret_free(char *data)
+{
+    if (data)
+        sodium_free(data); /* wipes before release */
 }
 
 static int fsync_dir_of(const char *path)

@@ -17,6 +17,23 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct o
  * (a FIFO or a device), without blocking on it. */
 int fs_open_regular(const char *path, int *fd, struct op_err *e);
 
+/* Flags of fs_read_secret. FS_NOFOLLOW refuses a symbolic link (the last part of the path;
+ * folders may be links); FS_PRIVATE refuses a file not owned by the running user, or open to
+ * group or others. */
+#define FS_NOFOLLOW 1
+#define FS_PRIVATE  2
+
+/* Reads a file that holds a secret (a key file, a setup file with a password) into a
+ * sodium_malloc'ed buffer (guarded, locked, left out of core dumps), NUL-terminated; the
+ * caller frees it with fs_secret_free, which wipes it. The file is opened once (O_NONBLOCK,
+ * O_CLOEXEC, O_NOFOLLOW with FS_NOFOLLOW) and every check applies to what was opened (fstat):
+ * a regular file, at most `max` bytes, and with FS_PRIVATE owned by this user with no group or
+ * other bits (the message names `what` and the `chmod 600` that fixes it). It is read with
+ * read(2), so no stdio buffer keeps a copy. *mode (may be NULL) receives the file's mode. */
+int fs_read_secret(const char *path, size_t max, int flags, const char *what, char **out,
+                   size_t *len, mode_t *mode, struct op_err *e);
+void fs_secret_free(char *data);
+
 /* Writes `len` bytes to `path` atomically: a temporary file in the same folder, fsync,
  * rename, fsync of the folder. `mode` applies to the new file (e.g. 0600 for keys). */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);

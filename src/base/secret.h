@@ -1,7 +1,8 @@
 /*
  * secret.h - reading a password without it ever touching argv, the environment or a log.
  * On a TTY the prompt is shown and echo is off; otherwise one line is read from stdin (for
- * scripts: `printf '%s\n' "$pw" | outpost users passwd LOGIN`).
+ * scripts: `printf '%s\n' "$pw" | outpost users passwd LOGIN`). The line is read with
+ * read(2) into locked memory: nothing past it is consumed and no stdio buffer keeps a copy.
  */
 #ifndef OUTPOST_BASE_SECRET_H
 #define OUTPOST_BASE_SECRET_H

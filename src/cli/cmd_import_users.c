@@ -87,17 +87,19 @@ int cmd_import_users(int argc, char **argv)
         return cli_fail(&e);
     }
     /* Central's master key escrows every vault key the import makes (crypto/vault.h). */
-    struct key master;
+    struct key *master = key_new();
     char *keys_dir = instance_path(inst, "keys");
-    int krc = keys_load_master(keys_dir, &master, &e);
+    int krc =
+        master ? keys_load_master(keys_dir, master, &e) : err_set(&e, OP_ENOMEM, "out of memory");
     free(keys_dir);
     if (krc != 0) {
+        key_free(master);
         instance_close(inst);
         return cli_fail(&e);
     }
     struct users_import_options opt = {
         .role = role,
-        .master = &master,
+        .master = master,
         .max_bytes = inst->settings.csv_max_bytes,
         .cost = inst->settings.password_cost,
         .skip_invalid = skip_invalid,
@@ -106,7 +108,7 @@ int cmd_import_users(int argc, char **argv)
     struct users_import_report r;
     users_import_report_init(&r, file);
     int rc = users_import_file(inst->db, file, &opt, &r, &e);
-    key_wipe(&master);
+    key_free(master);
     instance_close(inst);
 
     import_problems_print(&r.problems, stderr);

@@ -24,7 +24,7 @@ static json_t *public_json(const struct key *k)
 
 struct collect {
     json_t *arr;
-    int current_serial;
+    char current_id[KEY_ID_HEX_LEN]; /* by id: a replacement and a restored key share serials */
 };
 
 static int collect_results(const struct key *k, void *ctx)
@@ -32,8 +32,21 @@ static int collect_results(const struct key *k, void *ctx)
     struct collect *c = ctx;
     json_t *o = public_json(k);
     json_object_set_new(o, "serial", json_integer(k->serial));
-    json_object_set_new(o, "current", json_boolean(k->serial == c->current_serial));
+    json_object_set_new(o, "current", json_boolean(strcmp(k->id, c->current_id) == 0));
     json_array_append_new(c->arr, o);
+    return 0;
+}
+
+struct restored {
+    json_t *arr;
+    const char *current_id; /* master.key's, listed as master_key */
+};
+
+static int collect_restored_master(const struct key *k, void *ctx)
+{
+    struct restored *r = ctx;
+    if (strcmp(k->id, r->current_id) != 0)
+        json_array_append_new(r->arr, json_pack("{s:s, s:s}", "id", k->id, "created", k->created));
     return 0;
 }
 
@@ -51,9 +64,9 @@ static json_t *describe(struct instance *inst, struct op_err *e)
             json_object_set_new(doc, "signing_key", public_json(&k));
         key_wipe(&k);
     } else {
-        struct collect c = {json_array(), 0};
+        struct collect c = {json_array(), ""};
         rc = keys_results_current(dir, &k, e);
-        c.current_serial = k.serial;
+        snprintf(c.current_id, sizeof c.current_id, "%s", k.id);
         key_wipe(&k);
         if (rc == 0)
             rc = keys_results_each(dir, collect_results, NULL, &c, e);
@@ -65,6 +78,14 @@ static json_t *describe(struct instance *inst, struct op_err *e)
             json_object_set_new(doc, "master_key",
                                 json_pack("{s:s, s:s}", "id", k.id, "created", k.created));
         key_wipe(&k);
+        /* Master keys restored beside master.key (master-<id>.key): checked, and listed. */
+        struct restored r = {json_array(), ""};
+        json_t *m = json_object_get(doc, "master_key");
+        if (m)
+            r.current_id = json_string_value(json_object_get(m, "id"));
+        if (rc == 0)
+            rc = keys_master_each(dir, collect_restored_master, &r, e);
+        json_object_set_new(doc, "restored_master_keys", r.arr);
     }
     free(dir);
     if (rc != 0) {
@@ -90,7 +111,8 @@ static const struct command_usage show_usage = {
     "every results key (the current one marked; devices seal results to it and pin its\n"
     "fingerprint), the signing key and the id of the master key. On a device: its signing key.\n"
     "--json fields: role, instance_id, results_keys[] {id, serial, current, public_key,\n"
-    "fingerprint_sha256, created}, signing_key {...}, master_key {id, created}.",
+    "fingerprint_sha256, created}, signing_key {...}, master_key {id, created},\n"
+    "restored_master_keys [{id, created}] (older master keys restored as master-ID.key).",
 };
 
 static int keys_show_cmd(int argc, char **argv)
@@ -130,6 +152,10 @@ static int keys_show_cmd(int argc, char **argv)
         print_key_line("signing key", k);
     if ((k = json_object_get(doc, "master_key")))
         print_key_line("master key (escrow)", k);
+    json_array_foreach(json_object_get(doc, "restored_master_keys"), i, k)
+    {
+        print_key_line("older master key (restored)", k);
+    }
     json_decref(doc);
     return 0;
 }

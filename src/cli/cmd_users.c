@@ -291,7 +291,9 @@ static int users_passwd_cmd(int argc, char **argv)
         if (rc == 0)
             keys.master = &master;
         if (rc == 0 && !new_keys) {
-            int r = credentials_recover(&master, &u, sk, &e);
+            char *dir = instance_path(inst, "keys");
+            int r = credentials_recover_in(inst->db, dir, &u, sk, &e);
+            free(dir);
             if (r == 0)
                 keys.secret_key = sk;
             else if (r != OP_ENOTFOUND)

@@ -45,6 +45,20 @@ void key_wipe(struct key *k)
     sodium_memzero(k, sizeof *k);
 }
 
+struct key *key_new(void)
+{
+    struct key *k = sodium_malloc(sizeof *k);
+    if (k)
+        memset(k, 0, sizeof *k);
+    return k;
+}
+
+void key_free(struct key *k)
+{
+    if (k)
+        sodium_free(k); /* wipes before release */
+}
+
 void key_id_of_public(const unsigned char pk[KEY_PUBLIC_BYTES], char out[KEY_ID_HEX_LEN])
 {
     unsigned char h[crypto_generichash_BYTES];
@@ -208,24 +222,30 @@ static int parse(const char *path, char *text, struct key *k, struct op_err *e)
 int keys_load_file(const char *path, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT)
-            return err_set(e, OP_ENOTFOUND, "%s: no such key file", path);
-        return err_set(e, OP_EIO, "%s: %s", path, strerror(errno));
-    }
-    if (st.st_mode & 077)
-        return err_set(e, OP_ESTATE,
-                       "%s: key file is accessible by others (mode %03o); run `chmod 600 %s`", path,
-                       (unsigned)(st.st_mode & 0777), path);
     char *text = NULL;
     size_t len = 0;
-    if (fs_read_file(path, KEY_FILE_MAX, &text, &len, e) != 0)
+    if (fs_read_secret(path, KEY_FILE_MAX, FS_NOFOLLOW | FS_PRIVATE, "key file", &text, &len, NULL,
+                       e) != 0)
         return e->code;
     int rc = parse(path, text, out, e);
-    sodium_memzero(text, len);
-    free(text);
+    fs_secret_free(text);
     return rc;
+}
+
+/* Refuses a key folder that group or others can enter or list (a restore by `cp -r` under
+ * umask 022). A missing folder is left to the caller, which reports the missing key. */
+static int check_dir(const char *dir, struct op_err *e)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return errno == ENOENT ? 0 : err_set(e, OP_EIO, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return err_set(e, OP_ESTATE, "%s: not a folder", dir);
+    if (st.st_mode & 077)
+        return err_set(e, OP_ESTATE,
+                       "%s: key folder is accessible by others (mode %03o); run `chmod 700 %s`",
+                       dir, (unsigned)(st.st_mode & 0777), dir);
+    return 0;
 }
 
 /* Creates a new key of `kind` in `path` unless a file is there; either way loads it into
@@ -275,46 +295,107 @@ static int ensure_dir(const char *dir, struct op_err *e)
 
 /* ---- results keys ---- */
 
-static int cmp_int(const void *a, const void *b)
+/* A results key file in the folder: named by its serial (results-NNNN.key, as setup and
+ * rotate make them) or by its key id (results-<id>.key: a replacement made by
+ * `setup-central --replace-lost-key`, or a key restored from a backup whose own name is
+ * taken). The name is checked against the file's content when it is loaded. */
+struct results_file {
+    char name[64];
+    int serial; /* from the name, or read from an id-named file (0: unreadable) */
+    char created[TIMESTAMP_STR_LEN]; /* id-named files only: orders keys of equal serial */
+    char id[KEY_ID_HEX_LEN];         /* id-named files only */
+};
+
+/* Ascending serial; at equal serials (a replacement and the restored key it replaced), the
+ * older one first, so that the replacement stays current. */
+static int cmp_results_file(const void *a, const void *b)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    const struct results_file *x = a, *y = b;
+    if (x->serial != y->serial)
+        return (x->serial > y->serial) - (x->serial < y->serial);
+    int c = strcmp(x->created, y->created);
+    return c ? c : strcmp(x->name, y->name);
 }
 
-/* The serials of the results keys in `dir`, ascending. *out is malloc'ed (caller frees). */
-static int list_serials(const char *dir, int **out, int *n, struct op_err *e)
+static int is_hex_id(const char *s, size_t len)
+{
+    if (len != KEY_ID_HEX_LEN - 1)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!strchr("0123456789abcdef", s[i]))
+            return 0;
+    return 1;
+}
+
+/* Fills *f if `name` is the name of a results key file, else returns 0. */
+static int results_file_of(const char *dir, const char *name, struct results_file *f)
+{
+    memset(f, 0, sizeof *f);
+    size_t n = strlen(name), lp = strlen(RESULTS_PREFIX), ls = strlen(RESULTS_SUFFIX);
+    if (n <= lp + ls || n >= sizeof f->name || strncmp(name, RESULTS_PREFIX, lp) != 0 ||
+        strcmp(name + n - ls, RESULTS_SUFFIX) != 0)
+        return 0;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    const char *mid = name + lp;
+    size_t mlen = n - lp - ls;
+    if (is_hex_id(mid, mlen)) {
+        memcpy(f->id, mid, mlen);
+        /* Its serial is inside: read it now to order the keys (an unreadable file sorts first
+         * and reports its problem when it is loaded). */
+        char *path = fs_join(dir, name);
+        struct key k;
+        if (keys_load_file(path, &k, &(struct op_err){0}) == 0) {
+            f->serial = k.serial;
+            snprintf(f->created, sizeof f->created, "%s", k.created);
+        }
+        key_wipe(&k);
+        free(path);
+        return 1;
+    }
+    int serial = 0;
+    char canonical[64];
+    if (sscanf(mid, "%6d", &serial) != 1 || serial < 1)
+        return 0;
+    snprintf(canonical, sizeof canonical, RESULTS_PREFIX "%04d" RESULTS_SUFFIX, serial);
+    if (strcmp(canonical, name) != 0)
+        return 0; /* not ours: a temporary file, a backup copy, ... */
+    f->serial = serial;
+    return 1;
+}
+
+/* The results key files in `dir`, current last (see cmp_results_file). *out is malloc'ed
+ * (caller frees). */
+static int list_results(const char *dir, struct results_file **out, int *n, struct op_err *e)
 {
     *out = NULL;
     *n = 0;
+    if (check_dir(dir, e) != 0)
+        return e->code;
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT)
             return 0;
         return err_set(e, OP_EIO, "%s: cannot list keys: %s", dir, strerror(errno));
     }
-    int *v = malloc(sizeof *v * MAX_RESULTS_KEYS);
+    struct results_file *v = malloc(sizeof *v * MAX_RESULTS_KEYS);
     if (!v) {
         closedir(d);
         return err_set(e, OP_ENOMEM, "out of memory");
     }
     struct dirent *de;
     while ((de = readdir(d))) {
-        int serial = 0;
-        char canonical[64];
-        if (sscanf(de->d_name, RESULTS_PREFIX "%6d", &serial) != 1 || serial < 1)
+        struct results_file f;
+        if (!results_file_of(dir, de->d_name, &f))
             continue;
-        snprintf(canonical, sizeof canonical, RESULTS_PREFIX "%04d" RESULTS_SUFFIX, serial);
-        if (strcmp(canonical, de->d_name) != 0)
-            continue; /* not ours: a temporary file, a backup copy, ... */
         if (*n >= MAX_RESULTS_KEYS) {
             free(v);
             closedir(d);
             return err_set(e, OP_ESTATE, "%s: more than %d results keys", dir, MAX_RESULTS_KEYS);
         }
-        v[(*n)++] = serial;
+        v[(*n)++] = f;
     }
     closedir(d);
-    qsort(v, (size_t)*n, sizeof *v, cmp_int);
+    qsort(v, (size_t)*n, sizeof *v, cmp_results_file);
     *out = v;
     return 0;
 }
@@ -326,13 +407,30 @@ static char *results_path(const char *dir, int serial)
     return fs_join(dir, name);
 }
 
-static int load_results(const char *dir, int serial, struct key *out, struct op_err *e)
+/* Loads one listed results key file and checks that its content matches its name. */
+static int load_results(const char *dir, const struct results_file *f, struct key *out,
+                        struct op_err *e)
 {
-    char *path = results_path(dir, serial);
+    char *path = fs_join(dir, f->name);
     int rc = keys_load_file(path, out, e);
-    if (rc == 0 && (out->kind != KEY_RESULTS || out->serial != serial)) {
+    if (rc == 0 && out->kind != KEY_RESULTS) {
         key_wipe(out);
-        rc = err_set(e, OP_ESTATE, "%s: not results key number %d", path, serial);
+        rc = err_set(e, OP_ESTATE, "%s: not a results key", path);
+    } else if (rc == 0 && f->id[0] && strcmp(out->id, f->id) != 0) {
+        char id[KEY_ID_HEX_LEN];
+        snprintf(id, sizeof id, "%s", out->id);
+        key_wipe(out);
+        rc = err_set(e, OP_ESTATE, "%s: holds results key %s, not %s; rename it results-%s.key",
+                     path, id, f->id, id);
+    } else if (rc == 0 && !f->id[0] && out->serial != f->serial) {
+        int serial = out->serial;
+        char id[KEY_ID_HEX_LEN];
+        snprintf(id, sizeof id, "%s", out->id);
+        key_wipe(out);
+        rc = err_set(e, OP_ESTATE,
+                     "%s: holds results key number %d (id %s), not number %d; rename it "
+                     "results-%s.key",
+                     path, serial, id, f->serial, id);
     }
     free(path);
     return rc;
@@ -341,18 +439,19 @@ static int load_results(const char *dir, int serial, struct key *out, struct op_
 int keys_results_each(const char *dir, keys_each_fn fn, keys_problem_fn on_problem, void *ctx,
                       struct op_err *e)
 {
-    int *serials, n;
-    if (list_serials(dir, &serials, &n, e) != 0)
+    struct results_file *files;
+    int n;
+    if (list_results(dir, &files, &n, e) != 0)
         return e->code;
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         struct key k;
         struct op_err why = {0};
-        rc = load_results(dir, serials[i], &k, &why);
+        rc = load_results(dir, &files[i], &k, &why);
         if (rc == OP_ENOMEM || (rc != 0 && !on_problem)) {
             *e = why;
         } else if (rc != 0) {
-            char *path = results_path(dir, serials[i]);
+            char *path = fs_join(dir, files[i].name);
             on_problem(path, &why, ctx);
             free(path);
             rc = 0;
@@ -361,22 +460,23 @@ int keys_results_each(const char *dir, keys_each_fn fn, keys_problem_fn on_probl
         }
         key_wipe(&k);
     }
-    free(serials);
+    free(files);
     return rc;
 }
 
 int keys_results_current(const char *dir, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    int *serials, n;
-    if (list_serials(dir, &serials, &n, e) != 0)
+    struct results_file *files;
+    int n;
+    if (list_results(dir, &files, &n, e) != 0)
         return e->code;
     int rc = n == 0 ? err_set(e, OP_ENOTFOUND,
-                              "%s: no results key; run `outpost setup-central` on the central "
-                              "server",
+                              "%s: no results key; restore the key files from a backup of this "
+                              "folder (`outpost setup-central` names the keys results depend on)",
                               dir)
-                    : load_results(dir, serials[n - 1], out, e);
-    free(serials);
+                    : load_results(dir, &files[n - 1], out, e);
+    free(files);
     return rc;
 }
 
@@ -419,70 +519,98 @@ int keys_results_by_id(const char *dir, const char *id, struct key *out, struct 
                        "load, and one of them may be it: %s%s",
                        id, dir, f.unloadable, f.first.msg, f.unloadable > 1 ? " (and others)" : "");
     return err_set(e, OP_ENOTFOUND,
-                   "no results key with id %s in %s (restore the key file from a backup)", id, dir);
+                   "results key %s is not in %s: restore its key file from a backup, under its "
+                   "own name (results-NNNN.key) or as results-%s.key",
+                   id, dir, id);
 }
 
-int keys_rotate_results(const char *dir, struct key *out, struct op_err *e)
+/* Writes a new results key with serial `serial`, named by its serial or (`by_id`) by its id;
+ * returns 0, 1 if the name is taken, or an error. */
+static int write_results_key(const char *dir, int serial, int by_id, struct key *out,
+                             struct op_err *e)
+{
+    struct key k;
+    generate(KEY_RESULTS, serial, &k);
+    char text[KEY_FILE_MAX];
+    size_t len = serialize(&k, text, sizeof text);
+    char *path;
+    if (by_id) {
+        char name[64];
+        snprintf(name, sizeof name, RESULTS_PREFIX "%s" RESULTS_SUFFIX, k.id);
+        path = fs_join(dir, name);
+    } else {
+        path = results_path(dir, serial);
+    }
+    int rc = fs_write_new(path, text, len, 0600, e);
+    sodium_memzero(text, sizeof text);
+    free(path);
+    if (rc == 0 && out)
+        *out = k;
+    key_wipe(&k);
+    return rc;
+}
+
+/* Adds a results key with a serial above every one in the folder. A name already taken (a
+ * concurrent rotate, or a restored key file) moves on to the next serial. */
+static int add_results_key(const char *dir, int by_id, struct key *out, struct op_err *e)
 {
     if (ensure_dir(dir, e) != 0)
         return OP_EIO;
-    /* A concurrent rotate may take the serial first: then try the next one. */
-    for (int attempt = 0; attempt < 16; attempt++) {
-        int *serials, n;
-        if (list_serials(dir, &serials, &n, e) != 0)
-            return e->code;
-        int next = n ? serials[n - 1] + 1 : 1;
-        free(serials);
-        struct key k;
-        generate(KEY_RESULTS, next, &k);
-        char text[KEY_FILE_MAX];
-        size_t len = serialize(&k, text, sizeof text);
-        char *path = results_path(dir, next);
-        int rc = fs_write_new(path, text, len, 0600, e);
-        sodium_memzero(text, sizeof text);
-        free(path);
-        if (rc < 0) {
-            key_wipe(&k);
+    struct results_file *files;
+    int n;
+    if (list_results(dir, &files, &n, e) != 0)
+        return e->code;
+    int next = n ? files[n - 1].serial + 1 : 1;
+    for (int i = 0; i < n; i++)
+        if (files[i].serial >= next)
+            next = files[i].serial + 1;
+    free(files);
+    for (int attempt = 0; attempt < 16; attempt++, next++) {
+        int rc = write_results_key(dir, next, by_id, out, e);
+        if (rc <= 0)
             return rc;
-        }
-        if (rc == 0) {
-            if (out)
-                *out = k;
-            key_wipe(&k);
-            return 0;
-        }
-        key_wipe(&k);
     }
     return err_set(e, OP_ECONFLICT, "%s: could not take a new results key serial", dir);
 }
 
+int keys_rotate_results(const char *dir, struct key *out, struct op_err *e)
+{
+    return add_results_key(dir, 0, out, e);
+}
+
 /* ---- setup ---- */
 
-int keys_setup_central(const char *dir, struct keys_setup_report *rep, struct op_err *e)
+int keys_setup_central_with(const char *dir, const struct keys_setup_options *opt,
+                            struct keys_setup_report *rep, struct op_err *e)
 {
     struct keys_setup_report local = {0, 0};
     if (!rep)
         rep = &local;
     if (ensure_dir(dir, e) != 0)
         return OP_EIO;
-    int *serials, n;
-    if (list_serials(dir, &serials, &n, e) != 0)
+    struct results_file *files;
+    int n;
+    if (list_results(dir, &files, &n, e) != 0)
         return e->code;
     int rc = 0;
-    if (n == 0) {
+    if (n == 0 && opt && opt->results_by_id) {
+        rc = add_results_key(dir, 1, NULL, e);
+        if (rc == 0)
+            rep->created++;
+    } else if (n == 0) {
         char *path = results_path(dir, 1);
         rc = ensure_key(path, KEY_RESULTS, 1, NULL, rep, e);
         free(path);
     } else {
         for (int i = 0; i < n && rc == 0; i++) {
             struct key k;
-            rc = load_results(dir, serials[i], &k, e);
+            rc = load_results(dir, &files[i], &k, e);
             key_wipe(&k);
             if (rc == 0)
                 rep->kept++;
         }
     }
-    free(serials);
+    free(files);
     if (rc != 0)
         return rc;
     char *path = fs_join(dir, CENTRAL_SIGNING);
@@ -494,6 +622,11 @@ int keys_setup_central(const char *dir, struct keys_setup_report *rep, struct op
     rc = ensure_key(path, KEY_MASTER, 0, NULL, rep, e);
     free(path);
     return rc;
+}
+
+int keys_setup_central(const char *dir, struct keys_setup_report *rep, struct op_err *e)
+{
+    return keys_setup_central_with(dir, NULL, rep, e);
 }
 
 int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_err *e)
@@ -509,9 +642,18 @@ int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_
 static int load_named(const char *dir, const char *name, enum key_kind kind, const char *hint,
                       struct key *out, struct op_err *e)
 {
+    memset(out, 0, sizeof *out);
+    if (check_dir(dir, e) != 0)
+        return e->code;
     char *path = fs_join(dir, name);
     int rc = keys_load_file(path, out, e);
-    if (rc == OP_ENOTFOUND)
+    if (rc == OP_ENOTFOUND && kind == KEY_MASTER)
+        err_set(e, OP_ENOTFOUND,
+                "%s: no such key file; restore it from a backup of %s (the escrow copies of "
+                "user vault keys open with no other key); `outpost setup-central` names the "
+                "key id they need",
+                path, dir);
+    else if (rc == OP_ENOTFOUND)
         err_set(e, OP_ENOTFOUND, "%s: no such key file; run `outpost %s`", path, hint);
     else if (rc == 0 && out->kind != kind) {
         enum key_kind found = out->kind;
@@ -536,4 +678,87 @@ int keys_load_master(const char *dir, struct key *out, struct op_err *e)
 int keys_load_device_signing(const char *dir, struct key *out, struct op_err *e)
 {
     return load_named(dir, DEVICE_SIGNING, KEY_SIGNING, "setup-device", out, e);
+}
+
+/* ---- master keys restored beside the current one ---- */
+
+/* A master key file other than master.key: master-<id>.key, a master key restored from a
+ * backup after a replacement took its name. Returns 1 and fills `id` if `name` is one. */
+static int restored_master_name(const char *name, char id[KEY_ID_HEX_LEN])
+{
+    size_t n = strlen(name);
+    if (n != strlen("master-") + KEY_ID_HEX_LEN - 1 + strlen(".key") ||
+        strncmp(name, "master-", 7) != 0 || strcmp(name + n - 4, ".key") != 0 ||
+        !is_hex_id(name + 7, KEY_ID_HEX_LEN - 1))
+        return 0;
+    memcpy(id, name + 7, KEY_ID_HEX_LEN - 1);
+    id[KEY_ID_HEX_LEN - 1] = '\0';
+    return 1;
+}
+
+static int load_restored_master(const char *dir, const char *name, const char *id, struct key *out,
+                                struct op_err *e)
+{
+    char *path = fs_join(dir, name);
+    int rc = keys_load_file(path, out, e);
+    if (rc == 0 && (out->kind != KEY_MASTER || strcmp(out->id, id) != 0)) {
+        char found[KEY_ID_HEX_LEN];
+        snprintf(found, sizeof found, "%s", out->id);
+        int master = out->kind == KEY_MASTER;
+        key_wipe(out);
+        rc = master
+                 ? err_set(e, OP_ESTATE, "%s: holds master key %s, not %s; rename it master-%s.key",
+                           path, found, id, found)
+                 : err_set(e, OP_ESTATE, "%s: not a master key", path);
+    }
+    free(path);
+    return rc;
+}
+
+int keys_master_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err *e)
+{
+    if (check_dir(dir, e) != 0)
+        return e->code;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT
+                   ? 0
+                   : err_set(e, OP_EIO, "%s: cannot list keys: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        char id[KEY_ID_HEX_LEN];
+        struct key k;
+        if (strcmp(de->d_name, MASTER_FILE) == 0)
+            rc = load_named(dir, MASTER_FILE, KEY_MASTER, "setup-central", &k, e);
+        else if (restored_master_name(de->d_name, id))
+            rc = load_restored_master(dir, de->d_name, id, &k, e);
+        else
+            continue;
+        if (rc == 0)
+            rc = fn(&k, ctx);
+        key_wipe(&k);
+    }
+    closedir(d);
+    return rc;
+}
+
+int keys_load_master_by_id(const char *dir, const char *id, struct key *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = keys_load_master(dir, out, e);
+    if (rc == 0 && strcmp(out->id, id) == 0)
+        return 0;
+    key_wipe(out);
+    if (rc != 0 && rc != OP_ENOTFOUND)
+        return rc;
+    char name[64];
+    snprintf(name, sizeof name, "master-%s.key", id);
+    rc = load_restored_master(dir, name, id, out, e);
+    if (rc == OP_ENOTFOUND)
+        rc = err_set(e, OP_ENOTFOUND,
+                     "master key %s is not in %s: restore its key file from a backup, as "
+                     "master.key if that name is free, else as %s",
+                     id, dir, name);
+    return rc;
 }

@@ -10,6 +10,11 @@
  *                      every result sealed to them still decrypts (envelopes name their key id)
  *   signing.key        Ed25519 key pair: what central signs for devices
  *   master.key         32 random bytes: the escrow key of user vaults (crypto/vault.h)
+ *   results-<id>.key   a results key named by its id: a replacement made by setup-central
+ *                      --replace-lost-key (so the lost key's name stays free), or a key
+ *                      restored from a backup when its own name is taken
+ *   master-<id>.key    an older master key restored beside master.key, for the escrow copies
+ *                      made under it (a file's id must match its name)
  * Device:
  *   device-signing.key Ed25519 key pair: signs the result envelopes the device sends
  *
@@ -26,8 +31,9 @@
  *     created <ISO-8601 UTC>
  *     public <64 hex>       (not for the master key)
  *     secret <64 hex>       (X25519 secret key, Ed25519 seed, or the master key)
- * Loading checks the mode (refuses a key file others can read, as ssh does), the format and
- * that the public key matches the secret one.
+ * Loading opens the file once (O_NOFOLLOW: a symlink is refused) and checks the open file: a
+ * regular file owned by this user, no group or other bits (as ssh does); then the format and
+ * that the public key matches the secret one. A key folder others can enter is refused.
  */
 #ifndef OUTPOST_CRYPTO_KEYS_H
 #define OUTPOST_CRYPTO_KEYS_H
@@ -60,6 +66,12 @@ struct key {
 
 void key_wipe(struct key *k);
 
+/* A struct key in sodium_malloc memory (guarded, locked, left out of core dumps), zeroed;
+ * NULL when out of memory. For keys a command holds while it works (the master key during an
+ * import, results keys during decryption); free with key_free, which wipes. */
+struct key *key_new(void);
+void key_free(struct key *k);
+
 /* SHA-256 of the public key in lower-case hex. */
 void key_fingerprint(const struct key *k, char out[KEY_FINGERPRINT_HEX_LEN]);
 
@@ -75,6 +87,16 @@ struct keys_setup_report {
 /* setup-central / setup-device on the key folder `dir` (created 0700 if missing): creates
  * each missing key, keeps every existing one (and checks it loads). */
 int keys_setup_central(const char *dir, struct keys_setup_report *rep, struct op_err *e);
+
+/* keys_setup_central with a choice: `results_by_id` names the results key it makes (when the
+ * folder has none) results-<id>.key, so that the lost key's own name stays free for its
+ * backup (setup-central --replace-lost-key). Deciding whether a missing key may be replaced
+ * at all is the caller's (instance/keycheck.h): this function creates whatever is missing. */
+struct keys_setup_options {
+    int results_by_id;
+};
+int keys_setup_central_with(const char *dir, const struct keys_setup_options *opt,
+                            struct keys_setup_report *rep, struct op_err *e);
 int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_err *e);
 
 /* Adds a new results key with the next serial; it becomes current. Fills *out (may be NULL). */
@@ -101,6 +123,13 @@ int keys_results_each(const char *dir, keys_each_fn fn, keys_problem_fn on_probl
 int keys_load_central_signing(const char *dir, struct key *out, struct op_err *e);
 int keys_load_master(const char *dir, struct key *out, struct op_err *e);
 int keys_load_device_signing(const char *dir, struct key *out, struct op_err *e);
+
+/* Master keys: master.key is current (new escrow copies use it); a master key restored from
+ * a backup after a replacement took its name lives beside it as master-<id>.key, checked
+ * against its id, so escrow copies made under it open again. keys_master_each calls fn for
+ * each (wiped after each call); keys_load_master_by_id finds the one with `id`. */
+int keys_master_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err *e);
+int keys_load_master_by_id(const char *dir, const char *id, struct key *out, struct op_err *e);
 
 /* Loads one key file (exposed for tests and tools). */
 int keys_load_file(const char *path, struct key *out, struct op_err *e);

@@ -10,7 +10,10 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+
+#include "base/fs.h"
 
 const char *instance_role_name(enum instance_role role)
 {
@@ -139,7 +142,8 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     static const char *const pers_keys[] = {"default", NULL};
     static const char *const default_keys[] = {"driver", "path", NULL};
     static const char *const security_keys[] = {"password-hash", NULL};
-    static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", NULL};
+    static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
+                                              NULL};
     static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
 
     if (check_keys(conf, "configuration", conf_keys, e))
@@ -223,6 +227,27 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
         get_uint(pw, "memlimit-kib", "configuration.security.password-hash.memlimit-kib", 8,
                  4 * 1024 * 1024, PASSWORD_DEFAULT_MEMLIMIT_KIB, &mem, e))
         return OP_EINPUT;
+    json_t *insecure = json_object_get(pw, "insecure-for-tests");
+    if (insecure && !json_is_boolean(insecure))
+        return err_set(e, OP_EINPUT,
+                       "configuration.security.password-hash.insecure-for-tests: must be true or "
+                       "false");
+    if (!json_is_true(insecure)) {
+        /* Below these, guessing a stolen device's passwords gets cheap (docs/security.md §2). */
+        if (ops < PASSWORD_MIN_OPSLIMIT)
+            return err_set(e, OP_EINPUT,
+                           "configuration.security.password-hash.opslimit: %lld is too weak "
+                           "(at least %d; the default is %d); a cost this low is for tests "
+                           "only: add \"insecure-for-tests\": true next to it",
+                           (long long)ops, PASSWORD_MIN_OPSLIMIT, PASSWORD_DEFAULT_OPSLIMIT);
+        if (mem < PASSWORD_MIN_MEMLIMIT_KIB)
+            return err_set(e, OP_EINPUT,
+                           "configuration.security.password-hash.memlimit-kib: %lld is too weak "
+                           "(at least %d; the default is %d); a cost this low is for tests "
+                           "only: add \"insecure-for-tests\": true next to it",
+                           (long long)mem, PASSWORD_MIN_MEMLIMIT_KIB,
+                           PASSWORD_DEFAULT_MEMLIMIT_KIB);
+    }
     json_object_set_new(pw, "opslimit", json_integer(ops));
     json_object_set_new(pw, "memlimit-kib", json_integer(mem));
 
@@ -252,12 +277,21 @@ int setup_request_load(const char *path, struct setup_request *out, struct op_er
 {
     memset(out, 0, sizeof *out);
     json_error_t jerr;
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return err_set(e, OP_EIO, "%s: cannot read the setup file", path);
-    if (st.st_size > CONFIG_MAX_BYTES)
-        return err_set(e, OP_EINPUT, "%s: setup file over %d bytes", path, CONFIG_MAX_BYTES);
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    /* The file holds the super-user's password: read it into locked memory with read(2) (no
+     * stdio buffer), and let jansson copy it only into memory that is wiped when freed
+     * (base/process.h). */
+    char *text = NULL;
+    size_t len = 0;
+    mode_t mode = 0;
+    if (fs_read_secret(path, CONFIG_MAX_BYTES, 0, "setup file", &text, &len, &mode, e) != 0)
+        return e->code;
+    if (mode & 077)
+        fprintf(stderr,
+                "outpost: warning: %s holds the super-user's password and others can read it "
+                "(mode %03o); run `chmod 600 %s`, or delete it once setup is done\n",
+                path, (unsigned)(mode & 0777), path);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    fs_secret_free(text);
     if (!root)
         return err_set(e, OP_EINPUT, "%s line %d column %d: malformed JSON: %s", path, jerr.line,
                        jerr.column, jerr.text);
@@ -334,7 +368,8 @@ fail:
 
 void setup_request_free(struct setup_request *r)
 {
-    if (r->super_password) /* jansson owns it and frees it without wiping */
+    /* jansson owns the string; wipe it here too, in case no wiping allocator is installed */
+    if (r->super_password)
         sodium_memzero((char *)r->super_password, strlen(r->super_password));
     json_decref(r->root);
     memset(r, 0, sizeof *r);

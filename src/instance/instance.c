@@ -131,21 +131,24 @@ static int add_super_user(struct db *db, const char *tmp, const struct setup_req
     struct user u;
     memset(&u, 0, sizeof u);
     struct credentials cred;
-    struct key master;
-    memset(&master, 0, sizeof master);
+    struct key *master = NULL;
     struct credentials_keys keys = {NULL, NULL};
     if (req->role == ROLE_CENTRAL) {
+        if (!(master = key_new()))
+            return err_set(e, OP_ENOMEM, "out of memory");
         char *dir = fs_join(tmp, "keys");
-        int rc = keys_load_master(dir, &master, e);
+        int rc = keys_load_master(dir, master, e);
         free(dir);
-        if (rc != 0)
+        if (rc != 0) {
+            key_free(master);
             return rc;
-        keys.master = &master;
+        }
+        keys.master = master;
     }
     uuid_generate(u.id);
     int made = credentials_make(&s->password_cost, u.id, req->super_password,
                                 strlen(req->super_password), &keys, &cred, e);
-    key_wipe(&master);
+    key_free(master);
     if (made != 0)
         return err_prefix(e, "super-user.password");
     u.login = (char *)req->super_login;

@@ -17,7 +17,9 @@ int roles_setup(struct instance *inst, const char *final_dir, struct op_err *e);
 /* setup-central and setup-device: idempotent, never overwrite an existing key. `rep` (may be
  * NULL) counts the key files created and kept (crypto/keys.h). */
 struct keys_setup_report;
-int roles_setup_central(struct instance *inst, struct keys_setup_report *rep, struct op_err *e);
+struct keys_setup_options;
+int roles_setup_central(struct instance *inst, const struct keys_setup_options *opt,
+                        struct keys_setup_report *rep, struct op_err *e);
 int roles_setup_device(struct instance *inst, struct keys_setup_report *rep, struct op_err *e);
 
 #endif

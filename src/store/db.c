@@ -4,9 +4,13 @@
  */
 #include "store/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "store/migrations.h"
@@ -258,9 +262,48 @@ static int migrate(struct db *db, struct op_err *e)
     return 0;
 }
 
+/* The database holds password verifiers, wrapped vaults and decrypted results: refuse one
+ * (or its write-ahead log) that group or others can read, such as a copy restored by a
+ * backup tool under umask 022, naming the fix. */
+static int check_private(const char *path, struct op_err *e)
+{
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    const char *files[] = {path, wal};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct stat st;
+        if (stat(files[i], &st) != 0)
+            continue; /* a missing database is reported by sqlite3_open_v2 */
+        if (st.st_mode & 077)
+            return err_set(e, OP_ESTATE,
+                           "%s: the database is accessible by others (mode %03o) and holds "
+                           "password verifiers and results; run `chmod 600 %s`",
+                           files[i], (unsigned)(st.st_mode & 0777), files[i]);
+    }
+    return 0;
+}
+
+/* Creates the database file 0600 before SQLite does (SQLite would follow the umask, and gives
+ * its -wal and -shm files the mode of the database). */
+static int create_private(const char *path, struct op_err *e)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return err_set(e, OP_EDB, "%s: cannot create database: %s", path, strerror(errno));
+    int rc = fchmod(fd, 0600);
+    close(fd);
+    if (rc != 0)
+        return err_set(e, OP_EDB, "%s: cannot make the database private: %s", path,
+                       strerror(errno));
+    return 0;
+}
+
 int db_open(const char *path, int create, struct db **out, struct op_err *e)
 {
     *out = NULL;
+    int in_memory = path[0] == '\0' || strcmp(path, ":memory:") == 0;
+    if (!in_memory && (create ? create_private(path, e) : check_private(path, e)) != 0)
+        return e->code;
     struct db *db = calloc(1, sizeof *db);
     if (!db)
         return err_set(e, OP_ENOMEM, "out of memory");

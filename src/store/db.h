@@ -21,7 +21,9 @@
 
 struct db;
 
-/* Opens (creating if `create`) the database at `path` and applies pending migrations. */
+/* Opens (creating if `create`, mode 0600) the database at `path` and applies pending
+ * migrations. An existing database that group or others can read is refused (OP_ESTATE,
+ * naming `chmod 600`). */
 int db_open(const char *path, int create, struct db **out, struct op_err *e);
 void db_close(struct db *db);
 

@@ -19,7 +19,7 @@ setup_with() {
   "configuration": {
     "global": {"url": "http://127.0.0.1:8080/", "timezone": "UTC", "lang": "en-US"},
     "persistences": {"default": {"driver": "sqlite", "path": "outpost.db"}},
-    "security": {"password-hash": {"opslimit": $2, "memlimit-kib": $3}},
+    "security": {"password-hash": {"opslimit": $2, "memlimit-kib": $3, "insecure-for-tests": true}},
     "limits": {"csv-max-bytes": $4}
   }
 }

@@ -11,7 +11,8 @@ FAILURES=0
 CHECKS=0
 trap 'rm -rf "$WORK"' EXIT
 
-# A setup.json for a fresh instance with cheap password hashing (tests only).
+# A setup.json for a fresh instance with cheap password hashing, flagged as for tests only
+# (setup refuses costs below the defaults otherwise).
 # usage: write_setup FILE ROLE
 write_setup() {
     cat > "$1" <<JSON
@@ -21,7 +22,7 @@ write_setup() {
   "configuration": {
     "global": {"url": "http://127.0.0.1:8080/", "timezone": "UTC", "lang": "en-US"},
     "persistences": {"default": {"driver": "sqlite", "path": "outpost.db"}},
-    "security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8}}
+    "security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8, "insecure-for-tests": true}}
   }
 }
 JSON

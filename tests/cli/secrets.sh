@@ -23,14 +23,17 @@ logrun "$OUTPOST" --data "$D" keys show --json
 PW1="Tr0ub4dor-first-$$"
 PW2="correct-horse-second-$$"
 # While `users add` waits for its password, its command line and `ps` must not hold one.
+# It must not be able to dump core either: with core files allowed by the shell (ulimit -c
+# unlimited), the command still sets its own limit to 0 and makes itself non-dumpable.
 mkfifo "$WORK/pw"
-"$OUTPOST" --data "$C" users add --login tina --role test-taker < "$WORK/pw" >> "$LOG" 2>&1 &
+(ulimit -c unlimited 2> /dev/null; exec "$OUTPOST" --data "$C" users add --login tina --role test-taker) < "$WORK/pw" >> "$LOG" 2>&1 &
 pid=$!
 exec 3> "$WORK/pw"   # opening the FIFO lets the command start and block on read
 sleep 1
 cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
 check "the waiting command is visible" contains "$cmdline" "users add"
 check "its command line holds no password" sh -c "! printf '%s' \"\$1\" | grep -q -- \"\$2\"" _ "$cmdline" "$PW1"
+check "the waiting command cannot write a core file" sh -c "grep -q '^Max core file size *0 *0 ' /proc/$pid/limits"
 ps -eo args > "$WORK/ps.txt"
 check "ps shows no password" sh -c "! grep -q -- '$PW1' '$WORK/ps.txt'"
 printf '%s\n' "$PW1" >&3

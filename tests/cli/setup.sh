@@ -18,6 +18,27 @@ run_stdin "another-admin-password" "$OUTPOST" --data "$WORK/c" users passwd admi
 check "the super-user's password can be changed" status_is 0
 check "a password change keeps the super-user's key pair" [ "$(sql "$WORK/c" "SELECT vault_public_key FROM users WHERE login='admin'")" = "$pk" ]
 
+# The setup file holds the super-user's password in clear: one that others can read is
+# reported (setup still runs: the operator may be in the middle of a scripted install).
+chmod 644 "$WORK/central.json"
+run "$OUTPOST" --data "$WORK/w1" setup "$WORK/central.json"
+check "a setup file readable by others still sets up" status_is 0
+check "a setup file readable by others draws a warning naming the file" contains "$ERR" "$WORK/central.json"
+check "the warning says how to fix it" contains "$ERR" "chmod 600 $WORK/central.json"
+chmod 600 "$WORK/central.json"
+run "$OUTPOST" --data "$WORK/w2" setup "$WORK/central.json"
+check "a private setup file draws no warning" [ -z "$ERR" ]
+
+# The database holds password verifiers and decrypted results: one readable by others is
+# refused with the fix.
+chmod 644 "$WORK/w1/outpost.db"
+run "$OUTPOST" --data "$WORK/w1" users list
+check "a database readable by others is refused" status_is 1
+check "the refusal names the database and the fix" contains "$ERR" "chmod 600 $WORK/w1/outpost.db"
+chmod 600 "$WORK/w1/outpost.db"
+run "$OUTPOST" --data "$WORK/w1" users list
+check "once private again the database opens" status_is 0
+
 before=$(sha256sum "$WORK/c/outpost.db" | cut -c1-64)
 run "$OUTPOST" --data "$WORK/c" setup "$WORK/central.json"
 check "a second setup on the same folder is refused" status_is 1
@@ -64,6 +85,23 @@ check "an unknown driver is refused" contains "$ERR" 'configuration.persistences
 sed 's|"password": "admin-password"|"password": ""|' "$WORK/central.json" > "$WORK/nopw.json"
 run "$OUTPOST" --data "$WORK/x6" setup "$WORK/nopw.json"
 check "an empty super-user password is refused" contains "$ERR" "super-user.password"
+
+# Weak Argon2id costs: refused unless the file says they are for tests only.
+sed 's|"security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8, "insecure-for-tests": true}}|"security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8}}|' "$WORK/central.json" > "$WORK/weak.json"
+run "$OUTPOST" --data "$WORK/x11" setup "$WORK/weak.json"
+check "a weak password cost is refused" status_is 1
+check "the refusal names the JSON path" contains "$ERR" "configuration.security.password-hash.opslimit"
+check "the refusal names the way out for tests" contains "$ERR" "insecure-for-tests"
+check "a refused weak cost leaves no folder" [ ! -e "$WORK/x11" ]
+sed 's|"opslimit": 1, "memlimit-kib": 8}}|"opslimit": 2, "memlimit-kib": 8}}|' "$WORK/weak.json" > "$WORK/weakmem.json"
+run "$OUTPOST" --data "$WORK/x12" setup "$WORK/weakmem.json"
+check "too little memory is refused, naming its path" contains "$ERR" "configuration.security.password-hash.memlimit-kib"
+sed 's|"opslimit": 1, "memlimit-kib": 8}}|"opslimit": 2, "memlimit-kib": 19456}}|' "$WORK/weak.json" > "$WORK/okcost.json"
+run "$OUTPOST" --data "$WORK/x13" setup "$WORK/okcost.json"
+check "the default cost written out is accepted" status_is 0
+sed 's|"insecure-for-tests": true|"insecure-for-tests": "yes"|' "$WORK/central.json" > "$WORK/flagtype.json"
+run "$OUTPOST" --data "$WORK/x14" setup "$WORK/flagtype.json"
+check "insecure-for-tests must be a boolean" contains "$ERR" "configuration.security.password-hash.insecure-for-tests: must be true or false"
 
 run "$OUTPOST" --data "$WORK/x10" setup "$OUTPOST_SOURCE/config/central.setup.json"
 check "the shipped example password is refused" contains "$ERR" "super-user.password: still the example password"

@@ -135,9 +135,10 @@ static void test_huge_key_file_is_refused_without_reading_it(void **state)
     testutil_rmdir(dir);
 }
 
-/* A symlink in the key folder is followed (operators may keep keys on another volume), but
- * the mode check applies to the file it points to. */
-static void test_symlinked_key_file_is_checked_at_its_target(void **state)
+/* A key file must be the file itself: a symlink is refused (O_NOFOLLOW), whether its target
+ * is private or not, so that nobody can point a key name at a file of their choosing. The
+ * folder itself may be a link to another volume. */
+static void test_symlinked_key_file_is_refused(void **state)
 {
     (void)state;
     char *dir = testutil_tmpdir();
@@ -148,19 +149,63 @@ static void test_symlinked_key_file_is_checked_at_its_target(void **state)
     char *p = fs_join(dir, "device-signing.key");
     assert_int_equal(symlink(target, p), 0);
     struct key k;
-    assert_int_equal(keys_load_device_signing(dir, &k, &e), 0);
-    key_wipe(&k);
-    chmod(target, 0644);
     assert_int_equal(keys_load_device_signing(dir, &k, &e), OP_ESTATE);
-    assert_non_null(strstr(e.msg, "chmod 600"));
+    assert_non_null(strstr(e.msg, "symbolic link"));
+    key_wipe(&k);
     /* a dangling link is not replaced by a new key: setup refuses rather than write through */
     unlink(target);
     assert_int_not_equal(keys_setup_device(dir, NULL, &e), 0);
     struct stat st;
     assert_int_not_equal(stat(target, &st), 0);
+    /* a key folder that is a symlink to another volume works */
+    char *linked = fs_join(dir, "keys-link");
+    char *real = fs_join(other, "real");
+    assert_int_equal(keys_setup_device(real, NULL, &e), 0);
+    assert_int_equal(symlink(real, linked), 0);
+    assert_int_equal(keys_load_device_signing(linked, &k, &e), 0);
+    key_wipe(&k);
+    free(linked);
+    free(real);
     free(p);
     free(target);
     testutil_rmdir(other);
+    testutil_rmdir(dir);
+}
+
+/* The owner and mode are checked on the file that was opened (fstat), not by a stat before. */
+static void test_key_file_of_another_owner_is_refused(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* only root can give a file away */
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_device(dir, NULL, &e), 0);
+    char *p = fs_join(dir, "device-signing.key");
+    assert_int_equal(chown(p, 65534, 65534), 0);
+    struct key k;
+    assert_int_equal(keys_load_device_signing(dir, &k, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "owned by"));
+    free(p);
+    testutil_rmdir(dir);
+}
+
+/* A key folder others can read (a restore with cp -r under umask 022) is refused with the fix. */
+static void test_key_folder_readable_by_others_is_refused(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_central(dir, NULL, &e), 0);
+    chmod(dir, 0755);
+    struct key k;
+    assert_int_equal(keys_load_master(dir, &k, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "chmod 700"));
+    assert_int_equal(keys_results_current(dir, &k, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "chmod 700"));
+    chmod(dir, 0700);
+    assert_int_equal(keys_load_master(dir, &k, &e), 0);
+    key_wipe(&k);
     testutil_rmdir(dir);
 }
 
@@ -211,6 +256,45 @@ static void test_rotate_adds_a_current_key_and_keeps_the_old_one(void **state)
     testutil_rmdir(dir);
 }
 
+/* A results key restored from a backup under its id (results-<id>.key) is found by that id;
+ * a file whose name says another id is refused, naming the name it should have. */
+static void test_results_key_restored_under_its_id_is_accepted_and_checked(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    struct op_err e = {0};
+    assert_int_equal(keys_setup_central(dir, NULL, &e), 0);
+    struct key first;
+    assert_int_equal(keys_results_current(dir, &first, &e), 0);
+    char name[64];
+    snprintf(name, sizeof name, "results-%s.key", first.id);
+    char *canonical = fs_join(dir, "results-0001.key");
+    char *by_id = fs_join(dir, name);
+    assert_int_equal(rename(canonical, by_id), 0);
+    struct key found;
+    assert_int_equal(keys_results_by_id(dir, first.id, &found, &e), 0);
+    assert_memory_equal(found.secret, first.secret, KEY_SECRET_BYTES);
+    key_wipe(&found);
+    /* a rotation after it takes the next serial, and becomes current */
+    struct key rotated, current;
+    assert_int_equal(keys_rotate_results(dir, &rotated, &e), 0);
+    assert_int_equal(rotated.serial, 2);
+    assert_int_equal(keys_results_current(dir, &current, &e), 0);
+    assert_string_equal(current.id, rotated.id);
+    /* the file of one key under the id of another is refused */
+    char *wrong = fs_join(dir, "results-0123456789abcdef.key");
+    assert_int_equal(rename(by_id, wrong), 0);
+    assert_int_not_equal(keys_results_by_id(dir, first.id, &found, &e), 0);
+    assert_non_null(strstr(e.msg, name));
+    key_wipe(&first);
+    key_wipe(&rotated);
+    key_wipe(&current);
+    free(wrong);
+    free(canonical);
+    free(by_id);
+    testutil_rmdir(dir);
+}
+
 static void test_key_id_is_first_eight_bytes_of_blake2b_of_public_key(void **state)
 {
     (void)state;
@@ -239,9 +323,12 @@ int main(void)
         cmocka_unit_test(test_key_file_readable_by_others_is_refused),
         cmocka_unit_test(test_key_file_that_is_a_fifo_is_refused_without_blocking),
         cmocka_unit_test(test_huge_key_file_is_refused_without_reading_it),
-        cmocka_unit_test(test_symlinked_key_file_is_checked_at_its_target),
+        cmocka_unit_test(test_symlinked_key_file_is_refused),
+        cmocka_unit_test(test_key_file_of_another_owner_is_refused),
+        cmocka_unit_test(test_key_folder_readable_by_others_is_refused),
         cmocka_unit_test(test_damaged_key_file_is_refused),
         cmocka_unit_test(test_rotate_adds_a_current_key_and_keeps_the_old_one),
+        cmocka_unit_test(test_results_key_restored_under_its_id_is_accepted_and_checked),
         cmocka_unit_test(test_key_id_is_first_eight_bytes_of_blake2b_of_public_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,25 @@
+/* meta.c - the meta table (see meta.h). */
+#include "store/meta.h"
+
+int meta_set(struct db *db, const char *key, const char *value, struct op_err *e)
+{
+    return db_run(db,
+                  "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                  key, value, "recording an instance fact", e);
+}
+
+int meta_has(struct db *db, const char *key, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM meta WHERE key = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_fail(db, e, "reading an instance fact");
+}
