@@ -155,20 +155,21 @@ static int users_add_cmd(int argc, char **argv)
         return status;
     char *pw = NULL;
     struct credentials cred;
-    struct key master;
-    memset(&master, 0, sizeof master);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "users add", &e);
+    struct key *master = key_new(); /* sodium_malloc: guarded, left out of core dumps */
+    int rc = master ? 0 : err_set(&e, OP_ENOMEM, "out of memory");
     if (rc == 0)
-        rc = load_master(inst, &master, &e);
+        rc = instance_require_role(inst, ROLE_CENTRAL, "users add", &e);
+    if (rc == 0)
+        rc = load_master(inst, master, &e);
     if (rc == 0)
         rc = secret_read("Password: ", 1, &pw, &e);
     if (rc == 0) {
         uuid_generate(u.id);
-        struct credentials_keys keys = {&master, NULL};
+        struct credentials_keys keys = {master, NULL};
         rc =
             credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &keys, &cred, &e);
     }
-    key_wipe(&master);
+    key_free(master);
     if (rc == 0) {
         credentials_apply(&cred, &u);
         rc = db_begin(inst->db, &e);
@@ -282,14 +283,14 @@ static int users_passwd_cmd(int argc, char **argv)
      * place to re-seal it to the new key (opening it with the old one, recovered from escrow).
      * The new public key and wrapped vault bump the user's version (users_set_credentials),
      * so sync sends them to devices as any change. */
-    struct key master;
-    memset(&master, 0, sizeof master);
+    struct key *master = NULL; /* sodium_malloc: guarded, left out of core dumps */
     unsigned char sk[VAULT_SECRET_BYTES];
     struct credentials_keys keys = {NULL, NULL};
     if (rc == 0 && inst->role == ROLE_CENTRAL) {
-        rc = load_master(inst, &master, &e);
+        master = key_new();
+        rc = master ? load_master(inst, master, &e) : err_set(&e, OP_ENOMEM, "out of memory");
         if (rc == 0)
-            keys.master = &master;
+            keys.master = master;
         if (rc == 0 && !new_keys) {
             char *dir = instance_path(inst, "keys");
             int r = credentials_recover_in(inst->db, dir, &u, sk, &e);
@@ -306,7 +307,7 @@ static int users_passwd_cmd(int argc, char **argv)
         rc =
             credentials_make(&inst->settings.password_cost, u.id, pw, strlen(pw), &keys, &cred, &e);
     sodium_memzero(sk, sizeof sk);
-    key_wipe(&master);
+    key_free(master);
     if (rc == 0) {
         rc = db_begin(inst->db, &e);
         if (rc == 0)
