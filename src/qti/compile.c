@@ -15,24 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qti/qti_alloc.h"
 #include "qti/xhtml.h"
 #include "store/packages.h"
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        abort();
-    return q;
-}
 
 void qti_loaded_free(struct qti_loaded *l)
 {
@@ -133,8 +118,8 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
         qti_item_free(item);
         return rc;
     }
-    l->items = xrealloc(l->items, sizeof *l->items * (l->nitems + 1));
-    l->items[l->nitems].href = xstrdup(ref->href);
+    l->items = qti_xrealloc(l->items, l->nitems + 1, sizeof *l->items);
+    l->items[l->nitems].href = qti_xstrdup(ref->href);
     l->items[l->nitems].item = item;
     l->nitems++;
     qsort(l->items, l->nitems, sizeof *l->items, cmp_item);
@@ -155,11 +140,9 @@ static int load_each(const struct qti_node *ref, void *arg)
 int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e)
 {
     *out = NULL;
-    struct qti_loaded *l = calloc(1, sizeof *l);
-    if (!l)
-        abort();
+    struct qti_loaded *l = qti_xcalloc(1, sizeof *l);
     l->pkg = pkg;
-    l->name = xstrdup(pkg->name);
+    l->name = qti_xstrdup(pkg->name);
     const struct qti_resource *tr = pkg->manifest.test;
     const struct qti_file *tf = qti_package_find(pkg, tr->href);
     char where[1024];
@@ -217,8 +200,8 @@ struct entries {
 
 static void add_entry(struct entries *es, const char *name, void *data, size_t len, int borrowed)
 {
-    es->v = xrealloc(es->v, sizeof *es->v * (es->n + 1));
-    es->v[es->n++] = (struct entry){xstrdup(name), data, len, borrowed};
+    es->v = qti_xrealloc(es->v, es->n + 1, sizeof *es->v);
+    es->v[es->n++] = (struct entry){qti_xstrdup(name), data, len, borrowed};
 }
 
 static void add_json(struct entries *es, const char *name, json_t *j)
@@ -407,9 +390,7 @@ int qti_delivery_open(const unsigned char *data, size_t len, struct qti_delivery
             rc = err_set(e, OP_EINPUT, "delivery package: bad entry name");
             break;
         }
-        char *name = malloc(nl + 1);
-        if (!name)
-            abort();
+        char *name = qti_xmalloc(nl + 1, 1);
         memcpy(name, data + pos, nl);
         name[nl] = 0;
         pos += nl;
@@ -420,7 +401,7 @@ int qti_delivery_open(const unsigned char *data, size_t len, struct qti_delivery
             rc = err_set(e, OP_EINPUT, "delivery package: entry data out of bounds");
             break;
         }
-        out->entries = xrealloc(out->entries, sizeof *out->entries * (out->n + 1));
+        out->entries = qti_xrealloc(out->entries, out->n + 1, sizeof *out->entries);
         out->entries[out->n++] = (struct qti_delivery_entry){name, data + pos, (size_t)dl};
         if (out->n > 1 && strcmp(out->entries[out->n - 2].name, name) >= 0) {
             rc = err_set(e, OP_EINPUT, "delivery package: entries not sorted or repeated (%s)",
@@ -487,10 +468,8 @@ int qti_delivery_load(const unsigned char *data, size_t len, struct qti_loaded *
     int rc = qti_delivery_open(data, len, &d, e);
     if (rc)
         return rc;
-    struct qti_loaded *l = calloc(1, sizeof *l);
-    if (!l)
-        abort();
-    l->name = xstrdup("delivery package");
+    struct qti_loaded *l = qti_xcalloc(1, sizeof *l);
+    l->name = qti_xstrdup("delivery package");
     l->delivery_manifest = entry_json(&d, "manifest.json", e);
     json_t *tj = l->delivery_manifest ? entry_json(&d, "test.json", e) : NULL;
     if (!tj)
@@ -512,8 +491,8 @@ int qti_delivery_load(const unsigned char *data, size_t len, struct qti_loaded *
         json_decref(r);
         json_decref(s);
         if (rc == 0) {
-            l->items = xrealloc(l->items, sizeof *l->items * (l->nitems + 1));
-            l->items[l->nitems].href = xstrdup(href);
+            l->items = qti_xrealloc(l->items, l->nitems + 1, sizeof *l->items);
+            l->items[l->nitems].href = qti_xstrdup(href);
             l->items[l->nitems].item = item;
             l->nitems++;
         }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "qti/qti_alloc.h"
 
 static const struct {
     const char *name;
@@ -117,10 +118,8 @@ static char *attr(xmlNode *n, const char *name)
     xmlChar *v = xmlGetProp(n, BAD_CAST name);
     if (!v)
         return NULL;
-    char *s = strdup((const char *)v);
+    char *s = qti_xstrdup((const char *)v);
     xmlFree(v);
-    if (!s)
-        abort();
     return s;
 }
 
@@ -219,9 +218,7 @@ void qti_interaction_free(struct qti_interaction *it)
 
 static struct qti_choice *add_choice(struct qti_interaction *it)
 {
-    struct qti_choice *c = realloc(it->choices, (it->nchoices + 1) * sizeof *c);
-    if (!c)
-        abort();
+    struct qti_choice *c = qti_xrealloc(it->choices, it->nchoices + 1, sizeof *c);
     it->choices = c;
     c = &it->choices[it->nchoices++];
     memset(c, 0, sizeof *c);
@@ -477,9 +474,7 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
         return perr(&p, node, "unsupported interaction %s in item %s", name,
                     item_identifier ? item_identifier : "?");
 
-    struct qti_interaction *it = calloc(1, sizeof *it);
-    if (!it)
-        abort();
+    struct qti_interaction *it = qti_xcalloc(1, sizeof *it);
     it->kind = kind;
     int rc = 0;
     it->response_identifier = attr(node, "responseIdentifier");
@@ -730,9 +725,7 @@ static char *jstr(const json_t *o, const char *k)
     const json_t *v = json_object_get(o, k);
     if (!json_is_string(v))
         return NULL;
-    char *s = strdup(json_string_value(v));
-    if (!s)
-        abort();
+    char *s = qti_xstrdup(json_string_value(v));
     return s;
 }
 
@@ -766,9 +759,7 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     if (!type || qti_interaction_kind_from_name(type, &kind) < 0)
         return err_set(e, OP_EINPUT, "%s: unknown interaction type %s", what,
                        type ? type : "(none)");
-    struct qti_interaction *it = calloc(1, sizeof *it);
-    if (!it)
-        abort();
+    struct qti_interaction *it = qti_xcalloc(1, sizeof *it);
     it->kind = kind;
     it->response_identifier = jstr(j, "responseIdentifier");
     if (!valid_identifier(it->response_identifier)) {
@@ -883,9 +874,7 @@ static uint64_t fnv1a(const char *s)
 static void shuffle_set(const struct qti_interaction *it, size_t *order, int set, uint64_t *state)
 {
     size_t n = it->nchoices;
-    size_t *slots = malloc((n ? n : 1) * sizeof *slots);
-    if (!slots)
-        abort();
+    size_t *slots = qti_xmalloc(n, sizeof *slots);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const struct qti_choice *c = &it->choices[order[i]];
@@ -1033,9 +1022,7 @@ static int validate_associations(const struct qti_interaction *it, const json_t 
                                  struct qti_invalid *why)
 {
     int directed = it->kind == QTI_INTERACTION_MATCH || it->kind == QTI_INTERACTION_GAP_MATCH;
-    int *uses = calloc(it->nchoices ? it->nchoices : 1, sizeof *uses);
-    if (!uses)
-        abort();
+    int *uses = qti_xcalloc(it->nchoices, sizeof *uses);
     int ok = 1;
     char a[260], b[260];
     for (size_t i = 0; i < n && ok; i++) {
@@ -1181,9 +1168,7 @@ static int validate_slider(const struct qti_interaction *it, const json_t **vals
 int qti_interaction_validate(const struct qti_interaction *it, const json_t *response,
                              struct qti_invalid *why)
 {
-    const json_t **vals = malloc(MAX_VALUES * sizeof *vals);
-    if (!vals)
-        abort();
+    const json_t **vals = qti_xmalloc(MAX_VALUES, sizeof *vals);
     if (json_is_array(response) && json_array_size(response) > MAX_VALUES) {
         free(vals);
         return invalid(why, "type", "The answer has too many parts.");

@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "qti/item_internal.h"
 #include "qti/package.h"
+#include "qti/qti_alloc.h"
 #include "qti/rules.h"
 #include "qti/xhtml.h"
 
@@ -256,30 +257,12 @@ void qti_item_free(struct qti_item *item)
     free(item);
 }
 
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
-static void *grow(void *p, size_t n, size_t size)
-{
-    void *q = realloc(p, (n + 1) * size);
-    if (!q)
-        abort();
-    return q;
-}
-
 static char *attr(xmlNode *n, const char *name)
 {
     xmlChar *v = xmlGetProp(n, BAD_CAST name);
     if (!v)
         return NULL;
-    char *s = xstrdup((const char *)v);
+    char *s = qti_xstrdup((const char *)v);
     xmlFree(v);
     return s;
 }
@@ -294,7 +277,7 @@ const struct qti_decl *qti_item_decl(const struct qti_item *item, const char *id
 
 static void add_decl(struct qti_item *item, struct qti_decl *d)
 {
-    item->decls = grow(item->decls, item->ndecls, sizeof *item->decls);
+    item->decls = qti_xrealloc(item->decls, item->ndecls + 1, sizeof *item->decls);
     item->decls[item->ndecls++] = d;
 }
 
@@ -409,7 +392,7 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
         qti_interaction_free(it);
         return rc;
     }
-    item->interactions = grow(item->interactions, item->ninteractions, sizeof it);
+    item->interactions = qti_xrealloc(item->interactions, item->ninteractions + 1, sizeof it);
     item->interactions[item->ninteractions++] = it;
     const char *tag = inline_kind(it->kind) ? "span" : "div";
     buf_printf(out, "<%s data-qti-interaction=\"", tag);
@@ -452,7 +435,7 @@ static int add_conditional(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
     if (idx_out)
         *idx_out = idx;
     snprintf(f.key, sizeof f.key, "%s%zu", template ? "tb" : "fb", idx);
-    *list = grow(*list, *count, sizeof **list);
+    *list = qti_xrealloc(*list, *count + 1, sizeof **list);
     (*list)[(*count)++] = f;
 
     struct buf content = BUF_INIT;
@@ -498,7 +481,7 @@ static int add_printed(struct parse *p, xmlNode *n, struct buf *out)
     pv.index = attr(n, "index");
     snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
     memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
-    item->printed = grow(item->printed, item->nprinted, sizeof *item->printed);
+    item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof *item->printed);
     item->printed[item->nprinted++] = pv;
     buf_printf(out, "<span data-qti-printed=\"%s\"></span>", pv.key);
     return 0;
@@ -555,11 +538,11 @@ static int math_var(struct parse *p, xmlNode *n, struct buf *out)
         return 1;
     struct qti_item *item = p->item;
     struct item_printed pv = {0};
-    pv.identifier = xstrdup(name);
+    pv.identifier = qti_xstrdup(name);
     pv.base = 10;
     snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
     memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
-    item->printed = grow(item->printed, item->nprinted, sizeof *item->printed);
+    item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof *item->printed);
     item->printed[item->nprinted++] = pv;
     buf_printf(out, "<%s data-qti-printed=\"%s\"></%s>", (const char *)n->name, pv.key,
                (const char *)n->name);
@@ -578,7 +561,7 @@ static int parse_stylesheet(struct parse *p, xmlNode *n)
     }
     free(href);
     struct qti_item *item = p->item;
-    item->styles = grow(item->styles, item->nstyles, sizeof *item->styles);
+    item->styles = qti_xrealloc(item->styles, item->nstyles + 1, sizeof *item->styles);
     item->styles[item->nstyles++] = path;
     qti_assets_add(&item->assets, path);
     return 0;
@@ -849,10 +832,8 @@ int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, s
 static int item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
 {
     *out = NULL;
-    struct qti_item *item = calloc(1, sizeof *item);
-    if (!item)
-        abort();
-    item->href = xstrdup(href ? href : "item.xml");
+    struct qti_item *item = qti_xcalloc(1, sizeof *item);
+    item->href = qti_xstrdup(href ? href : "item.xml");
     struct parse p = {item, e, 0, ""};
     int rc = 0;
 
@@ -875,7 +856,7 @@ static int item_from_node(const char *href, xmlNode *root, struct qti_item **out
         goto fail;
     }
     if (!item->title)
-        item->title = xstrdup(item->identifier);
+        item->title = qti_xstrdup(item->identifier);
     if ((rc = parse_bool_attr(&p, root, "adaptive", &item->adaptive)) < 0 ||
         (rc = parse_bool_attr(&p, root, "timeDependent", &item->time_dependent)) < 0)
         goto fail;
@@ -953,7 +934,7 @@ static int item_from_node(const char *href, xmlNode *root, struct qti_item **out
         }
     }
     if (!item->body_html)
-        item->body_html = xstrdup("<div class=\"qti-itemBody\"></div>");
+        item->body_html = qti_xstrdup("<div class=\"qti-itemBody\"></div>");
     *out = item;
     return 0;
 fail:
@@ -1128,7 +1109,7 @@ static int load_err(struct op_err *e, const char *id, const char *what)
 static char *jdup(const json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
-    return v ? xstrdup(v) : NULL;
+    return v ? qti_xstrdup(v) : NULL;
 }
 
 static int valid_key(const char *k, const char *prefix)
@@ -1180,12 +1161,10 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
     if (!id || !sid || strcmp(id, sid) != 0)
         return err_set(e, OP_EINPUT,
                        "compiled item: render and scoring models missing or of different items");
-    struct qti_item *item = calloc(1, sizeof *item);
-    if (!item)
-        abort();
+    struct qti_item *item = qti_xcalloc(1, sizeof *item);
     int rc = 0;
-    item->href = xstrdup("");
-    item->identifier = xstrdup(id);
+    item->href = qti_xstrdup("");
+    item->identifier = qti_xstrdup(id);
     item->title = jdup(render, "title");
     item->label = jdup(render, "label");
     item->adaptive = json_is_true(json_object_get(render, "adaptive"));
@@ -1203,8 +1182,8 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             rc = load_err(e, id, "stylesheets must be strings");
             goto fail;
         }
-        item->styles = grow(item->styles, item->nstyles, sizeof *item->styles);
-        item->styles[item->nstyles++] = xstrdup(json_string_value(v));
+        item->styles = qti_xrealloc(item->styles, item->nstyles + 1, sizeof *item->styles);
+        item->styles[item->nstyles++] = qti_xstrdup(json_string_value(v));
     }
     json_array_foreach(json_object_get(render, "assets"), i, v)
     {
@@ -1261,7 +1240,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
                          it ? "" : "");
             goto fail;
         }
-        item->interactions = grow(item->interactions, item->ninteractions, sizeof it);
+        item->interactions = qti_xrealloc(item->interactions, item->ninteractions + 1, sizeof it);
         item->interactions[item->ninteractions++] = it;
     }
 
@@ -1276,7 +1255,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             rc = load_err(e, id, "a feedback entry is incomplete");
             goto fail;
         }
-        item->feedback = grow(item->feedback, item->nfeedback, sizeof f);
+        item->feedback = qti_xrealloc(item->feedback, item->nfeedback + 1, sizeof f);
         item->feedback[item->nfeedback++] = f;
     }
     json_array_foreach(json_object_get(scoring, "templates"), i, v)
@@ -1289,7 +1268,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             rc = load_err(e, id, "a template entry is incomplete");
             goto fail;
         }
-        item->templates = grow(item->templates, item->ntemplates, sizeof f);
+        item->templates = qti_xrealloc(item->templates, item->ntemplates + 1, sizeof f);
         item->templates[item->ntemplates++] = f;
     }
     json_array_foreach(json_object_get(render, "printed"), i, v)
@@ -1312,7 +1291,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             snprintf(pv.feedback, sizeof pv.feedback, "%s", fbk);
         json_t *b = json_object_get(v, "base");
         pv.base = json_is_integer(b) ? (int)json_integer_value(b) : 10;
-        item->printed = grow(item->printed, item->nprinted, sizeof pv);
+        item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof pv);
         item->printed[item->nprinted++] = pv;
     }
     *out = item;

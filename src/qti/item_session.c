@@ -19,6 +19,7 @@
 
 #include "base/buf.h"
 #include "qti/item_internal.h"
+#include "qti/qti_alloc.h"
 #include "qti/rules.h"
 
 struct slot {
@@ -195,16 +196,12 @@ static int ops_reset(void *ud, struct op_err *e)
 
 static struct qti_item_session *session_alloc(const struct qti_item *item, uint64_t seed)
 {
-    struct qti_item_session *s = calloc(1, sizeof *s);
-    if (!s)
-        abort();
+    struct qti_item_session *s = qti_xcalloc(1, sizeof *s);
     s->item = item;
     s->seed = seed;
     s->rng = seed ^ 0x6f7574706f7374ULL; /* "outpost": seed 0 still gets a mixed stream */
     s->nslots = item->ndecls;
-    s->slots = calloc(item->ndecls ? item->ndecls : 1, sizeof *s->slots);
-    if (!s->slots)
-        abort();
+    s->slots = qti_xcalloc(item->ndecls, sizeof *s->slots);
     for (size_t i = 0; i < item->ndecls; i++)
         s->slots[i].decl = item->decls[i];
     return s;
@@ -269,9 +266,7 @@ static int take_template_defaults(struct qti_item_session *s,
 {
     if (n == 0)
         return 0;
-    s->template_defaults = calloc(s->nslots ? s->nslots : 1, sizeof *s->template_defaults);
-    if (!s->template_defaults)
-        abort();
+    s->template_defaults = qti_xcalloc(s->nslots, sizeof *s->template_defaults);
     for (size_t k = 0; k < n; k++) {
         struct slot *sl = find_slot(s, defaults[k].identifier);
         if (!sl || sl->decl->kind != QTI_DECL_TEMPLATE)
@@ -485,9 +480,7 @@ int qti_item_session_submit(struct qti_item_session *s, const json_t *responses,
                        "item %s: the adaptive item is completed; no further attempts",
                        item->identifier);
 
-    struct qti_value **vals = calloc(s->nslots ? s->nslots : 1, sizeof *vals);
-    if (!vals)
-        abort();
+    struct qti_value **vals = qti_xcalloc(s->nslots, sizeof *vals);
     int rc = type_responses(s, responses, vals, e);
     if (rc == 0 && opts && opts->validate_responses) {
         json_t *problems = validate_all(s, vals);
@@ -585,9 +578,7 @@ int qti_item_session_would_respond(struct qti_item_session *s, const json_t *res
                                    int *responded, struct op_err *e)
 {
     *responded = 0;
-    struct qti_value **vals = calloc(s->nslots ? s->nslots : 1, sizeof *vals);
-    if (!vals)
-        abort();
+    struct qti_value **vals = qti_xcalloc(s->nslots, sizeof *vals);
     int rc = type_responses(s, responses, vals, e);
     for (size_t i = 0; i < s->nslots; i++) {
         if (rc == 0 && counts_as_response(&s->slots[i], vals[i]))
@@ -806,9 +797,7 @@ json_t *qti_item_session_view(const struct qti_item_session *s, int show_feedbac
     json_t *order = json_object(), *hidden = json_object();
     for (size_t i = 0; i < item->ninteractions; i++) {
         const struct qti_interaction *it = item->interactions[i];
-        size_t *perm = malloc((it->nchoices ? it->nchoices : 1) * sizeof *perm);
-        if (!perm)
-            abort();
+        size_t *perm = qti_xmalloc(it->nchoices, sizeof *perm);
         qti_interaction_shuffle(it, s->seed, perm);
         json_t *ids = json_array(), *hid = json_array();
         for (size_t k = 0; k < it->nchoices; k++) {

@@ -17,6 +17,7 @@
 
 #include "base/buf.h"
 #include "qti/item.h"
+#include "qti/qti_alloc.h"
 
 void qti_limits_default(struct qti_limits *l)
 {
@@ -25,22 +26,6 @@ void qti_limits_default(struct qti_limits *l)
     l->max_total_bytes = QTI_DEFAULT_MAX_TOTAL_BYTES;
     l->max_ratio = QTI_DEFAULT_MAX_RATIO;
     l->max_xml_bytes = QTI_DEFAULT_MAX_XML_BYTES;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        abort();
-    return q;
 }
 
 /* ---- paths ---- */
@@ -163,7 +148,7 @@ int qti_path_resolve(const char *base, const char *href, char **out, struct op_e
             np--;
             continue;
         }
-        parts = xrealloc(parts, sizeof *parts * (np + 1));
+        parts = qti_xrealloc(parts, np + 1, sizeof *parts);
         parts[np++] = t;
     }
     if (rc == 0 && np == 0)
@@ -288,7 +273,7 @@ static int check_entries(const char *name, zip_t *za, const struct qti_limits *l
         return err_set(e, OP_EINPUT, "%s: %lld entries, over the limit of %llu", name, (long long)n,
                        (unsigned long long)lim->max_entries);
     uint64_t total = 0;
-    p->files = xrealloc(NULL, sizeof *p->files * (size_t)(n ? n : 1));
+    p->files = qti_xrealloc(NULL, (size_t)(n ? n : 1), sizeof *p->files);
     for (zip_int64_t i = 0; i < n; i++) {
         zip_stat_t st;
         if (zip_stat_index(za, (zip_uint64_t)i, ZIP_FL_ENC_RAW, &st) != 0 ||
@@ -358,9 +343,7 @@ static int extract_entries(const char *name, zip_t *za, struct qti_package *p, s
         f->data = NULL;
         if (rc)
             continue;
-        unsigned char *data = malloc(f->len + 1);
-        if (!data)
-            abort();
+        unsigned char *data = qti_xmalloc(f->len + 1, 1);
         zip_file_t *zf = zip_fopen_index(za, idx, 0);
         if (!zf) {
             free(data);
@@ -433,10 +416,8 @@ int qti_package_open_memory(const char *name, const void *data, size_t len,
         return rc;
     }
     zip_error_fini(&ze);
-    struct qti_package *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
-    p->name = xstrdup(name);
+    struct qti_package *p = qti_xcalloc(1, sizeof *p);
+    p->name = qti_xstrdup(name);
     int rc = check_entries(name, za, limits, len, p, e);
     if (rc == 0)
         rc = extract_entries(name, za, p, e);
@@ -464,11 +445,9 @@ int qti_package_from_files(const char *name, const struct qti_file *files, size_
         qti_limits_default(&def);
         limits = &def;
     }
-    struct qti_package *p = calloc(1, sizeof *p);
-    if (!p)
-        abort();
-    p->name = xstrdup(name);
-    p->files = xrealloc(NULL, sizeof *p->files * (n ? n : 1));
+    struct qti_package *p = qti_xcalloc(1, sizeof *p);
+    p->name = qti_xstrdup(name);
+    p->files = qti_xrealloc(NULL, n ? n : 1, sizeof *p->files);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *why;
@@ -480,7 +459,7 @@ int qti_package_from_files(const char *name, const struct qti_file *files, size_
         struct qti_file *f = &p->files[p->nfiles++];
         f->path = norm;
         f->len = files[i].len;
-        f->data = xrealloc(NULL, files[i].len + 1);
+        f->data = qti_xmalloc(files[i].len + 1, 1);
         memcpy(f->data, files[i].data, files[i].len);
         f->data[f->len] = 0;
     }
@@ -526,9 +505,7 @@ int qti_package_open(const char *path, const struct qti_limits *limits, struct q
     if (!fp)
         return err_set(e, OP_EIO, "%s: cannot open the package (%s)", path, strerror(errno));
     size_t len = (size_t)st.st_size;
-    unsigned char *data = malloc(len ? len : 1);
-    if (!data)
-        abort();
+    unsigned char *data = qti_xmalloc(len, 1);
     size_t got = fread(data, 1, len, fp);
     fclose(fp);
     if (got != len) {
@@ -626,8 +603,8 @@ static int parse_resource(struct qti_package *p, xmlNodePtr rn, struct qti_resou
         rc = err_set(e, OP_EINPUT, "%s: " MANIFEST " line %ld: resource %s has no type", p->name,
                      line, id);
     if (rc == 0) {
-        r->identifier = xstrdup(id);
-        r->type = xstrdup(type);
+        r->identifier = qti_xstrdup(id);
+        r->type = qti_xstrdup(type);
         if (classify_type(type, r) != 0)
             rc = err_set(e, OP_EINPUT,
                          "%s: " MANIFEST " line %ld: resource %s has type %s: unknown QTI "
@@ -656,7 +633,7 @@ static int parse_resource(struct qti_package *p, xmlNodePtr rn, struct qti_resou
                              "the archive",
                              p->name, xmlGetLineNo(c), r->identifier, path);
             if (rc == 0) {
-                r->files = xrealloc(r->files, sizeof *r->files * (r->nfiles + 1));
+                r->files = qti_xrealloc(r->files, r->nfiles + 1, sizeof *r->files);
                 r->files[r->nfiles++] = path;
             } else {
                 free(path);
@@ -670,8 +647,8 @@ static int parse_resource(struct qti_package *p, xmlNodePtr rn, struct qti_resou
                              "identifierref",
                              p->name, xmlGetLineNo(c));
             else {
-                r->deps = xrealloc(r->deps, sizeof *r->deps * (r->ndeps + 1));
-                r->deps[r->ndeps++] = xstrdup(ref);
+                r->deps = qti_xrealloc(r->deps, r->ndeps + 1, sizeof *r->deps);
+                r->deps[r->ndeps++] = qti_xstrdup(ref);
             }
             xmlFree(ref);
         }
@@ -710,7 +687,7 @@ static int parse_manifest(struct qti_package *p, const struct qti_limits *lim, s
         goto done;
     }
     char *mid = qti_xml_attr(root, "identifier");
-    m->identifier = xstrdup(mid ? mid : "");
+    m->identifier = qti_xstrdup(mid ? mid : "");
     xmlFree(mid);
     for (xmlNodePtr c = root->children; rc == 0 && c; c = c->next) {
         if (!qti_xml_local_is(c, "resources"))
@@ -718,7 +695,7 @@ static int parse_manifest(struct qti_package *p, const struct qti_limits *lim, s
         for (xmlNodePtr rn = c->children; rc == 0 && rn; rn = rn->next) {
             if (!qti_xml_local_is(rn, "resource"))
                 continue;
-            m->res = xrealloc(m->res, sizeof *m->res * (m->nres + 1));
+            m->res = qti_xrealloc(m->res, m->nres + 1, sizeof *m->res);
             struct qti_resource *r = &m->res[m->nres++];
             memset(r, 0, sizeof *r);
             rc = parse_resource(p, rn, r, e);

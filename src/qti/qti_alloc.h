@@ -1,7 +1,9 @@
 /*
- * qti_alloc.h - private to src/qti/value.c, decl.c, expr.c, rules.c: allocation that aborts
- * on failure, as base/buf.c does (we cannot report it usefully, and a path taken only when
- * memory runs out would never be tested).
+ * qti_alloc.h - the one allocation helper of src/qti (every file there uses it; nothing
+ * outside src/qti includes it): allocation that aborts on failure, as base/buf.c does (we
+ * cannot report it usefully, and a path taken only when memory runs out would never be
+ * tested). A count of 0 still returns a pointer to free; a count times a size that overflows
+ * aborts too. qti_xstrdup(NULL) is "" (callers that want NULL to stay NULL say so).
  */
 #ifndef OUTPOST_QTI_ALLOC_H
 #define OUTPOST_QTI_ALLOC_H
@@ -12,6 +14,18 @@
 static inline void *qti_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* n elements of size bytes, not zeroed. */
+static inline void *qti_xmalloc(size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        abort();
+    size_t bytes = n * size;
+    void *p = malloc(bytes ? bytes : 1);
     if (!p)
         abort();
     return p;
@@ -40,6 +54,15 @@ static inline void *qti_grow(void *p, size_t n, size_t size)
 static inline char *qti_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+/* The first n bytes of s (fewer if s is shorter), NUL-terminated. */
+static inline char *qti_xstrndup(const char *s, size_t n)
+{
+    char *p = strndup(s ? s : "", n);
     if (!p)
         abort();
     return p;

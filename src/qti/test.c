@@ -15,35 +15,12 @@
 
 #include "base/buf.h"
 #include "qti/package.h"
+#include "qti/qti_alloc.h"
 #include "qti/xhtml.h"
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        abort();
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s ? s : "");
-    if (!d)
-        abort();
-    return d;
-}
 
 #define PUSH(arr, n, v)                                                                            \
     do {                                                                                           \
-        (arr) = xrealloc((arr), sizeof *(arr) * ((n) + 1));                                        \
+        (arr) = qti_xrealloc((arr), (n) + 1, sizeof *(arr));                                       \
         (arr)[(n)++] = (v);                                                                        \
     } while (0)
 
@@ -233,7 +210,7 @@ static int get_identifier(struct reader *r, xmlNodePtr n, char **out)
         xmlFree(v);
         return fail(r, n, "%s: missing identifier", (const char *)n->name);
     }
-    *out = xstrdup(v);
+    *out = qti_xstrdup(v);
     xmlFree(v);
     return 0;
 }
@@ -313,7 +290,7 @@ static int read_branch(struct reader *r, xmlNodePtr n, struct qti_branch_rule **
         xmlFree(target);
         return fail(r, n, "branchRule: missing target");
     }
-    struct qti_branch_rule b = {xstrdup(target), NULL, (int)xmlGetLineNo(n)};
+    struct qti_branch_rule b = {qti_xstrdup(target), NULL, (int)xmlGetLineNo(n)};
     xmlFree(target);
     if (read_expr_child(r, n, &b.cond)) {
         free(b.target);
@@ -372,14 +349,14 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
             rc = fail(r, n, "rubricBlock: unknown view \"%s\"", t);
             break;
         }
-        PUSH(rb.views, rb.nviews, xstrdup(t));
+        PUSH(rb.views, rb.nviews, qti_xstrdup(t));
     }
     xmlFree(view);
     rb.xhtml = rc ? NULL : inner_xhtml(r, n);
     if (rc == 0 && !rb.xhtml)
         rc = OP_EINPUT;
     if (!rb.xhtml)
-        rb.xhtml = xstrdup("");
+        rb.xhtml = qti_xstrdup("");
     PUSH(sec->rubrics, sec->nrubrics, rb);
     return rc;
 }
@@ -406,11 +383,11 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
     if (rc == 0 && !html)
         rc = OP_EINPUT;
     if (rc == 0) {
-        struct qti_test_feedback f = {xstrdup(id),
-                                      xstrdup(outcome),
+        struct qti_test_feedback f = {qti_xstrdup(id),
+                                      qti_xstrdup(outcome),
                                       strcmp(show, "show") == 0,
                                       strcmp(access, "atEnd") == 0,
-                                      title ? xstrdup(title) : NULL,
+                                      title ? qti_xstrdup(title) : NULL,
                                       html};
         PUSH(*arr, *na, f);
     }
@@ -448,7 +425,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
     if (cat) {
         char *save = NULL;
         for (char *t = strtok_r(cat, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-            PUSH(it->categories, it->ncategories, xstrdup(t));
+            PUSH(it->categories, it->ncategories, qti_xstrdup(t));
     }
     xmlFree(cat);
     for (xmlNodePtr c = n->children; c; c = c->next) {
@@ -485,7 +462,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
                           "variableMapping: sourceIdentifier and targetIdentifier are "
                           "required");
             if (rc == 0) {
-                struct qti_var_mapping m = {xstrdup(s), xstrdup(t)};
+                struct qti_var_mapping m = {qti_xstrdup(s), qti_xstrdup(t)};
                 PUSH(it->mappings, it->nmappings, m);
             }
             xmlFree(s);
@@ -497,7 +474,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
             if ((rc = check_attrs(r, c, ta)) == 0 && (!tid || !tid[0]))
                 rc = fail(r, c, "templateDefault: missing templateIdentifier");
             if (rc == 0 && (rc = read_expr_child(r, c, &x)) == 0) {
-                struct qti_template_default td = {xstrdup(tid), x};
+                struct qti_template_default td = {qti_xstrdup(tid), x};
                 PUSH(it->template_defaults, it->ntemplate_defaults, td);
             }
             xmlFree(tid);
@@ -520,7 +497,7 @@ static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *
         return fail(r, n, "more than %d sections and item refs", QTI_TEST_MAX_NODES);
     if (depth > QTI_TEST_MAX_DEPTH)
         return fail(r, n, "sections nested deeper than %d", QTI_TEST_MAX_DEPTH);
-    struct qti_node *nd = xcalloc(1, sizeof *nd);
+    struct qti_node *nd = qti_xcalloc(1, sizeof *nd);
     *out = nd;
     nd->kind = kind;
     nd->line = (int)xmlGetLineNo(n);
@@ -548,7 +525,7 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
     char *title = qti_xml_attr(n, "title");
-    sec->title = title ? xstrdup(title) : NULL;
+    sec->title = title ? qti_xstrdup(title) : NULL;
     xmlFree(title);
     int visible, keep;
     if (get_bool(r, n, "visible", 1, &visible) || get_bool(r, n, "keepTogether", 1, &keep))
@@ -714,9 +691,7 @@ static int check_key_clash(struct reader *r, const struct qti_test *t, const str
     const char *dot = strrchr(nd->identifier, '.');
     if (!dot || dot[1] < '1' || dot[1] > '9' || strspn(dot + 1, "0123456789") != strlen(dot + 1))
         return 0;
-    char *prefix = strndup(nd->identifier, (size_t)(dot - nd->identifier));
-    if (!prefix)
-        abort();
+    char *prefix = qti_xstrndup(nd->identifier, (size_t)(dot - nd->identifier));
     const struct qti_node *other = qti_test_find(t, prefix);
     int rc = 0;
     if (other && other->kind == QTI_NODE_ITEM)
@@ -763,7 +738,7 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
                    struct op_err *e)
 {
     *out = NULL;
-    struct qti_test *t = xcalloc(1, sizeof *t);
+    struct qti_test *t = qti_xcalloc(1, sizeof *t);
     struct reader r = {file, where, e, 0, &t->assets};
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!qti_xml_local_is(root, "assessmentTest")) {
@@ -785,9 +760,9 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
     if (rc == 0) {
         char *title = qti_xml_attr(root, "title");
         char *tn = qti_xml_attr(root, "toolName"), *tv = qti_xml_attr(root, "toolVersion");
-        t->title = xstrdup(title ? title : t->identifier);
-        t->tool_name = tn ? xstrdup(tn) : NULL;
-        t->tool_version = tv ? xstrdup(tv) : NULL;
+        t->title = qti_xstrdup(title ? title : t->identifier);
+        t->tool_name = tn ? qti_xstrdup(tn) : NULL;
+        t->tool_version = tv ? qti_xstrdup(tv) : NULL;
         xmlFree(title);
         xmlFree(tn);
         xmlFree(tv);
@@ -808,7 +783,7 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
         } else if (strcmp(name, "timeLimits") == 0)
             rc = read_time_limits(&r, c, &t->time_limits);
         else if (strcmp(name, "testPart") == 0) {
-            t->parts = xrealloc(t->parts, sizeof *t->parts * (t->nparts + 1));
+            t->parts = qti_xrealloc(t->parts, t->nparts + 1, sizeof *t->parts);
             memset(&t->parts[t->nparts], 0, sizeof *t->parts);
             t->nparts++;
             rc = read_part(&r, c, (int)t->nparts - 1, &t->parts[t->nparts - 1]);
@@ -991,7 +966,7 @@ static int arrange(struct route_builder *b, const struct qti_node *sec, struct n
             PUSH(sel.v, sel.n, sec->children[i]);
     } else if (!sec->with_replacement) {
         /* Required children first, then a uniform choice among the others; document order. */
-        char *take = xcalloc(n, 1);
+        char *take = qti_xcalloc(n, 1);
         size_t chosen = 0;
         for (size_t i = 0; i < n; i++)
             if (sec->children[i]->required) {
@@ -1017,7 +992,7 @@ static int arrange(struct route_builder *b, const struct qti_node *sec, struct n
         free(take);
     } else {
         /* With replacement: each required child once, then draws from all children. */
-        size_t *count = xcalloc(n, sizeof *count);
+        size_t *count = qti_xcalloc(n, sizeof *count);
         size_t chosen = 0;
         for (size_t i = 0; i < n; i++)
             if (sec->children[i]->required) {
@@ -1056,7 +1031,7 @@ static int arrange(struct route_builder *b, const struct qti_node *sec, struct n
         free(sel.v);
         sel = flat;
         /* Fixed children keep their place; the others are shuffled among the free places. */
-        size_t *slots = xcalloc(sel.n, sizeof *slots);
+        size_t *slots = qti_xcalloc(sel.n, sizeof *slots);
         size_t ns = 0;
         for (size_t i = 0; i < sel.n; i++)
             if (!sel.v[i]->fixed)
@@ -1406,7 +1381,7 @@ static int branches_from_json(struct jreader *r, json_t *a, struct qti_branch_ru
         struct qti_branch_rule b = {NULL, NULL, 0};
         if (qti_expr_from_json(json_object_get(v, "expr"), &b.cond, r->e))
             return err_prefix(r->e, "compiled test: branchRule");
-        b.target = xstrdup(target);
+        b.target = qti_xstrdup(target);
         PUSH(*out, *n, b);
     }
     return 0;
@@ -1427,12 +1402,12 @@ static int feedback_from_json(struct jreader *r, json_t *a, struct qti_test_feed
                    *acc = jstr(v, "access"), *x = jstr(v, "xhtml"), *title = jstr(v, "title");
         if (!id || !oid || !acc || !x)
             return jfail(r, "incomplete testFeedback");
-        struct qti_test_feedback f = {xstrdup(id),
-                                      xstrdup(oid),
+        struct qti_test_feedback f = {qti_xstrdup(id),
+                                      qti_xstrdup(oid),
                                       jbool(v, "show", 1),
                                       strcmp(acc, "atEnd") == 0,
-                                      title ? xstrdup(title) : NULL,
-                                      xstrdup(x)};
+                                      title ? qti_xstrdup(title) : NULL,
+                                      qti_xstrdup(x)};
         PUSH(*out, *n, f);
     }
     return 0;
@@ -1447,10 +1422,10 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
     const char *kind = jstr(o, "kind"), *id = jstr(o, "identifier");
     if (!kind || !id || !id[0])
         return jfail(r, "node without kind or identifier");
-    struct qti_node *nd = xcalloc(1, sizeof *nd);
+    struct qti_node *nd = qti_xcalloc(1, sizeof *nd);
     *out = nd;
     nd->kind = strcmp(kind, "itemRef") == 0 ? QTI_NODE_ITEM : QTI_NODE_SECTION;
-    nd->identifier = xstrdup(id);
+    nd->identifier = qti_xstrdup(id);
     nd->part = part;
     nd->parent = parent;
     nd->required = jbool(o, "required", 0);
@@ -1464,14 +1439,14 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
         const char *href = jstr(o, "href");
         if (!href)
             return jfail(r, "itemRef without href");
-        nd->href = xstrdup(href);
+        nd->href = qti_xstrdup(href);
         size_t i;
         json_t *v;
         json_array_foreach(json_object_get(o, "categories"), i, v)
         {
             if (!json_is_string(v))
                 return jfail(r, "bad category");
-            PUSH(nd->categories, nd->ncategories, xstrdup(json_string_value(v)));
+            PUSH(nd->categories, nd->ncategories, qti_xstrdup(json_string_value(v)));
         }
         json_array_foreach(json_object_get(o, "weights"), i, v)
         {
@@ -1479,7 +1454,7 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
             json_t *val = json_object_get(v, "value");
             if (!wid || !json_is_number(val))
                 return jfail(r, "bad weight");
-            struct qti_weight w = {xstrdup(wid), json_number_value(val)};
+            struct qti_weight w = {qti_xstrdup(wid), json_number_value(val)};
             PUSH(nd->weights, nd->nweights, w);
         }
         json_array_foreach(json_object_get(o, "variableMappings"), i, v)
@@ -1487,7 +1462,7 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
             const char *s = jstr(v, "sourceIdentifier"), *t = jstr(v, "targetIdentifier");
             if (!s || !t)
                 return jfail(r, "bad variableMapping");
-            struct qti_var_mapping m = {xstrdup(s), xstrdup(t)};
+            struct qti_var_mapping m = {qti_xstrdup(s), qti_xstrdup(t)};
             PUSH(nd->mappings, nd->nmappings, m);
         }
         json_array_foreach(json_object_get(o, "templateDefaults"), i, v)
@@ -1498,13 +1473,13 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
                 return jfail(r, "bad templateDefault");
             if (qti_expr_from_json(json_object_get(v, "expr"), &x, r->e))
                 return err_prefix(r->e, "compiled test: templateDefault");
-            struct qti_template_default td = {xstrdup(tid), x};
+            struct qti_template_default td = {qti_xstrdup(tid), x};
             PUSH(nd->template_defaults, nd->ntemplate_defaults, td);
         }
         return 0;
     }
     const char *title = jstr(o, "title");
-    nd->title = xstrdup(title ? title : "");
+    nd->title = qti_xstrdup(title ? title : "");
     nd->visible = jbool(o, "visible", 1);
     nd->keep_together = jbool(o, "keepTogether", 1);
     nd->shuffle = jbool(o, "shuffle", 0);
@@ -1525,11 +1500,11 @@ static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_nod
         const char *x = jstr(v, "xhtml");
         if (!x)
             return jfail(r, "bad rubricBlock");
-        struct qti_rubric rb = {NULL, 0, xstrdup(x)};
+        struct qti_rubric rb = {NULL, 0, qti_xstrdup(x)};
         size_t k;
         json_t *vw;
         json_array_foreach(json_object_get(v, "views"), k, vw) if (json_is_string(vw))
-            PUSH(rb.views, rb.nviews, xstrdup(json_string_value(vw)));
+            PUSH(rb.views, rb.nviews, qti_xstrdup(json_string_value(vw)));
         PUSH(nd->rubrics, nd->nrubrics, rb);
     }
     json_array_foreach(json_object_get(o, "children"), i, v)
@@ -1559,9 +1534,9 @@ int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e
     struct jreader r = {e, 0};
     if (!json_is_object(j) || !jstr(j, "identifier"))
         return jfail(&r, "not a test object");
-    struct qti_test *t = xcalloc(1, sizeof *t);
-    t->identifier = xstrdup(jstr(j, "identifier"));
-    t->title = xstrdup(jstr(j, "title") ? jstr(j, "title") : t->identifier);
+    struct qti_test *t = qti_xcalloc(1, sizeof *t);
+    t->identifier = qti_xstrdup(jstr(j, "identifier"));
+    t->title = qti_xstrdup(jstr(j, "title") ? jstr(j, "title") : t->identifier);
     int rc = tl_from_json(&r, json_object_get(j, "timeLimits"), &t->time_limits);
     size_t i;
     json_t *v;
@@ -1580,7 +1555,7 @@ int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e
     {
         if (rc)
             break;
-        t->parts = xrealloc(t->parts, sizeof *t->parts * (t->nparts + 1));
+        t->parts = qti_xrealloc(t->parts, t->nparts + 1, sizeof *t->parts);
         struct qti_test_part *p = &t->parts[t->nparts++];
         memset(p, 0, sizeof *p);
         const char *pid = jstr(v, "identifier"), *nav = jstr(v, "navigationMode"),
@@ -1589,7 +1564,7 @@ int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e
             rc = jfail(&r, "incomplete testPart");
             break;
         }
-        p->identifier = xstrdup(pid);
+        p->identifier = qti_xstrdup(pid);
         p->navigation = strcmp(nav, "nonlinear") == 0 ? QTI_NAV_NONLINEAR : QTI_NAV_LINEAR;
         p->submission =
             strcmp(sub, "simultaneous") == 0 ? QTI_SUB_SIMULTANEOUS : QTI_SUB_INDIVIDUAL;

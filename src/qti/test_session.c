@@ -16,6 +16,7 @@
 
 #include "base/buf.h"
 #include "qti/item_session.h"
+#include "qti/qti_alloc.h"
 
 struct entry_state {
     struct qti_item_session *is; /* created when first presented */
@@ -42,14 +43,6 @@ struct qti_test_session {
     size_t ntaken;
     unsigned long submits; /* the candidate's submissions so far, numbering submit_seq */
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
 
 /* ---- small questions ---- */
 
@@ -353,7 +346,7 @@ static int run_outcome_processing(struct qti_test_session *s, struct op_err *e)
 {
     size_t n = s->t->noutcomes;
     struct qti_value **old = s->outcomes;
-    s->outcomes = xcalloc(n, sizeof *s->outcomes);
+    s->outcomes = qti_xcalloc(n, sizeof *s->outcomes);
     for (size_t i = 0; i < n; i++)
         s->outcomes[i] = outcome_default(s->t->outcomes[i]);
     enum qti_run_end end;
@@ -383,8 +376,8 @@ static int start_item_session(struct qti_test_session *s, size_t i, const struct
 {
     const struct qti_node *ref = node_of(s, i);
     size_t n = ref->ntemplate_defaults;
-    struct qti_template_value *tv = xcalloc(n, sizeof *tv);
-    struct qti_value **vals = xcalloc(n, sizeof *vals);
+    struct qti_template_value *tv = qti_xcalloc(n, sizeof *tv);
+    struct qti_value **vals = qti_xcalloc(n, sizeof *vals);
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         tv[k].identifier = ref->template_defaults[k].identifier;
@@ -413,9 +406,7 @@ static int present(struct qti_test_session *s, size_t i, struct op_err *e)
     }
     if (!es->presented) {
         es->presented = true;
-        size_t *t = realloc(s->taken, sizeof *t * (s->ntaken + 1));
-        if (!t)
-            abort();
+        size_t *t = qti_xrealloc(s->taken, s->ntaken + 1, sizeof *t);
         s->taken = t;
         s->taken[s->ntaken++] = i;
     }
@@ -610,7 +601,7 @@ int qti_test_session_start(const struct qti_test *t, qti_item_lookup lookup, voi
                            struct op_err *e)
 {
     *out = NULL;
-    struct qti_test_session *s = xcalloc(1, sizeof *s);
+    struct qti_test_session *s = qti_xcalloc(1, sizeof *s);
     s->t = t;
     s->lookup = lookup;
     s->ud = ud;
@@ -621,8 +612,8 @@ int qti_test_session_start(const struct qti_test *t, qti_item_lookup lookup, voi
     s->last_tick = now;
     int rc = qti_test_route(t, seed, &s->route, e);
     if (rc == 0) {
-        s->es = xcalloc(s->route.n, sizeof *s->es);
-        s->outcomes = xcalloc(t->noutcomes, sizeof *s->outcomes);
+        s->es = qti_xcalloc(s->route.n, sizeof *s->es);
+        s->outcomes = qti_xcalloc(t->noutcomes, sizeof *s->outcomes);
         for (size_t i = 0; i < t->noutcomes; i++)
             s->outcomes[i] = outcome_default(t->outcomes[i]);
         rc = enter(s, -1, 0, e);
@@ -952,7 +943,7 @@ int qti_test_session_restore(const struct qti_test *t, qti_item_lookup lookup, v
         return bad_state(e, "not a saved session of this format");
     if (strcmp(tid, t->identifier) != 0)
         return bad_state(e, "it belongs to another test");
-    struct qti_test_session *s = xcalloc(1, sizeof *s);
+    struct qti_test_session *s = qti_xcalloc(1, sizeof *s);
     s->t = t;
     s->lookup = lookup;
     s->ud = ud;
@@ -964,8 +955,8 @@ int qti_test_session_restore(const struct qti_test *t, qti_item_lookup lookup, v
                     !json_is_array(ents) || json_array_size(ents) != s->route.n))
         rc = bad_state(e, "its route does not match the test");
     if (rc == 0) {
-        s->es = xcalloc(s->route.n, sizeof *s->es);
-        s->outcomes = xcalloc(t->noutcomes, sizeof *s->outcomes);
+        s->es = qti_xcalloc(s->route.n, sizeof *s->es);
+        s->outcomes = qti_xcalloc(t->noutcomes, sizeof *s->outcomes);
     }
     for (size_t i = 0; rc == 0 && i < s->route.n; i++) {
         const char *k = json_string_value(json_array_get(route, i));
@@ -1007,9 +998,7 @@ int qti_test_session_restore(const struct qti_test *t, qti_item_lookup lookup, v
             rc = bad_state(e, "bad list of presented items");
             break;
         }
-        size_t *tk = realloc(s->taken, sizeof *tk * (s->ntaken + 1));
-        if (!tk)
-            abort();
+        size_t *tk = qti_xrealloc(s->taken, s->ntaken + 1, sizeof *tk);
         s->taken = tk;
         s->taken[s->ntaken++] = (size_t)json_integer_value(v);
     }

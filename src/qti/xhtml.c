@@ -4,6 +4,7 @@
  * The output is written from scratch: an element or attribute reaches it only when it is in
  * one of the tables below, so new HTML features are off until someone adds them here.
  */
+#include "qti/qti_alloc.h"
 #include "qti/xhtml.h"
 
 #include <stdlib.h>
@@ -130,12 +131,8 @@ void qti_assets_add(struct qti_assets *a, const char *path)
     for (size_t i = 0; i < a->count; i++)
         if (strcmp(a->paths[i], path) == 0)
             return;
-    char **p = realloc(a->paths, (a->count + 1) * sizeof *p);
-    char *copy = strdup(path);
-    if (!p || !copy)
-        abort();
-    a->paths = p;
-    a->paths[a->count++] = copy;
+    a->paths = qti_xrealloc(a->paths, a->count + 1, sizeof *a->paths);
+    a->paths[a->count++] = qti_xstrdup(path);
 }
 
 void qti_xhtml_escape(struct buf *out, const char *s)
@@ -236,9 +233,7 @@ char *qti_xhtml_resolve_asset(const char *href, const char *url)
             n--;
             continue;
         }
-        char **ns = realloc(stack, (n + 1) * sizeof *ns);
-        if (!ns)
-            abort();
+        char **ns = qti_xrealloc(stack, n + 1, sizeof *ns);
         stack = ns;
         stack[n++] = tok;
     }
