@@ -7,13 +7,13 @@
 #include "qti/interaction.h"
 
 #include <errno.h>
-#include <libxml/xmlregexp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "qti/pattern.h"
 #include "qti/qti_alloc.h"
 
 static const struct {
@@ -532,9 +532,9 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
                 goto fail;
             }
         }
-        if (it->pattern_mask && qti_pattern_match(it->pattern_mask, "") < 0) {
-            rc = perr(&p, node, "patternMask %s is not a valid XML Schema regular expression",
-                      it->pattern_mask);
+        const char *why = NULL;
+        if (it->pattern_mask && qti_pattern_check(it->pattern_mask, &why) < 0) {
+            rc = perr(&p, node, "patternMask \"%.200s\" %s", it->pattern_mask, why);
             goto fail;
         }
         it->max_choices = it->min_choices = 0;
@@ -1131,7 +1131,10 @@ static int validate_text(const struct qti_interaction *it, const json_t **vals, 
             return invalid(why, "type", "The answer is not in the expected form.");
         if (*s)
             filled++;
-        if (it->pattern_mask && *s && qti_pattern_match(it->pattern_mask, s) != 1)
+        bool matched = false;
+        const char *fault = NULL;
+        if (it->pattern_mask && *s &&
+            (qti_pattern_match(it->pattern_mask, s, &matched, &fault) < 0 || !matched))
             return invalid(why, "patternMask", "The answer is not in the required format.");
     }
     if (it->kind == QTI_INTERACTION_EXTENDED_TEXT) {
@@ -1211,21 +1214,4 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
     }
     free(vals);
     return ok;
-}
-
-static void silent(void *ctx, const char *msg, ...) {}
-
-int qti_pattern_match(const char *pattern, const char *s)
-{
-    /* libxml2 prints regexp syntax errors through its generic handler; we report our own. */
-    xmlGenericErrorFunc prev = xmlGenericError;
-    void *prev_ctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, silent);
-    xmlRegexpPtr re = xmlRegexpCompile(BAD_CAST pattern);
-    xmlSetGenericErrorFunc(prev_ctx, prev);
-    if (!re)
-        return -1;
-    int rc = xmlRegexpExec(re, BAD_CAST s);
-    xmlRegFreeRegexp(re);
-    return rc == 1 ? 1 : 0;
 }

@@ -185,8 +185,4 @@ struct qti_invalid {
 int qti_interaction_validate(const struct qti_interaction *it, const json_t *response,
                              struct qti_invalid *why);
 
-/* 1 if the XML Schema regular expression `pattern` matches all of `s` (libxml2's schema
- * regexp engine); -1 if `pattern` does not compile. */
-int qti_pattern_match(const char *pattern, const char *s);
-
 #endif
