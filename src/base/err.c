@@ -14,6 +14,22 @@ int err_set(struct op_err *e, int code, const char *fmt, ...)
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     e->code = code;
+    e->field[0] = '\0';
+    e->remedy = OP_REMEDY_NONE;
+    return code;
+}
+
+int err_set_field(struct op_err *e, int code, const char *field, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    e->remedy = OP_REMEDY_NONE;
     return code;
 }
 
@@ -45,6 +61,8 @@ void err_clear(struct op_err *e)
     if (e) {
         e->code = 0;
         e->msg[0] = '\0';
+        e->field[0] = '\0';
+        e->remedy = OP_REMEDY_NONE;
     }
 }
 
@@ -71,6 +89,12 @@ const char *err_code_name(int code)
         return "out of memory";
     case OP_EUSAGE:
         return "usage";
+    case OP_EBUSY:
+        return "busy";
+    case OP_EUNAUTH:
+        return "not authenticated";
+    case OP_EFORBIDDEN:
+        return "forbidden";
     default:
         return "error";
     }
@@ -81,4 +105,29 @@ int err_exit_status(int code)
     if (code == OP_OK)
         return 0;
     return code == OP_EUSAGE ? 2 : 1;
+}
+
+int err_http_status(int code)
+{
+    switch (code) {
+    case OP_OK:
+        return 200;
+    case OP_EINPUT:
+    case OP_EUSAGE:
+        return 400;
+    case OP_EUNAUTH:
+        return 401;
+    case OP_EFORBIDDEN:
+        return 403;
+    case OP_ENOTFOUND:
+        return 404;
+    case OP_ECONFLICT:
+        return 409;
+    case OP_ECRYPTO:
+        return 422;
+    case OP_EBUSY:
+        return 503;
+    default: /* OP_ESTATE, OP_EIO, OP_EDB, OP_ENOMEM and unknown codes */
+        return 500;
+    }
 }

@@ -6,6 +6,29 @@
  * do ("users.csv line 4: missing Login"). A user sees exactly one message per fault: the
  * function closest to the fault writes it, callers pass it on (they may prefix context with
  * err_prefix) and never overwrite it with a vaguer one.
+ *
+ * Lower layers (store, import, crypto, qti, instance) say what is wrong, never which
+ * command-line option or configuration key fixes it: they set `remedy` to name the kind of
+ * fix, and the front end in use (the CLI today, the web server later) words it for its user.
+ *
+ * A server maps a code to an HTTP status with err_http_status; the table (also in
+ * docs/architecture.md, "Errors"):
+ *
+ *   code           HTTP  meaning
+ *   OP_OK           200  success
+ *   OP_EINPUT       400  bad input; `field` names the field when one is to blame
+ *   OP_EUSAGE       400  bad command line (a CLI code; a server never sees it)
+ *   OP_EUNAUTH      401  not authenticated: no session, bad login or password
+ *   OP_EFORBIDDEN   403  authenticated, but this user may not do this
+ *   OP_ENOTFOUND    404  a named record does not exist
+ *   OP_ECONFLICT    409  contradicts the current state (duplicate, still referenced)
+ *   OP_ECRYPTO      422  a key, signature or ciphertext did not verify
+ *   OP_EBUSY        503  the database is busy (another writer); retry later
+ *   OP_ESTATE       500  wrong instance role, not initialised: an operator must act
+ *   OP_EIO          500  file system or network
+ *   OP_EDB          500  the database refused or failed
+ *   OP_ENOMEM       500  out of memory
+ *   any other       500
  */
 #ifndef OUTPOST_BASE_ERR_H
 #define OUTPOST_BASE_ERR_H
@@ -22,18 +45,43 @@ enum {
     OP_ESTATE = -6,    /* wrong instance role, not initialised, ... */
     OP_ECRYPTO = -7,   /* a key, signature or ciphertext did not verify */
     OP_ENOMEM = -8,
-    OP_EUSAGE = -9, /* bad command line */
+    OP_EUSAGE = -9,      /* bad command line */
+    OP_EBUSY = -10,      /* the database is busy (locked by another writer): retry */
+    OP_EUNAUTH = -11,    /* not authenticated (no session, wrong login or password) */
+    OP_EFORBIDDEN = -12, /* authenticated, but not allowed to do this */
 };
 
-#define OP_ERR_MAX 2048
+/* The kind of fix a message calls for, beyond its text; the front end words it (the CLI
+ * names its options, e.g. "use --skip-invalid"). OP_REMEDY_NONE when the message says it
+ * all. */
+enum op_remedy {
+    OP_REMEDY_NONE = 0,
+    OP_REMEDY_SKIP_INVALID,     /* an import refused for bad rows can import the valid ones */
+    OP_REMEDY_CSV_LIMIT,        /* a CSV file is over the configured size limit */
+    OP_REMEDY_QTI_LIMIT,        /* a QTI package is over the configured size limit */
+    OP_REMEDY_REPARENT,         /* move or delete the sub-centers of a test center first */
+    OP_REMEDY_SETUP,            /* no instance in the data folder: set one up */
+    OP_REMEDY_REPLACE_LOST_KEY, /* a key is lost: only a key replacement gets past it */
+};
+
+#define OP_ERR_MAX       2048
+#define OP_ERR_FIELD_MAX 64
 
 struct op_err {
     int code;
     char msg[OP_ERR_MAX];
+    /* For OP_EINPUT: the input field at fault ("login", "csv:line 4"), so a web form can
+     * mark it; "" when no one field is. Set by err_set_field, cleared by err_set. */
+    char field[OP_ERR_FIELD_MAX];
+    enum op_remedy remedy; /* set after err_set (err_set clears it) */
 };
 
 /* Sets the message (printf format) and returns `code`, so `return err_set(e, OP_EINPUT, ...)`. */
 int err_set(struct op_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* err_set, naming the input field at fault in e->field (cut to fit). */
+int err_set_field(struct op_err *e, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Puts "prefix: " in front of the current message; returns the current code. */
 int err_prefix(struct op_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -45,5 +93,8 @@ const char *err_code_name(int code);
 
 /* The process exit status for a code: 0 ok, 2 usage, 1 everything else. */
 int err_exit_status(int code);
+
+/* The HTTP status a server answers for a code (the table above). */
+int err_http_status(int code);
 
 #endif

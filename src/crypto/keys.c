@@ -507,7 +507,7 @@ static void find_problem(const char *path, const struct op_err *why, void *ctx)
 int keys_results_by_id(const char *dir, const char *id, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    struct find_ctx f = {id, out, 0, {0, ""}};
+    struct find_ctx f = {.id = id, .out = out};
     int rc = keys_results_each(dir, find_id, find_problem, &f, e);
     if (rc == 1)
         return 0;

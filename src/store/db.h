@@ -49,7 +49,8 @@ typedef int (*db_precommit_fn)(struct db *db, struct op_err *e);
 void db_set_precommit(struct db *db, db_precommit_fn fn);
 
 /* Fills *e from the connection's last error, prefixed with `what`; returns OP_EDB
- * (OP_ECONFLICT for a constraint violation). */
+ * (OP_ECONFLICT for a constraint violation, OP_EBUSY when another connection holds the lock
+ * past the busy timeout). */
 int db_fail(struct db *db, struct op_err *e, const char *what);
 
 /* Runs a statement that returns no rows, with no parameters (DDL, PRAGMA). */
