@@ -55,6 +55,17 @@ static void import(struct fixture *f, const char *label, char id[UUID_STR_LEN])
     delivery_clear(&d);
 }
 
+/* Delivery `id` is stored with this label at this version. */
+static void check_stored(struct fixture *f, const char *id, const char *label, int64_t version)
+{
+    struct delivery got;
+    struct op_err e = {0};
+    assert_int_equal(deliveries_get(f->inst->db, id, &got, &e), 0);
+    assert_string_equal(got.label, label);
+    assert_int_equal(got.version, version);
+    delivery_clear(&got);
+}
+
 static void test_import_stores_the_compiled_package_and_creates_the_delivery(void **state)
 {
     struct fixture *f = *state;
@@ -131,11 +142,7 @@ static void test_update_changes_what_is_given_and_bumps_the_version(void **state
     assert_int_equal(d.max_executions, 0); /* not given: unchanged */
     assert_int_equal(d.version, 2);
     delivery_clear(&d);
-    struct delivery got;
-    assert_int_equal(deliveries_get(f->inst->db, id, &got, &e), 0);
-    assert_string_equal(got.label, "Maths 2026");
-    assert_int_equal(got.version, 2);
-    delivery_clear(&got);
+    check_stored(f, id, "Maths 2026", 2);
 }
 
 static void test_update_with_the_stored_values_writes_nothing(void **state)
@@ -179,11 +186,7 @@ static void test_update_refuses_bad_input_and_a_stale_version(void **state)
     const struct app_deliveries_update_in stale = {id, "Second", -1, -1, 1};
     assert_int_equal(app_deliveries_update(f->inst, &stale, &d, &e), OP_ECONFLICT);
     assert_non_null(strstr(e.msg, "changed meanwhile"));
-    struct delivery got;
-    assert_int_equal(deliveries_get(f->inst->db, id, &got, &e), 0);
-    assert_string_equal(got.label, "First");
-    assert_int_equal(got.version, 2);
-    delivery_clear(&got);
+    check_stored(f, id, "First", 2);
 }
 
 static void test_delete_by_label_withdraws_the_delivery(void **state)

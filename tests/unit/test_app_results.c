@@ -13,10 +13,9 @@
 #include "app_instance_fixture.h"
 #include "crypto/envelope.h"
 #include "crypto/sign.h"
+#include "envelope_fixture.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
-
-static const char *PAYLOAD = "{\"score\": 7, \"items\": [\"i1\", \"i2\"]}";
 
 struct fixture {
     struct instance *inst; /* a central */
@@ -28,8 +27,6 @@ struct fixture {
 
 /* The device's organisation (ORG-1) has a test center where TAKER is eligible for DELIVERY;
  * ORG-2 has one where OTHER_TAKER is eligible for OTHER_DELIVERY. */
-#define TAKER          "aaaaaaaa-0000-4000-8000-000000000001"
-#define DELIVERY       "dddddddd-0000-4000-8000-000000000001"
 #define OTHER_TAKER    "aaaaaaaa-0000-4000-8000-000000000002"
 #define OTHER_DELIVERY "dddddddd-0000-4000-8000-000000000002"
 
@@ -56,26 +53,36 @@ static void make_scope(struct db *db)
         fail_msg("scope: %s", e.msg);
 }
 
+/* A device of organisation `org` with its own key folder, enrolled on central; its key in
+ * *k, its id in id. */
+static void enrol_device(struct fixture *f, const char *org, struct key *k, char id[UUID_STR_LEN])
+{
+    struct op_err e = {0};
+    uuid_generate(id);
+    char *dir = fs_join(f->inst->dir, id); /* the device's key folder */
+    assert_int_equal(keys_setup_device(dir, NULL, &e), 0);
+    assert_int_equal(keys_load_device_signing(dir, k, &e), 0);
+    free(dir);
+    struct device d;
+    memset(&d, 0, sizeof d);
+    memcpy(d.id, id, UUID_STR_LEN);
+    d.label = (char *)org;
+    d.org_id = (char *)org;
+    memcpy(d.signing_public_key, k->public_key, KEY_PUBLIC_BYTES);
+    assert_int_equal(db_begin(f->inst->db, &e), 0);
+    assert_int_equal(devices_insert(f->inst->db, &d, &e), 0);
+    assert_int_equal(db_commit(f->inst->db, &e), 0);
+}
+
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
     f->inst = fx_instance(ROLE_CENTRAL);
     f->central_keys = instance_path(f->inst, "keys");
-    char *device_keys = fs_join(f->inst->dir, "device-keys");
     struct op_err e = {0};
-    assert_int_equal(keys_setup_device(device_keys, NULL, &e), 0);
     assert_int_equal(keys_results_current(f->central_keys, &f->results, &e), 0);
-    assert_int_equal(keys_load_device_signing(device_keys, &f->device, &e), 0);
-    free(device_keys);
-    uuid_generate(f->device_id);
-    struct device d;
-    memset(&d, 0, sizeof d);
-    memcpy(d.id, f->device_id, sizeof d.id);
-    d.label = "school 1";
-    d.org_id = "ORG-1";
-    memcpy(d.signing_public_key, f->device.public_key, KEY_PUBLIC_BYTES);
+    enrol_device(f, "ORG-1", &f->device, f->device_id);
     assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(devices_insert(f->inst->db, &d, &e), 0);
     make_scope(f->inst->db);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     *state = f;
@@ -128,42 +135,36 @@ static int decrypt(struct fixture *f, const char *delivery_id, struct app_result
     return app_results_decrypt(f->inst, &in, rep, note, probs, e);
 }
 
+/* The count a query with ?1 = p1 and ?2 = p2 (each if not NULL) gives. */
+static int count_sql(struct fixture *f, const char *sql, const char *p1, const char *p2)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db_sqlite(f->inst->db), sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(f->inst->db)));
+    if (p1)
+        sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+    if (p2)
+        sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int count_results(struct fixture *f)
+{
+    return count_sql(f, "SELECT count(*) FROM results", NULL, NULL);
+}
+
 static struct envelope_header header(const struct fixture *f)
 {
-    struct envelope_header h;
-    memset(&h, 0, sizeof h);
-    h.state = ENVELOPE_FINISHED;
-    uuid_generate(h.result_id);
-    uuid_generate(h.execution_id);
-    snprintf(h.delivery_id, sizeof h.delivery_id, "%s", DELIVERY);
-    snprintf(h.test_taker_id, sizeof h.test_taker_id, "%s", TAKER);
-    memcpy(h.device_id, f->device_id, sizeof h.device_id);
-    h.started_at = 1700000000;
-    h.ended_at = 1700003600;
-    h.sealed_at = 1700003601;
-    return h;
+    return envfx_header(f->device_id);
 }
 
 static unsigned char *seal(const struct fixture *f, const struct envelope_header *h,
                            const char *payload, const struct key *results, size_t *len)
 {
-    unsigned char *out;
-    struct op_err e = {0};
-    if (envelope_seal(h, (const unsigned char *)payload, strlen(payload), results->public_key,
-                      &f->device, &out, len, &e) != 0)
-        fail_msg("seal: %s", e.msg);
-    return out;
-}
-
-/* Re-signs an envelope whose header was changed, as its device (or a thief with its key) can:
- * the signature then verifies, only central's checks of the header stand in the way. */
-static void resign(const struct fixture *f, unsigned char *data, size_t len)
-{
-    size_t ct = len - ENVELOPE_HEADER_BYTES - ENVELOPE_SIGNATURE_BYTES;
-    struct op_err e = {0};
-    assert_int_equal(sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, data, ENVELOPE_HEADER_BYTES + ct,
-                                   &f->device, data + ENVELOPE_HEADER_BYTES + ct, &e),
-                     0);
+    return envfx_seal(h, payload, results, &f->device, len);
 }
 
 static void put_time(unsigned char *data, size_t off, int64_t t)
@@ -171,18 +172,6 @@ static void put_time(unsigned char *data, size_t off, int64_t t)
     uint64_t u = (uint64_t)t;
     for (int i = 7; i >= 0; i--, u >>= 8)
         data[off + (size_t)i] = (unsigned char)u;
-}
-
-static int count_results(struct fixture *f)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(
-        sqlite3_prepare_v2(db_sqlite(f->inst->db), "SELECT count(*) FROM results", -1, &st, NULL),
-        SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
 }
 
 /* A signed envelope from an enrolled device with a time stamp near INT64_MAX made gmtime_r
@@ -212,7 +201,7 @@ static void test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused(vo
         put_time(data, 96, cases[i].started);
         put_time(data, 104, cases[i].ended);
         put_time(data, 112, cases[i].sealed);
-        resign(f, data, len);
+        envfx_resign(&f->device, data, len);
         struct envelope env;
         struct op_err e = {0};
         assert_int_equal(envelope_parse(data, len, &env, &e), OP_EINPUT);
@@ -371,53 +360,6 @@ static void test_receive_is_idempotent_by_result_id(void **state)
     free(other);
 }
 
-/* Another device of the organisation, enrolled on central; its key in *k, its id in id. */
-static void enrol_other_device(struct fixture *f, const char *org, struct key *k,
-                               char id[UUID_STR_LEN])
-{
-    struct op_err e = {0};
-    char *dir = fs_join(f->inst->dir, org);
-    assert_int_equal(keys_setup_device(dir, NULL, &e), 0);
-    assert_int_equal(keys_load_device_signing(dir, k, &e), 0);
-    free(dir);
-    uuid_generate(id);
-    struct device d;
-    memset(&d, 0, sizeof d);
-    memcpy(d.id, id, UUID_STR_LEN);
-    d.label = "school 2";
-    d.org_id = (char *)org;
-    memcpy(d.signing_public_key, k->public_key, KEY_PUBLIC_BYTES);
-    assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(devices_insert(f->inst->db, &d, &e), 0);
-    assert_int_equal(db_commit(f->inst->db, &e), 0);
-}
-
-/* An envelope of `h` sealed and signed by the device key `k`. */
-static unsigned char *seal_by(const struct fixture *f, const struct envelope_header *h,
-                              const char *payload, const struct key *k, size_t *len)
-{
-    unsigned char *out;
-    struct op_err e = {0};
-    if (envelope_seal(h, (const unsigned char *)payload, strlen(payload), f->results.public_key, k,
-                      &out, len, &e) != 0)
-        fail_msg("seal: %s", e.msg);
-    return out;
-}
-
-static int count_sql(struct fixture *f, const char *sql, const char *p1, const char *p2)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_sqlite(f->inst->db), sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(f->inst->db)));
-    sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
-    if (p2)
-        sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* A result id travels in clear: a device that learns one could file its own envelope under it
  * first, and the genuine result was then refused and lost, while the "already received"
  * answer told any device which ids exist. An id belongs to the device that first sent it;
@@ -428,7 +370,7 @@ static void test_a_device_cannot_take_over_another_devices_result_id(void **stat
     struct fixture *f = *state;
     struct key thief;
     char thief_id[UUID_STR_LEN];
-    enrol_other_device(f, "ORG-1", &thief, thief_id);
+    enrol_device(f, "ORG-1", &thief, thief_id);
     struct op_err e = {0};
     /* the genuine result first: the thief's envelope under its id is refused and held */
     struct envelope_header h = header(f);
@@ -436,7 +378,7 @@ static void test_a_device_cannot_take_over_another_devices_result_id(void **stat
     unsigned char *genuine = seal(f, &h, PAYLOAD, &f->results, &len);
     struct envelope_header th = h;
     memcpy(th.device_id, thief_id, UUID_STR_LEN);
-    unsigned char *forged = seal_by(f, &th, "{\"score\": 0}", &thief, &tlen);
+    unsigned char *forged = envfx_seal(&th, "{\"score\": 0}", &f->results, &thief, &tlen);
     assert_int_equal(receive(f, genuine, len, &e), STORED);
     assert_int_equal(receive(f, forged, tlen, &e), OP_ECONFLICT);
     /* the refusal tells the thief nothing about the result or its device */
@@ -465,7 +407,7 @@ static void test_a_device_cannot_take_over_another_devices_result_id(void **stat
     unsigned char *genuine2 = seal(f, &h2, PAYLOAD, &f->results, &len);
     struct envelope_header th2 = h2;
     memcpy(th2.device_id, thief_id, UUID_STR_LEN);
-    unsigned char *forged2 = seal_by(f, &th2, "{\"score\": 0}", &thief, &tlen);
+    unsigned char *forged2 = envfx_seal(&th2, "{\"score\": 0}", &f->results, &thief, &tlen);
     assert_int_equal(receive(f, forged2, tlen, &e), STORED);
     assert_int_equal(receive(f, genuine2, len, &e), OP_ECONFLICT);
     char sha[65];
@@ -481,10 +423,10 @@ static void test_a_device_cannot_take_over_another_devices_result_id(void **stat
     /* a device of another organisation gets the same refusal for a known id as for any */
     struct key outsider;
     char outsider_id[UUID_STR_LEN];
-    enrol_other_device(f, "ORG-2", &outsider, outsider_id);
+    enrol_device(f, "ORG-2", &outsider, outsider_id);
     struct envelope_header oh = h;
     memcpy(oh.device_id, outsider_id, UUID_STR_LEN);
-    unsigned char *probe = seal_by(f, &oh, PAYLOAD, &outsider, &tlen);
+    unsigned char *probe = envfx_seal(&oh, PAYLOAD, &f->results, &outsider, &tlen);
     assert_int_equal(receive(f, probe, tlen, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "not eligible"));
     assert_int_equal(count_sql(f, "SELECT count(*) FROM results_quarantine WHERE device_id = ?1",

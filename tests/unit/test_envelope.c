@@ -15,8 +15,7 @@
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "crypto/sign.h"
-
-static const char *PAYLOAD = "{\"score\": 7, \"items\": [\"i1\", \"i2\"]}";
+#include "envelope_fixture.h"
 
 struct fixture {
     char *dir;
@@ -26,9 +25,6 @@ struct fixture {
     struct key device;  /* the device's signing key */
     char device_id[UUID_STR_LEN];
 };
-
-#define TAKER    "aaaaaaaa-0000-4000-8000-000000000001"
-#define DELIVERY "dddddddd-0000-4000-8000-000000000001"
 
 static int setup(void **state)
 {
@@ -60,29 +56,13 @@ static int teardown(void **state)
 
 static struct envelope_header header(const struct fixture *f)
 {
-    struct envelope_header h;
-    memset(&h, 0, sizeof h);
-    h.state = ENVELOPE_FINISHED;
-    uuid_generate(h.result_id);
-    uuid_generate(h.execution_id);
-    snprintf(h.delivery_id, sizeof h.delivery_id, "%s", DELIVERY);
-    snprintf(h.test_taker_id, sizeof h.test_taker_id, "%s", TAKER);
-    memcpy(h.device_id, f->device_id, sizeof h.device_id);
-    h.started_at = 1700000000;
-    h.ended_at = 1700003600;
-    h.sealed_at = 1700003601;
-    return h;
+    return envfx_header(f->device_id);
 }
 
 static unsigned char *seal(const struct fixture *f, const struct envelope_header *h,
                            const char *payload, const struct key *results, size_t *len)
 {
-    unsigned char *out;
-    struct op_err e = {0};
-    if (envelope_seal(h, (const unsigned char *)payload, strlen(payload), results->public_key,
-                      &f->device, &out, len, &e) != 0)
-        fail_msg("seal: %s", e.msg);
-    return out;
+    return envfx_seal(h, payload, results, &f->device, len);
 }
 
 /* The whole central-side check: parse, verify, open. 0 if everything passes. */
@@ -356,17 +336,6 @@ static void test_bad_magic_version_reserved_and_state_are_named(void **state)
     free(data);
 }
 
-/* Re-signs an envelope whose header was changed, as its device (or a thief with its key) can:
- * the signature then verifies, only central's checks of the header stand in the way. */
-static void resign(const struct fixture *f, unsigned char *data, size_t len)
-{
-    size_t ct = len - ENVELOPE_HEADER_BYTES - ENVELOPE_SIGNATURE_BYTES;
-    struct op_err e = {0};
-    assert_int_equal(sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, data, ENVELOPE_HEADER_BYTES + ct,
-                                   &f->device, data + ENVELOPE_HEADER_BYTES + ct, &e),
-                     0);
-}
-
 static void test_altered_header_resigned_by_a_device_is_detected(void **state)
 {
     struct fixture *f = *state;
@@ -375,7 +344,7 @@ static void test_altered_header_resigned_by_a_device_is_detected(void **state)
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     /* the device (or anyone with its key) moves the sealed result onto another test taker */
     data[64] ^= 0xff;
-    resign(f, data, len);
+    envfx_resign(&f->device, data, len);
     struct envelope env;
     struct op_err e = {0};
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
