@@ -19,10 +19,6 @@ const char *cli_data_dir(void);
 /* Opens the instance; on failure prints the error and returns the exit status (non-zero). */
 int cli_open_instance(struct instance **out);
 
-/* The stable JSON form of a delivery (deliveries list/update, import-qti). */
-struct delivery;
-json_t *delivery_to_json(const struct delivery *d);
-
 /* Opens the instance and checks it is a central server; `what` names the command in the
  * message ("eligibilities list runs on a central; DIR is a device"). */
 int cli_open_central(const char *what, struct instance **out);

@@ -1,16 +1,15 @@
 /*
  * cmd_decrypt_results.c - `outpost decrypt-results --all | --delivery ID` (TAO's
  * DecryptResults): decrypts the pending result envelopes on central with the results key each
- * one names, and stores the result next to its envelope (crypto/intake.h). Idempotent: a
- * decrypted result is never decrypted again; a damaged one is reported by id and the others go
- * on.
+ * one names, and stores the result next to its envelope (app_results_decrypt, app/results.h).
+ * Idempotent: a decrypted result is never decrypted again; a damaged one is reported by id and
+ * the others go on.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
+#include "app/results.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "crypto/intake.h"
 
 static const struct command_usage usage = {
     "outpost decrypt-results (--all | --delivery ID) [--json]",
@@ -31,21 +30,18 @@ struct report_ctx {
     int json;
 };
 
-static void on_problem(enum intake_problem kind, const char *id, const char *problem, void *ctx)
+static void on_problem(const struct app_results_problem *p, void *ctx)
 {
     struct report_ctx *r = ctx;
-    if (kind == INTAKE_BAD_KEY) {
-        json_array_append_new(r->key_problems,
-                              json_pack("{s:s, s:s}", "file", id, "reason", problem));
-        if (!r->json)
-            printf("key file does not load %s: %s\n", id, problem);
+    int key = p->kind == APP_RESULTS_BAD_KEY;
+    json_array_append_new(key ? r->key_problems : r->problems, app_results_problem_json(p));
+    if (r->json)
         return;
-    }
-    int damaged = kind == INTAKE_DAMAGED;
-    json_array_append_new(r->problems, json_pack("{s:s, s:b, s:s}", "result_id", id, "damaged",
-                                                 damaged, "reason", problem));
-    if (!r->json)
-        printf("%s %s: %s\n", damaged ? "damaged" : "waiting for key", id, problem);
+    if (key)
+        printf("key file does not load %s: %s\n", p->id, p->reason);
+    else
+        printf("%s %s: %s\n", p->kind == APP_RESULTS_DAMAGED ? "damaged" : "waiting for key", p->id,
+               p->reason);
 }
 
 int cmd_decrypt_results(int argc, char **argv)
@@ -67,13 +63,10 @@ int cmd_decrypt_results(int argc, char **argv)
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "decrypt-results", &e);
-    struct intake_report rep = {0, 0, 0, 0};
+    struct app_results_decrypt_out rep;
     struct report_ctx ctx = {json_array(), json_array(), json};
-    char *dir = instance_path(inst, "keys");
-    if (rc == 0)
-        rc = intake_decrypt(inst->db, dir, delivery, &rep, on_problem, &ctx, &e);
-    free(dir);
+    const struct app_results_decrypt_in in = {delivery};
+    int rc = app_results_decrypt(inst, &in, &rep, on_problem, &ctx, &e);
     instance_close(inst);
     if (rc != 0) {
         json_decref(ctx.problems);
@@ -81,10 +74,7 @@ int cmd_decrypt_results(int argc, char **argv)
         return cli_fail(&e);
     }
     if (json) {
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:o, s:o}", "decrypted", rep.decrypted,
-                                 "damaged", rep.damaged, "missing_key", rep.missing_key, "bad_keys",
-                                 rep.bad_keys, "problems", ctx.problems, "key_problems",
-                                 ctx.key_problems));
+        cli_print_json(app_results_decrypt_json(&rep, ctx.problems, ctx.key_problems));
     } else {
         printf("%d decrypted, %d damaged, %d waiting for a missing key", rep.decrypted, rep.damaged,
                rep.missing_key);

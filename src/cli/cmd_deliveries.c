@@ -1,33 +1,15 @@
 /*
  * cmd_deliveries.c - `outpost deliveries list|update|delete`: the deliveries of an instance
  * with the hash of their compiled package (TAO: the Deliveries list of the back office).
- * Deliveries are created by import-qti.
+ * Deliveries are created by import-qti; the rules are app/deliveries.h's.
  */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "app/deliveries.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/table.h"
-#include "store/deliveries.h"
 #include "store/eligibilities.h"
-
-/* The stable JSON form of a delivery, shared with import-qti. */
-json_t *delivery_to_json(const struct delivery *d)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(d->id));
-    json_object_set_new(o, "label", json_string(d->label ? d->label : ""));
-    json_object_set_new(o, "package_sha256",
-                        d->package_sha256[0] ? json_string(d->package_sha256) : json_null());
-    json_object_set_new(o, "max_executions", json_integer(d->max_executions));
-    json_object_set_new(o, "proctored_default", json_boolean(d->proctored_default));
-    json_object_set_new(o, "version", json_integer(d->version));
-    json_object_set_new(o, "created_at", json_string(d->created_at));
-    json_object_set_new(o, "updated_at", json_string(d->updated_at));
-    return o;
-}
 
 static const struct command_usage list_usage = {
     "outpost deliveries list [--json]",
@@ -39,7 +21,7 @@ static int list_row(const struct delivery *d, void *ctx)
 {
     struct cli_list *l = ctx;
     if (l->arr)
-        json_array_append_new(l->arr, delivery_to_json(d));
+        json_array_append_new(l->arr, app_delivery_json(d));
     else
         cli_table_add(l->table, d->id, d->package_sha256, d->label);
     return 0;
@@ -60,7 +42,7 @@ static int deliveries_list_cmd(int argc, char **argv)
         return status;
     struct op_err e = {0};
     struct cli_list l = CLI_LIST(json, "ID", "PACKAGE SHA-256", "LABEL");
-    int rc = deliveries_each(inst->db, list_row, &l, &e);
+    int rc = app_deliveries_list(inst, list_row, &l, &e);
     cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -103,29 +85,16 @@ static int deliveries_update_cmd(int argc, char **argv)
     if (max_executions < -1)
         return options_usage_error(&update_usage, "--max-executions must be 0 (unlimited) or more");
     struct instance *inst;
-    if ((status = cli_open_central("deliveries update", &inst)) != 0)
+    if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
+    const struct app_deliveries_update_in in = {argv[0], label, proctored_default, max_executions,
+                                                0};
     struct delivery d;
-    memset(&d, 0, sizeof d);
-    int rc = db_begin(inst->db, &e);
-    if (rc == 0)
-        rc = deliveries_find(inst->db, argv[0], &d, &e);
-    if (rc == 0) {
-        if (label) {
-            free(d.label);
-            d.label = strdup(label);
-        }
-        if (proctored)
-            d.proctored_default = proctored_default;
-        if (max_executions >= 0)
-            d.max_executions = max_executions;
-        rc = deliveries_update(inst->db, &d, &e);
-    }
-    rc = db_commit_if(inst->db, rc, &e);
+    int rc = app_deliveries_update(inst, &in, &d, &e);
     if (rc == 0) {
         if (json)
-            cli_print_json(delivery_to_json(&d));
+            cli_print_json(app_delivery_json(&d));
         else
             printf("updated delivery %s (%s), version %lld\n", d.label, d.id, (long long)d.version);
         delivery_clear(&d);
@@ -151,20 +120,15 @@ static int deliveries_delete_cmd(int argc, char **argv)
     if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one DELIVERY", &status) != 0)
         return status;
     struct instance *inst;
-    if ((status = cli_open_central("deliveries delete", &inst)) != 0)
+    if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
     struct delivery d;
-    memset(&d, 0, sizeof d);
-    int rc = db_begin(inst->db, &e);
-    if (rc == 0)
-        rc = deliveries_find(inst->db, argv[0], &d, &e);
-    if (rc == 0)
-        rc = deliveries_delete(inst->db, d.id, &e);
-    rc = db_commit_if(inst->db, rc, &e);
-    if (rc == 0)
+    int rc = app_deliveries_delete(inst, argv[0], &d, &e);
+    if (rc == 0) {
         printf("deleted delivery %s (%s)\n", d.label, d.id);
-    delivery_clear(&d);
+        delivery_clear(&d);
+    }
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

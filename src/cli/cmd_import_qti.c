@@ -1,22 +1,15 @@
 /*
  * cmd_import_qti.c - `outpost import-qti -f PACKAGE.zip`: an IMS QTI 2.1/2.2 content package
  * becomes a compiled delivery package in the content-addressed store and a published
- * delivery (TAO: importing a test package, then publishing a delivery of it).
- *
- * The package is read, checked and compiled entirely before anything is written; the
- * compiled file is stored under its hash (idempotent), then the delivery is created in one
- * transaction. A bad package creates nothing.
+ * delivery (TAO: importing a test package, then publishing a delivery of it). The rules are
+ * app_deliveries_import's (app/deliveries.h).
  */
 #include <stdio.h>
-#include <string.h>
 
-#include "base/buf.h"
+#include "app/deliveries.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "qti/compile.h"
-#include "store/deliveries.h"
 #include "store/eligibilities.h"
-#include "store/packages.h"
 
 static const struct command_usage usage = {
     "outpost import-qti -f PACKAGE.zip [--label L] [--proctored yes|no] [--max-executions N]\n"
@@ -64,46 +57,16 @@ int cmd_import_qti(int argc, char **argv)
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct qti_loaded *l = NULL;
-    struct buf compiled = BUF_INIT;
+    const struct app_deliveries_import_in in = {file, label, proctored_default, max_executions};
     struct delivery d;
-    memset(&d, 0, sizeof d);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "import-qti", &e);
+    int rc = app_deliveries_import(inst, &in, &d, &e);
     if (rc == 0) {
-        struct qti_limits lim;
-        qti_limits_default(&lim);
-        lim.max_archive_bytes = inst->settings.qti_package_max_bytes;
-        rc = qti_load(file, &lim, &l, &e);
-    }
-    if (rc == 0)
-        rc = qti_compile(l, &compiled, &e);
-    if (rc == 0)
-        rc = packages_put(inst->dir, compiled.data, compiled.len, d.package_sha256, &e);
-    if (rc == 0) {
-        d.label = (char *)(label ? label : l->test->title);
-        d.proctored_default = proctored_default;
-        d.max_executions = max_executions;
-        rc = db_begin(inst->db, &e);
-        if (rc == 0)
-            rc = deliveries_insert(inst->db, &d, &e);
-        if (rc == 0)
-            rc = db_commit(inst->db, &e);
+        if (json)
+            cli_print_json(app_delivery_json(&d));
         else
-            db_rollback(inst->db);
-    }
-    if (rc == 0) {
-        if (json) {
-            struct delivery stored;
-            if ((rc = deliveries_get(inst->db, d.id, &stored, &e)) == 0) {
-                cli_print_json(delivery_to_json(&stored));
-                delivery_clear(&stored);
-            }
-        } else {
             printf("%s\n", d.id);
-        }
+        delivery_clear(&d);
     }
-    buf_free(&compiled);
-    qti_loaded_free(l);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }

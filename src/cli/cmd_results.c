@@ -1,21 +1,16 @@
 /*
  * cmd_results.c - `outpost results list|show|import` on central: the result envelopes
- * received from devices (store/results.h). `import` takes envelopes from a file (one or more
- * concatenated, e.g. carried on a USB stick) and verifies each before storing it
- * (crypto/intake.h); sync brings them in the same way over the network. The file is read
- * one envelope at a time, so a large file does not take its size in memory.
+ * received from devices. `import` takes envelopes from a file (one or more concatenated, e.g.
+ * carried on a USB stick) and verifies each before storing it; sync brings them in the same
+ * way over the network. The rules are app/results.h's.
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "base/fs.h"
+#include "app/results.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/table.h"
-#include "crypto/intake.h"
-#include "store/results.h"
 
 /* ---- results list ---- */
 
@@ -28,34 +23,11 @@ static const struct command_usage list_usage = {
     "quarantined (how many other copies under the id are held: `outpost results quarantine`).",
 };
 
-static json_t *row_json(const struct result_row *r)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(r->id));
-    json_object_set_new(o, "execution_id", json_string(r->execution_id));
-    json_object_set_new(o, "delivery_id", json_string(r->delivery_id));
-    json_object_set_new(o, "test_taker_id", json_string(r->test_taker_id));
-    json_object_set_new(o, "device_id", json_string(r->device_id));
-    json_object_set_new(o, "key_id", json_string(r->key_id));
-    json_object_set_new(o, "state", json_string(r->state));
-    json_object_set_new(o, "started_at", json_string(r->started_at));
-    json_object_set_new(o, "ended_at", json_string(r->ended_at));
-    json_object_set_new(o, "sealed_at", json_string(r->sealed_at));
-    json_object_set_new(o, "envelope_sha256", json_string(r->envelope_sha256));
-    json_object_set_new(o, "status", json_string(r->status));
-    json_object_set_new(o, "problem", r->problem ? json_string(r->problem) : json_null());
-    json_object_set_new(o, "received_at", json_string(r->received_at));
-    json_object_set_new(o, "decrypted_at",
-                        r->decrypted_at[0] ? json_string(r->decrypted_at) : json_null());
-    json_object_set_new(o, "quarantined", json_integer(r->quarantined));
-    return o;
-}
-
 static int list_row(const struct result_row *r, void *ctx)
 {
     struct cli_list *l = ctx;
     if (l->arr)
-        json_array_append_new(l->arr, row_json(r));
+        json_array_append_new(l->arr, app_result_json(r));
     else {
         char held[16] = "";
         if (r->quarantined)
@@ -79,17 +51,16 @@ static int results_list_cmd(int argc, char **argv)
     int status;
     if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
         return status;
-    if (status_opt && strcmp(status_opt, "pending") && strcmp(status_opt, "decrypted") &&
-        strcmp(status_opt, "damaged"))
-        return options_usage_error(
-            &list_usage, "unknown status \"%s\" (use pending, decrypted or damaged)", status_opt);
-    struct instance *inst;
-    if ((status = cli_open_central("results list", &inst)) != 0)
-        return status;
     struct op_err e = {0};
+    if (app_results_check_status(status_opt, &e) != 0)
+        return options_usage_error(&list_usage, "%s", e.msg);
+    struct instance *inst;
+    if ((status = cli_open_instance(&inst)) != 0)
+        return status;
     struct cli_list l =
         CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD");
-    int rc = results_each(inst->db, delivery, status_opt, list_row, &l, &e);
+    const struct app_results_list_in in = {delivery, status_opt};
+    int rc = app_results_list(inst, &in, list_row, &l, &e);
     cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -112,13 +83,7 @@ static int quarantine_row(const struct quarantine_row *q, void *ctx)
 {
     struct cli_list *l = ctx;
     if (l->arr)
-        json_array_append_new(
-            l->arr, json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s}", "result_id",
-                              q->result_id, "device_id", q->device_id, "owner_device_id",
-                              q->owner_device_id[0] ? q->owner_device_id : NULL, "reason",
-                              q->reason, "delivery_id", q->delivery_id, "test_taker_id",
-                              q->test_taker_id, "key_id", q->key_id, "envelope_sha256",
-                              q->envelope_sha256, "received_at", q->received_at));
+        json_array_append_new(l->arr, app_quarantine_json(q));
     else
         cli_table_add(l->table, q->result_id, q->device_id, q->owner_device_id, q->reason,
                       q->received_at);
@@ -136,11 +101,11 @@ static int results_quarantine_cmd(int argc, char **argv)
     if (options_parse_exact(argc, argv, opts, &quarantine_usage, 0, NULL, &status) != 0)
         return status;
     struct instance *inst;
-    if ((status = cli_open_central("results quarantine", &inst)) != 0)
+    if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
     struct cli_list l = CLI_LIST(json, "RESULT", "DEVICE", "ID BELONGS TO", "WHY", "RECEIVED");
-    int rc = results_quarantine_each(inst->db, quarantine_row, &l, &e);
+    int rc = app_results_quarantine(inst, quarantine_row, &l, &e);
     cli_list_print(&l, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
@@ -160,11 +125,11 @@ static int results_show_cmd(int argc, char **argv)
     if (options_parse_exact(argc, argv, opts, &show_usage, 1, "give one RESULT_ID", &status) != 0)
         return status;
     struct instance *inst;
-    if ((status = cli_open_central("results show", &inst)) != 0)
+    if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    char *json = NULL;
-    int rc = results_get_json(inst->db, argv[0], &json, &e);
+    char *json;
+    int rc = app_results_show(inst, argv[0], &json, &e);
     if (rc == 0)
         printf("%s\n", json);
     free(json);
@@ -187,6 +152,23 @@ static const struct command_usage import_usage = {
     "refusals: [{result_id, offset, reason}]}.",
 };
 
+struct import_ctx {
+    const char *file;
+    json_t *refusals; /* with --json; else each refusal goes to stderr as it comes */
+};
+
+static void import_refusal(const struct app_results_refusal *r, void *ctx)
+{
+    struct import_ctx *c = ctx;
+    if (c->refusals)
+        json_array_append_new(c->refusals, app_results_refusal_json(r));
+    else if (r->rest_skipped)
+        fprintf(stderr, "outpost: %s: byte %zu: %s; the rest of the file is skipped\n", c->file,
+                r->offset, r->reason);
+    else
+        fprintf(stderr, "outpost: %s: refused: %s\n", c->file, r->reason);
+}
+
 static int results_import_cmd(int argc, char **argv)
 {
     const char *file = NULL;
@@ -202,87 +184,28 @@ static int results_import_cmd(int argc, char **argv)
     if (!file)
         return options_usage_error(&import_usage, "-f FILE is required");
     struct instance *inst;
-    if ((status = cli_open_central("results import", &inst)) != 0)
+    if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    int fd;
-    if (fs_open_regular(file, &fd, &e) != 0) {
-        instance_close(inst);
-        return cli_fail(&e);
-    }
-    char *keys_dir = instance_path(inst, "keys");
-    /* One envelope in memory at a time (at most ENVELOPE_MAX_BYTES), whatever the file size. */
-    unsigned char *buf = NULL;
-    size_t cap = 0;
-    int stored = 0, duplicates = 0, rejected = 0, held = 0;
-    json_t *refusals = json_array();
-    size_t off = 0;
-    int rc = db_begin(inst->db, &e);
-    while (rc == 0) {
-        struct envelope env;
-        size_t used;
-        struct op_err why = {0};
-        int r = envelope_read_next(fd, &buf, &cap, &env, &used, &why);
-        if (r == 1) {
-            if (off == 0)
-                rc = err_set(&e, OP_EINPUT, "%s: empty file, no envelope in it", file);
-            break;
-        }
-        if (r == OP_EIO || r == OP_ENOMEM) {
-            rc = err_set(&e, r, "%s: %s", file, why.msg);
-            break;
-        }
-        if (r != 0) {
-            /* Without a readable header the next envelope cannot be found: stop here. */
-            rejected++;
-            json_array_append_new(refusals, json_pack("{s:n, s:I, s:s}", "result_id", "offset",
-                                                      (json_int_t)off, "reason", why.msg));
-            if (!json)
-                fprintf(stderr, "outpost: %s: byte %zu: %s; the rest of the file is skipped\n",
-                        file, off, why.msg);
-            break;
-        }
-        r = intake_receive(inst->db, keys_dir, buf, used, NULL, &why);
-        if (r == RESULTS_STORED) {
-            stored++;
-        } else if (r == RESULTS_DUPLICATE) {
-            duplicates++;
-        } else if (r == OP_EDB) {
-            e = why;
-            rc = r;
-            break;
-        } else {
-            rejected++;
-            held += r == OP_ECONFLICT; /* refused and held in quarantine (intake.h) */
-            json_array_append_new(refusals,
-                                  json_pack("{s:s, s:I, s:s}", "result_id", env.h.result_id,
-                                            "offset", (json_int_t)off, "reason", why.msg));
-            if (!json)
-                fprintf(stderr, "outpost: %s: refused: %s\n", file, why.msg);
-        }
-        off += used;
-    }
-    rc = db_commit_if(inst->db, rc, &e);
-    close(fd);
-    free(buf);
-    free(keys_dir);
+    struct import_ctx ctx = {file, json ? json_array() : NULL};
+    const struct app_results_import_in in = {file};
+    struct app_results_import_out out;
+    int rc = app_results_import(inst, &in, &out, import_refusal, &ctx, &e);
     instance_close(inst);
     if (rc != 0) {
-        json_decref(refusals);
+        json_decref(ctx.refusals);
         return cli_fail(&e);
     }
-    if (json)
-        cli_print_json(json_pack("{s:i, s:i, s:i, s:i, s:o}", "stored", stored, "duplicates",
-                                 duplicates, "rejected", rejected, "quarantined", held, "refusals",
-                                 refusals));
-    else {
-        printf("%d stored, %d already received, %d refused", stored, duplicates, rejected);
-        if (held)
-            printf(" (%d held in quarantine: outpost results quarantine)", held);
+    if (json) {
+        cli_print_json(app_results_import_json(&out, ctx.refusals));
+    } else {
+        printf("%d stored, %d already received, %d refused", out.stored, out.duplicates,
+               out.rejected);
+        if (out.quarantined)
+            printf(" (%d held in quarantine: outpost results quarantine)", out.quarantined);
         printf("\n");
-        json_decref(refusals);
     }
-    return rejected ? 1 : 0;
+    return out.rejected ? 1 : 0;
 }
 
 int cmd_results(int argc, char **argv)

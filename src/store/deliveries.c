@@ -8,6 +8,7 @@
 
 #include "store/feed.h"
 #include "store/idlist.h"
+#include "store/packages.h"
 
 #define DELIVERY_COLUMNS                                                                           \
     "id, label, package_sha256, max_executions, proctored_default, version, created_at,"           \
@@ -45,10 +46,24 @@ static void bind_fields(sqlite3_stmt *st, const struct delivery *d, const char *
     db_bind_text(st, 6, stamp);
 }
 
-int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
+/* The rules every stored delivery keeps. */
+static int check_fields(const struct delivery *d, struct op_err *e)
 {
     if (!d->label || !d->label[0])
         return err_set(e, OP_EINPUT, "a delivery needs a label");
+    if (d->max_executions < 0)
+        return err_set(e, OP_EINPUT, "max executions must be 0 (unlimited) or more, not %lld",
+                       (long long)d->max_executions);
+    if (d->package_sha256[0] && !packages_sha_is_valid(d->package_sha256))
+        return err_set(e, OP_EINPUT, "\"%s\" is not the SHA-256 of a package", d->package_sha256);
+    return 0;
+}
+
+int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
+{
+    int rc = check_fields(d, e);
+    if (rc != 0)
+        return rc;
     if (!d->id[0])
         uuid_generate(d->id);
     timestamp_now(d->created_at);
@@ -67,25 +82,49 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
     return feed_touch(db, FEED_DELIVERY, d->id, e);
 }
 
-int deliveries_update(struct db *db, struct delivery *d, struct op_err *e)
+int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op_err *e)
 {
+    if (changed)
+        *changed = 0;
+    int rc = check_fields(d, e);
+    if (rc != 0)
+        return rc;
+    struct delivery old;
+    if ((rc = deliveries_get(db, d->id, &old, e)) != 0)
+        return rc;
+    int64_t now_at = old.version;
+    int any =
+        strcmp(old.label, d->label) != 0 || strcmp(old.package_sha256, d->package_sha256) != 0 ||
+        old.max_executions != d->max_executions || !old.proctored_default != !d->proctored_default;
+    delivery_clear(&old);
+    if (now_at != d->version)
+        return err_set(e, OP_ECONFLICT,
+                       "delivery %s changed meanwhile (it is at version %lld, the change was made "
+                       "to version %lld): read it again and redo the change",
+                       d->id, (long long)now_at, (long long)d->version);
+    if (!any)
+        return 0;
     timestamp_now(d->updated_at);
     sqlite3_stmt *st = db_stmt(db,
                                "UPDATE deliveries SET label = ?2, package_sha256 = ?3,"
                                " max_executions = ?4, proctored_default = ?5, updated_at = ?6,"
-                               " version = version + 1 WHERE id = ?1 RETURNING version",
+                               " version = version + 1 WHERE id = ?1 AND version = ?7"
+                               " RETURNING version",
                                e);
     if (!st)
         return OP_EDB;
     bind_fields(st, d, d->updated_at);
-    int rc = sqlite3_step(st);
+    sqlite3_bind_int64(st, 7, d->version);
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         d->version = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", d->id);
+    if (rc == SQLITE_DONE) /* only without the caller's transaction */
+        return err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: read it again", d->id);
     if (rc != SQLITE_ROW)
         return db_fail(db, e, "updating delivery");
+    if (changed)
+        *changed = 1;
     return feed_touch(db, FEED_DELIVERY, d->id, e);
 }
 

@@ -31,8 +31,12 @@ void delivery_clear(struct delivery *d);
 
 /* Inserts; fills d->id (if empty), version and time stamps. */
 int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e);
-/* Replaces label, package, settings of d->id; bumps the version. */
-int deliveries_update(struct db *db, struct delivery *d, struct op_err *e);
+/* Gives delivery d->id the label, package and settings of *d, provided it is still at
+ * d->version (the version the caller read): OP_ECONFLICT if it changed meanwhile, OP_EINPUT
+ * for an empty label, a negative max_executions or a malformed package hash. Writes only when
+ * something differs: then the version is bumped (d->version and d->updated_at filled) and
+ * devices get the change; *changed (may be NULL) says which. */
+int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op_err *e);
 int deliveries_get(struct db *db, const char *id, struct delivery *out, struct op_err *e);
 /* Finds a delivery by id or, failing that, by label. A label that several deliveries share
  * is an error that lists their ids. */

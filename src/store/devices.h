@@ -2,7 +2,7 @@
  * devices.h - the devices enrolled with central: each has an id (the device instance's id),
  * a label, its organisation, the sync manager it enrolled with, its Ed25519 public signing
  * key (hex; what result envelopes are verified with), a revoked flag, and time stamps. The
- * sync handshake enrols devices; envelope verification (crypto/intake.h) reads them.
+ * sync handshake enrols devices; the intake of result envelopes (app/results.h) reads them.
  *
  * Writes run inside the caller's transaction.
  */

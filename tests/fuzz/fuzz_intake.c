@@ -12,13 +12,13 @@
  *   bit 1  write the enrolled device's id into each header (else: unknown device)
  *   bit 2  write the id of central's results key into each header (else: mostly a key
  *          central never had)
- *   bit 3  run decrypt-results (intake_decrypt) on what was stored
- * Each input runs against an in-memory database emptied of results, keys records and
- * eligibilities before it (opened once: migrating per input cost most of the time), with the
- * device enrolled, and a key
- * folder holding central's fixed results key (secret 32 bytes of 0x11; device seed 0x22, as
- * in fuzz_envelope). The seeds in tests/fuzz/corpus/fuzz_intake are written by
- * tests/tools/make_intake_seeds.c (run it again when the envelope format changes).
+ *   bit 3  run decrypt-results (app_results_decrypt) on what was stored
+ * Each envelope is received in its own transaction (app_results_receive). Each input runs
+ * against a central instance made by hand: an in-memory database emptied of results, keys
+ * records and eligibilities before it (opened once: migrating per input cost most of the
+ * time), with the device enrolled, and a key folder holding central's fixed results key (secret 32
+ * bytes of 0x11; device seed 0x22, as in fuzz_envelope). The seeds in tests/fuzz/corpus/fuzz_intake
+ * are written by tests/tools/make_intake_seeds.c (run it again when the envelope format changes).
  */
 #include <sodium.h>
 #include <stddef.h>
@@ -26,11 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "app/results.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "crypto/envelope.h"
-#include "crypto/intake.h"
 #include "crypto/keys.h"
 #include "crypto/sign.h"
 #include "store/devices.h"
@@ -41,24 +42,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct key device;
 static struct key results;
-static char keys_dir[64];
+static char inst_dir[64]; /* the instance's data folder: only its keys/ is used */
+static char keys_dir[80];
 static unsigned char device_bin[16];
 static unsigned char key_id_bin[KEY_ID_BYTES];
 
 static void remove_keys(void)
 {
-    char *dir = strdup(keys_dir);
+    char *dir = strdup(inst_dir);
     fs_remove_tree(dir);
     free(dir);
 }
 
-/* Writes central's fixed results key as results-0001.key of a fresh private folder. */
+/* Writes central's fixed results key as keys/results-0001.key of a fresh private folder. */
 static void make_keys_dir(void)
 {
-    snprintf(keys_dir, sizeof keys_dir, "/tmp/outpost-fuzz-intake-XXXXXX");
-    if (!mkdtemp(keys_dir))
+    snprintf(inst_dir, sizeof inst_dir, "/tmp/outpost-fuzz-intake-XXXXXX");
+    if (!mkdtemp(inst_dir))
         abort();
     atexit(remove_keys);
+    snprintf(keys_dir, sizeof keys_dir, "%s/keys", inst_dir);
+    if (mkdir(keys_dir, 0700) != 0)
+        abort();
     char pub[65], sec[65], text[512];
     sodium_bin2hex(pub, sizeof pub, results.public_key, 32);
     sodium_bin2hex(sec, sizeof sec, results.secret, 32);
@@ -92,8 +97,7 @@ static void init(void)
     make_keys_dir();
 }
 
-/* The database every input starts from; the same connection, emptied of what the previous
- * input left. */
+/* The database of the central every input runs on. */
 static struct db *fixture_db(void)
 {
     static struct db *db;
@@ -125,6 +129,17 @@ static struct db *fixture_db(void)
         db_commit(db, &e) != 0)
         abort();
     return db;
+}
+
+/* The central every input runs on; the same connection, emptied of what the previous input
+ * left. */
+static struct instance *fixture_instance(void)
+{
+    static struct instance inst;
+    inst.dir = inst_dir;
+    inst.role = ROLE_CENTRAL;
+    inst.db = fixture_db();
+    return &inst;
 }
 
 /* Makes the test taker of `h` eligible for its delivery at the device's test center. */
@@ -163,10 +178,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!buf)
         abort();
     memcpy(buf, data + 1, n);
-    struct db *db = fixture_db();
+    struct instance *inst = fixture_instance();
+    struct db *db = inst->db;
     struct op_err e = {0};
-    if (db_begin(db, &e) != 0)
-        abort();
+    enum app_results_outcome outcome;
     size_t off = 0;
     while (off < n) {
         unsigned char *p = buf + off;
@@ -174,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t used;
         if (envelope_parse_next(p, n - off, &env, &used, &e) != 0) {
             /* what the parser refuses, intake refuses too: once, then stop like an import */
-            if (intake_receive(db, keys_dir, p, n - off, NULL, &e) == OP_EDB)
+            if (app_results_receive(inst, p, n - off, &outcome, &e) == OP_EDB)
                 abort();
             break;
         }
@@ -189,18 +204,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sign_detached(SIGN_CONTEXT_RESULT_ENVELOPE, p, used - ENVELOPE_SIGNATURE_BYTES, &device,
                           p + used - ENVELOPE_SIGNATURE_BYTES, &e) != 0)
             abort();
-        int rc = intake_receive(db, keys_dir, p, used, NULL, &e);
+        int rc = app_results_receive(inst, p, used, &outcome, &e);
         if (verbose)
             fprintf(stderr, "fuzz_intake: %d %s\n", rc, rc < 0 ? e.msg : "");
         if (rc == OP_EDB || rc == OP_ENOMEM)
             abort(); /* a database failure on bytes from a device is a bug */
         off += used;
     }
-    if (db_commit(db, &e) != 0)
-        abort();
     if (flags & 8) {
-        struct intake_report rep;
-        if (intake_decrypt(db, keys_dir, NULL, &rep, NULL, NULL, &e) != 0)
+        const struct app_results_decrypt_in all = {NULL};
+        struct app_results_decrypt_out rep;
+        if (app_results_decrypt(inst, &all, &rep, NULL, NULL, &e) != 0)
             abort();
         if (verbose)
             fprintf(stderr, "fuzz_intake: decrypted %d, damaged %d, missing key %d\n",

@@ -20,12 +20,54 @@ static void test_delivery_update_bumps_version_and_reaches_feed(void **state)
     free(got.label);
     got.label = strdup("Maths 2026");
     fx_begin(db);
-    OK(deliveries_update(db, &got, fx_e));
+    OK(deliveries_update(db, &got, NULL, fx_e));
     fx_commit(db);
     assert_int_equal(got.version, 2);
     delivery_clear(&got);
     assert_true(fx_feed_last(db, "ORG-A") > before);
     assert_int_equal(fx_feed(db, "ORG-A", FEED_DELIVERY, d), FEED_LIVE);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+/* Two writers read version 1; the second to write must not undo the first's change. */
+static void test_delivery_update_refuses_a_version_changed_meanwhile(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    char d[UUID_STR_LEN];
+    fx_delivery(db, "Maths", 1, d);
+    struct delivery first, second;
+    OK(deliveries_get(db, d, &first, fx_e));
+    OK(deliveries_get(db, d, &second, fx_e));
+    first.max_executions = 2;
+    int changed = 0;
+    fx_begin(db);
+    OK(deliveries_update(db, &first, &changed, fx_e));
+    fx_commit(db);
+    assert_int_equal(changed, 1);
+    free(second.label);
+    second.label = strdup("Maths 2026");
+    struct op_err e = {0};
+    fx_begin(db);
+    assert_int_equal(deliveries_update(db, &second, &changed, &e), OP_ECONFLICT);
+    assert_int_equal(changed, 0);
+    assert_non_null(strstr(e.msg, "changed meanwhile"));
+    db_rollback(db);
+    /* nothing to change: nothing written, the version stays */
+    fx_begin(db);
+    OK(deliveries_update(db, &first, &changed, fx_e));
+    fx_commit(db);
+    assert_int_equal(changed, 0);
+    assert_int_equal(first.version, 2);
+    /* and the rules of a stored delivery hold for an update too */
+    first.max_executions = -1;
+    fx_begin(db);
+    assert_int_equal(deliveries_update(db, &first, &changed, &e), OP_EINPUT);
+    db_rollback(db);
+    delivery_clear(&first);
+    delivery_clear(&second);
     db_close(db);
     testutil_rmdir(dir);
 }
@@ -89,6 +131,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delivery_update_bumps_version_and_reaches_feed),
+        cmocka_unit_test(test_delivery_update_refuses_a_version_changed_meanwhile),
         cmocka_unit_test(test_delivery_find_by_label_and_refuse_ambiguous_label),
         cmocka_unit_test(test_delivery_delete_tombstones_delivery_eligibility_and_lone_test_taker),
     };

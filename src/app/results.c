@@ -1,22 +1,26 @@
 /*
- * intake.c - receiving and decrypting result envelopes on central (see intake.h).
+ * results.c - results on central as the application sees them (see results.h): the intake of
+ * envelopes (moved here from crypto: the checks on bytes, signatures and ciphertexts are
+ * crypto/envelope.h's; devices, scope, quarantine and the record of results keys are rows),
+ * the import loop, decryption, and the JSON forms.
  *
  * Decryption re-checks the device signature of the stored bytes (a cheap guard against a
  * database edited behind outpost's back) but not the revoked flag: an envelope accepted
  * before its device was revoked stays valid.
  */
-#include "crypto/intake.h"
+#include "app/results.h"
 
-#include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/fs.h"
 #include "base/log.h"
+#include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
-#include "store/results.h"
 
 #define BATCH 256
 
@@ -44,8 +48,12 @@ static int check_key_known(struct db *db, const char *keys_dir, const struct env
     return 0;
 }
 
-int intake_receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
-                   struct envelope *env_out, struct op_err *e)
+/* Verifies and stores one envelope inside the caller's transaction (see
+ * app_results_receive); *env_out (if not NULL) gets the parsed header when parsing succeeded.
+ * The quarantine row of an OP_ECONFLICT refusal is written in that transaction, which the
+ * caller commits as for any refusal: only OP_EDB and OP_ENOMEM call for a rollback. */
+static int receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
+                   struct envelope *env_out, enum app_results_outcome *outcome, struct op_err *e)
 {
     struct envelope env;
     if (envelope_parse(data, len, &env, e) != 0)
@@ -86,6 +94,10 @@ int intake_receive(struct db *db, const char *keys_dir, const unsigned char *dat
     const char *why = NULL;
     char owner[UUID_STR_LEN] = "";
     rc = results_insert(db, &env, &why, owner, e);
+    if (rc == RESULTS_STORED || rc == RESULTS_DUPLICATE) {
+        *outcome = rc == RESULTS_STORED ? APP_RESULTS_STORED : APP_RESULTS_DUPLICATE;
+        return 0;
+    }
     if (rc != RESULTS_QUARANTINED)
         return rc;
     /* For the operator, the whole story; for the sender, an ordinary refusal that says
@@ -103,13 +115,130 @@ int intake_receive(struct db *db, const char *keys_dir, const unsigned char *dat
                    env.h.result_id);
 }
 
+int app_results_receive(struct instance *inst, const unsigned char *data, size_t len,
+                        enum app_results_outcome *outcome, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "receiving results", e);
+    if (rc == 0)
+        rc = db_begin(inst->db, e);
+    if (rc != 0)
+        return rc;
+    char *keys_dir = instance_path(inst, "keys");
+    rc = receive(inst->db, keys_dir, data, len, NULL, outcome, e);
+    free(keys_dir);
+    if (rc == OP_EDB || rc == OP_ENOMEM) {
+        db_rollback(inst->db);
+        return rc;
+    }
+    /* a refusal commits too: the copy held in quarantine is kept */
+    struct op_err c = {0};
+    if (db_commit(inst->db, &c) != 0) {
+        *e = c;
+        return c.code;
+    }
+    return rc;
+}
+
+/* Reads the envelopes of the open file `fd` (named `file`) one at a time and receives each,
+ * inside the caller's transaction. */
+static int import_fd(struct db *db, const char *keys_dir, int fd, const char *file,
+                     struct app_results_import_out *out, app_results_refusal_fn fn, void *ctx,
+                     struct op_err *e)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, off = 0;
+    int rc = 0;
+    for (;;) {
+        struct envelope env;
+        size_t used;
+        struct op_err why = {0};
+        int r = envelope_read_next(fd, &buf, &cap, &env, &used, &why);
+        if (r == 1) {
+            if (off == 0)
+                rc = err_set(e, OP_EINPUT, "%s: empty file, no envelope in it", file);
+            break;
+        }
+        if (r == OP_EIO || r == OP_ENOMEM) {
+            rc = err_set(e, r, "%s: %s", file, why.msg);
+            break;
+        }
+        if (r != 0) {
+            /* Without a readable header the next envelope cannot be found: stop here. */
+            out->rejected++;
+            const struct app_results_refusal refusal = {NULL, off, why.msg, 1};
+            if (fn)
+                fn(&refusal, ctx);
+            break;
+        }
+        enum app_results_outcome outcome;
+        r = receive(db, keys_dir, buf, used, NULL, &outcome, &why);
+        if (r == 0 && outcome == APP_RESULTS_STORED) {
+            out->stored++;
+        } else if (r == 0) {
+            out->duplicates++;
+        } else if (r == OP_EDB || r == OP_ENOMEM) {
+            *e = why;
+            rc = r;
+            break;
+        } else {
+            out->rejected++;
+            out->quarantined += r == OP_ECONFLICT; /* refused and held in quarantine */
+            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0};
+            if (fn)
+                fn(&refusal, ctx);
+        }
+        off += used;
+    }
+    free(buf);
+    return rc;
+}
+
+int app_results_import(struct instance *inst, const struct app_results_import_in *in,
+                       struct app_results_import_out *out, app_results_refusal_fn fn, void *ctx,
+                       struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "results import", e);
+    if (rc == 0 && !in->file)
+        rc = err_set(e, OP_EINPUT, "no file of envelopes given");
+    int fd;
+    if (rc == 0)
+        rc = fs_open_regular(in->file, &fd, e);
+    if (rc != 0)
+        return rc;
+    char *keys_dir = instance_path(inst, "keys");
+    rc = db_begin(inst->db, e);
+    if (rc == 0)
+        rc =
+            db_commit_if(inst->db, import_fd(inst->db, keys_dir, fd, in->file, out, fn, ctx, e), e);
+    close(fd);
+    free(keys_dir);
+    return rc;
+}
+
+json_t *app_results_refusal_json(const struct app_results_refusal *r)
+{
+    if (!r->result_id)
+        return json_pack("{s:n, s:I, s:s}", "result_id", "offset", (json_int_t)r->offset, "reason",
+                         r->reason);
+    return json_pack("{s:s, s:I, s:s}", "result_id", r->result_id, "offset", (json_int_t)r->offset,
+                     "reason", r->reason);
+}
+
+json_t *app_results_import_json(const struct app_results_import_out *out, json_t *refusals)
+{
+    return json_pack("{s:i, s:i, s:i, s:i, s:o}", "stored", out->stored, "duplicates",
+                     out->duplicates, "rejected", out->rejected, "quarantined", out->quarantined,
+                     "refusals", refusals);
+}
+
 /* The results keys that load, all held for one decryption run (wiped at its end). */
 struct keyring {
     struct key *keys;
     int n, cap;
     int bad;         /* key files that do not load */
     const char *dir; /* the key folder */
-    intake_problem_fn fn;
+    app_results_problem_fn fn;
     void *ctx;
 };
 
@@ -135,8 +264,9 @@ static void keyring_problem(const char *path, const struct op_err *why, void *ct
 {
     struct keyring *r = ctx;
     r->bad++;
+    const struct app_results_problem p = {APP_RESULTS_BAD_KEY, path, why->msg};
     if (r->fn)
-        r->fn(INTAKE_BAD_KEY, path, why->msg, r->ctx);
+        r->fn(&p, r->ctx);
 }
 
 static const struct key *keyring_find(const struct keyring *r, const char *id)
@@ -245,18 +375,24 @@ static int decrypt_one(struct db *db, const struct keyring *ring, const char *id
     return rc < 0 ? rc : outcome;
 }
 
-int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
-                   struct intake_report *rep, intake_problem_fn fn, void *ctx, struct op_err *e)
+int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,
+                        struct app_results_decrypt_out *rep, app_results_problem_fn fn, void *ctx,
+                        struct op_err *e)
 {
     memset(rep, 0, sizeof *rep);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "decrypt-results", e);
+    if (rc != 0)
+        return rc;
+    struct db *db = inst->db;
     char **ids;
     int n;
-    if (results_pending_ids(db, delivery_id, &ids, &n, e) != 0)
+    if (results_pending_ids(db, in->delivery_id, &ids, &n, e) != 0)
         return OP_EDB;
+    char *keys_dir = instance_path(inst, "keys");
     struct keyring ring = {NULL, 0, 0, 0, keys_dir, fn, ctx};
     /* Every key that loads; each one that does not is reported once, here, even with nothing
      * pending, so that a bad file is known before a result needs it. */
-    int rc = keys_results_each(keys_dir, keyring_add, keyring_problem, &ring, e);
+    rc = keys_results_each(keys_dir, keyring_add, keyring_problem, &ring, e);
     if (rc == OP_ENOMEM)
         err_set(e, OP_ENOMEM, "out of memory");
     rep->bad_keys = ring.bad;
@@ -283,13 +419,99 @@ int intake_decrypt(struct db *db, const char *keys_dir, const char *delivery_id,
                     rep->damaged++;
                 else
                     rep->missing_key++;
+                const struct app_results_problem p = {
+                    outcome == 1 ? APP_RESULTS_DAMAGED : APP_RESULTS_MISSING_KEY, ids[j], why.msg};
                 if (fn)
-                    fn(outcome == 1 ? INTAKE_DAMAGED : INTAKE_MISSING_KEY, ids[j], why.msg, ctx);
+                    fn(&p, ctx);
             }
         }
         rc = db_commit_if(db, rc, e);
     }
     sodium_free(ring.keys); /* wipes them */
     results_free_ids(ids, n);
+    free(keys_dir);
     return rc;
+}
+
+json_t *app_results_problem_json(const struct app_results_problem *p)
+{
+    if (p->kind == APP_RESULTS_BAD_KEY)
+        return json_pack("{s:s, s:s}", "file", p->id, "reason", p->reason);
+    return json_pack("{s:s, s:b, s:s}", "result_id", p->id, "damaged",
+                     p->kind == APP_RESULTS_DAMAGED, "reason", p->reason);
+}
+
+json_t *app_results_decrypt_json(const struct app_results_decrypt_out *out, json_t *problems,
+                                 json_t *key_problems)
+{
+    return json_pack("{s:i, s:i, s:i, s:i, s:o, s:o}", "decrypted", out->decrypted, "damaged",
+                     out->damaged, "missing_key", out->missing_key, "bad_keys", out->bad_keys,
+                     "problems", problems, "key_problems", key_problems);
+}
+
+/* ---- reading ---- */
+
+json_t *app_result_json(const struct result_row *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(r->id));
+    json_object_set_new(o, "execution_id", json_string(r->execution_id));
+    json_object_set_new(o, "delivery_id", json_string(r->delivery_id));
+    json_object_set_new(o, "test_taker_id", json_string(r->test_taker_id));
+    json_object_set_new(o, "device_id", json_string(r->device_id));
+    json_object_set_new(o, "key_id", json_string(r->key_id));
+    json_object_set_new(o, "state", json_string(r->state));
+    json_object_set_new(o, "started_at", json_string(r->started_at));
+    json_object_set_new(o, "ended_at", json_string(r->ended_at));
+    json_object_set_new(o, "sealed_at", json_string(r->sealed_at));
+    json_object_set_new(o, "envelope_sha256", json_string(r->envelope_sha256));
+    json_object_set_new(o, "status", json_string(r->status));
+    json_object_set_new(o, "problem", r->problem ? json_string(r->problem) : json_null());
+    json_object_set_new(o, "received_at", json_string(r->received_at));
+    json_object_set_new(o, "decrypted_at",
+                        r->decrypted_at[0] ? json_string(r->decrypted_at) : json_null());
+    json_object_set_new(o, "quarantined", json_integer(r->quarantined));
+    return o;
+}
+
+json_t *app_quarantine_json(const struct quarantine_row *q)
+{
+    return json_pack(
+        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s}", "result_id", q->result_id, "device_id",
+        q->device_id, "owner_device_id", q->owner_device_id[0] ? q->owner_device_id : NULL,
+        "reason", q->reason, "delivery_id", q->delivery_id, "test_taker_id", q->test_taker_id,
+        "key_id", q->key_id, "envelope_sha256", q->envelope_sha256, "received_at", q->received_at);
+}
+
+int app_results_check_status(const char *st, struct op_err *e)
+{
+    if (st && strcmp(st, "pending") && strcmp(st, "decrypted") && strcmp(st, "damaged"))
+        return err_set(e, OP_EINPUT, "unknown status \"%s\" (use pending, decrypted or damaged)",
+                       st);
+    return 0;
+}
+
+int app_results_list(struct instance *inst, const struct app_results_list_in *in,
+                     results_each_fn fn, void *ctx, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "results list", e);
+    if (rc != 0)
+        return rc;
+    if ((rc = app_results_check_status(in->status, e)) != 0)
+        return rc;
+    return results_each(inst->db, in->delivery_id, in->status, fn, ctx, e);
+}
+
+int app_results_quarantine(struct instance *inst, results_quarantine_fn fn, void *ctx,
+                           struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "results quarantine", e);
+    return rc ? rc : results_quarantine_each(inst->db, fn, ctx, e);
+}
+
+int app_results_show(struct instance *inst, const char *id, char **json, struct op_err *e)
+{
+    *json = NULL;
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "results show", e);
+    return rc ? rc : results_get_json(inst->db, id, json, e);
 }

@@ -1,0 +1,61 @@
+/*
+ * deliveries.h - the application's deliveries: importing a QTI package as a new delivery,
+ * listing, changing and withdrawing deliveries, and the public JSON form of a delivery. The
+ * command line (import-qti, deliveries ...) and the HTTP server call these; each operation
+ * checks its input, runs its own transaction on the instance's database and never prints.
+ * Operations return 0 or a negative OP_E* code with *e filled.
+ */
+#ifndef OUTPOST_APP_DELIVERIES_H
+#define OUTPOST_APP_DELIVERIES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "instance/instance.h"
+#include "store/deliveries.h"
+
+/* The stable JSON form of a delivery: id, label, package_sha256 (null if none),
+ * max_executions, proctored_default, version, created_at, updated_at. New reference. */
+json_t *app_delivery_json(const struct delivery *d);
+
+struct app_deliveries_import_in {
+    const char *file;       /* the QTI content package (zip) */
+    const char *label;      /* NULL: the test's title */
+    int proctored_default;  /* 0 or 1: eligibilities created later default to proctored */
+    int64_t max_executions; /* executions per test taker; 0: unlimited */
+};
+
+/* import-qti, on a central: reads, checks and compiles the package (at most
+ * configuration.limits.qti-package-max-bytes) before anything is written, stores the compiled
+ * package by its SHA-256 (idempotent), then creates the delivery in one transaction. A bad
+ * package creates nothing. *out gets the stored delivery (caller clears with
+ * delivery_clear). */
+int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
+                          struct delivery *out, struct op_err *e);
+
+/* Calls fn for each delivery, ordered by label then id (store/deliveries.h). */
+int app_deliveries_list(struct instance *inst, deliveries_each_fn fn, void *ctx, struct op_err *e);
+
+struct app_deliveries_update_in {
+    const char *delivery;   /* an id or a label */
+    const char *label;      /* NULL: unchanged */
+    int proctored_default;  /* -1: unchanged, else 0 or 1 */
+    int64_t max_executions; /* -1: unchanged, else 0 (unlimited) or more */
+    int64_t version;        /* the version the caller read (OP_ECONFLICT if it changed
+                             * meanwhile); 0: whatever is current */
+};
+
+/* deliveries update, on a central: changes what `in` sets, in one transaction. Nothing to
+ * change is OP_EINPUT; values equal to the stored ones write nothing (the version stays).
+ * *out gets the delivery as it now is (caller clears). */
+int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
+                          struct delivery *out, struct op_err *e);
+
+/* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
+ * eligibilities (devices delete them at their next sync); results and the package file are
+ * kept. *out gets the delivery as it was (caller clears). */
+int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct delivery *out,
+                          struct op_err *e);
+
+#endif

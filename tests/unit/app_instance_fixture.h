@@ -1,0 +1,50 @@
+/*
+ * app_instance_fixture.h - a temporary instance for the tests of the application layer
+ * (src/app): a data folder with a migrated database, the role asked for and, on a central,
+ * its keys; no outpost.json and no super-user (the app functions do not read them). Static
+ * functions, included by the test_app_*.c programs only.
+ */
+#ifndef OUTPOST_TESTS_APP_INSTANCE_FIXTURE_H
+#define OUTPOST_TESTS_APP_INSTANCE_FIXTURE_H
+
+#include <stdlib.h>
+
+#include "base/fs.h"
+#include "crypto/keys.h"
+#include "instance/instance.h"
+#include "testutil.h"
+
+/* A new instance of `role` in a fresh temporary folder; free with fx_instance_free. */
+static inline struct instance *fx_instance(enum instance_role role)
+{
+    struct instance *inst = calloc(1, sizeof *inst);
+    assert_non_null(inst);
+    inst->dir = testutil_tmpdir();
+    inst->role = role;
+    uuid_generate(inst->id);
+    inst->settings.qti_package_max_bytes = 64u << 20;
+    inst->settings.csv_max_bytes = 1u << 20;
+    char *path = fs_join(inst->dir, "outpost.db");
+    struct op_err e = {0};
+    if (db_open(path, 1, &inst->db, &e) != 0)
+        fail_msg("db_open: %s", e.msg);
+    free(path);
+    char *keys = fs_join(inst->dir, "keys");
+    int rc = role == ROLE_CENTRAL ? keys_setup_central(keys, NULL, &e)
+                                  : keys_setup_device(keys, NULL, &e);
+    if (rc != 0)
+        fail_msg("keys: %s", e.msg);
+    free(keys);
+    return inst;
+}
+
+/* Closes the instance and removes its folder. */
+static inline void fx_instance_free(struct instance *inst)
+{
+    char *dir = inst->dir;
+    inst->dir = NULL;
+    instance_close(inst);
+    testutil_rmdir(dir);
+}
+
+#endif

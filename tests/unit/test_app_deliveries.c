@@ -1,0 +1,268 @@
+/* test_app_deliveries.c - the application's deliveries (app/deliveries.h): import-qti, update
+ * with its version check, delete, and the public JSON form, on a temporary instance. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/deliveries.h"
+#include "app_instance_fixture.h"
+#include "qti_testzip.h"
+#include "store/packages.h"
+
+struct fixture {
+    struct instance *inst;
+    char *zip; /* the demo QTI package */
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->inst = fx_instance(ROLE_CENTRAL);
+    f->zip = fs_join(f->inst->dir, "demo.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", f->zip), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    free(f->zip);
+    fx_instance_free(f->inst);
+    free(f);
+    return 0;
+}
+
+static int count(struct instance *inst, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Imports the demo package as `label`; the delivery's id in id. */
+static void import(struct fixture *f, const char *label, char id[UUID_STR_LEN])
+{
+    const struct app_deliveries_import_in in = {f->zip, label, 1, 0};
+    struct delivery d;
+    struct op_err e = {0};
+    if (app_deliveries_import(f->inst, &in, &d, &e) != 0)
+        fail_msg("import: %s", e.msg);
+    memcpy(id, d.id, UUID_STR_LEN);
+    delivery_clear(&d);
+}
+
+/* Delivery `id` is stored with this label at this version. */
+static void check_stored(struct fixture *f, const char *id, const char *label, int64_t version)
+{
+    struct delivery got;
+    struct op_err e = {0};
+    assert_int_equal(deliveries_get(f->inst->db, id, &got, &e), 0);
+    assert_string_equal(got.label, label);
+    assert_int_equal(got.version, version);
+    delivery_clear(&got);
+}
+
+static void test_import_stores_the_compiled_package_and_creates_the_delivery(void **state)
+{
+    struct fixture *f = *state;
+    const struct app_deliveries_import_in in = {f->zip, NULL, 0, 3};
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_import(f->inst, &in, &d, &e), 0);
+    assert_string_equal(d.label, "Outpost demo test"); /* the test's title by default */
+    assert_int_equal(d.proctored_default, 0);
+    assert_int_equal(d.max_executions, 3);
+    assert_int_equal(d.version, 1);
+    assert_true(packages_sha_is_valid(d.package_sha256));
+    unsigned char *bytes;
+    size_t len;
+    assert_int_equal(packages_get(f->inst->dir, d.package_sha256, 64u << 20, &bytes, &len, &e), 0);
+    free(bytes);
+    delivery_clear(&d);
+    /* the same package again: another delivery, the one package file */
+    char id[UUID_STR_LEN];
+    import(f, "Again", id);
+    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 2);
+    assert_int_equal(count(f->inst, "SELECT count(DISTINCT package_sha256) FROM deliveries"), 1);
+}
+
+static void test_import_of_a_bad_package_or_bad_settings_creates_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char *junk = testutil_write(f->inst->dir, "junk.zip", "not a zip archive");
+    struct op_err e = {0};
+    struct delivery d;
+    const struct app_deliveries_import_in bad = {junk, "Junk", 1, 0};
+    assert_int_not_equal(app_deliveries_import(f->inst, &bad, &d, &e), 0);
+    assert_non_null(strstr(e.msg, "junk.zip"));
+    const struct app_deliveries_import_in cases[] = {
+        {f->zip, "", 1, 0},   /* empty label */
+        {f->zip, "M", 2, 0},  /* proctored neither yes nor no */
+        {f->zip, "M", 1, -1}, /* negative executions */
+        {NULL, "M", 1, 0},    /* no file */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(app_deliveries_import(f->inst, &cases[i], &d, &e), OP_EINPUT);
+    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 0);
+    free(junk);
+}
+
+static void test_import_update_and_delete_run_on_a_central_only(void **state)
+{
+    struct fixture *f = *state;
+    struct instance *dev = fx_instance(ROLE_DEVICE);
+    struct op_err e = {0};
+    struct delivery d;
+    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0};
+    assert_int_equal(app_deliveries_import(dev, &in, &d, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "import-qti runs on a central"));
+    const struct app_deliveries_update_in up = {"x", "y", -1, -1, 0};
+    assert_int_equal(app_deliveries_update(dev, &up, &d, &e), OP_ESTATE);
+    assert_int_equal(app_deliveries_delete(dev, "x", &d, &e), OP_ESTATE);
+    assert_non_null(strstr(e.msg, "deliveries delete runs on a central"));
+    fx_instance_free(dev);
+}
+
+static void test_update_changes_what_is_given_and_bumps_the_version(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    const struct app_deliveries_update_in in = {"Maths", "Maths 2026", 0, -1, 0};
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
+    assert_string_equal(d.id, id);
+    assert_string_equal(d.label, "Maths 2026");
+    assert_int_equal(d.proctored_default, 0);
+    assert_int_equal(d.max_executions, 0); /* not given: unchanged */
+    assert_int_equal(d.version, 2);
+    delivery_clear(&d);
+    check_stored(f, id, "Maths 2026", 2);
+}
+
+static void test_update_with_the_stored_values_writes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    int64_t seq = count(f->inst, "SELECT max(seq) FROM sync_feed");
+    const struct app_deliveries_update_in in = {id, "Maths", 1, 0, 0};
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
+    assert_int_equal(d.version, 1);
+    delivery_clear(&d);
+    assert_int_equal(count(f->inst, "SELECT max(seq) FROM sync_feed"), seq);
+    assert_int_equal(count(f->inst, "SELECT version FROM deliveries"), 1);
+}
+
+static void test_update_refuses_bad_input_and_a_stale_version(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    struct delivery d;
+    struct op_err e = {0};
+    const struct app_deliveries_update_in bad[] = {
+        {id, NULL, -1, -1, 0}, /* nothing to change */
+        {id, "", -1, -1, 0},   /* empty label */
+        {id, NULL, 5, -1, 0},  /* proctored neither yes nor no */
+        {id, NULL, -1, -2, 0}, /* negative executions */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(app_deliveries_update(f->inst, &bad[i], &d, &e), OP_EINPUT);
+    const struct app_deliveries_update_in unknown = {"Nope", "X", -1, -1, 0};
+    assert_int_equal(app_deliveries_update(f->inst, &unknown, &d, &e), OP_ENOTFOUND);
+    assert_non_null(strstr(e.msg, "\"Nope\""));
+    /* read at version 1, changed meanwhile by someone else (version 2): refused */
+    const struct app_deliveries_update_in first = {id, "First", -1, -1, 1};
+    assert_int_equal(app_deliveries_update(f->inst, &first, &d, &e), 0);
+    delivery_clear(&d);
+    const struct app_deliveries_update_in stale = {id, "Second", -1, -1, 1};
+    assert_int_equal(app_deliveries_update(f->inst, &stale, &d, &e), OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "changed meanwhile"));
+    check_stored(f, id, "First", 2);
+}
+
+static void test_delete_by_label_withdraws_the_delivery(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_delete(f->inst, "Maths", &d, &e), 0);
+    assert_string_equal(d.id, id);
+    assert_string_equal(d.label, "Maths");
+    delivery_clear(&d);
+    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 0);
+    assert_int_equal(app_deliveries_delete(f->inst, id, &d, &e), OP_ENOTFOUND);
+}
+
+static int collect(const struct delivery *d, void *ctx)
+{
+    json_array_append_new(ctx, app_delivery_json(d));
+    return 0;
+}
+
+/* The JSON form users rely on (deliveries list --json, import-qti --json): these fields, in
+ * this form. */
+static void test_delivery_json_has_the_stable_fields(void **state)
+{
+    struct fixture *f = *state;
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    strcpy(d.id, "dddddddd-0000-4000-8000-000000000001");
+    d.label = "Maths";
+    d.max_executions = 2;
+    d.proctored_default = 1;
+    d.version = 3;
+    strcpy(d.created_at, "2026-01-01T00:00:00Z");
+    strcpy(d.updated_at, "2026-01-02T00:00:00Z");
+    json_t *o = app_delivery_json(&d);
+    char *s = json_dumps(o, JSON_COMPACT);
+    assert_string_equal(s, "{\"id\":\"dddddddd-0000-4000-8000-000000000001\",\"label\":\"Maths\","
+                           "\"package_sha256\":null,\"max_executions\":2,"
+                           "\"proctored_default\":true,\"version\":3,"
+                           "\"created_at\":\"2026-01-01T00:00:00Z\","
+                           "\"updated_at\":\"2026-01-02T00:00:00Z\"}");
+    free(s);
+    json_decref(o);
+    /* and the list gives one per delivery, ordered by label */
+    char a[UUID_STR_LEN], b[UUID_STR_LEN];
+    import(f, "B", b);
+    import(f, "A", a);
+    json_t *arr = json_array();
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_list(f->inst, collect, arr, &e), 0);
+    assert_int_equal(json_array_size(arr), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "id")), a);
+    json_decref(arr);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_import_stores_the_compiled_package_and_creates_the_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_import_of_a_bad_package_or_bad_settings_creates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_update_and_delete_run_on_a_central_only, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_update_changes_what_is_given_and_bumps_the_version,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_with_the_stored_values_writes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_update_refuses_bad_input_and_a_stale_version, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_delete_by_label_withdraws_the_delivery, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_delivery_json_has_the_stable_fields, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
