@@ -163,7 +163,7 @@ int app_keys_setup_central(struct instance *inst, const struct app_keys_setup_ce
     if (rc == 0) {
         struct buf notes = BUF_INIT;
         keycheck_describe(inst, &kc, replacing, &notes);
-        rep->notes = buf_detach(&notes);
+        rep->notes = notes.len ? buf_detach(&notes) : (buf_free(&notes), NULL);
     }
     /* In one transaction: the lost master keys given up (a password reset then makes a new
      * key pair), and the results keys central has, remembered even if a file is lost later. */
