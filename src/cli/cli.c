@@ -1,7 +1,7 @@
-/* cli.c - helpers shared by the commands, and the body of the CSV record imports (see cli.h). */
+/* cli.c - helpers shared by the commands: the skeleton of a command, JSON output, and the
+ * options and printing of the CSV record imports (see cli.h). */
 #include "cli/cli.h"
 #include "cli/table.h"
-#include "import/batch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,49 +84,57 @@ void cli_list_print(struct cli_list *l, int rc)
     l->table = NULL;
 }
 
-int cli_import_records(int argc, char **argv, const struct command_usage *usage, const char *name,
-                       const char *noun, cli_import_fn import)
+int cli_start(int argc, char **argv, const struct option *opts, const struct command_usage *usage,
+              struct instance **inst, int *status)
 {
-    const char *file = NULL;
-    int skip_invalid = 0, json = 0;
+    *inst = NULL;
+    if (options_parse_exact(argc, argv, opts, usage, 0, NULL, status) != 0)
+        return -1;
+    if ((*status = cli_open_instance(inst)) != 0)
+        return -1;
+    return 0;
+}
+
+int cli_end(struct instance *inst, int rc, const struct op_err *e)
+{
+    if (inst)
+        instance_close(inst);
+    return rc ? cli_fail(e) : 0;
+}
+
+int cli_import_records(int argc, char **argv, const struct command_usage *usage, const char *noun,
+                       cli_import_fn import)
+{
+    struct app_import_request req = {0};
+    int json = 0;
     const struct option opts[] = {
-        OPT_STRING('f', "file", &file, "FILE.csv", "the CSV file (required)"),
-        OPT_FLAG(0, "skip-invalid", &skip_invalid, "import the valid rows, list the others"),
+        OPT_STRING('f', "file", &req.file, "FILE.csv", "the CSV file (required)"),
+        OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),
         OPT_FLAG(0, "json", &json, "print the summary as JSON"),
         OPT_END(),
     };
     int status;
     if (options_parse_exact(argc, argv, opts, usage, 0, NULL, &status) != 0)
         return status;
-    if (!file)
+    if (!req.file)
         return options_usage_error(usage, "-f FILE.csv is required");
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct csv_table *t = NULL;
-    struct import_problems problems;
-    import_problems_init(&problems, file);
-    struct import_counts counts = {0};
-    int rc = instance_require_role(inst, ROLE_CENTRAL, name, &e);
-    if (rc == 0)
-        rc = csv_table_load(file, inst->settings.csv_max_bytes, &t, &e);
-    if (rc == 0)
-        rc = import(inst->db, t, skip_invalid, &problems, &counts, &e);
-    import_problems_print(&problems, stderr);
-    if (json && (rc == 0 || problems.count > 0))
-        cli_print_json(batch_summary_json(file, &counts, &problems));
-    else if (rc == 0 && counts.skipped)
-        printf("%s: %s: %d created, %d updated, %d unchanged; %d invalid row%s skipped\n", file,
-               noun, counts.created, counts.updated, counts.unchanged, counts.skipped,
-               counts.skipped == 1 ? "" : "s");
+    struct app_import_report r;
+    int rc = import(inst, &req, &r, &e);
+    import_problems_print(&r.problems, stderr);
+    if (json && (rc == 0 || r.problems.count > 0))
+        cli_print_json(app_import_report_json(&r));
+    else if (rc == 0 && r.skipped)
+        printf("%s: %s: %d created, %d updated, %d unchanged; %d invalid row%s skipped\n", req.file,
+               noun, r.created, r.updated, r.unchanged, r.skipped, r.skipped == 1 ? "" : "s");
     else if (rc == 0)
-        printf("%s: %s: %d created, %d updated, %d unchanged\n", file, noun, counts.created,
-               counts.updated, counts.unchanged);
-    import_problems_free(&problems);
-    csv_table_free(t);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+        printf("%s: %s: %d created, %d updated, %d unchanged\n", req.file, noun, r.created,
+               r.updated, r.unchanged);
+    app_import_report_free(&r);
+    return cli_end(inst, rc, &e);
 }
 
 char **cli_split_list(const char *s, int *n)

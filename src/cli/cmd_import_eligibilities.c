@@ -1,12 +1,13 @@
 /*
  * cmd_import_eligibilities.c - `outpost import-eligibilities -f FILE.csv`: eligibilities (test
  * center x delivery, its test takers, proctored or not) from a CSV file, all or nothing (the
- * format and the rules are in import/eligibilities_import.h and docs/testcenters.md).
- * The body, shared with import-testcenters, is cli_import_records (cli.h).
+ * format and the rules are in import/eligibilities_import.h and docs/testcenters.md; the import is
+ * app/imports.h).
+ * The options and printing, shared with import-testcenters, are cli_import_records (cli.h).
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "import/eligibilities_import.h"
+#include "app/imports.h"
 
 static const struct command_usage usage = {
     "outpost import-eligibilities -f FILE.csv [--skip-invalid] [--json]",
@@ -21,6 +22,5 @@ static const struct command_usage usage = {
 
 int cmd_import_eligibilities(int argc, char **argv)
 {
-    return cli_import_records(argc, argv, &usage, "import-eligibilities", "eligibilities",
-                              eligibilities_import);
+    return cli_import_records(argc, argv, &usage, "eligibilities", app_imports_eligibilities);
 }

@@ -1,12 +1,12 @@
 /*
  * cmd_import_testcenters.c - `outpost import-testcenters -f FILE.csv`: test centers, their
  * organisation ids, parents and staff from a CSV file, all or nothing (the format and the
- * rules are in import/testcenters_import.h and docs/testcenters.md).
- * The body, shared with import-eligibilities, is cli_import_records (cli.h).
+ * rules are in import/testcenters_import.h and docs/testcenters.md; the import is app/imports.h).
+ * The options and printing, shared with import-eligibilities, are cli_import_records (cli.h).
  */
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "import/testcenters_import.h"
+#include "app/imports.h"
 
 static const struct command_usage usage = {
     "outpost import-testcenters -f FILE.csv [--skip-invalid] [--json]",
@@ -20,6 +20,5 @@ static const struct command_usage usage = {
 
 int cmd_import_testcenters(int argc, char **argv)
 {
-    return cli_import_records(argc, argv, &usage, "import-testcenters", "test centers",
-                              testcenters_import);
+    return cli_import_records(argc, argv, &usage, "test centers", app_imports_testcenters);
 }

@@ -1,7 +1,7 @@
 /*
  * cmd_import_users.c - `outpost import-users -t ROLE -f FILE.csv`: users from a CSV file on a
- * central server (TAO's ImportUsersCsv). The work is in import/users_import.c; this file reads
- * the options, shows the hashing progress on a terminal and prints the outcome.
+ * central server (TAO's ImportUsersCsv). The work is app_imports_users (app/imports.h); this
+ * file reads the options, shows the hashing progress on a terminal and prints the outcome.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "import/users_import.h"
+#include "app/imports.h"
 #include "store/users.h"
 
 static const struct command_usage usage = {
@@ -36,16 +36,6 @@ static void show_progress(void *ctx, int done, int total)
     fflush(stderr);
 }
 
-static void print_json(const struct users_import_report *r)
-{
-    json_t *doc = json_object();
-    json_object_set_new(doc, "created", json_integer(r->created));
-    json_object_set_new(doc, "updated", json_integer(r->updated));
-    json_object_set_new(doc, "skipped", json_integer(r->skipped));
-    json_object_set_new(doc, "invalid", import_problems_json(&r->problems));
-    cli_print_json(doc);
-}
-
 static void print_summary(const char *file, const char *role, const struct users_import_report *r)
 {
     printf("imported %s as %s: %d created, %d updated", file, role, r->created, r->updated);
@@ -57,69 +47,41 @@ static void print_summary(const char *file, const char *role, const struct users
 
 int cmd_import_users(int argc, char **argv)
 {
-    const char *role = NULL, *file = NULL;
-    int skip_invalid = 0, json = 0;
+    struct app_users_import_request req = {0};
+    int json = 0;
     const struct option opts[] = {
-        OPT_STRING('t', "type", &role, "ROLE", "role of every user in the file (required)"),
-        OPT_STRING('f', "file", &file, "FILE", "the CSV file (required)"),
-        OPT_FLAG(0, "skip-invalid", &skip_invalid, "import the valid rows, list the others"),
+        OPT_STRING('t', "type", &req.role, "ROLE", "role of every user in the file (required)"),
+        OPT_STRING('f', "file", &req.file, "FILE", "the CSV file (required)"),
+        OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };
     int status;
     if (options_parse_exact(argc, argv, opts, &usage, 0, NULL, &status) != 0)
         return status;
-    if (!role || !file)
+    if (!req.role || !req.file)
         return options_usage_error(&usage, "-t ROLE and -f FILE are required");
-    if (!user_role_is_valid(role))
-        return options_usage_error(&usage, "unknown role \"%s\" (use %s)", role, user_roles_list());
-
+    if (!user_role_is_valid(req.role))
+        return options_usage_error(&usage, "unknown role \"%s\" (use %s)", req.role,
+                                   user_roles_list());
     struct instance *inst;
     if ((status = cli_open_instance(&inst)) != 0)
         return status;
+    req.progress = isatty(STDERR_FILENO) ? show_progress : NULL;
     struct op_err e = {0};
-    if (inst->role != ROLE_CENTRAL) {
-        err_set(&e, OP_ESTATE,
-                "import-users runs on a central server; %s is an offline device, which gets its "
-                "users from central by sync",
-                inst->dir);
-        instance_close(inst);
-        return cli_fail(&e);
-    }
-    /* Central's master key escrows every vault key the import makes (crypto/vault.h). */
-    struct key *master = key_new();
-    char *keys_dir = instance_path(inst, "keys");
-    int krc =
-        master ? keys_load_master(keys_dir, master, &e) : err_set(&e, OP_ENOMEM, "out of memory");
-    free(keys_dir);
-    if (krc != 0) {
-        key_free(master);
-        instance_close(inst);
-        return cli_fail(&e);
-    }
-    struct users_import_options opt = {
-        .role = role,
-        .master = master,
-        .max_bytes = inst->settings.csv_max_bytes,
-        .cost = inst->settings.password_cost,
-        .skip_invalid = skip_invalid,
-        .progress = isatty(STDERR_FILENO) ? show_progress : NULL,
-    };
     struct users_import_report r;
-    users_import_report_init(&r, file);
-    int rc = users_import_file(inst->db, file, &opt, &r, &e);
-    key_free(master);
+    int rc = app_imports_users(inst, &req, &r, &e);
     instance_close(inst);
 
     import_problems_print(&r.problems, stderr);
     if (r.unlisted)
-        fprintf(stderr, "%s: %d more invalid row%s not listed\n", file, r.unlisted,
+        fprintf(stderr, "%s: %d more invalid row%s not listed\n", req.file, r.unlisted,
                 r.unlisted == 1 ? "" : "s");
     /* The JSON document is printed whenever the rows were checked, refused or not. */
     if (json && (rc == 0 || r.problems.count))
-        print_json(&r);
+        cli_print_json(app_users_import_json(&r));
     else if (rc == 0)
-        print_summary(file, role, &r);
+        print_summary(req.file, req.role, &r);
     users_import_report_free(&r);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(NULL, rc, &e);
 }

@@ -2,18 +2,15 @@
  * cmd_setup_central.c - `outpost setup-central` (TAO's SetupCentralServer): creates the keys a
  * central server needs (results key, signing key, master key; crypto/keys.h) where they are
  * missing. `setup` runs it for a new central; running it again is safe: existing keys are
- * checked and kept, never replaced.
+ * checked and kept, never replaced. The work, with the lost-key check, is
+ * app_keys_setup_central (app/keys.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "app/keys.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "crypto/keys.h"
-#include "instance/keycheck.h"
-#include "instance/roles.h"
-#include "store/results_keys.h"
 
 static const struct command_usage usage = {
     "outpost setup-central [--replace-lost-key] [--json]",
@@ -29,60 +26,31 @@ static const struct command_usage usage = {
 
 int cmd_setup_central(int argc, char **argv)
 {
-    int json = 0, replace = 0;
+    int json = 0;
+    struct app_keys_setup_central_request req = {0};
     const struct option opts[] = {
-        OPT_FLAG(0, "replace-lost-key", &replace,
+        OPT_FLAG(0, "replace-lost-key", &req.replace_lost_key,
                  "make a new key in place of a lost one that data depends on"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &usage, 0, NULL, &status) != 0)
-        return status;
     struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
+    int status;
+    if (cli_start(argc, argv, opts, &usage, &inst, &status) != 0)
         return status;
     struct op_err e = {0};
-    struct keys_setup_report rep = {0, 0};
-    struct key current;
-    struct keycheck kc;
-    memset(&kc, 0, sizeof kc);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "setup-central", &e);
-    if (rc == 0)
-        rc = keycheck_central(inst, &kc, &e);
-    int replacing = rc == 0 && keycheck_needs_replacement(&kc);
-    if (replacing && !replace)
-        rc = keycheck_refuse(inst, &kc, &e);
-    if (rc == 0) {
-        /* A replacement results key is named by its id: the lost key's name stays free. */
-        struct keys_setup_options kopt = {kc.results_none && kc.nresults > 0};
-        rc = roles_setup_central(inst, &kopt, &rep, &e);
+    struct app_keys_setup_report rep;
+    int rc = app_keys_setup_central(inst, &req, &rep, &e);
+    if (rc == 0 && rep.notes)
+        fputs(rep.notes, stderr);
+    if (rc == 0 && json) {
+        cli_print_json(app_keys_setup_central_json(&rep));
+    } else if (rc == 0) {
+        char *dir = instance_path(inst, "keys");
+        printf("central keys in %s: %d created, %d kept\n", dir, rep.created, rep.kept);
+        printf("  current results key %s\n  SHA-256 fingerprint %s\n", rep.key_id, rep.fingerprint);
+        free(dir);
     }
-    if (rc == 0 && replacing)
-        rc = keycheck_record_replaced(inst, &kc, &e);
-    if (rc == 0)
-        keycheck_print(inst, &kc, replacing, stderr);
-    keycheck_free(&kc);
-    char *dir = instance_path(inst, "keys");
-    /* the results keys central has, remembered even if a file is lost later */
-    if (rc == 0 && (rc = db_begin(inst->db, &e)) == 0)
-        rc = db_commit_if(inst->db, results_keys_record_dir(inst->db, dir, &e), &e);
-    if (rc == 0)
-        rc = keys_results_current(dir, &current, &e);
-    if (rc == 0) {
-        char fp[KEY_FINGERPRINT_HEX_LEN];
-        key_fingerprint(&current, fp);
-        if (json) {
-            cli_print_json(json_pack("{s:i, s:i, s:s, s:s}", "created", rep.created, "kept",
-                                     rep.kept, "results_key_id", current.id,
-                                     "results_key_fingerprint_sha256", fp));
-        } else {
-            printf("central keys in %s: %d created, %d kept\n", dir, rep.created, rep.kept);
-            printf("  current results key %s\n  SHA-256 fingerprint %s\n", current.id, fp);
-        }
-        key_wipe(&current);
-    }
-    free(dir);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    app_keys_setup_report_free(&rep);
+    return cli_end(inst, rc, &e);
 }

@@ -148,32 +148,6 @@ void batch_find_duplicates(const char *const *keys, int n, int *first_of)
     free(v);
 }
 
-int batch_row_begin(struct db *db, struct op_err *e)
-{
-    return db_exec(db, "SAVEPOINT import_row", e);
-}
-
-int batch_row_end(struct db *db, const struct csv_table *t, int i, int row_rc,
-                  const struct op_err *re, enum batch_outcome outcome, struct import_problems *p,
-                  struct import_counts *counts, int *bad, struct op_err *e)
-{
-    if (row_rc == OP_EDB) /* the database itself failed: stop */
-        return err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re->msg);
-    if (row_rc != 0) {
-        import_problems_add(p, t->rows[i].line, "%s", re->msg);
-        *bad = 1;
-        if (db_exec(db, "ROLLBACK TO import_row", e) != 0)
-            return OP_EDB;
-    } else if (outcome == BATCH_CREATED) {
-        counts->created++;
-    } else if (outcome == BATCH_UPDATED) {
-        counts->updated++;
-    } else {
-        counts->unchanged++;
-    }
-    return db_exec(db, "RELEASE import_row", e);
-}
-
 int batch_resolve_logins(struct db *db, const char *cell, const char *column, const char *role,
                          int line, struct import_problems *p, struct idlist *out, struct op_err *e)
 {
@@ -199,36 +173,4 @@ int batch_resolve_logins(struct db *db, const char *cell, const char *column, co
     }
     batch_free_names(logins);
     return rc;
-}
-
-int batch_finish(struct db *db, const struct import_problems *p, int skip_invalid,
-                 struct import_counts *counts, struct op_err *e)
-{
-    counts->committed = 0;
-    if (p->count > 0 && !skip_invalid) {
-        db_rollback(db);
-        counts->created = counts->updated = counts->unchanged = 0;
-        return err_set(e, OP_EINPUT,
-                       "%s: %d problem%s; nothing was imported (fix the rows listed, or give "
-                       "--skip-invalid to import the valid rows)",
-                       p->file, p->count, p->count == 1 ? "" : "s");
-    }
-    int rc = db_commit(db, e);
-    if (rc == 0)
-        counts->committed = 1;
-    return rc;
-}
-
-json_t *batch_summary_json(const char *file, const struct import_counts *c,
-                           const struct import_problems *p)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "file", json_string(file));
-    json_object_set_new(o, "imported", json_boolean(c->committed));
-    json_object_set_new(o, "created", json_integer(c->created));
-    json_object_set_new(o, "updated", json_integer(c->updated));
-    json_object_set_new(o, "unchanged", json_integer(c->unchanged));
-    json_object_set_new(o, "skipped", json_integer(c->skipped));
-    json_object_set_new(o, "problems", import_problems_json(p));
-    return o;
 }

@@ -9,25 +9,19 @@
  *     and undoes that row alone.
  * At the end the transaction is committed if no row had a problem, or if the caller asked to
  * skip invalid rows; otherwise it is rolled back and nothing was imported.
+ *
+ * This layer holds what is particular to each kind (struct batch_kind: the columns, the checks
+ * of pass 1, the write of one row); the driver that runs both passes and owns the transaction
+ * is app/imports.c.
  */
 #ifndef OUTPOST_IMPORT_BATCH_H
 #define OUTPOST_IMPORT_BATCH_H
-
-#include <jansson.h>
 
 #include "base/err.h"
 #include "import/csv.h"
 #include "import/problems.h"
 #include "store/db.h"
 #include "store/idlist.h"
-
-struct import_counts {
-    int created;
-    int updated;
-    int unchanged;
-    int skipped;   /* invalid rows left out (--skip-invalid) */
-    int committed; /* 1 if the import's transaction was committed */
-};
 
 /* Splits a cell holding a list of names ("a; b c") at ';', '|' and white space into a
  * NULL-terminated array of non-empty names; *n receives the count. The caller frees with
@@ -59,22 +53,29 @@ int batch_resolve_logins(struct db *db, const char *cell, const char *column, co
 /* What applying one row of pass 2 did. */
 enum batch_outcome { BATCH_UNCHANGED, BATCH_CREATED, BATCH_UPDATED };
 
-/* Savepoint around row i of pass 2. batch_row_end takes what the row's write returned
- * (row_rc, message in *re): on success it counts `outcome`; on a problem of the row it records
- * "FILE line N: message", sets *bad and undoes the row; both release the savepoint and return
- * 0. A database failure (OP_EDB) returns it, as "FILE line N: ..." in *e: the import stops. */
-int batch_row_begin(struct db *db, struct op_err *e);
-int batch_row_end(struct db *db, const struct csv_table *t, int i, int row_rc,
-                  const struct op_err *re, enum batch_outcome outcome, struct import_problems *p,
-                  struct import_counts *counts, int *bad, struct op_err *e);
-
-/* Ends pass 2: commits if there is no problem or skip_invalid, else rolls back and fails
- * with "FILE: N rows have problems; nothing was imported". Sets counts->committed. */
-int batch_finish(struct db *db, const struct import_problems *p, int skip_invalid,
-                 struct import_counts *counts, struct op_err *e);
-
-/* {"file", "imported", "created", "updated", "unchanged", "skipped", "problems"}. */
-json_t *batch_summary_json(const char *file, const struct import_counts *c,
-                           const struct import_problems *p);
+/*
+ * One kind of record import, as the generic driver (app/imports.c) runs it: this layer knows
+ * the columns and what a row means; the driver owns the transaction, the savepoints and the
+ * counting. `plan` is what pass 1 found out about every row, owned by the driver between
+ * `check` and `free`.
+ */
+struct batch_kind {
+    /* Pass 1: checks the header and every row of `t` without writing; problems of rows go to
+     * `p`. Fills *plan (freed with `free` even on failure). Returns 0, or an error for the
+     * file as a whole (missing column) or the database. */
+    int (*check)(struct db *db, const struct csv_table *t, struct import_problems *p, void **plan,
+                 struct op_err *e);
+    /* Pass 2, before row i's savepoint: 1 to apply the row, 0 to leave it out (it had a
+     * problem, or depends on a row that had one: then the problem is recorded in `p`). */
+    int (*ready)(void *plan, const struct csv_table *t, int i, struct import_problems *p);
+    /* Pass 2: writes row i inside its savepoint. Returns 0 with *outcome set; a problem of
+     * the row (message in *e, without the line); or OP_EDB when the database failed. */
+    int (*apply)(struct db *db, const struct csv_table *t, void *plan, int i,
+                 enum batch_outcome *outcome, struct op_err *e);
+    /* Whether row i was left out, and marking it so (its write had a problem). */
+    int (*is_bad)(const void *plan, int i);
+    void (*set_bad)(void *plan, int i);
+    void (*free)(void *plan, int nrows);
+};
 
 #endif

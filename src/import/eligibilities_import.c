@@ -107,76 +107,98 @@ static int check_row(struct db *db, const struct csv_row *row, const struct colu
     return rc;
 }
 
-int eligibilities_import(struct db *db, const struct csv_table *t, int skip_invalid,
-                         struct import_problems *p, struct import_counts *counts, struct op_err *e)
+/* ---- the kind, as app/imports.c runs it ---- */
+
+struct plans {
+    struct columns col;
+    struct plan *v;
+};
+
+static int check(struct db *db, const struct csv_table *t, struct import_problems *p, void **out,
+                 struct op_err *e)
 {
-    memset(counts, 0, sizeof *counts);
     static const char *const required[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, NULL};
     static const char *const known[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, COL_PROCTORED, NULL};
+    int n = t->nrows;
+    struct plans *ps = calloc(1, sizeof *ps);
+    if (!ps || !(ps->v = calloc((size_t)n + 1, sizeof *ps->v)))
+        abort();
+    *out = ps;
     int rc = batch_check_header(t, required, known, e);
     if (rc != 0)
         return rc;
-    struct columns col = {batch_column(t, COL_CENTER), batch_column(t, COL_DELIVERY),
-                          batch_column(t, COL_TAKERS), batch_column(t, COL_PROCTORED)};
-    int n = t->nrows;
-    struct plan *plans = calloc((size_t)n + 1, sizeof *plans);
+    ps->col = (struct columns){batch_column(t, COL_CENTER), batch_column(t, COL_DELIVERY),
+                               batch_column(t, COL_TAKERS), batch_column(t, COL_PROCTORED)};
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = check_row(db, &t->rows[i], &ps->col, &ps->v[i], p, e);
+    if (rc != 0)
+        return rc;
     const char **keys = calloc((size_t)n + 1, sizeof *keys);
     int *first_of = calloc((size_t)n + 1, sizeof *first_of);
-    if (!plans || !keys || !first_of)
+    if (!keys || !first_of)
         abort();
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = check_row(db, &t->rows[i], &col, &plans[i], p, e);
-    if (rc == 0) {
-        for (int i = 0; i < n; i++)
-            keys[i] = plans[i].key;
-        batch_find_duplicates(keys, n, first_of);
-        for (int i = 0; i < n; i++) {
-            if (first_of[i] < 0)
-                continue;
-            const struct csv_row *row = &t->rows[i];
-            import_problems_add(p, row->line,
-                                "the eligibility of test center \"%s\" for delivery \"%s\" is "
-                                "already on line %d",
-                                csv_table_field(row, col.center),
-                                csv_table_field(row, col.delivery), t->rows[first_of[i]].line);
-            plans[i].bad = 1;
-        }
-    }
-
-    if (rc == 0)
-        rc = db_begin(db, e);
-    int began = rc == 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        struct plan *pl = &plans[i];
-        if (pl->bad)
-            continue;
-        if ((rc = batch_row_begin(db, e)) != 0)
-            break;
-        struct op_err re = {0};
-        enum eligibility_outcome outcome = ELIGIBILITY_UNCHANGED;
-        int row_rc =
-            eligibilities_set(db, pl->center_id, pl->delivery_id, (const char *const *)pl->takers.v,
-                              pl->takers.n, pl->proctored, &outcome, NULL, &re);
-        rc = batch_row_end(db, t, i, row_rc, &re,
-                           outcome == ELIGIBILITY_CREATED   ? BATCH_CREATED
-                           : outcome == ELIGIBILITY_UPDATED ? BATCH_UPDATED
-                                                            : BATCH_UNCHANGED,
-                           p, counts, &pl->bad, e);
-    }
-    if (rc == 0) {
-        rc = batch_finish(db, p, skip_invalid, counts, e);
-        if (counts->committed)
-            for (int i = 0; i < n; i++)
-                counts->skipped += plans[i].bad;
-    } else if (began) {
-        db_rollback(db);
-    }
+    for (int i = 0; i < n; i++)
+        keys[i] = ps->v[i].key;
+    batch_find_duplicates(keys, n, first_of);
     for (int i = 0; i < n; i++) {
-        idlist_free(&plans[i].takers);
-        free(plans[i].key);
+        if (first_of[i] < 0)
+            continue;
+        const struct csv_row *row = &t->rows[i];
+        import_problems_add(p, row->line,
+                            "the eligibility of test center \"%s\" for delivery \"%s\" is "
+                            "already on line %d",
+                            csv_table_field(row, ps->col.center),
+                            csv_table_field(row, ps->col.delivery), t->rows[first_of[i]].line);
+        ps->v[i].bad = 1;
     }
-    free(plans);
     free(keys);
     free(first_of);
+    return 0;
+}
+
+static int ready(void *plan, const struct csv_table *t, int i, struct import_problems *p)
+{
+    (void)t;
+    (void)p;
+    return !((struct plans *)plan)->v[i].bad;
+}
+
+static int apply(struct db *db, const struct csv_table *t, void *plan, int i,
+                 enum batch_outcome *outcome, struct op_err *e)
+{
+    (void)t;
+    struct plan *pl = &((struct plans *)plan)->v[i];
+    enum eligibility_outcome o = ELIGIBILITY_UNCHANGED;
+    int rc =
+        eligibilities_set(db, pl->center_id, pl->delivery_id, (const char *const *)pl->takers.v,
+                          pl->takers.n, pl->proctored, &o, NULL, e);
+    *outcome = o == ELIGIBILITY_CREATED   ? BATCH_CREATED
+               : o == ELIGIBILITY_UPDATED ? BATCH_UPDATED
+                                          : BATCH_UNCHANGED;
     return rc;
 }
+
+static int is_bad(const void *plan, int i)
+{
+    return ((const struct plans *)plan)->v[i].bad;
+}
+
+static void set_bad(void *plan, int i)
+{
+    ((struct plans *)plan)->v[i].bad = 1;
+}
+
+static void free_plans(void *plan, int n)
+{
+    struct plans *ps = plan;
+    if (!ps)
+        return;
+    for (int i = 0; i < n; i++) {
+        idlist_free(&ps->v[i].takers);
+        free(ps->v[i].key);
+    }
+    free(ps->v);
+    free(ps);
+}
+
+const struct batch_kind eligibilities_import = {check, ready, apply, is_bad, set_bad, free_plans};

@@ -13,14 +13,9 @@
 #ifndef OUTPOST_IMPORT_ELIGIBILITIES_IMPORT_H
 #define OUTPOST_IMPORT_ELIGIBILITIES_IMPORT_H
 
-#include "base/err.h"
 #include "import/batch.h"
-#include "import/csv.h"
-#include "import/problems.h"
-#include "store/db.h"
 
-/* Same contract as testcenters_import. */
-int eligibilities_import(struct db *db, const struct csv_table *t, int skip_invalid,
-                         struct import_problems *p, struct import_counts *counts, struct op_err *e);
+/* The import, run by app/imports.c (app_imports_eligibilities). */
+extern const struct batch_kind eligibilities_import;
 
 #endif

@@ -192,76 +192,98 @@ static int apply_row(struct db *db, const struct csv_table *t, const struct colu
     return rc;
 }
 
-int testcenters_import(struct db *db, const struct csv_table *t, int skip_invalid,
-                       struct import_problems *p, struct import_counts *counts, struct op_err *e)
+/* ---- the kind, as app/imports.c runs it ---- */
+
+/* Every row's plan and the columns: the driver's `plan`. */
+struct plans {
+    struct columns col;
+    struct plan *v;
+};
+
+static int check(struct db *db, const struct csv_table *t, struct import_problems *p, void **out,
+                 struct op_err *e)
 {
-    memset(counts, 0, sizeof *counts);
     static const char *const required[] = {COL_LABEL, COL_ORG, NULL};
     static const char *const known[] = {COL_LABEL,  COL_ORG,      COL_PARENT,
                                         COL_ADMINS, COL_PROCTORS, NULL};
+    int n = t->nrows;
+    struct plans *ps = calloc(1, sizeof *ps);
+    if (!ps || !(ps->v = calloc((size_t)n + 1, sizeof *ps->v)))
+        abort();
+    *out = ps;
     int rc = batch_check_header(t, required, known, e);
     if (rc != 0)
         return rc;
-    struct columns col = {batch_column(t, COL_LABEL), batch_column(t, COL_ORG),
-                          batch_column(t, COL_PARENT), batch_column(t, COL_ADMINS),
-                          batch_column(t, COL_PROCTORS)};
-    int n = t->nrows;
-    struct plan *plans = calloc((size_t)n + 1, sizeof *plans);
+    ps->col = (struct columns){batch_column(t, COL_LABEL), batch_column(t, COL_ORG),
+                               batch_column(t, COL_PARENT), batch_column(t, COL_ADMINS),
+                               batch_column(t, COL_PROCTORS)};
     const char **labels = calloc((size_t)n + 1, sizeof *labels);
     int *first_of = calloc((size_t)n + 1, sizeof *first_of);
     struct label_row *sorted = calloc((size_t)n + 1, sizeof *sorted);
-    if (!plans || !labels || !first_of || !sorted)
+    if (!labels || !first_of || !sorted)
         abort();
     int nsorted = 0;
     for (int i = 0; i < n; i++) {
-        const char *label = csv_table_field(&t->rows[i], col.label);
+        const char *label = csv_table_field(&t->rows[i], ps->col.label);
         labels[i] = label[0] ? label : NULL;
         if (label[0])
             sorted[nsorted++] = (struct label_row){label, i};
     }
     qsort(sorted, (size_t)nsorted, sizeof *sorted, by_label);
     batch_find_duplicates(labels, n, first_of);
-
     for (int i = 0; rc == 0 && i < n; i++)
-        rc = check_row(db, t, &col, i, first_of, sorted, nsorted, plans, p, e);
-
-    if (rc == 0)
-        rc = db_begin(db, e);
-    int began = rc == 0;
-    for (int i = 0; rc == 0 && i < n; i++) {
-        struct plan *pl = &plans[i];
-        if (pl->bad)
-            continue;
-        if (pl->parent_row >= 0 && plans[pl->parent_row].bad) {
-            import_problems_add(p, t->rows[i].line,
-                                "Parent \"%s\" is the test center on line %d, which has problems",
-                                csv_table_field(&t->rows[i], col.parent),
-                                t->rows[pl->parent_row].line);
-            pl->bad = 1;
-            continue;
-        }
-        if ((rc = batch_row_begin(db, e)) != 0)
-            break;
-        struct op_err re = {0};
-        enum batch_outcome outcome = BATCH_UNCHANGED;
-        int row_rc = apply_row(db, t, &col, i, pl, &outcome, &re);
-        rc = batch_row_end(db, t, i, row_rc, &re, outcome, p, counts, &pl->bad, e);
-    }
-    if (rc == 0) {
-        rc = batch_finish(db, p, skip_invalid, counts, e);
-        if (counts->committed)
-            for (int i = 0; i < n; i++)
-                counts->skipped += plans[i].bad;
-    } else if (began) {
-        db_rollback(db);
-    }
-    for (int i = 0; i < n; i++) {
-        idlist_free(&plans[i].admins);
-        idlist_free(&plans[i].proctors);
-    }
-    free(plans);
+        rc = check_row(db, t, &ps->col, i, first_of, sorted, nsorted, ps->v, p, e);
     free(labels);
     free(first_of);
     free(sorted);
     return rc;
 }
+
+/* A row whose Parent is a row that had a problem is left out too. */
+static int ready(void *plan, const struct csv_table *t, int i, struct import_problems *p)
+{
+    struct plans *ps = plan;
+    struct plan *pl = &ps->v[i];
+    if (pl->bad)
+        return 0;
+    if (pl->parent_row >= 0 && ps->v[pl->parent_row].bad) {
+        import_problems_add(
+            p, t->rows[i].line, "Parent \"%s\" is the test center on line %d, which has problems",
+            csv_table_field(&t->rows[i], ps->col.parent), t->rows[pl->parent_row].line);
+        pl->bad = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int apply(struct db *db, const struct csv_table *t, void *plan, int i,
+                 enum batch_outcome *outcome, struct op_err *e)
+{
+    struct plans *ps = plan;
+    return apply_row(db, t, &ps->col, i, &ps->v[i], outcome, e);
+}
+
+static int is_bad(const void *plan, int i)
+{
+    return ((const struct plans *)plan)->v[i].bad;
+}
+
+static void set_bad(void *plan, int i)
+{
+    ((struct plans *)plan)->v[i].bad = 1;
+}
+
+static void free_plans(void *plan, int n)
+{
+    struct plans *ps = plan;
+    if (!ps)
+        return;
+    for (int i = 0; i < n; i++) {
+        idlist_free(&ps->v[i].admins);
+        idlist_free(&ps->v[i].proctors);
+    }
+    free(ps->v);
+    free(ps);
+}
+
+const struct batch_kind testcenters_import = {check, ready, apply, is_bad, set_bad, free_plans};

@@ -14,18 +14,9 @@
 #ifndef OUTPOST_IMPORT_TESTCENTERS_IMPORT_H
 #define OUTPOST_IMPORT_TESTCENTERS_IMPORT_H
 
-#include "base/err.h"
 #include "import/batch.h"
-#include "import/csv.h"
-#include "import/problems.h"
-#include "store/db.h"
 
-/* Imports the rows of `t` (loaded with csv_table_load). Problems of rows go to `p` (which the
- * caller initialised with the file name); *counts says what was done. Returns 0 when the
- * import was committed; OP_EINPUT with *e filled when rows had problems and nothing was
- * imported; another error (e filled) when the file as a whole is unusable (missing column)
- * or the database failed. */
-int testcenters_import(struct db *db, const struct csv_table *t, int skip_invalid,
-                       struct import_problems *p, struct import_counts *counts, struct op_err *e);
+/* The import, run by app/imports.c (app_imports_testcenters). */
+extern const struct batch_kind testcenters_import;
 
 #endif

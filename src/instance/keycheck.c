@@ -187,29 +187,31 @@ int keycheck_refuse(const struct instance *inst, const struct keycheck *kc, stru
     return rc;
 }
 
-void keycheck_print(const struct instance *inst, const struct keycheck *kc, int replaced, FILE *out)
+void keycheck_describe(const struct instance *inst, const struct keycheck *kc, int replaced,
+                       struct buf *out)
 {
     char *dir = instance_path(inst, "keys");
     int lost_master = replaced && kc->master_file_missing;
     for (int i = 0; i < kc->nmasters; i++)
-        fprintf(out,
-                "%s master key %s: %lld escrow cop%s of user vault keys %s under it; %s (restore "
-                "its key file from a backup as %s/master-%s.key to open them)\n",
-                lost_master ? "replaced lost" : "missing", kc->masters[i].id,
-                (long long)kc->masters[i].count, kc->masters[i].count == 1 ? "y" : "ies",
-                kc->masters[i].count == 1 ? "is" : "are",
-                lost_master ? "they can no longer be opened, and a password reset gives those "
-                              "users a new key pair"
-                            : "a password reset of those users waits for it",
-                dir, kc->masters[i].id);
+        buf_printf(
+            out,
+            "%s master key %s: %lld escrow cop%s of user vault keys %s under it; %s (restore "
+            "its key file from a backup as %s/master-%s.key to open them)\n",
+            lost_master ? "replaced lost" : "missing", kc->masters[i].id,
+            (long long)kc->masters[i].count, kc->masters[i].count == 1 ? "y" : "ies",
+            kc->masters[i].count == 1 ? "is" : "are",
+            lost_master ? "they can no longer be opened, and a password reset gives those "
+                          "users a new key pair"
+                        : "a password reset of those users waits for it",
+            dir, kc->masters[i].id);
     for (int i = 0; i < kc->nresults; i++)
-        fprintf(out,
-                "%s results key %s: %lld pending result%s sealed to it %s (restore its key "
-                "file from a backup as %s/results-%s.key to decrypt them)\n",
-                replaced && kc->results_none ? "replaced lost" : "missing", kc->results[i].id,
-                (long long)kc->results[i].pending, kc->results[i].pending == 1 ? "" : "s",
-                replaced && kc->results_none ? "can no longer be decrypted" : "wait for it", dir,
-                kc->results[i].id);
+        buf_printf(out,
+                   "%s results key %s: %lld pending result%s sealed to it %s (restore its key "
+                   "file from a backup as %s/results-%s.key to decrypt them)\n",
+                   replaced && kc->results_none ? "replaced lost" : "missing", kc->results[i].id,
+                   (long long)kc->results[i].pending, kc->results[i].pending == 1 ? "" : "s",
+                   replaced && kc->results_none ? "can no longer be decrypted" : "wait for it", dir,
+                   kc->results[i].id);
     free(dir);
 }
 
@@ -219,11 +221,11 @@ int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, s
         return 0;
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
-    int rc = db_begin(inst->db, e);
+    int rc = 0;
     for (int i = 0; i < kc->nmasters && rc == 0; i++) {
         char fact[64];
         snprintf(fact, sizeof fact, "lost-master-key:%s", kc->masters[i].id);
         rc = meta_set(inst->db, fact, now, e);
     }
-    return rc == 0 ? db_commit_if(inst->db, rc, e) : (db_rollback(inst->db), rc);
+    return rc;
 }

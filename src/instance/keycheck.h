@@ -14,7 +14,6 @@
 #define OUTPOST_INSTANCE_KEYCHECK_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "base/err.h"
 #include "crypto/keys.h"
@@ -49,14 +48,15 @@ int keycheck_needs_replacement(const struct keycheck *kc);
  * and, last, --replace-lost-key. Returns OP_ESTATE. */
 int keycheck_refuse(const struct instance *inst, const struct keycheck *kc, struct op_err *e);
 
-/* Writes to `out` one line per lost key: what stays unreadable (after a replacement when
+/* Appends to `out` one line per lost key: what stays unreadable (after a replacement when
  * `replaced`, else a reminder that restoring the file brings it back). */
-void keycheck_print(const struct instance *inst, const struct keycheck *kc, int replaced,
-                    FILE *out);
+struct buf;
+void keycheck_describe(const struct instance *inst, const struct keycheck *kc, int replaced,
+                       struct buf *out);
 
 /* After a replacement: records each lost master key as given up (store/meta.h), so that a
  * password reset of a user whose escrow copy is under it makes a new key pair instead of
- * refusing. */
+ * refusing. Runs inside the caller's transaction. */
 int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, struct op_err *e);
 
 #endif

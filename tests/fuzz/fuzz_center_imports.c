@@ -1,7 +1,7 @@
 /*
  * fuzz_center_imports.c - import-testcenters and import-eligibilities must accept or refuse
- * any CSV without crashing, leaking or leaving a transaction open. Each input is parsed once
- * and fed to both imports (its header decides which one gets past the column check) against
+ * any CSV without crashing, leaking or leaving a transaction open. Each input is given to both
+ * imports (app/imports.h; its header decides which one gets past the column check) against
  * a fresh in-memory database holding a few users, centers and deliveries.
  */
 #include <stddef.h>
@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import/csv.h"
-#include "import/eligibilities_import.h"
-#include "import/testcenters_import.h"
+#include "app/imports.h"
 #include "store/deliveries.h"
 #include "store/testcenters.h"
 #include "store/users.h"
@@ -70,28 +68,28 @@ static struct db *fixture_db(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct csv_table *t = NULL;
-    struct op_err e = {0};
-    if (csv_table_parse("fuzz.csv", (const char *)data, size, &t, &e) != 0)
-        return 0;
     struct db *db = fixture_db();
+    /* a central as the app layer sees one: its database and its limits */
+    struct instance inst;
+    memset(&inst, 0, sizeof inst);
+    inst.dir = (char *)"fuzz";
+    inst.role = ROLE_CENTRAL;
+    inst.db = db;
+    inst.settings.csv_max_bytes = 1 << 20;
     for (int skip = 0; skip < 2; skip++) {
-        struct import_problems p;
-        struct import_counts counts;
-        import_problems_init(&p, "fuzz.csv");
-        err_clear(&e);
-        testcenters_import(db, t, skip, &p, &counts, &e);
+        struct app_import_request req = {"fuzz.csv", (const char *)data, size, skip};
+        struct app_import_report r;
+        struct op_err e = {0};
+        app_imports_testcenters(&inst, &req, &r, &e);
         if (!sqlite3_get_autocommit(db_sqlite(db)))
             abort(); /* an import must never leave its transaction open */
-        import_problems_free(&p);
-        import_problems_init(&p, "fuzz.csv");
+        app_import_report_free(&r);
         err_clear(&e);
-        eligibilities_import(db, t, skip, &p, &counts, &e);
+        app_imports_eligibilities(&inst, &req, &r, &e);
         if (!sqlite3_get_autocommit(db_sqlite(db)))
             abort();
-        import_problems_free(&p);
+        app_import_report_free(&r);
     }
     db_close(db);
-    csv_table_free(t);
     return 0;
 }

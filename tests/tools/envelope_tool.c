@@ -19,11 +19,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/devices.h"
 #include "base/fs.h"
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "instance/instance.h"
-#include "store/devices.h"
 
 static int die(const struct op_err *e)
 {
@@ -42,19 +42,14 @@ static int enrol(const char *central, const char *device_dir, int revoked)
     if (keys_load_device_signing(keys, &k, &e) != 0)
         return die(&e);
     free(keys);
-    struct device dev;
-    memset(&dev, 0, sizeof dev);
-    memcpy(dev.id, d->id, sizeof dev.id);
-    dev.label = "test device";
-    dev.org_id = "ORG-1";
-    dev.revoked = revoked;
-    memcpy(dev.signing_public_key, k.public_key, KEY_PUBLIC_BYTES);
+    struct app_device_enrol_request req = {d->id, "test device", "ORG-1", NULL, {0}};
+    memcpy(req.signing_public_key, k.public_key, KEY_PUBLIC_BYTES);
     key_wipe(&k);
-    int rc = db_begin(c->db, &e);
-    if (rc == 0 && (rc = devices_insert(c->db, &dev, &e)) == 0)
-        rc = db_commit(c->db, &e);
-    else
-        db_rollback(c->db);
+    struct device dev;
+    int rc = app_devices_enrol(c, &req, &dev, &e);
+    device_clear(&dev);
+    if (rc == 0 && revoked)
+        rc = app_devices_revoke(c, d->id, &e);
     printf("%s\n", d->id);
     instance_close(c);
     instance_close(d);

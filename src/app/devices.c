@@ -1,0 +1,126 @@
+/*
+ * devices.c - enrolling, looking up and revoking devices on central (see devices.h): the
+ * checks of an enrolment and the transactions around the store's writes.
+ */
+#include "app/devices.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "base/text.h"
+#include "store/testcenters.h"
+#include "store/users.h"
+
+/* The enrolling sync manager: a sync-manager user of the device's organisation. */
+static int check_sync_manager(struct db *db, const char *id, const char *org, struct op_err *e)
+{
+    struct user u;
+    struct op_err ue = {0};
+    int rc = users_get_by_id(db, id, &u, &ue);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_EINPUT, "sync manager %s: no such user", id);
+    if (rc != 0)
+        return err_set(e, rc, "%s", ue.msg);
+    if (strcmp(u.role, ROLE_SYNC_MANAGER) != 0)
+        rc = err_set(e, OP_EINPUT,
+                     "user \"%s\" is a %s, not a sync-manager; only a sync manager "
+                     "enrols a device",
+                     u.login, u.role);
+    else if (!u.org_id || strcmp(u.org_id, org) != 0)
+        rc = err_set(e, OP_EINPUT,
+                     "sync manager \"%s\" is of organisation \"%s\", not \"%s\"; a sync manager "
+                     "enrols devices of their own organisation only",
+                     u.login, u.org_id ? u.org_id : "", org);
+    user_clear(&u);
+    return rc;
+}
+
+static int check_enrol(struct instance *inst, const struct app_device_enrol_request *req,
+                       struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "device enrolment", e);
+    if (rc != 0)
+        return rc;
+    if (!req->id || !uuid_is_valid(req->id))
+        return err_set(e, OP_EINPUT, "a device id is a UUID such as the device's instance id");
+    enum text_fault f = req->label ? text_check(req->label, 255) : TEXT_OK;
+    if (!req->label || !req->label[0])
+        return err_set(e, OP_EINPUT, "device %s: missing label", req->id);
+    if (f != TEXT_OK)
+        return err_set(e, OP_EINPUT, "device %s: the label %s", req->id,
+                       f == TEXT_TOO_LONG ? "is longer than 255 bytes" : text_fault_message(f));
+    struct op_err oe = {0};
+    if (!req->org_id || testcenters_check_org(req->org_id, &oe) != 0)
+        return err_set(e, OP_EINPUT, "device %s: organisation id: %s", req->id,
+                       req->org_id ? oe.msg : "missing");
+    if (sodium_is_zero(req->signing_public_key, KEY_PUBLIC_BYTES))
+        return err_set(e, OP_EINPUT, "device %s: no public signing key", req->id);
+    if (req->sync_manager_id)
+        return check_sync_manager(inst->db, req->sync_manager_id, req->org_id, e);
+    return 0;
+}
+
+int app_devices_enrol(struct instance *inst, const struct app_device_enrol_request *req,
+                      struct device *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_enrol(inst, req, e);
+    if (rc != 0)
+        return rc;
+    struct device d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.id, sizeof d.id, "%s", req->id);
+    d.label = (char *)req->label; /* borrowed for the insert */
+    d.org_id = (char *)req->org_id;
+    d.sync_manager_id = (char *)req->sync_manager_id;
+    memcpy(d.signing_public_key, req->signing_public_key, KEY_PUBLIC_BYTES);
+    if ((rc = db_begin(inst->db, e)) != 0)
+        return rc;
+    rc = db_commit_if(inst->db, devices_insert(inst->db, &d, e), e);
+    if (rc == 0)
+        rc = devices_get(inst->db, req->id, out, e);
+    return rc;
+}
+
+int app_devices_get(struct instance *inst, const char *id, struct device *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "devices", e);
+    if (rc != 0)
+        return rc;
+    if (!id || !uuid_is_valid(id))
+        return err_set(e, OP_EINPUT, "\"%s\" is not a device id (a UUID)", id ? id : "");
+    return devices_get(inst->db, id, out, e);
+}
+
+int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e)
+{
+    struct device d;
+    int rc = app_devices_get(inst, id, &d, e); /* the role, the id, and OP_ENOTFOUND */
+    if (rc != 0)
+        return rc;
+    int revoked = d.revoked;
+    device_clear(&d);
+    if (revoked)
+        return 0;
+    if ((rc = db_begin(inst->db, e)) != 0)
+        return rc;
+    return db_commit_if(inst->db, devices_set_revoked(inst->db, id, 1, e), e);
+}
+
+json_t *app_device_json(const struct device *d)
+{
+    char pub[KEY_PUBLIC_BYTES * 2 + 1];
+    sodium_bin2hex(pub, sizeof pub, d->signing_public_key, KEY_PUBLIC_BYTES);
+    /* the fingerprint `keys show` prints on the device: SHA-256 of the public key */
+    struct key k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.public_key, d->signing_public_key, KEY_PUBLIC_BYTES);
+    char fp[KEY_FINGERPRINT_HEX_LEN];
+    key_fingerprint(&k, fp);
+    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:b, s:s, s:s?}", "id", d->id, "label",
+                     d->label, "org_id", d->org_id, "sync_manager_id", d->sync_manager_id,
+                     "signing_public_key", pub, "signing_key_fingerprint_sha256", fp, "revoked",
+                     d->revoked, "enrolled_at", d->enrolled_at, "last_sync_at",
+                     d->last_sync_at[0] ? d->last_sync_at : NULL);
+}

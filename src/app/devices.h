@@ -1,0 +1,47 @@
+/*
+ * devices.h - the devices enrolled with a central server (store/devices.h), as the sync
+ * handshake and the command line will handle them: enrol, look up, revoke, and the public
+ * JSON shape of a device. No command uses them yet; tests/tools/envelope_tool.c does.
+ *
+ * A device is enrolled for one organisation, by a sync manager of that organisation
+ * (docs/sync-protocol.md); its Ed25519 public signing key is what every result envelope it
+ * sends is verified with (crypto/intake.h). A revoked device stays in the table, so that its
+ * envelopes are refused by name.
+ */
+#ifndef OUTPOST_APP_DEVICES_H
+#define OUTPOST_APP_DEVICES_H
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "crypto/keys.h"
+#include "instance/instance.h"
+#include "store/devices.h"
+
+struct app_device_enrol_request {
+    const char *id;              /* the device instance's id (a UUID) */
+    const char *label;           /* 1 to 255 bytes of text */
+    const char *org_id;          /* the organisation it syncs */
+    const char *sync_manager_id; /* the enrolling sync manager's user id, or NULL */
+    unsigned char signing_public_key[KEY_PUBLIC_BYTES];
+};
+
+/* Enrols a device on central, in its own transaction; *out (caller clears with device_clear)
+ * is the device as stored. OP_EINPUT for a bad id, label or organisation id, or a sync manager
+ * that is not a sync-manager of that organisation; OP_ECONFLICT if the id or the key is
+ * enrolled already; OP_ESTATE on a device. */
+int app_devices_enrol(struct instance *inst, const struct app_device_enrol_request *req,
+                      struct device *out, struct op_err *e);
+
+/* The device `id`; OP_ENOTFOUND if it is not enrolled. The caller clears *out. */
+int app_devices_get(struct instance *inst, const char *id, struct device *out, struct op_err *e);
+
+/* Revokes the device `id` (idempotent): its envelopes are refused from now on.
+ * OP_ENOTFOUND if it is not enrolled. */
+int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e);
+
+/* {id, label, org_id, sync_manager_id (null if none), signing_public_key (hex),
+ * signing_key_fingerprint_sha256, revoked, enrolled_at, last_sync_at (null if never)}. */
+json_t *app_device_json(const struct device *d);
+
+#endif
