@@ -122,20 +122,28 @@ int credentials_unlock(const struct user *u, const char *password, size_t len,
     return rc;
 }
 
-void credentials_apply(struct credentials *c, struct user *u)
+void credentials_changes(const struct credentials *c, struct user_changes *ch)
 {
-    u->password_hash = c->password_record;
-    u->vault_public_key = c->vault_public_key;
-    u->vault_secret_wrapped = c->vault_secret_wrapped;
-    u->vault_secret_escrow = c->vault_secret_escrow[0] ? c->vault_secret_escrow : NULL;
+    ch->set |= USER_SET_CREDENTIALS;
+    ch->password_hash = c->password_record;
+    ch->vault_public_key = c->vault_public_key;
+    ch->vault_secret_wrapped = c->vault_secret_wrapped;
+    ch->vault_secret_escrow = c->vault_secret_escrow[0] ? c->vault_secret_escrow : NULL;
 }
 
-int credentials_store(struct db *db, const char *user_id, const struct credentials *c,
-                      struct op_err *e)
+void credentials_apply(struct credentials *c, struct user *u)
 {
-    return users_set_credentials(db, user_id, c->password_record, c->vault_public_key,
-                                 c->vault_secret_wrapped,
-                                 c->vault_secret_escrow[0] ? c->vault_secret_escrow : NULL, e);
+    struct user_changes ch = {0};
+    credentials_changes(c, &ch);
+    user_apply_changes(u, &ch);
+}
+
+int credentials_store(struct db *db, const char *user_id, int64_t version,
+                      const struct credentials *c, struct op_err *e)
+{
+    struct user_changes ch = {0};
+    credentials_changes(c, &ch);
+    return users_update(db, user_id, version, &ch, NULL, e);
 }
 
 void credentials_wipe(struct credentials *c)

@@ -7,7 +7,8 @@
  *
  * credentials_make is pure computation (no database, no files) and safe to call from several
  * threads at once: import-users hashes its rows in parallel, then stores them in one
- * transaction (credentials_apply for users_insert/users_update, or credentials_store).
+ * transaction (credentials_apply for users_insert, credentials_changes for users_update,
+ * or credentials_store).
  */
 #ifndef OUTPOST_AUTH_CREDENTIALS_H
 #define OUTPOST_AUTH_CREDENTIALS_H
@@ -64,12 +65,16 @@ int credentials_unlock(const struct user *u, const char *password, size_t len,
                        struct op_err *e);
 
 /* Points the credential fields of `u` at `c` (borrowed: `c` must outlive the use of `u`),
- * for users_insert / users_update. */
+ * for users_insert. */
 void credentials_apply(struct credentials *c, struct user *u);
 
-/* Stores them for an existing user (inside the caller's transaction); bumps the version. */
-int credentials_store(struct db *db, const char *user_id, const struct credentials *c,
-                      struct op_err *e);
+/* Adds them to `ch` (borrowed, as above), for users_update. */
+void credentials_changes(const struct credentials *c, struct user_changes *ch);
+
+/* Stores them for an existing user (inside the caller's transaction), provided the user is
+ * still at `version` (OP_ECONFLICT otherwise, users_update); bumps the version. */
+int credentials_store(struct db *db, const char *user_id, int64_t version,
+                      const struct credentials *c, struct op_err *e);
 
 /* Wipes the struct. */
 void credentials_wipe(struct credentials *c);

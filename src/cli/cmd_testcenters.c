@@ -8,20 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
-#include "cli/table.h"
+#include "app/testcenters.h"
 #include "base/buf.h"
+#include "cli/cli.h"
 #include "cli/commands.h"
-#include "store/idlist.h"
-#include "store/testcenters.h"
-#include "store/users.h"
+#include "cli/table.h"
 
 /* Puts in `id` the id of the center `parent` names (an id or a label); messages name
  * --parent. */
-static int find_parent(struct db *db, const char *parent, char id[UUID_STR_LEN], struct op_err *e)
+static int find_parent(struct instance *inst, const char *parent, char id[UUID_STR_LEN],
+                       struct op_err *e)
 {
     struct test_center pc;
-    int rc = testcenters_find(db, parent, &pc, e);
+    int rc = app_testcenters_find(inst, parent, &pc, e);
     if (rc != 0) {
         err_prefix(e, "--parent");
         return rc;
@@ -29,18 +28,6 @@ static int find_parent(struct db *db, const char *parent, char id[UUID_STR_LEN],
     memcpy(id, pc.id, UUID_STR_LEN);
     test_center_clear(&pc);
     return 0;
-}
-
-/* How many centers are labelled `label`, counted inside the write's transaction so that
- * note_shared_label can warn when a label has just become ambiguous. */
-static int count_labelled(struct db *db, const char *label, int *n, struct op_err *e)
-{
-    struct idlist same = IDLIST_INIT;
-    int rc = idlist_collect(db, "SELECT id FROM test_centers WHERE label = ?1", label, &same,
-                            "reading test centers", e);
-    *n = same.n;
-    idlist_free(&same);
-    return rc;
 }
 
 static void note_shared_label(int n, const char *label)
@@ -79,24 +66,20 @@ static int add_cmd(int argc, char **argv)
     if ((status = cli_open_central("testcenters add", &inst)) != 0)
         return status;
     struct op_err e = {0};
+    char parent_id[UUID_STR_LEN] = "";
     struct test_center c;
     memset(&c, 0, sizeof c);
-    c.label = (char *)label;
-    c.org_id = (char *)org;
     int nsame = 0;
-    int rc = parent ? find_parent(inst->db, parent, c.parent_id, &e) : 0;
-    if (rc == 0)
-        rc = db_begin(inst->db, &e);
+    int rc = parent ? find_parent(inst, parent, parent_id, &e) : 0;
     if (rc == 0) {
-        rc = testcenters_insert(inst->db, &c, &e);
-        if (rc == 0)
-            rc = count_labelled(inst->db, label, &nsame, &e);
-        rc = db_commit_if(inst->db, rc, &e);
+        const struct app_center_new in = {label, org, parent_id};
+        rc = app_testcenters_add(inst, &in, &c, &nsame, &e);
     }
     if (rc == 0) {
         printf("%s\n", c.id);
         note_shared_label(nsame, label);
     }
+    test_center_clear(&c);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -110,94 +93,30 @@ static const struct command_usage list_usage = {
     "of logins) and version.",
 };
 
-static int append_login(const char *login, void *ctx)
+/* "a, b", or "-" for none; the caller frees. */
+static char *join_logins(const struct idlist *l)
 {
-    json_array_append_new(ctx, json_string(login));
-    return 0;
+    struct buf b = BUF_INIT;
+    for (int i = 0; i < l->n; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", l->v[i]);
+    if (!l->n)
+        buf_printf(&b, "-");
+    return buf_detach(&b);
 }
 
-struct list_ctx {
-    struct db *db;
-    struct cli_list out;
-    struct op_err *e;
-};
-
-/* "a, b" from a JSON array of strings; the caller frees. */
-static char *join_logins(json_t *arr)
+static int list_one(const struct app_center *ac, void *ctx)
 {
-    size_t i, len = 1;
-    json_t *v;
-    json_array_foreach(arr, i, v) len += strlen(json_string_value(v)) + 2;
-    char *s = calloc(1, len);
-    if (!s)
-        abort();
-    json_array_foreach(arr, i, v)
-    {
-        if (i)
-            strcat(s, ", ");
-        strcat(s, json_string_value(v));
-    }
-    return s;
-}
-
-/* The center as `list --json` prints it; the caller owns the object. NULL on a database
- * error (in *e). */
-static json_t *center_json(struct db *db, const struct test_center *c, struct op_err *e)
-{
-    json_t *admins = json_array(), *proctors = json_array();
-    int rc = testcenters_staff_each(db, c->id, CENTER_DUTY_ADMIN, append_login, admins, e);
-    if (rc == 0)
-        rc = testcenters_staff_each(db, c->id, CENTER_DUTY_PROCTOR, append_login, proctors, e);
-    if (rc != 0) {
-        json_decref(admins);
-        json_decref(proctors);
-        return NULL;
-    }
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(c->id));
-    json_object_set_new(o, "label", json_string(c->label));
-    json_object_set_new(o, "org_id", json_string(c->org_id));
-    json_object_set_new(o, "parent_id", c->parent_id[0] ? json_string(c->parent_id) : json_null());
-    json_object_set_new(o, "admins", admins);
-    json_object_set_new(o, "proctors", proctors);
-    json_object_set_new(o, "version", json_integer(c->version));
-    return o;
-}
-
-/* The label of center `id`, or NULL for "" or an unreadable center; the caller frees. */
-static char *label_of(struct db *db, const char *id)
-{
-    if (!id[0])
-        return NULL;
-    struct op_err ignore = {0};
-    struct test_center pc;
-    if (testcenters_get(db, id, &pc, &ignore) != 0)
-        return NULL;
-    char *label = pc.label;
-    pc.label = NULL;
-    test_center_clear(&pc);
-    return label;
-}
-
-static int list_one(const struct test_center *c, void *vctx)
-{
-    struct list_ctx *ctx = vctx;
-    json_t *o = center_json(ctx->db, c, ctx->e);
-    if (!o)
-        return ctx->e->code ? ctx->e->code : OP_EDB;
-    if (ctx->out.arr) {
-        json_array_append_new(ctx->out.arr, o);
+    struct cli_list *out = ctx;
+    if (out->arr) {
+        json_array_append_new(out->arr, app_center_json(ac));
         return 0;
     }
-    char *parent = label_of(ctx->db, c->parent_id);
-    char *a = join_logins(json_object_get(o, "admins"));
-    char *p = join_logins(json_object_get(o, "proctors"));
-    cli_table_add(ctx->out.table, c->id, c->label, c->org_id, parent ? parent : "-", a[0] ? a : "-",
-                  p[0] ? p : "-");
-    free(parent);
+    const struct test_center *c = &ac->center;
+    char *a = join_logins(&ac->admins), *p = join_logins(&ac->proctors);
+    cli_table_add(out->table, c->id, c->label, c->org_id, ac->parent_label ? ac->parent_label : "-",
+                  a, p);
     free(a);
     free(p);
-    json_decref(o);
     return 0;
 }
 
@@ -215,11 +134,10 @@ static int list_cmd(int argc, char **argv)
     if ((status = cli_open_central("testcenters list", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct list_ctx ctx = {
-        inst->db,
-        CLI_LIST(json, "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS"), &e};
-    int rc = testcenters_each(inst->db, list_one, &ctx, &e);
-    cli_list_print(&ctx.out, rc);
+    struct cli_list out =
+        CLI_LIST(json, "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS");
+    int rc = app_testcenters_list(inst, list_one, &out, &e);
+    cli_list_print(&out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -228,31 +146,31 @@ static int list_cmd(int argc, char **argv)
 
 static const struct command_usage update_usage = {
     "outpost testcenters update CENTER [--label LABEL] [--org ORG] [--parent CENTER|--no-parent]\n"
-    "                           [--json]",
+    "                           [--if-version N] [--json]",
     "Changes the label, the organisation id or the parent of CENTER (an id or a label) and\n"
     "prints what changed. A new organisation moves the center, its eligibilities, their\n"
     "deliveries and test takers, and its staff to that organisation's devices. A parent that\n"
     "would make a cycle is refused. Values equal to the current ones change nothing. --json\n"
-    "prints the center as `testcenters list --json` does.",
+    "prints the center as `testcenters list --json` does. --if-version N refuses the change if\n"
+    "the center is no longer at version N (as `testcenters list --json` showed it), so that\n"
+    "two administrators editing it at once never silently overwrite each other.",
 };
 
-/* "\"label\"" of center `id`, or "none"; the caller frees. */
-static char *parent_text(struct db *db, const char *id)
+/* "\"label\"" of the parent of `c`, else its id, or "none"; the caller frees. */
+static char *parent_text(const struct app_center *c)
 {
-    char *label = label_of(db, id);
     struct buf b = BUF_INIT;
-    if (label)
-        buf_printf(&b, "\"%s\"", label);
+    if (c->parent_label)
+        buf_printf(&b, "\"%s\"", c->parent_label);
     else
-        buf_printf(&b, "%s", id[0] ? id : "none");
-    free(label);
+        buf_printf(&b, "%s", c->center.parent_id[0] ? c->center.parent_id : "none");
     return buf_detach(&b);
 }
 
 /* Prints, one line each, the properties that differ between `old` and `now`. */
-static void print_changes(struct db *db, const struct test_center *old,
-                          const struct test_center *now)
+static void print_changes(const struct app_center *old_c, const struct app_center *now_c)
 {
+    const struct test_center *old = &old_c->center, *now = &now_c->center;
     printf("updated test center \"%s\" (%s), version %lld\n", now->label, now->id,
            (long long)now->version);
     if (strcmp(old->label, now->label) != 0)
@@ -262,7 +180,7 @@ static void print_changes(struct db *db, const struct test_center *old,
                "takers, and its staff)\n",
                old->org_id, now->org_id);
     if (strcmp(old->parent_id, now->parent_id) != 0) {
-        char *from = parent_text(db, old->parent_id), *to = parent_text(db, now->parent_id);
+        char *from = parent_text(old_c), *to = parent_text(now_c);
         printf("  parent: %s -> %s\n", from, to);
         free(from);
         free(to);
@@ -272,12 +190,13 @@ static void print_changes(struct db *db, const struct test_center *old,
 static int update_cmd(int argc, char **argv)
 {
     const char *label = NULL, *org = NULL, *parent = NULL;
-    int no_parent = 0, json = 0;
+    int no_parent = 0, json = 0, if_version = 0;
     const struct option opts[] = {
         OPT_STRING(0, "label", &label, "LABEL", "the new label"),
         OPT_STRING(0, "org", &org, "ORG", "the new organisation id"),
         OPT_STRING(0, "parent", &parent, "CENTER", "the new parent (id or label)"),
         OPT_FLAG(0, "no-parent", &no_parent, "make it a top-level center"),
+        OPT_INT(0, "if-version", &if_version, "N", "only if the center is still at version N"),
         OPT_FLAG(0, "json", &json, "print the center as JSON"),
         OPT_END(),
     };
@@ -295,45 +214,30 @@ static int update_cmd(int argc, char **argv)
     if ((status = cli_open_central("testcenters update", &inst)) != 0)
         return status;
     struct op_err e = {0};
-    struct test_center old, now;
-    memset(&old, 0, sizeof old);
-    memset(&now, 0, sizeof now);
-    int changed = 0;
-    int rc = testcenters_find(inst->db, argv[0], &old, &e);
-    if (rc == 0) {
-        now = old; /* borrows old's strings; only the fixed-size ids are copied */
-        if (label)
-            now.label = (char *)label;
-        if (org)
-            now.org_id = (char *)org;
-        if (no_parent)
-            now.parent_id[0] = '\0';
-    }
+    struct test_center c;
+    struct app_center_update up;
+    memset(&up, 0, sizeof up);
+    char parent_id[UUID_STR_LEN] = "";
+    int rc = app_testcenters_find(inst, argv[0], &c, &e);
     if (rc == 0 && parent)
-        rc = find_parent(inst->db, parent, now.parent_id, &e);
-    int nsame = 0;
-    if (rc == 0)
-        rc = db_begin(inst->db, &e);
+        rc = find_parent(inst, parent, parent_id, &e);
     if (rc == 0) {
-        rc = testcenters_update(inst->db, &now, &changed, &e);
-        if (rc == 0 && label)
-            rc = count_labelled(inst->db, label, &nsame, &e);
-        rc = db_commit_if(inst->db, rc, &e);
+        const struct test_center_changes ch = {label, org, parent || no_parent ? parent_id : NULL};
+        rc = app_testcenters_update(inst, c.id, if_version > 0 ? if_version : c.version, &ch, &up,
+                                    &e);
     }
-    json_t *doc = NULL;
     if (rc == 0 && json)
-        rc = (doc = center_json(inst->db, &now, &e)) ? 0 : e.code;
-    if (rc == 0 && json)
-        cli_print_json(doc);
-    else if (rc == 0 && changed)
-        print_changes(inst->db, &old, &now);
+        cli_print_json(app_center_json(&up.after));
+    else if (rc == 0 && up.changed)
+        print_changes(&up.before, &up.after);
     else if (rc == 0)
         printf("test center \"%s\" (%s) already has that label, organisation and parent; "
                "nothing changed\n",
-               old.label, old.id);
-    if (rc == 0 && changed)
-        note_shared_label(nsame, label);
-    test_center_clear(&old);
+               c.label, c.id);
+    if (rc == 0 && up.changed)
+        note_shared_label(up.same_label, label);
+    test_center_clear(&c);
+    app_center_update_clear(&up);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -376,28 +280,17 @@ static int staff_cmd(int argc, char **argv, int assign)
         return status;
     struct op_err e = {0};
     struct test_center c;
-    struct user u;
-    memset(&c, 0, sizeof c);
-    memset(&u, 0, sizeof u);
     int changed = 0;
-    int rc = testcenters_find(inst->db, argv[0], &c, &e);
-    if (rc == 0)
-        rc = users_get_by_login(inst->db, login, &u, &e);
-    if (rc == 0)
-        rc = db_begin(inst->db, &e);
-    if (rc == 0) {
-        if (assign)
-            rc = testcenters_assign(inst->db, c.id, u.id, duty, &changed, &e);
-        else
-            rc = testcenters_unassign(inst->db, c.id, u.id, duty, &e);
-        rc = db_commit_if(inst->db, rc, &e);
-    }
+    int rc = app_testcenters_find(inst, argv[0], &c, &e);
+    if (rc == 0 && assign)
+        rc = app_testcenters_assign(inst, c.id, login, duty, &changed, &e);
+    else if (rc == 0)
+        rc = app_testcenters_unassign(inst, c.id, login, duty, &e);
     if (rc == 0 && assign)
         printf("%s %s %s of %s\n", login, changed ? "is now" : "was already", noun, c.label);
     else if (rc == 0)
         printf("%s is no longer %s of %s\n", login, noun, c.label);
     test_center_clear(&c);
-    user_clear(&u);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;
 }
@@ -433,14 +326,9 @@ static int delete_cmd(int argc, char **argv)
         return status;
     struct op_err e = {0};
     struct test_center c;
-    memset(&c, 0, sizeof c);
-    int rc = testcenters_find(inst->db, argv[0], &c, &e);
+    int rc = app_testcenters_find(inst, argv[0], &c, &e);
     if (rc == 0)
-        rc = db_begin(inst->db, &e);
-    if (rc == 0) {
-        rc = testcenters_delete(inst->db, c.id, &e);
-        rc = db_commit_if(inst->db, rc, &e);
-    }
+        rc = app_testcenters_delete(inst, c.id, &e);
     if (rc == 0)
         printf("deleted test center %s (%s)\n", c.label, c.id);
     test_center_clear(&c);

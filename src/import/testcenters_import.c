@@ -161,13 +161,11 @@ static int apply_row(struct db *db, const struct csv_table *t, const struct colu
     if (pl->existing[0]) {
         if ((rc = testcenters_get(db, pl->existing, &c, e)) != 0)
             return rc;
-        free(c.org_id);
-        c.org_id = strdup(csv_table_field(row, col->org));
-        if (!c.org_id)
-            abort();
-        if (col->parent >= 0)
-            memcpy(c.parent_id, parent_id, UUID_STR_LEN);
-        rc = testcenters_update(db, &c, &changed, e);
+        struct test_center_changes ch = {
+            .org_id = csv_table_field(row, col->org),
+            .parent_id = col->parent >= 0 ? parent_id : NULL,
+        };
+        rc = testcenters_update(db, c.id, c.version, &ch, &changed, e);
     } else {
         memset(&c, 0, sizeof c);
         c.label = strdup(csv_table_field(row, col->label));

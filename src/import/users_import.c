@@ -579,25 +579,34 @@ static int hash_passwords(struct import *im, struct op_err *e)
 
 /* ---- phase 3: write everything in one transaction ---- */
 
-/* Sets, in `u`, the profile fields the file has a column for (borrowed from the row). */
-static void apply_profile(const struct import *im, const struct import_row *row, struct user *u)
+/* The change one row makes (borrowed from the row): the profile fields the file has a
+ * column for, the credentials, and the label (the login) when `cur` (NULL for a new user) has
+ * none. */
+static void row_changes(const struct import *im, const struct import_row *row,
+                        const struct user *cur, struct user_changes *ch)
 {
+    memset(ch, 0, sizeof *ch);
     const char *label = row_value(im, row, COL_LABEL);
-    u->login = (char *)row_field(im, row, COL_LOGIN);
-    u->role = (char *)im->opt->role;
-    if (row_field(im, row, COL_LABEL) || !u->label)
-        u->label = (char *)(label ? label : u->login);
-#define SET_IF_COLUMN(member, c)                                                                   \
-    if (row_field(im, row, c))                                                                     \
-        u->member = (char *)row_value(im, row, c);
-    SET_IF_COLUMN(first_name, COL_FIRST_NAME)
-    SET_IF_COLUMN(last_name, COL_LAST_NAME)
-    SET_IF_COLUMN(mail, COL_MAIL)
-    SET_IF_COLUMN(interface_lang, COL_INTERFACE_LANG)
-    SET_IF_COLUMN(default_lang, COL_DEFAULT_LANG)
+    ch->set = USER_SET_LOGIN | USER_SET_ROLE | USER_SET_ORG_ID;
+    ch->login = row_field(im, row, COL_LOGIN);
+    ch->role = im->opt->role;
+    if (row_field(im, row, COL_LABEL) || !cur || !cur->label) {
+        ch->set |= USER_SET_LABEL;
+        ch->label = label ? label : ch->login;
+    }
+#define SET_IF_COLUMN(member, bit, c)                                                              \
+    if (row_field(im, row, c)) {                                                                   \
+        ch->set |= bit;                                                                            \
+        ch->member = row_value(im, row, c);                                                        \
+    }
+    SET_IF_COLUMN(first_name, USER_SET_FIRST_NAME, COL_FIRST_NAME)
+    SET_IF_COLUMN(last_name, USER_SET_LAST_NAME, COL_LAST_NAME)
+    SET_IF_COLUMN(mail, USER_SET_MAIL, COL_MAIL)
+    SET_IF_COLUMN(interface_lang, USER_SET_INTERFACE_LANG, COL_INTERFACE_LANG)
+    SET_IF_COLUMN(default_lang, USER_SET_DEFAULT_LANG, COL_DEFAULT_LANG)
 #undef SET_IF_COLUMN
-    u->org_id = im->is_sync_manager ? (char *)row_value(im, row, COL_ORG_ID) : NULL;
-    credentials_apply(row->cred, u);
+    ch->org_id = im->is_sync_manager ? row_value(im, row, COL_ORG_ID) : NULL;
+    credentials_changes(row->cred, ch);
 }
 
 /* Writes one row inside the open transaction. The database is checked again: another command
@@ -621,19 +630,19 @@ static int write_row(struct import *im, struct import_row *row, struct op_err *e
                        im->file, row->line, login);
     }
     err_clear(e);
+    struct user_changes ch;
+    row_changes(im, row, found ? &cur : NULL, &ch);
     if (!found) {
         struct user u;
         memset(&u, 0, sizeof u);
         memcpy(u.id, row->id, sizeof u.id);
-        apply_profile(im, row, &u);
+        user_apply_changes(&u, &ch);
         rc = users_insert(im->db, &u, e);
         if (rc == 0)
             im->r->created++;
         return rc;
     }
-    struct user u = cur; /* cur keeps ownership of its strings; u borrows them */
-    apply_profile(im, row, &u);
-    rc = users_update(im->db, &u, e);
+    rc = users_update(im->db, cur.id, cur.version, &ch, NULL, e);
     user_clear(&cur);
     if (rc == 0)
         im->r->updated++;

@@ -5,6 +5,7 @@
  */
 #include "store/testcenters.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,20 +156,23 @@ int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op
 }
 
 int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
-                           testcenters_login_fn fn, void *ctx, struct op_err *e)
+                           testcenters_staff_fn fn, void *ctx, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT u.login FROM test_center_staff s"
-                               " JOIN users u ON u.id = s.user_id"
-                               " WHERE s.center_id = ?1 AND s.duty = ?2 ORDER BY u.login",
-                               e);
+    sqlite3_stmt *st =
+        db_stmt(db,
+                "SELECT s.center_id, u.login FROM test_center_staff s"
+                " JOIN users u ON u.id = s.user_id"
+                " WHERE (?1 IS NULL OR s.center_id = ?1) AND s.duty = ?2 ORDER BY s.center_id,"
+                " u.login",
+                e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, center_id);
     db_bind_text(st, 2, duty);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn((const char *)sqlite3_column_text(st, 0), ctx);
+        int stop = fn((const char *)sqlite3_column_text(st, 0),
+                      (const char *)sqlite3_column_text(st, 1), ctx);
         if (stop) {
             sqlite3_reset(st);
             return stop;
@@ -340,50 +344,66 @@ int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
     return feed_touch(db, FEED_TEST_CENTER, c->id, e);
 }
 
-int testcenters_update(struct db *db, struct test_center *c, int *changed, struct op_err *e)
+int testcenters_update(struct db *db, const char *id, int64_t version,
+                       const struct test_center_changes *ch, int *changed, struct op_err *e)
 {
     if (changed)
         *changed = 0;
     struct test_center old;
-    int rc = testcenters_get(db, c->id, &old, e);
+    int rc = testcenters_get(db, id, &old, e);
     if (rc != 0)
         return rc;
-    rc = testcenters_check_label(c->label, e);
-    if (rc == 0)
-        rc = testcenters_check_org(c->org_id, e);
-    if (rc == 0 && c->parent_id[0] && strcmp(c->parent_id, old.parent_id) != 0)
-        rc = check_parent(db, c->id, c->label, c->parent_id, e);
-    int org_changed = rc == 0 && strcmp(old.org_id, c->org_id) != 0;
-    int any =
-        org_changed || strcmp(old.label, c->label) != 0 || strcmp(old.parent_id, c->parent_id) != 0;
-    c->version = old.version;
-    test_center_clear(&old);
-    if (rc != 0 || !any)
+    if (old.version != version) {
+        rc = err_set(e, OP_ECONFLICT,
+                     "test center \"%s\" was changed by someone else since it was read (now "
+                     "version %lld, not %lld); read it again and retry",
+                     old.label, (long long)old.version, (long long)version);
+        test_center_clear(&old);
         return rc;
+    }
+    struct test_center c = old; /* borrows old's strings and ch's */
+    if (ch->label)
+        c.label = (char *)ch->label;
+    if (ch->org_id)
+        c.org_id = (char *)ch->org_id;
+    if (ch->parent_id)
+        snprintf(c.parent_id, sizeof c.parent_id, "%s", ch->parent_id);
+    rc = testcenters_check_label(c.label, e);
+    if (rc == 0)
+        rc = testcenters_check_org(c.org_id, e);
+    if (rc == 0 && c.parent_id[0] && strcmp(c.parent_id, old.parent_id) != 0)
+        rc = check_parent(db, c.id, c.label, c.parent_id, e);
+    int org_changed = strcmp(old.org_id, c.org_id) != 0;
+    int any =
+        org_changed || strcmp(old.label, c.label) != 0 || strcmp(old.parent_id, c.parent_id) != 0;
+    if (rc != 0 || !any) {
+        test_center_clear(&old);
+        return rc;
+    }
 
-    timestamp_now(c->updated_at);
+    timestamp_now(c.updated_at);
     sqlite3_stmt *st = db_stmt(db,
                                "UPDATE test_centers SET label = ?2, org_id = ?3, parent_id = ?4,"
-                               " updated_at = ?5, version = version + 1 WHERE id = ?1"
-                               " RETURNING version",
+                               " updated_at = ?5, version = version + 1 WHERE id = ?1",
                                e);
-    if (!st)
-        return OP_EDB;
-    bind_fields(st, c, c->updated_at);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        c->version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return db_fail(db, e, "updating test center");
+    if (st) {
+        bind_fields(st, &c, c.updated_at);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(db, e, "updating test center");
+    } else {
+        rc = OP_EDB;
+    }
+    test_center_clear(&old);
+    if (rc != 0)
+        return rc;
     if (changed)
         *changed = 1;
-    rc = feed_touch(db, FEED_TEST_CENTER, c->id, e);
+    rc = feed_touch(db, FEED_TEST_CENTER, id, e);
     if (rc != 0 || !org_changed)
         return rc;
     /* Everything in scope through this center moves with it. */
     struct center_deps deps;
-    rc = deps_collect(db, c->id, &deps, e);
+    rc = deps_collect(db, id, &deps, e);
     if (rc == 0) {
         rc = deps_touch(db, &deps, e);
         deps_free(&deps);

@@ -52,10 +52,21 @@ int testcenters_check_org(const char *org, struct op_err *e);
  * empty), version and time stamps. */
 int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e);
 
-/* Gives center c->id the label, org_id and parent_id of *c. Refuses a parent that would make
- * a cycle. *changed (may be NULL) says whether anything changed; the version is bumped and
- * c->version filled only then. */
-int testcenters_update(struct db *db, struct test_center *c, int *changed, struct op_err *e);
+/* What testcenters_update changes; NULL keeps the stored value (a partial update, as a web
+ * form sends). The strings are borrowed. */
+struct test_center_changes {
+    const char *label;
+    const char *org_id;
+    const char *parent_id; /* "" makes it a top-level center */
+};
+
+/* Applies `ch` to center `id`, provided its stored version is still `version` (the one the
+ * caller read): otherwise OP_ECONFLICT, so that two administrators editing the same center
+ * never silently overwrite each other. Checks the label and organisation id as
+ * testcenters_insert does and refuses a parent that would make a cycle. *changed (may be
+ * NULL) says whether anything changed; the version is bumped only then. */
+int testcenters_update(struct db *db, const char *id, int64_t version,
+                       const struct test_center_changes *ch, int *changed, struct op_err *e);
 
 /* Reads a center by id; OP_ENOTFOUND if none. The caller owns *out (test_center_clear). */
 int testcenters_get(struct db *db, const char *id, struct test_center *out, struct op_err *e);
@@ -88,9 +99,11 @@ int testcenters_set_staff(struct db *db, const char *center_id, const char *duty
 typedef int (*testcenters_each_fn)(const struct test_center *c, void *ctx);
 int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op_err *e);
 
-/* Calls fn with the login of each staff member of `duty` at the center, ordered by login. */
-typedef int (*testcenters_login_fn)(const char *login, void *ctx);
+/* Calls fn with the center id and the login of each staff member of `duty` at the center
+ * `center_id`, or at every center if it is NULL (one query for a whole list), ordered by
+ * center id then login. */
+typedef int (*testcenters_staff_fn)(const char *center_id, const char *login, void *ctx);
 int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
-                           testcenters_login_fn fn, void *ctx, struct op_err *e);
+                           testcenters_staff_fn fn, void *ctx, struct op_err *e);
 
 #endif

@@ -185,58 +185,106 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
     return feed_touch(db, FEED_USER, u->id, e);
 }
 
-int users_update(struct db *db, struct user *u, struct op_err *e)
+void user_apply_changes(struct user *u, const struct user_changes *ch)
 {
-    if (users_check(u, e) != 0)
-        return OP_EINPUT;
-    timestamp_now(u->updated_at);
-    sqlite3_stmt *st =
-        db_stmt(db,
-                "UPDATE users SET login = ?2, role = ?3, label = ?4, first_name = ?5,"
-                " last_name = ?6, mail = ?7, interface_lang = ?8, default_lang = ?9, org_id = ?10,"
-                " password_hash = ?11, updated_at = ?12, vault_public_key = ?13,"
-                " vault_secret_wrapped = ?14, vault_secret_escrow = ?15, version = version + 1"
-                " WHERE id = ?1"
-                " RETURNING version",
-                e);
-    if (!st)
-        return OP_EDB;
-    bind_profile(st, u);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        if (rc == SQLITE_DONE)
-            return err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", u->id);
-        return db_fail(db, e, "updating user");
-    }
-    u->version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return feed_touch(db, FEED_USER, u->id, e);
+#define APPLY(bit, member)                                                                         \
+    if (ch->set & (bit))                                                                           \
+        u->member = (char *)ch->member;
+    APPLY(USER_SET_LOGIN, login)
+    APPLY(USER_SET_ROLE, role)
+    APPLY(USER_SET_LABEL, label)
+    APPLY(USER_SET_FIRST_NAME, first_name)
+    APPLY(USER_SET_LAST_NAME, last_name)
+    APPLY(USER_SET_MAIL, mail)
+    APPLY(USER_SET_INTERFACE_LANG, interface_lang)
+    APPLY(USER_SET_DEFAULT_LANG, default_lang)
+    APPLY(USER_SET_ORG_ID, org_id)
+    APPLY(USER_SET_CREDENTIALS, password_hash)
+    APPLY(USER_SET_CREDENTIALS, vault_public_key)
+    APPLY(USER_SET_CREDENTIALS, vault_secret_wrapped)
+    APPLY(USER_SET_CREDENTIALS, vault_secret_escrow)
+#undef APPLY
 }
 
-int users_set_credentials(struct db *db, const char *id, const char *password_hash,
-                          const char *vault_public_key, const char *vault_secret_wrapped,
-                          const char *vault_secret_escrow, struct op_err *e)
+/* One "column = CASE WHEN ?flag THEN ?value ELSE column END" per field: a statement prepared
+ * once that writes only the columns the change sets (?1 id, ?2 time stamp, then a flag and a
+ * value per field; the four credential columns share one flag). */
+#define SET_IF(col, flag, val) " " col " = CASE WHEN ?" flag " THEN ?" val " ELSE " col " END,"
+#define USER_UPDATE_SQL                                                                            \
+    "UPDATE users SET" SET_IF("login", "3", "4") SET_IF("role", "5", "6") SET_IF(                  \
+        "label", "7", "8") SET_IF("first_name", "9", "10") SET_IF("last_name", "11",               \
+                                                                  "12") SET_IF("mail", "13", "14") \
+        SET_IF("interface_lang", "15", "16") SET_IF("default_lang", "17", "18") SET_IF(            \
+            "org_id", "19", "20") SET_IF("password_hash", "21", "22") SET_IF("vault_public_key",   \
+                                                                             "21", "23")           \
+            SET_IF("vault_secret_wrapped", "21", "24") SET_IF(                                     \
+                "vault_secret_escrow", "21",                                                       \
+                "25") " updated_at = ?2, version = version + 1 WHERE id = ?1 RETURNING version"
+
+int users_update(struct db *db, const char *id, int64_t version, const struct user_changes *ch,
+                 int64_t *new_version, struct op_err *e)
 {
+    struct user cur;
+    int rc = users_get_by_id(db, id, &cur, e);
+    if (rc != 0)
+        return rc;
+    if (cur.version != version) {
+        rc = err_set(e, OP_ECONFLICT,
+                     "user \"%s\" was changed by someone else since it was read (now version "
+                     "%lld, not %lld); read it again and retry",
+                     cur.login, (long long)cur.version, (long long)version);
+        user_clear(&cur);
+        return rc;
+    }
+    struct user after = cur; /* borrows cur's strings and ch's */
+    user_apply_changes(&after, ch);
+    rc = users_check(&after, e);
+    user_clear(&cur);
+    if (new_version)
+        *new_version = version;
+    if (rc != 0 || ch->set == 0)
+        return rc;
+
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
-    sqlite3_stmt *st = db_stmt(db,
-                               "UPDATE users SET password_hash = ?2, updated_at = ?3,"
-                               " vault_public_key = ?4, vault_secret_wrapped = ?5,"
-                               " vault_secret_escrow = ?6, version = version + 1 WHERE id = ?1",
-                               e);
+    sqlite3_stmt *st = db_stmt(db, USER_UPDATE_SQL, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    db_bind_text(st, 2, password_hash);
-    db_bind_text(st, 3, now);
-    db_bind_text(st, 4, vault_public_key);
-    db_bind_text(st, 5, vault_secret_wrapped);
-    db_bind_text(st, 6, vault_secret_escrow);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "setting password");
-    if (sqlite3_changes(db_sqlite(db)) == 0)
-        return err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
+    db_bind_text(st, 2, now);
+    const struct {
+        unsigned bit;
+        const char *v;
+    } cols[] = {
+        {USER_SET_LOGIN, ch->login},
+        {USER_SET_ROLE, ch->role},
+        {USER_SET_LABEL, ch->label},
+        {USER_SET_FIRST_NAME, ch->first_name},
+        {USER_SET_LAST_NAME, ch->last_name},
+        {USER_SET_MAIL, ch->mail},
+        {USER_SET_INTERFACE_LANG, ch->interface_lang},
+        {USER_SET_DEFAULT_LANG, ch->default_lang},
+        {USER_SET_ORG_ID, ch->org_id},
+        {USER_SET_CREDENTIALS, ch->password_hash},
+    };
+    int idx = 3;
+    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++, idx += 2) {
+        sqlite3_bind_int(st, idx, (ch->set & cols[i].bit) != 0);
+        db_bind_text(st, idx + 1, cols[i].v);
+    }
+    db_bind_text(st, 23, ch->vault_public_key);
+    db_bind_text(st, 24, ch->vault_secret_wrapped);
+    db_bind_text(st, 25, ch->vault_secret_escrow);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && new_version)
+        *new_version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW) {
+        rc = db_fail(db, e, "updating user");
+        if (rc == OP_ECONFLICT)
+            return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", ch->login);
+        return rc;
+    }
     return feed_touch(db, FEED_USER, id, e);
 }
 

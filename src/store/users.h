@@ -69,14 +69,40 @@ int users_check(const struct user *u, struct op_err *e);
  * login exists. Checks users_check first. */
 int users_insert(struct db *db, struct user *u, struct op_err *e);
 
-/* Replaces the profile fields and password record of the user with u->id; bumps the version.
- * Checks users_check first. */
-int users_update(struct db *db, struct user *u, struct op_err *e);
+/* What users_update changes: the fields whose USER_SET_* bit is in `set`; the others keep
+ * their stored value. A set optional field may be NULL, which clears it. The four credential
+ * columns go together (USER_SET_CREDENTIALS), as auth/credentials.h makes them. The strings
+ * are borrowed. */
+enum {
+    USER_SET_LOGIN = 1 << 0,
+    USER_SET_ROLE = 1 << 1,
+    USER_SET_LABEL = 1 << 2,
+    USER_SET_FIRST_NAME = 1 << 3,
+    USER_SET_LAST_NAME = 1 << 4,
+    USER_SET_MAIL = 1 << 5,
+    USER_SET_INTERFACE_LANG = 1 << 6,
+    USER_SET_DEFAULT_LANG = 1 << 7,
+    USER_SET_ORG_ID = 1 << 8,
+    USER_SET_CREDENTIALS = 1 << 9,
+};
+struct user_changes {
+    unsigned set;
+    const char *login, *role, *label, *first_name, *last_name, *mail, *interface_lang,
+        *default_lang, *org_id;
+    const char *password_hash, *vault_public_key, *vault_secret_wrapped, *vault_secret_escrow;
+};
 
-/* Sets the password record and the vault columns together; bumps the version. */
-int users_set_credentials(struct db *db, const char *id, const char *password_hash,
-                          const char *vault_public_key, const char *vault_secret_wrapped,
-                          const char *vault_secret_escrow, struct op_err *e);
+/* Points the fields of `u` that `ch` sets at the strings of `ch` (borrowed): the record as it
+ * would be after the change, for users_check, or a new record for users_insert. */
+void user_apply_changes(struct user *u, const struct user_changes *ch);
+
+/* Writes the fields `ch` sets, and only those, in the user with `id`, provided the stored
+ * version is still `version` (the one the caller read): otherwise OP_ECONFLICT, so that two
+ * administrators editing the same user never silently overwrite each other. The record as
+ * changed must pass users_check. Bumps the version when `ch` sets anything; *new_version (may
+ * be NULL) receives the version after. OP_ENOTFOUND if there is no such user. */
+int users_update(struct db *db, const char *id, int64_t version, const struct user_changes *ch,
+                 int64_t *new_version, struct op_err *e);
 
 /* Deletes a user, removing them from test-center staff and eligibilities first (those
  * records get a new version). */

@@ -103,8 +103,9 @@ static void test_feed_refreshes_a_record_touched_many_times_once_at_commit(void 
     u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
     assert_int_equal(db_begin(db, &e), 0);
     assert_int_equal(users_insert(db, &u, &e), 0);
-    for (int i = 0; i < 5; i++)
-        assert_int_equal(users_update(db, &u, &e), 0);
+    struct user_changes uc = {.set = USER_SET_LABEL, .label = "Sync manager"};
+    for (int64_t v = 1; v <= 5; v++)
+        assert_int_equal(users_update(db, u.id, v, &uc, NULL, &e), 0);
     assert_int_equal(db_commit(db, &e), 0);
     struct feed_change ch[8];
     int n;

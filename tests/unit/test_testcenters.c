@@ -115,25 +115,24 @@ static void test_parent_cycles_are_refused(void **state)
     struct op_err e = {0};
     OK(testcenters_get(w->db, a, &top, fx_e));
     fx_begin(w->db);
-    snprintf(top.parent_id, sizeof top.parent_id, "%s", c); /* A under its grandchild */
-    assert_int_equal(testcenters_update(w->db, &top, NULL, &e), OP_EINPUT);
+    struct test_center_changes ch = {.parent_id = c}; /* A under its grandchild */
+    assert_int_equal(testcenters_update(w->db, a, top.version, &ch, NULL, &e), OP_EINPUT);
     assert_non_null(strstr(e.msg, "cycle"));
     assert_non_null(strstr(e.msg, "\"C\" is a sub-center of \"A\""));
-    snprintf(top.parent_id, sizeof top.parent_id, "%s", a); /* A under itself */
-    assert_int_equal(testcenters_update(w->db, &top, NULL, &e), OP_EINPUT);
+    ch.parent_id = a; /* A under itself */
+    assert_int_equal(testcenters_update(w->db, a, top.version, &ch, NULL, &e), OP_EINPUT);
     assert_non_null(strstr(e.msg, "its own parent"));
     db_rollback(w->db);
     test_center_clear(&top);
     /* Moving C up to A is fine. */
     struct test_center leaf;
     OK(testcenters_get(w->db, c, &leaf, fx_e));
-    snprintf(leaf.parent_id, sizeof leaf.parent_id, "%s", a);
     int changed = 0;
     fx_begin(w->db);
-    OK(testcenters_update(w->db, &leaf, &changed, fx_e));
+    OK(testcenters_update(w->db, c, leaf.version, &ch, &changed, fx_e));
     fx_commit(w->db);
     assert_int_equal(changed, 1);
-    assert_int_equal(leaf.version, 2);
+    assert_int_equal(fx_center_version(w->db, c), 2);
     test_center_clear(&leaf);
 }
 
@@ -146,16 +145,16 @@ static void test_update_bumps_version_only_on_change(void **state)
     struct test_center c;
     OK(testcenters_get(w->db, a, &c, fx_e));
     int changed = 1;
+    struct test_center_changes ch = {.label = c.label, .org_id = c.org_id, .parent_id = ""};
     fx_begin(w->db);
-    OK(testcenters_update(w->db, &c, &changed, fx_e));
+    OK(testcenters_update(w->db, a, c.version, &ch, &changed, fx_e));
     fx_commit(w->db);
     assert_int_equal(changed, 0);
     assert_int_equal(fx_center_version(w->db, a), 1);
     assert_int_equal(fx_feed_last(w->db, "ORG-A"), seq);
-    free(c.label);
-    c.label = strdup("A renamed");
+    ch.label = "A renamed";
     fx_begin(w->db);
-    OK(testcenters_update(w->db, &c, &changed, fx_e));
+    OK(testcenters_update(w->db, a, c.version, &ch, &changed, fx_e));
     fx_commit(w->db);
     assert_int_equal(changed, 1);
     assert_int_equal(fx_center_version(w->db, a), 2);
@@ -262,12 +261,11 @@ static void test_org_change_moves_everything_in_scope(void **state)
     struct test_center tc;
     OK(testcenters_get(w->db, c, &tc, fx_e));
     int64_t v = tc.version;
-    free(tc.org_id);
-    tc.org_id = strdup("ORG-B");
+    struct test_center_changes ch = {.org_id = "ORG-B"};
     fx_begin(w->db);
-    OK(testcenters_update(w->db, &tc, NULL, fx_e));
+    OK(testcenters_update(w->db, c, v, &ch, NULL, fx_e));
     fx_commit(w->db);
-    assert_int_equal(tc.version, v + 1);
+    assert_int_equal(fx_center_version(w->db, c), v + 1);
     test_center_clear(&tc);
     const char *entities[] = {FEED_TEST_CENTER, FEED_ELIGIBILITY, FEED_DELIVERY, FEED_USER,
                               FEED_USER};
@@ -292,10 +290,9 @@ static void test_org_change_keeps_what_another_center_still_holds(void **state)
     fx_eligible(w->db, c2, d, takers, 1, 1, e2);
     struct test_center tc;
     OK(testcenters_get(w->db, c1, &tc, fx_e));
-    free(tc.org_id);
-    tc.org_id = strdup("ORG-B");
+    struct test_center_changes ch = {.org_id = "ORG-B"};
     fx_begin(w->db);
-    OK(testcenters_update(w->db, &tc, NULL, fx_e));
+    OK(testcenters_update(w->db, c1, tc.version, &ch, NULL, fx_e));
     fx_commit(w->db);
     test_center_clear(&tc);
     assert_int_equal(fx_feed(w->db, "ORG-A", FEED_ELIGIBILITY, e1), FEED_TOMBSTONE);

@@ -112,15 +112,14 @@ static void test_users_update_refuses_control_characters(void **state)
     assert_int_equal(users_insert(db, &u, &e), 0);
     assert_int_equal(db_commit(db, &e), 0);
 
-    u.label = "\x1b]0;pwned\x07";
+    struct user_changes ch = {.set = USER_SET_LABEL, .label = "\x1b]0;pwned\x07"};
     assert_int_equal(db_begin(db, &e), 0);
-    assert_int_equal(users_update(db, &u, &e), OP_EINPUT);
+    assert_int_equal(users_update(db, u.id, 1, &ch, NULL, &e), OP_EINPUT);
     db_rollback(db);
     assert_non_null(strstr(e.msg, "label contains a control character"));
-    u.label = "Ann";
-    u.first_name = "Ann\n";
+    ch = (struct user_changes){.set = USER_SET_FIRST_NAME, .first_name = "Ann\n"};
     assert_int_equal(db_begin(db, &e), 0);
-    assert_int_equal(users_update(db, &u, &e), OP_EINPUT);
+    assert_int_equal(users_update(db, u.id, 1, &ch, NULL, &e), OP_EINPUT);
     db_rollback(db);
     assert_non_null(strstr(e.msg, "first name contains a control character"));
 

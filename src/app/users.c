@@ -1,0 +1,298 @@
+/*
+ * app/users.c - the users of an instance (see app/users.h): the rules of the application
+ * around the users store, password resets with escrow recovery, and the public JSON shape.
+ */
+#include "app/users.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/credentials.h"
+#include "crypto/keys.h"
+
+json_t *app_user_json(const struct user *u)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(u->id));
+    json_object_set_new(o, "login", json_string(u->login));
+    json_object_set_new(o, "role", json_string(u->role));
+#define OPT_STR(key, v) json_object_set_new(o, key, (v) ? json_string(v) : json_null())
+    OPT_STR("label", u->label);
+    OPT_STR("first_name", u->first_name);
+    OPT_STR("last_name", u->last_name);
+    OPT_STR("mail", u->mail);
+    OPT_STR("interface_lang", u->interface_lang);
+    OPT_STR("default_lang", u->default_lang);
+    OPT_STR("org_id", u->org_id);
+    OPT_STR("vault_public_key", u->vault_public_key);
+#undef OPT_STR
+    json_object_set_new(o, "version", json_integer(u->version));
+    json_object_set_new(o, "created_at", json_string(u->created_at));
+    json_object_set_new(o, "updated_at", json_string(u->updated_at));
+    return o;
+}
+
+int app_users_check_role(const char *role, struct op_err *e)
+{
+    if (!role || (!user_role_is_valid(role) && strcmp(role, ROLE_SUPER_USER) != 0))
+        return err_set(e, OP_EINPUT, "unknown role \"%s\" (use %s or super-user)", role ? role : "",
+                       user_roles_list());
+    return 0;
+}
+
+int app_users_list(struct instance *inst, const char *role, users_each_fn fn, void *ctx,
+                   struct op_err *e)
+{
+    if (role && app_users_check_role(role, e) != 0)
+        return OP_EINPUT;
+    return users_each(inst->db, role, fn, ctx, e);
+}
+
+/* A sync-manager synchronises one organisation, so it has an organisation id; no other user
+ * has one. */
+static int check_role_org(const char *role, const char *org, struct op_err *e)
+{
+    int sync_manager = strcmp(role, ROLE_SYNC_MANAGER) == 0;
+    if (sync_manager && (!org || !org[0]))
+        return err_set(e, OP_EINPUT, "a sync-manager needs an organisation id");
+    if (!sync_manager && org)
+        return err_set(e, OP_EINPUT, "an organisation id applies to sync-manager users only");
+    return 0;
+}
+
+/* The record a new user becomes (borrowing the strings of `in`). */
+static void new_user(const struct app_user_new *in, struct user *u)
+{
+    memset(u, 0, sizeof *u);
+    u->login = (char *)in->login;
+    u->role = (char *)in->role;
+    u->label = (char *)(in->label ? in->label : in->login);
+    u->first_name = (char *)in->first_name;
+    u->last_name = (char *)in->last_name;
+    u->mail = (char *)in->mail;
+    u->interface_lang = u->default_lang = (char *)in->lang;
+    u->org_id = (char *)in->org_id;
+}
+
+int app_users_check_new(const struct app_user_new *in, struct op_err *e)
+{
+    if (!in->login || !in->role)
+        return err_set(e, OP_EINPUT, "a new user needs a login and a role");
+    if (!user_role_is_valid(in->role))
+        return err_set(e, OP_EINPUT, "unknown role \"%s\" (use %s)", in->role, user_roles_list());
+    if (check_role_org(in->role, in->org_id, e) != 0)
+        return OP_EINPUT;
+    struct user u;
+    new_user(in, &u);
+    return users_check(&u, e);
+}
+
+/* Central's master key, which escrows every vault key (crypto/vault.h), into `master`
+ * (sodium_malloc memory from key_new). */
+static int load_master(struct instance *inst, struct key *master, struct op_err *e)
+{
+    if (!master)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    char *dir = instance_path(inst, "keys");
+    int rc = keys_load_master(dir, master, e);
+    free(dir);
+    return rc;
+}
+
+int app_users_check_central(struct instance *inst, const char *what, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, what, e);
+    if (rc != 0)
+        return rc;
+    struct key *master = key_new();
+    rc = load_master(inst, master, e);
+    key_free(master);
+    return rc;
+}
+
+int app_users_add(struct instance *inst, const struct app_user_new *in, const char *password,
+                  size_t len, struct user *out, struct op_err *e)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    int rc = app_users_check_new(in, e);
+    if (rc != 0)
+        return rc;
+    if (!password || len == 0)
+        return err_set(e, OP_EINPUT, "a user needs a password; an empty one is refused");
+    if ((rc = instance_require_role(inst, ROLE_CENTRAL, "users add", e)) != 0)
+        return rc;
+    struct user u;
+    new_user(in, &u);
+    uuid_generate(u.id);
+    struct credentials cred;
+    struct key *master = key_new(); /* sodium_malloc: guarded, left out of core dumps */
+    rc = load_master(inst, master, e);
+    if (rc == 0) {
+        struct credentials_keys keys = {master, NULL};
+        rc = credentials_make(&inst->settings.password_cost, u.id, password, len, &keys, &cred, e);
+    }
+    key_free(master);
+    if (rc != 0)
+        return rc;
+    credentials_apply(&cred, &u);
+    rc = db_begin(inst->db, e);
+    if (rc == 0)
+        rc = users_insert(inst->db, &u, e);
+    rc = db_commit_if(inst->db, rc, e);
+    credentials_wipe(&cred);
+    if (rc == 0 && out)
+        rc = users_get_by_id(inst->db, u.id, out, e);
+    return rc;
+}
+
+/* The rules of a change to user `cur` that the store does not know: no password here, the
+ * super-user stays the only super-user, and the organisation id follows the role. */
+static int check_change(const struct user *cur, const struct user_changes *ch, struct op_err *e)
+{
+    if (ch->set & USER_SET_CREDENTIALS)
+        return err_set(e, OP_EINPUT, "a password is changed by a password reset, not an update");
+    const char *role = ch->set & USER_SET_ROLE ? ch->role : cur->role;
+    const char *org = ch->set & USER_SET_ORG_ID ? ch->org_id : cur->org_id;
+    int was_super = strcmp(cur->role, ROLE_SUPER_USER) == 0;
+    if (!role || was_super != (strcmp(role, ROLE_SUPER_USER) == 0))
+        return err_set(e, OP_EINPUT,
+                       was_super ? "the super-user's role cannot change"
+                                 : "a user cannot become the super-user");
+    if (!was_super && !user_role_is_valid(role))
+        return err_set(e, OP_EINPUT, "unknown role \"%s\" (use %s)", role, user_roles_list());
+    return check_role_org(role, org, e);
+}
+
+int app_users_update(struct instance *inst, const char *id, int64_t version,
+                     const struct user_changes *ch, struct user *out, struct op_err *e)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "users update", e);
+    if (rc == 0)
+        rc = db_begin(inst->db, e);
+    if (rc != 0)
+        return rc;
+    struct user cur;
+    rc = users_get_by_id(inst->db, id, &cur, e);
+    if (rc == 0) {
+        rc = check_change(&cur, ch, e);
+        user_clear(&cur);
+    }
+    if (rc == 0)
+        rc = users_update(inst->db, id, version, ch, NULL, e);
+    rc = db_commit_if(inst->db, rc, e);
+    if (rc == 0 && out)
+        rc = users_get_by_id(inst->db, id, out, e);
+    return rc;
+}
+
+int app_users_delete(struct instance *inst, const char *login, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "users delete", e);
+    if (rc == 0)
+        rc = db_begin(inst->db, e);
+    if (rc != 0)
+        return rc;
+    struct user u;
+    rc = users_get_by_login(inst->db, login, &u, e);
+    if (rc == 0 && strcmp(u.role, ROLE_SUPER_USER) == 0)
+        rc = err_set(e, OP_EINPUT, "%s is the super-user and cannot be deleted", login);
+    if (rc == 0)
+        rc = users_delete(inst->db, u.id, e);
+    user_clear(&u);
+    return db_commit_if(inst->db, rc, e);
+}
+
+/* ---- password resets ---- */
+
+/* What a reset needs besides the password: the user, and on central the master key and the
+ * user's recovered vault secret key (reset_clear wipes them). */
+struct reset {
+    struct user u;
+    struct key *master; /* sodium_malloc: guarded, left out of core dumps */
+    unsigned char sk[VAULT_SECRET_BYTES];
+    struct credentials_keys keys;
+};
+
+static void reset_clear(struct reset *r)
+{
+    sodium_memzero(r->sk, sizeof r->sk);
+    key_free(r->master);
+    user_clear(&r->u);
+    memset(r, 0, sizeof *r);
+}
+
+/* On central the same key pair is re-wrapped (recovered from escrow), so everything sealed
+ * to the user stays readable; a user without an escrow copy (a device's super-user: devices
+ * have no master key) gets a new key pair.
+ *
+ * new_keys makes a new pair even when the old one could be recovered, wrapped under the new
+ * password and escrowed under the master key: a copy of the old wrapped vault (a lost device,
+ * a backup) then opens only the old secret key, which nothing new is sealed to. Re-sealing:
+ * nothing sealed to a user's public key is stored yet (content keys are sealed by
+ * content_seal_key, which no command calls before sync exists; profiles are stored in clear),
+ * so there is nothing to re-seal today. Once sealed data is stored, this is the place to
+ * re-seal it to the new key (opening it with the old one, recovered from escrow). The new
+ * public key and wrapped vault bump the user's version (users_update), so sync sends them to
+ * devices as any change. */
+static int reset_prepare(struct instance *inst, const struct app_user_passwd *in, struct reset *r,
+                         struct op_err *e)
+{
+    memset(r, 0, sizeof *r);
+    int rc = users_get_by_login(inst->db, in->login, &r->u, e);
+    if (rc == 0 && inst->role != ROLE_CENTRAL && strcmp(r->u.role, ROLE_SUPER_USER) != 0)
+        rc = err_set(e, OP_ESTATE,
+                     "on a device only the super-user's password is changed here; other users' "
+                     "passwords are set on central and arrive by sync");
+    if (rc != 0 || inst->role != ROLE_CENTRAL)
+        return rc;
+    r->master = key_new();
+    if ((rc = load_master(inst, r->master, e)) != 0)
+        return rc;
+    r->keys.master = r->master;
+    if (in->new_keys)
+        return 0;
+    char *dir = instance_path(inst, "keys");
+    rc = credentials_recover_in(inst->db, dir, &r->u, r->sk, e);
+    free(dir);
+    if (rc == 0)
+        r->keys.secret_key = r->sk;
+    return rc == OP_ENOTFOUND ? 0 : rc;
+}
+
+int app_users_passwd_check(struct instance *inst, const struct app_user_passwd *in,
+                           struct op_err *e)
+{
+    struct reset r;
+    int rc = reset_prepare(inst, in, &r, e);
+    reset_clear(&r);
+    return rc;
+}
+
+int app_users_passwd(struct instance *inst, const struct app_user_passwd *in, const char *password,
+                     size_t len, char public_key[VAULT_PUBLIC_B64_LEN], struct op_err *e)
+{
+    if (!password || len == 0)
+        return err_set(e, OP_EINPUT, "a user needs a password; an empty one is refused");
+    struct reset r;
+    struct credentials cred;
+    int rc = reset_prepare(inst, in, &r, e);
+    if (rc == 0)
+        rc = credentials_make(&inst->settings.password_cost, r.u.id, password, len, &r.keys, &cred,
+                              e);
+    if (rc == 0) {
+        rc = db_begin(inst->db, e);
+        if (rc == 0)
+            rc = credentials_store(inst->db, r.u.id, in->if_version ? in->if_version : r.u.version,
+                                   &cred, e);
+        rc = db_commit_if(inst->db, rc, e);
+        if (rc == 0 && public_key)
+            memcpy(public_key, cred.vault_public_key, VAULT_PUBLIC_B64_LEN);
+        credentials_wipe(&cred);
+    }
+    reset_clear(&r);
+    return rc;
+}
