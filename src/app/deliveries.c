@@ -77,9 +77,16 @@ int app_deliveries_import(struct instance *inst, const struct app_deliveries_imp
     return rc;
 }
 
-int app_deliveries_list(struct instance *inst, deliveries_each_fn fn, void *ctx, struct op_err *e)
+int app_deliveries_list(struct instance *inst, app_delivery_fn fn, void *ctx, struct op_err *e)
 {
-    return deliveries_each(inst->db, fn, ctx, e);
+    struct db_cursor c;
+    deliveries_cursor(&c);
+    const void *row;
+    int rc;
+    while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row && (rc = fn(row, ctx)) == 0)
+        ;
+    db_cursor_close(&c);
+    return rc;
 }
 
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,

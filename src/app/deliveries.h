@@ -34,8 +34,11 @@ struct app_deliveries_import_in {
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e);
 
-/* Calls fn for each delivery, ordered by label then id (store/deliveries.h). */
-int app_deliveries_list(struct instance *inst, deliveries_each_fn fn, void *ctx, struct op_err *e);
+/* Calls fn for each delivery, ordered by label then id (store/deliveries.h); a non-zero
+ * return stops and is returned. No statement is open during the call, so fn may use the
+ * database. */
+typedef int (*app_delivery_fn)(const struct delivery *d, void *ctx);
+int app_deliveries_list(struct instance *inst, app_delivery_fn fn, void *ctx, struct op_err *e);
 
 struct app_deliveries_update_in {
     const char *delivery;   /* an id or a label */

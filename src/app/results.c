@@ -491,22 +491,35 @@ int app_results_check_status(const char *st, struct op_err *e)
     return 0;
 }
 
-int app_results_list(struct instance *inst, const struct app_results_list_in *in,
-                     results_each_fn fn, void *ctx, struct op_err *e)
+int app_results_list(struct instance *inst, const struct app_results_list_in *in, app_result_fn fn,
+                     void *ctx, struct op_err *e)
 {
     int rc = instance_require_role(inst, ROLE_CENTRAL, "results list", e);
     if (rc != 0)
         return rc;
     if ((rc = app_results_check_status(in->status, e)) != 0)
         return rc;
-    return results_each(inst->db, in->delivery_id, in->status, fn, ctx, e);
+    struct db_cursor c;
+    results_cursor(&c, in->delivery_id, in->status);
+    const void *row;
+    while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row && (rc = fn(row, ctx)) == 0)
+        ;
+    db_cursor_close(&c);
+    return rc;
 }
 
-int app_results_quarantine(struct instance *inst, results_quarantine_fn fn, void *ctx,
-                           struct op_err *e)
+int app_results_quarantine(struct instance *inst, app_quarantine_fn fn, void *ctx, struct op_err *e)
 {
     int rc = instance_require_role(inst, ROLE_CENTRAL, "results quarantine", e);
-    return rc ? rc : results_quarantine_each(inst->db, fn, ctx, e);
+    if (rc != 0)
+        return rc;
+    struct db_cursor c;
+    results_quarantine_cursor(&c);
+    const void *row;
+    while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row && (rc = fn(row, ctx)) == 0)
+        ;
+    db_cursor_close(&c);
+    return rc;
 }
 
 int app_results_show(struct instance *inst, const char *id, char **json, struct op_err *e)

@@ -43,11 +43,14 @@ struct app_results_list_in {
 /* OP_EINPUT, naming the choices, unless `status` is pending, decrypted, damaged or NULL. */
 int app_results_check_status(const char *status, struct op_err *e);
 
-/* Calls fn for each received result of `in`, oldest first (store/results.h). */
-int app_results_list(struct instance *inst, const struct app_results_list_in *in,
-                     results_each_fn fn, void *ctx, struct op_err *e);
-/* Calls fn for each copy held in quarantine, oldest first. */
-int app_results_quarantine(struct instance *inst, results_quarantine_fn fn, void *ctx,
+/* Calls fn for each received result of `in`, oldest first (store/results.h); a non-zero
+ * return stops and is returned. No statement is open during the call. */
+typedef int (*app_result_fn)(const struct result_row *r, void *ctx);
+int app_results_list(struct instance *inst, const struct app_results_list_in *in, app_result_fn fn,
+                     void *ctx, struct op_err *e);
+/* Calls fn for each copy held in quarantine, oldest first, likewise. */
+typedef int (*app_quarantine_fn)(const struct quarantine_row *q, void *ctx);
+int app_results_quarantine(struct instance *inst, app_quarantine_fn fn, void *ctx,
                            struct op_err *e);
 /* The decrypted result JSON of result `id` (*json malloc'ed, the caller frees); OP_ENOTFOUND
  * if it is unknown or not decrypted yet. */

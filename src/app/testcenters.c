@@ -73,9 +73,8 @@ static void set_free(struct center_set *s)
     memset(s, 0, sizeof *s);
 }
 
-static int collect_center(const struct test_center *c, void *ctx)
+static void collect_center(const struct test_center *c, struct center_set *s)
 {
-    struct center_set *s = ctx;
     if (s->n == s->cap) {
         s->cap = s->cap ? 2 * s->cap : 16;
         s->v = realloc(s->v, (size_t)s->cap * sizeof *s->v);
@@ -89,7 +88,6 @@ static int collect_center(const struct test_center *c, void *ctx)
     ac->center.org_id = strdup(c->org_id);
     if (!ac->center.label || !ac->center.org_id)
         abort();
-    return 0;
 }
 
 static int by_id_cmp(const void *a, const void *b)
@@ -106,18 +104,23 @@ static struct app_center *set_lookup(const struct center_set *s, const char *id)
     return hit ? *hit : NULL;
 }
 
-struct staff_ctx {
-    const struct center_set *set;
-    int admin; /* 1: fill admins, 0: proctors */
-};
-
-static int add_staff(const char *center_id, const char *login, void *vctx)
+/* Adds the staff of `duty` (of the center `only`, or of all) to the centers of `s` they work
+ * at, as admins or proctors. */
+static int add_staff(struct db *db, const struct center_set *s, const char *only, const char *duty,
+                     int admin, struct op_err *e)
 {
-    struct staff_ctx *ctx = vctx;
-    struct app_center *ac = set_lookup(ctx->set, center_id);
-    if (ac)
-        idlist_add(ctx->admin ? &ac->admins : &ac->proctors, login);
-    return 0;
+    struct db_cursor c;
+    testcenters_staff_cursor(&c, only, duty);
+    const void *row;
+    int rc;
+    while ((rc = db_cursor_next(db, &c, &row, e)) == 0 && row) {
+        const struct test_center_staff *m = row;
+        struct app_center *ac = set_lookup(s, m->center_id);
+        if (ac)
+            idlist_add(admin ? &ac->admins : &ac->proctors, m->login);
+    }
+    db_cursor_close(&c);
+    return rc;
 }
 
 /* Fills the staff and parent labels of the centers of `s` (all of them: `only` NULL; or the
@@ -130,10 +133,9 @@ static int set_fill(struct db *db, struct center_set *s, const char *only, struc
     for (int i = 0; i < s->n; i++)
         s->by_id[i] = &s->v[i];
     qsort(s->by_id, (size_t)s->n, sizeof *s->by_id, by_id_cmp);
-    struct staff_ctx admins = {s, 1}, proctors = {s, 0};
-    int rc = testcenters_staff_each(db, only, CENTER_DUTY_ADMIN, add_staff, &admins, e);
+    int rc = add_staff(db, s, only, CENTER_DUTY_ADMIN, 1, e);
     if (rc == 0)
-        rc = testcenters_staff_each(db, only, CENTER_DUTY_PROCTOR, add_staff, &proctors, e);
+        rc = add_staff(db, s, only, CENTER_DUTY_PROCTOR, 0, e);
     for (int i = 0; rc == 0 && i < s->n; i++) {
         const char *pid = s->v[i].center.parent_id;
         if (!pid[0])
@@ -178,8 +180,14 @@ int app_testcenters_list(struct instance *inst, app_center_fn fn, void *ctx, str
 {
     struct center_set s = {0};
     int rc = require_central(inst, "testcenters list", e);
-    if (rc == 0)
-        rc = testcenters_each(inst->db, collect_center, &s, e);
+    if (rc == 0) {
+        struct db_cursor c;
+        testcenters_cursor(&c);
+        const void *row;
+        while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row)
+            collect_center(row, &s);
+        db_cursor_close(&c);
+    }
     if (rc == 0)
         rc = set_fill(inst->db, &s, NULL, e);
     for (int i = 0; rc == 0 && i < s.n; i++)

@@ -41,12 +41,19 @@ int app_users_check_role(const char *role, struct op_err *e)
     return 0;
 }
 
-int app_users_list(struct instance *inst, const char *role, users_each_fn fn, void *ctx,
+int app_users_list(struct instance *inst, const char *role, app_user_fn fn, void *ctx,
                    struct op_err *e)
 {
     if (role && app_users_check_role(role, e) != 0)
         return OP_EINPUT;
-    return users_each(inst->db, role, fn, ctx, e);
+    struct db_cursor c;
+    users_cursor(&c, role);
+    const void *row;
+    int rc;
+    while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row && (rc = fn(row, ctx)) == 0)
+        ;
+    db_cursor_close(&c);
+    return rc;
 }
 
 /* A sync-manager synchronises one organisation, so it has an organisation id; no other user

@@ -32,8 +32,11 @@ json_t *app_user_json(const struct user *u);
  * user_role_is_valid, or super-user). */
 int app_users_check_role(const char *role, struct op_err *e);
 
-/* Calls fn for each user (of `role`, or all if NULL) ordered by login; as users_each. */
-int app_users_list(struct instance *inst, const char *role, users_each_fn fn, void *ctx,
+/* Calls fn for each user (of `role`, or all if NULL) ordered by login (store/users.h); a
+ * non-zero return stops and is returned. No statement is open during the call, so fn may use
+ * the database (even list users again). */
+typedef int (*app_user_fn)(const struct user *u, void *ctx);
+int app_users_list(struct instance *inst, const char *role, app_user_fn fn, void *ctx,
                    struct op_err *e);
 
 /* A new user (users add). The strings are borrowed. */

@@ -163,17 +163,18 @@ struct list_ctx {
     struct op_err *e;
 };
 
-static int append_login(const char *login, void *ctx)
-{
-    json_array_append_new(ctx, json_string(login));
-    return 0;
-}
-
 static int list_one(const struct eligibility *el, void *vctx)
 {
     struct list_ctx *ctx = vctx;
     json_t *takers = json_array();
-    int rc = eligibilities_test_takers_each(ctx->db, el->id, append_login, takers, ctx->e);
+    struct db_cursor c;
+    eligibilities_test_takers_cursor(&c, el->id);
+    const void *row;
+    int rc;
+    while ((rc = db_cursor_next(ctx->db, &c, &row, ctx->e)) == 0 && row)
+        json_array_append_new(takers,
+                              json_string(((const struct eligibility_test_taker *)row)->login));
+    db_cursor_close(&c);
     if (rc != 0) {
         json_decref(takers);
         return rc;
@@ -218,7 +219,14 @@ static int list_cmd(int argc, char **argv)
     struct op_err e = {0};
     struct list_ctx ctx = {
         inst->db, CLI_LIST(json, "TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS"), &e};
-    int rc = eligibilities_each(inst->db, list_one, &ctx, &e);
+    struct db_cursor c;
+    eligibilities_cursor(&c);
+    const void *row;
+    int rc;
+    while ((rc = db_cursor_next(inst->db, &c, &row, &e)) == 0 && row &&
+           (rc = list_one(row, &ctx)) == 0)
+        ;
+    db_cursor_close(&c);
     cli_list_print(&ctx.out, rc);
     instance_close(inst);
     return rc ? cli_fail(&e) : 0;

@@ -57,11 +57,11 @@ static int escrow_ids(struct db *db, struct keycheck_lost **v, int *n, struct op
         char id[KEY_ID_HEX_LEN];
         sodium_bin2hex(id, sizeof id, escrow + 1, KEY_ID_BYTES);
         if (tally(v, n, id, 1, 0) != 0) {
-            sqlite3_reset(st);
+            db_stmt_done(db, st);
             return err_set(e, OP_ENOMEM, "out of memory");
         }
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     return rc == SQLITE_DONE ? 0 : db_fail(db, e, "reading escrow copies");
 }
 
@@ -79,11 +79,11 @@ static int results_ids(struct db *db, struct keycheck_lost **v, int *n, struct o
         char id[KEY_ID_HEX_LEN];
         db_column_copy(st, 0, id, sizeof id);
         if (tally(v, n, id, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)) != 0) {
-            sqlite3_reset(st);
+            db_stmt_done(db, st);
             return err_set(e, OP_ENOMEM, "out of memory");
         }
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     return rc == SQLITE_DONE ? 0 : db_fail(db, e, "reading results");
 }
 

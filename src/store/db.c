@@ -4,6 +4,7 @@
  */
 #include "store/db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,12 +18,22 @@
 
 #define STMT_CACHE_MAX 256
 
+/* One statement of the cache. `held` from db_stmt until db_stmt_done: a held statement is
+ * never handed out again (a nested caller gets a private one) and never evicted. */
+struct cached_stmt {
+    sqlite3_stmt *st;
+    uint64_t last_used; /* db->clock when last handed out: the least recent free one goes */
+    int held;
+};
+
 struct db {
     sqlite3 *conn;
     /* Prepared statements, found again by their SQL text (sqlite3_sql), never by the address of
      * the caller's string: a reused buffer must not get another statement's plan. */
-    sqlite3_stmt *cache[STMT_CACHE_MAX];
+    struct cached_stmt cache[STMT_CACHE_MAX];
     int ncache;
+    uint64_t clock;
+    int nprivate; /* private statements handed out and not yet given back */
     int in_tx;
     db_precommit_fn precommit; /* run by db_commit before COMMIT; NULL for none */
 };
@@ -60,30 +71,107 @@ sqlite3 *db_sqlite(struct db *db)
     return db->conn;
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
+static sqlite3_stmt *prepare(struct db *db, const char *sql, unsigned flags, struct op_err *e)
 {
-    for (int i = 0; i < db->ncache; i++) {
-        if (strcmp(sqlite3_sql(db->cache[i]), sql) == 0) {
-            sqlite3_stmt *st = db->cache[i];
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
-            return st;
-        }
-    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db->conn, sql, -1, flags, &st, NULL) != SQLITE_OK) {
         db_fail(db, e, "database: preparing a statement");
-        return NULL;
-    }
-    if (db->ncache < STMT_CACHE_MAX) {
-        db->cache[db->ncache++] = st;
-    } else {
-        /* Cache full: a programming error (more distinct statements than we expected). */
         sqlite3_finalize(st);
-        err_set(e, OP_EDB, "database: statement cache full");
         return NULL;
     }
     return st;
+}
+
+/* A statement only this caller uses, for when the cached one is held by a caller up the
+ * stack (or every slot is held); db_stmt_done finalizes it. */
+static sqlite3_stmt *prepare_private(struct db *db, const char *sql, struct op_err *e)
+{
+    sqlite3_stmt *st = prepare(db, sql, 0, e);
+    if (st)
+        db->nprivate++;
+    return st;
+}
+
+/* The slot a new statement goes into: a free one at the end, else the least recently used
+ * statement nobody holds (finalized here); NULL when all are held. */
+static struct cached_stmt *free_slot(struct db *db)
+{
+    if (db->ncache < STMT_CACHE_MAX)
+        return &db->cache[db->ncache++];
+    struct cached_stmt *lru = NULL;
+    for (int i = 0; i < db->ncache; i++)
+        if (!db->cache[i].held && (!lru || db->cache[i].last_used < lru->last_used))
+            lru = &db->cache[i];
+    if (lru) {
+        sqlite3_finalize(lru->st);
+        lru->st = NULL;
+    }
+    return lru;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
+{
+    for (int i = 0; i < db->ncache; i++) {
+        struct cached_stmt *c = &db->cache[i];
+        if (strcmp(sqlite3_sql(c->st), sql) != 0)
+            continue;
+        if (c->held)
+            return prepare_private(db, sql, e);
+        sqlite3_reset(c->st);
+        sqlite3_clear_bindings(c->st);
+        c->held = 1;
+        c->last_used = ++db->clock;
+        return c->st;
+    }
+    struct cached_stmt *slot = free_slot(db);
+    if (!slot)
+        return prepare_private(db, sql, e);
+    sqlite3_stmt *st = prepare(db, sql, SQLITE_PREPARE_PERSISTENT, e);
+    if (!st) {
+        /* leave no empty slot behind: the last one takes its place */
+        *slot = db->cache[--db->ncache];
+        return NULL;
+    }
+    *slot = (struct cached_stmt){.st = st, .last_used = ++db->clock, .held = 1};
+    return st;
+}
+
+void db_stmt_done(struct db *db, sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < db->ncache; i++) {
+        if (db->cache[i].st == st) {
+            assert(db->cache[i].held);
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            db->cache[i].held = 0;
+            return;
+        }
+    }
+    assert(db->nprivate > 0);
+    db->nprivate--;
+    sqlite3_finalize(st);
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, struct op_err *e)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, what);
+    db_stmt_done(db, st);
+    return rc;
+}
+
+int db_stmt_held(struct db *db)
+{
+    int n = db->nprivate;
+    for (int i = 0; i < db->ncache; i++)
+        n += db->cache[i].held;
+    return n;
+}
+
+int db_stmt_cached(struct db *db)
+{
+    return db->ncache;
 }
 
 int db_begin(struct db *db, struct op_err *e)
@@ -133,11 +221,13 @@ int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return db_fail(db, e, "database: change sequence");
-    *seq = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else
+        rc = db_fail(db, e, "database: change sequence");
+    db_stmt_done(db, st);
+    return rc;
 }
 
 int db_schema_version(struct db *db)
@@ -184,9 +274,7 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
         return OP_EDB;
     db_bind_text(st, 1, p1);
     db_bind_text(st, 2, p2);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, what);
-    return 0;
+    return db_step_done(db, st, what, e);
 }
 
 int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
@@ -204,7 +292,6 @@ int db_find_labelled(struct db *db, const char *sql, const char *label, const ch
         buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
         n++;
     }
-    sqlite3_reset(st);
     char what[64];
     snprintf(what, sizeof what, "finding %s", noun);
     if (rc != SQLITE_DONE)
@@ -216,8 +303,148 @@ int db_find_labelled(struct db *db, const char *sql, const char *label, const ch
                      ids.data);
     else
         rc = 0;
+    db_stmt_done(db, st);
     buf_free(&ids);
     return rc;
+}
+
+/* ---- lists ---- */
+
+void db_key_clear(struct db_key *k)
+{
+    for (int i = 0; i < k->n; i++)
+        free(k->col[i]);
+    memset(k, 0, sizeof *k);
+}
+
+static char *xstrdup(const char *s)
+{
+    char *p = strdup(s ? s : "");
+    if (!p)
+        abort();
+    return p;
+}
+
+void db_key_set(struct db_key *k, int n, const char *const *cols)
+{
+    assert(n >= 0 && n <= DB_KEY_COLS);
+    db_key_clear(k);
+    for (int i = 0; i < n; i++)
+        k->col[i] = xstrdup(cols[i]);
+    k->n = n;
+}
+
+void db_key_move(struct db_key *dst, struct db_key *src)
+{
+    db_key_clear(dst);
+    *dst = *src;
+    memset(src, 0, sizeof *src);
+}
+
+/* Keeps the sort key of the row `st` is on as the page's next key. */
+static void keep_key(struct db_page *p, sqlite3_stmt *st)
+{
+    const struct db_list *l = p->list;
+    db_key_clear(&p->next);
+    for (int i = 0; i < l->nkey; i++)
+        p->next.col[i] = xstrdup((const char *)sqlite3_column_text(st, l->key_col[i]));
+    p->next.n = l->nkey;
+}
+
+void db_page_clear(struct db_page *p)
+{
+    if (p->list && p->list->clear)
+        for (int i = 0; i < p->n; i++)
+            p->list->clear((char *)p->rows + (size_t)i * p->list->row_size);
+    free(p->rows);
+    db_key_clear(&p->next);
+    memset(p, 0, sizeof *p);
+}
+
+/* The one row loop of every list: steps a statement asking for limit + 1 rows, reads the first
+ * `limit` and notes whether the extra one exists. */
+int db_page_read(struct db *db, const struct db_list *l, const char *f1, const char *f2,
+                 const struct db_key *after, int limit, struct db_page *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->list = l;
+    if (limit < 1 || limit > DB_PAGE_MAX)
+        return err_set(e, OP_EINPUT, "a page holds 1 to %d rows, not %d", DB_PAGE_MAX, limit);
+    if (after && after->n != 0 && after->n != l->nkey)
+        return err_set(e, OP_EINPUT, "%s: the page key has %d part%s, not %d", l->what, l->nkey,
+                       l->nkey == 1 ? "" : "s", after->n);
+    sqlite3_stmt *st = db_stmt(db, l->sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, f1);
+    db_bind_text(st, 2, f2);
+    for (int i = 0; i < l->nkey; i++)
+        db_bind_text(st, 3 + i, after && after->n ? after->col[i] : NULL);
+    sqlite3_bind_int(st, 3 + l->nkey, limit + 1);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == limit) {
+            out->more = 1;
+            rc = SQLITE_DONE;
+            break;
+        }
+        if ((size_t)out->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char *grown = realloc(out->rows, cap * l->row_size);
+            if (!grown)
+                abort();
+            out->rows = grown;
+        }
+        void *row = (char *)out->rows + (size_t)out->n * l->row_size;
+        memset(row, 0, l->row_size);
+        l->read(st, row);
+        out->n++;
+        keep_key(out, st);
+    }
+    int result = rc == SQLITE_DONE ? 0 : db_fail(db, e, l->what);
+    db_stmt_done(db, st);
+    if (result != 0)
+        db_page_clear(out);
+    return result;
+}
+
+void db_cursor_open(struct db_cursor *c, const struct db_list *l, const char *f1, const char *f2,
+                    int page_size)
+{
+    memset(c, 0, sizeof *c);
+    c->list = l;
+    c->f1 = f1;
+    c->f2 = f2;
+    c->page_size = page_size;
+}
+
+int db_cursor_next(struct db *db, struct db_cursor *c, const void **row, struct op_err *e)
+{
+    *row = NULL;
+    if (c->pos == c->page.n) {
+        if (c->started && !c->page.more)
+            return 0;
+        struct db_key after = {0};
+        db_key_move(&after, &c->page.next);
+        db_page_clear(&c->page);
+        c->pos = 0;
+        c->started = 1;
+        int rc = db_page_read(db, c->list, c->f1, c->f2, &after, c->page_size, &c->page, e);
+        db_key_clear(&after);
+        if (rc != 0)
+            return rc;
+        if (c->page.n == 0)
+            return 0;
+    }
+    *row = (const char *)c->page.rows + (size_t)c->pos++ * c->list->row_size;
+    return 0;
+}
+
+void db_cursor_close(struct db_cursor *c)
+{
+    db_page_clear(&c->page);
+    memset(c, 0, sizeof *c);
 }
 
 static int migrate(struct db *db, struct op_err *e)
@@ -251,8 +478,11 @@ static int migrate(struct db *db, struct op_err *e)
             return OP_EDB;
         }
         sqlite3_bind_int(st, 1, v);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        int step = sqlite3_step(st);
+        if (step != SQLITE_DONE)
             db_fail(db, e, "migration bookkeeping");
+        db_stmt_done(db, st);
+        if (step != SQLITE_DONE) {
             db_rollback(db);
             return OP_EDB;
         }
@@ -334,8 +564,10 @@ void db_close(struct db *db)
     if (!db)
         return;
     db_rollback(db);
+    /* a statement still held here is a missing db_stmt_done: its caller's bug */
+    assert(db_stmt_held(db) == 0);
     for (int i = 0; i < db->ncache; i++)
-        sqlite3_finalize(db->cache[i]);
+        sqlite3_finalize(db->cache[i].st);
     sqlite3_close(db->conn);
     free(db);
 }

@@ -29,9 +29,21 @@ void db_close(struct db *db);
 
 sqlite3 *db_sqlite(struct db *db);
 
-/* Returns the cached prepared statement for `sql`, reset and with bindings cleared, or NULL
- * with *e filled. The statement belongs to the connection: do not finalize it. */
+/* Statements. db_stmt hands out a prepared statement for `sql`, reset and with no bindings,
+ * held by the caller until it gives it back with db_stmt_done (on every path; NULL is fine),
+ * or NULL with *e filled. A held statement is never handed out twice: a caller nested inside
+ * another's use of the same SQL (a loop calling a function that runs it again) gets a private
+ * statement, prepared for it and finalized by db_stmt_done. The cache keeps up to
+ * STMT_CACHE_MAX statements and evicts the least recently used one nobody holds. Never
+ * finalize or keep a statement past db_stmt_done. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
+void db_stmt_done(struct db *db, sqlite3_stmt *st);
+/* Steps `st`, a statement that returns no rows, and gives it back (db_stmt_done): 0, or the
+ * error of db_fail(what). */
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, struct op_err *e);
+/* For tests: statements handed out and not given back; statements in the cache. */
+int db_stmt_held(struct db *db);
+int db_stmt_cached(struct db *db);
 
 /* BEGIN IMMEDIATE (takes the write lock now, so a transaction never fails half-way on
  * SQLITE_BUSY), COMMIT, ROLLBACK. db_rollback is safe to call when no transaction is open. */
@@ -84,5 +96,79 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
 typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
 int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
                      const char *nouns, db_read_fn read, void *out, struct op_err *e);
+
+/* ---- Lists: keyset pages and cursors ----
+ *
+ * A list is read a page at a time, "up to N rows after key K" in the order of a unique key
+ * (login; label then id; ...), so a page costs the same wherever it is, and rows inserted or
+ * deleted between two pages never make one repeat or vanish. No statement stays open between
+ * pages: a caller may run any query, or walk another list, while it walks one. */
+
+#define DB_KEY_COLS 5    /* the most columns a sort key has */
+#define DB_PAGE_MAX 1000 /* the most rows a page holds */
+
+/* Where a page starts: after the row whose sort key is col[0..n-1]; n == 0 starts at the first
+ * row. The strings are owned (db_key_clear). */
+struct db_key {
+    int n;
+    char *col[DB_KEY_COLS];
+};
+void db_key_clear(struct db_key *k);
+/* Sets *k to copies of the n strings of `cols` (a key a web page got back from the client). */
+void db_key_set(struct db_key *k, int n, const char *const *cols);
+/* Moves *src into *dst (clearing what *dst held first), leaving *src empty: how a caller
+ * takes a page's next key before clearing the page. */
+void db_key_move(struct db_key *dst, struct db_key *src);
+
+/* What a list reads, defined once by the entity file (see users.c). `sql` takes ?1 and ?2 as
+ * filters (NULL when unused), the key at ?3 .. ?(2+nkey) (all NULL on the first page), and
+ * LIMIT ?(3+nkey); it orders by the key, a unique one, whose parts are the result columns
+ * key_col[0..nkey-1]. read(st, row) fills a zeroed row of row_size bytes; clear(row) frees
+ * it. */
+struct db_list {
+    const char *sql;
+    int nkey;
+    int key_col[DB_KEY_COLS];
+    size_t row_size;
+    db_read_fn read;
+    void (*clear)(void *row);
+    const char *what; /* "listing users", in a database error */
+};
+
+/* One page: n rows of the list's row type, `more` when rows follow, and `next`, the key to
+ * ask for them. */
+struct db_page {
+    const struct db_list *list;
+    void *rows;
+    int n;
+    int more;
+    struct db_key next;
+};
+
+/* Reads up to `limit` (1 to DB_PAGE_MAX) rows of `l` after `after` (NULL: from the first)
+ * into *out, which the caller clears with db_page_clear. OP_EINPUT for a bad limit or key. */
+int db_page_read(struct db *db, const struct db_list *l, const char *f1, const char *f2,
+                 const struct db_key *after, int limit, struct db_page *out, struct op_err *e);
+void db_page_clear(struct db_page *p);
+
+/* A cursor walks a whole list a page at a time:
+ *     struct db_cursor c;
+ *     users_cursor(&c, role);
+ *     const void *row;
+ *     while ((rc = db_cursor_next(db, &c, &row, e)) == 0 && row) { const struct user *u = row; }
+ *     db_cursor_close(&c);
+ * A row is valid until the next call. The filters are borrowed until db_cursor_close. */
+struct db_cursor {
+    const struct db_list *list;
+    const char *f1, *f2;
+    int page_size;
+    struct db_page page;
+    int pos; /* the next row of page */
+    int started;
+};
+void db_cursor_open(struct db_cursor *c, const struct db_list *l, const char *f1, const char *f2,
+                    int page_size);
+int db_cursor_next(struct db *db, struct db_cursor *c, const void **row, struct op_err *e);
+void db_cursor_close(struct db_cursor *c);
 
 #endif

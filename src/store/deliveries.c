@@ -77,9 +77,8 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
     if (!st)
         return OP_EDB;
     bind_fields(st, d, d->created_at);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "adding delivery");
-    return feed_touch(db, FEED_DELIVERY, d->id, e);
+    rc = db_step_done(db, st, "adding delivery", e);
+    return rc != 0 ? rc : feed_touch(db, FEED_DELIVERY, d->id, e);
 }
 
 int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op_err *e)
@@ -118,7 +117,7 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         d->version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_DONE) /* only without the caller's transaction */
         return err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: read it again", d->id);
     if (rc != SQLITE_ROW)
@@ -138,7 +137,7 @@ int deliveries_get(struct db *db, const char *id, struct delivery *out, struct o
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_row(st, out);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_DONE)
         return err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
     return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading delivery");
@@ -186,23 +185,30 @@ int deliveries_delete(struct db *db, const char *id, struct op_err *e)
     return rc;
 }
 
-int deliveries_each(struct db *db, deliveries_each_fn fn, void *ctx, struct op_err *e)
+static void clear_delivery(void *row)
 {
-    sqlite3_stmt *st =
-        db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries ORDER BY label, id", e);
-    if (!st)
-        return OP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct delivery d;
-        read_row(st, &d);
-        int stop = fn(&d, ctx);
-        delivery_clear(&d);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing deliveries");
+    delivery_clear(row);
+}
+
+/* All deliveries after (label ?3, id ?4), by label then id. */
+static const struct db_list deliveries_by_label = {
+    .sql = "SELECT " DELIVERY_COLUMNS " FROM deliveries"
+           " WHERE ?3 IS NULL OR (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
+    .nkey = 2,
+    .key_col = {1, 0},
+    .row_size = sizeof(struct delivery),
+    .read = read_row,
+    .clear = clear_delivery,
+    .what = "listing deliveries",
+};
+
+int deliveries_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                    struct op_err *e)
+{
+    return db_page_read(db, &deliveries_by_label, NULL, NULL, after, limit, out, e);
+}
+
+void deliveries_cursor(struct db_cursor *c)
+{
+    db_cursor_open(c, &deliveries_by_label, NULL, NULL, DELIVERIES_CURSOR_PAGE);
 }

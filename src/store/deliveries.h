@@ -44,9 +44,11 @@ int deliveries_find(struct db *db, const char *id_or_label, struct delivery *out
 /* Deletes a delivery and its eligibilities (devices get tombstones). */
 int deliveries_delete(struct db *db, const char *id, struct op_err *e);
 
-typedef int (*deliveries_each_fn)(const struct delivery *d, void *ctx);
-/* Calls fn for each delivery ordered by label then id; a non-zero return stops and is
- * returned. The struct is only valid during the call. */
-int deliveries_each(struct db *db, deliveries_each_fn fn, void *ctx, struct op_err *e);
+/* The deliveries ordered by label then id, a page at a time (db.h): up to `limit` after the
+ * key (label, id). The rows are struct delivery. deliveries_cursor opens a cursor on them. */
+int deliveries_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                    struct op_err *e);
+#define DELIVERIES_CURSOR_PAGE 100
+void deliveries_cursor(struct db_cursor *c);
 
 #endif

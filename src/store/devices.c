@@ -32,13 +32,10 @@ int devices_insert(struct db *db, struct device *d, struct op_err *e)
     db_bind_text(st, 5, hex);
     sqlite3_bind_int(st, 6, d->revoked ? 1 : 0);
     db_bind_text(st, 7, d->enrolled_at);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        int rc = db_fail(db, e, "enrolling device");
-        if (rc == OP_ECONFLICT)
-            return err_set(e, OP_ECONFLICT, "device %s or its key is already enrolled", d->id);
-        return rc;
-    }
-    return 0;
+    int rc = db_step_done(db, st, "enrolling device", e);
+    if (rc == OP_ECONFLICT)
+        return err_set(e, OP_ECONFLICT, "device %s or its key is already enrolled", d->id);
+    return rc;
 }
 
 int devices_get(struct db *db, const char *id, struct device *out, struct op_err *e)
@@ -53,7 +50,7 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     db_bind_text(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
+        db_stmt_done(db, st);
         if (rc == SQLITE_DONE)
             return err_set(e, OP_ENOTFOUND, "unknown device %s (not enrolled with this central)",
                            id);
@@ -72,7 +69,7 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     out->revoked = sqlite3_column_int(st, 5);
     db_column_copy(st, 6, out->enrolled_at, sizeof out->enrolled_at);
     db_column_copy(st, 7, out->last_sync_at, sizeof out->last_sync_at);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (bad) {
         device_clear(out);
         return err_set(e, OP_EDB, "device %s: damaged public key in the database", id);
@@ -87,8 +84,9 @@ static int update_one(struct db *db, const char *sql, const char *id, int value,
         return OP_EDB;
     db_bind_text(st, 1, id);
     sqlite3_bind_int(st, 2, value);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "updating device");
+    int rc = db_step_done(db, st, "updating device", e);
+    if (rc != 0)
+        return rc;
     if (sqlite3_changes(db_sqlite(db)) == 0)
         return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
     return 0;

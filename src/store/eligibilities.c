@@ -65,7 +65,7 @@ static int get_one(struct db *db, const char *sql, const char *a, const char *b,
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_row(st, out);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_DONE)
         return OP_ENOTFOUND;
     return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading eligibility");
@@ -90,48 +90,69 @@ int eligibilities_get_pair(struct db *db, const char *center_id, const char *del
     return rc;
 }
 
-int eligibilities_each(struct db *db, eligibilities_each_fn fn, void *ctx, struct op_err *e)
+static void read_eligibility(sqlite3_stmt *st, void *row)
 {
-    sqlite3_stmt *st =
-        db_stmt(db, ELIGIBILITY_SELECT " ORDER BY tc.label, tc.id, d.label, d.id, el.id", e);
-    if (!st)
-        return OP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct eligibility el;
-        read_row(st, &el);
-        int stop = fn(&el, ctx);
-        eligibility_clear(&el);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing eligibilities");
+    read_row(st, row);
 }
 
-int eligibilities_test_takers_each(struct db *db, const char *id, eligibilities_login_fn fn,
-                                   void *ctx, struct op_err *e)
+static void clear_eligibility(void *row)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT u.login FROM eligibility_test_takers t"
-                               " JOIN users u ON u.id = t.user_id"
-                               " WHERE t.eligibility_id = ?1 ORDER BY u.login",
-                               e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn((const char *)sqlite3_column_text(st, 0), ctx);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test takers of an eligibility");
+    eligibility_clear(row);
+}
+
+/* All eligibilities after the key ?3..?7, by center label and id, delivery label and id,
+ * and id. */
+static const struct db_list eligibilities_by_center = {
+    .sql = ELIGIBILITY_SELECT " WHERE ?3 IS NULL"
+                              " OR (tc.label, tc.id, d.label, d.id, el.id) > (?3, ?4, ?5, ?6, ?7)"
+                              " ORDER BY tc.label, tc.id, d.label, d.id, el.id LIMIT ?8",
+    .nkey = 5,
+    .key_col = {3, 1, 4, 2, 0},
+    .row_size = sizeof(struct eligibility),
+    .read = read_eligibility,
+    .clear = clear_eligibility,
+    .what = "listing eligibilities",
+};
+
+int eligibilities_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                       struct op_err *e)
+{
+    return db_page_read(db, &eligibilities_by_center, NULL, NULL, after, limit, out, e);
+}
+
+void eligibilities_cursor(struct db_cursor *c)
+{
+    db_cursor_open(c, &eligibilities_by_center, NULL, NULL, ELIGIBILITIES_CURSOR_PAGE);
+}
+
+static void read_login(sqlite3_stmt *st, void *row)
+{
+    struct eligibility_test_taker *t = row;
+    t->login = db_column_strdup(st, 0);
+}
+
+static void clear_login(void *row)
+{
+    struct eligibility_test_taker *t = row;
+    free(t->login);
+}
+
+/* The test takers of eligibility ?1 after login ?3, by login. */
+static const struct db_list test_takers_by_login = {
+    .sql = "SELECT u.login FROM eligibility_test_takers t JOIN users u ON u.id = t.user_id"
+           " WHERE t.eligibility_id = ?1 AND (?3 IS NULL OR u.login > ?3)"
+           " ORDER BY u.login LIMIT ?4",
+    .nkey = 1,
+    .key_col = {0},
+    .row_size = sizeof(struct eligibility_test_taker),
+    .read = read_login,
+    .clear = clear_login,
+    .what = "listing test takers of an eligibility",
+};
+
+void eligibilities_test_takers_cursor(struct db_cursor *c, const char *id)
+{
+    db_cursor_open(c, &test_takers_by_login, id, NULL, DB_PAGE_MAX);
 }
 
 /* ---- writes ---- */
@@ -176,9 +197,7 @@ static int insert_new(struct db *db, const char *center_id, const struct deliver
     db_bind_text(st, 3, d->id);
     sqlite3_bind_int(st, 4, proctored < 0 ? d->proctored_default : proctored);
     db_bind_text(st, 5, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "adding eligibility");
-    int rc = 0;
+    int rc = db_step_done(db, st, "adding eligibility", e);
     for (int i = 0; rc == 0 && i < want->n; i++)
         rc = db_run(db,
                     "INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
@@ -235,8 +254,7 @@ static int replace_existing(struct db *db, const struct eligibility *old, int pr
             db_bind_text(st, 1, old->id);
             sqlite3_bind_int(st, 2, new_proctored);
             db_bind_text(st, 3, now);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = db_fail(db, e, "updating eligibility");
+            rc = db_step_done(db, st, "updating eligibility", e);
         }
         if (rc == 0)
             rc = idlist_touch(db, FEED_USER, &moved, e);

@@ -66,14 +66,19 @@ int eligibilities_get_pair(struct db *db, const char *center_id, const char *del
 /* Deletes an eligibility; its test takers leave organisations they are no longer in. */
 int eligibilities_delete(struct db *db, const char *id, struct op_err *e);
 
-/* Calls fn for each eligibility ordered by center label, delivery label, id; a non-zero
- * return stops and is returned. The struct is only valid during the call. */
-typedef int (*eligibilities_each_fn)(const struct eligibility *el, void *ctx);
-int eligibilities_each(struct db *db, eligibilities_each_fn fn, void *ctx, struct op_err *e);
+/* The eligibilities ordered by center label, center id, delivery label, delivery id and id
+ * (the key, five parts), a page at a time (db.h); the rows are struct eligibility.
+ * eligibilities_cursor opens a cursor on them. */
+int eligibilities_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                       struct op_err *e);
+#define ELIGIBILITIES_CURSOR_PAGE 100
+void eligibilities_cursor(struct db_cursor *c);
 
-/* Calls fn with the login of each test taker of the eligibility, ordered by login. */
-typedef int (*eligibilities_login_fn)(const char *login, void *ctx);
-int eligibilities_test_takers_each(struct db *db, const char *id, eligibilities_login_fn fn,
-                                   void *ctx, struct op_err *e);
+/* A cursor on the test takers of the eligibility `id` (borrowed), ordered by login;
+ * db_cursor_next yields const struct eligibility_test_taker *. */
+struct eligibility_test_taker {
+    char *login;
+};
+void eligibilities_test_takers_cursor(struct db_cursor *c, const char *id);
 
 #endif

@@ -91,11 +91,13 @@ static int current_scope(struct db *db, const char *entity, const char *id, stru
         out->v = v;
         out->v[out->n++] = org;
     }
+    int result = 0;
     if (rc != SQLITE_DONE) {
         org_list_free(out);
-        return db_fail(db, e, "change feed: scope");
+        result = db_fail(db, e, "change feed: scope");
     }
-    return 0;
+    db_stmt_done(db, st);
+    return result;
 }
 
 static int upsert_row(struct db *db, const char *org, const char *entity, const char *id,
@@ -119,9 +121,9 @@ static int upsert_row(struct db *db, const char *org, const char *entity, const 
     sqlite3_bind_int64(st, 4, seq);
     sqlite3_bind_int64(st, 5, version);
     sqlite3_bind_int(st, 6, deleted);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "change feed: write");
-    return 0;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "change feed: write");
+    db_stmt_done(db, st);
+    return rc;
 }
 
 /* Brings the feed rows of one record up to date now. */
@@ -137,8 +139,10 @@ static int refresh(struct db *db, const char *entity, const char *id, struct op_
     if (rc == SQLITE_ROW)
         version = sqlite3_column_int64(st, 0);
     else if (rc != SQLITE_DONE)
-        return db_fail(db, e, "change feed: version");
-    sqlite3_reset(st);
+        rc = db_fail(db, e, "change feed: version");
+    db_stmt_done(db, st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
 
     struct org_list scope = {0};
     if (version >= 0 && current_scope(db, entity, id, &scope, e) != 0)
@@ -190,7 +194,7 @@ static int refresh(struct db *db, const char *entity, const char *id, struct op_
     int result = 0;
     if (rc != SQLITE_DONE)
         result = db_fail(db, e, "change feed: read");
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     for (int i = 0; i < ntodo; i++) {
         if (result == 0)
             result = upsert_row(db, todo[i].org, entity, id, todo[i].version, todo[i].deleted, e);
@@ -228,10 +232,9 @@ int feed_read(struct db *db, const char *org, int64_t since, int limit, struct f
         c->version = sqlite3_column_int64(st, 3);
         c->deleted = sqlite3_column_int(st, 4);
     }
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        return db_fail(db, e, "change feed: read");
-    sqlite3_reset(st);
-    return 0;
+    int result = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, e, "change feed: read");
+    db_stmt_done(db, st);
+    return result;
 }
 
 /* Refreshes every record the transaction touched, once each, then forgets them. Runs just
@@ -251,13 +254,14 @@ static int flush(struct db *db, struct op_err *e)
     }
     if (result == 0 && rc != SQLITE_DONE)
         result = db_fail(db, e, "change feed: pending records");
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (result == 0) {
         st = db_stmt(db, "DELETE FROM temp.feed_pending", e);
         if (!st)
             return OP_EDB;
         if (sqlite3_step(st) != SQLITE_DONE)
-            return db_fail(db, e, "change feed: pending records");
+            result = db_fail(db, e, "change feed: pending records");
+        db_stmt_done(db, st);
     }
     return result;
 }
@@ -279,8 +283,9 @@ int feed_touch(struct db *db, const char *entity, const char *id, struct op_err 
         return OP_EDB;
     db_bind_text(st, 1, entity);
     db_bind_text(st, 2, id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "change feed: pending records");
-    db_set_precommit(db, flush);
-    return 0;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "change feed: pending records");
+    db_stmt_done(db, st);
+    if (rc == 0)
+        db_set_precommit(db, flush);
+    return rc;
 }

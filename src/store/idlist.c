@@ -85,7 +85,7 @@ int idlist_collect(struct db *db, const char *sql, const char *arg, struct idlis
         if (id)
             idlist_add(l, (const char *)id);
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     return rc == SQLITE_DONE ? 0 : db_fail(db, e, what);
 }
 

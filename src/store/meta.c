@@ -16,7 +16,7 @@ int meta_has(struct db *db, const char *key, struct op_err *e)
         return OP_EDB;
     db_bind_text(st, 1, key);
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_ROW)
         return 1;
     if (rc == SQLITE_DONE)

@@ -24,7 +24,7 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
     db_bind_text(st, 5, env->h.device_id);
     int rc = sqlite3_step(st);
     int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc != SQLITE_ROW)
         return db_fail(db, e, "results: checking the scope of a result");
     return in ? 1 : 0;
@@ -54,9 +54,8 @@ static int quarantine(struct db *db, const struct envelope *env, const char *sha
     db_bind_text(st, 7, h->key_id);
     sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 9, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "holding a result in quarantine");
-    return RESULTS_QUARANTINED;
+    int rc = db_step_done(db, st, "holding a result in quarantine", e);
+    return rc != 0 ? rc : RESULTS_QUARANTINED;
 }
 
 int results_insert(struct db *db, const struct envelope *env, const char **why,
@@ -76,7 +75,7 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
         db_column_copy(st, 0, stored_device, sizeof stored_device);
         int same_device = strcmp(stored_device, h->device_id) == 0;
         int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
-        sqlite3_reset(st);
+        db_stmt_done(db, st);
         if (same)
             return RESULTS_DUPLICATE;
         const char *reason = same_device ? RESULTS_OTHER_CONTENT : RESULTS_OTHER_DEVICE;
@@ -86,7 +85,7 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
             memcpy(owner, stored_device, UUID_STR_LEN);
         return quarantine(db, env, sha, reason, e);
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc != SQLITE_DONE)
         return db_fail(db, e, "results");
     char started[TIMESTAMP_STR_LEN], ended[TIMESTAMP_STR_LEN], sealed[TIMESTAMP_STR_LEN],
@@ -120,9 +119,8 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
     sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "storing result");
-    return RESULTS_STORED;
+    rc = db_step_done(db, st, "storing result", e);
+    return rc != 0 ? rc : RESULTS_STORED;
 }
 
 int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
@@ -149,7 +147,7 @@ int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int
         }
         (*ids)[(*n)++] = db_column_strdup(st, 0);
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc != SQLITE_DONE) {
         results_free_ids(*ids, *n);
         *ids = NULL;
@@ -177,7 +175,7 @@ int results_get_envelope(struct db *db, const char *id, unsigned char **data, si
     db_bind_text(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
+        db_stmt_done(db, st);
         return rc == SQLITE_DONE ? err_set(e, OP_ENOTFOUND, "no result %s", id)
                                  : db_fail(db, e, "results");
     }
@@ -189,7 +187,7 @@ int results_get_envelope(struct db *db, const char *id, unsigned char **data, si
     if (n > 0)
         memcpy(*data, p, (size_t)n);
     *len = (size_t)n;
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     return 0;
 }
 
@@ -203,7 +201,7 @@ int results_get_json(struct db *db, const char *id, char **json, struct op_err *
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *json = db_column_strdup(st, 0);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_fail(db, e, "results");
     if (!*json)
@@ -239,87 +237,98 @@ int results_set_problem(struct db *db, const char *id, const char *problem, stru
     return set_status(db, "UPDATE results SET problem = ?2 WHERE id = ?1", id, problem, e);
 }
 
-int results_each(struct db *db, const char *delivery_id, const char *status, results_each_fn fn,
-                 void *ctx, struct op_err *e)
+static void read_result(sqlite3_stmt *st, void *row)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT id, execution_id, delivery_id, test_taker_id, device_id,"
-                               " key_id, state, started_at, ended_at, sealed_at, envelope_sha256,"
-                               " status, problem, received_at, decrypted_at,"
-                               " (SELECT count(*) FROM results_quarantine q"
-                               "  WHERE q.result_id = results.id) FROM results"
-                               " WHERE (?1 IS NULL OR delivery_id = ?1)"
-                               " AND (?2 IS NULL OR status = ?2) ORDER BY received_at, id",
-                               e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, delivery_id);
-    db_bind_text(st, 2, status);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct result_row r;
-        memset(&r, 0, sizeof r);
-        db_column_copy(st, 0, r.id, sizeof r.id);
-        db_column_copy(st, 1, r.execution_id, sizeof r.execution_id);
-        db_column_copy(st, 2, r.delivery_id, sizeof r.delivery_id);
-        db_column_copy(st, 3, r.test_taker_id, sizeof r.test_taker_id);
-        db_column_copy(st, 4, r.device_id, sizeof r.device_id);
-        db_column_copy(st, 5, r.key_id, sizeof r.key_id);
-        db_column_copy(st, 6, r.state, sizeof r.state);
-        db_column_copy(st, 7, r.started_at, sizeof r.started_at);
-        db_column_copy(st, 8, r.ended_at, sizeof r.ended_at);
-        db_column_copy(st, 9, r.sealed_at, sizeof r.sealed_at);
-        db_column_copy(st, 10, r.envelope_sha256, sizeof r.envelope_sha256);
-        db_column_copy(st, 11, r.status, sizeof r.status);
-        r.problem = db_column_strdup(st, 12);
-        db_column_copy(st, 13, r.received_at, sizeof r.received_at);
-        db_column_copy(st, 14, r.decrypted_at, sizeof r.decrypted_at);
-        r.quarantined = sqlite3_column_int(st, 15);
-        int stop = fn(&r, ctx);
-        free(r.problem);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, e, "listing results");
-    return 0;
+    struct result_row *r = row;
+    db_column_copy(st, 0, r->id, sizeof r->id);
+    db_column_copy(st, 1, r->execution_id, sizeof r->execution_id);
+    db_column_copy(st, 2, r->delivery_id, sizeof r->delivery_id);
+    db_column_copy(st, 3, r->test_taker_id, sizeof r->test_taker_id);
+    db_column_copy(st, 4, r->device_id, sizeof r->device_id);
+    db_column_copy(st, 5, r->key_id, sizeof r->key_id);
+    db_column_copy(st, 6, r->state, sizeof r->state);
+    db_column_copy(st, 7, r->started_at, sizeof r->started_at);
+    db_column_copy(st, 8, r->ended_at, sizeof r->ended_at);
+    db_column_copy(st, 9, r->sealed_at, sizeof r->sealed_at);
+    db_column_copy(st, 10, r->envelope_sha256, sizeof r->envelope_sha256);
+    db_column_copy(st, 11, r->status, sizeof r->status);
+    r->problem = db_column_strdup(st, 12);
+    db_column_copy(st, 13, r->received_at, sizeof r->received_at);
+    db_column_copy(st, 14, r->decrypted_at, sizeof r->decrypted_at);
+    r->quarantined = sqlite3_column_int(st, 15);
 }
 
-int results_quarantine_each(struct db *db, results_quarantine_fn fn, void *ctx, struct op_err *e)
+static void clear_result(void *row)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT q.result_id, q.device_id, r.device_id, q.reason,"
-                               " q.delivery_id, q.test_taker_id, q.key_id, q.envelope_sha256,"
-                               " q.received_at FROM results_quarantine q"
-                               " LEFT JOIN results r ON r.id = q.result_id"
-                               " ORDER BY q.received_at, q.result_id, q.device_id",
-                               e);
-    if (!st)
-        return OP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct quarantine_row q;
-        memset(&q, 0, sizeof q);
-        db_column_copy(st, 0, q.result_id, sizeof q.result_id);
-        db_column_copy(st, 1, q.device_id, sizeof q.device_id);
-        db_column_copy(st, 2, q.owner_device_id, sizeof q.owner_device_id);
-        db_column_copy(st, 3, q.reason, sizeof q.reason);
-        db_column_copy(st, 4, q.delivery_id, sizeof q.delivery_id);
-        db_column_copy(st, 5, q.test_taker_id, sizeof q.test_taker_id);
-        db_column_copy(st, 6, q.key_id, sizeof q.key_id);
-        db_column_copy(st, 7, q.envelope_sha256, sizeof q.envelope_sha256);
-        db_column_copy(st, 8, q.received_at, sizeof q.received_at);
-        int stop = fn(&q, ctx);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, e, "listing the results held in quarantine");
-    return 0;
+    struct result_row *r = row;
+    free(r->problem);
+}
+
+/* The results of delivery ?1 with status ?2 (NULL for any) after (received ?3, id ?4). */
+static const struct db_list results_by_received = {
+    .sql = "SELECT id, execution_id, delivery_id, test_taker_id, device_id, key_id, state,"
+           " started_at, ended_at, sealed_at, envelope_sha256, status, problem, received_at,"
+           " decrypted_at, (SELECT count(*) FROM results_quarantine q"
+           "  WHERE q.result_id = results.id) FROM results"
+           " WHERE (?1 IS NULL OR delivery_id = ?1) AND (?2 IS NULL OR status = ?2)"
+           " AND (?3 IS NULL OR (received_at, id) > (?3, ?4)) ORDER BY received_at, id LIMIT ?5",
+    .nkey = 2,
+    .key_col = {13, 0},
+    .row_size = sizeof(struct result_row),
+    .read = read_result,
+    .clear = clear_result,
+    .what = "listing results",
+};
+
+int results_page(struct db *db, const char *delivery_id, const char *status,
+                 const struct db_key *after, int limit, struct db_page *out, struct op_err *e)
+{
+    return db_page_read(db, &results_by_received, delivery_id, status, after, limit, out, e);
+}
+
+void results_cursor(struct db_cursor *c, const char *delivery_id, const char *status)
+{
+    db_cursor_open(c, &results_by_received, delivery_id, status, RESULTS_CURSOR_PAGE);
+}
+
+static void read_quarantined(sqlite3_stmt *st, void *row)
+{
+    struct quarantine_row *q = row;
+    db_column_copy(st, 0, q->result_id, sizeof q->result_id);
+    db_column_copy(st, 1, q->device_id, sizeof q->device_id);
+    db_column_copy(st, 2, q->owner_device_id, sizeof q->owner_device_id);
+    db_column_copy(st, 3, q->reason, sizeof q->reason);
+    db_column_copy(st, 4, q->delivery_id, sizeof q->delivery_id);
+    db_column_copy(st, 5, q->test_taker_id, sizeof q->test_taker_id);
+    db_column_copy(st, 6, q->key_id, sizeof q->key_id);
+    db_column_copy(st, 7, q->envelope_sha256, sizeof q->envelope_sha256);
+    db_column_copy(st, 8, q->received_at, sizeof q->received_at);
+}
+
+/* The copies in quarantine after the key ?3..?6 (received, result id, device, SHA-256: the
+ * table's unique key after the time). */
+static const struct db_list quarantine_by_received = {
+    .sql = "SELECT q.result_id, q.device_id, r.device_id, q.reason, q.delivery_id,"
+           " q.test_taker_id, q.key_id, q.envelope_sha256, q.received_at"
+           " FROM results_quarantine q LEFT JOIN results r ON r.id = q.result_id"
+           " WHERE ?3 IS NULL OR (q.received_at, q.result_id, q.device_id, q.envelope_sha256)"
+           " > (?3, ?4, ?5, ?6)"
+           " ORDER BY q.received_at, q.result_id, q.device_id, q.envelope_sha256 LIMIT ?7",
+    .nkey = 4,
+    .key_col = {8, 0, 1, 7},
+    .row_size = sizeof(struct quarantine_row),
+    .read = read_quarantined,
+    .clear = NULL,
+    .what = "listing the results held in quarantine",
+};
+
+int results_quarantine_page(struct db *db, const struct db_key *after, int limit,
+                            struct db_page *out, struct op_err *e)
+{
+    return db_page_read(db, &quarantine_by_received, NULL, NULL, after, limit, out, e);
+}
+
+void results_quarantine_cursor(struct db_cursor *c)
+{
+    db_cursor_open(c, &quarantine_by_received, NULL, NULL, RESULTS_CURSOR_PAGE);
 }

@@ -98,15 +98,20 @@ int results_set_damaged(struct db *db, const char *id, const char *problem, stru
 /* Notes a problem on a result that stays pending (e.g. its key is missing). */
 int results_set_problem(struct db *db, const char *id, const char *problem, struct op_err *e);
 
-/* Calls fn for each copy held in quarantine, by received time; the row is valid only during
- * the call. */
-typedef int (*results_quarantine_fn)(const struct quarantine_row *q, void *ctx);
-int results_quarantine_each(struct db *db, results_quarantine_fn fn, void *ctx, struct op_err *e);
+#define RESULTS_CURSOR_PAGE 100
 
-/* Calls fn for each result (of `delivery_id` / with `status`, NULL for any) by received
- * time; the row is valid only during the call. */
-typedef int (*results_each_fn)(const struct result_row *r, void *ctx);
-int results_each(struct db *db, const char *delivery_id, const char *status, results_each_fn fn,
-                 void *ctx, struct op_err *e);
+/* The copies held in quarantine by received time, then result id, device and SHA-256 (the
+ * key, four parts), a page at a time (db.h); the rows are struct quarantine_row.
+ * results_quarantine_cursor opens a cursor on them. */
+int results_quarantine_page(struct db *db, const struct db_key *after, int limit,
+                            struct db_page *out, struct op_err *e);
+void results_quarantine_cursor(struct db_cursor *c);
+
+/* The results (of `delivery_id` / with `status`, NULL for any) by received time then id (the
+ * key), a page at a time; the rows are struct result_row. results_cursor opens a cursor on
+ * them (the filters are borrowed). */
+int results_page(struct db *db, const char *delivery_id, const char *status,
+                 const struct db_key *after, int limit, struct db_page *out, struct op_err *e);
+void results_cursor(struct db_cursor *c, const char *delivery_id, const char *status);
 
 #endif

@@ -20,9 +20,9 @@ int results_keys_record(struct db *db, const struct key *k, struct op_err *e)
     sqlite3_bind_int(st, 2, k->serial);
     db_bind_text(st, 3, pub);
     db_bind_text(st, 4, k->created);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "recording results key");
-    return 0;
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "recording results key");
+    db_stmt_done(db, st);
+    return rc;
 }
 
 struct record_ctx {
@@ -57,7 +57,7 @@ int results_keys_known(struct db *db, const char *id, struct op_err *e)
         return OP_EDB;
     db_bind_text(st, 1, id);
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_ROW)
         return 1;
     if (rc != SQLITE_DONE)

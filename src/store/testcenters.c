@@ -113,7 +113,7 @@ int testcenters_get(struct db *db, const char *id, struct test_center *out, stru
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         read_row(st, out);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_DONE)
         return err_set(e, OP_ENOTFOUND, "no test center with id \"%s\"", id);
     return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading test center");
@@ -134,54 +134,65 @@ int testcenters_find(struct db *db, const char *key, struct test_center *out, st
     return rc;
 }
 
-int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op_err *e)
+static void clear_center(void *row)
 {
-    sqlite3_stmt *st =
-        db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers ORDER BY label, id", e);
-    if (!st)
-        return OP_EDB;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct test_center c;
-        read_row(st, &c);
-        int stop = fn(&c, ctx);
-        test_center_clear(&c);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test centers");
+    test_center_clear(row);
 }
 
-int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
-                           testcenters_staff_fn fn, void *ctx, struct op_err *e)
+/* All centers after (label ?3, id ?4), by label then id. */
+static const struct db_list centers_by_label = {
+    .sql = "SELECT " CENTER_COLUMNS " FROM test_centers"
+           " WHERE ?3 IS NULL OR (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
+    .nkey = 2,
+    .key_col = {1, 0},
+    .row_size = sizeof(struct test_center),
+    .read = read_row,
+    .clear = clear_center,
+    .what = "listing test centers",
+};
+
+int testcenters_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                     struct op_err *e)
 {
-    sqlite3_stmt *st =
-        db_stmt(db,
-                "SELECT s.center_id, u.login FROM test_center_staff s"
-                " JOIN users u ON u.id = s.user_id"
-                " WHERE (?1 IS NULL OR s.center_id = ?1) AND s.duty = ?2 ORDER BY s.center_id,"
-                " u.login",
-                e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, center_id);
-    db_bind_text(st, 2, duty);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int stop = fn((const char *)sqlite3_column_text(st, 0),
-                      (const char *)sqlite3_column_text(st, 1), ctx);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "listing test center staff");
+    return db_page_read(db, &centers_by_label, NULL, NULL, after, limit, out, e);
 }
 
+void testcenters_cursor(struct db_cursor *c)
+{
+    db_cursor_open(c, &centers_by_label, NULL, NULL, TESTCENTERS_CURSOR_PAGE);
+}
+
+static void read_staff(sqlite3_stmt *st, void *row)
+{
+    struct test_center_staff *s = row;
+    db_column_copy(st, 0, s->center_id, sizeof s->center_id);
+    s->login = db_column_strdup(st, 1);
+}
+
+static void clear_staff(void *row)
+{
+    struct test_center_staff *s = row;
+    free(s->login);
+}
+
+/* The staff of duty ?2 at center ?1 (all if NULL) after (center ?3, login ?4). */
+static const struct db_list staff_by_center = {
+    .sql = "SELECT s.center_id, u.login FROM test_center_staff s JOIN users u ON u.id = s.user_id"
+           " WHERE (?1 IS NULL OR s.center_id = ?1) AND s.duty = ?2"
+           " AND (?3 IS NULL OR (s.center_id, u.login) > (?3, ?4))"
+           " ORDER BY s.center_id, u.login LIMIT ?5",
+    .nkey = 2,
+    .key_col = {0, 1},
+    .row_size = sizeof(struct test_center_staff),
+    .read = read_staff,
+    .clear = clear_staff,
+    .what = "listing test center staff",
+};
+
+void testcenters_staff_cursor(struct db_cursor *c, const char *center_id, const char *duty)
+{
+    db_cursor_open(c, &staff_by_center, center_id, duty, DB_PAGE_MAX);
+}
 /* ---- the records that follow a center between organisations ---- */
 
 struct center_deps {
@@ -255,9 +266,7 @@ static int staff_write(struct db *db, const char *sql, const char *center_id, co
     db_bind_text(st, 1, center_id);
     db_bind_text(st, 2, user_id);
     db_bind_text(st, 3, duty);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, what);
-    return 0;
+    return db_step_done(db, st, what, e);
 }
 
 #define STAFF_INSERT                                                                               \
@@ -294,7 +303,7 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
             db_bind_text(st, 1, parent_id);
             db_bind_text(st, 2, id);
             int step = sqlite3_step(st);
-            sqlite3_reset(st);
+            db_stmt_done(db, st);
             if (step == SQLITE_ROW)
                 rc = err_set(e, OP_EINPUT,
                              "test center \"%s\" is a sub-center of \"%s\", so it cannot be its "
@@ -339,9 +348,8 @@ int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
     if (!st)
         return OP_EDB;
     bind_fields(st, c, c->created_at);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return db_fail(db, e, "adding test center");
-    return feed_touch(db, FEED_TEST_CENTER, c->id, e);
+    rc = db_step_done(db, st, "adding test center", e);
+    return rc != 0 ? rc : feed_touch(db, FEED_TEST_CENTER, c->id, e);
 }
 
 int testcenters_update(struct db *db, const char *id, int64_t version,
@@ -388,8 +396,7 @@ int testcenters_update(struct db *db, const char *id, int64_t version,
                                e);
     if (st) {
         bind_fields(st, &c, c.updated_at);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = db_fail(db, e, "updating test center");
+        rc = db_step_done(db, st, "updating test center", e);
     } else {
         rc = OP_EDB;
     }
@@ -426,7 +433,7 @@ static int refuse_if_parent(struct db *db, const struct test_center *c, struct o
                    (const char *)sqlite3_column_text(st, 0));
         n++;
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc != SQLITE_DONE)
         rc = db_fail(db, e, "deleting test center");
     else if (n > 0)

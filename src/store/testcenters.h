@@ -94,16 +94,21 @@ int testcenters_unassign(struct db *db, const char *center_id, const char *user_
 int testcenters_set_staff(struct db *db, const char *center_id, const char *duty,
                           const char *const *user_ids, int n, int *changed, struct op_err *e);
 
-/* Calls fn for each center ordered by label then id; a non-zero return stops and is
- * returned. The struct is only valid during the call. */
-typedef int (*testcenters_each_fn)(const struct test_center *c, void *ctx);
-int testcenters_each(struct db *db, testcenters_each_fn fn, void *ctx, struct op_err *e);
+/* The centers ordered by label then id, a page at a time (db.h): up to `limit` after the key
+ * (label, id). The rows are struct test_center. testcenters_cursor opens a cursor on them. */
+int testcenters_page(struct db *db, const struct db_key *after, int limit, struct db_page *out,
+                     struct op_err *e);
+#define TESTCENTERS_CURSOR_PAGE 100
+void testcenters_cursor(struct db_cursor *c);
 
-/* Calls fn with the center id and the login of each staff member of `duty` at the center
- * `center_id`, or at every center if it is NULL (one query for a whole list), ordered by
- * center id then login. */
-typedef int (*testcenters_staff_fn)(const char *center_id, const char *login, void *ctx);
-int testcenters_staff_each(struct db *db, const char *center_id, const char *duty,
-                           testcenters_staff_fn fn, void *ctx, struct op_err *e);
+/* One staff member of a center. */
+struct test_center_staff {
+    char center_id[UUID_STR_LEN];
+    char *login;
+};
+/* A cursor on the staff of `duty` (borrowed) at the center `center_id`, or at every center if
+ * it is NULL, ordered by center id then login (the key); db_cursor_next yields
+ * const struct test_center_staff *. */
+void testcenters_staff_cursor(struct db_cursor *c, const char *center_id, const char *duty);
 
 #endif

@@ -77,10 +77,10 @@ static int get_one(struct db *db, const char *sql, const char *key, const char *
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         read_row(st, out);
-        sqlite3_reset(st);
+        db_stmt_done(db, st);
         return 0;
     }
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (rc == SQLITE_DONE)
         return err_set(e, OP_ENOTFOUND, "no user with %s \"%s\"", what, key);
     return db_fail(db, e, "users");
@@ -176,12 +176,13 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
     if (!st)
         return OP_EDB;
     bind_profile(st, u);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        int rc = db_fail(db, e, "adding user");
-        if (rc == OP_ECONFLICT)
-            return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", u->login);
+    int step = sqlite3_step(st);
+    int rc = step == SQLITE_DONE ? 0 : db_fail(db, e, "adding user");
+    db_stmt_done(db, st);
+    if (rc == OP_ECONFLICT)
+        return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", u->login);
+    if (rc != 0)
         return rc;
-    }
     return feed_touch(db, FEED_USER, u->id, e);
 }
 
@@ -278,7 +279,7 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW && new_version)
         *new_version = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    db_stmt_done(db, st);
     if (step != SQLITE_ROW) {
         rc = db_fail(db, e, "updating user");
         if (rc == OP_ECONFLICT)
@@ -340,31 +341,37 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
     return rc;
 }
 
-int users_each(struct db *db, const char *role, users_each_fn fn, void *ctx, struct op_err *e)
+static void read_user(sqlite3_stmt *st, void *row)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT " USER_COLUMNS " FROM users"
-                               " WHERE ?1 IS NULL OR role = ?1 ORDER BY login",
-                               e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, role);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct user u;
-        memset(&u, 0, sizeof u);
-        read_row(st, &u);
-        int stop = fn(&u, ctx);
-        user_clear(&u);
-        if (stop) {
-            sqlite3_reset(st);
-            return stop;
-        }
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, e, "listing users");
-    return 0;
+    read_row(st, row);
+}
+
+static void clear_user(void *row)
+{
+    user_clear(row);
+}
+
+/* The users of role ?1 (all if NULL) after login ?3, by login. */
+static const struct db_list users_by_login = {
+    .sql = "SELECT " USER_COLUMNS " FROM users WHERE (?1 IS NULL OR role = ?1)"
+           " AND (?3 IS NULL OR login > ?3) ORDER BY login LIMIT ?4",
+    .nkey = 1,
+    .key_col = {1},
+    .row_size = sizeof(struct user),
+    .read = read_user,
+    .clear = clear_user,
+    .what = "listing users",
+};
+
+int users_page(struct db *db, const char *role, const struct db_key *after, int limit,
+               struct db_page *out, struct op_err *e)
+{
+    return db_page_read(db, &users_by_login, role, NULL, after, limit, out, e);
+}
+
+void users_cursor(struct db_cursor *c, const char *role)
+{
+    db_cursor_open(c, &users_by_login, role, NULL, USERS_CURSOR_PAGE);
 }
 
 int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
@@ -373,9 +380,11 @@ int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, role);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return db_fail(db, e, "counting users");
-    *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return 0;
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    else
+        rc = db_fail(db, e, "counting users");
+    db_stmt_done(db, st);
+    return rc;
 }

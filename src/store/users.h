@@ -108,10 +108,13 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
  * records get a new version). */
 int users_delete(struct db *db, const char *id, struct op_err *e);
 
-/* Calls `fn` for each user (of `role`, or all if NULL) ordered by login. The struct passed to
- * `fn` is only valid during the call. A non-zero return from fn stops and is returned. */
-typedef int (*users_each_fn)(const struct user *u, void *ctx);
-int users_each(struct db *db, const char *role, users_each_fn fn, void *ctx, struct op_err *e);
+/* The users (of `role`, or all if NULL) ordered by login, a page at a time (db.h): up to
+ * `limit` rows after the login after->col[0] (a key of one part). The rows are struct user. */
+int users_page(struct db *db, const char *role, const struct db_key *after, int limit,
+               struct db_page *out, struct op_err *e);
+/* Opens a cursor on the same list (db_cursor_next yields const struct user *). */
+#define USERS_CURSOR_PAGE 100
+void users_cursor(struct db_cursor *c, const char *role);
 
 int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e);
 

@@ -160,8 +160,11 @@ static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
     assert_ptr_not_equal(one, two);
     assert_int_equal(sqlite3_step(two), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(two, 0), 2);
-    sqlite3_reset(two);
-    assert_ptr_equal(db_stmt(db, "SELECT 1", &e), one); /* same text: the cached one */
+    db_stmt_done(db, two);
+    db_stmt_done(db, one);
+    sqlite3_stmt *again = db_stmt(db, "SELECT 1", &e);
+    assert_ptr_equal(again, one); /* same text: the cached one */
+    db_stmt_done(db, again);
     db_close(db);
     testutil_rmdir(dir);
 }

@@ -1,0 +1,373 @@
+/* test_db.c - statements (held, private, evicted) and lists read by keyset pages and cursors. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "centers_fixture.h"
+
+#define USERS_SQL "SELECT login FROM users ORDER BY login"
+
+struct fixture {
+    char *dir;
+    struct db *db;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->db = testutil_db(&f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(db_stmt_held(f->db), 0); /* every test gives back what it took */
+    db_close(f->db);
+    testutil_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void add_users(struct db *db, const char *const *logins, int n)
+{
+    char id[UUID_STR_LEN];
+    for (int i = 0; i < n; i++)
+        fx_user(db, logins[i], ROLE_TEST_TAKER, id);
+}
+
+static void append(char *out, size_t cap, const char *s)
+{
+    size_t len = strlen(out);
+    snprintf(out + len, cap - len, "%s%s", len ? "," : "", s);
+}
+
+/* ---- statements ---- */
+
+/* The bug: a loop stepping the cached statement for some SQL called a function running the
+ * same SQL, which got the same statement back, reset it, and so restarted the outer loop
+ * forever. A nested caller now gets a private statement; the outer loop sees each row once,
+ * and so does every inner loop. */
+static void test_nested_use_of_a_held_statement_gets_a_private_one(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"ann", "bob", "cid"};
+    add_users(f->db, logins, 3);
+    struct op_err e = {0};
+    sqlite3_stmt *outer = db_stmt(f->db, USERS_SQL, &e);
+    assert_non_null(outer);
+    char seen[256] = "";
+    int outer_rows = 0;
+    while (sqlite3_step(outer) == SQLITE_ROW) {
+        assert_true(++outer_rows <= 3); /* a restarted loop would go on */
+        append(seen, sizeof seen, (const char *)sqlite3_column_text(outer, 0));
+        sqlite3_stmt *inner = db_stmt(f->db, USERS_SQL, &e);
+        assert_non_null(inner);
+        assert_ptr_not_equal(inner, outer);
+        char inner_seen[256] = "";
+        while (sqlite3_step(inner) == SQLITE_ROW)
+            append(inner_seen, sizeof inner_seen, (const char *)sqlite3_column_text(inner, 0));
+        assert_string_equal(inner_seen, "ann,bob,cid");
+        assert_int_equal(db_stmt_held(f->db), 2);
+        db_stmt_done(f->db, inner); /* finalizes the private one */
+        assert_int_equal(db_stmt_held(f->db), 1);
+    }
+    assert_string_equal(seen, "ann,bob,cid");
+    db_stmt_done(f->db, outer);
+    /* given back, the cached statement is handed out again */
+    sqlite3_stmt *again = db_stmt(f->db, USERS_SQL, &e);
+    assert_ptr_equal(again, outer);
+    db_stmt_done(f->db, again);
+}
+
+/* The cache failed at 256 distinct statements. Now it evicts the least recently used free
+ * statement, never one that is held: a statement stepped half-way keeps its place and its
+ * position through 300 others. */
+static void test_300_distinct_statements_evict_but_never_a_held_one(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"ann", "bob"};
+    add_users(f->db, logins, 2);
+    struct op_err e = {0};
+    sqlite3_stmt *busy = db_stmt(f->db, USERS_SQL, &e);
+    assert_non_null(busy);
+    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "ann");
+
+    sqlite3_stmt *last = NULL;
+    for (int i = 1; i <= 300; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        sqlite3_stmt *st = db_stmt(f->db, sql, &e);
+        if (!st)
+            fail_msg("statement %d: %s", i, e.msg);
+        assert_ptr_not_equal(st, busy);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), i);
+        db_stmt_done(f->db, st);
+        last = st;
+    }
+    assert_int_equal(db_stmt_cached(f->db), 256);
+    assert_int_equal(db_stmt_held(f->db), 1);
+
+    /* the held statement is still where it was, and is not handed out while held */
+    sqlite3_stmt *other = db_stmt(f->db, USERS_SQL, &e);
+    assert_ptr_not_equal(other, busy);
+    db_stmt_done(f->db, other);
+    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "bob");
+    db_stmt_done(f->db, busy);
+
+    /* the most recent statement stayed cached; the held one too */
+    sqlite3_stmt *st = db_stmt(f->db, "SELECT 300", &e);
+    assert_ptr_equal(st, last);
+    db_stmt_done(f->db, st);
+    st = db_stmt(f->db, USERS_SQL, &e);
+    assert_ptr_equal(st, busy);
+    db_stmt_done(f->db, st);
+    /* an evicted one is prepared again and works */
+    st = db_stmt(f->db, "SELECT 1", &e);
+    assert_non_null(st);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    db_stmt_done(f->db, st);
+    assert_int_equal(db_stmt_cached(f->db), 256);
+}
+
+/* A cache full of held statements still serves a caller (a private statement). */
+static void test_a_cache_of_held_statements_still_serves(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    sqlite3_stmt *held[256];
+    for (int i = 0; i < 256; i++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        held[i] = db_stmt(f->db, sql, &e);
+        assert_non_null(held[i]);
+    }
+    sqlite3_stmt *extra = db_stmt(f->db, "SELECT 'extra'", &e);
+    assert_non_null(extra);
+    assert_int_equal(sqlite3_step(extra), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(extra, 0), "extra");
+    assert_int_equal(db_stmt_held(f->db), 257);
+    db_stmt_done(f->db, extra);
+    for (int i = 0; i < 256; i++)
+        db_stmt_done(f->db, held[i]);
+    assert_int_equal(db_stmt_held(f->db), 0);
+}
+
+/* ---- cursors and pages ---- */
+
+/* Walking users inside a walk of users ends, and each inner walk sees every user once. Pages
+ * of two rows make both walks cross page boundaries. */
+static void test_nested_cursors_over_users_terminate(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"eve", "ann", "dan", "bob", "cid"};
+    add_users(f->db, logins, 5);
+    struct op_err e = {0};
+    struct db_cursor outer;
+    users_cursor(&outer, NULL);
+    outer.page_size = 2;
+    const void *row;
+    char seen[256] = "";
+    int rc;
+    while ((rc = db_cursor_next(f->db, &outer, &row, &e)) == 0 && row) {
+        append(seen, sizeof seen, ((const struct user *)row)->login);
+        assert_true(strlen(seen) < 40); /* a restarted walk would go on */
+        struct db_cursor inner;
+        users_cursor(&inner, ROLE_TEST_TAKER);
+        inner.page_size = 2;
+        char inner_seen[256] = "";
+        const void *irow;
+        while ((rc = db_cursor_next(f->db, &inner, &irow, &e)) == 0 && irow)
+            append(inner_seen, sizeof inner_seen, ((const struct user *)irow)->login);
+        assert_int_equal(rc, 0);
+        db_cursor_close(&inner);
+        assert_string_equal(inner_seen, "ann,bob,cid,dan,eve");
+    }
+    assert_int_equal(rc, 0);
+    db_cursor_close(&outer);
+    assert_string_equal(seen, "ann,bob,cid,dan,eve");
+}
+
+/* The logins of every page of `limit` rows, "|" between pages. */
+static void page_through_users(struct db *db, int limit, char *out, size_t cap)
+{
+    out[0] = '\0';
+    struct db_key after = {0};
+    int more = 1;
+    while (more) {
+        struct db_page p;
+        OK(users_page(db, NULL, &after, limit, &p, fx_e));
+        assert_true(p.n <= limit);
+        if (out[0])
+            snprintf(out + strlen(out), cap - strlen(out), "|");
+        for (int i = 0; i < p.n; i++) {
+            size_t len = strlen(out);
+            snprintf(out + len, cap - len, "%s%s", i ? "," : "",
+                     ((const struct user *)p.rows)[i].login);
+        }
+        more = p.more;
+        db_key_move(&after, &p.next);
+        db_page_clear(&p);
+    }
+    db_key_clear(&after);
+}
+
+static void test_pages_of_1_2_and_n_cover_every_row_once_in_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"eve", "ann", "dan", "bob", "cid"};
+    add_users(f->db, logins, 5);
+    char out[256];
+    page_through_users(f->db, 1, out, sizeof out);
+    assert_string_equal(out, "ann|bob|cid|dan|eve");
+    page_through_users(f->db, 2, out, sizeof out);
+    assert_string_equal(out, "ann,bob|cid,dan|eve");
+    page_through_users(f->db, 5, out, sizeof out); /* exactly N: no empty page after */
+    assert_string_equal(out, "ann,bob,cid,dan,eve");
+    page_through_users(f->db, DB_PAGE_MAX, out, sizeof out);
+    assert_string_equal(out, "ann,bob,cid,dan,eve");
+}
+
+/* Rows inserted between two pages: one before the key is not seen (and repeats nothing), one
+ * after it is; an offset-based page would have shown "bob" twice. */
+static void test_inserts_between_pages_cause_no_repeat(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"bob", "cid", "dan", "eve"};
+    add_users(f->db, logins, 4);
+    struct db_page p;
+    OK(users_page(f->db, NULL, NULL, 2, &p, fx_e));
+    assert_int_equal(p.n, 2);
+    assert_true(p.more);
+    assert_string_equal(((const struct user *)p.rows)[1].login, "cid");
+    struct db_key after = {0};
+    db_key_move(&after, &p.next);
+    db_page_clear(&p);
+
+    const char *more[] = {"ann", "abe", "fay"};
+    add_users(f->db, more, 3);
+    char out[256] = "";
+    OK(users_page(f->db, NULL, &after, DB_PAGE_MAX, &p, fx_e));
+    for (int i = 0; i < p.n; i++)
+        append(out, sizeof out, ((const struct user *)p.rows)[i].login);
+    assert_false(p.more);
+    db_page_clear(&p);
+    db_key_clear(&after);
+    assert_string_equal(out, "dan,eve,fay");
+}
+
+/* A key a client sends back (a web page's "next" link) is text: set it with db_key_set. */
+static void test_a_page_starts_after_a_key_given_as_text(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"ann", "bob", "cid"};
+    add_users(f->db, logins, 3);
+    struct db_key after = {0};
+    const char *key[] = {"ann"};
+    db_key_set(&after, 1, key);
+    struct db_page p;
+    OK(users_page(f->db, NULL, &after, 10, &p, fx_e));
+    assert_int_equal(p.n, 2);
+    assert_string_equal(((const struct user *)p.rows)[0].login, "bob");
+    assert_int_equal(p.next.n, 1);
+    assert_string_equal(p.next.col[0], "cid");
+    db_page_clear(&p);
+    db_key_clear(&after);
+}
+
+static void test_bad_page_sizes_and_keys_are_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct db_page p;
+    assert_int_equal(users_page(f->db, NULL, NULL, 0, &p, &e), OP_EINPUT);
+    assert_int_equal(users_page(f->db, NULL, NULL, DB_PAGE_MAX + 1, &p, &e), OP_EINPUT);
+    struct db_key two = {0};
+    const char *cols[] = {"a", "b"};
+    db_key_set(&two, 2, cols);
+    assert_int_equal(users_page(f->db, NULL, &two, 10, &p, &e), OP_EINPUT);
+    db_key_clear(&two);
+    assert_string_equal(e.msg, "listing users: the page key has 1 part, not 2");
+    db_page_clear(&p);
+}
+
+/* Centers sharing a label are ordered, and paged, by (label, id): pages of one row see each
+ * once, where a key of the label alone would skip the second. */
+static void test_pages_of_centers_with_the_same_label_see_each(void **state)
+{
+    struct fixture *f = *state;
+    char a[UUID_STR_LEN], b[UUID_STR_LEN], c[UUID_STR_LEN];
+    fx_center(f->db, "North", "ORG-A", NULL, a);
+    fx_center(f->db, "North", "ORG-A", NULL, b);
+    fx_center(f->db, "Alpha", "ORG-A", NULL, c);
+    const char *first = strcmp(a, b) < 0 ? a : b, *second = strcmp(a, b) < 0 ? b : a;
+    const char *want[] = {c, first, second};
+    struct db_key after = {0};
+    int n = 0, more = 1;
+    while (more) {
+        struct db_page p;
+        OK(testcenters_page(f->db, &after, 1, &p, fx_e));
+        for (int i = 0; i < p.n; i++, n++) {
+            assert_true(n < 3);
+            assert_string_equal(((const struct test_center *)p.rows)[i].id, want[n]);
+        }
+        more = p.more;
+        db_key_move(&after, &p.next);
+        db_page_clear(&p);
+    }
+    db_key_clear(&after);
+    assert_int_equal(n, 3);
+}
+
+/* The staff cursor walks the duty's members by center then login, with the users behind it. */
+static void test_staff_cursor_lists_members_by_center_then_login(void **state)
+{
+    struct fixture *f = *state;
+    char center[UUID_STR_LEN], p1[UUID_STR_LEN], p2[UUID_STR_LEN];
+    fx_center(f->db, "North", "ORG-A", NULL, center);
+    fx_user(f->db, "zed", ROLE_PROCTOR, p1);
+    fx_user(f->db, "amy", ROLE_PROCTOR, p2);
+    const char *ids[] = {p1, p2};
+    fx_begin(f->db);
+    OK(testcenters_set_staff(f->db, center, CENTER_DUTY_PROCTOR, ids, 2, NULL, fx_e));
+    fx_commit(f->db);
+    struct db_cursor c;
+    testcenters_staff_cursor(&c, NULL, CENTER_DUTY_PROCTOR);
+    c.page_size = 1;
+    struct op_err e = {0};
+    const void *row;
+    char seen[64] = "";
+    while (db_cursor_next(f->db, &c, &row, &e) == 0 && row) {
+        assert_string_equal(((const struct test_center_staff *)row)->center_id, center);
+        append(seen, sizeof seen, ((const struct test_center_staff *)row)->login);
+    }
+    assert_int_equal(e.code, 0);
+    db_cursor_close(&c);
+    assert_string_equal(seen, "amy,zed");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_nested_use_of_a_held_statement_gets_a_private_one),
+        T(test_300_distinct_statements_evict_but_never_a_held_one),
+        T(test_a_cache_of_held_statements_still_serves),
+        T(test_nested_cursors_over_users_terminate),
+        T(test_pages_of_1_2_and_n_cover_every_row_once_in_order),
+        T(test_inserts_between_pages_cause_no_repeat),
+        T(test_a_page_starts_after_a_key_given_as_text),
+        T(test_bad_page_sizes_and_keys_are_refused),
+        T(test_pages_of_centers_with_the_same_label_see_each),
+        T(test_staff_cursor_lists_members_by_center_then_login),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
