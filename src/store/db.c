@@ -249,6 +249,12 @@ int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
     return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
 }
 
+void db_bind_texts(sqlite3_stmt *st, int first, const char *const *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        db_bind_text(st, first + i, v[i]);
+}
+
 char *db_column_strdup(sqlite3_stmt *st, int col)
 {
     const unsigned char *s = sqlite3_column_text(st, col);
@@ -275,6 +281,21 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
     db_bind_text(st, 1, p1);
     db_bind_text(st, 2, p2);
     return db_step_done(db, st, what, e);
+}
+
+int db_get_row(struct db *db, const char *sql, const char *key, db_read_fn read, void *out,
+               const char *what, struct op_err *e)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read(st, out);
+    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? OP_ENOTFOUND : db_fail(db, e, what);
+    db_stmt_done(db, st);
+    return result;
 }
 
 int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,

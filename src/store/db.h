@@ -75,8 +75,10 @@ int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);
 
-/* Binding helpers: NULL `s` binds SQL NULL. */
+/* Binding helpers: NULL `s` binds SQL NULL; db_bind_texts binds the n strings of v to
+ * ?first .. ?(first+n-1). */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+void db_bind_texts(sqlite3_stmt *st, int first, const char *const *v, int n);
 
 /* Column helpers: a malloc'ed copy of a text column (NULL for SQL NULL), or a copy into the
  * fixed buffer `dst` ("" for SQL NULL; a longer text is cut to fit). */
@@ -94,6 +96,13 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
  * `noun` and `nouns` name the entity ("test center", "test centers"). On failure *out may
  * hold a row: the caller clears it. */
 typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
+
+/* Reads the first row `sql` selects with ?1 = key into *out with read(st, out): 0, or
+ * OP_ENOTFOUND with *e untouched (the caller names what was missing), or a database error
+ * naming `what`. */
+int db_get_row(struct db *db, const char *sql, const char *key, db_read_fn read, void *out,
+               const char *what, struct op_err *e);
+
 int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
                      const char *nouns, db_read_fn read, void *out, struct op_err *e);
 

@@ -130,17 +130,11 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
 int deliveries_get(struct db *db, const char *id, struct delivery *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = db_stmt(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE id = ?1", e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_row(st, out);
-    db_stmt_done(db, st);
-    if (rc == SQLITE_DONE)
+    int rc = db_get_row(db, "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE id = ?1", id,
+                        read_row, out, "reading delivery", e);
+    if (rc == OP_ENOTFOUND)
         return err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
-    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading delivery");
+    return rc;
 }
 
 int deliveries_find(struct db *db, const char *key, struct delivery *out, struct op_err *e)

@@ -25,11 +25,8 @@ int devices_insert(struct db *db, struct device *d, struct op_err *e)
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, d->id);
-    db_bind_text(st, 2, d->label);
-    db_bind_text(st, 3, d->org_id);
-    db_bind_text(st, 4, d->sync_manager_id);
-    db_bind_text(st, 5, hex);
+    const char *texts[] = {d->id, d->label, d->org_id, d->sync_manager_id, hex};
+    db_bind_texts(st, 1, texts, 5);
     sqlite3_bind_int(st, 6, d->revoked ? 1 : 0);
     db_bind_text(st, 7, d->enrolled_at);
     int rc = db_step_done(db, st, "enrolling device", e);

@@ -45,13 +45,9 @@ static int quarantine(struct db *db, const struct envelope *env, const char *sha
     if (!st)
         return OP_EDB;
     const struct envelope_header *h = &env->h;
-    db_bind_text(st, 1, h->result_id);
-    db_bind_text(st, 2, h->device_id);
-    db_bind_text(st, 3, sha);
-    db_bind_text(st, 4, reason);
-    db_bind_text(st, 5, h->delivery_id);
-    db_bind_text(st, 6, h->test_taker_id);
-    db_bind_text(st, 7, h->key_id);
+    const char *texts[] = {h->result_id,   h->device_id,     sha,      reason,
+                           h->delivery_id, h->test_taker_id, h->key_id};
+    db_bind_texts(st, 1, texts, 7);
     sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 9, now);
     int rc = db_step_done(db, st, "holding a result in quarantine", e);
@@ -106,16 +102,17 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
                  e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, h->result_id);
-    db_bind_text(st, 2, h->execution_id);
-    db_bind_text(st, 3, h->delivery_id);
-    db_bind_text(st, 4, h->test_taker_id);
-    db_bind_text(st, 5, h->device_id);
-    db_bind_text(st, 6, h->key_id);
-    db_bind_text(st, 7, envelope_state_name(h->state));
-    db_bind_text(st, 8, started);
-    db_bind_text(st, 9, ended);
-    db_bind_text(st, 10, sealed);
+    const char *texts[] = {h->result_id,
+                           h->execution_id,
+                           h->delivery_id,
+                           h->test_taker_id,
+                           h->device_id,
+                           h->key_id,
+                           envelope_state_name(h->state),
+                           started,
+                           ended,
+                           sealed};
+    db_bind_texts(st, 1, texts, 10);
     sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);

@@ -40,15 +40,24 @@ static void read_row(sqlite3_stmt *st, void *row)
 
 /* ---- checks ---- */
 
+/* A name a center needs (`need`: "a label"): the same rules as a login, printable UTF-8 that
+ * survives JSON, CSV and a terminal. `noun` names it in the message. */
+static int check_name(const char *v, const char *need, const char *noun, struct op_err *e)
+{
+    if (!v || !v[0])
+        return err_set(e, OP_EINPUT, "a test center needs %s", need);
+    if (!login_is_valid(v))
+        return err_set(e, OP_EINPUT,
+                       "%s must be 1 to 255 bytes of UTF-8 text with no control characters and "
+                       "no leading or trailing space",
+                       noun);
+    return 0;
+}
+
 int testcenters_check_label(const char *label, struct op_err *e)
 {
-    if (!label || !label[0])
-        return err_set(e, OP_EINPUT, "a test center needs a label");
-    /* Same rules as a login: printable UTF-8 that survives JSON, CSV and a terminal. */
-    if (!login_is_valid(label))
-        return err_set(e, OP_EINPUT,
-                       "a test center label must be 1 to 255 bytes of UTF-8 text with no control "
-                       "characters and no leading or trailing space");
+    if (check_name(label, "a label", "a test center label", e) != 0)
+        return OP_EINPUT;
     if (uuid_is_valid(label))
         return err_set(e, OP_EINPUT,
                        "test center label \"%s\" looks like an id, which commands would confuse "
@@ -59,13 +68,7 @@ int testcenters_check_label(const char *label, struct op_err *e)
 
 int testcenters_check_org(const char *org, struct op_err *e)
 {
-    if (!org || !org[0])
-        return err_set(e, OP_EINPUT, "a test center needs an organisation id");
-    if (!login_is_valid(org))
-        return err_set(e, OP_EINPUT,
-                       "an organisation id must be 1 to 255 bytes of UTF-8 text with no control "
-                       "characters and no leading or trailing space");
-    return 0;
+    return check_name(org, "an organisation id", "an organisation id", e);
 }
 
 /* The user role a duty requires, and how messages name the duty. */
@@ -106,17 +109,11 @@ static int staff_user(struct db *db, const char *user_id, const char *duty, stru
 int testcenters_get(struct db *db, const char *id, struct test_center *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = db_stmt(db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE id = ?1", e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        read_row(st, out);
-    db_stmt_done(db, st);
-    if (rc == SQLITE_DONE)
+    int rc = db_get_row(db, "SELECT " CENTER_COLUMNS " FROM test_centers WHERE id = ?1", id,
+                        read_row, out, "reading test center", e);
+    if (rc == OP_ENOTFOUND)
         return err_set(e, OP_ENOTFOUND, "no test center with id \"%s\"", id);
-    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading test center");
+    return rc;
 }
 
 int testcenters_find(struct db *db, const char *key, struct test_center *out, struct op_err *e)

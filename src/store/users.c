@@ -66,24 +66,19 @@ static void read_row(sqlite3_stmt *st, struct user *u)
     u->vault_secret_escrow = db_column_strdup(st, 16);
 }
 
+static void read_user(sqlite3_stmt *st, void *row)
+{
+    read_row(st, row);
+}
+
 static int get_one(struct db *db, const char *sql, const char *key, const char *what,
                    struct user *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = db_stmt(db, sql, e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_row(st, out);
-        db_stmt_done(db, st);
-        return 0;
-    }
-    db_stmt_done(db, st);
-    if (rc == SQLITE_DONE)
+    int rc = db_get_row(db, sql, key, read_user, out, "users", e);
+    if (rc == OP_ENOTFOUND)
         return err_set(e, OP_ENOTFOUND, "no user with %s \"%s\"", what, key);
-    return db_fail(db, e, "users");
+    return rc;
 }
 
 int users_get_by_login(struct db *db, const char *login, struct user *out, struct op_err *e)
@@ -339,11 +334,6 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
     idlist_free(&elig);
     idlist_free(&centers);
     return rc;
-}
-
-static void read_user(sqlite3_stmt *st, void *row)
-{
-    read_row(st, row);
 }
 
 static void clear_user(void *row)
