@@ -400,7 +400,7 @@ int db_page_read(struct db *db, const struct db_list *l, const char *f1, const c
     db_bind_text(st, 1, f1);
     db_bind_text(st, 2, f2);
     for (int i = 0; i < l->nkey; i++)
-        db_bind_text(st, 3 + i, after && after->n ? after->col[i] : NULL);
+        db_bind_text(st, 3 + i, after && after->n ? after->col[i] : "");
     sqlite3_bind_int(st, 3 + l->nkey, limit + 1);
     size_t cap = 0;
     int rc;

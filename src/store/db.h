@@ -6,7 +6,10 @@
  *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
  *    so a crash or an error leaves the database as it was before the command;
  *  - SQL is only ever built from literals; values go in with sqlite3_bind_*;
- *  - statements are prepared once per connection (db_stmt caches them by their SQL text).
+ *  - statements are prepared once per connection (db_stmt caches them by their SQL text) and
+ *    held by one caller at a time, from db_stmt to db_stmt_done;
+ *  - lists are read in keyset pages (db_page_read, db_cursor_next): no statement stays open
+ *    while a caller handles a row.
  * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts, so a postgres driver
  * can implement this interface later.
  */
@@ -130,7 +133,9 @@ void db_key_set(struct db_key *k, int n, const char *const *cols);
 void db_key_move(struct db_key *dst, struct db_key *src);
 
 /* What a list reads, defined once by the entity file (see users.c). `sql` takes ?1 and ?2 as
- * filters (NULL when unused), the key at ?3 .. ?(2+nkey) (all NULL on the first page), and
+ * filters (NULL when unused), the key at ?3 .. ?(2+nkey), compared as a row value
+ * "(a, b) > (?3, ?4)" so that an index on the key serves it (all "" on the first page: a key
+ * is text, and never all empty), and
  * LIMIT ?(3+nkey); it orders by the key, a unique one, whose parts are the result columns
  * key_col[0..nkey-1]. read(st, row) fills a zeroed row of row_size bytes; clear(row) frees
  * it. */

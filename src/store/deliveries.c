@@ -187,7 +187,7 @@ static void clear_delivery(void *row)
 /* All deliveries after (label ?3, id ?4), by label then id. */
 static const struct db_list deliveries_by_label = {
     .sql = "SELECT " DELIVERY_COLUMNS " FROM deliveries"
-           " WHERE ?3 IS NULL OR (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
+           " WHERE (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
     .nkey = 2,
     .key_col = {1, 0},
     .row_size = sizeof(struct delivery),

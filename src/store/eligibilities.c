@@ -103,9 +103,9 @@ static void clear_eligibility(void *row)
 /* All eligibilities after the key ?3..?7, by center label and id, delivery label and id,
  * and id. */
 static const struct db_list eligibilities_by_center = {
-    .sql = ELIGIBILITY_SELECT " WHERE ?3 IS NULL"
-                              " OR (tc.label, tc.id, d.label, d.id, el.id) > (?3, ?4, ?5, ?6, ?7)"
-                              " ORDER BY tc.label, tc.id, d.label, d.id, el.id LIMIT ?8",
+    .sql =
+        ELIGIBILITY_SELECT " WHERE (tc.label, tc.id, d.label, d.id, el.id) > (?3, ?4, ?5, ?6, ?7)"
+                           " ORDER BY tc.label, tc.id, d.label, d.id, el.id LIMIT ?8",
     .nkey = 5,
     .key_col = {3, 1, 4, 2, 0},
     .row_size = sizeof(struct eligibility),
@@ -140,7 +140,7 @@ static void clear_login(void *row)
 /* The test takers of eligibility ?1 after login ?3, by login. */
 static const struct db_list test_takers_by_login = {
     .sql = "SELECT u.login FROM eligibility_test_takers t JOIN users u ON u.id = t.user_id"
-           " WHERE t.eligibility_id = ?1 AND (?3 IS NULL OR u.login > ?3)"
+           " WHERE t.eligibility_id = ?1 AND u.login > ?3"
            " ORDER BY u.login LIMIT ?4",
     .nkey = 1,
     .key_col = {0},

@@ -268,7 +268,7 @@ static const struct db_list results_by_received = {
            " decrypted_at, (SELECT count(*) FROM results_quarantine q"
            "  WHERE q.result_id = results.id) FROM results"
            " WHERE (?1 IS NULL OR delivery_id = ?1) AND (?2 IS NULL OR status = ?2)"
-           " AND (?3 IS NULL OR (received_at, id) > (?3, ?4)) ORDER BY received_at, id LIMIT ?5",
+           " AND (received_at, id) > (?3, ?4) ORDER BY received_at, id LIMIT ?5",
     .nkey = 2,
     .key_col = {13, 0},
     .row_size = sizeof(struct result_row),
@@ -308,7 +308,7 @@ static const struct db_list quarantine_by_received = {
     .sql = "SELECT q.result_id, q.device_id, r.device_id, q.reason, q.delivery_id,"
            " q.test_taker_id, q.key_id, q.envelope_sha256, q.received_at"
            " FROM results_quarantine q LEFT JOIN results r ON r.id = q.result_id"
-           " WHERE ?3 IS NULL OR (q.received_at, q.result_id, q.device_id, q.envelope_sha256)"
+           " WHERE (q.received_at, q.result_id, q.device_id, q.envelope_sha256)"
            " > (?3, ?4, ?5, ?6)"
            " ORDER BY q.received_at, q.result_id, q.device_id, q.envelope_sha256 LIMIT ?7",
     .nkey = 4,

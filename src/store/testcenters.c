@@ -139,7 +139,7 @@ static void clear_center(void *row)
 /* All centers after (label ?3, id ?4), by label then id. */
 static const struct db_list centers_by_label = {
     .sql = "SELECT " CENTER_COLUMNS " FROM test_centers"
-           " WHERE ?3 IS NULL OR (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
+           " WHERE (label, id) > (?3, ?4) ORDER BY label, id LIMIT ?5",
     .nkey = 2,
     .key_col = {1, 0},
     .row_size = sizeof(struct test_center),
@@ -176,7 +176,7 @@ static void clear_staff(void *row)
 static const struct db_list staff_by_center = {
     .sql = "SELECT s.center_id, u.login FROM test_center_staff s JOIN users u ON u.id = s.user_id"
            " WHERE (?1 IS NULL OR s.center_id = ?1) AND s.duty = ?2"
-           " AND (?3 IS NULL OR (s.center_id, u.login) > (?3, ?4))"
+           " AND (s.center_id, u.login) > (?3, ?4)"
            " ORDER BY s.center_id, u.login LIMIT ?5",
     .nkey = 2,
     .key_col = {0, 1},

@@ -344,7 +344,7 @@ static void clear_user(void *row)
 /* The users of role ?1 (all if NULL) after login ?3, by login. */
 static const struct db_list users_by_login = {
     .sql = "SELECT " USER_COLUMNS " FROM users WHERE (?1 IS NULL OR role = ?1)"
-           " AND (?3 IS NULL OR login > ?3) ORDER BY login LIMIT ?4",
+           " AND login > ?3 ORDER BY login LIMIT ?4",
     .nkey = 1,
     .key_col = {1},
     .row_size = sizeof(struct user),
