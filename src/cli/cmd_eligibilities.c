@@ -167,14 +167,11 @@ static int list_one(const struct eligibility *el, void *vctx)
 {
     struct list_ctx *ctx = vctx;
     json_t *takers = json_array();
-    struct db_cursor c;
-    eligibilities_test_takers_cursor(&c, el->id);
-    const void *row;
-    int rc;
-    while ((rc = db_cursor_next(ctx->db, &c, &row, ctx->e)) == 0 && row)
-        json_array_append_new(takers,
-                              json_string(((const struct eligibility_test_taker *)row)->login));
-    db_cursor_close(&c);
+    struct idlist logins = IDLIST_INIT;
+    int rc = eligibilities_test_takers(ctx->db, el->id, &logins, ctx->e);
+    for (int i = 0; i < logins.n; i++)
+        json_array_append_new(takers, json_string(logins.v[i]));
+    idlist_free(&logins);
     if (rc != 0) {
         json_decref(takers);
         return rc;

@@ -150,9 +150,20 @@ static const struct db_list test_takers_by_login = {
     .what = "listing test takers of an eligibility",
 };
 
-void eligibilities_test_takers_cursor(struct db_cursor *c, const char *id)
+int eligibilities_test_takers_page(struct db *db, const char *id, const struct db_key *after,
+                                   int limit, struct db_page *out, struct op_err *e)
 {
-    db_cursor_open(c, &test_takers_by_login, id, NULL, DB_PAGE_MAX);
+    return db_page_read(db, &test_takers_by_login, id, NULL, after, limit, out, e);
+}
+
+int eligibilities_test_takers(struct db *db, const char *id, struct idlist *logins,
+                              struct op_err *e)
+{
+    return idlist_collect(db,
+                          "SELECT u.login FROM eligibility_test_takers t"
+                          " JOIN users u ON u.id = t.user_id WHERE t.eligibility_id = ?1"
+                          " ORDER BY u.login",
+                          id, logins, "listing test takers of an eligibility", e);
 }
 
 /* ---- writes ---- */

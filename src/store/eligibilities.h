@@ -21,6 +21,7 @@
 #include "base/err.h"
 #include "base/ids.h"
 #include "store/db.h"
+#include "store/idlist.h"
 
 /* For eligibilities_set's `proctored`: a new eligibility takes the delivery's
  * proctored_default, an existing one keeps its setting. */
@@ -74,11 +75,15 @@ int eligibilities_page(struct db *db, const struct db_key *after, int limit, str
 #define ELIGIBILITIES_CURSOR_PAGE 100
 void eligibilities_cursor(struct db_cursor *c);
 
-/* A cursor on the test takers of the eligibility `id` (borrowed), ordered by login;
- * db_cursor_next yields const struct eligibility_test_taker *. */
+/* Appends the logins of the test takers of eligibility `id` to *logins, ordered by login. */
+int eligibilities_test_takers(struct db *db, const char *id, struct idlist *logins,
+                              struct op_err *e);
+/* The same list a page at a time (db.h): up to `limit` logins after the login after->col[0];
+ * the rows are struct eligibility_test_taker. */
 struct eligibility_test_taker {
     char *login;
 };
-void eligibilities_test_takers_cursor(struct db_cursor *c, const char *id);
+int eligibilities_test_takers_page(struct db *db, const char *id, const struct db_key *after,
+                                   int limit, struct db_page *out, struct op_err *e);
 
 #endif

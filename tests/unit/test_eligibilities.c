@@ -32,21 +32,35 @@ static int teardown(void **state)
 }
 
 /* Appends ",login" to the 256-byte string ctx. */
-/* "t1,t2": the logins of an eligibility's test takers, in order. */
+/* "t1,t2": the logins of an eligibility's test takers, in order, read whole and read in pages
+ * of one (both must agree). */
 static void takers_of(struct db *db, const char *id, char out[256])
 {
     out[0] = '\0';
-    struct db_cursor c;
-    eligibilities_test_takers_cursor(&c, id);
-    const void *row;
-    struct op_err e = {0};
-    while (db_cursor_next(db, &c, &row, &e) == 0 && row) {
+    struct idlist logins = IDLIST_INIT;
+    OK(eligibilities_test_takers(db, id, &logins, fx_e));
+    for (int i = 0; i < logins.n; i++) {
         size_t len = strlen(out);
-        snprintf(out + len, 256 - len, "%s%s", len ? "," : "",
-                 ((const struct eligibility_test_taker *)row)->login);
+        snprintf(out + len, 256 - len, "%s%s", i ? "," : "", logins.v[i]);
     }
-    assert_int_equal(e.code, 0);
-    db_cursor_close(&c);
+    char paged[256] = "";
+    struct db_key after = {0};
+    int more = 1;
+    while (more) {
+        struct db_page p;
+        OK(eligibilities_test_takers_page(db, id, &after, 1, &p, fx_e));
+        for (int i = 0; i < p.n; i++) {
+            size_t len = strlen(paged);
+            snprintf(paged + len, sizeof paged - len, "%s%s", len ? "," : "",
+                     ((const struct eligibility_test_taker *)p.rows)[i].login);
+        }
+        more = p.more;
+        db_key_move(&after, &p.next);
+        db_page_clear(&p);
+    }
+    db_key_clear(&after);
+    assert_string_equal(paged, out);
+    idlist_free(&logins);
 }
 
 static void test_set_creates_eligibility_with_delivery_default(void **state)
