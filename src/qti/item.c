@@ -276,8 +276,7 @@ const struct qti_decl *qti_item_decl(const struct qti_item *item, const char *id
 
 void item_add_decl(struct qti_item *item, struct qti_decl *d)
 {
-    item->decls = qti_xrealloc(item->decls, item->ndecls + 1, sizeof *item->decls);
-    item->decls[item->ndecls++] = d;
+    QTI_PUSH(item->decls, item->ndecls, d);
 }
 
 /* The built-in variables every item has (QTI 2.1 §"Built-in variables"). */
@@ -391,8 +390,7 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
         qti_interaction_free(it);
         return rc;
     }
-    item->interactions = qti_xrealloc(item->interactions, item->ninteractions + 1, sizeof it);
-    item->interactions[item->ninteractions++] = it;
+    QTI_PUSH(item->interactions, item->ninteractions, it);
     const char *tag = inline_kind(it->kind) ? "span" : "div";
     buf_printf(out, "<%s data-qti-interaction=\"", tag);
     qti_xhtml_escape(out, it->response_identifier);
@@ -434,8 +432,7 @@ static int add_conditional(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
     if (idx_out)
         *idx_out = idx;
     snprintf(f.key, sizeof f.key, "%s%zu", template ? "tb" : "fb", idx);
-    *list = qti_xrealloc(*list, *count + 1, sizeof **list);
-    (*list)[(*count)++] = f;
+    QTI_PUSH(*list, *count, f);
 
     struct buf content = BUF_INIT;
     char saved_fb[16];
@@ -480,8 +477,7 @@ static int add_printed(struct parse *p, xmlNode *n, struct buf *out)
     pv.index = attr(n, "index");
     snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
     memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
-    item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof *item->printed);
-    item->printed[item->nprinted++] = pv;
+    QTI_PUSH(item->printed, item->nprinted, pv);
     buf_printf(out, "<span data-qti-printed=\"%s\"></span>", pv.key);
     return 0;
 }
@@ -541,8 +537,7 @@ static int math_var(struct parse *p, xmlNode *n, struct buf *out)
     pv.base = 10;
     snprintf(pv.key, sizeof pv.key, "pv%zu", item->nprinted);
     memcpy(pv.feedback, p->cur_fb, sizeof pv.feedback);
-    item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof *item->printed);
-    item->printed[item->nprinted++] = pv;
+    QTI_PUSH(item->printed, item->nprinted, pv);
     buf_printf(out, "<%s data-qti-printed=\"%s\"></%s>", (const char *)n->name, pv.key,
                (const char *)n->name);
     return 0;
@@ -560,8 +555,7 @@ static int parse_stylesheet(struct parse *p, xmlNode *n)
     }
     free(href);
     struct qti_item *item = p->item;
-    item->styles = qti_xrealloc(item->styles, item->nstyles + 1, sizeof *item->styles);
-    item->styles[item->nstyles++] = path;
+    QTI_PUSH(item->styles, item->nstyles, path);
     qti_assets_add(&item->assets, path);
     return 0;
 }

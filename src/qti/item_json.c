@@ -166,6 +166,8 @@ static int fb_kind_from(const char *s, enum fb_kind *out)
     return -1;
 }
 
+/* Reads one feedback (or, with `template`, template) entry into *f; on failure -1, with
+ * nothing left in *f to free. */
 static int load_conditional(const json_t *o, int template, struct item_cond *f)
 {
     memset(f, 0, sizeof *f);
@@ -180,8 +182,29 @@ static int load_conditional(const json_t *o, int template, struct item_cond *f)
     f->show = !(sh && strcmp(sh, "hide") == 0);
     f->title = jdup(o, "title");
     f->html = template ? NULL : jdup(o, "html");
-    if (!f->outcome_identifier || !f->identifier || (!template && !f->html))
+    if (!f->outcome_identifier || !f->identifier || (!template && !f->html)) {
+        free(f->outcome_identifier);
+        free(f->identifier);
+        free(f->title);
+        free(f->html);
         return -1;
+    }
+    return 0;
+}
+
+/* Appends the feedback (or, with `template`, template) entries of JSON array `list` to
+ * *arr; -1 when one is incomplete (the entries before it stay in *arr, owned by the item). */
+static int load_conditionals(const json_t *list, int template, struct item_cond **arr, size_t *n)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        struct item_cond f;
+        if (load_conditional(v, template, &f) < 0)
+            return -1;
+        QTI_PUSH(*arr, *n, f);
+    }
     return 0;
 }
 
@@ -215,8 +238,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             rc = load_err(e, id, "stylesheets must be strings");
             goto fail;
         }
-        item->styles = qti_xrealloc(item->styles, item->nstyles + 1, sizeof *item->styles);
-        item->styles[item->nstyles++] = qti_xstrdup(json_string_value(v));
+        QTI_PUSH(item->styles, item->nstyles, qti_xstrdup(json_string_value(v)));
     }
     json_array_foreach(json_object_get(render, "assets"), i, v)
     {
@@ -273,36 +295,18 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
                          it ? "" : "");
             goto fail;
         }
-        item->interactions = qti_xrealloc(item->interactions, item->ninteractions + 1, sizeof it);
-        item->interactions[item->ninteractions++] = it;
+        QTI_PUSH(item->interactions, item->ninteractions, it);
     }
 
-    json_array_foreach(json_object_get(scoring, "feedback"), i, v)
-    {
-        struct item_cond f;
-        if (load_conditional(v, 0, &f) < 0) {
-            free(f.outcome_identifier);
-            free(f.identifier);
-            free(f.title);
-            free(f.html);
-            rc = load_err(e, id, "a feedback entry is incomplete");
-            goto fail;
-        }
-        item->feedback = qti_xrealloc(item->feedback, item->nfeedback + 1, sizeof f);
-        item->feedback[item->nfeedback++] = f;
+    if (load_conditionals(json_object_get(scoring, "feedback"), 0, &item->feedback,
+                          &item->nfeedback) < 0) {
+        rc = load_err(e, id, "a feedback entry is incomplete");
+        goto fail;
     }
-    json_array_foreach(json_object_get(scoring, "templates"), i, v)
-    {
-        struct item_cond f;
-        if (load_conditional(v, 1, &f) < 0) {
-            free(f.outcome_identifier);
-            free(f.identifier);
-            free(f.title);
-            rc = load_err(e, id, "a template entry is incomplete");
-            goto fail;
-        }
-        item->templates = qti_xrealloc(item->templates, item->ntemplates + 1, sizeof f);
-        item->templates[item->ntemplates++] = f;
+    if (load_conditionals(json_object_get(scoring, "templates"), 1, &item->templates,
+                          &item->ntemplates) < 0) {
+        rc = load_err(e, id, "a template entry is incomplete");
+        goto fail;
     }
     json_array_foreach(json_object_get(render, "printed"), i, v)
     {
@@ -324,8 +328,7 @@ int qti_item_load(const json_t *render, const json_t *scoring, struct qti_item *
             snprintf(pv.feedback, sizeof pv.feedback, "%s", fbk);
         json_t *b = json_object_get(v, "base");
         pv.base = json_is_integer(b) ? (int)json_integer_value(b) : 10;
-        item->printed = qti_xrealloc(item->printed, item->nprinted + 1, sizeof pv);
-        item->printed[item->nprinted++] = pv;
+        QTI_PUSH(item->printed, item->nprinted, pv);
     }
     *out = item;
     return 0;
