@@ -257,13 +257,14 @@ static int ensure_key(const char *path, enum key_kind kind, int serial, struct k
     generate(kind, serial, &k);
     char text[KEY_FILE_MAX];
     size_t len = serialize(&k, text, sizeof text);
-    int rc = fs_write_new(path, text, len, 0600, e);
+    int created;
+    int rc = fs_write_new(path, text, len, 0600, &created, e);
     sodium_memzero(text, sizeof text);
     if (rc < 0) {
         key_wipe(&k);
         return rc;
     }
-    if (rc == 1) {
+    if (!created) {
         key_wipe(&k);
         if (keys_load_file(path, &k, e) != 0)
             return e->code;
@@ -525,8 +526,8 @@ int keys_results_by_id(const char *dir, const char *id, struct key *out, struct 
 }
 
 /* Writes a new results key with serial `serial`, named by its serial or (`by_id`) by its id;
- * returns 0, 1 if the name is taken, or an error. */
-static int write_results_key(const char *dir, int serial, int by_id, struct key *out,
+ * returns 0 with *created 0 if the name is taken (nothing written), or an error. */
+static int write_results_key(const char *dir, int serial, int by_id, struct key *out, int *created,
                              struct op_err *e)
 {
     struct key k;
@@ -541,10 +542,10 @@ static int write_results_key(const char *dir, int serial, int by_id, struct key 
     } else {
         path = results_path(dir, serial);
     }
-    int rc = fs_write_new(path, text, len, 0600, e);
+    int rc = fs_write_new(path, text, len, 0600, created, e);
     sodium_memzero(text, sizeof text);
     free(path);
-    if (rc == 0 && out)
+    if (rc == 0 && *created && out)
         *out = k;
     key_wipe(&k);
     return rc;
@@ -566,8 +567,9 @@ static int add_results_key(const char *dir, int by_id, struct key *out, struct o
             next = files[i].serial + 1;
     free(files);
     for (int attempt = 0; attempt < 16; attempt++, next++) {
-        int rc = write_results_key(dir, next, by_id, out, e);
-        if (rc <= 0)
+        int created;
+        int rc = write_results_key(dir, next, by_id, out, &created, e);
+        if (rc != 0 || created)
             return rc;
     }
     return err_set(e, OP_ECONFLICT, "%s: could not take a new results key serial", dir);
