@@ -40,11 +40,11 @@ static int check_key_known(struct db *db, const char *keys_dir, const struct env
     if (known < 0)
         return known;
     if (!known)
-        return err_set(e, OP_EINPUT,
-                       "result %s is sealed to results key %s, which central never had (none of "
-                       "its results keys, current or past, has that id); refused: the device must "
-                       "seal to central's current results key (`outpost keys show`)",
-                       env->h.result_id, env->h.key_id);
+        return err_set_remedy(e, OP_EINPUT, OP_REMEDY_SHOW_KEYS,
+                              "result %s is sealed to results key %s, which central never had "
+                              "(none of its results keys, current or past, has that id); "
+                              "refused: the device must seal to central's current results key",
+                              env->h.result_id, env->h.key_id);
     return 0;
 }
 
@@ -167,7 +167,7 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         if (r != 0) {
             /* Without a readable header the next envelope cannot be found: stop here. */
             out->rejected++;
-            const struct app_results_refusal refusal = {NULL, off, why.msg, 1};
+            const struct app_results_refusal refusal = {NULL, off, why.msg, 1, why.remedy};
             if (fn)
                 fn(&refusal, ctx);
             break;
@@ -185,7 +185,8 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         } else {
             out->rejected++;
             out->quarantined += r == OP_ECONFLICT; /* refused and held in quarantine */
-            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0};
+            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0,
+                                                        why.remedy};
             if (fn)
                 fn(&refusal, ctx);
         }

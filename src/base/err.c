@@ -33,6 +33,20 @@ int err_set_field(struct op_err *e, int code, const char *field, const char *fmt
     return code;
 }
 
+int err_set_remedy(struct op_err *e, int code, enum op_remedy remedy, const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->code = code;
+    e->field[0] = '\0';
+    e->remedy = remedy;
+    return code;
+}
+
 int err_prefix(struct op_err *e, const char *fmt, ...)
 {
     if (!e)

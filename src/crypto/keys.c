@@ -472,10 +472,10 @@ int keys_results_current(const char *dir, struct key *out, struct op_err *e)
     int n;
     if (list_results(dir, &files, &n, e) != 0)
         return e->code;
-    int rc = n == 0 ? err_set(e, OP_ENOTFOUND,
-                              "%s: no results key; restore the key files from a backup of this "
-                              "folder (`outpost setup-central` names the keys results depend on)",
-                              dir)
+    int rc = n == 0 ? err_set_remedy(e, OP_ENOTFOUND, OP_REMEDY_RESTORE_RESULTS_KEY,
+                                     "%s: no results key; restore the key files from a backup "
+                                     "of this folder",
+                                     dir)
                     : load_results(dir, &files[n - 1], out, e);
     free(files);
     return rc;
@@ -641,7 +641,7 @@ int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_
     return rc;
 }
 
-static int load_named(const char *dir, const char *name, enum key_kind kind, const char *hint,
+static int load_named(const char *dir, const char *name, enum key_kind kind, enum op_remedy setup,
                       struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
@@ -650,13 +650,12 @@ static int load_named(const char *dir, const char *name, enum key_kind kind, con
     char *path = fs_join(dir, name);
     int rc = keys_load_file(path, out, e);
     if (rc == OP_ENOTFOUND && kind == KEY_MASTER)
-        err_set(e, OP_ENOTFOUND,
-                "%s: no such key file; restore it from a backup of %s (the escrow copies of "
-                "user vault keys open with no other key); `outpost setup-central` names the "
-                "key id they need",
-                path, dir);
+        err_set_remedy(e, OP_ENOTFOUND, OP_REMEDY_RESTORE_MASTER_KEY,
+                       "%s: no such key file; restore it from a backup of %s (the escrow copies "
+                       "of user vault keys open with no other key)",
+                       path, dir);
     else if (rc == OP_ENOTFOUND)
-        err_set(e, OP_ENOTFOUND, "%s: no such key file; run `outpost %s`", path, hint);
+        err_set_remedy(e, OP_ENOTFOUND, setup, "%s: no such key file", path);
     else if (rc == 0 && out->kind != kind) {
         enum key_kind found = out->kind;
         key_wipe(out);
@@ -669,17 +668,17 @@ static int load_named(const char *dir, const char *name, enum key_kind kind, con
 
 int keys_load_central_signing(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, CENTRAL_SIGNING, KEY_SIGNING, "setup-central", out, e);
+    return load_named(dir, CENTRAL_SIGNING, KEY_SIGNING, OP_REMEDY_SETUP_CENTRAL_KEYS, out, e);
 }
 
 int keys_load_master(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, MASTER_FILE, KEY_MASTER, "setup-central", out, e);
+    return load_named(dir, MASTER_FILE, KEY_MASTER, OP_REMEDY_SETUP_CENTRAL_KEYS, out, e);
 }
 
 int keys_load_device_signing(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, DEVICE_SIGNING, KEY_SIGNING, "setup-device", out, e);
+    return load_named(dir, DEVICE_SIGNING, KEY_SIGNING, OP_REMEDY_SETUP_DEVICE_KEYS, out, e);
 }
 
 /* ---- master keys restored beside the current one ---- */
@@ -732,7 +731,7 @@ int keys_master_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err 
         char id[KEY_ID_HEX_LEN];
         struct key k;
         if (strcmp(de->d_name, MASTER_FILE) == 0)
-            rc = load_named(dir, MASTER_FILE, KEY_MASTER, "setup-central", &k, e);
+            rc = load_named(dir, MASTER_FILE, KEY_MASTER, OP_REMEDY_SETUP_CENTRAL_KEYS, &k, e);
         else if (restored_master_name(de->d_name, id))
             rc = load_restored_master(dir, de->d_name, id, &k, e);
         else

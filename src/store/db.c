@@ -38,10 +38,8 @@ int db_fail(struct db *db, struct op_err *e, const char *what)
     int rc = sqlite3_extended_errcode(db->conn);
     int code = (rc & 0xff) == SQLITE_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        return err_set(e, OP_EBUSY,
-                       "%s: the database is busy (another outpost command is writing); "
-                       "try again",
-                       what);
+        /* OP_EBUSY: the front end tells its user to try again */
+        return err_set(e, OP_EBUSY, "%s: the database is busy", what);
     return err_set(e, code, "%s: %s", what, sqlite3_errmsg(db->conn));
 }
 
