@@ -5,60 +5,40 @@
 
 #include "cli/cli.h"
 
+/* The advice for each remedy, printed right after the message (OP_REMEDY_SETUP's names the
+ * data folder in use: SETUP_ADVICE). */
+#define SETUP_ADVICE                                                                               \
+    "; create one with `outpost --data %s setup FILE.json` or point --data (or OUTPOST_HOME) at "  \
+    "one"
+static const char *const advice_of[] = {
+    [OP_REMEDY_NONE] = "",
+    [OP_REMEDY_SKIP_INVALID] =
+        " (fix the rows listed, or give --skip-invalid to import the valid rows)",
+    [OP_REMEDY_CSV_LIMIT] = " (raise configuration.limits.csv-max-bytes, or split the file)",
+    [OP_REMEDY_QTI_LIMIT] = " (configuration.limits.qti-package-max-bytes)",
+    [OP_REMEDY_REPARENT] = " (testcenters update --parent or --no-parent) first",
+    [OP_REMEDY_REPLACE_LOST_KEY] =
+        " Only if a key is lost for good, run `outpost setup-central --replace-lost-key`: it "
+        "makes a new key, and what depends on the lost one can never be opened again",
+    [OP_REMEDY_RESTORE_RESULTS_KEY] = " (`outpost setup-central` names the keys results depend "
+                                      "on)",
+    [OP_REMEDY_RESTORE_MASTER_KEY] = "; `outpost setup-central` names the key id they need",
+    [OP_REMEDY_SETUP_CENTRAL_KEYS] = "; run `outpost setup-central`",
+    [OP_REMEDY_SETUP_DEVICE_KEYS] = "; run `outpost setup-device`",
+    [OP_REMEDY_SHOW_KEYS] = " (`outpost keys show`)",
+};
+_Static_assert(sizeof advice_of / sizeof *advice_of == OP_REMEDY_COUNT,
+               "every remedy has its advice (or NULL, and a case of its own below)");
+
 const char *cli_remedy_advice(const struct op_err *e, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (e->code == OP_EBUSY) {
+    if (e->code == OP_EBUSY) /* always "try again", whatever set the code */
         snprintf(out, cap, " (another outpost command is writing); try again");
-        return out;
-    }
-    switch (e->remedy) {
-    case OP_REMEDY_NONE:
-        break;
-    case OP_REMEDY_SKIP_INVALID:
-        snprintf(out, cap,
-                 " (fix the rows listed, or give --skip-invalid to import the valid "
-                 "rows)");
-        break;
-    case OP_REMEDY_CSV_LIMIT:
-        snprintf(out, cap, " (raise configuration.limits.csv-max-bytes, or split the file)");
-        break;
-    case OP_REMEDY_QTI_LIMIT:
-        snprintf(out, cap, " (configuration.limits.qti-package-max-bytes)");
-        break;
-    case OP_REMEDY_REPARENT:
-        snprintf(out, cap, " (testcenters update --parent or --no-parent) first");
-        break;
-    case OP_REMEDY_SETUP: {
-        const char *dir = cli_data_dir();
-        snprintf(out, cap,
-                 "; create one with `outpost --data %s setup FILE.json` or point --data (or "
-                 "OUTPOST_HOME) at one",
-                 dir);
-        break;
-    }
-    case OP_REMEDY_REPLACE_LOST_KEY:
-        snprintf(out, cap,
-                 " Only if a key is lost for good, run `outpost setup-central "
-                 "--replace-lost-key`: it makes a new key, and what depends on the lost one can "
-                 "never be opened again");
-        break;
-    case OP_REMEDY_RESTORE_RESULTS_KEY:
-        snprintf(out, cap, " (`outpost setup-central` names the keys results depend on)");
-        break;
-    case OP_REMEDY_RESTORE_MASTER_KEY:
-        snprintf(out, cap, "; `outpost setup-central` names the key id they need");
-        break;
-    case OP_REMEDY_SETUP_CENTRAL_KEYS:
-        snprintf(out, cap, "; run `outpost setup-central`");
-        break;
-    case OP_REMEDY_SETUP_DEVICE_KEYS:
-        snprintf(out, cap, "; run `outpost setup-device`");
-        break;
-    case OP_REMEDY_SHOW_KEYS:
-        snprintf(out, cap, " (`outpost keys show`)");
-        break;
-    }
+    else if (e->remedy == OP_REMEDY_SETUP)
+        snprintf(out, cap, SETUP_ADVICE, cli_data_dir());
+    else if ((unsigned)e->remedy < sizeof advice_of / sizeof *advice_of && advice_of[e->remedy])
+        snprintf(out, cap, "%s", advice_of[e->remedy]);
     return out;
 }
 

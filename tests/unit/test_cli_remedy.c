@@ -22,7 +22,7 @@ static void test_every_remedy_has_advice_and_none_has_none(void **state)
     struct op_err e = {0};
     err_set(&e, OP_EINPUT, "bad");
     assert_string_equal(cli_remedy_advice(&e, out, sizeof out), "");
-    for (int r = OP_REMEDY_SKIP_INVALID; r <= OP_REMEDY_SHOW_KEYS; r++) {
+    for (int r = OP_REMEDY_NONE + 1; r < OP_REMEDY_COUNT; r++) {
         e.remedy = (enum op_remedy)r;
         assert_true(strlen(cli_remedy_advice(&e, out, sizeof out)) > 0);
     }
