@@ -7,6 +7,9 @@
 
 /* The body of err_set, err_set_field and err_set_remedy. */
 static int vset(struct op_err *e, int code, const char *field, enum op_remedy remedy,
+                const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static int vset(struct op_err *e, int code, const char *field, enum op_remedy remedy,
                 const char *fmt, va_list ap)
 {
     if (!e)
