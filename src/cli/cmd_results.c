@@ -10,6 +10,7 @@
 #include "app/results.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/remedy.h"
 #include "cli/table.h"
 
 /* ---- results list ---- */
@@ -157,9 +158,16 @@ struct import_ctx {
     json_t *refusals; /* with --json; else each refusal goes to stderr as it comes */
 };
 
-static void import_refusal(const struct app_results_refusal *r, void *ctx)
+static void import_refusal(const struct app_results_refusal *refusal, void *ctx)
 {
     struct import_ctx *c = ctx;
+    /* the reason with the CLI's advice for its remedy, in the text and in the JSON alike */
+    struct op_err why = {.code = OP_EINPUT, .remedy = refusal->remedy};
+    snprintf(why.msg, sizeof why.msg, "%s", refusal->reason);
+    char reason[OP_ERR_MAX + 512];
+    struct app_results_refusal with_advice = *refusal;
+    with_advice.reason = cli_error_text(&why, reason, sizeof reason);
+    const struct app_results_refusal *r = &with_advice;
     if (c->refusals)
         json_array_append_new(c->refusals, app_results_refusal_json(r));
     else if (r->rest_skipped)

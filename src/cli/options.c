@@ -10,6 +10,7 @@
 
 #include "base/buf.h"
 #include "base/text.h"
+#include "cli/remedy.h"
 
 static const struct option *find_long(const struct option *opts, const char *name, size_t len)
 {
@@ -166,7 +167,8 @@ int cli_fail(const struct op_err *e)
 {
     /* A message may quote a value from a file, the database or the command line: control
      * characters in it reach the terminal escaped, never raw (base/text.h). */
-    char *msg = text_escape(e->msg[0] ? e->msg : err_code_name(e->code));
+    char text[OP_ERR_MAX + 512];
+    char *msg = text_escape(cli_error_text(e, text, sizeof text));
     fprintf(stderr, "outpost: %s\n", msg);
     free(msg);
     return err_exit_status(e->code ? e->code : OP_EINPUT);

@@ -9,7 +9,9 @@
  *  - statements are prepared once per connection (db_stmt caches them by their SQL text) and
  *    held by one caller at a time, from db_stmt to db_stmt_done;
  *  - lists are read in keyset pages (db_page_read, db_cursor_next): no statement stays open
- *    while a caller handles a row.
+ *    while a caller handles a row;
+ *  - SQL dates a row with op_now() (the process clock of base/clock.h, which a test can fix),
+ *    never with SQLite's own 'now'.
  * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts, so a postgres driver
  * can implement this interface later.
  */

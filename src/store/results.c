@@ -50,13 +50,13 @@ static int quarantine(struct db *db, const struct envelope *env, const char *sha
     db_bind_texts(st, 1, texts, 7);
     sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 9, now);
-    int rc = db_step_done(db, st, "holding a result in quarantine", e);
-    return rc != 0 ? rc : RESULTS_QUARANTINED;
+    return db_step_done(db, st, "holding a result in quarantine", e);
 }
 
-int results_insert(struct db *db, const struct envelope *env, const char **why,
-                   char owner[UUID_STR_LEN], struct op_err *e)
+int results_insert(struct db *db, const struct envelope *env, enum results_outcome *outcome,
+                   const char **why, char owner[UUID_STR_LEN], struct op_err *e)
 {
+    *outcome = RESULTS_STORED;
     char sha[65];
     envelope_sha256(env, sha);
     const struct envelope_header *h = &env->h;
@@ -72,13 +72,16 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
         int same_device = strcmp(stored_device, h->device_id) == 0;
         int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
         db_stmt_done(db, st);
-        if (same)
-            return RESULTS_DUPLICATE;
+        if (same) {
+            *outcome = RESULTS_DUPLICATE;
+            return 0;
+        }
         const char *reason = same_device ? RESULTS_OTHER_CONTENT : RESULTS_OTHER_DEVICE;
         if (why)
             *why = reason;
         if (owner)
             memcpy(owner, stored_device, UUID_STR_LEN);
+        *outcome = RESULTS_QUARANTINED;
         return quarantine(db, env, sha, reason, e);
     }
     db_stmt_done(db, st);
@@ -116,8 +119,7 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
     sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
-    rc = db_step_done(db, st, "storing result", e);
-    return rc != 0 ? rc : RESULTS_STORED;
+    return db_step_done(db, st, "storing result", e);
 }
 
 int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
@@ -219,7 +221,7 @@ int results_set_decrypted(struct db *db, const char *id, const char *json, struc
 {
     return set_status(db,
                       "UPDATE results SET status = 'decrypted', result_json = ?2, problem = NULL,"
-                      " decrypted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      " decrypted_at = op_now() WHERE id = ?1",
                       id, json, e);
 }
 
