@@ -84,8 +84,8 @@ void cli_list_print(struct cli_list *l, int rc)
     l->table = NULL;
 }
 
-int cli_start(int argc, char **argv, const struct option *opts, const struct command_usage *usage,
-              struct instance **inst, int *status)
+int cli_start(int argc, char **argv, const struct cli_option *opts,
+              const struct command_usage *usage, struct instance **inst, int *status)
 {
     *inst = NULL;
     if (options_parse_exact(argc, argv, opts, usage, 0, NULL, status) != 0)
@@ -107,7 +107,7 @@ int cli_import_records(int argc, char **argv, const struct command_usage *usage,
 {
     struct app_import_request req = {0};
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &req.file, "FILE.csv", "the CSV file (required)"),
         OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),
         OPT_FLAG(0, "json", &json, "print the summary as JSON"),

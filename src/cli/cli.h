@@ -42,8 +42,8 @@ int cli_open_instance(struct instance **out);
  * cli_end closes `inst` (may be NULL) and returns the exit status: 0 when rc is 0, else it
  * prints e's message (cli_fail) and returns its status.
  */
-int cli_start(int argc, char **argv, const struct option *opts, const struct command_usage *usage,
-              struct instance **inst, int *status);
+int cli_start(int argc, char **argv, const struct cli_option *opts,
+              const struct command_usage *usage, struct instance **inst, int *status);
 int cli_end(struct instance *inst, int rc, const struct op_err *e);
 
 /* Opens the instance and checks it is a central server; `what` names the command in the

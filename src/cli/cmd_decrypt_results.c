@@ -48,7 +48,7 @@ int cmd_decrypt_results(int argc, char **argv)
 {
     int all = 0, json = 0;
     const char *delivery = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "all", &all, "decrypt the pending results of every delivery"),
         OPT_STRING(0, "delivery", &delivery, "ID", "decrypt the pending results of delivery ID"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),

@@ -30,7 +30,7 @@ static int list_row(const struct delivery *d, void *ctx)
 static int deliveries_list_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -62,7 +62,7 @@ static int deliveries_update_cmd(int argc, char **argv)
 {
     const char *label = NULL, *proctored = NULL;
     int max_executions = -1, json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "L", "new label"),
         OPT_STRING(0, "proctored", &proctored, "yes|no", "proctored by default"),
         OPT_INT(0, "max-executions", &max_executions, "N",
@@ -115,7 +115,7 @@ static const struct command_usage delete_usage = {
 
 static int deliveries_delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    const struct cli_option opts[] = {OPT_END()};
     int status;
     if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one DELIVERY", &status) != 0)
         return status;

@@ -91,7 +91,7 @@ static int resolve_test_takers(struct db *db, const char *list, char ***ids, int
 static int set_cmd(int argc, char **argv)
 {
     const char *center = NULL, *delivery = NULL, *takers = NULL, *proctored_arg = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "center", &center, "CENTER", "test center id or label (required)"),
         OPT_STRING(0, "delivery", &delivery, "DELIVERY", "delivery id or label (required)"),
         OPT_STRING(0, "test-takers", &takers, "LOGINS", "comma-separated logins (required)"),
@@ -205,7 +205,7 @@ static int list_one(const struct eligibility *el, void *vctx)
 static int list_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -235,7 +235,7 @@ static const struct command_usage delete_usage = {
 static int delete_cmd(int argc, char **argv)
 {
     const char *center = NULL, *delivery = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "center", &center, "CENTER", "test center id or label (required)"),
         OPT_STRING(0, "delivery", &delivery, "DELIVERY", "delivery id or label (required)"),
         OPT_END(),

@@ -28,7 +28,7 @@ int cmd_import_qti(int argc, char **argv)
 {
     const char *file = NULL, *label = NULL, *proctored = "yes";
     int json = 0, max_executions = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "PACKAGE.zip", "the QTI content package (required)"),
         OPT_STRING(0, "label", &label, "L", "label of the delivery (default: the test title)"),
         OPT_STRING(0, "proctored", &proctored, "yes|no",

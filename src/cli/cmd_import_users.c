@@ -49,7 +49,7 @@ int cmd_import_users(int argc, char **argv)
 {
     struct app_users_import_request req = {0};
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('t', "type", &req.role, "ROLE", "role of every user in the file (required)"),
         OPT_STRING('f', "file", &req.file, "FILE", "the CSV file (required)"),
         OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),

@@ -32,7 +32,7 @@ static const struct command_usage show_usage = {
 static int keys_show_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -83,7 +83,7 @@ static const struct command_usage rotate_usage = {
 static int keys_rotate_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print the new key as JSON"),
         OPT_END(),
     };

@@ -42,7 +42,7 @@ static int results_list_cmd(int argc, char **argv)
 {
     const char *delivery = NULL, *status_opt = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "delivery", &delivery, "ID", "only results of this delivery"),
         OPT_STRING(0, "status", &status_opt, "STATUS", "pending, decrypted or damaged"),
         OPT_FLAG(0, "json", &json, "print JSON"),
@@ -93,7 +93,7 @@ static int quarantine_row(const struct quarantine_row *q, void *ctx)
 static int results_quarantine_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -120,7 +120,7 @@ static const struct command_usage show_usage = {
 
 static int results_show_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    const struct cli_option opts[] = {OPT_END()};
     int status;
     if (options_parse_exact(argc, argv, opts, &show_usage, 1, "give one RESULT_ID", &status) != 0)
         return status;
@@ -173,7 +173,7 @@ static int results_import_cmd(int argc, char **argv)
 {
     const char *file = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "FILE", "file of envelopes (required)"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),

@@ -28,7 +28,7 @@ int cmd_setup_central(int argc, char **argv)
 {
     int json = 0;
     struct app_keys_setup_central_request req = {0};
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "replace-lost-key", &req.replace_lost_key,
                  "make a new key in place of a lost one that data depends on"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),

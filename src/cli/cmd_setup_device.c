@@ -21,7 +21,7 @@ static const struct command_usage usage = {
 int cmd_setup_device(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };

@@ -51,7 +51,7 @@ static const struct command_usage add_usage = {
 static int add_cmd(int argc, char **argv)
 {
     const char *label = NULL, *org = NULL, *parent = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "LABEL", "the center's label (required)"),
         OPT_STRING(0, "org", &org, "ORG", "its organisation id (required)"),
         OPT_STRING(0, "parent", &parent, "CENTER", "the center it belongs to (id or label)"),
@@ -123,7 +123,7 @@ static int list_one(const struct app_center *ac, void *ctx)
 static int list_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -191,7 +191,7 @@ static int update_cmd(int argc, char **argv)
 {
     const char *label = NULL, *org = NULL, *parent = NULL;
     int no_parent = 0, json = 0, if_version = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "LABEL", "the new label"),
         OPT_STRING(0, "org", &org, "ORG", "the new organisation id"),
         OPT_STRING(0, "parent", &parent, "CENTER", "the new parent (id or label)"),
@@ -260,7 +260,7 @@ static int staff_cmd(int argc, char **argv, int assign)
 {
     const struct command_usage *usage = assign ? &assign_usage : &unassign_usage;
     const char *admin = NULL, *proctor = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "admin", &admin, "LOGIN", "a test-center-admin user"),
         OPT_STRING(0, "proctor", &proctor, "LOGIN", "a proctor user"),
         OPT_END(),
@@ -316,7 +316,7 @@ static const struct command_usage delete_usage = {
 
 static int delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    const struct cli_option opts[] = {OPT_END()};
     int status;
     if (options_parse_exact(argc, argv, opts, &delete_usage, 1,
                             "give one CENTER (an id or a label)", &status) != 0)

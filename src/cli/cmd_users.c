@@ -40,7 +40,7 @@ static int users_list_cmd(int argc, char **argv)
 {
     const char *role = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('r', "role", &role, "ROLE", "only users with this role"),
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
@@ -76,7 +76,7 @@ static int users_add_cmd(int argc, char **argv)
     const char *login = NULL, *role = NULL, *org = NULL, *label = NULL, *first = NULL, *last = NULL,
                *mail = NULL, *lang = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('l', "login", &login, "LOGIN", "login (required)"),
         OPT_STRING('r', "role", &role, "ROLE", "role (required)"),
         OPT_STRING(0, "org", &org, "ORG", "organisation id (sync-manager only, required there)"),
@@ -129,7 +129,7 @@ static const struct command_usage delete_usage = {
 
 static int users_delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    const struct cli_option opts[] = {OPT_END()};
     int status;
     if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one LOGIN", &status) != 0)
         return status;
@@ -160,7 +160,7 @@ static const struct command_usage passwd_usage = {
 static int users_passwd_cmd(int argc, char **argv)
 {
     int new_keys = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "new-keys", &new_keys,
                  "a new vault key pair: after a leaked password or a stolen device"),
         OPT_END(),
