@@ -13,17 +13,16 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 
-/* Puts the option that gave the input at fault in front of the message ("--center: no test
- * center with id or label ..."), and returns the exit status. */
-static int fail(const struct op_err *e)
+/* cli_end, with the option that gave the input at fault in front of the message
+ * ("--center: no test center with id or label ..."). */
+static int end(struct cli_run *run, int rc)
 {
     static const char *const options[][2] = {
         {"center", "--center"}, {"delivery", "--delivery"}, {"test_takers", "--test-takers"}};
-    struct op_err named = *e;
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
-        if (strcmp(e->field, options[i][0]) == 0)
-            err_prefix(&named, "%s", options[i][1]);
-    return cli_fail(&named);
+    for (size_t i = 0; rc != 0 && i < sizeof options / sizeof options[0]; i++)
+        if (strcmp(run->e.field, options[i][0]) == 0)
+            err_prefix(&run->e, "%s", options[i][1]);
+    return cli_end(run, rc);
 }
 
 /* ---- eligibilities set ---- */
@@ -57,16 +56,15 @@ static int set_cmd(int argc, char **argv)
     if (proctored_arg && (proctored = eligibilities_parse_proctored(proctored_arg)) < 0)
         return options_usage_error(&set_usage, "--proctored must be yes or no, not \"%s\"",
                                    proctored_arg);
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct app_eligibility_set in = {center, delivery, NULL, 0, proctored};
     char **logins = cli_split_list(takers, &in.n);
     in.test_takers = (const char *const *)logins;
     enum eligibility_outcome outcome;
     struct app_eligibility el;
-    int rc = app_eligibilities_set(inst, &in, &outcome, &el, &e);
+    int rc = app_eligibilities_set(run.inst, &in, &outcome, &el, &run.e);
     if (rc == 0)
         printf("%s eligibility %s: %d test taker%s for %s at %s, %s\n",
                outcome == ELIGIBILITY_CREATED   ? "created"
@@ -76,8 +74,7 @@ static int set_cmd(int argc, char **argv)
                el.el.proctored ? "proctored" : "not proctored");
     app_eligibility_clear(&el);
     cli_free_list(logins);
-    instance_close(inst);
-    return rc ? fail(&e) : 0;
+    return end(&run, rc);
 }
 
 /* ---- eligibilities list ---- */
@@ -105,25 +102,16 @@ static int list_one(const struct app_eligibility *a, void *ctx)
     return 0;
 }
 
+static int list_rows(struct instance *inst, struct cli_list *out, struct op_err *e)
+{
+    return app_eligibilities_list(inst, list_one, out, e);
+}
+
 static int list_cmd(int argc, char **argv)
 {
-    int json = 0;
-    const struct cli_option opts[] = {
-        OPT_FLAG(0, "json", &json, "print JSON"),
-        OPT_END(),
-    };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
-    struct cli_list out = CLI_LIST(json, "TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS");
-    int rc = app_eligibilities_list(inst, list_one, &out, &e);
-    cli_list_print(&out, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    static const char *const columns[] = {"TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS",
+                                          NULL};
+    return cli_list_command(argc, argv, &list_usage, columns, list_rows);
 }
 
 /* ---- eligibilities delete ---- */
@@ -147,18 +135,16 @@ static int delete_cmd(int argc, char **argv)
         return status;
     if (!center || !delivery)
         return options_usage_error(&delete_usage, "--center and --delivery are required");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct app_eligibility el;
-    int rc = app_eligibilities_delete(inst, center, delivery, &el, &e);
+    int rc = app_eligibilities_delete(run.inst, center, delivery, &el, &run.e);
     if (rc == 0)
         printf("deleted eligibility %s (%s at %s)\n", el.el.id, el.el.delivery_label,
                el.el.center_label);
     app_eligibility_clear(&el);
-    instance_close(inst);
-    return rc ? fail(&e) : 0;
+    return end(&run, rc);
 }
 
 int cmd_eligibilities(int argc, char **argv)
