@@ -138,7 +138,7 @@ int cli_end(struct cli_run *run, int rc)
     return rc ? cli_fail(&run->e) : 0;
 }
 
-int cli_list_command(int argc, char **argv, const struct command_usage *usage,
+int cli_list_command(int argc, char **argv, const struct command_usage *usage, const char *central,
                      const char *const *columns, cli_fill_fn fill)
 {
     int json = 0;
@@ -147,7 +147,9 @@ int cli_list_command(int argc, char **argv, const struct command_usage *usage,
         OPT_END(),
     };
     struct cli_run run;
-    if (cli_start(&run, argc, argv, opts, usage) != 0)
+    if (options_parse_exact(argc, argv, opts, usage, 0, NULL, &run.status) != 0)
+        return run.status;
+    if ((central ? cli_open_central(&run, central) : cli_open(&run)) != 0)
         return run.status;
     struct cli_list out = {json ? json_array() : NULL,
                            json ? NULL : cli_table_new_columns(columns)};

@@ -82,11 +82,12 @@ int cli_list_add(struct cli_list *l, json_t *obj, ...);
 void cli_list_print(struct cli_list *l, int rc);
 
 /* A list command whose only option is --json (`outpost deliveries list`): parses argv, opens
- * the instance, lets `fill` add the rows to a cli_list (an array with --json, else a table
- * with the NULL-terminated `columns`) and prints it (cli_list_print). Returns the exit
+ * the instance (cli_open, or cli_open_central(`central`) when `central` names a command that
+ * runs on central only), lets `fill` add the rows to a cli_list (an array with --json, else a
+ * table with the NULL-terminated `columns`) and prints it (cli_list_print). Returns the exit
  * status. */
 typedef int (*cli_fill_fn)(struct instance *inst, struct cli_list *out, struct op_err *e);
-int cli_list_command(int argc, char **argv, const struct command_usage *usage,
+int cli_list_command(int argc, char **argv, const struct command_usage *usage, const char *central,
                      const char *const *columns, cli_fill_fn fill);
 
 /* The options and output of the CSV record imports (import-testcenters, import-eligibilities;

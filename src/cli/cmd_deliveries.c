@@ -30,7 +30,7 @@ static int list_rows(struct instance *inst, struct cli_list *out, struct op_err 
 static int deliveries_list_cmd(int argc, char **argv)
 {
     static const char *const columns[] = {"ID", "PACKAGE SHA-256", "LABEL", NULL};
-    return cli_list_command(argc, argv, &list_usage, columns, list_rows);
+    return cli_list_command(argc, argv, &list_usage, NULL, columns, list_rows);
 }
 
 /* ---- deliveries update ---- */

@@ -111,7 +111,7 @@ static int list_cmd(int argc, char **argv)
 {
     static const char *const columns[] = {"TEST CENTER", "DELIVERY", "PROCTORED", "TEST TAKERS",
                                           NULL};
-    return cli_list_command(argc, argv, &list_usage, columns, list_rows);
+    return cli_list_command(argc, argv, &list_usage, "eligibilities list", columns, list_rows);
 }
 
 /* ---- eligibilities delete ---- */

@@ -87,7 +87,7 @@ static int results_quarantine_cmd(int argc, char **argv)
 {
     static const char *const columns[] = {"RESULT", "DEVICE",   "ID BELONGS TO",
                                           "WHY",    "RECEIVED", NULL};
-    return cli_list_command(argc, argv, &quarantine_usage, columns, quarantine_rows);
+    return cli_list_command(argc, argv, &quarantine_usage, NULL, columns, quarantine_rows);
 }
 
 /* ---- results show ---- */

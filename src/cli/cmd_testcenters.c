@@ -127,7 +127,7 @@ static int list_cmd(int argc, char **argv)
 {
     static const char *const columns[] = {
         "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS", NULL};
-    return cli_list_command(argc, argv, &list_usage, columns, list_rows);
+    return cli_list_command(argc, argv, &list_usage, "testcenters list", columns, list_rows);
 }
 
 /* ---- testcenters update ---- */
