@@ -5,6 +5,7 @@
  */
 #include "app/eligibilities.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,33 +90,65 @@ int app_eligibilities_list(struct instance *inst, app_eligibility_fn fn, void *c
 /* ---- naming what a request concerns ---- */
 
 /* Marks the error in *e as concerning input `field`, keeping its code and message. */
-static int blame(struct op_err *e, const char *field, int rc)
+static void blame(struct op_err *e, const char *field)
 {
     snprintf(e->field, sizeof e->field, "%s", field);
-    return rc;
 }
 
-/* Finds the center and the delivery a request names (ids or labels). On success the caller
- * clears both; on failure e->field says which was wrong. */
-static int find_pair(struct db *db, const char *center, const char *delivery, struct test_center *c,
-                     struct delivery *d, struct op_err *e)
+/* The center and the delivery a write names, found inside its transaction. */
+struct pair {
+    struct test_center c;
+    struct delivery d;
+};
+
+/* Starts set or delete (`what`): checks that the instance is a central, opens the
+ * transaction and finds the center and the delivery (ids or labels; on failure e->field says
+ * which was wrong, and the transaction is rolled back). On success pair_end must follow. */
+static int pair_begin(struct instance *inst, const char *what, const char *center,
+                      const char *delivery, struct pair *p, struct op_err *e)
 {
-    memset(c, 0, sizeof *c);
-    memset(d, 0, sizeof *d);
-    int rc = testcenters_find(db, center ? center : "", c, e);
+    memset(p, 0, sizeof *p);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, what, e);
+    if (rc == 0)
+        rc = db_begin(inst->db, e);
     if (rc != 0)
-        return blame(e, "center", rc);
-    rc = deliveries_find(db, delivery ? delivery : "", d, e);
+        return rc;
+    rc = testcenters_find(inst->db, center ? center : "", &p->c, e);
+    if (rc != 0)
+        blame(e, "center");
+    else if ((rc = deliveries_find(inst->db, delivery ? delivery : "", &p->d, e)) != 0)
+        blame(e, "delivery");
     if (rc != 0) {
-        test_center_clear(c);
-        return blame(e, "delivery", rc);
+        test_center_clear(&p->c);
+        return db_commit_if(inst->db, rc, e); /* rolls back */
     }
     return 0;
 }
 
+/* Ends what pair_begin started: commits if rc is 0, else rolls back and clears *out (may be
+ * NULL). Returns the outcome. */
+static int pair_end(struct instance *inst, struct pair *p, int rc, struct app_eligibility *out,
+                    struct op_err *e)
+{
+    test_center_clear(&p->c);
+    delivery_clear(&p->d);
+    rc = db_commit_if(inst->db, rc, e);
+    if (rc != 0 && out)
+        app_eligibility_clear(out);
+    return rc;
+}
+
+/* Frees the n ids (and the array) resolve_test_takers gave. */
+static void free_ids(char **ids, int n)
+{
+    for (int i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
 /* Resolves `n` logins into user ids; every unknown login or user who is not a test taker is
- * named in one message (field "test_takers"). On success the caller frees *ids (n strings
- * and the array). */
+ * named in one message (field "test_takers"). On success the caller frees *ids with
+ * free_ids. */
 static int resolve_test_takers(struct db *db, const char *const *logins, int n, char ***ids,
                                struct op_err *e)
 {
@@ -146,9 +179,7 @@ static int resolve_test_takers(struct db *db, const char *const *logins, int n, 
         rc = err_set_field(e, OP_EINPUT, "test_takers", "%s", bad.data);
     buf_free(&bad);
     if (rc != 0) {
-        for (int i = 0; i < n; i++)
-            free((*ids)[i]);
-        free(*ids);
+        free_ids(*ids, n);
         *ids = NULL;
     }
     return rc;
@@ -162,38 +193,25 @@ int app_eligibilities_set(struct instance *inst, const struct app_eligibility_se
 {
     if (out)
         memset(out, 0, sizeof *out);
-    enum eligibility_outcome what = ELIGIBILITY_UNCHANGED;
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "eligibilities set", e);
-    if (rc == 0 && in->n < 0)
-        rc = err_set_field(e, OP_EINPUT, "test_takers", "a negative number of test takers");
-    if (rc == 0 && in->proctored != 0 && in->proctored != 1 &&
-        in->proctored != ELIGIBILITY_PROCTORED_KEEP)
-        rc = err_set_field(e, OP_EINPUT, "proctored", "proctored is yes or no");
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
+    if (in->n < 0)
+        return err_set_field(e, OP_EINPUT, "test_takers", "a negative number of test takers");
+    if (in->proctored != 0 && in->proctored != 1 && in->proctored != ELIGIBILITY_PROCTORED_KEEP)
+        return err_set_field(e, OP_EINPUT, "proctored", "proctored is yes or no");
+    struct pair p;
+    int rc = pair_begin(inst, "eligibilities set", in->center, in->delivery, &p, e);
     if (rc != 0)
         return rc;
-    struct test_center c;
-    struct delivery d;
     char **ids = NULL;
+    enum eligibility_outcome what = ELIGIBILITY_UNCHANGED;
     char id[UUID_STR_LEN] = "";
-    rc = find_pair(inst->db, in->center, in->delivery, &c, &d, e);
-    if (rc == 0) {
-        rc = resolve_test_takers(inst->db, in->test_takers, in->n, &ids, e);
-        if (rc == 0)
-            rc = eligibilities_set(inst->db, c.id, d.id, (const char *const *)ids, in->n,
-                                   in->proctored, &what, id, e);
-        if (rc == 0 && out)
-            rc = read_one(inst->db, id, out, e);
-        for (int i = 0; ids && i < in->n; i++)
-            free(ids[i]);
-        free(ids);
-        test_center_clear(&c);
-        delivery_clear(&d);
-    }
-    rc = db_commit_if(inst->db, rc, e);
-    if (rc != 0 && out)
-        app_eligibility_clear(out);
+    rc = resolve_test_takers(inst->db, in->test_takers, in->n, &ids, e);
+    if (rc == 0)
+        rc = eligibilities_set(inst->db, p.c.id, p.d.id, (const char *const *)ids, in->n,
+                               in->proctored, &what, id, e);
+    if (rc == 0 && out)
+        rc = read_one(inst->db, id, out, e);
+    free_ids(ids, in->n);
+    rc = pair_end(inst, &p, rc, out, e);
     if (rc == 0 && outcome)
         *outcome = what;
     return rc;
@@ -206,35 +224,24 @@ int app_eligibilities_delete(struct instance *inst, const char *center, const ch
 {
     if (out)
         memset(out, 0, sizeof *out);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "eligibilities delete", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
+    struct pair p;
+    int rc = pair_begin(inst, "eligibilities delete", center, delivery, &p, e);
     if (rc != 0)
         return rc;
-    struct test_center c;
-    struct delivery d;
-    rc = find_pair(inst->db, center, delivery, &c, &d, e);
-    if (rc == 0) {
-        struct eligibility el;
-        struct op_err ge = {0};
-        rc = eligibilities_get_pair(inst->db, c.id, d.id, &el, &ge);
-        int got = rc == 0;
-        if (rc == OP_ENOTFOUND)
-            err_set(e, rc, "test center \"%s\" has no eligibility for delivery \"%s\"", c.label,
-                    d.label);
-        else if (rc != 0)
-            err_set(e, rc, "%s", ge.msg);
-        if (rc == 0 && out)
-            rc = read_one(inst->db, el.id, out, e);
-        if (rc == 0)
-            rc = eligibilities_delete(inst->db, el.id, e);
-        if (got)
-            eligibility_clear(&el);
-        test_center_clear(&c);
-        delivery_clear(&d);
-    }
-    rc = db_commit_if(inst->db, rc, e);
-    if (rc != 0 && out)
-        app_eligibility_clear(out);
-    return rc;
+    struct eligibility el;
+    struct op_err ge = {0};
+    rc = eligibilities_get_pair(inst->db, p.c.id, p.d.id, &el, &ge);
+    int got = rc == 0;
+    if (rc == OP_ENOTFOUND)
+        err_set(e, rc, "test center \"%s\" has no eligibility for delivery \"%s\"", p.c.label,
+                p.d.label);
+    else if (rc != 0)
+        err_set(e, rc, "%s", ge.msg);
+    if (rc == 0 && out)
+        rc = read_one(inst->db, el.id, out, e);
+    if (rc == 0)
+        rc = eligibilities_delete(inst->db, el.id, e);
+    if (got)
+        eligibility_clear(&el);
+    return pair_end(inst, &p, rc, out, e);
 }

@@ -30,24 +30,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    fx_instance_free(f->inst);
-    free(f);
-    return 0;
-}
-
-static int count(struct instance *inst, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Sets the eligibility of "Lycee Nord" x "Maths" to these logins; returns the code. */
 static int set(struct fixture *f, const char *const *logins, int n, int proctored,
                enum eligibility_outcome *outcome, struct app_eligibility *out, struct op_err *e)
@@ -87,7 +69,7 @@ static void test_set_creates_then_updates_then_leaves_unchanged(void **state)
     assert_int_equal(outcome, ELIGIBILITY_UNCHANGED);
     assert_int_equal(el.el.version, v2);
     app_eligibility_clear(&el);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibilities"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 1);
 }
 
 static void test_set_accepts_ids_and_an_empty_list(void **state)
@@ -144,7 +126,7 @@ static void test_set_names_every_bad_login_in_one_message_and_writes_nothing(voi
     assert_non_null(strstr(e.msg, "no user with login \"nobody\""));
     assert_null(strstr(e.msg, "--")); /* the app names no command-line option */
     assert_int_equal(el.test_takers.n, 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
 }
 
 static void test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_field(void **state)
@@ -170,7 +152,7 @@ static void test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_fie
     assert_non_null(strstr(e.msg, "2 test centers are labelled \"Twin\""));
     assert_int_not_equal(app_eligibilities_delete(f->inst, "Lycee Nord", "Chem", NULL, &e), 0);
     assert_string_equal(e.field, "delivery");
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
 }
 
 struct seen {
@@ -223,7 +205,7 @@ static void test_delete_by_labels_returns_it_as_it_was(void **state)
     assert_int_equal(el.test_takers.n, 1);
     assert_string_equal(el.test_takers.v[0], "t1");
     app_eligibility_clear(&el);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
     /* The test taker left the organisation's feed with the last eligibility. */
     assert_int_equal(fx_feed(f->inst->db, "ORG-A", "user", f->t1), FEED_TOMBSTONE);
 
@@ -281,24 +263,18 @@ static void test_eligibility_json_has_the_public_fields(void **state)
 
 int main(void)
 {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, fx_state_teardown)
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_set_creates_then_updates_then_leaves_unchanged, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_set_accepts_ids_and_an_empty_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_set_takes_the_delivery_default_then_keeps_the_setting,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_set_names_every_bad_login_in_one_message_and_writes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_field, setup,
-            teardown),
-        cmocka_unit_test_setup_teardown(
-            test_list_gives_each_eligibility_with_its_test_takers_in_order, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_delete_by_labels_returns_it_as_it_was, setup,
-                                        teardown),
+        T(test_set_creates_then_updates_then_leaves_unchanged),
+        T(test_set_accepts_ids_and_an_empty_list),
+        T(test_set_takes_the_delivery_default_then_keeps_the_setting),
+        T(test_set_names_every_bad_login_in_one_message_and_writes_nothing),
+        T(test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_field),
+        T(test_list_gives_each_eligibility_with_its_test_takers_in_order),
+        T(test_delete_by_labels_returns_it_as_it_was),
         cmocka_unit_test(test_eligibilities_run_on_a_central_only),
-        cmocka_unit_test_setup_teardown(test_eligibility_json_has_the_public_fields, setup,
-                                        teardown),
+        T(test_eligibility_json_has_the_public_fields),
     };
+#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,24 +31,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    fx_instance_free(f->inst);
-    free(f);
-    return 0;
-}
-
-static int count(struct instance *inst, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Center `id` as stored now; the caller clears it. */
 static struct test_center stored(struct fixture *f, const char *id)
 {
@@ -79,7 +61,7 @@ static void test_add_stores_the_center_and_counts_its_label(void **state)
     assert_int_equal(same, 2);
     assert_string_equal(c.parent_id, "");
     test_center_clear(&c);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM test_centers"), 4);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM test_centers"), 4);
 }
 
 static void test_add_refuses_a_bad_label_org_or_parent_and_writes_nothing(void **state)
@@ -99,7 +81,7 @@ static void test_add_refuses_a_bad_label_org_or_parent_and_writes_nothing(void *
     }
     const struct app_center_new orphan = {"Annexe", "ORG-A", "no-such-center"};
     assert_int_not_equal(app_testcenters_add(f->inst, &orphan, NULL, NULL, &e), 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM test_centers"), 2);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM test_centers"), 2);
 }
 
 /* ---- reading ---- */
@@ -314,7 +296,7 @@ static void test_assign_and_unassign_follow_the_duty_rules(void **state)
     assert_int_equal(app_testcenters_unassign(f->inst, f->nord, "ada", CENTER_DUTY_ADMIN, &e), 0);
     assert_int_equal(app_testcenters_unassign(f->inst, f->nord, "ada", CENTER_DUTY_ADMIN, &e),
                      OP_ENOTFOUND);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM test_center_staff"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM test_center_staff"), 0);
 }
 
 /* ---- delete ---- */
@@ -330,9 +312,9 @@ static void test_delete_refuses_a_center_with_sub_centers(void **state)
     const char *takers[] = {f->taker};
     fx_eligible(f->inst->db, f->sud, delivery, takers, 1, 1, el);
     assert_int_equal(app_testcenters_delete(f->inst, f->sud, &e), 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
     assert_int_equal(app_testcenters_delete(f->inst, f->nord, &e), 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM test_centers"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM test_centers"), 0);
 }
 
 static void test_testcenters_run_on_a_central_only(void **state)
@@ -391,7 +373,7 @@ static void test_center_json_has_the_public_fields(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, fx_state_teardown)
     const struct CMUnitTest tests[] = {
         T(test_add_stores_the_center_and_counts_its_label),
         T(test_add_refuses_a_bad_label_org_or_parent_and_writes_nothing),

@@ -33,24 +33,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    fx_instance_free(f->inst);
-    free(f);
-    return 0;
-}
-
-static int count(struct instance *inst, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Adds `login` as a test taker with `password`; the stored user in *out (user_clear). */
 static void add(struct fixture *f, const char *login, const char *password, struct user *out)
 {
@@ -129,10 +111,10 @@ static void test_add_refuses_what_a_new_user_cannot_be(void **state)
     assert_int_equal(app_users_check_new(&ok, &e), 0);
     assert_int_equal(app_users_add(f->inst, &ok, "", 0, &u, &e), OP_EINPUT); /* no password */
     assert_non_null(strstr(e.msg, "empty one is refused"));
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 0);
     assert_int_equal(app_users_add(f->inst, &ok, "pw", 2, NULL, &e), 0);
     assert_int_equal(app_users_add(f->inst, &ok, "pw", 2, NULL, &e), OP_ECONFLICT);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 1);
 }
 
 static void test_each_bad_login_is_refused_on_add(void **state)
@@ -145,7 +127,7 @@ static void test_each_bad_login_is_refused_on_add(void **state)
         assert_int_equal(app_users_check_new(&in, &e), OP_EINPUT);
         assert_int_equal(app_users_add(f->inst, &in, "pw", 2, NULL, &e), OP_EINPUT);
     }
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 0);
 }
 
 /* ---- update ---- */
@@ -272,7 +254,7 @@ static void test_the_super_user_cannot_be_deleted(void **state)
     struct op_err e = {0};
     assert_int_equal(app_users_delete(f->inst, "root", &e), OP_EINPUT);
     assert_non_null(strstr(e.msg, "super-user and cannot be deleted"));
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 1);
 }
 
 static void test_delete_removes_the_user_from_staff_and_eligibilities(void **state)
@@ -287,8 +269,8 @@ static void test_delete_removes_the_user_from_staff_and_eligibilities(void **sta
     fx_eligible(f->inst->db, center, delivery, takers, 1, 1, el);
     struct op_err e = {0};
     assert_int_equal(app_users_delete(f->inst, "ada", &e), 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM users"), 0);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM eligibility_test_takers"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibility_test_takers"), 0);
     assert_int_equal(app_users_delete(f->inst, "ada", &e), OP_ENOTFOUND);
     user_clear(&u);
 }
@@ -413,7 +395,7 @@ static void test_user_json_shows_the_public_fields_never_the_secrets(void **stat
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, fx_state_teardown)
     const struct CMUnitTest tests[] = {
         T(test_add_stores_the_user_with_escrowed_credentials),
         T(test_add_refuses_what_a_new_user_cannot_be),
