@@ -393,6 +393,47 @@ static void test_user_json_shows_the_public_fields_never_the_secrets(void **stat
     user_clear(&u);
 }
 
+struct walk {
+    struct instance *inst;
+    char seen[512];
+    int outer;
+};
+
+static int count_inner(const struct user *u, void *ctx)
+{
+    struct walk *w = ctx;
+    size_t len = strlen(w->seen);
+    snprintf(w->seen + len, sizeof w->seen - len, "%s", u->login);
+    return 0;
+}
+
+/* Lists the users again from inside the list's callback. */
+static int list_inside(const struct user *u, void *ctx)
+{
+    struct walk *w = ctx;
+    if (++w->outer > 3)
+        return -1; /* the outer walk restarted: the bug */
+    size_t len = strlen(w->seen);
+    snprintf(w->seen + len, sizeof w->seen - len, "%s%s:", len ? "|" : "", u->login);
+    struct op_err e = {0};
+    return app_users_list(w->inst, NULL, count_inner, w, &e);
+}
+
+/* Listing users inside the callback of a list of users restarted the outer loop forever (the
+ * nested call reset the statement the outer one was stepping). Now each walk ends and the
+ * inner one sees every user for each outer row. */
+static void test_listing_users_inside_a_list_of_users_ends(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    fx_user(f->inst->db, "cid", ROLE_TEST_TAKER, id);
+    fx_user(f->inst->db, "ann", ROLE_TEST_TAKER, id);
+    fx_user(f->inst->db, "bob", ROLE_PROCTOR, id);
+    struct walk w = {f->inst, "", 0};
+    struct op_err e = {0};
+    assert_int_equal(app_users_list(f->inst, NULL, list_inside, &w, &e), 0);
+    assert_string_equal(w.seen, "ann:annbobcid|bob:annbobcid|cid:annbobcid");
+}
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, fx_state_teardown)
@@ -411,6 +452,7 @@ int main(void)
         T(test_passwd_refuses_an_empty_password_a_stale_version_and_an_unknown_user),
         cmocka_unit_test(test_a_device_adds_nobody_and_resets_only_its_super_user),
         T(test_user_json_shows_the_public_fields_never_the_secrets),
+        T(test_listing_users_inside_a_list_of_users_ends),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
