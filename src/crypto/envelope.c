@@ -372,9 +372,7 @@ int envelope_open(const struct envelope *env, const struct key *results_key,
     return 0;
 }
 
-void envelope_sha256(const struct envelope *env, char out[65])
+void envelope_sha256(const struct envelope *env, char out[SHA256_HEX_LEN])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, env->bytes, env->len);
-    sodium_bin2hex(out, 65, h, sizeof h);
+    sha256_hex(env->bytes, env->len, out);
 }

@@ -54,7 +54,7 @@ static int check_fields(const struct delivery *d, struct op_err *e)
     if (d->max_executions < 0)
         return err_set(e, OP_EINPUT, "max executions must be 0 (unlimited) or more, not %lld",
                        (long long)d->max_executions);
-    if (d->package_sha256[0] && !packages_sha_is_valid(d->package_sha256))
+    if (d->package_sha256[0] && !sha256_hex_is_valid(d->package_sha256))
         return err_set(e, OP_EINPUT, "\"%s\" is not the SHA-256 of a package", d->package_sha256);
     return 0;
 }

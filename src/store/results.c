@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
+int results_in_scope(struct db *db, const char *org_id, const struct result_new *res,
                      struct op_err *e)
 {
     sqlite3_stmt *st = db_stmt(db,
@@ -17,11 +17,11 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, env->h.result_id);
-    db_bind_text(st, 2, env->h.test_taker_id);
-    db_bind_text(st, 3, env->h.delivery_id);
+    db_bind_text(st, 1, res->id);
+    db_bind_text(st, 2, res->test_taker_id);
+    db_bind_text(st, 3, res->delivery_id);
     db_bind_text(st, 4, org_id);
-    db_bind_text(st, 5, env->h.device_id);
+    db_bind_text(st, 5, res->device_id);
     int rc = sqlite3_step(st);
     int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_reset(st);
@@ -30,8 +30,8 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
     return in ? 1 : 0;
 }
 
-/* Keeps `env` in quarantine (idempotent: a copy held already stays as it is). */
-static int quarantine(struct db *db, const struct envelope *env, const char *sha,
+/* Keeps `res` in quarantine (idempotent: a copy held already stays as it is). */
+static int quarantine(struct db *db, const struct result_new *res, const char *sha,
                       const char *reason, struct op_err *e)
 {
     char now[TIMESTAMP_STR_LEN];
@@ -44,37 +44,34 @@ static int quarantine(struct db *db, const struct envelope *env, const char *sha
                                e);
     if (!st)
         return OP_EDB;
-    const struct envelope_header *h = &env->h;
-    db_bind_text(st, 1, h->result_id);
-    db_bind_text(st, 2, h->device_id);
+    db_bind_text(st, 1, res->id);
+    db_bind_text(st, 2, res->device_id);
     db_bind_text(st, 3, sha);
     db_bind_text(st, 4, reason);
-    db_bind_text(st, 5, h->delivery_id);
-    db_bind_text(st, 6, h->test_taker_id);
-    db_bind_text(st, 7, h->key_id);
-    sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
+    db_bind_text(st, 5, res->delivery_id);
+    db_bind_text(st, 6, res->test_taker_id);
+    db_bind_text(st, 7, res->key_id);
+    sqlite3_bind_blob(st, 8, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
     db_bind_text(st, 9, now);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "holding a result in quarantine");
     return RESULTS_QUARANTINED;
 }
 
-int results_insert(struct db *db, const struct envelope *env, const char **why,
+int results_insert(struct db *db, const struct result_new *res, const char **why,
                    char owner[UUID_STR_LEN], struct op_err *e)
 {
-    char sha[65];
-    envelope_sha256(env, sha);
-    const struct envelope_header *h = &env->h;
+    const char *sha = res->envelope_sha256;
     sqlite3_stmt *st =
         db_stmt(db, "SELECT device_id, envelope_sha256 FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, h->result_id);
+    db_bind_text(st, 1, res->id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         char stored_device[UUID_STR_LEN];
         db_column_copy(st, 0, stored_device, sizeof stored_device);
-        int same_device = strcmp(stored_device, h->device_id) == 0;
+        int same_device = strcmp(stored_device, res->device_id) == 0;
         int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
         sqlite3_reset(st);
         if (same)
@@ -84,7 +81,7 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
             *why = reason;
         if (owner)
             memcpy(owner, stored_device, UUID_STR_LEN);
-        return quarantine(db, env, sha, reason, e);
+        return quarantine(db, res, sha, reason, e);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -93,11 +90,11 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
         now[TIMESTAMP_STR_LEN];
     /* envelope_parse keeps time stamps within the years 2000 to 9999; check anyway, as a
      * text that did not format must never be bound */
-    if (timestamp_format((time_t)h->started_at, started) != 0 ||
-        timestamp_format((time_t)h->ended_at, ended) != 0 ||
-        timestamp_format((time_t)h->sealed_at, sealed) != 0)
+    if (timestamp_format((time_t)res->started_at, started) != 0 ||
+        timestamp_format((time_t)res->ended_at, ended) != 0 ||
+        timestamp_format((time_t)res->sealed_at, sealed) != 0)
         return err_set(e, OP_EINPUT, "result %s: a time stamp cannot be written as a date",
-                       h->result_id);
+                       res->id);
     timestamp_now(now);
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
@@ -107,17 +104,17 @@ int results_insert(struct db *db, const struct envelope *env, const char **why,
                  e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, h->result_id);
-    db_bind_text(st, 2, h->execution_id);
-    db_bind_text(st, 3, h->delivery_id);
-    db_bind_text(st, 4, h->test_taker_id);
-    db_bind_text(st, 5, h->device_id);
-    db_bind_text(st, 6, h->key_id);
-    db_bind_text(st, 7, envelope_state_name(h->state));
+    db_bind_text(st, 1, res->id);
+    db_bind_text(st, 2, res->execution_id);
+    db_bind_text(st, 3, res->delivery_id);
+    db_bind_text(st, 4, res->test_taker_id);
+    db_bind_text(st, 5, res->device_id);
+    db_bind_text(st, 6, res->key_id);
+    db_bind_text(st, 7, res->state);
     db_bind_text(st, 8, started);
     db_bind_text(st, 9, ended);
     db_bind_text(st, 10, sealed);
-    sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 11, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
     if (sqlite3_step(st) != SQLITE_DONE)

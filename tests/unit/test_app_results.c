@@ -14,6 +14,7 @@
 #include "crypto/envelope.h"
 #include "crypto/sign.h"
 #include "envelope_fixture.h"
+#include "instance/keycheck.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
 
@@ -583,7 +584,7 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     struct key rotated;
     assert_int_equal(keys_rotate_results(f->central_keys, &rotated, &e), 0);
     assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(results_keys_record(f->inst->db, &rotated, &e), 0);
+    assert_int_equal(keycheck_record_results_key(f->inst->db, &rotated, &e), 0);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     char *path = fs_join(f->central_keys, "results-0002.key");
     char *away = fs_join(f->inst->dir, "results-0002.key");
@@ -621,7 +622,9 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     struct envelope env;
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
     assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(results_insert(f->inst->db, &env, NULL, NULL, &e), STORED);
+    struct result_new res;
+    app_results_new_of(&env, &res);
+    assert_int_equal(results_insert(f->inst->db, &res, NULL, NULL, &e), STORED);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     assert_int_equal(decrypt(f, NULL, &rep, &probs, &e), 0);
     assert_int_equal(rep.damaged, 1);
