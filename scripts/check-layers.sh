@@ -94,4 +94,4 @@ if [ -d src/cli ]; then
 fi
 
 [ "$failed" = 0 ] || exit 1
-echo "check-layers: layers $(echo "$LAYERS" | tr '\n' '<' | sed 's/<$//; s/</ < /g'): ok"
+echo "check-layers: $(echo "$LAYERS" | sed 's/ /\//g' | paste -sd' ' - | sed 's/ / < /g'): ok"

@@ -10,6 +10,7 @@
  */
 #include "app/results.h"
 
+#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,8 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
         *outcome = rc == RESULTS_STORED ? APP_RESULTS_STORED : APP_RESULTS_DUPLICATE;
         return 0;
     }
+    /* results_insert returns one of its three outcomes or a negative error */
+    assert(rc == RESULTS_QUARANTINED || rc < 0);
     if (rc != RESULTS_QUARANTINED)
         return rc;
     /* For the operator, the whole story; for the sender, an ordinary refusal that says

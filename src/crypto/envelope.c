@@ -219,7 +219,7 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
     if (len < ENVELOPE_HEADER_BYTES)
         return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes, the header alone is %d",
                        len, ENVELOPE_HEADER_BYTES);
-    size_t total;
+    size_t total = 0;
     if (check_header(data, &total, e) != 0)
         return OP_EINPUT;
     if (len < total)
@@ -299,7 +299,7 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
         return OP_EIO;
     if (got == 0)
         return 1;
-    size_t total;
+    size_t total = 0;
     if (got < ENVELOPE_HEADER_BYTES) /* the end of the file: the parser names it truncated */
         return envelope_parse_next(*buf, got, env, used, e);
     if (check_header(*buf, &total, e) != 0)

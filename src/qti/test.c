@@ -7,6 +7,7 @@
  */
 #include "qti/test.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -305,7 +306,7 @@ static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size
     static const char *const attrs[] = {NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
-    struct qti_expr *x;
+    struct qti_expr *x = NULL;
     if (read_expr_child(r, n, &x))
         return OP_EINPUT;
     PUSH(*arr, *na, x);
@@ -383,6 +384,7 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
     if (rc == 0 && !html)
         rc = OP_EINPUT;
     if (rc == 0) {
+        assert(access && show); /* checked above */
         struct qti_test_feedback f = {qti_xstrdup(id),
                                       qti_xstrdup(outcome),
                                       strcmp(show, "show") == 0,
@@ -934,6 +936,7 @@ uint64_t qti_splitmix64(uint64_t *state)
 /* Uniform in [0, n) without modulo bias. */
 static size_t below(uint64_t *st, size_t n)
 {
+    assert(n > 0);
     uint64_t lim = UINT64_MAX - UINT64_MAX % n;
     uint64_t v;
     do

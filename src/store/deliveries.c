@@ -3,6 +3,7 @@
  */
 #include "store/deliveries.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,7 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
     struct delivery old;
     if ((rc = deliveries_get(db, d->id, &old, e)) != 0)
         return rc;
+    assert(old.label); /* NOT NULL in the table */
     int64_t now_at = old.version;
     int any =
         strcmp(old.label, d->label) != 0 || strcmp(old.package_sha256, d->package_sha256) != 0 ||
