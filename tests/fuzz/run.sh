@@ -7,7 +7,7 @@
 #   run.sh BUILD SECONDS    timed fuzzing (`make fuzz`): each target for SECONDS, starting from
 #                           its corpus; new inputs go to a scratch folder, not the seeds
 set -eu
-build=$1
+build=$(cd "$1" && pwd)
 mode=$2
 here=$(cd "$(dirname "$0")" && pwd)
 failed=0
@@ -25,7 +25,7 @@ for bin in "$build"/fuzz_*; do
         fi
         echo "fuzz: $name replays $(ls "$corpus" | wc -l) inputs"
         # given files (not a folder), libFuzzer runs each once and exits
-        if ! (cd "$corpus" && ls | LC_ALL=C sort | xargs "$bin" -rss_limit_mb=1024 \
+        if ! (cd "$corpus" && ls | LC_ALL=C sort | xargs "$bin" -seed=1 -rss_limit_mb=1024 \
             -artifact_prefix="$build/$name-") > "$build/$name.log" 2>&1; then
             echo "fuzz: $name FAILED (see $build/$name.log)"
             tail -30 "$build/$name.log"
