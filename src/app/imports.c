@@ -69,10 +69,9 @@ static int apply_rows(struct db *db, const struct csv_table *t, const struct bat
     if (p->count > 0 && !skip_invalid) {
         db_rollback(db);
         r->created = r->updated = r->unchanged = 0;
-        return err_set(e, OP_EINPUT,
-                       "%s: %d problem%s; nothing was imported (fix the rows listed, or give "
-                       "--skip-invalid to import the valid rows)",
-                       p->file, p->count, p->count == 1 ? "" : "s");
+        return err_set_remedy(e, OP_EINPUT, OP_REMEDY_SKIP_INVALID,
+                              "%s: %d problem%s; nothing was imported", p->file, p->count,
+                              p->count == 1 ? "" : "s");
     }
     if ((rc = db_commit(db, e)) != 0)
         return rc;
@@ -97,10 +96,9 @@ static int import_records(struct instance *inst, const char *what, const struct 
         return rc;
     struct csv_table *t = NULL;
     if (req->data && req->len > inst->settings.csv_max_bytes)
-        rc = err_set(e, OP_EINPUT,
-                     "%s: the file is %zu bytes, over the limit of %zu bytes (raise "
-                     "configuration.limits.csv-max-bytes, or split the file)",
-                     req->file, req->len, inst->settings.csv_max_bytes);
+        rc = err_set_remedy(e, OP_EINPUT, OP_REMEDY_CSV_LIMIT,
+                            "%s: the file is %zu bytes, over the limit of %zu bytes", req->file,
+                            req->len, inst->settings.csv_max_bytes);
     else if (req->data)
         rc = csv_table_parse(req->file, req->data, req->len, &t, e);
     else

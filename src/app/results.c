@@ -10,7 +10,6 @@
  */
 #include "app/results.h"
 
-#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +41,11 @@ static int check_key_known(struct db *db, const char *keys_dir, const struct env
     if (known < 0)
         return known;
     if (!known)
-        return err_set(e, OP_EINPUT,
-                       "result %s is sealed to results key %s, which central never had (none of "
-                       "its results keys, current or past, has that id); refused: the device must "
-                       "seal to central's current results key (`outpost keys show`)",
-                       env->h.result_id, env->h.key_id);
+        return err_set_remedy(e, OP_EINPUT, OP_REMEDY_SHOW_KEYS,
+                              "result %s is sealed to results key %s, which central never had "
+                              "(none of its results keys, current or past, has that id); "
+                              "refused: the device must seal to central's current results key",
+                              env->h.result_id, env->h.key_id);
     return 0;
 }
 
@@ -117,24 +116,23 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
         return rc;
     const char *why = NULL;
     char owner[UUID_STR_LEN] = "";
-    rc = results_insert(db, &res, &why, owner, e);
-    if (rc == RESULTS_STORED || rc == RESULTS_DUPLICATE) {
-        *outcome = rc == RESULTS_STORED ? APP_RESULTS_STORED : APP_RESULTS_DUPLICATE;
+    enum results_outcome stored;
+    rc = results_insert(db, &res, &stored, &why, owner, e);
+    if (rc != 0)
+        return rc;
+    if (stored != RESULTS_QUARANTINED) {
+        *outcome = stored == RESULTS_STORED ? APP_RESULTS_STORED : APP_RESULTS_DUPLICATE;
         return 0;
     }
-    /* results_insert returns one of its three outcomes or a negative error */
-    assert(rc == RESULTS_QUARANTINED || rc < 0);
-    if (rc != RESULTS_QUARANTINED)
-        return rc;
     /* For the operator, the whole story; for the sender, an ordinary refusal that says
      * neither which device holds the id nor what it holds, the same whoever sent it. */
     if (strcmp(why, RESULTS_OTHER_DEVICE) == 0)
         log_warn("result %s from device %s refused: the id belongs to device %s; the copy is "
-                 "held in quarantine (outpost results quarantine)",
+                 "held in quarantine for an operator",
                  env.h.result_id, env.h.device_id, owner);
     else
         log_warn("result %s from device %s refused: the device already sent other content under "
-                 "this id; the copy is held in quarantine (outpost results quarantine)",
+                 "this id; the copy is held in quarantine for an operator",
                  env.h.result_id, env.h.device_id);
     return err_set(e, OP_ECONFLICT,
                    "result %s: refused; the envelope is held for review by an operator",
@@ -178,8 +176,9 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         struct envelope env;
         size_t used;
         struct op_err why = {0};
-        int r = envelope_read_next(fd, &buf, &cap, &env, &used, &why);
-        if (r == 1) {
+        int got;
+        int r = envelope_read_next(fd, &buf, &cap, &env, &used, &got, &why);
+        if (r == 0 && !got) {
             if (off == 0)
                 rc = err_set(e, OP_EINPUT, "%s: empty file, no envelope in it", file);
             break;
@@ -191,7 +190,7 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         if (r != 0) {
             /* Without a readable header the next envelope cannot be found: stop here. */
             out->rejected++;
-            const struct app_results_refusal refusal = {NULL, off, why.msg, 1};
+            const struct app_results_refusal refusal = {NULL, off, why.msg, 1, why.remedy};
             if (fn)
                 fn(&refusal, ctx);
             break;
@@ -209,7 +208,8 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         } else {
             out->rejected++;
             out->quarantined += r == OP_ECONFLICT; /* refused and held in quarantine */
-            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0};
+            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0,
+                                                        why.remedy};
             if (fn)
                 fn(&refusal, ctx);
         }

@@ -92,7 +92,8 @@ struct app_results_refusal {
     const char *result_id; /* NULL when the header could not be read */
     size_t offset;         /* where the envelope starts in the file */
     const char *reason;
-    int rest_skipped; /* the header could not be read: the rest of the file is skipped */
+    int rest_skipped;      /* the header could not be read: the rest of the file is skipped */
+    enum op_remedy remedy; /* the kind of fix the front end may add to `reason` (base/err.h) */
 };
 typedef void (*app_results_refusal_fn)(const struct app_results_refusal *r, void *ctx);
 

@@ -8,32 +8,48 @@
 /* the functions themselves, not the analyser's view of them (err.h) */
 #undef err_set
 #undef err_set_field
+#undef err_set_remedy
 
-int err_set(struct op_err *e, int code, const char *fmt, ...)
+/* The body of err_set, err_set_field and err_set_remedy. */
+static int vset(struct op_err *e, int code, const char *field, enum op_remedy remedy,
+                const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static int vset(struct op_err *e, int code, const char *field, enum op_remedy remedy,
+                const char *fmt, va_list ap)
 {
     if (!e)
         return code;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    e->code = code;
+    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    e->remedy = remedy;
+    return code;
+}
+
+int err_set(struct op_err *e, int code, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vset(e, code, NULL, OP_REMEDY_NONE, fmt, ap);
     va_end(ap);
-    e->code = code;
-    e->field[0] = '\0';
-    e->remedy = OP_REMEDY_NONE;
     return code;
 }
 
 int err_set_field(struct op_err *e, int code, const char *field, const char *fmt, ...)
 {
-    if (!e)
-        return code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    vset(e, code, field, OP_REMEDY_NONE, fmt, ap);
     va_end(ap);
-    e->code = code;
-    snprintf(e->field, sizeof e->field, "%s", field ? field : "");
-    e->remedy = OP_REMEDY_NONE;
+    return code;
+}
+
+int err_set_remedy(struct op_err *e, int code, enum op_remedy remedy, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vset(e, code, NULL, remedy, fmt, ap);
+    va_end(ap);
     return code;
 }
 

@@ -56,13 +56,20 @@ enum {
  * all. */
 enum op_remedy {
     OP_REMEDY_NONE = 0,
-    OP_REMEDY_SKIP_INVALID,     /* an import refused for bad rows can import the valid ones */
-    OP_REMEDY_CSV_LIMIT,        /* a CSV file is over the configured size limit */
-    OP_REMEDY_QTI_LIMIT,        /* a QTI package is over the configured size limit */
-    OP_REMEDY_REPARENT,         /* move or delete the sub-centers of a test center first */
-    OP_REMEDY_SETUP,            /* no instance in the data folder: set one up */
-    OP_REMEDY_REPLACE_LOST_KEY, /* a key is lost: only a key replacement gets past it */
+    OP_REMEDY_SKIP_INVALID,        /* an import refused for bad rows can import the valid ones */
+    OP_REMEDY_CSV_LIMIT,           /* a CSV file is over the configured size limit */
+    OP_REMEDY_QTI_LIMIT,           /* a QTI package is over the configured size limit */
+    OP_REMEDY_REPARENT,            /* move or delete the sub-centers of a test center first */
+    OP_REMEDY_SETUP,               /* no instance in the data folder: set one up */
+    OP_REMEDY_REPLACE_LOST_KEY,    /* a key is lost: only a key replacement gets past it */
+    OP_REMEDY_RESTORE_RESULTS_KEY, /* restore results keys; the front end can name them */
+    OP_REMEDY_RESTORE_MASTER_KEY,  /* restore the master key; the front end can name its id */
+    OP_REMEDY_SETUP_CENTRAL_KEYS,  /* a central key file is missing: the central key setup */
+    OP_REMEDY_SETUP_DEVICE_KEYS,   /* a device key file is missing: the device key setup */
+    OP_REMEDY_SHOW_KEYS,           /* the operator can show the current keys */
+    OP_REMEDY_COUNT                /* the number of kinds, not a kind */
 };
+/* OP_EBUSY needs no remedy: it always means "try again", and the front end says so. */
 
 #define OP_ERR_MAX       2048
 #define OP_ERR_FIELD_MAX 64
@@ -83,14 +90,20 @@ int err_set(struct op_err *e, int code, const char *fmt, ...) __attribute__((for
 int err_set_field(struct op_err *e, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* err_set, then the kind of fix (e->remedy) the front end words. */
+int err_set_remedy(struct op_err *e, int code, enum op_remedy remedy, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #ifdef __clang_analyzer__
 /* The static analyser (make analyze) reads one file at a time and cannot see that these return
  * `code`: say so, so that `rc = err_set(e, OP_EINPUT, ...)` counts as an error on its path. */
-#define err_set(e, code, ...)            (err_set((e), (code), __VA_ARGS__), (code))
-#define err_set_field(e, code, fld, ...) (err_set_field((e), (code), (fld), __VA_ARGS__), (code))
+#define err_set(e, code, ...)             (err_set((e), (code), __VA_ARGS__), (code))
+#define err_set_field(e, code, fld, ...)  (err_set_field((e), (code), (fld), __VA_ARGS__), (code))
+#define err_set_remedy(e, code, rem, ...) (err_set_remedy((e), (code), (rem), __VA_ARGS__), (code))
 #endif
 
-/* Puts "prefix: " in front of the current message; returns the current code. */
+/* Puts "prefix: " in front of the current message; returns the current code (the field and
+ * the remedy stay). */
 int err_prefix(struct op_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void err_clear(struct op_err *e);

@@ -256,11 +256,16 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     return write_then_place(path, data, len, mode, 0, e);
 }
 
-int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e)
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, int *created,
+                 struct op_err *e)
 {
-    if (fs_exists(path))
-        return 1;
-    return write_then_place(path, data, len, mode, 1, e);
+    int made = 0;
+    int rc = fs_exists(path) ? 1 : write_then_place(path, data, len, mode, 1, e);
+    if (rc == 0)
+        made = 1;
+    if (created)
+        *created = made;
+    return rc < 0 ? rc : 0;
 }
 
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e)

@@ -39,9 +39,11 @@ void fs_secret_free(char *data);
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);
 
 /* Like fs_write_atomic, but never replaces anything: the file is put in place with link(),
- * which fails if `path` exists. Returns 0 when written, 1 when `path` already existed (nothing
- * written), or an error. For key files, which must never be overwritten. */
-int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, struct op_err *e);
+ * which fails if `path` exists. Returns 0 with *created (may be NULL) 1 when written, 0 when
+ * `path` already existed (nothing written), or an error. For key files, which must never be
+ * overwritten. */
+int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, int *created,
+                 struct op_err *e);
 
 /* mkdir -p with `mode` for the folders it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e);

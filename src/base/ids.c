@@ -1,5 +1,7 @@
-/* ids.c - UUIDs from libsodium's CSPRNG and UTC time stamps (see ids.h). */
+/* ids.c - UUIDs from libsodium's CSPRNG and UTC time stamps of the process clock (see ids.h). */
 #include "base/ids.h"
+
+#include "base/clock.h"
 
 #include <ctype.h>
 #include <sodium.h>
@@ -47,5 +49,5 @@ int timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN])
 void timestamp_now(char out[TIMESTAMP_STR_LEN])
 {
     /* fails only for a clock set hundreds of millions of years ahead: then "" */
-    (void)timestamp_format(time(NULL), out);
+    (void)timestamp_format(clock_now(), out);
 }

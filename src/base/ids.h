@@ -20,6 +20,7 @@ int uuid_is_valid(const char *s);
  * be written (gmtime_r fails, e.g. near INT64_MAX, or the year does not fit the buffer); a
  * caller taking `t` from outside checks its range first and handles -1 anyway. */
 int timestamp_format(time_t t, char out[TIMESTAMP_STR_LEN]);
+/* The time stamp of now, as base/clock.h's clock_now tells it (a test can fix it). */
 void timestamp_now(char out[TIMESTAMP_STR_LEN]);
 
 #endif

@@ -1,8 +1,9 @@
-/* cli.c - helpers shared by the commands: the skeleton of a command, JSON output, and the
- * options and printing of the CSV record imports (see cli.h). */
+/* cli.c - helpers shared by the commands: the skeleton of a command, list commands, JSON
+ * output, and the options and printing of the CSV record imports (see cli.h). */
 #include "cli/cli.h"
 #include "cli/table.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,28 +13,6 @@ const char *cli_data_option;
 const char *cli_data_dir(void)
 {
     return instance_resolve_dir(cli_data_option);
-}
-
-int cli_open_instance(struct instance **out)
-{
-    struct op_err e = {0};
-    if (instance_open(cli_data_dir(), out, &e) != 0)
-        return cli_fail(&e);
-    return 0;
-}
-
-int cli_open_central(const char *what, struct instance **out)
-{
-    int status = cli_open_instance(out);
-    if (status != 0)
-        return status;
-    struct op_err e = {0};
-    if (instance_require_role(*out, ROLE_CENTRAL, what, &e) != 0) {
-        instance_close(*out);
-        *out = NULL;
-        return cli_fail(&e);
-    }
-    return 0;
 }
 
 /* jansson escapes the C0 controls in strings, as JSON requires, but writes DEL and the C1
@@ -72,6 +51,20 @@ void cli_print_json(json_t *doc)
     json_decref(doc);
 }
 
+int cli_list_add(struct cli_list *l, json_t *obj, ...)
+{
+    if (l->arr) {
+        json_array_append_new(l->arr, obj);
+        return 0;
+    }
+    json_decref(obj);
+    va_list ap;
+    va_start(ap, obj);
+    cli_table_addv(l->table, ap);
+    va_end(ap);
+    return 0;
+}
+
 void cli_list_print(struct cli_list *l, int rc)
 {
     if (l->table)
@@ -84,30 +77,95 @@ void cli_list_print(struct cli_list *l, int rc)
     l->table = NULL;
 }
 
-int cli_start(int argc, char **argv, const struct option *opts, const struct command_usage *usage,
-              struct instance **inst, int *status)
+/* ---- the skeleton of a command ---- */
+
+int cli_open(struct cli_run *run)
 {
-    *inst = NULL;
-    if (options_parse_exact(argc, argv, opts, usage, 0, NULL, status) != 0)
+    memset(&run->e, 0, sizeof run->e);
+    run->inst = NULL;
+    run->status = 0;
+    struct op_err e = {0};
+    if (instance_open(cli_data_dir(), &run->inst, &e) != 0) {
+        run->inst = NULL;
+        run->status = cli_fail(&e);
         return -1;
-    if ((*status = cli_open_instance(inst)) != 0)
-        return -1;
+    }
     return 0;
 }
 
-int cli_end(struct instance *inst, int rc, const struct op_err *e)
+int cli_open_central(struct cli_run *run, const char *what)
 {
-    if (inst)
-        instance_close(inst);
-    return rc ? cli_fail(e) : 0;
+    if (cli_open(run) != 0)
+        return -1;
+    struct op_err e = {0};
+    if (instance_require_role(run->inst, ROLE_CENTRAL, what, &e) != 0) {
+        instance_close(run->inst);
+        run->inst = NULL;
+        run->status = cli_fail(&e);
+        return -1;
+    }
+    return 0;
 }
+
+/* No option but --help. */
+static const struct cli_option no_options[] = {OPT_END()};
+
+int cli_start(struct cli_run *run, int argc, char **argv, const struct cli_option *opts,
+              const struct command_usage *usage)
+{
+    run->inst = NULL;
+    if (options_parse_exact(argc, argv, opts ? opts : no_options, usage, 0, NULL, &run->status) !=
+        0)
+        return -1;
+    return cli_open(run);
+}
+
+int cli_start_arg(struct cli_run *run, int argc, char **argv, const struct cli_option *opts,
+                  const struct command_usage *usage, const char *wrong_count)
+{
+    run->inst = NULL;
+    if (options_parse_exact(argc, argv, opts ? opts : no_options, usage, 1, wrong_count,
+                            &run->status) != 0)
+        return -1;
+    return cli_open(run);
+}
+
+int cli_end(struct cli_run *run, int rc)
+{
+    if (run->inst)
+        instance_close(run->inst);
+    run->inst = NULL;
+    return rc ? cli_fail(&run->e) : 0;
+}
+
+int cli_list_command(int argc, char **argv, const struct command_usage *usage, const char *central,
+                     const char *const *columns, cli_fill_fn fill)
+{
+    int json = 0;
+    const struct cli_option opts[] = {
+        OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_END(),
+    };
+    struct cli_run run;
+    if (options_parse_exact(argc, argv, opts, usage, 0, NULL, &run.status) != 0)
+        return run.status;
+    if ((central ? cli_open_central(&run, central) : cli_open(&run)) != 0)
+        return run.status;
+    struct cli_list out = {json ? json_array() : NULL,
+                           json ? NULL : cli_table_new_columns(columns)};
+    int rc = fill(run.inst, &out, &run.e);
+    cli_list_print(&out, rc);
+    return cli_end(&run, rc);
+}
+
+/* ---- the CSV record imports ---- */
 
 int cli_import_records(int argc, char **argv, const struct command_usage *usage, const char *noun,
                        cli_import_fn import)
 {
     struct app_import_request req = {0};
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &req.file, "FILE.csv", "the CSV file (required)"),
         OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),
         OPT_FLAG(0, "json", &json, "print the summary as JSON"),
@@ -118,12 +176,11 @@ int cli_import_records(int argc, char **argv, const struct command_usage *usage,
         return status;
     if (!req.file)
         return options_usage_error(usage, "-f FILE.csv is required");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct app_import_report r;
-    int rc = import(inst, &req, &r, &e);
+    int rc = import(run.inst, &req, &r, &run.e);
     import_problems_print(&r.problems, stderr);
     if (json && (rc == 0 || r.problems.count > 0))
         cli_print_json(app_import_report_json(&r));
@@ -134,7 +191,7 @@ int cli_import_records(int argc, char **argv, const struct command_usage *usage,
         printf("%s: %s: %d created, %d updated, %d unchanged\n", req.file, noun, r.created,
                r.updated, r.unchanged);
     app_import_report_free(&r);
-    return cli_end(inst, rc, &e);
+    return cli_end(&run, rc);
 }
 
 char **cli_split_list(const char *s, int *n)

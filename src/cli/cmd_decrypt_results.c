@@ -48,7 +48,7 @@ int cmd_decrypt_results(int argc, char **argv)
 {
     int all = 0, json = 0;
     const char *delivery = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "all", &all, "decrypt the pending results of every delivery"),
         OPT_STRING(0, "delivery", &delivery, "ID", "decrypt the pending results of delivery ID"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
@@ -59,19 +59,17 @@ int cmd_decrypt_results(int argc, char **argv)
         return status;
     if (all == (delivery != NULL))
         return options_usage_error(&usage, "give either --all or --delivery ID");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct app_results_decrypt_out rep;
     struct report_ctx ctx = {json_array(), json_array(), json};
     const struct app_results_decrypt_in in = {delivery};
-    int rc = app_results_decrypt(inst, &in, &rep, on_problem, &ctx, &e);
-    instance_close(inst);
-    if (rc != 0) {
+    int rc = app_results_decrypt(run.inst, &in, &rep, on_problem, &ctx, &run.e);
+    if ((status = cli_end(&run, rc)) != 0) {
         json_decref(ctx.problems);
         json_decref(ctx.key_problems);
-        return cli_fail(&e);
+        return status;
     }
     if (json) {
         cli_print_json(app_results_decrypt_json(&rep, ctx.problems, ctx.key_problems));

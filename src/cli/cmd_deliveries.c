@@ -19,33 +19,18 @@ static const struct command_usage list_usage = {
 
 static int list_row(const struct delivery *d, void *ctx)
 {
-    struct cli_list *l = ctx;
-    if (l->arr)
-        json_array_append_new(l->arr, app_delivery_json(d));
-    else
-        cli_table_add(l->table, d->id, d->package_sha256, d->label);
-    return 0;
+    return cli_list_add(ctx, app_delivery_json(d), d->id, d->package_sha256, d->label);
+}
+
+static int list_rows(struct instance *inst, struct cli_list *out, struct op_err *e)
+{
+    return app_deliveries_list(inst, list_row, out, e);
 }
 
 static int deliveries_list_cmd(int argc, char **argv)
 {
-    int json = 0;
-    const struct option opts[] = {
-        OPT_FLAG(0, "json", &json, "print JSON"),
-        OPT_END(),
-    };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
-    struct cli_list l = CLI_LIST(json, "ID", "PACKAGE SHA-256", "LABEL");
-    int rc = app_deliveries_list(inst, list_row, &l, &e);
-    cli_list_print(&l, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    static const char *const columns[] = {"ID", "PACKAGE SHA-256", "LABEL", NULL};
+    return cli_list_command(argc, argv, &list_usage, NULL, columns, list_rows);
 }
 
 /* ---- deliveries update ---- */
@@ -62,7 +47,7 @@ static int deliveries_update_cmd(int argc, char **argv)
 {
     const char *label = NULL, *proctored = NULL;
     int max_executions = -1, json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "L", "new label"),
         OPT_STRING(0, "proctored", &proctored, "yes|no", "proctored by default"),
         OPT_INT(0, "max-executions", &max_executions, "N",
@@ -84,14 +69,13 @@ static int deliveries_update_cmd(int argc, char **argv)
                                                   "--max-executions");
     if (max_executions < -1)
         return options_usage_error(&update_usage, "--max-executions must be 0 (unlimited) or more");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     const struct app_deliveries_update_in in = {argv[0], label, proctored_default, max_executions,
                                                 0};
     struct delivery d;
-    int rc = app_deliveries_update(inst, &in, &d, &e);
+    int rc = app_deliveries_update(run.inst, &in, &d, &run.e);
     if (rc == 0) {
         if (json)
             cli_print_json(app_delivery_json(&d));
@@ -99,8 +83,7 @@ static int deliveries_update_cmd(int argc, char **argv)
             printf("updated delivery %s (%s), version %lld\n", d.label, d.id, (long long)d.version);
         delivery_clear(&d);
     }
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- deliveries delete ---- */
@@ -115,22 +98,16 @@ static const struct command_usage delete_usage = {
 
 static int deliveries_delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
-    int status;
-    if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one DELIVERY", &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, NULL, &delete_usage, "give one DELIVERY") != 0)
+        return run.status;
     struct delivery d;
-    int rc = app_deliveries_delete(inst, argv[0], &d, &e);
+    int rc = app_deliveries_delete(run.inst, argv[0], &d, &run.e);
     if (rc == 0) {
         printf("deleted delivery %s (%s)\n", d.label, d.id);
         delivery_clear(&d);
     }
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 int cmd_deliveries(int argc, char **argv)

@@ -28,7 +28,7 @@ int cmd_import_qti(int argc, char **argv)
 {
     const char *file = NULL, *label = NULL, *proctored = "yes";
     int json = 0, max_executions = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "PACKAGE.zip", "the QTI content package (required)"),
         OPT_STRING(0, "label", &label, "L", "label of the delivery (default: the test title)"),
         OPT_STRING(0, "proctored", &proctored, "yes|no",
@@ -53,13 +53,12 @@ int cmd_import_qti(int argc, char **argv)
         return options_usage_error(&usage, "--proctored takes yes or no, not \"%s\"", proctored);
     if (max_executions < 0)
         return options_usage_error(&usage, "--max-executions must be 0 (unlimited) or more");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     const struct app_deliveries_import_in in = {file, label, proctored_default, max_executions};
     struct delivery d;
-    int rc = app_deliveries_import(inst, &in, &d, &e);
+    int rc = app_deliveries_import(run.inst, &in, &d, &run.e);
     if (rc == 0) {
         if (json)
             cli_print_json(app_delivery_json(&d));
@@ -67,6 +66,5 @@ int cmd_import_qti(int argc, char **argv)
             printf("%s\n", d.id);
         delivery_clear(&d);
     }
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }

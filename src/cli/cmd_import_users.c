@@ -49,7 +49,7 @@ int cmd_import_users(int argc, char **argv)
 {
     struct app_users_import_request req = {0};
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('t', "type", &req.role, "ROLE", "role of every user in the file (required)"),
         OPT_STRING('f', "file", &req.file, "FILE", "the CSV file (required)"),
         OPT_FLAG(0, "skip-invalid", &req.skip_invalid, "import the valid rows, list the others"),
@@ -64,14 +64,12 @@ int cmd_import_users(int argc, char **argv)
     if (!user_role_is_valid(req.role))
         return options_usage_error(&usage, "unknown role \"%s\" (use %s)", req.role,
                                    user_roles_list());
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     req.progress = isatty(STDERR_FILENO) ? show_progress : NULL;
-    struct op_err e = {0};
     struct users_import_report r;
-    int rc = app_imports_users(inst, &req, &r, &e);
-    instance_close(inst);
+    int rc = app_imports_users(run.inst, &req, &r, &run.e);
 
     import_problems_print(&r.problems, stderr);
     if (r.unlisted)
@@ -83,5 +81,5 @@ int cmd_import_users(int argc, char **argv)
     else if (rc == 0)
         print_summary(req.file, req.role, &r);
     users_import_report_free(&r);
-    return cli_end(NULL, rc, &e);
+    return cli_end(&run, rc);
 }

@@ -32,20 +32,17 @@ static const struct command_usage show_usage = {
 static int keys_show_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
-    struct instance *inst;
-    int status;
-    if (cli_start(argc, argv, opts, &show_usage, &inst, &status) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, opts, &show_usage) != 0)
+        return run.status;
     json_t *doc;
-    int rc = app_keys_show(inst, &doc, &e);
-    if (rc != 0)
-        return cli_end(inst, rc, &e);
-    instance_close(inst);
+    int rc = app_keys_show(run.inst, &doc, &run.e);
+    if ((rc = cli_end(&run, rc)) != 0)
+        return rc;
     if (json) {
         cli_print_json(doc);
         return 0;
@@ -83,17 +80,15 @@ static const struct command_usage rotate_usage = {
 static int keys_rotate_cmd(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print the new key as JSON"),
         OPT_END(),
     };
-    struct instance *inst;
-    int status;
-    if (cli_start(argc, argv, opts, &rotate_usage, &inst, &status) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, opts, &rotate_usage) != 0)
+        return run.status;
     struct key k;
-    int rc = app_keys_rotate(inst, &k, &e);
+    int rc = app_keys_rotate(run.inst, &k, &run.e);
     if (rc == 0) {
         json_t *o = app_key_json(&k);
         if (json) {
@@ -105,7 +100,7 @@ static int keys_rotate_cmd(int argc, char **argv)
         }
     }
     key_wipe(&k);
-    return cli_end(inst, rc, &e);
+    return cli_end(&run, rc);
 }
 
 int cmd_keys(int argc, char **argv)

@@ -99,7 +99,7 @@ static int run_walk(struct qti_loaded *l, json_t *responses, uint64_t seed, json
 static int qti_run_cmd(int argc, char **argv)
 {
     const char *file = NULL, *resp_file = NULL, *seed_s = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "PACKAGE.zip", "the QTI content package (required)"),
         OPT_STRING(0, "responses", &resp_file, "FILE.json", "responses per item (required)"),
         OPT_STRING(0, "seed", &seed_s, "N", "seed of selection, ordering, templates (default 1)"),

@@ -10,6 +10,7 @@
 #include "app/results.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/remedy.h"
 #include "cli/table.h"
 
 /* ---- results list ---- */
@@ -25,24 +26,18 @@ static const struct command_usage list_usage = {
 
 static int list_row(const struct result_row *r, void *ctx)
 {
-    struct cli_list *l = ctx;
-    if (l->arr)
-        json_array_append_new(l->arr, app_result_json(r));
-    else {
-        char held[16] = "";
-        if (r->quarantined)
-            snprintf(held, sizeof held, "%d", r->quarantined);
-        cli_table_add(l->table, r->id, r->delivery_id, r->test_taker_id, r->state, r->status,
-                      r->received_at, held);
-    }
-    return 0;
+    char held[16] = "";
+    if (r->quarantined)
+        snprintf(held, sizeof held, "%d", r->quarantined);
+    return cli_list_add(ctx, app_result_json(r), r->id, r->delivery_id, r->test_taker_id, r->state,
+                        r->status, r->received_at, held);
 }
 
 static int results_list_cmd(int argc, char **argv)
 {
     const char *delivery = NULL, *status_opt = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "delivery", &delivery, "ID", "only results of this delivery"),
         OPT_STRING(0, "status", &status_opt, "STATUS", "pending, decrypted or damaged"),
         OPT_FLAG(0, "json", &json, "print JSON"),
@@ -54,16 +49,15 @@ static int results_list_cmd(int argc, char **argv)
     struct op_err e = {0};
     if (app_results_check_status(status_opt, &e) != 0)
         return options_usage_error(&list_usage, "%s", e.msg);
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct cli_list l =
         CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD");
     const struct app_results_list_in in = {delivery, status_opt};
-    int rc = app_results_list(inst, &in, list_row, &l, &e);
+    int rc = app_results_list(run.inst, &in, list_row, &l, &run.e);
     cli_list_print(&l, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- results quarantine ---- */
@@ -81,34 +75,20 @@ static const struct command_usage quarantine_usage = {
 
 static int quarantine_row(const struct quarantine_row *q, void *ctx)
 {
-    struct cli_list *l = ctx;
-    if (l->arr)
-        json_array_append_new(l->arr, app_quarantine_json(q));
-    else
-        cli_table_add(l->table, q->result_id, q->device_id, q->owner_device_id, q->reason,
-                      q->received_at);
-    return 0;
+    return cli_list_add(ctx, app_quarantine_json(q), q->result_id, q->device_id, q->owner_device_id,
+                        q->reason, q->received_at);
+}
+
+static int quarantine_rows(struct instance *inst, struct cli_list *out, struct op_err *e)
+{
+    return app_results_quarantine(inst, quarantine_row, out, e);
 }
 
 static int results_quarantine_cmd(int argc, char **argv)
 {
-    int json = 0;
-    const struct option opts[] = {
-        OPT_FLAG(0, "json", &json, "print JSON"),
-        OPT_END(),
-    };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &quarantine_usage, 0, NULL, &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
-    struct cli_list l = CLI_LIST(json, "RESULT", "DEVICE", "ID BELONGS TO", "WHY", "RECEIVED");
-    int rc = app_results_quarantine(inst, quarantine_row, &l, &e);
-    cli_list_print(&l, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    static const char *const columns[] = {"RESULT", "DEVICE",   "ID BELONGS TO",
+                                          "WHY",    "RECEIVED", NULL};
+    return cli_list_command(argc, argv, &quarantine_usage, NULL, columns, quarantine_rows);
 }
 
 /* ---- results show ---- */
@@ -120,21 +100,15 @@ static const struct command_usage show_usage = {
 
 static int results_show_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
-    int status;
-    if (options_parse_exact(argc, argv, opts, &show_usage, 1, "give one RESULT_ID", &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, NULL, &show_usage, "give one RESULT_ID") != 0)
+        return run.status;
     char *json;
-    int rc = app_results_show(inst, argv[0], &json, &e);
+    int rc = app_results_show(run.inst, argv[0], &json, &run.e);
     if (rc == 0)
         printf("%s\n", json);
     free(json);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- results import ---- */
@@ -157,9 +131,16 @@ struct import_ctx {
     json_t *refusals; /* with --json; else each refusal goes to stderr as it comes */
 };
 
-static void import_refusal(const struct app_results_refusal *r, void *ctx)
+static void import_refusal(const struct app_results_refusal *refusal, void *ctx)
 {
     struct import_ctx *c = ctx;
+    /* the reason with the CLI's advice for its remedy, in the text and in the JSON alike */
+    struct op_err why = {.code = OP_EINPUT, .remedy = refusal->remedy};
+    snprintf(why.msg, sizeof why.msg, "%s", refusal->reason);
+    char reason[OP_ERR_MAX + 512];
+    struct app_results_refusal with_advice = *refusal;
+    with_advice.reason = cli_error_text(&why, reason, sizeof reason);
+    const struct app_results_refusal *r = &with_advice;
     if (c->refusals)
         json_array_append_new(c->refusals, app_results_refusal_json(r));
     else if (r->rest_skipped)
@@ -173,7 +154,7 @@ static int results_import_cmd(int argc, char **argv)
 {
     const char *file = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "FILE", "file of envelopes (required)"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
@@ -183,18 +164,16 @@ static int results_import_cmd(int argc, char **argv)
         return status;
     if (!file)
         return options_usage_error(&import_usage, "-f FILE is required");
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct import_ctx ctx = {file, json ? json_array() : NULL};
     const struct app_results_import_in in = {file};
     struct app_results_import_out out;
-    int rc = app_results_import(inst, &in, &out, import_refusal, &ctx, &e);
-    instance_close(inst);
-    if (rc != 0) {
+    int rc = app_results_import(run.inst, &in, &out, import_refusal, &ctx, &run.e);
+    if ((status = cli_end(&run, rc)) != 0) {
         json_decref(ctx.refusals);
-        return cli_fail(&e);
+        return status;
     }
     if (json) {
         cli_print_json(app_results_import_json(&out, ctx.refusals));

@@ -19,7 +19,7 @@ static const struct command_usage setup_usage = {
 int cmd_setup(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print the new instance as JSON"),
         OPT_END(),
     };

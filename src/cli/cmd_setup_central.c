@@ -28,29 +28,27 @@ int cmd_setup_central(int argc, char **argv)
 {
     int json = 0;
     struct app_keys_setup_central_request req = {0};
-    const struct option opts[] = {
+    struct app_keys_setup_report rep;
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "replace-lost-key", &req.replace_lost_key,
                  "make a new key in place of a lost one that data depends on"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };
-    struct instance *inst;
-    int status;
-    if (cli_start(argc, argv, opts, &usage, &inst, &status) != 0)
-        return status;
-    struct op_err e = {0};
-    struct app_keys_setup_report rep;
-    int rc = app_keys_setup_central(inst, &req, &rep, &e);
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, opts, &usage) != 0)
+        return run.status;
+    int rc = app_keys_setup_central(run.inst, &req, &rep, &run.e);
     if (rc == 0 && rep.notes)
         fputs(rep.notes, stderr);
     if (rc == 0 && json) {
         cli_print_json(app_keys_setup_central_json(&rep));
     } else if (rc == 0) {
-        char *dir = instance_path(inst, "keys");
+        char *dir = instance_path(run.inst, "keys");
         printf("central keys in %s: %d created, %d kept\n", dir, rep.created, rep.kept);
         printf("  current results key %s\n  SHA-256 fingerprint %s\n", rep.key_id, rep.fingerprint);
         free(dir);
     }
     app_keys_setup_report_free(&rep);
-    return cli_end(inst, rc, &e);
+    return cli_end(&run, rc);
 }

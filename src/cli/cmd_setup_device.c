@@ -21,26 +21,24 @@ static const struct command_usage usage = {
 int cmd_setup_device(int argc, char **argv)
 {
     int json = 0;
-    const struct option opts[] = {
+    struct app_keys_setup_report rep;
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };
-    struct instance *inst;
-    int status;
-    if (cli_start(argc, argv, opts, &usage, &inst, &status) != 0)
-        return status;
-    struct op_err e = {0};
-    struct app_keys_setup_report rep;
-    int rc = app_keys_setup_device(inst, &rep, &e);
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, opts, &usage) != 0)
+        return run.status;
+    int rc = app_keys_setup_device(run.inst, &rep, &run.e);
     if (rc == 0 && json) {
         cli_print_json(app_keys_setup_device_json(&rep));
     } else if (rc == 0) {
-        char *dir = instance_path(inst, "keys");
+        char *dir = instance_path(run.inst, "keys");
         printf("device keys in %s: %d created, %d kept\n", dir, rep.created, rep.kept);
         printf("  device %s signing key %s\n  SHA-256 fingerprint %s\n", rep.instance_id,
                rep.key_id, rep.fingerprint);
         free(dir);
     }
     app_keys_setup_report_free(&rep);
-    return cli_end(inst, rc, &e);
+    return cli_end(&run, rc);
 }

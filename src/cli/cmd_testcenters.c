@@ -51,7 +51,7 @@ static const struct command_usage add_usage = {
 static int add_cmd(int argc, char **argv)
 {
     const char *label = NULL, *org = NULL, *parent = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "LABEL", "the center's label (required)"),
         OPT_STRING(0, "org", &org, "ORG", "its organisation id (required)"),
         OPT_STRING(0, "parent", &parent, "CENTER", "the center it belongs to (id or label)"),
@@ -62,26 +62,24 @@ static int add_cmd(int argc, char **argv)
         return status;
     if (!label || !org)
         return options_usage_error(&add_usage, "--label and --org are required");
-    struct instance *inst;
-    if ((status = cli_open_central("testcenters add", &inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open_central(&run, "testcenters add") != 0)
+        return run.status;
     char parent_id[UUID_STR_LEN] = "";
     struct test_center c;
     memset(&c, 0, sizeof c);
     int nsame = 0;
-    int rc = parent ? find_parent(inst, parent, parent_id, &e) : 0;
+    int rc = parent ? find_parent(run.inst, parent, parent_id, &run.e) : 0;
     if (rc == 0) {
         const struct app_center_new in = {label, org, parent_id};
-        rc = app_testcenters_add(inst, &in, &c, &nsame, &e);
+        rc = app_testcenters_add(run.inst, &in, &c, &nsame, &run.e);
     }
     if (rc == 0) {
         printf("%s\n", c.id);
         note_shared_label(nsame, label);
     }
     test_center_clear(&c);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- testcenters list ---- */
@@ -120,26 +118,16 @@ static int list_one(const struct app_center *ac, void *ctx)
     return 0;
 }
 
+static int list_rows(struct instance *inst, struct cli_list *out, struct op_err *e)
+{
+    return app_testcenters_list(inst, list_one, out, e);
+}
+
 static int list_cmd(int argc, char **argv)
 {
-    int json = 0;
-    const struct option opts[] = {
-        OPT_FLAG(0, "json", &json, "print JSON"),
-        OPT_END(),
-    };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &list_usage, 0, NULL, &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_central("testcenters list", &inst)) != 0)
-        return status;
-    struct op_err e = {0};
-    struct cli_list out =
-        CLI_LIST(json, "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS");
-    int rc = app_testcenters_list(inst, list_one, &out, &e);
-    cli_list_print(&out, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    static const char *const columns[] = {
+        "ID", "LABEL", "ORGANISATION", "PARENT", "ADMINISTRATORS", "PROCTORS", NULL};
+    return cli_list_command(argc, argv, &list_usage, "testcenters list", columns, list_rows);
 }
 
 /* ---- testcenters update ---- */
@@ -191,7 +179,7 @@ static int update_cmd(int argc, char **argv)
 {
     const char *label = NULL, *org = NULL, *parent = NULL;
     int no_parent = 0, json = 0, if_version = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "label", &label, "LABEL", "the new label"),
         OPT_STRING(0, "org", &org, "ORG", "the new organisation id"),
         OPT_STRING(0, "parent", &parent, "CENTER", "the new parent (id or label)"),
@@ -210,21 +198,20 @@ static int update_cmd(int argc, char **argv)
         return options_usage_error(&update_usage,
                                    "nothing to change: give --label, --org, --parent or "
                                    "--no-parent");
-    struct instance *inst;
-    if ((status = cli_open_central("testcenters update", &inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open_central(&run, "testcenters update") != 0)
+        return run.status;
     struct test_center c;
     struct app_center_update up;
     memset(&up, 0, sizeof up);
     char parent_id[UUID_STR_LEN] = "";
-    int rc = app_testcenters_find(inst, argv[0], &c, &e);
+    int rc = app_testcenters_find(run.inst, argv[0], &c, &run.e);
     if (rc == 0 && parent)
-        rc = find_parent(inst, parent, parent_id, &e);
+        rc = find_parent(run.inst, parent, parent_id, &run.e);
     if (rc == 0) {
         const struct test_center_changes ch = {label, org, parent || no_parent ? parent_id : NULL};
-        rc = app_testcenters_update(inst, c.id, if_version > 0 ? if_version : c.version, &ch, &up,
-                                    &e);
+        rc = app_testcenters_update(run.inst, c.id, if_version > 0 ? if_version : c.version, &ch,
+                                    &up, &run.e);
     }
     if (rc == 0 && json)
         cli_print_json(app_center_json(&up.after));
@@ -238,8 +225,7 @@ static int update_cmd(int argc, char **argv)
         note_shared_label(up.same_label, label);
     test_center_clear(&c);
     app_center_update_clear(&up);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- testcenters assign / unassign ---- */
@@ -260,7 +246,7 @@ static int staff_cmd(int argc, char **argv, int assign)
 {
     const struct command_usage *usage = assign ? &assign_usage : &unassign_usage;
     const char *admin = NULL, *proctor = NULL;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING(0, "admin", &admin, "LOGIN", "a test-center-admin user"),
         OPT_STRING(0, "proctor", &proctor, "LOGIN", "a proctor user"),
         OPT_END(),
@@ -274,25 +260,22 @@ static int staff_cmd(int argc, char **argv, int assign)
     const char *login = admin ? admin : proctor;
     const char *duty = admin ? CENTER_DUTY_ADMIN : CENTER_DUTY_PROCTOR;
     const char *noun = admin ? "an administrator" : "a proctor";
-    struct instance *inst;
-    if ((status =
-             cli_open_central(assign ? "testcenters assign" : "testcenters unassign", &inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open_central(&run, assign ? "testcenters assign" : "testcenters unassign") != 0)
+        return run.status;
     struct test_center c;
     int changed = 0;
-    int rc = app_testcenters_find(inst, argv[0], &c, &e);
+    int rc = app_testcenters_find(run.inst, argv[0], &c, &run.e);
     if (rc == 0 && assign)
-        rc = app_testcenters_assign(inst, c.id, login, duty, &changed, &e);
+        rc = app_testcenters_assign(run.inst, c.id, login, duty, &changed, &run.e);
     else if (rc == 0)
-        rc = app_testcenters_unassign(inst, c.id, login, duty, &e);
+        rc = app_testcenters_unassign(run.inst, c.id, login, duty, &run.e);
     if (rc == 0 && assign)
         printf("%s %s %s of %s\n", login, changed ? "is now" : "was already", noun, c.label);
     else if (rc == 0)
         printf("%s is no longer %s of %s\n", login, noun, c.label);
     test_center_clear(&c);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 static int assign_cmd(int argc, char **argv)
@@ -316,24 +299,22 @@ static const struct command_usage delete_usage = {
 
 static int delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
+    const struct cli_option opts[] = {OPT_END()};
     int status;
     if (options_parse_exact(argc, argv, opts, &delete_usage, 1,
                             "give one CENTER (an id or a label)", &status) != 0)
         return status;
-    struct instance *inst;
-    if ((status = cli_open_central("testcenters delete", &inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_open_central(&run, "testcenters delete") != 0)
+        return run.status;
     struct test_center c;
-    int rc = app_testcenters_find(inst, argv[0], &c, &e);
+    int rc = app_testcenters_find(run.inst, argv[0], &c, &run.e);
     if (rc == 0)
-        rc = app_testcenters_delete(inst, c.id, &e);
+        rc = app_testcenters_delete(run.inst, c.id, &run.e);
     if (rc == 0)
         printf("deleted test center %s (%s)\n", c.label, c.id);
     test_center_clear(&c);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 int cmd_testcenters(int argc, char **argv)

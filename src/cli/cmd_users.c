@@ -28,19 +28,14 @@ static const struct command_usage list_usage = {
 
 static int list_row(const struct user *u, void *ctx)
 {
-    struct cli_list *l = ctx;
-    if (l->arr)
-        json_array_append_new(l->arr, app_user_json(u));
-    else
-        cli_table_add(l->table, u->login, u->role, u->label, u->org_id);
-    return 0;
+    return cli_list_add(ctx, app_user_json(u), u->login, u->role, u->label, u->org_id);
 }
 
 static int users_list_cmd(int argc, char **argv)
 {
     const char *role = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('r', "role", &role, "ROLE", "only users with this role"),
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
@@ -51,14 +46,13 @@ static int users_list_cmd(int argc, char **argv)
     struct op_err e = {0};
     if (role && app_users_check_role(role, &e) != 0)
         return options_usage_error(&list_usage, "%s", e.msg);
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     struct cli_list l = CLI_LIST(json, "LOGIN", "ROLE", "LABEL", "ORGANISATION");
-    int rc = app_users_list(inst, role, list_row, &l, &e);
+    int rc = app_users_list(run.inst, role, list_row, &l, &run.e);
     cli_list_print(&l, rc);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- users add ---- */
@@ -76,7 +70,7 @@ static int users_add_cmd(int argc, char **argv)
     const char *login = NULL, *role = NULL, *org = NULL, *label = NULL, *first = NULL, *last = NULL,
                *mail = NULL, *lang = NULL;
     int json = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_STRING('l', "login", &login, "LOGIN", "login (required)"),
         OPT_STRING('r', "role", &role, "ROLE", "role (required)"),
         OPT_STRING(0, "org", &org, "ORG", "organisation id (sync-manager only, required there)"),
@@ -98,25 +92,24 @@ static int users_add_cmd(int argc, char **argv)
     /* app_users_add checks again; checking here refuses before the password is asked. */
     if (app_users_check_new(&in, &e) != 0)
         return options_usage_error(&add_usage, "%s", e.msg);
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
     char *pw = NULL;
     struct user stored;
     memset(&stored, 0, sizeof stored);
-    int rc = app_users_check_central(inst, "users add", &e);
+    int rc = app_users_check_central(run.inst, "users add", &run.e);
     if (rc == 0)
-        rc = secret_read("Password: ", 1, &pw, &e);
+        rc = secret_read("Password: ", 1, &pw, &run.e);
     if (rc == 0)
-        rc = app_users_add(inst, &in, pw, strlen(pw), &stored, &e);
+        rc = app_users_add(run.inst, &in, pw, strlen(pw), &stored, &run.e);
     secret_free(pw);
     if (rc == 0 && json)
         cli_print_json(app_user_json(&stored));
     else if (rc == 0)
         printf("added %s %s (%s)\n", role, login, stored.id);
     user_clear(&stored);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- users delete ---- */
@@ -129,19 +122,13 @@ static const struct command_usage delete_usage = {
 
 static int users_delete_cmd(int argc, char **argv)
 {
-    const struct option opts[] = {OPT_END()};
-    int status;
-    if (options_parse_exact(argc, argv, opts, &delete_usage, 1, "give one LOGIN", &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
-    int rc = app_users_delete(inst, argv[0], &e);
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, NULL, &delete_usage, "give one LOGIN") != 0)
+        return run.status;
+    int rc = app_users_delete(run.inst, argv[0], &run.e);
     if (rc == 0)
         printf("deleted %s\n", argv[0]);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 /* ---- users passwd ---- */
@@ -160,35 +147,30 @@ static const struct command_usage passwd_usage = {
 static int users_passwd_cmd(int argc, char **argv)
 {
     int new_keys = 0;
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "new-keys", &new_keys,
                  "a new vault key pair: after a leaked password or a stolen device"),
         OPT_END(),
     };
-    int status;
-    if (options_parse_exact(argc, argv, opts, &passwd_usage, 1, "give one LOGIN", &status) != 0)
-        return status;
-    struct instance *inst;
-    if ((status = cli_open_instance(&inst)) != 0)
-        return status;
-    struct op_err e = {0};
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, opts, &passwd_usage, "give one LOGIN") != 0)
+        return run.status;
     const struct app_user_passwd in = {argv[0], new_keys, 0};
     char *pw = NULL;
     char public_key[VAULT_PUBLIC_B64_LEN] = "";
     /* app_users_passwd checks again; checking here refuses before the password is asked. */
-    int rc = app_users_passwd_check(inst, &in, &e);
+    int rc = app_users_passwd_check(run.inst, &in, &run.e);
     if (rc == 0)
-        rc = secret_read("New password: ", 1, &pw, &e);
+        rc = secret_read("New password: ", 1, &pw, &run.e);
     if (rc == 0)
-        rc = app_users_passwd(inst, &in, pw, strlen(pw), public_key, &e);
+        rc = app_users_passwd(run.inst, &in, pw, strlen(pw), public_key, &run.e);
     secret_free(pw);
     if (rc == 0 && new_keys)
         printf("password changed for %s, with a new vault key pair (public key %s)\n", argv[0],
                public_key);
     else if (rc == 0)
         printf("password changed for %s\n", argv[0]);
-    instance_close(inst);
-    return rc ? cli_fail(&e) : 0;
+    return cli_end(&run, rc);
 }
 
 int cmd_users(int argc, char **argv)

@@ -10,8 +10,10 @@
 
 #include "base/buf.h"
 #include "base/text.h"
+#include "cli/remedy.h"
 
-static const struct option *find_long(const struct option *opts, const char *name, size_t len)
+static const struct cli_option *find_long(const struct cli_option *opts, const char *name,
+                                          size_t len)
 {
     for (; opts->type != OPTION_END; opts++)
         if (opts->long_name && strlen(opts->long_name) == len &&
@@ -20,7 +22,7 @@ static const struct option *find_long(const struct option *opts, const char *nam
     return NULL;
 }
 
-static const struct option *find_short(const struct option *opts, char c)
+static const struct cli_option *find_short(const struct cli_option *opts, char c)
 {
     for (; opts->type != OPTION_END; opts++)
         if (opts->short_name && opts->short_name == c)
@@ -28,7 +30,7 @@ static const struct option *find_short(const struct option *opts, char c)
     return NULL;
 }
 
-static void print_option_name(FILE *out, const struct option *o)
+static void print_option_name(FILE *out, const struct cli_option *o)
 {
     char left[96];
     int n = 0;
@@ -43,13 +45,13 @@ static void print_option_name(FILE *out, const struct option *o)
     fprintf(out, "  %-28s %s\n", left, o->help ? o->help : "");
 }
 
-void options_print_help(const struct option *opts, const struct command_usage *usage)
+void options_print_help(const struct cli_option *opts, const struct command_usage *usage)
 {
     printf("usage: %s\n\n", usage->usage);
     if (usage->description)
         printf("%s\n\n", usage->description);
     printf("options:\n");
-    for (const struct option *o = opts; o->type != OPTION_END; o++)
+    for (const struct cli_option *o = opts; o->type != OPTION_END; o++)
         print_option_name(stdout, o);
     printf("  %-28s %s\n", "-h, --help", "show this help");
 }
@@ -68,7 +70,7 @@ int options_usage_error(const struct command_usage *usage, const char *fmt, ...)
     return 2;
 }
 
-static int set_value(const struct option *o, const char *arg, const struct command_usage *usage)
+static int set_value(const struct cli_option *o, const char *arg, const struct command_usage *usage)
 {
     switch (o->type) {
     case OPTION_FLAG: /* handled by the caller: a flag takes no value */
@@ -92,7 +94,7 @@ static int set_value(const struct option *o, const char *arg, const struct comma
     return 2;
 }
 
-int options_parse(int argc, char **argv, const struct option *opts,
+int options_parse(int argc, char **argv, const struct cli_option *opts,
                   const struct command_usage *usage, int *exit_status)
 {
     int npos = 0;
@@ -112,7 +114,7 @@ int options_parse(int argc, char **argv, const struct option *opts,
             options_print_help(opts, usage);
             return -1;
         }
-        const struct option *o;
+        const struct cli_option *o;
         const char *inline_val = NULL;
         if (a[1] == '-') {
             const char *name = a + 2;
@@ -166,13 +168,14 @@ int cli_fail(const struct op_err *e)
 {
     /* A message may quote a value from a file, the database or the command line: control
      * characters in it reach the terminal escaped, never raw (base/text.h). */
-    char *msg = text_escape(e->msg[0] ? e->msg : err_code_name(e->code));
+    char text[OP_ERR_MAX + 512];
+    char *msg = text_escape(cli_error_text(e, text, sizeof text));
     fprintf(stderr, "outpost: %s\n", msg);
     free(msg);
     return err_exit_status(e->code ? e->code : OP_EINPUT);
 }
 
-int options_parse_exact(int argc, char **argv, const struct option *opts,
+int options_parse_exact(int argc, char **argv, const struct cli_option *opts,
                         const struct command_usage *usage, int nargs, const char *wrong_count,
                         int *exit_status)
 {

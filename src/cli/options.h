@@ -1,7 +1,7 @@
 /*
  * options.h - the one option parser every command uses (after git's parse-options).
  *
- * A command declares a table of struct option, ends it with OPT_END, and calls
+ * A command declares a table of struct cli_option, ends it with OPT_END, and calls
  * options_parse(). Long options take `--name value` or `--name=value`; `--` ends options.
  * `--help` prints the usage line, the description and the table, and the command returns 0.
  * Whatever is not an option is left in argv (positional arguments) and counted in the return.
@@ -13,7 +13,7 @@
 
 enum option_type { OPTION_END, OPTION_FLAG, OPTION_STRING, OPTION_INT };
 
-struct option {
+struct cli_option {
     enum option_type type;
     char short_name;       /* 0 for none */
     const char *long_name; /* without the dashes */
@@ -47,17 +47,17 @@ struct command_usage {
 /* Parses argv[1..argc) (argv[0] is the command name). Returns the number of positional
  * arguments, moved to argv[0..n), or -1 when the command should end now: after --help
  * (*exit_status = 0) or a usage error, already printed (*exit_status = 2). */
-int options_parse(int argc, char **argv, const struct option *opts,
+int options_parse(int argc, char **argv, const struct cli_option *opts,
                   const struct command_usage *usage, int *exit_status);
 
 /* options_parse for a command that takes exactly `nargs` positional arguments (left in
  * argv[0..nargs)). Returns 0, or -1 when the command should end now with *exit_status: after
  * --help, or a usage error already printed: with nargs 0 naming the first argument, otherwise
  * the message `wrong_count` ("give one LOGIN"). */
-int options_parse_exact(int argc, char **argv, const struct option *opts,
+int options_parse_exact(int argc, char **argv, const struct cli_option *opts,
                         const struct command_usage *usage, int nargs, const char *wrong_count,
                         int *exit_status);
-void options_print_help(const struct option *opts, const struct command_usage *usage);
+void options_print_help(const struct cli_option *opts, const struct command_usage *usage);
 
 /* Prints "outpost: <msg>" (control characters escaped, base/text.h) and the usage line to
  * stderr; returns 2. */

@@ -52,6 +52,28 @@ struct cli_table *cli_table_new(const char *header, ...)
     return t;
 }
 
+struct cli_table *cli_table_new_columns(const char *const *headers)
+{
+    struct cli_table *t = calloc(1, sizeof *t);
+    if (!t)
+        abort();
+    while (headers[t->ncols] && t->ncols < TABLE_MAX_COLS)
+        t->ncols++;
+    t->cells = calloc((size_t)t->ncols, sizeof *t->cells);
+    if (!t->cells)
+        abort();
+    for (int c = 0; c < t->ncols; c++)
+        t->cells[c] = dup_cell(headers[c]);
+    t->nrows = 1;
+    return t;
+}
+
+void cli_table_addv(struct cli_table *t, va_list ap)
+{
+    const char *first = va_arg(ap, const char *);
+    add_row(t, first, ap);
+}
+
 void cli_table_add(struct cli_table *t, ...)
 {
     va_list ap;

@@ -8,14 +8,19 @@
 #ifndef OUTPOST_CLI_TABLE_H
 #define OUTPOST_CLI_TABLE_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 struct cli_table;
 
 /* A table with `ncols` columns and these header names (NULL-terminated list). */
 struct cli_table *cli_table_new(const char *header, ...);
+/* The same from a NULL-terminated array of header names. */
+struct cli_table *cli_table_new_columns(const char *const *headers);
 /* Adds one row of exactly as many cells as there are columns; NULL prints as "". */
 void cli_table_add(struct cli_table *t, ...);
+/* The same with the cells in `ap`. */
+void cli_table_addv(struct cli_table *t, va_list ap);
 /* Prints the header and rows to `out`, two spaces between columns, and frees the table. */
 void cli_table_print(struct cli_table *t, FILE *out);
 

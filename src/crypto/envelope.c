@@ -283,10 +283,11 @@ static int read_upto(int fd, unsigned char *p, size_t n, size_t *got, struct op_
 }
 
 int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope *env, size_t *used,
-                       struct op_err *e)
+                       int *got, struct op_err *e)
 {
     memset(env, 0, sizeof *env);
     *used = 0;
+    *got = 0;
     if (*cap < ENVELOPE_HEADER_BYTES) {
         unsigned char *p = realloc(*buf, ENVELOPE_HEADER_BYTES);
         if (!p)
@@ -294,14 +295,18 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
         *buf = p;
         *cap = ENVELOPE_HEADER_BYTES;
     }
-    size_t got;
-    if (read_upto(fd, *buf, ENVELOPE_HEADER_BYTES, &got, e) != 0)
+    size_t head;
+    if (read_upto(fd, *buf, ENVELOPE_HEADER_BYTES, &head, e) != 0)
         return OP_EIO;
-    if (got == 0)
-        return 1;
+    if (head == 0)
+        return 0;
     size_t total = 0;
-    if (got < ENVELOPE_HEADER_BYTES) /* the end of the file: the parser names it truncated */
-        return envelope_parse_next(*buf, got, env, used, e);
+    int rc;
+    if (head < ENVELOPE_HEADER_BYTES) { /* the end of the file: the parser names it truncated */
+        rc = envelope_parse_next(*buf, head, env, used, e);
+        *got = rc == 0;
+        return rc;
+    }
     if (check_header(*buf, &total, e) != 0)
         return OP_EINPUT;
     /* total is at most ENVELOPE_MAX_BYTES (check_header), so the buffer stays bounded. */
@@ -317,7 +322,9 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
         return OP_EIO;
     /* Short only at the end of the file, where the parser gives the same "truncated: N bytes
      * of M" as for the rest of a file held in memory. */
-    return envelope_parse_next(*buf, ENVELOPE_HEADER_BYTES + rest, env, used, e);
+    rc = envelope_parse_next(*buf, ENVELOPE_HEADER_BYTES + rest, env, used, e);
+    *got = rc == 0;
+    return rc;
 }
 
 int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],

@@ -104,11 +104,12 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
 /* Reads the next envelope of a concatenation from `fd`: the fixed header, then exactly the
  * length it states (never over ENVELOPE_MAX_BYTES), into *buf of *cap bytes, grown as needed
  * (start with NULL and 0; the caller frees *buf). Memory stays at one envelope whatever the
- * file size. Returns 0 with *env (pointing into *buf) and *used set; 1 at the end of the file
- * (no byte left); OP_EINPUT with the message envelope_parse_next gives on the rest of the
- * file (the next envelope cannot be found after that); OP_EIO or OP_ENOMEM. */
+ * file size. Returns 0 with *got 1 and *env (pointing into *buf) and *used set, or with *got
+ * 0 at the end of the file (no byte left); OP_EINPUT with the message envelope_parse_next
+ * gives on the rest of the file (the next envelope cannot be found after that); OP_EIO or
+ * OP_ENOMEM. */
 int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope *env, size_t *used,
-                       struct op_err *e);
+                       int *got, struct op_err *e);
 
 /* Checks the device's signature; OP_ECRYPTO with the reason if it does not verify. */
 int envelope_verify(const struct envelope *env, const unsigned char device_pk[KEY_PUBLIC_BYTES],

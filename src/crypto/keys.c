@@ -257,13 +257,14 @@ static int ensure_key(const char *path, enum key_kind kind, int serial, struct k
     generate(kind, serial, &k);
     char text[KEY_FILE_MAX];
     size_t len = serialize(&k, text, sizeof text);
-    int rc = fs_write_new(path, text, len, 0600, e);
+    int created;
+    int rc = fs_write_new(path, text, len, 0600, &created, e);
     sodium_memzero(text, sizeof text);
     if (rc < 0) {
         key_wipe(&k);
         return rc;
     }
-    if (rc == 1) {
+    if (!created) {
         key_wipe(&k);
         if (keys_load_file(path, &k, e) != 0)
             return e->code;
@@ -471,10 +472,10 @@ int keys_results_current(const char *dir, struct key *out, struct op_err *e)
     int n;
     if (list_results(dir, &files, &n, e) != 0)
         return e->code;
-    int rc = n == 0 ? err_set(e, OP_ENOTFOUND,
-                              "%s: no results key; restore the key files from a backup of this "
-                              "folder (`outpost setup-central` names the keys results depend on)",
-                              dir)
+    int rc = n == 0 ? err_set_remedy(e, OP_ENOTFOUND, OP_REMEDY_RESTORE_RESULTS_KEY,
+                                     "%s: no results key; restore the key files from a backup "
+                                     "of this folder",
+                                     dir)
                     : load_results(dir, &files[n - 1], out, e);
     free(files);
     return rc;
@@ -525,8 +526,8 @@ int keys_results_by_id(const char *dir, const char *id, struct key *out, struct 
 }
 
 /* Writes a new results key with serial `serial`, named by its serial or (`by_id`) by its id;
- * returns 0, 1 if the name is taken, or an error. */
-static int write_results_key(const char *dir, int serial, int by_id, struct key *out,
+ * returns 0 with *created 0 if the name is taken (nothing written), or an error. */
+static int write_results_key(const char *dir, int serial, int by_id, struct key *out, int *created,
                              struct op_err *e)
 {
     struct key k;
@@ -541,10 +542,10 @@ static int write_results_key(const char *dir, int serial, int by_id, struct key 
     } else {
         path = results_path(dir, serial);
     }
-    int rc = fs_write_new(path, text, len, 0600, e);
+    int rc = fs_write_new(path, text, len, 0600, created, e);
     sodium_memzero(text, sizeof text);
     free(path);
-    if (rc == 0 && out)
+    if (rc == 0 && *created && out)
         *out = k;
     key_wipe(&k);
     return rc;
@@ -566,8 +567,9 @@ static int add_results_key(const char *dir, int by_id, struct key *out, struct o
             next = files[i].serial + 1;
     free(files);
     for (int attempt = 0; attempt < 16; attempt++, next++) {
-        int rc = write_results_key(dir, next, by_id, out, e);
-        if (rc <= 0)
+        int created;
+        int rc = write_results_key(dir, next, by_id, out, &created, e);
+        if (rc != 0 || created)
             return rc;
     }
     return err_set(e, OP_ECONFLICT, "%s: could not take a new results key serial", dir);
@@ -639,7 +641,7 @@ int keys_setup_device(const char *dir, struct keys_setup_report *rep, struct op_
     return rc;
 }
 
-static int load_named(const char *dir, const char *name, enum key_kind kind, const char *hint,
+static int load_named(const char *dir, const char *name, enum key_kind kind, enum op_remedy setup,
                       struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
@@ -648,13 +650,12 @@ static int load_named(const char *dir, const char *name, enum key_kind kind, con
     char *path = fs_join(dir, name);
     int rc = keys_load_file(path, out, e);
     if (rc == OP_ENOTFOUND && kind == KEY_MASTER)
-        err_set(e, OP_ENOTFOUND,
-                "%s: no such key file; restore it from a backup of %s (the escrow copies of "
-                "user vault keys open with no other key); `outpost setup-central` names the "
-                "key id they need",
-                path, dir);
+        err_set_remedy(e, OP_ENOTFOUND, OP_REMEDY_RESTORE_MASTER_KEY,
+                       "%s: no such key file; restore it from a backup of %s (the escrow copies "
+                       "of user vault keys open with no other key)",
+                       path, dir);
     else if (rc == OP_ENOTFOUND)
-        err_set(e, OP_ENOTFOUND, "%s: no such key file; run `outpost %s`", path, hint);
+        err_set_remedy(e, OP_ENOTFOUND, setup, "%s: no such key file", path);
     else if (rc == 0 && out->kind != kind) {
         enum key_kind found = out->kind;
         key_wipe(out);
@@ -667,17 +668,17 @@ static int load_named(const char *dir, const char *name, enum key_kind kind, con
 
 int keys_load_central_signing(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, CENTRAL_SIGNING, KEY_SIGNING, "setup-central", out, e);
+    return load_named(dir, CENTRAL_SIGNING, KEY_SIGNING, OP_REMEDY_SETUP_CENTRAL_KEYS, out, e);
 }
 
 int keys_load_master(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, MASTER_FILE, KEY_MASTER, "setup-central", out, e);
+    return load_named(dir, MASTER_FILE, KEY_MASTER, OP_REMEDY_SETUP_CENTRAL_KEYS, out, e);
 }
 
 int keys_load_device_signing(const char *dir, struct key *out, struct op_err *e)
 {
-    return load_named(dir, DEVICE_SIGNING, KEY_SIGNING, "setup-device", out, e);
+    return load_named(dir, DEVICE_SIGNING, KEY_SIGNING, OP_REMEDY_SETUP_DEVICE_KEYS, out, e);
 }
 
 /* ---- master keys restored beside the current one ---- */
@@ -730,7 +731,7 @@ int keys_master_each(const char *dir, keys_each_fn fn, void *ctx, struct op_err 
         char id[KEY_ID_HEX_LEN];
         struct key k;
         if (strcmp(de->d_name, MASTER_FILE) == 0)
-            rc = load_named(dir, MASTER_FILE, KEY_MASTER, "setup-central", &k, e);
+            rc = load_named(dir, MASTER_FILE, KEY_MASTER, OP_REMEDY_SETUP_CENTRAL_KEYS, &k, e);
         else if (restored_master_name(de->d_name, id))
             rc = load_restored_master(dir, de->d_name, id, &k, e);
         else

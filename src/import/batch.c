@@ -174,3 +174,43 @@ int batch_resolve_logins(struct db *db, const char *cell, const char *column, co
     batch_free_names(logins);
     return rc;
 }
+
+int batch_plans_start(const struct csv_table *t, const char *const *required,
+                      const char *const *known, size_t size, size_t row_size,
+                      void (*clear_row)(void *row), void **out, struct op_err *e)
+{
+    struct batch_plans *b = calloc(1, size);
+    if (!b || !(b->rows = calloc((size_t)t->nrows + 1, row_size)))
+        abort();
+    b->row_size = row_size;
+    b->clear_row = clear_row;
+    *out = b;
+    return batch_check_header(t, required, known, e);
+}
+
+/* Row i's `int bad`, the first member of its row struct. */
+static int *bad_of(const struct batch_plans *b, int i)
+{
+    return (int *)((char *)b->rows + (size_t)i * b->row_size);
+}
+
+int batch_plans_is_bad(const void *plans, int i)
+{
+    return *bad_of(plans, i);
+}
+
+void batch_plans_set_bad(void *plans, int i)
+{
+    *bad_of(plans, i) = 1;
+}
+
+void batch_plans_free(void *plans, int nrows)
+{
+    struct batch_plans *b = plans;
+    if (!b)
+        return;
+    for (int i = 0; b->clear_row && i < nrows; i++)
+        b->clear_row((char *)b->rows + (size_t)i * b->row_size);
+    free(b->rows);
+    free(b);
+}

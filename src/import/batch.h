@@ -50,6 +50,30 @@ void batch_find_duplicates(const char *const *keys, int n, int *first_of);
 int batch_resolve_logins(struct db *db, const char *cell, const char *column, const char *role,
                          int line, struct import_problems *p, struct idlist *out, struct op_err *e);
 
+/*
+ * The `plan` of every kind starts with this: what pass 1 found about each row, one struct of
+ * `row_size` bytes per row whose first member is `int bad` (the row had a problem, so pass 2
+ * leaves it out). The kind's own plans struct has it as its first member, then what it needs
+ * (the columns, ...). The batch_plans_* functions below serve as the kind's is_bad, set_bad
+ * and free.
+ */
+struct batch_plans {
+    void *rows;                   /* nrows + 1 zeroed row structs */
+    size_t row_size;              /* sizeof the kind's row struct */
+    void (*clear_row)(void *row); /* frees what one row owns; NULL if nothing */
+};
+
+/* The start of every kind's `check`: *out gets a zeroed plans struct of `size` bytes
+ * (starting with struct batch_plans) with a row of `row_size` bytes for each row of `t`
+ * (aborts when memory runs out; the driver frees it with batch_plans_free, even on failure),
+ * then the header is checked as batch_check_header does. Returns its status. */
+int batch_plans_start(const struct csv_table *t, const char *const *required,
+                      const char *const *known, size_t size, size_t row_size,
+                      void (*clear_row)(void *row), void **out, struct op_err *e);
+int batch_plans_is_bad(const void *plans, int i);
+void batch_plans_set_bad(void *plans, int i);
+void batch_plans_free(void *plans, int nrows);
+
 /* What applying one row of pass 2 did. */
 enum batch_outcome { BATCH_UNCHANGED, BATCH_CREATED, BATCH_UPDATED };
 

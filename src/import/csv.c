@@ -231,10 +231,9 @@ int csv_file_read(const char *path, size_t max_bytes, char **data, size_t *len, 
 {
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (unsigned long long)st.st_size > max_bytes)
-        return err_set(e, OP_EINPUT,
-                       "%s: the file is %lld bytes, over the limit of %zu bytes (raise "
-                       "configuration.limits.csv-max-bytes, or split the file)",
-                       path, (long long)st.st_size, max_bytes);
+        return err_set_remedy(e, OP_EINPUT, OP_REMEDY_CSV_LIMIT,
+                              "%s: the file is %lld bytes, over the limit of %zu bytes", path,
+                              (long long)st.st_size, max_bytes);
     return fs_read_file(path, max_bytes, data, len, e);
 }
 

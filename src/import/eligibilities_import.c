@@ -4,6 +4,7 @@
  */
 #include "import/eligibilities_import.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,22 @@ struct columns {
 
 /* What pass 1 found out about a row. */
 struct plan {
-    int bad;
+    int bad; /* first, as struct batch_plans wants */
     char center_id[UUID_STR_LEN];
     char delivery_id[UUID_STR_LEN];
     int proctored; /* 1, 0 or ELIGIBILITY_PROCTORED_KEEP */
     struct idlist takers;
     char *key; /* "center_id delivery_id" for finding repeats; NULL if either is unknown */
 };
+_Static_assert(offsetof(struct plan, bad) == 0, "struct batch_plans reads `bad` first");
+
+/* Frees what one row's plan owns (struct batch_plans calls it). */
+static void clear_row(void *row)
+{
+    struct plan *pl = row;
+    idlist_free(&pl->takers);
+    free(pl->key);
+}
 
 /* Resolves the Test Center cell; records a problem if it names no center or several. */
 static int resolve_center(struct db *db, const char *cell, int line, struct import_problems *p,
@@ -110,8 +120,9 @@ static int check_row(struct db *db, const struct csv_row *row, const struct colu
 /* ---- the kind, as app/imports.c runs it ---- */
 
 struct plans {
+    struct batch_plans b; /* first: the rows, their bad flags */
     struct columns col;
-    struct plan *v;
+    struct plan *v; /* b.rows */
 };
 
 static int check(struct db *db, const struct csv_table *t, struct import_problems *p, void **out,
@@ -120,11 +131,10 @@ static int check(struct db *db, const struct csv_table *t, struct import_problem
     static const char *const required[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, NULL};
     static const char *const known[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, COL_PROCTORED, NULL};
     int n = t->nrows;
-    struct plans *ps = calloc(1, sizeof *ps);
-    if (!ps || !(ps->v = calloc((size_t)n + 1, sizeof *ps->v)))
-        abort();
-    *out = ps;
-    int rc = batch_check_header(t, required, known, e);
+    struct plans *ps = NULL;
+    int rc = batch_plans_start(t, required, known, sizeof *ps, sizeof *ps->v, clear_row, out, e);
+    ps = *out;
+    ps->v = ps->b.rows;
     if (rc != 0)
         return rc;
     ps->col = (struct columns){batch_column(t, COL_CENTER), batch_column(t, COL_DELIVERY),
@@ -178,27 +188,5 @@ static int apply(struct db *db, const struct csv_table *t, void *plan, int i,
     return rc;
 }
 
-static int is_bad(const void *plan, int i)
-{
-    return ((const struct plans *)plan)->v[i].bad;
-}
-
-static void set_bad(void *plan, int i)
-{
-    ((struct plans *)plan)->v[i].bad = 1;
-}
-
-static void free_plans(void *plan, int n)
-{
-    struct plans *ps = plan;
-    if (!ps)
-        return;
-    for (int i = 0; i < n; i++) {
-        idlist_free(&ps->v[i].takers);
-        free(ps->v[i].key);
-    }
-    free(ps->v);
-    free(ps);
-}
-
-const struct batch_kind eligibilities_import = {check, ready, apply, is_bad, set_bad, free_plans};
+const struct batch_kind eligibilities_import = {
+    check, ready, apply, batch_plans_is_bad, batch_plans_set_bad, batch_plans_free};

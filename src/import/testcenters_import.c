@@ -4,6 +4,7 @@
  */
 #include "import/testcenters_import.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,12 +24,21 @@ struct columns {
 
 /* What pass 1 found out about a row. */
 struct plan {
-    int bad;                     /* the row has a problem: not applied */
+    int bad;                     /* the row has a problem: not applied (first: batch_plans) */
     int parent_row;              /* row index of an earlier row the Parent names, or -1 */
     char existing[UUID_STR_LEN]; /* the center this row updates; "" for a new one */
     struct idlist admins;        /* user ids */
     struct idlist proctors;
 };
+_Static_assert(offsetof(struct plan, bad) == 0, "struct batch_plans reads `bad` first");
+
+/* Frees what one row's plan owns (struct batch_plans calls it). */
+static void clear_row(void *row)
+{
+    struct plan *pl = row;
+    idlist_free(&pl->admins);
+    idlist_free(&pl->proctors);
+}
 
 /* Rows sorted by label, to find the row a Parent names without a quadratic scan. */
 struct label_row {
@@ -194,8 +204,9 @@ static int apply_row(struct db *db, const struct csv_table *t, const struct colu
 
 /* Every row's plan and the columns: the driver's `plan`. */
 struct plans {
+    struct batch_plans b; /* first: the rows, their bad flags */
     struct columns col;
-    struct plan *v;
+    struct plan *v; /* b.rows */
 };
 
 static int check(struct db *db, const struct csv_table *t, struct import_problems *p, void **out,
@@ -205,11 +216,10 @@ static int check(struct db *db, const struct csv_table *t, struct import_problem
     static const char *const known[] = {COL_LABEL,  COL_ORG,      COL_PARENT,
                                         COL_ADMINS, COL_PROCTORS, NULL};
     int n = t->nrows;
-    struct plans *ps = calloc(1, sizeof *ps);
-    if (!ps || !(ps->v = calloc((size_t)n + 1, sizeof *ps->v)))
-        abort();
-    *out = ps;
-    int rc = batch_check_header(t, required, known, e);
+    struct plans *ps = NULL;
+    int rc = batch_plans_start(t, required, known, sizeof *ps, sizeof *ps->v, clear_row, out, e);
+    ps = *out;
+    ps->v = ps->b.rows;
     if (rc != 0)
         return rc;
     ps->col = (struct columns){batch_column(t, COL_LABEL), batch_column(t, COL_ORG),
@@ -261,27 +271,5 @@ static int apply(struct db *db, const struct csv_table *t, void *plan, int i,
     return apply_row(db, t, &ps->col, i, &ps->v[i], outcome, e);
 }
 
-static int is_bad(const void *plan, int i)
-{
-    return ((const struct plans *)plan)->v[i].bad;
-}
-
-static void set_bad(void *plan, int i)
-{
-    ((struct plans *)plan)->v[i].bad = 1;
-}
-
-static void free_plans(void *plan, int n)
-{
-    struct plans *ps = plan;
-    if (!ps)
-        return;
-    for (int i = 0; i < n; i++) {
-        idlist_free(&ps->v[i].admins);
-        idlist_free(&ps->v[i].proctors);
-    }
-    free(ps->v);
-    free(ps);
-}
-
-const struct batch_kind testcenters_import = {check, ready, apply, is_bad, set_bad, free_plans};
+const struct batch_kind testcenters_import = {
+    check, ready, apply, batch_plans_is_bad, batch_plans_set_bad, batch_plans_free};

@@ -699,11 +699,9 @@ int users_import_file(struct db *db, const char *path, const struct users_import
             rc = err_set(e, OP_EINPUT, "%s: no valid row (%d invalid); nothing imported", im.file,
                          r->invalid);
         else
-            rc = err_set(e, OP_EINPUT,
-                         "%s: %d invalid row%s; nothing imported (fix %s, or use --skip-invalid "
-                         "to import the %d valid row%s)",
-                         im.file, r->invalid, r->invalid == 1 ? "" : "s",
-                         r->invalid == 1 ? "it" : "them", valid, valid == 1 ? "" : "s");
+            rc = err_set_remedy(e, OP_EINPUT, OP_REMEDY_SKIP_INVALID,
+                                "%s: %d invalid row%s; nothing imported", im.file, r->invalid,
+                                r->invalid == 1 ? "" : "s");
     }
     if (rc == 0) {
         double t0 = now_seconds();

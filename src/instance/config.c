@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "base/fs.h"
+#include "base/log.h"
 
 const char *instance_role_name(enum instance_role role)
 {
@@ -286,10 +287,9 @@ int setup_request_load(const char *path, struct setup_request *out, struct op_er
     if (fs_read_secret(path, CONFIG_MAX_BYTES, 0, "setup file", &text, &len, &mode, e) != 0)
         return e->code;
     if (mode & 077)
-        fprintf(stderr,
-                "outpost: warning: %s holds the super-user's password and others can read it "
-                "(mode %03o); run `chmod 600 %s`, or delete it once setup is done\n",
-                path, (unsigned)(mode & 0777), path);
+        log_warn("%s holds the super-user's password and others can read it (mode %03o); run "
+                 "`chmod 600 %s`, or delete it once setup is done",
+                 path, (unsigned)(mode & 0777), path);
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     fs_secret_free(text);
     if (!root)

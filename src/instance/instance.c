@@ -54,13 +54,10 @@ int instance_open(const char *dir, struct instance **out, struct op_err *e)
     if (!fs_exists(cfg_path)) {
         free(cfg_path);
         if (!fs_exists(dir))
-            return err_set(e, OP_ESTATE,
-                           "%s: no Outpost instance here; create one with `outpost --data %s "
-                           "setup FILE.json` or point --data (or OUTPOST_HOME) at one",
-                           dir, dir);
-        return err_set(e, OP_ESTATE,
-                       "%s: not an Outpost instance (no %s); run `outpost setup FILE.json`", dir,
-                       INSTANCE_CONFIG_FILE);
+            return err_set_remedy(e, OP_ESTATE, OP_REMEDY_SETUP, "%s: no Outpost instance here",
+                                  dir);
+        return err_set_remedy(e, OP_ESTATE, OP_REMEDY_SETUP, "%s: not an Outpost instance (no %s)",
+                              dir, INSTANCE_CONFIG_FILE);
     }
     json_error_t jerr;
     json_t *file = json_load_file(cfg_path, JSON_REJECT_DUPLICATES, &jerr);

@@ -178,11 +178,10 @@ int keycheck_refuse(const struct instance *inst, const struct keycheck *kc, stru
                        kc->results[i].pending == 1 ? "" : "s", (long long)kc->results[i].count,
                        kc->results[i].id, dir, kc->results[i].id);
     }
-    int rc = err_set(e, OP_ESTATE,
-                     "%sOnly if a key is lost for good, run `outpost setup-central "
-                     "--replace-lost-key`: it makes a new key, and what depends on the lost one "
-                     "can never be opened again",
-                     b.data ? b.data : "");
+    if (b.len > 0 && b.data[b.len - 1] == ' ')
+        b.data[--b.len] = '\0';
+    /* the front end adds how to replace a key lost for good (OP_REMEDY_REPLACE_LOST_KEY) */
+    int rc = err_set_remedy(e, OP_ESTATE, OP_REMEDY_REPLACE_LOST_KEY, "%s", b.data ? b.data : "");
     buf_free(&b);
     free(dir);
     return rc;

@@ -44,8 +44,9 @@ void keycheck_free(struct keycheck *kc);
 /* 1 if setup-central would make a new key in place of one that data depends on. */
 int keycheck_needs_replacement(const struct keycheck *kc);
 
-/* The refusal: names each lost key's file and id, the data that depends on it, the restore
- * and, last, --replace-lost-key. Returns OP_ESTATE. */
+/* The refusal: names each lost key's file and id, the data that depends on it and the
+ * restore; the remedy OP_REMEDY_REPLACE_LOST_KEY lets the front end name the replacement
+ * last. Returns OP_ESTATE. */
 int keycheck_refuse(const struct instance *inst, const struct keycheck *kc, struct op_err *e);
 
 /* Appends to `out` one line per lost key: what stays unreadable (after a replacement when

@@ -1,8 +1,8 @@
 /*
- * interaction.c - QTI interactions: parsing, render model JSON, shuffling and response
- * validation (see interaction.h).
+ * interaction.c - QTI interactions: parsing, render model JSON and shuffling (see
+ * interaction.h). Validating a candidate's response is interaction_validate.c.
  *
- * Banners: attribute helpers, parsing per kind, JSON, shuffle, validation, shapes.
+ * Banners: attribute helpers, parsing per kind, JSON, shuffle.
  */
 #include "qti/interaction.h"
 
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "qti/interaction_internal.h"
 #include "qti/pattern.h"
 #include "qti/qti_alloc.h"
 
@@ -77,7 +78,7 @@ int qti_interaction_is_interaction_name(const char *name)
 }
 
 /* True for kinds whose limits are counted in associations rather than choices. */
-static int counts_associations(enum qti_interaction_kind k)
+int interaction_counts_associations(enum qti_interaction_kind k)
 {
     return k == QTI_INTERACTION_ASSOCIATE || k == QTI_INTERACTION_MATCH ||
            k == QTI_INTERACTION_GAP_MATCH || k == QTI_INTERACTION_GRAPHIC_ASSOCIATE;
@@ -486,12 +487,12 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
     int default_max = 0;
     if (kind == QTI_INTERACTION_CHOICE || kind == QTI_INTERACTION_HOTTEXT ||
         kind == QTI_INTERACTION_HOTSPOT || kind == QTI_INTERACTION_SELECT_POINT ||
-        counts_associations(kind))
+        interaction_counts_associations(kind))
         default_max = 1;
     if (kind == QTI_INTERACTION_GAP_MATCH)
         default_max = 0;
-    const char *max_name = counts_associations(kind) ? "maxAssociations" : "maxChoices";
-    const char *min_name = counts_associations(kind) ? "minAssociations" : "minChoices";
+    const char *max_name = interaction_counts_associations(kind) ? "maxAssociations" : "maxChoices";
+    const char *min_name = interaction_counts_associations(kind) ? "minAssociations" : "minChoices";
     if ((rc = attr_int(&p, node, max_name, default_max, &it->max_choices)) < 0 ||
         (rc = attr_int(&p, node, min_name, 0, &it->min_choices)) < 0 ||
         (rc = attr_bool(&p, node, "shuffle", 0, &it->shuffle)) < 0)
@@ -670,7 +671,7 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
     if (k != QTI_INTERACTION_TEXT_ENTRY && k != QTI_INTERACTION_EXTENDED_TEXT &&
         k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA &&
         k != QTI_INTERACTION_END_ATTEMPT) {
-        int assoc = counts_associations(k);
+        int assoc = interaction_counts_associations(k);
         json_object_set_new(o, assoc ? "maxAssociations" : "maxChoices",
                             json_integer(it->max_choices));
         json_object_set_new(o, assoc ? "minAssociations" : "minChoices",
@@ -770,7 +771,7 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     it->html = jstr(j, "html");
     it->orientation = jstr(j, "orientation");
     it->shuffle = jbool(j, "shuffle");
-    int assoc = counts_associations(kind);
+    int assoc = interaction_counts_associations(kind);
     it->max_choices = jint(j, assoc ? "maxAssociations" : "maxChoices", 0);
     it->min_choices = jint(j, assoc ? "minAssociations" : "minChoices", 0);
     it->expected_length = jint(j, "expectedLength", 0);
@@ -916,302 +917,4 @@ void qti_interaction_shuffle(const struct qti_interaction *it, uint64_t seed, si
     default:
         break; /* hottext, graphic: choices stay where the content puts them */
     }
-}
-
-/* ------------------------------------------------------------------------- validation -- */
-
-static int invalid(struct qti_invalid *why, const char *rule, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int invalid(struct qti_invalid *why, const char *rule, const char *fmt, ...)
-{
-    if (why) {
-        snprintf(why->rule, sizeof why->rule, "%s", rule);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why->message, sizeof why->message, fmt, ap);
-        va_end(ap);
-    }
-    return 0;
-}
-
-static const char *plural(int n, const char *one, const char *many)
-{
-    return n == 1 ? one : many;
-}
-
-/* Collects the values of a response as an array (single values become one element). */
-static size_t values_of(const json_t *response, const json_t **vals, size_t max)
-{
-    if (!response || json_is_null(response))
-        return 0;
-    if (!json_is_array(response)) {
-        vals[0] = response;
-        return 1;
-    }
-    size_t n = json_array_size(response);
-    if (n > max)
-        n = max;
-    for (size_t i = 0; i < n; i++)
-        vals[i] = json_array_get(response, i);
-    return n;
-}
-
-/* Splits "A B" into two identifiers. */
-static int split_pair(const char *s, char *a, char *b, size_t cap)
-{
-    while (*s == ' ')
-        s++;
-    const char *sp = strchr(s, ' ');
-    if (!sp || (size_t)(sp - s) >= cap)
-        return -1;
-    memcpy(a, s, (size_t)(sp - s));
-    a[sp - s] = '\0';
-    while (*sp == ' ')
-        sp++;
-    size_t l = strlen(sp);
-    while (l && sp[l - 1] == ' ')
-        l--;
-    if (!l || l >= cap || memchr(sp, ' ', l))
-        return -1;
-    memcpy(b, sp, l);
-    b[l] = '\0';
-    return 0;
-}
-
-#define MAX_VALUES 1024
-
-static int check_count(const struct qti_interaction *it, size_t n, const char *what_one,
-                       const char *what_many, const char *verb, struct qti_invalid *why)
-{
-    int assoc = counts_associations(it->kind);
-    if (it->max_choices > 0 && n > (size_t)it->max_choices)
-        return invalid(why, assoc ? "maxAssociations" : "maxChoices", "%s at most %d %s.", verb,
-                       it->max_choices, plural(it->max_choices, what_one, what_many));
-    if (n < (size_t)it->min_choices)
-        return invalid(why, assoc ? "minAssociations" : "minChoices", "%s at least %d %s.", verb,
-                       it->min_choices, plural(it->min_choices, what_one, what_many));
-    return 1;
-}
-
-static int validate_choices(const struct qti_interaction *it, const json_t **vals, size_t n,
-                            struct qti_invalid *why)
-{
-    int ordered = it->kind == QTI_INTERACTION_ORDER || it->kind == QTI_INTERACTION_GRAPHIC_ORDER;
-    for (size_t i = 0; i < n; i++) {
-        const char *id = json_string_value(vals[i]);
-        if (!id)
-            return invalid(why, "type", "The answer is not in the expected form.");
-        if (qti_interaction_find_choice(it, id) < 0)
-            return invalid(why, "choice", "\"%s\" is not one of the answers you can choose.", id);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(json_string_value(vals[j]), id) == 0)
-                return invalid(why, "choice", "\"%s\" is chosen more than once.", id);
-    }
-    if (it->kind == QTI_INTERACTION_INLINE_CHOICE) {
-        if (it->min_choices && n == 0)
-            return invalid(why, "required", "Choose an answer.");
-        return 1;
-    }
-    if (ordered)
-        return check_count(it, n, "answer", "answers", "Put in order", why);
-    return check_count(it, n, "answer", "answers", "Select", why);
-}
-
-static int validate_associations(const struct qti_interaction *it, const json_t **vals, size_t n,
-                                 struct qti_invalid *why)
-{
-    int directed = it->kind == QTI_INTERACTION_MATCH || it->kind == QTI_INTERACTION_GAP_MATCH;
-    int *uses = qti_xcalloc(it->nchoices, sizeof *uses);
-    int ok = 1;
-    char a[260], b[260];
-    for (size_t i = 0; i < n && ok; i++) {
-        const char *s = json_string_value(vals[i]);
-        if (!s || split_pair(s, a, b, sizeof a) < 0) {
-            ok = invalid(why, "type", "The answer is not in the expected form.");
-            break;
-        }
-        int ia = qti_interaction_find_choice(it, a), ib = qti_interaction_find_choice(it, b);
-        if (ia < 0 || ib < 0) {
-            ok = invalid(why, "choice", "\"%s\" is not one of the answers you can choose.",
-                         ia < 0 ? a : b);
-            break;
-        }
-        if (ia == ib) {
-            ok = invalid(why, "choice", "\"%s\" cannot be associated with itself.", a);
-            break;
-        }
-        if (directed && (it->choices[ia].match_set != 0 || it->choices[ib].match_set != 1)) {
-            ok = invalid(why, "choice",
-                         it->kind == QTI_INTERACTION_GAP_MATCH
-                             ? "\"%s\" cannot be placed in \"%s\"."
-                             : "\"%s\" cannot be matched with \"%s\" in that direction.",
-                         a, b);
-            break;
-        }
-        for (size_t j = 0; j < i; j++) {
-            char a2[260], b2[260];
-            split_pair(json_string_value(vals[j]), a2, b2, sizeof a2);
-            int same = (strcmp(a, a2) == 0 && strcmp(b, b2) == 0) ||
-                       (!directed && strcmp(a, b2) == 0 && strcmp(b, a2) == 0);
-            if (same) {
-                ok = invalid(why, "choice", "\"%s\" and \"%s\" are associated more than once.", a,
-                             b);
-                break;
-            }
-        }
-        uses[ia]++;
-        uses[ib]++;
-    }
-    for (size_t i = 0; i < it->nchoices && ok; i++) {
-        const struct qti_choice *c = &it->choices[i];
-        /* A gap holds one choice at most. */
-        int max = it->kind == QTI_INTERACTION_GAP_MATCH && c->match_set == 1 ? 1 : c->match_max;
-        if (max > 0 && uses[i] > max) {
-            if (it->kind == QTI_INTERACTION_GAP_MATCH && c->match_set == 1)
-                ok = invalid(why, "matchMax", "Put only one answer in each gap.");
-            else
-                ok = invalid(why, "matchMax", "\"%s\" can be used at most %d %s.", c->identifier,
-                             max, plural(max, "time", "times"));
-        } else if (n > 0 && uses[i] < c->match_min) {
-            ok = invalid(why, "matchMin", "\"%s\" must be used at least %d %s.", c->identifier,
-                         c->match_min, plural(c->match_min, "time", "times"));
-        } else if (c->required && uses[i] == 0) {
-            ok = invalid(why, "required", "Fill in every required gap.");
-        }
-    }
-    free(uses);
-    if (!ok)
-        return 0;
-    return check_count(it, n, "association", "associations", "Make", why);
-}
-
-/* A string that holds "x y" with two numbers. */
-static int parse_point(const char *s, double *x, double *y)
-{
-    char *end;
-    *x = strtod(s, &end);
-    if (end == s || *end != ' ')
-        return -1;
-    const char *p = end;
-    *y = strtod(p, &end);
-    if (end == p || !isfinite(*x) || !isfinite(*y))
-        return -1;
-    while (*end == ' ')
-        end++;
-    return *end ? -1 : 0;
-}
-
-static int validate_points(const struct qti_interaction *it, const json_t **vals, size_t n,
-                           struct qti_invalid *why)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(vals[i]);
-        double x, y;
-        if (!s || parse_point(s, &x, &y) < 0)
-            return invalid(why, "type", "The answer is not in the expected form.");
-        if (x < 0 || y < 0 || (it->object_width && x > it->object_width) ||
-            (it->object_height && y > it->object_height))
-            return invalid(why, "point", "The point you marked is outside the image.");
-    }
-    return check_count(it, n, "point", "points", "Mark", why);
-}
-
-static int validate_text(const struct qti_interaction *it, const json_t **vals, size_t n,
-                         struct qti_invalid *why)
-{
-    size_t filled = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (json_is_number(vals[i])) {
-            filled++;
-            continue; /* typed numbers: the declaration already checked them */
-        }
-        const char *s = json_string_value(vals[i]);
-        if (!s)
-            return invalid(why, "type", "The answer is not in the expected form.");
-        if (*s)
-            filled++;
-        bool matched = false;
-        const char *fault = NULL;
-        if (it->pattern_mask && *s &&
-            (qti_pattern_match(it->pattern_mask, s, &matched, &fault) < 0 || !matched))
-            return invalid(why, "patternMask", "The answer is not in the required format.");
-    }
-    if (it->kind == QTI_INTERACTION_EXTENDED_TEXT) {
-        if (it->max_strings > 0 && filled > (size_t)it->max_strings)
-            return invalid(why, "maxStrings", "Write at most %d %s.", it->max_strings,
-                           plural(it->max_strings, "answer", "answers"));
-        if (filled < (size_t)it->min_strings)
-            return invalid(why, "minStrings", "Write at least %d %s.", it->min_strings,
-                           plural(it->min_strings, "answer", "answers"));
-    }
-    return 1;
-}
-
-static int validate_slider(const struct qti_interaction *it, const json_t **vals, size_t n,
-                           struct qti_invalid *why)
-{
-    if (n == 0)
-        return 1;
-    if (!json_is_number(vals[0]) || n > 1)
-        return invalid(why, "type", "The answer is not in the expected form.");
-    double v = json_number_value(vals[0]);
-    if (v < it->lower_bound || v > it->upper_bound)
-        return invalid(why, "bounds", "Choose a value between %g and %g.", it->lower_bound,
-                       it->upper_bound);
-    if (it->step > 0) {
-        double k = (v - it->lower_bound) / it->step;
-        if (fabs(k - nearbyint(k)) > 1e-9 * (fabs(k) + 1))
-            return invalid(why, "step", "Choose a value in steps of %g from %g.", it->step,
-                           it->lower_bound);
-    }
-    return 1;
-}
-
-int qti_interaction_validate(const struct qti_interaction *it, const json_t *response,
-                             struct qti_invalid *why)
-{
-    const json_t **vals = qti_xmalloc(MAX_VALUES, sizeof *vals);
-    if (json_is_array(response) && json_array_size(response) > MAX_VALUES) {
-        free(vals);
-        return invalid(why, "type", "The answer has too many parts.");
-    }
-    size_t n = values_of(response, vals, MAX_VALUES);
-    int ok = 1;
-    switch (it->kind) {
-    case QTI_INTERACTION_CHOICE:
-    case QTI_INTERACTION_ORDER:
-    case QTI_INTERACTION_HOTTEXT:
-    case QTI_INTERACTION_HOTSPOT:
-    case QTI_INTERACTION_GRAPHIC_ORDER:
-    case QTI_INTERACTION_INLINE_CHOICE:
-        ok = validate_choices(it, vals, n, why);
-        break;
-    case QTI_INTERACTION_ASSOCIATE:
-    case QTI_INTERACTION_MATCH:
-    case QTI_INTERACTION_GAP_MATCH:
-    case QTI_INTERACTION_GRAPHIC_ASSOCIATE:
-        ok = validate_associations(it, vals, n, why);
-        break;
-    case QTI_INTERACTION_TEXT_ENTRY:
-    case QTI_INTERACTION_EXTENDED_TEXT:
-        ok = validate_text(it, vals, n, why);
-        break;
-    case QTI_INTERACTION_SLIDER:
-        ok = validate_slider(it, vals, n, why);
-        break;
-    case QTI_INTERACTION_SELECT_POINT:
-        ok = validate_points(it, vals, n, why);
-        break;
-    case QTI_INTERACTION_MEDIA:
-        ok = 1;
-        break;
-    case QTI_INTERACTION_END_ATTEMPT:
-        /* true (used) or false; the declaration already made it a single boolean */
-        ok = n == 0 || json_is_boolean(vals[0]) ||
-             invalid(why, "type", "The answer must be true or false.");
-        break;
-    }
-    free(vals);
-    return ok;
 }

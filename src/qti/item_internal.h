@@ -1,6 +1,7 @@
 /*
- * item_internal.h - the inside of struct qti_item, shared by item.c (which builds it) and
- * item_session.c (which runs it). Nothing outside src/qti/item*.c includes this.
+ * item_internal.h - the inside of struct qti_item, shared by item.c (which builds it from
+ * XML), item_json.c (which writes it as JSON and loads it back) and item_session.c (which
+ * runs it). Nothing outside src/qti/item*.c includes this.
  */
 #ifndef OUTPOST_QTI_ITEM_INTERNAL_H
 #define OUTPOST_QTI_ITEM_INTERNAL_H
@@ -60,5 +61,14 @@ struct qti_item {
     size_t nprinted;
     struct item_printed *printed;
 };
+
+/* Appends d (owned by the item from now on; NULL is kept and reported by item_add_builtins). */
+void item_add_decl(struct qti_item *item, struct qti_decl *d);
+
+/* Declares the built-in variables every item has (numAttempts, duration, completionStatus). */
+int item_add_builtins(struct qti_item *item, struct op_err *e);
+
+/* Whether an interaction of kind k can be bound to response variable d. */
+int item_base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d);
 
 #endif

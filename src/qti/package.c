@@ -497,10 +497,9 @@ int qti_package_open(const char *path, const struct qti_limits *limits, struct q
     if (!S_ISREG(st.st_mode))
         return err_set(e, OP_EINPUT, "%s: not a file", path);
     if ((uint64_t)st.st_size > limits->max_archive_bytes)
-        return err_set(e, OP_EINPUT,
-                       "%s: %lld bytes, over the limit of %llu bytes for a package "
-                       "(configuration.limits.qti-package-max-bytes)",
-                       base, (long long)st.st_size, (unsigned long long)limits->max_archive_bytes);
+        return err_set_remedy(e, OP_EINPUT, OP_REMEDY_QTI_LIMIT,
+                              "%s: %lld bytes, over the limit of %llu bytes for a package", base,
+                              (long long)st.st_size, (unsigned long long)limits->max_archive_bytes);
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return err_set(e, OP_EIO, "%s: cannot open the package (%s)", path, strerror(errno));

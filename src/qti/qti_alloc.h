@@ -51,6 +51,13 @@ static inline void *qti_grow(void *p, size_t n, size_t size)
     return qti_xrealloc(p, n ? n * 2 : 1, size);
 }
 
+/* Appends v to the array arr of n elements (both lvalues), growing it by one. */
+#define QTI_PUSH(arr, n, v)                                                                        \
+    do {                                                                                           \
+        (arr) = qti_xrealloc((arr), (n) + 1, sizeof *(arr));                                       \
+        (arr)[(n)++] = (v);                                                                        \
+    } while (0)
+
 static inline char *qti_xstrdup(const char *s)
 {
     char *p = strdup(s ? s : "");

@@ -1,5 +1,6 @@
 /*
- * test.c - reading an assessmentTest, its JSON form, and routes (see test.h).
+ * test.c - reading an assessmentTest from XML, the checks over the whole test, and the
+ * questions asked of it (see test.h). Its JSON form is test_json.c; routes are test_route.c.
  *
  * The reader walks the tree with an allow-list per element: anything the test model does not
  * define is an error naming the file and line, because an authoring tool's extension we would
@@ -17,13 +18,8 @@
 #include "base/buf.h"
 #include "qti/package.h"
 #include "qti/qti_alloc.h"
+#include "qti/test_internal.h"
 #include "qti/xhtml.h"
-
-#define PUSH(arr, n, v)                                                                            \
-    do {                                                                                           \
-        (arr) = qti_xrealloc((arr), (n) + 1, sizeof *(arr));                                       \
-        (arr)[(n)++] = (v);                                                                        \
-    } while (0)
 
 /* ---- freeing ---- */
 
@@ -297,7 +293,7 @@ static int read_branch(struct reader *r, xmlNodePtr n, struct qti_branch_rule **
         free(b.target);
         return OP_EINPUT;
     }
-    PUSH(*arr, *na, b);
+    QTI_PUSH(*arr, *na, b);
     return 0;
 }
 
@@ -309,7 +305,7 @@ static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size
     struct qti_expr *x = NULL;
     if (read_expr_child(r, n, &x))
         return OP_EINPUT;
-    PUSH(*arr, *na, x);
+    QTI_PUSH(*arr, *na, x);
     return 0;
 }
 
@@ -350,7 +346,7 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
             rc = fail(r, n, "rubricBlock: unknown view \"%s\"", t);
             break;
         }
-        PUSH(rb.views, rb.nviews, qti_xstrdup(t));
+        QTI_PUSH(rb.views, rb.nviews, qti_xstrdup(t));
     }
     xmlFree(view);
     rb.xhtml = rc ? NULL : inner_xhtml(r, n);
@@ -358,7 +354,7 @@ static int read_rubric(struct reader *r, xmlNodePtr n, struct qti_node *sec)
         rc = OP_EINPUT;
     if (!rb.xhtml)
         rb.xhtml = qti_xstrdup("");
-    PUSH(sec->rubrics, sec->nrubrics, rb);
+    QTI_PUSH(sec->rubrics, sec->nrubrics, rb);
     return rc;
 }
 
@@ -391,7 +387,7 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
                                       strcmp(access, "atEnd") == 0,
                                       title ? qti_xstrdup(title) : NULL,
                                       html};
-        PUSH(*arr, *na, f);
+        QTI_PUSH(*arr, *na, f);
     }
     xmlFree(access);
     xmlFree(outcome);
@@ -401,7 +397,7 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
     return rc;
 }
 
-static void isc_unset(struct qti_isc *i)
+void test_isc_unset(struct qti_isc *i)
 {
     i->max_attempts = i->allow_skipping = i->validate_responses = i->show_feedback =
         i->allow_review = i->show_solution = i->allow_comment = -1;
@@ -427,7 +423,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
     if (cat) {
         char *save = NULL;
         for (char *t = strtok_r(cat, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save))
-            PUSH(it->categories, it->ncategories, qti_xstrdup(t));
+            QTI_PUSH(it->categories, it->ncategories, qti_xstrdup(t));
     }
     xmlFree(cat);
     for (xmlNodePtr c = n->children; c; c = c->next) {
@@ -452,7 +448,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
                 rc = fail(r, c, "weight %s: missing value", id);
             if (rc == 0) {
                 struct qti_weight w = {id, v};
-                PUSH(it->weights, it->nweights, w);
+                QTI_PUSH(it->weights, it->nweights, w);
             } else {
                 free(id);
             }
@@ -465,7 +461,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
                           "required");
             if (rc == 0) {
                 struct qti_var_mapping m = {qti_xstrdup(s), qti_xstrdup(t)};
-                PUSH(it->mappings, it->nmappings, m);
+                QTI_PUSH(it->mappings, it->nmappings, m);
             }
             xmlFree(s);
             xmlFree(t);
@@ -477,7 +473,7 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
                 rc = fail(r, c, "templateDefault: missing templateIdentifier");
             if (rc == 0 && (rc = read_expr_child(r, c, &x)) == 0) {
                 struct qti_template_default td = {qti_xstrdup(tid), x};
-                PUSH(it->template_defaults, it->ntemplate_defaults, td);
+                QTI_PUSH(it->template_defaults, it->ntemplate_defaults, td);
             }
             xmlFree(tid);
         } else {
@@ -507,7 +503,7 @@ static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *
     nd->parent = parent;
     nd->visible = true;
     nd->keep_together = true;
-    isc_unset(&nd->isc);
+    test_isc_unset(&nd->isc);
     if (get_identifier(r, n, &nd->identifier))
         return OP_EINPUT;
     int req, fixed;
@@ -577,7 +573,7 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
             rc = read_node(r, c, sec->part, sec, depth + 1,
                            name[10] == 'S' ? QTI_NODE_SECTION : QTI_NODE_ITEM, &child);
             if (child)
-                PUSH(sec->children, sec->nchildren, child);
+                QTI_PUSH(sec->children, sec->nchildren, child);
         } else if (strcmp(name, "assessmentSectionRef") == 0)
             rc = fail(r, c, "assessmentSectionRef is not supported; put the section in the test");
         else
@@ -610,7 +606,7 @@ static int read_part(struct reader *r, xmlNodePtr n, int index, struct qti_test_
 {
     static const char *const attrs[] = {"identifier", "navigationMode", "submissionMode", NULL};
     p->line = (int)xmlGetLineNo(n);
-    isc_unset(&p->isc);
+    test_isc_unset(&p->isc);
     if (check_attrs(r, n, attrs) || get_identifier(r, n, &p->identifier))
         return OP_EINPUT;
     char *nav = qti_xml_attr(n, "navigationMode"), *sub = qti_xml_attr(n, "submissionMode");
@@ -642,7 +638,7 @@ static int read_part(struct reader *r, xmlNodePtr n, int index, struct qti_test_
             struct qti_node *s = NULL;
             rc = read_node(r, c, index, NULL, 1, QTI_NODE_SECTION, &s);
             if (s)
-                PUSH(p->sections, p->nsections, s);
+                QTI_PUSH(p->sections, p->nsections, s);
         } else if (strcmp(name, "testFeedback") == 0)
             rc = read_feedback(r, c, &p->feedback, &p->nfeedback);
         else
@@ -665,7 +661,7 @@ static int seen_add(struct id_seen *s, const char *id)
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->ids[i], id) == 0)
             return -1;
-    PUSH(s->ids, s->n, id);
+    QTI_PUSH(s->ids, s->n, id);
     return 0;
 }
 
@@ -781,7 +777,7 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
                 rc = fail(&r, c, "outcomeDeclaration %s is declared twice", d->identifier);
                 qti_decl_free(d);
             } else
-                PUSH(t->outcomes, t->noutcomes, d);
+                QTI_PUSH(t->outcomes, t->noutcomes, d);
         } else if (strcmp(name, "timeLimits") == 0)
             rc = read_time_limits(&r, c, &t->time_limits);
         else if (strcmp(name, "testPart") == 0) {
@@ -833,7 +829,7 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
 struct qti_isc qti_isc_effective(const struct qti_test *t, const struct qti_node *item)
 {
     struct qti_isc r;
-    isc_unset(&r);
+    test_isc_unset(&r);
 #define TAKE(src)                                                                                  \
     do {                                                                                           \
         if (r.max_attempts < 0)                                                                    \
@@ -920,690 +916,5 @@ int qti_test_each_item(const struct qti_test *t, qti_test_item_fn fn, void *arg)
             if (rc)
                 return rc;
         }
-    return 0;
-}
-
-/* ---- routes ---- */
-
-uint64_t qti_splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n) without modulo bias. */
-static size_t below(uint64_t *st, size_t n)
-{
-    assert(n > 0);
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-        v = qti_splitmix64(st);
-    while (v >= lim);
-    return (size_t)(v % n);
-}
-
-struct node_list {
-    const struct qti_node **v;
-    size_t n;
-};
-
-struct route_builder {
-    uint64_t rng;
-    struct qti_route *route;
-    struct op_err *e;
-};
-
-static int expand(struct route_builder *b, const struct qti_node *sec);
-
-/* The children of `sec` after selection and ordering, with invisible, not-keepTogether
- * sections dissolved into the list when `sec` shuffles. */
-static int arrange(struct route_builder *b, const struct qti_node *sec, struct node_list *out)
-{
-    size_t n = sec->nchildren;
-    struct node_list sel = {NULL, 0};
-    if (!sec->has_selection) {
-        for (size_t i = 0; i < n; i++)
-            PUSH(sel.v, sel.n, sec->children[i]);
-    } else if (!sec->with_replacement) {
-        /* Required children first, then a uniform choice among the others; document order. */
-        char *take = qti_xcalloc(n, 1);
-        size_t chosen = 0;
-        for (size_t i = 0; i < n; i++)
-            if (sec->children[i]->required) {
-                take[i] = 1;
-                chosen++;
-            }
-        size_t want = (size_t)sec->select;
-        while (chosen < want) {
-            size_t left = 0;
-            for (size_t i = 0; i < n; i++)
-                left += !take[i];
-            size_t k = below(&b->rng, left);
-            for (size_t i = 0; i < n; i++)
-                if (!take[i] && k-- == 0) {
-                    take[i] = 1;
-                    break;
-                }
-            chosen++;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (take[i])
-                PUSH(sel.v, sel.n, sec->children[i]);
-        free(take);
-    } else {
-        /* With replacement: each required child once, then draws from all children. */
-        size_t *count = qti_xcalloc(n, sizeof *count);
-        size_t chosen = 0;
-        for (size_t i = 0; i < n; i++)
-            if (sec->children[i]->required) {
-                count[i] = 1;
-                chosen++;
-            }
-        while (chosen < (size_t)sec->select) {
-            count[below(&b->rng, n)]++;
-            chosen++;
-        }
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = 0; k < count[i]; k++)
-                PUSH(sel.v, sel.n, sec->children[i]);
-        free(count);
-    }
-    if (sec->shuffle) {
-        /* Dissolve invisible sections that need not keep together. */
-        struct node_list flat = {NULL, 0};
-        for (size_t i = 0; i < sel.n; i++) {
-            const struct qti_node *c = sel.v[i];
-            if (c->kind == QTI_NODE_SECTION && !c->visible && !c->keep_together) {
-                struct node_list inner = {NULL, 0};
-                if (arrange(b, c, &inner)) {
-                    free(inner.v);
-                    free(sel.v);
-                    free(flat.v);
-                    return OP_EINPUT;
-                }
-                for (size_t k = 0; k < inner.n; k++)
-                    PUSH(flat.v, flat.n, inner.v[k]);
-                free(inner.v);
-            } else {
-                PUSH(flat.v, flat.n, c);
-            }
-        }
-        free(sel.v);
-        sel = flat;
-        /* Fixed children keep their place; the others are shuffled among the free places. */
-        size_t *slots = qti_xcalloc(sel.n, sizeof *slots);
-        size_t ns = 0;
-        for (size_t i = 0; i < sel.n; i++)
-            if (!sel.v[i]->fixed)
-                slots[ns++] = i;
-        for (size_t i = ns; i > 1; i--) {
-            size_t j = below(&b->rng, i);
-            const struct qti_node *tmp = sel.v[slots[i - 1]];
-            sel.v[slots[i - 1]] = sel.v[slots[j]];
-            sel.v[slots[j]] = tmp;
-        }
-        free(slots);
-    }
-    *out = sel;
-    return 0;
-}
-
-static int add_entry(struct route_builder *b, const struct qti_node *item)
-{
-    struct qti_route *r = b->route;
-    if (r->n >= QTI_TEST_MAX_ROUTE)
-        return err_set(b->e, OP_EINPUT, "the route has more than %d items", QTI_TEST_MAX_ROUTE);
-    int occ = 1;
-    for (size_t i = 0; i < r->n; i++)
-        occ += r->entries[i].item == item;
-    struct qti_route_entry en = {item, item->part, occ, NULL};
-    PUSH(r->entries, r->n, en);
-    return 0;
-}
-
-static int expand(struct route_builder *b, const struct qti_node *sec)
-{
-    struct node_list kids;
-    if (arrange(b, sec, &kids))
-        return OP_EINPUT;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < kids.n; i++)
-        rc = kids.v[i]->kind == QTI_NODE_ITEM ? add_entry(b, kids.v[i]) : expand(b, kids.v[i]);
-    free(kids.v);
-    return rc;
-}
-
-void qti_route_free(struct qti_route *r)
-{
-    for (size_t i = 0; i < r->n; i++)
-        free(r->entries[i].key);
-    free(r->entries);
-    r->entries = NULL;
-    r->n = 0;
-}
-
-int qti_test_route(const struct qti_test *t, uint64_t seed, struct qti_route *out, struct op_err *e)
-{
-    memset(out, 0, sizeof *out);
-    struct route_builder b = {seed, out, e};
-    int rc = 0;
-    for (size_t p = 0; rc == 0 && p < t->nparts; p++)
-        for (size_t s = 0; rc == 0 && s < t->parts[p].nsections; s++) {
-            /* A test part behaves as a section that keeps its order. */
-            rc = expand(&b, t->parts[p].sections[s]);
-        }
-    if (rc) {
-        qti_route_free(out);
-        return rc;
-    }
-    /* Keys: the identifier, with ".N" only for items that occur more than once. */
-    for (size_t i = 0; i < out->n; i++) {
-        struct qti_route_entry *en = &out->entries[i];
-        int many = en->occurrence > 1;
-        for (size_t k = 0; !many && k < out->n; k++)
-            many = k != i && out->entries[k].item == en->item;
-        struct buf kb = BUF_INIT;
-        if (many)
-            buf_printf(&kb, "%s.%d", en->item->identifier, en->occurrence);
-        else
-            buf_puts(&kb, en->item->identifier);
-        en->key = buf_detach(&kb);
-    }
-    return 0;
-}
-
-/* ---- JSON ---- */
-
-static json_t *isc_json(const struct qti_isc *i)
-{
-    json_t *o = json_object();
-#define F(key, v)                                                                                  \
-    if ((v) >= 0)                                                                                  \
-        json_object_set_new(o, key, key[0] == 'm' ? json_integer(v) : json_boolean(v));
-    F("maxAttempts", i->max_attempts);
-    F("allowSkipping", i->allow_skipping);
-    F("validateResponses", i->validate_responses);
-    F("showFeedback", i->show_feedback);
-    F("allowReview", i->allow_review);
-    F("showSolution", i->show_solution);
-    F("allowComment", i->allow_comment);
-#undef F
-    return o;
-}
-
-static json_t *tl_json(const struct qti_time_limits *tl)
-{
-    if (!tl->present)
-        return json_null();
-    json_t *o = json_object();
-    if (tl->has_min)
-        json_object_set_new(o, "minTime", json_real(tl->min_time));
-    if (tl->has_max)
-        json_object_set_new(o, "maxTime", json_real(tl->max_time));
-    json_object_set_new(o, "allowLateSubmission", json_boolean(tl->allow_late_submission));
-    return o;
-}
-
-static json_t *pre_json(struct qti_expr **p, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, qti_expr_to_json(p[i]));
-    return a;
-}
-
-static json_t *branches_json(const struct qti_branch_rule *b, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            a, json_pack("{s:s, s:o}", "target", b[i].target, "expr", qti_expr_to_json(b[i].cond)));
-    return a;
-}
-
-static json_t *feedback_json(const struct qti_test_feedback *f, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:s}", "identifier", f[i].identifier,
-                              "outcomeIdentifier", f[i].outcome, "show", f[i].show, "access",
-                              f[i].at_end ? "atEnd" : "during", "xhtml", f[i].xhtml);
-        if (f[i].title)
-            json_object_set_new(o, "title", json_string(f[i].title));
-        json_array_append_new(a, o);
-    }
-    return a;
-}
-
-static json_t *node_json(const struct qti_node *nd)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "kind", json_string(nd->kind == QTI_NODE_ITEM ? "itemRef" : "section"));
-    json_object_set_new(o, "identifier", json_string(nd->identifier));
-    json_object_set_new(o, "required", json_boolean(nd->required));
-    json_object_set_new(o, "fixed", json_boolean(nd->fixed));
-    json_object_set_new(o, "preConditions", pre_json(nd->preconditions, nd->npre));
-    json_object_set_new(o, "branchRules", branches_json(nd->branches, nd->nbranches));
-    json_object_set_new(o, "itemSessionControl", isc_json(&nd->isc));
-    json_object_set_new(o, "timeLimits", tl_json(&nd->time_limits));
-    if (nd->kind == QTI_NODE_SECTION) {
-        json_object_set_new(o, "title", json_string(nd->title ? nd->title : ""));
-        json_object_set_new(o, "visible", json_boolean(nd->visible));
-        json_object_set_new(o, "keepTogether", json_boolean(nd->keep_together));
-        if (nd->has_selection)
-            json_object_set_new(o, "selection",
-                                json_pack("{s:i, s:b}", "select", nd->select, "withReplacement",
-                                          nd->with_replacement));
-        json_object_set_new(o, "shuffle", json_boolean(nd->shuffle));
-        json_t *rb = json_array();
-        for (size_t i = 0; i < nd->nrubrics; i++) {
-            json_t *views = json_array();
-            for (size_t k = 0; k < nd->rubrics[i].nviews; k++)
-                json_array_append_new(views, json_string(nd->rubrics[i].views[k]));
-            json_array_append_new(
-                rb, json_pack("{s:o, s:s}", "views", views, "xhtml", nd->rubrics[i].xhtml));
-        }
-        json_object_set_new(o, "rubricBlocks", rb);
-        json_t *kids = json_array();
-        for (size_t i = 0; i < nd->nchildren; i++)
-            json_array_append_new(kids, node_json(nd->children[i]));
-        json_object_set_new(o, "children", kids);
-    } else {
-        json_object_set_new(o, "href", json_string(nd->href));
-        json_t *cats = json_array();
-        for (size_t i = 0; i < nd->ncategories; i++)
-            json_array_append_new(cats, json_string(nd->categories[i]));
-        json_object_set_new(o, "categories", cats);
-        json_t *w = json_array();
-        for (size_t i = 0; i < nd->nweights; i++)
-            json_array_append_new(w,
-                                  json_pack("{s:s, s:f}", "identifier", nd->weights[i].identifier,
-                                            "value", nd->weights[i].value));
-        json_object_set_new(o, "weights", w);
-        json_t *m = json_array();
-        for (size_t i = 0; i < nd->nmappings; i++)
-            json_array_append_new(m, json_pack("{s:s, s:s}", "sourceIdentifier",
-                                               nd->mappings[i].source, "targetIdentifier",
-                                               nd->mappings[i].target));
-        json_object_set_new(o, "variableMappings", m);
-        json_t *td = json_array();
-        for (size_t i = 0; i < nd->ntemplate_defaults; i++)
-            json_array_append_new(td, json_pack("{s:s, s:o}", "templateIdentifier",
-                                                nd->template_defaults[i].identifier, "expr",
-                                                qti_expr_to_json(nd->template_defaults[i].expr)));
-        json_object_set_new(o, "templateDefaults", td);
-    }
-    return o;
-}
-
-json_t *qti_test_to_json(const struct qti_test *t)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "identifier", json_string(t->identifier));
-    json_object_set_new(o, "title", json_string(t->title));
-    json_object_set_new(o, "timeLimits", tl_json(&t->time_limits));
-    json_t *outs = json_array();
-    for (size_t i = 0; i < t->noutcomes; i++)
-        json_array_append_new(outs, qti_decl_to_json(t->outcomes[i], QTI_DECL_VIEW_SCORING));
-    json_object_set_new(o, "outcomeDeclarations", outs);
-    json_t *parts = json_array();
-    for (size_t i = 0; i < t->nparts; i++) {
-        const struct qti_test_part *p = &t->parts[i];
-        json_t *secs = json_array();
-        for (size_t k = 0; k < p->nsections; k++)
-            json_array_append_new(secs, node_json(p->sections[k]));
-        json_t *po = json_object();
-        json_object_set_new(po, "identifier", json_string(p->identifier));
-        json_object_set_new(po, "navigationMode",
-                            json_string(p->navigation == QTI_NAV_LINEAR ? "linear" : "nonlinear"));
-        json_object_set_new(
-            po, "submissionMode",
-            json_string(p->submission == QTI_SUB_INDIVIDUAL ? "individual" : "simultaneous"));
-        json_object_set_new(po, "preConditions", pre_json(p->preconditions, p->npre));
-        json_object_set_new(po, "branchRules", branches_json(p->branches, p->nbranches));
-        json_object_set_new(po, "itemSessionControl", isc_json(&p->isc));
-        json_object_set_new(po, "timeLimits", tl_json(&p->time_limits));
-        json_object_set_new(po, "sections", secs);
-        json_object_set_new(po, "testFeedback", feedback_json(p->feedback, p->nfeedback));
-        json_array_append_new(parts, po);
-    }
-    json_object_set_new(o, "testParts", parts);
-    json_object_set_new(o, "outcomeProcessing",
-                        t->outcome_processing ? qti_rules_to_json(t->outcome_processing)
-                                              : json_null());
-    json_object_set_new(o, "testFeedback", feedback_json(t->feedback, t->nfeedback));
-    return o;
-}
-
-/* Reading JSON back: every field is checked, since a package may come from elsewhere. */
-struct jreader {
-    struct op_err *e;
-    size_t nodes;
-};
-
-static int jfail(struct jreader *r, const char *what)
-{
-    return err_set(r->e, OP_EINPUT, "compiled test: %s", what);
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int jbool(json_t *o, const char *key, int def)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_boolean(v) ? json_is_true(v) : def;
-}
-
-static int isc_from_json(struct jreader *r, json_t *o, struct qti_isc *i)
-{
-    isc_unset(i);
-    if (!json_is_object(o))
-        return jfail(r, "itemSessionControl must be an object");
-    json_t *m = json_object_get(o, "maxAttempts");
-    if (m) {
-        if (!json_is_integer(m) || json_integer_value(m) < 0 || json_integer_value(m) > 1000000)
-            return jfail(r, "bad maxAttempts");
-        i->max_attempts = (int)json_integer_value(m);
-    }
-#define B(key, f)                                                                                  \
-    if (json_object_get(o, key))                                                                   \
-        i->f = jbool(o, key, 0);
-    B("allowSkipping", allow_skipping);
-    B("validateResponses", validate_responses);
-    B("showFeedback", show_feedback);
-    B("allowReview", allow_review);
-    B("showSolution", show_solution);
-    B("allowComment", allow_comment);
-#undef B
-    return 0;
-}
-
-static int tl_from_json(struct jreader *r, json_t *o, struct qti_time_limits *tl)
-{
-    memset(tl, 0, sizeof *tl);
-    if (!o || json_is_null(o))
-        return 0;
-    if (!json_is_object(o))
-        return jfail(r, "timeLimits must be an object");
-    tl->present = true;
-    json_t *mn = json_object_get(o, "minTime"), *mx = json_object_get(o, "maxTime");
-    if (mn) {
-        if (!json_is_number(mn) || json_number_value(mn) < 0)
-            return jfail(r, "bad minTime");
-        tl->has_min = true;
-        tl->min_time = json_number_value(mn);
-    }
-    if (mx) {
-        if (!json_is_number(mx) || json_number_value(mx) < 0)
-            return jfail(r, "bad maxTime");
-        tl->has_max = true;
-        tl->max_time = json_number_value(mx);
-    }
-    tl->allow_late_submission = jbool(o, "allowLateSubmission", 0);
-    return 0;
-}
-
-static int pre_from_json(struct jreader *r, json_t *a, struct qti_expr ***out, size_t *n)
-{
-    if (!a)
-        return 0;
-    if (!json_is_array(a))
-        return jfail(r, "preConditions must be an array");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        struct qti_expr *x;
-        if (qti_expr_from_json(v, &x, r->e))
-            return err_prefix(r->e, "compiled test: preCondition");
-        PUSH(*out, *n, x);
-    }
-    return 0;
-}
-
-static int branches_from_json(struct jreader *r, json_t *a, struct qti_branch_rule **out, size_t *n)
-{
-    if (!a)
-        return 0;
-    if (!json_is_array(a))
-        return jfail(r, "branchRules must be an array");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const char *target = jstr(v, "target");
-        if (!target)
-            return jfail(r, "branchRule without target");
-        struct qti_branch_rule b = {NULL, NULL, 0};
-        if (qti_expr_from_json(json_object_get(v, "expr"), &b.cond, r->e))
-            return err_prefix(r->e, "compiled test: branchRule");
-        b.target = qti_xstrdup(target);
-        PUSH(*out, *n, b);
-    }
-    return 0;
-}
-
-static int feedback_from_json(struct jreader *r, json_t *a, struct qti_test_feedback **out,
-                              size_t *n)
-{
-    if (!a)
-        return 0;
-    if (!json_is_array(a))
-        return jfail(r, "testFeedback must be an array");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        const char *id = jstr(v, "identifier"), *oid = jstr(v, "outcomeIdentifier"),
-                   *acc = jstr(v, "access"), *x = jstr(v, "xhtml"), *title = jstr(v, "title");
-        if (!id || !oid || !acc || !x)
-            return jfail(r, "incomplete testFeedback");
-        struct qti_test_feedback f = {qti_xstrdup(id),
-                                      qti_xstrdup(oid),
-                                      jbool(v, "show", 1),
-                                      strcmp(acc, "atEnd") == 0,
-                                      title ? qti_xstrdup(title) : NULL,
-                                      qti_xstrdup(x)};
-        PUSH(*out, *n, f);
-    }
-    return 0;
-}
-
-static int node_from_json(struct jreader *r, json_t *o, int part, struct qti_node *parent,
-                          int depth, struct qti_node **out)
-{
-    *out = NULL;
-    if (++r->nodes > QTI_TEST_MAX_NODES || depth > QTI_TEST_MAX_DEPTH)
-        return jfail(r, "too many or too deeply nested sections");
-    const char *kind = jstr(o, "kind"), *id = jstr(o, "identifier");
-    if (!kind || !id || !id[0])
-        return jfail(r, "node without kind or identifier");
-    struct qti_node *nd = qti_xcalloc(1, sizeof *nd);
-    *out = nd;
-    nd->kind = strcmp(kind, "itemRef") == 0 ? QTI_NODE_ITEM : QTI_NODE_SECTION;
-    nd->identifier = qti_xstrdup(id);
-    nd->part = part;
-    nd->parent = parent;
-    nd->required = jbool(o, "required", 0);
-    nd->fixed = jbool(o, "fixed", 0);
-    if (pre_from_json(r, json_object_get(o, "preConditions"), &nd->preconditions, &nd->npre) ||
-        branches_from_json(r, json_object_get(o, "branchRules"), &nd->branches, &nd->nbranches) ||
-        isc_from_json(r, json_object_get(o, "itemSessionControl"), &nd->isc) ||
-        tl_from_json(r, json_object_get(o, "timeLimits"), &nd->time_limits))
-        return OP_EINPUT;
-    if (nd->kind == QTI_NODE_ITEM) {
-        const char *href = jstr(o, "href");
-        if (!href)
-            return jfail(r, "itemRef without href");
-        nd->href = qti_xstrdup(href);
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(o, "categories"), i, v)
-        {
-            if (!json_is_string(v))
-                return jfail(r, "bad category");
-            PUSH(nd->categories, nd->ncategories, qti_xstrdup(json_string_value(v)));
-        }
-        json_array_foreach(json_object_get(o, "weights"), i, v)
-        {
-            const char *wid = jstr(v, "identifier");
-            json_t *val = json_object_get(v, "value");
-            if (!wid || !json_is_number(val))
-                return jfail(r, "bad weight");
-            struct qti_weight w = {qti_xstrdup(wid), json_number_value(val)};
-            PUSH(nd->weights, nd->nweights, w);
-        }
-        json_array_foreach(json_object_get(o, "variableMappings"), i, v)
-        {
-            const char *s = jstr(v, "sourceIdentifier"), *t = jstr(v, "targetIdentifier");
-            if (!s || !t)
-                return jfail(r, "bad variableMapping");
-            struct qti_var_mapping m = {qti_xstrdup(s), qti_xstrdup(t)};
-            PUSH(nd->mappings, nd->nmappings, m);
-        }
-        json_array_foreach(json_object_get(o, "templateDefaults"), i, v)
-        {
-            const char *tid = jstr(v, "templateIdentifier");
-            struct qti_expr *x;
-            if (!tid)
-                return jfail(r, "bad templateDefault");
-            if (qti_expr_from_json(json_object_get(v, "expr"), &x, r->e))
-                return err_prefix(r->e, "compiled test: templateDefault");
-            struct qti_template_default td = {qti_xstrdup(tid), x};
-            PUSH(nd->template_defaults, nd->ntemplate_defaults, td);
-        }
-        return 0;
-    }
-    const char *title = jstr(o, "title");
-    nd->title = qti_xstrdup(title ? title : "");
-    nd->visible = jbool(o, "visible", 1);
-    nd->keep_together = jbool(o, "keepTogether", 1);
-    nd->shuffle = jbool(o, "shuffle", 0);
-    json_t *sel = json_object_get(o, "selection");
-    if (sel) {
-        json_t *s = json_object_get(sel, "select");
-        if (!json_is_integer(s) || json_integer_value(s) < 0 ||
-            json_integer_value(s) > QTI_TEST_MAX_SELECT)
-            return jfail(r, "bad selection");
-        nd->has_selection = true;
-        nd->select = (int)json_integer_value(s);
-        nd->with_replacement = jbool(sel, "withReplacement", 0);
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(o, "rubricBlocks"), i, v)
-    {
-        const char *x = jstr(v, "xhtml");
-        if (!x)
-            return jfail(r, "bad rubricBlock");
-        struct qti_rubric rb = {NULL, 0, qti_xstrdup(x)};
-        size_t k;
-        json_t *vw;
-        json_array_foreach(json_object_get(v, "views"), k, vw) if (json_is_string(vw))
-            PUSH(rb.views, rb.nviews, qti_xstrdup(json_string_value(vw)));
-        PUSH(nd->rubrics, nd->nrubrics, rb);
-    }
-    json_array_foreach(json_object_get(o, "children"), i, v)
-    {
-        struct qti_node *c = NULL;
-        int rc = node_from_json(r, v, part, nd, depth + 1, &c);
-        if (c)
-            PUSH(nd->children, nd->nchildren, c);
-        if (rc)
-            return rc;
-    }
-    size_t required = 0;
-    for (size_t k = 0; k < nd->nchildren; k++)
-        required += nd->children[k]->required;
-    if (nd->has_selection && !nd->with_replacement &&
-        ((size_t)nd->select > nd->nchildren || (size_t)nd->select < required))
-        return jfail(r, "selection does not fit the section");
-    if (nd->has_selection && nd->with_replacement && nd->select > 0 && nd->nchildren == 0)
-        return jfail(r, "selection from an empty section");
-    return 0;
-}
-
-int qti_test_from_json(const json_t *jc, struct qti_test **out, struct op_err *e)
-{
-    *out = NULL;
-    json_t *j = (json_t *)jc;
-    struct jreader r = {e, 0};
-    if (!json_is_object(j) || !jstr(j, "identifier"))
-        return jfail(&r, "not a test object");
-    struct qti_test *t = qti_xcalloc(1, sizeof *t);
-    t->identifier = qti_xstrdup(jstr(j, "identifier"));
-    t->title = qti_xstrdup(jstr(j, "title") ? jstr(j, "title") : t->identifier);
-    int rc = tl_from_json(&r, json_object_get(j, "timeLimits"), &t->time_limits);
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(j, "outcomeDeclarations"), i, v)
-    {
-        if (rc)
-            break;
-        struct qti_decl *d;
-        if ((rc = qti_decl_from_json(v, &d, e)) == 0)
-            PUSH(t->outcomes, t->noutcomes, d);
-    }
-    json_t *parts = json_object_get(j, "testParts");
-    if (rc == 0 && (!json_is_array(parts) || json_array_size(parts) == 0))
-        rc = jfail(&r, "no testParts");
-    json_array_foreach(parts, i, v)
-    {
-        if (rc)
-            break;
-        t->parts = qti_xrealloc(t->parts, t->nparts + 1, sizeof *t->parts);
-        struct qti_test_part *p = &t->parts[t->nparts++];
-        memset(p, 0, sizeof *p);
-        const char *pid = jstr(v, "identifier"), *nav = jstr(v, "navigationMode"),
-                   *sub = jstr(v, "submissionMode");
-        if (!pid || !nav || !sub) {
-            rc = jfail(&r, "incomplete testPart");
-            break;
-        }
-        p->identifier = qti_xstrdup(pid);
-        p->navigation = strcmp(nav, "nonlinear") == 0 ? QTI_NAV_NONLINEAR : QTI_NAV_LINEAR;
-        p->submission =
-            strcmp(sub, "simultaneous") == 0 ? QTI_SUB_SIMULTANEOUS : QTI_SUB_INDIVIDUAL;
-        if ((rc = pre_from_json(&r, json_object_get(v, "preConditions"), &p->preconditions,
-                                &p->npre)) ||
-            (rc = branches_from_json(&r, json_object_get(v, "branchRules"), &p->branches,
-                                     &p->nbranches)) ||
-            (rc = isc_from_json(&r, json_object_get(v, "itemSessionControl"), &p->isc)) ||
-            (rc = tl_from_json(&r, json_object_get(v, "timeLimits"), &p->time_limits)) ||
-            (rc = feedback_from_json(&r, json_object_get(v, "testFeedback"), &p->feedback,
-                                     &p->nfeedback)))
-            break;
-        size_t k;
-        json_t *sv;
-        json_array_foreach(json_object_get(v, "sections"), k, sv)
-        {
-            struct qti_node *s = NULL;
-            rc = node_from_json(&r, sv, (int)t->nparts - 1, NULL, 1, &s);
-            if (s)
-                PUSH(p->sections, p->nsections, s);
-            if (rc)
-                break;
-        }
-        if (rc == 0 && p->nsections == 0)
-            rc = jfail(&r, "testPart without sections");
-    }
-    json_t *op = json_object_get(j, "outcomeProcessing");
-    if (rc == 0 && op && !json_is_null(op))
-        rc = qti_rules_from_json(op, &t->outcome_processing, e);
-    if (rc == 0)
-        rc =
-            feedback_from_json(&r, json_object_get(j, "testFeedback"), &t->feedback, &t->nfeedback);
-    if (rc) {
-        qti_test_free(t);
-        return rc;
-    }
-    *out = t;
     return 0;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/ids.h"
 #include "store/migrations.h"
 
 #define STMT_CACHE_MAX 256
@@ -37,10 +38,8 @@ int db_fail(struct db *db, struct op_err *e, const char *what)
     int rc = sqlite3_extended_errcode(db->conn);
     int code = (rc & 0xff) == SQLITE_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        return err_set(e, OP_EBUSY,
-                       "%s: the database is busy (another outpost command is writing); "
-                       "try again",
-                       what);
+        /* OP_EBUSY: the front end tells its user to try again */
+        return err_set(e, OP_EBUSY, "%s: the database is busy", what);
     return err_set(e, code, "%s: %s", what, sqlite3_errmsg(db->conn));
 }
 
@@ -244,7 +243,7 @@ static int migrate(struct db *db, struct op_err *e)
         }
         sqlite3_stmt *st = db_stmt(db,
                                    "INSERT INTO schema_migrations (version, applied_at) "
-                                   "VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                                   "VALUES (?, op_now())",
                                    e);
         if (!st) {
             db_rollback(db);
@@ -298,6 +297,17 @@ static int create_private(const char *path, struct op_err *e)
     return 0;
 }
 
+/* SQL op_now(): the time stamp of base/clock.h's clock (ids.h's timestamp_now), which a test
+ * can fix, where SQLite's strftime(..., 'now') would read the system clock. */
+static void sql_op_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    sqlite3_result_text(ctx, now, -1, SQLITE_TRANSIENT);
+}
+
 int db_open(const char *path, int create, struct db **out, struct op_err *e)
 {
     *out = NULL;
@@ -311,6 +321,13 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e)
     if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
         err_set(e, OP_EDB, "%s: cannot open database: %s", path,
                 db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
+        sqlite3_close(db->conn);
+        free(db);
+        return OP_EDB;
+    }
+    if (sqlite3_create_function(db->conn, "op_now", 0, SQLITE_UTF8, NULL, sql_op_now, NULL, NULL) !=
+        SQLITE_OK) {
+        err_set(e, OP_EDB, "%s: %s", path, sqlite3_errmsg(db->conn));
         sqlite3_close(db->conn);
         free(db);
         return OP_EDB;

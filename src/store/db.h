@@ -6,7 +6,9 @@
  *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
  *    so a crash or an error leaves the database as it was before the command;
  *  - SQL is only ever built from literals; values go in with sqlite3_bind_*;
- *  - statements are prepared once per connection (db_stmt caches them by their SQL text).
+ *  - statements are prepared once per connection (db_stmt caches them by their SQL text);
+ *  - SQL dates a row with op_now() (the process clock of base/clock.h, which a test can fix),
+ *    never with SQLite's own 'now'.
  * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts, so a postgres driver
  * can implement this interface later.
  */

@@ -102,7 +102,7 @@ int devices_set_revoked(struct db *db, const char *id, int revoked, struct op_er
 int devices_touch_sync(struct db *db, const char *id, struct op_err *e)
 {
     return update_one(db,
-                      "UPDATE devices SET last_sync_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                      "UPDATE devices SET last_sync_at = op_now()"
                       " WHERE id = ?1 AND ?2 = ?2",
                       id, 0, e);
 }

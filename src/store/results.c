@@ -55,12 +55,13 @@ static int quarantine(struct db *db, const struct result_new *res, const char *s
     db_bind_text(st, 9, now);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "holding a result in quarantine");
-    return RESULTS_QUARANTINED;
+    return 0;
 }
 
-int results_insert(struct db *db, const struct result_new *res, const char **why,
-                   char owner[UUID_STR_LEN], struct op_err *e)
+int results_insert(struct db *db, const struct result_new *res, enum results_outcome *outcome,
+                   const char **why, char owner[UUID_STR_LEN], struct op_err *e)
 {
+    *outcome = RESULTS_STORED;
     const char *sha = res->envelope_sha256;
     sqlite3_stmt *st =
         db_stmt(db, "SELECT device_id, envelope_sha256 FROM results WHERE id = ?1", e);
@@ -74,13 +75,16 @@ int results_insert(struct db *db, const struct result_new *res, const char **why
         int same_device = strcmp(stored_device, res->device_id) == 0;
         int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
         sqlite3_reset(st);
-        if (same)
-            return RESULTS_DUPLICATE;
+        if (same) {
+            *outcome = RESULTS_DUPLICATE;
+            return 0;
+        }
         const char *reason = same_device ? RESULTS_OTHER_CONTENT : RESULTS_OTHER_DEVICE;
         if (why)
             *why = reason;
         if (owner)
             memcpy(owner, stored_device, UUID_STR_LEN);
+        *outcome = RESULTS_QUARANTINED;
         return quarantine(db, res, sha, reason, e);
     }
     sqlite3_reset(st);
@@ -119,7 +123,7 @@ int results_insert(struct db *db, const struct result_new *res, const char **why
     db_bind_text(st, 13, now);
     if (sqlite3_step(st) != SQLITE_DONE)
         return db_fail(db, e, "storing result");
-    return RESULTS_STORED;
+    return 0;
 }
 
 int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
@@ -221,7 +225,7 @@ int results_set_decrypted(struct db *db, const char *id, const char *json, struc
 {
     return set_status(db,
                       "UPDATE results SET status = 'decrypted', result_json = ?2, problem = NULL,"
-                      " decrypted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      " decrypted_at = op_now() WHERE id = ?1",
                       id, json, e);
 }
 

@@ -26,7 +26,9 @@
 #include "base/sha256.h"
 #include "store/db.h"
 
-enum { RESULTS_STORED = 1, RESULTS_DUPLICATE = 2, RESULTS_QUARANTINED = 3 };
+/* What results_insert did with an envelope. It returns 0 for all three (each is a success the
+ * caller's transaction commits: a quarantined copy is kept too), so the outcome comes apart. */
+enum results_outcome { RESULTS_STORED, RESULTS_DUPLICATE, RESULTS_QUARANTINED };
 
 /* Why a copy is in quarantine: RESULTS_OTHER_DEVICE (the id belongs to another device) or
  * RESULTS_OTHER_CONTENT (the device that owns the id sent other bytes under it). */
@@ -83,11 +85,12 @@ struct result_new {
     char envelope_sha256[SHA256_HEX_LEN]; /* sha256_hex of the envelope */
 };
 
-/* Stores a parsed (and already verified) envelope. Returns RESULTS_STORED,
- * RESULTS_DUPLICATE or RESULTS_QUARANTINED (*why, if not NULL, gets RESULTS_OTHER_DEVICE or
- * RESULTS_OTHER_CONTENT and *owner the device the id belongs to), or a negative error. */
-int results_insert(struct db *db, const struct result_new *res, const char **why,
-                   char owner[UUID_STR_LEN], struct op_err *e);
+/* Stores a parsed (and already verified) envelope. Returns 0 with *outcome set to
+ * RESULTS_STORED, RESULTS_DUPLICATE or RESULTS_QUARANTINED (then *why, if not NULL, gets
+ * RESULTS_OTHER_DEVICE or RESULTS_OTHER_CONTENT and *owner the device the id belongs to), or a
+ * negative error. */
+int results_insert(struct db *db, const struct result_new *res, enum results_outcome *outcome,
+                   const char **why, char owner[UUID_STR_LEN], struct op_err *e);
 
 /* 1 if a device of organisation `org_id` may file this result: its test taker is listed on an
  * eligibility for its delivery at a test center of that organisation, or the device named in

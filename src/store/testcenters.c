@@ -432,11 +432,11 @@ static int refuse_if_parent(struct db *db, const struct test_center *c, struct o
     if (rc != SQLITE_DONE)
         rc = db_fail(db, e, "deleting test center");
     else if (n > 0)
-        rc = err_set(e, OP_ECONFLICT,
-                     "test center \"%s\" has %d sub-center%s: %s; delete %s or give %s another "
-                     "parent (testcenters update --parent or --no-parent) first",
-                     c->label, n, n == 1 ? "" : "s", names.data, n == 1 ? "it" : "them",
-                     n == 1 ? "it" : "them");
+        rc = err_set_remedy(e, OP_ECONFLICT, OP_REMEDY_REPARENT,
+                            "test center \"%s\" has %d sub-center%s: %s; delete %s or give %s "
+                            "another parent",
+                            c->label, n, n == 1 ? "" : "s", names.data, n == 1 ? "it" : "them",
+                            n == 1 ? "it" : "them");
     else
         rc = 0;
     buf_free(&names);

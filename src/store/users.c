@@ -326,12 +326,12 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE eligibilities SET version = version + 1,"
-                      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      " updated_at = op_now() WHERE id = ?1",
                       FEED_ELIGIBILITY, &elig, e);
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE test_centers SET version = version + 1,"
-                      " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+                      " updated_at = op_now() WHERE id = ?1",
                       FEED_TEST_CENTER, &centers, e);
     if (rc == 0)
         rc = feed_touch(db, FEED_USER, id, e);

@@ -50,6 +50,7 @@ sed -i 's/"security"/"limits": {"qti-package-max-bytes": 2048},\n    "security"/
 run "$OUTPOST" --data "$L" import-qti -f "$DEMO"
 check "a package over the configured limit is refused" status_is 1
 check "the refusal names the limit" contains "$ERR" "over the limit of 2048 bytes"
+check "the refusal names the setting" contains "$ERR" "over the limit of 2048 bytes for a package (configuration.limits.qti-package-max-bytes)"
 
 D="$WORK/d"
 new_instance "$D" device

@@ -106,6 +106,7 @@ imp -f "$WORK/bad.csv"
 check "a file with bad rows is refused" status_is 1
 check "nothing was imported" [ "$(ncenters)" = "$n" ]
 check "the error says nothing was imported" contains "$ERR" "nothing was imported"
+check "the CLI says how to import the valid rows" contains "$ERR" "problems; nothing was imported (fix the rows listed, or give --skip-invalid to import the valid rows)"
 check "missing Label" contains "$ERR" "bad.csv line 3: missing Label"
 check "missing Organisation Id" contains "$ERR" "bad.csv line 4: missing Organisation Id"
 check "wrong role for an administrator" contains "$ERR" 'bad.csv line 5: Administrators: "proc" is a proctor, not a test-center-admin'
@@ -180,6 +181,7 @@ run "$OUTPOST" --data "$S" import-testcenters -f "$WORK/big.csv"
 check "a file over the size limit is refused" status_is 1
 check "the refusal names the limit" contains "$ERR" "over the limit of 1024 bytes"
 check "the refusal names the setting to raise" contains "$ERR" "configuration.limits.csv-max-bytes"
+check "the CLI's advice follows the limit" contains "$ERR" "over the limit of 1024 bytes (raise configuration.limits.csv-max-bytes, or split the file)"
 check "nothing was imported from it" [ "$(sql "$S" "SELECT count(*) FROM test_centers")" = 0 ]
 
 D="$WORK/d"

@@ -155,6 +155,7 @@ check "a bad language tag is listed" contains "$ERR" 'in.csv line 7: Default lan
 check "a short row is listed" contains "$ERR" "in.csv line 8: 1 field where the header has 3"
 check "the super-user's login is refused" contains "$ERR" "in.csv line 9: login \"admin\" is the super-user's"
 check "the summary says nothing was imported" contains "$ERR" "nothing imported"
+check "the CLI says how to import the valid rows" contains "$ERR" "7 invalid rows; nothing imported (fix the rows listed, or give --skip-invalid to import the valid rows)"
 check "no row of the refused file is stored" [ -z "$(sql "$C" "SELECT 1 FROM users WHERE login='good'")" ]
 
 import -t test-taker -f "$WORK/in.csv" --skip-invalid

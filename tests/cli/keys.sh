@@ -119,6 +119,7 @@ check "the refusal names the key file" contains "$ERR" "$C/keys/master.key"
 check "the refusal names the lost key's id" contains "$ERR" "$master_id"
 check "the refusal says to restore it from a backup" contains "$ERR" "restore"
 check "the refusal names the way to replace it" contains "$ERR" "--replace-lost-key"
+check "the CLI names the replacement last" contains "$ERR" "and run again. Only if a key is lost for good, run \`outpost setup-central --replace-lost-key\`: it makes a new key"
 check "the refusal says how many escrow copies depend on it" contains "$ERR" "3 users"
 check "no new master key was made" [ ! -e "$C/keys/master.key" ]
 run "$OUTPOST" --data "$C" setup-central --replace-lost-key

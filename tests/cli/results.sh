@@ -146,6 +146,7 @@ OUTPOST_TOOL_STRANGER_KEY=1 "$TOOL" seal "$D" "$C" "$WORK/stranger.bin" "$WORK/p
 run "$OUTPOST" --data "$C" results import -f "$WORK/stranger.bin"
 check "an envelope sealed to a results key central never had is refused" status_is 1
 check "the refusal says central never had the key" contains "$ERR" "which central never had"
+check "the CLI says how to see the current key" contains "$ERR" "the device must seal to central's current results key (\`outpost keys show\`)"
 check "and nothing is stored for it" [ "$(sql "$C" "SELECT count(*) FROM results WHERE key_id NOT IN (SELECT id FROM results_keys)")" = 0 ]
 r_lost=$("$TOOL" seal "$D" "$C" "$WORK/lost.bin" "$WORK/p2.json")
 mv "$C/keys/results-0002.key" "$WORK/"

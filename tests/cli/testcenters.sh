@@ -104,6 +104,7 @@ run "$OUTPOST" --data "$C" testcenters delete "Lycee Nord"
 check "a center with sub-centers is not deleted" status_is 1
 check "the refusal names the sub-centers" contains "$ERR" 'has 2 sub-centers: "Annexe"'
 check "the refusal says how to move them" contains "$ERR" "testcenters update --parent or --no-parent"
+check "the CLI's advice reads in place" contains "$ERR" "another parent (testcenters update --parent or --no-parent) first"
 run "$OUTPOST" --data "$C" testcenters delete Annexe
 check "delete by label" status_is 0
 run "$OUTPOST" --data "$C" testcenters delete Annexe2

@@ -120,5 +120,6 @@ check "a plain passwd after --new-keys keeps the new pair (escrow holds it)" \
 
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
+check "the CLI says how to make one" contains "$ERR" "$WORK/none: no Outpost instance here; create one with \`outpost --data $WORK/none setup FILE.json\` or point --data (or OUTPOST_HOME) at one"
 
 finish

@@ -74,7 +74,7 @@ static void make_keys_dir(void)
                      results.id, pub, sec);
     char *path = fs_join(keys_dir, "results-0001.key");
     struct op_err e = {0};
-    if (fs_write_new(path, text, (size_t)n, 0600, &e) != 0)
+    if (fs_write_new(path, text, (size_t)n, 0600, NULL, &e) != 0)
         abort();
     free(path);
 }
@@ -83,7 +83,7 @@ static void init(void)
 {
     if (sodium_init() < 0)
         abort();
-    log_set_level(LOG_ERROR); /* quarantine warnings on every input would drown the output */
+    log_set_level(OP_LOG_ERROR); /* quarantine warnings on every input would drown the output */
     results.kind = KEY_RESULTS;
     results.serial = 1;
     memset(results.secret, 0x11, 32);

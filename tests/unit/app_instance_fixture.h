@@ -47,4 +47,25 @@ static inline void fx_instance_free(struct instance *inst)
     testutil_rmdir(dir);
 }
 
+/* The number `sql` (SELECT count(*) ...) returns. */
+static inline int fx_count(struct instance *inst, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* A cmocka teardown for a test whose state is a struct that starts with its instance
+ * (struct fixture { struct instance *inst; ... }) and owns nothing else: frees both. */
+static inline int fx_state_teardown(void **state)
+{
+    struct instance **inst = *state;
+    fx_instance_free(*inst);
+    free(*state);
+    return 0;
+}
+
 #endif

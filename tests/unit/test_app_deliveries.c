@@ -33,16 +33,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static int count(struct instance *inst, const char *sql)
-{
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Imports the demo package as `label`; the delivery's id in id. */
 static void import(struct fixture *f, const char *label, char id[UUID_STR_LEN])
 {
@@ -86,8 +76,8 @@ static void test_import_stores_the_compiled_package_and_creates_the_delivery(voi
     /* the same package again: another delivery, the one package file */
     char id[UUID_STR_LEN];
     import(f, "Again", id);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 2);
-    assert_int_equal(count(f->inst, "SELECT count(DISTINCT package_sha256) FROM deliveries"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 2);
+    assert_int_equal(fx_count(f->inst, "SELECT count(DISTINCT package_sha256) FROM deliveries"), 1);
 }
 
 static void test_import_of_a_bad_package_or_bad_settings_creates_nothing(void **state)
@@ -107,7 +97,7 @@ static void test_import_of_a_bad_package_or_bad_settings_creates_nothing(void **
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(app_deliveries_import(f->inst, &cases[i], &d, &e), OP_EINPUT);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 0);
     free(junk);
 }
 
@@ -150,15 +140,15 @@ static void test_update_with_the_stored_values_writes_nothing(void **state)
     struct fixture *f = *state;
     char id[UUID_STR_LEN];
     import(f, "Maths", id);
-    int64_t seq = count(f->inst, "SELECT max(seq) FROM sync_feed");
+    int64_t seq = fx_count(f->inst, "SELECT max(seq) FROM sync_feed");
     const struct app_deliveries_update_in in = {id, "Maths", 1, 0, 0};
     struct delivery d;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
     assert_int_equal(d.version, 1);
     delivery_clear(&d);
-    assert_int_equal(count(f->inst, "SELECT max(seq) FROM sync_feed"), seq);
-    assert_int_equal(count(f->inst, "SELECT version FROM deliveries"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT max(seq) FROM sync_feed"), seq);
+    assert_int_equal(fx_count(f->inst, "SELECT version FROM deliveries"), 1);
 }
 
 static void test_update_refuses_bad_input_and_a_stale_version(void **state)
@@ -200,7 +190,7 @@ static void test_delete_by_label_withdraws_the_delivery(void **state)
     assert_string_equal(d.id, id);
     assert_string_equal(d.label, "Maths");
     delivery_clear(&d);
-    assert_int_equal(count(f->inst, "SELECT count(*) FROM deliveries"), 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 0);
     assert_int_equal(app_deliveries_delete(f->inst, id, &d, &e), OP_ENOTFOUND);
 }
 

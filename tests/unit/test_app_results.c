@@ -467,6 +467,46 @@ static void test_a_conflicting_copy_from_the_same_device_is_held_not_dropped(voi
     free(second);
 }
 
+/* results_insert returned RESULTS_STORED (1) for success, so `db_commit_if(db, rc, e)` after
+ * it rolled the stored result back. It returns 0 with the outcome apart: each of its three
+ * outcomes commits, the quarantined copy too. */
+static void test_results_insert_commits_under_db_commit_if(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    size_t len, len2;
+    unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
+    unsigned char *other = seal(f, &h, "{\"score\": 8}", &f->results, &len2);
+    const struct {
+        const unsigned char *data;
+        size_t len;
+        enum results_outcome outcome;
+    } sends[] = {
+        {data, len, RESULTS_STORED},
+        {data, len, RESULTS_DUPLICATE},
+        {other, len2, RESULTS_QUARANTINED},
+    };
+    for (size_t i = 0; i < sizeof sends / sizeof *sends; i++) {
+        struct envelope env;
+        enum results_outcome outcome = (enum results_outcome) - 1;
+        assert_int_equal(envelope_parse(sends[i].data, sends[i].len, &env, &e), 0);
+        struct result_new res;
+        app_results_new_of(&env, &res);
+        assert_int_equal(db_begin(f->inst->db, &e), 0);
+        int rc = results_insert(f->inst->db, &res, &outcome, NULL, NULL, &e);
+        assert_int_equal(db_commit_if(f->inst->db, rc, &e), 0);
+        assert_int_equal(outcome, sends[i].outcome);
+    }
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results WHERE id = ?1", h.result_id, NULL),
+                     1);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results_quarantine WHERE result_id = ?1",
+                               h.result_id, NULL),
+                     1);
+    free(data);
+    free(other);
+}
+
 static void receive_all(struct fixture *f, unsigned char **envs, size_t *lens, int n)
 {
     struct op_err e = {0};
@@ -621,10 +661,12 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     data = seal(f, &h, PAYLOAD, &stranger, &len);
     struct envelope env;
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
+    enum results_outcome outcome;
     assert_int_equal(db_begin(f->inst->db, &e), 0);
     struct result_new res;
     app_results_new_of(&env, &res);
-    assert_int_equal(results_insert(f->inst->db, &res, NULL, NULL, &e), STORED);
+    assert_int_equal(results_insert(f->inst->db, &res, &outcome, NULL, NULL, &e), 0);
+    assert_int_equal(outcome, RESULTS_STORED);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     assert_int_equal(decrypt(f, NULL, &rep, &probs, &e), 0);
     assert_int_equal(rep.damaged, 1);
@@ -898,6 +940,7 @@ int main(void)
         T(test_receive_is_idempotent_by_result_id),
         T(test_a_device_cannot_take_over_another_devices_result_id),
         T(test_a_conflicting_copy_from_the_same_device_is_held_not_dropped),
+        T(test_results_insert_commits_under_db_commit_if),
         T(test_old_result_still_decrypts_after_key_rotation),
         T(test_damaged_envelope_is_reported_and_the_rest_decrypt),
         T(test_an_unloadable_old_key_does_not_stop_the_others),

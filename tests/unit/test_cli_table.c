@@ -44,6 +44,29 @@ static void test_table_has_no_trailing_spaces_after_empty_cells(void **state)
     free(text);
 }
 
+/* A table made from an array of headers (cli_list_command's) is the table made from
+ * arguments, headers escaped alike. */
+static void test_table_from_a_header_array_prints_as_from_arguments(void **state)
+{
+    (void)state;
+    static const char *const headers[] = {"ID",
+                                          "LA\x1b"
+                                          "BEL",
+                                          "C", NULL};
+    struct cli_table *a = cli_table_new_columns(headers);
+    struct cli_table *b = cli_table_new("ID",
+                                        "LA\x1b"
+                                        "BEL",
+                                        "C", NULL);
+    cli_table_add(a, "1", "ada", "");
+    cli_table_add(b, "1", "ada", "");
+    char *ta = render(a), *tb = render(b);
+    assert_string_equal(ta, tb);
+    assert_string_equal(ta, "ID  LA\\x1bBEL  C\n1   ada\n");
+    free(ta);
+    free(tb);
+}
+
 /* A label from an older database (or a door that let it in) must not reach the operator's
  * terminal as an escape sequence: every control character is shown escaped. */
 static void test_table_prints_no_raw_control_characters(void **state)
@@ -75,6 +98,7 @@ int main(void)
         cmocka_unit_test(test_table_aligns_accented_names_by_characters),
         cmocka_unit_test(test_table_has_no_trailing_spaces_after_empty_cells),
         cmocka_unit_test(test_table_prints_no_raw_control_characters),
+        cmocka_unit_test(test_table_from_a_header_array_prints_as_from_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,6 +58,47 @@ static void test_err_set_field_cuts_a_long_field_name(void **state)
     assert_string_equal(e.field, "");
 }
 
+/* Every code has its own name, an exit status and an HTTP status in the table's range; the
+ * codes a client may fix are 4xx, the rest 5xx. */
+static void test_err_every_code_has_a_name_and_a_status(void **state)
+{
+    (void)state;
+    const int codes[] = {OP_EINPUT,    OP_EIO,    OP_EDB,     OP_ENOTFOUND,
+                         OP_ECONFLICT, OP_ESTATE, OP_ECRYPTO, OP_ENOMEM,
+                         OP_EUSAGE,    OP_EBUSY,  OP_EUNAUTH, OP_EFORBIDDEN};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        assert_string_not_equal(err_code_name(codes[i]), "error");
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(err_code_name(codes[i]), err_code_name(codes[j]));
+        assert_int_equal(err_exit_status(codes[i]), codes[i] == OP_EUSAGE ? 2 : 1);
+        int http = err_http_status(codes[i]);
+        assert_true(http >= 400 && http <= 599);
+    }
+    assert_string_equal(err_code_name(OP_OK), "ok");
+    assert_int_equal(err_exit_status(OP_OK), 0);
+    assert_string_equal(err_code_name(-999), "error");
+    assert_int_equal(err_exit_status(-999), 1);
+}
+
+/* err_set_remedy sets the kind of fix with the message; err_prefix keeps it, err_set and
+ * err_clear drop it. */
+static void test_err_set_remedy_keeps_the_remedy_through_a_prefix(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    assert_int_equal(err_set_remedy(&e, OP_EINPUT, OP_REMEDY_CSV_LIMIT, "%d bytes", 2000),
+                     OP_EINPUT);
+    assert_string_equal(e.msg, "2000 bytes");
+    assert_string_equal(e.field, "");
+    assert_int_equal(e.remedy, OP_REMEDY_CSV_LIMIT);
+    assert_int_equal(err_prefix(&e, "users.csv"), OP_EINPUT);
+    assert_string_equal(e.msg, "users.csv: 2000 bytes");
+    assert_int_equal(e.remedy, OP_REMEDY_CSV_LIMIT);
+    err_clear(&e);
+    assert_int_equal(e.remedy, OP_REMEDY_NONE);
+    assert_int_equal(err_set_remedy(NULL, OP_EIO, OP_REMEDY_SETUP, "x"), OP_EIO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -65,6 +106,8 @@ int main(void)
         cmocka_unit_test(test_err_new_codes_have_names),
         cmocka_unit_test(test_err_set_field_names_the_field_and_err_set_clears_it),
         cmocka_unit_test(test_err_set_field_cuts_a_long_field_name),
+        cmocka_unit_test(test_err_every_code_has_a_name_and_a_status),
+        cmocka_unit_test(test_err_set_remedy_keeps_the_remedy_through_a_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,7 @@ static void test_results_each_reports_an_unloadable_key_and_goes_on(void **state
     char *sec = strstr(text, "secret ");
     sec[7] = sec[7] == '0' ? '1' : '0';
     assert_int_equal(unlink(second), 0);
-    assert_int_equal(fs_write_new(second, text, len, 0600, &e), 0);
+    assert_int_equal(fs_write_new(second, text, len, 0600, NULL, &e), 0);
     free(text);
     memset(&w, 0, sizeof w);
     assert_int_equal(keys_results_each(dir, on_key, on_problem, &w, &e), 0);

@@ -1,6 +1,9 @@
-/* test_options.c - options_parse_exact: the positional-argument count every command checks. */
+/* test_options.c - options_parse_exact: the positional-argument count every command checks.
+ * <getopt.h> is included on purpose: the option table's type must not clash with its
+ * `struct option`, so this file stops compiling if the name comes back. */
 #include "testutil.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,7 @@ static const struct command_usage usage = {"outpost thing [--json] [NAME]", "Doe
 
 static int parse(int argc, char **argv, int nargs, int *json, int *status)
 {
-    const struct option opts[] = {
+    const struct cli_option opts[] = {
         OPT_FLAG(0, "json", json, "print JSON"),
         OPT_END(),
     };

@@ -829,6 +829,33 @@ static void test_load_refuses_models_of_different_items(void **state)
     qti_item_free(b);
 }
 
+/* A compiled model whose feedback or template entry lacks a field is refused, and what the
+ * entry had already read is freed (the sanitizer build fails the test on a leak). */
+static void test_load_refuses_incomplete_feedback_and_template_entries(void **state)
+{
+    (void)state;
+    const char *fixtures[2] = {"feedback_22.xml", "template_block.xml"};
+    const char *lists[2] = {"feedback", "templates"};
+    const char *fields[2] = {"html", "identifier"};
+    const char *messages[2] = {"a feedback entry is incomplete", "a template entry is incomplete"};
+    for (int k = 0; k < 2; k++) {
+        struct qti_item *item = must_fixture(fixtures[k]);
+        json_t *render, *scoring;
+        struct op_err e = {0};
+        assert_int_equal(qti_item_compile(item, &render, &scoring, &e), 0);
+        json_t *entry = json_array_get(json_object_get(scoring, lists[k]), 0);
+        assert_non_null(entry);
+        assert_int_equal(json_object_del(entry, fields[k]), 0);
+        struct qti_item *back = NULL;
+        assert_int_equal(qti_item_load(render, scoring, &back, &e), OP_EINPUT);
+        assert_null(back);
+        assert_non_null(strstr(e.msg, messages[k]));
+        json_decref(render);
+        json_decref(scoring);
+        qti_item_free(item);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -861,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_end_attempt_interaction_sets_its_response_and_may_not_count),
         cmocka_unit_test(test_end_attempt_interaction_needs_a_boolean_and_a_title),
         cmocka_unit_test(test_load_refuses_models_of_different_items),
+        cmocka_unit_test(test_load_refuses_incomplete_feedback_and_template_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
