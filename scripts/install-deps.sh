@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages Outpost needs to build, test and run, and only those
-# that are missing, so a second run is quick and needs no network.
+# that are missing, so a second run is quick and needs no network. clang-tools: scan-build
+# (make analyze); binutils: readelf (make hardening).
 set -eu
-pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
+pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
       libcmocka-dev zip unzip tzdata procps"
 missing=""

@@ -13,7 +13,6 @@
 #include "base/buf.h"
 #include "instance/keycheck.h"
 #include "instance/roles.h"
-#include "store/results_keys.h"
 
 json_t *app_key_json(const struct key *k)
 {
@@ -123,7 +122,7 @@ int app_keys_rotate(struct instance *inst, struct key *out, struct op_err *e)
     free(dir);
     /* remembered for good, so that intake still knows the key if its file is ever lost */
     if (rc == 0 && (rc = db_begin(inst->db, e)) == 0)
-        rc = db_commit_if(inst->db, results_keys_record(inst->db, out, e), e);
+        rc = db_commit_if(inst->db, keycheck_record_results_key(inst->db, out, e), e);
     if (rc != 0)
         key_wipe(out);
     return rc;
@@ -171,7 +170,7 @@ int app_keys_setup_central(struct instance *inst, const struct app_keys_setup_ce
     if (rc == 0 && (rc = db_begin(inst->db, e)) == 0) {
         rc = replacing ? keycheck_record_replaced(inst, &kc, e) : 0;
         if (rc == 0)
-            rc = results_keys_record_dir(inst->db, dir, e);
+            rc = keycheck_record_results_keys(inst->db, dir, e);
         rc = db_commit_if(inst->db, rc, e);
     }
     keycheck_free(&kc);

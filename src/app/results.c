@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
+#include "instance/keycheck.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
 
@@ -32,7 +33,7 @@ static int check_key_known(struct db *db, const char *keys_dir, const struct env
 {
     int known = results_keys_known(db, env->h.key_id, e);
     if (known == 0 && keys_dir) {
-        int rc = results_keys_record_dir(db, keys_dir, e);
+        int rc = keycheck_record_results_keys(db, keys_dir, e);
         if (rc != 0)
             return rc;
         known = results_keys_known(db, env->h.key_id, e);
@@ -48,6 +49,26 @@ static int check_key_known(struct db *db, const char *keys_dir, const struct env
     return 0;
 }
 
+void app_results_new_of(const struct envelope *env, struct result_new *res)
+{
+    const struct envelope_header *h = &env->h;
+    *res = (struct result_new){
+        .id = h->result_id,
+        .execution_id = h->execution_id,
+        .delivery_id = h->delivery_id,
+        .test_taker_id = h->test_taker_id,
+        .device_id = h->device_id,
+        .key_id = h->key_id,
+        .state = envelope_state_name(h->state),
+        .started_at = h->started_at,
+        .ended_at = h->ended_at,
+        .sealed_at = h->sealed_at,
+        .envelope = env->bytes,
+        .envelope_len = env->len,
+    };
+    envelope_sha256(env, res->envelope_sha256);
+}
+
 /* Verifies and stores one envelope inside the caller's transaction (see
  * app_results_receive); *env_out (if not NULL) gets the parsed header when parsing succeeded.
  * The quarantine row of an OP_ECONFLICT refusal is written in that transaction, which the
@@ -60,6 +81,8 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
         return OP_EINPUT;
     if (env_out)
         *env_out = env;
+    struct result_new res;
+    app_results_new_of(&env, &res);
     struct device d;
     int rc = devices_get(db, env.h.device_id, &d, e);
     if (rc == OP_ENOTFOUND)
@@ -79,7 +102,7 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
     if (rc == 0) {
         /* A valid signature proves which device sent it, not that the device may speak for
          * this test taker and delivery: those must be in its organisation's scope. */
-        int in = results_in_scope(db, d.org_id, &env, e);
+        int in = results_in_scope(db, d.org_id, &res, e);
         if (in == 0)
             rc = err_set(e, OP_ESTATE,
                          "result %s: test taker %s is not eligible for delivery %s at a test "
@@ -94,7 +117,7 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
     const char *why = NULL;
     char owner[UUID_STR_LEN] = "";
     enum results_outcome stored;
-    rc = results_insert(db, &env, &stored, &why, owner, e);
+    rc = results_insert(db, &res, &stored, &why, owner, e);
     if (rc != 0)
         return rc;
     if (stored != RESULTS_QUARANTINED) {
@@ -403,7 +426,7 @@ int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_
      * the record existed gets its keys recorded here) */
     if (rc == 0 && ring.n > 0 && (rc = db_begin(db, e)) == 0) {
         for (int i = 0; i < ring.n && rc == 0; i++)
-            rc = results_keys_record(db, &ring.keys[i], e);
+            rc = keycheck_record_results_key(db, &ring.keys[i], e);
         rc = db_commit_if(db, rc, e);
     }
     for (int i = 0; i < n && rc == 0; i += BATCH) {

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "crypto/envelope.h"
 #include "instance/instance.h"
 #include "store/results.h"
 
@@ -57,6 +58,10 @@ int app_results_quarantine(struct instance *inst, app_quarantine_fn fn, void *ct
 int app_results_show(struct instance *inst, const char *id, char **json, struct op_err *e);
 
 /* ---- receiving ---- */
+
+/* The store's view of a parsed envelope (store/results.h: the store never parses one); it
+ * points into `env`, which must outlive it. */
+void app_results_new_of(const struct envelope *env, struct result_new *out);
 
 enum app_results_outcome {
     APP_RESULTS_STORED,    /* new: stored, pending decryption */

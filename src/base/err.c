@@ -5,6 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the functions themselves, not the analyser's view of them (err.h) */
+#undef err_set
+#undef err_set_field
+#undef err_set_remedy
+
 /* The body of err_set, err_set_field and err_set_remedy. */
 static int vset(struct op_err *e, int code, const char *field, enum op_remedy remedy,
                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));

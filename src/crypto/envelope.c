@@ -219,7 +219,7 @@ int envelope_parse_next(const unsigned char *data, size_t len, struct envelope *
     if (len < ENVELOPE_HEADER_BYTES)
         return err_set(e, OP_EINPUT, "result envelope truncated: %zu bytes, the header alone is %d",
                        len, ENVELOPE_HEADER_BYTES);
-    size_t total;
+    size_t total = 0;
     if (check_header(data, &total, e) != 0)
         return OP_EINPUT;
     if (len < total)
@@ -300,7 +300,7 @@ int envelope_read_next(int fd, unsigned char **buf, size_t *cap, struct envelope
         return OP_EIO;
     if (head == 0)
         return 0;
-    size_t total;
+    size_t total = 0;
     int rc;
     if (head < ENVELOPE_HEADER_BYTES) { /* the end of the file: the parser names it truncated */
         rc = envelope_parse_next(*buf, head, env, used, e);
@@ -379,9 +379,7 @@ int envelope_open(const struct envelope *env, const struct key *results_key,
     return 0;
 }
 
-void envelope_sha256(const struct envelope *env, char out[65])
+void envelope_sha256(const struct envelope *env, char out[SHA256_HEX_LEN])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, env->bytes, env->len);
-    sodium_bin2hex(out, 65, h, sizeof h);
+    sha256_hex(env->bytes, env->len, out);
 }

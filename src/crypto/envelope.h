@@ -40,6 +40,7 @@
 
 #include "base/err.h"
 #include "base/ids.h"
+#include "base/sha256.h"
 #include "crypto/keys.h"
 
 #define ENVELOPE_MAGIC           "OPRE"
@@ -120,6 +121,6 @@ int envelope_open(const struct envelope *env, const struct key *results_key,
                   unsigned char **payload, size_t *len, struct op_err *e);
 
 /* SHA-256 of the whole envelope, hex (how central recognises a re-sent envelope). */
-void envelope_sha256(const struct envelope *env, char out[65]);
+void envelope_sha256(const struct envelope *env, char out[SHA256_HEX_LEN]);
 
 #endif

@@ -42,10 +42,8 @@
 
 #include "base/err.h"
 #include "base/ids.h"
+#include "base/keysize.h" /* KEY_ID_BYTES, KEY_ID_HEX_LEN, KEY_PUBLIC_BYTES */
 
-#define KEY_ID_BYTES            8
-#define KEY_ID_HEX_LEN          (KEY_ID_BYTES * 2 + 1)
-#define KEY_PUBLIC_BYTES        32
 #define KEY_SECRET_BYTES        32 /* X25519 secret, Ed25519 seed, master key */
 #define KEY_SIGN_SECRET_BYTES   64 /* Ed25519 secret key as libsodium uses it (seed || public) */
 #define KEY_FINGERPRINT_HEX_LEN 65

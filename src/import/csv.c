@@ -239,12 +239,13 @@ int csv_file_read(const char *path, size_t max_bytes, char **data, size_t *len, 
 
 int csv_table_load(const char *path, size_t max_bytes, struct csv_table **out, struct op_err *e)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     *out = NULL;
-    if (csv_file_read(path, max_bytes, &data, &len, e) != 0)
-        return e->code;
-    int rc = csv_table_parse(path, data, len, out, e);
+    int rc = csv_file_read(path, max_bytes, &data, &len, e);
+    if (rc != 0)
+        return rc;
+    rc = csv_table_parse(path, data, len, out, e);
     free(data);
     return rc;
 }

@@ -161,7 +161,7 @@ static int apply_row(struct db *db, const struct csv_table *t, const struct colu
     int rc = 0;
     if (parent[0]) {
         struct test_center pc;
-        if ((rc = testcenters_find(db, parent, &pc, e)) != 0)
+        if (testcenters_find(db, parent, &pc, e) != 0)
             return err_prefix(e, "Parent");
         memcpy(parent_id, pc.id, UUID_STR_LEN);
         test_center_clear(&pc);

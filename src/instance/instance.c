@@ -17,8 +17,8 @@
 
 #include "auth/credentials.h"
 #include "base/fs.h"
+#include "instance/keycheck.h"
 #include "instance/roles.h"
-#include "store/results_keys.h"
 #include "store/users.h"
 
 const char *instance_resolve_dir(const char *opt)
@@ -166,7 +166,7 @@ static int record_results_keys(struct db *db, const char *tmp, struct op_err *e)
     char *dir = fs_join(tmp, "keys");
     int rc = db_begin(db, e);
     if (rc == 0)
-        rc = db_commit_if(db, results_keys_record_dir(db, dir, e), e);
+        rc = db_commit_if(db, keycheck_record_results_keys(db, dir, e), e);
     free(dir);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include "crypto/vault.h"
 #include "instance/instance.h"
 #include "store/meta.h"
+#include "store/results_keys.h"
 
 /* Adds `n` (and `pending`) to the entry of `id`, creating it. */
 static int tally(struct keycheck_lost **v, int *n, const char *id, int64_t count, int64_t pending)
@@ -227,4 +228,35 @@ int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, s
         rc = meta_set(inst->db, fact, now, e);
     }
     return rc;
+}
+
+int keycheck_record_results_key(struct db *db, const struct key *k, struct op_err *e)
+{
+    const struct results_key_info info = {k->id, k->serial, k->public_key, k->created};
+    return results_keys_record(db, &info, e);
+}
+
+struct record_ctx {
+    struct db *db;
+    struct op_err *e;
+};
+
+static int record_one(const struct key *k, void *ctx)
+{
+    struct record_ctx *r = ctx;
+    return keycheck_record_results_key(r->db, k, r->e);
+}
+
+static void skip_problem(const char *path, const struct op_err *why, void *ctx)
+{
+    (void)path;
+    (void)why;
+    (void)ctx;
+}
+
+int keycheck_record_results_keys(struct db *db, const char *dir, struct op_err *e)
+{
+    struct record_ctx r = {db, e};
+    int rc = keys_results_each(dir, record_one, skip_problem, &r, e);
+    return rc < 0 ? rc : 0;
 }

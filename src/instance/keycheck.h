@@ -60,4 +60,13 @@ void keycheck_describe(const struct instance *inst, const struct keycheck *kc, i
  * refusing. Runs inside the caller's transaction. */
 int keycheck_record_replaced(struct instance *inst, const struct keycheck *kc, struct op_err *e);
 
+/* Records results key `k` as one central has had (store/results_keys.h), so that intake
+ * knows it even if its file is lost later. Runs inside the caller's transaction. */
+struct db;
+int keycheck_record_results_key(struct db *db, const struct key *k, struct op_err *e);
+
+/* Records every results key file of `dir` that loads (one that does not is skipped: its id
+ * cannot be read safely; decrypt-results reports it). Runs inside the caller's transaction. */
+int keycheck_record_results_keys(struct db *db, const char *dir, struct op_err *e);
+
 #endif

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sha256.h"
 #include "qti/qti_alloc.h"
 #include "qti/xhtml.h"
-#include "store/packages.h"
 
 void qti_loaded_free(struct qti_loaded *l)
 {
@@ -285,8 +285,8 @@ int qti_compile(const struct qti_loaded *l, struct buf *out, struct op_err *e)
         char name[4200];
         snprintf(name, sizeof name, "assets/%s", f->path);
         add_entry(&es, name, f->data, f->len, 1);
-        char sha[PACKAGE_SHA256_HEX];
-        packages_sha256_hex(f->data, f->len, sha);
+        char sha[SHA256_HEX_LEN];
+        sha256_hex(f->data, f->len, sha);
         json_array_append_new(asset_list,
                               json_pack("{s:s, s:s, s:s, s:I, s:s}", "path", f->path, "entry", name,
                                         "sha256", sha, "size", (json_int_t)f->len, "type",
@@ -300,8 +300,8 @@ int qti_compile(const struct qti_loaded *l, struct buf *out, struct op_err *e)
         qsort(es.v, es.n, sizeof *es.v, cmp_entry);
         json_t *ents = json_array();
         for (size_t i = 0; i < es.n; i++) {
-            char sha[PACKAGE_SHA256_HEX];
-            packages_sha256_hex(es.v[i].data, es.v[i].len, sha);
+            char sha[SHA256_HEX_LEN];
+            sha256_hex(es.v[i].data, es.v[i].len, sha);
             json_array_append_new(ents, json_pack("{s:s, s:s, s:I}", "name", es.v[i].name, "sha256",
                                                   sha, "size", (json_int_t)es.v[i].len));
         }
@@ -430,11 +430,11 @@ int qti_delivery_open(const unsigned char *data, size_t len, struct qti_delivery
         const char *n = json_string_value(json_object_get(x, "name"));
         const char *sha = json_string_value(json_object_get(x, "sha256"));
         const struct qti_delivery_entry *en = n ? qti_delivery_find(out, n) : NULL;
-        char got[PACKAGE_SHA256_HEX];
+        char got[SHA256_HEX_LEN];
         if (!en || !sha)
             rc = err_set(e, OP_EINPUT, "delivery package: manifest names a missing entry");
         else {
-            packages_sha256_hex(en->data, en->len, got);
+            sha256_hex(en->data, en->len, got);
             if (strcmp(got, sha) != 0)
                 rc =
                     err_set(e, OP_ECRYPTO, "delivery package: entry %s does not match its hash", n);

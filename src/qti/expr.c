@@ -461,12 +461,13 @@ static int read_attrs(const struct reader *r, const struct src *s, struct qti_ex
             found = QTI_TOL_EXACT;
         if (found < 0 && !v && (x->op == QTI_OP_EQUAL_ROUNDED || x->op == QTI_OP_ROUND_TO))
             found = QTI_ROUND_SIGNIFICANT_FIGURES;
-        if (found < 0)
+        if (found < 0) {
             rc = node_err(r, line, op, "%s \"%.40s\" is %s", sub_attr, v ? v : "",
                           v ? "not known" : "missing");
-        free(v);
-        if (rc < 0)
+            free(v);
             return rc;
+        }
+        free(v);
         x->sub = found;
     }
     if (x->op == QTI_OP_MATH_OPERATOR) {

@@ -104,7 +104,7 @@ static int eval_random_number(const struct ev *ev, const struct qti_expr *x, str
 static int gather(const struct ev *ev, const struct qti_expr *x, enum qti_cardinality card,
                   struct qti_value *acc, struct qti_value *v)
 {
-    if (qti_value_is_null(v))
+    if (!v || qti_value_is_null(v))
         return 0;
     if (v->card == QTI_CARD_RECORD || (v->card != QTI_CARD_SINGLE && v->card != card))
         return expr_fail(ev, x, "sub-expressions must be single or %s, not %s",

@@ -774,7 +774,7 @@ static char *printed_text(const struct qti_item_session *s, const struct item_pr
     struct buf out = BUF_INIT;
     if (v && v->card == QTI_CARD_RECORD)
         v = pv->field ? qti_value_record_get(v, pv->field) : NULL;
-    if (!qti_value_is_null(v)) {
+    if (v && !qti_value_is_null(v)) {
         long index = pv->index ? strtol(pv->index, NULL, 10) : 0;
         if (index > 0 && (v->card == QTI_CARD_ORDERED || v->card == QTI_CARD_MULTIPLE)) {
             if ((size_t)index <= v->n)

@@ -375,6 +375,8 @@ int qti_rules_standard_template(const char *uri, struct qti_rules **out, struct 
     for (size_t i = 0; i < sizeof templates / sizeof templates[0]; i++)
         if (strcmp(templates[i].name, name) == 0)
             xml = templates[i].xml;
+    if (!xml)
+        return err_set(e, OP_EINPUT, "internal: no template %s", name);
     xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "template.xml", NULL,
                                 XML_PARSE_NONET | XML_PARSE_NOBLANKS);
     if (!doc)

@@ -8,6 +8,7 @@
  */
 #include "qti/test.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,7 +302,7 @@ static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size
     static const char *const attrs[] = {NULL};
     if (check_attrs(r, n, attrs))
         return OP_EINPUT;
-    struct qti_expr *x;
+    struct qti_expr *x = NULL;
     if (read_expr_child(r, n, &x))
         return OP_EINPUT;
     QTI_PUSH(*arr, *na, x);
@@ -379,6 +380,7 @@ static int read_feedback(struct reader *r, xmlNodePtr n, struct qti_test_feedbac
     if (rc == 0 && !html)
         rc = OP_EINPUT;
     if (rc == 0) {
+        assert(access && show); /* checked above */
         struct qti_test_feedback f = {qti_xstrdup(id),
                                       qti_xstrdup(outcome),
                                       strcmp(show, "show") == 0,

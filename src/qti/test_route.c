@@ -3,6 +3,7 @@
  * ordering of each section's children, and the flat list of item entries a session walks.
  * The same test and seed always give the same route.
  */
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ uint64_t qti_splitmix64(uint64_t *state)
 /* Uniform in [0, n) without modulo bias. */
 static size_t below(uint64_t *st, size_t n)
 {
+    assert(n > 0);
     uint64_t lim = UINT64_MAX - UINT64_MAX % n;
     uint64_t v;
     do

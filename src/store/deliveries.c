@@ -3,6 +3,7 @@
  */
 #include "store/deliveries.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +55,7 @@ static int check_fields(const struct delivery *d, struct op_err *e)
     if (d->max_executions < 0)
         return err_set(e, OP_EINPUT, "max executions must be 0 (unlimited) or more, not %lld",
                        (long long)d->max_executions);
-    if (d->package_sha256[0] && !packages_sha_is_valid(d->package_sha256))
+    if (d->package_sha256[0] && !sha256_hex_is_valid(d->package_sha256))
         return err_set(e, OP_EINPUT, "\"%s\" is not the SHA-256 of a package", d->package_sha256);
     return 0;
 }
@@ -91,6 +92,7 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
     struct delivery old;
     if ((rc = deliveries_get(db, d->id, &old, e)) != 0)
         return rc;
+    assert(old.label); /* NOT NULL in the table */
     int64_t now_at = old.version;
     int any =
         strcmp(old.label, d->label) != 0 || strcmp(old.package_sha256, d->package_sha256) != 0 ||

@@ -11,7 +11,7 @@
 
 #include "base/err.h"
 #include "base/ids.h"
-#include "crypto/keys.h"
+#include "base/keysize.h"
 #include "store/db.h"
 
 struct device {

@@ -3,29 +3,11 @@
  */
 #include "store/packages.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/fs.h"
-
-void packages_sha256_hex(const void *data, size_t len, char out[PACKAGE_SHA256_HEX])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    sodium_bin2hex(out, PACKAGE_SHA256_HEX, h, sizeof h);
-}
-
-int packages_sha_is_valid(const char *s)
-{
-    if (!s || strlen(s) != 64)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return 0;
-    return 1;
-}
 
 static char *package_path(const char *dir, const char *sha)
 {
@@ -40,7 +22,7 @@ static char *package_path(const char *dir, const char *sha)
 int packages_put(const char *dir, const void *data, size_t len, char sha[PACKAGE_SHA256_HEX],
                  struct op_err *e)
 {
-    packages_sha256_hex(data, len, sha);
+    sha256_hex(data, len, sha);
     size_t n = strlen(dir) + 16;
     char *folder = malloc(n);
     if (!folder)
@@ -70,7 +52,7 @@ int packages_get(const char *dir, const char *sha, size_t max, unsigned char **o
 {
     *out = NULL;
     *len = 0;
-    if (!packages_sha_is_valid(sha))
+    if (!sha256_hex_is_valid(sha))
         return err_set(e, OP_EINPUT, "\"%s\" is not a package hash (64 hex digits)", sha);
     char *path = package_path(dir, sha);
     char *data;
@@ -80,7 +62,7 @@ int packages_get(const char *dir, const char *sha, size_t max, unsigned char **o
     if (rc)
         return rc;
     char got[PACKAGE_SHA256_HEX];
-    packages_sha256_hex(data, n, got);
+    sha256_hex(data, n, got);
     if (strcmp(got, sha) != 0) {
         free(data);
         return err_set(e, OP_ECRYPTO,

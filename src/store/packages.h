@@ -10,11 +10,9 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/sha256.h"
 
-#define PACKAGE_SHA256_HEX 65
-
-/* Lower-case hex SHA-256 of `len` bytes. */
-void packages_sha256_hex(const void *data, size_t len, char out[PACKAGE_SHA256_HEX]);
+#define PACKAGE_SHA256_HEX SHA256_HEX_LEN /* a package's name: sha256_hex of its bytes */
 
 /* Stores `data` under its hash in `dir`/packages and writes the hash to `sha`. Storing bytes
  * that are already there is a no-op. */
@@ -24,8 +22,5 @@ int packages_put(const char *dir, const void *data, size_t len, char sha[PACKAGE
 /* Reads the package `sha` (at most `max` bytes) into *out (caller frees) and checks its hash. */
 int packages_get(const char *dir, const char *sha, size_t max, unsigned char **out, size_t *len,
                  struct op_err *e);
-
-/* 1 if `s` is 64 lower-case hex digits. */
-int packages_sha_is_valid(const char *s);
 
 #endif

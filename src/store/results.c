@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
+int results_in_scope(struct db *db, const char *org_id, const struct result_new *res,
                      struct op_err *e)
 {
     sqlite3_stmt *st = db_stmt(db,
@@ -17,11 +17,11 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
                                e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, env->h.result_id);
-    db_bind_text(st, 2, env->h.test_taker_id);
-    db_bind_text(st, 3, env->h.delivery_id);
+    db_bind_text(st, 1, res->id);
+    db_bind_text(st, 2, res->test_taker_id);
+    db_bind_text(st, 3, res->delivery_id);
     db_bind_text(st, 4, org_id);
-    db_bind_text(st, 5, env->h.device_id);
+    db_bind_text(st, 5, res->device_id);
     int rc = sqlite3_step(st);
     int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     db_stmt_done(db, st);
@@ -30,8 +30,8 @@ int results_in_scope(struct db *db, const char *org_id, const struct envelope *e
     return in ? 1 : 0;
 }
 
-/* Keeps `env` in quarantine (idempotent: a copy held already stays as it is). */
-static int quarantine(struct db *db, const struct envelope *env, const char *sha,
+/* Keeps `res` in quarantine (idempotent: a copy held already stays as it is). */
+static int quarantine(struct db *db, const struct result_new *res, const char *sha,
                       const char *reason, struct op_err *e)
 {
     char now[TIMESTAMP_STR_LEN];
@@ -44,32 +44,29 @@ static int quarantine(struct db *db, const struct envelope *env, const char *sha
                                e);
     if (!st)
         return OP_EDB;
-    const struct envelope_header *h = &env->h;
-    const char *texts[] = {h->result_id,   h->device_id,     sha,      reason,
-                           h->delivery_id, h->test_taker_id, h->key_id};
+    const char *texts[] = {res->id,          res->device_id,     sha,        reason,
+                           res->delivery_id, res->test_taker_id, res->key_id};
     db_bind_texts(st, 1, texts, 7);
-    sqlite3_bind_blob(st, 8, env->bytes, (int)env->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 8, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
     db_bind_text(st, 9, now);
     return db_step_done(db, st, "holding a result in quarantine", e);
 }
 
-int results_insert(struct db *db, const struct envelope *env, enum results_outcome *outcome,
+int results_insert(struct db *db, const struct result_new *res, enum results_outcome *outcome,
                    const char **why, char owner[UUID_STR_LEN], struct op_err *e)
 {
     *outcome = RESULTS_STORED;
-    char sha[65];
-    envelope_sha256(env, sha);
-    const struct envelope_header *h = &env->h;
+    const char *sha = res->envelope_sha256;
     sqlite3_stmt *st =
         db_stmt(db, "SELECT device_id, envelope_sha256 FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, h->result_id);
+    db_bind_text(st, 1, res->id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         char stored_device[UUID_STR_LEN];
         db_column_copy(st, 0, stored_device, sizeof stored_device);
-        int same_device = strcmp(stored_device, h->device_id) == 0;
+        int same_device = strcmp(stored_device, res->device_id) == 0;
         int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
         db_stmt_done(db, st);
         if (same) {
@@ -82,7 +79,7 @@ int results_insert(struct db *db, const struct envelope *env, enum results_outco
         if (owner)
             memcpy(owner, stored_device, UUID_STR_LEN);
         *outcome = RESULTS_QUARANTINED;
-        return quarantine(db, env, sha, reason, e);
+        return quarantine(db, res, sha, reason, e);
     }
     db_stmt_done(db, st);
     if (rc != SQLITE_DONE)
@@ -91,11 +88,11 @@ int results_insert(struct db *db, const struct envelope *env, enum results_outco
         now[TIMESTAMP_STR_LEN];
     /* envelope_parse keeps time stamps within the years 2000 to 9999; check anyway, as a
      * text that did not format must never be bound */
-    if (timestamp_format((time_t)h->started_at, started) != 0 ||
-        timestamp_format((time_t)h->ended_at, ended) != 0 ||
-        timestamp_format((time_t)h->sealed_at, sealed) != 0)
+    if (timestamp_format((time_t)res->started_at, started) != 0 ||
+        timestamp_format((time_t)res->ended_at, ended) != 0 ||
+        timestamp_format((time_t)res->sealed_at, sealed) != 0)
         return err_set(e, OP_EINPUT, "result %s: a time stamp cannot be written as a date",
-                       h->result_id);
+                       res->id);
     timestamp_now(now);
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
@@ -105,18 +102,18 @@ int results_insert(struct db *db, const struct envelope *env, enum results_outco
                  e);
     if (!st)
         return OP_EDB;
-    const char *texts[] = {h->result_id,
-                           h->execution_id,
-                           h->delivery_id,
-                           h->test_taker_id,
-                           h->device_id,
-                           h->key_id,
-                           envelope_state_name(h->state),
+    const char *texts[] = {res->id,
+                           res->execution_id,
+                           res->delivery_id,
+                           res->test_taker_id,
+                           res->device_id,
+                           res->key_id,
+                           res->state,
                            started,
                            ended,
                            sealed};
     db_bind_texts(st, 1, texts, 10);
-    sqlite3_bind_blob(st, 11, env->bytes, (int)env->len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 11, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
     return db_step_done(db, st, "storing result", e);

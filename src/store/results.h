@@ -18,10 +18,12 @@
 #define OUTPOST_STORE_RESULTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "base/ids.h"
-#include "crypto/envelope.h"
+#include "base/keysize.h"
+#include "base/sha256.h"
 #include "store/db.h"
 
 /* What results_insert did with an envelope. It returns 0 for all three (each is a success the
@@ -45,7 +47,7 @@ struct result_row {
     char started_at[TIMESTAMP_STR_LEN];
     char ended_at[TIMESTAMP_STR_LEN];
     char sealed_at[TIMESTAMP_STR_LEN];
-    char envelope_sha256[65];
+    char envelope_sha256[SHA256_HEX_LEN];
     char status[16];
     char *problem; /* NULL if none */
     char received_at[TIMESTAMP_STR_LEN];
@@ -62,15 +64,32 @@ struct quarantine_row {
     char delivery_id[UUID_STR_LEN];
     char test_taker_id[UUID_STR_LEN];
     char key_id[KEY_ID_HEX_LEN];
-    char envelope_sha256[65];
+    char envelope_sha256[SHA256_HEX_LEN];
     char received_at[TIMESTAMP_STR_LEN];
+};
+
+/* What results_insert files: the header of a parsed and verified envelope, its bytes and
+ * their SHA-256. The caller decodes the envelope (app/results.c): the store never parses
+ * one. The strings and bytes stay the caller's. */
+struct result_new {
+    const char *id; /* the result id */
+    const char *execution_id;
+    const char *delivery_id;
+    const char *test_taker_id;
+    const char *device_id;                   /* the device named in the envelope */
+    const char *key_id;                      /* the results key it is sealed to */
+    const char *state;                       /* "finished" or "terminated" */
+    int64_t started_at, ended_at, sealed_at; /* seconds since 1970-01-01 UTC */
+    const unsigned char *envelope;
+    size_t envelope_len;
+    char envelope_sha256[SHA256_HEX_LEN]; /* sha256_hex of the envelope */
 };
 
 /* Stores a parsed (and already verified) envelope. Returns 0 with *outcome set to
  * RESULTS_STORED, RESULTS_DUPLICATE or RESULTS_QUARANTINED (then *why, if not NULL, gets
  * RESULTS_OTHER_DEVICE or RESULTS_OTHER_CONTENT and *owner the device the id belongs to), or a
  * negative error. */
-int results_insert(struct db *db, const struct envelope *env, enum results_outcome *outcome,
+int results_insert(struct db *db, const struct result_new *res, enum results_outcome *outcome,
                    const char **why, char owner[UUID_STR_LEN], struct op_err *e);
 
 /* 1 if a device of organisation `org_id` may file this result: its test taker is listed on an
@@ -80,7 +99,7 @@ int results_insert(struct db *db, const struct envelope *env, enum results_outco
  * if not, or a negative error. Another device's result under the id does not count: a device
  * outside the scope is refused alike whether the id exists or not. The scope comes from the
  * device's enrolment, never from the envelope. */
-int results_in_scope(struct db *db, const char *org_id, const struct envelope *env,
+int results_in_scope(struct db *db, const char *org_id, const struct result_new *res,
                      struct op_err *e);
 
 /* The ids of pending envelopes (of `delivery_id`, or all if NULL), oldest first. *ids is a

@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-int results_keys_record(struct db *db, const struct key *k, struct op_err *e)
+int results_keys_record(struct db *db, const struct results_key_info *k, struct op_err *e)
 {
     char pub[KEY_PUBLIC_BYTES * 2 + 1];
     sodium_bin2hex(pub, sizeof pub, k->public_key, KEY_PUBLIC_BYTES);
@@ -23,31 +23,6 @@ int results_keys_record(struct db *db, const struct key *k, struct op_err *e)
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "recording results key");
     db_stmt_done(db, st);
     return rc;
-}
-
-struct record_ctx {
-    struct db *db;
-    struct op_err *e;
-};
-
-static int record_one(const struct key *k, void *ctx)
-{
-    struct record_ctx *r = ctx;
-    return results_keys_record(r->db, k, r->e);
-}
-
-static void skip_problem(const char *path, const struct op_err *why, void *ctx)
-{
-    (void)path;
-    (void)why;
-    (void)ctx;
-}
-
-int results_keys_record_dir(struct db *db, const char *dir, struct op_err *e)
-{
-    struct record_ctx r = {db, e};
-    int rc = keys_results_each(dir, record_one, skip_problem, &r, e);
-    return rc < 0 ? rc : 0;
 }
 
 int results_keys_known(struct db *db, const char *id, struct op_err *e)

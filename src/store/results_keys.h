@@ -11,15 +11,21 @@
 #define OUTPOST_STORE_RESULTS_KEYS_H
 
 #include "base/err.h"
-#include "crypto/keys.h"
+#include "base/keysize.h"
 #include "store/db.h"
 
-/* Records a results key (idempotent; a row known only by id gets the details). */
-int results_keys_record(struct db *db, const struct key *k, struct op_err *e);
+/* A results key as the table records it (the key itself, with its secret, is crypto's; the
+ * strings and bytes stay the caller's). */
+struct results_key_info {
+    const char *id; /* KEY_ID_HEX_LEN - 1 hex digits */
+    int serial;
+    const unsigned char *public_key; /* KEY_PUBLIC_BYTES */
+    const char *created;             /* ISO-8601 UTC */
+};
 
-/* Records every results key file of `dir` that loads (one that does not is skipped: its id
- * cannot be read safely; decrypt-results reports it). */
-int results_keys_record_dir(struct db *db, const char *dir, struct op_err *e);
+/* Records a results key (idempotent; a row known only by id gets the details). Recording the
+ * key files of a folder: keycheck_record_results_keys (instance/keycheck.h). */
+int results_keys_record(struct db *db, const struct results_key_info *k, struct op_err *e);
 
 /* 1 if central has had the results key `id`, 0 if not, or a negative error. */
 int results_keys_known(struct db *db, const char *id, struct op_err *e);

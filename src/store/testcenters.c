@@ -5,6 +5,7 @@
  */
 #include "store/testcenters.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ int testcenters_update(struct db *db, const char *id, int64_t version,
         rc = testcenters_check_org(c.org_id, e);
     if (rc == 0 && c.parent_id[0] && strcmp(c.parent_id, old.parent_id) != 0)
         rc = check_parent(db, c.id, c.label, c.parent_id, e);
+    assert(old.label && old.org_id && c.label && c.org_id); /* NOT NULL in the table */
     int org_changed = strcmp(old.org_id, c.org_id) != 0;
     int any =
         org_changed || strcmp(old.label, c.label) != 0 || strcmp(old.parent_id, c.parent_id) != 0;

@@ -264,21 +264,4 @@ check "the same import then runs to the end" status_is 0
 check "after it all users of the file are stored" [ "$(wusers)" = 20001 ]
 check "the database is intact after it" [ "$(sqlite3 "$W/outpost.db" 'PRAGMA integrity_check')" = ok ]
 
-# ---- TAO's own example (conformance, when the samples are there) ----
-SAMPLE="${OUTPOST_SAMPLES:-}/users/tao-example.csv"
-if [ -n "${OUTPOST_SAMPLES:-}" ] && [ -f "$SAMPLE" ]; then
-    T="$WORK/t"
-    new_instance "$T" central
-    run "$OUTPOST" --data "$T" import-users -t test-taker -f "$SAMPLE"
-    check "TAO's example is refused as a whole (its last row has no Login)" status_is 1
-    check "the refusal lists its last row" contains "$ERR" "tao-example.csv line 4: "
-    check "the refusal says the Login is missing" contains "$ERR" "missing Login"
-    check "nothing of TAO's example is stored" [ "$(sqlite3 "$T/outpost.db" "SELECT count(*) FROM users")" = 1 ]
-    run "$OUTPOST" --data "$T" import-users -t test-taker -f "$SAMPLE" --skip-invalid
-    check "with --skip-invalid TAO's example gives 2 users" contains "$OUT" "2 created"
-    check "those 2 users are stored" [ "$(sqlite3 "$T/outpost.db" "SELECT count(*) FROM users WHERE role='test-taker'")" = 2 ]
-else
-    echo "SKIP: TAO's example users CSV (no samples)"
-fi
-
 finish

@@ -1,7 +1,7 @@
 # lib.sh - helpers for the command-line tests, which run the real `outpost` binary.
 # Each test script sources this file, calls the helpers, and ends with `finish`.
 # Environment (set by CTest): OUTPOST (the binary), OUTPOST_SOURCE (the checkout),
-# OUTPOST_SAMPLES (../shared/samples, may be absent).
+# OUTPOST_SAMPLES (../shared/samples, may be absent: a test needing it calls skip_rest).
 set -u
 : "${OUTPOST:?OUTPOST must point at the outpost binary}"
 : "${OUTPOST_SOURCE:?OUTPOST_SOURCE must point at the source tree}"
@@ -103,4 +103,14 @@ kill_in_write_transaction() {
 finish() {
     echo "$TEST_NAME: $CHECKS checks, $FAILURES failed"
     [ "$FAILURES" = 0 ]
+}
+
+# usage: skip_rest WHAT  - ends a test whose remaining checks need something absent (the
+# samples): fails if a check so far failed, else exits 77, which CTest reports as skipped
+# (SKIP_RETURN_CODE), never as passed.
+skip_rest() {
+    echo "SKIP: $1"
+    echo "$TEST_NAME: $CHECKS checks, $FAILURES failed, the rest skipped"
+    [ "$FAILURES" = 0 ] || exit 1
+    exit 77
 }

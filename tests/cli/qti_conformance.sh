@@ -79,11 +79,7 @@ check "the refusal names both item refs" contains "$ERR" \
     "rule-key-clash.zip: test.xml line 10: assessmentItemRef Q04.1: the identifier reads as the route key of occurrence 1 of item ref Q04"
 
 S="${OUTPOST_SAMPLES:-}/qti/tao"
-if [ ! -d "$S" ]; then
-    echo "SKIP: QTI conformance over the TAO samples (no samples)"
-    finish
-    exit
-fi
+[ -d "$S" ] || skip_rest "QTI conformance over the TAO samples (no samples)"
 C="$WORK/c"
 new_instance "$C" central
 

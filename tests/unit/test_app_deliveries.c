@@ -67,7 +67,7 @@ static void test_import_stores_the_compiled_package_and_creates_the_delivery(voi
     assert_int_equal(d.proctored_default, 0);
     assert_int_equal(d.max_executions, 3);
     assert_int_equal(d.version, 1);
-    assert_true(packages_sha_is_valid(d.package_sha256));
+    assert_true(sha256_hex_is_valid(d.package_sha256));
     unsigned char *bytes;
     size_t len;
     assert_int_equal(packages_get(f->inst->dir, d.package_sha256, 64u << 20, &bytes, &len, &e), 0);

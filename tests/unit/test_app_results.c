@@ -14,6 +14,7 @@
 #include "crypto/envelope.h"
 #include "crypto/sign.h"
 #include "envelope_fixture.h"
+#include "instance/keycheck.h"
 #include "store/devices.h"
 #include "store/results_keys.h"
 
@@ -490,8 +491,10 @@ static void test_results_insert_commits_under_db_commit_if(void **state)
         struct envelope env;
         enum results_outcome outcome = (enum results_outcome) - 1;
         assert_int_equal(envelope_parse(sends[i].data, sends[i].len, &env, &e), 0);
+        struct result_new res;
+        app_results_new_of(&env, &res);
         assert_int_equal(db_begin(f->inst->db, &e), 0);
-        int rc = results_insert(f->inst->db, &env, &outcome, NULL, NULL, &e);
+        int rc = results_insert(f->inst->db, &res, &outcome, NULL, NULL, &e);
         assert_int_equal(db_commit_if(f->inst->db, rc, &e), 0);
         assert_int_equal(outcome, sends[i].outcome);
     }
@@ -621,7 +624,7 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     struct key rotated;
     assert_int_equal(keys_rotate_results(f->central_keys, &rotated, &e), 0);
     assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(results_keys_record(f->inst->db, &rotated, &e), 0);
+    assert_int_equal(keycheck_record_results_key(f->inst->db, &rotated, &e), 0);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     char *path = fs_join(f->central_keys, "results-0002.key");
     char *away = fs_join(f->inst->dir, "results-0002.key");
@@ -660,7 +663,9 @@ static void test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits(void
     assert_int_equal(envelope_parse(data, len, &env, &e), 0);
     enum results_outcome outcome;
     assert_int_equal(db_begin(f->inst->db, &e), 0);
-    assert_int_equal(results_insert(f->inst->db, &env, &outcome, NULL, NULL, &e), 0);
+    struct result_new res;
+    app_results_new_of(&env, &res);
+    assert_int_equal(results_insert(f->inst->db, &res, &outcome, NULL, NULL, &e), 0);
     assert_int_equal(outcome, RESULTS_STORED);
     assert_int_equal(db_commit(f->inst->db, &e), 0);
     assert_int_equal(decrypt(f, NULL, &rep, &probs, &e), 0);

@@ -2,11 +2,10 @@
  * test_qti_rules.c - response, template and outcome processing as QTI 2.1/2.2 defines them:
  * the standard templates on correct, partly correct, wrong and empty responses, conditions,
  * exits, lookup tables, template constraints, type checks of the targets, the JSON form,
- * bounds on hostile input, and the real IMS sample items (when $OUTPOST_SAMPLES has them).
+ * bounds on hostile input. The IMS sample items' processing is in test_qti_ims_items.c.
  */
 #include "qti_testctx.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -621,68 +620,6 @@ static void test_too_many_rules_fail_cleanly(void **state)
     free(xml);
 }
 
-/* ---- the IMS sample items ---- */
-
-static void test_ims_sample_items_processing_parses_and_round_trips(void **state)
-{
-    (void)state;
-    const char *root = getenv("OUTPOST_SAMPLES");
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/qti/ims-items", root ? root : "");
-    DIR *d = root ? opendir(dir) : NULL;
-    if (!d) {
-        printf("SKIP: IMS sample items (no samples)\n");
-        return;
-    }
-    struct dirent *de;
-    int items = 0;
-    while ((de = readdir(d))) {
-        if (!strstr(de->d_name, ".xml"))
-            continue;
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
-        assert_non_null(doc);
-        items++;
-        for (xmlNode *n = xmlDocGetRootElement(doc)->children; n; n = n->next) {
-            if (n->type != XML_ELEMENT_NODE)
-                continue;
-            const char *name = (const char *)n->name;
-            struct op_err e = {0};
-            if (strstr(name, "Declaration")) {
-                struct qti_decl *decl = NULL, *back = NULL;
-                if (qti_decl_parse(n, &decl, &e) != 0)
-                    fail_msg("%s: %s", de->d_name, e.msg);
-                json_t *j = qti_decl_to_json(decl, QTI_DECL_VIEW_SCORING);
-                if (qti_decl_from_json(j, &back, &e) != 0)
-                    fail_msg("%s: %s", de->d_name, e.msg);
-                json_t *j2 = qti_decl_to_json(back, QTI_DECL_VIEW_SCORING);
-                assert_true(json_equal(j, j2));
-                json_decref(j);
-                json_decref(j2);
-                qti_decl_free(decl);
-                qti_decl_free(back);
-            } else if (strstr(name, "Processing")) {
-                struct qti_rules *r = NULL, *back = NULL;
-                if (qti_rules_parse(n, &r, &e) != 0)
-                    fail_msg("%s: %s", de->d_name, e.msg);
-                json_t *j = qti_rules_to_json(r);
-                if (qti_rules_from_json(j, &back, &e) != 0)
-                    fail_msg("%s: %s", de->d_name, e.msg);
-                json_t *j2 = qti_rules_to_json(back);
-                assert_true(json_equal(j, j2));
-                json_decref(j);
-                json_decref(j2);
-                qti_rules_free(r);
-                qti_rules_free(back);
-            }
-        }
-        xmlFreeDoc(doc);
-    }
-    closedir(d);
-    assert_true(items > 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -718,7 +655,6 @@ int main(void)
         cmocka_unit_test(test_outcome_processing_sums_item_scores),
         cmocka_unit_test(test_deeply_nested_conditions_fail_cleanly),
         cmocka_unit_test(test_too_many_rules_fail_cleanly),
-        cmocka_unit_test(test_ims_sample_items_processing_parses_and_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

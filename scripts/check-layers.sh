@@ -1,0 +1,97 @@
+#!/bin/sh
+# check-layers.sh [ROOT] - checks the layering of ROOT/src (default: this checkout); fails,
+# naming each file and line, when
+#   1. a file under src/<layer>/ includes a header of a higher layer (a lower layer never
+#      knows the ones built on it, so the layers do not loop), or src/ has a folder that is in
+#      no layer (place it below, and in docs/architecture.md);
+#   2. a file under src/cli/ holds SQL (sqlite3 calls, db_stmt/db_exec/db_run, SQL keywords
+#      in strings) or a transaction (db_begin, db_commit, db_commit_if, db_rollback): the CLI
+#      parses options, calls one operation of src/app, prints.
+# The layers, lowest first; folders on one line are on the same level and may include each
+# other. Files directly in src/ (main.c) are above them all.
+LAYERS='base
+store
+crypto auth
+instance
+qti import
+app
+cli http'
+
+# Files of src/cli exempt from rule 2 while their SQL moves to src/app, space-separated.
+# None left: cmd_eligibilities.c, the last one, moved to src/app/eligibilities.c.
+CLI_SQL_ALLOW=''
+
+set -u
+root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
+if [ ! -d "$root/src" ]; then
+    echo "check-layers: $root/src: no such folder" >&2
+    exit 2
+fi
+cd "$root" || exit 2
+LC_ALL=C
+export LC_ALL
+failed=0
+
+levels=$(echo "$LAYERS" | awk '{ for (i = 1; i <= NF; i++) printf "%s=%d ", $i, NR }')
+
+# 1. includes
+out=$(find src -name '*.[ch]' | sort | xargs awk -v levels="$levels" '
+    BEGIN {
+        n = split(levels, kv, " ")
+        for (i = 1; i <= n; i++) { split(kv[i], p, "="); level[p[1]] = p[2] + 0 }
+        top = 1000
+    }
+    FNR == 1 {
+        split(FILENAME, part, "/")
+        dir = part[2]
+        if (part[3] == "") { mine = top } # a file directly in src/
+        else if (dir in level) { mine = level[dir] }
+        else {
+            if (!(dir in told))
+                print "src/" dir "/: in no layer (add it to LAYERS in scripts/check-layers.sh" \
+                      " and to docs/architecture.md)"
+            told[dir] = 1
+            mine = -1
+        }
+    }
+    /^[ \t]*#[ \t]*include[ \t]*"/ {
+        if (mine < 0) next
+        inc = $0
+        sub(/^[^"]*"/, "", inc); sub(/".*/, "", inc)
+        if (inc ~ /\.\./) {
+            print FILENAME ":" FNR ": includes \"" inc "\" through .. (name it from src/)"
+            next
+        }
+        if (inc !~ /\//) next
+        idir = inc; sub(/\/.*/, "", idir)
+        if (!(idir in level)) next
+        if (level[idir] > mine)
+            print FILENAME ":" FNR ": includes " inc ": " idir " is a layer above " dir
+    }')
+if [ -n "$out" ]; then
+    echo "$out" | sed 's/^/check-layers: /' >&2
+    failed=1
+fi
+
+# 2. no SQL and no transaction in src/cli
+if [ -d src/cli ]; then
+    files=$(find src/cli -name '*.[ch]' | sort)
+    for f in $files; do
+        skip=0
+        for a in $CLI_SQL_ALLOW; do [ "$f" = "$a" ] && skip=1; done
+        [ "$skip" = 1 ] && continue
+        hits=$(grep -nE \
+            -e 'sqlite3_|#[[:space:]]*include[[:space:]]*<sqlite3\.h>' \
+            -e '\<db_(stmt|exec|run|sqlite|bind_text|column_[a-z_]+|find_labelled|next_seq)[[:space:]]*\(' \
+            -e '\<db_(begin|commit|commit_if|rollback)[[:space:]]*\(' \
+            -e '"[^"]*(SELECT |INSERT INTO|UPDATE |DELETE FROM|BEGIN IMMEDIATE|BEGIN TRANSACTION|PRAGMA )' \
+            "$f")
+        if [ -n "$hits" ]; then
+            echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQL or a transaction in the CLI: move it to src/app)|" >&2
+            failed=1
+        fi
+    done
+fi
+
+[ "$failed" = 0 ] || exit 1
+echo "check-layers: $(echo "$LAYERS" | sed 's/ /\//g' | paste -sd' ' - | sed 's/ / < /g'): ok"

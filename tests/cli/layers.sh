@@ -1,0 +1,77 @@
+# Tests of scripts/check-layers.sh: the source tree passes; a copy of it with one planted
+# fault of each kind (a lower layer including an upper header, a folder in no layer, SQL or
+# a transaction in src/cli) fails, naming the file and line.
+. "$(dirname "$0")/lib.sh"
+CHECK="$OUTPOST_SOURCE/scripts/check-layers.sh"
+
+run sh "$CHECK" "$OUTPOST_SOURCE"
+check "the source tree keeps its layers" status_is 0
+check "the check names the order it enforces" contains "$OUT" "base < store < crypto/auth"
+
+# usage: tree NAME - a fresh copy of the source tree's src/ in $WORK/NAME; T is its root
+tree() {
+    T="$WORK/$1"
+    mkdir -p "$T"
+    cp -R "$OUTPOST_SOURCE/src" "$T/src"
+}
+
+tree store-up
+printf '#include "crypto/keys.h"\n' >> "$T/src/store/users.c"
+line=$(wc -l < "$T/src/store/users.c")
+run sh "$CHECK" "$T"
+check "the store including a crypto header fails" status_is 1
+check "the failure names the file, the line and the header" contains "$ERR" \
+    "src/store/users.c:$line: includes crypto/keys.h: crypto is a layer above store"
+
+tree base-up
+printf '#include "app/users.h"\n' >> "$T/src/base/text.h"
+run sh "$CHECK" "$T"
+check "base including an app header fails" status_is 1
+check "the failure names base/text.h" contains "$ERR" "src/base/text.h:"
+
+tree qti-store
+printf '#include "store/packages.h"\n' >> "$T/src/qti/compile.c"
+run sh "$CHECK" "$T"
+check "the QTI compiler including a store header passes (qti is above the store)" status_is 0
+
+tree cli-in-base
+printf '#include "cli/cli.h"\n' >> "$T/src/instance/config.c"
+run sh "$CHECK" "$T"
+check "instance including a cli header fails" status_is 1
+
+tree no-layer
+mkdir "$T/src/extra"
+printf 'int extra(void);\n' > "$T/src/extra/extra.c"
+run sh "$CHECK" "$T"
+check "a folder in no layer fails" status_is 1
+check "the failure says where to place it" contains "$ERR" "src/extra/: in no layer"
+
+tree cli-sql
+printf 'static const char *q = "SELECT id FROM users WHERE login = ?1";\n' >> "$T/src/cli/cmd_users.c"
+run sh "$CHECK" "$T"
+check "SQL in a string of src/cli fails" status_is 1
+check "the failure names the file" contains "$ERR" "src/cli/cmd_users.c:"
+check "the failure says where SQL goes" contains "$ERR" "move it to src/app"
+
+tree cli-tx
+printf 'static int f(struct db *db, struct op_err *e) { return db_begin(db, e); }\n' \
+    >> "$T/src/cli/cmd_keys.c"
+run sh "$CHECK" "$T"
+check "a transaction in src/cli fails" status_is 1
+check "the failure names cmd_keys.c" contains "$ERR" "src/cli/cmd_keys.c:"
+
+tree cli-sqlite
+printf 'static void g(sqlite3_stmt *st) { sqlite3_step(st); }\n' >> "$T/src/cli/table.c"
+run sh "$CHECK" "$T"
+check "a sqlite3 call in src/cli fails" status_is 1
+
+tree cli-commit-if
+printf 'static int h(struct db *db, struct op_err *e) { return db_commit_if(db, 0, e); }\n' \
+    >> "$T/src/cli/options.c"
+run sh "$CHECK" "$T"
+check "db_commit_if in src/cli fails" status_is 1
+
+run sh "$CHECK" "$WORK/nowhere"
+check "a root without src/ is an error, not a pass" status_not 0
+
+finish
