@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs the Debian packages Outpost needs to build, test and run, and only those
-# that are missing, so a second run is quick and needs no network.
+# that are missing, so a second run is quick and needs no network. `postgresql` gives the
+# tests their throw-away server (tests/tools/pg_tmp.sh: initdb, pg_ctl and the `postgres`
+# user they run it as when run by root).
 set -eu
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
-      libcmocka-dev zip unzip tzdata procps"
+      libcmocka-dev zip unzip tzdata procps libpq-dev postgresql"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
