@@ -135,13 +135,163 @@ static int get_uint(json_t *parent, const char *key, const char *path, json_int_
     return 0;
 }
 
+/* ---- persistences.default: "sqlite" or "pgsql" ---- */
+
+#define PERSISTENCE "configuration.persistences.default"
+
+static const char *const sqlite_keys[] = {"driver", "path", NULL};
+static const char *const pgsql_keys[] = {"driver", "user",          "host", "port",
+                                         "dbname", "password-file", NULL};
+
+static int key_in(const char *key, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(*list, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Refuses a key of the other driver, and a password written in the file, each by its own
+ * message; then any other unknown key (check_keys lists those of `driver`). */
+static int check_persistence_keys(json_t *def, const char *driver, struct op_err *e)
+{
+    const char *key;
+    json_t *v;
+    int pgsql = strcmp(driver, "pgsql") == 0;
+    json_object_foreach(def, key, v)
+    {
+        if (strcmp(key, "password") == 0 || strcmp(key, "passwd") == 0)
+            return err_set(e, OP_EINPUT,
+                           PERSISTENCE
+                           ".%s: the database password is never written in the "
+                           "configuration; put it alone in a file (mode 600) named by "
+                           "\"password-file\", or in the PGPASSWORD environment variable",
+                           key);
+        if (pgsql && key_in(key, sqlite_keys) && !key_in(key, pgsql_keys))
+            return err_set(e, OP_EINPUT,
+                           PERSISTENCE ".%s: only for the \"sqlite\" driver; a \"pgsql\" "
+                                       "database is named by host, port and dbname",
+                           key);
+        if (!pgsql && key_in(key, pgsql_keys) && !key_in(key, sqlite_keys))
+            return err_set(e, OP_EINPUT,
+                           PERSISTENCE ".%s: only for the \"pgsql\" driver (this one is "
+                                       "\"sqlite\", whose database is a file named by path)",
+                           key);
+    }
+    return check_keys(def, PERSISTENCE, pgsql ? pgsql_keys : sqlite_keys, e);
+}
+
+/* A database or role name: 1..PG_NAME_MAX bytes of ASCII letters, digits, '_', '.', '@' and
+ * '-', starting with a letter or '_'. PostgreSQL accepts more inside double quotes, but these
+ * names are typed by operators and reach libpq, where a dbname holding '=' or "://" would be
+ * read as a whole connection string: the narrow rule keeps both simple. */
+static int pg_name_is_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > PG_NAME_MAX)
+        return 0;
+    if (!(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("_.@-", *p)))
+            return 0;
+    return 1;
+}
+
+static const char *get_pg_name(json_t *def, const char *key, const char *what, struct op_err *e)
+{
+    char path[64];
+    snprintf(path, sizeof path, PERSISTENCE ".%s", key);
+    const char *s = get_string(def, key, path, 1, e);
+    if (!s)
+        return NULL;
+    if (!pg_name_is_valid(s)) {
+        err_set(e, OP_EINPUT,
+                "%s: not a valid %s name (1 to %d ASCII letters, digits, '_', '.', '@' or '-', "
+                "starting with a letter or '_')",
+                path, what, PG_NAME_MAX);
+        return NULL;
+    }
+    return s;
+}
+
+int pg_settings_parse(json_t *def, struct pg_settings *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (check_persistence_keys(def, "pgsql", e) != 0)
+        return OP_EINPUT;
+    const char *host = get_string(def, "host", PERSISTENCE ".host", 1, e);
+    if (!host)
+        return OP_EINPUT;
+    enum text_fault f = text_check(host, PG_HOST_MAX);
+    if (f != TEXT_OK)
+        return err_set(e, OP_EINPUT, PERSISTENCE ".host: %s%s", text_fault_message(f),
+                       f == TEXT_TOO_LONG ? " (at most 255 bytes)" : "");
+    json_int_t port = 0;
+    if (get_uint(def, "port", PERSISTENCE ".port", 1, 65535, PG_DEFAULT_PORT, &port, e) != 0)
+        return OP_EINPUT;
+    const char *dbname = get_pg_name(def, "dbname", "database", e);
+    if (!dbname)
+        return OP_EINPUT;
+    const char *user = get_pg_name(def, "user", "role", e);
+    if (!user)
+        return OP_EINPUT;
+    const char *pwfile = NULL;
+    if (json_object_get(def, "password-file")) {
+        pwfile = get_string(def, "password-file", PERSISTENCE ".password-file", 1, e);
+        if (!pwfile)
+            return OP_EINPUT;
+        f = text_check(pwfile, PG_PATH_MAX);
+        if (f != TEXT_OK)
+            return err_set(e, OP_EINPUT, PERSISTENCE ".password-file: %s", text_fault_message(f));
+        if (pwfile[0] != '/')
+            return err_set(e, OP_EINPUT,
+                           PERSISTENCE ".password-file: must be an absolute path (one that "
+                                       "starts with /), such as \"/etc/outpost/db-password\"");
+    }
+    out->host = host;
+    out->port = (unsigned)port;
+    out->dbname = dbname;
+    out->user = user;
+    out->password_file = pwfile;
+    return 0;
+}
+
+/* Validates persistences.default and fills in its defaults in place. */
+static int normalise_persistence(json_t *def, struct op_err *e)
+{
+    const char *driver = get_string(def, "driver", PERSISTENCE ".driver", 1, e);
+    if (!driver)
+        return OP_EINPUT;
+    if (strcmp(driver, "pgsql") == 0) {
+        struct pg_settings pg;
+        if (pg_settings_parse(def, &pg, e) != 0)
+            return OP_EINPUT;
+        json_object_set_new(def, "port", json_integer((json_int_t)pg.port));
+        return 0;
+    }
+    if (strcmp(driver, "sqlite") != 0)
+        return err_set(e, OP_EINPUT,
+                       PERSISTENCE ".driver: \"%s\" is not supported by this build (use "
+                                   "\"sqlite\" or \"pgsql\")",
+                       driver);
+    if (check_persistence_keys(def, driver, e) != 0)
+        return OP_EINPUT;
+    const char *path = get_string(def, "path", PERSISTENCE ".path", 0, e);
+    if (!path && json_object_get(def, "path"))
+        return OP_EINPUT;
+    if (!path || !path[0])
+        json_object_set_new(def, "path", json_string("outpost.db"));
+    return 0;
+}
+
 /* Validates `configuration` and fills in defaults in place. */
 static int normalise_configuration(json_t *conf, struct op_err *e)
 {
     static const char *const conf_keys[] = {"global", "persistences", "security", "limits", NULL};
     static const char *const global_keys[] = {"url", "timezone", "lang", NULL};
     static const char *const pers_keys[] = {"default", NULL};
-    static const char *const default_keys[] = {"driver", "path", NULL};
     static const char *const security_keys[] = {"password-hash", NULL};
     static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
                                               NULL};
@@ -185,22 +335,8 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     json_t *def = get_object(pers, "default", "configuration.persistences.default", 1, e);
     if (!def)
         return OP_EINPUT;
-    if (check_keys(def, "configuration.persistences.default", default_keys, e))
+    if (normalise_persistence(def, e) != 0)
         return OP_EINPUT;
-    const char *driver =
-        get_string(def, "driver", "configuration.persistences.default.driver", 1, e);
-    if (!driver)
-        return OP_EINPUT;
-    if (strcmp(driver, "sqlite") != 0)
-        return err_set(e, OP_EINPUT,
-                       "configuration.persistences.default.driver: \"%s\" is not supported by "
-                       "this build (use \"sqlite\")",
-                       driver);
-    const char *path = get_string(def, "path", "configuration.persistences.default.path", 0, e);
-    if (!path && json_object_get(def, "path"))
-        return OP_EINPUT;
-    if (!path || !path[0])
-        json_object_set_new(def, "path", json_string("outpost.db"));
 
     err_clear(e);
     json_t *security = get_object(conf, "security", "configuration.security", 0, e);
@@ -388,7 +524,15 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     out->timezone = json_string_value(json_object_get(global, "timezone"));
     out->lang = json_string_value(json_object_get(global, "lang"));
     out->db_driver = json_string_value(json_object_get(def, "driver"));
-    out->db_path = json_string_value(json_object_get(def, "path"));
+    if (out->db_driver && strcmp(out->db_driver, "pgsql") == 0) {
+        out->driver = DB_DRIVER_PGSQL;
+        int rc = pg_settings_parse(def, &out->pg, e);
+        if (rc != 0)
+            return rc;
+    } else if (out->db_driver && strcmp(out->db_driver, "sqlite") == 0) {
+        out->driver = DB_DRIVER_SQLITE;
+        out->db_path = json_string_value(json_object_get(def, "path"));
+    }
     out->password_cost.opslimit = (uint64_t)json_integer_value(json_object_get(pw, "opslimit"));
     out->password_cost.memlimit_kib =
         (uint64_t)json_integer_value(json_object_get(pw, "memlimit-kib"));
@@ -397,7 +541,7 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     json_t *qti_max = json_object_get(limits, "qti-package-max-bytes");
     out->qti_package_max_bytes = json_is_integer(qti_max) ? (uint64_t)json_integer_value(qti_max)
                                                           : CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES;
-    if (!out->db_path || !out->db_driver)
+    if (!out->driver || (out->driver == DB_DRIVER_SQLITE && !out->db_path))
         return err_set(e, OP_ESTATE, "instance configuration has no database");
     return password_cost_check(&out->password_cost, "configuration.security.password-hash", e);
 }

@@ -7,13 +7,19 @@
  *   configuration.global.url                     public URL of this instance
  *   configuration.global.timezone                IANA zone name, e.g. "Europe/Luxembourg"
  *   configuration.global.lang                    language tag, e.g. "en-US"
- *   configuration.persistences.default.driver    "sqlite"
- *   configuration.persistences.default.path      database file, relative to the data folder
+ *   configuration.persistences.default.driver    "sqlite" (default) or "pgsql"
+ *   configuration.persistences.default.path      sqlite: database file, relative to the data
+ *                                                folder or absolute
+ *   configuration.persistences.default.host, .port, .dbname, .user, .password-file
+ *                                                pgsql: the server, the database, the role and
+ *                                                the file holding its password (else
+ *                                                $PGPASSWORD); struct pg_settings below
  *   configuration.security.password-hash.opslimit / .memlimit-kib   Argon2id cost (optional)
  *   configuration.limits.csv-max-bytes           largest CSV file accepted (optional)
  *   configuration.limits.qti-package-max-bytes   largest QTI package accepted (optional)
  *
- * The instance keeps `configuration` (never the super-user password) in DIR/outpost.json.
+ * The instance keeps `configuration` (never the super-user password, never the database
+ * password: only the name of the file holding it) in DIR/outpost.json.
  */
 #ifndef OUTPOST_INSTANCE_CONFIG_H
 #define OUTPOST_INSTANCE_CONFIG_H
@@ -51,13 +57,65 @@ struct setup_request {
 int setup_request_load(const char *path, struct setup_request *out, struct op_err *e);
 void setup_request_free(struct setup_request *r);
 
+/* ---- PostgreSQL connection settings ----
+ *
+ * What a "pgsql" persistences.default says, for the store backend that will connect with it.
+ * The password is never in the configuration: it is read from `password-file` (a file of one
+ * line, mode 600, owned by the user running outpost, not a symbolic link) or else from the
+ * PGPASSWORD environment variable, never from the command line, and never logged or stored. */
+#define PG_DEFAULT_PORT 5432
+#define PG_NAME_MAX     63 /* PostgreSQL's NAMEDATALEN - 1: longest database or role name */
+#define PG_HOST_MAX     255
+#define PG_PATH_MAX     4095
+#define PG_PASSWORD_MAX 1023
+#define PGSQL_NOT_YET_MSG                                                                          \
+    "configuration.persistences.default.driver: \"pgsql\" is recognised but this build's "         \
+    "store cannot use it yet (the PostgreSQL store is being built; use \"sqlite\" for now)"
+
+struct pg_settings {
+    /* These point into the configuration object they were parsed from (it owns them). */
+    const char *host;          /* a host name, an address, or a Unix socket folder ("/...") */
+    unsigned port;             /* 1..65535 */
+    const char *dbname;        /* 1..PG_NAME_MAX of [A-Za-z0-9_.@-], not starting with a digit */
+    const char *user;          /* the same rule */
+    const char *password_file; /* an absolute path; NULL: the password is in $PGPASSWORD */
+    /* NULL until pg_settings_read_password; sodium_malloc'ed, owned by the struct, wiped and
+     * freed by pg_settings_free. */
+    char *password;
+};
+
+/* Validates a "pgsql" persistences.default object (`def`, whose "driver" is "pgsql") and fills
+ * `out` (password NULL). Every message names the JSON path,
+ * "configuration.persistences.default.<key>"; `path` is refused, naming it. */
+int pg_settings_parse(json_t *def, struct pg_settings *out, struct op_err *e);
+
+/* Reads the password into s->password: from s->password_file when set (the file's checks are
+ * those of a key file: fs_read_secret with FS_NOFOLLOW | FS_PRIVATE; one line, its newline
+ * stripped, not empty), else from $PGPASSWORD; neither is an error that says what to do.
+ * No message ever contains the password. */
+int pg_settings_read_password(struct pg_settings *s, struct op_err *e);
+
+/* Wipes and frees the password (the rest is owned by the configuration). */
+void pg_settings_free(struct pg_settings *s);
+
+/* A libpq connection string for `s` (*out, sodium_malloc'ed because it holds the password;
+ * free it with pg_conninfo_free): host, port, dbname, user and, when read, password, each
+ * value in single quotes with every ' and \ escaped by a backslash (libpq's rule), so no
+ * value can end its quotes and add a parameter. */
+int pg_conninfo(const struct pg_settings *s, char **out, struct op_err *e);
+void pg_conninfo_free(char *conninfo);
+
+enum db_driver { DB_DRIVER_SQLITE = 1, DB_DRIVER_PGSQL = 2 };
+
 /* Reads the typed values the instance uses out of a normalised configuration object. */
 struct instance_settings {
     struct password_cost password_cost;
     size_t csv_max_bytes;
     uint64_t qti_package_max_bytes;
     const char *db_driver;
-    const char *db_path;
+    enum db_driver driver;
+    const char *db_path;   /* sqlite only (NULL for pgsql) */
+    struct pg_settings pg; /* pgsql only; its password is not read (pg_settings_read_password) */
     const char *url;
     const char *timezone;
     const char *lang;

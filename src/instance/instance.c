@@ -90,6 +90,11 @@ int instance_open(const char *dir, struct instance **out, struct op_err *e)
         instance_close(inst);
         return OP_ESTATE;
     }
+    if (inst->settings.driver != DB_DRIVER_SQLITE) { /* no PostgreSQL store yet */
+        err_set(e, OP_ESTATE, "%s/%s: " PGSQL_NOT_YET_MSG, dir, INSTANCE_CONFIG_FILE);
+        instance_close(inst);
+        return OP_ESTATE;
+    }
     char *db_path = db_path_for(dir, inst->settings.db_path);
     int rc = db_open(db_path, 0, &inst->db, e);
     free(db_path);
@@ -216,6 +221,13 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
 
 int instance_create(const char *dir, const struct setup_request *req, struct op_err *e)
 {
+    struct instance_settings s;
+    int rc = config_settings(req->configuration, &s, e);
+    if (rc != 0)
+        return rc;
+    /* Refused before anything is made: no folder, no temporary folder, no file. */
+    if (s.driver != DB_DRIVER_SQLITE)
+        return err_set(e, OP_EINPUT, PGSQL_NOT_YET_MSG);
     char *cfg = fs_join(dir, INSTANCE_CONFIG_FILE);
     int is_instance = fs_exists(cfg);
     free(cfg);
@@ -250,11 +262,8 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
     }
     chmod(tmpl, 0700);
 
-    struct instance_settings s;
-    config_settings(req->configuration, &s, e);
     int external_db = s.db_path[0] == '/';
     char *db_path = db_path_for(tmpl, s.db_path);
-    int rc = 0;
     if (external_db && fs_exists(db_path))
         rc = err_set(e, OP_ESTATE,
                      "configuration.persistences.default.path: %s already exists; setup never "
