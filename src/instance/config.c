@@ -140,8 +140,8 @@ static int get_uint(json_t *parent, const char *key, const char *path, json_int_
 #define PERSISTENCE "configuration.persistences.default"
 
 static const char *const sqlite_keys[] = {"driver", "path", NULL};
-static const char *const pgsql_keys[] = {"driver", "user",          "host", "port",
-                                         "dbname", "password-file", NULL};
+static const char *const pgsql_keys[] = {"driver", "host",          "port", "dbname",
+                                         "user",   "password-file", NULL};
 
 static int key_in(const char *key, const char *const *list)
 {
