@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,8 @@ static void test_setup_refuses_pgsql_honestly_and_creates_nothing(void **state)
 
 int main(void)
 {
+    if (sodium_init() < 0)
+        return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pgsql_setup_file_is_accepted_and_read_into_pg_settings),
         cmocka_unit_test(test_pgsql_port_defaults_to_5432_in_the_normalised_configuration),
