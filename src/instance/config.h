@@ -7,7 +7,8 @@
  *   configuration.global.url                     public URL of this instance
  *   configuration.global.timezone                IANA zone name, e.g. "Europe/Luxembourg"
  *   configuration.global.lang                    language tag, e.g. "en-US"
- *   configuration.persistences.default.driver    "sqlite" (default) or "pgsql"
+ *   configuration.persistences.default.driver    "sqlite" or "pgsql" (refused by setup until
+ *                                                the PostgreSQL store exists)
  *   configuration.persistences.default.path      sqlite: database file, relative to the data
  *                                                folder or absolute
  *   configuration.persistences.default.host, .port, .dbname, .user, .password-file
@@ -76,7 +77,7 @@ struct pg_settings {
     /* These point into the configuration object they were parsed from (it owns them). */
     const char *host;          /* a host name, an address, or a Unix socket folder ("/...") */
     unsigned port;             /* 1..65535 */
-    const char *dbname;        /* 1..PG_NAME_MAX of [A-Za-z0-9_.@-], not starting with a digit */
+    const char *dbname;        /* 1..PG_NAME_MAX of [A-Za-z0-9_.@-], starting [A-Za-z_] */
     const char *user;          /* the same rule */
     const char *password_file; /* an absolute path; NULL: the password is in $PGPASSWORD */
     /* NULL until pg_settings_read_password; sodium_malloc'ed, owned by the struct, wiped and
