@@ -57,19 +57,19 @@ static void test_nested_use_of_a_held_statement_gets_a_private_one(void **state)
     const char *logins[] = {"ann", "bob", "cid"};
     add_users(f->db, logins, 3);
     struct op_err e = {0};
-    sqlite3_stmt *outer = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *outer = db_stmt(f->db, USERS_SQL, &e);
     assert_non_null(outer);
     char seen[256] = "";
     int outer_rows = 0;
-    while (sqlite3_step(outer) == SQLITE_ROW) {
+    while (db_step(outer) == DB_ROW) {
         assert_true(++outer_rows <= 3); /* a restarted loop would go on */
-        append(seen, sizeof seen, (const char *)sqlite3_column_text(outer, 0));
-        sqlite3_stmt *inner = db_stmt(f->db, USERS_SQL, &e);
+        append(seen, sizeof seen, db_column_text(outer, 0));
+        struct db_stmt *inner = db_stmt(f->db, USERS_SQL, &e);
         assert_non_null(inner);
         assert_ptr_not_equal(inner, outer);
         char inner_seen[256] = "";
-        while (sqlite3_step(inner) == SQLITE_ROW)
-            append(inner_seen, sizeof inner_seen, (const char *)sqlite3_column_text(inner, 0));
+        while (db_step(inner) == DB_ROW)
+            append(inner_seen, sizeof inner_seen, db_column_text(inner, 0));
         assert_string_equal(inner_seen, "ann,bob,cid");
         assert_int_equal(db_stmt_held(f->db), 2);
         db_stmt_done(f->db, inner); /* finalizes the private one */
@@ -78,7 +78,7 @@ static void test_nested_use_of_a_held_statement_gets_a_private_one(void **state)
     assert_string_equal(seen, "ann,bob,cid");
     db_stmt_done(f->db, outer);
     /* given back, the cached statement is handed out again */
-    sqlite3_stmt *again = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *again = db_stmt(f->db, USERS_SQL, &e);
     assert_ptr_equal(again, outer);
     db_stmt_done(f->db, again);
 }
@@ -92,21 +92,21 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     const char *logins[] = {"ann", "bob"};
     add_users(f->db, logins, 2);
     struct op_err e = {0};
-    sqlite3_stmt *busy = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *busy = db_stmt(f->db, USERS_SQL, &e);
     assert_non_null(busy);
-    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "ann");
+    assert_int_equal(db_step(busy), DB_ROW);
+    assert_string_equal(db_column_text(busy, 0), "ann");
 
-    sqlite3_stmt *last = NULL;
+    struct db_stmt *last = NULL;
     for (int i = 1; i <= 300; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
-        sqlite3_stmt *st = db_stmt(f->db, sql, &e);
+        struct db_stmt *st = db_stmt(f->db, sql, &e);
         if (!st)
             fail_msg("statement %d: %s", i, e.msg);
         assert_ptr_not_equal(st, busy);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), i);
+        assert_int_equal(db_step(st), DB_ROW);
+        assert_int_equal(db_column_int(st, 0), i);
         db_stmt_done(f->db, st);
         last = st;
     }
@@ -114,15 +114,15 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     assert_int_equal(db_stmt_held(f->db), 1);
 
     /* the held statement is still where it was, and is not handed out while held */
-    sqlite3_stmt *other = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *other = db_stmt(f->db, USERS_SQL, &e);
     assert_ptr_not_equal(other, busy);
     db_stmt_done(f->db, other);
-    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "bob");
+    assert_int_equal(db_step(busy), DB_ROW);
+    assert_string_equal(db_column_text(busy, 0), "bob");
     db_stmt_done(f->db, busy);
 
     /* the most recent statement stayed cached; the held one too */
-    sqlite3_stmt *st = db_stmt(f->db, "SELECT 300", &e);
+    struct db_stmt *st = db_stmt(f->db, "SELECT 300", &e);
     assert_ptr_equal(st, last);
     db_stmt_done(f->db, st);
     st = db_stmt(f->db, USERS_SQL, &e);
@@ -131,8 +131,8 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     /* an evicted one is prepared again and works */
     st = db_stmt(f->db, "SELECT 1", &e);
     assert_non_null(st);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 1);
     db_stmt_done(f->db, st);
     assert_int_equal(db_stmt_cached(f->db), 256);
 }
@@ -142,17 +142,17 @@ static void test_a_cache_of_held_statements_still_serves(void **state)
 {
     struct fixture *f = *state;
     struct op_err e = {0};
-    sqlite3_stmt *held[256];
+    struct db_stmt *held[256];
     for (int i = 0; i < 256; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
         held[i] = db_stmt(f->db, sql, &e);
         assert_non_null(held[i]);
     }
-    sqlite3_stmt *extra = db_stmt(f->db, "SELECT 'extra'", &e);
+    struct db_stmt *extra = db_stmt(f->db, "SELECT 'extra'", &e);
     assert_non_null(extra);
-    assert_int_equal(sqlite3_step(extra), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(extra, 0), "extra");
+    assert_int_equal(db_step(extra), DB_ROW);
+    assert_string_equal(db_column_text(extra, 0), "extra");
     assert_int_equal(db_stmt_held(f->db), 257);
     db_stmt_done(f->db, extra);
     for (int i = 0; i < 256; i++)

@@ -152,17 +152,17 @@ static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
     struct op_err e = {0};
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT 1");
-    sqlite3_stmt *one = db_stmt(db, sql, &e);
+    struct db_stmt *one = db_stmt(db, sql, &e);
     assert_non_null(one);
     snprintf(sql, sizeof sql, "SELECT 2"); /* same buffer, other SQL */
-    sqlite3_stmt *two = db_stmt(db, sql, &e);
+    struct db_stmt *two = db_stmt(db, sql, &e);
     assert_non_null(two);
     assert_ptr_not_equal(one, two);
-    assert_int_equal(sqlite3_step(two), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(two, 0), 2);
+    assert_int_equal(db_step(two), DB_ROW);
+    assert_int_equal(db_column_int(two, 0), 2);
     db_stmt_done(db, two);
     db_stmt_done(db, one);
-    sqlite3_stmt *again = db_stmt(db, "SELECT 1", &e);
+    struct db_stmt *again = db_stmt(db, "SELECT 1", &e);
     assert_ptr_equal(again, one); /* same text: the cached one */
     db_stmt_done(db, again);
     db_close(db);
