@@ -3,7 +3,7 @@
  *
  * db.c is backend-neutral: the statement cache, transactions and savepoints, paging and the
  * row helpers. Everything that talks to a database library sits behind one struct db_backend,
- * chosen when the connection is opened: db_sqlite.c (the only file that calls sqlite3_*) and,
+ * chosen when the connection is opened: db_sqlite.c (the only file that calls into SQLite) and,
  * later, db_pgsql.c (the only file to call PQ*). A backend works on its own opaque
  * connection (`void *conn`) and statement (`void *h`) handles; db.c wraps the statement in a
  * struct db_stmt that also knows its connection and SQL text, for the cache.
