@@ -353,6 +353,114 @@ static void test_staff_cursor_lists_members_by_center_then_login(void **state)
     assert_string_equal(seen, "amy,zed");
 }
 
+/* ---- the statement API (the same for every backend) ---- */
+
+/* Values go in and come back as they were: text, 64-bit integers, blobs with zero bytes in
+ * them, SQL NULL (db_bind_text(NULL) too). */
+static void test_bound_values_come_back_as_they_went_in(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->db, "SELECT ?1, ?2, ?3, ?4, ?5, ?6", &e);
+    assert_non_null(st);
+    const unsigned char blob[] = {0x00, 0xff, 0x00, 0x41};
+    db_bind_text(st, 1, "été");
+    db_bind_int64(st, 2, INT64_C(9007199254740993)); /* past a double's exact range */
+    db_bind_blob(st, 3, blob, sizeof blob);
+    db_bind_null(st, 4);
+    db_bind_text(st, 5, NULL);
+    db_bind_int(st, 6, -7);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "été");
+    assert_true(db_column_int64(st, 1) == INT64_C(9007199254740993));
+    size_t len = 0;
+    const void *p = db_column_blob(st, 2, &len);
+    assert_int_equal(len, sizeof blob);
+    assert_memory_equal(p, blob, sizeof blob);
+    assert_false(db_column_is_null(st, 2));
+    assert_true(db_column_is_null(st, 3));
+    assert_true(db_column_is_null(st, 4));
+    assert_null(db_column_text(st, 4));
+    assert_int_equal(db_column_int(st, 5), -7);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_stmt_done(f->db, st);
+}
+
+/* A cached statement comes back with no bindings left from its last user. */
+static void test_a_statement_comes_back_without_old_bindings(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->db, "SELECT ?1", &e);
+    db_bind_text(st, 1, "old");
+    assert_int_equal(db_step(st), DB_ROW);
+    db_stmt_done(f->db, st);
+    st = db_stmt(f->db, "SELECT ?1", &e);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_true(db_column_is_null(st, 0));
+    db_stmt_done(f->db, st);
+}
+
+/* A unique key violated is DB_ERR_UNIQUE, another constraint DB_ERR_CONSTRAINT; db_fail makes
+ * both OP_ECONFLICT, any other failure OP_EDB, each with the database's message. */
+static void test_constraint_failures_have_a_backend_neutral_class(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(
+        db_exec(f->db, "CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER CHECK (n > 0))", &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 1)", "a", NULL, "t", &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 1)", "a", NULL, "adding", &e),
+                     OP_ECONFLICT);
+    assert_int_equal(db_error_class(f->db), DB_ERR_UNIQUE);
+    assert_non_null(strstr(e.msg, "adding: "));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 0)", "b", NULL, "adding", &e),
+                     OP_ECONFLICT);
+    assert_int_equal(db_error_class(f->db), DB_ERR_CONSTRAINT);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_run(f->db, "INSERT INTO nowhere VALUES (?1)", "c", NULL, "adding", &e),
+                     OP_EDB);
+    assert_int_equal(db_error_class(f->db), DB_ERR_OTHER);
+}
+
+/* db_changes counts the rows the last write changed; a savepoint rolled back undoes its rows
+ * and leaves the rest of the transaction; a released one keeps them. */
+static void test_changes_and_savepoints(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(db_exec(f->db, "CREATE TABLE t (k TEXT PRIMARY KEY)", &e), 0);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_true(db_in_transaction(f->db));
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1), (?2)", "a", "b", "t", &e), 0);
+    assert_int_equal(db_changes(f->db), 2);
+    assert_int_equal(db_savepoint(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1)", "undone", NULL, "t", &e), 0);
+    assert_int_equal(db_savepoint_rollback(f->db, &e), 0);
+    assert_int_equal(db_savepoint(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1)", "kept", NULL, "t", &e), 0);
+    assert_int_equal(db_savepoint_release(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "DELETE FROM t WHERE k = ?1", "nothing", NULL, "t", &e), 0);
+    assert_int_equal(db_changes(f->db), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_false(db_in_transaction(f->db));
+    struct db_stmt *st = db_stmt(f->db, "SELECT group_concat(k, ',') FROM t", &e);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "a,b,kept");
+    db_stmt_done(f->db, st);
+}
+
+/* Time comes from C (timestamp_now), never from SQL: no custom SQL function is registered,
+ * so SQL that asked the database for the time would fail on every backend alike. */
+static void test_sql_has_no_clock_function(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_null(db_stmt(f->db, "SELECT op_now()", &e));
+    assert_int_equal(e.code, OP_EDB);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -368,6 +476,11 @@ int main(void)
         T(test_bad_page_sizes_and_keys_are_refused),
         T(test_pages_of_centers_with_the_same_label_see_each),
         T(test_staff_cursor_lists_members_by_center_then_login),
+        T(test_bound_values_come_back_as_they_went_in),
+        T(test_a_statement_comes_back_without_old_bindings),
+        T(test_constraint_failures_have_a_backend_neutral_class),
+        T(test_changes_and_savepoints),
+        T(test_sql_has_no_clock_function),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
