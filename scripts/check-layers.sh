@@ -9,7 +9,8 @@
 #      parses options, calls one operation of src/app, prints.
 #   3. a C file of src/, tests/ or bench/ other than the SQLite backend (src/store/db_sqlite.c)
 #      calls sqlite3_* or includes <sqlite3.h>: everything else goes through the storage
-#      interface of src/store/db.h, so that another backend (PostgreSQL) can take its place.
+#      interface of src/store/db.h, so that another backend (PostgreSQL) can take its place;
+#      and the backend table, store/db_backend.h, is included only by src/store/db*.c.
 # The layers, lowest first; folders on one line are on the same level and may include each
 # other. Files directly in src/ (main.c) are above them all.
 LAYERS='base
@@ -110,6 +111,12 @@ for f in $files; do
     hits=$(grep -nE -e '\<sqlite3_' -e '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' "$f")
     if [ -n "$hits" ]; then
         echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQLite outside $SQLITE_BACKEND: use the statement API of src/store/db.h)|" >&2
+        failed=1
+    fi
+    case $f in src/store/db*.c) continue ;; esac
+    hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"store/db_backend\.h"' "$f")
+    if [ -n "$hits" ]; then
+        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (the backend table is private to src/store/db*.c: use src/store/db.h)|" >&2
         failed=1
     fi
 done

@@ -105,6 +105,13 @@ printf '#include <sqlite3.h>\n' > "$T/bench/bench_other.c"
 run sh "$CHECK" "$T"
 check "another benchmark including sqlite3.h fails" status_is 1
 
+tree backend-table
+printf '#include "store/db_backend.h"\n' >> "$T/src/store/feed.c"
+run sh "$CHECK" "$T"
+check "an entity file including the private backend table fails" status_is 1
+check "the failure names feed.c and the header to use" contains "$ERR" \
+    "src/store/feed.c:"
+
 tree backend-sqlite
 printf 'static int z(sqlite3 *s) { return sqlite3_changes(s); }\n' >> "$T/src/store/db_sqlite.c"
 run sh "$CHECK" "$T"
