@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "centers_fixture.h"
 
 #define USERS_SQL "SELECT login FROM users ORDER BY login"
@@ -451,6 +452,30 @@ static void test_changes_and_savepoints(void **state)
     db_stmt_done(f->db, st);
 }
 
+/* A second connection that wants to write while the first holds the write lock waits (up to
+ * the backend's busy wait, 10 s on SQLite), then gets OP_EBUSY, "busy, retry", with
+ * DB_ERR_BUSY as the class: never a raw database message. It gets the lock once the first
+ * commits. */
+static void test_a_second_writer_gets_busy_then_the_lock(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    char *path = fs_join(f->dir, "test.db");
+    struct db *other = NULL;
+    assert_int_equal(db_open(path, 0, &other, &e), 0);
+    free(path);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(db_begin(other, &e), OP_EBUSY);
+    assert_int_equal(db_error_class(other), DB_ERR_BUSY);
+    assert_string_equal(e.msg, "database: starting a transaction: the database is busy");
+    assert_false(db_in_transaction(other));
+    assert_int_equal(db_commit(f->db, &e), 0);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_begin(other, &e), 0);
+    db_rollback(other);
+    db_close(other);
+}
+
 /* Time comes from C (timestamp_now), never from SQL: no custom SQL function is registered,
  * so SQL that asked the database for the time would fail on every backend alike. */
 static void test_sql_has_no_clock_function(void **state)
@@ -481,6 +506,7 @@ int main(void)
         T(test_constraint_failures_have_a_backend_neutral_class),
         T(test_changes_and_savepoints),
         T(test_sql_has_no_clock_function),
+        T(test_a_second_writer_gets_busy_then_the_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
