@@ -327,6 +327,8 @@ static void touched_add(struct touched *t, const char *entity, const char *id)
         free(k);
         return;
     }
+    if (t->slot[i] == GONE)
+        t->ngone--;
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 64;
         char **grown = realloc(t->key, sizeof *grown * t->cap);
@@ -362,7 +364,9 @@ static void touched_undo(void *state, size_t mark)
 static void touched_end(void *state)
 {
     struct touched *t = state;
-    touched_undo(t, 0);
+    for (size_t j = 0; j < t->n; j++)
+        free(t->key[j]);
+    t->n = 0;
     for (size_t i = 0; i < t->nslot; i++)
         t->slot[i] = EMPTY;
     t->ngone = 0;
@@ -371,7 +375,7 @@ static void touched_end(void *state)
 static void touched_release(void *state)
 {
     struct touched *t = state;
-    touched_undo(t, 0);
+    touched_end(t);
     free(t->key);
     free(t->slot);
     free(t);
