@@ -7,6 +7,7 @@
  * usage: bench_testcenters [N1 N2]   (default 2000 20000)
  */
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +93,17 @@ static double raw_insert(const char *dir, int n)
 {
     char name[64];
     snprintf(name, sizeof name, "raw-%d.db", n);
-    struct db *db = fresh_db(dir, name);
-    sqlite3 *s = db_sqlite(db);
-    struct op_err e = {0};
+    db_close(fresh_db(dir, name)); /* the schema */
+    char *path = fs_join(dir, name);
+    sqlite3 *s = NULL;
+    if (sqlite3_open_v2(path, &s, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_testcenters: %s\n", sqlite3_errmsg(s));
+        exit(1);
+    }
+    free(path);
+    sqlite3_exec(s, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     double t0 = now();
-    if (db_begin(db, &e) != 0)
-        die(&e);
+    sqlite3_exec(s, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     sqlite3_stmt *c, *st;
     sqlite3_prepare_v2(s,
                        "INSERT INTO test_centers (id, label, org_id, created_at, updated_at)"
@@ -129,10 +135,12 @@ static double raw_insert(const char *dir, int n)
     }
     sqlite3_finalize(c);
     sqlite3_finalize(st);
-    if (db_commit(db, &e) != 0)
-        die(&e);
+    if (sqlite3_exec(s, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "bench_testcenters: %s\n", sqlite3_errmsg(s));
+        exit(1);
+    }
     double dt = now() - t0;
-    db_close(db);
+    sqlite3_close(s);
     return dt;
 }
 

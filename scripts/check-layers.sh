@@ -7,6 +7,10 @@
 #   2. a file under src/cli/ holds SQL (sqlite3 calls, db_stmt/db_exec/db_run, SQL keywords
 #      in strings) or a transaction (db_begin, db_commit, db_commit_if, db_rollback): the CLI
 #      parses options, calls one operation of src/app, prints.
+#   3. a C file of src/, tests/ or bench/ other than the SQLite backend (src/store/db_sqlite.c)
+#      calls sqlite3_* or includes <sqlite3.h>: everything else goes through the storage
+#      interface of src/store/db.h, so that another backend (PostgreSQL) can take its place;
+#      and the backend table, store/db_backend.h, is included only by src/store/db*.c.
 # The layers, lowest first; folders on one line are on the same level and may include each
 # other. Files directly in src/ (main.c) are above them all.
 LAYERS='base
@@ -20,6 +24,11 @@ cli http'
 # Files of src/cli exempt from rule 2 while their SQL moves to src/app, space-separated.
 # None left: cmd_eligibilities.c, the last one, moved to src/app/eligibilities.c.
 CLI_SQL_ALLOW=''
+
+# The one file that may talk to SQLite (rule 3), and the files exempt from rule 3: the
+# benchmarks' bare-SQLite baselines, the limits outpost's own writes are measured against.
+SQLITE_BACKEND='src/store/db_sqlite.c'
+SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c'
 
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -92,6 +101,25 @@ if [ -d src/cli ]; then
         fi
     done
 fi
+
+# 3. SQLite only in its backend file
+files=$(for d in src tests bench; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done | sort)
+for f in $files; do
+    skip=0
+    for a in $SQLITE_BACKEND $SQLITE_ALLOW; do [ "$f" = "$a" ] && skip=1; done
+    [ "$skip" = 1 ] && continue
+    hits=$(grep -nE -e '\<sqlite3_' -e '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' "$f")
+    if [ -n "$hits" ]; then
+        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQLite outside $SQLITE_BACKEND: use the statement API of src/store/db.h)|" >&2
+        failed=1
+    fi
+    case $f in src/store/db*.c) continue ;; esac
+    hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"store/db_backend\.h"' "$f")
+    if [ -n "$hits" ]; then
+        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (the backend table is private to src/store/db*.c: use src/store/db.h)|" >&2
+        failed=1
+    fi
+done
 
 [ "$failed" = 0 ] || exit 1
 echo "check-layers: $(echo "$LAYERS" | sed 's/ /\//g' | paste -sd' ' - | sed 's/ / < /g'): ok"

@@ -30,16 +30,16 @@ static int row_end(struct db *db, const struct csv_table *t, const struct batch_
     if (row_rc != 0) {
         import_problems_add(&r->problems, t->rows[i].line, "%s", re->msg);
         k->set_bad(plan, i);
-        if (db_exec(db, "ROLLBACK TO import_row", e) != 0)
-            return OP_EDB;
-    } else if (outcome == BATCH_CREATED) {
+        return db_savepoint_rollback(db, e); /* undoes the row and ends the savepoint */
+    }
+    if (outcome == BATCH_CREATED) {
         r->created++;
     } else if (outcome == BATCH_UPDATED) {
         r->updated++;
     } else {
         r->unchanged++;
     }
-    return db_exec(db, "RELEASE import_row", e);
+    return db_savepoint_release(db, e);
 }
 
 /* Pass 2 of every record import (import/batch.h): in one transaction, each row pass 1 kept
@@ -53,7 +53,7 @@ static int apply_rows(struct db *db, const struct csv_table *t, const struct bat
     for (int i = 0; rc == 0 && i < t->nrows; i++) {
         if (!k->ready(plan, t, i, &r->problems))
             continue;
-        if ((rc = db_exec(db, "SAVEPOINT import_row", e)) != 0)
+        if ((rc = db_savepoint(db, e)) != 0)
             break;
         struct op_err re = {0};
         enum batch_outcome outcome = BATCH_UNCHANGED;

@@ -42,17 +42,17 @@ static int is_id(const struct key *k, void *ctx)
 /* Master key ids named by escrow copies, with the number of users under each. */
 static int escrow_ids(struct db *db, struct keycheck_lost **v, int *n, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT vault_secret_escrow FROM users WHERE vault_secret_escrow "
-                               "IS NOT NULL AND vault_secret_escrow <> ''",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT vault_secret_escrow FROM users WHERE vault_secret_escrow "
+                                 "IS NOT NULL AND vault_secret_escrow <> ''",
+                                 e);
     if (!st)
         return OP_EDB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         unsigned char escrow[VAULT_ESCROW_BYTES];
         struct op_err ignored = {0};
-        const char *text = (const char *)sqlite3_column_text(st, 0);
+        const char *text = db_column_text(st, 0);
         if (vault_from_text(text, escrow, sizeof escrow, "escrow", &ignored) != 0)
             continue; /* a damaged copy says so when it is used */
         char id[KEY_ID_HEX_LEN];
@@ -63,29 +63,29 @@ static int escrow_ids(struct db *db, struct keycheck_lost **v, int *n, struct op
         }
     }
     db_stmt_done(db, st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "reading escrow copies");
+    return rc == DB_DONE ? 0 : db_fail(db, e, "reading escrow copies");
 }
 
 /* Results key ids named by stored results, with how many and how many are pending. */
 static int results_ids(struct db *db, struct keycheck_lost **v, int *n, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT key_id, count(*), sum(status = 'pending') FROM results "
-                               "GROUP BY key_id ORDER BY key_id",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT key_id, count(*), sum(status = 'pending') FROM results "
+                                 "GROUP BY key_id ORDER BY key_id",
+                                 e);
     if (!st)
         return OP_EDB;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         char id[KEY_ID_HEX_LEN];
         db_column_copy(st, 0, id, sizeof id);
-        if (tally(v, n, id, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2)) != 0) {
+        if (tally(v, n, id, db_column_int64(st, 1), db_column_int64(st, 2)) != 0) {
             db_stmt_done(db, st);
             return err_set(e, OP_ENOMEM, "out of memory");
         }
     }
     db_stmt_done(db, st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, "reading results");
+    return rc == DB_DONE ? 0 : db_fail(db, e, "reading results");
 }
 
 /* Keeps the entries of `v` whose key is not in the folder. */

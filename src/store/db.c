@@ -1,91 +1,130 @@
 /*
- * db.c - the SQLite connection, statement cache, transactions and migrations runner, and
- * the small row helpers every entity file uses. See db.h for the invariants this file keeps.
+ * db.c - the backend-neutral part of the storage interface: the statement cache, transactions
+ * and savepoints, the migrations runner, keyset pages and the small row helpers every entity
+ * file uses. Every call into the database goes through db->be (db_backend.h; db_sqlite.c for
+ * SQLite). See db.h for the invariants this file keeps.
  */
 #include "store/db.h"
 
 #include <assert.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/ids.h"
+#include "store/db_backend.h"
 #include "store/migrations.h"
 
 #define STMT_CACHE_MAX 256
+#define SAVEPOINT_MAX  16
+
+/* A statement: the backend's handle, with its connection and SQL text (the cache finds a
+ * statement again by its text, never by the address of the caller's string: a reused buffer
+ * must not get another statement's plan). */
+struct db_stmt {
+    struct db *db;
+    void *h;
+    char *sql;
+};
 
 /* One statement of the cache. `held` from db_stmt until db_stmt_done: a held statement is
  * never handed out again (a nested caller gets a private one) and never evicted. */
 struct cached_stmt {
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     uint64_t last_used; /* db->clock when last handed out: the least recent free one goes */
     int held;
 };
 
 struct db {
-    sqlite3 *conn;
-    /* Prepared statements, found again by their SQL text (sqlite3_sql), never by the address of
-     * the caller's string: a reused buffer must not get another statement's plan. */
+    const struct db_backend *be;
+    void *conn;
     struct cached_stmt cache[STMT_CACHE_MAX];
     int ncache;
     uint64_t clock;
     int nprivate; /* private statements handed out and not yet given back */
-    int in_tx;
-    db_precommit_fn precommit; /* run by db_commit before COMMIT; NULL for none */
+    /* the transaction's in-memory state (db_set_tx_state) and its savepoint marks */
+    const struct db_tx_hooks *tx_hooks;
+    void *tx_state;
+    size_t sp_mark[SAVEPOINT_MAX];
+    int nsp;
 };
 
-void db_set_precommit(struct db *db, db_precommit_fn fn)
+void db_set_tx_state(struct db *db, const struct db_tx_hooks *hooks, void *state)
 {
-    db->precommit = fn;
+    if (db->tx_hooks && db->tx_hooks->release)
+        db->tx_hooks->release(db->tx_state);
+    db->tx_hooks = hooks;
+    db->tx_state = state;
+}
+
+void *db_tx_state(struct db *db)
+{
+    return db->tx_state;
+}
+
+/* The transaction ended (committed or rolled back): its in-memory state goes. */
+static void tx_end(struct db *db)
+{
+    db->nsp = 0;
+    if (db->tx_hooks && db->tx_hooks->end)
+        db->tx_hooks->end(db->tx_state);
+}
+
+enum db_errclass db_error_class(struct db *db)
+{
+    const char *msg;
+    return db->be->error(db->conn, &msg);
 }
 
 int db_fail(struct db *db, struct op_err *e, const char *what)
 {
-    int rc = sqlite3_extended_errcode(db->conn);
-    int code = (rc & 0xff) == SQLITE_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+    const char *msg;
+    enum db_errclass c = db->be->error(db->conn, &msg);
+    if (c == DB_ERR_BUSY)
         /* OP_EBUSY: the front end tells its user to try again */
         return err_set(e, OP_EBUSY, "%s: the database is busy", what);
-    return err_set(e, code, "%s: %s", what, sqlite3_errmsg(db->conn));
+    int code = c == DB_ERR_UNIQUE || c == DB_ERR_CONSTRAINT ? OP_ECONFLICT : OP_EDB;
+    return err_set(e, code, "%s: %s", what, msg);
 }
 
 int db_exec(struct db *db, const char *sql, struct op_err *e)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        err_set(e, OP_EDB, "database: %s", msg ? msg : sqlite3_errmsg(db->conn));
-        sqlite3_free(msg);
-        return OP_EDB;
+    if (db->be->exec(db->conn, sql) != 0) {
+        const char *msg;
+        db->be->error(db->conn, &msg);
+        return err_set(e, OP_EDB, "database: %s", msg);
     }
     return 0;
 }
 
-sqlite3 *db_sqlite(struct db *db)
+static struct db_stmt *prepare(struct db *db, const char *sql, int cached, struct op_err *e)
 {
-    return db->conn;
-}
-
-static sqlite3_stmt *prepare(struct db *db, const char *sql, unsigned flags, struct op_err *e)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(db->conn, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+    void *h = db->be->prepare(db->conn, sql, cached);
+    if (!h) {
         db_fail(db, e, "database: preparing a statement");
-        sqlite3_finalize(st);
         return NULL;
     }
+    struct db_stmt *st = malloc(sizeof *st);
+    char *copy = strdup(sql);
+    if (!st || !copy)
+        abort();
+    *st = (struct db_stmt){.db = db, .h = h, .sql = copy};
     return st;
+}
+
+static void finalize(struct db_stmt *st)
+{
+    st->db->be->finalize(st->h);
+    free(st->sql);
+    free(st);
 }
 
 /* A statement only this caller uses, for when the cached one is held by a caller up the
  * stack (or every slot is held); db_stmt_done finalizes it. */
-static sqlite3_stmt *prepare_private(struct db *db, const char *sql, struct op_err *e)
+static struct db_stmt *prepare_private(struct db *db, const char *sql, struct op_err *e)
 {
-    sqlite3_stmt *st = prepare(db, sql, 0, e);
+    struct db_stmt *st = prepare(db, sql, 0, e);
     if (st)
         db->nprivate++;
     return st;
@@ -102,22 +141,21 @@ static struct cached_stmt *free_slot(struct db *db)
         if (!db->cache[i].held && (!lru || db->cache[i].last_used < lru->last_used))
             lru = &db->cache[i];
     if (lru) {
-        sqlite3_finalize(lru->st);
+        finalize(lru->st);
         lru->st = NULL;
     }
     return lru;
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
+struct db_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
 {
     for (int i = 0; i < db->ncache; i++) {
         struct cached_stmt *c = &db->cache[i];
-        if (strcmp(sqlite3_sql(c->st), sql) != 0)
+        if (strcmp(c->st->sql, sql) != 0)
             continue;
         if (c->held)
             return prepare_private(db, sql, e);
-        sqlite3_reset(c->st);
-        sqlite3_clear_bindings(c->st);
+        db->be->reset(c->st->h);
         c->held = 1;
         c->last_used = ++db->clock;
         return c->st;
@@ -125,7 +163,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
     struct cached_stmt *slot = free_slot(db);
     if (!slot)
         return prepare_private(db, sql, e);
-    sqlite3_stmt *st = prepare(db, sql, SQLITE_PREPARE_PERSISTENT, e);
+    struct db_stmt *st = prepare(db, sql, 1, e);
     if (!st) {
         /* leave no empty slot behind: the last one takes its place */
         *slot = db->cache[--db->ncache];
@@ -135,27 +173,31 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e)
     return st;
 }
 
-void db_stmt_done(struct db *db, sqlite3_stmt *st)
+void db_stmt_done(struct db *db, struct db_stmt *st)
 {
     if (!st)
         return;
     for (int i = 0; i < db->ncache; i++) {
         if (db->cache[i].st == st) {
             assert(db->cache[i].held);
-            sqlite3_reset(st);
-            sqlite3_clear_bindings(st);
+            db->be->reset(st->h);
             db->cache[i].held = 0;
             return;
         }
     }
     assert(db->nprivate > 0);
     db->nprivate--;
-    sqlite3_finalize(st);
+    finalize(st);
 }
 
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, struct op_err *e)
+int db_step(struct db_stmt *st)
 {
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, what);
+    return st->db->be->step(st->h);
+}
+
+int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_err *e)
+{
+    int rc = db_step(st) == DB_DONE ? 0 : db_fail(db, e, what);
     db_stmt_done(db, st);
     return rc;
 }
@@ -173,34 +215,39 @@ int db_stmt_cached(struct db *db)
     return db->ncache;
 }
 
+int64_t db_changes(struct db *db)
+{
+    return db->be->changes(db->conn);
+}
+
 int db_begin(struct db *db, struct op_err *e)
 {
-    if (db_exec(db, "BEGIN IMMEDIATE", e) != 0)
+    if (db->be->begin(db->conn) != 0)
         return db_fail(db, e, "database: starting a transaction");
-    db->in_tx = 1;
+    db->nsp = 0;
     return 0;
 }
 
 int db_commit(struct db *db, struct op_err *e)
 {
-    if (db->precommit && db->precommit(db, e) != 0) {
+    if (db->tx_hooks && db->tx_hooks->precommit &&
+        db->tx_hooks->precommit(db, db->tx_state, e) != 0) {
         db_rollback(db);
         return e->code ? e->code : OP_EDB;
     }
-    if (db_exec(db, "COMMIT", e) != 0) {
+    if (db->be->commit(db->conn) != 0) {
         int rc = db_fail(db, e, "database: commit");
         db_rollback(db);
         return rc;
     }
-    db->in_tx = 0;
+    tx_end(db);
     return 0;
 }
 
 void db_rollback(struct db *db)
 {
-    if (!sqlite3_get_autocommit(db->conn))
-        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
-    db->in_tx = 0;
+    db->be->rollback(db->conn);
+    tx_end(db);
 }
 
 int db_commit_if(struct db *db, int rc, struct op_err *e)
@@ -212,17 +259,56 @@ int db_commit_if(struct db *db, int rc, struct op_err *e)
     return db_commit(db, e);
 }
 
+int db_in_transaction(struct db *db)
+{
+    return db->be->in_tx(db->conn);
+}
+
+int db_savepoint(struct db *db, struct op_err *e)
+{
+    if (db->nsp == SAVEPOINT_MAX)
+        return err_set(e, OP_EDB, "database: more than %d nested savepoints", SAVEPOINT_MAX);
+    if (db_exec(db, "SAVEPOINT op_savepoint", e) != 0)
+        return OP_EDB;
+    size_t mark = 0;
+    if (db->tx_hooks && db->tx_hooks->mark)
+        mark = db->tx_hooks->mark(db->tx_state);
+    db->sp_mark[db->nsp++] = mark;
+    return 0;
+}
+
+int db_savepoint_rollback(struct db *db, struct op_err *e)
+{
+    assert(db->nsp > 0);
+    if (db_exec(db, "ROLLBACK TO SAVEPOINT op_savepoint", e) != 0 ||
+        db_exec(db, "RELEASE SAVEPOINT op_savepoint", e) != 0)
+        return OP_EDB;
+    size_t mark = db->sp_mark[--db->nsp];
+    if (db->tx_hooks && db->tx_hooks->undo)
+        db->tx_hooks->undo(db->tx_state, mark);
+    return 0;
+}
+
+int db_savepoint_release(struct db *db, struct op_err *e)
+{
+    assert(db->nsp > 0);
+    if (db_exec(db, "RELEASE SAVEPOINT op_savepoint", e) != 0)
+        return OP_EDB;
+    db->nsp--;
+    return 0;
+}
+
 int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
-                               "RETURNING value",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
+                                 "RETURNING value",
+                                 e);
     if (!st)
         return OP_EDB;
     int rc = 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *seq = sqlite3_column_int64(st, 0);
+    if (db_step(st) == DB_ROW)
+        *seq = db_column_int64(st, 0);
     else
         rc = db_fail(db, e, "database: change sequence");
     db_stmt_done(db, st);
@@ -231,50 +317,95 @@ int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
 
 int db_schema_version(struct db *db)
 {
-    sqlite3_stmt *st = NULL;
+    /* not cached: read once per open */
+    void *h = db->be->prepare(db->conn, "SELECT max(version) FROM schema_migrations", 0);
     int v = 0;
-    if (sqlite3_prepare_v2(db->conn, "SELECT max(version) FROM schema_migrations", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if (h && db->be->step(h) == DB_ROW)
+        v = (int)db->be->column_int64(h, 0);
+    if (h)
+        db->be->finalize(h);
     return v;
 }
 
-int db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+void db_bind_null(struct db_stmt *st, int idx)
 {
-    if (!s)
-        return sqlite3_bind_null(st, idx);
-    return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+    st->db->be->bind_null(st->h, idx);
 }
 
-void db_bind_texts(sqlite3_stmt *st, int first, const char *const *v, int n)
+void db_bind_int64(struct db_stmt *st, int idx, int64_t v)
+{
+    st->db->be->bind_int64(st->h, idx, v);
+}
+
+void db_bind_int(struct db_stmt *st, int idx, int v)
+{
+    st->db->be->bind_int64(st->h, idx, v);
+}
+
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n)
+{
+    st->db->be->bind_blob(st->h, idx, p, n);
+}
+
+int db_column_is_null(struct db_stmt *st, int col)
+{
+    return st->db->be->column_is_null(st->h, col);
+}
+
+const char *db_column_text(struct db_stmt *st, int col)
+{
+    return st->db->be->column_text(st->h, col);
+}
+
+int64_t db_column_int64(struct db_stmt *st, int col)
+{
+    return st->db->be->column_int64(st->h, col);
+}
+
+int db_column_int(struct db_stmt *st, int col)
+{
+    return (int)st->db->be->column_int64(st->h, col);
+}
+
+const void *db_column_blob(struct db_stmt *st, int col, size_t *len)
+{
+    return st->db->be->column_blob(st->h, col, len);
+}
+
+int db_bind_text(struct db_stmt *st, int idx, const char *s)
+{
+    if (!s)
+        return st->db->be->bind_null(st->h, idx);
+    return st->db->be->bind_text(st->h, idx, s);
+}
+
+void db_bind_texts(struct db_stmt *st, int first, const char *const *v, int n)
 {
     for (int i = 0; i < n; i++)
         db_bind_text(st, first + i, v[i]);
 }
 
-char *db_column_strdup(sqlite3_stmt *st, int col)
+char *db_column_strdup(struct db_stmt *st, int col)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
+    const char *s = db_column_text(st, col);
     if (!s)
         return NULL;
-    char *p = strdup((const char *)s);
+    char *p = strdup(s);
     if (!p)
         abort();
     return p;
 }
 
-void db_column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap)
+void db_column_copy(struct db_stmt *st, int col, char *dst, size_t cap)
 {
-    const unsigned char *s = sqlite3_column_text(st, col);
-    snprintf(dst, cap, "%s", s ? (const char *)s : "");
+    const char *s = db_column_text(st, col);
+    snprintf(dst, cap, "%s", s ? s : "");
 }
 
 int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const char *what,
            struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, p1);
@@ -285,14 +416,14 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
 int db_get_row(struct db *db, const char *sql, const char *key, db_read_fn read, void *out,
                const char *what, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = db_step(st);
+    if (rc == DB_ROW)
         read(st, out);
-    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? OP_ENOTFOUND : db_fail(db, e, what);
+    int result = rc == DB_ROW ? 0 : rc == DB_DONE ? OP_ENOTFOUND : db_fail(db, e, what);
     db_stmt_done(db, st);
     return result;
 }
@@ -300,21 +431,21 @@ int db_get_row(struct db *db, const char *sql, const char *key, db_read_fn read,
 int db_find_labelled(struct db *db, const char *sql, const char *label, const char *noun,
                      const char *nouns, db_read_fn read, void *out, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, label);
     int n = 0, rc;
     struct buf ids = BUF_INIT;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         if (n == 0)
             read(st, out);
-        buf_printf(&ids, "%s%s", n ? ", " : "", (const char *)sqlite3_column_text(st, 0));
+        buf_printf(&ids, "%s%s", n ? ", " : "", db_column_text(st, 0));
         n++;
     }
     char what[64];
     snprintf(what, sizeof what, "finding %s", noun);
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         rc = db_fail(db, e, what);
     else if (n == 0)
         rc = err_set(e, OP_ENOTFOUND, "no %s with id or label \"%s\"", noun, label);
@@ -362,12 +493,12 @@ void db_key_move(struct db_key *dst, struct db_key *src)
 }
 
 /* Keeps the sort key of the row `st` is on as the page's next key. */
-static void keep_key(struct db_page *p, sqlite3_stmt *st)
+static void keep_key(struct db_page *p, struct db_stmt *st)
 {
     const struct db_list *l = p->list;
     db_key_clear(&p->next);
     for (int i = 0; i < l->nkey; i++)
-        p->next.col[i] = xstrdup((const char *)sqlite3_column_text(st, l->key_col[i]));
+        p->next.col[i] = xstrdup(db_column_text(st, l->key_col[i]));
     p->next.n = l->nkey;
 }
 
@@ -393,20 +524,20 @@ int db_page_read(struct db *db, const struct db_list *l, const char *f1, const c
     if (after && after->n != 0 && after->n != l->nkey)
         return err_set(e, OP_EINPUT, "%s: the page key has %d part%s, not %d", l->what, l->nkey,
                        l->nkey == 1 ? "" : "s", after->n);
-    sqlite3_stmt *st = db_stmt(db, l->sql, e);
+    struct db_stmt *st = db_stmt(db, l->sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, f1);
     db_bind_text(st, 2, f2);
     for (int i = 0; i < l->nkey; i++)
         db_bind_text(st, 3 + i, after && after->n ? after->col[i] : "");
-    sqlite3_bind_int(st, 3 + l->nkey, limit + 1);
+    db_bind_int(st, 3 + l->nkey, limit + 1);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         if (out->n == limit) {
             out->more = 1;
-            rc = SQLITE_DONE;
+            rc = DB_DONE;
             break;
         }
         if ((size_t)out->n == cap) {
@@ -422,7 +553,7 @@ int db_page_read(struct db *db, const struct db_list *l, const char *f1, const c
         out->n++;
         keep_key(out, st);
     }
-    int result = rc == SQLITE_DONE ? 0 : db_fail(db, e, l->what);
+    int result = rc == DB_DONE ? 0 : db_fail(db, e, l->what);
     db_stmt_done(db, st);
     if (result != 0)
         db_page_clear(out);
@@ -489,20 +620,19 @@ static int migrate(struct db *db, struct op_err *e)
             db_rollback(db);
             return OP_EDB;
         }
-        sqlite3_stmt *st = db_stmt(db,
-                                   "INSERT INTO schema_migrations (version, applied_at) "
-                                   "VALUES (?, op_now())",
-                                   e);
+        struct db_stmt *st = db_stmt(db,
+                                     "INSERT INTO schema_migrations (version, applied_at) "
+                                     "VALUES (?1, ?2)",
+                                     e);
         if (!st) {
             db_rollback(db);
             return OP_EDB;
         }
-        sqlite3_bind_int(st, 1, v);
-        int step = sqlite3_step(st);
-        if (step != SQLITE_DONE)
-            db_fail(db, e, "migration bookkeeping");
-        db_stmt_done(db, st);
-        if (step != SQLITE_DONE) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        db_bind_int(st, 1, v);
+        db_bind_text(st, 2, now);
+        if (db_step_done(db, st, "migration bookkeeping", e) != 0) {
             db_rollback(db);
             return OP_EDB;
         }
@@ -512,83 +642,19 @@ static int migrate(struct db *db, struct op_err *e)
     return 0;
 }
 
-/* The database holds password verifiers, wrapped vaults and decrypted results: refuse one
- * (or its write-ahead log) that group or others can read, such as a copy restored by a
- * backup tool under umask 022, naming the fix. */
-static int check_private(const char *path, struct op_err *e)
-{
-    char wal[4096];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    const char *files[] = {path, wal};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        struct stat st;
-        if (stat(files[i], &st) != 0)
-            continue; /* a missing database is reported by sqlite3_open_v2 */
-        if (st.st_mode & 077)
-            return err_set(e, OP_ESTATE,
-                           "%s: the database is accessible by others (mode %03o) and holds "
-                           "password verifiers and results; run `chmod 600 %s`",
-                           files[i], (unsigned)(st.st_mode & 0777), files[i]);
-    }
-    return 0;
-}
-
-/* Creates the database file 0600 before SQLite does (SQLite would follow the umask, and gives
- * its -wal and -shm files the mode of the database). */
-static int create_private(const char *path, struct op_err *e)
-{
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return err_set(e, OP_EDB, "%s: cannot create database: %s", path, strerror(errno));
-    int rc = fchmod(fd, 0600);
-    close(fd);
-    if (rc != 0)
-        return err_set(e, OP_EDB, "%s: cannot make the database private: %s", path,
-                       strerror(errno));
-    return 0;
-}
-
-/* SQL op_now(): the time stamp of base/clock.h's clock (ids.h's timestamp_now), which a test
- * can fix, where SQLite's strftime(..., 'now') would read the system clock. */
-static void sql_op_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    (void)argv;
-    char now[TIMESTAMP_STR_LEN];
-    timestamp_now(now);
-    sqlite3_result_text(ctx, now, -1, SQLITE_TRANSIENT);
-}
-
 int db_open(const char *path, int create, struct db **out, struct op_err *e)
 {
     *out = NULL;
-    int in_memory = path[0] == '\0' || strcmp(path, ":memory:") == 0;
-    if (!in_memory && (create ? create_private(path, e) : check_private(path, e)) != 0)
-        return e->code;
     struct db *db = calloc(1, sizeof *db);
     if (!db)
         return err_set(e, OP_ENOMEM, "out of memory");
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db->conn, flags, NULL) != SQLITE_OK) {
-        err_set(e, OP_EDB, "%s: cannot open database: %s", path,
-                db->conn ? sqlite3_errmsg(db->conn) : "out of memory");
-        sqlite3_close(db->conn);
+    db->be = &db_sqlite_backend;
+    int rc = db->be->open(path, create, &db->conn, e);
+    if (rc != 0) {
         free(db);
-        return OP_EDB;
+        return rc;
     }
-    if (sqlite3_create_function(db->conn, "op_now", 0, SQLITE_UTF8, NULL, sql_op_now, NULL, NULL) !=
-        SQLITE_OK) {
-        err_set(e, OP_EDB, "%s: %s", path, sqlite3_errmsg(db->conn));
-        sqlite3_close(db->conn);
-        free(db);
-        return OP_EDB;
-    }
-    sqlite3_busy_timeout(db->conn, 10000);
-    sqlite3_extended_result_codes(db->conn, 1);
-    if (db_exec(db, "PRAGMA journal_mode = WAL", e) != 0 ||
-        db_exec(db, "PRAGMA foreign_keys = ON", e) != 0 ||
-        db_exec(db, "PRAGMA synchronous = FULL", e) != 0 || migrate(db, e) != 0 ||
-        db_exec(db, migrations_connection_sql(), e) != 0) {
+    if (migrate(db, e) != 0) {
         err_prefix(e, "%s", path);
         db_close(db);
         return OP_EDB;
@@ -605,7 +671,8 @@ void db_close(struct db *db)
     /* a statement still held here is a missing db_stmt_done: its caller's bug */
     assert(db_stmt_held(db) == 0);
     for (int i = 0; i < db->ncache; i++)
-        sqlite3_finalize(db->cache[i].st);
-    sqlite3_close(db->conn);
+        finalize(db->cache[i].st);
+    db_set_tx_state(db, NULL, NULL);
+    db->be->close(db->conn);
     free(db);
 }

@@ -1,38 +1,53 @@
 /*
- * db.h - the storage interface: one SQLite connection per process, in WAL mode with foreign
- * keys on, migrated to the latest schema when opened.
+ * db.h - the storage interface: a connection, prepared statements, transactions, the change
+ * sequence, and keyset pages, the same whatever database is behind it.
+ *
+ * The database itself is reached through one backend file (db_backend.h): db_sqlite.c for
+ * SQLite (one file per instance, in WAL mode with foreign keys on); a PostgreSQL backend
+ * plugs in as db_pgsql.c beside it. No other file calls a database library: entity files
+ * (src/store/<entity>.c) write SQL and use only what this header declares.
  *
  * Invariants:
  *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
  *    so a crash or an error leaves the database as it was before the command;
- *  - SQL is only ever built from literals; values go in with sqlite3_bind_*;
+ *  - SQL is only ever built from literals; values go in with db_bind_*; placeholders are
+ *    numbered ?1 .. ?N (a backend translates them to its own spelling, $1 on PostgreSQL);
  *  - statements are prepared once per connection (db_stmt caches them by their SQL text) and
  *    held by one caller at a time, from db_stmt to db_stmt_done;
  *  - lists are read in keyset pages (db_page_read, db_cursor_next): no statement stays open
  *    while a caller handles a row;
- *  - SQL dates a row with op_now() (the process clock of base/clock.h, which a test can fix),
- *    never with SQLite's own 'now'.
- * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts, so a postgres driver
- * can implement this interface later.
+ *  - time never comes from SQL: a row is dated by binding timestamp_now() (the process clock
+ *    of base/clock.h, which a test can fix).
+ * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts.
  */
 #ifndef OUTPOST_STORE_DB_H
 #define OUTPOST_STORE_DB_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
 
 struct db;
+/* A prepared statement, opaque: from db_stmt to db_stmt_done. */
+struct db_stmt;
 
-/* Opens (creating if `create`, mode 0600) the database at `path` and applies pending
+/* What db_step returns. */
+enum { DB_ERROR = -1, DB_DONE = 0, DB_ROW = 1 };
+
+/* The class of a database failure, the same for every backend (db_error_class). */
+enum db_errclass {
+    DB_ERR_OTHER = 0,
+    DB_ERR_UNIQUE,     /* a unique or primary key constraint: the row already exists */
+    DB_ERR_CONSTRAINT, /* another constraint (check, foreign key, not null) */
+    DB_ERR_BUSY,       /* another connection holds a lock past the wait: retry later */
+};
+
+/* Opens (creating if `create`, mode 0600) the SQLite database at `path` and applies pending
  * migrations. An existing database that group or others can read is refused (OP_ESTATE,
  * naming `chmod 600`). */
 int db_open(const char *path, int create, struct db **out, struct op_err *e);
 void db_close(struct db *db);
-
-sqlite3 *db_sqlite(struct db *db);
 
 /* Statements. db_stmt hands out a prepared statement for `sql`, reset and with no bindings,
  * held by the caller until it gives it back with db_stmt_done (on every path; NULL is fine),
@@ -41,36 +56,65 @@ sqlite3 *db_sqlite(struct db *db);
  * statement, prepared for it and finalized by db_stmt_done. The cache keeps up to
  * STMT_CACHE_MAX statements and evicts the least recently used one nobody holds. Never
  * finalize or keep a statement past db_stmt_done. */
-sqlite3_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
-void db_stmt_done(struct db *db, sqlite3_stmt *st);
+struct db_stmt *db_stmt(struct db *db, const char *sql, struct op_err *e);
+void db_stmt_done(struct db *db, struct db_stmt *st);
+/* Runs `st` to its next row: DB_ROW (read it with db_column_*), DB_DONE (no more rows), or
+ * DB_ERROR (db_fail says why). */
+int db_step(struct db_stmt *st);
 /* Steps `st`, a statement that returns no rows, and gives it back (db_stmt_done): 0, or the
  * error of db_fail(what). */
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, struct op_err *e);
+int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_err *e);
 /* For tests: statements handed out and not given back; statements in the cache. */
 int db_stmt_held(struct db *db);
 int db_stmt_cached(struct db *db);
 
-/* BEGIN IMMEDIATE (takes the write lock now, so a transaction never fails half-way on
- * SQLITE_BUSY), COMMIT, ROLLBACK. db_rollback is safe to call when no transaction is open. */
+/* Rows inserted, changed or deleted by the last statement that wrote. */
+int64_t db_changes(struct db *db);
+
+/* Begins a write transaction, taking the write lock now (so a transaction never fails
+ * half-way because another writer holds it), COMMIT, ROLLBACK. db_rollback is safe to call
+ * when no transaction is open. */
 int db_begin(struct db *db, struct op_err *e);
 int db_commit(struct db *db, struct op_err *e);
 void db_rollback(struct db *db);
 /* Ends the transaction db_begin opened after work that returned `rc`: commits when rc is 0
  * (returning the commit's status), else rolls back and returns rc. */
 int db_commit_if(struct db *db, int rc, struct op_err *e);
+/* 1 while a transaction is open on the connection. */
+int db_in_transaction(struct db *db);
 
-/* A function db_commit runs inside the transaction just before COMMIT (the change feed uses
- * it to bring every record touched by the transaction up to date once). If it fails, the
- * transaction is rolled back and db_commit returns its error. One per connection. */
-typedef int (*db_precommit_fn)(struct db *db, struct op_err *e);
-void db_set_precommit(struct db *db, db_precommit_fn fn);
+/* Savepoints inside a transaction, one level or nested: db_savepoint marks, then either
+ * db_savepoint_rollback undoes what was written since the mark (and ends it), or
+ * db_savepoint_release keeps it (and ends the mark). */
+int db_savepoint(struct db *db, struct op_err *e);
+int db_savepoint_rollback(struct db *db, struct op_err *e);
+int db_savepoint_release(struct db *db, struct op_err *e);
+
+/* State a module keeps in memory for the open transaction (the change feed's touched
+ * records), with what the connection does with it: precommit runs inside the transaction just
+ * before COMMIT (if it fails, the transaction is rolled back and db_commit returns its
+ * error); mark and undo follow savepoints (mark returns how much state there is, undo(state,
+ * mark) forgets what came after); end forgets the transaction's state after COMMIT or
+ * ROLLBACK; release frees it when the connection closes. One per connection; db_tx_state
+ * returns it (NULL before db_set_tx_state). */
+struct db_tx_hooks {
+    int (*precommit)(struct db *db, void *state, struct op_err *e);
+    size_t (*mark)(void *state);
+    void (*undo)(void *state, size_t mark);
+    void (*end)(void *state);
+    void (*release)(void *state);
+};
+void db_set_tx_state(struct db *db, const struct db_tx_hooks *hooks, void *state);
+void *db_tx_state(struct db *db);
 
 /* Fills *e from the connection's last error, prefixed with `what`; returns OP_EDB
  * (OP_ECONFLICT for a constraint violation, OP_EBUSY when another connection holds the lock
  * past the busy timeout). */
 int db_fail(struct db *db, struct op_err *e, const char *what);
+/* The class of the connection's last error. */
+enum db_errclass db_error_class(struct db *db);
 
-/* Runs a statement that returns no rows, with no parameters (DDL, PRAGMA). */
+/* Runs a statement that returns no rows, with no parameters (DDL). */
 int db_exec(struct db *db, const char *sql, struct op_err *e);
 
 /* Takes the next value of the change sequence (a global monotonic counter; see feed.h). Must
@@ -80,15 +124,29 @@ int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);
 
+/* Binding, to ?idx (1-based); text and blobs are copied. */
+void db_bind_null(struct db_stmt *st, int idx);
+void db_bind_int64(struct db_stmt *st, int idx, int64_t v);
+void db_bind_int(struct db_stmt *st, int idx, int v);
+void db_bind_blob(struct db_stmt *st, int idx, const void *p, size_t n);
+
+/* Columns of the row db_step is on, 0-based: text (NULL for SQL NULL; valid until the next
+ * step), integers (0 for SQL NULL), a blob and its length (valid until the next step). */
+int db_column_is_null(struct db_stmt *st, int col);
+const char *db_column_text(struct db_stmt *st, int col);
+int64_t db_column_int64(struct db_stmt *st, int col);
+int db_column_int(struct db_stmt *st, int col);
+const void *db_column_blob(struct db_stmt *st, int col, size_t *len);
+
 /* Binding helpers: NULL `s` binds SQL NULL; db_bind_texts binds the n strings of v to
  * ?first .. ?(first+n-1). */
-int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
-void db_bind_texts(sqlite3_stmt *st, int first, const char *const *v, int n);
+int db_bind_text(struct db_stmt *st, int idx, const char *s);
+void db_bind_texts(struct db_stmt *st, int first, const char *const *v, int n);
 
 /* Column helpers: a malloc'ed copy of a text column (NULL for SQL NULL), or a copy into the
  * fixed buffer `dst` ("" for SQL NULL; a longer text is cut to fit). */
-char *db_column_strdup(sqlite3_stmt *st, int col);
-void db_column_copy(sqlite3_stmt *st, int col, char *dst, size_t cap);
+char *db_column_strdup(struct db_stmt *st, int col);
+void db_column_copy(struct db_stmt *st, int col, char *dst, size_t cap);
 
 /* Runs a statement that returns no rows, with ?1 = p1 and ?2 = p2 (NULL binds SQL NULL).
  * `what` names the operation in a database error. */
@@ -100,7 +158,7 @@ int db_run(struct db *db, const char *sql, const char *p1, const char *p2, const
  * OP_ENOTFOUND when none has the label and OP_EINPUT, listing their ids, when several do;
  * `noun` and `nouns` name the entity ("test center", "test centers"). On failure *out may
  * hold a row: the caller clears it. */
-typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
+typedef void (*db_read_fn)(struct db_stmt *st, void *out);
 
 /* Reads the first row `sql` selects with ?1 = key into *out with read(st, out): 0, or
  * OP_ENOTFOUND with *e untouched (the caller names what was missing), or a database error

@@ -22,28 +22,28 @@ void delivery_clear(struct delivery *d)
 }
 
 /* Fills a struct delivery from a row of DELIVERY_COLUMNS (a db_read_fn). */
-static void read_row(sqlite3_stmt *st, void *row)
+static void read_row(struct db_stmt *st, void *row)
 {
     struct delivery *d = row;
     memset(d, 0, sizeof *d);
     db_column_copy(st, 0, d->id, sizeof d->id);
     d->label = db_column_strdup(st, 1);
     db_column_copy(st, 2, d->package_sha256, sizeof d->package_sha256);
-    d->max_executions = sqlite3_column_int64(st, 3);
-    d->proctored_default = sqlite3_column_int(st, 4);
-    d->version = sqlite3_column_int64(st, 5);
+    d->max_executions = db_column_int64(st, 3);
+    d->proctored_default = db_column_int(st, 4);
+    d->version = db_column_int64(st, 5);
     db_column_copy(st, 6, d->created_at, sizeof d->created_at);
     db_column_copy(st, 7, d->updated_at, sizeof d->updated_at);
 }
 
 /* Binds ?1 to ?6 of deliveries_insert and deliveries_update: the fields, then `stamp`. */
-static void bind_fields(sqlite3_stmt *st, const struct delivery *d, const char *stamp)
+static void bind_fields(struct db_stmt *st, const struct delivery *d, const char *stamp)
 {
     db_bind_text(st, 1, d->id);
     db_bind_text(st, 2, d->label);
     db_bind_text(st, 3, d->package_sha256[0] ? d->package_sha256 : NULL);
-    sqlite3_bind_int64(st, 4, d->max_executions);
-    sqlite3_bind_int(st, 5, d->proctored_default);
+    db_bind_int64(st, 4, d->max_executions);
+    db_bind_int(st, 5, d->proctored_default);
     db_bind_text(st, 6, stamp);
 }
 
@@ -70,11 +70,12 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
     timestamp_now(d->created_at);
     memcpy(d->updated_at, d->created_at, sizeof d->updated_at);
     d->version = 1;
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO deliveries (id, label, package_sha256, max_executions,"
-                               " proctored_default, version, created_at, updated_at)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
-                               e);
+    struct db_stmt *st =
+        db_stmt(db,
+                "INSERT INTO deliveries (id, label, package_sha256, max_executions,"
+                " proctored_default, version, created_at, updated_at)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6)",
+                e);
     if (!st)
         return OP_EDB;
     bind_fields(st, d, d->created_at);
@@ -106,23 +107,23 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
     if (!any)
         return 0;
     timestamp_now(d->updated_at);
-    sqlite3_stmt *st = db_stmt(db,
-                               "UPDATE deliveries SET label = ?2, package_sha256 = ?3,"
-                               " max_executions = ?4, proctored_default = ?5, updated_at = ?6,"
-                               " version = version + 1 WHERE id = ?1 AND version = ?7"
-                               " RETURNING version",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE deliveries SET label = ?2, package_sha256 = ?3,"
+                                 " max_executions = ?4, proctored_default = ?5, updated_at = ?6,"
+                                 " version = version + 1 WHERE id = ?1 AND version = ?7"
+                                 " RETURNING version",
+                                 e);
     if (!st)
         return OP_EDB;
     bind_fields(st, d, d->updated_at);
-    sqlite3_bind_int64(st, 7, d->version);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        d->version = sqlite3_column_int64(st, 0);
+    db_bind_int64(st, 7, d->version);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        d->version = db_column_int64(st, 0);
     db_stmt_done(db, st);
-    if (rc == SQLITE_DONE) /* only without the caller's transaction */
+    if (rc == DB_DONE) /* only without the caller's transaction */
         return err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: read it again", d->id);
-    if (rc != SQLITE_ROW)
+    if (rc != DB_ROW)
         return db_fail(db, e, "updating delivery");
     if (changed)
         *changed = 1;
@@ -170,7 +171,7 @@ int deliveries_delete(struct db *db, const char *id, struct op_err *e)
         rc = idlist_touch(db, FEED_ELIGIBILITY, &elig, e);
     if (rc == 0)
         rc = db_run(db, "DELETE FROM deliveries WHERE id = ?1", id, NULL, what, e);
-    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+    if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
     if (rc == 0)
         rc = feed_touch(db, FEED_DELIVERY, id, e);

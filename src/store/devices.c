@@ -18,16 +18,16 @@ int devices_insert(struct db *db, struct device *d, struct op_err *e)
     timestamp_now(d->enrolled_at);
     char hex[KEY_PUBLIC_BYTES * 2 + 1];
     sodium_bin2hex(hex, sizeof hex, d->signing_public_key, KEY_PUBLIC_BYTES);
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO devices (id, label, org_id, sync_manager_id,"
-                               " signing_public_key, revoked, enrolled_at)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "INSERT INTO devices (id, label, org_id, sync_manager_id,"
+                                 " signing_public_key, revoked, enrolled_at)"
+                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                                 e);
     if (!st)
         return OP_EDB;
     const char *texts[] = {d->id, d->label, d->org_id, d->sync_manager_id, hex};
     db_bind_texts(st, 1, texts, 5);
-    sqlite3_bind_int(st, 6, d->revoked ? 1 : 0);
+    db_bind_int(st, 6, d->revoked ? 1 : 0);
     db_bind_text(st, 7, d->enrolled_at);
     int rc = db_step_done(db, st, "enrolling device", e);
     if (rc == OP_ECONFLICT)
@@ -38,17 +38,17 @@ int devices_insert(struct db *db, struct device *d, struct op_err *e)
 int devices_get(struct db *db, const char *id, struct device *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT id, label, org_id, sync_manager_id, signing_public_key,"
-                               " revoked, enrolled_at, last_sync_at FROM devices WHERE id = ?1",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT id, label, org_id, sync_manager_id, signing_public_key,"
+                                 " revoked, enrolled_at, last_sync_at FROM devices WHERE id = ?1",
+                                 e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    int rc = db_step(st);
+    if (rc != DB_ROW) {
         db_stmt_done(db, st);
-        if (rc == SQLITE_DONE)
+        if (rc == DB_DONE)
             return err_set(e, OP_ENOTFOUND, "unknown device %s (not enrolled with this central)",
                            id);
         return db_fail(db, e, "devices");
@@ -57,13 +57,13 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     out->label = db_column_strdup(st, 1);
     out->org_id = db_column_strdup(st, 2);
     out->sync_manager_id = db_column_strdup(st, 3);
-    const char *hex = (const char *)sqlite3_column_text(st, 4);
+    const char *hex = db_column_text(st, 4);
     size_t got = 0;
     int bad = !hex ||
               sodium_hex2bin(out->signing_public_key, KEY_PUBLIC_BYTES, hex, strlen(hex), NULL,
                              &got, NULL) != 0 ||
               got != KEY_PUBLIC_BYTES;
-    out->revoked = sqlite3_column_int(st, 5);
+    out->revoked = db_column_int(st, 5);
     db_column_copy(st, 6, out->enrolled_at, sizeof out->enrolled_at);
     db_column_copy(st, 7, out->last_sync_at, sizeof out->last_sync_at);
     db_stmt_done(db, st);
@@ -76,15 +76,15 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
 
 static int update_one(struct db *db, const char *sql, const char *id, int value, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    sqlite3_bind_int(st, 2, value);
+    db_bind_int(st, 2, value);
     int rc = db_step_done(db, st, "updating device", e);
     if (rc != 0)
         return rc;
-    if (sqlite3_changes(db_sqlite(db)) == 0)
+    if (db_changes(db) == 0)
         return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
     return 0;
 }
@@ -96,8 +96,11 @@ int devices_set_revoked(struct db *db, const char *id, int revoked, struct op_er
 
 int devices_touch_sync(struct db *db, const char *id, struct op_err *e)
 {
-    return update_one(db,
-                      "UPDATE devices SET last_sync_at = op_now()"
-                      " WHERE id = ?1 AND ?2 = ?2",
-                      id, 0, e);
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    int rc = db_run(db, "UPDATE devices SET last_sync_at = ?2 WHERE id = ?1", id, now,
+                    "updating device", e);
+    if (rc == 0 && db_changes(db) == 0)
+        return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
+    return rc;
 }

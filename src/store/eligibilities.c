@@ -37,7 +37,7 @@ void eligibility_clear(struct eligibility *el)
     memset(el, 0, sizeof *el);
 }
 
-static void read_row(sqlite3_stmt *st, struct eligibility *el)
+static void read_row(struct db_stmt *st, struct eligibility *el)
 {
     memset(el, 0, sizeof *el);
     db_column_copy(st, 0, el->id, sizeof el->id);
@@ -45,8 +45,8 @@ static void read_row(sqlite3_stmt *st, struct eligibility *el)
     db_column_copy(st, 2, el->delivery_id, sizeof el->delivery_id);
     el->center_label = db_column_strdup(st, 3);
     el->delivery_label = db_column_strdup(st, 4);
-    el->proctored = sqlite3_column_int(st, 5);
-    el->version = sqlite3_column_int64(st, 6);
+    el->proctored = db_column_int(st, 5);
+    el->version = db_column_int64(st, 6);
     db_column_copy(st, 7, el->created_at, sizeof el->created_at);
     db_column_copy(st, 8, el->updated_at, sizeof el->updated_at);
 }
@@ -56,19 +56,19 @@ static int get_one(struct db *db, const char *sql, const char *a, const char *b,
                    struct eligibility *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, a);
     if (b)
         db_bind_text(st, 2, b);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = db_step(st);
+    if (rc == DB_ROW)
         read_row(st, out);
     db_stmt_done(db, st);
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return OP_ENOTFOUND;
-    return rc == SQLITE_ROW ? 0 : db_fail(db, e, "reading eligibility");
+    return rc == DB_ROW ? 0 : db_fail(db, e, "reading eligibility");
 }
 
 int eligibilities_get(struct db *db, const char *id, struct eligibility *out, struct op_err *e)
@@ -90,7 +90,7 @@ int eligibilities_get_pair(struct db *db, const char *center_id, const char *del
     return rc;
 }
 
-static void read_eligibility(sqlite3_stmt *st, void *row)
+static void read_eligibility(struct db_stmt *st, void *row)
 {
     read_row(st, row);
 }
@@ -125,7 +125,7 @@ void eligibilities_cursor(struct db_cursor *c)
     db_cursor_open(c, &eligibilities_by_center, NULL, NULL, ELIGIBILITIES_CURSOR_PAGE);
 }
 
-static void read_login(sqlite3_stmt *st, void *row)
+static void read_login(struct db_stmt *st, void *row)
 {
     struct eligibility_test_taker *t = row;
     t->login = db_column_strdup(st, 0);
@@ -196,17 +196,17 @@ static int insert_new(struct db *db, const char *center_id, const struct deliver
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
     uuid_generate(id);
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO eligibilities (id, center_id, delivery_id, proctored,"
-                               " version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5,"
-                               " ?5)",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "INSERT INTO eligibilities (id, center_id, delivery_id, proctored,"
+                                 " version, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5,"
+                                 " ?5)",
+                                 e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
     db_bind_text(st, 2, center_id);
     db_bind_text(st, 3, d->id);
-    sqlite3_bind_int(st, 4, proctored < 0 ? d->proctored_default : proctored);
+    db_bind_int(st, 4, proctored < 0 ? d->proctored_default : proctored);
     db_bind_text(st, 5, now);
     int rc = db_step_done(db, st, "adding eligibility", e);
     for (int i = 0; rc == 0 && i < want->n; i++)
@@ -255,15 +255,15 @@ static int replace_existing(struct db *db, const struct eligibility *old, int pr
     if (rc == 0 && (moved.n > 0 || new_proctored != old->proctored)) {
         char now[TIMESTAMP_STR_LEN];
         timestamp_now(now);
-        sqlite3_stmt *st = db_stmt(db,
-                                   "UPDATE eligibilities SET proctored = ?2, updated_at = ?3,"
-                                   " version = version + 1 WHERE id = ?1",
-                                   e);
+        struct db_stmt *st = db_stmt(db,
+                                     "UPDATE eligibilities SET proctored = ?2, updated_at = ?3,"
+                                     " version = version + 1 WHERE id = ?1",
+                                     e);
         if (!st) {
             rc = OP_EDB;
         } else {
             db_bind_text(st, 1, old->id);
-            sqlite3_bind_int(st, 2, new_proctored);
+            db_bind_int(st, 2, new_proctored);
             db_bind_text(st, 3, now);
             rc = db_step_done(db, st, "updating eligibility", e);
         }

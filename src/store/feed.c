@@ -3,6 +3,8 @@
  */
 #include "store/feed.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +74,12 @@ static int org_list_has(const struct org_list *l, const char *org)
 static int current_scope(struct db *db, const char *entity, const char *id, struct org_list *out,
                          struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, scope_sql(entity), e);
+    struct db_stmt *st = db_stmt(db, scope_sql(entity), e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         char *org = db_column_strdup(st, 0);
         if (!org)
             continue;
@@ -92,7 +94,7 @@ static int current_scope(struct db *db, const char *entity, const char *id, stru
         out->v[out->n++] = org;
     }
     int result = 0;
-    if (rc != SQLITE_DONE) {
+    if (rc != DB_DONE) {
         org_list_free(out);
         result = db_fail(db, e, "change feed: scope");
     }
@@ -106,22 +108,22 @@ static int upsert_row(struct db *db, const char *org, const char *entity, const 
     int64_t seq;
     if (db_next_seq(db, &seq, e) != 0)
         return OP_EDB;
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO sync_feed (org_id, entity, entity_id, seq, version,"
-                               " deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                               " ON CONFLICT (org_id, entity, entity_id) DO UPDATE SET"
-                               " seq = excluded.seq, version = excluded.version,"
-                               " deleted = excluded.deleted",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "INSERT INTO sync_feed (org_id, entity, entity_id, seq, version,"
+                                 " deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                                 " ON CONFLICT (org_id, entity, entity_id) DO UPDATE SET"
+                                 " seq = excluded.seq, version = excluded.version,"
+                                 " deleted = excluded.deleted",
+                                 e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, org);
     db_bind_text(st, 2, entity);
     db_bind_text(st, 3, id);
-    sqlite3_bind_int64(st, 4, seq);
-    sqlite3_bind_int64(st, 5, version);
-    sqlite3_bind_int(st, 6, deleted);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "change feed: write");
+    db_bind_int64(st, 4, seq);
+    db_bind_int64(st, 5, version);
+    db_bind_int(st, 6, deleted);
+    int rc = db_step(st) == DB_DONE ? 0 : db_fail(db, e, "change feed: write");
     db_stmt_done(db, st);
     return rc;
 }
@@ -131,17 +133,17 @@ static int refresh(struct db *db, const char *entity, const char *id, struct op_
 {
     /* Current version; a record that no longer exists is out of every scope. */
     int64_t version = -1;
-    sqlite3_stmt *st = db_stmt(db, version_sql(entity), e);
+    struct db_stmt *st = db_stmt(db, version_sql(entity), e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        version = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE)
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        version = db_column_int64(st, 0);
+    else if (rc != DB_DONE)
         rc = db_fail(db, e, "change feed: version");
     db_stmt_done(db, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != DB_ROW && rc != DB_DONE)
         return rc;
 
     struct org_list scope = {0};
@@ -166,10 +168,10 @@ static int refresh(struct db *db, const char *entity, const char *id, struct op_
         int deleted;
     } *todo = NULL;
     int ntodo = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         char *org = db_column_strdup(st, 0);
-        int64_t row_version = sqlite3_column_int64(st, 1);
-        int row_deleted = sqlite3_column_int(st, 2);
+        int64_t row_version = db_column_int64(st, 1);
+        int row_deleted = db_column_int(st, 2);
         int in_scope = org_list_has(&scope, org);
         int want_deleted = !in_scope;
         int64_t want_version = in_scope ? version : row_version;
@@ -192,7 +194,7 @@ static int refresh(struct db *db, const char *entity, const char *id, struct op_
         }
     }
     int result = 0;
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         result = db_fail(db, e, "change feed: read");
     db_stmt_done(db, st);
     for (int i = 0; i < ntodo; i++) {
@@ -214,78 +216,208 @@ int feed_read(struct db *db, const char *org, int64_t since, int limit, struct f
               int *n, struct op_err *e)
 {
     *n = 0;
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT seq, entity, entity_id, version, deleted FROM sync_feed"
-                               " WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT seq, entity, entity_id, version, deleted FROM sync_feed"
+                                 " WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                                 e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, org);
-    sqlite3_bind_int64(st, 2, since);
-    sqlite3_bind_int(st, 3, limit);
+    db_bind_int64(st, 2, since);
+    db_bind_int(st, 3, limit);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < limit) {
+    while ((rc = db_step(st)) == DB_ROW && *n < limit) {
         struct feed_change *c = &out[(*n)++];
-        c->seq = sqlite3_column_int64(st, 0);
-        snprintf(c->entity, sizeof c->entity, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(c->entity_id, sizeof c->entity_id, "%s", (const char *)sqlite3_column_text(st, 2));
-        c->version = sqlite3_column_int64(st, 3);
-        c->deleted = sqlite3_column_int(st, 4);
+        c->seq = db_column_int64(st, 0);
+        snprintf(c->entity, sizeof c->entity, "%s", db_column_text(st, 1));
+        snprintf(c->entity_id, sizeof c->entity_id, "%s", db_column_text(st, 2));
+        c->version = db_column_int64(st, 3);
+        c->deleted = db_column_int(st, 4);
     }
-    int result = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, e, "change feed: read");
+    int result = rc == DB_DONE || rc == DB_ROW ? 0 : db_fail(db, e, "change feed: read");
     db_stmt_done(db, st);
     return result;
 }
 
-/* Refreshes every record the transaction touched, once each, then forgets them. Runs just
- * before COMMIT (db_set_precommit). */
-static int flush(struct db *db, struct op_err *e)
+/* ---- the records the open transaction touched ----
+ *
+ * Kept in memory on the connection (db_set_tx_state), in the order they were first touched,
+ * once each (a hash set finds a record again), and forgotten when the transaction ends or a
+ * savepoint they were touched after is rolled back. */
+
+struct touched {
+    char **key; /* "entity\0id", in first-touch order */
+    size_t n, cap;
+    ptrdiff_t *slot; /* open addressing: an index into key, EMPTY or GONE */
+    size_t nslot;    /* a power of two, more than twice n + ngone */
+    size_t ngone;    /* GONE slots */
+};
+
+#define EMPTY ((ptrdiff_t)-1)
+#define GONE  ((ptrdiff_t)-2)
+
+static size_t key_len(const char *k)
 {
-    sqlite3_stmt *st = db_stmt(db, "SELECT entity, entity_id FROM temp.feed_pending", e);
-    if (!st)
-        return OP_EDB;
-    int rc, result = 0;
-    while (result == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char entity[16];
-        char *id = db_column_strdup(st, 1);
-        snprintf(entity, sizeof entity, "%s", (const char *)sqlite3_column_text(st, 0));
-        result = refresh(db, entity, id, e);
-        free(id);
+    size_t a = strlen(k) + 1;
+    return a + strlen(k + a) + 1;
+}
+
+static uint64_t key_hash(const char *k, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The slot holding `k`, or the first free one on its probe path (EMPTY or GONE). */
+static size_t find_slot(const struct touched *t, const char *k, size_t len, int *found)
+{
+    size_t mask = t->nslot - 1, i = key_hash(k, len) & mask, free_at = SIZE_MAX;
+    for (;; i = (i + 1) & mask) {
+        ptrdiff_t v = t->slot[i];
+        if (v == EMPTY) {
+            *found = 0;
+            return free_at != SIZE_MAX ? free_at : i;
+        }
+        if (v == GONE) {
+            if (free_at == SIZE_MAX)
+                free_at = i;
+        } else if (key_len(t->key[v]) == len && memcmp(t->key[v], k, len) == 0) {
+            *found = 1;
+            return i;
+        }
     }
-    if (result == 0 && rc != SQLITE_DONE)
-        result = db_fail(db, e, "change feed: pending records");
-    db_stmt_done(db, st);
-    if (result == 0) {
-        st = db_stmt(db, "DELETE FROM temp.feed_pending", e);
-        if (!st)
-            return OP_EDB;
-        if (sqlite3_step(st) != SQLITE_DONE)
-            result = db_fail(db, e, "change feed: pending records");
-        db_stmt_done(db, st);
+}
+
+/* Rebuilds the slots, dropping GONE ones, with room for twice the records. */
+static void rehash(struct touched *t)
+{
+    size_t nslot = 64;
+    while (nslot < 4 * (t->n + 1))
+        nslot *= 2;
+    free(t->slot);
+    t->nslot = nslot;
+    t->ngone = 0;
+    t->slot = malloc(sizeof *t->slot * nslot);
+    if (!t->slot)
+        abort();
+    for (size_t i = 0; i < nslot; i++)
+        t->slot[i] = EMPTY;
+    for (size_t j = 0; j < t->n; j++) {
+        int found;
+        size_t len = key_len(t->key[j]);
+        t->slot[find_slot(t, t->key[j], len, &found)] = (ptrdiff_t)j;
+    }
+}
+
+static void touched_add(struct touched *t, const char *entity, const char *id)
+{
+    size_t a = strlen(entity) + 1, b = strlen(id) + 1;
+    char *k = malloc(a + b);
+    if (!k)
+        abort();
+    memcpy(k, entity, a);
+    memcpy(k + a, id, b);
+    if (2 * (t->n + t->ngone + 1) > t->nslot)
+        rehash(t);
+    int found;
+    size_t i = find_slot(t, k, a + b, &found);
+    if (found) {
+        free(k);
+        return;
+    }
+    if (t->slot[i] == GONE)
+        t->ngone--;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 64;
+        char **grown = realloc(t->key, sizeof *grown * t->cap);
+        if (!grown)
+            abort();
+        t->key = grown;
+    }
+    t->slot[i] = (ptrdiff_t)t->n;
+    t->key[t->n++] = k;
+}
+
+static size_t touched_mark(void *state)
+{
+    return ((struct touched *)state)->n;
+}
+
+/* Forgets the records first touched after `mark` (a savepoint rolled back). */
+static void touched_undo(void *state, size_t mark)
+{
+    struct touched *t = state;
+    while (t->n > mark) {
+        char *k = t->key[--t->n];
+        int found;
+        size_t i = find_slot(t, k, key_len(k), &found);
+        if (found) {
+            t->slot[i] = GONE;
+            t->ngone++;
+        }
+        free(k);
+    }
+}
+
+static void touched_end(void *state)
+{
+    struct touched *t = state;
+    for (size_t j = 0; j < t->n; j++)
+        free(t->key[j]);
+    t->n = 0;
+    for (size_t i = 0; i < t->nslot; i++)
+        t->slot[i] = EMPTY;
+    t->ngone = 0;
+}
+
+static void touched_release(void *state)
+{
+    struct touched *t = state;
+    touched_end(t);
+    free(t->key);
+    free(t->slot);
+    free(t);
+}
+
+/* Refreshes every record the transaction touched, once each, in the order first touched.
+ * Runs just before COMMIT; the records are forgotten when the transaction ends. */
+static int flush(struct db *db, void *state, struct op_err *e)
+{
+    struct touched *t = state;
+    int result = 0;
+    for (size_t i = 0; result == 0 && i < t->n; i++) {
+        const char *entity = t->key[i];
+        result = refresh(db, entity, entity + strlen(entity) + 1, e);
     }
     return result;
 }
+
+static const struct db_tx_hooks feed_hooks = {
+    .precommit = flush,
+    .mark = touched_mark,
+    .undo = touched_undo,
+    .end = touched_end,
+    .release = touched_release,
+};
 
 int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e)
 {
     if (!scope_sql(entity))
         return err_set(e, OP_EINPUT, "change feed: unknown entity \"%s\"", entity);
-    if (sqlite3_get_autocommit(db_sqlite(db)))
+    if (!db_in_transaction(db))
         return refresh(db, entity, id, e); /* no transaction open: nothing to wait for */
     /* Inside a transaction, a record is refreshed once at commit however often it was
      * touched: an import that assigns the same proctor to 20,000 centers computes that
      * proctor's scope once, not 20,000 times. */
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO temp.feed_pending (entity, entity_id) VALUES (?1, ?2)"
-                               " ON CONFLICT DO NOTHING",
-                               e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, entity);
-    db_bind_text(st, 2, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(db, e, "change feed: pending records");
-    db_stmt_done(db, st);
-    if (rc == 0)
-        db_set_precommit(db, flush);
-    return rc;
+    struct touched *t = db_tx_state(db);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        db_set_tx_state(db, &feed_hooks, t);
+    }
+    touched_add(t, entity, id);
+    return 0;
 }

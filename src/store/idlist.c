@@ -75,18 +75,18 @@ void idlist_free(struct idlist *l)
 int idlist_collect(struct db *db, const char *sql, const char *arg, struct idlist *l,
                    const char *what, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, arg);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const unsigned char *id = sqlite3_column_text(st, 0);
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *id = db_column_text(st, 0);
         if (id)
-            idlist_add(l, (const char *)id);
+            idlist_add(l, id);
     }
     db_stmt_done(db, st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, e, what);
+    return rc == DB_DONE ? 0 : db_fail(db, e, what);
 }
 
 int idlist_touch(struct db *db, const char *entity, const struct idlist *l, struct op_err *e)

@@ -11,15 +11,15 @@ int meta_set(struct db *db, const char *key, const char *value, struct op_err *e
 
 int meta_has(struct db *db, const char *key, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, "SELECT 1 FROM meta WHERE key = ?1", e);
+    struct db_stmt *st = db_stmt(db, "SELECT 1 FROM meta WHERE key = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     db_stmt_done(db, st);
-    if (rc == SQLITE_ROW)
+    if (rc == DB_ROW)
         return 1;
-    if (rc == SQLITE_DONE)
+    if (rc == DB_DONE)
         return 0;
     return db_fail(db, e, "reading an instance fact");
 }

@@ -184,13 +184,3 @@ const char *migrations_sql(int version)
         return NULL;
     return migrations[version - 1];
 }
-
-const char *migrations_connection_sql(void)
-{
-    /* The records a write transaction touched, whose change-feed rows are brought up to date
-     * once at commit (feed.c). */
-    return "CREATE TEMP TABLE IF NOT EXISTS feed_pending ("
-           "  entity TEXT NOT NULL,"
-           "  entity_id TEXT NOT NULL,"
-           "  PRIMARY KEY (entity, entity_id))";
-}

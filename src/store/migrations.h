@@ -8,7 +8,4 @@
 int migrations_count(void);
 const char *migrations_sql(int version);
 
-/* Connection-local scratch tables (TEMP), created on every open; never persisted. */
-const char *migrations_connection_sql(void);
-
 #endif

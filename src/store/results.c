@@ -7,14 +7,15 @@
 int results_in_scope(struct db *db, const char *org_id, const struct result_new *res,
                      struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT EXISTS (SELECT 1 FROM results WHERE id = ?1"
-                               "  AND device_id = ?5)"
-                               " OR EXISTS (SELECT 1 FROM eligibility_test_takers t"
-                               "  JOIN eligibilities el ON el.id = t.eligibility_id"
-                               "  JOIN test_centers tc ON tc.id = el.center_id"
-                               "  WHERE t.user_id = ?2 AND el.delivery_id = ?3 AND tc.org_id = ?4)",
-                               e);
+    struct db_stmt *st =
+        db_stmt(db,
+                "SELECT EXISTS (SELECT 1 FROM results WHERE id = ?1"
+                "  AND device_id = ?5)"
+                " OR EXISTS (SELECT 1 FROM eligibility_test_takers t"
+                "  JOIN eligibilities el ON el.id = t.eligibility_id"
+                "  JOIN test_centers tc ON tc.id = el.center_id"
+                "  WHERE t.user_id = ?2 AND el.delivery_id = ?3 AND tc.org_id = ?4)",
+                e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, res->id);
@@ -22,10 +23,10 @@ int results_in_scope(struct db *db, const char *org_id, const struct result_new 
     db_bind_text(st, 3, res->delivery_id);
     db_bind_text(st, 4, org_id);
     db_bind_text(st, 5, res->device_id);
-    int rc = sqlite3_step(st);
-    int in = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int rc = db_step(st);
+    int in = rc == DB_ROW ? db_column_int(st, 0) : 0;
     db_stmt_done(db, st);
-    if (rc != SQLITE_ROW)
+    if (rc != DB_ROW)
         return db_fail(db, e, "results: checking the scope of a result");
     return in ? 1 : 0;
 }
@@ -36,18 +37,19 @@ static int quarantine(struct db *db, const struct result_new *res, const char *s
 {
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO results_quarantine (result_id, device_id,"
-                               " envelope_sha256, reason, delivery_id, test_taker_id, key_id,"
-                               " envelope, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                               " ON CONFLICT (result_id, device_id, envelope_sha256) DO NOTHING",
-                               e);
+    struct db_stmt *st =
+        db_stmt(db,
+                "INSERT INTO results_quarantine (result_id, device_id,"
+                " envelope_sha256, reason, delivery_id, test_taker_id, key_id,"
+                " envelope, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                " ON CONFLICT (result_id, device_id, envelope_sha256) DO NOTHING",
+                e);
     if (!st)
         return OP_EDB;
     const char *texts[] = {res->id,          res->device_id,     sha,        reason,
                            res->delivery_id, res->test_taker_id, res->key_id};
     db_bind_texts(st, 1, texts, 7);
-    sqlite3_bind_blob(st, 8, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
+    db_bind_blob(st, 8, res->envelope, res->envelope_len);
     db_bind_text(st, 9, now);
     return db_step_done(db, st, "holding a result in quarantine", e);
 }
@@ -57,17 +59,17 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
 {
     *outcome = RESULTS_STORED;
     const char *sha = res->envelope_sha256;
-    sqlite3_stmt *st =
+    struct db_stmt *st =
         db_stmt(db, "SELECT device_id, envelope_sha256 FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, res->id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
         char stored_device[UUID_STR_LEN];
         db_column_copy(st, 0, stored_device, sizeof stored_device);
         int same_device = strcmp(stored_device, res->device_id) == 0;
-        int same = same_device && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0;
+        int same = same_device && strcmp(db_column_text(st, 1), sha) == 0;
         db_stmt_done(db, st);
         if (same) {
             *outcome = RESULTS_DUPLICATE;
@@ -82,7 +84,7 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
         return quarantine(db, res, sha, reason, e);
     }
     db_stmt_done(db, st);
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         return db_fail(db, e, "results");
     char started[TIMESTAMP_STR_LEN], ended[TIMESTAMP_STR_LEN], sealed[TIMESTAMP_STR_LEN],
         now[TIMESTAMP_STR_LEN];
@@ -113,7 +115,7 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
                            ended,
                            sealed};
     db_bind_texts(st, 1, texts, 10);
-    sqlite3_bind_blob(st, 11, res->envelope, (int)res->envelope_len, SQLITE_STATIC);
+    db_bind_blob(st, 11, res->envelope, res->envelope_len);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
     return db_step_done(db, st, "storing result", e);
@@ -124,16 +126,16 @@ int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int
 {
     *ids = NULL;
     *n = 0;
-    sqlite3_stmt *st = db_stmt(db,
-                               "SELECT id FROM results WHERE status = 'pending'"
-                               " AND (?1 IS NULL OR delivery_id = ?1)"
-                               " ORDER BY received_at, id",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT id FROM results WHERE status = 'pending'"
+                                 " AND (?1 IS NULL OR delivery_id = ?1)"
+                                 " ORDER BY received_at, id",
+                                 e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, delivery_id);
     int rc, cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == DB_ROW) {
         if (*n == cap) {
             cap = cap ? cap * 2 : 64;
             char **v = realloc(*ids, sizeof *v * (size_t)cap);
@@ -144,7 +146,7 @@ int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int
         (*ids)[(*n)++] = db_column_strdup(st, 0);
     }
     db_stmt_done(db, st);
-    if (rc != SQLITE_DONE) {
+    if (rc != DB_DONE) {
         results_free_ids(*ids, *n);
         *ids = NULL;
         *n = 0;
@@ -165,24 +167,24 @@ int results_get_envelope(struct db *db, const char *id, unsigned char **data, si
 {
     *data = NULL;
     *len = 0;
-    sqlite3_stmt *st = db_stmt(db, "SELECT envelope FROM results WHERE id = ?1", e);
+    struct db_stmt *st = db_stmt(db, "SELECT envelope FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    int rc = db_step(st);
+    if (rc != DB_ROW) {
         db_stmt_done(db, st);
-        return rc == SQLITE_DONE ? err_set(e, OP_ENOTFOUND, "no result %s", id)
-                                 : db_fail(db, e, "results");
+        return rc == DB_DONE ? err_set(e, OP_ENOTFOUND, "no result %s", id)
+                             : db_fail(db, e, "results");
     }
-    int n = sqlite3_column_bytes(st, 0);
-    const void *p = sqlite3_column_blob(st, 0);
-    *data = malloc(n > 0 ? (size_t)n : 1);
+    size_t n;
+    const void *p = db_column_blob(st, 0, &n);
+    *data = malloc(n > 0 ? n : 1);
     if (!*data)
         abort();
     if (n > 0)
-        memcpy(*data, p, (size_t)n);
-    *len = (size_t)n;
+        memcpy(*data, p, n);
+    *len = n;
     db_stmt_done(db, st);
     return 0;
 }
@@ -190,26 +192,37 @@ int results_get_envelope(struct db *db, const char *id, unsigned char **data, si
 int results_get_json(struct db *db, const char *id, char **json, struct op_err *e)
 {
     *json = NULL;
-    sqlite3_stmt *st = db_stmt(db, "SELECT result_json FROM results WHERE id = ?1", e);
+    struct db_stmt *st = db_stmt(db, "SELECT result_json FROM results WHERE id = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    int rc = db_step(st);
+    if (rc == DB_ROW)
         *json = db_column_strdup(st, 0);
     db_stmt_done(db, st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc != DB_ROW && rc != DB_DONE)
         return db_fail(db, e, "results");
     if (!*json)
         return err_set(e, OP_ENOTFOUND, "result %s is unknown or not decrypted", id);
     return 0;
 }
 
-static int set_status(struct db *db, const char *sql, const char *id, const char *text,
+/* Runs `sql` with ?1 = id, ?2 = text and, when `dated`, ?3 = the time now. */
+static int set_status(struct db *db, const char *sql, const char *id, const char *text, int dated,
                       struct op_err *e)
 {
-    int rc = db_run(db, sql, id, text, "updating result", e);
-    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+    struct db_stmt *st = db_stmt(db, sql, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, text);
+    if (dated) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        db_bind_text(st, 3, now);
+    }
+    int rc = db_step_done(db, st, "updating result", e);
+    if (rc == 0 && db_changes(db) == 0)
         return err_set(e, OP_ENOTFOUND, "no result %s", id);
     return rc;
 }
@@ -218,22 +231,22 @@ int results_set_decrypted(struct db *db, const char *id, const char *json, struc
 {
     return set_status(db,
                       "UPDATE results SET status = 'decrypted', result_json = ?2, problem = NULL,"
-                      " decrypted_at = op_now() WHERE id = ?1",
-                      id, json, e);
+                      " decrypted_at = ?3 WHERE id = ?1",
+                      id, json, 1, e);
 }
 
 int results_set_damaged(struct db *db, const char *id, const char *problem, struct op_err *e)
 {
     return set_status(db, "UPDATE results SET status = 'damaged', problem = ?2 WHERE id = ?1", id,
-                      problem, e);
+                      problem, 0, e);
 }
 
 int results_set_problem(struct db *db, const char *id, const char *problem, struct op_err *e)
 {
-    return set_status(db, "UPDATE results SET problem = ?2 WHERE id = ?1", id, problem, e);
+    return set_status(db, "UPDATE results SET problem = ?2 WHERE id = ?1", id, problem, 0, e);
 }
 
-static void read_result(sqlite3_stmt *st, void *row)
+static void read_result(struct db_stmt *st, void *row)
 {
     struct result_row *r = row;
     db_column_copy(st, 0, r->id, sizeof r->id);
@@ -251,7 +264,7 @@ static void read_result(sqlite3_stmt *st, void *row)
     r->problem = db_column_strdup(st, 12);
     db_column_copy(st, 13, r->received_at, sizeof r->received_at);
     db_column_copy(st, 14, r->decrypted_at, sizeof r->decrypted_at);
-    r->quarantined = sqlite3_column_int(st, 15);
+    r->quarantined = db_column_int(st, 15);
 }
 
 static void clear_result(void *row)
@@ -287,7 +300,7 @@ void results_cursor(struct db_cursor *c, const char *delivery_id, const char *st
     db_cursor_open(c, &results_by_received, delivery_id, status, RESULTS_CURSOR_PAGE);
 }
 
-static void read_quarantined(sqlite3_stmt *st, void *row)
+static void read_quarantined(struct db_stmt *st, void *row)
 {
     struct quarantine_row *q = row;
     db_column_copy(st, 0, q->result_id, sizeof q->result_id);

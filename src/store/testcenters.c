@@ -26,7 +26,7 @@ void test_center_clear(struct test_center *c)
 }
 
 /* Fills a struct test_center from a row of CENTER_COLUMNS (a db_read_fn). */
-static void read_row(sqlite3_stmt *st, void *row)
+static void read_row(struct db_stmt *st, void *row)
 {
     struct test_center *c = row;
     memset(c, 0, sizeof *c);
@@ -34,7 +34,7 @@ static void read_row(sqlite3_stmt *st, void *row)
     c->label = db_column_strdup(st, 1);
     c->org_id = db_column_strdup(st, 2);
     db_column_copy(st, 3, c->parent_id, sizeof c->parent_id);
-    c->version = sqlite3_column_int64(st, 4);
+    c->version = db_column_int64(st, 4);
     db_column_copy(st, 5, c->created_at, sizeof c->created_at);
     db_column_copy(st, 6, c->updated_at, sizeof c->updated_at);
 }
@@ -160,7 +160,7 @@ void testcenters_cursor(struct db_cursor *c)
     db_cursor_open(c, &centers_by_label, NULL, NULL, TESTCENTERS_CURSOR_PAGE);
 }
 
-static void read_staff(sqlite3_stmt *st, void *row)
+static void read_staff(struct db_stmt *st, void *row)
 {
     struct test_center_staff *s = row;
     db_column_copy(st, 0, s->center_id, sizeof s->center_id);
@@ -258,7 +258,7 @@ static int bump_version(struct db *db, const char *id, struct op_err *e)
 static int staff_write(struct db *db, const char *sql, const char *center_id, const char *user_id,
                        const char *duty, const char *what, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, e);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, center_id);
@@ -288,7 +288,7 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
         rc = err_set(e, OP_EINPUT, "test center \"%s\" cannot be its own parent", label);
     } else if (id[0]) {
         /* Walk up from the new parent; UNION (not UNION ALL) ends even on a cycle. */
-        sqlite3_stmt *st =
+        struct db_stmt *st =
             db_stmt(db,
                     "WITH RECURSIVE up (id) AS (SELECT ?1"
                     " UNION SELECT tc.parent_id FROM test_centers tc JOIN up ON tc.id = up.id"
@@ -300,14 +300,14 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
         } else {
             db_bind_text(st, 1, parent_id);
             db_bind_text(st, 2, id);
-            int step = sqlite3_step(st);
+            int step = db_step(st);
             db_stmt_done(db, st);
-            if (step == SQLITE_ROW)
+            if (step == DB_ROW)
                 rc = err_set(e, OP_EINPUT,
                              "test center \"%s\" is a sub-center of \"%s\", so it cannot be its "
                              "parent (that would make a cycle)",
                              parent.label, label);
-            else if (step != SQLITE_DONE)
+            else if (step != DB_DONE)
                 rc = db_fail(db, e, "checking test center parents");
         }
     }
@@ -316,7 +316,7 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
 }
 
 /* Binds ?1 to ?5 of testcenters_insert and testcenters_update: the fields, then `stamp`. */
-static void bind_fields(sqlite3_stmt *st, const struct test_center *c, const char *stamp)
+static void bind_fields(struct db_stmt *st, const struct test_center *c, const char *stamp)
 {
     db_bind_text(st, 1, c->id);
     db_bind_text(st, 2, c->label);
@@ -339,10 +339,10 @@ int testcenters_insert(struct db *db, struct test_center *c, struct op_err *e)
     timestamp_now(c->created_at);
     memcpy(c->updated_at, c->created_at, sizeof c->updated_at);
     c->version = 1;
-    sqlite3_stmt *st = db_stmt(db,
-                               "INSERT INTO test_centers (id, label, org_id, parent_id, version,"
-                               " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "INSERT INTO test_centers (id, label, org_id, parent_id, version,"
+                                 " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+                                 e);
     if (!st)
         return OP_EDB;
     bind_fields(st, c, c->created_at);
@@ -389,10 +389,10 @@ int testcenters_update(struct db *db, const char *id, int64_t version,
     }
 
     timestamp_now(c.updated_at);
-    sqlite3_stmt *st = db_stmt(db,
-                               "UPDATE test_centers SET label = ?2, org_id = ?3, parent_id = ?4,"
-                               " updated_at = ?5, version = version + 1 WHERE id = ?1",
-                               e);
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE test_centers SET label = ?2, org_id = ?3, parent_id = ?4,"
+                                 " updated_at = ?5, version = version + 1 WHERE id = ?1",
+                                 e);
     if (st) {
         bind_fields(st, &c, c.updated_at);
         rc = db_step_done(db, st, "updating test center", e);
@@ -420,20 +420,20 @@ int testcenters_update(struct db *db, const char *id, int64_t version,
 /* Fails, naming them, if the center has sub-centers. */
 static int refuse_if_parent(struct db *db, const struct test_center *c, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(
+    struct db_stmt *st = db_stmt(
         db, "SELECT id, label FROM test_centers WHERE parent_id = ?1 ORDER BY label, id", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, c->id);
     struct buf names = BUF_INIT;
     int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        buf_printf(&names, "%s\"%s\" (%s)", n ? ", " : "", (const char *)sqlite3_column_text(st, 1),
-                   (const char *)sqlite3_column_text(st, 0));
+    while ((rc = db_step(st)) == DB_ROW) {
+        buf_printf(&names, "%s\"%s\" (%s)", n ? ", " : "", db_column_text(st, 1),
+                   db_column_text(st, 0));
         n++;
     }
     db_stmt_done(db, st);
-    if (rc != SQLITE_DONE)
+    if (rc != DB_DONE)
         rc = db_fail(db, e, "deleting test center");
     else if (n > 0)
         rc = err_set_remedy(e, OP_ECONFLICT, OP_REMEDY_REPARENT,
@@ -499,7 +499,7 @@ int testcenters_assign(struct db *db, const char *center_id, const char *user_id
         return rc;
     user_clear(&u);
     rc = staff_write(db, STAFF_INSERT, center_id, user_id, duty, "assigning test center staff", e);
-    if (rc != 0 || sqlite3_changes(db_sqlite(db)) == 0)
+    if (rc != 0 || db_changes(db) == 0)
         return rc;
     if (changed)
         *changed = 1;
@@ -523,7 +523,7 @@ int testcenters_unassign(struct db *db, const char *center_id, const char *user_
     }
     rc =
         staff_write(db, STAFF_DELETE, center_id, user_id, duty, "unassigning test center staff", e);
-    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+    if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "\"%s\" is not %s %s of test center \"%s\"", u.login,
                      strcmp(duty, CENTER_DUTY_ADMIN) == 0 ? "an" : "a", duty_noun(duty), c.label);
     test_center_clear(&c);

@@ -45,7 +45,7 @@ void user_clear(struct user *u)
     memset(u, 0, sizeof *u);
 }
 
-static void read_row(sqlite3_stmt *st, struct user *u)
+static void read_row(struct db_stmt *st, struct user *u)
 {
     db_column_copy(st, 0, u->id, sizeof u->id);
     u->login = db_column_strdup(st, 1);
@@ -58,7 +58,7 @@ static void read_row(sqlite3_stmt *st, struct user *u)
     u->default_lang = db_column_strdup(st, 8);
     u->org_id = db_column_strdup(st, 9);
     u->password_hash = db_column_strdup(st, 10);
-    u->version = sqlite3_column_int64(st, 11);
+    u->version = db_column_int64(st, 11);
     db_column_copy(st, 12, u->created_at, sizeof u->created_at);
     db_column_copy(st, 13, u->updated_at, sizeof u->updated_at);
     u->vault_public_key = db_column_strdup(st, 14);
@@ -66,7 +66,7 @@ static void read_row(sqlite3_stmt *st, struct user *u)
     u->vault_secret_escrow = db_column_strdup(st, 16);
 }
 
-static void read_user(sqlite3_stmt *st, void *row)
+static void read_user(struct db_stmt *st, void *row)
 {
     read_row(st, row);
 }
@@ -132,7 +132,7 @@ int users_check(const struct user *u, struct op_err *e)
     return 0;
 }
 
-static void bind_profile(sqlite3_stmt *st, const struct user *u)
+static void bind_profile(struct db_stmt *st, const struct user *u)
 {
     db_bind_text(st, 1, u->id);
     db_bind_text(st, 2, u->login);
@@ -160,7 +160,7 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
     timestamp_now(u->created_at);
     memcpy(u->updated_at, u->created_at, sizeof u->updated_at);
     u->version = 1;
-    sqlite3_stmt *st =
+    struct db_stmt *st =
         db_stmt(db,
                 "INSERT INTO users (id, login, role, label, first_name, last_name, mail,"
                 " interface_lang, default_lang, org_id, password_hash, updated_at, created_at,"
@@ -171,8 +171,8 @@ int users_insert(struct db *db, struct user *u, struct op_err *e)
     if (!st)
         return OP_EDB;
     bind_profile(st, u);
-    int step = sqlite3_step(st);
-    int rc = step == SQLITE_DONE ? 0 : db_fail(db, e, "adding user");
+    int step = db_step(st);
+    int rc = step == DB_DONE ? 0 : db_fail(db, e, "adding user");
     db_stmt_done(db, st);
     if (rc == OP_ECONFLICT)
         return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", u->login);
@@ -243,7 +243,7 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
 
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
-    sqlite3_stmt *st = db_stmt(db, USER_UPDATE_SQL, e);
+    struct db_stmt *st = db_stmt(db, USER_UPDATE_SQL, e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, id);
@@ -265,17 +265,17 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
     };
     int idx = 3;
     for (size_t i = 0; i < sizeof cols / sizeof *cols; i++, idx += 2) {
-        sqlite3_bind_int(st, idx, (ch->set & cols[i].bit) != 0);
+        db_bind_int(st, idx, (ch->set & cols[i].bit) != 0);
         db_bind_text(st, idx + 1, cols[i].v);
     }
     db_bind_text(st, 23, ch->vault_public_key);
     db_bind_text(st, 24, ch->vault_secret_wrapped);
     db_bind_text(st, 25, ch->vault_secret_escrow);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && new_version)
-        *new_version = sqlite3_column_int64(st, 0);
+    int step = db_step(st);
+    if (step == DB_ROW && new_version)
+        *new_version = db_column_int64(st, 0);
     db_stmt_done(db, st);
-    if (step != SQLITE_ROW) {
+    if (step != DB_ROW) {
         rc = db_fail(db, e, "updating user");
         if (rc == OP_ECONFLICT)
             return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", ch->login);
@@ -290,7 +290,9 @@ static int bump_all(struct db *db, const char *bump_sql, const char *entity, con
                     struct op_err *e)
 {
     for (int i = 0; i < l->n; i++) {
-        int rc = db_run(db, bump_sql, l->v[i], NULL, "users: updating a related record", e);
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        int rc = db_run(db, bump_sql, l->v[i], now, "users: updating a related record", e);
         if (rc != 0)
             return rc;
         if (feed_touch(db, entity, l->v[i], e) != 0)
@@ -317,17 +319,17 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
                     "deleting user", e);
     if (rc == 0)
         rc = db_run(db, "DELETE FROM users WHERE id = ?1", id, NULL, "deleting user", e);
-    if (rc == 0 && sqlite3_changes(db_sqlite(db)) == 0)
+    if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE eligibilities SET version = version + 1,"
-                      " updated_at = op_now() WHERE id = ?1",
+                      " updated_at = ?2 WHERE id = ?1",
                       FEED_ELIGIBILITY, &elig, e);
     if (rc == 0)
         rc = bump_all(db,
                       "UPDATE test_centers SET version = version + 1,"
-                      " updated_at = op_now() WHERE id = ?1",
+                      " updated_at = ?2 WHERE id = ?1",
                       FEED_TEST_CENTER, &centers, e);
     if (rc == 0)
         rc = feed_touch(db, FEED_USER, id, e);
@@ -366,13 +368,13 @@ void users_cursor(struct db_cursor *c, const char *role)
 
 int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
 {
-    sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM users WHERE ?1 IS NULL OR role = ?1", e);
+    struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM users WHERE ?1 IS NULL OR role = ?1", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, role);
     int rc = 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
+    if (db_step(st) == DB_ROW)
+        *n = db_column_int64(st, 0);
     else
         rc = db_fail(db, e, "counting users");
     db_stmt_done(db, st);

@@ -1,6 +1,7 @@
 # Tests of scripts/check-layers.sh: the source tree passes; a copy of it with one planted
 # fault of each kind (a lower layer including an upper header, a folder in no layer, SQL or
-# a transaction in src/cli) fails, naming the file and line.
+# a transaction in src/cli, a sqlite3 call or <sqlite3.h> outside src/store/db_sqlite.c)
+# fails, naming the file and line.
 . "$(dirname "$0")/lib.sh"
 CHECK="$OUTPOST_SOURCE/scripts/check-layers.sh"
 
@@ -70,6 +71,51 @@ printf 'static int h(struct db *db, struct op_err *e) { return db_commit_if(db, 
     >> "$T/src/cli/options.c"
 run sh "$CHECK" "$T"
 check "db_commit_if in src/cli fails" status_is 1
+
+tree store-sqlite
+printf 'static int k(sqlite3_stmt *st) { return sqlite3_step(st); }\n' >> "$T/src/store/users.c"
+line=$(wc -l < "$T/src/store/users.c")
+run sh "$CHECK" "$T"
+check "a sqlite3 call in an entity file of the store fails" status_is 1
+check "the failure names the file and line and the way out" contains "$ERR" \
+    "src/store/users.c:$line:"
+check "the failure names the backend file and the API" contains "$ERR" \
+    "SQLite outside src/store/db_sqlite.c: use the statement API of src/store/db.h"
+
+tree include-sqlite
+printf '#include <sqlite3.h>\n' >> "$T/src/instance/keycheck.c"
+run sh "$CHECK" "$T"
+check "including sqlite3.h outside the backend fails" status_is 1
+check "the failure names keycheck.c" contains "$ERR" "src/instance/keycheck.c:"
+
+tree test-sqlite
+mkdir -p "$T/tests/unit"
+printf 'static int q(sqlite3 *s) { return sqlite3_exec(s, "", 0, 0, 0); }\n' \
+    > "$T/tests/unit/test_raw.c"
+run sh "$CHECK" "$T"
+check "a sqlite3 call in a test fails" status_is 1
+check "the failure names the test file" contains "$ERR" "tests/unit/test_raw.c:1:"
+
+tree bench-sqlite
+mkdir -p "$T/bench"
+printf '#include <sqlite3.h>\n' > "$T/bench/bench_import_users.c"
+run sh "$CHECK" "$T"
+check "a benchmark's bare-SQLite baseline on the allowlist passes" status_is 0
+printf '#include <sqlite3.h>\n' > "$T/bench/bench_other.c"
+run sh "$CHECK" "$T"
+check "another benchmark including sqlite3.h fails" status_is 1
+
+tree backend-table
+printf '#include "store/db_backend.h"\n' >> "$T/src/store/feed.c"
+run sh "$CHECK" "$T"
+check "an entity file including the private backend table fails" status_is 1
+check "the failure names feed.c and the header to use" contains "$ERR" \
+    "src/store/feed.c:"
+
+tree backend-sqlite
+printf 'static int z(sqlite3 *s) { return sqlite3_changes(s); }\n' >> "$T/src/store/db_sqlite.c"
+run sh "$CHECK" "$T"
+check "the SQLite backend file itself may call sqlite3" status_is 0
 
 run sh "$CHECK" "$WORK/nowhere"
 check "a root without src/ is an error, not a pass" status_not 0

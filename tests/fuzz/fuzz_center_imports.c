@@ -81,12 +81,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct app_import_report r;
         struct op_err e = {0};
         app_imports_testcenters(&inst, &req, &r, &e);
-        if (!sqlite3_get_autocommit(db_sqlite(db)))
+        if (db_in_transaction(db))
             abort(); /* an import must never leave its transaction open */
         app_import_report_free(&r);
         err_clear(&e);
         app_imports_eligibilities(&inst, &req, &r, &e);
-        if (!sqlite3_get_autocommit(db_sqlite(db)))
+        if (db_in_transaction(db))
             abort();
         app_import_report_free(&r);
     }

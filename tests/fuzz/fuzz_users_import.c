@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = users_import_file(db, csv, &opt, &r, &e);
     if (rc != 0 && !e.msg[0])
         abort(); /* every refusal says why */
-    if (!sqlite3_get_autocommit(db_sqlite(db)))
+    if (db_in_transaction(db))
         abort(); /* no transaction left open */
     users_import_report_free(&r);
     free(csv);

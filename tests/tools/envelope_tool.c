@@ -63,37 +63,42 @@ static int ensure_scope(const char *central, const char *taker, const char *deli
     struct instance *c;
     if (instance_open(central, &c, e) != 0)
         return e->code;
-    static const char *sql =
-        "INSERT OR IGNORE INTO users (id, login, role, password_hash, created_at, updated_at)"
-        " VALUES (?1, 'tool-' || ?1, 'test-taker', 'x', '2024-01-01T00:00:00Z',"
-        " '2024-01-01T00:00:00Z');"
-        "INSERT OR IGNORE INTO test_centers (id, label, org_id, created_at, updated_at)"
-        " VALUES ('tool-center', 'tool center', 'ORG-1', '2024-01-01T00:00:00Z',"
-        " '2024-01-01T00:00:00Z');"
-        "INSERT OR IGNORE INTO deliveries (id, label, created_at, updated_at)"
-        " VALUES (?2, 'tool delivery', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');"
-        "INSERT OR IGNORE INTO eligibilities (id, center_id, delivery_id, created_at, updated_at)"
-        " VALUES ('tool-' || ?2, 'tool-center', ?2, '2024-01-01T00:00:00Z',"
-        " '2024-01-01T00:00:00Z');"
-        "INSERT OR IGNORE INTO eligibility_test_takers (eligibility_id, user_id)"
-        " VALUES ('tool-' || ?2, ?1);";
+    /* each statement with the parameters it takes: ?1 = taker, ?2 = delivery */
+    static const struct {
+        const char *sql;
+        int nparams;
+    } steps[] = {
+        {"INSERT OR IGNORE INTO users (id, login, role, password_hash, created_at, updated_at)"
+         " VALUES (?1, 'tool-' || ?1, 'test-taker', 'x', '2024-01-01T00:00:00Z',"
+         " '2024-01-01T00:00:00Z')",
+         1},
+        {"INSERT OR IGNORE INTO test_centers (id, label, org_id, created_at, updated_at)"
+         " VALUES ('tool-center', 'tool center', 'ORG-1', '2024-01-01T00:00:00Z',"
+         " '2024-01-01T00:00:00Z')",
+         0},
+        {"INSERT OR IGNORE INTO deliveries (id, label, created_at, updated_at)"
+         " VALUES (?2, 'tool delivery', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+         2},
+        {"INSERT OR IGNORE INTO eligibilities (id, center_id, delivery_id, created_at,"
+         " updated_at) VALUES ('tool-' || ?2, 'tool-center', ?2, '2024-01-01T00:00:00Z',"
+         " '2024-01-01T00:00:00Z')",
+         2},
+        {"INSERT OR IGNORE INTO eligibility_test_takers (eligibility_id, user_id)"
+         " VALUES ('tool-' || ?2, ?1)",
+         2},
+    };
     int rc = db_begin(c->db, e);
-    /* sqlite3_prepare_v2 directly: db_stmt caches by the SQL text's address */
-    for (const char *p = sql; rc == 0 && *p;) {
-        sqlite3_stmt *st = NULL;
-        const char *tail = NULL;
-        if (sqlite3_prepare_v2(db_sqlite(c->db), p, -1, &st, &tail) != SQLITE_OK || !st) {
-            rc = err_set(e, OP_EDB, "scope: %s", sqlite3_errmsg(db_sqlite(c->db)));
+    for (size_t i = 0; rc == 0 && i < sizeof steps / sizeof steps[0]; i++) {
+        struct db_stmt *st = db_stmt(c->db, steps[i].sql, e);
+        if (!st) {
+            rc = OP_EDB;
             break;
         }
-        if (sqlite3_bind_parameter_count(st) >= 1)
+        if (steps[i].nparams >= 1)
             db_bind_text(st, 1, taker);
-        if (sqlite3_bind_parameter_count(st) >= 2)
+        if (steps[i].nparams >= 2)
             db_bind_text(st, 2, delivery);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = err_set(e, OP_EDB, "scope: %s", sqlite3_errmsg(db_sqlite(c->db)));
-        sqlite3_finalize(st);
-        p = tail;
+        rc = db_step_done(c->db, st, "scope", e);
     }
     if (rc == 0)
         rc = db_commit(c->db, e);

@@ -50,11 +50,12 @@ static inline void fx_instance_free(struct instance *inst)
 /* The number `sql` (SELECT count(*) ...) returns. */
 static inline int fx_count(struct instance *inst, const char *sql)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(inst->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(inst->db, sql, &e);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    int n = db_column_int(st, 0);
+    db_stmt_done(inst->db, st);
     return n;
 }
 

@@ -88,7 +88,7 @@ static void test_eligibilities_naming_unknown_records_are_refused(void **state)
     struct app_import_request req = {"elig.csv", csv, strlen(csv), 0};
     assert_int_equal(app_imports_eligibilities(f->inst, &req, &f->r, &f->e), OP_EINPUT);
     assert_int_equal(f->r.problems.count, 2); /* the center and the delivery */
-    assert_int_equal(sqlite3_get_autocommit(db_sqlite(f->inst->db)), 1);
+    assert_int_equal(db_in_transaction(f->inst->db), 0);
 }
 
 static void test_users_are_imported_and_an_unknown_role_refused(void **state)

@@ -139,16 +139,17 @@ static int decrypt(struct fixture *f, const char *delivery_id, struct app_result
 /* The count a query with ?1 = p1 and ?2 = p2 (each if not NULL) gives. */
 static int count_sql(struct fixture *f, const char *sql, const char *p1, const char *p2)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_sqlite(f->inst->db), sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db_sqlite(f->inst->db)));
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->inst->db, sql, &e);
+    if (!st)
+        fail_msg("%s: %s", sql, e.msg);
     if (p1)
-        sqlite3_bind_text(st, 1, p1, -1, SQLITE_STATIC);
+        db_bind_text(st, 1, p1);
     if (p2)
-        sqlite3_bind_text(st, 2, p2, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+        db_bind_text(st, 2, p2);
+    assert_int_equal(db_step(st), DB_ROW);
+    int n = db_column_int(st, 0);
+    db_stmt_done(f->inst->db, st);
     return n;
 }
 
@@ -221,14 +222,12 @@ static void test_time_stamps_outside_2000_to_9999_or_out_of_order_are_refused(vo
     unsigned char *data = seal(f, &h, PAYLOAD, &f->results, &len);
     struct op_err e = {0};
     assert_int_equal(receive(f, data, len, &e), STORED);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(f->inst->db),
-                                        "SELECT started_at, sealed_at FROM results", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2000-01-01T00:00:00Z");
-    assert_string_equal((const char *)sqlite3_column_text(st, 1), "9999-12-31T23:59:59Z");
-    sqlite3_finalize(st);
+    struct db_stmt *st = db_stmt(f->inst->db, "SELECT started_at, sealed_at FROM results", &e);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "2000-01-01T00:00:00Z");
+    assert_string_equal(db_column_text(st, 1), "9999-12-31T23:59:59Z");
+    db_stmt_done(f->inst->db, st);
     free(data);
     /* and a device refuses to seal a time stamp out of range */
     h = header(f);

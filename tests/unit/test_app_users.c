@@ -150,9 +150,9 @@ static void test_each_bad_login_is_refused_on_update(void **state)
 
 static void exec(struct fixture *f, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db_sqlite(f->inst->db), sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg);
+    struct op_err e = {0};
+    if (db_exec(f->inst->db, sql, &e) != 0)
+        fail_msg("%s: %s", sql, e.msg);
 }
 
 static void test_update_of_one_field_writes_only_that_field(void **state)

@@ -1,5 +1,5 @@
 /* test_clock.c - the process clock (base/clock.h): a test fixes it, and every time stamp the
- * store writes follows it, whether made in C (timestamp_now) or in SQL (op_now()). */
+ * store writes follows it, all made in C (timestamp_now; no SQL reads a clock). */
 #include "centers_fixture.h"
 
 #include "base/clock.h"
@@ -38,22 +38,20 @@ static void test_a_fixed_clock_dates_the_records_the_store_writes(void **state)
     assert_string_equal(dl.created_at, "2023-11-14T22:13:20Z");
     delivery_clear(&dl);
 
-    /* a day later, deleting the test taker touches the eligibility in SQL (op_now()) */
+    /* a day later, deleting the test taker touches the eligibility (users.c binds the time) */
     fixed_now += 86400;
     fx_begin(db);
     OK(users_delete(db, u, fx_e));
     fx_commit(db);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(db),
-                                        "SELECT updated_at, created_at FROM eligibilities"
-                                        " WHERE id = ?1",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, el, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "2023-11-15T22:13:20Z");
-    assert_string_equal((const char *)sqlite3_column_text(st, 1), "2023-11-14T22:13:20Z");
-    sqlite3_finalize(st);
+    struct op_err e = {0};
+    struct db_stmt *st =
+        db_stmt(db, "SELECT updated_at, created_at FROM eligibilities WHERE id = ?1", &e);
+    assert_non_null(st);
+    db_bind_text(st, 1, el);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "2023-11-15T22:13:20Z");
+    assert_string_equal(db_column_text(st, 1), "2023-11-14T22:13:20Z");
+    db_stmt_done(db, st);
     db_close(db);
     testutil_rmdir(dir);
 }

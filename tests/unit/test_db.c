@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "centers_fixture.h"
 
 #define USERS_SQL "SELECT login FROM users ORDER BY login"
@@ -57,19 +58,19 @@ static void test_nested_use_of_a_held_statement_gets_a_private_one(void **state)
     const char *logins[] = {"ann", "bob", "cid"};
     add_users(f->db, logins, 3);
     struct op_err e = {0};
-    sqlite3_stmt *outer = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *outer = db_stmt(f->db, USERS_SQL, &e);
     assert_non_null(outer);
     char seen[256] = "";
     int outer_rows = 0;
-    while (sqlite3_step(outer) == SQLITE_ROW) {
+    while (db_step(outer) == DB_ROW) {
         assert_true(++outer_rows <= 3); /* a restarted loop would go on */
-        append(seen, sizeof seen, (const char *)sqlite3_column_text(outer, 0));
-        sqlite3_stmt *inner = db_stmt(f->db, USERS_SQL, &e);
+        append(seen, sizeof seen, db_column_text(outer, 0));
+        struct db_stmt *inner = db_stmt(f->db, USERS_SQL, &e);
         assert_non_null(inner);
         assert_ptr_not_equal(inner, outer);
         char inner_seen[256] = "";
-        while (sqlite3_step(inner) == SQLITE_ROW)
-            append(inner_seen, sizeof inner_seen, (const char *)sqlite3_column_text(inner, 0));
+        while (db_step(inner) == DB_ROW)
+            append(inner_seen, sizeof inner_seen, db_column_text(inner, 0));
         assert_string_equal(inner_seen, "ann,bob,cid");
         assert_int_equal(db_stmt_held(f->db), 2);
         db_stmt_done(f->db, inner); /* finalizes the private one */
@@ -78,7 +79,7 @@ static void test_nested_use_of_a_held_statement_gets_a_private_one(void **state)
     assert_string_equal(seen, "ann,bob,cid");
     db_stmt_done(f->db, outer);
     /* given back, the cached statement is handed out again */
-    sqlite3_stmt *again = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *again = db_stmt(f->db, USERS_SQL, &e);
     assert_ptr_equal(again, outer);
     db_stmt_done(f->db, again);
 }
@@ -92,21 +93,21 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     const char *logins[] = {"ann", "bob"};
     add_users(f->db, logins, 2);
     struct op_err e = {0};
-    sqlite3_stmt *busy = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *busy = db_stmt(f->db, USERS_SQL, &e);
     assert_non_null(busy);
-    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "ann");
+    assert_int_equal(db_step(busy), DB_ROW);
+    assert_string_equal(db_column_text(busy, 0), "ann");
 
-    sqlite3_stmt *last = NULL;
+    struct db_stmt *last = NULL;
     for (int i = 1; i <= 300; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
-        sqlite3_stmt *st = db_stmt(f->db, sql, &e);
+        struct db_stmt *st = db_stmt(f->db, sql, &e);
         if (!st)
             fail_msg("statement %d: %s", i, e.msg);
         assert_ptr_not_equal(st, busy);
-        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-        assert_int_equal(sqlite3_column_int(st, 0), i);
+        assert_int_equal(db_step(st), DB_ROW);
+        assert_int_equal(db_column_int(st, 0), i);
         db_stmt_done(f->db, st);
         last = st;
     }
@@ -114,15 +115,15 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     assert_int_equal(db_stmt_held(f->db), 1);
 
     /* the held statement is still where it was, and is not handed out while held */
-    sqlite3_stmt *other = db_stmt(f->db, USERS_SQL, &e);
+    struct db_stmt *other = db_stmt(f->db, USERS_SQL, &e);
     assert_ptr_not_equal(other, busy);
     db_stmt_done(f->db, other);
-    assert_int_equal(sqlite3_step(busy), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(busy, 0), "bob");
+    assert_int_equal(db_step(busy), DB_ROW);
+    assert_string_equal(db_column_text(busy, 0), "bob");
     db_stmt_done(f->db, busy);
 
     /* the most recent statement stayed cached; the held one too */
-    sqlite3_stmt *st = db_stmt(f->db, "SELECT 300", &e);
+    struct db_stmt *st = db_stmt(f->db, "SELECT 300", &e);
     assert_ptr_equal(st, last);
     db_stmt_done(f->db, st);
     st = db_stmt(f->db, USERS_SQL, &e);
@@ -131,8 +132,8 @@ static void test_300_distinct_statements_evict_but_never_a_held_one(void **state
     /* an evicted one is prepared again and works */
     st = db_stmt(f->db, "SELECT 1", &e);
     assert_non_null(st);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 1);
     db_stmt_done(f->db, st);
     assert_int_equal(db_stmt_cached(f->db), 256);
 }
@@ -142,17 +143,17 @@ static void test_a_cache_of_held_statements_still_serves(void **state)
 {
     struct fixture *f = *state;
     struct op_err e = {0};
-    sqlite3_stmt *held[256];
+    struct db_stmt *held[256];
     for (int i = 0; i < 256; i++) {
         char sql[64];
         snprintf(sql, sizeof sql, "SELECT %d", i);
         held[i] = db_stmt(f->db, sql, &e);
         assert_non_null(held[i]);
     }
-    sqlite3_stmt *extra = db_stmt(f->db, "SELECT 'extra'", &e);
+    struct db_stmt *extra = db_stmt(f->db, "SELECT 'extra'", &e);
     assert_non_null(extra);
-    assert_int_equal(sqlite3_step(extra), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(extra, 0), "extra");
+    assert_int_equal(db_step(extra), DB_ROW);
+    assert_string_equal(db_column_text(extra, 0), "extra");
     assert_int_equal(db_stmt_held(f->db), 257);
     db_stmt_done(f->db, extra);
     for (int i = 0; i < 256; i++)
@@ -353,6 +354,138 @@ static void test_staff_cursor_lists_members_by_center_then_login(void **state)
     assert_string_equal(seen, "amy,zed");
 }
 
+/* ---- the statement API (the same for every backend) ---- */
+
+/* Values go in and come back as they were: text, 64-bit integers, blobs with zero bytes in
+ * them, SQL NULL (db_bind_text(NULL) too). */
+static void test_bound_values_come_back_as_they_went_in(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->db, "SELECT ?1, ?2, ?3, ?4, ?5, ?6", &e);
+    assert_non_null(st);
+    const unsigned char blob[] = {0x00, 0xff, 0x00, 0x41};
+    db_bind_text(st, 1, "été");
+    db_bind_int64(st, 2, INT64_C(9007199254740993)); /* past a double's exact range */
+    db_bind_blob(st, 3, blob, sizeof blob);
+    db_bind_null(st, 4);
+    db_bind_text(st, 5, NULL);
+    db_bind_int(st, 6, -7);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "été");
+    assert_true(db_column_int64(st, 1) == INT64_C(9007199254740993));
+    size_t len = 0;
+    const void *p = db_column_blob(st, 2, &len);
+    assert_int_equal(len, sizeof blob);
+    assert_memory_equal(p, blob, sizeof blob);
+    assert_false(db_column_is_null(st, 2));
+    assert_true(db_column_is_null(st, 3));
+    assert_true(db_column_is_null(st, 4));
+    assert_null(db_column_text(st, 4));
+    assert_int_equal(db_column_int(st, 5), -7);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_stmt_done(f->db, st);
+}
+
+/* A cached statement comes back with no bindings left from its last user. */
+static void test_a_statement_comes_back_without_old_bindings(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->db, "SELECT ?1", &e);
+    db_bind_text(st, 1, "old");
+    assert_int_equal(db_step(st), DB_ROW);
+    db_stmt_done(f->db, st);
+    st = db_stmt(f->db, "SELECT ?1", &e);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_true(db_column_is_null(st, 0));
+    db_stmt_done(f->db, st);
+}
+
+/* A unique key violated is DB_ERR_UNIQUE, another constraint DB_ERR_CONSTRAINT; db_fail makes
+ * both OP_ECONFLICT, any other failure OP_EDB, each with the database's message. */
+static void test_constraint_failures_have_a_backend_neutral_class(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(
+        db_exec(f->db, "CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER CHECK (n > 0))", &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 1)", "a", NULL, "t", &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 1)", "a", NULL, "adding", &e),
+                     OP_ECONFLICT);
+    assert_int_equal(db_error_class(f->db), DB_ERR_UNIQUE);
+    assert_non_null(strstr(e.msg, "adding: "));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_run(f->db, "INSERT INTO t (k, n) VALUES (?1, 0)", "b", NULL, "adding", &e),
+                     OP_ECONFLICT);
+    assert_int_equal(db_error_class(f->db), DB_ERR_CONSTRAINT);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_run(f->db, "INSERT INTO nowhere VALUES (?1)", "c", NULL, "adding", &e),
+                     OP_EDB);
+    assert_int_equal(db_error_class(f->db), DB_ERR_OTHER);
+}
+
+/* db_changes counts the rows the last write changed; a savepoint rolled back undoes its rows
+ * and leaves the rest of the transaction; a released one keeps them. */
+static void test_changes_and_savepoints(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(db_exec(f->db, "CREATE TABLE t (k TEXT PRIMARY KEY)", &e), 0);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_true(db_in_transaction(f->db));
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1), (?2)", "a", "b", "t", &e), 0);
+    assert_int_equal(db_changes(f->db), 2);
+    assert_int_equal(db_savepoint(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1)", "undone", NULL, "t", &e), 0);
+    assert_int_equal(db_savepoint_rollback(f->db, &e), 0);
+    assert_int_equal(db_savepoint(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "INSERT INTO t VALUES (?1)", "kept", NULL, "t", &e), 0);
+    assert_int_equal(db_savepoint_release(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, "DELETE FROM t WHERE k = ?1", "nothing", NULL, "t", &e), 0);
+    assert_int_equal(db_changes(f->db), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_false(db_in_transaction(f->db));
+    struct db_stmt *st = db_stmt(f->db, "SELECT group_concat(k, ',') FROM t", &e);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "a,b,kept");
+    db_stmt_done(f->db, st);
+}
+
+/* A second connection that wants to write while the first holds the write lock waits (up to
+ * the backend's busy wait, 10 s on SQLite), then gets OP_EBUSY, "busy, retry", with
+ * DB_ERR_BUSY as the class: never a raw database message. It gets the lock once the first
+ * commits. */
+static void test_a_second_writer_gets_busy_then_the_lock(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    char *path = fs_join(f->dir, "test.db");
+    struct db *other = NULL;
+    assert_int_equal(db_open(path, 0, &other, &e), 0);
+    free(path);
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(db_begin(other, &e), OP_EBUSY);
+    assert_int_equal(db_error_class(other), DB_ERR_BUSY);
+    assert_string_equal(e.msg, "database: starting a transaction: the database is busy");
+    assert_false(db_in_transaction(other));
+    assert_int_equal(db_commit(f->db, &e), 0);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_begin(other, &e), 0);
+    db_rollback(other);
+    db_close(other);
+}
+
+/* Time comes from C (timestamp_now), never from SQL: no custom SQL function is registered,
+ * so SQL that asked the database for the time would fail on every backend alike. */
+static void test_sql_has_no_clock_function(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_null(db_stmt(f->db, "SELECT op_now()", &e));
+    assert_int_equal(e.code, OP_EDB);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -368,6 +501,12 @@ int main(void)
         T(test_bad_page_sizes_and_keys_are_refused),
         T(test_pages_of_centers_with_the_same_label_see_each),
         T(test_staff_cursor_lists_members_by_center_then_login),
+        T(test_bound_values_come_back_as_they_went_in),
+        T(test_a_statement_comes_back_without_old_bindings),
+        T(test_constraint_failures_have_a_backend_neutral_class),
+        T(test_changes_and_savepoints),
+        T(test_sql_has_no_clock_function),
+        T(test_a_second_writer_gets_busy_then_the_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,87 @@ static void test_feed_forgets_touches_of_a_rolled_back_transaction(void **state)
     testutil_rmdir(dir);
 }
 
+/* Inserts a sync manager of `org` inside the open transaction (no commit). */
+static void insert_user(struct db *db, const char *login, const char *org,
+                        char id_out[UUID_STR_LEN])
+{
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)ROLE_SYNC_MANAGER;
+    u.org_id = (char *)org;
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    if (users_insert(db, &u, &e) != 0)
+        fail_msg("users_insert: %s", e.msg);
+    memcpy(id_out, u.id, UUID_STR_LEN);
+}
+
+/* The touched records live in memory on the connection: a savepoint rolled back must forget
+ * the records first touched after it, as the rows of a table would be, so the records that
+ * commit are numbered in the order their kept changes were made. Here x is touched inside an
+ * undone savepoint, then y, then x again: y comes first in the feed. */
+static void test_feed_forgets_touches_undone_by_a_savepoint(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    char x[UUID_STR_LEN], y[UUID_STR_LEN];
+    add_user(db, "x", ROLE_SYNC_MANAGER, "ORG-A", x);
+    struct feed_change ch[8];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    int64_t first = ch[0].seq;
+    struct user_changes uc = {.set = USER_SET_LABEL, .label = "X"};
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(db_savepoint(db, &e), 0);
+    assert_int_equal(users_update(db, x, 1, &uc, NULL, &e), 0);
+    assert_int_equal(db_savepoint_rollback(db, &e), 0);
+    insert_user(db, "y", "ORG-A", y);
+    assert_int_equal(users_update(db, x, 1, &uc, NULL, &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_int_equal(feed_read(db, "ORG-A", first, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ch[0].entity_id, y);
+    assert_string_equal(ch[1].entity_id, x);
+    assert_int_equal(ch[1].version, 2);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+/* Many records touched and undone (an import whose rows keep failing) leave nothing behind
+ * and never fill the set with forgotten entries: the next touch and the commit still work. */
+static void test_feed_survives_many_undone_savepoints(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    char id[UUID_STR_LEN], login[32];
+    assert_int_equal(db_begin(db, &e), 0);
+    for (int i = 0; i < 500; i++) {
+        assert_int_equal(db_savepoint(db, &e), 0);
+        snprintf(login, sizeof login, "undone%d", i);
+        insert_user(db, login, "ORG-A", id);
+        assert_int_equal(db_savepoint_rollback(db, &e), 0);
+    }
+    insert_user(db, "kept", "ORG-A", id);
+    assert_int_equal(db_savepoint(db, &e), 0);
+    insert_user(db, "released", "ORG-A", id);
+    assert_int_equal(db_savepoint_release(db, &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    struct feed_change ch[8];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 8, ch, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ch[0].seq, 1); /* no sequence number went to an undone record */
+    assert_int_equal(ch[1].seq, 2);
+    assert_string_equal(ch[1].entity_id, id);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
 {
     (void)state;
@@ -152,17 +233,17 @@ static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
     struct op_err e = {0};
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT 1");
-    sqlite3_stmt *one = db_stmt(db, sql, &e);
+    struct db_stmt *one = db_stmt(db, sql, &e);
     assert_non_null(one);
     snprintf(sql, sizeof sql, "SELECT 2"); /* same buffer, other SQL */
-    sqlite3_stmt *two = db_stmt(db, sql, &e);
+    struct db_stmt *two = db_stmt(db, sql, &e);
     assert_non_null(two);
     assert_ptr_not_equal(one, two);
-    assert_int_equal(sqlite3_step(two), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(two, 0), 2);
+    assert_int_equal(db_step(two), DB_ROW);
+    assert_int_equal(db_column_int(two, 0), 2);
     db_stmt_done(db, two);
     db_stmt_done(db, one);
-    sqlite3_stmt *again = db_stmt(db, "SELECT 1", &e);
+    struct db_stmt *again = db_stmt(db, "SELECT 1", &e);
     assert_ptr_equal(again, one); /* same text: the cached one */
     db_stmt_done(db, again);
     db_close(db);
@@ -178,6 +259,8 @@ int main(void)
         cmocka_unit_test(test_feed_refreshes_a_record_touched_many_times_once_at_commit),
         cmocka_unit_test(test_feed_forgets_touches_of_a_rolled_back_transaction),
         cmocka_unit_test(test_db_stmt_finds_statements_by_text_not_by_address),
+        cmocka_unit_test(test_feed_forgets_touches_undone_by_a_savepoint),
+        cmocka_unit_test(test_feed_survives_many_undone_savepoints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,12 +50,11 @@ static void test_fs_write_new_of_an_existing_file_lets_the_transaction_commit(vo
         int rc = fs_write_new(path, "k", 1, 0600, NULL, &e);
         assert_int_equal(db_commit_if(db, rc, &e), 0);
     }
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_sqlite(db), "SELECT count(*) FROM t", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 2);
-    sqlite3_finalize(st);
+    struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM t", &e);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_column_int(st, 0), 2);
+    db_stmt_done(db, st);
     free(path);
     db_close(db);
     testutil_rmdir(dir);

@@ -1,0 +1,235 @@
+/*
+ * db_sqlite.c - the SQLite backend of the storage interface (see db_backend.h): the one file
+ * of the project that calls sqlite3_*.
+ *
+ * A connection is one database file, private to its owner (created 0600; an existing one
+ * that group or others can read is refused), in WAL mode with foreign keys on and full
+ * synchronous commits. A busy database is waited for up to 10 s, then reported as DB_ERR_BUSY.
+ * Transactions are BEGIN IMMEDIATE: the write lock is taken at the start, so a transaction
+ * never fails half-way because another process writes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/db_backend.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+/* The database holds password verifiers, wrapped vaults and decrypted results: refuse one
+ * (or its write-ahead log) that group or others can read, such as a copy restored by a
+ * backup tool under umask 022, naming the fix. */
+static int check_private(const char *path, struct op_err *e)
+{
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    const char *files[] = {path, wal};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        struct stat st;
+        if (stat(files[i], &st) != 0)
+            continue; /* a missing database is reported by sqlite3_open_v2 */
+        if (st.st_mode & 077)
+            return err_set(e, OP_ESTATE,
+                           "%s: the database is accessible by others (mode %03o) and holds "
+                           "password verifiers and results; run `chmod 600 %s`",
+                           files[i], (unsigned)(st.st_mode & 0777), files[i]);
+    }
+    return 0;
+}
+
+/* Creates the database file 0600 before SQLite does (SQLite would follow the umask, and gives
+ * its -wal and -shm files the mode of the database). */
+static int create_private(const char *path, struct op_err *e)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return err_set(e, OP_EDB, "%s: cannot create database: %s", path, strerror(errno));
+    int rc = fchmod(fd, 0600);
+    close(fd);
+    if (rc != 0)
+        return err_set(e, OP_EDB, "%s: cannot make the database private: %s", path,
+                       strerror(errno));
+    return 0;
+}
+
+static int sq_exec(void *conn, const char *sql)
+{
+    return sqlite3_exec(conn, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int sq_open(const char *path, int create, void **out, struct op_err *e)
+{
+    *out = NULL;
+    int in_memory = path[0] == '\0' || strcmp(path, ":memory:") == 0;
+    if (!in_memory && (create ? create_private(path, e) : check_private(path, e)) != 0)
+        return e->code;
+    sqlite3 *conn = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &conn, flags, NULL) != SQLITE_OK) {
+        err_set(e, OP_EDB, "%s: cannot open database: %s", path,
+                conn ? sqlite3_errmsg(conn) : "out of memory");
+        sqlite3_close(conn);
+        return OP_EDB;
+    }
+    sqlite3_busy_timeout(conn, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(conn, 1);
+    const char *setup[] = {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON",
+                           "PRAGMA synchronous = FULL"};
+    for (size_t i = 0; i < sizeof setup / sizeof setup[0]; i++) {
+        if (sq_exec(conn, setup[i]) != 0) {
+            err_set(e, OP_EDB, "%s: database: %s", path, sqlite3_errmsg(conn));
+            sqlite3_close(conn);
+            return OP_EDB;
+        }
+    }
+    *out = conn;
+    return 0;
+}
+
+static void sq_close(void *conn)
+{
+    sqlite3_close(conn);
+}
+
+static void *sq_prepare(void *conn, const char *sql, int cached)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(conn, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void sq_finalize(void *h)
+{
+    sqlite3_finalize(h);
+}
+
+static void sq_reset(void *h)
+{
+    sqlite3_reset(h);
+    sqlite3_clear_bindings(h);
+}
+
+static int sq_step(void *h)
+{
+    int rc = sqlite3_step(h);
+    return rc == SQLITE_ROW ? DB_ROW : rc == SQLITE_DONE ? DB_DONE : DB_ERROR;
+}
+
+static int sq_bind_null(void *h, int idx)
+{
+    return sqlite3_bind_null(h, idx) == SQLITE_OK ? 0 : -1;
+}
+
+static int sq_bind_text(void *h, int idx, const char *s)
+{
+    return sqlite3_bind_text(h, idx, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+static int sq_bind_int64(void *h, int idx, int64_t v)
+{
+    return sqlite3_bind_int64(h, idx, v) == SQLITE_OK ? 0 : -1;
+}
+
+static int sq_bind_blob(void *h, int idx, const void *p, size_t n)
+{
+    return sqlite3_bind_blob64(h, idx, p, n, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+static int sq_column_is_null(void *h, int col)
+{
+    return sqlite3_column_type(h, col) == SQLITE_NULL;
+}
+
+static const char *sq_column_text(void *h, int col)
+{
+    return (const char *)sqlite3_column_text(h, col);
+}
+
+static int64_t sq_column_int64(void *h, int col)
+{
+    return sqlite3_column_int64(h, col);
+}
+
+static const void *sq_column_blob(void *h, int col, size_t *n)
+{
+    const void *p = sqlite3_column_blob(h, col); /* before _bytes, as SQLite asks */
+    *n = (size_t)sqlite3_column_bytes(h, col);
+    return p;
+}
+
+static int64_t sq_changes(void *conn)
+{
+    return sqlite3_changes64(conn);
+}
+
+static int sq_begin(void *conn)
+{
+    return sq_exec(conn, "BEGIN IMMEDIATE");
+}
+
+static int sq_commit(void *conn)
+{
+    return sq_exec(conn, "COMMIT");
+}
+
+static int sq_in_tx(void *conn)
+{
+    return !sqlite3_get_autocommit(conn);
+}
+
+static void sq_rollback(void *conn)
+{
+    if (sq_in_tx(conn))
+        sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static enum db_errclass sq_error(void *conn, const char **msg)
+{
+    int rc = sqlite3_extended_errcode(conn);
+    *msg = sqlite3_errmsg(conn);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return DB_ERR_UNIQUE;
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        return DB_ERR_CONSTRAINT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return DB_ERR_BUSY;
+    default:
+        return DB_ERR_OTHER;
+    }
+}
+
+const struct db_backend db_sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .reset = sq_reset,
+    .step = sq_step,
+    .bind_null = sq_bind_null,
+    .bind_text = sq_bind_text,
+    .bind_int64 = sq_bind_int64,
+    .bind_blob = sq_bind_blob,
+    .column_is_null = sq_column_is_null,
+    .column_text = sq_column_text,
+    .column_int64 = sq_column_int64,
+    .column_blob = sq_column_blob,
+    .changes = sq_changes,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .in_tx = sq_in_tx,
+    .error = sq_error,
+};
