@@ -11,6 +11,8 @@
 #      calls sqlite3_* or includes <sqlite3.h>: everything else goes through the storage
 #      interface of src/store/db.h, so that another backend (PostgreSQL) can take its place;
 #      and the backend table, store/db_backend.h, is included only by src/store/db*.c.
+#   4. a C file of src/, tests/ or bench/ other than the PostgreSQL backend
+#      (src/store/db_pgsql.c) and the tests allowed below calls PQ* or includes <libpq-fe.h>.
 # The layers, lowest first; folders on one line are on the same level and may include each
 # other. Files directly in src/ (main.c) are above them all.
 LAYERS='base
@@ -28,6 +30,13 @@ CLI_SQL_ALLOW=''
 # The one file that may talk to SQLite (rule 3), and the files exempt from rule 3: the
 # benchmarks' bare-SQLite baselines, the limits outpost's own writes are measured against.
 SQLITE_BACKEND='src/store/db_sqlite.c'
+# The one file that may call libpq (rule 4), and the tests that reach the server on purpose:
+# the throw-away server's checks, the connection string's (parsed by libpq itself), and the
+# fixture that creates and
+# drops each test's database.
+PGSQL_BACKEND='src/store/db_pgsql.c'
+PGSQL_ALLOW='tests/unit/test_pg_server.c tests/unit/test_pg_conninfo.c tests/unit/test_config_pgsql.c
+             tests/unit/testutil.c'
 SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c'
 
 set -u
@@ -117,6 +126,18 @@ for f in $files; do
     hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"store/db_backend\.h"' "$f")
     if [ -n "$hits" ]; then
         echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (the backend table is private to src/store/db*.c: use src/store/db.h)|" >&2
+        failed=1
+    fi
+done
+
+# 4. libpq only in its backend file (and the tests that reach the server on purpose)
+for f in $files; do
+    skip=0
+    for a in $PGSQL_BACKEND $PGSQL_ALLOW; do [ "$f" = "$a" ] && skip=1; done
+    [ "$skip" = 1 ] && continue
+    hits=$(grep -nE -e '\<PQ[a-z][A-Za-z]*[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>' "$f")
+    if [ -n "$hits" ]; then
+        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libpq outside $PGSQL_BACKEND: use the statement API of src/store/db.h)|" >&2
         failed=1
     fi
 done

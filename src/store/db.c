@@ -598,23 +598,37 @@ void db_cursor_close(struct db_cursor *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Applies the migrations the database lacks, one transaction per version. Each transaction
+ * takes the write lock first (db_begin: BEGIN IMMEDIATE on SQLite, the advisory write lock on
+ * PostgreSQL) and reads the version under it, so two processes starting together after an
+ * upgrade never both apply a migration: the second waits, then finds nothing left to do. */
 static int migrate(struct db *db, struct op_err *e)
 {
-    if (db_exec(db,
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-                e) != 0)
-        return OP_EDB;
-    int current = db_schema_version(db);
     int latest = migrations_count();
-    if (current > latest)
-        return err_set(e, OP_ESTATE,
-                       "database schema version %d is newer than this outpost (%d); "
-                       "upgrade outpost",
-                       current, latest);
-    for (int v = current + 1; v <= latest; v++) {
+    /* up to date (the usual case): no lock taken, so opening never waits for a writer */
+    if (db_schema_version(db) == latest)
+        return 0;
+    for (;;) {
         if (db_begin(db, e) != 0)
+            return e->code;
+        if (db_exec(db,
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    " version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                    e) != 0) {
+            db_rollback(db);
             return OP_EDB;
+        }
+        int current = db_schema_version(db);
+        if (current > latest) {
+            db_rollback(db);
+            return err_set(e, OP_ESTATE,
+                           "database schema version %d is newer than this outpost (%d); "
+                           "upgrade outpost",
+                           current, latest);
+        }
+        if (current == latest)
+            return db_commit(db, e) != 0 ? OP_EDB : 0;
+        int v = current + 1;
         if (db_exec(db, migrations_sql(v), e) != 0) {
             err_prefix(e, "migration %d", v);
             db_rollback(db);
@@ -639,28 +653,45 @@ static int migrate(struct db *db, struct op_err *e)
         if (db_commit(db, e) != 0)
             return OP_EDB;
     }
-    return 0;
 }
 
-int db_open(const char *path, int create, struct db **out, struct op_err *e)
+/* Opens `target` with backend `be` and migrates; `name` prefixes an error (never the
+ * PostgreSQL connection string: it holds the password). */
+static int open_with(const struct db_backend *be, const char *target, int create, const char *name,
+                     struct db **out, struct op_err *e)
 {
     *out = NULL;
     struct db *db = calloc(1, sizeof *db);
     if (!db)
         return err_set(e, OP_ENOMEM, "out of memory");
-    db->be = &db_sqlite_backend;
-    int rc = db->be->open(path, create, &db->conn, e);
+    db->be = be;
+    int rc = db->be->open(target, create, &db->conn, e);
     if (rc != 0) {
         free(db);
         return rc;
     }
     if (migrate(db, e) != 0) {
-        err_prefix(e, "%s", path);
+        err_prefix(e, "%s", name);
         db_close(db);
         return OP_EDB;
     }
     *out = db;
     return 0;
+}
+
+int db_open(const char *path, int create, struct db **out, struct op_err *e)
+{
+    return open_with(&db_sqlite_backend, path, create, path, out, e);
+}
+
+int db_open_pgsql(const char *conninfo, struct db **out, struct op_err *e)
+{
+    return open_with(&db_pgsql_backend, conninfo, 0, "PostgreSQL", out, e);
+}
+
+const char *db_backend_name(struct db *db)
+{
+    return db->be->name;
 }
 
 void db_close(struct db *db)

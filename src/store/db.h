@@ -47,7 +47,15 @@ enum db_errclass {
  * migrations. An existing database that group or others can read is refused (OP_ESTATE,
  * naming `chmod 600`). */
 int db_open(const char *path, int create, struct db **out, struct op_err *e);
+/* Opens the PostgreSQL database that the libpq connection string `conninfo` names (built by
+ * instance/config.h's pg_conninfo; it is never printed or logged, as it holds the password)
+ * and applies pending migrations, under the write lock, so processes starting together never
+ * race. Fails with OP_EDB saying whether the server could not be reached or refused the login,
+ * OP_ESTATE when the schema is newer than this outpost. */
+int db_open_pgsql(const char *conninfo, struct db **out, struct op_err *e);
 void db_close(struct db *db);
+/* "sqlite" or "pgsql": for the few tests and messages that differ. */
+const char *db_backend_name(struct db *db);
 
 /* Statements. db_stmt hands out a prepared statement for `sql`, reset and with no bindings,
  * held by the caller until it gives it back with db_stmt_done (on every path; NULL is fine),

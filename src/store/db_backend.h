@@ -64,5 +64,6 @@ struct db_backend {
 };
 
 extern const struct db_backend db_sqlite_backend;
+extern const struct db_backend db_pgsql_backend;
 
 #endif

@@ -24,11 +24,8 @@ static inline struct instance *fx_instance(enum instance_role role)
     uuid_generate(inst->id);
     inst->settings.qti_package_max_bytes = 64u << 20;
     inst->settings.csv_max_bytes = 1u << 20;
-    char *path = fs_join(inst->dir, "outpost.db");
+    inst->db = testutil_db_open(inst->dir, "outpost.db");
     struct op_err e = {0};
-    if (db_open(path, 1, &inst->db, &e) != 0)
-        fail_msg("db_open: %s", e.msg);
-    free(path);
     char *keys = fs_join(inst->dir, "keys");
     int rc = role == ROLE_CENTRAL ? keys_setup_central(keys, NULL, &e)
                                   : keys_setup_device(keys, NULL, &e);

@@ -362,7 +362,14 @@ static void test_bound_values_come_back_as_they_went_in(void **state)
 {
     struct fixture *f = *state;
     struct op_err e = {0};
-    struct db_stmt *st = db_stmt(f->db, "SELECT ?1, ?2, ?3, ?4, ?5, ?6", &e);
+    /* through columns of the schema's types, as in real SQL: PostgreSQL types a parameter by
+     * where it goes */
+    assert_int_equal(db_exec(f->db,
+                             "CREATE TABLE v (t TEXT, i INTEGER, b BLOB, n1 TEXT, n2 TEXT,"
+                             " s INTEGER)",
+                             &e),
+                     0);
+    struct db_stmt *st = db_stmt(f->db, "INSERT INTO v VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &e);
     assert_non_null(st);
     const unsigned char blob[] = {0x00, 0xff, 0x00, 0x41};
     db_bind_text(st, 1, "été");
@@ -371,6 +378,10 @@ static void test_bound_values_come_back_as_they_went_in(void **state)
     db_bind_null(st, 4);
     db_bind_text(st, 5, NULL);
     db_bind_int(st, 6, -7);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_stmt_done(f->db, st);
+    st = db_stmt(f->db, "SELECT t, i, b, n1, n2, s FROM v", &e);
+    assert_non_null(st);
     assert_int_equal(db_step(st), DB_ROW);
     assert_string_equal(db_column_text(st, 0), "été");
     assert_true(db_column_int64(st, 1) == INT64_C(9007199254740993));
@@ -446,9 +457,11 @@ static void test_changes_and_savepoints(void **state)
     assert_int_equal(db_changes(f->db), 0);
     assert_int_equal(db_commit(f->db, &e), 0);
     assert_false(db_in_transaction(f->db));
-    struct db_stmt *st = db_stmt(f->db, "SELECT group_concat(k, ',') FROM t", &e);
-    assert_int_equal(db_step(st), DB_ROW);
-    assert_string_equal(db_column_text(st, 0), "a,b,kept");
+    struct db_stmt *st = db_stmt(f->db, "SELECT k FROM t ORDER BY k", &e);
+    char seen[64] = "";
+    while (db_step(st) == DB_ROW)
+        append(seen, sizeof seen, db_column_text(st, 0));
+    assert_string_equal(seen, "a,b,kept");
     db_stmt_done(f->db, st);
 }
 
@@ -460,10 +473,7 @@ static void test_a_second_writer_gets_busy_then_the_lock(void **state)
 {
     struct fixture *f = *state;
     struct op_err e = {0};
-    char *path = fs_join(f->dir, "test.db");
-    struct db *other = NULL;
-    assert_int_equal(db_open(path, 0, &other, &e), 0);
-    free(path);
+    struct db *other = testutil_db_open(f->dir, "test.db");
     assert_int_equal(db_begin(f->db, &e), 0);
     assert_int_equal(db_begin(other, &e), OP_EBUSY);
     assert_int_equal(db_error_class(other), DB_ERR_BUSY);

@@ -6,7 +6,124 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <libpq-fe.h>
+
 #include "base/fs.h"
+#include "instance/config.h"
+
+/* ---- the backend the tests run on ----
+ *
+ * OUTPOST_TEST_DB=pgsql runs them on the throw-away PostgreSQL server of the CTest fixture
+ * `pgserver` (OUTPOST_PG_DIR, see docs/architecture.md, "Tests on PostgreSQL"): each test
+ * folder gets its own database, "outpost_t_" and the folder's name, created by the first open
+ * and dropped by testutil_rmdir. When the fixture says no server could be started, the test
+ * program exits 77 (skipped). This file and the two test_pg_* programs are the only tests that
+ * call libpq: to create and drop databases, which the store never does. */
+
+int testutil_on_pgsql(void)
+{
+    const char *v = getenv("OUTPOST_TEST_DB");
+    return v && strcmp(v, "pgsql") == 0;
+}
+
+/* The fixture's settings (password read), loaded once; exits 77 when there is no server. */
+static json_t *pg_persistence;
+static struct pg_settings pg_admin;
+
+static const struct pg_settings *pg_fixture(void)
+{
+    if (pg_persistence)
+        return &pg_admin;
+    const char *dir = getenv("OUTPOST_PG_DIR");
+    if (!dir || !*dir) {
+        fprintf(stderr, "OUTPOST_TEST_DB=pgsql needs OUTPOST_PG_DIR (run it with ctest, or "
+                        "`sh tests/tools/pg_tmp.sh start DIR` and OUTPOST_PG_DIR=DIR)\n");
+        exit(77);
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/unavailable", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        char why[1024] = "";
+        if (!fgets(why, sizeof why, f))
+            why[0] = '\0';
+        fclose(f);
+        fprintf(stderr, "skipped, no PostgreSQL server: %s", why);
+        exit(77);
+    }
+    snprintf(path, sizeof path, "%s/persistence.json", dir);
+    json_error_t jerr;
+    pg_persistence = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!pg_persistence)
+        fail_msg("%s: %s (did `pg_tmp.sh start` run?)", path, jerr.text);
+    struct op_err e = {0};
+    if (pg_settings_parse(pg_persistence, &pg_admin, &e) != 0 ||
+        pg_settings_read_password(&pg_admin, &e) != 0)
+        fail_msg("%s: %s", path, e.msg);
+    return &pg_admin;
+}
+
+/* The database of the test folder `dir`. */
+static void pg_dbname(const char *dir, char *out, size_t cap)
+{
+    const char *base = strrchr(dir, '/');
+    snprintf(out, cap, "outpost_t_%s", base ? base + 1 : dir);
+}
+
+/* The connection string for database `dbname` (NULL: the fixture's own); the caller frees it
+ * with pg_conninfo_free. */
+static char *pg_conninfo_for(const char *dbname)
+{
+    struct pg_settings s = *pg_fixture();
+    if (dbname)
+        s.dbname = dbname;
+    char *ci = NULL;
+    struct op_err e = {0};
+    if (pg_conninfo(&s, &ci, &e) != 0)
+        fail_msg("pg_conninfo: %s", e.msg);
+    return ci;
+}
+
+/* Runs `sql` on the fixture's own database; 0 or fails the test (unless `may_fail`). */
+static void pg_admin_exec(const char *sql, int may_fail)
+{
+    char *ci = pg_conninfo_for(NULL);
+    PGconn *c = PQconnectdb(ci);
+    pg_conninfo_free(ci);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("PostgreSQL test server: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok && !may_fail)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+struct db *testutil_db_open(const char *dir, const char *file)
+{
+    struct db *db = NULL;
+    struct op_err e = {0};
+    if (testutil_on_pgsql()) {
+        char name[256], sql[512];
+        pg_dbname(dir, name, sizeof name);
+        snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", name);
+        pg_admin_exec(sql, 1); /* exists already when the folder's database is opened again */
+        char *ci = pg_conninfo_for(name);
+        int rc = db_open_pgsql(ci, &db, &e);
+        pg_conninfo_free(ci);
+        if (rc != 0)
+            fail_msg("db_open_pgsql: %s", e.msg);
+        return db;
+    }
+    char *path = fs_join(dir, file);
+    int rc = db_open(path, 1, &db, &e);
+    if (rc != 0)
+        fail_msg("db_open: %s", e.msg);
+    free(path);
+    return db;
+}
 
 char *testutil_tmpdir(void)
 {
@@ -20,6 +137,12 @@ char *testutil_tmpdir(void)
 
 void testutil_rmdir(char *dir)
 {
+    if (testutil_on_pgsql() && pg_persistence) {
+        char name[256], sql[512];
+        pg_dbname(dir, name, sizeof name);
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
+        pg_admin_exec(sql, 0);
+    }
     fs_remove_tree(dir);
     free(dir);
 }
@@ -27,14 +150,7 @@ void testutil_rmdir(char *dir)
 struct db *testutil_db(char **dir)
 {
     *dir = testutil_tmpdir();
-    char *path = fs_join(*dir, "test.db");
-    struct db *db = NULL;
-    struct op_err e = {0};
-    int rc = db_open(path, 1, &db, &e);
-    if (rc != 0)
-        fail_msg("db_open: %s", e.msg);
-    free(path);
-    return db;
+    return testutil_db_open(*dir, "test.db");
 }
 
 char *testutil_write(const char *dir, const char *name, const char *text)

@@ -17,6 +17,14 @@ void testutil_rmdir(char *dir);
 /* A fresh migrated database in a temporary folder. */
 struct db *testutil_db(char **dir);
 
+/* Opens (creating and migrating the first time) the database of the test folder `dir`: the
+ * SQLite file dir/file, or with OUTPOST_TEST_DB=pgsql the folder's own database on the test
+ * PostgreSQL server (dropped by testutil_rmdir). A second open is a second connection. */
+struct db *testutil_db_open(const char *dir, const char *file);
+
+/* 1 when the tests run on PostgreSQL (OUTPOST_TEST_DB=pgsql). */
+int testutil_on_pgsql(void);
+
 /* Writes `text` to DIR/name and returns the path (caller frees). */
 char *testutil_write(const char *dir, const char *name, const char *text);
 
