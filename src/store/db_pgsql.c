@@ -273,10 +273,22 @@ static int pg_open(const char *conninfo, int create, void **out, struct op_err *
         const char *why = PQerrorMessage(pc->c);
         int auth = strstr(why, "authentication failed") || strstr(why, "no password supplied") ||
                    strstr(why, "password authentication");
+        /* libpq's message on one line: "...failed: Connection refused\n\tIs the server..." */
         struct buf msg = BUF_INIT;
-        buf_printf(&msg, "%s", why);
-        while (msg.len && (msg.data[msg.len - 1] == '\n' || msg.data[msg.len - 1] == ' '))
+        for (const char *p = why; *p; p++) {
+            if (*p == '\n' || *p == '\t') {
+                if (msg.len && msg.data[msg.len - 1] != ' ' && p[1] && p[1] != '\n')
+                    buf_puts(&msg, *p == '\n' && p[1] == '\t' ? ";" : " ");
+                if (msg.len && msg.data[msg.len - 1] == ';')
+                    buf_puts(&msg, " ");
+                continue;
+            }
+            buf_append(&msg, p, 1);
+        }
+        while (msg.len && msg.data[msg.len - 1] == ' ')
             msg.data[--msg.len] = '\0';
+        if (!msg.data)
+            buf_puts(&msg, "no reason given");
         if (auth)
             err_set(e, OP_EDB,
                     "PostgreSQL refused the login (%s): check `user` and the password in "

@@ -7,13 +7,14 @@ int results_keys_record(struct db *db, const struct results_key_info *k, struct 
 {
     char pub[KEY_PUBLIC_BYTES * 2 + 1];
     sodium_bin2hex(pub, sizeof pub, k->public_key, KEY_PUBLIC_BYTES);
-    struct db_stmt *st = db_stmt(db,
-                                 "INSERT INTO results_keys (id, serial, public_key, created_at)"
-                                 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
-                                 " serial = coalesce(serial, excluded.serial),"
-                                 " public_key = coalesce(public_key, excluded.public_key),"
-                                 " created_at = coalesce(created_at, excluded.created_at)",
-                                 e);
+    struct db_stmt *st =
+        db_stmt(db,
+                "INSERT INTO results_keys (id, serial, public_key, created_at)"
+                " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET"
+                " serial = coalesce(results_keys.serial, excluded.serial),"
+                " public_key = coalesce(results_keys.public_key, excluded.public_key),"
+                " created_at = coalesce(results_keys.created_at, excluded.created_at)",
+                e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, k->id);

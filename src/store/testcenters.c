@@ -287,10 +287,12 @@ static int check_parent(struct db *db, const char *id, const char *label, const 
     if (strcmp(parent_id, id) == 0) {
         rc = err_set(e, OP_EINPUT, "test center \"%s\" cannot be its own parent", label);
     } else if (id[0]) {
-        /* Walk up from the new parent; UNION (not UNION ALL) ends even on a cycle. */
+        /* Walk up from the new parent; UNION (not UNION ALL) ends even on a cycle. The start
+         * is read from the table (the parent exists, checked above), not the bare parameter,
+         * so both terms have the column's type and collation (PostgreSQL requires it). */
         struct db_stmt *st =
             db_stmt(db,
-                    "WITH RECURSIVE up (id) AS (SELECT ?1"
+                    "WITH RECURSIVE up (id) AS (SELECT id FROM test_centers WHERE id = ?1"
                     " UNION SELECT tc.parent_id FROM test_centers tc JOIN up ON tc.id = up.id"
                     " WHERE tc.parent_id IS NOT NULL)"
                     " SELECT 1 FROM up WHERE id = ?2",

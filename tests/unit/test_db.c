@@ -398,6 +398,33 @@ static void test_bound_values_come_back_as_they_went_in(void **state)
     db_stmt_done(f->db, st);
 }
 
+/* A ?N inside a string literal is text, not a placeholder, on every backend (PostgreSQL's
+ * rewrites ?N to $N only outside literals). */
+static void test_a_placeholder_inside_a_literal_is_text(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(db_exec(f->db, "CREATE TABLE q (s TEXT)", &e), 0);
+    assert_int_equal(
+        db_run(f->db, "INSERT INTO q VALUES ('?1 isn''t ?2' || ?1)", "x", NULL, "q", &e), 0);
+    struct db_stmt *st = db_stmt(f->db, "SELECT s FROM q", &e);
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_string_equal(db_column_text(st, 0), "?1 isn't ?2x");
+    db_stmt_done(f->db, st);
+}
+
+/* Text sorts in byte order on every backend (upper case before lower, "é" last), so a list
+ * and its keyset pages read the same on SQLite and on PostgreSQL whatever its locale. */
+static void test_text_sorts_in_byte_order(void **state)
+{
+    struct fixture *f = *state;
+    const char *logins[] = {"b", "\xc3\xa9", "B", "a", "Z"};
+    add_users(f->db, logins, 5);
+    char seen[64] = "";
+    page_through_users(f->db, 2, seen, sizeof seen);
+    assert_string_equal(seen, "B,Z|a,b|\xc3\xa9");
+}
+
 /* A cached statement comes back with no bindings left from its last user. */
 static void test_a_statement_comes_back_without_old_bindings(void **state)
 {
@@ -508,6 +535,8 @@ int main(void)
         T(test_pages_of_1_2_and_n_cover_every_row_once_in_order),
         T(test_inserts_between_pages_cause_no_repeat),
         T(test_a_page_starts_after_a_key_given_as_text),
+        T(test_a_placeholder_inside_a_literal_is_text),
+        T(test_text_sorts_in_byte_order),
         T(test_bad_page_sizes_and_keys_are_refused),
         T(test_pages_of_centers_with_the_same_label_see_each),
         T(test_staff_cursor_lists_members_by_center_then_login),

@@ -101,6 +101,23 @@ static void pg_admin_exec(const char *sql, int may_fail)
     PQfinish(c);
 }
 
+char *testutil_pg_conninfo(const char *dir, const char *password)
+{
+    char name[256], sql[512];
+    pg_dbname(dir, name, sizeof name);
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", name);
+    pg_admin_exec(sql, 1);
+    struct pg_settings s = *pg_fixture();
+    s.dbname = name;
+    if (password)
+        s.password = (char *)password;
+    char *ci = NULL;
+    struct op_err e = {0};
+    if (pg_conninfo(&s, &ci, &e) != 0)
+        fail_msg("pg_conninfo: %s", e.msg);
+    return ci;
+}
+
 struct db *testutil_db_open(const char *dir, const char *file)
 {
     struct db *db = NULL;

@@ -22,6 +22,11 @@ struct db *testutil_db(char **dir);
  * PostgreSQL server (dropped by testutil_rmdir). A second open is a second connection. */
 struct db *testutil_db_open(const char *dir, const char *file);
 
+/* PostgreSQL only: the connection string of the test folder's database, created empty when
+ * missing (not migrated), with `password` instead of the fixture's when not NULL; free it
+ * with pg_conninfo_free (instance/config.h). */
+char *testutil_pg_conninfo(const char *dir, const char *password);
+
 /* 1 when the tests run on PostgreSQL (OUTPOST_TEST_DB=pgsql). */
 int testutil_on_pgsql(void);
 

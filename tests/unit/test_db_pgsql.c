@@ -1,0 +1,161 @@
+/* test_db_pgsql.c - what is PostgreSQL's alone in the storage interface (store/db_pgsql.c): a
+ * server that cannot be reached and a login that is refused are told apart, and neither
+ * message holds the password; two processes opening an empty database at once apply every
+ * migration exactly once (the write lock); the schema's types are PostgreSQL's (64-bit
+ * integers, bytea, byte-order text). Everything else the backend does is tested by the
+ * store and app tests run again on PostgreSQL (pg/unit/test_*).
+ *
+ * Needs the CTest fixture `pgserver` (OUTPOST_PG_DIR); exits 77 (skipped) without a server. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "instance/config.h"
+#include "store/migrations.h"
+
+#define SECRET "not-the-password-6f1c"
+
+static void test_an_unreachable_server_is_named_and_the_password_never_printed(void **state)
+{
+    (void)state;
+    struct db *db = NULL;
+    struct op_err e = {0};
+    /* port 1 on the loopback: nothing listens there */
+    int rc = db_open_pgsql("host=127.0.0.1 port=1 dbname=outpost user=outpost "
+                           "password=" SECRET,
+                           &db, &e);
+    assert_int_equal(rc, OP_EDB);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "cannot reach the PostgreSQL server"));
+    assert_non_null(strstr(e.msg, "check `host` and `port`"));
+    assert_null(strstr(e.msg, SECRET));
+}
+
+static void test_a_wrong_password_is_a_refused_login_and_never_printed(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    char *ci = testutil_pg_conninfo(dir, SECRET);
+    struct db *db = NULL;
+    struct op_err e = {0};
+    assert_int_equal(db_open_pgsql(ci, &db, &e), OP_EDB);
+    pg_conninfo_free(ci);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "PostgreSQL refused the login"));
+    assert_non_null(strstr(e.msg, "password-file"));
+    assert_null(strstr(e.msg, SECRET));
+    testutil_rmdir(dir);
+}
+
+/* The count(*) of `sql` on db. */
+static int64_t count(struct db *db, const char *sql)
+{
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(db, sql, &e);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_stmt_done(db, st);
+    return n;
+}
+
+/* Two processes started together after an upgrade (here: on an empty database) both open
+ * it; the migrations run once, under the write lock, and neither fails. */
+static void test_two_processes_migrating_at_once_apply_each_migration_once(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    char *ci = testutil_pg_conninfo(dir, NULL);
+    fflush(NULL);
+    pid_t kids[2];
+    for (int i = 0; i < 2; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            struct db *db = NULL;
+            struct op_err e = {0};
+            int rc = db_open_pgsql(ci, &db, &e);
+            if (rc != 0)
+                fprintf(stderr, "child %d: %s\n", i, e.msg);
+            db_close(db);
+            _exit(rc == 0 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[i], &status, 0), kids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct db *db = NULL;
+    struct op_err e = {0};
+    assert_int_equal(db_open_pgsql(ci, &db, &e), 0);
+    pg_conninfo_free(ci);
+    assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), migrations_count());
+    assert_int_equal(count(db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+                     migrations_count());
+    assert_int_equal(db_schema_version(db), migrations_count());
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+/* The schema says INTEGER, BLOB and TEXT once; on PostgreSQL they are BIGINT (a sequence
+ * number or version past 2^31 fits), BYTEA and text in byte order ("C"). */
+static void test_the_schema_types_are_64_bit_bytea_and_byte_order_text(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT data_type, collation_name FROM information_schema.columns"
+                                 " WHERE table_name = ?1 AND column_name = ?2",
+                                 &e);
+    assert_non_null(st);
+    const char *cols[][4] = {
+        {"sync_feed", "seq", "bigint", ""},
+        {"users", "version", "bigint", ""},
+        {"results", "envelope", "bytea", ""},
+        {"users", "login", "text", "C"},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        db_bind_text(st, 1, cols[i][0]);
+        db_bind_text(st, 2, cols[i][1]);
+        assert_int_equal(db_step(st), DB_ROW);
+        assert_string_equal(db_column_text(st, 0), cols[i][2]);
+        const char *coll = db_column_text(st, 1);
+        assert_string_equal(coll ? coll : "", cols[i][3]);
+        db_stmt_done(db, st);
+        st = db_stmt(db,
+                     "SELECT data_type, collation_name FROM information_schema.columns"
+                     " WHERE table_name = ?1 AND column_name = ?2",
+                     &e);
+    }
+    db_stmt_done(db, st);
+    assert_int_equal(db_run(db, "UPDATE counters SET value = ?1 WHERE name = 'change_seq'",
+                            "4294967296", NULL, "counter", &e),
+                     0);
+    assert_int_equal(db_begin(db, &e), 0);
+    int64_t seq = 0;
+    assert_int_equal(db_next_seq(db, &seq, &e), 0);
+    assert_true(seq == INT64_C(4294967297));
+    db_rollback(db);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+int main(void)
+{
+    setenv("OUTPOST_TEST_DB", "pgsql", 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_an_unreachable_server_is_named_and_the_password_never_printed),
+        cmocka_unit_test(test_a_wrong_password_is_a_refused_login_and_never_printed),
+        cmocka_unit_test(test_two_processes_migrating_at_once_apply_each_migration_once),
+        cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
