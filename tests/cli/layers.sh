@@ -1,6 +1,7 @@
 # Tests of scripts/check-layers.sh: the source tree passes; a copy of it with one planted
 # fault of each kind (a lower layer including an upper header, a folder in no layer, SQL or
-# a transaction in src/cli, a sqlite3 call or <sqlite3.h> outside src/store/db_sqlite.c)
+# a transaction in src/cli, a sqlite3 call or <sqlite3.h> outside src/store/db_sqlite.c, a
+# libpq call or <libpq-fe.h> outside src/store/db_pgsql.c)
 # fails, naming the file and line.
 . "$(dirname "$0")/lib.sh"
 CHECK="$OUTPOST_SOURCE/scripts/check-layers.sh"
@@ -116,6 +117,26 @@ tree backend-sqlite
 printf 'static int z(sqlite3 *s) { return sqlite3_changes(s); }\n' >> "$T/src/store/db_sqlite.c"
 run sh "$CHECK" "$T"
 check "the SQLite backend file itself may call sqlite3" status_is 0
+
+tree store-libpq
+printf 'static int p(PGconn *c) { return PQstatus(c); }\n' >> "$T/src/store/users.c"
+line=$(wc -l < "$T/src/store/users.c")
+run sh "$CHECK" "$T"
+check "a libpq call in an entity file of the store fails" status_is 1
+check "the failure names the file, the line and the way out" contains "$ERR" \
+    "src/store/users.c:$line:static int p(PGconn *c) { return PQstatus(c); } (libpq outside src/store/db_pgsql.c"
+
+tree include-libpq
+mkdir -p "$T/tests/unit"
+printf '#include <libpq-fe.h>\n' > "$T/tests/unit/test_raw.c"
+run sh "$CHECK" "$T"
+check "a test including libpq-fe.h off the allowlist fails" status_is 1
+check "the failure names the test file" contains "$ERR" "tests/unit/test_raw.c:1:"
+
+tree backend-libpq
+printf 'static int z(PGconn *c) { return PQstatus(c); }\n' >> "$T/src/store/db_pgsql.c"
+run sh "$CHECK" "$T"
+check "the PostgreSQL backend file itself may call libpq" status_is 0
 
 run sh "$CHECK" "$WORK/nowhere"
 check "a root without src/ is an error, not a pass" status_not 0
