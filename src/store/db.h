@@ -3,9 +3,10 @@
  * sequence, and keyset pages, the same whatever database is behind it.
  *
  * The database itself is reached through one backend file (db_backend.h): db_sqlite.c for
- * SQLite (one file per instance, in WAL mode with foreign keys on); a PostgreSQL backend
- * plugs in as db_pgsql.c beside it. No other file calls a database library: entity files
- * (src/store/<entity>.c) write SQL and use only what this header declares.
+ * SQLite (one file per instance, in WAL mode with foreign keys on), db_pgsql.c for
+ * PostgreSQL (one database on a server, shared by any number of processes; db_open_pgsql).
+ * No other file calls a database library: entity files (src/store/<entity>.c) write SQL and
+ * use only what this header declares.
  *
  * Invariants:
  *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
@@ -80,7 +81,8 @@ int db_stmt_cached(struct db *db);
 int64_t db_changes(struct db *db);
 
 /* Begins a write transaction, taking the write lock now (so a transaction never fails
- * half-way because another writer holds it), COMMIT, ROLLBACK. db_rollback is safe to call
+ * half-way because another writer holds it; SQLite's BEGIN IMMEDIATE, PostgreSQL's advisory
+ * write lock: one writer at a time on both), COMMIT, ROLLBACK. db_rollback is safe to call
  * when no transaction is open. */
 int db_begin(struct db *db, struct op_err *e);
 int db_commit(struct db *db, struct op_err *e);

@@ -3,8 +3,8 @@
  *
  * db.c is backend-neutral: the statement cache, transactions and savepoints, paging and the
  * row helpers. Everything that talks to a database library sits behind one struct db_backend,
- * chosen when the connection is opened: db_sqlite.c (the only file that calls into SQLite) and,
- * later, db_pgsql.c (the only file to call PQ*). A backend works on its own opaque
+ * chosen when the connection is opened: db_sqlite.c (the only file that calls into SQLite) and
+ * db_pgsql.c (the only file to call PQ*). A backend works on its own opaque
  * connection (`void *conn`) and statement (`void *h`) handles; db.c wraps the statement in a
  * struct db_stmt that also knows its connection and SQL text, for the cache.
  *
@@ -26,8 +26,9 @@
 #include "store/db.h"
 
 struct db_backend {
-    const char *name; /* "sqlite" */
-    /* Opens the database named by `target` (a path for SQLite), creating it when `create`;
+    const char *name; /* "sqlite", "pgsql" */
+    /* Opens the database named by `target` (a path for SQLite, a libpq connection string for
+     * PostgreSQL), creating it when `create` (SQLite only);
      * sets up the connection (journal, foreign keys, timeouts). 0, or an OP_E* code with *e
      * filled. */
     int (*open)(const char *target, int create, void **conn, struct op_err *e);

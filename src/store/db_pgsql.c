@@ -1,8 +1,8 @@
 /*
  * db_pgsql.c - the PostgreSQL backend of the storage interface (see db_backend.h): the one
- * file of the project that calls libpq (PQ*), apart from the tests that reach the server on
- * purpose (test_pg_server.c, test_pg_conninfo.c, and testutil.c, which creates and drops each
- * test's database).
+ * file of src/ that calls libpq (PQ*); only tests that reach the server on purpose also do
+ * (scripts/check-layers.sh names them: test_pg_server.c, test_pg_conninfo.c,
+ * test_config_pgsql.c, and testutil.c, which creates and drops each test's database).
  *
  * A connection is one libpq connection, opened with a connection string that the instance
  * builds from setup.json's persistences.default (instance/config.h, pg_conninfo) with

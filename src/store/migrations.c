@@ -3,7 +3,9 @@
  *
  * Portability: TEXT, INTEGER and BLOB only, ISO-8601 UTC time stamps in TEXT, ids are UUID
  * strings, no AUTOINCREMENT, no SQLite-only functions in defaults; so PostgreSQL accepts the
- * same DDL (BLOB becomes BYTEA in its driver).
+ * same DDL, with the one translation its backend makes (db_pgsql.c): INTEGER is BIGINT (a
+ * 64-bit integer, as on SQLite: sequence numbers and versions), BLOB is BYTEA, and TEXT is
+ * TEXT COLLATE "C" (text sorts in byte order on both).
  *
  * Every record that is synchronised to devices (users, test centers, eligibilities,
  * deliveries) carries a stable `id` (UUID) and a `version` that its store file bumps on every

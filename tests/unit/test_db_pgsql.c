@@ -1,13 +1,15 @@
 /* test_db_pgsql.c - what is PostgreSQL's alone in the storage interface (store/db_pgsql.c): a
  * server that cannot be reached and a login that is refused are told apart, and neither
  * message holds the password; two processes opening an empty database at once apply every
- * migration exactly once (the write lock); the schema's types are PostgreSQL's (64-bit
- * integers, bytea, byte-order text). Everything else the backend does is tested by the
- * store and app tests run again on PostgreSQL (pg/unit/test_*).
+ * migration exactly once (the write lock); a writer killed mid-transaction leaves nothing and
+ * no lock behind; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
+ * text). Everything else the backend does is tested by the store and app tests run again on
+ * PostgreSQL (pg/unit/test_*).
  *
  * Needs the CTest fixture `pgserver` (OUTPOST_PG_DIR); exits 77 (skipped) without a server. */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,48 @@ static void test_two_processes_migrating_at_once_apply_each_migration_once(void 
     testutil_rmdir(dir);
 }
 
+/* kill -9 of a writer in the middle of its transaction: the server rolls it back and frees the
+ * write lock; the next writer gets the lock at once and sees nothing of the killed one. */
+static void test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    struct db *db = testutil_db(&dir);
+    char *ci = testutil_pg_conninfo(dir, NULL);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    fflush(NULL);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        struct db *w = NULL;
+        struct op_err e = {0};
+        if (db_open_pgsql(ci, &w, &e) != 0 || db_begin(w, &e) != 0 ||
+            db_run(w, "INSERT INTO meta (key, value) VALUES (?1, ?2)", "half", "done", "meta",
+                   &e) != 0)
+            _exit(1);
+        if (write(ready[1], "x", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause(); /* holds the transaction and the lock until killed */
+    }
+    pg_conninfo_free(ci);
+    close(ready[1]);
+    char c;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    assert_int_equal(kill(kid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFSIGNALED(status));
+    struct op_err e = {0};
+    assert_int_equal(db_begin(db, &e), 0); /* the lock is free (else: busy after 10 s) */
+    assert_int_equal(count(db, "SELECT count(*) FROM meta WHERE key = 'half'"), 0);
+    db_rollback(db);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 /* The schema says INTEGER, BLOB and TEXT once; on PostgreSQL they are BIGINT (a sequence
  * number or version past 2^31 fits), BYTEA and text in byte order ("C"). */
 static void test_the_schema_types_are_64_bit_bytea_and_byte_order_text(void **state)
@@ -156,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_a_wrong_password_is_a_refused_login_and_never_printed),
         cmocka_unit_test(test_two_processes_migrating_at_once_apply_each_migration_once),
         cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
+        cmocka_unit_test(test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
