@@ -2,13 +2,15 @@
  * server that cannot be reached and a login that is refused are told apart, and neither
  * message holds the password; two processes opening an empty database at once apply every
  * migration exactly once (the write lock); a writer killed mid-transaction leaves nothing and
- * no lock behind; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
+ * no lock behind; a second writer takes a change sequence number only after the first
+ * commits; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
  * text). Everything else the backend does is tested by the store and app tests run again on
  * PostgreSQL (pg/unit/test_*).
  *
  * Needs the CTest fixture `pgserver` (OUTPOST_PG_DIR); exits 77 (skipped) without a server. */
 #include "testutil.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +149,54 @@ static void test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock(void
     testutil_rmdir(dir);
 }
 
+/* The change feed's guarantee on a shared server: a writer cannot take a change sequence number
+ * while another holds an uncommitted one (db_begin waits for the write lock, and so would the
+ * counter row's lock; a SEQUENCE would not), so numbers commit in order and a reader that has
+ * seen S never later finds a number below S. */
+static void test_a_second_writer_takes_its_number_only_after_the_first_commits(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    struct db *db = testutil_db(&dir);
+    char *ci = testutil_pg_conninfo(dir, NULL);
+    struct op_err e = {0};
+    assert_int_equal(db_begin(db, &e), 0);
+    int64_t first = 0;
+    assert_int_equal(db_next_seq(db, &first, &e), 0);
+    int out[2];
+    assert_int_equal(pipe(out), 0);
+    fflush(NULL);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        close(out[0]);
+        struct db *w = NULL;
+        int64_t seq = -1;
+        if (db_open_pgsql(ci, &w, &e) == 0 && db_begin(w, &e) == 0 &&
+            db_next_seq(w, &seq, &e) == 0 && db_commit(w, &e) == 0) {
+            if (write(out[1], &seq, sizeof seq) != (ssize_t)sizeof seq)
+                _exit(1);
+        }
+        db_close(w);
+        _exit(seq > 0 ? 0 : 1);
+    }
+    pg_conninfo_free(ci);
+    close(out[1]);
+    /* the second writer is still waiting for the lock the first holds */
+    struct pollfd p = {.fd = out[0], .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 500), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    int64_t second = 0;
+    assert_int_equal(read(out[0], &second, sizeof second), (ssize_t)sizeof second);
+    close(out[0]);
+    int status = 0;
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(second == first + 1);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 /* The schema says INTEGER, BLOB and TEXT once; on PostgreSQL they are BIGINT (a sequence
  * number or version past 2^31 fits), BYTEA and text in byte order ("C"). */
 static void test_the_schema_types_are_64_bit_bytea_and_byte_order_text(void **state)
@@ -201,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_two_processes_migrating_at_once_apply_each_migration_once),
         cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
         cmocka_unit_test(test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock),
+        cmocka_unit_test(test_a_second_writer_takes_its_number_only_after_the_first_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
