@@ -252,15 +252,17 @@ static void pg_close(void *conn)
     free(pc);
 }
 
-/* Opens the connection `conninfo` names (create is meaningless here: the database is made by
- * its administrator; setup creates the schema in it). The message never holds conninfo. */
+/* Opens the connection `conninfo` names, with sslmode=prefer and connect_timeout=10 unless it
+ * names them (create is meaningless here: the database is made by its administrator; the
+ * migrations create the schema in it). The message never holds conninfo. */
 static int pg_open(const char *conninfo, int create, void **out, struct op_err *e)
 {
     (void)create;
     *out = NULL;
     struct buf ci = BUF_INIT;
+    /* ours first: a keyword the caller's string names again wins (libpq keeps the last) */
     buf_printf(&ci,
-               "%s sslmode=prefer connect_timeout=" CONNECT_TIMEOUT " application_name=outpost",
+               "sslmode=prefer connect_timeout=" CONNECT_TIMEOUT " application_name=outpost %s",
                conninfo);
     struct pg_conn *pc = xcalloc(1, sizeof *pc);
     pc->c = PQconnectdb(ci.data);
