@@ -7,8 +7,8 @@
  *   configuration.global.url                     public URL of this instance
  *   configuration.global.timezone                IANA zone name, e.g. "Europe/Luxembourg"
  *   configuration.global.lang                    language tag, e.g. "en-US"
- *   configuration.persistences.default.driver    "sqlite" or "pgsql" (refused by setup until
- *                                                the PostgreSQL store exists)
+ *   configuration.persistences.default.driver    "sqlite" or "pgsql" (a central on a
+ *                                                PostgreSQL server: store/db_pgsql.c)
  *   configuration.persistences.default.path      sqlite: database file, relative to the data
  *                                                folder or absolute
  *   configuration.persistences.default.host, .port, .dbname, .user, .password-file
@@ -60,7 +60,8 @@ void setup_request_free(struct setup_request *r);
 
 /* ---- PostgreSQL connection settings ----
  *
- * What a "pgsql" persistences.default says, for the store backend that will connect with it.
+ * What a "pgsql" persistences.default says, for the store backend that connects with it
+ * (instance.c builds the connection string with pg_conninfo and opens db_open_pgsql).
  * The password is never in the configuration: it is read from `password-file` (a file of one
  * line, mode 600, owned by the user running outpost, not a symbolic link) or else from the
  * PGPASSWORD environment variable, never from the command line, and never logged or stored. */
@@ -69,9 +70,6 @@ void setup_request_free(struct setup_request *r);
 #define PG_HOST_MAX     255
 #define PG_PATH_MAX     4095
 #define PG_PASSWORD_MAX 1023
-#define PGSQL_NOT_YET_MSG                                                                          \
-    "configuration.persistences.default.driver: \"pgsql\" is recognised but this build's "         \
-    "store cannot use it yet (the PostgreSQL store is being built; use \"sqlite\" for now)"
 
 struct pg_settings {
     /* These point into the configuration object they were parsed from (it owns them). */

@@ -47,6 +47,31 @@ static char *db_path_for(const char *dir, const char *db_path)
     return fs_join(dir, db_path);
 }
 
+/* Opens (with `create`, for setup) the store the settings name: the SQLite file at `db_path`,
+ * or the PostgreSQL database, with the password read from its file or $PGPASSWORD for this
+ * open only (wiped at once; never in a message). */
+static int open_store(const struct instance_settings *s, const char *db_path, int create,
+                      struct db **out, struct op_err *e)
+{
+    if (s->driver == DB_DRIVER_SQLITE)
+        return db_open(db_path, create, out, e);
+    struct pg_settings pg = s->pg;
+    pg.password = NULL;
+    int rc = pg_settings_read_password(&pg, e);
+    if (rc != 0)
+        return rc;
+    char *conninfo = NULL;
+    rc = pg_conninfo(&pg, &conninfo, e);
+    pg_settings_free(&pg);
+    if (rc != 0)
+        return rc;
+    rc = db_open_pgsql(conninfo, create, out, e);
+    pg_conninfo_free(conninfo);
+    if (rc != 0)
+        err_prefix(e, "database \"%s\" on %s port %u", s->pg.dbname, s->pg.host, s->pg.port);
+    return rc;
+}
+
 int instance_open(const char *dir, struct instance **out, struct op_err *e)
 {
     *out = NULL;
@@ -90,13 +115,9 @@ int instance_open(const char *dir, struct instance **out, struct op_err *e)
         instance_close(inst);
         return OP_ESTATE;
     }
-    if (inst->settings.driver != DB_DRIVER_SQLITE) { /* no PostgreSQL store yet */
-        err_set(e, OP_ESTATE, "%s/%s: " PGSQL_NOT_YET_MSG, dir, INSTANCE_CONFIG_FILE);
-        instance_close(inst);
-        return OP_ESTATE;
-    }
-    char *db_path = db_path_for(dir, inst->settings.db_path);
-    int rc = db_open(db_path, 0, &inst->db, e);
+    char *db_path =
+        inst->settings.driver == DB_DRIVER_SQLITE ? db_path_for(dir, inst->settings.db_path) : NULL;
+    int rc = open_store(&inst->settings, db_path, 0, &inst->db, e);
     free(db_path);
     if (rc != 0) {
         instance_close(inst);
@@ -202,7 +223,7 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     int rc = roles_setup(&inst, final_dir, e);
     struct db *db = NULL;
     if (rc == 0)
-        rc = db_open(db_path, 1, &db, e);
+        rc = open_store(&s, db_path, 1, &db, e);
     if (rc == 0 && req->role == ROLE_CENTRAL) /* its results keys, remembered for good */
         rc = record_results_keys(db, tmp, e);
     if (rc == 0)
@@ -225,9 +246,6 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
     int rc = config_settings(req->configuration, &s, e);
     if (rc != 0)
         return rc;
-    /* Refused before anything is made: no folder, no temporary folder, no file. */
-    if (s.driver != DB_DRIVER_SQLITE)
-        return err_set(e, OP_EINPUT, PGSQL_NOT_YET_MSG);
     char *cfg = fs_join(dir, INSTANCE_CONFIG_FILE);
     int is_instance = fs_exists(cfg);
     free(cfg);
@@ -262,8 +280,9 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
     }
     chmod(tmpl, 0700);
 
-    int external_db = s.db_path[0] == '/';
-    char *db_path = db_path_for(tmpl, s.db_path);
+    int sqlite = s.driver == DB_DRIVER_SQLITE;
+    int external_db = sqlite && s.db_path[0] == '/';
+    char *db_path = sqlite ? db_path_for(tmpl, s.db_path) : NULL;
     if (external_db && fs_exists(db_path))
         rc = err_set(e, OP_ESTATE,
                      "configuration.persistences.default.path: %s already exists; setup never "

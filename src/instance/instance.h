@@ -5,7 +5,8 @@
  * Layout of DIR:
  *   outpost.json   role, instance id, configuration (written last by setup: its presence
  *                  means the instance is complete)
- *   outpost.db     the SQLite database (configuration.persistences.default.path)
+ *   outpost.db     the SQLite database (configuration.persistences.default.path; none when the
+ *                  driver is "pgsql": the database is on the PostgreSQL server)
  *   keys/          key files, mode 0600 (crypto/keys.h)
  */
 #ifndef OUTPOST_INSTANCE_INSTANCE_H

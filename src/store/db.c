@@ -684,9 +684,59 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e)
     return open_with(&db_sqlite_backend, path, create, path, out, e);
 }
 
-int db_open_pgsql(const char *conninfo, struct db **out, struct op_err *e)
+/* PostgreSQL only, before migrating: what the database's schema holds. A database with tables
+ * and no schema_migrations is not ours (refused: migrating would mix two applications'
+ * tables); with `create` (setup), a database that already holds an Outpost schema is refused
+ * too (setup never takes over a database). */
+static int pg_check_owner(struct db *db, int create, struct op_err *e)
 {
-    return open_with(&db_pgsql_backend, conninfo, 0, "PostgreSQL", out, e);
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT count(*), count(*) FILTER (WHERE table_name ="
+                                 " 'schema_migrations') FROM information_schema.tables"
+                                 " WHERE table_schema = current_schema()",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    int rc = db_step(st) == DB_ROW ? 0 : db_fail(db, e, "PostgreSQL: reading the schema");
+    int64_t tables = db_column_int64(st, 0), ours = db_column_int64(st, 1);
+    db_stmt_done(db, st);
+    if (rc != 0)
+        return rc;
+    if (tables > 0 && !ours)
+        return err_set(e, OP_ESTATE,
+                       "the PostgreSQL database is not empty and holds no Outpost schema (%lld "
+                       "table%s of another application); give Outpost a database of its own",
+                       (long long)tables, tables == 1 ? "" : "s");
+    if (create && ours)
+        return err_set(e, OP_ESTATE,
+                       "the PostgreSQL database already holds an Outpost instance; setup never "
+                       "takes over a database (give it a new, empty one)");
+    return 0;
+}
+
+int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_err *e)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    if (!db)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    db->be = &db_pgsql_backend;
+    int rc = db->be->open(conninfo, create, &db->conn, e);
+    if (rc != 0) {
+        free(db);
+        return rc;
+    }
+    if ((rc = pg_check_owner(db, create, e)) != 0) {
+        db_close(db);
+        return rc;
+    }
+    if (migrate(db, e) != 0) {
+        err_prefix(e, "PostgreSQL");
+        db_close(db);
+        return OP_EDB;
+    }
+    *out = db;
+    return 0;
 }
 
 const char *db_backend_name(struct db *db)

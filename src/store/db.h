@@ -51,9 +51,11 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e);
 /* Opens the PostgreSQL database that the libpq connection string `conninfo` names (built by
  * instance/config.h's pg_conninfo; it is never printed or logged, as it holds the password)
  * and applies pending migrations, under the write lock, so processes starting together never
- * race. Fails with OP_EDB saying whether the server could not be reached or refused the login,
- * OP_ESTATE when the schema is newer than this outpost. */
-int db_open_pgsql(const char *conninfo, struct db **out, struct op_err *e);
+ * race; an empty database gets the whole schema. Fails with OP_EDB saying whether the server
+ * could not be reached or refused the login; OP_ESTATE for a database that is not empty and
+ * not Outpost's, and, with `create` (setup), for one that already holds an Outpost schema. A
+ * schema newer than this outpost fails as in db_open. */
+int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_err *e);
 void db_close(struct db *db);
 /* "sqlite" or "pgsql": for the few tests and messages that differ. */
 const char *db_backend_name(struct db *db);

@@ -82,28 +82,29 @@ sed 's|"driver": "sqlite"|"driver": "oracle"|' "$WORK/central.json" > "$WORK/drv
 run "$OUTPOST" --data "$WORK/x5" setup "$WORK/drv.json"
 check "an unknown driver is refused" contains "$ERR" 'configuration.persistences.default.driver: "oracle"'
 
-# PostgreSQL: the configuration is checked, but this build's store cannot use it yet, so setup
-# refuses it, says so, and makes nothing (no folder, no temporary folder, no database file).
+# PostgreSQL with nothing listening (127.0.0.1, port 1): setup says it cannot reach the server,
+# shows no password, and makes nothing (no folder, no temporary folder, no database file). A
+# real server: tests/cli/setup_pgsql.sh.
 printf 'db-secret-in-file\n' > "$WORK/db-password" && chmod 600 "$WORK/db-password"
-sed "s|\"driver\": \"sqlite\", \"path\": \"outpost.db\"|\"driver\": \"pgsql\", \"host\": \"db.example.org\", \"port\": 5432, \"dbname\": \"outpost\", \"user\": \"outpost\", \"password-file\": \"$WORK/db-password\"|" \
+sed "s|\"driver\": \"sqlite\", \"path\": \"outpost.db\"|\"driver\": \"pgsql\", \"host\": \"127.0.0.1\", \"port\": 1, \"dbname\": \"outpost\", \"user\": \"outpost\", \"password-file\": \"$WORK/db-password\"|" \
     "$WORK/central.json" > "$WORK/pg.json" && chmod 600 "$WORK/pg.json"
 check "(the pgsql setup file names the driver)" contains "$(cat "$WORK/pg.json")" '"driver": "pgsql"'
 before_pg=$(ls -A "$WORK")
 PGPASSWORD=db-secret-in-env run "$OUTPOST" --data "$WORK/pg" setup "$WORK/pg.json"
-check "setup with driver pgsql is refused" status_is 1
-check "the refusal names the JSON path and says pgsql is not usable yet" contains "$ERR" \
-    'configuration.persistences.default.driver: "pgsql" is recognised but this build'"'"'s store cannot use it yet'
-check "the refusal shows no password" sh -c "! printf '%s' \"\$1\" | grep -q secret" - "$ERR$OUT"
-check "a refused pgsql setup leaves no instance folder" [ ! -e "$WORK/pg" ]
-check "a refused pgsql setup leaves no temporary folder or file" [ "$(ls -A "$WORK")" = "$before_pg" ]
+check "setup with an unreachable pgsql server fails" status_is 1
+check "the failure says the server cannot be reached and what to check" contains "$ERR" \
+    'cannot reach the PostgreSQL server'
+check "the failure shows no password" sh -c "! printf '%s' \"\$1\" | grep -q secret" - "$ERR$OUT"
+check "a failed pgsql setup leaves no instance folder" [ ! -e "$WORK/pg" ]
+check "a failed pgsql setup leaves no temporary folder or file" [ "$(ls -A "$WORK")" = "$before_pg" ]
 mkdir "$WORK/pg-empty"
 run "$OUTPOST" --data "$WORK/pg-empty" setup "$WORK/pg.json"
-check "pgsql into an empty folder is refused too" contains "$ERR" '"pgsql" is recognised'
+check "pgsql into an empty folder fails the same way" contains "$ERR" 'cannot reach the PostgreSQL server'
 check "the empty folder stays empty" [ -z "$(ls -A "$WORK/pg-empty")" ]
 sed 's|"dbname": "outpost"|"dbname": "outpost", "path": "outpost.db"|' "$WORK/pg.json" > "$WORK/pgpath.json"
 run "$OUTPOST" --data "$WORK/x15" setup "$WORK/pgpath.json"
 check "path under pgsql is refused naming the key" contains "$ERR" 'configuration.persistences.default.path: only for the "sqlite" driver'
-sed 's|"port": 5432|"port": 70000|' "$WORK/pg.json" > "$WORK/pgport.json"
+sed 's|"port": 1,|"port": 70000,|' "$WORK/pg.json" > "$WORK/pgport.json"
 run "$OUTPOST" --data "$WORK/x16" setup "$WORK/pgport.json"
 check "a port out of range is refused naming it" contains "$ERR" "pgport.json: configuration.persistences.default.port: must be a whole number from 1 to 65535"
 sed 's|"driver": "sqlite", "path": "outpost.db"|"driver": "sqlite", "host": "db.example.org"|' "$WORK/central.json" > "$WORK/sqlhost.json"

@@ -522,7 +522,7 @@ static void test_conninfo_values_cannot_add_parameters(void **state)
     }
 }
 
-/* ---- setup and open refuse "pgsql" for now ---- */
+/* ---- setup and open on a server that cannot be reached ---- */
 
 static int dir_entries(const char *dir)
 {
@@ -537,30 +537,37 @@ static int dir_entries(const char *dir)
     return n;
 }
 
-static void test_setup_refuses_pgsql_honestly_and_creates_nothing(void **state)
+#define UNREACHABLE_PG                                                                             \
+    "{\"driver\": \"pgsql\", \"host\": \"127.0.0.1\", \"port\": 1, \"dbname\": \"outpost\", "      \
+    "\"user\": \"outpost\"}"
+
+/* The PostgreSQL store is used (setup no longer refuses "pgsql"): with nothing listening, setup
+ * says it cannot reach the server, shows no password, and makes nothing; an outpost.json
+ * naming that server does not open, and makes no database file on the way. A real server is
+ * tested by unit/test_db_pgsql and cli/setup_pgsql. */
+static void test_setup_on_an_unreachable_server_says_so_and_creates_nothing(void **state)
 {
     (void)state;
     char *dir = testutil_tmpdir();
-    char *path = setup_file(dir, GOOD_PG);
+    char *path = setup_file(dir, UNREACHABLE_PG);
     struct setup_request req;
     struct op_err e = {0};
     if (setup_request_load(path, &req, &e) != 0)
         fail_msg("%s", e.msg);
+    setenv("PGPASSWORD", "db-secret-in-env", 1);
     char *data = fs_join(dir, "data");
-    assert_int_equal(instance_create(data, &req, &e), OP_EINPUT);
-    assert_string_equal(e.msg, PGSQL_NOT_YET_MSG);
-    assert_non_null(strstr(e.msg, P ".driver: \"pgsql\" is recognised but this build's store "
-                                    "cannot use it yet"));
+    assert_int_equal(instance_create(data, &req, &e), OP_EDB);
+    assert_non_null(strstr(e.msg, "cannot reach the PostgreSQL server"));
+    assert_null(strstr(e.msg, "db-secret"));
     assert_false(fs_exists(data));
     assert_int_equal(dir_entries(dir), 1); /* setup.json alone: no .outpost-setup-* folder */
 
     /* an empty folder given for the instance stays as it was */
     assert_int_equal(mkdir(data, 0755), 0);
-    assert_int_equal(instance_create(data, &req, &e), OP_EINPUT);
+    assert_int_equal(instance_create(data, &req, &e), OP_EDB);
     assert_int_equal(dir_entries(data), 0);
     assert_int_equal(dir_entries(dir), 2);
 
-    /* an outpost.json naming pgsql (written by hand, or by a later build) does not open */
     json_t *file =
         json_pack("{s:i, s:s, s:s, s:O}", "format", 1, "role", "central", "instance_id",
                   "0b3c7c2e-8f0a-4d8e-9a57-3c1d2e4f5a6b", "configuration", req.configuration);
@@ -568,12 +575,13 @@ static void test_setup_refuses_pgsql_honestly_and_creates_nothing(void **state)
     assert_int_equal(json_dump_file(file, cfg, 0), 0);
     json_decref(file);
     struct instance *inst = NULL;
-    assert_int_equal(instance_open(data, &inst, &e), OP_ESTATE);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(instance_open(data, &inst, &e), OP_EDB);
     assert_null(inst);
-    assert_non_null(strstr(e.msg, "\"pgsql\" is recognised but this build's store cannot use "
-                                  "it yet"));
-    assert_non_null(strstr(e.msg, cfg));
+    assert_non_null(strstr(e.msg, "cannot reach the PostgreSQL server"));
+    assert_null(strstr(e.msg, "db-secret"));
     assert_int_equal(dir_entries(data), 1); /* no database file made on the way */
+    unsetenv("PGPASSWORD");
 
     free(cfg);
     free(data);
@@ -600,7 +608,7 @@ int main(void)
         cmocka_unit_test(test_the_stored_configuration_names_the_password_file_not_the_password),
         cmocka_unit_test(test_conninfo_quotes_every_value),
         cmocka_unit_test(test_conninfo_values_cannot_add_parameters),
-        cmocka_unit_test(test_setup_refuses_pgsql_honestly_and_creates_nothing),
+        cmocka_unit_test(test_setup_on_an_unreachable_server_says_so_and_creates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

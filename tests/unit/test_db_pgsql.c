@@ -1,6 +1,7 @@
 /* test_db_pgsql.c - what is PostgreSQL's alone in the storage interface (store/db_pgsql.c): a
  * server that cannot be reached and a login that is refused are told apart, and neither
- * message holds the password; two processes opening an empty database at once apply every
+ * message holds the password; a database of another application is refused, and setup never
+ * takes over an Outpost one; two processes opening an empty database at once apply every
  * migration exactly once (the write lock); a writer killed mid-transaction leaves nothing and
  * no lock behind; a second writer takes a change sequence number only after the first
  * commits; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
@@ -31,7 +32,7 @@ static void test_an_unreachable_server_is_named_and_the_password_never_printed(v
     /* port 1 on the loopback: nothing listens there */
     int rc = db_open_pgsql("host=127.0.0.1 port=1 dbname=outpost user=outpost "
                            "password=" SECRET,
-                           &db, &e);
+                           0, &db, &e);
     assert_int_equal(rc, OP_EDB);
     assert_null(db);
     assert_non_null(strstr(e.msg, "cannot reach the PostgreSQL server"));
@@ -46,12 +47,38 @@ static void test_a_wrong_password_is_a_refused_login_and_never_printed(void **st
     char *ci = testutil_pg_conninfo(dir, SECRET);
     struct db *db = NULL;
     struct op_err e = {0};
-    assert_int_equal(db_open_pgsql(ci, &db, &e), OP_EDB);
+    assert_int_equal(db_open_pgsql(ci, 0, &db, &e), OP_EDB);
     pg_conninfo_free(ci);
     assert_null(db);
     assert_non_null(strstr(e.msg, "PostgreSQL refused the login"));
     assert_non_null(strstr(e.msg, "password-file"));
     assert_null(strstr(e.msg, SECRET));
+    testutil_rmdir(dir);
+}
+
+/* A database of another application is refused (migrating would mix two schemas), and setup
+ * (create) refuses one that is already an Outpost instance's; an empty one gets the schema. */
+static void test_a_database_not_ours_is_refused_and_setup_never_takes_over_ours(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    char *ci = testutil_pg_conninfo(dir, NULL);
+    struct db *db = NULL;
+    struct op_err e = {0};
+    assert_int_equal(db_open_pgsql(ci, 1, &db, &e), 0); /* empty: setup creates the schema */
+    assert_int_equal(db_schema_version(db), migrations_count());
+    db_close(db);
+    assert_int_equal(db_open_pgsql(ci, 1, &db, &e), OP_ESTATE);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "already holds an Outpost instance"));
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_open_pgsql(ci, 0, &db, &e), 0); /* ours: opens */
+    assert_int_equal(db_exec(db, "DROP TABLE schema_migrations", &e), 0);
+    db_close(db);
+    assert_int_equal(db_open_pgsql(ci, 0, &db, &e), OP_ESTATE);
+    assert_null(db);
+    assert_non_null(strstr(e.msg, "not empty and holds no Outpost schema"));
+    pg_conninfo_free(ci);
     testutil_rmdir(dir);
 }
 
@@ -82,7 +109,7 @@ static void test_two_processes_migrating_at_once_apply_each_migration_once(void 
         if (kids[i] == 0) {
             struct db *db = NULL;
             struct op_err e = {0};
-            int rc = db_open_pgsql(ci, &db, &e);
+            int rc = db_open_pgsql(ci, 0, &db, &e);
             if (rc != 0)
                 fprintf(stderr, "child %d: %s\n", i, e.msg);
             db_close(db);
@@ -97,7 +124,7 @@ static void test_two_processes_migrating_at_once_apply_each_migration_once(void 
     }
     struct db *db = NULL;
     struct op_err e = {0};
-    assert_int_equal(db_open_pgsql(ci, &db, &e), 0);
+    assert_int_equal(db_open_pgsql(ci, 0, &db, &e), 0);
     pg_conninfo_free(ci);
     assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), migrations_count());
     assert_int_equal(count(db, "SELECT count(DISTINCT version) FROM schema_migrations"),
@@ -123,7 +150,7 @@ static void test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock(void
     if (kid == 0) {
         struct db *w = NULL;
         struct op_err e = {0};
-        if (db_open_pgsql(ci, &w, &e) != 0 || db_begin(w, &e) != 0 ||
+        if (db_open_pgsql(ci, 0, &w, &e) != 0 || db_begin(w, &e) != 0 ||
             db_run(w, "INSERT INTO meta (key, value) VALUES (?1, ?2)", "half", "done", "meta",
                    &e) != 0)
             _exit(1);
@@ -172,7 +199,7 @@ static void test_a_second_writer_takes_its_number_only_after_the_first_commits(v
         close(out[0]);
         struct db *w = NULL;
         int64_t seq = -1;
-        if (db_open_pgsql(ci, &w, &e) == 0 && db_begin(w, &e) == 0 &&
+        if (db_open_pgsql(ci, 0, &w, &e) == 0 && db_begin(w, &e) == 0 &&
             db_next_seq(w, &seq, &e) == 0 && db_commit(w, &e) == 0) {
             if (write(out[1], &seq, sizeof seq) != (ssize_t)sizeof seq)
                 _exit(1);
@@ -249,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_an_unreachable_server_is_named_and_the_password_never_printed),
         cmocka_unit_test(test_a_wrong_password_is_a_refused_login_and_never_printed),
         cmocka_unit_test(test_two_processes_migrating_at_once_apply_each_migration_once),
+        cmocka_unit_test(test_a_database_not_ours_is_refused_and_setup_never_takes_over_ours),
         cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
         cmocka_unit_test(test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock),
         cmocka_unit_test(test_a_second_writer_takes_its_number_only_after_the_first_commits),

@@ -128,7 +128,7 @@ struct db *testutil_db_open(const char *dir, const char *file)
         snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", name);
         pg_admin_exec(sql, 1); /* exists already when the folder's database is opened again */
         char *ci = pg_conninfo_for(name);
-        int rc = db_open_pgsql(ci, &db, &e);
+        int rc = db_open_pgsql(ci, 0, &db, &e);
         pg_conninfo_free(ci);
         if (rc != 0)
             fail_msg("db_open_pgsql: %s", e.msg);
