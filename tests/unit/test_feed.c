@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "centers_fixture.h"
+#include "feed_view_fixture.h"
 #include "store/feed.h"
 #include "store/users.h"
 
@@ -250,6 +252,159 @@ static void test_db_stmt_finds_statements_by_text_not_by_address(void **state)
     testutil_rmdir(dir);
 }
 
+/* Two organisations with more records than a page, live ones and tombstones: centers, their
+ * eligibilities, deliveries and test takers; a center moved from ORG-A to ORG-B, an
+ * eligibility withdrawn, a test taker deleted. */
+struct two_orgs {
+    char d1[UUID_STR_LEN], d2[UUID_STR_LEN];
+    char c1[UUID_STR_LEN], c2[UUID_STR_LEN], c3[UUID_STR_LEN];
+    char t[8][UUID_STR_LEN];
+    char e1[UUID_STR_LEN], e2[UUID_STR_LEN], e3[UUID_STR_LEN];
+};
+
+static void move_center(struct db *db, const char *id, const char *org)
+{
+    struct test_center_changes ch = {.org_id = org};
+    int changed = 0;
+    int64_t v = fx_center_version(db, id);
+    fx_begin(db);
+    OK(testcenters_update(db, id, v, &ch, &changed, fx_e));
+    fx_commit(db);
+    assert_int_equal(changed, 1);
+}
+
+static void withdraw(struct db *db, const char *eligibility_id)
+{
+    fx_begin(db);
+    OK(eligibilities_delete(db, eligibility_id, fx_e));
+    fx_commit(db);
+}
+
+static void build_two_orgs(struct db *db, struct two_orgs *o)
+{
+    char sm[UUID_STR_LEN], login[16];
+    fx_delivery(db, "D1", 0, o->d1);
+    fx_delivery(db, "D2", 1, o->d2);
+    fx_center(db, "C1", "ORG-A", NULL, o->c1);
+    fx_center(db, "C2", "ORG-A", NULL, o->c2);
+    fx_center(db, "C3", "ORG-B", NULL, o->c3);
+    for (int i = 0; i < 8; i++) {
+        snprintf(login, sizeof login, "t%d", i);
+        fx_user(db, login, ROLE_TEST_TAKER, o->t[i]);
+    }
+    fx_user(db, "sm-a", ROLE_SYNC_MANAGER, sm); /* ORG-A */
+    const char *a[] = {o->t[0], o->t[1], o->t[2]}, *b[] = {o->t[3], o->t[4]},
+               *c[] = {o->t[5], o->t[6], o->t[7]};
+    fx_eligible(db, o->c1, o->d1, a, 3, 0, o->e1);
+    fx_eligible(db, o->c2, o->d2, b, 2, 1, o->e2);
+    fx_eligible(db, o->c3, o->d1, c, 3, 0, o->e3);
+    move_center(db, o->c2, "ORG-B"); /* ORG-A: tombstones for C2, e2, D2, t3, t4 */
+    withdraw(db, o->e3);             /* ORG-B: tombstones for e3, D1, t5..t7 */
+    fx_begin(db);
+    OK(users_delete(db, o->t[1], fx_e)); /* ORG-A: tombstone for t1 */
+    fx_commit(db);
+}
+
+/* A device paging through its organisation's feed with pages smaller than the feed gets
+ * every record once, live or as a tombstone, exactly the scope central holds. */
+static void test_feed_paged_in_small_pages_gives_the_scope_once(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct two_orgs o;
+    build_two_orgs(db, &o);
+    static const int limits[] = {1, 2, 3, 7};
+    const char *orgs[] = {"ORG-A", "ORG-B"};
+    for (size_t l = 0; l < sizeof limits / sizeof *limits; l++)
+        for (int k = 0; k < 2; k++) {
+            struct feed_view fv;
+            assert_int_equal(fv_read_once(db, orgs[k], limits[l], &fv), 0);
+            assert_true(fv.n > 7); /* more records than the largest page */
+            assert_int_equal(fv_check(db, orgs[k], &fv), 0);
+            fv_free(&fv);
+        }
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+/* One write of a sequence that moves records in and out of both organisations' scopes;
+ * returns 0 once the sequence is over. */
+static int write_step(struct db *db, struct two_orgs *o, int step)
+{
+    char id[UUID_STR_LEN];
+    struct user_changes uc = {.set = USER_SET_LABEL, .label = "renamed"};
+    switch (step) {
+    case 0:
+        move_center(db, o->c2, "ORG-A"); /* back: C2, e2, D2, t3, t4 return to ORG-A */
+        return 1;
+    case 1: {
+        const char *v[] = {o->t[0], o->t[2], o->t[5]};
+        fx_eligible(db, o->c1, o->d1, v, 3, ELIGIBILITY_PROCTORED_KEEP, o->e1);
+        return 1;
+    }
+    case 2:
+        fx_begin(db);
+        OK(users_update(db, o->t[0], 1, &uc, NULL, fx_e));
+        fx_commit(db);
+        return 1;
+    case 3:
+        withdraw(db, o->e2);
+        return 1;
+    case 4:
+        move_center(db, o->c1, "ORG-B");
+        return 1;
+    case 5: {
+        const char *v[] = {o->t[6], o->t[7]};
+        fx_eligible(db, o->c3, o->d2, v, 2, 0, o->e3);
+        return 1;
+    }
+    case 6:
+        fx_center(db, "C4", "ORG-A", NULL, id);
+        return 1;
+    case 7:
+        fx_begin(db);
+        OK(users_delete(db, o->t[2], fx_e));
+        fx_commit(db);
+        return 1;
+    case 8:
+        move_center(db, o->c1, "ORG-A");
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Writes committed between a device's pages: it resumes after the last seq it read and ends
+ * with the scope central holds, every seq read in increasing order. */
+static void test_feed_paged_between_writes_ends_with_the_scope(void **state)
+{
+    (void)state;
+    static const int limits[] = {1, 2, 3, 7};
+    const char *orgs[] = {"ORG-A", "ORG-B"};
+    for (size_t l = 0; l < sizeof limits / sizeof *limits; l++) {
+        char *dir;
+        struct db *db = testutil_db(&dir);
+        struct two_orgs o;
+        build_two_orgs(db, &o);
+        struct feed_view fv[2];
+        memset(fv, 0, sizeof fv);
+        int step = 0, writing = 1;
+        while (writing) {
+            for (int k = 0; k < 2; k++)
+                assert_true(fv_page(db, orgs[k], limits[l], &fv[k]) >= 0);
+            writing = write_step(db, &o, step++);
+        }
+        for (int k = 0; k < 2; k++) {
+            assert_int_equal(fv_catch_up(db, orgs[k], limits[l], &fv[k]), 0);
+            assert_int_equal(fv_check(db, orgs[k], &fv[k]), 0);
+            fv_free(&fv[k]);
+        }
+        db_close(db);
+        testutil_rmdir(dir);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_db_stmt_finds_statements_by_text_not_by_address),
         cmocka_unit_test(test_feed_forgets_touches_undone_by_a_savepoint),
         cmocka_unit_test(test_feed_survives_many_undone_savepoints),
+        cmocka_unit_test(test_feed_paged_in_small_pages_gives_the_scope_once),
+        cmocka_unit_test(test_feed_paged_between_writes_ends_with_the_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
