@@ -319,7 +319,6 @@ static void pq_exec(PGconn *c, const char *sql)
 static void pgsql_bare(struct figures *f)
 {
     PGconn *c = pq_connect("bench_bare");
-    pq_exec(c, "SET synchronous_commit = on");
     PGresult *r = PQprepare(c, "ins", SQL_INSERT, 0, NULL);
     pq_ok(c, r, "prepare");
     PQclear(r);
