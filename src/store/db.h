@@ -57,6 +57,10 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e);
  * schema newer than this outpost fails as in db_open. */
 int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_err *e);
 void db_close(struct db *db);
+/* How many requests this process has sent to PostgreSQL servers so far (each PQexec,
+ * PQprepare and PQexecPrepared: one round trip), over all connections; for the benchmarks
+ * (bench/bench_store.c) and tests that count round trips per operation. */
+uint64_t db_pgsql_round_trips(void);
 /* "sqlite" or "pgsql": for the few tests and messages that differ. */
 const char *db_backend_name(struct db *db);
 

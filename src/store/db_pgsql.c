@@ -228,8 +228,17 @@ static void no_notices(void *arg, const char *message)
     (void)message; /* "relation already exists, skipping" and the like: not for the user */
 }
 
+/* Requests sent to the server by every connection of this process (db_pgsql_round_trips). */
+static uint64_t round_trips;
+
+uint64_t db_pgsql_round_trips(void)
+{
+    return round_trips;
+}
+
 static int pg_run(struct pg_conn *pc, const char *sql)
 {
+    round_trips++;
     return command_ok(pc, PQexec(pc->c, sql));
 }
 
@@ -348,6 +357,7 @@ static int prepare_on_server(struct pg_conn *pc, struct pg_stmt *st, Oid *types)
         int in_tx = PQtransactionStatus(pc->c) == PQTRANS_INTRANS;
         if (in_tx && pg_run(pc, "SAVEPOINT op_prepare") != 0)
             return -1;
+        round_trips++;
         PGresult *r = PQprepare(pc->c, st->name, st->sql, st->nparams, types);
         int rc = command_ok(pc, r);
         if (in_tx) {
@@ -431,6 +441,7 @@ static void pg_finalize(void *h)
         PQtransactionStatus(st->pc->c) != PQTRANS_INERROR) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        round_trips++;
         PQclear(PQexec(st->pc->c, sql)); /* a failure only leaves it until disconnection */
     }
     free(st->blob);
@@ -466,6 +477,7 @@ static int pg_step(void *h)
     }
     st->ran = 1;
     const char *const *val = (const char *const *)st->val;
+    round_trips++;
     st->res = PQexecPrepared(pc->c, st->name, st->nparams, val, st->len, st->fmt, 0);
     ExecStatusType s = PQresultStatus(st->res);
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -592,8 +604,10 @@ static int pg_in_tx(void *conn)
 static void pg_rollback(void *conn)
 {
     struct pg_conn *pc = conn;
-    if (pg_in_tx(pc))
+    if (pg_in_tx(pc)) {
+        round_trips++;
         PQclear(PQexec(pc->c, "ROLLBACK"));
+    }
 }
 
 /* One round trip: the transaction and the write lock (see the top of the file). A lock not

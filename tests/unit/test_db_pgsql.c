@@ -5,8 +5,8 @@
  * migration exactly once (the write lock); a writer killed mid-transaction leaves nothing and
  * no lock behind; a second writer takes a change sequence number only after the first
  * commits; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
- * text). Everything else the backend does is tested by the store and app tests run again on
- * PostgreSQL (pg/unit/test_*).
+ * text); the round-trip counter the benchmarks read counts one per request. Everything else the
+ * backend does is tested by the store and app tests run again on PostgreSQL (pg/unit/test_*).
  *
  * Needs the CTest fixture `pgserver` (OUTPOST_PG_DIR); exits 77 (skipped) without a server. */
 #include "testutil.h"
@@ -269,6 +269,35 @@ static void test_the_schema_types_are_64_bit_bytea_and_byte_order_text(void **st
     testutil_rmdir(dir);
 }
 
+/* db_pgsql_round_trips counts what bench_store reports: BEGIN with the write lock is one
+ * round trip, a cached statement's step is one (its rows come with it), COMMIT is one. */
+static void test_round_trips_are_counted_one_per_request(void **state)
+{
+    (void)state;
+    char *dir = NULL;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    const char *sql = "SELECT name FROM counters WHERE name = ?1";
+    struct db_stmt *st = db_stmt(db, sql, &e); /* prepared outside the count */
+    assert_non_null(st);
+    db_stmt_done(db, st);
+    uint64_t before = db_pgsql_round_trips();
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_true(db_pgsql_round_trips() - before == 1);
+    st = db_stmt(db, sql, &e); /* cached: no request */
+    assert_non_null(st);
+    assert_true(db_pgsql_round_trips() - before == 1);
+    db_bind_text(st, 1, "change_seq");
+    assert_int_equal(db_step(st), DB_ROW);
+    assert_int_equal(db_step(st), DB_DONE);
+    db_stmt_done(db, st);
+    assert_true(db_pgsql_round_trips() - before == 2);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_true(db_pgsql_round_trips() - before == 3);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 int main(void)
 {
     setenv("OUTPOST_TEST_DB", "pgsql", 1);
@@ -280,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
         cmocka_unit_test(test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock),
         cmocka_unit_test(test_a_second_writer_takes_its_number_only_after_the_first_commits),
+        cmocka_unit_test(test_round_trips_are_counted_one_per_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
