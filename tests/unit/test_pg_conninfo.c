@@ -16,8 +16,6 @@
 
 #include "instance/config.h"
 
-#define PG_SKIP 77
-
 static json_t *persistence; /* DIR/persistence.json */
 
 /* Connects with `s` through pg_conninfo; the caller PQfinish-es the connection. */
@@ -125,23 +123,8 @@ int main(void)
 {
     if (sodium_init() < 0)
         return 1;
-    const char *dir = getenv("OUTPOST_PG_DIR");
-    if (!dir || !*dir) {
-        fprintf(stderr, "test_pg_conninfo: OUTPOST_PG_DIR is not set; run it with ctest, or "
-                        "`sh tests/tools/pg_tmp.sh start DIR` and OUTPOST_PG_DIR=DIR\n");
-        return PG_SKIP;
-    }
+    const char *dir = testutil_pg_dir("test_pg_conninfo");
     char path[4096];
-    snprintf(path, sizeof path, "%s/unavailable", dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char why[1024] = "";
-        if (!fgets(why, sizeof why, f))
-            why[0] = '\0';
-        fclose(f);
-        fprintf(stderr, "test_pg_conninfo: skipped, no PostgreSQL server: %s", why);
-        return PG_SKIP;
-    }
     snprintf(path, sizeof path, "%s/persistence.json", dir);
     json_error_t jerr;
     persistence = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);

@@ -18,8 +18,6 @@
 
 #include "testutil.h"
 
-#define PG_SKIP 77
-
 /* The connection parameters, as persistence.json and the password file give them. */
 static struct {
     char host[256];
@@ -234,23 +232,7 @@ static void test_pg_server_unique_race_loser_gets_sqlstate_23505(void **state)
 
 int main(void)
 {
-    const char *dir = getenv("OUTPOST_PG_DIR");
-    if (!dir || !*dir) {
-        fprintf(stderr, "test_pg_server: OUTPOST_PG_DIR is not set; run it with ctest, or "
-                        "`sh tests/tools/pg_tmp.sh start DIR` and OUTPOST_PG_DIR=DIR\n");
-        return PG_SKIP;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/unavailable", dir);
-    FILE *f = fopen(path, "r");
-    if (f) {
-        char why[1024] = "";
-        if (!fgets(why, sizeof why, f))
-            why[0] = '\0';
-        fclose(f);
-        fprintf(stderr, "test_pg_server: skipped, no PostgreSQL server: %s", why);
-        return PG_SKIP;
-    }
+    const char *dir = testutil_pg_dir("test_pg_server");
     if (pg_params_load(dir) != 0)
         return 1;
     unsetenv("PGPASSWORD"); /* the tests give the password, or not, themselves */

@@ -27,18 +27,14 @@ int testutil_on_pgsql(void)
     return v && strcmp(v, "pgsql") == 0;
 }
 
-/* The fixture's settings (password read), loaded once; exits 77 when there is no server. */
-static json_t *pg_persistence;
-static struct pg_settings pg_admin;
-
-static const struct pg_settings *pg_fixture(void)
+const char *testutil_pg_dir(const char *who)
 {
-    if (pg_persistence)
-        return &pg_admin;
     const char *dir = getenv("OUTPOST_PG_DIR");
     if (!dir || !*dir) {
-        fprintf(stderr, "OUTPOST_TEST_DB=pgsql needs OUTPOST_PG_DIR (run it with ctest, or "
-                        "`sh tests/tools/pg_tmp.sh start DIR` and OUTPOST_PG_DIR=DIR)\n");
+        fprintf(stderr,
+                "%s: OUTPOST_PG_DIR is not set; run it with ctest, or "
+                "`sh tests/tools/pg_tmp.sh start DIR` and OUTPOST_PG_DIR=DIR\n",
+                who);
         exit(77);
     }
     char path[4096];
@@ -49,9 +45,22 @@ static const struct pg_settings *pg_fixture(void)
         if (!fgets(why, sizeof why, f))
             why[0] = '\0';
         fclose(f);
-        fprintf(stderr, "skipped, no PostgreSQL server: %s", why);
+        fprintf(stderr, "%s: skipped, no PostgreSQL server: %s", who, why);
         exit(77);
     }
+    return dir;
+}
+
+/* The fixture's settings (password read), loaded once; exits 77 when there is no server. */
+static json_t *pg_persistence;
+static struct pg_settings pg_admin;
+
+static const struct pg_settings *pg_fixture(void)
+{
+    if (pg_persistence)
+        return &pg_admin;
+    const char *dir = testutil_pg_dir("OUTPOST_TEST_DB=pgsql");
+    char path[4096];
     snprintf(path, sizeof path, "%s/persistence.json", dir);
     json_error_t jerr;
     pg_persistence = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);

@@ -25,6 +25,9 @@ struct db *testutil_db_open(const char *dir, const char *file);
 /* PostgreSQL only: the connection string of the test folder's database, created empty when
  * missing (not migrated), with `password` instead of the fixture's when not NULL; free it
  * with pg_conninfo_free (instance/config.h). */
+/* The throw-away PostgreSQL server's folder (OUTPOST_PG_DIR), or exit 77 (skipped), saying
+ * why, when it is not set or the server could not start; `who` names the test. */
+const char *testutil_pg_dir(const char *who);
 char *testutil_pg_conninfo(const char *dir, const char *password);
 
 /* 1 when the tests run on PostgreSQL (OUTPOST_TEST_DB=pgsql). */
