@@ -37,6 +37,7 @@
  * cancelled statements (40001, 40P01, 57014). Readers take no lock.
  */
 #include <libpq-fe.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,16 +269,19 @@ static int pg_open(const char *conninfo, int create, void **out, struct op_err *
 {
     (void)create;
     *out = NULL;
-    struct buf ci = BUF_INIT;
-    /* ours first: a keyword the caller's string names again wins (libpq keeps the last) */
-    buf_printf(&ci,
-               "sslmode=prefer connect_timeout=" CONNECT_TIMEOUT " application_name=outpost %s",
-               conninfo);
+    /* ours first: a keyword the caller's string names again wins (libpq keeps the last). The
+     * string holds the password: made once at its exact size in guarded memory (no copy left
+     * behind by a growing buffer), and wiped by sodium_free. */
+    static const char fmt[] =
+        "sslmode=prefer connect_timeout=" CONNECT_TIMEOUT " application_name=outpost %s";
+    size_t n = (size_t)snprintf(NULL, 0, fmt, conninfo) + 1;
+    char *ci = sodium_init() < 0 ? NULL : sodium_malloc(n); /* init: once, and idempotent */
+    if (!ci)
+        abort();
+    snprintf(ci, n, fmt, conninfo);
     struct pg_conn *pc = xcalloc(1, sizeof *pc);
-    pc->c = PQconnectdb(ci.data);
-    /* the string holds the password: wipe it */
-    memset(ci.data, 0, ci.len);
-    buf_free(&ci);
+    pc->c = PQconnectdb(ci);
+    sodium_free(ci);
     if (!pc->c)
         abort();
     if (PQstatus(pc->c) != CONNECTION_OK) {
