@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/buf.h"
 #include "base/ids.h"
@@ -48,6 +49,8 @@ struct db {
     void *tx_state;
     size_t sp_mark[SAVEPOINT_MAX];
     int nsp;
+    int retry;       /* the last failure seen by db_fail or db_exec was DB_ERR_RETRY */
+    uint64_t jitter; /* db_write's pause: a xorshift state, per connection (no lock) */
 };
 
 void db_set_tx_state(struct db *db, const struct db_tx_hooks *hooks, void *state)
@@ -81,6 +84,10 @@ int db_fail(struct db *db, struct op_err *e, const char *what)
 {
     const char *msg;
     enum db_errclass c = db->be->error(db->conn, &msg);
+    db->retry = c == DB_ERR_RETRY;
+    if (c == DB_ERR_RETRY)
+        /* OP_EBUSY as well: outside db_write, the caller tells its user to try again */
+        return err_set(e, OP_EBUSY, "%s: the database undid the transaction (%s)", what, msg);
     if (c == DB_ERR_BUSY)
         /* OP_EBUSY: the front end tells its user to try again */
         return err_set(e, OP_EBUSY, "%s: the database is busy", what);
@@ -92,8 +99,9 @@ int db_exec(struct db *db, const char *sql, struct op_err *e)
 {
     if (db->be->exec(db->conn, sql) != 0) {
         const char *msg;
-        db->be->error(db->conn, &msg);
-        return err_set(e, OP_EDB, "database: %s", msg);
+        enum db_errclass c = db->be->error(db->conn, &msg);
+        db->retry = c == DB_ERR_RETRY;
+        return err_set(e, c == DB_ERR_RETRY ? OP_EBUSY : OP_EDB, "database: %s", msg);
     }
     return 0;
 }
@@ -262,6 +270,66 @@ int db_commit_if(struct db *db, int rc, struct op_err *e)
 int db_in_transaction(struct db *db)
 {
     return db->be->in_tx(db->conn);
+}
+
+/* ---- the transaction runner ---- */
+
+/* Sleeps a random time below `cap_ms` ("full jitter": writers that lost the same race
+ * spread out instead of colliding again in step). */
+static void backoff(struct db *db, int cap_ms)
+{
+    if (!db->jitter) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        db->jitter = ((uint64_t)now.tv_nsec << 20) ^ (uint64_t)now.tv_sec ^ (uintptr_t)db;
+        db->jitter |= 1;
+    }
+    db->jitter ^= db->jitter << 13;
+    db->jitter ^= db->jitter >> 7;
+    db->jitter ^= db->jitter << 17;
+    long us = (long)(db->jitter % ((uint64_t)cap_ms * 1000));
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* One run: begin, the body, commit or roll back. */
+static int write_once(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+{
+    int rc = db_begin(db, e);
+    if (rc != 0)
+        return rc;
+    return db_commit_if(db, body(db, ctx, e), e);
+}
+
+int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+{
+    assert(!db_in_transaction(db));
+    int rc = 0;
+    for (int attempt = 1; attempt <= DB_WRITE_TRIES; attempt++) {
+        if (attempt > 1) {
+            /* 2, 4, 8, 16 ms caps: a lost race is decided in a few ms, not a busy wait */
+            backoff(db, 1 << (attempt - 1));
+            memset(e, 0, sizeof *e);
+        }
+        db->retry = 0;
+        rc = write_once(db, body, ctx, e);
+        /* only a failure the database reported as a lost race, passed on as is */
+        if (rc != OP_EBUSY || !db->retry)
+            return rc;
+    }
+    char last[OP_ERR_MAX];
+    snprintf(last, sizeof last, "%s", e->msg);
+    return err_set(e, OP_EBUSY,
+                   "the database is busy: %d tries lost a race with another writer (%s)",
+                   DB_WRITE_TRIES, last);
+}
+
+int db_set_busy_timeout(struct db *db, int ms, struct op_err *e)
+{
+    assert(ms >= 1 && !db_in_transaction(db));
+    if (db->be->set_busy_timeout(db->conn, ms) != 0)
+        return db_fail(db, e, "database: setting the busy timeout");
+    return 0;
 }
 
 int db_savepoint(struct db *db, struct op_err *e)

@@ -20,6 +20,15 @@
  *  - time never comes from SQL: a row is dated by binding timestamp_now() (the process clock
  *    of base/clock.h, which a test can fix).
  * The schema (migrations.c) sticks to SQL that PostgreSQL also accepts.
+ *
+ * Threads: a struct db is one connection and belongs to one thread at a time; it is never
+ * shared between threads that run at once. Its statement cache, the statements a caller holds,
+ * the open transaction and its savepoints and in-memory state (db_set_tx_state) are all per
+ * connection, unlocked, and a transaction is a property of the connection: two threads
+ * writing through one struct db would interleave their statements in one transaction. A
+ * server opens one connection per thread (or keeps a pool and hands a connection to one
+ * request at a time); many connections, in one process or several, write to one database
+ * safely, one writer at a time (db_begin), the others waiting up to the busy timeout.
  */
 #ifndef OUTPOST_STORE_DB_H
 #define OUTPOST_STORE_DB_H
@@ -42,6 +51,8 @@ enum db_errclass {
     DB_ERR_UNIQUE,     /* a unique or primary key constraint: the row already exists */
     DB_ERR_CONSTRAINT, /* another constraint (check, foreign key, not null) */
     DB_ERR_BUSY,       /* another connection holds a lock past the wait: retry later */
+    DB_ERR_RETRY,      /* the transaction lost a race (serialization failure, deadlock,
+                        * stale snapshot) and was undone: running it again may succeed */
 };
 
 /* Opens (creating if `create`, mode 0600) the SQLite database at `path` and applies pending
@@ -96,6 +107,36 @@ void db_rollback(struct db *db);
 /* Ends the transaction db_begin opened after work that returned `rc`: commits when rc is 0
  * (returning the commit's status), else rolls back and returns rc. */
 int db_commit_if(struct db *db, int rc, struct op_err *e);
+
+/* ---- The transaction runner ----
+ *
+ * db_write runs body(db, ctx, e) in a write transaction: db_begin, the body, db_commit (or
+ * db_rollback when the body fails). A transaction that lost a race the database resolved by
+ * undoing it (DB_ERR_RETRY: PostgreSQL's serialization failure 40001 and deadlock 40P01,
+ * SQLite's stale snapshot) is rolled back and run again after a short random pause, up to
+ * DB_WRITE_TRIES times in all, so the user never sees it; past that, OP_EBUSY ("busy, try
+ * again"). Anything else is not retried: a lock not granted within the busy timeout
+ * (db_set_busy_timeout; DB_ERR_BUSY) is OP_EBUSY at once, since the wait was the bound the
+ * connection's owner chose, and a unique violation or an input error is the body's answer.
+ *
+ * So a body may run more than once: it must have no effect outside the database that a second
+ * run would repeat or trip over (files written before the transaction are fine), and it
+ * starts from the same ctx each time: state it builds in ctx (counters, lists, out rows) is
+ * reset at its start, and what it allocates there on a failed run is freed before it returns
+ * the failure. On failure *e holds the last run's error. Must not be called inside a
+ * transaction. */
+typedef int (*db_write_fn)(struct db *db, void *ctx, struct op_err *e);
+#define DB_WRITE_TRIES 5
+int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e);
+
+/* How long a write waits for the write lock another connection holds before failing with
+ * OP_EBUSY (SQLite's busy timeout; PostgreSQL's lock_timeout, which bounds the wait for the
+ * advisory write lock). A connection starts with DB_BUSY_TIMEOUT_MS, what a command-line
+ * run can afford; a server thread sets a short one (a few hundred ms) so that a busy database
+ * comes back at once as "busy, retry" (HTTP 503 with Retry-After) instead of holding a thread
+ * for seconds. ms >= 1; outside a transaction. 0 or OP_EDB. */
+#define DB_BUSY_TIMEOUT_MS 10000
+int db_set_busy_timeout(struct db *db, int ms, struct op_err *e);
 /* 1 while a transaction is open on the connection. */
 int db_in_transaction(struct db *db);
 
@@ -125,7 +166,8 @@ void *db_tx_state(struct db *db);
 
 /* Fills *e from the connection's last error, prefixed with `what`; returns OP_EDB
  * (OP_ECONFLICT for a constraint violation, OP_EBUSY when another connection holds the lock
- * past the busy timeout). */
+ * past the busy timeout or the transaction lost a race: DB_ERR_RETRY, which db_write
+ * retries). */
 int db_fail(struct db *db, struct op_err *e, const char *what);
 /* The class of the connection's last error. */
 enum db_errclass db_error_class(struct db *db);

@@ -14,7 +14,9 @@
  *
  * Errors: a backend call that fails returns DB_ERROR (or -1 / NULL) and keeps the reason on
  * the connection, read back with `error` (a backend-neutral class and the library's
- * message), which db_fail turns into an OP_E* code.
+ * message), which db_fail turns into an OP_E* code. DB_ERR_RETRY is only for a failure
+ * after which the transaction is undone (or must be) and running it again from the start may
+ * succeed; a lock wait that ran out is DB_ERR_BUSY (the wait was the bound).
  */
 #ifndef OUTPOST_STORE_DB_BACKEND_H
 #define OUTPOST_STORE_DB_BACKEND_H
@@ -60,6 +62,9 @@ struct db_backend {
     int (*commit)(void *conn);
     void (*rollback)(void *conn);
     int (*in_tx)(void *conn);
+    /* How long to wait for a lock another connection holds (db_set_busy_timeout), ms >= 1;
+     * outside a transaction. 0 or -1. */
+    int (*set_busy_timeout)(void *conn, int ms);
     /* The last failure on the connection: its class and message. */
     enum db_errclass (*error)(void *conn, const char **msg);
 };

@@ -32,12 +32,19 @@
  * writer changes. READ COMMITTED and not REPEATABLE READ or SERIALIZABLE on purpose: each
  * statement after the lock sees every transaction committed before the lock was granted,
  * whereas a snapshot taken when the transaction started would miss the previous writer's
- * commit. The lock is waited for up to lock_timeout (10 s, SQLite's busy wait), then the
- * failure is DB_ERR_BUSY (SQLSTATE 55P03); so are serialization failures, deadlocks and
- * cancelled statements (40001, 40P01, 57014). Readers take no lock.
+ * commit. The lock is waited for up to lock_timeout (10 s, SQLite's busy wait; a server
+ * thread sets a short one with db_set_busy_timeout), then the failure is DB_ERR_BUSY (SQLSTATE
+ * 55P03); so are cancelled statements (57014). Serialization failures and deadlocks (40001,
+ * 40P01) are DB_ERR_RETRY: the server undid the transaction, and db_write runs it again.
+ * Readers take no lock.
+ *
+ * Threads: libpq is thread-safe as long as a PGconn is used by one thread at a time, which
+ * db.h's "one connection per thread" gives; the one process-wide thing here, the round-trip
+ * counter, is atomic.
  */
 #include <libpq-fe.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +53,9 @@
 #include "store/db_backend.h"
 
 /* The advisory lock key every write transaction takes ("outpost" in ASCII). */
-#define OP_WRITE_LOCK   "31084848396784500"
-#define LOCK_TIMEOUT    "10s"
+#define OP_WRITE_LOCK "31084848396784500"
+#define LOCK_TIMEOUT  "10s" /* DB_BUSY_TIMEOUT_MS */
+_Static_assert(DB_BUSY_TIMEOUT_MS == 10000, "LOCK_TIMEOUT spells DB_BUSY_TIMEOUT_MS");
 #define CONNECT_TIMEOUT "10"
 #define MAX_PARAMS      999 /* SQLite's default limit */
 #define TEXT_OID        25  /* pg_type's oid of text */
@@ -230,7 +238,7 @@ static void no_notices(void *arg, const char *message)
 }
 
 /* Requests sent to the server by every connection of this process (db_pgsql_round_trips). */
-static uint64_t round_trips;
+static _Atomic uint64_t round_trips;
 
 uint64_t db_pgsql_round_trips(void)
 {
@@ -631,6 +639,15 @@ static int pg_commit(void *conn)
     return pg_run(conn, "COMMIT");
 }
 
+/* lock_timeout bounds the wait for the advisory write lock (and any row lock); a session
+ * setting, so outside a transaction (a rollback would undo it). */
+static int pg_set_busy_timeout(void *conn, int ms)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET lock_timeout = %d", ms);
+    return pg_run(conn, sql);
+}
+
 static enum db_errclass pg_error(void *conn, const char **msg)
 {
     struct pg_conn *pc = conn;
@@ -640,8 +657,9 @@ static enum db_errclass pg_error(void *conn, const char **msg)
         return DB_ERR_UNIQUE;
     if (strncmp(s, "23", 2) == 0)
         return DB_ERR_CONSTRAINT;
-    if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0 || strcmp(s, "55P03") == 0 ||
-        strcmp(s, "57014") == 0)
+    if (strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return DB_ERR_RETRY;
+    if (strcmp(s, "55P03") == 0 || strcmp(s, "57014") == 0)
         return DB_ERR_BUSY;
     return DB_ERR_OTHER;
 }
@@ -668,5 +686,6 @@ const struct db_backend db_pgsql_backend = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .in_tx = pg_in_tx,
+    .set_busy_timeout = pg_set_busy_timeout,
     .error = pg_error,
 };

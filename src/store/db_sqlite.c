@@ -4,9 +4,14 @@
  *
  * A connection is one database file, private to its owner (created 0600; an existing one
  * that group or others can read is refused), in WAL mode with foreign keys on and full
- * synchronous commits. A busy database is waited for up to 10 s, then reported as DB_ERR_BUSY.
+ * synchronous commits. A busy database is waited for up to the busy timeout (10 s,
+ * DB_BUSY_TIMEOUT_MS, until db_set_busy_timeout changes it), then reported as DB_ERR_BUSY.
  * Transactions are BEGIN IMMEDIATE: the write lock is taken at the start, so a transaction
- * never fails half-way because another process writes.
+ * never fails half-way because another process writes. A stale snapshot (SQLITE_BUSY_SNAPSHOT:
+ * a read transaction that another connection's commit overtook before it could write) is
+ * DB_ERR_RETRY: SQLite returns it at once, without waiting, and only running the transaction
+ * again gets past it. A connection is opened SQLITE_OPEN_NOMUTEX: it belongs to one thread at
+ * a time (db.h, "Threads"), so SQLite's per-connection mutex would only cost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +23,6 @@
 #include <unistd.h>
 
 #include "store/db_backend.h"
-
-#define BUSY_TIMEOUT_MS 10000
 
 /* The database holds password verifiers, wrapped vaults and decrypted results: refuse one
  * (or its write-ahead log) that group or others can read, such as a copy restored by a
@@ -76,7 +79,7 @@ static int sq_open(const char *path, int create, void **out, struct op_err *e)
         sqlite3_close(conn);
         return OP_EDB;
     }
-    sqlite3_busy_timeout(conn, BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(conn, DB_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(conn, 1);
     const char *setup[] = {"PRAGMA journal_mode = WAL", "PRAGMA foreign_keys = ON",
                            "PRAGMA synchronous = FULL"};
@@ -192,12 +195,19 @@ static void sq_rollback(void *conn)
         sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
 }
 
+static int sq_set_busy_timeout(void *conn, int ms)
+{
+    return sqlite3_busy_timeout(conn, ms) == SQLITE_OK ? 0 : -1;
+}
+
 static enum db_errclass sq_error(void *conn, const char **msg)
 {
     int rc = sqlite3_extended_errcode(conn);
     *msg = sqlite3_errmsg(conn);
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return DB_ERR_UNIQUE;
+    if (rc == SQLITE_BUSY_SNAPSHOT)
+        return DB_ERR_RETRY;
     switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
         return DB_ERR_CONSTRAINT;
@@ -231,5 +241,6 @@ const struct db_backend db_sqlite_backend = {
     .commit = sq_commit,
     .rollback = sq_rollback,
     .in_tx = sq_in_tx,
+    .set_busy_timeout = sq_set_busy_timeout,
     .error = sq_error,
 };
