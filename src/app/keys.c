@@ -111,6 +111,12 @@ int app_keys_show(struct instance *inst, json_t **out, struct op_err *e)
 
 /* ---- keys rotate ---- */
 
+/* db_write bodies: the database only (the key files are written before). */
+static int record_key(struct db *db, void *k, struct op_err *e)
+{
+    return keycheck_record_results_key(db, k, e);
+}
+
 int app_keys_rotate(struct instance *inst, struct key *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
@@ -121,8 +127,8 @@ int app_keys_rotate(struct instance *inst, struct key *out, struct op_err *e)
     rc = keys_rotate_results(dir, out, e);
     free(dir);
     /* remembered for good, so that intake still knows the key if its file is ever lost */
-    if (rc == 0 && (rc = db_begin(inst->db, e)) == 0)
-        rc = db_commit_if(inst->db, keycheck_record_results_key(inst->db, out, e), e);
+    if (rc == 0)
+        rc = db_write(inst->db, record_key, out, e);
     if (rc != 0)
         key_wipe(out);
     return rc;
@@ -135,6 +141,22 @@ static void report_key(struct app_keys_setup_report *rep, struct key *k)
     snprintf(rep->key_id, sizeof rep->key_id, "%s", k->id);
     key_fingerprint(k, rep->fingerprint);
     key_wipe(k);
+}
+
+struct record_central {
+    struct instance *inst;
+    const struct keycheck *kc;
+    int replacing;
+    const char *dir;
+};
+
+static int record_central(struct db *db, void *ctx, struct op_err *e)
+{
+    struct record_central *r = ctx;
+    int rc = r->replacing ? keycheck_record_replaced(r->inst, r->kc, e) : 0;
+    if (rc == 0)
+        rc = keycheck_record_results_keys(db, r->dir, e);
+    return rc;
 }
 
 int app_keys_setup_central(struct instance *inst, const struct app_keys_setup_central_request *req,
@@ -167,12 +189,9 @@ int app_keys_setup_central(struct instance *inst, const struct app_keys_setup_ce
     /* In one transaction: the lost master keys given up (a password reset then makes a new
      * key pair), and the results keys central has, remembered even if a file is lost later. */
     char *dir = instance_path(inst, "keys");
-    if (rc == 0 && (rc = db_begin(inst->db, e)) == 0) {
-        rc = replacing ? keycheck_record_replaced(inst, &kc, e) : 0;
-        if (rc == 0)
-            rc = keycheck_record_results_keys(inst->db, dir, e);
-        rc = db_commit_if(inst->db, rc, e);
-    }
+    struct record_central rec = {inst, &kc, replacing, dir};
+    if (rc == 0)
+        rc = db_write(inst->db, record_central, &rec, e);
     keycheck_free(&kc);
     struct key current;
     if (rc == 0 && (rc = keys_results_current(dir, &current, e)) == 0)

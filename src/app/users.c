@@ -118,6 +118,12 @@ int app_users_check_central(struct instance *inst, const char *what, struct op_e
     return rc;
 }
 
+/* db_write body: the user (users_insert sets its dates and version again on every run). */
+static int insert_user(struct db *db, void *u, struct op_err *e)
+{
+    return users_insert(db, u, e);
+}
+
 int app_users_add(struct instance *inst, const struct app_user_new *in, const char *password,
                   size_t len, struct user *out, struct op_err *e)
 {
@@ -144,10 +150,7 @@ int app_users_add(struct instance *inst, const struct app_user_new *in, const ch
     if (rc != 0)
         return rc;
     credentials_apply(&cred, &u);
-    rc = db_begin(inst->db, e);
-    if (rc == 0)
-        rc = users_insert(inst->db, &u, e);
-    rc = db_commit_if(inst->db, rc, e);
+    rc = db_write(inst->db, insert_user, &u, e);
     credentials_wipe(&cred);
     if (rc == 0 && out)
         rc = users_get_by_id(inst->db, u.id, out, e);
@@ -172,45 +175,58 @@ static int check_change(const struct user *cur, const struct user_changes *ch, s
     return check_role_org(role, org, e);
 }
 
+struct update_user {
+    const char *id;
+    int64_t version;
+    const struct user_changes *ch;
+};
+
+static int update_user(struct db *db, void *ctx, struct op_err *e)
+{
+    struct update_user *u = ctx;
+    struct user cur;
+    int rc = users_get_by_id(db, u->id, &cur, e);
+    if (rc == 0) {
+        rc = check_change(&cur, u->ch, e);
+        user_clear(&cur);
+    }
+    if (rc == 0)
+        rc = users_update(db, u->id, u->version, u->ch, NULL, e);
+    return rc;
+}
+
 int app_users_update(struct instance *inst, const char *id, int64_t version,
                      const struct user_changes *ch, struct user *out, struct op_err *e)
 {
     if (out)
         memset(out, 0, sizeof *out);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "users update", e);
+    struct update_user u = {id, version, ch};
     if (rc == 0)
-        rc = db_begin(inst->db, e);
-    if (rc != 0)
-        return rc;
-    struct user cur;
-    rc = users_get_by_id(inst->db, id, &cur, e);
-    if (rc == 0) {
-        rc = check_change(&cur, ch, e);
-        user_clear(&cur);
-    }
-    if (rc == 0)
-        rc = users_update(inst->db, id, version, ch, NULL, e);
-    rc = db_commit_if(inst->db, rc, e);
+        rc = db_write(inst->db, update_user, &u, e);
     if (rc == 0 && out)
         rc = users_get_by_id(inst->db, id, out, e);
+    return rc;
+}
+
+static int delete_user(struct db *db, void *login, struct op_err *e)
+{
+    struct user u;
+    int rc = users_get_by_login(db, login, &u, e);
+    if (rc == 0 && strcmp(u.role, ROLE_SUPER_USER) == 0)
+        rc = err_set(e, OP_EINPUT, "%s is the super-user and cannot be deleted", (char *)login);
+    if (rc == 0)
+        rc = users_delete(db, u.id, e);
+    user_clear(&u);
     return rc;
 }
 
 int app_users_delete(struct instance *inst, const char *login, struct op_err *e)
 {
     int rc = instance_require_role(inst, ROLE_CENTRAL, "users delete", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
     if (rc != 0)
         return rc;
-    struct user u;
-    rc = users_get_by_login(inst->db, login, &u, e);
-    if (rc == 0 && strcmp(u.role, ROLE_SUPER_USER) == 0)
-        rc = err_set(e, OP_EINPUT, "%s is the super-user and cannot be deleted", login);
-    if (rc == 0)
-        rc = users_delete(inst->db, u.id, e);
-    user_clear(&u);
-    return db_commit_if(inst->db, rc, e);
+    return db_write(inst->db, delete_user, (void *)login, e);
 }
 
 /* ---- password resets ---- */
@@ -279,6 +295,18 @@ int app_users_passwd_check(struct instance *inst, const struct app_user_passwd *
     return rc;
 }
 
+struct store_cred {
+    const char *user_id;
+    int64_t version;
+    const struct credentials *cred;
+};
+
+static int store_cred(struct db *db, void *ctx, struct op_err *e)
+{
+    struct store_cred *sc = ctx;
+    return credentials_store(db, sc->user_id, sc->version, sc->cred, e);
+}
+
 int app_users_passwd(struct instance *inst, const struct app_user_passwd *in, const char *password,
                      size_t len, char public_key[VAULT_PUBLIC_B64_LEN], struct op_err *e)
 {
@@ -291,11 +319,8 @@ int app_users_passwd(struct instance *inst, const struct app_user_passwd *in, co
         rc = credentials_make(&inst->settings.password_cost, r.u.id, password, len, &r.keys, &cred,
                               e);
     if (rc == 0) {
-        rc = db_begin(inst->db, e);
-        if (rc == 0)
-            rc = credentials_store(inst->db, r.u.id, in->if_version ? in->if_version : r.u.version,
-                                   &cred, e);
-        rc = db_commit_if(inst->db, rc, e);
+        struct store_cred sc = {r.u.id, in->if_version ? in->if_version : r.u.version, &cred};
+        rc = db_write(inst->db, store_cred, &sc, e);
         if (rc == 0 && public_key)
             memcpy(public_key, cred.vault_public_key, VAULT_PUBLIC_B64_LEN);
         credentials_wipe(&cred);

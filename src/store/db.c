@@ -49,7 +49,8 @@ struct db {
     void *tx_state;
     size_t sp_mark[SAVEPOINT_MAX];
     int nsp;
-    int retry;       /* the last failure seen by db_fail or db_exec was DB_ERR_RETRY */
+    int retry;       /* db_write's run met a DB_ERR_RETRY failure (db_fail, db_exec) that no
+                      * savepoint rollback undid */
     uint64_t jitter; /* db_write's pause: a xorshift state, per connection (no lock) */
 };
 
@@ -84,7 +85,7 @@ int db_fail(struct db *db, struct op_err *e, const char *what)
 {
     const char *msg;
     enum db_errclass c = db->be->error(db->conn, &msg);
-    db->retry = c == DB_ERR_RETRY;
+    db->retry |= c == DB_ERR_RETRY;
     if (c == DB_ERR_RETRY)
         /* OP_EBUSY as well: outside db_write, the caller tells its user to try again */
         return err_set(e, OP_EBUSY, "%s: the database undid the transaction (%s)", what, msg);
@@ -100,7 +101,7 @@ int db_exec(struct db *db, const char *sql, struct op_err *e)
     if (db->be->exec(db->conn, sql) != 0) {
         const char *msg;
         enum db_errclass c = db->be->error(db->conn, &msg);
-        db->retry = c == DB_ERR_RETRY;
+        db->retry |= c == DB_ERR_RETRY;
         return err_set(e, c == DB_ERR_RETRY ? OP_EBUSY : OP_EDB, "database: %s", msg);
     }
     return 0;
@@ -292,13 +293,18 @@ static void backoff(struct db *db, int cap_ms)
     nanosleep(&ts, NULL);
 }
 
-/* One run: begin, the body, commit or roll back. */
+/* One run: begin, the body, commit or roll back. A body that went on after a lost race it
+ * did not undo (it took the failure for a refusal, say) is not committed: on PostgreSQL its
+ * transaction is already aborted and COMMIT would only roll it back. */
 static int write_once(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
 {
     int rc = db_begin(db, e);
     if (rc != 0)
         return rc;
-    return db_commit_if(db, body(db, ctx, e), e);
+    rc = body(db, ctx, e);
+    if (rc == 0 && db->retry)
+        rc = err_set(e, OP_EBUSY, "database: the transaction lost a race with another writer");
+    return db_commit_if(db, rc, e);
 }
 
 int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
@@ -313,8 +319,9 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
         }
         db->retry = 0;
         rc = write_once(db, body, ctx, e);
-        /* only a failure the database reported as a lost race, passed on as is */
-        if (rc != OP_EBUSY || !db->retry)
+        /* a run that met a lost race and failed for it: as OP_EBUSY (db_fail's code for it)
+         * or OP_EDB (a later statement of PostgreSQL's aborted transaction) */
+        if (!db->retry || (rc != OP_EBUSY && rc != OP_EDB))
             return rc;
     }
     char last[OP_ERR_MAX];
@@ -352,6 +359,9 @@ int db_savepoint_rollback(struct db *db, struct op_err *e)
         db_exec(db, "RELEASE SAVEPOINT op_savepoint", e) != 0)
         return OP_EDB;
     size_t mark = db->sp_mark[--db->nsp];
+    /* a lost race inside the savepoint is undone with it: the transaction goes on (PostgreSQL
+     * would have refused the rollback had the race doomed the whole transaction) */
+    db->retry = 0;
     if (db->tx_hooks && db->tx_hooks->undo)
         db->tx_hooks->undo(db->tx_state, mark);
     return 0;

@@ -634,9 +634,22 @@ static int pg_begin(void *conn)
     return -1;
 }
 
+/* COMMIT of a transaction an error aborted succeeds as a command and rolls back (its status
+ * says "ROLLBACK"): that is a failure, never a commit. */
 static int pg_commit(void *conn)
 {
-    return pg_run(conn, "COMMIT");
+    struct pg_conn *pc = conn;
+    round_trips++;
+    PGresult *r = PQexec(pc->c, "COMMIT");
+    int rolled_back =
+        PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
+    if (command_ok(pc, r) != 0)
+        return -1;
+    if (rolled_back) {
+        set_error(pc, "25P02", "the transaction was aborted by an earlier error and rolled back");
+        return -1;
+    }
+    return 0;
 }
 
 /* lock_timeout bounds the wait for the advisory write lock (and any row lock); a session

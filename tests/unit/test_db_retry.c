@@ -196,6 +196,82 @@ static void test_write_does_not_retry_the_bodys_own_error(void **state)
     assert_string_equal(e.msg, "no such thing");
 }
 
+/* A body that takes the lost race for an answer and returns 0 (as the results intake takes a
+ * refusal) is not committed: on PostgreSQL its transaction is aborted already. */
+static int body_swallow(struct db *db, void *ctx, struct op_err *e)
+{
+    struct body *b = ctx;
+    if (b->runs++ < b->loses) {
+        struct op_err lost = {0};
+        assert_int_equal(lose_a_race(b->f, &lost), OP_EBUSY);
+        return 0;
+    }
+    return db_run(db, "UPDATE retry_t SET v = v + 1 WHERE id = 1", NULL, NULL, "updating", e);
+}
+
+static void test_write_retries_a_body_that_ignored_a_lost_race(void **state)
+{
+    struct fixture *f = *state;
+    struct body b = {.f = f, .loses = 1};
+    struct op_err e = {0};
+    assert_int_equal(db_write(f->a, body_swallow, &b, &e), 0);
+    assert_int_equal(b.runs, 2);
+    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+}
+
+/* A lost race inside a savepoint that the body rolls back is undone with it: no retry. */
+static int body_savepoint(struct db *db, void *ctx, struct op_err *e)
+{
+    struct body *b = ctx;
+    b->runs++;
+    int rc = db_savepoint(db, e);
+    if (rc != 0)
+        return rc;
+    struct op_err lost = {0};
+    if (testutil_on_pgsql())
+        assert_int_equal(lose_a_race(b->f, &lost), OP_EBUSY);
+    else /* SQLite's stale snapshot cannot happen inside the runner's transaction */
+        assert_int_equal(db_exec(db, "SELECT 1", &lost), 0);
+    if ((rc = db_savepoint_rollback(db, e)) != 0)
+        return rc;
+    return db_run(db, "UPDATE retry_t SET v = v + 1 WHERE id = 1", NULL, NULL, "updating", e);
+}
+
+static void test_write_keeps_a_run_whose_savepoint_undid_a_lost_race(void **state)
+{
+    struct fixture *f = *state;
+    struct body b = {.f = f};
+    struct op_err e = {0};
+    assert_int_equal(db_write(f->a, body_savepoint, &b, &e), 0);
+    assert_int_equal(b.runs, 1);
+    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+}
+
+/* PostgreSQL answers COMMIT of a transaction an error aborted with a success that rolled
+ * back: db_commit reports it as the failure it is. */
+static void test_commit_of_an_aborted_transaction_fails(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    assert_int_equal(db_begin(f->a, &e), 0);
+    assert_int_equal(
+        db_run(f->a, "UPDATE retry_t SET v = 5 WHERE id = 1", NULL, NULL, "updating", &e), 0);
+    if (testutil_on_pgsql())
+        assert_int_not_equal(db_exec(f->a, "SELECT 1 / 0", &e), 0);
+    else
+        assert_int_not_equal(db_exec(f->a, "SELECT * FROM no_such_table", &e), 0);
+    int rc = db_commit(f->a, &e);
+    if (testutil_on_pgsql()) {
+        assert_int_equal(rc, OP_EDB);
+        assert_non_null(strstr(e.msg, "rolled back"));
+        assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0);
+    } else { /* SQLite keeps the transaction: a failed statement undoes only itself */
+        assert_int_equal(rc, 0);
+        assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 5);
+    }
+    assert_false(db_in_transaction(f->a));
+}
+
 /* PostgreSQL: a real deadlock. `b` holds row 2 and, once the body holds row 1 and waits for
  * row 2, asks for row 1. The body's connection waited first, so its deadlock check
  * (deadlock_timeout, 1 s) runs first and the server undoes its transaction (40P01); `b` gets
@@ -392,6 +468,9 @@ int main(void)
         T(test_write_gives_up_after_the_bound_with_busy),
         T(test_write_does_not_retry_a_unique_violation),
         T(test_write_does_not_retry_the_bodys_own_error),
+        T(test_write_retries_a_body_that_ignored_a_lost_race),
+        T(test_write_keeps_a_run_whose_savepoint_undid_a_lost_race),
+        T(test_commit_of_an_aborted_transaction_fails),
         T(test_write_retries_a_real_deadlock),
         T(test_short_busy_timeout_reports_busy_in_about_that_time),
         T(test_threads_with_own_connections_write_exactly_once),
