@@ -69,13 +69,26 @@ void app_results_new_of(const struct envelope *env, struct result_new *res)
     envelope_sha256(env, res->envelope_sha256);
 }
 
+#define WARN_MAX 512
+
+/* A database failure: the transaction is rolled back (and may be run again, db_write); any
+ * other failure of receive is a refusal, committed. */
+static int receive_failed(int rc)
+{
+    return rc == OP_EDB || rc == OP_ENOMEM || rc == OP_EBUSY;
+}
+
 /* Verifies and stores one envelope inside the caller's transaction (see
  * app_results_receive); *env_out (if not NULL) gets the parsed header when parsing succeeded.
  * The quarantine row of an OP_ECONFLICT refusal is written in that transaction, which the
- * caller commits as for any refusal: only OP_EDB and OP_ENOMEM call for a rollback. */
+ * caller commits as for any refusal: only receive_failed codes call for a rollback. The
+ * operator's warning about a copy held in quarantine goes to `warn` ("" when none), which the
+ * caller logs once the transaction is committed (a run that db_write repeats logs nothing). */
 static int receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
-                   struct envelope *env_out, enum app_results_outcome *outcome, struct op_err *e)
+                   struct envelope *env_out, enum app_results_outcome *outcome, char warn[WARN_MAX],
+                   struct op_err *e)
 {
+    warn[0] = '\0';
     struct envelope env;
     if (envelope_parse(data, len, &env, e) != 0)
         return OP_EINPUT;
@@ -127,11 +140,13 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
     /* For the operator, the whole story; for the sender, an ordinary refusal that says
      * neither which device holds the id nor what it holds, the same whoever sent it. */
     if (strcmp(why, RESULTS_OTHER_DEVICE) == 0)
-        log_warn("result %s from device %s refused: the id belongs to device %s; the copy is "
+        snprintf(warn, WARN_MAX,
+                 "result %s from device %s refused: the id belongs to device %s; the copy is "
                  "held in quarantine for an operator",
                  env.h.result_id, env.h.device_id, owner);
     else
-        log_warn("result %s from device %s refused: the device already sent other content under "
+        snprintf(warn, WARN_MAX,
+                 "result %s from device %s refused: the device already sent other content under "
                  "this id; the copy is held in quarantine for an operator",
                  env.h.result_id, env.h.device_id);
     return err_set(e, OP_ECONFLICT,
@@ -139,36 +154,113 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
                    env.h.result_id);
 }
 
+struct receive_one {
+    const char *keys_dir;
+    const unsigned char *data;
+    size_t len;
+    enum app_results_outcome *outcome;
+    int refused; /* receive's refusal, 0 when stored */
+    struct op_err why;
+    char warn[WARN_MAX];
+};
+
+/* db_write body: a refusal commits too (the copy held in quarantine is kept); it is kept in
+ * the context, as db_write's *e is the commit's. */
+static int receive_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct receive_one *r = ctx;
+    memset(&r->why, 0, sizeof r->why);
+    r->refused = receive(db, r->keys_dir, r->data, r->len, NULL, r->outcome, r->warn, &r->why);
+    if (receive_failed(r->refused)) {
+        *e = r->why;
+        return r->refused;
+    }
+    return 0;
+}
+
 int app_results_receive(struct instance *inst, const unsigned char *data, size_t len,
                         enum app_results_outcome *outcome, struct op_err *e)
 {
     int rc = instance_require_role(inst, ROLE_CENTRAL, "receiving results", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
     if (rc != 0)
         return rc;
     char *keys_dir = instance_path(inst, "keys");
-    rc = receive(inst->db, keys_dir, data, len, NULL, outcome, e);
+    struct receive_one *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    *r = (struct receive_one){.keys_dir = keys_dir, .data = data, .len = len, .outcome = outcome};
+    rc = db_write(inst->db, receive_body, r, e);
     free(keys_dir);
-    if (rc == OP_EDB || rc == OP_ENOMEM) {
-        db_rollback(inst->db);
-        return rc;
+    if (rc == 0 && r->warn[0])
+        log_warn("%s", r->warn);
+    if (rc == 0 && r->refused) {
+        *e = r->why;
+        rc = r->refused;
     }
-    /* a refusal commits too: the copy held in quarantine is kept */
-    struct op_err c = {0};
-    if (db_commit(inst->db, &c) != 0) {
-        *e = c;
-        return c.code;
-    }
+    free(r);
     return rc;
+}
+
+/* One refusal of an import, kept until the transaction is over (db_write may run the import
+ * again: the caller hears of the refusals of the run that counted, once). */
+struct refusal {
+    char *result_id; /* NULL when the header could not be read */
+    size_t offset;
+    char *reason;
+    int rest_skipped;
+    enum op_remedy remedy;
+    char *warn; /* the operator's warning, NULL when none */
+};
+
+struct import_run {
+    const char *keys_dir;
+    int fd;
+    const char *file;
+    struct app_results_import_out *out;
+    struct refusal *v;
+    int n, cap;
+};
+
+static char *dup_or_null(const char *s)
+{
+    if (!s || !*s)
+        return NULL;
+    char *p = strdup(s);
+    if (!p)
+        abort();
+    return p;
+}
+
+static void add_refusal(struct import_run *run, const char *result_id, size_t off,
+                        const struct op_err *why, int rest_skipped, const char *warn)
+{
+    if (run->n == run->cap) {
+        run->cap = run->cap ? run->cap * 2 : 16;
+        run->v = realloc(run->v, sizeof *run->v * (size_t)run->cap);
+        if (!run->v)
+            abort();
+    }
+    run->v[run->n++] = (struct refusal){dup_or_null(result_id), off,         dup_or_null(why->msg),
+                                        rest_skipped,           why->remedy, dup_or_null(warn)};
+}
+
+static void clear_refusals(struct import_run *run)
+{
+    for (int i = 0; i < run->n; i++) {
+        free(run->v[i].result_id);
+        free(run->v[i].reason);
+        free(run->v[i].warn);
+    }
+    run->n = 0;
 }
 
 /* Reads the envelopes of the open file `fd` (named `file`) one at a time and receives each,
  * inside the caller's transaction. */
-static int import_fd(struct db *db, const char *keys_dir, int fd, const char *file,
-                     struct app_results_import_out *out, app_results_refusal_fn fn, void *ctx,
-                     struct op_err *e)
+static int import_fd(struct db *db, struct import_run *run, struct op_err *e)
 {
+    const char *keys_dir = run->keys_dir, *file = run->file;
+    int fd = run->fd;
+    struct app_results_import_out *out = run->out;
     unsigned char *buf = NULL;
     size_t cap = 0, off = 0;
     int rc = 0;
@@ -190,33 +282,40 @@ static int import_fd(struct db *db, const char *keys_dir, int fd, const char *fi
         if (r != 0) {
             /* Without a readable header the next envelope cannot be found: stop here. */
             out->rejected++;
-            const struct app_results_refusal refusal = {NULL, off, why.msg, 1, why.remedy};
-            if (fn)
-                fn(&refusal, ctx);
+            add_refusal(run, NULL, off, &why, 1, NULL);
             break;
         }
         enum app_results_outcome outcome;
-        r = receive(db, keys_dir, buf, used, NULL, &outcome, &why);
+        char warn[WARN_MAX];
+        r = receive(db, keys_dir, buf, used, NULL, &outcome, warn, &why);
         if (r == 0 && outcome == APP_RESULTS_STORED) {
             out->stored++;
         } else if (r == 0) {
             out->duplicates++;
-        } else if (r == OP_EDB || r == OP_ENOMEM) {
+        } else if (receive_failed(r)) {
             *e = why;
             rc = r;
             break;
         } else {
             out->rejected++;
             out->quarantined += r == OP_ECONFLICT; /* refused and held in quarantine */
-            const struct app_results_refusal refusal = {env.h.result_id, off, why.msg, 0,
-                                                        why.remedy};
-            if (fn)
-                fn(&refusal, ctx);
+            add_refusal(run, env.h.result_id, off, &why, 0, warn);
         }
         off += used;
     }
     free(buf);
     return rc;
+}
+
+/* db_write body: the whole file, from its start on every run. */
+static int import_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct import_run *run = ctx;
+    memset(run->out, 0, sizeof *run->out);
+    clear_refusals(run);
+    if (lseek(run->fd, 0, SEEK_SET) != 0)
+        return err_set(e, OP_EIO, "%s: cannot read it again from the start", run->file);
+    return import_fd(db, run, e);
 }
 
 int app_results_import(struct instance *inst, const struct app_results_import_in *in,
@@ -233,12 +332,22 @@ int app_results_import(struct instance *inst, const struct app_results_import_in
     if (rc != 0)
         return rc;
     char *keys_dir = instance_path(inst, "keys");
-    rc = db_begin(inst->db, e);
-    if (rc == 0)
-        rc =
-            db_commit_if(inst->db, import_fd(inst->db, keys_dir, fd, in->file, out, fn, ctx, e), e);
+    struct import_run run = {keys_dir, fd, in->file, out, NULL, 0, 0};
+    rc = db_write(inst->db, import_body, &run, e);
     close(fd);
     free(keys_dir);
+    /* the refusals of the run that counted, as before the transaction ended */
+    for (int i = 0; i < run.n; i++) {
+        const struct refusal *f = &run.v[i];
+        if (rc == 0 && f->warn)
+            log_warn("%s", f->warn);
+        const struct app_results_refusal refusal = {
+            f->result_id, f->offset, f->reason ? f->reason : "", f->rest_skipped, f->remedy};
+        if (fn)
+            fn(&refusal, ctx);
+    }
+    clear_refusals(&run);
+    free(run.v);
     return rc;
 }
 
@@ -401,6 +510,66 @@ static int decrypt_one(struct db *db, const struct keyring *ring, const char *id
     return rc < 0 ? rc : outcome;
 }
 
+/* db_write body: every key file that loads is recorded. */
+static int record_ring(struct db *db, void *ctx, struct op_err *e)
+{
+    const struct keyring *ring = ctx;
+    int rc = 0;
+    for (int i = 0; i < ring->n && rc == 0; i++)
+        rc = keycheck_record_results_key(db, &ring->keys[i], e);
+    return rc;
+}
+
+/* One transaction of decrypt-results: ids[from .. to-1]. What a run finds (counts, problems)
+ * is kept here and handed on once the transaction is over: db_write may run it again. */
+struct decrypt_batch {
+    const struct keyring *ring;
+    char **ids;
+    int from, to;
+    struct app_results_decrypt_out got;
+    struct app_results_problem *problems; /* reasons malloc'ed; ids borrowed from `ids` */
+    int nproblems;
+};
+
+static void clear_problems(struct decrypt_batch *b)
+{
+    for (int k = 0; k < b->nproblems; k++)
+        free((char *)b->problems[k].reason);
+    b->nproblems = 0;
+}
+
+static int decrypt_batch(struct db *db, void *ctx, struct op_err *e)
+{
+    struct decrypt_batch *b = ctx;
+    memset(&b->got, 0, sizeof b->got);
+    clear_problems(b);
+    int rc = 0;
+    for (int j = b->from; j < b->to && rc == 0; j++) {
+        struct op_err why = {0};
+        int outcome = decrypt_one(db, b->ring, b->ids[j], &why);
+        if (outcome < 0) {
+            *e = why;
+            rc = outcome;
+        } else if (outcome == 0) {
+            b->got.decrypted++;
+        } else {
+            if (outcome == 1)
+                b->got.damaged++;
+            else
+                b->got.missing_key++;
+            struct app_results_problem *grown =
+                realloc(b->problems, sizeof *grown * (size_t)(b->nproblems + 1));
+            char *reason = strdup(why.msg);
+            if (!grown || !reason)
+                abort();
+            b->problems = grown;
+            b->problems[b->nproblems++] = (struct app_results_problem){
+                outcome == 1 ? APP_RESULTS_DAMAGED : APP_RESULTS_MISSING_KEY, b->ids[j], reason};
+        }
+    }
+    return rc;
+}
+
 int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,
                         struct app_results_decrypt_out *rep, app_results_problem_fn fn, void *ctx,
                         struct op_err *e)
@@ -424,35 +593,22 @@ int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_
     rep->bad_keys = ring.bad;
     /* every key file that loads is one central has had: record it (a central set up before
      * the record existed gets its keys recorded here) */
-    if (rc == 0 && ring.n > 0 && (rc = db_begin(db, e)) == 0) {
-        for (int i = 0; i < ring.n && rc == 0; i++)
-            rc = keycheck_record_results_key(db, &ring.keys[i], e);
-        rc = db_commit_if(db, rc, e);
-    }
+    if (rc == 0 && ring.n > 0)
+        rc = db_write(db, record_ring, &ring, e);
+    struct decrypt_batch b = {&ring, ids, 0, 0, {0}, NULL, 0};
     for (int i = 0; i < n && rc == 0; i += BATCH) {
-        if ((rc = db_begin(db, e)) != 0)
-            break;
-        for (int j = i; j < n && j < i + BATCH && rc == 0; j++) {
-            struct op_err why = {0};
-            int outcome = decrypt_one(db, &ring, ids[j], &why);
-            if (outcome < 0) {
-                *e = why;
-                rc = outcome;
-            } else if (outcome == 0) {
-                rep->decrypted++;
-            } else {
-                if (outcome == 1)
-                    rep->damaged++;
-                else
-                    rep->missing_key++;
-                const struct app_results_problem p = {
-                    outcome == 1 ? APP_RESULTS_DAMAGED : APP_RESULTS_MISSING_KEY, ids[j], why.msg};
-                if (fn)
-                    fn(&p, ctx);
-            }
-        }
-        rc = db_commit_if(db, rc, e);
+        b.from = i;
+        b.to = i + BATCH < n ? i + BATCH : n;
+        rc = db_write(db, decrypt_batch, &b, e);
+        /* the run that counted, as it went before the transaction ended */
+        rep->decrypted += b.got.decrypted;
+        rep->damaged += b.got.damaged;
+        rep->missing_key += b.got.missing_key;
+        for (int k = 0; k < b.nproblems && fn; k++)
+            fn(&b.problems[k], ctx);
     }
+    clear_problems(&b);
+    free(b.problems);
     sodium_free(ring.keys); /* wipes them */
     results_free_ids(ids, n);
     free(keys_dir);
