@@ -37,6 +37,12 @@ static int check_settings(int proctored_default, int64_t max_executions, int kee
     return 0;
 }
 
+/* db_write bodies (the package file is written before: a retried run finds it there). */
+static int insert_delivery(struct db *db, void *d, struct op_err *e)
+{
+    return deliveries_insert(db, d, e);
+}
+
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e)
 {
@@ -66,9 +72,7 @@ int app_deliveries_import(struct instance *inst, const struct app_deliveries_imp
         d.label = (char *)(in->label ? in->label : l->test->title);
         d.proctored_default = in->proctored_default;
         d.max_executions = in->max_executions;
-        rc = db_begin(inst->db, e);
-        if (rc == 0)
-            rc = db_commit_if(inst->db, deliveries_insert(inst->db, &d, e), e);
+        rc = db_write(inst->db, insert_delivery, &d, e);
     }
     if (rc == 0)
         rc = deliveries_get(inst->db, d.id, out, e);
@@ -89,20 +93,18 @@ int app_deliveries_list(struct instance *inst, app_delivery_fn fn, void *ctx, st
     return rc;
 }
 
-int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
-                          struct delivery *out, struct op_err *e)
+struct update_run {
+    const struct app_deliveries_update_in *in;
+    struct delivery *out;
+};
+
+static int update_delivery(struct db *db, void *ctx, struct op_err *e)
 {
-    memset(out, 0, sizeof *out);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries update", e);
-    if (rc == 0 && !in->label && in->proctored_default == -1 && in->max_executions == -1)
-        rc = err_set(e, OP_EINPUT, "nothing to change: give a label, proctored or max executions");
-    if (rc == 0)
-        rc = check_settings(in->proctored_default, in->max_executions, 1, e);
-    if (rc != 0)
-        return rc;
-    if ((rc = db_begin(inst->db, e)) != 0)
-        return rc;
-    rc = deliveries_find(inst->db, in->delivery, out, e);
+    struct update_run *r = ctx;
+    const struct app_deliveries_update_in *in = r->in;
+    struct delivery *out = r->out;
+    delivery_clear(out); /* what a run that did not count read */
+    int rc = deliveries_find(db, in->delivery, out, e);
     if (rc == 0) {
         if (in->version) /* the store refuses it if the delivery is no longer there */
             out->version = in->version;
@@ -118,10 +120,40 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
             out->max_executions = in->max_executions;
     }
     if (rc == 0)
-        rc = deliveries_update(inst->db, out, NULL, e);
-    rc = db_commit_if(inst->db, rc, e);
+        rc = deliveries_update(db, out, NULL, e);
+    return rc;
+}
+
+int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
+                          struct delivery *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries update", e);
+    if (rc == 0 && !in->label && in->proctored_default == -1 && in->max_executions == -1)
+        rc = err_set(e, OP_EINPUT, "nothing to change: give a label, proctored or max executions");
+    if (rc == 0)
+        rc = check_settings(in->proctored_default, in->max_executions, 1, e);
+    if (rc != 0)
+        return rc;
+    struct update_run r = {in, out};
+    rc = db_write(inst->db, update_delivery, &r, e);
     if (rc != 0)
         delivery_clear(out);
+    return rc;
+}
+
+struct delete_run {
+    const char *id_or_label;
+    struct delivery *out;
+};
+
+static int delete_delivery(struct db *db, void *ctx, struct op_err *e)
+{
+    struct delete_run *r = ctx;
+    delivery_clear(r->out); /* what a run that did not count read */
+    int rc = deliveries_find(db, r->id_or_label, r->out, e);
+    if (rc == 0)
+        rc = deliveries_delete(db, r->out->id, e);
     return rc;
 }
 
@@ -130,14 +162,9 @@ int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct
 {
     memset(out, 0, sizeof *out);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries delete", e);
+    struct delete_run r = {id_or_label, out};
     if (rc == 0)
-        rc = db_begin(inst->db, e);
-    if (rc != 0)
-        return rc;
-    rc = deliveries_find(inst->db, id_or_label, out, e);
-    if (rc == 0)
-        rc = deliveries_delete(inst->db, out->id, e);
-    rc = db_commit_if(inst->db, rc, e);
+        rc = db_write(inst->db, delete_delivery, &r, e);
     if (rc != 0)
         delivery_clear(out);
     return rc;

@@ -60,6 +60,17 @@ static int check_enrol(struct instance *inst, const struct app_device_enrol_requ
     return 0;
 }
 
+/* db_write bodies. */
+static int insert_device(struct db *db, void *d, struct op_err *e)
+{
+    return devices_insert(db, d, e);
+}
+
+static int revoke_device(struct db *db, void *id, struct op_err *e)
+{
+    return devices_set_revoked(db, id, 1, e);
+}
+
 int app_devices_enrol(struct instance *inst, const struct app_device_enrol_request *req,
                       struct device *out, struct op_err *e)
 {
@@ -74,9 +85,7 @@ int app_devices_enrol(struct instance *inst, const struct app_device_enrol_reque
     d.org_id = (char *)req->org_id;
     d.sync_manager_id = (char *)req->sync_manager_id;
     memcpy(d.signing_public_key, req->signing_public_key, KEY_PUBLIC_BYTES);
-    if ((rc = db_begin(inst->db, e)) != 0)
-        return rc;
-    rc = db_commit_if(inst->db, devices_insert(inst->db, &d, e), e);
+    rc = db_write(inst->db, insert_device, &d, e);
     if (rc == 0)
         rc = devices_get(inst->db, req->id, out, e);
     return rc;
@@ -103,9 +112,7 @@ int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e)
     device_clear(&d);
     if (revoked)
         return 0;
-    if ((rc = db_begin(inst->db, e)) != 0)
-        return rc;
-    return db_commit_if(inst->db, devices_set_revoked(inst->db, id, 1, e), e);
+    return db_write(inst->db, revoke_device, (void *)id, e);
 }
 
 json_t *app_device_json(const struct device *d)

@@ -89,41 +89,27 @@ struct pair {
     struct delivery d;
 };
 
-/* Starts set or delete (`what`): checks that the instance is a central, opens the
- * transaction and finds the center and the delivery (ids or labels; on failure e->field says
- * which was wrong, and the transaction is rolled back). On success pair_end must follow. */
-static int pair_begin(struct instance *inst, const char *what, const char *center,
-                      const char *delivery, struct pair *p, struct op_err *e)
+/* Inside the transaction of set or delete: finds the center and the delivery (ids or labels;
+ * on failure e->field says which was wrong, and *p is cleared). On success pair_clear must
+ * follow. */
+static int pair_find(struct db *db, const char *center, const char *delivery, struct pair *p,
+                     struct op_err *e)
 {
     memset(p, 0, sizeof *p);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, what, e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
-    if (rc != 0)
-        return rc;
-    rc = testcenters_find(inst->db, center ? center : "", &p->c, e);
+    int rc = testcenters_find(db, center ? center : "", &p->c, e);
     if (rc != 0)
         blame(e, "center");
-    else if ((rc = deliveries_find(inst->db, delivery ? delivery : "", &p->d, e)) != 0)
+    else if ((rc = deliveries_find(db, delivery ? delivery : "", &p->d, e)) != 0)
         blame(e, "delivery");
-    if (rc != 0) {
+    if (rc != 0)
         test_center_clear(&p->c);
-        return db_commit_if(inst->db, rc, e); /* rolls back */
-    }
-    return 0;
+    return rc;
 }
 
-/* Ends what pair_begin started: commits if rc is 0, else rolls back and clears *out (may be
- * NULL). Returns the outcome. */
-static int pair_end(struct instance *inst, struct pair *p, int rc, struct app_eligibility *out,
-                    struct op_err *e)
+static void pair_clear(struct pair *p)
 {
     test_center_clear(&p->c);
     delivery_clear(&p->d);
-    rc = db_commit_if(inst->db, rc, e);
-    if (rc != 0 && out)
-        app_eligibility_clear(out);
-    return rc;
 }
 
 /* Frees the n ids (and the array) resolve_test_takers gave. */
@@ -175,6 +161,37 @@ static int resolve_test_takers(struct db *db, const char *const *logins, int n, 
 
 /* ---- set ---- */
 
+struct set_run {
+    const struct app_eligibility_set *in;
+    enum eligibility_outcome what;
+    struct app_eligibility *out; /* may be NULL */
+};
+
+/* db_write body of set. */
+static int set_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct set_run *r = ctx;
+    const struct app_eligibility_set *in = r->in;
+    r->what = ELIGIBILITY_UNCHANGED;
+    if (r->out)
+        app_eligibility_clear(r->out); /* what a run that did not count read */
+    struct pair p;
+    int rc = pair_find(db, in->center, in->delivery, &p, e);
+    if (rc != 0)
+        return rc;
+    char **ids = NULL;
+    char id[UUID_STR_LEN] = "";
+    rc = resolve_test_takers(db, in->test_takers, in->n, &ids, e);
+    if (rc == 0)
+        rc = eligibilities_set(db, p.c.id, p.d.id, (const char *const *)ids, in->n, in->proctored,
+                               &r->what, id, e);
+    if (rc == 0 && r->out)
+        rc = read_one(db, id, r->out, e);
+    free_ids(ids, in->n);
+    pair_clear(&p);
+    return rc;
+}
+
 int app_eligibilities_set(struct instance *inst, const struct app_eligibility_set *in,
                           enum eligibility_outcome *outcome, struct app_eligibility *out,
                           struct op_err *e)
@@ -185,51 +202,63 @@ int app_eligibilities_set(struct instance *inst, const struct app_eligibility_se
         return err_set_field(e, OP_EINPUT, "test_takers", "a negative number of test takers");
     if (in->proctored != 0 && in->proctored != 1 && in->proctored != ELIGIBILITY_PROCTORED_KEEP)
         return err_set_field(e, OP_EINPUT, "proctored", "proctored is yes or no");
-    struct pair p;
-    int rc = pair_begin(inst, "eligibilities set", in->center, in->delivery, &p, e);
-    if (rc != 0)
-        return rc;
-    char **ids = NULL;
-    enum eligibility_outcome what = ELIGIBILITY_UNCHANGED;
-    char id[UUID_STR_LEN] = "";
-    rc = resolve_test_takers(inst->db, in->test_takers, in->n, &ids, e);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "eligibilities set", e);
+    struct set_run r = {in, ELIGIBILITY_UNCHANGED, out};
     if (rc == 0)
-        rc = eligibilities_set(inst->db, p.c.id, p.d.id, (const char *const *)ids, in->n,
-                               in->proctored, &what, id, e);
-    if (rc == 0 && out)
-        rc = read_one(inst->db, id, out, e);
-    free_ids(ids, in->n);
-    rc = pair_end(inst, &p, rc, out, e);
+        rc = db_write(inst->db, set_body, &r, e);
+    if (rc != 0 && out)
+        app_eligibility_clear(out);
     if (rc == 0 && outcome)
-        *outcome = what;
+        *outcome = r.what;
     return rc;
 }
 
 /* ---- delete ---- */
 
-int app_eligibilities_delete(struct instance *inst, const char *center, const char *delivery,
-                             struct app_eligibility *out, struct op_err *e)
+struct delete_run {
+    const char *center, *delivery;
+    struct app_eligibility *out; /* may be NULL */
+};
+
+/* db_write body of delete. */
+static int delete_body(struct db *db, void *ctx, struct op_err *e)
 {
-    if (out)
-        memset(out, 0, sizeof *out);
+    struct delete_run *r = ctx;
+    if (r->out)
+        app_eligibility_clear(r->out); /* what a run that did not count read */
     struct pair p;
-    int rc = pair_begin(inst, "eligibilities delete", center, delivery, &p, e);
+    int rc = pair_find(db, r->center, r->delivery, &p, e);
     if (rc != 0)
         return rc;
     struct eligibility el;
     struct op_err ge = {0};
-    rc = eligibilities_get_pair(inst->db, p.c.id, p.d.id, &el, &ge);
+    rc = eligibilities_get_pair(db, p.c.id, p.d.id, &el, &ge);
     int got = rc == 0;
     if (rc == OP_ENOTFOUND)
         err_set(e, rc, "test center \"%s\" has no eligibility for delivery \"%s\"", p.c.label,
                 p.d.label);
     else if (rc != 0)
         err_set(e, rc, "%s", ge.msg);
-    if (rc == 0 && out)
-        rc = read_one(inst->db, el.id, out, e);
+    if (rc == 0 && r->out)
+        rc = read_one(db, el.id, r->out, e);
     if (rc == 0)
-        rc = eligibilities_delete(inst->db, el.id, e);
+        rc = eligibilities_delete(db, el.id, e);
     if (got)
         eligibility_clear(&el);
-    return pair_end(inst, &p, rc, out, e);
+    pair_clear(&p);
+    return rc;
+}
+
+int app_eligibilities_delete(struct instance *inst, const char *center, const char *delivery,
+                             struct app_eligibility *out, struct op_err *e)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "eligibilities delete", e);
+    struct delete_run r = {center, delivery, out};
+    if (rc == 0)
+        rc = db_write(inst->db, delete_body, &r, e);
+    if (rc != 0 && out)
+        app_eligibility_clear(out);
+    return rc;
 }

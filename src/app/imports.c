@@ -19,13 +19,13 @@
 
 /* Ends row i of pass 2, whose write returned row_rc (message in *re): on success counts the
  * outcome; on a problem of the row records "line N: message", marks the row bad and undoes it.
- * Both release the savepoint and return 0. A database failure returns OP_EDB as "FILE line N:
- * ...": the import stops. */
+ * Both release the savepoint and return 0. A database failure returns OP_EDB (OP_EBUSY for a
+ * lost race, which db_write runs again) as "FILE line N: ...": the import stops. */
 static int row_end(struct db *db, const struct csv_table *t, const struct batch_kind *k, void *plan,
                    int i, int row_rc, const struct op_err *re, enum batch_outcome outcome,
                    struct app_import_report *r, struct op_err *e)
 {
-    if (row_rc == OP_EDB) /* the database itself failed: stop */
+    if (row_rc == OP_EDB || row_rc == OP_EBUSY) /* the database itself failed: stop */
         return err_set(e, row_rc, "%s line %d: %s", t->path, t->rows[i].line, re->msg);
     if (row_rc != 0) {
         import_problems_add(&r->problems, t->rows[i].line, "%s", re->msg);
@@ -42,14 +42,14 @@ static int row_end(struct db *db, const struct csv_table *t, const struct batch_
     return db_savepoint_release(db, e);
 }
 
-/* Pass 2 of every record import (import/batch.h): in one transaction, each row pass 1 kept
- * is written inside its own savepoint, so that what only the write finds out becomes a
- * problem of that row and undoes that row alone. Commits if no row had a problem or
- * skip_invalid; otherwise rolls back: nothing was imported. */
+/* Pass 2 of every record import (import/batch.h), inside the caller's transaction: each row
+ * pass 1 kept is written inside its own savepoint, so that what only the write finds out
+ * becomes a problem of that row and undoes that row alone. 0 (commit) if no row had a problem
+ * or skip_invalid; otherwise OP_EINPUT (roll back: nothing was imported). */
 static int apply_rows(struct db *db, const struct csv_table *t, const struct batch_kind *k,
                       void *plan, int skip_invalid, struct app_import_report *r, struct op_err *e)
 {
-    int rc = db_begin(db, e);
+    int rc = 0;
     for (int i = 0; rc == 0 && i < t->nrows; i++) {
         if (!k->ready(plan, t, i, &r->problems))
             continue;
@@ -60,25 +60,42 @@ static int apply_rows(struct db *db, const struct csv_table *t, const struct bat
         int row_rc = k->apply(db, t, plan, i, &outcome, &re);
         rc = row_end(db, t, k, plan, i, row_rc, &re, outcome, r, e);
     }
-    if (rc != 0) {
-        db_rollback(db);
-        r->created = r->updated = r->unchanged = 0;
+    if (rc != 0)
         return rc;
-    }
     const struct import_problems *p = &r->problems;
-    if (p->count > 0 && !skip_invalid) {
-        db_rollback(db);
-        r->created = r->updated = r->unchanged = 0;
+    if (p->count > 0 && !skip_invalid)
         return err_set_remedy(e, OP_EINPUT, OP_REMEDY_SKIP_INVALID,
                               "%s: %d problem%s; nothing was imported", p->file, p->count,
                               p->count == 1 ? "" : "s");
-    }
-    if ((rc = db_commit(db, e)) != 0)
-        return rc;
-    r->committed = 1;
-    for (int i = 0; i < t->nrows; i++)
-        r->skipped += k->is_bad(plan, i);
     return 0;
+}
+
+/* The transaction of a record import (a db_write body). Pass 2 marks rows bad and records
+ * problems as it goes: a run that db_write repeats starts from a clean slate, pass 1 again
+ * (inside the transaction, so it sees what the lost race's winner wrote). */
+struct records_run {
+    const struct csv_table *t;
+    const struct batch_kind *k;
+    void *plan;
+    int skip_invalid;
+    struct app_import_report *r;
+    int runs;
+};
+
+static int records_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct records_run *run = ctx;
+    struct app_import_report *r = run->r;
+    r->created = r->updated = r->unchanged = 0;
+    if (run->runs++ > 0) {
+        run->k->free(run->plan, run->t->nrows);
+        run->plan = NULL;
+        import_problems_free(&r->problems);
+        int rc = run->k->check(db, run->t, &r->problems, &run->plan, e);
+        if (rc != 0)
+            return rc;
+    }
+    return apply_rows(db, run->t, run->k, run->plan, run->skip_invalid, r, e);
 }
 
 /* The body of every record import: `what` names the operation in the refusal on a device. */
@@ -105,11 +122,18 @@ static int import_records(struct instance *inst, const char *what, const struct 
         rc = csv_table_load(req->file, inst->settings.csv_max_bytes, &t, e);
     if (rc != 0)
         return rc;
-    void *plan = NULL;
-    rc = k->check(inst->db, t, &r->problems, &plan, e);
+    struct records_run run = {t, k, NULL, req->skip_invalid, r, 0};
+    rc = k->check(inst->db, t, &r->problems, &run.plan, e);
     if (rc == 0)
-        rc = apply_rows(inst->db, t, k, plan, req->skip_invalid, r, e);
-    k->free(plan, t->nrows);
+        rc = db_write(inst->db, records_body, &run, e);
+    if (rc == 0) {
+        r->committed = 1;
+        for (int i = 0; i < t->nrows; i++)
+            r->skipped += k->is_bad(run.plan, i);
+    } else {
+        r->created = r->updated = r->unchanged = 0;
+    }
+    k->free(run.plan, t->nrows);
     csv_table_free(t);
     return rc;
 }

@@ -210,6 +210,23 @@ static int count_labelled(struct db *db, const char *label, int *n, struct op_er
     return rc;
 }
 
+struct add_run {
+    struct test_center *c;
+    const char *label;
+    int nsame;
+};
+
+/* db_write body of add (testcenters_insert dates the center again on every run). */
+static int add_center(struct db *db, void *ctx, struct op_err *e)
+{
+    struct add_run *r = ctx;
+    r->nsame = 0;
+    int rc = testcenters_insert(db, r->c, e);
+    if (rc == 0)
+        rc = count_labelled(db, r->label, &r->nsame, e);
+    return rc;
+}
+
 int app_testcenters_add(struct instance *inst, const struct app_center_new *in,
                         struct test_center *out, int *same_label, struct op_err *e)
 {
@@ -224,16 +241,10 @@ int app_testcenters_add(struct instance *inst, const struct app_center_new *in,
     c.org_id = (char *)in->org_id;
     if (in->parent_id)
         snprintf(c.parent_id, sizeof c.parent_id, "%s", in->parent_id);
-    int nsame = 0;
-    rc = db_begin(inst->db, e);
-    if (rc != 0)
-        return rc;
-    rc = testcenters_insert(inst->db, &c, e);
-    if (rc == 0)
-        rc = count_labelled(inst->db, in->label, &nsame, e);
-    rc = db_commit_if(inst->db, rc, e);
+    struct add_run r = {&c, in->label, 0};
+    rc = db_write(inst->db, add_center, &r, e);
     if (rc == 0 && same_label)
-        *same_label = nsame;
+        *same_label = r.nsame;
     if (rc == 0 && out)
         rc = testcenters_get(inst->db, c.id, out, e);
     return rc;
@@ -246,26 +257,64 @@ void app_center_update_clear(struct app_center_update *u)
     memset(u, 0, sizeof *u);
 }
 
+struct update_run {
+    struct instance *inst;
+    const char *id;
+    int64_t version;
+    const struct test_center_changes *ch;
+    struct app_center_update *out;
+};
+
+/* db_write body of update (app_testcenters_get reads through inst->db, the same connection). */
+static int update_center(struct db *db, void *ctx, struct op_err *e)
+{
+    struct update_run *r = ctx;
+    struct app_center_update *out = r->out;
+    app_center_update_clear(out); /* what a run that did not count read */
+    int rc = app_testcenters_get(r->inst, r->id, &out->before, e);
+    if (rc == 0)
+        rc = testcenters_update(db, r->id, r->version, r->ch, &out->changed, e);
+    if (rc == 0 && r->ch->label)
+        rc = count_labelled(db, r->ch->label, &out->same_label, e);
+    if (rc == 0)
+        rc = app_testcenters_get(r->inst, r->id, &out->after, e);
+    return rc;
+}
+
 int app_testcenters_update(struct instance *inst, const char *id, int64_t version,
                            const struct test_center_changes *ch, struct app_center_update *out,
                            struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     int rc = require_central(inst, "testcenters update", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
     if (rc != 0)
         return rc;
-    rc = app_testcenters_get(inst, id, &out->before, e);
-    if (rc == 0)
-        rc = testcenters_update(inst->db, id, version, ch, &out->changed, e);
-    if (rc == 0 && ch->label)
-        rc = count_labelled(inst->db, ch->label, &out->same_label, e);
-    if (rc == 0)
-        rc = app_testcenters_get(inst, id, &out->after, e);
-    rc = db_commit_if(inst->db, rc, e);
+    struct update_run r = {inst, id, version, ch, out};
+    rc = db_write(inst->db, update_center, &r, e);
     if (rc != 0)
         app_center_update_clear(out);
+    return rc;
+}
+
+struct staff_run {
+    const char *id, *login, *duty;
+    int assign;
+    int *changed; /* may be NULL */
+};
+
+/* db_write body of assign and unassign. */
+static int staff_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct staff_run *r = ctx;
+    if (r->changed)
+        *r->changed = 0;
+    struct user u;
+    int rc = users_get_by_login(db, r->login, &u, e);
+    if (rc == 0 && r->assign)
+        rc = testcenters_assign(db, r->id, u.id, r->duty, r->changed, e);
+    else if (rc == 0)
+        rc = testcenters_unassign(db, r->id, u.id, r->duty, e);
+    user_clear(&u);
     return rc;
 }
 
@@ -276,18 +325,10 @@ static int staff_write(struct instance *inst, const char *id, const char *login,
     if (changed)
         *changed = 0;
     int rc = require_central(inst, assign ? "testcenters assign" : "testcenters unassign", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
     if (rc != 0)
         return rc;
-    struct user u;
-    rc = users_get_by_login(inst->db, login, &u, e);
-    if (rc == 0 && assign)
-        rc = testcenters_assign(inst->db, id, u.id, duty, changed, e);
-    else if (rc == 0)
-        rc = testcenters_unassign(inst->db, id, u.id, duty, e);
-    user_clear(&u);
-    return db_commit_if(inst->db, rc, e);
+    struct staff_run r = {id, login, duty, assign, changed};
+    return db_write(inst->db, staff_body, &r, e);
 }
 
 int app_testcenters_assign(struct instance *inst, const char *id, const char *login,
@@ -302,13 +343,15 @@ int app_testcenters_unassign(struct instance *inst, const char *id, const char *
     return staff_write(inst, id, login, duty, 0, NULL, e);
 }
 
+static int delete_center(struct db *db, void *id, struct op_err *e)
+{
+    return testcenters_delete(db, id, e);
+}
+
 int app_testcenters_delete(struct instance *inst, const char *id, struct op_err *e)
 {
     int rc = require_central(inst, "testcenters delete", e);
-    if (rc == 0)
-        rc = db_begin(inst->db, e);
     if (rc != 0)
         return rc;
-    rc = testcenters_delete(inst->db, id, e);
-    return db_commit_if(inst->db, rc, e);
+    return db_write(inst->db, delete_center, (void *)id, e);
 }

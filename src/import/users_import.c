@@ -649,15 +649,22 @@ static int write_row(struct import *im, struct import_row *row, struct op_err *e
     return rc;
 }
 
-static int write_rows(struct import *im, struct op_err *e)
+/* db_write body: every valid row, counted afresh on every run. */
+static int write_rows_body(struct db *db, void *ctx, struct op_err *e)
 {
-    int rc = db_begin(im->db, e);
-    if (rc != 0)
-        return rc;
+    struct import *im = ctx;
+    (void)db; /* im->db */
+    im->r->created = im->r->updated = 0;
+    int rc = 0;
     for (int i = 0; i < im->nrows && rc == 0; i++)
         if (row_is_valid(&im->rows[i]))
             rc = write_row(im, &im->rows[i], e);
-    rc = db_commit_if(im->db, rc, e);
+    return rc;
+}
+
+static int write_rows(struct import *im, struct op_err *e)
+{
+    int rc = db_write(im->db, write_rows_body, im, e);
     if (rc != 0)
         im->r->created = im->r->updated = 0;
     return rc;

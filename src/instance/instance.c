@@ -146,6 +146,12 @@ int instance_require_role(const struct instance *inst, enum instance_role role, 
                    inst->dir, instance_role_name(inst->role));
 }
 
+/* db_write body: the super-user (users_insert dates it again on every run). */
+static int insert_user(struct db *db, void *u, struct op_err *e)
+{
+    return users_insert(db, u, e);
+}
+
 /* Adds the super-user; on a central, its vault key is escrowed under the master key (which
  * roles_setup has just created in tmp/keys) like every other user's. */
 static int add_super_user(struct db *db, const char *tmp, const struct setup_request *req,
@@ -178,21 +184,20 @@ static int add_super_user(struct db *db, const char *tmp, const struct setup_req
     u.role = (char *)ROLE_SUPER_USER;
     u.label = (char *)"Super user";
     credentials_apply(&cred, &u);
-    int rc = db_begin(db, e);
-    if (rc == 0 && (rc = users_insert(db, &u, e)) != 0)
-        db_rollback(db);
-    if (rc == 0)
-        rc = db_commit(db, e);
+    int rc = db_write(db, insert_user, &u, e);
     credentials_wipe(&cred);
     return rc;
+}
+
+static int record_keys(struct db *db, void *dir, struct op_err *e)
+{
+    return keycheck_record_results_keys(db, dir, e);
 }
 
 static int record_results_keys(struct db *db, const char *tmp, struct op_err *e)
 {
     char *dir = fs_join(tmp, "keys");
-    int rc = db_begin(db, e);
-    if (rc == 0)
-        rc = db_commit_if(db, keycheck_record_results_keys(db, dir, e), e);
+    int rc = db_write(db, record_keys, dir, e);
     free(dir);
     return rc;
 }
