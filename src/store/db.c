@@ -52,6 +52,7 @@ struct db {
     int retry;       /* db_write's run met a DB_ERR_RETRY failure (db_fail, db_exec) that no
                       * savepoint rollback undid */
     uint64_t jitter; /* db_write's pause: a xorshift state, per connection (no lock) */
+    int lose;        /* db_write runs still to lose (db_lose_races, for tests) */
 };
 
 void db_set_tx_state(struct db *db, const struct db_tx_hooks *hooks, void *state)
@@ -302,6 +303,10 @@ static int write_once(struct db *db, db_write_fn body, void *ctx, struct op_err 
     if (rc != 0)
         return rc;
     rc = body(db, ctx, e);
+    if (rc == 0 && db->lose > 0) {
+        db->lose--;
+        db->retry = 1;
+    }
     if (rc == 0 && db->retry)
         rc = err_set(e, OP_EBUSY, "database: the transaction lost a race with another writer");
     return db_commit_if(db, rc, e);
@@ -329,6 +334,11 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
     return err_set(e, OP_EBUSY,
                    "the database is busy: %d tries lost a race with another writer (%s)",
                    DB_WRITE_TRIES, last);
+}
+
+void db_lose_races(struct db *db, int n)
+{
+    db->lose = n;
 }
 
 int db_set_busy_timeout(struct db *db, int ms, struct op_err *e)

@@ -128,6 +128,9 @@ int db_commit_if(struct db *db, int rc, struct op_err *e);
 typedef int (*db_write_fn)(struct db *db, void *ctx, struct op_err *e);
 #define DB_WRITE_TRIES 5
 int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e);
+/* For tests: the next n runs of a body that succeed end as if they had lost a race (rolled
+ * back, run again), so a test proves an operation's body can run twice. */
+void db_lose_races(struct db *db, int n);
 
 /* How long a write waits for the write lock another connection holds before failing with
  * OP_EBUSY (SQLite's busy timeout; PostgreSQL's lock_timeout, which bounds the wait for the

@@ -110,6 +110,46 @@ static void test_users_are_imported_and_an_unknown_role_refused(void **state)
     free(path);
 }
 
+static int count_rows(struct fixture *f, const char *sql)
+{
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->inst->db, sql, &e);
+    if (!st)
+        fail_msg("%s: %s", sql, e.msg);
+    assert_int_equal(db_step(st), DB_ROW);
+    int n = db_column_int(st, 0);
+    db_stmt_done(f->inst->db, st);
+    return n;
+}
+
+/* A transaction that lost a race is run again (db_write): the run that commits counts and
+ * reports each row once, pass 1's problems included. */
+static void test_a_retried_import_counts_and_reports_each_row_once(void **state)
+{
+    struct fixture *f = *state;
+    const char *csv = "Label,Organisation Id,Parent\nA,ORG-1,\nB,,\nC,ORG-1,B\nD,ORG-2,\n";
+    db_lose_races(f->inst->db, 2);
+    if (import_centers(f, csv, 1) != 0)
+        fail_msg("import: %s", f->e.msg);
+    assert_int_equal(f->r.created, 2); /* A and D */
+    assert_int_equal(f->r.skipped, 2); /* B, and C under it */
+    assert_int_equal(f->r.problems.count, 2);
+    assert_int_equal(f->r.committed, 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM test_centers"), 2);
+    /* the users import, too */
+    char *path = testutil_write(f->dir, "users.csv", "Login,Password\nada,pw-ada\nalan,pw-al\n");
+    struct app_users_import_request req = {path, "test-taker", 0, 2, NULL, NULL};
+    struct users_import_report r;
+    db_lose_races(f->inst->db, 1);
+    if (app_imports_users(f->inst, &req, &r, &f->e) != 0)
+        fail_msg("import-users: %s", f->e.msg);
+    assert_int_equal(r.created, 2);
+    assert_int_equal(r.updated, 0);
+    users_import_report_free(&r);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM users WHERE role = 'test-taker'"), 2);
+    free(path);
+}
+
 static void test_imports_run_on_central_only(void **state)
 {
     (void)state;
@@ -142,6 +182,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_users_are_imported_and_an_unknown_role_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_retried_import_counts_and_reports_each_row_once,
+                                        setup, teardown),
         cmocka_unit_test(test_imports_run_on_central_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -466,6 +466,29 @@ static void test_a_conflicting_copy_from_the_same_device_is_held_not_dropped(voi
     free(second);
 }
 
+/* A receive that lost a race is run again (db_write): the refusal still commits its copy to
+ * quarantine, once, and the caller gets the refusal. */
+static void test_a_retried_receive_holds_a_conflicting_copy_once(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header h = header(f);
+    size_t len, len2;
+    unsigned char *first = seal(f, &h, PAYLOAD, &f->results, &len);
+    unsigned char *second = seal(f, &h, "{\"score\": 8}", &f->results, &len2);
+    db_lose_races(f->inst->db, 1);
+    assert_int_equal(receive(f, first, len, &e), STORED);
+    db_lose_races(f->inst->db, 2);
+    assert_int_equal(receive(f, second, len2, &e), OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "held for review"));
+    assert_int_equal(count_results(f), 1);
+    assert_int_equal(count_sql(f, "SELECT count(*) FROM results_quarantine WHERE result_id = ?1",
+                               h.result_id, NULL),
+                     1);
+    free(first);
+    free(second);
+}
+
 /* results_insert returned RESULTS_STORED (1) for success, so `db_commit_if(db, rc, e)` after
  * it rolled the stored result back. It returns 0 with the outcome apart: each of its three
  * outcomes commits, the quarantined copy too. */
@@ -576,6 +599,32 @@ static void test_damaged_envelope_is_reported_and_the_rest_decrypt(void **state)
 /* One results key file that cannot be loaded (here readable by others) stopped every
  * decryption, even of results sealed to other keys: the others decrypt, the file is reported,
  * and the results sealed to it wait. */
+/* decrypt-results' transactions (the key record, a batch) run again after a lost race:
+ * counts and problems of the run that committed, each once. */
+static void test_a_retried_decrypt_reports_each_problem_once(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    struct envelope_header hs[3] = {header(f), header(f), header(f)};
+    unsigned char *envs[3];
+    size_t lens[3];
+    envs[0] = seal(f, &hs[0], PAYLOAD, &f->results, &lens[0]);
+    envs[1] = seal(f, &hs[1], "this is not JSON", &f->results, &lens[1]);
+    envs[2] = seal(f, &hs[2], PAYLOAD, &f->results, &lens[2]);
+    receive_all(f, envs, lens, 3);
+    struct app_results_decrypt_out rep;
+    struct problems probs = {0, "", ""};
+    db_lose_races(f->inst->db, 3);
+    assert_int_equal(decrypt(f, NULL, &rep, &probs, &e), 0);
+    assert_int_equal(rep.decrypted, 2);
+    assert_int_equal(rep.damaged, 1);
+    assert_int_equal(probs.n, 1);
+    assert_int_equal(
+        count_sql(f, "SELECT count(*) FROM results WHERE status = 'pending'", NULL, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        free(envs[i]);
+}
+
 static void test_an_unloadable_old_key_does_not_stop_the_others(void **state)
 {
     struct fixture *f = *state;
@@ -753,11 +802,15 @@ static void test_import_stores_a_file_of_envelopes_and_reports_each_refusal(void
     assert_string_equal(json_string_value(json_object_get(r, "result_id")), hs[1].result_id);
     assert_int_equal(json_integer_value(json_object_get(r, "offset")), (json_int_t)lens[0]);
     assert_non_null(strstr(json_string_value(json_object_get(r, "reason")), "not eligible"));
-    /* again: the stored ones are duplicates, the refusal the same */
+    /* again, losing two races on the way: the stored ones are duplicates, the refusal the
+     * same, reported once */
+    rs.n = 0;
+    db_lose_races(f->inst->db, 2);
     assert_int_equal(app_results_import(f->inst, &in, &out, on_refusal, &rs, &e), 0);
     assert_int_equal(out.stored, 0);
     assert_int_equal(out.duplicates, 2);
     assert_int_equal(out.rejected, 1);
+    assert_int_equal(rs.n, 1);
     json_t *doc = app_results_import_json(&out, rs.arr);
     char *text = json_dumps(doc, JSON_COMPACT);
     assert_non_null(strstr(text, "{\"stored\":0,\"duplicates\":2,\"rejected\":1,\"quarantined\":0,"
@@ -942,6 +995,8 @@ int main(void)
         T(test_results_insert_commits_under_db_commit_if),
         T(test_old_result_still_decrypts_after_key_rotation),
         T(test_damaged_envelope_is_reported_and_the_rest_decrypt),
+        T(test_a_retried_decrypt_reports_each_problem_once),
+        T(test_a_retried_receive_holds_a_conflicting_copy_once),
         T(test_an_unloadable_old_key_does_not_stop_the_others),
         T(test_a_known_key_whose_file_is_lost_is_still_accepted_and_waits),
         T(test_missing_key_leaves_result_pending_until_restored),

@@ -167,6 +167,7 @@ static void test_update_of_only_the_label_leaves_the_rest(void **state)
     const struct test_center_changes ch = {"Lycee du Sud", NULL, NULL};
     struct app_center_update up;
     struct op_err e = {0};
+    db_lose_races(f->inst->db, 1); /* run twice (db_write): the result is one run's */
     assert_int_equal(app_testcenters_update(f->inst, f->sud, 1, &ch, &up, &e), 0);
     assert_int_equal(up.changed, 1);
     assert_int_equal(up.same_label, 1);
@@ -280,6 +281,7 @@ static void test_assign_and_unassign_follow_the_duty_rules(void **state)
     struct fixture *f = *state;
     struct op_err e = {0};
     int changed = -1;
+    db_lose_races(f->inst->db, 1); /* run twice (db_write): the result is one run's */
     assert_int_equal(
         app_testcenters_assign(f->inst, f->nord, "ada", CENTER_DUTY_ADMIN, &changed, &e), 0);
     assert_int_equal(changed, 1);
