@@ -23,7 +23,7 @@
  *   OP_ENOTFOUND    404  a named record does not exist
  *   OP_ECONFLICT    409  contradicts the current state (duplicate, still referenced)
  *   OP_ECRYPTO      422  a key, signature or ciphertext did not verify
- *   OP_EBUSY        503  the database is busy (another writer); retry later
+ *   OP_EBUSY        503  the database is busy (another writer); retry later (Retry-After)
  *   OP_ESTATE       500  wrong instance role, not initialised: an operator must act
  *   OP_EIO          500  file system or network
  *   OP_EDB          500  the database refused or failed

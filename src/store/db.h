@@ -10,7 +10,9 @@
  *
  * Invariants:
  *  - every write happens between db_begin() and db_commit(); a failure calls db_rollback(),
- *    so a crash or an error leaves the database as it was before the command;
+ *    so a crash or an error leaves the database as it was before the command; application
+ *    operations write through db_write, which does all three and runs a transaction that
+ *    lost a race again;
  *  - SQL is only ever built from literals; values go in with db_bind_*; placeholders are
  *    numbered ?1 .. ?N (a backend translates them to its own spelling, $1 on PostgreSQL);
  *  - statements are prepared once per connection (db_stmt caches them by their SQL text) and
