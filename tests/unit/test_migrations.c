@@ -441,6 +441,22 @@ static int count_rows(struct db *db, const char *table)
     return (int)query_int(db, sql);
 }
 
+/* Fails, naming the first line that differs, unless `got` is `want` (text of lines). */
+static void assert_same_lines(const char *what, int v, const char *want, const char *got)
+{
+    size_t i = 0, line = 0;
+    while (want[i] && want[i] == got[i])
+        i++;
+    if (!want[i] && !got[i])
+        return;
+    while (i > 0 && want[i - 1] != '\n')
+        i--;
+    line = i;
+    int wn = (int)strcspn(want + line, "\n"), gn = (int)strcspn(got + line, "\n");
+    fail_msg("%s, from version %d: expected line \"%.*s\", found \"%.*s\"", what, v, wn,
+             want + line, gn, got + line);
+}
+
 /* The fresh database's schema, for comparison: made once. */
 static char *fresh_schema;
 
@@ -472,13 +488,15 @@ static void check_data_migrations(struct db *db, int from)
     if (from < 3 && migrations_count() >= 3) {
         /* 3: the key ids of the results stored before it are known, by id only */
         int64_t distinct = query_int(db, "SELECT count(DISTINCT key_id) FROM results");
-        assert_int_equal(query_int(db, "SELECT count(*) FROM results_keys"), distinct);
-        assert_int_equal(query_int(db, "SELECT count(*) FROM results_keys WHERE serial IS NULL"
-                                       " AND public_key IS NULL AND created_at IS NULL"),
-                         distinct);
-        assert_int_equal(query_int(db, "SELECT count(*) FROM results r WHERE NOT EXISTS"
-                                       " (SELECT 1 FROM results_keys k WHERE k.id = r.key_id)"),
-                         0);
+        int64_t by_id = query_int(db, "SELECT count(*) FROM results_keys WHERE serial IS NULL"
+                                      " AND public_key IS NULL AND created_at IS NULL");
+        int64_t missing = query_int(db, "SELECT count(*) FROM results r WHERE NOT EXISTS"
+                                        " (SELECT 1 FROM results_keys k WHERE k.id = r.key_id)");
+        if (query_int(db, "SELECT count(*) FROM results_keys") != distinct || by_id != distinct ||
+            missing != 0)
+            fail_msg("from version %d, migration 3 should record the %lld key ids of the results "
+                     "(by id only); results_keys holds %lld of them, %lld missing",
+                     from, (long long)distinct, (long long)by_id, (long long)missing);
         if (from == 2)
             assert_int_equal(distinct, 2); /* k-1 and k-2: the check saw rows */
     }
@@ -513,16 +531,16 @@ static void upgrade_from(int v)
     assert_int_equal(query_int(db, "SELECT count(*) FROM " BOOKKEEPING), latest);
     if (book_before) {
         char *book_after = bookkeeping_dump(db, v);
-        assert_string_equal(book_after, book_before);
+        assert_same_lines("the bookkeeping of the versions before", v, book_before, book_after);
         free(book_after);
     }
     /* every row is still there with its values */
     char *rows_after = rows_dump(db, at_v);
-    assert_string_equal(rows_after, rows_before);
+    assert_same_lines("the rows after the upgrade", v, rows_before, rows_after);
     check_data_migrations(db, v);
     /* the schema is a fresh database's */
     char *schema = schema_dump(db);
-    assert_string_equal(schema, fresh_schema);
+    assert_same_lines("the upgraded schema against a fresh database's", v, fresh_schema, schema);
     /* and takes the rows of the later versions */
     fill_rows(db, v, latest);
     db_close(db);
@@ -681,9 +699,9 @@ static void fail_migration(int v)
     char *schema_after = schema_dump(db);
     char *rows_after = rows_dump(db, s);
     char *book_after = bookkeeping_dump(db, latest);
-    assert_string_equal(schema_after, schema_before);
-    assert_string_equal(rows_after, rows_before);
-    assert_string_equal(book_after, book_before);
+    assert_same_lines("the schema after a failed migration", v, schema_before, schema_after);
+    assert_same_lines("the rows after a failed migration", v, rows_before, rows_after);
+    assert_same_lines("the bookkeeping after a failed migration", v, book_before, book_after);
 
     assert_int_equal(db_exec(db,
                              pg ? "DROP TRIGGER refuse_migration ON " BOOKKEEPING ";"
