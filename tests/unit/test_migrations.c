@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "instance/config.h"
 #include "store/migrations.h"
+#include "store/results_keys.h"
 
 /* ---- the rows ----
  *
@@ -383,8 +384,8 @@ static char *rows_dump(struct db *db, const struct shape *s)
         struct buf sql = BUF_INIT;
         buf_puts(&sql, "SELECT ");
         for (int c = 0; c < t->ncols; c++)
-            buf_printf(&sql, "%s%s", c ? ", " : "", t->col[c]);
-        buf_printf(&sql, " FROM %s ORDER BY ", t->name);
+            buf_printf(&sql, "%s\"%s\"", c ? ", " : "", t->col[c]);
+        buf_printf(&sql, " FROM \"%s\" ORDER BY ", t->name);
         for (int c = 0; c < t->ncols; c++)
             buf_printf(&sql, "%s%d", c ? ", " : "", c + 1);
         struct op_err e = {0};
@@ -497,8 +498,12 @@ static void check_data_migrations(struct db *db, int from)
             fail_msg("from version %d, migration 3 should record the %lld key ids of the results "
                      "(by id only); results_keys holds %lld of them, %lld missing",
                      from, (long long)distinct, (long long)by_id, (long long)missing);
-        if (from == 2)
+        if (from == 2) {
             assert_int_equal(distinct, 2); /* k-1 and k-2: the check saw rows */
+            struct op_err e = {0};
+            assert_int_equal(results_keys_known(db, "k-1", &e), 1); /* as intake asks */
+            assert_int_equal(results_keys_known(db, "k-9", &e), 0);
+        }
     }
 }
 
