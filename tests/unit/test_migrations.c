@@ -350,7 +350,7 @@ static void read_shape(struct db *db, struct shape *s)
                       NULL, 1, names, NULL, MAX_TABLES);
     for (int i = 0; i < s->n; i++) {
         struct table_shape *t = &s->t[i];
-        snprintf(t->name, sizeof t->name, "%s", names[i]);
+        memcpy(t->name, names[i], sizeof t->name);
         static char types[MAX_COLS][64];
         t->ncols = read_names(db,
                               pg ? "SELECT column_name, data_type FROM information_schema.columns"
