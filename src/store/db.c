@@ -686,13 +686,23 @@ void db_cursor_close(struct db_cursor *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The version migrate() brings a database to: -1 for the latest (migrations_count()), or the
+ * one a test set with db_set_migration_limit. */
+static int migration_limit = -1;
+
+void db_set_migration_limit(int version)
+{
+    assert(version <= migrations_count());
+    migration_limit = version;
+}
+
 /* Applies the migrations the database lacks, one transaction per version. Each transaction
  * takes the write lock first (db_begin: BEGIN IMMEDIATE on SQLite, the advisory write lock on
  * PostgreSQL) and reads the version under it, so two processes starting together after an
  * upgrade never both apply a migration: the second waits, then finds nothing left to do. */
 static int migrate(struct db *db, struct op_err *e)
 {
-    int latest = migrations_count();
+    int latest = migration_limit >= 0 ? migration_limit : migrations_count();
     /* up to date (the usual case): no lock taken, so opening never waits for a writer */
     if (db_schema_version(db) == latest)
         return 0;

@@ -187,6 +187,13 @@ int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);
 
+/* For the upgrade tests only (tests/unit/test_migrations.c): from now on db_open and
+ * db_open_pgsql act as an outpost whose latest migration is `version` (0: an empty database,
+ * no schema at all), so that a test builds a database at any past version through the real
+ * open path, and one at a later version is refused as newer; -1 restores the real latest.
+ * Process-wide and not thread-safe: set it while no database is being opened. */
+void db_set_migration_limit(int version);
+
 /* Binding, to ?idx (1-based); text and blobs are copied. */
 void db_bind_null(struct db_stmt *st, int idx);
 void db_bind_int64(struct db_stmt *st, int idx, int64_t v);
