@@ -44,26 +44,39 @@ static int check_instance(const struct instance *inst, struct op_err *e)
     return 0;
 }
 
-/* Step 6: the instance as the next command will open it, from the new outpost.json, hashed
- * under the write lock (so a command started meanwhile cannot make it differ half-way). */
-static int verify_switched(const struct instance *inst, const struct copy_digests *want,
-                           struct op_err *e)
+/* Step 5: the committed copy read back over a new connection (as the next command will open
+ * it) and hashed again, under the write lock: no other process uses the database yet, and
+ * none could change it half-way. */
+static int verify_committed(const struct pg_settings *pg, const struct copy_digests *want,
+                            struct op_err *e)
+{
+    struct db *db = NULL;
+    int rc = instance_open_pgsql(pg, 0, &db, e);
+    if (rc == 0)
+        rc = db_begin(db, e);
+    if (rc == 0) {
+        struct copy_digests got;
+        rc = copy_digest(db, &got, e);
+        db_rollback(db);
+        for (int i = 0; rc == 0 && i < got.n; i++)
+            if (got.t[i].rows != want->t[i].rows || strcmp(got.t[i].sha256, want->t[i].sha256) != 0)
+                rc = err_set(e, OP_EDB,
+                             "table %s, read back after the commit, differs from the "
+                             "source",
+                             got.t[i].table);
+    }
+    db_close(db);
+    return rc;
+}
+
+/* Step 7: the instance opens from the new outpost.json, on PostgreSQL. */
+static int verify_switched(const struct instance *inst, struct op_err *e)
 {
     struct instance *again = NULL;
     int rc = instance_open(inst->dir, &again, e);
     if (rc == 0 && again->settings.driver != DB_DRIVER_PGSQL)
         rc = err_set(e, OP_ESTATE, "%s/%s does not name PostgreSQL after the switch", inst->dir,
                      INSTANCE_CONFIG_FILE);
-    if (rc == 0)
-        rc = db_begin(again->db, e);
-    if (rc == 0) {
-        struct copy_digests got;
-        rc = copy_digest(again->db, &got, e);
-        db_rollback(again->db);
-        for (int i = 0; rc == 0 && i < got.n; i++)
-            if (got.t[i].rows != want->t[i].rows || strcmp(got.t[i].sha256, want->t[i].sha256) != 0)
-                rc = err_set(e, OP_EDB, "table %s differs from the copy", got.t[i].table);
-    }
     instance_close(again);
     return rc;
 }
@@ -103,7 +116,9 @@ int app_store_migrate(struct instance *inst, const struct app_store_migrate_in *
     if (rc == 0 && (rc = copy_store(src, dst, &r->copy, e)) != 0)
         err_prefix(e, "%s", r->target);
     db_close(dst);
-    /* 5: the switch, still under the source's lock */
+    /* 5: read back; 6: the switch, still under the source's lock */
+    if (rc == 0 && (rc = verify_committed(&pg, &r->copy.src, e)) != 0)
+        err_prefix(e, "%s", r->target);
     if (rc == 0)
         rc = persistence_switch(inst, def, &r->kept_config, e);
     db_rollback(src); /* nothing was written to it: this only lets other commands go on */
@@ -114,8 +129,8 @@ int app_store_migrate(struct instance *inst, const struct app_store_migrate_in *
         return rc;
     }
     copy_digests_total(&r->copy.src, r->total_sha256);
-    /* 6 */
-    if ((rc = verify_switched(inst, &r->copy.src, e)) != 0)
+    /* 7 */
+    if ((rc = verify_switched(inst, e)) != 0)
         return err_prefix(e,
                           "the instance now uses %s, but opening it again failed (the SQLite "
                           "file %s is untouched: to go back, put %s back as %s)",

@@ -40,8 +40,9 @@ void app_store_migrate_report_free(struct app_store_migrate_report *r);
  *      by the migrations;
  *   4. every table is copied in one PostgreSQL transaction, committed only when the target's
  *      counts and hashes equal the source's;
- *   5. outpost.json is switched to the new persistence (one rename), the old one kept;
- *   6. the instance is opened again from the new outpost.json and hashed once more.
+ *   5. the committed copy is read back over a new connection and hashed once more;
+ *   6. outpost.json is switched to the new persistence (one rename), the old one kept;
+ *   7. the instance is opened again from the new outpost.json.
  * Refused, with nothing changed: a device (OP_ESTATE), an instance already on PostgreSQL
  * (OP_ESTATE), a bad file (OP_EINPUT), an unreachable server or a refused login (OP_EDB), a
  * target that is not empty (OP_ESTATE), a busy source (OP_EBUSY). From step 3 on, a failure
