@@ -103,7 +103,7 @@ int app_store_migrate(struct instance *inst, const struct app_store_migrate_in *
 
     /* 1, 2: the source, locked and hashed before the target is touched */
     struct db *src = inst->db, *dst = NULL;
-    if ((rc = db_begin(src, e)) != 0) {
+    if (db_begin(src, e) != 0) {
         json_decref(def);
         return err_prefix(e, "%s", r->sqlite_path);
     }
@@ -130,7 +130,7 @@ int app_store_migrate(struct instance *inst, const struct app_store_migrate_in *
     }
     copy_digests_total(&r->copy.src, r->total_sha256);
     /* 7 */
-    if ((rc = verify_switched(inst, e)) != 0)
+    if (verify_switched(inst, e) != 0)
         return err_prefix(e,
                           "the instance now uses %s, but opening it again failed (the SQLite "
                           "file %s is untouched: to go back, put %s back as %s)",
