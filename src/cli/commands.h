@@ -21,7 +21,8 @@
     X(qti, "qti", "score a QTI test session without a browser (qti run)")                          \
     X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
     X(results, "results", "list, show and import result envelopes (central)")                      \
-    X(decrypt_results, "decrypt-results", "decrypt the pending results on central")
+    X(decrypt_results, "decrypt-results", "decrypt the pending results on central")                \
+    X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);
 OUTPOST_COMMANDS(DECLARE_COMMAND)

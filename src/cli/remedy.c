@@ -26,6 +26,10 @@ static const char *const advice_of[] = {
     [OP_REMEDY_SETUP_CENTRAL_KEYS] = "; run `outpost setup-central`",
     [OP_REMEDY_SETUP_DEVICE_KEYS] = "; run `outpost setup-device`",
     [OP_REMEDY_SHOW_KEYS] = " (`outpost keys show`)",
+    [OP_REMEDY_PG_NEW_DATABASE] =
+        "; migrate-store moves into an empty database only: drop the database and create it "
+        "again, empty (as the postgres user: `dropdb NAME && createdb -O ROLE NAME`), then run "
+        "migrate-store again (docs/operations.md)",
 };
 _Static_assert(sizeof advice_of / sizeof *advice_of == OP_REMEDY_COUNT,
                "every remedy has its advice (or NULL, and a case of its own below)");

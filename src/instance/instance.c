@@ -47,15 +47,10 @@ static char *db_path_for(const char *dir, const char *db_path)
     return fs_join(dir, db_path);
 }
 
-/* Opens (with `create`, for setup) the store the settings name: the SQLite file at `db_path`,
- * or the PostgreSQL database, with the password read from its file or $PGPASSWORD for this
- * open only (wiped at once; never in a message). */
-static int open_store(const struct instance_settings *s, const char *db_path, int create,
-                      struct db **out, struct op_err *e)
+int instance_open_pgsql(const struct pg_settings *settings, int create, struct db **out,
+                        struct op_err *e)
 {
-    if (s->driver == DB_DRIVER_SQLITE)
-        return db_open(db_path, create, out, e);
-    struct pg_settings pg = s->pg;
+    struct pg_settings pg = *settings;
     pg.password = NULL;
     int rc = pg_settings_read_password(&pg, e);
     if (rc != 0)
@@ -68,8 +63,18 @@ static int open_store(const struct instance_settings *s, const char *db_path, in
     rc = db_open_pgsql(conninfo, create, out, e);
     pg_conninfo_free(conninfo);
     if (rc != 0)
-        err_prefix(e, "database \"%s\" on %s port %u", s->pg.dbname, s->pg.host, s->pg.port);
+        err_prefix(e, "database \"%s\" on %s port %u", pg.dbname, pg.host, pg.port);
     return rc;
+}
+
+/* Opens (with `create`, for setup) the store the settings name: the SQLite file at `db_path`,
+ * or the PostgreSQL database (instance_open_pgsql). */
+static int open_store(const struct instance_settings *s, const char *db_path, int create,
+                      struct db **out, struct op_err *e)
+{
+    if (s->driver == DB_DRIVER_SQLITE)
+        return db_open(db_path, create, out, e);
+    return instance_open_pgsql(&s->pg, create, out, e);
 }
 
 int instance_open(const char *dir, struct instance **out, struct op_err *e)

@@ -38,6 +38,12 @@ const char *instance_resolve_dir(const char *opt);
 int instance_open(const char *dir, struct instance **out, struct op_err *e);
 void instance_close(struct instance *inst);
 
+/* Opens the PostgreSQL database `pg` names (with `create`, setup's checks: an empty database
+ * only), reading the password from its file or $PGPASSWORD for this open only (wiped at once;
+ * never in a message). Errors name the database, host and port. */
+int instance_open_pgsql(const struct pg_settings *pg, int create, struct db **out,
+                        struct op_err *e);
+
 /* Fails with a clear message unless the instance has `role`; `what` names the command. */
 int instance_require_role(const struct instance *inst, enum instance_role role, const char *what,
                           struct op_err *e);
