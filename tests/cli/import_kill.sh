@@ -9,8 +9,11 @@ add_user "$C" boss test-center-admin
 add_user "$C" proc proctor
 # Large enough that the write transaction lasts about a second in a debug build with
 # sanitizers. Staff and test takers are spread thin, as in real files: a user in every row
-# would make each row's feed update scan all the rows before it.
+# would make each row's feed update scan all the rows before it. On PostgreSQL the kill needs
+# no large transaction (lib.sh watches for the transaction's first write), and each row costs
+# its round trips to the server: a fifth of the rows.
 N=5000
+if on_pgsql; then N=1000; fi
 # (The SQL is the same on SQLite and PostgreSQL: no printf(), no generate_series.)
 # 1000 test takers, t0 to t999, written in bulk: one `users add` each would take longer than
 # the imports. Nobody logs in with them, so the password hash is a placeholder.
@@ -62,7 +65,7 @@ check "and creates every center of the file" contains "$OUT" "test centers: $N c
 ALL=$(counts)
 check "after the kill the database held none of the file, or all of it" none_or_all
 which_one
-check "all centers and staff are stored" [ "${ALL% * * *}" = "$N 100" ]
+check "all centers and staff are stored" [ "${ALL% * * *}" = "$N $((N / 50))" ]
 check "the database is intact after the re-run" [ "$(db_intact "$C")" = ok ]
 
 # ---- import-eligibilities ----
