@@ -140,18 +140,35 @@ instance_pg_db() {
     sed -n 's/^ *"dbname": "\([^"]*\)",*$/\1/p' "$1/outpost.json"
 }
 
-sql() { # usage: sql DIR QUERY - one value from the instance's database (either backend)
+# usage: sql DIR QUERY - one value from the instance's database (either backend). A query
+# that fails (SQL the backend does not know) fails the test at `finish`, so that a check such
+# as [ -z "$(sql ...)" ] cannot pass on an error.
+sql() {
     if sql_db=$(instance_pg_db "$1"); then
         pg_q "$sql_db" "$2"
     else
         sqlite3 "$1/outpost.db" "$2"
-    fi
+    fi || {
+        printf '%s\n' "$2" >> "$WORK/sql-errors"
+        return 1
+    }
 }
 
 # usage: sql_list DIR QUERY - the one-column rows of QUERY joined by commas (SQLite's
 # group_concat has no PostgreSQL equivalent of the same name: order the rows in QUERY)
 sql_list() {
     sql "$1" "$2" | paste -s -d, -
+}
+
+# usage: db_file DIR - prints the name of a file holding all of the instance's database, for
+# grep: the SQLite file itself, or on PostgreSQL a fresh pg_dump of its database (in $WORK)
+db_file() {
+    if df_db=$(instance_pg_db "$1"); then
+        "$(dirname "$PSQL")/pg_dump" --no-owner -d "$df_db" > "$WORK/$df_db.sql" || return 1
+        echo "$WORK/$df_db.sql"
+    else
+        echo "$1/outpost.db"
+    fi
 }
 
 # usage: db_intact DIR - prints ok when the instance's database is sound: SQLite's integrity
@@ -214,6 +231,11 @@ kill_in_write_transaction() {
 }
 
 finish() {
+    if [ -s "$WORK/sql-errors" ]; then
+        FAILURES=$((FAILURES + 1))
+        echo "FAIL the test's own queries ran (see the errors above); these failed:"
+        sed 's/^/     /' "$WORK/sql-errors"
+    fi
     echo "$TEST_NAME: $CHECKS checks, $FAILURES failed"
     [ "$FAILURES" = 0 ]
 }
@@ -224,6 +246,6 @@ finish() {
 skip_rest() {
     echo "SKIP: $1"
     echo "$TEST_NAME: $CHECKS checks, $FAILURES failed, the rest skipped"
-    [ "$FAILURES" = 0 ] || exit 1
+    [ "$FAILURES" = 0 ] && [ ! -s "$WORK/sql-errors" ] || exit 1
     exit 77
 }
