@@ -19,8 +19,10 @@ PG_DB_COUNT=0
 
 on_pgsql() { [ "${OUTPOST_TEST_DB:-}" = pgsql ]; }
 
-# usage: pg_q DATABASE SQL - runs SQL with psql on the test server, rows one a line
-pg_q() { "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+# usage: pg_q DATABASE SQL - runs SQL with psql on the test server, rows one a line. The PG*
+# variables that let psql in are set for psql alone: `outpost` must find its server and
+# password from the setup file, not from libpq's environment.
+pg_q() { (eval "$PG_ENV" && "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 -d "$1" -c "$2"); }
 
 # Drops the databases of this test (even when it failed) and removes its folder.
 lib_cleanup() {
@@ -40,7 +42,7 @@ if on_pgsql; then
         echo "skipped, no PostgreSQL server: $(cat "$OUTPOST_PG_DIR/unavailable")"
         exit 77
     fi
-    eval "$(sh "$OUTPOST_SOURCE/tests/tools/pg_tmp.sh" env "$OUTPOST_PG_DIR")" || exit 1
+    PG_ENV=$(sh "$OUTPOST_SOURCE/tests/tools/pg_tmp.sh" env "$OUTPOST_PG_DIR") || exit 1
     PSQL="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -t/ -k5,5n | tail -n 1)/psql"
     [ -x "$PSQL" ] || PSQL=psql
 fi
@@ -164,7 +166,8 @@ sql_list() {
 # grep: the SQLite file itself, or on PostgreSQL a fresh pg_dump of its database (in $WORK)
 db_file() {
     if df_db=$(instance_pg_db "$1"); then
-        "$(dirname "$PSQL")/pg_dump" --no-owner -d "$df_db" > "$WORK/$df_db.sql" || return 1
+        (eval "$PG_ENV" && "$(dirname "$PSQL")/pg_dump" --no-owner -d "$df_db") > "$WORK/$df_db.sql" ||
+            return 1
         echo "$WORK/$df_db.sql"
     else
         echo "$1/outpost.db"
