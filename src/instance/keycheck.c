@@ -69,10 +69,12 @@ static int escrow_ids(struct db *db, struct keycheck_lost **v, int *n, struct op
 /* Results key ids named by stored results, with how many and how many are pending. */
 static int results_ids(struct db *db, struct keycheck_lost **v, int *n, struct op_err *e)
 {
-    struct db_stmt *st = db_stmt(db,
-                                 "SELECT key_id, count(*), sum(status = 'pending') FROM results "
-                                 "GROUP BY key_id ORDER BY key_id",
-                                 e);
+    struct db_stmt *st =
+        db_stmt(db,
+                "SELECT key_id, count(*), sum(CASE WHEN status = 'pending' THEN 1 ELSE 0 END)"
+                " FROM results "
+                "GROUP BY key_id ORDER BY key_id",
+                e);
     if (!st)
         return OP_EDB;
     int rc;

@@ -53,7 +53,7 @@ check "without --proctored an existing eligibility keeps its setting" [ "$(elig 
 check "the output says proctored" contains "$OUT" ", proctored"
 
 # ---- set: bad input ----
-before=$(sql "$C" "SELECT group_concat(version) FROM eligibilities")
+before=$(sql_list "$C" "SELECT id || ':' || version FROM eligibilities ORDER BY id")
 run "$OUTPOST" --data "$C" eligibilities set --center "Lycee Nord" --delivery Maths --test-takers t1 --proctored maybe
 check "a bad yes/no is a usage error" status_is 2
 check "the error shows the value" contains "$ERR" '--proctored must be yes or no, not "maybe"'
@@ -73,7 +73,7 @@ check "the unknown login is named too" contains "$ERR" 'no user with login "ghos
 run "$OUTPOST" --data "$C" eligibilities set --center "Lycee Nord" --delivery Maths
 check "--test-takers is required" status_is 2
 check "no refused command changed anything" \
-    [ "$(sql "$C" "SELECT group_concat(version) FROM eligibilities")" = "$before" ]
+    [ "$(sql_list "$C" "SELECT id || ':' || version FROM eligibilities ORDER BY id")" = "$before" ]
 
 # ---- list ----
 run "$OUTPOST" --data "$C" eligibilities list --json

@@ -21,9 +21,9 @@ SUD=$(center_id "$C" Sud)
 imp() { run "$OUTPOST" --data "$C" import-eligibilities "$@"; }
 elig() { sql "$C" "SELECT $1 FROM eligibilities WHERE center_id = '$2' AND delivery_id = '$3'"; }
 takers() { # takers CENTER_ID DELIVERY_ID -> logins, sorted, comma-separated
-    sql "$C" "SELECT group_concat(login, ',') FROM (SELECT u.login FROM eligibility_test_takers t
+    sql_list "$C" "SELECT u.login FROM eligibility_test_takers t
         JOIN users u ON u.id = t.user_id JOIN eligibilities e ON e.id = t.eligibility_id
-        WHERE e.center_id = '$1' AND e.delivery_id = '$2' ORDER BY u.login)"
+        WHERE e.center_id = '$1' AND e.delivery_id = '$2' ORDER BY u.login"
 }
 
 # ---- a good file ----
@@ -83,10 +83,10 @@ Lycee Nord,,t1,
 Sud,Physics,t1;t2,
 Sud,$PHYS,t3,
 CSV
-before=$(sql "$C" "SELECT count(*) || '/' || group_concat(version) FROM eligibilities")
+before=$(sql_list "$C" "SELECT id || ':' || version FROM eligibilities ORDER BY id")
 imp -f "$WORK/bad.csv"
 check "a file with bad rows is refused" status_is 1
-check "nothing was imported" [ "$(sql "$C" "SELECT count(*) || '/' || group_concat(version) FROM eligibilities")" = "$before" ]
+check "nothing was imported" [ "$(sql_list "$C" "SELECT id || ':' || version FROM eligibilities ORDER BY id")" = "$before" ]
 check "the error says nothing was imported" contains "$ERR" "nothing was imported"
 check "bad yes/no" contains "$ERR" 'bad.csv line 2: Proctored must be yes or no, not "maybe"'
 check "unknown center" contains "$ERR" 'bad.csv line 3: Test Center: no test center with id or label "Nowhere"'

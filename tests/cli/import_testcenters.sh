@@ -14,9 +14,9 @@ OLD=$(center_id "$C" "Old School")
 imp() { run "$OUTPOST" --data "$C" import-testcenters "$@"; }
 ncenters() { sql "$C" "SELECT count(*) FROM test_centers"; }
 staff() { # staff LABEL DUTY -> logins, sorted, comma-separated
-    sql "$C" "SELECT group_concat(login, ',') FROM (SELECT u.login FROM test_center_staff s
+    sql_list "$C" "SELECT u.login FROM test_center_staff s
         JOIN users u ON u.id = s.user_id JOIN test_centers c ON c.id = s.center_id
-        WHERE c.label = '$1' AND s.duty = '$2' ORDER BY u.login)"
+        WHERE c.label = '$1' AND s.duty = '$2' ORDER BY u.login"
 }
 
 # ---- a good file ----

@@ -12,13 +12,14 @@ lacks() { ! contains "$1" "$2"; }
 
 # A setup.json with its own password cost and CSV limit. usage: setup_with FILE OPS MEM CSVMAX
 setup_with() {
+    persistence central # lib.sh: a new database on the pgsql run
     cat > "$1" <<JSON
 {
   "role": "central",
   "super-user": {"login": "admin", "password": "admin-password"},
   "configuration": {
     "global": {"url": "http://127.0.0.1:8080/", "timezone": "UTC", "lang": "en-US"},
-    "persistences": {"default": {"driver": "sqlite", "path": "outpost.db"}},
+    "persistences": {"default": $PERSISTENCE},
     "security": {"password-hash": {"opslimit": $2, "memlimit-kib": $3, "insecure-for-tests": true}},
     "limits": {"csv-max-bytes": $4}
   }
@@ -214,7 +215,7 @@ run "$OUTPOST" --data "$L" import-users -t test-taker -f "$WORK/big.csv"
 check "a file over the limit is refused" status_is 1
 check "the refusal names the limit and the setting" \
     sh -c 'case "$1" in *"limit of 1024 bytes"*"configuration.limits.csv-max-bytes"*) exit 0;; esac; exit 1' _ "$ERR"
-check "nothing of it is stored" [ "$(sqlite3 "$L/outpost.db" "SELECT count(*) FROM users")" = 1 ]
+check "nothing of it is stored" [ "$(sql "$L" "SELECT count(*) FROM users")" = 1 ]
 
 # ---- a device does not import users ----
 D="$WORK/d"
@@ -231,7 +232,7 @@ setup_with "$WORK/setup-slow.json" 32 4096 1048576
 run "$OUTPOST" --data "$K" setup "$WORK/setup-slow.json"
 check "an instance with a slow password cost is set up" status_is 0
 { echo "Login,Password"; i=0; while [ $i -lt 120 ]; do echo "k$i,password$i"; i=$((i + 1)); done; } > "$WORK/kill.csv"
-kusers() { sqlite3 "$K/outpost.db" "SELECT count(*) FROM users"; }
+kusers() { sql "$K" "SELECT count(*) FROM users"; }
 
 "$OUTPOST" --data "$K" import-users -t test-taker -f "$WORK/kill.csv" > /dev/null 2> "$WORK/kill.err" &
 pid=$!
@@ -246,22 +247,25 @@ kill -9 $pid 2> /dev/null
 wait $pid 2> /dev/null
 check "the import was killed while hashing (worker threads running)" [ "$hashing" = 1 ]
 check "after a kill during hashing no user of the file is stored" [ "$(kusers)" = 1 ]
-check "the database is intact after a kill during hashing" [ "$(sqlite3 "$K/outpost.db" 'PRAGMA integrity_check')" = ok ]
+check "the database is intact after a kill during hashing" [ "$(db_intact "$K")" = ok ]
 
 # Inside the transaction: a file large enough that its write transaction outgrows SQLite's
-# page cache, killed once it holds the write lock and has written to the WAL (lib.sh).
+# page cache, killed once it holds the write lock and has written to the WAL (lib.sh). On
+# PostgreSQL, killed at its first write: a file of a fifth of the size is enough.
 W="$WORK/w"
 new_instance "$W" central
-wusers() { sqlite3 "$W/outpost.db" "SELECT count(*) FROM users"; }
-{ echo "Login,Password,Label"; i=0; while [ $i -lt 20000 ]; do echo "w$i,password$i,Test taker number $i"; i=$((i + 1)); done; } > "$WORK/kill.csv"
+wusers() { sql "$W" "SELECT count(*) FROM users"; }
+NW=20000
+if on_pgsql; then NW=4000; fi
+{ echo "Login,Password,Label"; i=0; while [ $i -lt $NW ]; do echo "w$i,password$i,Test taker number $i"; i=$((i + 1)); done; } > "$WORK/kill.csv"
 kill_in_write_transaction "$W" "$OUTPOST" --data "$W" import-users -t test-taker -f "$WORK/kill.csv"
 check "the import was killed inside its write transaction" [ "$KILLED" = 1 ]
 check "after a kill inside the transaction no user of the file is stored" [ "$(wusers)" = 1 ]
-check "the database is intact after a kill inside the transaction" [ "$(sqlite3 "$W/outpost.db" 'PRAGMA integrity_check')" = ok ]
+check "the database is intact after a kill inside the transaction" [ "$(db_intact "$W")" = ok ]
 
 run "$OUTPOST" --data "$W" import-users -t test-taker -f "$WORK/kill.csv"
 check "the same import then runs to the end" status_is 0
-check "after it all users of the file are stored" [ "$(wusers)" = 20001 ]
-check "the database is intact after it" [ "$(sqlite3 "$W/outpost.db" 'PRAGMA integrity_check')" = ok ]
+check "after it all users of the file are stored" [ "$(wusers)" = $((NW + 1)) ]
+check "the database is intact after it" [ "$(db_intact "$W")" = ok ]
 
 finish

@@ -12,9 +12,9 @@ run "$OUTPOST" --data "$T" import-users -t test-taker -f "$SAMPLE"
 check "TAO's example is refused as a whole (its last row has no Login)" status_is 1
 check "the refusal lists its last row" contains "$ERR" "tao-example.csv line 4: "
 check "the refusal says the Login is missing" contains "$ERR" "missing Login"
-check "nothing of TAO's example is stored" [ "$(sqlite3 "$T/outpost.db" "SELECT count(*) FROM users")" = 1 ]
+check "nothing of TAO's example is stored" [ "$(sql "$T" "SELECT count(*) FROM users")" = 1 ]
 run "$OUTPOST" --data "$T" import-users -t test-taker -f "$SAMPLE" --skip-invalid
 check "with --skip-invalid TAO's example gives 2 users" contains "$OUT" "2 created"
-check "those 2 users are stored" [ "$(sqlite3 "$T/outpost.db" "SELECT count(*) FROM users WHERE role='test-taker'")" = 2 ]
+check "those 2 users are stored" [ "$(sql "$T" "SELECT count(*) FROM users WHERE role='test-taker'")" = 2 ]
 
 finish

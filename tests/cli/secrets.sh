@@ -56,12 +56,15 @@ check "the log is not empty" [ -s "$LOG" ]
 for pw in "$PW1" "$PW2" admin-password; do
     check "no password in the output ($pw)" sh -c "! grep -q -- '$pw' '$LOG'"
 done
+DBFILE=$(db_file "$C") # the database file, or on PostgreSQL a dump of the database
+check "(the database's content is at hand)" [ -s "$DBFILE" ]
+check "(and holds tina's row)" grep -q tina "$DBFILE"
 for f in "$C"/keys/*.key "$D"/keys/*.key; do
     s=$(sed -n 's/^secret //p' "$f")
     check "the secret of $(basename "$f") is never printed" sh -c "! grep -qi -- '$s' '$LOG'"
-    check "the secret of $(basename "$f") is not in the database" sh -c "! grep -qi -- '$s' '$C/outpost.db'"
+    check "the secret of $(basename "$f") is not in the database" sh -c "! grep -qi -- '$s' '$DBFILE'"
 done
-check "no password is stored in clear" sh -c "! grep -rq -- '$PW2' '$C'"
+check "no password is stored in clear" sh -c "! grep -rq -- '$PW2' '$C' '$DBFILE'"
 wrapped=$(sql "$C" "SELECT vault_secret_wrapped FROM users WHERE login='tina'")
 escrow=$(sql "$C" "SELECT vault_secret_escrow FROM users WHERE login='tina'")
 check "the wrapped vault key is never printed" sh -c "! grep -q -- '$wrapped' '$LOG'"

@@ -63,7 +63,8 @@ check "no such user is stored" [ "$(sql "$C" "SELECT count(*) FROM users WHERE l
 # A label stored by an older version (or written into the database by hand) still holds an
 # escape sequence: users list shows it escaped, never raw.
 run_stdin "pw" "$OUTPOST" --data "$C" users add --login olddata --role test-taker
-sql "$C" "UPDATE users SET label = 'x' || char(27) || ']0;owned' || char(7) || char(27) || '[2Jy' || char(155) WHERE login = 'olddata'"
+# (the control characters written literally: SQLite's char() is chr() on PostgreSQL)
+sql "$C" "UPDATE users SET label = 'x$ESC]0;owned$(printf '\007')$ESC[2Jy$(printf '\302\233')' WHERE login = 'olddata'"
 run "$OUTPOST" --data "$C" users list
 check "users list of an old label with an escape sequence works" status_is 0
 check "users list prints no raw ESC" sh -c "! printf '%s' \"\$1\" | grep -q \"\$2\"" _ "$OUT" "$ESC"

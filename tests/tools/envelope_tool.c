@@ -63,28 +63,30 @@ static int ensure_scope(const char *central, const char *taker, const char *deli
     struct instance *c;
     if (instance_open(central, &c, e) != 0)
         return e->code;
-    /* each statement with the parameters it takes: ?1 = taker, ?2 = delivery */
+    /* each statement with the parameters it takes: ?1 = taker, ?2 = delivery (the same SQL on
+     * both backends: ON CONFLICT DO NOTHING, not SQLite's INSERT OR IGNORE) */
     static const struct {
         const char *sql;
         int nparams;
     } steps[] = {
-        {"INSERT OR IGNORE INTO users (id, login, role, password_hash, created_at, updated_at)"
+        {"INSERT INTO users (id, login, role, password_hash, created_at, updated_at)"
          " VALUES (?1, 'tool-' || ?1, 'test-taker', 'x', '2024-01-01T00:00:00Z',"
-         " '2024-01-01T00:00:00Z')",
+         " '2024-01-01T00:00:00Z') ON CONFLICT DO NOTHING",
          1},
-        {"INSERT OR IGNORE INTO test_centers (id, label, org_id, created_at, updated_at)"
+        {"INSERT INTO test_centers (id, label, org_id, created_at, updated_at)"
          " VALUES ('tool-center', 'tool center', 'ORG-1', '2024-01-01T00:00:00Z',"
-         " '2024-01-01T00:00:00Z')",
+         " '2024-01-01T00:00:00Z') ON CONFLICT DO NOTHING",
          0},
-        {"INSERT OR IGNORE INTO deliveries (id, label, created_at, updated_at)"
-         " VALUES (?2, 'tool delivery', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+        {"INSERT INTO deliveries (id, label, created_at, updated_at)"
+         " VALUES (?2, 'tool delivery', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z') ON "
+         "CONFLICT DO NOTHING",
          2},
-        {"INSERT OR IGNORE INTO eligibilities (id, center_id, delivery_id, created_at,"
+        {"INSERT INTO eligibilities (id, center_id, delivery_id, created_at,"
          " updated_at) VALUES ('tool-' || ?2, 'tool-center', ?2, '2024-01-01T00:00:00Z',"
-         " '2024-01-01T00:00:00Z')",
+         " '2024-01-01T00:00:00Z') ON CONFLICT DO NOTHING",
          2},
-        {"INSERT OR IGNORE INTO eligibility_test_takers (eligibility_id, user_id)"
-         " VALUES ('tool-' || ?2, ?1)",
+        {"INSERT INTO eligibility_test_takers (eligibility_id, user_id)"
+         " VALUES ('tool-' || ?2, ?1) ON CONFLICT DO NOTHING",
          2},
     };
     int rc = db_begin(c->db, e);

@@ -19,19 +19,22 @@
 
 /* Makes and opens a new instance of `role` ("central" or "device") in DIR/data, where DIR is
  * a new temporary folder (*dir, removed with testutil_rmdir after instance_close). The
- * super-user is "admin". */
+ * super-user is "admin". With OUTPOST_TEST_DB=pgsql a central is set up on the folder's own
+ * database on the test server (testutil_persistence); a device stays on SQLite. */
 static inline struct instance *fx_instance(const char *role, char **dir)
 {
     *dir = testutil_tmpdir();
-    char json[1024];
-    snprintf(json, sizeof json,
-             "{\"role\": \"%s\", \"super-user\": {\"login\": \"admin\", \"password\": "
-             "\"a-test-password\"}, \"configuration\": {\"global\": {\"url\": "
-             "\"https://example.org/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"}, "
-             "\"persistences\": {\"default\": {\"driver\": \"sqlite\", \"path\": "
-             "\"outpost.db\"}}, \"security\": {\"password-hash\": {\"opslimit\": 1, "
-             "\"memlimit-kib\": 8, \"insecure-for-tests\": true}}}}",
-             role);
+    char *persistence = testutil_persistence(*dir, role);
+    char json[2048];
+    int n = snprintf(json, sizeof json,
+                     "{\"role\": \"%s\", \"super-user\": {\"login\": \"admin\", \"password\": "
+                     "\"a-test-password\"}, \"configuration\": {\"global\": {\"url\": "
+                     "\"https://example.org/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"}, "
+                     "\"persistences\": {\"default\": %s}, \"security\": {\"password-hash\": "
+                     "{\"opslimit\": 1, \"memlimit-kib\": 8, \"insecure-for-tests\": true}}}}",
+                     role, persistence);
+    assert_true(n > 0 && (size_t)n < sizeof json);
+    free(persistence);
     char *setup = testutil_write(*dir, "setup.json", json);
     chmod(setup, 0600); /* it holds a password: setup warns otherwise */
     char *data = fs_join(*dir, "data");
@@ -45,6 +48,11 @@ static inline struct instance *fx_instance(const char *role, char **dir)
     struct instance *inst = NULL;
     if (instance_open(data, &inst, &e) != 0)
         fail_msg("instance_open: %s", e.msg);
+    /* the pgsql run really puts a central on the server: no SQLite file beside it */
+    char *file = fs_join(data, "outpost.db");
+    struct stat sb;
+    assert_int_equal(stat(file, &sb) == 0, !(testutil_on_pgsql() && strcmp(role, "central") == 0));
+    free(file);
     free(setup);
     free(data);
     return inst;

@@ -127,6 +127,25 @@ char *testutil_pg_conninfo(const char *dir, const char *password)
     return ci;
 }
 
+char *testutil_persistence(const char *dir, const char *role)
+{
+    if (!testutil_on_pgsql() || strcmp(role, "central") != 0)
+        return strdup("{\"driver\": \"sqlite\", \"path\": \"outpost.db\"}");
+    char name[256], sql[512];
+    pg_dbname(dir, name, sizeof name);
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", name);
+    pg_fixture(); /* loads pg_persistence, or exits 77 without a server */
+    pg_admin_exec(sql, 0);
+    json_t *p = json_deep_copy(pg_persistence);
+    if (!p || json_object_set_new(p, "dbname", json_string(name)) != 0)
+        fail_msg("out of memory");
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    if (!text)
+        fail_msg("out of memory");
+    return text;
+}
+
 struct db *testutil_db_open(const char *dir, const char *file)
 {
     struct db *db = NULL;

@@ -33,6 +33,13 @@ char *testutil_pg_conninfo(const char *dir, const char *password);
 /* 1 when the tests run on PostgreSQL (OUTPOST_TEST_DB=pgsql). */
 int testutil_on_pgsql(void);
 
+/* setup.json's persistences.default, as JSON text (caller frees), for an instance of `role`
+ * made in the test folder `dir`: {"driver": "sqlite", "path": "outpost.db"}, or with
+ * OUTPOST_TEST_DB=pgsql for a central, the fixture's server and the folder's own database,
+ * created empty (setup makes the schema) and dropped by testutil_rmdir. A device stays on
+ * SQLite, as devices always are. */
+char *testutil_persistence(const char *dir, const char *role);
+
 /* Writes `text` to DIR/name and returns the path (caller frees). */
 char *testutil_write(const char *dir, const char *name, const char *text);
 
