@@ -3,213 +3,140 @@
  */
 #include "store/feed.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The organisations in whose scope a record is now, one row each. */
-static const char *scope_sql(const char *entity)
-{
-    if (strcmp(entity, FEED_TEST_CENTER) == 0)
-        return "SELECT org_id FROM test_centers WHERE id = ?1";
-    if (strcmp(entity, FEED_ELIGIBILITY) == 0)
-        return "SELECT tc.org_id FROM eligibilities e"
-               " JOIN test_centers tc ON tc.id = e.center_id WHERE e.id = ?1";
-    if (strcmp(entity, FEED_DELIVERY) == 0)
-        return "SELECT DISTINCT tc.org_id FROM eligibilities e"
-               " JOIN test_centers tc ON tc.id = e.center_id WHERE e.delivery_id = ?1";
-    if (strcmp(entity, FEED_USER) == 0)
-        return "SELECT tc.org_id FROM eligibility_test_takers t"
-               " JOIN eligibilities e ON e.id = t.eligibility_id"
-               " JOIN test_centers tc ON tc.id = e.center_id"
-               " JOIN users u ON u.id = t.user_id AND u.role = 'test-taker'"
-               " WHERE t.user_id = ?1"
-               " UNION SELECT tc.org_id FROM test_center_staff s"
-               " JOIN test_centers tc ON tc.id = s.center_id"
-               " JOIN users u ON u.id = s.user_id"
-               "  AND ((s.duty = 'proctor' AND u.role = 'proctor')"
-               "    OR (s.duty = 'admin' AND u.role = 'test-center-admin'))"
-               " WHERE s.user_id = ?1"
-               " UNION SELECT org_id FROM users WHERE id = ?1 AND role = 'sync-manager'";
-    return NULL;
-}
+#include "base/buf.h"
 
-static const char *version_sql(const char *entity)
-{
-    if (strcmp(entity, FEED_TEST_CENTER) == 0)
-        return "SELECT version FROM test_centers WHERE id = ?1";
-    if (strcmp(entity, FEED_ELIGIBILITY) == 0)
-        return "SELECT version FROM eligibilities WHERE id = ?1";
-    if (strcmp(entity, FEED_DELIVERY) == 0)
-        return "SELECT version FROM deliveries WHERE id = ?1";
-    if (strcmp(entity, FEED_USER) == 0)
-        return "SELECT version FROM users WHERE id = ?1";
-    return NULL;
-}
+/* ---- bringing feed rows up to date ----
+ *
+ * One statement refreshes a chunk of records of one entity at once (a run of records of the same
+ * entity in first-touch order, up to CHUNK_MAX): it computes their versions and scopes, compares
+ * them with their feed rows, and writes what differs, numbering the rows it writes in the
+ * change sequence inside SQL. On PostgreSQL that is one round trip per chunk, not five per
+ * record (version, scope, rows, number, write).
+ *
+ * The chunk's ids come in as ?1 .. ?K, K one of CHUNK_SIZES (unused places bound to NULL, which
+ * joins nothing), each with its place in the chunk (`pos`), so rows are numbered in
+ * first-touch order, and, within a record, by organisation.
+ *
+ * Change sequence: the next numbers are max(seq) of sync_feed + 1, + 2, ... (the index
+ * sync_feed_seq finds the maximum). Rows are never deleted from sync_feed, so the maximum
+ * never goes back, and the write lock every write transaction holds (db_begin) means no
+ * other writer takes numbers until this one commits: numbers are unique and in commit
+ * order, as feed.h promises. */
 
-struct org_list {
-    char **v;
-    int n;
+#define CHUNK_MAX 64
+static const int chunk_sizes[] = {1, 8, CHUNK_MAX};
+#define NCHUNK_SIZES ((int)(sizeof chunk_sizes / sizeof chunk_sizes[0]))
+
+struct feed_kind {
+    const char *entity;
+    const char *table; /* holds the record and its version */
+    /* The organisations in whose scope each record of chunk t(pos, id) is now: (id, org_id)
+     * pairs, once each. */
+    const char *scope;
 };
 
-static void org_list_free(struct org_list *l)
+static const struct feed_kind kinds[] = {
+    {FEED_TEST_CENTER, "test_centers",
+     "SELECT tc.id, tc.org_id FROM t JOIN test_centers tc ON tc.id = t.id"},
+    {FEED_ELIGIBILITY, "eligibilities",
+     "SELECT e.id, tc.org_id FROM t JOIN eligibilities e ON e.id = t.id"
+     " JOIN test_centers tc ON tc.id = e.center_id"},
+    {FEED_DELIVERY, "deliveries",
+     "SELECT DISTINCT e.delivery_id, tc.org_id FROM t JOIN eligibilities e"
+     " ON e.delivery_id = t.id JOIN test_centers tc ON tc.id = e.center_id"},
+    {FEED_USER, "users",
+     "SELECT x.user_id, tc.org_id FROM t JOIN eligibility_test_takers x ON x.user_id = t.id"
+     " JOIN eligibilities e ON e.id = x.eligibility_id"
+     " JOIN test_centers tc ON tc.id = e.center_id"
+     " JOIN users u ON u.id = x.user_id AND u.role = 'test-taker'"
+     " UNION SELECT s.user_id, tc.org_id FROM t JOIN test_center_staff s ON s.user_id = t.id"
+     " JOIN test_centers tc ON tc.id = s.center_id"
+     " JOIN users u ON u.id = s.user_id"
+     "  AND ((s.duty = 'proctor' AND u.role = 'proctor')"
+     "    OR (s.duty = 'admin' AND u.role = 'test-center-admin'))"
+     " UNION SELECT u.id, u.org_id FROM t JOIN users u ON u.id = t.id"
+     " WHERE u.role = 'sync-manager'"},
+};
+
+static const struct feed_kind *kind_of(const char *entity)
 {
-    for (int i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    l->v = NULL;
-    l->n = 0;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].entity, entity) == 0)
+            return &kinds[i];
+    return NULL;
 }
 
-static int org_list_has(const struct org_list *l, const char *org)
+/* The refresh statement of `k` for chunks of `size` ids (see above), into *b:
+ *   t     the chunk: (pos, id), an id NULL where unused;
+ *   cur   the records of the chunk that exist, with their version;
+ *   scope the organisations each is in now;
+ *   want  the feed rows the chunk should have: one per organisation in scope, live, at the
+ *         record's version; every other existing row a tombstone at the version it had (a
+ *         record gone or out of scope);
+ * and writes the wanted rows that differ from the stored ones, numbered in the sequence. */
+static void refresh_sql(struct buf *b, const struct feed_kind *k, int size)
 {
-    for (int i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], org) == 0)
-            return 1;
-    return 0;
+    buf_puts(b, "WITH t (pos, id) AS (VALUES");
+    for (int i = 1; i <= size; i++)
+        buf_printf(b, "%s (%d, CAST(?%d AS TEXT))", i > 1 ? "," : "", i, i);
+    buf_printf(b,
+               "), cur (pos, id, version) AS (SELECT t.pos, r.id, r.version FROM t JOIN %s r"
+               " ON r.id = t.id),"
+               " scope (id, org_id) AS (%s),"
+               " live (pos, id, org_id, version) AS (SELECT cur.pos, cur.id, scope.org_id,"
+               " cur.version FROM cur JOIN scope ON scope.id = cur.id"
+               " WHERE scope.org_id IS NOT NULL),"
+               " want (pos, org_id, id, version, deleted) AS ("
+               "SELECT pos, org_id, id, version, 0 FROM live"
+               " UNION ALL SELECT t.pos, f.org_id, f.entity_id, f.version, 1 FROM t"
+               " JOIN sync_feed f ON f.entity = '%s' AND f.entity_id = t.id"
+               " WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.id = f.entity_id"
+               " AND live.org_id = f.org_id))"
+               " INSERT INTO sync_feed (org_id, entity, entity_id, seq, version, deleted)"
+               " SELECT w.org_id, '%s', w.id,"
+               " (SELECT coalesce(max(seq), 0) FROM sync_feed)"
+               " + row_number() OVER (ORDER BY w.pos, w.org_id), w.version, w.deleted"
+               " FROM want w LEFT JOIN sync_feed f ON f.org_id = w.org_id AND f.entity = '%s'"
+               " AND f.entity_id = w.id"
+               " WHERE f.entity_id IS NULL OR f.version <> w.version OR f.deleted <> w.deleted"
+               " ON CONFLICT (org_id, entity, entity_id) DO UPDATE SET seq = excluded.seq,"
+               " version = excluded.version, deleted = excluded.deleted",
+               k->table, k->scope, k->entity, k->entity, k->entity);
 }
 
-static int current_scope(struct db *db, const char *entity, const char *id, struct org_list *out,
+/* Brings the feed rows of the n (1 .. CHUNK_MAX) records `ids` of kind `k` up to date, in one
+ * statement. */
+static int refresh_chunk(struct db *db, const struct feed_kind *k, const char *const *ids, int n,
                          struct op_err *e)
 {
-    struct db_stmt *st = db_stmt(db, scope_sql(entity), e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        char *org = db_column_strdup(st, 0);
-        if (!org)
-            continue;
-        if (org_list_has(out, org)) {
-            free(org);
-            continue;
+    assert(n >= 1 && n <= CHUNK_MAX);
+    int size = CHUNK_MAX;
+    for (int i = 0; i < NCHUNK_SIZES; i++)
+        if (chunk_sizes[i] >= n) {
+            size = chunk_sizes[i];
+            break;
         }
-        char **v = realloc(out->v, sizeof *v * (size_t)(out->n + 1));
-        if (!v)
-            abort();
-        out->v = v;
-        out->v[out->n++] = org;
-    }
-    int result = 0;
-    if (rc != DB_DONE) {
-        org_list_free(out);
-        result = db_fail(db, e, "change feed: scope");
-    }
-    db_stmt_done(db, st);
-    return result;
-}
-
-static int upsert_row(struct db *db, const char *org, const char *entity, const char *id,
-                      int64_t version, int deleted, struct op_err *e)
-{
-    int64_t seq;
-    if (db_next_seq(db, &seq, e) != 0)
-        return OP_EDB;
-    struct db_stmt *st = db_stmt(db,
-                                 "INSERT INTO sync_feed (org_id, entity, entity_id, seq, version,"
-                                 " deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                                 " ON CONFLICT (org_id, entity, entity_id) DO UPDATE SET"
-                                 " seq = excluded.seq, version = excluded.version,"
-                                 " deleted = excluded.deleted",
-                                 e);
+    struct buf sql = BUF_INIT;
+    refresh_sql(&sql, k, size);
+    struct db_stmt *st = db_stmt(db, sql.data, e);
+    buf_free(&sql);
     if (!st)
         return OP_EDB;
-    db_bind_text(st, 1, org);
-    db_bind_text(st, 2, entity);
-    db_bind_text(st, 3, id);
-    db_bind_int64(st, 4, seq);
-    db_bind_int64(st, 5, version);
-    db_bind_int(st, 6, deleted);
-    int rc = db_step(st) == DB_DONE ? 0 : db_fail(db, e, "change feed: write");
-    db_stmt_done(db, st);
-    return rc;
+    for (int i = 0; i < size; i++)
+        db_bind_text(st, i + 1, i < n ? ids[i] : NULL);
+    return db_step_done(db, st, "change feed: write", e);
 }
 
-/* Brings the feed rows of one record up to date now. */
 static int refresh(struct db *db, const char *entity, const char *id, struct op_err *e)
 {
-    /* Current version; a record that no longer exists is out of every scope. */
-    int64_t version = -1;
-    struct db_stmt *st = db_stmt(db, version_sql(entity), e);
-    if (!st)
-        return OP_EDB;
-    db_bind_text(st, 1, id);
-    int rc = db_step(st);
-    if (rc == DB_ROW)
-        version = db_column_int64(st, 0);
-    else if (rc != DB_DONE)
-        rc = db_fail(db, e, "change feed: version");
-    db_stmt_done(db, st);
-    if (rc != DB_ROW && rc != DB_DONE)
-        return rc;
-
-    struct org_list scope = {0};
-    if (version >= 0 && current_scope(db, entity, id, &scope, e) != 0)
-        return OP_EDB;
-
-    /* Existing rows: tombstone those out of scope, refresh those whose version changed. */
-    struct org_list seen = {0};
-    st = db_stmt(db,
-                 "SELECT org_id, version, deleted FROM sync_feed"
-                 " WHERE entity = ?1 AND entity_id = ?2",
-                 e);
-    if (!st) {
-        org_list_free(&scope);
-        return OP_EDB;
-    }
-    db_bind_text(st, 1, entity);
-    db_bind_text(st, 2, id);
-    struct pending {
-        char *org;
-        int64_t version;
-        int deleted;
-    } *todo = NULL;
-    int ntodo = 0;
-    while ((rc = db_step(st)) == DB_ROW) {
-        char *org = db_column_strdup(st, 0);
-        int64_t row_version = db_column_int64(st, 1);
-        int row_deleted = db_column_int(st, 2);
-        int in_scope = org_list_has(&scope, org);
-        int want_deleted = !in_scope;
-        int64_t want_version = in_scope ? version : row_version;
-        char **v = realloc(seen.v, sizeof *v * (size_t)(seen.n + 1));
-        if (!v)
-            abort();
-        seen.v = v;
-        seen.v[seen.n++] = strdup(org);
-        if (want_deleted != row_deleted || want_version != row_version) {
-            struct pending *t = realloc(todo, sizeof *t * (size_t)(ntodo + 1));
-            if (!t)
-                abort();
-            todo = t;
-            todo[ntodo].org = org;
-            todo[ntodo].version = want_version;
-            todo[ntodo].deleted = want_deleted;
-            ntodo++;
-        } else {
-            free(org);
-        }
-    }
-    int result = 0;
-    if (rc != DB_DONE)
-        result = db_fail(db, e, "change feed: read");
-    db_stmt_done(db, st);
-    for (int i = 0; i < ntodo; i++) {
-        if (result == 0)
-            result = upsert_row(db, todo[i].org, entity, id, todo[i].version, todo[i].deleted, e);
-        free(todo[i].org);
-    }
-    free(todo);
-    /* Organisations the record has newly entered. */
-    for (int i = 0; result == 0 && i < scope.n; i++)
-        if (!org_list_has(&seen, scope.v[i]))
-            result = upsert_row(db, scope.v[i], entity, id, version, 0, e);
-    org_list_free(&scope);
-    org_list_free(&seen);
-    return result;
+    return refresh_chunk(db, kind_of(entity), &id, 1, e);
 }
 
 int feed_read(struct db *db, const char *org, int64_t since, int limit, struct feed_change *out,
@@ -381,17 +308,26 @@ static void touched_release(void *state)
     free(t);
 }
 
-/* Refreshes every record the transaction touched, once each, in the order first touched.
- * Runs just before COMMIT; the records are forgotten when the transaction ends. */
+/* Refreshes every record the transaction touched, once each, in the order first touched: each
+ * run of records of one entity, CHUNK_MAX at a time, in one statement. Runs just before COMMIT;
+ * the records are forgotten when the transaction ends. */
 static int flush(struct db *db, void *state, struct op_err *e)
 {
     struct touched *t = state;
-    int result = 0;
-    for (size_t i = 0; result == 0 && i < t->n; i++) {
+    const char *ids[CHUNK_MAX];
+    size_t i = 0;
+    while (i < t->n) {
         const char *entity = t->key[i];
-        result = refresh(db, entity, entity + strlen(entity) + 1, e);
+        const struct feed_kind *k = kind_of(entity);
+        int n = 0;
+        while (i < t->n && n < CHUNK_MAX && strcmp(t->key[i], entity) == 0) {
+            ids[n++] = t->key[i] + strlen(t->key[i]) + 1;
+            i++;
+        }
+        if (refresh_chunk(db, k, ids, n, e) != 0)
+            return OP_EDB;
     }
-    return result;
+    return 0;
 }
 
 static const struct db_tx_hooks feed_hooks = {
@@ -404,10 +340,15 @@ static const struct db_tx_hooks feed_hooks = {
 
 int feed_touch(struct db *db, const char *entity, const char *id, struct op_err *e)
 {
-    if (!scope_sql(entity))
+    if (!kind_of(entity))
         return err_set(e, OP_EINPUT, "change feed: unknown entity \"%s\"", entity);
-    if (!db_in_transaction(db))
-        return refresh(db, entity, id, e); /* no transaction open: nothing to wait for */
+    if (!db_in_transaction(db)) {
+        /* no transaction open: one just for this refresh, for the write lock that keeps the
+         * change sequence in commit order */
+        if (db_begin(db, e) != 0)
+            return e->code;
+        return db_commit_if(db, refresh(db, entity, id, e), e);
+    }
     /* Inside a transaction, a record is refreshed once at commit however often it was
      * touched: an import that assigns the same proctor to 20,000 centers computes that
      * proctor's scope once, not 20,000 times. */
