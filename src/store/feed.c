@@ -20,7 +20,7 @@
  * change sequence inside SQL. On PostgreSQL that is one round trip per chunk, not five per
  * record (version, scope, rows, number, write).
  *
- * The chunk's ids come in as ?1 .. ?K, K one of CHUNK_SIZES (unused places bound to NULL, which
+ * The chunk's ids come in as ?1 .. ?K, K one of chunk_sizes (unused places bound to NULL, which
  * joins nothing), each with its place in the chunk (`pos`), so rows are numbered in
  * first-touch order, and, within a record, by organisation.
  *
@@ -37,32 +37,32 @@ static const int chunk_sizes[] = {1, 8, CHUNK_MAX};
 struct feed_kind {
     const char *entity;
     const char *table; /* holds the record and its version */
-    /* The organisations in whose scope each record of chunk t(pos, id) is now: (id, org_id)
-     * pairs, once each. */
+    /* The organisations in whose scope each record of the chunk (its ids: @IDS) is now: (id,
+     * org_id) pairs, once each; an org_id NULL counts as none. */
     const char *scope;
 };
 
 static const struct feed_kind kinds[] = {
     {FEED_TEST_CENTER, "test_centers",
-     "SELECT tc.id, tc.org_id FROM t JOIN test_centers tc ON tc.id = t.id"},
+     "SELECT tc.id, tc.org_id FROM test_centers tc WHERE tc.id IN (@IDS)"},
     {FEED_ELIGIBILITY, "eligibilities",
-     "SELECT e.id, tc.org_id FROM t JOIN eligibilities e ON e.id = t.id"
-     " JOIN test_centers tc ON tc.id = e.center_id"},
+     "SELECT e.id, (SELECT tc.org_id FROM test_centers tc WHERE tc.id = e.center_id)"
+     " FROM eligibilities e WHERE e.id IN (@IDS)"},
     {FEED_DELIVERY, "deliveries",
-     "SELECT DISTINCT e.delivery_id, tc.org_id FROM t JOIN eligibilities e"
-     " ON e.delivery_id = t.id JOIN test_centers tc ON tc.id = e.center_id"},
+     "SELECT DISTINCT e.delivery_id,"
+     " (SELECT tc.org_id FROM test_centers tc WHERE tc.id = e.center_id)"
+     " FROM eligibilities e WHERE e.delivery_id IN (@IDS)"},
     {FEED_USER, "users",
-     "SELECT x.user_id, tc.org_id FROM t JOIN eligibility_test_takers x ON x.user_id = t.id"
-     " JOIN eligibilities e ON e.id = x.eligibility_id"
-     " JOIN test_centers tc ON tc.id = e.center_id"
-     " JOIN users u ON u.id = x.user_id AND u.role = 'test-taker'"
-     " UNION SELECT s.user_id, tc.org_id FROM t JOIN test_center_staff s ON s.user_id = t.id"
-     " JOIN test_centers tc ON tc.id = s.center_id"
-     " JOIN users u ON u.id = s.user_id"
-     "  AND ((s.duty = 'proctor' AND u.role = 'proctor')"
-     "    OR (s.duty = 'admin' AND u.role = 'test-center-admin'))"
-     " UNION SELECT u.id, u.org_id FROM t JOIN users u ON u.id = t.id"
-     " WHERE u.role = 'sync-manager'"},
+     "SELECT x.user_id, (SELECT tc.org_id FROM eligibilities e CROSS JOIN test_centers tc"
+     " WHERE e.id = x.eligibility_id AND tc.id = e.center_id)"
+     " FROM eligibility_test_takers x WHERE x.user_id IN (@IDS)"
+     " AND (SELECT u.role FROM users u WHERE u.id = x.user_id) = 'test-taker'"
+     " UNION SELECT s.user_id, (SELECT tc.org_id FROM test_centers tc WHERE tc.id = s.center_id)"
+     " FROM test_center_staff s WHERE s.user_id IN (@IDS)"
+     " AND (SELECT u.role FROM users u WHERE u.id = s.user_id)"
+     " = CASE s.duty WHEN 'proctor' THEN 'proctor' WHEN 'admin' THEN 'test-center-admin' END"
+     " UNION SELECT u.id, CASE WHEN u.role = 'sync-manager' THEN u.org_id END"
+     " FROM users u WHERE u.id IN (@IDS)"},
 };
 
 static const struct feed_kind *kind_of(const char *entity)
@@ -73,42 +73,70 @@ static const struct feed_kind *kind_of(const char *entity)
     return NULL;
 }
 
+/* Appends `text` to b with every @IDS spelt `ids`. */
+static void put_with_ids(struct buf *b, const char *text, const char *ids)
+{
+    const char *at;
+    while ((at = strstr(text, "@IDS")) != NULL) {
+        buf_append(b, text, (size_t)(at - text));
+        buf_puts(b, ids);
+        text = at + 4;
+    }
+    buf_puts(b, text);
+}
+
 /* The refresh statement of `k` for chunks of `size` ids (see above), into *b:
  *   t     the chunk: (pos, id), an id NULL where unused;
  *   cur   the records of the chunk that exist, with their version;
  *   scope the organisations each is in now;
+ *   old   their feed rows;
  *   want  the feed rows the chunk should have: one per organisation in scope, live, at the
- *         record's version; every other existing row a tombstone at the version it had (a
- *         record gone or out of scope);
- * and writes the wanted rows that differ from the stored ones, numbered in the sequence. */
+ *         record's version; every other old row a tombstone at the version it had (a record
+ *         gone or out of scope);
+ * and writes the wanted rows that differ from the old ones, numbered in the sequence.
+ *
+ * Every table is read through an index by the chunk's ids (IN (?1, ..., ?K)) or by a key
+ * (a scalar subquery); only the small sets of the chunk are joined. A plan therefore never
+ * depends on table statistics, which a large transaction outruns (PostgreSQL would otherwise
+ * hash whole tables it believes empty, and SQLite start from an index on users.role). */
 static void refresh_sql(struct buf *b, const struct feed_kind *k, int size)
 {
+    struct buf ids = BUF_INIT;
+    for (int i = 1; i <= size; i++)
+        buf_printf(&ids, "%s?%d", i > 1 ? ", " : "", i);
     buf_puts(b, "WITH t (pos, id) AS (VALUES");
     for (int i = 1; i <= size; i++)
         buf_printf(b, "%s (%d, CAST(?%d AS TEXT))", i > 1 ? "," : "", i, i);
+    buf_printf(b, "), cur (id, version) AS (SELECT r.id, r.version FROM %s r WHERE r.id IN (",
+               k->table);
+    put_with_ids(b, "@IDS)), scope (id, org_id) AS (", ids.data);
+    put_with_ids(b, k->scope, ids.data);
     buf_printf(b,
-               "), cur (pos, id, version) AS (SELECT t.pos, r.id, r.version FROM t JOIN %s r"
-               " ON r.id = t.id),"
-               " scope (id, org_id) AS (%s),"
-               " live (pos, id, org_id, version) AS (SELECT cur.pos, cur.id, scope.org_id,"
-               " cur.version FROM cur JOIN scope ON scope.id = cur.id"
-               " WHERE scope.org_id IS NOT NULL),"
-               " want (pos, org_id, id, version, deleted) AS ("
-               "SELECT pos, org_id, id, version, 0 FROM live"
-               " UNION ALL SELECT t.pos, f.org_id, f.entity_id, f.version, 1 FROM t"
-               " JOIN sync_feed f ON f.entity = '%s' AND f.entity_id = t.id"
-               " WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.id = f.entity_id"
-               " AND live.org_id = f.org_id))"
+               "), old (org_id, id, version, deleted) AS (SELECT f.org_id, f.entity_id,"
+               " f.version, f.deleted FROM sync_feed f WHERE f.entity = '%s'"
+               " AND f.entity_id IN (",
+               k->entity);
+    put_with_ids(b, "@IDS)),", ids.data);
+    buf_printf(b,
+               " live (id, org_id, version) AS (SELECT cur.id, scope.org_id, cur.version"
+               " FROM cur CROSS JOIN scope WHERE scope.id = cur.id AND scope.org_id IS NOT NULL),"
+               " want (org_id, id, version, deleted) AS ("
+               "SELECT org_id, id, version, 0 FROM live"
+               " UNION ALL SELECT old.org_id, old.id, old.version, 1 FROM old"
+               " WHERE NOT EXISTS (SELECT 1 FROM live WHERE live.id = old.id"
+               " AND live.org_id = old.org_id))"
                " INSERT INTO sync_feed (org_id, entity, entity_id, seq, version, deleted)"
                " SELECT w.org_id, '%s', w.id,"
                " (SELECT coalesce(max(seq), 0) FROM sync_feed)"
-               " + row_number() OVER (ORDER BY w.pos, w.org_id), w.version, w.deleted"
-               " FROM want w LEFT JOIN sync_feed f ON f.org_id = w.org_id AND f.entity = '%s'"
-               " AND f.entity_id = w.id"
-               " WHERE f.entity_id IS NULL OR f.version <> w.version OR f.deleted <> w.deleted"
+               " + row_number() OVER (ORDER BY t.pos, w.org_id), w.version, w.deleted"
+               " FROM want w CROSS JOIN t"
+               " LEFT JOIN old ON old.org_id = w.org_id AND old.id = w.id"
+               " WHERE t.id = w.id"
+               " AND (old.id IS NULL OR old.version <> w.version OR old.deleted <> w.deleted)"
                " ON CONFLICT (org_id, entity, entity_id) DO UPDATE SET seq = excluded.seq,"
                " version = excluded.version, deleted = excluded.deleted",
-               k->table, k->scope, k->entity, k->entity, k->entity);
+               k->entity);
+    buf_free(&ids);
 }
 
 /* Brings the feed rows of the n (1 .. CHUNK_MAX) records `ids` of kind `k` up to date, in one
