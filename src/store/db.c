@@ -298,23 +298,6 @@ int db_savepoint_release(struct db *db, struct op_err *e)
     return 0;
 }
 
-int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
-{
-    struct db_stmt *st = db_stmt(db,
-                                 "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
-                                 "RETURNING value",
-                                 e);
-    if (!st)
-        return OP_EDB;
-    int rc = 0;
-    if (db_step(st) == DB_ROW)
-        *seq = db_column_int64(st, 0);
-    else
-        rc = db_fail(db, e, "database: change sequence");
-    db_stmt_done(db, st);
-    return rc;
-}
-
 int db_schema_version(struct db *db)
 {
     /* not cached: read once per open */

@@ -133,10 +133,6 @@ enum db_errclass db_error_class(struct db *db);
 /* Runs a statement that returns no rows, with no parameters (DDL). */
 int db_exec(struct db *db, const char *sql, struct op_err *e);
 
-/* Takes the next value of the change sequence (a global monotonic counter; see feed.h). Must
- * be called inside a transaction. */
-int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
-
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);
 
