@@ -202,6 +202,15 @@ int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_
     return rc;
 }
 
+int db_step_later(struct db *db, struct db_stmt *st, const char *what, struct op_err *e)
+{
+    if (!db->be->step_later)
+        return db_step_done(db, st, what, e);
+    int rc = db->be->step_later(st->h) == 0 ? 0 : db_fail(db, e, what);
+    db_stmt_done(db, st);
+    return rc;
+}
+
 int db_stmt_held(struct db *db)
 {
     int n = db->nprivate;

@@ -79,6 +79,12 @@ int db_step(struct db_stmt *st);
 /* Steps `st`, a statement that returns no rows, and gives it back (db_stmt_done): 0, or the
  * error of db_fail(what). */
 int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_err *e);
+/* As db_step_done, for a statement whose outcome only matters at commit (the change feed's
+ * refresh, which runs just before COMMIT): a backend that can (PostgreSQL) sends it without
+ * waiting, and its outcome comes back with the connection's next request, the COMMIT in the
+ * same round trip. A failure then fails that request (db_commit rolls back and returns it);
+ * db_changes does not count the statement. 0 or the error of db_fail(what). */
+int db_step_later(struct db *db, struct db_stmt *st, const char *what, struct op_err *e);
 /* For tests: statements handed out and not given back; statements in the cache. */
 int db_stmt_held(struct db *db);
 int db_stmt_cached(struct db *db);

@@ -42,6 +42,10 @@ struct db_backend {
     /* Makes `h` ready to run again from the start, with no bindings. */
     void (*reset)(void *h);
     int (*step)(void *h); /* DB_ROW, DB_DONE or DB_ERROR */
+    /* Optional (NULL: db.c steps at once): sends `h`, a statement that returns no rows,
+     * without waiting for its outcome, which the connection's next request collects (the
+     * COMMIT, in the same round trip). 0, or -1 when it could not be sent. */
+    int (*step_later)(void *h);
     /* Binding, 1-based: 0 or -1. Text and blobs are copied. */
     int (*bind_null)(void *h, int idx);
     int (*bind_text)(void *h, int idx, const char *s);

@@ -56,6 +56,7 @@ struct pg_conn {
     PGconn *c;
     unsigned long next_name; /* the number of the next prepared statement's name */
     int64_t changes;
+    int pending;   /* requests sent in pipeline mode whose results are not read yet */
     char state[6]; /* SQLSTATE of the last failure, "" when none came from the server */
     char *msg;     /* the last failure's message, malloc'ed */
 };
@@ -223,6 +224,8 @@ static char *translate_ddl(const char *sql)
 
 /* ---- connection ---- */
 
+static void note_changes(struct pg_conn *pc, PGresult *r);
+
 static void no_notices(void *arg, const char *message)
 {
     (void)arg;
@@ -237,8 +240,54 @@ uint64_t db_pgsql_round_trips(void)
     return round_trips;
 }
 
+/* Collects the results of the requests sent in pipeline mode (pg_step_later, and the COMMIT
+ * that follows them), in one round trip, and leaves pipeline mode: 0, or -1 with the first
+ * failure kept (the server skipped the requests after it, COMMIT included). */
+static int drain(struct pg_conn *pc)
+{
+    if (!pc->pending)
+        return 0;
+    pc->pending = 0;
+    round_trips++;
+    int rc = 0;
+    if (PQpipelineSync(pc->c) != 1) {
+        set_error_from(pc, NULL);
+        rc = -1;
+    }
+    /* each request's results end with a NULL; the sync point ends them all; two NULLs in a row
+     * mean nothing more will come (a broken connection) */
+    for (int nulls = 0;;) {
+        PGresult *r = PQgetResult(pc->c);
+        if (!r) {
+            if (++nulls == 2)
+                break;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            note_changes(pc, r);
+        } else if (st != PGRES_PIPELINE_ABORTED && rc == 0) {
+            set_error_from(pc, r);
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    if (PQexitPipelineMode(pc->c) != 1 && rc == 0) {
+        set_error_from(pc, NULL);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int pg_run(struct pg_conn *pc, const char *sql)
 {
+    if (drain(pc) != 0)
+        return -1;
     round_trips++;
     return command_ok(pc, PQexec(pc->c, sql));
 }
@@ -357,6 +406,8 @@ static int indeterminate_param(const struct pg_conn *pc)
  * a savepoint, since a failed statement would abort the transaction. */
 static int prepare_on_server(struct pg_conn *pc, struct pg_stmt *st, Oid *types)
 {
+    if (drain(pc) != 0)
+        return -1;
     for (int tries = 0; tries <= st->nparams; tries++) {
         int in_tx = PQtransactionStatus(pc->c) == PQTRANS_INTRANS;
         if (in_tx && pg_run(pc, "SAVEPOINT op_prepare") != 0)
@@ -445,8 +496,13 @@ static void pg_finalize(void *h)
         PQtransactionStatus(st->pc->c) != PQTRANS_INERROR) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-        round_trips++;
-        PQclear(PQexec(st->pc->c, sql)); /* a failure only leaves it until disconnection */
+        if (st->pc->pending) { /* joins the pipeline: its outcome comes with the rest */
+            if (PQsendQueryParams(st->pc->c, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
+                st->pc->pending++;
+        } else {
+            round_trips++;
+            PQclear(PQexec(st->pc->c, sql)); /* a failure only leaves it until disconnection */
+        }
     }
     free(st->blob);
     free(st->blob_len);
@@ -480,6 +536,8 @@ static int pg_step(void *h)
         return DB_ROW;
     }
     st->ran = 1;
+    if (drain(pc) != 0)
+        return DB_ERROR;
     const char *const *val = (const char *const *)st->val;
     round_trips++;
     st->res = PQexecPrepared(pc->c, st->name, st->nparams, val, st->len, st->fmt, 0);
@@ -501,6 +559,29 @@ static int pg_step(void *h)
     }
     st->row = 0;
     return PQntuples(st->res) > 0 ? DB_ROW : DB_DONE;
+}
+
+/* Sends st in pipeline mode without waiting (see db_step_later): its outcome is read by drain,
+ * with the connection's next request. */
+static int pg_step_later(void *h)
+{
+    struct pg_stmt *st = h;
+    struct pg_conn *pc = st->pc;
+    clear_row(st);
+    st->ran = 1;
+    if (!pc->pending && PQenterPipelineMode(pc->c) != 1) {
+        set_error_from(pc, NULL);
+        return -1;
+    }
+    const char *const *val = (const char *const *)st->val;
+    if (PQsendQueryPrepared(pc->c, st->name, st->nparams, val, st->len, st->fmt, 0) != 1) {
+        set_error_from(pc, NULL);
+        if (!pc->pending)
+            PQexitPipelineMode(pc->c);
+        return -1;
+    }
+    pc->pending++;
+    return 0;
 }
 
 static int set_param(struct pg_stmt *st, int idx, char *v, int len, int fmt)
@@ -608,6 +689,7 @@ static int pg_in_tx(void *conn)
 static void pg_rollback(void *conn)
 {
     struct pg_conn *pc = conn;
+    drain(pc); /* what was sent is undone below */
     if (pg_in_tx(pc)) {
         round_trips++;
         PQclear(PQexec(pc->c, "ROLLBACK"));
@@ -626,9 +708,19 @@ static int pg_begin(void *conn)
     return -1;
 }
 
+/* COMMIT; after statements sent with pg_step_later, in the same pipeline: one round trip. */
 static int pg_commit(void *conn)
 {
-    return pg_run(conn, "COMMIT");
+    struct pg_conn *pc = conn;
+    if (!pc->pending)
+        return pg_run(pc, "COMMIT");
+    if (PQsendQueryParams(pc->c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        set_error_from(pc, NULL);
+        drain(pc);
+        return -1;
+    }
+    pc->pending++;
+    return drain(pc);
 }
 
 static enum db_errclass pg_error(void *conn, const char **msg)
@@ -655,6 +747,7 @@ const struct db_backend db_pgsql_backend = {
     .finalize = pg_finalize,
     .reset = pg_reset,
     .step = pg_step,
+    .step_later = pg_step_later,
     .bind_null = pg_bind_null,
     .bind_text = pg_bind_text,
     .bind_int64 = pg_bind_int64,

@@ -159,7 +159,8 @@ static int refresh_chunk(struct db *db, const struct feed_kind *k, const char *c
         return OP_EDB;
     for (int i = 0; i < size; i++)
         db_bind_text(st, i + 1, i < n ? ids[i] : NULL);
-    return db_step_done(db, st, "change feed: write", e);
+    /* on PostgreSQL, sent with the COMMIT (db_step_later): the refresh costs no round trip */
+    return db_step_later(db, st, "change feed: write", e);
 }
 
 static int refresh(struct db *db, const char *entity, const char *id, struct op_err *e)
