@@ -51,6 +51,11 @@
 #define CONNECT_TIMEOUT "10"
 #define MAX_PARAMS      999 /* SQLite's default limit */
 #define TEXT_OID        25  /* pg_type's oid of text */
+/* The most requests sent in pipeline mode before their results are read: the server's
+ * replies wait in the socket's buffers meanwhile, and must never fill them (the server would
+ * block writing, stop reading, and the client block sending: a deadlock). 256 replies are a
+ * few kilobytes. */
+#define PIPELINE_MAX 256
 
 struct pg_conn {
     PGconn *c;
@@ -569,6 +574,8 @@ static int pg_step_later(void *h)
     struct pg_conn *pc = st->pc;
     clear_row(st);
     st->ran = 1;
+    if (pc->pending >= PIPELINE_MAX && drain(pc) != 0)
+        return -1;
     if (!pc->pending && PQenterPipelineMode(pc->c) != 1) {
         set_error_from(pc, NULL);
         return -1;
