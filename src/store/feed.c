@@ -17,8 +17,11 @@
  * One statement refreshes a chunk of records of one entity at once (a run of records of the same
  * entity in first-touch order, up to CHUNK_MAX): it computes their versions and scopes, compares
  * them with their feed rows, and writes what differs, numbering the rows it writes in the
- * change sequence inside SQL. On PostgreSQL that is one round trip per chunk, not five per
- * record (version, scope, rows, number, write).
+ * change sequence inside SQL: one request per chunk, not five per record (version, scope,
+ * rows, number, write), and on PostgreSQL sent with the COMMIT, so no round trip of its own.
+ * CHUNK_MAX is small on purpose: with more ids, PostgreSQL prefers reading a table whole to
+ * probing its index once per id (64 probes of a 10,000-row table cost it as much as a
+ * scan), and a chunk then costs as much as the table; 16 probes stay under a scan.
  *
  * The chunk's ids come in as ?1 .. ?K, K one of chunk_sizes (unused places bound to NULL, which
  * joins nothing), each with its place in the chunk (`pos`), so rows are numbered in
@@ -30,8 +33,8 @@
  * other writer takes numbers until this one commits: numbers are unique and in commit
  * order, as feed.h promises. */
 
-#define CHUNK_MAX 64
-static const int chunk_sizes[] = {1, 8, CHUNK_MAX};
+#define CHUNK_MAX 16
+static const int chunk_sizes[] = {1, 4, CHUNK_MAX};
 #define NCHUNK_SIZES ((int)(sizeof chunk_sizes / sizeof chunk_sizes[0]))
 
 struct feed_kind {

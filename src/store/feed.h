@@ -18,7 +18,7 @@
  * transaction, after the write. Inside a transaction the record is only noted; db_commit
  * brings every noted record's rows up to date once, just before COMMIT, so the feed is
  * current at every commit and a record touched a thousand times is refreshed once. The
- * refresh is one statement per 64 records of one entity, sent with the COMMIT on PostgreSQL
+ * refresh is one statement per 16 records of one entity, sent with the COMMIT on PostgreSQL
  * (feed.c). Change sequence numbers are global, unique, and taken in commit order (the
  * write lock of db_begin: one writer at a time).
  * Refreshing is idempotent: a record whose version and scope did not change writes nothing,

@@ -405,7 +405,7 @@ static void test_feed_paged_between_writes_ends_with_the_scope(void **state)
     }
 }
 
-/* A transaction touching more records than one refresh statement takes (64) numbers their rows
+/* A transaction touching more records than one refresh statement takes (16) numbers their rows
  * in the order they were first touched, once each, with no gap. */
 static void test_feed_numbers_a_large_transaction_in_first_touch_order(void **state)
 {
@@ -482,7 +482,7 @@ static void edit_label(struct db *db, const char *id, int64_t version, const cha
 
 /* Round trips to PostgreSQL per operation, pinned (bench/README.md explains each): a write
  * transaction is BEGIN with the write lock (1) and COMMIT (1), around the INSERT or the UPDATE
- * with its version check (1 each). The change feed's refresh (one statement per 64 touched
+ * with its version check (1 each). The change feed's refresh (one statement per 16 touched
  * records) goes with the COMMIT, in the same round trip (db_step_later): as many round trips
  * as bare libpq needs for the same rows without a feed. Statements are prepared before
  * counting (once per connection). On SQLite nothing is sent. */
@@ -512,7 +512,7 @@ static void test_an_insert_and_an_edit_cost_fixed_round_trips(void **state)
     assert_int_equal(db_pgsql_round_trips() - rt, pg ? 3 : 0);
 
     rt = db_pgsql_round_trips();
-    insert_test_takers(db, "tt", 100); /* 100 INSERTs; 2 refresh statements with the COMMIT */
+    insert_test_takers(db, "tt", 100); /* 100 INSERTs; 7 refresh statements with the COMMIT */
     assert_int_equal(db_pgsql_round_trips() - rt, pg ? 1 + 100 + 1 : 0);
 
     struct feed_change ch[4];
