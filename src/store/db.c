@@ -736,6 +736,11 @@ const char *db_backend_name(struct db *db)
     return db->be->name;
 }
 
+int db_is_remote(struct db *db)
+{
+    return db->be->remote;
+}
+
 void db_close(struct db *db)
 {
     if (!db)

@@ -63,6 +63,11 @@ void db_close(struct db *db);
 uint64_t db_pgsql_round_trips(void);
 /* "sqlite" or "pgsql": for the few tests and messages that differ. */
 const char *db_backend_name(struct db *db);
+/* 1 when every request is a round trip to a server (PostgreSQL): fewer, larger statements
+ * then cost less than many small ones; 0 when the database runs in the process (SQLite),
+ * where small indexed statements are the cheapest. For code that picks its strategy (the
+ * change feed's refresh). */
+int db_is_remote(struct db *db);
 
 /* Statements. db_stmt hands out a prepared statement for `sql`, reset and with no bindings,
  * held by the caller until it gives it back with db_stmt_done (on every path; NULL is fine),

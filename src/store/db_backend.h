@@ -27,6 +27,7 @@
 
 struct db_backend {
     const char *name; /* "sqlite", "pgsql" */
+    int remote;       /* each request is a round trip to a server (db_is_remote) */
     /* Opens the database named by `target` (a path for SQLite, a libpq connection string for
      * PostgreSQL), creating it when `create` (SQLite only);
      * sets up the connection (journal, foreign keys, timeouts). 0, or an OP_E* code with *e

@@ -747,6 +747,7 @@ static enum db_errclass pg_error(void *conn, const char **msg)
 
 const struct db_backend db_pgsql_backend = {
     .name = "pgsql",
+    .remote = 1,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
