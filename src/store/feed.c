@@ -12,9 +12,10 @@
 
 #include "base/buf.h"
 
-/* ---- bringing feed rows up to date ----
+/* ---- many records per statement (PostgreSQL) ----
  *
- * One statement refreshes a chunk of records of one entity at once (a run of records of the same
+ * On a server (db_is_remote), one statement refreshes a chunk of records of one entity at once
+ * (a run of records of the same
  * entity in first-touch order, up to CHUNK_MAX): it computes their versions and scopes, compares
  * them with their feed rows, and writes what differs, numbering the rows it writes in the
  * change sequence inside SQL: one request per chunk, not five per record (version, scope,
