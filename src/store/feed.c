@@ -17,9 +17,9 @@
  * On a server (db_is_remote), one statement refreshes a chunk of records of one entity at once
  * (a run of records of the same entity in first-touch order, up to CHUNK_MAX): it computes
  * their versions and scopes, compares them with their feed rows, and writes what differs,
- * numbering the rows it writes in the
- * change sequence inside SQL: one request per chunk, not five per record (version, scope,
- * rows, number, write), and on PostgreSQL sent with the COMMIT, so no round trip of its own.
+ * numbering the rows it writes in the change sequence inside SQL: one request per chunk, not
+ * five per record (version, scope, rows, number, write), sent with the COMMIT, so no round
+ * trip of its own.
  * CHUNK_MAX is small on purpose: with more ids, PostgreSQL prefers reading a table whole to
  * probing its index once per id (64 probes of a 10,000-row table cost it as much as a
  * scan), and a chunk then costs as much as the table; 16 probes stay under a scan.

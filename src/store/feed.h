@@ -19,10 +19,8 @@
  * brings every noted record's rows up to date once, just before COMMIT, so the feed is
  * current at every commit and a record touched a thousand times is refreshed once. On
  * PostgreSQL the refresh is one statement per 16 records of one entity, sent with the COMMIT;
- * on SQLite a few small statements per record (feed.c). Change sequence numbers are global, unique, and taken in commit order (the
- * write lock of db_begin: one writer at a time).
- * Refreshing is idempotent: a record whose version and scope did not change writes nothing,
- * so it is safe to touch generously.
+ * on SQLite a few small statements per record (feed.c). Change sequence numbers are global,
+ * unique, and taken in commit order (the write lock of db_begin: one writer at a time).
  */
 #ifndef OUTPOST_STORE_FEED_H
 #define OUTPOST_STORE_FEED_H
