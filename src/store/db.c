@@ -212,6 +212,15 @@ int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_
     return rc;
 }
 
+int db_step_later(struct db *db, struct db_stmt *st, const char *what, struct op_err *e)
+{
+    if (!db->be->step_later)
+        return db_step_done(db, st, what, e);
+    int rc = db->be->step_later(st->h) == 0 ? 0 : db_fail(db, e, what);
+    db_stmt_done(db, st);
+    return rc;
+}
+
 int db_stmt_held(struct db *db)
 {
     int n = db->nprivate;
@@ -384,23 +393,6 @@ int db_savepoint_release(struct db *db, struct op_err *e)
         return OP_EDB;
     db->nsp--;
     return 0;
-}
-
-int db_next_seq(struct db *db, int64_t *seq, struct op_err *e)
-{
-    struct db_stmt *st = db_stmt(db,
-                                 "UPDATE counters SET value = value + 1 WHERE name = 'change_seq' "
-                                 "RETURNING value",
-                                 e);
-    if (!st)
-        return OP_EDB;
-    int rc = 0;
-    if (db_step(st) == DB_ROW)
-        *seq = db_column_int64(st, 0);
-    else
-        rc = db_fail(db, e, "database: change sequence");
-    db_stmt_done(db, st);
-    return rc;
 }
 
 int db_schema_version(struct db *db)
@@ -840,6 +832,11 @@ int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_e
 const char *db_backend_name(struct db *db)
 {
     return db->be->name;
+}
+
+int db_is_remote(struct db *db)
+{
+    return db->be->remote;
 }
 
 void db_close(struct db *db)

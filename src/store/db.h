@@ -76,6 +76,11 @@ void db_close(struct db *db);
 uint64_t db_pgsql_round_trips(void);
 /* "sqlite" or "pgsql": for the few tests and messages that differ. */
 const char *db_backend_name(struct db *db);
+/* 1 when every request is a round trip to a server (PostgreSQL): fewer, larger statements
+ * then cost less than many small ones; 0 when the database runs in the process (SQLite),
+ * where small indexed statements are the cheapest. For code that picks its strategy (the
+ * change feed's refresh). */
+int db_is_remote(struct db *db);
 
 /* Statements. db_stmt hands out a prepared statement for `sql`, reset and with no bindings,
  * held by the caller until it gives it back with db_stmt_done (on every path; NULL is fine),
@@ -92,6 +97,12 @@ int db_step(struct db_stmt *st);
 /* Steps `st`, a statement that returns no rows, and gives it back (db_stmt_done): 0, or the
  * error of db_fail(what). */
 int db_step_done(struct db *db, struct db_stmt *st, const char *what, struct op_err *e);
+/* As db_step_done, for a statement whose outcome only matters at commit (the change feed's
+ * refresh, which runs just before COMMIT): a backend that can (PostgreSQL) sends it without
+ * waiting, and its outcome comes back with the connection's next request, the COMMIT in the
+ * same round trip. A failure then fails that request (db_commit rolls back and returns it);
+ * db_changes does not count the statement. 0 or the error of db_fail(what). */
+int db_step_later(struct db *db, struct db_stmt *st, const char *what, struct op_err *e);
 /* For tests: statements handed out and not given back; statements in the cache. */
 int db_stmt_held(struct db *db);
 int db_stmt_cached(struct db *db);
@@ -179,10 +190,6 @@ enum db_errclass db_error_class(struct db *db);
 
 /* Runs a statement that returns no rows, with no parameters (DDL). */
 int db_exec(struct db *db, const char *sql, struct op_err *e);
-
-/* Takes the next value of the change sequence (a global monotonic counter; see feed.h). Must
- * be called inside a transaction. */
-int db_next_seq(struct db *db, int64_t *seq, struct op_err *e);
 
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);

@@ -29,6 +29,7 @@
 
 struct db_backend {
     const char *name; /* "sqlite", "pgsql" */
+    int remote;       /* each request is a round trip to a server (db_is_remote) */
     /* Opens the database named by `target` (a path for SQLite, a libpq connection string for
      * PostgreSQL), creating it when `create` (SQLite only);
      * sets up the connection (journal, foreign keys, timeouts). 0, or an OP_E* code with *e
@@ -44,6 +45,10 @@ struct db_backend {
     /* Makes `h` ready to run again from the start, with no bindings. */
     void (*reset)(void *h);
     int (*step)(void *h); /* DB_ROW, DB_DONE or DB_ERROR */
+    /* Optional (NULL: db.c steps at once): sends `h`, a statement that returns no rows,
+     * without waiting for its outcome, which the connection's next request collects (the
+     * COMMIT, in the same round trip). 0, or -1 when it could not be sent. */
+    int (*step_later)(void *h);
     /* Binding, 1-based: 0 or -1. Text and blobs are copied. */
     int (*bind_null)(void *h, int idx);
     int (*bind_text)(void *h, int idx, const char *s);

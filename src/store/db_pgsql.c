@@ -59,11 +59,17 @@ _Static_assert(DB_BUSY_TIMEOUT_MS == 10000, "LOCK_TIMEOUT spells DB_BUSY_TIMEOUT
 #define CONNECT_TIMEOUT "10"
 #define MAX_PARAMS      999 /* SQLite's default limit */
 #define TEXT_OID        25  /* pg_type's oid of text */
+/* The most requests sent in pipeline mode before their results are read: the server's
+ * replies wait in the socket's buffers meanwhile, and must never fill them (the server would
+ * block writing, stop reading, and the client block sending: a deadlock). 256 replies are a
+ * few kilobytes. */
+#define PIPELINE_MAX 256
 
 struct pg_conn {
     PGconn *c;
     unsigned long next_name; /* the number of the next prepared statement's name */
     int64_t changes;
+    int pending;   /* requests sent in pipeline mode whose results are not read yet */
     char state[6]; /* SQLSTATE of the last failure, "" when none came from the server */
     char *msg;     /* the last failure's message, malloc'ed */
 };
@@ -231,6 +237,8 @@ static char *translate_ddl(const char *sql)
 
 /* ---- connection ---- */
 
+static void note_changes(struct pg_conn *pc, PGresult *r);
+
 static void no_notices(void *arg, const char *message)
 {
     (void)arg;
@@ -245,8 +253,65 @@ uint64_t db_pgsql_round_trips(void)
     return round_trips;
 }
 
+/* Collects the results of the requests sent in pipeline mode (pg_step_later, and the COMMIT
+ * that follows them), in one round trip, and leaves pipeline mode: 0, or -1 with the first
+ * failure kept (the server skipped the requests after it, COMMIT included). */
+#define ABORTED_COMMIT "the transaction was aborted by an earlier error and rolled back"
+
+/* A COMMIT whose status says ROLLBACK: the transaction had been aborted by an error. */
+static int is_rollback(PGresult *r)
+{
+    return PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
+}
+
+static int drain(struct pg_conn *pc)
+{
+    if (!pc->pending)
+        return 0;
+    pc->pending = 0;
+    round_trips++;
+    int rc = 0;
+    if (PQpipelineSync(pc->c) != 1) {
+        set_error_from(pc, NULL);
+        rc = -1;
+    }
+    /* each request's results end with a NULL; the sync point ends them all; two NULLs in a row
+     * mean nothing more will come (a broken connection) */
+    for (int nulls = 0;;) {
+        PGresult *r = PQgetResult(pc->c);
+        if (!r) {
+            if (++nulls == 2)
+                break;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (st == PGRES_COMMAND_OK && is_rollback(r) && rc == 0) {
+            set_error(pc, "25P02", ABORTED_COMMIT);
+            rc = -1;
+        } else if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+            note_changes(pc, r);
+        } else if (st != PGRES_PIPELINE_ABORTED && rc == 0) {
+            set_error_from(pc, r);
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    if (PQexitPipelineMode(pc->c) != 1 && rc == 0) {
+        set_error_from(pc, NULL);
+        rc = -1;
+    }
+    return rc;
+}
+
 static int pg_run(struct pg_conn *pc, const char *sql)
 {
+    if (drain(pc) != 0)
+        return -1;
     round_trips++;
     return command_ok(pc, PQexec(pc->c, sql));
 }
@@ -365,6 +430,8 @@ static int indeterminate_param(const struct pg_conn *pc)
  * a savepoint, since a failed statement would abort the transaction. */
 static int prepare_on_server(struct pg_conn *pc, struct pg_stmt *st, Oid *types)
 {
+    if (drain(pc) != 0)
+        return -1;
     for (int tries = 0; tries <= st->nparams; tries++) {
         int in_tx = PQtransactionStatus(pc->c) == PQTRANS_INTRANS;
         if (in_tx && pg_run(pc, "SAVEPOINT op_prepare") != 0)
@@ -453,8 +520,13 @@ static void pg_finalize(void *h)
         PQtransactionStatus(st->pc->c) != PQTRANS_INERROR) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-        round_trips++;
-        PQclear(PQexec(st->pc->c, sql)); /* a failure only leaves it until disconnection */
+        if (st->pc->pending) { /* joins the pipeline: its outcome comes with the rest */
+            if (PQsendQueryParams(st->pc->c, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
+                st->pc->pending++;
+        } else {
+            round_trips++;
+            PQclear(PQexec(st->pc->c, sql)); /* a failure only leaves it until disconnection */
+        }
     }
     free(st->blob);
     free(st->blob_len);
@@ -488,6 +560,8 @@ static int pg_step(void *h)
         return DB_ROW;
     }
     st->ran = 1;
+    if (drain(pc) != 0)
+        return DB_ERROR;
     const char *const *val = (const char *const *)st->val;
     round_trips++;
     st->res = PQexecPrepared(pc->c, st->name, st->nparams, val, st->len, st->fmt, 0);
@@ -509,6 +583,31 @@ static int pg_step(void *h)
     }
     st->row = 0;
     return PQntuples(st->res) > 0 ? DB_ROW : DB_DONE;
+}
+
+/* Sends st in pipeline mode without waiting (see db_step_later): its outcome is read by drain,
+ * with the connection's next request. */
+static int pg_step_later(void *h)
+{
+    struct pg_stmt *st = h;
+    struct pg_conn *pc = st->pc;
+    clear_row(st);
+    st->ran = 1;
+    if (pc->pending >= PIPELINE_MAX && drain(pc) != 0)
+        return -1;
+    if (!pc->pending && PQenterPipelineMode(pc->c) != 1) {
+        set_error_from(pc, NULL);
+        return -1;
+    }
+    const char *const *val = (const char *const *)st->val;
+    if (PQsendQueryPrepared(pc->c, st->name, st->nparams, val, st->len, st->fmt, 0) != 1) {
+        set_error_from(pc, NULL);
+        if (!pc->pending)
+            PQexitPipelineMode(pc->c);
+        return -1;
+    }
+    pc->pending++;
+    return 0;
 }
 
 static int set_param(struct pg_stmt *st, int idx, char *v, int len, int fmt)
@@ -616,6 +715,7 @@ static int pg_in_tx(void *conn)
 static void pg_rollback(void *conn)
 {
     struct pg_conn *pc = conn;
+    drain(pc); /* what was sent is undone below */
     if (pg_in_tx(pc)) {
         round_trips++;
         PQclear(PQexec(pc->c, "ROLLBACK"));
@@ -634,22 +734,31 @@ static int pg_begin(void *conn)
     return -1;
 }
 
-/* COMMIT of a transaction an error aborted succeeds as a command and rolls back (its status
- * says "ROLLBACK"): that is a failure, never a commit. */
+/* COMMIT; after statements sent with pg_step_later, in the same pipeline: one round trip.
+ * COMMIT of a transaction an error aborted succeeds as a command and rolls back (its status
+ * says "ROLLBACK"): that is a failure, never a commit (drain checks the pipelined one). */
 static int pg_commit(void *conn)
 {
     struct pg_conn *pc = conn;
-    round_trips++;
-    PGresult *r = PQexec(pc->c, "COMMIT");
-    int rolled_back =
-        PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "ROLLBACK") == 0;
-    if (command_ok(pc, r) != 0)
-        return -1;
-    if (rolled_back) {
-        set_error(pc, "25P02", "the transaction was aborted by an earlier error and rolled back");
+    if (!pc->pending) {
+        round_trips++;
+        PGresult *r = PQexec(pc->c, "COMMIT");
+        int rolled_back = is_rollback(r);
+        if (command_ok(pc, r) != 0)
+            return -1;
+        if (rolled_back) {
+            set_error(pc, "25P02", ABORTED_COMMIT);
+            return -1;
+        }
+        return 0;
+    }
+    if (PQsendQueryParams(pc->c, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        set_error_from(pc, NULL);
+        drain(pc);
         return -1;
     }
-    return 0;
+    pc->pending++;
+    return drain(pc);
 }
 
 /* lock_timeout bounds the wait for the advisory write lock (and any row lock); a session
@@ -679,6 +788,7 @@ static enum db_errclass pg_error(void *conn, const char **msg)
 
 const struct db_backend db_pgsql_backend = {
     .name = "pgsql",
+    .remote = 1,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
@@ -686,6 +796,7 @@ const struct db_backend db_pgsql_backend = {
     .finalize = pg_finalize,
     .reset = pg_reset,
     .step = pg_step,
+    .step_later = pg_step_later,
     .bind_null = pg_bind_null,
     .bind_text = pg_bind_text,
     .bind_int64 = pg_bind_int64,

@@ -17,9 +17,10 @@
  * Store files call feed_touch() for each record a write may have changed, inside the write's
  * transaction, after the write. Inside a transaction the record is only noted; db_commit
  * brings every noted record's rows up to date once, just before COMMIT, so the feed is
- * current at every commit and a record touched a thousand times costs one scope query.
- * Refreshing is idempotent: a record whose version and scope did not change writes nothing,
- * so it is safe to touch generously.
+ * current at every commit and a record touched a thousand times is refreshed once. On
+ * PostgreSQL the refresh is one statement per 16 records of one entity, sent with the COMMIT;
+ * on SQLite a few small statements per record (feed.c). Change sequence numbers are global,
+ * unique, and taken in commit order (the write lock of db_begin: one writer at a time).
  */
 #ifndef OUTPOST_STORE_FEED_H
 #define OUTPOST_STORE_FEED_H

@@ -523,6 +523,91 @@ static void test_sql_has_no_clock_function(void **state)
     assert_int_equal(e.code, OP_EDB);
 }
 
+static int64_t count_meta(struct db *db)
+{
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM meta WHERE key LIKE 'later-%'", &e);
+    assert_non_null(st);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_stmt_done(db, st);
+    return n;
+}
+
+/* db_step_later: a statement whose outcome waits for the next request (on PostgreSQL, sent
+ * in a pipeline with the COMMIT). What it writes is seen by the next statement of the same
+ * transaction and committed with it; when it fails, the transaction fails as a whole, at once
+ * (SQLite) or at COMMIT (PostgreSQL), with the statement's error, and nothing of it stays. */
+static void test_a_statement_run_later_commits_with_the_transaction_or_fails_it(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    const char *ins = "INSERT INTO meta (key, value) VALUES (?1, ?2)";
+    assert_int_equal(db_begin(f->db, &e), 0);
+    struct db_stmt *st = db_stmt(f->db, ins, &e);
+    db_bind_text(st, 1, "later-1");
+    db_bind_text(st, 2, "v");
+    assert_int_equal(db_step_later(f->db, st, "meta", &e), 0);
+    assert_int_equal(count_meta(f->db), 1); /* the next request sees it */
+    st = db_stmt(f->db, ins, &e);
+    db_bind_text(st, 1, "later-2");
+    db_bind_text(st, 2, "v");
+    assert_int_equal(db_step_later(f->db, st, "meta", &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0); /* sent with the COMMIT */
+    assert_int_equal(count_meta(f->db), 2);
+
+    assert_int_equal(db_begin(f->db, &e), 0);
+    st = db_stmt(f->db, ins, &e);
+    db_bind_text(st, 1, "later-3");
+    db_bind_text(st, 2, "v");
+    assert_int_equal(db_step_later(f->db, st, "meta", &e), 0);
+    st = db_stmt(f->db, ins, &e);
+    db_bind_text(st, 1, "later-4");
+    db_bind_null(st, 2); /* value is NOT NULL */
+    int rc = db_step_later(f->db, st, "meta", &e);
+    if (rc == 0)
+        rc = db_commit(f->db, &e);
+    else
+        db_rollback(f->db);
+    assert_int_equal(rc, OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "value"));
+    assert_false(db_in_transaction(f->db));
+    assert_int_equal(count_meta(f->db), 2); /* later-3 went with the failure */
+
+    assert_int_equal(db_begin(f->db, &e), 0); /* the connection works on */
+    assert_int_equal(db_run(f->db, ins, "later-5", "v", "meta", &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    assert_int_equal(count_meta(f->db), 3);
+}
+
+/* Many statements run later in one transaction all commit with it; on PostgreSQL they go in
+ * pipelines of at most 256, so the server's replies never fill the socket (a deadlock): 600
+ * cost BEGIN, two full pipelines and the last one with the COMMIT. */
+static void test_many_statements_run_later_commit_in_bounded_pipelines(void **state)
+{
+    struct fixture *f = *state;
+    struct op_err e = {0};
+    const char *ins = "INSERT INTO meta (key, value) VALUES (?1, ?2)";
+    assert_int_equal(db_begin(f->db, &e), 0);
+    assert_int_equal(db_run(f->db, ins, "later-prepared", "v", "meta", &e), 0);
+    assert_int_equal(db_commit(f->db, &e), 0);
+    uint64_t rt = db_pgsql_round_trips();
+    assert_int_equal(db_begin(f->db, &e), 0);
+    for (int i = 0; i < 600; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "later-%d", i);
+        struct db_stmt *st = db_stmt(f->db, ins, &e);
+        assert_non_null(st);
+        db_bind_text(st, 1, key);
+        db_bind_text(st, 2, "v");
+        assert_int_equal(db_step_later(f->db, st, "meta", &e), 0);
+    }
+    assert_int_equal(db_commit(f->db, &e), 0);
+    int pg = strcmp(db_backend_name(f->db), "pgsql") == 0;
+    assert_int_equal(db_pgsql_round_trips() - rt, pg ? 1 + 2 + 1 : 0);
+    assert_int_equal(count_meta(f->db), 601);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -543,6 +628,8 @@ int main(void)
         T(test_bound_values_come_back_as_they_went_in),
         T(test_a_statement_comes_back_without_old_bindings),
         T(test_constraint_failures_have_a_backend_neutral_class),
+        T(test_a_statement_run_later_commits_with_the_transaction_or_fails_it),
+        T(test_many_statements_run_later_commit_in_bounded_pipelines),
         T(test_changes_and_savepoints),
         T(test_sql_has_no_clock_function),
         T(test_a_second_writer_gets_busy_then_the_lock),

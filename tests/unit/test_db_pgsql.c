@@ -3,7 +3,7 @@
  * message holds the password; a database of another application is refused, and setup never
  * takes over an Outpost one; two processes opening an empty database at once apply every
  * migration exactly once (the write lock); a writer killed mid-transaction leaves nothing and
- * no lock behind; a second writer takes a change sequence number only after the first
+ * no lock behind; a second writer numbers its change feed rows only after the first
  * commits; the schema's types are PostgreSQL's (64-bit integers, bytea, byte-order
  * text); the round-trip counter the benchmarks read counts one per request. Everything else the
  * backend does is tested by the store and app tests run again on PostgreSQL (pg/unit/test_*).
@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "instance/config.h"
+#include "store/feed.h"
 #include "store/migrations.h"
+#include "store/users.h"
 
 #define SECRET "not-the-password-6f1c"
 
@@ -176,11 +178,34 @@ static void test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock(void
     testutil_rmdir(dir);
 }
 
-/* The change feed's guarantee on a shared server: a writer cannot take a change sequence number
- * while another holds an uncommitted one (db_begin waits for the write lock, and so would the
- * counter row's lock; a SEQUENCE would not), so numbers commit in order and a reader that has
- * seen S never later finds a number below S. */
-static void test_a_second_writer_takes_its_number_only_after_the_first_commits(void **state)
+/* A sync manager of `org` added in the open transaction: its feed row is numbered at commit. */
+static int add_sync_manager(struct db *db, const char *login, const char *org, struct op_err *e)
+{
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)ROLE_SYNC_MANAGER;
+    u.org_id = (char *)org;
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    return users_insert(db, &u, e);
+}
+
+/* The last change sequence number in `org`'s feed, or -1. */
+static int64_t last_seq(struct db *db, const char *org)
+{
+    struct feed_change ch[8];
+    int n = 0;
+    struct op_err e = {0};
+    if (feed_read(db, org, 0, 8, ch, &n, &e) != 0 || n == 0)
+        return -1;
+    return ch[n - 1].seq;
+}
+
+/* The change feed's guarantee on a shared server: a writer cannot number feed rows while
+ * another's transaction is open (db_begin waits for the write lock; the numbers are the
+ * largest in sync_feed + 1, which a SEQUENCE or a second writer's snapshot would break), so
+ * numbers commit in order and a reader that has seen S never later finds a number below S. */
+static void test_a_second_writer_numbers_its_feed_rows_only_after_the_first_commits(void **state)
 {
     (void)state;
     char *dir = NULL;
@@ -188,8 +213,7 @@ static void test_a_second_writer_takes_its_number_only_after_the_first_commits(v
     char *ci = testutil_pg_conninfo(dir, NULL);
     struct op_err e = {0};
     assert_int_equal(db_begin(db, &e), 0);
-    int64_t first = 0;
-    assert_int_equal(db_next_seq(db, &first, &e), 0);
+    assert_int_equal(add_sync_manager(db, "first", "ORG-A", &e), 0);
     int out[2];
     assert_int_equal(pipe(out), 0);
     fflush(NULL);
@@ -200,7 +224,8 @@ static void test_a_second_writer_takes_its_number_only_after_the_first_commits(v
         struct db *w = NULL;
         int64_t seq = -1;
         if (db_open_pgsql(ci, 0, &w, &e) == 0 && db_begin(w, &e) == 0 &&
-            db_next_seq(w, &seq, &e) == 0 && db_commit(w, &e) == 0) {
+            add_sync_manager(w, "second", "ORG-B", &e) == 0 && db_commit(w, &e) == 0) {
+            seq = last_seq(w, "ORG-B");
             if (write(out[1], &seq, sizeof seq) != (ssize_t)sizeof seq)
                 _exit(1);
         }
@@ -213,12 +238,14 @@ static void test_a_second_writer_takes_its_number_only_after_the_first_commits(v
     struct pollfd p = {.fd = out[0], .events = POLLIN};
     assert_int_equal(poll(&p, 1, 500), 0);
     assert_int_equal(db_commit(db, &e), 0);
+    int64_t first = last_seq(db, "ORG-A");
     int64_t second = 0;
     assert_int_equal(read(out[0], &second, sizeof second), (ssize_t)sizeof second);
     close(out[0]);
     int status = 0;
     assert_int_equal(waitpid(kid, &status, 0), kid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(first == 1);
     assert_true(second == first + 1);
     db_close(db);
     testutil_rmdir(dir);
@@ -257,14 +284,16 @@ static void test_the_schema_types_are_64_bit_bytea_and_byte_order_text(void **st
                      &e);
     }
     db_stmt_done(db, st);
-    assert_int_equal(db_run(db, "UPDATE counters SET value = ?1 WHERE name = 'change_seq'",
-                            "4294967296", NULL, "counter", &e),
+    /* a change sequence number past 2^32 is kept and followed */
+    assert_int_equal(db_begin(db, &e), 0);
+    assert_int_equal(add_sync_manager(db, "first", "ORG-A", &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_int_equal(db_run(db, "UPDATE sync_feed SET seq = ?1", "4294967296", NULL, "feed", &e),
                      0);
     assert_int_equal(db_begin(db, &e), 0);
-    int64_t seq = 0;
-    assert_int_equal(db_next_seq(db, &seq, &e), 0);
-    assert_true(seq == INT64_C(4294967297));
-    db_rollback(db);
+    assert_int_equal(add_sync_manager(db, "second", "ORG-A", &e), 0);
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_true(last_seq(db, "ORG-A") == INT64_C(4294967297));
     db_close(db);
     testutil_rmdir(dir);
 }
@@ -308,7 +337,7 @@ int main(void)
         cmocka_unit_test(test_a_database_not_ours_is_refused_and_setup_never_takes_over_ours),
         cmocka_unit_test(test_the_schema_types_are_64_bit_bytea_and_byte_order_text),
         cmocka_unit_test(test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock),
-        cmocka_unit_test(test_a_second_writer_takes_its_number_only_after_the_first_commits),
+        cmocka_unit_test(test_a_second_writer_numbers_its_feed_rows_only_after_the_first_commits),
         cmocka_unit_test(test_round_trips_are_counted_one_per_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -405,6 +405,127 @@ static void test_feed_paged_between_writes_ends_with_the_scope(void **state)
     }
 }
 
+/* A transaction touching more records than one refresh statement takes (16) numbers their rows
+ * in the order they were first touched, once each, with no gap. */
+static void test_feed_numbers_a_large_transaction_in_first_touch_order(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    struct op_err e = {0};
+    enum { N = 150 };
+    static char ids[N][UUID_STR_LEN];
+    assert_int_equal(db_begin(db, &e), 0);
+    for (int i = 0; i < N; i++) {
+        struct user u;
+        memset(&u, 0, sizeof u);
+        char login[16];
+        snprintf(login, sizeof login, "sm%03d", N - i); /* ids and logins in no useful order */
+        u.login = login;
+        u.role = (char *)ROLE_SYNC_MANAGER;
+        u.org_id = (char *)"ORG-A";
+        u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+        assert_int_equal(users_insert(db, &u, &e), 0);
+        memcpy(ids[i], u.id, UUID_STR_LEN);
+    }
+    assert_int_equal(db_commit(db, &e), 0);
+    struct feed_change ch[N + 1];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, N + 1, ch, &n, &e), 0);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        assert_string_equal(ch[i].entity_id, ids[i]);
+        assert_int_equal(ch[i].seq, i + 1);
+    }
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
+static void insert_in_role(struct db *db, const char *login, const char *role, const char *org,
+                           char id_out[UUID_STR_LEN])
+{
+    struct op_err e = {0};
+    struct user u;
+    memset(&u, 0, sizeof u);
+    u.login = (char *)login;
+    u.role = (char *)role;
+    u.org_id = (char *)org;
+    u.password_hash = (char *)"$op-argon2id$v=1$m=8,t=1$AAAAAAAAAAAAAAAAAAAAAA$x";
+    if (users_insert(db, &u, &e) != 0)
+        fail_msg("users_insert: %s", e.msg);
+    if (id_out)
+        memcpy(id_out, u.id, UUID_STR_LEN);
+}
+
+/* n test takers named PREFIXnnn in one transaction. */
+static void insert_test_takers(struct db *db, const char *prefix, int n)
+{
+    struct op_err e = {0};
+    assert_int_equal(db_begin(db, &e), 0);
+    for (int i = 0; i < n; i++) {
+        char login[32];
+        snprintf(login, sizeof login, "%s%03d", prefix, i);
+        insert_in_role(db, login, ROLE_TEST_TAKER, NULL, NULL);
+    }
+    assert_int_equal(db_commit(db, &e), 0);
+}
+
+static void edit_label(struct db *db, const char *id, int64_t version, const char *label)
+{
+    struct op_err e = {0};
+    struct user_changes uc = {.set = USER_SET_LABEL, .label = label};
+    assert_int_equal(db_begin(db, &e), 0);
+    if (users_update(db, id, version, &uc, NULL, &e) != 0)
+        fail_msg("users_update: %s", e.msg);
+    assert_int_equal(db_commit(db, &e), 0);
+}
+
+/* Round trips to PostgreSQL per operation, pinned (bench/README.md explains each): a write
+ * transaction is BEGIN with the write lock (1) and COMMIT (1), around the INSERT or the UPDATE
+ * with its version check (1 each). The change feed's refresh (one statement per 16 touched
+ * records) goes with the COMMIT, in the same round trip (db_step_later): as many round trips
+ * as bare libpq needs for the same rows without a feed. Statements are prepared before
+ * counting (once per connection). On SQLite nothing is sent. */
+static void test_an_insert_and_an_edit_cost_fixed_round_trips(void **state)
+{
+    (void)state;
+    char *dir;
+    struct db *db = testutil_db(&dir);
+    int pg = strcmp(db_backend_name(db), "pgsql") == 0;
+    struct op_err e = {0};
+    char sm[UUID_STR_LEN], sm2[UUID_STR_LEN];
+    /* every statement counted below, prepared once */
+    insert_test_takers(db, "warm", 100);
+    assert_int_equal(db_begin(db, &e), 0);
+    insert_user(db, "sm", "ORG-A", sm);
+    assert_int_equal(db_commit(db, &e), 0);
+    edit_label(db, sm, 1, "warm");
+
+    uint64_t rt = db_pgsql_round_trips();
+    assert_int_equal(db_begin(db, &e), 0);
+    insert_user(db, "sm2", "ORG-A", sm2); /* in scope: a feed row written */
+    assert_int_equal(db_commit(db, &e), 0);
+    assert_int_equal(db_pgsql_round_trips() - rt, pg ? 3 : 0);
+
+    rt = db_pgsql_round_trips();
+    edit_label(db, sm, 2, "Sync manager");
+    assert_int_equal(db_pgsql_round_trips() - rt, pg ? 3 : 0);
+
+    rt = db_pgsql_round_trips();
+    insert_test_takers(db, "tt", 100); /* 100 INSERTs; 7 refresh statements with the COMMIT */
+    assert_int_equal(db_pgsql_round_trips() - rt, pg ? 1 + 100 + 1 : 0);
+
+    struct feed_change ch[4];
+    int n;
+    assert_int_equal(feed_read(db, "ORG-A", 0, 4, ch, &n, &e), 0);
+    assert_int_equal(n, 2); /* the refreshes did their work */
+    assert_string_equal(ch[0].entity_id, sm2);
+    assert_string_equal(ch[1].entity_id, sm);
+    assert_int_equal(ch[1].version, 3);
+    db_close(db);
+    testutil_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +539,8 @@ int main(void)
         cmocka_unit_test(test_feed_survives_many_undone_savepoints),
         cmocka_unit_test(test_feed_paged_in_small_pages_gives_the_scope_once),
         cmocka_unit_test(test_feed_paged_between_writes_ends_with_the_scope),
+        cmocka_unit_test(test_feed_numbers_a_large_transaction_in_first_touch_order),
+        cmocka_unit_test(test_an_insert_and_an_edit_cost_fixed_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
