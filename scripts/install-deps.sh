@@ -2,11 +2,14 @@
 # Installs the Debian packages Outpost needs to build, test and run, and only those
 # that are missing, so a second run is quick and needs no network. clang-tools: scan-build
 # (make analyze); binutils: readelf (make hardening); postgresql: the tests' throw-away
-# server (tests/tools/pg_tmp.sh: initdb, pg_ctl and the `postgres` user it runs as under root).
+# server (tests/tools/pg_tmp.sh: initdb, pg_ctl and the `postgres` user it runs as under root);
+# libmicrohttpd-dev, libcurl4-gnutls-dev: `outpost serve` and the device's HTTP client (both on
+# GnuTLS); curl: the tests that talk to `serve` from outside.
 set -eu
 pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
-      libcmocka-dev zip unzip tzdata procps libpq-dev postgresql"
+      libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
+      libmicrohttpd-dev libcurl4-gnutls-dev curl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
