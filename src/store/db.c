@@ -760,10 +760,10 @@ static int open_with(const struct db_backend *be, const char *target, int create
         free(db);
         return rc;
     }
-    if (migrate(db, e) != 0) {
+    if ((rc = migrate(db, e)) != 0) { /* OP_ESTATE for a newer schema, else OP_EDB */
         err_prefix(e, "%s", name);
         db_close(db);
-        return OP_EDB;
+        return rc;
     }
     *out = db;
     return 0;
@@ -820,10 +820,10 @@ int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_e
         db_close(db);
         return rc;
     }
-    if (migrate(db, e) != 0) {
+    if ((rc = migrate(db, e)) != 0) { /* OP_ESTATE for a newer schema, else OP_EDB */
         err_prefix(e, "PostgreSQL");
         db_close(db);
-        return OP_EDB;
+        return rc;
     }
     *out = db;
     return 0;
