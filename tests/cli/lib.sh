@@ -36,7 +36,10 @@ lib_cleanup() {
 }
 trap lib_cleanup EXIT
 
-if on_pgsql; then
+# usage: pg_server_init - finds the tests' throw-away server (OUTPOST_PG_DIR), or skips the
+# test (77) saying why there is none; sets PG_ENV (its PG* variables, for psql and pg_dump
+# alone, through pg_q) and PSQL (the server's own psql).
+pg_server_init() {
     : "${OUTPOST_PG_DIR:?OUTPOST_PG_DIR must name the pg_tmp.sh folder (run with ctest)}"
     if [ -f "$OUTPOST_PG_DIR/unavailable" ]; then
         echo "skipped, no PostgreSQL server: $(cat "$OUTPOST_PG_DIR/unavailable")"
@@ -45,6 +48,9 @@ if on_pgsql; then
     PG_ENV=$(sh "$OUTPOST_SOURCE/tests/tools/pg_tmp.sh" env "$OUTPOST_PG_DIR") || exit 1
     PSQL="$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -t/ -k5,5n | tail -n 1)/psql"
     [ -x "$PSQL" ] || PSQL=psql
+}
+if on_pgsql; then
+    pg_server_init
 fi
 
 # usage: new_pg_database - creates a new empty database on the test server, named in $PG_DB

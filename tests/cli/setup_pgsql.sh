@@ -4,17 +4,8 @@
 # output; a database already holding an instance, or another application's tables, is
 # refused. Skipped (77) when no server could be started.
 . "$(dirname "$0")/lib.sh"
-: "${OUTPOST_PG_DIR:?OUTPOST_PG_DIR must name the pg_tmp.sh folder (run with ctest)}"
-if [ -f "$OUTPOST_PG_DIR/unavailable" ]; then
-    echo "skipped, no PostgreSQL server: $(cat "$OUTPOST_PG_DIR/unavailable")"
-    exit 77
-fi
-# the PG* variables that let psql in, for psql alone: outpost finds its server and password
-# from the setup file only
-PG_ENV=$(sh "$OUTPOST_SOURCE/tests/tools/pg_tmp.sh" env "$OUTPOST_PG_DIR") || exit 1
-PSQL="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5,5n | tail -n 1)/psql"
-[ -x "$PSQL" ] || PSQL=psql
-q() { (eval "$PG_ENV" && "$PSQL" -X -q -t -A -d "$1" -c "$2"); } # usage: q DATABASE SQL - one value
+pg_server_init
+q() { pg_q "$@"; } # usage: q DATABASE SQL - one value
 DB="outpost_cli_$$"
 q outpost "CREATE DATABASE $DB" || { echo "FAIL: cannot create database $DB"; exit 1; }
 trap 'q outpost "DROP DATABASE IF EXISTS $DB WITH (FORCE)"; q outpost "DROP DATABASE IF EXISTS ${DB}_other WITH (FORCE)"; rm -rf "$WORK"' EXIT

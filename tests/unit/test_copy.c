@@ -61,17 +61,6 @@ static void exec(struct db *db, const char *sql)
         fail_msg("%s: %s", sql, e.msg);
 }
 
-static int64_t count(struct db *db, const char *sql)
-{
-    struct op_err e = {0};
-    struct db_stmt *st = db_stmt(db, sql, &e);
-    assert_non_null(st);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t n = db_column_int64(st, 0);
-    db_stmt_done(db, st);
-    return n;
-}
-
 static const unsigned char envelope[] = {0x00, 0x01, 0xff, 0x00, 0x7f, 0x80, 0x00};
 
 /* Every table gets rows, with what a copy can get wrong: NULLs and empty texts, text beyond
@@ -186,15 +175,19 @@ static void test_copy_moves_every_row_and_the_digests_match(void **state)
     assert_int_equal(digest_of(&r.src, "users")->rows, 3);
 
     /* read back on the target through the statement API, not only through the digests */
-    assert_int_equal(count(f->dst, "SELECT value FROM counters WHERE name = 'change_seq'"),
-                     5000000000LL);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM test_centers WHERE id = 'c-aaa' AND"
-                                   " parent_id = 'c-zzz'"),
+    assert_int_equal(
+        testutil_query_int(f->dst, "SELECT value FROM counters WHERE name = 'change_seq'"),
+        5000000000LL);
+    assert_int_equal(testutil_query_int(f->dst,
+                                        "SELECT count(*) FROM test_centers WHERE id = 'c-aaa' AND"
+                                        " parent_id = 'c-zzz'"),
                      1);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM users WHERE label = '' AND login = 'zoë'"),
+    assert_int_equal(
+        testutil_query_int(f->dst, "SELECT count(*) FROM users WHERE label = '' AND login = 'zoë'"),
+        1);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM users WHERE label IS NULL"),
                      1);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM users WHERE label IS NULL"), 1);
-    assert_int_equal(count(f->dst, "SELECT version FROM users WHERE id = 'u-3'"),
+    assert_int_equal(testutil_query_int(f->dst, "SELECT version FROM users WHERE id = 'u-3'"),
                      9007199254740993LL);
     struct db_stmt *st = db_stmt(f->dst, "SELECT envelope FROM results WHERE id = 'r-1'", &e);
     assert_non_null(st);
@@ -204,18 +197,19 @@ static void test_copy_moves_every_row_and_the_digests_match(void **state)
     assert_int_equal(n, sizeof envelope);
     assert_memory_equal(p, envelope, n);
     db_stmt_done(f->dst, st);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM results_quarantine WHERE envelope IS"
-                                   " NOT NULL"),
+    assert_int_equal(testutil_query_int(f->dst,
+                                        "SELECT count(*) FROM results_quarantine WHERE envelope IS"
+                                        " NOT NULL"),
                      1);
     /* the source's migration history, not the target's */
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM schema_migrations"),
-                     count(f->src, "SELECT count(*) FROM schema_migrations"));
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM schema_migrations"),
+                     testutil_query_int(f->src, "SELECT count(*) FROM schema_migrations"));
 
     /* a target that holds records now is refused, and keeps them */
     rc = copy(f, &r, &e);
     assert_int_equal(rc, OP_ESTATE);
     assert_non_null(strstr(e.msg, "already holds 3 users"));
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM sync_feed"), 1234);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM sync_feed"), 1234);
 }
 
 /* Digests follow the rows, not the order they were written in, and change with any value,
@@ -272,7 +266,7 @@ static void test_copy_refuses_text_in_an_integer_column(void **state)
     assert_int_equal(copy(f, &r, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "table counters, column value"));
     assert_non_null(strstr(e.msg, "\"many\" is not an integer"));
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM users"), 0);
 }
 
 /* A table or column the copy does not know (a newer schema, a hand-made change) stops it
@@ -298,15 +292,15 @@ static void test_copy_failure_leaves_the_target_as_it_was(void **state)
     struct fixture *f = *state;
     fill(f->src);
     exec(f->src, "PRAGMA foreign_keys = OFF; DELETE FROM devices; PRAGMA foreign_keys = ON");
-    int64_t seeds = count(f->dst, "SELECT count(*) FROM counters");
+    int64_t seeds = testutil_query_int(f->dst, "SELECT count(*) FROM counters");
     struct copy_report r;
     struct op_err e = {0};
     int rc = copy(f, &r, &e);
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(e.msg, "table results"));
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM users"), 0);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM sync_feed"), 0);
-    assert_int_equal(count(f->dst, "SELECT count(*) FROM counters"), seeds);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM users"), 0);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM sync_feed"), 0);
+    assert_int_equal(testutil_query_int(f->dst, "SELECT count(*) FROM counters"), seeds);
     assert_false(db_in_transaction(f->dst));
 }
 

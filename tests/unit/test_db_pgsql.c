@@ -84,18 +84,6 @@ static void test_a_database_not_ours_is_refused_and_setup_never_takes_over_ours(
     testutil_rmdir(dir);
 }
 
-/* The count(*) of `sql` on db. */
-static int64_t count(struct db *db, const char *sql)
-{
-    struct op_err e = {0};
-    struct db_stmt *st = db_stmt(db, sql, &e);
-    assert_non_null(st);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t n = db_column_int64(st, 0);
-    db_stmt_done(db, st);
-    return n;
-}
-
 /* Two processes started together after an upgrade (here: on an empty database) both open
  * it; the migrations run once, under the write lock, and neither fails. */
 static void test_two_processes_migrating_at_once_apply_each_migration_once(void **state)
@@ -128,9 +116,11 @@ static void test_two_processes_migrating_at_once_apply_each_migration_once(void 
     struct op_err e = {0};
     assert_int_equal(db_open_pgsql(ci, 0, &db, &e), 0);
     pg_conninfo_free(ci);
-    assert_int_equal(count(db, "SELECT count(*) FROM schema_migrations"), migrations_count());
-    assert_int_equal(count(db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+    assert_int_equal(testutil_query_int(db, "SELECT count(*) FROM schema_migrations"),
                      migrations_count());
+    assert_int_equal(
+        testutil_query_int(db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+        migrations_count());
     assert_int_equal(db_schema_version(db), migrations_count());
     db_close(db);
     testutil_rmdir(dir);
@@ -172,7 +162,7 @@ static void test_a_writer_killed_mid_transaction_leaves_nothing_and_no_lock(void
     assert_true(WIFSIGNALED(status));
     struct op_err e = {0};
     assert_int_equal(db_begin(db, &e), 0); /* the lock is free (else: busy after 10 s) */
-    assert_int_equal(count(db, "SELECT count(*) FROM meta WHERE key = 'half'"), 0);
+    assert_int_equal(testutil_query_int(db, "SELECT count(*) FROM meta WHERE key = 'half'"), 0);
     db_rollback(db);
     db_close(db);
     testutil_rmdir(dir);

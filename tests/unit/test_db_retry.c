@@ -74,18 +74,6 @@ static void exec_ok(struct db *db, const char *sql)
         fail_msg("%s: %s", sql, e.msg);
 }
 
-static int64_t read_int(struct db *db, const char *sql)
-{
-    struct op_err e = {0};
-    struct db_stmt *st = db_stmt(db, sql, &e);
-    if (!st)
-        fail_msg("%s: %s", sql, e.msg);
-    assert_int_equal(db_step(st), DB_ROW);
-    int64_t v = db_column_int64(st, 0);
-    db_stmt_done(db, st);
-    return v;
-}
-
 /* Raises, on `f->a` inside the runner's transaction, a failure the database reports as a lost
  * race: SQLite's stale snapshot (with `f->b` committing in between), PostgreSQL's
  * serialization failure. Returns what the failing statement returned. */
@@ -98,7 +86,7 @@ static int lose_a_race(struct fixture *f, struct op_err *e)
                        e);
     exec_ok(f->a, "ROLLBACK");
     exec_ok(f->a, "BEGIN DEFERRED");
-    read_int(f->a, "SELECT count(*) FROM retry_t"); /* the snapshot */
+    testutil_query_int(f->a, "SELECT count(*) FROM retry_t"); /* the snapshot */
     exec_ok(f->b, "UPDATE retry_t SET v = v + 100 WHERE id = 2");
     return db_exec(f->a, "UPDATE retry_t SET v = v + 1 WHERE id = 1", e);
 }
@@ -129,7 +117,7 @@ static void test_write_commits_a_body_that_succeeds(void **state)
     assert_int_equal(db_write(f->a, body_update, &b, &e), 0);
     assert_int_equal(b.runs, 1);
     assert_false(db_in_transaction(f->a));
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
 }
 
 static void test_write_retries_a_lost_race_invisibly(void **state)
@@ -142,7 +130,7 @@ static void test_write_retries_a_lost_race_invisibly(void **state)
     assert_int_equal(e.code, 0); /* nothing of the lost runs is left for the caller */
     assert_string_equal(e.msg, "");
     /* the lost runs wrote nothing; the third one once */
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
 }
 
 static void test_write_gives_up_after_the_bound_with_busy(void **state)
@@ -154,7 +142,7 @@ static void test_write_gives_up_after_the_bound_with_busy(void **state)
     assert_int_equal(b.runs, DB_WRITE_TRIES);
     assert_non_null(strstr(e.msg, "the database is busy"));
     assert_false(db_in_transaction(f->a));
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0);
 }
 
 static int body_duplicate(struct db *db, void *ctx, struct op_err *e)
@@ -175,7 +163,8 @@ static void test_write_does_not_retry_a_unique_violation(void **state)
     assert_int_equal(db_write(f->a, body_duplicate, &b, &e), OP_ECONFLICT);
     assert_int_equal(b.runs, 1);
     assert_non_null(strstr(e.msg, "inserting"));
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0); /* rolled back */
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"),
+                     0); /* rolled back */
 }
 
 static int body_input_error(struct db *db, void *ctx, struct op_err *e)
@@ -216,7 +205,7 @@ static void test_write_retries_a_body_that_ignored_a_lost_race(void **state)
     struct op_err e = {0};
     assert_int_equal(db_write(f->a, body_swallow, &b, &e), 0);
     assert_int_equal(b.runs, 2);
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
 }
 
 /* A lost race inside a savepoint that the body rolls back is undone with it: no retry. */
@@ -244,7 +233,7 @@ static void test_write_keeps_a_run_whose_savepoint_undid_a_lost_race(void **stat
     struct op_err e = {0};
     assert_int_equal(db_write(f->a, body_savepoint, &b, &e), 0);
     assert_int_equal(b.runs, 1);
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
 }
 
 /* PostgreSQL answers COMMIT of a transaction an error aborted with a success that rolled
@@ -264,10 +253,10 @@ static void test_commit_of_an_aborted_transaction_fails(void **state)
     if (testutil_on_pgsql()) {
         assert_int_equal(rc, OP_EDB);
         assert_non_null(strstr(e.msg, "rolled back"));
-        assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0);
+        assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 0);
     } else { /* SQLite keeps the transaction: a failed statement undoes only itself */
         assert_int_equal(rc, 0);
-        assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 5);
+        assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 5);
     }
     assert_false(db_in_transaction(f->a));
 }
@@ -321,8 +310,8 @@ static void test_write_retries_a_real_deadlock(void **state)
     if (d.rc != 0)
         fail_msg("db_write: %s", d.e.msg);
     assert_int_equal(d.runs, 2);
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 11);
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 2"), 11);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 11);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 2"), 11);
 }
 
 /* ---- the busy timeout ---- */
@@ -348,7 +337,7 @@ static void test_short_busy_timeout_reports_busy_in_about_that_time(void **state
     assert_int_equal(b.runs, 1);
     /* and the long one waits for a writer that finishes within it */
     assert_int_equal(db_set_busy_timeout(f->a, DB_BUSY_TIMEOUT_MS, &e), 0);
-    assert_int_equal(read_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
+    assert_int_equal(testutil_query_int(f->b, "SELECT v FROM retry_t WHERE id = 1"), 1);
 }
 
 /* ---- one connection per thread ---- */
@@ -431,14 +420,15 @@ static void run_writers(struct fixture *f, int busy_ms, int hold_ms)
         assert_int_equal(db_stmt_held(w[n].db), 0);
         db_close(w[n].db);
     }
-    int64_t rows = read_int(f->a, "SELECT count(*) FROM retry_rows");
+    int64_t rows = testutil_query_int(f->a, "SELECT count(*) FROM retry_rows");
     assert_int_equal(rows, THREADS * WRITES);
-    assert_int_equal(read_int(f->a, "SELECT count(DISTINCT writer * 1000 + i) FROM retry_rows"),
-                     THREADS * WRITES);
+    assert_int_equal(
+        testutil_query_int(f->a, "SELECT count(DISTINCT writer * 1000 + i) FROM retry_rows"),
+        THREADS * WRITES);
     /* one number per write that landed, 1 to N without a gap: each write saw every earlier
      * one (one writer at a time), none lost to a write that did not land */
-    assert_int_equal(read_int(f->a, "SELECT min(seq) FROM retry_rows"), 1);
-    assert_int_equal(read_int(f->a, "SELECT max(seq) FROM retry_rows"), THREADS * WRITES);
+    assert_int_equal(testutil_query_int(f->a, "SELECT min(seq) FROM retry_rows"), 1);
+    assert_int_equal(testutil_query_int(f->a, "SELECT max(seq) FROM retry_rows"), THREADS * WRITES);
     if (busy_ms)
         assert_true(busy > 0); /* the short timeout was met, and only as OP_EBUSY */
     else

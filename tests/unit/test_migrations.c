@@ -230,21 +230,6 @@ static int query_lines(struct db *db, const char *sql, const char *param, int nc
     return n;
 }
 
-static int64_t query_int(struct db *db, const char *sql)
-{
-    struct op_err e = {0};
-    struct db_stmt *st = db_stmt(db, sql, &e);
-    if (!st)
-        fail_msg("%s: %s", sql, e.msg);
-    if (db_step(st) != DB_ROW) {
-        db_fail(db, &e, "query");
-        fail_msg("%s: %s", sql, e.msg);
-    }
-    int64_t v = db_column_int64(st, 0);
-    db_stmt_done(db, st);
-    return v;
-}
-
 struct query {
     const char *sql;
     int ncols;
@@ -439,7 +424,7 @@ static int count_rows(struct db *db, const char *table)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
-    return (int)query_int(db, sql);
+    return (int)testutil_query_int(db, sql);
 }
 
 /* Fails, naming the first line that differs, unless `got` is `want` (text of lines). */
@@ -488,13 +473,15 @@ static void check_data_migrations(struct db *db, int from)
 {
     if (from < 3 && migrations_count() >= 3) {
         /* 3: the key ids of the results stored before it are known, by id only */
-        int64_t distinct = query_int(db, "SELECT count(DISTINCT key_id) FROM results");
-        int64_t by_id = query_int(db, "SELECT count(*) FROM results_keys WHERE serial IS NULL"
-                                      " AND public_key IS NULL AND created_at IS NULL");
-        int64_t missing = query_int(db, "SELECT count(*) FROM results r WHERE NOT EXISTS"
-                                        " (SELECT 1 FROM results_keys k WHERE k.id = r.key_id)");
-        if (query_int(db, "SELECT count(*) FROM results_keys") != distinct || by_id != distinct ||
-            missing != 0)
+        int64_t distinct = testutil_query_int(db, "SELECT count(DISTINCT key_id) FROM results");
+        int64_t by_id =
+            testutil_query_int(db, "SELECT count(*) FROM results_keys WHERE serial IS NULL"
+                                   " AND public_key IS NULL AND created_at IS NULL");
+        int64_t missing =
+            testutil_query_int(db, "SELECT count(*) FROM results r WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM results_keys k WHERE k.id = r.key_id)");
+        if (testutil_query_int(db, "SELECT count(*) FROM results_keys") != distinct ||
+            by_id != distinct || missing != 0)
             fail_msg("from version %d, migration 3 should record the %lld key ids of the results "
                      "(by id only); results_keys holds %lld of them, %lld missing",
                      from, (long long)distinct, (long long)by_id, (long long)missing);
@@ -532,8 +519,9 @@ static void upgrade_from(int v)
     db = open_at(dir, -1);
     /* the bookkeeping reaches the latest, each version once, the old rows untouched */
     assert_int_equal(db_schema_version(db), latest);
-    assert_int_equal(query_int(db, "SELECT count(DISTINCT version) FROM " BOOKKEEPING), latest);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM " BOOKKEEPING), latest);
+    assert_int_equal(testutil_query_int(db, "SELECT count(DISTINCT version) FROM " BOOKKEEPING),
+                     latest);
+    assert_int_equal(testutil_query_int(db, "SELECT count(*) FROM " BOOKKEEPING), latest);
     if (book_before) {
         char *book_after = bookkeeping_dump(db, v);
         assert_same_lines("the bookkeeping of the versions before", v, book_before, book_after);
@@ -592,7 +580,7 @@ static void test_the_rows_cover_every_table_and_column_of_the_schema(void **stat
             char sql[256];
             snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s IS NOT NULL", t->name,
                      t->col[c]);
-            if (query_int(db, sql) == 0)
+            if (testutil_query_int(db, sql) == 0)
                 fail_msg("column %s.%s is NULL in every row of `fills` in "
                          "tests/unit/test_migrations.c: give it a value in one",
                          t->name, t->col[c]);

@@ -207,3 +207,18 @@ char *testutil_write(const char *dir, const char *name, const char *text)
     fclose(f);
     return path;
 }
+
+int64_t testutil_query_int(struct db *db, const char *sql)
+{
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(db, sql, &e);
+    if (!st)
+        fail_msg("%s: %s", sql, e.msg);
+    if (db_step(st) != DB_ROW) {
+        db_fail(db, &e, "query");
+        fail_msg("%s: no row (%s)", sql, e.msg);
+    }
+    int64_t v = db_column_int64(st, 0);
+    db_stmt_done(db, st);
+    return v;
+}

@@ -22,6 +22,10 @@ struct db *testutil_db(char **dir);
  * PostgreSQL server (dropped by testutil_rmdir). A second open is a second connection. */
 struct db *testutil_db_open(const char *dir, const char *file);
 
+/* The first column of the first row of `sql` on db, as an integer; the test fails, naming
+ * the query and the database's message, when it cannot run or returns no row. */
+int64_t testutil_query_int(struct db *db, const char *sql);
+
 /* PostgreSQL only: the connection string of the test folder's database, created empty when
  * missing (not migrated), with `password` instead of the fixture's when not NULL; free it
  * with pg_conninfo_free (instance/config.h). */
