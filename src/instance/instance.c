@@ -132,6 +132,16 @@ int instance_open(const char *dir, struct instance **out, struct op_err *e)
     return 0;
 }
 
+int instance_open_db(const struct instance *inst, struct db **out, struct op_err *e)
+{
+    char *db_path = inst->settings.driver == DB_DRIVER_SQLITE
+                        ? db_path_for(inst->dir, inst->settings.db_path)
+                        : NULL;
+    int rc = open_store(&inst->settings, db_path, 0, out, e);
+    free(db_path);
+    return rc;
+}
+
 void instance_close(struct instance *inst)
 {
     if (!inst)

@@ -38,6 +38,11 @@ const char *instance_resolve_dir(const char *opt);
 int instance_open(const char *dir, struct instance **out, struct op_err *e);
 void instance_close(struct instance *inst);
 
+/* Opens another connection (*out, the caller closes it with db_close) to the database of an
+ * open instance, for a thread of its own: a `struct db` serves one thread at a time (the HTTP
+ * server opens one per worker thread). */
+int instance_open_db(const struct instance *inst, struct db **out, struct op_err *e);
+
 /* Opens the PostgreSQL database `pg` names (with `create`, setup's checks: an empty database
  * only), reading the password from its file or $PGPASSWORD for this open only (wiped at once;
  * never in a message). Errors name the database, host and port. */

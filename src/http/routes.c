@@ -1,0 +1,11 @@
+/*
+ * routes.c - the route table of the JSON API: every endpoint of `outpost serve`, one line
+ * each (method, path, prefix, handler). An endpoint is added here and in api.h, with its
+ * handler in api_<topic>.c (docs/architecture.md, "The HTTP server").
+ */
+#include "http/api.h"
+
+const struct http_route http_api_routes[] = {
+    {"GET", "/api/v1/health", 0, api_health_get},
+    {NULL, NULL, 0, NULL},
+};
