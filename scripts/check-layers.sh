@@ -4,15 +4,19 @@
 #   1. a file under src/<layer>/ includes a header of a higher layer (a lower layer never
 #      knows the ones built on it, so the layers do not loop), or src/ has a folder that is in
 #      no layer (place it below, and in docs/architecture.md);
-#   2. a file under src/cli/ holds SQL (sqlite3 calls, db_stmt/db_exec/db_run, SQL keywords
-#      in strings) or a transaction (db_begin, db_commit, db_commit_if, db_rollback): the CLI
-#      parses options, calls one operation of src/app, prints.
+#   2. a file under src/cli/ or src/http/ holds SQL (sqlite3 calls, db_stmt/db_exec/db_run, SQL
+#      keywords in strings) or a transaction (db_begin, db_commit, db_commit_if, db_rollback):
+#      the CLI parses options, calls one operation of src/app, prints; an HTTP handler does the
+#      same with a request and its answer.
 #   3. a C file of src/, tests/ or bench/ other than the SQLite backend (src/store/db_sqlite.c)
 #      calls sqlite3_* or includes <sqlite3.h>: everything else goes through the storage
 #      interface of src/store/db.h, so that another backend (PostgreSQL) can take its place;
 #      and the backend table, store/db_backend.h, is included only by src/store/db*.c.
 #   4. a C file of src/, tests/ or bench/ other than the PostgreSQL backend
 #      (src/store/db_pgsql.c) and the tests allowed below calls PQ* or includes <libpq-fe.h>.
+#   5. a C file of src/, tests/ or bench/ other than the HTTP server (src/http/server.c) calls
+#      MHD_* or includes <microhttpd.h>: endpoints are written against http/server.h, so that
+#      the server library is one file's business.
 # The layers, lowest first; folders on one line are on the same level and may include each
 # other. Files directly in src/ (main.c) are above them all.
 LAYERS='base
@@ -39,6 +43,8 @@ PGSQL_BACKEND='src/store/db_pgsql.c'
 PGSQL_ALLOW='tests/unit/test_pg_server.c tests/unit/test_pg_conninfo.c tests/unit/test_config_pgsql.c
              tests/unit/testutil.c bench/bench_store.c'
 SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c bench/bench_store.c'
+# The one file that may call libmicrohttpd (rule 5).
+MHD_SERVER='src/http/server.c'
 
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -92,9 +98,11 @@ if [ -n "$out" ]; then
     failed=1
 fi
 
-# 2. no SQL and no transaction in src/cli
-if [ -d src/cli ]; then
-    files=$(find src/cli -name '*.[ch]' | sort)
+# 2. no SQL and no transaction in src/cli and src/http
+for door in cli http; do
+    [ -d src/$door ] || continue
+    if [ $door = cli ]; then what='the CLI'; else what='an HTTP handler or the server'; fi
+    files=$(find src/$door -name '*.[ch]' | sort)
     for f in $files; do
         skip=0
         for a in $CLI_SQL_ALLOW; do [ "$f" = "$a" ] && skip=1; done
@@ -106,11 +114,11 @@ if [ -d src/cli ]; then
             -e '"[^"]*(SELECT |INSERT INTO|UPDATE |DELETE FROM|BEGIN IMMEDIATE|BEGIN TRANSACTION|PRAGMA )' \
             "$f")
         if [ -n "$hits" ]; then
-            echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQL or a transaction in the CLI: move it to src/app)|" >&2
+            echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQL or a transaction in $what: move it to src/app)|" >&2
             failed=1
         fi
     done
-fi
+done
 
 # 3. SQLite only in its backend file
 files=$(for d in src tests bench; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done | sort)
@@ -139,6 +147,16 @@ for f in $files; do
     hits=$(grep -nE -e '\<PQ[a-z][A-Za-z]*[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>' "$f")
     if [ -n "$hits" ]; then
         echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libpq outside $PGSQL_BACKEND: use the statement API of src/store/db.h)|" >&2
+        failed=1
+    fi
+done
+
+# 5. libmicrohttpd only in the HTTP server's file
+for f in $files; do
+    [ "$f" = "$MHD_SERVER" ] && continue
+    hits=$(grep -nE -e '\<MHD_[A-Za-z_]+' -e '#[[:space:]]*include[[:space:]]*<microhttpd\.h>' "$f")
+    if [ -n "$hits" ]; then
+        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libmicrohttpd outside $MHD_SERVER: write endpoints against http/server.h)|" >&2
         failed=1
     fi
 done

@@ -179,33 +179,50 @@ int http_request_check_type(const struct http_request *req, struct http_response
 
 /* ---- workers ---- */
 
-/* This thread's worker, opening its database connection at the thread's first request. */
+/* Opens the worker's database connection, with the server's short busy timeout. */
+static int worker_open_db(struct http_server *s, struct worker *w, struct op_err *e)
+{
+    struct db *db = NULL;
+    if (instance_open_db(s->inst, &db, e) != 0)
+        return e->code;
+    if (db_set_busy_timeout(db, HTTP_DB_BUSY_TIMEOUT_MS, e) != 0) {
+        db_close(db);
+        return e->code;
+    }
+    w->view.db = db;
+    return 0;
+}
+
+/* This thread's worker, opening its database connection at the thread's first request (and
+ * again after worker_drop_db). */
 static struct worker *worker_get(struct http_server *s, struct op_err *e)
 {
     struct worker *w = pthread_getspecific(s->worker_key);
-    if (w)
-        return w;
-    struct db *db = NULL;
-    if (instance_open_db(s->inst, &db, e) != 0)
-        return NULL;
-    if (db_set_busy_timeout(db, HTTP_DB_BUSY_TIMEOUT_MS, e) != 0) {
-        db_close(db);
-        return NULL;
-    }
-    w = calloc(1, sizeof *w);
     if (!w) {
-        db_close(db);
-        err_set(e, OP_ENOMEM, "out of memory");
-        return NULL;
+        w = calloc(1, sizeof *w);
+        if (!w) {
+            err_set(e, OP_ENOMEM, "out of memory");
+            return NULL;
+        }
+        w->view = *s->inst; /* shares the instance's read-only parts; never instance_close'd */
+        w->view.db = NULL;
+        pthread_mutex_lock(&s->lock);
+        w->next = s->workers;
+        s->workers = w;
+        pthread_mutex_unlock(&s->lock);
+        pthread_setspecific(s->worker_key, w);
     }
-    w->view = *s->inst; /* shares the instance's read-only parts; never instance_close'd */
-    w->view.db = db;
-    pthread_mutex_lock(&s->lock);
-    w->next = s->workers;
-    s->workers = w;
-    pthread_mutex_unlock(&s->lock);
-    pthread_setspecific(s->worker_key, w);
+    if (!w->view.db && worker_open_db(s, w, e) != 0)
+        return NULL;
     return w;
+}
+
+/* Closes the worker's connection (which undoes a transaction left open on it); the next
+ * request opens another. */
+static void worker_drop_db(struct worker *w)
+{
+    db_close(w->view.db);
+    w->view.db = NULL;
 }
 
 /* ---- answering ---- */
@@ -366,9 +383,9 @@ static enum MHD_Result dispatch(struct http_request_state *r)
     int rc = found->handler(&r->req, &res, &e);
     if (db_in_transaction(w->view.db)) {
         /* a rule of server.h broken: nothing of it may stay, nor hold the write lock */
-        log_error("%s %s: the handler returned inside a transaction; rolled back", r->method,
+        log_error("%s %s: the handler returned inside a transaction; it is undone", r->method,
                   r->path);
-        db_rollback(w->view.db);
+        worker_drop_db(w);
         err_set(&e, OP_EDB, "%s: the handler returned inside a transaction", r->path);
         rc = OP_EDB;
         res.status = 0;

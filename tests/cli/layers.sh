@@ -1,7 +1,8 @@
 # Tests of scripts/check-layers.sh: the source tree passes; a copy of it with one planted
 # fault of each kind (a lower layer including an upper header, a folder in no layer, SQL or
-# a transaction in src/cli, a sqlite3 call or <sqlite3.h> outside src/store/db_sqlite.c, a
-# libpq call or <libpq-fe.h> outside src/store/db_pgsql.c)
+# a transaction in src/cli or src/http, a sqlite3 call or <sqlite3.h> outside
+# src/store/db_sqlite.c, a libpq call or <libpq-fe.h> outside src/store/db_pgsql.c, an MHD_*
+# call or <microhttpd.h> outside src/http/server.c)
 # fails, naming the file and line.
 . "$(dirname "$0")/lib.sh"
 CHECK="$OUTPOST_SOURCE/scripts/check-layers.sh"
@@ -137,6 +138,37 @@ tree backend-libpq
 printf 'static int z(PGconn *c) { return PQstatus(c); }\n' >> "$T/src/store/db_pgsql.c"
 run sh "$CHECK" "$T"
 check "the PostgreSQL backend file itself may call libpq" status_is 0
+
+tree http-sql
+printf 'static const char *q = "DELETE FROM users WHERE id = ?1";\n' >> "$T/src/http/api_health.c"
+run sh "$CHECK" "$T"
+check "SQL in an HTTP handler fails" status_is 1
+check "the failure names the handler's file" contains "$ERR" "src/http/api_health.c:"
+
+tree http-tx
+printf 'static int t(struct db *db, struct op_err *e) { return db_begin(db, e); }\n' \
+    >> "$T/src/http/routes.c"
+run sh "$CHECK" "$T"
+check "a transaction in src/http fails" status_is 1
+
+tree http-mhd
+printf 'static void m(struct MHD_Response *r) { MHD_destroy_response(r); }\n' >> "$T/src/http/api_health.c"
+line=$(wc -l < "$T/src/http/api_health.c")
+run sh "$CHECK" "$T"
+check "an MHD call outside the server's file fails" status_is 1
+check "the failure names the file, the line and the way out" contains "$ERR" \
+    "src/http/api_health.c:$line:static void m(struct MHD_Response *r) { MHD_destroy_response(r); } (libmicrohttpd outside src/http/server.c"
+
+tree include-mhd
+mkdir -p "$T/tests/unit"
+printf '#include <microhttpd.h>\n' > "$T/tests/unit/test_raw_http.c"
+run sh "$CHECK" "$T"
+check "a test including microhttpd.h fails" status_is 1
+
+tree server-mhd
+printf 'static void m2(struct MHD_Response *r) { MHD_destroy_response(r); }\n' >> "$T/src/http/server.c"
+run sh "$CHECK" "$T"
+check "the HTTP server's file itself may call libmicrohttpd" status_is 0
 
 run sh "$CHECK" "$WORK/nowhere"
 check "a root without src/ is an error, not a pass" status_not 0
