@@ -519,7 +519,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         if (r->too_large || n > s->o.max_body - r->body.len) {
             r->too_large = 1;
             r->discarded += n;
-            return r->discarded > s->o.max_body ? MHD_NO : MHD_YES;
+            return r->body.len + r->discarded > 2 * s->o.max_body ? MHD_NO : MHD_YES;
         }
         buf_append(&r->body, upload_data, n);
         return MHD_YES;
