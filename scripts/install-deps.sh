@@ -4,12 +4,14 @@
 # (make analyze); binutils: readelf (make hardening); postgresql: the tests' throw-away
 # server (tests/tools/pg_tmp.sh: initdb, pg_ctl and the `postgres` user it runs as under root);
 # libmicrohttpd-dev, libcurl4-gnutls-dev: `outpost serve` and the device's HTTP client (both on
-# GnuTLS); curl: the tests that talk to `serve` from outside.
+# GnuTLS); libgnutls28-dev: serve's check of its certificate and key before it starts; curl:
+# the tests that talk to `serve` from outside; openssl: the self-signed certificate of the TLS
+# test (tests/cli/serve.sh).
 set -eu
 pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
       libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
-      libmicrohttpd-dev libcurl4-gnutls-dev curl"
+      libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev curl openssl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
