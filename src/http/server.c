@@ -42,6 +42,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,6 +578,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r);
     atomic_fetch_sub(&s->in_flight, 1);
 }
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
