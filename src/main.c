@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/process.h"
+#include "base/version.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            printf("outpost 0.1.0\n");
+            printf("outpost %s\n", OUTPOST_VERSION);
             return 0;
         }
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
