@@ -194,14 +194,14 @@ static const char *const migrations[] = {
     "  ended_at TEXT,"
     "  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'ok', 'failed')),"
     "  counts TEXT NOT NULL DEFAULT '{}',"
-    "  results_sent BIGINT NOT NULL DEFAULT 0,"
-    "  bytes BIGINT NOT NULL DEFAULT 0,"
+    "  results_sent INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
     "  error TEXT);"
     "CREATE INDEX sync_runs_started ON sync_runs (started_at, id);"
     "CREATE INDEX sync_runs_device ON sync_runs (device_id, started_at);"
     "ALTER TABLE devices ADD COLUMN software_version TEXT;"
-    "ALTER TABLE devices ADD COLUMN pending_results BIGINT;"
-    "ALTER TABLE devices ADD COLUMN clock_offset_seconds BIGINT;",
+    "ALTER TABLE devices ADD COLUMN pending_results INTEGER;"
+    "ALTER TABLE devices ADD COLUMN clock_offset_seconds INTEGER;",
 };
 
 int migrations_count(void)
