@@ -114,10 +114,10 @@ int app_central_get(struct instance *inst, struct app_central *out, struct op_er
         return rc;
     char *v = NULL;
     if ((rc = meta_get(inst->db, META_CENTRAL_ROOT_URL, &v, e)) != 0)
-        return rc == OP_ENOTFOUND
-                   ? err_set(e, OP_ENOTFOUND, "no central server is registered on this device: "
-                                              "register its root URL first")
-                   : rc;
+        return rc == OP_ENOTFOUND ? err_set(e, OP_ENOTFOUND,
+                                            "no central server is registered on this device: "
+                                            "register its root URL first")
+                                  : rc;
     snprintf(out->root_url, sizeof out->root_url, "%s", v);
     free(v);
     rc = meta_get(inst->db, META_CENTRAL_PIN, &v, e);
@@ -144,8 +144,7 @@ json_t *app_central_json(const struct app_central *c, int with_check)
     if (o && with_check) {
         json_object_set_new(o, "checked", json_boolean(c->checked));
         json_object_set_new(o, "reachable", json_boolean(c->reachable));
-        json_object_set_new(o, "warning",
-                            c->warning[0] ? json_string(c->warning) : json_null());
+        json_object_set_new(o, "warning", c->warning[0] ? json_string(c->warning) : json_null());
     }
     return o;
 }

@@ -34,11 +34,11 @@ struct app_central_request {
 
 struct app_central {
     char root_url[HTTP_URL_MAX];
-    char pin[SHA256_HEX_LEN]; /* "" when none */
+    char pin[SHA256_HEX_LEN];          /* "" when none */
     char ca_file[CENTRAL_CA_FILE_MAX]; /* an absolute path, "" when none */
     /* app_central_register only: */
-    int checked;   /* the health check was tried */
-    int reachable; /* and central answered 200 */
+    int checked;              /* the health check was tried */
+    int reachable;            /* and central answered 200 */
     char warning[OP_ERR_MAX]; /* why not, when checked and not reachable */
 };
 

@@ -141,8 +141,8 @@ int app_devices_report_sync(struct instance *inst, const char *id, const char *v
     device_clear(&d);
     enum text_fault f = version ? text_check(version, 64) : TEXT_OK;
     if (!version || !version[0] || f != TEXT_OK)
-        return err_set_field(e, OP_EINPUT, "software_version",
-                             "device %s: the software version %s", id,
+        return err_set_field(e, OP_EINPUT, "software_version", "device %s: the software version %s",
+                             id,
                              !version || !version[0] ? "is missing"
                              : f == TEXT_TOO_LONG    ? "is longer than 64 bytes"
                                                      : text_fault_message(f));
@@ -156,8 +156,8 @@ int app_devices_report_sync(struct instance *inst, const char *id, const char *v
                              "device %s: its clock is more than a year off central's; set the "
                              "device's date and time",
                              id);
-    struct report_ctx c = {.id = id, .version = version, .pending = pending_results,
-                           .offset = offset};
+    struct report_ctx c = {
+        .id = id, .version = version, .pending = pending_results, .offset = offset};
     if (timestamp_format(now, c.now) != 0)
         return err_set(e, OP_ESTATE, "central's clock cannot be read as a date");
     return db_write(inst->db, report_sync, &c, e);
@@ -173,13 +173,12 @@ json_t *app_device_json(const struct device *d)
     memcpy(k.public_key, d->signing_public_key, KEY_PUBLIC_BYTES);
     char fp[KEY_FINGERPRINT_HEX_LEN];
     key_fingerprint(&k, fp);
-    json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:b, s:s, s:s?, s:s?}", "id", d->id,
-                          "label", d->label, "org_id", d->org_id, "sync_manager_id",
-                          d->sync_manager_id, "signing_public_key", pub,
-                          "signing_key_fingerprint_sha256", fp, "revoked", d->revoked,
-                          "enrolled_at", d->enrolled_at, "last_sync_at",
-                          d->last_sync_at[0] ? d->last_sync_at : NULL, "software_version",
-                          d->software_version);
+    json_t *o = json_pack(
+        "{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:b, s:s, s:s?, s:s?}", "id", d->id, "label", d->label,
+        "org_id", d->org_id, "sync_manager_id", d->sync_manager_id, "signing_public_key", pub,
+        "signing_key_fingerprint_sha256", fp, "revoked", d->revoked, "enrolled_at", d->enrolled_at,
+        "last_sync_at", d->last_sync_at[0] ? d->last_sync_at : NULL, "software_version",
+        d->software_version);
     if (o) {
         json_object_set_new(o, "pending_results",
                             d->has_report ? json_integer(d->pending_results) : json_null());

@@ -29,8 +29,8 @@ struct end_ctx {
 static int finish_run(struct db *db, void *arg, struct op_err *e)
 {
     struct end_ctx *c = arg;
-    return sync_runs_finish(db, c->id, c->status, c->ended_at, c->counts, c->results_sent,
-                            c->bytes, c->error, e);
+    return sync_runs_finish(db, c->id, c->status, c->ended_at, c->counts, c->results_sent, c->bytes,
+                            c->error, e);
 }
 
 int app_sync_run_begin(struct instance *inst, const char *device_id, struct app_sync_run *run,
@@ -123,8 +123,11 @@ int app_sync_run_end(struct instance *inst, struct app_sync_run *run,
         rc = err_set(e, OP_ENOMEM, "out of memory");
         goto out;
     }
-    struct end_ctx c = {.id = run->id, .status = o->ok ? "ok" : "failed", .counts = counts,
-                        .error = o->ok ? NULL : error, .results_sent = o->results_sent,
+    struct end_ctx c = {.id = run->id,
+                        .status = o->ok ? "ok" : "failed",
+                        .counts = counts,
+                        .error = o->ok ? NULL : error,
+                        .results_sent = o->results_sent,
                         .bytes = o->bytes};
     timestamp_now(c.ended_at);
     rc = db_write(inst->db, finish_run, &c, e);
@@ -141,8 +144,8 @@ static json_t *run_json(const struct sync_run *r, int interrupted)
     json_t *counts = json_loads(r->counts, 0, NULL);
     if (!counts)
         counts = json_object();
-    const char *status = strcmp(r->status, "running") == 0 && interrupted ? "interrupted"
-                                                                          : r->status;
+    const char *status =
+        strcmp(r->status, "running") == 0 && interrupted ? "interrupted" : r->status;
     return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:o, s:I, s:I, s:s?}", "id", r->id, "device_id",
                      r->device_id, "started_at", r->started_at, "ended_at",
                      r->ended_at[0] ? r->ended_at : NULL, "status", status, "counts", counts,

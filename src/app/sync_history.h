@@ -23,9 +23,9 @@
 #include "base/ids.h"
 #include "instance/instance.h"
 
-#define SYNC_LOCK_FILE         "sync.lock"
-#define SYNC_HISTORY_DEFAULT   20 /* runs `sync-history` shows without --limit */
-#define SYNC_RUN_ERROR_MAX     2000 /* an error text is cut to this many bytes */
+#define SYNC_LOCK_FILE       "sync.lock"
+#define SYNC_HISTORY_DEFAULT 20   /* runs `sync-history` shows without --limit */
+#define SYNC_RUN_ERROR_MAX   2000 /* an error text is cut to this many bytes */
 
 /* A run between begin and end. */
 struct app_sync_run {

@@ -63,8 +63,9 @@ int cmd_register_central(int argc, char **argv)
                    c.pin[0] ? c.pin : "none (trust on first use at enrolment)");
             if (c.ca_file[0])
                 printf("  CA file          %s\n", c.ca_file);
-            printf("  reachable        %s\n",
-                   !c.checked ? "not checked" : c.reachable ? "yes" : "no (see the warning)");
+            printf("  reachable        %s\n", !c.checked    ? "not checked"
+                                              : c.reachable ? "yes"
+                                                            : "no (see the warning)");
         }
     }
     return cli_end(&run, rc);

@@ -89,8 +89,8 @@ int cmd_sync_history(int argc, char **argv)
         const char *st = json_string_value(json_object_get(r, "status"));
         const char *err = json_string_value(json_object_get(r, "error"));
         if (central)
-            cli_table_add(t, started, ended, json_string_value(json_object_get(r, "device_id")),
-                          st, c, u, d, res, b, err);
+            cli_table_add(t, started, ended, json_string_value(json_object_get(r, "device_id")), st,
+                          c, u, d, res, b, err);
         else
             cli_table_add(t, started, ended, st, c, u, d, res, b, err);
     }

@@ -27,14 +27,14 @@
 #include "base/sha256.h"
 #include "http/url.h"
 
-#define DEFAULT_CONNECT_MS     10000L
-#define DEFAULT_TOTAL_MS       60000L
-#define DEFAULT_MAX_RESPONSE   (16u * 1024u * 1024u)
-#define DEFAULT_ATTEMPTS       5
-#define DEFAULT_BACKOFF_BASE   500L
-#define DEFAULT_BACKOFF_MAX    30000L
-#define DEFAULT_RETRY_AFTER    120L
-#define DOWNLOAD_ERROR_BODY    (64u * 1024u) /* what a download keeps of an error reply */
+#define DEFAULT_CONNECT_MS   10000L
+#define DEFAULT_TOTAL_MS     60000L
+#define DEFAULT_MAX_RESPONSE (16u * 1024u * 1024u)
+#define DEFAULT_ATTEMPTS     5
+#define DEFAULT_BACKOFF_BASE 500L
+#define DEFAULT_BACKOFF_MAX  30000L
+#define DEFAULT_RETRY_AFTER  120L
+#define DOWNLOAD_ERROR_BODY  (64u * 1024u) /* what a download keeps of an error reply */
 
 struct http_client {
     CURL *h;
@@ -52,18 +52,18 @@ struct http_client {
 /* One attempt's receiving state. */
 struct xfer {
     struct http_reply *r;
-    size_t max;    /* body limit */
-    int too_big;   /* the body went over `max` */
+    size_t max;  /* body limit */
+    int too_big; /* the body went over `max` */
     /* downloads */
-    int fd;              /* -1 when not downloading */
-    uint64_t offset;     /* bytes in the .part when the attempt started */
-    uint64_t written;    /* bytes this attempt wrote */
-    uint64_t max_bytes;  /* 0: none */
-    int started;         /* the first body byte was seen (status checked) */
-    int to_file;         /* the body goes to fd (2xx), else to r->body */
-    int failed;          /* the write callback refused: see why */
+    int fd;             /* -1 when not downloading */
+    uint64_t offset;    /* bytes in the .part when the attempt started */
+    uint64_t written;   /* bytes this attempt wrote */
+    uint64_t max_bytes; /* 0: none */
+    int started;        /* the first body byte was seen (status checked) */
+    int to_file;        /* the body goes to fd (2xx), else to r->body */
+    int failed;         /* the write callback refused: see why */
     char why[256];
-    long range_start;    /* Content-Range's first byte, -1 when absent */
+    long range_start;     /* Content-Range's first byte, -1 when absent */
     uint64_t range_total; /* Content-Range's total, 0 when absent or "*" */
     http_progress_fn progress;
     void *progress_arg;
@@ -187,8 +187,7 @@ static void copy_value(char *dst, const char *v, size_t n)
     dst[n] = '\0';
 }
 
-static int header_is(const char *line, size_t n, const char *name, const char **value,
-                     size_t *vlen)
+static int header_is(const char *line, size_t n, const char *name, const char **value, size_t *vlen)
 {
     size_t k = strlen(name);
     if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0)
@@ -274,8 +273,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
-                snprintf(x->why, sizeof x->why, "cannot write the .part file: %s",
-                         strerror(errno));
+                snprintf(x->why, sizeof x->why, "cannot write the .part file: %s", strerror(errno));
                 x->failed = 1;
                 return 0;
             }
@@ -297,7 +295,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
     }
     return n;
 }
-
 
 /* ---------------------------------------------------------------- attempts */
 
@@ -336,8 +333,8 @@ static int retryable(CURLcode cc)
     }
 }
 
-static int transfer_error(struct http_client *c, CURLcode cc, const struct xfer *x,
-                          int attempts, struct op_err *e)
+static int transfer_error(struct http_client *c, CURLcode cc, const struct xfer *x, int attempts,
+                          struct op_err *e)
 {
     const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
     const char *check;
@@ -387,8 +384,8 @@ static int transfer_error(struct http_client *c, CURLcode cc, const struct xfer 
 
 /* Sets the handle up for one attempt and performs it. */
 static CURLcode perform(struct http_client *c, const char *url, const char *content_type,
-                        const void *body, size_t len, int is_post, const char *range,
-                        int download, struct xfer *x)
+                        const void *body, size_t len, int is_post, const char *range, int download,
+                        struct xfer *x)
 {
     CURL *h = c->h;
     struct curl_slist *hdrs = NULL;
@@ -577,8 +574,9 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
                   void *progress_arg, struct op_err *e)
 {
     if (!sha256_hex_is_valid(expected_sha256_hex))
-        return err_set(e, OP_EINPUT, "a download's expected SHA-256 must be 64 lower-case hex "
-                                     "digits");
+        return err_set(e, OP_EINPUT,
+                       "a download's expected SHA-256 must be 64 lower-case hex "
+                       "digits");
     if (!path || path[0] != '/')
         return err_set(e, OP_EINPUT, "a request path must start with '/'");
     char url[HTTP_URL_MAX * 2];
@@ -591,8 +589,9 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
     snprintf(part, pl, "%s.part", dest_path);
     int fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
-        int rc = err_set(e, OP_EIO, "%s: cannot open it: %s (check the folder's space and "
-                                    "permissions)",
+        int rc = err_set(e, OP_EIO,
+                         "%s: cannot open it: %s (check the folder's space and "
+                         "permissions)",
                          part, strerror(errno));
         free(part);
         return rc;
@@ -617,8 +616,13 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
         char range[32];
         snprintf(range, sizeof range, "%" PRIu64 "-", have);
         reply_reset(&r);
-        struct xfer x = {.r = &r, .max = DOWNLOAD_ERROR_BODY, .fd = fd, .offset = have,
-                         .max_bytes = max_bytes, .range_start = -1, .progress = progress,
+        struct xfer x = {.r = &r,
+                         .max = DOWNLOAD_ERROR_BODY,
+                         .fd = fd,
+                         .offset = have,
+                         .max_bytes = max_bytes,
+                         .range_start = -1,
+                         .progress = progress,
                          .progress_arg = progress_arg};
         CURLcode cc = perform(c, url, NULL, NULL, 0, 0, have > 0 ? range : NULL, 1, &x);
         if (cc != CURLE_OK) {
@@ -654,8 +658,9 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
                 break;
             }
             if (restarted || ftruncate(fd, 0) != 0) {
-                rc = err_set(e, OP_EIO, "central %s: %s: range not satisfiable for %" PRIu64
-                                        " bytes already here, and starting over failed",
+                rc = err_set(e, OP_EIO,
+                             "central %s: %s: range not satisfiable for %" PRIu64
+                             " bytes already here, and starting over failed",
                              c->host, path, have);
                 break;
             }
@@ -666,10 +671,11 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
             if (wait_before(c, &r, attempt + 1) == 0)
                 continue;
         }
-        rc = err_set(e, OP_EIO, "central %s: GET %s answered %ld%s%.200s (the partial file "
-                                "stays for the next try)",
-                     c->host, path, r.status, r.body.len ? ": " : "",
-                     r.body.len ? r.body.data : "");
+        rc =
+            err_set(e, OP_EIO,
+                    "central %s: GET %s answered %ld%s%.200s (the partial file "
+                    "stays for the next try)",
+                    c->host, path, r.status, r.body.len ? ": " : "", r.body.len ? r.body.data : "");
         break;
     }
     close(fd);

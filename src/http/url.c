@@ -11,8 +11,8 @@
 static int refuse(struct op_err *e, const char *in, const char *why)
 {
     return err_set_field(e, OP_EINPUT, "root-url",
-                         "root URL \"%.200s\": %s (write it as https://HOST[:PORT][/PREFIX])",
-                         in, why);
+                         "root URL \"%.200s\": %s (write it as https://HOST[:PORT][/PREFIX])", in,
+                         why);
 }
 
 int http_root_url_normalise(const char *in, char out[HTTP_URL_MAX], struct op_err *e)
@@ -55,8 +55,9 @@ int http_root_url_normalise(const char *in, char out[HTTP_URL_MAX], struct op_er
     const char *auth = sep + 3;
     size_t al = strcspn(auth, "/");
     if (memchr(auth, '@', al))
-        return refuse(e, in, "a user name or password in the URL is refused (it would end up "
-                             "in logs); the device enrols with its own credentials");
+        return refuse(e, in,
+                      "a user name or password in the URL is refused (it would end up "
+                      "in logs); the device enrols with its own credentials");
     if (al == 0)
         return refuse(e, in, "no host");
     char host[HTTP_URL_MAX];

@@ -45,6 +45,5 @@ int meta_get(struct db *db, const char *key, char **value, struct op_err *e)
 
 int meta_delete(struct db *db, const char *key, struct op_err *e)
 {
-    return db_run(db, "DELETE FROM meta WHERE key = ?1", key, NULL, "removing an instance fact",
-                  e);
+    return db_run(db, "DELETE FROM meta WHERE key = ?1", key, NULL, "removing an instance fact", e);
 }

@@ -47,7 +47,7 @@ int sync_runs_finish(struct db *db, const char *id, const char *status, const ch
 }
 
 #define RUN_COLS                                                                                   \
-    "SELECT id, device_id, started_at, ended_at, status, counts, results_sent, bytes, error"     \
+    "SELECT id, device_id, started_at, ended_at, status, counts, results_sent, bytes, error"       \
     " FROM sync_runs "
 
 int sync_runs_latest(struct db *db, const char *device_id, int limit, struct sync_run **rows,
@@ -56,8 +56,7 @@ int sync_runs_latest(struct db *db, const char *device_id, int limit, struct syn
     *rows = NULL;
     *n = 0;
     if (limit < 1 || limit > SYNC_RUN_LIST_MAX)
-        return err_set(e, OP_EINPUT, "a limit of sync runs is between 1 and %d",
-                       SYNC_RUN_LIST_MAX);
+        return err_set(e, OP_EINPUT, "a limit of sync runs is between 1 and %d", SYNC_RUN_LIST_MAX);
     struct db_stmt *st =
         device_id ? db_stmt(db,
                             RUN_COLS "WHERE device_id = ?1 ORDER BY started_at DESC, id DESC"

@@ -60,9 +60,8 @@ static void test_device_run_is_recorded_from_begin_to_end(void **state)
     assert_non_null(field(h, 0, "ended_at"));
     assert_int_equal(json_integer_value(json_object_get(r, "results_sent")), 7);
     assert_true(json_integer_value(json_object_get(r, "bytes")) == 5000000001LL);
-    assert_int_equal(json_integer_value(
-                         json_object_get(json_object_get(json_object_get(r, "counts"), "users"),
-                                         "created")),
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(json_object_get(r, "counts"), "users"), "created")),
                      3);
     assert_true(json_is_null(json_object_get(r, "error")));
     json_decref(h);

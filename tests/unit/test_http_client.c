@@ -26,12 +26,12 @@
 static struct {
     struct MHD_Daemon *d;
     unsigned port;
-    int busy_left;      /* /busy answers 503 (Retry-After: 1) this many times */
-    int requests;       /* every request */
-    char auth[256];     /* the last Authorization header */
-    char range[64];     /* the last Range header of /blob ("" when none) */
-    int cut_next;       /* the next /blob reply stops half-way */
-    int ignore_range;   /* /blob answers 200 whole to a Range */
+    int busy_left;    /* /busy answers 503 (Retry-After: 1) this many times */
+    int requests;     /* every request */
+    char auth[256];   /* the last Authorization header */
+    char range[64];   /* the last Range header of /blob ("" when none) */
+    int cut_next;     /* the next /blob reply stops half-way */
+    int ignore_range; /* /blob answers 200 whole to a Range */
     unsigned char blob[BLOB_SIZE];
 } srv;
 
@@ -112,8 +112,8 @@ static enum MHD_Result serve_blob(struct MHD_Connection *con)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -142,8 +142,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         struct upload *u = *con_cls;
         char text[4200];
         const char *ct = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Type");
-        snprintf(text, sizeof text, "%s|%.*s", ct ? ct : "", u ? (int)u->len : 0,
-                 u ? u->data : "");
+        snprintf(text, sizeof text, "%s|%.*s", ct ? ct : "", u ? (int)u->len : 0, u ? u->data : "");
         return send_text(con, 200, text, NULL, NULL);
     }
     if (strcmp(url, "/root/busy") == 0) {
@@ -211,10 +210,14 @@ static struct http_client *client(int attempts, long total_ms)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/root//", srv.port);
-    struct http_client_options o = {.root_url = url, .user_agent = "outpost/test",
-                                    .max_attempts = attempts, .backoff_base_ms = 20,
-                                    .backoff_max_ms = 100, .total_timeout_ms = total_ms,
-                                    .connect_timeout_ms = 2000, .max_response_bytes = 50000};
+    struct http_client_options o = {.root_url = url,
+                                    .user_agent = "outpost/test",
+                                    .max_attempts = attempts,
+                                    .backoff_base_ms = 20,
+                                    .backoff_max_ms = 100,
+                                    .total_timeout_ms = total_ms,
+                                    .connect_timeout_ms = 2000,
+                                    .max_response_bytes = 50000};
     struct op_err e = {0};
     struct http_client *c = http_client_new(&o, &e);
     assert_non_null(c);
@@ -372,8 +375,11 @@ static void test_http_server_that_never_answers_times_out(void **state)
     getsockname(s, (struct sockaddr *)&sa, &sl);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u", ntohs(sa.sin_port));
-    struct http_client_options o = {.root_url = url, .max_attempts = 2, .backoff_base_ms = 10,
-                                    .total_timeout_ms = 300, .connect_timeout_ms = 300};
+    struct http_client_options o = {.root_url = url,
+                                    .max_attempts = 2,
+                                    .backoff_base_ms = 10,
+                                    .total_timeout_ms = 300,
+                                    .connect_timeout_ms = 300};
     struct op_err e = {0};
     struct http_client *c = http_client_new(&o, &e);
     assert_non_null(c);
