@@ -7,6 +7,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/text.h"
 #include "store/testcenters.h"
 #include "store/users.h"
@@ -115,6 +116,53 @@ int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e)
     return db_write(inst->db, revoke_device, (void *)id, e);
 }
 
+struct report_ctx {
+    const char *id, *version;
+    int64_t pending, offset;
+    char now[TIMESTAMP_STR_LEN];
+};
+
+static int report_sync(struct db *db, void *arg, struct op_err *e)
+{
+    struct report_ctx *c = arg;
+    return devices_report_sync(db, c->id, c->version, c->pending, c->offset, c->now, e);
+}
+
+/* A device's clock further than this from central's is refused as nonsense (a year). */
+#define CLOCK_OFFSET_MAX (366LL * 24 * 3600)
+
+int app_devices_report_sync(struct instance *inst, const char *id, const char *version,
+                            int64_t pending_results, int64_t device_time, struct op_err *e)
+{
+    struct device d;
+    int rc = app_devices_get(inst, id, &d, e); /* the role, the id, and OP_ENOTFOUND */
+    if (rc != 0)
+        return rc;
+    device_clear(&d);
+    enum text_fault f = version ? text_check(version, 64) : TEXT_OK;
+    if (!version || !version[0] || f != TEXT_OK)
+        return err_set_field(e, OP_EINPUT, "software_version", "device %s: the software version %s",
+                             id,
+                             !version || !version[0] ? "is missing"
+                             : f == TEXT_TOO_LONG    ? "is longer than 64 bytes"
+                                                     : text_fault_message(f));
+    if (pending_results < 0)
+        return err_set_field(e, OP_EINPUT, "pending_results",
+                             "device %s: pending results cannot be negative", id);
+    time_t now = clock_now();
+    int64_t offset = device_time - (int64_t)now;
+    if (offset > CLOCK_OFFSET_MAX || offset < -CLOCK_OFFSET_MAX)
+        return err_set_field(e, OP_EINPUT, "device_time",
+                             "device %s: its clock is more than a year off central's; set the "
+                             "device's date and time",
+                             id);
+    struct report_ctx c = {
+        .id = id, .version = version, .pending = pending_results, .offset = offset};
+    if (timestamp_format(now, c.now) != 0)
+        return err_set(e, OP_ESTATE, "central's clock cannot be read as a date");
+    return db_write(inst->db, report_sync, &c, e);
+}
+
 json_t *app_device_json(const struct device *d)
 {
     char pub[KEY_PUBLIC_BYTES * 2 + 1];
@@ -125,9 +173,17 @@ json_t *app_device_json(const struct device *d)
     memcpy(k.public_key, d->signing_public_key, KEY_PUBLIC_BYTES);
     char fp[KEY_FINGERPRINT_HEX_LEN];
     key_fingerprint(&k, fp);
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:b, s:s, s:s?}", "id", d->id, "label",
-                     d->label, "org_id", d->org_id, "sync_manager_id", d->sync_manager_id,
-                     "signing_public_key", pub, "signing_key_fingerprint_sha256", fp, "revoked",
-                     d->revoked, "enrolled_at", d->enrolled_at, "last_sync_at",
-                     d->last_sync_at[0] ? d->last_sync_at : NULL);
+    json_t *o = json_pack(
+        "{s:s, s:s?, s:s?, s:s?, s:s, s:s, s:b, s:s, s:s?, s:s?}", "id", d->id, "label", d->label,
+        "org_id", d->org_id, "sync_manager_id", d->sync_manager_id, "signing_public_key", pub,
+        "signing_key_fingerprint_sha256", fp, "revoked", d->revoked, "enrolled_at", d->enrolled_at,
+        "last_sync_at", d->last_sync_at[0] ? d->last_sync_at : NULL, "software_version",
+        d->software_version);
+    if (o) {
+        json_object_set_new(o, "pending_results",
+                            d->has_report ? json_integer(d->pending_results) : json_null());
+        json_object_set_new(o, "clock_offset_seconds",
+                            d->has_report ? json_integer(d->clock_offset_seconds) : json_null());
+    }
+    return o;
 }

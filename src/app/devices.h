@@ -12,6 +12,7 @@
 #define OUTPOST_APP_DEVICES_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "crypto/keys.h"
@@ -40,8 +41,18 @@ int app_devices_get(struct instance *inst, const char *id, struct device *out, s
  * OP_ENOTFOUND if it is not enrolled. */
 int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e);
 
+/* Records what the device `id` reports at a sync (central): its software version (1 to 64
+ * bytes of text), the results it still has to send (>= 0), and the time on its clock when it
+ * sent the report (`device_time`, seconds since the epoch), kept as the offset of its clock from
+ * central's (device minus central, in seconds; a device far off is a device whose results are
+ * dated wrong). last_sync_at becomes now. OP_ENOTFOUND if it is not enrolled, OP_EINPUT for a
+ * bad value, OP_ESTATE on a device. */
+int app_devices_report_sync(struct instance *inst, const char *id, const char *version,
+                            int64_t pending_results, int64_t device_time, struct op_err *e);
+
 /* {id, label, org_id, sync_manager_id (null if none), signing_public_key (hex),
- * signing_key_fingerprint_sha256, revoked, enrolled_at, last_sync_at (null if never)}. */
+ * signing_key_fingerprint_sha256, revoked, enrolled_at, last_sync_at (null if never),
+ * software_version, pending_results, clock_offset_seconds (each null until reported)}. */
 json_t *app_device_json(const struct device *d);
 
 #endif

@@ -8,5 +8,6 @@
 #define OUTPOST_BASE_VERSION_H
 
 #define OUTPOST_VERSION "0.1.0"
+#define OUTPOST_USER_AGENT "outpost/" OUTPOST_VERSION
 
 #endif

@@ -22,7 +22,9 @@
     X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
     X(results, "results", "list, show and import result envelopes (central)")                      \
     X(decrypt_results, "decrypt-results", "decrypt the pending results on central")                \
-    X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")      \
+    X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")        \
+    X(register_central, "register-central", "set the central server a device syncs with")         \
+    X(sync_history, "sync-history", "list the latest synchronisations, newest first")           \
     X(serve, "serve", "run the HTTP server: the JSON API under /api/v1 (both roles)")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);

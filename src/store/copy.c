@@ -73,10 +73,10 @@ static const struct table tables[] = {
      {"org_id", "entity", "entity_id", "seq", "version", "deleted"}},
     {"devices",
      1,
-     "tttttitt",
+     "tttttitttii",
      NULL,
      {"id", "label", "org_id", "sync_manager_id", "signing_public_key", "revoked", "enrolled_at",
-      "last_sync_at"}},
+      "last_sync_at", "software_version", "pending_results", "clock_offset_seconds"}},
     {"results",
      1,
      "ttttttttttbtttttt",
@@ -91,6 +91,12 @@ static const struct table tables[] = {
      NULL,
      {"result_id", "device_id", "envelope_sha256", "reason", "delivery_id", "test_taker_id",
       "key_id", "envelope", "received_at"}},
+    {"sync_runs",
+     1,
+     "ttttttiit",
+     NULL,
+     {"id", "device_id", "started_at", "ended_at", "status", "counts", "results_sent", "bytes",
+      "error"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

@@ -10,6 +10,7 @@ void device_clear(struct device *d)
     free(d->label);
     free(d->org_id);
     free(d->sync_manager_id);
+    free(d->software_version);
     memset(d, 0, sizeof *d);
 }
 
@@ -40,7 +41,9 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     memset(out, 0, sizeof *out);
     struct db_stmt *st = db_stmt(db,
                                  "SELECT id, label, org_id, sync_manager_id, signing_public_key,"
-                                 " revoked, enrolled_at, last_sync_at FROM devices WHERE id = ?1",
+                                 " revoked, enrolled_at, last_sync_at, software_version,"
+                                 " pending_results, clock_offset_seconds"
+                                 " FROM devices WHERE id = ?1",
                                  e);
     if (!st)
         return OP_EDB;
@@ -66,6 +69,10 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     out->revoked = db_column_int(st, 5);
     db_column_copy(st, 6, out->enrolled_at, sizeof out->enrolled_at);
     db_column_copy(st, 7, out->last_sync_at, sizeof out->last_sync_at);
+    out->has_report = !db_column_is_null(st, 9);
+    out->software_version = db_column_strdup(st, 8);
+    out->pending_results = db_column_int64(st, 9);
+    out->clock_offset_seconds = db_column_int64(st, 10);
     db_stmt_done(db, st);
     if (bad) {
         device_clear(out);
@@ -100,6 +107,27 @@ int devices_touch_sync(struct db *db, const char *id, struct op_err *e)
     timestamp_now(now);
     int rc = db_run(db, "UPDATE devices SET last_sync_at = ?2 WHERE id = ?1", id, now,
                     "updating device", e);
+    if (rc == 0 && db_changes(db) == 0)
+        return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
+    return rc;
+}
+
+int devices_report_sync(struct db *db, const char *id, const char *software_version,
+                        int64_t pending_results, int64_t clock_offset_seconds, const char *now,
+                        struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE devices SET software_version = ?2, pending_results = ?3,"
+                                 " clock_offset_seconds = ?4, last_sync_at = ?5 WHERE id = ?1",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, software_version);
+    db_bind_int64(st, 3, pending_results);
+    db_bind_int64(st, 4, clock_offset_seconds);
+    db_bind_text(st, 5, now);
+    int rc = db_step_done(db, st, "recording a device's sync report", e);
     if (rc == 0 && db_changes(db) == 0)
         return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
     return rc;

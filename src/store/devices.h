@@ -9,6 +9,8 @@
 #ifndef OUTPOST_STORE_DEVICES_H
 #define OUTPOST_STORE_DEVICES_H
 
+#include <stdint.h>
+
 #include "base/err.h"
 #include "base/ids.h"
 #include "base/keysize.h"
@@ -23,6 +25,12 @@ struct device {
     int revoked;
     char enrolled_at[TIMESTAMP_STR_LEN];
     char last_sync_at[TIMESTAMP_STR_LEN]; /* "" if never */
+    /* What the device last reported of itself at a sync (devices_report_sync); has_report 0
+     * until it first did. */
+    int has_report;
+    char *software_version;       /* NULL until reported */
+    int64_t pending_results;      /* results it still had to send */
+    int64_t clock_offset_seconds; /* its clock minus central's */
 };
 
 /* Frees the strings of a device filled by devices_get and zeroes it. */
@@ -38,5 +46,12 @@ int devices_set_revoked(struct db *db, const char *id, int revoked, struct op_er
 
 /* Records a sync of the device now. */
 int devices_touch_sync(struct db *db, const char *id, struct op_err *e);
+
+/* Records what the device reported at a sync, now: its software version, the results it still
+ * had to send, its clock's offset from central's; last_sync_at becomes `now`. OP_ENOTFOUND if
+ * there is no such device. */
+int devices_report_sync(struct db *db, const char *id, const char *software_version,
+                        int64_t pending_results, int64_t clock_offset_seconds, const char *now,
+                        struct op_err *e);
 
 #endif

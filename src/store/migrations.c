@@ -179,6 +179,29 @@ static const char *const migrations[] = {
      * counters row (one statement per refresh, one round trip on PostgreSQL); this index
      * finds that number. The counters row stays, no longer advanced. */
     "CREATE INDEX sync_feed_seq ON sync_feed (seq);",
+
+    /* 6: sync runs and what a device reports of itself (store/sync_runs.h, store/devices.h).
+     * sync_runs, on both roles: one row per sync, begun as 'running' and ended 'ok' or
+     * 'failed'; device_id is, on central, the device that synced, and on a device, its own
+     * id. counts is a JSON object {"<entity>": {"created": n, "updated": n, "deleted": n}}.
+     * A row a killed process left 'running' is shown as interrupted (app/sync_history.h).
+     * On central, each device's last report: its software version, the results it still had
+     * to send, and its clock's offset from central's (device minus central, in seconds). */
+    "CREATE TABLE sync_runs ("
+    "  id TEXT PRIMARY KEY,"
+    "  device_id TEXT NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  ended_at TEXT,"
+    "  status TEXT NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'ok', 'failed')),"
+    "  counts TEXT NOT NULL DEFAULT '{}',"
+    "  results_sent INTEGER NOT NULL DEFAULT 0,"
+    "  bytes INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT);"
+    "CREATE INDEX sync_runs_started ON sync_runs (started_at, id);"
+    "CREATE INDEX sync_runs_device ON sync_runs (device_id, started_at);"
+    "ALTER TABLE devices ADD COLUMN software_version TEXT;"
+    "ALTER TABLE devices ADD COLUMN pending_results INTEGER;"
+    "ALTER TABLE devices ADD COLUMN clock_offset_seconds INTEGER;",
 };
 
 int migrations_count(void)

@@ -144,6 +144,17 @@ static const struct fill fills[] = {
      "INSERT INTO results_quarantine (result_id, device_id, envelope_sha256, reason,"
      " delivery_id, test_taker_id, key_id, envelope, received_at) VALUES ('r-1', 'dev-1',"
      " 'sha-q2', 'other content', 'd-1', 'u-taker', 'k-1', ?1, " T1 ")"},
+
+    /* 6: sync runs; what a device reports */
+    {6, "devices",
+     "INSERT INTO devices (id, label, org_id, sync_manager_id, signing_public_key, revoked,"
+     " enrolled_at, last_sync_at, software_version, pending_results, clock_offset_seconds)"
+     " VALUES ('dev-3', 'Laptop 3', 'org-a', NULL, 'sig-3', 0, " T0 ", " T1 ", '0.1.0', 3, -4)"},
+    {6, "sync_runs",
+     "INSERT INTO sync_runs (id, device_id, started_at, ended_at, status, counts, results_sent,"
+     " bytes, error) VALUES ('run-1', 'dev-3', " T0 ", " T1 ", 'failed',"
+     " '{\"users\": {\"created\": 2}}', 5000000001, 7, 'central unreachable'),"
+     " ('run-2', 'dev-3', " T1 ", NULL, 'running', '{}', 0, 0, NULL)"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
