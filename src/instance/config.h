@@ -118,6 +118,7 @@ struct instance_settings {
     const char *url;
     const char *timezone;
     const char *lang;
+    int oauth_token_lifetime_s; /* access token lifetime; 0: app/oauth.h's default (900) */
 };
 int config_settings(json_t *configuration, struct instance_settings *out, struct op_err *e);
 
