@@ -23,8 +23,7 @@
 /* A record no password matches, verified for an unknown login so that the answer takes as
  * long as for a known one (the cost is the defaults'). */
 #define DUMMY_RECORD                                                                               \
-    "$op-argon2id$v=1$m=19456,t=2$AAAAAAAAAAAAAAAAAAAAAA==$"                                      \
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    "$op-argon2id$v=1$m=19456,t=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 void app_enrol_request_from(const struct enrol_request *m, struct app_enrol_request *out)
 {
