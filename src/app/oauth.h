@@ -10,7 +10,8 @@
  * BLAKE2b hashes keyed with the OAuth2 hash key, derived from central's master key
  * (crypto_kdf, context "oauth2hk", subkey 1; docs/security.md): a copy of the database lets
  * no one sync, and replacing the master key invalidates every client (devices enrol again).
- * Tokens live OAUTH_TOKEN_LIFETIME_S seconds (instance settings: oauth_token_lifetime_s).
+ * Tokens live OAUTH_TOKEN_LIFETIME_S seconds, or configuration.security.
+ * oauth-token-lifetime-seconds (instance/config.h).
  */
 #ifndef OUTPOST_APP_OAUTH_H
 #define OUTPOST_APP_OAUTH_H

@@ -80,4 +80,14 @@ run_stdin "pw-sm" "$TOOL" enrol-as "$C" "$D2" sm-b "Laptop B"
 check "after five failures the login is throttled" contains "$ERR" "too many failed attempts"
 check "saying when to try again" contains "$ERR" "seconds"
 
+# the token lifetime is a setting of outpost.json, checked at setup
+write_setup "$WORK/lifetime.json" central
+sed 's|"security": {|"security": {"oauth-token-lifetime-seconds": 5, |' "$WORK/lifetime.json" > "$WORK/short.json"
+run "$OUTPOST" --data "$WORK/c-short" setup "$WORK/short.json"
+check "a token lifetime under a minute is refused" status_not 0
+check "naming its path" contains "$ERR" "configuration.security.oauth-token-lifetime-seconds"
+sed 's|"security": {|"security": {"oauth-token-lifetime-seconds": 600, |' "$WORK/lifetime.json" > "$WORK/ten.json"
+run "$OUTPOST" --data "$WORK/c-ten" setup "$WORK/ten.json"
+check "ten minutes is accepted" status_is 0
+
 finish
