@@ -23,7 +23,8 @@
 /* A record no password matches, verified for an unknown login so that the answer takes as
  * long as for a known one (the cost is the defaults'). */
 #define DUMMY_RECORD                                                                               \
-    "$op-argon2id$v=1$m=19456,t=2$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    "$op-argon2id$v=1$m=19456,t=2$AAAAAAAAAAAAAAAAAAAAAA$"                                         \
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 void app_enrol_request_from(const struct enrol_request *m, struct app_enrol_request *out)
 {
@@ -80,8 +81,8 @@ struct enrol_ctx {
 static int enrol_body(struct db *db, void *ctx, struct op_err *e)
 {
     struct enrol_ctx *c = ctx;
-    struct app_device_enrol_request dr = {c->req->device_id, c->req->label, c->org_id, c->user_id,
-                                          {0}};
+    struct app_device_enrol_request dr = {
+        c->req->device_id, c->req->label, c->org_id, c->user_id, {0}};
     memcpy(dr.signing_public_key, c->req->signing_public_key, KEY_PUBLIC_BYTES);
     /* checks again, inside the transaction, that the user is a sync manager of the org */
     int rc = app_devices_enrol_in(c->inst, &dr, e);

@@ -24,8 +24,8 @@ static int wait_of(struct db *db, const char *key, int limit, time_t now, int *w
     return rc;
 }
 
-int app_throttle_check(struct instance *inst, const char *kind, const char *name,
-                       const char *addr, const char *what, struct op_err *e)
+int app_throttle_check(struct instance *inst, const char *kind, const char *name, const char *addr,
+                       const char *what, struct op_err *e)
 {
     char key[THROTTLE_KEY_MAX];
     time_t now = clock_now();
@@ -73,8 +73,7 @@ static int count_failure(struct db *db, void *ctx, struct op_err *e)
     return throttle_delete_before(db, (int64_t)f->now - 2 * THROTTLE_WINDOW_S, e);
 }
 
-void app_throttle_fail(struct instance *inst, const char *kind, const char *name,
-                       const char *addr)
+void app_throttle_fail(struct instance *inst, const char *kind, const char *name, const char *addr)
 {
     char k1[THROTTLE_KEY_MAX], k2[THROTTLE_KEY_MAX];
     make_key(k1, kind, name);

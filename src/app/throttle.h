@@ -22,13 +22,12 @@
 /* 0 if an attempt for `kind`:`name` from `addr` (NULL: not over the network) may go on;
  * OP_ETHROTTLED with e->retry_after otherwise. `what` names the attempt in the message
  * ("enrolment", "token request"). */
-int app_throttle_check(struct instance *inst, const char *kind, const char *name,
-                       const char *addr, const char *what, struct op_err *e);
+int app_throttle_check(struct instance *inst, const char *kind, const char *name, const char *addr,
+                       const char *what, struct op_err *e);
 
 /* Counts a failure of `kind`:`name` and of `addr`, in its own transaction (a failed attempt
  * writes nothing else). Its own errors are not the caller's: the caller's *e is untouched. */
-void app_throttle_fail(struct instance *inst, const char *kind, const char *name,
-                       const char *addr);
+void app_throttle_fail(struct instance *inst, const char *kind, const char *name, const char *addr);
 
 /* The db_write body part of a success: forgets the failures of `kind`:`name` (inside the
  * caller's transaction). */

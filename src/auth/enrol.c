@@ -11,8 +11,7 @@
 /* Copies the string field `name` of `o` into out (cap bytes): OP_EINPUT naming the field if
  * it is missing, not a string, empty, too long, or holds a NUL or a control character (for
  * `text`: base/text.h's rule; otherwise any byte but NUL). */
-static int get_str(json_t *o, const char *name, char *out, size_t cap, int text,
-                   struct op_err *e)
+static int get_str(json_t *o, const char *name, char *out, size_t cap, int text, struct op_err *e)
 {
     json_t *v = json_object_get(o, name);
     if (!v)
@@ -24,8 +23,8 @@ static int get_str(json_t *o, const char *name, char *out, size_t cap, int text,
     if (n == 0)
         return err_set_field(e, OP_EINPUT, name, "enrolment: \"%s\" is empty", name);
     if (n >= cap)
-        return err_set_field(e, OP_EINPUT, name, "enrolment: \"%s\" is longer than %zu bytes",
-                             name, cap - 1);
+        return err_set_field(e, OP_EINPUT, name, "enrolment: \"%s\" is longer than %zu bytes", name,
+                             cap - 1);
     if (memchr(s, '\0', n))
         return err_set_field(e, OP_EINPUT, name, "enrolment: \"%s\" holds a NUL byte", name);
     if (text) {
@@ -47,8 +46,8 @@ static int get_hex(json_t *o, const char *name, unsigned char *out, size_t n, st
         return rc;
     size_t got = 0;
     const char *end = NULL;
-    if (strlen(hex) != 2 * n ||
-        sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, &end) != 0 || got != n)
+    if (strlen(hex) != 2 * n || sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, &end) != 0 ||
+        got != n)
         return err_set_field(e, OP_EINPUT, name, "enrolment: \"%s\" is not %zu hex digits", name,
                              2 * n);
     return 0;
@@ -84,8 +83,7 @@ static json_t *load(const char *body, size_t len, const char *what, struct op_er
     return o;
 }
 
-int enrol_request_parse(const char *body, size_t len, struct enrol_request *out,
-                        struct op_err *e)
+int enrol_request_parse(const char *body, size_t len, struct enrol_request *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     json_t *o = load(body, len, "enrolment request", e);
@@ -116,9 +114,8 @@ char *enrol_request_json(const struct enrol_request *r)
 {
     char pk[2 * KEY_PUBLIC_BYTES + 1];
     sodium_bin2hex(pk, sizeof pk, r->signing_public_key, KEY_PUBLIC_BYTES);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "login", r->login, "password",
-                          r->password, "device_id", r->device_id, "label", r->label,
-                          "signing_public_key", pk);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "login", r->login, "password", r->password,
+                          "device_id", r->device_id, "label", r->label, "signing_public_key", pk);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
@@ -139,15 +136,14 @@ char *enrol_response_json(const struct enrol_response *r)
                           r->client_id, "client_secret", r->client_secret, "org_id", r->org_id,
                           "device_id", r->device_id, "signing_public_key", spk, "signing_key_id",
                           r->signing_key_id, "signing_key_fingerprint_sha256",
-                          r->signing_key_fingerprint, "results_public_key", rpk,
-                          "results_key_id", r->results_key_id, "results_key_signature", sig);
+                          r->signing_key_fingerprint, "results_public_key", rpk, "results_key_id",
+                          r->results_key_id, "results_key_signature", sig);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
 }
 
-int enrol_response_parse(const char *body, size_t len, struct enrol_response *out,
-                         struct op_err *e)
+int enrol_response_parse(const char *body, size_t len, struct enrol_response *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     json_t *o = load(body, len, "enrolment response", e);

@@ -57,8 +57,7 @@ struct enrol_response {
  * a body over ENROL_BODY_MAX, not a JSON object, a field missing, of the wrong type, too long,
  * with a control character, or a key or id of the wrong shape. Unknown fields are ignored.
  * The caller wipes *out (enrol_request_wipe) on every path. */
-int enrol_request_parse(const char *body, size_t len, struct enrol_request *out,
-                        struct op_err *e);
+int enrol_request_parse(const char *body, size_t len, struct enrol_request *out, struct op_err *e);
 /* The body of a request; the caller frees (and should wipe: it holds the password). */
 char *enrol_request_json(const struct enrol_request *r);
 void enrol_request_wipe(struct enrol_request *r);

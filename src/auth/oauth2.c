@@ -93,8 +93,7 @@ enum { P_GRANT, P_ID, P_SECRET, P_SCOPE, P_COUNT };
 static const char *const param_names[P_COUNT] = {"grant_type", "client_id", "client_secret",
                                                  "scope"};
 
-static int refuse(enum oauth2_error *err, enum oauth2_error code, struct op_err *e,
-                  const char *msg)
+static int refuse(enum oauth2_error *err, enum oauth2_error code, struct op_err *e, const char *msg)
 {
     *err = code;
     return err_set(e, code == OAUTH2_INVALID_CLIENT ? OP_EUNAUTH : OP_EINPUT, "%s", msg);
@@ -145,7 +144,8 @@ int oauth2_parse_token_request(const char *body, size_t len, const char *authori
     memset(out, 0, sizeof *out);
     *err = OAUTH2_OK;
     if (len > OAUTH2_BODY_MAX)
-        return refuse(err, OAUTH2_INVALID_REQUEST, e, "the token request is longer than 4096 bytes");
+        return refuse(err, OAUTH2_INVALID_REQUEST, e,
+                      "the token request is longer than 4096 bytes");
     char grant[64] = "";
     int seen[P_COUNT] = {0};
     char scratch[OAUTH2_BODY_MAX + 1];
@@ -193,12 +193,14 @@ int oauth2_parse_token_request(const char *body, size_t len, const char *authori
                 rc = err_set(e, OP_EINPUT, "malformed token request: %s given twice", name);
                 break;
             }
-            dst = p == P_GRANT ? grant : p == P_ID ? out->client_id
-                                     : p == P_SECRET ? out->client_secret
-                                                     : out->scope;
-            cap = p == P_GRANT ? sizeof grant : p == P_ID ? sizeof out->client_id
-                                            : p == P_SECRET ? sizeof out->client_secret
-                                                            : sizeof out->scope;
+            dst = p == P_GRANT    ? grant
+                  : p == P_ID     ? out->client_id
+                  : p == P_SECRET ? out->client_secret
+                                  : out->scope;
+            cap = p == P_GRANT    ? sizeof grant
+                  : p == P_ID     ? sizeof out->client_id
+                  : p == P_SECRET ? sizeof out->client_secret
+                                  : sizeof out->scope;
         }
         d = form_decode(eq + 1, vlen, dst, cap);
         if (d == -2 && (p == P_ID || p == P_SECRET)) {
@@ -261,7 +263,7 @@ int oauth2_parse_token_request(const char *body, size_t len, const char *authori
     if (!out->scope[0])
         snprintf(out->scope, sizeof out->scope, "%s", OAUTH2_SCOPE_SYNC);
     return 0;
-fail: {
+fail : {
     int basic = out->basic;
     oauth2_token_request_wipe(out);
     out->basic = basic || (authorization && strncasecmp(authorization, "Basic", 5) == 0);
@@ -300,8 +302,8 @@ static void clean_text(const char *s, char *out, size_t cap)
 
 char *oauth2_token_json(const char *access_token, int expires_in)
 {
-    json_t *o = json_pack("{s:s, s:s, s:i}", "access_token", access_token, "token_type",
-                          "Bearer", "expires_in", expires_in);
+    json_t *o = json_pack("{s:s, s:s, s:i}", "access_token", access_token, "token_type", "Bearer",
+                          "expires_in", expires_in);
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return s;
@@ -311,9 +313,8 @@ char *oauth2_error_json(enum oauth2_error err, const char *description)
 {
     char desc[201];
     clean_text(description, desc, sizeof desc);
-    json_t *o = json_pack("{s:s}", "error", oauth2_error_code(err == OAUTH2_OK
-                                                                  ? OAUTH2_INVALID_REQUEST
-                                                                  : err));
+    json_t *o = json_pack("{s:s}", "error",
+                          oauth2_error_code(err == OAUTH2_OK ? OAUTH2_INVALID_REQUEST : err));
     if (o && desc[0])
         json_object_set_new(o, "error_description", json_string(desc));
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -323,15 +324,14 @@ char *oauth2_error_json(enum oauth2_error err, const char *description)
 
 static int b64token_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
 enum oauth2_bearer oauth2_parse_bearer(const char *header, char token[OAUTH2_TOKEN_MAX + 1])
 {
     token[0] = '\0';
-    if (!header || strncasecmp(header, "Bearer", 6) != 0 ||
-        (header[6] != ' ' && header[6] != '\0'))
+    if (!header || strncasecmp(header, "Bearer", 6) != 0 || (header[6] != ' ' && header[6] != '\0'))
         return OAUTH2_BEARER_MISSING;
     const char *p = header + 6;
     while (*p == ' ')
@@ -361,8 +361,8 @@ char *oauth2_www_authenticate(char *out, size_t cap, const char *realm, const ch
     clean_text(error, code, sizeof code);
     clean_text(description, desc, sizeof desc);
     if (desc[0])
-        snprintf(out, cap, "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"", r,
-                 code, desc);
+        snprintf(out, cap, "Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"", r, code,
+                 desc);
     else
         snprintf(out, cap, "Bearer realm=\"%s\", error=\"%s\"", r, code);
     return out;
@@ -374,8 +374,7 @@ void oauth2_random_token(char out[OAUTH2_TOKEN_LEN])
 {
     unsigned char b[OAUTH2_RANDOM_BYTES];
     randombytes_buf(b, sizeof b);
-    sodium_bin2base64(out, OAUTH2_TOKEN_LEN, b, sizeof b,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(out, OAUTH2_TOKEN_LEN, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(b, sizeof b);
 }
 
@@ -384,8 +383,8 @@ int oauth2_token_shape_ok(const char *s)
     if (!s || strlen(s) != OAUTH2_TOKEN_LEN - 1)
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '-' || *s == '_'))
             return 0;
     return 1;
 }

@@ -22,8 +22,8 @@
 #define OAUTH2_CLIENT_ID_MAX  128
 #define OAUTH2_SECRET_MAX     128
 #define OAUTH2_SCOPE_MAX      256
-#define OAUTH2_RANDOM_BYTES   32 /* a token or a client secret: 32 random bytes */
-#define OAUTH2_TOKEN_LEN      44 /* their base64url form (43 characters, no padding) + NUL */
+#define OAUTH2_RANDOM_BYTES   32  /* a token or a client secret: 32 random bytes */
+#define OAUTH2_TOKEN_LEN      44  /* their base64url form (43 characters, no padding) + NUL */
 #define OAUTH2_TOKEN_MAX      512 /* the longest bearer token the header parser accepts */
 #define OAUTH2_HASH_KEY_BYTES 32
 #define OAUTH2_HASH_BYTES     32
@@ -88,7 +88,7 @@ char *oauth2_error_json(enum oauth2_error err, const char *description);
 /* What the bearer header parser found. */
 enum oauth2_bearer {
     OAUTH2_BEARER_OK = 0,
-    OAUTH2_BEARER_MISSING, /* no header, or another scheme: 401 with no error code (§3.1) */
+    OAUTH2_BEARER_MISSING,   /* no header, or another scheme: 401 with no error code (§3.1) */
     OAUTH2_BEARER_MALFORMED, /* "Bearer" with a malformed or too long token: invalid_request */
 };
 

@@ -23,8 +23,7 @@ static int list_row(const struct device_listing *d, void *ctx)
 {
     return cli_list_add(ctx, app_device_listing_json(d), d->id, d->label, d->org_id,
                         d->sync_manager_login, d->enrolled_at,
-                        d->last_sync_at[0] ? d->last_sync_at : "never",
-                        d->revoked ? "yes" : "no");
+                        d->last_sync_at[0] ? d->last_sync_at : "never", d->revoked ? "yes" : "no");
 }
 
 static int list_rows(struct instance *inst, struct cli_list *out, struct op_err *e)

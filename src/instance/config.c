@@ -352,8 +352,7 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     /* optional, and not written when absent: the default is app/oauth.h's */
     json_int_t lifetime = 0;
     if (get_uint(security, "oauth-token-lifetime-seconds",
-                 "configuration.security.oauth-token-lifetime-seconds", 60, 86400, 0, &lifetime,
-                 e))
+                 "configuration.security.oauth-token-lifetime-seconds", 60, 86400, 0, &lifetime, e))
         return OP_EINPUT;
     json_t *pw =
         get_object(security, "password-hash", "configuration.security.password-hash", 0, e);

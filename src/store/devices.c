@@ -90,8 +90,7 @@ int devices_reenrol(struct db *db, struct device *d, struct op_err *e)
     db_bind_texts(st, 1, texts, 6);
     int rc = db_step_done(db, st, "enrolling device again", e);
     if (rc == OP_ECONFLICT)
-        return err_set(e, OP_ECONFLICT, "the signing key of device %s is another device's",
-                       d->id);
+        return err_set(e, OP_ECONFLICT, "the signing key of device %s is another device's", d->id);
     if (rc == 0 && db_changes(db) == 0)
         return err_set(e, OP_ENOTFOUND, "no revoked device %s", d->id);
     return rc;

@@ -19,8 +19,8 @@ int oauth_clients_insert(struct db *db, const struct oauth_client *c, struct op_
 }
 
 #define CLIENT_COLS                                                                                \
-    "c.client_id, c.secret_hash, c.device_id, c.user_id, c.org_id, c.created_at,"                \
-    " c.revoked_at IS NOT NULL, d.revoked"
+    "c.client_id, c.secret_hash, c.device_id, c.user_id, c.org_id, c.created_at,"                  \
+    " CASE WHEN c.revoked_at IS NULL THEN 0 ELSE 1 END, d.revoked"
 
 static void read_client(struct db_stmt *st, struct oauth_client *c)
 {

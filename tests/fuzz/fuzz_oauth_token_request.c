@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(b, body, blen);
         int rc = oauth2_parse_token_request(
             b, blen, (nl && strcmp(header, "-") != 0) ? header : NULL, &r, &err, &e);
-        if (rc == 0 && (!r.client_id[0] || !r.client_secret[0] ||
-                        strcmp(r.scope, OAUTH2_SCOPE_SYNC) != 0))
+        if (rc == 0 &&
+            (!r.client_id[0] || !r.client_secret[0] || strcmp(r.scope, OAUTH2_SCOPE_SYNC) != 0))
             abort();
         if (rc != 0 && (err == OAUTH2_OK || r.client_secret[0]))
             abort();

@@ -382,8 +382,8 @@ static void test_five_failed_logins_throttle_the_login_until_the_window_ends(voi
     f->now += e.retry_after;
     enrol_ok(f, "sm-a", DEV_A, f->key_a, &out);
     app_enrol_out_wipe(&out);
-    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM auth_throttle WHERE key = 'login:sm-a'"),
-                     0);
+    assert_int_equal(
+        fx_count(f->inst, "SELECT count(*) FROM auth_throttle WHERE key = 'login:sm-a'"), 0);
 }
 
 static void test_a_success_resets_the_login_counter(void **state)

@@ -10,9 +10,9 @@ static void test_err_http_status_follows_the_documented_table(void **state)
     const struct {
         int code, http;
     } table[] = {
-        {OP_OK, 200},         {OP_EINPUT, 400},    {OP_EUSAGE, 400},    {OP_EUNAUTH, 401},
-        {OP_EFORBIDDEN, 403}, {OP_ENOTFOUND, 404}, {OP_ECONFLICT, 409}, {OP_ECRYPTO, 422},
-        {OP_EBUSY, 503},      {OP_ESTATE, 500},    {OP_EIO, 500},       {OP_EDB, 500},
+        {OP_OK, 200},         {OP_EINPUT, 400},     {OP_EUSAGE, 400},    {OP_EUNAUTH, 401},
+        {OP_EFORBIDDEN, 403}, {OP_ENOTFOUND, 404},  {OP_ECONFLICT, 409}, {OP_ECRYPTO, 422},
+        {OP_EBUSY, 503},      {OP_ESTATE, 500},     {OP_EIO, 500},       {OP_EDB, 500},
         {OP_ENOMEM, 500},     {OP_ETHROTTLED, 429}, {-999, 500},
     };
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
@@ -66,10 +66,9 @@ static void test_err_set_field_cuts_a_long_field_name(void **state)
 static void test_err_every_code_has_a_name_and_a_status(void **state)
 {
     (void)state;
-    const int codes[] = {OP_EINPUT,    OP_EIO,    OP_EDB,     OP_ENOTFOUND,
-                         OP_ECONFLICT, OP_ESTATE, OP_ECRYPTO, OP_ENOMEM,
-                         OP_EUSAGE,    OP_EBUSY,  OP_EUNAUTH, OP_EFORBIDDEN,
-                         OP_ETHROTTLED};
+    const int codes[] = {OP_EINPUT,  OP_EIO,        OP_EDB,       OP_ENOTFOUND, OP_ECONFLICT,
+                         OP_ESTATE,  OP_ECRYPTO,    OP_ENOMEM,    OP_EUSAGE,    OP_EBUSY,
+                         OP_EUNAUTH, OP_EFORBIDDEN, OP_ETHROTTLED};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         assert_string_not_equal(err_code_name(codes[i]), "error");
         for (size_t j = 0; j < i; j++)

@@ -35,14 +35,15 @@ static const char *basic(const char *s, char *out, size_t cap)
 static void test_body_credentials_are_parsed_and_scope_defaults_to_sync(void **state)
 {
     (void)state;
-    struct parsed p = parse("grant_type=client_credentials&client_id=abc&client_secret=s%2Bx+y",
-                            NULL);
+    struct parsed p =
+        parse("grant_type=client_credentials&client_id=abc&client_secret=s%2Bx+y", NULL);
     assert_int_equal(p.rc, 0);
     assert_string_equal(p.r.client_id, "abc");
     assert_string_equal(p.r.client_secret, "s+x y");
     assert_string_equal(p.r.scope, "sync");
     assert_int_equal(p.r.basic, 0);
-    p = parse("client_secret=z&scope=sync&grant_type=client_credentials&client_id=a&extra=1&", NULL);
+    p = parse("client_secret=z&scope=sync&grant_type=client_credentials&client_id=a&extra=1&",
+              NULL);
     assert_int_equal(p.rc, 0);
     assert_string_equal(p.r.client_id, "a");
 }
@@ -51,7 +52,8 @@ static void test_basic_credentials_are_form_decoded(void **state)
 {
     (void)state;
     char h[256];
-    struct parsed p = parse("grant_type=client_credentials", basic("my%3Aid:se%25cret", h, sizeof h));
+    struct parsed p =
+        parse("grant_type=client_credentials", basic("my%3Aid:se%25cret", h, sizeof h));
     assert_int_equal(p.rc, 0);
     assert_string_equal(p.r.client_id, "my:id");
     assert_string_equal(p.r.client_secret, "se%cret");
@@ -115,8 +117,8 @@ static void test_unsupported_grant_type_and_invalid_scope(void **state)
            OP_EINPUT);
     expect("grant_type=client_credentials&client_id=a&client_secret=b&scope=admin", NULL,
            OAUTH2_INVALID_SCOPE, OP_EINPUT);
-    assert_int_equal(parse("grant_type=client_credentials&client_id=a&client_secret=b&scope=", NULL).rc,
-                     0);
+    assert_int_equal(
+        parse("grant_type=client_credentials&client_id=a&client_secret=b&scope=", NULL).rc, 0);
 }
 
 static void test_invalid_client_cases(void **state)
@@ -124,7 +126,7 @@ static void test_invalid_client_cases(void **state)
     (void)state;
     char h[512];
     const enum oauth2_error IC = OAUTH2_INVALID_CLIENT;
-    expect("grant_type=client_credentials", NULL, IC, OP_EUNAUTH); /* none */
+    expect("grant_type=client_credentials", NULL, IC, OP_EUNAUTH);             /* none */
     expect("grant_type=client_credentials&client_id=a", NULL, IC, OP_EUNAUTH); /* public */
     expect("grant_type=client_credentials&client_id=&client_secret=b", NULL, IC, OP_EUNAUTH);
     expect("grant_type=client_credentials", "Basic", IC, OP_EUNAUTH);
@@ -162,10 +164,12 @@ static void test_answers_are_the_rfc_json(void **state)
 {
     (void)state;
     char *s = oauth2_token_json("tok", 900);
-    assert_string_equal(s, "{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":900}");
+    assert_string_equal(s,
+                        "{\"access_token\":\"tok\",\"token_type\":\"Bearer\",\"expires_in\":900}");
     free(s);
     s = oauth2_error_json(OAUTH2_INVALID_CLIENT, "bad \"client\"\n\\");
-    assert_string_equal(s, "{\"error\":\"invalid_client\",\"error_description\":\"bad ?client???\"}");
+    assert_string_equal(s,
+                        "{\"error\":\"invalid_client\",\"error_description\":\"bad ?client???\"}");
     free(s);
     s = oauth2_error_json(OAUTH2_INVALID_SCOPE, NULL);
     assert_string_equal(s, "{\"error\":\"invalid_scope\"}");
@@ -272,7 +276,10 @@ static void enrol_bad(const char *body, const char *field)
     assert_string_equal(r.password, "");
 }
 
-#define PK "\"" "0102030405060708091011121314151617181920212223242526272829303132" "\""
+#define PK                                                                                         \
+    "\""                                                                                           \
+    "0102030405060708091011121314151617181920212223242526272829303132"                             \
+    "\""
 
 static void test_enrol_request_refuses_bad_bodies(void **state)
 {
@@ -281,7 +288,8 @@ static void test_enrol_request_refuses_bad_bodies(void **state)
     enrol_bad("[]", NULL);
     enrol_bad("{\"login\": \"a\", \"login\": \"b\"}", NULL); /* duplicate */
     enrol_bad("{\"password\": \"p\", \"device_id\": \"" DEV "\", \"label\": \"L\","
-              " \"signing_public_key\": " PK "}", "login");
+              " \"signing_public_key\": " PK "}",
+              "login");
     enrol_bad("{\"login\": 1, \"password\": \"p\"}", "login");
     enrol_bad("{\"login\": \"a\\tb\", \"password\": \"p\"}", "login");
     enrol_bad("{\"login\": \"a\", \"password\": \"\"}", "password");
@@ -289,9 +297,12 @@ static void test_enrol_request_refuses_bad_bodies(void **state)
     enrol_bad("{\"login\": \"a\", \"password\": \"p\", \"device_id\": \"laptop\"}", "device_id");
     enrol_bad("{\"login\": \"a\", \"password\": \"p\", \"device_id\": \"" DEV "\"}", "label");
     enrol_bad("{\"login\": \"a\", \"password\": \"p\", \"device_id\": \"" DEV "\", \"label\": "
-              "\"L\", \"signing_public_key\": \"0102\"}", "signing_public_key");
+              "\"L\", \"signing_public_key\": \"0102\"}",
+              "signing_public_key");
     enrol_bad("{\"login\": \"a\", \"password\": \"p\", \"device_id\": \"" DEV "\", \"label\": "
-              "\"L\", \"signing_public_key\": \"" "0000000000000000000000000000000000000000000000000000000000000000" "\"}",
+              "\"L\", \"signing_public_key\": \""
+              "0000000000000000000000000000000000000000000000000000000000000000"
+              "\"}",
               "signing_public_key");
     char big[ENROL_BODY_MAX + 10];
     memset(big, ' ', sizeof big - 1);
