@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "app/oauth.h"
 #include "base/text.h"
 #include "store/testcenters.h"
 #include "store/users.h"
@@ -61,15 +62,65 @@ static int check_enrol(struct instance *inst, const struct app_device_enrol_requ
     return 0;
 }
 
-/* db_write bodies. */
-static int insert_device(struct db *db, void *d, struct op_err *e)
+int app_devices_enrol_in(struct instance *inst, const struct app_device_enrol_request *req,
+                         struct op_err *e)
 {
-    return devices_insert(db, d, e);
+    int rc = check_enrol(inst, req, e);
+    if (rc != 0)
+        return rc;
+    struct device d, old;
+    memset(&d, 0, sizeof d);
+    snprintf(d.id, sizeof d.id, "%s", req->id);
+    d.label = (char *)req->label; /* borrowed for the insert */
+    d.org_id = (char *)req->org_id;
+    d.sync_manager_id = (char *)req->sync_manager_id;
+    memcpy(d.signing_public_key, req->signing_public_key, KEY_PUBLIC_BYTES);
+    struct op_err ge = {0};
+    rc = devices_get(inst->db, req->id, &old, &ge);
+    if (rc == OP_ENOTFOUND) {
+        rc = devices_insert(inst->db, &d, e);
+        if (rc == OP_ECONFLICT)
+            err_set(e, OP_ECONFLICT,
+                    "this signing key is already enrolled for another device; an operator of "
+                    "central must revoke that device first (devices revoke)");
+        return rc;
+    }
+    if (rc != 0)
+        return err_set(e, rc, "%s", ge.msg);
+    int revoked = old.revoked;
+    device_clear(&old);
+    if (!revoked)
+        return err_set(e, OP_ECONFLICT,
+                       "device %s is already enrolled; to enrol it again, an operator of central "
+                       "must revoke it first (devices revoke %s)",
+                       req->id, req->id);
+    return devices_reenrol(inst->db, &d, e);
+}
+
+/* db_write bodies. */
+struct enrol_ctx {
+    struct instance *inst;
+    const struct app_device_enrol_request *req;
+};
+
+static int enrol_body(struct db *db, void *ctx, struct op_err *e)
+{
+    (void)db;
+    struct enrol_ctx *c = ctx;
+    return app_devices_enrol_in(c->inst, c->req, e);
+}
+
+int app_devices_revoke_in(struct db *db, const char *id, struct op_err *e)
+{
+    int rc = devices_set_revoked(db, id, 1, e);
+    if (rc == 0)
+        rc = app_oauth_revoke_device_in(db, id, e);
+    return rc;
 }
 
 static int revoke_device(struct db *db, void *id, struct op_err *e)
 {
-    return devices_set_revoked(db, id, 1, e);
+    return app_devices_revoke_in(db, id, e);
 }
 
 int app_devices_enrol(struct instance *inst, const struct app_device_enrol_request *req,
@@ -79,14 +130,8 @@ int app_devices_enrol(struct instance *inst, const struct app_device_enrol_reque
     int rc = check_enrol(inst, req, e);
     if (rc != 0)
         return rc;
-    struct device d;
-    memset(&d, 0, sizeof d);
-    snprintf(d.id, sizeof d.id, "%s", req->id);
-    d.label = (char *)req->label; /* borrowed for the insert */
-    d.org_id = (char *)req->org_id;
-    d.sync_manager_id = (char *)req->sync_manager_id;
-    memcpy(d.signing_public_key, req->signing_public_key, KEY_PUBLIC_BYTES);
-    rc = db_write(inst->db, insert_device, &d, e);
+    struct enrol_ctx ctx = {inst, req};
+    rc = db_write(inst->db, enrol_body, &ctx, e);
     if (rc == 0)
         rc = devices_get(inst->db, req->id, out, e);
     return rc;
@@ -109,10 +154,8 @@ int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e)
     int rc = app_devices_get(inst, id, &d, e); /* the role, the id, and OP_ENOTFOUND */
     if (rc != 0)
         return rc;
-    int revoked = d.revoked;
     device_clear(&d);
-    if (revoked)
-        return 0;
+    /* even when the device is revoked already: a client made since is revoked too */
     return db_write(inst->db, revoke_device, (void *)id, e);
 }
 
@@ -186,4 +229,27 @@ json_t *app_device_json(const struct device *d)
                             d->has_report ? json_integer(d->clock_offset_seconds) : json_null());
     }
     return o;
+}
+
+int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "devices", e);
+    if (rc != 0)
+        return rc;
+    struct db_cursor c;
+    devices_listing_cursor(&c);
+    const void *row;
+    while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row)
+        if ((rc = fn(row, ctx)) != 0)
+            break;
+    db_cursor_close(&c);
+    return rc;
+}
+
+json_t *app_device_listing_json(const struct device_listing *d)
+{
+    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:b}", "id", d->id, "label", d->label,
+                     "org_id", d->org_id, "sync_manager_login", d->sync_manager_login,
+                     "enrolled_at", d->enrolled_at, "last_sync_at",
+                     d->last_sync_at[0] ? d->last_sync_at : NULL, "revoked", d->revoked);
 }

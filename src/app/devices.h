@@ -18,6 +18,7 @@
 #include "crypto/keys.h"
 #include "instance/instance.h"
 #include "store/devices.h"
+#include "store/oauth.h"
 
 struct app_device_enrol_request {
     const char *id;              /* the device instance's id (a UUID) */
@@ -34,10 +35,33 @@ struct app_device_enrol_request {
 int app_devices_enrol(struct instance *inst, const struct app_device_enrol_request *req,
                       struct device *out, struct op_err *e);
 
+/* The checks and the writes of app_devices_enrol inside the caller's transaction (a db_write
+ * body part: app/enrol.h enrols a device and creates its OAuth2 client in one). A device
+ * already enrolled and not revoked, or a key enrolled for another device, is OP_ECONFLICT
+ * saying to revoke it first; a revoked device enrols again (its row takes the new label,
+ * organisation, sync manager and key, and is no longer revoked). */
+int app_devices_enrol_in(struct instance *inst, const struct app_device_enrol_request *req,
+                         struct op_err *e);
+
+/* Revokes the device `id` inside the caller's transaction: the device and its OAuth2 clients
+ * and tokens (app/oauth.h). OP_ENOTFOUND if it is not enrolled. */
+int app_devices_revoke_in(struct db *db, const char *id, struct op_err *e);
+
+/* The device list of `outpost devices list`: every device (store/oauth.h's struct
+ * device_listing), ordered by label, through fn; a non-zero return of fn stops the walk and
+ * is returned. */
+typedef int (*app_devices_each_fn)(const struct device_listing *d, void *ctx);
+int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, struct op_err *e);
+
+/* {id, label, org_id, sync_manager_login (null if none), enrolled_at, last_sync_at (null if
+ * never), revoked} */
+json_t *app_device_listing_json(const struct device_listing *d);
+
 /* The device `id`; OP_ENOTFOUND if it is not enrolled. The caller clears *out. */
 int app_devices_get(struct instance *inst, const char *id, struct device *out, struct op_err *e);
 
-/* Revokes the device `id` (idempotent): its envelopes are refused from now on.
+/* Revokes the device `id` (idempotent): its envelopes are refused from now on, and its
+ * OAuth2 clients and tokens stop at once (app/oauth.h).
  * OP_ENOTFOUND if it is not enrolled. */
 int app_devices_revoke(struct instance *inst, const char *id, struct op_err *e);
 

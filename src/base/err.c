@@ -23,6 +23,7 @@ static int vset(struct op_err *e, int code, const char *field, enum op_remedy re
     e->code = code;
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
     e->remedy = remedy;
+    e->retry_after = 0;
     return code;
 }
 
@@ -115,6 +116,8 @@ const char *err_code_name(int code)
         return "not authenticated";
     case OP_EFORBIDDEN:
         return "forbidden";
+    case OP_ETHROTTLED:
+        return "too many attempts";
     default:
         return "error";
     }
@@ -147,6 +150,8 @@ int err_http_status(int code)
         return 422;
     case OP_EBUSY:
         return 503;
+    case OP_ETHROTTLED:
+        return 429;
     default: /* OP_ESTATE, OP_EIO, OP_EDB, OP_ENOMEM and unknown codes */
         return 500;
     }

@@ -24,6 +24,8 @@
  *   OP_ECONFLICT    409  contradicts the current state (duplicate, still referenced)
  *   OP_ECRYPTO      422  a key, signature or ciphertext did not verify
  *   OP_EBUSY        503  the database is busy (another writer); retry later (Retry-After)
+ *   OP_ETHROTTLED   429  too many failed logins or token requests; retry after
+ *                        e->retry_after seconds (Retry-After)
  *   OP_ESTATE       500  wrong instance role, not initialised: an operator must act
  *   OP_EIO          500  file system or network
  *   OP_EDB          500  the database refused or failed
@@ -49,6 +51,7 @@ enum {
     OP_EBUSY = -10,      /* the database is busy (locked by another writer): retry */
     OP_EUNAUTH = -11,    /* not authenticated (no session, wrong login or password) */
     OP_EFORBIDDEN = -12, /* authenticated, but not allowed to do this */
+    OP_ETHROTTLED = -13, /* too many failures of a login, client or address: retry later */
 };
 
 /* The kind of fix a message calls for, beyond its text; the front end words it (the CLI
@@ -82,6 +85,9 @@ struct op_err {
      * mark it; "" when no one field is. Set by err_set_field, cleared by err_set. */
     char field[OP_ERR_FIELD_MAX];
     enum op_remedy remedy; /* set after err_set (err_set clears it) */
+    /* For OP_ETHROTTLED: the seconds after which a new attempt may be let through (an HTTP
+     * server's Retry-After); 0 otherwise. Set after err_set (err_set clears it). */
+    int retry_after;
 };
 
 /* Sets the message (printf format) and returns `code`, so `return err_set(e, OP_EINPUT, ...)`. */

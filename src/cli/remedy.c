@@ -39,6 +39,11 @@ const char *cli_remedy_advice(const struct op_err *e, char *out, size_t cap)
     out[0] = '\0';
     if (e->code == OP_EBUSY) /* always "try again", whatever set the code */
         snprintf(out, cap, " (another outpost command is writing); try again");
+    else if (e->code == OP_ETHROTTLED) /* always "wait", with the time when it is known */
+        snprintf(out, cap,
+                 e->retry_after > 0 ? "; try again in %d seconds"
+                                    : "; wait a few minutes and try again",
+                 e->retry_after);
     else if (e->remedy == OP_REMEDY_SETUP)
         snprintf(out, cap, SETUP_ADVICE, cli_data_dir());
     else if ((unsigned)e->remedy < sizeof advice_of / sizeof *advice_of && advice_of[e->remedy])

@@ -292,7 +292,8 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
     static const char *const conf_keys[] = {"global", "persistences", "security", "limits", NULL};
     static const char *const global_keys[] = {"url", "timezone", "lang", NULL};
     static const char *const pers_keys[] = {"default", NULL};
-    static const char *const security_keys[] = {"password-hash", NULL};
+    static const char *const security_keys[] = {"password-hash", "oauth-token-lifetime-seconds",
+                                                NULL};
     static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
                                               NULL};
     static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
@@ -347,6 +348,11 @@ static int normalise_configuration(json_t *conf, struct op_err *e)
         json_object_set_new(conf, "security", security);
     }
     if (check_keys(security, "configuration.security", security_keys, e))
+        return OP_EINPUT;
+    /* optional, and not written when absent: the default is app/oauth.h's */
+    json_int_t lifetime = 0;
+    if (get_uint(security, "oauth-token-lifetime-seconds",
+                 "configuration.security.oauth-token-lifetime-seconds", 60, 86400, 0, &lifetime, e))
         return OP_EINPUT;
     json_t *pw =
         get_object(security, "password-hash", "configuration.security.password-hash", 0, e);
@@ -537,6 +543,8 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     out->password_cost.memlimit_kib =
         (uint64_t)json_integer_value(json_object_get(pw, "memlimit-kib"));
     out->csv_max_bytes = (size_t)json_integer_value(json_object_get(limits, "csv-max-bytes"));
+    out->oauth_token_lifetime_s = (int)json_integer_value(
+        json_object_get(json_object_get(conf, "security"), "oauth-token-lifetime-seconds"));
     /* Instances set up before this limit existed have no key: the default applies. */
     json_t *qti_max = json_object_get(limits, "qti-package-max-bytes");
     out->qti_package_max_bytes = json_is_integer(qti_max) ? (uint64_t)json_integer_value(qti_max)

@@ -118,6 +118,9 @@ struct instance_settings {
     const char *url;
     const char *timezone;
     const char *lang;
+    /* configuration.security.oauth-token-lifetime-seconds (60 to 86400), the lifetime of an
+     * access token; 0 when not set: app/oauth.h's default (900) */
+    int oauth_token_lifetime_s;
 };
 int config_settings(json_t *configuration, struct instance_settings *out, struct op_err *e);
 

@@ -97,6 +97,13 @@ static const struct table tables[] = {
      NULL,
      {"id", "device_id", "started_at", "ended_at", "status", "counts", "results_sent", "bytes",
       "error"}},
+    {"oauth_clients",
+     1,
+     "ttttttt",
+     NULL,
+     {"client_id", "secret_hash", "device_id", "user_id", "org_id", "created_at", "revoked_at"}},
+    {"oauth_tokens", 1, "ttii", NULL, {"token_hash", "client_id", "expires_at", "revoked"}},
+    {"auth_throttle", 1, "tii", NULL, {"key", "failures", "window_start"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

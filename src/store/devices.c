@@ -81,6 +81,28 @@ int devices_get(struct db *db, const char *id, struct device *out, struct op_err
     return 0;
 }
 
+int devices_reenrol(struct db *db, struct device *d, struct op_err *e)
+{
+    timestamp_now(d->enrolled_at);
+    char hex[KEY_PUBLIC_BYTES * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, d->signing_public_key, KEY_PUBLIC_BYTES);
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE devices SET label = ?2, org_id = ?3, sync_manager_id = ?4,"
+                                 " signing_public_key = ?5, revoked = 0, enrolled_at = ?6"
+                                 " WHERE id = ?1 AND revoked <> 0",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    const char *texts[] = {d->id, d->label, d->org_id, d->sync_manager_id, hex, d->enrolled_at};
+    db_bind_texts(st, 1, texts, 6);
+    int rc = db_step_done(db, st, "enrolling device again", e);
+    if (rc == OP_ECONFLICT)
+        return err_set(e, OP_ECONFLICT, "the signing key of device %s is another device's", d->id);
+    if (rc == 0 && db_changes(db) == 0)
+        return err_set(e, OP_ENOTFOUND, "no revoked device %s", d->id);
+    return rc;
+}
+
 static int update_one(struct db *db, const char *sql, const char *id, int value, struct op_err *e)
 {
     struct db_stmt *st = db_stmt(db, sql, e);

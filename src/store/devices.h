@@ -42,6 +42,11 @@ int devices_insert(struct db *db, struct device *d, struct op_err *e);
 /* OP_ENOTFOUND naming the id if there is no such device; the caller clears *out. */
 int devices_get(struct db *db, const char *id, struct device *out, struct op_err *e);
 
+/* Enrols again the revoked device d->id with the label, organisation, sync manager and key of
+ * *d (revoked cleared, enrolled_at now). OP_ENOTFOUND if there is no revoked device with that
+ * id; OP_ECONFLICT if the key is another device's. */
+int devices_reenrol(struct db *db, struct device *d, struct op_err *e);
+
 int devices_set_revoked(struct db *db, const char *id, int revoked, struct op_err *e);
 
 /* Records a sync of the device now. */

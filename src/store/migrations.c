@@ -202,6 +202,31 @@ static const char *const migrations[] = {
     "ALTER TABLE devices ADD COLUMN software_version TEXT;"
     "ALTER TABLE devices ADD COLUMN pending_results INTEGER;"
     "ALTER TABLE devices ADD COLUMN clock_offset_seconds INTEGER;",
+    /* 7: OAuth2 (store/oauth.h, store/throttle.h). A client is the credential a device gets
+     * at enrolment, bound on the server to that device, the sync manager who enrolled it and
+     * their organisation; its secret and its access tokens are stored only as keyed BLAKE2b
+     * hashes (hex), never in clear. expires_at and window_start are seconds since the epoch.
+     * auth_throttle counts the recent failures of one login, client or address. */
+    "CREATE TABLE oauth_clients ("
+    "  client_id TEXT PRIMARY KEY,"
+    "  secret_hash TEXT NOT NULL,"
+    "  device_id TEXT NOT NULL REFERENCES devices (id),"
+    "  user_id TEXT NOT NULL,"
+    "  org_id TEXT NOT NULL CHECK (org_id <> ''),"
+    "  created_at TEXT NOT NULL,"
+    "  revoked_at TEXT);"
+    "CREATE INDEX oauth_clients_device ON oauth_clients (device_id);"
+    "CREATE TABLE oauth_tokens ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  client_id TEXT NOT NULL REFERENCES oauth_clients (client_id),"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX oauth_tokens_client ON oauth_tokens (client_id);"
+    "CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at);"
+    "CREATE TABLE auth_throttle ("
+    "  key TEXT PRIMARY KEY,"
+    "  failures INTEGER NOT NULL,"
+    "  window_start INTEGER NOT NULL);",
 };
 
 int migrations_count(void)

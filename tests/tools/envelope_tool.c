@@ -4,6 +4,7 @@
  * and signs result envelopes with a device's key as a device would. Used by tests/cli only.
  *
  *   envelope_tool enrol CENTRAL_DIR DEVICE_DIR [revoked]
+ *   envelope_tool enrol-as CENTRAL_DIR DEVICE_DIR LOGIN LABEL   (password on stdin)
  *   envelope_tool seal DEVICE_DIR CENTRAL_DIR OUT_FILE PAYLOAD_FILE [finished|terminated]
  *                 [RESULT_ID [DELIVERY_ID [TEST_TAKER_ID]]]
  * `seal` appends the envelope to OUT_FILE and prints the result id. Central's results public
@@ -12,6 +13,8 @@
  * `seal` also puts that eligibility (a test center of ORG-1, the delivery, the test taker) in
  * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. With OUTPOST_TOOL_STRANGER_KEY set,
  * the envelope is sealed to a random public key instead (a results key central never had).
+ * `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler will)
+ * and prints the device id, the client id and the organisation.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <time.h>
 
 #include "app/devices.h"
+#include "app/enrol.h"
 #include "base/fs.h"
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
@@ -51,6 +55,36 @@ static int enrol(const char *central, const char *device_dir, int revoked)
     if (rc == 0 && revoked)
         rc = app_devices_revoke(c, d->id, &e);
     printf("%s\n", d->id);
+    instance_close(c);
+    instance_close(d);
+    return rc ? die(&e) : 0;
+}
+
+static int enrol_as(const char *central, const char *device_dir, const char *login,
+                    const char *label)
+{
+    struct op_err e = {0};
+    struct instance *c, *d;
+    if (instance_open(central, &c, &e) != 0 || instance_open(device_dir, &d, &e) != 0)
+        return die(&e);
+    char pw[256] = "";
+    if (!fgets(pw, sizeof pw, stdin))
+        pw[0] = '\0';
+    pw[strcspn(pw, "\n")] = '\0';
+    char *keys = instance_path(d, "keys");
+    struct key k;
+    if (keys_load_device_signing(keys, &k, &e) != 0)
+        return die(&e);
+    free(keys);
+    struct app_enrol_request req = {login, pw, strlen(pw), d->id, label, {0}};
+    memcpy(req.signing_public_key, k.public_key, KEY_PUBLIC_BYTES);
+    key_wipe(&k);
+    struct app_enrol_out out;
+    int rc = app_enrol(c, &req, "127.0.0.1", &out, &e);
+    if (rc == 0)
+        printf("%s %s %s\n", out.msg.device_id, out.msg.client_id, out.msg.org_id);
+    app_enrol_out_wipe(&out);
+    sodium_memzero(pw, sizeof pw);
     instance_close(c);
     instance_close(d);
     return rc ? die(&e) : 0;
@@ -178,9 +212,12 @@ int main(int argc, char **argv)
         return 1;
     if (argc >= 4 && strcmp(argv[1], "enrol") == 0)
         return enrol(argv[2], argv[3], argc > 4 && strcmp(argv[4], "revoked") == 0);
+    if (argc == 6 && strcmp(argv[1], "enrol-as") == 0)
+        return enrol_as(argv[2], argv[3], argv[4], argv[5]);
     if (argc >= 6 && strcmp(argv[1], "seal") == 0)
         return seal(argc, argv);
     fprintf(stderr, "usage: envelope_tool enrol CENTRAL DEVICE [revoked]\n"
+                    "       envelope_tool enrol-as CENTRAL DEVICE LOGIN LABEL < PASSWORD\n"
                     "       envelope_tool seal DEVICE CENTRAL OUT PAYLOAD [STATE [RESULT_ID "
                     "[DELIVERY_ID [TEST_TAKER_ID]]]]\n");
     return 2;

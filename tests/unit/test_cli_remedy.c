@@ -64,6 +64,21 @@ static void test_busy_says_try_again(void **state)
         "again");
 }
 
+/* OP_ETHROTTLED says when to try again: the seconds the refusal carries. */
+static void test_throttled_says_when_to_try_again(void **state)
+{
+    (void)state;
+    char out[OP_ERR_MAX + 512];
+    struct op_err e = {0};
+    err_set(&e, OP_ETHROTTLED, "too many failed logins for \"sm\"");
+    e.retry_after = 120;
+    assert_string_equal(cli_error_text(&e, out, sizeof out),
+                        "too many failed logins for \"sm\"; try again in 120 seconds");
+    e.retry_after = 0;
+    assert_string_equal(cli_error_text(&e, out, sizeof out),
+                        "too many failed logins for \"sm\"; wait a few minutes and try again");
+}
+
 static void test_setup_advice_names_the_data_folder_in_use(void **state)
 {
     (void)state;
@@ -93,6 +108,7 @@ int main(void)
         cmocka_unit_test(test_every_remedy_has_advice_and_none_has_none),
         cmocka_unit_test(test_the_message_and_its_advice_read_as_one_sentence),
         cmocka_unit_test(test_busy_says_try_again),
+        cmocka_unit_test(test_throttled_says_when_to_try_again),
         cmocka_unit_test(test_setup_advice_names_the_data_folder_in_use),
         cmocka_unit_test(test_a_message_without_text_prints_the_code_name),
     };

@@ -10,10 +10,10 @@ static void test_err_http_status_follows_the_documented_table(void **state)
     const struct {
         int code, http;
     } table[] = {
-        {OP_OK, 200},         {OP_EINPUT, 400},    {OP_EUSAGE, 400},    {OP_EUNAUTH, 401},
-        {OP_EFORBIDDEN, 403}, {OP_ENOTFOUND, 404}, {OP_ECONFLICT, 409}, {OP_ECRYPTO, 422},
-        {OP_EBUSY, 503},      {OP_ESTATE, 500},    {OP_EIO, 500},       {OP_EDB, 500},
-        {OP_ENOMEM, 500},     {-999, 500},
+        {OP_OK, 200},         {OP_EINPUT, 400},     {OP_EUSAGE, 400},    {OP_EUNAUTH, 401},
+        {OP_EFORBIDDEN, 403}, {OP_ENOTFOUND, 404},  {OP_ECONFLICT, 409}, {OP_ECRYPTO, 422},
+        {OP_EBUSY, 503},      {OP_ESTATE, 500},     {OP_EIO, 500},       {OP_EDB, 500},
+        {OP_ENOMEM, 500},     {OP_ETHROTTLED, 429}, {-999, 500},
     };
     for (size_t i = 0; i < sizeof table / sizeof *table; i++)
         assert_int_equal(err_http_status(table[i].code), table[i].http);
@@ -42,6 +42,9 @@ static void test_err_set_field_names_the_field_and_err_set_clears_it(void **stat
     err_set(&e, OP_EIO, "disk full");
     assert_string_equal(e.field, "");
     assert_int_equal(e.remedy, OP_REMEDY_NONE);
+    e.retry_after = 60;
+    err_set(&e, OP_EIO, "disk full");
+    assert_int_equal(e.retry_after, 0);
 }
 
 static void test_err_set_field_cuts_a_long_field_name(void **state)
@@ -63,9 +66,9 @@ static void test_err_set_field_cuts_a_long_field_name(void **state)
 static void test_err_every_code_has_a_name_and_a_status(void **state)
 {
     (void)state;
-    const int codes[] = {OP_EINPUT,    OP_EIO,    OP_EDB,     OP_ENOTFOUND,
-                         OP_ECONFLICT, OP_ESTATE, OP_ECRYPTO, OP_ENOMEM,
-                         OP_EUSAGE,    OP_EBUSY,  OP_EUNAUTH, OP_EFORBIDDEN};
+    const int codes[] = {OP_EINPUT,  OP_EIO,        OP_EDB,       OP_ENOTFOUND, OP_ECONFLICT,
+                         OP_ESTATE,  OP_ECRYPTO,    OP_ENOMEM,    OP_EUSAGE,    OP_EBUSY,
+                         OP_EUNAUTH, OP_EFORBIDDEN, OP_ETHROTTLED};
     for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
         assert_string_not_equal(err_code_name(codes[i]), "error");
         for (size_t j = 0; j < i; j++)

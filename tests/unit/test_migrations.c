@@ -155,6 +155,16 @@ static const struct fill fills[] = {
      " bytes, error) VALUES ('run-1', 'dev-3', " T0 ", " T1 ", 'failed',"
      " '{\"users\": {\"created\": 2}}', 5000000001, 7, 'central unreachable'),"
      " ('run-2', 'dev-3', " T1 ", NULL, 'running', '{}', 0, 0, NULL)"},
+    {7, "oauth_clients",
+     "INSERT INTO oauth_clients (client_id, secret_hash, device_id, user_id, org_id, created_at,"
+     " revoked_at) VALUES ('cl-1', 'hash-1', 'dev-1', 'u-sync', 'org-a', " T0 ", NULL),"
+     " ('cl-2', 'hash-2', 'dev-2', 'u-sync', 'org-a', " T0 ", " T1 ")"},
+    {7, "oauth_tokens",
+     "INSERT INTO oauth_tokens (token_hash, client_id, expires_at, revoked) VALUES"
+     " ('th-1', 'cl-1', 1700000900, 0), ('th-2', 'cl-2', 1700000900, 1)"},
+    {7, "auth_throttle",
+     "INSERT INTO auth_throttle (key, failures, window_start) VALUES ('login:sync-1', 3,"
+     " 1700000000)"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
