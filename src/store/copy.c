@@ -91,6 +91,12 @@ static const struct table tables[] = {
      NULL,
      {"result_id", "device_id", "envelope_sha256", "reason", "delivery_id", "test_taker_id",
       "key_id", "envelope", "received_at"}},
+    {"synced_records", 2, "ttiti", NULL, {"entity", "id", "version", "data", "generation"}},
+    {"sync_state",
+     1,
+     "itiiit",
+     NULL,
+     {"id", "org_id", "cursor_seq", "full_resync", "generation", "updated_at"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

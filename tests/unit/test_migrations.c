@@ -144,6 +144,14 @@ static const struct fill fills[] = {
      "INSERT INTO results_quarantine (result_id, device_id, envelope_sha256, reason,"
      " delivery_id, test_taker_id, key_id, envelope, received_at) VALUES ('r-1', 'dev-1',"
      " 'sha-q2', 'other content', 'd-1', 'u-taker', 'k-1', ?1, " T1 ")"},
+
+    /* 6: a device's synced records and pull state (migration 6 inserts the state row) */
+    {6, "synced_records",
+     "INSERT INTO synced_records (entity, id, version, data, generation) VALUES"
+     " ('user', 'u-taker', 2, '{\"login\": \"t\"}', 3)"},
+    {6, "sync_state",
+     "UPDATE sync_state SET org_id = 'org-1', cursor_seq = 5000000000, full_resync = 1,"
+     " generation = 3, updated_at = " T1 " WHERE id = 1"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
