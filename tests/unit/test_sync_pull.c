@@ -206,10 +206,54 @@ static int pull_all(struct fixture *f, int limit, struct sync_apply_report *sum)
     return pages;
 }
 
+/* With OUTPOST_FUZZ_SEED_DIR set, writes real pages of this fixture as seeds of
+ * tests/fuzz/fuzz_changes_page.c: signed by its fixed key (the Ed25519 key of seed 32 x 0x33),
+ * and one bare body. */
+static void write_fuzz_seeds(struct fixture *f)
+{
+    const char *dir = getenv("OUTPOST_FUZZ_SEED_DIR");
+    if (!dir)
+        return;
+    struct key k;
+    memset(&k, 0, sizeof k);
+    k.kind = KEY_SIGNING;
+    memset(k.secret, 0x33, 32);
+    crypto_sign_seed_keypair(k.public_key, k.sign_secret, k.secret);
+    key_id_of_public(k.public_key, k.id);
+    const int limits[] = {1000, 3};
+    const char *names[] = {"last-page.json", "first-of-several.json"};
+    for (int i = 0; i < 2; i++) {
+        struct changes_page p;
+        OK(changes_read(f->central, ORG_A, 0, limits[i], &p, fx_e));
+        char *body, *env;
+        size_t blen, elen;
+        OK(sync_page_encode(&p, &body, &blen, fx_e));
+        OK(sync_envelope_sign(body, blen, &k, &env, &elen, fx_e));
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *out = fopen(path, "wb");
+        assert_non_null(out);
+        fwrite(env, 1, elen, out);
+        fclose(out);
+        if (i == 1) {
+            snprintf(path, sizeof path, "%s/bare-body.json", dir);
+            out = fopen(path, "wb");
+            assert_non_null(out);
+            fwrite(body, 1, blen, out);
+            fclose(out);
+        }
+        free(body);
+        free(env);
+        changes_page_free(&p);
+    }
+    key_wipe(&k);
+}
+
 static void test_first_pull_is_the_organisation_scope_exactly(void **state)
 {
     struct fixture *f = *state;
     struct sync_apply_report r;
+    write_fuzz_seeds(f);
     assert_int_equal(pull_all(f, 1000, &r), 1);
     assert_true(r.digest_checked);
     assert_false(r.digest_mismatch);
