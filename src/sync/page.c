@@ -57,7 +57,7 @@ int sync_page_encode(const struct changes_page *p, char **json, size_t *len, str
         free(*json);
         *json = NULL;
         *len = 0;
-        rc = err_set_field(e, OP_EINPUT, "limit",
+        rc = err_set_field(e, OP_EINPUT, "page",
                            "the page of %d records is over %u bytes: ask for fewer", p->n,
                            SYNC_PAGE_MAX_BYTES);
     }
@@ -126,7 +126,7 @@ int sync_changes_page(struct instance *central, const char *org_id, int64_t sinc
         if (rc == 0)
             rc = sync_page_encode(&p, &body, &blen, e);
         changes_page_free(&p);
-        if (rc == OP_EINPUT && strcmp(e->field, "limit") == 0 && limit > 1) {
+        if (rc == OP_EINPUT && strcmp(e->field, "page") == 0 && limit > 1) {
             limit /= 2; /* records too big for one page: fewer per page */
             rc = 0;
             continue;

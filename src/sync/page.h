@@ -28,8 +28,8 @@
 #define SYNC_PAGE_MAX_BYTES     (4u << 20)
 #define SYNC_ENVELOPE_MAX_BYTES (16u << 20)
 
-/* Central: the page JSON of `p` (malloc'ed, caller frees). OP_EINPUT when it would be over
- * SYNC_PAGE_MAX_BYTES (the caller asks again for fewer records). */
+/* Central: the page JSON of `p` (malloc'ed, caller frees). OP_EINPUT with e->field "page"
+ * when it would be over SYNC_PAGE_MAX_BYTES (the caller asks again for fewer records). */
 int sync_page_encode(const struct changes_page *p, char **json, size_t *len, struct op_err *e);
 
 /* Central: wraps `body` in the signed envelope, signed by `signer` (KEY_SIGNING). */

@@ -358,8 +358,18 @@ static void test_small_pages_give_the_same_scope(void **state)
     assert_int_equal(changes_read(f->central, ORG_A, 0, 1001, &p, &e), OP_EINPUT);
     assert_int_equal(changes_read(f->central, ORG_A, -1, 10, &p, &e), OP_EINPUT);
     assert_int_equal(changes_read(f->central, "", 0, 10, &p, &e), OP_EINPUT);
+    char *env = NULL;
+    size_t len = 0;
+    assert_int_equal(sync_changes_page(f->central, ORG_A, 0, 1001, &env, &len, &e), OP_EINPUT);
+    assert_int_equal(sync_changes_page(f->central, ORG_A, 0, 0, &env, &len, &e), OP_EINPUT);
+    assert_null(env);
     /* the device cannot serve pages, central cannot apply them */
     assert_int_equal(changes_read(f->device, ORG_A, 0, 10, &p, &e), OP_ESTATE);
+    env = page(f, ORG_A, 0, 10, &len);
+    struct sync_apply_report rep;
+    assert_int_equal(sync_apply_page(f->central, (unsigned char *)env, len, f->pinned, &rep, &e),
+                     OP_ESTATE);
+    free(env);
 }
 
 /* Applies `env` and expects `code`, with nothing changed on the device. */
