@@ -150,8 +150,7 @@ static int seal_to(json_t *arr, const char *to, const char *pk_text, const char 
     "  UNION SELECT center_id FROM test_center_staff WHERE user_id = ?2)"                          \
     " ORDER BY u.id"
 
-static int user_data(struct db *db, const char *org, const char *id, json_t **out,
-                     struct op_err *e)
+static int user_data(struct db *db, const char *org, const char *id, json_t **out, struct op_err *e)
 {
     struct user u;
     memset(&u, 0, sizeof u);
@@ -160,11 +159,11 @@ static int user_data(struct db *db, const char *org, const char *id, json_t **ou
         user_clear(&u);
         return rc;
     }
-    json_t *prof = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "label", str_or_null(u.label),
-                             "first_name", str_or_null(u.first_name), "last_name",
-                             str_or_null(u.last_name), "mail", str_or_null(u.mail),
-                             "interface_lang", str_or_null(u.interface_lang), "default_lang",
-                             str_or_null(u.default_lang));
+    json_t *prof =
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "label", str_or_null(u.label), "first_name",
+                  str_or_null(u.first_name), "last_name", str_or_null(u.last_name), "mail",
+                  str_or_null(u.mail), "interface_lang", str_or_null(u.interface_lang),
+                  "default_lang", str_or_null(u.default_lang));
     char *profile = prof ? json_dumps(prof, JSON_COMPACT) : NULL;
     json_decref(prof);
     json_t *sealed = json_array();
@@ -270,8 +269,7 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         else if (strcmp(r->entity, FEED_USER) == 0)
             rc = user_data(db, c->org, r->id, &r->data, e);
         else
-            rc = err_set(e, OP_ESTATE, "the change feed holds an unknown entity '%s'",
-                         r->entity);
+            rc = err_set(e, OP_ESTATE, "the change feed holds an unknown entity '%s'", r->entity);
         if (rc == OP_ENOTFOUND) { /* cannot happen in one transaction; be a tombstone */
             rc = 0;
             r->deleted = 1;

@@ -147,9 +147,9 @@ void instance_close(struct instance *inst)
  * refusal says so. */
 static int about_synced_records(const char *what)
 {
-    static const char *const words[] = {"users",        "testcenters",        "eligibilities",
-                                        "deliveries",   "import-users",       "import-testcenters",
-                                        "import-eligibilities", "import-qti"};
+    static const char *const words[] = {
+        "users",        "testcenters",        "eligibilities",        "deliveries",
+        "import-users", "import-testcenters", "import-eligibilities", "import-qti"};
     size_t n = strcspn(what, " ");
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
         if (strlen(words[i]) == n && strncmp(what, words[i], n) == 0)

@@ -54,8 +54,8 @@ int synced_state_put(struct db *db, const struct synced_state *s, struct op_err 
     return db_step_done(db, st, "writing the sync state", e);
 }
 
-int synced_version(struct db *db, const char *entity, const char *id, int64_t *version,
-                   int *found, struct op_err *e)
+int synced_version(struct db *db, const char *entity, const char *id, int64_t *version, int *found,
+                   struct op_err *e)
 {
     *found = 0;
     *version = 0;
@@ -74,8 +74,8 @@ int synced_version(struct db *db, const char *entity, const char *id, int64_t *v
     return r == DB_ERROR ? db_fail(db, e, "reading a synced record") : 0;
 }
 
-int synced_put(struct db *db, const char *entity, const char *id, int64_t version,
-               const char *data, int64_t generation, struct op_err *e)
+int synced_put(struct db *db, const char *entity, const char *id, int64_t version, const char *data,
+               int64_t generation, struct op_err *e)
 {
     struct db_stmt *st =
         db_stmt(db,
@@ -109,12 +109,10 @@ int synced_mark_seen(struct db *db, const char *entity, const char *id, int64_t 
     return db_step_done(db, st, "marking a synced record", e);
 }
 
-int synced_delete(struct db *db, const char *entity, const char *id, int *deleted,
-                  struct op_err *e)
+int synced_delete(struct db *db, const char *entity, const char *id, int *deleted, struct op_err *e)
 {
     *deleted = 0;
-    struct db_stmt *st =
-        db_stmt(db, "DELETE FROM synced_records WHERE entity = ?1 AND id = ?2", e);
+    struct db_stmt *st = db_stmt(db, "DELETE FROM synced_records WHERE entity = ?1 AND id = ?2", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, entity);
@@ -129,8 +127,8 @@ int synced_sweep(struct db *db, const char *entity, int64_t generation, int64_t 
                  struct op_err *e)
 {
     *n = 0;
-    struct db_stmt *st = db_stmt(
-        db, "DELETE FROM synced_records WHERE entity = ?1 AND generation < ?2", e);
+    struct db_stmt *st =
+        db_stmt(db, "DELETE FROM synced_records WHERE entity = ?1 AND generation < ?2", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, entity);
@@ -146,8 +144,8 @@ int synced_get(struct db *db, const char *entity, const char *id, int64_t *versi
 {
     *data = NULL;
     *version = 0;
-    struct db_stmt *st = db_stmt(
-        db, "SELECT version, data FROM synced_records WHERE entity = ?1 AND id = ?2", e);
+    struct db_stmt *st =
+        db_stmt(db, "SELECT version, data FROM synced_records WHERE entity = ?1 AND id = ?2", e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, entity);
@@ -206,8 +204,8 @@ static int digest_rows(struct db *db, struct db_stmt *st, char out[65], struct o
 
 int synced_digest(struct db *db, char out[65], struct op_err *e)
 {
-    struct db_stmt *st = db_stmt(
-        db, "SELECT entity, id, version FROM synced_records ORDER BY entity, id", e);
+    struct db_stmt *st =
+        db_stmt(db, "SELECT entity, id, version FROM synced_records ORDER BY entity, id", e);
     if (!st)
         return OP_EDB;
     return digest_rows(db, st, out, e);

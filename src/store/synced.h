@@ -29,12 +29,12 @@ int synced_state_get(struct db *db, struct synced_state *out, struct op_err *e);
 int synced_state_put(struct db *db, const struct synced_state *s, struct op_err *e);
 
 /* The stored version of (entity, id): *found 0 when there is no such row. */
-int synced_version(struct db *db, const char *entity, const char *id, int64_t *version,
-                   int *found, struct op_err *e);
+int synced_version(struct db *db, const char *entity, const char *id, int64_t *version, int *found,
+                   struct op_err *e);
 
 /* Creates or replaces the row of (entity, id). */
-int synced_put(struct db *db, const char *entity, const char *id, int64_t version,
-               const char *data, int64_t generation, struct op_err *e);
+int synced_put(struct db *db, const char *entity, const char *id, int64_t version, const char *data,
+               int64_t generation, struct op_err *e);
 
 /* Marks (entity, id) as seen by the full resync of `generation`. */
 int synced_mark_seen(struct db *db, const char *entity, const char *id, int64_t generation,

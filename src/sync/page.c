@@ -27,9 +27,9 @@ int sync_page_encode(const struct changes_page *p, char **json, size_t *len, str
     int rc = recs ? 0 : oom(e);
     for (int i = 0; rc == 0 && i < p->n; i++) {
         const struct changes_record *r = &p->rec[i];
-        json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:b}", "seq", (json_int_t)r->seq, "entity",
-                              r->entity, "id", r->id, "version", (json_int_t)r->version,
-                              "deleted", r->deleted);
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:I, s:b}", "seq", (json_int_t)r->seq, "entity", r->entity,
+                      "id", r->id, "version", (json_int_t)r->version, "deleted", r->deleted);
         if (o && !r->deleted && r->data)
             json_object_set(o, "data", r->data);
         if (!o || json_array_append_new(recs, o) != 0)
@@ -37,10 +37,10 @@ int sync_page_encode(const struct changes_page *p, char **json, size_t *len, str
     }
     json_t *root = NULL;
     if (rc == 0) {
-        root = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:O}", "format", SYNC_PAGE_FORMAT,
-                         "org", p->org, "since", (json_int_t)p->since, "next",
-                         (json_int_t)p->next, "has_more", p->has_more, "max_seq",
-                         (json_int_t)p->max_seq, "records", recs);
+        root =
+            json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:O}", "format", SYNC_PAGE_FORMAT, "org",
+                      p->org, "since", (json_int_t)p->since, "next", (json_int_t)p->next,
+                      "has_more", p->has_more, "max_seq", (json_int_t)p->max_seq, "records", recs);
         if (root && !p->has_more && p->digest[0])
             json_object_set_new(root, "digest", json_string(p->digest));
         if (!root)
@@ -81,14 +81,14 @@ int sync_envelope_sign(const char *body, size_t len, const struct key *signer, c
     *envelope = NULL;
     *envlen = 0;
     unsigned char sig[SIGN_BYTES];
-    int rc = sign_detached(SIGN_CONTEXT_CHANGES_PAGE, (const unsigned char *)body, len, signer,
-                           sig, e);
+    int rc =
+        sign_detached(SIGN_CONTEXT_CHANGES_PAGE, (const unsigned char *)body, len, signer, sig, e);
     if (rc != 0)
         return rc;
     char *b = b64((const unsigned char *)body, len), *s = b64(sig, sizeof sig);
-    json_t *o = b && s ? json_pack("{s:s, s:s, s:s}", "body", b, "key_id", signer->id,
-                                   "signature", s)
-                       : NULL;
+    json_t *o = b && s
+                    ? json_pack("{s:s, s:s, s:s}", "body", b, "key_id", signer->id, "signature", s)
+                    : NULL;
     free(b);
     free(s);
     if (o)
@@ -101,8 +101,7 @@ int sync_envelope_sign(const char *body, size_t len, const struct key *signer, c
         free(*envelope);
         *envelope = NULL;
         *envlen = 0;
-        return err_set(e, OP_EINPUT, "the signed page is over %u bytes",
-                       SYNC_ENVELOPE_MAX_BYTES);
+        return err_set(e, OP_EINPUT, "the signed page is over %u bytes", SYNC_ENVELOPE_MAX_BYTES);
     }
     return 0;
 }
@@ -152,8 +151,8 @@ static int b64_member(json_t *o, const char *name, size_t max, unsigned char **o
     size_t tlen = json_string_length(v);
     size_t cap = tlen / 4 * 3 + 3;
     if (tlen / 4 * 3 > max + 2) /* padding takes up to 2 bytes off the decoded length */
-        return err_set_field(e, OP_EINPUT, name, "the signed page's '%s' is over %zu bytes",
-                             name, max);
+        return err_set_field(e, OP_EINPUT, name, "the signed page's '%s' is over %zu bytes", name,
+                             max);
     *out = malloc(cap ? cap : 1);
     if (!*out)
         return oom(e);
@@ -168,8 +167,8 @@ static int b64_member(json_t *o, const char *name, size_t max, unsigned char **o
 }
 
 int sync_envelope_open(const unsigned char *envelope, size_t len,
-                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body,
-                       size_t *blen, struct op_err *e)
+                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body, size_t *blen,
+                       struct op_err *e)
 {
     *body = NULL;
     *blen = 0;
@@ -227,8 +226,8 @@ static int get_int(json_t *o, const char *name, int64_t min, int64_t *out, struc
     json_t *v = json_object_get(o, name);
     if (!json_is_integer(v) || json_integer_value(v) < min)
         return err_set_field(e, OP_EINPUT, name,
-                             "the changes page is malformed: '%s' is not an integer >= %lld",
-                             name, (long long)min);
+                             "the changes page is malformed: '%s' is not an integer >= %lld", name,
+                             (long long)min);
     *out = json_integer_value(v);
     return 0;
 }
@@ -251,7 +250,8 @@ static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, st
     json_t *ent = json_object_get(o, "entity"), *id = json_object_get(o, "id");
     json_t *del = json_object_get(o, "deleted"), *data = json_object_get(o, "data");
     if (!json_is_string(ent) || !known_entity(json_string_value(ent)))
-        return bad(e, "entity", "a record's entity is not user, test-center, eligibility or delivery");
+        return bad(e, "entity",
+                   "a record's entity is not user, test-center, eligibility or delivery");
     if (!json_is_string(id) || json_string_length(id) < 1 || json_string_length(id) > 39 ||
         strlen(json_string_value(id)) != json_string_length(id))
         return bad(e, "id", "a record's id is not 1 to 39 bytes of text");
@@ -268,8 +268,7 @@ static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, st
     return 0;
 }
 
-int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out,
-                    struct op_err *e)
+int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     if (len > SYNC_PAGE_MAX_BYTES)
@@ -287,8 +286,7 @@ int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out
     json_t *recs = json_object_get(root, "records");
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), SYNC_PAGE_FORMAT) != 0)
         rc = bad(e, "format", "its format is not '" SYNC_PAGE_FORMAT "'");
-    else if (!json_is_string(org) || json_string_length(org) < 1 ||
-             json_string_length(org) > 255 ||
+    else if (!json_is_string(org) || json_string_length(org) < 1 || json_string_length(org) > 255 ||
              strlen(json_string_value(org)) != json_string_length(org))
         rc = bad(e, "org", "'org' is not 1 to 255 bytes of text");
     else if (!json_is_boolean(more))
@@ -304,8 +302,8 @@ int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out
     if (rc == 0) {
         out->org = json_string_value(org);
         out->has_more = json_is_true(more);
-        if (dig && (out->has_more || !json_is_string(dig) ||
-                    !sha256_hex_is_valid(json_string_value(dig))))
+        if (dig &&
+            (out->has_more || !json_is_string(dig) || !sha256_hex_is_valid(json_string_value(dig))))
             rc = bad(e, "digest", "'digest' is not 64 hex digits on the last page");
         else if (!dig && !out->has_more)
             rc = bad(e, "digest", "the last page has no digest");

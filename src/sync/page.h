@@ -48,8 +48,8 @@ int sync_changes_page(struct instance *central, const char *org_id, int64_t sinc
  * signature verifies. OP_EINPUT for a malformed envelope, OP_ECRYPTO for a signature that
  * fails or a key that is not the pinned one. */
 int sync_envelope_open(const unsigned char *envelope, size_t len,
-                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body,
-                       size_t *blen, struct op_err *e);
+                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body, size_t *blen,
+                       struct op_err *e);
 
 struct sync_page_record {
     int64_t seq;
@@ -74,8 +74,7 @@ struct sync_page {
  * bytes, versions >= 1, seqs increasing in (since, next], next = the last seq (or since when
  * empty), a tombstone without data and a record with an object, a digest (64 hex) on the last
  * page only. OP_EINPUT naming what is wrong. */
-int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out,
-                    struct op_err *e);
+int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e);
 void sync_page_free(struct sync_page *p);
 
 #endif

@@ -77,8 +77,7 @@ struct apply_ctx {
 };
 
 static int apply_record(struct db *db, const struct sync_page_record *r,
-                        const struct synced_state *st, struct sync_counts *cnt,
-                        struct op_err *e)
+                        const struct synced_state *st, struct sync_counts *cnt, struct op_err *e)
 {
     int found = 0, rc;
     if (r->deleted) {

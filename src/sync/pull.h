@@ -23,8 +23,13 @@
 #include "instance/instance.h"
 #include "store/synced.h"
 
-enum { SYNC_ENT_USER, SYNC_ENT_TEST_CENTER, SYNC_ENT_ELIGIBILITY, SYNC_ENT_DELIVERY,
-       SYNC_ENT_COUNT };
+enum {
+    SYNC_ENT_USER,
+    SYNC_ENT_TEST_CENTER,
+    SYNC_ENT_ELIGIBILITY,
+    SYNC_ENT_DELIVERY,
+    SYNC_ENT_COUNT
+};
 /* "user", "test-center", "eligibility", "delivery" (store/feed.h's names). */
 const char *sync_entity_name(int i);
 
@@ -34,8 +39,8 @@ struct sync_counts {
 
 struct sync_apply_report {
     struct sync_counts counts[SYNC_ENT_COUNT]; /* indexed by SYNC_ENT_* */
-    int records;          /* records in the page */
-    int64_t cursor;       /* the device's cursor after the page */
+    int records;                               /* records in the page */
+    int64_t cursor;                            /* the device's cursor after the page */
     int again;            /* ask for the next page from `cursor` (more, or a full resync) */
     int digest_checked;   /* the last page: the digest was compared */
     int digest_mismatch;  /* ... and differed: a full resync started (cursor 0) */

@@ -583,9 +583,8 @@ static void test_drift_triggers_a_full_resync_that_repairs_it(void **state)
     pull_all(f, 1000, &r);
     struct op_err e = {0};
     /* a row lost, a row changed, a row central never sent */
-    assert_int_equal(db_exec(f->device->db, "DELETE FROM synced_records WHERE entity = 'delivery'",
-                             &e),
-                     0);
+    assert_int_equal(
+        db_exec(f->device->db, "DELETE FROM synced_records WHERE entity = 'delivery'", &e), 0);
     assert_int_equal(db_exec(f->device->db,
                              "UPDATE synced_records SET version = 7 WHERE entity = 'test-center'",
                              &e),
