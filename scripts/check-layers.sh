@@ -27,6 +27,7 @@ crypto auth
 instance
 qti import
 app
+sync
 cli http'
 
 # Files that sit at the level of base although their folder is higher (rule 1): the HTTP

@@ -152,11 +152,32 @@ void instance_close(struct instance *inst)
     free(inst);
 }
 
+/* The commands (by their first word) that write or read the records a device receives from
+ * central by sync (sync/pull.h): on a device those records are central's, read-only, and the
+ * refusal says so. */
+static int about_synced_records(const char *what)
+{
+    static const char *const words[] = {
+        "users",        "testcenters",        "eligibilities",        "deliveries",
+        "import-users", "import-testcenters", "import-eligibilities", "import-qti"};
+    size_t n = strcspn(what, " ");
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && strncmp(what, words[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 int instance_require_role(const struct instance *inst, enum instance_role role, const char *what,
                           struct op_err *e)
 {
     if (inst->role == role)
         return 0;
+    if (role == ROLE_CENTRAL && inst->role == ROLE_DEVICE && about_synced_records(what))
+        return err_set(e, OP_ESTATE,
+                       "%s runs on a central; %s is a device, whose users, test centers,"
+                       " eligibilities and deliveries come from central by sync and are"
+                       " read-only here: change them on central, then sync this device",
+                       what, inst->dir);
     return err_set(e, OP_ESTATE, "%s runs on a %s; %s is a %s", what, instance_role_name(role),
                    inst->dir, instance_role_name(inst->role));
 }

@@ -104,6 +104,12 @@ static const struct table tables[] = {
      {"client_id", "secret_hash", "device_id", "user_id", "org_id", "created_at", "revoked_at"}},
     {"oauth_tokens", 1, "ttii", NULL, {"token_hash", "client_id", "expires_at", "revoked"}},
     {"auth_throttle", 1, "tii", NULL, {"key", "failures", "window_start"}},
+    {"synced_records", 2, "ttiti", NULL, {"entity", "id", "version", "data", "generation"}},
+    {"sync_state",
+     1,
+     "itiiit",
+     NULL,
+     {"id", "org_id", "cursor_seq", "full_resync", "generation", "updated_at"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

@@ -227,6 +227,26 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  failures INTEGER NOT NULL,"
     "  window_start INTEGER NOT NULL);",
+    /* 8: what a device received from central's change feed (store/synced.h, sync/pull.h):
+     * one row per synchronised record, its data as central sent it (JSON text), and the
+     * device's pull state, one row: its organisation, the last applied seq, and the full
+     * resync in progress (records not seen in generation `generation` are deleted at its end).
+     * Empty on a central. */
+    "CREATE TABLE synced_records ("
+    "  entity TEXT NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  generation INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (entity, id));"
+    "CREATE TABLE sync_state ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  org_id TEXT,"
+    "  cursor_seq INTEGER NOT NULL DEFAULT 0,"
+    "  full_resync INTEGER NOT NULL DEFAULT 0,"
+    "  generation INTEGER NOT NULL DEFAULT 0,"
+    "  updated_at TEXT);"
+    "INSERT INTO sync_state (id) VALUES (1);",
 };
 
 int migrations_count(void)

@@ -165,6 +165,13 @@ static const struct fill fills[] = {
     {7, "auth_throttle",
      "INSERT INTO auth_throttle (key, failures, window_start) VALUES ('login:sync-1', 3,"
      " 1700000000)"},
+    /* 8: a device's synced records and pull state (migration 8 inserts the state row) */
+    {8, "synced_records",
+     "INSERT INTO synced_records (entity, id, version, data, generation) VALUES"
+     " ('user', 'u-taker', 2, '{\"login\": \"t\"}', 3)"},
+    {8, "sync_state",
+     "UPDATE sync_state SET org_id = 'org-1', cursor_seq = 5000000000, full_resync = 1,"
+     " generation = 3, updated_at = " T1 " WHERE id = 1"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))

@@ -1,0 +1,48 @@
+/*
+ * changes.h - central's side of the pull (docs/sync-protocol.md): one page of an
+ * organisation's change feed with the records themselves, as the device will store them.
+ * The wire format (JSON page, signed envelope) is sync/page.h's; this reads the database.
+ */
+#ifndef OUTPOST_APP_CHANGES_H
+#define OUTPOST_APP_CHANGES_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "instance/instance.h"
+
+#define CHANGES_PAGE_MAX 1000 /* records per page, at most */
+
+struct changes_record {
+    int64_t seq;
+    char entity[16];
+    char id[40];
+    int64_t version;
+    int deleted;
+    json_t *data; /* NULL for a tombstone */
+};
+
+struct changes_page {
+    char org[256];
+    int64_t since, next, max_seq;
+    int has_more;
+    char digest[65]; /* "" unless this is the last page (has_more 0) */
+    struct changes_record *rec;
+    int n;
+};
+
+/* Reads the changes of `org` after `since` (at most `limit`, 1..CHANGES_PAGE_MAX) with their
+ * records, in one transaction (a consistent view: the digest and the records agree). A record
+ * of the feed is carried as it is now: a test center (label, org_id, parent_id), an
+ * eligibility (center_id, delivery_id, proctored, test_takers: ids), a delivery (label,
+ * package_sha256, package_size, max_executions, proctored_default), a user (login, role,
+ * org_id, password_hash, vault_public_key, vault_secret_wrapped, and `profile`: the JSON
+ * {label, first_name, last_name, mail, interface_lang, default_lang} sealed to the user's
+ * vault key and to each proctor of the user's centers in `org`, as
+ * [{"to": user id, "sealed": base64url}]). Central only. */
+int changes_read(struct instance *central, const char *org, int64_t since, int limit,
+                 struct changes_page *out, struct op_err *e);
+void changes_page_free(struct changes_page *p);
+
+#endif

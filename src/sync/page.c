@@ -1,0 +1,339 @@
+/*
+ * page.c - the pull's wire format: page JSON and its signed envelope (see page.h).
+ */
+#include "sync/page.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "crypto/sign.h"
+#include "store/feed.h"
+
+#define B64 sodium_base64_VARIANT_ORIGINAL
+
+static int oom(struct op_err *e)
+{
+    return err_set(e, OP_ENOMEM, "out of memory building a changes page");
+}
+
+int sync_page_encode(const struct changes_page *p, char **json, size_t *len, struct op_err *e)
+{
+    *json = NULL;
+    *len = 0;
+    json_t *recs = json_array();
+    int rc = recs ? 0 : oom(e);
+    for (int i = 0; rc == 0 && i < p->n; i++) {
+        const struct changes_record *r = &p->rec[i];
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:I, s:b}", "seq", (json_int_t)r->seq, "entity", r->entity,
+                      "id", r->id, "version", (json_int_t)r->version, "deleted", r->deleted);
+        if (o && !r->deleted && r->data)
+            json_object_set(o, "data", r->data);
+        if (!o || json_array_append_new(recs, o) != 0)
+            rc = oom(e);
+    }
+    json_t *root = NULL;
+    if (rc == 0) {
+        root =
+            json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:O}", "format", SYNC_PAGE_FORMAT, "org",
+                      p->org, "since", (json_int_t)p->since, "next", (json_int_t)p->next,
+                      "has_more", p->has_more, "max_seq", (json_int_t)p->max_seq, "records", recs);
+        if (root && !p->has_more && p->digest[0])
+            json_object_set_new(root, "digest", json_string(p->digest));
+        if (!root)
+            rc = oom(e);
+    }
+    if (rc == 0) {
+        *json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!*json)
+            rc = oom(e);
+        else
+            *len = strlen(*json);
+    }
+    if (rc == 0 && *len > SYNC_PAGE_MAX_BYTES) {
+        free(*json);
+        *json = NULL;
+        *len = 0;
+        rc = err_set_field(e, OP_EINPUT, "page",
+                           "the page of %d records is over %u bytes: ask for fewer", p->n,
+                           SYNC_PAGE_MAX_BYTES);
+    }
+    json_decref(root);
+    json_decref(recs);
+    return rc;
+}
+
+static char *b64(const unsigned char *p, size_t n)
+{
+    size_t cap = sodium_base64_ENCODED_LEN(n, B64);
+    char *out = malloc(cap);
+    if (out)
+        sodium_bin2base64(out, cap, p, n, B64);
+    return out;
+}
+
+int sync_envelope_sign(const char *body, size_t len, const struct key *signer, char **envelope,
+                       size_t *envlen, struct op_err *e)
+{
+    *envelope = NULL;
+    *envlen = 0;
+    unsigned char sig[SIGN_BYTES];
+    int rc =
+        sign_detached(SIGN_CONTEXT_CHANGES_PAGE, (const unsigned char *)body, len, signer, sig, e);
+    if (rc != 0)
+        return rc;
+    char *b = b64((const unsigned char *)body, len), *s = b64(sig, sizeof sig);
+    json_t *o = b && s
+                    ? json_pack("{s:s, s:s, s:s}", "body", b, "key_id", signer->id, "signature", s)
+                    : NULL;
+    free(b);
+    free(s);
+    if (o)
+        *envelope = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!*envelope)
+        return oom(e);
+    *envlen = strlen(*envelope);
+    if (*envlen > SYNC_ENVELOPE_MAX_BYTES) {
+        free(*envelope);
+        *envelope = NULL;
+        *envlen = 0;
+        return err_set(e, OP_EINPUT, "the signed page is over %u bytes", SYNC_ENVELOPE_MAX_BYTES);
+    }
+    return 0;
+}
+
+int sync_changes_page(struct instance *central, const char *org_id, int64_t since, int limit,
+                      char **page_json, size_t *len, struct op_err *e)
+{
+    *page_json = NULL;
+    *len = 0;
+    struct key *signer = key_new();
+    if (!signer)
+        return oom(e);
+    char *dir = fs_join(central->dir, "keys");
+    int rc = dir ? keys_load_central_signing(dir, signer, e) : oom(e);
+    free(dir);
+    char *body = NULL;
+    size_t blen = 0;
+    while (rc == 0) {
+        struct changes_page p;
+        rc = changes_read(central, org_id, since, limit, &p, e);
+        if (rc == 0)
+            rc = sync_page_encode(&p, &body, &blen, e);
+        changes_page_free(&p);
+        if (rc == OP_EINPUT && strcmp(e->field, "page") == 0 && limit > 1) {
+            limit /= 2; /* records too big for one page: fewer per page */
+            rc = 0;
+            continue;
+        }
+        break;
+    }
+    if (rc == 0)
+        rc = sync_envelope_sign(body, blen, signer, page_json, len, e);
+    free(body);
+    key_free(signer);
+    return rc;
+}
+
+/* Decodes the base64 string member `name` of `o` into a new buffer of at most `max` bytes. */
+static int b64_member(json_t *o, const char *name, size_t max, unsigned char **out, size_t *n,
+                      struct op_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *v = json_object_get(o, name);
+    if (!json_is_string(v))
+        return err_set_field(e, OP_EINPUT, name, "the signed page has no '%s' string", name);
+    size_t tlen = json_string_length(v);
+    size_t cap = tlen / 4 * 3 + 3;
+    if (tlen / 4 * 3 > max + 2) /* padding takes up to 2 bytes off the decoded length */
+        return err_set_field(e, OP_EINPUT, name, "the signed page's '%s' is over %zu bytes", name,
+                             max);
+    *out = malloc(cap ? cap : 1);
+    if (!*out)
+        return oom(e);
+    if (sodium_base642bin(*out, cap, json_string_value(v), tlen, NULL, n, NULL, B64) != 0 ||
+        *n > max) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return err_set_field(e, OP_EINPUT, name, "the signed page's '%s' is not base64", name);
+    }
+    return 0;
+}
+
+int sync_envelope_open(const unsigned char *envelope, size_t len,
+                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body, size_t *blen,
+                       struct op_err *e)
+{
+    *body = NULL;
+    *blen = 0;
+    if (len > SYNC_ENVELOPE_MAX_BYTES)
+        return err_set(e, OP_EINPUT, "the signed page is %zu bytes, over the limit of %u", len,
+                       SYNC_ENVELOPE_MAX_BYTES);
+    json_error_t jerr;
+    json_t *o = json_loadb((const char *)envelope, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return err_set(e, OP_EINPUT, "the signed page is not a JSON object");
+    }
+    int rc = 0;
+    json_t *kid = json_object_get(o, "key_id");
+    char want[KEY_ID_HEX_LEN];
+    key_id_of_public(pk, want);
+    if (!json_is_string(kid))
+        rc = err_set_field(e, OP_EINPUT, "key_id", "the signed page has no 'key_id' string");
+    else if (strcmp(json_string_value(kid), want) != 0)
+        rc = err_set_field(e, OP_ECRYPTO, "key_id",
+                           "the page is signed by key %.16s, not by central's pinned key %s:"
+                           " check the central this device is registered with",
+                           json_string_value(kid), want);
+    unsigned char *sig = NULL, *b = NULL;
+    size_t slen = 0, n = 0;
+    if (rc == 0)
+        rc = b64_member(o, "signature", SIGN_BYTES, &sig, &slen, e);
+    if (rc == 0 && slen != SIGN_BYTES)
+        rc = err_set_field(e, OP_EINPUT, "signature", "the page's signature is not %d bytes",
+                           SIGN_BYTES);
+    if (rc == 0)
+        rc = b64_member(o, "body", SYNC_PAGE_MAX_BYTES, &b, &n, e);
+    if (rc == 0 && sign_verify(SIGN_CONTEXT_CHANGES_PAGE, b, n, sig, pk) != 0)
+        rc = err_set_field(e, OP_ECRYPTO, "signature",
+                           "the page's signature does not verify against central's pinned key:"
+                           " it was altered or not sent by central; nothing was applied");
+    free(sig);
+    json_decref(o);
+    if (rc != 0) {
+        free(b);
+        return rc;
+    }
+    *body = b;
+    *blen = n;
+    return 0;
+}
+
+static int bad(struct op_err *e, const char *field, const char *what)
+{
+    return err_set_field(e, OP_EINPUT, field, "the changes page is malformed: %s", what);
+}
+
+static int get_int(json_t *o, const char *name, int64_t min, int64_t *out, struct op_err *e)
+{
+    json_t *v = json_object_get(o, name);
+    if (!json_is_integer(v) || json_integer_value(v) < min)
+        return err_set_field(e, OP_EINPUT, name,
+                             "the changes page is malformed: '%s' is not an integer >= %lld", name,
+                             (long long)min);
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int known_entity(const char *s)
+{
+    return strcmp(s, FEED_USER) == 0 || strcmp(s, FEED_TEST_CENTER) == 0 ||
+           strcmp(s, FEED_ELIGIBILITY) == 0 || strcmp(s, FEED_DELIVERY) == 0;
+}
+
+static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, struct op_err *e)
+{
+    if (!json_is_object(o))
+        return bad(e, "records", "a record is not an object");
+    int rc = get_int(o, "seq", after + 1, &r->seq, e);
+    if (rc == 0)
+        rc = get_int(o, "version", 1, &r->version, e);
+    if (rc != 0)
+        return rc;
+    json_t *ent = json_object_get(o, "entity"), *id = json_object_get(o, "id");
+    json_t *del = json_object_get(o, "deleted"), *data = json_object_get(o, "data");
+    if (!json_is_string(ent) || !known_entity(json_string_value(ent)))
+        return bad(e, "entity",
+                   "a record's entity is not user, test-center, eligibility or delivery");
+    if (!json_is_string(id) || json_string_length(id) < 1 || json_string_length(id) > 39 ||
+        strlen(json_string_value(id)) != json_string_length(id))
+        return bad(e, "id", "a record's id is not 1 to 39 bytes of text");
+    if (!json_is_boolean(del))
+        return bad(e, "deleted", "a record's 'deleted' is not true or false");
+    r->entity = json_string_value(ent);
+    r->id = json_string_value(id);
+    r->deleted = json_is_true(del);
+    if (r->deleted && data)
+        return bad(e, "data", "a tombstone carries data");
+    if (!r->deleted && !json_is_object(data))
+        return bad(e, "data", "a record has no 'data' object");
+    r->data = r->deleted ? NULL : data;
+    return 0;
+}
+
+int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (len > SYNC_PAGE_MAX_BYTES)
+        return bad(e, "body", "it is over 4 MiB");
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return bad(e, "body", "it is not a JSON object");
+    }
+    out->root = root;
+    int rc = 0;
+    json_t *fmt = json_object_get(root, "format"), *org = json_object_get(root, "org");
+    json_t *more = json_object_get(root, "has_more"), *dig = json_object_get(root, "digest");
+    json_t *recs = json_object_get(root, "records");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), SYNC_PAGE_FORMAT) != 0)
+        rc = bad(e, "format", "its format is not '" SYNC_PAGE_FORMAT "'");
+    else if (!json_is_string(org) || json_string_length(org) < 1 || json_string_length(org) > 255 ||
+             strlen(json_string_value(org)) != json_string_length(org))
+        rc = bad(e, "org", "'org' is not 1 to 255 bytes of text");
+    else if (!json_is_boolean(more))
+        rc = bad(e, "has_more", "'has_more' is not true or false");
+    else if (!json_is_array(recs) || json_array_size(recs) > SYNC_PAGE_MAX_RECORDS)
+        rc = bad(e, "records", "'records' is not an array of at most 1000 records");
+    if (rc == 0)
+        rc = get_int(root, "since", 0, &out->since, e);
+    if (rc == 0)
+        rc = get_int(root, "next", out->since, &out->next, e);
+    if (rc == 0)
+        rc = get_int(root, "max_seq", 0, &out->max_seq, e);
+    if (rc == 0) {
+        out->org = json_string_value(org);
+        out->has_more = json_is_true(more);
+        if (dig &&
+            (out->has_more || !json_is_string(dig) || !sha256_hex_is_valid(json_string_value(dig))))
+            rc = bad(e, "digest", "'digest' is not 64 hex digits on the last page");
+        else if (!dig && !out->has_more)
+            rc = bad(e, "digest", "the last page has no digest");
+        else
+            out->digest = dig ? json_string_value(dig) : NULL;
+    }
+    size_t n = rc == 0 ? json_array_size(recs) : 0;
+    if (rc == 0 && n > 0) {
+        out->rec = calloc(n, sizeof *out->rec);
+        if (!out->rec)
+            rc = err_set(e, OP_ENOMEM, "out of memory reading a changes page");
+    }
+    int64_t last = out->since;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = parse_record(json_array_get(recs, i), last, &out->rec[i], e);
+        if (rc == 0) {
+            last = out->rec[i].seq;
+            out->n++;
+        }
+    }
+    if (rc == 0 && last != out->next)
+        rc = bad(e, "next", "'next' is not the seq of its last record");
+    if (rc != 0)
+        sync_page_free(out);
+    return rc;
+}
+
+void sync_page_free(struct sync_page *p)
+{
+    free(p->rec);
+    json_decref(p->root);
+    memset(p, 0, sizeof *p);
+}

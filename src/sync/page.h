@@ -1,0 +1,80 @@
+/*
+ * page.h - the wire format of the pull (docs/sync-protocol.md): a page of changes as JSON,
+ * and the signed envelope that carries it:
+ *
+ *   envelope  {"body": "<base64 of the page JSON>", "key_id": "<16 hex>",
+ *              "signature": "<base64 Ed25519 over SIGN_CONTEXT_CHANGES_PAGE || 0 || body>"}
+ *   page      {"format": "outpost changes v1", "org": .., "since": .., "next": ..,
+ *              "has_more": .., "max_seq": .., "digest": (last page only),
+ *              "records": [{"seq", "entity", "id", "version", "deleted", "data": {..}}]}
+ *
+ * Base64 is the standard alphabet with padding. Bounds: SYNC_PAGE_MAX_RECORDS records,
+ * SYNC_PAGE_MAX_BYTES of page JSON, SYNC_ENVELOPE_MAX_BYTES of envelope. Everything here is
+ * pure (no database), so the fuzz target tests/fuzz/fuzz_changes_page.c runs it all.
+ */
+#ifndef OUTPOST_SYNC_PAGE_H
+#define OUTPOST_SYNC_PAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/changes.h"
+#include "base/err.h"
+#include "crypto/keys.h"
+
+#define SYNC_PAGE_FORMAT        "outpost changes v1"
+#define SYNC_PAGE_MAX_RECORDS   1000
+#define SYNC_PAGE_MAX_BYTES     (4u << 20)
+#define SYNC_ENVELOPE_MAX_BYTES (16u << 20)
+
+/* Central: the page JSON of `p` (malloc'ed, caller frees). OP_EINPUT with e->field "page"
+ * when it would be over SYNC_PAGE_MAX_BYTES (the caller asks again for fewer records). */
+int sync_page_encode(const struct changes_page *p, char **json, size_t *len, struct op_err *e);
+
+/* Central: wraps `body` in the signed envelope, signed by `signer` (KEY_SIGNING). */
+int sync_envelope_sign(const char *body, size_t len, const struct key *signer, char **envelope,
+                       size_t *envlen, struct op_err *e);
+
+/* Central: the signed envelope of the page of `org`'s changes after `since` (at most `limit`
+ * records; fewer when the page would be over SYNC_PAGE_MAX_BYTES), signed by central's
+ * signing key from its keys folder. The organisation comes from the caller's credential,
+ * never from the request. */
+int sync_changes_page(struct instance *central, const char *org_id, int64_t since, int limit,
+                      char **page_json, size_t *len, struct op_err *e);
+
+/* Device: checks the envelope (size, JSON shape, key id, signature against the pinned key
+ * `pk`) and hands back the signed body (malloc'ed). Nothing of the body is read before the
+ * signature verifies. OP_EINPUT for a malformed envelope, OP_ECRYPTO for a signature that
+ * fails or a key that is not the pinned one. */
+int sync_envelope_open(const unsigned char *envelope, size_t len,
+                       const unsigned char pk[KEY_PUBLIC_BYTES], unsigned char **body, size_t *blen,
+                       struct op_err *e);
+
+struct sync_page_record {
+    int64_t seq;
+    const char *entity; /* one of FEED_* */
+    const char *id;
+    int64_t version;
+    int deleted;
+    json_t *data; /* borrowed from the page; NULL for a tombstone */
+};
+
+struct sync_page {
+    json_t *root; /* owns every string and object below */
+    const char *org;
+    int64_t since, next, max_seq;
+    int has_more;
+    const char *digest; /* NULL unless the last page */
+    struct sync_page_record *rec;
+    int n;
+};
+
+/* Parses and checks a page body: bounded, every field typed, entities known, ids 1..39
+ * bytes, versions >= 1, seqs increasing in (since, next], next = the last seq (or since when
+ * empty), a tombstone without data and a record with an object, a digest (64 hex) on the last
+ * page only. OP_EINPUT naming what is wrong. */
+int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e);
+void sync_page_free(struct sync_page *p);
+
+#endif

@@ -1,0 +1,672 @@
+/* test_sync_pull.c - the pull without HTTP: central (the tests' backend: SQLite, or PostgreSQL
+ * as pg/unit/test_sync_pull) builds signed pages of an organisation's change feed
+ * (sync/page.h, app/changes.h) and a device (always SQLite) applies them (sync/pull.h). Two
+ * organisations: the device of ORG-A receives exactly ORG-A's scope, follows edits and
+ * removals, pages with small limits, refuses every bad page without changing anything,
+ * repairs drift by a full resync, and keeps its cursor when an apply fails half-way. User
+ * profiles travel sealed to the user and to the proctors of their centers. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/changes.h"
+#include "app_instance_fixture.h"
+#include "auth/credentials.h"
+#include "centers_fixture.h"
+#include "crypto/sign.h"
+#include "store/synced.h"
+#include "sync/page.h"
+#include "sync/pull.h"
+
+#define ORG_A "ORG-A"
+#define ORG_B "ORG-B"
+
+struct fixture {
+    struct instance *central;
+    struct instance *device;
+    unsigned char pinned[KEY_PUBLIC_BYTES];
+    char ca1[UUID_STR_LEN], ca2[UUID_STR_LEN], cb[UUID_STR_LEN];
+    char p1[UUID_STR_LEN], p2[UUID_STR_LEN], ad[UUID_STR_LEN], sm[UUID_STR_LEN];
+    char t1[UUID_STR_LEN], t2[UUID_STR_LEN], t3[UUID_STR_LEN];
+    char d1[UUID_STR_LEN], d2[UUID_STR_LEN], e1[UUID_STR_LEN], e2[UUID_STR_LEN];
+};
+
+/* A device instance: always SQLite, whatever backend central is on. */
+static struct instance *device_instance(void)
+{
+    struct instance *inst = calloc(1, sizeof *inst);
+    assert_non_null(inst);
+    inst->dir = testutil_tmpdir();
+    inst->role = ROLE_DEVICE;
+    uuid_generate(inst->id);
+    char *path = fs_join(inst->dir, "outpost.db");
+    struct op_err e = {0};
+    if (db_open(path, 1, &inst->db, &e) != 0)
+        fail_msg("db_open: %s", e.msg);
+    free(path);
+    return inst;
+}
+
+static const struct password_cost cheap = {1, 8};
+
+/* A user with a real vault for `password` (cheap Argon2id). */
+static void vault_user(struct db *db, const char *login, const char *role, const char *org,
+                       const char *first, char id[UUID_STR_LEN])
+{
+    struct user u;
+    memset(&u, 0, sizeof u);
+    uuid_generate(u.id);
+    u.login = (char *)login;
+    u.role = (char *)role;
+    u.org_id = (char *)org;
+    u.first_name = (char *)first;
+    u.label = (char *)first;
+    struct credentials c;
+    struct op_err e = {0};
+    if (credentials_make(&cheap, u.id, login, strlen(login), NULL, &c, &e) != 0)
+        fail_msg("credentials_make: %s", e.msg);
+    credentials_apply(&c, &u);
+    fx_begin(db);
+    OK(users_insert(db, &u, fx_e));
+    fx_commit(db);
+    memcpy(id, u.id, UUID_STR_LEN);
+    credentials_wipe(&c);
+}
+
+static void assign(struct db *db, const char *center, const char *user, const char *duty)
+{
+    int changed;
+    fx_begin(db);
+    OK(testcenters_assign(db, center, user, duty, &changed, fx_e));
+    fx_commit(db);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->central = fx_instance(ROLE_CENTRAL);
+    f->device = device_instance();
+    struct key k;
+    struct op_err e = {0};
+    char *keys = fs_join(f->central->dir, "keys");
+    if (keys_load_central_signing(keys, &k, &e) != 0)
+        fail_msg("signing key: %s", e.msg);
+    free(keys);
+    memcpy(f->pinned, k.public_key, KEY_PUBLIC_BYTES);
+    key_wipe(&k);
+    OK(sync_device_bind_org(f->device, ORG_A, fx_e));
+
+    struct db *db = f->central->db;
+    fx_center(db, "A1", ORG_A, NULL, f->ca1);
+    fx_center(db, "A2", ORG_A, NULL, f->ca2);
+    fx_center(db, "B1", ORG_B, NULL, f->cb);
+    vault_user(db, "p1", ROLE_PROCTOR, NULL, "Petra", f->p1);
+    vault_user(db, "p2", ROLE_PROCTOR, NULL, "Paul", f->p2);
+    vault_user(db, "ad", ROLE_TEST_CENTER_ADMIN, NULL, "Ada", f->ad);
+    vault_user(db, "sm", ROLE_SYNC_MANAGER, ORG_A, "Sam", f->sm);
+    vault_user(db, "t1", ROLE_TEST_TAKER, NULL, "Tina", f->t1);
+    vault_user(db, "t2", ROLE_TEST_TAKER, NULL, "Tom", f->t2);
+    vault_user(db, "t3", ROLE_TEST_TAKER, NULL, "Theo", f->t3);
+    assign(db, f->ca1, f->p1, CENTER_DUTY_PROCTOR);
+    assign(db, f->ca1, f->ad, CENTER_DUTY_ADMIN);
+    assign(db, f->cb, f->p2, CENTER_DUTY_PROCTOR);
+    fx_delivery(db, "Maths", 1, f->d1);
+    fx_delivery(db, "Physics", 0, f->d2);
+    const char *a[] = {f->t1, f->t2}, *b[] = {f->t3};
+    fx_eligible(db, f->ca1, f->d1, a, 2, ELIGIBILITY_PROCTORED_KEEP, f->e1);
+    fx_eligible(db, f->cb, f->d2, b, 1, ELIGIBILITY_PROCTORED_KEEP, f->e2);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    sync_pull_fail_after(-1);
+    fx_instance_free(f->central);
+    fx_instance_free(f->device);
+    free(f);
+    return 0;
+}
+
+static int64_t device_cursor(struct fixture *f)
+{
+    struct synced_state st;
+    OK(sync_device_state(f->device, &st, fx_e));
+    return st.cursor;
+}
+
+static int64_t device_count(struct fixture *f, const char *entity)
+{
+    int64_t n;
+    OK(synced_count(f->device->db, entity, &n, fx_e));
+    return n;
+}
+
+static int has(struct fixture *f, const char *entity, const char *id)
+{
+    int64_t v;
+    char *data = NULL;
+    struct op_err e = {0};
+    int rc = synced_get(f->device->db, entity, id, &v, &data, &e);
+    free(data);
+    if (rc != 0 && rc != OP_ENOTFOUND)
+        fail_msg("synced_get: %s", e.msg);
+    return rc == 0;
+}
+
+/* The device's data equals central's scope of ORG-A, by the digest. */
+static void assert_in_step(struct fixture *f)
+{
+    char mine[65], theirs[65];
+    OK(synced_digest(f->device->db, mine, fx_e));
+    OK(synced_feed_digest(f->central->db, ORG_A, theirs, fx_e));
+    assert_string_equal(mine, theirs);
+}
+
+/* A signed page of `org` after `since`. */
+static char *page(struct fixture *f, const char *org, int64_t since, int limit, size_t *len)
+{
+    char *env = NULL;
+    OK(sync_changes_page(f->central, org, since, limit, &env, len, fx_e));
+    return env;
+}
+
+/* Pulls until the device is caught up; sums the reports; returns the number of pages. */
+static int pull_all(struct fixture *f, int limit, struct sync_apply_report *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    int pages = 0;
+    for (;;) {
+        assert_true(pages < 200);
+        size_t len;
+        char *env = page(f, ORG_A, device_cursor(f), limit, &len);
+        struct sync_apply_report r;
+        struct op_err e = {0};
+        int rc = sync_apply_page(f->device, (unsigned char *)env, len, f->pinned, &r, &e);
+        free(env);
+        if (rc != 0)
+            fail_msg("sync_apply_page: %s", e.msg);
+        pages++;
+        for (int k = 0; k < SYNC_ENT_COUNT; k++) {
+            sum->counts[k].created += r.counts[k].created;
+            sum->counts[k].updated += r.counts[k].updated;
+            sum->counts[k].deleted += r.counts[k].deleted;
+        }
+        sum->records += r.records;
+        sum->digest_mismatch |= r.digest_mismatch;
+        sum->full_resync_done |= r.full_resync_done;
+        sum->digest_checked |= r.digest_checked;
+        sum->cursor = r.cursor;
+        if (!r.again)
+            break;
+    }
+    return pages;
+}
+
+/* With OUTPOST_FUZZ_SEED_DIR set, writes real pages of this fixture as seeds of
+ * tests/fuzz/fuzz_changes_page.c: signed by its fixed key (the Ed25519 key of seed 32 x 0x33),
+ * and one bare body. */
+static void write_fuzz_seeds(struct fixture *f)
+{
+    const char *dir = getenv("OUTPOST_FUZZ_SEED_DIR");
+    if (!dir)
+        return;
+    struct key k;
+    memset(&k, 0, sizeof k);
+    k.kind = KEY_SIGNING;
+    memset(k.secret, 0x33, 32);
+    crypto_sign_seed_keypair(k.public_key, k.sign_secret, k.secret);
+    key_id_of_public(k.public_key, k.id);
+    const int limits[] = {1000, 3};
+    const char *names[] = {"last-page.json", "first-of-several.json"};
+    for (int i = 0; i < 2; i++) {
+        struct changes_page p;
+        OK(changes_read(f->central, ORG_A, 0, limits[i], &p, fx_e));
+        char *body, *env;
+        size_t blen, elen;
+        OK(sync_page_encode(&p, &body, &blen, fx_e));
+        OK(sync_envelope_sign(body, blen, &k, &env, &elen, fx_e));
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *out = fopen(path, "wb");
+        assert_non_null(out);
+        fwrite(env, 1, elen, out);
+        fclose(out);
+        if (i == 1) {
+            snprintf(path, sizeof path, "%s/bare-body.json", dir);
+            out = fopen(path, "wb");
+            assert_non_null(out);
+            fwrite(body, 1, blen, out);
+            fclose(out);
+        }
+        free(body);
+        free(env);
+        changes_page_free(&p);
+    }
+    key_wipe(&k);
+}
+
+static void test_first_pull_is_the_organisation_scope_exactly(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    write_fuzz_seeds(f);
+    assert_int_equal(pull_all(f, 1000, &r), 1);
+    assert_true(r.digest_checked);
+    assert_false(r.digest_mismatch);
+    assert_in_step(f);
+    assert_int_equal(r.counts[SYNC_ENT_TEST_CENTER].created, 2);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].created, 1);
+    assert_int_equal(r.counts[SYNC_ENT_DELIVERY].created, 1);
+    assert_int_equal(r.counts[SYNC_ENT_USER].created, 5); /* p1, ad, sm, t1, t2 */
+    assert_int_equal(device_count(f, NULL), 9);
+    assert_true(has(f, FEED_USER, f->t1) && has(f, FEED_USER, f->sm) && has(f, FEED_USER, f->ad));
+    /* nothing of ORG-B */
+    assert_false(has(f, FEED_TEST_CENTER, f->cb));
+    assert_false(has(f, FEED_USER, f->p2));
+    assert_false(has(f, FEED_USER, f->t3));
+    assert_false(has(f, FEED_DELIVERY, f->d2));
+    assert_false(has(f, FEED_ELIGIBILITY, f->e2));
+    /* the records themselves */
+    int64_t v;
+    char *data;
+    OK(synced_get(f->device->db, FEED_ELIGIBILITY, f->e1, &v, &data, fx_e));
+    assert_non_null(strstr(data, f->t1));
+    assert_non_null(strstr(data, f->d1));
+    free(data);
+    OK(synced_get(f->device->db, FEED_USER, f->t1, &v, &data, fx_e));
+    assert_non_null(strstr(data, "\"login\":\"t1\""));
+    assert_null(strstr(data, "Tina")); /* the profile is sealed */
+    free(data);
+    /* a no-change pull applies nothing */
+    assert_int_equal(pull_all(f, 1000, &r), 1);
+    assert_int_equal(r.records, 0);
+    assert_false(r.digest_mismatch);
+}
+
+static void test_an_edit_on_central_updates_the_device(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    struct test_center_changes ch = {.label = "A1 renamed"};
+    int changed;
+    fx_begin(f->central->db);
+    OK(testcenters_update(f->central->db, f->ca1, fx_center_version(f->central->db, f->ca1), &ch,
+                          &changed, fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_int_equal(r.counts[SYNC_ENT_TEST_CENTER].updated, 1);
+    assert_int_equal(r.counts[SYNC_ENT_TEST_CENTER].created, 0);
+    int64_t v;
+    char *data;
+    OK(synced_get(f->device->db, FEED_TEST_CENTER, f->ca1, &v, &data, fx_e));
+    assert_non_null(strstr(data, "A1 renamed"));
+    assert_int_equal(v, fx_center_version(f->central->db, f->ca1));
+    free(data);
+    assert_in_step(f);
+}
+
+static void test_removed_taker_deleted_proctor_and_deleted_delivery_disappear(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    struct db *db = f->central->db;
+    const char *only_t1[] = {f->t1};
+    fx_eligible(db, f->ca1, f->d1, only_t1, 1, ELIGIBILITY_PROCTORED_KEEP, f->e1);
+    pull_all(f, 1000, &r);
+    assert_false(has(f, FEED_USER, f->t2));
+    assert_true(has(f, FEED_USER, f->t1));
+    assert_int_equal(r.counts[SYNC_ENT_USER].deleted, 1);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 1);
+    assert_in_step(f);
+
+    fx_begin(db);
+    OK(users_delete(db, f->p1, fx_e));
+    fx_commit(db);
+    pull_all(f, 1000, &r);
+    assert_false(has(f, FEED_USER, f->p1));
+    assert_in_step(f);
+
+    fx_begin(db);
+    OK(deliveries_delete(db, f->d1, fx_e));
+    fx_commit(db);
+    pull_all(f, 1000, &r);
+    assert_false(has(f, FEED_DELIVERY, f->d1));
+    assert_false(has(f, FEED_ELIGIBILITY, f->e1));
+    assert_false(has(f, FEED_USER, f->t1)); /* no eligibility left in ORG-A */
+    assert_in_step(f);
+}
+
+static void test_small_pages_give_the_same_scope(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    int pages = pull_all(f, 2, &r);
+    assert_true(pages >= 5);
+    assert_int_equal(device_count(f, NULL), 9);
+    assert_false(r.digest_mismatch);
+    assert_in_step(f);
+    /* bad limits and cursors are refused */
+    struct changes_page p;
+    struct op_err e = {0};
+    assert_int_equal(changes_read(f->central, ORG_A, 0, 0, &p, &e), OP_EINPUT);
+    assert_int_equal(changes_read(f->central, ORG_A, 0, 1001, &p, &e), OP_EINPUT);
+    assert_int_equal(changes_read(f->central, ORG_A, -1, 10, &p, &e), OP_EINPUT);
+    assert_int_equal(changes_read(f->central, "", 0, 10, &p, &e), OP_EINPUT);
+    char *env = NULL;
+    size_t len = 0;
+    assert_int_equal(sync_changes_page(f->central, ORG_A, 0, 1001, &env, &len, &e), OP_EINPUT);
+    assert_int_equal(sync_changes_page(f->central, ORG_A, 0, 0, &env, &len, &e), OP_EINPUT);
+    assert_null(env);
+    /* the device cannot serve pages, central cannot apply them */
+    assert_int_equal(changes_read(f->device, ORG_A, 0, 10, &p, &e), OP_ESTATE);
+    env = page(f, ORG_A, 0, 10, &len);
+    struct sync_apply_report rep;
+    assert_int_equal(sync_apply_page(f->central, (unsigned char *)env, len, f->pinned, &rep, &e),
+                     OP_ESTATE);
+    free(env);
+}
+
+/* Applies `env` and expects `code`, with nothing changed on the device. */
+static void refused(struct fixture *f, const char *env, size_t len, int code)
+{
+    char before[65], after[65];
+    OK(synced_digest(f->device->db, before, fx_e));
+    int64_t cursor = device_cursor(f);
+    struct sync_apply_report r;
+    struct op_err e = {0};
+    int rc = sync_apply_page(f->device, (const unsigned char *)env, len, f->pinned, &r, &e);
+    if (rc != code)
+        fail_msg("expected %d, got %d: %s", code, rc, e.msg);
+    assert_true(e.msg[0] != '\0');
+    OK(synced_digest(f->device->db, after, fx_e));
+    assert_string_equal(before, after);
+    assert_int_equal(device_cursor(f), cursor);
+}
+
+/* Re-signs the envelope with another envelope's body, or another key. */
+static char *envelope_with(const char *body, size_t blen, const char *keys_dir, size_t *len)
+{
+    struct key k;
+    OK(keys_load_central_signing(keys_dir, &k, fx_e));
+    char *env;
+    OK(sync_envelope_sign(body, blen, &k, &env, len, fx_e));
+    key_wipe(&k);
+    return env;
+}
+
+static void test_bad_pages_apply_nothing(void **state)
+{
+    struct fixture *f = *state;
+    size_t len;
+    char *good = page(f, ORG_A, 0, 3, &len);
+
+    /* a signature with one bit changed */
+    json_t *o = json_loads(good, 0, NULL);
+    assert_non_null(o);
+    char *sig = strdup(json_string_value(json_object_get(o, "signature")));
+    sig[3] = sig[3] == 'A' ? 'B' : 'A';
+    json_object_set_new(o, "signature", json_string(sig));
+    char *bad = json_dumps(o, JSON_COMPACT);
+    refused(f, bad, strlen(bad), OP_ECRYPTO);
+    free(bad);
+    free(sig);
+
+    /* the body altered (one character of the page JSON), the signature kept */
+    const char *b64 = json_string_value(json_object_get(o, "body"));
+    unsigned char *body = malloc(strlen(b64) + 1);
+    size_t blen;
+    assert_int_equal(sodium_base642bin(body, strlen(b64), b64, strlen(b64), NULL, &blen, NULL,
+                                       sodium_base64_VARIANT_ORIGINAL),
+                     0);
+    body[blen] = '\0';
+    char *at = strstr((char *)body, "\"ORG-A\"");
+    assert_non_null(at);
+    at[5] = 'Z';
+    size_t cap = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_ORIGINAL);
+    char *altered = malloc(cap);
+    sodium_bin2base64(altered, cap, body, blen, sodium_base64_VARIANT_ORIGINAL);
+    json_t *o2 = json_deep_copy(o);
+    json_object_set_new(o2, "body", json_string(altered));
+    bad = json_dumps(o2, JSON_COMPACT);
+    refused(f, bad, strlen(bad), OP_ECRYPTO);
+    free(bad);
+    free(altered);
+    json_decref(o2);
+
+    /* the same body signed by another central's key */
+    char *other = testutil_tmpdir();
+    char *okeys = fs_join(other, "keys");
+    OK(keys_setup_central(okeys, NULL, fx_e));
+    at[5] = 'A';
+    size_t elen;
+    char *forged = envelope_with((char *)body, blen, okeys, &elen);
+    refused(f, forged, elen, OP_ECRYPTO);
+    free(forged);
+    /* ... with the key id of the pinned key put in its place */
+    forged = envelope_with((char *)body, blen, okeys, &elen);
+    o2 = json_loads(forged, 0, NULL);
+    free(forged);
+    json_object_set(o2, "key_id", json_object_get(o, "key_id"));
+    bad = json_dumps(o2, JSON_COMPACT);
+    refused(f, bad, strlen(bad), OP_ECRYPTO);
+    free(bad);
+    json_decref(o2);
+    free(okeys);
+    testutil_rmdir(other);
+    free(body);
+    json_decref(o);
+
+    /* a genuine page of the other organisation */
+    char *page_b = page(f, ORG_B, 0, 100, &elen);
+    refused(f, page_b, elen, OP_EINPUT);
+    free(page_b);
+
+    /* not JSON, truncated, empty, over the limit */
+    refused(f, "not json", 8, OP_EINPUT);
+    refused(f, good, len / 2, OP_EINPUT);
+    refused(f, "{}", 2, OP_EINPUT);
+    refused(f, good, SYNC_ENVELOPE_MAX_BYTES + 1, OP_EINPUT);
+
+    /* the good page applies; replayed, it is refused */
+    struct sync_apply_report r;
+    OK(sync_apply_page(f->device, (unsigned char *)good, len, f->pinned, &r, fx_e));
+    assert_int_equal(r.records, 3);
+    assert_true(r.again);
+    refused(f, good, len, OP_ECONFLICT);
+    free(good);
+
+    /* a device bound to no organisation applies nothing */
+    struct instance *unbound = device_instance();
+    good = page(f, ORG_A, 0, 3, &len);
+    struct op_err e = {0};
+    assert_int_equal(sync_apply_page(unbound, (unsigned char *)good, len, f->pinned, &r, &e),
+                     OP_ESTATE);
+    free(good);
+    fx_instance_free(unbound);
+}
+
+static struct user user_from_synced(struct fixture *f, const char *id, json_t **root)
+{
+    int64_t v;
+    char *data;
+    OK(synced_get(f->device->db, FEED_USER, id, &v, &data, fx_e));
+    *root = json_loads(data, 0, NULL);
+    free(data);
+    assert_non_null(*root);
+    struct user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.id, sizeof u.id, "%s", id);
+    u.login = (char *)json_string_value(json_object_get(*root, "login"));
+    u.password_hash = (char *)json_string_value(json_object_get(*root, "password_hash"));
+    u.vault_public_key = (char *)json_string_value(json_object_get(*root, "vault_public_key"));
+    u.vault_secret_wrapped =
+        (char *)json_string_value(json_object_get(*root, "vault_secret_wrapped"));
+    return u;
+}
+
+/* Opens the profile of `data` sealed to `to` with the key pair (pk, sk); 0 or OP_ECRYPTO. */
+static int open_profile(json_t *data, const char *to, const unsigned char *pk,
+                        const unsigned char *sk, char *out, size_t cap)
+{
+    json_t *arr = json_object_get(data, "profile"), *it;
+    size_t i;
+    const char *text = NULL;
+    json_array_foreach(arr, i, it)
+    {
+        if (strcmp(json_string_value(json_object_get(it, "to")), to) == 0)
+            text = json_string_value(json_object_get(it, "sealed"));
+    }
+    if (!text)
+        return OP_ENOTFOUND;
+    size_t n = strlen(text) * 3 / 4;
+    unsigned char *bin = malloc(n + 1);
+    struct op_err e = {0};
+    size_t got = 0;
+    int rc = sodium_base642bin(bin, n + 1, text, strlen(text), NULL, &got, NULL,
+                               sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    assert_int_equal(rc, 0);
+    assert_true(got - VAULT_SEAL_OVERHEAD < cap);
+    rc = vault_open(pk, sk, bin, got, (unsigned char *)out, &e);
+    if (rc == 0)
+        out[got - VAULT_SEAL_OVERHEAD] = '\0';
+    free(bin);
+    return rc;
+}
+
+static void test_profiles_are_sealed_to_the_user_and_their_proctors(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    json_t *t1root, *p1root;
+    struct user t1 = user_from_synced(f, f->t1, &t1root);
+    struct user p1 = user_from_synced(f, f->p1, &p1root);
+    unsigned char tpk[VAULT_PUBLIC_BYTES], tsk[VAULT_SECRET_BYTES];
+    unsigned char ppk[VAULT_PUBLIC_BYTES], psk[VAULT_SECRET_BYTES];
+    /* the device checks passwords offline with what it received */
+    struct op_err e = {0};
+    assert_int_equal(credentials_unlock(&t1, "wrong", 5, tpk, tsk, &e), OP_ECRYPTO);
+    OK(credentials_unlock(&t1, "t1", 2, tpk, tsk, fx_e));
+    OK(credentials_unlock(&p1, "p1", 2, ppk, psk, fx_e));
+    char prof[512];
+    assert_int_equal(open_profile(t1root, f->t1, tpk, tsk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "\"first_name\":\"Tina\""));
+    assert_int_equal(open_profile(t1root, f->p1, ppk, psk, prof, sizeof prof), 0); /* CA1 */
+    assert_non_null(strstr(prof, "Tina"));
+    /* sealed to no one else: not to p2 (ORG-B), not to the admin */
+    assert_int_equal(json_array_size(json_object_get(t1root, "profile")), 2);
+    /* another user's key does not open what was sealed to p1 */
+    assert_int_equal(open_profile(t1root, f->p1, tpk, tsk, prof, sizeof prof), OP_ECRYPTO);
+    /* on central, p2 (a proctor of another organisation's center) has its own key */
+    struct user p2;
+    OK(users_get_by_id(f->central->db, f->p2, &p2, fx_e));
+    unsigned char p2pk[VAULT_PUBLIC_BYTES], p2sk[VAULT_SECRET_BYTES];
+    OK(credentials_unlock(&p2, "p2", 2, p2pk, p2sk, fx_e));
+    assert_int_equal(open_profile(t1root, f->p1, p2pk, p2sk, prof, sizeof prof), OP_ECRYPTO);
+    user_clear(&p2);
+    /* no secret escrow copy travels */
+    assert_null(json_object_get(t1root, "vault_secret_escrow"));
+    json_decref(t1root);
+    json_decref(p1root);
+}
+
+static void test_drift_triggers_a_full_resync_that_repairs_it(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    struct op_err e = {0};
+    /* a row lost, a row changed, a row central never sent */
+    assert_int_equal(
+        db_exec(f->device->db, "DELETE FROM synced_records WHERE entity = 'delivery'", &e), 0);
+    assert_int_equal(db_exec(f->device->db,
+                             "UPDATE synced_records SET version = 7 WHERE entity = 'test-center'",
+                             &e),
+                     0);
+    assert_int_equal(db_exec(f->device->db,
+                             "INSERT INTO synced_records (entity, id, version, data) VALUES"
+                             " ('user', 'stray', 1, '{}')",
+                             &e),
+                     0);
+    pull_all(f, 3, &r);
+    assert_true(r.digest_mismatch);
+    assert_true(r.full_resync_done);
+    assert_true(has(f, FEED_DELIVERY, f->d1));
+    assert_false(has(f, FEED_USER, "stray"));
+    assert_int_equal(device_count(f, NULL), 9);
+    assert_in_step(f);
+    struct synced_state st;
+    OK(sync_device_state(f->device, &st, fx_e));
+    assert_int_equal(st.full_resync, 0);
+    /* and the next pull is quiet again */
+    pull_all(f, 1000, &r);
+    assert_false(r.digest_mismatch);
+    assert_int_equal(r.records, 0);
+}
+
+static void test_a_failure_mid_apply_keeps_the_old_cursor(void **state)
+{
+    struct fixture *f = *state;
+    size_t len;
+    char *env = page(f, ORG_A, 0, 1000, &len);
+    sync_pull_fail_after(4);
+    struct sync_apply_report r;
+    struct op_err e = {0};
+    assert_int_equal(sync_apply_page(f->device, (unsigned char *)env, len, f->pinned, &r, &e),
+                     OP_EIO);
+    assert_int_equal(r.records, 0);
+    assert_int_equal(device_cursor(f), 0);
+    assert_int_equal(device_count(f, NULL), 0);
+    sync_pull_fail_after(-1);
+    OK(sync_apply_page(f->device, (unsigned char *)env, len, f->pinned, &r, fx_e));
+    assert_int_equal(device_count(f, NULL), 9);
+    assert_in_step(f);
+    free(env);
+    /* the apply body can run twice (db_write retries lost races) */
+    struct instance *dev2 = device_instance();
+    OK(sync_device_bind_org(dev2, ORG_A, fx_e));
+    env = page(f, ORG_A, 0, 1000, &len);
+    db_lose_races(dev2->db, 1);
+    OK(sync_apply_page(dev2, (unsigned char *)env, len, f->pinned, &r, fx_e));
+    assert_int_equal(r.counts[SYNC_ENT_USER].created, 5);
+    free(env);
+    fx_instance_free(dev2);
+}
+
+static void test_binding_to_another_organisation_clears_the_device(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    OK(sync_device_bind_org(f->device, ORG_A, fx_e)); /* the same: nothing changes */
+    assert_int_equal(device_count(f, NULL), 9);
+    OK(sync_device_bind_org(f->device, ORG_B, fx_e));
+    assert_int_equal(device_count(f, NULL), 0);
+    assert_int_equal(device_cursor(f), 0);
+    struct op_err e = {0};
+    assert_int_equal(sync_device_bind_org(f->central, ORG_A, &e), OP_ESTATE);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_first_pull_is_the_organisation_scope_exactly),
+        T(test_an_edit_on_central_updates_the_device),
+        T(test_removed_taker_deleted_proctor_and_deleted_delivery_disappear),
+        T(test_small_pages_give_the_same_scope),
+        T(test_bad_pages_apply_nothing),
+        T(test_profiles_are_sealed_to_the_user_and_their_proctors),
+        T(test_drift_triggers_a_full_resync_that_repairs_it),
+        T(test_a_failure_mid_apply_keeps_the_old_cursor),
+        T(test_binding_to_another_organisation_clears_the_device),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
