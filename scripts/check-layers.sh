@@ -21,6 +21,7 @@ crypto auth
 instance
 qti import
 app
+sync
 cli http'
 
 # Files of src/cli exempt from rule 2 while their SQL moves to src/app, space-separated.

@@ -240,7 +240,9 @@ struct push_run {
 static void receipt_refused(struct outbox_receipt *r, const char *reason)
 {
     r->status = OUTBOX_REFUSED;
-    snprintf(r->reason, sizeof r->reason, "%s", reason);
+    size_t n = strnlen(reason, sizeof r->reason - 1); /* a long reason is cut */
+    memcpy(r->reason, reason, n);
+    r->reason[n] = '\0';
 }
 
 /* db_write body: the device, then every envelope, all in this transaction; from the start on

@@ -17,6 +17,7 @@
 #include "crypto/keys.h"
 
 #define SIGN_CONTEXT_RESULT_ENVELOPE "outpost result envelope v1" /* crypto/envelope.h */
+#define SIGN_CONTEXT_RESULTS_RECEIPTS "outpost results receipts v1" /* sync/receipts.h */
 
 #define SIGN_BYTES 64 /* crypto_sign_BYTES */
 
