@@ -79,7 +79,7 @@ static const struct table tables[] = {
       "last_sync_at"}},
     {"results",
      1,
-     "ttttttttttbtttttttt",
+     "ttttttttttbttttttttt",
      NULL,
      {"id", "execution_id", "delivery_id", "test_taker_id", "device_id", "key_id", "state",
       "started_at", "ended_at", "sealed_at", "envelope", "envelope_sha256", "status", "problem",
