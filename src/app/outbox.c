@@ -94,8 +94,7 @@ static int mark_body(struct db *db, void *ctx, struct op_err *e)
 }
 
 int app_outbox_mark(struct instance *device, const struct outbox_receipt *receipts, int n,
-                    const char *receipts_text, struct app_outbox_report *report,
-                    struct op_err *e)
+                    const char *receipts_text, struct app_outbox_report *report, struct op_err *e)
 {
     memset(report, 0, sizeof *report);
     int rc = instance_require_role(device, ROLE_DEVICE, "applying receipts", e);

@@ -46,8 +46,7 @@ struct app_outbox_report {
  * applied only to a pending envelope of the same result id and SHA-256, so receipts applied
  * twice change nothing. */
 int app_outbox_mark(struct instance *device, const struct outbox_receipt *receipts, int n,
-                    const char *receipts_text, struct app_outbox_report *report,
-                    struct op_err *e);
+                    const char *receipts_text, struct app_outbox_report *report, struct op_err *e);
 
 /* pending / acknowledged / refused, for the sync report. */
 int app_outbox_counts(struct instance *device, struct outbox_counts *out, struct op_err *e);

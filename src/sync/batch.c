@@ -58,12 +58,12 @@ int sync_batch_encode(const char *device_id, const struct outbox_item *items, in
                            SYNC_BATCH_MAX_BYTES);
         }
         char *b64 = sync_b64_encode(items[i].envelope, items[i].len);
-        json_array_append_new(results, json_pack("{s:s, s:s}", "result_id", items[i].result_id,
-                                                 "envelope", b64));
+        json_array_append_new(
+            results, json_pack("{s:s, s:s}", "result_id", items[i].result_id, "envelope", b64));
         free(b64);
     }
-    json_t *doc = json_pack("{s:s, s:s, s:o}", "format", SYNC_BATCH_FORMAT, "device_id",
-                            device_id, "results", results);
+    json_t *doc = json_pack("{s:s, s:s, s:o}", "format", SYNC_BATCH_FORMAT, "device_id", device_id,
+                            "results", results);
     if (!doc)
         return err_set(e, OP_ENOMEM, "out of memory");
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -120,8 +120,8 @@ static int decode_item(json_t *r, int i, struct sync_batch *b, struct op_err *e)
             return err_set(e, OP_EINPUT, "results batch: result %s is listed twice",
                            json_string_value(id));
     size_t len;
-    unsigned char *bin = sync_b64_decode(json_string_value(env), json_string_length(env),
-                                         ENVELOPE_MAX_BYTES, &len);
+    unsigned char *bin =
+        sync_b64_decode(json_string_value(env), json_string_length(env), ENVELOPE_MAX_BYTES, &len);
     if (!bin || len == 0) {
         free(bin);
         return err_set(e, OP_EINPUT,
@@ -135,8 +135,7 @@ static int decode_item(json_t *r, int i, struct sync_batch *b, struct op_err *e)
     return 0;
 }
 
-int sync_batch_decode(const unsigned char *data, size_t len, struct sync_batch *b,
-                      struct op_err *e)
+int sync_batch_decode(const unsigned char *data, size_t len, struct sync_batch *b, struct op_err *e)
 {
     memset(b, 0, sizeof *b);
     if (len > SYNC_BATCH_MAX_BYTES)

@@ -18,10 +18,10 @@ int sync_receipts_sign(const char *device_id, const struct outbox_receipt *r, in
         return err_set(e, OP_EINPUT, "receipts: at most %d, not %d", SYNC_BATCH_MAX_RESULTS, n);
     json_t *list = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(
-            list, json_pack("{s:s, s:s, s:s, s:s?}", "result_id", r[i].result_id, "sha256",
-                            r[i].sha256, "status", outbox_receipt_status_name(r[i].status),
-                            "reason", r[i].reason[0] ? r[i].reason : NULL));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s?}", "result_id", r[i].result_id,
+                                              "sha256", r[i].sha256, "status",
+                                              outbox_receipt_status_name(r[i].status), "reason",
+                                              r[i].reason[0] ? r[i].reason : NULL));
     json_t *body = json_pack("{s:s, s:s, s:o}", "format", SYNC_RECEIPTS_FORMAT, "device_id",
                              device_id, "receipts", list);
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -29,8 +29,8 @@ int sync_receipts_sign(const char *device_id, const struct outbox_receipt *r, in
     if (!text)
         return err_set(e, OP_ENOMEM, "out of memory");
     unsigned char sig[SIGN_BYTES];
-    int rc = sign_detached(SIGN_CONTEXT_RESULTS_RECEIPTS, (const unsigned char *)text,
-                           strlen(text), signer, sig, e);
+    int rc = sign_detached(SIGN_CONTEXT_RESULTS_RECEIPTS, (const unsigned char *)text, strlen(text),
+                           signer, sig, e);
     if (rc != 0) {
         free(text);
         return rc;
@@ -151,8 +151,7 @@ int sync_receipts_open(const unsigned char *data, size_t len,
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc)
-        return err_set(e, OP_EINPUT, "receipts: not JSON (%s, byte %d)", jerr.text,
-                       jerr.position);
+        return err_set(e, OP_EINPUT, "receipts: not JSON (%s, byte %d)", jerr.text, jerr.position);
     static const char *const names[] = {"body", "key_id", "signature"};
     json_t *body = json_object_get(doc, "body"), *kid = json_object_get(doc, "key_id"),
            *sig = json_object_get(doc, "signature");
@@ -174,8 +173,8 @@ int sync_receipts_open(const unsigned char *data, size_t len,
     else if (!(text = sync_b64_decode(json_string_value(body), json_string_length(body),
                                       SYNC_RECEIPTS_MAX_BYTES, &tlen)))
         rc = err_set(e, OP_EINPUT, "receipts: body is not base64");
-    else if (!(sigbin = sync_b64_decode(json_string_value(sig), json_string_length(sig),
-                                        SIGN_BYTES, &slen)) ||
+    else if (!(sigbin = sync_b64_decode(json_string_value(sig), json_string_length(sig), SIGN_BYTES,
+                                        &slen)) ||
              slen != SIGN_BYTES)
         rc = err_set(e, OP_EINPUT, "receipts: signature is not base64 of %d bytes", SIGN_BYTES);
     else if (sign_verify(SIGN_CONTEXT_RESULTS_RECEIPTS, text, tlen, sigbin, pinned_pk) != 0)

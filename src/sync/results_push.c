@@ -8,8 +8,8 @@
 #include "sync/batch.h"
 #include "sync/receipts.h"
 
-int sync_outbox_next_batch(struct instance *device, int max_count, size_t max_bytes,
-                           char **batch, size_t *len, int *count, struct op_err *e)
+int sync_outbox_next_batch(struct instance *device, int max_count, size_t max_bytes, char **batch,
+                           size_t *len, int *count, struct op_err *e)
 {
     *batch = NULL;
     *len = 0;

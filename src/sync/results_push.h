@@ -21,8 +21,8 @@
 /* Device: the next batch of pending envelopes, encoded (sync/batch.h): at most max_count
  * envelopes and max_bytes of them (capped at SYNC_BATCH_MAX_ENVELOPE_BYTES). *batch is
  * malloc'ed (the caller frees), NULL with *count 0 when nothing is pending. */
-int sync_outbox_next_batch(struct instance *device, int max_count, size_t max_bytes,
-                           char **batch, size_t *len, int *count, struct op_err *e);
+int sync_outbox_next_batch(struct instance *device, int max_count, size_t max_bytes, char **batch,
+                           size_t *len, int *count, struct op_err *e);
 
 /* Device: verifies central's receipts with the pinned signing public key `pinned_pk` first
  * (OP_ECRYPTO, nothing marked, if they do not verify or are for another device), then marks

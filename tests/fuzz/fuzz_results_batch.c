@@ -33,8 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len;
     if (sync_batch_encode(b.device_id, items, b.n, &text, &len, &e) == 0) {
         struct sync_batch again;
-        if (sync_batch_decode((const unsigned char *)text, len, &again, &e) != 0 ||
-            again.n != b.n)
+        if (sync_batch_decode((const unsigned char *)text, len, &again, &e) != 0 || again.n != b.n)
             abort();
         for (int i = 0; i < b.n; i++)
             if (again.items[i].len != b.items[i].len ||

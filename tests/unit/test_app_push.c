@@ -23,11 +23,11 @@
 
 struct fixture {
     struct instance *central;
-    struct instance *device;   /* always on SQLite */
-    struct key results;        /* central's current results key */
-    struct key signing;        /* central's signing key (its public half pinned) */
-    struct key device_key;     /* the device's signing key */
-    struct key other_key;      /* a second enrolled device's key */
+    struct instance *device; /* always on SQLite */
+    struct key results;      /* central's current results key */
+    struct key signing;      /* central's signing key (its public half pinned) */
+    struct key device_key;   /* the device's signing key */
+    struct key other_key;    /* a second enrolled device's key */
     char other_id[UUID_STR_LEN];
 };
 
@@ -53,9 +53,9 @@ static void make_scope(struct db *db)
     struct op_err e = {0};
     if (db_begin(db, &e) != 0 || db_exec(db, sql, &e) != 0)
         fail_msg("scope: %s", e.msg);
-    const char *touch[][2] = {{FEED_TEST_CENTER, "c1"},    {FEED_TEST_CENTER, "c2"},
-                              {FEED_ELIGIBILITY, "e1"},    {FEED_ELIGIBILITY, "e2"},
-                              {FEED_DELIVERY, DELIVERY},   {FEED_USER, TAKER},
+    const char *touch[][2] = {{FEED_TEST_CENTER, "c1"},  {FEED_TEST_CENTER, "c2"},
+                              {FEED_ELIGIBILITY, "e1"},  {FEED_ELIGIBILITY, "e2"},
+                              {FEED_DELIVERY, DELIVERY}, {FEED_USER, TAKER},
                               {FEED_USER, OTHER_TAKER}};
     for (size_t i = 0; i < sizeof touch / sizeof touch[0]; i++)
         if (feed_touch(db, touch[i][0], touch[i][1], &e) != 0)
@@ -408,8 +408,7 @@ static void test_a_revoked_or_unknown_device_or_another_devices_batch_is_refused
     struct op_err e = {0};
     char *receipts = NULL;
     /* the batch names this device, the credential is the other device's */
-    assert_int_equal(push_bytes(f, f->other_id, batch, len, &receipts, &rlen, &e),
-                     OP_EFORBIDDEN);
+    assert_int_equal(push_bytes(f, f->other_id, batch, len, &receipts, &rlen, &e), OP_EFORBIDDEN);
     assert_non_null(strstr(e.msg, "whole batch is refused"));
     assert_null(receipts);
     /* an unknown device */
@@ -421,8 +420,7 @@ static void test_a_revoked_or_unknown_device_or_another_devices_batch_is_refused
     assert_int_equal(db_begin(f->central->db, &e), 0);
     assert_int_equal(devices_set_revoked(f->central->db, f->device->id, 1, &e), 0);
     assert_int_equal(db_commit(f->central->db, &e), 0);
-    assert_int_equal(push_bytes(f, f->device->id, batch, len, &receipts, &rlen, &e),
-                     OP_EFORBIDDEN);
+    assert_int_equal(push_bytes(f, f->device->id, batch, len, &receipts, &rlen, &e), OP_EFORBIDDEN);
     assert_non_null(strstr(e.msg, "was revoked; its results are refused"));
     assert_int_equal(central_results(f), 0);
     assert_int_equal(counts(f).pending, 2);
@@ -465,9 +463,8 @@ static void test_withdrawn_eligibility_is_quarantined_acknowledged_then_reviewed
     /* central withdraws TAKER's eligibility after the tests were taken */
     struct db *db = f->central->db;
     assert_int_equal(db_begin(db, &e), 0);
-    assert_int_equal(db_exec(db, "DELETE FROM eligibility_test_takers WHERE user_id = '" TAKER "'",
-                             &e),
-                     0);
+    assert_int_equal(
+        db_exec(db, "DELETE FROM eligibility_test_takers WHERE user_id = '" TAKER "'", &e), 0);
     assert_int_equal(feed_touch(db, FEED_USER, TAKER, &e), 0);
     assert_int_equal(db_commit(db, &e), 0);
     struct app_outbox_report rep;
@@ -653,8 +650,8 @@ static void test_batch_decode_refuses_malformed_batches(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sync_batch b;
         struct op_err e = {0};
-        int rc = sync_batch_decode((const unsigned char *)cases[i].json, strlen(cases[i].json),
-                                   &b, &e);
+        int rc =
+            sync_batch_decode((const unsigned char *)cases[i].json, strlen(cases[i].json), &b, &e);
         if (rc != OP_EINPUT || !strstr(e.msg, cases[i].msg))
             fail_msg("case %zu: %d %s", i, rc, e.msg);
         sync_batch_free(&b);
@@ -663,8 +660,8 @@ static void test_batch_decode_refuses_malformed_batches(void **state)
     json_t *list = json_array();
     for (int i = 0; i < 501; i++)
         json_array_append_new(list, json_pack("{s:s, s:s}", "result_id", id, "envelope", "AAAA"));
-    json_t *doc = json_pack("{s:s, s:s, s:o}", "format", SYNC_BATCH_FORMAT, "device_id", id,
-                            "results", list);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:o}", "format", SYNC_BATCH_FORMAT, "device_id", id, "results", list);
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     struct sync_batch b;
