@@ -21,6 +21,7 @@
 #include "crypto/keys.h"
 #include "instance/keycheck.h"
 #include "store/devices.h"
+#include "store/outbox.h"
 #include "store/results_keys.h"
 
 #define BATCH 256
@@ -84,9 +85,9 @@ static int receive_failed(int rc)
  * caller commits as for any refusal: only receive_failed codes call for a rollback. The
  * operator's warning about a copy held in quarantine goes to `warn` ("" when none), which the
  * caller logs once the transaction is committed (a run that db_write repeats logs nothing). */
-static int receive(struct db *db, const char *keys_dir, const unsigned char *data, size_t len,
-                   struct envelope *env_out, enum app_results_outcome *outcome, char warn[WARN_MAX],
-                   struct op_err *e)
+static int receive(struct db *db, const char *keys_dir, const char *sender,
+                   const unsigned char *data, size_t len, struct envelope *env_out,
+                   enum app_results_outcome *outcome, char warn[WARN_MAX], struct op_err *e)
 {
     warn[0] = '\0';
     struct envelope env;
@@ -94,6 +95,12 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
         return OP_EINPUT;
     if (env_out)
         *env_out = env;
+    /* Pushed by a device: the key checked is the key of the device whose credential sent it,
+     * never the key of a device the envelope names. */
+    if (sender && strcmp(sender, env.h.device_id) != 0)
+        return err_set(e, OP_EFORBIDDEN,
+                       "result %s names device %s, not device %s that sent it; refused",
+                       env.h.result_id, env.h.device_id, sender);
     struct result_new res;
     app_results_new_of(&env, &res);
     struct device d;
@@ -112,11 +119,22 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
     rc = envelope_verify(&env, d.signing_public_key, e);
     if (rc == 0)
         rc = check_key_known(db, keys_dir, &env, e);
+    char held[WARN_MAX];
     if (rc == 0) {
         /* A valid signature proves which device sent it, not that the device may speak for
-         * this test taker and delivery: those must be in its organisation's scope. */
+         * this test taker and delivery: those must be in its organisation's scope. A result
+         * of a test taken before its eligibility was withdrawn (both were in the scope once)
+         * is kept, held for an operator's review: nothing taken is lost. */
         int in = results_in_scope(db, d.org_id, &res, e);
         if (in == 0)
+            in = results_was_in_scope(db, d.org_id, &res, e) == 1 ? 2 : 0;
+        if (in == 2) {
+            snprintf(held, sizeof held,
+                     "test taker %s is no longer eligible for delivery %s in organisation %s "
+                     "(the eligibility was withdrawn after the test)",
+                     env.h.test_taker_id, env.h.delivery_id, d.org_id);
+            res.quarantine_reason = held;
+        } else if (in == 0)
             rc = err_set(e, OP_ESTATE,
                          "result %s: test taker %s is not eligible for delivery %s at a test "
                          "center of organisation %s, the organisation of device %s; refused",
@@ -134,7 +152,14 @@ static int receive(struct db *db, const char *keys_dir, const unsigned char *dat
     if (rc != 0)
         return rc;
     if (stored != RESULTS_QUARANTINED) {
-        *outcome = stored == RESULTS_STORED ? APP_RESULTS_STORED : APP_RESULTS_DUPLICATE;
+        *outcome = stored == RESULTS_DUPLICATE ? APP_RESULTS_DUPLICATE
+                   : res.quarantine_reason     ? APP_RESULTS_HELD
+                                               : APP_RESULTS_STORED;
+        if (*outcome == APP_RESULTS_HELD)
+            snprintf(warn, WARN_MAX,
+                     "result %s from device %s stored and held for review: %s (outpost results "
+                     "accept|reject %s)",
+                     env.h.result_id, env.h.device_id, res.quarantine_reason, env.h.result_id);
         return 0;
     }
     /* For the operator, the whole story; for the sender, an ordinary refusal that says
@@ -170,7 +195,8 @@ static int receive_body(struct db *db, void *ctx, struct op_err *e)
 {
     struct receive_one *r = ctx;
     memset(&r->why, 0, sizeof r->why);
-    r->refused = receive(db, r->keys_dir, r->data, r->len, NULL, r->outcome, r->warn, &r->why);
+    r->refused =
+        receive(db, r->keys_dir, NULL, r->data, r->len, NULL, r->outcome, r->warn, &r->why);
     if (receive_failed(r->refused)) {
         *e = r->why;
         return r->refused;
@@ -199,6 +225,144 @@ int app_results_receive(struct instance *inst, const unsigned char *data, size_t
     }
     free(r);
     return rc;
+}
+
+/* ---- pushing (a device's batch) ---- */
+
+struct push_run {
+    const char *keys_dir;
+    const char *device_id; /* the credential's */
+    const struct app_push_in *in;
+    struct outbox_receipt *receipts;
+    char (*warn)[WARN_MAX]; /* one per envelope, logged once committed */
+};
+
+static void receipt_refused(struct outbox_receipt *r, const char *reason)
+{
+    r->status = OUTBOX_REFUSED;
+    size_t n = strnlen(reason, sizeof r->reason - 1); /* a long reason is cut */
+    memcpy(r->reason, reason, n);
+    r->reason[n] = '\0';
+}
+
+/* db_write body: the device, then every envelope, all in this transaction; from the start on
+ * every run (the receipts are rewritten). */
+static int push_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct push_run *run = ctx;
+    const struct app_push_in *in = run->in;
+    struct device d;
+    int rc = devices_get(db, run->device_id, &d, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_EFORBIDDEN, "device %s is not enrolled; its results are refused",
+                       run->device_id);
+    if (rc != 0)
+        return rc;
+    int revoked = d.revoked;
+    device_clear(&d);
+    if (revoked)
+        return err_set(e, OP_EFORBIDDEN, "device %s was revoked; its results are refused",
+                       run->device_id);
+    if (!in->device_id || strcmp(in->device_id, run->device_id) != 0)
+        return err_set(e, OP_EFORBIDDEN,
+                       "the batch names device %s, but its credential is device %s's; the "
+                       "whole batch is refused",
+                       in->device_id ? in->device_id : "(none)", run->device_id);
+    for (int i = 0; i < in->n; i++) {
+        const struct app_push_item *it = &in->items[i];
+        struct outbox_receipt *r = &run->receipts[i];
+        memset(r, 0, sizeof *r);
+        run->warn[i][0] = '\0';
+        snprintf(r->result_id, sizeof r->result_id, "%s", it->result_id ? it->result_id : "");
+        sha256_hex(it->envelope, it->len, r->sha256);
+        struct envelope env;
+        enum app_results_outcome outcome = APP_RESULTS_STORED;
+        struct op_err why = {0};
+        int got = envelope_parse(it->envelope, it->len, &env, &why);
+        if (got == 0 && strcmp(env.h.result_id, r->result_id) != 0) {
+            char reason[OUTBOX_REASON_MAX];
+            snprintf(reason, sizeof reason,
+                     "the envelope holds result %s, not %s as the batch says; refused",
+                     env.h.result_id, r->result_id);
+            receipt_refused(r, reason);
+            continue;
+        }
+        got = receive(db, run->keys_dir, run->device_id, it->envelope, it->len, NULL, &outcome,
+                      run->warn[i], &why);
+        if (receive_failed(got)) {
+            *e = why;
+            return got;
+        }
+        if (got != 0)
+            receipt_refused(r, why.msg);
+        else
+            r->status = outcome == APP_RESULTS_DUPLICATE ? OUTBOX_DUPLICATE
+                        : outcome == APP_RESULTS_HELD    ? OUTBOX_QUARANTINED
+                                                         : OUTBOX_STORED;
+    }
+    return 0;
+}
+
+int app_results_push(struct instance *inst, const char *device_id, const struct app_push_in *in,
+                     struct outbox_receipt *receipts, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "receiving pushed results", e);
+    if (rc != 0)
+        return rc;
+    if (!device_id || !*device_id)
+        return err_set(e, OP_EFORBIDDEN, "results pushed without a device credential: refused");
+    if (in->n < 0 || in->n > APP_PUSH_MAX)
+        return err_set(e, OP_EINPUT, "a batch holds at most %d results, not %d", APP_PUSH_MAX,
+                       in->n);
+    char *keys_dir = instance_path(inst, "keys");
+    char(*warn)[WARN_MAX] = calloc(in->n > 0 ? (size_t)in->n : 1, sizeof *warn);
+    if (!warn)
+        abort();
+    struct push_run run = {keys_dir, device_id, in, receipts, warn};
+    rc = db_write(inst->db, push_body, &run, e);
+    for (int i = 0; rc == 0 && i < in->n; i++)
+        if (warn[i][0])
+            log_warn("%s", warn[i]);
+    free(warn);
+    free(keys_dir);
+    return rc;
+}
+
+/* ---- reviewing results held for review ---- */
+
+struct review_one {
+    const char *id, *review, *reason;
+};
+
+static int review_body(struct db *db, void *ctx, struct op_err *e)
+{
+    const struct review_one *r = ctx;
+    return results_set_review(db, r->id, r->review, r->reason, e);
+}
+
+static int review(struct instance *inst, const char *what, const char *id, const char *verdict,
+                  const char *reason, struct op_err *e)
+{
+    int rc = instance_require_role(inst, ROLE_CENTRAL, what, e);
+    if (rc != 0)
+        return rc;
+    if (!id || !*id)
+        return err_set(e, OP_EINPUT, "give the id of a result held for review");
+    if (reason && strlen(reason) > APP_REVIEW_REASON_MAX)
+        return err_set(e, OP_EINPUT, "the reason is longer than %d bytes", APP_REVIEW_REASON_MAX);
+    struct review_one r = {id, verdict, reason && *reason ? reason : NULL};
+    return db_write(inst->db, review_body, &r, e);
+}
+
+int app_results_accept(struct instance *inst, const char *id, struct op_err *e)
+{
+    return review(inst, "results accept", id, "accepted", NULL, e);
+}
+
+int app_results_reject(struct instance *inst, const char *id, const char *reason,
+                       struct op_err *e)
+{
+    return review(inst, "results reject", id, "rejected", reason, e);
 }
 
 /* One refusal of an import, kept until the transaction is over (db_write may run the import
@@ -287,9 +451,10 @@ static int import_fd(struct db *db, struct import_run *run, struct op_err *e)
         }
         enum app_results_outcome outcome;
         char warn[WARN_MAX];
-        r = receive(db, keys_dir, buf, used, NULL, &outcome, warn, &why);
-        if (r == 0 && outcome == APP_RESULTS_STORED) {
+        r = receive(db, keys_dir, NULL, buf, used, NULL, &outcome, warn, &why);
+        if (r == 0 && outcome != APP_RESULTS_DUPLICATE) {
             out->stored++;
+            out->held += outcome == APP_RESULTS_HELD; /* results list --status quarantined */
         } else if (r == 0) {
             out->duplicates++;
         } else if (receive_failed(r)) {
@@ -362,9 +527,9 @@ json_t *app_results_refusal_json(const struct app_results_refusal *r)
 
 json_t *app_results_import_json(const struct app_results_import_out *out, json_t *refusals)
 {
-    return json_pack("{s:i, s:i, s:i, s:i, s:o}", "stored", out->stored, "duplicates",
-                     out->duplicates, "rejected", out->rejected, "quarantined", out->quarantined,
-                     "refusals", refusals);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:o}", "stored", out->stored, "held", out->held,
+                     "duplicates", out->duplicates, "rejected", out->rejected, "quarantined",
+                     out->quarantined, "refusals", refusals);
 }
 
 /* The results keys that load, all held for one decryption run (wiped at its end). */
@@ -653,6 +818,9 @@ json_t *app_result_json(const struct result_row *r)
     json_object_set_new(o, "decrypted_at",
                         r->decrypted_at[0] ? json_string(r->decrypted_at) : json_null());
     json_object_set_new(o, "quarantined", json_integer(r->quarantined));
+    json_object_set_new(o, "review", r->review[0] ? json_string(r->review) : json_null());
+    json_object_set_new(o, "review_reason",
+                        r->review_reason ? json_string(r->review_reason) : json_null());
     return o;
 }
 
@@ -667,8 +835,11 @@ json_t *app_quarantine_json(const struct quarantine_row *q)
 
 int app_results_check_status(const char *st, struct op_err *e)
 {
-    if (st && strcmp(st, "pending") && strcmp(st, "decrypted") && strcmp(st, "damaged"))
-        return err_set(e, OP_EINPUT, "unknown status \"%s\" (use pending, decrypted or damaged)",
+    if (st && strcmp(st, "pending") && strcmp(st, "decrypted") && strcmp(st, "damaged") &&
+        strcmp(st, "quarantined") && strcmp(st, "accepted") && strcmp(st, "rejected"))
+        return err_set(e, OP_EINPUT,
+                       "unknown status \"%s\" (use pending, decrypted, damaged, quarantined, "
+                       "accepted or rejected)",
                        st);
     return 0;
 }

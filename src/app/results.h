@@ -23,13 +23,15 @@
 #include "base/err.h"
 #include "crypto/envelope.h"
 #include "instance/instance.h"
+#include "store/outbox.h"
 #include "store/results.h"
 
 /* ---- reading ---- */
 
 /* The JSON form of a received result (results list --json): id, execution_id, delivery_id,
  * test_taker_id, device_id, key_id, state, started_at, ended_at, sealed_at, envelope_sha256,
- * status, problem (or null), received_at, decrypted_at (or null), quarantined. */
+ * status, problem (or null), received_at, decrypted_at (or null), quarantined, review (null,
+ * quarantined, accepted or rejected), review_reason (or null). */
 json_t *app_result_json(const struct result_row *r);
 /* The JSON form of a copy held in quarantine (results quarantine --json): result_id,
  * device_id, owner_device_id (left out when the id's owner is unknown), reason, delivery_id,
@@ -38,10 +40,12 @@ json_t *app_quarantine_json(const struct quarantine_row *q);
 
 struct app_results_list_in {
     const char *delivery_id; /* NULL: every delivery */
-    const char *status;      /* pending, decrypted or damaged; NULL: any */
+    const char *status;      /* pending, decrypted, damaged, or a review: quarantined,
+                                accepted, rejected; NULL: any */
 };
 
-/* OP_EINPUT, naming the choices, unless `status` is pending, decrypted, damaged or NULL. */
+/* OP_EINPUT, naming the choices, unless `status` is pending, decrypted, damaged, quarantined,
+ * accepted, rejected or NULL. */
 int app_results_check_status(const char *status, struct op_err *e);
 
 /* Calls fn for each received result of `in`, oldest first (store/results.h); a non-zero
@@ -66,6 +70,8 @@ void app_results_new_of(const struct envelope *env, struct result_new *out);
 enum app_results_outcome {
     APP_RESULTS_STORED,    /* new: stored, pending decryption */
     APP_RESULTS_DUPLICATE, /* the same envelope from the same device was stored already */
+    APP_RESULTS_HELD,      /* new: stored, but held for review (review 'quarantined'): the
+                              test taker's eligibility was withdrawn after the test */
 };
 
 /* Verifies and stores one envelope (exactly `len` bytes) in its own transaction; *outcome
@@ -79,12 +85,54 @@ enum app_results_outcome {
 int app_results_receive(struct instance *inst, const unsigned char *data, size_t len,
                         enum app_results_outcome *outcome, struct op_err *e);
 
+/* ---- pushing: a device's batch (docs/sync-protocol.md, "Pushing results") ---- */
+
+#define APP_PUSH_MAX 500 /* envelopes in one batch */
+
+/* One envelope of a batch as the device listed it (borrowed). */
+struct app_push_item {
+    const char *result_id; /* the id the batch gives; must be the envelope's */
+    const unsigned char *envelope;
+    size_t len;
+};
+
+struct app_push_in {
+    const char *device_id; /* the device the batch names; must be the credential's */
+    const struct app_push_item *items;
+    int n; /* 0 .. APP_PUSH_MAX */
+};
+
+/* Receives a batch pushed by device `device_id` (from its credential, never from the batch),
+ * all in one transaction (db_write: re-runnable). The whole batch is refused
+ * (OP_EFORBIDDEN, nothing stored) if that device is not enrolled or revoked, or if the batch
+ * names another device. Else each envelope gets a receipt in receipts[i] (the caller's
+ * array of in->n): its result id and SHA-256, and stored, duplicate (the same bytes were
+ * stored already: acknowledged again), quarantined (stored, held for review: the eligibility
+ * was withdrawn after the test) or refused with the reason (malformed, another device named
+ * or another key's signature, a result id that is not the envelope's, other bytes under a
+ * stored id: held in quarantine as app_results_receive does, a test taker never in scope).
+ * Checks as app_results_receive, the key being that of the credential's device. */
+int app_results_push(struct instance *inst, const char *device_id, const struct app_push_in *in,
+                     struct outbox_receipt *receipts, struct op_err *e);
+
+/* ---- reviewing results held for review (results list --status quarantined) ---- */
+
+#define APP_REVIEW_REASON_MAX 1000
+
+/* results accept ID: the result held for review counts as any other (review 'accepted').
+ * results reject ID: it is marked rejected with the operator's reason (may be NULL), kept,
+ * never deleted. OP_ENOTFOUND for an unknown id, OP_ESTATE if it is not held for review. */
+int app_results_accept(struct instance *inst, const char *id, struct op_err *e);
+int app_results_reject(struct instance *inst, const char *id, const char *reason,
+                       struct op_err *e);
+
 struct app_results_import_in {
     const char *file; /* envelopes back to back, as a device exports them */
 };
 
 struct app_results_import_out {
     int stored;      /* new results */
+    int held;        /* of the stored: held for review (eligibility withdrawn after the test) */
     int duplicates;  /* received already */
     int rejected;    /* refused (each reported to the refusal callback) */
     int quarantined; /* of the refused: held in quarantine */
@@ -111,7 +159,7 @@ int app_results_import(struct instance *inst, const struct app_results_import_in
 
 /* {result_id (or null), offset, reason}: one refusal of an import. */
 json_t *app_results_refusal_json(const struct app_results_refusal *r);
-/* {stored, duplicates, rejected, quarantined, refusals} (results import --json); takes
+/* {stored, held, duplicates, rejected, quarantined, refusals} (results import --json); takes
  * `refusals`, an array of app_results_refusal_json. */
 json_t *app_results_import_json(const struct app_results_import_out *out, json_t *refusals);
 

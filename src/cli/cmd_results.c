@@ -2,7 +2,8 @@
  * cmd_results.c - `outpost results list|show|import` on central: the result envelopes
  * received from devices. `import` takes envelopes from a file (one or more concatenated, e.g.
  * carried on a USB stick) and verifies each before storing it; sync brings them in the same
- * way over the network. The rules are app/results.h's.
+ * way over the network. `accept` and `reject` decide on a result held for review. The rules
+ * are app/results.h's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,13 @@
 static const struct command_usage list_usage = {
     "outpost results list [--delivery ID] [--status STATUS] [--json]",
     "Lists the result envelopes received on central, oldest first. STATUS: pending (not\n"
-    "decrypted yet), decrypted, damaged. --json prints one array of objects with the fields\n"
-    "id, execution_id, delivery_id, test_taker_id, device_id, key_id, state, started_at,\n"
+    "decrypted yet), decrypted, damaged; or quarantined (stored but held for review: the test\n"
+    "taker's eligibility was withdrawn after the test; `outpost results accept|reject ID`),\n"
+    "accepted, rejected. --json prints one array of objects with the fields id,\n"
+    "execution_id, delivery_id, test_taker_id, device_id, key_id, state, started_at,\n"
     "ended_at, sealed_at, envelope_sha256, status, problem, received_at, decrypted_at,\n"
-    "quarantined (how many other copies under the id are held: `outpost results quarantine`).",
+    "quarantined (how many other copies under the id are held: `outpost results quarantine`),\n"
+    "review (null, quarantined, accepted or rejected), review_reason.",
 };
 
 static int list_row(const struct result_row *r, void *ctx)
@@ -30,7 +34,7 @@ static int list_row(const struct result_row *r, void *ctx)
     if (r->quarantined)
         snprintf(held, sizeof held, "%d", r->quarantined);
     return cli_list_add(ctx, app_result_json(r), r->id, r->delivery_id, r->test_taker_id, r->state,
-                        r->status, r->received_at, held);
+                        r->status, r->received_at, held, r->review);
 }
 
 static int results_list_cmd(int argc, char **argv)
@@ -39,7 +43,8 @@ static int results_list_cmd(int argc, char **argv)
     int json = 0;
     const struct cli_option opts[] = {
         OPT_STRING(0, "delivery", &delivery, "ID", "only results of this delivery"),
-        OPT_STRING(0, "status", &status_opt, "STATUS", "pending, decrypted or damaged"),
+        OPT_STRING(0, "status", &status_opt, "STATUS",
+                   "pending, decrypted, damaged, quarantined, accepted or rejected"),
         OPT_FLAG(0, "json", &json, "print JSON"),
         OPT_END(),
     };
@@ -53,7 +58,8 @@ static int results_list_cmd(int argc, char **argv)
     if (cli_open(&run) != 0)
         return run.status;
     struct cli_list l =
-        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD");
+        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD",
+                 "REVIEW");
     const struct app_results_list_in in = {delivery, status_opt};
     int rc = app_results_list(run.inst, &in, list_row, &l, &run.e);
     cli_list_print(&l, rc);
@@ -91,6 +97,48 @@ static int results_quarantine_cmd(int argc, char **argv)
     return cli_list_command(argc, argv, &quarantine_usage, NULL, columns, quarantine_rows);
 }
 
+/* ---- results accept / reject ---- */
+
+static const struct command_usage accept_usage = {
+    "outpost results accept RESULT_ID",
+    "Accepts a result held for review (`outpost results list --status quarantined`): one\n"
+    "stored although the test taker's eligibility was withdrawn after the test. It then counts\n"
+    "as any other result.",
+};
+
+static int results_accept_cmd(int argc, char **argv)
+{
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, NULL, &accept_usage, "give one RESULT_ID") != 0)
+        return run.status;
+    int rc = app_results_accept(run.inst, argv[0], &run.e);
+    if (rc == 0)
+        printf("result %s accepted\n", argv[0]);
+    return cli_end(&run, rc);
+}
+
+static const struct command_usage reject_usage = {
+    "outpost results reject RESULT_ID [--reason TEXT]",
+    "Rejects a result held for review (`outpost results list --status quarantined`). The\n"
+    "result is kept, never deleted, and marked rejected with the reason.",
+};
+
+static int results_reject_cmd(int argc, char **argv)
+{
+    const char *reason = NULL;
+    const struct cli_option opts[] = {
+        OPT_STRING(0, "reason", &reason, "TEXT", "why it is rejected (kept with the result)"),
+        OPT_END(),
+    };
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, opts, &reject_usage, "give one RESULT_ID") != 0)
+        return run.status;
+    int rc = app_results_reject(run.inst, argv[0], reason, &run.e);
+    if (rc == 0)
+        printf("result %s rejected (kept)\n", argv[0]);
+    return cli_end(&run, rc);
+}
+
 /* ---- results show ---- */
 
 static const struct command_usage show_usage = {
@@ -122,7 +170,8 @@ static const struct command_usage import_usage = {
     "accepted again. A result id belongs to the device that first sent it: an envelope under a\n"
     "known id from another device, or with other content, is refused and held in quarantine\n"
     "(`outpost results quarantine`), never stored in place of the first. Exits 1 if any\n"
-    "envelope was refused. --json prints {stored, duplicates, rejected, quarantined,\n"
+    "envelope was refused. A result whose eligibility was withdrawn after the test is stored\n"
+    "and held for review. --json prints {stored, held, duplicates, rejected, quarantined,\n"
     "refusals: [{result_id, offset, reason}]}.",
 };
 
@@ -180,6 +229,10 @@ static int results_import_cmd(int argc, char **argv)
     } else {
         printf("%d stored, %d already received, %d refused", out.stored, out.duplicates,
                out.rejected);
+        if (out.held)
+            printf(" (%d of the stored held for review: outpost results list --status "
+                   "quarantined)",
+                   out.held);
         if (out.quarantined)
             printf(" (%d held in quarantine: outpost results quarantine)", out.quarantined);
         printf("\n");
@@ -194,6 +247,8 @@ int cmd_results(int argc, char **argv)
         {"show", results_show_cmd, "print one decrypted result"},
         {"quarantine", results_quarantine_cmd, "list refused envelopes held for review"},
         {"import", results_import_cmd, "import result envelopes from a file"},
+        {"accept", results_accept_cmd, "accept a result held for review"},
+        {"reject", results_reject_cmd, "reject a result held for review (kept)"},
         {NULL, NULL, NULL},
     };
     return cli_run_subcommand(argc, argv, subs);

@@ -79,11 +79,11 @@ static const struct table tables[] = {
       "last_sync_at", "software_version", "pending_results", "clock_offset_seconds"}},
     {"results",
      1,
-     "ttttttttttbtttttt",
+     "ttttttttttbttttttttt",
      NULL,
      {"id", "execution_id", "delivery_id", "test_taker_id", "device_id", "key_id", "state",
       "started_at", "ended_at", "sealed_at", "envelope", "envelope_sha256", "status", "problem",
-      "result_json", "received_at", "decrypted_at"}},
+      "result_json", "received_at", "decrypted_at", "review", "review_reason", "reviewed_at"}},
     {"results_keys", 1, "titt", NULL, {"id", "serial", "public_key", "created_at"}},
     {"results_quarantine",
      3,
@@ -110,6 +110,14 @@ static const struct table tables[] = {
      "itiiit",
      NULL,
      {"id", "org_id", "cursor_seq", "full_resync", "generation", "updated_at"}},
+    /* a device's outbox (empty on a central) */
+    {"outbox_receipts", 1, "ttt", NULL, {"id", "receipts", "received_at"}},
+    {"result_outbox",
+     1,
+     "tibtitttttt",
+     NULL,
+     {"result_id", "seq", "envelope", "envelope_sha256", "bytes", "status", "receipt_status",
+      "reason", "receipt_id", "added_at", "answered_at"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

@@ -247,6 +247,36 @@ static const char *const migrations[] = {
     "  generation INTEGER NOT NULL DEFAULT 0,"
     "  updated_at TEXT);"
     "INSERT INTO sync_state (id) VALUES (1);",
+    /* 9: pushing results (docs/sync-protocol.md, "Pushing results"). On a device, the outbox
+     * of result envelopes (store/outbox.h): each waits (pending) until central's signed
+     * receipts acknowledge it or refuse it (with central's reason), and the receipts that
+     * answered are kept, once per batch, as proof. On central, a result stored although its
+     * eligibility was withdrawn after the test is held for review (results.review
+     * 'quarantined') until an operator accepts or rejects it; never deleted. */
+    "CREATE TABLE outbox_receipts ("
+    "  id TEXT PRIMARY KEY,"
+    "  receipts TEXT NOT NULL,"
+    "  received_at TEXT NOT NULL);"
+    "CREATE TABLE result_outbox ("
+    "  result_id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  envelope BLOB NOT NULL,"
+    "  envelope_sha256 TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (status IN ('pending', 'acknowledged', 'refused')),"
+    "  receipt_status TEXT"
+    "    CHECK (receipt_status IN ('stored', 'duplicate', 'quarantined', 'refused')),"
+    "  reason TEXT,"
+    "  receipt_id TEXT REFERENCES outbox_receipts (id),"
+    "  added_at TEXT NOT NULL,"
+    "  answered_at TEXT);"
+    "CREATE INDEX result_outbox_status ON result_outbox (status, seq);"
+    "ALTER TABLE results ADD COLUMN review TEXT"
+    "  CHECK (review IN ('quarantined', 'accepted', 'rejected'));"
+    "ALTER TABLE results ADD COLUMN review_reason TEXT;"
+    "ALTER TABLE results ADD COLUMN reviewed_at TEXT;"
+    "CREATE INDEX results_review ON results (review);",
 };
 
 int migrations_count(void)

@@ -31,6 +31,65 @@ int results_in_scope(struct db *db, const char *org_id, const struct result_new 
     return in ? 1 : 0;
 }
 
+int results_was_in_scope(struct db *db, const char *org_id, const struct result_new *res,
+                         struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT count(*) FROM sync_feed WHERE org_id = ?1"
+                                 " AND ((entity = 'user' AND entity_id = ?2)"
+                                 "  OR (entity = 'delivery' AND entity_id = ?3))",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org_id);
+    db_bind_text(st, 2, res->test_taker_id);
+    db_bind_text(st, 3, res->delivery_id);
+    int rc = db_step(st);
+    int64_t n = rc == DB_ROW ? db_column_int64(st, 0) : 0;
+    db_stmt_done(db, st);
+    if (rc != DB_ROW)
+        return db_fail(db, e, "results: checking the past scope of a result");
+    return n == 2 ? 1 : 0;
+}
+
+int results_set_review(struct db *db, const char *id, const char *review, const char *reason,
+                       struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db, "SELECT review FROM results WHERE id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = db_step(st);
+    char was[16] = "";
+    if (rc == DB_ROW)
+        db_column_copy(st, 0, was, sizeof was);
+    db_stmt_done(db, st);
+    if (rc == DB_DONE)
+        return err_set(e, OP_ENOTFOUND, "no result %s (see outpost results list)", id);
+    if (rc != DB_ROW)
+        return db_fail(db, e, "results");
+    if (strcmp(was, "quarantined") != 0) {
+        if (was[0])
+            return err_set(e, OP_ESTATE, "result %s is not held for review: it was %s already",
+                           id, was);
+        return err_set(e, OP_ESTATE,
+                       "result %s is not held for review (see outpost results list --status "
+                       "quarantined)",
+                       id);
+    }
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    st = db_stmt(db,
+                 "UPDATE results SET review = ?2, review_reason = COALESCE(?3, review_reason),"
+                 " reviewed_at = ?4 WHERE id = ?1 AND review = 'quarantined'",
+                 e);
+    if (!st)
+        return OP_EDB;
+    const char *texts[] = {id, review, reason, now};
+    db_bind_texts(st, 1, texts, 4);
+    return db_step_done(db, st, "recording the review of a result", e);
+}
+
 /* Keeps `res` in quarantine (idempotent: a copy held already stays as it is). */
 static int quarantine(struct db *db, const struct result_new *res, const char *sha,
                       const char *reason, struct op_err *e)
@@ -99,8 +158,9 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
                  " key_id, state, started_at, ended_at, sealed_at, envelope, envelope_sha256,"
-                 " status, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                 " ?12, 'pending', ?13)",
+                 " status, received_at, review, review_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+                 " ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13,"
+                 " CASE WHEN ?14 IS NULL THEN NULL ELSE 'quarantined' END, ?14)",
                  e);
     if (!st)
         return OP_EDB;
@@ -118,6 +178,7 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
     db_bind_blob(st, 11, res->envelope, res->envelope_len);
     db_bind_text(st, 12, sha);
     db_bind_text(st, 13, now);
+    db_bind_text(st, 14, res->quarantine_reason);
     return db_step_done(db, st, "storing result", e);
 }
 
@@ -265,12 +326,15 @@ static void read_result(struct db_stmt *st, void *row)
     db_column_copy(st, 13, r->received_at, sizeof r->received_at);
     db_column_copy(st, 14, r->decrypted_at, sizeof r->decrypted_at);
     r->quarantined = db_column_int(st, 15);
+    db_column_copy(st, 16, r->review, sizeof r->review);
+    r->review_reason = db_column_strdup(st, 17);
 }
 
 static void clear_result(void *row)
 {
     struct result_row *r = row;
     free(r->problem);
+    free(r->review_reason);
 }
 
 /* The results of delivery ?1 with status ?2 (NULL for any) after (received ?3, id ?4). */
@@ -278,8 +342,9 @@ static const struct db_list results_by_received = {
     .sql = "SELECT id, execution_id, delivery_id, test_taker_id, device_id, key_id, state,"
            " started_at, ended_at, sealed_at, envelope_sha256, status, problem, received_at,"
            " decrypted_at, (SELECT count(*) FROM results_quarantine q"
-           "  WHERE q.result_id = results.id) FROM results"
-           " WHERE (?1 IS NULL OR delivery_id = ?1) AND (?2 IS NULL OR status = ?2)"
+           "  WHERE q.result_id = results.id), review, review_reason FROM results"
+           " WHERE (?1 IS NULL OR delivery_id = ?1)"
+           " AND (?2 IS NULL OR status = ?2 OR review = ?2)"
            " AND (received_at, id) > (?3, ?4) ORDER BY received_at, id LIMIT ?5",
     .nkey = 2,
     .key_col = {13, 0},

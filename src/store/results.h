@@ -53,6 +53,8 @@ struct result_row {
     char received_at[TIMESTAMP_STR_LEN];
     char decrypted_at[TIMESTAMP_STR_LEN]; /* "" if not decrypted */
     int quarantined;                      /* copies under this id held in quarantine */
+    char review[16];                      /* "", quarantined, accepted or rejected */
+    char *review_reason;                  /* why held, then the operator's reason; or NULL */
 };
 
 /* A copy held in quarantine (strings owned by the struct). */
@@ -83,6 +85,9 @@ struct result_new {
     const unsigned char *envelope;
     size_t envelope_len;
     char envelope_sha256[SHA256_HEX_LEN]; /* sha256_hex of the envelope */
+    /* NULL: an ordinary result. Else it is stored held for review (review 'quarantined')
+     * with this reason: its eligibility was withdrawn after the test (results_was_in_scope). */
+    const char *quarantine_reason;
 };
 
 /* Stores a parsed (and already verified) envelope. Returns 0 with *outcome set to
@@ -101,6 +106,19 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
  * device's enrolment, never from the envelope. */
 int results_in_scope(struct db *db, const char *org_id, const struct result_new *res,
                      struct op_err *e);
+
+/* 1 if the test taker and the delivery of `res` have both been in the scope of organisation
+ * `org_id` (both have a row, current or tombstone, in its change feed: store/feed.h), so a
+ * result that results_in_scope refuses now comes from a test taken before the eligibility
+ * was withdrawn; 0 if not (never in scope: refused), or a negative error. */
+int results_was_in_scope(struct db *db, const char *org_id, const struct result_new *res,
+                         struct op_err *e);
+
+/* An operator's decision on a result held for review: review ("accepted" or "rejected")
+ * with `reason` (may be NULL) and the time. OP_ENOTFOUND if there is no result `id`,
+ * OP_ESTATE (saying what it is) if it is not held for review. The result is never deleted. */
+int results_set_review(struct db *db, const char *id, const char *review, const char *reason,
+                       struct op_err *e);
 
 /* The ids of pending envelopes (of `delivery_id`, or all if NULL), oldest first. *ids is a
  * malloc'ed array of malloc'ed strings (free with results_free_ids). */
@@ -129,7 +147,8 @@ int results_quarantine_page(struct db *db, const struct db_key *after, int limit
                             struct db_page *out, struct op_err *e);
 void results_quarantine_cursor(struct db_cursor *c);
 
-/* The results (of `delivery_id` / with `status`, NULL for any) by received time then id (the
+/* The results (of `delivery_id` / with `status`, NULL for any: status is one of pending,
+ * decrypted, damaged, or one of the review states quarantined, accepted, rejected) by received time then id (the
  * key), a page at a time; the rows are struct result_row. results_cursor opens a cursor on
  * them (the filters are borrowed). */
 int results_page(struct db *db, const char *delivery_id, const char *status,

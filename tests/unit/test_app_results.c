@@ -813,7 +813,8 @@ static void test_import_stores_a_file_of_envelopes_and_reports_each_refusal(void
     assert_int_equal(rs.n, 1);
     json_t *doc = app_results_import_json(&out, rs.arr);
     char *text = json_dumps(doc, JSON_COMPACT);
-    assert_non_null(strstr(text, "{\"stored\":0,\"duplicates\":2,\"rejected\":1,\"quarantined\":0,"
+    assert_non_null(strstr(text, "{\"stored\":0,\"held\":0,\"duplicates\":2,\"rejected\":1,"
+                                 "\"quarantined\":0,"
                                  "\"refusals\":[{\"result_id\":\""));
     free(text);
     json_decref(doc);
@@ -898,7 +899,8 @@ static void test_list_show_and_quarantine_give_the_public_json_forms(void **stat
     static const char *fields[] = {"id",        "execution_id", "delivery_id",     "test_taker_id",
                                    "device_id", "key_id",       "state",           "started_at",
                                    "ended_at",  "sealed_at",    "envelope_sha256", "status",
-                                   "problem",   "received_at",  "decrypted_at",    "quarantined"};
+                                   "problem",   "received_at",  "decrypted_at",    "quarantined",
+                                   "review",    "review_reason"};
     assert_int_equal(json_object_size(r), sizeof fields / sizeof fields[0]);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         assert_non_null(json_object_get(r, fields[i]));

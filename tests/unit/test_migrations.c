@@ -172,6 +172,24 @@ static const struct fill fills[] = {
     {8, "sync_state",
      "UPDATE sync_state SET org_id = 'org-1', cursor_seq = 5000000000, full_resync = 1,"
      " generation = 3, updated_at = " T1 " WHERE id = 1"},
+    /* 9: pushing results: the device's outbox and receipts, central's review of results */
+    {9, "outbox_receipts",
+     "INSERT INTO outbox_receipts (id, receipts, received_at) VALUES ('rc-1',"
+     " '{\"body\": \"e30=\"}', " T1 ")"},
+    {9, "result_outbox",
+     "INSERT INTO result_outbox (result_id, seq, envelope, envelope_sha256, bytes, status,"
+     " receipt_status, reason, receipt_id, added_at, answered_at) VALUES ('r-o1', 5000000011,"
+     " ?1, 'sha-o1', 8, 'refused', 'refused', 'other content under this id', 'rc-1', " T0 ", " T1
+     ")"},
+    {9, "result_outbox",
+     "INSERT INTO result_outbox (result_id, seq, envelope, envelope_sha256, bytes, added_at)"
+     " VALUES ('r-o2', 2, ?1, 'sha-o2', 8, " T0 ")"},
+    {9, "results",
+     "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id, key_id,"
+     " state, started_at, ended_at, sealed_at, envelope, envelope_sha256, status, received_at,"
+     " review, review_reason, reviewed_at) VALUES ('r-6', 'x-6', 'd-1', 'u-taker', 'dev-1',"
+     " 'k-1', 'finished', " T0 ", " T0 ", " T0 ", ?1, 'sha-r6', 'pending', " T1 ", 'rejected',"
+     " 'eligibility withdrawn; l''examen annul\xc3\xa9', " T1 ")"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
