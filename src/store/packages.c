@@ -255,6 +255,9 @@ int packages_enc_adopt(const char *dir, const char *path, const char *sha, struc
 {
     if (!sha256_hex_is_valid(sha))
         return err_set(e, OP_EINPUT, "\"%s\" is not a package hash (64 hex digits)", sha);
+    struct stat lst;
+    if (lstat(path, &lst) != 0 || !S_ISREG(lst.st_mode))
+        return err_set(e, OP_EINPUT, "downloaded package %s: not a regular file", path);
     char got[PACKAGE_SHA256_HEX];
     uint64_t size;
     int rc = packages_file_sha256(path, got, &size, e);
