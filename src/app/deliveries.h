@@ -69,7 +69,7 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
 
 /* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
  * eligibilities (devices delete them at their next sync); results and the package file are
- * kept. *out gets the delivery as it was (caller clears). */
+ * kept; the rows of its encrypted packages go with it (app_content_sweep removes the files). *out gets the delivery as it was (caller clears). */
 int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct delivery *out,
                           struct op_err *e);
 

@@ -191,7 +191,8 @@ static const struct command_usage delete_usage = {
     "Withdraws DELIVERY (an id or a label) on a central server: the delivery and its\n"
     "eligibilities are deleted, and devices delete them at their next sync. Results already\n"
     "received for it are kept, and so is its compiled package file (other deliveries may share\n"
-    "it).",
+    "it); its encrypted packages are no longer served (`deliveries prune-packages` removes\n"
+    "their files).",
 };
 
 static int deliveries_delete_cmd(int argc, char **argv)
