@@ -149,8 +149,7 @@ static int ensure_body(struct db *db, void *ctx, struct op_err *e)
     return rc;
 }
 
-int app_content_ensure(struct instance *inst, const char *delivery_id, int *made,
-                       struct op_err *e)
+int app_content_ensure(struct instance *inst, const char *delivery_id, int *made, struct op_err *e)
 {
     if (made)
         *made = 0;
@@ -253,8 +252,8 @@ int app_content_sealed_key(struct instance *central, const char *delivery_id, in
                      delivery_id, c.master_key_id, dir, c.master_key_id);
     free(dir);
     if (rc == 0)
-        rc = content_key_unwrap(c.wrapped_key, c.wrapped_len, c.delivery_id, c.version, master,
-                                key, e);
+        rc = content_key_unwrap(c.wrapped_key, c.wrapped_len, c.delivery_id, c.version, master, key,
+                                e);
     if (rc == 0)
         rc = content_key_seal(key, user_vault_pk, out, e);
     sodium_free(key); /* wipes */
@@ -316,9 +315,9 @@ int app_content_sweep(struct instance *central, long min_age, int *removed, stru
 
 /* ---- device ---- */
 
-int app_content_store_downloaded(struct instance *device, const char *delivery_id,
-                                 int64_t version, const char *enc_sha256,
-                                 const char *downloaded_path, struct op_err *e)
+int app_content_store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
+                                 const char *enc_sha256, const char *downloaded_path,
+                                 struct op_err *e)
 {
     int rc = instance_require_role(device, ROLE_DEVICE, "storing a downloaded package", e);
     if (rc != 0)
@@ -370,8 +369,8 @@ int app_content_open_for(struct instance *device, const struct app_content_ref *
 int app_content_open_to_file(struct instance *device, const struct app_content_ref *ref,
                              const unsigned char *sealed_key, size_t sealed_len,
                              const unsigned char user_pk[VAULT_PUBLIC_BYTES],
-                             const unsigned char user_sk[VAULT_SECRET_BYTES],
-                             const char *out_path, struct op_err *e)
+                             const unsigned char user_sk[VAULT_SECRET_BYTES], const char *out_path,
+                             struct op_err *e)
 {
     size_t n = strlen(out_path) + 16;
     char *tmp = malloc(n);
@@ -415,10 +414,9 @@ int app_content_missing(struct instance *device, const struct app_content_ref *n
     for (size_t i = 0; i < n; i++) {
         if (!sha256_hex_is_valid(needed[i].enc_sha256)) {
             free(v);
-            return err_set_field(e, OP_EINPUT, "sha256",
-                                 "delivery %s version %lld: \"%.64s\" is not a package hash",
-                                 needed[i].delivery_id, (long long)needed[i].version,
-                                 needed[i].enc_sha256);
+            return err_set_field(
+                e, OP_EINPUT, "sha256", "delivery %s version %lld: \"%.64s\" is not a package hash",
+                needed[i].delivery_id, (long long)needed[i].version, needed[i].enc_sha256);
         }
         if (packages_enc_has(device->dir, needed[i].enc_sha256, needed[i].enc_size))
             continue;

@@ -51,8 +51,7 @@ const char *app_content_new_package(const struct app_content_new *n);
  * imported before encrypted packages existed, or whose package changed without one): encrypts
  * and records it when missing, does nothing otherwise. *made (may be NULL) is 1 when it made
  * one. OP_ENOTFOUND for an unknown delivery; a delivery without a package has nothing to do. */
-int app_content_ensure(struct instance *inst, const char *delivery_id, int *made,
-                       struct op_err *e);
+int app_content_ensure(struct instance *inst, const char *delivery_id, int *made, struct op_err *e);
 /* app_content_ensure for every delivery; *made counts those encrypted now. */
 int app_content_ensure_all(struct instance *inst, int *made, struct op_err *e);
 
@@ -100,9 +99,9 @@ struct app_content_ref {
 /* Takes a downloaded package into DIR/packages/enc: checks that `downloaded_path` hashes to
  * `enc_sha256` (OP_ECRYPTO and nothing moved if not: fetch it again), then moves it there.
  * Device only. */
-int app_content_store_downloaded(struct instance *device, const char *delivery_id,
-                                 int64_t version, const char *enc_sha256,
-                                 const char *downloaded_path, struct op_err *e);
+int app_content_store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
+                                 const char *enc_sha256, const char *downloaded_path,
+                                 struct op_err *e);
 
 /* Opens the encrypted package `ref` with a sealed content key and the test taker's unwrapped
  * vault key pair, writing the compiled package to `out`. OP_ECRYPTO for a key sealed to
@@ -119,8 +118,8 @@ int app_content_open_for(struct instance *device, const struct app_content_ref *
 int app_content_open_to_file(struct instance *device, const struct app_content_ref *ref,
                              const unsigned char *sealed_key, size_t sealed_len,
                              const unsigned char user_pk[VAULT_PUBLIC_BYTES],
-                             const unsigned char user_sk[VAULT_SECRET_BYTES],
-                             const char *out_path, struct op_err *e);
+                             const unsigned char user_sk[VAULT_SECRET_BYTES], const char *out_path,
+                             struct op_err *e);
 
 /* Of the `n` packages `needed` (from the synchronised deliveries), those the device lacks
  * (absent, or of another size: a partial download), each hash once: *missing (caller frees)

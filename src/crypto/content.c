@@ -206,8 +206,7 @@ _Static_assert(CONTENT_WRAPPED_KEY_BYTES == 1 + KEY_ID_BYTES + WRAP_NONCE + CONT
 
 /* version || label || master key id || delivery id || 0 || version (big-endian) into ad. */
 static int make_wrap_ad(unsigned char ad[WRAP_AD_MAX], const unsigned char id[KEY_ID_BYTES],
-                        const char *delivery_id, long long version, size_t *adlen,
-                        struct op_err *e)
+                        const char *delivery_id, long long version, size_t *adlen, struct op_err *e)
 {
     size_t dl = strlen(delivery_id), n = 0;
     *adlen = 0;
@@ -245,8 +244,8 @@ int content_key_wrap(const unsigned char key[CONTENT_KEY_BYTES], const char *del
     memcpy(out + 1, id, KEY_ID_BYTES);
     unsigned char *nonce = out + 1 + KEY_ID_BYTES;
     randombytes_buf(nonce, WRAP_NONCE);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + WRAP_NONCE, NULL, key, CONTENT_KEY_BYTES,
-                                               ad, adlen, NULL, nonce, master->secret);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + WRAP_NONCE, NULL, key, CONTENT_KEY_BYTES, ad,
+                                               adlen, NULL, nonce, master->secret);
     return 0;
 }
 
@@ -278,10 +277,10 @@ int content_key_unwrap(const unsigned char *wrapped, size_t len, const char *del
     if (make_wrap_ad(ad, wrapped + 1, delivery_id, version, &adlen, e) != 0)
         return OP_EINPUT;
     const unsigned char *nonce = wrapped + 1 + KEY_ID_BYTES;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            key, NULL, NULL, nonce + WRAP_NONCE,
-            CONTENT_KEY_BYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES, ad, adlen, nonce,
-            master->secret) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, nonce + WRAP_NONCE,
+                                                   CONTENT_KEY_BYTES +
+                                                       crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                                                   ad, adlen, nonce, master->secret) != 0) {
         sodium_memzero(key, CONTENT_KEY_BYTES);
         return err_set(e, OP_ECRYPTO,
                        "the content key of delivery %s version %lld does not open (altered, or "

@@ -82,9 +82,8 @@ int delivery_content_get(struct db *db, const char *delivery_id, int64_t version
     db_stmt_done(db, st);
     if (rc == DB_DONE) {
         if (version)
-            return err_set(e, OP_ENOTFOUND,
-                           "delivery %s has no encrypted package at version %lld", delivery_id,
-                           (long long)version);
+            return err_set(e, OP_ENOTFOUND, "delivery %s has no encrypted package at version %lld",
+                           delivery_id, (long long)version);
         return err_set(e, OP_ENOTFOUND, "delivery %s has no encrypted package", delivery_id);
     }
     if (rc != DB_ROW)
@@ -92,8 +91,8 @@ int delivery_content_get(struct db *db, const char *delivery_id, int64_t version
     return 0;
 }
 
-int delivery_content_find_enc(struct db *db, const char *enc_sha256,
-                              struct delivery_content *out, struct op_err *e)
+int delivery_content_find_enc(struct db *db, const char *enc_sha256, struct delivery_content *out,
+                              struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     int rc = db_get_row(db,

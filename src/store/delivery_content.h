@@ -48,7 +48,7 @@ int delivery_content_get(struct db *db, const char *delivery_id, int64_t version
 
 /* A row naming the encrypted file `enc_sha256` (the newest): OP_ENOTFOUND when no delivery
  * central holds refers to it. */
-int delivery_content_find_enc(struct db *db, const char *enc_sha256,
-                              struct delivery_content *out, struct op_err *e);
+int delivery_content_find_enc(struct db *db, const char *enc_sha256, struct delivery_content *out,
+                              struct op_err *e);
 
 #endif

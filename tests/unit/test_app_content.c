@@ -74,8 +74,8 @@ static void unwrap(struct fixture *f, const struct delivery_content *c,
     char *dir = fs_join(f->inst->dir, "keys");
     assert_int_equal(keys_load_master(dir, &master, &e), 0);
     free(dir);
-    if (content_key_unwrap(c->wrapped_key, c->wrapped_len, c->delivery_id, c->version, &master,
-                           key, &e) != 0)
+    if (content_key_unwrap(c->wrapped_key, c->wrapped_len, c->delivery_id, c->version, &master, key,
+                           &e) != 0)
         fail_msg("unwrap: %s", e.msg);
     key_wipe(&master);
 }
@@ -620,14 +620,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_update_with_a_new_package_gets_a_new_copy_and_key_and_keeps_the_old, setup,
             teardown),
-        cmocka_unit_test_setup_teardown(test_locate_serves_only_packages_of_known_deliveries,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_locate_serves_only_packages_of_known_deliveries, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_failed_transaction_after_the_file_leaves_the_old_state,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_ensure_encrypts_a_delivery_imported_before, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_device_refuses_a_wrong_hash_and_an_altered_byte,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_device_refuses_a_wrong_hash_and_an_altered_byte, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_missing_lists_each_package_the_device_lacks_once,
                                         setup, teardown),
     };
