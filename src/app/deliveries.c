@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/content.h"
 #include "base/buf.h"
 #include "qti/compile.h"
 #include "store/packages.h"
@@ -37,10 +38,42 @@ static int check_settings(int proctored_default, int64_t max_executions, int kee
     return 0;
 }
 
-/* db_write bodies (the package file is written before: a retried run finds it there). */
-static int insert_delivery(struct db *db, void *d, struct op_err *e)
+/* db_write bodies (the package files, clear and encrypted, are written before: a retried
+ * run finds them there). */
+struct insert_run {
+    struct delivery *d;
+    const struct app_content_new *content;
+};
+
+static int insert_delivery(struct db *db, void *ctx, struct op_err *e)
 {
-    return deliveries_insert(db, d, e);
+    struct insert_run *r = ctx;
+    int rc = deliveries_insert(db, r->d, e);
+    if (rc == 0)
+        rc = app_content_record(db, r->content, r->d->id, r->d->version, e);
+    return rc;
+}
+
+/* Reads, checks and compiles the QTI package `file` and stores the compiled package by its
+ * hash, into sha; *title (may be NULL) gets the test's title (caller frees). */
+static int compile_package(struct instance *inst, const char *file, char sha[DELIVERY_SHA256_HEX],
+                           char **title, struct op_err *e)
+{
+    struct qti_loaded *l = NULL;
+    struct buf compiled = BUF_INIT;
+    struct qti_limits lim;
+    qti_limits_default(&lim);
+    lim.max_archive_bytes = inst->settings.qti_package_max_bytes;
+    int rc = qti_load(file, &lim, &l, e);
+    if (rc == 0)
+        rc = qti_compile(l, &compiled, e);
+    if (rc == 0)
+        rc = packages_put(inst->dir, compiled.data, compiled.len, sha, e);
+    if (rc == 0 && title && !(*title = strdup(l->test->title ? l->test->title : "")))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    buf_free(&compiled);
+    qti_loaded_free(l);
+    return rc;
 }
 
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
@@ -56,29 +89,53 @@ int app_deliveries_import(struct instance *inst, const struct app_deliveries_imp
         rc = check_settings(in->proctored_default, in->max_executions, 0, e);
     if (rc != 0)
         return rc;
-    struct qti_loaded *l = NULL;
-    struct buf compiled = BUF_INIT;
     struct delivery d;
     memset(&d, 0, sizeof d);
-    struct qti_limits lim;
-    qti_limits_default(&lim);
-    lim.max_archive_bytes = inst->settings.qti_package_max_bytes;
-    rc = qti_load(in->file, &lim, &l, e);
+    char *title = NULL;
+    struct app_content_new *content = NULL;
+    rc = compile_package(inst, in->file, d.package_sha256, &title, e);
+    /* The encrypted copy is bound to the delivery's id, so the id comes first; the package is
+     * encrypted before the transaction, which only records it. */
+    uuid_generate(d.id);
     if (rc == 0)
-        rc = qti_compile(l, &compiled, e);
-    if (rc == 0)
-        rc = packages_put(inst->dir, compiled.data, compiled.len, d.package_sha256, e);
+        rc = app_content_prepare(inst, d.id, d.package_sha256, &content, e);
     if (rc == 0) {
-        d.label = (char *)(in->label ? in->label : l->test->title);
+        d.label = (char *)(in->label ? in->label : title);
         d.proctored_default = in->proctored_default;
         d.max_executions = in->max_executions;
-        rc = db_write(inst->db, insert_delivery, &d, e);
+        struct insert_run r = {&d, content};
+        rc = db_write(inst->db, insert_delivery, &r, e);
     }
     if (rc == 0)
         rc = deliveries_get(inst->db, d.id, out, e);
-    buf_free(&compiled);
-    qti_loaded_free(l);
+    app_content_new_free(content);
+    free(title);
     return rc;
+}
+
+int app_deliveries_show(struct instance *inst, const char *id_or_label, json_t **out,
+                        struct op_err *e)
+{
+    *out = NULL;
+    struct delivery d;
+    int rc = deliveries_find(inst->db, id_or_label, &d, e);
+    if (rc != 0)
+        return rc;
+    struct delivery_content c;
+    struct op_err none = {0};
+    int have = delivery_content_get(inst->db, d.id, d.version, &c, &none);
+    if (have != 0 && have != OP_ENOTFOUND) {
+        delivery_clear(&d);
+        return err_set(e, none.code, "%s", none.msg);
+    }
+    json_t *o = app_delivery_json(&d);
+    /* A row for an older package (the current one changed without a copy) is not shown as
+     * current. */
+    int current = have == 0 && strcmp(c.package_sha256, d.package_sha256) == 0;
+    json_object_set_new(o, "encrypted_package", current ? app_content_json(&c) : json_null());
+    delivery_clear(&d);
+    *out = o;
+    return 0;
 }
 
 int app_deliveries_list(struct instance *inst, app_delivery_fn fn, void *ctx, struct op_err *e)
@@ -96,6 +153,9 @@ int app_deliveries_list(struct instance *inst, app_delivery_fn fn, void *ctx, st
 struct update_run {
     const struct app_deliveries_update_in *in;
     struct delivery *out;
+    const char *package_sha256;            /* the new package (in->file), else NULL */
+    const struct app_content_new *content; /* its encrypted copy, when it differs */
+    char content_for[UUID_STR_LEN];        /* the delivery it was encrypted for */
 };
 
 static int update_delivery(struct db *db, void *ctx, struct op_err *e)
@@ -105,6 +165,17 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
     struct delivery *out = r->out;
     delivery_clear(out); /* what a run that did not count read */
     int rc = deliveries_find(db, in->delivery, out, e);
+    int new_package = 0;
+    if (rc == 0 && r->package_sha256 && strcmp(out->package_sha256, r->package_sha256) != 0) {
+        /* encrypted for the delivery read before the transaction: still the same one? */
+        if (!r->content || strcmp(app_content_new_package(r->content), r->package_sha256) != 0)
+            rc = err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: run again", out->id);
+        new_package = 1;
+        snprintf(out->package_sha256, sizeof out->package_sha256, "%s", r->package_sha256);
+    }
+    if (rc == 0 && new_package && strcmp(out->id, r->content_for) != 0)
+        rc = err_set(e, OP_ECONFLICT, "delivery \"%s\" now names another delivery: run again",
+                     in->delivery);
     if (rc == 0) {
         if (in->version) /* the store refuses it if the delivery is no longer there */
             out->version = in->version;
@@ -121,6 +192,10 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
     }
     if (rc == 0)
         rc = deliveries_update(db, out, NULL, e);
+    /* A new package: its encrypted copy becomes current from the new version on; the rows of
+     * older versions stay for the executions that started on them. */
+    if (rc == 0 && new_package)
+        rc = app_content_record(db, r->content, out->id, out->version, e);
     return rc;
 }
 
@@ -129,14 +204,36 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
 {
     memset(out, 0, sizeof *out);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries update", e);
-    if (rc == 0 && !in->label && in->proctored_default == -1 && in->max_executions == -1)
-        rc = err_set(e, OP_EINPUT, "nothing to change: give a label, proctored or max executions");
+    if (rc == 0 && !in->label && in->proctored_default == -1 && in->max_executions == -1 &&
+        !in->file)
+        rc = err_set(e, OP_EINPUT,
+                     "nothing to change: give a label, proctored, max executions or a package");
     if (rc == 0)
         rc = check_settings(in->proctored_default, in->max_executions, 1, e);
     if (rc != 0)
         return rc;
-    struct update_run r = {in, out};
-    rc = db_write(inst->db, update_delivery, &r, e);
+    struct update_run r = {in, out, NULL, NULL, ""};
+    char sha[DELIVERY_SHA256_HEX];
+    struct app_content_new *content = NULL;
+    if (in->file) {
+        /* Compiled, stored and encrypted before the transaction (a big package must not hold
+         * the write lock); the transaction checks the delivery is still the one encrypted for. */
+        struct delivery now;
+        rc = compile_package(inst, in->file, sha, NULL, e);
+        if (rc == 0)
+            rc = deliveries_find(inst->db, in->delivery, &now, e);
+        if (rc == 0) {
+            if (strcmp(now.package_sha256, sha) != 0)
+                rc = app_content_prepare(inst, now.id, sha, &content, e);
+            memcpy(r.content_for, now.id, sizeof r.content_for);
+            delivery_clear(&now);
+        }
+        r.package_sha256 = sha;
+        r.content = content;
+    }
+    if (rc == 0)
+        rc = db_write(inst->db, update_delivery, &r, e);
+    app_content_new_free(content);
     if (rc != 0)
         delivery_clear(out);
     return rc;

@@ -19,6 +19,13 @@
  * max_executions, proctored_default, version, created_at, updated_at. New reference. */
 json_t *app_delivery_json(const struct delivery *d);
 
+/* deliveries show: delivery `id_or_label` as app_delivery_json gives it, with
+ * "encrypted_package": its current encrypted copy (app_content_json) or null when it has none
+ * (a device, or a delivery imported before encrypted packages: see app_content_ensure).
+ * *out: a new reference. */
+int app_deliveries_show(struct instance *inst, const char *id_or_label, json_t **out,
+                        struct op_err *e);
+
 struct app_deliveries_import_in {
     const char *file;       /* the QTI content package (zip) */
     const char *label;      /* NULL: the test's title */
@@ -28,8 +35,9 @@ struct app_deliveries_import_in {
 
 /* import-qti, on a central: reads, checks and compiles the package (at most
  * configuration.limits.qti-package-max-bytes) before anything is written, stores the compiled
- * package by its SHA-256 (idempotent), then creates the delivery in one transaction. A bad
- * package creates nothing. *out gets the stored delivery (caller clears with
+ * package by its SHA-256 (idempotent) and its encrypted copy under a fresh content key
+ * (app/content.h), then creates the delivery and records the copy in one transaction. A bad
+ * package creates nothing (an encrypted file left by a failed transaction is swept later). *out gets the stored delivery (caller clears with
  * delivery_clear). */
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e);
@@ -47,17 +55,21 @@ struct app_deliveries_update_in {
     int64_t max_executions; /* -1: unchanged, else 0 (unlimited) or more */
     int64_t version;        /* the version the caller read (OP_ECONFLICT if it changed
                              * meanwhile); 0: whatever is current */
+    const char *file;       /* a new QTI package (zip) for the test; NULL: unchanged */
 };
 
 /* deliveries update, on a central: changes what `in` sets, in one transaction. Nothing to
  * change is OP_EINPUT; values equal to the stored ones write nothing (the version stays).
+ * A new package (`file`) is compiled, stored and encrypted (app/content.h) before the
+ * transaction; when it differs from the current one, the new version records its encrypted
+ * copy under a new content key, and older versions keep theirs.
  * *out gets the delivery as it now is (caller clears). */
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
                           struct delivery *out, struct op_err *e);
 
 /* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
  * eligibilities (devices delete them at their next sync); results and the package file are
- * kept. *out gets the delivery as it was (caller clears). */
+ * kept; the rows of its encrypted packages go with it (app_content_sweep removes the files). *out gets the delivery as it was (caller clears). */
 int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct delivery *out,
                           struct op_err *e);
 

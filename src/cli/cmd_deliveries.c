@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "app/content.h"
 #include "app/deliveries.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -33,21 +34,118 @@ static int deliveries_list_cmd(int argc, char **argv)
     return cli_list_command(argc, argv, &list_usage, NULL, columns, list_rows);
 }
 
+/* ---- deliveries show ---- */
+
+static const struct command_usage show_usage = {
+    "outpost deliveries show DELIVERY [--json]",
+    "Shows DELIVERY (an id or a label): its settings, the hash of its compiled package and, on\n"
+    "a central, the SHA-256 and size of the encrypted package devices download (null for a\n"
+    "delivery imported before encrypted packages: `deliveries encrypt` makes them). --json\n"
+    "prints the fields of `deliveries list --json` and encrypted_package {enc_sha256, enc_size,\n"
+    "since_version, package_sha256, master_key_id}.",
+};
+
+static int deliveries_show_cmd(int argc, char **argv)
+{
+    int json = 0;
+    const struct cli_option opts[] = {
+        OPT_FLAG(0, "json", &json, "print the delivery as JSON"),
+        OPT_END(),
+    };
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, opts, &show_usage, "give one DELIVERY") != 0)
+        return run.status;
+    json_t *o;
+    int rc = app_deliveries_show(run.inst, argv[0], &o, &run.e);
+    if (rc == 0 && json) {
+        cli_print_json(o);
+    } else if (rc == 0) {
+        const json_t *p = json_object_get(o, "package_sha256");
+        const json_t *c = json_object_get(o, "encrypted_package");
+        printf("id                %s\n", json_string_value(json_object_get(o, "id")));
+        printf("label             %s\n", json_string_value(json_object_get(o, "label")));
+        printf("version           %lld\n",
+               (long long)json_integer_value(json_object_get(o, "version")));
+        printf("package sha-256   %s\n", json_is_string(p) ? json_string_value(p) : "(none)");
+        if (json_is_object(c)) {
+            printf("encrypted sha-256 %s\n",
+                   json_string_value(json_object_get(c, "enc_sha256")));
+            printf("encrypted size    %lld bytes (since version %lld)\n",
+                   (long long)json_integer_value(json_object_get(c, "enc_size")),
+                   (long long)json_integer_value(json_object_get(c, "since_version")));
+        } else {
+            printf("encrypted sha-256 (none)\n");
+        }
+        json_decref(o);
+    }
+    return cli_end(&run, rc);
+}
+
+/* ---- deliveries encrypt, deliveries prune-packages ---- */
+
+static const struct command_usage encrypt_usage = {
+    "outpost deliveries encrypt",
+    "Makes the encrypted package of every delivery that lacks one (deliveries imported before\n"
+    "encrypted packages existed), on a central server. Deliveries imported or updated since\n"
+    "have theirs already; running it again does nothing.",
+};
+
+static int deliveries_encrypt_cmd(int argc, char **argv)
+{
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, NULL, &encrypt_usage) != 0)
+        return run.status;
+    int made = 0;
+    int rc = app_content_ensure_all(run.inst, &made, &run.e);
+    if (rc == 0)
+        printf("encrypted the packages of %d deliveries\n", made);
+    return cli_end(&run, rc);
+}
+
+static const struct command_usage prune_usage = {
+    "outpost deliveries prune-packages [--min-age SECONDS]",
+    "Removes, on a central server, encrypted package files that no delivery refers to (left by\n"
+    "an import that failed or was killed, or by a withdrawn delivery) and temporary files,\n"
+    "when older than --min-age seconds (default 3600: a younger file may belong to an import\n"
+    "still running).",
+};
+
+static int deliveries_prune_cmd(int argc, char **argv)
+{
+    int min_age = APP_CONTENT_SWEEP_MIN_AGE;
+    const struct cli_option opts[] = {
+        OPT_INT(0, "min-age", &min_age, "SECONDS", "only files older than this"),
+        OPT_END(),
+    };
+    struct cli_run run;
+    if (cli_start(&run, argc, argv, opts, &prune_usage) != 0)
+        return run.status;
+    int removed = 0;
+    int rc = app_content_sweep(run.inst, min_age, &removed, &run.e);
+    if (rc == 0)
+        printf("removed %d unused package files\n", removed);
+    return cli_end(&run, rc);
+}
+
 /* ---- deliveries update ---- */
 
 static const struct command_usage update_usage = {
-    "outpost deliveries update DELIVERY [--label L] [--proctored yes|no] [--max-executions N]",
-    "Changes the label or the settings of DELIVERY (an id or a label) on a central server. The\n"
-    "delivery gets a new version and devices receive the change at their next sync.\n"
+    "outpost deliveries update DELIVERY [--label L] [--proctored yes|no] [--max-executions N]\n"
+    "                          [-f PACKAGE.zip]",
+    "Changes the label, the settings or the test (-f: a new QTI package) of DELIVERY (an id or a\n"
+    "label) on a central server. The delivery gets a new version and devices receive the change\n"
+    "at their next sync; a new test gets a new encrypted package under a new key, and\n"
+    "executions already started on a device keep the package they started with.\n"
     "--proctored sets the default of eligibilities created later; existing eligibilities keep\n"
     "their own setting (change them with `eligibilities set --proctored`).",
 };
 
 static int deliveries_update_cmd(int argc, char **argv)
 {
-    const char *label = NULL, *proctored = NULL;
+    const char *label = NULL, *proctored = NULL, *file = NULL;
     int max_executions = -1, json = 0;
     const struct cli_option opts[] = {
+        OPT_STRING('f', "file", &file, "PACKAGE.zip", "a new QTI package for the test"),
         OPT_STRING(0, "label", &label, "L", "new label"),
         OPT_STRING(0, "proctored", &proctored, "yes|no", "proctored by default"),
         OPT_INT(0, "max-executions", &max_executions, "N",
@@ -64,16 +162,16 @@ static int deliveries_update_cmd(int argc, char **argv)
                                    proctored);
     if (label && !label[0])
         return options_usage_error(&update_usage, "--label must not be empty");
-    if (!label && !proctored && max_executions == -1)
-        return options_usage_error(&update_usage, "nothing to change: give --label, --proctored or "
-                                                  "--max-executions");
+    if (!label && !proctored && max_executions == -1 && !file)
+        return options_usage_error(&update_usage, "nothing to change: give --label, --proctored, "
+                                                  "--max-executions or -f");
     if (max_executions < -1)
         return options_usage_error(&update_usage, "--max-executions must be 0 (unlimited) or more");
     struct cli_run run;
     if (cli_open(&run) != 0)
         return run.status;
     const struct app_deliveries_update_in in = {argv[0], label, proctored_default, max_executions,
-                                                0};
+                                                0, file};
     struct delivery d;
     int rc = app_deliveries_update(run.inst, &in, &d, &run.e);
     if (rc == 0) {
@@ -93,7 +191,8 @@ static const struct command_usage delete_usage = {
     "Withdraws DELIVERY (an id or a label) on a central server: the delivery and its\n"
     "eligibilities are deleted, and devices delete them at their next sync. Results already\n"
     "received for it are kept, and so is its compiled package file (other deliveries may share\n"
-    "it).",
+    "it); its encrypted packages are no longer served (`deliveries prune-packages` removes\n"
+    "their files).",
 };
 
 static int deliveries_delete_cmd(int argc, char **argv)
@@ -114,7 +213,10 @@ int cmd_deliveries(int argc, char **argv)
 {
     static const struct subcommand subs[] = {
         {"list", deliveries_list_cmd, "list deliveries with their package hash"},
-        {"update", deliveries_update_cmd, "change a delivery's label or settings"},
+        {"show", deliveries_show_cmd, "show a delivery with its encrypted package"},
+        {"update", deliveries_update_cmd, "change a delivery's label, settings or test"},
+        {"encrypt", deliveries_encrypt_cmd, "encrypt the packages of older deliveries"},
+        {"prune-packages", deliveries_prune_cmd, "remove unused encrypted package files"},
         {"delete", deliveries_delete_cmd, "withdraw a delivery and its eligibilities"},
         {NULL, NULL, NULL},
     };

@@ -193,3 +193,99 @@ int content_key_open(const unsigned char *sealed, size_t len,
                        CONTENT_SEALED_KEY_BYTES);
     return vault_open(user_pk, user_sk, sealed, len, key, e);
 }
+
+/* ---- the content key wrapped under central's master key ---- */
+
+#define WRAP_LABEL  "outpost-content"
+#define WRAP_NONCE  crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define WRAP_AD_MAX (1 + sizeof WRAP_LABEL + KEY_ID_BYTES + CONTENT_DELIVERY_ID_MAX + 1 + 8)
+
+_Static_assert(CONTENT_WRAPPED_KEY_BYTES == 1 + KEY_ID_BYTES + WRAP_NONCE + CONTENT_KEY_BYTES +
+                                                crypto_aead_xchacha20poly1305_ietf_ABYTES,
+               "wrapped content key layout");
+
+/* version || label || master key id || delivery id || 0 || version (big-endian) into ad. */
+static int make_wrap_ad(unsigned char ad[WRAP_AD_MAX], const unsigned char id[KEY_ID_BYTES],
+                        const char *delivery_id, long long version, size_t *adlen, struct op_err *e)
+{
+    size_t dl = strlen(delivery_id), n = 0;
+    *adlen = 0;
+    if (dl > CONTENT_DELIVERY_ID_MAX)
+        return err_set(e, OP_EINPUT, "delivery id \"%.32s...\" is %zu bytes, over the limit of %d",
+                       delivery_id, dl, CONTENT_DELIVERY_ID_MAX);
+    ad[n++] = CONTENT_WRAP_VERSION;
+    memcpy(ad + n, WRAP_LABEL, sizeof WRAP_LABEL - 1);
+    n += sizeof WRAP_LABEL - 1;
+    memcpy(ad + n, id, KEY_ID_BYTES);
+    n += KEY_ID_BYTES;
+    memcpy(ad + n, delivery_id, dl);
+    n += dl;
+    ad[n++] = 0;
+    unsigned long long v = (unsigned long long)version;
+    for (int i = 7; i >= 0; i--)
+        ad[n++] = (unsigned char)(v >> (8 * i));
+    *adlen = n;
+    return 0;
+}
+
+int content_key_wrap(const unsigned char key[CONTENT_KEY_BYTES], const char *delivery_id,
+                     long long version, const struct key *master,
+                     unsigned char out[CONTENT_WRAPPED_KEY_BYTES], struct op_err *e)
+{
+    unsigned char id[KEY_ID_BYTES];
+    if (sodium_hex2bin(id, sizeof id, master->id, KEY_ID_BYTES * 2, NULL, NULL, NULL) != 0)
+        return err_set(e, OP_EINPUT, "master key id \"%s\" is not %d hex bytes", master->id,
+                       KEY_ID_BYTES);
+    unsigned char ad[WRAP_AD_MAX];
+    size_t adlen;
+    if (make_wrap_ad(ad, id, delivery_id, version, &adlen, e) != 0)
+        return OP_EINPUT;
+    out[0] = CONTENT_WRAP_VERSION;
+    memcpy(out + 1, id, KEY_ID_BYTES);
+    unsigned char *nonce = out + 1 + KEY_ID_BYTES;
+    randombytes_buf(nonce, WRAP_NONCE);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + WRAP_NONCE, NULL, key, CONTENT_KEY_BYTES, ad,
+                                               adlen, NULL, nonce, master->secret);
+    return 0;
+}
+
+int content_key_wrapped_by(const unsigned char *wrapped, size_t len, char id[KEY_ID_HEX_LEN],
+                           struct op_err *e)
+{
+    id[0] = 0;
+    if (len != CONTENT_WRAPPED_KEY_BYTES || wrapped[0] != CONTENT_WRAP_VERSION)
+        return err_set(e, OP_EINPUT, "not a wrapped content key of version %d (%zu bytes)",
+                       CONTENT_WRAP_VERSION, len);
+    sodium_bin2hex(id, KEY_ID_HEX_LEN, wrapped + 1, KEY_ID_BYTES);
+    return 0;
+}
+
+int content_key_unwrap(const unsigned char *wrapped, size_t len, const char *delivery_id,
+                       long long version, const struct key *master,
+                       unsigned char key[CONTENT_KEY_BYTES], struct op_err *e)
+{
+    char under[KEY_ID_HEX_LEN];
+    if (content_key_wrapped_by(wrapped, len, under, e) != 0)
+        return OP_EINPUT;
+    if (strcmp(under, master->id) != 0)
+        return err_set(e, OP_ECRYPTO,
+                       "the content key of delivery %s version %lld is under master key %s, not "
+                       "%s (restore that key file)",
+                       delivery_id, version, under, master->id);
+    unsigned char ad[WRAP_AD_MAX];
+    size_t adlen;
+    if (make_wrap_ad(ad, wrapped + 1, delivery_id, version, &adlen, e) != 0)
+        return OP_EINPUT;
+    const unsigned char *nonce = wrapped + 1 + KEY_ID_BYTES;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, nonce + WRAP_NONCE,
+                                                   CONTENT_KEY_BYTES +
+                                                       crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                                                   ad, adlen, nonce, master->secret) != 0) {
+        sodium_memzero(key, CONTENT_KEY_BYTES);
+        return err_set(e, OP_ECRYPTO,
+                       "the content key of delivery %s version %lld does not open (altered, or "
+                       "wrapped for another delivery or version)",
+                       delivery_id, version);
+    }
+    return 0;
+}

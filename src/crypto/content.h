@@ -18,6 +18,16 @@
  * rename on success).
  *
  * Sealed content key: crypto_box_seal of the 32-byte key to a user's public key, 80 bytes.
+ *
+ * Wrapped content key (central only, stored in delivery_content, never synchronised), 81 bytes:
+ *     [0]       version = 1
+ *     [1..8]    id of the master key it is under (crypto/keys.h)
+ *     [9..32]   random nonce (XChaCha20-Poly1305 IETF)
+ *     [33..80]  AEAD(key = central's master key, the 32-byte content key) = 32 + 16
+ *     associated data: version byte || "outpost-content" || master key id || delivery id ||
+ *                      0x00 || the delivery version (8 bytes, big-endian)
+ * The associated data binds the wrapped key to its delivery and version: a blob copied onto
+ * another delivery's row, or another version's, does not open.
  */
 #ifndef OUTPOST_CRYPTO_CONTENT_H
 #define OUTPOST_CRYPTO_CONTENT_H
@@ -38,6 +48,8 @@
 /* The longest delivery id a package can be bound to (ids are UUIDs, 36 bytes); encrypt and
  * decrypt refuse a longer one with OP_EINPUT rather than cut it. */
 #define CONTENT_DELIVERY_ID_MAX 256
+#define CONTENT_WRAP_VERSION    1
+#define CONTENT_WRAPPED_KEY_BYTES (1 + KEY_ID_BYTES + 24 + CONTENT_KEY_BYTES + 16)
 
 /* A fresh random content key. */
 void content_key_generate(unsigned char key[CONTENT_KEY_BYTES]);
@@ -60,5 +72,22 @@ int content_key_open(const unsigned char *sealed, size_t len,
                      const unsigned char user_pk[VAULT_PUBLIC_BYTES],
                      const unsigned char user_sk[VAULT_SECRET_BYTES],
                      unsigned char key[CONTENT_KEY_BYTES], struct op_err *e);
+
+/* Wraps the content key of delivery `delivery_id` at `version` under central's master key
+ * (KEY_MASTER). OP_EINPUT for a delivery id over CONTENT_DELIVERY_ID_MAX. */
+int content_key_wrap(const unsigned char key[CONTENT_KEY_BYTES], const char *delivery_id,
+                     long long version, const struct key *master,
+                     unsigned char out[CONTENT_WRAPPED_KEY_BYTES], struct op_err *e);
+
+/* The id (hex) of the master key a wrapped content key is under, into `id`; OP_EINPUT if the
+ * blob is not a wrapped content key of a known version. */
+int content_key_wrapped_by(const unsigned char *wrapped, size_t len, char id[KEY_ID_HEX_LEN],
+                           struct op_err *e);
+
+/* Unwraps; OP_ECRYPTO if `master` is not the key it is under, or it was wrapped for another
+ * delivery or version, or altered; OP_EINPUT if it is not a wrapped key of a known version. */
+int content_key_unwrap(const unsigned char *wrapped, size_t len, const char *delivery_id,
+                       long long version, const struct key *master,
+                       unsigned char key[CONTENT_KEY_BYTES], struct op_err *e);
 
 #endif

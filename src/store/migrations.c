@@ -277,6 +277,22 @@ static const char *const migrations[] = {
     "ALTER TABLE results ADD COLUMN review_reason TEXT;"
     "ALTER TABLE results ADD COLUMN reviewed_at TEXT;"
     "CREATE INDEX results_review ON results (review);",
+    /* 10: encrypted packages (store/delivery_content.h): for each delivery version at which
+     * the compiled package changed, the encrypted copy's hash and size and its content key
+     * wrapped under the master key (crypto/content.h). A table, not columns on deliveries:
+     * the rows of older versions stay while devices may still run them. Deliveries imported
+     * before get theirs from app_content_ensure. */
+    "CREATE TABLE delivery_content ("
+    "  delivery_id TEXT NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  package_sha256 TEXT NOT NULL,"
+    "  enc_sha256 TEXT NOT NULL,"
+    "  enc_size INTEGER NOT NULL,"
+    "  wrapped_key BLOB NOT NULL,"
+    "  master_key_id TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  PRIMARY KEY (delivery_id, version));"
+    "CREATE INDEX delivery_content_enc ON delivery_content (enc_sha256);",
 };
 
 int migrations_count(void)

@@ -111,7 +111,7 @@ static void test_import_update_and_delete_run_on_a_central_only(void **state)
     const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0};
     assert_int_equal(app_deliveries_import(dev, &in, &d, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "import-qti runs on a central"));
-    const struct app_deliveries_update_in up = {"x", "y", -1, -1, 0};
+    const struct app_deliveries_update_in up = {"x", "y", -1, -1, 0, NULL};
     assert_int_equal(app_deliveries_update(dev, &up, &d, &e), OP_ESTATE);
     assert_int_equal(app_deliveries_delete(dev, "x", &d, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "deliveries delete runs on a central"));
@@ -123,7 +123,7 @@ static void test_update_changes_what_is_given_and_bumps_the_version(void **state
     struct fixture *f = *state;
     char id[UUID_STR_LEN];
     import(f, "Maths", id);
-    const struct app_deliveries_update_in in = {"Maths", "Maths 2026", 0, -1, 0};
+    const struct app_deliveries_update_in in = {"Maths", "Maths 2026", 0, -1, 0, NULL};
     struct delivery d;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
@@ -142,7 +142,7 @@ static void test_update_with_the_stored_values_writes_nothing(void **state)
     char id[UUID_STR_LEN];
     import(f, "Maths", id);
     int64_t seq = fx_count(f->inst, "SELECT max(seq) FROM sync_feed");
-    const struct app_deliveries_update_in in = {id, "Maths", 1, 0, 0};
+    const struct app_deliveries_update_in in = {id, "Maths", 1, 0, 0, NULL};
     struct delivery d;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
@@ -160,21 +160,21 @@ static void test_update_refuses_bad_input_and_a_stale_version(void **state)
     struct delivery d;
     struct op_err e = {0};
     const struct app_deliveries_update_in bad[] = {
-        {id, NULL, -1, -1, 0}, /* nothing to change */
-        {id, "", -1, -1, 0},   /* empty label */
-        {id, NULL, 5, -1, 0},  /* proctored neither yes nor no */
-        {id, NULL, -1, -2, 0}, /* negative executions */
+        {id, NULL, -1, -1, 0, NULL}, /* nothing to change */
+        {id, "", -1, -1, 0, NULL},   /* empty label */
+        {id, NULL, 5, -1, 0, NULL},  /* proctored neither yes nor no */
+        {id, NULL, -1, -2, 0, NULL}, /* negative executions */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(app_deliveries_update(f->inst, &bad[i], &d, &e), OP_EINPUT);
-    const struct app_deliveries_update_in unknown = {"Nope", "X", -1, -1, 0};
+    const struct app_deliveries_update_in unknown = {"Nope", "X", -1, -1, 0, NULL};
     assert_int_equal(app_deliveries_update(f->inst, &unknown, &d, &e), OP_ENOTFOUND);
     assert_non_null(strstr(e.msg, "\"Nope\""));
     /* read at version 1, changed meanwhile by someone else (version 2): refused */
-    const struct app_deliveries_update_in first = {id, "First", -1, -1, 1};
+    const struct app_deliveries_update_in first = {id, "First", -1, -1, 1, NULL};
     assert_int_equal(app_deliveries_update(f->inst, &first, &d, &e), 0);
     delivery_clear(&d);
-    const struct app_deliveries_update_in stale = {id, "Second", -1, -1, 1};
+    const struct app_deliveries_update_in stale = {id, "Second", -1, -1, 1, NULL};
     assert_int_equal(app_deliveries_update(f->inst, &stale, &d, &e), OP_ECONFLICT);
     assert_non_null(strstr(e.msg, "changed meanwhile"));
     check_stored(f, id, "First", 2);

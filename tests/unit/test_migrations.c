@@ -190,6 +190,19 @@ static const struct fill fills[] = {
      " review, review_reason, reviewed_at) VALUES ('r-6', 'x-6', 'd-1', 'u-taker', 'dev-1',"
      " 'k-1', 'finished', " T0 ", " T0 ", " T0 ", ?1, 'sha-r6', 'pending', " T1 ", 'rejected',"
      " 'eligibility withdrawn; l''examen annul\xc3\xa9', " T1 ")"},
+    /* 10: encrypted packages (d-1 at two versions: the older row stays) */
+    {10, "delivery_content",
+     "INSERT INTO delivery_content (delivery_id, version, package_sha256, enc_sha256, enc_size,"
+     " wrapped_key, master_key_id, created_at) VALUES ('d-1', 1,"
+     " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',"
+     " '60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752', 5000000007, ?1,"
+     " '0a1b2c3d4e5f6071', " T0 ")"},
+    {10, "delivery_content",
+     "INSERT INTO delivery_content (delivery_id, version, package_sha256, enc_sha256, enc_size,"
+     " wrapped_key, master_key_id, created_at) VALUES ('d-1', 3,"
+     " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',"
+     " 'fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13', 1, ?1,"
+     " '0a1b2c3d4e5f6071', " T1 ")"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
