@@ -66,10 +66,15 @@ int http_root_url_normalise(const char *in, char out[HTTP_URL_MAX], struct op_er
     for (char *p = host; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     /* the port: after the last ':' outside an IPv6 literal's brackets */
-    char *close = strrchr(host, ']');
+    /* brackets only around an IPv6 literal at the start: "[::1]" or "[::1]:8443" */
+    char *close = strchr(host, ']');
     if (host[0] == '[' && !close)
         return refuse(e, in, "an IPv6 address without its closing ']'");
-    char *colon = strrchr(close ? close : host, ':');
+    if (strchr(host + 1, '[') || (close && (host[0] != '[' || (close[1] && close[1] != ':'))))
+        return refuse(e, in, "a '[' or ']' outside an IPv6 address such as [::1]");
+    if (!close && strchr(host, ':') != strrchr(host, ':'))
+        return refuse(e, in, "an IPv6 address must be in brackets, such as [::1]");
+    char *colon = close ? (close[1] == ':' ? close + 1 : NULL) : strchr(host, ':');
     if (colon) {
         const char *port = colon + 1;
         if (!*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))

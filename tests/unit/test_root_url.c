@@ -68,6 +68,10 @@ static void test_root_url_refuses_what_is_not_a_root(void **state)
     refused("https://h\xc3\xa9/", "non-ASCII");
     refused("https://h!/", "host name");
     refused("https://[::1/", "IPv6");
+    refused("http://]1[:::80", "outside an IPv6 address"); /* found by fuzz_root_url */
+    refused("https://[::1]x/", "outside an IPv6 address");
+    refused("https://::1/", "in brackets");
+    refused("http://[::9]:::80/", "port is not a number"); /* found by fuzz_root_url */
     refused("", "empty");
     char longer[HTTP_URL_MAX + 10];
     memset(longer, 'a', sizeof longer);
