@@ -62,6 +62,16 @@ static int check_enrol(struct instance *inst, const struct app_device_enrol_requ
     return 0;
 }
 
+/* The message of a write refused because the key is enrolled for another device. */
+static int key_conflict(int rc, struct op_err *e)
+{
+    if (rc == OP_ECONFLICT)
+        err_set(e, OP_ECONFLICT,
+                "this signing key is already enrolled for another device; an operator of "
+                "central must revoke that device first (devices revoke)");
+    return rc;
+}
+
 int app_devices_enrol_in(struct instance *inst, const struct app_device_enrol_request *req,
                          struct op_err *e)
 {
@@ -77,14 +87,8 @@ int app_devices_enrol_in(struct instance *inst, const struct app_device_enrol_re
     memcpy(d.signing_public_key, req->signing_public_key, KEY_PUBLIC_BYTES);
     struct op_err ge = {0};
     rc = devices_get(inst->db, req->id, &old, &ge);
-    if (rc == OP_ENOTFOUND) {
-        rc = devices_insert(inst->db, &d, e);
-        if (rc == OP_ECONFLICT)
-            err_set(e, OP_ECONFLICT,
-                    "this signing key is already enrolled for another device; an operator of "
-                    "central must revoke that device first (devices revoke)");
-        return rc;
-    }
+    if (rc == OP_ENOTFOUND)
+        return key_conflict(devices_insert(inst->db, &d, e), e);
     if (rc != 0)
         return err_set(e, rc, "%s", ge.msg);
     int revoked = old.revoked;
@@ -94,7 +98,7 @@ int app_devices_enrol_in(struct instance *inst, const struct app_device_enrol_re
                        "device %s is already enrolled; to enrol it again, an operator of central "
                        "must revoke it first (devices revoke %s)",
                        req->id, req->id);
-    return devices_reenrol(inst->db, &d, e);
+    return key_conflict(devices_reenrol(inst->db, &d, e), e);
 }
 
 /* db_write bodies. */
