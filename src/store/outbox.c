@@ -108,6 +108,10 @@ int outbox_pending(struct db *db, int max_count, size_t max_bytes, struct outbox
         outbox_items_free(v, got);
         return db_fail(db, e, "reading the outbox");
     }
+    if (got == 0) {
+        free(v);
+        v = NULL;
+    }
     *items = v;
     *n = got;
     return 0;

@@ -19,8 +19,10 @@ int sync_outbox_next_batch(struct instance *device, int max_count, size_t max_by
     struct outbox_item *items;
     int n;
     int rc = app_outbox_next_batch(device, max_count, max_bytes, &items, &n, e);
-    if (rc != 0 || n == 0)
+    if (rc != 0 || n == 0) {
+        outbox_items_free(items, n);
         return rc;
+    }
     rc = sync_batch_encode(device->id, items, n, batch, len, e);
     outbox_items_free(items, n);
     if (rc == 0)
