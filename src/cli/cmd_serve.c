@@ -35,8 +35,7 @@ static int check_range(const char *name, int v, int min, int max, int *status)
 {
     if (v >= min && v <= max)
         return 0;
-    *status = options_usage_error(&usage, "--%s: %d is out of range (%d to %d)", name, v, min,
-                                  max);
+    *status = options_usage_error(&usage, "--%s: %d is out of range (%d to %d)", name, v, min, max);
     return -1;
 }
 

@@ -44,9 +44,8 @@ int http_json_parse(const char *data, size_t len, int max_depth, json_t **out, s
     json_error_t jerr;
     json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc)
-        return err_set_field(e, OP_EINPUT, "body",
-                             "request body line %d column %d (byte %d): %s", jerr.line,
-                             jerr.column, jerr.position, jerr.text);
+        return err_set_field(e, OP_EINPUT, "body", "request body line %d column %d (byte %d): %s",
+                             jerr.line, jerr.column, jerr.position, jerr.text);
     *out = doc;
     return 0;
 }

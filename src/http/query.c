@@ -46,8 +46,7 @@ static int decode(const char *raw, size_t from, size_t to, char **dst, const cha
             i += 2;
         } else if ((unsigned char)c < 0x20 || c == 0x7f) {
             return err_set_field(e, OP_EINPUT, "query",
-                                 "query string byte %zu: a control character in a %s", i + 1,
-                                 what);
+                                 "query string byte %zu: a control character in a %s", i + 1, what);
         } else {
             *out++ = c;
         }
@@ -64,8 +63,9 @@ int http_query_parse(const char *raw, size_t len, struct http_query *q, struct o
 {
     memset(q, 0, sizeof *q);
     if (len > HTTP_QUERY_MAX_LEN)
-        return err_set_field(e, OP_EINPUT, "query", "query string: %zu bytes, more than the %d allowed",
-                             len, HTTP_QUERY_MAX_LEN);
+        return err_set_field(e, OP_EINPUT, "query",
+                             "query string: %zu bytes, more than the %d allowed", len,
+                             HTTP_QUERY_MAX_LEN);
     /* every decoded piece is no longer than its raw bytes, plus a NUL for the name and one
      * for the value, which take the places of '=' and '&' or are added (at most two per
      * piece, and a piece takes at least one raw byte) */
@@ -80,8 +80,7 @@ int http_query_parse(const char *raw, size_t len, struct http_query *q, struct o
             end++;
         if (end > i) {
             if (q->n == HTTP_QUERY_MAX_PARAMS)
-                return err_set_field(e, OP_EINPUT, "query",
-                                     "query string: more than %d parameters",
+                return err_set_field(e, OP_EINPUT, "query", "query string: more than %d parameters",
                                      HTTP_QUERY_MAX_PARAMS);
             size_t eq = i;
             while (eq < end && raw[eq] != '=')
@@ -166,7 +165,7 @@ int http_query_log(const struct http_query *q, size_t max, struct buf *out)
             rc = buf_puts(&b, "=");
         if (rc == 0)
             rc = http_query_name_is_secret(q->name[i]) ? buf_puts(&b, "*")
-                                                      : append_encoded(&b, q->value[i]);
+                                                       : append_encoded(&b, q->value[i]);
     }
     if (rc == 0 && b.len > 0) {
         if (b.len > max) {

@@ -99,8 +99,8 @@ struct http_request_state {
     char *path;
     struct http_query query;
     struct buf body;
-    int too_large;     /* the body is over the limit: discarding it, then 413 */
-    size_t discarded;  /* bytes of it thrown away */
+    int too_large;    /* the body is over the limit: discarding it, then 413 */
+    size_t discarded; /* bytes of it thrown away */
     struct timespec start;
     int status;     /* what was answered; 0 when nothing was */
     uint64_t bytes; /* body bytes of the answer */
@@ -484,8 +484,8 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
     if (q && http_query_parse(q + 1, strlen(q + 1), &r->query, &e) != 0)
         return send_error(r, 400, OP_EINPUT, NULL, "%s", e.msg);
 
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         errno = 0;
@@ -499,9 +499,8 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct http_server *s = cls;
@@ -567,8 +566,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_set_request_id(r->id);
     log_info("access remote=%s method=%s path=%s%s status=%s bytes=%llu ms=%.1f%s%s", r->remote,
              r->method ? r->method : "-", r->path ? r->path : "-", q.data ? q.data : "", status,
-             (unsigned long long)r->bytes, ms_since(&r->start), end ? " end=" : "",
-             end ? end : "");
+             (unsigned long long)r->bytes, ms_since(&r->start), end ? " end=" : "", end ? end : "");
     log_set_request_id(NULL);
     buf_free(&q);
     http_query_free(&r->query);
@@ -579,7 +577,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_fetch_sub(&s->in_flight, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -609,8 +608,8 @@ static int open_listener(const char *listen_addr, int *fd, unsigned *port, struc
         hlen -= 2;
     }
     const char *p = colon ? colon + 1 : "";
-    int port_ok = *p != '\0' && strlen(p) <= 5 && strspn(p, "0123456789") == strlen(p) &&
-                  atoi(p) <= 65535;
+    int port_ok =
+        *p != '\0' && strlen(p) <= 5 && strspn(p, "0123456789") == strlen(p) && atoi(p) <= 65535;
     if (!colon || hlen == 0 || hlen >= sizeof host || !port_ok)
         return err_set(e, OP_EINPUT,
                        "listen address \"%s\": expected ADDRESS:PORT, e.g. 127.0.0.1:8080, "
@@ -634,8 +633,8 @@ static int open_listener(const char *listen_addr, int *fd, unsigned *port, struc
     int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (s < 0) {
         freeaddrinfo(ai);
-        return err_set(e, OP_EIO, "listen address \"%s\": cannot create a socket: %s",
-                       listen_addr, strerror(errno));
+        return err_set(e, OP_EIO, "listen address \"%s\": cannot create a socket: %s", listen_addr,
+                       strerror(errno));
     }
     int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -693,8 +692,7 @@ static int check_options(const struct http_server_options *o, struct op_err *e)
                        "TLS needs both a certificate and its key file (or neither, for plain "
                        "HTTP)");
     if (o->threads < 1 || o->threads > HTTP_MAX_THREADS)
-        return err_set(e, OP_EINPUT, "threads: %u, expected 1 to %d", o->threads,
-                       HTTP_MAX_THREADS);
+        return err_set(e, OP_EINPUT, "threads: %u, expected 1 to %d", o->threads, HTTP_MAX_THREADS);
     if (o->max_connections < 1 || o->max_connections > 100000)
         return err_set(e, OP_EINPUT, "maximum connections: %u, expected 1 to 100000",
                        o->max_connections);
@@ -761,8 +759,8 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     snprintf(s->url, sizeof s->url, "%s://%.*s:%u", o->tls_cert ? "https" : "http",
              (int)(colon - o->listen), o->listen, s->port);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (o->tls_cert)
         flags |= MHD_USE_TLS;
     /* MHD's pool holds the request line, the headers and the read and write buffers: room
@@ -787,9 +785,8 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     s->starting = 1;
     s->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, opts,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     s->starting = 0;
     if (!s->mhd) {
         close(fd);

@@ -196,14 +196,14 @@ struct http_server_options {
                              port 0 takes a free port (http_server_port says which) */
     const char *tls_cert; /* PEM certificate chain file and its key file: both or neither */
     const char *tls_key;
-    unsigned threads;         /* worker threads, 1..HTTP_MAX_THREADS */
-    unsigned max_connections; /* open connections at once */
-    unsigned max_per_ip;      /* of them from one address (0: no limit) */
-    unsigned timeout_s;       /* a connection idle this long is closed; a request whose body
-                                 takes longer than this in all is cut */
-    size_t max_body;          /* bytes of a request body (413 above) */
-    size_t max_header;        /* bytes of the request line and headers (431 above) */
-    unsigned stop_grace_ms;   /* how long http_server_stop waits for requests in flight */
+    unsigned threads;                /* worker threads, 1..HTTP_MAX_THREADS */
+    unsigned max_connections;        /* open connections at once */
+    unsigned max_per_ip;             /* of them from one address (0: no limit) */
+    unsigned timeout_s;              /* a connection idle this long is closed; a request whose body
+                                        takes longer than this in all is cut */
+    size_t max_body;                 /* bytes of a request body (413 above) */
+    size_t max_header;               /* bytes of the request line and headers (431 above) */
+    unsigned stop_grace_ms;          /* how long http_server_stop waits for requests in flight */
     const struct http_route *routes; /* NULL: http_api_routes */
     void *ctx;                       /* given to handlers as req->ctx */
 };

@@ -14,8 +14,8 @@ int http_tls_load(const char *cert_path, const char *key_path, struct http_tls *
     size_t cert_len = 0, key_len = 0;
     if (fs_read_file(cert_path, HTTP_TLS_FILE_MAX, &out->cert_pem, &cert_len, e) != 0)
         return err_prefix(e, "TLS certificate");
-    if (fs_read_secret(key_path, HTTP_TLS_FILE_MAX, FS_NOFOLLOW, "TLS key", &out->key_pem,
-                       &key_len, NULL, e) != 0) {
+    if (fs_read_secret(key_path, HTTP_TLS_FILE_MAX, FS_NOFOLLOW, "TLS key", &out->key_pem, &key_len,
+                       NULL, e) != 0) {
         err_prefix(e, "TLS key");
         http_tls_free(out);
         return OP_EINPUT;
@@ -32,11 +32,15 @@ int http_tls_load(const char *cert_path, const char *key_path, struct http_tls *
     if (g < 0) {
         const char *why = gnutls_strerror(g);
         if (g == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
-            err_set(e, OP_EINPUT, "TLS certificate %s and key %s: the key is not the "
-                    "certificate's (%s)", cert_path, key_path, why);
+            err_set(e, OP_EINPUT,
+                    "TLS certificate %s and key %s: the key is not the "
+                    "certificate's (%s)",
+                    cert_path, key_path, why);
         else
-            err_set(e, OP_EINPUT, "TLS certificate %s and key %s: not a PEM certificate chain "
-                    "and its private key (%s)", cert_path, key_path, why);
+            err_set(e, OP_EINPUT,
+                    "TLS certificate %s and key %s: not a PEM certificate chain "
+                    "and its private key (%s)",
+                    cert_path, key_path, why);
         http_tls_free(out);
         return OP_EINPUT;
     }

@@ -31,8 +31,8 @@ static int h_echo(const struct http_request *req, struct http_response *res, str
     json_t *doc;
     if ((rc = http_request_json(req, &doc, e)) != 0)
         return rc;
-    return http_response_json(res, 200, json_pack("{s:o, s:I}", "got", doc, "bytes",
-                                                  (json_int_t)req->body_len));
+    return http_response_json(
+        res, 200, json_pack("{s:o, s:I}", "got", doc, "bytes", (json_int_t)req->body_len));
 }
 
 static int h_sleep(const struct http_request *req, struct http_response *res, struct op_err *e)
@@ -57,8 +57,7 @@ static int h_busy(const struct http_request *req, struct http_response *res, str
     return err_set(e, OP_EBUSY, "the database is busy");
 }
 
-static int h_internal(const struct http_request *req, struct http_response *res,
-                      struct op_err *e)
+static int h_internal(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     return err_set(e, OP_EDB, "database: secret detail /var/lib/outpost");
 }
@@ -68,8 +67,7 @@ static int h_field(const struct http_request *req, struct http_response *res, st
     return err_set_field(e, OP_EINPUT, "login", "login: missing");
 }
 
-static int h_throttle(const struct http_request *req, struct http_response *res,
-                      struct op_err *e)
+static int h_throttle(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     http_response_header(res, "Retry-After", "7");
     err_set(e, OP_EINPUT, "too many attempts");
@@ -207,8 +205,8 @@ static void post(unsigned port, const char *path, const char *type, const char *
     snprintf(req, sizeof req,
              "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%s%sContent-Length: "
              "%zu\r\n\r\n%s",
-             path, type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "",
-             strlen(body), body);
+             path, type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "", strlen(body),
+             body);
     exchange(port, req, strlen(req), r);
 }
 
@@ -292,8 +290,8 @@ static void test_health_answers_role_version_schema(void **state)
     assert_non_null(json_string_value(json_object_get(doc, "version")));
     json_decref(doc);
     /* HEAD runs the GET route, without a body */
-    exchange(f->port, "HEAD /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-             62, &r);
+    exchange(f->port, "HEAD /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 62,
+             &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 0);
 }
@@ -641,8 +639,8 @@ static void test_start_refusals(void **state)
     http_server_options_default(&o);
     struct http_server *s = NULL;
     struct op_err e = {0};
-    const char *bad[] = {"nohost", "127.0.0.1", "127.0.0.1:99999", "127.0.0.1:x", ":80",
-                         "::1:80", "no-such-host.invalid:80"};
+    const char *bad[] = {"nohost", "127.0.0.1", "127.0.0.1:99999",        "127.0.0.1:x",
+                         ":80",    "::1:80",    "no-such-host.invalid:80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         o.listen = bad[i];
         assert_int_not_equal(http_server_start(f->inst, &o, &s, &e), 0);
@@ -699,9 +697,11 @@ static void test_range_parse(void **state)
     assert_int_equal(http_range_parse("bytes=-0", 100, &r), HTTP_RANGE_UNSATISFIABLE);
     assert_int_equal(http_range_parse("bytes=0-", 0, &r), HTTP_RANGE_UNSATISFIABLE);
     /* ignored: the whole file */
-    const char *ignored[] = {"bytes=5-1", "bytes=0-1,5-9", "items=0-1", "bytes=", "bytes=-",
-                             "bytes=a-b", "bytes=1-2x", "bytes=99999999999999999999-",
-                             "bytes=--1", ""};
+    const char *ignored[] = {"bytes=5-1",  "bytes=0-1,5-9",
+                             "items=0-1",  "bytes=",
+                             "bytes=-",    "bytes=a-b",
+                             "bytes=1-2x", "bytes=99999999999999999999-",
+                             "bytes=--1",  ""};
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) {
         assert_int_equal(http_range_parse(ignored[i], 100, &r), HTTP_RANGE_FULL);
         assert_true(r.start == 0 && r.length == 100);
