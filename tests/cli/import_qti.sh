@@ -19,7 +19,8 @@ run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Demo again" --json
 check "a second import with --json succeeds" status_is 0
 check "--json prints the record" contains "$OUT" '"label": "Demo again"'
 check "importing the same package twice gives the same hash" contains "$OUT" "\"package_sha256\": \"$sha1\""
-check "one package file for both" [ "$(ls "$C/packages" | wc -l)" = 1 ]
+check "one package file for both" [ "$(ls "$C/packages" | grep -vc '^enc$')" = 1 ]
+check "each delivery has its own encrypted copy (bound to its id)" [ "$(ls "$C/packages/enc" | wc -l)" = 2 ]
 
 run "$OUTPOST" --data "$C" deliveries list --json
 check "deliveries list --json lists both" [ "$(printf '%s' "$OUT" | grep -c '"package_sha256"')" = 2 ]
@@ -35,7 +36,8 @@ run "$OUTPOST" --data "$C" import-qti -f "$WORK/bad.zip"
 check "a package with a malformed item is refused" status_is 1
 check "the refusal names the archive and the item file" contains "$ERR" "bad.zip: items/planet.xml line 1"
 check "no delivery was created" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = "$before" ]
-check "no package was stored" [ "$(ls "$C/packages" | wc -l)" = 1 ]
+check "no package was stored" [ "$(ls "$C/packages" | grep -vc '^enc$')" = 1 ]
+check "and no encrypted copy" [ "$(ls -A "$C/packages/enc" | wc -l)" = 2 ]
 
 run "$OUTPOST" --data "$C" import-qti -f "$WORK/none.zip"
 check "a missing file is refused" status_is 1
