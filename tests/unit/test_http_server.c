@@ -290,8 +290,8 @@ static void test_health_answers_role_version_schema(void **state)
     assert_non_null(json_string_value(json_object_get(doc, "version")));
     json_decref(doc);
     /* HEAD runs the GET route, without a body */
-    exchange(f->port, "HEAD /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 62,
-             &r);
+    const char *head = "HEAD /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    exchange(f->port, head, strlen(head), &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 0);
 }
@@ -447,10 +447,9 @@ static void test_query_headers_prefix_and_thread_db(void **state)
 {
     struct fx *f = start(state, NULL);
     struct reply r;
-    exchange(f->port,
-             "GET /t/query?a=x%20y&b HTTP/1.1\r\nHost: x\r\nX-TEST-Header: hv\r\nConnection: "
-             "close\r\n\r\n",
-             85, &r);
+    const char *q = "GET /t/query?a=x%20y&b HTTP/1.1\r\nHost: x\r\nX-TEST-Header: hv\r\n"
+                    "Connection: close\r\n\r\n";
+    exchange(f->port, q, strlen(q), &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"a\":\"x y\""));
     assert_non_null(strstr(r.body, "\"h\":\"hv\""));
