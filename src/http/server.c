@@ -661,8 +661,13 @@ static int open_listener(const char *listen_addr, int *fd, unsigned *port, struc
     }
     freeaddrinfo(ai);
     struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
     socklen_t sl = sizeof ss;
-    getsockname(s, (struct sockaddr *)&ss, &sl);
+    if (getsockname(s, (struct sockaddr *)&ss, &sl) != 0) {
+        int err = errno;
+        close(s);
+        return err_set(e, OP_EIO, "listen address %s: %s", listen_addr, strerror(err));
+    }
     *port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                            : ((struct sockaddr_in *)&ss)->sin_port);
     *fd = s;
