@@ -72,6 +72,14 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of this thread (user + system), seconds: robust when the machine is shared. */
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void die(const char *what, const struct op_err *e)
 {
     fprintf(stderr, "bench_sync: %s: %s\n", what, e ? e->msg : "failed");
@@ -353,7 +361,7 @@ struct pull_stats {
     int pages;
     int records;
     size_t bytes;
-    double central_s, device_s;
+    double central_s, device_s, central_cpu, device_cpu;
     int64_t created, updated, deleted;
 };
 
@@ -368,17 +376,19 @@ static void pull(struct world *w, struct pull_stats *s)
         struct synced_state st;
         if (sync_device_state(w->device, &st, &e) != 0)
             die("state", &e);
-        double t0 = now();
+        double t0 = now(), c0 = cpu();
         char *env;
         size_t len;
         if (sync_changes_page(w->central, w->org, st.cursor, PAGE_LIMIT, &env, &len, &e) != 0)
             die("changes page", &e);
-        double t1 = now();
+        double t1 = now(), c1 = cpu();
         struct sync_apply_report r;
         if (sync_apply_page(w->device, (unsigned char *)env, len, w->pinned, &r, &e) != 0)
             die("apply page", &e);
-        double t2 = now();
+        double t2 = now(), c2 = cpu();
         free(env);
+        s->central_cpu += c1 - c0;
+        s->device_cpu += c2 - c1;
         s->central_s += t1 - t0;
         s->device_s += t2 - t1;
         s->pages++;
@@ -754,9 +764,10 @@ int main(int argc, char **argv)
     printf("\n1. first sync of %s: %d records in %d pages (%.1f MB of signed pages), %d "
            "packages (%.1f MB)\n",
            w.org, first.records, first.pages, first.bytes / 1e6, DELIVERIES, pbytes / 1e6);
-    printf("   records: central builds the pages %.3f s, the device applies them %.3f s "
-           "(created %lld)\n",
-           first.central_s, first.device_s, (long long)first.created);
+    printf("   records: central builds the pages %.3f s (CPU %.3f s), the device applies them "
+           "%.3f s (CPU %.3f s) (created %lld)\n",
+           first.central_s, first.central_cpu, first.device_s, first.device_cpu,
+           (long long)first.created);
     printf("   packages: locate, copy with fsync, check and store %.3f s (%.0f MB/s)\n", t_pk,
            pbytes / 1e6 / t_pk);
     printf("   total %.3f s; limit %.3f s (bare SQLite insert of the %d rows %.3f s + bare copy "
@@ -764,7 +775,8 @@ int main(int argc, char **argv)
            t_first, t_limit, rows, t_rows_limit, t_copy_limit, t_first / t_limit);
 
     /* 2. no-change sync */
-    double nc[NOCHANGE_RUNS], ncc[NOCHANGE_RUNS];
+    double nc[NOCHANGE_RUNS], ncc[NOCHANGE_RUNS], ncd[NOCHANGE_RUNS], nccpu[NOCHANGE_RUNS],
+        ncdcpu[NOCHANGE_RUNS], dgc[NOCHANGE_RUNS], dgd[NOCHANGE_RUNS];
     for (int i = 0; i < NOCHANGE_RUNS; i++) {
         struct pull_stats s;
         pull(&w, &s);
@@ -772,13 +784,32 @@ int main(int argc, char **argv)
             die("a no-change sync changed something", NULL);
         nc[i] = s.central_s + s.device_s;
         ncc[i] = s.central_s;
+        ncd[i] = s.device_s;
+        nccpu[i] = s.central_cpu;
+        ncdcpu[i] = s.device_cpu;
+        /* what the scope digest alone costs, on each side */
+        char hex[65];
+        struct op_err de = {0};
+        double a = now();
+        if (synced_feed_digest(w.central->db, w.org, hex, &de) != 0)
+            die("digest", &de);
+        double b = now();
+        if (synced_digest(w.device->db, hex, &de) != 0)
+            die("digest", &de);
+        dgc[i] = b - a;
+        dgd[i] = now() - b;
     }
-    qsort(nc, NOCHANGE_RUNS, sizeof nc[0], cmp_double);
-    qsort(ncc, NOCHANGE_RUNS, sizeof ncc[0], cmp_double);
-    printf("\n2. no-change sync (one page, nothing new), %d runs: median %.1f ms (central %.1f "
-           "ms), fastest %.1f ms, slowest %.1f ms (target under 50 ms)\n",
-           NOCHANGE_RUNS, nc[NOCHANGE_RUNS / 2] * 1e3, ncc[NOCHANGE_RUNS / 2] * 1e3, nc[0] * 1e3,
-           nc[NOCHANGE_RUNS - 1] * 1e3);
+    double *sorts[] = {nc, ncc, ncd, nccpu, ncdcpu, dgc, dgd};
+    for (size_t k = 0; k < sizeof sorts / sizeof sorts[0]; k++)
+        qsort(sorts[k], NOCHANGE_RUNS, sizeof nc[0], cmp_double);
+    int mid = NOCHANGE_RUNS / 2;
+    printf("\n2. no-change sync (one page, nothing new), %d runs: median %.1f ms, fastest %.1f "
+           "ms, slowest %.1f ms (target under 50 ms)\n",
+           NOCHANGE_RUNS, nc[mid] * 1e3, nc[0] * 1e3, nc[NOCHANGE_RUNS - 1] * 1e3);
+    printf("   medians: central %.1f ms (CPU %.1f ms), device %.1f ms (CPU %.1f ms); the scope "
+           "digest alone: central %.1f ms, device %.1f ms\n",
+           ncc[mid] * 1e3, nccpu[mid] * 1e3, ncd[mid] * 1e3, ncdcpu[mid] * 1e3, dgc[mid] * 1e3,
+           dgd[mid] * 1e3);
 
     /* 3. one-change sync */
     double oc[ONECHANGE_RUNS];
