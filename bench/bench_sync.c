@@ -23,7 +23,14 @@
  * usage: bench_sync [TAKERS (10000)] [PACKAGE_MB (5)] [RESULTS (= TAKERS)]
  * Set BENCH_SYNC_KEEP=1 to keep the instances (their folder is printed).
  */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -39,6 +46,7 @@
 #include "app/deliveries.h"
 #include "app/enrol.h"
 #include "app/imports.h"
+#include "app/oauth.h"
 #include "app/outbox.h"
 #include "app/results.h"
 #include "app/users.h"
@@ -47,6 +55,7 @@
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "crypto/sign.h"
+#include "http/client.h"
 #include "instance/config.h"
 #include "instance/instance.h"
 #include "store/synced.h"
@@ -723,6 +732,311 @@ static double limit_push(struct world *w, const char *dir, int *n_out)
     return t;
 }
 
+
+/* ---- 5. HTTP: many devices doing no-change syncs at once against one `outpost serve` ---- */
+
+#define HTTP_DEVICES  100
+#define HTTP_SECONDS  5.0
+#define HTTP_SERVE_THREADS "4"
+
+struct http_dev {
+    char token[OAUTH2_TOKEN_LEN];
+};
+
+struct http_run {
+    const char *root;
+    const char *path;            /* the request of every client */
+    struct http_dev *devs;       /* NULL: no bearer (the bare server) */
+    const unsigned char *pinned; /* NULL: no signature check */
+    int thread, nthreads;
+    double until;
+    int ok, failed, throttled;
+    double *lat;
+    int nlat, cap;
+};
+
+static void *http_client_thread(void *arg)
+{
+    struct http_run *r = arg;
+    struct http_client_options o;
+    memset(&o, 0, sizeof o);
+    o.root_url = r->root;
+    o.max_attempts = 1;
+    struct op_err e = {0};
+    struct http_client *c = http_client_new(&o, &e);
+    if (!c)
+        die("http client", &e);
+    int k = r->thread;
+    while (now() < r->until) {
+        if (r->devs && http_client_set_bearer(c, r->devs[k % HTTP_DEVICES].token, &e) != 0)
+            die("bearer", &e);
+        k += r->nthreads;
+        struct http_reply rep;
+        double t0 = now();
+        int rc = http_get(c, r->path, &rep, &e);
+        double dt = now() - t0;
+        if (rc == 0 && rep.status == 200 && r->pinned) {
+            unsigned char *body;
+            size_t blen;
+            if (sync_envelope_open((unsigned char *)rep.body.data, rep.body.len, r->pinned, &body,
+                                   &blen, &e) != 0)
+                die("page signature", &e);
+            free(body);
+        }
+        if (rc == 0 && rep.status == 200) {
+            r->ok++;
+            if (r->nlat == r->cap)
+                r->lat = realloc(r->lat, (size_t)(r->cap = r->cap ? 2 * r->cap : 1024) *
+                                             sizeof *r->lat);
+            r->lat[r->nlat++] = dt;
+        } else if (rc == 0 && rep.status == 429)
+            r->throttled++;
+        else
+            r->failed++;
+        http_reply_free(&rep);
+    }
+    http_client_free(c);
+    return NULL;
+}
+
+struct http_result {
+    double per_s, median_ms, p95_ms;
+    int ok, failed, throttled;
+};
+
+/* N client threads for HTTP_SECONDS. */
+static void http_load(const char *root, const char *path, struct http_dev *devs,
+                      const unsigned char *pinned, int nthreads, struct http_result *out)
+{
+    struct http_run *runs = calloc((size_t)nthreads, sizeof *runs);
+    pthread_t *tid = calloc((size_t)nthreads, sizeof *tid);
+    double t0 = now();
+    for (int i = 0; i < nthreads; i++) {
+        runs[i].root = root;
+        runs[i].path = path;
+        runs[i].devs = devs;
+        runs[i].pinned = pinned;
+        runs[i].thread = i;
+        runs[i].nthreads = nthreads;
+        runs[i].until = t0 + HTTP_SECONDS;
+        pthread_create(&tid[i], NULL, http_client_thread, &runs[i]);
+    }
+    memset(out, 0, sizeof *out);
+    int n = 0;
+    for (int i = 0; i < nthreads; i++) {
+        pthread_join(tid[i], NULL);
+        out->ok += runs[i].ok;
+        out->failed += runs[i].failed;
+        out->throttled += runs[i].throttled;
+        n += runs[i].nlat;
+    }
+    double elapsed = now() - t0;
+    double *all = malloc((size_t)(n ? n : 1) * sizeof *all);
+    int m = 0;
+    for (int i = 0; i < nthreads; i++) {
+        memcpy(all + m, runs[i].lat, (size_t)runs[i].nlat * sizeof *all);
+        m += runs[i].nlat;
+        free(runs[i].lat);
+    }
+    qsort(all, (size_t)n, sizeof *all, cmp_double);
+    out->per_s = out->ok / elapsed;
+    out->median_ms = n ? all[n / 2] * 1e3 : 0;
+    out->p95_ms = n ? all[n * 95 / 100] * 1e3 : 0;
+    free(all);
+    free(runs);
+    free(tid);
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        die("no free port", NULL);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* The bare server of the limit: libmicrohttpd with the flags and thread pool of `outpost
+ * serve`, answering every request with the same bytes. */
+struct bare_page {
+    const char *data;
+    size_t len;
+};
+
+static enum MHD_Result bare_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                   const char *method, const char *version,
+                                   const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)url, (void)method, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
+    const struct bare_page *p = cls;
+    struct MHD_Response *res =
+        MHD_create_response_from_buffer(p->len, (void *)p->data, MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(res, "Content-Type", "application/json");
+    enum MHD_Result r = MHD_queue_response(conn, 200, res);
+    MHD_destroy_response(res);
+    return r;
+}
+
+/* The outpost binary: $OUTPOST, else next to this program. */
+static char *outpost_binary(void)
+{
+    const char *env = getenv("OUTPOST");
+    if (env)
+        return strdup(env);
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 16);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return NULL;
+    strcpy(slash + 1, "outpost");
+    return access(self, X_OK) == 0 ? strdup(self) : NULL;
+}
+
+static void http_phase(struct world *w, const char *cdir)
+{
+    char *bin = outpost_binary();
+    if (!bin) {
+        printf("\n5. HTTP: not measured (no outpost binary next to bench_sync; set OUTPOST)\n");
+        return;
+    }
+    struct op_err e = {0};
+    /* 100 devices enrolled through the application, each with a token */
+    struct http_dev *devs = calloc(HTTP_DEVICES, sizeof *devs);
+    double t0 = now();
+    for (int i = 0; i < HTTP_DEVICES; i++) {
+        struct app_enrol_request req;
+        memset(&req, 0, sizeof req);
+        char id[UUID_STR_LEN], label[32];
+        uuid_generate(id);
+        snprintf(label, sizeof label, "bench device %d", i);
+        req.login = "sma";
+        req.password = "pw-sma";
+        req.password_len = strlen(req.password);
+        req.device_id = id;
+        req.label = label;
+        unsigned char sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_keypair(req.signing_public_key, sk);
+        struct app_enrol_out out;
+        if (app_enrol(w->central, &req, "127.0.0.1", &out, &e) != 0)
+            die("enrol", &e);
+        struct oauth_token_request tr;
+        memset(&tr, 0, sizeof tr);
+        snprintf(tr.client_id, sizeof tr.client_id, "%s", out.msg.client_id);
+        snprintf(tr.client_secret, sizeof tr.client_secret, "%s", out.msg.client_secret);
+        app_enrol_out_wipe(&out);
+        struct oauth_token_out tok;
+        if (app_oauth_token(w->central, &tr, "127.0.0.1", &tok, &e) != 0)
+            die("token", &e);
+        snprintf(devs[i].token, sizeof devs[i].token, "%s", tok.access_token);
+        sodium_memzero(&tok, sizeof tok);
+        oauth2_token_request_wipe(&tr);
+    }
+    double t_enrol = now() - t0;
+    struct synced_state st;
+    if (sync_device_state(w->device, &st, &e) != 0)
+        die("state", &e);
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/changes?since=%lld&limit=%d", (long long)st.cursor,
+             PAGE_LIMIT);
+
+    /* outpost serve on loopback */
+    int port = free_port();
+    char listen[64], root[80];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(root, sizeof root, "http://127.0.0.1:%d/", port);
+    char *log = fs_join(cdir, "serve.log");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(bin, bin, "--data", cdir, "serve", "--listen", listen, "--threads",
+              HTTP_SERVE_THREADS, "--max-per-ip", "0", "--max-in-flight", "0", (char *)NULL);
+        _exit(127);
+    }
+    struct http_client_options o;
+    memset(&o, 0, sizeof o);
+    o.root_url = root;
+    o.max_attempts = 1;
+    o.connect_timeout_ms = 500;
+    struct http_client *c = http_client_new(&o, &e);
+    if (!c)
+        die("http client", &e);
+    int up = 0;
+    for (int i = 0; i < 100 && !up; i++) {
+        struct http_reply rep;
+        if (http_get(c, "/api/v1/health", &rep, &e) == 0 && rep.status == 200)
+            up = 1;
+        else
+            usleep(100000);
+        http_reply_free(&rep);
+    }
+    if (!up) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        fprintf(stderr, "bench_sync: outpost serve did not answer (see %s)\n", log);
+        exit(1);
+    }
+    /* one page, kept as the bare server's bytes */
+    if (http_client_set_bearer(c, devs[0].token, &e) != 0)
+        die("bearer", &e);
+    struct http_reply page;
+    if (http_get(c, path, &page, &e) != 0 || page.status != 200)
+        die("GET changes", &e);
+    http_client_free(c);
+
+    int clients = HTTP_DEVICES;
+    struct http_result r;
+    http_load(root, path, devs, w->pinned, clients, &r);
+    kill(pid, SIGTERM);
+    int status;
+    waitpid(pid, &status, 0);
+
+    /* the limit: the same bytes from a bare libmicrohttpd server, same flags and threads */
+    struct bare_page bp = {page.body.data, page.body.len};
+    int bport = free_port();
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC, (uint16_t)bport, NULL, NULL,
+        bare_answer, &bp, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(HTTP_SERVE_THREADS),
+        MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_END);
+    if (!d)
+        die("bare server", NULL);
+    char broot[80];
+    snprintf(broot, sizeof broot, "http://127.0.0.1:%d/", bport);
+    struct http_result b;
+    http_load(broot, path, NULL, NULL, clients, &b);
+    MHD_stop_daemon(d);
+
+    printf("\n5. HTTP on loopback: %d devices (enrolled and given tokens through the app layer in "
+           "%.1f s), each a client thread doing no-change syncs (GET %s, %zu bytes, signature "
+           "checked) for %.0f s against one `outpost serve --threads %s`:\n",
+           HTTP_DEVICES, t_enrol, path, page.body.len, HTTP_SECONDS, HTTP_SERVE_THREADS);
+    printf("   %.0f no-change syncs/s (median %.1f ms, p95 %.1f ms; %d failed, %d answered 429) "
+           "(target 300/s on 2 cores)\n",
+           r.per_s, r.median_ms, r.p95_ms, r.failed, r.throttled);
+    printf("   limit: the same bytes from bare libmicrohttpd, same client: %.0f/s (median %.1f "
+           "ms, p95 %.1f ms; %d failed): outpost is %.1fx slower\n",
+           b.per_s, b.median_ms, b.p95_ms, b.failed, b.per_s / (r.per_s > 0 ? r.per_s : 1));
+    printf("   serve exited with status %d on SIGTERM (log: %s)\n",
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+    http_reply_free(&page);
+    sodium_memzero(devs, HTTP_DEVICES * sizeof *devs);
+    free(devs);
+    free(log);
+    free(bin);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -860,6 +1174,9 @@ int main(int argc, char **argv)
            "the limit\n",
            nlimit, t_push_limit, nlimit / t_push_limit, ps.total_s / t_push_limit);
     printf("   (before the push: sealing and queueing them on the device took %.3f s)\n", t_fill);
+
+    if (!getenv("BENCH_SYNC_NO_HTTP"))
+        http_phase(&w, cdir);
 
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
