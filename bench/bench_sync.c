@@ -751,6 +751,7 @@ struct http_run {
     int thread, nthreads;
     double until;
     int ok, failed, throttled;
+    char first_failure[160]; /* the first failure's status and message */
     double *lat;
     int nlat, cap;
 };
@@ -791,8 +792,12 @@ static void *http_client_thread(void *arg)
             r->lat[r->nlat++] = dt;
         } else if (rc == 0 && rep.status == 429)
             r->throttled++;
-        else
-            r->failed++;
+        else {
+            if (!r->failed++)
+                snprintf(r->first_failure, sizeof r->first_failure, "%ld %.120s",
+                         rc == 0 ? rep.status : 0L,
+                         rc == 0 ? (rep.body.data ? rep.body.data : "") : e.msg);
+        }
         http_reply_free(&rep);
     }
     http_client_free(c);
@@ -802,6 +807,7 @@ static void *http_client_thread(void *arg)
 struct http_result {
     double per_s, median_ms, p95_ms;
     int ok, failed, throttled;
+    char first_failure[160];
 };
 
 /* N client threads for HTTP_SECONDS. */
@@ -828,6 +834,8 @@ static void http_load(const char *root, const char *path, struct http_dev *devs,
         out->ok += runs[i].ok;
         out->failed += runs[i].failed;
         out->throttled += runs[i].throttled;
+        if (runs[i].failed && !out->first_failure[0])
+            memcpy(out->first_failure, runs[i].first_failure, sizeof out->first_failure);
         n += runs[i].nlat;
     }
     double elapsed = now() - t0;
@@ -1025,6 +1033,8 @@ static void http_phase(struct world *w, const char *cdir)
     printf("   %.0f no-change syncs/s (median %.1f ms, p95 %.1f ms; %d failed, %d answered 429) "
            "(target 300/s on 2 cores)\n",
            r.per_s, r.median_ms, r.p95_ms, r.failed, r.throttled);
+    if (r.failed)
+        printf("   first failure: %s\n", r.first_failure);
     printf("   limit: the same bytes from bare libmicrohttpd, same client: %.0f/s (median %.1f "
            "ms, p95 %.1f ms; %d failed): outpost is %.1fx slower\n",
            b.per_s, b.median_ms, b.p95_ms, b.failed, b.per_s / (r.per_s > 0 ? r.per_s : 1));
