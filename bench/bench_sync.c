@@ -64,14 +64,14 @@
 #include "sync/pull.h"
 #include "sync/results_push.h"
 
-#define CENTERS      20
-#define PROCTORS     50
-#define DELIVERIES   20
-#define B_TAKERS     1000
-#define B_CENTERS    5
-#define B_PROCTORS   10
-#define PAGE_LIMIT   1000
-#define NOCHANGE_RUNS 30
+#define CENTERS        20
+#define PROCTORS       50
+#define DELIVERIES     20
+#define B_TAKERS       1000
+#define B_CENTERS      5
+#define B_PROCTORS     10
+#define PAGE_LIMIT     1000
+#define NOCHANGE_RUNS  30
 #define ONECHANGE_RUNS 10
 
 static double now(void)
@@ -247,12 +247,12 @@ static void build_central(struct world *w, const char *dir, size_t package_bytes
     /* users: ORG-A's and ORG-B's test takers, proctors, the two sync managers */
     buf_printf(&b, "%s\n", USERS_HEADER);
     for (int i = 0; i < w->takers; i++)
-        buf_printf(&b, "Taker A%05d,First%d,Last%d,ta%05d,ta%05d@school.example,pw-ta%05d,"
-                       "en-US,en-US\n",
+        buf_printf(&b,
+                   "Taker A%05d,First%d,Last%d,ta%05d,ta%05d@school.example,pw-ta%05d,"
+                   "en-US,en-US\n",
                    i, i, i, i, i, i);
     for (int i = 0; i < B_TAKERS; i++)
-        buf_printf(&b, "Taker B%05d,First%d,Last%d,tb%05d,,pw-tb%05d,en-US,en-US\n", i, i, i, i,
-                   i);
+        buf_printf(&b, "Taker B%05d,First%d,Last%d,tb%05d,,pw-tb%05d,en-US,en-US\n", i, i, i, i, i);
     import_users(c, dir, "takers.csv", ROLE_TEST_TAKER, &b);
     buf_reset(&b);
     buf_printf(&b, "%s\n", USERS_HEADER);
@@ -630,8 +630,8 @@ static void push(struct world *w, struct push_stats *s)
         char *batch;
         size_t len;
         int count;
-        if (sync_outbox_next_batch(w->device, APP_PUSH_MAX, 16u << 20, &batch, &len, &count,
-                                   &e) != 0)
+        if (sync_outbox_next_batch(w->device, APP_PUSH_MAX, 16u << 20, &batch, &len, &count, &e) !=
+            0)
             die("next batch", &e);
         double b = now();
         s->next_s += b - a;
@@ -710,7 +710,8 @@ static double limit_push(struct world *w, const char *dir, int *n_out)
         sqlite3_exec(s, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         for (int k = 0; k < APP_PUSH_MAX && i < n; k++, i++) {
             size_t body = v[i].len - ENVELOPE_SIGNATURE_BYTES;
-            if (sign_verify(SIGN_CONTEXT_RESULT_ENVELOPE, v[i].b, body, v[i].b + body, device.public_key) != 0)
+            if (sign_verify(SIGN_CONTEXT_RESULT_ENVELOPE, v[i].b, body, v[i].b + body,
+                            device.public_key) != 0)
                 die("bare verify", NULL);
             sqlite3_bind_text(ins, 1, v[i].id, -1, SQLITE_STATIC);
             sqlite3_bind_blob(ins, 2, v[i].b, (int)v[i].len, SQLITE_STATIC);
@@ -732,11 +733,10 @@ static double limit_push(struct world *w, const char *dir, int *n_out)
     return t;
 }
 
-
 /* ---- 5. HTTP: many devices doing no-change syncs at once against one `outpost serve` ---- */
 
-#define HTTP_DEVICES  100
-#define HTTP_SECONDS  5.0
+#define HTTP_DEVICES       100
+#define HTTP_SECONDS       5.0
 #define HTTP_SERVE_THREADS "4"
 
 struct http_dev {
@@ -787,8 +787,8 @@ static void *http_client_thread(void *arg)
         if (rc == 0 && rep.status == 200) {
             r->ok++;
             if (r->nlat == r->cap)
-                r->lat = realloc(r->lat, (size_t)(r->cap = r->cap ? 2 * r->cap : 1024) *
-                                             sizeof *r->lat);
+                r->lat =
+                    realloc(r->lat, (size_t)(r->cap = r->cap ? 2 * r->cap : 1024) * sizeof *r->lat);
             r->lat[r->nlat++] = dt;
         } else if (rc == 0 && rep.status == 429)
             r->throttled++;
@@ -904,8 +904,8 @@ struct bare_page {
 };
 
 static enum MHD_Result bare_answer(void *cls, struct MHD_Connection *conn, const char *url,
-                                   const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_size, void **con_cls)
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_size, void **con_cls)
 {
     (void)url, (void)method, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
     const struct bare_page *p = cls;
@@ -1065,10 +1065,11 @@ static void http_phase(struct world *w, const char *cdir)
            r.per_s, r.median_ms, r.p95_ms, r.failed, r.throttled);
     if (r.failed)
         printf("   first failure: %s\n", r.first_failure);
-    printf("   CPU per no-change sync: outpost serve %.2f ms, the clients %.2f ms; so 2 cores given "
-           "to serve alone would answer about %.0f/s\n",
-           r.ok ? server_cpu / r.ok * 1e3 : 0, r.ok ? client_cpu / r.ok * 1e3 : 0,
-           server_cpu > 0 ? 2 * r.ok / server_cpu : 0);
+    printf(
+        "   CPU per no-change sync: outpost serve %.2f ms, the clients %.2f ms; so 2 cores given "
+        "to serve alone would answer about %.0f/s\n",
+        r.ok ? server_cpu / r.ok * 1e3 : 0, r.ok ? client_cpu / r.ok * 1e3 : 0,
+        server_cpu > 0 ? 2 * r.ok / server_cpu : 0);
     printf("   limit: the same bytes from bare libmicrohttpd, same client: %.0f/s (median %.1f "
            "ms, p95 %.1f ms; %d failed; server and clients %.2f ms of CPU a request): outpost is "
            "%.1fx slower\n",
@@ -1198,8 +1199,7 @@ int main(int argc, char **argv)
     qsort(oc, ONECHANGE_RUNS, sizeof oc[0], cmp_double);
     printf("\n3. one-change sync (a test taker's label edited on central), %d runs: median %.1f "
            "ms, fastest %.1f ms, slowest %.1f ms\n",
-           ONECHANGE_RUNS, oc[ONECHANGE_RUNS / 2] * 1e3, oc[0] * 1e3,
-           oc[ONECHANGE_RUNS - 1] * 1e3);
+           ONECHANGE_RUNS, oc[ONECHANGE_RUNS / 2] * 1e3, oc[0] * 1e3, oc[ONECHANGE_RUNS - 1] * 1e3);
 
     /* 4. push */
     int queued;

@@ -27,8 +27,7 @@ static struct db *device_db(char **dir)
 static void put(struct db *db, const char *entity, const char *id, int64_t version)
 {
     struct op_err e = {0};
-    if (synced_put(db, entity, id, version, "{\"label\": \"a long enough JSON text\"}", 0, &e) !=
-        0)
+    if (synced_put(db, entity, id, version, "{\"label\": \"a long enough JSON text\"}", 0, &e) != 0)
         fail_msg("synced_put: %s", e.msg);
 }
 
