@@ -51,12 +51,15 @@ SQLITE_BACKEND='src/store/db_sqlite.c'
 PGSQL_BACKEND='src/store/db_pgsql.c'
 PGSQL_ALLOW='tests/unit/test_pg_server.c tests/unit/test_pg_conninfo.c tests/unit/test_config_pgsql.c
              tests/unit/testutil.c bench/bench_store.c'
-SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c bench/bench_store.c'
+SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c bench/bench_store.c
+              bench/bench_sync.c'
 # The one file that may call libmicrohttpd (rule 5).
 MHD_SERVER='src/http/server.c'
 # The HTTP client's test, which runs a bare libmicrohttpd server in process to misbehave on purpose
-# (cut downloads, no answer, redirects), something outpost's own server never does.
-MHD_ALLOW='tests/unit/test_http_client.c'
+# (cut downloads, no answer, redirects), something outpost's own server never does; and
+# bench/bench_sync.c, whose bare libmicrohttpd server (the same bytes, no outpost) is the limit
+# `outpost serve` is measured against.
+MHD_ALLOW='tests/unit/test_http_client.c bench/bench_sync.c'
 
 set -u
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -169,7 +172,9 @@ done
 
 # 5. libmicrohttpd only in the HTTP server's file
 for f in $files; do
-    [ "$f" = "$MHD_SERVER" ] || [ "$f" = "$MHD_ALLOW" ] && continue
+    skip=0
+    for a in $MHD_SERVER $MHD_ALLOW; do [ "$f" = "$a" ] && skip=1; done
+    [ "$skip" = 1 ] && continue
     hits=$(grep -nE -e '\<MHD_[A-Za-z_]+' -e '#[[:space:]]*include[[:space:]]*<microhttpd\.h>' "$f")
     if [ -n "$hits" ]; then
         echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libmicrohttpd outside $MHD_SERVER: write endpoints against http/server.h)|" >&2
