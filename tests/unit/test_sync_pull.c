@@ -895,6 +895,69 @@ static void test_bad_content_fields_are_refused(void **state)
 #undef EL
 }
 
+static void test_profiles_are_sealed_again_when_proctors_change(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    unsigned char ppk[VAULT_PUBLIC_BYTES], psk[VAULT_SECRET_BYTES];
+    struct user p2;
+    OK(users_get_by_id(f->central->db, f->p2, &p2, fx_e));
+    OK(credentials_unlock(&p2, "p2", 2, ppk, psk, fx_e));
+    user_clear(&p2);
+    char prof[512];
+    json_t *t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), OP_ENOTFOUND);
+    json_decref(t1);
+
+    /* p2 becomes a proctor of A1 after the first sync: the next pull brings t1 and t2 again,
+     * sealed to p2 as well */
+    assign(f->central->db, f->ca1, f->p2, CENTER_DUTY_PROCTOR);
+    pull_all(f, 1000, &r);
+    assert_true(r.counts[SYNC_ENT_USER].updated >= 2);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "Tina"));
+    assert_non_null(json_object_get(t1, "profile"));
+    json_decref(t1);
+    json_t *t2 = synced_json(f, FEED_USER, f->t2);
+    assert_int_equal(open_profile(t2, f->p2, ppk, psk, prof, sizeof prof), 0);
+    json_decref(t2);
+    /* the admin's own profile too (they are staff of A1) */
+    json_t *ad = synced_json(f, FEED_USER, f->ad);
+    assert_int_equal(open_profile(ad, f->p2, ppk, psk, prof, sizeof prof), 0);
+    json_decref(ad);
+
+    /* p1 removed from A1: the new copies are not sealed to p1 any more */
+    fx_begin(f->central->db);
+    OK(testcenters_unassign(f->central->db, f->ca1, f->p1, CENTER_DUTY_PROCTOR, fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    json_t *arr = json_object_get(t1, "profile"), *it;
+    size_t i;
+    json_array_foreach(arr, i, it) assert_string_not_equal(
+        json_string_value(json_object_get(it, "to")), f->p1);
+    assert_int_equal(json_array_size(arr), 2); /* t1 and p2 */
+    json_decref(t1);
+
+    /* the same through testcenters_set_staff (imports): p1 back, p2 out */
+    const char *only_p1[] = {f->p1};
+    int changed;
+    fx_begin(f->central->db);
+    OK(testcenters_set_staff(f->central->db, f->ca1, CENTER_DUTY_PROCTOR, only_p1, 1, &changed,
+                             fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), OP_ENOTFOUND);
+    assert_int_equal(json_array_size(json_object_get(t1, "profile")), 2); /* t1 and p1 */
+    json_decref(t1);
+}
+
 static void test_drift_triggers_a_full_resync_that_repairs_it(void **state)
 {
     struct fixture *f = *state;
@@ -986,6 +1049,7 @@ int main(void)
         T(test_content_keys_reach_the_device_sealed_to_eligible_test_takers),
         T(test_an_encrypted_copy_made_later_reaches_the_device),
         cmocka_unit_test(test_bad_content_fields_are_refused),
+        T(test_profiles_are_sealed_again_when_proctors_change),
         T(test_drift_triggers_a_full_resync_that_repairs_it),
         T(test_a_failure_mid_apply_keeps_the_old_cursor),
         T(test_binding_to_another_organisation_clears_the_device),
