@@ -379,7 +379,9 @@ int changes_read(struct instance *central, const char *org, int64_t since, int l
     if (limit < 1 || limit > CHANGES_PAGE_MAX)
         return err_set_field(e, OP_EINPUT, "limit", "limit must be 1 to %d", CHANGES_PAGE_MAX);
     struct read_ctx c = {central, org, since, limit, out};
-    return db_write(central->db, read_body, &c, e);
+    /* a read snapshot: the records, max_seq and the digest agree, and devices' syncs do not
+     * queue on the write lock */
+    return db_read(central->db, read_body, &c, e);
 }
 
 void changes_page_free(struct changes_page *p)

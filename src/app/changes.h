@@ -33,7 +33,8 @@ struct changes_page {
 };
 
 /* Reads the changes of `org` after `since` (at most `limit`, 1..CHANGES_PAGE_MAX) with their
- * records, in one transaction (a consistent view: the digest and the records agree). A record
+ * records, in one read transaction (db_read: one snapshot, so the digest and the records
+ * agree, and no write lock, so syncs do not queue behind each other or the writer). A record
  * of the feed is carried as it is now: a test center (label, org_id, parent_id), an
  * eligibility (center_id, delivery_id, proctored, test_takers: ids, content_keys: the
  * delivery's current content key sealed to each test taker, [{"to", "sealed"}], and
