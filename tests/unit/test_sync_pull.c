@@ -683,6 +683,27 @@ static unsigned char *compiled_package(struct fixture *f, const char *sha, size_
     return bytes;
 }
 
+/* With OUTPOST_FUZZ_SEED_DIR set, writes the bare body of ORG-A's first page as seed `name`. */
+static void write_fuzz_body(struct fixture *f, const char *name)
+{
+    const char *dir = getenv("OUTPOST_FUZZ_SEED_DIR");
+    if (!dir)
+        return;
+    struct changes_page p;
+    OK(changes_read(f->central, ORG_A, 0, 1000, &p, fx_e));
+    char *body;
+    size_t blen;
+    OK(sync_page_encode(&p, &body, &blen, fx_e));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    fwrite(body, 1, blen, out);
+    fclose(out);
+    free(body);
+    changes_page_free(&p);
+}
+
 static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(void **state)
 {
     struct fixture *f = *state;
@@ -698,6 +719,7 @@ static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(vo
     struct sync_apply_report r;
     pull_all(f, 1000, &r);
     assert_in_step(f);
+    write_fuzz_body(f, "content-keys-body.json");
 
     /* the delivery names its encrypted package; the eligibility its key, sealed to each */
     struct app_content_ref ref;
@@ -938,8 +960,8 @@ static void test_profiles_are_sealed_again_when_proctors_change(void **state)
     t1 = synced_json(f, FEED_USER, f->t1);
     json_t *arr = json_object_get(t1, "profile"), *it;
     size_t i;
-    json_array_foreach(arr, i, it) assert_string_not_equal(
-        json_string_value(json_object_get(it, "to")), f->p1);
+    json_array_foreach(arr, i, it)
+        assert_string_not_equal(json_string_value(json_object_get(it, "to")), f->p1);
     assert_int_equal(json_array_size(arr), 2); /* t1 and p2 */
     json_decref(t1);
 
