@@ -117,81 +117,70 @@ if [ -n "$out" ]; then
     failed=1
 fi
 
+# Rules 2 to 6 grep all their files at once (one grep per rule, not one per file: the
+# check runs in about a second, and tests/cli/layers.sh runs it some thirty times).
+
+# usage: skip_re FILE... - an ERE matching exactly those file names (none: matches nothing)
+skip_re() {
+    if [ $# = 0 ]; then echo '^$'; return; fi
+    printf '^(%s)$\n' "$(echo "$*" | sed 's/\./\\./g; s/[[:space:]][[:space:]]*/|/g')"
+}
+
+# usage: scan FILES SKIP MESSAGE GREP-ARGS... - every line of FILES (one a line) that the
+# grep arguments match, in a file whose name SKIP (an ERE) does not match, reported as
+# "check-layers: FILE:LINE:TEXT (MESSAGE)"; sets failed when there is one.
+scan() {
+    scan_files=$1 scan_skip=$2 scan_msg=$3
+    shift 3
+    [ -n "$scan_files" ] || return 0
+    scan_hits=$(echo "$scan_files" | xargs grep -nHE "$@" | awk -v skip="$scan_skip" '{
+        f = $0; sub(/:.*/, "", f); if (f !~ skip) print }')
+    if [ -n "$scan_hits" ]; then
+        echo "$scan_hits" | sed "s|^|check-layers: |; s|\$| ($scan_msg)|" >&2
+        failed=1
+    fi
+}
+
 # 2. no SQL and no transaction in src/cli and src/http
 for door in cli http; do
     [ -d src/$door ] || continue
     if [ $door = cli ]; then what='the CLI'; else what='an HTTP handler or the server'; fi
-    files=$(find src/$door -name '*.[ch]' | sort)
-    for f in $files; do
-        skip=0
-        for a in $CLI_SQL_ALLOW; do [ "$f" = "$a" ] && skip=1; done
-        [ "$skip" = 1 ] && continue
-        hits=$(grep -nE \
-            -e 'sqlite3_|#[[:space:]]*include[[:space:]]*<sqlite3\.h>' \
-            -e '\<db_(stmt|exec|run|sqlite|bind_text|column_[a-z_]+|find_labelled|next_seq)[[:space:]]*\(' \
-            -e '\<db_(begin|commit|commit_if|rollback)[[:space:]]*\(' \
-            -e '"[^"]*(SELECT |INSERT INTO|UPDATE |DELETE FROM|BEGIN IMMEDIATE|BEGIN TRANSACTION|PRAGMA )' \
-            "$f")
-        if [ -n "$hits" ]; then
-            echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQL or a transaction in $what: move it to src/app)|" >&2
-            failed=1
-        fi
-    done
+    # shellcheck disable=SC2086
+    scan "$(find src/$door -name '*.[ch]' | sort)" "$(skip_re $CLI_SQL_ALLOW)" \
+        "SQL or a transaction in $what: move it to src/app" \
+        -e 'sqlite3_|#[[:space:]]*include[[:space:]]*<sqlite3\.h>' \
+        -e '\<db_(stmt|exec|run|sqlite|bind_text|column_[a-z_]+|find_labelled|next_seq)[[:space:]]*\(' \
+        -e '\<db_(begin|commit|commit_if|rollback)[[:space:]]*\(' \
+        -e '"[^"]*(SELECT |INSERT INTO|UPDATE |DELETE FROM|BEGIN IMMEDIATE|BEGIN TRANSACTION|PRAGMA )'
 done
+
+files=$(for d in src tests bench; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done | sort)
 
 # 3. SQLite only in its backend file
-files=$(for d in src tests bench; do [ -d "$d" ] && find "$d" -name '*.[ch]'; done | sort)
-for f in $files; do
-    skip=0
-    for a in $SQLITE_BACKEND $SQLITE_ALLOW; do [ "$f" = "$a" ] && skip=1; done
-    [ "$skip" = 1 ] && continue
-    hits=$(grep -nE -e '\<sqlite3_' -e '#[[:space:]]*include[[:space:]]*<sqlite3\.h>' "$f")
-    if [ -n "$hits" ]; then
-        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (SQLite outside $SQLITE_BACKEND: use the statement API of src/store/db.h)|" >&2
-        failed=1
-    fi
-    case $f in src/store/db*.c) continue ;; esac
-    hits=$(grep -nE '#[[:space:]]*include[[:space:]]*"store/db_backend\.h"' "$f")
-    if [ -n "$hits" ]; then
-        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (the backend table is private to src/store/db*.c: use src/store/db.h)|" >&2
-        failed=1
-    fi
-done
+# shellcheck disable=SC2086
+scan "$files" "$(skip_re $SQLITE_BACKEND $SQLITE_ALLOW)" \
+    "SQLite outside $SQLITE_BACKEND: use the statement API of src/store/db.h" \
+    -e '\<sqlite3_' -e '#[[:space:]]*include[[:space:]]*<sqlite3\.h>'
+scan "$files" '^src/store/db[^/]*\.c$' \
+    "the backend table is private to src/store/db*.c: use src/store/db.h" \
+    -e '#[[:space:]]*include[[:space:]]*"store/db_backend\.h"'
 
 # 4. libpq only in its backend file (and the tests that reach the server on purpose)
-for f in $files; do
-    skip=0
-    for a in $PGSQL_BACKEND $PGSQL_ALLOW; do [ "$f" = "$a" ] && skip=1; done
-    [ "$skip" = 1 ] && continue
-    hits=$(grep -nE -e '\<PQ[a-z][A-Za-z]*[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>' "$f")
-    if [ -n "$hits" ]; then
-        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libpq outside $PGSQL_BACKEND: use the statement API of src/store/db.h)|" >&2
-        failed=1
-    fi
-done
+# shellcheck disable=SC2086
+scan "$files" "$(skip_re $PGSQL_BACKEND $PGSQL_ALLOW)" \
+    "libpq outside $PGSQL_BACKEND: use the statement API of src/store/db.h" \
+    -e '\<PQ[a-z][A-Za-z]*[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>'
 
 # 5. libmicrohttpd only in the HTTP server's file
-for f in $files; do
-    skip=0
-    for a in $MHD_SERVER $MHD_ALLOW; do [ "$f" = "$a" ] && skip=1; done
-    [ "$skip" = 1 ] && continue
-    hits=$(grep -nE -e '\<MHD_[A-Za-z_]+' -e '#[[:space:]]*include[[:space:]]*<microhttpd\.h>' "$f")
-    if [ -n "$hits" ]; then
-        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libmicrohttpd outside $MHD_SERVER: write endpoints against http/server.h)|" >&2
-        failed=1
-    fi
-done
+# shellcheck disable=SC2086
+scan "$files" "$(skip_re $MHD_SERVER $MHD_ALLOW)" \
+    "libmicrohttpd outside $MHD_SERVER: write endpoints against http/server.h" \
+    -e '\<MHD_[A-Za-z_]+' -e '#[[:space:]]*include[[:space:]]*<microhttpd\.h>'
 
 # 6. libcurl only in the HTTP client
 HTTP_CLIENT='src/http/client.c'
-for f in $files; do
-    [ "$f" = "$HTTP_CLIENT" ] && continue
-    hits=$(grep -nE -e '\<curl_[a-z_]+[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<curl/' "$f")
-    if [ -n "$hits" ]; then
-        echo "$hits" | sed "s|^|check-layers: $f:|; s|\$| (libcurl outside $HTTP_CLIENT: use src/http/client.h)|" >&2
-        failed=1
-    fi
-done
+scan "$files" "$(skip_re $HTTP_CLIENT)" "libcurl outside $HTTP_CLIENT: use src/http/client.h" \
+    -e '\<curl_[a-z_]+[[:space:]]*\(' -e '#[[:space:]]*include[[:space:]]*<curl/'
 
 [ "$failed" = 0 ] || exit 1
 echo "check-layers: $(echo "$LAYERS" | sed 's/ /\//g' | paste -sd' ' - | sed 's/ / < /g'): ok"

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "app/content.h"
 #include "base/fs.h"
 #include "crypto/vault.h"
 #include "store/deliveries.h"
+#include "store/delivery_content.h"
 #include "store/eligibilities.h"
 #include "store/feed.h"
 #include "store/synced.h"
@@ -43,11 +45,34 @@ static int center_data(struct db *db, const char *id, json_t **out, struct op_er
     return rc;
 }
 
+/* The encrypted package of delivery `d` as it is now: *have 1 and *c filled when the delivery
+ * has a package and the newest encrypted copy is of that package (a copy of an older package,
+ * the current one not encrypted yet, is not the delivery's: `deliveries encrypt` makes it). */
+static int current_content(struct db *db, const struct delivery *d, struct delivery_content *c,
+                           int *have, struct op_err *e)
+{
+    *have = 0;
+    if (!d->package_sha256[0])
+        return 0;
+    struct op_err none = {0};
+    int rc = delivery_content_get(db, d->id, d->version, c, &none);
+    if (rc == OP_ENOTFOUND)
+        return 0;
+    if (rc != 0)
+        return err_set(e, none.code, "%s", none.msg);
+    *have = strcmp(c->package_sha256, d->package_sha256) == 0;
+    return 0;
+}
+
 static int delivery_data(struct instance *inst, const char *id, json_t **out, struct op_err *e)
 {
     struct delivery d;
     memset(&d, 0, sizeof d);
+    struct delivery_content c;
+    int have = 0;
     int rc = deliveries_get(inst->db, id, &d, e);
+    if (rc == 0)
+        rc = current_content(inst->db, &d, &c, &have, e);
     if (rc == 0) {
         json_int_t size = 0;
         if (d.package_sha256[0]) {
@@ -64,6 +89,16 @@ static int delivery_data(struct instance *inst, const char *id, json_t **out, st
                          d.package_sha256[0] ? json_string(d.package_sha256) : json_null(),
                          "package_size", size, "max_executions", (json_int_t)d.max_executions,
                          "proctored_default", d.proctored_default);
+        /* what the device downloads (GET /api/v1/packages/{enc_sha256}) and opens */
+        if (*out && (json_object_set_new(*out, "enc_sha256",
+                                         have ? json_string(c.enc_sha256) : json_null()) != 0 ||
+                     json_object_set_new(*out, "enc_size",
+                                         have ? json_integer(c.enc_size) : json_null()) != 0 ||
+                     json_object_set_new(*out, "content_version",
+                                         have ? json_integer(c.version) : json_null()) != 0)) {
+            json_decref(*out);
+            *out = NULL;
+        }
         if (!*out)
             rc = oom(e);
     }
@@ -71,39 +106,84 @@ static int delivery_data(struct instance *inst, const char *id, json_t **out, st
     return rc;
 }
 
-static int eligibility_data(struct db *db, const char *id, json_t **out, struct op_err *e)
+/* Seals the content key `k` to the vault public key `pk_text` (base64) of test taker `to` and
+ * appends it to `arr`. A test taker without a vault gets nothing. */
+static int seal_key_to(json_t *arr, const struct app_content_key *k, const char *to,
+                       const char *pk_text, struct op_err *e)
 {
+    if (!pk_text || !pk_text[0])
+        return 0;
+    unsigned char pk[VAULT_PUBLIC_BYTES], sealed[CONTENT_SEALED_KEY_BYTES];
+    int rc = vault_from_text(pk_text, pk, sizeof pk, "vault public key", e);
+    if (rc == 0)
+        rc = app_content_key_seal(k, pk, sealed, e);
+    if (rc != 0)
+        return rc;
+    char text[CONTENT_SEALED_KEY_BYTES * 4 / 3 + 4];
+    vault_to_text(sealed, sizeof sealed, text, sizeof text);
+    if (json_array_append_new(arr, json_pack("{s:s, s:s}", "to", to, "sealed", text)) != 0)
+        return oom(e);
+    return 0;
+}
+
+/* An eligibility, with the content key of its delivery's current encrypted package sealed to
+ * each of its test takers (`content_keys`, for `content_version`; [] and null when the
+ * delivery has none): the key reaches a device only sealed to those who may take the test. */
+static int eligibility_data(struct instance *inst, const char *id, json_t **out, struct op_err *e)
+{
+    struct db *db = inst->db;
     struct eligibility el;
     memset(&el, 0, sizeof el);
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    struct delivery_content c;
+    int have = 0;
+    struct app_content_key *key = NULL;
     int rc = eligibilities_get(db, id, &el, e);
-    json_t *takers = json_array();
-    if (rc == 0 && !takers)
+    if (rc == 0)
+        rc = deliveries_get(db, el.delivery_id, &d, e);
+    if (rc == 0)
+        rc = current_content(db, &d, &c, &have, e);
+    if (rc == 0 && have)
+        rc = app_content_key_open(inst, d.id, c.version, &key, e);
+    json_t *takers = json_array(), *keys = json_array();
+    if (rc == 0 && (!takers || !keys))
         rc = oom(e);
     if (rc == 0) {
         struct db_stmt *st = db_stmt(db,
-                                     "SELECT user_id FROM eligibility_test_takers"
-                                     " WHERE eligibility_id = ?1 ORDER BY user_id",
+                                     "SELECT t.user_id, u.vault_public_key"
+                                     " FROM eligibility_test_takers t"
+                                     " JOIN users u ON u.id = t.user_id"
+                                     " WHERE t.eligibility_id = ?1 ORDER BY t.user_id",
                                      e);
         if (!st)
             rc = OP_EDB;
         else {
             db_bind_text(st, 1, id);
             int r;
-            while (rc == 0 && (r = db_step(st)) == DB_ROW)
+            while (rc == 0 && (r = db_step(st)) == DB_ROW) {
                 if (json_array_append_new(takers, json_string(db_column_text(st, 0))) != 0)
                     rc = oom(e);
+                else if (key)
+                    rc = seal_key_to(keys, key, db_column_text(st, 0), db_column_text(st, 1), e);
+            }
             if (rc == 0 && r == DB_ERROR)
                 rc = db_fail(db, e, "reading the test takers of an eligibility");
             db_stmt_done(db, st);
         }
     }
     if (rc == 0) {
-        *out = json_pack("{s:s, s:s, s:b, s:O}", "center_id", el.center_id, "delivery_id",
-                         el.delivery_id, "proctored", el.proctored, "test_takers", takers);
+        *out = json_pack("{s:s, s:s, s:b, s:O, s:O, s:o}", "center_id", el.center_id, "delivery_id",
+                         el.delivery_id, "proctored", el.proctored, "test_takers", takers,
+                         "content_keys", keys, "content_version",
+                         have ? json_integer(c.version) : json_null());
         if (!*out)
             rc = oom(e);
     }
+    app_content_key_free(key);
     json_decref(takers);
+    json_decref(keys);
+    delivery_clear(&d);
     eligibility_clear(&el);
     return rc;
 }
@@ -265,7 +345,7 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         else if (strcmp(r->entity, FEED_DELIVERY) == 0)
             rc = delivery_data(c->inst, r->id, &r->data, e);
         else if (strcmp(r->entity, FEED_ELIGIBILITY) == 0)
-            rc = eligibility_data(db, r->id, &r->data, e);
+            rc = eligibility_data(c->inst, r->id, &r->data, e);
         else if (strcmp(r->entity, FEED_USER) == 0)
             rc = user_data(db, c->org, r->id, &r->data, e);
         else
@@ -299,7 +379,9 @@ int changes_read(struct instance *central, const char *org, int64_t since, int l
     if (limit < 1 || limit > CHANGES_PAGE_MAX)
         return err_set_field(e, OP_EINPUT, "limit", "limit must be 1 to %d", CHANGES_PAGE_MAX);
     struct read_ctx c = {central, org, since, limit, out};
-    return db_write(central->db, read_body, &c, e);
+    /* a read snapshot: the records, max_seq and the digest agree, and devices' syncs do not
+     * queue on the write lock */
+    return db_read(central->db, read_body, &c, e);
 }
 
 void changes_page_free(struct changes_page *p)

@@ -33,10 +33,13 @@ struct changes_page {
 };
 
 /* Reads the changes of `org` after `since` (at most `limit`, 1..CHANGES_PAGE_MAX) with their
- * records, in one transaction (a consistent view: the digest and the records agree). A record
+ * records, in one read transaction (db_read: one snapshot, so the digest and the records
+ * agree, and no write lock, so syncs do not queue behind each other or the writer). A record
  * of the feed is carried as it is now: a test center (label, org_id, parent_id), an
- * eligibility (center_id, delivery_id, proctored, test_takers: ids), a delivery (label,
- * package_sha256, package_size, max_executions, proctored_default), a user (login, role,
+ * eligibility (center_id, delivery_id, proctored, test_takers: ids, content_keys: the
+ * delivery's current content key sealed to each test taker, [{"to", "sealed"}], and
+ * content_version), a delivery (label, package_sha256, package_size, max_executions,
+ * proctored_default, enc_sha256, enc_size, content_version), a user (login, role,
  * org_id, password_hash, vault_public_key, vault_secret_wrapped, and `profile`: the JSON
  * {label, first_name, last_name, mail, interface_lang, default_lang} sealed to the user's
  * vault key and to each proctor of the user's centers in `org`, as

@@ -13,6 +13,7 @@
 
 #include "base/fs.h"
 #include "store/deliveries.h"
+#include "store/eligibilities.h"
 #include "store/packages.h"
 
 struct app_content_new {
@@ -113,7 +114,12 @@ int app_content_record(struct db *db, const struct app_content_new *n, const cha
         return rc;
     c.wrapped_len = CONTENT_WRAPPED_KEY_BYTES;
     memcpy(c.master_key_id, n->master.id, KEY_ID_HEX_LEN);
-    return delivery_content_insert(db, &c, e);
+    rc = delivery_content_insert(db, &c, e);
+    /* Its eligibilities carry the content key sealed to each test taker: devices must get
+     * them again with the new key. */
+    if (rc == 0)
+        rc = eligibilities_bump_delivery(db, delivery_id, e);
+    return rc;
 }
 
 /* ---- central: ensure ---- */
@@ -143,8 +149,9 @@ static int ensure_body(struct db *db, void *ctx, struct op_err *e)
         rc = err_set(e, none.code, "%s", none.msg);
     else if (strcmp(d.package_sha256, r->n->package_sha256) != 0)
         rc = err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: run again", d.id);
-    else if ((rc = app_content_record(db, r->n, d.id, d.version, e)) == 0)
-        r->made = 1;
+    else if ((rc = app_content_record(db, r->n, d.id, d.version, e)) == 0 &&
+             (rc = deliveries_bump(db, d.id, e)) == 0)
+        r->made = 1; /* a new version of the delivery: devices get its encrypted package */
     delivery_clear(&d);
     return rc;
 }
@@ -227,37 +234,72 @@ json_t *app_content_json(const struct delivery_content *c)
                      "package_sha256", c->package_sha256, "master_key_id", c->master_key_id);
 }
 
+struct app_content_key {
+    unsigned char key[CONTENT_KEY_BYTES];
+    struct delivery_content row;
+};
+
+void app_content_key_free(struct app_content_key *k)
+{
+    if (k)
+        sodium_free(k); /* wipes */
+}
+
+int app_content_key_open(struct instance *central, const char *delivery_id, int64_t version,
+                         struct app_content_key **out, struct op_err *e)
+{
+    *out = NULL;
+    struct app_content_key *k = sodium_malloc(sizeof *k);
+    struct key *master = key_new();
+    if (!master || !k) {
+        key_free(master);
+        app_content_key_free(k);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    memset(k, 0, sizeof *k);
+    int rc = app_content_get(central, delivery_id, version, &k->row, e);
+    char *dir = rc == 0 ? instance_path(central, "keys") : NULL;
+    if (rc == 0)
+        rc = keys_load_master_by_id(dir, k->row.master_key_id, master, e);
+    if (rc == OP_ENOTFOUND && dir)
+        rc = err_set(e, OP_ESTATE,
+                     "the content key of delivery %s is under master key %s, which is not in %s: "
+                     "restore its key file from a backup (as master-%s.key)",
+                     delivery_id, k->row.master_key_id, dir, k->row.master_key_id);
+    free(dir);
+    if (rc == 0)
+        rc = content_key_unwrap(k->row.wrapped_key, k->row.wrapped_len, k->row.delivery_id,
+                                k->row.version, master, k->key, e);
+    key_free(master);
+    if (rc != 0) {
+        app_content_key_free(k);
+        return rc;
+    }
+    *out = k;
+    return 0;
+}
+
+const struct delivery_content *app_content_key_row(const struct app_content_key *k)
+{
+    return &k->row;
+}
+
+int app_content_key_seal(const struct app_content_key *k,
+                         const unsigned char user_vault_pk[VAULT_PUBLIC_BYTES],
+                         unsigned char out[CONTENT_SEALED_KEY_BYTES], struct op_err *e)
+{
+    return content_key_seal(k->key, user_vault_pk, out, e);
+}
+
 int app_content_sealed_key(struct instance *central, const char *delivery_id, int64_t version,
                            const unsigned char user_vault_pk[VAULT_PUBLIC_BYTES],
                            unsigned char out[CONTENT_SEALED_KEY_BYTES], struct op_err *e)
 {
-    struct delivery_content c;
-    int rc = app_content_get(central, delivery_id, version, &c, e);
-    if (rc != 0)
-        return rc;
-    struct key *master = key_new();
-    unsigned char *key = sodium_malloc(CONTENT_KEY_BYTES);
-    if (!master || !key) {
-        key_free(master);
-        if (key)
-            sodium_free(key);
-        return err_set(e, OP_ENOMEM, "out of memory");
-    }
-    char *dir = instance_path(central, "keys");
-    rc = keys_load_master_by_id(dir, c.master_key_id, master, e);
-    if (rc == OP_ENOTFOUND)
-        rc = err_set(e, OP_ESTATE,
-                     "the content key of delivery %s is under master key %s, which is not in %s: "
-                     "restore its key file from a backup (as master-%s.key)",
-                     delivery_id, c.master_key_id, dir, c.master_key_id);
-    free(dir);
+    struct app_content_key *k;
+    int rc = app_content_key_open(central, delivery_id, version, &k, e);
     if (rc == 0)
-        rc = content_key_unwrap(c.wrapped_key, c.wrapped_len, c.delivery_id, c.version, master, key,
-                                e);
-    if (rc == 0)
-        rc = content_key_seal(key, user_vault_pk, out, e);
-    sodium_free(key); /* wipes */
-    key_free(master);
+        rc = app_content_key_seal(k, user_vault_pk, out, e);
+    app_content_key_free(k);
     return rc;
 }
 

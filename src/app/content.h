@@ -7,8 +7,10 @@
  * DIR/packages/enc/<sha256 of the encrypted bytes> BEFORE the transaction that records it
  * (store/delivery_content.h: hash, size, the key wrapped under the master key). A crash between
  * the two leaves an unreferenced file, which app_content_sweep removes; never a row without its
- * file. The HTTP doors call app_content_locate (GET /api/v1/packages/{sha256}) and
- * app_content_sealed_key (the pull pages), and nothing else.
+ * file. Recording a new copy gives the delivery's eligibilities a new version (and
+ * app_content_ensure the delivery too), so devices get the new package and its sealed keys. The
+ * HTTP doors call app_content_locate (GET /api/v1/packages/{sha256}) and app_content_sealed_key
+ * (the pull pages), and nothing else.
  *
  * Device: a downloaded package is checked against its hash and moved into the same folder
  * (app_content_store_downloaded); a test taker's sealed content key opens it into a private
@@ -72,6 +74,19 @@ json_t *app_content_json(const struct delivery_content *c);
 int app_content_sealed_key(struct instance *central, const char *delivery_id, int64_t version,
                            const unsigned char user_vault_pk[VAULT_PUBLIC_BYTES],
                            unsigned char out[CONTENT_SEALED_KEY_BYTES], struct op_err *e);
+
+/* The same for many test takers: the content key of delivery `delivery_id` at `version` (0:
+ * current), unwrapped once (errors as app_content_sealed_key) into sodium_malloc memory that
+ * app_content_key_free wipes; app_content_key_seal seals it to one vault public key;
+ * app_content_key_row is the delivery_content row it came from. */
+struct app_content_key;
+int app_content_key_open(struct instance *central, const char *delivery_id, int64_t version,
+                         struct app_content_key **out, struct op_err *e);
+int app_content_key_seal(const struct app_content_key *k,
+                         const unsigned char user_vault_pk[VAULT_PUBLIC_BYTES],
+                         unsigned char out[CONTENT_SEALED_KEY_BYTES], struct op_err *e);
+const struct delivery_content *app_content_key_row(const struct app_content_key *k);
+void app_content_key_free(struct app_content_key *k);
 
 /* For GET /api/v1/packages/{sha256}: the path (caller frees) and size of the encrypted
  * package `enc_sha256`, which must be one a delivery central holds refers to. OP_EINPUT for

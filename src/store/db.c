@@ -345,6 +345,47 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
                    DB_WRITE_TRIES, last);
 }
 
+static int read_once(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+{
+    if (db->be->begin_read(db->conn) != 0)
+        return db_fail(db, e, "database: starting a read transaction");
+    db->nsp = 0;
+    int rc = body(db, ctx, e);
+    /* a read transaction has nothing to bring up to date at commit: state noted for the
+     * commit (the change feed's touched records) is a write that was attempted */
+    if (rc == 0 && db->tx_hooks && db->tx_hooks->mark && db->tx_hooks->mark(db->tx_state) > 0)
+        rc = err_set(e, OP_ESTATE, "database: a read transaction noted a change to write");
+    if (rc == 0 && db->lose > 0) {
+        db->lose--;
+        db->retry = 1;
+    }
+    if (rc == 0 && db->retry)
+        rc = err_set(e, OP_EBUSY, "database: the read transaction lost a race");
+    db->be->end_read(db->conn);
+    tx_end(db);
+    return rc;
+}
+
+int db_read(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+{
+    assert(!db_in_transaction(db));
+    int rc = 0;
+    for (int attempt = 1; attempt <= DB_WRITE_TRIES; attempt++) {
+        if (attempt > 1) {
+            backoff(db, 1 << (attempt - 1));
+            memset(e, 0, sizeof *e);
+        }
+        db->retry = 0;
+        rc = read_once(db, body, ctx, e);
+        if (!db->retry || (rc != OP_EBUSY && rc != OP_EDB))
+            return rc;
+    }
+    char last[OP_ERR_MAX];
+    snprintf(last, sizeof last, "%s", e->msg);
+    return err_set(e, OP_EBUSY, "the database is busy: %d tries of a read failed (%s)",
+                   DB_WRITE_TRIES, last);
+}
+
 void db_lose_races(struct db *db, int n)
 {
     db->lose = n;

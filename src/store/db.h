@@ -145,6 +145,17 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e);
  * back, run again), so a test proves an operation's body can run twice. */
 void db_lose_races(struct db *db, int n);
 
+/* db_read runs body(db, ctx, e) in a READ-ONLY transaction: every statement of the body sees
+ * one snapshot of the database (what was committed when it began), and it takes no write lock,
+ * so readers never wait for each other or for the writer, nor it for them (SQLite in WAL: a
+ * deferred BEGIN with query_only; PostgreSQL: BEGIN ISOLATION LEVEL REPEATABLE READ READ
+ * ONLY). A write inside fails (OP_EDB); the change feed may not be touched. The same rules as
+ * db_write otherwise: a run that lost a race is run again (up to DB_WRITE_TRIES), db_lose_races
+ * applies, the body must be re-runnable, never inside a transaction. For reads that must agree
+ * with each other (a page of changes, its max seq and its digest) without serialising on the
+ * write lock. */
+int db_read(struct db *db, db_write_fn body, void *ctx, struct op_err *e);
+
 /* How long a write waits for the write lock another connection holds before failing with
  * OP_EBUSY (SQLite's busy timeout; PostgreSQL's lock_timeout, which bounds the wait for the
  * advisory write lock). A connection starts with DB_BUSY_TIMEOUT_MS, what a command-line

@@ -67,6 +67,12 @@ struct db_backend {
     int (*commit)(void *conn);
     void (*rollback)(void *conn);
     int (*in_tx)(void *conn);
+    /* A read-only transaction (db_read): begin_read opens it with one snapshot for all its
+     * statements and takes no write lock (SQLite: a deferred BEGIN, its snapshot taken by the
+     * first read, in WAL; PostgreSQL: REPEATABLE READ READ ONLY), a write inside fails;
+     * end_read ends it (nothing to commit) and restores the connection. 0 or -1. */
+    int (*begin_read)(void *conn);
+    void (*end_read)(void *conn);
     /* How long to wait for a lock another connection holds (db_set_busy_timeout), ms >= 1;
      * outside a transaction. 0 or -1. */
     int (*set_busy_timeout)(void *conn, int ms);

@@ -734,6 +734,23 @@ static int pg_begin(void *conn)
     return -1;
 }
 
+/* A read snapshot without the write lock: REPEATABLE READ takes one snapshot for the whole
+ * transaction, READ ONLY refuses writes (25006); a read-only transaction never fails a
+ * serialization check. Ended by a ROLLBACK: there is nothing to commit. */
+static int pg_begin_read(void *conn)
+{
+    struct pg_conn *pc = conn;
+    if (pg_run(pc, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") == 0)
+        return 0;
+    pg_rollback(pc);
+    return -1;
+}
+
+static void pg_end_read(void *conn)
+{
+    pg_rollback(conn);
+}
+
 /* COMMIT; after statements sent with pg_step_later, in the same pipeline: one round trip.
  * COMMIT of a transaction an error aborted succeeds as a command and rolls back (its status
  * says "ROLLBACK"): that is a failure, never a commit (drain checks the pipelined one). */
@@ -809,6 +826,8 @@ const struct db_backend db_pgsql_backend = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .begin_read = pg_begin_read,
+    .end_read = pg_end_read,
     .in_tx = pg_in_tx,
     .set_busy_timeout = pg_set_busy_timeout,
     .error = pg_error,

@@ -195,6 +195,24 @@ static void sq_rollback(void *conn)
         sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* query_only makes a write in a read transaction fail (SQLITE_READONLY) instead of taking the
+ * write lock; it is the connection's, so end_read turns it off again. */
+static int sq_begin_read(void *conn)
+{
+    if (sq_exec(conn, "BEGIN DEFERRED") != 0)
+        return -1;
+    if (sq_exec(conn, "PRAGMA query_only = 1") == 0)
+        return 0;
+    sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static void sq_end_read(void *conn)
+{
+    sq_rollback(conn);
+    sqlite3_exec(conn, "PRAGMA query_only = 0", NULL, NULL, NULL);
+}
+
 static int sq_set_busy_timeout(void *conn, int ms)
 {
     return sqlite3_busy_timeout(conn, ms) == SQLITE_OK ? 0 : -1;
@@ -240,6 +258,8 @@ const struct db_backend db_sqlite_backend = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .begin_read = sq_begin_read,
+    .end_read = sq_end_read,
     .in_tx = sq_in_tx,
     .set_busy_timeout = sq_set_busy_timeout,
     .error = sq_error,

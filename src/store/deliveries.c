@@ -130,6 +130,18 @@ int deliveries_update(struct db *db, struct delivery *d, int *changed, struct op
     return feed_touch(db, FEED_DELIVERY, d->id, e);
 }
 
+int deliveries_bump(struct db *db, const char *id, struct op_err *e)
+{
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    int rc =
+        db_run(db, "UPDATE deliveries SET version = version + 1, updated_at = ?2 WHERE id = ?1", id,
+               now, "updating delivery", e);
+    if (rc == 0 && db_changes(db) == 0)
+        rc = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
+    return rc != 0 ? rc : feed_touch(db, FEED_DELIVERY, id, e);
+}
+
 int deliveries_get(struct db *db, const char *id, struct delivery *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);

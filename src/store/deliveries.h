@@ -41,6 +41,9 @@ int deliveries_get(struct db *db, const char *id, struct delivery *out, struct o
 /* Finds a delivery by id or, failing that, by label. A label that several deliveries share
  * is an error that lists their ids. */
 int deliveries_find(struct db *db, const char *id_or_label, struct delivery *out, struct op_err *e);
+/* Gives delivery `id` a new version with nothing else changed, so that devices get it again
+ * (its encrypted package changed: app/content.h). OP_ENOTFOUND if there is no such delivery. */
+int deliveries_bump(struct db *db, const char *id, struct op_err *e);
 /* Deletes a delivery and its eligibilities (devices get tombstones). */
 int deliveries_delete(struct db *db, const char *id, struct op_err *e);
 

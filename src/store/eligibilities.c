@@ -331,6 +331,26 @@ int eligibilities_set(struct db *db, const char *center_id, const char *delivery
     return rc;
 }
 
+int eligibilities_bump_delivery(struct db *db, const char *delivery_id, struct op_err *e)
+{
+    const char *what = "updating the eligibilities of a delivery";
+    struct idlist ids = IDLIST_INIT;
+    int rc = idlist_collect(db, "SELECT id FROM eligibilities WHERE delivery_id = ?1", delivery_id,
+                            &ids, what, e);
+    if (rc == 0 && ids.n > 0) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        rc = db_run(db,
+                    "UPDATE eligibilities SET version = version + 1, updated_at = ?2"
+                    " WHERE delivery_id = ?1",
+                    delivery_id, now, what, e);
+    }
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &ids, e);
+    idlist_free(&ids);
+    return rc;
+}
+
 int eligibilities_delete(struct db *db, const char *id, struct op_err *e)
 {
     struct eligibility el;

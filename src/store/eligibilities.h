@@ -64,6 +64,11 @@ int eligibilities_get(struct db *db, const char *id, struct eligibility *out, st
 int eligibilities_get_pair(struct db *db, const char *center_id, const char *delivery_id,
                            struct eligibility *out, struct op_err *e);
 
+/* Gives every eligibility of delivery `delivery_id` a new version with nothing else changed,
+ * so that devices get them again: they carry the delivery's content key sealed to each test
+ * taker, and the delivery got a new encrypted package (app/content.h). */
+int eligibilities_bump_delivery(struct db *db, const char *delivery_id, struct op_err *e);
+
 /* Deletes an eligibility; its test takers leave organisations they are no longer in. */
 int eligibilities_delete(struct db *db, const char *id, struct op_err *e);
 

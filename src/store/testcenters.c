@@ -486,6 +486,46 @@ int testcenters_delete(struct db *db, const char *id, struct op_err *e)
     return rc;
 }
 
+/* Staff of a center changed (`users`: who was assigned or removed, with `duty`): the profiles
+ * devices receive are sealed to the proctors of the user's centers (app/changes.h), so the
+ * records whose sealed copies are now for another set of proctors get a new version and are
+ * sent again: the users moved themselves, and, when proctors moved, every test taker of the
+ * center's eligibilities and every staff member of the center. Their next copies are sealed
+ * to the current proctors: a proctor added can open them, one removed gets no new copy. */
+static int reseal_profiles(struct db *db, const char *center_id, const char *duty,
+                           const struct idlist *users, struct op_err *e)
+{
+    const char *what = "updating the profiles sealed to a center's proctors";
+    struct idlist ids = IDLIST_INIT;
+    for (int i = 0; i < users->n; i++)
+        idlist_add(&ids, users->v[i]);
+    int rc = 0;
+    if (strcmp(duty, CENTER_DUTY_PROCTOR) == 0)
+        rc = idlist_collect(db,
+                            "SELECT t.user_id FROM eligibility_test_takers t"
+                            " JOIN eligibilities el ON el.id = t.eligibility_id"
+                            " WHERE el.center_id = ?1"
+                            " UNION SELECT user_id FROM test_center_staff WHERE center_id = ?1",
+                            center_id, &ids, what, e);
+    for (int i = 0; rc == 0 && i < ids.n; i++)
+        rc = db_run(db, "UPDATE users SET version = version + 1 WHERE id = ?1", ids.v[i], NULL,
+                    what, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &ids, e);
+    idlist_free(&ids);
+    return rc;
+}
+
+static int reseal_one(struct db *db, const char *center_id, const char *duty, const char *user_id,
+                      struct op_err *e)
+{
+    struct idlist one = IDLIST_INIT;
+    idlist_add(&one, user_id);
+    int rc = reseal_profiles(db, center_id, duty, &one, e);
+    idlist_free(&one);
+    return rc;
+}
+
 int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
                        int *changed, struct op_err *e)
 {
@@ -507,7 +547,7 @@ int testcenters_assign(struct db *db, const char *center_id, const char *user_id
         *changed = 1;
     rc = bump_version(db, center_id, e);
     if (rc == 0)
-        rc = feed_touch(db, FEED_USER, user_id, e);
+        rc = reseal_one(db, center_id, duty, user_id, e);
     return rc;
 }
 
@@ -533,7 +573,7 @@ int testcenters_unassign(struct db *db, const char *center_id, const char *user_
     if (rc == 0)
         rc = bump_version(db, center_id, e);
     if (rc == 0)
-        rc = feed_touch(db, FEED_USER, user_id, e);
+        rc = reseal_one(db, center_id, duty, user_id, e);
     return rc;
 }
 
@@ -584,7 +624,7 @@ int testcenters_set_staff(struct db *db, const char *center_id, const char *duty
             *changed = 1;
         rc = bump_version(db, center_id, e);
         if (rc == 0)
-            rc = idlist_touch(db, FEED_USER, &moved, e);
+            rc = reseal_profiles(db, center_id, duty, &moved, e);
     }
     idlist_free(&want);
     idlist_free(&have);

@@ -80,7 +80,11 @@ int testcenters_find(struct db *db, const char *id_or_label, struct test_center 
  * Refused, naming them, while the center has sub-centers. */
 int testcenters_delete(struct db *db, const char *id, struct op_err *e);
 
-/* Makes user_id a staff member of `duty` (CENTER_DUTY_*) at the center. The user's role
+/* Staff changes below give a new version to the users whose synchronised profile is sealed to
+ * another set of proctors now (the user moved; for proctors, also the center's test takers
+ * and staff), so devices receive copies sealed to the current proctors.
+ *
+ * Makes user_id a staff member of `duty` (CENTER_DUTY_*) at the center. The user's role
  * must match the duty. Assigning someone already assigned changes nothing (*changed = 0). */
 int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
                        int *changed, struct op_err *e);

@@ -238,6 +238,72 @@ static int known_entity(const char *s)
            strcmp(s, FEED_ELIGIBILITY) == 0 || strcmp(s, FEED_DELIVERY) == 0;
 }
 
+static int is_id(json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) >= 1 && json_string_length(v) <= 39 &&
+           strlen(json_string_value(v)) == json_string_length(v);
+}
+
+/* null, or an integer >= min */
+static int null_or_int(json_t *v, int64_t min)
+{
+    return json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= min);
+}
+
+/* A delivery's encrypted package: enc_sha256 (64 hex), enc_size (>= 0) and content_version
+ * (>= 1), all three or all null. */
+static int check_delivery(json_t *d, struct op_err *e)
+{
+    json_t *sha = json_object_get(d, "enc_sha256"), *size = json_object_get(d, "enc_size");
+    json_t *ver = json_object_get(d, "content_version");
+    if (!sha || !size || !ver)
+        return bad(e, "data", "a delivery lacks enc_sha256, enc_size or content_version");
+    if (json_is_null(sha) && json_is_null(size) && json_is_null(ver))
+        return 0;
+    if (!json_is_string(sha) || !sha256_hex_is_valid(json_string_value(sha)))
+        return bad(e, "enc_sha256", "a delivery's enc_sha256 is not 64 hex digits");
+    if (!json_is_integer(size) || json_integer_value(size) < 0)
+        return bad(e, "enc_size", "a delivery's enc_size is not an integer >= 0");
+    if (!json_is_integer(ver) || json_integer_value(ver) < 1)
+        return bad(e, "content_version", "a delivery's content_version is not an integer >= 1");
+    return 0;
+}
+
+/* An eligibility: test_takers (ids), content_keys ([{to, sealed: SYNC_SEALED_KEY_TEXT_LEN
+ * base64url}], for test takers in the order of test_takers, each once) and content_version
+ * (null, with no keys, or >= 1). */
+static int check_eligibility(json_t *d, struct op_err *e)
+{
+    json_t *takers = json_object_get(d, "test_takers"), *keys = json_object_get(d, "content_keys");
+    json_t *ver = json_object_get(d, "content_version"), *v;
+    size_t i, at = 0;
+    if (!json_is_array(takers))
+        return bad(e, "test_takers", "an eligibility's test_takers is not an array");
+    json_array_foreach(takers, i, v) if (!is_id(v)) return bad(
+        e, "test_takers", "an eligibility's test taker is not an id of 1 to 39 bytes");
+    if (!json_is_array(keys) || json_array_size(keys) > json_array_size(takers))
+        return bad(e, "content_keys",
+                   "an eligibility's content_keys is not an array of at most one per test taker");
+    if (!ver || !null_or_int(ver, 1) || (json_is_null(ver) && json_array_size(keys) > 0))
+        return bad(e, "content_version",
+                   "an eligibility's content_version is not null (no keys) or an integer >= 1");
+    json_array_foreach(keys, i, v)
+    {
+        json_t *to = json_object_get(v, "to"), *sealed = json_object_get(v, "sealed");
+        if (!json_is_object(v) || json_object_size(v) != 2 || !is_id(to) ||
+            !json_is_string(sealed) || json_string_length(sealed) != SYNC_SEALED_KEY_TEXT_LEN)
+            return bad(e, "content_keys", "an eligibility's content key is not {to, sealed}");
+        /* in the order of test_takers, one walk over both (no quadratic check) */
+        while (at < json_array_size(takers) && !json_equal(json_array_get(takers, at), to))
+            at++;
+        if (at++ >= json_array_size(takers))
+            return bad(e, "content_keys",
+                       "an eligibility's content keys are not for its test takers, in their"
+                       " order, once each");
+    }
+    return 0;
+}
+
 static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, struct op_err *e)
 {
     if (!json_is_object(o))
@@ -265,6 +331,10 @@ static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, st
     if (!r->deleted && !json_is_object(data))
         return bad(e, "data", "a record has no 'data' object");
     r->data = r->deleted ? NULL : data;
+    if (r->data && strcmp(r->entity, FEED_DELIVERY) == 0)
+        return check_delivery(r->data, e);
+    if (r->data && strcmp(r->entity, FEED_ELIGIBILITY) == 0)
+        return check_eligibility(r->data, e);
     return 0;
 }
 

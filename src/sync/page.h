@@ -27,6 +27,9 @@
 #define SYNC_PAGE_MAX_RECORDS   1000
 #define SYNC_PAGE_MAX_BYTES     (4u << 20)
 #define SYNC_ENVELOPE_MAX_BYTES (16u << 20)
+/* A content key sealed to a test taker (CONTENT_SEALED_KEY_BYTES) in base64url without
+ * padding, as an eligibility's content_keys carry it. */
+#define SYNC_SEALED_KEY_TEXT_LEN 107
 
 /* Central: the page JSON of `p` (malloc'ed, caller frees). OP_EINPUT with e->field "page"
  * when it would be over SYNC_PAGE_MAX_BYTES (the caller asks again for fewer records). */
@@ -73,7 +76,10 @@ struct sync_page {
 /* Parses and checks a page body: bounded, every field typed, entities known, ids 1..39
  * bytes, versions >= 1, seqs increasing in (since, next], next = the last seq (or since when
  * empty), a tombstone without data and a record with an object, a digest (64 hex) on the last
- * page only. OP_EINPUT naming what is wrong. */
+ * page only; a delivery's enc_sha256, enc_size and content_version (all null, or 64 hex, >= 0,
+ * >= 1), an eligibility's test_takers (ids) and content_keys (each {to, sealed}: for its
+ * test takers in their order, each once, sealed SYNC_SEALED_KEY_TEXT_LEN base64url characters).
+ * OP_EINPUT naming what is wrong. */
 int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e);
 void sync_page_free(struct sync_page *p);
 

@@ -3,7 +3,8 @@
 # a transaction in src/cli or src/http, a sqlite3 call or <sqlite3.h> outside
 # src/store/db_sqlite.c, a libpq call or <libpq-fe.h> outside src/store/db_pgsql.c, an MHD_*
 # call or <microhttpd.h> outside src/http/server.c)
-# fails, naming the file and line.
+# fails, naming the file and line. check-layers.sh greps each rule's files at once, so each of
+# the thirty runs below takes about a second (it took ~14 s with one grep per file).
 . "$(dirname "$0")/lib.sh"
 CHECK="$OUTPOST_SOURCE/scripts/check-layers.sh"
 

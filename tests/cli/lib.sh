@@ -28,8 +28,17 @@ pg_q() { (eval "$PG_ENV" && "$PSQL" -X -q -t -A -v ON_ERROR_STOP=1 -d "$1" -c "$
 lib_cleanup() {
     if [ -s "$PG_DBS" ]; then
         while read -r pgdb; do
-            pg_q outpost "DROP DATABASE IF EXISTS \"$pgdb\" WITH (FORCE)" > /dev/null ||
-                echo "warning: could not drop database $pgdb"
+            # FORCE ends autovacuum's session too (pg_signal_backend, pg_tmp.sh); a session
+            # starting at that moment can still fail it under load: a few tries
+            tries=0
+            until pg_q outpost "DROP DATABASE IF EXISTS \"$pgdb\" WITH (FORCE)" > /dev/null 2>&1; do
+                tries=$((tries + 1))
+                if [ $tries -ge 10 ]; then
+                    echo "warning: could not drop database $pgdb"
+                    break
+                fi
+                sleep 0.2
+            done
         done < "$PG_DBS"
     fi
     rm -rf "$WORK"

@@ -182,6 +182,7 @@ CONF
     if ! PGPASSWORD=$admin_pw "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$root" -p "$port" \
         -U postgres -d postgres > "$root/psql.log" 2>&1 << SQL; then
 CREATE ROLE outpost LOGIN CREATEDB PASSWORD '$user_pw';
+GRANT pg_signal_backend TO outpost;
 CREATE DATABASE outpost OWNER outpost;
 SQL
         say "creating the role and database failed:"

@@ -7,6 +7,7 @@
 
 #include "base/fs.h"
 #include "centers_fixture.h"
+#include "store/feed.h"
 
 #define USERS_SQL "SELECT login FROM users ORDER BY login"
 
@@ -513,6 +514,107 @@ static void test_a_second_writer_gets_busy_then_the_lock(void **state)
     db_close(other);
 }
 
+/* ---- read transactions (db_read) ---- */
+
+struct read_run {
+    struct db *other; /* a second connection that writes while the read is open */
+    int runs;
+    int64_t before, after; /* users counted at the start and at the end of the body */
+    const char *write;     /* SQL the body tries, or NULL */
+    int touch;             /* the body touches the change feed */
+};
+
+static int count_users(struct db *db, int64_t *n, struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db, "SELECT count(*) FROM users", e);
+    if (!st)
+        return OP_EDB;
+    int rc = db_step(st);
+    *n = rc == DB_ROW ? db_column_int64(st, 0) : -1;
+    db_stmt_done(db, st);
+    return rc == DB_ROW ? 0 : db_fail(db, e, "counting users");
+}
+
+static int read_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct read_run *r = ctx;
+    r->runs++;
+    int rc = count_users(db, &r->before, e);
+    if (rc == 0 && r->other) { /* another connection commits a user meanwhile */
+        char id[UUID_STR_LEN], login[32];
+        snprintf(login, sizeof login, "meanwhile%d", r->runs);
+        fx_user(r->other, login, ROLE_TEST_TAKER, id);
+    }
+    if (rc == 0 && r->write)
+        rc = db_exec(db, r->write, e);
+    if (rc == 0 && r->touch)
+        rc = feed_touch(db, FEED_USER, "someone", e);
+    if (rc == 0)
+        rc = count_users(db, &r->after, e);
+    return rc;
+}
+
+/* A read sees one snapshot: a user another connection commits during the body is not seen
+ * by the body's later statements, and is seen by the next read. */
+static void test_a_read_transaction_sees_one_snapshot(void **state)
+{
+    struct fixture *f = *state;
+    const char *a[] = {"ann", "bob"};
+    add_users(f->db, a, 2);
+    struct db *other = testutil_db_open(f->dir, "test.db");
+    struct read_run r = {other, 0, 0, 0, NULL, 0};
+    OK(db_read(f->db, read_body, &r, fx_e));
+    assert_int_equal(r.before, 2);
+    assert_int_equal(r.after, 2);
+    struct read_run again = {NULL, 0, 0, 0, NULL, 0};
+    OK(db_read(f->db, read_body, &again, fx_e));
+    assert_int_equal(again.after, 3);
+    assert_false(db_in_transaction(f->db));
+    /* it re-runs its body like db_write */
+    db_lose_races(f->db, 1);
+    OK(db_read(f->db, read_body, &again, fx_e));
+    assert_int_equal(again.runs, 3);
+    db_close(other);
+}
+
+/* A read takes no write lock: it runs at once while another connection holds it (with a
+ * busy wait of 50 ms, a read that waited would fail), and a writer is not held up by it. */
+static void test_a_read_does_not_wait_for_the_writer(void **state)
+{
+    struct fixture *f = *state;
+    struct db *other = testutil_db_open(f->dir, "test.db");
+    OK(db_set_busy_timeout(f->db, 50, fx_e));
+    OK(db_begin(other, fx_e));
+    struct read_run r = {NULL, 0, 0, 0, NULL, 0};
+    OK(db_read(f->db, read_body, &r, fx_e));
+    OK(db_commit(other, fx_e));
+    /* and a write after the read takes the lock as ever */
+    OK(db_begin(f->db, fx_e));
+    OK(db_commit(f->db, fx_e));
+    db_close(other);
+}
+
+/* A write inside a read transaction fails and changes nothing; so does a change noted for the
+ * feed; the connection writes normally afterwards. */
+static void test_a_write_inside_a_read_transaction_fails(void **state)
+{
+    struct fixture *f = *state;
+    const char *a[] = {"ann"};
+    add_users(f->db, a, 1);
+    struct read_run r = {NULL, 0, 0, 0, "DELETE FROM users", 0};
+    struct op_err e = {0};
+    assert_int_equal(db_read(f->db, read_body, &r, &e), OP_EDB);
+    assert_true(e.msg[0] != '\0');
+    assert_int_equal(testutil_query_int(f->db, "SELECT count(*) FROM users"), 1);
+    struct read_run t = {NULL, 0, 0, 0, NULL, 1};
+    memset(&e, 0, sizeof e);
+    assert_int_equal(db_read(f->db, read_body, &t, &e), OP_ESTATE);
+    assert_false(db_in_transaction(f->db));
+    const char *b[] = {"bob"};
+    add_users(f->db, b, 1);
+    assert_int_equal(testutil_query_int(f->db, "SELECT count(*) FROM users"), 2);
+}
+
 /* Time comes from C (timestamp_now), never from SQL: no custom SQL function is registered,
  * so SQL that asked the database for the time would fail on every backend alike. */
 static void test_sql_has_no_clock_function(void **state)
@@ -633,6 +735,9 @@ int main(void)
         T(test_changes_and_savepoints),
         T(test_sql_has_no_clock_function),
         T(test_a_second_writer_gets_busy_then_the_lock),
+        T(test_a_read_transaction_sees_one_snapshot),
+        T(test_a_read_does_not_wait_for_the_writer),
+        T(test_a_write_inside_a_read_transaction_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

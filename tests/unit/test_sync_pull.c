@@ -11,10 +11,14 @@
 #include <string.h>
 
 #include "app/changes.h"
+#include "app/content.h"
+#include "app/deliveries.h"
 #include "app_instance_fixture.h"
 #include "auth/credentials.h"
 #include "centers_fixture.h"
 #include "crypto/sign.h"
+#include "qti_testzip.h"
+#include "store/packages.h"
 #include "store/synced.h"
 #include "sync/page.h"
 #include "sync/pull.h"
@@ -576,6 +580,406 @@ static void test_profiles_are_sealed_to_the_user_and_their_proctors(void **state
     json_decref(p1root);
 }
 
+/* ---- encrypted packages and their content keys ---- */
+
+/* The synced record `entity`/`id` as JSON (caller decrefs). */
+static json_t *synced_json(struct fixture *f, const char *entity, const char *id)
+{
+    int64_t v;
+    char *data;
+    OK(synced_get(f->device->db, entity, id, &v, &data, fx_e));
+    json_t *o = json_loads(data, 0, NULL);
+    free(data);
+    assert_non_null(o);
+    return o;
+}
+
+/* The vault key pair of synced user `id`, unlocked with `password`. */
+static void unlock(struct fixture *f, const char *id, const char *password,
+                   unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES])
+{
+    json_t *root;
+    struct user u = user_from_synced(f, id, &root);
+    OK(credentials_unlock(&u, password, strlen(password), pk, sk, fx_e));
+    json_decref(root);
+}
+
+/* The delivery `id` as the device received it: the reference of its encrypted package. */
+static void delivery_ref(struct fixture *f, const char *id, struct app_content_ref *r)
+{
+    json_t *d = synced_json(f, FEED_DELIVERY, id);
+    memset(r, 0, sizeof *r);
+    snprintf(r->delivery_id, sizeof r->delivery_id, "%s", id);
+    assert_true(json_is_string(json_object_get(d, "enc_sha256")));
+    snprintf(r->enc_sha256, sizeof r->enc_sha256, "%s",
+             json_string_value(json_object_get(d, "enc_sha256")));
+    r->enc_size = (uint64_t)json_integer_value(json_object_get(d, "enc_size"));
+    r->version = json_integer_value(json_object_get(d, "content_version"));
+    assert_true(r->version >= 1);
+    json_decref(d);
+}
+
+/* Fetches the encrypted package of `r` from central as a download would. */
+static void fetch_package(struct fixture *f, const struct app_content_ref *r)
+{
+    char *src = packages_enc_path(f->central->dir, r->enc_sha256);
+    char *bytes;
+    size_t len;
+    OK(fs_read_file(src, 64u << 20, &bytes, &len, fx_e));
+    assert_int_equal(len, r->enc_size);
+    char *dst = fs_join(f->device->dir, "download.part");
+    OK(fs_write_atomic(dst, bytes, len, 0600, fx_e));
+    OK(app_content_store_downloaded(f->device, r->delivery_id, r->version, r->enc_sha256, dst,
+                                    fx_e));
+    free(bytes);
+    free(src);
+    free(dst);
+}
+
+/* The content key eligibility `el` carries for `to`, decoded into `out`; 0 when there is none. */
+static size_t sealed_key_for(json_t *el, const char *to,
+                             unsigned char out[CONTENT_SEALED_KEY_BYTES])
+{
+    json_t *it;
+    size_t i;
+    json_array_foreach(json_object_get(el, "content_keys"), i, it)
+    {
+        if (strcmp(json_string_value(json_object_get(it, "to")), to) != 0)
+            continue;
+        const char *text = json_string_value(json_object_get(it, "sealed"));
+        size_t got = 0;
+        assert_int_equal(sodium_base642bin(out, CONTENT_SEALED_KEY_BYTES, text, strlen(text), NULL,
+                                           &got, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                         0);
+        assert_int_equal(got, CONTENT_SEALED_KEY_BYTES);
+        return got;
+    }
+    return 0;
+}
+
+/* Opens the package `r` with the key sealed to `to` in eligibility `el`, opened with (pk, sk);
+ * the clear bytes in *clear (caller frees). */
+static int open_package(struct fixture *f, const struct app_content_ref *r, json_t *el,
+                        const char *to, const unsigned char *pk, const unsigned char *sk,
+                        char **clear, size_t *clen)
+{
+    unsigned char sealed[CONTENT_SEALED_KEY_BYTES];
+    if (sealed_key_for(el, to, sealed) == 0)
+        return OP_ENOTFOUND;
+    *clear = NULL;
+    *clen = 0;
+    FILE *out = open_memstream(clear, clen);
+    struct op_err e = {0};
+    int rc = app_content_open_for(f->device, r, sealed, sizeof sealed, pk, sk, out, &e);
+    fclose(out);
+    return rc;
+}
+
+/* The compiled package `sha` on central (caller frees). */
+static unsigned char *compiled_package(struct fixture *f, const char *sha, size_t *len)
+{
+    unsigned char *bytes;
+    OK(packages_get(f->central->dir, sha, 64u << 20, &bytes, len, fx_e));
+    return bytes;
+}
+
+/* With OUTPOST_FUZZ_SEED_DIR set, writes the bare body of ORG-A's first page as seed `name`. */
+static void write_fuzz_body(struct fixture *f, const char *name)
+{
+    const char *dir = getenv("OUTPOST_FUZZ_SEED_DIR");
+    if (!dir)
+        return;
+    struct changes_page p;
+    OK(changes_read(f->central, ORG_A, 0, 1000, &p, fx_e));
+    char *body;
+    size_t blen;
+    OK(sync_page_encode(&p, &body, &blen, fx_e));
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    fwrite(body, 1, blen, out);
+    fclose(out);
+    free(body);
+    changes_page_free(&p);
+}
+
+static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->central->dir, "demo.zip"), *zip2 = fs_join(f->central->dir, "o.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    assert_int_equal(testzip_fixture_zip("rule-number-correct", zip2), 0);
+    struct delivery d;
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    OK(app_deliveries_import(f->central, &in, &d, fx_e));
+    const char *both[] = {f->t1, f->t2};
+    char el_id[UUID_STR_LEN];
+    fx_eligible(f->central->db, f->ca2, d.id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    write_fuzz_body(f, "content-keys-body.json");
+
+    /* the delivery names its encrypted package; the eligibility its key, sealed to each */
+    struct app_content_ref ref;
+    delivery_ref(f, d.id, &ref);
+    struct delivery_content c;
+    OK(app_content_get(f->central, d.id, 0, &c, fx_e));
+    assert_string_equal(ref.enc_sha256, c.enc_sha256);
+    assert_int_equal(ref.enc_size, (uint64_t)c.enc_size);
+    json_t *el = synced_json(f, FEED_ELIGIBILITY, el_id);
+    assert_int_equal(json_array_size(json_object_get(el, "content_keys")), 2);
+    assert_int_equal(json_integer_value(json_object_get(el, "content_version")), ref.version);
+    /* a delivery without a package (fixture's Maths) names none */
+    json_t *maths = synced_json(f, FEED_DELIVERY, f->d1);
+    assert_true(json_is_null(json_object_get(maths, "enc_sha256")));
+    json_decref(maths);
+    json_t *e1 = synced_json(f, FEED_ELIGIBILITY, f->e1);
+    assert_int_equal(json_array_size(json_object_get(e1, "content_keys")), 0);
+    json_decref(e1);
+
+    /* t1's key opens the package to the exact compiled test; t2's key cannot open t1's */
+    fetch_package(f, &ref);
+    unsigned char pk1[VAULT_PUBLIC_BYTES], sk1[VAULT_SECRET_BYTES];
+    unsigned char pk2[VAULT_PUBLIC_BYTES], sk2[VAULT_SECRET_BYTES];
+    unlock(f, f->t1, "t1", pk1, sk1);
+    unlock(f, f->t2, "t2", pk2, sk2);
+    char *clear;
+    size_t clen, want_len;
+    assert_int_equal(open_package(f, &ref, el, f->t1, pk1, sk1, &clear, &clen), 0);
+    unsigned char *want = compiled_package(f, d.package_sha256, &want_len);
+    assert_int_equal(clen, want_len);
+    assert_memory_equal(clear, want, clen);
+    free(clear);
+    free(want);
+    assert_int_equal(open_package(f, &ref, el, f->t1, pk2, sk2, &clear, &clen), OP_ECRYPTO);
+    free(clear);
+    assert_int_equal(open_package(f, &ref, el, f->t2, pk2, sk2, &clear, &clen), 0);
+    free(clear);
+    /* no clear key anywhere in the page: a stolen device holds only sealed keys */
+    unsigned char key[CONTENT_SEALED_KEY_BYTES];
+    assert_int_equal(sealed_key_for(el, f->p1, key), 0);
+    json_decref(el);
+
+    /* t2 removed from the eligibility: the device no longer has a key for t2 */
+    const char *only_t1[] = {f->t1};
+    fx_eligible(f->central->db, f->ca2, d.id, only_t1, 1, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    pull_all(f, 1000, &r);
+    el = synced_json(f, FEED_ELIGIBILITY, el_id);
+    assert_int_equal(json_array_size(json_object_get(el, "content_keys")), 1);
+    assert_int_equal(sealed_key_for(el, f->t2, key), 0);
+    assert_true(sealed_key_for(el, f->t1, key) > 0);
+    json_decref(el);
+
+    /* a new package: the device gets a new hash and a key that opens it */
+    const struct app_deliveries_update_in up = {d.id, NULL, -1, -1, 0, zip2};
+    struct delivery d2;
+    OK(app_deliveries_update(f->central, &up, &d2, fx_e));
+    pull_all(f, 1000, &r);
+    assert_int_equal(r.counts[SYNC_ENT_DELIVERY].updated, 1);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 1);
+    assert_in_step(f);
+    struct app_content_ref ref2;
+    delivery_ref(f, d.id, &ref2);
+    assert_string_not_equal(ref2.enc_sha256, ref.enc_sha256);
+    assert_true(ref2.version > ref.version);
+    fetch_package(f, &ref2);
+    el = synced_json(f, FEED_ELIGIBILITY, el_id);
+    assert_int_equal(json_integer_value(json_object_get(el, "content_version")), ref2.version);
+    assert_int_equal(open_package(f, &ref2, el, f->t1, pk1, sk1, &clear, &clen), 0);
+    want = compiled_package(f, d2.package_sha256, &want_len);
+    assert_int_equal(clen, want_len);
+    assert_memory_equal(clear, want, clen);
+    free(clear);
+    free(want);
+    /* the new key does not open the old package */
+    assert_int_equal(open_package(f, &ref, el, f->t1, pk1, sk1, &clear, &clen), OP_ECRYPTO);
+    free(clear);
+    json_decref(el);
+    delivery_clear(&d);
+    delivery_clear(&d2);
+    free(zip);
+    free(zip2);
+}
+
+static void test_an_encrypted_copy_made_later_reaches_the_device(void **state)
+{
+    struct fixture *f = *state;
+    /* a delivery whose package was recorded without an encrypted copy (from before) */
+    char *zip = fs_join(f->central->dir, "demo.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    struct delivery d;
+    const struct app_deliveries_import_in in = {zip, "Biology", 0, 0};
+    OK(app_deliveries_import(f->central, &in, &d, fx_e));
+    struct op_err e = {0};
+    assert_int_equal(db_exec(f->central->db, "DELETE FROM delivery_content", &e), 0);
+    const char *a[] = {f->t1};
+    char el_id[UUID_STR_LEN];
+    fx_eligible(f->central->db, f->ca1, d.id, a, 1, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    json_t *o = synced_json(f, FEED_DELIVERY, d.id);
+    assert_true(json_is_null(json_object_get(o, "enc_sha256")));
+    json_decref(o);
+    int made = 0;
+    OK(app_content_ensure(f->central, d.id, &made, fx_e));
+    assert_int_equal(made, 1);
+    pull_all(f, 1000, &r);
+    assert_int_equal(r.counts[SYNC_ENT_DELIVERY].updated, 1);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 1);
+    struct app_content_ref ref;
+    delivery_ref(f, d.id, &ref);
+    fetch_package(f, &ref);
+    o = synced_json(f, FEED_ELIGIBILITY, el_id);
+    unsigned char pk[VAULT_PUBLIC_BYTES], sk[VAULT_SECRET_BYTES];
+    unlock(f, f->t1, "t1", pk, sk);
+    char *clear;
+    size_t clen;
+    assert_int_equal(open_package(f, &ref, o, f->t1, pk, sk, &clear, &clen), 0);
+    assert_true(clen > 0);
+    free(clear);
+    json_decref(o);
+    assert_in_step(f);
+    delivery_clear(&d);
+    free(zip);
+}
+
+/* A last page holding one record of `entity` with `data`, parsed: 0 or the error. */
+static int parse_one(const char *entity, const char *data)
+{
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"format\":\"outpost changes v1\",\"org\":\"O\",\"since\":0,\"next\":1,"
+             "\"has_more\":false,\"max_seq\":1,\"digest\":\"%064d\",\"records\":[{\"seq\":1,"
+             "\"entity\":\"%s\",\"id\":\"x\",\"version\":1,\"deleted\":false,\"data\":%s}]}",
+             0, entity, data);
+    struct sync_page p;
+    struct op_err e = {0};
+    int rc = sync_page_parse((const unsigned char *)body, strlen(body), &p, &e);
+    if (rc == 0)
+        sync_page_free(&p);
+    else
+        assert_true(e.msg[0] != '\0');
+    return rc;
+}
+
+static void test_bad_content_fields_are_refused(void **state)
+{
+    (void)state;
+    char k[SYNC_SEALED_KEY_TEXT_LEN + 1], data[1024];
+    memset(k, 'A', SYNC_SEALED_KEY_TEXT_LEN);
+    k[SYNC_SEALED_KEY_TEXT_LEN] = '\0';
+    const char *sha = "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"";
+#define DEL(s, z, v) "{\"enc_sha256\":" s ",\"enc_size\":" z ",\"content_version\":" v "}"
+    assert_int_equal(parse_one("delivery", DEL("null", "null", "null")), 0);
+    snprintf(data, sizeof data, DEL("%s", "10", "2"), sha);
+    assert_int_equal(parse_one("delivery", data), 0);
+    assert_int_equal(parse_one("delivery", "{}"), OP_EINPUT);
+    assert_int_equal(parse_one("delivery", DEL("\"abc\"", "10", "2")), OP_EINPUT);
+    snprintf(data, sizeof data, DEL("%s", "-1", "2"), sha);
+    assert_int_equal(parse_one("delivery", data), OP_EINPUT);
+    snprintf(data, sizeof data, DEL("%s", "10", "0"), sha);
+    assert_int_equal(parse_one("delivery", data), OP_EINPUT);
+    snprintf(data, sizeof data, DEL("%s", "null", "null"), sha);
+    assert_int_equal(parse_one("delivery", data), OP_EINPUT);
+#define EL(t, keys, v) "{\"test_takers\":" t ",\"content_keys\":" keys ",\"content_version\":" v "}"
+    assert_int_equal(parse_one("eligibility", EL("[\"a\",\"b\"]", "[]", "null")), 0);
+    snprintf(data, sizeof data, EL("[\"a\",\"b\"]", "[{\"to\":\"b\",\"sealed\":\"%s\"}]", "3"), k);
+    assert_int_equal(parse_one("eligibility", data), 0);
+    /* a key for someone not listed, twice for one, out of order, of the wrong length, extra */
+    snprintf(data, sizeof data, EL("[\"a\"]", "[{\"to\":\"z\",\"sealed\":\"%s\"}]", "3"), k);
+    assert_int_equal(parse_one("eligibility", data), OP_EINPUT);
+    snprintf(data, sizeof data,
+             EL("[\"a\",\"b\"]",
+                "[{\"to\":\"a\",\"sealed\":\"%s\"},{\"to\":\"a\",\"sealed\":\"%s\"}]", "3"),
+             k, k);
+    assert_int_equal(parse_one("eligibility", data), OP_EINPUT);
+    snprintf(data, sizeof data,
+             EL("[\"a\",\"b\"]",
+                "[{\"to\":\"b\",\"sealed\":\"%s\"},{\"to\":\"a\",\"sealed\":\"%s\"}]", "3"),
+             k, k);
+    assert_int_equal(parse_one("eligibility", data), OP_EINPUT);
+    assert_int_equal(
+        parse_one("eligibility", EL("[\"a\"]", "[{\"to\":\"a\",\"sealed\":\"AAAA\"}]", "3")),
+        OP_EINPUT);
+    snprintf(data, sizeof data, EL("[\"a\"]", "[{\"to\":\"a\",\"sealed\":\"%s\",\"x\":1}]", "3"),
+             k);
+    assert_int_equal(parse_one("eligibility", data), OP_EINPUT);
+    /* keys without a version, a bad version, test takers that are not ids */
+    snprintf(data, sizeof data, EL("[\"a\"]", "[{\"to\":\"a\",\"sealed\":\"%s\"}]", "null"), k);
+    assert_int_equal(parse_one("eligibility", data), OP_EINPUT);
+    assert_int_equal(parse_one("eligibility", EL("[\"a\"]", "[]", "0")), OP_EINPUT);
+    assert_int_equal(parse_one("eligibility", EL("[1]", "[]", "null")), OP_EINPUT);
+    assert_int_equal(parse_one("eligibility", EL("{}", "[]", "null")), OP_EINPUT);
+    assert_int_equal(parse_one("eligibility", "{\"test_takers\":[]}"), OP_EINPUT);
+#undef DEL
+#undef EL
+}
+
+static void test_profiles_are_sealed_again_when_proctors_change(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    unsigned char ppk[VAULT_PUBLIC_BYTES], psk[VAULT_SECRET_BYTES];
+    struct user p2;
+    OK(users_get_by_id(f->central->db, f->p2, &p2, fx_e));
+    OK(credentials_unlock(&p2, "p2", 2, ppk, psk, fx_e));
+    user_clear(&p2);
+    char prof[512];
+    json_t *t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), OP_ENOTFOUND);
+    json_decref(t1);
+
+    /* p2 becomes a proctor of A1 after the first sync: the next pull brings t1 and t2 again,
+     * sealed to p2 as well */
+    assign(f->central->db, f->ca1, f->p2, CENTER_DUTY_PROCTOR);
+    pull_all(f, 1000, &r);
+    assert_true(r.counts[SYNC_ENT_USER].updated >= 2);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "Tina"));
+    assert_non_null(json_object_get(t1, "profile"));
+    json_decref(t1);
+    json_t *t2 = synced_json(f, FEED_USER, f->t2);
+    assert_int_equal(open_profile(t2, f->p2, ppk, psk, prof, sizeof prof), 0);
+    json_decref(t2);
+    /* the admin's own profile too (they are staff of A1) */
+    json_t *ad = synced_json(f, FEED_USER, f->ad);
+    assert_int_equal(open_profile(ad, f->p2, ppk, psk, prof, sizeof prof), 0);
+    json_decref(ad);
+
+    /* p1 removed from A1: the new copies are not sealed to p1 any more */
+    fx_begin(f->central->db);
+    OK(testcenters_unassign(f->central->db, f->ca1, f->p1, CENTER_DUTY_PROCTOR, fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    json_t *arr = json_object_get(t1, "profile"), *it;
+    size_t i;
+    json_array_foreach(arr, i, it)
+        assert_string_not_equal(json_string_value(json_object_get(it, "to")), f->p1);
+    assert_int_equal(json_array_size(arr), 2); /* t1 and p2 */
+    json_decref(t1);
+
+    /* the same through testcenters_set_staff (imports): p1 back, p2 out */
+    const char *only_p1[] = {f->p1};
+    int changed;
+    fx_begin(f->central->db);
+    OK(testcenters_set_staff(f->central->db, f->ca1, CENTER_DUTY_PROCTOR, only_p1, 1, &changed,
+                             fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    t1 = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1, f->p2, ppk, psk, prof, sizeof prof), OP_ENOTFOUND);
+    assert_int_equal(json_array_size(json_object_get(t1, "profile")), 2); /* t1 and p1 */
+    json_decref(t1);
+}
+
 static void test_drift_triggers_a_full_resync_that_repairs_it(void **state)
 {
     struct fixture *f = *state;
@@ -664,6 +1068,10 @@ int main(void)
         T(test_small_pages_give_the_same_scope),
         T(test_bad_pages_apply_nothing),
         T(test_profiles_are_sealed_to_the_user_and_their_proctors),
+        T(test_content_keys_reach_the_device_sealed_to_eligible_test_takers),
+        T(test_an_encrypted_copy_made_later_reaches_the_device),
+        cmocka_unit_test(test_bad_content_fields_are_refused),
+        T(test_profiles_are_sealed_again_when_proctors_change),
         T(test_drift_triggers_a_full_resync_that_repairs_it),
         T(test_a_failure_mid_apply_keeps_the_old_cursor),
         T(test_binding_to_another_organisation_clears_the_device),

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -95,7 +96,7 @@ static char *pg_conninfo_for(const char *dbname)
 }
 
 /* Runs `sql` on the fixture's own database; 0 or fails the test (unless `may_fail`). */
-static void pg_admin_exec(const char *sql, int may_fail)
+static int pg_admin_exec(const char *sql, int may_fail)
 {
     char *ci = pg_conninfo_for(NULL);
     PGconn *c = PQconnectdb(ci);
@@ -108,6 +109,7 @@ static void pg_admin_exec(const char *sql, int may_fail)
         fail_msg("%s: %s", sql, PQerrorMessage(c));
     PQclear(r);
     PQfinish(c);
+    return ok;
 }
 
 char *testutil_pg_conninfo(const char *dir, const char *password)
@@ -186,7 +188,15 @@ void testutil_rmdir(char *dir)
         char name[256], sql[512];
         pg_dbname(dir, name, sizeof name);
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
-        pg_admin_exec(sql, 0);
+        /* FORCE must end every session on the database, autovacuum's included; the test role
+         * may (pg_signal_backend, tests/tools/pg_tmp.sh), but a backend starting at that very
+         * moment can still fail the drop under load: try again a few times. */
+        int tries = 0;
+        const struct timespec pause = {0, 200 * 1000 * 1000};
+        while (!pg_admin_exec(sql, 1) && ++tries < 10)
+            nanosleep(&pause, NULL);
+        if (tries == 10)
+            pg_admin_exec(sql, 0); /* fails the test with the server's message */
     }
     fs_remove_tree(dir);
     free(dir);
