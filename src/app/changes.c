@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "app/content.h"
 #include "base/fs.h"
 #include "crypto/vault.h"
 #include "store/deliveries.h"
@@ -59,12 +60,29 @@ static int delivery_data(struct instance *inst, const char *id, json_t **out, st
                 size = (json_int_t)sb.st_size;
             free(path);
         }
-        *out = json_pack("{s:s, s:o, s:I, s:I, s:b}", "label", d.label ? d.label : "",
-                         "package_sha256",
-                         d.package_sha256[0] ? json_string(d.package_sha256) : json_null(),
-                         "package_size", size, "max_executions", (json_int_t)d.max_executions,
-                         "proctored_default", d.proctored_default);
-        if (!*out)
+        /* The encrypted package a device downloads (GET /api/v1/packages/{enc_sha256}), or
+         * null while the delivery has none (app/content.h). */
+        json_t *content = json_null();
+        struct delivery_content dc;
+        struct op_err ce = {0};
+        int crc = app_content_get(inst, id, 0, &dc, &ce);
+        if (crc == 0) {
+            json_decref(content);
+            content = app_content_json(&dc);
+        } else if (crc != OP_ENOTFOUND) {
+            rc = err_set(e, crc, "%s", ce.msg);
+        }
+        *out = rc != 0 ? NULL
+                       : json_pack("{s:s, s:o, s:I, s:I, s:b, s:o}", "label", d.label ? d.label : "",
+                                   "package_sha256",
+                                   d.package_sha256[0] ? json_string(d.package_sha256)
+                                                       : json_null(),
+                                   "package_size", size, "max_executions",
+                                   (json_int_t)d.max_executions, "proctored_default",
+                                   d.proctored_default, "content", content);
+        if (rc != 0)
+            json_decref(content);
+        else if (!*out)
             rc = oom(e);
     }
     delivery_clear(&d);
