@@ -4,21 +4,27 @@
  * a bound) and exits 0. The server, its limits and its access log are src/http; this file
  * parses the options, opens the instance and waits for the signal.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "base/version.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "app/content.h"
+#include "app/oauth.h"
 #include "http/server.h"
+
+#define SERVE_CLEANUP_EVERY_S 600 /* app_oauth_cleanup, from the main thread */
 
 static const struct command_usage usage = {
     "outpost serve --listen ADDRESS:PORT [--tls-cert FILE --tls-key FILE] [--threads N]\n"
     "              [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
-    "              [--max-body-kib N] [--max-header-kib N]",
+    "              [--max-body-kib N] [--max-header-kib N] [--max-in-flight N]",
     "Serves the instance over HTTP (HTTPS with --tls-cert and --tls-key): the JSON API under\n"
     "/api/v1 on a central or a device. ADDRESS:PORT is e.g. 127.0.0.1:8080, [::1]:8080 or\n"
     "0.0.0.0:443; port 0 takes a free port. One line per request goes to the log on stderr\n"
@@ -27,7 +33,11 @@ static const struct command_usage usage = {
     "Limits: a connection idle for --timeout seconds is closed, and a request body that takes\n"
     "longer than that in all is cut; bodies over --max-body-kib are answered 413, request\n"
     "headers over --max-header-kib 431; --max-connections at once, --max-per-ip of them from\n"
-    "one address. docs/operations.md, \"Running the server\".",
+    "one address; beyond --max-in-flight requests in flight per thread, a request is answered\n"
+    "429 with Retry-After: 1 at once instead of waiting (overload).\n"
+    "On a central server it first encrypts the packages of deliveries that lack one, and every\n"
+    "10 minutes deletes expired and revoked tokens. The sync endpoints: docs/protocol.md.\n"
+    "docs/operations.md, \"Running the server\".",
 };
 
 /* An int option in [min, max], or a usage error naming it. */
@@ -45,6 +55,7 @@ int cmd_serve(int argc, char **argv)
     int threads = HTTP_DEFAULT_THREADS, max_conn = HTTP_DEFAULT_MAX_CONNECTIONS;
     int max_per_ip = HTTP_DEFAULT_MAX_PER_IP, timeout = HTTP_DEFAULT_TIMEOUT_S;
     int body_kib = HTTP_DEFAULT_MAX_BODY_KIB, header_kib = HTTP_DEFAULT_MAX_HEADER_KIB;
+    int in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
     const struct cli_option opts[] = {
         OPT_STRING(0, "listen", &listen_addr, "ADDRESS:PORT", "where to listen (required)"),
         OPT_STRING(0, "tls-cert", &cert, "FILE", "PEM certificate chain: serve HTTPS"),
@@ -59,6 +70,8 @@ int cmd_serve(int argc, char **argv)
         OPT_INT(0, "max-body-kib", &body_kib, "N", "largest request body in KiB (default 16384)"),
         OPT_INT(0, "max-header-kib", &header_kib, "N",
                 "largest request line and headers in KiB (default 16)"),
+        OPT_INT(0, "max-in-flight", &in_flight, "N",
+                "requests in flight per thread before 429 (default 16; 0: no limit)"),
         OPT_END(),
     };
     int status;
@@ -73,7 +86,8 @@ int cmd_serve(int argc, char **argv)
         check_range("max-per-ip", max_per_ip, 0, max_conn, &status) != 0 ||
         check_range("timeout", timeout, 1, 3600, &status) != 0 ||
         check_range("max-body-kib", body_kib, 1, HTTP_MAX_BODY_KIB, &status) != 0 ||
-        check_range("max-header-kib", header_kib, 1, HTTP_MAX_HEADER_KIB, &status) != 0)
+        check_range("max-header-kib", header_kib, 1, HTTP_MAX_HEADER_KIB, &status) != 0 ||
+        check_range("max-in-flight", in_flight, 0, HTTP_MAX_IN_FLIGHT, &status) != 0)
         return status;
 
     struct http_server_options o;
@@ -87,6 +101,7 @@ int cmd_serve(int argc, char **argv)
     o.timeout_s = (unsigned)timeout;
     o.max_body = (size_t)body_kib * 1024;
     o.max_header = (size_t)header_kib * 1024;
+    o.max_in_flight = (unsigned)in_flight;
 
     struct cli_run run;
     if (cli_open(&run) != 0)
@@ -102,6 +117,17 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    int central = run.inst->role == ROLE_CENTRAL;
+    if (central) {
+        /* deliveries imported before encrypted packages, or left without one by a crash */
+        int made = 0;
+        int erc = app_content_ensure_all(run.inst, &made, &run.e);
+        if (erc != 0)
+            return cli_end(&run, erc);
+        if (made)
+            log_info("serve: encrypted the packages of %d deliveries", made);
+    }
+
     struct http_server *srv = NULL;
     int rc = http_server_start(run.inst, &o, &srv, &run.e);
     if (rc != 0)
@@ -109,9 +135,25 @@ int cmd_serve(int argc, char **argv)
     log_info("serve: outpost %s %s listening on %s (%u threads)", OUTPOST_VERSION,
              instance_role_name(run.inst->role), http_server_url(srv), o.threads);
 
+    /* This thread waits for the stop signal, and meanwhile cleans up expired tokens on the
+     * instance's own connection (the server's threads have theirs), never in a request. */
     int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    for (;;) {
+        struct timespec wait = {SERVE_CLEANUP_EVERY_S, 0};
+        sig = sigtimedwait(&stop, NULL, &wait);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (sig < 0 && errno == EAGAIN && central) {
+            struct op_err ce;
+            err_clear(&ce);
+            int64_t n = 0;
+            if (app_oauth_cleanup(run.inst, &n, &ce) != 0)
+                log_warn("serve: token cleanup: %s", ce.msg);
+            else if (n)
+                log_info("serve: token cleanup: %lld expired or revoked tokens deleted",
+                         (long long)n);
+        }
+    }
     log_info("serve: %s received: stopping (requests in flight may take %d s to finish)",
              sig == SIGTERM ? "SIGTERM" : "SIGINT", HTTP_DEFAULT_STOP_GRACE_MS / 1000);
     int cut = http_server_stop(srv);

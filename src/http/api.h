@@ -6,9 +6,41 @@
 #ifndef OUTPOST_HTTP_API_H
 #define OUTPOST_HTTP_API_H
 
+#include <stdint.h>
+
+#include "app/oauth.h"
 #include "http/server.h"
 
 /* GET /api/v1/health: {"status", "role", "version", "schema", "time"}; no authentication. */
 int api_health_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+
+/* ---- what the handlers share ---- */
+
+/* Bearer authentication of a protected endpoint (api_auth.c): the Authorization header checked
+ * by app_oauth_authenticate, *p the principal read from the token's client row. On failure
+ * answers 401 in `res` with WWW-Authenticate (RFC 6750 §3) and returns OP_EUNAUTH (or the
+ * database's error): `return rc;` it. */
+int api_authenticate(const struct http_request *req, struct http_response *res,
+                     struct oauth_principal *p, struct op_err *e);
+
+/* The query parameter `name` as a whole number in [min, max] (*out = def when absent);
+ * OP_EINPUT naming the parameter otherwise (api_params.c). */
+int api_query_int64(const struct http_request *req, const char *name, int64_t min, int64_t max,
+                    int64_t def, int64_t *out, struct op_err *e);
+
+/* ---- the sync endpoints (docs/protocol.md) ---- */
+
+/* POST /api/v1/enrol: enrol request JSON in (auth/enrol.h), 201 and the enrol response out
+ * (app_enrol); no token. */
+int api_enrol_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+
+/* POST /api/v1/oauth/token: the client-credentials grant (RFC 6749 §4.4), app_oauth_token;
+ * errors as RFC 6749 §5.2 bodies. */
+int api_oauth_token_post(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+
+/* GET /api/v1/changes?since=SEQ&limit=N (bearer): the signed page of sync_changes_page for
+ * the credential's organisation. */
+int api_changes_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
 #endif

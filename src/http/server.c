@@ -272,6 +272,22 @@ static enum MHD_Result send_response(struct http_request_state *r, struct http_r
     return ok;
 }
 
+/* The Retry-After of an error answer: 1 s for 503 (busy) and for a 429 of the server's own,
+ * e->retry_after for OP_ETHROTTLED; a header the handler set is kept. */
+static void set_retry_after(struct http_response *res, int status, const struct op_err *e)
+{
+    for (int i = 0; i < res->nheaders; i++)
+        if (strcasecmp(res->headers[i].name, "Retry-After") == 0)
+            return;
+    char v[32] = "";
+    if (status == 429 && e && e->code == OP_ETHROTTLED && e->retry_after > 0)
+        snprintf(v, sizeof v, "%d", e->retry_after);
+    else if (status == 503 || status == 429)
+        snprintf(v, sizeof v, "1");
+    if (v[0])
+        http_response_header(res, "Retry-After", v);
+}
+
 /* Answers an error the server finds itself (404, 405, 413, 431, 400 for the query...). */
 static enum MHD_Result send_error(struct http_request_state *r, int status, int code,
                                   const char *allow, const char *fmt, ...)
@@ -291,8 +307,7 @@ static enum MHD_Result send_error(struct http_request_state *r, int status, int 
     http_response_init(&res);
     if (allow)
         http_response_header(&res, "Allow", allow);
-    if (status == 503)
-        http_response_header(&res, "Retry-After", "1");
+    set_retry_after(&res, status, &e);
     log_set_request_id(r->id);
     http_response_error(&res, status, &e);
     log_set_request_id(NULL);
@@ -304,8 +319,7 @@ static enum MHD_Result send_op_error(struct http_request_state *r, const struct 
     struct http_response res;
     http_response_init(&res);
     int status = err_http_status(e->code);
-    if (status == 503)
-        http_response_header(&res, "Retry-After", "1");
+    set_retry_after(&res, status, e);
     log_set_request_id(r->id);
     http_response_error(&res, status, e);
     log_set_request_id(NULL);
@@ -395,8 +409,7 @@ static enum MHD_Result dispatch(struct http_request_state *r)
         int status = err_http_status(rc);
         if (e.code == 0)
             e.code = rc;
-        if (status == 503)
-            http_response_header(&res, "Retry-After", "1");
+        set_retry_after(&res, status, &e);
         http_response_error(&res, status, &e);
     } else if (rc == 0 && res.status == 0) {
         err_set(&e, OP_EIO, "%s %s: the handler answered nothing", r->method, r->path);
@@ -455,7 +468,7 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
     if (!r)
         return MHD_NO;
     *con_cls = r;
-    atomic_fetch_add(&s->in_flight, 1);
+    int before = atomic_fetch_add(&s->in_flight, 1);
     r->srv = s;
     r->conn = conn;
     clock_gettime(CLOCK_MONOTONIC, &r->start);
@@ -470,6 +483,14 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct connection_state *cs = ci ? ci->socket_context : NULL;
     const char *raw = cs && cs->raw_uri ? cs->raw_uri : url;
+
+    /* Overload: more requests in flight than the threads can serve are answered at once,
+     * not queued (the client obeys Retry-After). */
+    if (s->o.max_in_flight &&
+        (unsigned)before >= (unsigned long long)s->o.max_in_flight * s->o.threads)
+        return send_error(r, 429, OP_EBUSY, NULL,
+                          "the server is busy (%d requests in flight); retry in 1 second",
+                          before);
 
     size_t header_bytes = strlen(method) + strlen(raw) + 12; /* " HTTP/1.1\r\n" */
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header_bytes);
@@ -681,6 +702,7 @@ void http_server_options_default(struct http_server_options *o)
     o->max_body = (size_t)HTTP_DEFAULT_MAX_BODY_KIB * 1024;
     o->max_header = (size_t)HTTP_DEFAULT_MAX_HEADER_KIB * 1024;
     o->stop_grace_ms = HTTP_DEFAULT_STOP_GRACE_MS;
+    o->max_in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
 }
 
 static int check_options(const struct http_server_options *o, struct op_err *e)
@@ -691,6 +713,9 @@ static int check_options(const struct http_server_options *o, struct op_err *e)
         return err_set(e, OP_EINPUT,
                        "TLS needs both a certificate and its key file (or neither, for plain "
                        "HTTP)");
+    if (o->max_in_flight > HTTP_MAX_IN_FLIGHT)
+        return err_set(e, OP_EINPUT, "max in flight: %u, expected 0 to %d", o->max_in_flight,
+                       HTTP_MAX_IN_FLIGHT);
     if (o->threads < 1 || o->threads > HTTP_MAX_THREADS)
         return err_set(e, OP_EINPUT, "threads: %u, expected 1 to %d", o->threads, HTTP_MAX_THREADS);
     if (o->max_connections < 1 || o->max_connections > 100000)

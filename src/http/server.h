@@ -187,6 +187,8 @@ extern const struct http_route http_api_routes[];
 #define HTTP_DEFAULT_MAX_BODY_KIB    16384 /* 16 MiB: a batch of results, not a package */
 #define HTTP_DEFAULT_MAX_HEADER_KIB  16
 #define HTTP_DEFAULT_STOP_GRACE_MS   10000
+#define HTTP_DEFAULT_MAX_IN_FLIGHT   16 /* requests in flight per thread before 429 */
+#define HTTP_MAX_IN_FLIGHT           100000
 #define HTTP_MAX_THREADS             256
 #define HTTP_MAX_BODY_KIB            (1024 * 1024) /* 1 GiB */
 #define HTTP_MAX_HEADER_KIB          1024
@@ -204,6 +206,10 @@ struct http_server_options {
     size_t max_body;                 /* bytes of a request body (413 above) */
     size_t max_header;               /* bytes of the request line and headers (431 above) */
     unsigned stop_grace_ms;          /* how long http_server_stop waits for requests in flight */
+    unsigned max_in_flight;          /* requests in flight per thread (their headers read, their
+                                        answer not yet sent) beyond which a new request is
+                                        answered 429 with "Retry-After: 1" at once instead of
+                                        queueing (overload); 0: no limit */
     const struct http_route *routes; /* NULL: http_api_routes */
     void *ctx;                       /* given to handlers as req->ctx */
 };
