@@ -225,9 +225,10 @@ static int check_response(struct instance *device, const struct app_central *c,
                            "device was registered with --pin %s; nothing was stored. Compare "
                            "with what `outpost keys show` prints on central: if central's key "
                            "is that one, register again with its fingerprint "
-                           "(`outpost register-central --root-url URL --pin FINGERPRINT`); if "
-                           "not, this is not your central",
-                           c->root_url, r->signing_key_fingerprint, c->pin);
+                           "(`outpost register-central --root-url URL --pin FINGERPRINT`), "
+                           "then revoke the device there (`outpost devices revoke %s`: central "
+                           "enrolled it) and enrol again; if not, this is not your central",
+                           c->root_url, r->signing_key_fingerprint, c->pin, device->id);
         *pinned = 1;
     }
     return 0;
