@@ -13,7 +13,7 @@
 
 #define MAX_COUNT ((int64_t)1 << 53) /* what a JSON number holds exactly */
 
-/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into the canonical form, or -1. */
+/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (1970 or later) into the canonical form, or -1. */
 static int parse_time(const char *s, char out[TIMESTAMP_STR_LEN])
 {
     if (strlen(s) < 20 || strlen(s) > 40)
@@ -42,7 +42,7 @@ static int parse_time(const char *s, char out[TIMESTAMP_STR_LEN])
     tm.tm_hour = atoi(s + 11);
     tm.tm_min = atoi(s + 14);
     tm.tm_sec = atoi(s + 17);
-    if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+    if (tm.tm_year < 70 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
         tm.tm_min > 59 || tm.tm_sec > 60)
         return -1;
     struct tm check = tm;

@@ -932,6 +932,7 @@ static void test_report_parser_refuses_bad_bodies(void **state)
         "",
         "[]",
         "{\"started_at\":\"2026-02-31T00:00:00Z\"}",
+        "{\"started_at\":\"0116-12-06T08:00:00Z\",\"ended_at\":\"2026-12-06T08:00:00Z\"}",
         "{\"started_at\":\"2026-12-06T08:00:00+01:00\",\"ended_at\":\"2026-12-06T08:00:00Z\"}",
     };
     struct app_sync_report r;
