@@ -147,6 +147,9 @@ static int pull(struct run *r, struct op_err *e)
         return rc;
     int64_t cursor = st.cursor;
     int limit = r->o->page_limit > 0 ? r->o->page_limit : SYNC_PAGE_LIMIT;
+    const char *tl = getenv("OUTPOST_TEST_PAGE_LIMIT"); /* tests: many small pages */
+    if (tl && atoi(tl) > 0 && atoi(tl) <= SYNC_PAGE_LIMIT)
+        limit = atoi(tl);
     for (;;) {
         char path[128];
         snprintf(path, sizeof path, "/api/v1/changes?since=%" PRId64 "&limit=%d", cursor, limit);

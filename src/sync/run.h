@@ -23,7 +23,8 @@
  * OUTPOST_TEST_KILL_AT=STEP (tests only) makes the process SIGKILL itself at STEP: "token",
  * "page-N" (after the Nth page applied), "package-N" (halfway through the Nth download),
  * "batch-N" (after the Nth batch was sent, before its receipts are applied), "receipts-N",
- * "keys", "report".
+ * "keys", "report". OUTPOST_TEST_PAGE_LIMIT=N asks pages of N records (more pages, more
+ * points to cut), OUTPOST_SYNC_MAX_ATTEMPTS=N retries a failed request N-1 times only.
  */
 #ifndef OUTPOST_SYNC_RUN_H
 #define OUTPOST_SYNC_RUN_H
