@@ -72,14 +72,13 @@ static int delivery_data(struct instance *inst, const char *id, json_t **out, st
         } else if (crc != OP_ENOTFOUND) {
             rc = err_set(e, crc, "%s", ce.msg);
         }
-        *out = rc != 0 ? NULL
-                       : json_pack("{s:s, s:o, s:I, s:I, s:b, s:o}", "label", d.label ? d.label : "",
-                                   "package_sha256",
-                                   d.package_sha256[0] ? json_string(d.package_sha256)
-                                                       : json_null(),
-                                   "package_size", size, "max_executions",
-                                   (json_int_t)d.max_executions, "proctored_default",
-                                   d.proctored_default, "content", content);
+        *out = rc != 0
+                   ? NULL
+                   : json_pack("{s:s, s:o, s:I, s:I, s:b, s:o}", "label", d.label ? d.label : "",
+                               "package_sha256",
+                               d.package_sha256[0] ? json_string(d.package_sha256) : json_null(),
+                               "package_size", size, "max_executions", (json_int_t)d.max_executions,
+                               "proctored_default", d.proctored_default, "content", content);
         if (rc != 0)
             json_decref(content);
         else if (!*out)

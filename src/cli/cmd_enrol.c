@@ -68,8 +68,9 @@ int cmd_enrol(int argc, char **argv)
             printf("  client id        %s (secret in keys/oauth-client.secret)\n", en.client_id);
             printf("  central's key    %s (fingerprint %s, %s)\n", en.signing_key_id,
                    en.signing_key_fingerprint,
-                   en.pinned ? "matches the pin" : "trusted on first use: compare with `outpost "
-                                                   "keys show` on central");
+                   en.pinned ? "matches the pin"
+                             : "trusted on first use: compare with `outpost "
+                               "keys show` on central");
             printf("  results key      %s\n", en.results_key_id);
             printf("next: outpost sync\n");
         }

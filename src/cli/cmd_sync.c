@@ -48,16 +48,14 @@ int cmd_sync(int argc, char **argv)
         } else {
             printf("sync %s: %s\n", rc == 0 ? "done" : "failed", s.run_id);
             for (int i = 0; i < SYNC_ENT_COUNT; i++)
-                printf("  %-12s %" PRId64 " created, %" PRId64 " updated, %" PRId64
-                       " deleted\n",
+                printf("  %-12s %" PRId64 " created, %" PRId64 " updated, %" PRId64 " deleted\n",
                        sync_entity_name(i), s.counts[i].created, s.counts[i].updated,
                        s.counts[i].deleted);
             printf("  packages     %" PRId64 " downloaded (%" PRId64 " bytes received)\n",
                    s.packages, s.bytes);
             printf("  results      %" PRId64 " sent, %" PRId64 " acknowledged, %" PRId64
                    " refused, %" PRId64 " pending\n",
-                   s.results_sent, s.results_acknowledged, s.results_refused,
-                   s.results_pending);
+                   s.results_sent, s.results_acknowledged, s.results_refused, s.results_pending);
             if (s.results_key_changed)
                 printf("  central's results key changed (signed by the pinned key): taken\n");
         }

@@ -37,12 +37,12 @@ int sync_client_open(struct instance *device, struct http_client **out, struct o
 
 int sync_reply_error(const struct http_reply *r, const char *what, struct op_err *e)
 {
-    int code = r->status == 401   ? OP_EUNAUTH
-               : r->status == 403 ? OP_EFORBIDDEN
-               : r->status == 404 ? OP_ENOTFOUND
-               : r->status == 409 ? OP_ECONFLICT
-               : r->status == 429 ? OP_ETHROTTLED
-               : r->status == 503 ? OP_EBUSY
+    int code = r->status == 401                      ? OP_EUNAUTH
+               : r->status == 403                    ? OP_EFORBIDDEN
+               : r->status == 404                    ? OP_ENOTFOUND
+               : r->status == 409                    ? OP_ECONFLICT
+               : r->status == 429                    ? OP_ETHROTTLED
+               : r->status == 503                    ? OP_EBUSY
                : r->status >= 400 && r->status < 500 ? OP_EINPUT
                                                      : OP_EIO;
     const char *msg = NULL;
@@ -100,8 +100,8 @@ int sync_enrolment_get(struct instance *device, struct sync_enrolment *out, stru
     snprintf(out->device_id, sizeof out->device_id, "%s", device->id);
     char pk[2 * KEY_PUBLIC_BYTES + 1], rk[2 * KEY_PUBLIC_BYTES + 1];
     struct op_err ignore = {0};
-    rc = meta_copy(device->db, META_ENROL_CLIENT_ID, out->client_id, sizeof out->client_id,
-                   &ignore);
+    rc =
+        meta_copy(device->db, META_ENROL_CLIENT_ID, out->client_id, sizeof out->client_id, &ignore);
     if (rc == OP_ENOTFOUND)
         return err_set(e, OP_ENOTFOUND,
                        "this device is not enrolled: enrol it with a sync manager of its "
@@ -164,11 +164,10 @@ int sync_client_secret_read(struct instance *device, char **secret, struct op_er
 
 json_t *sync_enrolment_json(const struct sync_enrolment *en, int with_trust)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "root_url", en->root_url,
-                          "org_id", en->org_id, "client_id", en->client_id, "device_id",
-                          en->device_id, "signing_key_id", en->signing_key_id,
-                          "signing_key_fingerprint_sha256", en->signing_key_fingerprint,
-                          "results_key_id", en->results_key_id);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "root_url", en->root_url, "org_id",
+                          en->org_id, "client_id", en->client_id, "device_id", en->device_id,
+                          "signing_key_id", en->signing_key_id, "signing_key_fingerprint_sha256",
+                          en->signing_key_fingerprint, "results_key_id", en->results_key_id);
     if (o && with_trust)
         json_object_set_new(o, "trust", json_string(en->pinned ? "pin" : "first-use"));
     return o;
@@ -278,8 +277,7 @@ int sync_enrol(struct instance *device, const struct sync_enrol_request *req,
     snprintf(m.device_id, sizeof m.device_id, "%s", device->id);
     if (req->label && strlen(req->label) > ENROL_LABEL_MAX) {
         enrol_request_wipe(&m);
-        return err_set_field(e, OP_EINPUT, "label", "the label is over %d bytes",
-                             ENROL_LABEL_MAX);
+        return err_set_field(e, OP_EINPUT, "label", "the label is over %d bytes", ENROL_LABEL_MAX);
     }
     if (req->label && req->label[0])
         snprintf(m.label, sizeof m.label, "%s", req->label);
@@ -319,8 +317,10 @@ int sync_enrol(struct instance *device, const struct sync_enrol_request *req,
     if (rc == 0) {
         rc = enrol_response_parse(reply.body.data, reply.body.len, &r, e);
         if (rc != 0)
-            rc = err_set(e, OP_ECRYPTO, "central's answer to the enrolment is malformed (%s); "
-                                        "nothing was stored", e->msg);
+            rc = err_set(e, OP_ECRYPTO,
+                         "central's answer to the enrolment is malformed (%s); "
+                         "nothing was stored",
+                         e->msg);
     }
     if (reply.body.data)
         sodium_memzero(reply.body.data, reply.body.len);

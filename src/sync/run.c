@@ -60,8 +60,8 @@ static void progress(struct run *r, const char *phase)
     for (int i = 0; i < SYNC_ENT_COUNT; i++)
         rec += s->counts[i].created + s->counts[i].updated + s->counts[i].deleted;
     fprintf(r->o->progress,
-            "\rsync: %-8s pages %" PRId64 ", records %" PRId64 " (%" PRId64
-            " changed), %" PRId64 " bytes, results %" PRId64 " sent   ",
+            "\rsync: %-8s pages %" PRId64 ", records %" PRId64 " (%" PRId64 " changed), %" PRId64
+            " bytes, results %" PRId64 " sent   ",
             phase, s->pages, s->records, rec, s->bytes, s->results_sent);
     fflush(r->o->progress);
 }
@@ -237,9 +237,9 @@ static void on_download(void *arg, uint64_t have, uint64_t total)
         kill_point("package-%" PRId64, p->n);
     if (p->r->o->progress && have - p->last >= (1u << 20)) {
         p->last = have;
-        fprintf(p->r->o->progress, "\rsync: content  package %" PRId64 ": %" PRIu64 " of %" PRIu64
-                                   " bytes   ",
-                p->n, have, total);
+        fprintf(p->r->o->progress,
+                "\rsync: content  package %" PRId64 ": %" PRIu64 " of %" PRIu64 " bytes   ", p->n,
+                have, total);
         fflush(p->r->o->progress);
     }
 }
@@ -265,8 +265,7 @@ static int content(struct run *r, struct op_err *e)
             break;
         }
         struct dl_progress dp = {r, r->s->packages + 1, 0};
-        rc = http_download(r->hc, path, dest, m->enc_sha256, SYNC_PACKAGE_MAX, on_download, &dp,
-                           e);
+        rc = http_download(r->hc, path, dest, m->enc_sha256, SYNC_PACKAGE_MAX, on_download, &dp, e);
         if (rc == 0) {
             r->s->bytes += (int64_t)m->enc_size;
             rc = app_content_store_downloaded(r->dev, m->delivery_id, m->version, m->enc_sha256,
@@ -388,8 +387,9 @@ static json_t *counts_json(const struct sync_run_summary *s)
     json_t *o = json_object();
     for (int i = 0; o && i < SYNC_ENT_COUNT; i++)
         json_object_set_new(o, sync_entity_name(i),
-                            json_pack("{s:I, s:I, s:I}", "created", (json_int_t)s->counts[i].created,
-                                      "updated", (json_int_t)s->counts[i].updated, "deleted",
+                            json_pack("{s:I, s:I, s:I}", "created",
+                                      (json_int_t)s->counts[i].created, "updated",
+                                      (json_int_t)s->counts[i].updated, "deleted",
                                       (json_int_t)s->counts[i].deleted));
     return o;
 }
@@ -403,20 +403,19 @@ static int report(struct run *r, time_t started, int ok, const char *error, stru
     char a[32], b[32];
     iso(started, a);
     iso(time(NULL), b);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:I, s:I}", "started_at", a,
-                            "ended_at", b, "status", ok ? "ok" : "failed", "counts",
-                            counts_json(r->s), "results_sent", (json_int_t)r->s->results_sent,
-                            "bytes", (json_int_t)r->s->bytes, "error",
-                            error && error[0] ? json_string(error) : json_null(),
-                            "software_version", OUTPOST_VERSION, "pending_results",
-                            (json_int_t)oc.pending, "device_time", (json_int_t)time(NULL));
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:I, s:I}", "started_at", a, "ended_at", b,
+        "status", ok ? "ok" : "failed", "counts", counts_json(r->s), "results_sent",
+        (json_int_t)r->s->results_sent, "bytes", (json_int_t)r->s->bytes, "error",
+        error && error[0] ? json_string(error) : json_null(), "software_version", OUTPOST_VERSION,
+        "pending_results", (json_int_t)oc.pending, "device_time", (json_int_t)time(NULL));
     char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (!body)
         return err_set(e, OP_ENOMEM, "out of memory");
     struct http_reply rep = {0};
-    int rc = authed(r, "POST", "/api/v1/sync/report", "application/json", body, strlen(body),
-                    &rep, e);
+    int rc =
+        authed(r, "POST", "/api/v1/sync/report", "application/json", body, strlen(body), &rep, e);
     free(body);
     if (rc == 0 && rep.status != 200 && rep.status != 201)
         rc = sync_reply_error(&rep, "the sync report", e);
@@ -514,17 +513,15 @@ int sync_run(struct instance *device, const struct sync_run_options *o,
 json_t *sync_run_summary_json(const struct sync_run_summary *s)
 {
     int ok = s->pull_ok && s->push_ok && !s->error[0];
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
-                     "s:b, s:o}",
-                     "run_id", s->run_id, "status", ok ? "ok" : "failed", "pull",
-                     s->pull_ok ? "ok" : "failed", "push", s->push_ok ? "ok" : "failed", "counts",
-                     counts_json(s), "pages", (json_int_t)s->pages, "records",
-                     (json_int_t)s->records, "full_resyncs", s->full_resyncs, "packages",
-                     (json_int_t)s->packages, "bytes", (json_int_t)s->bytes, "results_sent",
-                     (json_int_t)s->results_sent, "results_acknowledged",
-                     (json_int_t)s->results_acknowledged, "results_refused",
-                     (json_int_t)s->results_refused, "results_pending",
-                     (json_int_t)s->results_pending, "results_key_changed",
-                     s->results_key_changed, "error",
-                     s->error[0] ? json_string(s->error) : json_null());
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:b, s:o}",
+        "run_id", s->run_id, "status", ok ? "ok" : "failed", "pull", s->pull_ok ? "ok" : "failed",
+        "push", s->push_ok ? "ok" : "failed", "counts", counts_json(s), "pages",
+        (json_int_t)s->pages, "records", (json_int_t)s->records, "full_resyncs", s->full_resyncs,
+        "packages", (json_int_t)s->packages, "bytes", (json_int_t)s->bytes, "results_sent",
+        (json_int_t)s->results_sent, "results_acknowledged", (json_int_t)s->results_acknowledged,
+        "results_refused", (json_int_t)s->results_refused, "results_pending",
+        (json_int_t)s->results_pending, "results_key_changed", s->results_key_changed, "error",
+        s->error[0] ? json_string(s->error) : json_null());
 }

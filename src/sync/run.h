@@ -38,11 +38,11 @@
 #include "instance/instance.h"
 #include "sync/pull.h"
 
-#define SYNC_PAGE_LIMIT    500 /* records asked per page */
-#define SYNC_MAX_RESYNCS   3   /* full resyncs one run may start before it gives up */
-#define SYNC_BATCH_COUNT   200 /* envelopes per push */
-#define SYNC_BATCH_BYTES   (8u << 20)
-#define SYNC_PACKAGE_MAX   ((uint64_t)2 << 30) /* the largest package downloaded */
+#define SYNC_PAGE_LIMIT  500 /* records asked per page */
+#define SYNC_MAX_RESYNCS 3   /* full resyncs one run may start before it gives up */
+#define SYNC_BATCH_COUNT 200 /* envelopes per push */
+#define SYNC_BATCH_BYTES (8u << 20)
+#define SYNC_PACKAGE_MAX ((uint64_t)2 << 30) /* the largest package downloaded */
 
 struct sync_run_options {
     FILE *progress; /* progress lines (a terminal's stderr), or NULL for none */

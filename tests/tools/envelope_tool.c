@@ -15,8 +15,8 @@
  * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. With OUTPOST_TOOL_STRANGER_KEY set,
  * the envelope is sealed to a random public key instead (a results key central never had).
  * `queue` puts the envelopes of a file in a device's outbox (app/outbox.h), for `outpost sync`
- * to push. `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler will)
- * and prints the device id, the client id and the organisation.
+ * to push. `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler
+ * will) and prints the device id, the client id and the organisation.
  */
 #include <sodium.h>
 #include <stdio.h>
