@@ -165,6 +165,19 @@ check "a sync while another runs is refused" status_is 1
 check "saying one is running, with its pid" contains "$ERR" "a sync is already running (pid $HOLDER)"
 wait $HOLDER
 
+# --- a page signed by another key than the pinned one ---
+PINNED=$(sqlite3 "$D/outpost.db" "SELECT value FROM meta WHERE key = 'central-signing-key'")
+sqlite3 "$D/outpost.db" "UPDATE meta SET value = '$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')' WHERE key = 'central-signing-key'"
+"$OUTPOST" --data "$C" testcenters update "A Nord" --label "A Nord 2" > /dev/null
+run "$OUTPOST" --data "$D" sync
+check "a page not signed by the pinned key stops the sync" status_is 1
+check "saying what to check" contains "$ERR" "is not signed by the central signing key this device pinned"
+check "and where" contains "$ERR" "outpost keys show"
+check "nothing of it was applied" contains "$(sqlite3 "$D/outpost.db" "SELECT data FROM synced_records WHERE id = '$NORTH'")" '"A Nord"'
+sqlite3 "$D/outpost.db" "UPDATE meta SET value = '$PINNED' WHERE key = 'central-signing-key'"
+run "$OUTPOST" --data "$D" sync
+check "with the right key pinned again the sync succeeds" status_is 0
+
 # --- revocation ---
 "$OUTPOST" --data "$C" devices revoke "$DEV" > /dev/null
 run "$OUTPOST" --data "$D" sync
