@@ -290,9 +290,8 @@ int app_content_locate(struct instance *central, const char *enc_sha256, char **
     return 0;
 }
 
-int app_content_locate_in_org(struct instance *central, const char *org_id,
-                              const char *enc_sha256, char **path, uint64_t *size,
-                              struct op_err *e)
+int app_content_locate_in_org(struct instance *central, const char *org_id, const char *enc_sha256,
+                              char **path, uint64_t *size, struct op_err *e)
 {
     *path = NULL;
     *size = 0;

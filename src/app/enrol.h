@@ -47,7 +47,6 @@ void app_enrol_out_wipe(struct app_enrol_out *out);
 /* Central's public keys as an enrolment answers them (GET /api/v1/keys): the signing key (id,
  * fingerprint), the current results key and its signature by the signing key
  * (enrol_results_key_sign); the credential fields of *out stay empty. */
-int app_enrol_central_keys(struct instance *central, struct enrol_response *out,
-                           struct op_err *e);
+int app_enrol_central_keys(struct instance *central, struct enrol_response *out, struct op_err *e);
 
 #endif

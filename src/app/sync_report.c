@@ -169,11 +169,10 @@ char *app_sync_report_json(const struct app_sync_report *r)
     json_t *counts = r->counts ? json_incref(r->counts) : json_object();
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:o, s:I, s:I, s:s?, s:s, s:I, s:I}", "started_at", r->started_at,
-        "ended_at", r->ended_at, "status", r->ok ? "ok" : "failed", "counts",
-        counts, "results_sent", (json_int_t)r->results_sent,
-        "bytes", (json_int_t)r->bytes, "error", r->error, "software_version",
-        r->software_version, "pending_results", (json_int_t)r->pending_results, "device_time",
-        (json_int_t)r->device_time);
+        "ended_at", r->ended_at, "status", r->ok ? "ok" : "failed", "counts", counts,
+        "results_sent", (json_int_t)r->results_sent, "bytes", (json_int_t)r->bytes, "error",
+        r->error, "software_version", r->software_version, "pending_results",
+        (json_int_t)r->pending_results, "device_time", (json_int_t)r->device_time);
     if (!doc)
         return NULL;
     if (json_object_get(doc, "error") == NULL)

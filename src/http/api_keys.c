@@ -20,8 +20,8 @@ int api_keys_get(const struct http_request *req, struct http_response *res, stru
     char pk[KEY_PUBLIC_BYTES * 2 + 1], sig[SIGN_BYTES * 2 + 1];
     sodium_bin2hex(pk, sizeof pk, k.results_public_key, KEY_PUBLIC_BYTES);
     sodium_bin2hex(sig, sizeof sig, k.results_key_signature, SIGN_BYTES);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "signing_key_id", k.signing_key_id,
-                            "results_public_key", pk, "results_key_id", k.results_key_id,
-                            "results_key_signature", sig);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s}", "signing_key_id", k.signing_key_id, "results_public_key",
+                  pk, "results_key_id", k.results_key_id, "results_key_signature", sig);
     return http_response_json(res, 200, doc);
 }

@@ -18,8 +18,8 @@ int api_results_post(const struct http_request *req, struct http_response *res, 
         return rc;
     char *receipts = NULL;
     size_t len = 0;
-    rc = sync_results_push(req->inst, p.device_id, (const unsigned char *)req->body,
-                           req->body_len, &receipts, &len, e);
+    rc = sync_results_push(req->inst, p.device_id, (const unsigned char *)req->body, req->body_len,
+                           &receipts, &len, e);
     if (rc != 0)
         return rc;
     rc = http_response_body(res, 200, "application/json", receipts, len);

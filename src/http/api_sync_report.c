@@ -23,7 +23,6 @@ int api_sync_report_post(const struct http_request *req, struct http_response *r
     app_sync_report_free(&r);
     if (rc != 0)
         return rc;
-    return http_response_json(res, 200,
-                              json_pack("{s:s, s:I}", "run_id", run_id, "server_time",
-                                        (json_int_t)now));
+    return http_response_json(
+        res, 200, json_pack("{s:s, s:I}", "run_id", run_id, "server_time", (json_int_t)now));
 }

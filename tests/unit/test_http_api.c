@@ -340,8 +340,8 @@ static long post_token(struct fx *f, const char *form, struct http_reply *out)
 {
     struct http_client *c = client(f);
     struct op_err e = {0};
-    if (http_post(c, "/api/v1/oauth/token", "application/x-www-form-urlencoded", form,
-                  strlen(form), out, &e) != 0)
+    if (http_post(c, "/api/v1/oauth/token", "application/x-www-form-urlencoded", form, strlen(form),
+                  out, &e) != 0)
         fail_msg("POST token: %s", e.msg);
     http_client_free(c);
     return out->status;
@@ -391,8 +391,7 @@ static void test_enrol_good_gives_credentials_and_keys(void **state)
     assert_string_equal(en.org_id, "ORG-A");
     assert_string_equal(en.device_id, DEV_A);
     assert_int_equal(enrol_results_key_verify(en.signing_public_key, en.results_key_id,
-                                              en.results_public_key, en.results_key_signature,
-                                              &e),
+                                              en.results_public_key, en.results_key_signature, &e),
                      0);
     enrol_response_wipe(&en);
     http_reply_free(&r);
@@ -494,7 +493,8 @@ static void test_token_with_body_and_basic(void **state)
     assert_non_null(strstr(raw.body, "\"access_token\""));
 
     /* a wrong secret with Basic: 401 invalid_client with WWW-Authenticate: Basic */
-    snprintf(cred, sizeof cred, "%s:%s", en.client_id, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    snprintf(cred, sizeof cred, "%s:%s", en.client_id,
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     sodium_bin2base64(b64, sizeof b64, (const unsigned char *)cred, strlen(cred),
                       sodium_base64_VARIANT_ORIGINAL);
     snprintf(req, sizeof req,
@@ -620,9 +620,8 @@ static void test_changes_without_a_good_token_is_401(void **state)
     assert_non_null(strstr(header(&raw, "WWW-Authenticate"), "error=\"invalid_request\""));
 
     /* unknown token */
-    assert_int_equal(get_bearer(f, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/api/v1/changes",
-                                &r),
-                     401);
+    assert_int_equal(
+        get_bearer(f, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/api/v1/changes", &r), 401);
     assert_non_null(strstr(r.www_authenticate, "error=\"invalid_token\""));
     http_reply_free(&r);
 
@@ -641,7 +640,8 @@ static void test_changes_without_a_good_token_is_401(void **state)
     struct op_err e = {0};
     assert_int_equal(app_devices_revoke(f->inst, DEV_A, &e), 0);
     assert_int_equal(get_bearer(f, tok, "/api/v1/changes", &r), 401);
-    assert_non_null(strstr(r.www_authenticate, "Bearer realm=\"outpost\", error=\"invalid_token\""));
+    assert_non_null(
+        strstr(r.www_authenticate, "Bearer realm=\"outpost\", error=\"invalid_token\""));
     http_reply_free(&r);
     enrol_response_wipe(&en);
 }
@@ -653,9 +653,10 @@ static void raw_get(struct fx *f, const char *tok, const char *path, const char 
                     struct reply *r)
 {
     char req[2048];
-    snprintf(req, sizeof req,
-             "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer %s\r\n%s\r\n",
-             path, tok, extra);
+    snprintf(
+        req, sizeof req,
+        "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer %s\r\n%s\r\n",
+        path, tok, extra);
     exchange(f->port, req, r);
 }
 
@@ -707,8 +708,8 @@ static void test_packages_range_resume_and_scope(void **state)
     snprintf(path, sizeof path, "/api/v1/packages/%s", f->enc_b);
     raw_get(f, tok, path, "", &other);
     raw_get(f, tok,
-            "/api/v1/packages/0000000000000000000000000000000000000000000000000000000000000000",
-            "", &unknown);
+            "/api/v1/packages/0000000000000000000000000000000000000000000000000000000000000000", "",
+            &unknown);
     raw_get(f, tok, "/api/v1/packages/../../outpost.db", "", &bad);
     assert_int_equal(other.status, 404);
     char h1[8192], h2[8192], h3[8192];
@@ -809,8 +810,7 @@ static void test_results_pushed_twice_are_stored_once(void **state)
         http_client_free(c);
     }
     assert_int_equal(testutil_query_int(f->inst->db, "SELECT count(*) FROM results") +
-                         testutil_query_int(f->inst->db,
-                                            "SELECT count(*) FROM results_quarantine"),
+                         testutil_query_int(f->inst->db, "SELECT count(*) FROM results_quarantine"),
                      1);
 
     /* a batch of another device than the credential's: refused, nothing stored */
@@ -940,8 +940,8 @@ static void test_report_parser_refuses_bad_bodies(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(app_sync_report_parse(bad[i], strlen(bad[i]), &r, &e), OP_EINPUT);
 #define REPORT_FMT                                                                                 \
-    "{\"started_at\":\"2026-12-06T08:00:00Z\",\"ended_at\":" \
-    "\"2026-12-06T08:00:01Z\",\"status\":\"%s\",\"counts\":%s,"                                 \
+    "{\"started_at\":\"2026-12-06T08:00:00Z\",\"ended_at\":"                                       \
+    "\"2026-12-06T08:00:01Z\",\"status\":\"%s\",\"counts\":%s,"                                    \
     "\"results_sent\":%s,\"bytes\":0,\"error\":%s,\"software_version\":"                           \
     "\"%s\",\"pending_results\":0,\"device_time\":1}"
     struct {
@@ -1023,13 +1023,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_token_with_body_and_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_changes_signed_page_of_the_org_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_changes_without_a_good_token_is_401, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_changes_signed_page_of_the_org_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes_without_a_good_token_is_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packages_range_resume_and_scope, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_results_pushed_twice_are_stored_once, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_results_pushed_twice_are_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_records_the_run_and_the_device, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_keys_signature_verifies_with_the_pinned_key, setup,
