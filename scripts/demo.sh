@@ -71,4 +71,35 @@ run --data "$central" import-users -t test-taker -f "$work/bad.csv" || true
 step "Users on central"
 run --data "$central" users list
 
+step "1A/1C/1D. Central serves its sync API; the device registers it, is enrolled, syncs"
+"$OUTPOST" --data "$central" serve --listen 127.0.0.1:0 > "$work/serve.out" 2> "$work/serve.log" &
+serve_pid=$!
+url=
+i=0
+while [ -z "$url" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    url=$(sed -n 's/.* listening on \(http:\/\/[^ ]*\) .*/\1/p' "$work/serve.log" | head -n 1)
+    i=$((i + 1))
+done
+if [ -z "$url" ]; then
+    cat "$work/serve.log"
+    kill $serve_pid 2> /dev/null
+    exit 1
+fi
+trap 'kill $serve_pid 2> /dev/null' EXIT
+pin=$("$OUTPOST" --data "$central" keys show --json | tr -d ' \n' |
+    sed -n 's/.*"signing_key":{[^}]*"fingerprint_sha256":"\([0-9a-f]*\)".*/\1/p')
+run --data "$device" register-central --root-url "$url" --pin "$pin"
+printf '$ outpost --data %s enrol --login sam --password-stdin   (the sync manager of school-42)\n' "$device"
+printf 'sam-secret-6\n' | "$OUTPOST" --data "$device" enrol --login sam --password-stdin --label "Demo laptop"
+run --data "$device" sync
+echo "What the device received (its synced records, per entity):"
+sqlite3 "$device/outpost.db" "SELECT '  ' || entity || ': ' || count(*) FROM synced_records GROUP BY entity ORDER BY entity" 2> /dev/null ||
+    run --data "$device" sync-history --limit 1
+echo "  encrypted packages: $(ls "$device/packages/enc" 2> /dev/null | wc -l)"
+run --data "$central" devices list
+kill $serve_pid
+wait $serve_pid 2> /dev/null
+trap - EXIT
+
 printf '\nThe demo instances are in %s (remove the folder when done).\n' "$work"

@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "store/deliveries.h"
 #include "store/eligibilities.h"
+#include "store/feed.h"
 #include "store/packages.h"
 
 struct app_content_new {
@@ -329,6 +330,34 @@ int app_content_locate(struct instance *central, const char *enc_sha256, char **
     *path = p;
     *size = (uint64_t)st.st_size;
     return 0;
+}
+
+int app_content_locate_in_org(struct instance *central, const char *org_id, const char *enc_sha256,
+                              char **path, uint64_t *size, struct op_err *e)
+{
+    *path = NULL;
+    *size = 0;
+    int rc = instance_require_role(central, ROLE_CENTRAL, "serving packages", e);
+    if (rc != 0)
+        return rc;
+    if (!org_id || !*org_id || !sha256_hex_is_valid(enc_sha256))
+        return err_set(e, OP_ENOTFOUND, "%s", APP_CONTENT_NO_PACKAGE);
+    struct delivery_content c;
+    struct op_err quiet;
+    err_clear(&quiet);
+    rc = delivery_content_find_enc(central->db, enc_sha256, &c, &quiet);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_ENOTFOUND, "%s", APP_CONTENT_NO_PACKAGE);
+    if (rc != 0) {
+        *e = quiet;
+        return rc;
+    }
+    int in = 0;
+    if ((rc = feed_in_scope(central->db, org_id, FEED_DELIVERY, c.delivery_id, &in, e)) != 0)
+        return rc;
+    if (!in)
+        return err_set(e, OP_ENOTFOUND, "%s", APP_CONTENT_NO_PACKAGE);
+    return app_content_locate(central, enc_sha256, path, size, e);
 }
 
 static int referenced(const char *sha, void *ctx, struct op_err *e)

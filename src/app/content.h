@@ -95,6 +95,15 @@ void app_content_key_free(struct app_content_key *k);
 int app_content_locate(struct instance *central, const char *enc_sha256, char **path,
                        uint64_t *size, struct op_err *e);
 
+/* app_content_locate for a device of organisation `org_id` (from its credential): the package
+ * must also be one of a delivery in that organisation's scope now (store/feed.h). A hash that
+ * is malformed, unknown, or of a delivery outside the scope is one and the same OP_ENOTFOUND,
+ * with one message that does not depend on which: a device learns nothing of other
+ * organisations' packages. */
+#define APP_CONTENT_NO_PACKAGE "no such package: ask for one a delivery of your organisation names"
+int app_content_locate_in_org(struct instance *central, const char *org_id, const char *enc_sha256,
+                              char **path, uint64_t *size, struct op_err *e);
+
 /* Removes encrypted package files that no delivery refers to, and temporary files left by a
  * crash, older than `min_age` seconds (younger ones may belong to an import still running).
  * *removed counts. Central only. */

@@ -69,6 +69,13 @@ static int fill_keys(struct instance *inst, struct enrol_response *r, struct op_
     return rc;
 }
 
+int app_enrol_central_keys(struct instance *central, struct enrol_response *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(central, ROLE_CENTRAL, "central's keys", e);
+    return rc != 0 ? rc : fill_keys(central, out, e);
+}
+
 struct enrol_ctx {
     struct instance *inst;
     const struct app_enrol_request *req;

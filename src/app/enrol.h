@@ -44,4 +44,9 @@ int app_enrol(struct instance *central, const struct app_enrol_request *req,
               const char *remote_addr, struct app_enrol_out *out, struct op_err *e);
 void app_enrol_out_wipe(struct app_enrol_out *out);
 
+/* Central's public keys as an enrolment answers them (GET /api/v1/keys): the signing key (id,
+ * fingerprint), the current results key and its signature by the signing key
+ * (enrol_results_key_sign); the credential fields of *out stay empty. */
+int app_enrol_central_keys(struct instance *central, struct enrol_response *out, struct op_err *e);
+
 #endif

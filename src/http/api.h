@@ -43,4 +43,21 @@ int api_oauth_token_post(const struct http_request *req, struct http_response *r
  * the credential's organisation. */
 int api_changes_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
+/* GET /api/v1/packages/{enc_sha256} (bearer): the encrypted package, with Range (200, 206,
+ * 416); 404 for any hash not of a delivery in the credential's organisation. */
+int api_packages_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+
+/* POST /api/v1/results (bearer): a results batch in, signed receipts out
+ * (sync_results_push for the credential's device). */
+int api_results_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+
+/* POST /api/v1/sync/report (bearer): the device's sync report (app/sync_report.h), recorded
+ * for the credential's device; {"run_id", "server_time"} out. */
+int api_sync_report_post(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+
+/* GET /api/v1/keys (bearer): {"signing_key_id", "results_public_key", "results_key_id",
+ * "results_key_signature"} (hex). */
+int api_keys_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+
 #endif

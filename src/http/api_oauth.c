@@ -65,7 +65,7 @@ int api_oauth_token_post(const struct http_request *req, struct http_response *r
     int basic = tr.basic;
     oauth2_token_request_wipe(&tr);
     if (rc == OP_EUNAUTH || rc == OP_ETHROTTLED || (rc < 0 && out.error != OAUTH2_OK)) {
-        int status = rc == OP_ETHROTTLED ? 429
+        int status = rc == OP_ETHROTTLED      ? 429
                      : out.error != OAUTH2_OK ? oauth2_error_http_status(out.error)
                                               : 401;
         enum oauth2_error err = out.error != OAUTH2_OK ? out.error : OAUTH2_INVALID_CLIENT;

@@ -156,6 +156,42 @@ int http_client_set_bearer(struct http_client *c, const char *token, struct op_e
     return 0;
 }
 
+int http_client_set_basic(struct http_client *c, const char *user, const char *password,
+                          struct op_err *e)
+{
+    int rc = http_client_set_bearer(c, NULL, e);
+    if (rc != 0 || !user)
+        return rc;
+    size_t ul = strlen(user), pl = password ? strlen(password) : 0;
+    for (size_t i = 0; i < ul; i++)
+        if (user[i] == ':' || (unsigned char)user[i] < ' ' || (unsigned char)user[i] >= 0x7f)
+            return err_set(e, OP_EINPUT, "a client id holds a colon or a control character");
+    for (size_t i = 0; i < pl; i++)
+        if ((unsigned char)password[i] < ' ' || (unsigned char)password[i] >= 0x7f)
+            return err_set(e, OP_EINPUT, "a client secret holds a control character");
+    size_t rawlen = ul + 1 + pl;
+    char *raw = malloc(rawlen + 1);
+    size_t b64cap = sodium_base64_ENCODED_LEN(rawlen, sodium_base64_VARIANT_ORIGINAL);
+    size_t n = strlen("Authorization: Basic ") + b64cap;
+    char *hdr = malloc(n);
+    if (!raw || !hdr) {
+        free(raw);
+        free(hdr);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    memcpy(raw, user, ul);
+    raw[ul] = ':';
+    if (pl)
+        memcpy(raw + ul + 1, password, pl);
+    int off = snprintf(hdr, n, "Authorization: Basic ");
+    sodium_bin2base64(hdr + off, n - (size_t)off, (const unsigned char *)raw, rawlen,
+                      sodium_base64_VARIANT_ORIGINAL);
+    sodium_memzero(raw, rawlen);
+    free(raw);
+    c->bearer = hdr;
+    return 0;
+}
+
 void http_reply_free(struct http_reply *r)
 {
     if (r)

@@ -71,6 +71,13 @@ const char *http_client_root(const struct http_client *c);
  * keeps a copy, wiped when replaced or freed. */
 int http_client_set_bearer(struct http_client *c, const char *token, struct op_err *e);
 
+/* Sends "Authorization: Basic base64(user:password)" (RFC 7617; the OAuth2 token request's
+ * client authentication, RFC 6749 2.3.1) instead, until replaced; NULL `user` stops it.
+ * OP_EINPUT for a user holding ':' or either holding a control character. Wiped like the
+ * bearer token. */
+int http_client_set_basic(struct http_client *c, const char *user, const char *password,
+                          struct op_err *e);
+
 /* GET root+path_and_query ("/api/v1/changes?since=3"). Returns 0 when a reply came (any
  * status: the caller judges it; out->status), OP_EIO when none did after the retries, or the
  * body was over the limit. `out` is reset first; free it with http_reply_free either way. */

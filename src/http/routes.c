@@ -10,5 +10,9 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/enrol", 0, api_enrol_post},
     {"POST", "/api/v1/oauth/token", 0, api_oauth_token_post},
     {"GET", "/api/v1/changes", 0, api_changes_get},
+    {"GET", "/api/v1/packages/", 1, api_packages_get},
+    {"POST", "/api/v1/results", 0, api_results_post},
+    {"POST", "/api/v1/sync/report", 0, api_sync_report_post},
+    {"GET", "/api/v1/keys", 0, api_keys_get},
     {NULL, NULL, 0, NULL},
 };

@@ -489,8 +489,7 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
     if (s->o.max_in_flight &&
         (unsigned)before >= (unsigned long long)s->o.max_in_flight * s->o.threads)
         return send_error(r, 429, OP_EBUSY, NULL,
-                          "the server is busy (%d requests in flight); retry in 1 second",
-                          before);
+                          "the server is busy (%d requests in flight); retry in 1 second", before);
 
     size_t header_bytes = strlen(method) + strlen(raw) + 12; /* " HTTP/1.1\r\n" */
     MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header_bytes);

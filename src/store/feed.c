@@ -617,3 +617,24 @@ int feed_touch(struct db *db, const char *entity, const char *id, struct op_err 
     touched_add(t, entity, id);
     return 0;
 }
+
+int feed_in_scope(struct db *db, const char *org, const char *entity, const char *id, int *in,
+                  struct op_err *e)
+{
+    *in = 0;
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT deleted FROM sync_feed"
+                                 " WHERE org_id = ?1 AND entity = ?2 AND entity_id = ?3",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_text(st, 2, entity);
+    db_bind_text(st, 3, id);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *in = db_column_int(st, 0) == 0;
+    int result = rc == DB_DONE || rc == DB_ROW ? 0 : db_fail(db, e, "change feed: scope");
+    db_stmt_done(db, st);
+    return result;
+}

@@ -51,4 +51,9 @@ struct feed_change {
 int feed_read(struct db *db, const char *org, int64_t since, int limit, struct feed_change *out,
               int *n, struct op_err *e);
 
+/* *in = 1 if record `entity`/`id` is in `org`'s scope now (a feed row that is not a
+ * tombstone), else 0. */
+int feed_in_scope(struct db *db, const char *org, const char *entity, const char *id, int *in,
+                  struct op_err *e);
+
 #endif

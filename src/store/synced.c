@@ -163,6 +163,24 @@ int synced_get(struct db *db, const char *entity, const char *id, int64_t *versi
     return *data ? 0 : err_set(e, OP_ENOMEM, "out of memory");
 }
 
+int synced_each(struct db *db, const char *entity, synced_each_fn fn, void *ctx, struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT id, version, data FROM synced_records"
+                                 " WHERE entity = ?1 ORDER BY id",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, entity);
+    int r, rc = 0;
+    while (rc == 0 && (r = db_step(st)) == DB_ROW)
+        rc = fn(db_column_text(st, 0), db_column_int64(st, 1), db_column_text(st, 2), ctx, e);
+    if (rc == 0 && r == DB_ERROR)
+        rc = db_fail(db, e, "reading synced records");
+    db_stmt_done(db, st);
+    return rc;
+}
+
 int synced_count(struct db *db, const char *entity, int64_t *n, struct op_err *e)
 {
     *n = 0;

@@ -54,6 +54,12 @@ int synced_sweep(struct db *db, const char *entity, int64_t generation, int64_t 
 int synced_get(struct db *db, const char *entity, const char *id, int64_t *version, char **data,
                struct op_err *e);
 
+/* Calls fn for every record of `entity`, by id, with its version and data (JSON text, valid
+ * during the call); a non-zero return of fn stops the walk and is returned. */
+typedef int (*synced_each_fn)(const char *id, int64_t version, const char *data, void *ctx,
+                              struct op_err *e);
+int synced_each(struct db *db, const char *entity, synced_each_fn fn, void *ctx, struct op_err *e);
+
 /* How many records of `entity` (NULL: all) the device holds. */
 int synced_count(struct db *db, const char *entity, int64_t *n, struct op_err *e);
 

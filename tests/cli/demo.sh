@@ -19,5 +19,9 @@ check "the demo sets an eligibility" contains "$OUT" "4 test takers for Demo tes
 check "the demo shows central's keys" contains "$OUT" "results key #1 (current)"
 check "the demo scores a session" contains "$OUT" '"TOTAL_SCORE": 4.0'
 check "the demo shows a refused file with its bad rows" contains "$OUT" "line 3: missing Login"
+check "the demo enrols its device" contains "$OUT" "organisation     school-42"
+check "the demo syncs its device" contains "$OUT" "sync done"
+check "the demo prints what the device received" contains "$OUT" "  test-center: 1"
+check "the device got the encrypted package" contains "$OUT" "encrypted packages: 1"
 check "the demo says where its instances are" [ -n "$demo_dir" ]
 finish

@@ -5,6 +5,7 @@
  *
  *   envelope_tool enrol CENTRAL_DIR DEVICE_DIR [revoked]
  *   envelope_tool enrol-as CENTRAL_DIR DEVICE_DIR LOGIN LABEL   (password on stdin)
+ *   envelope_tool queue DEVICE_DIR FILE
  *   envelope_tool seal DEVICE_DIR CENTRAL_DIR OUT_FILE PAYLOAD_FILE [finished|terminated]
  *                 [RESULT_ID [DELIVERY_ID [TEST_TAKER_ID]]]
  * `seal` appends the envelope to OUT_FILE and prints the result id. Central's results public
@@ -13,8 +14,9 @@
  * `seal` also puts that eligibility (a test center of ORG-1, the delivery, the test taker) in
  * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. With OUTPOST_TOOL_STRANGER_KEY set,
  * the envelope is sealed to a random public key instead (a results key central never had).
- * `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler will)
- * and prints the device id, the client id and the organisation.
+ * `queue` puts the envelopes of a file in a device's outbox (app/outbox.h), for `outpost sync`
+ * to push. `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler
+ * will) and prints the device id, the client id and the organisation.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 
 #include "app/devices.h"
 #include "app/enrol.h"
+#include "app/outbox.h"
 #include "base/fs.h"
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
@@ -206,6 +209,34 @@ static int seal(int argc, char **argv)
     return 0;
 }
 
+/* Puts every envelope of FILE in the device's outbox, as the delivery runner will when an
+ * execution ends; prints how many. */
+static int queue(const char *device_dir, const char *file)
+{
+    struct op_err e = {0};
+    struct instance *d;
+    if (instance_open(device_dir, &d, &e) != 0)
+        return die(&e);
+    char *data;
+    size_t len, off = 0;
+    int n = 0;
+    if (fs_read_file(file, 64u << 20, &data, &len, &e) != 0)
+        return die(&e);
+    while (off < len) {
+        struct envelope env;
+        size_t used = 0;
+        if (envelope_parse_next((unsigned char *)data + off, len - off, &env, &used, &e) != 0 ||
+            app_outbox_add(d, (unsigned char *)data + off, used, &e) != 0)
+            return die(&e);
+        off += used;
+        n++;
+    }
+    free(data);
+    instance_close(d);
+    printf("%d\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0)
@@ -216,9 +247,12 @@ int main(int argc, char **argv)
         return enrol_as(argv[2], argv[3], argv[4], argv[5]);
     if (argc >= 6 && strcmp(argv[1], "seal") == 0)
         return seal(argc, argv);
+    if (argc == 4 && strcmp(argv[1], "queue") == 0)
+        return queue(argv[2], argv[3]);
     fprintf(stderr, "usage: envelope_tool enrol CENTRAL DEVICE [revoked]\n"
                     "       envelope_tool enrol-as CENTRAL DEVICE LOGIN LABEL < PASSWORD\n"
                     "       envelope_tool seal DEVICE CENTRAL OUT PAYLOAD [STATE [RESULT_ID "
-                    "[DELIVERY_ID [TEST_TAKER_ID]]]]\n");
+                    "[DELIVERY_ID [TEST_TAKER_ID]]]]\n"
+                    "       envelope_tool queue DEVICE FILE\n");
     return 2;
 }

@@ -1,0 +1,529 @@
+/* run.c - one synchronisation of a device with central (see run.h). */
+#include "sync/run.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/content.h"
+#include "app/outbox.h"
+#include "app/sync_history.h"
+#include "base/fs.h"
+#include "base/sha256.h"
+#include "base/version.h"
+#include "store/feed.h"
+#include "store/synced.h"
+#include "sync/enrol.h"
+#include "sync/results_push.h"
+
+/* ---- test hook ---- */
+
+/* OUTPOST_TEST_KILL_AT=STEP: dies here by SIGKILL, as a power cut would (tests only). */
+static void kill_point(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void kill_point(const char *fmt, ...)
+{
+    const char *at = getenv("OUTPOST_TEST_KILL_AT");
+    if (!at || !at[0])
+        return;
+    char step[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(step, sizeof step, fmt, ap);
+    va_end(ap);
+    if (strcmp(at, step) == 0)
+        raise(SIGKILL);
+}
+
+/* ---- the run's state ---- */
+
+struct run {
+    struct instance *dev;
+    const struct sync_run_options *o;
+    struct sync_run_summary *s;
+    struct sync_enrolment en;
+    struct http_client *hc;
+    char *secret;
+    int renewed; /* the token was renewed once already */
+};
+
+static void progress(struct run *r, const char *phase)
+{
+    if (!r->o->progress)
+        return;
+    const struct sync_run_summary *s = r->s;
+    int64_t rec = 0;
+    for (int i = 0; i < SYNC_ENT_COUNT; i++)
+        rec += s->counts[i].created + s->counts[i].updated + s->counts[i].deleted;
+    fprintf(r->o->progress,
+            "\rsync: %-8s pages %" PRId64 ", records %" PRId64 " (%" PRId64 " changed), %" PRId64
+            " bytes, results %" PRId64 " sent   ",
+            phase, s->pages, s->records, rec, s->bytes, s->results_sent);
+    fflush(r->o->progress);
+}
+
+/* ---- the token ---- */
+
+static int get_token(struct run *r, struct op_err *e)
+{
+    int rc = http_client_set_basic(r->hc, r->en.client_id, r->secret, e);
+    static const char form[] = "grant_type=client_credentials";
+    struct http_reply rep = {0};
+    if (rc == 0)
+        rc = http_post(r->hc, "/api/v1/oauth/token", "application/x-www-form-urlencoded", form,
+                       strlen(form), &rep, e);
+    http_client_set_basic(r->hc, NULL, NULL, e);
+    if (rc == 0 && rep.status == 401)
+        rc = err_set(e, OP_EUNAUTH,
+                     "central refused this device's credential (client %s): the device was "
+                     "revoked on central, or enrolled again elsewhere. Check `outpost devices "
+                     "list` on central; to sync again, enrol anew (`outpost enrol --login LOGIN "
+                     "--force`)",
+                     r->en.client_id);
+    else if (rc == 0 && rep.status != 200)
+        rc = sync_reply_error(&rep, "the token request", e);
+    json_t *doc = NULL;
+    const char *tok = NULL;
+    if (rc == 0) {
+        doc = json_loadb(rep.body.data, rep.body.len, 0, NULL);
+        tok = doc ? json_string_value(json_object_get(doc, "access_token")) : NULL;
+        if (!tok)
+            rc = err_set(e, OP_EIO, "central's token answer holds no access_token");
+    }
+    if (rc == 0)
+        rc = http_client_set_bearer(r->hc, tok, e);
+    json_decref(doc);
+    if (rep.body.data)
+        sodium_memzero(rep.body.data, rep.body.len);
+    http_reply_free(&rep);
+    kill_point("token");
+    return rc;
+}
+
+/* A request with the bearer token; a 401 invalid_token renews the token once and asks again. */
+static int authed(struct run *r, const char *method, const char *path, const char *type,
+                  const void *body, size_t len, struct http_reply *rep, struct op_err *e)
+{
+    for (;;) {
+        int rc = strcmp(method, "GET") == 0 ? http_get(r->hc, path, rep, e)
+                                            : http_post(r->hc, path, type, body, len, rep, e);
+        if (rc != 0)
+            return rc;
+        r->s->bytes += (int64_t)rep->body.len;
+        if (rep->status != 401 || r->renewed || !strstr(rep->www_authenticate, "invalid_token"))
+            return 0;
+        r->renewed = 1;
+        http_reply_free(rep);
+        if ((rc = get_token(r, e)) != 0)
+            return rc;
+    }
+}
+
+/* ---- pull ---- */
+
+static int changed_key_error(struct run *r, struct op_err *e, const char *what)
+{
+    return err_set(e, OP_ECRYPTO,
+                   "%s from %s is not signed by the central signing key this device pinned "
+                   "(key %s, fingerprint %s); nothing of it was applied. Check on central with "
+                   "`outpost keys show`: if central's signing key changed (a restore without "
+                   "its keys folder, a new central), or this device was registered to another "
+                   "central, revoke and enrol the device again (`outpost enrol --force`); if "
+                   "central's key is the pinned one, something between this device and central "
+                   "is altering the traffic (%s)",
+                   what, r->en.root_url, r->en.signing_key_id, r->en.signing_key_fingerprint,
+                   e->msg);
+}
+
+static int pull(struct run *r, struct op_err *e)
+{
+    struct synced_state st;
+    int rc = sync_device_state(r->dev, &st, e);
+    if (rc != 0)
+        return rc;
+    int64_t cursor = st.cursor;
+    int limit = r->o->page_limit > 0 ? r->o->page_limit : SYNC_PAGE_LIMIT;
+    const char *tl = getenv("OUTPOST_TEST_PAGE_LIMIT"); /* tests: many small pages */
+    if (tl && atoi(tl) > 0 && atoi(tl) <= SYNC_PAGE_LIMIT)
+        limit = atoi(tl);
+    for (;;) {
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/changes?since=%" PRId64 "&limit=%d", cursor, limit);
+        struct http_reply rep = {0};
+        rc = authed(r, "GET", path, NULL, NULL, 0, &rep, e);
+        if (rc == 0 && rep.status != 200)
+            rc = sync_reply_error(&rep, "the changes page", e);
+        struct sync_apply_report ar;
+        if (rc == 0) {
+            rc = sync_apply_page(r->dev, (const unsigned char *)rep.body.data, rep.body.len,
+                                 r->en.signing_public_key, &ar, e);
+            if (rc == OP_ECRYPTO)
+                rc = changed_key_error(r, e, "a changes page");
+        }
+        http_reply_free(&rep);
+        if (rc != 0)
+            return rc;
+        r->s->pages++;
+        r->s->records += ar.records;
+        for (int i = 0; i < SYNC_ENT_COUNT; i++) {
+            r->s->counts[i].created += ar.counts[i].created;
+            r->s->counts[i].updated += ar.counts[i].updated;
+            r->s->counts[i].deleted += ar.counts[i].deleted;
+        }
+        progress(r, "pull");
+        kill_point("page-%" PRId64, r->s->pages);
+        if (ar.digest_mismatch && ++r->s->full_resyncs > SYNC_MAX_RESYNCS)
+            return err_set(e, OP_EIO,
+                           "the device's records still differ from central's after %d full "
+                           "resyncs (central changing fast?): sync again later",
+                           SYNC_MAX_RESYNCS);
+        if (!ar.again)
+            return 0;
+        cursor = ar.cursor;
+    }
+}
+
+/* ---- content ---- */
+
+struct needed {
+    struct app_content_ref *refs;
+    size_t n, cap;
+};
+
+static int need_delivery(const char *id, int64_t version, const char *data, void *ctx,
+                         struct op_err *e)
+{
+    struct needed *nd = ctx;
+    json_t *doc = json_loads(data, 0, NULL);
+    /* the encrypted package of the delivery's current content (docs/sync-protocol.md, the
+     * delivery's data): null while central has none */
+    const char *sha = json_string_value(json_object_get(doc, "enc_sha256"));
+    json_t *size = json_object_get(doc, "enc_size");
+    json_t *cv = json_object_get(doc, "content_version");
+    if (sha && json_is_integer(size) && json_integer_value(size) >= 0) {
+        if (nd->n == nd->cap) {
+            size_t cap = nd->cap ? nd->cap * 2 : 16;
+            void *p = realloc(nd->refs, cap * sizeof *nd->refs);
+            if (!p) {
+                json_decref(doc);
+                return err_set(e, OP_ENOMEM, "out of memory");
+            }
+            nd->refs = p;
+            nd->cap = cap;
+        }
+        struct app_content_ref *ref = &nd->refs[nd->n++];
+        memset(ref, 0, sizeof *ref);
+        snprintf(ref->delivery_id, sizeof ref->delivery_id, "%s", id);
+        ref->version = json_is_integer(cv) ? json_integer_value(cv) : version;
+        snprintf(ref->enc_sha256, sizeof ref->enc_sha256, "%s", sha);
+        ref->enc_size = (uint64_t)json_integer_value(size);
+    }
+    json_decref(doc);
+    return 0;
+}
+
+struct dl_progress {
+    struct run *r;
+    int64_t n;
+    uint64_t last;
+};
+
+static void on_download(void *arg, uint64_t have, uint64_t total)
+{
+    struct dl_progress *p = arg;
+    if (total && have >= total / 2)
+        kill_point("package-%" PRId64, p->n);
+    if (p->r->o->progress && have - p->last >= (1u << 20)) {
+        p->last = have;
+        fprintf(p->r->o->progress,
+                "\rsync: content  package %" PRId64 ": %" PRIu64 " of %" PRIu64 " bytes   ", p->n,
+                have, total);
+        fflush(p->r->o->progress);
+    }
+}
+
+static int content(struct run *r, struct op_err *e)
+{
+    struct needed nd = {0};
+    int rc = synced_each(r->dev->db, FEED_DELIVERY, need_delivery, &nd, e);
+    struct app_content_ref *missing = NULL;
+    size_t nmissing = 0;
+    if (rc == 0 && nd.n)
+        rc = app_content_missing(r->dev, nd.refs, nd.n, &missing, &nmissing, e);
+    char *dir = nmissing ? instance_path(r->dev, "packages/download") : NULL;
+    if (rc == 0 && nmissing)
+        rc = dir ? fs_mkdir_p(dir, 0700, e) : err_set(e, OP_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < nmissing; i++) {
+        const struct app_content_ref *m = &missing[i];
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/packages/%s", m->enc_sha256);
+        char *dest = fs_join(dir, m->enc_sha256);
+        if (!dest) {
+            rc = err_set(e, OP_ENOMEM, "out of memory");
+            break;
+        }
+        struct dl_progress dp = {r, r->s->packages + 1, 0};
+        rc = http_download(r->hc, path, dest, m->enc_sha256, SYNC_PACKAGE_MAX, on_download, &dp, e);
+        if (rc == 0) {
+            r->s->bytes += (int64_t)m->enc_size;
+            rc = app_content_store_downloaded(r->dev, m->delivery_id, m->version, m->enc_sha256,
+                                              dest, e);
+        }
+        free(dest);
+        if (rc == 0) {
+            r->s->packages++;
+            progress(r, "content");
+        }
+    }
+    free(dir);
+    free(missing);
+    free(nd.refs);
+    return rc;
+}
+
+/* ---- push ---- */
+
+static int push(struct run *r, struct op_err *e)
+{
+    int64_t batches = 0;
+    for (;;) {
+        char *batch = NULL;
+        size_t len = 0;
+        int count = 0;
+        int rc = sync_outbox_next_batch(r->dev, SYNC_BATCH_COUNT, SYNC_BATCH_BYTES, &batch, &len,
+                                        &count, e);
+        if (rc != 0 || count == 0) {
+            free(batch);
+            return rc;
+        }
+        struct http_reply rep = {0};
+        rc = authed(r, "POST", "/api/v1/results", "application/json", batch, len, &rep, e);
+        free(batch);
+        if (rc == 0 && rep.status != 200)
+            rc = sync_reply_error(&rep, "the results sent", e);
+        batches++;
+        kill_point("batch-%" PRId64, batches);
+        struct app_outbox_report ar = {0};
+        if (rc == 0) {
+            rc = sync_outbox_apply_receipts(r->dev, (const unsigned char *)rep.body.data,
+                                            rep.body.len, r->en.signing_public_key, &ar, e);
+            if (rc == OP_ECRYPTO)
+                rc = changed_key_error(r, e, "the receipts of the results sent");
+        }
+        http_reply_free(&rep);
+        if (rc != 0)
+            return rc;
+        kill_point("receipts-%" PRId64, batches);
+        r->s->results_sent += count;
+        r->s->results_acknowledged += ar.acknowledged;
+        r->s->results_refused += ar.refused;
+        progress(r, "push");
+        if (ar.acknowledged + ar.refused == 0) /* nothing moved: never loop on it */
+            return err_set(e, OP_EIO,
+                           "central's receipts matched none of the %d results sent: they stay "
+                           "pending for the next sync",
+                           count);
+    }
+}
+
+/* ---- keys ---- */
+
+static int hex_field(json_t *doc, const char *name, unsigned char *out, size_t n)
+{
+    const char *h = json_string_value(json_object_get(doc, name));
+    size_t got = 0;
+    return h && strlen(h) == 2 * n && sodium_hex2bin(out, n, h, 2 * n, NULL, &got, NULL) == 0 &&
+                   got == n
+               ? 0
+               : -1;
+}
+
+static int keys(struct run *r, struct op_err *e)
+{
+    struct http_reply rep = {0};
+    int rc = authed(r, "GET", "/api/v1/keys", NULL, NULL, 0, &rep, e);
+    if (rc == 0 && rep.status != 200)
+        rc = sync_reply_error(&rep, "the keys request", e);
+    json_t *doc = rc == 0 ? json_loadb(rep.body.data, rep.body.len, 0, NULL) : NULL;
+    http_reply_free(&rep);
+    if (rc != 0)
+        return rc;
+    unsigned char pk[KEY_PUBLIC_BYTES], sig[SIGN_BYTES];
+    const char *kid = json_string_value(json_object_get(doc, "results_key_id"));
+    const char *sid = json_string_value(json_object_get(doc, "signing_key_id"));
+    if (!doc || !kid || strlen(kid) != KEY_ID_HEX_LEN - 1 ||
+        hex_field(doc, "results_public_key", pk, sizeof pk) != 0 ||
+        hex_field(doc, "results_key_signature", sig, sizeof sig) != 0) {
+        json_decref(doc);
+        return err_set(e, OP_EIO, "central's answer to GET /api/v1/keys is malformed");
+    }
+    if (sid && strcmp(sid, r->en.signing_key_id) != 0) {
+        err_set(e, OP_ECRYPTO, "central now signs with key %s", sid);
+        json_decref(doc);
+        return changed_key_error(r, e, "the results key");
+    }
+    int changed = 0;
+    rc = sync_keys_store_results(r->dev, kid, pk, sig, &changed, e);
+    json_decref(doc);
+    if (rc == 0)
+        r->s->results_key_changed = changed;
+    kill_point("keys");
+    return rc;
+}
+
+/* ---- report ---- */
+
+static void iso(time_t t, char out[32])
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static json_t *counts_json(const struct sync_run_summary *s)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < SYNC_ENT_COUNT; i++)
+        json_object_set_new(o, sync_entity_name(i),
+                            json_pack("{s:I, s:I, s:I}", "created",
+                                      (json_int_t)s->counts[i].created, "updated",
+                                      (json_int_t)s->counts[i].updated, "deleted",
+                                      (json_int_t)s->counts[i].deleted));
+    return o;
+}
+
+static int report(struct run *r, time_t started, int ok, const char *error, struct op_err *e)
+{
+    struct outbox_counts oc = {0};
+    struct op_err ignore = {0};
+    app_outbox_counts(r->dev, &oc, &ignore);
+    r->s->results_pending = oc.pending;
+    char a[32], b[32];
+    iso(started, a);
+    iso(time(NULL), b);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:I, s:I}", "started_at", a, "ended_at", b,
+        "status", ok ? "ok" : "failed", "counts", counts_json(r->s), "results_sent",
+        (json_int_t)r->s->results_sent, "bytes", (json_int_t)r->s->bytes, "error",
+        error && error[0] ? json_string(error) : json_null(), "software_version", OUTPOST_VERSION,
+        "pending_results", (json_int_t)oc.pending, "device_time", (json_int_t)time(NULL));
+    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!body)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    struct http_reply rep = {0};
+    int rc =
+        authed(r, "POST", "/api/v1/sync/report", "application/json", body, strlen(body), &rep, e);
+    free(body);
+    if (rc == 0 && rep.status != 200 && rep.status != 201)
+        rc = sync_reply_error(&rep, "the sync report", e);
+    http_reply_free(&rep);
+    kill_point("report");
+    return rc;
+}
+
+/* ---- the run ---- */
+
+int sync_run(struct instance *device, const struct sync_run_options *o,
+             struct sync_run_summary *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(device, ROLE_DEVICE, "sync", e);
+    if (rc != 0)
+        return rc;
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.dev = device;
+    r.o = o;
+    r.s = out;
+    /* Check what needs no lock first, so that a device not enrolled records no run. */
+    if ((rc = sync_enrolment_get(device, &r.en, e)) != 0)
+        return rc;
+    struct app_sync_run run;
+    if ((rc = app_sync_run_begin(device, NULL, &run, e)) != 0)
+        return rc;
+    snprintf(out->run_id, sizeof out->run_id, "%s", run.id);
+    time_t started = time(NULL);
+    rc = sync_client_secret_read(device, &r.secret, e);
+    if (rc == 0)
+        rc = sync_client_open(device, &r.hc, e);
+    /* the binding is idempotent: it completes an enrolment cut before it */
+    if (rc == 0)
+        rc = sync_device_bind_org(device, r.en.org_id, e);
+    if (rc == 0)
+        rc = get_token(&r, e);
+    if (rc == 0) {
+        progress(&r, "pull");
+        rc = pull(&r, e);
+        out->pull_ok = rc == 0;
+    }
+    if (rc == 0) {
+        progress(&r, "content");
+        rc = content(&r, e);
+        out->pull_ok = rc == 0;
+    }
+    /* Results go out even when the pull failed for a reason of its own (a page refused, a
+     * package missing): they are what must never wait. Not when the credential, the network
+     * or central's key failed. */
+    if (rc == 0 || (r.hc && (rc == OP_EINPUT || rc == OP_ECONFLICT || rc == OP_ENOTFOUND))) {
+        struct op_err pe = {0};
+        progress(&r, "push");
+        int push_rc = push(&r, &pe);
+        out->push_ok = push_rc == 0;
+        if (rc == 0 && push_rc != 0) {
+            *e = pe;
+            rc = push_rc;
+        }
+    }
+    if (rc == 0) {
+        rc = keys(&r, e);
+    }
+    if (rc != 0)
+        snprintf(out->error, sizeof out->error, "%s", e->msg);
+    if (r.hc && rc != OP_EUNAUTH) {
+        struct op_err re = {0};
+        if (report(&r, started, rc == 0, out->error, &re) != 0 && rc == 0) {
+            *e = re;
+            rc = re.code;
+            snprintf(out->error, sizeof out->error, "%s", e->msg);
+        }
+    }
+    if (o->progress) {
+        progress(&r, rc == 0 ? "done" : "failed");
+        fputc('\n', o->progress);
+    }
+    json_t *counts = counts_json(out);
+    const struct app_sync_outcome oc = {rc == 0, counts, out->results_sent, out->bytes,
+                                        rc == 0 ? NULL : out->error};
+    struct op_err ee = {0};
+    int erc = app_sync_run_end(device, &run, &oc, &ee);
+    json_decref(counts);
+    if (rc == 0 && erc != 0) {
+        *e = ee;
+        rc = erc;
+    }
+    http_client_free(r.hc);
+    if (r.secret)
+        fs_secret_free(r.secret);
+    return rc;
+}
+
+json_t *sync_run_summary_json(const struct sync_run_summary *s)
+{
+    int ok = s->pull_ok && s->push_ok && !s->error[0];
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:b, s:o}",
+        "run_id", s->run_id, "status", ok ? "ok" : "failed", "pull", s->pull_ok ? "ok" : "failed",
+        "push", s->push_ok ? "ok" : "failed", "counts", counts_json(s), "pages",
+        (json_int_t)s->pages, "records", (json_int_t)s->records, "full_resyncs", s->full_resyncs,
+        "packages", (json_int_t)s->packages, "bytes", (json_int_t)s->bytes, "results_sent",
+        (json_int_t)s->results_sent, "results_acknowledged", (json_int_t)s->results_acknowledged,
+        "results_refused", (json_int_t)s->results_refused, "results_pending",
+        (json_int_t)s->results_pending, "results_key_changed", s->results_key_changed, "error",
+        s->error[0] ? json_string(s->error) : json_null());
+}

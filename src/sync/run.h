@@ -1,0 +1,75 @@
+/*
+ * run.h - `outpost sync` (TAO's SynchronizeAll): one synchronisation of a device with its
+ * central, over the endpoints of docs/protocol.md. In order:
+ *
+ *   lock     app_sync_run_begin: the device's sync lock (a second sync is refused at once)
+ *   token    POST /api/v1/oauth/token (client credentials, HTTP Basic); a token that
+ *            expires mid-sync (401 invalid_token) is renewed once
+ *   pull     GET /api/v1/changes from the cursor, each page verified with the PINNED key and
+ *            applied with its cursor in one transaction (sync/pull.h), until the last page;
+ *            a digest mismatch starts a full resync, at most SYNC_MAX_RESYNCS times per run
+ *   content  the encrypted packages the synced deliveries name and the device lacks,
+ *            GET /api/v1/packages/{enc_sha256}, resumable, verified, then stored
+ *   push     POST /api/v1/results batches of the outbox until it is empty, each answered by
+ *            signed receipts applied in one transaction (sync/results_push.h)
+ *   keys     GET /api/v1/keys: a rotated results key, taken only if signed by the pinned key
+ *   report   POST /api/v1/sync/report: the run's outcome for central's records
+ *   end      app_sync_run_end: the run in the device's sync history, the lock released
+ *
+ * Every step is safe to cut by a crash at any point (tests/cli/sync_kill.sh): each page, each
+ * batch of receipts, each package lands in one transaction or one rename; the next sync
+ * resumes from the cursor, the .part file and the pending envelopes.
+ *
+ * OUTPOST_TEST_KILL_AT=STEP (tests only) makes the process SIGKILL itself at STEP: "token",
+ * "page-N" (after the Nth page applied), "package-N" (halfway through the Nth download),
+ * "batch-N" (after the Nth batch was sent, before its receipts are applied), "receipts-N",
+ * "keys", "report". OUTPOST_TEST_PAGE_LIMIT=N asks pages of N records (more pages, more
+ * points to cut), OUTPOST_SYNC_MAX_ATTEMPTS=N retries a failed request N-1 times only.
+ */
+#ifndef OUTPOST_SYNC_RUN_H
+#define OUTPOST_SYNC_RUN_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/err.h"
+#include "base/ids.h"
+#include "instance/instance.h"
+#include "sync/pull.h"
+
+#define SYNC_PAGE_LIMIT  500 /* records asked per page */
+#define SYNC_MAX_RESYNCS 3   /* full resyncs one run may start before it gives up */
+#define SYNC_BATCH_COUNT 200 /* envelopes per push */
+#define SYNC_BATCH_BYTES (8u << 20)
+#define SYNC_PACKAGE_MAX ((uint64_t)2 << 30) /* the largest package downloaded */
+
+struct sync_run_options {
+    FILE *progress; /* progress lines (a terminal's stderr), or NULL for none */
+    int page_limit; /* 0: SYNC_PAGE_LIMIT */
+};
+
+struct sync_run_summary {
+    char run_id[UUID_STR_LEN];
+    struct sync_counts counts[SYNC_ENT_COUNT];
+    int64_t pages, records;
+    int full_resyncs;
+    int64_t packages, bytes; /* packages downloaded; bytes received in all */
+    int64_t results_sent, results_acknowledged, results_refused, results_pending;
+    int results_key_changed;
+    int pull_ok, push_ok;
+    char error[OP_ERR_MAX]; /* "" when the run succeeded */
+};
+
+/* Runs one synchronisation (see above). Returns 0 when pull and push both succeeded; else the
+ * error of the step that failed, with the run recorded as failed (*out says what was done).
+ * OP_EBUSY "a sync is already running (pid N)" records no run. */
+int sync_run(struct instance *device, const struct sync_run_options *o,
+             struct sync_run_summary *out, struct op_err *e);
+
+/* {run_id, status ("ok"/"failed"), pull, push ("ok"/"failed"/"skipped"), counts {entity:
+ * {created, updated, deleted}}, pages, records, full_resyncs, packages, bytes, results_sent,
+ * results_acknowledged, results_refused, results_pending, results_key_changed, error (null)} */
+json_t *sync_run_summary_json(const struct sync_run_summary *s);
+
+#endif
