@@ -321,7 +321,11 @@ static int write_once(struct db *db, db_write_fn body, void *ctx, struct op_err 
     return db_commit_if(db, rc, e);
 }
 
-int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+/* Runs `once` (write_once or read_once) until it did not lose a race, at most DB_WRITE_TRIES
+ * times; `what` names the transaction in the final refusal. */
+typedef int (*run_once_fn)(struct db *db, db_write_fn body, void *ctx, struct op_err *e);
+static int run_with_retries(struct db *db, run_once_fn once, db_write_fn body, void *ctx,
+                            const char *what, struct op_err *e)
 {
     assert(!db_in_transaction(db));
     int rc = 0;
@@ -332,7 +336,7 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
             memset(e, 0, sizeof *e);
         }
         db->retry = 0;
-        rc = write_once(db, body, ctx, e);
+        rc = once(db, body, ctx, e);
         /* a run that met a lost race and failed for it: as OP_EBUSY (db_fail's code for it)
          * or OP_EDB (a later statement of PostgreSQL's aborted transaction) */
         if (!db->retry || (rc != OP_EBUSY && rc != OP_EDB))
@@ -340,9 +344,13 @@ int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
     }
     char last[OP_ERR_MAX];
     snprintf(last, sizeof last, "%s", e->msg);
-    return err_set(e, OP_EBUSY,
-                   "the database is busy: %d tries lost a race with another writer (%s)",
-                   DB_WRITE_TRIES, last);
+    return err_set(e, OP_EBUSY, "the database is busy: %d tries of %s lost a race (%s)",
+                   DB_WRITE_TRIES, what, last);
+}
+
+int db_write(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
+{
+    return run_with_retries(db, write_once, body, ctx, "a write", e);
 }
 
 static int read_once(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
@@ -368,22 +376,7 @@ static int read_once(struct db *db, db_write_fn body, void *ctx, struct op_err *
 
 int db_read(struct db *db, db_write_fn body, void *ctx, struct op_err *e)
 {
-    assert(!db_in_transaction(db));
-    int rc = 0;
-    for (int attempt = 1; attempt <= DB_WRITE_TRIES; attempt++) {
-        if (attempt > 1) {
-            backoff(db, 1 << (attempt - 1));
-            memset(e, 0, sizeof *e);
-        }
-        db->retry = 0;
-        rc = read_once(db, body, ctx, e);
-        if (!db->retry || (rc != OP_EBUSY && rc != OP_EDB))
-            return rc;
-    }
-    char last[OP_ERR_MAX];
-    snprintf(last, sizeof last, "%s", e->msg);
-    return err_set(e, OP_EBUSY, "the database is busy: %d tries of a read failed (%s)",
-                   DB_WRITE_TRIES, last);
+    return run_with_retries(db, read_once, body, ctx, "a read", e);
 }
 
 void db_lose_races(struct db *db, int n)

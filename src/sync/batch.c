@@ -91,8 +91,7 @@ void sync_batch_free(struct sync_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-/* 0 if `o` is an object whose members are exactly names[0..n). */
-static int exact_members(json_t *o, const char *const *names, int n)
+int sync_json_exact_members(json_t *o, const char *const *names, int n)
 {
     if (!json_is_object(o) || json_object_size(o) != (size_t)n)
         return -1;
@@ -105,7 +104,7 @@ static int exact_members(json_t *o, const char *const *names, int n)
 static int decode_item(json_t *r, int i, struct sync_batch *b, struct op_err *e)
 {
     static const char *const names[] = {"result_id", "envelope"};
-    if (exact_members(r, names, 2) != 0)
+    if (sync_json_exact_members(r, names, 2) != 0)
         return err_set(e, OP_EINPUT,
                        "results batch: results[%d] must be an object with exactly result_id "
                        "and envelope",
@@ -150,7 +149,7 @@ int sync_batch_decode(const unsigned char *data, size_t len, struct sync_batch *
     int rc = 0;
     json_t *format = json_object_get(doc, "format"), *dev = json_object_get(doc, "device_id"),
            *results = json_object_get(doc, "results");
-    if (exact_members(doc, names, 3) != 0)
+    if (sync_json_exact_members(doc, names, 3) != 0)
         rc = err_set(e, OP_EINPUT,
                      "results batch: must be an object with exactly format, device_id and results");
     else if (!json_is_string(format) || strcmp(json_string_value(format), SYNC_BATCH_FORMAT) != 0)

@@ -16,6 +16,7 @@
 #ifndef OUTPOST_SYNC_BATCH_H
 #define OUTPOST_SYNC_BATCH_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "app/results.h"
@@ -56,5 +57,9 @@ void sync_batch_free(struct sync_batch *b);
  * `s` is not strict base64 or decodes to more than `max` bytes. */
 char *sync_b64_encode(const unsigned char *bin, size_t len);
 unsigned char *sync_b64_decode(const char *s, size_t slen, size_t max, size_t *len);
+
+/* 0 if `o` is a JSON object whose members are exactly names[0..n) (no more, no fewer): the
+ * strict shape check of every sync message (batch, receipts). */
+int sync_json_exact_members(json_t *o, const char *const *names, int n);
 
 #endif

@@ -57,20 +57,10 @@ void sync_receipts_free(struct sync_receipts *r)
     memset(r, 0, sizeof *r);
 }
 
-static int exact_members(json_t *o, const char *const *names, int n)
-{
-    if (!json_is_object(o) || json_object_size(o) != (size_t)n)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (!json_object_get(o, names[i]))
-            return -1;
-    return 0;
-}
-
 static int decode_receipt(json_t *o, int i, struct outbox_receipt *r, struct op_err *e)
 {
     static const char *const names[] = {"result_id", "sha256", "status", "reason"};
-    if (exact_members(o, names, 4) != 0)
+    if (sync_json_exact_members(o, names, 4) != 0)
         return err_set(e, OP_EINPUT,
                        "receipts: receipts[%d] must have exactly result_id, sha256, status and "
                        "reason",
@@ -112,7 +102,7 @@ static int decode_body(const unsigned char *body, size_t len, const char *device
     json_t *format = json_object_get(doc, "format"), *dev = json_object_get(doc, "device_id"),
            *list = json_object_get(doc, "receipts");
     int rc = 0;
-    if (exact_members(doc, names, 3) != 0)
+    if (sync_json_exact_members(doc, names, 3) != 0)
         rc = err_set(e, OP_EINPUT,
                      "receipts: the body must have exactly format, device_id and receipts");
     else if (!json_is_string(format) ||
@@ -160,8 +150,8 @@ int sync_receipts_open(const unsigned char *data, size_t len,
     int rc = 0;
     unsigned char *text = NULL, *sigbin = NULL;
     size_t tlen = 0, slen = 0;
-    if (exact_members(doc, names, 3) != 0 || !json_is_string(body) || !json_is_string(kid) ||
-        !json_is_string(sig))
+    if (sync_json_exact_members(doc, names, 3) != 0 || !json_is_string(body) ||
+        !json_is_string(kid) || !json_is_string(sig))
         rc = err_set(e, OP_EINPUT,
                      "receipts: must be an object with exactly body, key_id and signature, all "
                      "texts");
