@@ -299,8 +299,8 @@ static const char *const migrations[] = {
      * makes the table tens of MB; on central (synced_feed_digest: the live rows of one
      * organisation's feed in the same order) rather than a look-up of each feed row. A
      * no-change sync of 10,000 records: bench/README.md, "Synchronisation". */
-    "CREATE INDEX synced_records_digest ON synced_records (entity, id, version);"
-    "CREATE INDEX sync_feed_digest ON sync_feed (org_id, deleted, entity, entity_id, version);",
+    ("CREATE INDEX synced_records_digest ON synced_records (entity, id, version);"
+     "CREATE INDEX sync_feed_digest ON sync_feed (org_id, deleted, entity, entity_id, version);"),
 };
 
 int migrations_count(void)
