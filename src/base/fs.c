@@ -175,7 +175,7 @@ void fs_secret_free(char *data)
         sodium_free(data); /* wipes before release */
 }
 
-static int fsync_dir_of(const char *path)
+int fs_fsync_dir_of(const char *path)
 {
     char *copy = strdup(path);
     if (!copy)
@@ -240,7 +240,7 @@ static int write_then_place(const char *path, const void *data, size_t len, mode
         goto fail;
     }
     free(tmp);
-    fsync_dir_of(path);
+    fs_fsync_dir_of(path);
     return 0;
 fail:;
     int saved = errno;

@@ -48,6 +48,10 @@ int fs_write_new(const char *path, const void *data, size_t len, mode_t mode, in
 /* mkdir -p with `mode` for the folders it creates. */
 int fs_mkdir_p(const char *path, mode_t mode, struct op_err *e);
 
+/* fsync()s the folder holding `path`, so that a rename or link into it survives a crash;
+ * 0, or -1 with errno set. */
+int fs_fsync_dir_of(const char *path);
+
 int fs_exists(const char *path);
 int fs_is_dir(const char *path);
 /* 1 if `path` is a folder with no entries, 0 if not, -1 if it cannot be read. */

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fs.h"
 #include "base/sha256.h"
 #include "http/url.h"
 
@@ -564,20 +564,6 @@ static int hash_fd(int fd, char out[SHA256_HEX_LEN], const char *path, struct op
     return 0;
 }
 
-static int fsync_parent(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return -1;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(copy);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* The .part is complete as far as the server is concerned: check its hash, then put it in
  * place. A wrong hash deletes it (the next try starts over). */
 static int finish_download(int fd, const char *part, const char *dest, const char *want,
@@ -601,7 +587,7 @@ static int finish_download(int fd, const char *part, const char *dest, const cha
         return err_set(e, OP_EIO, "%s: cannot sync it to disk: %s", part, strerror(errno));
     if (rename(part, dest) != 0)
         return err_set(e, OP_EIO, "cannot rename %s to %s: %s", part, dest, strerror(errno));
-    fsync_parent(dest);
+    fs_fsync_dir_of(dest);
     return 0;
 }
 
