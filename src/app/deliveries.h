@@ -37,8 +37,8 @@ struct app_deliveries_import_in {
  * configuration.limits.qti-package-max-bytes) before anything is written, stores the compiled
  * package by its SHA-256 (idempotent) and its encrypted copy under a fresh content key
  * (app/content.h), then creates the delivery and records the copy in one transaction. A bad
- * package creates nothing (an encrypted file left by a failed transaction is swept later). *out gets the stored delivery (caller clears with
- * delivery_clear). */
+ * package creates nothing (an encrypted file left by a failed transaction is swept later). *out
+ * gets the stored delivery (caller clears with delivery_clear). */
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e);
 
@@ -69,7 +69,8 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
 
 /* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
  * eligibilities (devices delete them at their next sync); results and the package file are
- * kept; the rows of its encrypted packages go with it (app_content_sweep removes the files). *out gets the delivery as it was (caller clears). */
+ * kept; the rows of its encrypted packages go with it (app_content_sweep removes the files). *out
+ * gets the delivery as it was (caller clears). */
 int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct delivery *out,
                           struct op_err *e);
 

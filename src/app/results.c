@@ -359,8 +359,7 @@ int app_results_accept(struct instance *inst, const char *id, struct op_err *e)
     return review(inst, "results accept", id, "accepted", NULL, e);
 }
 
-int app_results_reject(struct instance *inst, const char *id, const char *reason,
-                       struct op_err *e)
+int app_results_reject(struct instance *inst, const char *id, const char *reason, struct op_err *e)
 {
     return review(inst, "results reject", id, "rejected", reason, e);
 }

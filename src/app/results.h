@@ -123,8 +123,7 @@ int app_results_push(struct instance *inst, const char *device_id, const struct 
  * results reject ID: it is marked rejected with the operator's reason (may be NULL), kept,
  * never deleted. OP_ENOTFOUND for an unknown id, OP_ESTATE if it is not held for review. */
 int app_results_accept(struct instance *inst, const char *id, struct op_err *e);
-int app_results_reject(struct instance *inst, const char *id, const char *reason,
-                       struct op_err *e);
+int app_results_reject(struct instance *inst, const char *id, const char *reason, struct op_err *e);
 
 struct app_results_import_in {
     const char *file; /* envelopes back to back, as a device exports them */

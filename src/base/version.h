@@ -7,7 +7,7 @@
 #ifndef OUTPOST_BASE_VERSION_H
 #define OUTPOST_BASE_VERSION_H
 
-#define OUTPOST_VERSION "0.1.0"
+#define OUTPOST_VERSION    "0.1.0"
 #define OUTPOST_USER_AGENT "outpost/" OUTPOST_VERSION
 
 #endif

@@ -68,8 +68,7 @@ static int deliveries_show_cmd(int argc, char **argv)
                (long long)json_integer_value(json_object_get(o, "version")));
         printf("package sha-256   %s\n", json_is_string(p) ? json_string_value(p) : "(none)");
         if (json_is_object(c)) {
-            printf("encrypted sha-256 %s\n",
-                   json_string_value(json_object_get(c, "enc_sha256")));
+            printf("encrypted sha-256 %s\n", json_string_value(json_object_get(c, "enc_sha256")));
             printf("encrypted size    %lld bytes (since version %lld)\n",
                    (long long)json_integer_value(json_object_get(c, "enc_size")),
                    (long long)json_integer_value(json_object_get(c, "since_version")));
@@ -170,8 +169,8 @@ static int deliveries_update_cmd(int argc, char **argv)
     struct cli_run run;
     if (cli_open(&run) != 0)
         return run.status;
-    const struct app_deliveries_update_in in = {argv[0], label, proctored_default, max_executions,
-                                                0, file};
+    const struct app_deliveries_update_in in = {argv[0],        label, proctored_default,
+                                                max_executions, 0,     file};
     struct delivery d;
     int rc = app_deliveries_update(run.inst, &in, &d, &run.e);
     if (rc == 0) {

@@ -57,9 +57,8 @@ static int results_list_cmd(int argc, char **argv)
     struct cli_run run;
     if (cli_open(&run) != 0)
         return run.status;
-    struct cli_list l =
-        CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS", "RECEIVED", "HELD",
-                 "REVIEW");
+    struct cli_list l = CLI_LIST(json, "RESULT", "DELIVERY", "TEST TAKER", "STATE", "STATUS",
+                                 "RECEIVED", "HELD", "REVIEW");
     const struct app_results_list_in in = {delivery, status_opt};
     int rc = app_results_list(run.inst, &in, list_row, &l, &run.e);
     cli_list_print(&l, rc);

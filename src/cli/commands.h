@@ -24,10 +24,10 @@
     X(results, "results", "list, show and import result envelopes (central)")                      \
     X(decrypt_results, "decrypt-results", "decrypt the pending results on central")                \
     X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")        \
-    X(register_central, "register-central", "set the central server a device syncs with")         \
-    X(enrol, "enrol", "enrol this device with its central as a sync manager")                     \
-    X(sync, "sync", "synchronise this device with central (TAO's SynchronizeAll)")               \
-    X(sync_history, "sync-history", "list the latest synchronisations, newest first")           \
+    X(register_central, "register-central", "set the central server a device syncs with")          \
+    X(enrol, "enrol", "enrol this device with its central as a sync manager")                      \
+    X(sync, "sync", "synchronise this device with central (TAO's SynchronizeAll)")                 \
+    X(sync_history, "sync-history", "list the latest synchronisations, newest first")              \
     X(serve, "serve", "run the HTTP server: the JSON API under /api/v1 (both roles)")
 
 #define DECLARE_COMMAND(cname, name, summary) int cmd_##cname(int argc, char **argv);

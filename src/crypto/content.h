@@ -48,7 +48,7 @@
 /* The longest delivery id a package can be bound to (ids are UUIDs, 36 bytes); encrypt and
  * decrypt refuse a longer one with OP_EINPUT rather than cut it. */
 #define CONTENT_DELIVERY_ID_MAX 256
-#define CONTENT_WRAP_VERSION    1
+#define CONTENT_WRAP_VERSION      1
 #define CONTENT_WRAPPED_KEY_BYTES (1 + KEY_ID_BYTES + 24 + CONTENT_KEY_BYTES + 16)
 
 /* A fresh random content key. */

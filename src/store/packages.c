@@ -82,8 +82,8 @@ int packages_get(const char *dir, const char *sha, size_t max, unsigned char **o
 
 /* ---- encrypted packages ---- */
 
-#define ENC_BUF  (64 * 1024)
-#define TMP_PFX  ".tmp-"
+#define ENC_BUF (64 * 1024)
+#define TMP_PFX ".tmp-"
 
 static char *enc_folder(const char *dir)
 {
@@ -200,8 +200,8 @@ static int place_by_hash(FILE *f, char *tmp, const char *folder, const char *wan
     if (fclose(f) != 0 && rc == 0)
         rc = err_set(e, OP_EIO, "%s: cannot write: %s", folder, strerror(errno));
     if (rc == 0 && want && strcmp(want, sha) != 0)
-        rc = err_set(e, OP_ECRYPTO, "the package's bytes hash to %s, not %s: fetch it again",
-                     sha, want);
+        rc = err_set(e, OP_ECRYPTO, "the package's bytes hash to %s, not %s: fetch it again", sha,
+                     want);
     if (rc == 0) {
         size_t n = strlen(folder) + 80;
         char *final = malloc(n);
@@ -211,8 +211,7 @@ static int place_by_hash(FILE *f, char *tmp, const char *folder, const char *wan
             snprintf(final, n, "%s/%s", folder, sha);
             /* Same name, same bytes (a hash's name): replacing is harmless and atomic. */
             if (rename(tmp, final) != 0)
-                rc = err_set(e, OP_EIO, "%s: cannot rename into place: %s", final,
-                             strerror(errno));
+                rc = err_set(e, OP_EIO, "%s: cannot rename into place: %s", final, strerror(errno));
             free(final);
         }
     }
@@ -265,8 +264,8 @@ int packages_enc_adopt(const char *dir, const char *path, const char *sha, struc
         return rc;
     if (strcmp(got, sha) != 0)
         return err_set(e, OP_ECRYPTO,
-                       "downloaded package %s: its bytes hash to %s, not %s (fetch it again)",
-                       path, got, sha);
+                       "downloaded package %s: its bytes hash to %s, not %s (fetch it again)", path,
+                       got, sha);
     char *folder = enc_folder(dir);
     char *final = packages_enc_path(dir, sha);
     rc = fs_mkdir_p(folder, 0700, e);
@@ -325,8 +324,8 @@ int packages_enc_has(const char *dir, const char *sha, uint64_t size)
         return 0;
     char *path = packages_enc_path(dir, sha);
     struct stat st;
-    int ok = lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-             (size == 0 || (uint64_t)st.st_size == size);
+    int ok =
+        lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size == 0 || (uint64_t)st.st_size == size);
     free(path);
     return ok;
 }

@@ -70,8 +70,8 @@ int results_set_review(struct db *db, const char *id, const char *review, const 
         return db_fail(db, e, "results");
     if (strcmp(was, "quarantined") != 0) {
         if (was[0])
-            return err_set(e, OP_ESTATE, "result %s is not held for review: it was %s already",
-                           id, was);
+            return err_set(e, OP_ESTATE, "result %s is not held for review: it was %s already", id,
+                           was);
         return err_set(e, OP_ESTATE,
                        "result %s is not held for review (see outpost results list --status "
                        "quarantined)",

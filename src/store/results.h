@@ -148,9 +148,9 @@ int results_quarantine_page(struct db *db, const struct db_key *after, int limit
 void results_quarantine_cursor(struct db_cursor *c);
 
 /* The results (of `delivery_id` / with `status`, NULL for any: status is one of pending,
- * decrypted, damaged, or one of the review states quarantined, accepted, rejected) by received time then id (the
- * key), a page at a time; the rows are struct result_row. results_cursor opens a cursor on
- * them (the filters are borrowed). */
+ * decrypted, damaged, or one of the review states quarantined, accepted, rejected) by received time
+ * then id (the key), a page at a time; the rows are struct result_row. results_cursor opens a
+ * cursor on them (the filters are borrowed). */
 int results_page(struct db *db, const char *delivery_id, const char *status,
                  const struct db_key *after, int limit, struct db_page *out, struct op_err *e);
 void results_cursor(struct db_cursor *c, const char *delivery_id, const char *status);
