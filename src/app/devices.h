@@ -1,7 +1,7 @@
 /*
- * devices.h - the devices enrolled with a central server (store/devices.h), as the sync
- * handshake and the command line will handle them: enrol, look up, revoke, and the public
- * JSON shape of a device. No command uses them yet; tests/tools/envelope_tool.c does.
+ * devices.h - the devices enrolled with a central server (store/devices.h), as the enrolment
+ * (app/enrol.h), `outpost devices` and the sync endpoints handle them: enrol, look up, list,
+ * revoke, record what a device reports at a sync, and the public JSON shape of a device.
  *
  * A device is enrolled for one organisation, by a sync manager of that organisation
  * (docs/sync-protocol.md); its Ed25519 public signing key is what every result envelope it
