@@ -42,6 +42,7 @@ struct qti_test_session {
     size_t *taken;               /* positions presented, in order of first presentation */
     size_t ntaken;
     unsigned long submits; /* the candidate's submissions so far, numbering submit_seq */
+    double extra;          /* extra time granted (qti_test_session_set_extra_time), not saved */
 };
 
 /* ---- small questions ---- */
@@ -142,13 +143,13 @@ static int time_over(const struct qti_test_session *s, size_t i, int strict, cha
     const struct qti_test_part *p = &s->t->parts[s->route.entries[i].part];
     tl = &p->time_limits;
     if (tl->has_max && (strict || !tl->allow_late_submission) &&
-        time_where(s, NULL, s->route.entries[i].part) > tl->max_time) {
+        time_where(s, NULL, s->route.entries[i].part) > tl->max_time + s->extra) {
         snprintf(what, wn, "test part %s (%g s)", p->identifier, tl->max_time);
         return 1;
     }
     tl = &s->t->time_limits;
     if (tl->has_max && (strict || !tl->allow_late_submission) &&
-        time_where(s, NULL, -1) > tl->max_time) {
+        time_where(s, NULL, -1) > tl->max_time + s->extra) {
         snprintf(what, wn, "test %s (%g s)", s->t->identifier, tl->max_time);
         return 1;
     }
@@ -673,6 +674,56 @@ double qti_test_session_duration(const struct qti_test_session *s)
     return time_where(s, NULL, -1);
 }
 
+void qti_test_session_set_extra_time(struct qti_test_session *s, double seconds)
+{
+    s->extra = seconds > 0 ? seconds : 0;
+}
+
+static void least(double *left, int *has, double v)
+{
+    if (!*has || v < *left)
+        *left = v;
+    *has = 1;
+}
+
+int qti_test_session_over(const struct qti_test_session *s, double now)
+{
+    if (s->ended || s->pos < 0)
+        return 0;
+    double dt = now - s->last_tick;
+    if (!(dt > 0))
+        dt = 0;
+    const struct qti_time_limits *tl = &s->t->time_limits;
+    if (tl->has_max && time_where(s, NULL, -1) + dt > tl->max_time + s->extra)
+        return 1;
+    tl = &s->t->parts[s->part].time_limits;
+    return tl->has_max && time_where(s, NULL, s->part) + dt > tl->max_time + s->extra;
+}
+
+int qti_test_session_time_left(const struct qti_test_session *s, double now, double *left)
+{
+    if (s->ended || s->pos < 0)
+        return 0;
+    double dt = now - s->last_tick;
+    if (!(dt > 0))
+        dt = 0;
+    int has = 0;
+    const struct qti_node *it = node_of(s, (size_t)s->pos);
+    if (it->time_limits.has_max)
+        least(left, &has, it->time_limits.max_time - (s->es[s->pos].duration + dt));
+    for (const struct qti_node *n = it->parent; n; n = n->parent)
+        if (n->time_limits.has_max)
+            least(left, &has, n->time_limits.max_time - (time_where(s, n, -1) + dt));
+    const struct qti_test_part *p = &s->t->parts[s->part];
+    if (p->time_limits.has_max)
+        least(left, &has, p->time_limits.max_time + s->extra - (time_where(s, NULL, s->part) + dt));
+    if (s->t->time_limits.has_max)
+        least(left, &has, s->t->time_limits.max_time + s->extra - (time_where(s, NULL, -1) + dt));
+    if (has && *left < 0)
+        *left = 0;
+    return has;
+}
+
 /* The submission proper, after the clock has ticked; the caller undoes the tick on failure. */
 static int submit_current(struct qti_test_session *s, const json_t *responses, json_t **invalid,
                           struct op_err *e)
@@ -785,9 +836,10 @@ int qti_test_session_next(struct qti_test_session *s, double now, struct op_err 
         es->unreported = 0;
     }
     /* The test's or the part's time is over: the rest of it is closed. */
-    if (s->t->time_limits.has_max && qti_test_session_duration(s) > s->t->time_limits.max_time)
+    if (s->t->time_limits.has_max &&
+        qti_test_session_duration(s) > s->t->time_limits.max_time + s->extra)
         return end_test(s, e);
-    if (p->time_limits.has_max && time_where(s, NULL, s->part) > p->time_limits.max_time)
+    if (p->time_limits.has_max && time_where(s, NULL, s->part) > p->time_limits.max_time + s->extra)
         return enter(s, pos, first_of_part(s, s->part + 1), e);
     int target = pos + 1;
     if (p->navigation == QTI_NAV_LINEAR && linear_next(s, pos, &target, e))

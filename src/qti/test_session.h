@@ -89,6 +89,19 @@ int qti_test_session_finish(struct qti_test_session *s, double now, struct op_er
 /* Time spent so far on the test, as the session counts it. */
 double qti_test_session_duration(const struct qti_test_session *s);
 
+/* Extra time granted to this candidate (a proctor's decision, seconds): it lengthens the
+ * maxTime of the test and of its test parts (not those of sections or items). It is not part
+ * of the saved state: the device runner keeps it and sets it after every restore. */
+void qti_test_session_set_extra_time(struct qti_test_session *s, double seconds);
+
+/* The time left at `now` before the nearest maxTime that applies to the current item (its
+ * own, its sections', its part's, the test's; extra time included), never below 0: 1 with
+ * *left set, 0 when no limit applies or the test has ended. Changes nothing. */
+int qti_test_session_time_left(const struct qti_test_session *s, double now, double *left);
+/* 1 if at `now` the maxTime of the test or of the current test part (extra time included)
+ * is over: qti_test_session_next then closes the part or ends the test. Changes nothing. */
+int qti_test_session_over(const struct qti_test_session *s, double now);
+
 /* A test outcome variable (borrowed), NULL if NULL or unknown. */
 const struct qti_value *qti_test_session_outcome(const struct qti_test_session *s,
                                                  const char *identifier);

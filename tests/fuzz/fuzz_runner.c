@@ -1,0 +1,124 @@
+/*
+ * fuzz_runner.c - the bodies of the runner's step endpoints (POST .../responses, .../move,
+ * .../finish; app/runner.h): any bytes are parsed as the server does (http_body_json), checked
+ * by runner_request_parse, and a request it accepts is run against a real session of a small
+ * built-in test, whose state must stay a state the runner reads back. The first byte chooses
+ * the step (0 respond, 1 move, 2 finish).
+ */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/runner.h"
+#include "base/buf.h"
+#include "http/body.h"
+#include "qti/compile.h"
+#include "qti/package.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char manifest[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<manifest xmlns=\"http://www.imsglobal.org/xsd/imscp_v1p1\" identifier=\"M\"><organizations/>"
+    "<resources><resource identifier=\"T\" type=\"imsqti_test_xmlv2p1\" href=\"test.xml\">"
+    "<file href=\"test.xml\"/><dependency identifierref=\"I\"/></resource>"
+    "<resource identifier=\"I\" type=\"imsqti_item_xmlv2p1\" href=\"i.xml\"><file href=\"i.xml\"/>"
+    "</resource></resources></manifest>";
+static const char test[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<assessmentTest xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"T\" "
+    "title=\"T\"><timeLimits maxTime=\"600\"/>"
+    "<testPart identifier=\"P\" navigationMode=\"nonlinear\" submissionMode=\"individual\">"
+    "<itemSessionControl maxAttempts=\"0\"/>"
+    "<assessmentSection identifier=\"S\" title=\"S\" visible=\"true\">"
+    "<assessmentItemRef identifier=\"Q1\" href=\"i.xml\"/>"
+    "<assessmentItemRef identifier=\"Q2\" href=\"i.xml\"/>"
+    "</assessmentSection></testPart></assessmentTest>";
+static const char item[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<assessmentItem xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"I\" "
+    "title=\"I\" adaptive=\"false\" timeDependent=\"false\">"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"multiple\" baseType=\"identifier\">"
+    "<correctResponse><value>a</value></correctResponse></responseDeclaration>"
+    "<responseDeclaration identifier=\"NUM\" cardinality=\"single\" baseType=\"float\"/>"
+    "<outcomeDeclaration identifier=\"SCORE\" cardinality=\"single\" baseType=\"float\"/>"
+    "<itemBody><choiceInteraction responseIdentifier=\"RESPONSE\" maxChoices=\"0\">"
+    "<simpleChoice identifier=\"a\">A</simpleChoice><simpleChoice identifier=\"b\">B"
+    "</simpleChoice></choiceInteraction>"
+    "<p><textEntryInteraction responseIdentifier=\"NUM\"/></p></itemBody>"
+    "<responseProcessing template=\"http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
+    "match_correct\"/></assessmentItem>";
+
+static struct runner_package *the_package(void)
+{
+    static struct runner_package *p;
+    if (p)
+        return p;
+    struct qti_file files[] = {
+        {(char *)"imsmanifest.xml", (unsigned char *)manifest, sizeof manifest - 1},
+        {(char *)"test.xml", (unsigned char *)test, sizeof test - 1},
+        {(char *)"i.xml", (unsigned char *)item, sizeof item - 1}};
+    struct op_err e = {0};
+    struct qti_package *pkg;
+    struct qti_loaded *l;
+    struct buf b = {0};
+    if (qti_package_from_files("fuzz.zip", files, 3, NULL, &pkg, &e) != 0 ||
+        qti_load_package(pkg, &l, &e) != 0)
+        abort();
+    if (qti_compile(l, &b, &e) != 0 ||
+        runner_package_from_bytes((unsigned char *)b.data, b.len, &p, &e) != 0)
+        abort();
+    qti_loaded_free(l);
+    free(b.data);
+    return p;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    struct runner_package *p = the_package();
+    enum runner_op op = data[0] % 3 == 0   ? RUNNER_OP_RESPOND
+                        : data[0] % 3 == 1 ? RUNNER_OP_MOVE
+                                           : RUNNER_OP_FINISH;
+    struct op_err e = {0};
+    json_t *body = NULL;
+    if (http_json_parse((const char *)data + 1, size - 1, HTTP_JSON_MAX_DEPTH, &body, &e) != 0)
+        return 0;
+    struct runner_request r;
+    int rc = runner_request_parse(op, body, &r, &e);
+    if (rc != 0 && rc != OP_EINPUT)
+        abort();
+    if (rc == 0) {
+        if (!r.item_key || strlen(r.item_key) > RUNNER_ITEM_KEY_MAX)
+            abort();
+        json_t *state, *state_out = NULL, *view = NULL;
+        if (runner_start(p, 1, 1000, &state, &e) != 0)
+            abort();
+        if (op == RUNNER_OP_RESPOND)
+            rc = runner_respond(p, state, &r, 1010, &state_out, &view, &e);
+        else if (op == RUNNER_OP_MOVE)
+            rc = runner_move(p, state, &r, 1010, &state_out, &view, &e);
+        else
+            rc = runner_finish(p, state, &r, 1010, &state_out, &e);
+        if (rc != 0 && rc != OP_EINPUT && rc != OP_ECONFLICT)
+            abort();
+        if (state_out) {
+            struct runner_summary s;
+            if (runner_state_summary(state_out, 1010, &s, &e) != 0)
+                abort();
+            json_t *v2 = NULL, *so2 = NULL;
+            if (runner_view(p, state_out, 1011, &so2, &v2, &e) != 0)
+                abort();
+            json_decref(v2);
+            json_decref(so2);
+        }
+        json_decref(state_out);
+        json_decref(view);
+        json_decref(state);
+    }
+    json_decref(body);
+    return 0;
+}
