@@ -1077,3 +1077,22 @@ int runner_state_add_extra_time(const json_t *state, double seconds, json_t **st
     r.extra += seconds;
     return state_done(&r, state_out, e);
 }
+
+int runner_state_clock(const json_t *state, double now, double active, double extra,
+                       json_t **state_out, struct op_err *e)
+{
+    *state_out = NULL;
+    struct rstate r;
+    int rc = state_read(state, &r, e);
+    if (rc)
+        return rc;
+    if (!(active >= 0) || !(extra >= 0) || !isfinite(active) || !isfinite(extra))
+        return err_set(e, OP_EINPUT, "runner clock: active and extra time are seconds >= 0");
+    double paused = now - r.started_at - active;
+    r.paused_total = paused > 0 ? paused : 0;
+    if (paused < 0) /* more active time than the clock shows: the start moves back */
+        r.started_at = now - active;
+    r.paused = 0;
+    r.extra = extra;
+    return state_done(&r, state_out, e);
+}

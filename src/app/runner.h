@@ -156,6 +156,12 @@ int runner_state_summary(const json_t *state, double now, struct runner_summary 
  * paused; field "ended" once ended). New state in *state_out. */
 int runner_state_pause(const json_t *state, double now, json_t **state_out, struct op_err *e);
 int runner_state_resume(const json_t *state, double now, json_t **state_out, struct op_err *e);
+/* Sets the session's clock from a caller that counts active time itself (the executions
+ * store: consumed + now - active_since): at `now` the session will have spent `active`
+ * seconds, the rest since the start counting as paused, and `extra` seconds of extra time in
+ * all. A pause in progress ends (the caller acts only on an active execution). */
+int runner_state_clock(const json_t *state, double now, double active, double extra,
+                       json_t **state_out, struct op_err *e);
 /* Grants `seconds` more (added to what was granted; 1..86400). */
 int runner_state_add_extra_time(const json_t *state, double seconds, json_t **state_out,
                                 struct op_err *e);

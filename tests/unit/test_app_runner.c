@@ -395,6 +395,25 @@ static void test_extra_time_lengthens_the_limit(void **state)
     run_free(&r);
 }
 
+static void test_a_clock_kept_by_the_caller_sets_the_time_spent(void **state)
+{
+    (void)state;
+    struct run r;
+    run_start(&r, "runner-nonlinear");
+    json_t *so;
+    /* an hour later, the executions store says 100 s were active, with 60 s extra */
+    OK(runner_state_clock(r.state, T0 + 3600, 100, 60, &so, fx_e));
+    take(&r, so, NULL);
+    view(&r, T0 + 3600);
+    assert_true(time_left(&r) == 560);
+    struct runner_summary s;
+    OK(runner_state_summary(r.state, T0 + 3610, &s, fx_e));
+    assert_true(s.time_left == 550);
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"paris\"}", T0 + 3610, fx_e));
+    assert_true(time_left(&r) == 550);
+    run_free(&r);
+}
+
 static void test_the_result_holds_scores_responses_and_duration(void **state)
 {
     (void)state;
@@ -599,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_a_response_after_the_time_limit_is_refused_and_ends_the_test),
         cmocka_unit_test(test_paused_time_is_not_counted),
         cmocka_unit_test(test_extra_time_lengthens_the_limit),
+        cmocka_unit_test(test_a_clock_kept_by_the_caller_sets_the_time_spent),
         cmocka_unit_test(test_the_result_holds_scores_responses_and_duration),
         cmocka_unit_test(test_requests_of_the_wrong_shape_are_refused),
         cmocka_unit_test(test_a_package_opens_for_its_test_taker_only_and_is_cached),
