@@ -6,17 +6,29 @@
 # libmicrohttpd-dev, libcurl4-gnutls-dev: `outpost serve` and the device's HTTP client (both on
 # GnuTLS); libgnutls28-dev: serve's check of its certificate and key before it starts; curl:
 # the tests that talk to `serve` from outside; openssl: the self-signed certificate of the TLS
-# test (tests/cli/serve.sh).
+# test (tests/cli/serve.sh); chromium, fonts-dejavu-core, nodejs (with its npm): the browser tests
+# (tests/browser, with playwright-core and axe-core from the npm registry per package.json).
 set -eu
 pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
       libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
-      libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev curl openssl"
+      libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev curl openssl
+      chromium fonts-dejavu-core nodejs"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+# The browser tests' npm packages (package.json) into ./node_modules, once.
+npm_deps() {
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    if command -v npm >/dev/null 2>&1 && [ ! -d "$root/node_modules/playwright-core" ]; then
+        (cd "$root" && npm install --no-audit --no-fund --silent) ||
+            echo "install-deps: npm install failed; the browser tests will be skipped" >&2
+    fi
+    return 0
+}
+[ -z "$missing" ] && { npm_deps; exit 0; }
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps: missing Debian packages:$missing" >&2
     echo "install-deps: run as root (or: sudo apt-get install$missing)" >&2
@@ -25,3 +37,4 @@ fi
 echo "install-deps: installing$missing"
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+npm_deps

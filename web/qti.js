@@ -1,0 +1,960 @@
+// qti.js - renders the QTI engine's item render model (src/qti/item_json.c, interactions as in
+// src/qti/interaction.h) and collects the candidate's responses in the engine's response JSON
+// (identifier/string -> string, multiple/ordered -> array, pair/directedPair -> "A B",
+// point -> "x y", integer/float -> number, boolean -> true/false, null = no response).
+//
+// Content is never given to innerHTML: the sanitised XHTML of the model is parsed into an
+// inert document (DOMParser runs no script and loads nothing) and copied node by node into
+// the page through an allow-list, MathML as MathML elements. Package files (images,
+// stylesheets) come from opts.assetUrl(path).
+//
+// Every interaction works with mouse, touch and keyboard alone, each control has a label for
+// screen readers: native inputs where they fit (radio, checkbox, select, text, range),
+// buttons and focusable SVG shapes (role radio/checkbox, Space/Enter) elsewhere.
+
+const XHTML = 'http://www.w3.org/1999/xhtml';
+const MATHML = 'http://www.w3.org/1998/Math/MathML';
+const SVG = 'http://www.w3.org/2000/svg';
+
+const HTML_TAGS = new Set(('a abbr acronym address b bdo big blockquote br caption cite code col colgroup dd del dfn ' +
+  'div dl dt em figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd label li ol p pre q rb rp rt ruby samp ' +
+  'small span strong sub sup table tbody td tfoot th thead tr tt u ul var audio video source track object param ' +
+  'section article aside header footer nav mark s').split(' '));
+const HTML_ATTRS = new Set(('class title lang dir alt width height colspan rowspan scope headers summary abbr start ' +
+  'type align valign span cite datetime xml:lang longdesc controls loop muted poster preload').split(' '));
+const URL_ATTRS = new Set(['src', 'data', 'href', 'poster']);
+
+let uid = 0;
+const nextId = (p) => `qti-${p}-${++uid}`;
+
+function h(tag, attrs, ...kids) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') n.className = v;
+    else if (k === 'text') n.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') n.addEventListener(k.slice(2), v);
+    else n.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of kids.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    n.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return n;
+}
+
+function svg(tag, attrs) {
+  const n = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v !== undefined && v !== null) n.setAttribute(k, String(v));
+  return n;
+}
+
+// ------------------------------------------------------------------- safe content copy --
+
+// Parses a sanitised XHTML fragment into an inert tree (never the live document).
+function parseFragment(html) {
+  const src = `<div xmlns="${XHTML}" xmlns:m="${MATHML}">${html || ''}</div>`;
+  const doc = new DOMParser().parseFromString(src, 'application/xhtml+xml');
+  if (!doc.getElementsByTagName('parsererror').length) return doc.documentElement;
+  // Not well-formed: read it as HTML instead (still inert).
+  const hd = new DOMParser().parseFromString(`<div>${html || ''}</div>`, 'text/html');
+  return hd.body.firstChild;
+}
+
+// Copies the inert tree `src` into live nodes through the allow-list. `hooks(el)` may return a
+// replacement node for a marker element (data-qti-*) or undefined to copy it.
+function copyChildren(src, dst, ctx) {
+  for (const c of Array.from(src.childNodes)) {
+    const n = copyNode(c, ctx);
+    if (n) dst.append(n);
+  }
+}
+
+function copyNode(c, ctx) {
+  if (c.nodeType === Node.TEXT_NODE || c.nodeType === Node.CDATA_SECTION_NODE) return document.createTextNode(c.data);
+  if (c.nodeType !== Node.ELEMENT_NODE) return null;
+  if (ctx.hook) {
+    const r = ctx.hook(c);
+    if (r !== undefined) return r;
+  }
+  const name = c.localName.toLowerCase();
+  if (c.namespaceURI === MATHML || name === 'math') {
+    const m = document.createElementNS(MATHML, c.localName);
+    for (const a of Array.from(c.attributes)) {
+      const an = a.name.toLowerCase();
+      if (an.startsWith('on') || an.includes('href') || an === 'actiontype' || an.startsWith('xmlns')) continue;
+      if (an === 'style') { m.style.cssText = a.value; continue; }
+      m.setAttribute(a.localName, a.value);
+    }
+    copyChildren(c, m, ctx);
+    return m;
+  }
+  if (name === 'object') return objectNode(c, ctx);
+  if (!HTML_TAGS.has(name)) {
+    // unknown: keep the content only
+    const f = document.createDocumentFragment();
+    copyChildren(c, f, ctx);
+    return f;
+  }
+  const n = document.createElement(name);
+  for (const a of Array.from(c.attributes)) {
+    const an = a.name.toLowerCase();
+    if (an.startsWith('on')) continue;
+    if (an === 'style') { n.style.cssText = a.value; continue; }
+    if (an.startsWith('data-')) { n.setAttribute(an, a.value); continue; }
+    if (URL_ATTRS.has(an)) {
+      const u = ctx.assetUrl(a.value);
+      if (!u) continue;
+      if (name === 'a') { n.setAttribute('href', u); n.setAttribute('target', '_blank'); n.setAttribute('rel', 'noopener'); }
+      else n.setAttribute(an, u);
+      continue;
+    }
+    if (an === 'id') { n.id = `qti-c-${a.value}`; continue; }
+    if (HTML_ATTRS.has(an)) n.setAttribute(an === 'xml:lang' ? 'lang' : an, a.value);
+  }
+  if (name === 'img' && !n.hasAttribute('alt')) n.setAttribute('alt', '');
+  if (name === 'audio' || name === 'video') n.setAttribute('controls', '');
+  copyChildren(c, n, ctx);
+  return n;
+}
+
+// An <object> of the package (images, audio, video): shown with the matching element.
+function objectNode(c, ctx) {
+  const data = c.getAttribute('data');
+  const type = (c.getAttribute('type') || '').toLowerCase();
+  const fallback = (c.textContent || '').trim();
+  const url = data ? ctx.assetUrl(data) : null;
+  if (!url) return document.createTextNode(fallback);
+  let n;
+  if (type.startsWith('audio/')) n = h('audio', { controls: true, src: url, 'aria-label': fallback || null });
+  else if (type.startsWith('video/')) n = h('video', { controls: true, src: url, 'aria-label': fallback || null });
+  else n = h('img', { src: url, alt: fallback });
+  for (const k of ['width', 'height']) if (c.getAttribute(k)) n.setAttribute(k, c.getAttribute(k));
+  return n;
+}
+
+// Plain text of a sanitised fragment (labels for screen readers).
+function textOf(html) {
+  return (parseFragment(html).textContent || '').replace(/\s+/g, ' ').trim();
+}
+
+// ------------------------------------------------------------------------ the renderer --
+
+/**
+ * Renders `item` (render model) into `container`.
+ * state: the session view {order, hiddenChoices, printed, templates, feedback, modal} (may be {}).
+ * saved: saved responses {RESPONSE: value}.
+ * opts: {assetUrl(path) -> url, t(key, vars) -> string, onChange(), onEndAttempt(id), readOnly}
+ * Returns {responses() -> {id: value}, focusFirst()}.
+ */
+export function renderItem(container, item, state, saved, opts) {
+  state = state || {};
+  saved = saved || {};
+  const t = opts.t || ((k) => k);
+  const assetUrl = (p) => {
+    if (!p || /^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.startsWith('//')) return null;
+    return opts.assetUrl(p);
+  };
+  const changed = () => { if (opts.onChange) opts.onChange(); };
+  const controllers = new Map();
+  const decl = (id) => (item.responses && item.responses[id]) || { cardinality: 'single', baseType: 'identifier' };
+  const byId = new Map((item.interactions || []).map((it) => [it.responseIdentifier, it]));
+
+  container.replaceChildren();
+  container.classList.add('qti-item');
+  // The package's stylesheets.
+  for (const s of item.stylesheets || []) {
+    const u = assetUrl(s);
+    if (u) container.append(h('link', { rel: 'stylesheet', href: u }));
+  }
+
+  const env = { t, assetUrl, changed, decl, state, saved, opts, item };
+  const ctx = { assetUrl, hook: null };
+  ctx.hook = (e) => {
+    const ds = e.getAttribute('data-qti-interaction');
+    if (ds !== null) {
+      const it = byId.get(ds);
+      if (!it) return document.createDocumentFragment();
+      const inline = e.localName.toLowerCase() === 'span';
+      const { node, ctl } = renderInteraction(it, env, ctx, inline);
+      controllers.set(it.responseIdentifier, ctl);
+      return node;
+    }
+    const fb = e.getAttribute('data-qti-feedback');
+    if (fb !== null) {
+      const html = state.feedback && state.feedback[fb];
+      const n = h(e.localName.toLowerCase() === 'span' ? 'span' : 'div', { class: 'qti-feedback', role: 'note' });
+      if (html === undefined || html === null) return document.createDocumentFragment();
+      copyChildren(parseFragment(html), n, ctx);
+      return n;
+    }
+    const tb = e.getAttribute('data-qti-template');
+    if (tb !== null) {
+      if (state.templates && state.templates[tb] === false) return document.createDocumentFragment();
+      const n = h(e.localName.toLowerCase() === 'span' ? 'span' : 'div', { class: 'qti-template' });
+      copyChildren(e, n, ctx);
+      return n;
+    }
+    const pv = e.getAttribute('data-qti-printed');
+    if (pv !== null) {
+      const v = state.printed && state.printed[pv];
+      if (e.namespaceURI === MATHML) {
+        const m = document.createElementNS(MATHML, e.localName);
+        m.textContent = v === undefined ? '' : String(v);
+        return m;
+      }
+      return h('span', { class: 'qti-printed', text: v === undefined ? '' : String(v) });
+    }
+    const view = e.getAttribute('data-qti-view');
+    if (view !== null && !/candidate/.test(view)) return document.createDocumentFragment();
+    return undefined;
+  };
+
+  const body = h('div', { class: 'qti-body' });
+  copyChildren(parseFragment(item.body), body, ctx);
+  container.append(body);
+  // Interactions without a marker in the body (should not happen) still get shown.
+  for (const it of item.interactions || []) {
+    if (!controllers.has(it.responseIdentifier)) {
+      const { node, ctl } = renderInteraction(it, env, ctx, false);
+      controllers.set(it.responseIdentifier, ctl);
+      container.append(node);
+    }
+  }
+  for (const m of state.modal || []) {
+    const box = h('div', { class: 'qti-modal-feedback', role: 'note' });
+    if (m.title) box.append(h('h3', { text: m.title }));
+    copyChildren(parseFragment(m.html), box, ctx);
+    container.append(box);
+  }
+  if (opts.readOnly) for (const n of container.querySelectorAll('input,select,textarea,button')) n.disabled = true;
+
+  return {
+    responses() {
+      const out = {};
+      for (const [id, c] of controllers) {
+        const v = c.value();
+        if (v !== undefined) out[id] = v;
+      }
+      return out;
+    },
+    focusFirst() {
+      const f = container.querySelector('input,select,textarea,button,[tabindex="0"]');
+      if (f) f.focus();
+    },
+  };
+}
+
+// The choices of `it` in the order the session gives, without hidden ones.
+function orderedChoices(it, env) {
+  const order = env.state.order && env.state.order[it.responseIdentifier];
+  const hidden = new Set((env.state.hiddenChoices && env.state.hiddenChoices[it.responseIdentifier]) || []);
+  const byId = new Map((it.choices || []).map((c) => [c.identifier, c]));
+  let list = Array.isArray(order) && order.length === byId.size ? order.map((id) => byId.get(id)).filter(Boolean) : (it.choices || []).slice();
+  return list.filter((c) => !hidden.has(c.identifier));
+}
+
+function prompt(it, ctx, id) {
+  if (!it.prompt) return null;
+  const p = h('div', { class: 'qti-prompt', id });
+  copyChildren(parseFragment(it.prompt), p, ctx);
+  return p;
+}
+
+function content(html, ctx, tag) {
+  const n = h(tag || 'span', { class: 'qti-choice-content' });
+  copyChildren(parseFragment(html), n, ctx);
+  return n;
+}
+
+function typed(v, baseType) {
+  if (v === null || v === undefined) return null;
+  const s = String(v).trim();
+  if (s === '') return null;
+  if (baseType === 'integer') return /^[+-]?\d+$/.test(s) ? parseInt(s, 10) : s;
+  if (baseType === 'float') return isFinite(Number(s)) ? Number(s) : s;
+  return String(v);
+}
+
+function renderInteraction(it, env, ctx, inline) {
+  const fn = RENDERERS[it.type] || unsupported;
+  const r = fn(it, env, ctx, inline);
+  r.node.dataset.responseIdentifier = it.responseIdentifier;
+  r.node.classList.add('qti-interaction', `qti-${it.type}`);
+  return r;
+}
+
+function unsupported(it, env) {
+  return { node: h('div', { role: 'alert', text: env.t('qti.unsupported', { type: it.type }) }), ctl: { value: () => undefined } };
+}
+
+// A group with a prompt (fieldset + legend-like labelling).
+function group(it, env, ctx, label) {
+  const pid = nextId('prompt');
+  const p = prompt(it, ctx, pid);
+  const g = h('div', { role: 'group' });
+  if (p) { g.append(p); g.setAttribute('aria-labelledby', pid); } else g.setAttribute('aria-label', label);
+  return g;
+}
+
+// --------------------------------------------------------------------- interactions --
+
+const RENDERERS = {
+  choiceInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const single = d.cardinality === 'single';
+    const g = group(it, env, ctx, env.t('qti.choice'));
+    const name = nextId('choice');
+    const list = h('div', { class: 'qti-choices', role: single ? 'radiogroup' : null, 'aria-labelledby': g.getAttribute('aria-labelledby') });
+    const saved = env.saved[it.responseIdentifier];
+    const sel = new Set(single ? (saved ? [saved] : []) : saved || []);
+    const inputs = [];
+    for (const c of orderedChoices(it, env)) {
+      const inp = h('input', { type: single ? 'radio' : 'checkbox', name, value: c.identifier });
+      inp.checked = sel.has(c.identifier);
+      inp.addEventListener('change', () => {
+        if (!single && it.maxChoices > 0) {
+          const n = inputs.filter((i) => i.checked).length;
+          for (const i of inputs) i.disabled = !i.checked && n >= it.maxChoices;
+        }
+        env.changed();
+      });
+      inputs.push(inp);
+      list.append(h('label', { class: 'qti-choice' }, inp, content(c.html, ctx)));
+    }
+    if (!single && it.maxChoices > 0) {
+      const n = inputs.filter((i) => i.checked).length;
+      for (const i of inputs) i.disabled = !i.checked && n >= it.maxChoices;
+    }
+    if (!single && it.maxChoices > 1) g.append(h('p', { class: 'qti-hint', text: env.t('qti.maxChoices', { n: it.maxChoices }) }));
+    g.append(list);
+    if (single) {
+      const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.clear') });
+      clear.addEventListener('click', () => { for (const i of inputs) i.checked = false; env.changed(); });
+      g.append(clear);
+    }
+    return {
+      node: g,
+      ctl: {
+        value() {
+          const v = inputs.filter((i) => i.checked).map((i) => i.value);
+          if (single) return v.length ? v[0] : null;
+          return v;
+        },
+      },
+    };
+  },
+
+  hottextInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const single = d.cardinality === 'single';
+    const g = group(it, env, ctx, env.t('qti.hottext'));
+    const name = nextId('hot');
+    const inputs = [];
+    const saved = env.saved[it.responseIdentifier];
+    const sel = new Set(single ? (saved ? [saved] : []) : saved || []);
+    const byId = new Map((it.choices || []).map((c) => [c.identifier, c]));
+    const limit = () => {
+      if (single || !(it.maxChoices > 0)) return;
+      const n = inputs.filter((i) => i.checked).length;
+      for (const i of inputs) i.disabled = !i.checked && n >= it.maxChoices;
+    };
+    const inner = { assetUrl: ctx.assetUrl, hook: null };
+    inner.hook = (e) => {
+      const id = e.getAttribute('data-qti-hottext');
+      if (id === null) return ctx.hook(e);
+      const inp = h('input', { type: single ? 'radio' : 'checkbox', name, value: id });
+      inp.checked = sel.has(id);
+      inp.addEventListener('change', () => { limit(); env.changed(); });
+      inputs.push(inp);
+      const lab = h('label', { class: 'qti-hottext' }, inp);
+      const c = byId.get(id);
+      if (c && c.html && !e.childNodes.length) copyChildren(parseFragment(c.html), lab, inner);
+      else copyChildren(e, lab, inner);
+      return lab;
+    };
+    const box = h('div', { class: 'qti-hottext-body' });
+    copyChildren(parseFragment(it.html), box, inner);
+    g.append(box);
+    limit();
+    return {
+      node: g,
+      ctl: {
+        value() {
+          const v = inputs.filter((i) => i.checked).map((i) => i.value);
+          return single ? (v.length ? v[0] : null) : v;
+        },
+      },
+    };
+  },
+
+  inlineChoiceInteraction(it, env, ctx) {
+    const s = h('select', { 'aria-label': env.t('qti.inlineChoice') });
+    s.append(h('option', { value: '', text: env.t('qti.select') }));
+    for (const c of orderedChoices(it, env)) s.append(h('option', { value: c.identifier, text: textOf(c.html) }));
+    const saved = env.saved[it.responseIdentifier];
+    if (saved) s.value = saved;
+    s.addEventListener('change', env.changed);
+    const node = h('span', {}, s);
+    return { node, ctl: { value: () => (s.value ? s.value : null) } };
+  },
+
+  textEntryInteraction(it, env) {
+    const d = env.decl(it.responseIdentifier);
+    const inp = h('input', {
+      type: 'text',
+      'aria-label': env.t('qti.textEntry'),
+      size: Math.min(Math.max(it.expectedLength || 10, 3), 40),
+      placeholder: it.placeholderText || null,
+      inputmode: d.baseType === 'integer' ? 'numeric' : d.baseType === 'float' ? 'decimal' : null,
+      autocomplete: 'off',
+      spellcheck: 'false',
+    });
+    const saved = env.saved[it.responseIdentifier];
+    if (saved !== undefined && saved !== null) inp.value = String(saved);
+    inp.addEventListener('input', env.changed);
+    return { node: h('span', {}, inp), ctl: { value: () => typed(inp.value, d.baseType) } };
+  },
+
+  extendedTextInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const g = group(it, env, ctx, env.t('qti.extendedText'));
+    const many = d.cardinality !== 'single';
+    const count = many ? Math.max(it.maxStrings || 0, it.minStrings || 0, 1) : 1;
+    const saved = env.saved[it.responseIdentifier];
+    const vals = many ? saved || [] : [saved];
+    const areas = [];
+    for (let i = 0; i < Math.min(count, 20); i++) {
+      const ta = h('textarea', {
+        rows: Math.min(Math.max(it.expectedLines || 4, 2), 20),
+        'aria-label': count > 1 ? env.t('qti.answerN', { n: i + 1 }) : env.t('qti.extendedText'),
+        'aria-describedby': g.getAttribute('aria-labelledby'),
+        placeholder: it.placeholderText || null,
+      });
+      if (vals[i] !== undefined && vals[i] !== null) ta.value = String(vals[i]);
+      ta.addEventListener('input', env.changed);
+      areas.push(ta);
+      g.append(ta);
+    }
+    return {
+      node: g,
+      ctl: {
+        value() {
+          if (!many) return typed(areas[0].value, d.baseType);
+          const v = areas.map((a) => typed(a.value, d.baseType)).filter((x) => x !== null);
+          return v;
+        },
+      },
+    };
+  },
+
+  sliderInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const g = group(it, env, ctx, env.t('qti.slider'));
+    const lo = Number(it.lowerBound), hi = Number(it.upperBound);
+    const step = Number(it.step) > 0 ? Number(it.step) : d.baseType === 'integer' ? 1 : (hi - lo) / 100;
+    const out = h('output', { class: 'qti-slider-value' });
+    const r = h('input', { type: 'range', min: lo, max: hi, step, 'aria-label': env.t('qti.slider') });
+    if (it.reverse) r.classList.add('qti-reverse');
+    if (it.orientation === 'vertical') r.classList.add('qti-vertical');
+    const saved = env.saved[it.responseIdentifier];
+    let touched = saved !== undefined && saved !== null;
+    r.value = touched ? saved : lo;
+    const show = () => {
+      out.textContent = touched ? r.value : env.t('qti.sliderUnset');
+      r.setAttribute('aria-valuetext', touched ? r.value : env.t('qti.sliderUnset'));
+    };
+    r.addEventListener('input', () => { touched = true; show(); env.changed(); });
+    show();
+    g.append(h('div', { class: 'qti-slider' }, h('span', { 'aria-hidden': 'true', text: String(lo) }), r, h('span', { 'aria-hidden': 'true', text: String(hi) }), out));
+    return {
+      node: g,
+      ctl: { value: () => (touched ? (d.baseType === 'integer' ? Math.round(Number(r.value)) : Number(r.value)) : null) },
+    };
+  },
+
+  orderInteraction(it, env, ctx) {
+    const g = group(it, env, ctx, env.t('qti.order'));
+    g.append(h('p', { class: 'qti-hint', text: env.t('qti.orderHint') }));
+    const byId = new Map((it.choices || []).map((c) => [c.identifier, c]));
+    const saved = env.saved[it.responseIdentifier];
+    let ids = orderedChoices(it, env).map((c) => c.identifier);
+    let touched = false;
+    if (Array.isArray(saved) && saved.length) {
+      touched = true;
+      ids = saved.filter((x) => byId.has(x)).concat(ids.filter((x) => !saved.includes(x)));
+    }
+    const ol = h('ol', { class: 'qti-order-list' });
+    const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+    const draw = (focusId, dir) => {
+      let toFocus = null;
+      ol.replaceChildren();
+      ids.forEach((id, i) => {
+        const label = textOf(byId.get(id).html);
+        const up = h('button', { type: 'button', class: 'qti-move', 'aria-label': env.t('qti.moveUp', { label }), text: '↑', disabled: i === 0 });
+        const down = h('button', { type: 'button', class: 'qti-move', 'aria-label': env.t('qti.moveDown', { label }), text: '↓', disabled: i === ids.length - 1 });
+        const move = (d) => {
+          const j = i + d;
+          [ids[i], ids[j]] = [ids[j], ids[i]];
+          touched = true;
+          status.textContent = env.t('qti.movedTo', { label, n: j + 1 });
+          draw(id, d);
+          env.changed();
+        };
+        up.addEventListener('click', () => move(-1));
+        down.addEventListener('click', () => move(1));
+        const li = h('li', { class: 'qti-order-item', dataset: null }, content(byId.get(id).html, ctx), h('span', { class: 'qti-move-buttons' }, up, down));
+        li.dataset.identifier = id;
+        ol.append(li);
+        if (id === focusId) toFocus = dir < 0 ? (i === 0 ? down : up) : (i === ids.length - 1 ? up : down);
+      });
+      if (toFocus) toFocus.focus();
+    };
+    draw();
+    g.append(ol, status);
+    return { node: g, ctl: { value: () => (touched ? ids.slice() : null) } };
+  },
+
+  associateInteraction(it, env, ctx) {
+    return pairsUi(it, env, ctx, orderedChoices(it, env), orderedChoices(it, env), false);
+  },
+
+  matchInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const g = group(it, env, ctx, env.t('qti.match'));
+    const all = orderedChoices(it, env);
+    const rows = all.filter((c) => !c.matchSet);
+    const cols = all.filter((c) => c.matchSet === 1);
+    const saved = new Set(env.saved[it.responseIdentifier] || []);
+    const boxes = [];
+    const table = h('table', { class: 'qti-match-table' });
+    const head = h('tr', {}, h('td', {}));
+    for (const c of cols) head.append(h('th', { scope: 'col' }, content(c.html, ctx)));
+    table.append(h('thead', {}, head));
+    const tb = h('tbody');
+    const enforce = (box) => {
+      if (!box.checked) return;
+      const count = (pred) => boxes.filter((b) => b.checked && pred(b)).length;
+      const r = box.dataset.row, c = box.dataset.col;
+      const rmax = rows.find((x) => x.identifier === r).matchMax || 0;
+      const cmax = cols.find((x) => x.identifier === c).matchMax || 0;
+      // a choice that takes one match only behaves as a radio: the new match replaces the old
+      if (rmax === 1) for (const b of boxes) if (b !== box && b.dataset.row === r) b.checked = false;
+      if (cmax === 1) for (const b of boxes) if (b !== box && b.dataset.col === c) b.checked = false;
+      if (rmax > 1 && count((b) => b.dataset.row === r) > rmax) box.checked = false;
+      if (cmax > 1 && count((b) => b.dataset.col === c) > cmax) box.checked = false;
+      if (it.maxAssociations > 0 && count(() => true) > it.maxAssociations) box.checked = false;
+    };
+    for (const r of rows) {
+      const tr = h('tr', {}, h('th', { scope: 'row' }, content(r.html, ctx)));
+      for (const c of cols) {
+        const b = h('input', { type: 'checkbox', 'aria-label': env.t('qti.matchPair', { a: textOf(r.html), b: textOf(c.html) }) });
+        b.dataset.row = r.identifier;
+        b.dataset.col = c.identifier;
+        b.checked = saved.has(`${r.identifier} ${c.identifier}`);
+        b.addEventListener('change', () => { enforce(b); env.changed(); });
+        boxes.push(b);
+        tr.append(h('td', {}, b));
+      }
+      tb.append(tr);
+    }
+    table.append(tb);
+    g.append(h('div', { class: 'qti-table-wrap' }, table));
+    return {
+      node: g,
+      ctl: {
+        value() {
+          const v = boxes.filter((b) => b.checked).map((b) => `${b.dataset.row} ${b.dataset.col}`);
+          return d.cardinality === 'single' ? v[0] || null : v;
+        },
+      },
+    };
+  },
+
+  gapMatchInteraction(it, env, ctx) {
+    const d = env.decl(it.responseIdentifier);
+    const g = group(it, env, ctx, env.t('qti.gapMatch'));
+    const words = orderedChoices(it, env).filter((c) => !c.matchSet);
+    const gaps = new Map((it.choices || []).filter((c) => c.matchSet === 1).map((c) => [c.identifier, c]));
+    const saved = env.saved[it.responseIdentifier] || [];
+    const filled = new Map();
+    for (const p of Array.isArray(saved) ? saved : [saved]) {
+      if (typeof p !== 'string') continue;
+      const [w, gp] = p.split(' ');
+      filled.set(gp, w);
+    }
+    const selects = [];
+    let gapNo = 0;
+    const enforce = (s) => {
+      const w = words.find((x) => x.identifier === s.value);
+      if (!w || !w.matchMax) return;
+      const users = selects.filter((o) => o.value === s.value);
+      if (users.length > w.matchMax) for (const o of users) if (o !== s && users.length-- > w.matchMax) o.value = '';
+    };
+    const inner = { assetUrl: ctx.assetUrl, hook: null };
+    inner.hook = (e) => {
+      const id = e.getAttribute('data-qti-gap');
+      if (id === null) return ctx.hook(e);
+      gapNo++;
+      const s = h('select', { class: 'qti-gap', 'aria-label': env.t('qti.gapN', { n: gapNo }), required: gaps.get(id) && gaps.get(id).required ? true : null });
+      s.dataset.gap = id;
+      s.append(h('option', { value: '', text: env.t('qti.select') }));
+      for (const w of words) s.append(h('option', { value: w.identifier, text: textOf(w.html) }));
+      if (filled.has(id)) s.value = filled.get(id);
+      s.addEventListener('change', () => { enforce(s); env.changed(); });
+      selects.push(s);
+      return s;
+    };
+    const box = h('div', { class: 'qti-gap-body' });
+    copyChildren(parseFragment(it.html), box, inner);
+    const bank = h('ul', { class: 'qti-gap-bank', 'aria-label': env.t('qti.gapWords') });
+    for (const w of words) bank.append(h('li', {}, content(w.html, ctx)));
+    g.append(bank, box);
+    return {
+      node: g,
+      ctl: {
+        value() {
+          const v = selects.filter((s) => s.value).map((s) => `${s.value} ${s.dataset.gap}`);
+          return d.cardinality === 'single' ? v[0] || null : v;
+        },
+      },
+    };
+  },
+
+  hotspotInteraction(it, env, ctx) { return graphic(it, env, ctx, 'hotspot'); },
+  graphicOrderInteraction(it, env, ctx) { return graphic(it, env, ctx, 'order'); },
+  graphicAssociateInteraction(it, env, ctx) { return graphic(it, env, ctx, 'associate'); },
+  selectPointInteraction(it, env, ctx) { return selectPoint(it, env, ctx); },
+
+  endAttemptInteraction(it, env) {
+    let used = env.saved[it.responseIdentifier] === true;
+    const b = h('button', { type: 'button', class: 'qti-end-attempt', text: it.title || env.t('qti.endAttempt') });
+    b.addEventListener('click', () => {
+      used = true;
+      env.changed();
+      if (env.opts.onEndAttempt) env.opts.onEndAttempt(it.responseIdentifier);
+    });
+    return { node: h('span', {}, b), ctl: { value: () => used } };
+  },
+
+  mediaInteraction(it, env, ctx) {
+    const g = group(it, env, ctx, env.t('qti.media'));
+    const o = it.object || {};
+    const url = env.assetUrl(o.data);
+    const type = (o.type || '').toLowerCase();
+    let plays = Number(env.saved[it.responseIdentifier]) || 0;
+    let m;
+    if (type.startsWith('video/')) m = h('video', { controls: true, src: url, width: o.width || null, height: o.height || null });
+    else if (type.startsWith('audio/')) m = h('audio', { controls: true, src: url });
+    else m = h('img', { src: url, alt: env.t('qti.media'), width: o.width || null, height: o.height || null });
+    if (it.loop) m.setAttribute('loop', '');
+    m.setAttribute('aria-label', env.t('qti.media'));
+    m.addEventListener('play', () => {
+      if (it.maxPlays > 0 && plays >= it.maxPlays) { m.pause(); return; }
+      plays++;
+      env.changed();
+    });
+    g.append(m);
+    return { node: g, ctl: { value: () => plays } };
+  },
+};
+
+// associate: pairs chosen from two lists (a pair is unordered: "A B").
+function pairsUi(it, env, ctx, left, right, directed) {
+  const d = env.decl(it.responseIdentifier);
+  const g = group(it, env, ctx, env.t('qti.associate'));
+  let pairs = (env.saved[it.responseIdentifier] || []).slice();
+  if (!Array.isArray(pairs)) pairs = [pairs];
+  const label = new Map((it.choices || []).map((c) => [c.identifier, textOf(c.html)]));
+  const a = h('select', { 'aria-label': env.t('qti.pairFirst') });
+  const b = h('select', { 'aria-label': env.t('qti.pairSecond') });
+  for (const s of [a, b]) s.append(h('option', { value: '', text: env.t('qti.select') }));
+  for (const c of left) a.append(h('option', { value: c.identifier, text: label.get(c.identifier) }));
+  for (const c of right) b.append(h('option', { value: c.identifier, text: label.get(c.identifier) }));
+  const add = h('button', { type: 'button', text: env.t('qti.addPair') });
+  const list = h('ul', { class: 'qti-pairs', 'aria-label': env.t('qti.pairs') });
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const uses = (id) => pairs.filter((p) => p.split(' ').includes(id)).length;
+  const draw = () => {
+    list.replaceChildren();
+    for (const p of pairs) {
+      const [x, y] = p.split(' ');
+      const text = env.t('qti.pairText', { a: label.get(x) || x, b: label.get(y) || y });
+      const rm = h('button', { type: 'button', class: 'qti-remove', 'aria-label': env.t('qti.removePair', { pair: text }), text: '×' });
+      rm.addEventListener('click', () => { pairs = pairs.filter((q) => q !== p); draw(); env.changed(); add.focus(); });
+      list.append(h('li', {}, h('span', { text }), rm));
+    }
+    add.disabled = it.maxAssociations > 0 && pairs.length >= it.maxAssociations;
+  };
+  add.addEventListener('click', () => {
+    const x = a.value, y = b.value;
+    const choice = (id) => (it.choices || []).find((c) => c.identifier === id);
+    if (!x || !y || x === y) { status.textContent = env.t('qti.pairInvalid'); return; }
+    const p = `${x} ${y}`;
+    if (pairs.includes(p) || (!directed && pairs.includes(`${y} ${x}`))) { status.textContent = env.t('qti.pairExists'); return; }
+    for (const id of [x, y]) {
+      const c = choice(id);
+      if (c && c.matchMax > 0 && uses(id) >= c.matchMax) { status.textContent = env.t('qti.pairFull', { label: label.get(id) }); return; }
+    }
+    pairs.push(p);
+    status.textContent = env.t('qti.pairAdded', { pair: env.t('qti.pairText', { a: label.get(x), b: label.get(y) }) });
+    a.value = b.value = '';
+    draw();
+    env.changed();
+  });
+  g.append(h('div', { class: 'qti-pair-form' }, a, b, add), list, status);
+  draw();
+  return { node: g, ctl: { value: () => (d.cardinality === 'single' ? pairs[0] || null : pairs.slice()) } };
+}
+
+// The image of a graphic interaction with an SVG layer of the same coordinate space.
+function stage(it, env) {
+  const o = it.object || {};
+  const w = Number(o.width) || 0, hgt = Number(o.height) || 0;
+  const wrap = h('div', { class: 'qti-stage' });
+  const img = h('img', { src: env.assetUrl(o.data), alt: '', class: 'qti-stage-img' });
+  if (w) img.width = w;
+  if (hgt) img.height = hgt;
+  const layer = svg('svg', { class: 'qti-stage-layer', viewBox: `0 0 ${w || 100} ${hgt || 100}`, preserveAspectRatio: 'none' });
+  if (!w || !hgt) {
+    img.addEventListener('load', () => layer.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`));
+  }
+  wrap.append(img, layer);
+  return { wrap, img, layer, size: () => { const vb = layer.viewBox.baseVal; return [vb.width, vb.height]; } };
+}
+
+function shapeNode(c, size) {
+  const k = (c.coords || []).map(Number);
+  switch (c.shape) {
+    case 'circle': return svg('circle', { cx: k[0], cy: k[1], r: k[2] });
+    case 'rect': return svg('rect', { x: Math.min(k[0], k[2]), y: Math.min(k[1], k[3]), width: Math.abs(k[2] - k[0]), height: Math.abs(k[3] - k[1]) });
+    case 'ellipse': return svg('ellipse', { cx: k[0], cy: k[1], rx: k[2], ry: k[3] });
+    case 'poly': {
+      const pts = [];
+      for (let i = 0; i + 1 < k.length; i += 2) pts.push(`${k[i]},${k[i + 1]}`);
+      return svg('polygon', { points: pts.join(' ') });
+    }
+    default: { const [w, hh] = size(); return svg('rect', { x: 0, y: 0, width: w, height: hh }); }
+  }
+}
+
+function center(c) {
+  const k = (c.coords || []).map(Number);
+  if (c.shape === 'rect') return [(k[0] + k[2]) / 2, (k[1] + k[3]) / 2];
+  if (c.shape === 'poly') {
+    let x = 0, y = 0, n = 0;
+    for (let i = 0; i + 1 < k.length; i += 2) { x += k[i]; y += k[i + 1]; n++; }
+    return n ? [x / n, y / n] : [0, 0];
+  }
+  return [k[0] || 0, k[1] || 0];
+}
+
+// hotspot (select areas), order (areas in a sequence), associate (pairs of areas).
+function graphic(it, env, ctx, mode) {
+  const d = env.decl(it.responseIdentifier);
+  const g = group(it, env, ctx, env.t(`qti.graphic.${mode}`));
+  g.append(h('p', { class: 'qti-hint', text: env.t(`qti.graphicHint.${mode}`) }));
+  const st = stage(it, env);
+  const choices = (it.choices || []).filter((c) => !((env.state.hiddenChoices || {})[it.responseIdentifier] || []).includes(c.identifier));
+  const label = new Map(choices.map((c, i) => [c.identifier, textOf(c.html) || env.t('qti.area', { n: i + 1 })]));
+  const single = d.cardinality === 'single';
+  const saved = env.saved[it.responseIdentifier];
+  let selected = mode === 'hotspot' ? new Set(single ? (saved ? [saved] : []) : saved || []) : null;
+  let seq = mode === 'order' ? (Array.isArray(saved) ? saved.slice() : []) : null;
+  let pairs = mode === 'associate' ? (Array.isArray(saved) ? saved.slice() : saved ? [saved] : []) : null;
+  let pending = null; // associate: first area chosen
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const shapes = new Map();
+  const lines = svg('g', { class: 'qti-lines' });
+  const marks = svg('g', { class: 'qti-marks' });
+  st.layer.append(lines);
+  const max = mode === 'associate' ? it.maxAssociations : it.maxChoices;
+  choices.forEach((c) => {
+    const s = shapeNode(c, st.size);
+    s.classList.add('qti-shape');
+    s.setAttribute('tabindex', '0');
+    s.setAttribute('role', mode === 'hotspot' ? (single ? 'radio' : 'checkbox') : 'button');
+    s.setAttribute('aria-label', label.get(c.identifier));
+    s.dataset.identifier = c.identifier;
+    const act = () => activate(c.identifier);
+    s.addEventListener('click', act);
+    s.addEventListener('keydown', (e) => {
+      if (e.key === ' ' || e.key === 'Enter') { e.preventDefault(); act(); }
+    });
+    shapes.set(c.identifier, s);
+    st.layer.append(s);
+  });
+  st.layer.append(marks);
+  if (mode === 'hotspot' && single) st.layer.setAttribute('role', 'radiogroup');
+  st.layer.setAttribute('aria-label', env.t(`qti.graphic.${mode}`));
+
+  function activate(id) {
+    const name = label.get(id);
+    if (mode === 'hotspot') {
+      if (selected.has(id)) selected.delete(id);
+      else {
+        if (single) selected.clear();
+        else if (max > 0 && selected.size >= max) { status.textContent = env.t('qti.maxChoices', { n: max }); return; }
+        selected.add(id);
+      }
+      status.textContent = env.t(selected.has(id) ? 'qti.selected' : 'qti.unselected', { label: name });
+    } else if (mode === 'order') {
+      if (seq.includes(id)) seq = seq.filter((x) => x !== id);
+      else if (!(max > 0 && seq.length >= max)) seq.push(id);
+      status.textContent = seq.includes(id) ? env.t('qti.orderedAs', { label: name, n: seq.indexOf(id) + 1 }) : env.t('qti.unselected', { label: name });
+    } else {
+      if (pending === null) { pending = id; status.textContent = env.t('qti.pairStarted', { label: name }); }
+      else if (pending === id) { pending = null; status.textContent = env.t('qti.pairCancelled'); }
+      else {
+        const p = `${pending} ${id}`, q = `${id} ${pending}`;
+        const c1 = choices.find((c) => c.identifier === pending), c2 = choices.find((c) => c.identifier === id);
+        const uses = (x) => pairs.filter((pp) => pp.split(' ').includes(x)).length;
+        if (pairs.includes(p) || pairs.includes(q)) { pairs = pairs.filter((x) => x !== p && x !== q); status.textContent = env.t('qti.pairRemoved'); }
+        else if (max > 0 && pairs.length >= max) status.textContent = env.t('qti.maxChoices', { n: max });
+        else if ((c1.matchMax > 0 && uses(pending) >= c1.matchMax) || (c2.matchMax > 0 && uses(id) >= c2.matchMax)) status.textContent = env.t('qti.pairFull', { label: name });
+        else { pairs.push(p); status.textContent = env.t('qti.pairAdded', { pair: env.t('qti.pairText', { a: label.get(pending), b: name }) }); }
+        pending = null;
+      }
+    }
+    draw();
+    env.changed();
+  }
+
+  const list = h('ul', { class: 'qti-pairs', 'aria-label': env.t('qti.pairs') });
+  function draw() {
+    for (const [id, s] of shapes) {
+      const on = mode === 'hotspot' ? selected.has(id) : mode === 'order' ? seq.includes(id) : pairs.some((p) => p.split(' ').includes(id));
+      s.classList.toggle('qti-on', on);
+      s.classList.toggle('qti-pending', pending === id);
+      if (mode === 'hotspot') s.setAttribute('aria-checked', on ? 'true' : 'false');
+      else if (mode === 'order') s.setAttribute('aria-label', on ? env.t('qti.areaOrdered', { label: label.get(id), n: seq.indexOf(id) + 1 }) : label.get(id));
+      else s.setAttribute('aria-pressed', pending === id ? 'true' : 'false');
+    }
+    marks.replaceChildren();
+    lines.replaceChildren();
+    if (mode === 'order') {
+      seq.forEach((id, i) => {
+        const c = choices.find((x) => x.identifier === id);
+        if (!c) return;
+        const [x, y] = center(c);
+        const tx = svg('text', { x, y, class: 'qti-mark', 'text-anchor': 'middle', 'dominant-baseline': 'central', 'aria-hidden': 'true' });
+        tx.textContent = String(i + 1);
+        marks.append(tx);
+      });
+    }
+    if (mode === 'associate') {
+      list.replaceChildren();
+      for (const p of pairs) {
+        const [x, y] = p.split(' ');
+        const cx = choices.find((c) => c.identifier === x), cy = choices.find((c) => c.identifier === y);
+        if (cx && cy) {
+          const [x1, y1] = center(cx), [x2, y2] = center(cy);
+          lines.append(svg('line', { x1, y1, x2, y2, class: 'qti-line' }));
+        }
+        const text = env.t('qti.pairText', { a: label.get(x), b: label.get(y) });
+        const rm = h('button', { type: 'button', class: 'qti-remove', 'aria-label': env.t('qti.removePair', { pair: text }), text: '×' });
+        rm.addEventListener('click', () => { pairs = pairs.filter((q) => q !== p); draw(); env.changed(); });
+        list.append(h('li', {}, h('span', { text }), rm));
+      }
+    }
+  }
+  g.append(st.wrap);
+  if (mode === 'order' || mode === 'associate') {
+    const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.clear') });
+    clear.addEventListener('click', () => { if (seq) seq = []; if (pairs) pairs = []; pending = null; draw(); env.changed(); });
+    g.append(clear);
+  }
+  if (mode === 'associate') g.append(list);
+  g.append(status);
+  draw();
+  return {
+    node: g,
+    ctl: {
+      value() {
+        if (mode === 'hotspot') { const v = Array.from(selected); return single ? v[0] || null : v; }
+        if (mode === 'order') return seq.length ? seq.slice() : null;
+        return single ? pairs[0] || null : pairs.slice();
+      },
+    },
+  };
+}
+
+// selectPoint: click or tap the image; keyboard: arrows move a cursor (Shift: by 10), Space or
+// Enter marks the point, Delete removes the last one.
+function selectPoint(it, env, ctx) {
+  const d = env.decl(it.responseIdentifier);
+  const g = group(it, env, ctx, env.t('qti.selectPoint'));
+  g.append(h('p', { class: 'qti-hint', text: env.t('qti.selectPointHint') }));
+  const st = stage(it, env);
+  const single = d.cardinality === 'single';
+  const saved = env.saved[it.responseIdentifier];
+  let points = (single ? (saved ? [saved] : []) : saved || []).map((p) => String(p).split(' ').map(Number));
+  const max = single ? 1 : it.maxChoices > 0 ? it.maxChoices : Infinity;
+  const [w0, h0] = st.size();
+  let cur = [Math.round(w0 / 2), Math.round(h0 / 2)];
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const marks = svg('g', { class: 'qti-marks' });
+  const cursor = svg('g', { class: 'qti-cursor' });
+  st.layer.append(marks, cursor);
+  st.layer.setAttribute('tabindex', '0');
+  st.layer.setAttribute('role', 'application');
+  st.layer.setAttribute('aria-label', env.t('qti.selectPointArea'));
+  let focused = false;
+  const draw = () => {
+    marks.replaceChildren();
+    for (const [x, y] of points) marks.append(svg('circle', { cx: x, cy: y, r: 4, class: 'qti-point' }));
+    cursor.replaceChildren();
+    if (focused) {
+      const [x, y] = cur;
+      cursor.append(svg('line', { x1: x - 8, y1: y, x2: x + 8, y2: y }), svg('line', { x1: x, y1: y - 8, x2: x, y2: y + 8 }));
+    }
+  };
+  const mark = (x, y) => {
+    if (single) points = [];
+    else if (points.length >= max) points.shift();
+    points.push([Math.round(x), Math.round(y)]);
+    status.textContent = env.t('qti.pointSet', { x: Math.round(x), y: Math.round(y) });
+    draw();
+    env.changed();
+  };
+  st.layer.addEventListener('click', (e) => {
+    const r = st.layer.getBoundingClientRect();
+    const [w, hh] = st.size();
+    mark(((e.clientX - r.left) / r.width) * w, ((e.clientY - r.top) / r.height) * hh);
+  });
+  st.layer.addEventListener('focus', () => { focused = true; draw(); });
+  st.layer.addEventListener('blur', () => { focused = false; draw(); });
+  st.layer.addEventListener('keydown', (e) => {
+    const [w, hh] = st.size();
+    const k = e.shiftKey ? 10 : 1;
+    const moves = { ArrowLeft: [-k, 0], ArrowRight: [k, 0], ArrowUp: [0, -k], ArrowDown: [0, k] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      cur = [Math.min(Math.max(cur[0] + moves[e.key][0], 0), w), Math.min(Math.max(cur[1] + moves[e.key][1], 0), hh)];
+      status.textContent = env.t('qti.cursorAt', { x: cur[0], y: cur[1] });
+      draw();
+    } else if (e.key === ' ' || e.key === 'Enter') {
+      e.preventDefault();
+      mark(cur[0], cur[1]);
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      e.preventDefault();
+      points.pop();
+      status.textContent = env.t('qti.pointRemoved');
+      draw();
+      env.changed();
+    }
+  });
+  const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.clear') });
+  clear.addEventListener('click', () => { points = []; draw(); env.changed(); });
+  g.append(st.wrap, clear, status);
+  draw();
+  return {
+    node: g,
+    ctl: {
+      value() {
+        const v = points.map(([x, y]) => `${x} ${y}`);
+        return single ? v[0] || null : v;
+      },
+    },
+  };
+}

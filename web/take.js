@@ -1,0 +1,338 @@
+// take.js - the test taker's page: the deliveries they may sit, starting one, waiting for a
+// proctor, the test one item at a time (web/qti.js) with a timer, and the end. The server
+// holds the whole state: a reload asks it where the test is and carries on there.
+import { loadStrings, t, api, requireSession, wireHeader, el, formatDuration, say, toLogin } from './lib.js';
+import { renderItem } from './qti.js';
+
+const POLL_WAIT_MS = 2000; // waiting for a proctor, paused
+const POLL_ACTIVE_MS = 3000; // during the test: sees a pause or a termination, re-syncs time
+const SAVE_DELAY_MS = 600;
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+let execId = params.get('execution');
+
+const sections = ['list', 'waiting', 'paused', 'runner', 'done'];
+function showOnly(id) {
+  for (const s of sections) $(s).hidden = s !== id;
+}
+
+function showError(e) {
+  if (e && e.status === 401) { toLogin(); return; }
+  const msg = e && e.status === 0 ? t('error.network')
+    : e && e.status === 403 ? t('error.forbidden')
+      : t('error.generic', { message: (e && e.message) || String(e) });
+  say('message', msg, 'error');
+}
+
+// ------------------------------------------------------------------------ deliveries --
+
+async function showList() {
+  showOnly('list');
+  const data = await api('GET', '/api/v1/my/deliveries');
+  const ul = $('deliveries');
+  ul.replaceChildren();
+  const list = (data && data.deliveries) || [];
+  $('list-none').hidden = list.length > 0;
+  for (const d of list) {
+    const execs = d.executions || [];
+    const open = execs.find((x) => !['finished', 'terminated', 'canceled'].includes(x.state));
+    const used = execs.length;
+    const card = el('li', { class: 'card' },
+      el('h3', { text: d.label }),
+      d.center_label ? el('p', { text: t('take.center', { center: d.center_label }) }) : null,
+      d.proctored ? el('p', { text: t('take.proctored') }) : null,
+      d.max_executions ? el('p', { text: t('take.used', { used, max: d.max_executions }) }) : null);
+    if (open) {
+      card.append(el('button', { type: 'button', class: 'primary', text: t('take.resume', { label: d.label }), onclick: () => go(open.id) }));
+    } else if (!d.max_executions || used < d.max_executions) {
+      const b = el('button', { type: 'button', class: 'primary', text: t('take.start', { label: d.label }) });
+      b.addEventListener('click', async () => {
+        b.disabled = true;
+        try {
+          const r = await api('POST', '/api/v1/executions', { delivery_id: d.delivery_id, center_id: d.center_id });
+          go(r.execution.id);
+        } catch (e) {
+          b.disabled = false;
+          showError(e);
+        }
+      });
+      card.append(b);
+    }
+    ul.append(card);
+  }
+}
+
+function go(id) {
+  execId = String(id);
+  history.pushState(null, '', `?execution=${encodeURIComponent(execId)}`);
+  say('message', '');
+  refresh().catch(showError);
+}
+
+window.addEventListener('popstate', () => {
+  execId = new URLSearchParams(location.search).get('execution');
+  stopPolling();
+  (execId ? refresh() : showList()).catch(showError);
+});
+
+// --------------------------------------------------------------------------- runner --
+
+let current = null; // {execution, view}
+let rendered = null; // {key, ctl}
+let pollTimer = null;
+let saveTimer = null;
+let dirty = false;
+let saving = null; // the promise of the save in flight
+let busy = false; // a move or finish in flight
+
+function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+function schedulePoll(ms) {
+  stopPolling();
+  pollTimer = setTimeout(() => {
+    refresh({ background: true }).catch((e) => {
+      showError(e);
+      schedulePoll(ms);
+    });
+  }, ms);
+}
+
+async function refresh(opt) {
+  const r = await api('GET', `/api/v1/executions/${encodeURIComponent(execId)}`);
+  apply(r, opt);
+}
+
+// Shows what the server says the execution is now.
+function apply(r, opt) {
+  current = r;
+  const ex = r.execution;
+  const view = r.view;
+  syncTimer(view && view.time_left !== undefined ? view.time_left : ex.time_left);
+  switch (ex.state) {
+    case 'awaiting_authorization':
+    case 'authorized':
+      if (!view) {
+        showOnly('waiting');
+        schedulePoll(POLL_WAIT_MS);
+        return;
+      }
+      break;
+    case 'paused':
+      showOnly('paused');
+      rendered = null; // the item is drawn again, with the saved answers, on resume
+      schedulePoll(POLL_WAIT_MS);
+      return;
+    case 'finished':
+    case 'terminated':
+    case 'canceled':
+      stopPolling();
+      stopTimer();
+      showDone(ex.state);
+      return;
+    default:
+      break;
+  }
+  if (!view) {
+    schedulePoll(POLL_WAIT_MS);
+    return;
+  }
+  showOnly('runner');
+  const newItem = !rendered || rendered.key !== view.item_key;
+  // A background poll never redraws the item the candidate is answering.
+  if (newItem || (opt && opt.redraw && !opt.background)) drawItem(view);
+  drawNav(view);
+  schedulePoll(POLL_ACTIVE_MS);
+}
+
+function assetUrl(path) {
+  return `/api/v1/executions/${encodeURIComponent(execId)}/assets/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function drawItem(view) {
+  const box = $('item');
+  const item = view.item || {};
+  const state = view.state || view.session || item.view || {};
+  $('invalid').hidden = true;
+  dirty = false;
+  const ctl = renderItem(box, item, state, view.responses || {}, {
+    assetUrl,
+    t,
+    onChange: () => { dirty = true; scheduleSave(); },
+    onEndAttempt: () => { saveNow().then(() => refresh({ redraw: true })).catch(showError); },
+  });
+  rendered = { key: view.item_key, ctl };
+  box.setAttribute('tabindex', '-1');
+  box.setAttribute('aria-label', item.title || '');
+}
+
+function drawNav(view) {
+  const nav = view.navigation || {};
+  $('item-progress').textContent = t('take.item', { n: (view.position || 0) + 1, count: view.item_count || '?' });
+  $('prev').hidden = !nav.previous;
+  const last = view.item_count && view.position >= view.item_count - 1;
+  $('next').hidden = !(nav.next || nav.skip) || last;
+  $('finish').hidden = false;
+}
+
+function scheduleSave() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => { saveNow().catch(() => {}); }, SAVE_DELAY_MS);
+}
+
+// Sends the current answers (if changed) and waits for the server's word.
+async function saveNow() {
+  clearTimeout(saveTimer);
+  if (saving) await saving.catch(() => {});
+  if (!dirty || !rendered) return;
+  dirty = false;
+  const key = rendered.key;
+  $('save-state').textContent = t('take.saving');
+  saving = (async () => {
+    try {
+      const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, { item_key: key, responses: rendered.ctl.responses() });
+      $('save-state').textContent = t('take.saved');
+      $('invalid').hidden = true;
+      if (r && r.execution) {
+        current = r;
+        syncTimer(r.view && r.view.time_left !== undefined ? r.view.time_left : r.execution.time_left);
+        if (r.execution.state !== 'active' || !r.view || r.view.item_key !== key) apply(r);
+      }
+    } catch (e) {
+      dirty = true;
+      $('save-state').textContent = '';
+      if (e.status === 409) { await refresh({ redraw: true }); throw e; }
+      if (e.status === 400 || e.status === 422) {
+        say('invalid', t('take.invalid', { message: e.message }), 'error');
+        throw e;
+      }
+      say('invalid', t('take.notSaved', { message: e.message }), 'error');
+      throw e;
+    }
+  })();
+  try { await saving; } finally { saving = null; }
+}
+
+async function move(to) {
+  if (busy || !rendered) return;
+  busy = true;
+  try {
+    dirty = true; // the move always carries the answers as they are now
+    await saveNow();
+    const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/move`, { item_key: rendered.key, to });
+    apply(r);
+    $('item').focus();
+  } catch (e) {
+    if (e.status === 409) await refresh({ redraw: true }).catch(showError);
+    else if (e.status !== 400 && e.status !== 422) showError(e);
+  } finally {
+    busy = false;
+  }
+}
+
+async function finish() {
+  if (busy || !rendered) return;
+  if (!(await confirmBox(t('take.finishConfirm')))) return;
+  busy = true;
+  try {
+    dirty = true;
+    await saveNow();
+    const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/finish`, { item_key: rendered.key });
+    apply({ execution: r.execution, view: null });
+  } catch (e) {
+    if (e.status === 409) await refresh({ redraw: true }).catch(showError);
+    else if (e.status !== 400 && e.status !== 422) showError(e);
+  } finally {
+    busy = false;
+  }
+}
+
+function confirmBox(text) {
+  const d = $('confirm');
+  $('confirm-text').textContent = text;
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true });
+    d.showModal();
+    $('confirm-ok').focus();
+  });
+}
+
+function showDone(state) {
+  showOnly('done');
+  const k = state === 'terminated' ? 'take.terminated' : state === 'canceled' ? 'take.canceled' : 'take.finished';
+  $('done-title').textContent = t(k);
+  $('done-text').textContent = t(`${k}Text`);
+  $('done-title').setAttribute('tabindex', '-1');
+  $('done-title').focus();
+}
+
+// ---------------------------------------------------------------------------- timer --
+// Counts down from the server's time_left, measured from when the answer arrived; every
+// answer from the server sets it again, so the shown time never drifts from the server's.
+
+let deadline = null; // performance.now() at which the time is up
+let timerTick = null;
+let expiredOnce = false;
+
+function syncTimer(left) {
+  if (left === null || left === undefined) {
+    stopTimer();
+    $('timer-box').hidden = true;
+    return;
+  }
+  deadline = performance.now() + Number(left) * 1000;
+  expiredOnce = false;
+  $('timer-box').hidden = false;
+  if (!timerTick) timerTick = setInterval(drawTimer, 250);
+  drawTimer();
+}
+
+function stopTimer() {
+  clearInterval(timerTick);
+  timerTick = null;
+  deadline = null;
+}
+
+function drawTimer() {
+  if (deadline === null) return;
+  const left = Math.max(0, (deadline - performance.now()) / 1000);
+  const tm = $('timer');
+  tm.textContent = formatDuration(Math.ceil(left));
+  tm.setAttribute('aria-label', t('take.timeLeftLabel', { time: formatDuration(Math.ceil(left)) }));
+  if (left < 60) tm.dataset.low = '';
+  else delete tm.dataset.low;
+  if (left <= 0 && !expiredOnce) {
+    expiredOnce = true;
+    // The server decides: ask it where the test is now.
+    saveNow().catch(() => {}).finally(() => refresh({ redraw: true }).catch(showError));
+  }
+}
+
+// ----------------------------------------------------------------------------- start --
+
+async function main() {
+  await loadStrings();
+  const session = await requireSession('test_taker');
+  wireHeader(session);
+  $('prev').addEventListener('click', () => move('previous'));
+  $('next').addEventListener('click', () => move('next'));
+  $('finish').addEventListener('click', () => finish());
+  $('back').addEventListener('click', () => {
+    execId = null;
+    history.pushState(null, '', location.pathname);
+    showList().catch(showError);
+  });
+  window.addEventListener('beforeunload', () => {
+    if (dirty && rendered) {
+      // last chance: the answer typed in the last moment before a reload
+      saveNow().catch(() => {});
+    }
+  });
+  if (execId) await refresh();
+  else await showList();
+}
+
+main().catch(showError);
