@@ -6,7 +6,6 @@ import { renderItem } from './qti.js';
 
 const POLL_WAIT_MS = 2000; // waiting for a proctor, paused
 const POLL_ACTIVE_MS = 3000; // during the test: sees a pause or a termination, re-syncs time
-const SAVE_DELAY_MS = 600;
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -81,7 +80,6 @@ window.addEventListener('popstate', () => {
 let current = null; // {execution, view}
 let rendered = null; // {key, ctl}
 let pollTimer = null;
-let saveTimer = null;
 let dirty = false;
 let saving = null; // the promise of the save in flight
 let busy = false; // a move or finish in flight
@@ -152,25 +150,57 @@ function assetUrl(path) {
   return `/api/v1/executions/${encodeURIComponent(execId)}/assets/${path.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+// Answers typed but not yet submitted survive a reload in this tab (sessionStorage); a
+// response is a submission to the engine (an attempt), so it is sent when the candidate
+// leaves the item, finishes, or ends the attempt, never at each keystroke.
+const draftKey = (key) => `outpost-draft:${execId}:${key}`;
+function readDraft(key) {
+  try { return JSON.parse(sessionStorage.getItem(draftKey(key)) || 'null'); } catch (e) { return null; }
+}
+function writeDraft() {
+  if (!rendered) return;
+  try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(rendered.ctl.responses())); } catch (e) { /* full */ }
+}
+function dropDraft(key) {
+  try { sessionStorage.removeItem(draftKey(key)); } catch (e) { /* none */ }
+}
+
 function drawItem(view) {
   const box = $('item');
   const item = view.item || {};
-  const state = view.state || view.session || item.view || {};
+  const state = view.session || view.state || {};
   $('invalid').hidden = true;
-  dirty = false;
-  const ctl = renderItem(box, item, state, view.responses || {}, {
+  const saved = view.responses && Object.keys(view.responses).length ? view.responses : null;
+  const draft = readDraft(view.item_key);
+  dirty = !!draft;
+  const rub = $('rubrics');
+  rub.replaceChildren();
+  for (const r of view.rubrics || []) {
+    const holder = document.createElement('div');
+    holder.className = 'qti-rubric';
+    renderItem(holder, { body: r, interactions: [], responses: {} }, {}, {}, { assetUrl, t });
+    rub.append(holder);
+  }
+  const ctl = renderItem(box, item, state, draft || saved || {}, {
     assetUrl,
     t,
-    onChange: () => { dirty = true; scheduleSave(); },
-    onEndAttempt: () => { saveNow().then(() => refresh({ redraw: true })).catch(showError); },
+    onChange: () => { dirty = true; writeDraft(); },
+    onEndAttempt: () => { saveNow().then(() => refresh({ redraw: true })).catch(showSaveError); },
   });
   rendered = { key: view.item_key, ctl };
   box.setAttribute('tabindex', '-1');
   box.setAttribute('aria-label', item.title || '');
 }
 
+function showSaveError(e) {
+  if (e && e.status === 401) { toLogin(); return; }
+  if (e && e.status === 0) { say('invalid', t('error.network'), 'error'); return; }
+  say('invalid', t('take.notSaved', { message: (e && e.message) || String(e) }), 'error');
+}
+
 function drawNav(view) {
   const nav = view.navigation || {};
+  if (view.paused) { showOnly('paused'); return; }
   $('item-progress').textContent = t('take.item', { n: (view.position || 0) + 1, count: view.item_count || '?' });
   $('prev').hidden = !nav.previous;
   const last = view.item_count && view.position >= view.item_count - 1;
@@ -178,22 +208,17 @@ function drawNav(view) {
   $('finish').hidden = false;
 }
 
-function scheduleSave() {
-  clearTimeout(saveTimer);
-  saveTimer = setTimeout(() => { saveNow().catch(() => {}); }, SAVE_DELAY_MS);
-}
-
-// Sends the current answers (if changed) and waits for the server's word.
+// Submits the current answers when they changed; throws the server's refusal.
 async function saveNow() {
-  clearTimeout(saveTimer);
   if (saving) await saving.catch(() => {});
   if (!dirty || !rendered) return;
-  dirty = false;
   const key = rendered.key;
   $('save-state').textContent = t('take.saving');
   saving = (async () => {
     try {
       const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, { item_key: key, responses: rendered.ctl.responses() });
+      dirty = false;
+      dropDraft(key);
       $('save-state').textContent = t('take.saved');
       $('invalid').hidden = true;
       if (r && r.execution) {
@@ -202,32 +227,35 @@ async function saveNow() {
         if (r.execution.state !== 'active' || !r.view || r.view.item_key !== key) apply(r);
       }
     } catch (e) {
-      dirty = true;
       $('save-state').textContent = '';
-      if (e.status === 409) { await refresh({ redraw: true }); throw e; }
-      if (e.status === 400 || e.status === 422) {
-        say('invalid', t('take.invalid', { message: e.message }), 'error');
-        throw e;
-      }
-      say('invalid', t('take.notSaved', { message: e.message }), 'error');
       throw e;
     }
   })();
   try { await saving; } finally { saving = null; }
 }
 
+// Leaves the item: submits its answers first; a refused answer is explained and the candidate
+// stays (pressing again moves on without it).
 async function move(to) {
   if (busy || !rendered) return;
   busy = true;
   try {
-    dirty = true; // the move always carries the answers as they are now
-    await saveNow();
+    try {
+      await saveNow();
+    } catch (e) {
+      if (e.status === 401) { toLogin(); return; }
+      dirty = false; // shown once; the next press moves on
+      if (e.status === 409 && e.code === 'conflict' && /item/i.test(e.message || '')) await refresh({ redraw: true });
+      else showSaveError(e);
+      return;
+    }
     const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/move`, { item_key: rendered.key, to });
     apply(r);
     $('item').focus();
   } catch (e) {
-    if (e.status === 409) await refresh({ redraw: true }).catch(showError);
-    else if (e.status !== 400 && e.status !== 422) showError(e);
+    if (e.status === 401) toLogin();
+    else if (e.status === 409) { say('invalid', e.message || t('error.conflict'), 'error'); await refresh().catch(showError); }
+    else showSaveError(e);
   } finally {
     busy = false;
   }
@@ -238,13 +266,14 @@ async function finish() {
   if (!(await confirmBox(t('take.finishConfirm')))) return;
   busy = true;
   try {
-    dirty = true;
-    await saveNow();
+    try { await saveNow(); } catch (e) { if (e.status === 401) { toLogin(); return; } /* finishing anyway: the answer was refused */ }
     const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/finish`, { item_key: rendered.key });
+    dropDraft(rendered.key);
     apply({ execution: r.execution, view: null });
   } catch (e) {
-    if (e.status === 409) await refresh({ redraw: true }).catch(showError);
-    else if (e.status !== 400 && e.status !== 422) showError(e);
+    if (e.status === 401) toLogin();
+    else if (e.status === 409) { say('invalid', e.message || t('error.conflict'), 'error'); await refresh().catch(showError); }
+    else showSaveError(e);
   } finally {
     busy = false;
   }
@@ -324,12 +353,6 @@ async function main() {
     execId = null;
     history.pushState(null, '', location.pathname);
     showList().catch(showError);
-  });
-  window.addEventListener('beforeunload', () => {
-    if (dirty && rendered) {
-      // last chance: the answer typed in the last moment before a reload
-      saveNow().catch(() => {});
-    }
   });
   if (execId) await refresh();
   else await showList();
