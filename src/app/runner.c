@@ -959,6 +959,24 @@ int runner_finish(const struct runner_package *p, const json_t *state,
     return step_finish(&st, rc, state_out, NULL, e);
 }
 
+int runner_end(const struct runner_package *p, const json_t *state, double now, json_t **state_out,
+               struct op_err *e)
+{
+    *state_out = NULL;
+    struct step st;
+    int rc = step_begin(&st, p, state, now, e);
+    if (rc == 0 && !qti_test_session_ended(st.s)) {
+        rc = qti_test_session_finish(st.s, st.enow, e);
+        if (rc == 0)
+            step_changed(&st);
+    }
+    if (rc) {
+        step_end(&st);
+        return rc;
+    }
+    return step_finish(&st, 0, state_out, NULL, e);
+}
+
 int runner_result(const struct runner_package *p, const json_t *state, json_t **result,
                   struct op_err *e)
 {

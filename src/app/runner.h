@@ -130,6 +130,11 @@ int runner_move(const struct runner_package *p, const json_t *state, const struc
 int runner_finish(const struct runner_package *p, const json_t *state,
                   const struct runner_request *r, double now, json_t **state_out, struct op_err *e);
 
+/* Ends the test now whatever the page shows (the execution's time is up, a proctor
+ * terminates): outcome processing runs. *state_out NULL when it had ended already. */
+int runner_end(const struct runner_package *p, const json_t *state, double now, json_t **state_out,
+               struct op_err *e);
+
 /* The result of an ended session (new reference), what the sealed result envelope carries:
  *   {"format": 1, "package_sha256", "test": "<identifier>", "outcomes": {test outcomes},
  *    "route": [keys taken], "items": {"KEY": {"identifier", "responses": {...},

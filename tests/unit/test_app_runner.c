@@ -350,6 +350,27 @@ static void test_a_response_after_the_time_limit_is_refused_and_ends_the_test(vo
     run_free(&r);
 }
 
+static void test_end_closes_the_session_whatever_the_page(void **state)
+{
+    (void)state;
+    struct run r;
+    run_start(&r, "demo/qti-test");
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"paris\"}", T0 + 10, fx_e));
+    json_t *so;
+    OK(runner_end(r.p, r.state, T0 + 20, &so, fx_e));
+    assert_non_null(so);
+    take(&r, so, NULL);
+    OK(runner_end(r.p, r.state, T0 + 30, &so, fx_e));
+    assert_null(so); /* ended already: nothing changes */
+    json_t *res;
+    OK(runner_result(r.p, r.state, &res, fx_e));
+    assert_true(
+        json_number_value(json_object_get(json_object_get(res, "outcomes"), "TOTAL_SCORE")) == 1.0);
+    assert_true(json_number_value(json_object_get(res, "ended_at")) == T0 + 20);
+    json_decref(res);
+    run_free(&r);
+}
+
 static void test_paused_time_is_not_counted(void **state)
 {
     (void)state;
@@ -616,6 +637,7 @@ int main(void)
         cmocka_unit_test(test_nonlinear_navigation_goes_back_and_jumps),
         cmocka_unit_test(test_a_reload_resumes_at_the_same_item_with_the_same_answers_and_time),
         cmocka_unit_test(test_a_response_after_the_time_limit_is_refused_and_ends_the_test),
+        cmocka_unit_test(test_end_closes_the_session_whatever_the_page),
         cmocka_unit_test(test_paused_time_is_not_counted),
         cmocka_unit_test(test_extra_time_lengthens_the_limit),
         cmocka_unit_test(test_a_clock_kept_by_the_caller_sets_the_time_spent),
