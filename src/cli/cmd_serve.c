@@ -18,13 +18,15 @@
 #include "app/content.h"
 #include "app/oauth.h"
 #include "http/server.h"
+#include "http/websession.h"
 
 #define SERVE_CLEANUP_EVERY_S 600 /* app_oauth_cleanup, from the main thread */
 
 static const struct command_usage usage = {
     "outpost serve --listen ADDRESS:PORT [--tls-cert FILE --tls-key FILE] [--threads N]\n"
     "              [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
-    "              [--max-body-kib N] [--max-header-kib N] [--max-in-flight N]",
+    "              [--max-body-kib N] [--max-header-kib N] [--max-in-flight N]\n"
+    "              [--session-idle SECONDS] [--max-sessions N]",
     "Serves the instance over HTTP (HTTPS with --tls-cert and --tls-key): the JSON API under\n"
     "/api/v1 on a central or a device. ADDRESS:PORT is e.g. 127.0.0.1:8080, [::1]:8080 or\n"
     "0.0.0.0:443; port 0 takes a free port. One line per request goes to the log on stderr\n"
@@ -35,6 +37,9 @@ static const struct command_usage usage = {
     "headers over --max-header-kib 431; --max-connections at once, --max-per-ip of them from\n"
     "one address; beyond --max-in-flight requests in flight per thread, a request is answered\n"
     "429 with Retry-After: 1 at once instead of waiting (overload).\n"
+    "On a device, people log in to the web pages (POST /api/v1/session): a web session unused\n"
+    "for --session-idle seconds ends (default 900) and its key is wiped; at most\n"
+    "--max-sessions are open at once (default 1024). docs/web.md.\n"
     "On a central server it first encrypts the packages of deliveries that lack one, and every\n"
     "10 minutes deletes expired and revoked tokens. The sync endpoints: docs/protocol.md.\n"
     "docs/operations.md, \"Running the server\".",
@@ -56,6 +61,7 @@ int cmd_serve(int argc, char **argv)
     int max_per_ip = HTTP_DEFAULT_MAX_PER_IP, timeout = HTTP_DEFAULT_TIMEOUT_S;
     int body_kib = HTTP_DEFAULT_MAX_BODY_KIB, header_kib = HTTP_DEFAULT_MAX_HEADER_KIB;
     int in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
+    int session_idle = WEBSESSION_DEFAULT_IDLE_S, max_sessions = WEBSESSION_DEFAULT_MAX;
     const struct cli_option opts[] = {
         OPT_STRING(0, "listen", &listen_addr, "ADDRESS:PORT", "where to listen (required)"),
         OPT_STRING(0, "tls-cert", &cert, "FILE", "PEM certificate chain: serve HTTPS"),
@@ -72,6 +78,9 @@ int cmd_serve(int argc, char **argv)
                 "largest request line and headers in KiB (default 16)"),
         OPT_INT(0, "max-in-flight", &in_flight, "N",
                 "requests in flight per thread before 429 (default 16; 0: no limit)"),
+        OPT_INT(0, "session-idle", &session_idle, "SECONDS",
+                "a web session unused this long ends (default 900)"),
+        OPT_INT(0, "max-sessions", &max_sessions, "N", "web sessions at once (default 1024)"),
         OPT_END(),
     };
     int status;
@@ -87,7 +96,9 @@ int cmd_serve(int argc, char **argv)
         check_range("timeout", timeout, 1, 3600, &status) != 0 ||
         check_range("max-body-kib", body_kib, 1, HTTP_MAX_BODY_KIB, &status) != 0 ||
         check_range("max-header-kib", header_kib, 1, HTTP_MAX_HEADER_KIB, &status) != 0 ||
-        check_range("max-in-flight", in_flight, 0, HTTP_MAX_IN_FLIGHT, &status) != 0)
+        check_range("max-in-flight", in_flight, 0, HTTP_MAX_IN_FLIGHT, &status) != 0 ||
+        check_range("session-idle", session_idle, 1, WEBSESSION_MAX_IDLE_S, &status) != 0 ||
+        check_range("max-sessions", max_sessions, 1, WEBSESSION_MAX_MAX, &status) != 0)
         return status;
 
     struct http_server_options o;
@@ -102,6 +113,8 @@ int cmd_serve(int argc, char **argv)
     o.max_body = (size_t)body_kib * 1024;
     o.max_header = (size_t)header_kib * 1024;
     o.max_in_flight = (unsigned)in_flight;
+    o.session_idle_s = (unsigned)session_idle;
+    o.max_sessions = (unsigned)max_sessions;
 
     struct cli_run run;
     if (cli_open(&run) != 0)

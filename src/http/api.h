@@ -60,4 +60,14 @@ int api_sync_report_post(const struct http_request *req, struct http_response *r
  * "results_key_signature"} (hex). */
 int api_keys_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
+/* ---- the device's web sessions (api_session.c, http/websession.h) ---- */
+
+/* POST /api/v1/session: {"login", "password"} -> 200 {"user", "csrf", "idle_timeout"} and the
+ * session cookie (app_weblogin); 401, 429, 503. */
+int api_session_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/session: the caller's session, or 401. */
+int api_session_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* DELETE /api/v1/session: logout (CSRF token required), 204. */
+int api_session_delete(const struct http_request *req, struct http_response *res, struct op_err *e);
+
 #endif

@@ -215,6 +215,12 @@ const char *http_error_code(int status)
 
 int http_response_error(struct http_response *res, int status, const struct op_err *e)
 {
+    return http_response_error_code(res, status, http_error_code(status), e);
+}
+
+int http_response_error_code(struct http_response *res, int status, const char *code_text,
+                             const struct op_err *e)
+{
     int code = e && e->code < 0 ? e->code : OP_EINPUT;
     const char *msg = e && e->msg[0] ? e->msg : err_code_name(code);
     char generic[160];
@@ -232,7 +238,7 @@ int http_response_error(struct http_response *res, int status, const struct op_e
         for (char *c = clean; *c; c++)
             if ((unsigned char)*c >= 0x80)
                 *c = '?';
-    json_t *err = json_pack("{s:s, s:s}", "code", http_error_code(status), "message", clean);
+    json_t *err = json_pack("{s:s, s:s}", "code", code_text, "message", clean);
     if (err && e && e->field[0] && status < 500)
         json_object_set_new(err, "field", json_string(e->field));
     json_t *doc = err ? json_pack("{s:o}", "error", err) : NULL;

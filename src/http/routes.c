@@ -14,5 +14,8 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/results", 0, api_results_post},
     {"POST", "/api/v1/sync/report", 0, api_sync_report_post},
     {"GET", "/api/v1/keys", 0, api_keys_get},
+    {"POST", "/api/v1/session", 0, api_session_post},
+    {"GET", "/api/v1/session", 0, api_session_get},
+    {"DELETE", "/api/v1/session", 0, api_session_delete},
     {NULL, NULL, 0, NULL},
 };

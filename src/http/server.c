@@ -55,8 +55,10 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "http/body.h"
+#include "http/cookie.h"
 #include "http/query.h"
 #include "http/tls.h"
+#include "http/websession.h"
 
 #define LOG_QUERY_MAX 512 /* bytes of a query string in an access log line */
 
@@ -80,6 +82,7 @@ struct http_server {
     atomic_int stopping;
     char mhd_message[256]; /* MHD's last log message while starting, for the error */
     int starting;
+    struct websessions *sessions; /* the web sessions (websession.h), ended at stop */
 };
 
 /* What the server keeps of a connection between its requests: the raw URI of the request
@@ -104,6 +107,11 @@ struct http_request_state {
     struct timespec start;
     int status;     /* what was answered; 0 when nothing was */
     uint64_t bytes; /* body bytes of the answer */
+    struct {
+        void (*fn)(void *);
+        void *arg;
+    } defer[HTTP_REQUEST_DEFER_MAX]; /* http_request_defer, run when the handler returns */
+    int ndefer;
 };
 
 /* ---- small helpers ---- */
@@ -155,6 +163,34 @@ const char *http_request_header(const struct http_request *req, const char *name
     if (!req->state)
         return NULL;
     return MHD_lookup_connection_value(req->state->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_request_cookie(const struct http_request *req, const char *name, char *out,
+                                size_t cap)
+{
+    const char *h = http_request_header(req, "Cookie");
+    return http_cookie_find(h, name, out, cap) == 1 ? out : NULL;
+}
+
+int http_request_defer(const struct http_request *req, void (*fn)(void *), void *arg,
+                       struct op_err *e)
+{
+    struct http_request_state *r = req->state;
+    if (!r || r->ndefer >= HTTP_REQUEST_DEFER_MAX)
+        return err_set(e, OP_ENOMEM, "too many deferred calls in one request");
+    r->defer[r->ndefer].fn = fn;
+    r->defer[r->ndefer].arg = arg;
+    r->ndefer++;
+    return 0;
+}
+
+/* Runs the calls the handler deferred, last first. */
+static void run_deferred(struct http_request_state *r)
+{
+    while (r->ndefer > 0) {
+        r->ndefer--;
+        r->defer[r->ndefer].fn(r->defer[r->ndefer].arg);
+    }
 }
 
 int http_request_json(const struct http_request *req, json_t **out, struct op_err *e)
@@ -390,12 +426,15 @@ static enum MHD_Result dispatch(struct http_request_state *r)
     r->req.inst = &w->view;
     r->req.db = w->view.db;
     r->req.ctx = s->o.ctx;
+    r->req.tls = s->o.tls_cert != NULL;
+    r->req.sessions = s->sessions;
     r->req.state = r;
 
     struct http_response res;
     http_response_init(&res);
     log_set_request_id(r->id);
     int rc = found->handler(&r->req, &res, &e);
+    run_deferred(r);
     if (db_in_transaction(w->view.db)) {
         /* a rule of server.h broken: nothing of it may stay, nor hold the write lock */
         log_error("%s %s: the handler returned inside a transaction; it is undone", r->method,
@@ -707,6 +746,8 @@ void http_server_options_default(struct http_server_options *o)
     o->max_header = (size_t)HTTP_DEFAULT_MAX_HEADER_KIB * 1024;
     o->stop_grace_ms = HTTP_DEFAULT_STOP_GRACE_MS;
     o->max_in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
+    o->session_idle_s = WEBSESSION_DEFAULT_IDLE_S;
+    o->max_sessions = WEBSESSION_DEFAULT_MAX;
 }
 
 static int check_options(const struct http_server_options *o, struct op_err *e)
@@ -747,6 +788,7 @@ static void free_server(struct http_server *s)
         db_close(w->view.db);
         free(w);
     }
+    websessions_free(s->sessions); /* every session's key wiped */
     http_tls_free(&s->tls);
     pthread_key_delete(s->worker_key);
     pthread_mutex_destroy(&s->lock);
@@ -777,6 +819,12 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     if (o->tls_cert && http_tls_load(o->tls_cert, o->tls_key, &s->tls, e) != 0) {
         free_server(s);
         return OP_EINPUT;
+    }
+    const struct websession_options wo = {.idle_s = o->session_idle_s, .max = o->max_sessions};
+    if (websessions_new(&wo, &s->sessions, e) != 0) {
+        int code = e->code;
+        free_server(s);
+        return code;
     }
     int fd;
     if (open_listener(o->listen, &fd, &s->port, e) != 0) {

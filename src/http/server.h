@@ -59,19 +59,22 @@
 
 struct http_server;
 struct http_response;
+struct websessions;        /* http/websession.h: the server's web sessions */
 struct http_request_state; /* the server's own, not for handlers */
 
 struct http_request {
-    const char *method;    /* "GET", "POST", ...; a HEAD request runs the GET route */
-    const char *path;      /* percent-decoded, without the query string: "/api/v1/health" */
-    const char *path_rest; /* for a prefix route, what follows the route's path; else "" */
-    const char *body;      /* the whole body, NUL-terminated after body_len ("" if none) */
-    size_t body_len;       /* at most the server's body limit */
-    const char *remote;    /* the client's address as text: "192.0.2.7", "2001:db8::7" */
-    const char *id;        /* HTTP_REQUEST_ID_LEN hex characters: X-Request-Id, log lines */
-    struct instance *inst; /* this thread's view of the instance (see above) */
-    struct db *db;         /* == inst->db, this thread's connection */
-    void *ctx;             /* http_server_options.ctx: state the handlers share */
+    const char *method;           /* "GET", "POST", ...; a HEAD request runs the GET route */
+    const char *path;             /* percent-decoded, without the query string: "/api/v1/health" */
+    const char *path_rest;        /* for a prefix route, what follows the route's path; else "" */
+    const char *body;             /* the whole body, NUL-terminated after body_len ("" if none) */
+    size_t body_len;              /* at most the server's body limit */
+    const char *remote;           /* the client's address as text: "192.0.2.7", "2001:db8::7" */
+    const char *id;               /* HTTP_REQUEST_ID_LEN hex characters: X-Request-Id, log lines */
+    struct instance *inst;        /* this thread's view of the instance (see above) */
+    struct db *db;                /* == inst->db, this thread's connection */
+    void *ctx;                    /* http_server_options.ctx: state the handlers share */
+    int tls;                      /* 1 when the request came over TLS (cookies then get Secure) */
+    struct websessions *sessions; /* the server's web sessions (http/websession.h) */
     struct http_request_state *state;
 };
 
@@ -80,6 +83,19 @@ const char *http_request_query(const struct http_request *req, const char *name)
 
 /* The value of request header `name`, matched without regard to case, or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
+
+/* The value of cookie `name` of the request (http/cookie.h), copied into `out` (cap bytes):
+ * `out`, or NULL when absent or malformed (too long, a byte a cookie may not hold). */
+const char *http_request_cookie(const struct http_request *req, const char *name, char *out,
+                                size_t cap);
+
+/* Has the server call fn(arg) once the handler has returned (whatever it answered), before
+ * the response is sent: how a handler's helper releases what it lent the handler (a web
+ * session, http/websession.h) without a second line in every handler. At most
+ * HTTP_REQUEST_DEFER_MAX per request; past that OP_ENOMEM and fn is not called. */
+#define HTTP_REQUEST_DEFER_MAX 4
+int http_request_defer(const struct http_request *req, void (*fn)(void *), void *arg,
+                       struct op_err *e);
 
 /* Parses the body as JSON (http/body.h: nesting at most HTTP_JSON_MAX_DEPTH, duplicated keys
  * refused, the position of a fault in the message) into *out, a new reference the caller
@@ -152,6 +168,11 @@ int http_response_file_range(struct http_response *res, const struct http_reques
  * so that a handler can `return http_response_error(res, 429, e);`. */
 int http_response_error(struct http_response *res, int status, const struct op_err *e);
 
+/* As http_response_error with `code` as the body's "code" instead of http_error_code's (403
+ * "csrf": the request lacked the session's CSRF token). */
+int http_response_error_code(struct http_response *res, int status, const char *code,
+                             const struct op_err *e);
+
 /* The stable code string of an error status, the "code" of the JSON error body:
  * 400 invalid_request, 401 unauthorized, 403 forbidden, 404 not_found, 405
  * method_not_allowed, 409 conflict, 413 payload_too_large, 415 unsupported_media_type, 416
@@ -210,6 +231,8 @@ struct http_server_options {
                                         answer not yet sent) beyond which a new request is
                                         answered 429 with "Retry-After: 1" at once instead of
                                         queueing (overload); 0: no limit */
+    unsigned session_idle_s;         /* a web session unused this long ends (websession.h) */
+    unsigned max_sessions;           /* web sessions at once; a login past it is 503 */
     const struct http_route *routes; /* NULL: http_api_routes */
     void *ctx;                       /* given to handlers as req->ctx */
 };

@@ -1,0 +1,360 @@
+/*
+ * test_http_session.c - the device's web sessions over HTTP (docs/web.md): the real server
+ * (http/server.h with the API's routes) on a free port of 127.0.0.1 over a real device whose
+ * synced users carry real vaults (as the pull stores them, store/synced.h), spoken to with
+ * plain sockets so that every header is seen as a browser would see it. Login right, wrong
+ * and throttled; the cookie's flags; the CSRF token refused when missing or wrong; logout;
+ * the idle time-out; and a central, which has no web login.
+ */
+#include "instance_fixture.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth/credentials.h"
+#include "http/server.h"
+#include "http/websession.h"
+#include "store/feed.h"
+#include "store/synced.h"
+
+static const struct password_cost cheap = {1, 8};
+
+struct fx {
+    struct instance *inst;
+    char *dir;
+    struct http_server *srv;
+    unsigned port;
+    char taker_id[UUID_STR_LEN];
+};
+
+/* ---- plain sockets ---- */
+
+struct reply {
+    int status;
+    char head[8192];
+    char body[65536];
+};
+
+static void exchange(unsigned port, const char *request, struct reply *r)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t len = strlen(request);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(fd, request + off, len - off, MSG_NOSIGNAL);
+        assert_true(n > 0);
+        off += (size_t)n;
+    }
+    static char raw[sizeof r->head + sizeof r->body];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof raw - 1 && (n = recv(fd, raw + got, sizeof raw - 1 - got, 0)) > 0)
+        got += (size_t)n;
+    raw[got] = '\0';
+    close(fd);
+    memset(r, 0, sizeof *r);
+    char *split = strstr(raw, "\r\n\r\n");
+    assert_non_null(split);
+    snprintf(r->head, sizeof r->head, "%.*s", (int)(split - raw), raw);
+    snprintf(r->body, sizeof r->body, "%s", split + 4);
+    sscanf(r->head, "HTTP/1.%*d %d", &r->status);
+}
+
+static const char *header(const struct reply *r, const char *name)
+{
+    static char value[1024];
+    value[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = r->head; (p = strstr(p, "\r\n")); p += 2)
+        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
+            const char *v = p + 3 + n;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return value;
+        }
+    return NULL;
+}
+
+/* A request with optional cookie and CSRF headers and a JSON body. */
+static void call(struct fx *f, const char *method, const char *path, const char *cookie,
+                 const char *csrf, const char *body, struct reply *r)
+{
+    char req[8192];
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%s%s%s%s%s%s"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, cookie ? "Cookie: outpost_session=" : "", cookie ? cookie : "",
+             cookie ? "\r\n" : "", csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "",
+             csrf ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
+    exchange(f->port, req, r);
+}
+
+static void login_as(struct fx *f, const char *login, const char *password, struct reply *r)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"login\": \"%s\", \"password\": \"%s\"}", login, password);
+    call(f, "POST", "/api/v1/session", NULL, NULL, body, r);
+}
+
+/* The cookie value the reply set (static). */
+static const char *cookie_of(const struct reply *r)
+{
+    static char v[128];
+    const char *h = header(r, "Set-Cookie");
+    assert_non_null(h);
+    assert_int_equal(strncmp(h, "outpost_session=", 16), 0);
+    snprintf(v, sizeof v, "%.*s", (int)strcspn(h + 16, ";"), h + 16);
+    return v;
+}
+
+static const char *json_field(const char *body, const char *path1, const char *path2)
+{
+    static char v[256];
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_non_null(doc);
+    json_t *x = json_object_get(doc, path1);
+    if (path2)
+        x = json_object_get(x, path2);
+    snprintf(v, sizeof v, "%s", json_is_string(x) ? json_string_value(x) : "");
+    json_decref(doc);
+    return v;
+}
+
+/* ---- the device ---- */
+
+/* Stores a synced user as the pull does: password record, vault and a profile sealed to them. */
+static void synced_user(struct fx *f, const char *login, const char *password, const char *role,
+                        const char *label, char id[UUID_STR_LEN])
+{
+    uuid_generate(id);
+    struct credentials c;
+    struct op_err e = {0};
+    if (credentials_make(&cheap, id, password, strlen(password), NULL, &c, &e) != 0)
+        fail_msg("credentials_make: %s", e.msg);
+    unsigned char pk[VAULT_PUBLIC_BYTES];
+    assert_int_equal(vault_from_text(c.vault_public_key, pk, sizeof pk, "pk", &e), 0);
+    char prof[256];
+    snprintf(prof, sizeof prof, "{\"label\": \"%s\", \"first_name\": null}", label);
+    unsigned char sealed[512];
+    assert_int_equal(vault_seal(pk, (const unsigned char *)prof, strlen(prof), sealed, &e), 0);
+    char sealed_text[1024];
+    vault_to_text(sealed, strlen(prof) + VAULT_SEAL_OVERHEAD, sealed_text, sizeof sealed_text);
+    json_t *data = json_pack("{s:s, s:s, s:n, s:s, s:s, s:s, s:[{s:s, s:s}]}", "login", login,
+                             "role", role, "org_id", "password_hash", c.password_record,
+                             "vault_public_key", c.vault_public_key, "vault_secret_wrapped",
+                             c.vault_secret_wrapped, "profile", "to", id, "sealed", sealed_text);
+    char *text = json_dumps(data, JSON_COMPACT);
+    assert_int_equal(db_begin(f->inst->db, &e), 0);
+    assert_int_equal(synced_put(f->inst->db, FEED_USER, id, 1, text, 0, &e), 0);
+    assert_int_equal(db_commit(f->inst->db, &e), 0);
+    free(text);
+    json_decref(data);
+    credentials_wipe(&c);
+}
+
+static struct fx *start_on(void **state, const char *role, unsigned idle_s)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    f->inst = fx_instance(role, &f->dir);
+    if (strcmp(role, "device") == 0) {
+        synced_user(f, "tt1", "pw-tt1", "test-taker", "Tess Taker", f->taker_id);
+        char id[UUID_STR_LEN];
+        synced_user(f, "pr1", "pw-pr1", "proctor", "Pat Proctor", id);
+    }
+    struct http_server_options o;
+    http_server_options_default(&o);
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    if (idle_s)
+        o.session_idle_s = idle_s;
+    struct op_err e = {0};
+    if (http_server_start(f->inst, &o, &f->srv, &e) != 0)
+        fail_msg("http_server_start: %s", e.msg);
+    f->port = http_server_port(f->srv);
+    *state = f;
+    return f;
+}
+
+static struct fx *start(void **state)
+{
+    return start_on(state, "device", 0);
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f) {
+        http_server_stop(f->srv);
+        instance_close(f->inst);
+        testutil_rmdir(f->dir);
+        free(f);
+    }
+    return 0;
+}
+
+/* ---- the tests ---- */
+
+static void test_login_sets_a_strict_cookie_and_answers_user_and_csrf(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "tt1", "pw-tt1", &r);
+    assert_int_equal(r.status, 200);
+    const char *sc = header(&r, "Set-Cookie");
+    assert_non_null(sc);
+    assert_non_null(strstr(sc, "; HttpOnly"));
+    assert_non_null(strstr(sc, "; SameSite=Strict"));
+    assert_non_null(strstr(sc, "; Path=/"));
+    assert_null(strstr(sc, "Secure")); /* plain HTTP here */
+    assert_string_equal(header(&r, "Cache-Control"), "no-store");
+    char cookie[128], csrf[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    assert_int_equal(strlen(cookie), WEBSESSION_TOKEN_LEN);
+    assert_string_equal(json_field(r.body, "user", "login"), "tt1");
+    assert_string_equal(json_field(r.body, "user", "label"), "Tess Taker");
+    assert_string_equal(json_field(r.body, "user", "id"), f->taker_id);
+    assert_non_null(strstr(r.body, "\"roles\":[\"test_taker\"]"));
+    snprintf(csrf, sizeof csrf, "%s", json_field(r.body, "csrf", NULL));
+    assert_int_equal(strlen(csrf), WEBSESSION_TOKEN_LEN);
+    assert_null(strstr(r.body, cookie)); /* the session id only in the HttpOnly cookie */
+
+    call(f, "GET", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_field(r.body, "user", "login"), "tt1");
+    assert_string_equal(json_field(r.body, "csrf", NULL), csrf);
+
+    login_as(f, "pr1", "pw-pr1", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"roles\":[\"proctor\"]"));
+    assert_string_not_equal(cookie_of(&r), cookie);
+}
+
+static void test_wrong_password_and_unknown_login_get_one_answer(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r, r2;
+    login_as(f, "tt1", "not-it", &r);
+    assert_int_equal(r.status, 401);
+    assert_null(header(&r, "Set-Cookie"));
+    assert_string_equal(json_field(r.body, "error", "code"), "unauthorized");
+    assert_string_equal(json_field(r.body, "error", "message"), "wrong login or password");
+    login_as(f, "nobody", "not-it", &r2); /* no central registered: simply unknown */
+    assert_int_equal(r2.status, 401);
+    assert_string_equal(json_field(r2.body, "error", "message"), "wrong login or password");
+
+    call(f, "POST", "/api/v1/session", NULL, NULL, "{\"login\": \"tt1\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "password");
+    call(f, "POST", "/api/v1/session", NULL, NULL, "[1]", &r);
+    assert_int_equal(r.status, 400);
+    call(f, "GET", "/api/v1/session", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    call(f, "GET", "/api/v1/session", "AAAA", NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+}
+
+static void test_failed_logins_are_throttled_even_for_the_right_password(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    for (int i = 0; i < 5; i++) {
+        login_as(f, "tt1", "guess", &r);
+        assert_int_equal(r.status, 401);
+    }
+    login_as(f, "tt1", "pw-tt1", &r);
+    assert_int_equal(r.status, 429);
+    assert_string_equal(json_field(r.body, "error", "code"), "too_many_requests");
+    const char *ra = header(&r, "Retry-After");
+    assert_non_null(ra);
+    assert_true(atoi(ra) > 0 && atoi(ra) <= 900);
+    assert_null(header(&r, "Set-Cookie"));
+    /* another login is not throttled by tt1's failures */
+    login_as(f, "pr1", "pw-pr1", &r);
+    assert_int_equal(r.status, 200);
+}
+
+static void test_changes_need_the_csrf_token_and_logout_ends_the_session(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "tt1", "pw-tt1", &r);
+    char cookie[128], csrf[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    snprintf(csrf, sizeof csrf, "%s", json_field(r.body, "csrf", NULL));
+    login_as(f, "pr1", "pw-pr1", &r);
+    char other_csrf[128];
+    snprintf(other_csrf, sizeof other_csrf, "%s", json_field(r.body, "csrf", NULL));
+
+    call(f, "DELETE", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "csrf");
+    call(f, "DELETE", "/api/v1/session", cookie, "not-the-token", NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "csrf");
+    call(f, "DELETE", "/api/v1/session", cookie, other_csrf, NULL, &r);
+    assert_int_equal(r.status, 403); /* another session's token */
+    call(f, "GET", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* nothing happened */
+
+    call(f, "DELETE", "/api/v1/session", cookie, csrf, NULL, &r);
+    assert_int_equal(r.status, 204);
+    const char *sc = header(&r, "Set-Cookie");
+    assert_non_null(sc);
+    assert_non_null(strstr(sc, "Max-Age=0"));
+    call(f, "GET", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    call(f, "DELETE", "/api/v1/session", cookie, csrf, NULL, &r);
+    assert_int_equal(r.status, 401);
+}
+
+static void test_an_idle_session_ends(void **state)
+{
+    struct fx *f = start_on(state, "device", 1);
+    struct reply r;
+    login_as(f, "tt1", "pw-tt1", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"idle_timeout\":1"));
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    sleep(3);
+    call(f, "GET", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+}
+
+static void test_central_has_no_web_login(void **state)
+{
+    struct fx *f = start_on(state, "central", 0);
+    struct reply r;
+    login_as(f, "admin", "a-test-password", &r);
+    assert_int_equal(r.status, 403);
+    assert_null(header(&r, "Set-Cookie"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_login_sets_a_strict_cookie_and_answers_user_and_csrf,
+                                  teardown),
+        cmocka_unit_test_teardown(test_wrong_password_and_unknown_login_get_one_answer, teardown),
+        cmocka_unit_test_teardown(test_failed_logins_are_throttled_even_for_the_right_password,
+                                  teardown),
+        cmocka_unit_test_teardown(test_changes_need_the_csrf_token_and_logout_ends_the_session,
+                                  teardown),
+        cmocka_unit_test_teardown(test_an_idle_session_ends, teardown),
+        cmocka_unit_test_teardown(test_central_has_no_web_login, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
