@@ -120,6 +120,11 @@ export async function logout() {
 
 // Wires the page header: user's name and the logout button (ids "who" and "logout").
 export function wireHeader(session) {
+  // The Cancel button of every dialog closes it (type=button, so that Enter in a field
+  // submits with the dialog's Confirm button).
+  for (const b of document.querySelectorAll('dialog .dialog-cancel')) {
+    b.addEventListener('click', () => b.closest('dialog').close('cancel'));
+  }
   const who = document.getElementById('who');
   if (who && session && session.user) who.textContent = session.user.label || session.user.login || '';
   const out = document.getElementById('logout');
