@@ -51,8 +51,9 @@ void lockfile_release(int fd)
         close(fd); /* drops the flock; the file stays, so the next taker need not create it */
 }
 
-int lockfile_is_held(const char *path)
+int lockfile_holder(const char *path, long *pid)
 {
+    *pid = 0;
     int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (f < 0)
         return errno == ENOENT ? 0 : -1;
@@ -61,6 +62,14 @@ int lockfile_is_held(const char *path)
         held = 0;
     else
         held = errno == EWOULDBLOCK ? 1 : -1;
+    if (held == 1)
+        *pid = read_pid(f);
     close(f);
     return held;
+}
+
+int lockfile_is_held(const char *path)
+{
+    long pid;
+    return lockfile_holder(path, &pid);
 }

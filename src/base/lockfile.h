@@ -25,4 +25,7 @@ void lockfile_release(int fd);
  * free or the file does not exist, negative when it cannot be checked. */
 int lockfile_is_held(const char *path);
 
+/* As lockfile_is_held, and when held, *pid is the pid its holder wrote (0 when unreadable). */
+int lockfile_holder(const char *path, long *pid);
+
 #endif

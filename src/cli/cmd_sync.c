@@ -39,7 +39,7 @@ int cmd_sync(int argc, char **argv)
     struct cli_run run;
     if (cli_start(&run, argc, argv, opts, &usage) != 0)
         return run.status;
-    struct sync_run_options o = {isatty(STDERR_FILENO) ? stderr : NULL, 0};
+    struct sync_run_options o = {.progress = isatty(STDERR_FILENO) ? stderr : NULL};
     struct sync_run_summary s;
     int rc = sync_run(run.inst, &o, &s, &run.e);
     if (s.run_id[0]) { /* a run was recorded: say what it did, even when it failed */

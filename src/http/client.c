@@ -46,6 +46,7 @@ struct http_client {
     long connect_ms, total_ms, backoff_base, backoff_max, retry_after_max;
     size_t max_response;
     int max_attempts;
+    const atomic_int *cancel; /* http_client_set_cancel's flag, or NULL */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -334,11 +335,43 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ---------------------------------------------------------------- attempts */
 
-static void sleep_ms(long ms)
+void http_client_set_cancel(struct http_client *c, const atomic_int *flag)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
+    c->cancel = flag;
+}
+
+int http_client_cancelled(const struct http_client *c)
+{
+    return c->cancel && atomic_load(c->cancel) != 0;
+}
+
+static int cancelled_error(const struct http_client *c, struct op_err *e)
+{
+    return err_set(e, OP_EIO, "central %s: cancelled (the sync was stopped)", c->host);
+}
+
+/* Sleeps `ms`, in slices of at most 200 ms so that a cancel ends the wait early. */
+static void sleep_ms(const struct http_client *c, long ms)
+{
+    while (ms > 0 && !http_client_cancelled(c)) {
+        long slice = ms < 200 ? ms : 200;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        ms -= slice;
+    }
+}
+
+/* libcurl's progress callback (about once a second while a transfer waits, more often while
+ * it moves): a nonzero return aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_xferinfo(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return http_client_cancelled(arg);
 }
 
 /* Full jitter: a uniform wait in [0, min(max, base * 2^(attempt-1))]. */
@@ -372,6 +405,8 @@ static int retryable(CURLcode cc)
 static int transfer_error(struct http_client *c, CURLcode cc, const struct xfer *x, int attempts,
                           struct op_err *e)
 {
+    if (cc == CURLE_ABORTED_BY_CALLBACK && http_client_cancelled(c))
+        return cancelled_error(c, e);
     const char *detail = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
     const char *check;
     const char *what;
@@ -436,6 +471,11 @@ static CURLcode perform(struct http_client *c, const char *url, const char *cont
     if (c->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (c->cancel) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_xferinfo);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    }
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
     if (download) {
         /* a large package takes as long as it takes, but never stalls longer than a request */
@@ -485,10 +525,10 @@ static int wait_before(struct http_client *c, const struct http_reply *r, int ne
         if (r->retry_after_s > c->retry_after_max)
             return -1;
         /* plus a little jitter, so devices told the same second do not come back together */
-        sleep_ms(r->retry_after_s * 1000 + (long)randombytes_uniform(250));
+        sleep_ms(c, r->retry_after_s * 1000 + (long)randombytes_uniform(250));
         return 0;
     }
-    sleep_ms(backoff_ms(c, next - 1));
+    sleep_ms(c, backoff_ms(c, next - 1));
     return 0;
 }
 
@@ -505,12 +545,14 @@ static int request(struct http_client *c, const char *path, const char *content_
         return err_set(e, OP_EINPUT, "a request URL is longer than %zu characters", sizeof url);
     for (int attempt = 1;; attempt++) {
         reply_reset(out);
+        if (http_client_cancelled(c))
+            return cancelled_error(c, e);
         out->attempts = attempt;
         struct xfer x = {.r = out, .max = c->max_response, .fd = -1, .range_start = -1};
         CURLcode cc = perform(c, url, content_type, body, len, is_post, NULL, 0, &x);
         if (cc != CURLE_OK) {
             if (!x.too_big && !x.failed && retryable(cc) && attempt < c->max_attempts) {
-                sleep_ms(backoff_ms(c, attempt));
+                sleep_ms(c, backoff_ms(c, attempt));
                 continue;
             }
             int rc = transfer_error(c, cc, &x, attempt, e);
@@ -622,6 +664,10 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
     int rc = 0;
     int restarted = 0;
     for (int attempt = 1;; attempt++) {
+        if (http_client_cancelled(c)) {
+            rc = cancelled_error(c, e);
+            break;
+        }
         struct stat st;
         if (fstat(fd, &st) != 0) {
             rc = err_set(e, OP_EIO, "%s: %s", part, strerror(errno));
@@ -657,7 +703,7 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
                 break;
             }
             if (!x.too_big && !x.failed && retryable(cc) && attempt < c->max_attempts) {
-                sleep_ms(backoff_ms(c, attempt));
+                sleep_ms(c, backoff_ms(c, attempt));
                 continue;
             }
             rc = transfer_error(c, cc, &x, attempt, e);

@@ -26,6 +26,7 @@
 #ifndef OUTPOST_HTTP_CLIENT_H
 #define OUTPOST_HTTP_CLIENT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,15 @@ int http_client_set_bearer(struct http_client *c, const char *token, struct op_e
  * bearer token. */
 int http_client_set_basic(struct http_client *c, const char *user, const char *password,
                           struct op_err *e);
+
+/* Makes the client watch `*flag` (NULL: stop watching): once it is nonzero, a transfer under
+ * way is aborted within about a second, a wait between attempts ends, and every request fails
+ * at once with OP_EIO "cancelled" (a download's .part stays for a later resume). For a server
+ * that stops while a background sync runs (sync/bg.h). The flag must outlive the client. */
+void http_client_set_cancel(struct http_client *c, const atomic_int *flag);
+
+/* 1 when the client's cancel flag is set. */
+int http_client_cancelled(const struct http_client *c);
 
 /* GET root+path_and_query ("/api/v1/changes?since=3"). Returns 0 when a reply came (any
  * status: the caller judges it; out->status), OP_EIO when none did after the retries, or the

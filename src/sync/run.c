@@ -53,6 +53,8 @@ struct run {
 
 static void progress(struct run *r, const char *phase)
 {
+    if (r->o->on_progress)
+        r->o->on_progress(r->o->progress_arg, phase, r->s, 0);
     if (!r->o->progress)
         return;
     const struct sync_run_summary *s = r->s;
@@ -64,6 +66,14 @@ static void progress(struct run *r, const char *phase)
             " bytes, results %" PRId64 " sent   ",
             phase, s->pages, s->records, rec, s->bytes, s->results_sent);
     fflush(r->o->progress);
+}
+
+/* OP_EIO SYNC_CANCELLED_MSG once the run's cancel flag is set (run.h), else 0. */
+static int check_cancel(struct run *r, struct op_err *e)
+{
+    if (r->o->cancel && atomic_load(r->o->cancel))
+        return err_set(e, OP_EIO, SYNC_CANCELLED_MSG);
+    return 0;
 }
 
 /* ---- the token ---- */
@@ -151,6 +161,8 @@ static int pull(struct run *r, struct op_err *e)
     if (tl && atoi(tl) > 0 && atoi(tl) <= SYNC_PAGE_LIMIT)
         limit = atoi(tl);
     for (;;) {
+        if ((rc = check_cancel(r, e)) != 0)
+            return rc;
         char path[128];
         snprintf(path, sizeof path, "/api/v1/changes?since=%" PRId64 "&limit=%d", cursor, limit);
         struct http_reply rep = {0};
@@ -229,7 +241,8 @@ static int need_delivery(const char *id, int64_t version, const char *data, void
 struct dl_progress {
     struct run *r;
     int64_t n;
-    uint64_t last;
+    uint64_t last;     /* bytes at the last terminal line */
+    uint64_t reported; /* bytes at the last on_progress */
 };
 
 static void on_download(void *arg, uint64_t have, uint64_t total)
@@ -237,6 +250,10 @@ static void on_download(void *arg, uint64_t have, uint64_t total)
     struct dl_progress *p = arg;
     if (total && have >= total / 2)
         kill_point("package-%" PRId64, p->n);
+    if (p->r->o->on_progress && have - p->reported >= (256u << 10)) {
+        p->reported = have;
+        p->r->o->on_progress(p->r->o->progress_arg, "content", p->r->s, (int64_t)have);
+    }
     if (p->r->o->progress && have - p->last >= (1u << 20)) {
         p->last = have;
         fprintf(p->r->o->progress,
@@ -266,7 +283,9 @@ static int content(struct run *r, struct op_err *e)
             rc = err_set(e, OP_ENOMEM, "out of memory");
             break;
         }
-        struct dl_progress dp = {r, r->s->packages + 1, 0};
+        if ((rc = check_cancel(r, e)) != 0)
+            break;
+        struct dl_progress dp = {r, r->s->packages + 1, 0, 0};
         rc = http_download(r->hc, path, dest, m->enc_sha256, SYNC_PACKAGE_MAX, on_download, &dp, e);
         if (rc == 0) {
             r->s->bytes += (int64_t)m->enc_size;
@@ -291,6 +310,9 @@ static int push(struct run *r, struct op_err *e)
 {
     int64_t batches = 0;
     for (;;) {
+        int crc = check_cancel(r, e);
+        if (crc != 0)
+            return crc;
         char *batch = NULL;
         size_t len = 0;
         int count = 0;
@@ -448,14 +470,19 @@ int sync_run(struct instance *device, const struct sync_run_options *o,
         return rc;
     snprintf(out->run_id, sizeof out->run_id, "%s", run.id);
     time_t started = time(NULL);
+    progress(&r, "lock");
     rc = sync_client_secret_read(device, &r.secret, e);
     if (rc == 0)
         rc = sync_client_open(device, &r.hc, e);
+    if (rc == 0)
+        http_client_set_cancel(r.hc, o->cancel);
     /* the binding is idempotent: it completes an enrolment cut before it */
     if (rc == 0)
         rc = sync_device_bind_org(device, r.en.org_id, e);
-    if (rc == 0)
+    if (rc == 0) {
+        progress(&r, "token");
         rc = get_token(&r, e);
+    }
     if (rc == 0) {
         progress(&r, "pull");
         rc = pull(&r, e);
@@ -469,7 +496,8 @@ int sync_run(struct instance *device, const struct sync_run_options *o,
     /* Results go out even when the pull failed for a reason of its own (a page refused, a
      * package missing): they are what must never wait. Not when the credential, the network
      * or central's key failed. */
-    if (rc == 0 || (r.hc && (rc == OP_EINPUT || rc == OP_ECONFLICT || rc == OP_ENOTFOUND))) {
+    if (rc == 0 || (r.hc && !check_cancel(&r, &(struct op_err){0}) &&
+                    (rc == OP_EINPUT || rc == OP_ECONFLICT || rc == OP_ENOTFOUND))) {
         struct op_err pe = {0};
         progress(&r, "push");
         int push_rc = push(&r, &pe);
@@ -479,12 +507,19 @@ int sync_run(struct instance *device, const struct sync_run_options *o,
             rc = push_rc;
         }
     }
-    if (rc == 0) {
+    if (rc == 0 && (rc = check_cancel(&r, e)) == 0) {
+        progress(&r, "keys");
         rc = keys(&r, e);
     }
+    /* a cancelled run says so, whatever step noticed it first */
+    int cancelled = r.o->cancel && atomic_load(r.o->cancel);
+    if (rc != 0 && cancelled)
+        err_set(e, OP_EIO, SYNC_CANCELLED_MSG);
     if (rc != 0)
         snprintf(out->error, sizeof out->error, "%s", e->msg);
-    if (r.hc && rc != OP_EUNAUTH) {
+    /* a server that stops reports nothing to central: the next run reports */
+    if (r.hc && rc != OP_EUNAUTH && !cancelled) {
+        progress(&r, "report");
         struct op_err re = {0};
         if (report(&r, started, rc == 0, out->error, &re) != 0 && rc == 0) {
             *e = re;

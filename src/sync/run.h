@@ -30,6 +30,7 @@
 #define OUTPOST_SYNC_RUN_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,10 +45,30 @@
 #define SYNC_BATCH_BYTES (8u << 20)
 #define SYNC_PACKAGE_MAX ((uint64_t)2 << 30) /* the largest package downloaded */
 
+struct sync_run_summary;
+
+/* Called with the run's phase ("lock" once the lock is taken and the run recorded, then
+ * "token", "pull", "content", "push", "keys", "report") and what it did so far, after every
+ * page, package, batch and step; `downloading` counts the bytes of the package being
+ * downloaded now (not yet in s->bytes). From the sync's own thread. */
+typedef void (*sync_progress_fn)(void *arg, const char *phase, const struct sync_run_summary *s,
+                                 int64_t downloading);
+
 struct sync_run_options {
-    FILE *progress; /* progress lines (a terminal's stderr), or NULL for none */
-    int page_limit; /* 0: SYNC_PAGE_LIMIT */
+    FILE *progress;               /* progress lines (a terminal's stderr), or NULL for none */
+    int page_limit;               /* 0: SYNC_PAGE_LIMIT */
+    sync_progress_fn on_progress; /* or NULL */
+    void *progress_arg;
+    /* Once *cancel is nonzero (another thread sets it: a server stopping), the run stops at
+     * the next safe point (between pages, packages and batches; a transfer under way is
+     * aborted) and ends failed with SYNC_CANCELLED_MSG, its run recorded; what it applied is
+     * kept whole, as after a crash. NULL: never cancelled. */
+    const atomic_int *cancel;
 };
+
+#define SYNC_CANCELLED_MSG                                                                         \
+    "the sync was stopped because the server is stopping; what it received is kept and the "       \
+    "next sync resumes"
 
 struct sync_run_summary {
     char run_id[UUID_STR_LEN];
