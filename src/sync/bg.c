@@ -241,17 +241,14 @@ int sync_bg_read(struct sync_bg *bg, struct instance *inst, struct sync_bg_progr
         return rc;
     if (out->running || mine.outcome == SYNC_BG_NONE)
         return 0;
-    if (mine.run_id[0] && strcmp(mine.run_id, out->run_id) == 0) {
-        /* the last run is this server's: its own figures (records received, the error as it
-         * was) are the fuller ones; the history's times are the run's */
-        snprintf(mine.started_at, sizeof mine.started_at, "%s", out->started_at);
-        snprintf(mine.ended_at, sizeof mine.ended_at, "%s", out->ended_at);
+    /* This server's last sync, when no run of the history started after it was pressed (the
+     * history dates runs to the second; two runs of one second are told apart by run id only
+     * when it is this server's): its own figures (records received, the error as it was) are
+     * the fuller ones, and a press that failed before a run was recorded (not enrolled, no
+     * central registered) is shown too. */
+    if ((mine.run_id[0] && strcmp(mine.run_id, out->run_id) == 0) ||
+        strcmp(mine.started_at, out->started_at) >= 0)
         *out = mine;
-    } else if (!mine.run_id[0] && strcmp(mine.started_at, out->started_at) >= 0) {
-        /* this server's last press failed before a run was recorded (not enrolled, no
-         * central registered), after the newest run of the history: that failure */
-        *out = mine;
-    }
     return 0;
 }
 
