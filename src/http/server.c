@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/runner.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "http/body.h"
@@ -82,7 +83,8 @@ struct http_server {
     atomic_int stopping;
     char mhd_message[256]; /* MHD's last log message while starting, for the error */
     int starting;
-    struct websessions *sessions; /* the web sessions (websession.h), ended at stop */
+    struct websessions *sessions;      /* the web sessions (websession.h), ended at stop */
+    struct runner_cache *runner_cache; /* parsed test packages (app/runner.h) */
 };
 
 /* What the server keeps of a connection between its requests: the raw URI of the request
@@ -428,6 +430,7 @@ static enum MHD_Result dispatch(struct http_request_state *r)
     r->req.ctx = s->o.ctx;
     r->req.tls = s->o.tls_cert != NULL;
     r->req.sessions = s->sessions;
+    r->req.runner_cache = s->runner_cache;
     r->req.state = r;
 
     struct http_response res;
@@ -789,6 +792,7 @@ static void free_server(struct http_server *s)
         free(w);
     }
     websessions_free(s->sessions); /* every session's key wiped */
+    runner_cache_free(s->runner_cache);
     http_tls_free(&s->tls);
     pthread_key_delete(s->worker_key);
     pthread_mutex_destroy(&s->lock);
@@ -822,6 +826,11 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     }
     const struct websession_options wo = {.idle_s = o->session_idle_s, .max = o->max_sessions};
     if (websessions_new(&wo, &s->sessions, e) != 0) {
+        int code = e->code;
+        free_server(s);
+        return code;
+    }
+    if (runner_cache_new(RUNNER_CACHE_DEFAULT, &s->runner_cache, e) != 0) {
         int code = e->code;
         free_server(s);
         return code;

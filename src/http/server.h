@@ -60,6 +60,7 @@
 struct http_server;
 struct http_response;
 struct websessions;        /* http/websession.h: the server's web sessions */
+struct runner_cache;       /* app/runner.h: the server's parsed test packages */
 struct http_request_state; /* the server's own, not for handlers */
 
 struct http_request {
@@ -75,6 +76,7 @@ struct http_request {
     void *ctx;                    /* http_server_options.ctx: state the handlers share */
     int tls;                      /* 1 when the request came over TLS (cookies then get Secure) */
     struct websessions *sessions; /* the server's web sessions (http/websession.h) */
+    struct runner_cache *runner_cache; /* the server's parsed test packages (app/runner.h) */
     struct http_request_state *state;
 };
 
