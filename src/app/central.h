@@ -22,6 +22,10 @@
 #define META_CENTRAL_ROOT_URL "central-root-url"
 #define META_CENTRAL_PIN      "central-signing-key-pin"
 #define META_CENTRAL_CA_FILE  "central-ca-file"
+/* Central's results key that result envelopes are sealed to (hex) and its id, pinned at
+ * enrolment and replaced only by a rotation signed with the pinned key (sync/enrol.h). */
+#define META_CENTRAL_RESULTS_KEY    "central-results-key"
+#define META_CENTRAL_RESULTS_KEY_ID "central-results-key-id"
 #define CENTRAL_CA_FILE_MAX   4096
 
 struct app_central_request {

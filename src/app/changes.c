@@ -29,18 +29,49 @@ static int oom(struct op_err *e)
     return err_set(e, OP_ENOMEM, "out of memory reading the change feed");
 }
 
+/* The staff of center `id` (user ids, sorted) into `proctors` and `admins`: the device checks
+ * with them who may act on the center's executions (app/executions.h). A staff change bumps
+ * the center's version (store/testcenters.h), so devices receive the new lists. */
+static int center_staff(struct db *db, const char *id, json_t *proctors, json_t *admins,
+                        struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT user_id, duty FROM test_center_staff WHERE center_id = ?1"
+                                 " ORDER BY duty, user_id",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int r, rc = 0;
+    while (rc == 0 && (r = db_step(st)) == DB_ROW) {
+        json_t *to = strcmp(db_column_text(st, 1), CENTER_DUTY_PROCTOR) == 0 ? proctors : admins;
+        if (json_array_append_new(to, json_string(db_column_text(st, 0))) != 0)
+            rc = oom(e);
+    }
+    if (rc == 0 && r != DB_DONE)
+        rc = db_fail(db, e, "reading the staff of a test center");
+    db_stmt_done(db, st);
+    return rc;
+}
+
 static int center_data(struct db *db, const char *id, json_t **out, struct op_err *e)
 {
     struct test_center c;
     memset(&c, 0, sizeof c);
-    int rc = testcenters_get(db, id, &c, e);
+    json_t *proctors = json_array(), *admins = json_array();
+    int rc = proctors && admins ? testcenters_get(db, id, &c, e) : oom(e);
+    if (rc == 0)
+        rc = center_staff(db, id, proctors, admins, e);
     if (rc == 0) {
-        *out = json_pack("{s:s, s:s, s:o}", "label", c.label ? c.label : "", "org_id",
+        *out = json_pack("{s:s, s:s, s:o, s:O, s:O}", "label", c.label ? c.label : "", "org_id",
                          c.org_id ? c.org_id : "", "parent_id",
-                         c.parent_id[0] ? json_string(c.parent_id) : json_null());
+                         c.parent_id[0] ? json_string(c.parent_id) : json_null(), "proctors",
+                         proctors, "admins", admins);
         if (!*out)
             rc = oom(e);
     }
+    json_decref(proctors);
+    json_decref(admins);
     test_center_clear(&c);
     return rc;
 }

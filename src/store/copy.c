@@ -22,7 +22,7 @@
 #include "store/migrations.h"
 
 #define PAGE_ROWS 500
-#define COLS_MAX  20
+#define COLS_MAX  21
 #define PK_MAX    3
 
 /* A table: its name, its columns with their types ('i' integer, 't' text, 'b' blob; one
@@ -125,6 +125,22 @@ static const struct table tables[] = {
      NULL,
      {"result_id", "seq", "envelope", "envelope_sha256", "bytes", "status", "receipt_status",
       "reason", "receipt_id", "added_at", "answered_at"}},
+    /* a device's executions and their audit log (empty on a central) */
+    {"executions",
+     1,
+     "ttittitiiitiiiiiiiiit",
+     NULL,
+     {"id", "delivery_id", "delivery_version", "test_taker_id", "center_id", "proctored", "state",
+      "version",
+      "item_position", "item_count", "session", "time_limit", "extra_time", "consumed",
+      "active_since", "paused_at", "created_at", "started_at", "updated_at", "ended_at",
+      "result_id"}},
+    {"execution_audit",
+     2,
+     "tiitttttttt",
+     NULL,
+     {"execution_id", "seq", "logged_at", "actor_id", "actor_role", "action", "from_state",
+      "to_state", "detail", "prev_hash", "hash"}},
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 _Static_assert(NTABLES <= COPY_TABLES_MAX, "COPY_TABLES_MAX holds every table");

@@ -301,6 +301,48 @@ static const char *const migrations[] = {
      * no-change sync of 10,000 records: bench/README.md, "Synchronisation". */
     ("CREATE INDEX synced_records_digest ON synced_records (entity, id, version);"
      "CREATE INDEX sync_feed_digest ON sync_feed (org_id, deleted, entity, entity_id, version);"),
+    /* 12: delivery executions on a device (store/executions.h, app/executions.h): one row per
+     * execution, changed only by compare-and-set on its version; the runner's session state
+     * as opaque text; times in seconds since 1970 (the time left is computed from them). Its
+     * audit log: every state change and proctor action, hash-chained per execution. */
+    ("CREATE TABLE executions ("
+     "  id TEXT PRIMARY KEY,"
+     "  delivery_id TEXT NOT NULL,"
+     "  delivery_version INTEGER NOT NULL,"
+     "  test_taker_id TEXT NOT NULL,"
+     "  center_id TEXT NOT NULL,"
+     "  proctored INTEGER NOT NULL,"
+     "  state TEXT NOT NULL CHECK (state IN ('awaiting_authorization', 'authorized', 'active',"
+     "    'paused', 'finished', 'terminated', 'canceled')),"
+     "  version INTEGER NOT NULL,"
+     "  item_position INTEGER NOT NULL DEFAULT 0,"
+     "  item_count INTEGER NOT NULL DEFAULT 0,"
+     "  session TEXT,"
+     "  time_limit INTEGER NOT NULL DEFAULT 0,"
+     "  extra_time INTEGER NOT NULL DEFAULT 0,"
+     "  consumed INTEGER NOT NULL DEFAULT 0,"
+     "  active_since INTEGER,"
+     "  paused_at INTEGER,"
+     "  created_at INTEGER NOT NULL,"
+     "  started_at INTEGER,"
+     "  updated_at INTEGER NOT NULL,"
+     "  ended_at INTEGER,"
+     "  result_id TEXT UNIQUE);"
+     "CREATE INDEX executions_taker ON executions (test_taker_id, delivery_id);"
+     "CREATE INDEX executions_center ON executions (center_id, created_at);"
+     "CREATE TABLE execution_audit ("
+     "  execution_id TEXT NOT NULL REFERENCES executions (id),"
+     "  seq INTEGER NOT NULL,"
+     "  logged_at INTEGER NOT NULL,"
+     "  actor_id TEXT NOT NULL,"
+     "  actor_role TEXT NOT NULL,"
+     "  action TEXT NOT NULL,"
+     "  from_state TEXT NOT NULL,"
+     "  to_state TEXT NOT NULL,"
+     "  detail TEXT NOT NULL,"
+     "  prev_hash TEXT NOT NULL,"
+     "  hash TEXT NOT NULL,"
+     "  PRIMARY KEY (execution_id, seq));"),
 };
 
 int migrations_count(void)

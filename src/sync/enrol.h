@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "app/central.h" /* META_CENTRAL_RESULTS_KEY(_ID) */
 #include "auth/enrol.h"
 #include "base/err.h"
 #include "http/client.h"
@@ -36,8 +37,6 @@
 
 #define META_CENTRAL_SIGNING_KEY    "central-signing-key"
 #define META_CENTRAL_SIGNING_KEY_ID "central-signing-key-id"
-#define META_CENTRAL_RESULTS_KEY    "central-results-key"
-#define META_CENTRAL_RESULTS_KEY_ID "central-results-key-id"
 #define META_ENROL_ORG_ID           "enrol-org-id"
 #define META_ENROL_CLIENT_ID        "enrol-client-id"
 #define SYNC_CLIENT_SECRET_FILE     "oauth-client.secret" /* in DATA/keys */

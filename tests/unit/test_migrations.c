@@ -203,6 +203,25 @@ static const struct fill fills[] = {
      " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',"
      " 'fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13', 1, ?1,"
      " '0a1b2c3d4e5f6071', " T1 ")"},
+    /* 12: executions on a device and their audit log */
+    {12, "executions",
+     "INSERT INTO executions (id, delivery_id, delivery_version, test_taker_id, center_id,"
+     " proctored, state, version, item_position, item_count, session, time_limit, extra_time,"
+     " consumed, active_since, paused_at, created_at, started_at, updated_at, ended_at,"
+     " result_id) VALUES ('x-12', 'd-1', 5000000003, 'u-taker', 'c-root', 1, 'finished',"
+     " 4294967299, 3, 7,"
+     " '{\"item\": \"\xc3\xa9t\xc3\xa9 l''un\"}', 3600, 300, 1200, 1700000100, 1700000200,"
+     " 1700000000, 1700000050, 1700003600, 1700003601, 'r-12')"},
+    {12, "executions",
+     "INSERT INTO executions (id, delivery_id, delivery_version, test_taker_id, center_id,"
+     " proctored, state, version, created_at, updated_at) VALUES ('x-13', 'd-1', 0, 'u-taker',"
+     " 'c-child', 0, 'awaiting_authorization', 1, 1700000000, 1700000000)"},
+    {12, "execution_audit",
+     "INSERT INTO execution_audit (execution_id, seq, logged_at, actor_id, actor_role, action,"
+     " from_state, to_state, detail, prev_hash, hash) VALUES ('x-12', 1, 1700000000, 'u-taker',"
+     " 'test-taker', 'start', '', 'active', '{\"reason\": \"l''\xc3\xa9l\xc3\xa8ve\"}',"
+     " '0000000000000000000000000000000000000000000000000000000000000000',"
+     " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08')"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
