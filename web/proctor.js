@@ -112,7 +112,7 @@ function ask(action, taker) {
   $('ask-text').hidden = action !== 'terminate';
   $('ask-minutes-box').hidden = action !== 'extra-time';
   $('ask-reason-box').hidden = action !== 'terminate' && action !== 'irregularity';
-  $('ask-reason').required = action === 'irregularity';
+  $('ask-reason').required = action === 'irregularity' || action === 'terminate';
   $('ask-minutes').required = action === 'extra-time';
   $('ask-reason').value = '';
   $('ask-minutes').value = '5';

@@ -83,6 +83,7 @@ let pollTimer = null;
 let dirty = false;
 let saving = null; // the promise of the save in flight
 let busy = false; // a move or finish in flight
+let beganAt = null; // the version at which begin was asked
 
 function stopPolling() {
   clearTimeout(pollTimer);
@@ -115,6 +116,14 @@ function apply(r, opt) {
     case 'authorized':
       if (!view) {
         showOnly('waiting');
+        // authorized: the test taker begins (authorized -> active, app_execution_begin), once
+        // per version; the server may also begin by itself (then there is no such door: 404)
+        if (ex.state === 'authorized' && beganAt !== ex.version) {
+          beganAt = ex.version;
+          api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/begin`, { version: ex.version })
+            .then((b) => { if (b && b.execution) return refresh(); return null; })
+            .catch((e) => { if (e.status !== 404 && e.status !== 409 && e.status !== 405) showError(e); });
+        }
         schedulePoll(POLL_WAIT_MS);
         return;
       }

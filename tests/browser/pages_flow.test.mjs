@@ -105,6 +105,11 @@ async function apiRoute(req, res, u) {
     return res.end(fs.readFileSync(f));
   }
   if (u === '/api/v1/executions/E1') return json(res, 200, { execution: ex, view: view() });
+  if (u === '/api/v1/executions/E1/begin' && req.method === 'POST') {
+    if (ex.state !== 'authorized' || body.version !== ex.version) return err(res, 409, 'conflict', 'stale version');
+    bump('active');
+    return json(res, 200, { execution: ex });
+  }
   if ((m = u.match(/^\/api\/v1\/executions\/E1\/(responses|move|finish)$/))) {
     const v = view();
     if (!v) return err(res, 409, 'conflict', 'the test is not active');
@@ -122,7 +127,7 @@ async function apiRoute(req, res, u) {
   if ((m = u.match(/^\/api\/v1\/proctor\/executions\/E1\/([a-z-]+)$/))) {
     sent.versions.push(body.version);
     if (body.version !== ex.version) return err(res, 409, 'conflict', 'stale version');
-    const next = { authorize: 'active', pause: 'paused', resume: 'active', terminate: 'terminated' }[m[1]];
+    const next = { authorize: 'authorized', pause: 'paused', resume: 'active', terminate: 'terminated' }[m[1]];
     if (m[1] === 'extra-time') { ex.time_left += body.seconds; ex.version++; } else if (next) bump(next); else ex.version++;
     return json(res, 200, { execution: ex });
   }
@@ -205,7 +210,7 @@ try {
   await axeCheck(proctor, 'proctor-waiting');
   await tabTo(proctor, 'button[data-action=authorize]');
   await proctor.keyboard.press('Enter');
-  check('the proctor sees the test in progress', await visible(proctor, 'tr[data-id=E1] >> text=In progress'));
+  check('the proctor sees the test in progress once the taker began', await visible(proctor, 'tr[data-id=E1] >> text=In progress'));
   check("the taker's page follows the authorization (no reload)", await visible(taker, '#runner .qti-choice', 6000));
   check('the timer shows the time left', /^29:5\d|^30:00/.test(await taker.textContent('#timer')), await taker.textContent('#timer'));
   await axeCheck(taker, 'take-item');
