@@ -19,12 +19,13 @@ for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-# The browser tests' npm packages (package.json) into ./node_modules, once.
+# The browser tests' npm packages, exactly as package-lock.json pins them (npm ci), into
+# ./node_modules, once.
 npm_deps() {
     root=$(cd "$(dirname "$0")/.." && pwd)
     if command -v npm >/dev/null 2>&1 && [ ! -d "$root/node_modules/playwright-core" ]; then
-        (cd "$root" && npm install --no-audit --no-fund --silent) ||
-            echo "install-deps: npm install failed; the browser tests will be skipped" >&2
+        (cd "$root" && npm ci --no-audit --no-fund --silent) ||
+            echo "install-deps: npm ci failed; the browser tests will be skipped" >&2
     fi
     return 0
 }

@@ -59,6 +59,7 @@
 #include "http/cookie.h"
 #include "http/query.h"
 #include "http/tls.h"
+#include "http/webpages.h"
 #include "http/websession.h"
 
 #define LOG_QUERY_MAX 512 /* bytes of a query string in an access log line */
@@ -292,14 +293,19 @@ static enum MHD_Result send_response(struct http_request_state *r, struct http_r
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     MHD_add_response_header(mr, "X-Request-Id", r->id);
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    int cache_set = 0;
+    int cache_set = 0, csp_set = 0;
     for (int i = 0; i < res->nheaders; i++) {
         MHD_add_response_header(mr, res->headers[i].name, res->headers[i].value);
         if (strcasecmp(res->headers[i].name, "Cache-Control") == 0)
             cache_set = 1;
+        if (strcasecmp(res->headers[i].name, "Content-Security-Policy") == 0)
+            csp_set = 1;
     }
     if (!cache_set)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (!csp_set) /* an API answer opened in a browser runs nothing and is framed nowhere */
+        MHD_add_response_header(mr, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
     if (atomic_load(&r->srv->stopping))
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = res->status;
@@ -395,6 +401,12 @@ static enum MHD_Result dispatch(struct http_request_state *r)
             seen |= strcmp(methods[i], rt->method) == 0;
         if (!seen && nmethods < 15)
             methods[nmethods++] = rt->method;
+    }
+    struct http_route page_route;
+    if (!found && nmethods == 0 && s->o.pages && method_matches("GET", r->method) &&
+        strncmp(r->path, "/api/", 5) != 0) {
+        page_route = (struct http_route){"GET", r->path, 0, s->o.pages};
+        found = &page_route;
     }
     if (!found && nmethods == 0)
         return send_error(r, 404, OP_ENOTFOUND, NULL, "%s: no such endpoint", r->path);
@@ -751,6 +763,7 @@ void http_server_options_default(struct http_server_options *o)
     o->max_in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
     o->session_idle_s = WEBSESSION_DEFAULT_IDLE_S;
     o->max_sessions = WEBSESSION_DEFAULT_MAX;
+    o->pages = web_pages_get;
 }
 
 static int check_options(const struct http_server_options *o, struct op_err *e)

@@ -236,6 +236,8 @@ struct http_server_options {
     unsigned session_idle_s;         /* a web session unused this long ends (websession.h) */
     unsigned max_sessions;           /* web sessions at once; a login past it is 503 */
     const struct http_route *routes; /* NULL: http_api_routes */
+    http_handler_fn pages;           /* GET and HEAD of a path outside /api/ that no route
+                                        has (the web pages, http/webpages.h); NULL: 404 */
     void *ctx;                       /* given to handlers as req->ctx */
 };
 

@@ -18,6 +18,7 @@
 
 #include "auth/credentials.h"
 #include "http/server.h"
+#include "http/webpages.h"
 #include "http/websession.h"
 #include "store/feed.h"
 #include "store/synced.h"
@@ -334,6 +335,69 @@ static void test_an_idle_session_ends(void **state)
     assert_int_equal(r.status, 401);
 }
 
+static void test_pages_are_served_with_a_strict_policy(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    call(f, "GET", "/", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type"), "text/html; charset=utf-8");
+    const char *csp = header(&r, "Content-Security-Policy");
+    assert_non_null(csp);
+    assert_non_null(strstr(csp, "default-src 'self'"));
+    assert_non_null(strstr(csp, "frame-ancestors 'none'"));
+    assert_null(strstr(csp, "unsafe-inline"));
+    assert_null(strstr(csp, "unsafe-eval"));
+    assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+    assert_non_null(strstr(r.body, "id=\"login-form\""));
+    assert_non_null(strstr(r.body, "<html lang=\"en\">"));
+    assert_null(strstr(r.body, "<script>")); /* no inline script */
+    assert_null(strstr(r.body, "style=")); /* no inline style */
+
+    call(f, "GET", "/login.js", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type"), "text/javascript; charset=utf-8");
+    call(f, "GET", "/app.css", NULL, NULL, NULL, &r);
+    assert_string_equal(header(&r, "Content-Type"), "text/css; charset=utf-8");
+    call(f, "GET", "/i18n/en.json", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type"), "application/json");
+    assert_non_null(strstr(r.body, "\"login.wrong\""));
+
+    call(f, "GET", "/no-such-page.html", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    call(f, "GET", "/../outpost.json", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    call(f, "GET", "/api/v1/no-such-endpoint", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(json_field(r.body, "error", "code"), "not_found");
+
+    /* API answers are never cached, and run nothing if opened in a browser */
+    login_as(f, "tt1", "pw-tt1", &r);
+    assert_string_equal(header(&r, "Cache-Control"), "no-store");
+    assert_non_null(strstr(header(&r, "Content-Security-Policy"), "default-src 'none'"));
+}
+
+static void test_pages_speak_the_closest_language_there_is(void **state)
+{
+    (void)state;
+    char lang[40];
+    web_language("en-US", lang, sizeof lang);
+    assert_string_equal(lang, "en");
+    web_language("fr_FR", lang, sizeof lang); /* no French file: English */
+    assert_string_equal(lang, "en");
+    web_language("../../etc", lang, sizeof lang);
+    assert_string_equal(lang, "en");
+    web_language(NULL, lang, sizeof lang);
+    assert_string_equal(lang, "en");
+    assert_non_null(web_asset_find("/i18n/en.json"));
+    assert_non_null(web_asset_find("/"));
+    assert_string_equal(web_asset_find("/")->path, "/index.html");
+    assert_null(web_asset_find("index.html"));
+    assert_string_equal(web_content_type("/x.svg"), "image/svg+xml");
+    assert_string_equal(web_content_type("/x"), "application/octet-stream");
+}
+
 static void test_central_has_no_web_login(void **state)
 {
     struct fx *f = start_on(state, "central", 0);
@@ -354,6 +418,8 @@ int main(void)
         cmocka_unit_test_teardown(test_changes_need_the_csrf_token_and_logout_ends_the_session,
                                   teardown),
         cmocka_unit_test_teardown(test_an_idle_session_ends, teardown),
+        cmocka_unit_test_teardown(test_pages_are_served_with_a_strict_policy, teardown),
+        cmocka_unit_test(test_pages_speak_the_closest_language_there_is),
         cmocka_unit_test_teardown(test_central_has_no_web_login, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

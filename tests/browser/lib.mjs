@@ -1,0 +1,119 @@
+// lib.mjs - what the browser tests share: the world run.sh made (servers, logins), Debian's
+// chromium driven by playwright-core, axe-core injected into a page, screenshots kept as
+// artifacts, `outpost` commands, and the checks with the closing line "N passed, N failed".
+//
+//   import { world, launch, check, axe, shot, outpost, finish } from './lib.mjs';
+//   const { browser, page } = await launch();            // 1280x720, problems collected
+//   await page.goto(world.device.url + '/');
+//   check('the login page is accessible', (await axe(page, 'login')).length === 0);
+//   await shot(page, 'login');                            // OUTPOST_ARTIFACTS/<test>-login.png
+//   await finish(browser);                                // exits 1 on any failure
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+export const src = process.env.OUTPOST_SOURCE || path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+export const build = process.env.BUILD_DIR || path.join(src, 'build');
+export const artifacts = process.env.OUTPOST_ARTIFACTS || path.join(build, 'browser-artifacts');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const testName = path.basename(process.argv[1] || 'test', '.test.mjs');
+const require = createRequire(path.join(src, 'package.json'));
+
+let chromium, axeSource;
+try {
+  ({ chromium } = require('playwright-core'));
+  axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+} catch (e) {
+  console.log(`SKIP: npm packages missing (npm ci, as scripts/install-deps.sh does): ${e.message}`);
+  process.exit(77);
+}
+if (!fs.existsSync(chromiumPath)) {
+  console.log(`SKIP: ${chromiumPath} missing (scripts/install-deps.sh installs chromium)`);
+  process.exit(77);
+}
+
+// The world of run.sh: {central: {url, dir}, device: {url, dir}, outpost, logins}; null when
+// the test runs alone.
+export const world = process.env.OUTPOST_WORLD ? JSON.parse(fs.readFileSync(process.env.OUTPOST_WORLD, 'utf8')) : null;
+export const password = (login) => `pw-${login}`;
+
+let passed = 0, failed = 0;
+export function check(name, ok, detail) {
+  if (ok) { passed++; console.log(`ok - ${name}`); }
+  else { failed++; console.log(`not ok - ${name}${detail !== undefined ? `: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
+  return !!ok;
+}
+
+// A browser and a page at 1280x720 (or `viewport`); page errors, failed requests (4xx/5xx
+// but the ones a test expects: `allow` is a list of RegExps over "STATUS URL") and console
+// errors go to `problems`.
+export async function launch(viewport, allow = []) {
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+  const { context, page, problems } = await newPage(browser, viewport, allow);
+  return { browser, context, page, problems };
+}
+
+// Another context (its own cookies: another person) in the same browser.
+export async function newPage(browser, viewport = { width: 1280, height: 720 }, allow = []) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems = [];
+  const allowed = (s) => allow.some((re) => re.test(s)) || /favicon\.ico$/.test(s);
+  page.on('response', (r) => {
+    const s = `${r.status()} ${r.url()}`;
+    if (r.status() >= 400 && !allowed(s)) problems.push(s);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/the server responded with a status of (401|403|404|409|429)/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  return { context, page, problems };
+}
+
+// axe-core's serious and critical violations on the page as it is now ([] when none); the
+// full report goes to the artifacts as <test>-<name>-axe.json.
+export async function axe(page, name) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  fs.mkdirSync(artifacts, { recursive: true });
+  fs.writeFileSync(path.join(artifacts, `${testName}-${name}-axe.json`), JSON.stringify(result.violations, null, 1));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+}
+
+// A screenshot of the page, kept as OUTPOST_ARTIFACTS/<test>-<name>.png.
+export async function shot(page, name) {
+  fs.mkdirSync(artifacts, { recursive: true });
+  const file = path.join(artifacts, `${testName}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+// Runs `outpost ARGS...` (the binary under test); {status, stdout, stderr}.
+export function outpost(args, input) {
+  const bin = process.env.OUTPOST || (world && world.outpost) || path.join(build, 'outpost');
+  try {
+    const stdout = execFileSync(bin, args, { input: input || '', stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8' });
+    return { status: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { status: e.status, stdout: String(e.stdout || ''), stderr: String(e.stderr || '') };
+  }
+}
+
+// The page's own session as the server sees it (GET /api/v1/session from the page, with its
+// cookie): the JSON body, or {status} when refused.
+export async function sessionOf(page) {
+  return page.evaluate(async () => {
+    const r = await fetch('/api/v1/session', { credentials: 'same-origin' });
+    return r.ok ? r.json() : { status: r.status };
+  });
+}
+
+// Ends the test: closes the browser, prints the closing line, exits 1 on any failure.
+export async function finish(browser) {
+  if (browser) await browser.close();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
