@@ -1019,6 +1019,95 @@ int app_my_deliveries(struct instance *device, const char *taker, json_t **out, 
     return 0;
 }
 
+/* ---- request bodies ---- */
+
+/* OP_EINPUT naming the first member of `body` not in `allowed` (NULL-terminated). */
+static int only_members(const json_t *body, const char *const *allowed, struct op_err *e)
+{
+    if (!json_is_object(body))
+        return err_set_field(e, OP_EINPUT, "body", "the request body must be a JSON object");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)body, key, v)
+    {
+        (void)v;
+        int ok = 0;
+        for (int i = 0; allowed[i] && !ok; i++)
+            ok = strcmp(key, allowed[i]) == 0;
+        if (!ok)
+            return err_set_field(e, OP_EINPUT, "body", "unknown member \"%.64s\" in the body", key);
+    }
+    return 0;
+}
+
+static int id_member(const json_t *body, const char *name, char out[EXEC_ID_LEN], struct op_err *e)
+{
+    const char *s = json_string_value(json_object_get(body, name));
+    if (!s || !uuid_is_valid(s))
+        return err_set_field(e, OP_EINPUT, name, "%s must be an id (a UUID)", name);
+    snprintf(out, EXEC_ID_LEN, "%s", s);
+    return 0;
+}
+
+int app_exec_start_body_parse(const json_t *body, struct app_exec_start_body *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    static const char *const allowed[] = {"delivery_id", "center_id", NULL};
+    int rc = only_members(body, allowed, e);
+    if (rc == 0)
+        rc = id_member(body, "delivery_id", out->delivery_id, e);
+    if (rc == 0)
+        rc = id_member(body, "center_id", out->center_id, e);
+    if (rc != 0)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int app_proctor_body_parse(const json_t *body, enum app_proctor_action action,
+                           struct app_proctor_request *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->action = action;
+    if (action < 0 || action >= PROCTOR_ACTION_COUNT)
+        return err_set(e, OP_EINPUT, "unknown proctor action");
+    static const char *const plain[] = {"version", NULL};
+    static const char *const extra[] = {"version", "seconds", NULL};
+    static const char *const why[] = {"version", "reason", NULL};
+    int rc = only_members(body,
+                          action == PROCTOR_EXTRA_TIME                                    ? extra
+                          : action == PROCTOR_TERMINATE || action == PROCTOR_IRREGULARITY ? why
+                                                                                          : plain,
+                          e);
+    if (rc != 0)
+        return rc;
+    json_t *v = json_object_get(body, "version");
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return err_set_field(e, OP_EINPUT, "version",
+                             "version must be the execution's version as last read (a whole "
+                             "number from 1)");
+    out->version = (int64_t)json_integer_value(v);
+    if (action == PROCTOR_EXTRA_TIME) {
+        json_t *sec = json_object_get(body, "seconds");
+        if (!json_is_integer(sec) || json_integer_value(sec) < 1 ||
+            json_integer_value(sec) > APP_EXEC_EXTRA_MAX)
+            return err_set_field(e, OP_EINPUT, "seconds", "seconds must be 1 to %d",
+                                 APP_EXEC_EXTRA_MAX);
+        out->seconds = (int64_t)json_integer_value(sec);
+    }
+    json_t *r = json_object_get(body, "reason");
+    if (r && !json_is_string(r))
+        return err_set_field(e, OP_EINPUT, "reason", "reason must be text");
+    if (r && json_string_length(r) > APP_EXEC_REASON_MAX)
+        return err_set_field(e, OP_EINPUT, "reason", "a reason is at most %d bytes",
+                             APP_EXEC_REASON_MAX);
+    if (r && strlen(json_string_value(r)) != json_string_length(r))
+        return err_set_field(e, OP_EINPUT, "reason", "a reason holds no NUL character");
+    out->reason = r ? json_string_value(r) : NULL;
+    if (action == PROCTOR_IRREGULARITY && (!out->reason || !out->reason[0]))
+        return err_set_field(e, OP_EINPUT, "reason", "an irregularity needs a reason");
+    return 0;
+}
+
 /* ---- proctor ---- */
 
 int app_execution_proctor_act(struct instance *device, const struct app_exec_viewer *proctor,
@@ -1034,7 +1123,7 @@ int app_execution_proctor_act(struct instance *device, const struct app_exec_vie
         (req->seconds < 1 || req->seconds > APP_EXEC_EXTRA_MAX))
         return err_set_field(e, OP_EINPUT, "seconds", "extra time is 1 to %d seconds",
                              APP_EXEC_EXTRA_MAX);
-    int needs_reason = req->action == PROCTOR_TERMINATE || req->action == PROCTOR_IRREGULARITY;
+    int needs_reason = req->action == PROCTOR_IRREGULARITY;
     if (needs_reason && (!req->reason || !req->reason[0]))
         return err_set_field(e, OP_EINPUT, "reason", "%s needs a reason",
                              app_proctor_action_name(req->action));

@@ -14,12 +14,13 @@
  *   paused -> active                     proctor "resume" (a resume is an authorization)
  *   active -> finished                   test taker (the runner) finishes: result sealed
  *   awaiting_authorization, authorized, active, paused -> terminated
- *                                        proctor "terminate" (reason required): result sealed
+ *                                        proctor "terminate" (a reason may be given): result
+ *                                        sealed
  *   awaiting_authorization, authorized -> canceled
  *                                        test taker cancels before the test started
- *   extra time, irregularity             proctor, on any state that has not ended; the state
- *                                        stays; an ended execution is never reopened (TAO's
- *                                        extra time reopened finished tests at item 0, D7)
+ *   extra time, irregularity             proctor, on any state that has not ended (an
+ *                                        irregularity needs a reason); the state stays; an ended
+ * execution is never reopened (TAO's extra time reopened finished tests at item 0, D7)
  *
  * Who: a test taker starts only a delivery of an eligibility the device holds (synced from
  * central) that lists them in that center, and no more executions of a delivery than its
@@ -150,6 +151,16 @@ int app_execution_finish(struct instance *device, const char *taker, const char 
                          int64_t version, const struct app_exec_save *s, const char *outcome,
                          struct app_execution *out, struct op_err *e);
 
+/* The body of POST /api/v1/executions: exactly {"delivery_id", "center_id"}, both ids
+ * (UUIDs). OP_EINPUT, with the field, for anything else (an unknown member included: a
+ * tampered form is refused, not half-read). */
+struct app_exec_start_body {
+    char delivery_id[EXEC_ID_LEN];
+    char center_id[EXEC_ID_LEN];
+};
+int app_exec_start_body_parse(const json_t *body, struct app_exec_start_body *out,
+                              struct op_err *e);
+
 /* ---- proctor ---- */
 
 enum app_proctor_action {
@@ -177,6 +188,13 @@ struct app_proctor_request {
     const char *reason;          /* terminate, irregularity: required, 1 .. APP_EXEC_REASON_MAX */
     app_exec_outcome_fn outcome; /* terminate: may be NULL (the result holds the session) */
 };
+
+/* The body of POST /api/v1/proctor/executions/{id}/{action}: {"version": n (required, >= 1),
+ * "seconds": n (extra-time only, required there), "reason": "..." (terminate, irregularity;
+ * required for irregularity)}; no other member. Fills *out (its reason points into `body`,
+ * outcome NULL) for `action`. OP_EINPUT with the field otherwise. */
+int app_proctor_body_parse(const json_t *body, enum app_proctor_action action,
+                           struct app_proctor_request *out, struct op_err *e);
 
 /* Applies a proctor's action to execution `id` (see above). OP_EFORBIDDEN when `proctor` is
  * not staff of the execution's center (also for an unknown id of another center: it is

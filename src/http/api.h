@@ -70,4 +70,21 @@ int api_session_get(const struct http_request *req, struct http_response *res, s
 /* DELETE /api/v1/session: logout (CSRF token required), 204. */
 int api_session_delete(const struct http_request *req, struct http_response *res, struct op_err *e);
 
+/* ---- executions on a device (api_executions.c, app/executions.h) ---- */
+
+/* GET /api/v1/my/deliveries (test taker): {"deliveries": [...]} (app_my_deliveries). */
+int api_my_deliveries_get(const struct http_request *req, struct http_response *res,
+                          struct op_err *e);
+/* POST /api/v1/executions (test taker): {"delivery_id", "center_id"} -> 201 {"execution"}. */
+int api_executions_post(const struct http_request *req, struct http_response *res,
+                        struct op_err *e);
+/* GET /api/v1/proctor/executions (proctor, test-center administrator): {"executions"} of
+ * their own centers. */
+int api_proctor_executions_get(const struct http_request *req, struct http_response *res,
+                               struct op_err *e);
+/* POST /api/v1/proctor/executions/{id}/{action} (prefix route): {"version", "seconds",
+ * "reason"} -> {"execution"}; 403 another center's, 409 a stale version or state. */
+int api_proctor_execution_post(const struct http_request *req, struct http_response *res,
+                               struct op_err *e);
+
 #endif

@@ -586,7 +586,7 @@ static void test_a_proctor_of_another_center_is_refused_and_nothing_changes(void
     assert_int_equal(app_execution_proctor_act(f->dev, &V_P1, x.row.id, &r, &y, &e), OP_EINPUT);
     r.seconds = APP_EXEC_EXTRA_MAX + 1;
     assert_int_equal(app_execution_proctor_act(f->dev, &V_P1, x.row.id, &r, &y, &e), OP_EINPUT);
-    struct app_proctor_request t = {PROCTOR_TERMINATE, 1, 0, "", NULL};
+    struct app_proctor_request t = {PROCTOR_IRREGULARITY, 1, 0, "", NULL};
     assert_int_equal(app_execution_proctor_act(f->dev, &V_P1, x.row.id, &t, &y, &e), OP_EINPUT);
     assert_string_equal(e.field, "reason");
     app_execution_clear(&x);
@@ -834,6 +834,74 @@ static void test_a_device_without_central_results_key_cannot_finish_and_keeps_st
     app_execution_clear(&x);
 }
 
+/* ---- request bodies ---- */
+
+static void test_bodies_are_parsed_strictly(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct app_exec_start_body sb;
+    struct {
+        const char *json;
+        int rc;
+        const char *field;
+    } starts[] = {
+        {"{\"delivery_id\":\"" DPROC "\",\"center_id\":\"" CA "\"}", 0, NULL},
+        {"{\"delivery_id\":\"" DPROC "\"}", OP_EINPUT, "center_id"},
+        {"{\"delivery_id\":\"" DPROC "\",\"center_id\":\"" CA "\",\"test_taker_id\":\"" T2 "\"}",
+         OP_EINPUT, "body"},
+        {"{\"delivery_id\":7,\"center_id\":\"" CA "\"}", OP_EINPUT, "delivery_id"},
+        {"{\"delivery_id\":\"../x\",\"center_id\":\"" CA "\"}", OP_EINPUT, "delivery_id"},
+        {"[]", OP_EINPUT, "body"},
+    };
+    for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+        json_t *b = json_loads(starts[i].json, 0, NULL);
+        assert_non_null(b);
+        memset(&e, 0, sizeof e);
+        assert_int_equal(app_exec_start_body_parse(b, &sb, &e), starts[i].rc);
+        if (starts[i].field)
+            assert_string_equal(e.field, starts[i].field);
+        else
+            assert_string_equal(sb.center_id, CA);
+        json_decref(b);
+    }
+    struct app_proctor_request r;
+    struct {
+        int action;
+        const char *json;
+        int rc;
+        const char *field;
+    } acts[] = {
+        {PROCTOR_PAUSE, "{\"version\":3}", 0, NULL},
+        {PROCTOR_PAUSE, "{}", OP_EINPUT, "version"},
+        {PROCTOR_PAUSE, "{\"version\":0}", OP_EINPUT, "version"},
+        {PROCTOR_PAUSE, "{\"version\":\"3\"}", OP_EINPUT, "version"},
+        {PROCTOR_PAUSE, "{\"version\":3,\"seconds\":60}", OP_EINPUT, "body"},
+        {PROCTOR_EXTRA_TIME, "{\"version\":3,\"seconds\":60}", 0, NULL},
+        {PROCTOR_EXTRA_TIME, "{\"version\":3}", OP_EINPUT, "seconds"},
+        {PROCTOR_EXTRA_TIME, "{\"version\":3,\"seconds\":86401}", OP_EINPUT, "seconds"},
+        {PROCTOR_EXTRA_TIME, "{\"version\":3,\"seconds\":-5}", OP_EINPUT, "seconds"},
+        {PROCTOR_TERMINATE, "{\"version\":3}", 0, NULL},
+        {PROCTOR_TERMINATE, "{\"version\":3,\"reason\":\"fire alarm\"}", 0, NULL},
+        {PROCTOR_IRREGULARITY, "{\"version\":3}", OP_EINPUT, "reason"},
+        {PROCTOR_IRREGULARITY, "{\"version\":3,\"reason\":[1]}", OP_EINPUT, "reason"},
+        {PROCTOR_IRREGULARITY, "{\"version\":3,\"reason\":\"a\\u0000b\"}", OP_EINPUT, "reason"},
+    };
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        json_t *b = json_loads(acts[i].json, JSON_ALLOW_NUL, NULL);
+        assert_non_null(b);
+        memset(&e, 0, sizeof e);
+        int rc = app_proctor_body_parse(b, acts[i].action, &r, &e);
+        if (rc != acts[i].rc)
+            fail_msg("%s: %d (%s)", acts[i].json, rc, e.msg);
+        if (acts[i].field)
+            assert_string_equal(e.field, acts[i].field);
+        else
+            assert_int_equal(r.version, 3);
+        json_decref(b);
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -855,6 +923,7 @@ int main(void)
         T(test_the_sealed_audit_chain_verifies_at_central),
         T(test_a_crash_before_the_commit_seals_nothing_and_changes_nothing),
         T(test_a_device_without_central_results_key_cannot_finish_and_keeps_state),
+        cmocka_unit_test(test_bodies_are_parsed_strictly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
