@@ -87,4 +87,19 @@ int api_proctor_executions_get(const struct http_request *req, struct http_respo
 int api_proctor_execution_post(const struct http_request *req, struct http_response *res,
                                struct op_err *e);
 
+/* ---- the sync manager's button on a device (api_sync.c, sync/bg.h; a sync manager's web
+ * session, CSRF on the POST; 404 on central) ---- */
+
+/* POST /api/v1/sync: starts a sync in the background: 202 {"sync": <progress>,
+ * "already_running": false}, or 200 with "already_running": true and the running sync's
+ * progress (this server's, or another process's holding the lock: cron's `outpost sync`). */
+int api_sync_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/sync: {"sync": <progress>} (sync_bg_progress_json). */
+int api_sync_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/sync/history?limit=N: {"runs": [...]} as `outpost sync-history --json`. */
+int api_sync_history_get(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+/* GET /api/v1/readiness: app_readiness_json. */
+int api_readiness_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+
 #endif

@@ -21,5 +21,9 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/executions", 0, api_executions_post},
     {"GET", "/api/v1/proctor/executions", 0, api_proctor_executions_get},
     {"POST", "/api/v1/proctor/executions/", 1, api_proctor_execution_post},
+    {"POST", "/api/v1/sync", 0, api_sync_post},
+    {"GET", "/api/v1/sync", 0, api_sync_get},
+    {"GET", "/api/v1/sync/history", 0, api_sync_history_get},
+    {"GET", "/api/v1/readiness", 0, api_readiness_get},
     {NULL, NULL, 0, NULL},
 };

@@ -61,6 +61,7 @@
 #include "http/tls.h"
 #include "http/webpages.h"
 #include "http/websession.h"
+#include "sync/bg.h"
 
 #define LOG_QUERY_MAX 512 /* bytes of a query string in an access log line */
 
@@ -86,6 +87,7 @@ struct http_server {
     int starting;
     struct websessions *sessions;      /* the web sessions (websession.h), ended at stop */
     struct runner_cache *runner_cache; /* parsed test packages (app/runner.h) */
+    struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h), stopped first */
 };
 
 /* What the server keeps of a connection between its requests: the raw URI of the request
@@ -443,6 +445,7 @@ static enum MHD_Result dispatch(struct http_request_state *r)
     r->req.tls = s->o.tls_cert != NULL;
     r->req.sessions = s->sessions;
     r->req.runner_cache = s->runner_cache;
+    r->req.sync_bg = s->sync_bg;
     r->req.state = r;
 
     struct http_response res;
@@ -806,6 +809,7 @@ static void free_server(struct http_server *s)
     }
     websessions_free(s->sessions); /* every session's key wiped */
     runner_cache_free(s->runner_cache);
+    sync_bg_free(s->sync_bg);
     http_tls_free(&s->tls);
     pthread_key_delete(s->worker_key);
     pthread_mutex_destroy(&s->lock);
@@ -844,6 +848,12 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
         return code;
     }
     if (runner_cache_new(RUNNER_CACHE_DEFAULT, &s->runner_cache, e) != 0) {
+        int code = e->code;
+        free_server(s);
+        return code;
+    }
+    /* on a device, the sync button: its thread starts at the first press */
+    if (inst->role == ROLE_DEVICE && sync_bg_new(inst, &s->sync_bg, e) != 0) {
         int code = e->code;
         free_server(s);
         return code;
@@ -913,6 +923,10 @@ int http_server_stop(struct http_server *s)
     if (!s)
         return 0;
     atomic_store(&s->stopping, 1);
+    /* a sync the button started is cancelled at its next safe point and waited for (about a
+     * second): what it applied stays whole, its run is recorded, the lock released */
+    if (s->sync_bg)
+        sync_bg_stop(s->sync_bg);
     MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
     if (lfd != MHD_INVALID_SOCKET)
         close(lfd);

@@ -61,6 +61,7 @@ struct http_server;
 struct http_response;
 struct websessions;        /* http/websession.h: the server's web sessions */
 struct runner_cache;       /* app/runner.h: the server's parsed test packages */
+struct sync_bg;            /* sync/bg.h: a device's sync button */
 struct http_request_state; /* the server's own, not for handlers */
 
 struct http_request {
@@ -77,6 +78,7 @@ struct http_request {
     int tls;                      /* 1 when the request came over TLS (cookies then get Secure) */
     struct websessions *sessions; /* the server's web sessions (http/websession.h) */
     struct runner_cache *runner_cache; /* the server's parsed test packages (app/runner.h) */
+    struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h); NULL on central */
     struct http_request_state *state;
 };
 
