@@ -3,6 +3,7 @@
  */
 #include "app/changes.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +11,13 @@
 
 #include "app/content.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "crypto/vault.h"
 #include "store/deliveries.h"
 #include "store/delivery_content.h"
 #include "store/eligibilities.h"
 #include "store/feed.h"
+#include "store/sealed.h"
 #include "store/synced.h"
 #include "store/testcenters.h"
 #include "store/users.h"
@@ -137,30 +140,107 @@ static int delivery_data(struct instance *inst, const char *id, json_t **out, st
     return rc;
 }
 
-/* Seals the content key `k` to the vault public key `pk_text` (base64) of test taker `to` and
- * appends it to `arr`. A test taker without a vault gets nothing. */
-static int seal_key_to(json_t *arr, const struct app_content_key *k, const char *to,
-                       const char *pk_text, struct op_err *e)
+/* ---- sealed boxes made once (store/sealed.h) ----
+ *
+ * Every box a page carries is kept in `sync_sealed` with the fingerprint of what it was made
+ * from: BLAKE2b-256 of the kind, the record, the recipient, the recipient's public key as
+ * central has it now and the plaintext (a profile's JSON; for a content key, the delivery,
+ * the content version and the key as wrapped under the master key, which names the key
+ * without unwrapping it). A page uses a kept box only when the fingerprint it computes from
+ * the current key and plaintext is the same; the recipients are always read from the
+ * database, never from the cache. So a new key, a new profile or a new package gives a new
+ * box, and a proctor removed from a center is not a recipient any more, whatever is kept.
+ * The boxes a page made are written after its read snapshot ends (keep_fresh). */
+
+struct fingerprint_part {
+    const void *p;
+    size_t n;
+};
+
+static void fingerprint(const char *kind, const char *record, const char *recipient,
+                        const char *pk_text, const struct fingerprint_part *plain, int nplain,
+                        char out[SEALED_FP_HEX])
 {
-    if (!pk_text || !pk_text[0])
-        return 0;
-    unsigned char pk[VAULT_PUBLIC_BYTES], sealed[CONTENT_SEALED_KEY_BYTES];
-    int rc = vault_from_text(pk_text, pk, sizeof pk, "vault public key", e);
-    if (rc == 0)
-        rc = app_content_key_seal(k, pk, sealed, e);
-    if (rc != 0)
-        return rc;
-    char text[CONTENT_SEALED_KEY_BYTES * 4 / 3 + 4];
-    vault_to_text(sealed, sizeof sealed, text, sizeof text);
+    static const char ctx[] = "outpost sealed box v1";
+    crypto_generichash_state h;
+    unsigned char d[32];
+    crypto_generichash_init(&h, NULL, 0, sizeof d);
+    const char *parts[] = {ctx, kind, record, recipient, pk_text};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) /* each with its NUL */
+        crypto_generichash_update(&h, (const unsigned char *)parts[i], strlen(parts[i]) + 1);
+    for (int i = 0; i < nplain; i++) {
+        uint64_t n = plain[i].n; /* length first: parts cannot run into each other */
+        crypto_generichash_update(&h, (const unsigned char *)&n, sizeof n);
+        crypto_generichash_update(&h, plain[i].p, plain[i].n);
+    }
+    crypto_generichash_final(&h, d, sizeof d);
+    sodium_bin2hex(out, SEALED_FP_HEX, d, sizeof d);
+}
+
+/* The boxes of one page: those kept (read in the page's snapshot) and those made now. */
+struct seal_cache {
+    struct sealed_rows profiles;       /* kept boxes of the page's users */
+    struct sealed_rows fresh_profiles; /* every current box of each user with a new one */
+    struct sealed_rows fresh_keys;     /* content keys sealed now */
+    int64_t made, reused;              /* boxes, for tests and the bench */
+};
+
+static void seal_cache_clear(struct seal_cache *c)
+{
+    sealed_rows_clear(&c->profiles);
+    sealed_rows_clear(&c->fresh_profiles);
+    sealed_rows_clear(&c->fresh_keys);
+    c->made = c->reused = 0;
+}
+
+/* Appends {to, sealed: text} to arr. */
+static int append_box(json_t *arr, const char *to, const char *text, struct op_err *e)
+{
     if (json_array_append_new(arr, json_pack("{s:s, s:s}", "to", to, "sealed", text)) != 0)
         return oom(e);
     return 0;
 }
 
+/* Seals the content key `*k` (opened now if still NULL, from `c`) to the vault public key
+ * `pk_text` (base64) of test taker `to` and appends it to `arr`, reusing the box kept in `kept`
+ * when its fingerprint is current. A test taker without a vault gets nothing. */
+static int seal_key_to(struct instance *inst, json_t *arr, const struct delivery_content *c,
+                       struct app_content_key **k, const struct sealed_rows *kept,
+                       struct seal_cache *sc, const char *to, const char *pk_text, struct op_err *e)
+{
+    if (!pk_text || !pk_text[0])
+        return 0;
+    int64_t version = c->version;
+    const struct fingerprint_part plain[] = {{c->delivery_id, strlen(c->delivery_id)},
+                                             {&version, sizeof version},
+                                             {c->wrapped_key, c->wrapped_len}};
+    char fp[SEALED_FP_HEX];
+    fingerprint(SEALED_CONTENT_KEY, c->delivery_id, to, pk_text, plain, 3, fp);
+    const struct sealed_row *row = sealed_rows_find(kept, c->delivery_id, to);
+    if (row && strcmp(row->fingerprint, fp) == 0) {
+        sc->reused++;
+        return append_box(arr, to, row->sealed, e);
+    }
+    unsigned char pk[VAULT_PUBLIC_BYTES], sealed[CONTENT_SEALED_KEY_BYTES];
+    int rc = vault_from_text(pk_text, pk, sizeof pk, "vault public key", e);
+    if (rc == 0 && !*k)
+        rc = app_content_key_open(inst, c->delivery_id, c->version, k, e);
+    if (rc == 0)
+        rc = app_content_key_seal(*k, pk, sealed, e);
+    if (rc != 0)
+        return rc;
+    char text[CONTENT_SEALED_KEY_BYTES * 4 / 3 + 4];
+    vault_to_text(sealed, sizeof sealed, text, sizeof text);
+    sc->made++;
+    rc = sealed_rows_add(&sc->fresh_keys, c->delivery_id, to, fp, text, e);
+    return rc == 0 ? append_box(arr, to, text, e) : rc;
+}
+
 /* An eligibility, with the content key of its delivery's current encrypted package sealed to
  * each of its test takers (`content_keys`, for `content_version`; [] and null when the
  * delivery has none): the key reaches a device only sealed to those who may take the test. */
-static int eligibility_data(struct instance *inst, const char *id, json_t **out, struct op_err *e)
+static int eligibility_data(struct instance *inst, struct seal_cache *sc, const char *id,
+                            json_t **out, struct op_err *e)
 {
     struct db *db = inst->db;
     struct eligibility el;
@@ -169,14 +249,15 @@ static int eligibility_data(struct instance *inst, const char *id, json_t **out,
     memset(&d, 0, sizeof d);
     struct delivery_content c;
     int have = 0;
-    struct app_content_key *key = NULL;
+    struct app_content_key *key = NULL; /* opened at the first box not kept */
+    struct sealed_rows kept = {0};
     int rc = eligibilities_get(db, id, &el, e);
     if (rc == 0)
         rc = deliveries_get(db, el.delivery_id, &d, e);
     if (rc == 0)
         rc = current_content(db, &d, &c, &have, e);
     if (rc == 0 && have)
-        rc = app_content_key_open(inst, d.id, c.version, &key, e);
+        rc = sealed_read_record(db, SEALED_CONTENT_KEY, d.id, &kept, e);
     json_t *takers = json_array(), *keys = json_array();
     if (rc == 0 && (!takers || !keys))
         rc = oom(e);
@@ -195,8 +276,9 @@ static int eligibility_data(struct instance *inst, const char *id, json_t **out,
             while (rc == 0 && (r = db_step(st)) == DB_ROW) {
                 if (json_array_append_new(takers, json_string(db_column_text(st, 0))) != 0)
                     rc = oom(e);
-                else if (key)
-                    rc = seal_key_to(keys, key, db_column_text(st, 0), db_column_text(st, 1), e);
+                else if (have)
+                    rc = seal_key_to(inst, keys, &c, &key, &kept, sc, db_column_text(st, 0),
+                                     db_column_text(st, 1), e);
             }
             if (rc == 0 && r == DB_ERROR)
                 rc = db_fail(db, e, "reading the test takers of an eligibility");
@@ -212,6 +294,7 @@ static int eligibility_data(struct instance *inst, const char *id, json_t **out,
             rc = oom(e);
     }
     app_content_key_free(key);
+    sealed_rows_clear(&kept);
     json_decref(takers);
     json_decref(keys);
     delivery_clear(&d);
@@ -219,18 +302,31 @@ static int eligibility_data(struct instance *inst, const char *id, json_t **out,
     return rc;
 }
 
-/* Seals `profile` to the public key `pk_text` (base64) of `to` and appends it to `arr`. A
- * user without a vault (none yet) gets nothing sealed to them. */
-static int seal_to(json_t *arr, const char *to, const char *pk_text, const char *profile,
+/* Seals `profile` to the public key `pk_text` (base64) of `to` and appends it to `arr`,
+ * reusing the box kept for (user, to) when its fingerprint is current; `cur` gets the box
+ * either way, *made 1 when it is new. A user without a vault (none yet) gets nothing sealed to
+ * them. */
+static int seal_to(json_t *arr, struct seal_cache *sc, struct sealed_rows *cur, int *made,
+                   const char *user, const char *to, const char *pk_text, const char *profile,
                    struct op_err *e)
 {
     if (!pk_text || !pk_text[0])
         return 0;
+    size_t len = strlen(profile);
+    const struct fingerprint_part plain[] = {{profile, len}};
+    char fp[SEALED_FP_HEX];
+    fingerprint(SEALED_PROFILE, user, to, pk_text, plain, 1, fp);
+    const struct sealed_row *row = sealed_rows_find(&sc->profiles, user, to);
+    if (row && strcmp(row->fingerprint, fp) == 0) {
+        sc->reused++;
+        int rc = sealed_rows_add(cur, user, to, fp, row->sealed, e);
+        return rc == 0 ? append_box(arr, to, row->sealed, e) : rc;
+    }
     unsigned char pk[VAULT_PUBLIC_BYTES];
     int rc = vault_from_text(pk_text, pk, sizeof pk, "vault public key", e);
     if (rc != 0)
         return rc;
-    size_t len = strlen(profile), slen = len + VAULT_SEAL_OVERHEAD;
+    size_t slen = len + VAULT_SEAL_OVERHEAD;
     unsigned char *sealed = malloc(slen);
     size_t tcap = slen * 4 / 3 + 4;
     char *text = malloc(tcap);
@@ -240,28 +336,107 @@ static int seal_to(json_t *arr, const char *to, const char *pk_text, const char 
         rc = vault_seal(pk, (const unsigned char *)profile, len, sealed, e);
     if (rc == 0) {
         vault_to_text(sealed, slen, text, tcap);
-        if (json_array_append_new(arr, json_pack("{s:s, s:s}", "to", to, "sealed", text)) != 0)
-            rc = oom(e);
+        sc->made++;
+        *made = 1;
+        rc = sealed_rows_add(cur, user, to, fp, text, e);
+        if (rc == 0)
+            rc = append_box(arr, to, text, e);
     }
     free(sealed);
     free(text);
     return rc;
 }
 
-/* The proctors (with a vault) of the centers of `org` where `user_id` is a test taker or staff
- * member, other than the user. */
-#define PROCTORS_SQL                                                                               \
-    "SELECT DISTINCT u.id, u.vault_public_key FROM users u"                                        \
-    " JOIN test_center_staff s ON s.user_id = u.id AND s.duty = 'proctor'"                         \
-    " JOIN test_centers tc ON tc.id = s.center_id"                                                 \
-    " WHERE tc.org_id = ?1 AND u.role = 'proctor' AND u.id <> ?2"                                  \
-    " AND u.vault_public_key IS NOT NULL AND s.center_id IN ("                                     \
-    "  SELECT e.center_id FROM eligibilities e"                                                    \
-    "  JOIN eligibility_test_takers t ON t.eligibility_id = e.id WHERE t.user_id = ?2"             \
-    "  UNION SELECT center_id FROM test_center_staff WHERE user_id = ?2)"                          \
-    " ORDER BY u.id"
+/* The proctors of a page's users: for each user of the page, the proctors (with a vault) of
+ * the centers of `org` where the user is a test taker or a staff member, other than the user;
+ * read in one statement for the whole page, sorted by (user, proctor) in byte order. */
+struct page_proctor {
+    char user[SEALED_ID_MAX];
+    char proctor[SEALED_ID_MAX];
+    char *pk_text;
+};
 
-static int user_data(struct db *db, const char *org, const char *id, json_t **out, struct op_err *e)
+struct page_proctors {
+    struct page_proctor *v;
+    size_t n, cap;
+};
+
+static void page_proctors_clear(struct page_proctors *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i].pk_text);
+    free(p->v);
+    memset(p, 0, sizeof *p);
+}
+
+static int cmp_proctor(const void *a, const void *b)
+{
+    const struct page_proctor *x = a, *y = b;
+    int c = strcmp(x->user, y->user);
+    return c ? c : strcmp(x->proctor, y->proctor);
+}
+
+/* The rows of the page's users whose feed rows are in (since, upto]. */
+#define PAGE_USERS                                                                                 \
+    "SELECT f.entity_id AS uid FROM sync_feed f WHERE f.org_id = ?1 AND f.seq > ?2"                \
+    " AND f.seq <= ?3 AND f.entity = 'user' AND f.deleted = 0"
+
+#define PAGE_PROCTORS_SQL                                                                          \
+    "SELECT DISTINCT x.uid, u.id, u.vault_public_key FROM ("                                       \
+    " SELECT pu.uid, e.center_id AS cid FROM (" PAGE_USERS ") pu"                                  \
+    " JOIN eligibility_test_takers t ON t.user_id = pu.uid"                                        \
+    " JOIN eligibilities e ON e.id = t.eligibility_id"                                             \
+    " UNION SELECT pu.uid, s.center_id FROM (" PAGE_USERS ") pu"                                   \
+    " JOIN test_center_staff s ON s.user_id = pu.uid) x"                                           \
+    " JOIN test_centers tc ON tc.id = x.cid AND tc.org_id = ?1"                                    \
+    " JOIN test_center_staff p ON p.center_id = x.cid AND p.duty = 'proctor'"                      \
+    " JOIN users u ON u.id = p.user_id"                                                            \
+    " WHERE u.role = 'proctor' AND u.vault_public_key IS NOT NULL AND u.id <> x.uid"
+
+static int page_proctors_read(struct db *db, const char *org, int64_t since, int64_t upto,
+                              struct page_proctors *out, struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db, PAGE_PROCTORS_SQL, e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_int64(st, 2, since);
+    db_bind_int64(st, 3, upto);
+    int r, rc = 0;
+    while (rc == 0 && (r = db_step(st)) == DB_ROW) {
+        const char *uid = db_column_text(st, 0), *pid = db_column_text(st, 1);
+        if (!uid || !pid || strlen(uid) >= SEALED_ID_MAX || strlen(pid) >= SEALED_ID_MAX)
+            continue; /* ids are UUIDs; nothing else is a user of a page */
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 256;
+            struct page_proctor *v = realloc(out->v, sizeof *v * cap);
+            if (!v) {
+                rc = oom(e);
+                break;
+            }
+            out->v = v;
+            out->cap = cap;
+        }
+        struct page_proctor *pp = &out->v[out->n];
+        pp->pk_text = db_column_strdup(st, 2);
+        if (!pp->pk_text) {
+            rc = oom(e);
+            break;
+        }
+        strcpy(pp->user, uid);
+        strcpy(pp->proctor, pid);
+        out->n++;
+    }
+    if (rc == 0 && r == DB_ERROR)
+        rc = db_fail(db, e, "reading the proctors of the users of a page");
+    db_stmt_done(db, st);
+    if (rc == 0 && out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_proctor);
+    return rc;
+}
+
+static int user_data(struct db *db, struct seal_cache *sc, const struct page_proctors *pp,
+                     const char *id, json_t **out, struct op_err *e)
 {
     struct user u;
     memset(&u, 0, sizeof u);
@@ -278,27 +453,35 @@ static int user_data(struct db *db, const char *org, const char *id, json_t **ou
     char *profile = prof ? json_dumps(prof, JSON_COMPACT) : NULL;
     json_decref(prof);
     json_t *sealed = json_array();
+    struct sealed_rows cur = {0};
+    int made = 0;
     if (!profile || !sealed)
         rc = oom(e);
     if (rc == 0)
-        rc = seal_to(sealed, u.id, u.vault_public_key, profile, e);
-    struct db_stmt *st = rc == 0 ? db_stmt(db, PROCTORS_SQL, e) : NULL;
-    if (rc == 0 && !st)
-        rc = OP_EDB;
-    if (st) {
-        db_bind_text(st, 1, org);
-        db_bind_text(st, 2, u.id);
-        int r;
-        while (rc == 0 && (r = db_step(st)) == DB_ROW)
-            rc = seal_to(sealed, db_column_text(st, 0), db_column_text(st, 1), profile, e);
-        if (rc == 0 && r == DB_ERROR)
-            rc = db_fail(db, e, "reading the proctors of a user's centers");
-        db_stmt_done(db, st);
+        rc = seal_to(sealed, sc, &cur, &made, u.id, u.id, u.vault_public_key, profile, e);
+    /* this user's proctors: a run of pp, which is sorted by user then proctor */
+    size_t lo = 0, hi = pp->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(pp->v[mid].user, u.id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    for (size_t i = lo; rc == 0 && i < pp->n && strcmp(pp->v[i].user, u.id) == 0; i++)
+        rc = seal_to(sealed, sc, &cur, &made, u.id, pp->v[i].proctor, pp->v[i].pk_text, profile, e);
     if (profile) {
         memset(profile, 0, strlen(profile));
         free(profile);
     }
+    /* a new box, or a recipient gone (fewer boxes now than kept): keep exactly the user's
+     * current boxes */
+    if (rc == 0 && sealed_rows_count(&sc->profiles, u.id) != cur.n)
+        made = 1;
+    for (size_t i = 0; rc == 0 && made && i < cur.n; i++)
+        rc = sealed_rows_add(&sc->fresh_profiles, cur.v[i].record_id, cur.v[i].recipient,
+                             cur.v[i].fingerprint, cur.v[i].sealed, e);
+    sealed_rows_clear(&cur);
     if (rc == 0) {
         *out = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:O}", "login", u.login, "role", u.role,
                          "org_id", str_or_null(u.org_id), "password_hash",
@@ -319,6 +502,8 @@ struct read_ctx {
     int64_t since;
     int limit;
     struct changes_page *out;
+    struct seal_cache seals;
+    int keep_digest; /* the digest was computed, not read: keep it */
 };
 
 static void page_reset(struct changes_page *p)
@@ -346,6 +531,9 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
     struct read_ctx *c = vctx;
     struct changes_page *p = c->out;
     page_reset(p);
+    seal_cache_clear(&c->seals); /* the body may run again */
+    c->keep_digest = 0;
+    struct page_proctors pp = {0};
     snprintf(p->org, sizeof p->org, "%s", c->org);
     p->since = c->since;
     p->next = c->since;
@@ -361,6 +549,13 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         p->has_more = 1;
         n = c->limit;
     }
+    /* what the users of the page need, in a few statements for the whole page (seqs in
+     * (since, the page's last]): the boxes kept for them and the proctors of their centers */
+    if (rc == 0 && n > 0)
+        rc = sealed_read_page(db, SEALED_PROFILE, FEED_USER, c->org, c->since, ch[n - 1].seq,
+                              &c->seals.profiles, e);
+    if (rc == 0 && n > 0)
+        rc = page_proctors_read(db, c->org, c->since, ch[n - 1].seq, &pp, e);
     for (int i = 0; rc == 0 && i < n; i++) {
         struct changes_record *r = &p->rec[p->n++];
         r->seq = ch[i].seq;
@@ -376,9 +571,9 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         else if (strcmp(r->entity, FEED_DELIVERY) == 0)
             rc = delivery_data(c->inst, r->id, &r->data, e);
         else if (strcmp(r->entity, FEED_ELIGIBILITY) == 0)
-            rc = eligibility_data(c->inst, r->id, &r->data, e);
+            rc = eligibility_data(c->inst, &c->seals, r->id, &r->data, e);
         else if (strcmp(r->entity, FEED_USER) == 0)
-            rc = user_data(db, c->org, r->id, &r->data, e);
+            rc = user_data(db, &c->seals, &pp, r->id, &r->data, e);
         else
             rc = err_set(e, OP_ESTATE, "the change feed holds an unknown entity '%s'", r->entity);
         if (rc == OP_ENOTFOUND) { /* cannot happen in one transaction; be a tombstone */
@@ -387,13 +582,47 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         }
     }
     free(ch);
+    page_proctors_clear(&pp);
     if (rc == 0)
         rc = max_seq(db, c->org, &p->max_seq, e);
+    /* the digest kept for this max seq is the digest (store/synced.h); else compute it */
+    int kept = 0;
     if (rc == 0 && !p->has_more)
+        rc = synced_feed_digest_kept(db, c->org, p->max_seq, p->digest, &kept, e);
+    if (rc == 0 && !p->has_more && !kept) {
         rc = synced_feed_digest(db, c->org, p->digest, e);
+        c->keep_digest = 1;
+    }
+    p->digest_kept = kept;
+    p->sealed_made = c->seals.made;
+    p->sealed_reused = c->seals.reused;
     if (rc != 0)
         page_reset(p);
     return rc;
+}
+
+/* Writes what the page made (its new boxes, its digest) for the next pages and devices. */
+static int keep_body(struct db *db, void *vctx, struct op_err *e)
+{
+    struct read_ctx *c = vctx;
+    int rc = sealed_replace(db, SEALED_PROFILE, &c->seals.fresh_profiles, 1, e);
+    if (rc == 0)
+        rc = sealed_replace(db, SEALED_CONTENT_KEY, &c->seals.fresh_keys, 0, e);
+    if (rc == 0 && c->keep_digest)
+        rc = synced_feed_digest_keep(db, c->org, c->out->max_seq, c->out->digest, e);
+    return rc;
+}
+
+/* After the read snapshot (a read transaction cannot write): a cache, so a failure (the
+ * database busy with a writer) costs the next page time, not this page its answer. */
+static void keep_fresh(struct instance *central, struct read_ctx *c)
+{
+    if (c->seals.fresh_profiles.n == 0 && c->seals.fresh_keys.n == 0 && !c->keep_digest)
+        return;
+    struct op_err e = {0};
+    if (db_write(central->db, keep_body, c, &e) != 0)
+        log_msg(OP_LOG_WARN, "changes: the sealed boxes and digest of a page were not kept: %s",
+                e.msg);
 }
 
 int changes_read(struct instance *central, const char *org, int64_t since, int limit,
@@ -409,10 +638,20 @@ int changes_read(struct instance *central, const char *org, int64_t since, int l
         return err_set_field(e, OP_EINPUT, "since", "since must be 0 or a seq a page gave");
     if (limit < 1 || limit > CHANGES_PAGE_MAX)
         return err_set_field(e, OP_EINPUT, "limit", "limit must be 1 to %d", CHANGES_PAGE_MAX);
-    struct read_ctx c = {central, org, since, limit, out};
+    struct read_ctx c;
+    memset(&c, 0, sizeof c);
+    c.inst = central;
+    c.org = org;
+    c.since = since;
+    c.limit = limit;
+    c.out = out;
     /* a read snapshot: the records, max_seq and the digest agree, and devices' syncs do not
      * queue on the write lock */
-    return db_read(central->db, read_body, &c, e);
+    rc = db_read(central->db, read_body, &c, e);
+    if (rc == 0)
+        keep_fresh(central, &c);
+    seal_cache_clear(&c.seals);
+    return rc;
 }
 
 void changes_page_free(struct changes_page *p)

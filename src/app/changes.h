@@ -27,7 +27,9 @@ struct changes_page {
     char org[256];
     int64_t since, next, max_seq;
     int has_more;
-    char digest[65]; /* "" unless this is the last page (has_more 0) */
+    char digest[65];                    /* "" unless this is the last page (has_more 0) */
+    int digest_kept;                    /* the digest was read from sync_digests, not computed */
+    int64_t sealed_made, sealed_reused; /* boxes sealed for this page, boxes reused */
     struct changes_record *rec;
     int n;
 };

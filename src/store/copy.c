@@ -77,6 +77,8 @@ static const struct table tables[] = {
      "tttiii",
      NULL,
      {"org_id", "entity", "entity_id", "seq", "version", "deleted"}},
+    {"sync_sealed", 3, "ttttt", NULL, {"kind", "record_id", "recipient", "fingerprint", "sealed"}},
+    {"sync_digests", 1, "tit", NULL, {"org_id", "max_seq", "digest"}},
     {"devices",
      1,
      "tttttitttii",

@@ -343,6 +343,27 @@ static const char *const migrations[] = {
      "  prev_hash TEXT NOT NULL,"
      "  hash TEXT NOT NULL,"
      "  PRIMARY KEY (execution_id, seq));"),
+    /* 13: what central's pages cost, made once instead of on every page served (app/changes.c,
+     * store/sealed.h). `sync_sealed`: each sealed box a page carried (a user's profile sealed
+     * to one recipient, a delivery's content key sealed to one test taker), with the
+     * fingerprint of what it was made from (recipient's public key and the plaintext); a page
+     * reuses a box only while the fingerprint of the current key and plaintext is the same,
+     * and the recipients are always read anew, so a removed proctor or a changed key never
+     * gets an old box. `sync_digests`: an organisation's scope digest with the feed's max seq
+     * it is for (any change to the scope gives the feed a higher seq), so a no-change sync
+     * reads it instead of hashing the whole scope. Both are caches: emptying them costs only
+     * time. */
+    ("CREATE TABLE sync_sealed ("
+     "  kind TEXT NOT NULL CHECK (kind IN ('profile', 'content-key')),"
+     "  record_id TEXT NOT NULL,"
+     "  recipient TEXT NOT NULL,"
+     "  fingerprint TEXT NOT NULL,"
+     "  sealed TEXT NOT NULL,"
+     "  PRIMARY KEY (kind, record_id, recipient));"
+     "CREATE TABLE sync_digests ("
+     "  org_id TEXT PRIMARY KEY,"
+     "  max_seq INTEGER NOT NULL,"
+     "  digest TEXT NOT NULL);"),
 };
 
 int migrations_count(void)

@@ -240,3 +240,42 @@ int synced_feed_digest(struct db *db, const char *org, char out[65], struct op_e
     db_bind_text(st, 1, org);
     return digest_rows(db, st, out, e);
 }
+
+int synced_feed_digest_kept(struct db *db, const char *org, int64_t max_seq, char out[65],
+                            int *found, struct op_err *e)
+{
+    *found = 0;
+    out[0] = '\0';
+    struct db_stmt *st =
+        db_stmt(db, "SELECT max_seq, digest FROM sync_digests WHERE org_id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    int r = db_step(st);
+    if (r == DB_ROW && db_column_int64(st, 0) == max_seq) {
+        const char *d = db_column_text(st, 1);
+        if (d && strlen(d) == 64) {
+            memcpy(out, d, 65);
+            *found = 1;
+        }
+    }
+    db_stmt_done(db, st);
+    return r == DB_ERROR ? db_fail(db, e, "reading the kept sync digest") : 0;
+}
+
+int synced_feed_digest_keep(struct db *db, const char *org, int64_t max_seq, const char *digest,
+                            struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "INSERT INTO sync_digests (org_id, max_seq, digest)"
+                                 " VALUES (?1, ?2, ?3) ON CONFLICT (org_id) DO UPDATE SET"
+                                 " max_seq = excluded.max_seq, digest = excluded.digest"
+                                 " WHERE excluded.max_seq > sync_digests.max_seq",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_int64(st, 2, max_seq);
+    db_bind_text(st, 3, digest);
+    return db_step_done(db, st, "keeping the sync digest", e);
+}

@@ -69,5 +69,15 @@ int synced_count(struct db *db, const char *entity, int64_t *n, struct op_err *e
 int synced_digest(struct db *db, char out[65], struct op_err *e);
 /* The same digest over central's scope of `org`: the live (not deleted) rows of its feed. */
 int synced_feed_digest(struct db *db, const char *org, char out[65], struct op_err *e);
+/* The digest of `org` kept for the feed's max seq `max_seq` (migration 13, `sync_digests`):
+ * *found 1 and `out` filled when the kept one is for exactly that max seq. Any change to the
+ * scope gives the organisation's feed a higher seq, so a digest kept for the current max seq
+ * is the current digest. */
+int synced_feed_digest_kept(struct db *db, const char *org, int64_t max_seq, char out[65],
+                            int *found, struct op_err *e);
+/* Keeps `digest` as the digest of `org` at max seq `max_seq`, unless one for a higher max seq
+ * is kept already. In the caller's write transaction. */
+int synced_feed_digest_keep(struct db *db, const char *org, int64_t max_seq, const char *digest,
+                            struct op_err *e);
 
 #endif

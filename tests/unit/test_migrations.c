@@ -222,6 +222,18 @@ static const struct fill fills[] = {
      " 'test-taker', 'start', '', 'active', '{\"reason\": \"l''\xc3\xa9l\xc3\xa8ve\"}',"
      " '0000000000000000000000000000000000000000000000000000000000000000',"
      " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08')"},
+    /* 13: central's caches of sealed boxes and scope digests */
+    {13, "sync_sealed",
+     "INSERT INTO sync_sealed (kind, record_id, recipient, fingerprint, sealed) VALUES"
+     " ('profile', 'u-taker', 'u-taker',"
+     " '2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae', 'c2VhbGVk-_')"},
+    {13, "sync_sealed",
+     "INSERT INTO sync_sealed (kind, record_id, recipient, fingerprint, sealed) VALUES"
+     " ('content-key', 'd-1', 'u-taker',"
+     " 'fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9', 'a2V5')"},
+    {13, "sync_digests",
+     "INSERT INTO sync_digests (org_id, max_seq, digest) VALUES ('org-a', 5000000011,"
+     " 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))

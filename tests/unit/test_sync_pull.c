@@ -1057,6 +1057,257 @@ static void test_binding_to_another_organisation_clears_the_device(void **state)
     assert_int_equal(sync_device_bind_org(f->central, ORG_A, &e), OP_ESTATE);
 }
 
+/* ---- what central keeps between pages (migration 13: sync_sealed, sync_digests) ---- */
+
+static int64_t central_count(struct fixture *f, const char *sql, const char *p1, const char *p2)
+{
+    struct op_err e = {0};
+    struct db_stmt *st = db_stmt(f->central->db, sql, &e);
+    if (!st)
+        fail_msg("db_stmt: %s", e.msg);
+    if (p1)
+        db_bind_text(st, 1, p1);
+    if (p2)
+        db_bind_text(st, 2, p2);
+    assert_int_equal(db_step(st), DB_ROW);
+    int64_t n = db_column_int64(st, 0);
+    db_stmt_done(f->central->db, st);
+    return n;
+}
+
+/* ORG-A's whole scope in one page, read by central (caller frees). */
+static void whole_page(struct fixture *f, struct changes_page *p)
+{
+    OK(changes_read(f->central, ORG_A, 0, 1000, p, fx_e));
+    assert_int_equal(p->has_more, 0);
+}
+
+/* The data of record `id` in page p (borrowed). */
+static json_t *page_data(struct changes_page *p, const char *id)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->rec[i].id, id) == 0)
+            return p->rec[i].data;
+    fail_msg("record %s is not in the page", id);
+    return NULL;
+}
+
+/* The text of the box for `to` in member `member` of record `id` of p (caller frees), or NULL. */
+static char *box_text(struct changes_page *p, const char *id, const char *member, const char *to)
+{
+    json_t *it;
+    size_t i;
+    json_array_foreach(json_object_get(page_data(p, id), member), i, it)
+    {
+        if (strcmp(json_string_value(json_object_get(it, "to")), to) == 0)
+            return strdup(json_string_value(json_object_get(it, "sealed")));
+    }
+    return NULL;
+}
+
+/* The vault key pair of central's user `id`, unlocked with `password`. */
+static void central_keys(struct fixture *f, const char *id, const char *password,
+                         unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES])
+{
+    struct user u;
+    OK(users_get_by_id(f->central->db, id, &u, fx_e));
+    OK(credentials_unlock(&u, password, strlen(password), pk, sk, fx_e));
+    user_clear(&u);
+}
+
+/* Gives user `id` a new vault (a new password and key pair), as a password reset does. */
+static void new_vault(struct fixture *f, const char *id, const char *password)
+{
+    struct user u;
+    OK(users_get_by_id(f->central->db, id, &u, fx_e));
+    struct credentials c;
+    OK(credentials_make(&cheap, id, password, strlen(password), NULL, &c, fx_e));
+    fx_begin(f->central->db);
+    OK(credentials_store(f->central->db, id, u.version, &c, fx_e));
+    fx_commit(f->central->db);
+    credentials_wipe(&c);
+    user_clear(&u);
+}
+
+static void test_sealed_boxes_and_the_digest_are_made_once_and_reused(void **state)
+{
+    struct fixture *f = *state;
+    struct changes_page a, b;
+    whole_page(f, &a);
+    assert_true(a.sealed_made >= 8); /* every user's own box, t1's and t2's to p1, ... */
+    assert_int_equal(a.sealed_reused, 0);
+    assert_int_equal(a.digest_kept, 0);
+    assert_int_equal(central_count(f, "SELECT count(*) FROM sync_sealed", NULL, NULL),
+                     a.sealed_made);
+    /* the same page again: nothing sealed, the same boxes, the digest read, not computed */
+    whole_page(f, &b);
+    assert_int_equal(b.sealed_made, 0);
+    assert_int_equal(b.sealed_reused, a.sealed_made);
+    assert_int_equal(b.digest_kept, 1);
+    assert_string_equal(b.digest, a.digest);
+    char want[65];
+    OK(synced_feed_digest(f->central->db, ORG_A, want, fx_e));
+    assert_string_equal(b.digest, want);
+    char *x = box_text(&a, f->t1, "profile", f->p1), *y = box_text(&b, f->t1, "profile", f->p1);
+    assert_non_null(x);
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    /* and the device applies the reused boxes as it did the new ones */
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    changes_page_free(&a);
+    changes_page_free(&b);
+
+    /* an edit: a new max seq, so the digest is computed again, and it is the new one */
+    struct user t1;
+    OK(users_get_by_id(f->central->db, f->t1, &t1, fx_e));
+    struct user_changes ch = {.set = USER_SET_LABEL, .label = "Tina B."};
+    fx_begin(f->central->db);
+    OK(users_update(f->central->db, f->t1, t1.version, &ch, NULL, fx_e));
+    fx_commit(f->central->db);
+    user_clear(&t1);
+    whole_page(f, &a);
+    assert_int_equal(a.digest_kept, 0);
+    OK(synced_feed_digest(f->central->db, ORG_A, want, fx_e));
+    assert_string_equal(a.digest, want);
+    assert_string_not_equal(a.digest, b.digest);
+    assert_int_equal(a.sealed_made, 2); /* t1's profile, to t1 and to p1; the rest reused */
+    changes_page_free(&a);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+}
+
+static void test_a_kept_box_is_made_again_when_its_key_or_plaintext_changes(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char tpk[VAULT_PUBLIC_BYTES], tsk[VAULT_SECRET_BYTES];
+    unsigned char ppk[VAULT_PUBLIC_BYTES], psk[VAULT_SECRET_BYTES];
+    unsigned char npk[VAULT_PUBLIC_BYTES], nsk[VAULT_SECRET_BYTES];
+    central_keys(f, f->t1, "t1", tpk, tsk);
+    central_keys(f, f->p1, "p1", ppk, psk);
+    struct changes_page p;
+    char prof[512];
+    whole_page(f, &p); /* everything kept */
+    char *t2_before = box_text(&p, f->t2, "profile", f->t2);
+    changes_page_free(&p);
+
+    /* the plaintext changes (t1's label): t1's boxes are new and say the new label */
+    struct user t1;
+    OK(users_get_by_id(f->central->db, f->t1, &t1, fx_e));
+    struct user_changes ch = {.set = USER_SET_LABEL, .label = "Tina B."};
+    fx_begin(f->central->db);
+    OK(users_update(f->central->db, f->t1, t1.version, &ch, NULL, fx_e));
+    fx_commit(f->central->db);
+    user_clear(&t1);
+    whole_page(f, &p);
+    assert_int_equal(open_profile(page_data(&p, f->t1), f->t1, tpk, tsk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "\"label\":\"Tina B.\""));
+    assert_int_equal(open_profile(page_data(&p, f->t1), f->p1, ppk, psk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "\"label\":\"Tina B.\""));
+    char *t2_after = box_text(&p, f->t2, "profile", f->t2); /* t2 did not change: reused */
+    assert_string_equal(t2_before, t2_after);
+    free(t2_before);
+    free(t2_after);
+    changes_page_free(&p);
+
+    /* the recipient's key changes (p1 gets a new vault): the box to p1 is sealed to the new
+     * key, and the old key no longer opens what the page carries */
+    new_vault(f, f->p1, "p1-new");
+    central_keys(f, f->p1, "p1-new", npk, nsk);
+    whole_page(f, &p);
+    assert_int_equal(open_profile(page_data(&p, f->t1), f->p1, npk, nsk, prof, sizeof prof), 0);
+    assert_non_null(strstr(prof, "Tina B."));
+    assert_int_equal(open_profile(page_data(&p, f->t1), f->p1, ppk, psk, prof, sizeof prof),
+                     OP_ECRYPTO);
+    assert_int_equal(open_profile(page_data(&p, f->t2), f->p1, ppk, psk, prof, sizeof prof),
+                     OP_ECRYPTO);
+    changes_page_free(&p);
+    /* the device gets them too */
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    json_t *t1j = synced_json(f, FEED_USER, f->t1);
+    assert_int_equal(open_profile(t1j, f->p1, npk, nsk, prof, sizeof prof), 0);
+    json_decref(t1j);
+
+    /* a proctor removed: no box to them in the page, and none kept for them */
+    const char *box_sql = "SELECT count(*) FROM sync_sealed WHERE kind = 'profile'"
+                          " AND record_id = ?1 AND recipient = ?2";
+    assert_int_equal(central_count(f, box_sql, f->t1, f->p1), 1);
+    fx_begin(f->central->db);
+    OK(testcenters_unassign(f->central->db, f->ca1, f->p1, CENTER_DUTY_PROCTOR, fx_e));
+    fx_commit(f->central->db);
+    whole_page(f, &p);
+    char *none = box_text(&p, f->t1, "profile", f->p1);
+    assert_null(none);
+    assert_int_equal(json_array_size(json_object_get(page_data(&p, f->t1), "profile")), 1);
+    changes_page_free(&p);
+    assert_int_equal(central_count(f, box_sql, f->t1, f->p1), 0);
+    /* and back: a box to p1's current key again */
+    assign(f->central->db, f->ca1, f->p1, CENTER_DUTY_PROCTOR);
+    whole_page(f, &p);
+    assert_int_equal(open_profile(page_data(&p, f->t1), f->p1, npk, nsk, prof, sizeof prof), 0);
+    changes_page_free(&p);
+}
+
+static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->central->dir, "demo.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    struct delivery d;
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    OK(app_deliveries_import(f->central, &in, &d, fx_e));
+    const char *both[] = {f->t1, f->t2};
+    char el_id[UUID_STR_LEN];
+    fx_eligible(f->central->db, f->ca2, d.id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    unsigned char tpk[VAULT_PUBLIC_BYTES], tsk[VAULT_SECRET_BYTES];
+    unsigned char npk[VAULT_PUBLIC_BYTES], nsk[VAULT_SECRET_BYTES];
+    central_keys(f, f->t1, "t1", tpk, tsk);
+    struct changes_page p;
+    whole_page(f, &p);
+    unsigned char box[CONTENT_SEALED_KEY_BYTES], key1[CONTENT_KEY_BYTES], key2[CONTENT_KEY_BYTES];
+    assert_true(sealed_key_for(page_data(&p, el_id), f->t1, box) > 0);
+    OK(vault_open(tpk, tsk, box, sizeof box, key1, fx_e));
+    changes_page_free(&p);
+    whole_page(f, &p); /* kept: nothing sealed */
+    assert_int_equal(p.sealed_made, 0);
+    changes_page_free(&p);
+
+    /* t1's key changes: the content key reaches t1 sealed to the new key only */
+    new_vault(f, f->t1, "t1-new");
+    central_keys(f, f->t1, "t1-new", npk, nsk);
+    whole_page(f, &p);
+    assert_true(sealed_key_for(page_data(&p, el_id), f->t1, box) > 0);
+    struct op_err e = {0};
+    assert_int_equal(vault_open(tpk, tsk, box, sizeof box, key2, &e), OP_ECRYPTO);
+    OK(vault_open(npk, nsk, box, sizeof box, key2, fx_e));
+    assert_memory_equal(key1, key2, sizeof key1);
+    changes_page_free(&p);
+
+    /* a new package: a new content key, sealed anew to both */
+    char *zip2 = fs_join(f->central->dir, "o.zip");
+    assert_int_equal(testzip_fixture_zip("rule-number-correct", zip2), 0);
+    const struct app_deliveries_update_in up = {d.id, NULL, -1, -1, 0, zip2};
+    struct delivery d2;
+    OK(app_deliveries_update(f->central, &up, &d2, fx_e));
+    whole_page(f, &p);
+    assert_true(sealed_key_for(page_data(&p, el_id), f->t1, box) > 0);
+    OK(vault_open(npk, nsk, box, sizeof box, key2, fx_e));
+    assert_memory_not_equal(key1, key2, sizeof key1);
+    assert_true(p.sealed_made >= 2);
+    changes_page_free(&p);
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    delivery_clear(&d);
+    delivery_clear(&d2);
+    free(zip);
+    free(zip2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1075,6 +1326,9 @@ int main(void)
         T(test_drift_triggers_a_full_resync_that_repairs_it),
         T(test_a_failure_mid_apply_keeps_the_old_cursor),
         T(test_binding_to_another_organisation_clears_the_device),
+        T(test_sealed_boxes_and_the_digest_are_made_once_and_reused),
+        T(test_a_kept_box_is_made_again_when_its_key_or_plaintext_changes),
+        T(test_a_kept_content_key_is_sealed_again_to_a_new_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
