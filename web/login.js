@@ -32,6 +32,7 @@ function refusal(e) {
     return t('login.throttled', { minutes });
   }
   if (e.status === 400) return t('login.missing');
+  if (e.status === 503 && e.code === 'central_unreachable') return t('login.centralDown');
   if (e.status === 503) return t('login.busy');
   if (e.status === 0) return t('error.network');
   return `${t('login.failed')} ${e.message || ''}`.trim();

@@ -69,7 +69,7 @@ int weblogin_body_parse(const char *body, size_t len, struct weblogin_body *out,
 
 struct find_ctx {
     const char *login;
-    char id[WEBLOGIN_ID_MAX];
+    char id[UUID_STR_LEN]; /* synced ids are UUIDs: a longer one is no user of ours */
     json_t *data; /* the record of that login, owned */
 };
 
@@ -83,8 +83,9 @@ static int find_login(const char *id, int64_t version, const char *data, void *v
         return 0;
     json_t *doc = json_loads(data, 0, NULL);
     const char *l = json_string_value(json_object_get(doc, "login"));
-    if (l && strcmp(l, c->login) == 0 && strlen(id) < sizeof c->id) {
-        snprintf(c->id, sizeof c->id, "%s", id);
+    size_t idlen = strlen(id);
+    if (l && strcmp(l, c->login) == 0 && idlen < sizeof c->id) {
+        memcpy(c->id, id, idlen + 1);
         c->data = doc;
         return 1; /* found: stop */
     }
@@ -162,8 +163,8 @@ static int login_unknown(struct instance *inst, const struct weblogin_request *r
     }
     if (rc == OP_EUNAUTH)
         return refuse(inst, req, e);
-    if (rc != 0)
-        return err_set(e, rc, "%s", ee.msg); /* central unreachable, throttled, not a manager */
+    if (rc != 0) /* central unreachable, throttled, not a manager: said as central said it */
+        return err_set_field(e, rc, WEBLOGIN_FIELD_CENTRAL, "%s", ee.msg);
     snprintf(out->login, sizeof out->login, "%s", req->login);
     snprintf(out->label, sizeof out->label, "%s", req->login);
     snprintf(out->role, sizeof out->role, "%s", ROLE_SYNC_MANAGER);
@@ -197,7 +198,7 @@ int app_weblogin(struct instance *device, const struct weblogin_request *req,
 
     struct user u;
     memset(&u, 0, sizeof u);
-    snprintf(u.id, sizeof u.id, "%s", f.id);
+    memcpy(u.id, f.id, sizeof u.id);
     u.login = (char *)req->login;
     u.role = (char *)json_string_value(json_object_get(f.data, "role"));
     u.password_hash = (char *)json_string_value(json_object_get(f.data, "password_hash"));

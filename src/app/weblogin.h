@@ -57,6 +57,10 @@ int weblogin_body_parse(const char *body, size_t len, struct weblogin_body *out,
 typedef int (*weblogin_enrol_fn)(struct instance *device, const char *login, const char *password,
                                  char *org_id, void *ctx, struct op_err *e);
 
+/* The `field` of an error that came from central during an enrolment at login (central
+ * unreachable, or its refusal): the server tells the page so. */
+#define WEBLOGIN_FIELD_CENTRAL "central"
+
 struct weblogin_request {
     const char *login;
     const char *password;

@@ -71,6 +71,9 @@ int api_session_post(const struct http_request *req, struct http_response *res, 
     if (rc != 0) {
         if (s)
             websession_discard(req->sessions, s);
+        if (rc == OP_EIO && strcmp(e->field, WEBLOGIN_FIELD_CENTRAL) == 0)
+            /* not this server's fault, and the person should know: 503 keeps the message */
+            return http_response_error_code(res, 503, "central_unreachable", e);
         return rc;
     }
     struct web_user u;

@@ -19,7 +19,7 @@
 #include "http/server.h"
 
 #define WEB_CSP                                                                                    \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 /* One embedded file: its path under web/ with a leading "/" ("/index.html"). */

@@ -13,7 +13,7 @@ org_fixture "$C"
 start_serve "$C"
 C_PID=$SERVE_PID
 not_contains() { ! contains "$1" "$2"; }
-stop_all() { kill -TERM $C_PID ${D_PID:-} 2> /dev/null; wait 2> /dev/null; lib_cleanup; }
+stop_all() { kill -TERM $C_PID ${D_PID:-} ${D2_PID:-} 2> /dev/null; wait 2> /dev/null; lib_cleanup; }
 trap stop_all EXIT
 "$OUTPOST" --data "$D" register-central --root-url "$URL" > /dev/null 2>&1
 SERVE_PORT=
@@ -72,4 +72,16 @@ sleep 4
 run curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" "$DURL/api/v1/session"
 check "an idle session ends (--session-idle 2)" [ "$OUT" = 401 ]
 check "and its end is logged" contains "$(cat "$WORK/serve.log")" "idle session"
+# a device not enrolled whose central cannot be reached: the login says so (503, not a 500)
+D2="$WORK/d2"
+new_instance "$D2" device
+"$OUTPOST" --data "$D2" register-central --root-url "http://127.0.0.1:9" > /dev/null 2>&1
+SERVE_PORT=
+export OUTPOST_SYNC_MAX_ATTEMPTS=1
+start_serve "$D2"
+D2_PID=$SERVE_PID
+DURL=$URL
+login sm-a pw-sm-a
+check "a first login while central is unreachable is 503" contains "$HEAD" "HTTP/1.1 503"
+check "saying central is unreachable" contains "$BODY" '"code":"central_unreachable"'
 finish
