@@ -53,6 +53,8 @@ async function main() {
   } catch (e) {
     /* not logged in: the form */
   }
+  // sent here by a page whose session is gone (lib.js toLogin adds ?next=)
+  if (new URLSearchParams(location.search).has('next')) say('message', t('login.again'), 'warn');
   login.focus();
 
   form.addEventListener('submit', async (ev) => {

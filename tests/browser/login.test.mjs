@@ -102,6 +102,15 @@ check('logout ends the session', (await sessionOf(tp)).status === 401);
 check('and shows the login page', /\/(index\.html.*)?$/.test(new URL(tp.url()).pathname + new URL(tp.url()).search) && (await tp.$('#login-form')) !== null, tp.url());
 await taker.context.close();
 
+// ---- a page opened without a session sends to the login page, which says why ----
+const anon = await newPage(browser, undefined, expected401);
+await anon.page.goto(`${dev}/proctor.html`);
+await anon.page.waitForURL(/\/index\.html\?next=/, { timeout: 10000 }).catch(() => {});
+check('a page without a session goes to the login page', /\/index\.html\?next=/.test(anon.page.url()), anon.page.url());
+await anon.page.waitForSelector('#message:not([hidden])', { timeout: 10000 }).catch(() => {});
+check('which says to log in again', /Log in to continue/.test(await anon.page.textContent('#message')));
+await anon.context.close();
+
 // ---- throttling ----
 const t2 = await newPage(browser, undefined, expected401);
 await t2.page.goto(`${dev}/`);
