@@ -70,6 +70,14 @@ int api_session_get(const struct http_request *req, struct http_response *res, s
 /* DELETE /api/v1/session: logout (CSRF token required), 204. */
 int api_session_delete(const struct http_request *req, struct http_response *res, struct op_err *e);
 
+/* ---- the test taker's steps (api_take.c, app/take.h, docs/runner.md) ---- */
+
+/* GET /api/v1/executions/{id} ({"execution", "view"}) and .../assets/<path> (a package file). */
+int api_take_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/executions/{id}/responses, .../move ({"execution", "view"}), .../finish,
+ * .../begin and .../cancel ({"execution"}). */
+int api_take_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+
 /* ---- executions on a device (api_executions.c, app/executions.h) ---- */
 
 /* GET /api/v1/my/deliveries (test taker): {"deliveries": [...]} (app_my_deliveries). */

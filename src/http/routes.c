@@ -17,6 +17,8 @@ const struct http_route http_api_routes[] = {
     {"POST", "/api/v1/session", 0, api_session_post},
     {"GET", "/api/v1/session", 0, api_session_get},
     {"DELETE", "/api/v1/session", 0, api_session_delete},
+    {"GET", "/api/v1/executions/", 1, api_take_get},
+    {"POST", "/api/v1/executions/", 1, api_take_post},
     {"GET", "/api/v1/my/deliveries", 0, api_my_deliveries_get},
     {"POST", "/api/v1/executions", 0, api_executions_post},
     {"GET", "/api/v1/proctor/executions", 0, api_proctor_executions_get},

@@ -1,0 +1,299 @@
+/*
+ * take.c - a test taker's steps over an execution and the runner (take.h). The runner decides
+ * what a step does to the session; the executions decide who may act, in which state, and
+ * keep the state (compare-and-set) and the sealed result. This file only joins them, once, so
+ * that the HTTP doors hold no rule.
+ */
+#include "app/take.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/executions.h"
+
+static int need_key(const struct app_taker *who, struct op_err *e)
+{
+    if (!who->id || !who->id[0] || !who->vault_pk || !who->vault_sk)
+        return err_set(e, OP_EFORBIDDEN,
+                       "this web session holds no key to open the test: log out and in again");
+    return 0;
+}
+
+/* Seconds the execution has been active at `now` (its own clock: app/executions.h). */
+static double active_used(const struct execution_row *r, double now)
+{
+    double t = (double)r->consumed;
+    if (r->active_since > 0 && now > (double)r->active_since)
+        t += now - (double)r->active_since;
+    return t;
+}
+
+/* The runner's state of an active execution, its clock set from the execution's; a new
+ * session when it has none yet (*fresh 1). */
+static int session_of(const struct runner_package *p, const struct execution_row *r, double now,
+                      json_t **state, int *fresh, struct op_err *e)
+{
+    *state = NULL;
+    *fresh = 0;
+    json_t *st = NULL;
+    int rc;
+    if (!r->session || !r->session[0]) {
+        uint64_t seed;
+        randombytes_buf(&seed, sizeof seed);
+        rc = runner_start(p, seed, now, &st, e);
+        *fresh = 1;
+    } else {
+        st = json_loads(r->session, JSON_REJECT_DUPLICATES, NULL);
+        rc = st ? 0 : err_set(e, OP_EINPUT, "execution %s: its saved session is not JSON", r->id);
+    }
+    if (rc)
+        return rc;
+    json_t *synced = NULL;
+    rc = runner_state_clock(st, now, active_used(r, now), (double)r->extra_time, &synced, e);
+    json_decref(st);
+    if (rc)
+        return rc;
+    *state = synced;
+    return 0;
+}
+
+/* Replaces *x with the execution after a save or finish. */
+static void take_row(struct app_execution *x, struct app_execution *next)
+{
+    app_execution_clear(x);
+    *x = *next;
+    memset(next, 0, sizeof *next);
+}
+
+static int save_args(const json_t *state, double now, struct app_exec_save *s, char **text,
+                     struct runner_summary *sum, struct op_err *e)
+{
+    int rc = runner_state_summary(state, now, sum, e);
+    if (rc)
+        return rc;
+    *text = json_dumps(state, JSON_COMPACT);
+    if (!*text)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    json_t *lim = json_object_get(state, "time_limit");
+    s->position = sum->position >= 0    ? sum->position
+                  : sum->item_count > 0 ? sum->item_count - 1
+                                        : 0;
+    s->item_count = sum->item_count;
+    s->session = *text;
+    s->time_limit = json_is_number(lim) ? (int64_t)json_number_value(lim) : 0;
+    return 0;
+}
+
+/* Saves `state`, or, once the test has ended, finishes the execution with its result. */
+static int store(struct instance *dev, const struct app_taker *who, const struct runner_package *p,
+                 struct app_execution *x, const json_t *state, double now, struct op_err *e)
+{
+    struct app_exec_save s;
+    struct runner_summary sum;
+    char *text = NULL;
+    int rc = save_args(state, now, &s, &text, &sum, e);
+    struct app_execution next;
+    memset(&next, 0, sizeof next);
+    if (rc == 0 && !sum.ended) {
+        rc = app_execution_save(dev, who->id, x->row.id, x->row.version, &s, &next, e);
+    } else if (rc == 0) {
+        json_t *result = NULL;
+        char *outcome = NULL;
+        rc = runner_result(p, state, &result, e);
+        if (rc == 0 && !(outcome = json_dumps(result, JSON_COMPACT)))
+            rc = err_set(e, OP_ENOMEM, "out of memory");
+        json_decref(result);
+        if (rc == 0)
+            rc = app_execution_finish(dev, who->id, x->row.id, x->row.version, &s, outcome, &next,
+                                      e);
+        free(outcome);
+    }
+    free(text);
+    if (rc == 0)
+        take_row(x, &next);
+    app_execution_clear(&next);
+    return rc;
+}
+
+static int is_active(const struct app_execution *x)
+{
+    return app_exec_state_of(x->row.state) == EXEC_ACTIVE;
+}
+
+static int not_active(const struct app_execution *x, struct op_err *e)
+{
+    return err_set_field(e, OP_ECONFLICT, "state", "execution %s is %s, not active", x->row.id,
+                         x->row.state);
+}
+
+/* The execution's own clock says the time is up (time_left 0): the runner ends the test. */
+static int time_up(const struct app_execution *x, double now)
+{
+    return x->row.time_limit > 0 && app_execution_time_left(&x->row, (int64_t)now) == 0;
+}
+
+/* Opens what every step of an active execution needs: the package and the runner's state
+ * (ended at once, and stored, when the execution's time is up). */
+static int begin_step(struct instance *dev, struct runner_cache *cache, const struct app_taker *who,
+                      struct app_execution *x, double now, struct runner_package **p,
+                      json_t **state, struct op_err *e)
+{
+    *p = NULL;
+    *state = NULL;
+    int fresh = 0;
+    int rc = runner_package_open(dev, cache, x->row.delivery_id, who->id, who->vault_pk,
+                                 who->vault_sk, p, e);
+    if (rc == 0)
+        rc = session_of(*p, &x->row, now, state, &fresh, e);
+    if (rc == 0 && time_up(x, now)) {
+        json_t *ended = NULL;
+        rc = runner_end(*p, *state, now, &ended, e);
+        if (ended) {
+            json_decref(*state);
+            *state = ended;
+        }
+        if (rc == 0)
+            rc = store(dev, who, *p, x, *state, now, e);
+    } else if (rc == 0 && fresh) {
+        rc = store(dev, who, *p, x, *state, now, e);
+    }
+    return rc;
+}
+
+static json_t *answer(const struct app_execution *x, json_t *view)
+{
+    json_t *o = json_pack("{s:o}", "execution", app_execution_json(x));
+    if (o && view)
+        json_object_set(o, "view", view);
+    else if (o)
+        json_object_set_new(o, "view", json_null());
+    return o;
+}
+
+int app_take_get(struct instance *device, struct runner_cache *cache, const struct app_taker *who,
+                 const char *id, double now, json_t **out, struct op_err *e)
+{
+    *out = NULL;
+    struct app_execution x;
+    memset(&x, 0, sizeof x);
+    int rc = need_key(who, e);
+    if (rc == 0)
+        rc = app_execution_get_for_taker(device, who->id, id, &x, e);
+    struct runner_package *p = NULL;
+    json_t *state = NULL, *view = NULL;
+    if (rc == 0 && is_active(&x)) {
+        rc = begin_step(device, cache, who, &x, now, &p, &state, e);
+        json_t *so = NULL;
+        if (rc == 0 && is_active(&x))
+            rc = runner_view(p, state, now, &so, &view, e);
+        if (rc == 0 && so)
+            rc = store(device, who, p, &x, so, now, e);
+        json_decref(so);
+    }
+    if (rc == 0 && !(*out = answer(&x, view)))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    json_decref(view);
+    json_decref(state);
+    runner_package_release(p);
+    app_execution_clear(&x);
+    return rc;
+}
+
+int app_take_step(struct instance *device, struct runner_cache *cache, const struct app_taker *who,
+                  const char *id, enum runner_op op, const json_t *body, double now, json_t **out,
+                  struct op_err *e)
+{
+    *out = NULL;
+    struct runner_request req;
+    int rc = runner_request_parse(op, body, &req, e);
+    if (rc)
+        return rc;
+    struct app_execution x;
+    memset(&x, 0, sizeof x);
+    rc = need_key(who, e);
+    if (rc == 0)
+        rc = app_execution_get_for_taker(device, who->id, id, &x, e);
+    if (rc == 0 && !is_active(&x))
+        rc = not_active(&x, e);
+    struct runner_package *p = NULL;
+    json_t *state = NULL, *so = NULL, *view = NULL;
+    if (rc == 0)
+        rc = begin_step(device, cache, who, &x, now, &p, &state, e);
+    if (rc == 0 && !is_active(&x)) /* the time was up: the test ended before this step */
+        rc = err_set_field(e, OP_ECONFLICT, "time", "the time is up: the test has ended");
+    if (rc == 0) {
+        if (op == RUNNER_OP_RESPOND)
+            rc = runner_respond(p, state, &req, now, &so, &view, e);
+        else if (op == RUNNER_OP_MOVE)
+            rc = runner_move(p, state, &req, now, &so, &view, e);
+        else
+            rc = runner_finish(p, state, &req, now, &so, e);
+        if (so) { /* saved even when refused: time moved the session on */
+            struct op_err se = {0};
+            int src = store(device, who, p, &x, so, now, &se);
+            if (src && rc == 0)
+                rc = err_set_field(e, src, se.field, "%s", se.msg);
+        }
+    }
+    if (rc == 0 && !(*out = answer(&x, op == RUNNER_OP_FINISH ? NULL : view)))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    if (rc == 0 && op == RUNNER_OP_FINISH)
+        json_object_del(*out, "view");
+    json_decref(so);
+    json_decref(view);
+    json_decref(state);
+    runner_package_release(p);
+    app_execution_clear(&x);
+    return rc;
+}
+
+int app_take_transition(struct instance *device, const struct app_taker *who, const char *id,
+                        enum app_take_transition what, const json_t *body, json_t **out,
+                        struct op_err *e)
+{
+    *out = NULL;
+    json_t *v = json_object_get(body, "version");
+    if (!json_is_object(body) || json_object_size(body) != 1 || !json_is_integer(v) ||
+        json_integer_value(v) < 1)
+        return err_set_field(e, OP_EINPUT, "version",
+                             "the body is {\"version\": n}, the execution's version the page saw");
+    if (!who->id || !who->id[0])
+        return err_set(e, OP_EFORBIDDEN, "no test taker is logged in");
+    struct app_execution x;
+    memset(&x, 0, sizeof x);
+    int rc = what == APP_TAKE_BEGIN
+                 ? app_execution_begin(device, who->id, id, json_integer_value(v), &x, e)
+                 : app_execution_cancel(device, who->id, id, json_integer_value(v), &x, e);
+    if (rc == 0 && !(*out = answer(&x, NULL)))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    if (rc == 0)
+        json_object_del(*out, "view");
+    app_execution_clear(&x);
+    return rc;
+}
+
+int app_take_asset(struct instance *device, struct runner_cache *cache, const struct app_taker *who,
+                   const char *id, const char *path, struct runner_package **pkg,
+                   const unsigned char **data, size_t *len, const char **type, struct op_err *e)
+{
+    *pkg = NULL;
+    struct app_execution x;
+    memset(&x, 0, sizeof x);
+    int rc = need_key(who, e);
+    if (rc == 0)
+        rc = app_execution_get_for_taker(device, who->id, id, &x, e);
+    if (rc == 0 && !is_active(&x))
+        rc = not_active(&x, e);
+    if (rc == 0)
+        rc = runner_package_open(device, cache, x.row.delivery_id, who->id, who->vault_pk,
+                                 who->vault_sk, pkg, e);
+    if (rc == 0)
+        rc = runner_package_asset(*pkg, path, data, len, type, e);
+    if (rc) {
+        runner_package_release(*pkg);
+        *pkg = NULL;
+    }
+    app_execution_clear(&x);
+    return rc;
+}

@@ -1,0 +1,410 @@
+/* test_app_take.c - a test taker's steps over an execution and the runner (app/take.h) on a
+ * device holding what a sync leaves (the demo test's encrypted package, its key sealed to the
+ * test taker): the view and steps, another test taker refused, a paused execution refusing
+ * every step and its paused time not counted, the state saved after every response (a new
+ * version), finishing sealing the scored result into the outbox, and a time limit over ending
+ * the execution with its result. */
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/central.h"
+#include "app/executions.h"
+#include "app/take.h"
+#include "app_instance_fixture.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "crypto/content.h"
+#include "crypto/envelope.h"
+#include "crypto/keys.h"
+#include "qti/compile.h"
+#include "qti_testzip.h"
+#include "store/meta.h"
+#include "store/outbox.h"
+#include "store/packages.h"
+#include "store/synced.h"
+
+#define T1 "11111111-0000-4000-8000-000000000001"
+#define T2 "11111111-0000-4000-8000-000000000002"
+#define P1 "22222222-0000-4000-8000-000000000001"
+#define CA "33333333-0000-4000-8000-00000000000a"
+#define D1 "44444444-0000-4000-8000-000000000001"
+
+static time_t now_t = 1800000000;
+
+struct fixture {
+    struct instance *dev;
+    struct runner_cache *cache;
+    struct key results;
+    unsigned char pk1[VAULT_PUBLIC_BYTES], sk1[VAULT_SECRET_BYTES];
+    unsigned char pk2[VAULT_PUBLIC_BYTES], sk2[VAULT_SECRET_BYTES];
+};
+
+static void put_json(struct db *db, const char *entity, const char *id, json_t *o)
+{
+    char *t = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    struct op_err e = {0};
+    if (synced_put(db, entity, id, 1, t, 0, &e) != 0)
+        fail_msg("synced_put %s: %s", id, e.msg);
+    free(t);
+    json_decref(o);
+}
+
+static unsigned char *compile_demo(size_t *len)
+{
+    char *dir = testutil_tmpdir();
+    char *zip = fs_join(dir, "t.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    struct qti_loaded *l;
+    struct op_err e = {0};
+    if (qti_load(zip, NULL, &l, &e) != 0)
+        fail_msg("load: %s", e.msg);
+    struct buf b = {0};
+    assert_int_equal(qti_compile(l, &b, &e), 0);
+    qti_loaded_free(l);
+    free(zip);
+    testutil_rmdir(dir);
+    *len = b.len;
+    return (unsigned char *)b.data;
+}
+
+static void sealed_text(const unsigned char *key, const unsigned char *pk, char *text, size_t cap)
+{
+    unsigned char sealed[CONTENT_SEALED_KEY_BYTES];
+    struct op_err e = {0};
+    assert_int_equal(content_key_seal(key, pk, sealed, &e), 0);
+    vault_to_text(sealed, sizeof sealed, text, cap);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->dev = fx_instance(ROLE_DEVICE);
+    struct db *db = f->dev->db;
+    struct op_err e = {0};
+    f->results.kind = KEY_RESULTS;
+    crypto_box_keypair(f->results.public_key, f->results.secret);
+    key_id_of_public(f->results.public_key, f->results.id);
+    char hex[2 * KEY_PUBLIC_BYTES + 1];
+    sodium_bin2hex(hex, sizeof hex, f->results.public_key, KEY_PUBLIC_BYTES);
+    assert_int_equal(meta_set(db, META_CENTRAL_RESULTS_KEY, hex, &e), 0);
+    assert_int_equal(meta_set(db, META_CENTRAL_RESULTS_KEY_ID, f->results.id, &e), 0);
+    vault_keypair(f->pk1, f->sk1);
+    vault_keypair(f->pk2, f->sk2);
+    /* the demo package, encrypted under a content key, as a sync leaves it */
+    size_t len;
+    unsigned char *bytes = compile_demo(&len);
+    unsigned char key[CONTENT_KEY_BYTES];
+    content_key_generate(key);
+    char *enc = NULL;
+    size_t enc_len = 0;
+    FILE *in = fmemopen(bytes, len, "rb");
+    FILE *out = open_memstream(&enc, &enc_len);
+    assert_int_equal(content_encrypt(in, out, key, D1, &e), 0);
+    fclose(in);
+    fclose(out);
+    char enc_sha[SHA256_HEX_LEN], sha[SHA256_HEX_LEN];
+    sha256_hex(enc, enc_len, enc_sha);
+    sha256_hex(bytes, len, sha);
+    char *path = packages_enc_path(f->dev->dir, enc_sha);
+    char *slash = strrchr(path, '/');
+    *slash = 0;
+    assert_int_equal(fs_mkdir_p(path, 0700, &e), 0);
+    *slash = '/';
+    assert_int_equal(fs_write_atomic(path, enc, enc_len, 0600, &e), 0);
+    free(path);
+    free(enc);
+    free(bytes);
+    put_json(db, "test-center", CA,
+             json_pack("{s:[], s:s, s:s, s:n, s:[s]}", "admins", "label", "A", "org_id", "ORG",
+                       "parent_id", "proctors", P1));
+    put_json(db, "delivery", D1,
+             json_pack("{s:s, s:i, s:b, s:s, s:s, s:I, s:i}", "label", "Demo", "max_executions", 0,
+                       "proctored_default", 0, "package_sha256", sha, "enc_sha256", enc_sha,
+                       "enc_size", (json_int_t)enc_len, "content_version", 1));
+    char k1[CONTENT_SEALED_KEY_BYTES * 2], k2[CONTENT_SEALED_KEY_BYTES * 2];
+    sealed_text(key, f->pk1, k1, sizeof k1);
+    sealed_text(key, f->pk2, k2, sizeof k2);
+    sodium_memzero(key, sizeof key);
+    put_json(db, "eligibility", "e-1",
+             json_pack("{s:s, s:s, s:b, s:[s, s], s:[{s:s, s:s}, {s:s, s:s}], s:i}", "center_id",
+                       CA, "delivery_id", D1, "proctored", 0, "test_takers", T1, T2, "content_keys",
+                       "to", T1, "sealed", k1, "to", T2, "sealed", k2, "content_version", 1));
+    put_json(db, "user", T1,
+             json_pack("{s:s, s:s, s:[]}", "login", "t1", "role", "test-taker", "profile"));
+    put_json(db, "user", T2,
+             json_pack("{s:s, s:s, s:[]}", "login", "t2", "role", "test-taker", "profile"));
+    assert_int_equal(runner_cache_new(4, &f->cache, &e), 0);
+    now_t = 1800000000;
+    clock_set(&(struct op_clock){clock_fixed, &now_t});
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    clock_set(NULL);
+    runner_cache_free(f->cache);
+    key_wipe(&f->results);
+    fx_instance_free(f->dev);
+    free(f);
+    return 0;
+}
+
+static struct app_taker taker1(struct fixture *f)
+{
+    return (struct app_taker){T1, f->pk1, f->sk1};
+}
+
+static char *start(struct fixture *f)
+{
+    struct app_execution x;
+    struct op_err e = {0};
+    if (app_execution_start(f->dev, T1, D1, CA, &x, &e) != 0)
+        fail_msg("start: %s", e.msg);
+    char *id = strdup(x.row.id);
+    app_execution_clear(&x);
+    return id;
+}
+
+static json_t *get(struct fixture *f, const char *id)
+{
+    struct app_taker t = taker1(f);
+    json_t *out;
+    struct op_err e = {0};
+    if (app_take_get(f->dev, f->cache, &t, id, (double)now_t, &out, &e) != 0)
+        fail_msg("get: %s", e.msg);
+    return out;
+}
+
+static int step(struct fixture *f, const char *id, enum runner_op op, const char *body,
+                json_t **out, struct op_err *e)
+{
+    struct app_taker t = taker1(f);
+    json_t *b = json_loads(body, 0, NULL);
+    assert_non_null(b);
+    *out = NULL;
+    int rc = app_take_step(f->dev, f->cache, &t, id, op, b, (double)now_t, out, e);
+    json_decref(b);
+    return rc;
+}
+
+static void step_ok(struct fixture *f, const char *id, enum runner_op op, const char *body)
+{
+    json_t *out;
+    struct op_err e = {0};
+    if (step(f, id, op, body, &out, &e) != 0)
+        fail_msg("%s: %s", body, e.msg);
+    json_decref(out);
+}
+
+static const char *key_of(json_t *out)
+{
+    return json_string_value(json_object_get(json_object_get(out, "view"), "item_key"));
+}
+
+static json_int_t version_of(json_t *out)
+{
+    return json_integer_value(json_object_get(json_object_get(out, "execution"), "version"));
+}
+
+static double view_time_left(json_t *out)
+{
+    return json_number_value(json_object_get(json_object_get(out, "view"), "time_left"));
+}
+
+/* The payload of the one envelope in the outbox. */
+static json_t *sealed_result(struct fixture *f)
+{
+    struct outbox_item *items;
+    int n;
+    struct op_err e = {0};
+    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
+    assert_int_equal(n, 1);
+    struct envelope env;
+    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
+    unsigned char *payload;
+    size_t len;
+    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
+    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
+    assert_non_null(doc);
+    free(payload);
+    outbox_items_free(items, n);
+    return doc;
+}
+
+static double total_score(json_t *doc)
+{
+    json_t *o = json_object_get(doc, "outcome");
+    return json_number_value(json_object_get(json_object_get(o, "outcomes"), "TOTAL_SCORE"));
+}
+
+static void test_steps_are_saved_and_finishing_seals_the_scored_result(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    json_t *out = get(f, id);
+    assert_string_equal(key_of(out), "capital");
+    char *text = json_dumps(out, 0);
+    assert_null(strstr(text, "correctResponse"));
+    free(text);
+    json_int_t v = version_of(out);
+    json_decref(out);
+    now_t += 10;
+    assert_int_equal(step(f, id, RUNNER_OP_RESPOND,
+                          "{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"paris\"}}", &out,
+                          &(struct op_err){0}),
+                     0);
+    assert_true(version_of(out) > v); /* saved after the response */
+    json_decref(out);
+    /* a reload: the answer is there */
+    out = get(f, id);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(out, "view"), "responses"), "RESPONSE")),
+        "paris");
+    json_decref(out);
+    step_ok(f, id, RUNNER_OP_MOVE, "{\"item_key\":\"capital\",\"to\":\"next\"}");
+    step_ok(f, id, RUNNER_OP_RESPOND,
+            "{\"item_key\":\"primes\",\"responses\":{\"RESPONSE\":[\"n2\",\"n3\",\"n7\"]}}");
+    struct op_err e = {0};
+    assert_int_equal(step(f, id, RUNNER_OP_RESPOND,
+                          "{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"nice\"}}", &out,
+                          &e),
+                     OP_ECONFLICT);
+    assert_string_equal(e.field, "item_key");
+    assert_int_equal(fx_count(f->dev, "SELECT count(*) FROM result_outbox"), 0);
+    now_t += 10;
+    if (step(f, id, RUNNER_OP_FINISH, "{\"item_key\":\"primes\"}", &out, &e) != 0)
+        fail_msg("finish: %s", e.msg);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(out, "execution"), "state")), "finished");
+    assert_null(json_object_get(out, "view"));
+    json_decref(out);
+    json_t *doc = sealed_result(f);
+    assert_true(total_score(doc) == 4.0); /* paris 1 + primes 3 */
+    json_decref(doc);
+    /* nothing more after the end */
+    assert_int_equal(step(f, id, RUNNER_OP_RESPOND,
+                          "{\"item_key\":\"primes\",\"responses\":{\"RESPONSE\":[\"n2\"]}}", &out,
+                          &e),
+                     OP_ECONFLICT);
+    out = get(f, id);
+    assert_true(json_is_null(json_object_get(out, "view")));
+    json_decref(out);
+    free(id);
+}
+
+static void test_another_test_taker_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    struct app_taker t2 = {T2, f->pk2, f->sk2};
+    json_t *out = NULL;
+    struct op_err e = {0};
+    assert_int_equal(app_take_get(f->dev, f->cache, &t2, id, (double)now_t, &out, &e),
+                     OP_EFORBIDDEN);
+    json_t *b =
+        json_loads("{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"lyon\"}}", 0, NULL);
+    assert_int_equal(
+        app_take_step(f->dev, f->cache, &t2, id, RUNNER_OP_RESPOND, b, (double)now_t, &out, &e),
+        OP_EFORBIDDEN);
+    json_decref(b);
+    struct runner_package *p = NULL;
+    const unsigned char *data;
+    size_t len;
+    const char *type;
+    assert_int_equal(
+        app_take_asset(f->dev, f->cache, &t2, id, "assets/planet.svg", &p, &data, &len, &type, &e),
+        OP_EFORBIDDEN);
+    struct app_taker t1 = taker1(f);
+    assert_int_equal(
+        app_take_asset(f->dev, f->cache, &t1, id, "assets/planet.svg", &p, &data, &len, &type, &e),
+        0);
+    assert_string_equal(type, "image/svg+xml");
+    runner_package_release(p);
+    /* without a key in the web session nothing opens */
+    struct app_taker nokey = {T1, NULL, NULL};
+    assert_int_equal(app_take_get(f->dev, f->cache, &nokey, id, (double)now_t, &out, &e),
+                     OP_EFORBIDDEN);
+    free(id);
+}
+
+static void test_a_paused_execution_refuses_steps_and_its_pause_is_not_counted(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    json_t *out = get(f, id);
+    assert_true(view_time_left(out) == 1800);
+    json_int_t v = version_of(out);
+    json_decref(out);
+    now_t += 100;
+    struct app_exec_viewer p1 = {P1, NULL, NULL};
+    struct app_proctor_request pause = {PROCTOR_PAUSE, v, 0, NULL, NULL};
+    struct app_execution x;
+    struct op_err e = {0};
+    if (app_execution_proctor_act(f->dev, &p1, id, &pause, &x, &e) != 0)
+        fail_msg("pause: %s", e.msg);
+    now_t += 1000;
+    assert_int_equal(step(f, id, RUNNER_OP_RESPOND,
+                          "{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"paris\"}}", &out,
+                          &e),
+                     OP_ECONFLICT);
+    assert_string_equal(e.field, "state");
+    out = get(f, id);
+    assert_true(json_is_null(json_object_get(out, "view")));
+    json_decref(out);
+    struct app_proctor_request resume = {PROCTOR_RESUME, x.row.version, 0, NULL, NULL};
+    struct app_execution y;
+    if (app_execution_proctor_act(f->dev, &p1, id, &resume, &y, &e) != 0)
+        fail_msg("resume: %s", e.msg);
+    app_execution_clear(&x);
+    app_execution_clear(&y);
+    now_t += 50;
+    out = get(f, id);
+    assert_true(view_time_left(out) == 1650); /* 100 + 50 s active, 1000 s paused */
+    json_decref(out);
+    free(id);
+}
+
+static void test_a_time_limit_over_ends_the_execution_with_its_result(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    json_decref(get(f, id));
+    now_t += 10;
+    step_ok(f, id, RUNNER_OP_RESPOND,
+            "{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"paris\"}}");
+    now_t += 1800;
+    json_t *out = NULL;
+    struct op_err e = {0};
+    assert_int_equal(
+        step(f, id, RUNNER_OP_MOVE, "{\"item_key\":\"capital\",\"to\":\"next\"}", &out, &e),
+        OP_ECONFLICT);
+    assert_string_equal(e.field, "time");
+    out = get(f, id);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(out, "execution"), "state")), "finished");
+    json_decref(out);
+    json_t *doc = sealed_result(f);
+    assert_true(total_score(doc) == 1.0);
+    json_decref(doc);
+    free(id);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_steps_are_saved_and_finishing_seals_the_scored_result,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_another_test_taker_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_paused_execution_refuses_steps_and_its_pause_is_not_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_time_limit_over_ends_the_execution_with_its_result,
+                                        setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
