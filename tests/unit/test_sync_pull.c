@@ -980,6 +980,40 @@ static void test_profiles_are_sealed_again_when_proctors_change(void **state)
     json_decref(t1);
 }
 
+/* A center's record lists its proctors and administrators (the device lets only them act on
+ * its executions, app/executions.h), and a staff change reaches the device. */
+static int staff_has(json_t *center, const char *list, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(center, list), i,
+                       v) if (strcmp(json_string_value(v), id) == 0) return 1;
+    return 0;
+}
+
+static void test_centers_reach_the_device_with_their_proctors_and_admins(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    json_t *c = synced_json(f, FEED_TEST_CENTER, f->ca1);
+    assert_true(staff_has(c, "proctors", f->p1));
+    assert_false(staff_has(c, "proctors", f->ad));
+    assert_true(staff_has(c, "admins", f->ad));
+    assert_false(staff_has(c, "proctors", f->p2));
+    json_decref(c);
+    assign(f->central->db, f->ca1, f->p2, CENTER_DUTY_PROCTOR);
+    fx_begin(f->central->db);
+    OK(testcenters_unassign(f->central->db, f->ca1, f->p1, CENTER_DUTY_PROCTOR, fx_e));
+    fx_commit(f->central->db);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    c = synced_json(f, FEED_TEST_CENTER, f->ca1);
+    assert_true(staff_has(c, "proctors", f->p2));
+    assert_false(staff_has(c, "proctors", f->p1));
+    json_decref(c);
+}
+
 static void test_drift_triggers_a_full_resync_that_repairs_it(void **state)
 {
     struct fixture *f = *state;
@@ -1323,6 +1357,7 @@ int main(void)
         T(test_an_encrypted_copy_made_later_reaches_the_device),
         cmocka_unit_test(test_bad_content_fields_are_refused),
         T(test_profiles_are_sealed_again_when_proctors_change),
+        T(test_centers_reach_the_device_with_their_proctors_and_admins),
         T(test_drift_triggers_a_full_resync_that_repairs_it),
         T(test_a_failure_mid_apply_keeps_the_old_cursor),
         T(test_binding_to_another_organisation_clears_the_device),
