@@ -304,6 +304,23 @@ unsigned char *websession_key_sk(struct websession *s)
     return s->key + VAULT_PUBLIC_BYTES;
 }
 
+/* When `login` has WEBSESSION_PER_USER_MAX live sessions, ends the least recently used. */
+static void end_oldest_of(struct websessions *t, const char *login)
+{
+    int n = 0;
+    struct websession *oldest = NULL;
+    for (unsigned i = 0; i < t->max; i++) {
+        struct websession *o = &t->slots[i];
+        if (o->state != SLOT_LIVE || o->ended || strcmp(o->user.login, login) != 0)
+            continue;
+        n++;
+        if (!oldest || o->last_used < oldest->last_used)
+            oldest = o;
+    }
+    if (n >= WEBSESSION_PER_USER_MAX && oldest)
+        slot_end(t, oldest);
+}
+
 void websession_open(struct websessions *t, struct websession *s, const struct web_user *who,
                      int has_key, char token[WEBSESSION_TOKEN_LEN + 1],
                      char csrf[WEBSESSION_TOKEN_LEN + 1])
@@ -312,6 +329,7 @@ void websession_open(struct websessions *t, struct websession *s, const struct w
     unsigned char h[HASH_BYTES];
     hash_token(token, h);
     pthread_mutex_lock(&t->lock);
+    end_oldest_of(t, who->login);
     memcpy(s->id_hash, h, sizeof h);
     random_token(s->csrf);
     snprintf(csrf, WEBSESSION_TOKEN_LEN + 1, "%s", s->csrf);

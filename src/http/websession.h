@@ -19,7 +19,9 @@
  *     /api/v1/session; every request but GET and HEAD made with the cookie must carry it in
  *     the header X-CSRF-Token, or it is refused 403 with code "csrf" before the handler acts.
  *   - At most `max` sessions at once (default WEBSESSION_DEFAULT_MAX): a login past that is
- *     refused 503 (no live session is pushed out by a newcomer).
+ *     refused 503 (no live session is pushed out by a newcomer); and at most
+ *     WEBSESSION_PER_USER_MAX of one login: their next login ends their least recently used
+ *     one, so that one account cannot fill the table and lock everyone else out.
  *
  * Sessions are shared by the server's threads (a mutex guards the table). A handler borrows
  * its caller's session for the length of the request: websession_require takes a reference
@@ -52,6 +54,7 @@
 #define WEBSESSION_MAX_MAX        100000
 #define WEBSESSION_SWEEP_MAX_S    30
 #define WEBSESSION_TOKEN_LEN      43 /* 32 bytes, URL-safe base64 without padding */
+#define WEBSESSION_PER_USER_MAX   8  /* sessions of one login: a ninth ends their oldest */
 
 /* Roles, as bits (a user of the store has one; the mask lets a handler accept several). */
 enum {
@@ -114,7 +117,8 @@ unsigned websessions_idle_s(const struct websessions *t);
 /* Login, in three steps so that the key goes straight into the arena:
  * websession_reserve takes a slot (OP_EBUSY when `max` sessions are live), the login writes
  * the key pair into websession_key_pk/_sk, then websession_open makes it a live session
- * (copying `who`, whose key pointers are ignored; has_key says whether the slot holds a key)
+ * (copying `who`, whose key pointers are ignored; has_key says whether the slot holds a key;
+ * ending the login's least recently used session when they have WEBSESSION_PER_USER_MAX)
  * and gives its cookie value and CSRF token, or websession_discard wipes the slot and frees
  * it. */
 int websession_reserve(struct websessions *t, struct websession **out, struct op_err *e);

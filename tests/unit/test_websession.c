@@ -204,6 +204,38 @@ static void test_the_table_is_bounded_and_idle_sessions_make_room(void **state)
     websessions_free(t);
 }
 
+static void test_one_login_cannot_fill_the_table(void **state)
+{
+    (void)state;
+    fake_now = 20000;
+    struct websessions *t = table(900, 64);
+    char tok[WEBSESSION_PER_USER_MAX + 1][WEBSESSION_TOKEN_LEN + 1], csrf[WEBSESSION_TOKEN_LEN + 1];
+    char other[WEBSESSION_TOKEN_LEN + 1];
+    login(t, "bob", WEB_ROLE_PROCTOR, other, csrf);
+    for (int i = 0; i <= WEBSESSION_PER_USER_MAX; i++) {
+        fake_now++;
+        login(t, "alice", WEB_ROLE_TEST_TAKER, tok[i], csrf);
+        if (i == 1) { /* the first one is used again: the second becomes the oldest */
+            struct websession *got;
+            struct op_err e0 = {0};
+            fake_now++;
+            assert_int_equal(websession_get(t, tok[0], &got, &e0), 0);
+            websession_put(t, got);
+        }
+    }
+    assert_int_equal(websessions_count(t), WEBSESSION_PER_USER_MAX + 1); /* alice's 8 and bob's */
+    struct websession *got;
+    struct op_err e = {0};
+    assert_int_equal(websession_get(t, tok[1], &got, &e), OP_EUNAUTH); /* least recently used */
+    assert_int_equal(websession_get(t, tok[0], &got, &e), 0);
+    websession_put(t, got);
+    assert_int_equal(websession_get(t, tok[WEBSESSION_PER_USER_MAX], &got, &e), 0);
+    websession_put(t, got);
+    assert_int_equal(websession_get(t, other, &got, &e), 0); /* bob is untouched */
+    websession_put(t, got);
+    websessions_free(t);
+}
+
 static void test_a_discarded_login_leaves_nothing(void **state)
 {
     (void)state;
@@ -303,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_sweep_wipes_idle_sessions_without_a_request),
         cmocka_unit_test(test_logout_wipes_the_key_when_the_last_borrower_returns_it),
         cmocka_unit_test(test_the_table_is_bounded_and_idle_sessions_make_room),
+        cmocka_unit_test(test_one_login_cannot_fill_the_table),
         cmocka_unit_test(test_a_discarded_login_leaves_nothing),
         cmocka_unit_test(test_a_session_without_key_has_no_key_pointers),
         cmocka_unit_test(test_roles_map_between_store_and_json),
