@@ -13,7 +13,7 @@ org_fixture "$C"
 start_serve "$C"
 C_PID=$SERVE_PID
 not_contains() { ! contains "$1" "$2"; }
-stop_all() { kill -TERM $C_PID ${D_PID:-} ${D2_PID:-} 2> /dev/null; wait 2> /dev/null; lib_cleanup; }
+stop_all() { kill -TERM $C_PID ${D_PID:-} ${D2_PID:-} ${D3_PID:-} 2> /dev/null; wait 2> /dev/null; lib_cleanup; }
 trap stop_all EXIT
 "$OUTPOST" --data "$D" register-central --root-url "$URL" > /dev/null 2>&1
 SERVE_PORT=
@@ -72,6 +72,23 @@ sleep 4
 run curl -s -o /dev/null -w '%{http_code}' -b "$WORK/jar" "$DURL/api/v1/session"
 check "an idle session ends (--session-idle 2)" [ "$OUT" = 401 ]
 check "and its end is logged" contains "$(cat "$WORK/serve.log")" "idle session"
+# under TLS the session cookie is Secure too (the same device, a second server with a
+# self-signed certificate)
+if command -v openssl > /dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+        -days 1 -subj "/CN=127.0.0.1" > /dev/null 2>&1
+    chmod 600 "$WORK/key.pem"
+    SERVE_PORT=
+    start_serve "$D" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
+    D3_PID=$SERVE_PID
+    run curl -s -k -D - -o /dev/null -H 'Content-Type: application/json' \
+        --data '{"login": "ta3", "password": "pw-ta3"}' "$URL/api/v1/session"
+    check "over TLS the cookie is Secure" contains "$OUT" "HttpOnly; SameSite=Strict; Secure"
+    kill -TERM $D3_PID 2> /dev/null
+else
+    echo "note: openssl is missing (scripts/install-deps.sh installs it): no TLS cookie check"
+fi
+
 # a device not enrolled whose central cannot be reached: the login says so (503, not a 500)
 D2="$WORK/d2"
 new_instance "$D2" device
