@@ -248,23 +248,32 @@ int app_take_step(struct instance *device, struct runner_cache *cache, const str
     return rc;
 }
 
-int app_take_transition(struct instance *device, const struct app_taker *who, const char *id,
-                        enum app_take_transition what, const json_t *body, json_t **out,
-                        struct op_err *e)
+int app_take_version_parse(const json_t *body, int64_t *version, struct op_err *e)
 {
-    *out = NULL;
     json_t *v = json_object_get(body, "version");
     if (!json_is_object(body) || json_object_size(body) != 1 || !json_is_integer(v) ||
         json_integer_value(v) < 1)
         return err_set_field(e, OP_EINPUT, "version",
                              "the body is {\"version\": n}, the execution's version the page saw");
+    *version = json_integer_value(v);
+    return 0;
+}
+
+int app_take_transition(struct instance *device, const struct app_taker *who, const char *id,
+                        enum app_take_transition what, const json_t *body, json_t **out,
+                        struct op_err *e)
+{
+    *out = NULL;
+    int64_t version;
+    int rc = app_take_version_parse(body, &version, e);
+    if (rc)
+        return rc;
     if (!who->id || !who->id[0])
         return err_set(e, OP_EFORBIDDEN, "no test taker is logged in");
     struct app_execution x;
     memset(&x, 0, sizeof x);
-    int rc = what == APP_TAKE_BEGIN
-                 ? app_execution_begin(device, who->id, id, json_integer_value(v), &x, e)
-                 : app_execution_cancel(device, who->id, id, json_integer_value(v), &x, e);
+    rc = what == APP_TAKE_BEGIN ? app_execution_begin(device, who->id, id, version, &x, e)
+                                : app_execution_cancel(device, who->id, id, version, &x, e);
     if (rc == 0 && !(*out = answer(&x, NULL)))
         rc = err_set(e, OP_ENOMEM, "out of memory");
     if (rc == 0)

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app/runner.h"
 #include "base/err.h"
@@ -51,6 +52,8 @@ int app_take_step(struct instance *device, struct runner_cache *cache, const str
  * execution begins (becomes active), one not yet begun is canceled, by its test taker
  * (app_execution_begin, app_execution_cancel). -> {"execution"}. */
 enum app_take_transition { APP_TAKE_BEGIN, APP_TAKE_CANCEL };
+/* The body {"version": n} (n >= 1, nothing else): 0 and *version, or OP_EINPUT. */
+int app_take_version_parse(const json_t *body, int64_t *version, struct op_err *e);
 int app_take_transition(struct instance *device, const struct app_taker *who, const char *id,
                         enum app_take_transition what, const json_t *body, json_t **out,
                         struct op_err *e);

@@ -3,7 +3,7 @@
  * .../finish; app/runner.h): any bytes are parsed as the server does (http_body_json), checked
  * by runner_request_parse, and a request it accepts is run against a real session of a small
  * built-in test, whose state must stay a state the runner reads back. The first byte chooses
- * the step (0 respond, 1 move, 2 finish).
+ * the step (0 respond, 1 move, 2 finish, 3 begin/cancel's {"version"}, app/take.h).
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/runner.h"
+#include "app/take.h"
 #include "base/buf.h"
 #include "http/body.h"
 #include "qti/compile.h"
@@ -80,6 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     struct runner_package *p = the_package();
+    if (data[0] % 4 == 3) {
+        struct op_err ve = {0};
+        json_t *vb = NULL;
+        int64_t version = 0;
+        if (http_json_parse((const char *)data + 1, size - 1, HTTP_JSON_MAX_DEPTH, &vb, &ve) == 0) {
+            int vr = app_take_version_parse(vb, &version, &ve);
+            if ((vr != 0 && vr != OP_EINPUT) || (vr == 0 && version < 1))
+                abort();
+            json_decref(vb);
+        }
+        return 0;
+    }
     enum runner_op op = data[0] % 3 == 0   ? RUNNER_OP_RESPOND
                         : data[0] % 3 == 1 ? RUNNER_OP_MOVE
                                            : RUNNER_OP_FINISH;

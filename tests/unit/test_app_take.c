@@ -395,6 +395,35 @@ static void test_a_time_limit_over_ends_the_execution_with_its_result(void **sta
     free(id);
 }
 
+static void test_begin_and_cancel_take_the_version_the_page_saw(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    struct app_taker t = taker1(f);
+    json_t *out = NULL;
+    struct op_err e = {0};
+    const char *bad[] = {"{}", "{\"version\":0}", "{\"version\":\"1\"}", "{\"version\":1,\"x\":1}",
+                         "[]"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        json_t *b = json_loads(bad[i], 0, NULL);
+        assert_int_equal(app_take_transition(f->dev, &t, id, APP_TAKE_CANCEL, b, &out, &e),
+                         OP_EINPUT);
+        json_decref(b);
+    }
+    /* an active execution is neither begun nor canceled again */
+    json_t *b = json_loads("{\"version\":1}", 0, NULL);
+    assert_int_equal(app_take_transition(f->dev, &t, id, APP_TAKE_CANCEL, b, &out, &e),
+                     OP_ECONFLICT);
+    assert_int_equal(app_take_transition(f->dev, &t, id, APP_TAKE_BEGIN, b, &out, &e),
+                     OP_ECONFLICT);
+    /* another test taker's */
+    struct app_taker t2 = {T2, f->pk2, f->sk2};
+    assert_int_equal(app_take_transition(f->dev, &t2, id, APP_TAKE_CANCEL, b, &out, &e),
+                     OP_EFORBIDDEN);
+    json_decref(b);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +434,8 @@ int main(void)
             test_a_paused_execution_refuses_steps_and_its_pause_is_not_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_time_limit_over_ends_the_execution_with_its_result,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_and_cancel_take_the_version_the_page_saw, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
