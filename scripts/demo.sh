@@ -98,8 +98,85 @@ sqlite3 "$device/outpost.db" "SELECT '  ' || entity || ': ' || count(*) FROM syn
     run --data "$device" sync-history --limit 1
 echo "  encrypted packages: $(ls "$device/packages/enc" 2> /dev/null | wc -l)"
 run --data "$central" devices list
-kill $serve_pid
-wait $serve_pid 2> /dev/null
+
+step "2A. The device serves its pages: a test taker sits the test, a proctor supervises"
+"$OUTPOST" --data "$device" serve --listen 127.0.0.1:0 > "$work/device-serve.out" 2> "$work/device-serve.log" &
+device_pid=$!
+trap 'kill $serve_pid $device_pid 2> /dev/null' EXIT
+durl=
+i=0
+while [ -z "$durl" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    durl=$(sed -n 's/.* listening on \(http:\/\/[^ ]*\) .*/\1/p' "$work/device-serve.log" | head -n 1)
+    i=$((i + 1))
+done
+[ -n "$durl" ] || { cat "$work/device-serve.log"; exit 1; }
+echo "The device serves on $durl; what follows is what its pages do, through the same API."
+
+# api WHO METHOD PATH [JSON]: one call of the device's API as WHO (a cookie jar per person,
+# with the CSRF token their login returned); the answer's body on stdout.
+api() {
+    who=$1 method=$2 path=$3
+    csrf=$(cat "$work/$who.csrf" 2> /dev/null || true)
+    curl -sS -b "$work/$who.jar" -c "$work/$who.jar" -X "$method" -H 'Content-Type: application/json' \
+        -H "X-CSRF-Token: $csrf" ${4:+--data "$4"} "$durl$path"
+}
+login() { # WHO PASSWORD
+    api "$1" POST /api/v1/session "{\"login\":\"$1\",\"password\":\"$2\"}" > "$work/$1.login"
+    jq -r '.csrf // empty' "$work/$1.login" > "$work/$1.csrf"
+    [ -s "$work/$1.csrf" ] || { echo "login of $1 failed: $(cat "$work/$1.login")"; exit 1; }
+    echo "  $1 logged in as $(jq -r '.user.roles | join(", ")' "$work/$1.login")"
+}
+login ada ada-secret-1
+api ada GET /api/v1/my/deliveries > "$work/deliveries.json"
+delivery=$(jq -r '.deliveries[] | select(.label == "Demo test") | .delivery_id' "$work/deliveries.json" | head -n 1)
+center=$(jq -r '.deliveries[] | select(.label == "Demo test") | .center_id' "$work/deliveries.json" | head -n 1)
+echo "  ada may sit: $(jq -r '[.deliveries[].label] | join(", ")' "$work/deliveries.json")"
+api ada POST /api/v1/executions "{\"delivery_id\":\"$delivery\",\"center_id\":\"$center\"}" > "$work/exec.json"
+exec_id=$(jq -r '.execution.id' "$work/exec.json")
+echo "  ada starts it: $(jq -r '.execution.state' "$work/exec.json") (the delivery is proctored)"
+login paula paula-secret-5
+version=$(api paula GET /api/v1/proctor/executions | jq -r ".executions[] | select(.id == \"$exec_id\") | .version")
+state=$(api paula POST "/api/v1/proctor/executions/$exec_id/authorize" "{\"version\":$version}" | jq -r '.execution.state')
+echo "  paula authorizes it: $state"
+api ada GET "/api/v1/executions/$exec_id" > "$work/view.json"
+while jq -e '.view.item_key' "$work/view.json" > /dev/null 2>&1; do
+    key=$(jq -r '.view.item_key' "$work/view.json")
+    item=$(jq -r '.view.item.identifier // .view.item_key' "$work/view.json")
+    answer=$(jq -c --arg i "$item" '.[$i] // {}' "$here/demo/responses-ada.json")
+    api ada POST "/api/v1/executions/$exec_id/responses" "{\"item_key\":\"$key\",\"responses\":$answer}" > /dev/null
+    echo "  item $(($(jq -r '.view.position' "$work/view.json") + 1)) of $(jq -r '.view.item_count' "$work/view.json") ($item): answered $answer"
+    if jq -e '.view.navigation.next' "$work/view.json" > /dev/null; then
+        api ada POST "/api/v1/executions/$exec_id/move" "{\"item_key\":\"$key\",\"to\":\"next\"}" > "$work/view.json"
+    else
+        state=$(api ada POST "/api/v1/executions/$exec_id/finish" "{\"item_key\":\"$key\"}" | jq -r '.execution.state')
+        echo "  ada finishes the test: $state (the result is sealed to central's results key)"
+        break
+    fi
+done
+
+step "2B. The sync manager syncs again: the sealed result goes to central"
+run --data "$device" sync
+
+step "3. Central decrypts the result: the scores"
+run --data "$central" decrypt-results --all
+run --data "$central" results list
+
+cat > "$work/stop.sh" << STOP
+#!/bin/sh
+# Stops the demo's two servers.
+kill $serve_pid $device_pid 2> /dev/null
+STOP
 trap - EXIT
+if [ -n "${OUTPOST_DEMO_STOP:-}" ]; then
+    kill $serve_pid $device_pid
+    wait $serve_pid $device_pid 2> /dev/null
+else
+    step "Both servers keep running: try them in a browser"
+    echo "  central:  $url      (admin / demo-admin-password)"
+    echo "  device:   $durl/    test takers ada / ada-secret-1, alan / alan-secret-2;"
+    echo "                        proctor paula / paula-secret-5; sync manager sam / sam-secret-6"
+    echo "  stop them with: sh $work/stop.sh"
+fi
 
 printf '\nThe demo instances are in %s (remove the folder when done).\n' "$work"
