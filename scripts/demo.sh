@@ -137,8 +137,11 @@ exec_id=$(jq -r '.execution.id' "$work/exec.json")
 echo "  ada starts it: $(jq -r '.execution.state' "$work/exec.json") (the delivery is proctored)"
 login paula paula-secret-5
 version=$(api paula GET /api/v1/proctor/executions | jq -r ".executions[] | select(.id == \"$exec_id\") | .version")
-state=$(api paula POST "/api/v1/proctor/executions/$exec_id/authorize" "{\"version\":$version}" | jq -r '.execution.state')
-echo "  paula authorizes it: $state"
+api paula POST "/api/v1/proctor/executions/$exec_id/authorize" "{\"version\":$version}" > "$work/exec.json"
+echo "  paula authorizes it: $(jq -r '.execution.state' "$work/exec.json")"
+version=$(jq -r '.execution.version' "$work/exec.json")
+api ada POST "/api/v1/executions/$exec_id/begin" "{\"version\":$version}" > "$work/exec.json"
+echo "  ada begins: $(jq -r '.execution.state' "$work/exec.json")"
 api ada GET "/api/v1/executions/$exec_id" > "$work/view.json"
 while jq -e '.view.item_key' "$work/view.json" > /dev/null 2>&1; do
     key=$(jq -r '.view.item_key' "$work/view.json")
@@ -149,11 +152,14 @@ while jq -e '.view.item_key' "$work/view.json" > /dev/null 2>&1; do
     if jq -e '.view.navigation.next' "$work/view.json" > /dev/null; then
         api ada POST "/api/v1/executions/$exec_id/move" "{\"item_key\":\"$key\",\"to\":\"next\"}" > "$work/view.json"
     else
-        state=$(api ada POST "/api/v1/executions/$exec_id/finish" "{\"item_key\":\"$key\"}" | jq -r '.execution.state')
-        echo "  ada finishes the test: $state (the result is sealed to central's results key)"
+        api ada POST "/api/v1/executions/$exec_id/finish" "{\"item_key\":\"$key\"}" > /dev/null
         break
     fi
 done
+if [ "$(api ada GET "/api/v1/executions/$exec_id" | jq -r '.execution.state')" != finished ]; then
+    state=$(api ada POST "/api/v1/executions/$exec_id/finish" "{\"item_key\":\"$key\"}" | jq -r '.execution.state')
+fi
+echo "  the test is $(api ada GET "/api/v1/executions/$exec_id" | jq -r '.execution.state'): its result is sealed to central's results key, in the device's outbox"
 
 step "2B. The sync manager syncs again: the sealed result goes to central"
 run --data "$device" sync
@@ -161,6 +167,12 @@ run --data "$device" sync
 step "3. Central decrypts the result: the scores"
 run --data "$central" decrypt-results --all
 run --data "$central" results list
+result=$("$OUTPOST" --data "$central" results list --json | jq -r '.[0].id // .results[0].id')
+printf '$ outpost --data %s results show %s | jq ...   (the whole result is JSON)\n' "$central" "$result"
+"$OUTPOST" --data "$central" results show "$result" | jq -r '
+    "  test score: \(.outcome.outcomes.TOTAL_SCORE) of \(.outcome.outcomes.MAX_SCORE) (\(.execution.state) in \(.outcome.duration) s)",
+    (.outcome.route[] as $i | "    \($i): score \(.outcome.items[$i].outcomes.SCORE), answered \(.outcome.items[$i].responses.RESPONSE | tojson)"),
+    "  audit log: \([.audit[] | .action] | join(" -> ")) (hash-chained)"'
 
 cat > "$work/stop.sh" << STOP
 #!/bin/sh
@@ -173,7 +185,7 @@ if [ -n "${OUTPOST_DEMO_STOP:-}" ]; then
     wait $serve_pid $device_pid 2> /dev/null
 else
     step "Both servers keep running: try them in a browser"
-    echo "  central:  $url      (admin / demo-admin-password)"
+    echo "  central:  $url/api/v1/health   (central's sync API; it has no web pages yet)"
     echo "  device:   $durl/    test takers ada / ada-secret-1, alan / alan-secret-2;"
     echo "                        proctor paula / paula-secret-5; sync manager sam / sam-secret-6"
     echo "  stop them with: sh $work/stop.sh"

@@ -2,7 +2,7 @@
 # each step of the story happened.
 . "$(dirname "$0")/lib.sh"
 
-sh "$OUTPOST_SOURCE/scripts/demo.sh" "$OUTPOST" > "$WORK/demo.out" 2>&1
+OUTPOST_DEMO_STOP=1 sh "$OUTPOST_SOURCE/scripts/demo.sh" "$OUTPOST" > "$WORK/demo.out" 2>&1
 RC=$?
 OUT=$(cat "$WORK/demo.out")
 ERR=""
@@ -23,5 +23,15 @@ check "the demo enrols its device" contains "$OUT" "organisation     school-42"
 check "the demo syncs its device" contains "$OUT" "sync done"
 check "the demo prints what the device received" contains "$OUT" "  test-center: 1"
 check "the device got the encrypted package" contains "$OUT" "encrypted packages: 1"
+check "a test taker logs in on the device" contains "$OUT" "ada logged in as test_taker"
+check "the proctored test waits for the proctor" contains "$OUT" "ada starts it: awaiting_authorization"
+check "the proctor authorizes it" contains "$OUT" "paula authorizes it: authorized"
+check "the test taker answers every item through the runner API" contains "$OUT" "item 5 of 5 (comment): answered"
+check "and finishes" contains "$OUT" "the test is finished"
+check "the result goes to central at the next sync" contains "$OUT" "results      1 sent, 1 acknowledged"
+check "central decrypts it" contains "$OUT" "1 decrypted, 0 damaged"
+check "with the score the engine gives Ada's answers" contains "$OUT" "test score: 4 of 7 (finished"
+check "and the execution's audit log" contains "$OUT" "audit log: start -> authorize -> begin -> finish"
+check "the demo's servers are stopped when asked" eval "! pgrep -f '$demo_dir/' > /dev/null"
 check "the demo says where its instances are" [ -n "$demo_dir" ]
 finish
