@@ -14,8 +14,10 @@ const ACTIONS = {
   authorized: ['pause', 'terminate', 'irregularity'],
   active: ['pause', 'extra-time', 'terminate', 'irregularity'],
   paused: ['resume', 'extra-time', 'terminate', 'irregularity'],
-  finished: ['irregularity'],
-  terminated: ['irregularity'],
+  // an ended execution's result is sealed with its audit log: the server refuses (409) any
+  // action on it, an irregularity included (docs/api.md, "Executions")
+  finished: [],
+  terminated: [],
   canceled: [],
 };
 const ACTION_KEY = { authorize: 'proctor.authorize', pause: 'proctor.pause', resume: 'proctor.resume', terminate: 'proctor.terminate', 'extra-time': 'proctor.extraTime', irregularity: 'proctor.irregularity' };
