@@ -519,6 +519,7 @@ struct act {
     const struct seal_keys *keys;
     /* out */
     struct app_execution *out;
+    char idbuf[EXEC_ID_LEN]; /* run_act's copy of id */
 };
 
 static int check_save(const struct app_exec_save *s, struct op_err *e)
@@ -720,8 +721,7 @@ static int act_body(struct db *db, void *ctx, struct op_err *e)
 
 static int run_act(struct instance *device, struct act *a, const char *what, struct op_err *e)
 {
-    char id[EXEC_ID_LEN];
-    a->id = own_id(id, a->id); /* a->id may point into *a->out, cleared below */
+    a->id = own_id(a->idbuf, a->id); /* a->id may point into *a->out, cleared below */
     memset(a->out, 0, sizeof *a->out);
     if (!a->id || !a->id[0])
         return err_set(e, OP_ENOTFOUND, "no such execution");
@@ -888,16 +888,16 @@ int app_execution_get_for_taker(struct instance *device, const char *taker, cons
 int app_execution_begin(struct instance *device, const char *taker, const char *id, int64_t version,
                         struct app_execution *out, struct op_err *e)
 {
-    struct act a = {device, OP_BEGIN, id, taker ? taker : "", NULL, version, NULL, NULL,
-                    NULL,   NULL,     out};
+    struct act a = {device, OP_BEGIN, id, taker ? taker : "", NULL, version, NULL, NULL, NULL,
+                    NULL,   out,      {0}};
     return run_act(device, &a, "beginning an execution", e);
 }
 
 int app_execution_cancel(struct instance *device, const char *taker, const char *id,
                          int64_t version, struct app_execution *out, struct op_err *e)
 {
-    struct act a = {device, OP_CANCEL, id, taker ? taker : "", NULL, version, NULL, NULL,
-                    NULL,   NULL,      out};
+    struct act a = {device, OP_CANCEL, id, taker ? taker : "", NULL, version, NULL, NULL, NULL,
+                    NULL,   out,       {0}};
     return run_act(device, &a, "canceling an execution", e);
 }
 
@@ -910,8 +910,8 @@ int app_execution_save(struct instance *device, const char *taker, const char *i
     int rc = check_save(s, e);
     if (rc != 0)
         return rc;
-    struct act a = {device, OP_SAVE, id, taker ? taker : "", NULL, version, s, NULL,
-                    NULL,   NULL,    out};
+    struct act a = {device, OP_SAVE, id, taker ? taker : "", NULL, version, s, NULL, NULL,
+                    NULL,   out,     {0}};
     return run_act(device, &a, "saving an execution", e);
 }
 
@@ -925,8 +925,8 @@ int app_execution_finish(struct instance *device, const char *taker, const char 
     int rc = s ? check_save(s, e) : 0;
     if (rc != 0)
         return rc;
-    struct act a = {device, OP_FINISH, id, taker ? taker : "", NULL, version, s, outcome,
-                    NULL,   NULL,      out};
+    struct act a = {device, OP_FINISH, id, taker ? taker : "", NULL, version, s, outcome, NULL,
+                    NULL,   out,       {0}};
     return run_act(device, &a, "finishing an execution", e);
 }
 
@@ -1132,8 +1132,9 @@ int app_execution_proctor_act(struct instance *device, const struct app_exec_vie
                              APP_EXEC_REASON_MAX);
     if (!proctor || !proctor->user_id || !proctor->user_id[0])
         return err_set(e, OP_EFORBIDDEN, "only a proctor can do this");
-    struct act a = {device, OP_PROCTOR, id, proctor->user_id, proctor, req->version, NULL, NULL,
-                    req,    NULL,       out};
+    struct act a = {device,  OP_PROCTOR,   id,   proctor->user_id,
+                    proctor, req->version, NULL, NULL,
+                    req,     NULL,         out,  {0}};
     return run_act(device, &a, "a proctor's action", e);
 }
 
