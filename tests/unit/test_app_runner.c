@@ -4,6 +4,7 @@
  * navigation; a reload resumes at the same item with the same answers and time left; time
  * limits, paused time, extra time; scoring and the result; and a package opened for a test
  * taker from what a sync leaves on a device (sealed key, encrypted file), through the cache. */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +507,57 @@ static void test_requests_of_the_wrong_shape_are_refused(void **state)
     }
 }
 
+/* Sessions on one shared package from many threads at once, as the server's threads run them. */
+struct thread_run {
+    struct runner_package *p;
+    int ok;
+};
+
+static void *run_session(void *arg)
+{
+    struct thread_run *tr = arg;
+    struct run r = {tr->p, NULL, NULL};
+    struct op_err e = {0};
+    if (runner_start(r.p, 99, T0, &r.state, &e) != 0)
+        return NULL;
+    const char *keys[] = {"capital", "primes", "planet"};
+    const char *answers[] = {"{\"RESPONSE\": \"paris\"}", "{\"RESPONSE\": [\"n2\", \"n3\"]}",
+                             "{\"RESPONSE\": \"Mars\"}"};
+    int bad = 0;
+    for (int round = 0; round < 20 && !bad; round++)
+        for (int i = 0; i < 3 && !bad; i++) {
+            bad |= move(&r, keys[i == 0 ? 2 : i - 1], json_integer(i), T0 + round, &e) != 0 &&
+                   !(round == 0 && i == 0);
+            bad |= respond(&r, keys[i], answers[i], T0 + round, &e) != 0;
+        }
+    json_t *res = NULL;
+    if (!bad && finish(&r, "planet", T0 + 30, &e) == 0 &&
+        runner_result(r.p, r.state, &res, &e) == 0)
+        tr->ok = json_number_value(
+                     json_object_get(json_object_get(res, "outcomes"), "TOTAL_SCORE")) == 4.0;
+    json_decref(res);
+    json_decref(r.state);
+    json_decref(r.view);
+    return NULL;
+}
+
+static void test_sessions_share_a_package_across_threads(void **state)
+{
+    (void)state;
+    struct runner_package *p = package("runner-nonlinear");
+    pthread_t th[8];
+    struct thread_run tr[8];
+    for (int i = 0; i < 8; i++) {
+        tr[i] = (struct thread_run){p, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, run_session, &tr[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(tr[i].ok);
+    }
+    runner_package_release(p);
+}
+
 /* ------------------------------------------------- a package opened for a test taker -- */
 
 struct device_fx {
@@ -643,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_a_clock_kept_by_the_caller_sets_the_time_spent),
         cmocka_unit_test(test_the_result_holds_scores_responses_and_duration),
         cmocka_unit_test(test_requests_of_the_wrong_shape_are_refused),
+        cmocka_unit_test(test_sessions_share_a_package_across_threads),
         cmocka_unit_test(test_a_package_opens_for_its_test_taker_only_and_is_cached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
