@@ -42,6 +42,9 @@ static const struct command_usage usage = {
     "--max-sessions are open at once (default 1024). docs/web.md.\n"
     "On a central server it first encrypts the packages of deliveries that lack one, and every\n"
     "10 minutes deletes expired and revoked tokens. The sync endpoints: docs/protocol.md.\n"
+    "On a device, a sync manager's button (POST /api/v1/sync) runs `outpost sync` in the\n"
+    "background, under the same lock; SIGTERM cancels it at a safe point, recorded as failed\n"
+    "(docs/operations.md, \"The sync button\").\n"
     "docs/operations.md, \"Running the server\".",
 };
 
