@@ -658,3 +658,81 @@ void changes_page_free(struct changes_page *p)
 {
     page_reset(p);
 }
+
+int changes_feed_seq(struct instance *central, int64_t *seq, struct op_err *e)
+{
+    *seq = 0;
+    struct db_stmt *st = db_stmt(central->db, "SELECT coalesce(max(seq), 0) FROM sync_feed", e);
+    if (!st)
+        return OP_EDB;
+    int r = db_step(st);
+    if (r == DB_ROW)
+        *seq = db_column_int64(st, 0);
+    db_stmt_done(central->db, st);
+    return r == DB_ROW ? 0 : db_fail(central->db, e, "reading the change feed");
+}
+
+/* The organisations with changes after `after` (caller frees each and the array). */
+static int orgs_after(struct db *db, int64_t after, char ***out, int *n, struct op_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st =
+        db_stmt(db, "SELECT DISTINCT org_id FROM sync_feed WHERE seq > ?1 ORDER BY org_id", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_int64(st, 1, after);
+    int r, rc = 0;
+    while (rc == 0 && (r = db_step(st)) == DB_ROW) {
+        char **v = realloc(*out, sizeof *v * (size_t)(*n + 1));
+        char *org = db_column_strdup(st, 0);
+        if (!v || !org) {
+            free(org);
+            if (v)
+                *out = v;
+            rc = oom(e);
+            break;
+        }
+        *out = v;
+        (*out)[(*n)++] = org;
+    }
+    if (rc == 0 && r == DB_ERROR)
+        rc = db_fail(db, e, "reading the change feed");
+    db_stmt_done(db, st);
+    return rc;
+}
+
+int changes_prepare(struct instance *central, int64_t after, struct op_err *e)
+{
+    int rc = instance_require_role(central, ROLE_CENTRAL, "preparing changes", e);
+    char **orgs = NULL;
+    int n = 0;
+    if (rc == 0)
+        rc = orgs_after(central->db, after, &orgs, &n, e);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int64_t since = after;
+        for (;;) {
+            struct changes_page p;
+            rc = changes_read(central, orgs[i], since, CHANGES_PAGE_MAX, &p, e);
+            int more = rc == 0 && p.has_more && p.next > since;
+            since = p.next;
+            changes_page_free(&p);
+            if (!more)
+                break;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(orgs[i]);
+    free(orgs);
+    return rc;
+}
+
+void changes_prepare_quietly(struct instance *central, int64_t after)
+{
+    struct op_err e = {0};
+    if (changes_prepare(central, after, &e) != 0)
+        log_msg(OP_LOG_WARN,
+                "changes: the sealed boxes of the new changes were not made ahead"
+                " (the next sync makes them): %s",
+                e.msg);
+}

@@ -50,4 +50,16 @@ int changes_read(struct instance *central, const char *org, int64_t since, int l
                  struct changes_page *out, struct op_err *e);
 void changes_page_free(struct changes_page *p);
 
+/* The highest seq of the whole change feed (all organisations), 0 when it is empty. */
+int changes_feed_seq(struct instance *central, int64_t *seq, struct op_err *e);
+/* Makes ahead what the pages of the changes after seq `after` need (in every organisation
+ * with such changes): builds those pages and drops them, which keeps their sealed boxes and
+ * each organisation's digest (store/sealed.h, sync_digests), so that the next device to sync
+ * reads them instead of sealing. Called by central's imports after they commit, with the seq
+ * from before the import: the sealing is paid once, by the import, not by the first device's
+ * first sync. A cache: the caller may ignore a failure. Central only. */
+int changes_prepare(struct instance *central, int64_t after, struct op_err *e);
+/* changes_prepare, a failure logged and ignored (the import it follows has committed). */
+void changes_prepare_quietly(struct instance *central, int64_t after);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/changes.h"
 #include "app/content.h"
 #include "base/buf.h"
 #include "qti/compile.h"
@@ -231,8 +232,13 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         r.package_sha256 = sha;
         r.content = content;
     }
+    int64_t seq = 0;
+    if (rc == 0)
+        rc = changes_feed_seq(inst, &seq, e);
     if (rc == 0)
         rc = db_write(inst->db, update_delivery, &r, e);
+    if (rc == 0 && in->file)
+        changes_prepare_quietly(inst, seq); /* the new content key sealed to its test takers */
     app_content_new_free(content);
     if (rc != 0)
         delivery_clear(out);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/changes.h"
 #include "crypto/keys.h"
 #include "import/batch.h"
 #include "import/csv.h"
@@ -123,10 +124,14 @@ static int import_records(struct instance *inst, const char *what, const struct 
     if (rc != 0)
         return rc;
     struct records_run run = {t, k, NULL, req->skip_invalid, r, 0};
+    int64_t seq = 0;
     rc = k->check(inst->db, t, &r->problems, &run.plan, e);
+    if (rc == 0)
+        rc = changes_feed_seq(inst, &seq, e);
     if (rc == 0)
         rc = db_write(inst->db, records_body, &run, e);
     if (rc == 0) {
+        changes_prepare_quietly(inst, seq); /* what the devices' pages will seal, sealed now */
         r->committed = 1;
         for (int i = 0; i < t->nrows; i++)
             r->skipped += k->is_bad(run.plan, i);
@@ -202,7 +207,12 @@ int app_imports_users(struct instance *inst, const struct app_users_import_reque
             .progress = req->progress,
             .progress_ctx = req->progress_ctx,
         };
-        rc = users_import_file(inst->db, req->file, &opt, r, e);
+        int64_t seq = 0;
+        rc = changes_feed_seq(inst, &seq, e);
+        if (rc == 0)
+            rc = users_import_file(inst->db, req->file, &opt, r, e);
+        if (rc == 0)
+            changes_prepare_quietly(inst, seq); /* users already in a scope: sealed now */
     }
     key_free(master);
     return rc;
