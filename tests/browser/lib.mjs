@@ -8,7 +8,7 @@
 //   check('the login page is accessible', (await axe(page, 'login')).length === 0);
 //   await shot(page, 'login');                            // OUTPOST_ARTIFACTS/<test>-login.png
 //   await finish(browser);                                // exits 1 on any failure
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -110,6 +110,58 @@ export async function sessionOf(page) {
     return r.ok ? r.json() : { status: r.status };
   });
 }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const alive = (pid) => { try { process.kill(pid, 0); return true; } catch (e) { return false; } };
+
+// Stops the device's `outpost serve` (SIGTERM, as a shutdown would) and starts it again on
+// the same port and data folder, as a restarted server after a crash or a reboot; resolves
+// once it answers again. Its pid goes to the world's pid file, so run.sh stops the new one.
+export async function restartDevice() {
+  const pid = Number(fs.readFileSync(world.device.pid_file, 'utf8'));
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
+  if (alive(pid)) throw new Error(`the device's server (pid ${pid}) did not stop`);
+  const bin = process.env.OUTPOST || world.outpost;
+  const url = new URL(world.device.url);
+  const log = fs.openSync(world.device.log, 'a');
+  const child = spawn(bin, ['--data', world.device.dir, 'serve', '--listen', `${url.hostname}:${url.port}`],
+    { detached: true, stdio: ['ignore', 'ignore', log] });
+  child.unref();
+  fs.closeSync(log);
+  fs.writeFileSync(world.device.pid_file, String(child.pid));
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(`${world.device.url}/api/v1/health`);
+      if (r.status < 500) return child.pid;
+    } catch (e) { /* not listening yet */ }
+    if (!alive(child.pid)) break;
+    await sleep(50);
+  }
+  throw new Error("the device's server did not start again");
+}
+
+// Runs `sqlite3 FILE SQL` (the browser world is on SQLite): the rows, one a line.
+export function sqlite(dir, sql) {
+  return execFileSync('sqlite3', [path.join(dir, 'outpost.db'), sql], { encoding: 'utf8' }).trim();
+}
+
+// Presses Tab (Shift+Tab with `back`) until the focused element matches `sel` (a CSS
+// selector, or {text} for the element whose text that is): the keyboard alone reaches it.
+export async function tabTo(page, sel, back) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((s) => {
+      const a = document.activeElement;
+      return !!a && (typeof s === 'string' ? a.matches(s) : a.textContent.trim() === s.text);
+    }, sel)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached ${JSON.stringify(sel)}`);
+}
+
+// True once `sel` is visible (false after `ms`).
+export const visible = (page, sel, ms = 10000) =>
+  page.waitForSelector(sel, { state: 'visible', timeout: ms }).then(() => true, () => false);
 
 // Ends the test: closes the browser, prints the closing line, exits 1 on any failure.
 export async function finish(browser) {

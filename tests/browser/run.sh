@@ -9,8 +9,11 @@
 # gets, in its environment:
 #   OUTPOST_CENTRAL_URL, OUTPOST_DEVICE_URL    where the two servers listen
 #   OUTPOST_CENTRAL_DIR, OUTPOST_DEVICE_DIR    their data folders (for `outpost --data DIR ...`)
-#   OUTPOST_WORLD                              a JSON file: the same, with the logins by role
-# Both servers are stopped when the test ends, whatever its outcome. Other tests run alone.
+#   OUTPOST_WORLD                              a JSON file: the same, with the logins by role,
+#                                              and the device server's pid file (lib.mjs's
+#                                              restartDevice() stops and starts it again)
+# Both servers are stopped when the test ends, whatever its outcome (the device's by the pid
+# its file names then). Other tests run alone.
 #
 # Skipped (77) with a clear message when chromium, node or the npm packages are missing.
 # Environment (CTest sets it): OUTPOST, OUTPOST_SOURCE, BUILD_DIR, OUTPOST_ARTIFACTS.
@@ -43,7 +46,11 @@ fi
 C="$WORK/central"; D="$WORK/device"
 C_PID=; D_PID=
 stop_world() {
+    # the device's server may have been restarted by the test (lib.mjs restartDevice)
+    [ -s "$WORK/device.pid" ] && D_PID=$(cat "$WORK/device.pid")
     [ -n "$D_PID" ] && kill -TERM "$D_PID" 2> /dev/null
+    i=0
+    while [ -n "$D_PID" ] && kill -0 "$D_PID" 2> /dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     [ -n "$C_PID" ] && kill -TERM "$C_PID" 2> /dev/null
     wait 2> /dev/null
     mkdir -p "$OUTPOST_ARTIFACTS"
@@ -62,12 +69,14 @@ CENTRAL_URL=$URL
 SERVE_PORT=
 start_serve "$D"
 D_PID=$SERVE_PID
+echo "$D_PID" > "$WORK/device.pid"
 DEVICE_URL=$URL
 # both servers log into $WORK/serve.log (kept as an artifact)
 cat > "$WORK/world.json" <<JSON
 {
   "central": {"url": "$CENTRAL_URL", "dir": "$C"},
-  "device": {"url": "$DEVICE_URL", "dir": "$D"},
+  "device": {"url": "$DEVICE_URL", "dir": "$D", "pid_file": "$WORK/device.pid", "log": "$WORK/serve.log"},
+  "work": "$WORK",
   "outpost": "$OUTPOST",
   "password": "pw-LOGIN",
   "logins": {
