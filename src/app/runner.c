@@ -1114,3 +1114,54 @@ int runner_state_clock(const json_t *state, double now, double active, double ex
     r.extra = extra;
     return state_done(&r, state_out, e);
 }
+
+/* {"X": {"baseType", "cardinality", "value": v}} (the engine's saved, typed values) as
+ * {"X": v}, the way results give them. New reference. */
+static json_t *plain_values(const json_t *typed)
+{
+    json_t *o = json_object(), *v;
+    const char *k;
+    json_object_foreach((json_t *)typed, k, v)
+    {
+        json_t *val = json_is_object(v) ? json_object_get(v, "value") : v;
+        json_object_set(o, k, val ? val : json_null());
+    }
+    return o;
+}
+
+int runner_state_partial_result(const json_t *state, json_t **result, struct op_err *e)
+{
+    *result = NULL;
+    struct rstate r;
+    int rc = state_read(state, &r, e);
+    if (rc)
+        return rc;
+    json_t *route = json_object_get(r.session, "route");
+    json_t *entries = json_object_get(r.session, "entries");
+    json_t *items = json_object(), *taken = json_array(), *v;
+    size_t i;
+    json_array_foreach(json_object_get(r.session, "taken"), i, v)
+    {
+        json_t *key = json_array_get(route, (size_t)json_integer_value(v));
+        if (json_is_string(key))
+            json_array_append(taken, key);
+    }
+    json_array_foreach(entries, i, v)
+    {
+        json_t *is = json_object_get(v, "item");
+        json_t *key = json_array_get(route, i);
+        if (!json_is_object(is) || !json_is_string(key))
+            continue;
+        json_object_set_new(items, json_string_value(key),
+                            json_pack("{s:O*, s:o, s:O*}", "identifier",
+                                      json_object_get(is, "item"), "values",
+                                      plain_values(json_object_get(is, "values")), "duration",
+                                      json_object_get(v, "duration")));
+    }
+    *result = json_pack(
+        "{s:i, s:s, s:O*, s:b, s:o, s:o, s:o, s:f, s:f, s:f}", "format", 1, "package_sha256", r.sha,
+        "test", json_object_get(r.session, "test"), "partial", 1, "outcomes",
+        plain_values(json_object_get(r.session, "outcomes")), "route", taken, "items", items,
+        "started_at", r.started_at, "paused_total", r.paused_total, "extra_time", r.extra);
+    return *result ? 0 : err_set(e, OP_ENOMEM, "out of memory");
+}

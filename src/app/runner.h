@@ -144,6 +144,13 @@ int runner_end(const struct runner_package *p, const json_t *state, double now, 
 int runner_result(const struct runner_package *p, const json_t *state, json_t **result,
                   struct op_err *e);
 
+/* What a session's state says of its result without the package (a proctor terminates the
+ * execution: no test taker's key to open the package): {"format": 1, "package_sha256",
+ * "test", "partial": true, "outcomes": {test outcomes as of the last submission}, "route":
+ * [keys presented], "items": {"KEY": {"identifier", "values": {every variable}}}, "started_at",
+ * "paused_total", "extra_time"}. New reference. */
+int runner_state_partial_result(const json_t *state, json_t **result, struct op_err *e);
+
 /* ---- the state alone (no package needed: proctors act without the test taker's key) ---- */
 
 struct runner_summary {

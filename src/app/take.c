@@ -306,3 +306,25 @@ int app_take_asset(struct instance *device, struct runner_cache *cache, const st
     app_execution_clear(&x);
     return rc;
 }
+
+int app_take_outcome(struct instance *device, const struct execution_row *row, char **outcome,
+                     struct op_err *e)
+{
+    (void)device;
+    *outcome = NULL;
+    if (!row->session || !row->session[0])
+        return 0;
+    /* a session the runner cannot read gives no outcome, never a refusal: a termination
+     * must go through, and the sealed result holds the session as it is */
+    struct op_err ignored = {0};
+    json_t *st = json_loads(row->session, JSON_REJECT_DUPLICATES, NULL), *res = NULL;
+    if (st && runner_state_partial_result(st, &res, &ignored) == 0 &&
+        !(*outcome = json_dumps(res, JSON_COMPACT))) {
+        json_decref(st);
+        json_decref(res);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    json_decref(st);
+    json_decref(res);
+    return 0;
+}

@@ -64,4 +64,11 @@ int app_take_asset(struct instance *device, struct runner_cache *cache, const st
                    const char *id, const char *path, struct runner_package **pkg,
                    const unsigned char **data, size_t *len, const char **type, struct op_err *e);
 
+/* An app_exec_outcome_fn (app/executions.h) for an execution a proctor terminates: the
+ * partial result its saved session holds (runner_state_partial_result), or NULL when it has
+ * none (or one the runner cannot read: a termination is never refused for it). */
+struct execution_row;
+int app_take_outcome(struct instance *device, const struct execution_row *row, char **outcome,
+                     struct op_err *e);
+
 #endif

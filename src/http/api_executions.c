@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app/executions.h"
+#include "app/take.h"
 #include "http/api.h"
 #include "http/websession.h"
 
@@ -104,6 +105,7 @@ int api_proctor_execution_post(const struct http_request *req, struct http_respo
         return rc;
     struct app_proctor_request p;
     rc = app_proctor_body_parse(body, (enum app_proctor_action)action, &p, e);
+    p.outcome = app_take_outcome; /* a terminated result carries the scores so far */
     const struct app_exec_viewer v = {u->id, u->vault_pk, u->vault_sk};
     struct app_execution x;
     if (rc == 0) /* p.reason points into body: released after the action */

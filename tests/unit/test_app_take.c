@@ -424,6 +424,41 @@ static void test_begin_and_cancel_take_the_version_the_page_saw(void **state)
     free(id);
 }
 
+static void test_a_terminated_execution_carries_its_scores_so_far(void **state)
+{
+    struct fixture *f = *state;
+    char *id = start(f);
+    json_decref(get(f, id));
+    now_t += 10;
+    step_ok(f, id, RUNNER_OP_RESPOND,
+            "{\"item_key\":\"capital\",\"responses\":{\"RESPONSE\":\"paris\"}}");
+    struct app_execution x;
+    struct op_err e = {0};
+    struct app_taker t = taker1(f);
+    assert_int_equal(app_execution_get_for_taker(f->dev, T1, id, &x, &e), 0);
+    (void)t;
+    struct app_exec_viewer p1 = {P1, NULL, NULL};
+    struct app_proctor_request term = {PROCTOR_TERMINATE, x.row.version, 0, "fire alarm",
+                                       app_take_outcome};
+    struct app_execution y;
+    if (app_execution_proctor_act(f->dev, &p1, id, &term, &y, &e) != 0)
+        fail_msg("terminate: %s", e.msg);
+    assert_string_equal(y.row.state, "terminated");
+    json_t *doc = sealed_result(f);
+    json_t *o = json_object_get(doc, "outcome");
+    assert_true(json_is_true(json_object_get(o, "partial")));
+    assert_true(total_score(doc) == 1.0);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(json_object_get(o, "items"), "capital"), "values"),
+            "RESPONSE")),
+        "paris");
+    json_decref(doc);
+    app_execution_clear(&x);
+    app_execution_clear(&y);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +468,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_paused_execution_refuses_steps_and_its_pause_is_not_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_time_limit_over_ends_the_execution_with_its_result,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_terminated_execution_carries_its_scores_so_far,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_and_cancel_take_the_version_the_page_saw, setup,
                                         teardown),
