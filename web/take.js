@@ -213,7 +213,10 @@ function drawNav(view) {
   $('item-progress').textContent = t('take.item', { n: (view.position || 0) + 1, count: view.item_count || '?' });
   $('prev').hidden = !nav.previous;
   const last = view.item_count && view.position >= view.item_count - 1;
-  $('next').hidden = !(nav.next || nav.skip) || last;
+  // navigation.next is false while the item must be answered before moving on (allowSkipping
+  // false): Next is still shown, since it submits the answer first; the server refuses a move
+  // without one and the page says why.
+  $('next').hidden = last;
   $('finish').hidden = false;
 }
 
