@@ -12,6 +12,7 @@
 
 #include "app/central.h"
 #include "app/outbox.h"
+#include "base/killpoint.h"
 #include "base/clock.h"
 #include "base/fs.h"
 #include "crypto/envelope.h"
@@ -716,6 +717,10 @@ static int act_body(struct db *db, void *ctx, struct op_err *e)
     rc = a->kind == OP_PROCTOR ? proctor_body(db, a, r, now, e) : taker_body(db, a, r, now, e);
     if (rc == 0)
         decorate(db, a->out, a->viewer, now);
+    if (rc == 0 && a->kind == OP_SAVE)
+        kill_point_at("exec-save-written"); /* tests: written, not committed */
+    else if (rc == 0 && a->kind == OP_FINISH)
+        kill_point_at("exec-finish-sealed");
     return rc;
 }
 
@@ -737,6 +742,10 @@ static int run_act(struct instance *device, struct act *a, const char *what, str
     }
     a->keys = &keys;
     rc = db_write(device->db, act_body, a, e);
+    if (rc == 0 && a->kind == OP_SAVE)
+        kill_point_at("exec-save-committed"); /* tests: committed, not answered */
+    else if (rc == 0 && a->kind == OP_FINISH)
+        kill_point_at("exec-finish-committed");
     free_seal_keys(&keys);
     if (rc != 0)
         app_execution_clear(a->out);

@@ -843,6 +843,47 @@ static int check_declared(struct step *st, const json_t *responses, struct op_er
     return 0;
 }
 
+/* 1 when `responses` are what the current item holds from its last attempt already (every
+ * member equal, every response left out NULL): a replayed request, or the same answer sent
+ * again, which must not count another attempt. Only where a new attempt would be taken: an
+ * individual submission of a non-adaptive item with attempts left (where none are left the
+ * engine refuses it; an adaptive item's attempt can change its state with the same answer;
+ * a simultaneous submission only replaces what waits for the part's end). */
+static int same_as_last_attempt(struct step *st, const json_t *responses)
+{
+    int pos = qti_test_session_position(st->s);
+    const struct qti_route *route = qti_test_session_route(st->s);
+    if (pos < 0 || st->p->l->test->parts[route->entries[pos].part].submission != QTI_SUB_INDIVIDUAL)
+        return 0;
+    const struct qti_item_session *is = qti_test_session_item(st->s, (size_t)pos);
+    struct qti_isc isc = qti_isc_effective(st->p->l->test, route->entries[pos].item);
+    int attempts = is ? qti_item_session_num_attempts(is) : 0;
+    if (attempts < 1 || (isc.max_attempts > 0 && attempts >= isc.max_attempts) ||
+        qti_item_adaptive(qti_item_session_item(is)))
+        return 0;
+    json_t *saved = qti_item_session_responses_json(is);
+    if (!saved)
+        return 0;
+    int same = 1;
+    const char *k;
+    json_t *v;
+    json_object_foreach(saved, k, v)
+    {
+        if (strcmp(k, "numAttempts") == 0 || strcmp(k, "duration") == 0)
+            continue;
+        json_t *asked = json_object_get(responses, k);
+        if (asked ? !json_equal(asked, v) : !json_is_null(v))
+            same = 0;
+    }
+    json_object_foreach((json_t *)responses, k, v)
+    {
+        if (!json_object_get(saved, k))
+            same = 0;
+    }
+    json_decref(saved);
+    return same;
+}
+
 int runner_respond(const struct runner_package *p, const json_t *state,
                    const struct runner_request *r, double now, json_t **state_out, json_t **view,
                    struct op_err *e)
@@ -869,6 +910,8 @@ int runner_respond(const struct runner_package *p, const json_t *state,
         rc = step_check(&st, r->item_key, e);
     if (rc == 0)
         rc = check_declared(&st, r->responses, e);
+    if (rc == 0 && same_as_last_attempt(&st, r->responses))
+        return step_finish(&st, 0, state_out, view, e); /* nothing changes: the view again */
     if (rc == 0) {
         json_t *invalid = NULL;
         rc = qti_test_session_submit(st.s, r->responses, st.enow, &invalid, e);

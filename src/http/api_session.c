@@ -49,7 +49,9 @@ static int enrol_at_login(struct instance *device, const char *login, const char
 
 int api_session_post(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
-    int rc = http_request_check_type(req, res, "application/json", e);
+    int rc = websession_same_origin(req, res, e); /* no login from another site's page */
+    if (rc == 0)
+        rc = http_request_check_type(req, res, "application/json", e);
     if (rc != 0)
         return rc;
     if (!req->sessions)

@@ -442,6 +442,27 @@ static int is_safe_method(const char *m)
     return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
+int websession_same_origin(const struct http_request *req, struct http_response *res,
+                           struct op_err *e)
+{
+    const char *site = http_request_header(req, "Sec-Fetch-Site");
+    const char *origin = http_request_header(req, "Origin");
+    const char *host = http_request_header(req, "Host");
+    int cross = site && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0;
+    if (!cross && origin) {
+        const char *scheme = req->tls ? "https://" : "http://";
+        size_t n = strlen(scheme);
+        cross = !host || strncasecmp(origin, scheme, n) != 0 || strcasecmp(origin + n, host) != 0;
+    }
+    if (!cross)
+        return 0;
+    err_set(e, OP_EFORBIDDEN,
+            "a request from another site (Origin %.128s) may not change "
+            "anything here",
+            origin ? origin : "(none)");
+    return http_response_error_code(res, 403, "cross_site", e);
+}
+
 int websession_require_session(const struct http_request *req, struct http_response *res,
                                unsigned want, const struct web_user **who, struct websession **sess,
                                struct op_err *e)
@@ -468,6 +489,8 @@ int websession_require_session(const struct http_request *req, struct http_respo
         give_back(b);
         return e->code;
     }
+    if (!is_safe_method(req->method) && (rc = websession_same_origin(req, res, e)) != 0)
+        return rc;
     if (!is_safe_method(req->method) &&
         !websession_csrf_ok(s, http_request_header(req, WEBSESSION_CSRF_HEADER))) {
         err_set(e, OP_EFORBIDDEN,

@@ -146,8 +146,17 @@ void websession_end(struct websessions *t, struct websession *s);
 
 /* ---- in a handler ---- */
 
+/* 0 when a request that changes something may come from a page of this device: a browser's
+ * Sec-Fetch-Site, when sent, is "same-origin" or "none" (typed, not a link), and its Origin,
+ * when sent, is this server's own (scheme and Host); otherwise 403 code "cross_site",
+ * answered in `res`. Clients that send neither (curl, the load tool) pass: the CSRF token
+ * still guards them. */
+int websession_same_origin(const struct http_request *req, struct http_response *res,
+                           struct op_err *e);
+
 /* The caller's session (its cookie), checked: 401 (OP_EUNAUTH) when none or idle; for any
- * method but GET and HEAD, 403 code "csrf" without the session's X-CSRF-Token; 403
+ * method but GET and HEAD, 403 code "cross_site" from another site
+ * (websession_same_origin), 403 code "csrf" without the session's X-CSRF-Token; 403
  * (OP_EFORBIDDEN) when `roles` (WEB_ROLE_* bits; WEB_ROLE_ANY: any user) has none of the
  * user's. The error is answered in `res`: `return rc;` it. *who is valid until the handler
  * returns (the server gives the session back then). `*sess` (may be NULL) gets the session

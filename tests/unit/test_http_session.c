@@ -321,6 +321,62 @@ static void test_changes_need_the_csrf_token_and_logout_ends_the_session(void **
     assert_int_equal(r.status, 401);
 }
 
+/* A request with extra header lines `extra` ("Name: value\r\n"...). */
+static void call_with(struct fx *f, const char *method, const char *path, const char *cookie,
+                      const char *csrf, const char *extra, const char *body, struct reply *r)
+{
+    char req[8192];
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n%s%s%s%s%s%s%s"
+             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, f->port, cookie ? "Cookie: outpost_session=" : "", cookie ? cookie : "",
+             cookie ? "\r\n" : "", csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "",
+             csrf ? "\r\n" : "", extra, body ? strlen(body) : 0, body ? body : "");
+    exchange(f->port, req, r);
+}
+
+static void test_a_cross_site_request_changes_nothing(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    const char *login = "{\"login\": \"tt1\", \"password\": \"pw-tt1\"}";
+    call_with(f, "POST", "/api/v1/session", NULL, NULL, "Origin: http://evil.example\r\n", login,
+              &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "cross_site");
+    assert_null(header(&r, "Set-Cookie"));
+    call_with(f, "POST", "/api/v1/session", NULL, NULL, "Sec-Fetch-Site: cross-site\r\n", login,
+              &r);
+    assert_int_equal(r.status, 403);
+    assert_null(header(&r, "Set-Cookie"));
+
+    char same[128];
+    snprintf(same, sizeof same, "Origin: http://127.0.0.1:%u\r\nSec-Fetch-Site: same-origin\r\n",
+             f->port);
+    call_with(f, "POST", "/api/v1/session", NULL, NULL, same, login, &r);
+    assert_int_equal(r.status, 200); /* the device's own page */
+    char cookie[128], csrf[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    snprintf(csrf, sizeof csrf, "%s", json_field(r.body, "csrf", NULL));
+
+    /* even with the cookie and the right token, another site's page changes nothing */
+    const char *foreign[] = {"Origin: http://evil.example\r\n", "Origin: null\r\n",
+                             "Sec-Fetch-Site: cross-site\r\n", "Sec-Fetch-Site: same-site\r\n",
+                             "Origin: https://127.0.0.1\r\n"};
+    for (size_t i = 0; i < sizeof foreign / sizeof *foreign; i++) {
+        call_with(f, "DELETE", "/api/v1/session", cookie, csrf, foreign[i], NULL, &r);
+        assert_int_equal(r.status, 403);
+        assert_string_equal(json_field(r.body, "error", "code"), "cross_site");
+        call(f, "GET", "/api/v1/session", cookie, NULL, NULL, &r);
+        assert_int_equal(r.status, 200); /* still logged in */
+    }
+    call_with(f, "GET", "/api/v1/session", cookie, NULL, "Sec-Fetch-Site: cross-site\r\n", NULL,
+              &r);
+    assert_int_equal(r.status, 200); /* reading is not refused (the cookie is SameSite=Strict) */
+    call_with(f, "DELETE", "/api/v1/session", cookie, csrf, same, NULL, &r);
+    assert_int_equal(r.status, 204);
+}
+
 static void test_an_idle_session_ends(void **state)
 {
     struct fx *f = start_on(state, "device", 1);
@@ -352,7 +408,7 @@ static void test_pages_are_served_with_a_strict_policy(void **state)
     assert_non_null(strstr(r.body, "id=\"login-form\""));
     assert_non_null(strstr(r.body, "<html lang=\"en\">"));
     assert_null(strstr(r.body, "<script>")); /* no inline script */
-    assert_null(strstr(r.body, "style=")); /* no inline style */
+    assert_null(strstr(r.body, "style="));   /* no inline style */
 
     call(f, "GET", "/login.js", NULL, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
@@ -417,6 +473,7 @@ int main(void)
                                   teardown),
         cmocka_unit_test_teardown(test_changes_need_the_csrf_token_and_logout_ends_the_session,
                                   teardown),
+        cmocka_unit_test_teardown(test_a_cross_site_request_changes_nothing, teardown),
         cmocka_unit_test_teardown(test_an_idle_session_ends, teardown),
         cmocka_unit_test_teardown(test_pages_are_served_with_a_strict_policy, teardown),
         cmocka_unit_test(test_pages_speak_the_closest_language_there_is),
