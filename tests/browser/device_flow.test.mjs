@@ -233,6 +233,15 @@ try {
         const left = seconds(await ta.textContent('#timer'));
         const expected = leftBefore - (Date.now() - wallBefore) / 1000;
         check('with the right time left', Math.abs(left - expected) <= 3, `${left} s shown, ${expected.toFixed(1)} s expected`);
+        // the answers given before the restart are the server's: back to the item before
+        await tabTo(ta, '#prev', true);
+        await press('Enter');
+        check('Previous after the restart shows question 8', await at(8));
+        check('with the answers given before the restart', await ta.isChecked('input[aria-label="Italy with Rome"]') &&
+          await ta.isChecked('input[aria-label="Spain with Madrid"]') && !(await ta.isChecked('input[aria-label="Italy with Madrid"]')));
+        await tabTo(ta, '#next');
+        await press('Enter');
+        check('and Next goes back to question 9', await at(9));
       }
       await answers[keys[i]]();
       if (n === 4) {
