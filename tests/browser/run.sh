@@ -55,6 +55,13 @@ stop_world() {
     wait 2> /dev/null
     mkdir -p "$OUTPOST_ARTIFACTS"
     cp "$WORK/serve.log" "$OUTPOST_ARTIFACTS/$(basename "$TEST_FILE" .test.mjs)-servers.log" 2> /dev/null
+    # under the sanitizers (build-asan) a server's report fails the test, whatever the pages saw
+    if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/serve.log" 2> /dev/null; then
+        echo "FAIL: a server reported a sanitizer error (see $(basename "$TEST_FILE" .test.mjs)-servers.log):"
+        grep -E -A 12 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK/serve.log" | head -n 60
+        lib_cleanup
+        exit 1
+    fi
     lib_cleanup
 }
 trap stop_world EXIT
