@@ -61,7 +61,8 @@ await tp.waitForFunction(() => document.title === 'Log in - Outpost');
 await tp.fill('#login', 'ta1');
 await tp.fill('#password', 'not-my-password');
 await tp.click('#submit');
-await tp.waitForSelector('#message:not([hidden])');
+// (the message says "Checking..." first, then the answer)
+await tp.waitForSelector('#message[data-kind=error]:not([hidden])');
 check('a wrong password says so', (await tp.textContent('#message')) === 'Wrong login or password. Check both and try again.', await tp.textContent('#message'));
 check('the password field is emptied and has the focus', await tp.evaluate(() => document.activeElement.id === 'password' && document.activeElement.value === ''));
 check('both fields are marked invalid', await tp.evaluate(() => document.getElementById('login').getAttribute('aria-invalid') === 'true'));
