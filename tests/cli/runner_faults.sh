@@ -121,6 +121,17 @@ api pa2 POST "/api/v1/proctor/executions/$X4/resume" "{\"version\":$(jqv .execut
 check "the proctor resumes" code_is 200
 api ta4 POST "/api/v1/executions/$X4/responses" '{"item_key":"capital","responses":{"RESPONSE":"paris"}}'
 check "then the answer is taken" code_is 200
+api ta4 POST "/api/v1/executions/$X4/move" '{"item_key":"capital","to":3}'
+check "a jump in a linear part is refused" code_is 409
+check "  as a move the navigation forbids" field_is to
+api ta4 POST "/api/v1/executions/$X4/move" '{"item_key":"capital","to":"previous"}'
+check "so is going back" code_is 409
+SAVED=$(dev_sql "SELECT version || session FROM executions WHERE id = '$X4'")
+api ta4 DELETE /api/v1/session
+check "the test taker logs out" code_is 204
+api ta4 POST "/api/v1/executions/$X4/move" '{"item_key":"capital","to":"next"}'
+check "a step replayed with the old cookie and token after logout is refused" code_is 401
+check "  and changes nothing" [ "$(dev_sql "SELECT version || session FROM executions WHERE id = '$X4'")" = "$SAVED" ]
 
 # ---- an answer after the time limit (4 s of the device's clock) ----
 login ta3
@@ -146,6 +157,14 @@ login ta1
 start_exec ta1 retry "A North"
 XR=$EXEC
 api ta1 GET "/api/v1/executions/$XR"
+# another site's page, with the test taker's cookie and even the token: refused
+CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -b "$WORK/ta1.jar" -H 'Origin: http://evil.example' \
+    -H 'Content-Type: application/json' -H "X-CSRF-Token: $(cat "$WORK/ta1.csrf")" \
+    -d '{"item_key":"capital","responses":{"RESPONSE":"nice"}}' "$DEV/api/v1/executions/$XR/responses")
+OUT=$(cat "$WORK/body")
+check "an answer posted from another site is refused" code_is 403
+check "  as cross-site" [ "$(jqv .error.code)" = '"cross_site"' ]
+check "  and is not taken" [ "$(attempts ta1 "$XR")" = 0 ]
 api ta1 POST "/api/v1/executions/$XR/responses" '{"item_key":"capital","responses":{"RESPONSE":"lyon"}}'
 check "an answer is taken" code_is 200
 check "  as the first attempt" [ "$(attempts ta1 "$XR")" = 1 ]
