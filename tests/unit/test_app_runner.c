@@ -290,6 +290,52 @@ static void test_nonlinear_navigation_goes_back_and_jumps(void **state)
     run_free(&r);
 }
 
+/* The numAttempts of the current item in the last view. */
+static int attempts_now(struct run *r)
+{
+    return (int)json_integer_value(
+        json_object_get(json_object_get(r->view, "session"), "numAttempts"));
+}
+
+static void test_the_same_responses_again_count_no_attempt(void **state)
+{
+    (void)state;
+    struct run r;
+    run_start(&r, "runner-nonlinear"); /* maxAttempts 0 */
+    view(&r, T0);
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"lyon\"}", T0 + 1, fx_e));
+    assert_int_equal(attempts_now(&r), 1);
+    /* replayed: the same view, no state to save, no attempt */
+    json_t *body =
+        json_pack("{s:s, s:{s:s}}", "item_key", "capital", "responses", "RESPONSE", "lyon");
+    struct runner_request req;
+    OK(runner_request_parse(RUNNER_OP_RESPOND, body, &req, fx_e));
+    json_t *so = NULL, *v = NULL;
+    OK(runner_respond(r.p, r.state, &req, T0 + 2, &so, &v, fx_e));
+    assert_null(so);
+    assert_non_null(v);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(v, "responses"), "RESPONSE")), "lyon");
+    take(&r, so, v);
+    json_decref(body);
+    assert_int_equal(attempts_now(&r), 1);
+    /* another answer is another attempt, and so is the first one again after it */
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"paris\"}", T0 + 3, fx_e));
+    assert_int_equal(attempts_now(&r), 2);
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"lyon\"}", T0 + 4, fx_e));
+    assert_int_equal(attempts_now(&r), 3);
+    run_free(&r);
+
+    /* where no attempt is left (maxAttempts 1), the same answer again is still refused */
+    run_start(&r, "demo/qti-test");
+    view(&r, T0);
+    OK(respond(&r, "capital", "{\"RESPONSE\": \"paris\"}", T0 + 1, fx_e));
+    struct op_err e = {0};
+    assert_int_equal(respond(&r, "capital", "{\"RESPONSE\": \"paris\"}", T0 + 2, &e), OP_ECONFLICT);
+    assert_string_equal(e.field, "attempts");
+    run_free(&r);
+}
+
 static void test_a_reload_resumes_at_the_same_item_with_the_same_answers_and_time(void **state)
 {
     (void)state;
@@ -687,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_view_shows_the_current_item_and_no_answer),
         cmocka_unit_test(test_linear_navigation_moves_forward_only),
         cmocka_unit_test(test_nonlinear_navigation_goes_back_and_jumps),
+        cmocka_unit_test(test_the_same_responses_again_count_no_attempt),
         cmocka_unit_test(test_a_reload_resumes_at_the_same_item_with_the_same_answers_and_time),
         cmocka_unit_test(test_a_response_after_the_time_limit_is_refused_and_ends_the_test),
         cmocka_unit_test(test_end_closes_the_session_whatever_the_page),
