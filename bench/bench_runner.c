@@ -9,11 +9,16 @@
  *   1. idle memory of the device's server (VmRSS) before any request.
  *   2. 50 simultaneous logins (POST /api/v1/session) at the default password cost: wall time
  *      of the whole burst and per-login p50/p99.
- *   3. every test taker logged in (the rest of them), then all at once: start an execution,
- *      then for each item answer (POST .../responses) and move to the next (POST .../move);
- *      one sample = answer + next, as a test taker pressing "next" waits for both. p50/p99
- *      and requests per second. Rounds repeat while the delivery allows new executions, for
- *      at least ROUNDS rounds or until ROUND_SECONDS have passed.
+ *   3. every test taker logged in (the rest of them), then all at once, each taking the test
+ *      as a person does: a pause to read and answer (THINK_SECONDS on average, uniform from
+ *      0 to twice that), then answer (POST .../responses) and move to the next item (POST
+ *      .../move; .../finish after the last). One sample = answer + next, as a test taker
+ *      pressing "next" waits for both: p50/p99 (the target) and requests per second.
+ *   3b. saturation: the same test takers with no pause at all for ROUND_SECONDS (new
+ *      executions as they finish; the delivery allows any number): the most the device
+ *      answers, and the latency of a queue.
+ *   A 503 (the database busy past the server's short wait) is tried again after 200 ms, as
+ *   the pages do, and counted.
  *   4. peak (VmHWM) and idle-after memory of the server.
  *   Limit, same run and same connections: GET /api/v1/health (no database, no session) from
  *   the same number of clients; what the server costs with nothing to do.
@@ -44,6 +49,7 @@
 #define LOGIN_BURST    50
 #define ROUNDS         3
 #define ROUND_SECONDS  20.0
+#define THINK_SECONDS  5.0
 #define HEALTH_SECONDS 3.0
 #define MAX_RESPONSE   (8u << 20)
 
@@ -135,13 +141,14 @@ static int request(struct conn *c, const char *method, const char *path, const c
 {
     char head[1024];
     size_t blen = body ? strlen(body) : 0;
-    int hl = snprintf(head, sizeof head,
-                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
-                      "%s%s%s%s%s%s"
-                      "Content-Length: %zu\r\n\r\n",
-                      method, path, c->cookie[0] ? "Cookie: " : "", c->cookie,
-                      c->cookie[0] ? "\r\n" : "", c->csrf[0] ? "X-CSRF-Token: " : "", c->csrf,
-                      c->csrf[0] ? "\r\n" : "", blen);
+    int hl =
+        snprintf(head, sizeof head,
+                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n"
+                 "%s%s%s%s%s%s%s"
+                 "Content-Length: %zu\r\n\r\n",
+                 method, path, c->cookie[0] ? "Cookie: " : "", c->cookie,
+                 c->cookie[0] ? "\r\n" : "", c->csrf[0] ? "X-CSRF-Token: " : "", c->csrf,
+                 c->csrf[0] ? "\r\n" : "", blen ? "Content-Type: application/json\r\n" : "", blen);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (c->fd < 0 && conn_open(c) != 0)
             return -1;
@@ -194,12 +201,28 @@ static int request(struct conn *c, const char *method, const char *path, const c
     return -1;
 }
 
+/* As a page does: a 503 (database busy) is tried again after a short pause, and counted. */
+static int busy_retries;
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static json_t *request_json(struct conn *c, const char *method, const char *path, json_t *body,
                             int *status)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct reply r = {0};
-    int rc = request(c, method, path, text, &r);
+    int rc;
+    for (int tries = 0;; tries++) {
+        rc = request(c, method, path, text, &r);
+        if (rc != 0 || r.status != 503 || tries == 5)
+            break;
+        free(r.body);
+        r.body = NULL;
+        pthread_mutex_lock(&busy_lock);
+        busy_retries++;
+        pthread_mutex_unlock(&busy_lock);
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     free(text);
     json_decref(body);
     *status = rc == 0 ? r.status : 0;
@@ -271,6 +294,8 @@ struct taker {
     double barrier;  /* start time */
     int phase;       /* 0 login, 1 test, 2 health */
     double until;
+    double think; /* mean seconds between two items (0: none) */
+    unsigned seed;
     int logged_in, rounds, failures, requests;
     char first_failure[200];
     struct samples lat;
@@ -354,7 +379,12 @@ static int sit_test(struct taker *t, const char *delivery, const char *center)
     json_t *view = json_incref(json_object_get(got, "view"));
     json_decref(got);
     char path[256];
-    while (view && json_is_object(view)) {
+    while (view && json_is_object(view) && !json_is_true(json_object_get(view, "ended"))) {
+        if (t->think > 0) { /* reading and answering the item */
+            double d = t->think * 2.0 * (double)rand_r(&t->seed) / RAND_MAX;
+            struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
         const char *key = json_string_value(json_object_get(view, "item_key"));
         if (!key) {
             failure(t, "view", st, view);
@@ -437,7 +467,7 @@ static void *taker_thread(void *arg)
     snprintf(dl, sizeof dl, "%s", delivery);
     snprintf(ce, sizeof ce, "%s", center);
     json_decref(j);
-    while (t->rounds < ROUNDS || now() < t->until) {
+    while (t->think > 0 ? t->rounds < 1 : (t->rounds < ROUNDS || now() < t->until)) {
         int rc = sit_test(t, dl, ce);
         if (rc != 0)
             break;
@@ -451,20 +481,23 @@ static void *taker_thread(void *arg)
 struct phase_result {
     double wall;
     struct samples lat;
-    int failures, requests, rounds;
+    int failures, requests, rounds, busy;
     char first_failure[200];
 };
 
-static void run_phase(struct taker *t, int from, int to, int phase, double seconds,
+static void run_phase(struct taker *t, int from, int to, int phase, double seconds, double think,
                       struct phase_result *out)
 {
     int n = to - from;
+    busy_retries = 0;
     pthread_t *tid = calloc((size_t)n, sizeof *tid);
     double start = now() + 0.5; /* every thread ready before the first request */
     for (int i = 0; i < n; i++) {
         t[from + i].phase = phase;
         t[from + i].barrier = start;
         t[from + i].until = start + seconds;
+        t[from + i].think = think;
+        t[from + i].seed = (unsigned)(from + i) * 2654435761u;
         if (pthread_create(&tid[i], NULL, taker_thread, &t[from + i]) != 0)
             fail("pthread_create");
     }
@@ -482,6 +515,7 @@ static void run_phase(struct taker *t, int from, int to, int phase, double secon
         k->first_failure[0] = '\0';
     }
     out->wall = now() - start;
+    out->busy = busy_retries;
     free(tid);
 }
 
@@ -490,6 +524,23 @@ static void load(const char *when)
     double l[3];
     if (getloadavg(l, 3) == 3)
         printf("load average %s: %.2f\n", when, l[0]);
+}
+
+/* Percentiles of the ms= of the access log's answers and moves so far: what the server
+ * spent on each request, without the wait for a worker thread or the clients' own scheduling. */
+static void server_times(const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "awk '/access/ && /responses|move|finish/ && / status=200 / { for (i = 1; i <= NF; "
+             "i++) if ($i ~ /^ms=/) print substr($i, 4) + 0 }' '%s/w/device.log' | sort -n | "
+             "awk '{ a[NR] = $1 } END { if (NR) printf \"  server time per answer or move "
+             "(access log, %%d requests): p50 %%.1f ms, p99 %%.1f ms, max %%.1f ms\\n\", NR, "
+             "a[int(NR * 0.5) + 1], a[int(NR * 0.99) + 1 > NR ? NR : int(NR * 0.99) + 1], a[NR] }'",
+             dir);
+    fflush(stdout);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not read the server's access log\n");
 }
 
 /* Builds the world with bench/runner_world.sh; fills url and pid. */
@@ -579,30 +630,42 @@ int main(int argc, char **argv)
     long idle_kib = status_kib(pid, "VmRSS");
     printf("\nserver idle before any request: RSS %.1f MiB\n", idle_kib / 1024.0);
 
-    struct phase_result health, burst, rest, test;
-    run_phase(t, 0, n, 2, HEALTH_SECONDS, &health);
+    struct phase_result health, burst, rest, paced, test;
+    run_phase(t, 0, n, 2, HEALTH_SECONDS, 0, &health);
     printf("limit: GET /api/v1/health from %d clients for %.0f s: %.0f req/s, p50 %.2f ms, "
            "p99 %.2f ms%s%s\n",
            n, HEALTH_SECONDS, health.requests / health.wall, pct(&health.lat, 50),
            pct(&health.lat, 99), health.failures ? ", FAILED: " : "", health.first_failure);
 
-    run_phase(t, 0, LOGIN_BURST, 0, 0, &burst);
+    run_phase(t, 0, LOGIN_BURST, 0, 0, 0, &burst);
     printf("%d simultaneous logins: all done in %.2f s, per login p50 %.0f ms, p99 %.0f ms%s%s\n",
            LOGIN_BURST, burst.wall, pct(&burst.lat, 50), pct(&burst.lat, 99),
            burst.failures ? ", FAILED: " : "", burst.first_failure);
-    run_phase(t, LOGIN_BURST, n, 0, 0, &rest);
+    run_phase(t, LOGIN_BURST, n, 0, 0, 0, &rest);
     printf("the other %d logins: %.2f s%s%s\n", n - LOGIN_BURST, rest.wall,
            rest.failures ? ", FAILED: " : "", rest.first_failure);
     long after_login_kib = status_kib(pid, "VmRSS");
 
-    run_phase(t, 0, n, 1, ROUND_SECONDS, &test);
-    printf("\n%d test takers at once, answer + next: %zu samples, p50 %.2f ms, p99 %.2f ms "
-           "(target p99 < 50 ms: %s); %.0f requests/s over %.1f s; %d tests finished%s%s\n",
-           n, test.lat.n, pct(&test.lat, 50), pct(&test.lat, 99),
-           !test.lat.n               ? "no samples"
-           : pct(&test.lat, 99) < 50 ? "met"
-                                     : "MISSED",
-           test.requests / test.wall, test.wall, test.rounds, test.failures ? ", FAILED: " : "",
+    run_phase(t, 0, n, 1, 0, THINK_SECONDS, &paced);
+    printf("\n%d test takers at once, each taking the test (%.0f s on average per item, 0 to "
+           "%.0f):\n  answer + next: %zu samples, p50 %.2f ms, p99 %.2f ms (target p99 < 50 ms: "
+           "%s); %.0f requests/s over %.1f s; %d tests finished; %d answers of 503 tried "
+           "again%s%s\n",
+           n, THINK_SECONDS, 2 * THINK_SECONDS, paced.lat.n, pct(&paced.lat, 50),
+           pct(&paced.lat, 99),
+           !paced.lat.n               ? "no samples"
+           : pct(&paced.lat, 99) < 50 ? "met"
+                                      : "MISSED",
+           paced.requests / paced.wall, paced.wall, paced.rounds, paced.busy,
+           paced.failures ? ", FAILED: " : "", paced.first_failure);
+    if (dir[0]) /* the server's own time for the same requests, from its access log */
+        server_times(dir);
+    run_phase(t, 0, n, 1, ROUND_SECONDS, 0, &test);
+    printf("saturation: the same %d with no pause at all for %.0f s:\n  answer + next: %zu "
+           "samples, p50 %.2f ms, p99 %.2f ms; %.0f requests/s; %d tests finished; %d answers "
+           "of 503 tried again%s%s\n",
+           n, ROUND_SECONDS, test.lat.n, pct(&test.lat, 50), pct(&test.lat, 99),
+           test.requests / test.wall, test.rounds, test.busy, test.failures ? ", FAILED: " : "",
            test.first_failure);
     sleep(2);
     long peak_kib = status_kib(pid, "VmHWM"), after_kib = status_kib(pid, "VmRSS");
@@ -623,6 +686,7 @@ int main(int argc, char **argv)
     free(burst.lat.v);
     free(rest.lat.v);
     free(test.lat.v);
+    free(paced.lat.v);
     json_decref(answers);
     if (dir[0]) {
         kill(pid, SIGTERM);
@@ -638,6 +702,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "could not remove %s\n", dir);
         }
     }
-    int failed = health.failures || burst.failures || rest.failures || test.failures;
+    int failed =
+        health.failures || burst.failures || rest.failures || paced.failures || test.failures;
     return failed ? 1 : 0;
 }

@@ -31,6 +31,7 @@ printf 'Label,First Name,Last Name,Login,Mail,Password,Interface Language,Defaul
 "$OUTPOST" --data "$work/central" testcenters add --label "Bench centre" --org bench-org > /dev/null
 sh "$here/scripts/make-demo-package.sh" "$work/test.zip" > /dev/null
 "$OUTPOST" --data "$work/central" import-qti -f "$work/test.zip" --label "Bench test" > /dev/null
+"$OUTPOST" --data "$work/central" deliveries update "Bench test" --max-executions 0 > /dev/null
 cut -d' ' -f1 "$work/logins" | paste -sd, > "$work/takers.list"
 "$OUTPOST" --data "$work/central" eligibilities set --center "Bench centre" --delivery "Bench test" \
     --test-takers "$(cat "$work/takers.list")" --proctored no > /dev/null
@@ -51,7 +52,9 @@ curl_url=$(serve_wait "$work/central.log")
 "$OUTPOST" --data "$work/device" register-central --root-url "$curl_url" > /dev/null 2>&1
 printf 'bench-sm-pass\n' | "$OUTPOST" --data "$work/device" enrol --login bench-sm --password-stdin > /dev/null
 "$OUTPOST" --data "$work/device" sync > /dev/null
-"$OUTPOST" --data "$work/device" serve --listen 127.0.0.1:0 > /dev/null 2> "$work/device.log" &
+# every simulated test taker comes from 127.0.0.1: no per-address limit, room for all
+"$OUTPOST" --data "$work/device" serve --listen 127.0.0.1:0 --max-per-ip 0 --max-connections 1000 \
+    > /dev/null 2> "$work/device.log" &
 dpid=$!
 durl=$(serve_wait "$work/device.log")
 echo "url $durl"

@@ -15,11 +15,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/db_backend.h"
@@ -94,8 +96,11 @@ static int sq_open(const char *path, int create, void **out, struct op_err *e)
     return 0;
 }
 
+static void writer_give(void *conn); /* below, with the writers' queue */
+
 static void sq_close(void *conn)
 {
+    writer_give(conn);
     sqlite3_close(conn);
 }
 
@@ -174,14 +179,102 @@ static int64_t sq_changes(void *conn)
     return sqlite3_changes64(conn);
 }
 
-static int sq_begin(void *conn)
+/* ---- the writers of one process queue ----
+ * SQLite lets one writer at a time have a file; the others poll for the lock with sleeps that
+ * grow to 100 ms (its busy handler), so under many writers of one process (the server's
+ * threads: test takers' answers, the sync button) a writer can miss its turn past a short
+ * busy timeout although every transaction is short. Writers of this process to one file
+ * therefore wait in turn on a mutex before BEGIN IMMEDIATE: no polling, no 503 for a queue of
+ * short transactions. The wait is bounded by the connection's busy timeout: past it, BEGIN
+ * IMMEDIATE runs anyway and SQLite's busy handling decides, as for another process (cron's
+ * `outpost sync`), so a server thread still answers 503 in about its short timeout.
+ * A thread that already holds a file's mutex (a second connection to the same file inside
+ * its transaction, as some tests do) does not wait on it again. */
+#define WRITER_FILES 16
+#define WRITER_HELD  4
+
+struct writer_file {
+    char *path;
+    pthread_mutex_t mutex;
+};
+static struct writer_file writer_files[WRITER_FILES];
+static int n_writer_files;
+static pthread_mutex_t writer_files_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The mutexes this thread holds, with the connection that holds each. */
+static __thread struct {
+    void *conn;
+    pthread_mutex_t *mutex;
+} writer_held[WRITER_HELD];
+static __thread int n_writer_held;
+
+/* The mutex of the connection's file (NULL for an in-memory database or a full table). */
+static pthread_mutex_t *writer_mutex(void *conn)
 {
-    return sq_exec(conn, "BEGIN IMMEDIATE");
+    const char *path = sqlite3_db_filename(conn, "main");
+    if (!path || !*path)
+        return NULL;
+    pthread_mutex_t *m = NULL;
+    pthread_mutex_lock(&writer_files_lock);
+    for (int i = 0; i < n_writer_files && !m; i++)
+        if (strcmp(writer_files[i].path, path) == 0)
+            m = &writer_files[i].mutex;
+    if (!m && n_writer_files < WRITER_FILES) {
+        struct writer_file *f = &writer_files[n_writer_files];
+        if ((f->path = strdup(path)) != NULL) { /* kept for the life of the process */
+            pthread_mutex_init(&f->mutex, NULL);
+            m = &f->mutex;
+            n_writer_files++;
+        }
+    }
+    pthread_mutex_unlock(&writer_files_lock);
+    return m;
 }
 
-static int sq_commit(void *conn)
+/* The connection's busy timeout (PRAGMA busy_timeout reads it back). */
+static long busy_timeout_ms(void *conn)
 {
-    return sq_exec(conn, "COMMIT");
+    sqlite3_stmt *st = NULL;
+    long ms = 0;
+    if (sqlite3_prepare_v2(conn, "PRAGMA busy_timeout", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ms = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ms;
+}
+
+static void writer_take(void *conn)
+{
+    pthread_mutex_t *m = writer_mutex(conn);
+    if (!m || n_writer_held == WRITER_HELD)
+        return;
+    for (int i = 0; i < n_writer_held; i++)
+        if (writer_held[i].mutex == m)
+            return;
+    long ms = busy_timeout_ms(conn);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(m, &until) != 0)
+        return;
+    writer_held[n_writer_held].conn = conn;
+    writer_held[n_writer_held].mutex = m;
+    n_writer_held++;
+}
+
+static void writer_give(void *conn)
+{
+    for (int i = 0; i < n_writer_held; i++)
+        if (writer_held[i].conn == conn) {
+            pthread_mutex_unlock(writer_held[i].mutex);
+            writer_held[i] = writer_held[--n_writer_held];
+            return;
+        }
 }
 
 static int sq_in_tx(void *conn)
@@ -189,10 +282,28 @@ static int sq_in_tx(void *conn)
     return !sqlite3_get_autocommit(conn);
 }
 
+static int sq_begin(void *conn)
+{
+    writer_take(conn);
+    int rc = sq_exec(conn, "BEGIN IMMEDIATE");
+    if (rc != 0)
+        writer_give(conn);
+    return rc;
+}
+
+static int sq_commit(void *conn)
+{
+    int rc = sq_exec(conn, "COMMIT");
+    if (!sq_in_tx(conn))
+        writer_give(conn);
+    return rc;
+}
+
 static void sq_rollback(void *conn)
 {
     if (sq_in_tx(conn))
         sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
+    writer_give(conn);
 }
 
 /* query_only makes a write in a read transaction fail (SQLITE_READONLY) instead of taking the
