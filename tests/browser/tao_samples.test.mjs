@@ -36,7 +36,7 @@ check('at least one TAO package imports', labels.length > 0, zips);
 
 const allow = [/^401 .*\/api\/v1\/session$/];
 const { browser, page: mgr, problems } = await launch(undefined, allow);
-const taker = await newPage(browser, undefined, allow);
+const taker = await newPage(browser, undefined, [...allow, /^409 .*\/move$/]);
 const p = taker.page;
 async function login(p, who, landing) {
   await p.goto(`${dev}/`);
@@ -100,6 +100,14 @@ try {
       const progress = await p.textContent('#item-progress');
       const m = /(\d+) of (\d+)/.exec(progress);
       if (m) { seenItems.add(Number(m[1])); count = Number(m[2]); }
+      if (n === 0 && /SkippingNotAllowed/.test(label)) {
+        // Next without an answer where skipping is not allowed: the server refuses, the page says so
+        await tabTo(p, '#next');
+        await p.keyboard.press('Enter');
+        check(`${label}: Next without an answer is refused, saying why`, await visible(p, '#invalid', 8000), await p.textContent('#invalid'));
+        check(`${label}: and the test stays on the item`, (await p.textContent('#item-progress')) === progress);
+        await shot(p, 'skipping-not-allowed-refused');
+      }
       for (const k of await answerItem()) kinds.add(k);
       if (n === 0) await shot(p, `${label.replace(/\W+/g, '_')}-item`);
       if (await p.isVisible('#next')) {
