@@ -114,8 +114,11 @@ try {
         await tabTo(p, '#next');
         await p.keyboard.press('Enter');
         await p.waitForFunction((before) => document.getElementById('item-progress').textContent !== before ||
-          !document.getElementById('done').hidden || !document.getElementById('invalid').hidden, progress, { timeout: 15000 }).catch(() => {});
-        if (await p.isVisible('#invalid')) { check(`${label}: ${progress} taken`, false, await p.textContent('#invalid')); break; }
+          !document.getElementById('done').hidden, progress, { timeout: 15000 }).catch(() => {});
+        if ((await p.textContent('#item-progress')) === progress && !(await p.isVisible('#done'))) {
+          check(`${label}: ${progress} taken`, false, await p.textContent('#invalid'));
+          break;
+        }
       } else {
         await tabTo(p, '#finish');
         await p.keyboard.press('Enter');
