@@ -2,7 +2,8 @@
  * fuzz_runner.c - the bodies of the runner's step endpoints (POST .../responses, .../move,
  * .../finish; app/runner.h): any bytes are parsed as the server does (http_body_json), checked
  * by runner_request_parse, and a request it accepts is run against a real session of a small
- * built-in test, whose state must stay a state the runner reads back. The first byte chooses
+ * built-in test, whose state must stay a state the runner reads back (an accepted response is
+ * sent a second time, as a replay would). The first byte chooses
  * the step (0 respond, 1 move, 2 finish, 3 begin/cancel's {"version"}, app/take.h).
  */
 #include <jansson.h>
@@ -127,6 +128,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             json_decref(v2);
             json_decref(so2);
+            if (op == RUNNER_OP_RESPOND && rc == 0) {
+                /* the same request again (a replay) is taken or refused, never half-done: a
+                 * state it gives back (another attempt) is still one the runner reads */
+                json_t *so3 = NULL, *v3 = NULL;
+                int rc3 = runner_respond(p, state_out, &r, 1012, &so3, &v3, &e);
+                if ((rc3 != 0 && rc3 != OP_EINPUT && rc3 != OP_ECONFLICT) || (rc3 == 0 && !v3))
+                    abort();
+                if (so3 && runner_state_summary(so3, 1012, &s, &e) != 0)
+                    abort();
+                json_decref(so3);
+                json_decref(v3);
+            }
         }
         json_decref(state_out);
         json_decref(view);
