@@ -534,9 +534,9 @@ static void server_times(const char *dir)
     snprintf(cmd, sizeof cmd,
              "awk '/access/ && /responses|move|finish/ && / status=200 / { for (i = 1; i <= NF; "
              "i++) if ($i ~ /^ms=/) print substr($i, 4) + 0 }' '%s/w/device.log' | sort -n | "
-             "awk '{ a[NR] = $1 } END { if (NR) printf \"  server time per answer or move "
-             "(access log, %%d requests): p50 %%.1f ms, p99 %%.1f ms, max %%.1f ms\\n\", NR, "
-             "a[int(NR * 0.5) + 1], a[int(NR * 0.99) + 1 > NR ? NR : int(NR * 0.99) + 1], a[NR] }'",
+             "awk '{ a[NR] = $1 } END { if (NR) { j = int(NR * 0.99) + 1; if (j > NR) j = NR; "
+             "printf \"  server time per answer or move (access log, %%d requests): p50 %%.1f ms, "
+             "p99 %%.1f ms, max %%.1f ms\\n\", NR, a[int(NR * 0.5) + 1], a[j], a[NR] } }'",
              dir);
     fflush(stdout);
     if (system(cmd) != 0)

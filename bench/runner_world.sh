@@ -53,7 +53,7 @@ curl_url=$(serve_wait "$work/central.log")
 printf 'bench-sm-pass\n' | "$OUTPOST" --data "$work/device" enrol --login bench-sm --password-stdin > /dev/null
 "$OUTPOST" --data "$work/device" sync > /dev/null
 # every simulated test taker comes from 127.0.0.1: no per-address limit, room for all
-"$OUTPOST" --data "$work/device" serve --listen 127.0.0.1:0 --max-per-ip 0 --max-connections 1000 \
+"$OUTPOST" --data "$work/device" serve --listen 127.0.0.1:0 --max-per-ip 0 \
     > /dev/null 2> "$work/device.log" &
 dpid=$!
 durl=$(serve_wait "$work/device.log")

@@ -205,18 +205,20 @@ extern const struct http_route http_api_routes[];
 
 /* ---- The server ---- */
 
-#define HTTP_DEFAULT_THREADS         4
-#define HTTP_DEFAULT_MAX_CONNECTIONS 256
-#define HTTP_DEFAULT_MAX_PER_IP      64
-#define HTTP_DEFAULT_TIMEOUT_S       30
-#define HTTP_DEFAULT_MAX_BODY_KIB    16384 /* 16 MiB: a batch of results, not a package */
-#define HTTP_DEFAULT_MAX_HEADER_KIB  16
-#define HTTP_DEFAULT_STOP_GRACE_MS   10000
-#define HTTP_DEFAULT_MAX_IN_FLIGHT   16 /* requests in flight per thread before 429 */
-#define HTTP_MAX_IN_FLIGHT           100000
-#define HTTP_MAX_THREADS             256
-#define HTTP_MAX_BODY_KIB            (1024 * 1024) /* 1 GiB */
-#define HTTP_MAX_HEADER_KIB          1024
+#define HTTP_DEFAULT_THREADS                4
+#define HTTP_DEVICE_DEFAULT_THREADS         16 /* serve on a device: cli/cmd_serve.c says why */
+#define HTTP_DEFAULT_MAX_CONNECTIONS        256
+#define HTTP_DEVICE_DEFAULT_MAX_CONNECTIONS 768 /* below the usual 1024 open files */
+#define HTTP_DEFAULT_MAX_PER_IP             64
+#define HTTP_DEFAULT_TIMEOUT_S              30
+#define HTTP_DEFAULT_MAX_BODY_KIB           16384 /* 16 MiB: a batch of results, not a package */
+#define HTTP_DEFAULT_MAX_HEADER_KIB         16
+#define HTTP_DEFAULT_STOP_GRACE_MS          10000
+#define HTTP_DEFAULT_MAX_IN_FLIGHT          16 /* requests in flight per thread before 429 */
+#define HTTP_MAX_IN_FLIGHT                  100000
+#define HTTP_MAX_THREADS                    256
+#define HTTP_MAX_BODY_KIB                   (1024 * 1024) /* 1 GiB */
+#define HTTP_MAX_HEADER_KIB                 1024
 
 struct http_server_options {
     const char *listen;   /* "ADDRESS:PORT": "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:443";
