@@ -72,20 +72,22 @@ step "Users on central"
 run --data "$central" users list
 
 step "1A/1C/1D. Central serves its sync API; the device registers it, is enrolled, syncs"
+# served_url LOG: the URL a `serve` started in the background says it listens on (10 s at
+# most), or its log and exit 1.
+served_url() {
+    i=0
+    while [ $i -lt 100 ]; do
+        u=$(sed -n 's/.* listening on \(http:\/\/[^ ]*\) .*/\1/p' "$1" | head -n 1)
+        [ -n "$u" ] && { echo "$u"; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    cat "$1" >&2
+    return 1
+}
 "$OUTPOST" --data "$central" serve --listen 127.0.0.1:0 > "$work/serve.out" 2> "$work/serve.log" &
 serve_pid=$!
-url=
-i=0
-while [ -z "$url" ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    url=$(sed -n 's/.* listening on \(http:\/\/[^ ]*\) .*/\1/p' "$work/serve.log" | head -n 1)
-    i=$((i + 1))
-done
-if [ -z "$url" ]; then
-    cat "$work/serve.log"
-    kill $serve_pid 2> /dev/null
-    exit 1
-fi
+url=$(served_url "$work/serve.log") || { kill $serve_pid 2> /dev/null; exit 1; }
 trap 'kill $serve_pid 2> /dev/null' EXIT
 pin=$("$OUTPOST" --data "$central" keys show --json | tr -d ' \n' |
     sed -n 's/.*"signing_key":{[^}]*"fingerprint_sha256":"\([0-9a-f]*\)".*/\1/p')
@@ -103,14 +105,7 @@ step "2A. The device serves its pages: a test taker sits the test, a proctor sup
 "$OUTPOST" --data "$device" serve --listen 127.0.0.1:0 > "$work/device-serve.out" 2> "$work/device-serve.log" &
 device_pid=$!
 trap 'kill $serve_pid $device_pid 2> /dev/null' EXIT
-durl=
-i=0
-while [ -z "$durl" ] && [ $i -lt 100 ]; do
-    sleep 0.1
-    durl=$(sed -n 's/.* listening on \(http:\/\/[^ ]*\) .*/\1/p' "$work/device-serve.log" | head -n 1)
-    i=$((i + 1))
-done
-[ -n "$durl" ] || { cat "$work/device-serve.log"; exit 1; }
+durl=$(served_url "$work/device-serve.log") || exit 1
 echo "The device serves on $durl; what follows is what its pages do, through the same API."
 
 # api WHO METHOD PATH [JSON]: one call of the device's API as WHO (a cookie jar per person,
