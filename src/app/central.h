@@ -26,7 +26,7 @@
  * enrolment and replaced only by a rotation signed with the pinned key (sync/enrol.h). */
 #define META_CENTRAL_RESULTS_KEY    "central-results-key"
 #define META_CENTRAL_RESULTS_KEY_ID "central-results-key-id"
-#define CENTRAL_CA_FILE_MAX   4096
+#define CENTRAL_CA_FILE_MAX         4096
 
 struct app_central_request {
     const char *root_url; /* any form http_root_url_normalise takes */

@@ -70,7 +70,7 @@ int weblogin_body_parse(const char *body, size_t len, struct weblogin_body *out,
 struct find_ctx {
     const char *login;
     char id[UUID_STR_LEN]; /* synced ids are UUIDs: a longer one is no user of ours */
-    json_t *data; /* the record of that login, owned */
+    json_t *data;          /* the record of that login, owned */
 };
 
 static int find_login(const char *id, int64_t version, const char *data, void *vctx,

@@ -14,6 +14,7 @@
 #include "app/outbox.h"
 #include "app/sync_history.h"
 #include "base/fs.h"
+#include "base/killpoint.h"
 #include "base/sha256.h"
 #include "base/version.h"
 #include "store/feed.h"
@@ -23,20 +24,16 @@
 
 /* ---- test hook ---- */
 
-/* OUTPOST_TEST_KILL_AT=STEP: dies here by SIGKILL, as a power cut would (tests only). */
+/* kill_point_at (base/killpoint.h) with a step name made like printf's. */
 static void kill_point(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void kill_point(const char *fmt, ...)
 {
-    const char *at = getenv("OUTPOST_TEST_KILL_AT");
-    if (!at || !at[0])
-        return;
     char step[64];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(step, sizeof step, fmt, ap);
     va_end(ap);
-    if (strcmp(at, step) == 0)
-        raise(SIGKILL);
+    kill_point_at(step);
 }
 
 /* ---- the run's state ---- */
