@@ -72,19 +72,30 @@ static int asset(const struct http_request *req, struct http_response *res,
     return rc;
 }
 
-int api_take_get(const struct http_request *req, struct http_response *res, struct op_err *e)
+/* Both handlers' start: the caller's test-taker session (CSRF checked on a POST), the
+ * execution id and what follows it in the path, and the taker the app layer acts for. */
+static int caller(const struct http_request *req, struct http_response *res,
+                  char id[TAKE_ID_MAX + 1], const char **tail, struct app_taker *t,
+                  struct op_err *e)
 {
     const struct web_user *u;
     int rc = websession_require(req, res, WEB_ROLE_TEST_TAKER, &u, e);
     if (rc != 0)
         return rc;
+    if ((rc = split(req->path_rest, id, tail, e)) != 0)
+        return rc;
+    taker_of(u, t);
+    return 0;
+}
+
+int api_take_get(const struct http_request *req, struct http_response *res, struct op_err *e)
+{
     char id[TAKE_ID_MAX + 1];
     const char *tail;
-    rc = split(req->path_rest, id, &tail, e);
+    struct app_taker t;
+    int rc = caller(req, res, id, &tail, &t, e);
     if (rc != 0)
         return rc;
-    struct app_taker t;
-    taker_of(u, &t);
     if (strncmp(tail, "assets/", 7) == 0)
         return asset(req, res, &t, id, tail + 7, e);
     if (tail[0])
@@ -98,17 +109,12 @@ int api_take_get(const struct http_request *req, struct http_response *res, stru
 
 int api_take_post(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
-    const struct web_user *u;
-    int rc = websession_require(req, res, WEB_ROLE_TEST_TAKER, &u, e);
-    if (rc != 0)
-        return rc;
     char id[TAKE_ID_MAX + 1];
     const char *tail;
-    rc = split(req->path_rest, id, &tail, e);
+    struct app_taker t;
+    int rc = caller(req, res, id, &tail, &t, e);
     if (rc != 0)
         return rc;
-    struct app_taker t;
-    taker_of(u, &t);
     json_t *body, *out;
     enum runner_op op;
     if (strcmp(tail, "begin") == 0 || strcmp(tail, "cancel") == 0) {

@@ -51,30 +51,6 @@ static void call(struct fx *f, const char *method, const char *path, const char 
     web_call(f->port, method, path, cookie, csrf, body, r);
 }
 
-/* The cookie value the reply set (static). */
-static const char *cookie_of(const struct reply *r)
-{
-    static char v[128];
-    const char *h = header(r, "Set-Cookie");
-    assert_non_null(h);
-    assert_int_equal(strncmp(h, "outpost_session=", 16), 0);
-    snprintf(v, sizeof v, "%.*s", (int)strcspn(h + 16, ";"), h + 16);
-    return v;
-}
-
-static const char *json_field(const char *body, const char *path1, const char *path2)
-{
-    static char v[256];
-    json_t *doc = json_loads(body, 0, NULL);
-    assert_non_null(doc);
-    json_t *x = json_object_get(doc, path1);
-    if (path2)
-        x = json_object_get(x, path2);
-    snprintf(v, sizeof v, "%s", json_is_string(x) ? json_string_value(x) : "");
-    json_decref(doc);
-    return v;
-}
-
 /* ---- the device ---- */
 
 static void put(struct fx *f, const char *entity, const char *id, json_t *data)

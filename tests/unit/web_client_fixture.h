@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +85,32 @@ static void web_call(unsigned port, const char *method, const char *path, const 
              cookie ? "\r\n" : "", csrf ? "X-CSRF-Token: " : "", csrf ? csrf : "",
              csrf ? "\r\n" : "", body ? strlen(body) : 0, body ? body : "");
     exchange(port, req, r);
+}
+
+/* The cookie value the reply set (static). */
+static const char *cookie_of(const struct reply *r)
+{
+    static char v[128];
+    const char *h = header(r, "Set-Cookie");
+    assert_non_null(h);
+    assert_int_equal(strncmp(h, "outpost_session=", 16), 0);
+    snprintf(v, sizeof v, "%.*s", (int)strcspn(h + 16, ";"), h + 16);
+    return v;
+}
+
+/* A string member of the JSON body (path1, then path2 inside it when given), "" when absent
+ * (static). */
+static const char *json_field(const char *body, const char *path1, const char *path2)
+{
+    static char v[256];
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_non_null(doc);
+    json_t *x = json_object_get(doc, path1);
+    if (path2)
+        x = json_object_get(x, path2);
+    snprintf(v, sizeof v, "%s", json_is_string(x) ? json_string_value(x) : "");
+    json_decref(doc);
+    return v;
 }
 
 #endif
