@@ -11,6 +11,7 @@
 #include "app/content.h"
 #include "base/buf.h"
 #include "qti/compile.h"
+#include "store/delivery_content.h"
 #include "store/packages.h"
 
 json_t *app_delivery_json(const struct delivery *d)
@@ -25,6 +26,7 @@ json_t *app_delivery_json(const struct delivery *d)
     json_object_set_new(o, "version", json_integer(d->version));
     json_object_set_new(o, "created_at", json_string(d->created_at));
     json_object_set_new(o, "updated_at", json_string(d->updated_at));
+    json_object_set_new(o, "status", json_string(d->status[0] ? d->status : DELIVERY_PUBLISHED));
     return o;
 }
 
@@ -270,5 +272,109 @@ int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct
         rc = db_write(inst->db, delete_delivery, &r, e);
     if (rc != 0)
         delivery_clear(out);
+    return rc;
+}
+
+/* ---- publish, withdraw, versions ---- */
+
+struct status_run {
+    const char *id_or_label;
+    int64_t version;
+    const char *status;
+    struct delivery *out;
+    int changed;
+};
+
+static int status_body(struct db *db, void *ctx, struct op_err *e)
+{
+    struct status_run *r = ctx;
+    delivery_clear(r->out); /* what a run that did not count read */
+    r->changed = 0;
+    int rc = deliveries_find(db, r->id_or_label, r->out, e);
+    if (rc == 0)
+        rc = deliveries_set_status(db, r->out->id, r->version, r->status, &r->changed, e);
+    if (rc == 0 && r->changed) {
+        char id[UUID_STR_LEN];
+        memcpy(id, r->out->id, sizeof id);
+        delivery_clear(r->out);
+        rc = deliveries_get(db, id, r->out, e);
+    }
+    return rc;
+}
+
+int app_deliveries_set_status(struct instance *inst, const char *id_or_label, int64_t version,
+                              const char *status, struct delivery *out, int *changed,
+                              struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (changed)
+        *changed = 0;
+    int publish = status && strcmp(status, DELIVERY_PUBLISHED) == 0;
+    int rc = instance_require_role(inst, ROLE_CENTRAL,
+                                   publish ? "deliveries publish" : "deliveries withdraw", e);
+    if (rc != 0)
+        return rc;
+    if (version < 0)
+        return err_set_field(e, OP_EINPUT, "version", "a version is 1 or more");
+    struct status_run r = {id_or_label ? id_or_label : "", version, status, out, 0};
+    rc = db_write(inst->db, status_body, &r, e);
+    if (rc != 0)
+        delivery_clear(out);
+    else if (changed)
+        *changed = r.changed;
+    return rc;
+}
+
+struct versions_run {
+    json_t *arr;
+    const char *current; /* the delivery's package now */
+    int64_t now;         /* the delivery's version */
+    int64_t newest;      /* the greatest row version <= now */
+};
+
+static int version_row(const struct delivery_content *c, void *ctx)
+{
+    struct versions_run *r = ctx;
+    if (c->version <= r->now)
+        r->newest = c->version;
+    json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s}", "version", (json_int_t)c->version,
+                          "package_sha256", c->package_sha256, "enc_sha256", c->enc_sha256,
+                          "enc_size", (json_int_t)c->enc_size, "created_at", c->created_at);
+    if (!o || json_array_append_new(r->arr, o) != 0)
+        return OP_ENOMEM;
+    return 0;
+}
+
+int app_deliveries_versions(struct instance *inst, const char *id_or_label, json_t **out,
+                            struct op_err *e)
+{
+    *out = NULL;
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries versions", e);
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    if (rc == 0)
+        rc = deliveries_find(inst->db, id_or_label ? id_or_label : "", &d, e);
+    if (rc != 0)
+        return rc;
+    struct versions_run r = {json_array(), d.package_sha256, d.version, 0};
+    rc = delivery_content_history(inst->db, d.id, version_row, &r, e);
+    if (rc == OP_ENOMEM)
+        err_set(e, rc, "out of memory listing the versions of a delivery");
+    /* the current one: the newest row at or below the delivery's version, for its package
+     * (a row of an older package is not what devices get: app_deliveries_show) */
+    for (size_t i = 0; rc == 0 && i < json_array_size(r.arr); i++) {
+        json_t *v = json_array_get(r.arr, i);
+        int cur = json_integer_value(json_object_get(v, "version")) == r.newest &&
+                  strcmp(json_string_value(json_object_get(v, "package_sha256")), r.current) == 0;
+        json_object_set_new(v, "current", json_boolean(cur));
+    }
+    if (rc == 0) {
+        *out = json_pack("{s:o, s:o}", "delivery", app_delivery_json(&d), "versions", r.arr);
+        r.arr = NULL;
+        if (!*out)
+            rc = err_set(e, OP_ENOMEM, "out of memory listing the versions of a delivery");
+    }
+    json_decref(r.arr);
+    delivery_clear(&d);
     return rc;
 }

@@ -16,7 +16,8 @@
 #include "store/deliveries.h"
 
 /* The stable JSON form of a delivery: id, label, package_sha256 (null if none),
- * max_executions, proctored_default, version, created_at, updated_at. New reference. */
+ * max_executions, proctored_default, version, created_at, updated_at, status ("published" or
+ * "withdrawn"). New reference. */
 json_t *app_delivery_json(const struct delivery *d);
 
 /* deliveries show: delivery `id_or_label` as app_delivery_json gives it, with
@@ -73,5 +74,22 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
  * gets the delivery as it was (caller clears). */
 int app_deliveries_delete(struct instance *inst, const char *id_or_label, struct delivery *out,
                           struct op_err *e);
+
+/* deliveries publish / withdraw, on a central: sets the status of `id_or_label`
+ * (DELIVERY_PUBLISHED or DELIVERY_WITHDRAWN; store/deliveries.h says what each means for
+ * devices), read by the caller at `version` (0: whatever is current; OP_ECONFLICT if it
+ * changed since). A status it already has changes nothing (*changed = 0, may be NULL). *out
+ * gets the delivery as it now is (caller clears). */
+int app_deliveries_set_status(struct instance *inst, const char *id_or_label, int64_t version,
+                              const char *status, struct delivery *out, int *changed,
+                              struct op_err *e);
+
+/* The package history of `id_or_label`, on a central: a new reference
+ * {"delivery": <app_delivery_json>, "versions": [{"version", "package_sha256", "enc_sha256",
+ * "enc_size", "created_at", "current"}]}, oldest first: one entry per delivery version at
+ * which the test's package changed (the import is version 1); "current" marks the one devices
+ * get now. Keys are never shown. */
+int app_deliveries_versions(struct instance *inst, const char *id_or_label, json_t **out,
+                            struct op_err *e);
 
 #endif

@@ -187,8 +187,10 @@ static int deliveries_update_cmd(int argc, char **argv)
 
 static const struct command_usage delete_usage = {
     "outpost deliveries delete DELIVERY",
-    "Withdraws DELIVERY (an id or a label) on a central server: the delivery and its\n"
-    "eligibilities are deleted, and devices delete them at their next sync. Results already\n"
+    "Deletes DELIVERY (an id or a label) on a central server: the delivery and its\n"
+    "eligibilities are deleted, and devices delete them at their next sync (`deliveries\n"
+    "withdraw` takes it off devices but keeps it, its eligibilities and its versions). Results "
+    "already\n"
     "received for it are kept, and so is its compiled package file (other deliveries may share\n"
     "it); its encrypted packages are no longer served (`deliveries prune-packages` removes\n"
     "their files).",
@@ -208,6 +210,91 @@ static int deliveries_delete_cmd(int argc, char **argv)
     return cli_end(&run, rc);
 }
 
+/* ---- deliveries publish, withdraw, versions ---- */
+
+static const struct command_usage publish_usage = {
+    "outpost deliveries publish DELIVERY",
+    "Publishes DELIVERY (an id or a label) again on a central server: devices of the\n"
+    "organisations whose centers have an eligibility for it get it back at their next sync,\n"
+    "with those eligibilities and their test takers.",
+};
+
+static const struct command_usage withdraw_usage = {
+    "outpost deliveries withdraw DELIVERY",
+    "Withdraws DELIVERY (an id or a label) on a central server: devices delete it, its\n"
+    "eligibilities and the test takers only they held at their next sync; central keeps the\n"
+    "delivery, its eligibilities and its package history (`deliveries publish` sends them\n"
+    "back). Results received for it are kept, and results taken before are still accepted.",
+};
+
+static int set_status_cmd(int argc, char **argv, const struct command_usage *usage,
+                          const char *status)
+{
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, NULL, usage, "give one DELIVERY") != 0)
+        return run.status;
+    struct delivery d;
+    int changed = 0;
+    int rc = app_deliveries_set_status(run.inst, argv[0], 0, status, &d, &changed, &run.e);
+    if (rc == 0) {
+        printf("%s delivery %s (%s), version %lld\n", changed ? status : "already", d.label, d.id,
+               (long long)d.version);
+        delivery_clear(&d);
+    }
+    return cli_end(&run, rc);
+}
+
+static int deliveries_publish_cmd(int argc, char **argv)
+{
+    return set_status_cmd(argc, argv, &publish_usage, DELIVERY_PUBLISHED);
+}
+
+static int deliveries_withdraw_cmd(int argc, char **argv)
+{
+    return set_status_cmd(argc, argv, &withdraw_usage, DELIVERY_WITHDRAWN);
+}
+
+static const struct command_usage versions_usage = {
+    "outpost deliveries versions DELIVERY [--json]",
+    "Lists the package history of DELIVERY (an id or a label) on a central server: each\n"
+    "delivery version at which its test changed (import-qti, `deliveries update -f`), with the\n"
+    "compiled package's hash, the encrypted package's hash and size, and which is current.",
+};
+
+static int deliveries_versions_cmd(int argc, char **argv)
+{
+    int json = 0;
+    const struct cli_option opts[] = {
+        OPT_FLAG(0, "json", &json, "print the history as JSON"),
+        OPT_END(),
+    };
+    struct cli_run run;
+    if (cli_start_arg(&run, argc, argv, opts, &versions_usage, "give one DELIVERY") != 0)
+        return run.status;
+    json_t *o;
+    int rc = app_deliveries_versions(run.inst, argv[0], &o, &run.e);
+    if (rc == 0 && json) {
+        cli_print_json(o);
+    } else if (rc == 0) {
+        printf(
+            "VERSION  CURRENT  PACKAGE SHA-256                                                   "
+            "ENCRYPTED SIZE  CREATED\n");
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(o, "versions"), i, v)
+        {
+            printf("%-8lld %-8s %-65s %-15lld %s\n",
+                   (long long)json_integer_value(json_object_get(v, "version")),
+                   json_is_true(json_object_get(v, "current")) ? "yes" : "-",
+                   json_string_value(json_object_get(v, "package_sha256")),
+                   (long long)json_integer_value(json_object_get(v, "enc_size")),
+                   json_string_value(json_object_get(v, "created_at")));
+        }
+        json_decref(o);
+    }
+    return cli_end(&run, rc);
+}
+
 int cmd_deliveries(int argc, char **argv)
 {
     static const struct subcommand subs[] = {
@@ -216,7 +303,10 @@ int cmd_deliveries(int argc, char **argv)
         {"update", deliveries_update_cmd, "change a delivery's label, settings or test"},
         {"encrypt", deliveries_encrypt_cmd, "encrypt the packages of older deliveries"},
         {"prune-packages", deliveries_prune_cmd, "remove unused encrypted package files"},
-        {"delete", deliveries_delete_cmd, "withdraw a delivery and its eligibilities"},
+        {"publish", deliveries_publish_cmd, "put a withdrawn delivery back on devices"},
+        {"withdraw", deliveries_withdraw_cmd, "take a delivery off devices, keeping it"},
+        {"versions", deliveries_versions_cmd, "list the package history of a delivery"},
+        {"delete", deliveries_delete_cmd, "delete a delivery and its eligibilities"},
         {NULL, NULL, NULL},
     };
     return cli_run_subcommand(argc, argv, subs);

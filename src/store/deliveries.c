@@ -4,6 +4,7 @@
 #include "store/deliveries.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 
 #define DELIVERY_COLUMNS                                                                           \
     "id, label, package_sha256, max_executions, proctored_default, version, created_at,"           \
-    " updated_at"
+    " updated_at, status"
 
 void delivery_clear(struct delivery *d)
 {
@@ -34,6 +35,7 @@ static void read_row(struct db_stmt *st, void *row)
     d->version = db_column_int64(st, 5);
     db_column_copy(st, 6, d->created_at, sizeof d->created_at);
     db_column_copy(st, 7, d->updated_at, sizeof d->updated_at);
+    db_column_copy(st, 8, d->status, sizeof d->status);
 }
 
 /* Binds ?1 to ?6 of deliveries_insert and deliveries_update: the fields, then `stamp`. */
@@ -70,6 +72,7 @@ int deliveries_insert(struct db *db, struct delivery *d, struct op_err *e)
     timestamp_now(d->created_at);
     memcpy(d->updated_at, d->created_at, sizeof d->updated_at);
     d->version = 1;
+    snprintf(d->status, sizeof d->status, "%s", DELIVERY_PUBLISHED);
     struct db_stmt *st =
         db_stmt(db,
                 "INSERT INTO deliveries (id, label, package_sha256, max_executions,"
@@ -162,6 +165,67 @@ int deliveries_find(struct db *db, const char *key, struct delivery *out, struct
         "delivery", "deliveries", read_row, out, e);
     if (rc != 0)
         delivery_clear(out);
+    return rc;
+}
+
+int deliveries_set_status(struct db *db, const char *id, int64_t version, const char *status,
+                          int *changed, struct op_err *e)
+{
+    if (changed)
+        *changed = 0;
+    if (!status ||
+        (strcmp(status, DELIVERY_PUBLISHED) != 0 && strcmp(status, DELIVERY_WITHDRAWN) != 0))
+        return err_set(e, OP_EINPUT, "a delivery's status is %s or %s", DELIVERY_PUBLISHED,
+                       DELIVERY_WITHDRAWN);
+    struct delivery d;
+    int rc = deliveries_get(db, id, &d, e);
+    if (rc != 0)
+        return rc;
+    int64_t now_at = d.version;
+    int same = strcmp(d.status, status) == 0;
+    delivery_clear(&d);
+    if (version && version != now_at)
+        return err_set(e, OP_ECONFLICT,
+                       "delivery %s changed meanwhile (it is at version %lld, the change was made "
+                       "to version %lld): read it again and redo the change",
+                       id, (long long)now_at, (long long)version);
+    if (same)
+        return 0;
+    /* Its eligibilities and their test takers enter or leave the scopes with it. */
+    const char *what = "changing the status of a delivery";
+    struct idlist elig = IDLIST_INIT, takers = IDLIST_INIT;
+    char now[TIMESTAMP_STR_LEN];
+    timestamp_now(now);
+    struct db_stmt *st = db_stmt(db,
+                                 "UPDATE deliveries SET status = ?2, updated_at = ?3,"
+                                 " version = version + 1 WHERE id = ?1 AND version = ?4",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, status);
+    db_bind_text(st, 3, now);
+    db_bind_int64(st, 4, now_at);
+    rc = db_step_done(db, st, what, e);
+    if (rc == 0 && db_changes(db) == 0)
+        rc = err_set(e, OP_ECONFLICT, "delivery %s changed meanwhile: read it again", id);
+    if (rc == 0)
+        rc = idlist_collect(db, "SELECT id FROM eligibilities WHERE delivery_id = ?1", id, &elig,
+                            what, e);
+    for (int i = 0; rc == 0 && i < elig.n; i++)
+        rc = idlist_collect(db,
+                            "SELECT user_id FROM eligibility_test_takers WHERE eligibility_id = ?1",
+                            elig.v[i], &takers, what, e);
+    if (rc == 0)
+        rc = feed_touch(db, FEED_DELIVERY, id, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &elig, e);
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_USER, &takers, e);
+    idlist_free(&elig);
+    idlist_free(&takers);
+    if (rc == 0 && changed)
+        *changed = 1;
     return rc;
 }
 

@@ -16,6 +16,15 @@
 
 #define DELIVERY_SHA256_HEX 65
 
+/* A delivery's status. A published delivery is in the scope of the organisations whose
+ * centers have an eligibility for it; a withdrawn one is in no organisation's scope (nor are
+ * its eligibilities, nor test takers through them): devices delete it at their next sync,
+ * while central keeps it, its eligibilities and its package history, and publishing it again
+ * sends them back (feed.h). */
+#define DELIVERY_PUBLISHED  "published"
+#define DELIVERY_WITHDRAWN  "withdrawn"
+#define DELIVERY_STATUS_MAX 16
+
 struct delivery {
     char id[UUID_STR_LEN];
     char *label;
@@ -25,6 +34,7 @@ struct delivery {
     int64_t version;
     char created_at[TIMESTAMP_STR_LEN];
     char updated_at[TIMESTAMP_STR_LEN];
+    char status[DELIVERY_STATUS_MAX]; /* DELIVERY_PUBLISHED or DELIVERY_WITHDRAWN */
 };
 
 void delivery_clear(struct delivery *d);
@@ -44,6 +54,13 @@ int deliveries_find(struct db *db, const char *id_or_label, struct delivery *out
 /* Gives delivery `id` a new version with nothing else changed, so that devices get it again
  * (its encrypted package changed: app/content.h). OP_ENOTFOUND if there is no such delivery. */
 int deliveries_bump(struct db *db, const char *id, struct op_err *e);
+/* Sets the status of delivery `id` (DELIVERY_PUBLISHED or DELIVERY_WITHDRAWN), provided it is
+ * still at `version` (0: whatever is current; OP_ECONFLICT otherwise). A status it already has
+ * changes nothing (*changed = 0, may be NULL); else the version goes up and the feed moves the
+ * delivery, its eligibilities and their test takers into or out of the organisations' scopes.
+ * OP_EINPUT for another status, OP_ENOTFOUND for no such delivery. */
+int deliveries_set_status(struct db *db, const char *id, int64_t version, const char *status,
+                          int *changed, struct op_err *e);
 /* Deletes a delivery and its eligibilities (devices get tombstones). */
 int deliveries_delete(struct db *db, const char *id, struct op_err *e);
 

@@ -3,6 +3,7 @@
  */
 #include "store/delivery_content.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define CONTENT_COLUMNS                                                                            \
@@ -101,5 +102,36 @@ int delivery_content_find_enc(struct db *db, const char *enc_sha256, struct deli
                         enc_sha256, read_row, out, "finding an encrypted package", e);
     if (rc == OP_ENOTFOUND)
         return err_set(e, OP_ENOTFOUND, "no package with hash %s", enc_sha256);
+    return rc;
+}
+
+int delivery_content_history(struct db *db, const char *delivery_id, delivery_content_fn fn,
+                             void *ctx, struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT " CONTENT_COLUMNS " FROM delivery_content"
+                                 " WHERE delivery_id = ?1 ORDER BY version",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, delivery_id);
+    /* read whole before calling fn, so that fn may use the database */
+    struct delivery_content *rows = NULL;
+    int n = 0, r, rc = 0;
+    while ((r = db_step(st)) == DB_ROW) {
+        struct delivery_content *more = realloc(rows, sizeof *rows * (size_t)(n + 1));
+        if (!more) {
+            rc = err_set(e, OP_ENOMEM, "out of memory reading a package history");
+            break;
+        }
+        rows = more;
+        read_row(st, &rows[n++]);
+    }
+    if (rc == 0 && r != DB_DONE)
+        rc = db_fail(db, e, "reading the package history of a delivery");
+    db_stmt_done(db, st);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = fn(&rows[i], ctx);
+    free(rows);
     return rc;
 }

@@ -51,4 +51,11 @@ int delivery_content_get(struct db *db, const char *delivery_id, int64_t version
 int delivery_content_find_enc(struct db *db, const char *enc_sha256, struct delivery_content *out,
                               struct op_err *e);
 
+/* The package history of delivery `delivery_id`: fn for each of its rows, oldest version
+ * first (wrapped keys included; a caller showing them leaves those out). A non-zero return
+ * from fn stops and is returned. No row is an empty history, not an error. */
+typedef int (*delivery_content_fn)(const struct delivery_content *c, void *ctx);
+int delivery_content_history(struct db *db, const char *delivery_id, delivery_content_fn fn,
+                             void *ctx, struct op_err *e);
+
 #endif

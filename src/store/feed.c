@@ -51,16 +51,20 @@ static const struct feed_kind kinds[] = {
      "SELECT tc.id, tc.org_id FROM test_centers tc WHERE tc.id IN (@IDS)"},
     {FEED_ELIGIBILITY, "eligibilities",
      "SELECT e.id, (SELECT tc.org_id FROM test_centers tc WHERE tc.id = e.center_id)"
-     " FROM eligibilities e WHERE e.id IN (@IDS)"},
+     " FROM eligibilities e WHERE e.id IN (@IDS)"
+     " AND (SELECT d.status FROM deliveries d WHERE d.id = e.delivery_id) = 'published'"},
     {FEED_DELIVERY, "deliveries",
      "SELECT DISTINCT e.delivery_id,"
      " (SELECT tc.org_id FROM test_centers tc WHERE tc.id = e.center_id)"
-     " FROM eligibilities e WHERE e.delivery_id IN (@IDS)"},
+     " FROM eligibilities e WHERE e.delivery_id IN (@IDS)"
+     " AND (SELECT d.status FROM deliveries d WHERE d.id = e.delivery_id) = 'published'"},
     {FEED_USER, "users",
      "SELECT x.user_id, (SELECT tc.org_id FROM eligibilities e CROSS JOIN test_centers tc"
      " WHERE e.id = x.eligibility_id AND tc.id = e.center_id)"
      " FROM eligibility_test_takers x WHERE x.user_id IN (@IDS)"
      " AND (SELECT u.role FROM users u WHERE u.id = x.user_id) = 'test-taker'"
+     " AND (SELECT d.status FROM eligibilities e CROSS JOIN deliveries d"
+     " WHERE e.id = x.eligibility_id AND d.id = e.delivery_id) = 'published'"
      " UNION SELECT s.user_id, (SELECT tc.org_id FROM test_centers tc WHERE tc.id = s.center_id)"
      " FROM test_center_staff s WHERE s.user_id IN (@IDS)"
      " AND (SELECT u.role FROM users u WHERE u.id = s.user_id)"
@@ -182,13 +186,18 @@ static const char *scope_sql(const char *entity)
         return "SELECT org_id FROM test_centers WHERE id = ?1";
     if (strcmp(entity, FEED_ELIGIBILITY) == 0)
         return "SELECT tc.org_id FROM eligibilities e"
-               " JOIN test_centers tc ON tc.id = e.center_id WHERE e.id = ?1";
+               " JOIN test_centers tc ON tc.id = e.center_id"
+               " JOIN deliveries d ON d.id = e.delivery_id AND d.status = 'published'"
+               " WHERE e.id = ?1";
     if (strcmp(entity, FEED_DELIVERY) == 0)
         return "SELECT DISTINCT tc.org_id FROM eligibilities e"
-               " JOIN test_centers tc ON tc.id = e.center_id WHERE e.delivery_id = ?1";
+               " JOIN test_centers tc ON tc.id = e.center_id"
+               " JOIN deliveries d ON d.id = e.delivery_id AND d.status = 'published'"
+               " WHERE e.delivery_id = ?1";
     if (strcmp(entity, FEED_USER) == 0)
         return "SELECT tc.org_id FROM eligibility_test_takers t"
                " JOIN eligibilities e ON e.id = t.eligibility_id"
+               " JOIN deliveries d ON d.id = e.delivery_id AND d.status = 'published'"
                " JOIN test_centers tc ON tc.id = e.center_id"
                " JOIN users u ON u.id = t.user_id AND u.role = 'test-taker'"
                " WHERE t.user_id = ?1"

@@ -9,8 +9,8 @@
  *
  * Scope of an organisation ORG:
  *  - test-center: the centers whose org_id is ORG;
- *  - eligibility: the eligibilities of those centers;
- *  - delivery:    the deliveries those eligibilities name;
+ *  - eligibility: the eligibilities of those centers whose delivery is published;
+ *  - delivery:    the published deliveries those eligibilities name;
  *  - user:        test takers in those eligibilities, proctors and administrators assigned to
  *                 those centers, and sync managers whose org_id is ORG.
  *

@@ -364,6 +364,13 @@ static const char *const migrations[] = {
      "  org_id TEXT PRIMARY KEY,"
      "  max_seq INTEGER NOT NULL,"
      "  digest TEXT NOT NULL);"),
+    /* 14: a delivery is published or withdrawn (store/deliveries.h, docs/qti.md, "Publishing
+     * and withdrawing"). A withdrawn delivery keeps its row, its eligibilities and its package
+     * history on central, but leaves every organisation's scope: devices get tombstones for it
+     * and its eligibilities (and the test takers only they held) through the change feed, and
+     * get them back when it is published again. Existing deliveries are published. */
+    ("ALTER TABLE deliveries ADD COLUMN status TEXT NOT NULL DEFAULT 'published'"
+     " CHECK (status IN ('published', 'withdrawn'));"),
 };
 
 int migrations_count(void)

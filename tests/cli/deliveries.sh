@@ -33,6 +33,26 @@ run "$OUTPOST" --data "$C" deliveries update Nope --label X
 check "updating an unknown delivery is refused" status_is 1
 check "the refusal names it" contains "$ERR" '"Nope"'
 
+run "$OUTPOST" --data "$C" deliveries withdraw "Maths 2026"
+check "deliveries withdraw succeeds" status_is 0
+check "it says so" contains "$OUT" "withdrawn delivery Maths 2026"
+check "the withdrawn delivery is kept on central" [ "$(sql "$C" "SELECT status FROM deliveries")" = withdrawn ]
+check "its eligibility is kept on central" [ "$(sql "$C" "SELECT count(*) FROM eligibilities")" = 1 ]
+check "devices get a tombstone for the withdrawn delivery" [ "$(sql "$C" "SELECT deleted FROM sync_feed WHERE org_id='ORG-1' AND entity='delivery'")" = 1 ]
+check "devices get a tombstone for its eligibility" [ "$(sql "$C" "SELECT deleted FROM sync_feed WHERE org_id='ORG-1' AND entity='eligibility'")" = 1 ]
+run "$OUTPOST" --data "$C" deliveries withdraw "Maths 2026"
+check "withdrawing it again changes nothing" contains "$OUT" "already delivery"
+run "$OUTPOST" --data "$C" deliveries list --json
+check "deliveries list shows the status" contains "$OUT" '"status": "withdrawn"'
+run "$OUTPOST" --data "$C" deliveries publish "$ID"
+check "deliveries publish succeeds" status_is 0
+check "the delivery is back in the organisation's scope" [ "$(sql "$C" "SELECT deleted FROM sync_feed WHERE org_id='ORG-1' AND entity='delivery'")" = 0 ]
+check "its eligibility is back too" [ "$(sql "$C" "SELECT deleted FROM sync_feed WHERE org_id='ORG-1' AND entity='eligibility'")" = 0 ]
+run "$OUTPOST" --data "$C" deliveries versions "$ID" --json
+check "deliveries versions succeeds" status_is 0
+check "the import is version 1 of the package history" contains "$OUT" '"version": 1'
+check "it is the current package" contains "$OUT" '"current": true'
+
 run "$OUTPOST" --data "$C" deliveries delete "$ID"
 check "deliveries delete by id succeeds" status_is 0
 check "the delivery is gone" [ "$(sql "$C" "SELECT count(*) FROM deliveries")" = 0 ]

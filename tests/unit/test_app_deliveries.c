@@ -6,6 +6,7 @@
 
 #include "app/deliveries.h"
 #include "app_instance_fixture.h"
+#include "centers_fixture.h"
 #include "qti_testzip.h"
 #include "store/packages.h"
 
@@ -221,7 +222,7 @@ static void test_delivery_json_has_the_stable_fields(void **state)
                            "\"package_sha256\":null,\"max_executions\":2,"
                            "\"proctored_default\":true,\"version\":3,"
                            "\"created_at\":\"2026-01-01T00:00:00Z\","
-                           "\"updated_at\":\"2026-01-02T00:00:00Z\"}");
+                           "\"updated_at\":\"2026-01-02T00:00:00Z\",\"status\":\"published\"}");
     free(s);
     json_decref(o);
     /* and the list gives one per delivery, ordered by label */
@@ -234,6 +235,132 @@ static void test_delivery_json_has_the_stable_fields(void **state)
     assert_int_equal(json_array_size(arr), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "id")), a);
     json_decref(arr);
+}
+
+/* One center of ORG-A with an eligibility of test taker t1 for delivery `id`. */
+static void eligible_in_org_a(struct fixture *f, const char *id, char center[UUID_STR_LEN],
+                              char taker[UUID_STR_LEN], char elig[UUID_STR_LEN])
+{
+    fx_user(f->inst->db, "t1", ROLE_TEST_TAKER, taker);
+    fx_center(f->inst->db, "School", "ORG-A", NULL, center);
+    const char *takers[] = {taker};
+    fx_eligible(f->inst->db, center, id, takers, 1, 1, elig);
+}
+
+static void test_withdraw_takes_the_delivery_out_of_scope_and_publish_brings_it_back(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN], center[UUID_STR_LEN], taker[UUID_STR_LEN], elig[UUID_STR_LEN];
+    import(f, "Maths", id);
+    eligible_in_org_a(f, id, center, taker, elig);
+    struct db *db = f->inst->db;
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_DELIVERY, id), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_ELIGIBILITY, elig), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_USER, taker), FEED_LIVE);
+
+    struct delivery d;
+    struct op_err e = {0};
+    int changed = 0;
+    db_lose_races(db, 1); /* run twice (db_write): the result is one run's */
+    assert_int_equal(
+        app_deliveries_set_status(f->inst, "Maths", 1, DELIVERY_WITHDRAWN, &d, &changed, &e), 0);
+    assert_int_equal(changed, 1);
+    assert_string_equal(d.status, DELIVERY_WITHDRAWN);
+    assert_int_equal(d.version, 2);
+    delivery_clear(&d);
+    /* devices delete it, its eligibility and the test taker only it held ... */
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_DELIVERY, id), FEED_TOMBSTONE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_ELIGIBILITY, elig), FEED_TOMBSTONE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_USER, taker), FEED_TOMBSTONE);
+    /* ... central keeps them, and the package history */
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 1);
+    /* an eligibility set meanwhile stays out of scope too */
+    char c2[UUID_STR_LEN], e2[UUID_STR_LEN];
+    fx_center(db, "Other", "ORG-B", NULL, c2);
+    const char *takers[] = {taker};
+    fx_eligible(db, c2, id, takers, 1, 0, e2);
+    assert_int_equal(fx_feed(db, "ORG-B", FEED_ELIGIBILITY, e2), FEED_ABSENT);
+    assert_int_equal(fx_feed(db, "ORG-B", FEED_DELIVERY, id), FEED_ABSENT);
+
+    /* withdrawing again changes nothing */
+    int64_t last = fx_feed_last(db, "ORG-A");
+    assert_int_equal(
+        app_deliveries_set_status(f->inst, id, 0, DELIVERY_WITHDRAWN, &d, &changed, &e), 0);
+    assert_int_equal(changed, 0);
+    assert_int_equal(d.version, 2);
+    delivery_clear(&d);
+    assert_int_equal(fx_feed_last(db, "ORG-A"), last);
+
+    /* publishing brings back everything, in both organisations */
+    assert_int_equal(
+        app_deliveries_set_status(f->inst, id, 2, DELIVERY_PUBLISHED, &d, &changed, &e), 0);
+    assert_int_equal(changed, 1);
+    assert_string_equal(d.status, DELIVERY_PUBLISHED);
+    delivery_clear(&d);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_DELIVERY, id), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_ELIGIBILITY, elig), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-A", FEED_USER, taker), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-B", FEED_ELIGIBILITY, e2), FEED_LIVE);
+    assert_int_equal(fx_feed(db, "ORG-B", FEED_DELIVERY, id), FEED_LIVE);
+}
+
+static void test_set_status_refuses_a_stale_version_a_bad_status_and_a_device(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_set_status(f->inst, id, 7, DELIVERY_WITHDRAWN, &d, NULL, &e),
+                     OP_ECONFLICT);
+    assert_int_equal(app_deliveries_set_status(f->inst, id, 0, "archived", &d, NULL, &e),
+                     OP_EINPUT);
+    assert_int_equal(
+        app_deliveries_set_status(f->inst, "Nope", 0, DELIVERY_WITHDRAWN, &d, NULL, &e),
+        OP_ENOTFOUND);
+    check_stored(f, id, "Maths", 1); /* nothing written */
+    struct instance *dev = fx_instance(ROLE_DEVICE);
+    assert_int_equal(app_deliveries_set_status(dev, id, 0, DELIVERY_WITHDRAWN, &d, NULL, &e),
+                     OP_ESTATE);
+    json_t *v;
+    assert_int_equal(app_deliveries_versions(dev, id, &v, &e), OP_ESTATE);
+    fx_instance_free(dev);
+}
+
+static void test_versions_list_the_package_history_with_the_current_one(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, "Maths", id);
+    char *zip2 = fs_join(f->inst->dir, "other.zip");
+    assert_int_equal(testzip_fixture_zip("rule-number-correct", zip2), 0);
+    struct delivery d;
+    struct op_err e = {0};
+    const struct app_deliveries_update_in up = {id, NULL, -1, -1, 0, zip2};
+    if (app_deliveries_update(f->inst, &up, &d, &e) != 0)
+        fail_msg("update: %s", e.msg);
+    char sha2[DELIVERY_SHA256_HEX];
+    memcpy(sha2, d.package_sha256, sizeof sha2);
+    delivery_clear(&d);
+    const struct app_deliveries_update_in relabel = {id, "Maths 2", -1, -1, 0, NULL};
+    assert_int_equal(app_deliveries_update(f->inst, &relabel, &d, &e), 0);
+    delivery_clear(&d);
+    json_t *v;
+    assert_int_equal(app_deliveries_versions(f->inst, "Maths 2", &v, &e), 0);
+    json_t *arr = json_object_get(v, "versions");
+    assert_int_equal(json_array_size(arr), 2); /* the label change made no package version */
+    json_t *v1 = json_array_get(arr, 0), *v2 = json_array_get(arr, 1);
+    assert_int_equal(json_integer_value(json_object_get(v1, "version")), 1);
+    assert_false(json_is_true(json_object_get(v1, "current")));
+    assert_int_equal(json_integer_value(json_object_get(v2, "version")), 2);
+    assert_true(json_is_true(json_object_get(v2, "current")));
+    assert_string_equal(json_string_value(json_object_get(v2, "package_sha256")), sha2);
+    assert_null(json_object_get(v2, "wrapped_key"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "delivery"), "version")),
+                     3);
+    json_decref(v);
+    free(zip2);
 }
 
 int main(void)
@@ -254,6 +381,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_by_label_withdraws_the_delivery, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_delivery_json_has_the_stable_fields, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_withdraw_takes_the_delivery_out_of_scope_and_publish_brings_it_back, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_set_status_refuses_a_stale_version_a_bad_status_and_a_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions_list_the_package_history_with_the_current_one,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
