@@ -154,3 +154,94 @@ int devices_report_sync(struct db *db, const char *id, const char *software_vers
         return err_set(e, OP_ENOTFOUND, "unknown device %s", id);
     return rc;
 }
+
+/* ---- The backoffice's list of devices ---- */
+
+void device_overview_clear(void *row)
+{
+    struct device_overview *d = row;
+    free(d->label);
+    free(d->org_id);
+    free(d->sync_manager_login);
+    free(d->software_version);
+    memset(d, 0, sizeof *d);
+}
+
+/* Columns: label, id (the sort key), org, sync manager login, enrolled, last sync, revoked,
+ * software version, pending results, clock offset, the newest run's status. */
+static void read_overview(struct db_stmt *st, void *row)
+{
+    struct device_overview *d = row;
+    d->label = db_column_strdup(st, 0);
+    db_column_copy(st, 1, d->id, sizeof d->id);
+    d->org_id = db_column_strdup(st, 2);
+    d->sync_manager_login = db_column_strdup(st, 3);
+    db_column_copy(st, 4, d->enrolled_at, sizeof d->enrolled_at);
+    db_column_copy(st, 5, d->last_sync_at, sizeof d->last_sync_at);
+    d->revoked = db_column_int(st, 6) != 0;
+    d->software_version = db_column_strdup(st, 7);
+    d->has_report = !db_column_is_null(st, 8);
+    d->pending_results = db_column_int64(st, 8);
+    d->clock_offset_seconds = db_column_int64(st, 9);
+    db_column_copy(st, 10, d->last_run_status, sizeof d->last_run_status);
+}
+
+#define OVERVIEW_COLS                                                                              \
+    "SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked,"           \
+    " d.software_version, d.pending_results, d.clock_offset_seconds,"                              \
+    " (SELECT r.status FROM sync_runs r WHERE r.device_id = d.id"                                  \
+    "  ORDER BY r.started_at DESC, r.id DESC LIMIT 1)"                                             \
+    " FROM devices d LEFT JOIN users u ON u.id = d.sync_manager_id"
+
+/* The organisations of the test centers user ?1 administers. */
+#define ADMIN_ORGS                                                                                 \
+    "SELECT c.org_id FROM test_center_staff s JOIN test_centers c ON c.id = s.center_id"           \
+    " WHERE s.user_id = ?1 AND s.duty = 'admin'"
+
+static const struct db_list device_overview_list = {
+    .sql = OVERVIEW_COLS " WHERE (?1 IS NULL OR d.org_id IN (" ADMIN_ORGS "))"
+                         " AND (?2 IS NULL OR d.org_id = ?2)"
+                         " AND (d.label, d.id) > (?3, ?4) ORDER BY d.label, d.id LIMIT ?5",
+    .nkey = 2,
+    .key_col = {0, 1},
+    .row_size = sizeof(struct device_overview),
+    .read = read_overview,
+    .clear = device_overview_clear,
+    .what = "listing devices",
+};
+
+int devices_overview_page(struct db *db, const char *admin_id, const char *org_id,
+                          const struct db_key *after, int limit, struct db_page *out,
+                          struct op_err *e)
+{
+    return db_page_read(db, &device_overview_list, admin_id, org_id, after, limit, out, e);
+}
+
+int devices_overview_get(struct db *db, const char *id, struct device_overview *out,
+                         struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = db_get_row(db, OVERVIEW_COLS " WHERE d.id = ?1", id, read_overview, out,
+                        "reading a device", e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_ENOTFOUND, "unknown device %s (not enrolled with this central)", id);
+    return rc;
+}
+
+int devices_in_admin_scope(struct db *db, const char *id, const char *admin_id, struct op_err *e)
+{
+    struct db_stmt *st =
+        db_stmt(db, "SELECT 1 FROM devices d WHERE d.id = ?2 AND d.org_id IN (" ADMIN_ORGS ")", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, admin_id);
+    db_bind_text(st, 2, id);
+    int rc = db_step(st);
+    if (rc == DB_ERROR) {
+        rc = db_fail(db, e, "reading a device's organisation");
+        db_stmt_done(db, st);
+        return rc;
+    }
+    db_stmt_done(db, st);
+    return rc == DB_ROW;
+}

@@ -59,4 +59,40 @@ int devices_report_sync(struct db *db, const char *id, const char *software_vers
                         int64_t pending_results, int64_t clock_offset_seconds, const char *now,
                         struct op_err *e);
 
+/* ---- The backoffice's list of devices ---- */
+
+/* A device as the backoffice lists it: what it reported at its last sync, the login of its sync
+ * manager, and the status of its newest sync run. */
+struct device_overview {
+    char id[UUID_STR_LEN];
+    char *label;
+    char *org_id;
+    char *sync_manager_login; /* NULL if none (or the user was deleted) */
+    char enrolled_at[TIMESTAMP_STR_LEN];
+    char last_sync_at[TIMESTAMP_STR_LEN]; /* "" if never */
+    int revoked;
+    int has_report;         /* 0 until the device first sent a sync report */
+    char *software_version; /* NULL until reported */
+    int64_t pending_results;
+    int64_t clock_offset_seconds;
+    char last_run_status[16]; /* "running", "ok", "failed"; "" when it has no run */
+};
+void device_overview_clear(void *row);
+
+/* The devices ordered by label then id, a page at a time (db.h): up to `limit` rows after the
+ * key after->col[0..1] (label, id). `admin_id` (NULL: every device) keeps the devices of the
+ * organisations of the test centers that user administers; `org_id` (NULL: any) one
+ * organisation. The rows are struct device_overview. */
+int devices_overview_page(struct db *db, const char *admin_id, const char *org_id,
+                          const struct db_key *after, int limit, struct db_page *out,
+                          struct op_err *e);
+
+/* The overview of device `id`; OP_ENOTFOUND if there is none. The caller clears *out. */
+int devices_overview_get(struct db *db, const char *id, struct device_overview *out,
+                         struct op_err *e);
+
+/* 1 when the device `id`'s organisation is that of a test center `admin_id` administers, 0 when
+ * not (or when there is no such device), negative on a database error. */
+int devices_in_admin_scope(struct db *db, const char *id, const char *admin_id, struct op_err *e);
+
 #endif

@@ -116,3 +116,128 @@ void sync_runs_free(struct sync_run *rows, int n)
         sync_run_clear(&rows[i]);
     free(rows);
 }
+
+/* ---- The backoffice's list of runs, across devices ---- */
+
+void sync_run_row_clear(struct sync_run_row *r)
+{
+    sync_run_clear(&r->run);
+    free(r->device_label);
+    free(r->org_id);
+    memset(r, 0, sizeof *r);
+}
+
+void sync_run_rows_free(struct sync_run_row *rows, int n)
+{
+    if (!rows)
+        return;
+    for (int i = 0; i < n; i++)
+        sync_run_row_clear(&rows[i]);
+    free(rows);
+}
+
+#define RUN_ROW_COLS                                                                               \
+    "SELECT r.id, r.device_id, r.started_at, r.ended_at, r.status, r.counts, r.results_sent,"      \
+    " r.bytes, r.error, d.label, d.org_id FROM sync_runs r LEFT JOIN devices d ON d.id = "         \
+    "r.device_id "
+
+/* Fills *r from a row of RUN_ROW_COLS; 0, or -1 out of memory. */
+static int read_run_row(struct db_stmt *st, struct sync_run_row *r)
+{
+    db_column_copy(st, 0, r->run.id, sizeof r->run.id);
+    db_column_copy(st, 1, r->run.device_id, sizeof r->run.device_id);
+    db_column_copy(st, 2, r->run.started_at, sizeof r->run.started_at);
+    db_column_copy(st, 3, r->run.ended_at, sizeof r->run.ended_at);
+    db_column_copy(st, 4, r->run.status, sizeof r->run.status);
+    r->run.counts = db_column_strdup(st, 5);
+    r->run.results_sent = db_column_int64(st, 6);
+    r->run.bytes = db_column_int64(st, 7);
+    r->run.error = db_column_strdup(st, 8);
+    r->device_label = db_column_strdup(st, 9);
+    r->org_id = db_column_strdup(st, 10);
+    if (!r->run.counts)
+        r->run.counts = strdup("{}");
+    return r->run.counts ? 0 : -1;
+}
+
+int sync_runs_page(struct db *db, const struct sync_runs_filter *f, int limit,
+                   struct sync_run_row **rows, int *n, int *more, struct op_err *e)
+{
+    *rows = NULL;
+    *n = 0;
+    *more = 0;
+    if (limit < 1 || limit > SYNC_RUN_LIST_MAX)
+        return err_set(e, OP_EINPUT, "a page of sync runs holds 1 to %d runs", SYNC_RUN_LIST_MAX);
+    /* "~" sorts after every timestamp (text is compared byte by byte, COLLATE "C" on
+     * PostgreSQL): the first page starts before it */
+    struct db_stmt *st = db_stmt(
+        db,
+        RUN_ROW_COLS "WHERE (?1 IS NULL OR r.device_id = ?1) AND (?2 IS NULL OR r.status = ?2)"
+                     " AND (?3 IS NULL OR r.started_at >= ?3) AND (?4 IS NULL OR r.started_at < ?4)"
+                     " AND (?5 IS NULL OR d.org_id IN (SELECT c.org_id FROM test_center_staff s"
+                     "  JOIN test_centers c ON c.id = s.center_id"
+                     "  WHERE s.user_id = ?5 AND s.duty = 'admin'))"
+                     " AND (r.started_at, r.id) < (?6, ?7)"
+                     " ORDER BY r.started_at DESC, r.id DESC LIMIT ?8",
+        e);
+    if (!st)
+        return OP_EDB;
+    const char *texts[] = {f->device_id,
+                           f->status,
+                           f->from,
+                           f->until,
+                           f->admin_id,
+                           f->before_started_at ? f->before_started_at : "~",
+                           f->before_started_at && f->before_id ? f->before_id : ""};
+    db_bind_texts(st, 1, texts, 7);
+    db_bind_int(st, 8, limit + 1);
+    struct sync_run_row *out = calloc((size_t)limit, sizeof *out);
+    if (!out) {
+        db_stmt_done(db, st);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    int count = 0, rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (count == limit) {
+            *more = 1;
+            rc = DB_DONE;
+            break;
+        }
+        if (read_run_row(st, &out[count++]) != 0) {
+            db_stmt_done(db, st);
+            sync_run_rows_free(out, count);
+            return err_set(e, OP_ENOMEM, "out of memory");
+        }
+    }
+    if (rc == DB_ERROR) {
+        int frc = db_fail(db, e, "listing sync runs");
+        db_stmt_done(db, st);
+        sync_run_rows_free(out, count);
+        return frc;
+    }
+    db_stmt_done(db, st);
+    *rows = out;
+    *n = count;
+    return 0;
+}
+
+int sync_runs_get(struct db *db, const char *id, struct sync_run_row *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    struct db_stmt *st = db_stmt(db, RUN_ROW_COLS "WHERE r.id = ?1", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, id);
+    int rc = db_step(st);
+    if (rc == DB_ROW) {
+        rc = read_run_row(st, out) == 0 ? 0 : err_set(e, OP_ENOMEM, "out of memory");
+    } else if (rc == DB_DONE) {
+        rc = err_set(e, OP_ENOTFOUND, "sync run %s: no such run", id);
+    } else {
+        rc = db_fail(db, e, "reading a sync run");
+    }
+    db_stmt_done(db, st);
+    if (rc != 0)
+        sync_run_row_clear(out);
+    return rc;
+}

@@ -48,4 +48,36 @@ int sync_runs_latest(struct db *db, const char *device_id, int limit, struct syn
                      int *n, struct op_err *e);
 void sync_runs_free(struct sync_run *rows, int n);
 
+/* ---- The backoffice's list of runs, across devices ---- */
+
+/* What sync_runs_page keeps; every member may be NULL (no filter). Borrowed strings. */
+struct sync_runs_filter {
+    const char *device_id;
+    const char *status;   /* "running", "ok", "failed" */
+    const char *from;     /* started_at >= from (a timestamp, or a prefix of one) */
+    const char *until;    /* started_at < until */
+    const char *admin_id; /* runs of the devices of the organisations of the test centers that
+                           * user administers */
+    /* the keyset: runs older than (before_started_at, before_id); both NULL for the newest */
+    const char *before_started_at, *before_id;
+};
+
+/* A run with its device's label and organisation (NULL when the device row is gone). */
+struct sync_run_row {
+    struct sync_run run;
+    char *device_label;
+    char *org_id;
+};
+void sync_run_row_clear(struct sync_run_row *r);
+void sync_run_rows_free(struct sync_run_row *rows, int n);
+
+/* Up to `limit` (1 to SYNC_RUN_LIST_MAX) runs that `f` keeps, newest first (started_at, then id,
+ * descending), into a new array *rows of *n (free with sync_run_rows_free); *more is 1 when more
+ * runs follow the last one. */
+int sync_runs_page(struct db *db, const struct sync_runs_filter *f, int limit,
+                   struct sync_run_row **rows, int *n, int *more, struct op_err *e);
+
+/* The run `id`; OP_ENOTFOUND if there is none. The caller clears *out. */
+int sync_runs_get(struct db *db, const char *id, struct sync_run_row *out, struct op_err *e);
+
 #endif
