@@ -52,7 +52,7 @@ PGSQL_BACKEND='src/store/db_pgsql.c'
 PGSQL_ALLOW='tests/unit/test_pg_server.c tests/unit/test_pg_conninfo.c tests/unit/test_config_pgsql.c
              tests/unit/testutil.c bench/bench_store.c'
 SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c bench/bench_store.c
-              bench/bench_sync.c'
+              bench/bench_sync.c bench/bench_backoffice.c'
 # The one file that may call libmicrohttpd (rule 5).
 MHD_SERVER='src/http/server.c'
 # The HTTP client's test, which runs a bare libmicrohttpd server in process to misbehave on purpose
