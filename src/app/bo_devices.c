@@ -264,14 +264,12 @@ int app_bo_device_revoke(struct instance *inst, const char *caller_id, const cha
 
 /* ---- Sync runs ---- */
 
-/* Checks that `text` is a date YYYY-MM-DD that exists; with `next_day`, writes the following
- * day into out (11 bytes), else the date itself. */
-static int parse_date(const char *text, const char *field, int next_day, char out[11],
-                      struct op_err *e)
+int app_bo_parse_day(const char *text, const char *field, int next_day, char out[11],
+                     struct op_err *e)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
-    int ok = strlen(text) == 10 && text[4] == '-' && text[7] == '-';
+    int ok = strlen(text) == 10 && text[0] != '0' && text[4] == '-' && text[7] == '-';
     for (int i = 0; ok && i < 10; i++)
         ok = i == 4 || i == 7 || (text[i] >= '0' && text[i] <= '9');
     if (ok) {
@@ -291,7 +289,7 @@ static int parse_date(const char *text, const char *field, int next_day, char ou
             ok = strftime(out, 11, "%Y-%m-%d", &back) == 10;
     }
     if (!ok)
-        return err_set_field(e, OP_EINPUT, field, "%s: \"%s\" is not a date such as 2026-12-06",
+        return err_set_field(e, OP_EINPUT, field, "%s: \"%.40s\" is not a date such as 2026-12-06",
                              field, text);
     return 0;
 }
@@ -320,12 +318,12 @@ int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
                              q->status);
     char from[11], until[11];
     if (q->from) {
-        if ((rc = parse_date(q->from, "from", 0, from, e)) != 0)
+        if ((rc = app_bo_parse_day(q->from, "from", 0, from, e)) != 0)
             return rc;
         f.from = from;
     }
     if (q->to) {
-        if ((rc = parse_date(q->to, "to", 1, until, e)) != 0)
+        if ((rc = app_bo_parse_day(q->to, "to", 1, until, e)) != 0)
             return rc;
         f.until = until;
         if (f.from && strcmp(until, from) <= 0)

@@ -75,6 +75,12 @@ struct app_bo_runs_query {
 int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
                           const struct app_bo_runs_query *q, json_t **out, struct op_err *e);
 
+/* The day filter's parser (pure, bounded, fuzzed by tests/fuzz/fuzz_bo_day.c): 0 when `text` is
+ * a date YYYY-MM-DD that exists (years 1000 to 9999), written to out (10 characters and the NUL),
+ * or with `next_day` the day after it; OP_EINPUT naming `field` otherwise. */
+int app_bo_parse_day(const char *text, const char *field, int next_day, char out[11],
+                     struct op_err *e);
+
 /* The run `id`: {"run": <run>}; OP_ENOTFOUND (super-user) or OP_EFORBIDDEN (an administrator)
  * as app_bo_device_get. */
 int app_bo_sync_run_get(struct instance *inst, const char *caller_id, const char *id, json_t **out,
