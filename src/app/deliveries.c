@@ -57,9 +57,71 @@ static int insert_delivery(struct db *db, void *ctx, struct op_err *e)
     return rc;
 }
 
+/* ---- the problems of a refused package ---- */
+
+/* The "PATH line N" or "PATH" that a message's head (before its first ": ") names. */
+static int is_path_like(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == ' ' || (unsigned char)s[i] < 0x20)
+            return 0;
+    return memchr(s, '.', n) != NULL || memchr(s, '/', n) != NULL;
+}
+
+json_t *app_qti_problem_json(const char *archive, const char *message)
+{
+    const char *m = message;
+    size_t an = archive ? strlen(archive) : 0;
+    if (an && strncmp(m, archive, an) == 0 && strncmp(m + an, ": ", 2) == 0)
+        m += an + 2;
+    json_t *file = json_null(), *line = json_null();
+    const char *colon = strstr(m, ": ");
+    if (colon) {
+        size_t n = (size_t)(colon - m);
+        const char *ln = NULL;
+        for (const char *p = m; p + 6 <= colon; p++)
+            if (strncmp(p, " line ", 6) == 0)
+                ln = p;
+        size_t pathlen = ln ? (size_t)(ln - m) : n;
+        if (is_path_like(m, pathlen)) {
+            json_decref(file);
+            file = json_stringn(m, pathlen);
+        }
+    }
+    /* the first " line N" of the message, wherever it is (an item's messages name the
+     * declaration before the line) */
+    for (const char *p = strstr(m, " line "); p; p = strstr(p + 1, " line ")) {
+        char *end;
+        long v = strtol(p + 6, &end, 10);
+        if (end != p + 6 && v > 0 && v < 100000000 && (*end == ':' || *end == ',' || *end == ' ')) {
+            json_decref(line);
+            line = json_integer(v);
+            break;
+        }
+    }
+    return json_pack("{s:o, s:o, s:s}", "file", file, "line", line, "message", message);
+}
+
+/* ---- importing ---- */
+
+static void progress(const struct app_import_watch *w, const char *phase, size_t done, size_t total)
+{
+    if (w && w->progress)
+        w->progress(w->ctx, phase, done, total);
+}
+
+static void progress_items(void *ctx, size_t done, size_t total)
+{
+    progress(ctx, APP_IMPORT_CHECKING, done, total);
+}
+
 /* Reads, checks and compiles the QTI package `file` and stores the compiled package by its
- * hash, into sha; *title (may be NULL) gets the test's title (caller frees). */
-static int compile_package(struct instance *inst, const char *file, char sha[DELIVERY_SHA256_HEX],
+ * hash, into sha; *title (may be NULL) gets the test's title (caller frees). `in` (may be
+ * NULL) asks for progress and the list of problems. */
+static int compile_package(struct instance *inst, const char *file,
+                           const struct app_import_watch *in, char sha[DELIVERY_SHA256_HEX],
                            char **title, struct op_err *e)
 {
     struct qti_loaded *l = NULL;
@@ -67,9 +129,41 @@ static int compile_package(struct instance *inst, const char *file, char sha[DEL
     struct qti_limits lim;
     qti_limits_default(&lim);
     lim.max_archive_bytes = inst->settings.qti_package_max_bytes;
-    int rc = qti_load(file, &lim, &l, e);
-    if (rc == 0)
+    struct qti_problems problems = {NULL, 0};
+    int want_problems = in && json_is_array(in->problems);
+    const struct qti_load_options o = {progress_items, (void *)in,
+                                       want_problems ? &problems : NULL};
+    progress(in, APP_IMPORT_READING, 0, 0);
+    int rc = qti_load_with(file, &lim, &o, &l, e);
+    if (rc != 0 && want_problems) {
+        const char *slash = strrchr(file, '/');
+        const char *base = slash ? slash + 1 : file;
+        for (size_t i = 0; i < problems.n; i++) {
+            /* messages name the file; the user knows it by the name they gave */
+            json_t *p = app_qti_problem_json(base, problems.v[i]);
+            if (in->archive_name && strncmp(problems.v[i], base, strlen(base)) == 0) {
+                char *msg = NULL;
+                if (asprintf(&msg, "%s%s", in->archive_name, problems.v[i] + strlen(base)) > 0)
+                    json_object_set_new(p, "message", json_string(msg));
+                free(msg);
+            }
+            json_array_append_new(in->problems, p);
+        }
+    }
+    if (rc != 0 && in && in->archive_name) {
+        const char *slash = strrchr(file, '/');
+        const char *base = slash ? slash + 1 : file;
+        if (strncmp(e->msg, base, strlen(base)) == 0) {
+            char rest[OP_ERR_MAX];
+            snprintf(rest, sizeof rest, "%s", e->msg + strlen(base));
+            err_set(e, rc, "%s%s", in->archive_name, rest);
+        }
+    }
+    qti_problems_free(&problems);
+    if (rc == 0) {
+        progress(in, APP_IMPORT_COMPILING, 0, 0);
         rc = qti_compile(l, &compiled, e);
+    }
     if (rc == 0)
         rc = packages_put(inst->dir, compiled.data, compiled.len, sha, e);
     if (rc == 0 && title && !(*title = strdup(l->test->title ? l->test->title : "")))
@@ -81,6 +175,13 @@ static int compile_package(struct instance *inst, const char *file, char sha[DEL
 
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e)
+{
+    return app_deliveries_import_watched(inst, in, NULL, out, e);
+}
+
+int app_deliveries_import_watched(struct instance *inst, const struct app_deliveries_import_in *in,
+                                  const struct app_import_watch *w, struct delivery *out,
+                                  struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "import-qti", e);
@@ -96,13 +197,16 @@ int app_deliveries_import(struct instance *inst, const struct app_deliveries_imp
     memset(&d, 0, sizeof d);
     char *title = NULL;
     struct app_content_new *content = NULL;
-    rc = compile_package(inst, in->file, d.package_sha256, &title, e);
+    rc = compile_package(inst, in->file, w, d.package_sha256, &title, e);
     /* The encrypted copy is bound to the delivery's id, so the id comes first; the package is
      * encrypted before the transaction, which only records it. */
     uuid_generate(d.id);
-    if (rc == 0)
-        rc = app_content_prepare(inst, d.id, d.package_sha256, &content, e);
     if (rc == 0) {
+        progress(w, APP_IMPORT_ENCRYPTING, 0, 0);
+        rc = app_content_prepare(inst, d.id, d.package_sha256, &content, e);
+    }
+    if (rc == 0) {
+        progress(w, APP_IMPORT_RECORDING, 0, 0);
         d.label = (char *)(in->label ? in->label : title);
         d.proctored_default = in->proctored_default;
         d.max_executions = in->max_executions;
@@ -222,7 +326,7 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         /* Compiled, stored and encrypted before the transaction (a big package must not hold
          * the write lock); the transaction checks the delivery is still the one encrypted for. */
         struct delivery now;
-        rc = compile_package(inst, in->file, sha, NULL, e);
+        rc = compile_package(inst, in->file, NULL, sha, NULL, e);
         if (rc == 0)
             rc = deliveries_find(inst->db, in->delivery, &now, e);
         if (rc == 0) {

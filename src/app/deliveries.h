@@ -27,12 +27,39 @@ json_t *app_delivery_json(const struct delivery *d);
 int app_deliveries_show(struct instance *inst, const char *id_or_label, json_t **out,
                         struct op_err *e);
 
+/* The phases of an import, in order, as its progress names them. */
+#define APP_IMPORT_READING    "reading"    /* the archive is opened and checked */
+#define APP_IMPORT_CHECKING   "checking"   /* the test's items, one by one (done, total) */
+#define APP_IMPORT_COMPILING  "compiling"  /* the compiled package is written and stored */
+#define APP_IMPORT_ENCRYPTING "encrypting" /* its encrypted copy for devices */
+#define APP_IMPORT_RECORDING  "recording"  /* the delivery's transaction */
+
 struct app_deliveries_import_in {
     const char *file;       /* the QTI content package (zip) */
     const char *label;      /* NULL: the test's title */
     int proctored_default;  /* 0 or 1: eligibilities created later default to proctored */
     int64_t max_executions; /* executions per test taker; 0: unlimited */
 };
+
+/* What a caller watching an import (the backoffice's upload) may ask for besides it. */
+struct app_import_watch {
+    /* Called at each phase (done and total count items while checking, else 0); may be
+     * NULL. */
+    void (*progress)(void *ctx, const char *phase, size_t done, size_t total);
+    void *ctx;
+    /* A JSON array (or NULL) that receives, when the package is refused, every problem found
+     * (every item is checked, not only up to the first bad one: qti_load_with) as
+     * {"file": path in the archive or null, "line": number or null, "message": the whole
+     * message}; e->msg is then the first. */
+    json_t *problems;
+    /* The name messages give the package (the uploaded file's name); NULL: the file's. */
+    const char *archive_name;
+};
+
+/* One problem message of a package ("Pkg.zip: items/q1.xml line 8: ...") as the
+ * {"file", "line", "message"} of app_deliveries_import_in.problems; `archive` is the name
+ * the messages start with. A new reference. */
+json_t *app_qti_problem_json(const char *archive, const char *message);
 
 /* import-qti, on a central: reads, checks and compiles the package (at most
  * configuration.limits.qti-package-max-bytes) before anything is written, stores the compiled
@@ -42,6 +69,10 @@ struct app_deliveries_import_in {
  * gets the stored delivery (caller clears with delivery_clear). */
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e);
+/* The same, watched: progress and every problem (`w` may be NULL). */
+int app_deliveries_import_watched(struct instance *inst, const struct app_deliveries_import_in *in,
+                                  const struct app_import_watch *w, struct delivery *out,
+                                  struct op_err *e);
 
 /* Calls fn for each delivery, ordered by label then id (store/deliveries.h); a non-zero
  * return stops and is returned. No statement is open during the call, so fn may use the

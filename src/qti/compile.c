@@ -63,6 +63,9 @@ const struct qti_item *qti_loaded_lookup(void *ud, const struct qti_node *ref, s
 
 /* ---- loading a QTI package ---- */
 
+static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_options *o,
+                                 struct qti_loaded **out, struct op_err *e);
+
 /* What an item ref says about its item's variables must hold for that item: a
  * variableMapping's source is a variable the item declares, a templateDefault names one of
  * its template variables (QTI 2.1). Checked at import, so a device never meets a mapping
@@ -126,18 +129,65 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
     return 0;
 }
 
+void qti_problems_free(struct qti_problems *p)
+{
+    for (size_t i = 0; p && i < p->n; i++)
+        free(p->v[i]);
+    if (p) {
+        free(p->v);
+        p->v = NULL;
+        p->n = 0;
+    }
+}
+
+/* Adds `msg` once (an item two refs point to fails twice the same way). */
+static void problem_add(struct qti_problems *p, const char *msg)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->v[i], msg) == 0)
+            return;
+    p->v = qti_xrealloc(p->v, p->n + 1, sizeof *p->v);
+    p->v[p->n++] = qti_xstrdup(msg);
+}
+
 struct load_ctx {
     struct qti_loaded *l;
     struct op_err *e;
+    const struct qti_load_options *o;
+    size_t done, total;
+    struct op_err first; /* the first problem, when collecting them */
 };
+
+static int count_each(const struct qti_node *ref, void *arg)
+{
+    (void)ref;
+    ((struct load_ctx *)arg)->total++;
+    return 0;
+}
 
 static int load_each(const struct qti_node *ref, void *arg)
 {
     struct load_ctx *c = arg;
-    return load_item(c->l, ref, c->e);
+    int rc = load_item(c->l, ref, c->e);
+    c->done++;
+    if (c->o && c->o->progress)
+        c->o->progress(c->o->ctx, c->done, c->total);
+    if (rc != 0 && c->o && c->o->problems && rc == OP_EINPUT) {
+        if (c->o->problems->n == 0)
+            c->first = *c->e;
+        problem_add(c->o->problems, c->e->msg);
+        return 0; /* on to the next item */
+    }
+    return rc;
 }
 
 int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e)
+{
+    return qti_load_package_with(pkg, NULL, out, e);
+}
+
+static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_options *o,
+                                 struct qti_loaded **out, struct op_err *e)
 {
     *out = NULL;
     struct qti_loaded *l = qti_xcalloc(1, sizeof *l);
@@ -157,14 +207,28 @@ int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op
         rc = qti_test_parse(doc, tf->path, where, &l->test, e);
         xmlFreeDoc(doc);
     }
+    struct qti_problems *problems = o ? o->problems : NULL;
+    size_t before = problems ? problems->n : 0;
+    struct load_ctx c = {l, e, o, 0, 0, {0}};
     if (rc == 0) {
-        struct load_ctx c = {l, e};
+        qti_test_each_item(l->test, count_each, &c);
         rc = qti_test_each_item(l->test, load_each, &c);
     }
     for (size_t i = 0; rc == 0 && i < l->test->assets.count; i++)
-        if (!qti_package_find(pkg, l->test->assets.paths[i]))
+        if (!qti_package_find(pkg, l->test->assets.paths[i])) {
             rc = err_set(e, OP_EINPUT, "%s: uses %s, which is not in the archive", where,
                          l->test->assets.paths[i]);
+            if (problems) {
+                if (problems->n == before)
+                    c.first = *e;
+                problem_add(problems, e->msg);
+                rc = 0;
+            }
+        }
+    if (rc == 0 && problems && problems->n > before)
+        rc = err_set(e, OP_EINPUT, "%s", c.first.msg); /* the first; the list has them all */
+    else if (rc != 0 && problems && problems->n == before)
+        problem_add(problems, e->msg); /* what stopped the load */
     if (rc) {
         qti_loaded_free(l);
         return rc;
@@ -176,12 +240,21 @@ int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op
 int qti_load(const char *path, const struct qti_limits *limits, struct qti_loaded **out,
              struct op_err *e)
 {
+    return qti_load_with(path, limits, NULL, out, e);
+}
+
+int qti_load_with(const char *path, const struct qti_limits *limits,
+                  const struct qti_load_options *o, struct qti_loaded **out, struct op_err *e)
+{
     *out = NULL;
     struct qti_package *pkg;
     int rc = qti_package_open(path, limits, &pkg, e);
-    if (rc)
+    if (rc) {
+        if (o && o->problems)
+            problem_add(o->problems, e->msg);
         return rc;
-    return qti_load_package(pkg, out, e);
+    }
+    return qti_load_package_with(pkg, o, out, e);
 }
 
 /* ---- writing the compiled package ---- */

@@ -51,6 +51,31 @@ int qti_load(const char *path, const struct qti_limits *limits, struct qti_loade
              struct op_err *e);
 /* The same from a package already read (takes ownership of `pkg` even on failure). */
 int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e);
+
+/* Every problem of a package, one message each ("Pkg.zip: items/q1.xml line 8: ..."). */
+struct qti_problems {
+    char **v;
+    size_t n;
+};
+void qti_problems_free(struct qti_problems *p);
+
+/* What a caller of qti_load_with may ask besides the load. */
+struct qti_load_options {
+    /* Called as the items are checked: `done` of `total` item refs (a ref to an item already
+     * read counts too). May be NULL. */
+    void (*progress)(void *ctx, size_t done, size_t total);
+    void *ctx;
+    /* When set, a problem in one item does not stop the load: every item ref is checked and
+     * every item's problem (its first one: a parser stops at its first fault) and every
+     * missing asset is added here; the load still fails (OP_EINPUT, e->msg the first
+     * problem) when any was found. A problem of the archive, the manifest or the test stops
+     * at once (nothing else can be read), and is added here too. */
+    struct qti_problems *problems;
+};
+
+/* qti_load with options (NULL: as qti_load). */
+int qti_load_with(const char *path, const struct qti_limits *limits,
+                  const struct qti_load_options *o, struct qti_loaded **out, struct op_err *e);
 void qti_loaded_free(struct qti_loaded *l);
 
 /* The item an item ref points to (a qti_item_lookup for test_session.h; `ud` is the

@@ -363,6 +363,108 @@ static void test_versions_list_the_package_history_with_the_current_one(void **s
     free(zip2);
 }
 
+/* Replaces entry `name` of the zip `path` with `text`. */
+static void entry_replace(const char *path, const char *name, const char *text)
+{
+    int err;
+    zip_t *za = zip_open(path, 0, &err);
+    assert_non_null(za);
+    zip_int64_t idx = zip_name_locate(za, name, 0);
+    assert_true(idx >= 0);
+    zip_source_t *src = zip_source_buffer(za, text, strlen(text), 0);
+    assert_int_equal(zip_file_replace(za, (zip_uint64_t)idx, src, 0), 0);
+    assert_int_equal(zip_close(za), 0);
+}
+
+struct phases {
+    char seen[8][16];
+    int n;
+    size_t items_done, items_total;
+};
+
+static void on_progress(void *ctx, const char *phase, size_t done, size_t total)
+{
+    struct phases *p = ctx;
+    if (p->n == 0 || strcmp(p->seen[p->n - 1], phase) != 0) {
+        if (p->n < 8)
+            snprintf(p->seen[p->n++], sizeof p->seen[0], "%s", phase);
+    }
+    if (strcmp(phase, APP_IMPORT_CHECKING) == 0) {
+        p->items_done = done;
+        p->items_total = total;
+    }
+}
+
+static void test_a_watched_import_reports_its_phases_and_every_bad_item(void **state)
+{
+    struct fixture *f = *state;
+    struct phases ph = {0};
+    json_t *problems = json_array();
+    const struct app_import_watch w = {on_progress, &ph, problems, "Maths.zip"};
+    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0};
+    struct delivery d;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_import_watched(f->inst, &in, &w, &d, &e), 0);
+    delivery_clear(&d);
+    assert_int_equal(json_array_size(problems), 0);
+    assert_int_equal(ph.n, 5);
+    assert_string_equal(ph.seen[0], APP_IMPORT_READING);
+    assert_string_equal(ph.seen[1], APP_IMPORT_CHECKING);
+    assert_string_equal(ph.seen[2], APP_IMPORT_COMPILING);
+    assert_string_equal(ph.seen[3], APP_IMPORT_ENCRYPTING);
+    assert_string_equal(ph.seen[4], APP_IMPORT_RECORDING);
+    assert_int_equal(ph.items_total, 5);
+    assert_int_equal(ph.items_done, 5);
+
+    /* two broken items: both are listed, with their file and line, and nothing is created */
+    entry_replace(f->zip, "items/planet.xml", "<assessmentItem>\n<oops></assessmentItem>");
+    entry_replace(f->zip, "items/rivers.xml", "not xml at all");
+    memset(&ph, 0, sizeof ph);
+    assert_int_equal(app_deliveries_import_watched(f->inst, &in, &w, &d, &e), OP_EINPUT);
+    assert_int_equal(json_array_size(problems), 2);
+    json_t *p1 = json_array_get(problems, 0), *p2 = json_array_get(problems, 1);
+    assert_string_equal(json_string_value(json_object_get(p1, "file")), "items/planet.xml");
+    assert_int_equal(json_integer_value(json_object_get(p1, "line")), 2);
+    assert_string_equal(json_string_value(json_object_get(p2, "file")), "items/rivers.xml");
+    assert_non_null(strstr(json_string_value(json_object_get(p1, "message")), "Maths.zip: "));
+    assert_non_null(strstr(e.msg, "Maths.zip: items/planet.xml line 2"));
+    assert_int_equal(ph.items_done, 5); /* every item was checked */
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 1);
+    json_decref(problems);
+}
+
+static void test_problem_json_reads_the_file_and_the_line_of_a_message(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *msg, *file;
+        int line;
+    } cases[] = {
+        {"B.zip: Q02/qti.xml line 8: malformed XML: Opening and ending tag mismatch", "Q02/qti.xml",
+         8},
+        {"B.zip: Q01/qti.xml: item Q01: responseDeclaration RESPONSE line 4: unknown attribute",
+         "Q01/qti.xml", 4},
+        {"B.zip: items/q1.xml: uses items/img/map.png, which is not in the archive", "items/q1.xml",
+         0},
+        {"B.zip: not a valid zip archive (Not a zip archive)", NULL, 0},
+        {"B.zip: test.xml line 19: assessmentItemRef Q03 points to Q03/qti.xml", "test.xml", 19},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *o = app_qti_problem_json("B.zip", cases[i].msg);
+        json_t *file = json_object_get(o, "file"), *line = json_object_get(o, "line");
+        if (cases[i].file)
+            assert_string_equal(json_string_value(file), cases[i].file);
+        else
+            assert_true(json_is_null(file));
+        if (cases[i].line)
+            assert_int_equal(json_integer_value(line), cases[i].line);
+        else
+            assert_true(json_is_null(line));
+        assert_string_equal(json_string_value(json_object_get(o, "message")), cases[i].msg);
+        json_decref(o);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +490,9 @@ int main(void)
             test_set_status_refuses_a_stale_version_a_bad_status_and_a_device, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_list_the_package_history_with_the_current_one,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_watched_import_reports_its_phases_and_every_bad_item,
+                                        setup, teardown),
+        cmocka_unit_test(test_problem_json_reads_the_file_and_the_line_of_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,66 @@
+/*
+ * app/import_jobs.h - QTI imports that run in the background of central's server, for the
+ * backoffice's upload (POST /api/v1/admin/deliveries/upload, docs/api.md): the upload ends
+ * when the package is on disk, the import (app_deliveries_import_watched: reading, checking
+ * every item, compiling, encrypting, recording) then runs in a thread of its own, and the page
+ * polls its status (phase, items checked of all, the delivery made or every problem found).
+ *
+ * Invariants:
+ *   - a job owns its package file and the folder it was uploaded into: both are removed when
+ *     the job ends, whatever the outcome;
+ *   - a job opens its own database connection (a struct db serves one thread) and never holds
+ *     a transaction but the delivery's own (app_deliveries_import);
+ *   - at most `running_max` jobs run at once (another is OP_EBUSY: 503, retry); the table
+ *     keeps the IMPORT_JOBS_KEEP newest ended jobs for their status, older ones are forgotten;
+ *   - a job's status is shown to the user who started it only (another gets OP_ENOTFOUND, as
+ *     for an id that does not exist);
+ *   - import_jobs_free waits for the running jobs to end (the server stops them last).
+ */
+#ifndef OUTPOST_APP_IMPORT_JOBS_H
+#define OUTPOST_APP_IMPORT_JOBS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "instance/instance.h"
+
+#define IMPORT_JOBS_RUNNING_MAX 2  /* imports at once: each takes a core while it checks */
+#define IMPORT_JOBS_KEEP        32 /* ended jobs remembered for their status */
+#define IMPORT_JOB_ID_LEN       33 /* 32 hex characters and NUL */
+
+struct import_jobs;
+
+/* A new table for the instance `inst` (which must outlive it: jobs open their own connection
+ * to its database). */
+int import_jobs_new(const struct instance *inst, unsigned running_max, struct import_jobs **out,
+                    struct op_err *e);
+/* Waits for the running jobs, then frees everything. NULL does nothing. */
+void import_jobs_free(struct import_jobs *t);
+
+/* What to import. The strings are copied. */
+struct import_job_request {
+    const char *owner_id;   /* the user who started it */
+    const char *file;       /* the uploaded package: the job owns it from now on */
+    const char *dir;        /* the private folder it lies in (removed with it), or NULL */
+    const char *name;       /* the name the user gave the file (messages say it) */
+    const char *label;      /* NULL: the test's title */
+    int proctored_default;  /* 0 or 1 */
+    int64_t max_executions; /* 0: unlimited */
+};
+
+/* Starts the import of `r` in a thread and gives its id. On failure (OP_EBUSY when
+ * running_max jobs run; OP_ENOMEM) the file and the folder are removed all the same. */
+int import_jobs_start(struct import_jobs *t, const struct import_job_request *r,
+                      char id[IMPORT_JOB_ID_LEN], struct op_err *e);
+
+/* The status of job `id` for user `viewer_id` (*out, a new reference):
+ *   {"id", "state": "running" | "done" | "failed", "phase", "items_done", "items_total",
+ *    "percent" (0..100), "file": the name given, "started_at", "ended_at" (null while
+ *    running), "delivery": <app_delivery_json> or null, "error": the first problem or null,
+ *    "problems": [{"file", "line", "message"}, ...]}
+ * OP_ENOTFOUND for no such job, or another user's. */
+int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer_id, json_t **out,
+                       struct op_err *e);
+
+#endif

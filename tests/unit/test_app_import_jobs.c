@@ -1,0 +1,138 @@
+/* test_app_import_jobs.c - background QTI imports (app/import_jobs.h): a job imports its
+ * package in its own thread and its status tells the phase, the delivery or every problem;
+ * the upload is removed whatever the outcome; another user sees no job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app/import_jobs.h"
+#include "instance_fixture.h"
+#include "qti_testzip.h"
+
+struct fixture {
+    struct instance *inst;
+    char *tmp;
+    struct import_jobs *jobs;
+};
+
+static int count(struct fixture *f, const char *sql)
+{
+    return (int)testutil_query_int(f->inst->db, sql);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->inst = fx_instance("central", &f->tmp);
+    struct op_err e = {0};
+    assert_int_equal(import_jobs_new(f->inst, 0, &f->jobs, &e), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    import_jobs_free(f->jobs);
+    instance_close(f->inst);
+    testutil_rmdir(f->tmp);
+    free(f);
+    return 0;
+}
+
+/* An upload folder holding `fixture` zipped (NULL: a file that is not a zip). */
+static void upload(struct fixture *f, const char *fixture, char **dir, char **file)
+{
+    *dir = fs_join(f->inst->dir, "upload-1");
+    struct op_err e = {0};
+    assert_int_equal(fs_mkdir_p(*dir, 0700, &e), 0);
+    *file = fs_join(*dir, "pkg.zip");
+    if (fixture)
+        assert_int_equal(testzip_fixture_zip(fixture, *file), 0);
+    else
+        free(testutil_write(*dir, "pkg.zip", "this is not a zip"));
+}
+
+/* Polls job `id` as `viewer` until it has ended (at most 60 s); its status. */
+static json_t *wait_ended(struct fixture *f, const char *id, const char *viewer)
+{
+    for (int i = 0; i < 6000; i++) {
+        json_t *s;
+        struct op_err e = {0};
+        if (import_jobs_status(f->jobs, id, viewer, &s, &e) != 0)
+            fail_msg("status: %s", e.msg);
+        if (strcmp(json_string_value(json_object_get(s, "state")), "running") != 0)
+            return s;
+        json_decref(s);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("the import did not end");
+    return NULL;
+}
+
+static void test_a_job_imports_its_package_and_removes_the_upload(void **state)
+{
+    struct fixture *f = *state;
+    char *dir, *file;
+    upload(f, "demo/qti-test", &dir, &file);
+    const struct import_job_request r = {"u1", file, dir, "Demo.zip", "Maths", 0, 2};
+    char id[IMPORT_JOB_ID_LEN];
+    struct op_err e = {0};
+    assert_int_equal(import_jobs_start(f->jobs, &r, id, &e), 0);
+    json_t *s = wait_ended(f, id, "u1");
+    assert_string_equal(json_string_value(json_object_get(s, "state")), "done");
+    assert_int_equal(json_integer_value(json_object_get(s, "percent")), 100);
+    assert_int_equal(json_integer_value(json_object_get(s, "items_total")), 5);
+    json_t *d = json_object_get(s, "delivery");
+    assert_string_equal(json_string_value(json_object_get(d, "label")), "Maths");
+    assert_int_equal(json_integer_value(json_object_get(d, "max_executions")), 2);
+    assert_string_equal(json_string_value(json_object_get(s, "file")), "Demo.zip");
+    assert_true(json_is_null(json_object_get(s, "error")));
+    json_decref(s);
+    assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 1);
+    assert_false(fs_exists(dir)); /* the upload is gone */
+    /* another user sees no such job */
+    json_t *other;
+    assert_int_equal(import_jobs_status(f->jobs, id, "u2", &other, &e), OP_ENOTFOUND);
+    assert_int_equal(import_jobs_status(f->jobs, "nope", "u1", &other, &e), OP_ENOTFOUND);
+    free(dir);
+    free(file);
+}
+
+static void test_a_refused_package_fails_with_its_problems_and_creates_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char *dir, *file;
+    upload(f, NULL, &dir, &file);
+    const struct import_job_request r = {"u1", file, dir, "Broken.zip", NULL, 1, 0};
+    char id[IMPORT_JOB_ID_LEN];
+    struct op_err e = {0};
+    assert_int_equal(import_jobs_start(f->jobs, &r, id, &e), 0);
+    json_t *s = wait_ended(f, id, "u1");
+    assert_string_equal(json_string_value(json_object_get(s, "state")), "failed");
+    assert_non_null(strstr(json_string_value(json_object_get(s, "error")), "Broken.zip"));
+    json_t *problems = json_object_get(s, "problems");
+    assert_int_equal(json_array_size(problems), 1);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_array_get(problems, 0), "message")),
+               "Broken.zip: not a valid zip archive"));
+    assert_true(json_is_null(json_object_get(s, "delivery")));
+    json_decref(s);
+    assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 0);
+    assert_false(fs_exists(dir));
+    free(dir);
+    free(file);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_job_imports_its_package_and_removes_the_upload,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_refused_package_fails_with_its_problems_and_creates_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
