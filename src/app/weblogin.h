@@ -86,4 +86,19 @@ int app_weblogin(struct instance *device, const struct weblogin_request *req,
                  unsigned char pk[VAULT_PUBLIC_BYTES], unsigned char sk[VAULT_SECRET_BYTES],
                  struct weblogin_result *out, struct op_err *e);
 
+/* ---- central's backoffice (app/weblogin_central.c) ----
+ *
+ * The super-user and test-center administrators log in to central's backoffice with the
+ * same endpoint, session and body (docs/web.md). Central holds each user's Argon2id record,
+ * so the password is checked against it (no vault is opened: the session holds no key).
+ * The same throttle (kind "weblogin"), the same one answer for a wrong login and a wrong
+ * password after the same work. A right password of a user whose role may not use the
+ * backoffice (test taker, proctor, sync manager; app/backoffice.h) is OP_EFORBIDDEN with
+ * e->field BO_FIELD_ROLE ("role"), after the password was checked, so that the refusal
+ * tells nothing to someone who does not know the password.
+ *
+ * Central only (OP_EFORBIDDEN on a device). req->enrol is ignored. out->has_key is 0. */
+int app_weblogin_central(struct instance *central, const struct weblogin_request *req,
+                         struct weblogin_result *out, struct op_err *e);
+
 #endif

@@ -21,6 +21,7 @@
     X(qti, "qti", "score a QTI test session without a browser (qti run)")                          \
     X(keys, "keys", "show public keys and fingerprints; rotate the results key")                   \
     X(devices, "devices", "list enrolled devices and revoke one (central)")                        \
+    X(api_tokens, "api-tokens", "bearer tokens for scripts calling the backoffice API (central)")  \
     X(results, "results", "list, show and import result envelopes (central)")                      \
     X(decrypt_results, "decrypt-results", "decrypt the pending results on central")                \
     X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")        \

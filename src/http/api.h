@@ -110,4 +110,52 @@ int api_sync_history_get(const struct http_request *req, struct http_response *r
 /* GET /api/v1/readiness: app_readiness_json. */
 int api_readiness_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
+/* ---- central's backoffice (docs/api.md "Backoffice"; app/backoffice.h) ----
+ *
+ * Every backoffice endpoint lives under /api/v1/admin/, answers on central only (404 on a
+ * device), and starts with one line that resolves the caller, by the session cookie (with
+ * X-CSRF-Token on every change) or by `Authorization: Bearer <API token>` (no CSRF: a browser
+ * never sends one by itself):
+ *
+ *     struct bo_caller who;
+ *     int rc = api_bo_caller(req, res, &who, e);
+ *     if (rc != 0)
+ *         return rc;
+ *     ... app_bo_access_center(&who, id, e), app_bo_require_super(&who, "...", e) ...
+ *     app_bo_caller_clear(&who);
+ *
+ * Handlers of one topic go in api_bo_<topic>.c, their lines in routes.c and below in the
+ * topic's block. */
+
+/* The error code of a 403 to a user whose role may not use the backoffice. */
+#define BO_CODE_NOT_BACKOFFICE "not_backoffice"
+
+struct bo_caller;
+/* Resolves the caller of a backoffice request (api_bo.c) into *who (app_bo_caller_clear it
+ * on every path once this returned 0). Answers in `res` and returns the error otherwise:
+ * 404 on a device; 401 without a session or token (with WWW-Authenticate for a bad token);
+ * 403 "cross_site" or "csrf" for a change by session without its token; 403
+ * "not_backoffice" for a test taker, proctor or sync manager. */
+int api_bo_caller(const struct http_request *req, struct http_response *res, struct bo_caller *who,
+                  struct op_err *e);
+
+/* Reads the body of a backoffice POST/PUT/PATCH as one JSON object (Content-Type
+ * application/json, 415 otherwise; 400 when not an object, or with a member not in the
+ * NULL-terminated `allowed`, field naming it). *out is a new reference. */
+int api_bo_body(const struct http_request *req, struct http_response *res,
+                const char *const *allowed, json_t **out, struct op_err *e);
+
+/* GET /api/v1/admin/me: {"user": {"id", "login", "label", "role"}, "centers": [ids]} - who
+ * the caller is and their reach (the shell's navigation, scripts checking their token). */
+int api_bo_me_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+
+/* -- backoffice: users (api_bo_users.c) -- */
+
+/* -- backoffice: test centers, eligibilities, deliveries (api_bo_centers.c,
+ * api_bo_eligibilities.c, api_bo_deliveries.c) -- */
+
+/* -- backoffice: devices and sync history (api_bo_devices.c) -- */
+
+/* -- backoffice: results and exports (api_bo_results.c) -- */
+
 #endif

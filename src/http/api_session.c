@@ -8,12 +8,16 @@
  *   DELETE /api/v1/session  -> 204, the session ended and its key wiped, the cookie cleared
  *
  * The login is app/weblogin.h's, with sync/enrol.h's sync_enrol as its enrolment handshake;
- * the session is http/websession.h's.
+ * the session is http/websession.h's. On central the same endpoints log the super-user and
+ * test-center administrators in to the backoffice (app_weblogin_central: the password
+ * checked against central's record, no key in the session); any other role is 403
+ * "not_backoffice" (app/backoffice.h).
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "app/backoffice.h"
 #include "app/weblogin.h"
 #include "http/api.h"
 #include "http/websession.h"
@@ -23,7 +27,7 @@ static json_t *session_json(const struct web_user *u, const char *csrf, unsigned
                             int enrolled)
 {
     json_t *roles = json_array();
-    for (unsigned bit = 1; roles && bit <= WEB_ROLE_TEST_CENTER_ADMIN; bit <<= 1)
+    for (unsigned bit = 1; roles && bit <= WEB_ROLE_SUPER_USER; bit <<= 1)
         if (u->roles & bit)
             json_array_append_new(roles, json_string(web_role_name(bit)));
     json_t *doc =
@@ -64,10 +68,13 @@ int api_session_post(const struct http_request *req, struct http_response *res, 
         rc = websession_reserve(req->sessions, &s, e);
     struct weblogin_result r;
     memset(&r, 0, sizeof r);
+    int central = req->inst->role == ROLE_CENTRAL;
     if (rc == 0) {
         const struct weblogin_request in = {b.login,     password,       b.password_len,
                                             req->remote, enrol_at_login, NULL};
-        rc = app_weblogin(req->inst, &in, websession_key_pk(s), websession_key_sk(s), &r, e);
+        rc = central
+                 ? app_weblogin_central(req->inst, &in, &r, e)
+                 : app_weblogin(req->inst, &in, websession_key_pk(s), websession_key_sk(s), &r, e);
     }
     sodium_memzero(password, sizeof password);
     if (rc != 0) {
@@ -76,6 +83,8 @@ int api_session_post(const struct http_request *req, struct http_response *res, 
         if (rc == OP_EIO && strcmp(e->field, WEBLOGIN_FIELD_CENTRAL) == 0)
             /* not this server's fault, and the person should know: 503 keeps the message */
             return http_response_error_code(res, 503, "central_unreachable", e);
+        if (rc == OP_EFORBIDDEN && strcmp(e->field, BO_FIELD_ROLE) == 0)
+            return http_response_error_code(res, 403, BO_CODE_NOT_BACKOFFICE, e);
         return rc;
     }
     struct web_user u;

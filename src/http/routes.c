@@ -27,5 +27,17 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/sync", 0, api_sync_get},
     {"GET", "/api/v1/sync/history", 0, api_sync_history_get},
     {"GET", "/api/v1/readiness", 0, api_readiness_get},
+    /* central's backoffice (docs/api.md "Backoffice"): every path under /api/v1/admin/,
+     * one block per topic, each handler starting with api_bo_caller (api.h) */
+    {"GET", "/api/v1/admin/me", 0, api_bo_me_get},
+    /* -- users (api_bo_users.c) -- */
+
+    /* -- test centers, eligibilities, deliveries (api_bo_centers.c, api_bo_eligibilities.c,
+     * api_bo_deliveries.c) -- */
+
+    /* -- devices and sync history (api_bo_devices.c) -- */
+
+    /* -- results and exports (api_bo_results.c) -- */
+
     {NULL, NULL, 0, NULL},
 };

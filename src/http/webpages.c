@@ -114,9 +114,27 @@ static int answer_html(const struct http_request *req, struct http_response *res
     return rc;
 }
 
+const char *web_page_path(const char *path, int central)
+{
+    static const char admin[] = "/admin/";
+    if (!path || path[0] != '/')
+        return NULL;
+    if (!central)
+        return strncmp(path, admin, sizeof admin - 1) == 0 ? NULL : path;
+    if (strcmp(path, "/") == 0 || strcmp(path, admin) == 0 || strcmp(path, "/admin") == 0 ||
+        strcmp(path, "/index.html") == 0)
+        return "/admin/index.html";
+    if (strncmp(path, admin, sizeof admin - 1) == 0 || strcmp(path, "/lib.js") == 0 ||
+        strcmp(path, "/pages.css") == 0 || strcmp(path, "/app.css") == 0 ||
+        strncmp(path, "/i18n/", 6) == 0)
+        return path;
+    return NULL;
+}
+
 int web_pages_get(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
-    const struct web_asset *a = web_asset_find(req->path);
+    const char *path = web_page_path(req->path, req->inst && req->inst->role == ROLE_CENTRAL);
+    const struct web_asset *a = path ? web_asset_find(path) : NULL;
     if (!a)
         return err_set(e, OP_ENOTFOUND, "%s: no such page", req->path);
     if (set_page_headers(res) != 0)

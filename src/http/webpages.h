@@ -44,6 +44,13 @@ const char *web_content_type(const char *path);
  * no file is closer; `out` gets at most cap - 1 bytes. */
 void web_language(const char *configured, char *out, size_t cap);
 
+/* Which embedded file a GET of `path` serves on a central (`central` 1) or a device (0), or
+ * NULL for none (404). A device serves its pages (web/) and never the backoffice. A central
+ * serves the backoffice, web/admin/ (docs/web-pages.md, "Central's backoffice"): "/" and
+ * "/admin/" are "/admin/index.html"; besides /admin/ only the shared files (/lib.js,
+ * /pages.css, /i18n/) - never the device's pages. */
+const char *web_page_path(const char *path, int central);
+
 /* The GET (and HEAD) handler of every path outside /api/ that no route has: the embedded
  * file, or 404. */
 int web_pages_get(const struct http_request *req, struct http_response *res, struct op_err *e);

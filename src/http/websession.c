@@ -61,6 +61,7 @@ static const struct {
     {WEB_ROLE_PROCTOR, "proctor", "proctor"},
     {WEB_ROLE_SYNC_MANAGER, "sync_manager", "sync-manager"},
     {WEB_ROLE_TEST_CENTER_ADMIN, "test_center_admin", "test-center-admin"},
+    {WEB_ROLE_SUPER_USER, "super_user", "super-user"},
 };
 
 const char *web_role_name(unsigned role_bit)

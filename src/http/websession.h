@@ -62,7 +62,8 @@ enum {
     WEB_ROLE_PROCTOR = 1 << 1,
     WEB_ROLE_SYNC_MANAGER = 1 << 2,
     WEB_ROLE_TEST_CENTER_ADMIN = 1 << 3,
-    WEB_ROLE_ANY = 0, /* websession_require: any logged-in user */
+    WEB_ROLE_SUPER_USER = 1 << 4, /* central's backoffice only (app/backoffice.h) */
+    WEB_ROLE_ANY = 0,             /* websession_require: any logged-in user */
 };
 
 #define WEB_ID_MAX    64
@@ -84,7 +85,8 @@ struct web_user {
 };
 
 /* The JSON name of one role bit ("test_taker", "proctor", "sync_manager",
- * "test_center_admin"), and the bit of a store role ("test-taker"...; 0 when unknown). */
+ * "test_center_admin", "super_user"), and the bit of a store role ("test-taker"...; 0 when
+ * unknown). */
 const char *web_role_name(unsigned role_bit);
 unsigned web_role_of_store(const char *store_role);
 

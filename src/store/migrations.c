@@ -371,6 +371,17 @@ static const char *const migrations[] = {
      * get them back when it is published again. Existing deliveries are published. */
     ("ALTER TABLE deliveries ADD COLUMN status TEXT NOT NULL DEFAULT 'published'"
      " CHECK (status IN ('published', 'withdrawn'));"),
+    /* 15: the bearer tokens of central's backoffice API (store/apitokens.h), each bound to one
+     * backoffice user and gone with them; stored only as a keyed hash. */
+    ("CREATE TABLE api_tokens ("
+     "  id TEXT PRIMARY KEY,"
+     "  user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+     "  token_hash TEXT NOT NULL UNIQUE,"
+     "  label TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at INTEGER NOT NULL DEFAULT 0,"
+     "  revoked_at TEXT);"
+     "CREATE INDEX api_tokens_user ON api_tokens (user_id);"),
 };
 
 int migrations_count(void)

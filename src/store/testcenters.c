@@ -631,3 +631,36 @@ int testcenters_set_staff(struct db *db, const char *center_id, const char *duty
     idlist_free(&moved);
     return rc;
 }
+
+/* ---- a test-center administrator's reach ---- */
+
+int testcenters_admin_scope(struct db *db, const char *admin_id, struct idlist *out,
+                            struct op_err *e)
+{
+    return idlist_collect(db, TESTCENTERS_ADMIN_SCOPE_CTE " SELECT id FROM scope ORDER BY id",
+                          admin_id, out, "reading the centers of an administrator", e);
+}
+
+int testcenters_user_in_admin_scope(struct db *db, const char *admin_id, const char *user_id,
+                                    int *yes, struct op_err *e)
+{
+    *yes = 0;
+    struct db_stmt *st =
+        db_stmt(db,
+                TESTCENTERS_ADMIN_SCOPE_CTE
+                " SELECT 1 WHERE EXISTS (SELECT 1 FROM test_center_staff s WHERE s.user_id = ?2"
+                " AND s.center_id IN (SELECT id FROM scope)) OR EXISTS (SELECT 1 FROM"
+                " eligibility_test_takers t JOIN eligibilities el ON el.id = t.eligibility_id"
+                " WHERE t.user_id = ?2 AND el.center_id IN (SELECT id FROM scope))",
+                e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, admin_id);
+    db_bind_text(st, 2, user_id);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *yes = 1;
+    int result = rc == DB_ERROR ? db_fail(db, e, "reading the reach of an administrator") : 0;
+    db_stmt_done(db, st);
+    return result;
+}

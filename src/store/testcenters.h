@@ -25,6 +25,7 @@
 #include "base/err.h"
 #include "base/ids.h"
 #include "store/db.h"
+#include "store/idlist.h"
 
 /* What a staff member does at a center; each duty requires one user role. */
 #define CENTER_DUTY_ADMIN   "admin"   /* role test-center-admin */
@@ -114,5 +115,27 @@ struct test_center_staff {
  * it is NULL, ordered by center id then login (the key); db_cursor_next yields
  * const struct test_center_staff *. */
 void testcenters_staff_cursor(struct db_cursor *c, const char *center_id, const char *duty);
+
+/* ---- a test-center administrator's reach (app/backoffice.h) ---- */
+
+/* The opening of a query over the centers a test-center administrator ?1 administers and all
+ * their sub-centers, at any depth: `scope(id)`. Store files that list records within an
+ * administrator's reach start their SQL with it (a literal, so it can be concatenated):
+ *     TESTCENTERS_ADMIN_SCOPE_CTE " SELECT ... WHERE x.center_id IN (SELECT id FROM scope)"
+ * Parent links never form a cycle (and UNION would stop one). */
+#define TESTCENTERS_ADMIN_SCOPE_CTE                                                                \
+    "WITH RECURSIVE scope(id) AS (SELECT center_id FROM test_center_staff"                         \
+    " WHERE user_id = ?1 AND duty = 'admin' UNION SELECT c.id FROM test_centers c"                 \
+    " JOIN scope s ON c.parent_id = s.id)"
+
+/* Adds to `out` the ids of the centers user `admin_id` administers and of all their
+ * sub-centers (none for a user who administers nothing). */
+int testcenters_admin_scope(struct db *db, const char *admin_id, struct idlist *out,
+                            struct op_err *e);
+
+/* *yes = 1 when user `user_id` belongs to a center of `admin_id`'s scope: staff there
+ * (administrator or proctor) or a test taker of one of its eligibilities. */
+int testcenters_user_in_admin_scope(struct db *db, const char *admin_id, const char *user_id,
+                                    int *yes, struct op_err *e);
 
 #endif

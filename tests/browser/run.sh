@@ -13,7 +13,13 @@
 #                                              and the device server's pid file (lib.mjs's
 #                                              restartDevice() stops and starts it again)
 # Both servers are stopped when the test ends, whatever its outcome (the device's by the pid
-# its file names then). Other tests run alone.
+# its file names then).
+#
+# A test whose source holds the line "// @world central" (central's backoffice) gets only the
+# central of that world, served, with besides: the test-center administrators tca (of "A
+# North", which has the sub-center "A North Annex") and tcb (of "B Centre"), password "pw-"
+# and the login; the super-user "admin", password "admin-password". OUTPOST_CENTRAL_URL,
+# OUTPOST_CENTRAL_DIR and OUTPOST_WORLD (central and logins) as above. Other tests run alone.
 #
 # Skipped (77) with a clear message when chromium, node or the npm packages are missing.
 # Environment (CTest sets it): OUTPOST, OUTPOST_SOURCE, BUILD_DIR, OUTPOST_ARTIFACTS.
@@ -36,7 +42,10 @@ if [ ! -d "$OUTPOST_SOURCE/node_modules/playwright-core" ] || [ ! -d "$OUTPOST_S
     echo "SKIP: playwright-core or axe-core missing in node_modules (run: npm ci, as scripts/install-deps.sh does)"
     exit 77
 fi
-if ! grep -q '^// @world central+device' "$TEST_FILE"; then
+WORLD=
+grep -q '^// @world central+device' "$TEST_FILE" && WORLD=central+device
+[ -z "$WORLD" ] && grep -q '^// @world central *$' "$TEST_FILE" && WORLD=central
+if [ -z "$WORLD" ]; then
     exec node "$TEST_FILE"
 fi
 
@@ -66,8 +75,36 @@ stop_world() {
 }
 trap stop_world EXIT
 new_instance "$C" central
-new_instance "$D" device
 org_fixture "$C"
+if [ "$WORLD" = central ]; then
+    # central's backoffice: its administrators, and a sub-center
+    for u in tca tcb; do
+        printf 'pw-%s\n' "$u" | "$OUTPOST" --data "$C" users add --login "$u" --role test-center-admin > /dev/null ||
+            { echo "FAIL: fixture: user $u"; exit 1; }
+    done
+    "$OUTPOST" --data "$C" testcenters add --label "A North Annex" --org ORG-A --parent "A North" > /dev/null &&
+        "$OUTPOST" --data "$C" testcenters assign "A North" --admin tca > /dev/null &&
+        "$OUTPOST" --data "$C" testcenters assign "B Centre" --admin tcb > /dev/null ||
+        { echo "FAIL: fixture: backoffice centers"; exit 1; }
+    start_serve "$C"
+    C_PID=$SERVE_PID
+    cat > "$WORK/world.json" <<JSON
+{
+  "central": {"url": "$URL", "dir": "$C"},
+  "work": "$WORK",
+  "outpost": "$OUTPOST",
+  "password": "pw-LOGIN",
+  "super_user": {"login": "admin", "password": "admin-password"},
+  "logins": {
+    "test_center_admin": ["tca", "tcb"], "sync_manager": ["sm-a", "sm-b"],
+    "proctor": ["pa1", "pa2", "pb1"], "test_taker": ["ta1", "ta2", "ta3", "ta4", "tb1", "tb2"]
+  }
+}
+JSON
+    OUTPOST_CENTRAL_URL=$URL OUTPOST_CENTRAL_DIR=$C OUTPOST_WORLD="$WORK/world.json" node "$TEST_FILE"
+    exit $?
+fi
+new_instance "$D" device
 start_serve "$C"
 C_PID=$SERVE_PID
 CENTRAL_URL=$URL

@@ -4,7 +4,7 @@
  * synced users carry real vaults (as the pull stores them, store/synced.h), spoken to with
  * plain sockets so that every header is seen as a browser would see it. Login right, wrong
  * and throttled; the cookie's flags; the CSRF token refused when missing or wrong; logout;
- * the idle time-out; and a central, which has no web login.
+ * the idle time-out; and the backoffice, which a device never serves.
  */
 #include "instance_fixture.h"
 #include "web_client_fixture.h"
@@ -368,13 +368,21 @@ static void test_pages_speak_the_closest_language_there_is(void **state)
     assert_string_equal(web_content_type("/x"), "application/octet-stream");
 }
 
-static void test_central_has_no_web_login(void **state)
+/* Central's login is the backoffice's (test_http_backoffice.c); a device never serves the
+ * backoffice, and central never serves the device's pages. */
+static void test_the_backoffice_is_central_only(void **state)
 {
-    struct fx *f = start_on(state, "central", 0);
+    struct fx *f = start(state);
     struct reply r;
-    login_as(f, "admin", "a-test-password", &r);
-    assert_int_equal(r.status, 403);
-    assert_null(header(&r, "Set-Cookie"));
+    call(f, "GET", "/admin/index.html", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    call(f, "GET", "/api/v1/admin/me", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    assert_null(web_page_path("/admin/users.html", 0));
+    assert_string_equal(web_page_path("/take.html", 0), "/take.html");
+    assert_null(web_page_path("/take.html", 1));
+    assert_string_equal(web_page_path("/", 1), "/admin/index.html");
+    assert_string_equal(web_page_path("/lib.js", 1), "/lib.js");
 }
 
 int main(void)
@@ -391,7 +399,7 @@ int main(void)
         cmocka_unit_test_teardown(test_an_idle_session_ends, teardown),
         cmocka_unit_test_teardown(test_pages_are_served_with_a_strict_policy, teardown),
         cmocka_unit_test(test_pages_speak_the_closest_language_there_is),
-        cmocka_unit_test_teardown(test_central_has_no_web_login, teardown),
+        cmocka_unit_test_teardown(test_the_backoffice_is_central_only, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,6 +234,12 @@ static const struct fill fills[] = {
     {13, "sync_digests",
      "INSERT INTO sync_digests (org_id, max_seq, digest) VALUES ('org-a', 5000000011,"
      " 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')"},
+    /* 15: the backoffice API's bearer tokens */
+    {15, "api_tokens",
+     "INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, expires_at,"
+     " revoked_at) VALUES ('t-1', 'u-admin',"
+     " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'nightly export', " T0
+     ", 4102444800, " T1 ")"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))

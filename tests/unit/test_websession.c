@@ -279,7 +279,9 @@ static void test_roles_map_between_store_and_json(void **state)
     (void)state;
     assert_int_equal(web_role_of_store("test-taker"), WEB_ROLE_TEST_TAKER);
     assert_int_equal(web_role_of_store("sync-manager"), WEB_ROLE_SYNC_MANAGER);
-    assert_int_equal(web_role_of_store("super-user"), 0);
+    assert_int_equal(web_role_of_store("super-user"), WEB_ROLE_SUPER_USER); /* central only */
+    assert_int_equal(web_role_of_store("nobody"), 0);
+    assert_string_equal(web_role_name(WEB_ROLE_SUPER_USER), "super_user");
     assert_int_equal(web_role_of_store(NULL), 0);
     assert_string_equal(web_role_name(WEB_ROLE_PROCTOR), "proctor");
     assert_string_equal(web_role_name(WEB_ROLE_TEST_CENTER_ADMIN), "test_center_admin");

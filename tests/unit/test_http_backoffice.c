@@ -1,0 +1,418 @@
+/*
+ * test_http_backoffice.c - central's backoffice over HTTP (docs/api.md, "Backoffice"): the
+ * real server on a real central (its super-user "admin"), spoken to with plain sockets.
+ * Login of the super-user and of a test-center administrator; the refusal of test takers,
+ * proctors and sync managers (403 not_backoffice, after the password was checked; 401 for a
+ * wrong one); bearer API tokens (right, unknown, malformed, revoked, expired, of a user who
+ * lost the role); the pages a central serves; and the access rules of app/backoffice.h
+ * (scope of an administrator with sub-centers, records out of reach answered as absent).
+ */
+#include "instance_fixture.h"
+#include "web_client_fixture.h"
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "app/apitokens.h"
+#include "app/backoffice.h"
+#include "app/eligibilities.h"
+#include "app/testcenters.h"
+#include "app/users.h"
+#include "base/clock.h"
+#include "http/server.h"
+#include "http/webpages.h"
+
+struct fx {
+    struct instance *inst;
+    char *dir;
+    struct http_server *srv;
+    unsigned port;
+    char north[UUID_STR_LEN], north_sub[UUID_STR_LEN], south[UUID_STR_LEN];
+};
+
+static void add_user(struct fx *f, const char *login, const char *role, const char *org)
+{
+    char pw[64];
+    snprintf(pw, sizeof pw, "pw-%s", login);
+    const struct app_user_new in = {login, role, org, NULL, NULL, NULL, NULL, NULL};
+    struct op_err e = {0};
+    if (app_users_add(f->inst, &in, pw, strlen(pw), NULL, &e) != 0)
+        fail_msg("app_users_add %s: %s", login, e.msg);
+}
+
+static void add_center(struct fx *f, const char *label, const char *parent, char id[UUID_STR_LEN])
+{
+    const struct app_center_new in = {label, "org-a", parent};
+    struct test_center c;
+    struct op_err e = {0};
+    if (app_testcenters_add(f->inst, &in, &c, NULL, &e) != 0)
+        fail_msg("app_testcenters_add: %s", e.msg);
+    memcpy(id, c.id, UUID_STR_LEN);
+    test_center_clear(&c);
+}
+
+static void assign(struct fx *f, const char *center, const char *login, const char *duty)
+{
+    struct op_err e = {0};
+    if (app_testcenters_assign(f->inst, center, login, duty, NULL, &e) != 0)
+        fail_msg("assign %s: %s", login, e.msg);
+}
+
+/* A central with: the super-user admin; tca (administrator of North, which has the
+ * sub-center North-1); tcb (administrator of South); a proctor of North-1, a test taker, a
+ * sync manager. */
+static struct fx *start(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    f->inst = fx_instance("central", &f->dir);
+    add_user(f, "tca", ROLE_TEST_CENTER_ADMIN, NULL);
+    add_user(f, "tcb", ROLE_TEST_CENTER_ADMIN, NULL);
+    add_user(f, "pr1", ROLE_PROCTOR, NULL);
+    add_user(f, "pr2", ROLE_PROCTOR, NULL);
+    add_user(f, "tt1", ROLE_TEST_TAKER, NULL);
+    add_user(f, "sm1", ROLE_SYNC_MANAGER, "org-a");
+    add_center(f, "North", NULL, f->north);
+    add_center(f, "North-1", f->north, f->north_sub);
+    add_center(f, "South", NULL, f->south);
+    assign(f, f->north, "tca", CENTER_DUTY_ADMIN);
+    assign(f, f->south, "tcb", CENTER_DUTY_ADMIN);
+    assign(f, f->north_sub, "pr1", CENTER_DUTY_PROCTOR);
+    assign(f, f->south, "pr2", CENTER_DUTY_PROCTOR);
+    struct http_server_options o;
+    http_server_options_default(&o);
+    o.listen = "127.0.0.1:0";
+    o.threads = 2;
+    struct op_err e = {0};
+    if (http_server_start(f->inst, &o, &f->srv, &e) != 0)
+        fail_msg("http_server_start: %s", e.msg);
+    f->port = http_server_port(f->srv);
+    *state = f;
+    return f;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f) {
+        http_server_stop(f->srv);
+        instance_close(f->inst);
+        testutil_rmdir(f->dir);
+        free(f);
+    }
+    clock_set(NULL);
+    return 0;
+}
+
+static void login_as(struct fx *f, const char *login, const char *password, struct reply *r)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"login\": \"%s\", \"password\": \"%s\"}", login, password);
+    web_call(f->port, "POST", "/api/v1/session", NULL, NULL, body, r);
+}
+
+/* A request with an Authorization header (and no cookie). */
+static void bearer_call(struct fx *f, const char *method, const char *path,
+                        const char *authorization, struct reply *r)
+{
+    char req[2048];
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: %s\r\n"
+             "Content-Length: 0\r\n\r\n",
+             method, path, authorization);
+    exchange(f->port, req, r);
+}
+
+/* ---- login ---- */
+
+static void test_the_super_user_logs_in_and_sees_everything(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "admin", "a-test-password", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(header(&r, "Set-Cookie"), "; HttpOnly"));
+    assert_non_null(strstr(r.body, "\"roles\":[\"super_user\"]"));
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    web_call(f->port, "GET", "/api/v1/admin/me", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_field(r.body, "user", "role"), "super-user");
+    assert_non_null(strstr(r.body, "\"super\":true"));
+    assert_non_null(strstr(r.body, "\"centers\":[]"));
+}
+
+static void test_an_administrator_reaches_their_centers_and_sub_centers(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "tca", "pw-tca", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"roles\":[\"test_center_admin\"]"));
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    web_call(f->port, "GET", "/api/v1/admin/me", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, f->north));
+    assert_non_null(strstr(r.body, f->north_sub));
+    assert_null(strstr(r.body, f->south));
+    assert_non_null(strstr(r.body, "\"super\":false"));
+}
+
+static void test_test_takers_proctors_and_sync_managers_are_refused(void **state)
+{
+    struct fx *f = start(state);
+    const char *const logins[] = {"tt1", "pr1", "sm1"};
+    for (int i = 0; i < 3; i++) {
+        struct reply r;
+        char pw[32];
+        snprintf(pw, sizeof pw, "pw-%s", logins[i]);
+        login_as(f, logins[i], pw, &r);
+        assert_int_equal(r.status, 403);
+        assert_string_equal(json_field(r.body, "error", "code"), "not_backoffice");
+        assert_null(header(&r, "Set-Cookie"));
+        /* a wrong password learns nothing of the role */
+        login_as(f, logins[i], "not-it", &r);
+        assert_int_equal(r.status, 401);
+        assert_string_equal(json_field(r.body, "error", "message"), "wrong login or password");
+    }
+    struct reply r;
+    login_as(f, "nobody", "not-it", &r);
+    assert_int_equal(r.status, 401);
+    assert_string_equal(json_field(r.body, "error", "message"), "wrong login or password");
+}
+
+static void test_a_session_without_its_csrf_token_changes_nothing(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "admin", "a-test-password", &r);
+    char cookie[128], csrf[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    snprintf(csrf, sizeof csrf, "%s", json_field(r.body, "csrf", NULL));
+    web_call(f->port, "DELETE", "/api/v1/session", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "csrf");
+    web_call(f->port, "GET", "/api/v1/admin/me", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* still logged in */
+    web_call(f->port, "DELETE", "/api/v1/session", cookie, csrf, NULL, &r);
+    assert_int_equal(r.status, 204);
+    web_call(f->port, "GET", "/api/v1/admin/me", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    web_call(f->port, "GET", "/api/v1/admin/me", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+}
+
+static void test_a_user_who_loses_the_role_loses_the_backoffice_at_once(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "tcb", "pw-tcb", &r);
+    char cookie[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    struct op_err e = {0};
+    assert_int_equal(app_testcenters_unassign(f->inst, f->south, "tcb", CENTER_DUTY_ADMIN, &e), 0);
+    struct user u;
+    assert_int_equal(users_get_by_login(f->inst->db, "tcb", &u, &e), 0);
+    const struct user_changes ch = {.set = USER_SET_ROLE, .role = ROLE_PROCTOR};
+    assert_int_equal(app_users_update(f->inst, u.id, u.version, &ch, NULL, &e), 0);
+    user_clear(&u);
+    web_call(f->port, "GET", "/api/v1/admin/me", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "not_backoffice");
+}
+
+/* ---- bearer tokens ---- */
+
+static void make_token(struct fx *f, const char *login, int days, char token[OAUTH2_TOKEN_LEN],
+                       char id[UUID_STR_LEN])
+{
+    const struct app_apitoken_new in = {login, days, "script"};
+    struct api_token t;
+    struct op_err e = {0};
+    if (app_apitokens_create(f->inst, &in, &t, token, &e) != 0)
+        fail_msg("app_apitokens_create: %s", e.msg);
+    memcpy(id, t.id, UUID_STR_LEN);
+}
+
+static void test_an_api_token_acts_as_its_user_until_revoked(void **state)
+{
+    struct fx *f = start(state);
+    char token[OAUTH2_TOKEN_LEN], id[UUID_STR_LEN], auth[128];
+    make_token(f, "tca", 0, token, id);
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    struct reply r;
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_field(r.body, "user", "login"), "tca");
+    /* only the hash is stored */
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM api_tokens WHERE token_hash = '%s'", token);
+    assert_int_equal(testutil_query_int(f->inst->db, sql), 0);
+
+    bearer_call(f, "GET", "/api/v1/admin/me", "Bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(header(&r, "WWW-Authenticate"), "invalid_token"));
+    bearer_call(f, "GET", "/api/v1/admin/me", "Bearer a b", &r);
+    assert_int_equal(r.status, 401);
+    bearer_call(f, "GET", "/api/v1/admin/me", "Basic YTpi", &r);
+    assert_int_equal(r.status, 401);
+
+    struct op_err e = {0};
+    int changed = 0;
+    assert_int_equal(app_apitokens_revoke(f->inst, id, &changed, &e), 0);
+    assert_int_equal(changed, 1);
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "revoked"));
+    assert_int_equal(app_apitokens_revoke(f->inst, id, &changed, &e), 0);
+    assert_int_equal(changed, 0);
+    sodium_memzero(token, sizeof token);
+}
+
+static void test_an_api_token_expires(void **state)
+{
+    struct fx *f = start(state);
+    char token[OAUTH2_TOKEN_LEN], id[UUID_STR_LEN], auth[128];
+    make_token(f, "admin", 1, token, id);
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    struct reply r;
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 200);
+    static struct op_clock later = {clock_fixed, NULL};
+    static time_t when;
+    when = time(NULL) + 2 * 86400;
+    later.ctx = &when;
+    clock_set(&later);
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "expired"));
+}
+
+static void test_api_tokens_are_for_backoffice_users_only(void **state)
+{
+    struct fx *f = start(state);
+    const char *const logins[] = {"tt1", "pr1", "sm1"};
+    for (int i = 0; i < 3; i++) {
+        const struct app_apitoken_new in = {logins[i], 0, NULL};
+        struct api_token t;
+        char token[OAUTH2_TOKEN_LEN];
+        struct op_err e = {0};
+        assert_int_equal(app_apitokens_create(f->inst, &in, &t, token, &e), OP_EINPUT);
+    }
+    const struct app_apitoken_new unknown = {"nobody", 0, NULL}, bad_days = {"admin", 9999, NULL};
+    struct api_token t;
+    char token[OAUTH2_TOKEN_LEN];
+    struct op_err e = {0};
+    assert_int_equal(app_apitokens_create(f->inst, &unknown, &t, token, &e), OP_ENOTFOUND);
+    assert_int_equal(app_apitokens_create(f->inst, &bad_days, &t, token, &e), OP_EINPUT);
+    /* a token whose user lost the role is refused as that user would be */
+    char id[UUID_STR_LEN], auth[128];
+    make_token(f, "tcb", 0, token, id);
+    snprintf(auth, sizeof auth, "Bearer %s", token);
+    struct user u;
+    assert_int_equal(app_testcenters_unassign(f->inst, f->south, "tcb", CENTER_DUTY_ADMIN, &e), 0);
+    assert_int_equal(users_get_by_login(f->inst->db, "tcb", &u, &e), 0);
+    const struct user_changes ch = {.set = USER_SET_ROLE, .role = ROLE_PROCTOR};
+    assert_int_equal(app_users_update(f->inst, u.id, u.version, &ch, NULL, &e), 0);
+    user_clear(&u);
+    struct reply r;
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "not_backoffice");
+    /* and a deleted user's tokens go with them */
+    assert_int_equal(app_users_delete(f->inst, "tcb", &e), 0);
+    bearer_call(f, "GET", "/api/v1/admin/me", auth, &r);
+    assert_int_equal(r.status, 401);
+}
+
+/* ---- pages ---- */
+
+static void test_central_serves_the_backoffice_not_the_device_pages(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    web_call(f->port, "GET", "/", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "/admin/login.js"));
+    assert_non_null(strstr(header(&r, "Content-Security-Policy"), "default-src 'self'"));
+    web_call(f->port, "GET", "/admin/users.html", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "style="));
+    web_call(f->port, "GET", "/admin/bo.js", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    web_call(f->port, "GET", "/lib.js", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    web_call(f->port, "GET", "/take.html", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+    web_call(f->port, "GET", "/proctor.js", NULL, NULL, NULL, &r);
+    assert_int_equal(r.status, 404);
+}
+
+/* ---- the access rules (app/backoffice.h) ---- */
+
+static void test_the_access_rules(void **state)
+{
+    struct fx *f = start(state);
+    struct op_err e = {0};
+    struct user u;
+    assert_int_equal(users_get_by_login(f->inst->db, "tca", &u, &e), 0);
+    struct bo_caller tca;
+    assert_int_equal(app_bo_caller_load(f->inst, u.id, &tca, &e), 0);
+    user_clear(&u);
+    assert_int_equal(app_bo_access_center(&tca, f->north, &e), 0);
+    assert_int_equal(app_bo_access_center(&tca, f->north_sub, &e), 0);
+    assert_int_equal(app_bo_access_center(&tca, f->south, &e), OP_ENOTFOUND);
+    assert_int_equal(app_bo_access_center(&tca, "no-such-id", &e), OP_ENOTFOUND);
+    assert_int_equal(app_bo_require_super(&tca, "import users", &e), OP_EFORBIDDEN);
+
+    /* users: staff of the scope (pr1 at the sub-center), not of another center (pr2) */
+    struct user pr1, pr2, tt1;
+    assert_int_equal(users_get_by_login(f->inst->db, "pr1", &pr1, &e), 0);
+    assert_int_equal(users_get_by_login(f->inst->db, "pr2", &pr2, &e), 0);
+    assert_int_equal(users_get_by_login(f->inst->db, "tt1", &tt1, &e), 0);
+    assert_int_equal(app_bo_access_user(f->inst, &tca, pr1.id, &e), 0);
+    assert_int_equal(app_bo_access_user(f->inst, &tca, pr2.id, &e), OP_ENOTFOUND);
+    /* a test taker is reached once eligible at a center of the scope */
+    assert_int_equal(app_bo_access_user(f->inst, &tca, tt1.id, &e), OP_ENOTFOUND);
+
+    struct bo_caller admin;
+    assert_int_equal(users_get_by_login(f->inst->db, "admin", &u, &e), 0);
+    assert_int_equal(app_bo_caller_load(f->inst, u.id, &admin, &e), 0);
+    user_clear(&u);
+    assert_int_equal(app_bo_access_center(&admin, f->south, &e), 0);
+    assert_int_equal(app_bo_access_user(f->inst, &admin, pr2.id, &e), 0);
+    assert_int_equal(app_bo_require_super(&admin, "import users", &e), 0);
+
+    struct bo_caller refused;
+    assert_int_equal(app_bo_caller_load(f->inst, tt1.id, &refused, &e), OP_EFORBIDDEN);
+    assert_string_equal(e.field, BO_FIELD_ROLE);
+    assert_int_equal(app_bo_caller_load(f->inst, "no-such-id", &refused, &e), OP_EUNAUTH);
+
+    user_clear(&pr1);
+    user_clear(&pr2);
+    user_clear(&tt1);
+    app_bo_caller_clear(&tca);
+    app_bo_caller_clear(&admin);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_the_super_user_logs_in_and_sees_everything, teardown),
+        cmocka_unit_test_teardown(test_an_administrator_reaches_their_centers_and_sub_centers,
+                                  teardown),
+        cmocka_unit_test_teardown(test_test_takers_proctors_and_sync_managers_are_refused,
+                                  teardown),
+        cmocka_unit_test_teardown(test_a_session_without_its_csrf_token_changes_nothing, teardown),
+        cmocka_unit_test_teardown(test_a_user_who_loses_the_role_loses_the_backoffice_at_once,
+                                  teardown),
+        cmocka_unit_test_teardown(test_an_api_token_acts_as_its_user_until_revoked, teardown),
+        cmocka_unit_test_teardown(test_an_api_token_expires, teardown),
+        cmocka_unit_test_teardown(test_api_tokens_are_for_backoffice_users_only, teardown),
+        cmocka_unit_test_teardown(test_central_serves_the_backoffice_not_the_device_pages,
+                                  teardown),
+        cmocka_unit_test_teardown(test_the_access_rules, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

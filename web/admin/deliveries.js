@@ -1,0 +1,5 @@
+// deliveries.js - the backoffice's deliveries page (deliveries.html). A placeholder of the shell
+// until its page is written: the navigation and the session only.
+import {startPage} from '/admin/bo.js';
+
+startPage('deliveries');

@@ -1,0 +1,5 @@
+// devices.js - the backoffice's devices page (devices.html). A placeholder of the shell until its
+// page is written: the navigation and the session only.
+import {startPage} from '/admin/bo.js';
+
+startPage('devices');

@@ -1,0 +1,5 @@
+// results.js - the backoffice's results page (results.html). A placeholder of the shell until its
+// page is written: the navigation and the session only.
+import {startPage} from '/admin/bo.js';
+
+startPage('results');
