@@ -152,7 +152,47 @@ int api_bo_me_get(const struct http_request *req, struct http_response *res, str
 /* -- backoffice: users (api_bo_users.c) -- */
 
 /* -- backoffice: test centers, eligibilities, deliveries (api_bo_centers.c,
- * api_bo_eligibilities.c, api_bo_deliveries.c) -- */
+ * api_bo_eligibilities.c, api_bo_deliveries.c; rules in app/bo_admin.h) -- */
+
+/* GET /api/v1/admin/centers: {"centers"} of the caller's scope. */
+int api_bo_centers_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/admin/centers: {"label", "org_id", "parent_id"} -> 201 {"center"}. */
+int api_bo_centers_post(const struct http_request *req, struct http_response *res,
+                        struct op_err *e);
+/* GET, PUT {"version", ...}, DELETE /api/v1/admin/centers/{id}; POST .../{id}/staff
+ * {"login", "duty"}; DELETE .../{id}/staff/{duty}/{login} (prefix routes, one door). */
+int api_bo_center_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_center_put(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_center_delete(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+int api_bo_center_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/admin/eligibilities[?center=ID&delivery=ID]: {"eligibilities"}. */
+int api_bo_eligibilities_get(const struct http_request *req, struct http_response *res,
+                             struct op_err *e);
+/* PUT /api/v1/admin/eligibilities: {"center", "delivery", "test_takers", "proctored"} ->
+ * 201 or 200 {"eligibility"}. */
+int api_bo_eligibilities_put(const struct http_request *req, struct http_response *res,
+                             struct op_err *e);
+/* DELETE /api/v1/admin/eligibilities/{id}: 204. */
+int api_bo_eligibility_delete(const struct http_request *req, struct http_response *res,
+                              struct op_err *e);
+/* GET /api/v1/admin/deliveries: {"deliveries"}. */
+int api_bo_deliveries_get(const struct http_request *req, struct http_response *res,
+                          struct op_err *e);
+/* GET /api/v1/admin/deliveries/{id}: {"delivery", "versions"}. */
+int api_bo_delivery_get(const struct http_request *req, struct http_response *res,
+                        struct op_err *e);
+/* POST /api/v1/admin/deliveries/{id}/publish, .../withdraw: {"version"} -> {"delivery",
+ * "changed"} (super-user). */
+int api_bo_delivery_post(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+/* POST /api/v1/admin/deliveries/upload (an upload route, routes.c): the check before the
+ * body (super-user, query, media type), then the package on disk -> 202 {"import"}. */
+int api_bo_upload_check(const struct http_request *req, struct http_response *res,
+                        struct op_err *e);
+int api_bo_upload_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/admin/imports/{id}: {"import"} (app/import_jobs.h), the starter's only. */
+int api_bo_import_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
 /* -- backoffice: devices and sync history (api_bo_devices.c) -- */
 

@@ -34,10 +34,29 @@ const struct http_route http_api_routes[] = {
 
     /* -- test centers, eligibilities, deliveries (api_bo_centers.c, api_bo_eligibilities.c,
      * api_bo_deliveries.c) -- */
+    {"GET", "/api/v1/admin/centers", 0, api_bo_centers_get},
+    {"POST", "/api/v1/admin/centers", 0, api_bo_centers_post},
+    {"GET", "/api/v1/admin/centers/", 1, api_bo_center_get},
+    {"PUT", "/api/v1/admin/centers/", 1, api_bo_center_put},
+    {"DELETE", "/api/v1/admin/centers/", 1, api_bo_center_delete},
+    {"POST", "/api/v1/admin/centers/", 1, api_bo_center_post},
+    {"GET", "/api/v1/admin/eligibilities", 0, api_bo_eligibilities_get},
+    {"PUT", "/api/v1/admin/eligibilities", 0, api_bo_eligibilities_put},
+    {"DELETE", "/api/v1/admin/eligibilities/", 1, api_bo_eligibility_delete},
+    {"GET", "/api/v1/admin/deliveries", 0, api_bo_deliveries_get},
+    {"GET", "/api/v1/admin/deliveries/", 1, api_bo_delivery_get},
+    {"POST", "/api/v1/admin/deliveries/", 1, api_bo_delivery_post},
+    {"GET", "/api/v1/admin/imports/", 1, api_bo_import_get},
 
     /* -- devices and sync history (api_bo_devices.c) -- */
 
     /* -- results and exports (api_bo_results.c) -- */
 
     {NULL, NULL, 0, NULL},
+};
+
+/* Routes whose body is a file, streamed to disk as it arrives (server.h). */
+const struct http_upload_route http_upload_routes[] = {
+    {"/api/v1/admin/deliveries/upload", api_bo_upload_check, api_bo_upload_post},
+    {NULL, NULL, NULL},
 };

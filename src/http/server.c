@@ -52,8 +52,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/import_jobs.h"
 #include "app/runner.h"
 #include "base/buf.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "http/body.h"
 #include "http/cookie.h"
@@ -88,6 +90,7 @@ struct http_server {
     struct websessions *sessions;      /* the web sessions (websession.h), ended at stop */
     struct runner_cache *runner_cache; /* parsed test packages (app/runner.h) */
     struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h), stopped first */
+    struct import_jobs *import_jobs;   /* central's background imports, joined last */
 };
 
 /* What the server keeps of a connection between its requests: the raw URI of the request
@@ -109,6 +112,12 @@ struct http_request_state {
     struct buf body;
     int too_large;    /* the body is over the limit: discarding it, then 413 */
     size_t discarded; /* bytes of it thrown away */
+    /* an upload route's body, streamed to a file (http_upload_route) */
+    const struct http_upload_route *upload;
+    int upload_fd; /* open while the body arrives, else -1 */
+    char *upload_dir, *upload_path;
+    uint64_t upload_len;
+    int upload_taken; /* the handler took the file (http_request_take_upload) */
     struct timespec start;
     int status;     /* what was answered; 0 when nothing was */
     uint64_t bytes; /* body bytes of the answer */
@@ -187,6 +196,25 @@ int http_request_defer(const struct http_request *req, void (*fn)(void *), void 
     r->defer[r->ndefer].arg = arg;
     r->ndefer++;
     return 0;
+}
+
+void http_request_take_upload(const struct http_request *req)
+{
+    if (req->state)
+        req->state->upload_taken = 1;
+}
+
+/* Removes an upload's file and folder unless a handler took them, and forgets them. */
+static void upload_discard(struct http_request_state *r)
+{
+    if (r->upload_fd >= 0)
+        close(r->upload_fd);
+    r->upload_fd = -1;
+    if (!r->upload_taken && r->upload_dir)
+        fs_remove_tree(r->upload_dir);
+    free(r->upload_dir);
+    free(r->upload_path);
+    r->upload_dir = r->upload_path = NULL;
 }
 
 /* Runs the calls the handler deferred, last first. */
@@ -374,6 +402,9 @@ static enum MHD_Result send_op_error(struct http_request_state *r, const struct 
 
 /* ---- routing ---- */
 
+static enum MHD_Result run_handler(struct http_request_state *r, http_handler_fn handler,
+                                   const char *path_rest, int check);
+
 static int method_matches(const char *route, const char *method)
 {
     return strcmp(route, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
@@ -423,17 +454,16 @@ static enum MHD_Result dispatch(struct http_request_state *r)
                           r->path, r->method, allow);
     }
 
-    struct op_err e;
-    err_clear(&e);
-    log_set_request_id(r->id);
-    struct worker *w = worker_get(s, &e);
-    log_set_request_id(NULL);
-    if (!w)
-        return send_op_error(r, &e);
+    return run_handler(r, found->handler, found->prefix ? r->path + strlen(found->path) : "", 0);
+}
 
+/* Fills the request a handler sees (this thread's worker view, the body or the upload). */
+static void fill_request(struct http_request_state *r, struct worker *w, const char *path_rest)
+{
+    struct http_server *s = r->srv;
     r->req.method = r->method;
     r->req.path = r->path;
-    r->req.path_rest = found->prefix ? r->path + strlen(found->path) : "";
+    r->req.path_rest = path_rest;
     buf_reserve(&r->body, 0);
     r->req.body = r->body.data ? r->body.data : "";
     r->req.body_len = r->body.len;
@@ -446,12 +476,33 @@ static enum MHD_Result dispatch(struct http_request_state *r)
     r->req.sessions = s->sessions;
     r->req.runner_cache = s->runner_cache;
     r->req.sync_bg = s->sync_bg;
+    r->req.import_jobs = s->import_jobs;
+    r->req.upload_path = r->upload_fd < 0 ? r->upload_path : NULL;
+    r->req.upload_dir = r->upload_fd < 0 ? r->upload_dir : NULL;
+    r->req.upload_len = r->upload_len;
     r->req.state = r;
+}
+
+/* Runs `handler` for the request and sends its answer. With `check` (an upload's check,
+ * before its body), a handler that answers nothing and returns 0 lets the request go on:
+ * nothing is sent. */
+static enum MHD_Result run_handler(struct http_request_state *r, http_handler_fn handler,
+                                   const char *path_rest, int check)
+{
+    struct http_server *s = r->srv;
+    struct op_err e;
+    err_clear(&e);
+    log_set_request_id(r->id);
+    struct worker *w = worker_get(s, &e);
+    log_set_request_id(NULL);
+    if (!w)
+        return send_op_error(r, &e);
+    fill_request(r, w, path_rest);
 
     struct http_response res;
     http_response_init(&res);
     log_set_request_id(r->id);
-    int rc = found->handler(&r->req, &res, &e);
+    int rc = handler(&r->req, &res, &e);
     run_deferred(r);
     if (db_in_transaction(w->view.db)) {
         /* a rule of server.h broken: nothing of it may stay, nor hold the write lock */
@@ -468,12 +519,98 @@ static enum MHD_Result dispatch(struct http_request_state *r)
             e.code = rc;
         set_retry_after(&res, status, &e);
         http_response_error(&res, status, &e);
+    } else if (rc == 0 && res.status == 0 && check) {
+        log_set_request_id(NULL);
+        http_response_clear(&res);
+        return MHD_YES;
     } else if (rc == 0 && res.status == 0) {
         err_set(&e, OP_EIO, "%s %s: the handler answered nothing", r->method, r->path);
         http_response_error(&res, 500, &e);
     }
     log_set_request_id(NULL);
+    if (r->upload)
+        upload_discard(r); /* the handler has the file now, or never will */
     return send_response(r, &res);
+}
+
+/* ---- uploads ---- */
+
+/* The base name an upload is kept under: the last component of `given` with every byte but
+ * letters, digits, '.', '-' and '_' made '_', at most 100 bytes, never starting with '.';
+ * "upload" when nothing is left. */
+static void upload_name(const char *given, char out[101])
+{
+    const char *base = given ? given : "";
+    for (const char *p = base; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    size_t n = 0;
+    for (const char *p = base; *p && n < 100; p++) {
+        unsigned char c = (unsigned char)*p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_';
+        out[n++] = ok ? (char)c : '_';
+    }
+    out[n] = '\0';
+    if (n == 0 || out[0] == '.')
+        snprintf(out, 101, "upload%s", n ? out : "");
+    out[100] = '\0';
+}
+
+/* Opens the private file an upload goes to: DIR/uploads/<random>/<name>. */
+static int upload_open(struct http_request_state *r, struct op_err *e)
+{
+    char *root = fs_join(r->srv->inst->dir, "uploads");
+    int rc = fs_mkdir_p(root, 0700, e);
+    char name[101];
+    upload_name(http_query_get(&r->query, "filename"), name);
+    if (rc == 0) {
+        struct buf tmpl = BUF_INIT;
+        buf_printf(&tmpl, "%s/XXXXXX", root);
+        if (!mkdtemp(tmpl.data)) {
+            rc = err_set(e, OP_EIO, "cannot make a folder for the upload in %s: %s", root,
+                         strerror(errno));
+            buf_free(&tmpl);
+        } else {
+            r->upload_dir = tmpl.data; /* taken from the buf */
+        }
+    }
+    if (rc == 0) {
+        r->upload_path = fs_join(r->upload_dir, name);
+        r->upload_fd = open(r->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (r->upload_fd < 0)
+            rc = err_set(e, OP_EIO, "cannot create the upload's file: %s", strerror(errno));
+    }
+    free(root);
+    return rc;
+}
+
+/* Writes a chunk of an upload's body; -1 on a write error (the request is then cut). */
+static int upload_write(struct http_request_state *r, const char *data, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(r->upload_fd, data, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            log_error("upload %s: %s", r->upload_path, strerror(errno));
+            return -1;
+        }
+        data += w;
+        n -= (size_t)w;
+        r->upload_len += (uint64_t)w;
+    }
+    return 0;
+}
+
+/* The whole upload is on disk: closes it and runs the route's handler. */
+static enum MHD_Result upload_done(struct http_request_state *r)
+{
+    int failed = close(r->upload_fd) != 0;
+    r->upload_fd = -1;
+    if (failed)
+        return send_error(r, 500, OP_EIO, NULL, "the upload could not be written");
+    return run_handler(r, r->upload->handler, "", 0);
 }
 
 /* ---- MHD callbacks ---- */
@@ -528,6 +665,7 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
     int before = atomic_fetch_add(&s->in_flight, 1);
     r->srv = s;
     r->conn = conn;
+    r->upload_fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     new_request_id(r->id);
     remote_text(conn, r->remote);
@@ -561,16 +699,35 @@ static enum MHD_Result begin_request(struct http_server *s, struct MHD_Connectio
     if (q && http_query_parse(q + 1, strlen(q + 1), &r->query, &e) != 0)
         return send_error(r, 400, OP_EINPUT, NULL, "%s", e.msg);
 
+    for (const struct http_upload_route *u = s->o.uploads; u && u->path && !r->upload; u++)
+        if (strcmp(method, "POST") == 0 && strcmp(url, u->path) == 0)
+            r->upload = u;
+    uint64_t limit = r->upload ? s->o.max_upload : s->o.max_body;
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno == 0 && end != cl && n > s->o.max_body)
+        if (errno == 0 && end != cl && n > limit)
             return send_error(r, 413, OP_EINPUT, NULL,
-                              "the request body is %llu bytes, more than the %zu allowed", n,
-                              s->o.max_body);
+                              "the request body is %llu bytes, more than the %llu allowed", n,
+                              (unsigned long long)limit);
+    }
+    if (r->upload) {
+        /* who may upload is checked before a byte is read; the answer of a refusal is sent
+         * at once (and the body cut, on_access) */
+        if (r->upload->check) {
+            enum MHD_Result mr = run_handler(r, r->upload->check, "", 1);
+            if (r->status)
+                return mr;
+        }
+        if (upload_open(r, &e) != 0) {
+            log_set_request_id(r->id);
+            log_error("%s", e.msg);
+            log_set_request_id(NULL);
+            return send_op_error(r, &e);
+        }
     }
     return MHD_YES;
 }
@@ -584,9 +741,27 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     struct http_request_state *r = *con_cls;
     if (!r)
         return begin_request(s, conn, url, method, con_cls);
-    if (r->status) { /* answered early: MHD discards the rest */
+    if (r->status) { /* answered early: MHD discards the rest (a refused upload: 1 MiB) */
+        r->discarded += *upload_data_size;
         *upload_data_size = 0;
-        return MHD_YES;
+        return r->upload && r->discarded > 1024 * 1024 ? MHD_NO : MHD_YES;
+    }
+    if (r->upload && *upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->too_large || n > s->o.max_upload - r->upload_len) {
+            r->too_large = 1;
+            r->discarded += n;
+            return r->discarded > s->o.max_upload ? MHD_NO : MHD_YES;
+        }
+        return upload_write(r, upload_data, n) == 0 ? MHD_YES : MHD_NO;
+    }
+    if (r->upload) {
+        if (r->too_large)
+            return send_error(r, 413, OP_EINPUT, NULL,
+                              "the upload is more than the %llu bytes allowed",
+                              (unsigned long long)s->o.max_upload);
+        return upload_done(r);
     }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
@@ -646,6 +821,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              (unsigned long long)r->bytes, ms_since(&r->start), end ? " end=" : "", end ? end : "");
     log_set_request_id(NULL);
     buf_free(&q);
+    upload_discard(r); /* a client gone in the middle of an upload */
     http_query_free(&r->query);
     buf_free(&r->body);
     free(r->method);
@@ -762,6 +938,7 @@ void http_server_options_default(struct http_server_options *o)
     o->timeout_s = HTTP_DEFAULT_TIMEOUT_S;
     o->max_body = (size_t)HTTP_DEFAULT_MAX_BODY_KIB * 1024;
     o->max_header = (size_t)HTTP_DEFAULT_MAX_HEADER_KIB * 1024;
+    o->max_upload = 0; /* the instance's qti-package-max-bytes */
     o->stop_grace_ms = HTTP_DEFAULT_STOP_GRACE_MS;
     o->max_in_flight = HTTP_DEFAULT_MAX_IN_FLIGHT;
     o->session_idle_s = WEBSESSION_DEFAULT_IDLE_S;
@@ -810,6 +987,7 @@ static void free_server(struct http_server *s)
     websessions_free(s->sessions); /* every session's key wiped */
     runner_cache_free(s->runner_cache);
     sync_bg_free(s->sync_bg);
+    import_jobs_free(s->import_jobs); /* waits for the imports running */
     http_tls_free(&s->tls);
     pthread_key_delete(s->worker_key);
     pthread_mutex_destroy(&s->lock);
@@ -831,6 +1009,11 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     s->o = *o;
     if (!s->o.routes)
         s->o.routes = http_api_routes;
+    if (!s->o.uploads)
+        s->o.uploads = http_upload_routes;
+    if (!s->o.max_upload)
+        s->o.max_upload = inst->settings.qti_package_max_bytes ? inst->settings.qti_package_max_bytes
+                                                               : ((uint64_t)512 << 20);
     pthread_mutex_init(&s->lock, NULL);
     if (pthread_key_create(&s->worker_key, NULL) != 0) {
         pthread_mutex_destroy(&s->lock);
@@ -854,6 +1037,13 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     }
     /* on a device, the sync button: its thread starts at the first press */
     if (inst->role == ROLE_DEVICE && sync_bg_new(inst, &s->sync_bg, e) != 0) {
+        int code = e->code;
+        free_server(s);
+        return code;
+    }
+    /* on central, the backoffice's imports run in threads of their own */
+    if (inst->role == ROLE_CENTRAL &&
+        import_jobs_new(inst, IMPORT_JOBS_RUNNING_MAX, &s->import_jobs, e) != 0) {
         int code = e->code;
         free_server(s);
         return code;

@@ -19,7 +19,8 @@
  * What the server guarantees a handler:
  *   - the whole request is in memory before the handler runs (headers within the header
  *     limit, body within the body limit), so a handler never waits on the network and never
- *     holds a database transaction while a client sends slowly;
+ *     holds a database transaction while a client sends slowly; an upload route's body
+ *     (struct http_upload_route) is on disk instead, whole, in req->upload_path;
  *   - req->inst is this worker thread's view of the instance: everything of the instance,
  *     with its own database connection (req->inst->db == req->db), so the operations of
  *     src/app run unchanged. Its busy timeout is HTTP_DB_BUSY_TIMEOUT_MS: a busy database
@@ -62,6 +63,7 @@ struct http_response;
 struct websessions;        /* http/websession.h: the server's web sessions */
 struct runner_cache;       /* app/runner.h: the server's parsed test packages */
 struct sync_bg;            /* sync/bg.h: a device's sync button */
+struct import_jobs;        /* app/import_jobs.h: central's background imports */
 struct http_request_state; /* the server's own, not for handlers */
 
 struct http_request {
@@ -79,8 +81,20 @@ struct http_request {
     struct websessions *sessions; /* the server's web sessions (http/websession.h) */
     struct runner_cache *runner_cache; /* the server's parsed test packages (app/runner.h) */
     struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h); NULL on central */
+    struct import_jobs *import_jobs;   /* central's background imports (app/import_jobs.h) */
+    /* An upload route (http_upload_route): the body, streamed to a private file while it
+     * arrived, instead of `body` (which is then ""): the file, the private folder it lies in,
+     * and its size. NULL and 0 for any other route. */
+    const char *upload_path;
+    const char *upload_dir;
+    uint64_t upload_len;
     struct http_request_state *state;
 };
+
+/* Takes the upload of the request: the caller owns upload_path and upload_dir from now on
+ * (removes them when done; app/import_jobs.h does). Without it the server removes both once
+ * the handler has returned. */
+void http_request_take_upload(const struct http_request *req);
 
 /* The value of query parameter `name` ("since" in "?since=42"), or NULL when absent. */
 const char *http_request_query(const struct http_request *req, const char *name);
@@ -203,6 +217,24 @@ struct http_route {
 /* The API of Outpost (routes.c), every path under /api/v1. */
 extern const struct http_route http_api_routes[];
 
+/* A POST whose body is a file (a QTI package) rather than JSON: the server streams it to a
+ * private file (DIR/uploads/<random>/<name>, mode 0600; <name> from the query parameter
+ * `filename`, reduced to a safe base name) as it arrives, never holding it in memory, up to
+ * http_server_options.max_upload bytes (413 above: at once for a Content-Length over it,
+ * else when the body passes it, and a client that sends more than twice as much is cut).
+ * `check` runs first, with the headers only, before a byte of the body is read: an error it
+ * answers (401, 403) is sent at once and the connection is cut after 1 MiB more, so a refused
+ * caller cannot make the server read a package. `handler` then runs with the whole file
+ * (req->upload_path). An upload is not cut by the whole-request time limit (a large package
+ * on a slow link takes minutes), only by --timeout seconds without a byte. The path matches
+ * exactly; the table ends with {NULL}. */
+struct http_upload_route {
+    const char *path;
+    http_handler_fn check;
+    http_handler_fn handler;
+};
+extern const struct http_upload_route http_upload_routes[];
+
 /* ---- The server ---- */
 
 #define HTTP_DEFAULT_THREADS                4
@@ -225,13 +257,16 @@ struct http_server_options {
                              port 0 takes a free port (http_server_port says which) */
     const char *tls_cert; /* PEM certificate chain file and its key file: both or neither */
     const char *tls_key;
-    unsigned threads;                /* worker threads, 1..HTTP_MAX_THREADS */
-    unsigned max_connections;        /* open connections at once */
-    unsigned max_per_ip;             /* of them from one address (0: no limit) */
-    unsigned timeout_s;              /* a connection idle this long is closed; a request whose body
-                                        takes longer than this in all is cut */
-    size_t max_body;                 /* bytes of a request body (413 above) */
-    size_t max_header;               /* bytes of the request line and headers (431 above) */
+    unsigned threads;         /* worker threads, 1..HTTP_MAX_THREADS */
+    unsigned max_connections; /* open connections at once */
+    unsigned max_per_ip;      /* of them from one address (0: no limit) */
+    unsigned timeout_s;       /* a connection idle this long is closed; a request whose body
+                                 takes longer than this in all is cut */
+    size_t max_body;          /* bytes of a request body (413 above) */
+    size_t max_header;        /* bytes of the request line and headers (431 above) */
+    uint64_t max_upload;      /* bytes of an upload (http_upload_route); 0: the instance's
+                                 qti-package-max-bytes (setup.json configuration.limits) */
+    const struct http_upload_route *uploads; /* NULL: http_upload_routes */
     unsigned stop_grace_ms;          /* how long http_server_stop waits for requests in flight */
     unsigned max_in_flight;          /* requests in flight per thread (their headers read, their
                                         answer not yet sent) beyond which a new request is
