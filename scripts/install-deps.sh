@@ -4,15 +4,17 @@
 # (make analyze); binutils: readelf (make hardening); postgresql: the tests' throw-away
 # server (tests/tools/pg_tmp.sh: initdb, pg_ctl and the `postgres` user it runs as under root);
 # libmicrohttpd-dev, libcurl4-gnutls-dev: `outpost serve` and the device's HTTP client (both on
-# GnuTLS); libgnutls28-dev: serve's check of its certificate and key before it starts; curl:
+# GnuTLS); libgnutls28-dev: serve's check of its certificate and key before it starts;
+# nettle-dev: SHA-256 with the CPU's SHA extensions (every package is hashed before use); curl:
 # the tests that talk to `serve` from outside; openssl: the self-signed certificate of the TLS
-# test (tests/cli/serve.sh); jq: `make demo` reads the device API's answers as its pages would. chromium, fonts-dejavu-core, nodejs (with its npm): the browser tests
+# test (tests/cli/serve.sh); jq: `make demo` reads the device API's answers as its pages would.
+# chromium, fonts-dejavu-core, nodejs (with its npm): the browser tests
 # (tests/browser, with playwright-core and axe-core from the npm registry per package.json).
 set -eu
 pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
       libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
-      libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev curl openssl jq
+      libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev nettle-dev curl openssl jq
       chromium fonts-dejavu-core nodejs"
 missing=""
 for p in $pkgs; do

@@ -4,11 +4,29 @@
 #include <sodium.h>
 #include <string.h>
 
+void sha256_stream_init(struct sha256_stream *s)
+{
+    sha256_init(&s->ctx);
+}
+
+void sha256_stream_update(struct sha256_stream *s, const void *data, size_t len)
+{
+    sha256_update(&s->ctx, len, data);
+}
+
+void sha256_stream_final_hex(struct sha256_stream *s, char out[SHA256_HEX_LEN])
+{
+    unsigned char h[SHA256_DIGEST_SIZE];
+    sha256_digest(&s->ctx, sizeof h, h);
+    sodium_bin2hex(out, SHA256_HEX_LEN, h, sizeof h);
+}
+
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN])
 {
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, data, len);
-    sodium_bin2hex(out, SHA256_HEX_LEN, h, sizeof h);
+    struct sha256_stream s;
+    sha256_stream_init(&s);
+    sha256_stream_update(&s, data, len);
+    sha256_stream_final_hex(&s, out);
 }
 
 int sha256_hex_is_valid(const char *s)

@@ -25,7 +25,7 @@ int api_changes_get(const struct http_request *req, struct http_response *res, s
     rc = sync_changes_page(req->inst, p.org_id, since, (int)limit, &page, &len, e);
     if (rc != 0)
         return rc;
-    rc = http_response_body(res, 200, "application/json", page, len);
+    rc = http_response_body(res, 200, SYNC_PAGE_MEDIA_TYPE, page, len);
     free(page);
     return rc;
 }

@@ -585,8 +585,8 @@ int http_post(struct http_client *c, const char *path, const char *content_type,
 /* SHA-256 (hex) of the file open on fd, read from its start. */
 static int hash_fd(int fd, char out[SHA256_HEX_LEN], const char *path, struct op_err *e)
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    struct sha256_stream st;
+    sha256_stream_init(&st);
     unsigned char chunk[65536];
     if (lseek(fd, 0, SEEK_SET) < 0)
         return err_set(e, OP_EIO, "%s: cannot read it back: %s", path, strerror(errno));
@@ -598,11 +598,9 @@ static int hash_fd(int fd, char out[SHA256_HEX_LEN], const char *path, struct op
             return err_set(e, OP_EIO, "%s: cannot read it back: %s", path, strerror(errno));
         if (r == 0)
             break;
-        crypto_hash_sha256_update(&st, chunk, (unsigned long long)r);
+        sha256_stream_update(&st, chunk, (size_t)r);
     }
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st, h);
-    sodium_bin2hex(out, SHA256_HEX_LEN, h, sizeof h);
+    sha256_stream_final_hex(&st, out);
     return 0;
 }
 

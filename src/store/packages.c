@@ -109,23 +109,21 @@ char *packages_enc_path(const char *dir, const char *sha)
 static int hash_stream(FILE *f, char sha[PACKAGE_SHA256_HEX], uint64_t *size, const char *what,
                        struct op_err *e)
 {
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    struct sha256_stream st;
+    sha256_stream_init(&st);
     unsigned char *buf = malloc(ENC_BUF);
     if (!buf)
         return err_set(e, OP_ENOMEM, "out of memory");
     uint64_t total = 0;
     size_t r;
     while ((r = fread(buf, 1, ENC_BUF, f)) > 0) {
-        crypto_hash_sha256_update(&st, buf, r);
+        sha256_stream_update(&st, buf, r);
         total += r;
     }
     free(buf);
     if (ferror(f))
         return err_set(e, OP_EIO, "%s: cannot read", what);
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_final(&st, h);
-    sodium_bin2hex(sha, PACKAGE_SHA256_HEX, h, sizeof h);
+    sha256_stream_final_hex(&st, sha);
     if (size)
         *size = total;
     return 0;

@@ -1,14 +1,19 @@
 /*
  * page.h - the wire format of the pull (docs/sync-protocol.md): a page of changes as JSON,
- * and the signed envelope that carries it:
+ * and the signed envelope that carries it, one line of head and the page's bytes as they are:
  *
- *   envelope  {"body": "<base64 of the page JSON>", "key_id": "<16 hex>",
- *              "signature": "<base64 Ed25519 over SIGN_CONTEXT_CHANGES_PAGE || 0 || body>"}
+ *   envelope  "outpost signed page v2 " KEY_ID " " SIGNATURE "\n" BODY
+ *             KEY_ID: central signing key's id (16 hex); SIGNATURE: Ed25519 over
+ *             SIGN_CONTEXT_CHANGES_PAGE || 0 || BLAKE2b-512(BODY), in base64url without
+ *             padding (86 characters); BODY: the page JSON
  *   page      {"format": "outpost changes v1", "org": .., "since": .., "next": ..,
  *              "has_more": .., "max_seq": .., "digest": (last page only),
  *              "records": [{"seq", "entity", "id", "version", "deleted", "data": {..}}]}
  *
- * Base64 is the standard alphabet with padding. Bounds: SYNC_PAGE_MAX_RECORDS records,
+ * (v1 put the body in base64 inside a JSON envelope and signed the bytes themselves: encoding,
+ * decoding and hashing a first sync's 27 MB twice with SHA-512 cost central and the device
+ * more than reading their records; bench/README.md, "Synchronisation".)
+ * Bounds: SYNC_PAGE_MAX_RECORDS records,
  * SYNC_PAGE_MAX_BYTES of page JSON, SYNC_ENVELOPE_MAX_BYTES of envelope. Everything here is
  * pure (no database), so the fuzz target tests/fuzz/fuzz_changes_page.c runs it all.
  */
@@ -26,7 +31,12 @@
 #define SYNC_PAGE_FORMAT        "outpost changes v1"
 #define SYNC_PAGE_MAX_RECORDS   1000
 #define SYNC_PAGE_MAX_BYTES     (4u << 20)
-#define SYNC_ENVELOPE_MAX_BYTES (16u << 20)
+#define SYNC_ENVELOPE_MAX_BYTES ((size_t)SYNC_PAGE_MAX_BYTES + SYNC_ENVELOPE_HEAD_LEN)
+#define SYNC_ENVELOPE_MAGIC     "outpost signed page v2"
+#define SYNC_PAGE_MEDIA_TYPE    "application/vnd.outpost.signed-page"
+#define SYNC_PAGE_HASH_BYTES    64 /* BLAKE2b-512 */
+/* the head: magic, space, key id (16), space, signature (86), newline */
+#define SYNC_ENVELOPE_HEAD_LEN  (sizeof SYNC_ENVELOPE_MAGIC - 1 + 1 + 16 + 1 + 86 + 1)
 /* A content key sealed to a test taker (CONTENT_SEALED_KEY_BYTES) in base64url without
  * padding, as an eligibility's content_keys carry it. */
 #define SYNC_SEALED_KEY_TEXT_LEN 107
@@ -46,7 +56,7 @@ int sync_envelope_sign(const char *body, size_t len, const struct key *signer, c
 int sync_changes_page(struct instance *central, const char *org_id, int64_t since, int limit,
                       char **page_json, size_t *len, struct op_err *e);
 
-/* Device: checks the envelope (size, JSON shape, key id, signature against the pinned key
+/* Device: checks the envelope (size, head, key id, signature against the pinned key
  * `pk`) and hands back the signed body (malloc'ed). Nothing of the body is read before the
  * signature verifies. OP_EINPUT for a malformed envelope, OP_ECRYPTO for a signature that
  * fails or a key that is not the pinned one. */

@@ -93,7 +93,8 @@ static int apply_record(struct db *db, const struct sync_page_record *r,
     /* Higher versions only; during a full resync central's copy wins whatever it is. */
     if (found && (have == r->version || (have > r->version && !st->full_resync)))
         return st->full_resync ? synced_mark_seen(db, r->entity, r->id, st->generation, e) : 0;
-    char *data = json_dumps(r->data, JSON_COMPACT | JSON_SORT_KEYS);
+    /* in the page's key order (central sorts them; sorting again cost a tenth of the apply) */
+    char *data = json_dumps(r->data, JSON_COMPACT);
     if (!data)
         return err_set(e, OP_ENOMEM, "out of memory applying a changes page");
     rc = synced_put(db, r->entity, r->id, r->version, data, st->generation, e);

@@ -88,8 +88,9 @@ check "changes without a token is 401" contains "$OUT" "HTTP/1.1 401"
 check "with WWW-Authenticate: Bearer" contains "$OUT" 'WWW-Authenticate: Bearer realm="outpost"'
 run curl -sS -i -H "$AUTH" "$(url)/api/v1/changes?since=0&limit=100"
 check "changes is 200" contains "$OUT" "HTTP/1.1 200"
-check "a signed page" contains "$OUT" '"signature"'
-PAGE=$(printf '%s' "$OUT" | sed -n 's/.*"body": *"\([^"]*\)".*/\1/p' | base64 -d 2> /dev/null)
+check "a signed page" contains "$OUT" 'Content-Type: application/vnd.outpost.signed-page'
+check "its head names the key and the signature" contains "$OUT" 'outpost signed page v2 '
+PAGE=$(printf '%s' "$OUT" | sed -n '/^outpost signed page v2 /{n;p;}')
 check "the page is ORG-1's" contains "$PAGE" '"org":"ORG-1"'
 check "it carries the delivery" contains "$PAGE" "$DELIVERY"
 

@@ -564,7 +564,7 @@ static void test_changes_signed_page_of_the_org_only(void **state)
 
     struct http_reply r;
     assert_int_equal(get_bearer(f, tok, "/api/v1/changes?since=0&limit=100", &r), 200);
-    assert_string_equal(r.content_type, "application/json");
+    assert_string_equal(r.content_type, SYNC_PAGE_MEDIA_TYPE);
     unsigned char *body = NULL;
     size_t blen = 0;
     struct op_err e = {0};

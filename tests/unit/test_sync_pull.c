@@ -225,7 +225,7 @@ static void write_fuzz_seeds(struct fixture *f)
     crypto_sign_seed_keypair(k.public_key, k.sign_secret, k.secret);
     key_id_of_public(k.public_key, k.id);
     const int limits[] = {1000, 3};
-    const char *names[] = {"last-page.json", "first-of-several.json"};
+    const char *names[] = {"last-page.signed", "first-of-several.signed"};
     for (int i = 0; i < 2; i++) {
         struct changes_page p;
         OK(changes_read(f->central, ORG_A, 0, limits[i], &p, fx_e));
@@ -410,70 +410,63 @@ static void test_bad_pages_apply_nothing(void **state)
     size_t len;
     char *good = page(f, ORG_A, 0, 3, &len);
 
-    /* a signature with one bit changed */
-    json_t *o = json_loads(good, 0, NULL);
-    assert_non_null(o);
-    char *sig = strdup(json_string_value(json_object_get(o, "signature")));
-    sig[3] = sig[3] == 'A' ? 'B' : 'A';
-    json_object_set_new(o, "signature", json_string(sig));
-    char *bad = json_dumps(o, JSON_COMPACT);
-    refused(f, bad, strlen(bad), OP_ECRYPTO);
-    free(bad);
-    free(sig);
+    /* a signature with one character changed */
+    char *bad = malloc(len);
+    assert_non_null(bad);
+    memcpy(bad, good, len);
+    size_t sig_at = sizeof SYNC_ENVELOPE_MAGIC + 16 + 1;
+    bad[sig_at + 3] = bad[sig_at + 3] == 'A' ? 'B' : 'A';
+    refused(f, bad, len, OP_ECRYPTO);
 
     /* the body altered (one character of the page JSON), the signature kept */
-    const char *b64 = json_string_value(json_object_get(o, "body"));
-    unsigned char *body = malloc(strlen(b64) + 1);
-    size_t blen;
-    assert_int_equal(sodium_base642bin(body, strlen(b64), b64, strlen(b64), NULL, &blen, NULL,
-                                       sodium_base64_VARIANT_ORIGINAL),
-                     0);
-    body[blen] = '\0';
-    char *at = strstr((char *)body, "\"ORG-A\"");
+    memcpy(bad, good, len);
+    char *at = memmem(bad + SYNC_ENVELOPE_HEAD_LEN, len - SYNC_ENVELOPE_HEAD_LEN, "\"ORG-A\"", 7);
     assert_non_null(at);
     at[5] = 'Z';
-    size_t cap = sodium_base64_ENCODED_LEN(blen, sodium_base64_VARIANT_ORIGINAL);
-    char *altered = malloc(cap);
-    sodium_bin2base64(altered, cap, body, blen, sodium_base64_VARIANT_ORIGINAL);
-    json_t *o2 = json_deep_copy(o);
-    json_object_set_new(o2, "body", json_string(altered));
-    bad = json_dumps(o2, JSON_COMPACT);
-    refused(f, bad, strlen(bad), OP_ECRYPTO);
-    free(bad);
-    free(altered);
-    json_decref(o2);
+    refused(f, bad, len, OP_ECRYPTO);
+    /* ... and a byte added after the body */
+    char *longer = malloc(len + 1);
+    assert_non_null(longer);
+    memcpy(longer, good, len);
+    longer[len] = ' ';
+    refused(f, longer, len + 1, OP_ECRYPTO);
+    free(longer);
+    /* ... a head that is not one: no newline where it ends, a key id not hex, v1's JSON */
+    memcpy(bad, good, len);
+    bad[SYNC_ENVELOPE_HEAD_LEN - 1] = ' ';
+    refused(f, bad, len, OP_EINPUT);
+    memcpy(bad, good, len);
+    bad[sizeof SYNC_ENVELOPE_MAGIC] = 'G';
+    refused(f, bad, len, OP_EINPUT);
+    const char *v1 = "{\"body\":\"e30=\",\"key_id\":\"0011223344556677\",\"signature\":\"\"}";
+    refused(f, v1, strlen(v1), OP_EINPUT);
 
     /* the same body signed by another central's key */
+    const char *body = good + SYNC_ENVELOPE_HEAD_LEN;
+    size_t blen = len - SYNC_ENVELOPE_HEAD_LEN;
     char *other = testutil_tmpdir();
     char *okeys = fs_join(other, "keys");
     OK(keys_setup_central(okeys, NULL, fx_e));
-    at[5] = 'A';
     size_t elen;
-    char *forged = envelope_with((char *)body, blen, okeys, &elen);
+    char *forged = envelope_with(body, blen, okeys, &elen);
+    refused(f, forged, elen, OP_ECRYPTO);
+    /* ... with the key id of the pinned key put in its place */
+    memcpy(forged + sizeof SYNC_ENVELOPE_MAGIC, good + sizeof SYNC_ENVELOPE_MAGIC, 16);
     refused(f, forged, elen, OP_ECRYPTO);
     free(forged);
-    /* ... with the key id of the pinned key put in its place */
-    forged = envelope_with((char *)body, blen, okeys, &elen);
-    o2 = json_loads(forged, 0, NULL);
-    free(forged);
-    json_object_set(o2, "key_id", json_object_get(o, "key_id"));
-    bad = json_dumps(o2, JSON_COMPACT);
-    refused(f, bad, strlen(bad), OP_ECRYPTO);
-    free(bad);
-    json_decref(o2);
     free(okeys);
     testutil_rmdir(other);
-    free(body);
-    json_decref(o);
+    free(bad);
 
     /* a genuine page of the other organisation */
     char *page_b = page(f, ORG_B, 0, 100, &elen);
     refused(f, page_b, elen, OP_EINPUT);
     free(page_b);
 
-    /* not JSON, truncated, empty, over the limit */
+    /* not a page, truncated (the signature covers the whole body), empty, over the limit */
     refused(f, "not json", 8, OP_EINPUT);
-    refused(f, good, len / 2, OP_EINPUT);
+    refused(f, good, len / 2, OP_ECRYPTO);
+    refused(f, good, SYNC_ENVELOPE_HEAD_LEN - 1, OP_EINPUT);
     refused(f, "{}", 2, OP_EINPUT);
     refused(f, good, SYNC_ENVELOPE_MAX_BYTES + 1, OP_EINPUT);
 
