@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/apitokens.h"
+#include "app/backoffice.h"
 #include "app/bo_devices.h"
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -119,6 +121,8 @@ struct world {
     char *dir, *data, *db_file;
     struct instance *inst;
     char super_id[UUID_STR_LEN];
+    struct bo_caller super;       /* the super-user, as the backoffice's handlers load them */
+    char token[OAUTH2_TOKEN_LEN]; /* an API token of the super-user */
     char delivery_id[UUID_STR_LEN];
     char device_ids[DEVICES][UUID_STR_LEN];
     char (*taker_ids)[UUID_STR_LEN];
@@ -155,6 +159,10 @@ static void make_central(struct world *w)
     check(users_get_by_login(w->inst->db, "admin", &su, &e), "super-user", &e);
     memcpy(w->super_id, su.id, UUID_STR_LEN);
     user_clear(&su);
+    check(app_bo_caller_load(w->inst, w->super_id, &w->super, &e), "caller", &e);
+    const struct app_apitoken_new tn = {"admin", 0, "bench"};
+    struct api_token t;
+    check(app_apitokens_create(w->inst, &tn, &t, w->token, &e), "api token", &e);
 }
 
 /* Role of user i: 2% proctors, 1% test-center administrators, 1% sync managers, the rest test
@@ -546,7 +554,7 @@ static void app_devices(struct world *w, const struct query *q)
     json_t *out;
     struct op_err e = {0};
     struct app_bo_devices_query dq = {.after = q->after[0] ? q->after : NULL, .limit = 50};
-    check(app_bo_devices_list(w->inst, w->super_id, &dq, &out, &e), "devices", &e);
+    check(app_bo_devices_list(w->inst, &w->super, &dq, &out, &e), "devices", &e);
     json_decref(out);
 }
 
@@ -555,7 +563,7 @@ static void app_runs(struct world *w, const struct query *q)
     json_t *out;
     struct op_err e = {0};
     struct app_bo_runs_query rq = {.status = "failed", .after = q->after, .limit = 50};
-    check(app_bo_sync_runs_list(w->inst, w->super_id, &rq, &out, &e), "runs", &e);
+    check(app_bo_sync_runs_list(w->inst, &w->super, &rq, &out, &e), "runs", &e);
     json_decref(out);
 }
 
@@ -568,7 +576,7 @@ static void runs_middle(struct world *w, struct query *q, int pages)
         struct op_err e = {0};
         struct app_bo_runs_query rq = {
             .status = "failed", .after = q->after[0] ? q->after : NULL, .limit = 50};
-        check(app_bo_sync_runs_list(w->inst, w->super_id, &rq, &out, &e), "runs", &e);
+        check(app_bo_sync_runs_list(w->inst, &w->super, &rq, &out, &e), "runs", &e);
         const char *next = json_string_value(json_object_get(out, "next"));
         if (!next)
             die("runs", "fewer pages than expected");
@@ -579,11 +587,11 @@ static void runs_middle(struct world *w, struct query *q, int pages)
 
 /* ---- Logging in, the users page and the results tab ---- */
 
-/* Logs the super-user in on connection c; 1 when it could (c->auth then holds the session). */
-static int bench_login(struct conn *c)
+/* The super-user's API token on connection c (docs/api.md, "Bearer tokens for scripts"). */
+static int bench_login(struct world *w, struct conn *c)
 {
-    (void)c;
-    return 0; /* TODO: the backoffice's login */
+    snprintf(c->auth, sizeof c->auth, "Authorization: Bearer %s\r\n", w->token);
+    return 1;
 }
 
 static void bench_users_results(struct world *w, struct conn *c, double bare_http)
@@ -665,11 +673,11 @@ int main(int argc, char **argv)
            "%.2f ms\n",
            bare_http * 1e3, p95 * 1e3);
 
-    int logged_in = bench_login(&c);
+    int logged_in = bench_login(&w, &c);
 
     struct query devices = {.name = "devices page (first page of 50, every device)",
                             .app = app_devices};
-    snprintf(devices.path, sizeof devices.path, "/api/v1/bo/devices?limit=50");
+    snprintf(devices.path, sizeof devices.path, "/api/v1/admin/devices?limit=50");
     snprintf(devices.sql, sizeof devices.sql,
              "SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked,"
              " d.software_version, d.pending_results, d.clock_offset_seconds,"
@@ -686,7 +694,7 @@ int main(int argc, char **argv)
     struct sync_run_row mid;
     struct op_err e = {0};
     check(sync_runs_get(w.inst->db, runs.after, &mid, &e), "run", &e);
-    snprintf(runs.path, sizeof runs.path, "/api/v1/bo/sync-runs?status=failed&limit=50&after=%s",
+    snprintf(runs.path, sizeof runs.path, "/api/v1/admin/sync-runs?status=failed&limit=50&after=%s",
              runs.after);
     snprintf(runs.sql, sizeof runs.sql,
              "SELECT r.id, r.device_id, r.started_at, r.ended_at, r.status, r.counts,"
@@ -705,6 +713,7 @@ int main(int argc, char **argv)
            idle, server_mem(&s, "VmRSS:"), server_mem(&s, "VmHWM:"));
     close(c.fd);
     serve_stop(&s);
+    app_bo_caller_clear(&w.super);
     instance_close(w.inst);
     if (getenv("BENCH_BO_KEEP")) {
         printf("world kept in %s\n", w.dir);

@@ -15,56 +15,38 @@
 #include "store/devices.h"
 #include "store/sync_runs.h"
 #include "store/testcenters.h"
-#include "store/users.h"
 
 /* ---- Who may see what ---- */
 
 /* What the caller may see: every device (all), or those of the organisations of the centers
- * admin_id administers. */
+ * in admin_id's scope. */
 struct scope {
     int all;
-    char admin_id[UUID_STR_LEN];
+    const char *admin_id;
 };
 
-static int caller_scope(struct instance *inst, const char *caller_id, struct scope *s,
+static int caller_scope(struct instance *inst, const struct bo_caller *who, struct scope *s,
                         struct op_err *e)
 {
     memset(s, 0, sizeof *s);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "the backoffice", e);
     if (rc != 0)
         return rc;
-    if (!caller_id || !uuid_is_valid(caller_id))
+    if (!who || !who->user_id[0])
         return err_set(e, OP_EUNAUTH, "not logged in as a user of this central");
-    struct user u;
-    struct op_err ue = {0};
-    rc = users_get_by_id(inst->db, caller_id, &u, &ue);
-    if (rc == OP_ENOTFOUND)
-        return err_set(e, OP_EUNAUTH, "this user no longer exists; log in again");
-    if (rc != 0)
-        return err_set(e, rc, "%s", ue.msg);
-    if (strcmp(u.role, ROLE_SUPER_USER) == 0) {
-        s->all = 1;
-    } else if (strcmp(u.role, ROLE_TEST_CENTER_ADMIN) == 0) {
-        snprintf(s->admin_id, sizeof s->admin_id, "%s", caller_id);
-    } else {
-        rc = err_set(e, OP_EFORBIDDEN,
-                     "devices and their syncs are for the super-user and test-center "
-                     "administrators; a %s may not see them",
-                     u.role);
-    }
-    user_clear(&u);
-    return rc;
+    s->all = who->super;
+    s->admin_id = who->super ? NULL : who->user_id;
+    return 0;
 }
 
 /* The scope's admin_id for a store filter: NULL when the caller sees everything. */
 static const char *scope_admin(const struct scope *s)
 {
-    return s->all ? NULL : s->admin_id;
+    return s->admin_id;
 }
 
-/* 0 when the caller may see device `id`: OP_EFORBIDDEN for an administrator when it is not of
- * their organisations (or does not exist); a super-user passes (the caller then finds out
- * whether it exists). */
+/* 0 when the caller may see device `id`; for an administrator, OP_ENOTFOUND when it is not of
+ * their organisations, the same answer as for a device that does not exist. */
 static int check_device_scope(struct instance *inst, const struct scope *s, const char *id,
                               struct op_err *e)
 {
@@ -74,9 +56,7 @@ static int check_device_scope(struct instance *inst, const struct scope *s, cons
     if (in < 0)
         return in;
     if (!in)
-        return err_set(e, OP_EFORBIDDEN,
-                       "device %s is not of the organisations of the test centers you administer",
-                       id);
+        return err_set(e, OP_ENOTFOUND, "unknown device %s (not enrolled with this central)", id);
     return 0;
 }
 
@@ -143,12 +123,12 @@ static int page_limit(int limit, int def, int max, struct op_err *e)
     return limit;
 }
 
-int app_bo_devices_list(struct instance *inst, const char *caller_id,
+int app_bo_devices_list(struct instance *inst, const struct bo_caller *who,
                         const struct app_bo_devices_query *q, json_t **out, struct op_err *e)
 {
     *out = NULL;
     struct scope s;
-    int rc = caller_scope(inst, caller_id, &s, e);
+    int rc = caller_scope(inst, who, &s, e);
     if (rc != 0)
         return rc;
     int limit = page_limit(q->limit, BO_DEVICES_PAGE_DEFAULT, BO_DEVICES_PAGE_MAX, e);
@@ -215,12 +195,12 @@ static json_t *runs_json(const struct sync_run_row *rows, int n)
     return arr;
 }
 
-int app_bo_device_get(struct instance *inst, const char *caller_id, const char *id, json_t **out,
-                      struct op_err *e)
+int app_bo_device_get(struct instance *inst, const struct bo_caller *who, const char *id,
+                      json_t **out, struct op_err *e)
 {
     *out = NULL;
     struct scope s;
-    int rc = caller_scope(inst, caller_id, &s, e);
+    int rc = caller_scope(inst, who, &s, e);
     if (rc == 0)
         rc = check_id(id, "id", "device", e);
     if (rc == 0)
@@ -248,11 +228,11 @@ int app_bo_device_get(struct instance *inst, const char *caller_id, const char *
     return 0;
 }
 
-int app_bo_device_revoke(struct instance *inst, const char *caller_id, const char *id,
+int app_bo_device_revoke(struct instance *inst, const struct bo_caller *who, const char *id,
                          struct op_err *e)
 {
     struct scope s;
-    int rc = caller_scope(inst, caller_id, &s, e);
+    int rc = caller_scope(inst, who, &s, e);
     if (rc == 0)
         rc = check_id(id, "id", "device", e);
     if (rc == 0)
@@ -294,12 +274,12 @@ int app_bo_parse_day(const char *text, const char *field, int next_day, char out
     return 0;
 }
 
-int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
+int app_bo_sync_runs_list(struct instance *inst, const struct bo_caller *who,
                           const struct app_bo_runs_query *q, json_t **out, struct op_err *e)
 {
     *out = NULL;
     struct scope s;
-    int rc = caller_scope(inst, caller_id, &s, e);
+    int rc = caller_scope(inst, who, &s, e);
     if (rc != 0)
         return rc;
     int limit = page_limit(q->limit, BO_RUNS_PAGE_DEFAULT, BO_RUNS_PAGE_MAX, e);
@@ -356,12 +336,12 @@ int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
     return *out ? 0 : err_set(e, OP_ENOMEM, "out of memory");
 }
 
-int app_bo_sync_run_get(struct instance *inst, const char *caller_id, const char *id, json_t **out,
-                        struct op_err *e)
+int app_bo_sync_run_get(struct instance *inst, const struct bo_caller *who, const char *id,
+                        json_t **out, struct op_err *e)
 {
     *out = NULL;
     struct scope s;
-    int rc = caller_scope(inst, caller_id, &s, e);
+    int rc = caller_scope(inst, who, &s, e);
     if (rc == 0)
         rc = check_id(id, "id", "sync run", e);
     if (rc != 0)
@@ -369,12 +349,11 @@ int app_bo_sync_run_get(struct instance *inst, const char *caller_id, const char
     struct sync_run_row r;
     struct op_err ge = {0};
     rc = sync_runs_get(inst->db, id, &r, &ge);
-    if (rc == OP_ENOTFOUND && !s.all)
-        return err_set(e, OP_EFORBIDDEN,
-                       "sync run %s is not of a device of the test centers you administer", id);
     if (rc != 0)
         return err_set(e, rc, "%s", ge.msg);
     rc = check_device_scope(inst, &s, r.run.device_id, e);
+    if (rc == OP_ENOTFOUND)
+        err_set(e, OP_ENOTFOUND, "sync run %s: no such run", id);
     if (rc == 0 && !(*out = json_pack("{s:o}", "run", run_json(&r))))
         rc = err_set(e, OP_ENOMEM, "out of memory");
     sync_run_row_clear(&r);

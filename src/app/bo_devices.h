@@ -3,12 +3,12 @@
  * "Backoffice: devices and sync history"): every enrolled device with what it reported at its
  * last sync, its revocation, and the runs of every device with the report of each.
  *
- * Who may see what is decided here, from the caller's user record (never from what a client
- * says): the super-user sees and revokes every device; a test-center administrator only the
- * devices of the organisations of the test centers they administer (and their runs), and gets
- * OP_EFORBIDDEN for any other device or run, whatever its id; any other role (test taker,
- * proctor, sync manager) gets OP_EFORBIDDEN for all of it. A caller that is no user is
- * OP_EUNAUTH. Every function is OP_ESTATE on a device.
+ * Who may see what (app/backoffice.h loads the caller, and refuses the roles that may not use
+ * the backoffice): the super-user sees and revokes every device; a test-center administrator
+ * only the devices of the organisations of the test centers in their scope (those they
+ * administer and every sub-center: a device is enrolled for an organisation, not a center), and
+ * their runs. Any other device or run is OP_ENOTFOUND for them, exactly as an id that does not
+ * exist. Every function is OP_ESTATE on a device.
  *
  * Lists are keyset pages: `after` is the id of the last row of the previous page (the answer's
  * "next"), so a page costs the same wherever it is.
@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "app/backoffice.h"
 #include "base/err.h"
 #include "instance/instance.h"
 
@@ -31,25 +32,25 @@ struct app_bo_devices_query {
     int limit;          /* 1 to BO_DEVICES_PAGE_MAX; 0 for BO_DEVICES_PAGE_DEFAULT */
 };
 
-/* The devices `caller_id` may see, by label, into *out (caller releases):
+/* The devices `who` may see, by label, into *out (caller releases):
  *   {"devices": [<device>, ...], "next": "<id>" | null}
  * <device> = {id, label, org_id, sync_manager_login (null), enrolled_at, last_sync_at (null if
  * never), results_waiting (as the device last reported; null until it did), clock_offset_seconds
  * (device minus central; null), software_version (null), revoked, status}; status is "revoked",
  * "never_synced", or the status of its newest run ("ok", "failed", "running").
  * OP_EINPUT naming the field for a bad org_id, after (not a UUID, no such device) or limit. */
-int app_bo_devices_list(struct instance *inst, const char *caller_id,
+int app_bo_devices_list(struct instance *inst, const struct bo_caller *who,
                         const struct app_bo_devices_query *q, json_t **out, struct op_err *e);
 
-/* The device `id` for `caller_id`: {"device": <device>, "runs": [<run>, ...]} with its
- * SYNC_HISTORY_DEFAULT newest runs (below). OP_ENOTFOUND for a super-user asking an unknown id;
- * OP_EFORBIDDEN for a device outside an administrator's organisations, or unknown to them. */
-int app_bo_device_get(struct instance *inst, const char *caller_id, const char *id, json_t **out,
-                      struct op_err *e);
+/* The device `id` for `who`: {"device": <device>, "runs": [<run>, ...]} with its
+ * SYNC_HISTORY_DEFAULT newest runs (below). OP_ENOTFOUND for an unknown id or a device outside
+ * an administrator's organisations. */
+int app_bo_device_get(struct instance *inst, const struct bo_caller *who, const char *id,
+                      json_t **out, struct op_err *e);
 
-/* Revokes the device `id` for `caller_id` (app_devices_revoke: its tokens stop at once, its later
+/* Revokes the device `id` for `who` (app_devices_revoke: its tokens stop at once, its later
  * results are refused), with the same access rule as app_bo_device_get; idempotent. */
-int app_bo_device_revoke(struct instance *inst, const char *caller_id, const char *id,
+int app_bo_device_revoke(struct instance *inst, const struct bo_caller *who, const char *id,
                          struct op_err *e);
 
 #define BO_RUNS_PAGE_DEFAULT 50
@@ -65,14 +66,14 @@ struct app_bo_runs_query {
     int limit;          /* 1 to BO_RUNS_PAGE_MAX; 0 for BO_RUNS_PAGE_DEFAULT */
 };
 
-/* The sync runs of the devices `caller_id` may see, newest first, into *out (caller releases):
+/* The sync runs of the devices `who` may see, newest first, into *out (caller releases):
  *   {"runs": [<run>, ...], "next": "<run id>" | null}
  * <run> = {id, device_id, device_label, org_id, started_at, ended_at (null while running),
  * status ("running", "ok", "failed"), counts {"<entity>": {created, updated, deleted}},
  * results_sent, bytes, error (null)}: the report the device sent at the end of that sync.
  * OP_EINPUT naming the field for a bad device_id, status, from, to (or to before from), after
- * or limit; a device_id outside an administrator's organisations is OP_EFORBIDDEN. */
-int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
+ * or limit; a device_id outside an administrator's organisations is OP_ENOTFOUND. */
+int app_bo_sync_runs_list(struct instance *inst, const struct bo_caller *who,
                           const struct app_bo_runs_query *q, json_t **out, struct op_err *e);
 
 /* The day filter's parser (pure, bounded, fuzzed by tests/fuzz/fuzz_bo_day.c): 0 when `text` is
@@ -81,9 +82,9 @@ int app_bo_sync_runs_list(struct instance *inst, const char *caller_id,
 int app_bo_parse_day(const char *text, const char *field, int next_day, char out[11],
                      struct op_err *e);
 
-/* The run `id`: {"run": <run>}; OP_ENOTFOUND (super-user) or OP_EFORBIDDEN (an administrator)
- * as app_bo_device_get. */
-int app_bo_sync_run_get(struct instance *inst, const char *caller_id, const char *id, json_t **out,
-                        struct op_err *e);
+/* The run `id`: {"run": <run>}; OP_ENOTFOUND for an unknown id or a run of a device outside an
+ * administrator's organisations. */
+int app_bo_sync_run_get(struct instance *inst, const struct bo_caller *who, const char *id,
+                        json_t **out, struct op_err *e);
 
 #endif

@@ -194,7 +194,20 @@ int api_bo_upload_post(const struct http_request *req, struct http_response *res
 /* GET /api/v1/admin/imports/{id}: {"import"} (app/import_jobs.h), the starter's only. */
 int api_bo_import_get(const struct http_request *req, struct http_response *res, struct op_err *e);
 
-/* -- backoffice: devices and sync history (api_bo_devices.c) -- */
+/* -- backoffice: devices and sync history (api_bo_devices.c; app/bo_devices.h) -- */
+
+/* GET /api/v1/admin/devices?org_id=&after=&limit=: {"devices": [...], "next"}. */
+int api_bo_devices_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/admin/devices/{id} (prefix route): {"device", "runs"}. */
+int api_bo_device_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/admin/devices/{id}/revoke (prefix route; no body): {"device", "runs"}. */
+int api_bo_device_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/admin/sync-runs?device_id=&status=&from=&to=&after=&limit=: {"runs", "next"}. */
+int api_bo_sync_runs_get(const struct http_request *req, struct http_response *res,
+                         struct op_err *e);
+/* GET /api/v1/admin/sync-runs/{id} (prefix route): {"run"}. */
+int api_bo_sync_run_get(const struct http_request *req, struct http_response *res,
+                        struct op_err *e);
 
 /* -- backoffice: results and exports (api_bo_results.c) -- */
 

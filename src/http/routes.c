@@ -49,6 +49,11 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/admin/imports/", 1, api_bo_import_get},
 
     /* -- devices and sync history (api_bo_devices.c) -- */
+    {"GET", "/api/v1/admin/devices", 0, api_bo_devices_get},
+    {"GET", "/api/v1/admin/devices/", 1, api_bo_device_get},
+    {"POST", "/api/v1/admin/devices/", 1, api_bo_device_post},
+    {"GET", "/api/v1/admin/sync-runs", 0, api_bo_sync_runs_get},
+    {"GET", "/api/v1/admin/sync-runs/", 1, api_bo_sync_run_get},
 
     /* -- results and exports (api_bo_results.c) -- */
 

@@ -1,6 +1,8 @@
 /* devices.c - SQL for the devices table (see devices.h). */
 #include "store/devices.h"
 
+#include "store/testcenters.h"
+
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,15 +195,15 @@ static void read_overview(struct db_stmt *st, void *row)
     "  ORDER BY r.started_at DESC, r.id DESC LIMIT 1)"                                             \
     " FROM devices d LEFT JOIN users u ON u.id = d.sync_manager_id"
 
-/* The organisations of the test centers user ?1 administers. */
-#define ADMIN_ORGS                                                                                 \
-    "SELECT c.org_id FROM test_center_staff s JOIN test_centers c ON c.id = s.center_id"           \
-    " WHERE s.user_id = ?1 AND s.duty = 'admin'"
+/* The organisations of the test centers in the scope of administrator ?1 (the CTE `scope` of
+ * TESTCENTERS_ADMIN_SCOPE_CTE: the centers they administer and every sub-center). */
+#define ADMIN_ORGS "SELECT c.org_id FROM test_centers c WHERE c.id IN (SELECT id FROM scope)"
 
 static const struct db_list device_overview_list = {
-    .sql = OVERVIEW_COLS " WHERE (?1 IS NULL OR d.org_id IN (" ADMIN_ORGS "))"
-                         " AND (?2 IS NULL OR d.org_id = ?2)"
-                         " AND (d.label, d.id) > (?3, ?4) ORDER BY d.label, d.id LIMIT ?5",
+    .sql = TESTCENTERS_ADMIN_SCOPE_CTE
+    " " OVERVIEW_COLS " WHERE (?1 IS NULL OR d.org_id IN (" ADMIN_ORGS "))"
+    " AND (?2 IS NULL OR d.org_id = ?2)"
+    " AND (d.label, d.id) > (?3, ?4) ORDER BY d.label, d.id LIMIT ?5",
     .nkey = 2,
     .key_col = {0, 1},
     .row_size = sizeof(struct device_overview),
@@ -231,7 +233,10 @@ int devices_overview_get(struct db *db, const char *id, struct device_overview *
 int devices_in_admin_scope(struct db *db, const char *id, const char *admin_id, struct op_err *e)
 {
     struct db_stmt *st =
-        db_stmt(db, "SELECT 1 FROM devices d WHERE d.id = ?2 AND d.org_id IN (" ADMIN_ORGS ")", e);
+        db_stmt(db,
+                TESTCENTERS_ADMIN_SCOPE_CTE
+                " SELECT 1 FROM devices d WHERE d.id = ?2 AND d.org_id IN (" ADMIN_ORGS ")",
+                e);
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, admin_id);

@@ -81,7 +81,8 @@ void device_overview_clear(void *row);
 
 /* The devices ordered by label then id, a page at a time (db.h): up to `limit` rows after the
  * key after->col[0..1] (label, id). `admin_id` (NULL: every device) keeps the devices of the
- * organisations of the test centers that user administers; `org_id` (NULL: any) one
+ * organisations of the test centers in that administrator's scope (TESTCENTERS_ADMIN_SCOPE_CTE:
+ * the centers they administer and every sub-center); `org_id` (NULL: any) one
  * organisation. The rows are struct device_overview. */
 int devices_overview_page(struct db *db, const char *admin_id, const char *org_id,
                           const struct db_key *after, int limit, struct db_page *out,
@@ -91,7 +92,7 @@ int devices_overview_page(struct db *db, const char *admin_id, const char *org_i
 int devices_overview_get(struct db *db, const char *id, struct device_overview *out,
                          struct op_err *e);
 
-/* 1 when the device `id`'s organisation is that of a test center `admin_id` administers, 0 when
+/* 1 when the device `id`'s organisation is that of a test center in `admin_id`'s scope, 0 when
  * not (or when there is no such device), negative on a database error. */
 int devices_in_admin_scope(struct db *db, const char *id, const char *admin_id, struct op_err *e);
 

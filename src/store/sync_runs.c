@@ -1,6 +1,8 @@
 /* sync_runs.c - SQL for the sync_runs table (see sync_runs.h). */
 #include "store/sync_runs.h"
 
+#include "store/testcenters.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,21 +174,21 @@ int sync_runs_page(struct db *db, const struct sync_runs_filter *f, int limit,
      * PostgreSQL): the first page starts before it */
     struct db_stmt *st = db_stmt(
         db,
-        RUN_ROW_COLS "WHERE (?1 IS NULL OR r.device_id = ?1) AND (?2 IS NULL OR r.status = ?2)"
-                     " AND (?3 IS NULL OR r.started_at >= ?3) AND (?4 IS NULL OR r.started_at < ?4)"
-                     " AND (?5 IS NULL OR d.org_id IN (SELECT c.org_id FROM test_center_staff s"
-                     "  JOIN test_centers c ON c.id = s.center_id"
-                     "  WHERE s.user_id = ?5 AND s.duty = 'admin'))"
-                     " AND (r.started_at, r.id) < (?6, ?7)"
-                     " ORDER BY r.started_at DESC, r.id DESC LIMIT ?8",
+        TESTCENTERS_ADMIN_SCOPE_CTE
+        " " RUN_ROW_COLS "WHERE (?1 IS NULL OR d.org_id IN (SELECT c.org_id FROM test_centers c"
+        "  WHERE c.id IN (SELECT id FROM scope)))"
+        " AND (?2 IS NULL OR r.device_id = ?2) AND (?3 IS NULL OR r.status = ?3)"
+        " AND (?4 IS NULL OR r.started_at >= ?4) AND (?5 IS NULL OR r.started_at < ?5)"
+        " AND (r.started_at, r.id) < (?6, ?7)"
+        " ORDER BY r.started_at DESC, r.id DESC LIMIT ?8",
         e);
     if (!st)
         return OP_EDB;
-    const char *texts[] = {f->device_id,
+    const char *texts[] = {f->admin_id,
+                           f->device_id,
                            f->status,
                            f->from,
                            f->until,
-                           f->admin_id,
                            f->before_started_at ? f->before_started_at : "~",
                            f->before_started_at && f->before_id ? f->before_id : ""};
     db_bind_texts(st, 1, texts, 7);

@@ -56,8 +56,8 @@ struct sync_runs_filter {
     const char *status;   /* "running", "ok", "failed" */
     const char *from;     /* started_at >= from (a timestamp, or a prefix of one) */
     const char *until;    /* started_at < until */
-    const char *admin_id; /* runs of the devices of the organisations of the test centers that
-                           * user administers */
+    const char *admin_id; /* runs of the devices of the organisations of the test centers in
+                           * that administrator's scope (TESTCENTERS_ADMIN_SCOPE_CTE) */
     /* the keyset: runs older than (before_started_at, before_id); both NULL for the newest */
     const char *before_started_at, *before_id;
 };
