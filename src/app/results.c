@@ -9,6 +9,7 @@
  * before its device was revoked stays valid.
  */
 #include "app/results.h"
+#include "app/results_view.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -653,6 +654,8 @@ static int decrypt_one(struct db *db, const struct keyring *ring, const char *id
     int rc;
     if (outcome == 0) {
         rc = results_set_decrypted(db, id, (const char *)payload, e);
+        if (rc == 0)
+            rc = app_results_summarise(db, id, (const char *)payload, e);
     } else if (outcome == 1) {
         struct op_err why = *e;
         rc = results_set_damaged(db, id, why.msg, e);
@@ -734,6 +737,43 @@ static int decrypt_batch(struct db *db, void *ctx, struct op_err *e)
     return rc;
 }
 
+/* db_write body: the summary (app_results_summarise) of results decrypted before it was
+ * recorded (migration 16). */
+struct summarise_batch {
+    char **ids;
+    int n;
+};
+
+static int summarise_batch(struct db *db, void *ctx, struct op_err *e)
+{
+    const struct summarise_batch *b = ctx;
+    int rc = 0;
+    for (int i = 0; i < b->n && rc == 0; i++) {
+        char *json = NULL;
+        rc = results_get_json(db, b->ids[i], &json, e);
+        if (rc == 0)
+            rc = app_results_summarise(db, b->ids[i], json, e);
+        free(json);
+    }
+    return rc;
+}
+
+static int summarise_old(struct db *db, struct op_err *e)
+{
+    for (;;) {
+        struct summarise_batch b;
+        int rc = results_unsummarised_ids(db, BATCH, &b.ids, &b.n, e);
+        if (rc != 0)
+            return rc;
+        if (b.n > 0)
+            rc = db_write(db, summarise_batch, &b, e);
+        int n = b.n;
+        results_free_ids(b.ids, b.n);
+        if (rc != 0 || n == 0)
+            return rc;
+    }
+}
+
 int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,
                         struct app_results_decrypt_out *rep, app_results_problem_fn fn, void *ctx,
                         struct op_err *e)
@@ -771,6 +811,8 @@ int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_
         for (int k = 0; k < b.nproblems && fn; k++)
             fn(&b.problems[k], ctx);
     }
+    if (rc == 0)
+        rc = summarise_old(db, e);
     clear_problems(&b);
     free(b.problems);
     sodium_free(ring.keys); /* wipes them */

@@ -194,8 +194,10 @@ typedef void (*app_results_problem_fn)(const struct app_results_problem *p, void
  * does not (mode, damage) is reported to fn and does not stop the others, nor does a bad
  * envelope. A result whose key is recorded but has no file that loads stays pending
  * (APP_RESULTS_MISSING_KEY); one sealed to a key central never had (stored before intake
- * checked key ids) is marked damaged. Idempotent. Returns 0 unless the database or the key
- * folder fails. */
+ * checked key ids) is marked damaged. A decrypted result's test-level outcomes and test
+ * center are recorded for the results tab (app/results_view.h, app_results_summarise), and
+ * those of results decrypted by an outpost that did not record them are filled in. Idempotent.
+ * Returns 0 unless the database or the key folder fails. */
 int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,
                         struct app_results_decrypt_out *out, app_results_problem_fn fn, void *ctx,
                         struct op_err *e);

@@ -22,7 +22,7 @@
 #include "store/migrations.h"
 
 #define PAGE_ROWS 500
-#define COLS_MAX  21
+#define COLS_MAX  24
 #define PK_MAX    3
 
 /* A table: its name, its columns with their types ('i' integer, 't' text, 'b' blob; one
@@ -87,12 +87,13 @@ static const struct table tables[] = {
       "last_sync_at", "software_version", "pending_results", "clock_offset_seconds"}},
     {"results",
      1,
-     "ttttttttttbttttttttt",
+     "ttttttttttbttttttttttt",
      NULL,
      {"id",          "execution_id",    "delivery_id", "test_taker_id", "device_id",
       "key_id",      "state",           "started_at",  "ended_at",      "sealed_at",
       "envelope",    "envelope_sha256", "status",      "problem",       "result_json",
-      "received_at", "decrypted_at",    "review",      "review_reason", "reviewed_at"}},
+      "received_at", "decrypted_at",    "review",      "review_reason", "reviewed_at",
+      "center_id",   "outcomes_json"}},
     {"results_keys", 1, "titt", NULL, {"id", "serial", "public_key", "created_at"}},
     {"results_quarantine",
      3,

@@ -382,6 +382,23 @@ static const char *const migrations[] = {
      "  expires_at INTEGER NOT NULL DEFAULT 0,"
      "  revoked_at TEXT);"
      "CREATE INDEX api_tokens_user ON api_tokens (user_id);"),
+    /* 16: the backoffice's results tab (store/results_view.h). `center_id`: the test center
+     * a result was taken in, first the one whose eligibility let the device file it (intake),
+     * then the one the decrypted result names, when it is a center of the device's
+     * organisation; `outcomes_json`: the test-level outcomes of the decrypted result, so a
+     * page of the tab reads no result JSON (results decrypted before this migration get it
+     * at the next decrypt-results). The indexes serve the tab's keyset pages, newest first,
+     * per delivery and per delivery and center. */
+    ("ALTER TABLE results ADD COLUMN center_id TEXT;"
+     "ALTER TABLE results ADD COLUMN outcomes_json TEXT;"
+     "UPDATE results SET center_id = (SELECT el.center_id FROM eligibility_test_takers t"
+     "  JOIN eligibilities el ON el.id = t.eligibility_id"
+     "  JOIN test_centers tc ON tc.id = el.center_id"
+     "  JOIN devices d ON d.org_id = tc.org_id"
+     "  WHERE t.user_id = results.test_taker_id AND el.delivery_id = results.delivery_id"
+     "  AND d.id = results.device_id ORDER BY el.center_id LIMIT 1);"
+     "CREATE INDEX results_delivery_started ON results (delivery_id, started_at, id);"
+     "CREATE INDEX results_delivery_center ON results (delivery_id, center_id, started_at, id);"),
 };
 
 int migrations_count(void)

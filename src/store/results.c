@@ -158,9 +158,17 @@ int results_insert(struct db *db, const struct result_new *res, enum results_out
     st = db_stmt(db,
                  "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id,"
                  " key_id, state, started_at, ended_at, sealed_at, envelope, envelope_sha256,"
-                 " status, received_at, review, review_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-                 " ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13,"
-                 " CASE WHEN ?14 IS NULL THEN NULL ELSE 'quarantined' END, ?14)",
+                 " status, received_at, review, review_reason, center_id) VALUES (?1, ?2, ?3,"
+                 " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13,"
+                 " CASE WHEN ?14 IS NULL THEN NULL ELSE 'quarantined' END, ?14,"
+                 /* the center whose eligibility lets the device file it, until the decrypted
+                  * result names its own (results_set_summary) */
+                 " (SELECT el.center_id FROM eligibility_test_takers t"
+                 "  JOIN eligibilities el ON el.id = t.eligibility_id"
+                 "  JOIN test_centers tc ON tc.id = el.center_id"
+                 "  JOIN devices d ON d.org_id = tc.org_id"
+                 "  WHERE t.user_id = ?4 AND el.delivery_id = ?3 AND d.id = ?5"
+                 "  ORDER BY el.center_id LIMIT 1))",
                  e);
     if (!st)
         return OP_EDB;

@@ -240,6 +240,13 @@ static const struct fill fills[] = {
      " revoked_at) VALUES ('t-1', 'u-admin',"
      " '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'nightly export', " T0
      ", 4102444800, " T1 ")"},
+    /* 16: the results tab's center and test-level outcomes of a result */
+    {16, "results",
+     "INSERT INTO results (id, execution_id, delivery_id, test_taker_id, device_id, key_id,"
+     " state, started_at, ended_at, sealed_at, envelope, envelope_sha256, status, received_at,"
+     " result_json, decrypted_at, center_id, outcomes_json) VALUES ('r-14', 'x-14', 'd-1',"
+     " 'u-taker', 'dev-1', 'k-1', 'terminated', " T0 ", " T0 ", " T0 ", ?1, 'sha-r14',"
+     " 'decrypted', " T1 ", '{}', " T1 ", 'c-child', '{\"SCORE\": 2.5, \"NOTE\": \"\xc3\xa9\"}')"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))
