@@ -108,6 +108,9 @@ export async function requireSession(role) {
 
 export function setCsrf(token) { csrf = token; }
 
+// The session's CSRF token, for a request made without api() (an upload by XMLHttpRequest).
+export function csrfToken() { return csrf; }
+
 export function toLogin() {
   const next = location.pathname.replace(/^\//, '');
   location.assign(`/index.html?next=${encodeURIComponent(next)}`);

@@ -1,5 +1,208 @@
-// deliveries.js - the backoffice's deliveries page (deliveries.html). A placeholder of the shell
-// until its page is written: the navigation and the session only.
-import {startPage} from '/admin/bo.js';
+// deliveries.js - the backoffice's deliveries (deliveries.html; docs/web-pages.md): every
+// delivery with its status (published or withdrawn), version and eligibilities; its package
+// history; publish and withdraw (the super-user; with the version read); and the upload of a
+// QTI package: the bytes sent by XMLHttpRequest (its upload events drive the first progress
+// bar), then the import that runs on the server polled every half second (the second bar:
+// phase, items checked), then the new delivery, or every problem of a refused package with
+// its file and line (docs/api.md, "Backoffice: deliveries").
+import {csrfToken, formatBytes, formatTime} from '/lib.js';
+import {api, el, say, showError, startPage, t} from '/admin/bo.js';
 
-startPage('deliveries');
+const me = await startPage('deliveries');
+let deliveries = [];
+
+function render()
+{
+    const body = document.querySelector('#deliveries tbody');
+    body.replaceChildren(...deliveries.map((d) => {
+        const withdrawn = d.status === 'withdrawn';
+        const actions = [ el('button', {type : 'button', onclick : () => showVersions(d),
+                                        'aria-label' : t('bo.deliveries.versionsOf', {label : d.label})},
+                             t('bo.deliveries.versions')) ];
+        if (me.user.super)
+            actions.push(el('button', {type : 'button', class : withdrawn ? 'primary' : 'danger',
+                                       onclick : () => setStatus(d, withdrawn ? 'publish' : 'withdraw'),
+                                       'aria-label' : t(withdrawn ? 'bo.deliveries.publishOf' : 'bo.deliveries.withdrawOf',
+                                                        {label : d.label})},
+                            t(withdrawn ? 'bo.deliveries.publish' : 'bo.deliveries.withdraw')));
+        return el('tr', null, el('th', {scope : 'row'}, d.label),
+                  el('td', null, t(withdrawn ? 'bo.deliveries.withdrawn' : 'bo.deliveries.published')),
+                  el('td', {class : 'num'}, String(d.version)),
+                  el('td', {class : 'num'}, String(d.eligibilities)),
+                  el('td', null, formatTime(d.updated_at)),
+                  el('td', {class : 'actions'}, ...actions));
+    }));
+    document.getElementById('empty').hidden = deliveries.length > 0;
+}
+
+async function load()
+{
+    try {
+        deliveries = (await api('GET', '/api/v1/admin/deliveries')).deliveries;
+        render();
+    } catch (e) {
+        showError('message', e);
+    }
+}
+
+async function showVersions(d)
+{
+    try {
+        const r = await api('GET', `/api/v1/admin/deliveries/${encodeURIComponent(d.id)}`);
+        const body = document.querySelector('#versions tbody');
+        body.replaceChildren(...r.versions.map((v) => el(
+            'tr', null, el('th', {scope : 'row'}, String(v.version)),
+            el('td', null, v.current ? t('bo.common.yes') : '-'),
+            el('td', null, el('code', null, v.package_sha256)),
+            el('td', {class : 'num'}, formatBytes(v.enc_size)),
+            el('td', null, formatTime(v.created_at)))));
+        const h = document.getElementById('versions-heading');
+        h.textContent = t('bo.deliveries.versionsOf', {label : r.delivery.label});
+        document.getElementById('versions-section').hidden = false;
+        h.focus();
+    } catch (e) {
+        showError('message', e);
+    }
+}
+
+async function setStatus(d, action)
+{
+    say('message', '');
+    try {
+        const r = await api('POST', `/api/v1/admin/deliveries/${encodeURIComponent(d.id)}/${action}`,
+                            {version : d.version});
+        say('done', t(action === 'publish' ? 'bo.deliveries.publishedNow' : 'bo.deliveries.withdrawnNow',
+                      {label : r.delivery.label}), 'ok');
+        await load();
+    } catch (e) {
+        showError('message', e);
+        if (e.status === 409)
+            await load();
+    }
+}
+
+// ---- the upload ----
+
+function setBar(id, labelId, percent, text)
+{
+    const bar = document.getElementById(id);
+    bar.value = percent;
+    bar.setAttribute('aria-valuetext', text);
+    document.getElementById(labelId).textContent = text;
+}
+
+// Sends the file; resolves with the server's JSON answer ({import}), rejects with
+// {status, message}.
+function sendFile(file, params)
+{
+    return new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', `/api/v1/admin/deliveries/upload?${params}`);
+        xhr.setRequestHeader('Content-Type', 'application/zip');
+        xhr.setRequestHeader('X-CSRF-Token', csrfToken() || '');
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.upload.addEventListener('progress', (ev) => {
+            if (!ev.lengthComputable)
+                return;
+            const p = Math.floor((100 * ev.loaded) / ev.total);
+            setBar('up-bar', 'up-bar-label', p,
+                   t('bo.deliveries.uploadingOf', {percent : p, done : formatBytes(ev.loaded),
+                                                   total : formatBytes(ev.total)}));
+        });
+        xhr.addEventListener('load', () => {
+            let data = null;
+            try {
+                data = JSON.parse(xhr.responseText);
+            } catch (e) {
+                data = null;
+            }
+            if (xhr.status >= 200 && xhr.status < 300 && data)
+                resolve(data);
+            else
+                reject({status : xhr.status,
+                        message : data && data.error ? data.error.message : `HTTP ${xhr.status}`,
+                        code : data && data.error ? data.error.code : undefined});
+        });
+        xhr.addEventListener('error', () => reject({status : 0}));
+        xhr.send(file);
+    });
+}
+
+function showProblems(problems)
+{
+    const list = document.getElementById('problems');
+    list.replaceChildren(...problems.map((p) => {
+        const where = p.file ? (p.line ? `${p.file}, ${t('bo.deliveries.line', {line : p.line})}` : p.file) : '';
+        // the message without the "Archive.zip: file line N: " that `where` says already
+        let text = p.message;
+        const at = p.file ? text.indexOf(`${p.file}`) : -1;
+        if (at >= 0) {
+            const rest = text.slice(at + p.file.length).replace(/^ line \d+/, '');
+            if (rest.startsWith(': '))
+                text = rest.slice(2);
+        }
+        return el('li', null, where ? el('strong', null, `${where}: `) : '', text);
+    }));
+    document.getElementById('problems-box').hidden = problems.length === 0;
+}
+
+function sleep(ms)
+{
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+async function follow(id)
+{
+    for (;;) {
+        const r = (await api('GET', `/api/v1/admin/imports/${encodeURIComponent(id)}`)).import;
+        const phase = r.phase === 'checking' && r.items_total
+                          ? t('bo.deliveries.phase.checkingOf', {done : r.items_done, total : r.items_total})
+                          : t(`bo.deliveries.phase.${r.phase}`);
+        setBar('imp-bar', 'imp-bar-label', r.percent, t('bo.deliveries.importingOf', {percent : r.percent, phase}));
+        document.getElementById('phase').textContent = phase;
+        if (r.state !== 'running')
+            return r;
+        await sleep(500);
+    }
+}
+
+document.getElementById('upload-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    say('message', '');
+    say('done', '');
+    showProblems([]);
+    const file = document.getElementById('up-file').files[0];
+    if (!file)
+        return;
+    const params = new URLSearchParams({filename : file.name,
+                                        proctored : document.getElementById('up-proctored').value,
+                                        max_executions : document.getElementById('up-max').value || '0'});
+    const label = document.getElementById('up-label').value.trim();
+    if (label)
+        params.set('label', label);
+    const button = document.getElementById('up-button');
+    button.disabled = true;
+    document.getElementById('progress').hidden = false;
+    setBar('up-bar', 'up-bar-label', 0, t('bo.deliveries.uploading'));
+    setBar('imp-bar', 'imp-bar-label', 0, t('bo.deliveries.importing'));
+    try {
+        const started = await sendFile(file, params.toString());
+        setBar('up-bar', 'up-bar-label', 100, t('bo.deliveries.uploaded', {size : formatBytes(file.size)}));
+        const r = await follow(started.import.id);
+        if (r.state === 'done') {
+            say('done', t('bo.deliveries.imported', {label : r.delivery.label, file : r.file}), 'ok');
+            document.getElementById('upload-form').reset();
+            await load();
+        } else {
+            say('message', t('bo.deliveries.refused', {file : r.file, n : r.problems.length}), 'error');
+            showProblems(r.problems);
+        }
+    } catch (e) {
+        showError('message', e);
+    } finally {
+        button.disabled = false;
+    }
+});
+
+document.getElementById('upload-section').hidden = !me.user.super;
+await load();
