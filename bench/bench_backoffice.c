@@ -46,6 +46,7 @@
 #include "app/apitokens.h"
 #include "app/backoffice.h"
 #include "app/bo_devices.h"
+#include "app/results_view.h"
 #include "base/fs.h"
 #include "base/sha256.h"
 #include "instance/instance.h"
@@ -124,6 +125,7 @@ struct world {
     struct bo_caller super;       /* the super-user, as the backoffice's handlers load them */
     char token[OAUTH2_TOKEN_LEN]; /* an API token of the super-user */
     char delivery_id[UUID_STR_LEN];
+    char center_id[UUID_STR_LEN];
     char device_ids[DEVICES][UUID_STR_LEN];
     char (*taker_ids)[UUID_STR_LEN];
     int n_takers;
@@ -227,6 +229,7 @@ static void fill_devices(struct world *w)
     c.label = (char *)"Bench centre";
     c.org_id = (char *)ORG;
     check(testcenters_insert(w->inst->db, &c, &e), "center", &e);
+    memcpy(w->center_id, c.id, UUID_STR_LEN);
     for (int i = 0; i < DEVICES; i++) {
         struct device dev;
         memset(&dev, 0, sizeof dev);
@@ -267,7 +270,7 @@ static char *result_doc(const struct world *w, const char *id, const char *exec,
         "{s:s, s:{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:s}, s:n,"
         " s:{s:i, s:s, s:{s:i, s:i, s:i}, s:I, s:I}, s:[]}",
         "format", "outpost result v1", "execution", "id", exec, "delivery_id", w->delivery_id,
-        "delivery_version", 1, "test_taker_id", taker, "center_id", "bench-centre", "device_id",
+        "delivery_version", 1, "test_taker_id", taker, "center_id", w->center_id, "device_id",
         device, "state", state, "position", 9, "item_count", 10, "started_at", (json_int_t)start,
         "ended_at", (json_int_t)end, "result_id", id, "session", "outcome", "format", 1, "test",
         "bench", "outcomes", "SCORE", score, "MAX_SCORE", 10, "NCORRECT", score, "started_at",
@@ -313,6 +316,8 @@ static void fill_results(struct world *w)
         if (i % 10 != 9) { /* nine in ten decrypted */
             char *doc = result_doc(w, id, exec, taker, device, state, start, end, i % 11);
             check(results_set_decrypted(w->inst->db, id, doc, &e), "decrypted", &e);
+            /* what decrypt-results records beside it: the outcomes and the center */
+            check(app_results_summarise(w->inst->db, id, doc, &e), "summarise", &e);
             free(doc);
         }
         if (i % 10000 == 9999) {
@@ -321,8 +326,9 @@ static void fill_results(struct world *w)
         }
     }
     check(db_commit(w->inst->db, &e), "commit", &e);
-    printf("world: %d results of one delivery (results_insert + results_set_decrypted for 9 in "
-           "10) in %.1f s\n",
+    printf("world: %d results of one delivery (results_insert, then results_set_decrypted and "
+           "app_results_summarise for 9 in 10, as "
+           "decrypt-results) in %.1f s\n",
            n_results, now() - t0);
 }
 
@@ -476,6 +482,7 @@ struct query {
     char path[1024];
     void (*app)(struct world *w, const struct query *q);
     char sql[2048];
+    char sql2[2048]; /* a second statement of the same answer (a count), or "" */
     const char *binds[8];
     int nbinds;
     int limit_binds; /* the last bind is an integer: the page size + 1 */
@@ -497,29 +504,40 @@ static double time_app(struct world *w, const struct query *q)
 }
 
 /* The bare SQLite limit: the query prepared once, its page stepped SAMPLES times. */
-static double time_bare(const struct world *w, const struct query *q, int *rows)
+/* The bare SQLite limit: the statements of `which` (1: sql, 2: sql2, 3: both) prepared once,
+ * stepped SAMPLES times; the median. */
+static double time_bare(const struct world *w, const struct query *q, int which, int *rows)
 {
     sqlite3 *db;
     if (sqlite3_open_v2(w->db_file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         die("sqlite3_open", w->db_file);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, q->sql, -1, &st, NULL) != SQLITE_OK)
-        die("bare SQL", sqlite3_errmsg(db));
+    sqlite3_stmt *st[2] = {NULL, NULL};
+    const char *sql[2] = {which & 1 ? q->sql : "", which & 2 ? q->sql2 : ""};
+    for (int k = 0; k < 2; k++)
+        if (sql[k][0] && sqlite3_prepare_v2(db, sql[k], -1, &st[k], NULL) != SQLITE_OK)
+            die("bare SQL", sqlite3_errmsg(db));
     double v[SAMPLES];
     for (int i = 0; i < SAMPLES; i++) {
         double t0 = now();
-        for (int b = 0; b < q->nbinds; b++)
-            sqlite3_bind_text(st, b + 1, q->binds[b], -1, SQLITE_STATIC);
-        *rows = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(st); c++)
-                (void)sqlite3_column_text(st, c);
-            ++*rows;
+        for (int k = 0; k < 2; k++) {
+            if (!st[k])
+                continue;
+            for (int b = 0; b < q->nbinds; b++)
+                sqlite3_bind_text(st[k], b + 1, q->binds[b], -1, SQLITE_STATIC);
+            int n = 0;
+            while (sqlite3_step(st[k]) == SQLITE_ROW) {
+                for (int c = 0; c < sqlite3_column_count(st[k]); c++)
+                    (void)sqlite3_column_text(st[k], c);
+                n++;
+            }
+            sqlite3_reset(st[k]);
+            if (k == 0)
+                *rows = n;
         }
-        sqlite3_reset(st);
         v[i] = now() - t0;
     }
-    sqlite3_finalize(st);
+    for (int k = 0; k < 2; k++)
+        sqlite3_finalize(st[k]);
     sqlite3_close(db);
     double med, p95;
     stats(v, SAMPLES, &med, &p95);
@@ -594,20 +612,13 @@ static int bench_login(struct world *w, struct conn *c)
     return 1;
 }
 
-static void bench_users_results(struct world *w, struct conn *c, double bare_http)
-{
-    (void)w;
-    (void)c;
-    (void)bare_http;
-}
-
 /* ---- Main ---- */
 
 static void report(struct world *w, struct conn *c, struct query *q, double bare_http)
 {
     int rows = 0;
     double app = q->app ? time_app(w, q) : -1;
-    double bare = q->sql[0] ? time_bare(w, q, &rows) : -1;
+    double bare = q->sql[0] ? time_bare(w, q, 3, &rows) : -1;
     printf("\n%s\n", q->name);
     if (app >= 0)
         printf("  app function (in process), median      %8.2f ms\n", app * 1e3);
@@ -625,11 +636,122 @@ static void report(struct world *w, struct conn *c, struct query *q, double bare
     } else {
         printf("  HTTP: no endpoint on main yet (app function measured instead)\n");
     }
-    if (bare >= 0)
-        printf("  limit: bare SQLite, same page (%d rows)  %8.2f ms%s\n", rows, bare * 1e3,
-               app > 0 ? "" : "");
+    if (bare >= 0 && q->sql2[0]) {
+        int n;
+        double page = time_bare(w, q, 1, &n), count = time_bare(w, q, 2, &n);
+        printf("  limit: bare SQLite, the page (%d rows)    %8.2f ms\n", rows, page * 1e3);
+        printf("  limit: bare SQLite, its total (count)    %8.2f ms\n", count * 1e3);
+        printf("  limit: bare SQLite, page and total       %8.2f ms\n", bare * 1e3);
+    } else if (bare >= 0) {
+        printf("  limit: bare SQLite, same page (%d rows)  %8.2f ms\n", rows, bare * 1e3);
+    }
     if (bare > 0 && app > 0)
         printf("  app / bare SQLite                        %8.1fx\n", app / bare);
+}
+
+/* ---- The results tab (app/results_view.h) ---- */
+
+static const char *results_status = "decrypted", *results_state = "finished";
+
+static void app_results(struct world *w, const struct query *q)
+{
+    json_t *out;
+    struct op_err e = {0};
+    struct app_results_query rq = {.delivery = w->delivery_id};
+    if (strcmp(q->binds[1], "search") == 0) {
+        rq.search = "lovelace";
+    } else {
+        rq.status = results_status;
+        rq.state = results_state;
+    }
+    check(app_results_page(w->inst, &rq, q->after[0] ? q->after : NULL, 50, &out, &e), "results",
+          &e);
+    json_decref(out);
+}
+
+/* The key of the row that ends the page before the middle one of the filtered results: its
+ * (started_at, id) into started and id, read with bare SQLite. */
+static void results_middle(const struct world *w, char started[TIMESTAMP_STR_LEN],
+                           char id[UUID_STR_LEN], int *total)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(w->db_file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        die("sqlite3_open", w->db_file);
+    sqlite3_stmt *st;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM results WHERE delivery_id = '%s' AND status = '%s'"
+             " AND state = '%s'",
+             w->delivery_id, results_status, results_state);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        die("count", sqlite3_errmsg(db));
+    *total = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    int offset = (*total / 2 / 50) * 50 - 1;
+    snprintf(sql, sizeof sql,
+             "SELECT started_at, id FROM results WHERE delivery_id = '%s' AND status = '%s'"
+             " AND state = '%s' ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %d",
+             w->delivery_id, results_status, results_state, offset);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        die("middle", sqlite3_errmsg(db));
+    snprintf(started, TIMESTAMP_STR_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(id, UUID_STR_LEN, "%s", (const char *)sqlite3_column_text(st, 1));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* The columns the tab reads, as store/results_view.c selects them. */
+#define RESULTS_TAB_COLS                                                                           \
+    "SELECT r.id, r.execution_id, r.delivery_id, r.test_taker_id, r.device_id, r.key_id,"          \
+    " r.state, r.started_at, r.ended_at, r.sealed_at, r.envelope_sha256, r.status, r.problem,"     \
+    " r.received_at, r.decrypted_at, (SELECT count(*) FROM results_quarantine q"                   \
+    "  WHERE q.result_id = r.id), r.review, r.review_reason, u.login, u.label, r.center_id,"       \
+    " c.label, d.label, r.outcomes_json FROM results r"                                            \
+    " LEFT JOIN users u ON u.id = r.test_taker_id"                                                 \
+    " LEFT JOIN test_centers c ON c.id = r.center_id"                                              \
+    " LEFT JOIN devices d ON d.id = r.device_id"
+
+#define TAKER_SEARCH                                                                               \
+    " AND r.test_taker_id IN (SELECT id FROM users WHERE lower(login) LIKE '%%lovelace%%'"         \
+    " OR lower(COALESCE(label, '')) LIKE '%%lovelace%%')"
+
+static void bench_results(struct world *w, struct conn *c, double bare_http)
+{
+    char started[TIMESTAMP_STR_LEN], id[UUID_STR_LEN];
+    int total;
+    results_middle(w, started, id, &total);
+    struct query mid = {.app = app_results, .binds = {w->delivery_id, "filter"}, .nbinds = 1};
+    char name[256];
+    snprintf(name, sizeof name,
+             "results tab: %s and %s results of the delivery (%d of %d), middle page (50)",
+             results_status, results_state, total, n_results);
+    mid.name = name;
+    snprintf(mid.after, sizeof mid.after, "%s,%s", started, id);
+    snprintf(mid.sql, sizeof mid.sql,
+             RESULTS_TAB_COLS " WHERE r.delivery_id = ?1 AND r.status = '%s' AND r.state = '%s'"
+                              " AND (r.started_at, r.id) < ('%s', '%s')"
+                              " ORDER BY r.started_at DESC, r.id DESC LIMIT 51",
+             results_status, results_state, started, id);
+    snprintf(mid.sql2, sizeof mid.sql2,
+             "SELECT count(*) FROM results r WHERE r.delivery_id = ?1 AND r.status = '%s'"
+             " AND r.state = '%s'",
+             results_status, results_state);
+    /* the endpoint of the tab: not on main when this was written (see bench/README.md) */
+    report(w, c, &mid, bare_http);
+
+    struct query search = {.app = app_results, .binds = {w->delivery_id, "search"}, .nbinds = 1};
+    search.name = "results tab: a test taker searched by name (\"lovelace\"), first page (50)";
+    snprintf(search.sql, sizeof search.sql,
+             RESULTS_TAB_COLS " WHERE r.delivery_id = ?1" TAKER_SEARCH
+                              " ORDER BY r.started_at DESC, r.id DESC LIMIT 51");
+    snprintf(search.sql2, sizeof search.sql2,
+             "SELECT count(*) FROM results r WHERE r.delivery_id = ?1" TAKER_SEARCH);
+    report(w, c, &search, bare_http);
+}
+
+static void bench_users_results(struct world *w, struct conn *c, double bare_http)
+{
+    bench_results(w, c, bare_http);
 }
 
 int main(int argc, char **argv)
