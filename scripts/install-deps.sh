@@ -8,11 +8,12 @@
 # nettle-dev: SHA-256 with the CPU's SHA extensions (every package is hashed before use); curl:
 # the tests that talk to `serve` from outside; openssl: the self-signed certificate of the TLS
 # test (tests/cli/serve.sh); jq: `make demo` reads the device API's answers as its pages would.
+# libxml2-utils: xmllint validates the QTI XML export against IMS's schema (tests/cli/results_export.sh).
 # chromium, fonts-dejavu-core, nodejs (with its npm): the browser tests
 # (tests/browser, with playwright-core and axe-core from the npm registry per package.json).
 set -eu
 pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binutils
-      libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libzip-dev
+      libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libxml2-utils libzip-dev
       libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
       libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev nettle-dev curl openssl jq
       chromium fonts-dejavu-core nodejs"

@@ -391,7 +391,7 @@ int app_results_audit_check(const json_t *audit, const char *execution_id, int64
 }
 
 /* The items of a result's outcome in the route's order, then any not on the route. */
-static json_t *items_json(const json_t *outcome)
+json_t *app_results_items_json(const json_t *outcome)
 {
     const json_t *items = json_object_get(outcome, "items");
     const json_t *route = json_object_get(outcome, "route");
@@ -465,7 +465,7 @@ int app_results_detail(struct instance *inst, const char *id, const char *admin_
         const json_t *outcome = json_object_get(doc, "outcome");
         json_object_set_new(o, "outcome_partial",
                             json_boolean(json_is_true(json_object_get(outcome, "partial"))));
-        json_object_set_new(o, "items", items_json(outcome));
+        json_object_set_new(o, "items", app_results_items_json(outcome));
         const json_t *audit = json_object_get(doc, "audit");
         int64_t bad = 0;
         char why[APP_AUDIT_WHY_MAX];

@@ -86,6 +86,10 @@ int app_results_each(struct instance *inst, const struct app_results_filter *f,
 int app_results_audit_check(const json_t *audit, const char *execution_id, int64_t *bad,
                             char why[APP_AUDIT_WHY_MAX]);
 
+/* The items of a result's outcome (its "outcome" member) as an array in the route's order,
+ * then any not on the route, each a copy of the item with its "key" added. New reference. */
+json_t *app_results_items_json(const json_t *outcome);
+
 /* One result in full: the row's JSON (app_results_row_json) plus "delivery_label",
  * "outcome_partial" (a terminated test's scores so far), "items" ([{key, identifier,
  * responses, outcomes, duration}] in the route's order; null until decrypted), and "audit":

@@ -6,13 +6,19 @@
  * are app/results.h's.
  */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "app/results.h"
+#include "app/results_export.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/remedy.h"
 #include "cli/table.h"
+#include "base/buf.h"
+#include "base/fs.h"
 
 /* ---- results list ---- */
 
@@ -239,6 +245,146 @@ static int results_import_cmd(int argc, char **argv)
     return out.rejected ? 1 : 0;
 }
 
+/* ---- results export ---- */
+
+static const struct command_usage export_usage = {
+    "outpost results export --delivery ID|LABEL --format csv|qti-xml [--out FILE]\n"
+    "       [--center ID] [--status STATUS] [--state finished|terminated] [--from DAY]\n"
+    "       [--to DAY] [--search TEXT]\n"
+    "   or: outpost results export --result ID [--out FILE]",
+    "Exports the results of a delivery, as the backoffice's results tab shows them, with the\n"
+    "same filters (DAY: YYYY-MM-DD, UTC, both ends included; TEXT: part of the test taker's\n"
+    "login or label). csv: RFC 4180, UTF-8, CRLF, a header row, one row per result (score,\n"
+    "maximum and every test-level outcome); a text cell starting with = + - @, a tab or a\n"
+    "carriage return gets a leading ' so that a spreadsheet shows it instead of running it.\n"
+    "qti-xml: a ZIP archive of one IMS QTI 2.1 Result Reporting document (assessmentResult)\n"
+    "per decrypted result, RESULT_ID.xml; it needs --out, or a standard output that is not a\n"
+    "terminal. --result ID writes the QTI XML document of one result. --out FILE is written\n"
+    "whole or not at all (mode 0600); without it the export goes to standard output.\n"
+    "docs/operations.md, \"Exporting results\".",
+};
+
+static int write_stdout(const void *data, size_t len, void *ctx, struct op_err *e)
+{
+    (void)ctx;
+    if (len && fwrite(data, 1, len, stdout) != len)
+        return err_set(e, OP_EIO, "writing the export to standard output: %s", strerror(errno));
+    return 0;
+}
+
+static int write_buf(const void *data, size_t len, void *ctx, struct op_err *e)
+{
+    if (buf_append(ctx, data, len) != 0)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Copies the file `path` to standard output. */
+static int copy_to_stdout(const char *path, struct op_err *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_set(e, OP_EIO, "%s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        rc = write_stdout(chunk, n, NULL, e);
+    fclose(f);
+    return rc;
+}
+
+/* The archive written to a private temporary file, then copied to standard output. */
+static int export_zip_to_stdout(struct instance *inst, const struct app_results_query *q,
+                                struct app_results_export_out *out, struct op_err *e)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/outpost-export-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir))
+        return err_set(e, OP_EIO, "%s: %s", dir, strerror(errno));
+    char *path = fs_join(dir, "results.zip");
+    int rc = app_results_export_file(inst, q, APP_EXPORT_QTI_XML, path, out, e);
+    if (rc == 0)
+        rc = copy_to_stdout(path, e);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    return rc;
+}
+
+static int results_export_cmd(int argc, char **argv)
+{
+    const char *delivery = NULL, *format_opt = NULL, *out_file = NULL, *result = NULL;
+    struct app_results_query q = {0};
+    const struct cli_option opts[] = {
+        OPT_STRING(0, "delivery", &delivery, "ID|LABEL", "the delivery whose results to export"),
+        OPT_STRING(0, "format", &format_opt, "FORMAT", "csv or qti-xml"),
+        OPT_STRING(0, "out", &out_file, "FILE", "write to FILE (else standard output)"),
+        OPT_STRING(0, "result", &result, "ID", "one result's QTI XML document"),
+        OPT_STRING(0, "center", &q.center, "ID", "only results of this test center"),
+        OPT_STRING(0, "status", &q.status, "STATUS",
+                   "pending, decrypted, damaged, quarantined, accepted or rejected"),
+        OPT_STRING(0, "state", &q.state, "STATE", "finished or terminated"),
+        OPT_STRING(0, "from", &q.from, "DAY", "started on or after DAY (YYYY-MM-DD)"),
+        OPT_STRING(0, "to", &q.to, "DAY", "started on or before DAY (YYYY-MM-DD)"),
+        OPT_STRING(0, "search", &q.search, "TEXT", "test taker login or label containing TEXT"),
+        OPT_END(),
+    };
+    int status;
+    if (options_parse_exact(argc, argv, opts, &export_usage, 0, NULL, &status) != 0)
+        return status;
+    enum app_export_format format = APP_EXPORT_QTI_XML;
+    struct op_err e = {0};
+    if (result && delivery)
+        return options_usage_error(&export_usage, "give --delivery or --result, not both");
+    if (!result && !delivery)
+        return options_usage_error(&export_usage, "--delivery ID|LABEL is required");
+    if (!result && !format_opt)
+        return options_usage_error(&export_usage, "--format csv|qti-xml is required");
+    if (format_opt && app_results_export_format_of(format_opt, &format, &e) != 0)
+        return options_usage_error(&export_usage, "%s", e.msg);
+    if (result && format != APP_EXPORT_QTI_XML)
+        return options_usage_error(&export_usage, "--result exports QTI XML only");
+    if (!result && !out_file && format == APP_EXPORT_QTI_XML && isatty(STDOUT_FILENO))
+        return options_usage_error(&export_usage,
+                                   "qti-xml is a ZIP archive: give --out FILE or redirect the "
+                                   "standard output");
+    q.delivery = delivery;
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
+    struct app_results_export_out out = {0};
+    int rc;
+    if (result && out_file) {
+        /* one document is small: held whole, then written atomically */
+        struct buf doc = BUF_INIT;
+        rc = app_results_qti_xml(run.inst, result, NULL, write_buf, &doc, &run.e);
+        if (rc == 0)
+            rc = fs_write_atomic(out_file, doc.data, doc.len, 0600, &run.e);
+        buf_free(&doc);
+    } else if (result) {
+        rc = app_results_qti_xml(run.inst, result, NULL, write_stdout, NULL, &run.e);
+    } else if (out_file) {
+        rc = app_results_export_file(run.inst, &q, format, out_file, &out, &run.e);
+    } else if (format == APP_EXPORT_CSV) {
+        rc = app_results_export_csv(run.inst, &q, write_stdout, NULL, &out, &run.e);
+    } else {
+        rc = export_zip_to_stdout(run.inst, &q, &out, &run.e);
+    }
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = err_set(&run.e, OP_EIO, "writing the export to standard output: %s", strerror(errno));
+    if (rc == 0 && out_file && !result) {
+        fprintf(stderr, "%lld result%s exported to %s", (long long)out.results,
+                out.results == 1 ? "" : "s", out_file);
+        if (out.skipped)
+            fprintf(stderr, " (%lld not decrypted yet left out: outpost decrypt-results --all)",
+                    (long long)out.skipped);
+        fprintf(stderr, "\n");
+    }
+    return cli_end(&run, rc);
+}
+
 int cmd_results(int argc, char **argv)
 {
     static const struct subcommand subs[] = {
@@ -248,6 +394,7 @@ int cmd_results(int argc, char **argv)
         {"import", results_import_cmd, "import result envelopes from a file"},
         {"accept", results_accept_cmd, "accept a result held for review"},
         {"reject", results_reject_cmd, "reject a result held for review (kept)"},
+        {"export", results_export_cmd, "export a delivery's results (CSV, QTI XML)"},
         {NULL, NULL, NULL},
     };
     return cli_run_subcommand(argc, argv, subs);
