@@ -25,6 +25,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -366,10 +367,13 @@ static void enrol_device(struct world *w)
         die("bind", &e);
 }
 
+#define PAGES_KEPT 256 /* the sizes of a pull's first pages, for the HTTP limit of phase 1c */
+
 struct pull_stats {
     int pages;
     int records;
     size_t bytes;
+    size_t page_len[PAGES_KEPT];
     double central_s, device_s, central_cpu, device_cpu;
     int64_t created, updated, deleted;
 };
@@ -400,6 +404,8 @@ static void pull(struct world *w, struct pull_stats *s)
         s->device_cpu += c2 - c1;
         s->central_s += t1 - t0;
         s->device_s += t2 - t1;
+        if (s->pages < PAGES_KEPT)
+            s->page_len[s->pages] = len;
         s->pages++;
         s->records += r.records;
         s->bytes += len;
@@ -935,6 +941,219 @@ static char *outpost_binary(void)
     return access(self, X_OK) == 0 ? strdup(self) : NULL;
 }
 
+static struct http_client *client_of(const char *root)
+{
+    struct op_err e = {0};
+    struct http_client_options o;
+    memset(&o, 0, sizeof o);
+    o.root_url = root;
+    o.max_attempts = 1;
+    o.connect_timeout_ms = 500;
+    struct http_client *c = http_client_new(&o, &e);
+    if (!c)
+        die("http client", &e);
+    return c;
+}
+
+/* Starts `outpost serve` on the central `cdir` on a free loopback port (its root URL into
+ * `root`, 80 bytes) and waits until it answers. */
+static pid_t serve_start(const char *bin, const char *cdir, const char *log, char *root)
+{
+    int port = free_port();
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(root, 80, "http://127.0.0.1:%d/", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(bin, bin, "--data", cdir, "serve", "--listen", listen, "--threads",
+              HTTP_SERVE_THREADS, "--max-per-ip", "0", "--max-in-flight", "0", (char *)NULL);
+        _exit(127);
+    }
+    struct op_err e = {0};
+    struct http_client *c = client_of(root);
+    int up = 0;
+    for (int i = 0; i < 100 && !up; i++) {
+        struct http_reply rep;
+        if (http_get(c, "/api/v1/health", &rep, &e) == 0 && rep.status == 200)
+            up = 1;
+        else
+            usleep(100000);
+        http_reply_free(&rep);
+    }
+    http_client_free(c);
+    if (!up) {
+        kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+        fprintf(stderr, "bench_sync: outpost serve did not answer (see %s)\n", log);
+        exit(1);
+    }
+    return pid;
+}
+
+/* SIGTERM, then its exit status (-1 if it did not exit). */
+static int serve_stop(pid_t pid)
+{
+    int status;
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The bare server of phase 1c's limit: /p/N answers page N's number of bytes, /k/N package
+ * N's file. */
+struct bare_set {
+    int pages;
+    const size_t *page_len;
+    const char *zeros; /* the longest page's length */
+    char **pkg;        /* DELIVERIES paths */
+};
+
+static enum MHD_Result bare_set_answer(void *cls, struct MHD_Connection *conn, const char *url,
+                                       const char *method, const char *version,
+                                       const char *upload_data, size_t *upload_size,
+                                       void **con_cls)
+{
+    (void)method, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
+    const struct bare_set *b = cls;
+    int i = atoi(url + 3);
+    struct MHD_Response *res = NULL;
+    if (strncmp(url, "/p/", 3) == 0 && i >= 0 && i < b->pages)
+        res = MHD_create_response_from_buffer(b->page_len[i], (void *)b->zeros,
+                                              MHD_RESPMEM_PERSISTENT);
+    else if (strncmp(url, "/k/", 3) == 0 && i >= 0 && i < DELIVERIES) {
+        int fd = open(b->pkg[i], O_RDONLY);
+        struct stat st;
+        if (fd >= 0 && fstat(fd, &st) == 0)
+            res = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+        else if (fd >= 0)
+            close(fd);
+    }
+    if (!res)
+        return MHD_NO;
+    enum MHD_Result r = MHD_queue_response(conn, 200, res);
+    MHD_destroy_response(res);
+    return r;
+}
+
+static double rusage_children_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* 1c. The first sync as a school runs it: `outpost sync` of a new device of the organisation
+ * against `outpost serve`, over HTTP on loopback (the pages, every package downloaded and
+ * checked, the push of nothing); the device registered and enrolled with the binary too.
+ * Limit, same run: `curl` fetching the same number of bytes in the same requests (the pages,
+ * then the packages into files, fsync'ed) from a bare libmicrohttpd, plus the bare insert of
+ * the rows measured in phase 1. */
+static void http_first_sync(struct world *w, const char *dir, const char *cdir,
+                            const struct pull_stats *first, double t_rows_limit,
+                            char enc[DELIVERIES][SHA256_HEX_LEN])
+{
+    char *bin = outpost_binary();
+    if (!bin) {
+        printf("\n1c. not measured (no outpost binary next to bench_sync; set OUTPOST)\n");
+        return;
+    }
+    char *ddir = fs_join(dir, "device-http");
+    instance_close(make_instance(dir, ddir, "device"));
+    char root[80];
+    char *log = fs_join(cdir, "serve-1c.log");
+    pid_t pid = serve_start(bin, cdir, log, root);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "'%s' --data '%s' register-central --root-url '%s' >/dev/null && echo pw-sma | '%s'"
+             " --data '%s' enrol --login sma --password-stdin >/dev/null",
+             bin, ddir, root, bin, ddir);
+    if (system(cmd) != 0)
+        die("register-central and enrol of the device of phase 1c", NULL);
+    snprintf(cmd, sizeof cmd, "'%s' --data '%s' sync --json > '%s/sync.json'", bin, ddir, ddir);
+    double s0 = proc_cpu(pid), d0 = rusage_children_cpu(), t0 = now();
+    int rc = system(cmd);
+    double t_sync = now() - t0, d_cpu = rusage_children_cpu() - d0, s_cpu = proc_cpu(pid) - s0;
+    int status = serve_stop(pid);
+    char *out = fs_join(ddir, "sync.json");
+    json_t *j = json_load_file(out, 0, NULL);
+    if (rc != 0 || !j)
+        die("outpost sync of phase 1c (see its sync.json and serve-1c.log)", NULL);
+    long long records = json_integer_value(json_object_get(j, "records"));
+    long long pkgs = json_integer_value(json_object_get(j, "packages"));
+    long long bytes = json_integer_value(json_object_get(j, "bytes"));
+    json_decref(j);
+    if (records != first->records || pkgs != DELIVERIES)
+        die("phase 1c's sync did not receive what phase 1 did", NULL);
+
+    /* the limit: the same requests from a bare server, with curl */
+    struct op_err e = {0};
+    size_t longest = 0;
+    int pages = first->pages < PAGES_KEPT ? first->pages : PAGES_KEPT;
+    for (int i = 0; i < pages; i++)
+        if (first->page_len[i] > longest)
+            longest = first->page_len[i];
+    char *pkg[DELIVERIES];
+    for (int i = 0; i < DELIVERIES; i++) {
+        uint64_t size;
+        if (app_content_locate(w->central, enc[i], &pkg[i], &size, &e) != 0)
+            die("locate", &e);
+    }
+    struct bare_set b = {pages, first->page_len, calloc(1, longest ? longest : 1), pkg};
+    int bport = free_port();
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC, (uint16_t)bport, NULL, NULL,
+        bare_set_answer, &b, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(HTTP_SERVE_THREADS),
+        MHD_OPTION_END);
+    if (!d)
+        die("bare server", NULL);
+    struct buf c = BUF_INIT;
+    buf_printf(&c, "curl -sS --fail");
+    for (int i = 0; i < pages; i++)
+        buf_printf(&c, " -o /dev/null http://127.0.0.1:%d/p/%d", bport, i);
+    for (int i = 0; i < DELIVERIES; i++)
+        buf_printf(&c, " -o '%s/bare-%d' http://127.0.0.1:%d/k/%d", dir, i, bport, i);
+    t0 = now();
+    rc = system(c.data);
+    double t_curl = now() - t0;
+    t0 = now();
+    for (int i = 0; i < DELIVERIES; i++) {
+        char f[4096];
+        snprintf(f, sizeof f, "%s/bare-%d", dir, i);
+        int fd = open(f, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0)
+            die("fsync of curl's download", NULL);
+        close(fd);
+        unlink(f);
+    }
+    double t_fsync = now() - t0;
+    MHD_stop_daemon(d);
+    if (rc != 0)
+        die("curl of the limit of phase 1c", NULL);
+    double t_limit = t_curl + t_fsync + t_rows_limit;
+    printf("\n1c. the first sync for real: `outpost sync` of a third device against `outpost "
+           "serve` over HTTP on loopback: %lld records, %lld packages, %.1f MB received: %.3f s "
+           "(CPU: the device %.3f s, serve %.3f s; serve exited %d)\n",
+           records, pkgs, bytes / 1e6, t_sync, d_cpu, s_cpu, status);
+    printf("   limit: curl of the same %d pages and %d packages from bare libmicrohttpd %.3f s + "
+           "fsync of the packages %.3f s + bare SQLite insert of the rows %.3f s = %.3f s: "
+           "%.1fx the limit (target 2x)\n",
+           pages, DELIVERIES, t_curl, t_fsync, t_rows_limit, t_limit, t_sync / t_limit);
+    buf_free(&c);
+    free((void *)b.zeros);
+    for (int i = 0; i < DELIVERIES; i++)
+        free(pkg[i]);
+    free(out);
+    free(log);
+    free(ddir);
+    free(bin);
+}
+
 static void http_phase(struct world *w, const char *cdir)
 {
     char *bin = outpost_binary();
@@ -983,45 +1202,10 @@ static void http_phase(struct world *w, const char *cdir)
              PAGE_LIMIT);
 
     /* outpost serve on loopback */
-    int port = free_port();
-    char listen[64], root[80];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    snprintf(root, sizeof root, "http://127.0.0.1:%d/", port);
+    char root[80];
     char *log = fs_join(cdir, "serve.log");
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execl(bin, bin, "--data", cdir, "serve", "--listen", listen, "--threads",
-              HTTP_SERVE_THREADS, "--max-per-ip", "0", "--max-in-flight", "0", (char *)NULL);
-        _exit(127);
-    }
-    struct http_client_options o;
-    memset(&o, 0, sizeof o);
-    o.root_url = root;
-    o.max_attempts = 1;
-    o.connect_timeout_ms = 500;
-    struct http_client *c = http_client_new(&o, &e);
-    if (!c)
-        die("http client", &e);
-    int up = 0;
-    for (int i = 0; i < 100 && !up; i++) {
-        struct http_reply rep;
-        if (http_get(c, "/api/v1/health", &rep, &e) == 0 && rep.status == 200)
-            up = 1;
-        else
-            usleep(100000);
-        http_reply_free(&rep);
-    }
-    if (!up) {
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
-        fprintf(stderr, "bench_sync: outpost serve did not answer (see %s)\n", log);
-        exit(1);
-    }
+    pid_t pid = serve_start(bin, cdir, log, root);
+    struct http_client *c = client_of(root);
     /* one page, kept as the bare server's bytes */
     if (http_client_set_bearer(c, devs[0].token, &e) != 0)
         die("bearer", &e);
@@ -1035,9 +1219,7 @@ static void http_phase(struct world *w, const char *cdir)
     double s0 = proc_cpu(pid), b0 = self_cpu();
     http_load(root, path, devs, w->pinned, clients, &r);
     double server_cpu = proc_cpu(pid) - s0, client_cpu = self_cpu() - b0;
-    kill(pid, SIGTERM);
-    int status;
-    waitpid(pid, &status, 0);
+    int status = serve_stop(pid);
 
     /* the limit: the same bytes from a bare libmicrohttpd server, same flags and threads */
     struct bare_page bp = {page.body.data, page.body.len};
@@ -1075,8 +1257,7 @@ static void http_phase(struct world *w, const char *cdir)
            "%.1fx slower\n",
            b.per_s, b.median_ms, b.p95_ms, b.failed, b.ok ? bare_cpu / b.ok * 1e3 : 0,
            b.per_s / (r.per_s > 0 ? r.per_s : 1));
-    printf("   serve exited with status %d on SIGTERM (log: %s)\n",
-           WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+    printf("   serve exited with status %d on SIGTERM (log: %s)\n", status, log);
     http_reply_free(&page);
     sodium_memzero(devs, HTTP_DEVICES * sizeof *devs);
     free(devs);
@@ -1155,6 +1336,9 @@ int main(int argc, char **argv)
         w.device = first_device;
         free(d2dir);
     }
+
+    /* 1c. the same first sync over HTTP, as `outpost sync` runs it */
+    http_first_sync(&w, dir, cdir, &first, t_rows_limit, enc);
 
     /* 2. no-change sync */
     double nc[NOCHANGE_RUNS], ncc[NOCHANGE_RUNS], ncd[NOCHANGE_RUNS], nccpu[NOCHANGE_RUNS],
