@@ -255,12 +255,10 @@ static void reset_clear(struct reset *r)
  * new_keys makes a new pair even when the old one could be recovered, wrapped under the new
  * password and escrowed under the master key: a copy of the old wrapped vault (a lost device,
  * a backup) then opens only the old secret key, which nothing new is sealed to. Re-sealing:
- * nothing sealed to a user's public key is stored yet (content keys are sealed by
- * content_seal_key, which no command calls before sync exists; profiles are stored in clear),
- * so there is nothing to re-seal today. Once sealed data is stored, this is the place to
- * re-seal it to the new key (opening it with the old one, recovered from escrow). The new
- * public key and wrapped vault bump the user's version (users_update), so sync sends them to
- * devices as any change. */
+ * the new public key and wrapped vault bump the user's version (users_update), and
+ * credentials_store gives a new version to what devices hold sealed to the old key (the
+ * user's eligibilities, and the profiles of the centers they proctor), so the next pull
+ * brings copies sealed to the new key (app/changes.c seals them as it builds the pages). */
 static int reset_prepare(struct instance *inst, const struct app_user_passwd *in, struct reset *r,
                          struct op_err *e)
 {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/meta.h"
+#include "store/testcenters.h"
 #include "store/users.h"
 
 int credentials_make(const struct password_cost *cost, const char *user_id, const char *password,
@@ -141,9 +142,19 @@ void credentials_apply(struct credentials *c, struct user *u)
 int credentials_store(struct db *db, const char *user_id, int64_t version,
                       const struct credentials *c, struct op_err *e)
 {
+    struct user u;
+    int rc = users_get_by_id(db, user_id, &u, e);
+    if (rc != 0)
+        return rc;
+    int new_key = !u.vault_public_key || strcmp(u.vault_public_key, c->vault_public_key) != 0;
+    user_clear(&u);
     struct user_changes ch = {0};
     credentials_changes(c, &ch);
-    return users_update(db, user_id, version, &ch, NULL, e);
+    rc = users_update(db, user_id, version, &ch, NULL, e);
+    /* a new key pair (not the same one re-wrapped): re-send what is sealed to the old one */
+    if (rc == 0 && new_key)
+        rc = testcenters_reseal_to_user(db, user_id, e);
+    return rc;
 }
 
 void credentials_wipe(struct credentials *c)

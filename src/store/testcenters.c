@@ -526,6 +526,34 @@ static int reseal_one(struct db *db, const char *center_id, const char *duty, co
     return rc;
 }
 
+int testcenters_reseal_to_user(struct db *db, const char *user_id, struct op_err *e)
+{
+    const char *what = "updating what is sealed to a user whose key changed";
+    struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT, none = IDLIST_INIT;
+    int rc = idlist_collect(db,
+                            "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
+                            user_id, &elig, what, e);
+    for (int i = 0; rc == 0 && i < elig.n; i++) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        rc = db_run(db, "UPDATE eligibilities SET version = version + 1, updated_at = ?2"
+                        " WHERE id = ?1",
+                    elig.v[i], now, what, e);
+    }
+    if (rc == 0)
+        rc = idlist_touch(db, FEED_ELIGIBILITY, &elig, e);
+    if (rc == 0)
+        rc = idlist_collect(db,
+                            "SELECT center_id FROM test_center_staff WHERE user_id = ?1"
+                            " AND duty = 'proctor'",
+                            user_id, &centers, what, e);
+    for (int i = 0; rc == 0 && i < centers.n; i++)
+        rc = reseal_profiles(db, centers.v[i], CENTER_DUTY_PROCTOR, &none, e);
+    idlist_free(&elig);
+    idlist_free(&centers);
+    return rc;
+}
+
 int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
                        int *changed, struct op_err *e)
 {

@@ -94,6 +94,13 @@ int testcenters_assign(struct db *db, const char *center_id, const char *user_id
 int testcenters_unassign(struct db *db, const char *center_id, const char *user_id,
                          const char *duty, struct op_err *e);
 
+/* A user's vault key changed (auth/credentials.c): what devices hold sealed to the old key is
+ * of no use to them, so the records that carry it get a new version and the next pull brings
+ * copies sealed to the new key (app/changes.c): the eligibilities that list the user (their
+ * content keys) and, for each center the user proctors, its test takers and staff (their
+ * profiles). Inside the caller's transaction. */
+int testcenters_reseal_to_user(struct db *db, const char *user_id, struct op_err *e);
+
 /* Replaces the staff of `duty` at the center by the `n` users of `user_ids` (duplicates
  * allowed, counted once). *changed (may be NULL) says whether the list changed. */
 int testcenters_set_staff(struct db *db, const char *center_id, const char *duty,

@@ -1358,6 +1358,71 @@ static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
     free(zip2);
 }
 
+/* A new key pair alone (passwd --new-keys: no other change) reaches the device: the content
+ * keys sealed to a test taker and the profiles sealed to a proctor come again, sealed to the
+ * new key, in the next pull (they used to stay sealed to the old one until something else
+ * changed the records). */
+static void test_a_new_key_alone_reaches_the_device(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->central->dir, "demo.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    struct delivery d;
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    OK(app_deliveries_import(f->central, &in, &d, fx_e));
+    const char *both[] = {f->t1, f->t2};
+    char el_id[UUID_STR_LEN];
+    fx_eligible(f->central->db, f->ca1, d.id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+
+    /* t1's key: the eligibilities listing t1 come again, the content key sealed to the new key */
+    unsigned char npk[VAULT_PUBLIC_BYTES], nsk[VAULT_SECRET_BYTES];
+    unsigned char box[CONTENT_SEALED_KEY_BYTES], key[CONTENT_KEY_BYTES];
+    new_vault(f, f->t1, "t1-new");
+    central_keys(f, f->t1, "t1-new", npk, nsk);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 2); /* e1 and Chemistry's */
+    json_t *el = synced_json(f, FEED_ELIGIBILITY, el_id);
+    assert_true(sealed_key_for(el, f->t1, box) > 0);
+    OK(vault_open(npk, nsk, box, sizeof box, key, fx_e));
+    json_decref(el);
+
+    /* p1's key: every test taker and staff member of p1's center comes again, their profile
+     * opened by p1's new key */
+    new_vault(f, f->p1, "p1-new");
+    central_keys(f, f->p1, "p1-new", npk, nsk);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_true(r.counts[SYNC_ENT_USER].updated >= 3); /* p1, t1, t2 (and the admin) */
+    char prof[512];
+    json_t *t2 = synced_json(f, FEED_USER, f->t2);
+    assert_int_equal(open_profile(t2, f->p1, npk, nsk, prof, sizeof prof), 0);
+    json_decref(t2);
+
+    /* the same key re-wrapped under a new password (as central does from its escrow copy)
+     * re-sends t2's own record only */
+    unsigned char tpk[VAULT_PUBLIC_BYTES], tsk[VAULT_SECRET_BYTES];
+    central_keys(f, f->t2, "t2", tpk, tsk);
+    struct user u;
+    OK(users_get_by_id(f->central->db, f->t2, &u, fx_e));
+    struct credentials c;
+    const struct credentials_keys same = {NULL, tsk};
+    OK(credentials_make(&cheap, f->t2, "t2-other", 8, &same, &c, fx_e));
+    fx_begin(f->central->db);
+    OK(credentials_store(f->central->db, f->t2, u.version, &c, fx_e));
+    fx_commit(f->central->db);
+    credentials_wipe(&c);
+    user_clear(&u);
+    pull_all(f, 1000, &r);
+    assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 0);
+    assert_int_equal(r.counts[SYNC_ENT_USER].updated, 1);
+    delivery_clear(&d);
+    free(zip);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1378,6 +1443,7 @@ int main(void)
         T(test_a_failure_mid_apply_keeps_the_old_cursor),
         T(test_binding_to_another_organisation_clears_the_device),
         T(test_sealed_boxes_and_the_digest_are_made_once_and_reused),
+        T(test_a_new_key_alone_reaches_the_device),
         T(test_a_kept_box_is_made_again_when_its_key_or_plaintext_changes),
         T(test_a_kept_content_key_is_sealed_again_to_a_new_key),
         T(test_changes_prepared_ahead_leave_nothing_to_seal),
