@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/import_jobs.h"
 #include "base/fs.h"
 #include "store/deliveries.h"
 #include "store/eligibilities.h"
@@ -381,7 +382,9 @@ int app_content_sweep(struct instance *central, long min_age, int *removed, stru
         rc = err_set(e, OP_EINPUT, "the minimum age is 0 seconds or more");
     if (rc != 0)
         return rc;
-    return packages_enc_sweep(central->dir, referenced, central, (time_t)min_age, removed, e);
+    rc = packages_enc_sweep(central->dir, referenced, central, (time_t)min_age, removed, e);
+    /* and what an upload or an import killed in the middle left (app/import_jobs.h) */
+    return rc ? rc : import_uploads_sweep(central->dir, min_age, removed, e);
 }
 
 /* ---- device ---- */

@@ -6,11 +6,15 @@
  */
 #include "app/import_jobs.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/deliveries.h"
@@ -299,4 +303,54 @@ int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer
     }
     pthread_mutex_unlock(&t->lock);
     return rc;
+}
+
+/* ---- leftovers ---- */
+
+/* The newest modification time of folder `path` and the files in it. */
+static time_t newest_in(const char *path)
+{
+    struct stat st;
+    time_t newest = stat(path, &st) == 0 ? st.st_mtime : time(NULL);
+    DIR *d = opendir(path);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *f = fs_join(path, de->d_name);
+        if (lstat(f, &st) == 0 && st.st_mtime > newest)
+            newest = st.st_mtime;
+        free(f);
+    }
+    if (d)
+        closedir(d);
+    return newest;
+}
+
+int import_uploads_sweep(const char *data_dir, long min_age, int *removed, struct op_err *e)
+{
+    char *root = fs_join(data_dir, IMPORT_UPLOADS_DIR);
+    DIR *d = opendir(root);
+    if (!d) {
+        int err = errno;
+        free(root);
+        if (err == ENOENT)
+            return 0;
+        return err_set(e, OP_EIO, "cannot read the uploads folder: %s", strerror(err));
+    }
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *path = fs_join(root, de->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && now - newest_in(path) >= min_age &&
+            fs_remove_tree(path) == 0)
+            (*removed)++;
+        free(path);
+    }
+    closedir(d);
+    free(root);
+    return 0;
 }

@@ -25,9 +25,10 @@
 #include "base/err.h"
 #include "instance/instance.h"
 
-#define IMPORT_JOBS_RUNNING_MAX 2  /* imports at once: each takes a core while it checks */
-#define IMPORT_JOBS_KEEP        32 /* ended jobs remembered for their status */
-#define IMPORT_JOB_ID_LEN       33 /* 32 hex characters and NUL */
+#define IMPORT_JOBS_RUNNING_MAX 2         /* imports at once: each takes a core while it checks */
+#define IMPORT_JOBS_KEEP        32        /* ended jobs remembered for their status */
+#define IMPORT_JOB_ID_LEN       33        /* 32 hex characters and NUL */
+#define IMPORT_UPLOADS_DIR      "uploads" /* DIR/uploads/<random>/<name>: uploads (http/server.h) */
 
 struct import_jobs;
 
@@ -62,5 +63,11 @@ int import_jobs_start(struct import_jobs *t, const struct import_job_request *r,
  * OP_ENOTFOUND for no such job, or another user's. */
 int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer_id, json_t **out,
                        struct op_err *e);
+
+/* Removes the upload folders of DIR/uploads (a server killed in the middle of an upload or
+ * an import leaves its folder) whose folder and files are all older than `min_age` seconds;
+ * *removed (added to) counts them. A younger one may belong to an upload or an import still
+ * running. */
+int import_uploads_sweep(const char *data_dir, long min_age, int *removed, struct op_err *e);
 
 #endif

@@ -104,7 +104,8 @@ static int deliveries_encrypt_cmd(int argc, char **argv)
 static const struct command_usage prune_usage = {
     "outpost deliveries prune-packages [--min-age SECONDS]",
     "Removes, on a central server, encrypted package files that no delivery refers to (left by\n"
-    "an import that failed or was killed, or by a withdrawn delivery) and temporary files,\n"
+    "an import that failed or was killed, or by a deleted delivery), temporary files, and the\n"
+    "folders of backoffice uploads a killed server left in DATA/uploads,\n"
     "when older than --min-age seconds (default 3600: a younger file may belong to an import\n"
     "still running).",
 };

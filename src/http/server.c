@@ -560,7 +560,7 @@ static void upload_name(const char *given, char out[101])
 /* Opens the private file an upload goes to: DIR/uploads/<random>/<name>. */
 static int upload_open(struct http_request_state *r, struct op_err *e)
 {
-    char *root = fs_join(r->srv->inst->dir, "uploads");
+    char *root = fs_join(r->srv->inst->dir, IMPORT_UPLOADS_DIR);
     int rc = fs_mkdir_p(root, 0700, e);
     char name[101];
     upload_name(http_query_get(&r->query, "filename"), name);
@@ -1012,8 +1012,9 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     if (!s->o.uploads)
         s->o.uploads = http_upload_routes;
     if (!s->o.max_upload)
-        s->o.max_upload = inst->settings.qti_package_max_bytes ? inst->settings.qti_package_max_bytes
-                                                               : ((uint64_t)512 << 20);
+        s->o.max_upload = inst->settings.qti_package_max_bytes
+                              ? inst->settings.qti_package_max_bytes
+                              : ((uint64_t)512 << 20);
     pthread_mutex_init(&s->lock, NULL);
     if (pthread_key_create(&s->worker_key, NULL) != 0) {
         pthread_mutex_destroy(&s->lock);

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
+#include "app/content.h"
 #include "app/import_jobs.h"
 #include "instance_fixture.h"
 #include "qti_testzip.h"
@@ -126,6 +128,36 @@ static void test_a_refused_package_fails_with_its_problems_and_creates_nothing(v
     free(file);
 }
 
+/* An upload folder DIR/uploads/name with one file, `age` seconds old. */
+static char *leftover(struct fixture *f, const char *name, long age)
+{
+    char *root = fs_join(f->inst->dir, IMPORT_UPLOADS_DIR);
+    char *dir = fs_join(root, name);
+    struct op_err e = {0};
+    assert_int_equal(fs_mkdir_p(dir, 0700, &e), 0);
+    char *file = testutil_write(dir, "pkg.zip", "part of a package");
+    struct timeval tv[2] = {{time(NULL) - age, 0}, {time(NULL) - age, 0}};
+    assert_int_equal(utimes(file, tv), 0);
+    assert_int_equal(utimes(dir, tv), 0);
+    free(file);
+    free(root);
+    return dir;
+}
+
+static void test_prune_packages_removes_the_uploads_a_killed_server_left(void **state)
+{
+    struct fixture *f = *state;
+    char *old = leftover(f, "old", 7200), *young = leftover(f, "young", 10);
+    int removed = 0;
+    struct op_err e = {0};
+    assert_int_equal(app_content_sweep(f->inst, 3600, &removed, &e), 0);
+    assert_int_equal(removed, 1);
+    assert_false(fs_exists(old));
+    assert_true(fs_exists(young)); /* may be an upload still running */
+    free(old);
+    free(young);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +165,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_a_refused_package_fails_with_its_problems_and_creates_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_prune_packages_removes_the_uploads_a_killed_server_left, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -541,6 +541,51 @@ static void test_an_upload_is_refused_before_its_body_unless_by_the_super_user(v
     free(zip);
 }
 
+/* A client that goes away in the middle of an upload leaves no file behind. */
+static void test_an_upload_cut_in_the_middle_leaves_nothing(void **state)
+{
+    struct fx *f = start(state);
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "POST /api/v1/admin/deliveries/upload?filename=cut.zip HTTP/1.1\r\nHost: x\r\n"
+                     "Cookie: outpost_session=%s\r\nX-CSRF-Token: %s\r\n"
+                     "Content-Type: application/zip\r\nContent-Length: 60000\r\n\r\n",
+                     f->cookie[ADMIN], f->csrf[ADMIN]);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)f->port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    static char part[20000];
+    memset(part, 'x', sizeof part);
+    send(fd, head, (size_t)n, MSG_NOSIGNAL);
+    send(fd, part, sizeof part, MSG_NOSIGNAL);
+    char *uploads = fs_join(f->inst->dir, "uploads");
+    /* the file is being written ... */
+    int seen = 0;
+    for (int i = 0; i < 200 && !seen; i++) {
+        seen = fs_exists(uploads) && !fs_dir_is_empty(uploads);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(seen);
+    close(fd); /* ... and the client goes */
+    int gone = 0;
+    for (int i = 0; i < 500 && !gone; i++) {
+        gone = fs_dir_is_empty(uploads);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_true(gone);
+    free(uploads);
+    struct reply r;
+    call(f, ADMIN, "GET", "/api/v1/admin/deliveries", NULL, &r);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(doc, "deliveries")), 1);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +600,7 @@ int main(void)
         cmocka_unit_test_teardown(test_an_uploaded_package_is_imported_in_the_background, teardown),
         cmocka_unit_test_teardown(
             test_an_upload_is_refused_before_its_body_unless_by_the_super_user, teardown),
+        cmocka_unit_test_teardown(test_an_upload_cut_in_the_middle_leaves_nothing, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
