@@ -792,7 +792,6 @@ static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(vo
     json_decref(el);
     delivery_clear(&d);
     delivery_clear(&d2);
-    free(zip);
     free(zip2);
 }
 
@@ -1302,17 +1301,26 @@ static void test_a_kept_box_is_made_again_when_its_key_or_plaintext_changes(void
     changes_page_free(&p);
 }
 
+/* A delivery "Chemistry" of a real package (encrypted on import), t1 and t2 eligible for it at
+ * `center`: its eligibility's id in el_id. */
+static void chemistry_for_t1_t2(struct fixture *f, const char *center, struct delivery *d,
+                                char el_id[UUID_STR_LEN])
+{
+    char *zip = fs_join(f->central->dir, "demo.zip");
+    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    OK(app_deliveries_import(f->central, &in, d, fx_e));
+    free(zip);
+    const char *both[] = {f->t1, f->t2};
+    fx_eligible(f->central->db, center, d->id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+}
+
 static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
 {
     struct fixture *f = *state;
-    char *zip = fs_join(f->central->dir, "demo.zip");
-    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
     struct delivery d;
-    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
-    OK(app_deliveries_import(f->central, &in, &d, fx_e));
-    const char *both[] = {f->t1, f->t2};
     char el_id[UUID_STR_LEN];
-    fx_eligible(f->central->db, f->ca2, d.id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    chemistry_for_t1_t2(f, f->ca2, &d, el_id);
     unsigned char tpk[VAULT_PUBLIC_BYTES], tsk[VAULT_SECRET_BYTES];
     unsigned char npk[VAULT_PUBLIC_BYTES], nsk[VAULT_SECRET_BYTES];
     central_keys(f, f->t1, "t1", tpk, tsk);
@@ -1354,7 +1362,6 @@ static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
     assert_in_step(f);
     delivery_clear(&d);
     delivery_clear(&d2);
-    free(zip);
     free(zip2);
 }
 
@@ -1365,14 +1372,9 @@ static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
 static void test_a_new_key_alone_reaches_the_device(void **state)
 {
     struct fixture *f = *state;
-    char *zip = fs_join(f->central->dir, "demo.zip");
-    assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
     struct delivery d;
-    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
-    OK(app_deliveries_import(f->central, &in, &d, fx_e));
-    const char *both[] = {f->t1, f->t2};
     char el_id[UUID_STR_LEN];
-    fx_eligible(f->central->db, f->ca1, d.id, both, 2, ELIGIBILITY_PROCTORED_KEEP, el_id);
+    chemistry_for_t1_t2(f, f->ca1, &d, el_id);
     struct sync_apply_report r;
     pull_all(f, 1000, &r);
     assert_in_step(f);
@@ -1420,7 +1422,6 @@ static void test_a_new_key_alone_reaches_the_device(void **state)
     assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 0);
     assert_int_equal(r.counts[SYNC_ENT_USER].updated, 1);
     delivery_clear(&d);
-    free(zip);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
