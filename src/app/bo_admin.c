@@ -12,6 +12,7 @@
 #include "app/deliveries.h"
 #include "app/eligibilities.h"
 #include "app/testcenters.h"
+#include "base/ids.h"
 #include "store/eligibilities.h"
 #include "store/testcenters.h"
 
@@ -174,8 +175,9 @@ int app_bo_upload_params_parse(const char *filename, const char *label, const ch
     if (label) {
         size_t n = strlen(label);
         if (n == 0)
-            return err_set_field(e, OP_EINPUT, "label", "label must not be empty (leave it out "
-                                                        "for the test's title)");
+            return err_set_field(e, OP_EINPUT, "label",
+                                 "label must not be empty (leave it out "
+                                 "for the test's title)");
         if (n > BO_TEXT_MAX)
             return err_set_field(e, OP_EINPUT, "label", "label is longer than %d bytes",
                                  BO_TEXT_MAX);
@@ -225,8 +227,8 @@ static int center_row(const struct app_center *c, void *ctx)
         return 0;
     if (r->children_of) {
         if (strcmp(c->center.parent_id, r->children_of) == 0)
-            json_array_append_new(r->arr, json_pack("{s:s, s:s}", "id", c->center.id, "label",
-                                                    c->center.label));
+            json_array_append_new(
+                r->arr, json_pack("{s:s, s:s}", "id", c->center.id, "label", c->center.label));
         return 0;
     }
     return json_array_append_new(r->arr, center_json(c)) == 0 ? 0 : OP_ENOMEM;
@@ -394,6 +396,24 @@ int app_bo_eligibilities_list(struct instance *inst, const struct bo_caller *who
     return 0;
 }
 
+/* The centers of the caller's scope labelled `label`: how many, and the last one's id. */
+struct label_run {
+    const struct bo_caller *who;
+    const char *label;
+    int n;
+    char id[UUID_STR_LEN];
+};
+
+static int label_row(const struct app_center *c, void *ctx)
+{
+    struct label_run *r = ctx;
+    if (strcmp(c->center.label, r->label) == 0 && app_bo_center_in_scope(r->who, c->center.id)) {
+        r->n++;
+        snprintf(r->id, sizeof r->id, "%s", c->center.id);
+    }
+    return 0;
+}
+
 int app_bo_eligibility_set(struct instance *inst, const struct bo_caller *who,
                            const struct bo_eligibility_body *b, json_t **out, int *created,
                            struct op_err *e)
@@ -401,20 +421,38 @@ int app_bo_eligibility_set(struct instance *inst, const struct bo_caller *who,
     *out = NULL;
     if (created)
         *created = 0;
-    /* the center named is resolved first, so that its scope is checked, then named by id */
-    struct test_center c;
-    int rc = app_testcenters_find(inst, b->center, &c, e);
-    if (rc == 0 && !app_bo_center_in_scope(who, c.id))
+    /* the center named is resolved first, so that its scope is checked, then named by id; an
+     * administrator's label is looked for among their centers only (an ambiguity elsewhere
+     * would name centers they do not reach) */
+    char id[UUID_STR_LEN] = "";
+    int rc = 0;
+    if (who->super || uuid_is_valid(b->center)) {
+        struct test_center c;
+        rc = app_testcenters_find(inst, b->center, &c, e);
+        if (rc == 0) {
+            snprintf(id, sizeof id, "%s", c.id);
+            test_center_clear(&c);
+        }
+    } else {
+        struct label_run lr = {who, b->center, 0, ""};
+        rc = app_testcenters_list(inst, label_row, &lr, e);
+        if (rc == 0 && lr.n == 1)
+            snprintf(id, sizeof id, "%s", lr.id);
+        else if (rc == 0 && lr.n > 1)
+            rc =
+                err_set(e, OP_EINPUT, "%d of your test centers are labelled \"%.64s\"; give the id",
+                        lr.n, b->center);
+    }
+    if (rc == 0 && (!id[0] || !app_bo_center_in_scope(who, id)))
         rc = err_set(e, OP_ENOTFOUND, "no test center with id or label \"%.64s\"", b->center);
     if (rc != 0) {
         snprintf(e->field, sizeof e->field, "center");
         return rc;
     }
-    const struct app_eligibility_set in = {c.id, b->delivery, b->test_takers, b->n, b->proctored};
+    const struct app_eligibility_set in = {id, b->delivery, b->test_takers, b->n, b->proctored};
     enum eligibility_outcome what = ELIGIBILITY_UNCHANGED;
     struct app_eligibility a;
     rc = app_eligibilities_set(inst, &in, &what, &a, e);
-    test_center_clear(&c);
     if (rc != 0)
         return rc;
     static const char *const outcomes[] = {"unchanged", "created", "updated"};
@@ -506,9 +544,8 @@ int app_bo_delivery_get(struct instance *inst, const struct bo_caller *who, cons
     return rc;
 }
 
-int app_bo_delivery_set_status(struct instance *inst, const struct bo_caller *who,
-                               const char *id, int64_t version, const char *status, json_t **out,
-                               struct op_err *e)
+int app_bo_delivery_set_status(struct instance *inst, const struct bo_caller *who, const char *id,
+                               int64_t version, const char *status, json_t **out, struct op_err *e)
 {
     *out = NULL;
     int publish = status && strcmp(status, DELIVERY_PUBLISHED) == 0;

@@ -311,12 +311,24 @@ static void test_eligibilities_are_set_listed_and_deleted_within_the_scope(void 
     assert_int_equal(r.status, 200);
     assert_string_equal(json_field(r.body, "eligibility", "outcome"), "unchanged");
 
+    /* another "North-1", at South: a label ambiguous on central, not among tca's centers */
+    char twin[UUID_STR_LEN];
+    add_center(f, "North-1", "org-s", f->south, twin);
+    call(f, TCA, "PUT", "/api/v1/admin/eligibilities",
+         "{\"center\": \"South\", \"delivery\": \"Maths\", \"test_takers\": []}", &r);
+    assert_int_equal(r.status, 404);
     /* tca: by label, at their center */
     call(f, TCA, "PUT", "/api/v1/admin/eligibilities",
          "{\"center\": \"North-1\", \"delivery\": \"Maths\", \"test_takers\": [\"tt1\", \"tt2\"]}",
          &r);
     assert_int_equal(r.status, 201);
     assert_non_null(strstr(r.body, "\"proctored\":true")); /* the delivery's default */
+    assert_null(strstr(r.body, twin));
+    /* the super-user must say which "North-1" */
+    call(f, ADMIN, "PUT", "/api/v1/admin/eligibilities",
+         "{\"center\": \"North-1\", \"delivery\": \"Maths\", \"test_takers\": []}", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, twin));
     call(f, TCA, "GET", "/api/v1/admin/eligibilities", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "North-1"));
