@@ -151,6 +151,21 @@ int api_bo_me_get(const struct http_request *req, struct http_response *res, str
 
 /* -- backoffice: users (api_bo_users.c) -- */
 
+/* GET /api/v1/admin/users?q=&role=&after=&limit=: {"users", "next"} (app_bo_users_list). */
+int api_bo_users_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/admin/users: 201 {"user"} (super-user). */
+int api_bo_users_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET, PATCH, DELETE /api/v1/admin/users/{id}; POST .../{id}/password (prefix routes). */
+int api_bo_user_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_user_patch(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_user_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_user_delete(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/admin/users/import?role=R (text/csv): 202 {"job"}; GET .../import/{job}. */
+int api_bo_users_import_post(const struct http_request *req, struct http_response *res,
+                             struct op_err *e);
+int api_bo_users_import_get(const struct http_request *req, struct http_response *res,
+                            struct op_err *e);
+
 /* -- backoffice: test centers, eligibilities, deliveries (api_bo_centers.c,
  * api_bo_eligibilities.c, api_bo_deliveries.c; rules in app/bo_admin.h) -- */
 

@@ -31,6 +31,14 @@ const struct http_route http_api_routes[] = {
      * one block per topic, each handler starting with api_bo_caller (api.h) */
     {"GET", "/api/v1/admin/me", 0, api_bo_me_get},
     /* -- users (api_bo_users.c) -- */
+    {"GET", "/api/v1/admin/users", 0, api_bo_users_get},
+    {"POST", "/api/v1/admin/users", 0, api_bo_users_post},
+    {"POST", "/api/v1/admin/users/import", 0, api_bo_users_import_post},
+    {"GET", "/api/v1/admin/users/import/", 1, api_bo_users_import_get},
+    {"GET", "/api/v1/admin/users/", 1, api_bo_user_get},
+    {"PATCH", "/api/v1/admin/users/", 1, api_bo_user_patch},
+    {"POST", "/api/v1/admin/users/", 1, api_bo_user_post},
+    {"DELETE", "/api/v1/admin/users/", 1, api_bo_user_delete},
 
     /* -- test centers, eligibilities, deliveries (api_bo_centers.c, api_bo_eligibilities.c,
      * api_bo_deliveries.c) -- */

@@ -54,6 +54,7 @@
 
 #include "app/import_jobs.h"
 #include "app/runner.h"
+#include "app/users_import_jobs.h"
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -88,6 +89,7 @@ struct http_server {
     char mhd_message[256]; /* MHD's last log message while starting, for the error */
     int starting;
     struct websessions *sessions;      /* the web sessions (websession.h), ended at stop */
+    struct users_import_jobs *users_imports; /* central's user imports, waited for at stop */
     struct runner_cache *runner_cache; /* parsed test packages (app/runner.h) */
     struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h), stopped first */
     struct import_jobs *import_jobs;   /* central's background imports, joined last */
@@ -474,6 +476,7 @@ static void fill_request(struct http_request_state *r, struct worker *w, const c
     r->req.ctx = s->o.ctx;
     r->req.tls = s->o.tls_cert != NULL;
     r->req.sessions = s->sessions;
+    r->req.users_imports = s->users_imports;
     r->req.runner_cache = s->runner_cache;
     r->req.sync_bg = s->sync_bg;
     r->req.import_jobs = s->import_jobs;
@@ -985,6 +988,7 @@ static void free_server(struct http_server *s)
         free(w);
     }
     websessions_free(s->sessions); /* every session's key wiped */
+    users_import_jobs_free(s->users_imports); /* a running import is waited for */
     runner_cache_free(s->runner_cache);
     sync_bg_free(s->sync_bg);
     import_jobs_free(s->import_jobs); /* waits for the imports running */
@@ -1027,6 +1031,11 @@ int http_server_start(struct instance *inst, const struct http_server_options *o
     }
     const struct websession_options wo = {.idle_s = o->session_idle_s, .max = o->max_sessions};
     if (websessions_new(&wo, &s->sessions, e) != 0) {
+        int code = e->code;
+        free_server(s);
+        return code;
+    }
+    if (inst->role == ROLE_CENTRAL && users_import_jobs_new(inst, &s->users_imports, e) != 0) {
         int code = e->code;
         free_server(s);
         return code;

@@ -61,6 +61,7 @@
 struct http_server;
 struct http_response;
 struct websessions;        /* http/websession.h: the server's web sessions */
+struct users_import_jobs;  /* app/users_import_jobs.h: central's background user imports */
 struct runner_cache;       /* app/runner.h: the server's parsed test packages */
 struct sync_bg;            /* sync/bg.h: a device's sync button */
 struct import_jobs;        /* app/import_jobs.h: central's background imports */
@@ -79,6 +80,7 @@ struct http_request {
     void *ctx;                    /* http_server_options.ctx: state the handlers share */
     int tls;                      /* 1 when the request came over TLS (cookies then get Secure) */
     struct websessions *sessions; /* the server's web sessions (http/websession.h) */
+    struct users_import_jobs *users_imports; /* central: background user imports; else NULL */
     struct runner_cache *runner_cache; /* the server's parsed test packages (app/runner.h) */
     struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h); NULL on central */
     struct import_jobs *import_jobs;   /* central's background imports (app/import_jobs.h) */

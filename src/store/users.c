@@ -9,6 +9,7 @@
 #include "base/text.h"
 #include "store/feed.h"
 #include "store/idlist.h"
+#include "store/testcenters.h"
 
 #define USER_COLUMNS                                                                               \
     "id, login, role, label, first_name, last_name, mail, interface_lang, default_lang,"           \
@@ -409,4 +410,111 @@ int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
         rc = db_fail(db, e, "counting users");
     db_stmt_done(db, st);
     return rc;
+}
+
+/* ---- the backoffice's list ---- */
+
+/* The search text ?2 (a LIKE pattern, NULL for none) over login, label and names. */
+#define SEARCH_TEXT                                                                                \
+    " AND (?2 IS NULL OR lower(login) LIKE ?2 ESCAPE '\\'"                                         \
+    " OR lower(coalesce(label, '')) LIKE ?2 ESCAPE '\\'"                                           \
+    " OR lower(coalesce(first_name, '')) LIKE ?2 ESCAPE '\\'"                                      \
+    " OR lower(coalesce(last_name, '')) LIKE ?2 ESCAPE '\\')"
+
+/* The users within the reach of administrator ?1: `members(id)`. */
+#define MEMBERS_CTE                                                                                \
+    TESTCENTERS_ADMIN_SCOPE_CTE                                                                    \
+    ", members(id) AS (SELECT st.user_id FROM test_center_staff st"                                \
+    " WHERE st.center_id IN (SELECT id FROM scope) UNION SELECT t.user_id"                         \
+    " FROM eligibility_test_takers t JOIN eligibilities el ON el.id = t.eligibility_id"            \
+    " WHERE el.center_id IN (SELECT id FROM scope))"
+
+/* Four statements, one per shape of query, so that each walks its own index:
+ *   ?1 after, ?2 text, ?3 limit [, ?4 role]               everyone
+ *   ?1 admin, ?2 text, ?3 limit, ?4 after [, ?5 role]     an administrator's reach */
+static const char *const search_sql[4] = {
+    "SELECT " USER_COLUMNS " FROM users WHERE login > ?1" SEARCH_TEXT " ORDER BY login LIMIT ?3",
+    "SELECT " USER_COLUMNS " FROM users WHERE role = ?4 AND login > ?1" SEARCH_TEXT
+    " ORDER BY login LIMIT ?3",
+    MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE login > ?4" SEARCH_TEXT
+                " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
+    MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE role = ?5 AND login > ?4" SEARCH_TEXT
+                " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
+};
+
+/* "%text%" in lower case, with LIKE's own characters escaped; NULL for no text. */
+static char *like_pattern(const char *text)
+{
+    if (!text || !text[0])
+        return NULL;
+    size_t n = strlen(text);
+    char *p = malloc(2 * n + 3);
+    if (!p)
+        return NULL;
+    size_t j = 0;
+    p[j++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '%' || c == '_' || c == '\\')
+            p[j++] = '\\';
+        p[j++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    p[j++] = '%';
+    p[j] = '\0';
+    return p;
+}
+
+int users_search_page(struct db *db, const struct users_search *q, struct user **rows, int *n,
+                      int *more, struct op_err *e)
+{
+    *rows = NULL;
+    *n = 0;
+    *more = 0;
+    if (q->limit < 1 || q->limit > DB_PAGE_MAX)
+        return err_set_field(e, OP_EINPUT, "limit", "limit: %d, expected 1 to %d", q->limit,
+                             DB_PAGE_MAX);
+    if (q->text && strlen(q->text) > USERS_SEARCH_MAX)
+        return err_set_field(e, OP_EINPUT, "q", "the search text is over %d bytes",
+                             USERS_SEARCH_MAX);
+    int scoped = q->admin_id != NULL, by_role = q->role != NULL;
+    char *pattern = like_pattern(q->text);
+    if (q->text && q->text[0] && !pattern)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    struct db_stmt *st = db_stmt(db, search_sql[scoped * 2 + by_role], e);
+    if (!st) {
+        free(pattern);
+        return OP_EDB;
+    }
+    const char *after = q->after ? q->after : "";
+    db_bind_text(st, 1, scoped ? q->admin_id : after);
+    db_bind_text(st, 2, pattern);
+    db_bind_int(st, 3, q->limit + 1);
+    if (scoped)
+        db_bind_text(st, 4, after);
+    if (by_role)
+        db_bind_text(st, scoped ? 5 : 4, q->role);
+    struct user *out = calloc((size_t)q->limit + 1, sizeof *out);
+    int rc, got = 0;
+    while (out && (rc = db_step(st)) == DB_ROW) {
+        if (got == q->limit) {
+            *more = 1;
+            break;
+        }
+        read_row(st, &out[got++]);
+    }
+    int result = !out             ? err_set(e, OP_ENOMEM, "out of memory")
+                 : rc == DB_ERROR ? db_fail(db, e, "listing users")
+                                  : 0;
+    db_stmt_done(db, st);
+    free(pattern);
+    if (result != 0) {
+        for (int i = 0; i < got; i++)
+            user_clear(&out[i]);
+        free(out);
+        *more = 0;
+        return result;
+    }
+    *rows = out;
+    *n = got;
+    return 0;
 }

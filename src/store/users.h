@@ -118,4 +118,29 @@ void users_cursor(struct db_cursor *c, const char *role);
 
 int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e);
 
+/* ---- the backoffice's list (app/bo_users.h) ---- */
+
+#define USERS_SEARCH_MAX 100 /* bytes of the search text */
+
+/* What the backoffice's users list shows. */
+struct users_search {
+    const char *role; /* NULL: every role */
+    const char *text; /* NULL or "": everyone; else a substring of the login, label, first
+                         or last name, matched without regard to case (ASCII letters) */
+    const char
+        *admin_id;     /* NULL: every user; else only the users within the reach of that
+                          test-center administrator (store/testcenters.h): staff of the
+                          centers of their scope and test takers of those centers' eligibilities */
+    const char *after; /* NULL or "": from the first; else the login after which to start */
+    int limit;         /* 1 to DB_PAGE_MAX */
+};
+
+/* A page of the list, ordered by login: walks the unique index on login (or (role, login)
+ * with a role), so a page costs the same wherever it starts, at any number of users; a
+ * search text filters the rows walked. *rows (n of them, each cleared with user_clear, the
+ * array freed with free) and *more when rows follow the last (its login is the next page's
+ * `after`). OP_EINPUT for a limit out of range or a search text over USERS_SEARCH_MAX. */
+int users_search_page(struct db *db, const struct users_search *q, struct user **rows, int *n,
+                      int *more, struct op_err *e);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include "app/apitokens.h"
 #include "app/backoffice.h"
@@ -110,16 +111,24 @@ static void login_as(struct fx *f, const char *login, const char *password, stru
     web_call(f->port, "POST", "/api/v1/session", NULL, NULL, body, r);
 }
 
-/* A request with an Authorization header (and no cookie). */
+/* A request with an Authorization header (and no cookie), and a body of `type`. */
+static void bearer_send(struct fx *f, const char *method, const char *path,
+                        const char *authorization, const char *type, const char *body,
+                        struct reply *r)
+{
+    static char req[65536];
+    snprintf(req, sizeof req,
+             "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: %s\r\n"
+             "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, authorization, type ? type : "application/json", body ? strlen(body) : 0,
+             body ? body : "");
+    exchange(f->port, req, r);
+}
+
 static void bearer_call(struct fx *f, const char *method, const char *path,
                         const char *authorization, struct reply *r)
 {
-    char req[2048];
-    snprintf(req, sizeof req,
-             "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: %s\r\n"
-             "Content-Length: 0\r\n\r\n",
-             method, path, authorization);
-    exchange(f->port, req, r);
+    bearer_send(f, method, path, authorization, NULL, NULL, r);
 }
 
 /* ---- login ---- */
@@ -396,6 +405,327 @@ static void test_the_access_rules(void **state)
     app_bo_caller_clear(&admin);
 }
 
+/* ---- users (api_bo_users.c, app/bo_users.h) ---- */
+
+/* An Authorization header value for a new token of `login` (static). */
+static const char *auth_of(struct fx *f, const char *login)
+{
+    static char auth[2][128];
+    static int turn;
+    char token[OAUTH2_TOKEN_LEN], id[UUID_STR_LEN];
+    make_token(f, login, 0, token, id);
+    turn = !turn;
+    snprintf(auth[turn], sizeof auth[turn], "Bearer %s", token);
+    return auth[turn];
+}
+
+static const char *user_id_of(struct fx *f, const char *login)
+{
+    static char id[UUID_STR_LEN];
+    struct user u;
+    struct op_err e = {0};
+    assert_int_equal(users_get_by_login(f->inst->db, login, &u, &e), 0);
+    memcpy(id, u.id, sizeof id);
+    user_clear(&u);
+    return id;
+}
+
+/* The logins of a list answer, comma-separated (static), and its "next" ("" for null). */
+static const char *logins_of(const char *body, const char **next)
+{
+    static char out[8192], nx[300];
+    out[0] = nx[0] = '\0';
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_non_null(doc);
+    json_t *arr = json_object_get(doc, "users"), *u;
+    size_t i;
+    json_array_foreach(arr, i, u)
+    {
+        size_t n = strlen(out);
+        snprintf(out + n, sizeof out - n, "%s%s", i ? "," : "",
+                 json_string_value(json_object_get(u, "login")));
+    }
+    const char *x = json_string_value(json_object_get(doc, "next"));
+    snprintf(nx, sizeof nx, "%s", x ? x : "");
+    if (next)
+        *next = nx;
+    json_decref(doc);
+    return out;
+}
+
+static void test_the_users_list_searches_filters_and_pages(void **state)
+{
+    struct fx *f = start(state);
+    for (int i = 0; i < 120; i++) {
+        char login[32];
+        snprintf(login, sizeof login, "u%03d", i);
+        add_user(f, login, i % 2 ? ROLE_TEST_TAKER : ROLE_PROCTOR, NULL);
+    }
+    const char *auth = auth_of(f, "admin");
+    struct reply r;
+    /* every user, a page of 50 at a time, each once, in login order */
+    char after[300] = "", prev[300] = "";
+    int total = 0, pages = 0;
+    do {
+        char path[512];
+        snprintf(path, sizeof path, "/api/v1/admin/users?limit=50&after=%s", after);
+        bearer_call(f, "GET", path, auth, &r);
+        assert_int_equal(r.status, 200);
+        const char *next;
+        const char *list = logins_of(r.body, &next);
+        for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
+            char l[300];
+            snprintf(l, sizeof l, "%.*s", (int)strcspn(p, ","), p);
+            assert_true(strcmp(l, prev) > 0);
+            snprintf(prev, sizeof prev, "%s", l);
+            total++;
+        }
+        snprintf(after, sizeof after, "%s", next);
+        pages++;
+    } while (after[0]);
+    assert_int_equal(total, 127); /* admin, 6 of the fixture, 120 */
+    assert_int_equal(pages, 3);
+
+    /* search: a substring of login, label or names, any case */
+    bearer_call(f, "GET", "/api/v1/admin/users?q=U11", auth, &r);
+    assert_string_equal(logins_of(r.body, NULL),
+                        "u110,u111,u112,u113,u114,u115,u116,u117,u118,u119");
+    bearer_call(f, "GET", "/api/v1/admin/users?q=u11&role=proctor", auth, &r);
+    assert_string_equal(logins_of(r.body, NULL), "u110,u112,u114,u116,u118");
+    bearer_call(f, "GET", "/api/v1/admin/users?q=%25", auth, &r); /* LIKE's own: literal */
+    assert_int_equal(r.status, 200);
+    assert_string_equal(logins_of(r.body, NULL), "");
+    bearer_call(f, "GET", "/api/v1/admin/users?role=super-user", auth, &r);
+    assert_string_equal(logins_of(r.body, NULL), "admin");
+
+    bearer_call(f, "GET", "/api/v1/admin/users?role=wizard", auth, &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "role");
+    bearer_call(f, "GET", "/api/v1/admin/users?limit=0", auth, &r);
+    assert_int_equal(r.status, 400);
+    bearer_call(f, "GET", "/api/v1/admin/users?limit=201", auth, &r);
+    assert_int_equal(r.status, 400);
+}
+
+static void test_an_administrator_lists_and_reads_their_centers_users_only(void **state)
+{
+    struct fx *f = start(state);
+    /* tt1 becomes a test taker of the sub-center North-1 */
+    struct op_err e = {0};
+    const char *auth = auth_of(f, "tca");
+    struct reply r;
+    bearer_call(f, "GET", "/api/v1/admin/users", auth, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(logins_of(r.body, NULL), "pr1,tca"); /* pr1 of North-1, tca of North */
+    bearer_call(f, "GET", "/api/v1/admin/users?role=proctor", auth, &r);
+    assert_string_equal(logins_of(r.body, NULL), "pr1");
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "pr1"));
+    bearer_call(f, "GET", path, auth, &r);
+    assert_int_equal(r.status, 200);
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "pr2"));
+    bearer_call(f, "GET", path, auth, &r);
+    assert_int_equal(r.status, 404); /* another center's: as if absent */
+    bearer_call(f, "GET", "/api/v1/admin/users/no-such-user", auth, &r);
+    assert_int_equal(r.status, 404);
+    (void)e;
+}
+
+static void test_users_are_created_edited_reset_and_deleted(void **state)
+{
+    struct fx *f = start(state);
+    const char *su = auth_of(f, "admin");
+    struct reply r;
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"pw-ada\","
+                " \"label\": \"Ada L\", \"mail\": \"ada@example.org\"}",
+                &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(json_field(r.body, "user", "label"), "Ada L");
+    assert_null(strstr(r.body, "password"));
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"x\"}", &r);
+    assert_int_equal(r.status, 409);
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"bob\", \"role\": \"proctor\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "password");
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"bob\", \"role\": \"proctor\", \"password\": \"x\", \"admin\": true}",
+                &r);
+    assert_int_equal(r.status, 400);
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"bob\", \"role\": \"sync-manager\", \"password\": \"x\"}", &r);
+    assert_int_equal(r.status, 400); /* a sync manager needs an organisation */
+    bearer_send(f, "POST", "/api/v1/admin/users", su, "text/plain", "{}", &r);
+    assert_int_equal(r.status, 415);
+
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "ada"));
+    bearer_send(f, "PATCH", path, su, NULL,
+                "{\"version\": 1, \"first_name\": \"Ada\", \"mail\": null}", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_field(r.body, "user", "first_name"), "Ada");
+    assert_non_null(strstr(r.body, "\"mail\":null"));
+    bearer_send(f, "PATCH", path, su, NULL, "{\"version\": 1, \"last_name\": \"L\"}", &r);
+    assert_int_equal(r.status, 409); /* stale: someone saved since */
+    bearer_send(f, "PATCH", path, su, NULL, "{\"version\": 2, \"role\": \"test-taker\"}", &r);
+    assert_int_equal(r.status, 400); /* no role, no login, no password here */
+    bearer_send(f, "PATCH", path, su, NULL, "{\"last_name\": \"L\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "version");
+
+    char pw_path[300];
+    snprintf(pw_path, sizeof pw_path, "%s/password", path);
+    bearer_send(f, "POST", pw_path, su, NULL, "{\"password\": \"a-new-one\"}", &r);
+    assert_int_equal(r.status, 204);
+    struct reply lr;
+    web_call(f->port, "POST", "/api/v1/session", NULL, NULL,
+             "{\"login\": \"ada\", \"password\": \"a-new-one\"}", &lr);
+    assert_int_equal(lr.status, 403); /* the new password is right; a proctor has no backoffice */
+    assert_string_equal(json_field(lr.body, "error", "code"), "not_backoffice");
+    bearer_send(f, "POST", pw_path, su, NULL, "{\"password\": \"\"}", &r);
+    assert_int_equal(r.status, 400);
+
+    bearer_call(f, "DELETE", path, su, &r);
+    assert_int_equal(r.status, 204);
+    bearer_call(f, "GET", path, su, &r);
+    assert_int_equal(r.status, 404);
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "admin"));
+    bearer_call(f, "DELETE", path, su, &r);
+    assert_int_equal(r.status, 400); /* never the super-user */
+}
+
+static void test_an_administrator_changes_only_their_test_takers_and_proctors(void **state)
+{
+    struct fx *f = start(state);
+    const char *tca = auth_of(f, "tca");
+    struct reply r;
+    bearer_send(f, "POST", "/api/v1/admin/users", tca, NULL,
+                "{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"pw-ada\"}", &r);
+    assert_int_equal(r.status, 403);
+    char path[256], pw_path[300];
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "pr1"));
+    bearer_call(f, "GET", path, tca, &r);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    char patch[128];
+    snprintf(
+        patch, sizeof patch, "{\"version\": %lld, \"label\": \"Pat\"}",
+        (long long)json_integer_value(json_object_get(json_object_get(doc, "user"), "version")));
+    json_decref(doc);
+    bearer_send(f, "PATCH", path, tca, NULL, patch, &r);
+    assert_int_equal(r.status, 200);
+    snprintf(pw_path, sizeof pw_path, "%s/password", path);
+    bearer_send(f, "POST", pw_path, tca, NULL, "{\"password\": \"pw-new\"}", &r);
+    assert_int_equal(r.status, 204);
+    bearer_call(f, "DELETE", path, tca, &r);
+    assert_int_equal(r.status, 403);
+    /* another center's proctor: not found, whatever the action */
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "pr2"));
+    bearer_send(f, "PATCH", path, tca, NULL, "{\"version\": 1, \"label\": \"X\"}", &r);
+    assert_int_equal(r.status, 404);
+    snprintf(pw_path, sizeof pw_path, "%s/password", path);
+    bearer_send(f, "POST", pw_path, tca, NULL, "{\"password\": \"pw-new\"}", &r);
+    assert_int_equal(r.status, 404);
+    /* an administrator of their own center is in reach, but not theirs to change */
+    snprintf(path, sizeof path, "/api/v1/admin/users/%s", user_id_of(f, "tca"));
+    bearer_send(f, "PATCH", path, tca, NULL, "{\"version\": 1, \"label\": \"Me\"}", &r);
+    assert_int_equal(r.status, 403);
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=test-taker", tca, "text/csv",
+                "Login,Password\nzed,pw\n", &r);
+    assert_int_equal(r.status, 403);
+}
+
+static void test_a_change_by_session_needs_the_csrf_token(void **state)
+{
+    struct fx *f = start(state);
+    struct reply r;
+    login_as(f, "admin", "a-test-password", &r);
+    char cookie[128], csrf[128];
+    snprintf(cookie, sizeof cookie, "%s", cookie_of(&r));
+    snprintf(csrf, sizeof csrf, "%s", json_field(r.body, "csrf", NULL));
+    const char *body = "{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"pw\"}";
+    web_call(f->port, "POST", "/api/v1/admin/users", cookie, NULL, body, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "csrf");
+    web_call(f->port, "POST", "/api/v1/admin/users", cookie,
+             "not-the-token-not-the-token-not-the-token12", body, &r);
+    assert_int_equal(r.status, 403);
+    web_call(f->port, "POST", "/api/v1/admin/users", cookie, csrf, body, &r);
+    assert_int_equal(r.status, 201);
+    web_call(f->port, "GET", "/api/v1/admin/users?q=ada", cookie, NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* a read needs no token */
+}
+
+/* Polls an import job until it ends; its final answer in *r. */
+static void wait_job(struct fx *f, const char *auth, const char *id, struct reply *r)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/admin/users/import/%s", id);
+    for (int i = 0; i < 300; i++) {
+        bearer_call(f, "GET", path, auth, r);
+        assert_int_equal(r->status, 200);
+        if (strcmp(json_field(r->body, "job", "state"), "running") != 0)
+            return;
+        usleep(50 * 1000);
+    }
+    fail_msg("the import did not end");
+}
+
+static void test_a_csv_import_runs_in_the_background_all_or_nothing(void **state)
+{
+    struct fx *f = start(state);
+    const char *su = auth_of(f, "admin");
+    struct reply r;
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=test-taker&name=class.csv", su,
+                "text/csv", "Login,Password,Label\nzoe,pw-zoe,Zoe\nyan,pw-yan,Yan\n", &r);
+    assert_int_equal(r.status, 202);
+    char id[64];
+    snprintf(id, sizeof id, "%s", json_field(r.body, "job", "id"));
+    wait_job(f, su, id, &r);
+    assert_string_equal(json_field(r.body, "job", "state"), "done");
+    assert_non_null(strstr(r.body, "\"created\":2"));
+    assert_non_null(strstr(r.body, "\"percent\":100"));
+    assert_int_equal(
+        testutil_query_int(f->inst->db, "SELECT count(*) FROM users WHERE login IN ('zoe', 'yan')"),
+        2);
+
+    /* a bad row: nothing imported, the row named; the server's path never shown */
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=test-taker&name=bad.csv", su,
+                "text/csv", "Login,Password\nxia,pw-xia\n,pw-nobody\n", &r);
+    assert_int_equal(r.status, 202);
+    snprintf(id, sizeof id, "%s", json_field(r.body, "job", "id"));
+    wait_job(f, su, id, &r);
+    assert_string_equal(json_field(r.body, "job", "state"), "failed");
+    assert_non_null(strstr(r.body, "\"line\":3"));
+    assert_non_null(strstr(r.body, "bad.csv"));
+    assert_null(strstr(r.body, "uploads"));
+    assert_int_equal(
+        testutil_query_int(f->inst->db, "SELECT count(*) FROM users WHERE login = 'xia'"), 0);
+
+    /* the job is its starter's only */
+    char path[256];
+    snprintf(path, sizeof path, "/api/v1/admin/users/import/%s", id);
+    char token[OAUTH2_TOKEN_LEN], tid[UUID_STR_LEN], other[128];
+    make_token(f, "admin", 0, token, tid);
+    snprintf(other, sizeof other, "Bearer %s", token);
+    bearer_call(f, "GET", path, other, &r);
+    assert_int_equal(r.status, 200); /* the same user with another token */
+    bearer_call(f, "GET", path, auth_of(f, "tca"), &r);
+    assert_int_equal(r.status, 404);
+    bearer_call(f, "GET", "/api/v1/admin/users/import/nope", su, &r);
+    assert_int_equal(r.status, 404);
+
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=wizard", su, "text/csv",
+                "Login,Password\n", &r);
+    assert_int_equal(r.status, 400);
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=test-taker", su, "application/json",
+                "{}", &r);
+    assert_int_equal(r.status, 415);
+    bearer_send(f, "POST", "/api/v1/admin/users/import?role=test-taker", su, "text/csv", "", &r);
+    assert_int_equal(r.status, 400);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +743,15 @@ int main(void)
         cmocka_unit_test_teardown(test_central_serves_the_backoffice_not_the_device_pages,
                                   teardown),
         cmocka_unit_test_teardown(test_the_access_rules, teardown),
+        cmocka_unit_test_teardown(test_the_users_list_searches_filters_and_pages, teardown),
+        cmocka_unit_test_teardown(test_an_administrator_lists_and_reads_their_centers_users_only,
+                                  teardown),
+        cmocka_unit_test_teardown(test_users_are_created_edited_reset_and_deleted, teardown),
+        cmocka_unit_test_teardown(test_an_administrator_changes_only_their_test_takers_and_proctors,
+                                  teardown),
+        cmocka_unit_test_teardown(test_a_change_by_session_needs_the_csrf_token, teardown),
+        cmocka_unit_test_teardown(test_a_csv_import_runs_in_the_background_all_or_nothing,
+                                  teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
