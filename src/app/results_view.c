@@ -94,6 +94,24 @@ static const char *nonempty(const char *s)
     return s && *s ? s : NULL;
 }
 
+/* A page cursor is "STARTED_AT,ID" of the last row of the page before. */
+static int parse_cursor(const char *after, char started[TIMESTAMP_STR_LEN], char id[UUID_STR_LEN],
+                        struct op_err *e)
+{
+    started[0] = id[0] = '\0';
+    if (!after || !*after)
+        return 0;
+    const char *comma = strchr(after, ',');
+    size_t sl = comma ? (size_t)(comma - after) : 0;
+    if (!comma || sl != TIMESTAMP_STR_LEN - 5 || !uuid_is_valid(comma + 1))
+        return err_set_field(e, OP_EINPUT, "after",
+                             "after: not a cursor this list gave (use the \"next\" of a page)");
+    memcpy(started, after, sl);
+    started[sl] = '\0';
+    snprintf(id, UUID_STR_LEN, "%s", comma + 1);
+    return 0;
+}
+
 void app_results_filter_clear(struct app_results_filter *f)
 {
     free(f->delivery_label);
@@ -101,15 +119,15 @@ void app_results_filter_clear(struct app_results_filter *f)
     memset(f, 0, sizeof *f);
 }
 
-int app_results_filter_make(struct instance *inst, const struct app_results_query *q,
+int app_results_query_parse(const struct app_results_query *q, const char *after,
                             struct app_results_filter *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
-    int rc = instance_require_role(inst, ROLE_CENTRAL, "the results of a delivery", e);
-    if (rc != 0)
-        return rc;
+    int rc;
     if (!nonempty(q->delivery))
         return err_set_field(e, OP_EINPUT, "delivery", "give a delivery (its id or label)");
+    if (strlen(q->delivery) > 1000)
+        return err_set_field(e, OP_EINPUT, "delivery", "delivery: at most 1000 bytes");
     const char *status = nonempty(q->status), *state = nonempty(q->state);
     if (status && app_results_check_status(status, e) != 0) {
         snprintf(e->field, sizeof e->field, "status");
@@ -125,8 +143,34 @@ int app_results_filter_make(struct instance *inst, const struct app_results_quer
         return rc;
     if (nonempty(q->to) && (rc = parse_day(q->to, 1, "to", out->to, e)) != 0)
         return rc;
+    if ((rc = parse_cursor(after, out->after_started, out->after_id, e)) != 0)
+        return rc;
     if (nonempty(q->search) && (rc = make_search(q->search, &out->search, e)) != 0)
         return rc;
+    out->f = (struct results_filter){
+        .delivery_id = out->delivery_id,
+        .center_id = center,
+        .status = status,
+        .state = state,
+        .from = out->from[0] ? out->from : NULL,
+        .to = out->to[0] ? out->to : NULL,
+        .search = out->search,
+        .admin_id = nonempty(q->admin_id),
+    };
+    return 0;
+}
+
+static int filter_make(struct instance *inst, const struct app_results_query *q, const char *after,
+                       struct app_results_filter *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "the results of a delivery", e);
+    if (rc != 0)
+        return rc;
+    if ((rc = app_results_query_parse(q, after, out, e)) != 0) {
+        app_results_filter_clear(out);
+        return rc;
+    }
     struct delivery d;
     memset(&d, 0, sizeof d);
     rc = deliveries_find(inst->db, q->delivery, &d, e);
@@ -141,17 +185,13 @@ int app_results_filter_make(struct instance *inst, const struct app_results_quer
     out->delivery_label = d.label;
     d.label = NULL;
     delivery_clear(&d);
-    out->f = (struct results_filter){
-        .delivery_id = out->delivery_id,
-        .center_id = center,
-        .status = status,
-        .state = state,
-        .from = out->from[0] ? out->from : NULL,
-        .to = out->to[0] ? out->to : NULL,
-        .search = out->search,
-        .admin_id = nonempty(q->admin_id),
-    };
     return 0;
+}
+
+int app_results_filter_make(struct instance *inst, const struct app_results_query *q,
+                            struct app_results_filter *out, struct op_err *e)
+{
+    return filter_make(inst, q, NULL, out, e);
 }
 
 /* ---- rows ---- */
@@ -225,24 +265,6 @@ json_t *app_results_row_json(const struct results_view_row *v)
 
 /* ---- pages and walks ---- */
 
-/* A page cursor is "STARTED_AT,ID" of the last row of the page before. */
-static int parse_cursor(const char *after, char started[TIMESTAMP_STR_LEN], char id[UUID_STR_LEN],
-                        struct op_err *e)
-{
-    started[0] = id[0] = '\0';
-    if (!after || !*after)
-        return 0;
-    const char *comma = strchr(after, ',');
-    size_t sl = comma ? (size_t)(comma - after) : 0;
-    if (!comma || sl != TIMESTAMP_STR_LEN - 5 || !uuid_is_valid(comma + 1))
-        return err_set_field(e, OP_EINPUT, "after",
-                             "after: not a cursor this list gave (use the \"next\" of a page)");
-    memcpy(started, after, sl);
-    started[sl] = '\0';
-    snprintf(id, UUID_STR_LEN, "%s", comma + 1);
-    return 0;
-}
-
 int app_results_page(struct instance *inst, const struct app_results_query *q, const char *after,
                      int limit, json_t **out, struct op_err *e)
 {
@@ -252,19 +274,16 @@ int app_results_page(struct instance *inst, const struct app_results_query *q, c
     if (limit < 1 || limit > PAGE_MAX)
         return err_set_field(e, OP_EINPUT, "limit", "limit: 1 to %d results a page, not %d",
                              PAGE_MAX, limit);
-    char started[TIMESTAMP_STR_LEN], id[UUID_STR_LEN];
-    int rc = parse_cursor(after, started, id, e);
-    if (rc != 0)
-        return rc;
     struct app_results_filter f;
-    if ((rc = app_results_filter_make(inst, q, &f, e)) != 0)
+    int rc = filter_make(inst, q, after, &f, e);
+    if (rc != 0)
         return rc;
     int64_t total = 0;
     struct results_view_page p;
     memset(&p, 0, sizeof p);
     rc = results_view_count(inst->db, &f.f, &total, e);
     if (rc == 0)
-        rc = results_view_read(inst->db, &f.f, started, id, limit, &p, e);
+        rc = results_view_read(inst->db, &f.f, f.after_started, f.after_id, limit, &p, e);
     if (rc == 0) {
         json_t *rows = json_array();
         for (int i = 0; i < p.n; i++)
@@ -602,7 +621,36 @@ int app_results_review(struct instance *inst, const char *id, const char *admin_
         if (rc != 0)
             return rc;
     }
-    return accept ? app_results_accept(inst, id, e) : app_results_reject(inst, id, reason, e);
+    rc = accept ? app_results_accept(inst, id, e) : app_results_reject(inst, id, reason, e);
+    /* not held for review, or decided already: a state the request contradicts (409), not a
+     * fault of the instance */
+    if (rc == OP_ESTATE)
+        e->code = rc = OP_ECONFLICT;
+    return rc;
+}
+
+int app_results_review_body(const json_t *body, int accept, const char **reason, struct op_err *e)
+{
+    *reason = NULL;
+    if (!json_is_object(body))
+        return err_set_field(e, OP_EINPUT, "body", "the body is a JSON object");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        if (accept || strcmp(k, "reason") != 0)
+            return err_set_field(e, OP_EINPUT, "body", "unknown member \"%.40s\"%s", k,
+                                 accept ? " (accepting takes no member)" : " (only reason)");
+        if (!json_is_string(v) && !json_is_null(v))
+            return err_set_field(e, OP_EINPUT, "reason", "reason: a text");
+        if (json_is_string(v) && json_string_length(v) > APP_REVIEW_REASON_MAX)
+            return err_set_field(e, OP_EINPUT, "reason", "reason: at most %d bytes",
+                                 APP_REVIEW_REASON_MAX);
+        if (json_is_string(v) && strlen(json_string_value(v)) != json_string_length(v))
+            return err_set_field(e, OP_EINPUT, "reason", "reason: no NUL character");
+        *reason = json_string_value(v);
+    }
+    return 0;
 }
 
 /* ---- the summary recorded at decryption ---- */

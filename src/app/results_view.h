@@ -48,8 +48,14 @@ struct app_results_filter {
     char *delivery_label;
     char from[TIMESTAMP_STR_LEN], to[TIMESTAMP_STR_LEN];
     char *search;
+    char after_started[TIMESTAMP_STR_LEN], after_id[UUID_STR_LEN]; /* a page's cursor */
 };
 int app_results_filter_make(struct instance *inst, const struct app_results_query *q,
+                            struct app_results_filter *out, struct op_err *e);
+/* The checks of app_results_filter_make that need no database (fuzzed by
+ * tests/fuzz/fuzz_bo_results.c), and of a page cursor `after` (NULL: none): *out filled but
+ * for the delivery's id and label; clear it on every path. */
+int app_results_query_parse(const struct app_results_query *q, const char *after,
                             struct app_results_filter *out, struct op_err *e);
 void app_results_filter_clear(struct app_results_filter *f);
 
@@ -107,9 +113,15 @@ int app_results_distribution(struct instance *inst, const struct app_results_que
                              json_t **out, struct op_err *e);
 
 /* Accept or reject (reason may be NULL) a result held for review, as app_results_accept and
- * app_results_reject, after checking it is in the scope of `admin_id`. */
+ * app_results_reject, after checking it is in the scope of `admin_id`; a result not held for
+ * review, or decided already, is OP_ECONFLICT. */
 int app_results_review(struct instance *inst, const char *id, const char *admin_id, int accept,
                        const char *reason, struct op_err *e);
+
+/* The body of a review through the API: for a rejection, {} or {"reason": text of at most
+ * APP_REVIEW_REASON_MAX bytes} (*reason borrowed from `body`, NULL when absent); for an
+ * acceptance, {} only. OP_EINPUT naming the member otherwise (fuzzed by fuzz_bo_results). */
+int app_results_review_body(const json_t *body, int accept, const char **reason, struct op_err *e);
 
 /* After decryption (app/results.c, inside its transaction): records the result's test-level
  * outcomes and test center (results_set_summary) from its decrypted JSON. */

@@ -226,4 +226,14 @@ int api_bo_sync_run_get(const struct http_request *req, struct http_response *re
 
 /* -- backoffice: results and exports (api_bo_results.c) -- */
 
+/* GET /api/v1/admin/results?delivery=&center=&status=&state=&from=&to=&search=&after=&limit=:
+ * a page of the results tab (app_results_page). */
+int api_bo_results_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* GET /api/v1/admin/results/{id} {"result"}, .../{id}/qti-xml, .../distribution, .../export
+ * (prefix route). */
+int api_bo_result_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+/* POST /api/v1/admin/results/{id}/accept, .../{id}/reject {"reason"?}, .../decrypt
+ * {"delivery"?} (prefix route). */
+int api_bo_result_post(const struct http_request *req, struct http_response *res, struct op_err *e);
+
 #endif

@@ -64,6 +64,9 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/admin/sync-runs/", 1, api_bo_sync_run_get},
 
     /* -- results and exports (api_bo_results.c) -- */
+    {"GET", "/api/v1/admin/results", 0, api_bo_results_get},
+    {"GET", "/api/v1/admin/results/", 1, api_bo_result_get},
+    {"POST", "/api/v1/admin/results/", 1, api_bo_result_post},
 
     {NULL, NULL, 0, NULL},
 };

@@ -4,8 +4,8 @@
  * test takers, an administrator of C1 (ADMIN1) and one of C2 (ADMIN2); delivery DELIV ("Maths
  * 2026"); a device of each organisation; and rf_result(), which seals a result as a device
  * does (the execution, the runner's outcome with items, a hash-chained audit log built with
- * the store's own audit_hash), receives it and, on request, decrypts it. Static functions,
- * included by test programs only.
+ * the store's own audit_hash), receives it and, on request, decrypts it. On a central the test
+ * made (rf_on). Static functions, included by test programs only.
  */
 #ifndef OUTPOST_TESTS_RESULTS_FIXTURE_H
 #define OUTPOST_TESTS_RESULTS_FIXTURE_H
@@ -17,7 +17,10 @@
 
 #include "app/executions.h"
 #include "app/results.h"
-#include "app_instance_fixture.h"
+#include "base/fs.h"
+#include "crypto/keys.h"
+#include "instance/instance.h"
+#include "testutil.h"
 #include "crypto/envelope.h"
 #include "store/devices.h"
 #include "store/executions.h"
@@ -61,10 +64,11 @@ static inline void rf_enrol(struct rf *f, const char *org, const char *label, st
 
 #define RF_T "'2026-01-01T00:00:00Z'"
 
-static inline struct rf *rf_new(void)
+/* The fixture's records on central `inst` (the caller's, which it keeps: rf_release). */
+static inline struct rf *rf_on(struct instance *inst)
 {
     struct rf *f = calloc(1, sizeof *f);
-    f->inst = fx_instance(ROLE_CENTRAL);
+    f->inst = inst;
     struct op_err e = {0};
     char *keys = instance_path(f->inst, "keys");
     assert_int_equal(keys_results_current(keys, &f->results, &e), 0);
@@ -124,12 +128,11 @@ static inline struct rf *rf_new(void)
     return f;
 }
 
-static inline void rf_free(struct rf *f)
+static inline void rf_release(struct rf *f)
 {
     key_wipe(&f->results);
     key_wipe(&f->dev1);
     key_wipe(&f->dev2);
-    fx_instance_free(f->inst);
     free(f);
 }
 

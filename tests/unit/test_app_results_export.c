@@ -15,17 +15,21 @@
 
 #include "app/results_export.h"
 #include "base/buf.h"
+#include "app_instance_fixture.h"
 #include "results_fixture.h"
 
 static int setup(void **state)
 {
-    *state = rf_new();
+    *state = rf_on(fx_instance(ROLE_CENTRAL));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    rf_free(*state);
+    struct rf *f = *state;
+    struct instance *inst = f->inst;
+    rf_release(f);
+    fx_instance_free(inst);
     return 0;
 }
 

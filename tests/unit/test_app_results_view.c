@@ -8,17 +8,21 @@
 #include <string.h>
 
 #include "app/results_view.h"
+#include "app_instance_fixture.h"
 #include "results_fixture.h"
 
 static int setup(void **state)
 {
-    *state = rf_new();
+    *state = rf_on(fx_instance(ROLE_CENTRAL));
     return 0;
 }
 
 static int teardown(void **state)
 {
-    rf_free(*state);
+    struct rf *f = *state;
+    struct instance *inst = f->inst;
+    rf_release(f);
+    fx_instance_free(inst);
     return 0;
 }
 
@@ -359,7 +363,7 @@ static void test_review_of_a_held_result_is_limited_to_the_callers_centers(void 
     assert_int_equal(app_results_review(f->inst, ids[0], RF_ADMIN1, 0, "seen twice", &e), 0);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM results WHERE review = 'rejected'"),
                      1);
-    assert_int_equal(app_results_review(f->inst, ids[0], NULL, 1, NULL, &e), OP_ESTATE);
+    assert_int_equal(app_results_review(f->inst, ids[0], NULL, 1, NULL, &e), OP_ECONFLICT);
 }
 
 static void test_a_center_named_by_the_result_counts_only_in_the_devices_organisation(void **state)
