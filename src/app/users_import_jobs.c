@@ -23,7 +23,7 @@ enum job_state { JOB_RUNNING, JOB_DONE, JOB_FAILED };
 struct job {
     struct users_import_jobs *t;
     char id[USERS_IMPORT_JOB_ID_LEN];
-    char *owner_id, *role, *name, *file;
+    char *owner_id, *role, *name, *file, *dir;
     pthread_t thread;
     uint64_t serial;
     /* under t->lock: */
@@ -51,6 +51,7 @@ static void job_free(struct job *j)
     free(j->role);
     free(j->name);
     free(j->file);
+    free(j->dir);
     json_decref(j->report);
     free(j->error);
     free(j);
@@ -130,7 +131,9 @@ static void *job_run(void *arg)
     }
     json_t *report = app_users_import_json(&r);
     users_import_report_free(&r);
-    unlink(j->file); /* the upload is the job's: gone whatever the outcome */
+    /* the upload is the job's: gone whatever the outcome */
+    unlink(j->file);
+    fs_remove_tree(j->dir);
     char *why = rc == 0 ? NULL : named_message(j, e.msg);
     log_info("users import %s (%s, %s): %s", j->id, j->name, j->role, why ? why : "imported");
     pthread_mutex_lock(&j->t->lock);
@@ -178,29 +181,38 @@ static char *copy_text(const char *s)
     return d;
 }
 
-/* Writes the upload to a new private file of the instance: its path (the caller frees). */
+/* Writes the upload into a new private folder of the instance's uploads/ (the folder, so that
+ * `deliveries prune-packages` sweeps what a killed server left, as for a QTI upload):
+ * *path the file, *dir its folder (the caller frees both). */
 static int write_upload(const struct instance *inst, const char *csv, size_t len, char **path,
-                        struct op_err *e)
+                        char **dir, struct op_err *e)
 {
-    *path = NULL;
-    char *dir = instance_path(inst, "uploads");
-    int rc = dir ? fs_mkdir_p(dir, 0700, e) : err_set(e, OP_ENOMEM, "out of memory");
-    char name[64];
+    *path = *dir = NULL;
+    char *root = instance_path(inst, "uploads");
+    int rc = root ? fs_mkdir_p(root, 0700, e) : err_set(e, OP_ENOMEM, "out of memory");
     unsigned char raw[16];
     randombytes_buf(raw, sizeof raw);
+    char name[48];
     char hex[33];
     sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-    snprintf(name, sizeof name, "users-%s.csv", hex);
-    char *p = rc == 0 ? fs_join(dir, name) : NULL;
+    snprintf(name, sizeof name, "users-%s", hex);
+    char *d = rc == 0 ? fs_join(root, name) : NULL;
+    free(root);
+    if (rc == 0)
+        rc = fs_mkdir_p(d, 0700, e);
+    char *p = rc == 0 ? fs_join(d, "users.csv") : NULL;
     int created = 0;
     if (rc == 0)
         rc = fs_write_new(p, csv, len, 0600, &created, e);
-    free(dir);
     if (rc != 0) {
+        if (d)
+            fs_remove_tree(d);
+        free(d);
         free(p);
         return rc;
     }
     *path = p;
+    *dir = d;
     return 0;
 }
 
@@ -218,8 +230,8 @@ int users_import_jobs_start(struct users_import_jobs *t, const char *owner_id, c
         return err_set_field(e, OP_EINPUT, "body",
                              "the CSV file is %zu bytes; at most %zu are accepted (csv-max-bytes)",
                              len, (size_t)t->inst.settings.csv_max_bytes);
-    char *file;
-    int rc = write_upload(&t->inst, csv, len, &file, e);
+    char *file, *dir;
+    int rc = write_upload(&t->inst, csv, len, &file, &dir, e);
     if (rc != 0)
         return rc;
     pthread_mutex_lock(&t->lock);
@@ -244,24 +256,27 @@ int users_import_jobs_start(struct users_import_jobs *t, const char *owner_id, c
         j->role = copy_text(role);
         j->name = copy_text(name && name[0] ? name : "users.csv");
         j->file = file;
+        j->dir = dir;
         j->state = JOB_RUNNING;
         j->phase = "checking";
         j->serial = ++t->serial;
         timestamp_now(j->started_at);
         if (pthread_create(&j->thread, NULL, job_run, j) != 0) {
             rc = err_set(e, OP_ENOMEM, "cannot start the import's thread");
-            j->file = NULL;
+            j->file = j->dir = NULL;
             job_free(j);
         } else {
             t->v[t->n++] = j;
             memcpy(id, j->id, USERS_IMPORT_JOB_ID_LEN);
-            file = NULL;
+            file = dir = NULL;
         }
     }
     pthread_mutex_unlock(&t->lock);
     if (file) {
         unlink(file);
+        fs_remove_tree(dir);
         free(file);
+        free(dir);
     }
     return rc;
 }

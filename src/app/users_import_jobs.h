@@ -7,7 +7,9 @@
  * then the report or the refused rows.
  *
  * Invariants:
- *   - a job owns its CSV file: removed when the job ends, whatever the outcome;
+ *   - a job owns its CSV file and the private folder of uploads/ it lies in: both removed
+ *     when the job ends, whatever the outcome (a killed server's are swept by `deliveries
+ *     prune-packages`, as QTI uploads);
  *   - a job opens its own database connection (a struct db serves one thread) and holds no
  *     transaction but the import's own, never while it waits on anything but the CPU;
  *   - one import runs at a time (hashing takes every core): another is OP_EBUSY (503, retry);

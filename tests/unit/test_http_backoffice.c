@@ -20,6 +20,7 @@
 #include "app/testcenters.h"
 #include "app/users.h"
 #include "base/clock.h"
+#include "base/fs.h"
 #include "http/server.h"
 #include "http/webpages.h"
 
@@ -702,6 +703,10 @@ static void test_a_csv_import_runs_in_the_background_all_or_nothing(void **state
     assert_null(strstr(r.body, "uploads"));
     assert_int_equal(
         testutil_query_int(f->inst->db, "SELECT count(*) FROM users WHERE login = 'xia'"), 0);
+    /* both uploads are gone with their jobs */
+    char *uploads = instance_path(f->inst, "uploads");
+    assert_int_equal(fs_dir_is_empty(uploads), 1);
+    free(uploads);
 
     /* the job is its starter's only */
     char path[256];
