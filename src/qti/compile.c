@@ -73,7 +73,7 @@ static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_
 static int check_ref_variables(const struct qti_loaded *l, const struct qti_node *ref,
                                const struct qti_item *item, struct op_err *e)
 {
-    const char *test = l->pkg->manifest.test->href;
+    const char *test = ref->src ? ref->src : l->pkg->manifest.test->href;
     for (size_t i = 0; i < ref->nmappings; i++)
         if (!qti_item_decl(item, ref->mappings[i].source))
             return err_set(e, OP_EINPUT,
@@ -104,7 +104,8 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
         return err_set(e, OP_EINPUT,
                        "%s: %s line %d: assessmentItemRef %s points to %s, which is not in the "
                        "archive",
-                       p->name, p->manifest.test->href, ref->line, ref->identifier, ref->href);
+                       p->name, ref->src ? ref->src : p->manifest.test->href, ref->line,
+                       ref->identifier, ref->href);
     struct qti_item *item = NULL;
     int rc = qti_item_parse_package(p, f->path, NULL, &item, e);
     if (rc)
@@ -204,7 +205,7 @@ static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_
     else if (qti_xml_read(tf->path, (const char *)tf->data, tf->len, NULL, &doc, e))
         rc = err_prefix(e, "%s", pkg->name);
     if (rc == 0) {
-        rc = qti_test_parse(doc, tf->path, where, &l->test, e);
+        rc = qti_test_parse_package(pkg, doc, tf->path, where, &l->test, e);
         xmlFreeDoc(doc);
     }
     struct qti_problems *problems = o ? o->problems : NULL;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "qti/item.h"
 #include "qti/package.h"
 #include "qti/qti_alloc.h"
 #include "qti/test_internal.h"
@@ -55,6 +56,7 @@ static void free_node(struct qti_node *nd)
     if (!nd)
         return;
     free(nd->identifier);
+    free(nd->src);
     free_pre(nd->preconditions, nd->npre);
     free_branches(nd->branches, nd->nbranches);
     free(nd->title);
@@ -119,11 +121,18 @@ void qti_test_free(struct qti_test *t)
 /* ---- XML reading ---- */
 
 struct reader {
-    const char *file;  /* archive path of the test */
-    const char *where; /* message prefix */
+    const char *file;  /* archive path of the file being read (the test, or a section file) */
+    const char *where; /* message prefix naming that file */
     struct op_err *e;
     size_t nodes;
     struct qti_assets *assets; /* what rubric blocks and feedback reference */
+    /* assessmentSectionRef (NULL pkg: refused) */
+    const struct qti_package *pkg;
+    const char *src;   /* the section file being read, NULL in the test file */
+    const char **open; /* the files being read, the test first: a ref to one is circular */
+    size_t nopen;
+    size_t nrefs;     /* section files read so far */
+    size_t ref_bytes; /* their sizes together */
 };
 
 static int fail(struct reader *r, xmlNodePtr n, const char *fmt, ...)
@@ -486,6 +495,8 @@ static int read_item_ref(struct reader *r, xmlNodePtr n, struct qti_node *it)
 }
 
 static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, int depth);
+static int read_section_ref(struct reader *r, xmlNodePtr n, int part, struct qti_node *parent,
+                            int depth, struct qti_node **out);
 
 /* Reads what sections and item refs share, then the kind-specific content. */
 static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *parent, int depth,
@@ -499,6 +510,7 @@ static int read_node(struct reader *r, xmlNodePtr n, int part, struct qti_node *
     *out = nd;
     nd->kind = kind;
     nd->line = (int)xmlGetLineNo(n);
+    nd->src = r->src ? qti_xstrdup(r->src) : NULL;
     nd->part = part;
     nd->parent = parent;
     nd->visible = true;
@@ -574,9 +586,12 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
                            name[10] == 'S' ? QTI_NODE_SECTION : QTI_NODE_ITEM, &child);
             if (child)
                 QTI_PUSH(sec->children, sec->nchildren, child);
-        } else if (strcmp(name, "assessmentSectionRef") == 0)
-            rc = fail(r, c, "assessmentSectionRef is not supported; put the section in the test");
-        else
+        } else if (strcmp(name, "assessmentSectionRef") == 0) {
+            struct qti_node *child = NULL;
+            rc = read_section_ref(r, c, sec->part, sec, depth + 1, &child);
+            if (child)
+                QTI_PUSH(sec->children, sec->nchildren, child);
+        } else
             rc = fail(r, c, "assessmentSection %s: unexpected element <%s>", sec->identifier, name);
     }
     if (rc)
@@ -600,6 +615,177 @@ static int read_section(struct reader *r, xmlNodePtr n, struct qti_node *sec, in
         return fail(r, selection, "selection: section %s has nothing to select from",
                     sec->identifier);
     return 0;
+}
+
+/* ---- assessmentSectionRef ---- */
+
+/* The package name messages start with ("Pkg.zip"). */
+static const char *package_name(const struct reader *r)
+{
+    return r->pkg ? r->pkg->name : "";
+}
+
+/* The sectionPart content of an assessmentSectionRef (preCondition, branchRule,
+ * itemSessionControl, timeLimits), read into `ref` in the file of the reference. */
+static int read_ref_part(struct reader *r, xmlNodePtr n, struct qti_node *ref)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        int rc;
+        if (strcmp(name, "preCondition") == 0)
+            rc = read_pre(r, c, &ref->preconditions, &ref->npre);
+        else if (strcmp(name, "branchRule") == 0)
+            rc = read_branch(r, c, &ref->branches, &ref->nbranches);
+        else if (strcmp(name, "itemSessionControl") == 0)
+            rc = read_isc(r, c, &ref->isc);
+        else if (strcmp(name, "timeLimits") == 0)
+            rc = read_time_limits(r, c, &ref->time_limits);
+        else
+            rc = fail(r, c, "assessmentSectionRef %s: unexpected element <%s>", ref->identifier,
+                      name);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* What the reference says about its section goes with the section: its preconditions and
+ * branch rules first, its session control and time limits where the section has none. */
+static void merge_ref(struct qti_node *sec, struct qti_node *ref)
+{
+    if (ref->npre) {
+        ref->preconditions =
+            qti_xrealloc(ref->preconditions, ref->npre + sec->npre, sizeof *ref->preconditions);
+        for (size_t i = 0; i < sec->npre; i++)
+            ref->preconditions[ref->npre + i] = sec->preconditions[i];
+        free(sec->preconditions);
+        sec->preconditions = ref->preconditions;
+        sec->npre += ref->npre;
+        ref->preconditions = NULL;
+        ref->npre = 0;
+    }
+    if (ref->nbranches) {
+        ref->branches =
+            qti_xrealloc(ref->branches, ref->nbranches + sec->nbranches, sizeof *ref->branches);
+        for (size_t i = 0; i < sec->nbranches; i++)
+            ref->branches[ref->nbranches + i] = sec->branches[i];
+        free(sec->branches);
+        sec->branches = ref->branches;
+        sec->nbranches += ref->nbranches;
+        ref->branches = NULL;
+        ref->nbranches = 0;
+    }
+#define INHERIT(f)                                                                                 \
+    if (sec->isc.f < 0)                                                                            \
+    sec->isc.f = ref->isc.f
+    INHERIT(max_attempts);
+    INHERIT(allow_skipping);
+    INHERIT(validate_responses);
+    INHERIT(show_feedback);
+    INHERIT(allow_review);
+    INHERIT(show_solution);
+    INHERIT(allow_comment);
+#undef INHERIT
+    if (!sec->time_limits.present)
+        sec->time_limits = ref->time_limits;
+    sec->required = sec->required || ref->required;
+    sec->fixed = sec->fixed || ref->fixed;
+}
+
+/* Reads the section an assessmentSectionRef names, in place of the reference (test.h,
+ * qti_test_parse_package). */
+static int read_section_ref(struct reader *r, xmlNodePtr n, int part, struct qti_node *parent,
+                            int depth, struct qti_node **out)
+{
+    *out = NULL;
+    static const char *const attrs[] = {"identifier", "href", "required", "fixed", NULL};
+    long line = xmlGetLineNo(n);
+    struct qti_node ref;
+    memset(&ref, 0, sizeof ref);
+    test_isc_unset(&ref.isc);
+    int req = 0, fixed = 0;
+    if (check_attrs(r, n, attrs) || get_identifier(r, n, &ref.identifier) ||
+        get_bool(r, n, "required", 0, &req) || get_bool(r, n, "fixed", 0, &fixed)) {
+        free(ref.identifier);
+        return OP_EINPUT;
+    }
+    ref.required = req;
+    ref.fixed = fixed;
+    char *href = qti_xml_attr(n, "href");
+    char *path = NULL;
+    xmlDocPtr doc = NULL;
+    const struct qti_file *f = NULL;
+    int rc = 0;
+    if (!href || !href[0])
+        rc = fail(r, n, "assessmentSectionRef %s: missing href", ref.identifier);
+    else if (!r->pkg)
+        rc = fail(r, n,
+                  "assessmentSectionRef %s: a section in a file of its own needs the test's "
+                  "package; import the package",
+                  ref.identifier);
+    else if (qti_path_resolve(r->file, href, &path, r->e) != 0)
+        rc = err_prefix(r->e, "%s line %ld: assessmentSectionRef %s", r->where, line,
+                        ref.identifier);
+    if (rc == 0)
+        rc = read_ref_part(r, n, &ref);
+    for (size_t i = 0; rc == 0 && i < r->nopen; i++) {
+        if (strcmp(r->open[i], path) != 0)
+            continue;
+        struct buf chain = BUF_INIT;
+        for (size_t k = i; k < r->nopen; k++)
+            buf_printf(&chain, "%s -> ", r->open[k]);
+        buf_puts(&chain, path);
+        rc = fail(r, n, "assessmentSectionRef %s: circular reference (%s)", ref.identifier,
+                  chain.data);
+        buf_free(&chain);
+    }
+    if (rc == 0 && ++r->nrefs > QTI_TEST_MAX_SECTION_REFS)
+        rc = fail(r, n, "more than %d assessmentSectionRef files in one test",
+                  QTI_TEST_MAX_SECTION_REFS);
+    if (rc == 0 && !(f = qti_package_find(r->pkg, path)))
+        rc = fail(r, n, "assessmentSectionRef %s points to %s, which is not in the archive",
+                  ref.identifier, path);
+    if (rc == 0 && (r->ref_bytes += f->len) > QTI_TEST_MAX_SECTION_BYTES)
+        rc = fail(r, n, "assessmentSectionRef %s: section files over %zu bytes in all",
+                  ref.identifier, QTI_TEST_MAX_SECTION_BYTES);
+    if (rc == 0 && qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, r->e) != 0)
+        rc = err_prefix(r->e, "%s", package_name(r));
+    xmlNodePtr root = rc == 0 ? xmlDocGetRootElement(doc) : NULL;
+    if (rc == 0 && !qti_xml_local_is(root, "assessmentSection"))
+        rc = fail(r, n,
+                  "assessmentSectionRef %s: the root element of %s is <%s>, not "
+                  "<assessmentSection>",
+                  ref.identifier, path, root ? (const char *)root->name : "");
+    if (rc == 0 && (!root->ns || !qti_xml_ns_ok((const char *)root->ns->href)))
+        rc = fail(r, n,
+                  "assessmentSectionRef %s: %s is not in the QTI 2.1 or 2.2 namespace "
+                  "(namespace %s)",
+                  ref.identifier, path,
+                  root->ns && root->ns->href ? (const char *)root->ns->href : "none");
+    if (rc == 0) {
+        char where[1024];
+        snprintf(where, sizeof where, "%s: %s", package_name(r), f->path);
+        const char *ofile = r->file, *owhere = r->where, *osrc = r->src;
+        QTI_PUSH(r->open, r->nopen, f->path);
+        r->file = r->src = f->path;
+        r->where = where;
+        rc = read_node(r, root, part, parent, depth, QTI_NODE_SECTION, out);
+        r->file = ofile;
+        r->where = owhere;
+        r->src = osrc;
+        r->nopen--;
+        if (rc == 0)
+            merge_ref(*out, &ref);
+    }
+    xmlFreeDoc(doc);
+    xmlFree(href);
+    free(path);
+    free(ref.identifier);
+    free_pre(ref.preconditions, ref.npre);
+    free_branches(ref.branches, ref.nbranches);
+    return rc;
 }
 
 static int read_part(struct reader *r, xmlNodePtr n, int index, struct qti_test_part *p)
@@ -665,11 +851,22 @@ static int seen_add(struct id_seen *s, const char *id)
     return 0;
 }
 
+/* The message prefix of the file `nd` was written in: the test's, or its section file's. */
+static const char *node_where(const struct reader *r, const struct qti_node *nd, char *buf,
+                              size_t size)
+{
+    if (!nd->src)
+        return r->where;
+    snprintf(buf, size, "%s: %s", package_name(r), nd->src);
+    return buf;
+}
+
 static int check_node_ids(struct reader *r, const struct qti_node *nd, struct id_seen *s)
 {
+    char w[1024];
     if (seen_add(s, nd->identifier) != 0)
         return err_set(r->e, OP_EINPUT, "%s line %d: identifier %s is used twice in the test",
-                       r->where, nd->line, nd->identifier);
+                       node_where(r, nd, w, sizeof w), nd->line, nd->identifier);
     for (size_t i = 0; i < nd->nchildren; i++)
         if (check_node_ids(r, nd->children[i], s))
             return OP_EINPUT;
@@ -692,12 +889,14 @@ static int check_key_clash(struct reader *r, const struct qti_test *t, const str
     char *prefix = qti_xstrndup(nd->identifier, (size_t)(dot - nd->identifier));
     const struct qti_node *other = qti_test_find(t, prefix);
     int rc = 0;
+    char w[1024];
     if (other && other->kind == QTI_NODE_ITEM)
         rc = err_set(r->e, OP_EINPUT,
                      "%s line %d: assessmentItemRef %s: the identifier reads as the route key of "
                      "occurrence %s of item ref %s (line %d) when that item is selected more "
                      "than once; rename one of the two item refs",
-                     r->where, nd->line, nd->identifier, dot + 1, prefix, other->line);
+                     node_where(r, nd, w, sizeof w), nd->line, nd->identifier, dot + 1, prefix,
+                     other->line);
     free(prefix);
     return rc;
 }
@@ -709,7 +908,7 @@ static int target_ok(const struct qti_test *t, const char *target)
            qti_test_find_part(t, target) >= 0;
 }
 
-static int check_branches(struct reader *r, const struct qti_test *t,
+static int check_branches(struct reader *r, const char *where, const struct qti_test *t,
                           const struct qti_branch_rule *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -717,14 +916,15 @@ static int check_branches(struct reader *r, const struct qti_test *t,
             return err_set(r->e, OP_EINPUT,
                            "%s line %d: branchRule target %s is not a test part, section or item "
                            "ref of this test",
-                           r->where, b[i].line, b[i].target);
+                           where, b[i].line, b[i].target);
     return 0;
 }
 
 static int check_node_branches(struct reader *r, const struct qti_test *t,
                                const struct qti_node *nd)
 {
-    if (check_branches(r, t, nd->branches, nd->nbranches))
+    char w[1024];
+    if (check_branches(r, node_where(r, nd, w, sizeof w), t, nd->branches, nd->nbranches))
         return OP_EINPUT;
     for (size_t i = 0; i < nd->nchildren; i++)
         if (check_node_branches(r, t, nd->children[i]))
@@ -735,9 +935,16 @@ static int check_node_branches(struct reader *r, const struct qti_test *t,
 int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qti_test **out,
                    struct op_err *e)
 {
+    return qti_test_parse_package(NULL, doc, file, where, out, e);
+}
+
+int qti_test_parse_package(const struct qti_package *pkg, xmlDocPtr doc, const char *file,
+                           const char *where, struct qti_test **out, struct op_err *e)
+{
     *out = NULL;
     struct qti_test *t = qti_xcalloc(1, sizeof *t);
-    struct reader r = {file, where, e, 0, &t->assets};
+    struct reader r = {file, where, e, 0, &t->assets, pkg, NULL, NULL, 0, 0, 0};
+    QTI_PUSH(r.open, r.nopen, file);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!qti_xml_local_is(root, "assessmentTest")) {
         qti_test_free(t);
@@ -812,10 +1019,11 @@ int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qt
         for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
             rc = check_key_clash(&r, t, t->parts[i].sections[k]);
     for (size_t i = 0; rc == 0 && i < t->nparts; i++) {
-        rc = check_branches(&r, t, t->parts[i].branches, t->parts[i].nbranches);
+        rc = check_branches(&r, where, t, t->parts[i].branches, t->parts[i].nbranches);
         for (size_t k = 0; rc == 0 && k < t->parts[i].nsections; k++)
             rc = check_node_branches(&r, t, t->parts[i].sections[k]);
     }
+    free(r.open);
     if (rc) {
         qti_test_free(t);
         return rc;

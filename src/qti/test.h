@@ -33,6 +33,9 @@
 #define QTI_TEST_MAX_DEPTH  32     /* nesting of sections */
 #define QTI_TEST_MAX_ROUTE  100000 /* item occurrences on a route (selection with replacement) */
 #define QTI_TEST_MAX_SELECT 10000  /* largest `select` accepted */
+/* assessmentSectionRef: section files read for one test, and their bytes together */
+#define QTI_TEST_MAX_SECTION_REFS  1000
+#define QTI_TEST_MAX_SECTION_BYTES ((size_t)16 * 1024 * 1024)
 
 enum qti_navigation { QTI_NAV_LINEAR = 0, QTI_NAV_NONLINEAR };
 enum qti_submission { QTI_SUB_INDIVIDUAL = 0, QTI_SUB_SIMULTANEOUS };
@@ -99,6 +102,9 @@ struct qti_node {
     enum qti_node_kind kind;
     char *identifier;
     int line;
+    /* the archive path of the file it was written in when not the test's (a section file
+     * of an assessmentSectionRef), else NULL; for messages only, not in the JSON form */
+    char *src;
     int part;                /* index of the test part it belongs to */
     struct qti_node *parent; /* NULL for a section directly in a test part */
     bool required, fixed;
@@ -172,6 +178,22 @@ struct qti_test {
  * rule targets name a part, section or item ref of the test. On success *out is the caller's. */
 int qti_test_parse(xmlDocPtr doc, const char *file, const char *where, struct qti_test **out,
                    struct op_err *e);
+
+struct qti_package; /* package.h */
+
+/* The same for a test of package `pkg` (may be NULL: as qti_test_parse), where
+ * assessmentSectionRef is resolved (QTI 2.1/2.2): its href, relative to the file it is
+ * written in, names a file of the archive whose root is an assessmentSection; that section
+ * takes the reference's place with its own identifier and content (as TAO's qtism does), the
+ * reference's preConditions and branchRules before the section's own, its itemSessionControl
+ * and timeLimits where the section has none, and required or fixed when either says so. Item
+ * refs, rubric block assets and further section refs inside a section file are resolved from
+ * that file. A missing file, a file that is not an assessmentSection, malformed XML, a ref
+ * to a file already being read (circular) and more than QTI_TEST_MAX_SECTION_REFS files or
+ * QTI_TEST_MAX_SECTION_BYTES bytes of them are refused, naming the file and line of the
+ * reference. `pkg` is only read during the call. */
+int qti_test_parse_package(const struct qti_package *pkg, xmlDocPtr doc, const char *file,
+                           const char *where, struct qti_test **out, struct op_err *e);
 void qti_test_free(struct qti_test *t);
 
 /* The effective item session control of an item ref: its own settings, else the nearest

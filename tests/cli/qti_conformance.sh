@@ -78,6 +78,25 @@ check "an item ref named like a route key is refused" status_is 1
 check "the refusal names both item refs" contains "$ERR" \
     "rule-key-clash.zip: test.xml line 10: assessmentItemRef Q04.1: the identifier reads as the route key of occurrence 1 of item ref Q04"
 
+# assessmentSectionRef: section SA is in sections/part-a.xml and refers to SB in
+# sections/nested/part-b.xml; every href is relative to the file it is written in. Q01, Q02
+# (in SA) and Q03 (in SB) are the same choice (A right). NSA = numberCorrect over SA, SB
+# included.
+own_score section-refs '{"Q01": {"RESPONSE": "A"}, "Q02": {"RESPONSE": "A"}, "Q03": {"RESPONSE": "B"}}'
+check "section refs: the run succeeds" status_is 0
+check "section refs: the referenced sections take their refs' place" contains "$OUT" '"route":["Q01","Q02","Q03"]'
+check "section refs: TOTAL 2, one right answer inside SA and its nested SB" \
+    contains "$OUT" '"test":{"TOTAL":2.0,"NSA":1}'
+# A reference to a file the package lacks is refused, naming the test file and line.
+mkdir -p "$WORK/sr-missing" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/section-refs/." "$WORK/sr-missing/"
+rm "$WORK/sr-missing/sections/nested/part-b.xml"
+sed -i '/part-b.xml/d' "$WORK/sr-missing/imsmanifest.xml"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/sr-missing.zip" "$WORK/sr-missing"
+run "$OUTPOST" qti run -f "$WORK/sr-missing.zip" --responses "$WORK/responses.json"
+check "a section ref to a missing file is refused" status_is 1
+check "the refusal names the referring file and line" contains "$ERR" \
+    "sr-missing.zip: sections/part-a.xml line 6: assessmentSectionRef SB points to sections/nested/part-b.xml, which is not in the archive"
+
 S="${OUTPOST_SAMPLES:-}/qti/tao"
 [ -d "$S" ] || skip_rest "QTI conformance over the TAO samples (no samples)"
 C="$WORK/c"
