@@ -12,11 +12,12 @@
  * key is read from its key folder (a real device has it pinned from sync). Central accepts a
  * result only for a test taker eligible for its delivery in the device's organisation, so
  * `seal` also puts that eligibility (a test center of ORG-1, the delivery, the test taker) in
- * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. With OUTPOST_TOOL_STRANGER_KEY set,
- * the envelope is sealed to a random public key instead (a results key central never had).
- * `queue` puts the envelopes of a file in a device's outbox (app/outbox.h), for `outpost sync`
- * to push. `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as the HTTP handler
- * will) and prints the device id, the client id and the organisation.
+ * central's database, unless OUTPOST_TOOL_NO_SCOPE is set. OUTPOST_TOOL_EXECUTION_ID sets the
+ * header's execution id (the one the payload's audit log is chained to). With
+ * OUTPOST_TOOL_STRANGER_KEY set, the envelope is sealed to a random public key instead (a results
+ * key central never had). `queue` puts the envelopes of a file in a device's outbox (app/outbox.h),
+ * for `outpost sync` to push. `enrol-as` enrols through app/enrol.h as the sync manager LOGIN (as
+ * the HTTP handler will) and prints the device id, the client id and the organisation.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -181,6 +182,9 @@ static int seal(int argc, char **argv)
     else
         uuid_generate(h.test_taker_id);
     uuid_generate(h.execution_id);
+    const char *exec_id = getenv("OUTPOST_TOOL_EXECUTION_ID"); /* the payload's execution */
+    if (exec_id && uuid_is_valid(exec_id))
+        snprintf(h.execution_id, sizeof h.execution_id, "%s", exec_id);
     if (!getenv("OUTPOST_TOOL_NO_SCOPE") &&
         ensure_scope(central, h.test_taker_id, h.delivery_id, &e) != 0)
         return die(&e);
