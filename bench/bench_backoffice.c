@@ -33,6 +33,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sodium.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,9 +91,15 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+static pid_t server_pid; /* the `outpost serve` running, stopped by die() too */
+
 static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_backoffice: %s: %s\n", what, msg);
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, NULL, 0);
+    }
     exit(1);
 }
 
@@ -119,6 +126,8 @@ static void stats(double *v, int n, double *median, double *p95)
 /* ---- The world ---- */
 
 struct world {
+    int pg;          /* 1: central on PostgreSQL (the PG* server), 0: on SQLite */
+    PGconn *bare_pg; /* the bare libpq connection of the limits (pg only) */
     char *dir, *data, *db_file;
     struct instance *inst;
     char super_id[UUID_STR_LEN];
@@ -131,6 +140,41 @@ struct world {
     int n_takers;
 };
 
+#define PG_DBNAME "bench_backoffice"
+
+/* Runs `sql` on the PG* server's maintenance database (creating or dropping ours). */
+static void pg_admin(const char *sql)
+{
+    PGconn *c = PQconnectdb("dbname=postgres");
+    if (PQstatus(c) != CONNECTION_OK)
+        die("PostgreSQL", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die(sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* The persistence of setup.json: SQLite, or our database on the PG* server (its password in
+ * the file `password` beside PGPASSFILE, as tests/tools/pg_tmp.sh leaves them). */
+static void persistence(const struct world *w, char *out, size_t cap)
+{
+    if (!w->pg) {
+        snprintf(out, cap, "{\"driver\": \"sqlite\", \"path\": \"outpost.db\"}");
+        return;
+    }
+    char pwfile[4096];
+    snprintf(pwfile, sizeof pwfile, "%s", getenv("PGPASSFILE"));
+    char *slash = strrchr(pwfile, '/');
+    if (slash)
+        snprintf(slash + 1, sizeof pwfile - (size_t)(slash + 1 - pwfile), "password");
+    snprintf(out, cap,
+             "{\"driver\": \"pgsql\", \"host\": \"%s\", \"port\": %s, \"dbname\": \"" PG_DBNAME
+             "\", \"user\": \"%s\", \"password-file\": \"%s\"}",
+             getenv("PGHOST"), getenv("PGPORT") ? getenv("PGPORT") : "5432",
+             getenv("PGUSER") ? getenv("PGUSER") : "outpost", pwfile);
+}
+
 static void make_central(struct world *w)
 {
     char tmpl[] = "/tmp/outpost-bench-bo.XXXXXX";
@@ -138,15 +182,22 @@ static void make_central(struct world *w)
         die("mkdtemp", strerror(errno));
     w->dir = strdup(tmpl);
     w->data = fs_join(w->dir, "central");
+    if (w->pg) {
+        pg_admin("DROP DATABASE IF EXISTS " PG_DBNAME);
+        pg_admin("CREATE DATABASE " PG_DBNAME);
+    }
+    char pers[8192];
+    persistence(w, pers, sizeof pers);
     char *setup = fs_join(w->dir, "setup.json");
     FILE *f = fopen(setup, "w");
     if (!f)
         die(setup, strerror(errno));
-    fprintf(f, "{\"role\": \"central\", \"super-user\": {\"login\": \"admin\", \"password\": "
-               "\"" PASSWORD "\"}, \"configuration\": {\"global\": {\"url\": "
-               "\"https://central.example.org/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"}, "
-               "\"persistences\": {\"default\": "
-               "{\"driver\": \"sqlite\", \"path\": \"outpost.db\"}}}}\n");
+    fprintf(f,
+            "{\"role\": \"central\", \"super-user\": {\"login\": \"admin\", \"password\": "
+            "\"" PASSWORD "\"}, \"configuration\": {\"global\": {\"url\": "
+            "\"https://central.example.org/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"}, "
+            "\"persistences\": {\"default\": %s}}}\n",
+            pers);
     fclose(f);
     chmod(setup, 0600);
     struct op_err e = {0};
@@ -363,6 +414,7 @@ static void serve_start(struct world *w, struct server *s)
         _exit(127);
     }
     free(bin);
+    server_pid = s->pid;
     for (int i = 0; i < 300; i++) {
         usleep(100000);
         FILE *f = fopen(s->log, "r");
@@ -389,6 +441,7 @@ static void serve_stop(struct server *s)
 {
     kill(s->pid, SIGTERM);
     waitpid(s->pid, NULL, 0);
+    server_pid = 0;
 }
 
 /* VmRSS or VmHWM of the server, in MiB. */
@@ -482,12 +535,13 @@ struct query {
     char path[1024];
     void (*app)(struct world *w, const struct query *q);
     char sql[2048];
-    char sql2[2048]; /* a second statement of the same answer (a count), or "" */
-    const char *binds[8];
+    char sql2[2048];       /* a second statement of the same answer (a count), or "" */
+    const char *binds[12]; /* ?1 .. ?nbinds; NULL binds NULL, digits bind a number */
     int nbinds;
     int limit_binds; /* the last bind is an integer: the page size + 1 */
     /* filled by prepare(): */
     char after[128];
+    int search; /* the results tab: by test taker, not by status */
 };
 
 static double time_app(struct world *w, const struct query *q)
@@ -503,11 +557,35 @@ static double time_app(struct world *w, const struct query *q)
     return med;
 }
 
-/* The bare SQLite limit: the query prepared once, its page stepped SAMPLES times. */
-/* The bare SQLite limit: the statements of `which` (1: sql, 2: sql2, 3: both) prepared once,
- * stepped SAMPLES times; the median. */
+static double time_bare_pg(const struct world *w, const struct query *q, int which, int *rows);
+
+static int all_digits(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    for (; *v; v++)
+        if (*v < '0' || *v > '9')
+            return 0;
+    return 1;
+}
+
+/* As the store binds: NULL, a number (a LIMIT), or text. */
+static void bind_sqlite(sqlite3_stmt *st, int idx, const char *v)
+{
+    if (!v)
+        sqlite3_bind_null(st, idx);
+    else if (all_digits(v))
+        sqlite3_bind_int64(st, idx, atoll(v));
+    else
+        sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+}
+
+/* The bare limit: the statements of `which` (1: sql, 2: sql2, 3: both) prepared once with
+ * bare SQLite on the same file (or bare libpq), stepped SAMPLES times; the median. */
 static double time_bare(const struct world *w, const struct query *q, int which, int *rows)
 {
+    if (w->pg)
+        return time_bare_pg(w, q, which, rows);
     sqlite3 *db;
     if (sqlite3_open_v2(w->db_file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
         die("sqlite3_open", w->db_file);
@@ -522,8 +600,8 @@ static double time_bare(const struct world *w, const struct query *q, int which,
         for (int k = 0; k < 2; k++) {
             if (!st[k])
                 continue;
-            for (int b = 0; b < q->nbinds; b++)
-                sqlite3_bind_text(st[k], b + 1, q->binds[b], -1, SQLITE_STATIC);
+            for (int b = 0; b < q->nbinds && b < sqlite3_bind_parameter_count(st[k]); b++)
+                bind_sqlite(st[k], b + 1, q->binds[b]);
             int n = 0;
             while (sqlite3_step(st[k]) == SQLITE_ROW) {
                 for (int c = 0; c < sqlite3_column_count(st[k]); c++)
@@ -539,6 +617,66 @@ static double time_bare(const struct world *w, const struct query *q, int which,
     for (int k = 0; k < 2; k++)
         sqlite3_finalize(st[k]);
     sqlite3_close(db);
+    double med, p95;
+    stats(v, SAMPLES, &med, &p95);
+    return med;
+}
+
+/* The same SQL for libpq: ?N becomes $N. */
+static void pg_sql(const char *in, char *out, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; in[i] && j + 1 < cap; i++)
+        out[j++] = in[i] == '?' && in[i + 1] >= '1' && in[i + 1] <= '9' ? '$' : in[i];
+    out[j] = '\0';
+}
+
+/* The bare PostgreSQL limit: the statements prepared once on a libpq connection of its own,
+ * executed SAMPLES times, every value read; the median. */
+static double time_bare_pg(const struct world *w, const struct query *q, int which, int *rows)
+{
+    PGconn *c = w->bare_pg;
+    const char *sql[2] = {which & 1 ? q->sql : "", which & 2 ? q->sql2 : ""};
+    char name[2][16];
+    int nparams[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        if (!sql[k][0])
+            continue;
+        char text[4096];
+        pg_sql(sql[k], text, sizeof text);
+        for (const char *d = strchr(text, '$'); d; d = strchr(d + 1, '$'))
+            if (atoi(d + 1) > nparams[k])
+                nparams[k] = atoi(d + 1);
+        static int seq;
+        snprintf(name[k], sizeof name[k], "b%d", ++seq);
+        /* typed as the values are: a number (a LIMIT) bigint, anything else text */
+        Oid types[12];
+        for (int b = 0; b < nparams[k] && b < 12; b++)
+            types[b] = b < q->nbinds && all_digits(q->binds[b]) ? 20 : 25;
+        PGresult *r = PQprepare(c, name[k], text, nparams[k], types);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            die("bare SQL (PostgreSQL)", PQerrorMessage(c));
+        PQclear(r);
+    }
+    double v[SAMPLES];
+    for (int i = 0; i < SAMPLES; i++) {
+        double t0 = now();
+        for (int k = 0; k < 2; k++) {
+            if (!sql[k][0])
+                continue;
+            PGresult *r = PQexecPrepared(c, name[k], nparams[k], q->binds, NULL, NULL, 0);
+            if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                die("bare query (PostgreSQL)", PQerrorMessage(c));
+            int n = PQntuples(r), cols = PQnfields(r);
+            for (int row = 0; row < n; row++)
+                for (int col = 0; col < cols; col++)
+                    (void)PQgetvalue(r, row, col);
+            if (k == 0)
+                *rows = n;
+            PQclear(r);
+        }
+        v[i] = now() - t0;
+    }
     double med, p95;
     stats(v, SAMPLES, &med, &p95);
     return med;
@@ -617,6 +755,7 @@ static int bench_login(struct world *w, struct conn *c)
 static void report(struct world *w, struct conn *c, struct query *q, double bare_http)
 {
     int rows = 0;
+    const char *bare_name = w->pg ? "bare libpq " : "bare SQLite"; /* the same width */
     double app = q->app ? time_app(w, q) : -1;
     double bare = q->sql[0] ? time_bare(w, q, 3, &rows) : -1;
     printf("\n%s\n", q->name);
@@ -639,14 +778,14 @@ static void report(struct world *w, struct conn *c, struct query *q, double bare
     if (bare >= 0 && q->sql2[0]) {
         int n;
         double page = time_bare(w, q, 1, &n), count = time_bare(w, q, 2, &n);
-        printf("  limit: bare SQLite, the page (%d rows)    %8.2f ms\n", rows, page * 1e3);
-        printf("  limit: bare SQLite, its total (count)    %8.2f ms\n", count * 1e3);
-        printf("  limit: bare SQLite, page and total       %8.2f ms\n", bare * 1e3);
+        printf("  limit: %s, the page (%d rows)    %8.2f ms\n", bare_name, rows, page * 1e3);
+        printf("  limit: %s, its total (count)    %8.2f ms\n", bare_name, count * 1e3);
+        printf("  limit: %s, page and total       %8.2f ms\n", bare_name, bare * 1e3);
     } else if (bare >= 0) {
-        printf("  limit: bare SQLite, same page (%d rows)  %8.2f ms\n", rows, bare * 1e3);
+        printf("  limit: %s, same page (%d rows)  %8.2f ms\n", bare_name, rows, bare * 1e3);
     }
     if (bare > 0 && app > 0)
-        printf("  app / bare SQLite                        %8.1fx\n", app / bare);
+        printf("  app / %s                        %8.1fx\n", bare_name, app / bare);
 }
 
 /* ---- The results tab (app/results_view.h) ---- */
@@ -658,7 +797,7 @@ static void app_results(struct world *w, const struct query *q)
     json_t *out;
     struct op_err e = {0};
     struct app_results_query rq = {.delivery = w->delivery_id};
-    if (strcmp(q->binds[1], "search") == 0) {
+    if (q->search) {
         rq.search = "lovelace";
     } else {
         rq.status = results_status;
@@ -670,37 +809,42 @@ static void app_results(struct world *w, const struct query *q)
 }
 
 /* The key of the row that ends the page before the middle one of the filtered results: its
- * (started_at, id) into started and id, read with bare SQLite. */
+ * (started_at, id) into started and id, read through the store's statements (either backend). */
 static void results_middle(const struct world *w, char started[TIMESTAMP_STR_LEN],
                            char id[UUID_STR_LEN], int *total)
 {
-    sqlite3 *db;
-    if (sqlite3_open_v2(w->db_file, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        die("sqlite3_open", w->db_file);
-    sqlite3_stmt *st;
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM results WHERE delivery_id = '%s' AND status = '%s'"
-             " AND state = '%s'",
-             w->delivery_id, results_status, results_state);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-        die("count", sqlite3_errmsg(db));
-    *total = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    int offset = (*total / 2 / 50) * 50 - 1;
-    snprintf(sql, sizeof sql,
-             "SELECT started_at, id FROM results WHERE delivery_id = '%s' AND status = '%s'"
-             " AND state = '%s' ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET %d",
-             w->delivery_id, results_status, results_state, offset);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-        die("middle", sqlite3_errmsg(db));
-    snprintf(started, TIMESTAMP_STR_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(id, UUID_STR_LEN, "%s", (const char *)sqlite3_column_text(st, 1));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    struct op_err e = {0};
+    struct db *db = w->inst->db;
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT count(*) FROM results WHERE delivery_id = ?1"
+                                 " AND status = ?2 AND state = ?3",
+                                 &e);
+    if (!st)
+        die("count", e.msg);
+    const char *f[] = {w->delivery_id, results_status, results_state};
+    db_bind_texts(st, 1, f, 3);
+    if (db_step(st) != DB_ROW)
+        die("count", "no row");
+    *total = db_column_int(st, 0);
+    db_stmt_done(db, st);
+    st = db_stmt(db,
+                 "SELECT started_at, id FROM results WHERE delivery_id = ?1 AND status = ?2"
+                 " AND state = ?3 ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?4",
+                 &e);
+    if (!st)
+        die("middle", e.msg);
+    db_bind_texts(st, 1, f, 3);
+    db_bind_int(st, 4, (*total / 2 / 50) * 50 - 1);
+    if (db_step(st) != DB_ROW)
+        die("middle", "no row");
+    db_column_copy(st, 0, started, TIMESTAMP_STR_LEN);
+    db_column_copy(st, 1, id, UUID_STR_LEN);
+    db_stmt_done(db, st);
 }
 
-/* The columns the tab reads, as store/results_view.c selects them. */
+/* The statements of the tab, as store/results_view.c runs them (results_view_read and
+ * results_view_count), with their binds: ?1 delivery, ?2 center, ?3 status, ?4 state, ?5 from,
+ * ?6 to, ?7 search pattern, ?8 administrator, ?9 ?10 the key, ?11 the page size + 1. */
 #define RESULTS_TAB_COLS                                                                           \
     "SELECT r.id, r.execution_id, r.delivery_id, r.test_taker_id, r.device_id, r.key_id,"          \
     " r.state, r.started_at, r.ended_at, r.sealed_at, r.envelope_sha256, r.status, r.problem,"     \
@@ -710,42 +854,62 @@ static void results_middle(const struct world *w, char started[TIMESTAMP_STR_LEN
     " LEFT JOIN users u ON u.id = r.test_taker_id"                                                 \
     " LEFT JOIN test_centers c ON c.id = r.center_id"                                              \
     " LEFT JOIN devices d ON d.id = r.device_id"
+#define RESULTS_TAB_FILTERS                                                                        \
+    " WHERE r.delivery_id = ?1"                                                                    \
+    " AND (?2 IS NULL OR r.center_id = ?2)"                                                        \
+    " AND (?3 IS NULL OR r.status = ?3 OR r.review = ?3)"                                          \
+    " AND (?4 IS NULL OR r.state = ?4)"                                                            \
+    " AND (?5 IS NULL OR r.started_at >= ?5)"                                                      \
+    " AND (?6 IS NULL OR r.started_at < ?6)"                                                       \
+    " AND (?7 IS NULL OR r.test_taker_id IN (SELECT id FROM users"                                 \
+    "  WHERE lower(login) LIKE ?7 ESCAPE '\\' OR lower(COALESCE(label, '')) LIKE ?7 ESCAPE '\\'))" \
+    " AND (?8 IS NULL OR r.center_id IN (WITH RECURSIVE sc(id) AS (SELECT center_id"               \
+    "  FROM test_center_staff WHERE user_id = ?8 AND duty = 'admin' UNION SELECT tc.id"            \
+    "  FROM test_centers tc JOIN sc ON tc.parent_id = sc.id) SELECT id FROM sc))"
 
-#define TAKER_SEARCH                                                                               \
-    " AND r.test_taker_id IN (SELECT id FROM users WHERE lower(login) LIKE '%%lovelace%%'"         \
-    " OR lower(COALESCE(label, '')) LIKE '%%lovelace%%')"
+static void results_sql(struct query *q)
+{
+    snprintf(q->sql, sizeof q->sql, "%s",
+             RESULTS_TAB_COLS RESULTS_TAB_FILTERS " AND (r.started_at, r.id) < (?9, ?10)"
+                                                  " ORDER BY r.started_at DESC, r.id DESC"
+                                                  " LIMIT ?11");
+    snprintf(q->sql2, sizeof q->sql2, "%s", "SELECT count(*) FROM results r" RESULTS_TAB_FILTERS);
+}
 
 static void bench_results(struct world *w, struct conn *c, double bare_http)
 {
-    char started[TIMESTAMP_STR_LEN], id[UUID_STR_LEN];
+    static char started[TIMESTAMP_STR_LEN], id[UUID_STR_LEN];
     int total;
     results_middle(w, started, id, &total);
-    struct query mid = {.app = app_results, .binds = {w->delivery_id, "filter"}, .nbinds = 1};
+    struct query mid = {.app = app_results, .nbinds = 11};
+    const char *mid_binds[] = {w->delivery_id,
+                               NULL,
+                               results_status,
+                               results_state,
+                               NULL,
+                               NULL,
+                               NULL,
+                               NULL,
+                               started,
+                               id,
+                               "51"};
+    memcpy(mid.binds, mid_binds, sizeof mid_binds);
     char name[256];
     snprintf(name, sizeof name,
              "results tab: %s and %s results of the delivery (%d of %d), middle page (50)",
              results_status, results_state, total, n_results);
     mid.name = name;
     snprintf(mid.after, sizeof mid.after, "%s,%s", started, id);
-    snprintf(mid.sql, sizeof mid.sql,
-             RESULTS_TAB_COLS " WHERE r.delivery_id = ?1 AND r.status = '%s' AND r.state = '%s'"
-                              " AND (r.started_at, r.id) < ('%s', '%s')"
-                              " ORDER BY r.started_at DESC, r.id DESC LIMIT 51",
-             results_status, results_state, started, id);
-    snprintf(mid.sql2, sizeof mid.sql2,
-             "SELECT count(*) FROM results r WHERE r.delivery_id = ?1 AND r.status = '%s'"
-             " AND r.state = '%s'",
-             results_status, results_state);
+    results_sql(&mid);
     /* the endpoint of the tab: not on main when this was written (see bench/README.md) */
     report(w, c, &mid, bare_http);
 
-    struct query search = {.app = app_results, .binds = {w->delivery_id, "search"}, .nbinds = 1};
+    struct query search = {.app = app_results, .nbinds = 11, .search = 1};
+    const char *search_binds[] = {w->delivery_id, NULL, NULL, NULL, NULL, NULL,
+                                  "%lovelace%",   NULL, "~",  "",   "51"};
+    memcpy(search.binds, search_binds, sizeof search_binds);
     search.name = "results tab: a test taker searched by name (\"lovelace\"), first page (50)";
-    snprintf(search.sql, sizeof search.sql,
-             RESULTS_TAB_COLS " WHERE r.delivery_id = ?1" TAKER_SEARCH
-                              " ORDER BY r.started_at DESC, r.id DESC LIMIT 51");
-    snprintf(search.sql2, sizeof search.sql2,
-             "SELECT count(*) FROM results r WHERE r.delivery_id = ?1" TAKER_SEARCH);
+    results_sql(&search);
     report(w, c, &search, bare_http);
 }
 
@@ -754,30 +918,25 @@ static void bench_users_results(struct world *w, struct conn *c, double bare_htt
     bench_results(w, c, bare_http);
 }
 
-int main(int argc, char **argv)
+/* One world on one backend, every page measured. */
+static void run(int pg)
 {
-    if (argc > 1)
-        n_users = atoi(argv[1]);
-    if (argc > 2)
-        n_results = atoi(argv[2]);
-    if (n_users < 1000 || n_results < 1000)
-        die("usage", "bench_backoffice [USERS >= 1000 [RESULTS >= 1000]]");
-    if (sodium_init() < 0)
-        die("sodium_init", "failed");
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    double load[3] = {0};
-    getloadavg(load, 3);
-    printf("bench_backoffice: %d users, %d results; %ld CPUs, load average %.1f\n", n_users,
-           n_results, cpus, load[0]);
-
     struct world w;
     memset(&w, 0, sizeof w);
+    w.pg = pg;
+    printf("\n==== central on %s\n", pg ? "PostgreSQL (the PG* server)" : "SQLite");
     make_central(&w);
     fill_users(&w);
     fill_devices(&w);
     fill_results(&w);
 
+    if (pg) {
+        char conninfo[128];
+        snprintf(conninfo, sizeof conninfo, "dbname=%s", PG_DBNAME);
+        w.bare_pg = PQconnectdb(conninfo);
+        if (PQstatus(w.bare_pg) != CONNECTION_OK)
+            die("PostgreSQL", PQerrorMessage(w.bare_pg));
+    }
     struct server s;
     serve_start(&w, &s);
     double idle = server_mem(&s, "VmRSS:");
@@ -800,13 +959,20 @@ int main(int argc, char **argv)
     struct query devices = {.name = "devices page (first page of 50, every device)",
                             .app = app_devices};
     snprintf(devices.path, sizeof devices.path, "/api/v1/admin/devices?limit=50");
-    snprintf(devices.sql, sizeof devices.sql,
-             "SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked,"
+    /* the store's own statement (store/devices.c), bound as devices_overview_page binds it */
+    snprintf(devices.sql, sizeof devices.sql, "%s",
+             TESTCENTERS_ADMIN_SCOPE_CTE
+             " SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked,"
              " d.software_version, d.pending_results, d.clock_offset_seconds,"
              " (SELECT r.status FROM sync_runs r WHERE r.device_id = d.id"
              "  ORDER BY r.started_at DESC, r.id DESC LIMIT 1)"
              " FROM devices d LEFT JOIN users u ON u.id = d.sync_manager_id"
-             " ORDER BY d.label, d.id LIMIT 51");
+             " WHERE (?1 IS NULL OR d.org_id IN (SELECT c.org_id FROM test_centers c"
+             " WHERE c.id IN (SELECT id FROM scope))) AND (?2 IS NULL OR d.org_id = ?2)"
+             " AND (d.label, d.id) > (?3, ?4) ORDER BY d.label, d.id LIMIT ?5");
+    const char *devices_binds[] = {NULL, NULL, "", "", "51"};
+    memcpy(devices.binds, devices_binds, sizeof devices_binds);
+    devices.nbinds = 5;
     report(&w, logged_in ? &c : NULL, &devices, bare_http);
 
     struct query runs = {.name = "sync history: failed runs of every device, middle page (11th "
@@ -818,13 +984,19 @@ int main(int argc, char **argv)
     check(sync_runs_get(w.inst->db, runs.after, &mid, &e), "run", &e);
     snprintf(runs.path, sizeof runs.path, "/api/v1/admin/sync-runs?status=failed&limit=50&after=%s",
              runs.after);
-    snprintf(runs.sql, sizeof runs.sql,
+    /* the store's own statement (store/sync_runs.c, sync_runs_page: the filters given only)
+     * and its binds */
+    snprintf(runs.sql, sizeof runs.sql, "%s",
              "SELECT r.id, r.device_id, r.started_at, r.ended_at, r.status, r.counts,"
              " r.results_sent, r.bytes, r.error, d.label, d.org_id FROM sync_runs r"
-             " LEFT JOIN devices d ON d.id = r.device_id WHERE r.status = 'failed'"
-             " AND (r.started_at, r.id) < ('%s', '%s') ORDER BY r.started_at DESC, r.id DESC"
-             " LIMIT 51",
-             mid.run.started_at, mid.run.id);
+             " LEFT JOIN devices d ON d.id = r.device_id WHERE r.status = ?1 AND"
+             " (r.started_at, r.id) < (?2, ?3) ORDER BY r.started_at DESC, r.id DESC LIMIT ?4");
+    static char mid_started[TIMESTAMP_STR_LEN], mid_id[UUID_STR_LEN];
+    memcpy(mid_started, mid.run.started_at, sizeof mid_started);
+    memcpy(mid_id, mid.run.id, sizeof mid_id);
+    const char *runs_binds[] = {"failed", mid_started, mid_id, "51"};
+    memcpy(runs.binds, runs_binds, sizeof runs_binds);
+    runs.nbinds = 4;
     sync_run_row_clear(&mid);
     report(&w, logged_in ? &c : NULL, &runs, bare_http);
 
@@ -837,6 +1009,10 @@ int main(int argc, char **argv)
     serve_stop(&s);
     app_bo_caller_clear(&w.super);
     instance_close(w.inst);
+    if (w.bare_pg)
+        PQfinish(w.bare_pg);
+    if (pg && !getenv("BENCH_BO_KEEP"))
+        pg_admin("DROP DATABASE IF EXISTS " PG_DBNAME);
     if (getenv("BENCH_BO_KEEP")) {
         printf("world kept in %s\n", w.dir);
     } else {
@@ -845,5 +1021,29 @@ int main(int argc, char **argv)
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", w.dir);
     }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        n_users = atoi(argv[1]);
+    if (argc > 2)
+        n_results = atoi(argv[2]);
+    if (n_users < 1000 || n_results < 1000)
+        die("usage", "bench_backoffice [USERS >= 1000 [RESULTS >= 1000]]");
+    if (sodium_init() < 0)
+        die("sodium_init", "failed");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    double load[3] = {0};
+    getloadavg(load, 3);
+    printf("bench_backoffice: %d users, %d results; %ld CPUs, load average %.1f\n", n_users,
+           n_results, cpus, load[0]);
+    run(0);
+    if (getenv("PGHOST") && getenv("PGPASSFILE"))
+        run(1);
+    else
+        printf("\nPostgreSQL: not measured (no PG* server: bench/run.sh starts one with "
+               "tests/tools/pg_tmp.sh)\n");
     return 0;
 }

@@ -4,10 +4,11 @@
 # `sh bench/run.sh build`; `sh bench/run.sh build bench_store` runs one.
 # Benchmarks are never run by the tests: they take minutes and use every core.
 #
-# bench_store also measures PostgreSQL: this script starts a throw-away server with
+# bench_store and bench_backoffice also measure PostgreSQL: this script starts a throw-away
+# server with
 # tests/tools/pg_tmp.sh, hands it over in the PG* variables, and stops it at the end, even on
-# failure or interruption. When no server can be started, it says so and bench_store runs on
-# SQLite only.
+# failure or interruption. When no server can be started, it says so and they run on SQLite
+# only.
 set -u
 BUILD=${1:?usage: sh bench/run.sh BUILD_DIR [bench_NAME...]}
 shift
@@ -44,7 +45,7 @@ for prog in "$BUILD"/bench_*; do
         case " $ARGS " in *" $name "*) ;; *) continue ;; esac
     fi
     found=1
-    [ "$name" = bench_store ] && start_pg
+    case $name in bench_store | bench_backoffice) start_pg ;; esac
     echo "== $name"
     "$prog" || { echo "FAILED: $name"; status=1; }
     echo

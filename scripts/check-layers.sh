@@ -46,11 +46,11 @@ SQLITE_BACKEND='src/store/db_sqlite.c'
 # The one file that may call libpq (rule 4), and the tests that reach the server on purpose:
 # the throw-away server's checks, the connection string's (parsed by libpq itself), and the
 # fixture that creates and
-# drops each test's database; and bench/bench_store.c, whose bare-libpq run is the limit
-# outpost's PostgreSQL backend is measured against.
+# drops each test's database; and bench/bench_store.c and bench/bench_backoffice.c, whose
+# bare-libpq runs are the limits outpost's PostgreSQL backend is measured against.
 PGSQL_BACKEND='src/store/db_pgsql.c'
 PGSQL_ALLOW='tests/unit/test_pg_server.c tests/unit/test_pg_conninfo.c tests/unit/test_config_pgsql.c
-             tests/unit/testutil.c bench/bench_store.c'
+             tests/unit/testutil.c bench/bench_store.c bench/bench_backoffice.c'
 SQLITE_ALLOW='bench/bench_import_users.c bench/bench_testcenters.c bench/bench_store.c
               bench/bench_sync.c bench/bench_backoffice.c'
 # The one file that may call libmicrohttpd (rule 5).

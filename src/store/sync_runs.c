@@ -3,6 +3,7 @@
 
 #include "store/testcenters.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,29 +171,48 @@ int sync_runs_page(struct db *db, const struct sync_runs_filter *f, int limit,
     *more = 0;
     if (limit < 1 || limit > SYNC_RUN_LIST_MAX)
         return err_set(e, OP_EINPUT, "a page of sync runs holds 1 to %d runs", SYNC_RUN_LIST_MAX);
+    /* The statement names only the filters given (one of at most 32 texts, each prepared
+     * once): with "(?1 IS NULL OR ...)" for absent ones, PostgreSQL's generic plan reads every
+     * run before the key and sorts them, where this one walks sync_runs_started backwards and
+     * stops after the page. The administrator's scope, when given, is ?1 (the CTE names it). */
+    char sql[2048];
+    const char *vals[8];
+    int nv = 0;
+    size_t len =
+        (size_t)snprintf(sql, sizeof sql, "%s",
+                         f->admin_id ? TESTCENTERS_ADMIN_SCOPE_CTE " " RUN_ROW_COLS : RUN_ROW_COLS);
+#define RUN_FILTER(value, text)                                                                    \
+    do {                                                                                           \
+        if (value) {                                                                               \
+            vals[nv++] = (value);                                                                  \
+            len += (size_t)snprintf(sql + len, sizeof sql - len, text, nv);                        \
+        }                                                                                          \
+    } while (0)
+    if (f->admin_id) {
+        vals[nv++] = f->admin_id; /* ?1 */
+        len += (size_t)snprintf(sql + len, sizeof sql - len,
+                                "WHERE d.org_id IN (SELECT c.org_id FROM test_centers c"
+                                " WHERE c.id IN (SELECT id FROM scope)) AND");
+    } else {
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "WHERE");
+    }
+    RUN_FILTER(f->device_id, " r.device_id = ?%d AND");
+    RUN_FILTER(f->status, " r.status = ?%d AND");
+    RUN_FILTER(f->from, " r.started_at >= ?%d AND");
+    RUN_FILTER(f->until, " r.started_at < ?%d AND");
+#undef RUN_FILTER
     /* "~" sorts after every timestamp (text is compared byte by byte, COLLATE "C" on
      * PostgreSQL): the first page starts before it */
-    struct db_stmt *st = db_stmt(
-        db,
-        TESTCENTERS_ADMIN_SCOPE_CTE
-        " " RUN_ROW_COLS "WHERE (?1 IS NULL OR d.org_id IN (SELECT c.org_id FROM test_centers c"
-        "  WHERE c.id IN (SELECT id FROM scope)))"
-        " AND (?2 IS NULL OR r.device_id = ?2) AND (?3 IS NULL OR r.status = ?3)"
-        " AND (?4 IS NULL OR r.started_at >= ?4) AND (?5 IS NULL OR r.started_at < ?5)"
-        " AND (r.started_at, r.id) < (?6, ?7)"
-        " ORDER BY r.started_at DESC, r.id DESC LIMIT ?8",
-        e);
+    vals[nv++] = f->before_started_at ? f->before_started_at : "~";
+    vals[nv++] = f->before_started_at && f->before_id ? f->before_id : "";
+    snprintf(sql + len, sizeof sql - len,
+             " (r.started_at, r.id) < (?%d, ?%d) ORDER BY r.started_at DESC, r.id DESC LIMIT ?%d",
+             nv - 1, nv, nv + 1);
+    struct db_stmt *st = db_stmt(db, sql, e);
     if (!st)
         return OP_EDB;
-    const char *texts[] = {f->admin_id,
-                           f->device_id,
-                           f->status,
-                           f->from,
-                           f->until,
-                           f->before_started_at ? f->before_started_at : "~",
-                           f->before_started_at && f->before_id ? f->before_id : ""};
-    db_bind_texts(st, 1, texts, 7);
-    db_bind_int(st, 8, limit + 1);
+    db_bind_texts(st, 1, vals, nv);
+    db_bind_int(st, nv + 1, limit + 1);
     struct sync_run_row *out = calloc((size_t)limit, sizeof *out);
     if (!out) {
         db_stmt_done(db, st);

@@ -330,6 +330,25 @@ static void test_runs_across_devices_by_scope_and_filters(void **state)
     assert_int_equal(json_array_size(runs), 1);
 }
 
+static void test_every_filter_at_once_with_an_administrators_scope(void **state)
+{
+    struct fixture *f = *state;
+    json_t *runs = runs_of(f, &f->admin_who,
+                           &(struct app_bo_runs_query){.device_id = DEV_A,
+                                                       .status = "ok",
+                                                       .from = "2026-12-01",
+                                                       .to = "2026-12-02",
+                                                       .limit = 1});
+    assert_int_equal(json_array_size(runs), 1);
+    assert_string_equal(str(json_array_get(runs, 0), "started_at"), "2026-12-01T08:00:00Z");
+    assert_true(json_is_null(json_object_get(f->out, "next")));
+    runs = runs_of(f, &f->admin_who,
+                   &(struct app_bo_runs_query){.status = "ok", .from = "2026-12-02", .limit = 1});
+    assert_int_equal(json_array_size(runs), 1); /* DEV_A's of 12-03; DEV_B's is not theirs */
+    assert_string_equal(str(json_array_get(runs, 0), "started_at"), "2026-12-03T08:00:00Z");
+    assert_true(json_is_null(json_object_get(f->out, "next")));
+}
+
 static void test_runs_are_paged_newest_first_without_repeats(void **state)
 {
     struct fixture *f = *state;
@@ -445,6 +464,7 @@ int main(void)
         T(test_admin_gets_not_found_for_another_organisations_device_and_run),
         T(test_device_detail_holds_its_runs_newest_first),
         T(test_runs_across_devices_by_scope_and_filters),
+        T(test_every_filter_at_once_with_an_administrators_scope),
         T(test_runs_are_paged_newest_first_without_repeats),
         T(test_bad_filters_name_the_field),
         T(test_admin_revokes_a_device_of_their_organisation),
