@@ -47,6 +47,7 @@
 #include "app/apitokens.h"
 #include "app/backoffice.h"
 #include "app/bo_devices.h"
+#include "app/bo_users.h"
 #include "app/results_view.h"
 #include "base/fs.h"
 #include "base/sha256.h"
@@ -901,7 +902,9 @@ static void bench_results(struct world *w, struct conn *c, double bare_http)
     mid.name = name;
     snprintf(mid.after, sizeof mid.after, "%s,%s", started, id);
     results_sql(&mid);
-    /* the endpoint of the tab: not on main when this was written (see bench/README.md) */
+    snprintf(mid.path, sizeof mid.path,
+             "/api/v1/admin/results?delivery=%s&status=%s&state=%s&limit=50&after=%s",
+             w->delivery_id, results_status, results_state, mid.after);
     report(w, c, &mid, bare_http);
 
     struct query search = {.app = app_results, .nbinds = 11, .search = 1};
@@ -910,11 +913,82 @@ static void bench_results(struct world *w, struct conn *c, double bare_http)
     memcpy(search.binds, search_binds, sizeof search_binds);
     search.name = "results tab: a test taker searched by name (\"lovelace\"), first page (50)";
     results_sql(&search);
+    snprintf(search.path, sizeof search.path,
+             "/api/v1/admin/results?delivery=%s&search=lovelace&limit=50", w->delivery_id);
     report(w, c, &search, bare_http);
+}
+
+/* ---- The users page (app/bo_users.h) ---- */
+
+#define USERS_SEARCH "hopper" /* a last name: 1 user in 40 */
+
+static void app_users(struct world *w, const struct query *q)
+{
+    json_t *out;
+    struct op_err e = {0};
+    struct app_bo_users_query uq = {USERS_SEARCH, ROLE_TEST_TAKER, q->after[0] ? q->after : NULL,
+                                    50};
+    check(app_bo_users_list(w->inst, &w->super, &uq, &out, &e), "users", &e);
+    json_decref(out);
+}
+
+static void bench_users(struct world *w, struct conn *c, double bare_http)
+{
+    /* the middle page: walk half of the pages through the app */
+    struct query users = {.app = app_users, .nbinds = 4};
+    int pages = 0;
+    char after[128] = "";
+    for (;;) {
+        json_t *out;
+        struct op_err e = {0};
+        struct app_bo_users_query uq = {USERS_SEARCH, ROLE_TEST_TAKER, after[0] ? after : NULL, 50};
+        check(app_bo_users_list(w->inst, &w->super, &uq, &out, &e), "users", &e);
+        const char *next = json_string_value(json_object_get(out, "next"));
+        pages++;
+        if (next)
+            snprintf(after, sizeof after, "%s", next);
+        json_decref(out);
+        if (!next)
+            break;
+    }
+    memset(after, 0, sizeof after);
+    for (int p = 0; p < pages / 2; p++) {
+        json_t *out;
+        struct op_err e = {0};
+        struct app_bo_users_query uq = {USERS_SEARCH, ROLE_TEST_TAKER, after[0] ? after : NULL, 50};
+        check(app_bo_users_list(w->inst, &w->super, &uq, &out, &e), "users", &e);
+        snprintf(after, sizeof after, "%s", json_string_value(json_object_get(out, "next")));
+        json_decref(out);
+    }
+    snprintf(users.after, sizeof users.after, "%s", after);
+    char name[256];
+    snprintf(name, sizeof name,
+             "users page: test takers searched by name (\"" USERS_SEARCH "\"), middle page (%d of "
+             "%d, 50 a page)",
+             pages / 2 + 1, pages);
+    users.name = name;
+    snprintf(users.path, sizeof users.path,
+             "/api/v1/admin/users?q=" USERS_SEARCH "&role=" ROLE_TEST_TAKER "&limit=50&after=%s",
+             users.after);
+    /* the store's own statement (store/users.c, users_search_page: everyone, by role) */
+    snprintf(users.sql, sizeof users.sql, "%s",
+             "SELECT id, login, role, label, first_name, last_name, mail, interface_lang,"
+             " default_lang, org_id, password_hash, version, created_at, updated_at,"
+             " vault_public_key, vault_secret_wrapped, vault_secret_escrow FROM users"
+             " WHERE role = ?4 AND login > ?1"
+             " AND (?2 IS NULL OR lower(login) LIKE ?2 ESCAPE '\\'"
+             " OR lower(coalesce(label, '')) LIKE ?2 ESCAPE '\\'"
+             " OR lower(coalesce(first_name, '')) LIKE ?2 ESCAPE '\\'"
+             " OR lower(coalesce(last_name, '')) LIKE ?2 ESCAPE '\\')"
+             " ORDER BY login LIMIT ?3");
+    const char *binds[] = {users.after, "%" USERS_SEARCH "%", "51", ROLE_TEST_TAKER};
+    memcpy(users.binds, binds, sizeof binds);
+    report(w, c, &users, bare_http);
 }
 
 static void bench_users_results(struct world *w, struct conn *c, double bare_http)
 {
+    bench_users(w, c, bare_http);
     bench_results(w, c, bare_http);
 }
 
