@@ -886,3 +886,29 @@ void db_close(struct db *db)
     db->be->close(db->conn);
     free(db);
 }
+
+int db_backup_to_file(struct db *db, const char *dest, struct op_err *e)
+{
+    if (!db->be->backup_to)
+        return err_set(e, OP_EINPUT, "the %s backend has no file backup", db->be->name);
+    char msg[512] = "";
+    if (db->be->backup_to(db->conn, dest, msg, sizeof msg) != 0)
+        return err_set(e, OP_EIO, "%s", msg);
+    return 0;
+}
+
+int db_check_integrity(struct db *db, struct op_err *e)
+{
+    if (strcmp(db->be->name, "sqlite") != 0)
+        return 0;
+    struct db_stmt *st = db_stmt(db, "PRAGMA integrity_check", e);
+    if (!st)
+        return e->code;
+    int rc = 0;
+    if (db_step(st) != DB_ROW)
+        rc = db_fail(db, e, "checking the database's integrity");
+    else if (strcmp(db_column_text(st, 0), "ok") != 0)
+        rc = err_set(e, OP_EDB, "the database is damaged: %.300s", db_column_text(st, 0));
+    db_stmt_done(db, st);
+    return rc;
+}

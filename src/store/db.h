@@ -205,6 +205,15 @@ int db_exec(struct db *db, const char *sql, struct op_err *e);
 /* The schema version the database is at. */
 int db_schema_version(struct db *db);
 
+/* A consistent copy of the whole database into the new file `dest` (made 0600; an existing
+ * file is refused), taken while other connections go on writing: SQLite's online backup.
+ * OP_EINPUT on a backend that has none (PostgreSQL: pg_dump, app/backup.c). */
+int db_backup_to_file(struct db *db, const char *dest, struct op_err *e);
+
+/* SQLite's PRAGMA integrity_check: 0 when it says "ok", OP_EDB with its first finding
+ * otherwise. 0 on a backend that has no such check (PostgreSQL checks its own pages). */
+int db_check_integrity(struct db *db, struct op_err *e);
+
 /* For the upgrade tests only (tests/unit/test_migrations.c): from now on db_open and
  * db_open_pgsql act as an outpost whose latest migration is `version` (0: an empty database,
  * no schema at all), so that a test builds a database at any past version through the real

@@ -78,6 +78,10 @@ struct db_backend {
     int (*set_busy_timeout)(void *conn, int ms);
     /* The last failure on the connection: its class and message. */
     enum db_errclass (*error)(void *conn, const char **msg);
+    /* Optional (NULL: not offered by this backend): copies the whole database, one consistent
+     * snapshot, into the new file `dest` while other connections go on (db_backup_to_file).
+     * 0, or -1 with the reason in msg (msg_cap bytes). */
+    int (*backup_to)(void *conn, const char *dest, char *msg, size_t msg_cap);
 };
 
 extern const struct db_backend db_sqlite_backend;

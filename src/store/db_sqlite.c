@@ -348,6 +348,35 @@ static enum db_errclass sq_error(void *conn, const char **msg)
     }
 }
 
+/* SQLite's online backup of the whole database in one step: it reads one snapshot (in WAL mode
+ * writers go on meanwhile) and writes it into `dest`, a new file made private first. */
+static int sq_backup_to(void *conn, const char *dest, char *msg, size_t cap)
+{
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(msg, cap, "%s: cannot create it: %s", dest, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    sqlite3 *to = NULL;
+    int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE, NULL);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(to, "main", conn, "main") : NULL;
+    if (b) {
+        rc = sqlite3_backup_step(b, -1);
+        int fin = sqlite3_backup_finish(b);
+        if (rc == SQLITE_DONE)
+            rc = fin;
+    }
+    if (!b || rc != SQLITE_OK)
+        snprintf(msg, cap, "%s: the backup failed: %s", dest,
+                 to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
+    if (sqlite3_close(to) != SQLITE_OK && b && rc == SQLITE_OK) {
+        snprintf(msg, cap, "%s: closing the backup failed", dest);
+        rc = SQLITE_ERROR;
+    }
+    return b && rc == SQLITE_OK ? 0 : -1;
+}
+
 const struct db_backend db_sqlite_backend = {
     .name = "sqlite",
     .open = sq_open,
@@ -374,4 +403,5 @@ const struct db_backend db_sqlite_backend = {
     .in_tx = sq_in_tx,
     .set_busy_timeout = sq_set_busy_timeout,
     .error = sq_error,
+    .backup_to = sq_backup_to,
 };
