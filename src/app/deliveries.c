@@ -41,19 +41,24 @@ static int check_settings(int proctored_default, int64_t max_executions, int kee
     return 0;
 }
 
-/* db_write bodies (the package files, clear and encrypted, are written before: a retried
- * run finds them there). */
+/* db_write body: the deliveries of an import, each with its encrypted copy, in one
+ * transaction (the package files, clear and encrypted, are written before: a retried run
+ * finds them there). */
 struct insert_run {
     struct delivery *d;
-    const struct app_content_new *content;
+    struct app_content_new **content;
+    size_t n;
 };
 
-static int insert_delivery(struct db *db, void *ctx, struct op_err *e)
+static int insert_deliveries(struct db *db, void *ctx, struct op_err *e)
 {
     struct insert_run *r = ctx;
-    int rc = deliveries_insert(db, r->d, e);
-    if (rc == 0)
-        rc = app_content_record(db, r->content, r->d->id, r->d->version, e);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        rc = deliveries_insert(db, &r->d[i], e);
+        if (rc == 0)
+            rc = app_content_record(db, r->content[i], r->d[i].id, r->d[i].version, e);
+    }
     return rc;
 }
 
@@ -117,60 +122,130 @@ static void progress_items(void *ctx, size_t done, size_t total)
     progress(ctx, APP_IMPORT_CHECKING, done, total);
 }
 
-/* Reads, checks and compiles the QTI package `file` and stores the compiled package by its
- * hash, into sha; *title (may be NULL) gets the test's title (caller frees). `in` (may be
- * NULL) asks for progress and the list of problems. */
-static int compile_package(struct instance *inst, const char *file,
-                           const struct app_import_watch *in, char sha[DELIVERY_SHA256_HEX],
-                           char **title, struct op_err *e)
+/* One message of a package as {"file", "line", "message"}, the archive called by the name
+ * the user knows it by (`w->archive_name`, else the file's). */
+static json_t *message_json(const char *file, const struct app_import_watch *w, const char *msg)
 {
-    struct qti_loaded *l = NULL;
-    struct buf compiled = BUF_INIT;
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    json_t *p = app_qti_problem_json(base, msg);
+    if (w && w->archive_name && strncmp(msg, base, strlen(base)) == 0) {
+        char *renamed = NULL;
+        if (asprintf(&renamed, "%s%s", w->archive_name, msg + strlen(base)) > 0)
+            json_object_set_new(p, "message", json_string(renamed));
+        free(renamed);
+    }
+    return p;
+}
+
+/* One test of the package, compiled and stored. */
+struct compiled {
+    char sha[DELIVERY_SHA256_HEX];
+    char *title;
+};
+
+static void compiled_free(struct compiled *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++)
+        free(c[i].title);
+    free(c);
+}
+
+/* Reads, checks and compiles every test of the QTI package `file` (only one when `one`) and
+ * stores each compiled package by its hash: *out gets them in the manifest's order (caller
+ * frees with compiled_free). `w` (may be NULL) asks for progress and the list of problems;
+ * `warnings` (may be NULL) receives what the load changed rather than refused. */
+static int compile_packages(struct instance *inst, const char *file,
+                            const struct app_import_watch *w, int one, struct compiled **out,
+                            size_t *n, json_t *warnings, struct op_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct qti_loaded_set set = {NULL, 0};
     struct qti_limits lim;
     qti_limits_default(&lim);
     lim.max_archive_bytes = inst->settings.qti_package_max_bytes;
     struct qti_problems problems = {NULL, 0};
-    int want_problems = in && json_is_array(in->problems);
-    const struct qti_load_options o = {progress_items, (void *)in,
-                                       want_problems ? &problems : NULL};
-    progress(in, APP_IMPORT_READING, 0, 0);
-    int rc = qti_load_with(file, &lim, &o, &l, e);
-    if (rc != 0 && want_problems) {
-        const char *slash = strrchr(file, '/');
-        const char *base = slash ? slash + 1 : file;
-        for (size_t i = 0; i < problems.n; i++) {
-            /* messages name the file; the user knows it by the name they gave */
-            json_t *p = app_qti_problem_json(base, problems.v[i]);
-            if (in->archive_name && strncmp(problems.v[i], base, strlen(base)) == 0) {
-                char *msg = NULL;
-                if (asprintf(&msg, "%s%s", in->archive_name, problems.v[i] + strlen(base)) > 0)
-                    json_object_set_new(p, "message", json_string(msg));
-                free(msg);
-            }
-            json_array_append_new(in->problems, p);
-        }
-    }
-    if (rc != 0 && in && in->archive_name) {
+    int want_problems = w && json_is_array(w->problems);
+    const struct qti_load_options o = {progress_items, (void *)w, want_problems ? &problems : NULL,
+                                       NULL};
+    progress(w, APP_IMPORT_READING, 0, 0);
+    int rc = qti_load_all(file, &lim, &o, &set, e);
+    for (size_t i = 0; rc != 0 && want_problems && i < problems.n; i++)
+        json_array_append_new(w->problems, message_json(file, w, problems.v[i]));
+    if (rc != 0 && w && w->archive_name) {
         const char *slash = strrchr(file, '/');
         const char *base = slash ? slash + 1 : file;
         if (strncmp(e->msg, base, strlen(base)) == 0) {
             char rest[OP_ERR_MAX];
             snprintf(rest, sizeof rest, "%s", e->msg + strlen(base));
-            err_set(e, rc, "%s%s", in->archive_name, rest);
+            err_set(e, rc, "%s%s", w->archive_name, rest);
         }
     }
     qti_problems_free(&problems);
-    if (rc == 0) {
-        progress(in, APP_IMPORT_COMPILING, 0, 0);
-        rc = qti_compile(l, &compiled, e);
+    if (rc == 0 && one && set.n > 1) {
+        struct buf ids = BUF_INIT;
+        for (size_t i = 0; i < set.n; i++)
+            buf_printf(&ids, "%s%s", i ? ", " : "", set.tests[i]->resource->identifier);
+        rc = err_set(e, OP_EINPUT,
+                     "%s holds %zu tests (%s): a delivery takes a package of one test (import-qti "
+                     "makes one delivery per test)",
+                     w && w->archive_name ? w->archive_name : file, set.n, ids.data);
+        buf_free(&ids);
     }
     if (rc == 0)
-        rc = packages_put(inst->dir, compiled.data, compiled.len, sha, e);
-    if (rc == 0 && title && !(*title = strdup(l->test->title ? l->test->title : "")))
+        progress(w, APP_IMPORT_COMPILING, 0, 0);
+    struct compiled *c = rc == 0 ? calloc(set.n ? set.n : 1, sizeof *c) : NULL;
+    if (rc == 0 && !c)
         rc = err_set(e, OP_ENOMEM, "out of memory");
-    buf_free(&compiled);
-    qti_loaded_free(l);
+    for (size_t i = 0; rc == 0 && i < set.n; i++) {
+        const struct qti_loaded *l = set.tests[i];
+        struct buf compiled = BUF_INIT;
+        rc = qti_compile(l, &compiled, e);
+        if (rc == 0)
+            rc = packages_put(inst->dir, compiled.data, compiled.len, c[i].sha, e);
+        if (rc == 0 && !(c[i].title = strdup(l->test->title ? l->test->title : "")))
+            rc = err_set(e, OP_ENOMEM, "out of memory");
+        buf_free(&compiled);
+        for (size_t k = 0; rc == 0 && warnings && k < l->warnings.count; k++)
+            json_array_append_new(warnings, message_json(file, w, l->warnings.msgs[k]));
+    }
+    if (rc == 0) {
+        *out = c;
+        *n = set.n;
+    } else {
+        compiled_free(c, set.n);
+    }
+    qti_loaded_set_free(&set);
     return rc;
+}
+
+void app_import_result_clear(struct app_import_result *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        delivery_clear(&r->deliveries[i]);
+    free(r->deliveries);
+    json_decref(r->warnings);
+    memset(r, 0, sizeof *r);
+}
+
+/* The label of delivery `i` of `n` made from one package: the given label or the test's
+ * title; with several tests, " (N)" (its position in the manifest) after the given label,
+ * and after a title another test of the package shares. A new string, or NULL (no memory). */
+static char *import_label(const char *given, const struct compiled *c, size_t n, size_t i)
+{
+    int shared = 0;
+    for (size_t k = 0; !given && k < n; k++)
+        shared |= k != i && strcmp(c[k].title, c[i].title) == 0;
+    const char *base = given ? given : c[i].title;
+    char *label = NULL;
+    if ((given && n > 1) || shared) {
+        if (asprintf(&label, "%s (%zu)", base, i + 1) < 0)
+            label = NULL;
+    } else {
+        label = strdup(base);
+    }
+    return label;
 }
 
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
@@ -184,6 +259,21 @@ int app_deliveries_import_watched(struct instance *inst, const struct app_delive
                                   struct op_err *e)
 {
     memset(out, 0, sizeof *out);
+    struct app_import_result r;
+    int rc = app_deliveries_import_all(inst, in, w, &r, e);
+    if (rc == 0) {
+        *out = r.deliveries[0]; /* the first; the others stay imported */
+        memset(&r.deliveries[0], 0, sizeof r.deliveries[0]);
+        app_import_result_clear(&r);
+    }
+    return rc;
+}
+
+int app_deliveries_import_all(struct instance *inst, const struct app_deliveries_import_in *in,
+                              const struct app_import_watch *w, struct app_import_result *out,
+                              struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
     int rc = instance_require_role(inst, ROLE_CENTRAL, "import-qti", e);
     if (rc == 0 && !in->file)
         rc = err_set(e, OP_EINPUT, "no QTI package given");
@@ -193,30 +283,52 @@ int app_deliveries_import_watched(struct instance *inst, const struct app_delive
         rc = check_settings(in->proctored_default, in->max_executions, 0, e);
     if (rc != 0)
         return rc;
-    struct delivery d;
-    memset(&d, 0, sizeof d);
-    char *title = NULL;
-    struct app_content_new *content = NULL;
-    rc = compile_package(inst, in->file, w, d.package_sha256, &title, e);
-    /* The encrypted copy is bound to the delivery's id, so the id comes first; the package is
-     * encrypted before the transaction, which only records it. */
-    uuid_generate(d.id);
-    if (rc == 0) {
+    json_t *warnings = json_array();
+    struct compiled *c = NULL;
+    size_t n = 0;
+    rc = compile_packages(inst, in->file, w, 0, &c, &n, warnings, e);
+    struct delivery *d = rc == 0 ? calloc(n, sizeof *d) : NULL;
+    struct app_content_new **content = rc == 0 ? calloc(n, sizeof *content) : NULL;
+    if (rc == 0 && (!d || !content))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    /* Each encrypted copy is bound to its delivery's id, so the ids come first; the packages
+     * are encrypted before the transaction, which only records them. */
+    if (rc == 0)
         progress(w, APP_IMPORT_ENCRYPTING, 0, 0);
-        rc = app_content_prepare(inst, d.id, d.package_sha256, &content, e);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        uuid_generate(d[i].id);
+        memcpy(d[i].package_sha256, c[i].sha, sizeof d[i].package_sha256);
+        d[i].proctored_default = in->proctored_default;
+        d[i].max_executions = in->max_executions;
+        if (!(d[i].label = import_label(in->label, c, n, i)))
+            rc = err_set(e, OP_ENOMEM, "out of memory");
+        if (rc == 0)
+            rc = app_content_prepare(inst, d[i].id, d[i].package_sha256, &content[i], e);
     }
     if (rc == 0) {
         progress(w, APP_IMPORT_RECORDING, 0, 0);
-        d.label = (char *)(in->label ? in->label : title);
-        d.proctored_default = in->proctored_default;
-        d.max_executions = in->max_executions;
-        struct insert_run r = {&d, content};
-        rc = db_write(inst->db, insert_delivery, &r, e);
+        struct insert_run r = {d, content, n};
+        rc = db_write(inst->db, insert_deliveries, &r, e); /* all or none */
     }
-    if (rc == 0)
-        rc = deliveries_get(inst->db, d.id, out, e);
-    app_content_new_free(content);
-    free(title);
+    if (rc == 0 && !(out->deliveries = calloc(n, sizeof *out->deliveries)))
+        rc = err_set(e, OP_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if ((rc = deliveries_get(inst->db, d[i].id, &out->deliveries[out->n], e)) == 0)
+            out->n++;
+    for (size_t i = 0; d && i < n; i++) {
+        free(d[i].label);
+        if (content)
+            app_content_new_free(content[i]);
+    }
+    free(d);
+    free(content);
+    compiled_free(c, n);
+    if (rc == 0) {
+        out->warnings = warnings;
+    } else {
+        json_decref(warnings);
+        app_import_result_clear(out);
+    }
     return rc;
 }
 
@@ -326,7 +438,12 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         /* Compiled, stored and encrypted before the transaction (a big package must not hold
          * the write lock); the transaction checks the delivery is still the one encrypted for. */
         struct delivery now;
-        rc = compile_package(inst, in->file, NULL, sha, NULL, e);
+        struct compiled *c = NULL;
+        size_t n = 0;
+        rc = compile_packages(inst, in->file, NULL, 1, &c, &n, NULL, e);
+        if (rc == 0)
+            memcpy(sha, c[0].sha, sizeof sha);
+        compiled_free(c, n);
         if (rc == 0)
             rc = deliveries_find(inst->db, in->delivery, &now, e);
         if (rc == 0) {

@@ -61,12 +61,31 @@ struct app_import_watch {
  * the messages start with. A new reference. */
 json_t *app_qti_problem_json(const char *archive, const char *message);
 
-/* import-qti, on a central: reads, checks and compiles the package (at most
- * configuration.limits.qti-package-max-bytes) before anything is written, stores the compiled
+/* What an import made: one delivery per test of the package, in the manifest's order. */
+struct app_import_result {
+    struct delivery *deliveries;
+    size_t n;
+    /* What the import changed rather than refused (a link to a page the package lacks, made
+     * inert), as [{"file", "line", "message"}] (app_qti_problem_json), in the order found. */
+    json_t *warnings;
+};
+void app_import_result_clear(struct app_import_result *r);
+
+/* import-qti, on a central: reads, checks and compiles every test of the package (at most
+ * configuration.limits.qti-package-max-bytes) before anything is written, stores each compiled
  * package by its SHA-256 (idempotent) and its encrypted copy under a fresh content key
- * (app/content.h), then creates the delivery and records the copy in one transaction. A bad
- * package creates nothing (an encrypted file left by a failed transaction is swept later). *out
- * gets the stored delivery (caller clears with delivery_clear). */
+ * (app/content.h), then creates one delivery per test and records the copies in one
+ * transaction: all or none. A bad package, or a bad test among several, creates nothing (an
+ * encrypted file left by a failed transaction is swept later). Labels: `in->label`, else the
+ * test's title; with several tests, `in->label` followed by " (N)", N the test's position in
+ * the manifest from 1, and a title two tests of the package share followed by " (N)" too.
+ * `w` (may be NULL) watches it. *out gets the stored deliveries and the warnings (caller
+ * clears with app_import_result_clear). */
+int app_deliveries_import_all(struct instance *inst, const struct app_deliveries_import_in *in,
+                              const struct app_import_watch *w, struct app_import_result *out,
+                              struct op_err *e);
+/* The same, giving only the first delivery made (a package of one test makes one); *out is
+ * the caller's (delivery_clear). */
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e);
 /* The same, watched: progress and every problem (`w` may be NULL). */
@@ -92,6 +111,7 @@ struct app_deliveries_update_in {
 
 /* deliveries update, on a central: changes what `in` sets, in one transaction. Nothing to
  * change is OP_EINPUT; values equal to the stored ones write nothing (the version stays).
+ * A package of several tests is refused (a delivery has one test).
  * A new package (`file`) is compiled, stored and encrypted (app/content.h) before the
  * transaction; when it differs from the current one, the new version records its encrypted
  * copy under a new content key, and older versions keep theirs.

@@ -38,9 +38,10 @@ struct job {
     const char *phase; /* one of APP_IMPORT_* (static), "done" or "failed" */
     size_t items_done, items_total;
     char started_at[TIMESTAMP_STR_LEN], ended_at[TIMESTAMP_STR_LEN];
-    json_t *delivery; /* done: the delivery's JSON */
-    json_t *problems; /* failed: every problem */
-    char *error;      /* failed: the first problem */
+    json_t *deliveries; /* done: the deliveries made (one per test of the package) */
+    json_t *warnings;   /* done: what the import changed rather than refused */
+    json_t *problems;   /* failed: every problem */
+    char *error;        /* failed: the first problem */
 };
 
 struct import_jobs {
@@ -61,7 +62,8 @@ static void job_free(struct job *j)
     free(j->dir);
     free(j->name);
     free(j->label);
-    json_decref(j->delivery);
+    json_decref(j->deliveries);
+    json_decref(j->warnings);
     json_decref(j->problems);
     free(j->error);
     free(j);
@@ -116,19 +118,23 @@ static void *job_run(void *arg)
     struct op_err e = {0};
     struct instance inst = j->t->inst;
     json_t *problems = json_array();
-    json_t *made = NULL;
+    json_t *made = NULL, *warnings = NULL;
     int rc = instance_open_db(&j->t->inst, &inst.db, &e);
     if (rc == 0) {
         const struct app_deliveries_import_in in = {j->file, j->label, j->proctored_default,
                                                     j->max_executions};
         const struct app_import_watch w = {on_progress, j, problems, j->name};
-        struct delivery d;
-        rc = app_deliveries_import_watched(&inst, &in, &w, &d, &e);
+        struct app_import_result r;
+        rc = app_deliveries_import_all(&inst, &in, &w, &r, &e);
         if (rc == 0) {
-            made = app_delivery_json(&d);
-            log_info("import job %s: delivery %s (%s) imported from %s", j->id, d.id, d.label,
-                     j->name);
-            delivery_clear(&d);
+            made = json_array();
+            for (size_t i = 0; i < r.n; i++) {
+                json_array_append_new(made, app_delivery_json(&r.deliveries[i]));
+                log_info("import job %s: delivery %s (%s) imported from %s", j->id,
+                         r.deliveries[i].id, r.deliveries[i].label, j->name);
+            }
+            warnings = json_incref(r.warnings);
+            app_import_result_clear(&r);
         }
         db_close(inst.db);
     }
@@ -146,7 +152,8 @@ static void *job_run(void *arg)
     if (rc == 0) {
         j->state = JOB_DONE;
         j->phase = "done";
-        j->delivery = made;
+        j->deliveries = made;
+        j->warnings = warnings;
         json_decref(problems);
     } else {
         j->state = JOB_FAILED;
@@ -290,12 +297,15 @@ int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer
                      id ? id : "");
     } else {
         static const char *const states[] = {"running", "done", "failed"};
-        *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:o, s:O, s:o, s:o}", "id",
-                         j->id, "state", states[j->state], "phase", j->phase, "items_done",
+        json_t *first = json_array_get(j->deliveries, 0);
+        *out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:o, s:O, s:o, s:o, s:o, s:o}",
+                         "id", j->id, "state", states[j->state], "phase", j->phase, "items_done",
                          (json_int_t)j->items_done, "items_total", (json_int_t)j->items_total,
                          "percent", percent_of(j), "file", j->name, "started_at", j->started_at,
                          "ended_at", j->ended_at[0] ? json_string(j->ended_at) : json_null(),
-                         "delivery", j->delivery ? j->delivery : json_null(), "error",
+                         "delivery", first ? first : json_null(), "deliveries",
+                         j->deliveries ? json_incref(j->deliveries) : json_array(), "warnings",
+                         j->warnings ? json_incref(j->warnings) : json_array(), "error",
                          j->error ? json_string(j->error) : json_null(), "problems",
                          j->problems ? json_incref(j->problems) : json_array());
         if (!*out)

@@ -58,8 +58,10 @@ int import_jobs_start(struct import_jobs *t, const struct import_job_request *r,
 /* The status of job `id` for user `viewer_id` (*out, a new reference):
  *   {"id", "state": "running" | "done" | "failed", "phase", "items_done", "items_total",
  *    "percent" (0..100), "file": the name given, "started_at", "ended_at" (null while
- *    running), "delivery": <app_delivery_json> or null, "error": the first problem or null,
- *    "problems": [{"file", "line", "message"}, ...]}
+ *    running), "deliveries": [<app_delivery_json>, ...] (done: one per test of the package,
+ *    in the manifest's order; else []), "delivery": the first of them or null, "warnings":
+ *    [{"file", "line", "message"}, ...] (done: what the import changed rather than refused),
+ *    "error": the first problem or null, "problems": [{"file", "line", "message"}, ...]}
  * OP_ENOTFOUND for no such job, or another user's. */
 int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer_id, json_t **out,
                        struct op_err *e);

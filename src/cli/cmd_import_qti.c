@@ -19,9 +19,14 @@ static const struct command_usage usage = {
     "compiles the delivery package (docs/delivery-package.md), stores it by its SHA-256 and\n"
     "creates a delivery labelled L (default: the test's title), proctored by default unless\n"
     "--proctored no (new eligibilities inherit this), allowing N executions per test taker\n"
-    "(--max-executions, default 0: unlimited). Prints the delivery id, or the\n"
-    "whole delivery with --json. A package over configuration.limits.qti-package-max-bytes,\n"
-    "unsafe or invalid is refused with the file inside the archive and the problem.",
+    "(--max-executions, default 0: unlimited). A package of several tests makes one delivery\n"
+    "per test, all or none, labelled \"L (N)\" with N the test's place in the manifest (without\n"
+    "--label, each test's title, \"(N)\" added when two tests share it). Prints the delivery\n"
+    "id, or for several tests one line per delivery (id, a tab, label); with --json an array\n"
+    "of the deliveries. What the import changed rather than refused (a link to a page the\n"
+    "package lacks, made inert) is a warning on stderr naming the file and line. A package\n"
+    "over configuration.limits.qti-package-max-bytes, unsafe or invalid is refused with the\n"
+    "file inside the archive and the problem, and nothing is imported.",
 };
 
 int cmd_import_qti(int argc, char **argv)
@@ -35,7 +40,7 @@ int cmd_import_qti(int argc, char **argv)
                    "whether eligibilities are proctored by default (default yes)"),
         OPT_INT(0, "max-executions", &max_executions, "N",
                 "executions allowed per test taker (default 0: unlimited)"),
-        OPT_FLAG(0, "json", &json, "print the new delivery as JSON"),
+        OPT_FLAG(0, "json", &json, "print the new deliveries as a JSON array"),
         OPT_END(),
     };
     int status;
@@ -57,14 +62,24 @@ int cmd_import_qti(int argc, char **argv)
     if (cli_open(&run) != 0)
         return run.status;
     const struct app_deliveries_import_in in = {file, label, proctored_default, max_executions};
-    struct delivery d;
-    int rc = app_deliveries_import(run.inst, &in, &d, &run.e);
+    struct app_import_result r;
+    int rc = app_deliveries_import_all(run.inst, &in, NULL, &r, &run.e);
     if (rc == 0) {
-        if (json)
-            cli_print_json(app_delivery_json(&d));
-        else
-            printf("%s\n", d.id);
-        delivery_clear(&d);
+        for (size_t i = 0; i < json_array_size(r.warnings); i++)
+            fprintf(stderr, "outpost: warning: %s\n",
+                    json_string_value(json_object_get(json_array_get(r.warnings, i), "message")));
+        json_t *arr = json ? json_array() : NULL;
+        for (size_t i = 0; i < r.n; i++) {
+            if (arr)
+                json_array_append_new(arr, app_delivery_json(&r.deliveries[i]));
+            else if (r.n == 1)
+                printf("%s\n", r.deliveries[i].id);
+            else
+                printf("%s\t%s\n", r.deliveries[i].id, r.deliveries[i].label);
+        }
+        if (arr)
+            cli_print_json(arr);
+        app_import_result_clear(&r);
     }
     return cli_end(&run, rc);
 }

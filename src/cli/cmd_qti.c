@@ -21,12 +21,14 @@
 #define RESPONSES_MAX_BYTES (16 * 1024 * 1024)
 
 static const struct command_usage run_usage = {
-    "outpost qti run -f PACKAGE.zip --responses FILE.json [--seed N]",
+    "outpost qti run -f PACKAGE.zip --responses FILE.json [--seed N] [--test ID]",
     "Scores a test session. FILE.json maps item ref identifiers (route keys: \"Q01\", or\n"
     "\"Q01.2\" for the second occurrence of an item selected with replacement) to responses\n"
     "typed by their declarations: {\"Q01\": {\"RESPONSE\": \"A\"}, \"Q02\": {\"RESPONSE\":\n"
     "[\"A\", \"C\"]}}. Prints {\"route\": [...], \"items\": {KEY: {outcomes}}, \"test\":\n"
-    "{outcomes}}. N (default 1) seeds selection, ordering and templates.",
+    "{outcomes}}. N (default 1) seeds selection, ordering and templates. A package of\n"
+    "several tests needs --test ID, the identifier of the test's resource in imsmanifest.xml.\n"
+    "What the import would change (a link to a page the package lacks) is a warning on stderr.",
 };
 
 /* The item session of route position `i` through a const-free accessor. */
@@ -98,11 +100,13 @@ static int run_walk(struct qti_loaded *l, json_t *responses, uint64_t seed, json
 
 static int qti_run_cmd(int argc, char **argv)
 {
-    const char *file = NULL, *resp_file = NULL, *seed_s = NULL;
+    const char *file = NULL, *resp_file = NULL, *seed_s = NULL, *test = NULL;
     const struct cli_option opts[] = {
         OPT_STRING('f', "file", &file, "PACKAGE.zip", "the QTI content package (required)"),
         OPT_STRING(0, "responses", &resp_file, "FILE.json", "responses per item (required)"),
         OPT_STRING(0, "seed", &seed_s, "N", "seed of selection, ordering, templates (default 1)"),
+        OPT_STRING(0, "test", &test, "ID",
+                   "the test resource to run, in a package of several tests"),
         OPT_END(),
     };
     int status;
@@ -140,8 +144,11 @@ static int qti_run_cmd(int argc, char **argv)
     free(text);
     struct qti_loaded *src = NULL, *dev = NULL;
     struct buf compiled = BUF_INIT;
+    const struct qti_load_options o = {NULL, NULL, NULL, test};
     if (rc == 0)
-        rc = qti_load(file, NULL, &src, &e);
+        rc = qti_load_with(file, NULL, &o, &src, &e);
+    for (size_t i = 0; rc == 0 && i < src->warnings.count; i++)
+        fprintf(stderr, "outpost: warning: %s\n", src->warnings.msgs[i]);
     if (rc == 0)
         rc = qti_compile(src, &compiled, &e);
     if (rc == 0)

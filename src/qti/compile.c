@@ -29,7 +29,9 @@ void qti_loaded_free(struct qti_loaded *l)
     }
     free(l->items);
     qti_test_free(l->test);
-    qti_package_free(l->pkg);
+    qti_warnings_free(&l->warnings);
+    if (!l->borrows_pkg)
+        qti_package_free(l->pkg);
     json_decref(l->delivery_manifest);
     free(l->name);
     free(l);
@@ -73,7 +75,7 @@ static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_
 static int check_ref_variables(const struct qti_loaded *l, const struct qti_node *ref,
                                const struct qti_item *item, struct op_err *e)
 {
-    const char *test = ref->src ? ref->src : l->pkg->manifest.test->href;
+    const char *test = ref->src ? ref->src : l->resource->href;
     for (size_t i = 0; i < ref->nmappings; i++)
         if (!qti_item_decl(item, ref->mappings[i].source))
             return err_set(e, OP_EINPUT,
@@ -104,8 +106,8 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
         return err_set(e, OP_EINPUT,
                        "%s: %s line %d: assessmentItemRef %s points to %s, which is not in the "
                        "archive",
-                       p->name, ref->src ? ref->src : p->manifest.test->href, ref->line,
-                       ref->identifier, ref->href);
+                       p->name, ref->src ? ref->src : l->resource->href, ref->line, ref->identifier,
+                       ref->href);
     struct qti_item *item = NULL;
     int rc = qti_item_parse_package(p, f->path, NULL, &item, e);
     if (rc)
@@ -122,6 +124,9 @@ static int load_item(struct qti_loaded *l, const struct qti_node *ref, struct op
         qti_item_free(item);
         return rc;
     }
+    const struct qti_warnings *w = qti_item_warnings(item);
+    for (size_t i = 0; i < w->count; i++)
+        qti_warnings_add(&l->warnings, "%s: %s", p->name, w->msgs[i]);
     l->items = qti_xrealloc(l->items, l->nitems + 1, sizeof *l->items);
     l->items[l->nitems].href = qti_xstrdup(ref->href);
     l->items[l->nitems].item = item;
@@ -152,11 +157,12 @@ static void problem_add(struct qti_problems *p, const char *msg)
 }
 
 struct load_ctx {
-    struct qti_loaded *l;
+    struct qti_loaded *l; /* the test whose items are being loaded */
     struct op_err *e;
     const struct qti_load_options *o;
     size_t done, total;
     struct op_err first; /* the first problem, when collecting them */
+    size_t before;       /* problems already in the list when the load started */
 };
 
 static int count_each(const struct qti_node *ref, void *arg)
@@ -174,7 +180,7 @@ static int load_each(const struct qti_node *ref, void *arg)
     if (c->o && c->o->progress)
         c->o->progress(c->o->ctx, c->done, c->total);
     if (rc != 0 && c->o && c->o->problems && rc == OP_EINPUT) {
-        if (c->o->problems->n == 0)
+        if (c->o->problems->n == c->before)
             c->first = *c->e;
         problem_add(c->o->problems, c->e->msg);
         return 0; /* on to the next item */
@@ -182,19 +188,17 @@ static int load_each(const struct qti_node *ref, void *arg)
     return rc;
 }
 
-int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e)
+/* A new loaded for the test of resource `tr` of `pkg` (borrowed when `borrow`: another
+ * loaded of the same package owns it), its test read; its items are loaded by load_items. */
+static int load_test(struct qti_package *pkg, const struct qti_resource *tr, int borrow,
+                     struct qti_loaded **out, struct op_err *e)
 {
-    return qti_load_package_with(pkg, NULL, out, e);
-}
-
-static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_options *o,
-                                 struct qti_loaded **out, struct op_err *e)
-{
-    *out = NULL;
     struct qti_loaded *l = qti_xcalloc(1, sizeof *l);
+    *out = l;
     l->pkg = pkg;
+    l->borrows_pkg = borrow;
+    l->resource = tr;
     l->name = qti_xstrdup(pkg->name);
-    const struct qti_resource *tr = pkg->manifest.test;
     const struct qti_file *tf = qti_package_find(pkg, tr->href);
     char where[1024];
     snprintf(where, sizeof where, "%s: %s", pkg->name, tr->href);
@@ -208,34 +212,107 @@ static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_
         rc = qti_test_parse_package(pkg, doc, tf->path, where, &l->test, e);
         xmlFreeDoc(doc);
     }
-    struct qti_problems *problems = o ? o->problems : NULL;
-    size_t before = problems ? problems->n : 0;
-    struct load_ctx c = {l, e, o, 0, 0, {0}};
-    if (rc == 0) {
-        qti_test_each_item(l->test, count_each, &c);
-        rc = qti_test_each_item(l->test, load_each, &c);
-    }
+    for (size_t i = 0; rc == 0 && i < l->test->warnings.count; i++)
+        qti_warnings_add(&l->warnings, "%s: %s", pkg->name, l->test->warnings.msgs[i]);
+    return rc;
+}
+
+/* Loads the items of `l` and checks its test's assets, counting in `c` (shared by the tests
+ * of a package); problems are collected as qti_load_options says. */
+static int load_items(struct qti_loaded *l, struct load_ctx *c)
+{
+    struct qti_problems *problems = c->o ? c->o->problems : NULL;
+    c->l = l;
+    int rc = qti_test_each_item(l->test, load_each, c);
     for (size_t i = 0; rc == 0 && i < l->test->assets.count; i++)
-        if (!qti_package_find(pkg, l->test->assets.paths[i])) {
-            rc = err_set(e, OP_EINPUT, "%s: uses %s, which is not in the archive", where,
-                         l->test->assets.paths[i]);
+        if (!qti_package_find(l->pkg, l->test->assets.paths[i])) {
+            rc = err_set(c->e, OP_EINPUT, "%s: %s: uses %s, which is not in the archive", l->name,
+                         l->resource->href, l->test->assets.paths[i]);
             if (problems) {
-                if (problems->n == before)
-                    c.first = *e;
-                problem_add(problems, e->msg);
+                if (problems->n == c->before)
+                    c->first = *c->e;
+                problem_add(problems, c->e->msg);
                 rc = 0;
             }
         }
-    if (rc == 0 && problems && problems->n > before)
+    return rc;
+}
+
+/* Loads the `n` tests `trs` of `pkg` into out[0..n-1] (out[0] owns the package, the others
+ * borrow it): every test is read before any item, so that progress counts the items of all. */
+static int load_tests(struct qti_package *pkg, const struct qti_resource *const *trs, size_t n,
+                      const struct qti_load_options *o, struct qti_loaded **out, struct op_err *e)
+{
+    struct qti_problems *problems = o ? o->problems : NULL;
+    struct load_ctx c = {NULL, e, o, 0, 0, {0}, problems ? problems->n : 0};
+    int rc = 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = load_test(pkg, trs[i], i > 0, &out[i], e);
+    if (!out[0])
+        qti_package_free(pkg); /* nothing owns it yet */
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        qti_test_each_item(out[i]->test, count_each, &c);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = load_items(out[i], &c);
+    if (rc == 0 && problems && problems->n > c.before)
         rc = err_set(e, OP_EINPUT, "%s", c.first.msg); /* the first; the list has them all */
-    else if (rc != 0 && problems && problems->n == before)
+    else if (rc != 0 && problems && problems->n == c.before)
         problem_add(problems, e->msg); /* what stopped the load */
     if (rc) {
-        qti_loaded_free(l);
-        return rc;
+        for (size_t i = n; i-- > 0;) { /* the owner of the package last */
+            qti_loaded_free(out[i]);
+            out[i] = NULL;
+        }
     }
-    *out = l;
-    return 0;
+    return rc;
+}
+
+/* The test resource `o->test` names, or the one test of the package. */
+static int pick_test(const struct qti_package *pkg, const struct qti_load_options *o,
+                     const struct qti_resource **out, struct op_err *e)
+{
+    const struct qti_manifest *m = &pkg->manifest;
+    const char *want = o ? o->test : NULL;
+    *out = NULL;
+    for (size_t i = 0; want && i < m->ntests; i++)
+        if (strcmp(m->tests[i]->identifier, want) == 0)
+            *out = m->tests[i];
+    if (!want && m->ntests == 1)
+        *out = m->tests[0];
+    if (*out)
+        return 0;
+    struct buf ids = BUF_INIT;
+    for (size_t i = 0; i < m->ntests; i++)
+        buf_printf(&ids, "%s%s (%s)", i ? ", " : "", m->tests[i]->identifier, m->tests[i]->href);
+    int rc = want ? err_set(e, OP_EINPUT, "%s: no test resource %s in the manifest; its tests: %s",
+                            pkg->name, want, ids.data)
+                  : err_set(e, OP_EINPUT,
+                            "%s: the package holds %zu tests: %s; name the one to load by its "
+                            "resource identifier",
+                            pkg->name, m->ntests, ids.data);
+    buf_free(&ids);
+    return rc;
+}
+
+int qti_load_package(struct qti_package *pkg, struct qti_loaded **out, struct op_err *e)
+{
+    return qti_load_package_with(pkg, NULL, out, e);
+}
+
+static int qti_load_package_with(struct qti_package *pkg, const struct qti_load_options *o,
+                                 struct qti_loaded **out, struct op_err *e)
+{
+    *out = NULL;
+    const struct qti_resource *tr;
+    if (pick_test(pkg, o, &tr, e) != 0) {
+        if (o && o->problems)
+            problem_add(o->problems, e->msg);
+        qti_package_free(pkg);
+        return OP_EINPUT;
+    }
+    return load_tests(pkg, &tr, 1, o, out, e);
 }
 
 int qti_load(const char *path, const struct qti_limits *limits, struct qti_loaded **out,
@@ -256,6 +333,44 @@ int qti_load_with(const char *path, const struct qti_limits *limits,
         return rc;
     }
     return qti_load_package_with(pkg, o, out, e);
+}
+
+void qti_loaded_set_free(struct qti_loaded_set *s)
+{
+    for (size_t i = s->n; i-- > 0;) /* the owner of the package last */
+        qti_loaded_free(s->tests[i]);
+    free(s->tests);
+    s->tests = NULL;
+    s->n = 0;
+}
+
+int qti_load_all_package(struct qti_package *pkg, const struct qti_load_options *o,
+                         struct qti_loaded_set *out, struct op_err *e)
+{
+    out->n = pkg->manifest.ntests;
+    out->tests = qti_xcalloc(out->n, sizeof *out->tests);
+    int rc = load_tests(pkg, pkg->manifest.tests, out->n, o, out->tests, e);
+    if (rc) {
+        free(out->tests);
+        out->tests = NULL;
+        out->n = 0;
+    }
+    return rc;
+}
+
+int qti_load_all(const char *path, const struct qti_limits *limits,
+                 const struct qti_load_options *o, struct qti_loaded_set *out, struct op_err *e)
+{
+    out->tests = NULL;
+    out->n = 0;
+    struct qti_package *pkg;
+    int rc = qti_package_open(path, limits, &pkg, e);
+    if (rc) {
+        if (o && o->problems)
+            problem_add(o->problems, e->msg);
+        return rc;
+    }
+    return qti_load_all_package(pkg, o, out, e);
 }
 
 /* ---- writing the compiled package ---- */

@@ -40,13 +40,20 @@ struct qti_loaded_item {
 struct qti_loaded {
     char *name;              /* archive name, for messages */
     struct qti_package *pkg; /* NULL when loaded from a compiled package */
+    int borrows_pkg;         /* pkg belongs to another loaded of the set (qti_load_all) */
+    const struct qti_resource *resource; /* its test's resource in pkg's manifest, or NULL */
     struct qti_test *test;
     struct qti_loaded_item *items; /* sorted by href */
     size_t nitems;
     json_t *delivery_manifest; /* compiled package only: its manifest.json */
+    /* From a QTI package: what the load changed rather than refused (links to pages the
+     * package lacks, made inert), each "Pkg.zip: FILE line N: ...", test first, then items in
+     * the order the test names them (an item several refs name, once). */
+    struct qti_warnings warnings;
 };
 
-/* Loads and checks a QTI package file. *out is the caller's (qti_loaded_free). */
+/* Loads and checks a QTI package file of one test (a package of several is refused, naming
+ * them, unless qti_load_options.test names one). *out is the caller's (qti_loaded_free). */
 int qti_load(const char *path, const struct qti_limits *limits, struct qti_loaded **out,
              struct op_err *e);
 /* The same from a package already read (takes ownership of `pkg` even on failure). */
@@ -71,12 +78,31 @@ struct qti_load_options {
      * problem) when any was found. A problem of the archive, the manifest or the test stops
      * at once (nothing else can be read), and is added here too. */
     struct qti_problems *problems;
+    /* qti_load_with: the identifier of the test resource to load (imsmanifest.xml) when the
+     * package holds several tests; NULL: the package must hold one. */
+    const char *test;
 };
 
 /* qti_load with options (NULL: as qti_load). */
 int qti_load_with(const char *path, const struct qti_limits *limits,
                   const struct qti_load_options *o, struct qti_loaded **out, struct op_err *e);
 void qti_loaded_free(struct qti_loaded *l);
+
+/* Every test of a package (several imsqti_test resources: one delivery each), sharing it. */
+struct qti_loaded_set {
+    struct qti_loaded **tests; /* in the manifest's order */
+    size_t n;
+};
+
+/* Loads and checks every test of the package at `path` (o as for qti_load_with, but for
+ * o->test: the progress counts the items of all tests, and problems are collected over all
+ * of them): all or nothing. *out is the caller's (qti_loaded_set_free). */
+int qti_load_all(const char *path, const struct qti_limits *limits,
+                 const struct qti_load_options *o, struct qti_loaded_set *out, struct op_err *e);
+/* The same from a package already read (takes ownership of `pkg` even on failure). */
+int qti_load_all_package(struct qti_package *pkg, const struct qti_load_options *o,
+                         struct qti_loaded_set *out, struct op_err *e);
+void qti_loaded_set_free(struct qti_loaded_set *s);
 
 /* The item an item ref points to (a qti_item_lookup for test_session.h; `ud` is the
  * struct qti_loaded). */

@@ -230,6 +230,7 @@ void qti_item_free(struct qti_item *item)
         free(item->styles[i]);
     free(item->styles);
     qti_assets_free(&item->assets);
+    qti_warnings_free(&item->warnings);
     free(item->body_html);
     for (size_t i = 0; i < item->ninteractions; i++)
         qti_interaction_free(item->interactions[i]);
@@ -609,7 +610,8 @@ static xmlNode *find_unsupported(xmlNode *n, int depth)
     return NULL;
 }
 
-static int item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e);
+static int item_from_node(const struct qti_package *pkg, const char *href, xmlNode *root,
+                          struct qti_item **out, struct op_err *e);
 
 /* ------------------------------------------------------------ shared stimuli (xi:include) -- */
 
@@ -819,10 +821,17 @@ int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, s
     *out = NULL;
     if (root && find_include(root, 0))
         return resolve_includes(NULL, href ? href : "item.xml", root, 0, e);
-    return item_from_node(href, root, out, e);
+    return item_from_node(NULL, href, root, out, e);
 }
 
-static int item_from_node(const char *href, xmlNode *root, struct qti_item **out, struct op_err *e)
+static int package_has(const void *pkg, const char *path)
+{
+    return qti_package_find(pkg, path) != NULL;
+}
+
+/* `pkg` (may be NULL) is the item's package: links to pages it lacks are made inert. */
+static int item_from_node(const struct qti_package *pkg, const char *href, xmlNode *root,
+                          struct qti_item **out, struct op_err *e)
 {
     *out = NULL;
     struct qti_item *item = qti_xcalloc(1, sizeof *item);
@@ -882,7 +891,9 @@ static int item_from_node(const char *href, xmlNode *root, struct qti_item **out
     if ((rc = item_add_builtins(item, e)) < 0)
         goto fail;
 
-    struct qti_xhtml_ctx cx = {item->href, &item->assets, body_hook, &p, 0};
+    struct qti_xhtml_ctx cx = {
+        item->href, &item->assets,  body_hook, &p, 0, pkg ? package_has : NULL,
+        pkg,        &item->warnings};
     int seen_body = 0;
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
@@ -952,7 +963,7 @@ static int parse_item(const struct qti_package *pkg, const char *href, const cha
     xmlNode *root = xmlDocGetRootElement(doc);
     rc = resolve_includes(pkg, href, root, l.max_bytes, e);
     if (rc == 0)
-        rc = item_from_node(href, root, out, e);
+        rc = item_from_node(pkg, href, root, out, e);
     xmlFreeDoc(doc);
     return rc;
 }
@@ -1004,6 +1015,11 @@ int qti_item_time_dependent(const struct qti_item *item)
 const struct qti_assets *qti_item_assets(const struct qti_item *item)
 {
     return &item->assets;
+}
+
+const struct qti_warnings *qti_item_warnings(const struct qti_item *item)
+{
+    return &item->warnings;
 }
 
 size_t qti_item_stylesheet_count(const struct qti_item *item)

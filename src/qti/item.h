@@ -148,6 +148,10 @@ int qti_item_time_dependent(const struct qti_item *item);
 
 /* Assets referenced by the body, feedback and stylesheets, as package-relative paths. */
 const struct qti_assets *qti_item_assets(const struct qti_item *item);
+/* What parsing the item from its package changed rather than refused: links to pages the
+ * package lacks, made inert ("items/q1.xml line 12: the link to ..."). Empty for an item
+ * parsed alone or loaded from a compiled package. */
+const struct qti_warnings *qti_item_warnings(const struct qti_item *item);
 size_t qti_item_stylesheet_count(const struct qti_item *item);
 const char *qti_item_stylesheet(const struct qti_item *item, size_t i);
 

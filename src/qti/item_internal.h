@@ -49,6 +49,7 @@ struct qti_item {
     size_t nstyles;
     char **styles;
     struct qti_assets assets;
+    struct qti_warnings warnings; /* what the import changed (inert links); not compiled */
     char *body_html;
 
     size_t ninteractions;

@@ -243,6 +243,7 @@ void qti_package_free(struct qti_package *p)
         free(r->deps);
     }
     free(m->res);
+    free(m->tests);
     free(m->identifier);
     free(p->name);
     free(p);
@@ -727,26 +728,19 @@ static int parse_manifest(struct qti_package *p, const struct qti_limits *lim, s
                              p->name, m->res[i].line, m->res[i].identifier, m->res[i].deps[k]);
     }
     if (rc == 0) {
-        size_t ntests = 0;
-        struct buf ids = BUF_INIT;
         for (size_t i = 0; i < m->nres; i++)
             if (m->res[i].kind == QTI_RES_TEST) {
-                buf_printf(&ids, "%s%s", ntests ? ", " : "", m->res[i].identifier);
-                if (!ntests)
-                    m->test = &m->res[i];
-                ntests++;
+                m->tests = qti_xrealloc(m->tests, m->ntests + 1, sizeof *m->tests);
+                m->tests[m->ntests++] = &m->res[i];
             }
-        if (ntests == 0)
+        if (m->ntests == 0)
             rc = err_set(e, OP_EINPUT,
                          "%s: " MANIFEST ": no assessmentTest resource (type "
                          "imsqti_test_xmlv2p1 or imsqti_test_xmlv2p2); a package of loose items "
                          "cannot be delivered",
                          p->name);
-        else if (ntests > 1)
-            rc = err_set(e, OP_EINPUT,
-                         "%s: " MANIFEST ": %zu tests (%s); import one test per package", p->name,
-                         ntests, ids.data);
-        buf_free(&ids);
+        else
+            m->test = m->tests[0];
     }
 done:
     xmlFreeDoc(doc);

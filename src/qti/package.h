@@ -9,8 +9,8 @@
  * entry declared. Every refusal names the archive, the file inside it and the problem:
  * "Basic.zip: items/Q02/qti.xml line 14: malformed XML: ...".
  *
- * The manifest (IMS CP 1.1/1.2) lists resources: one QTI test (imsqti_test_xmlv2p1/p2),
- * items (imsqti_item_xmlv2p1/p2), web content and other files, with their files and
+ * The manifest (IMS CP 1.1/1.2) lists resources: QTI tests (imsqti_test_xmlv2p1/p2, one or
+ * more), items (imsqti_item_xmlv2p1/p2), web content and other files, with their files and
  * dependencies. Every file the manifest names must be in the archive; a QTI resource of another
  * version (2.0, 3.0) is refused.
  */
@@ -69,7 +69,11 @@ struct qti_manifest {
     char *identifier;
     struct qti_resource *res;
     size_t nres;
-    const struct qti_resource *test; /* the one test resource */
+    const struct qti_resource *test; /* the first test resource */
+    /* every test resource, in the manifest's order (a package may hold several tests: one
+     * delivery each) */
+    const struct qti_resource **tests;
+    size_t ntests;
 };
 
 struct qti_package {

@@ -115,6 +115,7 @@ void qti_test_free(struct qti_test *t)
     qti_rules_free(t->outcome_processing);
     free_feedback(t->feedback, t->nfeedback);
     qti_assets_free(&t->assets);
+    qti_warnings_free(&t->warnings);
     free(t);
 }
 
@@ -125,7 +126,8 @@ struct reader {
     const char *where; /* message prefix naming that file */
     struct op_err *e;
     size_t nodes;
-    struct qti_assets *assets; /* what rubric blocks and feedback reference */
+    struct qti_assets *assets;     /* what rubric blocks and feedback reference */
+    struct qti_warnings *warnings; /* links they make inert (with a package) */
     /* assessmentSectionRef (NULL pkg: refused) */
     const struct qti_package *pkg;
     const char *src;   /* the section file being read, NULL in the test file */
@@ -318,11 +320,17 @@ static int read_pre(struct reader *r, xmlNodePtr n, struct qti_expr ***arr, size
     return 0;
 }
 
+static int package_has(const void *pkg, const char *path)
+{
+    return qti_package_find(pkg, path) != NULL;
+}
+
 /* The content of a rubric block or feedback as sanitised XHTML (the same allow-list as item
  * bodies, qti/xhtml.h); assets it references are recorded. NULL with r->e filled on error. */
 static char *inner_xhtml(struct reader *r, xmlNodePtr n)
 {
-    struct qti_xhtml_ctx cx = {r->file, r->assets, NULL, NULL, 0};
+    struct qti_xhtml_ctx cx = {r->file, r->assets,  NULL, NULL, 0, r->pkg ? package_has : NULL,
+                               r->pkg,  r->warnings};
     struct buf b = BUF_INIT;
     if (qti_xhtml_children(&cx, n, &b, r->e) != 0) {
         buf_free(&b);
@@ -943,7 +951,7 @@ int qti_test_parse_package(const struct qti_package *pkg, xmlDocPtr doc, const c
 {
     *out = NULL;
     struct qti_test *t = qti_xcalloc(1, sizeof *t);
-    struct reader r = {file, where, e, 0, &t->assets, pkg, NULL, NULL, 0, 0, 0};
+    struct reader r = {file, where, e, 0, &t->assets, &t->warnings, pkg, NULL, NULL, 0, 0, 0};
     QTI_PUSH(r.open, r.nopen, file);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!qti_xml_local_is(root, "assessmentTest")) {

@@ -168,6 +168,9 @@ struct qti_test {
     struct qti_test_feedback *feedback;
     size_t nfeedback;
     struct qti_assets assets; /* package paths rubric blocks and feedback reference */
+    /* read from a package: the links of rubric blocks and feedback made inert (test.c); not
+     * in the JSON form */
+    struct qti_warnings warnings;
 };
 
 /* Parses the assessmentTest in `doc`. `file` is the archive path of the test (item hrefs are

@@ -7,6 +7,7 @@
 #include "qti/qti_alloc.h"
 #include "qti/xhtml.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -133,6 +134,26 @@ void qti_assets_add(struct qti_assets *a, const char *path)
             return;
     a->paths = qti_xrealloc(a->paths, a->count + 1, sizeof *a->paths);
     a->paths[a->count++] = qti_xstrdup(path);
+}
+
+void qti_warnings_free(struct qti_warnings *w)
+{
+    for (size_t i = 0; i < w->count; i++)
+        free(w->msgs[i]);
+    free(w->msgs);
+    w->msgs = NULL;
+    w->count = 0;
+}
+
+void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
+{
+    struct buf b = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    w->msgs = qti_xrealloc(w->msgs, w->count + 1, sizeof *w->msgs);
+    w->msgs[w->count++] = buf_detach(&b);
 }
 
 void qti_xhtml_escape(struct buf *out, const char *s)
@@ -364,6 +385,31 @@ static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out
     return rc;
 }
 
+/* A link to a page the package lacks: the href is not written (the text stays, as plain
+ * text); the warning says which file and line, where it pointed, and why. */
+static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char *url,
+                            const char *path)
+{
+    if (!cx->warnings || !url[strspn(url, " \t\r\n")])
+        return; /* nothing to warn of for an empty href */
+    char shown[256];
+    size_t n = strlen(url);
+    snprintf(shown, sizeof shown, "%.200s%s", url, n > 200 ? "..." : "");
+    for (char *p = shown; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    if (path)
+        qti_warnings_add(cx->warnings,
+                         "%s line %ld: the link to \"%s\" was made inert (its text is kept): %s is "
+                         "not in the archive",
+                         cx->href ? cx->href : "item", xmlGetLineNo(node), shown, path);
+    else
+        qti_warnings_add(cx->warnings,
+                         "%s line %ld: the link to \"%s\" was made inert (its text is kept): it "
+                         "points out of the package, and tests are delivered offline",
+                         cx->href ? cx->href : "item", xmlGetLineNo(node), shown);
+}
+
 /* Writes an allow-listed XHTML element with its allowed attributes and children. */
 static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, struct op_err *e)
 {
@@ -406,7 +452,11 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                 write_attr(out, an, value); /* a link inside the item */
             } else {
                 char *path = qti_xhtml_resolve_asset(cx->href, value);
-                if (path) {
+                /* only <a> has an href here: a page the package lacks leaves an inert link */
+                if (strcmp(an, "href") == 0 && cx->has_file &&
+                    (!path || !cx->has_file(cx->files, path))) {
+                    link_made_inert(cx, node, value, path);
+                } else if (path) {
                     write_attr(out, an, path);
                     if (cx->assets)
                         qti_assets_add(cx->assets, path);

@@ -13,7 +13,8 @@
  *    scheme (javascript:, data:, http:, ...), no "//host", no absolute path, no ".." above the
  *    package root. Asset URLs are rewritten relative to the package root (the item's folder
  *    joined with the URL, normalised) and recorded in the asset list; a link that is not
- *    allowed is dropped (the element is kept without it).
+ *    allowed is dropped (the element is kept without it). A hyperlink (a href) to a page the
+ *    package lacks is made inert with a warning rather than refused (qti_xhtml_ctx.has_file).
  *  - object is kept only for a package asset of a non-scriptable type (images, audio, video);
  *    otherwise its fallback content is rendered instead.
  *  - MathML is passed through with its own allow-list (presentation and content markup, no
@@ -53,6 +54,17 @@ void qti_assets_free(struct qti_assets *a);
 /* Adds `path` unless already there. */
 void qti_assets_add(struct qti_assets *a, const char *path);
 
+/* What an import changed rather than refused, one message each ("items/q1.xml line 12: the
+ * link to ... was made inert"), in the order found. Owns its strings. */
+struct qti_warnings {
+    size_t count;
+    char **msgs;
+};
+
+void qti_warnings_free(struct qti_warnings *w);
+void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 struct qti_xhtml_ctx;
 
 /* Called for every element in the QTI namespace that is not plain XHTML content (the QTI
@@ -71,6 +83,13 @@ struct qti_xhtml_ctx {
     qti_xhtml_hook hook;       /* QTI elements (may be NULL: all unwrapped) */
     void *user;                /* for the hook */
     int depth;                 /* current nesting, kept by the sanitiser */
+    /* Links (a href) when the package is known (has_file set): a link to a page the package
+     * lacks (a file not in it, or a URL out of it) is made inert, its href dropped and its
+     * content kept, and `warnings` (may be NULL) gets a message naming the file and line.
+     * Without has_file a relative link is recorded as an asset, as an image is. */
+    int (*has_file)(const void *files, const char *path);
+    const void *files;
+    struct qti_warnings *warnings;
 };
 
 /* Writes the sanitised children of `parent` to `out`. Fails (OP_EINPUT, message naming the

@@ -1,6 +1,7 @@
 # Tests of `outpost import-qti`, `outpost deliveries list` and `outpost qti run` with the
 # project's own demo package (demo/qti-test, zipped by scripts/make-demo-package.sh).
 . "$(dirname "$0")/lib.sh"
+lacks() { ! contains "$1" "$2"; }
 C="$WORK/c"
 new_instance "$C" central
 DEMO="$WORK/demo.zip"
@@ -53,6 +54,70 @@ run "$OUTPOST" --data "$L" import-qti -f "$DEMO"
 check "a package over the configured limit is refused" status_is 1
 check "the refusal names the limit" contains "$ERR" "over the limit of 2048 bytes"
 check "the refusal names the setting" contains "$ERR" "over the limit of 2048 bytes for a package (configuration.limits.qti-package-max-bytes)"
+
+# A package of several tests (tests/fixtures/qti/two-tests: Maths, then Physics, as the
+# manifest lists them) makes one delivery per test, all or none.
+TWO="$WORK/two-tests.zip"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$TWO" "$OUTPOST_SOURCE/tests/fixtures/qti/two-tests"
+before=$(sql "$C" 'SELECT count(*) FROM deliveries')
+run "$OUTPOST" --data "$C" import-qti -f "$TWO"
+check "a package of two tests imports" status_is 0
+check "one line per delivery: id, tab, label" [ "$(printf '%s\n' "$OUT" | cut -f2 | tr '\n' ,)" = "Maths,Physics," ]
+maths=$(printf '%s\n' "$OUT" | head -1 | cut -f1)
+check "two deliveries were made" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = $((before + 2)) ]
+check "each line names its delivery" [ "$(sql "$C" "SELECT label FROM deliveries WHERE id='$maths'")" = Maths ]
+check "each delivery has its own package (its test only)" \
+    [ "$(sql "$C" "SELECT count(DISTINCT package_sha256) FROM deliveries WHERE label IN ('Maths','Physics')")" = 2 ]
+run "$OUTPOST" --data "$C" import-qti -f "$TWO" --label "Term 1" --json
+check "--json prints an array of the deliveries" contains "$(printf '%s' "$OUT" | head -1)" "["
+check "--label L names them \"L (1)\", \"L (2)\"" contains "$OUT" '"label": "Term 1 (1)"'
+check "... in the manifest's order" contains "$OUT" '"label": "Term 1 (2)"'
+check "one package file per test, the same as the first import's" \
+    [ "$(sql "$C" "SELECT count(DISTINCT package_sha256) FROM deliveries WHERE label LIKE 'Term 1 (%' OR label IN ('Maths','Physics')")" = 2 ]
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "One test" --json
+check "a package of one test gives an array of one" contains "$(printf '%s' "$OUT" | head -1)" "["
+check "... with the label as given" contains "$OUT" '"label": "One test"'
+# All or none: the second test names an item the package lacks.
+mkdir -p "$WORK/two-bad" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/two-tests/." "$WORK/two-bad/"
+sed -i 's|href="../items/choice.xml"/>|href="../items/none.xml"/>|' "$WORK/two-bad/physics/test.xml"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/two-bad.zip" "$WORK/two-bad"
+before=$(sql "$C" 'SELECT count(*) FROM deliveries')
+pkgs=$(ls "$C/packages/enc" | wc -l)
+run "$OUTPOST" --data "$C" import-qti -f "$WORK/two-bad.zip"
+check "a bad second test refuses the whole package" status_is 1
+check "the refusal names the test file and line" contains "$ERR" "two-bad.zip: physics/test.xml line 8: assessmentItemRef F1 points to items/none.xml"
+check "no delivery was made, not even the first test's" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = "$before" ]
+check "no encrypted copy was recorded" [ "$(sql "$C" 'SELECT count(*) FROM delivery_content')" = "$(sql "$C" 'SELECT count(*) FROM deliveries')" ]
+run "$OUTPOST" --data "$C" deliveries update Maths -f "$TWO"
+check "a delivery is not given a package of two tests" status_is 1
+check "... saying why" contains "$ERR" "holds 2 tests (maths, physics)"
+
+# Links to pages the package lacks (tests/fixtures/qti/links-outside): imported, each made
+# inert with a warning naming the file and line; the link to a page of the package stays.
+LINKS="$WORK/links-outside.zip"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$LINKS" "$OUTPOST_SOURCE/tests/fixtures/qti/links-outside"
+run "$OUTPOST" --data "$C" import-qti -f "$LINKS"
+check "a package with links to absent pages imports" status_is 0
+check "a warning names the rubric's link to the web" contains "$ERR" \
+    'outpost: warning: links-outside.zip: test.xml line 10: the link to "https://example.org/rules" was made inert'
+check "a warning names the feedback's link to an absent file" contains "$ERR" \
+    'links-outside.zip: test.xml line 15: the link to "results/more.html" was made inert (its text is kept): results/more.html is not in the archive'
+check "a warning names the item's link to the web" contains "$ERR" \
+    'links-outside.zip: items/linked.xml line 17: the link to "http://maps.example.com/europe" was made inert'
+check "a warning names the item's link to an absent page" contains "$ERR" \
+    'links-outside.zip: items/linked.xml line 18: the link to "../assets/legend.html" was made inert (its text is kept): assets/legend.html is not in the archive'
+check "a warning names the modal feedback's mailto link" contains "$ERR" \
+    'links-outside.zip: items/linked.xml line 28: the link to "mailto:teacher@example.org" was made inert'
+check "the link to a page in the package gives no warning" lacks "$ERR" "about.html"
+check "five warnings in all" [ "$(printf '%s\n' "$ERR" | grep -c 'outpost: warning:')" = 5 ]
+check "stdout is the delivery id alone" [ "$(sql "$C" "SELECT count(*) FROM deliveries WHERE id='$OUT'")" = 1 ]
+# An absent picture (an asset the page needs to show) is still refused.
+mkdir -p "$WORK/noimg" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/links-outside/." "$WORK/noimg/"
+rm "$WORK/noimg/assets/map.png" && sed -i '/map.png/d' "$WORK/noimg/imsmanifest.xml"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/noimg.zip" "$WORK/noimg"
+run "$OUTPOST" --data "$C" import-qti -f "$WORK/noimg.zip"
+check "an absent image is still refused" status_is 1
+check "... naming the item and the image" contains "$ERR" "noimg.zip: items/linked.xml: uses assets/map.png, which is not in the archive"
 
 D="$WORK/d"
 new_instance "$D" device

@@ -97,6 +97,32 @@ check "a section ref to a missing file is refused" status_is 1
 check "the refusal names the referring file and line" contains "$ERR" \
     "sr-missing.zip: sections/part-a.xml line 6: assessmentSectionRef SB points to sections/nested/part-b.xml, which is not in the archive"
 
+# Several tests in one package (two-tests: maths with M1 and M2, physics with F1, all the same
+# choice, A right): each is scored on its own, chosen by its manifest resource.
+own_score_test() { # usage: own_score_test FIXTURE TEST RESPONSES-JSON
+    [ -f "$WORK/$1.zip" ] ||
+        sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/$1.zip" \
+            "$OUTPOST_SOURCE/tests/fixtures/qti/$1"
+    printf '%s' "$3" > "$WORK/responses.json"
+    run "$OUTPOST" qti run -f "$WORK/$1.zip" --test "$2" --responses "$WORK/responses.json"
+    OUT=$(printf '%s' "$OUT" | tr -d ' \n')
+}
+own_score_test two-tests maths '{"M1": {"RESPONSE": "A"}, "M2": {"RESPONSE": "B"}}'
+check "two tests: the first is scored on its own" contains "$OUT" '"route":["M1","M2"]'
+check "two tests: maths TOTAL 1" contains "$OUT" '"test":{"TOTAL":1.0}'
+own_score_test two-tests physics '{"F1": {"RESPONSE": "A"}}'
+check "two tests: the second (QTI 2.2) is scored on its own" contains "$OUT" '"route":["F1"],'
+check "two tests: physics TOTAL 1" contains "$OUT" '"test":{"TOTAL":1.0}'
+run "$OUTPOST" qti run -f "$WORK/two-tests.zip" --responses "$WORK/responses.json"
+check "two tests: qti run asks which" contains "$ERR" "the package holds 2 tests: maths (maths/test.xml), physics (physics/test.xml)"
+
+# Links to pages the package lacks (links-outside) do not stop the test: it is scored, and
+# each link is a warning.
+own_score links-outside '{"Q01": {"RESPONSE": "A"}}'
+check "links outside: the run succeeds" status_is 0
+check "links outside: Q01 right scores 1" contains "$OUT" '"test":{"TOTAL":1.0}'
+check "links outside: the links are warnings" contains "$ERR" 'outpost: warning: links-outside.zip: items/linked.xml line 18: the link to "../assets/legend.html" was made inert'
+
 S="${OUTPOST_SAMPLES:-}/qti/tao"
 [ -d "$S" ] || skip_rest "QTI conformance over the TAO samples (no samples)"
 C="$WORK/c"

@@ -1,6 +1,7 @@
 /* fuzz_qti_manifest.c - hostile packages: input starting with "PK" is read as a zip archive
  * (entry checks, limits, decompression caps); any other input is an imsmanifest.xml placed
- * next to a small test and item, then the whole package is loaded (test, items, includes).
+ * next to a small test and item, then the whole package is loaded (every test, items,
+ * includes, section refs) and compiled.
  * Limits are small so memory stays bounded. */
 #include <stddef.h>
 #include <stdint.h>
@@ -44,12 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc = qti_package_from_files("fuzz.zip", files, 3, &lim, &p, &e);
     }
     if (rc == 0) {
-        struct qti_loaded *l = NULL;
-        if (qti_load_package(p, &l, &e) == 0) {
-            struct buf out = BUF_INIT;
-            if (qti_compile(l, &out, &e) == 0)
-                buf_free(&out);
-            qti_loaded_free(l);
+        /* every test of the package (several: one delivery each), as import-qti loads them */
+        struct qti_loaded_set set;
+        if (qti_load_all_package(p, NULL, &set, &e) == 0) {
+            for (size_t i = 0; i < set.n; i++) {
+                struct buf out = BUF_INIT;
+                if (qti_compile(set.tests[i], &out, &e) == 0)
+                    buf_free(&out);
+            }
+            qti_loaded_set_free(&set);
         }
     }
     return 0;

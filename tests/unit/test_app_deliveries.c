@@ -433,6 +433,124 @@ static void test_a_watched_import_reports_its_phases_and_every_bad_item(void **s
     json_decref(problems);
 }
 
+/* A package of two tests (tests/fixtures/qti/two-tests: maths then physics): one delivery
+ * per test in one transaction, labelled by title or "--label (N)"; progress counts the items
+ * of both; a bad second test imports nothing. */
+static void test_a_package_of_two_tests_makes_two_deliveries_all_or_none(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->inst->dir, "two-tests.zip");
+    assert_int_equal(testzip_fixture_zip("two-tests", zip), 0);
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 2};
+    struct app_import_result r;
+    struct op_err e = {0};
+    struct phases ph = {0};
+    const struct app_import_watch w = {on_progress, &ph, NULL, NULL};
+    db_lose_races(f->inst->db, 1); /* the transaction runs twice: one run's deliveries */
+    if (app_deliveries_import_all(f->inst, &in, &w, &r, &e) != 0)
+        fail_msg("import: %s", e.msg);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.deliveries[0].label, "Maths");
+    assert_string_equal(r.deliveries[1].label, "Physics");
+    assert_int_equal(r.deliveries[1].max_executions, 2);
+    assert_string_not_equal(r.deliveries[0].package_sha256, r.deliveries[1].package_sha256);
+    assert_int_equal(json_array_size(r.warnings), 0);
+    assert_int_equal(ph.items_total, 3); /* M1, M2 and F1 */
+    assert_int_equal(ph.items_done, 3);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 2);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 2);
+    app_import_result_clear(&r);
+
+    /* a label given: "L (N)" in the manifest's order */
+    const struct app_deliveries_import_in labelled = {zip, "Term 1", 1, 0};
+    assert_int_equal(app_deliveries_import_all(f->inst, &labelled, NULL, &r, &e), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.deliveries[0].label, "Term 1 (1)");
+    assert_string_equal(r.deliveries[1].label, "Term 1 (2)");
+    app_import_result_clear(&r);
+
+    /* the first delivery only, for the callers of one */
+    struct delivery d;
+    assert_int_equal(app_deliveries_import(f->inst, &labelled, &d, &e), 0);
+    assert_string_equal(d.label, "Term 1 (1)");
+    delivery_clear(&d);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 6);
+
+    /* the second test refers to an item the package lacks: nothing at all is imported */
+    entry_replace(zip, "physics/test.xml",
+                  "<assessmentTest xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p2\" "
+                  "identifier=\"physics\" title=\"Physics\">\n<testPart identifier=\"P1\" "
+                  "navigationMode=\"linear\" submissionMode=\"individual\">\n"
+                  "<assessmentSection identifier=\"S1\" title=\"S\" visible=\"true\">\n"
+                  "<assessmentItemRef identifier=\"F1\" href=\"../items/none.xml\"/>\n"
+                  "</assessmentSection></testPart></assessmentTest>");
+    json_t *problems = json_array();
+    const struct app_import_watch wp = {NULL, NULL, problems, "Sciences.zip"};
+    assert_int_equal(app_deliveries_import_all(f->inst, &in, &wp, &r, &e), OP_EINPUT);
+    assert_int_equal(r.n, 0);
+    assert_null(r.deliveries);
+    assert_non_null(strstr(e.msg, "Sciences.zip: physics/test.xml line 4: assessmentItemRef F1 "
+                                  "points to items/none.xml"));
+    assert_int_equal(json_array_size(problems), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(problems, 0), "file")),
+                        "physics/test.xml");
+    json_decref(problems);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 6);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 6);
+    free(zip);
+}
+
+/* Two tests of one package with the same title: "(N)" tells them apart. */
+static void test_two_tests_sharing_a_title_are_numbered(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->inst->dir, "two-tests.zip");
+    assert_int_equal(testzip_fixture_zip("two-tests", zip), 0);
+    entry_replace(zip, "physics/test.xml",
+                  "<assessmentTest xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p2\" "
+                  "identifier=\"physics\" title=\"Maths\">\n<testPart identifier=\"P1\" "
+                  "navigationMode=\"linear\" submissionMode=\"individual\">\n"
+                  "<assessmentSection identifier=\"S1\" title=\"S\" visible=\"true\">\n"
+                  "<assessmentItemRef identifier=\"F1\" href=\"../items/choice.xml\"/>\n"
+                  "</assessmentSection></testPart></assessmentTest>");
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 0};
+    struct app_import_result r;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_import_all(f->inst, &in, NULL, &r, &e), 0);
+    assert_string_equal(r.deliveries[0].label, "Maths (1)");
+    assert_string_equal(r.deliveries[1].label, "Maths (2)");
+    app_import_result_clear(&r);
+    free(zip);
+}
+
+/* Links to pages the package lacks are warnings with their file and line, named by the
+ * name the user gave the package; the delivery is made. */
+static void test_links_to_absent_pages_are_warnings_of_the_import(void **state)
+{
+    struct fixture *f = *state;
+    char *zip = fs_join(f->inst->dir, "upload-1234.zip");
+    assert_int_equal(testzip_fixture_zip("links-outside", zip), 0);
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 0};
+    const struct app_import_watch w = {NULL, NULL, NULL, "Geography.zip"};
+    struct app_import_result r;
+    struct op_err e = {0};
+    if (app_deliveries_import_all(f->inst, &in, &w, &r, &e) != 0)
+        fail_msg("import: %s", e.msg);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(json_array_size(r.warnings), 5);
+    json_t *w0 = json_array_get(r.warnings, 0), *w3 = json_array_get(r.warnings, 3);
+    assert_string_equal(json_string_value(json_object_get(w0, "file")), "test.xml");
+    assert_int_equal(json_integer_value(json_object_get(w0, "line")), 10);
+    assert_string_equal(json_string_value(json_object_get(w3, "file")), "items/linked.xml");
+    assert_int_equal(json_integer_value(json_object_get(w3, "line")), 18);
+    assert_string_equal(json_string_value(json_object_get(w3, "message")),
+                        "Geography.zip: items/linked.xml line 18: the link to "
+                        "\"../assets/legend.html\" was made inert (its text is kept): "
+                        "assets/legend.html is not in the archive");
+    app_import_result_clear(&r);
+    free(zip);
+}
+
 static void test_problem_json_reads_the_file_and_the_line_of_a_message(void **state)
 {
     (void)state;
@@ -491,6 +609,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions_list_the_package_history_with_the_current_one,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_watched_import_reports_its_phases_and_every_bad_item,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_package_of_two_tests_makes_two_deliveries_all_or_none, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_tests_sharing_a_title_are_numbered, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_links_to_absent_pages_are_warnings_of_the_import,
                                         setup, teardown),
         cmocka_unit_test(test_problem_json_reads_the_file_and_the_line_of_a_message),
     };

@@ -128,6 +128,52 @@ static void test_a_refused_package_fails_with_its_problems_and_creates_nothing(v
     free(file);
 }
 
+/* A package of two tests: the job lists both deliveries; a package with links to pages it
+ * lacks: the job lists the warnings, with the name the user gave the file. */
+static void test_a_job_lists_every_delivery_and_warning_of_its_package(void **state)
+{
+    struct fixture *f = *state;
+    char *dir, *file;
+    upload(f, "two-tests", &dir, &file);
+    const struct import_job_request r = {"u1", file, dir, "Sciences.zip", NULL, 1, 0};
+    char id[IMPORT_JOB_ID_LEN];
+    struct op_err e = {0};
+    assert_int_equal(import_jobs_start(f->jobs, &r, id, &e), 0);
+    json_t *s = wait_ended(f, id, "u1");
+    assert_string_equal(json_string_value(json_object_get(s, "state")), "done");
+    json_t *ds = json_object_get(s, "deliveries");
+    assert_int_equal(json_array_size(ds), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ds, 0), "label")),
+                        "Maths");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ds, 1), "label")),
+                        "Physics");
+    /* "delivery" is the first, for a page that shows one */
+    assert_true(json_equal(json_object_get(s, "delivery"), json_array_get(ds, 0)));
+    assert_int_equal(json_integer_value(json_object_get(s, "items_total")), 3);
+    assert_int_equal(json_array_size(json_object_get(s, "warnings")), 0);
+    json_decref(s);
+    assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 2);
+    free(dir);
+    free(file);
+
+    upload(f, "links-outside", &dir, &file);
+    const struct import_job_request r2 = {"u1", file, dir, "Geography.zip", NULL, 1, 0};
+    assert_int_equal(import_jobs_start(f->jobs, &r2, id, &e), 0);
+    s = wait_ended(f, id, "u1");
+    assert_string_equal(json_string_value(json_object_get(s, "state")), "done");
+    json_t *ws = json_object_get(s, "warnings");
+    assert_int_equal(json_array_size(ws), 5);
+    json_t *w = json_array_get(ws, 3);
+    assert_string_equal(json_string_value(json_object_get(w, "file")), "items/linked.xml");
+    assert_int_equal(json_integer_value(json_object_get(w, "line")), 18);
+    assert_non_null(strstr(json_string_value(json_object_get(w, "message")),
+                           "Geography.zip: items/linked.xml line 18: the link to"));
+    json_decref(s);
+    assert_int_equal(count(f, "SELECT count(*) FROM deliveries"), 3);
+    free(dir);
+    free(file);
+}
+
 /* An upload folder DIR/uploads/name with one file, `age` seconds old. */
 static char *leftover(struct fixture *f, const char *name, long age)
 {
@@ -161,6 +207,8 @@ static void test_prune_packages_removes_the_uploads_a_killed_server_left(void **
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_a_job_lists_every_delivery_and_warning_of_its_package,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_job_imports_its_package_and_removes_the_upload,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

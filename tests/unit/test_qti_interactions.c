@@ -24,7 +24,7 @@ static struct qti_interaction *parse(const char *xml, struct op_err *e)
     xmlNode *n = xmlDocGetRootElement(doc)->children;
     while (n && n->type != XML_ELEMENT_NODE)
         n = n->next;
-    struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0};
+    struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0, NULL, NULL, NULL};
     struct qti_interaction *it = NULL;
     qti_interaction_parse(n, "Q1", &cx, &it, e);
     xmlFreeDoc(doc);

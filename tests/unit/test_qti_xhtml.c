@@ -20,7 +20,7 @@ static char *sanitise(const char *body, struct qti_assets *assets, struct op_err
     if (qti_xml_read("items/q1/item.xml", xml, strlen(xml), NULL, &doc, e) != 0)
         fail_msg("read: %s", e->msg);
     free(xml);
-    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0};
+    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, NULL, NULL, NULL};
     struct buf out = BUF_INIT;
     int rc = qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, e);
     xmlFreeDoc(doc);
@@ -29,6 +29,70 @@ static char *sanitise(const char *body, struct qti_assets *assets, struct op_err
         return NULL;
     }
     return buf_detach(&out);
+}
+
+/* The package of the link tests holds items/q1/about.html and items/q1/map.png only. */
+static int has_file(const void *files, const char *path)
+{
+    (void)files;
+    return strcmp(path, "items/q1/about.html") == 0 || strcmp(path, "items/q1/map.png") == 0;
+}
+
+/* Sanitises `body` as in its package (has_file above), collecting warnings. */
+static char *sanitise_in_package(const char *body, struct qti_assets *assets,
+                                 struct qti_warnings *w)
+{
+    char *xml = NULL;
+    if (asprintf(&xml, "<itemBody xmlns=\"" QTI21 "\">\n%s</itemBody>", body) < 0)
+        abort();
+    xmlDoc *doc;
+    struct op_err e = {0};
+    if (qti_xml_read("items/q1/item.xml", xml, strlen(xml), NULL, &doc, &e) != 0)
+        fail_msg("read: %s", e.msg);
+    free(xml);
+    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, has_file, NULL, w};
+    struct buf out = BUF_INIT;
+    if (qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, &e) != 0)
+        fail_msg("sanitise: %s", e.msg);
+    xmlFreeDoc(doc);
+    return buf_detach(&out);
+}
+
+static void test_links_to_pages_the_package_lacks_are_made_inert_with_a_warning(void **state)
+{
+    (void)state;
+    struct qti_assets assets = {0, NULL};
+    struct qti_warnings w = {0, NULL};
+    char *h = sanitise_in_package(
+        "<p><a href=\"about.html\">kept</a></p>\n"
+        "<p><a href=\"https://example.org/x?a=1&amp;b=2\" class=\"ext\">web</a></p>\n"
+        "<p><a href=\"legend.html#top\">absent</a> <a href=\"#here\">anchor</a></p>\n"
+        "<p><a href=\"../../../outside.html\">climbs</a><a href=\"\">empty</a></p>\n"
+        "<p><img src=\"map.png\" alt=\"m\"/><img src=\"gone.png\" alt=\"g\"/></p>\n",
+        &assets, &w);
+    assert_string_equal(h, "\n<p><a href=\"items/q1/about.html\">kept</a></p>\n"
+                           "<p><a class=\"ext\">web</a></p>\n"
+                           "<p><a>absent</a> <a href=\"#here\">anchor</a></p>\n"
+                           "<p><a>climbs</a><a>empty</a></p>\n"
+                           "<p><img src=\"items/q1/map.png\" alt=\"m\"/>"
+                           "<img src=\"items/q1/gone.png\" alt=\"g\"/></p>\n");
+    assert_int_equal(w.count, 3);
+    assert_string_equal(w.msgs[0], "items/q1/item.xml line 3: the link to "
+                                   "\"https://example.org/x?a=1&b=2\" was made inert (its text "
+                                   "is kept): it points out of the package, and tests are "
+                                   "delivered offline");
+    assert_string_equal(w.msgs[1], "items/q1/item.xml line 4: the link to \"legend.html#top\" "
+                                   "was made inert (its text is kept): items/q1/legend.html is "
+                                   "not in the archive");
+    assert_non_null(strstr(w.msgs[2], "line 5: the link to \"../../../outside.html\""));
+    /* the page of the package is an asset (copied); an absent image is still an asset, so
+     * the load refuses it as before */
+    assert_int_equal(assets.count, 3);
+    assert_string_equal(assets.paths[0], "items/q1/about.html");
+    assert_string_equal(assets.paths[2], "items/q1/gone.png");
+    free(h);
+    qti_warnings_free(&w);
+    qti_assets_free(&assets);
 }
 
 static void test_xhtml_drops_script_and_onclick(void **state)
@@ -235,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_xhtml_drops_inline_styles_and_unknown_elements),
         cmocka_unit_test(test_xhtml_refuses_content_nested_too_deep),
         cmocka_unit_test(test_xml_read_refuses_entity_expansion),
+        cmocka_unit_test(test_links_to_pages_the_package_lacks_are_made_inert_with_a_warning),
         cmocka_unit_test(test_xml_read_refuses_external_entities),
         cmocka_unit_test(test_xml_read_names_file_and_line_of_malformed_xml),
         cmocka_unit_test(test_xml_read_refuses_oversized_and_deep_input),

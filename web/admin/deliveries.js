@@ -128,9 +128,11 @@ function sendFile(file, params)
     });
 }
 
-function showProblems(problems)
+// A list of {file, line, message} (problems or warnings) into the list `listId`, shown in
+// `boxId` when not empty.
+function showProblems(problems, listId = 'problems', boxId = 'problems-box')
 {
-    const list = document.getElementById('problems');
+    const list = document.getElementById(listId);
     list.replaceChildren(...problems.map((p) => {
         const where = p.file ? (p.line ? `${p.file}, ${t('bo.deliveries.line', {line : p.line})}` : p.file) : '';
         // the message without the "Archive.zip: file line N: " that `where` says already
@@ -143,7 +145,14 @@ function showProblems(problems)
         }
         return el('li', null, where ? el('strong', null, `${where}: `) : '', text);
     }));
-    document.getElementById('problems-box').hidden = problems.length === 0;
+    document.getElementById(boxId).hidden = problems.length === 0;
+}
+
+// The deliveries an import made (one per test of the package).
+function showMade(deliveries)
+{
+    document.getElementById('made').replaceChildren(...deliveries.map((d) => el('li', null, d.label)));
+    document.getElementById('made-box').hidden = deliveries.length === 0;
 }
 
 function sleep(ms)
@@ -171,6 +180,8 @@ document.getElementById('upload-form').addEventListener('submit', async (ev) => 
     say('message', '');
     say('done', '');
     showProblems([]);
+    showProblems([], 'warnings', 'warnings-box');
+    showMade([]);
     const file = document.getElementById('up-file').files[0];
     if (!file)
         return;
@@ -190,7 +201,12 @@ document.getElementById('upload-form').addEventListener('submit', async (ev) => 
         setBar('up-bar', 'up-bar-label', 100, t('bo.deliveries.uploaded', {size : formatBytes(file.size)}));
         const r = await follow(started.import.id);
         if (r.state === 'done') {
-            say('done', t('bo.deliveries.imported', {label : r.delivery.label, file : r.file}), 'ok');
+            const made = r.deliveries || [r.delivery];
+            say('done', made.length === 1 ? t('bo.deliveries.imported', {label : made[0].label, file : r.file})
+                                          : t('bo.deliveries.importedMany', {n : made.length, file : r.file}),
+                'ok');
+            showMade(made.length > 1 ? made : []);
+            showProblems(r.warnings || [], 'warnings', 'warnings-box');
             document.getElementById('upload-form').reset();
             await load();
         } else {
