@@ -252,8 +252,16 @@ int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, s
 
 json_t *app_device_listing_json(const struct device_listing *d)
 {
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:b}", "id", d->id, "label", d->label,
-                     "org_id", d->org_id, "sync_manager_login", d->sync_manager_login,
-                     "enrolled_at", d->enrolled_at, "last_sync_at",
-                     d->last_sync_at[0] ? d->last_sync_at : NULL, "revoked", d->revoked);
+    json_t *o =
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:b, s:s?}", "id", d->id, "label", d->label,
+                  "org_id", d->org_id, "sync_manager_login", d->sync_manager_login, "enrolled_at",
+                  d->enrolled_at, "last_sync_at", d->last_sync_at[0] ? d->last_sync_at : NULL,
+                  "revoked", d->revoked, "software_version", d->software_version);
+    if (o) {
+        json_object_set_new(o, "pending_results",
+                            d->has_report ? json_integer(d->pending_results) : json_null());
+        json_object_set_new(o, "clock_offset_seconds",
+                            d->has_report ? json_integer(d->clock_offset_seconds) : json_null());
+    }
+    return o;
 }

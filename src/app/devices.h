@@ -54,7 +54,8 @@ typedef int (*app_devices_each_fn)(const struct device_listing *d, void *ctx);
 int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, struct op_err *e);
 
 /* {id, label, org_id, sync_manager_login (null if none), enrolled_at, last_sync_at (null if
- * never), revoked} */
+ * never), revoked, software_version, pending_results, clock_offset_seconds (each null until the
+ * device reported them at a sync)} */
 json_t *app_device_listing_json(const struct device_listing *d);
 
 /* The device `id`; OP_ENOTFOUND if it is not enrolled. The caller clears *out. */

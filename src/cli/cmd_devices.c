@@ -16,7 +16,9 @@ static const struct command_usage list_usage = {
     "Lists the devices enrolled with this central, ordered by label: id, label, organisation,\n"
     "the login of the sync manager who enrolled it, when, its last sync and whether it is\n"
     "revoked. --json prints one array of objects with the fields id, label, org_id,\n"
-    "sync_manager_login (null if none), enrolled_at, last_sync_at (null if never), revoked.",
+    "sync_manager_login (null if none), enrolled_at, last_sync_at (null if never), revoked,\n"
+    "and what the device reported at its last sync: software_version, pending_results,\n"
+    "clock_offset_seconds (null until it did).",
 };
 
 static int list_row(const struct device_listing *d, void *ctx)

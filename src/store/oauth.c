@@ -127,10 +127,12 @@ void device_listing_clear(void *row)
     free(d->label);
     free(d->org_id);
     free(d->sync_manager_login);
+    free(d->software_version);
     memset(d, 0, sizeof *d);
 }
 
-/* Columns: label, id (the sort key), org, sync manager login, enrolled, last sync, revoked. */
+/* Columns: label, id (the sort key), org, sync manager login, enrolled, last sync, revoked,
+ * software version, pending results, clock offset. */
 static void read_listing(struct db_stmt *st, void *row)
 {
     struct device_listing *d = row;
@@ -141,10 +143,15 @@ static void read_listing(struct db_stmt *st, void *row)
     db_column_copy(st, 4, d->enrolled_at, sizeof d->enrolled_at);
     db_column_copy(st, 5, d->last_sync_at, sizeof d->last_sync_at);
     d->revoked = db_column_int(st, 6) != 0;
+    d->software_version = db_column_strdup(st, 7);
+    d->has_report = !db_column_is_null(st, 8);
+    d->pending_results = db_column_int64(st, 8);
+    d->clock_offset_seconds = db_column_int64(st, 9);
 }
 
 static const struct db_list device_listing_list = {
-    .sql = "SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked"
+    .sql = "SELECT d.label, d.id, d.org_id, u.login, d.enrolled_at, d.last_sync_at, d.revoked,"
+           " d.software_version, d.pending_results, d.clock_offset_seconds"
            " FROM devices d LEFT JOIN users u ON u.id = d.sync_manager_id"
            " WHERE (d.label, d.id) > (?3, ?4) ORDER BY d.label, d.id LIMIT ?5",
     .nkey = 2,

@@ -76,6 +76,11 @@ struct device_listing {
     char enrolled_at[TIMESTAMP_STR_LEN];
     char last_sync_at[TIMESTAMP_STR_LEN]; /* "" if never */
     int revoked;
+    /* what it reported at its last sync (store/devices.h); has_report 0 until it did */
+    int has_report;
+    char *software_version;
+    int64_t pending_results;
+    int64_t clock_offset_seconds;
 };
 void device_listing_clear(void *row);
 #define DEVICES_CURSOR_PAGE 100

@@ -43,6 +43,8 @@ run "$OUTPOST" --data "$C" devices list --json
 check "devices list --json names the fields" contains "$OUT" '"sync_manager_login": "sm-a"'
 check "with last_sync_at null" contains "$OUT" '"last_sync_at": null'
 check "and not revoked" contains "$OUT" '"revoked": false'
+check "with no sync report yet" contains "$OUT" '"software_version": null'
+check "nor results waiting" contains "$OUT" '"pending_results": null'
 
 run_stdin "pw-sm" "$TOOL" enrol-as "$C" "$D1" sm-a "Laptop A"
 check "enrolling the same device again is refused" status_not 0
