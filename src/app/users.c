@@ -10,6 +10,7 @@
 
 #include "auth/credentials.h"
 #include "crypto/keys.h"
+#include "instance/config.h"
 
 json_t *app_user_json(const struct user *u)
 {
@@ -82,10 +83,22 @@ static void new_user(const struct app_user_new *in, struct user *u)
     u->org_id = (char *)in->org_id;
 }
 
+int app_users_check_lang(const char *lang, struct op_err *e)
+{
+    if (!lang || lang_is_valid(lang))
+        return 0;
+    return err_set_field(e, OP_EINPUT, "lang",
+                         "\"%.64s\" is not a language tag: write it as en-US, fr or pt-BR "
+                         "(letters, a hyphen between the parts)",
+                         lang);
+}
+
 int app_users_check_new(const struct app_user_new *in, struct op_err *e)
 {
     if (!in->login || !in->role)
         return err_set(e, OP_EINPUT, "a new user needs a login and a role");
+    if (app_users_check_lang(in->lang, e) != 0)
+        return OP_EINPUT;
     if (!user_role_is_valid(in->role))
         return err_set(e, OP_EINPUT, "unknown role \"%s\" (use %s)", in->role, user_roles_list());
     if (check_role_org(in->role, in->org_id, e) != 0)
@@ -163,6 +176,9 @@ static int check_change(const struct user *cur, const struct user_changes *ch, s
 {
     if (ch->set & USER_SET_CREDENTIALS)
         return err_set(e, OP_EINPUT, "a password is changed by a password reset, not an update");
+    if ((ch->set & USER_SET_INTERFACE_LANG && app_users_check_lang(ch->interface_lang, e) != 0) ||
+        (ch->set & USER_SET_DEFAULT_LANG && app_users_check_lang(ch->default_lang, e) != 0))
+        return OP_EINPUT;
     const char *role = ch->set & USER_SET_ROLE ? ch->role : cur->role;
     const char *org = ch->set & USER_SET_ORG_ID ? ch->org_id : cur->org_id;
     int was_super = strcmp(cur->role, ROLE_SUPER_USER) == 0;
@@ -206,6 +222,51 @@ int app_users_update(struct instance *inst, const char *id, int64_t version,
         rc = db_write(inst->db, update_user, &u, e);
     if (rc == 0 && out)
         rc = users_get_by_id(inst->db, id, out, e);
+    return rc;
+}
+
+struct update_login {
+    const char *login;
+    const struct user_changes *ch;
+    char id[UUID_STR_LEN];
+};
+
+static int update_login(struct db *db, void *ctx, struct op_err *e)
+{
+    struct update_login *u = ctx;
+    struct user cur;
+    int rc = users_get_by_login(db, u->login, &cur, e);
+    if (rc != 0)
+        return rc;
+    snprintf(u->id, sizeof u->id, "%s", cur.id);
+    rc = check_change(&cur, u->ch, e);
+    if (rc == 0)
+        rc = users_update(db, cur.id, cur.version, u->ch, NULL, e);
+    user_clear(&cur);
+    return rc;
+}
+
+int app_users_update_login(struct instance *inst, const char *login, const struct user_changes *ch,
+                           struct user *out, struct op_err *e)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    const unsigned editable = USER_SET_LABEL | USER_SET_FIRST_NAME | USER_SET_LAST_NAME |
+                              USER_SET_MAIL | USER_SET_INTERFACE_LANG | USER_SET_DEFAULT_LANG |
+                              USER_SET_ORG_ID;
+    if (ch->set == 0)
+        return err_set(e, OP_EINPUT,
+                       "nothing to change: give --label, --first-name, --last-name, --mail, "
+                       "--lang or --org");
+    if (ch->set & ~editable)
+        return err_set(e, OP_EINPUT, "users update changes a user's details, not their login, "
+                                     "role or password");
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "users update", e);
+    struct update_login u = {login, ch, ""};
+    if (rc == 0)
+        rc = db_write(inst->db, update_login, &u, e);
+    if (rc == 0 && out)
+        rc = users_get_by_id(inst->db, u.id, out, e);
     return rc;
 }
 

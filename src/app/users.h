@@ -75,6 +75,17 @@ int app_users_update(struct instance *inst, const char *id, int64_t version,
 /* Deletes the user `login` (central only); the super-user cannot be deleted. */
 int app_users_delete(struct instance *inst, const char *login, struct op_err *e);
 
+/* OP_EINPUT (field "lang") unless `lang` is a language tag (en-US, fr, pt-BR): the same rule
+ * for users add, users update, the imports and the setup file. NULL passes (no language). */
+int app_users_check_lang(const char *lang, struct op_err *e);
+
+/* users update LOGIN, on central: the fields of `ch` (USER_SET_LABEL, names, mail, languages,
+ * and the organisation of a sync manager; never the login, role or password) changed on the
+ * user as they are now (the version read in the same transaction). OP_EINPUT when nothing is
+ * to change or a field is refused; *out (may be NULL) is the stored user (user_clear). */
+int app_users_update_login(struct instance *inst, const char *login, const struct user_changes *ch,
+                           struct user *out, struct op_err *e);
+
 /* A password reset (users passwd). */
 struct app_user_passwd {
     const char *login;

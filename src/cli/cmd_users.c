@@ -112,6 +112,66 @@ static int users_add_cmd(int argc, char **argv)
     return cli_end(&run, rc);
 }
 
+/* ---- users update ---- */
+
+static const struct command_usage update_usage = {
+    "outpost users update LOGIN [--label L] [--first-name F] [--last-name N] [--mail M]\n"
+    "                     [--lang TAG] [--org ORG] [--json]",
+    "Changes a user's details on a central server, never their password (users passwd) nor\n"
+    "login or role: the label, names, mail, language (a tag such as en-US) and, for a\n"
+    "sync-manager, the organisation. An empty value (--mail \"\") clears a detail. Devices\n"
+    "receive the change at their next sync.",
+};
+
+static int users_update_cmd(int argc, char **argv)
+{
+    const char *label = NULL, *first = NULL, *last = NULL, *mail = NULL, *lang = NULL, *org = NULL;
+    int json = 0;
+    const struct cli_option opts[] = {
+        OPT_STRING(0, "label", &label, "LABEL", "label shown in lists"),
+        OPT_STRING(0, "first-name", &first, "NAME", "first name"),
+        OPT_STRING(0, "last-name", &last, "NAME", "last name"),
+        OPT_STRING(0, "mail", &mail, "MAIL", "e-mail address"),
+        OPT_STRING(0, "lang", &lang, "TAG", "interface and default language, e.g. en-US"),
+        OPT_STRING(0, "org", &org, "ORG", "organisation id (sync-manager only)"),
+        OPT_FLAG(0, "json", &json, "print the user as JSON"),
+        OPT_END(),
+    };
+    int status;
+    if (options_parse_exact(argc, argv, opts, &update_usage, 1, "give one LOGIN", &status) != 0)
+        return status;
+    struct user_changes ch;
+    memset(&ch, 0, sizeof ch);
+    /* "" clears an optional detail; a label cannot be empty (the store says so) */
+    const struct {
+        const char *v;
+        unsigned bit;
+        const char **to;
+    } set[] = {{label, USER_SET_LABEL, &ch.label},
+               {first, USER_SET_FIRST_NAME, &ch.first_name},
+               {last, USER_SET_LAST_NAME, &ch.last_name},
+               {mail, USER_SET_MAIL, &ch.mail},
+               {lang, USER_SET_INTERFACE_LANG, &ch.interface_lang},
+               {lang, USER_SET_DEFAULT_LANG, &ch.default_lang},
+               {org, USER_SET_ORG_ID, &ch.org_id}};
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++)
+        if (set[i].v) {
+            ch.set |= set[i].bit;
+            *set[i].to = set[i].v[0] || set[i].bit == USER_SET_LABEL ? set[i].v : NULL;
+        }
+    struct cli_run run;
+    if (cli_open(&run) != 0)
+        return run.status;
+    struct user stored;
+    int rc = app_users_update_login(run.inst, argv[0], &ch, &stored, &run.e);
+    if (rc == 0 && json)
+        cli_print_json(app_user_json(&stored));
+    else if (rc == 0)
+        printf("updated %s (version %lld)\n", argv[0], (long long)stored.version);
+    user_clear(&stored);
+    return cli_end(&run, rc);
+}
+
 /* ---- users delete ---- */
 
 static const struct command_usage delete_usage = {
@@ -178,6 +238,7 @@ int cmd_users(int argc, char **argv)
     static const struct subcommand subs[] = {
         {"list", users_list_cmd, "list users"},
         {"add", users_add_cmd, "add a user (password from terminal or stdin)"},
+        {"update", users_update_cmd, "change a user's details (not the password)"},
         {"delete", users_delete_cmd, "delete a user"},
         {"passwd", users_passwd_cmd, "change a user's password (--new-keys: new vault keys)"},
         {NULL, NULL, NULL},

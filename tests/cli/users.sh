@@ -119,6 +119,35 @@ run_stdin "kim-pw-4" "$OUTPOST" --data "$C" users passwd kim
 check "a plain passwd after --new-keys keeps the new pair (escrow holds it)" \
     [ "$(col vault_public_key)" = "$pk3" ]
 
+# users update: details, never the password; --lang a language tag everywhere
+hash_before=$(col password_hash) version_before=$(col version)
+run "$OUTPOST" --data "$C" users update kim --label "Kim Lee" --first-name Kim --mail kim@example.org --lang fr-CA
+check "users update changes the details" status_is 0
+check "and says so" contains "$OUT" "updated kim (version $((version_before + 1)))"
+check "the label is changed" [ "$(col label)" = "Kim Lee" ]
+check "the mail is changed" [ "$(col mail)" = "kim@example.org" ]
+check "both languages are changed" [ "$(col interface_lang)/$(col default_lang)" = "fr-CA/fr-CA" ]
+check "the password is not touched" [ "$(col password_hash)" = "$hash_before" ]
+run "$OUTPOST" --data "$C" users update kim --mail ""
+check "an empty value clears a detail" [ "$(col mail)" = "" ]
+run "$OUTPOST" --data "$C" users update kim
+check "users update with nothing to change is refused" status_is 1
+check "naming what may change" contains "$ERR" "nothing to change: give --label"
+run "$OUTPOST" --data "$C" users update kim --lang en_US
+check "a language that is not a tag is refused" status_is 1
+check "with the way to write it" contains "$ERR" '"en_US" is not a language tag: write it as en-US'
+check "and nothing changes" [ "$(col interface_lang)" = "fr-CA" ]
+run "$OUTPOST" --data "$C" users update kim --org ORG-9
+check "an organisation on a test taker is refused" status_is 1
+run "$OUTPOST" --data "$C" users update nobody --label X
+check "an unknown login is refused" status_is 1
+check "naming it" contains "$ERR" "nobody"
+run_stdin "pw-lang-1" "$OUTPOST" --data "$C" users add --login lang1 --role test-taker --lang en_US
+check "users add refuses a language that is not a tag too (a usage error)" status_is 2
+check "before asking for a password" contains "$ERR" '"en_US" is not a language tag'
+run_stdin "pw-lang-2" "$OUTPOST" --data "$C" users add --login lang2 --role test-taker --lang garbage!
+check "and garbage" status_is 2
+
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
 check "the CLI says how to make one" contains "$ERR" "$WORK/none: no Outpost instance here; create one with \`outpost --data $WORK/none setup FILE.json\` or point --data (or OUTPOST_HOME) at one"
