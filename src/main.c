@@ -29,7 +29,7 @@ static void usage(FILE *out)
                  "users, test centers, deliveries and results; offline devices synchronise\n"
                  "what their organisation needs and deliver tests with no connection.\n\n"
                  "DIR is the instance's data folder (default: $OUTPOST_HOME, else\n"
-                 "./outpost-data).\n\ncommands:\n");
+                 "./outpost-data); --data DIR may also follow the command.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`outpost COMMAND --help` explains one command.\n");
@@ -75,6 +75,33 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* --data after the command name too (outpost users list --data DIR), taken out of the
+     * command's arguments; up to a "--", after which everything is the command's */
+    int n = i + 1;
+    for (int k = i + 1; k < argc; k++) {
+        const char *dir = NULL;
+        if (strcmp(argv[k], "--") == 0) {
+            while (k < argc)
+                argv[n++] = argv[k++];
+            break;
+        }
+        if (strcmp(argv[k], "--data") == 0 && k + 1 < argc)
+            dir = argv[++k];
+        else if (strncmp(argv[k], "--data=", 7) == 0)
+            dir = argv[k] + 7;
+        else {
+            argv[n++] = argv[k];
+            continue;
+        }
+        if (cli_data_option && strcmp(cli_data_option, dir) != 0) {
+            fprintf(stderr, "outpost: --data is given twice (%s and %s): give one data folder\n",
+                    cli_data_option, dir);
+            return 2;
+        }
+        cli_data_option = dir;
+    }
+    argc = n;
+    argv[argc] = NULL;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (strcmp(commands[k].name, argv[i]) == 0)
             return commands[k].fn(argc - i, argv + i);

@@ -148,6 +148,15 @@ check "before asking for a password" contains "$ERR" '"en_US" is not a language 
 run_stdin "pw-lang-2" "$OUTPOST" --data "$C" users add --login lang2 --role test-taker --lang garbage!
 check "and garbage" status_is 2
 
+# --data after the command name, as operators type it
+run "$OUTPOST" users list --data "$C"
+check "--data after the command name is the data folder" contains "$OUT" "kim"
+run "$OUTPOST" users update kim --data="$C" --label "Kim L."
+check "--data=DIR after it too" [ "$(col label)" = "Kim L." ]
+run "$OUTPOST" --data "$C" users list --data "$WORK/other"
+check "two different data folders are refused" status_is 2
+check "saying which" contains "$ERR" "--data is given twice ($C and $WORK/other)"
+
 run "$OUTPOST" --data "$WORK/none" users list
 check "a missing instance is a clear error" contains "$ERR" "no Outpost instance here"
 check "the CLI says how to make one" contains "$ERR" "$WORK/none: no Outpost instance here; create one with \`outpost --data $WORK/none setup FILE.json\` or point --data (or OUTPOST_HOME) at one"
