@@ -392,8 +392,11 @@ static int pg_open(const char *conninfo, int create, void **out, struct op_err *
         return OP_EDB;
     }
     PQsetNoticeProcessor(pc->c, no_notices, NULL);
+    /* jit off: our statements are short, and a plan whose estimate is high (a keyset page
+     * over a filter PostgreSQL cannot size: the backoffice's users of an administrator) would
+     * otherwise be compiled by LLVM first, 100 ms and more for a page read in 10 */
     if (pg_run(pc, "SET lock_timeout = '" LOCK_TIMEOUT "'; SET client_min_messages = warning;"
-                   " SET TIME ZONE 'UTC'") != 0) {
+                   " SET TIME ZONE 'UTC'; SET jit = off") != 0) {
         err_set(e, OP_EDB, "PostgreSQL: setting up the connection: %s", pc->msg);
         pg_close(pc);
         return OP_EDB;

@@ -429,18 +429,77 @@ int users_count(struct db *db, const char *role, int64_t *n, struct op_err *e)
     " FROM eligibility_test_takers t JOIN eligibilities el ON el.id = t.eligibility_id"            \
     " WHERE el.center_id IN (SELECT id FROM scope))"
 
-/* Four statements, one per shape of query, so that each walks its own index:
+/* The statements, one per shape of query, so that each walks its own index:
  *   ?1 after, ?2 text, ?3 limit [, ?4 role]               everyone
- *   ?1 admin, ?2 text, ?3 limit, ?4 after [, ?5 role]     an administrator's reach */
-static const char *const search_sql[4] = {
-    "SELECT " USER_COLUMNS " FROM users WHERE login > ?1" SEARCH_TEXT " ORDER BY login LIMIT ?3",
-    "SELECT " USER_COLUMNS " FROM users WHERE role = ?4 AND login > ?1" SEARCH_TEXT
-    " ORDER BY login LIMIT ?3",
-    MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE login > ?4" SEARCH_TEXT
-                " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
-    MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE role = ?5 AND login > ?4" SEARCH_TEXT
-                " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
+ *   ?1 admin, ?2 text, ?3 limit, ?4 after [, ?5 role]     an administrator's reach
+ * An administrator's reach is read one of two ways, by its size (REACH_SMALL): a large one
+ * walks the login index and keeps the users who are staff or test takers of the scope
+ * (EXISTS, hashed once by PostgreSQL, probed by index on SQLite): a page costs about its
+ * rows over the reach's share of all users; a small one starts from its members and sorts
+ * them (SQLite plans the IN so; PostgreSQL needs = ANY (ARRAY (...)), or it hashes the
+ * members and reads every user). Each way costs a few milliseconds at 100,000 users where the
+ * other would read them all. */
+#define REACH_SMALL 2000
+#define STAFF_OR_TAKER                                                                             \
+    " AND (EXISTS (SELECT 1 FROM test_center_staff st WHERE st.user_id = u.id"                     \
+    " AND st.center_id IN (SELECT id FROM scope)) OR EXISTS (SELECT 1"                             \
+    " FROM eligibility_test_takers t JOIN eligibilities el ON el.id = t.eligibility_id"            \
+    " WHERE t.user_id = u.id AND el.center_id IN (SELECT id FROM scope)))"
+enum {
+    SHAPE_ALL,
+    SHAPE_ROLE,
+    SHAPE_LARGE,
+    SHAPE_LARGE_ROLE,
+    SHAPE_SMALL,
+    SHAPE_SMALL_ROLE,
+    SHAPE_SMALL_PG,
+    SHAPE_SMALL_PG_ROLE
 };
+static const char *const search_sql[] = {
+    [SHAPE_ALL] = "SELECT " USER_COLUMNS " FROM users WHERE login > ?1" SEARCH_TEXT
+                  " ORDER BY login LIMIT ?3",
+    [SHAPE_ROLE] = "SELECT " USER_COLUMNS " FROM users WHERE role = ?4 AND login > ?1" SEARCH_TEXT
+                   " ORDER BY login LIMIT ?3",
+    [SHAPE_LARGE] = TESTCENTERS_ADMIN_SCOPE_CTE
+    " SELECT " USER_COLUMNS " FROM users u WHERE login > ?4" SEARCH_TEXT STAFF_OR_TAKER
+    " ORDER BY login LIMIT ?3",
+    [SHAPE_LARGE_ROLE] = TESTCENTERS_ADMIN_SCOPE_CTE
+    " SELECT " USER_COLUMNS
+    " FROM users u WHERE role = ?5 AND login > ?4" SEARCH_TEXT STAFF_OR_TAKER
+    " ORDER BY login LIMIT ?3",
+    [SHAPE_SMALL] = MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE login > ?4" SEARCH_TEXT
+                                " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
+    [SHAPE_SMALL_ROLE] =
+        MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE role = ?5 AND login > ?4" SEARCH_TEXT
+                    " AND id IN (SELECT id FROM members) ORDER BY login LIMIT ?3",
+    [SHAPE_SMALL_PG] =
+        MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE login > ?4" SEARCH_TEXT
+                    " AND id = ANY (ARRAY (SELECT id FROM members))"
+                    " ORDER BY login LIMIT ?3",
+    [SHAPE_SMALL_PG_ROLE] =
+        MEMBERS_CTE " SELECT " USER_COLUMNS " FROM users WHERE role = ?5 AND login > ?4" SEARCH_TEXT
+                    " AND id = ANY (ARRAY (SELECT id FROM members))"
+                    " ORDER BY login LIMIT ?3",
+};
+
+/* 1 when administrator `admin_id` reaches more than REACH_SMALL users (counted up to one
+ * more, so a large reach costs no more than a small one). */
+static int reach_is_large(struct db *db, const char *admin_id, int *large, struct op_err *e)
+{
+    *large = 0;
+    struct db_stmt *st = db_stmt(
+        db, MEMBERS_CTE " SELECT count(*) FROM (SELECT id FROM members LIMIT ?2) AS reach", e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, admin_id);
+    db_bind_int(st, 2, REACH_SMALL + 1);
+    int rc = db_step(st);
+    if (rc == DB_ROW)
+        *large = db_column_int64(st, 0) > REACH_SMALL;
+    int result = rc == DB_ROW ? 0 : db_fail(db, e, "counting the users an administrator reaches");
+    db_stmt_done(db, st);
+    return result;
+}
 
 /* "%text%" in lower case, with LIKE's own characters escaped; NULL for no text. */
 static char *like_pattern(const char *text)
@@ -476,11 +535,20 @@ int users_search_page(struct db *db, const struct users_search *q, struct user *
     if (q->text && strlen(q->text) > USERS_SEARCH_MAX)
         return err_set_field(e, OP_EINPUT, "q", "the search text is over %d bytes",
                              USERS_SEARCH_MAX);
-    int scoped = q->admin_id != NULL, by_role = q->role != NULL;
+    int scoped = q->admin_id != NULL, by_role = q->role != NULL, large = 0;
+    if (scoped) {
+        int rc = reach_is_large(db, q->admin_id, &large, e);
+        if (rc != 0)
+            return rc;
+    }
+    int shape = !scoped            ? SHAPE_ALL
+                : large            ? SHAPE_LARGE
+                : db_is_remote(db) ? SHAPE_SMALL_PG
+                                   : SHAPE_SMALL;
     char *pattern = like_pattern(q->text);
     if (q->text && q->text[0] && !pattern)
         return err_set(e, OP_ENOMEM, "out of memory");
-    struct db_stmt *st = db_stmt(db, search_sql[scoped * 2 + by_role], e);
+    struct db_stmt *st = db_stmt(db, search_sql[shape + by_role], e);
     if (!st) {
         free(pattern);
         return OP_EDB;

@@ -532,6 +532,54 @@ static void test_an_administrator_lists_and_reads_their_centers_users_only(void 
     (void)e;
 }
 
+/* An administrator whose reach is large (more than the 2000 users store/users.c reads the
+ * other way): every one of them once, in order, and no one else. */
+static void test_a_large_reach_is_listed_whole_and_in_order(void **state)
+{
+    struct fx *f = start(state);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2100)"
+             " INSERT INTO users (id, login, role, label, password_hash, created_at, updated_at)"
+             " SELECT 'big-' || i, 'big' || i, 'proctor', 'Big ' || i, 'x',"
+             " '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM n");
+    struct op_err e = {0};
+    assert_int_equal(db_exec(f->inst->db, sql, &e), 0);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO test_center_staff (center_id, user_id, duty) SELECT '%s', id,"
+             " 'proctor' FROM users WHERE login LIKE 'big%%'",
+             f->north_sub);
+    assert_int_equal(db_exec(f->inst->db, sql, &e), 0);
+    const char *auth = auth_of(f, "tca");
+    struct reply r;
+    char after[300] = "", prev[300] = "";
+    int total = 0;
+    do {
+        char path[512];
+        snprintf(path, sizeof path, "/api/v1/admin/users?limit=200&after=%s", after);
+        bearer_call(f, "GET", path, auth, &r);
+        assert_int_equal(r.status, 200);
+        const char *next;
+        const char *list = logins_of(r.body, &next);
+        for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 1 : 0)) {
+            char l[300];
+            snprintf(l, sizeof l, "%.*s", (int)strcspn(p, ","), p);
+            assert_true(strcmp(l, prev) > 0);
+            assert_true(strncmp(l, "big", 3) == 0 || strcmp(l, "pr1") == 0 ||
+                        strcmp(l, "tca") == 0);
+            snprintf(prev, sizeof prev, "%s", l);
+            total++;
+        }
+        snprintf(after, sizeof after, "%s", next);
+    } while (after[0]);
+    assert_int_equal(total, 2102);
+    bearer_call(f, "GET", "/api/v1/admin/users?q=BIG210&role=proctor", auth, &r);
+    assert_string_equal(logins_of(r.body, NULL), "big210,big2100");
+    /* the other administrator's reach is still theirs alone */
+    bearer_call(f, "GET", "/api/v1/admin/users", auth_of(f, "tcb"), &r);
+    assert_string_equal(logins_of(r.body, NULL), "pr2,tcb");
+}
+
 static void test_users_are_created_edited_reset_and_deleted(void **state)
 {
     struct fx *f = start(state);
@@ -751,6 +799,7 @@ int main(void)
         cmocka_unit_test_teardown(test_the_users_list_searches_filters_and_pages, teardown),
         cmocka_unit_test_teardown(test_an_administrator_lists_and_reads_their_centers_users_only,
                                   teardown),
+        cmocka_unit_test_teardown(test_a_large_reach_is_listed_whole_and_in_order, teardown),
         cmocka_unit_test_teardown(test_users_are_created_edited_reset_and_deleted, teardown),
         cmocka_unit_test_teardown(test_an_administrator_changes_only_their_test_takers_and_proctors,
                                   teardown),
