@@ -375,6 +375,7 @@ struct update_run {
     const char *package_sha256;            /* the new package (in->file), else NULL */
     const struct app_content_new *content; /* its encrypted copy, when it differs */
     char content_for[UUID_STR_LEN];        /* the delivery it was encrypted for */
+    int changed;                           /* the store wrote something */
 };
 
 static int update_delivery(struct db *db, void *ctx, struct op_err *e)
@@ -410,7 +411,7 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
             out->max_executions = in->max_executions;
     }
     if (rc == 0)
-        rc = deliveries_update(db, out, NULL, e);
+        rc = deliveries_update(db, out, &r->changed, e);
     /* A new package: its encrypted copy becomes current from the new version on; the rows of
      * older versions stay for the executions that started on them. */
     if (rc == 0 && new_package)
@@ -419,9 +420,11 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
 }
 
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
-                          struct delivery *out, struct op_err *e)
+                          struct delivery *out, int *changed, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
+    if (changed)
+        *changed = 0;
     int rc = instance_require_role(inst, ROLE_CENTRAL, "deliveries update", e);
     if (rc == 0 && !in->label && in->proctored_default == -1 && in->max_executions == -1 &&
         !in->file)
@@ -431,7 +434,7 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         rc = check_settings(in->proctored_default, in->max_executions, 1, e);
     if (rc != 0)
         return rc;
-    struct update_run r = {in, out, NULL, NULL, ""};
+    struct update_run r = {in, out, NULL, NULL, "", 0};
     char sha[DELIVERY_SHA256_HEX];
     struct app_content_new *content = NULL;
     if (in->file) {
@@ -460,8 +463,10 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         rc = changes_feed_seq(inst, &seq, e);
     if (rc == 0)
         rc = db_write(inst->db, update_delivery, &r, e);
-    if (rc == 0 && in->file)
+    if (rc == 0 && in->file && r.changed)
         changes_prepare_quietly(inst, seq); /* the new content key sealed to its test takers */
+    if (rc == 0 && changed)
+        *changed = r.changed;
     app_content_new_free(content);
     if (rc != 0)
         delivery_clear(out);

@@ -115,9 +115,10 @@ struct app_deliveries_update_in {
  * A new package (`file`) is compiled, stored and encrypted (app/content.h) before the
  * transaction; when it differs from the current one, the new version records its encrypted
  * copy under a new content key, and older versions keep theirs.
- * *out gets the delivery as it now is (caller clears). */
+ * *out gets the delivery as it now is (caller clears); *changed (may be NULL) is 0 when the
+ * values given were those stored already and nothing was written. */
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
-                          struct delivery *out, struct op_err *e);
+                          struct delivery *out, int *changed, struct op_err *e);
 
 /* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
  * eligibilities (devices delete them at their next sync); results and the package file are

@@ -173,12 +173,19 @@ static int deliveries_update_cmd(int argc, char **argv)
     const struct app_deliveries_update_in in = {argv[0],        label, proctored_default,
                                                 max_executions, 0,     file};
     struct delivery d;
-    int rc = app_deliveries_update(run.inst, &in, &d, &run.e);
+    int changed = 0;
+    int rc = app_deliveries_update(run.inst, &in, &d, &changed, &run.e);
     if (rc == 0) {
-        if (json)
-            cli_print_json(app_delivery_json(&d));
-        else
+        if (json) {
+            json_t *o = app_delivery_json(&d);
+            json_object_set_new(o, "changed", json_boolean(changed));
+            cli_print_json(o);
+        } else if (changed)
             printf("updated delivery %s (%s), version %lld\n", d.label, d.id, (long long)d.version);
+        else
+            printf("nothing changed: delivery %s (%s) already has these values (version %lld "
+                   "stays; nothing was written)\n",
+                   d.label, d.id, (long long)d.version);
         delivery_clear(&d);
     }
     return cli_end(&run, rc);

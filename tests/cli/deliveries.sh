@@ -25,6 +25,16 @@ check "the version went up" contains "$OUT" '"version": 2'
 check "the change reaches the organisation's feed" [ "$(sql "$C" "SELECT count(*) FROM sync_feed WHERE org_id='ORG-1' AND entity='delivery' AND seq > $seq_before AND deleted = 0")" = 1 ]
 check "existing eligibilities keep their proctoring" [ "$(sql "$C" "SELECT proctored FROM eligibilities")" = 1 ]
 
+check "the JSON says it changed" contains "$OUT" '"changed": true'
+seq_same=$(sql "$C" "SELECT max(seq) FROM sync_feed")
+run "$OUTPOST" --data "$C" deliveries update "Maths 2026" --label "Maths 2026" --max-executions 2
+check "an update to the values it has succeeds" status_is 0
+check "and says nothing changed" contains "$OUT" "nothing changed: delivery Maths 2026"
+check "the version stays" contains "$OUT" "(version 2 stays; nothing was written)"
+check "nothing reaches the feed" [ "$(sql "$C" "SELECT max(seq) FROM sync_feed")" = "$seq_same" ]
+run "$OUTPOST" --data "$C" deliveries update "Maths 2026" --proctored no --json
+check "its JSON says changed: false" contains "$OUT" '"changed": false'
+
 run "$OUTPOST" --data "$C" deliveries update "Maths 2026"
 check "an update with nothing to change is a usage error" status_is 2
 run "$OUTPOST" --data "$C" deliveries update "Maths 2026" --proctored perhaps

@@ -275,7 +275,7 @@ static void test_update_with_a_new_package_gets_a_new_copy_and_key_and_keeps_the
     unwrap(f, &v1, key1);
     /* a label alone: a new version, no new package */
     const struct app_deliveries_update_in label = {d.id, "Maths 2", -1, -1, 0, NULL};
-    assert_int_equal(app_deliveries_update(f->inst, &label, &u, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &label, &u, NULL, &e), 0);
     assert_int_equal(u.version, 2);
     delivery_clear(&u);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 1);
@@ -285,7 +285,7 @@ static void test_update_with_a_new_package_gets_a_new_copy_and_key_and_keeps_the
     /* a new test: version 3 gets a new package under a new key (the body run twice) */
     const struct app_deliveries_update_in test = {"Maths 2", NULL, -1, -1, 0, f->zip2};
     db_lose_races(f->inst->db, 1);
-    if (app_deliveries_update(f->inst, &test, &u, &e) != 0)
+    if (app_deliveries_update(f->inst, &test, &u, NULL, &e) != 0)
         fail_msg("update: %s", e.msg);
     assert_int_equal(u.version, 3);
     assert_string_not_equal(u.package_sha256, d.package_sha256);
@@ -322,13 +322,13 @@ static void test_update_with_a_new_package_gets_a_new_copy_and_key_and_keeps_the
     delivery_clear(&u);
     /* the same package again with a label: a new version, no new package */
     const struct app_deliveries_update_in same = {d.id, "Maths 3", -1, -1, 0, f->zip2};
-    assert_int_equal(app_deliveries_update(f->inst, &same, &u, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &same, &u, NULL, &e), 0);
     assert_int_equal(u.version, 4);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 2);
     delivery_clear(&u);
     /* a bad package changes nothing */
     const struct app_deliveries_update_in bad = {d.id, NULL, -1, -1, 0, "/nonexistent.zip"};
-    assert_int_not_equal(app_deliveries_update(f->inst, &bad, &u, &e), 0);
+    assert_int_not_equal(app_deliveries_update(f->inst, &bad, &u, NULL, &e), 0);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 2);
     /* withdrawing the delivery takes its rows: its packages are no longer served */
     struct delivery gone;
@@ -440,7 +440,7 @@ static void test_failed_transaction_after_the_file_leaves_the_old_state(void **s
     assert_int_equal(enc_files(f), 2);
     /* an update with a new test: the delivery stays at version 1 with its package */
     const struct app_deliveries_update_in test = {d.id, NULL, -1, -1, 0, f->zip2};
-    assert_int_not_equal(app_deliveries_update(f->inst, &test, &u, &e), 0);
+    assert_int_not_equal(app_deliveries_update(f->inst, &test, &u, NULL, &e), 0);
     struct delivery now;
     assert_int_equal(deliveries_get(f->inst->db, d.id, &now, &e), 0);
     assert_int_equal(now.version, 1);

@@ -113,7 +113,7 @@ static void test_import_update_and_delete_run_on_a_central_only(void **state)
     assert_int_equal(app_deliveries_import(dev, &in, &d, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "import-qti runs on a central"));
     const struct app_deliveries_update_in up = {"x", "y", -1, -1, 0, NULL};
-    assert_int_equal(app_deliveries_update(dev, &up, &d, &e), OP_ESTATE);
+    assert_int_equal(app_deliveries_update(dev, &up, &d, NULL, &e), OP_ESTATE);
     assert_int_equal(app_deliveries_delete(dev, "x", &d, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "deliveries delete runs on a central"));
     fx_instance_free(dev);
@@ -127,7 +127,7 @@ static void test_update_changes_what_is_given_and_bumps_the_version(void **state
     const struct app_deliveries_update_in in = {"Maths", "Maths 2026", 0, -1, 0, NULL};
     struct delivery d;
     struct op_err e = {0};
-    assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &in, &d, NULL, &e), 0);
     assert_string_equal(d.id, id);
     assert_string_equal(d.label, "Maths 2026");
     assert_int_equal(d.proctored_default, 0);
@@ -146,7 +146,7 @@ static void test_update_with_the_stored_values_writes_nothing(void **state)
     const struct app_deliveries_update_in in = {id, "Maths", 1, 0, 0, NULL};
     struct delivery d;
     struct op_err e = {0};
-    assert_int_equal(app_deliveries_update(f->inst, &in, &d, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &in, &d, NULL, &e), 0);
     assert_int_equal(d.version, 1);
     delivery_clear(&d);
     assert_int_equal(fx_count(f->inst, "SELECT max(seq) FROM sync_feed"), seq);
@@ -167,16 +167,16 @@ static void test_update_refuses_bad_input_and_a_stale_version(void **state)
         {id, NULL, -1, -2, 0, NULL}, /* negative executions */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        assert_int_equal(app_deliveries_update(f->inst, &bad[i], &d, &e), OP_EINPUT);
+        assert_int_equal(app_deliveries_update(f->inst, &bad[i], &d, NULL, &e), OP_EINPUT);
     const struct app_deliveries_update_in unknown = {"Nope", "X", -1, -1, 0, NULL};
-    assert_int_equal(app_deliveries_update(f->inst, &unknown, &d, &e), OP_ENOTFOUND);
+    assert_int_equal(app_deliveries_update(f->inst, &unknown, &d, NULL, &e), OP_ENOTFOUND);
     assert_non_null(strstr(e.msg, "\"Nope\""));
     /* read at version 1, changed meanwhile by someone else (version 2): refused */
     const struct app_deliveries_update_in first = {id, "First", -1, -1, 1, NULL};
-    assert_int_equal(app_deliveries_update(f->inst, &first, &d, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &first, &d, NULL, &e), 0);
     delivery_clear(&d);
     const struct app_deliveries_update_in stale = {id, "Second", -1, -1, 1, NULL};
-    assert_int_equal(app_deliveries_update(f->inst, &stale, &d, &e), OP_ECONFLICT);
+    assert_int_equal(app_deliveries_update(f->inst, &stale, &d, NULL, &e), OP_ECONFLICT);
     assert_non_null(strstr(e.msg, "changed meanwhile"));
     check_stored(f, id, "First", 2);
 }
@@ -338,13 +338,13 @@ static void test_versions_list_the_package_history_with_the_current_one(void **s
     struct delivery d;
     struct op_err e = {0};
     const struct app_deliveries_update_in up = {id, NULL, -1, -1, 0, zip2};
-    if (app_deliveries_update(f->inst, &up, &d, &e) != 0)
+    if (app_deliveries_update(f->inst, &up, &d, NULL, &e) != 0)
         fail_msg("update: %s", e.msg);
     char sha2[DELIVERY_SHA256_HEX];
     memcpy(sha2, d.package_sha256, sizeof sha2);
     delivery_clear(&d);
     const struct app_deliveries_update_in relabel = {id, "Maths 2", -1, -1, 0, NULL};
-    assert_int_equal(app_deliveries_update(f->inst, &relabel, &d, &e), 0);
+    assert_int_equal(app_deliveries_update(f->inst, &relabel, &d, NULL, &e), 0);
     delivery_clear(&d);
     json_t *v;
     assert_int_equal(app_deliveries_versions(f->inst, "Maths 2", &v, &e), 0);

@@ -768,7 +768,7 @@ static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(vo
     /* a new package: the device gets a new hash and a key that opens it */
     const struct app_deliveries_update_in up = {d.id, NULL, -1, -1, 0, zip2};
     struct delivery d2;
-    OK(app_deliveries_update(f->central, &up, &d2, fx_e));
+    OK(app_deliveries_update(f->central, &up, &d2, NULL, fx_e));
     pull_all(f, 1000, &r);
     assert_int_equal(r.counts[SYNC_ENT_DELIVERY].updated, 1);
     assert_int_equal(r.counts[SYNC_ENT_ELIGIBILITY].updated, 1);
@@ -1350,7 +1350,7 @@ static void test_a_kept_content_key_is_sealed_again_to_a_new_key(void **state)
     assert_int_equal(testzip_fixture_zip("rule-number-correct", zip2), 0);
     const struct app_deliveries_update_in up = {d.id, NULL, -1, -1, 0, zip2};
     struct delivery d2;
-    OK(app_deliveries_update(f->central, &up, &d2, fx_e));
+    OK(app_deliveries_update(f->central, &up, &d2, NULL, fx_e));
     whole_page(f, &p);
     assert_true(sealed_key_for(page_data(&p, el_id), f->t1, box) > 0);
     OK(vault_open(npk, nsk, box, sizeof box, key2, fx_e));
