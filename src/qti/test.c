@@ -952,7 +952,6 @@ int qti_test_parse_package(const struct qti_package *pkg, xmlDocPtr doc, const c
     *out = NULL;
     struct qti_test *t = qti_xcalloc(1, sizeof *t);
     struct reader r = {file, where, e, 0, &t->assets, &t->warnings, pkg, NULL, NULL, 0, 0, 0};
-    QTI_PUSH(r.open, r.nopen, file);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!qti_xml_local_is(root, "assessmentTest")) {
         qti_test_free(t);
@@ -966,6 +965,7 @@ int qti_test_parse_package(const struct qti_package *pkg, xmlDocPtr doc, const c
         return err_set(e, OP_EINPUT, "%s: unknown QTI namespace %s (QTI 2.1 and 2.2 are supported)",
                        where, (const char *)root->ns->href);
     }
+    QTI_PUSH(r.open, r.nopen, file); /* freed at the end, whatever happens from here */
     static const char *const attrs[] = {"identifier", "title", "toolName", "toolVersion", NULL};
     int rc = check_attrs(&r, root, attrs);
     if (rc == 0)
