@@ -399,6 +399,9 @@ try {
   check('the same test taker, center, state and status as the tab', col('test_taker_login') === 'wt1' && col('test_center') === 'Walk Centre' &&
     col('state') === 'finished' && col('status') === 'decrypted', line);
   check('the same score as the tab', Number(col('score')) === score && Number(col(scoreName)) === score, [col('score'), col(scoreName), score]);
+  check("the same times, device and test taker's label as the result's",
+    col('started_at') === res.started_at && col('ended_at') === res.ended_at && col('device') === (res.device && res.device.label) &&
+    col('test_taker_label') === 'Walker One' && row.cells[2] === col('device'), [line, res.started_at, res.ended_at, res.device, row.cells[2]]);
   for (const [k, v] of Object.entries(res.outcomes || {}))
     if (typeof v === 'number') check(`the CSV's ${k} is the tab's (${v})`, Number(col(k)) === v, col(k));
 
@@ -424,6 +427,10 @@ try {
     if (e.code === 'ENOENT') console.log('# xmllint is missing: the schema check is left out');
     else check("the XML validates against IMS's schema", false, String(e.stderr));
   }
+  // the opened result's own document
+  const oneFile = await download('#detail-xml');
+  const one = fs.readFileSync(oneFile, 'utf8');
+  check("the opened result's QTI XML is the export's document", one.trim() === xml.trim(), [oneFile, one.length, xml.length]);
   stamp('results');
 } catch (e) {
   check('the walkthrough ran to the end', false, e.stack || String(e));
