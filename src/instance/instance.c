@@ -7,7 +7,9 @@
  */
 #include "instance/instance.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +79,32 @@ static int open_store(const struct instance_settings *s, const char *db_path, in
     return instance_open_pgsql(&s->pg, create, out, e);
 }
 
+/* Root working on a folder another user owns (the service's) would leave root-owned files
+ * there that the service then cannot read ("Permission denied" at its next start): refused,
+ * naming the user to run as. */
+static int refuse_root_on_others(const char *dir, struct op_err *e)
+{
+    struct stat st;
+    if (geteuid() != 0 || stat(dir, &st) != 0 || st.st_uid == 0)
+        return 0;
+    struct passwd *pw = getpwuid(st.st_uid);
+    char name[64];
+    if (pw)
+        snprintf(name, sizeof name, "%s", pw->pw_name);
+    else
+        snprintf(name, sizeof name, "%u", (unsigned)st.st_uid);
+    return err_set(e, OP_ESTATE,
+                   "%s belongs to the user %s: run outpost as that user (runuser -u %s -- "
+                   "outpost ..., or sudo -u %s outpost ...); as root it would leave files there "
+                   "that %s cannot read",
+                   dir, name, name, name, name);
+}
+
 int instance_open(const char *dir, struct instance **out, struct op_err *e)
 {
     *out = NULL;
+    if (refuse_root_on_others(dir, e) != 0)
+        return OP_ESTATE;
     char *cfg_path = fs_join(dir, INSTANCE_CONFIG_FILE);
     if (!fs_exists(cfg_path)) {
         free(cfg_path);
@@ -263,6 +288,12 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     inst.settings = s;
     int rc = roles_setup(&inst, final_dir, e);
     struct db *db = NULL;
+    /* a relative path with sub-folders (data/outpost.db): the folders are made, private */
+    if (rc == 0 && db_path && s.db_path[0] != '/' && strchr(s.db_path, '/')) {
+        char *copy = strdup(db_path);
+        rc = copy ? fs_mkdir_p(dirname(copy), 0700, e) : OP_ENOMEM;
+        free(copy);
+    }
     if (rc == 0)
         rc = open_store(&s, db_path, 1, &db, e);
     if (rc == 0 && req->role == ROLE_CENTRAL) /* its results keys, remembered for good */
@@ -279,6 +310,77 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     }
     json_decref(file);
     return rc;
+}
+
+/* Moves what setup built in `tmp` (inside `dir`) up into `dir`: everything else first, the
+ * instance file last, so that `dir` is an instance only once it is whole. */
+static int move_up(const char *tmp, const char *dir, struct op_err *e)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return err_set(e, OP_EIO, "%s: cannot read the new instance: %s", dir, strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            strcmp(de->d_name, INSTANCE_CONFIG_FILE) == 0)
+            continue;
+        char *from = fs_join(tmp, de->d_name), *to = fs_join(dir, de->d_name);
+        if (rename(from, to) != 0)
+            rc = err_set(e, OP_EIO, "%s: cannot move the new instance's %s into place: %s", dir,
+                         de->d_name, strerror(errno));
+        free(from);
+        free(to);
+    }
+    closedir(d);
+    char *from = fs_join(tmp, INSTANCE_CONFIG_FILE), *to = fs_join(dir, INSTANCE_CONFIG_FILE);
+    if (rc == 0 && rename(from, to) != 0)
+        rc = err_set(e, OP_EIO, "%s: cannot move the new instance's %s into place: %s", dir,
+                     INSTANCE_CONFIG_FILE, strerror(errno));
+    free(from);
+    free(to);
+    if (rc == 0) {
+        rmdir(tmp);
+        fs_fsync_dir_of(to);
+    }
+    return rc;
+}
+
+/* After a failed move_up: takes out of `dir` what setup put there (it was empty). */
+static void clear_setup(const char *tmp, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *p = fs_join(dir, de->d_name);
+        if (strcmp(p, tmp) != 0)
+            fs_remove_tree(p);
+        free(p);
+    }
+    closedir(d);
+}
+
+/* Writes `to` in place of every `from` in e's message. */
+static void err_replace_path(struct op_err *e, const char *from, const char *to)
+{
+    size_t fl = strlen(from);
+    char out[sizeof e->msg];
+    size_t n = 0;
+    for (const char *p = e->msg; *p && n + 1 < sizeof out;) {
+        if (strncmp(p, from, fl) == 0) {
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s", to);
+            if (n >= sizeof out)
+                n = sizeof out - 1;
+            p += fl;
+        } else
+            out[n++] = *p++;
+    }
+    out[n] = '\0';
+    memcpy(e->msg, out, n + 1);
 }
 
 int instance_create(const char *dir, const struct setup_request *req, struct op_err *e)
@@ -304,18 +406,33 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
                            "empty folder",
                            dir);
     }
-    /* The temporary folder is a sibling of DIR so that rename() is atomic. */
-    char *copy = strdup(dir);
-    char *parent = strdup(dirname(copy));
-    free(copy);
-    if (fs_mkdir_p(parent, 0755, e) != 0) {
-        free(parent);
-        return OP_EIO;
+    if (s.driver == DB_DRIVER_SQLITE && s.db_path[0] != '/' && strstr(s.db_path, ".."))
+        return err_set(e, OP_EINPUT,
+                       "configuration.persistences.default.path: \"%s\" leaves the data folder "
+                       "(..): give a path inside it, or an absolute one",
+                       s.db_path);
+    if (refuse_root_on_others(dir, e) != 0)
+        return OP_ESTATE;
+    /* The instance is built in a private temporary folder and put in place whole. An empty
+     * DIR that exists (the service's /var/lib/outpost, whose parent the service user may not
+     * write) holds that folder itself; otherwise it is a sibling of DIR, renamed to it. */
+    int inside = fs_exists(dir);
+    char *parent = NULL;
+    if (!inside) {
+        char *copy = strdup(dir);
+        parent = strdup(dirname(copy));
+        free(copy);
+        if (fs_mkdir_p(parent, 0755, e) != 0) {
+            free(parent);
+            return OP_EIO;
+        }
     }
-    char *tmpl = fs_join(parent, ".outpost-setup-XXXXXX");
+    char *tmpl = fs_join(inside ? dir : parent, ".outpost-setup-XXXXXX");
     free(parent);
     if (!mkdtemp(tmpl)) {
-        err_set(e, OP_EIO, "%s: cannot create a temporary folder: %s", tmpl, strerror(errno));
+        err_set(e, OP_EIO, "%s: cannot write in it: %s (the user running setup must be able to "
+                           "write there)",
+                inside ? dir : "its parent folder", strerror(errno));
         free(tmpl);
         return OP_EIO;
     }
@@ -331,14 +448,17 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
                      db_path);
     if (rc == 0)
         rc = build_instance(tmpl, dir, req, db_path, e);
-    if (rc == 0 && fs_exists(dir) && rmdir(dir) != 0)
-        rc = err_set(e, OP_EIO, "%s: cannot replace the empty folder: %s", dir, strerror(errno));
-    if (rc == 0 && rename(tmpl, dir) != 0)
+    if (rc == 0 && inside)
+        rc = move_up(tmpl, dir, e);
+    else if (rc == 0 && rename(tmpl, dir) != 0)
         rc = err_set(e, OP_EIO, "%s: cannot move the new instance into place: %s", dir,
                      strerror(errno));
     if (rc == 0)
         chmod(dir, 0700);
     if (rc != 0) {
+        err_replace_path(e, tmpl, dir); /* never name the temporary folder */
+        if (inside)
+            clear_setup(tmpl, dir);
         fs_remove_tree(tmpl);
         if (external_db && rc != OP_ESTATE) {
             unlink(db_path);

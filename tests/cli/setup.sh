@@ -147,6 +147,50 @@ head -c 4096 /dev/urandom > "$WORK/garbage.json"
 run "$OUTPOST" --data "$WORK/x9" setup "$WORK/garbage.json"
 check "binary garbage is refused" status_is 1
 
+# a relative database path with sub-folders: the folders are made; one leaving DIR is refused
+sed 's|"path": *"[^"]*"|"path": "db/main/outpost.db"|' "$WORK/central.json" > "$WORK/sub.json" && chmod 600 "$WORK/sub.json"
+run "$OUTPOST" --data "$WORK/sub" setup "$WORK/sub.json"
+check "a database path with sub-folders works" status_is 0
+check "the database is there" [ -f "$WORK/sub/db/main/outpost.db" ]
+check "its folders are private" [ "$(stat -c %a "$WORK/sub/db/main")" = 700 ]
+run "$OUTPOST" --data "$WORK/sub" users list
+check "and the instance opens" status_is 0
+sed 's|"path": *"[^"]*"|"path": "../elsewhere.db"|' "$WORK/central.json" > "$WORK/up.json" && chmod 600 "$WORK/up.json"
+run "$OUTPOST" --data "$WORK/up" setup "$WORK/up.json"
+check "a relative path leaving the folder is refused" status_is 1
+check "saying so" contains "$ERR" '"../elsewhere.db" leaves the data folder'
+check "and nothing is made" [ ! -e "$WORK/up" ] && [ ! -e "$WORK/elsewhere.db" ]
+
+# the service user: DIR exists, empty, owned by it; its parent belongs to root
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+    chmod 711 "$WORK"
+    mkdir -m 755 "$WORK/svc" && mkdir -m 700 "$WORK/svc/data" && chown nobody "$WORK/svc/data"
+    cp "$WORK/central.json" "$WORK/svc/setup.json" && chmod 644 "$WORK/svc/setup.json"
+    as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+    run as_nobody "$OUTPOST" --data "$WORK/svc/data" setup "$WORK/svc/setup.json"
+    check "setup as the service user in its empty folder, parent not writable, works" status_is 0
+    names_no_tmp() { case "$OUT$ERR" in *.outpost-setup-*) return 1 ;; *) return 0 ;; esac; }
+    check "no temporary folder is named" names_no_tmp
+    check "everything in it belongs to the service user" [ -z "$(find "$WORK/svc/data" ! -user nobody)" ]
+    check "nothing is left beside it" [ "$(ls -A "$WORK/svc")" = "$(printf 'data\nsetup.json')" ]
+    run as_nobody "$OUTPOST" --data "$WORK/svc/data" users list
+    check "the service user opens it" status_is 0
+    run "$OUTPOST" --data "$WORK/svc/data" users list
+    check "root working on the service user's instance is refused" status_is 1
+    check "naming the user to run as" contains "$ERR" "belongs to the user nobody: run outpost as that user"
+    check "root created nothing there" [ -z "$(find "$WORK/svc/data" ! -user nobody)" ]
+    mkdir -m 700 "$WORK/svc/data2" && chown nobody "$WORK/svc/data2"
+    run "$OUTPOST" --data "$WORK/svc/data2" setup "$WORK/svc/setup.json"
+    check "root setting up the service user's folder is refused" status_is 1
+    check "and leaves it empty" [ -z "$(ls -A "$WORK/svc/data2")" ]
+    mkdir -m 555 "$WORK/svc/ro" && chown nobody "$WORK/svc/ro"
+    run as_nobody "$OUTPOST" --data "$WORK/svc/ro" setup "$WORK/svc/setup.json"
+    check "a folder the user cannot write is refused" status_is 1
+    check "naming the folder, not a temporary one" contains "$ERR" "$WORK/svc/ro: cannot write in it"
+else
+    echo "skip the service-user checks: they need root and the user nobody"
+fi
+
 run "$OUTPOST" --help
 check "outpost --help lists setup" contains "$OUT" "setup"
 run "$OUTPOST" setup --help
