@@ -399,6 +399,17 @@ static const char *const migrations[] = {
      "  AND d.id = results.device_id ORDER BY el.center_id LIMIT 1);"
      "CREATE INDEX results_delivery_started ON results (delivery_id, started_at, id);"
      "CREATE INDEX results_delivery_center ON results (delivery_id, center_id, started_at, id);"),
+    /* 17: the results tab's indexes cover every column its filters read (status, review,
+     * state, center, test taker), so that counting a delivery's filtered results (the tab's
+     * total) and skipping the rows a filter leaves out read the index only, never the rows
+     * with their envelopes and result JSON: 100,000 results counted in tens of milliseconds
+     * instead of hundreds (bench/bench_backoffice.c). They replace migration 16's. */
+    ("DROP INDEX results_delivery_started;"
+     "DROP INDEX results_delivery_center;"
+     "CREATE INDEX results_tab ON results"
+     " (delivery_id, started_at, id, status, review, state, center_id, test_taker_id);"
+     "CREATE INDEX results_tab_center ON results"
+     " (delivery_id, center_id, started_at, id, status, review, state, test_taker_id);"),
 };
 
 int migrations_count(void)

@@ -190,6 +190,11 @@ static void test_keyset_pages_walk_every_result_once_newest_first(void **state)
         after = NULL;
         json_t *rows = json_object_get(p, "results");
         assert_int_equal(json_array_size(rows), pg < 2 ? 3 : 1);
+        /* the total on the first page only */
+        if (pg == 0)
+            assert_int_equal(json_integer_value(json_object_get(p, "total")), 7);
+        else
+            assert_true(json_is_null(json_object_get(p, "total")));
         for (size_t i = 0; i < json_array_size(rows); i++, seen++)
             assert_string_equal(row_str(p, i, "id"), ids[6 - seen]);
         const char *next = json_string_value(json_object_get(p, "next"));

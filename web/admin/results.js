@@ -105,8 +105,8 @@ async function load(key)
         const page = await api('GET', `/api/v1/admin/results${query({...filters(), after : key})}`);
         $('rows').replaceChildren(...page.results.map(row));
         $('none').hidden = page.results.length > 0;
-        $('count').textContent =
-            t('bo.results.count', {n : page.total, delivery : page.delivery.label});
+        if (page.total !== null) /* the first page's; the pages after it keep it */
+            $('count').textContent = t('bo.results.count', {n : page.total, delivery : page.delivery.label});
         const more = $('more');
         more.hidden = !page.next;
         more.dataset.next = page.next || '';
