@@ -3,7 +3,8 @@
  * "Devices and their syncs"): the real server on a real central, plain sockets. What the
  * super-user and an administrator see, and every refusal: no session (401), a user who lost the
  * backoffice role (403 not_backoffice), another organisation's device or run (404, as an
- * unknown id), a revoke without the CSRF token (403 csrf) or with a body (400), bad filters
+ * unknown id), a revoke without the CSRF token (403 csrf), from another site (403 cross_site)
+ * or with a body (400), bad filters
  * (400 naming the field).
  */
 #include "instance_fixture.h"
@@ -292,6 +293,15 @@ static void test_refusals_without_session_token_role_or_csrf(void **state)
     web_call(f->port, "POST", "/api/v1/admin/devices/" DEV_A "/revoke", cookie, NULL, NULL, &r);
     assert_int_equal(r.status, 403);
     assert_string_equal(json_field(r.body, "error", "code"), "csrf");
+    char xreq[1024];
+    snprintf(xreq, sizeof xreq,
+             "POST /api/v1/admin/devices/" DEV_A "/revoke HTTP/1.1\r\nHost: x\r\n"
+             "Connection: close\r\nCookie: outpost_session=%s\r\nX-CSRF-Token: %s\r\n"
+             "Sec-Fetch-Site: cross-site\r\nContent-Length: 0\r\n\r\n",
+             cookie, csrf);
+    exchange(f->port, xreq, &r);
+    assert_int_equal(r.status, 403);
+    assert_string_equal(json_field(r.body, "error", "code"), "cross_site");
     web_call(f->port, "POST", "/api/v1/admin/devices/" DEV_A "/revoke", cookie, csrf,
              "{\"reason\": \"x\"}", &r);
     assert_int_equal(r.status, 400);
