@@ -422,6 +422,13 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
                           struct delivery *out, int *changed, struct op_err *e)
 {
+    return app_deliveries_update_warned(inst, in, NULL, out, changed, e);
+}
+
+int app_deliveries_update_warned(struct instance *inst, const struct app_deliveries_update_in *in,
+                                 json_t *warnings, struct delivery *out, int *changed,
+                                 struct op_err *e)
+{
     memset(out, 0, sizeof *out);
     if (changed)
         *changed = 0;
@@ -443,7 +450,7 @@ int app_deliveries_update(struct instance *inst, const struct app_deliveries_upd
         struct delivery now;
         struct compiled *c = NULL;
         size_t n = 0;
-        rc = compile_packages(inst, in->file, NULL, 1, &c, &n, NULL, e);
+        rc = compile_packages(inst, in->file, NULL, 1, &c, &n, warnings, e);
         if (rc == 0)
             memcpy(sha, c[0].sha, sizeof sha);
         compiled_free(c, n);

@@ -119,6 +119,11 @@ struct app_deliveries_update_in {
  * values given were those stored already and nothing was written. */
 int app_deliveries_update(struct instance *inst, const struct app_deliveries_update_in *in,
                           struct delivery *out, int *changed, struct op_err *e);
+/* The same; `warnings` (a JSON array, may be NULL) receives what loading the new package
+ * changed rather than refused, as app_import_result.warnings. */
+int app_deliveries_update_warned(struct instance *inst, const struct app_deliveries_update_in *in,
+                                 json_t *warnings, struct delivery *out, int *changed,
+                                 struct op_err *e);
 
 /* deliveries delete, on a central: withdraws the delivery `id_or_label` with its
  * eligibilities (devices delete them at their next sync); results and the package file are

@@ -135,9 +135,10 @@ static const struct command_usage update_usage = {
     "Changes the label, the settings or the test (-f: a new QTI package) of DELIVERY (an id or a\n"
     "label) on a central server. The delivery gets a new version and devices receive the change\n"
     "at their next sync; a new test gets a new encrypted package under a new key, and\n"
-    "executions already started on a device keep the package they started with.\n"
-    "--proctored sets the default of eligibilities created later; existing eligibilities keep\n"
-    "their own setting (change them with `eligibilities set --proctored`).",
+    "executions already started on a device keep the package they started with. PACKAGE.zip\n"
+    "holds one test; a link to a page it lacks is made inert with a warning on stderr, as in\n"
+    "import-qti. --proctored sets the default of eligibilities created later; existing\n"
+    "eligibilities keep their own setting (change them with `eligibilities set --proctored`).",
 };
 
 static int deliveries_update_cmd(int argc, char **argv)
@@ -174,7 +175,12 @@ static int deliveries_update_cmd(int argc, char **argv)
                                                 max_executions, 0,     file};
     struct delivery d;
     int changed = 0;
-    int rc = app_deliveries_update(run.inst, &in, &d, &changed, &run.e);
+    json_t *warnings = json_array();
+    int rc = app_deliveries_update_warned(run.inst, &in, warnings, &d, &changed, &run.e);
+    for (size_t i = 0; rc == 0 && i < json_array_size(warnings); i++)
+        fprintf(stderr, "outpost: warning: %s\n",
+                json_string_value(json_object_get(json_array_get(warnings, i), "message")));
+    json_decref(warnings);
     if (rc == 0) {
         if (json) {
             json_t *o = app_delivery_json(&d);

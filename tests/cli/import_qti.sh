@@ -111,6 +111,12 @@ check "a warning names the modal feedback's mailto link" contains "$ERR" \
 check "the link to a page in the package gives no warning" lacks "$ERR" "about.html"
 check "five warnings in all" [ "$(printf '%s\n' "$ERR" | grep -c 'outpost: warning:')" = 5 ]
 check "stdout is the delivery id alone" [ "$(sql "$C" "SELECT count(*) FROM deliveries WHERE id='$OUT'")" = 1 ]
+run "$OUTPOST" --data "$C" deliveries update "$OUT" -f "$LINKS" --label "Links again"
+check "deliveries update -f takes a package with links to absent pages" status_is 0
+check "... and warns the same way" contains "$ERR" \
+    'outpost: warning: links-outside.zip: items/linked.xml line 18: the link to "../assets/legend.html" was made inert'
+run "$OUTPOST" --data "$C" deliveries update "Links again" -f "$DEMO"
+check "a package without such links gives no warning" lacks "$ERR" "warning"
 # An absent picture (an asset the page needs to show) is still refused.
 mkdir -p "$WORK/noimg" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/links-outside/." "$WORK/noimg/"
 rm "$WORK/noimg/assets/map.png" && sed -i '/map.png/d' "$WORK/noimg/imsmanifest.xml"
