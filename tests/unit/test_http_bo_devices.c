@@ -4,8 +4,7 @@
  * super-user and an administrator see, and every refusal: no session (401), a user who lost the
  * backoffice role (403 not_backoffice), another organisation's device or run (404, as an
  * unknown id), a revoke without the CSRF token (403 csrf), from another site (403 cross_site)
- * or with a body (400), bad filters
- * (400 naming the field).
+ * or with a body (400), bad filters (400 naming the field).
  */
 #include "instance_fixture.h"
 #include "web_client_fixture.h"
