@@ -27,6 +27,8 @@ export async function loadStrings() {
 // The string `key` with {name} placeholders replaced from `vars`; the key itself when missing
 // (a visible sign that a string is missing, never an empty control).
 export function t(key, vars) {
+  // a text counting {n} may have its singular as KEY.one ("1 result", not "1 results")
+  if (vars && vars.n === 1 && Object.prototype.hasOwnProperty.call(strings, `${key}.one`)) key = `${key}.one`;
   let s = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
   if (vars) {
     s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] === undefined || vars[k] === null ? m : String(vars[k])));

@@ -366,6 +366,9 @@ try {
   await page.waitForSelector('#dist:not([hidden]) svg rect.bar', { timeout: 10000 }).catch(() => {});
   const bars = await page.$$eval('#dist svg rect.bar', (rs) => rs.map((x) => Number(x.dataset.count)));
   check('the score distribution is drawn: one scored result', bars.length > 0 && bars.reduce((a, b) => a + b, 0) === 1, bars);
+  check('the count and the chart speak of one result in the singular', (await page.textContent('#count')).trim() === `1 result of ${label}` &&
+    /^1 scored result: \S+\.$/.test((await page.textContent('#dist-summary')).trim()),
+    [await page.textContent('#count'), await page.textContent('#dist-summary')]);
   await axeClean(page, 'results-decrypted');
   await shot(page, 'results');
 

@@ -155,6 +155,7 @@ async function drawDistribution()
     const bw = (W - left - right) / d.buckets.length;
     const y = (n) => top + (H - top - bottom) * (1 - n / max);
     const desc = t('bo.results.distDesc', {
+        n : d.scored,
         scored : d.scored,
         min : valueText(d.min),
         max : valueText(d.max),
