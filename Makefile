@@ -14,8 +14,12 @@ FUZZ_SECONDS ?= 10
 # about code an older one accepted. Passed on every configure so the cache never keeps it.
 WERROR = -DOUTPOST_WERROR=$(if $(filter-out false 0 no,$(CI)),ON,OFF)
 
+PREFIX  ?= /usr/local
+DESTDIR ?=
+DEB     ?= outpost.deb
+
 .PHONY: all deps build test hardening analyze layers test-asan fuzz-replay fuzz demo bench \
-        clean format
+        clean format install deb
 
 all: build
 
@@ -73,6 +77,15 @@ fuzz: deps
 	@CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=Debug -DOUTPOST_FUZZ=ON $(WERROR) >/dev/null
 	@cmake --build $(FUZZ) -j $(JOBS)
 	@sh tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+
+# The binary, the systemd units (naming PREFIX/bin/outpost), outpost(1) and the documents
+# under DESTDIR/PREFIX; the Debian package of the same files with the service user's set-up
+# (dist/debian). docs/setup.md, "From the Debian package".
+install: build
+	@PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) sh scripts/install.sh $(BUILD)
+
+deb: build
+	@sh scripts/make-deb.sh $(BUILD) $(DEB)
 
 demo: build
 	@sh scripts/demo.sh $(BUILD)/outpost
