@@ -381,7 +381,9 @@ try {
   if (pkg === taoZip) check('with the choices given', ['rhinoceros', 'zebra', 'jaguar'].every((v) => itemRows.some((t) => t.includes(`RESPONSE = ${v}`))), itemRows);
   const verdict = await page.textContent('#audit-verdict');
   check('its audit log, its chain verified', verdict.startsWith('Verified'), verdict);
-  check('with its entries (start and finish at least)', (await page.$$('#audit-rows tr')).length >= 2);
+  const who = await page.$$eval('#audit-rows tr', (rs) => rs.map((r) => r.cells[2].textContent));
+  check('with its entries (start and finish at least), the test taker named by role and login', who.length >= 2 &&
+    who.every((x) => x === 'Test taker wt1'), who);
   await axeClean(page, 'result-open');
   await shot(page, 'result-open');
 

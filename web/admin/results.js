@@ -271,13 +271,23 @@ async function showResult(id)
         const bad = audit && !audit.verified && a.seq >= audit.broken_at;
         return el('tr', {class : bad ? 'audit-bad' : null},
                   el('th', {scope : 'row'}, String(a.seq)), el('td', null, formatTime(a.at)),
-                  el('td', null, `${a.actor_role} ${a.actor_id}`), el('td', null, a.action),
+                  el('td', null, actorText(a, r)), el('td', null, a.action),
                   el('td', null, a.from ? `${a.from} → ${a.to}` : a.to),
                   el('td', null, typeof a.detail === 'string' ? a.detail : varsText(a.detail)));
     }));
     const box = $('detail');
     box.hidden = false;
     box.focus();
+}
+
+// Who did an audit entry: the role's name, then the test taker's login for their own entries
+// (the result names them), the user id for anyone else.
+function actorText(a, r)
+{
+    const key = `bo.role.${a.actor_role}`;
+    const role = t(key) === key ? a.actor_role : t(key);
+    const taker = r.test_taker || {};
+    return `${role} ${a.actor_id === taker.id && taker.login ? taker.login : a.actor_id}`;
 }
 
 async function review(accept)
