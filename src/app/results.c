@@ -21,6 +21,7 @@
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "instance/keycheck.h"
+#include "store/deliveries.h"
 #include "store/devices.h"
 #include "store/outbox.h"
 #include "store/results_keys.h"
@@ -774,6 +775,37 @@ static int summarise_old(struct db *db, struct op_err *e)
     }
 }
 
+/* The id of delivery `id_or_label` (NULL: none asked), as --delivery names it: an id or a
+ * label (an id of a delivery deleted since is taken as it is: its results are kept); an
+ * unknown label is refused, never read as "no results". */
+static int delivery_id_of(struct db *db, const char *id_or_label, char id[UUID_STR_LEN],
+                          struct op_err *e)
+{
+    id[0] = '\0';
+    if (!id_or_label)
+        return 0;
+    struct delivery d;
+    struct op_err quiet = {0};
+    int rc = deliveries_find(db, id_or_label, &d, &quiet);
+    if (rc == OP_ENOTFOUND && uuid_is_valid(id_or_label)) { /* a delivery deleted since: its
+                                                              results are kept */
+        snprintf(id, UUID_STR_LEN, "%s", id_or_label);
+        return 0;
+    }
+    if (rc == OP_ENOTFOUND)
+        return err_set_field(e, OP_ENOTFOUND, "delivery",
+                             "no delivery \"%s\" (give its id or label: outpost deliveries list)",
+                             id_or_label);
+    if (rc != 0) {
+        *e = quiet;
+        return rc;
+    }
+    if (rc == 0)
+        snprintf(id, UUID_STR_LEN, "%s", d.id);
+    delivery_clear(&d);
+    return rc;
+}
+
 int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,
                         struct app_results_decrypt_out *rep, app_results_problem_fn fn, void *ctx,
                         struct op_err *e)
@@ -785,7 +817,10 @@ int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_
     struct db *db = inst->db;
     char **ids;
     int n;
-    if (results_pending_ids(db, in->delivery_id, &ids, &n, e) != 0)
+    char id[UUID_STR_LEN];
+    if ((rc = delivery_id_of(db, in->delivery_id, id, e)) != 0)
+        return rc;
+    if (results_pending_ids(db, in->delivery_id ? id : NULL, &ids, &n, e) != 0)
         return OP_EDB;
     char *keys_dir = instance_path(inst, "keys");
     struct keyring ring = {NULL, 0, 0, 0, keys_dir, fn, ctx};
@@ -846,6 +881,10 @@ json_t *app_result_json(const struct result_row *r)
     json_object_set_new(o, "execution_id", json_string(r->execution_id));
     json_object_set_new(o, "delivery_id", json_string(r->delivery_id));
     json_object_set_new(o, "test_taker_id", json_string(r->test_taker_id));
+    json_object_set_new(o, "test_taker_login",
+                        r->test_taker_login[0] ? json_string(r->test_taker_login) : json_null());
+    json_object_set_new(o, "delivery_label",
+                        r->delivery_label[0] ? json_string(r->delivery_label) : json_null());
     json_object_set_new(o, "device_id", json_string(r->device_id));
     json_object_set_new(o, "key_id", json_string(r->key_id));
     json_object_set_new(o, "state", json_string(r->state));
@@ -893,8 +932,11 @@ int app_results_list(struct instance *inst, const struct app_results_list_in *in
         return rc;
     if ((rc = app_results_check_status(in->status, e)) != 0)
         return rc;
+    char id[UUID_STR_LEN];
+    if ((rc = delivery_id_of(inst->db, in->delivery_id, id, e)) != 0)
+        return rc;
     struct db_cursor c;
-    results_cursor(&c, in->delivery_id, in->status);
+    results_cursor(&c, in->delivery_id ? id : NULL, in->status);
     const void *row;
     while ((rc = db_cursor_next(inst->db, &c, &row, e)) == 0 && row && (rc = fn(row, ctx)) == 0)
         ;

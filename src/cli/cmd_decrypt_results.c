@@ -12,9 +12,9 @@
 #include "cli/commands.h"
 
 static const struct command_usage usage = {
-    "outpost decrypt-results (--all | --delivery ID) [--json]",
-    "Decrypts every pending result (of delivery ID, or of all deliveries) on central and\n"
-    "stores the result JSON next to its envelope, which is kept. Prints how many were\n"
+    "outpost decrypt-results (--all | --delivery DELIVERY) [--json]",
+    "Decrypts every pending result (of DELIVERY, an id or a label, or of all deliveries) on\n"
+    "central and stores the result JSON next to its envelope, which is kept. Prints how many were\n"
     "decrypted, and each damaged result (marked damaged, kept) or result whose results key is\n"
     "missing from DIR/keys (left pending: restore the key and run again) by id. A results key\n"
     "file that does not load (e.g. readable by others) is reported and the results sealed to\n"
@@ -50,7 +50,8 @@ int cmd_decrypt_results(int argc, char **argv)
     const char *delivery = NULL;
     const struct cli_option opts[] = {
         OPT_FLAG(0, "all", &all, "decrypt the pending results of every delivery"),
-        OPT_STRING(0, "delivery", &delivery, "ID", "decrypt the pending results of delivery ID"),
+        OPT_STRING(0, "delivery", &delivery, "DELIVERY",
+                   "decrypt the pending results of DELIVERY (an id or a label)"),
         OPT_FLAG(0, "json", &json, "print the outcome as JSON"),
         OPT_END(),
     };
@@ -58,7 +59,7 @@ int cmd_decrypt_results(int argc, char **argv)
     if (options_parse_exact(argc, argv, opts, &usage, 0, NULL, &status) != 0)
         return status;
     if (all == (delivery != NULL))
-        return options_usage_error(&usage, "give either --all or --delivery ID");
+        return options_usage_error(&usage, "give either --all or --delivery DELIVERY");
     struct cli_run run;
     if (cli_open(&run) != 0)
         return run.status;

@@ -23,14 +23,16 @@
 /* ---- results list ---- */
 
 static const struct command_usage list_usage = {
-    "outpost results list [--delivery ID] [--status STATUS] [--json]",
-    "Lists the result envelopes received on central, oldest first. STATUS: pending (not\n"
-    "decrypted yet), decrypted, damaged; or quarantined (stored but held for review: the test\n"
-    "taker's eligibility was withdrawn after the test; `outpost results accept|reject ID`),\n"
-    "accepted, rejected. --json prints one array of objects with the fields id,\n"
-    "execution_id, delivery_id, test_taker_id, device_id, key_id, state, started_at,\n"
-    "ended_at, sealed_at, envelope_sha256, status, problem, received_at, decrypted_at,\n"
-    "quarantined (how many other copies under the id are held: `outpost results quarantine`),\n"
+    "outpost results list [--delivery DELIVERY] [--status STATUS] [--json]",
+    "Lists the result envelopes received on central, oldest first, with each delivery's label\n"
+    "and each test taker's login (their ids when deleted since). DELIVERY: an id or a label.\n"
+    "STATUS: pending (not decrypted yet), decrypted, damaged; or quarantined (stored but held\n"
+    "for review: the test taker's eligibility was withdrawn after the test; `outpost results\n"
+    "accept|reject ID`), accepted, rejected. --json prints one array of objects with the\n"
+    "fields id, execution_id, delivery_id, delivery_label, test_taker_id, test_taker_login,\n"
+    "device_id, key_id, state, started_at, ended_at, sealed_at, envelope_sha256, status,\n"
+    "problem, received_at, decrypted_at, quarantined (how many other copies under the id are\n"
+    "held: `outpost results quarantine`),\n"
     "review (null, quarantined, accepted or rejected), review_reason.",
 };
 
@@ -39,7 +41,9 @@ static int list_row(const struct result_row *r, void *ctx)
     char held[16] = "";
     if (r->quarantined)
         snprintf(held, sizeof held, "%d", r->quarantined);
-    return cli_list_add(ctx, app_result_json(r), r->id, r->delivery_id, r->test_taker_id, r->state,
+    return cli_list_add(ctx, app_result_json(r), r->id,
+                        r->delivery_label[0] ? r->delivery_label : r->delivery_id,
+                        r->test_taker_login[0] ? r->test_taker_login : r->test_taker_id, r->state,
                         r->status, r->received_at, held, r->review);
 }
 
@@ -48,7 +52,7 @@ static int results_list_cmd(int argc, char **argv)
     const char *delivery = NULL, *status_opt = NULL;
     int json = 0;
     const struct cli_option opts[] = {
-        OPT_STRING(0, "delivery", &delivery, "ID", "only results of this delivery"),
+        OPT_STRING(0, "delivery", &delivery, "DELIVERY", "only results of this delivery (id or label)"),
         OPT_STRING(0, "status", &status_opt, "STATUS",
                    "pending, decrypted, damaged, quarantined, accepted or rejected"),
         OPT_FLAG(0, "json", &json, "print JSON"),

@@ -336,6 +336,8 @@ static void read_result(struct db_stmt *st, void *row)
     r->quarantined = db_column_int(st, 15);
     db_column_copy(st, 16, r->review, sizeof r->review);
     r->review_reason = db_column_strdup(st, 17);
+    db_column_copy(st, 18, r->test_taker_login, sizeof r->test_taker_login);
+    db_column_copy(st, 19, r->delivery_label, sizeof r->delivery_label);
 }
 
 static void clear_result(void *row)
@@ -350,7 +352,9 @@ static const struct db_list results_by_received = {
     .sql = "SELECT id, execution_id, delivery_id, test_taker_id, device_id, key_id, state,"
            " started_at, ended_at, sealed_at, envelope_sha256, status, problem, received_at,"
            " decrypted_at, (SELECT count(*) FROM results_quarantine q"
-           "  WHERE q.result_id = results.id), review, review_reason FROM results"
+           "  WHERE q.result_id = results.id), review, review_reason,"
+           " (SELECT login FROM users u WHERE u.id = results.test_taker_id),"
+           " (SELECT label FROM deliveries d WHERE d.id = results.delivery_id) FROM results"
            " WHERE (?1 IS NULL OR delivery_id = ?1)"
            " AND (?2 IS NULL OR status = ?2 OR review = ?2)"
            " AND (received_at, id) > (?3, ?4) ORDER BY received_at, id LIMIT ?5",

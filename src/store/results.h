@@ -55,6 +55,8 @@ struct result_row {
     int quarantined;                      /* copies under this id held in quarantine */
     char review[16];                      /* "", quarantined, accepted or rejected */
     char *review_reason;                  /* why held, then the operator's reason; or NULL */
+    char test_taker_login[256];           /* "" when the user is gone (results_page only) */
+    char delivery_label[256];             /* "" when the delivery is gone (results_page only) */
 };
 
 /* A copy held in quarantine (strings owned by the struct). */

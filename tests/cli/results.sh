@@ -40,6 +40,11 @@ check "it names the new key" [ "$(sql "$C" "SELECT key_id FROM results WHERE id=
 
 run "$OUTPOST" --data "$C" decrypt-results --delivery "$DELIVERY"
 check "decrypt-results --delivery decrypts only that delivery" contains "$OUT" "1 decrypted"
+run "$OUTPOST" --data "$C" decrypt-results --delivery "No such delivery"
+check "decrypt-results --delivery of an unknown label is refused" status_is 1
+check "naming it and where to look" contains "$ERR" 'no delivery "No such delivery" (give its id or label: outpost deliveries list)'
+run "$OUTPOST" --data "$C" results list --delivery "No such delivery"
+check "results list --delivery of an unknown label is refused too" contains "$ERR" 'no delivery "No such delivery"'
 run "$OUTPOST" --data "$C" decrypt-results --all
 check "decrypt-results --all decrypts the rest" contains "$OUT" "3 decrypted, 0 damaged"
 check "decrypt-results exits 0 when all went well" status_is 0

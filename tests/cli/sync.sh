@@ -127,6 +127,10 @@ run "$OUTPOST" --data "$D" sync --json
 check "pushing the same results again succeeds" status_is 0
 check "they are acknowledged again" contains "$OUT" '"results_acknowledged": 3'
 check "central still has each once" [ "$(sql "$C" "SELECT count(*) FROM results WHERE id IN ('$r1', '$r2', '$r3')")" = 3 ]
+run "$OUTPOST" --data "$C" results list --delivery Maths
+check "results list takes a delivery's label" status_is 0
+check "and shows the delivery's label" contains "$OUT" "Maths"
+check "and the test taker's login" contains "$OUT" "ta1"
 
 # --- a withdrawn delivery disappears ---
 "$OUTPOST" --data "$C" deliveries delete Maths > /dev/null

@@ -896,11 +896,26 @@ static void test_list_show_and_quarantine_give_the_public_json_forms(void **stat
     assert_int_equal(app_results_list(f->inst, &pending, result_row, &rs, &e), 0);
     assert_int_equal(rs.n, 1);
     json_t *r = json_array_get(rs.arr, 0);
-    static const char *fields[] = {"id",        "execution_id", "delivery_id",     "test_taker_id",
-                                   "device_id", "key_id",       "state",           "started_at",
-                                   "ended_at",  "sealed_at",    "envelope_sha256", "status",
-                                   "problem",   "received_at",  "decrypted_at",    "quarantined",
-                                   "review",    "review_reason"};
+    static const char *fields[] = {"id",
+                                   "execution_id",
+                                   "delivery_id",
+                                   "delivery_label",
+                                   "test_taker_id",
+                                   "test_taker_login",
+                                   "device_id",
+                                   "key_id",
+                                   "state",
+                                   "started_at",
+                                   "ended_at",
+                                   "sealed_at",
+                                   "envelope_sha256",
+                                   "status",
+                                   "problem",
+                                   "received_at",
+                                   "decrypted_at",
+                                   "quarantined",
+                                   "review",
+                                   "review_reason"};
     assert_int_equal(json_object_size(r), sizeof fields / sizeof fields[0]);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         assert_non_null(json_object_get(r, fields[i]));
