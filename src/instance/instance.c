@@ -337,12 +337,12 @@ static int move_up(const char *tmp, const char *dir, struct op_err *e)
     if (rc == 0 && rename(from, to) != 0)
         rc = err_set(e, OP_EIO, "%s: cannot move the new instance's %s into place: %s", dir,
                      INSTANCE_CONFIG_FILE, strerror(errno));
-    free(from);
-    free(to);
     if (rc == 0) {
         rmdir(tmp);
         fs_fsync_dir_of(to);
     }
+    free(from);
+    free(to);
     return rc;
 }
 
