@@ -643,7 +643,8 @@ static xmlNode *find_include(xmlNode *n, int depth)
  * not name a file inside the archive from where it was written (it climbs out, say) is
  * removed rather than left to be read from the item's folder, where it would name another
  * file; a scheme URL or a "#fragment" is left to the sanitiser. */
-static void rebase_urls(xmlNode *n, const char *from, const char *item_href)
+static void rebase_urls(const struct qti_package *pkg, struct qti_warnings *w, xmlNode *n,
+                        const char *from, const char *item_href)
 {
     static const char *const attrs[] = {"src", "href", "data", NULL};
     for (; n; n = n->next) {
@@ -660,7 +661,14 @@ static void rebase_urls(xmlNode *n, const char *from, const char *item_href)
             const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
             int scheme = colon && (!slash || colon < slash);
             char *abs = qti_xhtml_resolve_asset(from, url);
-            if (abs) {
+            /* a hyperlink to a page the package lacks is made inert here, so that its warning
+             * names the stimulus's file and line (the sanitiser sees no href then) */
+            int link =
+                strcmp(*a, "href") == 0 && strcmp((const char *)n->name, "a") == 0 && url[0] != '#';
+            if (link && (!abs || !qti_package_find(pkg, abs))) {
+                qti_xhtml_warn_inert_link(w, from, xmlGetLineNo(n), url, abs);
+                xmlRemoveProp(at);
+            } else if (abs) {
                 /* climb from the item's folder to the root, then down; '%' is escaped because
                  * the sanitiser percent-decodes again */
                 struct buf b = BUF_INIT;
@@ -674,13 +682,13 @@ static void rebase_urls(xmlNode *n, const char *from, const char *item_href)
                 }
                 xmlSetProp(n, (const xmlChar *)*a, (const xmlChar *)b.data);
                 buf_free(&b);
-                free(abs);
             } else if (!(url[0] == '#' || scheme)) {
                 xmlRemoveProp(at);
             }
+            free(abs);
             xmlFree(v);
         }
-        rebase_urls(n->children, from, item_href);
+        rebase_urls(pkg, w, n->children, from, item_href);
     }
 }
 
@@ -691,6 +699,7 @@ struct includes {
     size_t bytes;
     int count;
     struct op_err *e;
+    struct qti_warnings *warnings; /* links in included files made inert (may be NULL) */
 };
 
 static int include_err(struct includes *in, xmlNode *at, const char *fmt, ...)
@@ -786,7 +795,7 @@ static int include_one(struct includes *in, xmlNode *inc)
         free(path);
         return err_set(in->e, OP_ENOMEM, "out of memory including %s", f->path);
     }
-    rebase_urls(copy, path, in->href);
+    rebase_urls(in->pkg, in->warnings, copy, path, in->href);
     free(path);
     for (xmlNode *c = copy, *next; c; c = next) {
         next = body ? c->next : NULL;
@@ -801,9 +810,9 @@ static int include_one(struct includes *in, xmlNode *inc)
 /* Replaces every xi:include under `root` by the file it names in `pkg`. Without a package an
  * xi:include is refused: its content would silently be missing. */
 static int resolve_includes(const struct qti_package *pkg, const char *href, xmlNode *root,
-                            size_t max_bytes, struct op_err *e)
+                            size_t max_bytes, struct qti_warnings *w, struct op_err *e)
 {
-    struct includes in = {pkg, href, max_bytes, 0, 0, e};
+    struct includes in = {pkg, href, max_bytes, 0, 0, e, w};
     for (xmlNode *inc; (inc = find_include(root, 0));) {
         if (!pkg)
             return include_err(&in, inc,
@@ -820,7 +829,7 @@ int qti_item_from_node(const char *href, xmlNode *root, struct qti_item **out, s
 {
     *out = NULL;
     if (root && find_include(root, 0))
-        return resolve_includes(NULL, href ? href : "item.xml", root, 0, e);
+        return resolve_includes(NULL, href ? href : "item.xml", root, 0, NULL, e);
     return item_from_node(NULL, href, root, out, e);
 }
 
@@ -961,9 +970,19 @@ static int parse_item(const struct qti_package *pkg, const char *href, const cha
     if (rc < 0)
         return rc;
     xmlNode *root = xmlDocGetRootElement(doc);
-    rc = resolve_includes(pkg, href, root, l.max_bytes, e);
+    struct qti_warnings w = {0, NULL}; /* of the included files, named by theirs */
+    rc = resolve_includes(pkg, href, root, l.max_bytes, &w, e);
     if (rc == 0)
         rc = item_from_node(pkg, href, root, out, e);
+    if (rc == 0 && w.count) { /* the included files' warnings first */
+        struct qti_warnings *iw = &(*out)->warnings;
+        for (size_t i = 0; i < iw->count; i++)
+            qti_warnings_add(&w, "%s", iw->msgs[i]);
+        qti_warnings_free(iw);
+        *iw = w;
+    } else {
+        qti_warnings_free(&w);
+    }
     xmlFreeDoc(doc);
     return rc;
 }

@@ -385,12 +385,10 @@ static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out
     return rc;
 }
 
-/* A link to a page the package lacks: the href is not written (the text stays, as plain
- * text); the warning says which file and line, where it pointed, and why. */
-static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char *url,
-                            const char *path)
+void qti_xhtml_warn_inert_link(struct qti_warnings *w, const char *file, long line, const char *url,
+                               const char *path)
 {
-    if (!cx->warnings || !url[strspn(url, " \t\r\n")])
+    if (!w || !url[strspn(url, " \t\r\n")])
         return; /* nothing to warn of for an empty href */
     char shown[256];
     size_t n = strlen(url);
@@ -399,15 +397,24 @@ static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char 
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = ' ';
     if (path)
-        qti_warnings_add(cx->warnings,
+        qti_warnings_add(w,
                          "%s line %ld: the link to \"%s\" was made inert (its text is kept): %s is "
                          "not in the archive",
-                         cx->href ? cx->href : "item", xmlGetLineNo(node), shown, path);
+                         file, line, shown, path);
     else
-        qti_warnings_add(cx->warnings,
+        qti_warnings_add(w,
                          "%s line %ld: the link to \"%s\" was made inert (its text is kept): it "
                          "points out of the package, and tests are delivered offline",
-                         cx->href ? cx->href : "item", xmlGetLineNo(node), shown);
+                         file, line, shown);
+}
+
+/* A link to a page the package lacks: the href is not written (the text stays, as plain
+ * text); the warning says which file and line, where it pointed, and why. */
+static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char *url,
+                            const char *path)
+{
+    qti_xhtml_warn_inert_link(cx->warnings, cx->href ? cx->href : "item", xmlGetLineNo(node), url,
+                              path);
 }
 
 /* Writes an allow-listed XHTML element with its allowed attributes and children. */

@@ -107,6 +107,12 @@ int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, str
  * scheme, a host, is absolute, climbs above the root, or holds control characters). */
 char *qti_xhtml_resolve_asset(const char *href, const char *url);
 
+/* Adds to `w` (may be NULL) the warning for a link to `url`, written in `file` at `line`,
+ * made inert: `path` is the archive path it names when it is not in the archive, NULL when
+ * it points out of the package. Nothing for an empty url. */
+void qti_xhtml_warn_inert_link(struct qti_warnings *w, const char *file, long line, const char *url,
+                               const char *path);
+
 /* Appends `s` escaped for XHTML text and attribute values. */
 void qti_xhtml_escape(struct buf *out, const char *s);
 

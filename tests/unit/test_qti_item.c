@@ -623,6 +623,44 @@ static void test_shared_stimulus_is_included_with_its_asset_paths_rebased(void *
     free(item);
 }
 
+/* Links of a shared stimulus to pages the package lacks are made inert when it is included,
+ * and the warning names the stimulus's own file and line; a link to a page of the package
+ * stays, rebased; the item's own links follow its stimuli's. */
+static void test_shared_stimulus_links_to_absent_pages_are_warned_of_in_its_file(void **state)
+{
+    (void)state;
+    char *item = item_with_body("<xi:include href=\"../../shared/stim.xml\"/>\n"
+                                "<p><a href=\"gone.html\">mine</a></p>");
+    const char *const extra[] = {"shared/stim.xml",
+                                 "<div " QTI_NS ">\n<p><a href=\"img/logo.png\">logo</a></p>\n"
+                                 "<p><a href=\"https://example.org/\">web</a></p>\n"
+                                 "<p><a href=\"notes.html\">notes</a><a href=\"#x\">x</a></p>\n"
+                                 "</div>",
+                                 NULL};
+    struct op_err e = {0};
+    struct qti_item *it = parse_in_package(item, extra, &e);
+    if (!it)
+        fail_msg("%s", e.msg);
+    const char *body = qti_item_body_html(it);
+    assert_non_null(strstr(body, "<a href=\"shared/img/logo.png\">logo</a>"));
+    assert_non_null(strstr(body, "<a>web</a>"));
+    assert_non_null(strstr(body, "<a>notes</a><a href=\"#x\">x</a>"));
+    assert_non_null(strstr(body, "<a>mine</a>"));
+    const struct qti_warnings *w = qti_item_warnings(it);
+    assert_int_equal(w->count, 3);
+    assert_string_equal(w->msgs[0], "shared/stim.xml line 3: the link to \"https://example.org/\" "
+                                    "was made inert (its text is kept): it points out of the "
+                                    "package, and tests are delivered offline");
+    assert_string_equal(w->msgs[1], "shared/stim.xml line 4: the link to \"notes.html\" was "
+                                    "made inert (its text is kept): shared/notes.html is not in "
+                                    "the archive");
+    assert_string_equal(w->msgs[2], "items/q/item.xml line 5: the link to \"gone.html\" was "
+                                    "made inert (its text is kept): items/q/gone.html is not in "
+                                    "the archive");
+    qti_item_free(it);
+    free(item);
+}
+
 static void test_qti22_assessment_stimulus_brings_its_stimulus_body(void **state)
 {
     (void)state;
@@ -878,6 +916,7 @@ int main(void)
         cmocka_unit_test(test_interaction_bound_to_undeclared_response_is_refused),
         cmocka_unit_test(test_item_refuses_unknown_qti_version),
         cmocka_unit_test(test_shared_stimulus_is_included_with_its_asset_paths_rebased),
+        cmocka_unit_test(test_shared_stimulus_links_to_absent_pages_are_warned_of_in_its_file),
         cmocka_unit_test(test_qti22_assessment_stimulus_brings_its_stimulus_body),
         cmocka_unit_test(test_include_outside_the_archive_is_refused),
         cmocka_unit_test(test_include_of_a_missing_file_is_refused),
