@@ -792,6 +792,7 @@ static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(vo
     json_decref(el);
     delivery_clear(&d);
     delivery_clear(&d2);
+    free(zip);
     free(zip2);
 }
 
