@@ -29,7 +29,7 @@
 static int parse_day(const char *s, int end, const char *field, char out[TIMESTAMP_STR_LEN],
                      struct op_err *e)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
     size_t len = strlen(s);
     int ok = 0;
     if (len == 10)

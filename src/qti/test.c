@@ -738,7 +738,7 @@ static int read_section_ref(struct reader *r, xmlNodePtr n, int part, struct qti
                         ref.identifier);
     if (rc == 0)
         rc = read_ref_part(r, n, &ref);
-    for (size_t i = 0; rc == 0 && i < r->nopen; i++) {
+    for (size_t i = 0; rc == 0 && path && i < r->nopen; i++) {
         if (strcmp(r->open[i], path) != 0)
             continue;
         struct buf chain = BUF_INIT;
@@ -755,18 +755,18 @@ static int read_section_ref(struct reader *r, xmlNodePtr n, int part, struct qti
     if (rc == 0 && !(f = qti_package_find(r->pkg, path)))
         rc = fail(r, n, "assessmentSectionRef %s points to %s, which is not in the archive",
                   ref.identifier, path);
-    if (rc == 0 && (r->ref_bytes += f->len) > QTI_TEST_MAX_SECTION_BYTES)
+    if (rc == 0 && f && (r->ref_bytes += f->len) > QTI_TEST_MAX_SECTION_BYTES)
         rc = fail(r, n, "assessmentSectionRef %s: section files over %zu bytes in all",
                   ref.identifier, QTI_TEST_MAX_SECTION_BYTES);
-    if (rc == 0 && qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, r->e) != 0)
+    if (rc == 0 && f && qti_xml_read(f->path, (const char *)f->data, f->len, NULL, &doc, r->e) != 0)
         rc = err_prefix(r->e, "%s", package_name(r));
     xmlNodePtr root = rc == 0 ? xmlDocGetRootElement(doc) : NULL;
-    if (rc == 0 && !qti_xml_local_is(root, "assessmentSection"))
+    if (rc == 0 && (!root || !qti_xml_local_is(root, "assessmentSection")))
         rc = fail(r, n,
                   "assessmentSectionRef %s: the root element of %s is <%s>, not "
                   "<assessmentSection>",
                   ref.identifier, path, root ? (const char *)root->name : "");
-    if (rc == 0 && (!root->ns || !qti_xml_ns_ok((const char *)root->ns->href)))
+    if (rc == 0 && root && (!root->ns || !qti_xml_ns_ok((const char *)root->ns->href)))
         rc = fail(r, n,
                   "assessmentSectionRef %s: %s is not in the QTI 2.1 or 2.2 namespace "
                   "(namespace %s)",
