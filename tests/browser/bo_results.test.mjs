@@ -135,6 +135,24 @@ v = await axe(page, 'result-broken');
 check('axe: no serious or critical violation (a broken log)', v.length === 0, v);
 await shot(page, 'result-broken');
 
+// a result held for review (its eligibility withdrawn after the test): rejected with a reason
+// (sqlite3 waits for the server's writes: .timeout; the opened result is read anew)
+execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(C, 'outpost.db'),
+  `UPDATE results SET review = 'quarantined', review_reason = 'eligibility withdrawn' WHERE id = '${idSouth}'`]);
+await page.click(`#rows tr[data-id="${idSouth}"] button`);
+const held = await page.waitForSelector('#review:not([hidden])', { timeout: 10000 }).then(() => true, () => false);
+check('a result held for review offers accept and reject', held);
+v = await axe(page, 'result-held');
+check('axe: no serious or critical violation (held for review)', v.length === 0, v);
+await page.fill('#reason', 'taken in the wrong centre');
+await tabTo(page, '#reject');
+await page.keyboard.press('Enter');
+await page.waitForFunction(() => /rejected/.test(document.getElementById('done').textContent), null, { timeout: 10000 }).catch(() => {});
+check('rejecting it says so', (await page.textContent('#done')).includes('rejected'), await page.textContent('#done'));
+check('central recorded the decision and the reason',
+  sqlite(C, `SELECT review || '|' || review_reason FROM results WHERE id = '${idSouth}'`) === 'rejected|taken in the wrong centre');
+check('the review buttons are gone', await page.isHidden('#review'));
+
 // the exports, as the links give them
 const csvHref = await page.getAttribute('#export-csv', 'href');
 const csv = await page.evaluate(async (h) => (await fetch(h)).text(), csvHref);
