@@ -253,7 +253,8 @@ static int load_tests(struct qti_package *pkg, const struct qti_resource *const 
     if (!out[0])
         qti_package_free(pkg); /* nothing owns it yet */
     for (size_t i = 0; rc == 0 && i < n; i++)
-        qti_test_each_item(out[i]->test, count_each, &c);
+        if (out[i]) /* load_test gives one when it succeeds */
+            qti_test_each_item(out[i]->test, count_each, &c);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = load_items(out[i], &c);
     if (rc == 0 && problems && problems->n > c.before)
@@ -277,7 +278,7 @@ static int pick_test(const struct qti_package *pkg, const struct qti_load_option
     const char *want = o ? o->test : NULL;
     *out = NULL;
     for (size_t i = 0; want && i < m->ntests; i++)
-        if (strcmp(m->tests[i]->identifier, want) == 0)
+        if (m->tests[i] && strcmp(m->tests[i]->identifier, want) == 0)
             *out = m->tests[i];
     if (!want && m->ntests == 1)
         *out = m->tests[0];
@@ -285,7 +286,9 @@ static int pick_test(const struct qti_package *pkg, const struct qti_load_option
         return 0;
     struct buf ids = BUF_INIT;
     for (size_t i = 0; i < m->ntests; i++)
-        buf_printf(&ids, "%s%s (%s)", i ? ", " : "", m->tests[i]->identifier, m->tests[i]->href);
+        if (m->tests[i])
+            buf_printf(&ids, "%s%s (%s)", i ? ", " : "", m->tests[i]->identifier,
+                       m->tests[i]->href);
     int rc = want ? err_set(e, OP_EINPUT, "%s: no test resource %s in the manifest; its tests: %s",
                             pkg->name, want, ids.data)
                   : err_set(e, OP_EINPUT,

@@ -974,7 +974,7 @@ static int parse_item(const struct qti_package *pkg, const char *href, const cha
     rc = resolve_includes(pkg, href, root, l.max_bytes, &w, e);
     if (rc == 0)
         rc = item_from_node(pkg, href, root, out, e);
-    if (rc == 0 && w.count) { /* the included files' warnings first */
+    if (rc == 0 && *out && w.count) { /* the included files' warnings first */
         struct qti_warnings *iw = &(*out)->warnings;
         for (size_t i = 0; i < iw->count; i++)
             qti_warnings_add(&w, "%s", iw->msgs[i]);
