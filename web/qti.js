@@ -637,24 +637,65 @@ const RENDERERS = {
     return { node: h('span', {}, b), ctl: { value: () => used } };
   },
 
+  // The response is the number of times the media was played (QTI 2.1: a single integer).
+  // The page's own Play/Pause button (no native controls, which would let a candidate replay
+  // past maxPlays): a play counts when playback starts from the beginning; pausing and going
+  // on is the same play. loop plays again at the end while maxPlays allows; autostart starts
+  // the first play when the item is first shown (the browser may refuse it without a gesture:
+  // then the button does it).
   mediaInteraction(it, env, ctx) {
     const g = group(it, env, ctx, env.t('qti.media'));
     const o = it.object || {};
     const url = env.assetUrl(o.data);
     const type = (o.type || '').toLowerCase();
     let plays = Number(env.saved[it.responseIdentifier]) || 0;
-    let m;
-    if (type.startsWith('video/')) m = h('video', { controls: true, src: url, width: o.width || null, height: o.height || null });
-    else if (type.startsWith('audio/')) m = h('audio', { controls: true, src: url });
-    else m = h('img', { src: url, alt: env.t('qti.media'), width: o.width || null, height: o.height || null });
-    if (it.loop) m.setAttribute('loop', '');
-    m.setAttribute('aria-label', env.t('qti.media'));
+    if (!type.startsWith('video/') && !type.startsWith('audio/')) {
+      g.append(h('img', { src: url, alt: env.t('qti.media'), width: o.width || null, height: o.height || null }));
+      return { node: g, ctl: { value: () => plays } };
+    }
+    const video = type.startsWith('video/');
+    const m = h(video ? 'video' : 'audio', { src: url, preload: 'auto', class: 'qti-media' });
+    if (video) {
+      if (o.width) m.setAttribute('width', o.width);
+      if (o.height) m.setAttribute('height', o.height);
+      m.setAttribute('aria-label', env.t('qti.media'));
+    }
+    const max = it.maxPlays > 0 ? it.maxPlays : 0;
+    const btn = h('button', { type: 'button', class: 'qti-media-play' });
+    const status = h('p', { class: 'qti-media-plays', role: 'status', 'aria-live': 'polite' });
+    let started = false; // a play is under way (playing or paused part way)
+    const left = () => max === 0 || plays < max;
+    const draw = () => {
+      btn.textContent = m.paused ? env.t('qti.play') : env.t('qti.pause');
+      btn.disabled = !!env.opts.readOnly || (m.paused && !started && !left());
+      status.textContent = max
+        ? env.t('qti.playsOf', { n: plays, max })
+        : env.t('qti.plays', { n: plays });
+    };
+    const start = () => {
+      if (!started && !left()) return;
+      const p = m.play();
+      if (p && p.catch) p.catch(() => draw());
+    };
     m.addEventListener('play', () => {
-      if (it.maxPlays > 0 && plays >= it.maxPlays) { m.pause(); return; }
-      plays++;
-      env.changed();
+      if (!started) {
+        if (!left()) { m.pause(); return; }
+        started = true;
+        plays++;
+        env.changed();
+      }
+      draw();
     });
-    g.append(m);
+    m.addEventListener('pause', draw);
+    m.addEventListener('ended', () => {
+      started = false;
+      if (it.loop && left() && !env.opts.readOnly) { m.currentTime = 0; start(); }
+      draw();
+    });
+    btn.addEventListener('click', () => { if (m.paused) start(); else m.pause(); });
+    g.append(m, h('div', { class: 'qti-media-controls' }, btn, status));
+    draw();
+    if (it.autostart && plays === 0 && !env.opts.readOnly) queueMicrotask(start);
     return { node: g, ctl: { value: () => plays } };
   },
 };

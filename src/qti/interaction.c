@@ -571,6 +571,15 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
             (rc = attr_int(&p, node, "maxPlays", 0, &it->max_plays)) < 0 ||
             (rc = attr_bool(&p, node, "loop", 0, &it->loop)) < 0)
             goto fail;
+        if (it->min_plays < 0 || it->max_plays < 0) {
+            rc = perr(&p, node, "mediaInteraction: minPlays and maxPlays cannot be negative");
+            goto fail;
+        }
+        if (it->max_plays > 0 && it->min_plays > it->max_plays) {
+            rc = perr(&p, node, "mediaInteraction: minPlays (%d) is greater than maxPlays (%d)",
+                      it->min_plays, it->max_plays);
+            goto fail;
+        }
         break;
     default:
         break;

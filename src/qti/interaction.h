@@ -9,9 +9,9 @@
  * Supported: choice, order, associate, match, gapMatch, inlineChoice, textEntry, extendedText,
  * hottext, slider, hotspot, graphicOrder, graphicAssociate, selectPoint, endAttempt (a
  * button that ends the attempt: its single boolean response is true when the candidate used
- * it, false otherwise), and mediaInteraction as display only (its response is never
- * validated beyond its declaration). Any other interaction (upload, drawing, custom,
- * positionObject, graphicGapMatch, ...) is refused at parse time with
+ * it, false otherwise), and mediaInteraction (its single integer response is the number of
+ * times the candidate played the media, bounded by minPlays and maxPlays). Any other interaction
+ * (upload, drawing, custom, positionObject, graphicGapMatch, ...) is refused at parse time with
  * "unsupported interaction X in item Y".
  *
  * Validation (qti_interaction_validate) checks a response, given in the JSON form of the
@@ -20,7 +20,8 @@
  * against the constraints the specification puts on the interaction: minChoices/maxChoices,
  * minAssociations/maxAssociations, matchMin/matchMax of each choice, a choice that is not
  * one of the interaction's, patternMask, slider bounds and step, a point outside the image,
- * minStrings/maxStrings. expectedLength and expectedLines are hints for the layout only and
+ * minStrings/maxStrings, the number of plays of a media within minPlays/maxPlays (0 = no
+ * maximum). expectedLength and expectedLines are hints for the layout only and
  * never make a response invalid. The reason is written for the test taker.
  */
 #ifndef OUTPOST_QTI_INTERACTION_H

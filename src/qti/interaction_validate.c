@@ -116,6 +116,31 @@ static int validate_choices(const struct qti_interaction *it, const json_t **val
     return check_count(it, n, "answer", "answers", "Select", why);
 }
 
+/* mediaInteraction: the response is the number of times the candidate played the media
+ * (QTI 2.1: a single integer); it must be at least minPlays and, when maxPlays is not 0, at
+ * most maxPlays. No response counts as 0 plays. */
+static int validate_plays(const struct qti_interaction *it, const json_t **vals, size_t n,
+                          struct qti_invalid *why)
+{
+    json_int_t plays = 0;
+    if (n > 1)
+        return invalid(why, "type", "The answer is not in the expected form.");
+    if (n == 1) {
+        if (!json_is_integer(vals[0]))
+            return invalid(why, "type", "The number of plays must be a whole number.");
+        plays = json_integer_value(vals[0]);
+    }
+    if (plays < 0)
+        return invalid(why, "type", "The number of plays cannot be negative.");
+    if (it->max_plays > 0 && plays > it->max_plays)
+        return invalid(why, "maxPlays", "The media can be played at most %d %s.", it->max_plays,
+                       plural(it->max_plays, "time", "times"));
+    if (plays < it->min_plays)
+        return invalid(why, "minPlays", "Play the media at least %d %s.", it->min_plays,
+                       plural(it->min_plays, "time", "times"));
+    return 1;
+}
+
 static int validate_associations(const struct qti_interaction *it, const json_t **vals, size_t n,
                                  struct qti_invalid *why)
 {
@@ -302,7 +327,7 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
         ok = validate_points(it, vals, n, why);
         break;
     case QTI_INTERACTION_MEDIA:
-        ok = 1;
+        ok = validate_plays(it, vals, n, why);
         break;
     case QTI_INTERACTION_END_ATTEMPT:
         /* true (used) or false; the declaration already made it a single boolean */

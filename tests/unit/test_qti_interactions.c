@@ -433,11 +433,16 @@ static void test_choice_refuses_duplicate_identifiers_and_min_over_max(void **st
 static void test_interaction_json_round_trip_keeps_everything(void **state)
 {
     (void)state;
-    const char *all[] = {choice3, associate, gap_match,
+    const char *all[] = {choice3,
+                         associate,
+                         gap_match,
                          "<sliderInteraction responseIdentifier=\"R\" lowerBound=\"1\" "
                          "upperBound=\"9\" step=\"2\" reverse=\"true\"/>",
                          "<textEntryInteraction responseIdentifier=\"R\" patternMask=\"[a-z]+\" "
-                         "expectedLength=\"4\" placeholderText=\"word\"/>"};
+                         "expectedLength=\"4\" placeholderText=\"word\"/>",
+                         "<mediaInteraction responseIdentifier=\"R\" autostart=\"true\" "
+                         "minPlays=\"1\" maxPlays=\"2\" loop=\"true\"><object "
+                         "type=\"audio/mpeg\" data=\"a.mp3\"/></mediaInteraction>"};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         struct qti_interaction *it = must_parse(all[i]);
         json_t *j = qti_interaction_to_json(it);
@@ -454,6 +459,60 @@ static void test_interaction_json_round_trip_keeps_everything(void **state)
         qti_interaction_free(it);
         qti_interaction_free(back);
     }
+}
+
+static void test_media_plays_are_bounded_by_min_and_max_plays(void **state)
+{
+    (void)state;
+    struct qti_interaction *it =
+        must_parse("<mediaInteraction responseIdentifier=\"R\" autostart=\"false\" minPlays=\"1\" "
+                   "maxPlays=\"2\"><object type=\"video/mp4\" width=\"320\" height=\"240\" "
+                   "data=\"media/clip.mp4\">A clip</object></mediaInteraction>");
+    assert_int_equal(it->kind, QTI_INTERACTION_MEDIA);
+    assert_string_equal(it->object_data, "items/media/clip.mp4");
+    assert_int_equal(it->min_plays, 1);
+    assert_int_equal(it->max_plays, 2);
+    struct qti_invalid why;
+    assert_int_equal(check(it, "1", &why), 1);
+    assert_int_equal(check(it, "2", &why), 1);
+    assert_int_equal(check(it, "3", &why), 0);
+    assert_string_equal(why.rule, "maxPlays");
+    assert_string_equal(why.message, "The media can be played at most 2 times.");
+    assert_int_equal(check(it, "0", &why), 0);
+    assert_string_equal(why.rule, "minPlays");
+    assert_int_equal(check(it, "null", &why), 0);
+    assert_string_equal(why.rule, "minPlays");
+    assert_int_equal(check(it, "-1", &why), 0);
+    assert_string_equal(why.rule, "type");
+    assert_int_equal(check(it, "1.5", &why), 0);
+    assert_string_equal(why.rule, "type");
+    qti_interaction_free(it);
+
+    /* maxPlays 0 (the default) is no limit; minPlays 0 (the default) accepts no play */
+    it = must_parse("<mediaInteraction responseIdentifier=\"R\" autostart=\"true\">"
+                    "<object type=\"audio/mpeg\" data=\"a.mp3\"/></mediaInteraction>");
+    assert_int_equal(check(it, "null", &why), 1);
+    assert_int_equal(check(it, "0", &why), 1);
+    assert_int_equal(check(it, "1000", &why), 1);
+    qti_interaction_free(it);
+}
+
+static void test_media_refuses_bad_play_limits(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    assert_null(parse("<mediaInteraction responseIdentifier=\"R\" autostart=\"false\" "
+                      "minPlays=\"3\" maxPlays=\"2\"><object type=\"audio/mpeg\" "
+                      "data=\"a.mp3\"/></mediaInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "minPlays (3) is greater than maxPlays (2)"));
+    assert_null(parse("<mediaInteraction responseIdentifier=\"R\" autostart=\"false\" "
+                      "maxPlays=\"-1\"><object type=\"audio/mpeg\" data=\"a.mp3\"/>"
+                      "</mediaInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "cannot be negative"));
+    assert_null(parse("<mediaInteraction responseIdentifier=\"R\" autostart=\"false\"/>", &e));
+    assert_non_null(strstr(e.msg, "needs an object"));
 }
 
 int main(void)
@@ -484,6 +543,8 @@ int main(void)
         cmocka_unit_test(test_unsupported_interaction_is_named_with_its_item),
         cmocka_unit_test(test_choice_refuses_duplicate_identifiers_and_min_over_max),
         cmocka_unit_test(test_interaction_json_round_trip_keeps_everything),
+        cmocka_unit_test(test_media_plays_are_bounded_by_min_and_max_plays),
+        cmocka_unit_test(test_media_refuses_bad_play_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

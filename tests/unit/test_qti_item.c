@@ -894,6 +894,79 @@ static void test_load_refuses_incomplete_feedback_and_template_entries(void **st
     }
 }
 
+/* mediaInteraction: its response is the number of plays (a single integer, QTI 2.1), scored
+ * like any other response; under validateResponses no response or fewer plays than minPlays
+ * and more than maxPlays are refused, and the render model carries the play limits. */
+static void test_media_interaction_scores_plays_and_validates_its_bounds(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("media_plays.xml");
+    assert_int_equal(qti_item_interaction_count(item), 1);
+    const struct qti_interaction *it = qti_item_interaction_for(item, "PLAYS");
+    assert_int_equal(it->kind, QTI_INTERACTION_MEDIA);
+    assert_string_equal(it->object_data, "items/media/talk.mp3");
+    assert_int_equal(it->min_plays, 1);
+    assert_int_equal(it->max_plays, 3);
+    assert_int_equal(it->autostart, 1);
+    assert_int_equal(it->loop, 1);
+
+    struct qti_item_session *s = must_session(item, 1);
+    struct qti_submit_opts validate = {1, 0};
+    struct op_err e = {0};
+    const struct {
+        const char *json;
+        const char *rule; /* NULL: accepted */
+        const char *message;
+        double score;
+    } cases[] = {
+        {"{}", "minPlays", "Play the media at least 1 time.", 0},
+        {"{\"PLAYS\": 0}", "minPlays", "Play the media at least 1 time.", 0},
+        {"{\"PLAYS\": 4}", "maxPlays", "The media can be played at most 3 times.", 0},
+        {"{\"PLAYS\": 1}", NULL, NULL, 0},
+        {"{\"PLAYS\": 2}", NULL, NULL, 1},
+        {"{\"PLAYS\": 3}", NULL, NULL, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_error_t jerr;
+        json_t *r = json_loads(cases[i].json, 0, &jerr);
+        json_t *invalid = NULL;
+        int rc = qti_item_session_submit(s, r, &validate, &invalid, &e);
+        if (cases[i].rule) {
+            assert_int_equal(rc, OP_EINPUT);
+            json_t *first = json_array_get(invalid, 0);
+            assert_string_equal(json_string_value(json_object_get(first, "rule")), cases[i].rule);
+            assert_string_equal(json_string_value(json_object_get(first, "message")),
+                                cases[i].message);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_null(invalid);
+            assert_true(outcome_number(s, "SCORE") == cases[i].score);
+        }
+        json_decref(invalid);
+        json_decref(r);
+    }
+    /* a play count that is not an integer does not fit the declaration */
+    json_t *bad = json_pack("{s:s}", "PLAYS", "two");
+    assert_int_equal(qti_item_session_submit(s, bad, &validate, NULL, &e), OP_EINPUT);
+    json_decref(bad);
+    qti_item_session_free(s);
+
+    /* the render model carries the object and the play limits, nothing secret */
+    json_t *model, *scoring;
+    assert_int_equal(qti_item_compile(item, &model, &scoring, &e), 0);
+    json_t *ij = json_array_get(json_object_get(model, "interactions"), 0);
+    assert_string_equal(json_string_value(json_object_get(ij, "type")), "mediaInteraction");
+    assert_int_equal(json_integer_value(json_object_get(ij, "minPlays")), 1);
+    assert_int_equal(json_integer_value(json_object_get(ij, "maxPlays")), 3);
+    assert_true(json_is_true(json_object_get(ij, "autostart")));
+    assert_true(json_is_true(json_object_get(ij, "loop")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ij, "object"), "data")),
+                        "items/media/talk.mp3");
+    json_decref(model);
+    json_decref(scoring);
+    qti_item_free(item);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -926,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_declaration_with_unknown_attribute_is_refused_naming_it),
         cmocka_unit_test(test_end_attempt_interaction_sets_its_response_and_may_not_count),
         cmocka_unit_test(test_end_attempt_interaction_needs_a_boolean_and_a_title),
+        cmocka_unit_test(test_media_interaction_scores_plays_and_validates_its_bounds),
         cmocka_unit_test(test_load_refuses_models_of_different_items),
         cmocka_unit_test(test_load_refuses_incomplete_feedback_and_template_entries),
     };
