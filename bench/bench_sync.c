@@ -1015,8 +1015,7 @@ struct bare_set {
 
 static enum MHD_Result bare_set_answer(void *cls, struct MHD_Connection *conn, const char *url,
                                        const char *method, const char *version,
-                                       const char *upload_data, size_t *upload_size,
-                                       void **con_cls)
+                                       const char *upload_data, size_t *upload_size, void **con_cls)
 {
     (void)method, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
     const struct bare_set *b = cls;

@@ -117,13 +117,12 @@ static int add_tree(struct entries *l, const char *dir, const char *prefix, int 
 {
     DIR *d = opendir(dir);
     if (!d)
-        return errno == ENOENT ? 0 : err_set(e, OP_EIO, "%s: cannot list it: %s", dir,
-                                             strerror(errno));
+        return errno == ENOENT ? 0
+                               : err_set(e, OP_EIO, "%s: cannot list it: %s", dir, strerror(errno));
     int rc = 0;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-            unfinished(de->d_name))
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || unfinished(de->d_name))
             continue;
         char *path = fs_join(dir, de->d_name), *name = fs_join(prefix, de->d_name);
         struct stat st;
@@ -159,8 +158,7 @@ static json_t *manifest_of(const struct instance *inst, const struct entries *l,
     json_t *files = json_array();
     for (int i = 0; i < l->n; i++)
         json_array_append_new(files, json_pack("{s:s, s:I, s:s}", "name", l->v[i].name, "size",
-                                               (json_int_t)l->v[i].size, "sha256",
-                                               l->v[i].sha256));
+                                               (json_int_t)l->v[i].size, "sha256", l->v[i].sha256));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "format", BACKUP_FORMAT,
                      "created_at", now, "outpost_version", OUTPOST_VERSION, "role",
                      instance_role_name(inst->role), "instance_id", inst->id, "backend", backend,
@@ -181,8 +179,8 @@ static int write_zip(const char *path, const char *manifest, const struct entrie
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        int rc = err_set(e, OP_EIO, "%s: cannot create the archive: %s", path,
-                         zip_error_strerror(&ze));
+        int rc =
+            err_set(e, OP_EIO, "%s: cannot create the archive: %s", path, zip_error_strerror(&ze));
         zip_error_fini(&ze);
         return rc;
     }
@@ -215,8 +213,7 @@ static int write_zip(const char *path, const char *manifest, const struct entrie
     return 0;
 }
 
-int app_backup(struct instance *inst, const char *to, struct app_backup_out *out,
-               struct op_err *e)
+int app_backup(struct instance *inst, const char *to, struct app_backup_out *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     if (!to || !*to)
@@ -237,8 +234,8 @@ int app_backup(struct instance *inst, const char *to, struct app_backup_out *out
     if (!tmpl)
         return oom(e);
     if (!mkdtemp(tmpl)) { /* mode 0700: what is written in it stays private */
-        int rc = err_set_field(e, OP_EIO, "to", "%s: cannot write beside it: %s", to,
-                               strerror(errno));
+        int rc =
+            err_set_field(e, OP_EIO, "to", "%s: cannot write beside it: %s", to, strerror(errno));
         free(tmpl);
         return rc;
     }
@@ -412,8 +409,8 @@ static int read_manifest(zip_t *za, const char *from, json_t **out, struct op_er
 }
 
 /* Extracts entry `idx` to `path` (a new file, 0600), checking its size and SHA-256. */
-static int extract(zip_t *za, zip_uint64_t idx, const char *name, const char *path,
-                   int64_t size, const char *sha, struct op_err *e)
+static int extract(zip_t *za, zip_uint64_t idx, const char *name, const char *path, int64_t size,
+                   const char *sha, struct op_err *e)
 {
     int rc = make_parents(path, e);
     if (rc != 0)
@@ -466,9 +463,9 @@ static int restored_db_path(const char *dir, const char *dbname, char **out, str
     free(cfg);
     struct instance_settings s;
     memset(&s, 0, sizeof s);
-    int rc = file ? config_settings(json_object_get(file, "configuration"), &s, e)
-                  : err_set(e, OP_EINPUT, "%s line %d: %s", INSTANCE_CONFIG_FILE, jerr.line,
-                            jerr.text);
+    int rc =
+        file ? config_settings(json_object_get(file, "configuration"), &s, e)
+             : err_set(e, OP_EINPUT, "%s line %d: %s", INSTANCE_CONFIG_FILE, jerr.line, jerr.text);
     if (rc == 0 && (s.driver != DB_DRIVER_SQLITE || !s.db_path))
         rc = err_set(e, OP_EINPUT, "the backup's %s does not use SQLite", INSTANCE_CONFIG_FILE);
     else if (rc == 0 && strcmp(s.db_path, dbname) != 0)
@@ -520,8 +517,10 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
         json_t *size = json_object_get(f, "size");
         if (!name || !name_is_safe(name, dbname) || !sha || !sha256_hex_is_valid(sha) ||
             !json_is_integer(size) || json_integer_value(size) < 0)
-            rc = err_set(e, OP_EINPUT, "%s: manifest entry %zu (%s) is not a safe name with a "
-                         "size and a SHA-256", from, i + 1, name ? name : "no name");
+            rc = err_set(e, OP_EINPUT,
+                         "%s: manifest entry %zu (%s) is not a safe name with a "
+                         "size and a SHA-256",
+                         from, i + 1, name ? name : "no name");
         else if (json_object_get(want, name))
             rc = err_set(e, OP_EINPUT, "%s: the manifest names %s twice", from, name);
         else
@@ -585,8 +584,9 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
         memset(&kc, 0, sizeof kc);
         rc = keycheck_central(inst, &kc, e);
         if (rc == 0 && kc.master_file_missing)
-            rc = err_set(e, OP_ESTATE, "the backup holds no keys/master.key: a central's "
-                                       "backup must hold its keys (docs/operations.md)");
+            rc = err_set(e, OP_ESTATE,
+                         "the backup holds no keys/master.key: a central's "
+                         "backup must hold its keys (docs/operations.md)");
         else if (rc == 0 && (kc.nmasters > 0 || kc.nresults > 0))
             rc = keycheck_refuse(inst, &kc, e);
         keycheck_free(&kc);
@@ -595,8 +595,7 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
     return rc;
 }
 
-int app_restore(const char *from, const char *dir, struct app_restore_out *out,
-                struct op_err *e)
+int app_restore(const char *from, const char *dir, struct app_restore_out *out, struct op_err *e)
 {
     memset(out, 0, sizeof *out);
     int created = 0;
@@ -617,8 +616,7 @@ int app_restore(const char *from, const char *dir, struct app_restore_out *out,
     if (!za) {
         zip_error_t ze;
         zip_error_init_with_code(&ze, zerr);
-        rc = err_set(e, OP_EINPUT, "%s: not a readable archive: %s", from,
-                     zip_error_strerror(&ze));
+        rc = err_set(e, OP_EINPUT, "%s: not a readable archive: %s", from, zip_error_strerror(&ze));
         zip_error_fini(&ze);
     }
     json_t *m = NULL;

@@ -34,23 +34,22 @@
 #include "base/err.h"
 #include "instance/instance.h"
 
-#define BACKUP_FORMAT        "outpost backup v1"
-#define BACKUP_MANIFEST      "outpost-backup.json"
-#define BACKUP_MANIFEST_MAX  (16u << 20) /* bytes of manifest read at most */
-#define BACKUP_FILES_MAX     1000000     /* entries at most */
+#define BACKUP_FORMAT       "outpost backup v1"
+#define BACKUP_MANIFEST     "outpost-backup.json"
+#define BACKUP_MANIFEST_MAX (16u << 20) /* bytes of manifest read at most */
+#define BACKUP_FILES_MAX    1000000     /* entries at most */
 
 struct app_backup_out {
-    char *path;          /* the archive (malloc'ed) */
-    int64_t files;       /* entries besides the manifest */
-    int64_t bytes;       /* their bytes, uncompressed */
-    int64_t packages;    /* of which packages */
+    char *path;       /* the archive (malloc'ed) */
+    int64_t files;    /* entries besides the manifest */
+    int64_t bytes;    /* their bytes, uncompressed */
+    int64_t packages; /* of which packages */
     int schema_version;
     char backend[16];
 };
 
 /* Writes the archive of `inst` to `to`, which must not exist. */
-int app_backup(struct instance *inst, const char *to, struct app_backup_out *out,
-               struct op_err *e);
+int app_backup(struct instance *inst, const char *to, struct app_backup_out *out, struct op_err *e);
 
 struct app_restore_out {
     char role[16];
@@ -62,8 +61,7 @@ struct app_restore_out {
 
 /* Restores the archive `from` into `dir` (absent, or an empty folder), checked as above. On
  * any refusal nothing of the archive is left in `dir`. */
-int app_restore(const char *from, const char *dir, struct app_restore_out *out,
-                struct op_err *e);
+int app_restore(const char *from, const char *dir, struct app_restore_out *out, struct op_err *e);
 
 void app_backup_out_free(struct app_backup_out *o);
 json_t *app_backup_json(const struct app_backup_out *o);

@@ -138,9 +138,8 @@ int app_bo_delivery_get(struct instance *inst, const struct bo_caller *who, cons
                         json_t **out, struct op_err *e);
 /* Publishes or withdraws delivery `id` read at `version` (0: current); super-user only. *out
  * {"delivery", "changed"}. */
-int app_bo_delivery_set_status(struct instance *inst, const struct bo_caller *who,
-                               const char *id, int64_t version, const char *status, json_t **out,
-                               struct op_err *e);
+int app_bo_delivery_set_status(struct instance *inst, const struct bo_caller *who, const char *id,
+                               int64_t version, const char *status, json_t **out, struct op_err *e);
 /* 0 when the caller may upload a package (the super-user), else OP_EFORBIDDEN. */
 int app_bo_delivery_may_upload(const struct bo_caller *who, struct op_err *e);
 

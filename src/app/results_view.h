@@ -71,8 +71,8 @@ int app_results_score(const json_t *outcomes, double *score, double *max);
 json_t *app_results_row_json(const struct results_view_row *v);
 
 /* A page of the tab: {"delivery": {id, label}, "total": N (on the first page; null on the
- * pages after it), "results": [row...], "next": cursor | null}. `after` is the "next" of the previous page (NULL or "": the first page);
- * limit 1 .. 500 (0: 50). *out is the caller's. */
+ * pages after it), "results": [row...], "next": cursor | null}. `after` is the "next" of the
+ * previous page (NULL or "": the first page); limit 1 .. 500 (0: 50). *out is the caller's. */
 int app_results_page(struct instance *inst, const struct app_results_query *q, const char *after,
                      int limit, json_t **out, struct op_err *e);
 

@@ -259,8 +259,9 @@ int app_users_update_login(struct instance *inst, const char *login, const struc
                        "nothing to change: give --label, --first-name, --last-name, --mail, "
                        "--lang or --org");
     if (ch->set & ~editable)
-        return err_set(e, OP_EINPUT, "users update changes a user's details, not their login, "
-                                     "role or password");
+        return err_set(e, OP_EINPUT,
+                       "users update changes a user's details, not their login, "
+                       "role or password");
     int rc = instance_require_role(inst, ROLE_CENTRAL, "users update", e);
     struct update_login u = {login, ch, ""};
     if (rc == 0)

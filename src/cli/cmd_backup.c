@@ -48,8 +48,8 @@ int cmd_backup(int argc, char **argv)
     if (rc == 0 && json)
         cli_print_json(app_backup_json(&out));
     else if (rc == 0)
-        printf("backup written to %s (mode 600): %" PRId64 " files, %" PRId64
-               " bytes (%" PRId64 " packages), database schema version %d\n",
+        printf("backup written to %s (mode 600): %" PRId64 " files, %" PRId64 " bytes (%" PRId64
+               " packages), database schema version %d\n",
                out.path, out.files, out.bytes, out.packages, out.schema_version);
     app_backup_out_free(&out);
     return cli_end(&run, rc);

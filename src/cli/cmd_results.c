@@ -52,7 +52,8 @@ static int results_list_cmd(int argc, char **argv)
     const char *delivery = NULL, *status_opt = NULL;
     int json = 0;
     const struct cli_option opts[] = {
-        OPT_STRING(0, "delivery", &delivery, "DELIVERY", "only results of this delivery (id or label)"),
+        OPT_STRING(0, "delivery", &delivery, "DELIVERY",
+                   "only results of this delivery (id or label)"),
         OPT_STRING(0, "status", &status_opt, "STATUS",
                    "pending, decrypted, damaged, quarantined, accepted or rejected"),
         OPT_FLAG(0, "json", &json, "print JSON"),

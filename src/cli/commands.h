@@ -26,7 +26,7 @@
     X(decrypt_results, "decrypt-results", "decrypt the pending results on central")                \
     X(migrate_store, "migrate-store", "move a central from SQLite to PostgreSQL, verified")        \
     X(backup, "backup", "write one private archive of the instance while it runs")                 \
-    X(restore, "restore", "restore an archive of `backup` into an empty data folder, checked")    \
+    X(restore, "restore", "restore an archive of `backup` into an empty data folder, checked")     \
     X(register_central, "register-central", "set the central server a device syncs with")          \
     X(enrol, "enrol", "enrol this device with its central as a sync manager")                      \
     X(sync, "sync", "synchronise this device with central (TAO's SynchronizeAll)")                 \

@@ -17,9 +17,9 @@
 #include "crypto/keys.h"
 
 #define SIGN_CONTEXT_RESULT_ENVELOPE "outpost result envelope v1" /* crypto/envelope.h */
-#define SIGN_CONTEXT_RESULTS_KEY      "outpost results key v1"     /* auth/enrol.h */
+#define SIGN_CONTEXT_RESULTS_KEY     "outpost results key v1"     /* auth/enrol.h */
 /* v2: the page is signed through its BLAKE2b-512 hash (sync/page.h); v1 signed the bytes. */
-#define SIGN_CONTEXT_CHANGES_PAGE     "outpost changes page v2"    /* sync/page.h */
+#define SIGN_CONTEXT_CHANGES_PAGE     "outpost changes page v2"     /* sync/page.h */
 #define SIGN_CONTEXT_RESULTS_RECEIPTS "outpost results receipts v1" /* sync/receipts.h */
 
 #define SIGN_BYTES 64 /* crypto_sign_BYTES */

@@ -49,8 +49,7 @@ static int answer(struct http_response *res, int status, const char *name, json_
     return http_response_json(res, status, o);
 }
 
-int api_bo_centers_get(const struct http_request *req, struct http_response *res,
-                       struct op_err *e)
+int api_bo_centers_get(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     struct bo_caller who;
     int rc = api_bo_caller(req, res, &who, e);
@@ -62,8 +61,7 @@ int api_bo_centers_get(const struct http_request *req, struct http_response *res
     return rc ? rc : http_response_json(res, 200, doc);
 }
 
-int api_bo_centers_post(const struct http_request *req, struct http_response *res,
-                        struct op_err *e)
+int api_bo_centers_post(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     struct bo_caller who;
     int rc = api_bo_caller(req, res, &who, e);
@@ -83,8 +81,7 @@ int api_bo_centers_post(const struct http_request *req, struct http_response *re
 }
 
 /* GET, PUT, DELETE /api/v1/admin/centers/{id}[/staff[/{duty}/{login}]] share one door. */
-static int center_item(const struct http_request *req, struct http_response *res,
-                       struct op_err *e)
+static int center_item(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     char parts[4][256];
     int n;
@@ -95,8 +92,7 @@ static int center_item(const struct http_request *req, struct http_response *res
     int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0, put = strcmp(m, "PUT") == 0,
         del = strcmp(m, "DELETE") == 0, post = strcmp(m, "POST") == 0;
     int staff = n >= 2 && strcmp(parts[1], "staff") == 0;
-    if (!((n == 1 && (get || put || del)) || (n == 2 && staff && post) ||
-          (n == 4 && staff && del)))
+    if (!((n == 1 && (get || put || del)) || (n == 2 && staff && post) || (n == 4 && staff && del)))
         return err_set(e, OP_ENOTFOUND, "%s %s: no such endpoint", m, req->path);
     struct bo_caller who;
     if ((rc = api_bo_caller(req, res, &who, e)) != 0)
@@ -137,14 +133,12 @@ static int center_item(const struct http_request *req, struct http_response *res
     return answer(res, status, "center", doc, e);
 }
 
-int api_bo_center_get(const struct http_request *req, struct http_response *res,
-                      struct op_err *e)
+int api_bo_center_get(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     return center_item(req, res, e);
 }
 
-int api_bo_center_put(const struct http_request *req, struct http_response *res,
-                      struct op_err *e)
+int api_bo_center_put(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     return center_item(req, res, e);
 }
@@ -155,8 +149,7 @@ int api_bo_center_delete(const struct http_request *req, struct http_response *r
     return center_item(req, res, e);
 }
 
-int api_bo_center_post(const struct http_request *req, struct http_response *res,
-                       struct op_err *e)
+int api_bo_center_post(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     return center_item(req, res, e);
 }

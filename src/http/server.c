@@ -88,11 +88,11 @@ struct http_server {
     atomic_int stopping;
     char mhd_message[256]; /* MHD's last log message while starting, for the error */
     int starting;
-    struct websessions *sessions;      /* the web sessions (websession.h), ended at stop */
+    struct websessions *sessions;            /* the web sessions (websession.h), ended at stop */
     struct users_import_jobs *users_imports; /* central's user imports, waited for at stop */
-    struct runner_cache *runner_cache; /* parsed test packages (app/runner.h) */
-    struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h), stopped first */
-    struct import_jobs *import_jobs;   /* central's background imports, joined last */
+    struct runner_cache *runner_cache;       /* parsed test packages (app/runner.h) */
+    struct sync_bg *sync_bg;                 /* a device's sync button (sync/bg.h), stopped first */
+    struct import_jobs *import_jobs;         /* central's background imports, joined last */
 };
 
 /* What the server keeps of a connection between its requests: the raw URI of the request
@@ -987,7 +987,7 @@ static void free_server(struct http_server *s)
         db_close(w->view.db);
         free(w);
     }
-    websessions_free(s->sessions); /* every session's key wiped */
+    websessions_free(s->sessions);            /* every session's key wiped */
     users_import_jobs_free(s->users_imports); /* a running import is waited for */
     runner_cache_free(s->runner_cache);
     sync_bg_free(s->sync_bg);

@@ -81,9 +81,9 @@ struct http_request {
     int tls;                      /* 1 when the request came over TLS (cookies then get Secure) */
     struct websessions *sessions; /* the server's web sessions (http/websession.h) */
     struct users_import_jobs *users_imports; /* central: background user imports; else NULL */
-    struct runner_cache *runner_cache; /* the server's parsed test packages (app/runner.h) */
-    struct sync_bg *sync_bg;           /* a device's sync button (sync/bg.h); NULL on central */
-    struct import_jobs *import_jobs;   /* central's background imports (app/import_jobs.h) */
+    struct runner_cache *runner_cache;       /* the server's parsed test packages (app/runner.h) */
+    struct sync_bg *sync_bg;         /* a device's sync button (sync/bg.h); NULL on central */
+    struct import_jobs *import_jobs; /* central's background imports (app/import_jobs.h) */
     /* An upload route (http_upload_route): the body, streamed to a private file while it
      * arrived, instead of `body` (which is then ""): the file, the private folder it lies in,
      * and its size. NULL and 0 for any other route. */

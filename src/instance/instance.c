@@ -430,8 +430,9 @@ int instance_create(const char *dir, const struct setup_request *req, struct op_
     char *tmpl = fs_join(inside ? dir : parent, ".outpost-setup-XXXXXX");
     free(parent);
     if (!mkdtemp(tmpl)) {
-        err_set(e, OP_EIO, "%s: cannot write in it: %s (the user running setup must be able to "
-                           "write there)",
+        err_set(e, OP_EIO,
+                "%s: cannot write in it: %s (the user running setup must be able to "
+                "write there)",
                 inside ? dir : "its parent folder", strerror(errno));
         free(tmpl);
         return OP_EIO;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/ids.h"
 #include "store/feed.h"
 
 static unsigned hash_of(const char *s)
@@ -93,6 +94,21 @@ int idlist_touch(struct db *db, const char *entity, const struct idlist *l, stru
 {
     for (int i = 0; i < l->n; i++) {
         int rc = feed_touch(db, entity, l->v[i], e);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int idlist_bump(struct db *db, const char *bump_sql, const char *entity, const struct idlist *l,
+                const char *what, struct op_err *e)
+{
+    for (int i = 0; i < l->n; i++) {
+        char now[TIMESTAMP_STR_LEN];
+        timestamp_now(now);
+        int rc = db_run(db, bump_sql, l->v[i], now, what, e);
+        if (rc == 0)
+            rc = feed_touch(db, entity, l->v[i], e);
         if (rc != 0)
             return rc;
     }

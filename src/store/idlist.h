@@ -39,4 +39,10 @@ int idlist_collect(struct db *db, const char *sql, const char *arg, struct idlis
 /* feed_touch() for every id of the list, as `entity`. */
 int idlist_touch(struct db *db, const char *entity, const struct idlist *l, struct op_err *e);
 
+/* Raises the version of every record of the list with `bump_sql` (?1 the id, ?2 the time
+ * now), then touches it in the feed as `entity`: the records whose content a write changed
+ * without writing them (an eligibility whose test taker was deleted or got a new key). */
+int idlist_bump(struct db *db, const char *bump_sql, const char *entity, const struct idlist *l,
+                const char *what, struct op_err *e);
+
 #endif

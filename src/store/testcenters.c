@@ -530,18 +530,14 @@ int testcenters_reseal_to_user(struct db *db, const char *user_id, struct op_err
 {
     const char *what = "updating what is sealed to a user whose key changed";
     struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT, none = IDLIST_INIT;
-    int rc = idlist_collect(db,
-                            "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
-                            user_id, &elig, what, e);
-    for (int i = 0; rc == 0 && i < elig.n; i++) {
-        char now[TIMESTAMP_STR_LEN];
-        timestamp_now(now);
-        rc = db_run(db, "UPDATE eligibilities SET version = version + 1, updated_at = ?2"
-                        " WHERE id = ?1",
-                    elig.v[i], now, what, e);
-    }
+    int rc =
+        idlist_collect(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
+                       user_id, &elig, what, e);
     if (rc == 0)
-        rc = idlist_touch(db, FEED_ELIGIBILITY, &elig, e);
+        rc = idlist_bump(db,
+                         "UPDATE eligibilities SET version = version + 1, updated_at = ?2"
+                         " WHERE id = ?1",
+                         FEED_ELIGIBILITY, &elig, what, e);
     if (rc == 0)
         rc = idlist_collect(db,
                             "SELECT center_id FROM test_center_staff WHERE user_id = ?1"

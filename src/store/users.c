@@ -315,23 +315,6 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
     return feed_touch(db, FEED_USER, id, e);
 }
 
-/* Raises the version of each record of `l` with `bump_sql` (?1 = id), then touches it in the
- * feed as `entity`. */
-static int bump_all(struct db *db, const char *bump_sql, const char *entity, const struct idlist *l,
-                    struct op_err *e)
-{
-    for (int i = 0; i < l->n; i++) {
-        char now[TIMESTAMP_STR_LEN];
-        timestamp_now(now);
-        int rc = db_run(db, bump_sql, l->v[i], now, "users: updating a related record", e);
-        if (rc != 0)
-            return rc;
-        if (feed_touch(db, entity, l->v[i], e) != 0)
-            return OP_EDB;
-    }
-    return 0;
-}
-
 int users_delete(struct db *db, const char *id, struct op_err *e)
 {
     struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT;
@@ -353,15 +336,15 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
     if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
     if (rc == 0)
-        rc = bump_all(db,
-                      "UPDATE eligibilities SET version = version + 1,"
-                      " updated_at = ?2 WHERE id = ?1",
-                      FEED_ELIGIBILITY, &elig, e);
+        rc = idlist_bump(db,
+                         "UPDATE eligibilities SET version = version + 1,"
+                         " updated_at = ?2 WHERE id = ?1",
+                         FEED_ELIGIBILITY, &elig, "deleting a user", e);
     if (rc == 0)
-        rc = bump_all(db,
-                      "UPDATE test_centers SET version = version + 1,"
-                      " updated_at = ?2 WHERE id = ?1",
-                      FEED_TEST_CENTER, &centers, e);
+        rc = idlist_bump(db,
+                         "UPDATE test_centers SET version = version + 1,"
+                         " updated_at = ?2 WHERE id = ?1",
+                         FEED_TEST_CENTER, &centers, "deleting a user", e);
     if (rc == 0)
         rc = feed_touch(db, FEED_USER, id, e);
     idlist_free(&elig);

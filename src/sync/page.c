@@ -153,10 +153,11 @@ int sync_envelope_open(const unsigned char *envelope, size_t len,
     if (len < SYNC_ENVELOPE_HEAD_LEN || memcmp(envelope, SYNC_ENVELOPE_MAGIC " ", kid_at) != 0 ||
         !is_hex(envelope + kid_at, KEY_ID_HEX_LEN - 1) || envelope[sig_at - 1] != ' ' ||
         envelope[SYNC_ENVELOPE_HEAD_LEN - 1] != '\n')
-        return err_set(e, OP_EINPUT,
-                       "the answer is not a signed changes page (it does not start with '"
-                       SYNC_ENVELOPE_MAGIC " KEY_ID SIGNATURE'): is the central's software"
-                       " older than this device's?");
+        return err_set(
+            e, OP_EINPUT,
+            "the answer is not a signed changes page (it does not start with '" SYNC_ENVELOPE_MAGIC
+            " KEY_ID SIGNATURE'): is the central's software"
+            " older than this device's?");
     char want[KEY_ID_HEX_LEN];
     key_id_of_public(pk, want);
     if (memcmp(envelope + kid_at, want, KEY_ID_HEX_LEN - 1) != 0)

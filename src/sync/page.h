@@ -36,7 +36,7 @@
 #define SYNC_PAGE_MEDIA_TYPE    "application/vnd.outpost.signed-page"
 #define SYNC_PAGE_HASH_BYTES    64 /* BLAKE2b-512 */
 /* the head: magic, space, key id (16), space, signature (86), newline */
-#define SYNC_ENVELOPE_HEAD_LEN  (sizeof SYNC_ENVELOPE_MAGIC - 1 + 1 + 16 + 1 + 86 + 1)
+#define SYNC_ENVELOPE_HEAD_LEN (sizeof SYNC_ENVELOPE_MAGIC - 1 + 1 + 16 + 1 + 86 + 1)
 /* A content key sealed to a test taker (CONTENT_SEALED_KEY_BYTES) in base64url without
  * padding, as an eligibility's content_keys carry it. */
 #define SYNC_SEALED_KEY_TEXT_LEN 107
