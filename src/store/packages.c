@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -342,7 +343,12 @@ int packages_enc_sweep(const char *dir, packages_ref_fn referenced, void *ctx, t
         return err_set(e, OP_EIO, "%s/packages/enc: cannot read: %s", dir, strerror(saved));
     }
     int rc = 0;
-    time_t now = time(NULL);
+    /* the fine-grained clock: a file's mtime may be taken from it and so be ahead of the
+     * coarse one time() reads, across a second boundary (a file just written looked -1 s old
+     * and a sweep with min_age 0 left it: test_app_content failed so in the gate) */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t now = ts.tv_sec;
     struct dirent *de;
     while (rc == 0 && (de = readdir(d)) != NULL) {
         const char *name = de->d_name;
