@@ -16,8 +16,10 @@ ARCH=$(dpkg --print-architecture)
 needed=$(objdump -p "$BUILD/outpost" | awk '$1 == "NEEDED" { print $2 }')
 deps=$(for n in $needed; do ldd "$BUILD/outpost" | awk -v n="$n" '$1 == n && $3 ~ /^\// { print $3 }'; done | while read -r lib; do
     real=$(readlink -f "$lib")
-    pkg=$(dpkg -S "$real" 2> /dev/null | head -1 | cut -d: -f1) ||
-        pkg=$(dpkg -S "$lib" 2> /dev/null | head -1 | cut -d: -f1) || true
+    # dpkg knows some files only by their /lib path (merged /usr): libc6, zlib1g, libgcc-s1.
+    # A pipeline's status is cut's, so the fallback is chosen on an empty answer, not on $?.
+    pkg=$(dpkg -S "$real" 2> /dev/null | head -1 | cut -d: -f1)
+    [ -n "$pkg" ] || pkg=$(dpkg -S "$lib" 2> /dev/null | head -1 | cut -d: -f1)
     [ -n "$pkg" ] || continue
     ver=$(dpkg-query -W -f='${Version}' "$pkg" 2> /dev/null) || continue
     echo "$pkg (>= $ver)"

@@ -22,6 +22,9 @@ trap 'cleanup_machine; rm -rf "$WORK"' EXIT
 
 run sh "$OUTPOST_SOURCE/scripts/make-deb.sh" "$(dirname "$OUTPOST")" "$WORK/outpost.deb"
 check "make-deb builds the package" status_is 0
+depends=$(dpkg-deb -f "$WORK/outpost.deb" Depends)
+check "it depends on libc6 (found by its /lib path)" sh -c 'case "$1" in *libc6*) ;; *) exit 1 ;; esac' - "$depends"
+check "and on libsodium23" sh -c 'case "$1" in *libsodium23*) ;; *) exit 1 ;; esac' - "$depends"
 run dpkg -i "$WORK/outpost.deb"
 check "dpkg -i installs it" status_is 0
 check "the binary is installed" [ -x /usr/bin/outpost ]
