@@ -191,6 +191,35 @@ static int check_change(const struct user *cur, const struct user_changes *ch, s
     return check_role_org(role, org, e);
 }
 
+static int same_text(const char *a, const char *b)
+{
+    return (!a || !*a) ? (!b || !*b) : (b && strcmp(a, b) == 0);
+}
+
+/* 1 when every field `ch` sets already has that value in `cur`: the update would write
+ * nothing, so it writes nothing (no new version, nothing for devices to pull again). */
+static int change_is_noop(const struct user *cur, const struct user_changes *ch)
+{
+    const struct {
+        unsigned bit;
+        const char *now, *to;
+    } f[] = {{USER_SET_LOGIN, cur->login, ch->login},
+             {USER_SET_ROLE, cur->role, ch->role},
+             {USER_SET_LABEL, cur->label, ch->label},
+             {USER_SET_FIRST_NAME, cur->first_name, ch->first_name},
+             {USER_SET_LAST_NAME, cur->last_name, ch->last_name},
+             {USER_SET_MAIL, cur->mail, ch->mail},
+             {USER_SET_INTERFACE_LANG, cur->interface_lang, ch->interface_lang},
+             {USER_SET_DEFAULT_LANG, cur->default_lang, ch->default_lang},
+             {USER_SET_ORG_ID, cur->org_id, ch->org_id}};
+    if (ch->set & USER_SET_CREDENTIALS)
+        return 0;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (ch->set & f[i].bit && !same_text(f[i].now, f[i].to))
+            return 0;
+    return 1;
+}
+
 struct update_user {
     const char *id;
     int64_t version;
@@ -202,11 +231,13 @@ static int update_user(struct db *db, void *ctx, struct op_err *e)
     struct update_user *u = ctx;
     struct user cur;
     int rc = users_get_by_id(db, u->id, &cur, e);
-    if (rc == 0) {
-        rc = check_change(&cur, u->ch, e);
-        user_clear(&cur);
-    }
-    if (rc == 0)
+    if (rc != 0)
+        return rc;
+    rc = check_change(&cur, u->ch, e);
+    /* a stale version is still a conflict, even for a change that is already there */
+    int noop = cur.version == u->version && change_is_noop(&cur, u->ch);
+    user_clear(&cur);
+    if (rc == 0 && !noop)
         rc = users_update(db, u->id, u->version, u->ch, NULL, e);
     return rc;
 }
@@ -229,6 +260,7 @@ struct update_login {
     const char *login;
     const struct user_changes *ch;
     char id[UUID_STR_LEN];
+    int changed;
 };
 
 static int update_login(struct db *db, void *ctx, struct op_err *e)
@@ -240,17 +272,20 @@ static int update_login(struct db *db, void *ctx, struct op_err *e)
         return rc;
     snprintf(u->id, sizeof u->id, "%s", cur.id);
     rc = check_change(&cur, u->ch, e);
-    if (rc == 0)
+    u->changed = rc == 0 && !change_is_noop(&cur, u->ch);
+    if (u->changed)
         rc = users_update(db, cur.id, cur.version, u->ch, NULL, e);
     user_clear(&cur);
     return rc;
 }
 
 int app_users_update_login(struct instance *inst, const char *login, const struct user_changes *ch,
-                           struct user *out, struct op_err *e)
+                           struct user *out, int *changed, struct op_err *e)
 {
     if (out)
         memset(out, 0, sizeof *out);
+    if (changed)
+        *changed = 0;
     const unsigned editable = USER_SET_LABEL | USER_SET_FIRST_NAME | USER_SET_LAST_NAME |
                               USER_SET_MAIL | USER_SET_INTERFACE_LANG | USER_SET_DEFAULT_LANG |
                               USER_SET_ORG_ID;
@@ -263,9 +298,11 @@ int app_users_update_login(struct instance *inst, const char *login, const struc
                        "users update changes a user's details, not their login, "
                        "role or password");
     int rc = instance_require_role(inst, ROLE_CENTRAL, "users update", e);
-    struct update_login u = {login, ch, ""};
+    struct update_login u = {login, ch, "", 0};
     if (rc == 0)
         rc = db_write(inst->db, update_login, &u, e);
+    if (rc == 0 && changed)
+        *changed = u.changed;
     if (rc == 0 && out)
         rc = users_get_by_id(inst->db, u.id, out, e);
     return rc;

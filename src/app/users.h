@@ -68,7 +68,8 @@ int app_users_add(struct instance *inst, const struct app_user_new *in, const ch
 /* Changes the profile of the user with `id`, read by the caller at `version` (OP_ECONFLICT
  * if it changed since). Passwords are not changed here (app_users_passwd): `ch` may not set
  * USER_SET_CREDENTIALS. The super-user's role cannot change, nor can another user become
- * super-user. On success *out (may be NULL) holds the stored user (user_clear). */
+ * super-user. A change to the values the user has already writes nothing (no new version).
+ * On success *out (may be NULL) holds the stored user (user_clear). */
 int app_users_update(struct instance *inst, const char *id, int64_t version,
                      const struct user_changes *ch, struct user *out, struct op_err *e);
 
@@ -82,9 +83,11 @@ int app_users_check_lang(const char *lang, struct op_err *e);
 /* users update LOGIN, on central: the fields of `ch` (USER_SET_LABEL, names, mail, languages,
  * and the organisation of a sync manager; never the login, role or password) changed on the
  * user as they are now (the version read in the same transaction). OP_EINPUT when nothing is
- * to change or a field is refused; *out (may be NULL) is the stored user (user_clear). */
+ * to change or a field is refused; *out (may be NULL) is the stored user (user_clear).
+ * A change to the values the user has already writes nothing and keeps the version;
+ * *changed (may be NULL) says whether anything was written. */
 int app_users_update_login(struct instance *inst, const char *login, const struct user_changes *ch,
-                           struct user *out, struct op_err *e);
+                           struct user *out, int *changed, struct op_err *e);
 
 /* A password reset (users passwd). */
 struct app_user_passwd {

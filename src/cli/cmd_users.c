@@ -163,9 +163,14 @@ static int users_update_cmd(int argc, char **argv)
     if (cli_open(&run) != 0)
         return run.status;
     struct user stored;
-    int rc = app_users_update_login(run.inst, argv[0], &ch, &stored, &run.e);
+    int changed = 0;
+    int rc = app_users_update_login(run.inst, argv[0], &ch, &stored, &changed, &run.e);
     if (rc == 0 && json)
         cli_print_json(app_user_json(&stored));
+    else if (rc == 0 && !changed)
+        printf("nothing changed: user %s already has these details (version %lld stays; nothing "
+               "was written)\n",
+               argv[0], (long long)stored.version);
     else if (rc == 0)
         printf("updated %s (version %lld)\n", argv[0], (long long)stored.version);
     user_clear(&stored);

@@ -130,6 +130,14 @@ check "both languages are changed" [ "$(col interface_lang)/$(col default_lang)"
 check "the password is not touched" [ "$(col password_hash)" = "$hash_before" ]
 run "$OUTPOST" --data "$C" users update kim --mail ""
 check "an empty value clears a detail" [ "$(col mail)" = "" ]
+version_before=$(col version)
+run "$OUTPOST" --data "$C" users update kim --label "Kim Lee" --first-name Kim --mail ""
+check "an update to the values kim has already succeeds" status_is 0
+check "and says nothing changed" contains "$OUT" "nothing changed: user kim already has these details (version $version_before stays; nothing was written)"
+check "the version stays, so devices pull nothing again" [ "$(col version)" = "$version_before" ]
+run "$OUTPOST" --data "$C" users update kim --label "Kim Lee" --first-name Kimberley
+check "one field that differs is written" [ "$(col first_name)/$(col version)" = "Kimberley/$((version_before + 1))" ]
+run "$OUTPOST" --data "$C" users update kim --first-name Kim
 run "$OUTPOST" --data "$C" users update kim
 check "users update with nothing to change is refused" status_is 1
 check "naming what may change" contains "$ERR" "nothing to change: give --label"

@@ -217,6 +217,35 @@ static void test_a_stale_update_is_refused_as_a_conflict(void **state)
     user_clear(&u);
 }
 
+static void test_an_update_to_the_same_values_writes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct user u;
+    add(f, "ada", "pw", &u);
+    struct op_err e = {0};
+    const struct user_changes same = {
+        .set = USER_SET_LABEL | USER_SET_MAIL, .label = u.label, .mail = u.mail};
+    struct user out;
+    assert_int_equal(app_users_update(f->inst, u.id, u.version, &same, &out, &e), 0);
+    assert_int_equal(out.version, u.version);
+    user_clear(&out);
+    /* a stale version is a conflict even when the values are there already */
+    const struct user_changes first = {.set = USER_SET_LABEL, .label = "First"};
+    assert_int_equal(app_users_update(f->inst, u.id, u.version, &first, NULL, &e), 0);
+    const struct user_changes again = {.set = USER_SET_LABEL, .label = "First"};
+    assert_int_equal(app_users_update(f->inst, u.id, u.version, &again, NULL, &e), OP_ECONFLICT);
+    int changed = -1;
+    assert_int_equal(app_users_update_login(f->inst, "ada", &again, NULL, &changed, &e), 0);
+    assert_int_equal(changed, 0);
+    const struct user_changes clear_mail = {.set = USER_SET_MAIL, .mail = NULL};
+    assert_int_equal(app_users_update_login(f->inst, "ada", &clear_mail, NULL, &changed, &e), 0);
+    assert_int_equal(changed, 1);
+    struct user now = stored(f, "ada");
+    assert_int_equal(now.version, u.version + 2);
+    user_clear(&now);
+    user_clear(&u);
+}
+
 static void test_update_keeps_the_rules_of_roles_and_passwords(void **state)
 {
     struct fixture *f = *state;
@@ -446,6 +475,7 @@ int main(void)
         T(test_each_bad_login_is_refused_on_update),
         T(test_update_of_one_field_writes_only_that_field),
         T(test_a_stale_update_is_refused_as_a_conflict),
+        T(test_an_update_to_the_same_values_writes_nothing),
         T(test_update_keeps_the_rules_of_roles_and_passwords),
         T(test_the_super_user_cannot_be_deleted),
         T(test_delete_removes_the_user_from_staff_and_eligibilities),
