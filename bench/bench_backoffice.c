@@ -203,7 +203,7 @@ static void make_central(struct world *w)
     chmod(setup, 0600);
     struct op_err e = {0};
     struct setup_request req;
-    check(setup_request_load(setup, &req, &e), "setup.json", &e);
+    check(setup_request_load(setup, 0, &req, NULL, &e), "setup.json", &e);
     check(instance_create(w->data, &req, &e), "setup", &e);
     setup_request_free(&req);
     free(setup);

@@ -131,7 +131,7 @@ static struct instance *make_instance(const char *parent, const char *dir, const
     chmod(p.data, 0600); /* it holds a password */
     struct setup_request req;
     struct op_err e = {0};
-    if (setup_request_load(p.data, &req, &e) != 0)
+    if (setup_request_load(p.data, 0, &req, NULL, &e) != 0)
         die("setup file", &e);
     if (instance_create(dir, &req, &e) != 0)
         die("setup", &e);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/deliveries.h"
 #include "store/eligibilities.h"
@@ -19,9 +20,11 @@
 #define COL_DELIVERY  "Delivery"
 #define COL_TAKERS    "Test Takers"
 #define COL_PROCTORED "Proctored"
+/* TAO's column: 1 or 0 (also yes/no, true/false), each meaning what it says */
+#define COL_IS_PROCTORED "Is Proctored"
 
 struct columns {
-    int center, delivery, takers, proctored;
+    int center, delivery, takers, proctored, is_proctored;
 };
 
 /* What pass 1 found out about a row. */
@@ -59,11 +62,43 @@ static int resolve_center(struct db *db, const char *cell, int line, struct impo
         test_center_clear(&c);
         return 0;
     }
-    if (rc == OP_ENOTFOUND || rc == OP_EINPUT) {
+    if (rc == OP_ENOTFOUND) {
+        /* TAO's eligibility files (taoOffline) name the center by its organisation id */
+        struct idlist same = IDLIST_INIT;
+        struct op_err oe = {0};
+        rc = testcenters_ids_of_org(db, cell, &same, &oe);
+        if (rc != 0) {
+            idlist_free(&same);
+            return err_set(e, rc, "%s", oe.msg);
+        }
+        if (same.n == 1)
+            memcpy(id, same.v[0], UUID_STR_LEN);
+        else if (same.n > 1)
+            import_problems_add(p, line,
+                                "Test Center: no test center with id or label \"%s\", and %d "
+                                "test centers have it as organisation id; give the id or label "
+                                "of one",
+                                cell, same.n);
+        else
+            import_problems_add(p, line, "Test Center: %s", fe.msg);
+        idlist_free(&same);
+        return 0;
+    }
+    if (rc == OP_EINPUT) {
         import_problems_add(p, line, "Test Center: %s", fe.msg);
         return 0;
     }
     return err_set(e, rc, "%s", fe.msg);
+}
+
+/* TAO's "is proctored": 1, yes or true (any case) is 1, 0, no or false is 0; else -1. */
+static int parse_is_proctored(const char *s)
+{
+    if (strcmp(s, "1") == 0 || strcasecmp(s, "true") == 0)
+        return 1;
+    if (strcmp(s, "0") == 0 || strcasecmp(s, "false") == 0)
+        return 0;
+    return eligibilities_parse_proctored(s);
 }
 
 static int resolve_delivery(struct db *db, const char *cell, int line, struct import_problems *p,
@@ -106,6 +141,13 @@ static int check_row(struct db *db, const struct csv_row *row, const struct colu
         if (pl->proctored < 0)
             import_problems_add(p, line, "Proctored must be yes or no, not \"%s\"", proctored);
     }
+    const char *is_proctored = csv_table_field(row, col->is_proctored);
+    if (is_proctored[0]) {
+        pl->proctored = parse_is_proctored(is_proctored);
+        if (pl->proctored < 0)
+            import_problems_add(p, line, "is proctored must be 1 or 0 (or yes or no), not \"%s\"",
+                                is_proctored);
+    }
     if (pl->center_id[0] && pl->delivery_id[0]) {
         size_t len = strlen(pl->center_id) + strlen(pl->delivery_id) + 2;
         pl->key = malloc(len);
@@ -129,7 +171,8 @@ static int check(struct db *db, const struct csv_table *t, struct import_problem
                  struct op_err *e)
 {
     static const char *const required[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, NULL};
-    static const char *const known[] = {COL_CENTER, COL_DELIVERY, COL_TAKERS, COL_PROCTORED, NULL};
+    static const char *const known[] = {COL_CENTER,    COL_DELIVERY,     COL_TAKERS,
+                                        COL_PROCTORED, COL_IS_PROCTORED, NULL};
     int n = t->nrows;
     struct plans *ps = NULL;
     int rc = batch_plans_start(t, required, known, sizeof *ps, sizeof *ps->v, clear_row, out, e);
@@ -138,7 +181,13 @@ static int check(struct db *db, const struct csv_table *t, struct import_problem
     if (rc != 0)
         return rc;
     ps->col = (struct columns){batch_column(t, COL_CENTER), batch_column(t, COL_DELIVERY),
-                               batch_column(t, COL_TAKERS), batch_column(t, COL_PROCTORED)};
+                               batch_column(t, COL_TAKERS), batch_column(t, COL_PROCTORED),
+                               batch_column(t, COL_IS_PROCTORED)};
+    if (ps->col.proctored >= 0 && ps->col.is_proctored >= 0)
+        return err_set(e, OP_EINPUT,
+                       "%s line %d: columns \"Proctored\" and \"is proctored\" say the same; "
+                       "keep one",
+                       t->path, t->header_line);
     for (int i = 0; rc == 0 && i < n; i++)
         rc = check_row(db, &t->rows[i], &ps->col, &ps->v[i], p, e);
     if (rc != 0)

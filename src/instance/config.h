@@ -1,7 +1,8 @@
 /*
  * config.h - the setup file (setup.json) and the instance configuration it becomes.
  *
- * setup.json (keys follow TAO's seed file where they mean the same; docs/setup.md):
+ * setup.json (keys follow TAO's seed file where they mean the same; docs/setup.md; TAO's own
+ * file, with configuration.generis.persistences, is read too: setup_request_load):
  *   role                                         "central" | "device"
  *   super-user.login, super-user.password        the first administrator
  *   configuration.global.url                     public URL of this instance
@@ -50,13 +51,35 @@ struct setup_request {
     enum instance_role role;
     const char *super_login;
     const char *super_password;
+    /* super-user.firstname, .lastname, .email (TAO's names); NULL when absent or empty */
+    const char *super_first_name, *super_last_name, *super_mail;
     json_t *configuration; /* normalised: every optional key filled with its default */
+    /* A TAO file's database password (configuration.generis.persistences.default.password),
+     * which setup writes into the instance's private DIR/db-password and names as the
+     * password-file; NULL otherwise. sodium_malloc'ed, wiped and freed with the request. */
+    char *db_password;
 };
 
-/* Loads and validates a setup file. Every error names the JSON path, e.g.
- * "setup.json: configuration.global.timezone: unknown time zone \"Mars/Base\"". */
-int setup_request_load(const char *path, struct setup_request *out, struct op_err *e);
+/* What loading a setup file found besides the request: every problem (the file is refused
+ * when there is any), each "FILE: path: what is wrong", and in a TAO file the JSON paths of
+ * the keys Outpost does not use (a whole object by its own path). */
+struct setup_report {
+    json_t *problems; /* array of strings */
+    json_t *ignored;  /* array of strings */
+};
+
+/* Loads and validates a setup file: Outpost's own, or TAO's (taoSetup's seed file, recognised
+ * by its configuration.generis: its persistences.default read as ours, its other keys ignored
+ * and listed in rep->ignored). `role` is the role given on the command line (0: none), needed
+ * by a TAO file whose postInstall does not say. Every problem names the JSON path, e.g.
+ * "setup.json: configuration.global.timezone: unknown time zone \"Mars/Base\"", and all are
+ * found in one pass: one problem is the message of `e`; several are listed in
+ * rep->problems, `e` saying how many (without `rep`, `e` joins them with "; "). `rep` (may be
+ * NULL) is filled on success and on failure; free it with setup_report_free. */
+int setup_request_load(const char *path, enum instance_role role, struct setup_request *out,
+                       struct setup_report *rep, struct op_err *e);
 void setup_request_free(struct setup_request *r);
+void setup_report_free(struct setup_report *rep);
 
 /* ---- PostgreSQL connection settings ----
  *

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,9 @@ static int add_super_user(struct db *db, const char *tmp, const struct setup_req
     u.login = (char *)req->super_login;
     u.role = (char *)ROLE_SUPER_USER;
     u.label = (char *)"Super user";
+    u.first_name = (char *)req->super_first_name;
+    u.last_name = (char *)req->super_last_name;
+    u.mail = (char *)req->super_mail;
     credentials_apply(&cred, &u);
     int rc = db_write(db, insert_user, &u, e);
     credentials_wipe(&cred);
@@ -261,6 +265,41 @@ static int record_results_keys(struct db *db, const char *tmp, struct op_err *e)
     int rc = db_write(db, record_keys, dir, e);
     free(dir);
     return rc;
+}
+
+/* Writes a TAO file's database password alone on one line into `path`, mode 600. */
+static int write_db_password(const char *path, const char *password, struct op_err *e)
+{
+    size_t n = strlen(password);
+    char *text = sodium_malloc(n + 2);
+    if (!text)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    memcpy(text, password, n);
+    text[n] = '\n';
+    text[n + 1] = '\0';
+    int rc = fs_write_atomic(path, text, n + 1, 0600, e);
+    sodium_memzero(text, n + 2);
+    sodium_free(text);
+    return rc;
+}
+
+/* Where a TAO file's database password goes: DIR/db-password, by an absolute path (a
+ * password-file must be one); sets it as the configuration's password-file. */
+static int name_db_password_file(const char *dir, json_t *configuration, struct op_err *e)
+{
+    char cwd[4096];
+    char path[8192];
+    if (dir[0] == '/')
+        snprintf(path, sizeof path, "%s/%s", dir, INSTANCE_DB_PASSWORD_FILE);
+    else if (getcwd(cwd, sizeof cwd))
+        snprintf(path, sizeof path, "%s/%s/%s", cwd, dir, INSTANCE_DB_PASSWORD_FILE);
+    else
+        return err_set(e, OP_EIO, "cannot name the current folder: %s", strerror(errno));
+    json_t *def = json_object_get(json_object_get(configuration, "persistences"), "default");
+    if (!def)
+        return err_set(e, OP_ESTATE, "instance configuration has no database");
+    json_object_set_new(def, "password-file", json_string(path));
+    return 0;
 }
 
 /* Builds the instance in `tmp` (a fresh folder); the database may live outside it. */
@@ -287,6 +326,14 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     inst.file = file;
     inst.settings = s;
     int rc = roles_setup(&inst, final_dir, e);
+    /* a TAO file's database password: the instance's own private file, named in outpost.json
+     * by its final path; setup connects with it where it is now */
+    char *pw_now = NULL;
+    if (rc == 0 && req->db_password) {
+        pw_now = fs_join(tmp, INSTANCE_DB_PASSWORD_FILE);
+        rc = write_db_password(pw_now, req->db_password, e);
+        s.pg.password_file = pw_now;
+    }
     struct db *db = NULL;
     /* a relative path with sub-folders (data/outpost.db): the folders are made, private */
     if (rc == 0 && db_path && s.db_path[0] != '/' && strchr(s.db_path, '/')) {
@@ -301,6 +348,7 @@ static int build_instance(const char *tmp, const char *final_dir, const struct s
     if (rc == 0)
         rc = add_super_user(db, tmp, req, &s, e);
     db_close(db);
+    free(pw_now);
     if (rc == 0) {
         char *text = json_dumps(file, JSON_INDENT(2) | JSON_SORT_KEYS);
         char *cfg = fs_join(tmp, INSTANCE_CONFIG_FILE);
@@ -386,6 +434,8 @@ static void err_replace_path(struct op_err *e, const char *from, const char *to)
 int instance_create(const char *dir, const struct setup_request *req, struct op_err *e)
 {
     struct instance_settings s;
+    if (req->db_password && name_db_password_file(dir, req->configuration, e) != 0)
+        return e->code;
     int rc = config_settings(req->configuration, &s, e);
     if (rc != 0)
         return rc;

@@ -20,7 +20,9 @@
 #include "store/db.h"
 
 #define INSTANCE_CONFIG_FILE "outpost.json"
-#define INSTANCE_DEFAULT_DIR "./outpost-data"
+/* The database password a TAO setup file held, kept for the instance (mode 600; config.h) */
+#define INSTANCE_DB_PASSWORD_FILE "db-password"
+#define INSTANCE_DEFAULT_DIR      "./outpost-data"
 
 struct instance {
     char *dir;

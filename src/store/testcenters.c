@@ -132,6 +132,12 @@ int testcenters_find(struct db *db, const char *key, struct test_center *out, st
     return rc;
 }
 
+int testcenters_ids_of_org(struct db *db, const char *org, struct idlist *out, struct op_err *e)
+{
+    return idlist_collect(db, "SELECT id FROM test_centers WHERE org_id = ?1 ORDER BY id", org, out,
+                          "reading test centers", e);
+}
+
 static void clear_center(void *row)
 {
     test_center_clear(row);

@@ -77,6 +77,10 @@ int testcenters_get(struct db *db, const char *id, struct test_center *out, stru
 int testcenters_find(struct db *db, const char *id_or_label, struct test_center *out,
                      struct op_err *e);
 
+/* Appends to `out` the ids of the centers whose organisation id is `org`, by id (TAO's
+ * eligibility files name a center by its organisation id). */
+int testcenters_ids_of_org(struct db *db, const char *org, struct idlist *out, struct op_err *e);
+
 /* Deletes a center with its eligibilities and staff assignments (devices get tombstones).
  * Refused, naming them, while the center has sub-centers. */
 int testcenters_delete(struct db *db, const char *id, struct op_err *e);

@@ -40,7 +40,7 @@ static inline struct instance *fx_instance(const char *role, char **dir)
     char *data = fs_join(*dir, "data");
     struct op_err e = {0};
     struct setup_request req;
-    if (setup_request_load(setup, &req, &e) != 0)
+    if (setup_request_load(setup, 0, &req, NULL, &e) != 0)
         fail_msg("setup_request_load: %s", e.msg);
     if (instance_create(data, &req, &e) != 0)
         fail_msg("instance_create: %s", e.msg);

@@ -45,7 +45,7 @@ static int load(const char *persistence, struct op_err *e)
     char *path = setup_file(dir, persistence);
     struct setup_request req;
     memset(e, 0, sizeof *e);
-    int rc = setup_request_load(path, &req, e);
+    int rc = setup_request_load(path, 0, &req, NULL, e);
     if (rc == 0)
         setup_request_free(&req);
     free(path);
@@ -76,7 +76,7 @@ static void test_pgsql_setup_file_is_accepted_and_read_into_pg_settings(void **s
     char *path = setup_file(dir, GOOD_PG);
     struct setup_request req;
     struct op_err e = {0};
-    if (setup_request_load(path, &req, &e) != 0)
+    if (setup_request_load(path, 0, &req, NULL, &e) != 0)
         fail_msg("%s", e.msg);
     struct instance_settings s;
     assert_int_equal(config_settings(req.configuration, &s, &e), 0);
@@ -102,7 +102,7 @@ static void test_pgsql_port_defaults_to_5432_in_the_normalised_configuration(voi
                                  "\"dbname\": \"outpost\", \"user\": \"outpost_app\"}");
     struct setup_request req;
     struct op_err e = {0};
-    if (setup_request_load(path, &req, &e) != 0)
+    if (setup_request_load(path, 0, &req, NULL, &e) != 0)
         fail_msg("%s", e.msg);
     json_t *def = json_object_get(json_object_get(req.configuration, "persistences"), "default");
     assert_int_equal(json_integer_value(json_object_get(def, "port")), 5432);
@@ -417,7 +417,7 @@ static void test_the_stored_configuration_names_the_password_file_not_the_passwo
     char *path = setup_file(dir, pers);
     struct setup_request req;
     struct op_err e = {0};
-    if (setup_request_load(path, &req, &e) != 0)
+    if (setup_request_load(path, 0, &req, NULL, &e) != 0)
         fail_msg("%s", e.msg);
     struct instance_settings s;
     assert_int_equal(config_settings(req.configuration, &s, &e), 0);
@@ -552,7 +552,7 @@ static void test_setup_on_an_unreachable_server_says_so_and_creates_nothing(void
     char *path = setup_file(dir, UNREACHABLE_PG);
     struct setup_request req;
     struct op_err e = {0};
-    if (setup_request_load(path, &req, &e) != 0)
+    if (setup_request_load(path, 0, &req, NULL, &e) != 0)
         fail_msg("%s", e.msg);
     setenv("PGPASSWORD", "db-secret-in-env", 1);
     char *data = fs_join(dir, "data");
