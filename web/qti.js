@@ -637,6 +637,8 @@ const RENDERERS = {
     return { node: h('span', {}, b), ctl: { value: () => used } };
   },
 
+  customInteraction(it, env, ctx) { return customInteraction(it, env, ctx); },
+
   // The response is the number of times the media was played (QTI 2.1: a single integer).
   // The page's own Play/Pause button (no native controls, which would let a candidate replay
   // past maxPlays): a play counts when playback starts from the beginning; pausing and going
@@ -699,6 +701,124 @@ const RENDERERS = {
     return { node: g, ctl: { value: () => plays } };
   },
 };
+
+// ------------------------------------------------------- portable custom interactions --
+
+// The QTI JSON binding of IMS PCI 1.0 ({"base": {"integer": 3}}, {"list": {...}},
+// {"record": [...]}) of a response the engine gave in its own JSON form (see the top).
+function isBinding(v) {
+  return !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 &&
+    ['base', 'list', 'record'].includes(Object.keys(v)[0]);
+}
+function toBinding(v, d) {
+  if (v === undefined || v === null) return null;
+  if (isBinding(v)) return v;
+  const one = (bt, x) => {
+    if (bt === 'point') return x.split(' ').map(Number);
+    if (bt === 'pair' || bt === 'directedPair') return x.split(' ');
+    return x;
+  };
+  if (d.cardinality === 'record') {
+    return { record: Object.entries(v).map(([name, f]) => ({ name, base: f && f.baseType ? { [f.baseType]: one(f.baseType, f.value) } : null })) };
+  }
+  if (d.cardinality === 'single') return { base: { [d.baseType]: one(d.baseType, v) } };
+  return { list: { [d.baseType]: (Array.isArray(v) ? v : [v]).map((x) => one(d.baseType, x)) } };
+}
+
+// A message of a PCI's frame, checked: only the protocol's types with the fields each may
+// have, a response that reads as the JSON binding and is small, a state that is a string.
+function pciMessage(data) {
+  if (!data || typeof data !== 'object' || data.pci !== 1 || typeof data.type !== 'string') return null;
+  const keys = Object.keys(data);
+  const only = (...k) => keys.every((x) => x === 'pci' || x === 'type' || k.includes(x));
+  switch (data.type) {
+    case 'ready': return only() ? data : null;
+    case 'height': return only('height') && Number.isFinite(data.height) && data.height >= 0 ? data : null;
+    case 'error': return only('message') && typeof data.message === 'string' ? data : null;
+    case 'response': {
+      if (!only('response', 'state')) return null;
+      if (data.response !== null && !isBinding(data.response)) return null;
+      if (data.state !== null && data.state !== undefined && typeof data.state !== 'string') return null;
+      let size = 0;
+      try { size = JSON.stringify(data.response).length + (data.state ? data.state.length : 0); } catch (e) { return null; }
+      return size <= 256 * 1024 ? data : null;
+    }
+    default: return null;
+  }
+}
+
+// PCI state (getState) kept for the time the page is open, so that coming back to an item
+// gives the PCI its own state again.
+const pciStates = new Map();
+
+// customInteraction: the PCI runs in a sandboxed frame (no allow-same-origin: its own opaque
+// origin, no cookie, no storage, no access to this page) whose document the server builds
+// with its own CSP (src/app/pci_frame.c); the two speak only through postMessage (the
+// protocol of web/pci-frame.js), and a message counts only when it comes from that frame.
+function customInteraction(it, env, ctx) {
+  const p = it.pci || {};
+  const mods = p.modules || [];
+  const entry = mods.length ? mods[mods.length - 1].path : null;
+  const d = env.decl(it.responseIdentifier);
+  const g = group(it, env, ctx, env.t('qti.custom'));
+  let value = toBinding(env.saved[it.responseIdentifier], d);
+  const key = `${env.opts.pciKey || ''}/${it.responseIdentifier}`;
+  const problem = h('p', { class: 'qti-pci-error', role: 'alert', hidden: true });
+  if (!entry || !env.opts.pciUrl) {
+    problem.hidden = false;
+    problem.textContent = env.t('qti.pciFailed', { message: 'no frame' });
+    g.append(problem);
+    return { node: g, ctl: { value: () => value } };
+  }
+  const frame = h('iframe', {
+    class: 'qti-pci-frame',
+    sandbox: 'allow-scripts',
+    referrerpolicy: 'no-referrer',
+    title: env.t('qti.customTitle', { type: p.typeIdentifier || '' }),
+    src: env.opts.pciUrl(entry),
+  });
+  const onMessage = (ev) => {
+    if (!frame.isConnected) { window.removeEventListener('message', onMessage); return; }
+    if (ev.source !== frame.contentWindow || ev.origin !== 'null') return;
+    const m = pciMessage(ev.data);
+    if (!m) return;
+    if (m.type === 'ready') {
+      // the package's images the markup names, handed over as blobs (the frame fetches nothing)
+      const assets = {};
+      const wanted = [...new Set([...(p.markup || '').matchAll(/\bsrc="([^"]+)"/g)].map((x) => x[1]))];
+      Promise.all(wanted.map((path) => {
+        const u = env.assetUrl(path);
+        return u ? fetch(u, { credentials: 'same-origin' }).then((r) => (r.ok ? r.blob() : null)).then((b) => { if (b) assets[path] = b; }).catch(() => {}) : null;
+      })).then(() => {
+        frame.contentWindow.postMessage({
+          pci: 1, type: 'init',
+          responseIdentifier: it.responseIdentifier,
+          typeIdentifier: p.typeIdentifier,
+          properties: p.properties || {},
+          markup: p.markup || '',
+          boundTo: value,
+          state: pciStates.has(key) ? pciStates.get(key) : null,
+          readOnly: !!env.opts.readOnly,
+          assets,
+        }, '*');
+      });
+    } else if (m.type === 'response') {
+      if (env.opts.readOnly) return;
+      const changed = JSON.stringify(m.response) !== JSON.stringify(value);
+      value = m.response;
+      if (typeof m.state === 'string') pciStates.set(key, m.state);
+      if (changed) env.changed();
+    } else if (m.type === 'height') {
+      frame.style.height = `${Math.max(80, Math.min(4000, m.height))}px`;
+    } else if (m.type === 'error') {
+      problem.hidden = false;
+      problem.textContent = env.t('qti.pciFailed', { message: m.message });
+    }
+  };
+  window.addEventListener('message', onMessage);
+  g.append(frame, problem);
+  return { node: g, ctl: { value: () => value } };
+}
 
 // associate: pairs chosen from two lists (a pair is unordered: "A B").
 function pairsUi(it, env, ctx, left, right, directed) {

@@ -193,6 +193,9 @@ function drawItem(view) {
   const ctl = renderItem(box, item, state, draft || saved || {}, {
     assetUrl,
     t,
+    // a PCI's sandboxed frame (src/app/pci_frame.c), named by its entry module
+    pciUrl: (entry) => `/api/v1/executions/${encodeURIComponent(execId)}/pci/${entry.split('/').map(encodeURIComponent).join('/')}`,
+    pciKey: `${execId}/${view.item_key}`,
     onChange: () => { dirty = true; writeDraft(); },
     onEndAttempt: () => { saveNow().then(() => refresh({ redraw: true })).catch(showSaveError); },
   });

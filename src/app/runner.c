@@ -118,6 +118,26 @@ int runner_package_asset(const struct runner_package *p, const char *path,
     return err_set_field(e, OP_ENOTFOUND, "path", "the package has no file %s", path ? path : "");
 }
 
+int runner_package_pci(const struct runner_package *p, const char *entry,
+                       const struct qti_pci **out, struct op_err *e)
+{
+    *out = NULL;
+    for (size_t i = 0; entry && i < p->l->nitems; i++) {
+        const struct qti_item *item = p->l->items[i].item;
+        for (size_t k = 0; item && k < qti_item_interaction_count(item); k++) {
+            const struct qti_interaction *it = qti_item_interaction(item, k);
+            if (it->kind != QTI_INTERACTION_CUSTOM || !it->pci || it->pci->nmodules == 0)
+                continue;
+            if (strcmp(it->pci->modules[it->pci->nmodules - 1], entry) == 0) {
+                *out = it->pci;
+                return 0;
+            }
+        }
+    }
+    return err_set_field(e, OP_ENOTFOUND, "path", "the package has no PCI whose entry is %s",
+                         entry ? entry : "");
+}
+
 /* The render model of the item at `href` (new reference). */
 static int render_model(const struct runner_package *p, const char *href, json_t **out,
                         struct op_err *e)

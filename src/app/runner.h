@@ -64,6 +64,13 @@ int runner_package_asset(const struct runner_package *p, const char *path,
                          const unsigned char **data, size_t *len, const char **type,
                          struct op_err *e);
 
+/* The PCI (qti/pci.h) of the package whose entry module is at `entry` (a package path, as
+ * the render model's "pci" names it): borrowed, valid while the package is held.
+ * OP_ENOTFOUND when no customInteraction of the package has that entry module. */
+struct qti_pci;
+int runner_package_pci(const struct runner_package *p, const char *entry,
+                       const struct qti_pci **out, struct op_err *e);
+
 /* A bounded cache of parsed packages by the compiled package's SHA-256, least recently used
  * evicted; thread-safe. A server owns one. */
 struct runner_cache;

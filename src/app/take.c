@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app/executions.h"
+#include "app/pci_frame.h"
 
 static int need_key(const struct app_taker *who, struct op_err *e)
 {
@@ -303,6 +304,32 @@ int app_take_asset(struct instance *device, struct runner_cache *cache, const st
         runner_package_release(*pkg);
         *pkg = NULL;
     }
+    app_execution_clear(&x);
+    return rc;
+}
+
+int app_take_pci_frame(struct instance *device, struct runner_cache *cache,
+                       const struct app_taker *who, const char *id, const char *entry,
+                       const char *shim, size_t shim_len, struct buf *html, struct buf *csp,
+                       struct op_err *e)
+{
+    struct runner_package *pkg = NULL;
+    const struct qti_pci *pci = NULL;
+    struct app_execution x;
+    memset(&x, 0, sizeof x);
+    int rc = need_key(who, e);
+    if (rc == 0)
+        rc = app_execution_get_for_taker(device, who->id, id, &x, e);
+    if (rc == 0 && !is_active(&x))
+        rc = not_active(&x, e);
+    if (rc == 0)
+        rc = runner_package_open(device, cache, x.row.delivery_id, who->id, who->vault_pk,
+                                 who->vault_sk, &pkg, e);
+    if (rc == 0)
+        rc = runner_package_pci(pkg, entry, &pci, e);
+    if (rc == 0)
+        rc = pci_frame_build(pkg, pci, shim, shim_len, html, csp, e);
+    runner_package_release(pkg);
     app_execution_clear(&x);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "app/runner.h"
+#include "base/buf.h"
 #include "base/err.h"
 #include "instance/instance.h"
 
@@ -57,6 +58,14 @@ int app_take_version_parse(const json_t *body, int64_t *version, struct op_err *
 int app_take_transition(struct instance *device, const struct app_taker *who, const char *id,
                         enum app_take_transition what, const json_t *body, json_t **out,
                         struct op_err *e);
+
+/* GET .../pci/<entry>: the sandboxed frame document of the PCI whose entry module is `entry`
+ * (app/pci_frame.h), for an active execution of the caller's: the page (html) and its
+ * Content-Security-Policy (csp), appended to. `shim` is web/pci-frame.js. */
+int app_take_pci_frame(struct instance *device, struct runner_cache *cache,
+                       const struct app_taker *who, const char *id, const char *entry,
+                       const char *shim, size_t shim_len, struct buf *html, struct buf *csp,
+                       struct op_err *e);
 
 /* GET .../assets/<path>: a file of the execution's package, while the execution is active and
  * the caller's. *pkg holds the bytes (runner_package_release it after sending). */

@@ -4,6 +4,7 @@
  * CSRF token on POST):
  *   GET  /api/v1/executions/{id}                 {"execution", "view"}
  *   GET  /api/v1/executions/{id}/assets/<path>   a file of the execution's package
+ *   GET  /api/v1/executions/{id}/pci/<entry>     the sandboxed frame of a PCI (app/pci_frame.h)
  *   POST /api/v1/executions/{id}/responses       {"item_key", "responses"} -> as GET
  *   POST /api/v1/executions/{id}/move            {"item_key", "to"} -> as GET
  *   POST /api/v1/executions/{id}/finish          {"item_key"} -> {"execution"}
@@ -16,7 +17,9 @@
 
 #include "app/take.h"
 #include "base/clock.h"
+#include "app/pci_frame.h"
 #include "http/api.h"
+#include "http/webpages.h"
 #include "http/websession.h"
 
 #define TAKE_ID_MAX 64
@@ -72,6 +75,32 @@ static int asset(const struct http_request *req, struct http_response *res,
     return rc;
 }
 
+/* The frame document of a PCI: its own CSP (only its scripts, by hash; no network; sandboxed),
+ * no permission for camera, microphone and the like, never cached. */
+static int pci_frame(const struct http_request *req, struct http_response *res,
+                     const struct app_taker *t, const char *id, const char *entry, struct op_err *e)
+{
+    const struct web_asset *shim = web_asset_find("/pci-frame.js");
+    if (!shim)
+        return err_set(e, OP_ESTATE, "this build has no web/pci-frame.js");
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    int rc = app_take_pci_frame(req->inst, req->runner_cache, t, id, entry,
+                                (const char *)shim->data, shim->len, &html, &csp, e);
+    if (rc == 0)
+        rc = http_response_header(res, "Content-Security-Policy", csp.data);
+    if (rc == 0)
+        rc = http_response_header(res, "Permissions-Policy", PCI_FRAME_PERMISSIONS);
+    if (rc == 0)
+        rc = http_response_header(res, "Referrer-Policy", "no-referrer");
+    if (rc == 0)
+        rc = http_response_header(res, "Cross-Origin-Opener-Policy", "same-origin");
+    if (rc == 0)
+        rc = http_response_body(res, 200, "text/html; charset=utf-8", html.data, html.len);
+    buf_free(&html);
+    buf_free(&csp);
+    return rc;
+}
+
 /* Both handlers' start: the caller's test-taker session (CSRF checked on a POST), the
  * execution id and what follows it in the path, and the taker the app layer acts for. */
 static int caller(const struct http_request *req, struct http_response *res,
@@ -98,6 +127,8 @@ int api_take_get(const struct http_request *req, struct http_response *res, stru
         return rc;
     if (strncmp(tail, "assets/", 7) == 0)
         return asset(req, res, &t, id, tail + 7, e);
+    if (strncmp(tail, "pci/", 4) == 0)
+        return pci_frame(req, res, &t, id, tail + 4, e);
     if (tail[0])
         return err_set(e, OP_ENOTFOUND, "no such resource of an execution");
     json_t *out;

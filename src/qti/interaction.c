@@ -37,14 +37,18 @@ static const struct {
     {"selectPointInteraction", QTI_INTERACTION_SELECT_POINT},
     {"mediaInteraction", QTI_INTERACTION_MEDIA},
     {"endAttemptInteraction", QTI_INTERACTION_END_ATTEMPT},
+    {"customInteraction", QTI_INTERACTION_CUSTOM},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static const char *const unsupported[] = {
-    "uploadInteraction",         "drawingInteraction",
-    "customInteraction",         "positionObjectInteraction",
-    "positionObjectStage",       "graphicGapMatchInteraction",
-    "portableCustomInteraction", NULL,
+    "uploadInteraction",
+    "drawingInteraction",
+    "positionObjectInteraction",
+    "positionObjectStage",
+    "graphicGapMatchInteraction",
+    "portableCustomInteraction",
+    NULL,
 };
 
 const char *qti_interaction_kind_name(enum qti_interaction_kind kind)
@@ -214,6 +218,7 @@ void qti_interaction_free(struct qti_interaction *it)
     free(it->orientation);
     free(it->object_data);
     free(it->object_type);
+    qti_pci_free(it->pci);
     free(it);
 }
 
@@ -581,6 +586,16 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
             goto fail;
         }
         break;
+    case QTI_INTERACTION_CUSTOM: {
+        char what[300];
+        snprintf(what, sizeof what, "%s", item_identifier ? item_identifier : "?");
+        if ((rc = qti_pci_parse(node, cx, what, &it->pci, e)) < 0)
+            goto fail;
+        it->max_choices = it->min_choices = 0;
+        it->line = (int)xmlGetLineNo(node);
+        *out = it;
+        return 0; /* its content is the PCI's: no prompt or choices of QTI's */
+    }
     default:
         break;
     }
@@ -679,7 +694,7 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
     }
     if (k != QTI_INTERACTION_TEXT_ENTRY && k != QTI_INTERACTION_EXTENDED_TEXT &&
         k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA &&
-        k != QTI_INTERACTION_END_ATTEMPT) {
+        k != QTI_INTERACTION_END_ATTEMPT && k != QTI_INTERACTION_CUSTOM) {
         int assoc = interaction_counts_associations(k);
         json_object_set_new(o, assoc ? "maxAssociations" : "maxChoices",
                             json_integer(it->max_choices));
@@ -727,6 +742,8 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
         json_object_set_new(o, "maxPlays", json_integer(it->max_plays));
         json_object_set_new(o, "loop", json_boolean(it->loop));
     }
+    if (k == QTI_INTERACTION_CUSTOM && it->pci)
+        json_object_set_new(o, "pci", qti_pci_to_json(it->pci));
     return o;
 }
 
@@ -805,6 +822,11 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     if (kind == QTI_INTERACTION_END_ATTEMPT && !it->title) {
         qti_interaction_free(it);
         return err_set(e, OP_EINPUT, "%s: endAttemptInteraction without a title", what);
+    }
+    if (kind == QTI_INTERACTION_CUSTOM &&
+        qti_pci_from_json(json_object_get(j, "pci"), what, &it->pci, e) < 0) {
+        qti_interaction_free(it);
+        return OP_EINPUT;
     }
     const json_t *ob = json_object_get(j, "object");
     if (json_is_object(ob)) {

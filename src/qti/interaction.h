@@ -10,8 +10,10 @@
  * hottext, slider, hotspot, graphicOrder, graphicAssociate, selectPoint, endAttempt (a
  * button that ends the attempt: its single boolean response is true when the candidate used
  * it, false otherwise), and mediaInteraction (its single integer response is the number of
- * times the candidate played the media, bounded by minPlays and maxPlays). Any other interaction
- * (upload, drawing, custom, positionObject, graphicGapMatch, ...) is refused at parse time with
+ * times the candidate played the media, bounded by minPlays and maxPlays), and customInteraction
+ * holding a Portable Custom Interaction (qti/pci.h: its response, of any declared base type but
+ * file, is checked against its declaration only). Any other interaction
+ * (upload, drawing, positionObject, graphicGapMatch, ...) is refused at parse time with
  * "unsupported interaction X in item Y".
  *
  * Validation (qti_interaction_validate) checks a response, given in the JSON form of the
@@ -34,6 +36,7 @@
 
 #include "base/err.h"
 #include "qti/decl.h"
+#include "qti/pci.h"
 #include "qti/xhtml.h"
 
 enum qti_interaction_kind {
@@ -53,6 +56,7 @@ enum qti_interaction_kind {
     QTI_INTERACTION_SELECT_POINT,
     QTI_INTERACTION_MEDIA,
     QTI_INTERACTION_END_ATTEMPT,
+    QTI_INTERACTION_CUSTOM, /* a Portable Custom Interaction (qti/pci.h) */
 };
 
 /* A choice: simpleChoice, simpleAssociableChoice, gapText, gapImg, gap, inlineChoice,
@@ -124,6 +128,9 @@ struct qti_interaction {
      * counts as an attempt (QTI 2.2 countAttempt, default true) */
     char *title;
     int count_attempt;
+
+    /* customInteraction: its PCI (owned; qti/pci.h) */
+    struct qti_pci *pci;
 };
 
 /* The name of an interaction kind as in QTI ("choiceInteraction"). */

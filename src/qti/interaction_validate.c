@@ -329,6 +329,11 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
     case QTI_INTERACTION_MEDIA:
         ok = validate_plays(it, vals, n, why);
         break;
+    case QTI_INTERACTION_CUSTOM:
+        /* a PCI's response is checked against its declaration (type, cardinality) only: the
+         * PCI alone knows what else makes it valid */
+        ok = 1;
+        break;
     case QTI_INTERACTION_END_ATTEMPT:
         /* true (used) or false; the declaration already made it a single boolean */
         ok = n == 0 || json_is_boolean(vals[0]) ||

@@ -361,11 +361,14 @@ int item_base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
         return t == QTI_BT_INTEGER;
     case QTI_INTERACTION_END_ATTEMPT:
         return t == QTI_BT_BOOLEAN && d->card == QTI_CARD_SINGLE;
+    case QTI_INTERACTION_CUSTOM:
+        return t != QTI_BT_FILE; /* a PCI defines its own response; files are not kept */
     }
     return 0;
 }
 
 static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, struct op_err *e);
+static int package_has(const void *pkg, const char *path);
 static int math_var(struct parse *p, xmlNode *n, struct buf *out);
 
 static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out)
@@ -386,6 +389,12 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
                   it->response_identifier, qti_base_type_name(d->type));
     } else if (qti_item_interaction_for(item, it->response_identifier)) {
         rc = perr(p, n, "response %s is bound to two interactions", it->response_identifier);
+    } else if (it->kind == QTI_INTERACTION_CUSTOM && cx->has_file == package_has) {
+        /* the PCI's code is read now, so that a package whose PCI cannot run is refused */
+        char what[600];
+        snprintf(what, sizeof what, "%s line %ld: item %s: customInteraction %s", item->href,
+                 xmlGetLineNo(n), item->identifier, it->response_identifier);
+        rc = qti_pci_check_loadable(it->pci, cx->files, what, p->e);
     }
     if (rc < 0) {
         qti_interaction_free(it);
@@ -603,6 +612,8 @@ static xmlNode *find_unsupported(xmlNode *n, int depth)
         if (qti_interaction_is_interaction_name(name) &&
             qti_interaction_kind_from_name(name, &k) < 0)
             return c;
+        if (strcmp(name, "customInteraction") == 0)
+            continue; /* its content is the PCI's (qti/pci.h) */
         xmlNode *found = find_unsupported(c, depth + 1);
         if (found)
             return found;

@@ -1,0 +1,608 @@
+/*
+ * pci.c - Portable Custom Interactions: the customInteraction element, the render model's
+ * "pci" member, the checks that its code can be loaded, and the QTI JSON binding of its
+ * responses (see pci.h).
+ *
+ * Banners: parsing, loadable, JSON, response binding.
+ */
+#include "qti/pci.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "qti/qti_alloc.h"
+
+#define NS_XHTML  "http://www.w3.org/1999/xhtml"
+#define MAX_DEPTH 8
+
+/* ---------------------------------------------------------------------------- parsing -- */
+
+void qti_pci_free(struct qti_pci *pci)
+{
+    if (!pci)
+        return;
+    for (size_t i = 0; i < pci->nmodules; i++) {
+        free(pci->modules[i]);
+        free(pci->module_ids[i]);
+    }
+    free(pci->modules);
+    free(pci->module_ids);
+    free(pci->type_identifier);
+    json_decref(pci->properties);
+    free(pci->markup);
+    free(pci);
+}
+
+static int is_pci(const xmlNode *n, const char *local)
+{
+    if (!n || n->type != XML_ELEMENT_NODE || !n->ns || !n->ns->href ||
+        strcmp((const char *)n->name, local) != 0)
+        return 0;
+    const char *ns = (const char *)n->ns->href;
+    return strcmp(ns, QTI_PCI_NS_TAO) == 0 || strcmp(ns, QTI_PCI_NS_V1) == 0;
+}
+
+static xmlNode *child(xmlNode *n, const char *local)
+{
+    for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
+        if (is_pci(c, local))
+            return c;
+    return NULL;
+}
+
+static char *prop(xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    if (!v)
+        return NULL;
+    char *s = qti_xstrdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+struct pparse {
+    const char *what;
+    struct qti_xhtml_ctx *cx;
+    struct qti_pci *pci;
+    struct op_err *e;
+    size_t nprops;
+};
+
+static int perr(struct pparse *p, xmlNode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int perr(struct pparse *p, xmlNode *at, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return err_set(p->e, OP_EINPUT, "%s line %ld: item %s: customInteraction: %s",
+                   p->cx->href ? p->cx->href : "item", at ? xmlGetLineNo(at) : 0L, p->what, msg);
+}
+
+/* Adds the module `ref` (a path or a module id, relative to the item file) known as `id`.
+ * The entry goes last: callers add it after the libraries. */
+static int add_module(struct pparse *p, xmlNode *at, const char *ref, const char *id)
+{
+    struct qti_pci *pci = p->pci;
+    if (!ref || !*ref)
+        return perr(p, at, "PCI %s: a module without a path", pci->type_identifier);
+    if (pci->nmodules >= QTI_PCI_MAX_MODULES)
+        return perr(p, at, "PCI %s: more than %d modules", pci->type_identifier,
+                    QTI_PCI_MAX_MODULES);
+    const char *slash = strrchr(ref, '/');
+    const char *base = slash ? slash + 1 : ref;
+    struct buf file = BUF_INIT;
+    buf_puts(&file, ref);
+    if (!strchr(base, '.'))
+        buf_puts(&file, ".js");
+    char *path = qti_xhtml_resolve_asset(p->cx->href, file.data);
+    buf_free(&file);
+    if (!path)
+        return perr(p, at, "PCI %s: module %s is not a path inside the package",
+                    pci->type_identifier, ref);
+    for (size_t i = 0; i < pci->nmodules; i++)
+        if (strcmp(pci->modules[i], path) == 0) {
+            free(path);
+            return 0; /* named twice (a library also listed as a module) */
+        }
+    pci->modules = qti_xrealloc(pci->modules, pci->nmodules + 1, sizeof *pci->modules);
+    pci->module_ids = qti_xrealloc(pci->module_ids, pci->nmodules + 1, sizeof *pci->module_ids);
+    /* the AMD id: the id as written, or the path as written without ".js" */
+    char *mid = qti_xstrdup(id ? id : ref);
+    size_t l = strlen(mid);
+    if (!id && l > 3 && strcmp(mid + l - 3, ".js") == 0)
+        mid[l - 3] = '\0';
+    pci->modules[pci->nmodules] = path;
+    pci->module_ids[pci->nmodules] = mid;
+    pci->nmodules++;
+    if (p->cx->assets)
+        qti_assets_add(p->cx->assets, path);
+    return 0;
+}
+
+/* properties: entry/property key="k" -> text, nested properties key="k" -> object. */
+static int parse_props(struct pparse *p, xmlNode *n, json_t *into, int depth)
+{
+    if (depth > MAX_DEPTH)
+        return perr(p, n, "properties nested more than %d deep", MAX_DEPTH);
+    for (xmlNode *c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        int value = is_pci(c, "entry") || is_pci(c, "property");
+        int nested = is_pci(c, "properties");
+        if (!value && !nested)
+            continue;
+        if (++p->nprops > QTI_PCI_MAX_PROPS)
+            return perr(p, c, "more than %d properties", QTI_PCI_MAX_PROPS);
+        char *key = prop(c, "key");
+        if (!key || !*key) {
+            free(key);
+            return perr(p, c, "%s without a key", (const char *)c->name);
+        }
+        int rc = 0;
+        if (value) {
+            xmlChar *t = xmlNodeGetContent(c);
+            const char *s = t ? (const char *)t : "";
+            if (strlen(s) > QTI_PCI_MAX_PROP_TEXT)
+                rc = perr(p, c, "property %s is over %d bytes", key, QTI_PCI_MAX_PROP_TEXT);
+            else
+                json_object_set_new(into, key, json_string(s));
+            xmlFree(t);
+        } else {
+            json_t *o = json_object();
+            rc = parse_props(p, c, o, depth + 1);
+            json_object_set_new(into, key, o);
+        }
+        free(key);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* TAO writes markup in XHTML, and some exports with an "html5" namespace: both are XHTML
+ * here; the sanitiser drops any other namespace. */
+static void markup_to_xhtml(xmlNode *n, xmlNs *xhtml, int depth)
+{
+    for (xmlNode *c = n->children; c && depth < 256; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        if (c->ns && c->ns->href &&
+            (strcmp((const char *)c->ns->href, "html5") == 0 ||
+             strcmp((const char *)c->ns->href, QTI_PCI_NS_TAO) == 0 ||
+             strcmp((const char *)c->ns->href, QTI_PCI_NS_V1) == 0))
+            c->ns = xhtml;
+        markup_to_xhtml(c, xhtml, depth + 1);
+    }
+}
+
+static int parse_markup(struct pparse *p, xmlNode *m)
+{
+    xmlNs *xhtml = xmlSearchNsByHref(m->doc, m, BAD_CAST NS_XHTML);
+    if (!xhtml)
+        xhtml = xmlNewNs(m, BAD_CAST NS_XHTML, BAD_CAST "outpost-xhtml");
+    if (!xhtml)
+        return err_set(p->e, OP_ENOMEM, "out of memory");
+    markup_to_xhtml(m, xhtml, 0);
+    struct qti_xhtml_ctx mcx = *p->cx;
+    mcx.hook = NULL; /* no QTI inside a PCI's markup: unwrapped */
+    mcx.user = NULL;
+    struct buf html = BUF_INIT;
+    int rc = qti_xhtml_children(&mcx, m, &html, p->e);
+    if (rc < 0) {
+        buf_free(&html);
+        return rc;
+    }
+    free(p->pci->markup);
+    p->pci->markup = buf_detach(&html);
+    if (!p->pci->markup)
+        p->pci->markup = qti_xstrdup("");
+    return 0;
+}
+
+int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, struct qti_pci **out,
+                  struct op_err *e)
+{
+    *out = NULL;
+    struct qti_pci *pci = qti_xcalloc(1, sizeof *pci);
+    pci->properties = json_object();
+    pci->markup = qti_xstrdup("");
+    struct pparse p = {what, cx, pci, e, 0};
+    xmlNode *pc = child(node, "portableCustomInteraction");
+    int rc = 0;
+    if (!pc) {
+        rc = perr(&p, node,
+                  "it holds no portableCustomInteraction (IMS PCI): a custom interaction of "
+                  "another kind cannot be delivered");
+        goto fail;
+    }
+    pci->version = strcmp((const char *)pc->ns->href, QTI_PCI_NS_V1) == 0;
+    pci->type_identifier = prop(pc, "customInteractionTypeIdentifier");
+    if (!pci->type_identifier || !*pci->type_identifier || strlen(pci->type_identifier) > 256) {
+        rc = perr(&p, pc, "portableCustomInteraction needs a customInteractionTypeIdentifier");
+        goto fail;
+    }
+    xmlNode *res = child(pc, "resources");
+    if (!pci->version) {
+        /* TAO: libraries first (in order), then the hook */
+        for (xmlNode *c = child(res, "libraries") ? child(res, "libraries")->children : NULL;
+             c && rc >= 0; c = c->next)
+            if (is_pci(c, "lib")) {
+                char *id = prop(c, "id");
+                rc = add_module(&p, c, id, id);
+                free(id);
+            }
+        if (rc < 0)
+            goto fail;
+        char *hook = prop(pc, "hook");
+        if (!hook)
+            hook = prop(pc, "entryPoint");
+        if (!hook) {
+            rc = perr(&p, pc, "PCI %s has no hook (its entry module)", pci->type_identifier);
+            goto fail;
+        }
+        /* the hook's own id: its path without ".js" */
+        rc = add_module(&p, pc, hook, NULL);
+        free(hook);
+        if (rc < 0)
+            goto fail;
+    } else {
+        char *entry = prop(pc, "module");
+        xmlNode *mods = child(res, "interactionModules");
+        xmlNode *entry_node = NULL, *last = NULL;
+        for (xmlNode *c = mods ? mods->children : NULL; c; c = c->next) {
+            if (!is_pci(c, "interactionModule"))
+                continue;
+            char *id = prop(c, "id");
+            if ((entry && id && strcmp(id, entry) == 0) ||
+                (!entry && id && strcmp(id, pci->type_identifier) == 0))
+                entry_node = c;
+            last = c;
+            free(id);
+        }
+        free(entry);
+        if (!entry_node)
+            entry_node = last;
+        if (!entry_node) {
+            rc = perr(&p, pc, "PCI %s lists no interactionModule", pci->type_identifier);
+            goto fail;
+        }
+        for (int pass = 0; pass < 2 && rc >= 0; pass++)
+            for (xmlNode *c = mods->children; c && rc >= 0; c = c->next) {
+                if (!is_pci(c, "interactionModule") || (pass == 0) == (c == entry_node))
+                    continue;
+                char *id = prop(c, "id");
+                char *path = prop(c, "primaryPath");
+                rc = add_module(&p, c, path ? path : id, id);
+                free(id);
+                free(path);
+            }
+        if (rc < 0)
+            goto fail;
+    }
+    xmlNode *props = child(pc, "properties");
+    if (props && (rc = parse_props(&p, props, pci->properties, 0)) < 0)
+        goto fail;
+    xmlNode *markup = child(pc, "markup");
+    if (markup && (rc = parse_markup(&p, markup)) < 0)
+        goto fail;
+    *out = pci;
+    return 0;
+fail:
+    qti_pci_free(pci);
+    return rc;
+}
+
+/* --------------------------------------------------------------------------- loadable -- */
+
+/* 1 when s[0..len) is UTF-8 text without NUL bytes. */
+static int utf8_text(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        if (c == 0)
+            return 0;
+        if (c < 0x80)
+            n = 0;
+        else if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 3;
+        else
+            return 0;
+        if (n >= len - i)
+            return 0;
+        for (size_t k = 1; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
+                           const char *what, struct op_err *e)
+{
+    for (size_t i = 0; i < pci->nmodules; i++) {
+        const char *path = pci->modules[i];
+        const char *role = i + 1 == pci->nmodules ? "entry module" : "module";
+        const struct qti_file *f = qti_package_find(pkg, path);
+        const char *why = NULL;
+        if (!f)
+            why = "is not in the archive: a PCI's code must travel in the package";
+        else if (f->len == 0)
+            why = "is empty";
+        else if (f->len > QTI_PCI_MAX_MODULE)
+            why = "is over 4 MiB";
+        else if (!utf8_text(f->data, f->len))
+            why = "is not UTF-8 text (a script)";
+        else if (i + 1 == pci->nmodules && !strstr((const char *)f->data, "define(") &&
+                 !strstr((const char *)f->data, "define (") &&
+                 !strstr((const char *)f->data, "qtiCustomInteractionContext"))
+            why = "neither defines an AMD module nor registers with qtiCustomInteractionContext";
+        if (why)
+            return err_set(e, OP_EINPUT, "%s: PCI %s cannot be loaded: its %s %s (%s) %s", what,
+                           pci->type_identifier, role, pci->module_ids[i], path, why);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------- JSON -- */
+
+json_t *qti_pci_to_json(const struct qti_pci *pci)
+{
+    json_t *mods = json_array();
+    for (size_t i = 0; i < pci->nmodules; i++)
+        json_array_append_new(
+            mods, json_pack("{s:s,s:s}", "id", pci->module_ids[i], "path", pci->modules[i]));
+    return json_pack("{s:s,s:i,s:o,s:O,s:s}", "typeIdentifier", pci->type_identifier, "version",
+                     pci->version, "modules", mods, "properties", pci->properties, "markup",
+                     pci->markup);
+}
+
+int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, struct op_err *e)
+{
+    *out = NULL;
+    const json_t *mods = json_object_get(j, "modules");
+    const char *type = json_string_value(json_object_get(j, "typeIdentifier"));
+    const json_t *props = json_object_get(j, "properties");
+    const char *markup = json_string_value(json_object_get(j, "markup"));
+    if (!json_is_object(j) || !type || !json_is_array(mods) || json_array_size(mods) == 0 ||
+        json_array_size(mods) > QTI_PCI_MAX_MODULES || !json_is_object(props) || !markup)
+        return err_set(e, OP_EINPUT, "%s: an incomplete PCI", what);
+    struct qti_pci *pci = qti_xcalloc(1, sizeof *pci);
+    pci->type_identifier = qti_xstrdup(type);
+    pci->version = json_integer_value(json_object_get(j, "version")) == 1;
+    pci->properties = json_deep_copy(props);
+    pci->markup = qti_xstrdup(markup);
+    size_t n = json_array_size(mods);
+    pci->modules = qti_xcalloc(n, sizeof *pci->modules);
+    pci->module_ids = qti_xcalloc(n, sizeof *pci->module_ids);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *m = json_array_get(mods, i);
+        const char *id = json_string_value(json_object_get(m, "id"));
+        const char *path = json_string_value(json_object_get(m, "path"));
+        if (!id || !path || !*path) {
+            qti_pci_free(pci);
+            return err_set(e, OP_EINPUT, "%s: PCI module %zu has no id or path", what, i + 1);
+        }
+        pci->modules[i] = qti_xstrdup(path);
+        pci->module_ids[i] = qti_xstrdup(id);
+        pci->nmodules++;
+    }
+    if (!pci->properties) {
+        qti_pci_free(pci);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    *out = pci;
+    return 0;
+}
+
+/* ------------------------------------------------------------------- response binding -- */
+
+/* One scalar of the binding (`v`, of base type `bt`) in the engine's JSON form (a new
+ * reference), or NULL with e filled. */
+static json_t *scalar(enum qti_base_type bt, const json_t *v, const char *what, struct op_err *e)
+{
+    const char *name = qti_base_type_name(bt);
+    switch (bt) {
+    case QTI_BT_POINT:
+        if (json_is_array(v) && json_array_size(v) == 2 && json_is_integer(json_array_get(v, 0)) &&
+            json_is_integer(json_array_get(v, 1))) {
+            char s[64];
+            snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_array_get(v, 0)),
+                     json_integer_value(json_array_get(v, 1)));
+            return json_string(s);
+        }
+        break;
+    case QTI_BT_PAIR:
+    case QTI_BT_DIRECTED_PAIR: {
+        const char *a = json_string_value(json_array_get(v, 0));
+        const char *b = json_string_value(json_array_get(v, 1));
+        if (json_is_array(v) && json_array_size(v) == 2 && a && b && *a && *b &&
+            !strpbrk(a, " \t\r\n") && !strpbrk(b, " \t\r\n")) {
+            struct buf s = BUF_INIT;
+            buf_printf(&s, "%s %s", a, b);
+            json_t *r = json_string(s.data);
+            buf_free(&s);
+            return r;
+        }
+        break;
+    }
+    case QTI_BT_INTEGER:
+        if (json_is_integer(v))
+            return json_incref((json_t *)v);
+        break;
+    case QTI_BT_FLOAT:
+    case QTI_BT_DURATION:
+        if (json_is_number(v))
+            return json_incref((json_t *)v);
+        break;
+    case QTI_BT_BOOLEAN:
+        if (json_is_boolean(v))
+            return json_incref((json_t *)v);
+        break;
+    case QTI_BT_IDENTIFIER:
+    case QTI_BT_STRING:
+    case QTI_BT_URI:
+        if (json_is_string(v))
+            return json_incref((json_t *)v);
+        break;
+    default:
+        err_set(e, OP_EINPUT, "%s: a PCI response of base type %s is not supported", what, name);
+        return NULL;
+    }
+    err_set(e, OP_EINPUT, "%s: the PCI's %s value is not in the form of the JSON binding", what,
+            name);
+    return NULL;
+}
+
+/* {"<baseType>": value} of a base (list = 0) or list (1): the engine form, or NULL. */
+static json_t *typed(enum qti_base_type want, const json_t *o, int list, const char *what,
+                     enum qti_base_type *got, struct op_err *e)
+{
+    if (!json_is_object(o) || json_object_size(o) != 1) {
+        err_set(e, OP_EINPUT, "%s: the PCI's response must name one base type, as in {\"%s\": ...}",
+                what, qti_base_type_name(want ? want : QTI_BT_STRING));
+        return NULL;
+    }
+    const char *key = json_object_iter_key(json_object_iter((json_t *)o));
+    const json_t *v = json_object_iter_value(json_object_iter((json_t *)o));
+    enum qti_base_type bt = qti_base_type_from_name(key);
+    if (bt == QTI_BT_NONE) {
+        err_set(e, OP_EINPUT, "%s: the PCI's response names an unknown base type \"%.64s\"", what,
+                key);
+        return NULL;
+    }
+    if (want != QTI_BT_NONE && bt != want && !(want == QTI_BT_FLOAT && bt == QTI_BT_INTEGER)) {
+        err_set(e, OP_EINPUT, "%s: the PCI gave a value of base type %s, the declaration is %s",
+                what, key, qti_base_type_name(want));
+        return NULL;
+    }
+    if (got)
+        *got = bt;
+    if (!list)
+        return scalar(bt, v, what, e);
+    if (json_is_null(v))
+        return json_array();
+    if (!json_is_array(v) || json_array_size(v) > QTI_VALUE_MAX_ITEMS) {
+        err_set(e, OP_EINPUT, "%s: the PCI's list of %s is not an array of at most %d values", what,
+                key, QTI_VALUE_MAX_ITEMS);
+        return NULL;
+    }
+    json_t *arr = json_array();
+    size_t i;
+    const json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        json_t *s = scalar(bt, x, what, e);
+        if (!s) {
+            json_decref(arr);
+            return NULL;
+        }
+        json_array_append_new(arr, s);
+    }
+    return arr;
+}
+
+static int card_error(const char *what, enum qti_cardinality c, const char *key, struct op_err *e)
+{
+    static const char *const need[] = {"base", "list", "list", "record"};
+    return err_set(e, OP_EINPUT,
+                   "%s: the declaration's cardinality is %s, so the PCI's response must be "
+                   "{\"%s\": ...}, not {\"%.32s\": ...}",
+                   what, qti_cardinality_name(c), need[c], key);
+}
+
+int qti_value_from_pci_json(enum qti_base_type t, enum qti_cardinality c, const json_t *j,
+                            const char *what, struct qti_value **out, struct op_err *e)
+{
+    *out = NULL;
+    if (json_is_null(j))
+        return 0;
+    if (!json_is_object(j) || json_object_size(j) != 1)
+        return err_set(e, OP_EINPUT,
+                       "%s: a PCI's response must be one of {\"base\": ...}, {\"list\": ...} or "
+                       "{\"record\": [...]} (the QTI JSON binding)",
+                       what);
+    char *text = json_dumps(j, JSON_COMPACT);
+    size_t size = text ? strlen(text) : 0;
+    free(text);
+    if (size > QTI_PCI_MAX_RESPONSE)
+        return err_set(e, OP_EINPUT, "%s: the PCI's response is over %d KiB", what,
+                       QTI_PCI_MAX_RESPONSE / 1024);
+    const char *key = json_object_iter_key(json_object_iter((json_t *)j));
+    const json_t *v = json_object_iter_value(json_object_iter((json_t *)j));
+    json_t *engine = NULL;
+    if (strcmp(key, "base") == 0) {
+        if (c != QTI_CARD_SINGLE)
+            return card_error(what, c, key, e);
+        if (json_is_null(v))
+            return 0;
+        engine = typed(t, v, 0, what, NULL, e);
+    } else if (strcmp(key, "list") == 0) {
+        if (c != QTI_CARD_MULTIPLE && c != QTI_CARD_ORDERED)
+            return card_error(what, c, key, e);
+        if (json_is_null(v))
+            return 0;
+        engine = typed(t, v, 1, what, NULL, e);
+    } else if (strcmp(key, "record") == 0) {
+        if (c != QTI_CARD_RECORD)
+            return card_error(what, c, key, e);
+        if (json_is_null(v))
+            return 0;
+        if (!json_is_array(v) || json_array_size(v) > QTI_VALUE_MAX_ITEMS)
+            return err_set(e, OP_EINPUT, "%s: a PCI's record must be an array of fields", what);
+        engine = json_object();
+        json_t *seen = json_object();
+        size_t i;
+        const json_t *f;
+        json_array_foreach(v, i, f)
+        {
+            const char *name = json_string_value(json_object_get(f, "name"));
+            const json_t *base = json_object_get(f, "base");
+            if (!json_is_object(f) || !name || !*name || json_object_size(f) != 2 || !base ||
+                json_object_get(seen, name)) {
+                json_decref(engine);
+                json_decref(seen);
+                return err_set(e, OP_EINPUT,
+                               "%s: record field %zu must be {\"name\": ..., \"base\": ...} with "
+                               "a name used once",
+                               what, i + 1);
+            }
+            json_t *fv = NULL;
+            enum qti_base_type bt = QTI_BT_NONE;
+            json_object_set_new(seen, name, json_true());
+            if (!json_is_null(base) && !(fv = typed(QTI_BT_NONE, base, 0, what, &bt, e))) {
+                json_decref(engine);
+                json_decref(seen);
+                return OP_EINPUT;
+            }
+            if (fv) /* a field left out is NULL */
+                json_object_set_new(
+                    engine, name,
+                    json_pack("{s:s,s:o}", "baseType", qti_base_type_name(bt), "value", fv));
+        }
+        json_decref(seen);
+    } else {
+        return err_set(e, OP_EINPUT,
+                       "%s: a PCI's response must be {\"base\": ...}, {\"list\": ...} or "
+                       "{\"record\": [...]}, not {\"%.32s\": ...}",
+                       what, key);
+    }
+    if (!engine)
+        return e->code ? e->code : OP_EINPUT;
+    int rc = qti_value_from_json(t, c, engine, what, out, e);
+    json_decref(engine);
+    return rc;
+}

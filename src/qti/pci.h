@@ -1,0 +1,90 @@
+/*
+ * pci.h - Portable Custom Interactions (IMS PCI 1.0 and TAO's PCIs): the customInteraction
+ * element, what of it a device needs, and the PCI's response in the QTI JSON binding.
+ *
+ * A customInteraction holds one portableCustomInteraction, in one of two forms:
+ *
+ *   - TAO's exports and the IMS PCI best-practice draft TAO implements (namespace
+ *     http://www.imsglobal.org/xsd/portableCustomInteraction): the attribute `hook` names the
+ *     entry module (an AMD module that calls qtiCustomInteractionContext.register(pci)),
+ *     `resources/libraries/lib id="..."` the modules it needs, `properties` its configuration
+ *     (`entry key="k"` values, nested `properties key="k"` objects), `markup` its XHTML;
+ *   - IMS PCI 1.0 (namespace .../portableCustomInteraction_v1): `interactionModules` lists
+ *     `interactionModule id=".." primaryPath=".."`; the entry is the one the attribute
+ *     `module` names (else the one whose id is the type identifier, else the last);
+ *     `properties` hold `property key="k"` values.
+ *
+ * Every module is a file of the package, its path relative to the item file (".js" is
+ * added to a module id that has no extension). The modules travel inside the compiled
+ * package as assets; a module the package lacks, or one that cannot be loaded (empty, over
+ * QTI_PCI_MAX_MODULE, not UTF-8 text, an entry that neither defines an AMD module nor
+ * registers with qtiCustomInteractionContext) refuses the item, naming the PCI and the file.
+ * Shared libraries of other platforms (IMSGlobal/jquery_2_1_1, TAO's portableLib) are not
+ * provided: a PCI must carry what it needs.
+ *
+ * The device runs a PCI in a sandboxed frame (docs/security.md, "Portable Custom
+ * Interactions"); its response comes back in the QTI JSON binding of the IMS PCI
+ * specification and is read by qti_value_from_pci_json against the response declaration.
+ */
+#ifndef OUTPOST_QTI_PCI_H
+#define OUTPOST_QTI_PCI_H
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "base/err.h"
+#include "qti/package.h"
+#include "qti/value.h"
+#include "qti/xhtml.h"
+
+#define QTI_PCI_NS_TAO        "http://www.imsglobal.org/xsd/portableCustomInteraction"
+#define QTI_PCI_NS_V1         "http://www.imsglobal.org/xsd/portableCustomInteraction_v1"
+#define QTI_PCI_MAX_MODULES   32
+#define QTI_PCI_MAX_MODULE    (4 * 1024 * 1024) /* bytes of one module file */
+#define QTI_PCI_MAX_PROPS     1000              /* properties, nested ones included */
+#define QTI_PCI_MAX_RESPONSE  (256 * 1024)      /* bytes of a response in the JSON binding */
+#define QTI_PCI_MAX_PROP_TEXT (64 * 1024)
+
+struct qti_pci {
+    char *type_identifier; /* customInteractionTypeIdentifier */
+    int version;           /* 0: TAO / best-practice draft (register(pci)); 1: IMS PCI 1.0 */
+    size_t nmodules;
+    char **modules;     /* package paths, the entry module last */
+    char **module_ids;  /* the AMD id each module is known by */
+    json_t *properties; /* object: key -> string or nested object */
+    char *markup;       /* sanitised XHTML ("" when none) */
+};
+
+/* Parses the customInteraction `node` (its responseIdentifier is read by the caller) into
+ * *out (the caller frees it with qti_pci_free). Module paths are resolved against cx->href
+ * and recorded as assets of cx; markup is sanitised with cx's rules (QTI elements inside
+ * it are unwrapped). `what` prefixes messages ("items/q.xml line 12: item Q01"). */
+int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, struct qti_pci **out,
+                  struct op_err *e);
+
+void qti_pci_free(struct qti_pci *pci);
+
+/* Refuses a PCI whose code the package cannot give: a module missing from `pkg`, empty, over
+ * QTI_PCI_MAX_MODULE, holding a NUL byte or invalid UTF-8, or an entry module that neither
+ * calls define( nor names qtiCustomInteractionContext. */
+int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
+                           const char *what, struct op_err *e);
+
+/* The render model's "pci" member (owned by the caller) and back. */
+json_t *qti_pci_to_json(const struct qti_pci *pci);
+int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, struct op_err *e);
+
+/* Reads a response in the QTI JSON binding of IMS PCI 1.0 against its declaration (base type
+ * t, cardinality c):
+ *   {"base": null}, {"list": null}                     no response (NULL)
+ *   {"base": {"integer": 3}}                          single (the key is the base type)
+ *   {"list": {"identifier": ["A", "B"]}}              multiple or ordered
+ *   {"record": [{"name": "n", "base": {"float": 1.5}}, ...]}   record (single fields)
+ * with point [x, y], pair and directedPair ["A", "B"], boolean true/false, duration a number
+ * of seconds, and an integer accepted where a float is declared. A value of another base type
+ * or cardinality than declared, a file, a malformed or oversized document is refused
+ * (OP_EINPUT) with `what` and the reason. *out is the caller's (NULL for no response). */
+int qti_value_from_pci_json(enum qti_base_type t, enum qti_cardinality c, const json_t *j,
+                            const char *what, struct qti_value **out, struct op_err *e);
+
+#endif

@@ -1,0 +1,408 @@
+/* test_qti_pci.c - Portable Custom Interactions (qti/pci.h): a customInteraction in TAO's
+ * form (hook, libraries, entries) and in IMS PCI 1.0's (interactionModules, properties) is
+ * read with its modules, properties and sanitised markup, travels through the compiled
+ * package; a package whose PCI cannot be loaded is refused naming the PCI and the file; the
+ * response in the QTI JSON binding is read against its declaration (each cardinality, the
+ * refusals) and scored like any other. Packages are built in memory
+ * (qti_package_from_files). */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "qti/compile.h"
+#include "qti/item_session.h"
+#include "qti/pci.h"
+
+#define NS      "xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p2\""
+#define PCI_TAO "xmlns:pci=\"http://www.imsglobal.org/xsd/portableCustomInteraction\""
+
+static const char manifest[] =
+    "<manifest xmlns=\"http://www.imsglobal.org/xsd/imscp_v1p1\" identifier=\"M\"><resources>"
+    "<resource identifier=\"T\" type=\"imsqti_test_xmlv2p2\" href=\"test.xml\"/>"
+    "</resources></manifest>";
+
+static const char test_xml[] =
+    "<assessmentTest " NS " identifier=\"T\" title=\"T\">"
+    "<testPart identifier=\"P\" navigationMode=\"linear\" submissionMode=\"individual\">"
+    "<assessmentSection identifier=\"S\" title=\"S\" visible=\"true\">"
+    "<assessmentItemRef identifier=\"Q\" href=\"items/q.xml\"/>"
+    "</assessmentSection></testPart></assessmentTest>";
+
+static const char likert_item[] =
+    "<assessmentItem " NS " " PCI_TAO " identifier=\"q\" title=\"q\" adaptive=\"false\" "
+    "timeDependent=\"false\">\n"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"integer\">"
+    "<correctResponse><value>4</value></correctResponse></responseDeclaration>\n"
+    "<outcomeDeclaration identifier=\"SCORE\" cardinality=\"single\" baseType=\"float\"/>\n"
+    "<itemBody>\n"
+    "<customInteraction responseIdentifier=\"RESPONSE\">\n"
+    "<pci:portableCustomInteraction customInteractionTypeIdentifier=\"likert\" "
+    "hook=\"likert/likert.amd.js\">\n"
+    "<pci:resources><pci:libraries><pci:lib id=\"likert/renderer\"/></pci:libraries>"
+    "</pci:resources>\n"
+    "<pci:properties><pci:entry key=\"level\">5</pci:entry>"
+    "<pci:properties key=\"labels\"><pci:entry key=\"min\">no</pci:entry></pci:properties>"
+    "</pci:properties>\n"
+    "<pci:markup><div xmlns=\"http://www.w3.org/1999/xhtml\" class=\"scale\">"
+    "<script>alert(1)</script><img src=\"likert/face.png\" alt=\"face\"/></div></pci:markup>\n"
+    "</pci:portableCustomInteraction>\n"
+    "</customInteraction>\n"
+    "</itemBody>\n"
+    "<responseProcessing "
+    "template=\"http://www.imsglobal.org/question/qti_v2p1/rptemplates/match_correct\"/>\n"
+    "</assessmentItem>";
+
+static const char reader_item[] =
+    "<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
+    "timeDependent=\"false\">\n"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"multiple\" "
+    "baseType=\"identifier\"/>\n"
+    "<itemBody>\n"
+    "<customInteraction responseIdentifier=\"RESPONSE\">\n"
+    "<portableCustomInteraction "
+    "xmlns=\"http://www.imsglobal.org/xsd/portableCustomInteraction_v1\" "
+    "customInteractionTypeIdentifier=\"urn:x:reader\" module=\"reader\">\n"
+    "<resources><interactionModules>"
+    "<interactionModule id=\"reader\" primaryPath=\"reader/reader.js\"/>"
+    "<interactionModule id=\"pages\" primaryPath=\"reader/pages\"/>"
+    "</interactionModules></resources>\n"
+    "<properties><property key=\"pages\">3</property></properties>\n"
+    "<markup><p xmlns=\"http://www.w3.org/1999/xhtml\">Once upon a time</p></markup>\n"
+    "</portableCustomInteraction>\n"
+    "</customInteraction>\n"
+    "</itemBody>\n"
+    "</assessmentItem>";
+
+static const char amd[] =
+    "define(['qtiCustomInteractionContext'], function (c) { c.register({}); });";
+static const char lib[] = "define([], function () { return {}; });";
+
+/* Loads a package of test.xml, items/q.xml = `item` and the NULL-terminated (path, content)
+ * pairs of `extra` (a NULL content leaves the file out). NULL with e filled when refused. */
+static struct qti_loaded *load(const char *item, const char *const *extra, struct op_err *e)
+{
+    struct qti_file files[16] = {
+        {(char *)"imsmanifest.xml", (unsigned char *)manifest, sizeof manifest - 1},
+        {(char *)"test.xml", (unsigned char *)test_xml, sizeof test_xml - 1},
+        {(char *)"items/q.xml", (unsigned char *)item, strlen(item)},
+    };
+    size_t n = 3;
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        if (extra[i + 1])
+            files[n++] = (struct qti_file){(char *)extra[i], (unsigned char *)extra[i + 1],
+                                           strlen(extra[i + 1])};
+    struct qti_package *p = NULL;
+    if (qti_package_from_files("p.zip", files, n, NULL, &p, e) != 0)
+        fail_msg("package: %s", e->msg);
+    struct qti_loaded *l = NULL;
+    qti_load_package(p, &l, e);
+    return l;
+}
+
+static const char *const likert_files[] = {"items/likert/likert.amd.js",
+                                           amd,
+                                           "items/likert/renderer.js",
+                                           lib,
+                                           "items/likert/face.png",
+                                           "png",
+                                           NULL};
+
+static void refused(const char *item, const char *const *extra, const char *needle)
+{
+    struct op_err e = {0};
+    struct qti_loaded *l = load(item, extra, &e);
+    if (l) {
+        qti_loaded_free(l);
+        fail_msg("accepted; expected \"%s\"", needle);
+    }
+    if (!strstr(e.msg, needle))
+        fail_msg("message \"%s\" lacks \"%s\"", e.msg, needle);
+}
+
+static const struct qti_interaction *only_interaction(const struct qti_loaded *l)
+{
+    assert_int_equal(l->nitems, 1);
+    assert_int_equal(qti_item_interaction_count(l->items[0].item), 1);
+    return qti_item_interaction(l->items[0].item, 0);
+}
+
+static void test_tao_pci_is_read_with_its_modules_properties_and_markup(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct qti_loaded *l = load(likert_item, likert_files, &e);
+    if (!l)
+        fail_msg("%s", e.msg);
+    const struct qti_interaction *it = only_interaction(l);
+    assert_int_equal(it->kind, QTI_INTERACTION_CUSTOM);
+    const struct qti_pci *pci = it->pci;
+    assert_string_equal(pci->type_identifier, "likert");
+    assert_int_equal(pci->version, 0);
+    assert_int_equal(pci->nmodules, 2); /* the library first, the hook (entry) last */
+    assert_string_equal(pci->modules[0], "items/likert/renderer.js");
+    assert_string_equal(pci->module_ids[0], "likert/renderer");
+    assert_string_equal(pci->modules[1], "items/likert/likert.amd.js");
+    assert_string_equal(pci->module_ids[1], "likert/likert.amd");
+    assert_string_equal(json_string_value(json_object_get(pci->properties, "level")), "5");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(pci->properties, "labels"), "min")),
+        "no");
+    assert_null(strstr(pci->markup, "script"));
+    assert_non_null(strstr(pci->markup, "items/likert/face.png"));
+    /* the modules and the markup's image travel as assets of the compiled package */
+    struct buf out = BUF_INIT;
+    assert_int_equal(qti_compile(l, &out, &e), 0);
+    struct qti_loaded *back = NULL;
+    if (qti_delivery_load((const unsigned char *)out.data, out.len, &back, &e) != 0)
+        fail_msg("reload: %s", e.msg);
+    const struct qti_pci *again = only_interaction(back)->pci;
+    assert_non_null(again);
+    assert_string_equal(again->modules[1], "items/likert/likert.amd.js");
+    assert_string_equal(again->module_ids[0], "likert/renderer");
+    assert_string_equal(again->markup, pci->markup);
+    assert_true(json_equal(again->properties, pci->properties));
+    struct qti_delivery d;
+    assert_int_equal(qti_delivery_open((const unsigned char *)out.data, out.len, &d, &e), 0);
+    int found = 0;
+    for (size_t i = 0; i < d.n; i++)
+        found += strcmp(d.entries[i].name, "assets/items/likert/likert.amd.js") == 0 ||
+                 strcmp(d.entries[i].name, "assets/items/likert/renderer.js") == 0;
+    assert_int_equal(found, 2);
+    qti_delivery_close(&d);
+    qti_loaded_free(back);
+    buf_free(&out);
+    qti_loaded_free(l);
+}
+
+static void test_ims_pci_v1_entry_is_its_module_attribute(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    const char *const files[] = {"items/reader/reader.js", amd, "items/reader/pages.js", lib, NULL};
+    struct qti_loaded *l = load(reader_item, files, &e);
+    if (!l)
+        fail_msg("%s", e.msg);
+    const struct qti_pci *pci = only_interaction(l)->pci;
+    assert_int_equal(pci->version, 1);
+    assert_int_equal(pci->nmodules, 2);
+    assert_string_equal(pci->modules[0], "items/reader/pages.js"); /* ".js" added */
+    assert_string_equal(pci->module_ids[0], "pages");
+    assert_string_equal(pci->modules[1], "items/reader/reader.js");
+    assert_string_equal(pci->module_ids[1], "reader");
+    assert_string_equal(json_string_value(json_object_get(pci->properties, "pages")), "3");
+    assert_non_null(strstr(pci->markup, "Once upon a time"));
+    qti_loaded_free(l);
+}
+
+static void test_pci_that_cannot_be_loaded_is_refused_naming_it(void **state)
+{
+    (void)state;
+    const char *const no_lib[] = {"items/likert/likert.amd.js", amd, "items/likert/face.png", "p",
+                                  NULL};
+    refused(likert_item, no_lib,
+            "items/q.xml line 5: item q: customInteraction RESPONSE: PCI likert cannot be loaded: "
+            "its module likert/renderer (items/likert/renderer.js) is not in the archive");
+    const char *const no_hook[] = {"items/likert/renderer.js", lib, "items/likert/face.png", "p",
+                                   NULL};
+    refused(likert_item, no_hook,
+            "its entry module likert/likert.amd (items/likert/likert.amd.js) "
+            "is not in the archive");
+    const char *const empty[] = {"items/likert/likert.amd.js",
+                                 "",
+                                 "items/likert/renderer.js",
+                                 lib,
+                                 "items/likert/face.png",
+                                 "p",
+                                 NULL};
+    refused(likert_item, empty, "likert.amd.js) is empty");
+    const char *const binary[] = {"items/likert/likert.amd.js",
+                                  "define(\xff\xfe)",
+                                  "items/likert/renderer.js",
+                                  lib,
+                                  "items/likert/face.png",
+                                  "p",
+                                  NULL};
+    refused(likert_item, binary, "is not UTF-8 text");
+    const char *const plain[] = {"items/likert/likert.amd.js",
+                                 "var x = 1;",
+                                 "items/likert/renderer.js",
+                                 lib,
+                                 "items/likert/face.png",
+                                 "p",
+                                 NULL};
+    refused(likert_item, plain,
+            "neither defines an AMD module nor registers with qtiCustomInteractionContext");
+    const char *const shared[] = {NULL};
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", likert_item);
+    char *at = strstr(buf, "likert/renderer\"");
+    memcpy(at, "IMSGlobal/jq_21", 15); /* a shared library of another platform */
+    refused(buf, shared,
+            "its module IMSGlobal/jq_21 (items/IMSGlobal/jq_21.js) is not in the archive");
+}
+
+static void test_malformed_custom_interaction_is_refused(void **state)
+{
+    (void)state;
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", likert_item);
+    char *at = strstr(buf, "customInteractionTypeIdentifier=\"likert\"");
+    memcpy(at, "customInteractionTypeXdentifier", 31);
+    refused(buf, likert_files, "portableCustomInteraction needs a customInteractionTypeIdentifier");
+
+    snprintf(buf, sizeof buf, "%s", likert_item);
+    at = strstr(buf, "hook=\"likert/likert.amd.js\"");
+    memcpy(at, "hook=\"../../../../etc/x.js\"", 27);
+    refused(buf, likert_files, "is not a path inside the package");
+
+    refused("<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
+            "timeDependent=\"false\"><responseDeclaration identifier=\"R\" cardinality=\"single\" "
+            "baseType=\"string\"/><itemBody><customInteraction responseIdentifier=\"R\">"
+            "<object data=\"x.swf\"/></customInteraction></itemBody></assessmentItem>",
+            NULL, "holds no portableCustomInteraction");
+}
+
+/* Reads `json` as a response of (t, c); NULL expect = refused, the message holding `why`. */
+static void binding(enum qti_base_type t, enum qti_cardinality c, const char *json,
+                    const char *expect, const char *why)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(json, JSON_DECODE_ANY, &jerr);
+    if (!j)
+        fail_msg("bad JSON in the test: %s", json);
+    struct qti_value *v = NULL;
+    struct op_err e = {0};
+    int rc = qti_value_from_pci_json(t, c, j, "R", &v, &e);
+    json_decref(j);
+    if (!expect) {
+        if (rc == 0)
+            fail_msg("%s accepted", json);
+        if (!strstr(e.msg, why))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", json, e.msg, why);
+        return;
+    }
+    if (rc != 0)
+        fail_msg("%s refused: %s", json, e.msg);
+    json_t *got = qti_value_to_json(v);
+    char *s = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    if (strcmp(s, expect) != 0)
+        fail_msg("%s gave %s, expected %s", json, s, expect);
+    free(s);
+    json_decref(got);
+    qti_value_free(v);
+}
+
+static void test_json_binding_is_read_against_the_declaration(void **state)
+{
+    (void)state;
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"integer\":3}}", "3", NULL);
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":null}", "null", NULL);
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "null", "null", NULL);
+    binding(QTI_BT_FLOAT, QTI_CARD_SINGLE, "{\"base\":{\"integer\":2}}", "2.0", NULL);
+    binding(QTI_BT_FLOAT, QTI_CARD_SINGLE, "{\"base\":{\"float\":2.5}}", "2.5", NULL);
+    binding(QTI_BT_BOOLEAN, QTI_CARD_SINGLE, "{\"base\":{\"boolean\":true}}", "true", NULL);
+    binding(QTI_BT_STRING, QTI_CARD_SINGLE, "{\"base\":{\"string\":\"hi there\"}}", "\"hi there\"",
+            NULL);
+    binding(QTI_BT_POINT, QTI_CARD_SINGLE, "{\"base\":{\"point\":[10,20]}}", "\"10 20\"", NULL);
+    binding(QTI_BT_DIRECTED_PAIR, QTI_CARD_SINGLE, "{\"base\":{\"directedPair\":[\"A\",\"B\"]}}",
+            "\"A B\"", NULL);
+    binding(QTI_BT_IDENTIFIER, QTI_CARD_MULTIPLE, "{\"list\":{\"identifier\":[\"a\",\"b\"]}}",
+            "[\"a\",\"b\"]", NULL);
+    binding(QTI_BT_IDENTIFIER, QTI_CARD_ORDERED, "{\"list\":{\"identifier\":[]}}", "null", NULL);
+    binding(QTI_BT_PAIR, QTI_CARD_MULTIPLE, "{\"list\":{\"pair\":[[\"A\",\"B\"],[\"C\",\"D\"]]}}",
+            "[\"A B\",\"C D\"]", NULL);
+    binding(
+        QTI_BT_NONE, QTI_CARD_RECORD,
+        "{\"record\":[{\"name\":\"x\",\"base\":{\"integer\":1}},{\"name\":\"y\",\"base\":null}]}",
+        "{\"x\":{\"baseType\":\"integer\",\"value\":1}}", NULL);
+
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"string\":\"3\"}}", NULL,
+            "the PCI gave a value of base type string, the declaration is integer");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"integer\":2.5}}", NULL,
+            "not in the form of the JSON binding");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"integer\":3000000000}}", NULL, "R");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"list\":{\"integer\":[3]}}", NULL,
+            "cardinality is single, so the PCI's response must be {\"base\": ...}");
+    binding(QTI_BT_IDENTIFIER, QTI_CARD_MULTIPLE, "{\"base\":{\"identifier\":\"a\"}}", NULL,
+            "must be {\"list\": ...}");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"integer\":3},\"list\":null}", NULL,
+            "must be one of");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "3", NULL, "must be one of");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"value\":3}", NULL, "not {\"value\": ...}");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"integer\":1,\"float\":1}}", NULL,
+            "must name one base type");
+    binding(QTI_BT_INTEGER, QTI_CARD_SINGLE, "{\"base\":{\"number\":1}}", NULL,
+            "unknown base type \"number\"");
+    binding(QTI_BT_POINT, QTI_CARD_SINGLE, "{\"base\":{\"point\":[1]}}", NULL, "not in the form");
+    binding(QTI_BT_PAIR, QTI_CARD_SINGLE, "{\"base\":{\"pair\":[\"A B\",\"C\"]}}", NULL,
+            "not in the form");
+    binding(QTI_BT_IDENTIFIER, QTI_CARD_SINGLE, "{\"base\":{\"identifier\":\"not one\"}}", NULL,
+            "R");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"file\":{\"data\":\"\"}}}", NULL,
+            "base type file is not supported");
+    binding(QTI_BT_NONE, QTI_CARD_RECORD,
+            "{\"record\":[{\"name\":\"x\",\"base\":null},{\"name\":\"x\",\"base\":null}]}", NULL,
+            "a name used once");
+    /* over the size limit */
+    struct buf big = BUF_INIT;
+    buf_puts(&big, "{\"base\":{\"string\":\"");
+    for (int i = 0; i < QTI_PCI_MAX_RESPONSE; i++)
+        buf_puts(&big, "x");
+    buf_puts(&big, "\"}}");
+    binding(QTI_BT_STRING, QTI_CARD_SINGLE, big.data, NULL, "over 256 KiB");
+    buf_free(&big);
+}
+
+/* The item session reads a PCI's response in the binding, validates it and scores it. */
+static void test_pci_response_is_scored_like_any_other(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct qti_loaded *l = load(likert_item, likert_files, &e);
+    if (!l)
+        fail_msg("%s", e.msg);
+    struct qti_item_session *s;
+    assert_int_equal(qti_item_session_new(l->items[0].item, 1, &s, &e), 0);
+    struct qti_submit_opts validate = {1, 0};
+    const struct {
+        const char *json;
+        int rc;
+        double score;
+    } cases[] = {
+        {"{\"RESPONSE\": {\"base\": {\"integer\": 4}}}", 0, 1},
+        {"{\"RESPONSE\": {\"base\": {\"integer\": 2}}}", 0, 0},
+        {"{\"RESPONSE\": 4}", 0, 1}, /* the engine's own form, as `qti run` files write it */
+        {"{\"RESPONSE\": {\"base\": null}}", 0, 0},
+        {"{\"RESPONSE\": {\"base\": {\"string\": \"4\"}}}", OP_EINPUT, 0},
+        {"{\"RESPONSE\": {\"list\": {\"integer\": [4]}}}", OP_EINPUT, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *r = json_loads(cases[i].json, 0, NULL);
+        int rc = qti_item_session_submit(s, r, &validate, NULL, &e);
+        json_decref(r);
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d (%s)", cases[i].json, rc, e.msg);
+        if (rc == 0) {
+            json_t *v = qti_item_session_variable_json(s, "SCORE");
+            assert_true(json_number_value(v) == cases[i].score);
+            json_decref(v);
+        }
+    }
+    qti_item_session_free(s);
+    qti_loaded_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tao_pci_is_read_with_its_modules_properties_and_markup),
+        cmocka_unit_test(test_ims_pci_v1_entry_is_its_module_attribute),
+        cmocka_unit_test(test_pci_that_cannot_be_loaded_is_refused_naming_it),
+        cmocka_unit_test(test_malformed_custom_interaction_is_refused),
+        cmocka_unit_test(test_json_binding_is_read_against_the_declaration),
+        cmocka_unit_test(test_pci_response_is_scored_like_any_other),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
