@@ -250,7 +250,7 @@ int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, s
     return rc;
 }
 
-json_t *app_device_listing_json(const struct device_listing *d)
+json_t *app_device_listing_json(const struct device_overview *d)
 {
     json_t *o =
         json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:b, s:s?}", "id", d->id, "label", d->label,

@@ -50,13 +50,13 @@ int app_devices_revoke_in(struct db *db, const char *id, struct op_err *e);
 /* The device list of `outpost devices list`: every device (store/oauth.h's struct
  * device_listing), ordered by label, through fn; a non-zero return of fn stops the walk and
  * is returned. */
-typedef int (*app_devices_each_fn)(const struct device_listing *d, void *ctx);
+typedef int (*app_devices_each_fn)(const struct device_overview *d, void *ctx);
 int app_devices_list(struct instance *inst, app_devices_each_fn fn, void *ctx, struct op_err *e);
 
 /* {id, label, org_id, sync_manager_login (null if none), enrolled_at, last_sync_at (null if
  * never), revoked, software_version, pending_results, clock_offset_seconds (each null until the
  * device reported them at a sync)} */
-json_t *app_device_listing_json(const struct device_listing *d);
+json_t *app_device_listing_json(const struct device_overview *d);
 
 /* The device `id`; OP_ENOTFOUND if it is not enrolled. The caller clears *out. */
 int app_devices_get(struct instance *inst, const char *id, struct device *out, struct op_err *e);

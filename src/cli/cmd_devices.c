@@ -21,7 +21,7 @@ static const struct command_usage list_usage = {
     "clock_offset_seconds (null until it did).",
 };
 
-static int list_row(const struct device_listing *d, void *ctx)
+static int list_row(const struct device_overview *d, void *ctx)
 {
     return cli_list_add(ctx, app_device_listing_json(d), d->id, d->label, d->org_id,
                         d->sync_manager_login, d->enrolled_at,

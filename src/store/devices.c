@@ -219,6 +219,11 @@ int devices_overview_page(struct db *db, const char *admin_id, const char *org_i
     return db_page_read(db, &device_overview_list, admin_id, org_id, after, limit, out, e);
 }
 
+void devices_listing_cursor(struct db_cursor *c)
+{
+    db_cursor_open(c, &device_overview_list, NULL, NULL, DEVICES_CURSOR_PAGE);
+}
+
 int devices_overview_get(struct db *db, const char *id, struct device_overview *out,
                          struct op_err *e)
 {

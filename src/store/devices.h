@@ -79,6 +79,11 @@ struct device_overview {
 };
 void device_overview_clear(void *row);
 
+/* Every device, ordered by label then id, as `outpost devices list` shows them: a cursor
+ * (db_cursor_next yields const struct device_overview *). */
+#define DEVICES_CURSOR_PAGE 100
+void devices_listing_cursor(struct db_cursor *c);
+
 /* The devices ordered by label then id, a page at a time (db.h): up to `limit` rows after the
  * key after->col[0..1] (label, id). `admin_id` (NULL: every device) keeps the devices of the
  * organisations of the test centers in that administrator's scope (TESTCENTERS_ADMIN_SCOPE_CTE:

@@ -65,25 +65,4 @@ int oauth_tokens_lookup(struct db *db, const char *token_hash, struct oauth_toke
  * receives how many. */
 int oauth_tokens_delete_expired(struct db *db, int64_t now, int64_t *n, struct op_err *e);
 
-/* The device list of `outpost devices list`: each device with its organisation, the login
- * of the sync manager who enrolled it (NULL if that user is gone or none), and its flags,
- * ordered by label then id, in keyset pages (db.h; a key of two parts). */
-struct device_listing {
-    char id[UUID_STR_LEN];
-    char *label;
-    char *org_id;
-    char *sync_manager_login; /* NULL if none */
-    char enrolled_at[TIMESTAMP_STR_LEN];
-    char last_sync_at[TIMESTAMP_STR_LEN]; /* "" if never */
-    int revoked;
-    /* what it reported at its last sync (store/devices.h); has_report 0 until it did */
-    int has_report;
-    char *software_version;
-    int64_t pending_results;
-    int64_t clock_offset_seconds;
-};
-void device_listing_clear(void *row);
-#define DEVICES_CURSOR_PAGE 100
-void devices_listing_cursor(struct db_cursor *c);
-
 #endif

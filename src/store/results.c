@@ -203,6 +203,14 @@ int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int
     if (!st)
         return OP_EDB;
     db_bind_text(st, 1, delivery_id);
+    return results_collect_ids(db, st, ids, n, "listing pending results", e);
+}
+
+int results_collect_ids(struct db *db, struct db_stmt *st, char ***ids, int *n, const char *what,
+                        struct op_err *e)
+{
+    *ids = NULL;
+    *n = 0;
     int rc, cap = 0;
     while ((rc = db_step(st)) == DB_ROW) {
         if (*n == cap) {
@@ -219,7 +227,7 @@ int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int
         results_free_ids(*ids, *n);
         *ids = NULL;
         *n = 0;
-        return db_fail(db, e, "listing pending results");
+        return db_fail(db, e, what);
     }
     return 0;
 }

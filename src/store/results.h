@@ -127,6 +127,10 @@ int results_set_review(struct db *db, const char *id, const char *review, const 
 int results_pending_ids(struct db *db, const char *delivery_id, char ***ids, int *n,
                         struct op_err *e);
 void results_free_ids(char **ids, int n);
+/* Steps `st` to its end, collecting its first column as results_pending_ids does, then
+ * finishes it; `what` names the listing in a database error (for results_view.c). */
+int results_collect_ids(struct db *db, struct db_stmt *st, char ***ids, int *n, const char *what,
+                        struct op_err *e);
 
 /* The stored envelope bytes of result `id` (*data malloc'ed; caller frees). */
 int results_get_envelope(struct db *db, const char *id, unsigned char **data, size_t *len,

@@ -202,23 +202,5 @@ int results_unsummarised_ids(struct db *db, int max, char ***ids, int *n, struct
     if (!st)
         return OP_EDB;
     db_bind_int(st, 1, max);
-    int rc, cap = 0;
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **v = realloc(*ids, sizeof *v * (size_t)cap);
-            if (!v)
-                abort();
-            *ids = v;
-        }
-        (*ids)[(*n)++] = db_column_strdup(st, 0);
-    }
-    db_stmt_done(db, st);
-    if (rc != DB_DONE) {
-        results_free_ids(*ids, *n);
-        *ids = NULL;
-        *n = 0;
-        return db_fail(db, e, "listing the results to summarise");
-    }
-    return 0;
+    return results_collect_ids(db, st, ids, n, "listing the results to summarise", e);
 }
