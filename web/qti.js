@@ -171,6 +171,14 @@ export function renderItem(container, item, state, saved, opts) {
   const env = { t, assetUrl, changed, decl, state, saved, opts, item };
   const ctx = { assetUrl, hook: null };
   ctx.hook = (e) => {
+    // positionObjectStage: one picture for the positionObjectInteractions it holds
+    if (e.getAttribute('data-qti-stage') !== null) {
+      const its = Array.from(e.children).map((m) => byId.get(m.getAttribute('data-qti-interaction'))).filter(Boolean);
+      if (!its.length) return document.createDocumentFragment();
+      const { node, ctls } = positionStage(its, env, ctx);
+      for (const [id, c] of ctls) controllers.set(id, c);
+      return node;
+    }
     const ds = e.getAttribute('data-qti-interaction');
     if (ds !== null) {
       const it = byId.get(ds);
@@ -625,6 +633,12 @@ const RENDERERS = {
   graphicOrderInteraction(it, env, ctx) { return graphic(it, env, ctx, 'order'); },
   graphicAssociateInteraction(it, env, ctx) { return graphic(it, env, ctx, 'associate'); },
   selectPointInteraction(it, env, ctx) { return selectPoint(it, env, ctx); },
+  graphicGapMatchInteraction(it, env, ctx) { return graphicGapMatch(it, env, ctx); },
+  // outside a positionObjectStage marker (should not happen): a stage of its own
+  positionObjectInteraction(it, env, ctx) {
+    const { node, ctls } = positionStage([it], env, ctx);
+    return { node, ctl: ctls.get(it.responseIdentifier) };
+  },
 
   endAttemptInteraction(it, env) {
     let used = env.saved[it.responseIdentifier] === true;
@@ -818,6 +832,360 @@ function customInteraction(it, env, ctx) {
   window.addEventListener('message', onMessage);
   g.append(frame, problem);
   return { node: g, ctl: { value: () => value } };
+}
+
+// The image of a gapImg (its object's data and size), or null for a gapText (QTI 2.2).
+function gapImage(c) {
+  const o = parseFragment(c.html).querySelector('object');
+  if (!o || !o.getAttribute('data')) return null;
+  return { data: o.getAttribute('data'), width: Number(o.getAttribute('width')) || 0, height: Number(o.getAttribute('height')) || 0 };
+}
+
+// graphicGapMatch: images (gapImg) placed on areas (associableHotspot) of a picture. Mouse and
+// touch: click or tap an image, then an area. Keyboard: Enter or Space on an image picks it
+// and moves to the areas; the arrow keys move among the areas, Enter or Space places it there,
+// Escape goes back to the images. Each placement is listed with a remove button.
+function graphicGapMatch(it, env, ctx) {
+  const d = env.decl(it.responseIdentifier);
+  const g = group(it, env, ctx, env.t('qti.graphicGapMatch'));
+  g.append(h('p', { class: 'qti-hint', text: env.t('qti.graphicGapMatchHint') }));
+  const st = stage(it, env);
+  const hidden = new Set((env.state.hiddenChoices && env.state.hiddenChoices[it.responseIdentifier]) || []);
+  const imgs = orderedChoices(it, env).filter((c) => !c.matchSet);
+  const spots = (it.choices || []).filter((c) => c.matchSet === 1 && !hidden.has(c.identifier));
+  const label = new Map();
+  imgs.forEach((c, i) => label.set(c.identifier, c.label || textOf(c.html) || env.t('qti.gapImgN', { n: i + 1 })));
+  spots.forEach((c, i) => label.set(c.identifier, c.label || env.t('qti.area', { n: i + 1 })));
+  const byId = new Map((it.choices || []).map((c) => [c.identifier, c]));
+  const saved = env.saved[it.responseIdentifier];
+  let pairs = (Array.isArray(saved) ? saved : saved ? [saved] : []).filter((p) => typeof p === 'string' && p.split(' ').length === 2);
+  let picked = null;
+  let current = 0; // the area that takes the focus (roving tabindex)
+  const single = d.cardinality === 'single';
+  const max = single ? 1 : it.maxAssociations > 0 ? it.maxAssociations : Infinity;
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const uses = (id) => pairs.filter((p) => p.split(' ').includes(id)).length;
+  const readOnly = !!env.opts.readOnly;
+
+  const bank = h('ul', { class: 'qti-gap-bank qti-gap-imgs', 'aria-label': env.t('qti.gapImgs') });
+  const buttons = new Map();
+  for (const c of imgs) {
+    const b = h('button', { type: 'button', class: 'qti-gap-img', 'aria-pressed': 'false' }, content(c.html, ctx));
+    b.dataset.identifier = c.identifier;
+    // a click from the keyboard (detail 0) takes the focus on to the areas
+    b.addEventListener('click', (e) => pick(c.identifier, e.detail === 0));
+    buttons.set(c.identifier, b);
+    bank.append(h('li', {}, b));
+  }
+
+  const shapes = [];
+  const placed = svg('g', { class: 'qti-placed', 'aria-hidden': 'true' });
+  spots.forEach((c, i) => {
+    const s = shapeNode(c, st.size);
+    s.classList.add('qti-shape');
+    s.setAttribute('tabindex', i === 0 ? '0' : '-1');
+    s.setAttribute('role', 'button');
+    s.dataset.identifier = c.identifier;
+    s.addEventListener('click', () => { current = i; place(c.identifier); });
+    s.addEventListener('focus', () => { current = i; roving(); });
+    s.addEventListener('keydown', (e) => {
+      const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (step) {
+        e.preventDefault();
+        current = (current + step + shapes.length) % shapes.length;
+        roving();
+        shapes[current].focus();
+      } else if (e.key === 'Home' || e.key === 'End') {
+        e.preventDefault();
+        current = e.key === 'Home' ? 0 : shapes.length - 1;
+        roving();
+        shapes[current].focus();
+      } else if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        place(c.identifier);
+      } else if (e.key === 'Escape' && picked) {
+        e.preventDefault();
+        const b = buttons.get(picked);
+        picked = null;
+        status.textContent = env.t('qti.pickCancelled');
+        draw();
+        if (b) b.focus();
+      }
+    });
+    shapes.push(s);
+    st.layer.append(s);
+  });
+  st.layer.append(placed);
+  st.layer.setAttribute('role', 'group');
+  st.layer.setAttribute('aria-label', env.t('qti.graphicGapMatchAreas'));
+  const roving = () => shapes.forEach((s, i) => s.setAttribute('tabindex', i === current ? '0' : '-1'));
+
+  function pick(id, byKeyboard) {
+    if (readOnly) return;
+    if (picked === id) {
+      picked = null;
+      status.textContent = env.t('qti.pickCancelled');
+      draw();
+      return;
+    }
+    picked = id;
+    status.textContent = env.t('qti.gapImgPicked', { label: label.get(id) });
+    draw();
+    if (byKeyboard && shapes.length) shapes[current].focus();
+  }
+
+  function place(spot) {
+    if (readOnly) return;
+    if (!picked) { status.textContent = env.t('qti.pickFirst'); return; }
+    const img = picked;
+    const p = `${img} ${spot}`;
+    const ci = byId.get(img), cs = byId.get(spot);
+    if (pairs.includes(p)) { status.textContent = env.t('qti.placedAlready', { img: label.get(img), area: label.get(spot) }); return; }
+    // an area or an image that takes one placement only: the new one replaces the old
+    let next = pairs;
+    if (cs.matchMax === 1) next = next.filter((q) => q.split(' ')[1] !== spot);
+    if (ci.matchMax === 1) next = next.filter((q) => q.split(' ')[0] !== img);
+    if (single) next = [];
+    const used = (id, k) => next.filter((q) => q.split(' ')[k] === id).length;
+    if (cs.matchMax > 0 && used(spot, 1) >= cs.matchMax) { status.textContent = env.t('qti.areaFull', { area: label.get(spot) }); return; }
+    if (ci.matchMax > 0 && used(img, 0) >= ci.matchMax) { status.textContent = env.t('qti.pairFull', { label: label.get(img) }); return; }
+    if (next.length >= max) { status.textContent = env.t('qti.maxAssociations', { n: max }); return; }
+    pairs = next.concat([p]);
+    picked = null;
+    status.textContent = env.t('qti.gapImgPlaced', { img: label.get(img), area: label.get(spot) });
+    draw();
+    env.changed();
+  }
+
+  const list = h('ul', { class: 'qti-pairs', 'aria-label': env.t('qti.placements') });
+  function draw() {
+    for (const [id, b] of buttons) {
+      b.setAttribute('aria-pressed', picked === id ? 'true' : 'false');
+      const n = uses(id);
+      b.setAttribute('aria-label', n ? env.t('qti.gapImgUsed', { label: label.get(id), n }) : label.get(id));
+      b.classList.toggle('qti-used', n > 0);
+    }
+    shapes.forEach((s) => {
+      const id = s.dataset.identifier;
+      const held = pairs.filter((p) => p.split(' ')[1] === id).map((p) => label.get(p.split(' ')[0]));
+      s.classList.toggle('qti-on', held.length > 0);
+      s.classList.toggle('qti-pending', !!picked);
+      s.setAttribute('aria-label', held.length ? env.t('qti.areaHolds', { area: label.get(id), imgs: held.join(', ') }) : label.get(id));
+    });
+    placed.replaceChildren();
+    const onSpot = new Map();
+    for (const p of pairs) {
+      const [img, spot] = p.split(' ');
+      const cs = byId.get(spot), ci = byId.get(img);
+      if (!cs || !ci) continue;
+      const k = onSpot.get(spot) || 0;
+      onSpot.set(spot, k + 1);
+      let [x, y] = center(cs);
+      if (cs.shape === 'default' || !cs.shape) { const [w, hh] = st.size(); x = w / 2; y = hh / 2; }
+      x += k * 8; y += k * 8;
+      const im = gapImage(ci);
+      const url = im && env.assetUrl(im.data);
+      if (url) {
+        const w = im.width || 40, hh = im.height || 40;
+        placed.append(svg('image', { href: url, x: x - w / 2, y: y - hh / 2, width: w, height: hh, class: 'qti-placed-img' }));
+      } else {
+        const tx = svg('text', { x, y, class: 'qti-mark', 'text-anchor': 'middle', 'dominant-baseline': 'central' });
+        tx.textContent = label.get(img);
+        placed.append(tx);
+      }
+    }
+    list.replaceChildren();
+    for (const p of pairs) {
+      const [img, spot] = p.split(' ');
+      const text = env.t('qti.gapImgOn', { img: label.get(img) || img, area: label.get(spot) || spot });
+      const rm = h('button', { type: 'button', class: 'qti-remove', 'aria-label': env.t('qti.removePlacement', { placement: text }), text: '×' });
+      rm.addEventListener('click', () => {
+        if (readOnly) return;
+        pairs = pairs.filter((q) => q !== p);
+        status.textContent = env.t('qti.placementRemoved', { placement: text });
+        draw();
+        env.changed();
+        const b = buttons.get(img);
+        if (b) b.focus();
+      });
+      list.append(h('li', {}, h('span', { text }), rm));
+    }
+  }
+  g.append(bank, st.wrap);
+  const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.clear') });
+  clear.addEventListener('click', () => { if (readOnly) return; pairs = []; picked = null; draw(); env.changed(); });
+  g.append(list, clear, status);
+  draw();
+  return { node: g, ctl: { value: () => (single ? pairs[0] || null : pairs.slice()) } };
+}
+
+// positionObjectStage: the picture of the stage, and for each of its positionObjectInteractions
+// a button that picks its object (the image to place) and the list of where it is placed.
+// Mouse and touch: pick an object (the first is picked at the start), then click or tap the
+// picture: the object's centerPoint (its middle by default) goes there. Keyboard: Enter or
+// Space on an object's button picks it and moves to the picture; the arrow keys move a cursor
+// (Shift: by 10 pixels), Enter or Space places the object, Delete removes its last placement,
+// Escape goes back to its button. Returns {node, ctls: Map(responseIdentifier -> controller)}.
+function positionStage(its, env, ctx) {
+  const t = env.t;
+  const readOnly = !!env.opts.readOnly;
+  const box = h('div', { class: 'qti-position-stage', role: 'group', 'aria-label': t('qti.positionStage') });
+  const st = stage({ object: its[0].stage || its[0].object || {} }, env);
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const marks = svg('g', { class: 'qti-placed', 'aria-hidden': 'true' });
+  const ghost = svg('g', { class: 'qti-position-ghost', 'aria-hidden': 'true' });
+  const cursor = svg('g', { class: 'qti-cursor', 'aria-hidden': 'true' });
+  st.layer.append(marks, ghost, cursor);
+  st.layer.setAttribute('tabindex', '0');
+  st.layer.setAttribute('role', 'application');
+  const [w0, h0] = st.size();
+  let cur = [Math.round(w0 / 2), Math.round(h0 / 2)];
+  let focused = false;
+  const tools = h('div', { class: 'qti-position-tools' });
+  const ctls = new Map();
+  const entries = its.map((it, i) => {
+    const d = env.decl(it.responseIdentifier);
+    const o = it.object || {};
+    const url = o.data ? env.assetUrl(o.data) : null;
+    const e = {
+      it,
+      url,
+      label: (o.label || '').trim() || t('qti.positionObjectN', { n: i + 1 }),
+      single: d.cardinality === 'single',
+      size: [Number(o.width) || 0, Number(o.height) || 0],
+      points: [],
+    };
+    e.max = e.single ? 1 : it.maxChoices > 0 ? it.maxChoices : Infinity;
+    const saved = env.saved[it.responseIdentifier];
+    e.points = (e.single ? (saved ? [saved] : []) : Array.isArray(saved) ? saved : [])
+      .map((p) => String(p).split(' ').map(Number)).filter((p) => p.length === 2 && p.every(Number.isFinite));
+    e.center = () => (Array.isArray(it.centerPoint) ? it.centerPoint.map(Number) : [e.size[0] / 2, e.size[1] / 2]);
+    if (url && (!e.size[0] || !e.size[1])) {
+      // its size is the image's own when the object does not give it
+      const probe = new Image();
+      probe.addEventListener('load', () => {
+        e.size = [e.size[0] || probe.naturalWidth, e.size[1] || probe.naturalHeight];
+        draw();
+      });
+      probe.src = url;
+      if (!e.size[0]) e.size[0] = 32;
+      if (!e.size[1]) e.size[1] = 32;
+    }
+    return e;
+  });
+  let active = entries[0];
+
+  for (const e of entries) {
+    const node = h('div', { class: 'qti-interaction qti-positionObjectInteraction' });
+    node.dataset.responseIdentifier = e.it.responseIdentifier;
+    e.button = h('button', { type: 'button', class: 'qti-position-pick', 'aria-pressed': 'false' },
+      e.url ? h('img', { src: e.url, alt: '' }) : null, h('span', { class: 'qti-position-pick-text' }));
+    e.button.addEventListener('click', (ev) => {
+      if (readOnly) return;
+      active = e;
+      status.textContent = t('qti.positionPicked', { label: e.label });
+      draw();
+      if (ev.detail === 0) st.layer.focus();
+    });
+    e.hint = h('p', { class: 'qti-hint' });
+    e.list = h('ul', { class: 'qti-pairs', 'aria-label': t('qti.positionsOf', { label: e.label }) });
+    node.append(e.button, e.hint, e.list);
+    tools.append(node);
+    ctls.set(e.it.responseIdentifier, {
+      value() {
+        const v = e.points.map(([x, y]) => `${x} ${y}`);
+        return e.single ? v[0] || null : v;
+      },
+    });
+  }
+
+  function place(x, y) {
+    if (readOnly || !active) return;
+    const e = active;
+    const p = [Math.round(x), Math.round(y)];
+    if (e.max === 1) e.points = [p];
+    else if (e.points.length >= e.max) { status.textContent = t('qti.positionMax', { label: e.label, n: e.max }); return; }
+    else e.points.push(p);
+    status.textContent = t('qti.positionPlaced', { label: e.label, x: p[0], y: p[1] });
+    draw();
+    env.changed();
+  }
+  function remove(e, k) {
+    if (readOnly) return;
+    const [p] = e.points.splice(k, 1);
+    if (p) status.textContent = t('qti.positionRemoved', { label: e.label, x: p[0], y: p[1] });
+    draw();
+    env.changed();
+  }
+
+  function objectAt(e, x, y, cls) {
+    const [w, hh] = e.size;
+    const [cx, cy] = e.center();
+    if (e.url) return svg('image', { href: e.url, x: x - cx, y: y - cy, width: w, height: hh, class: cls });
+    return svg('circle', { cx: x, cy: y, r: 6, class: 'qti-point' });
+  }
+
+  function draw() {
+    marks.replaceChildren();
+    for (const e of entries) {
+      for (const [x, y] of e.points) marks.append(objectAt(e, x, y, 'qti-placed-img'));
+      const on = e === active;
+      e.button.setAttribute('aria-pressed', on ? 'true' : 'false');
+      e.button.querySelector('.qti-position-pick-text').textContent = t('qti.positionPick', { label: e.label });
+      e.hint.textContent = e.max === Infinity ? t('qti.positionPlacedN', { n: e.points.length })
+        : t('qti.positionPlacedOf', { n: e.points.length, max: e.max });
+      e.list.replaceChildren();
+      e.points.forEach(([x, y], k) => {
+        const text = t('qti.positionAt', { label: e.label, x, y });
+        const rm = h('button', { type: 'button', class: 'qti-remove', 'aria-label': t('qti.removePlacement', { placement: text }), text: '×' });
+        rm.addEventListener('click', () => { remove(e, k); e.button.focus(); });
+        e.list.append(h('li', {}, h('span', { text }), rm));
+      });
+    }
+    ghost.replaceChildren();
+    cursor.replaceChildren();
+    if (focused) {
+      const [x, y] = cur;
+      if (active) ghost.append(objectAt(active, x, y, 'qti-ghost-img'));
+      cursor.append(svg('line', { x1: x - 8, y1: y, x2: x + 8, y2: y }), svg('line', { x1: x, y1: y - 8, x2: x, y2: y + 8 }));
+    }
+    st.layer.setAttribute('aria-label', active ? t('qti.positionArea', { label: active.label }) : t('qti.positionStage'));
+  }
+
+  st.layer.addEventListener('click', (ev) => {
+    const r = st.layer.getBoundingClientRect();
+    const [w, hh] = st.size();
+    // the pixel of the picture under the pointer
+    const x = Math.min(Math.floor(((ev.clientX - r.left) / r.width) * w), w);
+    const y = Math.min(Math.floor(((ev.clientY - r.top) / r.height) * hh), hh);
+    cur = [Math.max(x, 0), Math.max(y, 0)];
+    place(cur[0], cur[1]);
+  });
+  st.layer.addEventListener('focus', () => { focused = true; draw(); });
+  st.layer.addEventListener('blur', () => { focused = false; draw(); });
+  st.layer.addEventListener('keydown', (ev) => {
+    const [w, hh] = st.size();
+    const k = ev.shiftKey ? 10 : 1;
+    const moves = { ArrowLeft: [-k, 0], ArrowRight: [k, 0], ArrowUp: [0, -k], ArrowDown: [0, k] };
+    if (moves[ev.key]) {
+      ev.preventDefault();
+      cur = [Math.min(Math.max(cur[0] + moves[ev.key][0], 0), w), Math.min(Math.max(cur[1] + moves[ev.key][1], 0), hh)];
+      status.textContent = t('qti.cursorAt', { x: cur[0], y: cur[1] });
+      draw();
+    } else if (ev.key === ' ' || ev.key === 'Enter') {
+      ev.preventDefault();
+      place(cur[0], cur[1]);
+    } else if ((ev.key === 'Delete' || ev.key === 'Backspace') && active && active.points.length) {
+      ev.preventDefault();
+      remove(active, active.points.length - 1);
+    } else if (ev.key === 'Escape' && active) {
+      ev.preventDefault();
+      active.button.focus();
+    }
+  });
+  box.append(tools, st.wrap, status);
+  draw();
+  return { node: box, ctls };
 }
 
 // associate: pairs chosen from two lists (a pair is unordered: "A B").

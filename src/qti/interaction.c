@@ -38,15 +38,14 @@ static const struct {
     {"mediaInteraction", QTI_INTERACTION_MEDIA},
     {"endAttemptInteraction", QTI_INTERACTION_END_ATTEMPT},
     {"customInteraction", QTI_INTERACTION_CUSTOM},
+    {"graphicGapMatchInteraction", QTI_INTERACTION_GRAPHIC_GAP_MATCH},
+    {"positionObjectInteraction", QTI_INTERACTION_POSITION_OBJECT},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static const char *const unsupported[] = {
     "uploadInteraction",
     "drawingInteraction",
-    "positionObjectInteraction",
-    "positionObjectStage",
-    "graphicGapMatchInteraction",
     "portableCustomInteraction",
     NULL,
 };
@@ -85,14 +84,16 @@ int qti_interaction_is_interaction_name(const char *name)
 int interaction_counts_associations(enum qti_interaction_kind k)
 {
     return k == QTI_INTERACTION_ASSOCIATE || k == QTI_INTERACTION_MATCH ||
-           k == QTI_INTERACTION_GAP_MATCH || k == QTI_INTERACTION_GRAPHIC_ASSOCIATE;
+           k == QTI_INTERACTION_GAP_MATCH || k == QTI_INTERACTION_GRAPHIC_ASSOCIATE ||
+           k == QTI_INTERACTION_GRAPHIC_GAP_MATCH;
 }
 
 static int is_graphic(enum qti_interaction_kind k)
 {
     return k == QTI_INTERACTION_HOTSPOT || k == QTI_INTERACTION_GRAPHIC_ORDER ||
            k == QTI_INTERACTION_GRAPHIC_ASSOCIATE || k == QTI_INTERACTION_SELECT_POINT ||
-           k == QTI_INTERACTION_MEDIA;
+           k == QTI_INTERACTION_MEDIA || k == QTI_INTERACTION_GRAPHIC_GAP_MATCH ||
+           k == QTI_INTERACTION_POSITION_OBJECT;
 }
 
 /* ---------------------------------------------------------------- attribute helpers -- */
@@ -206,6 +207,7 @@ void qti_interaction_free(struct qti_interaction *it)
         free(it->choices[i].html);
         free(it->choices[i].template_identifier);
         free(it->choices[i].coords);
+        free(it->choices[i].label);
     }
     free(it->choices);
     free(it->response_identifier);
@@ -219,6 +221,9 @@ void qti_interaction_free(struct qti_interaction *it)
     free(it->object_data);
     free(it->object_type);
     qti_pci_free(it->pci);
+    free(it->object_label);
+    free(it->stage_data);
+    free(it->stage_type);
     free(it);
 }
 
@@ -279,6 +284,8 @@ static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, 
     if ((rc = attr_bool(p, n, "required", 0, &c->required)) < 0)
         return rc;
     c->template_identifier = attr(n, "templateIdentifier");
+    c->label =
+        attr(n, strcmp((const char *)n->name, "gapImg") == 0 ? "objectLabel" : "hotspotLabel");
     char *sh = attr(n, "showHide");
     c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
     free(sh);
@@ -308,6 +315,32 @@ static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, 
     return 0;
 }
 
+/* A gapImg of graphicGapMatch holds the image the candidate places (QTI 2.1: an object of
+ * the package, required); its content is kept as the choice's html by parse_choice, where the
+ * sanitiser would quietly replace an unusable object by its fallback text: refuse that here. */
+static int check_gap_img(struct pctx *p, xmlNode *n)
+{
+    xmlNode *o = NULL;
+    for (xmlNode *c = n->children; c && !o; c = c->next)
+        if (is_qti(c, "object"))
+            o = c;
+    char *id = attr(n, "identifier");
+    char *data = o ? attr(o, "data") : NULL;
+    char *type = o ? attr(o, "type") : NULL;
+    char *path = data ? qti_xhtml_resolve_asset(p->href, data) : NULL;
+    int rc = 0;
+    if (!path)
+        rc = perr(p, o ? o : n, "gapImg %s needs an object: an image inside the package (got %s)",
+                  id ? id : "?", data ? data : "none");
+    else if (type && strncmp(type, "image/", 6) != 0)
+        rc = perr(p, o, "gapImg %s: the object must be an image (type %s)", id ? id : "?", type);
+    free(id);
+    free(data);
+    free(type);
+    free(path);
+    return rc;
+}
+
 static int parse_object(struct pctx *p, struct qti_interaction *it, xmlNode *n,
                         struct qti_xhtml_ctx *cx)
 {
@@ -324,6 +357,21 @@ static int parse_object(struct pctx *p, struct qti_interaction *it, xmlNode *n,
         qti_assets_add(cx->assets, path);
     it->object_data = path;
     it->object_type = attr(n, "type");
+    xmlChar *text = xmlNodeGetContent(n);
+    if (text) {
+        /* the fallback text names the object for screen readers ("A tent") */
+        const char *t = (const char *)text;
+        t += strspn(t, " \t\r\n");
+        size_t l = strlen(t);
+        while (l && strchr(" \t\r\n", t[l - 1]))
+            l--;
+        if (l > 200) /* cut on a character boundary */
+            for (l = 200; l && ((unsigned char)t[l] & 0xC0) == 0x80; l--)
+                ;
+        if (l)
+            it->object_label = qti_xstrndup(t, l);
+        xmlFree(text);
+    }
     int rc;
     if ((rc = attr_int(p, n, "width", 0, &it->object_width)) < 0 ||
         (rc = attr_int(p, n, "height", 0, &it->object_height)) < 0)
@@ -457,8 +505,22 @@ static int parse_children(struct pctx *p, struct qti_interaction *it, xmlNode *n
             else if (is_qti(c, "object") && !it->object_data)
                 rc = parse_object(p, it, c, cx);
             break;
+        case QTI_INTERACTION_GRAPHIC_GAP_MATCH:
+            /* QTI 2.1: gapImg choices; QTI 2.2 also allows gapText */
+            if (is_qti(c, "gapImg")) {
+                if ((rc = check_gap_img(p, c)) == 0)
+                    rc = parse_choice(p, it, c, 0, 1, cx);
+            } else if (is_qti(c, "gapText")) {
+                rc = parse_choice(p, it, c, 0, 1, cx);
+            } else if (is_qti(c, "associableHotspot")) {
+                rc = parse_choice(p, it, c, 1, 0, cx);
+            } else if (is_qti(c, "object") && !it->object_data) {
+                rc = parse_object(p, it, c, cx);
+            }
+            break;
         case QTI_INTERACTION_SELECT_POINT:
         case QTI_INTERACTION_MEDIA:
+        case QTI_INTERACTION_POSITION_OBJECT:
             if (is_qti(c, "object") && !it->object_data)
                 rc = parse_object(p, it, c, cx);
             break;
@@ -492,9 +554,11 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
     int default_max = 0;
     if (kind == QTI_INTERACTION_CHOICE || kind == QTI_INTERACTION_HOTTEXT ||
         kind == QTI_INTERACTION_HOTSPOT || kind == QTI_INTERACTION_SELECT_POINT ||
-        interaction_counts_associations(kind))
+        kind == QTI_INTERACTION_POSITION_OBJECT || interaction_counts_associations(kind))
         default_max = 1;
-    if (kind == QTI_INTERACTION_GAP_MATCH)
+    /* gapMatch has no such limit; graphicGapMatch has one since QTI 2.2, unbounded when
+     * absent (the matchMax of its choices bound it) */
+    if (kind == QTI_INTERACTION_GAP_MATCH || kind == QTI_INTERACTION_GRAPHIC_GAP_MATCH)
         default_max = 0;
     const char *max_name = interaction_counts_associations(kind) ? "maxAssociations" : "maxChoices";
     const char *min_name = interaction_counts_associations(kind) ? "minAssociations" : "minChoices";
@@ -586,6 +650,25 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
             goto fail;
         }
         break;
+    case QTI_INTERACTION_POSITION_OBJECT: {
+        char *cp = attr(node, "centerPoint");
+        if (cp) {
+            long x, y;
+            char extra;
+            int n = sscanf(cp, " %ld %ld %c", &x, &y, &extra);
+            free(cp);
+            if (n != 2 || x < 0 || y < 0 || x > 1000000 || y > 1000000) {
+                rc = perr(&p, node,
+                          "positionObjectInteraction: centerPoint must be two whole numbers "
+                          "\"x y\" (pixels from the object's top-left corner)");
+                goto fail;
+            }
+            it->has_center = 1;
+            it->center_x = (int)x;
+            it->center_y = (int)y;
+        }
+        break;
+    }
     case QTI_INTERACTION_CUSTOM: {
         char what[300];
         snprintf(what, sizeof what, "%s", item_identifier ? item_identifier : "?");
@@ -628,10 +711,22 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
     int needs_choices = kind != QTI_INTERACTION_TEXT_ENTRY &&
                         kind != QTI_INTERACTION_EXTENDED_TEXT && kind != QTI_INTERACTION_SLIDER &&
                         kind != QTI_INTERACTION_SELECT_POINT && kind != QTI_INTERACTION_MEDIA &&
-                        kind != QTI_INTERACTION_END_ATTEMPT;
+                        kind != QTI_INTERACTION_END_ATTEMPT &&
+                        kind != QTI_INTERACTION_POSITION_OBJECT;
     if (needs_choices && it->nchoices == 0) {
         rc = perr(&p, node, "%s has no choices", name);
         goto fail;
+    }
+    if (kind == QTI_INTERACTION_GRAPHIC_GAP_MATCH) {
+        size_t gaps = 0;
+        for (size_t i = 0; i < it->nchoices; i++)
+            gaps += it->choices[i].match_set == 1;
+        if (gaps == 0 || gaps == it->nchoices) {
+            rc = perr(&p, node, "graphicGapMatchInteraction needs %s",
+                      gaps ? "gapImg choices (the images to place)"
+                           : "associableHotspots (the places on the image)");
+            goto fail;
+        }
     }
     *out = it;
     return 0;
@@ -683,6 +778,8 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
                     json_array_append_new(co, json_real(c->coords[j]));
                 json_object_set_new(cj, "coords", co);
             }
+            if (c->label)
+                json_object_set_new(cj, "label", json_string(c->label));
             if (c->template_identifier) {
                 json_object_set_new(cj, "templateIdentifier", json_string(c->template_identifier));
                 json_object_set_new(cj, "showHide",
@@ -726,6 +823,7 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
         json_t *ob = json_object();
         json_object_set_new(ob, "data", json_string(it->object_data));
         set_str(ob, "type", it->object_type);
+        set_str(ob, "label", it->object_label);
         if (it->object_width)
             json_object_set_new(ob, "width", json_integer(it->object_width));
         if (it->object_height)
@@ -735,6 +833,20 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
     if (k == QTI_INTERACTION_END_ATTEMPT) {
         json_object_set_new(o, "title", json_string(it->title));
         json_object_set_new(o, "countAttempt", json_boolean(it->count_attempt));
+    }
+    if (k == QTI_INTERACTION_POSITION_OBJECT) {
+        if (it->has_center)
+            json_object_set_new(o, "centerPoint", json_pack("[ii]", it->center_x, it->center_y));
+        if (it->stage_data) {
+            json_t *st = json_object();
+            json_object_set_new(st, "data", json_string(it->stage_data));
+            set_str(st, "type", it->stage_type);
+            if (it->stage_width)
+                json_object_set_new(st, "width", json_integer(it->stage_width));
+            if (it->stage_height)
+                json_object_set_new(st, "height", json_integer(it->stage_height));
+            json_object_set_new(o, "stage", st);
+        }
     }
     if (k == QTI_INTERACTION_MEDIA) {
         json_object_set_new(o, "autostart", json_boolean(it->autostart));
@@ -762,6 +874,13 @@ static int jint(const json_t *o, const char *k, int def)
     if (json_is_integer(v) && json_integer_value(v) >= -1000000 && json_integer_value(v) <= 1000000)
         return (int)json_integer_value(v);
     return def;
+}
+
+static int jint_at(const json_t *a, size_t i)
+{
+    const json_t *v = json_array_get(a, i);
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+    return n >= 0 && n <= 1000000 ? (int)n : 0;
 }
 
 static double jnum(const json_t *o, const char *k, double def)
@@ -832,8 +951,27 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     if (json_is_object(ob)) {
         it->object_data = jstr(ob, "data");
         it->object_type = jstr(ob, "type");
+        it->object_label = jstr(ob, "label");
         it->object_width = jint(ob, "width", 0);
         it->object_height = jint(ob, "height", 0);
+    }
+    const json_t *cp = json_object_get(j, "centerPoint");
+    if (json_is_array(cp) && json_array_size(cp) == 2) {
+        it->has_center = 1;
+        it->center_x = jint_at(cp, 0);
+        it->center_y = jint_at(cp, 1);
+    }
+    const json_t *st = json_object_get(j, "stage");
+    if (json_is_object(st)) {
+        it->stage_data = jstr(st, "data");
+        it->stage_type = jstr(st, "type");
+        it->stage_width = jint(st, "width", 0);
+        it->stage_height = jint(st, "height", 0);
+    }
+    if (kind == QTI_INTERACTION_POSITION_OBJECT && (!it->object_data || !it->stage_data)) {
+        qti_interaction_free(it);
+        return err_set(e, OP_EINPUT, "%s: positionObjectInteraction without its object or stage",
+                       what);
     }
     const json_t *choices = json_object_get(j, "choices");
     size_t i;
@@ -856,6 +994,7 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
         c->match_set = jint(cj, "matchSet", 0);
         c->required = jbool(cj, "required");
         c->template_identifier = jstr(cj, "templateIdentifier");
+        c->label = jstr(cj, "label");
         const char *sh = json_string_value(json_object_get(cj, "showHide"));
         c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
         const char *shape = json_string_value(json_object_get(cj, "shape"));
@@ -937,6 +1076,7 @@ void qti_interaction_shuffle(const struct qti_interaction *it, uint64_t seed, si
         shuffle_set(it, order, 1, &state);
         break;
     case QTI_INTERACTION_GAP_MATCH:
+    case QTI_INTERACTION_GRAPHIC_GAP_MATCH:
         shuffle_set(it, order, 0, &state);
         break;
     case QTI_INTERACTION_CHOICE:

@@ -10,11 +10,13 @@
  * hottext, slider, hotspot, graphicOrder, graphicAssociate, selectPoint, endAttempt (a
  * button that ends the attempt: its single boolean response is true when the candidate used
  * it, false otherwise), and mediaInteraction (its single integer response is the number of
- * times the candidate played the media, bounded by minPlays and maxPlays), and customInteraction
+ * times the candidate played the media, bounded by minPlays and maxPlays), customInteraction
  * holding a Portable Custom Interaction (qti/pci.h: its response, of any declared base type but
- * file, is checked against its declaration only). Any other interaction
- * (upload, drawing, positionObject, graphicGapMatch, ...) is refused at parse time with
- * "unsupported interaction X in item Y".
+ * file, is checked against its declaration only), graphicGapMatch (gapImg/gapText choices
+ * placed on associableHotspots: directedPair "GAPIMG HOTSPOT") and positionObject (an image
+ * placed on the picture of its positionObjectStage: point "x y" in the stage's pixels; item.c
+ * reads the stage and fills stage_*). Any other interaction (upload, drawing, ...) is refused
+ * at parse time with "unsupported interaction X in item Y".
  *
  * Validation (qti_interaction_validate) checks a response, given in the JSON form of the
  * `outpost qti run` responses file (identifier -> string, multiple/ordered -> array,
@@ -23,8 +25,10 @@
  * minAssociations/maxAssociations, matchMin/matchMax of each choice, a choice that is not
  * one of the interaction's, patternMask, slider bounds and step, a point outside the image,
  * minStrings/maxStrings, the number of plays of a media within minPlays/maxPlays (0 = no
- * maximum). expectedLength and expectedLines are hints for the layout only and
- * never make a response invalid. The reason is written for the test taker.
+ * maximum), a gap image placed only on a hotspot within both matchMax, an object placed
+ * inside its stage within minChoices/maxChoices. expectedLength and expectedLines are hints
+ * for the layout only and never make a response invalid. The reason is written for the test
+ * taker.
  */
 #ifndef OUTPOST_QTI_INTERACTION_H
 #define OUTPOST_QTI_INTERACTION_H
@@ -57,6 +61,8 @@ enum qti_interaction_kind {
     QTI_INTERACTION_MEDIA,
     QTI_INTERACTION_END_ATTEMPT,
     QTI_INTERACTION_CUSTOM, /* a Portable Custom Interaction (qti/pci.h) */
+    QTI_INTERACTION_GRAPHIC_GAP_MATCH,
+    QTI_INTERACTION_POSITION_OBJECT,
 };
 
 /* A choice: simpleChoice, simpleAssociableChoice, gapText, gapImg, gap, inlineChoice,
@@ -67,14 +73,16 @@ struct qti_choice {
     int fixed;            /* keeps its place when the interaction shuffles */
     int match_max;        /* associable choices: most associations (0 = unlimited) */
     int match_min;        /* associable choices: fewest associations */
-    int match_set;        /* matchInteraction: 0 or 1 (which simpleMatchSet); gapMatch: 0 for the
-                             gapText/gapImg choices, 1 for the gaps */
+    int match_set;        /* matchInteraction: 0 or 1 (which simpleMatchSet); gapMatch and
+                             graphicGapMatch: 0 for the gapText/gapImg choices, 1 for the gaps
+                             (gap, associableHotspot) */
     int required;         /* gap: must be filled */
     enum qti_shape shape; /* hotspots (qti/decl.h shapes); coords owned, in image pixels */
     size_t ncoords;
     double *coords;
     char *template_identifier; /* choice shown/hidden by a template variable (may be NULL) */
     int show_hide_show;        /* 1 for showHide="show" (the default), 0 for "hide" */
+    char *label; /* gapImg objectLabel, associableHotspot/hotspotChoice hotspotLabel (NULL) */
 };
 
 struct qti_interaction {
@@ -92,7 +100,7 @@ struct qti_interaction {
     int shuffle;
 
     /* choice, hottext, hotspot, graphicAssociate (max/minAssociations), selectPoint,
-     * associate, match, gapMatch: 0 = unlimited for max */
+     * associate, match, gapMatch, graphicGapMatch, positionObject: 0 = unlimited for max */
     int max_choices;
     int min_choices;
 
@@ -117,12 +125,23 @@ struct qti_interaction {
     /* graphic interactions and mediaInteraction: the object */
     char *object_data; /* package-relative path */
     char *object_type; /* MIME type */
+    char *object_label; /* the object's fallback text, trimmed (NULL when none) */
     int object_width;  /* 0 when not given */
     int object_height;
     int autostart; /* media */
     int min_plays;
     int max_plays;
     int loop;
+
+    /* positionObjectInteraction: the point of its object (the image placed) that marks the
+     * position, from the object's top-left corner (centerPoint; has_center 0: the middle of
+     * the object), and the positionObjectStage's image, whose pixels the points are in */
+    int has_center;
+    int center_x, center_y;
+    char *stage_data; /* package-relative path */
+    char *stage_type;
+    int stage_width; /* 0 when not given */
+    int stage_height;
 
     /* endAttemptInteraction: the button's text, and whether ending the attempt this way
      * counts as an attempt (QTI 2.2 countAttempt, default true) */

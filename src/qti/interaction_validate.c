@@ -144,7 +144,10 @@ static int validate_plays(const struct qti_interaction *it, const json_t **vals,
 static int validate_associations(const struct qti_interaction *it, const json_t **vals, size_t n,
                                  struct qti_invalid *why)
 {
-    int directed = it->kind == QTI_INTERACTION_MATCH || it->kind == QTI_INTERACTION_GAP_MATCH;
+    int directed = it->kind == QTI_INTERACTION_MATCH || it->kind == QTI_INTERACTION_GAP_MATCH ||
+                   it->kind == QTI_INTERACTION_GRAPHIC_GAP_MATCH;
+    int placing =
+        it->kind == QTI_INTERACTION_GAP_MATCH || it->kind == QTI_INTERACTION_GRAPHIC_GAP_MATCH;
     int *uses = qti_xcalloc(it->nchoices, sizeof *uses);
     int ok = 1;
     char a[260], b[260];
@@ -166,9 +169,8 @@ static int validate_associations(const struct qti_interaction *it, const json_t 
         }
         if (directed && (it->choices[ia].match_set != 0 || it->choices[ib].match_set != 1)) {
             ok = invalid(why, "choice",
-                         it->kind == QTI_INTERACTION_GAP_MATCH
-                             ? "\"%s\" cannot be placed in \"%s\"."
-                             : "\"%s\" cannot be matched with \"%s\" in that direction.",
+                         placing ? "\"%s\" cannot be placed in \"%s\"."
+                                 : "\"%s\" cannot be matched with \"%s\" in that direction.",
                          a, b);
             break;
         }
@@ -193,6 +195,10 @@ static int validate_associations(const struct qti_interaction *it, const json_t 
         if (max > 0 && uses[i] > max) {
             if (it->kind == QTI_INTERACTION_GAP_MATCH && c->match_set == 1)
                 ok = invalid(why, "matchMax", "Put only one answer in each gap.");
+            else if (it->kind == QTI_INTERACTION_GRAPHIC_GAP_MATCH && c->match_set == 1)
+                ok = invalid(why, "matchMax", "\"%s\" can hold at most %d %s.",
+                             c->label ? c->label : c->identifier, max,
+                             plural(max, "image", "images"));
             else
                 ok = invalid(why, "matchMax", "\"%s\" can be used at most %d %s.", c->identifier,
                              max, plural(max, "time", "times"));
@@ -238,6 +244,29 @@ static int validate_points(const struct qti_interaction *it, const json_t **vals
             return invalid(why, "point", "The point you marked is outside the image.");
     }
     return check_count(it, n, "point", "points", "Mark", why);
+}
+
+/* positionObjectInteraction: each point is where the candidate put the object's centre
+ * point, in the pixels of the stage's image; it must lie on the stage. */
+static int validate_positions(const struct qti_interaction *it, const json_t **vals, size_t n,
+                              struct qti_invalid *why)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(vals[i]);
+        double x, y;
+        if (!s || parse_point(s, &x, &y) < 0)
+            return invalid(why, "type", "The answer is not in the expected form.");
+        if (x < 0 || y < 0 || (it->stage_width && x > it->stage_width) ||
+            (it->stage_height && y > it->stage_height))
+            return invalid(why, "point", "The image is placed outside the picture.");
+    }
+    if (it->max_choices > 0 && n > (size_t)it->max_choices)
+        return invalid(why, "maxChoices", "Place the image at most %d %s.", it->max_choices,
+                       plural(it->max_choices, "time", "times"));
+    if (n < (size_t)it->min_choices)
+        return invalid(why, "minChoices", "Place the image at least %d %s.", it->min_choices,
+                       plural(it->min_choices, "time", "times"));
+    return 1;
 }
 
 static int validate_text(const struct qti_interaction *it, const json_t **vals, size_t n,
@@ -314,6 +343,7 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
     case QTI_INTERACTION_MATCH:
     case QTI_INTERACTION_GAP_MATCH:
     case QTI_INTERACTION_GRAPHIC_ASSOCIATE:
+    case QTI_INTERACTION_GRAPHIC_GAP_MATCH:
         ok = validate_associations(it, vals, n, why);
         break;
     case QTI_INTERACTION_TEXT_ENTRY:
@@ -325,6 +355,9 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
         break;
     case QTI_INTERACTION_SELECT_POINT:
         ok = validate_points(it, vals, n, why);
+        break;
+    case QTI_INTERACTION_POSITION_OBJECT:
+        ok = validate_positions(it, vals, n, why);
         break;
     case QTI_INTERACTION_MEDIA:
         ok = validate_plays(it, vals, n, why);

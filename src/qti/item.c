@@ -304,11 +304,19 @@ int item_add_builtins(struct qti_item *item, struct op_err *e)
 
 /* ------------------------------------------------------------------------- parsing -- */
 
+/* The positionObjectStage being read: its image, which its positionObjectInteractions share. */
+struct stage {
+    char *data; /* package path */
+    char *type;
+    int width, height;
+};
+
 struct parse {
     struct qti_item *item;
     struct op_err *e;
     int in_modal;    /* rendering modalFeedback: no interactions there */
     char cur_fb[16]; /* key of the feedback whose content is being rendered, or "" */
+    struct stage *stage; /* inside a positionObjectStage, else NULL */
 };
 
 static int perr(struct parse *p, xmlNode *at, const char *fmt, ...)
@@ -349,8 +357,10 @@ int item_base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
         return t == QTI_BT_PAIR;
     case QTI_INTERACTION_MATCH:
     case QTI_INTERACTION_GAP_MATCH:
+    case QTI_INTERACTION_GRAPHIC_GAP_MATCH:
         return t == QTI_BT_DIRECTED_PAIR;
     case QTI_INTERACTION_SELECT_POINT:
+    case QTI_INTERACTION_POSITION_OBJECT:
         return t == QTI_BT_POINT;
     case QTI_INTERACTION_SLIDER:
         return t == QTI_BT_INTEGER || t == QTI_BT_FLOAT;
@@ -395,10 +405,26 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
         snprintf(what, sizeof what, "%s line %ld: item %s: customInteraction %s", item->href,
                  xmlGetLineNo(n), item->identifier, it->response_identifier);
         rc = qti_pci_check_loadable(it->pci, cx->files, what, p->e);
+    } else if (it->kind == QTI_INTERACTION_POSITION_OBJECT && !p->stage) {
+        rc = perr(p, n, "positionObjectInteraction must be inside a positionObjectStage");
+    } else if (it->kind == QTI_INTERACTION_POSITION_OBJECT && it->max_choices != 1 &&
+               d->card == QTI_CARD_SINGLE) {
+        /* QTI 2.1: "If maxChoices is greater than 1 (or 0) then the interaction must be bound
+         * to a response with multiple cardinality." */
+        rc = perr(p, n,
+                  "positionObjectInteraction with maxChoices %d must be bound to a response of "
+                  "multiple cardinality (%s is single)",
+                  it->max_choices, it->response_identifier);
     }
     if (rc < 0) {
         qti_interaction_free(it);
         return rc;
+    }
+    if (it->kind == QTI_INTERACTION_POSITION_OBJECT) {
+        it->stage_data = qti_xstrdup(p->stage->data);
+        it->stage_type = p->stage->type ? qti_xstrdup(p->stage->type) : NULL;
+        it->stage_width = p->stage->width;
+        it->stage_height = p->stage->height;
     }
     QTI_PUSH(item->interactions, item->ninteractions, it);
     const char *tag = inline_kind(it->kind) ? "span" : "div";
@@ -406,6 +432,83 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
     qti_xhtml_escape(out, it->response_identifier);
     buf_printf(out, "\"></%s>", tag);
     return 0;
+}
+
+static int stage_dim(struct parse *p, xmlNode *n, const char *name, int *out)
+{
+    char *v = attr(n, name);
+    *out = 0;
+    if (!v)
+        return 0;
+    char *end;
+    long l = strtol(v, &end, 10);
+    int bad = end == v || *end || l < 0 || l > 1000000;
+    free(v);
+    if (bad)
+        return perr(p, n, "the object of positionObjectStage: %s must be a whole number", name);
+    *out = (int)l;
+    return 0;
+}
+
+/* positionObjectStage (QTI 2.1): an image (its object) and the positionObjectInteractions
+ * whose objects are placed on it. The stage becomes a marker holding the interactions'
+ * markers, and each interaction carries the stage's image (its points are in its pixels). */
+static int add_stage(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out)
+{
+    if (p->stage)
+        return perr(p, n, "positionObjectStage cannot be inside another positionObjectStage");
+    if (p->in_modal)
+        return perr(p, n, "positionObjectStage cannot be inside modalFeedback");
+    xmlNode *obj = NULL;
+    size_t ninteractions = 0;
+    for (xmlNode *c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        const char *name = (const char *)c->name;
+        if (strcmp(name, "object") == 0 && !obj)
+            obj = c;
+        else if (strcmp(name, "positionObjectInteraction") == 0)
+            ninteractions++;
+        else
+            return perr(p, c,
+                        "positionObjectStage holds one object and positionObjectInteractions "
+                        "only (found %s%s)",
+                        strcmp(name, "object") == 0 ? "a second " : "", name);
+    }
+    if (!obj || ninteractions == 0)
+        return perr(p, n, "positionObjectStage needs %s",
+                    obj ? "at least one positionObjectInteraction"
+                        : "an object (the image the objects are placed on)");
+    struct stage st = {0};
+    char *data = attr(obj, "data");
+    st.data = data ? qti_xhtml_resolve_asset(p->item->href, data) : NULL;
+    int rc = 0;
+    if (!st.data)
+        rc = perr(p, obj,
+                  "the object of positionObjectStage needs a data path inside the package "
+                  "(got %s)",
+                  data ? data : "none");
+    free(data);
+    st.type = attr(obj, "type");
+    if (rc == 0 && st.type && strncmp(st.type, "image/", 6) != 0)
+        rc = perr(p, obj, "the object of positionObjectStage must be an image (type %s)", st.type);
+    if (rc == 0 && (rc = stage_dim(p, obj, "width", &st.width)) == 0)
+        rc = stage_dim(p, obj, "height", &st.height);
+    if (rc == 0) {
+        if (cx->assets)
+            qti_assets_add(cx->assets, st.data);
+        buf_puts(out, "<div class=\"qti-positionObjectStage\" data-qti-stage=\"\">");
+        p->stage = &st;
+        for (xmlNode *c = n->children; c && rc >= 0; c = c->next)
+            if (c->type == XML_ELEMENT_NODE &&
+                strcmp((const char *)c->name, "positionObjectInteraction") == 0)
+                rc = add_interaction(p, cx, c, out);
+        p->stage = NULL;
+        buf_puts(out, "</div>");
+    }
+    free(st.data);
+    free(st.type);
+    return rc;
 }
 
 /* feedbackBlock/feedbackInline (template = 0) and templateBlock/templateInline (1). */
@@ -499,6 +602,8 @@ static int body_hook(struct qti_xhtml_ctx *cx, xmlNode *n, struct buf *out, stru
     const char *name = (const char *)n->name;
     if (n->ns && strcmp((const char *)n->ns->href, QTI_NS_MATHML) == 0)
         return math_var(p, n, out);
+    if (strcmp(name, "positionObjectStage") == 0)
+        return add_stage(p, cx, n, out);
     if (qti_interaction_is_interaction_name(name))
         return add_interaction(p, cx, n, out);
     if (strcmp(name, "feedbackBlock") == 0 || strcmp(name, "feedbackInline") == 0)
@@ -856,7 +961,7 @@ static int item_from_node(const struct qti_package *pkg, const char *href, xmlNo
     *out = NULL;
     struct qti_item *item = qti_xcalloc(1, sizeof *item);
     item->href = qti_xstrdup(href ? href : "item.xml");
-    struct parse p = {item, e, 0, ""};
+    struct parse p = {item, e, 0, "", NULL};
     int rc = 0;
 
     if (!root || root->type != XML_ELEMENT_NODE ||

@@ -430,6 +430,228 @@ static void test_choice_refuses_duplicate_identifiers_and_min_over_max(void **st
     assert_non_null(strstr(e.msg, "minChoices (2) is greater than maxChoices (1)"));
 }
 
+/* graphicGapMatchInteraction (QTI 2.1 and 2.2): gapImg (or, in 2.2, gapText) choices placed
+ * on associableHotspots; a directedPair is "GAPIMG HOTSPOT". */
+static const char *graphic_gap =
+    "<graphicGapMatchInteraction responseIdentifier=\"R\" shuffle=\"true\">"
+    "<prompt>Flags</prompt>"
+    "<object type=\"image/png\" width=\"300\" height=\"200\" data=\"img/map.png\">Map</object>"
+    "<gapImg identifier=\"FR\" matchMax=\"1\" objectLabel=\"French flag\">"
+    "<object type=\"image/png\" width=\"30\" height=\"20\" data=\"img/fr.png\">France</object>"
+    "</gapImg>"
+    "<gapImg identifier=\"IT\" matchMax=\"2\">"
+    "<object type=\"image/png\" data=\"img/it.png\">Italy</object></gapImg>"
+    "<gapText identifier=\"T\" matchMax=\"0\">Capital</gapText>"
+    "<associableHotspot identifier=\"ZF\" shape=\"rect\" coords=\"100,40,160,100\" "
+    "matchMax=\"1\" hotspotLabel=\"France\"/>"
+    "<associableHotspot identifier=\"ZI\" shape=\"circle\" coords=\"220,150,30\" "
+    "matchMax=\"2\" matchMin=\"1\"/>"
+    "</graphicGapMatchInteraction>";
+
+static void test_graphic_gap_match_parses_images_hotspots_and_labels(void **state)
+{
+    (void)state;
+    struct qti_interaction *it = must_parse(graphic_gap);
+    assert_int_equal(it->kind, QTI_INTERACTION_GRAPHIC_GAP_MATCH);
+    assert_string_equal(it->object_data, "items/img/map.png");
+    assert_int_equal(it->object_width, 300);
+    assert_int_equal(it->nchoices, 5);
+    assert_string_equal(it->choices[0].identifier, "FR");
+    assert_int_equal(it->choices[0].match_set, 0);
+    assert_string_equal(it->choices[0].label, "French flag");
+    assert_non_null(strstr(it->choices[0].html, "data=\"items/img/fr.png\""));
+    assert_string_equal(it->choices[2].html, "Capital");
+    assert_int_equal(it->choices[3].match_set, 1);
+    assert_string_equal(it->choices[3].label, "France");
+    assert_int_equal(it->choices[4].shape, QTI_SHAPE_CIRCLE);
+    /* no maxAssociations (QTI 2.1 has none): unbounded, the choices' matchMax bound it */
+    assert_int_equal(it->max_choices, 0);
+    /* shuffling moves the gap images among themselves, never the hotspots */
+    size_t order[5];
+    for (uint64_t seed = 0; seed < 20; seed++) {
+        qti_interaction_shuffle(it, seed, order);
+        assert_int_equal(order[3], 3);
+        assert_int_equal(order[4], 4);
+    }
+    qti_interaction_free(it);
+}
+
+static void test_graphic_gap_match_validates_placements(void **state)
+{
+    (void)state;
+    struct qti_interaction *it = must_parse(graphic_gap);
+    struct qti_invalid why;
+    assert_int_equal(check(it, "[\"FR ZF\", \"IT ZI\"]", &why), 1);
+    assert_int_equal(check(it, "[\"IT ZI\", \"T ZI\"]", &why), 1);
+    assert_int_equal(check(it, "null", &why), 1);
+    /* a hotspot holds at most its matchMax images, named by its hotspotLabel */
+    assert_int_equal(check(it, "[\"FR ZF\", \"IT ZF\"]", &why), 0);
+    assert_string_equal(why.rule, "matchMax");
+    assert_string_equal(why.message, "\"France\" can hold at most 1 image.");
+    /* an image is placed at most its matchMax times */
+    assert_int_equal(check(it, "[\"FR ZF\", \"FR ZI\"]", &why), 0);
+    assert_string_equal(why.message, "\"FR\" can be used at most 1 time.");
+    /* the pair is directed: image first, hotspot second */
+    assert_int_equal(check(it, "[\"ZF FR\"]", &why), 0);
+    assert_string_equal(why.message, "\"ZF\" cannot be placed in \"FR\".");
+    assert_int_equal(check(it, "[\"FR ZI\", \"FR ZI\"]", &why), 0);
+    assert_non_null(strstr(why.message, "more than once"));
+    assert_int_equal(check(it, "[\"XX ZF\"]", &why), 0);
+    assert_string_equal(why.rule, "choice");
+    /* matchMin of a hotspot: once something is placed, ZI must hold one */
+    assert_int_equal(check(it, "[\"FR ZF\"]", &why), 0);
+    assert_string_equal(why.rule, "matchMin");
+    qti_interaction_free(it);
+
+    /* QTI 2.2 minAssociations/maxAssociations */
+    it = must_parse("<graphicGapMatchInteraction responseIdentifier=\"R\" minAssociations=\"1\" "
+                    "maxAssociations=\"2\"><object type=\"image/png\" data=\"m.png\"/>"
+                    "<gapImg identifier=\"A\" matchMax=\"0\"><object type=\"image/png\" "
+                    "data=\"a.png\"/></gapImg>"
+                    "<associableHotspot identifier=\"H1\" shape=\"default\" coords=\"\" "
+                    "matchMax=\"0\"/>"
+                    "<associableHotspot identifier=\"H2\" shape=\"ellipse\" coords=\"5,5,4,2\" "
+                    "matchMax=\"0\"/>"
+                    "<associableHotspot identifier=\"H3\" shape=\"rect\" coords=\"0,0,1,1\" "
+                    "matchMax=\"0\"/></graphicGapMatchInteraction>");
+    assert_int_equal(check(it, "[]", &why), 0);
+    assert_string_equal(why.rule, "minAssociations");
+    assert_int_equal(check(it, "[\"A H1\", \"A H2\", \"A H3\"]", &why), 0);
+    assert_string_equal(why.rule, "maxAssociations");
+    assert_string_equal(why.message, "Make at most 2 associations.");
+    assert_int_equal(check(it, "[\"A H1\", \"A H2\"]", &why), 1);
+    qti_interaction_free(it);
+}
+
+static void test_graphic_gap_match_refuses_bad_content(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    /* a gapImg without an image of the package */
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"/>"
+                      "<associableHotspot identifier=\"H\" shape=\"rect\" coords=\"0,0,9,9\" "
+                      "matchMax=\"1\"/></graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "items/q.xml line 1: item Q1: gapImg A needs an object"));
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/png\" "
+                      "data=\"https://cdn.example/a.png\"/></gapImg>"
+                      "<associableHotspot identifier=\"H\" shape=\"rect\" coords=\"0,0,9,9\" "
+                      "matchMax=\"1\"/></graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "an image inside the package (got https://cdn.example/a.png)"));
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"video/mp4\" "
+                      "data=\"a.mp4\"/></gapImg>"
+                      "<associableHotspot identifier=\"H\" shape=\"rect\" coords=\"0,0,9,9\" "
+                      "matchMax=\"1\"/></graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "gapImg A: the object must be an image"));
+    /* no hotspots, no images, no picture, a bad shape */
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/png\" "
+                      "data=\"a.png\"/></gapImg></graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "needs associableHotspots"));
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<associableHotspot identifier=\"H\" shape=\"rect\" coords=\"0,0,9,9\" "
+                      "matchMax=\"1\"/></graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "needs gapImg choices"));
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/png\" "
+                      "data=\"a.png\"/></gapImg><associableHotspot identifier=\"H\" "
+                      "shape=\"rect\" coords=\"0,0,9,9\" matchMax=\"1\"/>"
+                      "</graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "graphicGapMatchInteraction needs an object (the image)"));
+    assert_null(parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                      "<object type=\"image/png\" data=\"m.png\"/>"
+                      "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/png\" "
+                      "data=\"a.png\"/></gapImg><associableHotspot identifier=\"H\" "
+                      "shape=\"rect\" coords=\"0,0,9\" matchMax=\"1\"/>"
+                      "</graphicGapMatchInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "choice H:"));
+}
+
+/* positionObjectInteraction read alone (item.c gives it its stage): its object, centerPoint,
+ * maxChoices (default 1) and minChoices. */
+static void test_position_object_parses_center_point_and_limits(void **state)
+{
+    (void)state;
+    struct qti_interaction *it =
+        must_parse("<positionObjectInteraction responseIdentifier=\"R\" centerPoint=\"16 24\" "
+                   "maxChoices=\"3\" minChoices=\"1\"><object type=\"image/png\" width=\"32\" "
+                   "height=\"32\" data=\"img/tent.png\">Tent</object></positionObjectInteraction>");
+    assert_int_equal(it->kind, QTI_INTERACTION_POSITION_OBJECT);
+    assert_string_equal(it->object_data, "items/img/tent.png");
+    assert_int_equal(it->has_center, 1);
+    assert_int_equal(it->center_x, 16);
+    assert_int_equal(it->center_y, 24);
+    assert_int_equal(it->max_choices, 3);
+    assert_int_equal(it->min_choices, 1);
+    qti_interaction_free(it);
+    it = must_parse("<positionObjectInteraction responseIdentifier=\"R\"><object "
+                    "type=\"image/png\" data=\"f.png\"/></positionObjectInteraction>");
+    assert_int_equal(it->has_center, 0);
+    assert_int_equal(it->max_choices, 1);
+    assert_int_equal(it->min_choices, 0);
+    qti_interaction_free(it);
+
+    struct op_err e = {0};
+    assert_null(parse("<positionObjectInteraction responseIdentifier=\"R\" centerPoint=\"16\">"
+                      "<object type=\"image/png\" data=\"f.png\"/></positionObjectInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "centerPoint must be two whole numbers"));
+    assert_null(parse("<positionObjectInteraction responseIdentifier=\"R\" centerPoint=\"-1 4\">"
+                      "<object type=\"image/png\" data=\"f.png\"/></positionObjectInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "centerPoint"));
+    assert_null(parse("<positionObjectInteraction responseIdentifier=\"R\"/>", &e));
+    assert_non_null(strstr(e.msg, "positionObjectInteraction needs an object"));
+    assert_null(parse("<positionObjectInteraction responseIdentifier=\"R\" maxChoices=\"1\" "
+                      "minChoices=\"2\"><object type=\"image/png\" data=\"f.png\"/>"
+                      "</positionObjectInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "minChoices (2) is greater than maxChoices (1)"));
+}
+
+static void test_position_object_validates_points_on_the_stage(void **state)
+{
+    (void)state;
+    struct qti_interaction *it =
+        must_parse("<positionObjectInteraction responseIdentifier=\"R\" maxChoices=\"2\" "
+                   "minChoices=\"1\"><object type=\"image/png\" data=\"f.png\"/>"
+                   "</positionObjectInteraction>");
+    it->stage_width = 400;
+    it->stage_height = 300;
+    struct qti_invalid why;
+    assert_int_equal(check(it, "[\"0 0\", \"400 300\"]", &why), 1);
+    assert_int_equal(check(it, "[]", &why), 0);
+    assert_string_equal(why.rule, "minChoices");
+    assert_string_equal(why.message, "Place the image at least 1 time.");
+    assert_int_equal(check(it, "[\"1 1\", \"2 2\", \"3 3\"]", &why), 0);
+    assert_string_equal(why.rule, "maxChoices");
+    assert_string_equal(why.message, "Place the image at most 2 times.");
+    assert_int_equal(check(it, "[\"401 10\"]", &why), 0);
+    assert_string_equal(why.rule, "point");
+    assert_int_equal(check(it, "[\"10 -1\"]", &why), 0);
+    assert_string_equal(why.rule, "point");
+    assert_int_equal(check(it, "[\"10\"]", &why), 0);
+    assert_string_equal(why.rule, "type");
+    /* maxChoices 0: no limit */
+    it->max_choices = 0;
+    assert_int_equal(check(it, "[\"1 1\", \"2 2\", \"3 3\"]", &why), 1);
+    qti_interaction_free(it);
+}
+
 static void test_interaction_json_round_trip_keeps_everything(void **state)
 {
     (void)state;
@@ -442,7 +664,8 @@ static void test_interaction_json_round_trip_keeps_everything(void **state)
                          "expectedLength=\"4\" placeholderText=\"word\"/>",
                          "<mediaInteraction responseIdentifier=\"R\" autostart=\"true\" "
                          "minPlays=\"1\" maxPlays=\"2\" loop=\"true\"><object "
-                         "type=\"audio/mpeg\" data=\"a.mp3\"/></mediaInteraction>"};
+                         "type=\"audio/mpeg\" data=\"a.mp3\"/></mediaInteraction>",
+                         graphic_gap};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         struct qti_interaction *it = must_parse(all[i]);
         json_t *j = qti_interaction_to_json(it);
@@ -545,6 +768,11 @@ int main(void)
         cmocka_unit_test(test_interaction_json_round_trip_keeps_everything),
         cmocka_unit_test(test_media_plays_are_bounded_by_min_and_max_plays),
         cmocka_unit_test(test_media_refuses_bad_play_limits),
+        cmocka_unit_test(test_graphic_gap_match_parses_images_hotspots_and_labels),
+        cmocka_unit_test(test_graphic_gap_match_validates_placements),
+        cmocka_unit_test(test_graphic_gap_match_refuses_bad_content),
+        cmocka_unit_test(test_position_object_parses_center_point_and_limits),
+        cmocka_unit_test(test_position_object_validates_points_on_the_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

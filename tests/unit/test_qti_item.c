@@ -967,6 +967,311 @@ static void test_media_interaction_scores_plays_and_validates_its_bounds(void **
     qti_item_free(item);
 }
 
+/* Submits `json` with validateResponses on: 0 when accepted, else the first refusal's rule
+ * and message copied to rule/message. */
+static int submit_validated(struct qti_item_session *s, const char *json, char *rule, char *message)
+{
+    json_error_t jerr;
+    json_t *r = json_loads(json, 0, &jerr);
+    if (!r)
+        fail_msg("bad test JSON %s", json);
+    struct qti_submit_opts validate = {1, 0};
+    json_t *invalid = NULL;
+    struct op_err e = {0};
+    int rc = qti_item_session_submit(s, r, &validate, &invalid, &e);
+    if (rc != 0) {
+        json_t *first = json_array_get(invalid, 0);
+        if (!first)
+            fail_msg("submit %s: %s", json, e.msg);
+        snprintf(rule, 32, "%s", json_string_value(json_object_get(first, "rule")));
+        snprintf(message, 256, "%s", json_string_value(json_object_get(first, "message")));
+    }
+    json_decref(invalid);
+    json_decref(r);
+    return rc;
+}
+
+/* graphicGapMatchInteraction: directedPair "GAPIMG HOTSPOT" scored by map_response with the
+ * mapping's default and bounds (QTI 2.1: each distinct pair counted once, then lowerBound
+ * and upperBound); the images are assets of the item; under validateResponses a hotspot
+ * or an image over its matchMax, and a pair the wrong way round, are refused. */
+static void test_graphic_gap_match_scores_pairs_by_mapping_and_validates(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("graphic_gap_match.xml");
+    const struct qti_interaction *it = qti_item_interaction_for(item, "RESPONSE");
+    assert_int_equal(it->kind, QTI_INTERACTION_GRAPHIC_GAP_MATCH);
+    const char *want[] = {"items/img/europe.png", "items/img/fr.png", "items/img/es.png",
+                          "items/img/it.png"};
+    const struct qti_assets *a = qti_item_assets(item);
+    for (size_t w = 0; w < 4; w++) {
+        int found = 0;
+        for (size_t i = 0; i < a->count; i++)
+            found += strcmp(a->paths[i], want[w]) == 0;
+        assert_int_equal(found, 1);
+    }
+    struct qti_item *loaded = round_trip(item);
+    const struct {
+        const char *json;
+        double score;
+    } scored[] = {
+        {"{\"RESPONSE\": [\"FR ZF\", \"ES ZE\"]}", 2},            /* both right */
+        {"{\"RESPONSE\": [\"FR ZF\", \"ES ZE\", \"IT ZI\"]}", 2}, /* 2.5, upperBound 2 */
+        {"{\"RESPONSE\": [\"FR ZF\", \"IT ZI\"]}", 1.5},
+        {"{\"RESPONSE\": [\"FR ZE\"]}", 0},                       /* -1, lowerBound 0 */
+        {"{\"RESPONSE\": [\"FR ZE\", \"ES ZF\", \"IT ZI\"]}", 0}, /* -1 + 0 + 0.5 */
+        {"{\"RESPONSE\": [\"IT ZF\"]}", 0},                       /* unmapped: defaultValue */
+        {"{\"RESPONSE\": []}", 0},
+        {"{}", 0},
+    };
+    for (size_t i = 0; i < sizeof scored / sizeof scored[0]; i++) {
+        struct qti_item *items[] = {item, loaded};
+        for (size_t k = 0; k < 2; k++) {
+            struct qti_item_session *s = must_session(items[k], 1);
+            must_submit(s, scored[i].json);
+            if (outcome_number(s, "SCORE") != scored[i].score)
+                fail_msg("%s: SCORE %g, want %g", scored[i].json, outcome_number(s, "SCORE"),
+                         scored[i].score);
+            qti_item_session_free(s);
+        }
+    }
+    const struct {
+        const char *json;
+        const char *rule; /* NULL: accepted */
+        const char *message;
+    } checked[] = {
+        {"{\"RESPONSE\": [\"FR ZF\", \"ES ZF\"]}", "matchMax",
+         "\"France\" can hold at most 1 image."},
+        {"{\"RESPONSE\": [\"FR ZF\", \"FR ZE\"]}", "matchMax",
+         "\"FR\" can be used at most 1 time."},
+        {"{\"RESPONSE\": [\"ZF FR\"]}", "choice", "\"ZF\" cannot be placed in \"FR\"."},
+        {"{\"RESPONSE\": [\"DE ZF\"]}", "choice",
+         "\"DE\" is not one of the answers you can choose."},
+        {"{\"RESPONSE\": [\"IT ZI\", \"IT ZF\"]}", NULL, NULL},
+        {"{}", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++) {
+        struct qti_item_session *s = must_session(loaded, 1);
+        char rule[32] = "", message[256] = "";
+        int rc = submit_validated(s, checked[i].json, rule, message);
+        if (checked[i].rule) {
+            assert_int_equal(rc, OP_EINPUT);
+            assert_string_equal(rule, checked[i].rule);
+            assert_string_equal(message, checked[i].message);
+        } else {
+            assert_int_equal(rc, 0);
+        }
+        qti_item_session_free(s);
+    }
+    qti_item_free(loaded);
+    qti_item_free(item);
+}
+
+/* positionObjectStage and positionObjectInteraction: the stage's image is an asset and each
+ * interaction carries it (its points are in the stage's pixels); points are scored by
+ * mapResponsePoint over rect, circle, poly, ellipse and default areas (each area counted once,
+ * a point in no area takes the defaultValue, then the bounds); maxChoices/minChoices and points
+ * off the stage are refused under validateResponses. */
+static void test_position_object_scores_points_by_area_mapping_and_validates(void **state)
+{
+    (void)state;
+    struct qti_item *item = must_fixture("position_object.xml");
+    assert_int_equal(qti_item_interaction_count(item), 2);
+    const struct qti_interaction *tents = qti_item_interaction_for(item, "TENTS");
+    assert_int_equal(tents->kind, QTI_INTERACTION_POSITION_OBJECT);
+    assert_string_equal(tents->object_data, "items/img/tent.png");
+    assert_string_equal(tents->object_label, "A tent"); /* its name for screen readers */
+    assert_string_equal(tents->stage_data, "items/img/campsite.png");
+    assert_int_equal(tents->stage_width, 400);
+    assert_int_equal(tents->stage_height, 300);
+    assert_int_equal(tents->center_x, 16);
+    assert_int_equal(tents->center_y, 24);
+    assert_int_equal(tents->max_choices, 3);
+    const struct qti_interaction *flag = qti_item_interaction_for(item, "FLAG");
+    assert_string_equal(flag->stage_data, "items/img/campsite.png");
+    assert_int_equal(flag->has_center, 0);
+    const struct qti_assets *a = qti_item_assets(item);
+    int found = 0;
+    for (size_t i = 0; i < a->count; i++)
+        found += strcmp(a->paths[i], "items/img/campsite.png") == 0 ||
+                 strcmp(a->paths[i], "items/img/tent.png") == 0 ||
+                 strcmp(a->paths[i], "items/img/flag.png") == 0;
+    assert_int_equal(found, 3);
+
+    /* the body holds one stage marker around the two interactions' markers */
+    json_t *model, *scoring;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_compile(item, &model, &scoring, &e), 0);
+    const char *body = json_string_value(json_object_get(model, "body"));
+    assert_non_null(strstr(body, "<div class=\"qti-positionObjectStage\" data-qti-stage=\"\">"
+                                 "<div data-qti-interaction=\"TENTS\"></div>"
+                                 "<div data-qti-interaction=\"FLAG\"></div></div>"));
+    json_t *ij = json_array_get(json_object_get(model, "interactions"), 0);
+    assert_string_equal(json_string_value(json_object_get(ij, "type")),
+                        "positionObjectInteraction");
+    json_t *cp = json_object_get(ij, "centerPoint");
+    assert_int_equal(json_integer_value(json_array_get(cp, 0)), 16);
+    assert_int_equal(json_integer_value(json_array_get(cp, 1)), 24);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ij, "stage"), "data")),
+                        "items/img/campsite.png");
+    char *text = json_dumps(model, 0);
+    assert_null(strstr(text, "areaMapping")); /* nothing secret */
+    free(text);
+    json_decref(model);
+    json_decref(scoring);
+
+    struct qti_item *loaded = round_trip(item);
+    const struct {
+        const char *json;
+        double score, flag;
+    } scored[] = {
+        {"{\"TENTS\": [\"60 60\", \"200 150\", \"330 240\"], \"FLAG\": \"200 150\"}", 3, 1},
+        /* two tents in the rect: the area counts once */
+        {"{\"TENTS\": [\"30 30\", \"90 90\"]}", 1, 0},
+        /* edges are inside: the rect's corner, the poly's corner, the circle's rim */
+        {"{\"TENTS\": [\"20 20\", \"380 280\", \"240 150\"]}", 3, 0},
+        /* a tent in no area takes the defaultValue -0.5 */
+        {"{\"TENTS\": [\"60 60\", \"5 5\"]}", 0.5, 0},
+        {"{\"TENTS\": [\"5 5\"]}", 0, 0}, /* -0.5, lowerBound 0 */
+        /* the ellipse (200,40 radii 60,20): inside at 255 40, outside at 200 61 */
+        {"{\"TENTS\": [\"255 40\"]}", 0.5, 0},
+        {"{\"TENTS\": [\"200 61\"]}", 0, 0},
+        /* the default shape holds every point the circle before it does not */
+        {"{\"FLAG\": \"0 0\"}", 0, 0.25},
+        {"{\"FLAG\": \"205 155\"}", 0, 1},
+        {"{}", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof scored / sizeof scored[0]; i++) {
+        struct qti_item *items[] = {item, loaded};
+        for (size_t k = 0; k < 2; k++) {
+            struct qti_item_session *s = must_session(items[k], 1);
+            must_submit(s, scored[i].json);
+            if (outcome_number(s, "SCORE") != scored[i].score ||
+                outcome_number(s, "FLAG_SCORE") != scored[i].flag)
+                fail_msg("%s: SCORE %g FLAG_SCORE %g, want %g %g", scored[i].json,
+                         outcome_number(s, "SCORE"), outcome_number(s, "FLAG_SCORE"),
+                         scored[i].score, scored[i].flag);
+            qti_item_session_free(s);
+        }
+    }
+    const struct {
+        const char *json;
+        const char *rule; /* NULL: accepted */
+        const char *message;
+    } checked[] = {
+        {"{\"TENTS\": [\"1 1\", \"2 2\", \"3 3\", \"4 4\"]}", "maxChoices",
+         "Place the image at most 3 times."},
+        {"{\"TENTS\": []}", "minChoices", "Place the image at least 1 time."},
+        {"{\"FLAG\": \"1 1\"}", "minChoices", "Place the image at least 1 time."},
+        {"{\"TENTS\": [\"401 10\"]}", "point", "The image is placed outside the picture."},
+        {"{\"TENTS\": [\"10 10\"], \"FLAG\": \"10 301\"}", "point",
+         "The image is placed outside the picture."},
+        {"{\"TENTS\": [\"400 300\"]}", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof checked / sizeof checked[0]; i++) {
+        struct qti_item_session *s = must_session(loaded, 1);
+        char rule[32] = "", message[256] = "";
+        int rc = submit_validated(s, checked[i].json, rule, message);
+        if (checked[i].rule) {
+            assert_int_equal(rc, OP_EINPUT);
+            assert_string_equal(rule, checked[i].rule);
+            assert_string_equal(message, checked[i].message);
+        } else {
+            assert_int_equal(rc, 0);
+        }
+        qti_item_session_free(s);
+    }
+    qti_item_free(loaded);
+    qti_item_free(item);
+}
+
+/* What the information model forbids around positionObjectStage is refused at import, naming
+ * the file and line. */
+#define OBJ "<object type=\"image/png\" data=\"o.png\"/>"
+static void test_position_object_stage_refusals_name_file_and_line(void **state)
+{
+    (void)state;
+    const char *head =
+        "<assessmentItem xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"P\" "
+        "title=\"P\" adaptive=\"false\" timeDependent=\"false\">\n"
+        "<responseDeclaration identifier=\"R\" cardinality=\"single\" baseType=\"point\"/>\n"
+        "<responseDeclaration identifier=\"M\" cardinality=\"multiple\" baseType=\"point\"/>\n"
+        "<itemBody>\n";
+    const struct {
+        const char *body;
+        const char *message;
+    } cases[] = {
+        {"<positionObjectInteraction responseIdentifier=\"R\"><object type=\"image/png\" "
+         "data=\"o.png\"/></positionObjectInteraction>",
+         "items/p.xml line 5: item P: positionObjectInteraction must be inside a "
+         "positionObjectStage"},
+        {"<positionObjectStage><positionObjectInteraction responseIdentifier=\"R\">" OBJ
+         "</positionObjectInteraction></positionObjectStage>",
+         "line 5: item P: positionObjectStage needs an object (the image the objects are placed "
+         "on)"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\"/></positionObjectStage>",
+         "positionObjectStage needs at least one positionObjectInteraction"},
+        {"<positionObjectStage>\n<object type=\"image/png\" data=\"http://x.example/s.png\"/>"
+         "<positionObjectInteraction responseIdentifier=\"R\">" OBJ "</positionObjectInteraction>"
+         "</positionObjectStage>",
+         "line 6: item P: the object of positionObjectStage needs a data path inside the package "
+         "(got http://x.example/s.png)"},
+        {"<positionObjectStage><object type=\"video/mp4\" data=\"s.mp4\"/>"
+         "<positionObjectInteraction responseIdentifier=\"R\">" OBJ "</positionObjectInteraction>"
+         "</positionObjectStage>",
+         "the object of positionObjectStage must be an image (type video/mp4)"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\"/><p>text</p>"
+         "<positionObjectInteraction responseIdentifier=\"R\">" OBJ "</positionObjectInteraction>"
+         "</positionObjectStage>",
+         "positionObjectStage holds one object and positionObjectInteractions only (found p)"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\"/>"
+         "<positionObjectInteraction responseIdentifier=\"R\" maxChoices=\"2\">" OBJ
+         "</positionObjectInteraction></positionObjectStage>",
+         "positionObjectInteraction with maxChoices 2 must be bound to a response of multiple "
+         "cardinality (R is single)"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\"/>"
+         "<positionObjectInteraction responseIdentifier=\"R\" maxChoices=\"0\">" OBJ
+         "</positionObjectInteraction></positionObjectStage>",
+         "maxChoices 0 must be bound to a response of multiple cardinality"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\" width=\"wide\"/>"
+         "<positionObjectInteraction responseIdentifier=\"R\">" OBJ "</positionObjectInteraction>"
+         "</positionObjectStage>",
+         "the object of positionObjectStage: width must be a whole number"},
+        {"<positionObjectStage><object type=\"image/png\" data=\"s.png\"/>"
+         "<positionObjectInteraction responseIdentifier=\"X\">" OBJ "</positionObjectInteraction>"
+         "</positionObjectStage>",
+         "positionObjectInteraction is bound to X, which is not a declared response variable"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *doc = NULL;
+        if (asprintf(&doc, "%s%s\n</itemBody></assessmentItem>", head, cases[i].body) < 0)
+            abort();
+        struct qti_item *item = NULL;
+        struct op_err e = {0};
+        int rc = qti_item_parse("items/p.xml", doc, strlen(doc), NULL, &item, &e);
+        free(doc);
+        assert_null(item);
+        assert_int_equal(rc, OP_EINPUT);
+        if (!strstr(e.msg, cases[i].message))
+            fail_msg("case %zu: got \"%s\", want \"%s\"", i, e.msg, cases[i].message);
+    }
+    /* bound to a response of another base type */
+    const char *wrong =
+        "<assessmentItem xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"P\" "
+        "title=\"P\" adaptive=\"false\" timeDependent=\"false\">"
+        "<responseDeclaration identifier=\"R\" cardinality=\"single\" baseType=\"identifier\"/>"
+        "<itemBody><positionObjectStage><object type=\"image/png\" data=\"s.png\"/>"
+        "<positionObjectInteraction responseIdentifier=\"R\"><object type=\"image/png\" "
+        "data=\"o.png\"/></positionObjectInteraction></positionObjectStage></itemBody>"
+        "</assessmentItem>";
+    struct qti_item *item = NULL;
+    struct op_err e = {0};
+    assert_int_equal(qti_item_parse("items/p.xml", wrong, strlen(wrong), NULL, &item, &e),
+                     OP_EINPUT);
+    assert_non_null(strstr(e.msg, "cannot be bound to R of base type identifier"));
+}
+#undef OBJ
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1000,6 +1305,9 @@ int main(void)
         cmocka_unit_test(test_end_attempt_interaction_sets_its_response_and_may_not_count),
         cmocka_unit_test(test_end_attempt_interaction_needs_a_boolean_and_a_title),
         cmocka_unit_test(test_media_interaction_scores_plays_and_validates_its_bounds),
+        cmocka_unit_test(test_graphic_gap_match_scores_pairs_by_mapping_and_validates),
+        cmocka_unit_test(test_position_object_scores_points_by_area_mapping_and_validates),
+        cmocka_unit_test(test_position_object_stage_refusals_name_file_and_line),
         cmocka_unit_test(test_load_refuses_models_of_different_items),
         cmocka_unit_test(test_load_refuses_incomplete_feedback_and_template_entries),
     };

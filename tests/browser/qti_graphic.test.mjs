@@ -1,0 +1,215 @@
+// @world central+device
+// qti_graphic.test.mjs - graphicGapMatchInteraction and positionObjectInteraction in the
+// device's pages, against the real servers of tests/browser/run.sh.
+//
+// The fixture package tests/browser/fixtures/graphic (Q01: flags placed on a map, the gap
+// images and hotspots of a graphicGapMatch; Q02: two tents and a flag placed on a campsite,
+// two positionObjectInteractions sharing one positionObjectStage, the tents with a
+// centerPoint and maxChoices 2) is imported on central with `outpost import-qti`; the sync
+// manager's first login enrols the device and syncs it. Then
+//
+//  - ta1 answers both items with the MOUSE: picks a flag and clicks its country, clicks the
+//    campsite where each tent goes (a third tent over maxChoices is refused by the page),
+//    picks the flag and clicks the gate;
+//  - ta2 answers both with the KEYBOARD ALONE: Enter on a flag, the arrow keys to its
+//    country, Enter; Enter on "Place A tent", the arrow keys to each pitch, Enter; Escape,
+//    Tab to the flag, and the same;
+//  - both finish; the button syncs the results; central's `decrypt-results --all` and
+//    `results show` give, for each, the responses expected (the tent's centerPoint at the
+//    pitch, not its corner) and the scores `outpost qti run` gives for them: Q01 2, Q02 3.
+//
+// axe-core: no serious or critical violation on each item, before and after answering.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { axe, check, finish, launch, newPage, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
+
+const dev = world.device.url;
+const C = world.central.dir;
+const allow = [/^401 .*\/api\/v1\//];
+const { browser } = await launch(undefined, allow);
+const problemsAll = [];
+
+async function page() {
+  const p = await newPage(browser, undefined, allow);
+  problemsAll.push(p.problems);
+  return p.page;
+}
+async function a11y(p, name) {
+  await shot(p, name);
+  const v = await axe(p, name);
+  check(`axe: no serious or critical violation (${name})`, v.length === 0, v);
+}
+async function login(p, who, landing) {
+  await p.goto(`${dev}/`);
+  await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
+  await p.keyboard.type(who);
+  await p.keyboard.press('Tab');
+  await p.keyboard.type(`pw-${who}`);
+  await p.keyboard.press('Enter');
+  await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
+  return landing.test(p.url());
+}
+const at = (p, n) => visible(p, `#item-progress >> text="Question ${n} of 2"`, 15000);
+// Clicks the picture `layer` (an SVG over the image) on its pixel (x, y): at the first whole
+// CSS pixel inside it, since a mouse event's clientX/clientY are whole pixels.
+async function clickAt(p, layer, x, y) {
+  const box = await p.locator(layer).boundingBox();
+  const [w, h] = await p.evaluate((s) => { const vb = document.querySelector(s).viewBox.baseVal; return [vb.width, vb.height]; }, layer);
+  await p.mouse.click(Math.ceil(box.x + (x * box.width) / w), Math.ceil(box.y + (y * box.height) / h));
+}
+const placements = (p) => p.$$eval('.qti-pairs li span', (l) => l.map((n) => n.textContent));
+const said = (p) => p.$$eval('.qti-sr[role=status]', (l) => l.map((n) => n.textContent).join(' | '));
+
+// ---- on central: the fixture package, for ta1 and ta2 ----
+const work = fs.mkdtempSync(path.join(world.work, 'graphic-'));
+const zip = path.join(work, 'graphic.zip');
+execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/graphic')]);
+for (const s of [
+  ['import-qti', '-f', zip, '--label', 'Pictures'],
+  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Pictures', '--test-takers', 'ta1,ta2', '--proctored', 'no'],
+]) {
+  const r = outpost(['--data', C, ...s]);
+  check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
+}
+
+const execs = {};
+try {
+  // ---- the device is enrolled and synced ----
+  const mgr = await page();
+  check("the sync manager's first login enrols the device", await login(mgr, 'sm-a', /\/sync\.html$/));
+  await tabTo(mgr, '#start');
+  await mgr.keyboard.press('Enter');
+  check('the first sync brings the delivery', await visible(mgr, '#sync-state >> text=Synchronisation finished successfully.', 60000));
+
+  // ================================================================= the mouse (ta1) ==
+  const ta1 = await page();
+  check('ta1 logs in', await login(ta1, 'ta1', /\/take\.html$/));
+  await ta1.click('button >> text=Start Pictures');
+  check('ta1: question 1, the flags', await at(ta1, 1) && await visible(ta1, '.qti-graphicGapMatchInteraction .qti-stage-img'));
+  execs.ta1 = new URL(ta1.url()).searchParams.get('execution');
+  await a11y(ta1, 'flags-new');
+  // the Italian flag on France, then the French flag replaces it (France holds one)
+  await ta1.click('button.qti-gap-img[data-identifier=IT]');
+  check('a picked flag is shown pressed', await ta1.getAttribute('button.qti-gap-img[data-identifier=IT]', 'aria-pressed') === 'true');
+  await ta1.click('.qti-shape[data-identifier=ZF]');
+  check('a click on the country places the picked flag there', JSON.stringify(await placements(ta1)) === '["Italian flag on France"]', await placements(ta1));
+  await ta1.click('button.qti-gap-img[data-identifier=FR]');
+  await ta1.click('.qti-shape[data-identifier=ZF]');
+  check('France holds one flag: the French flag replaces the Italian one', JSON.stringify(await placements(ta1)) === '["French flag on France"]', await placements(ta1));
+  await ta1.click('button.qti-gap-img[data-identifier=ES]');
+  await clickAt(ta1, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 70, 150);
+  check('a click inside the round country places the Spanish flag', JSON.stringify(await placements(ta1)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta1));
+  check('the placed flags are drawn on the map', (await ta1.$$('.qti-placed image')).length === 2);
+  check('the areas say what they hold', (await ta1.getAttribute('.qti-shape[data-identifier=ZE]', 'aria-label')) === 'Spain, holds Spanish flag');
+  await a11y(ta1, 'flags-answered');
+  await ta1.click('#next');
+  check('ta1: question 2, the campsite', await at(ta1, 2) && await visible(ta1, '.qti-position-stage .qti-stage-img'));
+  await a11y(ta1, 'camp-new');
+  const layer = '.qti-position-stage svg.qti-stage-layer';
+  check('the first object (the tent) is picked at the start', (await ta1.getAttribute('.qti-positionObjectInteraction[data-response-identifier=TENTS] .qti-position-pick', 'aria-pressed')) === 'true');
+  await clickAt(ta1, layer, 80, 80);
+  await clickAt(ta1, layer, 300, 200);
+  await clickAt(ta1, layer, 10, 10);
+  check('a third tent (maxChoices 2) is refused by the page', /at most 2 times/.test(await said(ta1)) &&
+    JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200"]', [await placements(ta1), await said(ta1)]);
+  // the tent's image is drawn with its centerPoint (16 28) at the point
+  const tentXY = await ta1.$eval('.qti-placed image', (n) => [Number(n.getAttribute('x')), Number(n.getAttribute('y'))]);
+  check("the tent's centerPoint, not its corner, is at the point", tentXY[0] === 64 && tentXY[1] === 52, tentXY);
+  await ta1.click('.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick');
+  await clickAt(ta1, layer, 150, 250);
+  await clickAt(ta1, layer, 200, 60);
+  check('the flag (maxChoices 1) moves to the last click', JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta1));
+  await a11y(ta1, 'camp-answered');
+  await ta1.click('#finish');
+  await ta1.waitForSelector('#confirm[open]');
+  await ta1.click('#confirm-ok');
+  check('ta1 finishes', await visible(ta1, '#done-title >> text=Test finished'));
+
+  // ========================================================== the keyboard (ta2) ==
+  const ta2 = await page();
+  const kb = ta2.keyboard;
+  const press = async (key, n = 1) => { for (let i = 0; i < n; i++) await kb.press(key); };
+  check('ta2 logs in', await login(ta2, 'ta2', /\/take\.html$/));
+  await tabTo(ta2, { text: 'Start Pictures' });
+  await press('Enter');
+  check('ta2: question 1', await at(ta2, 1));
+  execs.ta2 = new URL(ta2.url()).searchParams.get('execution');
+  await tabTo(ta2, 'button.qti-gap-img[data-identifier=FR]');
+  await press('Enter');
+  check('Enter on a flag picks it and moves to the first area', await ta2.evaluate(() => document.activeElement.dataset.identifier === 'ZF'));
+  await press('Enter');
+  await tabTo(ta2, 'button.qti-gap-img[data-identifier=ES]', true);
+  await press('Space');
+  await press('ArrowRight');
+  check('the arrow keys move to the next area', await ta2.evaluate(() => document.activeElement.dataset.identifier === 'ZE'));
+  await shot(ta2, 'flags-keyboard');
+  await press('Enter');
+  check('ta2 placed both flags with the keyboard', JSON.stringify(await placements(ta2)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta2));
+  await tabTo(ta2, '#next');
+  await press('Enter');
+  check('ta2: question 2', await at(ta2, 2));
+  await tabTo(ta2, '.qti-positionObjectInteraction[data-response-identifier=TENTS] .qti-position-pick');
+  await press('Enter');
+  check('Enter on "Place A tent" moves to the picture', await ta2.evaluate(() => document.activeElement.matches('svg.qti-stage-layer[role=application]')));
+  // the cursor starts at the middle (200 150)
+  await press('Shift+ArrowLeft', 12);
+  await press('Shift+ArrowUp', 7);
+  await press('Enter');
+  await press('Shift+ArrowRight', 22);
+  await press('Shift+ArrowDown', 12);
+  await press('Enter');
+  check('two tents placed with the arrow keys and Enter', JSON.stringify(await placements(ta2)) === '["A tent at 80, 80","A tent at 300, 200"]', await placements(ta2));
+  await press('Escape');
+  check('Escape goes back to the tent button', await ta2.evaluate(() => document.activeElement.matches('.qti-position-pick')));
+  await tabTo(ta2, '.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick');
+  await press('Enter');
+  await press('Shift+ArrowLeft', 10);
+  await press('Shift+ArrowUp', 14);
+  await press('ArrowDown');
+  await press('Space');
+  await press('Delete');
+  check('Delete removes the last placement', JSON.stringify(await placements(ta2)) === '["A tent at 80, 80","A tent at 300, 200"]', await placements(ta2));
+  await press('ArrowUp');
+  await press('Enter');
+  check('the flag placed with the keyboard', JSON.stringify(await placements(ta2)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta2));
+  await a11y(ta2, 'camp-keyboard');
+  await tabTo(ta2, '#finish');
+  await press('Enter');
+  await ta2.waitForSelector('#confirm[open]');
+  await press('Enter');
+  check('ta2 finishes', await visible(ta2, '#done-title >> text=Test finished'));
+
+  // ======================================================= the results on central ==
+  const mgr2 = await page();
+  check('the sync manager logs in again', await login(mgr2, 'sm-a', /\/sync\.html$/));
+  await mgr2.click('#start');
+  await mgr2.waitForFunction(() => document.querySelectorAll('#history-rows tr').length >= 2 &&
+    !document.getElementById('start').disabled, null, { timeout: 60000 }).catch(() => {});
+  check('the button syncs the results', await visible(mgr2, '#sync-state >> text=Synchronisation finished successfully.', 1000));
+  const dec = outpost(['--data', C, 'decrypt-results', '--all']);
+  check('central decrypts the results', dec.status === 0, dec.stdout + dec.stderr);
+  const want = { Q01: { RESPONSE: ['FR ZF', 'ES ZE'] }, Q02: { TENTS: ['80 80', '300 200'], FLAG: '200 60' } };
+  for (const who of ['ta1', 'ta2']) {
+    const rid = sqlite(C, `SELECT id FROM results WHERE execution_id = '${execs[who]}'`);
+    const shown = outpost(['--data', C, 'results', 'show', rid]);
+    let res = null;
+    try { res = JSON.parse(shown.stdout); } catch (e) { check(`${who}: results show prints JSON`, false, shown.stdout + shown.stderr); continue; }
+    const items = (res.outcome && res.outcome.items) || {};
+    const given = { Q01: items.Q01 && items.Q01.responses, Q02: items.Q02 && items.Q02.responses };
+    const canon = (o) => JSON.stringify(o, (k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((x) => [x, v[x]])) : v));
+    check(`${who}: central holds the responses given`, canon(given) === canon(want), given);
+    fs.writeFileSync(path.join(work, `${who}.json`), JSON.stringify(given));
+    const run = JSON.parse(execFileSync(process.env.OUTPOST || world.outpost, ['qti', 'run', '-f', zip, '--responses', path.join(work, `${who}.json`)], { encoding: 'utf8' }));
+    for (const [k, score] of [['Q01', 2], ['Q02', 3]]) {
+      const got = items[k] && items[k].outcomes && items[k].outcomes.SCORE;
+      check(`${who}: ${k} scores ${score} on central, as qti run`, got === score && run.items[k].SCORE === score, `central ${got}, qti run ${run.items[k].SCORE}`);
+    }
+    check(`${who}: the test total is 5`, res.outcome.outcomes && res.outcome.outcomes.TOTAL === 5, res.outcome.outcomes);
+  }
+} catch (e) {
+  check('the test ran to the end', false, e.stack || String(e));
+}
+const problems = problemsAll.flat().filter((x) => !/ERR_CONNECTION_REFUSED|Failed to fetch|NetworkError/.test(x));
+check('no script error, CSP violation or unexpected refusal', problems.length === 0, problems);
+await finish(browser);
