@@ -326,6 +326,18 @@ static void test_another_test_taker_is_refused(void **state)
         0);
     assert_string_equal(type, "image/svg+xml");
     runner_package_release(p);
+    /* a PCI's frame: another taker's execution is refused; a module that is no PCI's entry
+     * of the package is not found */
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    assert_int_equal(app_take_pci_frame(f->dev, f->cache, &t2, id, "items/x.js", "", 0, &html,
+                                        &csp, &e),
+                     OP_EFORBIDDEN);
+    assert_int_equal(app_take_pci_frame(f->dev, f->cache, &t1, id, "assets/planet.svg", "", 0,
+                                        &html, &csp, &e),
+                     OP_ENOTFOUND);
+    assert_int_equal(html.len, 0);
+    buf_free(&html);
+    buf_free(&csp);
     /* without a key in the web session nothing opens */
     struct app_taker nokey = {T1, NULL, NULL};
     assert_int_equal(app_take_get(f->dev, f->cache, &nokey, id, (double)now_t, &out, &e),

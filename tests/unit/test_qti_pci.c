@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/pci_frame.h"
+#include "app/runner.h"
 #include "base/buf.h"
 #include "qti/compile.h"
 #include "qti/item_session.h"
@@ -394,6 +396,55 @@ static void test_pci_response_is_scored_like_any_other(void **state)
     qti_loaded_free(l);
 }
 
+/* The frame document the device serves: the shim and each module inline, each listed by its
+ * hash in the CSP, which fetches nothing; "</script" inside a module cannot end its element. */
+static void test_frame_document_holds_the_modules_by_hash(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    const char *const files[] = {"items/likert/likert.amd.js",
+                                 "define([], function () { return '</script><b>'; }); "
+                                 "qtiCustomInteractionContext;",
+                                 "items/likert/renderer.js",
+                                 lib,
+                                 "items/likert/face.png",
+                                 "png",
+                                 NULL};
+    struct qti_loaded *l = load(likert_item, files, &e);
+    if (!l)
+        fail_msg("%s", e.msg);
+    struct buf out = BUF_INIT;
+    assert_int_equal(qti_compile(l, &out, &e), 0);
+    qti_loaded_free(l);
+    struct runner_package *p = NULL;
+    if (runner_package_from_bytes((const unsigned char *)out.data, out.len, &p, &e) != 0)
+        fail_msg("package: %s", e.msg);
+    buf_free(&out);
+    const struct qti_pci *pci = NULL;
+    assert_int_equal(runner_package_pci(p, "items/likert/renderer.js", &pci, &e), OP_ENOTFOUND);
+    assert_int_equal(runner_package_pci(p, "items/likert/likert.amd.js", &pci, &e), 0);
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    assert_int_equal(pci_frame_build(p, pci, "/* shim */", 10, &html, &csp, &e), 0);
+    const char *h = html.data;
+    assert_non_null(strstr(h, "<script>/* shim */</script>"));
+    assert_non_null(strstr(h, "<script data-module=\"likert/renderer\">define([], function () "));
+    assert_non_null(strstr(h, "data-entry=\"likert/likert.amd\""));
+    assert_non_null(strstr(h, "return '<\\/script><b>'"));
+    assert_null(strstr(h, "return '</script>"));
+    /* the shim, the library, the entry: three hashes and nothing else may run */
+    int hashes = 0;
+    for (const char *c = csp.data; (c = strstr(c, "'sha256-")) != NULL; c++)
+        hashes++;
+    assert_int_equal(hashes, 3);
+    assert_true(strncmp(csp.data, "default-src 'none'; script-src 'sha256-", 39) == 0);
+    assert_non_null(strstr(csp.data, "connect-src 'none'"));
+    assert_non_null(strstr(csp.data, "sandbox allow-scripts"));
+    assert_null(strstr(csp.data, "unsafe-eval"));
+    buf_free(&html);
+    buf_free(&csp);
+    runner_package_release(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -403,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_malformed_custom_interaction_is_refused),
         cmocka_unit_test(test_json_binding_is_read_against_the_declaration),
         cmocka_unit_test(test_pci_response_is_scored_like_any_other),
+        cmocka_unit_test(test_frame_document_holds_the_modules_by_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
