@@ -1285,7 +1285,7 @@ function graphic(it, env, ctx, mode) {
   g.append(h('p', { class: 'qti-hint', text: env.t(`qti.graphicHint.${mode}`) }));
   const st = stage(it, env);
   const choices = (it.choices || []).filter((c) => !((env.state.hiddenChoices || {})[it.responseIdentifier] || []).includes(c.identifier));
-  const label = new Map(choices.map((c, i) => [c.identifier, textOf(c.html) || env.t('qti.area', { n: i + 1 })]));
+  const label = new Map(choices.map((c, i) => [c.identifier, c.label || textOf(c.html) || env.t('qti.area', { n: i + 1 })]));
   const single = d.cardinality === 'single';
   const saved = env.saved[it.responseIdentifier];
   let selected = mode === 'hotspot' ? new Set(single ? (saved ? [saved] : []) : saved || []) : null;

@@ -11,6 +11,7 @@
 //  - ta1 answers both items with the MOUSE: picks a flag and clicks its country, clicks the
 //    campsite where each tent goes (a third tent over maxChoices is refused by the page),
 //    picks the flag and clicks the gate;
+//  - ta3 answers both by TOUCH (a touch screen's taps, in a context with touch);
 //  - ta2 answers both with the KEYBOARD ALONE: Enter on a flag, the arrow keys to its
 //    country, Enter; Enter on "Place A tent", the arrow keys to each pitch, Enter; Escape,
 //    Tab to the flag, and the same;
@@ -51,12 +52,15 @@ async function login(p, who, landing) {
   return landing.test(p.url());
 }
 const at = (p, n) => visible(p, `#item-progress >> text="Question ${n} of 2"`, 15000);
-// Clicks the picture `layer` (an SVG over the image) on its pixel (x, y): at the first whole
-// CSS pixel inside it, since a mouse event's clientX/clientY are whole pixels.
-async function clickAt(p, layer, x, y) {
+// Clicks (or with `tap`, taps) the picture `layer` (an SVG over the image) on its pixel
+// (x, y): at the first whole CSS pixel inside it, since an event's clientX/clientY are whole
+// pixels.
+async function clickAt(p, layer, x, y, tap) {
   const box = await p.locator(layer).boundingBox();
   const [w, h] = await p.evaluate((s) => { const vb = document.querySelector(s).viewBox.baseVal; return [vb.width, vb.height]; }, layer);
-  await p.mouse.click(Math.ceil(box.x + (x * box.width) / w), Math.ceil(box.y + (y * box.height) / h));
+  const [cx, cy] = [Math.ceil(box.x + (x * box.width) / w), Math.ceil(box.y + (y * box.height) / h)];
+  if (tap) await p.touchscreen.tap(cx, cy);
+  else await p.mouse.click(cx, cy);
 }
 const placements = (p) => p.$$eval('.qti-pairs li span', (l) => l.map((n) => n.textContent));
 const said = (p) => p.$$eval('.qti-sr[role=status]', (l) => l.map((n) => n.textContent).join(' | '));
@@ -67,7 +71,7 @@ const zip = path.join(work, 'graphic.zip');
 execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/graphic')]);
 for (const s of [
   ['import-qti', '-f', zip, '--label', 'Pictures'],
-  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Pictures', '--test-takers', 'ta1,ta2', '--proctored', 'no'],
+  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Pictures', '--test-takers', 'ta1,ta2,ta3', '--proctored', 'no'],
 ]) {
   const r = outpost(['--data', C, ...s]);
   check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
@@ -125,6 +129,35 @@ try {
   await ta1.waitForSelector('#confirm[open]');
   await ta1.click('#confirm-ok');
   check('ta1 finishes', await visible(ta1, '#done-title >> text=Test finished'));
+
+  // ================================================================= touch (ta3) ==
+  const touchContext = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true, isMobile: false });
+  const ta3 = await touchContext.newPage();
+  const touchProblems = [];
+  ta3.on('pageerror', (e) => touchProblems.push(String(e)));
+  problemsAll.push(touchProblems);
+  check('ta3 logs in (a touch screen)', await login(ta3, 'ta3', /\/take\.html$/));
+  await ta3.tap('button >> text=Start Pictures');
+  check('ta3: question 1', await at(ta3, 1));
+  execs.ta3 = new URL(ta3.url()).searchParams.get('execution');
+  await ta3.tap('button.qti-gap-img[data-identifier=FR]');
+  await clickAt(ta3, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 130, 70, true);
+  await ta3.tap('button.qti-gap-img[data-identifier=ES]');
+  await clickAt(ta3, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 70, 150, true);
+  check('ta3 placed both flags by tapping', JSON.stringify(await placements(ta3)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta3));
+  await ta3.tap('#next');
+  check('ta3: question 2', await at(ta3, 2));
+  const tlayer = '.qti-position-stage svg.qti-stage-layer';
+  await clickAt(ta3, tlayer, 80, 80, true);
+  await clickAt(ta3, tlayer, 300, 200, true);
+  await ta3.tap('.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick');
+  await clickAt(ta3, tlayer, 200, 60, true);
+  check('ta3 placed the tents and the flag by tapping', JSON.stringify(await placements(ta3)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta3));
+  await shot(ta3, 'camp-touch');
+  await ta3.tap('#finish');
+  await ta3.waitForSelector('#confirm[open]');
+  await ta3.tap('#confirm-ok');
+  check('ta3 finishes', await visible(ta3, '#done-title >> text=Test finished'));
 
   // ========================================================== the keyboard (ta2) ==
   const ta2 = await page();
@@ -190,7 +223,7 @@ try {
   const dec = outpost(['--data', C, 'decrypt-results', '--all']);
   check('central decrypts the results', dec.status === 0, dec.stdout + dec.stderr);
   const want = { Q01: { RESPONSE: ['FR ZF', 'ES ZE'] }, Q02: { TENTS: ['80 80', '300 200'], FLAG: '200 60' } };
-  for (const who of ['ta1', 'ta2']) {
+  for (const who of ['ta1', 'ta2', 'ta3']) {
     const rid = sqlite(C, `SELECT id FROM results WHERE execution_id = '${execs[who]}'`);
     const shown = outpost(['--data', C, 'results', 'show', rid]);
     let res = null;
