@@ -493,6 +493,11 @@ int db_bind_text(struct db_stmt *st, int idx, const char *s)
     return st->db->be->bind_text(st->h, idx, s);
 }
 
+int db_bind_text_n(struct db_stmt *st, int idx, const char *s, size_t n)
+{
+    return st->db->be->bind_text_n(st->h, idx, s, n);
+}
+
 void db_bind_texts(struct db_stmt *st, int first, const char *const *v, int n)
 {
     for (int i = 0; i < n; i++)

@@ -238,6 +238,8 @@ const void *db_column_blob(struct db_stmt *st, int col, size_t *len);
 /* Binding helpers: NULL `s` binds SQL NULL; db_bind_texts binds the n strings of v to
  * ?first .. ?(first+n-1). */
 int db_bind_text(struct db_stmt *st, int idx, const char *s);
+/* The n bytes at s as text (not NUL-terminated; none of them NUL), copied. */
+int db_bind_text_n(struct db_stmt *st, int idx, const char *s, size_t n);
 void db_bind_texts(struct db_stmt *st, int first, const char *const *v, int n);
 
 /* Column helpers: a malloc'ed copy of a text column (NULL for SQL NULL), or a copy into the

@@ -52,6 +52,7 @@ struct db_backend {
     /* Binding, 1-based: 0 or -1. Text and blobs are copied. */
     int (*bind_null)(void *h, int idx);
     int (*bind_text)(void *h, int idx, const char *s);
+    int (*bind_text_n)(void *h, int idx, const char *s, size_t n); /* n bytes, no NUL among them */
     int (*bind_int64)(void *h, int idx, int64_t v);
     int (*bind_blob)(void *h, int idx, const void *p, size_t n);
     /* Columns of the current row, 0-based; pointers valid until the next step or reset. */

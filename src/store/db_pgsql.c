@@ -639,6 +639,13 @@ static int pg_bind_text(void *h, int idx, const char *s)
     return set_param(h, idx, v, 0, 0);
 }
 
+static int pg_bind_text_n(void *h, int idx, const char *s, size_t n)
+{
+    char *v = xcalloc(n + 1, 1);
+    memcpy(v, s, n);
+    return set_param(h, idx, v, 0, 0);
+}
+
 static int pg_bind_int64(void *h, int idx, int64_t n)
 {
     char *v = xcalloc(24, 1);
@@ -819,6 +826,7 @@ const struct db_backend db_pgsql_backend = {
     .step_later = pg_step_later,
     .bind_null = pg_bind_null,
     .bind_text = pg_bind_text,
+    .bind_text_n = pg_bind_text_n,
     .bind_int64 = pg_bind_int64,
     .bind_blob = pg_bind_blob,
     .column_is_null = pg_column_is_null,

@@ -142,6 +142,11 @@ static int sq_bind_text(void *h, int idx, const char *s)
     return sqlite3_bind_text(h, idx, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
 }
 
+static int sq_bind_text_n(void *h, int idx, const char *s, size_t n)
+{
+    return sqlite3_bind_text64(h, idx, s, n, SQLITE_TRANSIENT, SQLITE_UTF8) == SQLITE_OK ? 0 : -1;
+}
+
 static int sq_bind_int64(void *h, int idx, int64_t v)
 {
     return sqlite3_bind_int64(h, idx, v) == SQLITE_OK ? 0 : -1;
@@ -388,6 +393,7 @@ const struct db_backend db_sqlite_backend = {
     .step = sq_step,
     .bind_null = sq_bind_null,
     .bind_text = sq_bind_text,
+    .bind_text_n = sq_bind_text_n,
     .bind_int64 = sq_bind_int64,
     .bind_blob = sq_bind_blob,
     .column_is_null = sq_column_is_null,

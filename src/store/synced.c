@@ -77,6 +77,12 @@ int synced_version(struct db *db, const char *entity, const char *id, int64_t *v
 int synced_put(struct db *db, const char *entity, const char *id, int64_t version, const char *data,
                int64_t generation, struct op_err *e)
 {
+    return synced_put_n(db, entity, id, version, data, strlen(data), generation, e);
+}
+
+int synced_put_n(struct db *db, const char *entity, const char *id, int64_t version,
+                 const char *data, size_t len, int64_t generation, struct op_err *e)
+{
     struct db_stmt *st =
         db_stmt(db,
                 "INSERT INTO synced_records (entity, id, version, data, generation)"
@@ -89,7 +95,7 @@ int synced_put(struct db *db, const char *entity, const char *id, int64_t versio
     db_bind_text(st, 1, entity);
     db_bind_text(st, 2, id);
     db_bind_int64(st, 3, version);
-    db_bind_text(st, 4, data);
+    db_bind_text_n(st, 4, data, len);
     db_bind_int64(st, 5, generation);
     return db_step_done(db, st, "writing a synced record", e);
 }

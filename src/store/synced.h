@@ -35,6 +35,9 @@ int synced_version(struct db *db, const char *entity, const char *id, int64_t *v
 /* Creates or replaces the row of (entity, id). */
 int synced_put(struct db *db, const char *entity, const char *id, int64_t version, const char *data,
                int64_t generation, struct op_err *e);
+/* The same with the `len` bytes at `data` (a record's data as a page carried it). */
+int synced_put_n(struct db *db, const char *entity, const char *id, int64_t version,
+                 const char *data, size_t len, int64_t generation, struct op_err *e);
 
 /* Marks (entity, id) as seen by the full resync of `generation`. */
 int synced_mark_seen(struct db *db, const char *entity, const char *id, int64_t generation,

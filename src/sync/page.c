@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/fs.h"
+#include "base/jscan.h"
 #include "base/sha256.h"
 #include "crypto/sign.h"
 #include "store/feed.h"
@@ -197,14 +198,191 @@ static int bad(struct op_err *e, const char *field, const char *what)
     return err_set_field(e, OP_EINPUT, field, "the changes page is malformed: %s", what);
 }
 
-static int get_int(json_t *o, const char *name, int64_t min, int64_t *out, struct op_err *e)
+/* ---- reading a page: one pass of the strict scanner (base/jscan.h), no tree ----
+ *
+ * The scanner checks the whole body and gives each record's data as the span of bytes
+ * central sent, which the device stores as it is (sync/pull.c); only the scalars a device
+ * reads (the page's head, each record's seq, entity, id, version, deleted) are decoded, and
+ * only deliveries' and eligibilities' data are loaded as JSON to check their fields. The
+ * fields are read in any order (central sorts them: "records" comes before "since"), then
+ * checked in one place, as before. */
+
+#define DEPTH_DATA 3 /* page object, records array, record object */
+
+struct f_int {
+    int present, ok;
+    int64_t v;
+};
+struct f_str {
+    int present, ok; /* ok: a string that fit its buffer */
+    size_t len;
+};
+struct f_bool {
+    int present, ok, v;
+};
+
+static int read_int(struct jscan *s, struct f_int *f)
 {
-    json_t *v = json_object_get(o, name);
-    if (!json_is_integer(v) || json_integer_value(v) < min)
+    f->present = 1;
+    int c = jscan_peek(s);
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        f->ok = 1;
+        return jscan_int(s, &f->v);
+    }
+    return jscan_value(s, DEPTH_DATA, NULL, NULL);
+}
+
+static int read_bool(struct jscan *s, struct f_bool *f)
+{
+    f->present = 1;
+    int c = jscan_peek(s);
+    if (c == 't' || c == 'f') {
+        f->ok = 1;
+        return jscan_bool(s, &f->v);
+    }
+    return jscan_value(s, DEPTH_DATA, NULL, NULL);
+}
+
+/* A string into buf (cap with the NUL); one too long is checked but not kept (ok 0). */
+static int read_str(struct jscan *s, struct f_str *f, char *buf, size_t cap)
+{
+    f->present = 1;
+    if (jscan_peek(s) != '"')
+        return jscan_value(s, DEPTH_DATA, NULL, NULL);
+    const unsigned char *at = s->p;
+    size_t n = 0;
+    if (jscan_string(s, NULL, 0, &n) != 0)
+        return -1;
+    if (n >= cap)
+        return 0;
+    s->p = at;
+    f->ok = 1;
+    f->len = n;
+    return jscan_string(s, buf, cap, NULL);
+}
+
+struct rec_scan {
+    int is_object, has_data, data_is_object;
+    struct f_int seq, version;
+    struct f_str entity, id;
+    struct f_bool deleted;
+};
+
+static int scan_record(struct jscan *s, struct sync_page_record *r, struct rec_scan *f)
+{
+    if (jscan_peek(s) != '{')
+        return jscan_value(s, DEPTH_DATA - 1, NULL, NULL);
+    f->is_object = 1;
+    struct jscan_obj o;
+    const unsigned char *k;
+    size_t kl;
+    int rc = jscan_object_begin(s, &o);
+    while (rc == 0 && (rc = jscan_object_next(s, &o, &k, &kl)) == 1) {
+        if (jscan_key_is(k, kl, "seq"))
+            rc = read_int(s, &f->seq);
+        else if (jscan_key_is(k, kl, "version"))
+            rc = read_int(s, &f->version);
+        else if (jscan_key_is(k, kl, "entity"))
+            rc = read_str(s, &f->entity, r->entity, sizeof r->entity);
+        else if (jscan_key_is(k, kl, "id"))
+            rc = read_str(s, &f->id, r->id, sizeof r->id);
+        else if (jscan_key_is(k, kl, "deleted"))
+            rc = read_bool(s, &f->deleted);
+        else if (jscan_key_is(k, kl, "data")) {
+            const unsigned char *vs, *ve;
+            f->has_data = 1;
+            f->data_is_object = jscan_peek(s) == '{';
+            rc = jscan_value(s, DEPTH_DATA, &vs, &ve);
+            if (rc == 0 && f->data_is_object) {
+                r->data = vs;
+                r->data_len = (size_t)(ve - vs);
+            }
+        } else
+            rc = jscan_value(s, DEPTH_DATA, NULL, NULL);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+struct page_scan {
+    struct f_str format, org, digest;
+    struct f_int since, next, max_seq;
+    struct f_bool has_more;
+    int records_present, records_ok; /* an array of at most SYNC_PAGE_MAX_RECORDS */
+    struct rec_scan *rf;
+    int cap;
+};
+
+static int scan_records(struct jscan *s, struct sync_page *out, struct page_scan *ps)
+{
+    ps->records_present = 1;
+    if (jscan_peek(s) != '[')
+        return jscan_value(s, 1, NULL, NULL);
+    ps->records_ok = 1;
+    int rc = jscan_array_begin(s);
+    for (int first = 1; rc == 0 && (rc = jscan_array_next(s, first)) == 1; first = 0) {
+        if (out->n >= SYNC_PAGE_MAX_RECORDS) { /* checked, not kept */
+            ps->records_ok = 0;
+            rc = jscan_value(s, DEPTH_DATA - 1, NULL, NULL);
+            continue;
+        }
+        if (out->n == ps->cap) {
+            int cap = ps->cap ? 2 * ps->cap : 64;
+            struct sync_page_record *r = realloc(out->rec, sizeof *r * (size_t)cap);
+            if (r)
+                out->rec = r;
+            struct rec_scan *f = r ? realloc(ps->rf, sizeof *f * (size_t)cap) : NULL;
+            if (!r || !f)
+                return jscan_fail(s, "out of memory");
+            ps->rf = f;
+            ps->cap = cap;
+        }
+        memset(&out->rec[out->n], 0, sizeof out->rec[out->n]);
+        memset(&ps->rf[out->n], 0, sizeof ps->rf[out->n]);
+        rc = scan_record(s, &out->rec[out->n], &ps->rf[out->n]);
+        out->n++;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+static int scan_page(struct jscan *s, struct sync_page *out, struct page_scan *ps)
+{
+    char format[sizeof SYNC_PAGE_FORMAT + 1];
+    struct jscan_obj o;
+    const unsigned char *k;
+    size_t kl;
+    int rc = jscan_object_begin(s, &o);
+    while (rc == 0 && (rc = jscan_object_next(s, &o, &k, &kl)) == 1) {
+        if (jscan_key_is(k, kl, "format")) {
+            rc = read_str(s, &ps->format, format, sizeof format);
+            ps->format.ok = ps->format.ok && strcmp(format, SYNC_PAGE_FORMAT) == 0;
+        } else if (jscan_key_is(k, kl, "org"))
+            rc = read_str(s, &ps->org, out->org, sizeof out->org);
+        else if (jscan_key_is(k, kl, "digest"))
+            rc = read_str(s, &ps->digest, out->digest_text, sizeof out->digest_text);
+        else if (jscan_key_is(k, kl, "has_more"))
+            rc = read_bool(s, &ps->has_more);
+        else if (jscan_key_is(k, kl, "since"))
+            rc = read_int(s, &ps->since);
+        else if (jscan_key_is(k, kl, "next"))
+            rc = read_int(s, &ps->next);
+        else if (jscan_key_is(k, kl, "max_seq"))
+            rc = read_int(s, &ps->max_seq);
+        else if (jscan_key_is(k, kl, "records"))
+            rc = scan_records(s, out, ps);
+        else
+            rc = jscan_value(s, 1, NULL, NULL);
+    }
+    if (rc == 0)
+        rc = jscan_end(s);
+    return rc < 0 ? -1 : 0;
+}
+
+static int check_int(const struct f_int *f, const char *name, int64_t min, struct op_err *e)
+{
+    if (!f->ok || f->v < min)
         return err_set_field(e, OP_EINPUT, name,
                              "the changes page is malformed: '%s' is not an integer >= %lld", name,
                              (long long)min);
-    *out = json_integer_value(v);
     return 0;
 }
 
@@ -225,7 +403,6 @@ static int null_or_int(json_t *v, int64_t min)
 {
     return json_is_null(v) || (json_is_integer(v) && json_integer_value(v) >= min);
 }
-
 /* A delivery's encrypted package: enc_sha256 (64 hex), enc_size (>= 0) and content_version
  * (>= 1), all three or all null. */
 static int check_delivery(json_t *d, struct op_err *e)
@@ -280,38 +457,38 @@ static int check_eligibility(json_t *d, struct op_err *e)
     return 0;
 }
 
-static int parse_record(json_t *o, int64_t after, struct sync_page_record *r, struct op_err *e)
+/* The checks of one record scanned (after the records before it, whose last seq is `after`). */
+static int check_record(const struct rec_scan *f, const struct sync_page_record *r, int64_t after,
+                        struct op_err *e)
 {
-    if (!json_is_object(o))
+    if (!f->is_object)
         return bad(e, "records", "a record is not an object");
-    int rc = get_int(o, "seq", after + 1, &r->seq, e);
+    int rc = check_int(&f->seq, "seq", after + 1, e);
     if (rc == 0)
-        rc = get_int(o, "version", 1, &r->version, e);
+        rc = check_int(&f->version, "version", 1, e);
     if (rc != 0)
         return rc;
-    json_t *ent = json_object_get(o, "entity"), *id = json_object_get(o, "id");
-    json_t *del = json_object_get(o, "deleted"), *data = json_object_get(o, "data");
-    if (!json_is_string(ent) || !known_entity(json_string_value(ent)))
+    if (!f->entity.ok || !known_entity(r->entity))
         return bad(e, "entity",
                    "a record's entity is not user, test-center, eligibility or delivery");
-    if (!json_is_string(id) || json_string_length(id) < 1 || json_string_length(id) > 39 ||
-        strlen(json_string_value(id)) != json_string_length(id))
+    if (!f->id.ok || f->id.len < 1)
         return bad(e, "id", "a record's id is not 1 to 39 bytes of text");
-    if (!json_is_boolean(del))
+    if (!f->deleted.ok)
         return bad(e, "deleted", "a record's 'deleted' is not true or false");
-    r->entity = json_string_value(ent);
-    r->id = json_string_value(id);
-    r->deleted = json_is_true(del);
-    if (r->deleted && data)
+    if (f->deleted.v && f->has_data)
         return bad(e, "data", "a tombstone carries data");
-    if (!r->deleted && !json_is_object(data))
+    if (!f->deleted.v && !f->data_is_object)
         return bad(e, "data", "a record has no 'data' object");
-    r->data = r->deleted ? NULL : data;
-    if (r->data && strcmp(r->entity, FEED_DELIVERY) == 0)
-        return check_delivery(r->data, e);
-    if (r->data && strcmp(r->entity, FEED_ELIGIBILITY) == 0)
-        return check_eligibility(r->data, e);
-    return 0;
+    int is_delivery = strcmp(r->entity, FEED_DELIVERY) == 0;
+    if (f->deleted.v || (!is_delivery && strcmp(r->entity, FEED_ELIGIBILITY) != 0))
+        return 0;
+    /* the few records whose fields a device reads: loaded as JSON to check them */
+    json_t *d = json_loadb((const char *)r->data, r->data_len, JSON_REJECT_DUPLICATES, NULL);
+    rc = !json_is_object(d) ? bad(e, "data", "a record's data is not a JSON object")
+         : is_delivery      ? check_delivery(d, e)
+                            : check_eligibility(d, e);
+    json_decref(d);
+    return rc;
 }
 
 int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e)
@@ -319,59 +496,61 @@ int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out
     memset(out, 0, sizeof *out);
     if (len > SYNC_PAGE_MAX_BYTES)
         return bad(e, "body", "it is over 4 MiB");
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return bad(e, "body", "it is not a JSON object");
-    }
-    out->root = root;
+    struct jscan s;
+    jscan_init(&s, body, len);
+    struct page_scan ps;
+    memset(&ps, 0, sizeof ps);
     int rc = 0;
-    json_t *fmt = json_object_get(root, "format"), *org = json_object_get(root, "org");
-    json_t *more = json_object_get(root, "has_more"), *dig = json_object_get(root, "digest");
-    json_t *recs = json_object_get(root, "records");
-    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), SYNC_PAGE_FORMAT) != 0)
+    if (jscan_peek(&s) != '{')
+        rc = bad(e, "body", "it is not a JSON object");
+    else if (scan_page(&s, out, &ps) != 0)
+        rc = err_set_field(e, s.err && strcmp(s.err, "out of memory") == 0 ? OP_ENOMEM : OP_EINPUT,
+                           "body", "the changes page is malformed at byte %zu: %s", s.err_at,
+                           s.err ? s.err : "?");
+    else if (!ps.format.ok)
         rc = bad(e, "format", "its format is not '" SYNC_PAGE_FORMAT "'");
-    else if (!json_is_string(org) || json_string_length(org) < 1 || json_string_length(org) > 255 ||
-             strlen(json_string_value(org)) != json_string_length(org))
+    else if (!ps.org.ok || ps.org.len < 1)
         rc = bad(e, "org", "'org' is not 1 to 255 bytes of text");
-    else if (!json_is_boolean(more))
+    else if (!ps.has_more.ok)
         rc = bad(e, "has_more", "'has_more' is not true or false");
-    else if (!json_is_array(recs) || json_array_size(recs) > SYNC_PAGE_MAX_RECORDS)
+    else if (!ps.records_ok)
         rc = bad(e, "records", "'records' is not an array of at most 1000 records");
     if (rc == 0)
-        rc = get_int(root, "since", 0, &out->since, e);
+        rc = check_int(&ps.since, "since", 0, e);
     if (rc == 0)
-        rc = get_int(root, "next", out->since, &out->next, e);
+        rc = check_int(&ps.next, "next", ps.since.v, e);
     if (rc == 0)
-        rc = get_int(root, "max_seq", 0, &out->max_seq, e);
+        rc = check_int(&ps.max_seq, "max_seq", 0, e);
     if (rc == 0) {
-        out->org = json_string_value(org);
-        out->has_more = json_is_true(more);
-        if (dig &&
-            (out->has_more || !json_is_string(dig) || !sha256_hex_is_valid(json_string_value(dig))))
+        out->since = ps.since.v;
+        out->next = ps.next.v;
+        out->max_seq = ps.max_seq.v;
+        out->has_more = ps.has_more.v;
+        if (ps.digest.present &&
+            (out->has_more || !ps.digest.ok || !sha256_hex_is_valid(out->digest_text)))
             rc = bad(e, "digest", "'digest' is not 64 hex digits on the last page");
-        else if (!dig && !out->has_more)
+        else if (!ps.digest.present && !out->has_more)
             rc = bad(e, "digest", "the last page has no digest");
         else
-            out->digest = dig ? json_string_value(dig) : NULL;
-    }
-    size_t n = rc == 0 ? json_array_size(recs) : 0;
-    if (rc == 0 && n > 0) {
-        out->rec = calloc(n, sizeof *out->rec);
-        if (!out->rec)
-            rc = err_set(e, OP_ENOMEM, "out of memory reading a changes page");
+            out->digest = ps.digest.present ? out->digest_text : NULL;
     }
     int64_t last = out->since;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = parse_record(json_array_get(recs, i), last, &out->rec[i], e);
+    for (int i = 0; rc == 0 && i < out->n; i++) {
+        rc = check_record(&ps.rf[i], &out->rec[i], last, e);
         if (rc == 0) {
+            out->rec[i].seq = ps.rf[i].seq.v;
+            out->rec[i].version = ps.rf[i].version.v;
+            out->rec[i].deleted = ps.rf[i].deleted.v;
+            if (out->rec[i].deleted) {
+                out->rec[i].data = NULL;
+                out->rec[i].data_len = 0;
+            }
             last = out->rec[i].seq;
-            out->n++;
         }
     }
     if (rc == 0 && last != out->next)
         rc = bad(e, "next", "'next' is not the seq of its last record");
+    free(ps.rf);
     if (rc != 0)
         sync_page_free(out);
     return rc;
@@ -380,6 +559,5 @@ int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out
 void sync_page_free(struct sync_page *p)
 {
     free(p->rec);
-    json_decref(p->root);
     memset(p, 0, sizeof *p);
 }

@@ -66,31 +66,39 @@ int sync_envelope_open(const unsigned char *envelope, size_t len,
 
 struct sync_page_record {
     int64_t seq;
-    const char *entity; /* one of FEED_* */
-    const char *id;
+    char entity[16]; /* one of FEED_* */
+    char id[40];
     int64_t version;
     int deleted;
-    json_t *data; /* borrowed from the page; NULL for a tombstone */
+    /* the record's data object, the bytes central sent (borrowed from the body given to
+     * sync_page_parse, which must outlive the page); NULL for a tombstone */
+    const unsigned char *data;
+    size_t data_len;
 };
 
 struct sync_page {
-    json_t *root; /* owns every string and object below */
-    const char *org;
+    char org[256];
     int64_t since, next, max_seq;
     int has_more;
-    const char *digest; /* NULL unless the last page */
+    const char *digest; /* NULL unless the last page, else digest_text */
+    char digest_text[65];
     struct sync_page_record *rec;
     int n;
 };
 
-/* Parses and checks a page body: bounded, every field typed, entities known, ids 1..39
- * bytes, versions >= 1, seqs increasing in (since, next], next = the last seq (or since when
- * empty), a tombstone without data and a record with an object, a digest (64 hex) on the last
- * page only; a delivery's enc_sha256, enc_size and content_version (all null, or 64 hex, >= 0,
- * >= 1), an eligibility's test_takers (ids) and content_keys (each {to, sealed}: for its
- * test takers in their order, each once, sealed SYNC_SEALED_KEY_TEXT_LEN base64url characters).
- * OP_EINPUT naming what is wrong. */
+/* Parses and checks a page body with the strict scanner of base/jscan.h (as strict as jansson
+ * with JSON_REJECT_DUPLICATES or stricter: integers only, at most 32 levels and 64 members an
+ * object, keys without escapes), building no tree: bounded, every field typed, entities known,
+ * ids 1..39 bytes, versions >= 1, seqs increasing in (since, next], next = the last seq (or
+ * since when empty), a tombstone without data and a record with an object, a digest (64 hex)
+ * on the last page only; a delivery's enc_sha256, enc_size and content_version (all null, or
+ * 64 hex, >= 0, >= 1), an eligibility's test_takers (ids) and content_keys (each {to, sealed}:
+ * for its test takers in their order, each once, sealed SYNC_SEALED_KEY_TEXT_LEN base64url
+ * characters). Each record's data is given as the span of `body` it takes (the device stores
+ * those bytes as they are). OP_EINPUT naming what is wrong, and for a fault of the JSON text
+ * its byte offset. */
 int sync_page_parse(const unsigned char *body, size_t len, struct sync_page *out, struct op_err *e);
+/* Frees what sync_page_parse allocated (not the body). */
 void sync_page_free(struct sync_page *p);
 
 #endif

@@ -4,12 +4,18 @@
  * tried as an envelope, checked against a fixed pinned key (the seeds are real pages signed
  * by it, so they reach the page parser behind the signature), and as a page body directly,
  * so that the parser is fuzzed without having to forge signatures.
+ *
+ * The parser is our own scanner (base/jscan.h), and the device stores each record's data as
+ * the bytes it spans: so whatever it accepts, jansson (JSON_REJECT_DUPLICATES) must read too,
+ * the whole body and each record's data as an object; the target aborts otherwise.
  */
 #include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "sync/page.h"
 
@@ -38,9 +44,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(body);
     }
     if (sync_page_parse(data, size, &page, &e) == 0) {
-        for (int i = 0; i < page.n; i++)
-            if (page.rec[i].data)
-                (void)json_object_size(page.rec[i].data);
+        json_t *all = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(all))
+            abort(); /* the scanner took what jansson refuses */
+        json_decref(all);
+        for (int i = 0; i < page.n; i++) {
+            const struct sync_page_record *r = &page.rec[i];
+            if (r->deleted != (r->data == NULL))
+                abort();
+            if (!r->data)
+                continue;
+            if (r->data < data || r->data + r->data_len > data + size || r->data[0] != '{' ||
+                r->data[r->data_len - 1] != '}')
+                abort();
+            json_t *d =
+                json_loadb((const char *)r->data, r->data_len, JSON_REJECT_DUPLICATES, NULL);
+            if (!json_is_object(d))
+                abort();
+            json_decref(d);
+        }
         sync_page_free(&page);
     }
     return 0;
