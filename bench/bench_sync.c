@@ -9,7 +9,8 @@
  *
  *   1. first sync: sync_changes_page + sync_apply_page until done, then every encrypted
  *      package copied (app_content_locate on central, a copy with fsync standing in for the
- *      download, app_content_store_downloaded on the device). Limit, same run: the same rows
+ *      download, hashed as it passes like http_download does, app_content_store_checked on the
+ *      device). Limit, same run: the same rows
  *      (the JSON text the device stored) inserted with bare SQLite in one transaction, plus a
  *      bare copy (with fsync) of the same package bytes. Target: within 2x the limit.
  *   2. no-change sync: one page, nothing new (target under 50 ms).
@@ -53,6 +54,7 @@
 #include "app/users.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/sha256.h"
 #include "crypto/envelope.h"
 #include "crypto/keys.h"
 #include "crypto/sign.h"
@@ -441,6 +443,32 @@ static void copy_file(const char *from, const char *to)
     close(in);
 }
 
+/* copy_file hashing the bytes as they pass (as http_download does while it receives) into
+ * `sha`: the store then takes the file without reading it back (app_content_store_checked). */
+static void copy_file_hashed(const char *from, const char *to, char sha[SHA256_HEX_LEN])
+{
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0) {
+        fprintf(stderr, "bench_sync: cannot copy %s to %s\n", from, to);
+        exit(1);
+    }
+    static unsigned char buf[64 * 1024];
+    struct sha256_stream hs;
+    sha256_stream_init(&hs);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0) {
+        if (write(out, buf, (size_t)n) != n) {
+            fprintf(stderr, "bench_sync: short write to %s\n", to);
+            exit(1);
+        }
+        sha256_stream_update(&hs, buf, (size_t)n);
+    }
+    sha256_stream_final_hex(&hs, sha);
+    if (fsync(out) != 0 || close(out) != 0)
+        exit(1);
+    close(in);
+}
+
 /* Every package of the synced deliveries, from central to the device. */
 static double packages(struct world *w, uint64_t *bytes, char enc[DELIVERIES][SHA256_HEX_LEN])
 {
@@ -458,9 +486,14 @@ static double packages(struct world *w, uint64_t *bytes, char enc[DELIVERIES][SH
         uint64_t size;
         if (app_content_locate(w->central, dc.enc_sha256, &path, &size, &e) != 0)
             die("locate", &e);
-        copy_file(path, tmp);
-        if (app_content_store_downloaded(w->device, w->delivery_id[i], dc.version, dc.enc_sha256,
-                                         tmp, &e) != 0)
+        char got[SHA256_HEX_LEN];
+        copy_file_hashed(path, tmp, got);
+        if (strcmp(got, dc.enc_sha256) != 0) {
+            fprintf(stderr, "bench_sync: package %s copied with the wrong bytes\n", dc.enc_sha256);
+            exit(1);
+        }
+        if (app_content_store_checked(w->device, w->delivery_id[i], dc.version, dc.enc_sha256, tmp,
+                                      &e) != 0)
             die("store downloaded", &e);
         t += now() - t0;
         *bytes += size;

@@ -389,9 +389,9 @@ int app_content_sweep(struct instance *central, long min_age, int *removed, stru
 
 /* ---- device ---- */
 
-int app_content_store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
-                                 const char *enc_sha256, const char *downloaded_path,
-                                 struct op_err *e)
+static int store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
+                            const char *enc_sha256, const char *downloaded_path, int hash_checked,
+                            struct op_err *e)
 {
     int rc = instance_require_role(device, ROLE_DEVICE, "storing a downloaded package", e);
     if (rc != 0)
@@ -399,10 +399,24 @@ int app_content_store_downloaded(struct instance *device, const char *delivery_i
     if (!sha256_hex_is_valid(enc_sha256))
         return err_set_field(e, OP_EINPUT, "sha256",
                              "a package is named by its SHA-256: 64 lower-case hex digits");
-    rc = packages_enc_adopt(device->dir, downloaded_path, enc_sha256, e);
+    rc = hash_checked ? packages_enc_adopt_checked(device->dir, downloaded_path, enc_sha256, e)
+                      : packages_enc_adopt(device->dir, downloaded_path, enc_sha256, e);
     if (rc != 0)
         return err_prefix(e, "delivery %s version %lld", delivery_id, (long long)version);
     return 0;
+}
+
+int app_content_store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
+                                 const char *enc_sha256, const char *downloaded_path,
+                                 struct op_err *e)
+{
+    return store_downloaded(device, delivery_id, version, enc_sha256, downloaded_path, 0, e);
+}
+
+int app_content_store_checked(struct instance *device, const char *delivery_id, int64_t version,
+                              const char *enc_sha256, const char *downloaded_path, struct op_err *e)
+{
+    return store_downloaded(device, delivery_id, version, enc_sha256, downloaded_path, 1, e);
 }
 
 int app_content_open_for(struct instance *device, const struct app_content_ref *ref,

@@ -126,6 +126,12 @@ struct app_content_ref {
 int app_content_store_downloaded(struct instance *device, const char *delivery_id, int64_t version,
                                  const char *enc_sha256, const char *downloaded_path,
                                  struct op_err *e);
+/* The same for a file the caller has just written and checked against `enc_sha256` itself
+ * (http_download hashes while it receives and renames into place only a file that matched):
+ * moved in without reading it back, so a device hashes each package once. */
+int app_content_store_checked(struct instance *device, const char *delivery_id, int64_t version,
+                              const char *enc_sha256, const char *downloaded_path,
+                              struct op_err *e);
 
 /* Opens the encrypted package `ref` with a sealed content key and the test taker's unwrapped
  * vault key pair, writing the compiled package to `out`. OP_ECRYPTO for a key sealed to

@@ -68,6 +68,9 @@ struct xfer {
     uint64_t range_total; /* Content-Range's total, 0 when absent or "*" */
     http_progress_fn progress;
     void *progress_arg;
+    /* the SHA-256 of the .part's bytes [0, *hashed), updated as they are written (downloads) */
+    struct sha256_stream *hs;
+    uint64_t *hashed;
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
@@ -297,6 +300,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
             }
             x->offset = 0;
             x->to_file = 1;
+            if (x->hs) { /* starts over: so does the hash */
+                sha256_stream_init(x->hs);
+                *x->hashed = 0;
+            }
         }
     }
     if (x->to_file) {
@@ -315,6 +322,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
                 return 0;
             }
             done += (size_t)w;
+        }
+        /* hashed while received: the file is not read back (one pass per package) */
+        if (x->hs && *x->hashed == x->offset + x->written) {
+            sha256_stream_update(x->hs, data, n);
+            *x->hashed += n;
         }
         x->written += n;
         if (x->progress)
@@ -582,37 +594,46 @@ int http_post(struct http_client *c, const char *path, const char *content_type,
 
 /* ---------------------------------------------------------------- downloads */
 
-/* SHA-256 (hex) of the file open on fd, read from its start. */
-static int hash_fd(int fd, char out[SHA256_HEX_LEN], const char *path, struct op_err *e)
+/* Hashes the first `upto` bytes of the file open on fd into hs (a fresh stream): the part of a
+ * .part that an earlier attempt or run wrote before this one resumes it. */
+static int hash_prefix(int fd, uint64_t upto, struct sha256_stream *hs, const char *path,
+                       struct op_err *e)
 {
-    struct sha256_stream st;
-    sha256_stream_init(&st);
+    sha256_stream_init(hs);
     unsigned char chunk[65536];
-    if (lseek(fd, 0, SEEK_SET) < 0)
-        return err_set(e, OP_EIO, "%s: cannot read it back: %s", path, strerror(errno));
-    for (;;) {
-        ssize_t r = read(fd, chunk, sizeof chunk);
+    uint64_t at = 0;
+    while (at < upto) {
+        size_t want = upto - at < sizeof chunk ? (size_t)(upto - at) : sizeof chunk;
+        ssize_t r = pread(fd, chunk, want, (off_t)at);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
             return err_set(e, OP_EIO, "%s: cannot read it back: %s", path, strerror(errno));
         if (r == 0)
-            break;
-        sha256_stream_update(&st, chunk, (size_t)r);
+            return err_set(e, OP_EIO, "%s: shorter than %" PRIu64 " bytes", path, upto);
+        sha256_stream_update(hs, chunk, (size_t)r);
+        at += (uint64_t)r;
     }
-    sha256_stream_final_hex(&st, out);
     return 0;
 }
 
-/* The .part is complete as far as the server is concerned: check its hash, then put it in
- * place. A wrong hash deletes it (the next try starts over). */
+/* The .part is complete as far as the server is concerned: check its hash (what the stream
+ * `hs` holds, when it covers the whole file, else read back), then put it in place. A wrong
+ * hash deletes it (the next try starts over). */
 static int finish_download(int fd, const char *part, const char *dest, const char *want,
-                           int keep_on_mismatch, struct op_err *e)
+                           struct sha256_stream *hs, uint64_t hashed, int keep_on_mismatch,
+                           struct op_err *e)
 {
     char got[SHA256_HEX_LEN];
-    int rc = hash_fd(fd, got, part, e);
-    if (rc != 0)
-        return rc;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return err_set(e, OP_EIO, "%s: %s", part, strerror(errno));
+    if (hashed != (uint64_t)st.st_size) {
+        int rc = hash_prefix(fd, (uint64_t)st.st_size, hs, part, e);
+        if (rc != 0)
+            return rc;
+    }
+    sha256_stream_final_hex(hs, got);
     if (strcmp(got, want) != 0) {
         if (keep_on_mismatch)
             return err_set(e, OP_ECRYPTO, "%s: not the expected bytes", part);
@@ -661,6 +682,9 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
     struct http_reply r = {0};
     int rc = 0;
     int restarted = 0;
+    struct sha256_stream hs; /* of the .part's bytes [0, hashed) */
+    uint64_t hashed = 0;
+    sha256_stream_init(&hs);
     for (int attempt = 1;; attempt++) {
         if (http_client_cancelled(c)) {
             rc = cancelled_error(c, e);
@@ -679,6 +703,12 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
             }
             have = 0;
         }
+        if (hashed != have) { /* a .part from before, or one cut short: its bytes first */
+            rc = hash_prefix(fd, have, &hs, part, e);
+            if (rc != 0)
+                break;
+            hashed = have;
+        }
         char range[32];
         snprintf(range, sizeof range, "%" PRIu64 "-", have);
         reply_reset(&r);
@@ -689,7 +719,9 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
                          .max_bytes = max_bytes,
                          .range_start = -1,
                          .progress = progress,
-                         .progress_arg = progress_arg};
+                         .progress_arg = progress_arg,
+                         .hs = &hs,
+                         .hashed = &hashed};
         CURLcode cc = perform(c, url, NULL, NULL, 0, 0, have > 0 ? range : NULL, 1, &x);
         if (cc != CURLE_OK) {
             if (x.too_big && x.to_file) {
@@ -712,17 +744,20 @@ int http_download(struct http_client *c, const char *path, const char *dest_path
                 rc = err_set(e, OP_EIO, "%s: cannot truncate: %s", part, strerror(errno));
                 break;
             }
-            rc = finish_download(fd, part, dest_path, expected_sha256_hex, 0, e);
+            rc = finish_download(fd, part, dest_path, expected_sha256_hex, &hs, hashed, 0, e);
             break;
         }
         if (r.status == 416) {
             /* nothing after `have`: the .part holds everything, or more than there is */
             struct op_err tmp;
             err_clear(&tmp);
-            if (finish_download(fd, part, dest_path, expected_sha256_hex, 1, &tmp) == 0) {
+            if (finish_download(fd, part, dest_path, expected_sha256_hex, &hs, hashed, 1, &tmp) ==
+                0) {
                 rc = 0;
                 break;
             }
+            sha256_stream_init(&hs); /* finish_download ended it; the .part starts over */
+            hashed = 0;
             if (restarted || ftruncate(fd, 0) != 0) {
                 rc = err_set(e, OP_EIO,
                              "central %s: %s: range not satisfiable for %" PRIu64

@@ -249,22 +249,26 @@ int packages_enc_write(const char *dir, packages_writer_fn fn, void *ctx,
     return rc;
 }
 
-int packages_enc_adopt(const char *dir, const char *path, const char *sha, struct op_err *e)
+static int enc_adopt(const char *dir, const char *path, const char *sha, int hash_checked,
+                     struct op_err *e)
 {
     if (!sha256_hex_is_valid(sha))
         return err_set(e, OP_EINPUT, "\"%s\" is not a package hash (64 hex digits)", sha);
     struct stat lst;
     if (lstat(path, &lst) != 0 || !S_ISREG(lst.st_mode))
         return err_set(e, OP_EINPUT, "downloaded package %s: not a regular file", path);
-    char got[PACKAGE_SHA256_HEX];
-    uint64_t size;
-    int rc = packages_file_sha256(path, got, &size, e);
-    if (rc != 0)
-        return rc;
-    if (strcmp(got, sha) != 0)
-        return err_set(e, OP_ECRYPTO,
-                       "downloaded package %s: its bytes hash to %s, not %s (fetch it again)", path,
-                       got, sha);
+    int rc = 0;
+    uint64_t size = 0;
+    if (!hash_checked) {
+        char got[PACKAGE_SHA256_HEX];
+        rc = packages_file_sha256(path, got, &size, e);
+        if (rc != 0)
+            return rc;
+        if (strcmp(got, sha) != 0)
+            return err_set(e, OP_ECRYPTO,
+                           "downloaded package %s: its bytes hash to %s, not %s (fetch it again)",
+                           path, got, sha);
+    }
     char *folder = enc_folder(dir);
     char *final = packages_enc_path(dir, sha);
     rc = fs_mkdir_p(folder, 0700, e);
@@ -315,6 +319,16 @@ int packages_enc_adopt(const char *dir, const char *path, const char *sha, struc
     free(final);
     free(folder);
     return rc;
+}
+
+int packages_enc_adopt(const char *dir, const char *path, const char *sha, struct op_err *e)
+{
+    return enc_adopt(dir, path, sha, 0, e);
+}
+
+int packages_enc_adopt_checked(const char *dir, const char *path, const char *sha, struct op_err *e)
+{
+    return enc_adopt(dir, path, sha, 1, e);
 }
 
 int packages_enc_has(const char *dir, const char *sha, uint64_t size)

@@ -56,6 +56,10 @@ int packages_file_sha256(const char *path, char sha[PACKAGE_SHA256_HEX], uint64_
  * bytes hash to `sha` (OP_ECRYPTO, the file left where it is, if not). `path` must be a
  * regular file; on another file system it is copied, then removed. */
 int packages_enc_adopt(const char *dir, const char *path, const char *sha, struct op_err *e);
+/* The same for a file whose bytes the caller has just checked against `sha` itself (the HTTP
+ * client hashes a download while it writes it, http/client.h): not read back here. */
+int packages_enc_adopt_checked(const char *dir, const char *path, const char *sha,
+                               struct op_err *e);
 
 /* 1 if DIR/packages/enc/<sha> exists with `size` bytes (size 0: any), else 0. Cheap: the hash
  * is checked when the file is stored and again by decryption, which authenticates every chunk. */

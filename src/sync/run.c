@@ -286,8 +286,9 @@ static int content(struct run *r, struct op_err *e)
         rc = http_download(r->hc, path, dest, m->enc_sha256, SYNC_PACKAGE_MAX, on_download, &dp, e);
         if (rc == 0) {
             r->s->bytes += (int64_t)m->enc_size;
-            rc = app_content_store_downloaded(r->dev, m->delivery_id, m->version, m->enc_sha256,
-                                              dest, e);
+            /* http_download checked the bytes while writing them: not read back again */
+            rc = app_content_store_checked(r->dev, m->delivery_id, m->version, m->enc_sha256, dest,
+                                           e);
         }
         free(dest);
         if (rc == 0) {

@@ -560,6 +560,37 @@ static void test_http_download_with_a_wrong_hash_deletes_the_part(void **state)
     testutil_rmdir(dir);
 }
 
+/* The hash is taken while the bytes arrive; a resumed .part's earlier bytes are read back
+ * into it first, so a .part altered before the resume is caught, not trusted. */
+static void test_http_download_resumed_over_an_altered_part_is_refused(void **state)
+{
+    (void)state;
+    char *dir = testutil_tmpdir();
+    char *dest = fs_join(dir, "pkg.zip");
+    char *part = fs_join(dir, "pkg.zip.part");
+    struct op_err e = {0};
+    char *half = malloc(BLOB_SIZE / 2);
+    assert_non_null(half);
+    memcpy(half, srv.blob, BLOB_SIZE / 2);
+    half[100] ^= 1;
+    assert_int_equal(fs_write_atomic(part, half, BLOB_SIZE / 2, 0600, &e), 0);
+    struct http_client *c = client(1, 5000);
+    assert_int_equal(http_download(c, "/blob", dest, blob_sha(), 0, NULL, NULL, &e), OP_ECRYPTO);
+    char want[64];
+    snprintf(want, sizeof want, "bytes=%d-", BLOB_SIZE / 2);
+    assert_string_equal(srv.range, want); /* it was a resume */
+    assert_int_equal(file_size(part), -1);
+    assert_int_equal(file_size(dest), -1);
+    /* the next try starts over and gets the right bytes */
+    assert_int_equal(http_download(c, "/blob", dest, blob_sha(), 0, NULL, NULL, &e), 0);
+    assert_file_is_blob(dest);
+    http_client_free(c);
+    free(half);
+    free(dest);
+    free(part);
+    testutil_rmdir(dir);
+}
+
 static void test_http_download_over_max_bytes_fails_and_deletes_the_part(void **state)
 {
     (void)state;
@@ -598,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_http_download_200_to_a_range_starts_over),
         cmocka_unit_test(test_http_download_416_with_a_complete_part_renames_it),
         cmocka_unit_test(test_http_download_with_a_wrong_hash_deletes_the_part),
+        cmocka_unit_test(test_http_download_resumed_over_an_altered_part_is_refused),
         cmocka_unit_test(test_http_download_over_max_bytes_fails_and_deletes_the_part),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
