@@ -6,7 +6,8 @@
 // test's own listening URL as the hostile PCI's canary, made available to ta1, synced to the
 // device and taken on take.html:
 //   - Q01 answered with the KEYBOARD (Tab into the PCI's frame, Space, arrow keys), Q02 with
-//     the MOUSE (its own page buttons), the likert scale of Q03 with the mouse too;
+//     the keyboard (Enter on its own Next page button) and the MOUSE, the likert scale of Q03
+//     with the mouse;
 //   - each PCI runs in <iframe sandbox="allow-scripts"> whose document has its own CSP
 //     (scripts by hash only, default-src 'none', connect-src 'none', sandbox), and the image
 //     of Q02 reaches it as a blob the page hands over;
@@ -152,9 +153,16 @@ try {
     if (i.complete) done(); else { i.onload = done; i.onerror = done; }
   }));
   check("Q02: the markup's image of the package shows, handed over as a blob", img.src === 'blob:' && img.w > 0, img);
+  // the keyboard turns one page (Tab into the frame: its first control is Next page, since
+  // Previous page is disabled), the mouse the next
+  await p.locator('body').focus();
+  await tabTo(p, 'iframe.qti-pci-frame');
+  const focused = await f2.locator(':focus').textContent().catch(() => '');
+  await p.keyboard.press('Enter');
+  check('Q02: Tab reaches the PCI\'s Next page button, Enter turns to page 2',
+    focused === 'Next page' && (await f2.getByRole('status').textContent()) === 'Page 2 of 3', focused);
   await f2.getByRole('button', { name: 'Next page' }).click();
-  await f2.getByRole('button', { name: 'Next page' }).click();
-  check('Q02: the mouse turns to the last page', (await f2.getByRole('status').textContent()) === 'Page 3 of 3');
+  check('Q02: a click turns to the last page', (await f2.getByRole('status').textContent()) === 'Page 3 of 3');
   await p.waitForTimeout(700);
   await axeAll('Q02');
   await shot(p, 'Q02-reader');
