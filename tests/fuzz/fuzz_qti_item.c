@@ -1,6 +1,6 @@
 /* fuzz_qti_item.c - any bytes as an assessmentItem of a package (as import-qti and qti run
  * read items, shared stimuli included: the package also holds shared/stimulus.xml and its
- * image): parse, compile, load the compiled JSON back, and run a session with empty
+ * image, and a PCI's module items/pci/mod.js): parse, compile, load the compiled JSON back, and run a session with empty
  * responses; nothing may crash, leak or run unbounded. */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {(char *)"items/fuzz.xml", (unsigned char *)data, size},
         {(char *)"shared/stimulus.xml", (unsigned char *)stimulus, sizeof stimulus - 1},
         {(char *)"shared/img/logo.png", (unsigned char *)"PNG", 3},
+        /* the code of a PCI (qti/pci.h) an item may name */
+        {(char *)"items/pci/mod.js", (unsigned char *)"define([], function () {});", 27},
     };
     struct qti_package *pkg = NULL;
     if (qti_package_from_files("fuzz.zip", files, sizeof files / sizeof *files, NULL, &pkg, &e))
