@@ -14,9 +14,12 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include <sodium.h>
+
 #include "base/fs.h"
 #include "base/ids.h"
 #include "base/sha256.h"
+#include "base/spawn.h"
 #include "base/version.h"
 #include "instance/keycheck.h"
 #include "instance/persistence.h"
@@ -25,6 +28,86 @@
 static int oom(struct op_err *e)
 {
     return err_set(e, OP_ENOMEM, "out of memory making or reading a backup");
+}
+
+/* ---- PostgreSQL: pg_dump and pg_restore ----
+ *
+ * A central on PostgreSQL is dumped by pg_dump (custom format: one consistent snapshot, taken
+ * in one transaction while the service goes on writing) and restored by pg_restore, both run
+ * with the connection of the instance's settings. The password never reaches their command
+ * line: it is written to a libpq password file (mode 600) in a private folder of the backup
+ * or restore, named by PGPASSFILE in their environment, and removed when they are done. */
+
+/* Writes the libpq password file `path` (0600) matching any server, port, database and role
+ * with `password` (':' and '\' escaped, as libpq reads them). */
+static int write_pgpass(const char *path, const char *password, struct op_err *e)
+{
+    size_t n = strlen(password);
+    char *text = sodium_malloc(2 * n + 16);
+    if (!text)
+        return oom(e);
+    size_t k = (size_t)snprintf(text, 16, "*:*:*:*:");
+    for (size_t i = 0; i < n; i++) {
+        if (password[i] == ':' || password[i] == '\\')
+            text[k++] = '\\';
+        text[k++] = password[i];
+    }
+    text[k++] = '\n';
+    int rc = fs_write_atomic(path, text, k, 0600, e);
+    sodium_memzero(text, 2 * n + 16);
+    sodium_free(text);
+    return rc;
+}
+
+/* Runs `tool` (pg_dump or pg_restore) with `args` (NULL-terminated) against the server of
+ * `settings`, its password read as every command reads it (password-file, else $PGPASSWORD)
+ * and handed over in a password file inside the private folder `tmpdir`. */
+static int pg_tool(const char *tool, const struct pg_settings *settings, const char *tmpdir,
+                   const char *const *args, struct op_err *e)
+{
+    struct pg_settings pg = *settings;
+    pg.password = NULL;
+    int rc = pg_settings_read_password(&pg, e);
+    char *pass = rc == 0 ? fs_join(tmpdir, "pgpass") : NULL;
+    if (rc == 0)
+        rc = write_pgpass(pass, pg.password, e);
+    pg_settings_free(&pg);
+    if (rc != 0) {
+        free(pass);
+        return rc;
+    }
+    char host[PG_HOST_MAX + 16], port[32], user[PG_NAME_MAX + 16], dbname[PG_NAME_MAX + 16];
+    char passfile[PATH_MAX + 16];
+    snprintf(host, sizeof host, "PGHOST=%s", settings->host);
+    snprintf(port, sizeof port, "PGPORT=%u", settings->port);
+    snprintf(user, sizeof user, "PGUSER=%s", settings->user);
+    snprintf(dbname, sizeof dbname, "PGDATABASE=%s", settings->dbname);
+    snprintf(passfile, sizeof passfile, "PGPASSFILE=%s", pass);
+    const char *set[] = {host,
+                         port,
+                         user,
+                         dbname,
+                         passfile,
+                         "PGSSLMODE=prefer",
+                         "PGCONNECT_TIMEOUT=10",
+                         "PGAPPNAME=outpost",
+                         NULL};
+    /* what the environment may hold for another server must not redirect them */
+    const char *unset[] = {"PGPASSWORD", "PGSERVICE",  "PGSERVICEFILE",
+                           "PGOPTIONS",  "PGHOSTADDR", NULL};
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = tool;
+    for (const char *const *a = args; *a && n < 15; a++)
+        argv[n++] = *a;
+    argv[n] = NULL;
+    rc = spawn_run(argv, set, unset, e);
+    if (rc != 0)
+        err_prefix(e, "database \"%s\" on %s port %u", settings->dbname, settings->host,
+                   settings->port);
+    unlink(pass);
+    free(pass);
+    return rc;
 }
 
 /* ---- what goes in ---- */
@@ -223,11 +306,7 @@ int app_backup(struct instance *inst, const char *to, struct app_backup_out *out
                              "%s exists already: a backup never replaces a file; name a new one",
                              to);
     const char *backend = db_backend_name(inst->db);
-    if (strcmp(backend, "sqlite") != 0)
-        return err_set(e, OP_EINPUT,
-                       "this instance keeps its records in PostgreSQL: back the database up "
-                       "with pg_dump and the folder as docs/operations.md says (\"Backup and "
-                       "restore\", PostgreSQL)");
+    int pgsql = inst->settings.driver == DB_DRIVER_PGSQL;
     char *parent = parent_of(to);
     char *tmpl = parent ? fs_join(parent, ".outpost-backup-XXXXXX") : NULL;
     free(parent);
@@ -240,25 +319,40 @@ int app_backup(struct instance *inst, const char *to, struct app_backup_out *out
         return rc;
     }
     struct entries l = {0};
-    char *snap = fs_join(tmpl, "outpost.db"), *zip = fs_join(tmpl, "backup.zip");
+    char *snap = fs_join(tmpl, pgsql ? BACKUP_PG_DUMP : "outpost.db");
+    char *zip = fs_join(tmpl, "backup.zip");
+    char *dbpass = fs_join(inst->dir, INSTANCE_DB_PASSWORD_FILE);
     char *cfg = fs_join(inst->dir, INSTANCE_CONFIG_FILE), *keys = fs_join(inst->dir, "keys");
     char *pkgs = fs_join(inst->dir, "packages");
     json_t *manifest = NULL;
     char *text = NULL;
     /* the snapshot first: packages are never changed once written, and one the snapshot
      * names was written before it */
-    int rc = db_backup_to_file(inst->db, snap, e);
+    int rc = 0;
+    if (pgsql) {
+        char file_arg[PATH_MAX + 16];
+        snprintf(file_arg, sizeof file_arg, "--file=%s", snap);
+        const char *args[] = {"--format=custom", "--no-owner", "--no-privileges", file_arg, NULL};
+        rc = pg_tool("pg_dump", &inst->settings.pg, tmpl, args, e);
+    } else
+        rc = db_backup_to_file(inst->db, snap, e);
     if (rc == 0)
         rc = add_entry(&l, INSTANCE_CONFIG_FILE, cfg, 0, e);
     if (rc == 0)
         rc = add_tree(&l, keys, "keys", 0, e);
+    /* the database password a TAO setup file gave, kept in the folder (instance.h) */
+    if (rc == 0 && fs_exists(dbpass))
+        rc = add_entry(&l, INSTANCE_DB_PASSWORD_FILE, dbpass, 0, e);
     /* the database under the name outpost.json gives it, so that the archive unpacked is the
-     * data folder itself (an absolute path, outside the folder: under its file name) */
-    const char *dbname = inst->settings.db_path ? inst->settings.db_path : "outpost.db";
+     * data folder itself (an absolute path, outside the folder: under its file name); a
+     * PostgreSQL dump as outpost.pgdump */
+    const char *dbname = pgsql                    ? BACKUP_PG_DUMP
+                         : inst->settings.db_path ? inst->settings.db_path
+                                                  : "outpost.db";
     if (dbname[0] == '/')
         dbname = strrchr(dbname, '/') + 1;
     if (rc == 0)
-        rc = add_entry(&l, dbname, snap, 0, e);
+        rc = add_entry(&l, dbname, snap, pgsql, e);
     if (rc == 0)
         rc = add_tree(&l, pkgs, "packages", 1, e);
     if (rc == 0) {
@@ -298,6 +392,7 @@ int app_backup(struct instance *inst, const char *to, struct app_backup_out *out
     entries_free(&l);
     free(snap);
     free(zip);
+    free(dbpass);
     free(cfg);
     free(keys);
     free(pkgs);
@@ -344,7 +439,8 @@ static int name_is_safe(const char *name, const char *dbname)
         p += len + (end ? 1 : 0);
     }
     return strcmp(name, INSTANCE_CONFIG_FILE) == 0 || (dbname && strcmp(name, dbname) == 0) ||
-           strncmp(name, "keys/", 5) == 0 || strncmp(name, "packages/", 9) == 0;
+           strcmp(name, INSTANCE_DB_PASSWORD_FILE) == 0 || strncmp(name, "keys/", 5) == 0 ||
+           strncmp(name, "packages/", 9) == 0;
 }
 
 /* Removes what is in `dir` (it was empty before the restore). */
@@ -453,30 +549,108 @@ static int extract(zip_t *za, zip_uint64_t idx, const char *name, const char *pa
     return rc;
 }
 
-/* The SQLite file of the restored setup file, inside `dir`: the archive's `dbname`. */
-static int restored_db_path(const char *dir, const char *dbname, char **out, struct op_err *e)
+/* The restored setup file's store settings (*file owns what they point to; the caller
+ * releases it with json_decref): a SQLite file inside `dir`, the archive's `dbname` (*dbpath,
+ * the caller frees), or with `pgsql` the PostgreSQL database the settings name. */
+static int restored_settings(const char *dir, const char *dbname, int pgsql, json_t **file,
+                             struct instance_settings *s, char **dbpath, struct op_err *e)
 {
-    *out = NULL;
+    *dbpath = NULL;
     char *cfg = fs_join(dir, INSTANCE_CONFIG_FILE);
     json_error_t jerr;
-    json_t *file = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr);
+    *file = json_load_file(cfg, JSON_REJECT_DUPLICATES, &jerr);
     free(cfg);
-    struct instance_settings s;
-    memset(&s, 0, sizeof s);
+    memset(s, 0, sizeof *s);
     int rc =
-        file ? config_settings(json_object_get(file, "configuration"), &s, e)
-             : err_set(e, OP_EINPUT, "%s line %d: %s", INSTANCE_CONFIG_FILE, jerr.line, jerr.text);
-    if (rc == 0 && (s.driver != DB_DRIVER_SQLITE || !s.db_path))
-        rc = err_set(e, OP_EINPUT, "the backup's %s does not use SQLite", INSTANCE_CONFIG_FILE);
-    else if (rc == 0 && strcmp(s.db_path, dbname) != 0)
-        rc = err_set(e, OP_EINPUT,
-                     "the backup's %s keeps the database at \"%s\", not in the data folder "
-                     "as %s: unpack the archive by hand and put %s there (docs/operations.md)",
-                     INSTANCE_CONFIG_FILE, s.db_path, dbname, dbname);
+        *file ? config_settings(json_object_get(*file, "configuration"), s, e)
+              : err_set(e, OP_EINPUT, "%s line %d: %s", INSTANCE_CONFIG_FILE, jerr.line, jerr.text);
+    if (rc != 0)
+        return rc;
+    if (pgsql)
+        return s->driver == DB_DRIVER_PGSQL
+                   ? 0
+                   : err_set(e, OP_EINPUT,
+                             "the backup holds a PostgreSQL dump but its %s does not use "
+                             "PostgreSQL",
+                             INSTANCE_CONFIG_FILE);
+    if (s->driver != DB_DRIVER_SQLITE || !s->db_path)
+        return err_set(e, OP_EINPUT, "the backup's %s does not use SQLite", INSTANCE_CONFIG_FILE);
+    if (strcmp(s->db_path, dbname) != 0)
+        return err_set(e, OP_EINPUT,
+                       "the backup's %s keeps the database at \"%s\", not in the data folder "
+                       "as %s: unpack the archive by hand and put %s there (docs/operations.md)",
+                       INSTANCE_CONFIG_FILE, s->db_path, dbname, dbname);
+    *dbpath = fs_join(dir, s->db_path);
+    return 0;
+}
+
+/* The restored dump into the empty PostgreSQL database the settings name: refused when the
+ * database holds tables; pg_restore in one transaction (all or nothing). *restored is set
+ * once the database holds the backup's records. */
+static int restore_pgsql(const char *dir, const char *dump, const struct pg_settings *settings,
+                         int *restored, struct op_err *e)
+{
+    *restored = 0;
+    char *tmpl = fs_join(dir, ".outpost-restore-XXXXXX");
+    if (!tmpl)
+        return oom(e);
+    if (!mkdtemp(tmpl)) {
+        int rc = err_set(e, OP_EIO, "%s: cannot write in it: %s", dir, strerror(errno));
+        free(tmpl);
+        return rc;
+    }
+    struct pg_settings pg = *settings;
+    pg.password = NULL;
+    char *conninfo = NULL;
+    int64_t tables = 0;
+    int rc = pg_settings_read_password(&pg, e);
     if (rc == 0)
-        *out = fs_join(dir, s.db_path);
-    json_decref(file);
+        rc = pg_conninfo(&pg, &conninfo, e);
+    pg_settings_free(&pg);
+    if (rc == 0)
+        rc = db_pgsql_table_count(conninfo, &tables, e);
+    if (rc == 0 && tables > 0)
+        rc = err_set(e, OP_ECONFLICT,
+                     "database \"%s\" on %s port %u is not empty (%lld tables): a restore goes "
+                     "into an empty database; its administrator drops it and creates it again, "
+                     "empty (dropdb %s; createdb -O %s %s)",
+                     settings->dbname, settings->host, settings->port, (long long)tables,
+                     settings->dbname, settings->user, settings->dbname);
+    else if (rc != 0)
+        err_prefix(e, "database \"%s\" on %s port %u", settings->dbname, settings->host,
+                   settings->port);
+    if (rc == 0) {
+        char db_arg[PG_NAME_MAX + 16];
+        snprintf(db_arg, sizeof db_arg, "--dbname=%s", settings->dbname);
+        const char *args[] = {"--exit-on-error",
+                              "--single-transaction",
+                              "--no-owner",
+                              "--no-privileges",
+                              db_arg,
+                              dump,
+                              NULL};
+        rc = pg_tool("pg_restore", settings, tmpl, args, e);
+        *restored = rc == 0;
+    }
+    if (conninfo)
+        pg_conninfo_free(conninfo);
+    fs_remove_tree(tmpl);
+    free(tmpl);
     return rc;
+}
+
+/* A refused restore into PostgreSQL: the tables it restored dropped again. */
+static void unrestore_pgsql(const struct pg_settings *settings)
+{
+    struct pg_settings pg = *settings;
+    pg.password = NULL;
+    char *conninfo = NULL;
+    struct op_err ignore = {0};
+    if (pg_settings_read_password(&pg, &ignore) == 0 && pg_conninfo(&pg, &conninfo, &ignore) == 0)
+        db_pgsql_drop_tables(conninfo, &ignore);
+    pg_settings_free(&pg);
+    if (conninfo)
+        pg_conninfo_free(conninfo);
 }
 
 /* Everything of the archive, checked, into `dir`. */
@@ -490,8 +664,10 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
     const char *dbname = json_string_value(json_object_get(m, "database"));
     if (!format || strcmp(format, BACKUP_FORMAT) != 0)
         return err_set(e, OP_EINPUT, "%s: not an archive of format \"%s\"", from, BACKUP_FORMAT);
+    int pgsql = backend && strcmp(backend, "pgsql") == 0;
     if (!role || (strcmp(role, "central") != 0 && strcmp(role, "device") != 0) ||
-        !json_is_array(files) || !backend || strcmp(backend, "sqlite") != 0 || !dbname ||
+        !json_is_array(files) || !backend || (strcmp(backend, "sqlite") != 0 && !pgsql) ||
+        !dbname || (pgsql && strcmp(dbname, BACKUP_PG_DUMP) != 0) ||
         strcmp(dbname, INSTANCE_CONFIG_FILE) == 0 || strncmp(dbname, "keys/", 5) == 0 ||
         strncmp(dbname, "packages/", 9) == 0 || !name_is_safe(dbname, dbname))
         return err_set(e, OP_EINPUT,
@@ -503,6 +679,11 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
     snprintf(out->instance_id, sizeof out->instance_id, "%s", id ? id : "");
     snprintf(out->created_at, sizeof out->created_at, "%s", at ? at : "");
     out->schema_version = (int)json_integer_value(json_object_get(m, "schema_version"));
+    if (out->schema_version > db_latest_schema_version())
+        return err_set(e, OP_ESTATE,
+                       "%s: its database is at schema version %d, newer than this outpost (%d): "
+                       "restore it with the outpost that made it, or a newer one",
+                       from, out->schema_version, db_latest_schema_version());
     /* the manifest's entries by name: each once, safe, sized and hashed */
     json_t *want = json_object();
     size_t i;
@@ -545,6 +726,9 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
                      json_object_size(want), (long long)(n - 1));
     /* outpost.json first: it says where the database goes */
     char *dbpath = NULL;
+    json_t *file = NULL;
+    struct instance_settings settings;
+    memset(&settings, 0, sizeof settings);
     const char *order[] = {INSTANCE_CONFIG_FILE, NULL};
     for (int pass = 0; rc == 0 && pass < 2; pass++) {
         for (zip_int64_t k = 0; rc == 0 && k < n; k++) {
@@ -565,13 +749,19 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
             out->bytes += size;
         }
         if (rc == 0 && pass == 0)
-            rc = restored_db_path(dir, dbname, &dbpath, e);
+            rc = restored_settings(dir, dbname, pgsql, &file, &settings, &dbpath, e);
     }
     json_decref(want);
     /* the database: whole, not newer than this binary (db_open refuses that and migrates an
      * older one), and every key its data names present */
     struct db *db = NULL;
-    if (rc == 0 && (rc = db_open(dbpath, 0, &db, e)) == 0)
+    int restored = 0;
+    if (rc == 0 && pgsql) {
+        char *dump = fs_join(dir, BACKUP_PG_DUMP);
+        rc = restore_pgsql(dir, dump, &settings.pg, &restored, e);
+        unlink(dump); /* in the database now, or refused: not part of the instance */
+        free(dump);
+    } else if (rc == 0 && (rc = db_open(dbpath, 0, &db, e)) == 0)
         rc = db_check_integrity(db, e);
     if (db)
         db_close(db);
@@ -592,6 +782,9 @@ static int restore_into(zip_t *za, const char *from, const char *dir, json_t *m,
         keycheck_free(&kc);
     }
     instance_close(inst);
+    if (rc != 0 && restored)
+        unrestore_pgsql(&settings.pg);
+    json_decref(file);
     return rc;
 }
 

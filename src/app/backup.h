@@ -1,8 +1,8 @@
 /*
  * backup.h - `outpost backup` and `outpost restore`: one private archive of an instance (its
  * database, keys, setup file and packages), made while the service runs, and its restore into
- * an empty data folder, checked before anything is used (docs/operations.md, "Backup and
- * restore").
+ * an empty data folder (and, for a central on PostgreSQL, an empty database), checked before
+ * anything is used (docs/operations.md, "Backups").
  *
  * The archive is a ZIP file (mode 0600, written in a private folder beside the target and
  * renamed into place, so a half-made archive never carries the target's name):
@@ -15,6 +15,10 @@
  *   outpost.db           SQLite: one consistent snapshot (SQLite's online backup), under
  *                         the name outpost.json gives it, so that the archive unpacked is
  *                         the data folder
+ *   outpost.pgdump       PostgreSQL: pg_dump's custom format (one snapshot, one
+ *                         transaction), restored by pg_restore into the database outpost.json
+ *                         names, which must be empty
+ *   db-password          the database password a TAO setup file gave (instance.h), if any
  *   packages/...          the compiled and encrypted packages (content-addressed, never
  *                         changed once written; downloads under way are left out)
  *
@@ -22,8 +26,9 @@
  * the archive is not one (no manifest, another format); an entry is missing, extra, of
  * another size or SHA-256 than the manifest says, or named outside the folder; the database
  * fails SQLite's integrity check or was made by a newer Outpost (a higher schema version);
- * a key that the data names (a master key of users' escrow copies, a results key of stored
- * results) is not among the restored keys.
+ * the PostgreSQL database holds tables, or pg_restore fails; a key that the data names (a
+ * master key of users' escrow copies, a results key of stored results) is not among the
+ * restored keys (a PostgreSQL database is then emptied again).
  */
 #ifndef OUTPOST_APP_BACKUP_H
 #define OUTPOST_APP_BACKUP_H
@@ -36,8 +41,9 @@
 
 #define BACKUP_FORMAT       "outpost backup v1"
 #define BACKUP_MANIFEST     "outpost-backup.json"
-#define BACKUP_MANIFEST_MAX (16u << 20) /* bytes of manifest read at most */
-#define BACKUP_FILES_MAX    1000000     /* entries at most */
+#define BACKUP_MANIFEST_MAX (16u << 20)      /* bytes of manifest read at most */
+#define BACKUP_FILES_MAX    1000000          /* entries at most */
+#define BACKUP_PG_DUMP      "outpost.pgdump" /* a PostgreSQL central's dump in the archive */
 
 struct app_backup_out {
     char *path;       /* the archive (malloc'ed) */

@@ -15,20 +15,23 @@
 static const struct command_usage backup_usage = {
     "outpost [--data DIR] backup --to FILE [--json]",
     "Writes one archive of the instance to FILE (a new file, mode 600): a consistent snapshot\n"
-    "of its SQLite database taken while the service keeps running, its keys, its outpost.json\n"
-    "and its packages, each listed with its SHA-256 in the archive's manifest. It holds the\n"
-    "keys and the users' password verifiers: keep it as private as the instance (offline,\n"
-    "encrypted). A central on PostgreSQL is backed up with pg_dump (docs/operations.md).\n"
-    "Restore it with `outpost --data NEWDIR restore FILE`.",
+    "of its database taken while the service keeps running (SQLite's online backup; on\n"
+    "PostgreSQL, pg_dump, given the password in a private file, never on its command line),\n"
+    "its keys, its outpost.json and its packages, each listed with its SHA-256 in the\n"
+    "archive's manifest. It holds the keys and the users' password verifiers: keep it as\n"
+    "private as the instance (offline, encrypted). Restore it with\n"
+    "`outpost --data NEWDIR restore FILE`.",
 };
 
 static const struct command_usage restore_usage = {
     "outpost --data DIR restore FILE [--json]",
     "Restores the archive FILE (made by `outpost backup`) into DIR, which must be absent or an\n"
-    "empty folder. Every file is checked against the archive's manifest (size and SHA-256),\n"
-    "the database against SQLite's integrity check and this outpost's schema version, and a\n"
-    "central's data against its keys (a master or results key the data names must be in the\n"
-    "archive). Any problem is named and nothing is left in DIR. Runbook: docs/operations.md.",
+    "empty folder; a PostgreSQL central's dump into the database its outpost.json names, which\n"
+    "must exist and be empty (pg_restore, in one transaction). Every file is checked against\n"
+    "the archive's manifest (size and SHA-256), the database against SQLite's integrity check\n"
+    "and this outpost's schema version, and a central's data against its keys (a master or\n"
+    "results key the data names must be in the archive). Any problem is named and nothing is\n"
+    "left in DIR (nor in the PostgreSQL database). Runbook: docs/operations.md.",
 };
 
 int cmd_backup(int argc, char **argv)

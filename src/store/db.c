@@ -868,6 +868,67 @@ int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_e
     return 0;
 }
 
+/* A connection to the PostgreSQL database of `conninfo` with no migration: for looking at a
+ * database before or after a restore (db_pgsql_table_count, db_pgsql_drop_tables). */
+static int open_pgsql_raw(const char *conninfo, struct db **out, struct op_err *e)
+{
+    *out = NULL;
+    struct db *db = calloc(1, sizeof *db);
+    if (!db)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    db->be = &db_pgsql_backend;
+    int rc = db->be->open(conninfo, 0, &db->conn, e);
+    if (rc != 0) {
+        free(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+int db_pgsql_table_count(const char *conninfo, int64_t *n, struct op_err *e)
+{
+    *n = 0;
+    struct db *db = NULL;
+    int rc = open_pgsql_raw(conninfo, &db, e);
+    if (rc != 0)
+        return rc;
+    struct db_stmt *st = db_stmt(
+        db, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        e);
+    rc = !st                     ? OP_EDB
+         : db_step(st) == DB_ROW ? 0
+                                 : db_fail(db, e, "PostgreSQL: reading the schema");
+    if (rc == 0)
+        *n = db_column_int64(st, 0);
+    if (st)
+        db_stmt_done(db, st);
+    db_close(db);
+    return rc;
+}
+
+int db_pgsql_drop_tables(const char *conninfo, struct op_err *e)
+{
+    struct db *db = NULL;
+    int rc = open_pgsql_raw(conninfo, &db, e);
+    if (rc != 0)
+        return rc;
+    rc = db_exec(db,
+                 "DO $$ DECLARE t record; BEGIN"
+                 " FOR t IN SELECT tablename FROM pg_tables"
+                 "  WHERE schemaname = current_schema() AND tableowner = current_user LOOP"
+                 "  EXECUTE 'DROP TABLE IF EXISTS ' || quote_ident(t.tablename) || ' CASCADE';"
+                 " END LOOP; END $$",
+                 e);
+    db_close(db);
+    return rc;
+}
+
+int db_latest_schema_version(void)
+{
+    return migration_limit >= 0 ? migration_limit : migrations_count();
+}
+
 const char *db_backend_name(struct db *db)
 {
     return db->be->name;

@@ -70,6 +70,14 @@ int db_open(const char *path, int create, struct db **out, struct op_err *e);
  * schema newer than this outpost fails as in db_open. */
 int db_open_pgsql(const char *conninfo, int create, struct db **out, struct op_err *e);
 void db_close(struct db *db);
+/* For a restore into PostgreSQL (app/backup.c), on the database of `conninfo`, with no
+ * migration: the number of tables of its schema (0: empty, ready for pg_restore); and
+ * dropping every table of its schema the connecting role owns (a restore that was refused
+ * after pg_restore leaves the database empty again). */
+int db_pgsql_table_count(const char *conninfo, int64_t *n, struct op_err *e);
+int db_pgsql_drop_tables(const char *conninfo, struct op_err *e);
+/* The schema version this outpost migrates a database to. */
+int db_latest_schema_version(void);
 /* How many requests this process has sent to PostgreSQL servers so far (each PQexec,
  * PQprepare and PQexecPrepared: one round trip), over all connections; for the benchmarks
  * (bench/bench_store.c) and tests that count round trips per operation. */
@@ -207,7 +215,7 @@ int db_schema_version(struct db *db);
 
 /* A consistent copy of the whole database into the new file `dest` (made 0600; an existing
  * file is refused), taken while other connections go on writing: SQLite's online backup.
- * OP_EINPUT on a backend that has none (PostgreSQL: pg_dump, app/backup.c). */
+ * OP_EINPUT on a backend that has none (PostgreSQL: app/backup.c runs pg_dump). */
 int db_backup_to_file(struct db *db, const char *dest, struct op_err *e);
 
 /* SQLite's PRAGMA integrity_check: 0 when it says "ok", OP_EDB with its first finding
