@@ -115,7 +115,8 @@ static void write_text(const char *path, const char *text, size_t len)
 }
 
 /* An instance made as `outpost setup` makes it (cheap password hashing: the users' password
- * cost is bench_import_users' subject, and it plays no part in a sync). */
+ * cost is bench_import_users' subject, and it plays no part in a sync; the password policy
+ * relaxed, for the short passwords of the bench's users). */
 static struct instance *make_instance(const char *parent, const char *dir, const char *role)
 {
     struct buf p = BUF_INIT;
@@ -127,7 +128,8 @@ static struct instance *make_instance(const char *parent, const char *dir, const
                      " \"http://127.0.0.1:8080/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"},"
                      " \"persistences\": {\"default\": {\"driver\": \"sqlite\", \"path\":"
                      " \"outpost.db\"}}, \"security\": {\"password-hash\": {\"opslimit\": 1,"
-                     " \"memlimit-kib\": 8, \"insecure-for-tests\": true}}}}",
+                     " \"memlimit-kib\": 8, \"insecure-for-tests\": true}, \"password-policy\":"
+                     " {\"min-length\": 1, \"refuse-login\": false, \"refuse-common\": false}}}}",
                      role);
     write_text(p.data, json, (size_t)n);
     chmod(p.data, 0600); /* it holds a password */

@@ -202,6 +202,7 @@ int app_imports_users(struct instance *inst, const struct app_users_import_reque
             .master = master,
             .max_bytes = inst->settings.csv_max_bytes,
             .cost = inst->settings.password_cost,
+            .policy = &inst->settings.password_policy,
             .skip_invalid = req->skip_invalid,
             .workers = req->workers,
             .progress = req->progress,

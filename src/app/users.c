@@ -93,6 +93,21 @@ int app_users_check_lang(const char *lang, struct op_err *e)
                          lang);
 }
 
+int app_users_check_password(const struct instance *inst, const char *login, const char *password,
+                             size_t len, struct op_err *e)
+{
+    if (!password || len == 0)
+        return err_set_field(e, OP_EINPUT, "password",
+                             "a user needs a password; an empty one is refused");
+    const struct password_policy *p = &inst->settings.password_policy;
+    enum password_fault f = password_policy_check(p, login, password, len);
+    if (f == PASSWORD_OK)
+        return 0;
+    char why[256];
+    return err_set_field(e, OP_EINPUT, "password", "password: %s",
+                         password_fault_text(f, p, why, sizeof why));
+}
+
 int app_users_check_new(const struct app_user_new *in, struct op_err *e)
 {
     if (!in->login || !in->role)
@@ -145,9 +160,9 @@ int app_users_add(struct instance *inst, const struct app_user_new *in, const ch
     int rc = app_users_check_new(in, e);
     if (rc != 0)
         return rc;
-    if (!password || len == 0)
-        return err_set(e, OP_EINPUT, "a user needs a password; an empty one is refused");
     if ((rc = instance_require_role(inst, ROLE_CENTRAL, "users add", e)) != 0)
+        return rc;
+    if ((rc = app_users_check_password(inst, in->login, password, len, e)) != 0)
         return rc;
     struct user u;
     new_user(in, &u);
@@ -407,11 +422,12 @@ static int store_cred(struct db *db, void *ctx, struct op_err *e)
 int app_users_passwd(struct instance *inst, const struct app_user_passwd *in, const char *password,
                      size_t len, char public_key[VAULT_PUBLIC_B64_LEN], struct op_err *e)
 {
-    if (!password || len == 0)
-        return err_set(e, OP_EINPUT, "a user needs a password; an empty one is refused");
+    int rc = app_users_check_password(inst, in->login, password, len, e);
+    if (rc != 0)
+        return rc;
     struct reset r;
     struct credentials cred;
-    int rc = reset_prepare(inst, in, &r, e);
+    rc = reset_prepare(inst, in, &r, e);
     if (rc == 0)
         rc = credentials_make(&inst->settings.password_cost, r.u.id, password, len, &r.keys, &cred,
                               e);

@@ -55,13 +55,21 @@ struct app_user_new {
  * asks for the password. app_users_add checks again. */
 int app_users_check_new(const struct app_user_new *in, struct op_err *e);
 
+/* OP_EINPUT (field "password") unless `password` (len bytes) is one the instance's password
+ * policy accepts for the user `login` (instance/config.h, auth/policy.h): not empty, long
+ * enough, not the login, not a common password. The message names the rule broken, never the
+ * password. app_users_add and app_users_passwd check it; the imports check every row so. */
+int app_users_check_password(const struct instance *inst, const char *login, const char *password,
+                             size_t len, struct op_err *e);
+
 /* Checks that `inst` can add users or reset passwords (a central with its master key),
  * before the caller asks for a password. */
 int app_users_check_central(struct instance *inst, const char *what, struct op_err *e);
 
 /* Adds a user with `password` (len bytes): credentials and a vault key pair escrowed under
  * central's master key. On success *out (may be NULL) holds the stored user; the caller
- * clears it (user_clear). OP_ECONFLICT if the login exists. */
+ * clears it (user_clear). OP_ECONFLICT if the login exists; OP_EINPUT (field "password") if
+ * the password policy refuses the password (app_users_check_password). */
 int app_users_add(struct instance *inst, const struct app_user_new *in, const char *password,
                   size_t len, struct user *out, struct op_err *e);
 
@@ -105,7 +113,8 @@ int app_users_passwd_check(struct instance *inst, const struct app_user_passwd *
 /* Sets the password of in->login. On central the user's vault key pair is recovered from
  * escrow and wrapped under the new password (unless in->new_keys, or the user has no escrow
  * copy: then a new pair); on a device only the super-user's password changes here. The new
- * vault public key is written to public_key (may be NULL). */
+ * vault public key is written to public_key (may be NULL). The password policy applies
+ * (app_users_check_password), on central and on a device alike. */
 int app_users_passwd(struct instance *inst, const struct app_user_passwd *in, const char *password,
                      size_t len, char public_key[VAULT_PUBLIC_B64_LEN], struct op_err *e);
 

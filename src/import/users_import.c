@@ -323,8 +323,16 @@ static int on_row(void *ctx, const struct csv_table *t, const struct csv_row *in
         row_refuse(row, "missing Login");
     else if (text_ok & (1u << COL_LOGIN))
         login_ok = 1;
-    if (!row_value(im, row, COL_PASSWORD))
+    const char *pw = row_value(im, row, COL_PASSWORD);
+    if (!pw) {
         row_refuse(row, "empty Password");
+    } else if (im->opt->policy) {
+        enum password_fault f = password_policy_check(im->opt->policy, login, pw, strlen(pw));
+        char why[256];
+        if (f != PASSWORD_OK)
+            row_refuse(row, "Password is %s",
+                       password_fault_text(f, im->opt->policy, why, sizeof why));
+    }
     if (text_ok & (1u << COL_INTERFACE_LANG))
         check_lang(im, row, COL_INTERFACE_LANG);
     if (text_ok & (1u << COL_DEFAULT_LANG))

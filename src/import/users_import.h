@@ -22,6 +22,7 @@
 #define OUTPOST_IMPORT_USERS_IMPORT_H
 
 #include "auth/password.h"
+#include "auth/policy.h"
 #include "base/err.h"
 #include "crypto/keys.h"
 #include "import/problems.h"
@@ -38,6 +39,10 @@ struct users_import_options {
      * existing user's key is recovered from their escrow copy so that an update re-wraps the
      * same key pair (data sealed to them stays readable). NULL: no escrow, new key pairs. */
     const struct key *master;
+    /* The password policy every row's password must keep (auth/policy.h): a row it refuses
+     * is a bad row, named with the rule. NULL: no policy (the application layer passes the
+     * instance's). */
+    const struct password_policy *policy;
     int skip_invalid; /* import the valid rows even if some are invalid */
     int workers;      /* hashing threads; 0 means one per online CPU */
     int max_rows;     /* rows accepted; 0 means USERS_IMPORT_MAX_ROWS */

@@ -591,13 +591,66 @@ static void tao_generis(struct check *ck, json_t *conf, json_t *generis, char **
 
 /* Validates `configuration` and fills in defaults in place; then keeps only what Outpost uses
  * (a TAO file's other keys are listed in ck->ignored). */
+/* ---- security.password-policy (auth/policy.h) ---- */
+
+#define POLICY "configuration.security.password-policy"
+
+/* parent[key] as true or false, `def` when absent; -1 (a problem) otherwise. */
+static int get_bool(struct check *ck, json_t *parent, const char *key, const char *path, int def,
+                    int *out)
+{
+    json_t *v = json_object_get(parent, key);
+    *out = def;
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        problem(ck, "%s: must be true or false", path);
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* The policy of `security` (absent: the defaults) into *out; -1 when it has problems. */
+static int read_password_policy(struct check *ck, json_t *security, struct password_policy *out)
+{
+    static const char *const policy_keys[] = {"min-length", "refuse-login", "refuse-common", NULL};
+    password_policy_default(out);
+    size_t before = problem_count(ck);
+    json_t *p = get_object(ck, security, "password-policy", POLICY, 0);
+    if (!p)
+        return problem_count(ck) > before ? -1 : 0;
+    check_keys(ck, p, POLICY, policy_keys);
+    json_int_t min = 0;
+    get_uint(ck, p, "min-length", POLICY ".min-length", 1, PASSWORD_POLICY_MAX_MIN_LENGTH,
+             PASSWORD_POLICY_DEFAULT_MIN_LENGTH, &min, 0);
+    get_bool(ck, p, "refuse-login", POLICY ".refuse-login", 1, &out->refuse_login);
+    get_bool(ck, p, "refuse-common", POLICY ".refuse-common", 1, &out->refuse_common);
+    out->min_length = (int)min;
+    return problem_count(ck) > before ? -1 : 0;
+}
+
+/* Checks security.password-policy and writes it whole, defaults filled in, so that
+ * outpost.json shows the policy in force. */
+static void normalise_password_policy(struct check *ck, json_t *security)
+{
+    struct password_policy pp;
+    if (read_password_policy(ck, security, &pp) != 0)
+        return;
+    json_t *p = json_object();
+    json_object_set_new(p, "min-length", json_integer(pp.min_length));
+    json_object_set_new(p, "refuse-login", json_boolean(pp.refuse_login));
+    json_object_set_new(p, "refuse-common", json_boolean(pp.refuse_common));
+    json_object_set_new(security, "password-policy", p);
+}
+
 static void normalise_configuration(struct check *ck, json_t *conf, char **password)
 {
     static const char *const conf_keys[] = {"global", "persistences", "security", "limits", NULL};
     static const char *const global_keys[] = {"url", "timezone", "lang", NULL};
     static const char *const pers_keys[] = {"default", NULL};
     static const char *const security_keys[] = {"password-hash", "oauth-token-lifetime-seconds",
-                                                NULL};
+                                                "password-policy", NULL};
     static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
                                               NULL};
     static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
@@ -698,6 +751,7 @@ static void normalise_configuration(struct check *ck, json_t *conf, char **passw
                 json_object_set_new(pw, "memlimit-kib", json_integer(mem));
             }
         }
+        normalise_password_policy(ck, security);
         ck->tao = tao;
     }
 
@@ -841,6 +895,24 @@ static void check_root(struct check *ck, json_t *root, enum instance_role role_g
     out->configuration = get_object(ck, root, "configuration", "configuration", 1);
     if (out->configuration)
         normalise_configuration(ck, out->configuration, &out->db_password);
+
+    /* The super-user's password keeps the policy the file sets for everyone (and at least 8
+     * characters, above, whatever the policy); a policy with problems is reported already. */
+    struct password_policy policy;
+    json_t *security = json_object_get(out->configuration, "security");
+    struct check quiet;
+    if (out->super_password && strlen(out->super_password) >= 8 && json_is_object(security) &&
+        check_init(&quiet) == 0) {
+        enum password_fault f = PASSWORD_OK;
+        if (read_password_policy(&quiet, security, &policy) == 0)
+            f = password_policy_check(&policy, out->super_login, out->super_password,
+                                      strlen(out->super_password));
+        char why[256];
+        if (f != PASSWORD_OK)
+            problem(ck, "super-user.password: %s",
+                    password_fault_text(f, &policy, why, sizeof why));
+        check_free(&quiet);
+    }
 }
 
 void setup_report_free(struct setup_report *rep)
@@ -951,6 +1023,16 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     out->password_cost.memlimit_kib =
         (uint64_t)json_integer_value(json_object_get(pw, "memlimit-kib"));
     out->csv_max_bytes = (size_t)json_integer_value(json_object_get(limits, "csv-max-bytes"));
+    /* Instances set up before the policy existed have no key: the defaults apply. */
+    struct check ck;
+    if (check_init(&ck) != 0)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    int bad = read_password_policy(&ck, json_object_get(conf, "security"), &out->password_policy);
+    if (bad)
+        check_to_err(&ck, "outpost.json", e);
+    check_free(&ck);
+    if (bad)
+        return OP_ESTATE;
     out->oauth_token_lifetime_s = (int)json_integer_value(
         json_object_get(json_object_get(conf, "security"), "oauth-token-lifetime-seconds"));
     /* Instances set up before this limit existed have no key: the default applies. */

@@ -17,6 +17,8 @@
  *                                                the file holding its password (else
  *                                                $PGPASSWORD); struct pg_settings below
  *   configuration.security.password-hash.opslimit / .memlimit-kib   Argon2id cost (optional)
+ *   configuration.security.password-policy.min-length / .refuse-login / .refuse-common
+ *                                                the password policy (optional; auth/policy.h)
  *   configuration.limits.csv-max-bytes           largest CSV file accepted (optional)
  *   configuration.limits.qti-package-max-bytes   largest QTI package accepted (optional)
  *
@@ -31,6 +33,7 @@
 #include <stdint.h>
 
 #include "auth/password.h"
+#include "auth/policy.h"
 #include "base/err.h"
 #include "base/text.h" /* login_is_valid, utf8_is_valid (they lived here before) */
 
@@ -132,6 +135,7 @@ enum db_driver { DB_DRIVER_SQLITE = 1, DB_DRIVER_PGSQL = 2 };
 /* Reads the typed values the instance uses out of a normalised configuration object. */
 struct instance_settings {
     struct password_cost password_cost;
+    struct password_policy password_policy; /* what new passwords must be (auth/policy.h) */
     size_t csv_max_bytes;
     uint64_t qti_package_max_bytes;
     const char *db_driver;

@@ -20,7 +20,8 @@ setup_with() {
   "configuration": {
     "global": {"url": "http://127.0.0.1:8080/", "timezone": "UTC", "lang": "en-US"},
     "persistences": {"default": $PERSISTENCE},
-    "security": {"password-hash": {"opslimit": $2, "memlimit-kib": $3, "insecure-for-tests": true}},
+    "security": {"password-hash": {"opslimit": $2, "memlimit-kib": $3, "insecure-for-tests": true},
+                 $RELAXED_POLICY},
     "limits": {"csv-max-bytes": $4}
   }
 }

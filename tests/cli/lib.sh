@@ -86,12 +86,22 @@ persistence() {
     fi
 }
 
+# The password policy of the instances write_setup makes: relaxed, explicitly, as the setup
+# file of an operator bringing TAO's short passwords would say, because the tests give their
+# users short passwords ("pw", "pw-sm"); a test of the policy itself sets SETUP_POLICY=default
+# (the policy an operator gets by saying nothing) before write_setup or new_instance.
+SETUP_POLICY=${SETUP_POLICY:-relaxed}
+RELAXED_POLICY='"password-policy": {"min-length": 1, "refuse-login": false, "refuse-common": false}'
+
 # A setup.json for a fresh instance with cheap password hashing, flagged as for tests only
-# (setup refuses costs below the defaults otherwise). On the pgsql run, a central's file names
-# a new database of its own: each file sets up one instance.
+# (setup refuses costs below the defaults otherwise), and the password policy SETUP_POLICY
+# says. On the pgsql run, a central's file names a new database of its own: each file sets up
+# one instance.
 # usage: write_setup FILE ROLE
 write_setup() {
     persistence "$2"
+    ws_policy=""
+    [ "$SETUP_POLICY" = default ] || ws_policy=", $RELAXED_POLICY"
     cat > "$1" <<JSON
 {
   "role": "$2",
@@ -99,7 +109,7 @@ write_setup() {
   "configuration": {
     "global": {"url": "http://127.0.0.1:8080/", "timezone": "UTC", "lang": "en-US"},
     "persistences": {"default": $PERSISTENCE},
-    "security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8, "insecure-for-tests": true}}
+    "security": {"password-hash": {"opslimit": 1, "memlimit-kib": 8, "insecure-for-tests": true}$ws_policy}
   }
 }
 JSON

@@ -1,7 +1,9 @@
 /*
  * instance_fixture.h - a real instance for the tests of the application layer (src/app): a
  * central or a device made by instance_create as `outpost setup` makes it, in a fresh
- * temporary folder, with the cheapest password cost. Header-only (static inline) so that each
+ * temporary folder, with the cheapest password cost and the password policy relaxed
+ * explicitly (the tests' users have short passwords such as "pw"; a test of the policy sets
+ * inst->settings.password_policy to what it checks). Header-only (static inline) so that each
  * test program includes what it uses.
  */
 #ifndef OUTPOST_TESTS_INSTANCE_FIXTURE_H
@@ -31,7 +33,9 @@ static inline struct instance *fx_instance(const char *role, char **dir)
                      "\"a-test-password\"}, \"configuration\": {\"global\": {\"url\": "
                      "\"https://example.org/\", \"timezone\": \"UTC\", \"lang\": \"en-US\"}, "
                      "\"persistences\": {\"default\": %s}, \"security\": {\"password-hash\": "
-                     "{\"opslimit\": 1, \"memlimit-kib\": 8, \"insecure-for-tests\": true}}}}",
+                     "{\"opslimit\": 1, \"memlimit-kib\": 8, \"insecure-for-tests\": true}, "
+                     "\"password-policy\": {\"min-length\": 1, \"refuse-login\": false, "
+                     "\"refuse-common\": false}}}}",
                      role, persistence);
     assert_true(n > 0 && (size_t)n < sizeof json);
     free(persistence);

@@ -369,6 +369,65 @@ static void test_passwd_refuses_an_empty_password_a_stale_version_and_an_unknown
     user_clear(&u);
 }
 
+/* ---- the password policy ---- */
+
+/* Under the default policy (instance/config.h: what a setup file that says nothing gets),
+ * users add and users passwd refuse a short password, the login (backwards, in capitals too)
+ * and a common password, each naming the field and the rule, and store nothing; relaxed, the
+ * same passwords are taken. */
+static void test_the_password_policy_refuses_each_rule_on_add_and_passwd(void **state)
+{
+    struct fixture *f = *state;
+    password_policy_default(&f->inst->settings.password_policy);
+    const struct app_user_new in = {"ada-l", ROLE_TEST_TAKER, NULL, NULL, NULL, NULL, NULL, NULL};
+    const struct {
+        const char *password, *rule;
+    } refused[] = {
+        {"short-pw", "min-length"},
+        {"Ada-L", "min-length"},
+        {"qwertyuiop", "refuse-common"},
+        {"PassWord123", "refuse-common"},
+    };
+    struct op_err e = {0};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *pw = refused[i].password;
+        assert_int_equal(app_users_add(f->inst, &in, pw, strlen(pw), NULL, &e), OP_EINPUT);
+        assert_string_equal(e.field, "password");
+        assert_non_null(strstr(e.msg, refused[i].rule));
+        assert_null(strstr(e.msg, pw)); /* never the password itself */
+    }
+    /* the login as password: the policy's minimum met, so the login rule is the one named */
+    const struct app_user_new longer = {
+        "ada-lovelace", ROLE_TEST_TAKER, NULL, NULL, NULL, NULL, NULL, NULL};
+    const char *as_login[] = {"ada-lovelace", "ADA-LOVELACE", "ecalevol-ada", "ECALEVOL-ADA"};
+    for (size_t i = 0; i < sizeof as_login / sizeof as_login[0]; i++) {
+        assert_int_equal(app_users_add(f->inst, &longer, as_login[i], 12, NULL, &e), OP_EINPUT);
+        assert_string_equal(e.field, "password");
+        assert_non_null(strstr(e.msg, "refuse-login"));
+    }
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM users"), 0);
+    /* characters, not bytes: 9 characters in 18 bytes are too short, 10 are enough */
+    const char *nine = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    assert_int_equal(app_users_add(f->inst, &in, nine, strlen(nine), NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "min-length"));
+    const char *ten = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9z";
+    assert_int_equal(app_users_add(f->inst, &in, ten, strlen(ten), NULL, &e), 0);
+
+    /* users passwd (and the backoffice's reset, which calls it): the same rules */
+    const struct app_user_passwd reset = {"ada-l", 0, 0};
+    assert_int_equal(app_users_passwd(f->inst, &reset, "qwertyuiop", 10, NULL, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "refuse-common"));
+    assert_int_equal(app_users_passwd(f->inst, &reset, "l-ada", 5, NULL, &e), OP_EINPUT);
+    assert_int_equal(app_users_passwd(f->inst, &reset, "l-ada-l-ada", 11, NULL, &e), 0);
+    assert_true(unlocks(f, "ada-l", "l-ada-l-ada"));
+
+    /* relaxed explicitly: TAO's example password (the login) is taken */
+    f->inst->settings.password_policy = (struct password_policy){1, 0, 0};
+    const struct app_user_new tao = {"user1", ROLE_TEST_TAKER, NULL, NULL, NULL, NULL, NULL, NULL};
+    assert_int_equal(app_users_add(f->inst, &tao, "user1", 5, NULL, &e), 0);
+    assert_true(unlocks(f, "user1", "user1"));
+}
+
 /* ---- on a device ---- */
 
 static void test_a_device_adds_nobody_and_resets_only_its_super_user(void **state)
@@ -482,6 +541,7 @@ int main(void)
         T(test_passwd_recovers_the_vault_key_from_escrow),
         T(test_passwd_with_new_keys_makes_a_new_pair),
         T(test_passwd_refuses_an_empty_password_a_stale_version_and_an_unknown_user),
+        T(test_the_password_policy_refuses_each_rule_on_add_and_passwd),
         cmocka_unit_test(test_a_device_adds_nobody_and_resets_only_its_super_user),
         T(test_user_json_shows_the_public_fields_never_the_secrets),
         T(test_listing_users_inside_a_list_of_users_ends),

@@ -60,6 +60,9 @@ static void assign(struct fx *f, const char *center, const char *login, const ch
         fail_msg("assign %s: %s", login, e.msg);
 }
 
+/* Whether start() gives the central the default password policy (the fixture's is relaxed). */
+static int default_policy;
+
 /* A central with: the super-user admin; tca (administrator of North, which has the
  * sub-center North-1); tcb (administrator of South); a proctor of North-1, a test taker, a
  * sync manager. */
@@ -80,6 +83,8 @@ static struct fx *start(void **state)
     assign(f, f->south, "tcb", CENTER_DUTY_ADMIN);
     assign(f, f->north_sub, "pr1", CENTER_DUTY_PROCTOR);
     assign(f, f->south, "pr2", CENTER_DUTY_PROCTOR);
+    if (default_policy) /* as a setup file that says nothing about it: the default policy */
+        password_policy_default(&f->inst->settings.password_policy);
     struct http_server_options o;
     http_server_options_default(&o);
     o.listen = "127.0.0.1:0";
@@ -645,6 +650,43 @@ static void test_users_are_created_edited_reset_and_deleted(void **state)
     assert_int_equal(r.status, 400); /* never the super-user */
 }
 
+/* The backoffice's user create and password reset call the application layer, which keeps
+ * the instance's password policy: each rule refused with 400, the field "password" and the
+ * rule named; a password the policy accepts goes through. */
+static void test_the_backoffice_keeps_the_password_policy(void **state)
+{
+    default_policy = 1;
+    struct fx *f = start(state);
+    default_policy = 0;
+    const char *su = auth_of(f, "admin");
+    struct reply r;
+    const char *refused[][2] = {
+        {"{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"pw-ada\"}", "min-length"},
+        {"{\"login\": \"ada.lovelace\", \"role\": \"proctor\", \"password\": \"Ada.Lovelace\"}",
+         "refuse-login"},
+        {"{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"qwertyuiop\"}",
+         "refuse-common"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        bearer_send(f, "POST", "/api/v1/admin/users", su, NULL, refused[i][0], &r);
+        assert_int_equal(r.status, 400);
+        assert_string_equal(json_field(r.body, "error", "field"), "password");
+        assert_non_null(strstr(json_field(r.body, "error", "message"), refused[i][1]));
+    }
+    bearer_send(f, "POST", "/api/v1/admin/users", su, NULL,
+                "{\"login\": \"ada\", \"role\": \"proctor\", \"password\": \"a-long-pass-phrase\"}",
+                &r);
+    assert_int_equal(r.status, 201);
+    char pw_path[300];
+    snprintf(pw_path, sizeof pw_path, "/api/v1/admin/users/%s/password", user_id_of(f, "ada"));
+    bearer_send(f, "POST", pw_path, su, NULL, "{\"password\": \"1234567890\"}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "password");
+    assert_non_null(strstr(json_field(r.body, "error", "message"), "refuse-common"));
+    bearer_send(f, "POST", pw_path, su, NULL, "{\"password\": \"another-long-one\"}", &r);
+    assert_int_equal(r.status, 204);
+}
+
 static void test_an_administrator_changes_only_their_test_takers_and_proctors(void **state)
 {
     struct fx *f = start(state);
@@ -801,6 +843,7 @@ int main(void)
                                   teardown),
         cmocka_unit_test_teardown(test_a_large_reach_is_listed_whole_and_in_order, teardown),
         cmocka_unit_test_teardown(test_users_are_created_edited_reset_and_deleted, teardown),
+        cmocka_unit_test_teardown(test_the_backoffice_keeps_the_password_policy, teardown),
         cmocka_unit_test_teardown(test_an_administrator_changes_only_their_test_takers_and_proctors,
                                   teardown),
         cmocka_unit_test_teardown(test_a_change_by_session_needs_the_csrf_token, teardown),

@@ -463,11 +463,51 @@ static void test_import_hashes_on_several_workers_with_progress(void **state)
     }
 }
 
+/* With a password policy, each row it refuses is a bad row naming the line and the rule;
+ * nothing is imported (all or nothing), and --skip-invalid imports the others. */
+static void test_import_refuses_the_rows_the_password_policy_refuses(void **state)
+{
+    struct fixture *f = *state;
+    struct password_policy policy;
+    password_policy_default(&policy);
+    f->opt.policy = &policy;
+    const char *csv = "Login,Password\n"
+                      "ann,ann-long-secret\n" /* line 2: accepted */
+                      "bob,bob\n"             /* line 3: short */
+                      "carl.dee,CARL.DEE\n"   /* line 4: the login (and short) */
+                      "dora.explorer,DORA.EXPLORER\n"
+                      "eve,eve-and-more-of-it\n" /* line 6: accepted: more than the login */
+                      "fay,1qaz2wsx3edc\n"
+                      "gil,lig-gil-lig-gil\n";
+    assert_int_equal(import_text(f, csv), OP_EINPUT);
+    assert_problem(f, 3, "Password is shorter than 10 characters (password policy: min-length)");
+    assert_problem(f, 4, "min-length");
+    assert_problem(f, 5, "Password is the same as the login, or the login backwards");
+    assert_problem(f, 7, "Password is one of the 10000 most common passwords");
+    assert_int_equal(f->r.invalid, 4);
+    assert_int_equal(f->r.problems.count, 4);
+    assert_int_equal(count_users(f), 1);          /* the super-user only: nothing imported */
+    for (int i = 0; i < f->r.problems.count; i++) /* never the password itself */
+        assert_null(strstr(f->r.problems.items[i].message, "DORA"));
+
+    f->opt.skip_invalid = 1;
+    assert_int_equal(import_text(f, csv), 0);
+    assert_int_equal(f->r.created, 3);
+    assert_int_equal(f->r.skipped, 4);
+
+    /* relaxed: TAO's example rows (the login as password) are taken */
+    policy = (struct password_policy){1, 0, 0};
+    f->opt.skip_invalid = 0;
+    assert_int_equal(import_text(f, "Login,Password\nuser1,user1\nuser2,user2\n"), 0);
+    assert_int_equal(f->r.created, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_import_creates_users_from_tao_header),
+        T(test_import_refuses_the_rows_the_password_policy_refuses),
         T(test_import_matches_headers_in_any_order_and_case),
         T(test_import_label_defaults_to_login),
         T(test_import_refuses_unknown_column_naming_it),
