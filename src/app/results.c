@@ -10,6 +10,7 @@
  */
 #include "app/results.h"
 #include "app/results_view.h"
+#include "app/upload.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -613,6 +614,36 @@ static const struct key *key_for(struct db *db, const struct keyring *r, const s
     return NULL;
 }
 
+/* app_upload_key_fn over the ring. */
+static const struct key *ring_key(const char *key_id, void *ctx)
+{
+    return key_id ? keyring_find(ctx, key_id) : NULL;
+}
+
+/* 1 if the result holds a sealed answer file somewhere (app/upload.h). */
+static int has_sealed_file(const json_t *v)
+{
+    if (app_upload_is_sealed(v))
+        return 1;
+    const char *k;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (has_sealed_file(x))
+                return 1;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+        {
+            if (has_sealed_file(x))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Decrypts one stored envelope. Returns 0 (decrypted), 1 (damaged), 2 (missing key) with the
  * problem in *e, or a negative database error. */
 static int decrypt_one(struct db *db, const struct keyring *ring, const char *id, struct op_err *e)
@@ -642,12 +673,30 @@ static int decrypt_one(struct db *db, const struct keyring *ring, const char *id
     } else {
         json_error_t jerr;
         json_t *doc = json_loadb((const char *)payload, plen, JSON_REJECT_DUPLICATES, &jerr);
+        int frc = 0;
         if (!doc || !json_is_object(doc)) {
             err_set(e, OP_EINPUT, "result %s: the decrypted content is not a JSON object%s%s", id,
                     doc ? "" : ": ", doc ? "" : jerr.text);
             outcome = 1;
-        } else {
+        } else if (!has_sealed_file(doc)) {
             outcome = 0;
+        } else if ((frc = app_upload_open_all(doc, ring_key, (void *)ring, e)) != 0) {
+            /* a file sealed to a key central lacks waits like the result would */
+            outcome = frc == OP_ENOTFOUND ? 2 : frc == OP_ECRYPTO ? 1 : frc;
+            if (outcome > 0)
+                err_prefix(e, "result %s", id);
+        } else {
+            /* the answer files of the result are kept opened, as the rest of it */
+            char *opened = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+            if (!opened) {
+                outcome = err_set(e, OP_ENOMEM, "out of memory");
+            } else {
+                sodium_memzero(payload, plen);
+                free(payload);
+                payload = (unsigned char *)opened;
+                plen = strlen(opened);
+                outcome = 0;
+            }
         }
         json_decref(doc);
     }

@@ -9,6 +9,8 @@
  */
 #include "app/runner.h"
 
+#include "app/upload.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/upload.h"
 #include "base/sha256.h"
 #include "crypto/content.h"
 #include "qti/compile.h"
@@ -725,6 +728,14 @@ static int view_build(struct step *st, json_t **view, struct op_err *e)
     else
         responses = json_object();
     json_decref(saved);
+    /* a file's content never goes back to the page (it is sealed anyway) */
+    const char *rk;
+    json_t *rv;
+    json_object_foreach(responses, rk, rv)
+    {
+        if (app_upload_is_sealed(rv))
+            json_object_set_new(responses, rk, app_upload_public(rv));
+    }
     int must_answer = !isc.allow_skipping && part->submission == QTI_SUB_INDIVIDUAL && is &&
                       qti_item_session_has_responses(is) && !submitted;
     json_object_set_new(v, "position", json_integer(pos));
@@ -863,6 +874,68 @@ static int check_declared(struct step *st, const json_t *responses, struct op_er
     return 0;
 }
 
+/* The responses to submit: r->responses with each file the page sent made what is kept
+ * (r->file_hook), and each file sent without its data replaced by the one the item holds.
+ * *out is a new reference. */
+static int prepare_files(struct step *st, const struct runner_request *r, json_t **out,
+                         struct op_err *e)
+{
+    *out = NULL;
+    int pos = qti_test_session_position(st->s);
+    const struct qti_route *route = qti_test_session_route(st->s);
+    const struct qti_item *item = qti_loaded_lookup(st->p->l, route->entries[pos].item, e);
+    if (!item)
+        return OP_EINPUT;
+    json_t *copy = json_copy((json_t *)r->responses);
+    if (!copy)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    const struct qti_item_session *is = qti_test_session_item(st->s, (size_t)pos);
+    json_t *saved = NULL;
+    int rc = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)r->responses, k, v)
+    {
+        const struct qti_decl *d = qti_item_decl(item, k);
+        if (!d || d->type != QTI_BT_FILE || json_is_null(v))
+            continue;
+        const struct qti_interaction *it = qti_item_interaction_for(item, k);
+        json_t *kept = NULL;
+        if (!json_is_object(v) || json_object_get(v, "sealed")) {
+            rc = err_set_field(e, OP_EINPUT, "responses",
+                               "response %s: a file is sent as {\"name\", \"type\", \"data\"}", k);
+        } else if (json_object_get(v, "data")) {
+            if (!it || !r->file_hook)
+                rc = err_set_field(e, OP_EINPUT, "responses", "response %s takes no file here", k);
+            else
+                rc = r->file_hook(r->file_ctx, it, v, &kept, e);
+        } else {
+            if (!saved && is)
+                saved = qti_item_session_responses_json(is);
+            json_t *had = json_object_get(saved, k);
+            const char *sha = json_string_value(json_object_get(v, "sha256"));
+            const char *had_sha = json_string_value(json_object_get(had, "sha256"));
+            if (!sha || !had_sha || strcmp(sha, had_sha) != 0)
+                rc = err_set_field(e, OP_EINPUT, "responses",
+                                   "response %s: the file was not sent (no \"data\"), and it is "
+                                   "not the one this question holds",
+                                   k);
+            else
+                kept = json_incref(had);
+        }
+        if (rc)
+            break;
+        json_object_set_new(copy, k, kept);
+    }
+    json_decref(saved);
+    if (rc) {
+        json_decref(copy);
+        return rc;
+    }
+    *out = copy;
+    return 0;
+}
+
 /* 1 when `responses` are what the current item holds from its last attempt already (every
  * member equal, every response left out NULL): a replayed request, or the same answer sent
  * again, which must not count another attempt. Only where a new attempt would be taken: an
@@ -930,11 +1003,16 @@ int runner_respond(const struct runner_package *p, const json_t *state,
         rc = step_check(&st, r->item_key, e);
     if (rc == 0)
         rc = check_declared(&st, r->responses, e);
-    if (rc == 0 && same_as_last_attempt(&st, r->responses))
+    json_t *responses = NULL;
+    if (rc == 0)
+        rc = prepare_files(&st, r, &responses, e);
+    if (rc == 0 && same_as_last_attempt(&st, responses)) {
+        json_decref(responses);
         return step_finish(&st, 0, state_out, view, e); /* nothing changes: the view again */
+    }
     if (rc == 0) {
         json_t *invalid = NULL;
-        rc = qti_test_session_submit(st.s, r->responses, st.enow, &invalid, e);
+        rc = qti_test_session_submit(st.s, responses, st.enow, &invalid, e);
         json_decref(invalid);
         if (rc == OP_EINPUT)
             snprintf(e->field, sizeof e->field, "responses");
@@ -944,6 +1022,7 @@ int runner_respond(const struct runner_package *p, const json_t *state,
         else if (rc == 0)
             step_changed(&st);
     }
+    json_decref(responses);
     return step_finish(&st, rc, state_out, rc == 0 ? view : NULL, e);
 }
 

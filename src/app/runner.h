@@ -39,6 +39,7 @@
 #include "base/err.h"
 #include "crypto/vault.h"
 #include "instance/instance.h"
+#include "qti/interaction.h"
 
 #define RUNNER_STATE_FORMAT  1
 #define RUNNER_CACHE_DEFAULT 16           /* packages a server keeps parsed */
@@ -116,6 +117,14 @@ enum runner_to { RUNNER_TO_NONE = 0, RUNNER_TO_NEXT, RUNNER_TO_PREVIOUS, RUNNER_
 struct runner_request {
     const char *item_key;
     const json_t *responses; /* object; respond only */
+    /* respond only: turns a file the page sent ({"name", "type", "data"}) for upload or
+     * drawing interaction `it` into what is kept (app/upload.h: checked and sealed), a new
+     * reference in *kept; a refusal's message is for the test taker. NULL: files refused. A
+     * file sent without "data" stands for the one the item holds already (the page shows only
+     * its name): it must have the same sha256. */
+    int (*file_hook)(void *ctx, const struct qti_interaction *it, const json_t *value,
+                     json_t **kept, struct op_err *e);
+    void *file_ctx;
     enum runner_to to;       /* move only */
     size_t position;         /* RUNNER_TO_POSITION */
 };

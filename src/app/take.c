@@ -7,11 +7,20 @@
 #include "app/take.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/central.h"
 #include "app/executions.h"
 #include "app/pci_frame.h"
+#include "app/upload.h"
+#include "store/meta.h"
+
+/* The session of an execution holds its files sealed (app/upload.h) and the sealed result
+ * holds them twice (the session and the outcome), within the 8 MiB of an envelope: the files
+ * of one execution stop at this size of its session. */
+#define TAKE_FILES_BUDGET (3u * 1024 * 1024)
 
 static int need_key(const struct app_taker *who, struct op_err *e)
 {
@@ -201,6 +210,82 @@ int app_take_get(struct instance *device, struct runner_cache *cache, const stru
     return rc;
 }
 
+/* What runner_request.file_hook needs on the device. */
+struct take_files {
+    struct instance *dev;
+    size_t state_len; /* of the session before this step */
+};
+
+/* Central's results key, as enrolment recorded it on the device. */
+static int results_key(struct instance *dev, unsigned char pk[KEY_PUBLIC_BYTES],
+                       char id[KEY_ID_HEX_LEN], struct op_err *e)
+{
+    char *hex = NULL, *kid = NULL;
+    struct op_err none = {0};
+    int rc = meta_get(dev->db, META_CENTRAL_RESULTS_KEY, &hex, &none);
+    if (rc == 0)
+        rc = meta_get(dev->db, META_CENTRAL_RESULTS_KEY_ID, &kid, &none);
+    size_t got = 0;
+    if (rc == OP_ENOTFOUND)
+        rc = err_set(e, OP_ESTATE,
+                     "this device has no results key of central (it is not "
+                     "enrolled): a file cannot be kept");
+    else if (rc != 0)
+        rc = err_set(e, rc, "%s", none.msg);
+    else if (strlen(hex) != 2 * KEY_PUBLIC_BYTES || strlen(kid) >= KEY_ID_HEX_LEN ||
+             sodium_hex2bin(pk, KEY_PUBLIC_BYTES, hex, strlen(hex), NULL, &got, NULL) != 0 ||
+             got != KEY_PUBLIC_BYTES)
+        rc = err_set(e, OP_ESTATE,
+                     "central's results key in this device's database is damaged: "
+                     "enrol the device again");
+    else
+        snprintf(id, KEY_ID_HEX_LEN, "%s", kid);
+    free(hex);
+    free(kid);
+    return rc;
+}
+
+/* runner_request.file_hook: checks the file (size, type, content) and seals it. */
+static int take_file(void *ctx, const struct qti_interaction *it, const json_t *value,
+                     json_t **kept, struct op_err *e)
+{
+    struct take_files *tf = ctx;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *type = NULL, *name = NULL;
+    *kept = NULL;
+    size_t max = tf->dev->settings.upload_max_bytes ? tf->dev->settings.upload_max_bytes
+                                                    : CONFIG_DEFAULT_UPLOAD_MAX_BYTES;
+    int rc = app_upload_check(it, value, max, &data, &len, &type, &name, e);
+    unsigned char pk[KEY_PUBLIC_BYTES];
+    char kid[KEY_ID_HEX_LEN];
+    if (rc == 0)
+        rc = results_key(tf->dev, pk, kid, e);
+    if (rc == 0)
+        rc = app_upload_seal(data, len, type, name, pk, kid, kept, e);
+    if (rc == 0) {
+        const char *sealed = json_string_value(json_object_get(*kept, "sealed"));
+        size_t add = sealed ? strlen(sealed) : 0;
+        if (tf->state_len + add > TAKE_FILES_BUDGET) {
+            json_decref(*kept);
+            *kept = NULL;
+            rc = err_set_field(e, OP_EINPUT, "responses",
+                               "This file cannot be kept: the files of this test together would "
+                               "be over the %u MB a test can hold. Send a smaller file.",
+                               TAKE_FILES_BUDGET / (1024 * 1024));
+        } else {
+            tf->state_len += add;
+        }
+    }
+    if (data) {
+        sodium_memzero(data, len);
+        free(data);
+    }
+    free(type);
+    free(name);
+    return rc;
+}
+
 int app_take_step(struct instance *device, struct runner_cache *cache, const struct app_taker *who,
                   const char *id, enum runner_op op, const json_t *body, double now, json_t **out,
                   struct op_err *e)
@@ -223,6 +308,14 @@ int app_take_step(struct instance *device, struct runner_cache *cache, const str
         rc = begin_step(device, cache, who, &x, now, &p, &state, e);
     if (rc == 0 && !is_active(&x)) /* the time was up: the test ended before this step */
         rc = err_set_field(e, OP_ECONFLICT, "time", "the time is up: the test has ended");
+    struct take_files tf = {device, 0};
+    if (rc == 0 && op == RUNNER_OP_RESPOND) {
+        char *text = json_dumps(state, JSON_COMPACT);
+        tf.state_len = text ? strlen(text) : 0;
+        free(text);
+        req.file_hook = take_file;
+        req.file_ctx = &tf;
+    }
     if (rc == 0) {
         if (op == RUNNER_OP_RESPOND)
             rc = runner_respond(p, state, &req, now, &so, &view, e);

@@ -653,7 +653,8 @@ static void normalise_configuration(struct check *ck, json_t *conf, char **passw
                                                 "password-policy", NULL};
     static const char *const pwhash_keys[] = {"opslimit", "memlimit-kib", "insecure-for-tests",
                                               NULL};
-    static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes", NULL};
+    static const char *const limits_keys[] = {"csv-max-bytes", "qti-package-max-bytes",
+                                              "upload-max-bytes", NULL};
 
     json_t *generis = json_object_get(conf, "generis");
     if (ck->tao) {
@@ -774,6 +775,11 @@ static void normalise_configuration(struct check *ck, json_t *conf, char **passw
                      "configuration.limits.qti-package-max-bytes", 1024, (json_int_t)1 << 40,
                      CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES, &qti_max, 0) == 0)
             json_object_set_new(limits, "qti-package-max-bytes", json_integer(qti_max));
+        /* optional and left out when not given (outpost.json of instances set up before it) */
+        json_int_t upload_max = 0;
+        (void)get_uint(ck, limits, "upload-max-bytes", "configuration.limits.upload-max-bytes",
+                       1024, CONFIG_UPLOAD_MAX_MAX_BYTES, CONFIG_DEFAULT_UPLOAD_MAX_BYTES,
+                       &upload_max, 0);
     }
 
     if (ck->tao && problem_count(ck) == 0) {
@@ -1039,6 +1045,11 @@ int config_settings(json_t *conf, struct instance_settings *out, struct op_err *
     json_t *qti_max = json_object_get(limits, "qti-package-max-bytes");
     out->qti_package_max_bytes = json_is_integer(qti_max) ? (uint64_t)json_integer_value(qti_max)
                                                           : CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES;
+    json_t *up_max = json_object_get(limits, "upload-max-bytes");
+    out->upload_max_bytes = json_is_integer(up_max) && json_integer_value(up_max) >= 1024 &&
+                                    json_integer_value(up_max) <= CONFIG_UPLOAD_MAX_MAX_BYTES
+                                ? (size_t)json_integer_value(up_max)
+                                : CONFIG_DEFAULT_UPLOAD_MAX_BYTES;
     if (!out->driver || (out->driver == DB_DRIVER_SQLITE && !out->db_path))
         return err_set(e, OP_ESTATE, "instance configuration has no database");
     return password_cost_check(&out->password_cost, "configuration.security.password-hash", e);

@@ -21,6 +21,9 @@
  *                                                the password policy (optional; auth/policy.h)
  *   configuration.limits.csv-max-bytes           largest CSV file accepted (optional)
  *   configuration.limits.qti-package-max-bytes   largest QTI package accepted (optional)
+ *   configuration.limits.upload-max-bytes        largest file a test taker may upload or
+ *                                                draw on a device (optional; 1 MiB, at most
+ *                                                2 MiB: a result is sealed whole, 8 MiB at most)
  *
  * The instance keeps `configuration` (never the super-user password, never the database
  * password: only the name of the file holding it) in DIR/outpost.json.
@@ -40,6 +43,8 @@
 #define CONFIG_DEFAULT_CSV_MAX_BYTES         (64u * 1024 * 1024)
 #define CONFIG_DEFAULT_QTI_PACKAGE_MAX_BYTES ((uint64_t)512 * 1024 * 1024)
 #define CONFIG_MAX_BYTES                     (1024 * 1024)
+#define CONFIG_DEFAULT_UPLOAD_MAX_BYTES      (1024 * 1024)
+#define CONFIG_UPLOAD_MAX_MAX_BYTES          (2 * 1024 * 1024)
 /* The placeholder password of the shipped setup files (config/central.setup.json and
  * config/device.setup.json); setup refuses it so that nobody runs with it. */
 #define CONFIG_EXAMPLE_PASSWORD "change-this-password"
@@ -138,6 +143,7 @@ struct instance_settings {
     struct password_policy password_policy; /* what new passwords must be (auth/policy.h) */
     size_t csv_max_bytes;
     uint64_t qti_package_max_bytes;
+    size_t upload_max_bytes; /* limits.upload-max-bytes, or its default */
     const char *db_driver;
     enum db_driver driver;
     const char *db_path;   /* sqlite only (NULL for pgsql) */

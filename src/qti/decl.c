@@ -643,9 +643,11 @@ int qti_decl_parse(xmlNode *node, struct qti_decl **out, struct op_err *e)
     else if (c != QTI_CARD_RECORD && t == QTI_BT_NONE)
         rc = err_set(e, OP_EINPUT, "%s %s line %d: baseType \"%.50s\" is %s", en, id, line,
                      bt ? bt : "", bt ? "not a QTI base type" : "missing");
-    else if (t == QTI_BT_FILE)
-        rc = err_set(e, OP_EINPUT, "%s %s line %d: the file base type is not supported", en, id,
-                     line);
+    else if (t == QTI_BT_FILE && (kind != QTI_DECL_RESPONSE || c != QTI_CARD_SINGLE))
+        rc = err_set(e, OP_EINPUT,
+                     "%s %s line %d: the file base type is supported for a response of single "
+                     "cardinality only (what an upload or a drawing gives)",
+                     en, id, line);
     if (rc == 0) {
         struct qti_decl *d = qti_decl_new(kind, id, c, t);
         rc = parse_decl(node, d, e);
@@ -992,7 +994,8 @@ int qti_decl_from_json(const json_t *j, struct qti_decl **out, struct op_err *e)
         return err_set(e, OP_EINPUT, "%s: kind must be response, outcome or template", what);
     if (qti_cardinality_from_name(card, &c) < 0)
         return err_set(e, OP_EINPUT, "%s: unknown cardinality", what);
-    if (c != QTI_CARD_RECORD && (t == QTI_BT_NONE || t == QTI_BT_FILE))
+    if (c != QTI_CARD_RECORD && (t == QTI_BT_NONE || (t == QTI_BT_FILE && (k != QTI_DECL_RESPONSE ||
+                                                                           c != QTI_CARD_SINGLE))))
         return err_set(e, OP_EINPUT, "%s: missing or unsupported baseType", what);
     struct qti_decl *d = qti_decl_new((enum qti_decl_kind)k, id, c, t);
     int rc = decl_from_json(j, d, what, e);

@@ -40,12 +40,12 @@ static const struct {
     {"customInteraction", QTI_INTERACTION_CUSTOM},
     {"graphicGapMatchInteraction", QTI_INTERACTION_GRAPHIC_GAP_MATCH},
     {"positionObjectInteraction", QTI_INTERACTION_POSITION_OBJECT},
+    {"uploadInteraction", QTI_INTERACTION_UPLOAD},
+    {"drawingInteraction", QTI_INTERACTION_DRAWING},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
 static const char *const unsupported[] = {
-    "uploadInteraction",
-    "drawingInteraction",
     "portableCustomInteraction",
     NULL,
 };
@@ -93,7 +93,7 @@ static int is_graphic(enum qti_interaction_kind k)
     return k == QTI_INTERACTION_HOTSPOT || k == QTI_INTERACTION_GRAPHIC_ORDER ||
            k == QTI_INTERACTION_GRAPHIC_ASSOCIATE || k == QTI_INTERACTION_SELECT_POINT ||
            k == QTI_INTERACTION_MEDIA || k == QTI_INTERACTION_GRAPHIC_GAP_MATCH ||
-           k == QTI_INTERACTION_POSITION_OBJECT;
+           k == QTI_INTERACTION_POSITION_OBJECT || k == QTI_INTERACTION_DRAWING;
 }
 
 /* ---------------------------------------------------------------- attribute helpers -- */
@@ -216,6 +216,7 @@ void qti_interaction_free(struct qti_interaction *it)
     free(it->pattern_mask);
     free(it->placeholder);
     free(it->title);
+    free(it->upload_types);
     free(it->format);
     free(it->orientation);
     free(it->object_data);
@@ -521,6 +522,7 @@ static int parse_children(struct pctx *p, struct qti_interaction *it, xmlNode *n
         case QTI_INTERACTION_SELECT_POINT:
         case QTI_INTERACTION_MEDIA:
         case QTI_INTERACTION_POSITION_OBJECT:
+        case QTI_INTERACTION_DRAWING:
             if (is_qti(c, "object") && !it->object_data)
                 rc = parse_object(p, it, c, cx);
             break;
@@ -529,6 +531,50 @@ static int parse_children(struct pctx *p, struct qti_interaction *it, xmlNode *n
         }
     }
     return rc;
+}
+
+/* uploadInteraction's `type`: MIME types separated by spaces or commas (QTI 2.1 gives one),
+ * each "type/subtype" (a star subtype taken as any), into *out, lower case, one space apart. */
+static int upload_types(struct pctx *p, xmlNode *node, const char *text, char **out)
+{
+    struct buf b = BUF_INIT;
+    const char *s = text;
+    int n = 0;
+    while (*s) {
+        while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n' || *s == '\r')
+            s++;
+        if (!*s)
+            break;
+        const char *start = s;
+        while (*s && *s != ' ' && *s != ',' && *s != '\t' && *s != '\n' && *s != '\r')
+            s++;
+        size_t len = (size_t)(s - start);
+        const char *slash = memchr(start, '/', len);
+        int ok = slash && slash > start && slash < start + len - 1 && len <= 127 &&
+                 !memchr(slash + 1, '/', len - (size_t)(slash - start) - 1);
+        for (size_t i = 0; ok && i < len; i++) {
+            unsigned char ch = (unsigned char)start[i];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 strchr("/!#$&^_.+-*", ch);
+        }
+        if (!ok || ++n > 64) {
+            buf_free(&b);
+            return perr(p, node,
+                        ok ? "uploadInteraction: more than 64 types"
+                           : "uploadInteraction: type \"%.100s\" is not a MIME type "
+                             "(type/subtype)",
+                        text);
+        }
+        if (b.len)
+            buf_printf(&b, " ");
+        for (size_t i = 0; i < len; i++) {
+            char ch = start[i];
+            buf_printf(&b, "%c", ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+        }
+    }
+    *out = b.len ? buf_detach(&b) : NULL;
+    buf_free(&b);
+    return 0;
 }
 
 int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti_xhtml_ctx *cx,
@@ -679,6 +725,19 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
         *out = it;
         return 0; /* its content is the PCI's: no prompt or choices of QTI's */
     }
+    case QTI_INTERACTION_UPLOAD: {
+        char *types = attr(node, "type");
+        if (types && (rc = upload_types(&p, node, types, &it->upload_types)) < 0) {
+            free(types);
+            goto fail;
+        }
+        free(types);
+        it->max_choices = it->min_choices = 0;
+        break;
+    }
+    case QTI_INTERACTION_DRAWING:
+        it->max_choices = it->min_choices = 0;
+        break;
     default:
         break;
     }
@@ -708,11 +767,20 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
         rc = perr(&p, node, "%s needs an object (the image)", name);
         goto fail;
     }
+    if (kind == QTI_INTERACTION_DRAWING && it->object_type &&
+        strncmp(it->object_type, "image/", 6) != 0) {
+        rc = perr(&p, node,
+                  "drawingInteraction: its object is drawn on, so it must be an image "
+                  "(type \"%.100s\")",
+                  it->object_type);
+        goto fail;
+    }
     int needs_choices = kind != QTI_INTERACTION_TEXT_ENTRY &&
                         kind != QTI_INTERACTION_EXTENDED_TEXT && kind != QTI_INTERACTION_SLIDER &&
                         kind != QTI_INTERACTION_SELECT_POINT && kind != QTI_INTERACTION_MEDIA &&
                         kind != QTI_INTERACTION_END_ATTEMPT &&
-                        kind != QTI_INTERACTION_POSITION_OBJECT;
+                        kind != QTI_INTERACTION_POSITION_OBJECT && kind != QTI_INTERACTION_UPLOAD &&
+                        kind != QTI_INTERACTION_DRAWING;
     if (needs_choices && it->nchoices == 0) {
         rc = perr(&p, node, "%s has no choices", name);
         goto fail;
@@ -791,7 +859,8 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
     }
     if (k != QTI_INTERACTION_TEXT_ENTRY && k != QTI_INTERACTION_EXTENDED_TEXT &&
         k != QTI_INTERACTION_SLIDER && k != QTI_INTERACTION_MEDIA &&
-        k != QTI_INTERACTION_END_ATTEMPT && k != QTI_INTERACTION_CUSTOM) {
+        k != QTI_INTERACTION_END_ATTEMPT && k != QTI_INTERACTION_CUSTOM &&
+        k != QTI_INTERACTION_UPLOAD && k != QTI_INTERACTION_DRAWING) {
         int assoc = interaction_counts_associations(k);
         json_object_set_new(o, assoc ? "maxAssociations" : "maxChoices",
                             json_integer(it->max_choices));
@@ -848,6 +917,8 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
             json_object_set_new(o, "stage", st);
         }
     }
+    if (k == QTI_INTERACTION_UPLOAD)
+        set_str(o, "types", it->upload_types);
     if (k == QTI_INTERACTION_MEDIA) {
         json_object_set_new(o, "autostart", json_boolean(it->autostart));
         json_object_set_new(o, "minPlays", json_integer(it->min_plays));
@@ -938,6 +1009,8 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
     it->loop = jbool(j, "loop");
     it->title = jstr(j, "title");
     it->count_attempt = jbool(j, "countAttempt");
+    if (kind == QTI_INTERACTION_UPLOAD)
+        it->upload_types = jstr(j, "types");
     if (kind == QTI_INTERACTION_END_ATTEMPT && !it->title) {
         qti_interaction_free(it);
         return err_set(e, OP_EINPUT, "%s: endAttemptInteraction without a title", what);

@@ -15,8 +15,10 @@
  * file, is checked against its declaration only), graphicGapMatch (gapImg/gapText choices
  * placed on associableHotspots: directedPair "GAPIMG HOTSPOT") and positionObject (an image
  * placed on the picture of its positionObjectStage: point "x y" in the stage's pixels; item.c
- * reads the stage and fills stage_*). Any other interaction (upload, drawing, ...) is refused
- * at parse time with "unsupported interaction X in item Y".
+ * reads the stage and fills stage_*), uploadInteraction and drawingInteraction (a single file
+ * response: an upload of one of the `type` MIME types, or the drawing as a PNG image; what a
+ * file may hold is checked by app/upload.h before the engine sees it). Any other interaction
+ * is refused at parse time with "unsupported interaction X in item Y".
  *
  * Validation (qti_interaction_validate) checks a response, given in the JSON form of the
  * `outpost qti run` responses file (identifier -> string, multiple/ordered -> array,
@@ -26,7 +28,8 @@
  * one of the interaction's, patternMask, slider bounds and step, a point outside the image,
  * minStrings/maxStrings, the number of plays of a media within minPlays/maxPlays (0 = no
  * maximum), a gap image placed only on a hotspot within both matchMax, an object placed
- * inside its stage within minChoices/maxChoices. expectedLength and expectedLines are hints
+ * inside its stage within minChoices/maxChoices, a file's type among the upload's `type`
+ * list (a drawing's: image/png). expectedLength and expectedLines are hints
  * for the layout only and never make a response invalid. The reason is written for the test
  * taker.
  */
@@ -63,6 +66,8 @@ enum qti_interaction_kind {
     QTI_INTERACTION_CUSTOM, /* a Portable Custom Interaction (qti/pci.h) */
     QTI_INTERACTION_GRAPHIC_GAP_MATCH,
     QTI_INTERACTION_POSITION_OBJECT,
+    QTI_INTERACTION_UPLOAD,
+    QTI_INTERACTION_DRAWING,
 };
 
 /* A choice: simpleChoice, simpleAssociableChoice, gapText, gapImg, gap, inlineChoice,
@@ -143,6 +148,11 @@ struct qti_interaction {
     int stage_width; /* 0 when not given */
     int stage_height;
 
+    /* uploadInteraction: the MIME types it takes (its `type` attribute: QTI gives one, a list
+     * separated by spaces or commas is taken too), normalised to lower case and separated by
+     * one space; NULL = any type */
+    char *upload_types;
+
     /* endAttemptInteraction: the button's text, and whether ending the attempt this way
      * counts as an attempt (QTI 2.2 countAttempt, default true) */
     char *title;
@@ -211,5 +221,10 @@ struct qti_invalid {
  * one. */
 int qti_interaction_validate(const struct qti_interaction *it, const json_t *response,
                              struct qti_invalid *why);
+
+/* 1 if a file of MIME type `mime` may answer `it`: an uploadInteraction without `type` takes
+ * any, else one of its types (case-insensitive; "image/" followed by a star takes any image); a
+ * drawingInteraction takes image/png. 0 for any other interaction. */
+int qti_interaction_accepts_type(const struct qti_interaction *it, const char *mime);
 
 #endif

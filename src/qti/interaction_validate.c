@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "qti/interaction.h"
 #include "qti/interaction_internal.h"
@@ -138,6 +139,53 @@ static int validate_plays(const struct qti_interaction *it, const json_t **vals,
     if (plays < it->min_plays)
         return invalid(why, "minPlays", "Play the media at least %d %s.", it->min_plays,
                        plural(it->min_plays, "time", "times"));
+    return 1;
+}
+
+int qti_interaction_accepts_type(const struct qti_interaction *it, const char *mime)
+{
+    if (!mime)
+        return 0;
+    if (it->kind == QTI_INTERACTION_DRAWING)
+        return strcmp(mime, "image/png") == 0;
+    if (it->kind != QTI_INTERACTION_UPLOAD)
+        return 0;
+    if (!it->upload_types)
+        return 1;
+    size_t mlen = strlen(mime);
+    const char *slash = strchr(mime, '/');
+    for (const char *t = it->upload_types; *t;) {
+        const char *end = strchr(t, ' ');
+        size_t len = end ? (size_t)(end - t) : strlen(t);
+        if (len == mlen && strncasecmp(t, mime, len) == 0)
+            return 1;
+        /* a "type/" wildcard (a star after the slash) takes any subtype */
+        if (slash && len >= 2 && t[len - 1] == '*' && t[len - 2] == '/' &&
+            (size_t)(slash - mime) == len - 2 && strncasecmp(t, mime, len - 2) == 0)
+            return 1;
+        t += len;
+        while (*t == ' ')
+            t++;
+    }
+    return 0;
+}
+
+/* uploadInteraction, drawingInteraction: one file (value.h's JSON form) of a type the
+ * interaction takes. What the file holds was checked before (app/upload.h). */
+static int validate_file(const struct qti_interaction *it, const json_t **vals, size_t n,
+                         struct qti_invalid *why)
+{
+    if (n == 0)
+        return 1;
+    if (n > 1 || !json_is_object(vals[0]))
+        return invalid(why, "type", "The answer is not in the expected form.");
+    const char *type = json_string_value(json_object_get(vals[0], "type"));
+    if (!qti_interaction_accepts_type(it, type))
+        return invalid(why, "type",
+                       it->kind == QTI_INTERACTION_DRAWING
+                           ? "The drawing must be a PNG image."
+                           : "This file's type (%.60s) is not one this question takes: %.120s.",
+                       type ? type : "none", it->upload_types ? it->upload_types : "");
     return 1;
 }
 
@@ -366,6 +414,10 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
         /* a PCI's response is checked against its declaration (type, cardinality) only: the
          * PCI alone knows what else makes it valid */
         ok = 1;
+        break;
+    case QTI_INTERACTION_UPLOAD:
+    case QTI_INTERACTION_DRAWING:
+        ok = validate_file(it, vals, n, why);
         break;
     case QTI_INTERACTION_END_ATTEMPT:
         /* true (used) or false; the declaration already made it a single boolean */

@@ -373,6 +373,9 @@ int item_base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
         return t == QTI_BT_BOOLEAN && d->card == QTI_CARD_SINGLE;
     case QTI_INTERACTION_CUSTOM:
         return t != QTI_BT_FILE; /* a PCI defines its own response; files are not kept */
+    case QTI_INTERACTION_UPLOAD:
+    case QTI_INTERACTION_DRAWING:
+        return t == QTI_BT_FILE && d->card == QTI_CARD_SINGLE;
     }
     return 0;
 }

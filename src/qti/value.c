@@ -80,6 +80,12 @@ static bool is_text_type(enum qti_base_type t)
     return t == QTI_BT_IDENTIFIER || t == QTI_BT_STRING || t == QTI_BT_URI;
 }
 
+/* Scalars whose u.s is owned text: the text types, and file (its JSON object as text). */
+static bool owns_text(enum qti_base_type t)
+{
+    return is_text_type(t) || t == QTI_BT_FILE;
+}
+
 static bool is_pair_type(enum qti_base_type t)
 {
     return t == QTI_BT_PAIR || t == QTI_BT_DIRECTED_PAIR;
@@ -91,7 +97,7 @@ void qti_scalar_clear(struct qti_scalar *s)
 {
     if (!s)
         return;
-    if (is_text_type(s->type))
+    if (owns_text(s->type))
         free(s->u.s);
     else if (is_pair_type(s->type)) {
         free(s->u.pair.a);
@@ -103,13 +109,33 @@ void qti_scalar_clear(struct qti_scalar *s)
 int qti_scalar_copy(struct qti_scalar *dst, const struct qti_scalar *src)
 {
     *dst = *src;
-    if (is_text_type(src->type))
+    if (owns_text(src->type))
         dst->u.s = qti_xstrdup(src->u.s);
     else if (is_pair_type(src->type)) {
         dst->u.pair.a = qti_xstrdup(src->u.pair.a);
         dst->u.pair.b = qti_xstrdup(src->u.pair.b);
     }
     return 0;
+}
+
+/* What identifies a file value: its content's SHA-256, type and name (the kept form of the
+ * same file differs from one sealing to the next). Malloc'ed "sha256 type name". */
+static char *file_identity(const char *text)
+{
+    json_t *j = json_loads(text, 0, NULL);
+    const char *sha = json_string_value(json_object_get(j, "sha256"));
+    const char *type = json_string_value(json_object_get(j, "type"));
+    const char *name = json_string_value(json_object_get(j, "name"));
+    char *out;
+    if (!sha) {
+        out = qti_xstrdup(text);
+    } else {
+        size_t n = strlen(sha) + (type ? strlen(type) : 0) + (name ? strlen(name) : 0) + 3;
+        out = qti_xcalloc(n, 1);
+        snprintf(out, n, "%s %s %s", sha, type ? type : "", name ? name : "");
+    }
+    json_decref(j);
+    return out;
 }
 
 /* A total order on scalars of one type, used to compare bags; pairs are put in a canonical
@@ -132,6 +158,13 @@ static int scalar_cmp(const struct qti_scalar *a, const struct qti_scalar *b)
     case QTI_BT_STRING:
     case QTI_BT_URI:
         return strcmp(a->u.s, b->u.s);
+    case QTI_BT_FILE: {
+        char *ia = file_identity(a->u.s), *ib = file_identity(b->u.s);
+        int c = strcmp(ia, ib);
+        free(ia);
+        free(ib);
+        return c;
+    }
     case QTI_BT_POINT:
         if (a->u.point.x != b->u.point.x)
             return a->u.point.x < b->u.point.x ? -1 : 1;
@@ -648,7 +681,10 @@ int qti_scalar_parse(enum qti_base_type t, const char *text, const char *what,
         break;
     }
     case QTI_BT_FILE:
-        rc = err_set(e, OP_EINPUT, "%s: the file base type is not supported", what);
+        rc = err_set(e, OP_EINPUT,
+                     "%s: a file value has no text form (only a candidate's "
+                     "upload or drawing makes one)",
+                     what);
         break;
     default:
         rc = err_set(e, OP_EINPUT, "%s: no base type", what);
@@ -665,6 +701,7 @@ char *qti_scalar_format(const struct qti_scalar *s)
     case QTI_BT_IDENTIFIER:
     case QTI_BT_STRING:
     case QTI_BT_URI:
+    case QTI_BT_FILE:
         return qti_xstrdup(s->u.s);
     case QTI_BT_BOOLEAN:
         return qti_xstrdup(s->u.b ? "true" : "false");
@@ -708,6 +745,45 @@ char *qti_scalar_format(const struct qti_scalar *s)
 static bool is_string_form(enum qti_base_type t)
 {
     return is_text_type(t) || t == QTI_BT_POINT || is_pair_type(t);
+}
+
+/* A file value (value.h): an object with "type" (a MIME type), "name", "size", "sha256" and
+ * the content ("data" or "sealed"), kept as its compact JSON text. Only the shape and the
+ * bounds are checked here: what a file may hold is the application's rule (app/upload.h). */
+static int file_from_json(const json_t *j, const char *name, struct qti_scalar *out,
+                          struct op_err *e)
+{
+    if (!json_is_object(j))
+        return err_set(e, OP_EINPUT,
+                       "%s: expected a file as a JSON object {\"name\", \"type\", ...}", name);
+    const json_t *type = json_object_get(j, "type"), *fname = json_object_get(j, "name"),
+                 *size = json_object_get(j, "size");
+    if (!json_is_string(type) || json_string_length(type) < 3 ||
+        json_string_length(type) > QTI_FILE_MAX_TYPE || !strchr(json_string_value(type), '/'))
+        return err_set(e, OP_EINPUT, "%s: a file needs its MIME type (\"type\": \"image/png\")",
+                       name);
+    if (fname && (!json_is_string(fname) || json_string_length(fname) > QTI_FILE_MAX_NAME))
+        return err_set(e, OP_EINPUT, "%s: a file's name is a string of at most %d bytes", name,
+                       QTI_FILE_MAX_NAME);
+    if (size && (!json_is_integer(size) || json_integer_value(size) < 0))
+        return err_set(e, OP_EINPUT, "%s: a file's size is a whole number of bytes", name);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)j, k, v)
+    {
+        if (!json_is_string(v) && !json_is_integer(v))
+            return err_set(e, OP_EINPUT, "%s: file member \"%.40s\" is not a string or a number",
+                           name, k);
+    }
+    char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        abort();
+    if (strlen(text) > QTI_FILE_MAX_JSON) {
+        free(text);
+        return err_set(e, OP_EINPUT, "%s: a file value is over %d bytes", name, QTI_FILE_MAX_JSON);
+    }
+    out->u.s = text;
+    return 0;
 }
 
 /* Reads one scalar of type t from j. Returns 1 when j stands for NULL ("" or null). */
@@ -758,7 +834,7 @@ static int scalar_from_json(enum qti_base_type t, const json_t *j, const char *n
         out->u.f = json_number_value(j);
         return 0;
     case QTI_BT_FILE:
-        return err_set(e, OP_EINPUT, "%s: the file base type is not supported", name);
+        return file_from_json(j, name, out, e);
     default:
         return err_set(e, OP_EINPUT, "%s: no base type", name);
     }
@@ -814,7 +890,7 @@ int qti_value_from_json(enum qti_base_type t, enum qti_cardinality c, const json
         return err_set(e, OP_EINPUT, "%s: no base type", name);
     struct qti_scalar s;
     if (c == QTI_CARD_SINGLE) {
-        if (json_is_array(j) || json_is_object(j))
+        if (json_is_array(j) || (json_is_object(j) && t != QTI_BT_FILE))
             return err_set(e, OP_EINPUT, "%s: expected a single %s, not %s", name,
                            qti_base_type_name(t), json_is_array(j) ? "an array" : "an object");
         int rc = scalar_from_json(t, j, name, &s, e);
@@ -835,7 +911,7 @@ int qti_value_from_json(enum qti_base_type t, enum qti_cardinality c, const json
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *item = json_is_array(j) ? json_array_get(j, i) : j;
-        if (json_is_array(item) || json_is_object(item)) {
+        if (json_is_array(item) || (json_is_object(item) && t != QTI_BT_FILE)) {
             qti_value_free(v);
             return err_set(e, OP_EINPUT, "%s: item %zu: expected %s %s, not %s", name, i + 1,
                            article(qti_base_type_name(t)), qti_base_type_name(t),
@@ -870,6 +946,10 @@ static json_t *scalar_to_json(const struct qti_scalar *s)
     case QTI_BT_DURATION:
         /* JSON has no infinity or NaN; the evaluator turns them into NULL anyway */
         return isfinite(s->u.f) ? json_real(s->u.f) : json_null();
+    case QTI_BT_FILE: {
+        json_t *j = json_loads(s->u.s, 0, NULL);
+        return j ? j : json_null();
+    }
     default: {
         char *t = qti_scalar_format(s);
         json_t *j = json_string(t);

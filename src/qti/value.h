@@ -18,8 +18,9 @@
  * keep to QTI's 32-bit range [QTI_INT_MIN, QTI_INT_MAX] (QTI 2.1 "integer": a two's-complement
  * 32-bit integer): a value outside it is refused where it is read (XML, JSON, point
  * coordinates), and an operator whose integer result falls outside it gives NULL. Durations are
- * seconds as a double (QTI 2.1 defines duration as a float number of seconds). The `file` base type
- * is known by name but not supported: making a value of it fails with a clear error.
+ * seconds as a double (QTI 2.1 defines duration as a float number of seconds). A `file` value
+ * (what uploadInteraction and drawingInteraction make) has no text form: it is a JSON object,
+ * kept as its compact text in u.s; two files are equal when their sha256, type and name are.
  *
  * JSON form (the responses file of `outpost qti run`, the compiled delivery package, results):
  *   identifier, string, uri      -> JSON string
@@ -30,6 +31,8 @@
  *   pair, directedPair           -> "A B"   (two identifiers)
  *   multiple, ordered            -> JSON array of the above (also accepted: a lone scalar,
  *                                   read as a container of one)
+ *   file                         -> object {"name", "type" (MIME), "size", "sha256", and the
+ *                                   content: "data" (base64) or "sealed" (app/upload.h)}
  *   record                       -> object: field -> {"baseType": "...", "value": ...}
  *   NULL                         -> null (also accepted on input: "" for string-like types,
  *                                   [] for containers, both read as NULL)
@@ -52,6 +55,10 @@
 #define QTI_VALUE_MAX_ITEMS 10000
 /* Longest string or identifier value accepted, in bytes. */
 #define QTI_VALUE_MAX_STRING (1024 * 1024)
+/* A file value: its JSON text, its MIME type and its name, in bytes. */
+#define QTI_FILE_MAX_JSON (4 * 1024 * 1024)
+#define QTI_FILE_MAX_TYPE 127
+#define QTI_FILE_MAX_NAME 255
 
 enum qti_base_type {
     QTI_BT_NONE = 0, /* no base type: records, and "not known" */
@@ -64,7 +71,7 @@ enum qti_base_type {
     QTI_BT_PAIR,
     QTI_BT_DIRECTED_PAIR,
     QTI_BT_DURATION,
-    QTI_BT_FILE, /* known by name, refused when a value of it is made */
+    QTI_BT_FILE, /* a JSON object held as text (see the JSON form below) */
     QTI_BT_URI,
 };
 
@@ -82,7 +89,7 @@ struct qti_scalar {
         bool b;    /* boolean */
         int64_t i; /* integer */
         double f;  /* float; duration in seconds */
-        char *s;   /* identifier, string, uri (owned) */
+        char *s;   /* identifier, string, uri; file: its JSON object as text (owned) */
         struct {
             int64_t x, y;
         } point;

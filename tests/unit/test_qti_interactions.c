@@ -408,10 +408,54 @@ static void test_unsupported_interaction_is_named_with_its_item(void **state)
 {
     (void)state;
     struct op_err e = {0};
-    assert_null(parse("<uploadInteraction responseIdentifier=\"R\"/>", &e));
-    assert_non_null(strstr(e.msg, "unsupported interaction uploadInteraction in item Q1"));
+    assert_null(parse("<handwritingInteraction responseIdentifier=\"R\"/>", &e));
+    assert_non_null(strstr(e.msg, "unsupported interaction handwritingInteraction in item Q1"));
+}
+
+/* uploadInteraction: its `type` (one MIME type in QTI; a list is taken) normalised, a bad one
+ * refused; drawingInteraction needs an image object; both survive the render model. */
+static void test_upload_and_drawing_parse_and_round_trip(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct qti_interaction *it = parse(
+        "<uploadInteraction responseIdentifier=\"R\" type=\"Application/PDF, image/*\"/>", &e);
+    assert_non_null(it);
+    assert_int_equal(it->kind, QTI_INTERACTION_UPLOAD);
+    assert_string_equal(it->upload_types, "application/pdf image/*");
+    assert_true(qti_interaction_accepts_type(it, "application/pdf"));
+    assert_true(qti_interaction_accepts_type(it, "image/jpeg"));
+    assert_false(qti_interaction_accepts_type(it, "text/plain"));
+    json_t *j = qti_interaction_to_json(it);
+    struct qti_interaction *back = NULL;
+    assert_int_equal(qti_interaction_from_json(j, "it", &back, &e), 0);
+    assert_string_equal(back->upload_types, "application/pdf image/*");
+    json_decref(j);
+    qti_interaction_free(back);
+    qti_interaction_free(it);
+    it = parse("<uploadInteraction responseIdentifier=\"R\"/>", &e);
+    assert_non_null(it);
+    assert_null(it->upload_types);
+    assert_true(qti_interaction_accepts_type(it, "application/x-anything"));
+    qti_interaction_free(it);
+    assert_null(parse("<uploadInteraction responseIdentifier=\"R\" type=\"pdf\"/>", &e));
+    assert_non_null(strstr(e.msg, "type \"pdf\" is not a MIME type"));
+
+    it = parse("<drawingInteraction responseIdentifier=\"R\"><object data=\"map.png\" "
+               "type=\"image/png\" width=\"200\" height=\"100\"/></drawingInteraction>",
+               &e);
+    assert_non_null(it);
+    assert_int_equal(it->kind, QTI_INTERACTION_DRAWING);
+    assert_int_equal(it->object_width, 200);
+    assert_true(qti_interaction_accepts_type(it, "image/png"));
+    assert_false(qti_interaction_accepts_type(it, "image/jpeg"));
+    qti_interaction_free(it);
     assert_null(parse("<drawingInteraction responseIdentifier=\"R\"/>", &e));
-    assert_non_null(strstr(e.msg, "unsupported interaction drawingInteraction in item Q1"));
+    assert_non_null(strstr(e.msg, "needs an object"));
+    assert_null(parse("<drawingInteraction responseIdentifier=\"R\"><object data=\"a.mp3\" "
+                      "type=\"audio/mpeg\"/></drawingInteraction>",
+                      &e));
+    assert_non_null(strstr(e.msg, "must be an image"));
 }
 
 static void test_choice_refuses_duplicate_identifiers_and_min_over_max(void **state)
@@ -764,6 +808,7 @@ int main(void)
         cmocka_unit_test(test_hottext_content_holds_placeholders),
         cmocka_unit_test(test_graphic_interaction_needs_an_object),
         cmocka_unit_test(test_unsupported_interaction_is_named_with_its_item),
+        cmocka_unit_test(test_upload_and_drawing_parse_and_round_trip),
         cmocka_unit_test(test_choice_refuses_duplicate_identifiers_and_min_over_max),
         cmocka_unit_test(test_interaction_json_round_trip_keeps_everything),
         cmocka_unit_test(test_media_plays_are_bounded_by_min_and_max_plays),

@@ -515,7 +515,8 @@ static void test_unsupported_interaction_is_refused_naming_it_and_the_item(void 
     struct op_err e = {0};
     assert_null(parse_fixture("upload.xml", &e));
     assert_non_null(strstr(e.msg, "items/upload.xml"));
-    assert_non_null(strstr(e.msg, "unsupported interaction uploadInteraction in item essayUpload"));
+    assert_non_null(
+        strstr(e.msg, "unsupported interaction handwritingInteraction in item essayUpload"));
 }
 
 static void test_interaction_bound_to_undeclared_response_is_refused(void **state)

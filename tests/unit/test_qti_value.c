@@ -111,7 +111,10 @@ static void test_json_value_that_does_not_fit_names_the_variable(void **state)
     expect_json_error(QTI_BT_POINT, QTI_CARD_SINGLE, "\"1\"", "not a point");
     expect_json_error(QTI_BT_PAIR, QTI_CARD_SINGLE, "\"A B C\"", "not a pair");
     expect_json_error(QTI_BT_IDENTIFIER, QTI_CARD_MULTIPLE, "[[\"A\"]]", "not an array");
-    expect_json_error(QTI_BT_FILE, QTI_CARD_SINGLE, "\"x\"", "not supported");
+    expect_json_error(QTI_BT_FILE, QTI_CARD_SINGLE, "\"x\"", "expected a file as a JSON object");
+    expect_json_error(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"name\": \"a\"}", "its MIME type");
+    expect_json_error(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"type\": \"a/b\", \"x\": [1]}",
+                      "not a string or a number");
     expect_json_error(QTI_BT_NONE, QTI_CARD_RECORD, "{\"n\": 3}", "record field n");
 }
 
