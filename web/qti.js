@@ -246,6 +246,10 @@ export function renderItem(container, item, state, saved, opts) {
       }
       return out;
     },
+    // waits for what a control still reads (a chosen file)
+    async settle() {
+      for (const c of controllers.values()) if (c.pending && c.pending()) await c.pending().catch(() => {});
+    },
     focusFirst() {
       const f = container.querySelector('input,select,textarea,button,[tabindex="0"]');
       if (f) f.focus();
@@ -1487,3 +1491,216 @@ function selectPoint(it, env, ctx) {
     },
   };
 }
+
+// ------------------------------------------------------------- upload and drawing --
+//
+// A file response is {"name", "type", "data": base64} when the candidate gives one here; the
+// server checks it, seals it and shows back {"name", "type", "size", "sha256"} only (its
+// content is never sent to the page again). That shown form, sent back as it is, stands for
+// the file the item holds (src/app/upload.h).
+
+function base64Of(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+function sizeText(env, n) {
+  if (n >= 1024 * 1024) return env.t('qti.sizeMB', { n: (n / (1024 * 1024)).toFixed(1) });
+  if (n >= 1024) return env.t('qti.sizeKB', { n: Math.round(n / 1024) });
+  return env.t('qti.sizeB', { n });
+}
+
+function uploadInteraction(it, env, ctx) {
+  const g = group(it, env, ctx, env.t('qti.upload'));
+  const id = nextId('upload');
+  const saved = env.saved[it.responseIdentifier];
+  let kept = saved && typeof saved === 'object' && saved.sha256 ? saved : null; // held by the server
+  let picked = null; // {name, type, data} read from the chosen file
+  let reading = null;
+  const input = h('input', { type: 'file', id, class: 'qti-upload-input' });
+  if (it.types) input.setAttribute('accept', it.types.split(' ').join(','));
+  const label = h('label', { for: id, class: 'qti-upload-label', text: env.t('qti.uploadChoose') });
+  const hint = it.types ? h('p', { class: 'qti-hint', id: nextId('upload-hint'), text: env.t('qti.uploadTypes', { types: it.types }) }) : null;
+  if (hint) input.setAttribute('aria-describedby', hint.id);
+  const status = h('p', { class: 'qti-upload-status', role: 'status', 'aria-live': 'polite' });
+  const remove = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.uploadRemove') });
+  const draw = () => {
+    const f = picked || kept;
+    status.textContent = f ? env.t(picked ? 'qti.uploadChosen' : 'qti.uploadKept', { name: f.name || '', size: sizeText(env, f.size || 0) })
+      : env.t('qti.uploadNone');
+    remove.hidden = !f || !!env.opts.readOnly;
+  };
+  input.addEventListener('change', () => {
+    const file = input.files && input.files[0];
+    if (!file) return;
+    reading = file.arrayBuffer().then((buf) => {
+      picked = { name: file.name, type: file.type || '', size: file.size, data: base64Of(new Uint8Array(buf)) };
+      reading = null;
+      draw();
+      env.changed();
+    }).catch(() => { reading = null; status.textContent = env.t('qti.uploadUnreadable'); });
+  });
+  remove.addEventListener('click', () => {
+    picked = null;
+    kept = null;
+    input.value = '';
+    draw();
+    env.changed();
+    input.focus();
+  });
+  g.append(h('div', { class: 'qti-upload' }, label, input), hint, status, remove);
+  draw();
+  return {
+    node: g,
+    ctl: {
+      value() {
+        if (picked) return { name: picked.name, type: picked.type, data: picked.data };
+        return kept ? { name: kept.name, type: kept.type, size: kept.size, sha256: kept.sha256 } : null;
+      },
+      pending: () => reading,
+    },
+  };
+}
+
+// drawingInteraction: a canvas over the object's image. Mouse, pen and touch draw through
+// pointer events; the keyboard moves a pen cursor with the arrow keys (Shift: further), Space
+// lowers or lifts the pen, and Undo/Clear buttons take strokes back. The response is the image
+// with the drawing on it, as PNG.
+function drawingInteraction(it, env, ctx) {
+  const g = group(it, env, ctx, env.t('qti.drawing'));
+  g.append(h('p', { class: 'qti-hint', text: env.t('qti.drawingHint') }));
+  const o = it.object || {};
+  const img = h('img', { src: env.assetUrl(o.data), alt: '', class: 'qti-stage-img' });
+  const canvas = h('canvas', { class: 'qti-drawing-canvas' });
+  const cursor = h('canvas', { class: 'qti-drawing-cursor', 'aria-hidden': 'true' });
+  const area = h('div', {
+    class: 'qti-stage qti-drawing-area', tabindex: env.opts.readOnly ? null : '0', role: 'application',
+    'aria-label': env.t('qti.drawingArea'), 'aria-describedby': null,
+  }, img, canvas, cursor);
+  const status = h('p', { class: 'qti-sr', role: 'status', 'aria-live': 'polite' });
+  const saved = env.saved[it.responseIdentifier];
+  let kept = saved && typeof saved === 'object' && saved.sha256 ? saved : null;
+  const keptNote = h('p', { class: 'qti-drawing-kept' });
+  let w = Number(o.width) || 0, hh = Number(o.height) || 0;
+  let strokes = []; // each an array of [x, y] in image pixels
+  let cur = null; // the stroke under way
+  let pen = [0, 0], penDown = false, focused = false;
+  const setSize = (nw, nh) => {
+    w = nw; hh = nh;
+    for (const c of [canvas, cursor]) { c.width = w; c.height = hh; }
+    if (Number(o.width)) img.width = w;
+    if (Number(o.height)) img.height = hh;
+    pen = [Math.round(w / 2), Math.round(hh / 2)];
+    redraw();
+  };
+  const paint = (c2, list) => {
+    c2.lineCap = 'round';
+    c2.lineJoin = 'round';
+    c2.lineWidth = 3;
+    c2.strokeStyle = '#c00000';
+    c2.fillStyle = '#c00000';
+    for (const s of list) {
+      if (s.length === 1) { c2.beginPath(); c2.arc(s[0][0], s[0][1], 1.5, 0, 2 * Math.PI); c2.fill(); continue; }
+      c2.beginPath();
+      c2.moveTo(s[0][0], s[0][1]);
+      for (const p of s.slice(1)) c2.lineTo(p[0], p[1]);
+      c2.stroke();
+    }
+  };
+  function redraw() {
+    const c2 = canvas.getContext('2d');
+    c2.clearRect(0, 0, canvas.width, canvas.height);
+    paint(c2, cur ? strokes.concat([cur]) : strokes);
+    const k = cursor.getContext('2d');
+    k.clearRect(0, 0, cursor.width, cursor.height);
+    if (focused) {
+      const [x, y] = pen;
+      k.strokeStyle = penDown ? '#c00000' : '#004a99';
+      k.lineWidth = 1.5;
+      k.beginPath();
+      k.moveTo(x - 9, y); k.lineTo(x + 9, y); k.moveTo(x, y - 9); k.lineTo(x, y + 9);
+      k.stroke();
+      k.beginPath(); k.arc(x, y, 5, 0, 2 * Math.PI); k.stroke();
+    }
+    keptNote.textContent = kept && !strokes.length ? env.t('qti.drawingKept', { size: sizeText(env, kept.size || 0) }) : '';
+    undo.disabled = !!env.opts.readOnly || !strokes.length;
+    clear.disabled = !!env.opts.readOnly || (!strokes.length && !kept);
+  }
+  const toImage = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [Math.round(((e.clientX - r.left) / r.width) * w), Math.round(((e.clientY - r.top) / r.height) * hh)];
+  };
+  const finish = () => {
+    if (!cur) return;
+    strokes.push(cur);
+    cur = null;
+    redraw();
+    env.changed();
+  };
+  if (!env.opts.readOnly) {
+    canvas.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      canvas.setPointerCapture(e.pointerId);
+      cur = [toImage(e)];
+      redraw();
+    });
+    canvas.addEventListener('pointermove', (e) => {
+      if (!cur) return;
+      e.preventDefault();
+      const p = toImage(e);
+      const last = cur[cur.length - 1];
+      if (p[0] !== last[0] || p[1] !== last[1]) { cur.push(p); redraw(); }
+    });
+    canvas.addEventListener('pointerup', finish);
+    canvas.addEventListener('pointercancel', finish);
+    area.addEventListener('focus', () => { focused = true; redraw(); });
+    area.addEventListener('blur', () => { focused = false; if (penDown) { penDown = false; finish(); } redraw(); });
+    area.addEventListener('keydown', (e) => {
+      const k = e.shiftKey ? 20 : 5;
+      const moves = { ArrowLeft: [-k, 0], ArrowRight: [k, 0], ArrowUp: [0, -k], ArrowDown: [0, k] };
+      if (moves[e.key]) {
+        e.preventDefault();
+        pen = [Math.min(Math.max(pen[0] + moves[e.key][0], 0), w), Math.min(Math.max(pen[1] + moves[e.key][1], 0), hh)];
+        if (penDown && cur) cur.push(pen.slice());
+        status.textContent = env.t(penDown ? 'qti.penDrawing' : 'qti.penAt', { x: pen[0], y: pen[1] });
+        redraw();
+      } else if (e.key === ' ') {
+        e.preventDefault();
+        penDown = !penDown;
+        if (penDown) cur = [pen.slice()];
+        else finish();
+        status.textContent = env.t(penDown ? 'qti.penDown' : 'qti.penUp', { x: pen[0], y: pen[1] });
+        redraw();
+      }
+    });
+  }
+  const undo = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.drawingUndo') });
+  const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.drawingClear') });
+  undo.addEventListener('click', () => { strokes.pop(); status.textContent = env.t('qti.drawingUndone'); redraw(); env.changed(); });
+  clear.addEventListener('click', () => { strokes = []; cur = null; kept = null; status.textContent = env.t('qti.drawingCleared'); redraw(); env.changed(); });
+  g.append(area, h('div', { class: 'qti-drawing-tools' }, undo, clear), keptNote, status);
+  if (w && hh) setSize(w, hh);
+  else img.addEventListener('load', () => setSize(img.naturalWidth, img.naturalHeight));
+  if (!(w && hh)) redraw();
+  return {
+    node: g,
+    ctl: {
+      value() {
+        if (!strokes.length) return kept ? { name: kept.name, type: kept.type, size: kept.size, sha256: kept.sha256 } : null;
+        // the image with the drawing on it
+        const out = document.createElement('canvas');
+        out.width = w; out.height = hh;
+        const c2 = out.getContext('2d');
+        if (img.complete && img.naturalWidth) c2.drawImage(img, 0, 0, w, hh);
+        paint(c2, strokes);
+        const url = out.toDataURL('image/png');
+        return { name: 'drawing.png', type: 'image/png', data: url.slice(url.indexOf(',') + 1) };
+      },
+    },
+  };
+}
+
+RENDERERS.uploadInteraction = uploadInteraction;
+RENDERERS.drawingInteraction = drawingInteraction;

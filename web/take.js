@@ -168,7 +168,11 @@ function readDraft(key) {
 }
 function writeDraft() {
   if (!rendered) return;
-  try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(rendered.ctl.responses())); } catch (e) { /* full */ }
+  // a file chosen or drawn is never written out in clear: it waits in memory until it is sent
+  // (and sealed by the server), and is chosen again after a reload
+  const r = rendered.ctl.responses();
+  for (const [k, v] of Object.entries(r)) if (v && typeof v === 'object' && typeof v.data === 'string') delete r[k];
+  try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(r)); } catch (e) { /* full */ }
 }
 function dropDraft(key) {
   try { sessionStorage.removeItem(draftKey(key)); } catch (e) { /* none */ }
@@ -228,6 +232,7 @@ async function saveNow() {
   if (saving) await saving.catch(() => {});
   if (!dirty || !rendered) return;
   const key = rendered.key;
+  if (rendered.ctl.settle) await rendered.ctl.settle(); // a file still being read
   $('save-state').textContent = t('take.saving');
   saving = (async () => {
     try {
