@@ -166,9 +166,12 @@ static void forget_old(struct jobs *t)
         if (ended <= t->kind->keep)
             return;
         struct job *j = t->v[oldest];
+        t->v[oldest] = t->v[--t->n]; /* out of the table before it is freed */
+        t->v[t->n] = NULL;
+        if (!j)
+            return; /* cannot be: every slot below n holds a job */
         pthread_join(j->thread, NULL);
         job_free(j);
-        t->v[oldest] = t->v[--t->n];
     }
 }
 
