@@ -329,9 +329,155 @@ static int utf8_text(const unsigned char *s, size_t len)
     return 1;
 }
 
+/* ---- AMD dependencies: what a module's define([...]) asks for, read from its text ---- */
+
+static const char *skip_space(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+        p++;
+    return p;
+}
+
+/* A JavaScript string literal at p ('...' or "..."), without escapes, at most 512 bytes: its
+ * text into out (NUL-terminated) and the position after it; NULL when there is none. */
+static const char *string_at(const char *p, const char *end, char out[513])
+{
+    if (p >= end || (*p != '\'' && *p != '"'))
+        return NULL;
+    char q = *p++;
+    size_t n = 0;
+    while (p < end && *p != q) {
+        if (*p == '\\' || *p == '\n' || n == 512)
+            return NULL;
+        out[n++] = *p++;
+    }
+    if (p >= end)
+        return NULL;
+    out[n] = '\0';
+    return p + 1;
+}
+
+/* The id `dep` asks for from the module known as `from`, as web/pci-frame.js resolves it:
+ * "./x" and "../x" from the folder of `from`, anything else as written; ".js" dropped. */
+static void resolve_dep(const char *from, const char *dep, struct buf *out)
+{
+    buf_reset(out);
+    if (strncmp(dep, "./", 2) == 0 || strncmp(dep, "../", 3) == 0) {
+        const char *slash = strrchr(from, '/');
+        struct buf joined = BUF_INIT;
+        if (slash)
+            buf_append(&joined, from, (size_t)(slash - from) + 1);
+        buf_puts(&joined, dep);
+        /* normalise: drop "." and "", ".." removes the segment before */
+        char *segs = joined.data;
+        size_t *starts = qti_xcalloc(joined.len + 1, sizeof *starts);
+        size_t nseg = 0;
+        for (char *t = strtok(segs, "/"); t; t = strtok(NULL, "/")) {
+            if (strcmp(t, ".") == 0)
+                continue;
+            if (strcmp(t, "..") == 0) {
+                if (nseg)
+                    nseg--;
+                continue;
+            }
+            starts[nseg++] = (size_t)(t - segs);
+        }
+        for (size_t i = 0; i < nseg; i++)
+            buf_printf(out, "%s%s", i ? "/" : "", segs + starts[i]);
+        free(starts);
+        buf_free(&joined);
+    } else {
+        buf_puts(out, dep);
+    }
+    if (!out->data)
+        buf_puts(out, "");
+    if (out->len > 3 && strcmp(out->data + out->len - 3, ".js") == 0)
+        out->data[out->len -= 3] = '\0';
+}
+
+/* Visits each define( of text: its name (NULL when anonymous) and dependency ids. `fn`
+ * returns non-zero to stop; that value is returned. */
+typedef int (*define_fn)(void *user, const char *name, const char *dep);
+
+static int each_define(const char *text, size_t len, define_fn fn, void *user)
+{
+    const char *end = text + len;
+    for (const char *p = text; (p = strstr(p, "define")) != NULL && p < end; p += 6) {
+        if (p > text && (p[-1] == '_' || p[-1] == '$' || p[-1] == '.' ||
+                         (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
+                         (p[-1] >= '0' && p[-1] <= '9')))
+            continue; /* another identifier (redefine, x.define) */
+        const char *q = skip_space(p + 6, end);
+        if (q >= end || *q != '(')
+            continue;
+        q = skip_space(q + 1, end);
+        char name[513];
+        const char *after = string_at(q, end, name);
+        int named = after != NULL;
+        if (named) {
+            q = skip_space(after, end);
+            if (q >= end || *q != ',')
+                continue;
+            q = skip_space(q + 1, end);
+            int rc = fn(user, name, NULL);
+            if (rc)
+                return rc;
+        }
+        if (q >= end || *q != '[')
+            continue;
+        q = skip_space(q + 1, end);
+        char dep[513];
+        while (q < end && *q != ']' && (after = string_at(q, end, dep)) != NULL) {
+            int rc = fn(user, named ? name : NULL, dep);
+            if (rc)
+                return rc;
+            q = skip_space(after, end);
+            if (q < end && *q == ',')
+                q = skip_space(q + 1, end);
+        }
+    }
+    return 0;
+}
+
+struct deps {
+    json_t *known;     /* ids a module answers to */
+    const char *from;  /* id of the module being read */
+    char missing[513]; /* the first dependency nothing answers to */
+    struct buf id;
+};
+
+static int collect_names(void *user, const char *name, const char *dep)
+{
+    struct deps *d = user;
+    if (name && !dep)
+        json_object_set_new(d->known, name, json_true());
+    return 0;
+}
+
+static int check_dep(void *user, const char *name, const char *dep)
+{
+    struct deps *d = user;
+    if (!dep || strchr(dep, '!') || strcmp(dep, "require") == 0 || strcmp(dep, "exports") == 0 ||
+        strcmp(dep, "module") == 0 || strcmp(dep, "qtiCustomInteractionContext") == 0)
+        return 0;
+    resolve_dep(name ? name : d->from, dep, &d->id);
+    if (json_object_get(d->known, d->id.data))
+        return 0;
+    snprintf(d->missing, sizeof d->missing, "%s", dep);
+    return 1;
+}
+
 int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
                            const char *what, struct op_err *e)
 {
+    int rc = 0;
+    struct deps d = {json_object(), NULL, "", BUF_INIT};
+    for (size_t i = 0; i < pci->nmodules; i++) {
+        json_object_set_new(d.known, pci->module_ids[i], json_true());
+        const struct qti_file *f = qti_package_find(pkg, pci->modules[i]);
+        if (f)
+            each_define((const char *)f->data, f->len, collect_names, &d);
+    }
     for (size_t i = 0; i < pci->nmodules; i++) {
         const char *path = pci->modules[i];
         const char *role = i + 1 == pci->nmodules ? "entry module" : "module";
@@ -349,11 +495,24 @@ int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *
                  !strstr((const char *)f->data, "define (") &&
                  !strstr((const char *)f->data, "qtiCustomInteractionContext"))
             why = "neither defines an AMD module nor registers with qtiCustomInteractionContext";
-        if (why)
-            return err_set(e, OP_EINPUT, "%s: PCI %s cannot be loaded: its %s %s (%s) %s", what,
-                           pci->type_identifier, role, pci->module_ids[i], path, why);
+        if (why) {
+            rc = err_set(e, OP_EINPUT, "%s: PCI %s cannot be loaded: its %s %s (%s) %s", what,
+                         pci->type_identifier, role, pci->module_ids[i], path, why);
+            break;
+        }
+        /* every module another one asks for (define([...])) must be one of the PCI's */
+        d.from = pci->module_ids[i];
+        if (each_define((const char *)f->data, f->len, check_dep, &d)) {
+            rc = err_set(e, OP_EINPUT,
+                         "%s: PCI %s cannot be loaded: its %s %s (%s) needs the module %s, which "
+                         "the package does not hold (a library the PCI lists with its file)",
+                         what, pci->type_identifier, role, pci->module_ids[i], path, d.missing);
+            break;
+        }
     }
-    return 0;
+    json_decref(d.known);
+    buf_free(&d.id);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------- JSON -- */

@@ -18,7 +18,8 @@
  * added to a module id that has no extension). The modules travel inside the compiled
  * package as assets; a module the package lacks, or one that cannot be loaded (empty, over
  * QTI_PCI_MAX_MODULE, not UTF-8 text, an entry that neither defines an AMD module nor
- * registers with qtiCustomInteractionContext) refuses the item, naming the PCI and the file.
+ * registers with qtiCustomInteractionContext, a module whose define([...]) asks for a module
+ * that is none of the PCI's) refuses the item, naming the PCI and the file.
  * Shared libraries of other platforms (IMSGlobal/jquery_2_1_1, TAO's portableLib) are not
  * provided: a PCI must carry what it needs.
  *
@@ -65,8 +66,11 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
 void qti_pci_free(struct qti_pci *pci);
 
 /* Refuses a PCI whose code the package cannot give: a module missing from `pkg`, empty, over
- * QTI_PCI_MAX_MODULE, holding a NUL byte or invalid UTF-8, or an entry module that neither
- * calls define( nor names qtiCustomInteractionContext. */
+ * QTI_PCI_MAX_MODULE, holding a NUL byte or invalid UTF-8, an entry module that neither
+ * calls define( nor names qtiCustomInteractionContext, or a dependency named as a string in a
+ * define([...]) that no module of the PCI answers to (resolved as web/pci-frame.js does;
+ * loader plugins and the built-ins require, exports, module, qtiCustomInteractionContext
+ * excepted). */
 int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
                            const char *what, struct op_err *e);
 

@@ -1,7 +1,7 @@
 /* fuzz_qti_item.c - any bytes as an assessmentItem of a package (as import-qti and qti run
  * read items, shared stimuli included: the package also holds shared/stimulus.xml and its
- * image, and a PCI's module items/pci/mod.js): parse, compile, load the compiled JSON back, and run a session with empty
- * responses; nothing may crash, leak or run unbounded. */
+ * image, and a PCI's module items/pci/mod.js): parse, compile, load the compiled JSON back,
+ * and run a session with empty responses; nothing may crash, leak or run unbounded. */
 #include <stddef.h>
 #include <stdint.h>
 

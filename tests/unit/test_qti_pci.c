@@ -236,6 +236,35 @@ static void test_pci_that_cannot_be_loaded_is_refused_naming_it(void **state)
                                  NULL};
     refused(likert_item, plain,
             "neither defines an AMD module nor registers with qtiCustomInteractionContext");
+    /* a module a define([...]) asks for that is none of the PCI's (TAO's shared libraries) */
+    const char *const undeclared[] = {
+        "items/likert/likert.amd.js",
+        "define(['qtiCustomInteractionContext', 'taoQtiItem/portableLib/jquery_2_1_1'], "
+        "function (c, $) {});",
+        "items/likert/renderer.js",
+        lib,
+        "items/likert/face.png",
+        "p",
+        NULL};
+    refused(likert_item, undeclared,
+            "its entry module likert/likert.amd (items/likert/likert.amd.js) needs the module "
+            "taoQtiItem/portableLib/jquery_2_1_1, which the package does not hold");
+    /* what the PCI holds answers: a listed module (also by a relative id), a named define, a
+     * loader plugin, the built-ins */
+    const char *const held[] = {
+        "items/likert/likert.amd.js",
+        "define(['qtiCustomInteractionContext', './renderer', 'likert/renderer.js', 'helper', "
+        "'css!likert/style', 'require'], function () {});",
+        "items/likert/renderer.js",
+        "define('helper', [], function () {}); define([ \"../likert/renderer\" ], function () {});",
+        "items/likert/face.png",
+        "p",
+        NULL};
+    struct op_err e = {0};
+    struct qti_loaded *l = load(likert_item, held, &e);
+    if (!l)
+        fail_msg("refused: %s", e.msg);
+    qti_loaded_free(l);
     const char *const shared[] = {NULL};
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", likert_item);
