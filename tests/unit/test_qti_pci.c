@@ -288,6 +288,15 @@ static void test_malformed_custom_interaction_is_refused(void **state)
     memcpy(at, "hook=\"../../../../etc/x.js\"", 27);
     refused(buf, likert_files, "is not a path inside the package");
 
+    /* a recording PCI's file response: the frame may not record, nothing is kept */
+    snprintf(buf, sizeof buf, "%s", likert_item);
+    at = strstr(buf, "baseType=\"integer\"");
+    memcpy(at, "baseType=\"file\"   ", 18);
+    at = strstr(buf, "<correctResponse>");
+    memmove(at, strstr(at, "</responseDeclaration>"),
+            strlen(strstr(at, "</responseDeclaration>")) + 1);
+    refused(buf, likert_files, "customInteraction cannot be bound to RESPONSE of base type file");
+
     refused("<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
             "timeDependent=\"false\"><responseDeclaration identifier=\"R\" cardinality=\"single\" "
             "baseType=\"string\"/><itemBody><customInteraction responseIdentifier=\"R\">"
