@@ -64,6 +64,17 @@ if on_pgsql; then
     check "a later command connects with the kept password" status_is 0
     check "the super-user has TAO's first name, last name and mail" \
         [ "$(pg_q "$PG_DB" "SELECT first_name || ' ' || last_name || ' ' || mail FROM users WHERE login = 'district-admin'")" = "Claire Muller claire.muller@district.example" ]
+    # its backup keeps the password file, and restores in place
+    run "$OUTPOST" --data "$WORK/c" backup --to "$WORK/tao.zip"
+    check "a backup of it works" status_is 0
+    check "and holds the kept password file" sh -c "unzip -l '$WORK/tao.zip' | grep -q ' db-password\$'"
+    mv "$WORK/c" "$WORK/c.old"
+    pg_q outpost "DROP DATABASE \"$PG_DB\" WITH (FORCE)" && pg_q outpost "CREATE DATABASE \"$PG_DB\""
+    run "$OUTPOST" --data "$WORK/c" restore "$WORK/tao.zip"
+    check "it restores in place into the empty database, with its password file" status_is 0
+    check "the restored password file is private" [ "$(stat -c %a "$WORK/c/db-password")" = 600 ]
+    run "$OUTPOST" --data "$WORK/c" users list --json
+    check "and the restored central has TAO's super-user" contains "$OUT" '"district-admin"'
 else
     tao_file central.setup.json "$WORK/central.json" \
         '.configuration.generis.persistences.default = {"driver": "pdo_sqlite", "dbname": "central.db", "user": "tao", "password": "x"}'
