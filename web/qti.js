@@ -840,6 +840,7 @@ function customInteraction(it, env, ctx) {
 
 // The image of a gapImg (its object's data and size), or null for a gapText (QTI 2.2).
 function gapImage(c) {
+  if (c.object && c.object.data) return { data: c.object.data, width: Number(c.object.width) || 0, height: Number(c.object.height) || 0 };
   const o = parseFragment(c.html).querySelector('object');
   if (!o || !o.getAttribute('data')) return null;
   return { data: o.getAttribute('data'), width: Number(o.getAttribute('width')) || 0, height: Number(o.getAttribute('height')) || 0 };
@@ -874,7 +875,11 @@ function graphicGapMatch(it, env, ctx) {
   const bank = h('ul', { class: 'qti-gap-bank qti-gap-imgs', 'aria-label': env.t('qti.gapImgs') });
   const buttons = new Map();
   for (const c of imgs) {
-    const b = h('button', { type: 'button', class: 'qti-gap-img', 'aria-pressed': 'false' }, content(c.html, ctx));
+    const im = gapImage(c);
+    const url = im && env.assetUrl(im.data);
+    // the image itself (an SVG too, as an image), else the content (a gapText)
+    const face = url ? h('img', { src: url, alt: '', width: im.width || null, height: im.height || null }) : content(c.html, ctx);
+    const b = h('button', { type: 'button', class: 'qti-gap-img', 'aria-pressed': 'false' }, face);
     b.dataset.identifier = c.identifier;
     // a click from the keyboard (detail 0) takes the focus on to the areas
     b.addEventListener('click', (e) => pick(c.identifier, e.detail === 0));

@@ -208,6 +208,8 @@ void qti_interaction_free(struct qti_interaction *it)
         free(it->choices[i].template_identifier);
         free(it->choices[i].coords);
         free(it->choices[i].label);
+        free(it->choices[i].object_data);
+        free(it->choices[i].object_type);
     }
     free(it->choices);
     free(it->response_identifier);
@@ -317,8 +319,8 @@ static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, 
 }
 
 /* A gapImg of graphicGapMatch holds the image the candidate places (QTI 2.1: an object of
- * the package, required); its content is kept as the choice's html by parse_choice, where the
- * sanitiser would quietly replace an unusable object by its fallback text: refuse that here. */
+ * the package, required). The sanitiser would quietly replace an unusable object of its
+ * content by its fallback text: refuse that here, and keep the image apart (gap_img_object). */
 static int check_gap_img(struct pctx *p, xmlNode *n)
 {
     xmlNode *o = NULL;
@@ -340,6 +342,30 @@ static int check_gap_img(struct pctx *p, xmlNode *n)
     free(type);
     free(path);
     return rc;
+}
+
+/* Fills the image of the gapImg `n` (checked by check_gap_img) into the choice `c`, and
+ * records it as an asset of the item. */
+static int gap_img_object(struct pctx *p, struct qti_choice *c, xmlNode *n,
+                          struct qti_xhtml_ctx *cx)
+{
+    xmlNode *o = NULL;
+    for (xmlNode *k = n->children; k && !o; k = k->next)
+        if (is_qti(k, "object"))
+            o = k;
+    char *data = o ? attr(o, "data") : NULL;
+    c->object_data = data ? qti_xhtml_resolve_asset(p->href, data) : NULL;
+    free(data);
+    if (!o || !c->object_data)
+        return perr(p, n, "gapImg %s needs an object", c->identifier);
+    if (cx->assets)
+        qti_assets_add(cx->assets, c->object_data);
+    c->object_type = attr(o, "type");
+    int rc;
+    if ((rc = attr_int(p, o, "width", 0, &c->object_width)) < 0 ||
+        (rc = attr_int(p, o, "height", 0, &c->object_height)) < 0)
+        return rc;
+    return 0;
 }
 
 static int parse_object(struct pctx *p, struct qti_interaction *it, xmlNode *n,
@@ -509,8 +535,8 @@ static int parse_children(struct pctx *p, struct qti_interaction *it, xmlNode *n
         case QTI_INTERACTION_GRAPHIC_GAP_MATCH:
             /* QTI 2.1: gapImg choices; QTI 2.2 also allows gapText */
             if (is_qti(c, "gapImg")) {
-                if ((rc = check_gap_img(p, c)) == 0)
-                    rc = parse_choice(p, it, c, 0, 1, cx);
+                if ((rc = check_gap_img(p, c)) == 0 && (rc = parse_choice(p, it, c, 0, 1, cx)) == 0)
+                    rc = gap_img_object(p, &it->choices[it->nchoices - 1], c, cx);
             } else if (is_qti(c, "gapText")) {
                 rc = parse_choice(p, it, c, 0, 1, cx);
             } else if (is_qti(c, "associableHotspot")) {
@@ -848,6 +874,16 @@ json_t *qti_interaction_to_json(const struct qti_interaction *it)
             }
             if (c->label)
                 json_object_set_new(cj, "label", json_string(c->label));
+            if (c->object_data) {
+                json_t *ob = json_object();
+                json_object_set_new(ob, "data", json_string(c->object_data));
+                set_str(ob, "type", c->object_type);
+                if (c->object_width)
+                    json_object_set_new(ob, "width", json_integer(c->object_width));
+                if (c->object_height)
+                    json_object_set_new(ob, "height", json_integer(c->object_height));
+                json_object_set_new(cj, "object", ob);
+            }
             if (c->template_identifier) {
                 json_object_set_new(cj, "templateIdentifier", json_string(c->template_identifier));
                 json_object_set_new(cj, "showHide",
@@ -1068,6 +1104,13 @@ int qti_interaction_from_json(const json_t *j, const char *what, struct qti_inte
         c->required = jbool(cj, "required");
         c->template_identifier = jstr(cj, "templateIdentifier");
         c->label = jstr(cj, "label");
+        const json_t *cob = json_object_get(cj, "object");
+        if (json_is_object(cob)) {
+            c->object_data = jstr(cob, "data");
+            c->object_type = jstr(cob, "type");
+            c->object_width = jint(cob, "width", 0);
+            c->object_height = jint(cob, "height", 0);
+        }
         const char *sh = json_string_value(json_object_get(cj, "showHide"));
         c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
         const char *shape = json_string_value(json_object_get(cj, "shape"));

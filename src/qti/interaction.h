@@ -88,6 +88,11 @@ struct qti_choice {
     char *template_identifier; /* choice shown/hidden by a template variable (may be NULL) */
     int show_hide_show;        /* 1 for showHide="show" (the default), 0 for "hide" */
     char *label; /* gapImg objectLabel, associableHotspot/hotspotChoice hotspotLabel (NULL) */
+    /* graphicGapMatch's gapImg: its image (package path, MIME type, size; 0 when not given),
+     * kept apart from html since the sanitiser shows an SVG object as its fallback text */
+    char *object_data;
+    char *object_type;
+    int object_width, object_height;
 };
 
 struct qti_interaction {

@@ -125,6 +125,15 @@ try {
   await clickAt(ta1, layer, 200, 60);
   check('the flag (maxChoices 1) moves to the last click', JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta1));
   await a11y(ta1, 'camp-answered');
+  // back and forth: each item shows the answers the server kept
+  await ta1.click('#prev');
+  check('Previous shows the flags where they were placed', await at(ta1, 1) && await ta1.waitForFunction(() =>
+    document.querySelectorAll('.qti-placed image').length === 2, null, { timeout: 5000 }).then(() => true, () => false) &&
+    JSON.stringify(await placements(ta1)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta1));
+  await ta1.click('#next');
+  check('Next shows the tents and the flag where they were placed', await at(ta1, 2) && await ta1.waitForFunction(() =>
+    document.querySelectorAll('.qti-placed image').length === 3, null, { timeout: 5000 }).then(() => true, () => false) &&
+    JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta1));
   await ta1.click('#finish');
   await ta1.waitForSelector('#confirm[open]');
   await ta1.click('#confirm-ok');

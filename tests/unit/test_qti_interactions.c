@@ -504,6 +504,11 @@ static void test_graphic_gap_match_parses_images_hotspots_and_labels(void **stat
     assert_int_equal(it->choices[0].match_set, 0);
     assert_string_equal(it->choices[0].label, "French flag");
     assert_non_null(strstr(it->choices[0].html, "data=\"items/img/fr.png\""));
+    assert_string_equal(it->choices[0].object_data, "items/img/fr.png");
+    assert_string_equal(it->choices[0].object_type, "image/png");
+    assert_int_equal(it->choices[0].object_width, 30);
+    assert_int_equal(it->choices[0].object_height, 20);
+    assert_null(it->choices[2].object_data); /* the gapText has no image */
     assert_string_equal(it->choices[2].html, "Capital");
     assert_int_equal(it->choices[3].match_set, 1);
     assert_string_equal(it->choices[3].label, "France");
@@ -564,6 +569,30 @@ static void test_graphic_gap_match_validates_placements(void **state)
     assert_string_equal(why.rule, "maxAssociations");
     assert_string_equal(why.message, "Make at most 2 associations.");
     assert_int_equal(check(it, "[\"A H1\", \"A H2\"]", &why), 1);
+    qti_interaction_free(it);
+}
+
+/* TAO's graphic items often use SVG images: a gapImg's SVG object is kept as its image (the
+ * page shows it as an image, never as a document), though the sanitiser keeps only the
+ * fallback text of an SVG object in content. */
+static void test_graphic_gap_match_keeps_svg_gap_images(void **state)
+{
+    (void)state;
+    struct qti_interaction *it =
+        must_parse("<graphicGapMatchInteraction responseIdentifier=\"R\">"
+                   "<object type=\"image/svg+xml\" data=\"map.svg\"/>"
+                   "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/svg+xml\" "
+                   "data=\"a.svg\" width=\"12\">Arrow</object></gapImg>"
+                   "<associableHotspot identifier=\"H\" shape=\"rect\" coords=\"0,0,9,9\" "
+                   "matchMax=\"1\"/></graphicGapMatchInteraction>");
+    assert_string_equal(it->choices[0].object_data, "items/a.svg");
+    assert_string_equal(it->choices[0].object_type, "image/svg+xml");
+    assert_int_equal(it->choices[0].object_width, 12);
+    assert_null(strstr(it->choices[0].html, "<object"));
+    json_t *j = qti_interaction_to_json(it);
+    json_t *ob = json_object_get(json_array_get(json_object_get(j, "choices"), 0), "object");
+    assert_string_equal(json_string_value(json_object_get(ob, "data")), "items/a.svg");
+    json_decref(j);
     qti_interaction_free(it);
 }
 
@@ -815,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_media_refuses_bad_play_limits),
         cmocka_unit_test(test_graphic_gap_match_parses_images_hotspots_and_labels),
         cmocka_unit_test(test_graphic_gap_match_validates_placements),
+        cmocka_unit_test(test_graphic_gap_match_keeps_svg_gap_images),
         cmocka_unit_test(test_graphic_gap_match_refuses_bad_content),
         cmocka_unit_test(test_position_object_parses_center_point_and_limits),
         cmocka_unit_test(test_position_object_validates_points_on_the_stage),
