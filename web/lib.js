@@ -200,3 +200,63 @@ export function say(id, text, kind) {
   n.dataset.kind = kind || '';
   n.hidden = !text;
 }
+
+// The login form of index.html and admin/index.html (#login-form, #login, #password,
+// #submit, #message): a session already open goes on at once (opts.already(session) returns
+// true when it went somewhere); else the form, checked before it is sent, then
+// POST /api/v1/session and opts.done(session); a refusal is said with opts.refusal(error)
+// (never the server's words for a wrong password) and the password is cleared.
+export async function loginPage(opts) {
+  await loadStrings();
+  const form = document.getElementById('login-form');
+  const login = document.getElementById('login');
+  const password = document.getElementById('password');
+  const submit = document.getElementById('submit');
+  try {
+    const s = await api('GET', '/api/v1/session');
+    setCsrf(s.csrf);
+    if (opts.already(s)) return;
+  } catch (e) {
+    /* not logged in: the form */
+  }
+  // sent here by a page whose session is gone (toLogin adds ?next=)
+  if (new URLSearchParams(location.search).has('next')) say('message', t('login.again'), 'warn');
+  login.focus();
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    login.removeAttribute('aria-invalid');
+    password.removeAttribute('aria-invalid');
+    if (!login.value.trim() || !password.value) {
+      const empty = !login.value.trim() ? login : password;
+      empty.setAttribute('aria-invalid', 'true');
+      say('message', t('login.missing'), 'error');
+      empty.focus();
+      return;
+    }
+    submit.disabled = true;
+    say('message', t('login.checking'), '');
+    try {
+      const s = await api('POST', '/api/v1/session', { login: login.value.trim(), password: password.value });
+      setCsrf(s.csrf);
+      password.value = '';
+      opts.done(s);
+    } catch (e) {
+      say('message', opts.refusal(e), 'error');
+      password.value = '';
+      if (e.status === 401) {
+        login.setAttribute('aria-invalid', 'true');
+        password.setAttribute('aria-invalid', 'true');
+      }
+      password.focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+// The words for a throttled login (429): the wait in minutes, from the server's seconds.
+export function throttledWait(e) {
+  const m = /(\d+) seconds/.exec(e.message || '');
+  const minutes = m ? Math.max(1, Math.ceil(Number(m[1]) / 60)) : 15;
+  return t('login.throttled', { minutes });
+}
