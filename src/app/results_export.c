@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "app/upload.h"
 #include "base/buf.h"
 #include "base/fs.h"
 
@@ -392,10 +393,45 @@ static const char *cardinality_of(const json_t *v)
     return json_is_array(v) ? "multiple" : json_is_object(v) ? "record" : "single";
 }
 
+/* A file a test taker gave (app/upload.h): single, base type file, its content in base64 as
+ * the value (QTI's results binding has no other form for a file), its name, type and size
+ * said in a comment before it. */
+static void xml_file_variable(struct buf *b, const char *tag, const char *name, const json_t *v)
+{
+    buf_printf(b, "<%s identifier=\"", tag);
+    xml_ncname(b, name);
+    buf_puts(b, "\" cardinality=\"single\" baseType=\"file\">");
+    if (strcmp(tag, "responseVariable") == 0)
+        buf_puts(b, "<candidateResponse>");
+    const char *fname = json_string_value(json_object_get(v, "name"));
+    const char *type = json_string_value(json_object_get(v, "type"));
+    /* a comment may not hold "--": those become "- -" */
+    buf_puts(b, "<!-- file ");
+    struct buf c = BUF_INIT;
+    buf_printf(&c, "%s (%s, %lld bytes)", fname ? fname : "file", type ? type : "",
+               (long long)json_integer_value(json_object_get(v, "size")));
+    for (size_t i = 0; c.data && i < c.len; i++) {
+        buf_printf(b, "%c", c.data[i]);
+        if (c.data[i] == '-' && (i + 1 == c.len || c.data[i + 1] == '-'))
+            buf_puts(b, " ");
+    }
+    buf_free(&c);
+    buf_puts(b, " --><value>");
+    xml_text(b, json_string_value(json_object_get(v, "data")));
+    buf_puts(b, "</value>");
+    if (strcmp(tag, "responseVariable") == 0)
+        buf_puts(b, "</candidateResponse>");
+    buf_printf(b, "</%s>\n", tag);
+}
+
 /* <responseVariable> or <outcomeVariable> of `name` holding `v`. */
 static void xml_variable(struct buf *b, int response, const char *name, const json_t *v)
 {
     const char *tag = response ? "responseVariable" : "outcomeVariable";
+    if (app_upload_is_open(v)) {
+        xml_file_variable(b, tag, name, v);
+        return;
+    }
     buf_printf(b, "<%s identifier=\"", tag);
     xml_ncname(b, name);
     buf_printf(b, "\" cardinality=\"%s\"", cardinality_of(v));

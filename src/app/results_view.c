@@ -8,12 +8,14 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "app/results.h"
+#include "app/upload.h"
 #include "store/deliveries.h"
 #include "store/executions.h"
 
@@ -487,7 +489,9 @@ int app_results_detail(struct instance *inst, const char *id, const char *admin_
         const json_t *outcome = json_object_get(doc, "outcome");
         json_object_set_new(o, "outcome_partial",
                             json_boolean(json_is_true(json_object_get(outcome, "partial"))));
-        json_object_set_new(o, "items", app_results_items_json(outcome));
+        json_t *items = app_results_items_json(outcome);
+        app_upload_strip_all(items); /* a file is downloaded on its own (app_results_file) */
+        json_object_set_new(o, "items", items);
         const json_t *audit = json_object_get(doc, "audit");
         int64_t bad = 0;
         char why[APP_AUDIT_WHY_MAX];
@@ -506,6 +510,83 @@ int app_results_detail(struct instance *inst, const char *id, const char *admin_
     }
     results_view_row_clear(&v);
     *out = o;
+    return 0;
+}
+
+void app_result_file_clear(struct app_result_file *f)
+{
+    free(f->data);
+    free(f->type);
+    free(f->name);
+    memset(f, 0, sizeof *f);
+}
+
+/* An item key or a response identifier in a path: letters, digits, '_', '-', '.', at most 128. */
+static int path_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 128)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("_-.", s[i]))
+            return 0;
+    return 1;
+}
+
+int app_results_file(struct instance *inst, const char *id, const char *admin_id, const char *item,
+                     const char *response, struct app_result_file *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = instance_require_role(inst, ROLE_CENTRAL, "a result's file", e);
+    if (rc != 0)
+        return rc;
+    if (!id || !uuid_is_valid(id) || !path_name_ok(item) || !path_name_ok(response))
+        return err_set(e, OP_ENOTFOUND, "no such file of a result");
+    struct results_view_row v;
+    rc = results_view_get(inst->db, id, nonempty(admin_id), &v, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_ENOTFOUND, "no result %s", id);
+    if (rc != 0)
+        return rc;
+    int decrypted = strcmp(v.r.status, "decrypted") == 0;
+    results_view_row_clear(&v);
+    if (!decrypted)
+        return err_set(e, OP_ENOTFOUND, "result %s is not decrypted", id);
+    char *text = NULL;
+    if ((rc = results_get_json(inst->db, id, &text, e)) != 0)
+        return rc;
+    json_error_t je;
+    json_t *doc = json_loads(text, 0, &je);
+    free(text);
+    const json_t *it =
+        json_object_get(json_object_get(json_object_get(doc, "outcome"), "items"), item);
+    const json_t *vars = json_object_get(it, "responses");
+    if (!vars)
+        vars = json_object_get(it, "values"); /* a terminated test's */
+    const json_t *f = json_object_get(vars, response);
+    if (!app_upload_is_open(f)) {
+        json_decref(doc);
+        return err_set(e, OP_ENOTFOUND, "result %s: item %s has no file response %s", id, item,
+                       response);
+    }
+    const char *b64 = json_string_value(json_object_get(f, "data"));
+    const char *name = json_string_value(json_object_get(f, "name"));
+    size_t b64len = strlen(b64), cap = b64len / 4 * 3 + 3;
+    out->data = malloc(cap);
+    out->type = strdup(json_string_value(json_object_get(f, "type")));
+    out->name = strdup(name && *name ? name : "file");
+    if (!out->data || !out->type || !out->name) {
+        json_decref(doc);
+        app_result_file_clear(out);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    rc = sodium_base642bin(out->data, cap, b64, b64len, NULL, &out->len, NULL,
+                           sodium_base64_VARIANT_ORIGINAL);
+    json_decref(doc);
+    if (rc != 0) {
+        app_result_file_clear(out);
+        return err_set(e, OP_ESTATE, "result %s: the file of item %s is damaged", id, item);
+    }
     return 0;
 }
 

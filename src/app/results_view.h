@@ -98,11 +98,27 @@ json_t *app_results_items_json(const json_t *outcome);
 
 /* One result in full: the row's JSON (app_results_row_json) plus "delivery_label",
  * "outcome_partial" (a terminated test's scores so far), "items" ([{key, identifier,
- * responses, outcomes, duration}] in the route's order; null until decrypted), and "audit":
- * {"entries": [...], "verified": true|false, "broken_at": seq | null, "problem": text |
- * null} (null until decrypted). OP_ENOTFOUND for an unknown result or one out of scope. */
+ * responses, outcomes, duration}] in the route's order; null until decrypted; a file response
+ * as {"file": true, "name", "type", "size", "sha256"}, its bytes from app_results_file), and
+ * "audit": {"entries": [...], "verified": true|false, "broken_at": seq | null, "problem":
+ * text | null} (null until decrypted). OP_ENOTFOUND for an unknown result or one out of scope. */
 int app_results_detail(struct instance *inst, const char *id, const char *admin_id, json_t **out,
                        struct op_err *e);
+
+/* A file a test taker gave (an upload or a drawing) in result `id`: the response `response`
+ * of item `item` (its key on the route), as decrypt-results opened it. Scoped as
+ * app_results_detail; OP_ENOTFOUND (naming what) for an unknown or out-of-scope result, one
+ * not decrypted, an unknown item or response, or a response that is not a file. The caller
+ * frees the members (app_result_file_clear). */
+struct app_result_file {
+    unsigned char *data;
+    size_t len;
+    char *type; /* as the device kept it */
+    char *name; /* without folders */
+};
+void app_result_file_clear(struct app_result_file *f);
+int app_results_file(struct instance *inst, const char *id, const char *admin_id, const char *item,
+                     const char *response, struct app_result_file *out, struct op_err *e);
 
 /* The score distribution of the results the query selects: {"delivery": {id, label},
  * "results": N, "scored": N, "min", "max", "mean", "max_score" (null when the results

@@ -418,6 +418,43 @@ json_t *app_upload_public(const json_t *v)
     return o;
 }
 
+int app_upload_is_open(const json_t *v)
+{
+    return json_is_object(v) && json_is_string(json_object_get(v, "data")) &&
+           json_is_string(json_object_get(v, "type")) &&
+           json_is_string(json_object_get(v, "sha256")) && !json_object_get(v, "baseType");
+}
+
+void app_upload_strip_all(json_t *doc)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+    if (json_is_object(doc)) {
+        json_object_foreach(doc, k, v)
+        {
+            if (app_upload_is_open(v) || app_upload_is_sealed(v)) {
+                json_t *pub = app_upload_public(v);
+                json_object_set_new(pub, "file", json_true());
+                json_object_set_new(doc, k, pub);
+            } else {
+                app_upload_strip_all(v);
+            }
+        }
+    } else if (json_is_array(doc)) {
+        json_array_foreach(doc, i, v)
+        {
+            if (app_upload_is_open(v) || app_upload_is_sealed(v)) {
+                json_t *pub = app_upload_public(v);
+                json_object_set_new(pub, "file", json_true());
+                json_array_set_new(doc, i, pub);
+            } else {
+                app_upload_strip_all(v);
+            }
+        }
+    }
+}
+
 /* Opens one sealed file value in place. */
 static int open_one(json_t *v, app_upload_key_fn keyfn, void *ctx, struct op_err *e)
 {

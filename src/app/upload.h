@@ -61,6 +61,13 @@ int app_upload_is_sealed(const json_t *v);
  * reference. */
 json_t *app_upload_public(const json_t *v);
 
+/* 1 if `v` is a file value opened on central ({"type", "data": base64, ...}). */
+int app_upload_is_open(const json_t *v);
+
+/* Replaces, in place, every opened file value under `doc` by what a list shows of it
+ * (app_upload_public, with "file": true): results views carry no file's bytes. */
+void app_upload_strip_all(json_t *doc);
+
 /* Central: the results key whose id is `key_id`, or NULL. */
 typedef const struct key *(*app_upload_key_fn)(const char *key_id, void *ctx);
 /* Opens, in place, every sealed file of the result document `doc` (any object in it with

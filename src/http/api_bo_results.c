@@ -10,6 +10,8 @@
  *   GET  /api/v1/admin/results/export?delivery=&format=csv|qti-xml&...   (a download)
  *   GET  /api/v1/admin/results/{id}                 one result, its audit chain verified
  *   GET  /api/v1/admin/results/{id}/qti-xml         its QTI XML document (a download)
+ *   GET  /api/v1/admin/results/{id}/files/{item}/{response}   a file the test taker gave (an
+ *                                                   upload or a drawing: a download)
  *   POST /api/v1/admin/results/{id}/accept          {} (a result held for review)
  *   POST /api/v1/admin/results/{id}/reject          {"reason"?}
  *   POST /api/v1/admin/results/decrypt              {"delivery"?}: decrypt-results
@@ -175,6 +177,54 @@ static int qti_get(const struct http_request *req, struct http_response *res, st
     return rc;
 }
 
+/* GET .../{id}/files/{item}/{response}: the file, always as a download of octets (never shown
+ * in the backoffice's origin: a test taker's HTML or SVG must not run there). */
+static int file_get(const struct http_request *req, struct http_response *res,
+                    struct bo_caller *who, struct op_err *e)
+{
+    const char *rest = req->path_rest;
+    char id[UUID_STR_LEN], item[130], resp[130];
+    const char *files = strstr(rest, "/files/");
+    if (!files || (size_t)(files - rest) != UUID_STR_LEN - 1)
+        return err_set(e, OP_ENOTFOUND, "%s: no such endpoint", req->path);
+    memcpy(id, rest, UUID_STR_LEN - 1);
+    id[UUID_STR_LEN - 1] = '\0';
+    const char *a = files + 7, *slash = strchr(a, '/');
+    if (!slash || (size_t)(slash - a) >= sizeof item || strlen(slash + 1) >= sizeof resp ||
+        strchr(slash + 1, '/'))
+        return err_set(e, OP_ENOTFOUND, "%s: no such endpoint", req->path);
+    memcpy(item, a, (size_t)(slash - a));
+    item[slash - a] = '\0';
+    snprintf(resp, sizeof resp, "%s", slash + 1);
+    struct app_result_file f;
+    int rc = app_results_file(req->inst, id, who->super ? NULL : who->user_id, item, resp, &f, e);
+    if (rc != 0)
+        return rc;
+    /* the file's own name, reduced to safe characters, its extension kept */
+    char base[100], ext[16] = "bin";
+    const char *dot = strrchr(f.name, '.');
+    size_t bl = dot && dot != f.name ? (size_t)(dot - f.name) : strlen(f.name);
+    snprintf(base, sizeof base, "%.*s", (int)(bl < sizeof base ? bl : sizeof base - 1), f.name);
+    if (dot && dot != f.name && strlen(dot + 1) > 0 && strlen(dot + 1) < sizeof ext) {
+        size_t k = 0;
+        for (const char *p = dot + 1; *p; p++)
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+                ext[k++] = *p;
+        ext[k] = '\0';
+        if (!k)
+            snprintf(ext, sizeof ext, "bin");
+    }
+    char cd[160];
+    disposition(cd, sizeof cd, base, ext);
+    rc = http_response_header(res, "Content-Disposition", cd);
+    if (rc == 0)
+        rc = http_response_header(res, "Content-Security-Policy", "sandbox");
+    if (rc == 0)
+        rc = http_response_body(res, 200, "application/octet-stream", f.data, f.len);
+    app_result_file_clear(&f);
+    return rc;
+}
+
 int api_bo_results_get(const struct http_request *req, struct http_response *res, struct op_err *e)
 {
     struct bo_caller who;
@@ -215,6 +265,11 @@ int api_bo_result_get(const struct http_request *req, struct http_response *res,
     }
     if (path_id(req, "/qti-xml", id, e) == 0) {
         rc = qti_get(req, res, &who, id, e);
+        app_bo_caller_clear(&who);
+        return rc;
+    }
+    if (strstr(rest, "/files/")) {
+        rc = file_get(req, res, &who, e);
         app_bo_caller_clear(&who);
         return rc;
     }

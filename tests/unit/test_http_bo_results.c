@@ -17,6 +17,7 @@
 #include "app/users.h"
 #include "http/server.h"
 #include "results_fixture.h"
+#include "store/results.h"
 
 struct fx {
     struct instance *inst;
@@ -319,6 +320,97 @@ static void test_refusals_without_a_caller_for_other_roles_and_without_csrf(void
     assert_int_equal(r.status, 404);
 }
 
+/* Gives result `id` (decrypted) an item Q9 whose response FILE is a file as decrypt-results
+ * leaves it (app/upload.h): "hello file\n", named x/../my<notes>.txt. */
+static void add_file(struct fx *f, const char *id)
+{
+    struct op_err e = {0};
+    char *text = NULL;
+    assert_int_equal(results_get_json(f->inst->db, id, &text, &e), 0);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    json_t *items = json_object_get(json_object_get(doc, "outcome"), "items");
+    assert_non_null(items);
+    json_object_set_new(
+        items, "Q9",
+        json_pack("{s:s, s:{s:{s:s, s:s, s:i, s:s, s:s}}, s:{s:f}}", "identifier", "essay",
+                  "responses", "FILE", "name", "my<notes>--.txt", "type", "text/plain", "size", 11,
+                  "sha256", "0000000000000000000000000000000000000000000000000000000000000000",
+                  "data", "aGVsbG8gZmlsZQo=", "outcomes", "SCORE", 1.0));
+    char *back = json_dumps(doc, JSON_COMPACT);
+    assert_int_equal(results_set_decrypted(f->inst->db, id, back, &e), 0);
+    free(back);
+    json_decref(doc);
+}
+
+/* A file a test taker gave is downloaded on its own, as octets with its name, by whoever
+ * may read the result; the result's detail shows it without its bytes, its QTI XML holds it
+ * in base64; another center's administrator, an unknown item or response, a response that
+ * is not a file, and no caller are refused. */
+static void test_a_file_of_a_result_downloads_within_the_scope(void **state)
+{
+    struct fx *f = *state;
+    add_file(f, f->ids[0]);
+    struct reply r;
+    char path[512];
+    snprintf(path, sizeof path, "/api/v1/admin/results/%s/files/Q9/FILE", f->ids[0]);
+    call(f, "GET", path, f->super, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "hello file\n");
+    assert_string_equal(header(&r, "Content-Type"), "application/octet-stream");
+    assert_string_equal(header(&r, "Content-Disposition"),
+                        "attachment; filename=\"my_notes_--.txt\"");
+    assert_string_equal(header(&r, "Content-Security-Policy"), "sandbox");
+    call(f, "GET", path, f->admin1, NULL, &r);
+    assert_int_equal(r.status, 200);
+    call(f, "GET", path, f->admin2, NULL, &r);
+    assert_int_equal(r.status, 404); /* C1's result is not admin2's */
+    call(f, "GET", path, NULL, NULL, &r);
+    assert_int_equal(r.status, 401);
+    const char *bad[] = {"Q8/FILE", "Q9/NOPE", "Q9/FILE/x", "Q9", "../FILE", "Q9/"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(path, sizeof path, "/api/v1/admin/results/%s/files/%s", f->ids[0], bad[i]);
+        call(f, "GET", path, f->super, NULL, &r);
+        assert_int_equal(r.status, 404);
+    }
+    /* a response that is not a file */
+    char *text = NULL;
+    struct op_err e = {0};
+    assert_int_equal(results_get_json(f->inst->db, f->ids[0], &text, &e), 0);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    const char *first = NULL;
+    json_t *it;
+    json_object_foreach(json_object_get(json_object_get(doc, "outcome"), "items"), first, it)
+    {
+        if (strcmp(first, "Q9") != 0 && json_object_size(json_object_get(it, "responses")))
+            break;
+    }
+    assert_non_null(first);
+    const char *rk = NULL;
+    json_t *rv;
+    json_object_foreach(json_object_get(it, "responses"), rk, rv) break;
+    snprintf(path, sizeof path, "/api/v1/admin/results/%s/files/%s/%s", f->ids[0], first, rk);
+    json_decref(doc);
+    call(f, "GET", path, f->super, NULL, &r);
+    assert_int_equal(r.status, 404);
+    /* the detail: the file without its bytes */
+    snprintf(path, sizeof path, "/api/v1/admin/results/%s", f->ids[0]);
+    call(f, "GET", path, f->super, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"file\":true"));
+    assert_non_null(strstr(r.body, "my<notes>--.txt"));
+    assert_null(strstr(r.body, "aGVsbG8gZmlsZQo="));
+    /* the QTI XML: base type file, its content in base64, its name in a comment */
+    snprintf(path, sizeof path, "/api/v1/admin/results/%s/qti-xml", f->ids[0]);
+    call(f, "GET", path, f->super, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body,
+                           "<responseVariable identifier=\"FILE\" cardinality=\"single\" "
+                           "baseType=\"file\"><candidateResponse><!-- file my<notes>- -.txt "
+                           "(text/plain, 11 bytes) --><value>aGVsbG8gZmlsZQo=</value>"));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -329,6 +421,7 @@ int main(void)
         T(test_an_administrator_reaches_only_the_results_of_their_centers),
         T(test_decrypting_is_the_super_users),
         T(test_refusals_without_a_caller_for_other_roles_and_without_csrf),
+        T(test_a_file_of_a_result_downloads_within_the_scope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,30 @@ function varsText(o)
     return Object.entries(o || {}).map(([ k, v ]) => `${k} = ${valueText(v)}`).join('; ');
 }
 
+// An item's responses; a file the test taker gave (an upload, a drawing) as a link that
+// downloads it (its bytes are not in the result's JSON the page reads).
+function varsCell(id, key, o)
+{
+    const out = [];
+    for (const [k, v] of Object.entries(o || {})) {
+        if (out.length)
+            out.push('; ');
+        if (v && typeof v === 'object' && v.file === true) {
+            const href = `/api/v1/admin/results/${encodeURIComponent(id)}/files/${
+                encodeURIComponent(key)}/${encodeURIComponent(k)}`;
+            out.push(`${k} = `, el('a', {href, download : v.name || 'file', class : 'result-file'},
+                                   t('bo.results.file', {
+                                       name : v.name || 'file',
+                                       type : v.type || '',
+                                       size : v.size === undefined ? '?' : v.size
+                                   })));
+        } else {
+            out.push(`${k} = ${valueText(v)}`);
+        }
+    }
+    return out;
+}
+
 function scoreText(r)
 {
     if (r.score === null || r.score === undefined)
@@ -247,12 +271,12 @@ async function showResult(id)
     $('items-none').hidden = r.items !== null && r.items !== undefined;
     $('items').hidden = !r.items;
     $('item-rows')
-        .replaceChildren(
-            ...items.map((it) => el('tr', null,
-                                    el('th', {scope : 'row'},
-                                       it.identifier ? `${it.key} (${it.identifier})` : it.key),
-                                    el('td', null, varsText(it.responses || it.values)),
-                                    el('td', null, varsText(it.outcomes)))));
+        .replaceChildren(...items.map(
+            (it) => el(
+                'tr', null,
+                el('th', {scope : 'row'}, it.identifier ? `${it.key} (${it.identifier})` : it.key),
+                el('td', null, varsCell(r.id, it.key, it.responses || it.values)),
+                el('td', null, varsText(it.outcomes)))));
     const verdict = $('audit-verdict');
     const audit = r.audit;
     if (!audit) {
