@@ -125,6 +125,9 @@ static void refused(const char *item, const char *const *extra, const char *need
 
 static const struct qti_interaction *only_interaction(const struct qti_loaded *l)
 {
+    assert_non_null(l);
+    if (!l)
+        return NULL;
     assert_int_equal(l->nitems, 1);
     assert_int_equal(qti_item_interaction_count(l->items[0].item), 1);
     return qti_item_interaction(l->items[0].item, 0);
@@ -135,8 +138,10 @@ static void test_tao_pci_is_read_with_its_modules_properties_and_markup(void **s
     (void)state;
     struct op_err e = {0};
     struct qti_loaded *l = load(likert_item, likert_files, &e);
-    if (!l)
+    if (!l) {
         fail_msg("%s", e.msg);
+        return;
+    }
     const struct qti_interaction *it = only_interaction(l);
     assert_int_equal(it->kind, QTI_INTERACTION_CUSTOM);
     const struct qti_pci *pci = it->pci;
@@ -157,8 +162,10 @@ static void test_tao_pci_is_read_with_its_modules_properties_and_markup(void **s
     struct buf out = BUF_INIT;
     assert_int_equal(qti_compile(l, &out, &e), 0);
     struct qti_loaded *back = NULL;
-    if (qti_delivery_load((const unsigned char *)out.data, out.len, &back, &e) != 0)
+    if (qti_delivery_load((const unsigned char *)out.data, out.len, &back, &e) != 0 || !back) {
         fail_msg("reload: %s", e.msg);
+        return;
+    }
     const struct qti_pci *again = only_interaction(back)->pci;
     assert_non_null(again);
     assert_string_equal(again->modules[1], "items/likert/likert.amd.js");
@@ -184,8 +191,10 @@ static void test_ims_pci_v1_entry_is_its_module_attribute(void **state)
     struct op_err e = {0};
     const char *const files[] = {"items/reader/reader.js", amd, "items/reader/pages.js", lib, NULL};
     struct qti_loaded *l = load(reader_item, files, &e);
-    if (!l)
+    if (!l) {
         fail_msg("%s", e.msg);
+        return;
+    }
     const struct qti_pci *pci = only_interaction(l)->pci;
     assert_int_equal(pci->version, 1);
     assert_int_equal(pci->nmodules, 2);
@@ -262,8 +271,10 @@ static void test_pci_that_cannot_be_loaded_is_refused_naming_it(void **state)
         NULL};
     struct op_err e = {0};
     struct qti_loaded *l = load(likert_item, held, &e);
-    if (!l)
+    if (!l) {
         fail_msg("refused: %s", e.msg);
+        return;
+    }
     qti_loaded_free(l);
     const char *const shared[] = {NULL};
     char buf[4096];
@@ -401,8 +412,10 @@ static void test_pci_response_is_scored_like_any_other(void **state)
     (void)state;
     struct op_err e = {0};
     struct qti_loaded *l = load(likert_item, likert_files, &e);
-    if (!l)
+    if (!l) {
         fail_msg("%s", e.msg);
+        return;
+    }
     struct qti_item_session *s;
     assert_int_equal(qti_item_session_new(l->items[0].item, 1, &s, &e), 0);
     struct qti_submit_opts validate = {1, 0};
@@ -449,8 +462,10 @@ static void test_frame_document_holds_the_modules_by_hash(void **state)
                                  "png",
                                  NULL};
     struct qti_loaded *l = load(likert_item, files, &e);
-    if (!l)
+    if (!l) {
         fail_msg("%s", e.msg);
+        return;
+    }
     struct buf out = BUF_INIT;
     assert_int_equal(qti_compile(l, &out, &e), 0);
     qti_loaded_free(l);
