@@ -509,7 +509,7 @@ struct read_ctx {
 static void page_reset(struct changes_page *p)
 {
     for (int i = 0; i < p->n; i++)
-        json_decref(p->rec[i].data);
+        free(p->rec[i].text);
     free(p->rec);
     memset(p, 0, sizeof *p);
 }
@@ -549,13 +549,13 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         p->has_more = 1;
         n = c->limit;
     }
-    /* what the users of the page need, in a few statements for the whole page (seqs in
-     * (since, the page's last]): the boxes kept for them and the proctors of their centers */
+    /* the texts kept for the page's feed rows (store/sealed.h, sync_texts): those records are
+     * not built again */
+    struct sync_texts texts = {0};
     if (rc == 0 && n > 0)
-        rc = sealed_read_page(db, SEALED_PROFILE, FEED_USER, c->org, c->since, ch[n - 1].seq,
-                              &c->seals.profiles, e);
-    if (rc == 0 && n > 0)
-        rc = page_proctors_read(db, c->org, c->since, ch[n - 1].seq, &pp, e);
+        rc = sync_texts_read_page(db, c->org, c->since, ch[n - 1].seq, &texts, e);
+    size_t k = 0;
+    int users_to_build = 0;
     for (int i = 0; rc == 0 && i < n; i++) {
         struct changes_record *r = &p->rec[p->n++];
         r->seq = ch[i].seq;
@@ -564,22 +564,55 @@ static int read_body(struct db *db, void *vctx, struct op_err *e)
         r->version = ch[i].version;
         r->deleted = ch[i].deleted;
         p->next = r->seq;
-        if (r->deleted)
+        while (k < texts.n && texts.v[k].seq < r->seq)
+            k++;
+        if (!r->deleted && k < texts.n && texts.v[k].seq == r->seq) { /* taken, not copied */
+            r->text = texts.v[k].data;
+            r->text_len = texts.v[k].len;
+            texts.v[k].data = NULL;
+            p->texts_kept++;
+        } else if (!r->deleted && strcmp(r->entity, FEED_USER) == 0)
+            users_to_build++;
+    }
+    sync_texts_clear(&texts);
+    /* what the users to build need, in a few statements for the whole page (seqs in
+     * (since, the page's last]): the boxes kept for them and the proctors of their centers */
+    if (rc == 0 && users_to_build > 0)
+        rc = sealed_read_page(db, SEALED_PROFILE, FEED_USER, c->org, c->since, ch[n - 1].seq,
+                              &c->seals.profiles, e);
+    if (rc == 0 && users_to_build > 0)
+        rc = page_proctors_read(db, c->org, c->since, ch[n - 1].seq, &pp, e);
+    for (int i = 0; rc == 0 && i < p->n; i++) {
+        struct changes_record *r = &p->rec[i];
+        if (r->deleted || r->text)
             continue;
+        json_t *data = NULL;
         if (strcmp(r->entity, FEED_TEST_CENTER) == 0)
-            rc = center_data(db, r->id, &r->data, e);
+            rc = center_data(db, r->id, &data, e);
         else if (strcmp(r->entity, FEED_DELIVERY) == 0)
-            rc = delivery_data(c->inst, r->id, &r->data, e);
+            rc = delivery_data(c->inst, r->id, &data, e);
         else if (strcmp(r->entity, FEED_ELIGIBILITY) == 0)
-            rc = eligibility_data(c->inst, &c->seals, r->id, &r->data, e);
+            rc = eligibility_data(c->inst, &c->seals, r->id, &data, e);
         else if (strcmp(r->entity, FEED_USER) == 0)
-            rc = user_data(db, &c->seals, &pp, r->id, &r->data, e);
+            rc = user_data(db, &c->seals, &pp, r->id, &data, e);
         else
             rc = err_set(e, OP_ESTATE, "the change feed holds an unknown entity '%s'", r->entity);
         if (rc == OP_ENOTFOUND) { /* cannot happen in one transaction; be a tombstone */
             rc = 0;
             r->deleted = 1;
         }
+        if (rc == 0 && data) {
+            /* the bytes every page and device will carry: compact, keys sorted */
+            r->text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+            if (!r->text)
+                rc = oom(e);
+            else {
+                r->text_len = strlen(r->text);
+                r->text_made = 1;
+                p->texts_made++;
+            }
+        }
+        json_decref(data);
     }
     free(ch);
     page_proctors_clear(&pp);
@@ -610,6 +643,14 @@ static int keep_body(struct db *db, void *vctx, struct op_err *e)
         rc = sealed_replace(db, SEALED_CONTENT_KEY, &c->seals.fresh_keys, 0, e);
     if (rc == 0 && c->keep_digest)
         rc = synced_feed_digest_keep(db, c->org, c->out->max_seq, c->out->digest, e);
+    /* the texts made for this page, for its feed rows as they were in its snapshot (a row
+     * changed since has another seq: its text is not used for it) */
+    for (int i = 0; rc == 0 && i < c->out->n; i++) {
+        const struct changes_record *r = &c->out->rec[i];
+        if (r->text_made)
+            rc = sync_texts_put(db, c->org, r->entity, r->id, r->version, r->seq, r->text,
+                                r->text_len, e);
+    }
     return rc;
 }
 
@@ -617,12 +658,13 @@ static int keep_body(struct db *db, void *vctx, struct op_err *e)
  * database busy with a writer) costs the next page time, not this page its answer. */
 static void keep_fresh(struct instance *central, struct read_ctx *c)
 {
-    if (c->seals.fresh_profiles.n == 0 && c->seals.fresh_keys.n == 0 && !c->keep_digest)
+    if (c->seals.fresh_profiles.n == 0 && c->seals.fresh_keys.n == 0 && !c->keep_digest &&
+        c->out->texts_made == 0)
         return;
     struct op_err e = {0};
     if (db_write(central->db, keep_body, c, &e) != 0)
-        log_msg(OP_LOG_WARN, "changes: the sealed boxes and digest of a page were not kept: %s",
-                e.msg);
+        log_msg(OP_LOG_WARN,
+                "changes: the sealed boxes, texts and digest of a page were not kept: %s", e.msg);
 }
 
 int changes_read(struct instance *central, const char *org, int64_t since, int limit,

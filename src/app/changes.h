@@ -20,7 +20,11 @@ struct changes_record {
     char id[40];
     int64_t version;
     int deleted;
-    json_t *data; /* NULL for a tombstone */
+    /* the record's data as compact JSON with sorted keys, as the page carries it (owned);
+     * NULL for a tombstone */
+    char *text;
+    size_t text_len;
+    int text_made; /* made for this page (not read from sync_texts): kept after it */
 };
 
 struct changes_page {
@@ -30,6 +34,7 @@ struct changes_page {
     char digest[65];                    /* "" unless this is the last page (has_more 0) */
     int digest_kept;                    /* the digest was read from sync_digests, not computed */
     int64_t sealed_made, sealed_reused; /* boxes sealed for this page, boxes reused */
+    int64_t texts_made, texts_kept;     /* records built for this page, records read as kept */
     struct changes_record *rec;
     int n;
 };

@@ -218,7 +218,7 @@ static int insert_new(struct db *db, const char *center_id, const struct deliver
     if (rc == 0)
         rc = feed_touch(db, FEED_DELIVERY, d->id, e);
     if (rc == 0)
-        rc = idlist_touch(db, FEED_USER, want, e);
+        rc = idlist_bump_users(db, want, "adding eligibility", e);
     if (rc == 0)
         rc = feed_touch(db, FEED_ELIGIBILITY, id, e);
     return rc;
@@ -268,7 +268,7 @@ static int replace_existing(struct db *db, const struct eligibility *old, int pr
             rc = db_step_done(db, st, "updating eligibility", e);
         }
         if (rc == 0)
-            rc = idlist_touch(db, FEED_USER, &moved, e);
+            rc = idlist_bump_users(db, &moved, "updating eligibility", e);
         if (rc == 0)
             rc = feed_touch(db, FEED_ELIGIBILITY, old->id, e);
         if (rc == 0)
@@ -371,7 +371,7 @@ int eligibilities_delete(struct db *db, const char *id, struct op_err *e)
     if (rc == 0)
         rc = feed_touch(db, FEED_DELIVERY, el.delivery_id, e);
     if (rc == 0)
-        rc = idlist_touch(db, FEED_USER, &takers, e);
+        rc = idlist_bump_users(db, &takers, "deleting eligibility", e);
     idlist_free(&takers);
     eligibility_clear(&el);
     return rc;

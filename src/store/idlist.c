@@ -114,3 +114,9 @@ int idlist_bump(struct db *db, const char *bump_sql, const char *entity, const s
     }
     return 0;
 }
+
+int idlist_bump_users(struct db *db, const struct idlist *l, const char *what, struct op_err *e)
+{
+    return idlist_bump(db, "UPDATE users SET version = version + 1, updated_at = ?2 WHERE id = ?1",
+                       FEED_USER, l, what, e);
+}

@@ -45,4 +45,10 @@ int idlist_touch(struct db *db, const char *entity, const struct idlist *l, stru
 int idlist_bump(struct db *db, const char *bump_sql, const char *entity, const struct idlist *l,
                 const char *what, struct op_err *e);
 
+/* idlist_bump of users: the users whose page text (their profile sealed to the proctors of
+ * their centers, app/changes.c) a write changed without writing them: a test taker added to
+ * or removed from an eligibility, the users of a center deleted or moved. Their next pages
+ * are made again (central keeps each record's text by version, store/sealed.h). */
+int idlist_bump_users(struct db *db, const struct idlist *l, const char *what, struct op_err *e);
+
 #endif

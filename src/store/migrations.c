@@ -410,6 +410,20 @@ static const char *const migrations[] = {
      " (delivery_id, started_at, id, status, review, state, center_id, test_taker_id);"
      "CREATE INDEX results_tab_center ON results"
      " (delivery_id, center_id, started_at, id, status, review, state, test_taker_id);"),
+    /* 18: each record's data as central's pages carry it (compact JSON with its sealed
+     * boxes: app/changes.c, store/sealed.h), kept per organisation with the feed row it was
+     * made for (version and seq: the feed gives a row a new seq whenever the record's version
+     * or its presence in the scope changes, and every input of the text raises the version),
+     * so that a page is read as stored texts put one after the other instead of being built
+     * record by record. A cache: emptying it costs only time. */
+    ("CREATE TABLE sync_texts ("
+     "  org_id TEXT NOT NULL,"
+     "  entity TEXT NOT NULL,"
+     "  entity_id TEXT NOT NULL,"
+     "  version INTEGER NOT NULL,"
+     "  seq INTEGER NOT NULL,"
+     "  data TEXT NOT NULL,"
+     "  PRIMARY KEY (org_id, entity, entity_id));"),
 };
 
 int migrations_count(void)

@@ -159,3 +159,78 @@ int sealed_replace(struct db *db, const char *kind, const struct sealed_rows *ro
     }
     return 0;
 }
+
+/* ---- the records' texts ---- */
+
+void sync_texts_clear(struct sync_texts *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->v[i].data);
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+int sync_texts_read_page(struct db *db, const char *org, int64_t since, int64_t upto,
+                         struct sync_texts *out, struct op_err *e)
+{
+    struct db_stmt *st = db_stmt(db,
+                                 "SELECT f.seq, t.data FROM sync_feed f"
+                                 " JOIN sync_texts t ON t.org_id = f.org_id AND t.entity = f.entity"
+                                 " AND t.entity_id = f.entity_id AND t.version = f.version"
+                                 " AND t.seq = f.seq"
+                                 " WHERE f.org_id = ?1 AND f.seq > ?2 AND f.seq <= ?3"
+                                 " AND f.deleted = 0 ORDER BY f.seq",
+                                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_int64(st, 2, since);
+    db_bind_int64(st, 3, upto);
+    int r, rc = 0;
+    while (rc == 0 && (r = db_step(st)) == DB_ROW) {
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? 2 * out->cap : 256;
+            struct sync_text *v = realloc(out->v, sizeof *v * cap);
+            if (!v) {
+                rc = err_set(e, OP_ENOMEM, "out of memory reading kept texts");
+                break;
+            }
+            out->v = v;
+            out->cap = cap;
+        }
+        struct sync_text *t = &out->v[out->n];
+        t->seq = db_column_int64(st, 0);
+        t->data = db_column_strdup(st, 1);
+        if (!t->data) {
+            rc = err_set(e, OP_ENOMEM, "out of memory reading kept texts");
+            break;
+        }
+        t->len = strlen(t->data);
+        out->n++;
+    }
+    if (rc == 0 && r == DB_ERROR)
+        rc = db_fail(db, e, "reading the kept texts of a page");
+    db_stmt_done(db, st);
+    return rc;
+}
+
+int sync_texts_put(struct db *db, const char *org, const char *entity, const char *id,
+                   int64_t version, int64_t seq, const char *data, size_t len, struct op_err *e)
+{
+    struct db_stmt *st =
+        db_stmt(db,
+                "INSERT INTO sync_texts (org_id, entity, entity_id, version, seq, data)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (org_id, entity, entity_id)"
+                " DO UPDATE SET version = excluded.version, seq = excluded.seq,"
+                " data = excluded.data",
+                e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_text(st, 2, entity);
+    db_bind_text(st, 3, id);
+    db_bind_int64(st, 4, version);
+    db_bind_int64(st, 5, seq);
+    db_bind_text_n(st, 6, data, len);
+    return db_step_done(db, st, "keeping a record's text", e);
+}

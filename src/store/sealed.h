@@ -62,4 +62,28 @@ int sealed_read_record(struct db *db, const char *kind, const char *record_id,
 int sealed_replace(struct db *db, const char *kind, const struct sealed_rows *rows, int prune,
                    struct op_err *e);
 
+/* ---- the records' texts (migration 18, `sync_texts`) ----
+ * Each record's data as a page carries it, kept per organisation with the feed row (version,
+ * seq) it was made for. A page uses a text only for that exact feed row (app/changes.c). */
+
+/* One kept text: the feed seq of the page's row it belongs to, and the text (owned). */
+struct sync_text {
+    int64_t seq;
+    char *data;
+    size_t len;
+};
+struct sync_texts {
+    struct sync_text *v;
+    size_t n, cap;
+};
+void sync_texts_clear(struct sync_texts *t);
+/* Reads, in seq order, the kept texts of the live feed rows of `org` with since < seq <= upto
+ * whose version and seq are those the text was made for. */
+int sync_texts_read_page(struct db *db, const char *org, int64_t since, int64_t upto,
+                         struct sync_texts *out, struct op_err *e);
+/* Keeps the text of (org, entity, id) made for the feed row (version, seq), replacing any
+ * older one. In the caller's write transaction. */
+int sync_texts_put(struct db *db, const char *org, const char *entity, const char *id,
+                   int64_t version, int64_t seq, const char *data, size_t len, struct op_err *e);
+
 #endif

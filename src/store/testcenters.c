@@ -242,7 +242,7 @@ static int deps_touch(struct db *db, const struct center_deps *d, struct op_err 
 {
     int rc = idlist_touch(db, FEED_DELIVERY, &d->deliveries, e);
     if (rc == 0)
-        rc = idlist_touch(db, FEED_USER, &d->users, e);
+        rc = idlist_bump_users(db, &d->users, "moving a test center", e);
     if (rc == 0)
         rc = idlist_touch(db, FEED_ELIGIBILITY, &d->eligibilities, e);
     return rc;
@@ -487,7 +487,7 @@ int testcenters_delete(struct db *db, const char *id, struct op_err *e)
     if (rc == 0)
         rc = idlist_touch(db, FEED_DELIVERY, &deps.deliveries, e);
     if (rc == 0)
-        rc = idlist_touch(db, FEED_USER, &deps.users, e);
+        rc = idlist_bump_users(db, &deps.users, what, e);
     deps_free(&deps);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/fs.h"
 #include "base/jscan.h"
 #include "base/sha256.h"
@@ -20,51 +21,95 @@ static int oom(struct op_err *e)
     return err_set(e, OP_ENOMEM, "out of memory building a changes page");
 }
 
+/* s as a JSON string, escaped as jansson escapes (quote, backslash, control characters;
+ * UTF-8 as it is), so a page is the bytes json_dumps would give. */
+static int put_string(struct buf *b, const char *s)
+{
+    int rc = buf_append(b, "\"", 1);
+    const char *run = s;
+    for (; rc == 0 && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = buf_append(b, run, (size_t)(s - run));
+        const char *esc = c == '"'    ? "\\\""
+                          : c == '\\' ? "\\\\"
+                          : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                                      : NULL;
+        if (rc == 0)
+            rc = esc ? buf_puts(b, esc) : buf_printf(b, "\\u%04X", c);
+        run = s + 1;
+    }
+    if (rc == 0)
+        rc = buf_append(b, run, (size_t)(s - run));
+    return rc == 0 ? buf_append(b, "\"", 1) : rc;
+}
+
+/* The page is put together from each record's text (app/changes.h: kept by central, not built
+ * again), its keys in sorted order as JSON_SORT_KEYS would put them. */
 int sync_page_encode(const struct changes_page *p, char **json, size_t *len, struct op_err *e)
 {
     *json = NULL;
     *len = 0;
-    json_t *recs = json_array();
-    int rc = recs ? 0 : oom(e);
+    struct buf b = BUF_INIT;
+    size_t need = 256;
+    for (int i = 0; i < p->n; i++)
+        need += 160 + p->rec[i].text_len;
+    int rc = buf_reserve(&b, need);
+    if (rc == 0 && !p->has_more && p->digest[0])
+        rc = buf_printf(&b, "{\"digest\":\"%s\",", p->digest);
+    else if (rc == 0)
+        rc = buf_puts(&b, "{");
+    if (rc == 0)
+        rc = buf_printf(&b,
+                        "\"format\":\"%s\",\"has_more\":%s,\"max_seq\":%lld,\"next\":%lld,\"org\":",
+                        SYNC_PAGE_FORMAT, p->has_more ? "true" : "false", (long long)p->max_seq,
+                        (long long)p->next);
+    if (rc == 0)
+        rc = put_string(&b, p->org);
+    if (rc == 0)
+        rc = buf_puts(&b, ",\"records\":[");
     for (int i = 0; rc == 0 && i < p->n; i++) {
         const struct changes_record *r = &p->rec[i];
-        json_t *o =
-            json_pack("{s:I, s:s, s:s, s:I, s:b}", "seq", (json_int_t)r->seq, "entity", r->entity,
-                      "id", r->id, "version", (json_int_t)r->version, "deleted", r->deleted);
-        if (o && !r->deleted && r->data)
-            json_object_set(o, "data", r->data);
-        if (!o || json_array_append_new(recs, o) != 0)
-            rc = oom(e);
+        rc = buf_puts(&b, i ? ",{" : "{");
+        if (rc == 0 && !r->deleted && r->text) {
+            rc = buf_puts(&b, "\"data\":");
+            if (rc == 0)
+                rc = buf_append(&b, r->text, r->text_len);
+            if (rc == 0)
+                rc = buf_puts(&b, ",");
+        }
+        if (rc == 0)
+            rc = buf_printf(&b, "\"deleted\":%s,\"entity\":", r->deleted ? "true" : "false");
+        if (rc == 0)
+            rc = put_string(&b, r->entity);
+        if (rc == 0)
+            rc = buf_puts(&b, ",\"id\":");
+        if (rc == 0)
+            rc = put_string(&b, r->id);
+        if (rc == 0)
+            rc = buf_printf(&b, ",\"seq\":%lld,\"version\":%lld}", (long long)r->seq,
+                            (long long)r->version);
     }
-    json_t *root = NULL;
-    if (rc == 0) {
-        root =
-            json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:O}", "format", SYNC_PAGE_FORMAT, "org",
-                      p->org, "since", (json_int_t)p->since, "next", (json_int_t)p->next,
-                      "has_more", p->has_more, "max_seq", (json_int_t)p->max_seq, "records", recs);
-        if (root && !p->has_more && p->digest[0])
-            json_object_set_new(root, "digest", json_string(p->digest));
-        if (!root)
-            rc = oom(e);
+    if (rc == 0)
+        rc = buf_printf(&b, "],\"since\":%lld}", (long long)p->since);
+    if (rc != 0) {
+        buf_free(&b);
+        return oom(e);
     }
-    if (rc == 0) {
-        *json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!*json)
-            rc = oom(e);
-        else
-            *len = strlen(*json);
+    if (b.len > SYNC_PAGE_MAX_BYTES) {
+        buf_free(&b);
+        return err_set_field(e, OP_EINPUT, "page",
+                             "the page of %d records is over %u bytes: ask for fewer", p->n,
+                             SYNC_PAGE_MAX_BYTES);
     }
-    if (rc == 0 && *len > SYNC_PAGE_MAX_BYTES) {
-        free(*json);
-        *json = NULL;
-        *len = 0;
-        rc = err_set_field(e, OP_EINPUT, "page",
-                           "the page of %d records is over %u bytes: ask for fewer", p->n,
-                           SYNC_PAGE_MAX_BYTES);
-    }
-    json_decref(root);
-    json_decref(recs);
-    return rc;
+    *len = b.len;
+    *json = buf_detach(&b);
+    return 0;
 }
 
 /* What the signature covers: the BLAKE2b-512 hash of the body (one fast pass over a page of

@@ -343,11 +343,15 @@ static int write_step(struct db *db, struct two_orgs *o, int step)
         fx_eligible(db, o->c1, o->d1, v, 3, ELIGIBILITY_PROCTORED_KEEP, o->e1);
         return 1;
     }
-    case 2:
+    case 2: {
+        struct user u;
+        OK(users_get_by_id(db, o->t[0], &u, fx_e));
         fx_begin(db);
-        OK(users_update(db, o->t[0], 1, &uc, NULL, fx_e));
+        OK(users_update(db, o->t[0], u.version, &uc, NULL, fx_e));
         fx_commit(db);
+        user_clear(&u);
         return 1;
+    }
     case 3:
         withdraw(db, o->e2);
         return 1;

@@ -247,6 +247,10 @@ static const struct fill fills[] = {
      " result_json, decrypted_at, center_id, outcomes_json) VALUES ('r-14', 'x-14', 'd-1',"
      " 'u-taker', 'dev-1', 'k-1', 'terminated', " T0 ", " T0 ", " T0 ", ?1, 'sha-r14',"
      " 'decrypted', " T1 ", '{}', " T1 ", 'c-child', '{\"SCORE\": 2.5, \"NOTE\": \"\xc3\xa9\"}')"},
+    /* 18: central's kept texts of the records its pages carry */
+    {18, "sync_texts",
+     "INSERT INTO sync_texts (org_id, entity, entity_id, version, seq, data) VALUES"
+     " ('org-a', 'user', 'u-taker', 3, 5000000011, '{\"login\":\"taker\"}')"},
 };
 
 #define NFILLS ((int)(sizeof fills / sizeof fills[0]))

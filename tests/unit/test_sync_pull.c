@@ -125,8 +125,11 @@ static int setup(void **state)
     return 0;
 }
 
+static void parsed_free(void);
+
 static int teardown(void **state)
 {
+    parsed_free();
     struct fixture *f = *state;
     sync_pull_fail_after(-1);
     fx_instance_free(f->central);
@@ -1109,12 +1112,29 @@ static void whole_page(struct fixture *f, struct changes_page *p)
     assert_int_equal(p->has_more, 0);
 }
 
-/* The data of record `id` in page p (borrowed). */
+/* The data of record `id` in page p, parsed from its text (kept until the test's next
+ * whole_page or the end of the process: borrowed). */
+static json_t *parsed[64];
+static int nparsed;
+
+static void parsed_free(void)
+{
+    for (int i = 0; i < nparsed; i++)
+        json_decref(parsed[i]);
+    nparsed = 0;
+}
+
 static json_t *page_data(struct changes_page *p, const char *id)
 {
     for (int i = 0; i < p->n; i++)
-        if (strcmp(p->rec[i].id, id) == 0)
-            return p->rec[i].data;
+        if (strcmp(p->rec[i].id, id) == 0 && p->rec[i].text) {
+            json_t *j = json_loadb(p->rec[i].text, p->rec[i].text_len, 0, NULL);
+            assert_non_null(j);
+            if (nparsed == 64)
+                parsed_free();
+            parsed[nparsed++] = j;
+            return j;
+        }
     fail_msg("record %s is not in the page", id);
     return NULL;
 }
@@ -1169,7 +1189,12 @@ static void test_sealed_boxes_and_the_digest_are_made_once_and_reused(void **sta
     /* the same page again: nothing sealed, the same boxes, the digest read, not computed */
     whole_page(f, &b);
     assert_int_equal(b.sealed_made, 0);
-    assert_int_equal(b.sealed_reused, a.sealed_made);
+    /* nor built: every record's text is read as kept (sync_texts) */
+    assert_true(a.texts_made > 0);
+    assert_int_equal(a.texts_kept, 0);
+    assert_int_equal(b.texts_made, 0);
+    assert_int_equal(b.texts_kept, a.texts_made);
+    assert_int_equal(central_count(f, "SELECT count(*) FROM sync_texts", NULL, NULL), a.texts_made);
     assert_int_equal(b.digest_kept, 1);
     assert_string_equal(b.digest, a.digest);
     char want[65];
@@ -1201,9 +1226,61 @@ static void test_sealed_boxes_and_the_digest_are_made_once_and_reused(void **sta
     assert_string_equal(a.digest, want);
     assert_string_not_equal(a.digest, b.digest);
     assert_int_equal(a.sealed_made, 2); /* t1's profile, to t1 and to p1; the rest reused */
+    assert_int_equal(a.texts_made, 1);  /* t1's text; every other record's read as kept */
     changes_page_free(&a);
     pull_all(f, 1000, &r);
     assert_in_step(f);
+}
+
+/* 1 if the device's copy of user `id` carries a profile box sealed to `to`. */
+static int device_has_box(struct fixture *f, const char *id, const char *to)
+{
+    int64_t v;
+    char *text = NULL;
+    OK(synced_get(f->device->db, FEED_USER, id, &v, &text, fx_e));
+    json_t *d = json_loads(text, 0, NULL), *it;
+    free(text);
+    assert_non_null(d);
+    size_t i;
+    int found = 0;
+    json_array_foreach(json_object_get(d, "profile"), i, it)
+    {
+        found |= strcmp(json_string_value(json_object_get(it, "to")), to) == 0;
+    }
+    json_decref(d);
+    return found;
+}
+
+/* Central keeps each record's text by version (sync_texts) and pages reuse it, so every input
+ * of a text must give the record a new version: a test taker who joins or leaves an
+ * eligibility of another center has new recipients for their profile (that center's
+ * proctors), and the device receives the new text, not the kept one. */
+static void test_a_kept_text_is_never_stale_when_a_taker_changes_center(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_apply_report r;
+    assign(f->central->db, f->ca2, f->p2, CENTER_DUTY_PROCTOR);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 1);
+    assert_int_equal(device_has_box(f, f->t1, f->p2), 0);
+    struct changes_page p;
+    whole_page(f, &p); /* every text kept now */
+    assert_int_equal(p.texts_made, 0);
+    changes_page_free(&p);
+
+    char el[UUID_STR_LEN];
+    const char *t[] = {f->t1};
+    fx_eligible(f->central->db, f->ca2, f->d1, t, 1, ELIGIBILITY_PROCTORED_KEEP, el);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p2), 1);
+
+    fx_eligible(f->central->db, f->ca2, f->d1, NULL, 0, ELIGIBILITY_PROCTORED_KEEP, el);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p2), 0);
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 1);
 }
 
 static void test_changes_prepared_ahead_leave_nothing_to_seal(void **state)
@@ -1222,7 +1299,8 @@ static void test_changes_prepared_ahead_leave_nothing_to_seal(void **state)
     struct changes_page p;
     whole_page(f, &p);
     assert_int_equal(p.sealed_made, 0);
-    assert_true(p.sealed_reused >= 8);
+    assert_int_equal(p.texts_made, 0); /* every record's text kept: nothing built */
+    assert_true(p.texts_kept >= 8);
     assert_int_equal(p.digest_kept, 1);
     changes_page_free(&p);
     struct op_err e = {0};
@@ -1449,6 +1527,7 @@ int main(void)
         T(test_a_kept_box_is_made_again_when_its_key_or_plaintext_changes),
         T(test_a_kept_content_key_is_sealed_again_to_a_new_key),
         T(test_changes_prepared_ahead_leave_nothing_to_seal),
+        T(test_a_kept_text_is_never_stale_when_a_taker_changes_center),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
