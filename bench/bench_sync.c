@@ -281,7 +281,7 @@ static void build_central(struct world *w, const char *dir, size_t package_bytes
         make_package(zip, i, package_bytes);
         char label[32];
         snprintf(label, sizeof label, "Delivery %02d", i);
-        const struct app_deliveries_import_in in = {zip, label, 1, 0};
+        const struct app_deliveries_import_in in = {zip, label, 1, 0, 0};
         struct delivery d;
         if (app_deliveries_import(c, &in, &d, &e) != 0)
             die("import-qti", &e);

@@ -50,10 +50,13 @@ struct insert_run {
     size_t n;
 };
 
+static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_err *e);
+
 static int insert_deliveries(struct db *db, void *ctx, struct op_err *e)
 {
     struct insert_run *r = ctx;
-    int rc = 0;
+    /* checked again inside the transaction: another import may have taken a label since */
+    int rc = labels_free(db, r->d, r->n, e);
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         rc = deliveries_insert(db, &r->d[i], e);
         if (rc == 0)
@@ -248,6 +251,71 @@ static char *import_label(const char *given, const struct compiled *c, size_t n,
     return label;
 }
 
+/* OP_ECONFLICT (remedy OP_REMEDY_LABEL_TAKEN) when a delivery already has one of the labels
+ * of d[0..n): two deliveries of one label make every later command that names it ambiguous.
+ * The message names each label taken and the delivery that has it. */
+static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_err *e)
+{
+    struct buf taken = BUF_INIT;
+    int count = 0, rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct delivery old;
+        struct op_err why = {0};
+        int found = deliveries_find(db, d[i].label, &old, &why);
+        if (found == 0) {
+            buf_printf(&taken, "%s\"%s\" (%s)", count ? ", " : "", d[i].label, old.id);
+            delivery_clear(&old);
+            count++;
+        } else if (found == OP_EINPUT) { /* several have it already */
+            buf_printf(&taken, "%s\"%s\" (several)", count ? ", " : "", d[i].label);
+            count++;
+        } else if (found != OP_ENOTFOUND) {
+            rc = err_set(e, found, "%s", why.msg);
+        }
+    }
+    if (rc == 0 && count)
+        rc = err_set_remedy(e, OP_ECONFLICT, OP_REMEDY_LABEL_TAKEN,
+                            "%s %s already: a second delivery of the same label would make it "
+                            "ambiguous",
+                            count == 1 ? "a delivery is labelled" : "deliveries are labelled",
+                            taken.data);
+    buf_free(&taken);
+    return rc;
+}
+
+static int update_to(struct instance *inst, const struct app_deliveries_update_in *in,
+                     const char *sha, struct delivery *out, int *changed, struct op_err *e);
+
+/* import-qti --new-version: the one test of the package compiled as `c` becomes the next
+ * version of the delivery labelled `label` (deliveries update's way), its settings changed
+ * where `in` gives them. */
+static int import_new_version(struct instance *inst, const struct app_deliveries_import_in *in,
+                              const struct compiled *c, struct app_import_result *out,
+                              struct op_err *e)
+{
+    const char *label = in->label ? in->label : c->title;
+    struct delivery now;
+    int rc = deliveries_find(inst->db, label, &now, e);
+    if (rc == OP_ENOTFOUND)
+        return err_set(e, OP_ENOTFOUND,
+                       "no delivery is labelled \"%s\" to take a new version of this package "
+                       "(without a new version, the import makes that delivery)",
+                       label);
+    if (rc != 0)
+        return rc;
+    char id[UUID_STR_LEN];
+    memcpy(id, now.id, sizeof id);
+    delivery_clear(&now);
+    const struct app_deliveries_update_in up = {
+        id, NULL, in->proctored_default, in->max_executions, 0, in->file};
+    if (!(out->deliveries = calloc(1, sizeof *out->deliveries)))
+        return err_set(e, OP_ENOMEM, "out of memory");
+    rc = update_to(inst, &up, c->sha, &out->deliveries[0], &out->changed, e);
+    if (rc == 0)
+        out->n = 1;
+    return rc;
+}
+
 int app_deliveries_import(struct instance *inst, const struct app_deliveries_import_in *in,
                           struct delivery *out, struct op_err *e)
 {
@@ -280,13 +348,26 @@ int app_deliveries_import_all(struct instance *inst, const struct app_deliveries
     if (rc == 0 && in->label && !in->label[0])
         rc = err_set(e, OP_EINPUT, "the label of a delivery must not be empty");
     if (rc == 0)
-        rc = check_settings(in->proctored_default, in->max_executions, 0, e);
+        rc = check_settings(in->proctored_default, in->max_executions, in->new_version, e);
     if (rc != 0)
         return rc;
     json_t *warnings = json_array();
     struct compiled *c = NULL;
     size_t n = 0;
-    rc = compile_packages(inst, in->file, w, 0, &c, &n, warnings, e);
+    rc = compile_packages(inst, in->file, w, in->new_version, &c, &n, warnings, e);
+    if (in->new_version) {
+        if (rc == 0)
+            rc = import_new_version(inst, in, &c[0], out, e);
+        compiled_free(c, n);
+        if (rc == 0) {
+            out->new_version = 1;
+            out->warnings = warnings;
+        } else {
+            json_decref(warnings);
+            app_import_result_clear(out);
+        }
+        return rc;
+    }
     struct delivery *d = rc == 0 ? calloc(n, sizeof *d) : NULL;
     struct app_content_new **content = rc == 0 ? calloc(n, sizeof *content) : NULL;
     if (rc == 0 && (!d || !content))
@@ -302,9 +383,13 @@ int app_deliveries_import_all(struct instance *inst, const struct app_deliveries
         d[i].max_executions = in->max_executions;
         if (!(d[i].label = import_label(in->label, c, n, i)))
             rc = err_set(e, OP_ENOMEM, "out of memory");
-        if (rc == 0)
-            rc = app_content_prepare(inst, d[i].id, d[i].package_sha256, &content[i], e);
     }
+    /* a label taken is refused before the packages are encrypted (and again in the
+     * transaction) */
+    if (rc == 0)
+        rc = labels_free(inst->db, d, n, e);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = app_content_prepare(inst, d[i].id, d[i].package_sha256, &content[i], e);
     if (rc == 0) {
         progress(w, APP_IMPORT_RECORDING, 0, 0);
         struct insert_run r = {d, content, n};
@@ -399,7 +484,26 @@ static int update_delivery(struct db *db, void *ctx, struct op_err *e)
     if (rc == 0) {
         if (in->version) /* the store refuses it if the delivery is no longer there */
             out->version = in->version;
-        if (in->label) {
+        if (in->label && strcmp(in->label, out->label) != 0) {
+            /* another delivery's label would make both ambiguous */
+            struct delivery other;
+            struct op_err why = {0};
+            int found = deliveries_find(db, in->label, &other, &why);
+            if (found == 0 && strcmp(other.id, out->id) == 0) {
+                delivery_clear(&other);
+                found = OP_ENOTFOUND; /* its own id, given as a label */
+            }
+            if (found == 0 || found == OP_EINPUT)
+                rc = err_set(e, OP_ECONFLICT,
+                             "another delivery is labelled \"%s\" already (%s): choose another "
+                             "label",
+                             in->label, found == 0 ? other.id : "several");
+            else if (found != OP_ENOTFOUND)
+                rc = err_set(e, found, "%s", why.msg);
+            if (found == 0)
+                delivery_clear(&other);
+        }
+        if (rc == 0 && in->label) {
             free(out->label);
             out->label = strdup(in->label);
             if (!out->label)
@@ -441,21 +545,35 @@ int app_deliveries_update_warned(struct instance *inst, const struct app_deliver
         rc = check_settings(in->proctored_default, in->max_executions, 1, e);
     if (rc != 0)
         return rc;
-    struct update_run r = {in, out, NULL, NULL, "", 0};
     char sha[DELIVERY_SHA256_HEX];
-    struct app_content_new *content = NULL;
     if (in->file) {
-        /* Compiled, stored and encrypted before the transaction (a big package must not hold
-         * the write lock); the transaction checks the delivery is still the one encrypted for. */
-        struct delivery now;
+        /* Compiled and stored before the transaction (a big package must not hold the write
+         * lock). */
         struct compiled *c = NULL;
         size_t n = 0;
         rc = compile_packages(inst, in->file, NULL, 1, &c, &n, warnings, e);
         if (rc == 0)
             memcpy(sha, c[0].sha, sizeof sha);
         compiled_free(c, n);
-        if (rc == 0)
-            rc = deliveries_find(inst->db, in->delivery, &now, e);
+    }
+    if (rc == 0)
+        rc = update_to(inst, in, in->file ? sha : NULL, out, changed, e);
+    return rc;
+}
+
+/* The update of `in` with its package, when it has one, compiled and stored already as `sha`
+ * (NULL: no new package); *out, *changed as app_deliveries_update. */
+static int update_to(struct instance *inst, const struct app_deliveries_update_in *in,
+                     const char *sha, struct delivery *out, int *changed, struct op_err *e)
+{
+    struct update_run r = {in, out, NULL, NULL, "", 0};
+    struct app_content_new *content = NULL;
+    int rc = 0;
+    if (sha) {
+        /* Encrypted before the transaction; the transaction checks the delivery is still the
+         * one encrypted for. */
+        struct delivery now;
+        rc = deliveries_find(inst->db, in->delivery, &now, e);
         if (rc == 0) {
             if (strcmp(now.package_sha256, sha) != 0)
                 rc = app_content_prepare(inst, now.id, sha, &content, e);
@@ -470,7 +588,7 @@ int app_deliveries_update_warned(struct instance *inst, const struct app_deliver
         rc = changes_feed_seq(inst, &seq, e);
     if (rc == 0)
         rc = db_write(inst->db, update_delivery, &r, e);
-    if (rc == 0 && in->file && r.changed)
+    if (rc == 0 && sha && r.changed)
         changes_prepare_quietly(inst, seq); /* the new content key sealed to its test takers */
     if (rc == 0 && changed)
         *changed = r.changed;

@@ -39,6 +39,10 @@ struct app_deliveries_import_in {
     const char *label;      /* NULL: the test's title */
     int proctored_default;  /* 0 or 1: eligibilities created later default to proctored */
     int64_t max_executions; /* executions per test taker; 0: unlimited */
+    /* 1: the package (of one test) becomes the next version of the delivery its label names
+     * (deliveries update -f's way) instead of a new delivery; proctored_default and
+     * max_executions may then be -1, unchanged. */
+    int new_version;
 };
 
 /* What a caller watching an import (the backoffice's upload) may ask for besides it. */
@@ -68,6 +72,9 @@ struct app_import_result {
     /* What the import changed rather than refused (a link to a page the package lacks, made
      * inert), as [{"file", "line", "message"}] (app_qti_problem_json), in the order found. */
     json_t *warnings;
+    int new_version; /* the import gave deliveries[0] a new version (in->new_version) */
+    int changed;     /* with new_version: 0 when the delivery had this package and these
+                      * settings already, and nothing was written */
 };
 void app_import_result_clear(struct app_import_result *r);
 
@@ -79,6 +86,11 @@ void app_import_result_clear(struct app_import_result *r);
  * encrypted file left by a failed transaction is swept later). Labels: `in->label`, else the
  * test's title; with several tests, `in->label` followed by " (N)", N the test's position in
  * the manifest from 1, and a title two tests of the package share followed by " (N)" too.
+ * A label a delivery has already is refused (OP_ECONFLICT, remedy OP_REMEDY_LABEL_TAKEN,
+ * naming the label and the delivery) before anything is written: two deliveries of one label
+ * would make every command that names it ambiguous. With in->new_version, the package (of
+ * one test) goes to the delivery its label names instead, as app_deliveries_update with a
+ * file does (OP_ENOTFOUND when no delivery has that label).
  * `w` (may be NULL) watches it. *out gets the stored deliveries and the warnings (caller
  * clears with app_import_result_clear). */
 int app_deliveries_import_all(struct instance *inst, const struct app_deliveries_import_in *in,
@@ -110,9 +122,9 @@ struct app_deliveries_update_in {
 };
 
 /* deliveries update, on a central: changes what `in` sets, in one transaction. Nothing to
- * change is OP_EINPUT; values equal to the stored ones write nothing (the version stays).
- * A package of several tests is refused (a delivery has one test).
- * A new package (`file`) is compiled, stored and encrypted (app/content.h) before the
+ * change is OP_EINPUT; a label another delivery has is OP_ECONFLICT; values equal to the stored
+ * ones write nothing (the version stays). A package of several tests is refused (a delivery has one
+ * test). A new package (`file`) is compiled, stored and encrypted (app/content.h) before the
  * transaction; when it differs from the current one, the new version records its encrypted
  * copy under a new content key, and older versions keep theirs.
  * *out gets the delivery as it now is (caller clears); *changed (may be NULL) is 0 when the

@@ -62,7 +62,7 @@ static int qti_job_run(struct job *j, struct instance *inst, struct op_err *e)
     struct qti_job *q = job_data(j);
     json_t *problems = json_array();
     const struct app_deliveries_import_in in = {q->file, q->label, q->proctored_default,
-                                                q->max_executions};
+                                                q->max_executions, 0};
     const struct app_import_watch w = {on_progress, j, problems, q->name};
     struct app_import_result r;
     int rc = app_deliveries_import_all(inst, &in, &w, &r, e);

@@ -71,6 +71,8 @@ enum op_remedy {
     OP_REMEDY_SETUP_DEVICE_KEYS,   /* a device key file is missing: the device key setup */
     OP_REMEDY_SHOW_KEYS,           /* the operator can show the current keys */
     OP_REMEDY_PG_NEW_DATABASE,     /* a store moves into an empty PostgreSQL database only */
+    OP_REMEDY_LABEL_TAKEN,         /* an import's delivery label is taken: another label, or
+                                      the package as the next version of that delivery */
     OP_REMEDY_COUNT                /* the number of kinds, not a kind */
 };
 /* OP_EBUSY needs no remedy: it always means "try again", and the front end says so. */

@@ -30,6 +30,10 @@ static const char *const advice_of[] = {
         "; migrate-store moves into an empty database only: drop the database and create it "
         "again, empty (as the postgres user: `dropdb NAME && createdb -O ROLE NAME`), then run "
         "migrate-store again (docs/operations.md)",
+    [OP_REMEDY_LABEL_TAKEN] =
+        "; give --label NEW to import it as a new delivery, or --new-version to make this "
+        "package the next version of that delivery (as `outpost deliveries update LABEL -f "
+        "PACKAGE` does)",
 };
 _Static_assert(sizeof advice_of / sizeof *advice_of == OP_REMEDY_COUNT,
                "every remedy has its advice (or NULL, and a case of its own below)");

@@ -69,13 +69,15 @@ check "each line names its delivery" [ "$(sql "$C" "SELECT label FROM deliveries
 check "each delivery has its own package (its test only)" \
     [ "$(sql "$C" "SELECT count(DISTINCT package_sha256) FROM deliveries WHERE label IN ('Maths','Physics')")" = 2 ]
 run "$OUTPOST" --data "$C" import-qti -f "$TWO" --label "Term 1" --json
-check "--json prints an array of the deliveries" contains "$(printf '%s' "$OUT" | head -1)" "["
+check "--json prints the deliveries" contains "$OUT" '"deliveries": ['
+check "--json says it made new deliveries" contains "$OUT" '"new_version": false'
+check "--json lists the warnings (none here)" contains "$OUT" '"warnings": []'
 check "--label L names them \"L (1)\", \"L (2)\"" contains "$OUT" '"label": "Term 1 (1)"'
 check "... in the manifest's order" contains "$OUT" '"label": "Term 1 (2)"'
 check "one package file per test, the same as the first import's" \
     [ "$(sql "$C" "SELECT count(DISTINCT package_sha256) FROM deliveries WHERE label LIKE 'Term 1 (%' OR label IN ('Maths','Physics')")" = 2 ]
 run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "One test" --json
-check "a package of one test gives an array of one" contains "$(printf '%s' "$OUT" | head -1)" "["
+check "a package of one test gives a list of one" [ "$(printf '%s' "$OUT" | grep -c '"package_sha256"')" = 1 ]
 check "... with the label as given" contains "$OUT" '"label": "One test"'
 # All or none: the second test names an item the package lacks.
 mkdir -p "$WORK/two-bad" && cp -r "$OUTPOST_SOURCE/tests/fixtures/qti/two-tests/." "$WORK/two-bad/"
@@ -170,6 +172,44 @@ run "$OUTPOST" qti run -f "$DEMO" --responses "$WORK/unknown.json"
 check "an unknown item ref is refused" contains "$ERR" "nosuch is not an item ref"
 run "$OUTPOST" qti run -f "$DEMO" --responses "$WORK/empty.json" --seed -3
 check "a negative seed is a usage error" status_is 2
+
+# A label a delivery has already: refused, naming it, nothing written; --label NEW makes a new
+# delivery, --new-version the next version of that one (deliveries update -f's way).
+before=$(sql "$C" 'SELECT count(*) FROM deliveries')
+encs=$(ls "$C/packages/enc" | wc -l)
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO"
+check "a second import under a taken label is refused" status_is 1
+check "the refusal names the label and the delivery" \
+    contains "$ERR" "outpost: a delivery is labelled \"Outpost demo test\" ($id1) already: a second delivery of the same label would make it ambiguous"
+check "the refusal says what to do" \
+    contains "$ERR" "give --label NEW to import it as a new delivery, or --new-version to make this package the next version of that delivery (as \`outpost deliveries update LABEL -f PACKAGE\` does)"
+check "nothing was written" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = "$before" ]
+check "no encrypted copy either" [ "$(ls "$C/packages/enc" | wc -l)" = "$encs" ]
+run "$OUTPOST" --data "$C" import-qti -f "$TWO"
+check "a package of two tests whose labels are taken names both" \
+    contains "$ERR" "deliveries are labelled \"Maths\" ($maths), \"Physics\" ("
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --new-version
+check "--new-version with the package the delivery has changes nothing" status_is 0
+check "... and says so" contains "$ERR" "nothing changed: delivery \"Outpost demo test\" ($id1) has this package and these settings already (version 1 stays; nothing was written)"
+check "... printing the delivery's id" [ "$OUT" = "$id1" ]
+run "$OUTPOST" --data "$C" import-qti -f "$LINKS" --label "Outpost demo test" --new-version --proctored no --json
+check "--new-version with another package makes the delivery's next version" status_is 0
+check "the same delivery, at version 2" contains "$OUT" "\"version\": 2"
+check "--json says it was a new version" contains "$OUT" '"new_version": true'
+check "--json says it changed" contains "$OUT" '"changed": true'
+check "the setting given is changed" contains "$OUT" '"proctored_default": false'
+check "--new-version says which version the delivery is at" contains "$ERR" "delivery \"Outpost demo test\" ($id1) is at version 2 now"
+check "no delivery was added" [ "$(sql "$C" 'SELECT count(*) FROM deliveries')" = "$before" ]
+check "deliveries versions lists both packages" \
+    [ "$("$OUTPOST" --data "$C" deliveries versions "$id1" --json | grep -c '"package_sha256"')" -ge 3 ]
+run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Nobody has this" --new-version
+check "--new-version of a label no delivery has is refused" status_is 1
+check "... saying so" contains "$ERR" "no delivery is labelled \"Nobody has this\""
+run "$OUTPOST" --data "$C" import-qti -f "$TWO" --label "Outpost demo test" --new-version
+check "--new-version of a package of two tests is refused" contains "$ERR" "holds 2 tests"
+run "$OUTPOST" --data "$C" deliveries update "Demo again" --label "Outpost demo test"
+check "deliveries update refuses another delivery's label" status_is 1
+check "... naming it" contains "$ERR" "another delivery is labelled \"Outpost demo test\""
 
 # Delivery settings from import-qti.
 run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Settings default" --json

@@ -50,7 +50,7 @@ static int teardown(void **state)
 /* Imports the demo package as `label` (its body run twice); the delivery in *d. */
 static void import(struct fixture *f, const char *label, struct delivery *d)
 {
-    const struct app_deliveries_import_in in = {f->zip, label, 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, label, 1, 0, 0};
     struct op_err e = {0};
     db_lose_races(f->inst->db, 1);
     if (app_deliveries_import(f->inst, &in, d, &e) != 0)
@@ -433,7 +433,7 @@ static void test_failed_transaction_after_the_file_leaves_the_old_state(void **s
     assert_int_equal(enc_files(f), 1);
     break_recording(f, 1);
     /* an import: no delivery, no row; the file is an orphan */
-    const struct app_deliveries_import_in in = {f->zip, "Second", 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, "Second", 1, 0, 0};
     assert_int_not_equal(app_deliveries_import(f->inst, &in, &u, &e), 0);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 1);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 1);

@@ -37,7 +37,7 @@ static int teardown(void **state)
 /* Imports the demo package as `label`; the delivery's id in id. */
 static void import(struct fixture *f, const char *label, char id[UUID_STR_LEN])
 {
-    const struct app_deliveries_import_in in = {f->zip, label, 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, label, 1, 0, 0};
     struct delivery d;
     struct op_err e = {0};
     db_lose_races(f->inst->db, 1); /* run twice (db_write): the result is one run's */
@@ -61,7 +61,7 @@ static void check_stored(struct fixture *f, const char *id, const char *label, i
 static void test_import_stores_the_compiled_package_and_creates_the_delivery(void **state)
 {
     struct fixture *f = *state;
-    const struct app_deliveries_import_in in = {f->zip, NULL, 0, 3};
+    const struct app_deliveries_import_in in = {f->zip, NULL, 0, 3, 0};
     struct delivery d;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_import(f->inst, &in, &d, &e), 0);
@@ -88,14 +88,14 @@ static void test_import_of_a_bad_package_or_bad_settings_creates_nothing(void **
     char *junk = testutil_write(f->inst->dir, "junk.zip", "not a zip archive");
     struct op_err e = {0};
     struct delivery d;
-    const struct app_deliveries_import_in bad = {junk, "Junk", 1, 0};
+    const struct app_deliveries_import_in bad = {junk, "Junk", 1, 0, 0};
     assert_int_not_equal(app_deliveries_import(f->inst, &bad, &d, &e), 0);
     assert_non_null(strstr(e.msg, "junk.zip"));
     const struct app_deliveries_import_in cases[] = {
-        {f->zip, "", 1, 0},   /* empty label */
-        {f->zip, "M", 2, 0},  /* proctored neither yes nor no */
-        {f->zip, "M", 1, -1}, /* negative executions */
-        {NULL, "M", 1, 0},    /* no file */
+        {f->zip, "", 1, 0, 0},   /* empty label */
+        {f->zip, "M", 2, 0, 0},  /* proctored neither yes nor no */
+        {f->zip, "M", 1, -1, 0}, /* negative executions */
+        {NULL, "M", 1, 0, 0},    /* no file */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(app_deliveries_import(f->inst, &cases[i], &d, &e), OP_EINPUT);
@@ -109,7 +109,7 @@ static void test_import_update_and_delete_run_on_a_central_only(void **state)
     struct instance *dev = fx_instance(ROLE_DEVICE);
     struct op_err e = {0};
     struct delivery d;
-    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0, 0};
     assert_int_equal(app_deliveries_import(dev, &in, &d, &e), OP_ESTATE);
     assert_non_null(strstr(e.msg, "import-qti runs on a central"));
     const struct app_deliveries_update_in up = {"x", "y", -1, -1, 0, NULL};
@@ -363,6 +363,86 @@ static void test_versions_list_the_package_history_with_the_current_one(void **s
     free(zip2);
 }
 
+/* A second import of a label a delivery has is refused, naming the delivery, and writes
+ * nothing (no delivery, no encrypted copy); with new_version the package becomes that
+ * delivery's next version, as deliveries update -f makes it: nothing written when it is the
+ * package the delivery has, a new version when it differs (the settings changed only where
+ * given), refused when no delivery has the label or the package has two tests. A relabel
+ * to another delivery's label is refused too. */
+static void test_a_label_taken_is_refused_and_new_version_updates_that_delivery(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN];
+    import(f, NULL, id); /* "Outpost demo test" */
+    const struct app_deliveries_import_in again = {f->zip, NULL, 1, 0, 0};
+    struct app_import_result r;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_import_all(f->inst, &again, NULL, &r, &e), OP_ECONFLICT);
+    assert_int_equal(e.remedy, OP_REMEDY_LABEL_TAKEN);
+    char want[256];
+    snprintf(want, sizeof want, "a delivery is labelled \"Outpost demo test\" (%s) already", id);
+    assert_non_null(strstr(e.msg, want));
+    assert_int_equal(r.n, 0);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 1);
+
+    /* the same package as a new version: nothing to write */
+    const struct app_deliveries_import_in same = {f->zip, NULL, -1, -1, 1};
+    if (app_deliveries_import_all(f->inst, &same, NULL, &r, &e) != 0)
+        fail_msg("same: %s", e.msg);
+    assert_true(r.new_version);
+    assert_false(r.changed);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.deliveries[0].id, id);
+    assert_int_equal(r.deliveries[0].version, 1);
+    app_import_result_clear(&r);
+
+    /* another package under the label given: the delivery's next version, with its warnings */
+    char *zip2 = fs_join(f->inst->dir, "links.zip");
+    assert_int_equal(testzip_fixture_zip("links-outside", zip2), 0);
+    const struct app_deliveries_import_in next = {zip2, "Outpost demo test", 0, -1, 1};
+    if (app_deliveries_import_all(f->inst, &next, NULL, &r, &e) != 0)
+        fail_msg("new version: %s", e.msg);
+    assert_true(r.new_version && r.changed);
+    assert_string_equal(r.deliveries[0].id, id);
+    assert_int_equal(r.deliveries[0].version, 2);
+    assert_int_equal(r.deliveries[0].proctored_default, 0); /* given */
+    assert_int_equal(r.deliveries[0].max_executions, 0);    /* kept */
+    assert_int_equal(json_array_size(r.warnings), 5);       /* the links made inert */
+    app_import_result_clear(&r);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 1);
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM delivery_content"), 2);
+    json_t *v;
+    assert_int_equal(app_deliveries_versions(f->inst, id, &v, &e), 0);
+    assert_int_equal(json_array_size(json_object_get(v, "versions")), 2);
+    json_decref(v);
+
+    /* no delivery of that label; a package of two tests */
+    const struct app_deliveries_import_in none = {zip2, NULL, -1, -1, 1}; /* by its title */
+    assert_int_equal(app_deliveries_import_all(f->inst, &none, NULL, &r, &e), OP_ENOTFOUND);
+    assert_non_null(
+        strstr(e.msg, "no delivery is labelled \"Links to pages outside the package\""));
+    char *two = fs_join(f->inst->dir, "two.zip");
+    assert_int_equal(testzip_fixture_zip("two-tests", two), 0);
+    const struct app_deliveries_import_in both = {two, "Outpost demo test", -1, -1, 1};
+    assert_int_equal(app_deliveries_import_all(f->inst, &both, NULL, &r, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "holds 2 tests"));
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 1);
+
+    /* deliveries update: another delivery's label is refused */
+    char other[UUID_STR_LEN];
+    import(f, "Maths", other);
+    struct delivery d;
+    const struct app_deliveries_update_in relabel = {other, "Outpost demo test", -1, -1, 0, NULL};
+    assert_int_equal(app_deliveries_update(f->inst, &relabel, &d, NULL, &e), OP_ECONFLICT);
+    assert_non_null(strstr(e.msg, "another delivery is labelled \"Outpost demo test\""));
+    const struct app_deliveries_update_in own = {other, other, -1, -1, 0, NULL};
+    assert_int_equal(app_deliveries_update(f->inst, &own, &d, NULL, &e), 0); /* its own id */
+    delivery_clear(&d);
+    free(two);
+    free(zip2);
+}
+
 /* Replaces entry `name` of the zip `path` with `text`. */
 static void entry_replace(const char *path, const char *name, const char *text)
 {
@@ -401,7 +481,7 @@ static void test_a_watched_import_reports_its_phases_and_every_bad_item(void **s
     struct phases ph = {0};
     json_t *problems = json_array();
     const struct app_import_watch w = {on_progress, &ph, problems, "Maths.zip"};
-    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0, 0};
     struct delivery d;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_import_watched(f->inst, &in, &w, &d, &e), 0);
@@ -441,7 +521,7 @@ static void test_a_package_of_two_tests_makes_two_deliveries_all_or_none(void **
     struct fixture *f = *state;
     char *zip = fs_join(f->inst->dir, "two-tests.zip");
     assert_int_equal(testzip_fixture_zip("two-tests", zip), 0);
-    const struct app_deliveries_import_in in = {zip, NULL, 1, 2};
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 2, 0};
     struct app_import_result r;
     struct op_err e = {0};
     struct phases ph = {0};
@@ -462,17 +542,25 @@ static void test_a_package_of_two_tests_makes_two_deliveries_all_or_none(void **
     app_import_result_clear(&r);
 
     /* a label given: "L (N)" in the manifest's order */
-    const struct app_deliveries_import_in labelled = {zip, "Term 1", 1, 0};
+    const struct app_deliveries_import_in labelled = {zip, "Term 1", 1, 0, 0};
     assert_int_equal(app_deliveries_import_all(f->inst, &labelled, NULL, &r, &e), 0);
     assert_int_equal(r.n, 2);
     assert_string_equal(r.deliveries[0].label, "Term 1 (1)");
     assert_string_equal(r.deliveries[1].label, "Term 1 (2)");
     app_import_result_clear(&r);
 
+    /* the labels are taken now: refused, naming both, nothing written */
+    assert_int_equal(app_deliveries_import_all(f->inst, &labelled, NULL, &r, &e), OP_ECONFLICT);
+    assert_int_equal(e.remedy, OP_REMEDY_LABEL_TAKEN);
+    assert_non_null(strstr(e.msg, "deliveries are labelled \"Term 1 (1)\" ("));
+    assert_non_null(strstr(e.msg, "\"Term 1 (2)\" ("));
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 4);
+
     /* the first delivery only, for the callers of one */
     struct delivery d;
-    assert_int_equal(app_deliveries_import(f->inst, &labelled, &d, &e), 0);
-    assert_string_equal(d.label, "Term 1 (1)");
+    const struct app_deliveries_import_in term2 = {zip, "Term 2", 1, 0, 0};
+    assert_int_equal(app_deliveries_import(f->inst, &term2, &d, &e), 0);
+    assert_string_equal(d.label, "Term 2 (1)");
     delivery_clear(&d);
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM deliveries"), 6);
 
@@ -513,7 +601,7 @@ static void test_two_tests_sharing_a_title_are_numbered(void **state)
                   "<assessmentSection identifier=\"S1\" title=\"S\" visible=\"true\">\n"
                   "<assessmentItemRef identifier=\"F1\" href=\"../items/choice.xml\"/>\n"
                   "</assessmentSection></testPart></assessmentTest>");
-    const struct app_deliveries_import_in in = {zip, NULL, 1, 0};
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 0, 0};
     struct app_import_result r;
     struct op_err e = {0};
     assert_int_equal(app_deliveries_import_all(f->inst, &in, NULL, &r, &e), 0);
@@ -530,7 +618,7 @@ static void test_links_to_absent_pages_are_warnings_of_the_import(void **state)
     struct fixture *f = *state;
     char *zip = fs_join(f->inst->dir, "upload-1234.zip");
     assert_int_equal(testzip_fixture_zip("links-outside", zip), 0);
-    const struct app_deliveries_import_in in = {zip, NULL, 1, 0};
+    const struct app_deliveries_import_in in = {zip, NULL, 1, 0, 0};
     const struct app_import_watch w = {NULL, NULL, NULL, "Geography.zip"};
     struct app_import_result r;
     struct op_err e = {0};
@@ -616,6 +704,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_links_to_absent_pages_are_warnings_of_the_import,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_a_label_taken_is_refused_and_new_version_updates_that_delivery, setup, teardown),
         cmocka_unit_test(test_problem_json_reads_the_file_and_the_line_of_a_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,7 +90,7 @@ static struct fx *start(void **state)
                      0);
     f->zip = fs_join(f->dir, "Demo test.zip");
     assert_int_equal(testzip_fixture_zip("demo/qti-test", f->zip), 0);
-    const struct app_deliveries_import_in in = {f->zip, "Maths", 1, 0};
+    const struct app_deliveries_import_in in = {f->zip, "Maths", 1, 0, 0};
     struct delivery d;
     if (app_deliveries_import(f->inst, &in, &d, &e) != 0)
         fail_msg("import: %s", e.msg);

@@ -707,7 +707,7 @@ static void test_content_keys_reach_the_device_sealed_to_eligible_test_takers(vo
     assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
     assert_int_equal(testzip_fixture_zip("rule-number-correct", zip2), 0);
     struct delivery d;
-    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0, 0};
     OK(app_deliveries_import(f->central, &in, &d, fx_e));
     const char *both[] = {f->t1, f->t2};
     char el_id[UUID_STR_LEN];
@@ -806,7 +806,7 @@ static void test_an_encrypted_copy_made_later_reaches_the_device(void **state)
     char *zip = fs_join(f->central->dir, "demo.zip");
     assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
     struct delivery d;
-    const struct app_deliveries_import_in in = {zip, "Biology", 0, 0};
+    const struct app_deliveries_import_in in = {zip, "Biology", 0, 0, 0};
     OK(app_deliveries_import(f->central, &in, &d, fx_e));
     struct op_err e = {0};
     assert_int_equal(db_exec(f->central->db, "DELETE FROM delivery_content", &e), 0);
@@ -1387,7 +1387,7 @@ static void chemistry_for_t1_t2(struct fixture *f, const char *center, struct de
 {
     char *zip = fs_join(f->central->dir, "demo.zip");
     assert_int_equal(testzip_fixture_zip("demo/qti-test", zip), 0);
-    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0};
+    const struct app_deliveries_import_in in = {zip, "Chemistry", 0, 0, 0};
     OK(app_deliveries_import(f->central, &in, d, fx_e));
     free(zip);
     const char *both[] = {f->t1, f->t2};
