@@ -127,6 +127,34 @@ run "$OUTPOST" --data "$C" import-qti -f "$WORK/noimg.zip"
 check "an absent image is still refused" status_is 1
 check "... naming the item and the image" contains "$ERR" "noimg.zip: items/linked.xml: uses assets/map.png, which is not in the archive"
 
+# graphicGapMatch and positionObject (tests/browser/fixtures/graphic): imported; a gap image
+# or the stage's picture the archive lacks, and a positionObjectInteraction out of its stage,
+# refused naming the file (and the line).
+GRAPHIC="$WORK/graphic.zip"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$GRAPHIC" "$OUTPOST_SOURCE/tests/browser/fixtures/graphic"
+run "$OUTPOST" --data "$C" import-qti -f "$GRAPHIC" --label Pictures
+check "a package of graphicGapMatch and positionObject imports" status_is 0
+for img in fr campsite; do
+    mkdir -p "$WORK/no-$img" && cp -r "$OUTPOST_SOURCE/tests/browser/fixtures/graphic/." "$WORK/no-$img/"
+    rm "$WORK/no-$img/items/img/$img.png" && sed -i "/$img.png/d" "$WORK/no-$img/imsmanifest.xml"
+    sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/no-$img.zip" "$WORK/no-$img"
+    run "$OUTPOST" --data "$C" import-qti -f "$WORK/no-$img.zip"
+    check "a package without $img.png is refused" status_is 1
+    item=flags
+    [ "$img" = campsite ] && item=camp
+    check "... naming the item and the image" contains "$ERR" \
+        "no-$img.zip: items/$item.xml: uses items/img/$img.png, which is not in the archive"
+done
+mkdir -p "$WORK/unstaged" && cp -r "$OUTPOST_SOURCE/tests/browser/fixtures/graphic/." "$WORK/unstaged/"
+sed -i 's|<positionObjectStage>||; s|</positionObjectStage>||; /campsite.png/d' "$WORK/unstaged/items/camp.xml"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/unstaged.zip" "$WORK/unstaged"
+run "$OUTPOST" --data "$C" import-qti -f "$WORK/unstaged.zip"
+check "a positionObjectInteraction outside a positionObjectStage is refused" status_is 1
+check "... naming the file and line" contains "$ERR" \
+    "unstaged.zip: items/camp.xml line 25: item camp: positionObjectInteraction must be inside a positionObjectStage"
+check "nothing of the refused packages was created" \
+    [ "$(sql "$C" "SELECT count(*) FROM deliveries WHERE label LIKE 'Graphic%' OR label LIKE 'Pictures%'")" = 1 ]
+
 D="$WORK/d"
 new_instance "$D" device
 run "$OUTPOST" --data "$D" import-qti -f "$DEMO"
