@@ -16,7 +16,8 @@
 //  - both finish; the device's database never holds a file in clear (the session and the
 //    outbox hold it sealed); the button syncs the results; central's `decrypt-results --all`
 //    and `results show` give each file back: the text byte for byte, the drawing a PNG of the
-//    map's size with the strokes on it; each item scores 1, the test 2.
+//    map's size with the strokes on it; each item scores 1, the test 2; the backoffice's
+//    result view offers both files as links, and the link downloads the file as it was sent.
 //
 // axe-core: no serious or critical violation on each item, before and after answering.
 import { execFileSync } from 'node:child_process';
@@ -220,6 +221,28 @@ try {
     }
     check(`${who}: the test total is 2`, res.outcome.outcomes && res.outcome.outcomes.TOTAL === 2, res.outcome.outcomes);
   }
+
+  // ==================================================== the backoffice's download ==
+  const admin = await page();
+  await admin.goto(`${world.central.url}/admin/index.html`);
+  await admin.fill('#login', 'admin');
+  await admin.fill('#password', 'admin-password');
+  await admin.press('#password', 'Enter');
+  await admin.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
+  const files = sqlite(C, "SELECT id FROM deliveries WHERE label = 'Files'");
+  await admin.goto(`${world.central.url}/admin/results.html?delivery=${files}`);
+  const rid1 = sqlite(C, `SELECT id FROM results WHERE execution_id = '${execs.ta1}'`);
+  await admin.waitForSelector(`#rows tr[data-id="${rid1}"] button`, { timeout: 15000 }).catch(() => {});
+  await admin.click(`#rows tr[data-id="${rid1}"] button`);
+  await admin.waitForSelector('#detail:not([hidden]) a.result-file', { timeout: 10000 }).catch(() => {});
+  const links = await admin.$$eval('#item-rows a.result-file', (l) => l.map((a) => a.textContent));
+  check("the result's answers offer each file to download",
+    links.length === 2 && links[0] === `Download town.txt (text/plain, ${Buffer.byteLength(townText)} bytes)` && /^Download drawing\.png \(image\/png, \d+ bytes\)$/.test(links[1]), links);
+  await a11y(admin, 'backoffice-result-files');
+  const [download] = await Promise.all([admin.waitForEvent('download', { timeout: 10000 }), admin.click('#item-rows a.result-file >> nth=0')]);
+  const got = fs.readFileSync(await download.path(), 'utf8');
+  check('the download is the file, byte for byte, under its name', got === townText && download.suggestedFilename() === 'town.txt',
+    [download.suggestedFilename(), got.slice(0, 60)]);
 } catch (e) {
   check('the test ran to the end', false, e.stack || String(e));
 }
