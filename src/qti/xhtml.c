@@ -152,6 +152,13 @@ void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);
+    /* the same content sanitised twice (a shared part, a feedback shown in two places) says
+     * it once */
+    for (size_t i = 0; i < w->count; i++)
+        if (strcmp(w->msgs[i], b.data ? b.data : "") == 0) {
+            buf_free(&b);
+            return;
+        }
     w->msgs = qti_xrealloc(w->msgs, w->count + 1, sizeof *w->msgs);
     w->msgs[w->count++] = buf_detach(&b);
 }
@@ -408,6 +415,90 @@ void qti_xhtml_warn_inert_link(struct qti_warnings *w, const char *file, long li
                          file, line, shown);
 }
 
+/* ---- what the sanitiser removes, as warnings of the import ----
+ *
+ * Content is never refused for what it carries: it is dropped, and with cx->warnings set the
+ * import says what and where (file and line), so that an author can see what the test taker
+ * will not get. Plain presentation attributes the allow-list leaves out (style, data-*) are
+ * dropped silently: they change nothing a test taker needs. */
+
+/* `value` as a message quotes it: at most 200 bytes, control characters as spaces. */
+static void shown_value(char *out, size_t cap, const char *value)
+{
+    snprintf(out, cap, "%.200s%s", value, strlen(value) > 200 ? "..." : "");
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
+static const char *file_of(const struct qti_xhtml_ctx *cx)
+{
+    return cx->href ? cx->href : "item";
+}
+
+/* Why an element of dropped_elements goes, for its warning. */
+static const char *dropped_reason(const char *name)
+{
+    static const struct {
+        const char *name, *why;
+    } reasons[] = {
+        {"script", "scripts do not run in a test"},
+        {"noscript", "scripts do not run in a test"},
+        {"template", "it is only used by scripts"},
+        {"style", "styles come from the item's stylesheets (files of the package)"},
+        {"link", "styles come from the item's stylesheets (files of the package)"},
+        {"iframe", "it would load another document"},
+        {"frame", "it would load another document"},
+        {"frameset", "it would load another document"},
+        {"portal", "it would load another document"},
+        {"embed", "plugins do not run in a test"},
+        {"applet", "plugins do not run in a test"},
+        {"svg", "it can carry scripts (an SVG picture is kept as an image file)"},
+        {"canvas", "it is only drawn by scripts"},
+    };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (strcmp(reasons[i].name, name) == 0)
+            return reasons[i].why;
+    return "form controls and page-level elements are not item content (interactions are)";
+}
+
+static void warn_dropped_element(struct qti_xhtml_ctx *cx, xmlNode *node, const char *why)
+{
+    if (cx->warnings)
+        qti_warnings_add(cx->warnings, "%s line %ld: <%s> was removed with its content: %s",
+                         file_of(cx), xmlGetLineNo(node), (const char *)node->name, why);
+}
+
+/* Why a URL of `attr` the sanitiser does not keep is refused. */
+static const char *url_reason(const char *url)
+{
+    url += strspn(url, " \t\r\n");
+    if (strncasecmp(url, "javascript:", 11) == 0 || strncasecmp(url, "vbscript:", 9) == 0)
+        return "it would run a script";
+    if (strncasecmp(url, "data:", 5) == 0)
+        return "data: URLs are not kept (put the file in the package and name it)";
+    if (url[0] == '/' && url[1] != '/')
+        return "an absolute path is not a file of the package (use a path relative to the item)";
+    for (const char *p = url; *p && *p != '/'; p++)
+        if (*p == ':')
+            return "it points out of the package, and tests are delivered offline";
+    if (url[0] == '/' || url[0] == '\\')
+        return "it points out of the package, and tests are delivered offline";
+    return "it is not a path inside the package";
+}
+
+static void warn_url_removed(struct qti_xhtml_ctx *cx, xmlNode *node, const char *attr,
+                             const char *url)
+{
+    if (!cx->warnings || !url[strspn(url, " \t\r\n")])
+        return;
+    char shown[256];
+    shown_value(shown, sizeof shown, url);
+    qti_warnings_add(cx->warnings, "%s line %ld: the %s \"%s\" of <%s> was removed: %s",
+                     file_of(cx), xmlGetLineNo(node), attr, shown, (const char *)node->name,
+                     url_reason(url));
+}
+
 /* A link to a page the package lacks: the href is not written (the text stays, as plain
  * text); the warning says which file and line, where it pointed, and why. */
 static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char *url,
@@ -429,6 +520,17 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
         char *path = data ? qti_xhtml_resolve_asset(cx->href, (const char *)data) : NULL;
         int ok = path && object_type_ok((const char *)type) &&
                  (type || path_ext_is_image_or_media(path));
+        if (!ok && cx->warnings) {
+            char shown[256];
+            shown_value(shown, sizeof shown, data ? (const char *)data : "");
+            qti_warnings_add(cx->warnings,
+                             "%s line %ld: <object data=\"%s\"> was replaced by its fallback "
+                             "content: %s",
+                             file_of(cx), xmlGetLineNo(node), shown,
+                             !path ? url_reason(data ? (const char *)data : "")
+                                   : "only an image, audio or video file of the package is "
+                                     "shown (other objects can run code)");
+        }
         xmlFree(data);
         xmlFree(type);
         if (!ok) {
@@ -448,8 +550,14 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                           strcmp(an, "lang") == 0;
         if (a->ns && !is_xml_lang)
             continue;
-        if (!is_xml_lang && !attr_allowed(name, an))
+        if (!is_xml_lang && !attr_allowed(name, an)) {
+            if (strncasecmp(an, "on", 2) == 0 && cx->warnings)
+                qti_warnings_add(cx->warnings,
+                                 "%s line %ld: the event handler %s of <%s> was removed: scripts "
+                                 "do not run in a test",
+                                 file_of(cx), xmlGetLineNo(node), an, name);
             continue;
+        }
         xmlChar *v = xmlNodeGetContent((xmlNode *)a);
         const char *value = v ? (const char *)v : "";
         if (is_xml_lang) {
@@ -467,6 +575,8 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                     write_attr(out, an, path);
                     if (cx->assets)
                         qti_assets_add(cx->assets, path);
+                } else {
+                    warn_url_removed(cx, node, an, value);
                 }
                 free(path);
             }
@@ -509,6 +619,7 @@ int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, str
             rc = write_mathml(cx, node, out, 1, e);
     } else if (is_qti_ns(ns) || strcmp(ns, NS_XHTML) == 0 || ns[0] == '\0') {
         if (in_list(dropped_elements, name)) {
+            warn_dropped_element(cx, node, dropped_reason(name));
             rc = 0;
         } else if (qti_xhtml_element_allowed(name)) {
             rc = write_xhtml(cx, node, out, e);
@@ -517,8 +628,13 @@ int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, str
             if (rc == 1)
                 rc = qti_xhtml_children(cx, node, out, e);
         }
+    } else {
+        /* Elements of any other namespace (SVG, XInclude, SSML, ...) are dropped. */
+        warn_dropped_element(cx, node,
+                             strcmp(name, "svg") == 0 ? dropped_reason(name)
+                                                      : "only XHTML, MathML and QTI content "
+                                                        "is kept");
     }
-    /* Elements of any other namespace (SVG, XInclude, SSML, ...) are dropped. */
     cx->depth--;
     return rc;
 }

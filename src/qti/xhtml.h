@@ -55,7 +55,8 @@ void qti_assets_free(struct qti_assets *a);
 void qti_assets_add(struct qti_assets *a, const char *path);
 
 /* What an import changed rather than refused, one message each ("items/q1.xml line 12: the
- * link to ... was made inert"), in the order found. Owns its strings. */
+ * link to ... was made inert", "... <script> was removed with its content: ..."), in the
+ * order found, each message once. Owns its strings. */
 struct qti_warnings {
     size_t count;
     char **msgs;
@@ -94,7 +95,11 @@ struct qti_xhtml_ctx {
 
 /* Writes the sanitised children of `parent` to `out`. Fails (OP_EINPUT, message naming the
  * href and line) only on content nested deeper than QTI_XHTML_MAX_DEPTH or an error from the
- * hook; unsafe content is dropped, not refused. */
+ * hook; unsafe content is dropped, not refused, and cx->warnings (when set) gets one message
+ * per thing dropped that an author would miss, naming the file and line: an element dropped
+ * with its content (script, style, iframe, form controls, svg, ...; an element of another
+ * namespace), an event handler attribute (on*), a URL that is not a path inside the package
+ * (http:, //host, javascript:, data:, an absolute path), an object replaced by its fallback. */
 int qti_xhtml_children(struct qti_xhtml_ctx *cx, xmlNode *parent, struct buf *out,
                        struct op_err *e);
 

@@ -239,6 +239,27 @@ run "$OUTPOST" --data "$C" deliveries update "Demo again" --label "Outpost demo 
 check "deliveries update refuses another delivery's label" status_is 1
 check "... naming it" contains "$ERR" "another delivery is labelled \"Outpost demo test\""
 
+# What the sanitiser removes (tests/fixtures/qti/sanitised): imported, each removal a warning
+# on stderr naming the file and line, and the same warnings in --json.
+SAN="$WORK/sanitised.zip"
+sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$SAN" "$OUTPOST_SOURCE/tests/fixtures/qti/sanitised"
+run "$OUTPOST" --data "$C" import-qti -f "$SAN" --json
+check "a package with unsafe content imports" status_is 0
+check "a script is a warning naming the file and line" \
+    contains "$ERR" "outpost: warning: sanitised.zip: items/unsafe.xml line 16: <script> was removed with its content: scripts do not run in a test"
+check "an event handler is a warning" \
+    contains "$ERR" "items/unsafe.xml line 18: the event handler onclick of <p> was removed"
+check "a picture from outside is a warning" \
+    contains "$ERR" "items/unsafe.xml line 19: the src \"http://tracker.example.com/pixel.gif\" of <img> was removed: it points out of the package"
+check "an iframe is a warning" contains "$ERR" "items/unsafe.xml line 21: <iframe> was removed"
+check "an object from outside is a warning" contains "$ERR" "items/unsafe.xml line 22: <object data=\"http://example.org/movie.swf\"> was replaced by its fallback content"
+check "a rubric block's handler names the test file" \
+    contains "$ERR" "sanitised.zip: test.xml line 9: the event handler onmouseover of <p> was removed"
+check "--json lists the warnings with their file" contains "$OUT" '"file": "items/unsafe.xml",'
+check "... and line" contains "$OUT" '"line": 21,'
+check "... and message" contains "$OUT" '"message": "sanitised.zip: items/unsafe.xml line 21: <iframe> was removed with its content: it would load another document"'
+check "stdout holds the JSON only" [ "$(printf '%s' "$OUT" | head -c 1)" = "{" ]
+
 # Delivery settings from import-qti.
 run "$OUTPOST" --data "$C" import-qti -f "$DEMO" --label "Settings default" --json
 check "a delivery is proctored by default" contains "$OUT" '"proctored_default": true'

@@ -95,6 +95,63 @@ static void test_links_to_pages_the_package_lacks_are_made_inert_with_a_warning(
     qti_assets_free(&assets);
 }
 
+/* Each thing the sanitiser removes that an author would miss is a warning naming the file,
+ * the line and why: elements dropped with their content, event handlers, URLs out of the
+ * package, an object replaced by its fallback, an element of another namespace; a style
+ * attribute is dropped silently, and the same removal found twice is said once. */
+static void test_what_the_sanitiser_removes_is_a_warning_naming_the_line(void **state)
+{
+    (void)state;
+    struct qti_assets assets = {0, NULL};
+    struct qti_warnings w = {0, NULL};
+    char *h = sanitise_in_package(
+        "<script>steal()</script>\n"                                 /* line 2 */
+        "<p onclick=\"x()\" style=\"color:red\">Hi</p>\n"            /* line 3 */
+        "<p><img src=\"http://t.example/p.gif\" alt=\"\"/></p>\n"    /* line 4 */
+        "<p><img src=\"data:image/png;base64,AA\" alt=\"d\"/></p>\n" /* line 5 */
+        "<p><img src=\"/etc/x.png\" alt=\"a\"/><img src=\"javascript:x\"/></p>\n"
+        "<iframe src=\"https://example.org\"></iframe>\n"                 /* line 7 */
+        "<object data=\"map.png\" type=\"text/html\">fallback</object>\n" /* line 8 */
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><script/></svg>\n"     /* line 9 */
+        "<x:thing xmlns:x=\"urn:other\">gone</x:thing>\n"                 /* line 10 */
+        "<script>steal()</script><script>steal()</script>\n",             /* line 11 */
+        &assets, &w);
+    assert_null(strstr(h, "steal"));
+    assert_null(strstr(h, "onclick"));
+    assert_non_null(strstr(h, "fallback"));
+    const char *want[] = {
+        "items/q1/item.xml line 2: <script> was removed with its content: scripts do not run "
+        "in a test",
+        "items/q1/item.xml line 3: the event handler onclick of <p> was removed: scripts do not "
+        "run in a test",
+        "items/q1/item.xml line 4: the src \"http://t.example/p.gif\" of <img> was removed: it "
+        "points out of the package, and tests are delivered offline",
+        "items/q1/item.xml line 5: the src \"data:image/png;base64,AA\" of <img> was removed: "
+        "data: URLs are not kept (put the file in the package and name it)",
+        "items/q1/item.xml line 6: the src \"/etc/x.png\" of <img> was removed: an absolute path "
+        "is not a file of the package (use a path relative to the item)",
+        "items/q1/item.xml line 6: the src \"javascript:x\" of <img> was removed: it would run a "
+        "script",
+        "items/q1/item.xml line 7: <iframe> was removed with its content: it would load another "
+        "document",
+        "items/q1/item.xml line 8: <object data=\"map.png\"> was replaced by its fallback "
+        "content: only an image, audio or video file of the package is shown (other objects can "
+        "run code)",
+        "items/q1/item.xml line 9: <svg> was removed with its content: it can carry scripts (an "
+        "SVG picture is kept as an image file)",
+        "items/q1/item.xml line 10: <thing> was removed with its content: only XHTML, MathML and "
+        "QTI content is kept",
+        "items/q1/item.xml line 11: <script> was removed with its content: scripts do not run in "
+        "a test",
+    };
+    assert_int_equal(w.count, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < w.count; i++)
+        assert_string_equal(w.msgs[i], want[i]);
+    free(h);
+    qti_warnings_free(&w);
+    qti_assets_free(&assets);
+}
+
 static void test_xhtml_drops_script_and_onclick(void **state)
 {
     (void)state;
@@ -289,6 +346,7 @@ static void test_xml_read_refuses_oversized_and_deep_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_what_the_sanitiser_removes_is_a_warning_naming_the_line),
         cmocka_unit_test(test_xhtml_drops_script_and_onclick),
         cmocka_unit_test(test_xhtml_drops_javascript_and_external_urls),
         cmocka_unit_test(test_xhtml_resolves_assets_relative_to_the_package),
