@@ -37,11 +37,12 @@ static void on_problem(const struct app_results_problem *p, void *ctx)
     json_array_append_new(key ? r->key_problems : r->problems, app_results_problem_json(p));
     if (r->json)
         return;
+    /* problems, on stderr (docs/operations.md, "Running it"); the summary is the result */
     if (key)
-        printf("key file does not load %s: %s\n", p->id, p->reason);
+        fprintf(stderr, "outpost: key file does not load %s: %s\n", p->id, p->reason);
     else
-        printf("%s %s: %s\n", p->kind == APP_RESULTS_DAMAGED ? "damaged" : "waiting for key", p->id,
-               p->reason);
+        fprintf(stderr, "outpost: %s %s: %s\n",
+                p->kind == APP_RESULTS_DAMAGED ? "damaged" : "waiting for key", p->id, p->reason);
 }
 
 int cmd_decrypt_results(int argc, char **argv)

@@ -102,7 +102,7 @@ r5=$("$TOOL" seal "$D" "$C" "$WORK/mixed.bin" "$WORK/bad.json")
 r6=$("$TOOL" seal "$D" "$C" "$WORK/mixed.bin" "$WORK/p1.json")
 run "$OUTPOST" --data "$C" results import -f "$WORK/mixed.bin"
 run "$OUTPOST" --data "$C" decrypt-results --all
-check "decrypt-results reports the damaged result by id" contains "$OUT" "damaged $r5"
+check "decrypt-results reports the damaged result by id, on stderr" contains "$ERR" "outpost: damaged $r5"
 check "and decrypts the others" contains "$OUT" "1 decrypted, 1 damaged"
 check "decrypt-results exits 1 when a result is damaged" status_is 1
 check "the damaged result is marked" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r5'")" = damaged ]
@@ -158,7 +158,7 @@ mv "$C/keys/results-0002.key" "$WORK/"
 run "$OUTPOST" --data "$C" results import -f "$WORK/lost.bin"
 check "an envelope sealed to a known key whose file is lost is stored" contains "$OUT" "1 stored"
 run "$OUTPOST" --data "$C" decrypt-results --all
-check "and waits for the key file" contains "$OUT" "waiting for key $r_lost"
+check "and waits for the key file" contains "$ERR" "waiting for key $r_lost"
 mv "$WORK/results-0002.key" "$C/keys/"
 run "$OUTPOST" --data "$C" decrypt-results --all
 check "it decrypts once the key file is restored" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r_lost'")" = decrypted ]
@@ -168,7 +168,7 @@ r7=$("$TOOL" seal "$D" "$C" "$WORK/later.bin" "$WORK/p2.json")
 run "$OUTPOST" --data "$C" results import -f "$WORK/later.bin"
 mv "$C/keys/results-0002.key" "$WORK/"
 run "$OUTPOST" --data "$C" decrypt-results --all
-check "a result whose key is missing is reported" contains "$OUT" "waiting for key $r7"
+check "a result whose key is missing is reported" contains "$ERR" "waiting for key $r7"
 check "and stays pending" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r7'")" = pending ]
 mv "$WORK/results-0002.key" "$C/keys/"
 run "$OUTPOST" --data "$C" decrypt-results --all
@@ -180,8 +180,8 @@ run "$OUTPOST" --data "$C" results import -f "$WORK/r8.bin"
 chmod 644 "$C/keys/results-0001.key"
 run "$OUTPOST" --data "$C" decrypt-results --all
 check "a result sealed to a key that loads is decrypted although another key file does not load" contains "$OUT" "1 decrypted"
-check "the key file that does not load is reported" contains "$OUT" "key file does not load $C/keys/results-0001.key"
-check "with what to do" contains "$OUT" "chmod 600"
+check "the key file that does not load is reported" contains "$ERR" "outpost: key file does not load $C/keys/results-0001.key"
+check "with what to do" contains "$ERR" "chmod 600"
 check "decrypt-results exits 1 when a key file does not load" status_is 1
 check "the result is decrypted" [ "$(sql "$C" "SELECT status FROM results WHERE id='$r8'")" = decrypted ]
 run "$OUTPOST" --data "$C" decrypt-results --all --json
