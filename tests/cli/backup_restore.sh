@@ -9,22 +9,15 @@ run_stdin "pw-eve-1" "$OUTPOST" --data "$C" users add --login eve --role test-ta
 sh "$OUTPOST_SOURCE/scripts/make-demo-package.sh" "$WORK/demo.zip"
 "$OUTPOST" --data "$C" import-qti -f "$WORK/demo.zip" --label "Maths" > /dev/null 2>&1
 
-# a writer adds w1, w2, ... one after the other while the backup runs
-(i=1; while [ ! -f "$WORK/stop" ] && [ "$i" -le 400 ]; do
-    printf 'pw-w-%s\n' "$i" | "$OUTPOST" --data "$C" users add --login "w$i" --role test-taker > /dev/null 2>&1 || exit 1
-    echo "$i" > "$WORK/written"; i=$((i + 1))
-done) &
-WRITER=$!
-n=0 # (bounded: a writer that fails stops the test, not the machine)
-while { [ ! -s "$WORK/written" ] || [ "$(cat "$WORK/written")" -lt 5 ]; } && [ "$n" -lt 600 ]; do
-    sleep 0.1; n=$((n + 1))
-done
-check "the writer writes" [ -s "$WORK/written" ]
-BEFORE=$(cat "$WORK/written")
+# a writer adds w1, w2, ... one after the other while the backup runs (lib.sh)
+start_writer "$C"
+check "the writer writes" [ "$WRITTEN_BEFORE" -ge 5 ]
+BEFORE=$WRITTEN_BEFORE
 (umask 022 && "$OUTPOST" --data "$C" backup --to "$WORK/b.zip" > "$WORK/out" 2> "$WORK/err")
 RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
-touch "$WORK/stop"; wait "$WRITER"
+stop_writer
 check "backup while another command writes succeeds" status_is 0
+check "and every command of the writer succeeded meanwhile" [ "$WRITER_STATUS" = 0 ]
 check "it says where and what" contains "$OUT" "backup written to $WORK/b.zip (mode 600)"
 check "the archive is private even under umask 022" [ "$(stat -c %a "$WORK/b.zip")" = 600 ]
 check "no temporary file is left beside it" [ "$(ls -A "$WORK" | grep -c '^\.outpost-backup')" = 0 ]

@@ -26,24 +26,18 @@ for i in 1 2 3; do "$TOOL" seal "$D" "$C" "$WORK/results.bin" "$WORK/p1.json" > 
 "$OUTPOST" --data "$C" decrypt-results --all > /dev/null
 check "(three results on central)" [ "$(sql "$C" "SELECT count(*) FROM results")" = 3 ]
 
-# a writer adds w1, w2, ... while the backup runs
-(i=1; while [ ! -f "$WORK/stop" ] && [ "$i" -le 400 ]; do
-    printf 'pw-w-%s\n' "$i" | "$OUTPOST" --data "$C" users add --login "w$i" --role test-taker > /dev/null 2>&1 || exit 1
-    echo "$i" > "$WORK/written"; i=$((i + 1))
-done) &
-WRITER=$!
-n=0
-while { [ ! -s "$WORK/written" ] || [ "$(cat "$WORK/written")" -lt 5 ]; } && [ "$n" -lt 600 ]; do
-    sleep 0.1; n=$((n + 1))
-done
-BEFORE=$(cat "$WORK/written")
+# a writer adds w1, w2, ... while the backup runs (lib.sh)
+start_writer "$C"
+check "the writer writes" [ "$WRITTEN_BEFORE" -ge 5 ]
+BEFORE=$WRITTEN_BEFORE
 # pg_dump's command line, seen from outside while it runs, must not hold the password
 (while [ ! -f "$WORK/stop" ]; do ps -eo args | grep '[p]g_dump' >> "$WORK/ps.txt"; sleep 0.05; done) &
 WATCH=$!
 (umask 022 && "$OUTPOST" --data "$C" backup --to "$WORK/b.zip" > "$WORK/out" 2> "$WORK/err")
 RC=$?; OUT=$(cat "$WORK/out"); ERR=$(cat "$WORK/err")
-touch "$WORK/stop"; wait "$WRITER"; wait "$WATCH"
+stop_writer; touch "$WORK/stop"; wait "$WATCH"
 check "backup of a PostgreSQL central while another command writes succeeds" status_is 0
+check "and every command of the writer succeeded meanwhile" [ "$WRITER_STATUS" = 0 ]
 check "it says where and what" contains "$OUT" "backup written to $WORK/b.zip (mode 600)"
 check "the archive is private even under umask 022" [ "$(stat -c %a "$WORK/b.zip")" = 600 ]
 check "no temporary file is left beside it" [ "$(ls -A "$WORK" | grep -c '^\.outpost-backup')" = 0 ]

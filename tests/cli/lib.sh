@@ -160,6 +160,39 @@ contains() { case "$1" in *"$2"*) return 0 ;; *) return 1 ;; esac; }
 status_is() { [ "$RC" = "$1" ]; }
 status_not() { [ "$RC" != "$1" ]; }
 
+# usage: start_writer DIR - starts a writer in the background that adds test takers w1, w2, ...
+# to instance DIR, one `users add` after the other (at most 400), until stop_writer; waits (at
+# most 60 s: a writer that fails stops the test, not the machine) until it has added 5, and
+# sets WRITTEN_BEFORE to how many it had added then, each one committed (a user counts once
+# its command has exited). The count is published by renaming a new file over the old one:
+# `echo N > FILE` leaves FILE empty between its truncation and its write, and a reader that
+# comes in between (it did, under load) reads "" where it expects a number.
+start_writer() {
+    (i=1; while [ ! -f "$WORK/writer.stop" ] && [ "$i" -le 400 ]; do
+        printf 'pw-w-%s\n' "$i" | "$OUTPOST" --data "$1" users add --login "w$i" --role test-taker \
+            > /dev/null 2> "$WORK/writer.err" || { touch "$WORK/writer.failed"; exit 1; }
+        echo "$i" > "$WORK/writer.new" && mv -f "$WORK/writer.new" "$WORK/writer.count"
+        i=$((i + 1))
+    done) &
+    WRITER=$!
+    WRITTEN_BEFORE=0
+    n=0
+    while [ "$WRITTEN_BEFORE" -lt 5 ] && [ ! -f "$WORK/writer.failed" ] && [ "$n" -lt 600 ]; do
+        sleep 0.1; n=$((n + 1))
+        WRITTEN_BEFORE=$(cat "$WORK/writer.count" 2> /dev/null || echo 0)
+    done
+}
+
+# usage: stop_writer - stops the writer of start_writer and waits for it; WRITER_STATUS is 0
+# when every `users add` it ran succeeded (else the error of the one that failed is in
+# $WORK/writer.err).
+stop_writer() {
+    touch "$WORK/writer.stop"
+    wait "$WRITER"
+    WRITER_STATUS=$?
+    [ "$WRITER_STATUS" = 0 ] || echo "     the writer's last command said: $(cat "$WORK/writer.err")"
+}
+
 # usage: instance_pg_db DIR - the database of the instance in DIR when it is on PostgreSQL
 # (its outpost.json names the pgsql driver), else nothing and status 1
 instance_pg_db() {
