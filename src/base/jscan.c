@@ -145,7 +145,7 @@ static int escape(struct jscan *s, char *out, size_t cap, size_t *n)
         ch = '\t';
         break;
     case 'u': {
-        unsigned u, lo;
+        unsigned u = 0, lo = 0;
         if (hex4(s, &u) != 0)
             return -1;
         if (u == 0)

@@ -381,6 +381,8 @@ static int scan_records(struct jscan *s, struct sync_page *out, struct page_scan
             ps->rf = f;
             ps->cap = cap;
         }
+        if (!out->rec || !ps->rf) /* cannot be: allocated above (for the analyser) */
+            return jscan_fail(s, "out of memory");
         memset(&out->rec[out->n], 0, sizeof out->rec[out->n]);
         memset(&ps->rf[out->n], 0, sizeof ps->rf[out->n]);
         rc = scan_record(s, &out->rec[out->n], &ps->rf[out->n]);
