@@ -3,8 +3,10 @@
  * byte; a record's data is the exact span central sent. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/fs.h"
 #include "base/jscan.h"
 #include "sync/page.h"
 #include "testutil.h"
@@ -191,6 +193,36 @@ static void test_page_with_a_bad_record_span_is_refused_naming_the_byte(void **s
     assert_non_null(strstr(e.msg, "not a JSON object"));
 }
 
+/* The corpus's pages: the escapes seed is read (its org and id decoded), the duplicate key
+ * refused. */
+static void test_page_corpus_seeds_of_the_scanner(void **state)
+{
+    (void)state;
+    const char *src = getenv("OUTPOST_SOURCE");
+    if (!src)
+        skip();
+    char path[1024];
+    char *body;
+    size_t len;
+    struct op_err e = {0};
+    struct sync_page p;
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_changes_page/escapes-body.json", src);
+    assert_int_equal(fs_read_file(path, 1 << 20, &body, &len, &e), 0);
+    if (sync_page_parse((const unsigned char *)body, len, &p, &e) != 0)
+        fail_msg("%s", e.msg);
+    assert_string_equal(p.org, "ORG-\xc3\x85 \"q\"");
+    assert_string_equal(p.rec[0].id, "u1");
+    assert_non_null(p.rec[0].data);
+    sync_page_free(&p);
+    free(body);
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_changes_page/duplicate-key-body.json",
+             src);
+    assert_int_equal(fs_read_file(path, 1 << 20, &body, &len, &e), 0);
+    assert_int_equal(sync_page_parse((const unsigned char *)body, len, &p, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "key twice"));
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_jscan_string_decodes_and_bounds),
         cmocka_unit_test(test_page_records_data_are_the_bytes_central_sent),
         cmocka_unit_test(test_page_with_a_bad_record_span_is_refused_naming_the_byte),
+        cmocka_unit_test(test_page_corpus_seeds_of_the_scanner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
