@@ -13,7 +13,8 @@
 //  - ta2 with the KEYBOARD ALONE: Tab to the file input, Space opens the file chooser (the
 //    test gives it the file), Tab to the drawing area, the arrow keys move the pen and Space
 //    puts it down and lifts it, twice;
-//  - both finish; the device's database never holds a file in clear (the session and the
+//  - ta3 on a TOUCH screen: a tap on the label opens the chooser, taps on the canvas draw;
+//  - all finish; the device's database never holds a file in clear (the session and the
 //    outbox hold it sealed); the button syncs the results; central's `decrypt-results --all`
 //    and `results show` give each file back: the text byte for byte, the drawing a PNG of the
 //    map's size with the strokes on it; each item scores 1, the test 2; the backoffice's
@@ -67,6 +68,7 @@ const inked = (p) => p.$eval('canvas.qti-drawing-canvas', (c) => {
 
 const townText = 'My town has a river, a bridge and a market on Saturdays.\n';
 const ta2Text = 'Written by ta2 with the keyboard alone.\n';
+const ta3Text = 'Chosen by ta3 on a touch screen.\n';
 
 // ---- on central: the fixture package, for ta1 and ta2 ----
 const work = fs.mkdtempSync(path.join(world.work, 'upload-'));
@@ -74,7 +76,7 @@ const zip = path.join(work, 'upload.zip');
 execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/upload')]);
 for (const s of [
   ['import-qti', '-f', zip, '--label', 'Files'],
-  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Files', '--test-takers', 'ta1,ta2', '--proctored', 'no'],
+  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Files', '--test-takers', 'ta1,ta2,ta3', '--proctored', 'no'],
 ]) {
   const r = outpost(['--data', C, ...s]);
   check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
@@ -184,12 +186,38 @@ try {
   await press('Enter');
   check('ta2 finishes', await visible(ta2, '#done-title >> text=Test finished'));
 
+  // ================================================================= touch (ta3) ==
+  const touchContext = await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true, isMobile: false });
+  const ta3 = await touchContext.newPage();
+  const touchProblems = [];
+  ta3.on('pageerror', (e) => touchProblems.push(String(e)));
+  problemsAll.push(touchProblems);
+  check('ta3 logs in (a touch screen)', await login(ta3, 'ta3', /\/take\.html$/));
+  await ta3.tap('button >> text=Start Files');
+  check('ta3: question 1', await at(ta3, 1));
+  execs.ta3 = new URL(ta3.url()).searchParams.get('execution');
+  const [tchooser] = await Promise.all([ta3.waitForEvent('filechooser', { timeout: 10000 }), ta3.tap('.qti-upload-label')]);
+  await tchooser.setFiles({ name: 'tapped.txt', mimeType: 'text/plain', buffer: Buffer.from(ta3Text) });
+  await ta3.waitForFunction(() => /Chosen: tapped\.txt/.test(document.querySelector('.qti-upload-status').textContent));
+  check('a tap on the label opens the chooser, the file is chosen', true);
+  await ta3.tap('#next');
+  check('ta3: question 2', await at(ta3, 2));
+  await ta3.waitForFunction(() => document.querySelector('canvas.qti-drawing-canvas').width === 200);
+  const tbox = await ta3.locator('canvas.qti-drawing-canvas').boundingBox();
+  for (const [x, y] of [[40, 40], [60, 45], [80, 50]]) await ta3.touchscreen.tap(tbox.x + x, tbox.y + y);
+  const tapInk = await inked(ta3);
+  check('taps on the canvas draw (pointer events from touch)', tapInk > 10, tapInk);
+  await ta3.tap('#finish');
+  await ta3.waitForSelector('#confirm[open]');
+  await ta3.tap('#confirm-ok');
+  check('ta3 finishes', await visible(ta3, '#done-title >> text=Test finished'));
+
   // ====================================================== nothing in clear on the device ==
   const rows = sqlite(D, "SELECT coalesce(session, '') FROM executions") + sqlite(D, 'SELECT hex(envelope) FROM result_outbox');
-  const clear = [townText, ta2Text, Buffer.from(townText).toString('base64'), Buffer.from(ta2Text).toString('base64').slice(0, 40),
+  const clear = [townText, ta2Text, ta3Text, Buffer.from(townText).toString('base64'), Buffer.from(ta2Text).toString('base64').slice(0, 40),
     Buffer.from(townText).toString('hex').toUpperCase()];
   check("the device's database holds no file in clear", clear.every((c) => !rows.includes(c)));
-  check('the sessions hold the files sealed', (sqlite(D, "SELECT count(*) FROM executions WHERE session LIKE '%\"sealed\"%'")) === '2');
+  check('the sessions hold the files sealed', (sqlite(D, "SELECT count(*) FROM executions WHERE session LIKE '%\"sealed\"%'")) === '3');
 
   // ======================================================= the results on central ==
   const mgr2 = await page();
@@ -200,7 +228,7 @@ try {
   check('the button syncs the results', await visible(mgr2, '#sync-state >> text=Synchronisation finished successfully.', 1000));
   const dec = outpost(['--data', C, 'decrypt-results', '--all']);
   check('central decrypts the results', dec.status === 0, dec.stdout + dec.stderr);
-  for (const [who, text] of [['ta1', townText], ['ta2', ta2Text]]) {
+  for (const [who, text] of [['ta1', townText], ['ta2', ta2Text], ['ta3', ta3Text]]) {
     const rid = sqlite(C, `SELECT id FROM results WHERE execution_id = '${execs[who]}'`);
     const shown = outpost(['--data', C, 'results', 'show', rid]);
     let res = null;
