@@ -237,6 +237,20 @@ static int header_is(const char *line, size_t n, const char *name, const char **
     return 1;
 }
 
+/* The wait a Retry-After value asks for (RFC 9110 10.2.3): delay-seconds, or an HTTP-date
+ * (curl_getdate reads its three forms) less `now`, 0 for a date already past; -1 for
+ * anything else (then the client backs off as for any other failure). */
+static long retry_after_seconds(const char *value, time_t now)
+{
+    size_t n = strlen(value);
+    if (n > 0 && n <= 9 && strspn(value, "0123456789") == n)
+        return strtol(value, NULL, 10);
+    time_t at = n > 0 ? curl_getdate(value, NULL) : -1;
+    if (at < 0)
+        return -1;
+    return at > now ? (long)(at - now) : 0;
+}
+
 static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
 {
     struct xfer *x = arg;
@@ -259,9 +273,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
         copy_value(x->r->www_authenticate, v, vl);
     } else if (header_is(line, n, "Retry-After", &v, &vl)) {
         copy_value(tmp, v, vl);
-        /* seconds only; an HTTP date is not worth a clock comparison here: backoff instead */
-        if (tmp[0] && strlen(tmp) <= 9 && strspn(tmp, "0123456789") == strlen(tmp))
-            x->r->retry_after_s = strtol(tmp, NULL, 10);
+        x->r->retry_after_s = retry_after_seconds(tmp, time(NULL));
     } else if (header_is(line, n, "Content-Range", &v, &vl)) {
         copy_value(tmp, v, vl);
         unsigned long long a, b, t;

@@ -154,6 +154,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     }
     if (strcmp(url, "/root/busylong") == 0)
         return send_text(con, 429, "slow down", "Retry-After", "3600");
+    if (strcmp(url, "/root/busydate") == 0) { /* an HTTP-date two hours ahead */
+        char date[64];
+        time_t later = time(NULL) + 7200;
+        struct tm tm;
+        gmtime_r(&later, &tm);
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        return send_text(con, 429, "slow down", "Retry-After", date);
+    }
+    if (strcmp(url, "/root/busypast") == 0) {
+        if (srv.busy_left > 0) {
+            srv.busy_left--;
+            return send_text(con, 503, "busy", "Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT");
+        }
+        return send_text(con, 200, "done", NULL, NULL);
+    }
     if (strcmp(url, "/root/bad") == 0)
         return send_text(con, 400, "{\"error\":\"bad\"}", "WWW-Authenticate",
                          "Bearer error=\"invalid_request\"");
@@ -314,6 +329,30 @@ static void test_http_retry_after_longer_than_the_cap_is_returned_at_once(void *
     assert_int_equal(r.retry_after_s, 3600);
     assert_int_equal(srv.requests - before, 1);
     http_reply_free(&r);
+    http_client_free(c);
+}
+
+static void test_http_retry_after_as_an_http_date_is_obeyed(void **state)
+{
+    (void)state;
+    struct http_client *c = client(3, 5000);
+    struct http_reply r;
+    struct op_err e = {0};
+    int before = srv.requests;
+    /* two hours ahead: more than the cap (DEFAULT_RETRY_AFTER), so the answer at once */
+    assert_int_equal(http_get(c, "/busydate", &r, &e), 0);
+    assert_int_equal(r.status, 429);
+    assert_true(r.retry_after_s > 7100 && r.retry_after_s <= 7200);
+    assert_int_equal(srv.requests - before, 1);
+    http_reply_free(&r);
+    /* a date already past: wait 0 and try again */
+    srv.busy_left = 1;
+    before = srv.requests;
+    assert_int_equal(http_get(c, "/busypast", &r, &e), 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(srv.requests - before, 2);
+    http_reply_free(&r);
+    srv.busy_left = 0;
     http_client_free(c);
 }
 
@@ -618,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_http_get_and_post_return_status_body_and_headers),
         cmocka_unit_test(test_http_bearer_header_is_sent_until_cleared),
         cmocka_unit_test(test_http_503_is_retried_obeying_retry_after),
+        cmocka_unit_test(test_http_retry_after_as_an_http_date_is_obeyed),
         cmocka_unit_test(test_http_retry_after_longer_than_the_cap_is_returned_at_once),
         cmocka_unit_test(test_http_400_is_never_retried),
         cmocka_unit_test(test_http_reply_over_the_limit_fails),
