@@ -79,6 +79,7 @@ static const struct table tables[] = {
      {"org_id", "entity", "entity_id", "seq", "version", "deleted"}},
     {"sync_sealed", 3, "ttttt", NULL, {"kind", "record_id", "recipient", "fingerprint", "sealed"}},
     {"sync_digests", 1, "tit", NULL, {"org_id", "max_seq", "digest"}},
+    {"sync_texts", 3, "tttiit", NULL, {"org_id", "entity", "entity_id", "version", "seq", "data"}},
     {"devices",
      1,
      "tttttitttii",

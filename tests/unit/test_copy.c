@@ -90,7 +90,12 @@ static void fill(struct db *db)
          "INSERT INTO devices (id, label, org_id, sync_manager_id, signing_public_key,"
          " enrolled_at) VALUES ('dev-1', 'Laptop', 'org1', 'u-3', 'spk', 't0');"
          "INSERT INTO results_keys (id, serial, public_key, created_at) VALUES"
-         " ('k-1', 1, 'rpk', 't0'), ('k-0', NULL, NULL, NULL);");
+         " ('k-1', 1, 'rpk', 't0'), ('k-0', NULL, NULL, NULL);"
+         /* the sync caches (migrations 13 and 18): moved with the rest */
+         "INSERT INTO sync_sealed VALUES ('profile', 'u-2', 'u-2', 'fp', 'box');"
+         "INSERT INTO sync_digests VALUES ('org1', 4000001233, 'digest');"
+         "INSERT INTO sync_texts VALUES ('org1', 'user', 'u-2', 3, 4000000001,"
+         " '{\"label\":\"Zoë\"}');");
     struct op_err e = {0};
     struct db_stmt *st = db_stmt(db,
                                  "INSERT INTO results (id, execution_id, delivery_id,"
