@@ -324,6 +324,8 @@ async function review(accept)
             'POST',
             `/api/v1/admin/results/${encodeURIComponent(shownId)}/${accept ? 'accept' : 'reject'}`,
             body);
+        // decided: the buttons go at once, not after the reload below (no second click)
+        $('review').hidden = true;
         say('done', t(accept ? 'bo.results.accepted' : 'bo.results.rejected'));
         const id = shownId;
         await load(null);
