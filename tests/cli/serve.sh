@@ -15,6 +15,9 @@ new_instance "$WORK/device" device
 # line; sets URL (or fails the test)
 start_serve() {
     sdir=$1; shift
+    # emptied here, before the server starts: the server's own redirection empties it only
+    # once its process runs, and the loop below could read the last server's "listening on"
+    : > "$WORK/serve.log"
     "$OUTPOST" --data "$sdir" serve --listen 127.0.0.1:0 "$@" > "$WORK/serve.out" 2> "$WORK/serve.log" &
     SERVE_PID=$!
     URL=
