@@ -125,8 +125,8 @@ struct runner_request {
     int (*file_hook)(void *ctx, const struct qti_interaction *it, const json_t *value,
                      json_t **kept, struct op_err *e);
     void *file_ctx;
-    enum runner_to to;       /* move only */
-    size_t position;         /* RUNNER_TO_POSITION */
+    enum runner_to to; /* move only */
+    size_t position;   /* RUNNER_TO_POSITION */
 };
 enum runner_op { RUNNER_OP_RESPOND, RUNNER_OP_MOVE, RUNNER_OP_FINISH };
 int runner_request_parse(enum runner_op op, const json_t *body, struct runner_request *out,

@@ -133,10 +133,10 @@ struct qti_interaction {
     char *orientation; /* "horizontal"/"vertical" or NULL */
 
     /* graphic interactions and mediaInteraction: the object */
-    char *object_data; /* package-relative path */
-    char *object_type; /* MIME type */
+    char *object_data;  /* package-relative path */
+    char *object_type;  /* MIME type */
     char *object_label; /* the object's fallback text, trimmed (NULL when none) */
-    int object_width;  /* 0 when not given */
+    int object_width;   /* 0 when not given */
     int object_height;
     int autostart; /* media */
     int min_plays;

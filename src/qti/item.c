@@ -314,8 +314,8 @@ struct stage {
 struct parse {
     struct qti_item *item;
     struct op_err *e;
-    int in_modal;    /* rendering modalFeedback: no interactions there */
-    char cur_fb[16]; /* key of the feedback whose content is being rendered, or "" */
+    int in_modal;        /* rendering modalFeedback: no interactions there */
+    char cur_fb[16];     /* key of the feedback whose content is being rendered, or "" */
     struct stage *stage; /* inside a positionObjectStage, else NULL */
 };
 

@@ -403,9 +403,9 @@ static int each_define(const char *text, size_t len, define_fn fn, void *user)
 {
     const char *end = text + len;
     for (const char *p = text; (p = strstr(p, "define")) != NULL && p < end; p += 6) {
-        if (p > text && (p[-1] == '_' || p[-1] == '$' || p[-1] == '.' ||
-                         (p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= 'A' && p[-1] <= 'Z') ||
-                         (p[-1] >= '0' && p[-1] <= '9')))
+        if (p > text &&
+            (p[-1] == '_' || p[-1] == '$' || p[-1] == '.' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+             (p[-1] >= 'A' && p[-1] <= 'Z') || (p[-1] >= '0' && p[-1] <= '9')))
             continue; /* another identifier (redefine, x.define) */
         const char *q = skip_space(p + 6, end);
         if (q >= end || *q != '(')
