@@ -150,6 +150,11 @@ try {
 
   // ========================================================== the keyboard (ta2) ==
   const ta2 = await page();
+  // Playwright turns on its interception of file choosers when the first listener is added,
+  // without waiting for chromium to confirm; a chooser opened before that is cancelled and the
+  // event never comes (browser/qti_upload failed so in CI under load). Listening from the start
+  // makes the interception certain before any key is pressed.
+  ta2.on('filechooser', () => {});
   const kb = ta2.keyboard;
   const press = async (key, n = 1) => { for (let i = 0; i < n; i++) await kb.press(key); };
   check('ta2 logs in', await login(ta2, 'ta2', /\/take\.html$/));
@@ -158,7 +163,7 @@ try {
   check('ta2: question 1', await at(ta2, 1));
   execs.ta2 = new URL(ta2.url()).searchParams.get('execution');
   await tabTo(ta2, '.qti-uploadInteraction input[type=file]');
-  const [chooser] = await Promise.all([ta2.waitForEvent('filechooser', { timeout: 10000 }), press('Space')]);
+  const [chooser] = await Promise.all([ta2.waitForEvent('filechooser', { timeout: 20000 }), press('Space')]);
   await chooser.setFiles({ name: 'mine.txt', mimeType: 'text/plain', buffer: Buffer.from(ta2Text) });
   await ta2.waitForFunction(() => /Chosen: mine\.txt/.test(document.querySelector('.qti-upload-status').textContent));
   check('Space on the file input opens the chooser, the file is chosen', true);
@@ -192,11 +197,12 @@ try {
   const touchProblems = [];
   ta3.on('pageerror', (e) => touchProblems.push(String(e)));
   problemsAll.push(touchProblems);
+  ta3.on('filechooser', () => {}); // the interception on before any tap (see ta2)
   check('ta3 logs in (a touch screen)', await login(ta3, 'ta3', /\/take\.html$/));
   await ta3.tap('button >> text=Start Files');
   check('ta3: question 1', await at(ta3, 1));
   execs.ta3 = new URL(ta3.url()).searchParams.get('execution');
-  const [tchooser] = await Promise.all([ta3.waitForEvent('filechooser', { timeout: 10000 }), ta3.tap('.qti-upload-label')]);
+  const [tchooser] = await Promise.all([ta3.waitForEvent('filechooser', { timeout: 20000 }), ta3.tap('.qti-upload-label')]);
   await tchooser.setFiles({ name: 'tapped.txt', mimeType: 'text/plain', buffer: Buffer.from(ta3Text) });
   await ta3.waitForFunction(() => /Chosen: tapped\.txt/.test(document.querySelector('.qti-upload-status').textContent));
   check('a tap on the label opens the chooser, the file is chosen', true);
