@@ -838,6 +838,80 @@ function customInteraction(it, env, ctx) {
   return { node: g, ctl: { value: () => value } };
 }
 
+// ------------------------------------------------- drag and drop (graphic interactions) --
+//
+// draggable(el, o): the mouse, a pen or a finger (pointer events) drags `el` once it moves
+// DRAG_SLOP pixels with the button or finger down. A copy of o.face() follows the pointer (it
+// is hidden while o.over(x, y) answers true: the interaction shows the object itself there);
+// on release o.drop(x, y) gets the pointer's client coordinates (null, null when the browser
+// cancels the drag), and the drop decides: on an area or the picture the object goes there,
+// anywhere else it goes back. The click that ends a drag is swallowed, so a click or tap
+// (which does not move) keeps choosing as before, and the keyboard is untouched.
+const DRAG_SLOP = 6;
+let dragEndedAt = -Infinity;
+let swallowing = false;
+
+function draggable(el, o) {
+  let s = null;
+  if (!swallowing) {
+    // the click a drag ends with comes soon after, before any other press, and not from keys
+    swallowing = true;
+    document.addEventListener('pointerdown', () => { dragEndedAt = -Infinity; }, true);
+    document.addEventListener('click', (e) => {
+      if (e.detail > 0 && performance.now() - dragEndedAt < 500) { e.stopPropagation(); e.preventDefault(); }
+    }, true);
+  }
+  el.classList.add('qti-draggable');
+  el.addEventListener('dragstart', (e) => e.preventDefault()); // the browser's own image drag
+  el.addEventListener('pointerdown', (e) => {
+    if (!e.isPrimary || e.button !== 0 || (o.enabled && !o.enabled())) return;
+    s = { id: e.pointerId, x: e.clientX, y: e.clientY, ghost: null };
+    // the mouse is held at once (it may leave the button before it has moved far enough); a
+    // finger is held by the browser already, and taking it would cost the tap its click
+    if (e.pointerType === 'mouse') capture(e);
+  });
+  const capture = (e) => {
+    try { el.setPointerCapture(e.pointerId); } catch (err) { /* the pointer is gone already */ }
+  };
+  el.addEventListener('pointermove', (e) => {
+    if (!s || e.pointerId !== s.id) return;
+    if (!s.ghost) {
+      if (Math.hypot(e.clientX - s.x, e.clientY - s.y) < DRAG_SLOP) return;
+      capture(e);
+      s.ghost = h('div', { class: 'qti-drag-ghost', 'aria-hidden': 'true' }, o.face());
+      document.body.append(s.ghost);
+      if (o.start) o.start();
+    }
+    e.preventDefault();
+    s.ghost.style.left = `${e.clientX}px`;
+    s.ghost.style.top = `${e.clientY}px`;
+    s.ghost.hidden = !!(o.over && o.over(e.clientX, e.clientY));
+  });
+  const end = (e, cancelled) => {
+    if (!s || e.pointerId !== s.id) return;
+    const { ghost } = s;
+    s = null;
+    if (!ghost) return; // no drag: the click that follows does its usual work
+    ghost.remove();
+    dragEndedAt = performance.now();
+    if (o.over) o.over(null, null);
+    if (cancelled) o.drop(null, null);
+    else o.drop(e.clientX, e.clientY);
+  };
+  el.addEventListener('pointerup', (e) => end(e, false));
+  el.addEventListener('pointercancel', (e) => end(e, true));
+}
+
+// The client point (x, y) in the picture's pixels ([x, y]), or null outside the picture.
+function pictureAt(st, x, y) {
+  if (x === null) return null;
+  const r = st.layer.getBoundingClientRect();
+  if (x < r.left || x > r.right || y < r.top || y > r.bottom) return null;
+  const [w, hh] = st.size();
+  const at = (v, lo, len, n) => Math.max(0, Math.min(Math.floor(((v - lo) / len) * n), n));
+  return [at(x, r.left, r.width, w), at(y, r.top, r.height, hh)];
+}
+
 // The image of a gapImg (its object's data and size), or null for a gapText (QTI 2.2).
 function gapImage(c) {
   if (c.object && c.object.data) return { data: c.object.data, width: Number(c.object.width) || 0, height: Number(c.object.height) || 0 };
@@ -847,7 +921,8 @@ function gapImage(c) {
 }
 
 // graphicGapMatch: images (gapImg) placed on areas (associableHotspot) of a picture. Mouse and
-// touch: click or tap an image, then an area. Keyboard: Enter or Space on an image picks it
+// touch: click or tap an image, then an area; or drag the image onto the area (dropped anywhere
+// else, it goes back to the images). Keyboard: Enter or Space on an image picks it
 // and moves to the areas; the arrow keys move among the areas, Enter or Space places it there,
 // Escape goes back to the images. Each placement is listed with a remove button.
 function graphicGapMatch(it, env, ctx) {
@@ -878,11 +953,28 @@ function graphicGapMatch(it, env, ctx) {
     const im = gapImage(c);
     const url = im && env.assetUrl(im.data);
     // the image itself (an SVG too, as an image), else the content (a gapText)
-    const face = url ? h('img', { src: url, alt: '', width: im.width || null, height: im.height || null }) : content(c.html, ctx);
+    const face = url ? h('img', { src: url, alt: '', width: im.width || null, height: im.height || null, draggable: 'false' }) : content(c.html, ctx);
     const b = h('button', { type: 'button', class: 'qti-gap-img', 'aria-pressed': 'false' }, face);
     b.dataset.identifier = c.identifier;
     // a click from the keyboard (detail 0) takes the focus on to the areas
     b.addEventListener('click', (e) => pick(c.identifier, e.detail === 0));
+    draggable(b, {
+      face: () => face.cloneNode(true),
+      enabled: () => !readOnly,
+      start() { picked = c.identifier; draw(); },
+      over(x, y) {
+        const at = spotAt(x, y);
+        for (const s of shapes) s.classList.toggle('qti-drop', s.dataset.identifier === at);
+        return false;
+      },
+      drop(x, y) {
+        const at = spotAt(x, y);
+        picked = null;
+        if (at) put(c.identifier, at);
+        else status.textContent = env.t('qti.gapImgBack', { label: label.get(c.identifier) });
+        draw();
+      },
+    });
     buttons.set(c.identifier, b);
     bank.append(h('li', {}, b));
   }
@@ -928,6 +1020,12 @@ function graphicGapMatch(it, env, ctx) {
   st.layer.setAttribute('role', 'group');
   st.layer.setAttribute('aria-label', env.t('qti.graphicGapMatchAreas'));
   const roving = () => shapes.forEach((s, i) => s.setAttribute('tabindex', i === current ? '0' : '-1'));
+  // the area under the client point (x, y) (the topmost, as a click would find it), or null
+  const spotAt = (x, y) => {
+    if (x === null) return null;
+    const s = document.elementsFromPoint(x, y).find((n) => shapes.includes(n));
+    return s ? s.dataset.identifier : null;
+  };
 
   function pick(id, byKeyboard) {
     if (readOnly) return;
@@ -946,7 +1044,11 @@ function graphicGapMatch(it, env, ctx) {
   function place(spot) {
     if (readOnly) return;
     if (!picked) { status.textContent = env.t('qti.pickFirst'); return; }
-    const img = picked;
+    put(picked, spot);
+  }
+
+  // Places the image `img` on the area `spot`, or says why it cannot go there.
+  function put(img, spot) {
     const p = `${img} ${spot}`;
     const ci = byId.get(img), cs = byId.get(spot);
     if (pairs.includes(p)) { status.textContent = env.t('qti.placedAlready', { img: label.get(img), area: label.get(spot) }); return; }
@@ -1031,7 +1133,8 @@ function graphicGapMatch(it, env, ctx) {
 // positionObjectStage: the picture of the stage, and for each of its positionObjectInteractions
 // a button that picks its object (the image to place) and the list of where it is placed.
 // Mouse and touch: pick an object (the first is picked at the start), then click or tap the
-// picture: the object's centerPoint (its middle by default) goes there. Keyboard: Enter or
+// picture: the object's centerPoint (its middle by default) goes there; or drag the object's
+// button onto the picture (dropped outside it, nothing is placed). Keyboard: Enter or
 // Space on an object's button picks it and moves to the picture; the arrow keys move a cursor
 // (Shift: by 10 pixels), Enter or Space places the object, Delete removes its last placement,
 // Escape goes back to its button. Returns {node, ctls: Map(responseIdentifier -> controller)}.
@@ -1088,13 +1191,30 @@ function positionStage(its, env, ctx) {
     const node = h('div', { class: 'qti-interaction qti-positionObjectInteraction' });
     node.dataset.responseIdentifier = e.it.responseIdentifier;
     e.button = h('button', { type: 'button', class: 'qti-position-pick', 'aria-pressed': 'false' },
-      e.url ? h('img', { src: e.url, alt: '' }) : null, h('span', { class: 'qti-position-pick-text' }));
+      e.url ? h('img', { src: e.url, alt: '', draggable: 'false' }) : null, h('span', { class: 'qti-position-pick-text' }));
     e.button.addEventListener('click', (ev) => {
       if (readOnly) return;
       active = e;
       status.textContent = t('qti.positionPicked', { label: e.label });
       draw();
       if (ev.detail === 0) st.layer.focus();
+    });
+    draggable(e.button, {
+      face: () => (e.url ? h('img', { src: e.url, alt: '', draggable: 'false' }) : h('span', { class: 'qti-drag-dot' })),
+      enabled: () => !readOnly,
+      start() { active = e; draw(); },
+      // over the picture, the object itself shows where it would go
+      over(x, y) {
+        const p = pictureAt(st, x, y);
+        ghost.replaceChildren();
+        if (p) ghost.append(objectAt(e, p[0], p[1], 'qti-ghost-img'));
+        return !!p;
+      },
+      drop(x, y) {
+        const p = pictureAt(st, x, y);
+        if (p) place(p[0], p[1]);
+        else { status.textContent = t('qti.positionBack', { label: e.label }); draw(); }
+      },
     });
     e.hint = h('p', { class: 'qti-hint' });
     e.list = h('ul', { class: 'qti-pairs', 'aria-label': t('qti.positionsOf', { label: e.label }) });
@@ -1162,12 +1282,10 @@ function positionStage(its, env, ctx) {
   }
 
   st.layer.addEventListener('click', (ev) => {
-    const r = st.layer.getBoundingClientRect();
-    const [w, hh] = st.size();
     // the pixel of the picture under the pointer
-    const x = Math.min(Math.floor(((ev.clientX - r.left) / r.width) * w), w);
-    const y = Math.min(Math.floor(((ev.clientY - r.top) / r.height) * hh), hh);
-    cur = [Math.max(x, 0), Math.max(y, 0)];
+    const p = pictureAt(st, ev.clientX, ev.clientY);
+    if (!p) return;
+    cur = p;
     place(cur[0], cur[1]);
   });
   st.layer.addEventListener('focus', () => { focused = true; draw(); });

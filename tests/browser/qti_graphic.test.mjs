@@ -8,10 +8,11 @@
 // centerPoint and maxChoices 2) is imported on central with `outpost import-qti`; the sync
 // manager's first login enrols the device and syncs it. Then
 //
-//  - ta1 answers both items with the MOUSE: picks a flag and clicks its country, clicks the
-//    campsite where each tent goes (a third tent over maxChoices is refused by the page),
-//    picks the flag and clicks the gate;
-//  - ta3 answers both by TOUCH (a touch screen's taps, in a context with touch);
+//  - ta1 answers both items with the MOUSE: picks a flag and clicks its country, drags a flag
+//    out of the picture (it goes back) and another onto its country, clicks the campsite where
+//    each tent goes (a third tent over maxChoices is refused by the page), drags the flag's
+//    button off the picture (nothing placed) then onto it, and clicks the gate;
+//  - ta3 answers both by TOUCH (a touch screen's taps and drags, in a context with touch);
 //  - ta2 answers both with the KEYBOARD ALONE: Enter on a flag, the arrow keys to its
 //    country, Enter; Enter on "Place A tent", the arrow keys to each pitch, Enter; Escape,
 //    Tab to the flag, and the same;
@@ -62,6 +63,37 @@ async function clickAt(p, layer, x, y, tap) {
   if (tap) await p.touchscreen.tap(cx, cy);
   else await p.mouse.click(cx, cy);
 }
+// The client point of the picture's pixel (x, y) (as clickAt finds it), and the middle of `sel`.
+async function pointAt(p, layer, x, y) {
+  const box = await p.locator(layer).boundingBox();
+  const [w, h] = await p.evaluate((s) => { const vb = document.querySelector(s).viewBox.baseVal; return [vb.width, vb.height]; }, layer);
+  return [Math.ceil(box.x + (x * box.width) / w), Math.ceil(box.y + (y * box.height) / h)];
+}
+async function middle(p, sel) {
+  const b = await p.locator(sel).first().boundingBox();
+  return [Math.round(b.x + b.width / 2), Math.round(b.y + b.height / 2)];
+}
+// Drags from the client point `from` to `to`: with the mouse (pressed, moved in steps,
+// released), or with `touch` a finger, as a touch screen sends it (CDP's touch events, in a
+// context with touch).
+async function drag(p, from, to, touch) {
+  if (!touch) {
+    await p.mouse.move(from[0], from[1]);
+    await p.mouse.down();
+    await p.mouse.move(to[0], to[1], { steps: 8 });
+    await p.mouse.up();
+    return;
+  }
+  const cdp = await p.context().newCDPSession(p);
+  const send = (type, pt) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: pt ? [{ x: pt[0], y: pt[1] }] : [] });
+  await send('touchStart', from);
+  for (let i = 1; i <= 8; i++) await send('touchMove', [from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8]);
+  // the finger stops before it lifts, as it does on a drop: lifted while moving, it would fling,
+  // and Chrome takes the next tap as the one that stops the fling (no click)
+  for (let i = 0; i < 3; i++) { await p.waitForTimeout(50); await send('touchMove', to); }
+  await send('touchEnd');
+  await cdp.detach();
+}
 const placements = (p) => p.$$eval('.qti-pairs li span', (l) => l.map((n) => n.textContent));
 const said = (p) => p.$$eval('.qti-sr[role=status]', (l) => l.map((n) => n.textContent).join(' | '));
 
@@ -101,9 +133,13 @@ try {
   await ta1.click('button.qti-gap-img[data-identifier=FR]');
   await ta1.click('.qti-shape[data-identifier=ZF]');
   check('France holds one flag: the French flag replaces the Italian one', JSON.stringify(await placements(ta1)) === '["French flag on France"]', await placements(ta1));
-  await ta1.click('button.qti-gap-img[data-identifier=ES]');
-  await clickAt(ta1, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 70, 150);
-  check('a click inside the round country places the Spanish flag', JSON.stringify(await placements(ta1)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta1));
+  const map = '.qti-graphicGapMatchInteraction svg.qti-stage-layer';
+  await drag(ta1, await middle(ta1, 'button.qti-gap-img[data-identifier=IT]'), await middle(ta1, '.qti-graphicGapMatchInteraction .qti-hint'));
+  check('the Italian flag dragged off the picture goes back to the images', JSON.stringify(await placements(ta1)) === '["French flag on France"]' &&
+    /Italian flag was not dropped on an area/.test(await said(ta1)) &&
+    (await ta1.getAttribute('button.qti-gap-img[data-identifier=IT]', 'aria-pressed')) === 'false', [await placements(ta1), await said(ta1)]);
+  await drag(ta1, await middle(ta1, 'button.qti-gap-img[data-identifier=ES]'), await pointAt(ta1, map, 70, 150));
+  check('the Spanish flag dragged with the mouse into the round country is placed there', JSON.stringify(await placements(ta1)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta1));
   check('the placed flags are drawn on the map', (await ta1.$$('.qti-placed image')).length === 2);
   check('the areas say what they hold', (await ta1.getAttribute('.qti-shape[data-identifier=ZE]', 'aria-label')) === 'Spain, holds Spanish flag');
   await a11y(ta1, 'flags-answered');
@@ -120,8 +156,13 @@ try {
   // the tent's image is drawn with its centerPoint (16 28) at the point
   const tentXY = await ta1.$eval('.qti-placed image', (n) => [Number(n.getAttribute('x')), Number(n.getAttribute('y'))]);
   check("the tent's centerPoint, not its corner, is at the point", tentXY[0] === 64 && tentXY[1] === 52, tentXY);
-  await ta1.click('.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick');
-  await clickAt(ta1, layer, 150, 250);
+  const flagPick = '.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick';
+  await drag(ta1, await middle(ta1, flagPick), await middle(ta1, '.qti-positionObjectInteraction[data-response-identifier=TENTS] .qti-hint'));
+  check('the flag dragged off the picture is not placed', /The flag was not dropped on the picture/.test(await said(ta1)) &&
+    JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200"]', [await placements(ta1), await said(ta1)]);
+  await drag(ta1, await middle(ta1, flagPick), await pointAt(ta1, layer, 150, 250));
+  check('the flag dragged with the mouse onto the picture is placed where it is dropped', (await ta1.getAttribute(flagPick, 'aria-pressed')) === 'true' &&
+    JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 150, 250"]', await placements(ta1));
   await clickAt(ta1, layer, 200, 60);
   check('the flag (maxChoices 1) moves to the last click', JSON.stringify(await placements(ta1)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta1));
   await a11y(ta1, 'camp-answered');
@@ -149,20 +190,25 @@ try {
   await ta3.tap('button >> text=Start Pictures');
   check('ta3: question 1', await at(ta3, 1));
   execs.ta3 = new URL(ta3.url()).searchParams.get('execution');
-  await ta3.tap('button.qti-gap-img[data-identifier=FR]');
-  await clickAt(ta3, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 130, 70, true);
+  const tmap = '.qti-graphicGapMatchInteraction svg.qti-stage-layer';
+  await drag(ta3, await middle(ta3, 'button.qti-gap-img[data-identifier=IT]'), await middle(ta3, '.qti-graphicGapMatchInteraction .qti-hint'), true);
+  check('ta3: the Italian flag dragged by touch off the picture goes back', (await placements(ta3)).length === 0 &&
+    /Italian flag was not dropped on an area/.test(await said(ta3)), [await placements(ta3), await said(ta3)]);
+  await drag(ta3, await middle(ta3, 'button.qti-gap-img[data-identifier=FR]'), await pointAt(ta3, tmap, 130, 70), true);
+  check('ta3: the French flag dragged by touch onto France is placed there', JSON.stringify(await placements(ta3)) === '["French flag on France"]', await placements(ta3));
   await ta3.tap('button.qti-gap-img[data-identifier=ES]');
   await clickAt(ta3, '.qti-graphicGapMatchInteraction svg.qti-stage-layer', 70, 150, true);
-  check('ta3 placed both flags by tapping', JSON.stringify(await placements(ta3)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta3));
+  check('ta3 placed both flags by dragging and tapping', JSON.stringify(await placements(ta3)) === '["French flag on France","Spanish flag on Spain"]', await placements(ta3));
   await ta3.tap('#next');
   check('ta3: question 2', await at(ta3, 2));
   const tlayer = '.qti-position-stage svg.qti-stage-layer';
-  await clickAt(ta3, tlayer, 80, 80, true);
+  await drag(ta3, await middle(ta3, '.qti-positionObjectInteraction[data-response-identifier=TENTS] .qti-position-pick'), await pointAt(ta3, tlayer, 80, 80), true);
+  check('ta3: a tent dragged by touch onto the picture is placed where it is dropped', JSON.stringify(await placements(ta3)) === '["A tent at 80, 80"]', await placements(ta3));
   await clickAt(ta3, tlayer, 300, 200, true);
-  await ta3.tap('.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick');
-  await clickAt(ta3, tlayer, 200, 60, true);
-  check('ta3 placed the tents and the flag by tapping', JSON.stringify(await placements(ta3)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta3));
+  await drag(ta3, await middle(ta3, '.qti-positionObjectInteraction[data-response-identifier=FLAG] .qti-position-pick'), await pointAt(ta3, tlayer, 200, 60), true);
+  check('ta3 placed the tents and the flag by dragging and tapping', JSON.stringify(await placements(ta3)) === '["A tent at 80, 80","A tent at 300, 200","The flag at 200, 60"]', await placements(ta3));
   await shot(ta3, 'camp-touch');
+  await a11y(ta3, 'camp-touch-answered');
   await ta3.tap('#finish');
   await ta3.waitForSelector('#confirm[open]');
   await ta3.tap('#confirm-ok');
