@@ -603,6 +603,49 @@ static int upload_types(struct pctx *p, xmlNode *node, const char *text, char **
     return 0;
 }
 
+/* TAO's form of several allowed types: one class per type, "x-tao-upload-type-" then the type
+ * with its '/' made '_' ("x-tao-upload-type-application_pdf"). TAO's editor writes them beside
+ * a `type` that lists the types; where `type` is absent (QTI 2.1 takes one type there, and an
+ * export or another tool may leave the list out) the classes are what says the allowed types.
+ * Into *out as for `type` (NULL when no class names a type). */
+#define TAO_UPLOAD_TYPE_CLASS "x-tao-upload-type-"
+
+static int upload_types_of_classes(struct pctx *p, xmlNode *node, const char *classes, char **out)
+{
+    struct buf b = BUF_INIT;
+    const size_t plen = strlen(TAO_UPLOAD_TYPE_CLASS);
+    for (const char *s = classes; *s;) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+            s++;
+        const char *start = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            s++;
+        size_t len = (size_t)(s - start);
+        if (len <= plen || strncmp(start, TAO_UPLOAD_TYPE_CLASS, plen) != 0)
+            continue;
+        const char *type = start + plen;
+        size_t tlen = len - plen;
+        const char *sep = memchr(type, '_', tlen);
+        if (!sep || sep == type || sep == type + tlen - 1) {
+            buf_free(&b);
+            return perr(p, node,
+                        "uploadInteraction: class \"%.*s\" names no MIME type (TAO writes "
+                        "%sTYPE_SUBTYPE, as " TAO_UPLOAD_TYPE_CLASS "application_pdf)",
+                        (int)(len > 120 ? 120 : len), start, TAO_UPLOAD_TYPE_CLASS);
+        }
+        buf_printf(&b, "%s%.*s/%.*s", b.len ? " " : "", (int)(sep - type), type,
+                   (int)(tlen - (size_t)(sep - type) - 1), sep + 1);
+    }
+    *out = NULL;
+    if (!b.len) {
+        buf_free(&b);
+        return 0;
+    }
+    int rc = upload_types(p, node, b.data, out);
+    buf_free(&b);
+    return rc;
+}
+
 int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti_xhtml_ctx *cx,
                           struct qti_interaction **out, struct op_err *e)
 {
@@ -752,12 +795,18 @@ int qti_interaction_parse(xmlNode *node, const char *item_identifier, struct qti
         return 0; /* its content is the PCI's: no prompt or choices of QTI's */
     }
     case QTI_INTERACTION_UPLOAD: {
+        /* `type` first (TAO reads only it), else TAO's classes */
         char *types = attr(node, "type");
-        if (types && (rc = upload_types(&p, node, types, &it->upload_types)) < 0) {
-            free(types);
-            goto fail;
-        }
+        char *classes = types ? NULL : attr(node, "class");
+        rc = 0;
+        if (types)
+            rc = upload_types(&p, node, types, &it->upload_types);
+        else if (classes)
+            rc = upload_types_of_classes(&p, node, classes, &it->upload_types);
         free(types);
+        free(classes);
+        if (rc < 0)
+            goto fail;
         it->max_choices = it->min_choices = 0;
         break;
     }

@@ -2,13 +2,15 @@
 // qti_upload.test.mjs - uploadInteraction and drawingInteraction in the device's pages,
 // against the real servers of tests/browser/run.sh.
 //
-// The fixture package tests/browser/fixtures/upload (Q01: a text file or a PDF to upload;
+// The fixture package tests/browser/fixtures/upload (Q01: a text file or a PDF to upload, the
+// types given as TAO gives several, by classes x-tao-upload-type-text_plain ...;
 // Q02: a drawing on a map, its object an image of the package; each item scores 1 when a file
 // was given, by isNull) is imported on central with `outpost import-qti`; the sync manager's
 // first login enrols the device and syncs it. Then
 //
-//  - ta1 with the MOUSE: a file over the device's limit (1 MiB) is refused with the limit in
-//    words, a PDF file that is not a PDF too, then a text file is chosen and kept (its name
+//  - ta1 with the MOUSE: the file input takes the types of TAO's classes; a file over the
+//    device's limit (1 MiB) is refused with the limit in words, a PDF file that is not a PDF
+//    too, a PNG image (a type the question does not take) too, then a text file is chosen and kept (its name
 //    shown when coming back); on the map a stroke is drawn, a second one undone;
 //  - ta2 with the KEYBOARD ALONE: Tab to the file input, Space opens the file chooser (the
 //    test gives it the file), Tab to the drawing area, the arrow keys move the pen and Space
@@ -97,8 +99,9 @@ try {
   await ta1.click('button >> text=Start Files');
   check('ta1: question 1, the upload', await at(ta1, 1) && await visible(ta1, '.qti-uploadInteraction input[type=file]'));
   execs.ta1 = new URL(ta1.url()).searchParams.get('execution');
-  check('the file input has its label and the types it takes',
+  check("the file input has its label and the types it takes (TAO's classes)",
     (await ta1.$eval('.qti-uploadInteraction input[type=file]', (n) => [n.labels.length, n.accept].join(' '))) === '1 text/plain,application/pdf');
+  check('the page says the types it takes', /Files of type: text\/plain application\/pdf/.test(await ta1.$eval('.qti-uploadInteraction', (n) => n.textContent)));
   await a11y(ta1, 'upload-new');
   const input = '.qti-uploadInteraction input[type=file]';
   // over the limit
@@ -114,6 +117,14 @@ try {
   await ta1.click('#next');
   await ta1.waitForFunction(() => /not what its type/.test(document.getElementById('invalid').textContent), null, { timeout: 15000 }).catch(() => {});
   check('a file whose content is not its type is refused', /not what its type \(application\/pdf\) says/.test(await refusal(ta1)), await refusal(ta1));
+  // a type the classes do not allow: a real PNG (its signature and an IHDR)
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4180000000049454e44ae426082', 'hex');
+  await ta1.setInputFiles(input, { name: 'photo.png', mimeType: 'image/png', buffer: png });
+  await ta1.waitForFunction(() => /Chosen: photo\.png/.test(document.querySelector('.qti-upload-status').textContent));
+  await ta1.click('#next');
+  await ta1.waitForFunction(() => /takes files of type/.test(document.getElementById('invalid').textContent), null, { timeout: 15000 }).catch(() => {});
+  check("a file of a type TAO's classes do not allow is refused by the server",
+    /This question takes files of type text\/plain application\/pdf; this file is image\/png\./.test(await refusal(ta1)), await refusal(ta1));
   check('ta1 stays on question 1', await at(ta1, 1));
   await ta1.setInputFiles(input, { name: 'town.txt', mimeType: 'text/plain', buffer: Buffer.from(townText) });
   await ta1.waitForFunction(() => /Chosen: town\.txt/.test(document.querySelector('.qti-upload-status').textContent));

@@ -458,6 +458,52 @@ static void test_upload_and_drawing_parse_and_round_trip(void **state)
     assert_non_null(strstr(e.msg, "must be an image"));
 }
 
+/* TAO's editor writes several allowed types as classes (x-tao-upload-type-application_pdf)
+ * and leaves `type` out of the exported item: they are the allowed types then; a `type`, when
+ * there is one, wins (TAO reads only it); a class of that form naming no type is refused. */
+static void test_upload_types_from_tao_classes(void **state)
+{
+    (void)state;
+    struct op_err e = {0};
+    struct qti_interaction *it = parse(
+        "<uploadInteraction responseIdentifier=\"R\" class=\"big x-tao-upload-type-application_pdf "
+        "x-tao-upload-type-application_vnd.oasis.opendocument.text  "
+        "x-tao-upload-type-image_svg+xml\"/>",
+        &e);
+    assert_non_null(it);
+    assert_string_equal(it->upload_types,
+                        "application/pdf application/vnd.oasis.opendocument.text image/svg+xml");
+    assert_true(qti_interaction_accepts_type(it, "application/pdf"));
+    assert_true(qti_interaction_accepts_type(it, "image/svg+xml"));
+    assert_false(qti_interaction_accepts_type(it, "image/png"));
+    qti_interaction_free(it);
+    /* a subtype with '_' of its own keeps it: only the first one stands for the '/' */
+    it = parse("<uploadInteraction responseIdentifier=\"R\" "
+               "class=\"x-tao-upload-type-application_x_zip\"/>",
+               &e);
+    assert_non_null(it);
+    assert_string_equal(it->upload_types, "application/x_zip");
+    qti_interaction_free(it);
+    it = parse("<uploadInteraction responseIdentifier=\"R\" type=\"text/plain\" "
+               "class=\"x-tao-upload-type-application_pdf\"/>",
+               &e);
+    assert_non_null(it);
+    assert_string_equal(it->upload_types, "text/plain");
+    qti_interaction_free(it);
+    it = parse("<uploadInteraction responseIdentifier=\"R\" class=\"wide x-tao-other\"/>", &e);
+    assert_non_null(it);
+    assert_null(it->upload_types);
+    qti_interaction_free(it);
+    assert_null(parse("<uploadInteraction responseIdentifier=\"R\" "
+                      "class=\"x-tao-upload-type-pdf\"/>",
+                      &e));
+    assert_non_null(strstr(e.msg, "class \"x-tao-upload-type-pdf\" names no MIME type"));
+    assert_null(parse("<uploadInteraction responseIdentifier=\"R\" "
+                      "class=\"x-tao-upload-type-application_pdf x-tao-upload-type-a_b/c\"/>",
+                      &e));
+    assert_non_null(strstr(e.msg, "is not a MIME type"));
+}
+
 static void test_choice_refuses_duplicate_identifiers_and_min_over_max(void **state)
 {
     (void)state;
@@ -838,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_graphic_interaction_needs_an_object),
         cmocka_unit_test(test_unsupported_interaction_is_named_with_its_item),
         cmocka_unit_test(test_upload_and_drawing_parse_and_round_trip),
+        cmocka_unit_test(test_upload_types_from_tao_classes),
         cmocka_unit_test(test_choice_refuses_duplicate_identifiers_and_min_over_max),
         cmocka_unit_test(test_interaction_json_round_trip_keeps_everything),
         cmocka_unit_test(test_media_plays_are_bounded_by_min_and_max_plays),
