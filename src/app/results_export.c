@@ -22,6 +22,7 @@
 #include "base/fs.h"
 
 #define OUTCOME_COLUMNS_MAX 256
+#define FILE_COLUMNS_MAX    256
 
 int app_results_export_format_of(const char *name, enum app_export_format *out, struct op_err *e)
 {
@@ -112,9 +113,13 @@ static void csv_json_cell(struct buf *b, const json_t *v)
 }
 
 struct csv_run {
+    struct instance *inst;
     json_t *names; /* the outcome names seen: an object used as a set */
     const char **cols;
     int ncols;
+    json_t *file_names; /* the file columns seen ("ITEM.RESPONSE"): a set */
+    const char **fcols;
+    int nfcols;
     struct buf row;
     app_export_write_fn write;
     void *ctx;
@@ -122,9 +127,82 @@ struct csv_run {
     struct op_err *e;
 };
 
+/* The files a test taker gave in the result of row v (uploads, drawings: app/upload.h), as
+ * cells: a new object "ITEM.RESPONSE" -> "essay.pdf (application/pdf, 35840 bytes, sha256
+ * HEX)", ITEM the item's key in the test. Empty for a result not decrypted. The bytes stay in
+ * the result (results show, the QTI XML export, the backoffice's download). */
+static int row_files(struct instance *inst, const struct results_view_row *v, json_t **out,
+                     struct op_err *e)
+{
+    *out = json_object();
+    char *text = NULL;
+    int rc = results_get_json(inst->db, v->r.id, &text, e);
+    if (rc == OP_ENOTFOUND) { /* not decrypted: no content yet */
+        err_clear(e);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    json_error_t je;
+    json_t *doc = json_loads(text, 0, &je);
+    free(text);
+    if (!doc)
+        return err_set(e, OP_ESTATE, "result %s: its decrypted JSON does not parse", v->r.id);
+    json_t *items = app_results_items_json(json_object_get(doc, "outcome"));
+    size_t i;
+    const json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        const char *key = json_string_value(json_object_get(it, "key"));
+        const json_t *vars = json_object_get(it, "values"); /* a terminated test's */
+        if (!json_is_object(vars))
+            vars = json_object_get(it, "responses");
+        const char *k;
+        const json_t *x;
+        json_object_foreach((json_t *)vars, k, x)
+        {
+            if (!key || !app_upload_is_open(x))
+                continue;
+            const char *name = json_string_value(json_object_get(x, "name"));
+            const char *type = json_string_value(json_object_get(x, "type"));
+            const char *sha = json_string_value(json_object_get(x, "sha256"));
+            struct buf col = BUF_INIT, cell = BUF_INIT;
+            buf_printf(&col, "%s.%s", key, k);
+            buf_printf(&cell, "%s (%s, %lld bytes, sha256 %s)", name ? name : "file",
+                       type ? type : "", (long long)json_integer_value(json_object_get(x, "size")),
+                       sha ? sha : "");
+            json_object_set_new(*out, col.data, json_string(cell.data));
+            buf_free(&col);
+            buf_free(&cell);
+        }
+    }
+    json_decref(items);
+    json_decref(doc);
+    return 0;
+}
+
 static int collect_names(const struct results_view_row *v, void *ctx)
 {
     struct csv_run *r = ctx;
+    json_t *files = NULL;
+    int rc = row_files(r->inst, v, &files, r->e);
+    const char *fk;
+    json_t *fx;
+    json_object_foreach(files, fk, fx)
+    {
+        if (rc != 0 || json_object_get(r->file_names, fk))
+            continue;
+        if (json_object_size(r->file_names) >= FILE_COLUMNS_MAX)
+            rc = err_set(r->e, OP_EINPUT,
+                         "the results hold files for more than %d different questions; the CSV "
+                         "export stops there (export QTI XML instead)",
+                         FILE_COLUMNS_MAX);
+        else
+            json_object_set_new(r->file_names, fk, json_true());
+    }
+    json_decref(files);
+    if (rc != 0)
+        return rc;
     if (!v->outcomes_json)
         return 0;
     json_error_t je;
@@ -193,6 +271,13 @@ static int write_csv_row(const struct results_view_row *v, void *ctx)
     for (int i = 0; i < r->ncols; i++)
         csv_json_cell(b, json_object_get(o, r->cols[i]));
     json_decref(o);
+    json_t *files = NULL;
+    int rc = row_files(r->inst, v, &files, r->e);
+    for (int i = 0; rc == 0 && i < r->nfcols; i++)
+        csv_cell(b, 0, json_string_value(json_object_get(files, r->fcols[i])), 1);
+    json_decref(files);
+    if (rc != 0)
+        return rc;
     r->rows++;
     return flush_row(r);
 }
@@ -206,7 +291,12 @@ int app_results_export_csv(struct instance *inst, const struct app_results_query
     int rc = app_results_filter_make(inst, q, &f, e);
     if (rc != 0)
         return rc;
-    struct csv_run r = {.names = json_object(), .write = write, .ctx = ctx, .e = e};
+    struct csv_run r = {.inst = inst,
+                        .names = json_object(),
+                        .file_names = json_object(),
+                        .write = write,
+                        .ctx = ctx,
+                        .e = e};
     r.row = (struct buf)BUF_INIT;
     rc = app_results_each(inst, &f, collect_names, &r, e);
     if (rc == 0) {
@@ -219,6 +309,13 @@ int app_results_export_csv(struct instance *inst, const struct app_results_query
         int i = 0;
         json_object_foreach(r.names, k, x) r.cols[i++] = k;
         qsort(r.cols, (size_t)r.ncols, sizeof *r.cols, cmp_str);
+        r.nfcols = (int)json_object_size(r.file_names);
+        r.fcols = calloc((size_t)r.nfcols + 1, sizeof *r.fcols);
+        if (!r.fcols)
+            abort();
+        i = 0;
+        json_object_foreach(r.file_names, k, x) r.fcols[i++] = k;
+        qsort(r.fcols, (size_t)r.nfcols, sizeof *r.fcols, cmp_str);
         static const char *const head[] = {"result_id",
                                            "execution_id",
                                            "test_taker_login",
@@ -237,14 +334,19 @@ int app_results_export_csv(struct instance *inst, const struct app_results_query
             csv_cell(&r.row, i == 0, head[i], 0);
         for (i = 0; i < r.ncols; i++)
             csv_cell(&r.row, 0, r.cols[i], 1);
+        for (i = 0; i < r.nfcols; i++)
+            csv_cell(&r.row, 0, r.fcols[i], 1);
         rc = flush_row(&r);
     }
     if (rc == 0)
         rc = app_results_each(inst, &f, write_csv_row, &r, e);
     out->results = r.rows;
     out->outcomes = r.ncols;
+    out->files = r.nfcols;
     free(r.cols);
+    free(r.fcols);
     json_decref(r.names);
+    json_decref(r.file_names);
     buf_free(&r.row);
     app_results_filter_clear(&f);
     return rc;

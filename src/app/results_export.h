@@ -12,8 +12,12 @@
  * execution_id, test_taker_login, test_taker_label, test_center, device, started_at,
  * ended_at, state, status, review, score, max_score, then one column per test-level outcome
  * any of the results has, by name (a number as a number, a text as text, a list or record as
- * compact JSON, absent or null as an empty cell). The outcome names are found by a first walk
- * over the results, the rows written by a second.
+ * compact JSON, absent or null as an empty cell), then one column per question's file response
+ * (uploadInteraction, drawingInteraction) any of the results holds, named ITEM.RESPONSE (the
+ * item's key in the test, the response's identifier), sorted, its cell the file's name, type,
+ * size and SHA-256 ("essay.pdf (application/pdf, 35840 bytes, sha256 HEX)"; empty when none
+ * was given or the result is not decrypted): the bytes stay in the result. The outcome names
+ * and file columns are found by a first walk over the results, the rows written by a second.
  *
  * QTI XML: one <assessmentResult> document per result (the Result Reporting schema,
  * imsqti_result_v2p1.xsd, has one candidate session per document), so a delivery's export is
@@ -53,6 +57,7 @@ struct app_results_export_out {
     int64_t results; /* rows written (CSV) or documents (QTI XML) */
     int64_t skipped; /* QTI XML: results left out, not decrypted */
     int outcomes;    /* CSV: outcome columns */
+    int files;       /* CSV: file columns (ITEM.RESPONSE) */
 };
 
 /* Writes the CSV of the results `q` selects to `write`. */

@@ -198,6 +198,92 @@ static void test_the_csv_holds_the_tabs_figures_quoted_and_with_formulas_neutral
     buf_free(&csv);
 }
 
+/* Puts into the decrypted result `id` a file given for item `item`'s response `resp` (the
+ * opened form decrypt-results keeps: app/upload.h), beside its other responses; `values`: as
+ * a terminated test's item holds them, responses and outcomes together. */
+static void give_file(struct rf *f, const char *id, const char *item, const char *resp,
+                      const char *name, const char *type, int size, int values)
+{
+    struct op_err e = {0};
+    char *text = NULL;
+    assert_int_equal(results_get_json(f->inst->db, id, &text, &e), 0);
+    json_t *doc = json_loads(text, 0, NULL);
+    free(text);
+    json_t *items = json_object_get(json_object_get(doc, "outcome"), "items");
+    json_t *it = json_object_get(items, item);
+    if (!it) {
+        json_object_set_new(items, item, json_pack("{s:s}", "identifier", item));
+        it = json_object_get(items, item);
+    }
+    const char *where = values ? "values" : "responses";
+    if (!json_object_get(it, where))
+        json_object_set_new(it, where, json_object());
+    json_object_set_new(
+        json_object_get(it, where), resp,
+        json_pack("{s:s, s:s, s:i, s:s, s:s}", "name", name, "type", type, "size", size, "sha256",
+                  "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "data",
+                  "dGVzdA=="));
+    char *out = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    struct db_stmt *st =
+        db_stmt(f->inst->db, "UPDATE results SET result_json = ?1 WHERE id = ?2", &e);
+    assert_non_null(st);
+    db_bind_text(st, 1, out);
+    db_bind_text(st, 2, id);
+    assert_int_equal(db_step_done(f->inst->db, st, "update", &e), 0);
+    free(out);
+}
+
+/* Uploads and drawings: a column per question's file response any result holds (ITEM.RESPONSE,
+ * after the outcomes, sorted), its cell the file's name, type, size and SHA-256 (a name that
+ * would run as a formula neutralised); never the bytes; empty where no file was given or the
+ * result is not decrypted yet. */
+static void test_the_csv_has_a_column_per_file_response_with_name_type_size_and_sha256(void **state)
+{
+    struct rf *f = *state;
+    char ids[5][UUID_STR_LEN];
+    results(f, ids);
+    give_file(f, ids[0], "i1", "ESSAY", "my essay, v2.pdf", "application/pdf", 35840, 0);
+    give_file(f, ids[0], "i3", "DRAWING", "drawing.png", "image/png", 2048, 0);
+    give_file(f, ids[1], "i1", "ESSAY", "=cmd.txt", "text/plain", 4, 1); /* terminated */
+    struct buf csv = BUF_INIT;
+    struct app_results_export_out out;
+    struct op_err e = {0};
+    const struct app_results_query q = {.delivery = RF_DELIV};
+    assert_int_equal(app_results_export_csv(f->inst, &q, to_buf, &csv, &out, &e), 0);
+    assert_int_equal(out.results, 5);
+    assert_int_equal(out.files, 2);
+    const char *p = csv.data;
+    assert_non_null(strstr(p, ",score,max_score,NOTE,SCORE_TOTAL,SCORE_TOTAL_MAX,i1.ESSAY,"
+                              "i3.DRAWING\r\n"));
+    assert_null(strstr(p, "dGVzdA==")); /* the content stays in the result */
+    struct csv_row head, r;
+    assert_int_equal(csv_read(&p, &head), 1);
+    int essay = col(&head, "i1.ESSAY"), drawing = col(&head, "i3.DRAWING"), rows = 0;
+    while (csv_read(&p, &r)) {
+        const char *id = r.cell[col(&head, "result_id")];
+        if (strcmp(id, ids[0]) == 0) {
+            assert_string_equal(r.cell[essay], "my essay, v2.pdf (application/pdf, 35840 bytes, "
+                                               "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2"
+                                               "b0b822cd15d6c15b0f00a08)");
+            assert_string_equal(r.cell[drawing],
+                                "drawing.png (image/png, 2048 bytes, sha256 9f86d081884c7d659a2"
+                                "feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08)");
+        } else if (strcmp(id, ids[1]) == 0) {
+            assert_non_null(strstr(r.cell[essay], "'=cmd.txt (text/plain, 4 bytes, sha256 "));
+            assert_string_equal(r.cell[drawing], "");
+        } else {
+            assert_string_equal(r.cell[essay], "");
+            assert_string_equal(r.cell[drawing], "");
+        }
+        rows++;
+        csv_free(&r);
+    }
+    assert_int_equal(rows, 5);
+    csv_free(&head);
+    buf_free(&csv);
+}
+
 /* ---- QTI XML ---- */
 
 static xmlSchemaPtr load_schema(void)
@@ -437,6 +523,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_the_csv_holds_the_tabs_figures_quoted_and_with_formulas_neutralised),
+        T(test_the_csv_has_a_column_per_file_response_with_name_type_size_and_sha256),
         T(test_the_qti_xml_validates_against_ims_schema_and_holds_the_tabs_figures),
         T(test_exports_keep_to_the_callers_scope_and_the_filters),
         T(test_a_large_export_streams_in_bounded_memory),
