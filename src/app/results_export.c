@@ -66,6 +66,24 @@ static void format_number(double v, char out[40])
     }
 }
 
+/* The decrypted result of row v, parsed (*doc: a new reference): 0, OP_ENOTFOUND when it is
+ * not decrypted yet, OP_ESTATE when its JSON does not parse. */
+static int result_doc(struct instance *inst, const struct results_view_row *v, json_t **doc,
+                      struct op_err *e)
+{
+    char *text = NULL;
+    *doc = NULL;
+    int rc = results_get_json(inst->db, v->r.id, &text, e);
+    if (rc != 0)
+        return rc;
+    json_error_t je;
+    *doc = json_loads(text, 0, &je);
+    free(text);
+    if (!*doc)
+        return err_set(e, OP_ESTATE, "result %s: its decrypted JSON does not parse", v->r.id);
+    return 0;
+}
+
 /* ---- CSV ---- */
 
 /* Appends one cell: quoted when it holds , " CR or LF; a text starting with = + - @ tab or CR
@@ -135,19 +153,14 @@ static int row_files(struct instance *inst, const struct results_view_row *v, js
                      struct op_err *e)
 {
     *out = json_object();
-    char *text = NULL;
-    int rc = results_get_json(inst->db, v->r.id, &text, e);
+    json_t *doc = NULL;
+    int rc = result_doc(inst, v, &doc, e);
     if (rc == OP_ENOTFOUND) { /* not decrypted: no content yet */
         err_clear(e);
         return 0;
     }
     if (rc != 0)
         return rc;
-    json_error_t je;
-    json_t *doc = json_loads(text, 0, &je);
-    free(text);
-    if (!doc)
-        return err_set(e, OP_ESTATE, "result %s: its decrypted JSON does not parse", v->r.id);
     json_t *items = app_results_items_json(json_object_get(doc, "outcome"));
     size_t i;
     const json_t *it;
@@ -618,15 +631,10 @@ static void qti_document(struct buf *b, const struct results_view_row *v, const 
 static int qti_of_row(struct instance *inst, const struct results_view_row *v, struct buf *b,
                       struct op_err *e)
 {
-    char *text = NULL;
-    int rc = results_get_json(inst->db, v->r.id, &text, e);
+    json_t *doc = NULL;
+    int rc = result_doc(inst, v, &doc, e);
     if (rc != 0)
         return rc;
-    json_error_t je;
-    json_t *doc = json_loads(text, 0, &je);
-    free(text);
-    if (!doc)
-        return err_set(e, OP_ESTATE, "result %s: its decrypted JSON does not parse", v->r.id);
     qti_document(b, v, doc);
     json_decref(doc);
     return b->data ? 0 : oom(e);

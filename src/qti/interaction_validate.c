@@ -279,18 +279,29 @@ static int parse_point(const char *s, double *x, double *y)
     return *end ? -1 : 0;
 }
 
-static int validate_points(const struct qti_interaction *it, const json_t **vals, size_t n,
-                           struct qti_invalid *why)
+/* Each of the n values is a point "x y" on a picture of w by h pixels (a side of 0: not
+ * known, not checked); else the candidate is told `outside` (or that the form is wrong).
+ * selectPoint and positionObject share it; 1 when every point is on the picture. */
+static int points_on_picture(const json_t **vals, size_t n, int w, int h, const char *outside,
+                             struct qti_invalid *why)
 {
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(vals[i]);
         double x, y;
         if (!s || parse_point(s, &x, &y) < 0)
             return invalid(why, "type", "The answer is not in the expected form.");
-        if (x < 0 || y < 0 || (it->object_width && x > it->object_width) ||
-            (it->object_height && y > it->object_height))
-            return invalid(why, "point", "The point you marked is outside the image.");
+        if (x < 0 || y < 0 || (w && x > w) || (h && y > h))
+            return invalid(why, "point", "%s", outside);
     }
+    return 1;
+}
+
+static int validate_points(const struct qti_interaction *it, const json_t **vals, size_t n,
+                           struct qti_invalid *why)
+{
+    if (!points_on_picture(vals, n, it->object_width, it->object_height,
+                           "The point you marked is outside the image.", why))
+        return 0;
     return check_count(it, n, "point", "points", "Mark", why);
 }
 
@@ -299,15 +310,9 @@ static int validate_points(const struct qti_interaction *it, const json_t **vals
 static int validate_positions(const struct qti_interaction *it, const json_t **vals, size_t n,
                               struct qti_invalid *why)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(vals[i]);
-        double x, y;
-        if (!s || parse_point(s, &x, &y) < 0)
-            return invalid(why, "type", "The answer is not in the expected form.");
-        if (x < 0 || y < 0 || (it->stage_width && x > it->stage_width) ||
-            (it->stage_height && y > it->stage_height))
-            return invalid(why, "point", "The image is placed outside the picture.");
-    }
+    if (!points_on_picture(vals, n, it->stage_width, it->stage_height,
+                           "The image is placed outside the picture.", why))
+        return 0;
     if (it->max_choices > 0 && n > (size_t)it->max_choices)
         return invalid(why, "maxChoices", "Place the image at most %d %s.", it->max_choices,
                        plural(it->max_choices, "time", "times"));

@@ -458,6 +458,19 @@ static void test_upload_and_drawing_parse_and_round_trip(void **state)
     assert_non_null(strstr(e.msg, "must be an image"));
 }
 
+/* The types an uploadInteraction (XML) takes at import: `want`, or none (NULL). */
+static void assert_upload_types(const char *xml, const char *want)
+{
+    struct op_err e = {0};
+    struct qti_interaction *it = parse(xml, &e);
+    assert_non_null(it);
+    if (want)
+        assert_string_equal(it->upload_types, want);
+    else
+        assert_null(it->upload_types);
+    qti_interaction_free(it);
+}
+
 /* TAO's editor writes several allowed types as classes (x-tao-upload-type-application_pdf)
  * and leaves `type` out of the exported item: they are the allowed types then; a `type`, when
  * there is one, wins (TAO reads only it); a class of that form naming no type is refused. */
@@ -478,22 +491,14 @@ static void test_upload_types_from_tao_classes(void **state)
     assert_false(qti_interaction_accepts_type(it, "image/png"));
     qti_interaction_free(it);
     /* a subtype with '_' of its own keeps it: only the first one stands for the '/' */
-    it = parse("<uploadInteraction responseIdentifier=\"R\" "
-               "class=\"x-tao-upload-type-application_x_zip\"/>",
-               &e);
-    assert_non_null(it);
-    assert_string_equal(it->upload_types, "application/x_zip");
-    qti_interaction_free(it);
-    it = parse("<uploadInteraction responseIdentifier=\"R\" type=\"text/plain\" "
-               "class=\"x-tao-upload-type-application_pdf\"/>",
-               &e);
-    assert_non_null(it);
-    assert_string_equal(it->upload_types, "text/plain");
-    qti_interaction_free(it);
-    it = parse("<uploadInteraction responseIdentifier=\"R\" class=\"wide x-tao-other\"/>", &e);
-    assert_non_null(it);
-    assert_null(it->upload_types);
-    qti_interaction_free(it);
+    assert_upload_types("<uploadInteraction responseIdentifier=\"R\" "
+                        "class=\"x-tao-upload-type-application_x_zip\"/>",
+                        "application/x_zip");
+    assert_upload_types("<uploadInteraction responseIdentifier=\"R\" type=\"text/plain\" "
+                        "class=\"x-tao-upload-type-application_pdf\"/>",
+                        "text/plain");
+    assert_upload_types("<uploadInteraction responseIdentifier=\"R\" class=\"wide x-tao-other\"/>",
+                        NULL);
     assert_null(parse("<uploadInteraction responseIdentifier=\"R\" "
                       "class=\"x-tao-upload-type-pdf\"/>",
                       &e));
