@@ -258,6 +258,33 @@ static int valid_identifier(const char *s)
     return 1;
 }
 
+/* QTI 2.1 and 2.2 require a hotspot's `shape` and `coords`, and an associableHotspot's
+ * `matchMax`. An item without them is still taken, as TAO takes it, and the import says what
+ * they were read as: a missing matchMax as 0, no limit (TAO's renderer sets no limit either);
+ * a missing shape as "default", the whole picture (TAO draws no area for it, so it cannot be
+ * chosen there): the author should give the area. */
+static void warn_hotspot_defaults(struct pctx *p, struct qti_xhtml_ctx *cx, xmlNode *n,
+                                  const struct qti_choice *c, int has_shape)
+{
+    const char *el = (const char *)n->name;
+    int associable = strcmp(el, "associableHotspot") == 0;
+    if (!cx || !cx->warnings || (!associable && strcmp(el, "hotspotChoice") != 0))
+        return;
+    long line = xmlGetLineNo(n);
+    const char *file = p->href ? p->href : "item";
+    const char *item = p->item ? p->item : "?";
+    if (!has_shape)
+        qti_warnings_add(cx->warnings,
+                         "%s line %ld: item %s: %s %s has no shape (QTI requires one): it is "
+                         "taken as the whole picture; give its area (shape and coords)",
+                         file, line, item, el, c->identifier);
+    if (associable && !xmlHasProp(n, (const xmlChar *)"matchMax"))
+        qti_warnings_add(cx->warnings,
+                         "%s line %ld: item %s: %s %s has no matchMax (QTI requires one): it "
+                         "is taken as 0, no limit, as in TAO",
+                         file, line, item, el, c->identifier);
+}
+
 /* Reads the attributes every choice kind shares and its sanitised content. */
 static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, int set,
                         int with_content, struct qti_xhtml_ctx *cx)
@@ -293,6 +320,7 @@ static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, 
     c->show_hide_show = !(sh && strcmp(sh, "hide") == 0);
     free(sh);
     char *shape = attr(n, "shape");
+    int has_shape = shape != NULL;
     if (shape) {
         char *coords = attr(n, "coords");
         if (qti_shape_from_name(shape, &c->shape) < 0)
@@ -305,6 +333,7 @@ static int parse_choice(struct pctx *p, struct qti_interaction *it, xmlNode *n, 
         if (rc < 0)
             return rc;
     }
+    warn_hotspot_defaults(p, cx, n, c, has_shape);
     struct buf html = BUF_INIT;
     if (with_content) {
         rc = qti_xhtml_children(cx, n, &html, p->e);

@@ -509,6 +509,44 @@ static void test_upload_types_from_tao_classes(void **state)
     assert_non_null(strstr(e.msg, "is not a MIME type"));
 }
 
+/* An associableHotspot without matchMax (QTI requires one) takes any number of images, as in
+ * TAO; a hotspot without shape is the whole picture: both imported with a warning naming the
+ * file, line, item and element; a complete one says nothing. */
+static void test_hotspot_without_match_max_or_shape_is_taken_with_a_warning(void **state)
+{
+    (void)state;
+    const char *xml =
+        "<itemBody xmlns=\"" QTI21 "\"><graphicGapMatchInteraction responseIdentifier=\"R\">"
+        "<object type=\"image/png\" data=\"m.png\"/>"
+        "<gapImg identifier=\"A\" matchMax=\"1\"><object type=\"image/png\" data=\"a.png\"/>"
+        "</gapImg>\n"
+        "<associableHotspot identifier=\"H1\" shape=\"rect\" coords=\"0,0,9,9\"/>\n"
+        "<associableHotspot identifier=\"H2\" matchMax=\"1\"/>\n"
+        "<associableHotspot identifier=\"H3\" shape=\"circle\" coords=\"5,5,4\" "
+        "matchMax=\"2\"/></graphicGapMatchInteraction></itemBody>";
+    struct op_err e = {0};
+    xmlDoc *doc;
+    assert_int_equal(qti_xml_read("items/q.xml", xml, strlen(xml), NULL, &doc, &e), 0);
+    xmlNode *n = xmlDocGetRootElement(doc)->children;
+    struct qti_warnings w = {0, NULL};
+    struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0, NULL, NULL, &w};
+    struct qti_interaction *it = NULL;
+    assert_int_equal(qti_interaction_parse(n, "Q1", &cx, &it, &e), 0);
+    xmlFreeDoc(doc);
+    int h1 = qti_interaction_find_choice(it, "H1"), h2 = qti_interaction_find_choice(it, "H2");
+    assert_int_equal(it->choices[h1].match_max, 0);
+    assert_int_equal(it->choices[h2].shape, QTI_SHAPE_DEFAULT);
+    assert_int_equal(w.count, 2);
+    assert_string_equal(w.msgs[0], "items/q.xml line 2: item Q1: associableHotspot H1 has no "
+                                   "matchMax (QTI requires one): it is taken as 0, no limit, as "
+                                   "in TAO");
+    assert_string_equal(w.msgs[1], "items/q.xml line 3: item Q1: associableHotspot H2 has no "
+                                   "shape (QTI requires one): it is taken as the whole picture; "
+                                   "give its area (shape and coords)");
+    qti_warnings_free(&w);
+    qti_interaction_free(it);
+}
+
 static void test_choice_refuses_duplicate_identifiers_and_min_over_max(void **state)
 {
     (void)state;
@@ -890,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_interaction_is_named_with_its_item),
         cmocka_unit_test(test_upload_and_drawing_parse_and_round_trip),
         cmocka_unit_test(test_upload_types_from_tao_classes),
+        cmocka_unit_test(test_hotspot_without_match_max_or_shape_is_taken_with_a_warning),
         cmocka_unit_test(test_choice_refuses_duplicate_identifiers_and_min_over_max),
         cmocka_unit_test(test_interaction_json_round_trip_keeps_everything),
         cmocka_unit_test(test_media_plays_are_bounded_by_min_and_max_plays),
