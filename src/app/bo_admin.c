@@ -163,6 +163,29 @@ int app_bo_version_body_parse(const json_t *body, int64_t *version, struct op_er
     return version_member(body, 0, version, e);
 }
 
+int app_bo_retry_body_parse(const json_t *body, struct bo_retry_body *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(body))
+        return err_set_field(e, OP_EINPUT, "body", "the body is not a JSON object");
+    json_t *nv = json_object_get(body, "new_version");
+    if (nv && !json_is_boolean(nv))
+        return err_set_field(e, OP_EINPUT, "new_version", "new_version is true or false");
+    int rc = text_member(body, "label", 0, &out->label, e);
+    if (rc != 0)
+        return rc;
+    out->new_version = json_is_true(nv);
+    if (out->new_version == !!out->label) {
+        out->label = NULL;
+        out->new_version = 0;
+        return err_set_field(e, OP_EINPUT, "body",
+                             "give either \"label\" (import the package under another label) "
+                             "or \"new_version\": true (make it the next version of the "
+                             "delivery that has its label), not both");
+    }
+    return 0;
+}
+
 int app_bo_upload_params_parse(const char *filename, const char *label, const char *proctored,
                                const char *max_executions, struct bo_upload_params *out,
                                struct op_err *e)

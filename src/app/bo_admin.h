@@ -88,6 +88,14 @@ int app_bo_upload_params_parse(const char *filename, const char *label, const ch
                                const char *max_executions, struct bo_upload_params *out,
                                struct op_err *e);
 
+/* POST /imports/{id}/retry: {"label": "another label"} or {"new_version": true}, exactly
+ * one of them (import_jobs_retry). The label points into the body. */
+struct bo_retry_body {
+    const char *label;
+    int new_version;
+};
+int app_bo_retry_body_parse(const json_t *body, struct bo_retry_body *out, struct op_err *e);
+
 /* ---- test centers ---- */
 
 /* {"centers": [<center>, ...]} ordered by label: each as app_center_json with

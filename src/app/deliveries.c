@@ -48,15 +48,17 @@ struct insert_run {
     struct delivery *d;
     struct app_content_new **content;
     size_t n;
+    json_t *taken; /* app_import_watch.taken, or NULL */
 };
 
-static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_err *e);
+static int labels_free(struct db *db, struct delivery *d, size_t n, json_t *taken_out,
+                       struct op_err *e);
 
 static int insert_deliveries(struct db *db, void *ctx, struct op_err *e)
 {
     struct insert_run *r = ctx;
     /* checked again inside the transaction: another import may have taken a label since */
-    int rc = labels_free(db, r->d, r->n, e);
+    int rc = labels_free(db, r->d, r->n, r->taken, e);
     for (size_t i = 0; rc == 0 && i < r->n; i++) {
         rc = deliveries_insert(db, &r->d[i], e);
         if (rc == 0)
@@ -254,8 +256,10 @@ static char *import_label(const char *given, const struct compiled *c, size_t n,
 /* OP_ECONFLICT (remedy OP_REMEDY_LABEL_TAKEN) when a delivery already has one of the labels
  * of d[0..n): two deliveries of one label make every later command that names it ambiguous.
  * The message names each label taken and the delivery that has it. */
-static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_err *e)
+static int labels_free(struct db *db, struct delivery *d, size_t n, json_t *taken_out,
+                       struct op_err *e)
 {
+    json_t *labels = json_array();
     struct buf taken = BUF_INIT;
     int count = 0, rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -264,10 +268,13 @@ static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_er
         int found = deliveries_find(db, d[i].label, &old, &why);
         if (found == 0) {
             buf_printf(&taken, "%s\"%s\" (%s)", count ? ", " : "", d[i].label, old.id);
+            json_array_append_new(labels,
+                                  json_pack("{s:s, s:s}", "label", d[i].label, "delivery", old.id));
             delivery_clear(&old);
             count++;
         } else if (found == OP_EINPUT) { /* several have it already */
             buf_printf(&taken, "%s\"%s\" (several)", count ? ", " : "", d[i].label);
+            json_array_append_new(labels, json_pack("{s:s, s:n}", "label", d[i].label, "delivery"));
             count++;
         } else if (found != OP_ENOTFOUND) {
             rc = err_set(e, found, "%s", why.msg);
@@ -279,6 +286,11 @@ static int labels_free(struct db *db, struct delivery *d, size_t n, struct op_er
                             "ambiguous",
                             count == 1 ? "a delivery is labelled" : "deliveries are labelled",
                             taken.data);
+    if (rc == OP_ECONFLICT && taken_out) {
+        json_object_set(taken_out, "labels", labels);
+        json_object_set_new(taken_out, "new_version", json_boolean(n == 1));
+    }
+    json_decref(labels);
     buf_free(&taken);
     return rc;
 }
@@ -387,12 +399,12 @@ int app_deliveries_import_all(struct instance *inst, const struct app_deliveries
     /* a label taken is refused before the packages are encrypted (and again in the
      * transaction) */
     if (rc == 0)
-        rc = labels_free(inst->db, d, n, e);
+        rc = labels_free(inst->db, d, n, w ? w->taken : NULL, e);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = app_content_prepare(inst, d[i].id, d[i].package_sha256, &content[i], e);
     if (rc == 0) {
         progress(w, APP_IMPORT_RECORDING, 0, 0);
-        struct insert_run r = {d, content, n};
+        struct insert_run r = {d, content, n, w ? w->taken : NULL};
         rc = db_write(inst->db, insert_deliveries, &r, e); /* all or none */
     }
     if (rc == 0 && !(out->deliveries = calloc(n, sizeof *out->deliveries)))

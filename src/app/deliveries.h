@@ -58,6 +58,12 @@ struct app_import_watch {
     json_t *problems;
     /* The name messages give the package (the uploaded file's name); NULL: the file's. */
     const char *archive_name;
+    /* A JSON object (or NULL) that receives, when the package is refused because a delivery
+     * has one of its labels already (remedy OP_REMEDY_LABEL_TAKEN), what a front end needs to
+     * offer the two ways on: "labels": [{"label", "delivery": the id of the delivery that has
+     * it, or null when several have}], and "new_version": true when the package has one test
+     * (it can become the next version of that delivery), false otherwise. */
+    json_t *taken;
 };
 
 /* One problem message of a package ("Pkg.zip: items/q1.xml line 8: ...") as the

@@ -7,7 +7,9 @@
  *
  * Invariants:
  *   - a job owns its package file and the folder it was uploaded into: both are removed when
- *     the job ends, whatever the outcome;
+ *     the job ends, except when the package was refused for a label a delivery has already:
+ *     then the job keeps them until it is run again (import_jobs_retry, whose job takes them)
+ *     or forgotten, or the uploads are swept (import_uploads_sweep);
  *   - a job opens its own database connection (a struct db serves one thread) and never holds
  *     a transaction but the delivery's own (app_deliveries_import);
  *   - at most `running_max` jobs run at once (another is OP_EBUSY: 503, retry); the table
@@ -48,6 +50,10 @@ struct import_job_request {
     const char *label;      /* NULL: the test's title */
     int proctored_default;  /* 0 or 1 */
     int64_t max_executions; /* 0: unlimited */
+    /* 1: the package (of one test) becomes the next version of the delivery its label (or
+     * its test's title) names, as import-qti --new-version; proctored_default and
+     * max_executions -1 then leave that delivery's settings as they are. */
+    int new_version;
 };
 
 /* Starts the import of `r` in a thread and gives its id. On failure (OP_EBUSY when
@@ -61,10 +67,38 @@ int import_jobs_start(struct import_jobs *t, const struct import_job_request *r,
  *    running), "deliveries": [<app_delivery_json>, ...] (done: one per test of the package,
  *    in the manifest's order; else []), "delivery": the first of them or null, "warnings":
  *    [{"file", "line", "message"}, ...] (done: what the import changed rather than refused),
- *    "error": the first problem or null, "problems": [{"file", "line", "message"}, ...]}
+ *    "error": the first problem or null, "problems": [{"file", "line", "message"}, ...],
+ *    "new_version": true when the job gave an existing delivery a new version, "changed"
+ *    (new_version: false when that delivery had this package and these settings already),
+ *    "label_taken": null, or, when the package was refused because a delivery has its label
+ *    already and it can be run again (import_jobs_retry), {"labels": [{"label", "delivery"}],
+ *    "new_version": whether it can become the next version of that delivery (one test)},
+ *    "retried_as": the id of the job that runs it again, or null}
  * OP_ENOTFOUND for no such job, or another user's. */
 int import_jobs_status(struct import_jobs *t, const char *id, const char *viewer_id, json_t **out,
                        struct op_err *e);
+
+/* How to run again an import refused for a label taken: exactly one of the two. */
+struct import_job_retry {
+    const char *label; /* import under this label instead (not empty) */
+    int new_version;   /* 1: as the next version of the delivery that has the label */
+};
+
+/* Runs again, as a new job of `viewer_id`, the import `id` that was refused because a
+ * delivery has its label already (its status's "label_taken"): under r->label, or as the
+ * next version of that delivery (r->new_version: its proctored default and executions
+ * allowed stay as they are), the rule of import-qti --label / --new-version
+ * (app_deliveries_import_all). The refused job kept its package for this, and the new job
+ * takes it: a refusal runs again once (a retry refused for a label again keeps it in turn).
+ * Gives the new job's id.
+ * OP_ENOTFOUND: no such job, or another user's, or its package is no longer kept (the job
+ * was forgotten, the upload swept: upload it again); OP_ECONFLICT: that job did not end on a
+ * label taken, or was run again already, or (new_version) its package holds several tests;
+ * OP_EINPUT: not exactly one of label and new_version; OP_EBUSY as import_jobs_start (the
+ * refused job keeps the package). */
+int import_jobs_retry(struct import_jobs *t, const char *id, const char *viewer_id,
+                      const struct import_job_retry *r, char newid[IMPORT_JOB_ID_LEN],
+                      struct op_err *e);
 
 /* Removes the upload folders of DIR/uploads (a server killed in the middle of an upload or
  * an import leaves its folder) whose folder and files are all older than `min_age` seconds;

@@ -219,17 +219,35 @@ int jobs_start(struct jobs *t, const char *owner_id, void *data, const char *pha
     return rc;
 }
 
+/* Job `id` of `viewer_id`, or NULL (under the lock). */
+static struct job *find(struct jobs *t, const char *id, const char *viewer_id)
+{
+    for (int i = 0; id && i < t->n; i++)
+        if (strcmp(t->v[i]->id, id) == 0 &&
+            strcmp(t->v[i]->owner_id, viewer_id ? viewer_id : "") == 0)
+            return t->v[i];
+    return NULL;
+}
+
+int jobs_with(struct jobs *t, const char *id, const char *viewer_id,
+              int (*fn)(struct job *j, void *ctx, struct op_err *e), void *ctx, struct op_err *e)
+{
+    pthread_mutex_lock(&t->lock);
+    struct job *j = find(t, id, viewer_id);
+    int rc = j ? fn(j, ctx, e)
+               : err_set(e, OP_ENOTFOUND, "no %s %.40s (%ss are kept a while after they end)",
+                         t->kind->what, id ? id : "", t->kind->what);
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
 int jobs_status(struct jobs *t, const char *id, const char *viewer_id, json_t **out,
                 struct op_err *e)
 {
     *out = NULL;
     int rc = 0;
     pthread_mutex_lock(&t->lock);
-    struct job *j = NULL;
-    for (int i = 0; id && i < t->n && !j; i++)
-        if (strcmp(t->v[i]->id, id) == 0 &&
-            strcmp(t->v[i]->owner_id, viewer_id ? viewer_id : "") == 0)
-            j = t->v[i];
+    struct job *j = find(t, id, viewer_id);
     if (!j) {
         rc = err_set(e, OP_ENOTFOUND, "no %s %.40s (%ss are kept a while after they end)",
                      t->kind->what, id ? id : "", t->kind->what);

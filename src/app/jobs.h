@@ -71,6 +71,12 @@ int jobs_start(struct jobs *t, const char *owner_id, void *data, const char *pha
 int jobs_status(struct jobs *t, const char *id, const char *viewer_id, json_t **out,
                 struct op_err *e);
 
+/* Calls fn(j, ctx, e) under the table's lock on job `id` of user `viewer_id` (another's is
+ * OP_ENOTFOUND, as for an id that does not exist) and returns what fn returns: a kind's way
+ * to read or take a part of an ended job's data (fn must not call back into the table). */
+int jobs_with(struct jobs *t, const char *id, const char *viewer_id,
+              int (*fn)(struct job *j, void *ctx, struct op_err *e), void *ctx, struct op_err *e);
+
 /* For a kind: its data; the job's state and phase (read them under the lock); the table's
  * instance (its settings); and the lock over what a status reads. */
 void *job_data(const struct job *j);

@@ -208,6 +208,7 @@ int api_bo_upload_check(const struct http_request *req, struct http_response *re
 int api_bo_upload_post(const struct http_request *req, struct http_response *res, struct op_err *e);
 /* GET /api/v1/admin/imports/{id}: {"import"} (app/import_jobs.h), the starter's only. */
 int api_bo_import_get(const struct http_request *req, struct http_response *res, struct op_err *e);
+int api_bo_import_post(const struct http_request *req, struct http_response *res, struct op_err *e);
 
 /* -- backoffice: devices and sync history (api_bo_devices.c; app/bo_devices.h) -- */
 

@@ -11,6 +11,8 @@
  *        {"import"}; the import runs in the background
  *   GET  /api/v1/admin/imports/{id}                  {"import"}: its phase, or the delivery
  *                                                    made, or every problem found
+ *   POST /api/v1/admin/imports/{id}/retry            {"label"} or {"new_version": true} ->
+ *        202 {"import"}: an import refused for a label taken, run again (import_jobs_retry)
  */
 #include <stdio.h>
 #include <string.h>
@@ -149,9 +151,9 @@ int api_bo_upload_post(const struct http_request *req, struct http_response *res
     char id[IMPORT_JOB_ID_LEN];
     if (rc == 0) {
         http_request_take_upload(req); /* the job's from now on, also if it cannot start */
-        const struct import_job_request r = {who.user_id,     req->upload_path, req->upload_dir,
-                                             p.filename,      p.label,          p.proctored_default,
-                                             p.max_executions};
+        const struct import_job_request r = {
+            who.user_id, req->upload_path,    req->upload_dir,  p.filename,
+            p.label,     p.proctored_default, p.max_executions, 0};
         rc = import_jobs_start(req->import_jobs, &r, id, e);
     }
     json_t *doc = NULL;
@@ -182,4 +184,45 @@ int api_bo_import_get(const struct http_request *req, struct http_response *res,
         rc = import_jobs_status(req->import_jobs, id, who.user_id, &doc, e);
     app_bo_caller_clear(&who);
     return rc ? rc : http_response_json(res, 200, json_pack("{s:o}", "import", doc));
+}
+
+int api_bo_import_post(const struct http_request *req, struct http_response *res, struct op_err *e)
+{
+    const char *rest = req->path_rest;
+    size_t idlen = IMPORT_JOB_ID_LEN - 1;
+    if (strlen(rest) <= idlen || strcmp(rest + idlen, "/retry") != 0)
+        return err_set(e, OP_ENOTFOUND,
+                       "%s: no such endpoint (POST /api/v1/admin/imports/{id}/retry)", req->path);
+    char id[IMPORT_JOB_ID_LEN];
+    memcpy(id, rest, idlen);
+    id[idlen] = '\0';
+    struct bo_caller who;
+    int rc = api_bo_caller(req, res, &who, e);
+    if (rc != 0)
+        return rc;
+    rc = app_bo_delivery_may_upload(&who, e);
+    static const char *const allowed[] = {"label", "new_version", NULL};
+    json_t *body = NULL, *doc = NULL;
+    struct bo_retry_body b;
+    char newid[IMPORT_JOB_ID_LEN];
+    if (rc == 0)
+        rc = api_bo_body(req, res, allowed, &body, e);
+    if (rc == 0)
+        rc = app_bo_retry_body_parse(body, &b, e);
+    if (rc == 0 && !req->import_jobs)
+        rc = err_set(e, OP_ENOTFOUND, "no import %s", id);
+    if (rc == 0) {
+        const struct import_job_retry r = {b.label, b.new_version};
+        rc = import_jobs_retry(req->import_jobs, id, who.user_id, &r, newid, e);
+    }
+    if (rc == 0)
+        rc = import_jobs_status(req->import_jobs, newid, who.user_id, &doc, e);
+    json_decref(body);
+    app_bo_caller_clear(&who);
+    if (rc != 0)
+        return rc;
+    char where[128];
+    snprintf(where, sizeof where, "/api/v1/admin/imports/%s", newid);
+    http_response_header(res, "Location", where);
+    return http_response_json(res, 202, json_pack("{s:o}", "import", doc));
 }

@@ -55,6 +55,7 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/v1/admin/deliveries/", 1, api_bo_delivery_get},
     {"POST", "/api/v1/admin/deliveries/", 1, api_bo_delivery_post},
     {"GET", "/api/v1/admin/imports/", 1, api_bo_import_get},
+    {"POST", "/api/v1/admin/imports/", 1, api_bo_import_post},
 
     /* -- devices and sync history (api_bo_devices.c) -- */
     {"GET", "/api/v1/admin/devices", 0, api_bo_devices_get},

@@ -4,7 +4,10 @@
 // (tests/fixtures/qti, zipped by scripts/make-demo-package.sh): a package of two tests lists
 // both deliveries it made, a package with links to pages it lacks is imported and lists the
 // warnings with their file and line, and a package with its second test broken is refused
-// with nothing imported. axe-core finds no serious or critical violation in each state.
+// with nothing imported; a package whose label a delivery has already is refused with the two
+// ways on offered, and taken: the next version of that delivery, or another label (the
+// upload kept by central, not sent again). axe-core finds no serious or critical violation
+// in each state.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -86,6 +89,44 @@ check('the previous warnings are gone', await page.isHidden('#warnings-box'));
 const m = JSON.parse(outpost(['--data', world.central.dir, 'deliveries', 'list', '--json']).stdout).length;
 check('no delivery was made, not even the first test\'s', m === n, { n, m });
 await axeClean('deliveries-refused-second-test');
+
+// ---- a label taken: the page offers a new version of that delivery or another label ----
+const geo = 'Links to pages outside the package';
+const deliveries = () => JSON.parse(outpost(['--data', world.central.dir, 'deliveries', 'list', '--json']).stdout);
+const k = deliveries().length;
+const changed = zip('links-outside', 'Geography-v2', (dir) => {
+  const f = path.join(dir, 'items/linked.xml');
+  fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replace('</itemBody>', '<p>One more line.</p></itemBody>'));
+});
+await upload(changed);
+await page.waitForSelector('#taken-box:not([hidden])');
+check('the refusal says the label is taken', (await page.textContent('#taken-text')).includes(`A delivery is labelled "${geo}" already`), await page.textContent('#taken-text'));
+check('the problems name the delivery that has the label', (await page.textContent('#problems')).includes(`a delivery is labelled "${geo}"`), await page.textContent('#problems'));
+const versionButton = await page.textContent('#taken-version');
+check('a new version of that delivery is offered', versionButton === `Import as a new version of ${geo}`, versionButton);
+check('another label is offered in a labelled field', await page.isVisible('label[for="taken-label"]'));
+await axeClean('deliveries-label-taken');
+await shot(page, 'deliveries-label-taken');
+await page.click('#taken-version');
+await page.waitForFunction(() => !document.getElementById('done').hidden || !document.getElementById('message').hidden,
+                           null, { timeout: 60000 });
+const doneText = await page.textContent('#done');
+check('the package became version 2 of that delivery', doneText.includes(`${geo} is at version 2 now`), doneText);
+check('the choices are gone once it is imported', await page.isHidden('#taken-box'));
+const geoNow = deliveries().filter((d) => d.label === geo);
+check('no second delivery of that label; version 2', deliveries().length === k && geoNow.length === 1 && geoNow[0].version === 2, geoNow);
+
+// the same package again, under another label: a new delivery, without uploading it again
+await upload(changed);
+await page.waitForSelector('#taken-box:not([hidden])');
+await page.fill('#taken-label', 'Geography, group B');
+await page.click('#taken-button');
+await page.waitForFunction(() => !document.getElementById('done').hidden || !document.getElementById('message').hidden,
+                           null, { timeout: 60000 });
+check('imported under the label typed', (await page.textContent('#done')).includes('delivery Geography, group B'), await page.textContent('#done'));
+await page.waitForSelector('#deliveries tbody tr:has-text("Geography, group B")');
+check('one more delivery', deliveries().length === k + 1, deliveries().length);
+await axeClean('deliveries-imported-under-another-label');
 
 check('the page saw no unexpected error', problems.length === 0, problems);
 await finish(browser);

@@ -4,8 +4,9 @@
  * deliveries"), and the upload's query: any bytes are parsed as the server does
  * (http_json_parse), then checked by the parser the first byte chooses (modulo 6): 0 a
  * center to create, 1 a center's change, 2 a staff assignment, 3 an eligibility, 4 a
- * version (publish, withdraw), 5 the upload's query (the bytes split at NULs into filename,
- * label, proctored, max_executions). Each answer is checked against the parser's contract.
+ * version (publish, withdraw) and, the same bytes, an import's retry, 5 the upload's query (the
+ * bytes split at NULs into filename, label, proctored, max_executions). Each answer is checked
+ * against the parser's contract.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -123,6 +124,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(version >= 0);
         else
             CHECK(version == 0);
+        CHECK(rc == 0 || rc == OP_EINPUT);
+        if (rc == OP_EINPUT)
+            CHECK(e.field[0] != '\0');
+        /* the same bytes as an import's retry */
+        struct bo_retry_body b;
+        memset(&e, 0, sizeof e);
+        rc = app_bo_retry_body_parse(body, &b, &e);
+        if (rc == 0)
+            CHECK(b.new_version == 1 ? !b.label : b.new_version == 0 && good_text(b.label));
+        else
+            CHECK(!b.label && !b.new_version);
     }
     CHECK(rc == 0 || rc == OP_EINPUT || rc == OP_ENOMEM);
     if (rc == OP_EINPUT)

@@ -480,7 +480,7 @@ static void test_a_watched_import_reports_its_phases_and_every_bad_item(void **s
     struct fixture *f = *state;
     struct phases ph = {0};
     json_t *problems = json_array();
-    const struct app_import_watch w = {on_progress, &ph, problems, "Maths.zip"};
+    const struct app_import_watch w = {on_progress, &ph, problems, "Maths.zip", NULL};
     const struct app_deliveries_import_in in = {f->zip, NULL, 1, 0, 0};
     struct delivery d;
     struct op_err e = {0};
@@ -525,7 +525,7 @@ static void test_a_package_of_two_tests_makes_two_deliveries_all_or_none(void **
     struct app_import_result r;
     struct op_err e = {0};
     struct phases ph = {0};
-    const struct app_import_watch w = {on_progress, &ph, NULL, NULL};
+    const struct app_import_watch w = {on_progress, &ph, NULL, NULL, NULL};
     db_lose_races(f->inst->db, 1); /* the transaction runs twice: one run's deliveries */
     if (app_deliveries_import_all(f->inst, &in, &w, &r, &e) != 0)
         fail_msg("import: %s", e.msg);
@@ -573,7 +573,7 @@ static void test_a_package_of_two_tests_makes_two_deliveries_all_or_none(void **
                   "<assessmentItemRef identifier=\"F1\" href=\"../items/none.xml\"/>\n"
                   "</assessmentSection></testPart></assessmentTest>");
     json_t *problems = json_array();
-    const struct app_import_watch wp = {NULL, NULL, problems, "Sciences.zip"};
+    const struct app_import_watch wp = {NULL, NULL, problems, "Sciences.zip", NULL};
     assert_int_equal(app_deliveries_import_all(f->inst, &in, &wp, &r, &e), OP_EINPUT);
     assert_int_equal(r.n, 0);
     assert_null(r.deliveries);
@@ -619,7 +619,7 @@ static void test_links_to_absent_pages_are_warnings_of_the_import(void **state)
     char *zip = fs_join(f->inst->dir, "upload-1234.zip");
     assert_int_equal(testzip_fixture_zip("links-outside", zip), 0);
     const struct app_deliveries_import_in in = {zip, NULL, 1, 0, 0};
-    const struct app_import_watch w = {NULL, NULL, NULL, "Geography.zip"};
+    const struct app_import_watch w = {NULL, NULL, NULL, "Geography.zip", NULL};
     struct app_import_result r;
     struct op_err e = {0};
     if (app_deliveries_import_all(f->inst, &in, &w, &r, &e) != 0)

@@ -553,6 +553,81 @@ static void test_an_upload_is_refused_before_its_body_unless_by_the_super_user(v
     free(zip);
 }
 
+/* A package refused because its label is taken runs again as a new version of that delivery
+ * (POST /api/v1/admin/imports/{id}/retry); every refusal of the retry has its status. */
+static void test_an_upload_refused_for_its_label_runs_again_and_every_refusal_is_told(void **state)
+{
+    struct fx *f = start(state);
+    char *zip;
+    size_t len;
+    read_zip(f, &zip, &len);
+    struct reply r;
+    upload(f, ADMIN, "?filename=Demo%20test.zip&label=Maths", "application/zip", zip, len, &r);
+    assert_int_equal(r.status, 202);
+    char id[IMPORT_JOB_ID_LEN + 8], path[256], other[256];
+    snprintf(id, sizeof id, "%s", json_field(r.body, "import", "id"));
+    wait_import(f, id, &r);
+    assert_string_equal(json_field(r.body, "import", "state"), "failed");
+    assert_non_null(strstr(r.body, "\"label_taken\":{"));
+    assert_non_null(strstr(r.body, "\"label\":\"Maths\""));
+    snprintf(path, sizeof path, "/api/v1/admin/imports/%s/retry", id);
+
+    /* who: no session 401, a test-center administrator 403 */
+    call(f, -1, "POST", path, "{\"new_version\": true}", &r);
+    assert_int_equal(r.status, 401);
+    call(f, TCA, "POST", path, "{\"new_version\": true}", &r);
+    assert_int_equal(r.status, 403);
+    /* what: both ways, neither, an unknown member, a label that is not text: 400 */
+    call(f, ADMIN, "POST", path, "{\"new_version\": true, \"label\": \"X\"}", &r);
+    assert_int_equal(r.status, 400);
+    call(f, ADMIN, "POST", path, "{}", &r);
+    assert_int_equal(r.status, 400);
+    call(f, ADMIN, "POST", path, "{\"proctored\": false}", &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(json_field(r.body, "error", "message"), "proctored"));
+    call(f, ADMIN, "POST", path, "{\"label\": 7}", &r);
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_field(r.body, "error", "field"), "label");
+    /* which: no such import, no such action: 404 */
+    call(f, ADMIN, "POST", "/api/v1/admin/imports/0123456789abcdef0123456789abcdef/retry",
+         "{\"new_version\": true}", &r);
+    assert_int_equal(r.status, 404);
+    snprintf(other, sizeof other, "/api/v1/admin/imports/%s/again", id);
+    call(f, ADMIN, "POST", other, "{\"new_version\": true}", &r);
+    assert_int_equal(r.status, 404);
+    /* none of these took the upload: it runs again as Maths's next version (the same
+     * package: nothing changed) */
+    call(f, ADMIN, "POST", path, "{\"new_version\": true}", &r);
+    assert_int_equal(r.status, 202);
+    assert_non_null(header(&r, "Location"));
+    char again[IMPORT_JOB_ID_LEN + 8];
+    snprintf(again, sizeof again, "%s", json_field(r.body, "import", "id"));
+    wait_import(f, again, &r);
+    assert_string_equal(json_field(r.body, "import", "state"), "done");
+    assert_non_null(strstr(r.body, "\"new_version\":true"));
+    assert_non_null(strstr(r.body, "\"changed\":false"));
+    assert_string_equal(json_field(r.body, "import", "file"), "Demo test.zip");
+    /* run again already: 409 */
+    call(f, ADMIN, "POST", path, "{\"label\": \"Maths 2\"}", &r);
+    assert_int_equal(r.status, 409);
+    /* an import refused for another reason: 409 */
+    upload(f, ADMIN, "?filename=Broken.zip", "application/zip", "PK\3\4 not really", 16, &r);
+    snprintf(id, sizeof id, "%s", json_field(r.body, "import", "id"));
+    wait_import(f, id, &r);
+    snprintf(path, sizeof path, "/api/v1/admin/imports/%s/retry", id);
+    call(f, ADMIN, "POST", path, "{\"label\": \"Maths 2\"}", &r);
+    assert_int_equal(r.status, 409);
+    /* still one delivery, and no upload left */
+    call(f, ADMIN, "GET", "/api/v1/admin/deliveries", NULL, &r);
+    json_t *doc = json_loads(r.body, 0, NULL);
+    assert_int_equal(json_array_size(json_object_get(doc, "deliveries")), 1);
+    json_decref(doc);
+    char *uploads = fs_join(f->inst->dir, "uploads");
+    assert_true(!fs_exists(uploads) || fs_dir_is_empty(uploads));
+    free(uploads);
+    free(zip);
+}
+
 /* A client that goes away in the middle of an upload leaves no file behind. */
 static void test_an_upload_cut_in_the_middle_leaves_nothing(void **state)
 {
@@ -613,6 +688,8 @@ int main(void)
         cmocka_unit_test_teardown(
             test_an_upload_is_refused_before_its_body_unless_by_the_super_user, teardown),
         cmocka_unit_test_teardown(test_an_upload_cut_in_the_middle_leaves_nothing, teardown),
+        cmocka_unit_test_teardown(
+            test_an_upload_refused_for_its_label_runs_again_and_every_refusal_is_told, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

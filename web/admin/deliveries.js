@@ -4,7 +4,10 @@
 // QTI package: the bytes sent by XMLHttpRequest (its upload events drive the first progress
 // bar), then the import that runs on the server polled every half second (the second bar:
 // phase, items checked), then the new delivery, or every problem of a refused package with
-// its file and line (docs/api.md, "Backoffice: deliveries").
+// its file and line (docs/api.md, "Backoffice: deliveries"). A package refused because a
+// delivery has its label already offers the two ways on that import-qti has (--new-version,
+// --label): the server kept the upload, and POST /api/v1/admin/imports/{id}/retry runs it
+// again as the next version of that delivery or under the label typed.
 import {csrfToken, formatBytes, formatTime} from '/lib.js';
 import {api, el, say, showError, startPage, t} from '/admin/bo.js';
 
@@ -175,13 +178,97 @@ async function follow(id)
     }
 }
 
-document.getElementById('upload-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
+// The import refused for a label taken that the choices of #taken-box run again.
+let refused = null;
+
+function clearOutcome()
+{
     say('message', '');
     say('done', '');
     showProblems([]);
     showProblems([], 'warnings', 'warnings-box');
     showMade([]);
+    showTaken(null);
+}
+
+// Offers the ways on for an import refused because a delivery has its label (r.label_taken):
+// as a new version of that delivery (a package of one test), or under another label.
+function showTaken(r)
+{
+    refused = r && r.label_taken ? r : null;
+    document.getElementById('taken-box').hidden = !refused;
+    if (!refused)
+        return;
+    const labels = refused.label_taken.labels.map((l) => l.label);
+    const single = refused.label_taken.new_version && labels.length === 1;
+    document.getElementById('taken-text').textContent =
+        t('bo.deliveries.takenText', {n : labels.length, labels : labels.map((l) => `"${l}"`).join(', ')}) +
+        (single ? ` ${t('bo.deliveries.takenVersion')}` : '');
+    const versionButton = document.getElementById('taken-version');
+    versionButton.hidden = !single;
+    versionButton.textContent = single ? t('bo.deliveries.asNewVersion', {label : labels[0]}) : '';
+    document.getElementById('taken-label').value = '';
+}
+
+// What an ended import `r` says: the deliveries made or changed, or why it was refused.
+async function showOutcome(r)
+{
+    if (r.state === 'done') {
+        const made = r.deliveries || [r.delivery];
+        if (r.new_version)
+            say('done', r.changed ? t('bo.deliveries.newVersion', {label : made[0].label, version : made[0].version, file : r.file})
+                                  : t('bo.deliveries.sameVersion', {label : made[0].label, version : made[0].version, file : r.file}),
+                'ok');
+        else
+            say('done', made.length === 1 ? t('bo.deliveries.imported', {label : made[0].label, file : r.file})
+                                          : t('bo.deliveries.importedMany', {n : made.length, file : r.file}),
+                'ok');
+        showMade(made.length > 1 ? made : []);
+        showProblems(r.warnings || [], 'warnings', 'warnings-box');
+        document.getElementById('upload-form').reset();
+        await load();
+    } else {
+        say('message', t('bo.deliveries.refused', {file : r.file, n : r.problems.length}), 'error');
+        showProblems(r.problems);
+        showTaken(r);
+    }
+}
+
+// Runs the refused import again with `body` ({new_version: true} or {label}).
+async function retry(body)
+{
+    if (!refused)
+        return;
+    const id = refused.id;
+    clearOutcome();
+    const buttons = [ 'taken-version', 'taken-button', 'up-button' ].map((b) => document.getElementById(b));
+    buttons.forEach((b) => { b.disabled = true; });
+    setBar('imp-bar', 'imp-bar-label', 0, t('bo.deliveries.importing'));
+    try {
+        const started = await api('POST', `/api/v1/admin/imports/${encodeURIComponent(id)}/retry`, body);
+        await showOutcome(await follow(started.import.id));
+    } catch (e) {
+        // the server's words say why this import cannot run again (gone, run already ...)
+        if (e.status === 404 || e.status === 409 || e.status === 400)
+            say('message', t('bo.deliveries.retryRefused', {message : e.message}), 'error');
+        else
+            showError('message', e);
+    } finally {
+        buttons.forEach((b) => { b.disabled = false; });
+    }
+}
+
+document.getElementById('taken-version').addEventListener('click', () => retry({new_version : true}));
+document.getElementById('taken-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const label = document.getElementById('taken-label').value.trim();
+    if (label)
+        retry({label});
+});
+
+document.getElementById('upload-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearOutcome();
     const file = document.getElementById('up-file').files[0];
     if (!file)
         return;
@@ -199,20 +286,7 @@ document.getElementById('upload-form').addEventListener('submit', async (ev) => 
     try {
         const started = await sendFile(file, params.toString());
         setBar('up-bar', 'up-bar-label', 100, t('bo.deliveries.uploaded', {size : formatBytes(file.size)}));
-        const r = await follow(started.import.id);
-        if (r.state === 'done') {
-            const made = r.deliveries || [r.delivery];
-            say('done', made.length === 1 ? t('bo.deliveries.imported', {label : made[0].label, file : r.file})
-                                          : t('bo.deliveries.importedMany', {n : made.length, file : r.file}),
-                'ok');
-            showMade(made.length > 1 ? made : []);
-            showProblems(r.warnings || [], 'warnings', 'warnings-box');
-            document.getElementById('upload-form').reset();
-            await load();
-        } else {
-            say('message', t('bo.deliveries.refused', {file : r.file, n : r.problems.length}), 'error');
-            showProblems(r.problems);
-        }
+        await showOutcome(await follow(started.import.id));
     } catch (e) {
         showError('message', e);
     } finally {
