@@ -18,7 +18,21 @@
 //   frame -> page  {pci: 1, type: 'response', response, state}  JSON binding, state string
 //   frame -> page  {pci: 1, type: 'height', height}             the content's height in px
 //   frame -> page  {pci: 1, type: 'error', message}             the PCI could not start
-// The frame answers only its parent, and takes only 'init', once, from its parent.
+//   frame -> page  {pci: 1, type: 'microphone', on}             the PCI wants sound (true)
+//                                                               or has stopped every track
+//   page -> frame  {pci: 1, type: 'microphone', state: 'ready', rate}
+//                  {pci: 1, type: 'microphone', state: 'refused', name, message}
+//                  {pci: 1, type: 'audio', samples}             mono Float32Array at rate
+// The frame answers only its parent, and takes 'init' once, then only 'microphone' and
+// 'audio', from its parent.
+//
+// The microphone: a frame without allow-same-origin has an opaque origin, where Chromium
+// refuses getUserMedia ("Invalid security origin") whatever the frame's Permissions-Policy,
+// and giving the frame an origin would give it the page's. So the frame never holds a
+// device: navigator.mediaDevices.getUserMedia here asks the page, which opens the microphone
+// itself only for a PCI bound to a file response (init.microphone: an audio recording),
+// never the camera, and hands the sound over as samples; they become a real MediaStream here
+// (Web Audio), which the PCI records with MediaRecorder as it would a device's.
 (function () {
   'use strict';
   const body = document.body;
@@ -89,6 +103,97 @@
   let inst = null;
   let last = null;
   let started = false;
+
+  // ---- the microphone, through the page (see the top) ----
+  const mic = { waiting: [], ctx: null, proc: null, queue: [], queued: 0, live: 0, asked: false };
+  const refusal = (message) => new DOMException(message, 'NotAllowedError');
+  function micClosed() {
+    mic.live = 0;
+    mic.queue = [];
+    mic.queued = 0;
+    if (mic.asked) { mic.asked = false; post({ type: 'microphone', on: false }); }
+  }
+  function micStream() {
+    const dest = mic.ctx.createMediaStreamDestination();
+    mic.proc.connect(dest);
+    const stream = dest.stream;
+    for (const track of stream.getAudioTracks()) {
+      mic.live++;
+      const stop = track.stop.bind(track);
+      let stopped = false;
+      // the PCI stops its tracks when it has recorded: the page then closes the microphone
+      track.stop = () => {
+        stop();
+        if (stopped) return;
+        stopped = true;
+        if (--mic.live <= 0) micClosed();
+      };
+    }
+    return stream;
+  }
+  function micReady(rate) {
+    if (!mic.ctx || mic.ctx.sampleRate !== rate) {
+      if (mic.ctx) mic.ctx.close().catch(() => {});
+      mic.ctx = new AudioContext({ sampleRate: rate });
+      // the page's samples, played into the stream as they come
+      const src = mic.ctx.createConstantSource();
+      mic.proc = mic.ctx.createScriptProcessor(4096, 1, 1);
+      mic.proc.onaudioprocess = (ev) => {
+        const out = ev.outputBuffer.getChannelData(0);
+        let i = 0;
+        while (i < out.length && mic.queue.length) {
+          const c = mic.queue[0];
+          const n = Math.min(c.length, out.length - i);
+          out.set(c.subarray(0, n), i);
+          i += n;
+          mic.queued -= n;
+          if (n === c.length) mic.queue.shift(); else mic.queue[0] = c.subarray(n);
+        }
+        out.fill(0, i);
+      };
+      src.connect(mic.proc);
+      src.start();
+    }
+    mic.ctx.resume().catch(() => {});
+    for (const w of mic.waiting.splice(0)) w.resolve(micStream());
+  }
+  function getUserMedia(constraints) {
+    return new Promise((resolve, reject) => {
+      const c = constraints || {};
+      if (c.video) { reject(refusal('This question may not use the camera.')); return; }
+      if (!c.audio) { reject(new TypeError('getUserMedia: ask for audio')); return; }
+      if (!init || !init.microphone || init.readOnly) { reject(refusal('This question may not use the microphone.')); return; }
+      mic.waiting.push({ resolve, reject });
+      if (!mic.asked) { mic.asked = true; post({ type: 'microphone', on: true }); }
+      else if (mic.ctx && mic.live > 0) micReady(mic.ctx.sampleRate);
+    });
+  }
+  function onMicMessage(m) {
+    if (m.type === 'audio' && m.samples instanceof Float32Array && mic.asked) {
+      mic.queue.push(m.samples);
+      mic.queued += m.samples.length;
+      // never more than 5 s behind (a context the browser keeps suspended)
+      while (mic.ctx && mic.queued > 5 * mic.ctx.sampleRate && mic.queue.length > 1) mic.queued -= mic.queue.shift().length;
+    } else if (m.type === 'microphone' && m.state === 'ready' && Number.isFinite(m.rate) && m.rate >= 3000 && m.rate <= 384000) {
+      if (mic.asked) micReady(m.rate);
+    } else if (m.type === 'microphone' && m.state === 'refused') {
+      const err = new DOMException(String(m.message || 'The microphone cannot be used.').slice(0, 300),
+        ['NotAllowedError', 'NotFoundError', 'NotReadableError', 'SecurityError', 'NotSupportedError'].includes(m.name) ? m.name : 'NotAllowedError');
+      for (const w of mic.waiting.splice(0)) w.reject(err);
+      mic.asked = false;
+    }
+  }
+  const devices = navigator.mediaDevices || {};
+  try {
+    // an insecure page has no navigator.mediaDevices: the PCI still asks, and hears why not
+    if (!navigator.mediaDevices) Object.defineProperty(navigator, 'mediaDevices', { value: devices, configurable: true });
+    Object.defineProperty(devices, 'getUserMedia', { value: getUserMedia, configurable: true, writable: true });
+    if (typeof devices.enumerateDevices !== 'function') {
+      Object.defineProperty(devices, 'enumerateDevices', { value: () => Promise.resolve([]), configurable: true });
+    }
+  } catch (e) { /* the PCI then meets the browser's own refusal */ }
+  // the old callback form, which some PCIs try first
+  navigator.getUserMedia = navigator.webkitGetUserMedia = (c, ok, ko) => getUserMedia(c).then(ok, ko);
 
   // Whatever the PCI answers now, sent when it changed.
   function report() {
@@ -181,7 +286,8 @@
   new ResizeObserver(sendHeight).observe(document.documentElement);
 
   window.addEventListener('message', (ev) => {
-    if (ev.source !== window.parent || init) return;
+    if (ev.source !== window.parent) return;
+    if (init) { if (ev.data && ev.data.pci === 1) onMicMessage(ev.data); return; }
     const m = ev.data;
     if (!m || m.pci !== 1 || m.type !== 'init' || typeof m.responseIdentifier !== 'string') return;
     parentOrigin = ev.origin && ev.origin !== 'null' ? ev.origin : '*';

@@ -744,8 +744,10 @@ function toBinding(v, d) {
 }
 
 // A message of a PCI's frame, checked: only the protocol's types with the fields each may
-// have, a response that reads as the JSON binding and is small, a state that is a string.
-function pciMessage(data) {
+// have, a response that reads as the JSON binding and is small (a PCI bound to a file
+// response gives the file, base64, and often its state holds it again: 8 MiB), a state that
+// is a string; 'microphone' only from a frame bound to a file response.
+function pciMessage(data, fileBound) {
   if (!data || typeof data !== 'object' || data.pci !== 1 || typeof data.type !== 'string') return null;
   const keys = Object.keys(data);
   const only = (...k) => keys.every((x) => x === 'pci' || x === 'type' || k.includes(x));
@@ -759,8 +761,9 @@ function pciMessage(data) {
       if (data.state !== null && data.state !== undefined && typeof data.state !== 'string') return null;
       let size = 0;
       try { size = JSON.stringify(data.response).length + (data.state ? data.state.length : 0); } catch (e) { return null; }
-      return size <= 256 * 1024 ? data : null;
+      return size <= (fileBound ? 8 * 1024 * 1024 : 256 * 1024) ? data : null;
     }
+    case 'microphone': return fileBound && only('on') && typeof data.on === 'boolean' ? data : null;
     default: return null;
   }
 }
@@ -768,6 +771,69 @@ function pciMessage(data) {
 // PCI state (getState) kept for the time the page is open, so that coming back to an item
 // gives the PCI its own state again.
 const pciStates = new Map();
+// The file a PCI bound to a file response (an audio recording) gave, in the JSON binding,
+// kept in memory while the page is open (never written out: a draft drops it) so that coming
+// back to the item hands the PCI its recording again; the server keeps only a sealed copy it
+// cannot give back. A key absent: the PCI has not spoken of its file since the page opened.
+const pciFiles = new Map();
+
+// The file of a binding ({"base": {"file": {...}}}), or null.
+function bindingFile(v) {
+  return v && v.base && typeof v.base === 'object' && v.base.file && typeof v.base.file === 'object' ? v.base.file : null;
+}
+
+// The microphone of a PCI bound to a file response, held by this page (a sandboxed frame
+// cannot open it: web/pci-frame.js): opened when the frame asks, its sound handed to the
+// frame as samples, closed when the frame has stopped its tracks or the item is left. Never
+// the camera. The candidate sees outside the frame when it is on, and why it cannot be.
+function pciMicrophone(env, frame, status, problem) {
+  let stream = null, ac = null, opening = false;
+  const send = (m) => { if (frame.contentWindow) frame.contentWindow.postMessage(Object.assign({ pci: 1 }, m), '*'); };
+  const say = (text) => { problem.hidden = false; problem.textContent = text; };
+  function close() {
+    if (stream) for (const t of stream.getTracks()) t.stop();
+    if (ac) ac.close().catch(() => {});
+    stream = null;
+    ac = null;
+    status.textContent = '';
+  }
+  async function open() {
+    if (stream || opening) { if (ac) send({ type: 'microphone', state: 'ready', rate: ac.sampleRate }); return; }
+    if (env.opts.readOnly) { send({ type: 'microphone', state: 'refused', name: 'NotAllowedError', message: env.t('qti.micReview') }); return; }
+    if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      say(env.t('qti.micInsecure'));
+      send({ type: 'microphone', state: 'refused', name: 'NotSupportedError', message: env.t('qti.micInsecure') });
+      return;
+    }
+    opening = true;
+    try {
+      const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+      opening = false;
+      if (!frame.isConnected) { for (const t of s.getTracks()) t.stop(); return; }
+      stream = s;
+      ac = new AudioContext();
+      const src = ac.createMediaStreamSource(s);
+      const proc = ac.createScriptProcessor(4096, 1, 1);
+      proc.onaudioprocess = (ev) => {
+        if (!frame.isConnected) { close(); return; }
+        send({ type: 'audio', samples: new Float32Array(ev.inputBuffer.getChannelData(0)) });
+      };
+      src.connect(proc);
+      proc.connect(ac.destination); // silent: the processor writes nothing to its output
+      await ac.resume().catch(() => {});
+      problem.hidden = true;
+      status.textContent = env.t('qti.micOn');
+      send({ type: 'microphone', state: 'ready', rate: ac.sampleRate });
+    } catch (e) {
+      opening = false;
+      const name = e && e.name ? e.name : 'NotAllowedError';
+      const text = env.t(name === 'NotFoundError' ? 'qti.micNone' : name === 'NotAllowedError' || name === 'SecurityError' ? 'qti.micDenied' : 'qti.micFailed', { message: (e && e.message) || name });
+      say(text);
+      send({ type: 'microphone', state: 'refused', name, message: text });
+    }
+  }
+  return { open, close };
+}
 
 // customInteraction: the PCI runs in a sandboxed frame (no allow-same-origin: its own opaque
 // origin, no cookie, no storage, no access to this page) whose document the server builds
@@ -779,9 +845,24 @@ function customInteraction(it, env, ctx) {
   const entry = mods.length ? mods[mods.length - 1].path : null;
   const d = env.decl(it.responseIdentifier);
   const g = group(it, env, ctx, env.t('qti.custom'));
-  let value = toBinding(env.saved[it.responseIdentifier], d);
   const key = `${env.opts.pciKey || ''}/${it.responseIdentifier}`;
+  // a PCI bound to a file response (an audio recording): its file is checked and sealed by the
+  // server like an upload's, which shows back only {name, type, size, sha256}; that form, sent
+  // back as it is, keeps the file the item holds (see upload and drawing below)
+  const fileBound = !!d && d.baseType === 'file';
+  const saved = env.saved[it.responseIdentifier];
+  const kept = fileBound && saved && typeof saved === 'object' && saved.sha256 ? saved : null;
+  let value = fileBound ? (pciFiles.has(key) ? pciFiles.get(key) : kept) : toBinding(saved, d);
   const problem = h('p', { class: 'qti-pci-error', role: 'alert', hidden: true });
+  const fileStatus = fileBound ? h('p', { class: 'qti-upload-status', role: 'status', 'aria-live': 'polite' }) : null;
+  const micStatus = fileBound ? h('p', { class: 'qti-pci-mic', role: 'status', 'aria-live': 'polite' }) : null;
+  const drawFile = () => {
+    if (!fileStatus) return;
+    const f = bindingFile(value);
+    if (f) fileStatus.textContent = env.t('qti.recordingGiven', { name: f.name || '', size: sizeText(env, Math.floor(((f.data || '').length * 3) / 4)) });
+    else if (value && value.sha256) fileStatus.textContent = env.t('qti.recordingKept', { name: value.name || '', size: sizeText(env, value.size || 0) });
+    else fileStatus.textContent = env.t('qti.recordingNone');
+  };
   if (!entry || !env.opts.pciUrl) {
     problem.hidden = false;
     problem.textContent = env.t('qti.pciFailed', { message: 'no frame' });
@@ -795,10 +876,16 @@ function customInteraction(it, env, ctx) {
     title: env.t('qti.customTitle', { type: p.typeIdentifier || '' }),
     src: env.opts.pciUrl(entry),
   });
+  const mic = fileBound ? pciMicrophone(env, frame, micStatus, problem) : null;
+  if (fileBound && !env.opts.readOnly && (!window.isSecureContext || !navigator.mediaDevices)) {
+    // said at once, not only when the PCI tries: no recording can be made on this page
+    problem.hidden = false;
+    problem.textContent = env.t('qti.micInsecure');
+  }
   const onMessage = (ev) => {
-    if (!frame.isConnected) { window.removeEventListener('message', onMessage); return; }
+    if (!frame.isConnected) { window.removeEventListener('message', onMessage); if (mic) mic.close(); return; }
     if (ev.source !== frame.contentWindow || ev.origin !== 'null') return;
-    const m = pciMessage(ev.data);
+    const m = pciMessage(ev.data, fileBound);
     if (!m) return;
     if (m.type === 'ready') {
       // the package's images the markup names, handed over as blobs (the frame fetches nothing)
@@ -814,18 +901,31 @@ function customInteraction(it, env, ctx) {
           typeIdentifier: p.typeIdentifier,
           properties: p.properties || {},
           markup: p.markup || '',
-          boundTo: value,
+          // a kept file the server cannot give back is not handed to the PCI
+          boundTo: fileBound ? (bindingFile(value) ? value : null) : value,
           state: pciStates.has(key) ? pciStates.get(key) : null,
           readOnly: !!env.opts.readOnly,
+          microphone: fileBound && !env.opts.readOnly,
           assets,
         }, '*');
       });
     } else if (m.type === 'response') {
       if (env.opts.readOnly) return;
-      const changed = JSON.stringify(m.response) !== JSON.stringify(value);
-      value = m.response;
+      let next = m.response;
+      if (fileBound) {
+        // no file yet, from a PCI that has not given one since the page opened: the file the
+        // item holds stays (after a reload the PCI starts empty); once it gave one, no file
+        // is the candidate's choice
+        if (bindingFile(next)) pciFiles.set(key, next);
+        else if (pciFiles.has(key) && bindingFile(pciFiles.get(key))) { pciFiles.set(key, null); next = null; }
+        else next = pciFiles.has(key) ? null : kept;
+      }
+      const changed = JSON.stringify(next) !== JSON.stringify(value);
+      value = next;
       if (typeof m.state === 'string') pciStates.set(key, m.state);
-      if (changed) env.changed();
+      if (changed) { drawFile(); env.changed(); }
+    } else if (m.type === 'microphone') {
+      if (m.on) mic.open(); else mic.close();
     } else if (m.type === 'height') {
       frame.style.height = `${Math.max(80, Math.min(4000, m.height))}px`;
     } else if (m.type === 'error') {
@@ -835,6 +935,7 @@ function customInteraction(it, env, ctx) {
   };
   window.addEventListener('message', onMessage);
   g.append(frame, problem);
+  if (fileBound) { g.append(micStatus, fileStatus); drawFile(); }
   return { node: g, ctl: { value: () => value } };
 }
 

@@ -171,7 +171,10 @@ function writeDraft() {
   // a file chosen or drawn is never written out in clear: it waits in memory until it is sent
   // (and sealed by the server), and is chosen again after a reload
   const r = rendered.ctl.responses();
-  for (const [k, v] of Object.entries(r)) if (v && typeof v === 'object' && typeof v.data === 'string') delete r[k];
+  // (a PCI's recording, in the JSON binding {"base": {"file": {"data"}}}, likewise)
+  for (const [k, v] of Object.entries(r)) {
+    if (v && typeof v === 'object' && (typeof v.data === 'string' || (v.base && v.base.file))) delete r[k];
+  }
   try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(r)); } catch (e) { /* full */ }
 }
 function dropDraft(key) {

@@ -24,6 +24,7 @@
 #include "crypto/content.h"
 #include "qti/compile.h"
 #include "qti/item_session.h"
+#include "qti/pci.h"
 #include "qti/test_session.h"
 #include "store/feed.h"
 #include "store/packages.h"
@@ -875,8 +876,10 @@ static int check_declared(struct step *st, const json_t *responses, struct op_er
 }
 
 /* The responses to submit: r->responses with each file the page sent made what is kept
- * (r->file_hook), and each file sent without its data replaced by the one the item holds.
- * *out is a new reference. */
+ * (r->file_hook), and each file sent without its data replaced by the one the item holds. A
+ * PCI bound to a file response (an audio recording) sends it in the QTI JSON binding
+ * ({"base": {"file": {"data", "mime", "name"}}}): read into the file form first, then checked
+ * and kept as an upload's. *out is a new reference. */
 static int prepare_files(struct step *st, const struct runner_request *r, json_t **out,
                          struct op_err *e)
 {
@@ -900,7 +903,22 @@ static int prepare_files(struct step *st, const struct runner_request *r, json_t
         if (!d || d->type != QTI_BT_FILE || json_is_null(v))
             continue;
         const struct qti_interaction *it = qti_item_interaction_for(item, k);
-        json_t *kept = NULL;
+        json_t *kept = NULL, *unwrapped = NULL;
+        if (it && it->kind == QTI_INTERACTION_CUSTOM && json_is_object(v) &&
+            json_object_get(v, "base")) {
+            char what[300];
+            snprintf(what, sizeof what, "item %s, response %s", qti_item_identifier(item), k);
+            rc = qti_pci_file_from_binding(v, what, &unwrapped, e);
+            if (rc) {
+                snprintf(e->field, sizeof e->field, "%s", "responses");
+                break;
+            }
+            if (!unwrapped) { /* {"base": null}: no recording */
+                json_object_set_new(copy, k, json_null());
+                continue;
+            }
+            v = unwrapped;
+        }
         if (!json_is_object(v) || json_object_get(v, "sealed")) {
             rc = err_set_field(e, OP_EINPUT, "responses",
                                "response %s: a file is sent as {\"name\", \"type\", \"data\"}", k);
@@ -923,6 +941,7 @@ static int prepare_files(struct step *st, const struct runner_request *r, json_t
             else
                 kept = json_incref(had);
         }
+        json_decref(unwrapped);
         if (rc)
             break;
         json_object_set_new(copy, k, kept);

@@ -77,6 +77,9 @@ const char *app_upload_sniff(const unsigned char *d, size_t n)
         return "application/rtf";
     if (starts(d, n, "OggS", 4))
         return "application/ogg";
+    /* EBML: WebM, what browsers' MediaRecorder gives (audio/webm;codecs=opus), and Matroska */
+    if (starts(d, n, "\x1a\x45\xdf\xa3", 4))
+        return "video/webm";
     if (starts(d, n, "ID3", 3) || (n >= 2 && d[0] == 0xff && (d[1] & 0xe0) == 0xe0))
         return "audio/mpeg";
     if (n >= 12 && memcmp(d + 4, "ftyp", 4) == 0)
@@ -116,6 +119,10 @@ static const struct {
     {"application/ogg", "application/ogg"},
     {"application/ogg", "audio/ogg"},
     {"application/ogg", "video/ogg"},
+    {"video/webm", "video/webm"},
+    {"video/webm", "audio/webm"},
+    {"video/webm", "video/x-matroska"},
+    {"video/webm", "audio/x-matroska"},
     {"audio/mpeg", "audio/mpeg"},
     {"audio/mpeg", "audio/mp3"},
     {"video/mp4", "video/mp4"},
@@ -260,6 +267,20 @@ static char *lower_dup(const char *s)
     return out;
 }
 
+/* The MIME type without its parameters ("audio/webm;codecs=opus": "audio/webm"), in `out`;
+ * NULL when it is longer than `cap`. */
+static const char *type_only(const char *t, char *out, size_t cap)
+{
+    size_t n = strcspn(t, ";");
+    while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        return NULL;
+    memcpy(out, t, n);
+    out[n] = '\0';
+    return out;
+}
+
 int app_upload_check(const struct qti_interaction *it, const json_t *value, size_t max_bytes,
                      unsigned char **data, size_t *len, char **type, char **name, struct op_err *e)
 {
@@ -267,7 +288,8 @@ int app_upload_check(const struct qti_interaction *it, const json_t *value, size
     *len = 0;
     *type = *name = NULL;
     int drawing = it->kind == QTI_INTERACTION_DRAWING;
-    if (it->kind != QTI_INTERACTION_UPLOAD && !drawing)
+    int pci = it->kind == QTI_INTERACTION_CUSTOM; /* a recording (qti/pci.h) */
+    if (it->kind != QTI_INTERACTION_UPLOAD && !drawing && !pci)
         return refuse(e, "response %s takes no file", it->response_identifier);
     const json_t *b64 = json_object_get(value, "data");
     const char *declared = json_string_value(json_object_get(value, "type"));
@@ -312,7 +334,10 @@ int app_upload_check(const struct qti_interaction *it, const json_t *value, size
             rc = oom(e);
     } else {
         const char *sniffed = app_upload_sniff(buf, n);
-        if (declared && (!*declared || strlen(declared) > 127 || !strchr(declared, '/') ||
+        char bare[128];
+        if (declared)
+            declared = type_only(declared, bare, sizeof bare);
+        if (declared && (!*declared || !strchr(declared, '/') ||
                          strcasecmp(declared, "application/octet-stream") == 0))
             declared = NULL; /* the browser does not know: the content says */
         if (declared && sniffed && !family_has(sniffed, declared))
@@ -325,6 +350,12 @@ int app_upload_check(const struct qti_interaction *it, const json_t *value, size
                         "The file's content is not what its type (%.100s) says. Choose the file "
                         "again or save it in the right format.",
                         declared);
+        else if (pci && !sniffed)
+            /* a PCI names no types: what it gives must be a kind of file the device knows */
+            rc = refuse(e,
+                        "This answer's file cannot be kept: its content (%.100s) is not a kind "
+                        "of file this device recognises (a recording: WebM, Ogg, WAV, MP3, MP4).",
+                        declared ? declared : "unknown");
         if (rc == 0) {
             const char *t = declared ? declared : sniffed ? sniffed : "application/octet-stream";
             if (!(kept = lower_dup(t)))

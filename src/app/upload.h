@@ -3,14 +3,17 @@
  * drawingInteraction, responses of base type file; docs/qti.md, "Files").
  *
  * The page sends a file as {"name": "essay.pdf", "type": "application/pdf", "data": BASE64}
- * (a drawing: its PNG). On the device, before the engine sees it, app_upload_check decodes it
- * and checks it: at most `max_bytes` (configuration.limits.upload-max-bytes), a content that is
- * what its type says (sniffed from its first bytes for every type Outpost knows: PNG, JPEG,
- * GIF, WebP, PDF, ZIP and the office formats built on it, OLE2, RTF, WAV, MP3, Ogg, MP4,
- * plain text), a type the interaction takes (qti_interaction_accepts_type), and for a drawing
- * a PNG whose header is well formed and whose sides are at most APP_DRAWING_MAX_SIDE. Then
- * app_upload_seal seals the content to central's results key (crypto_box_seal): what the
- * device keeps in the execution's session and puts in the result is
+ * (a drawing: its PNG; a PCI bound to a file response, such as TAO's audio recording, gives
+ * it in the QTI JSON binding, which the runner reads into this form first, qti/pci.h). On the
+ * device, before the engine sees it, app_upload_check decodes it and checks it: at most `max_bytes`
+ * (configuration.limits.upload-max-bytes), a content that is what its type says (sniffed from its
+ * first bytes for every type Outpost knows: PNG, JPEG, GIF, WebP, PDF, ZIP and the office formats
+ * built on it, OLE2, RTF, WAV, MP3, Ogg, MP4, WebM, plain text; a type's parameters,
+ * ";codecs=opus", are dropped), a type the interaction takes (qti_interaction_accepts_type; a PCI
+ * names none, so its file must be content Outpost recognises), and for a drawing a PNG whose header
+ * is well formed and whose sides are at most APP_DRAWING_MAX_SIDE. Then app_upload_seal seals the
+ * content to central's results key (crypto_box_seal): what the device keeps in the execution's
+ * session and puts in the result is
  *   {"name", "type", "size", "sha256", "key_id", "sealed": BASE64}
  * so a file never rests in clear on the device, which cannot read it back. On central,
  * decrypt-results opens every sealed file of a result (app_upload_open_all) with the results

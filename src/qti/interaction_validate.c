@@ -148,6 +148,8 @@ int qti_interaction_accepts_type(const struct qti_interaction *it, const char *m
         return 0;
     if (it->kind == QTI_INTERACTION_DRAWING)
         return strcmp(mime, "image/png") == 0;
+    if (it->kind == QTI_INTERACTION_CUSTOM)
+        return 1; /* a PCI's file (a recording): any type whose content the device recognised */
     if (it->kind != QTI_INTERACTION_UPLOAD)
         return 0;
     if (!it->upload_types)
@@ -417,7 +419,7 @@ int qti_interaction_validate(const struct qti_interaction *it, const json_t *res
         break;
     case QTI_INTERACTION_CUSTOM:
         /* a PCI's response is checked against its declaration (type, cardinality) only: the
-         * PCI alone knows what else makes it valid */
+         * PCI alone knows what else makes it valid (a file was checked by the device) */
         ok = 1;
         break;
     case QTI_INTERACTION_UPLOAD:

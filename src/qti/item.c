@@ -372,7 +372,8 @@ int item_base_type_fits(enum qti_interaction_kind k, const struct qti_decl *d)
     case QTI_INTERACTION_END_ATTEMPT:
         return t == QTI_BT_BOOLEAN && d->card == QTI_CARD_SINGLE;
     case QTI_INTERACTION_CUSTOM:
-        return t != QTI_BT_FILE; /* a PCI defines its own response; files are not kept */
+        /* a PCI defines its own response; a file (a recording) is kept as an upload's */
+        return t != QTI_BT_FILE || d->card == QTI_CARD_SINGLE;
     case QTI_INTERACTION_UPLOAD:
     case QTI_INTERACTION_DRAWING:
         return t == QTI_BT_FILE && d->card == QTI_CARD_SINGLE;

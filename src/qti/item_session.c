@@ -385,11 +385,13 @@ static int type_responses(struct qti_item_session *s, const json_t *responses,
         snprintf(name, sizeof name, "item %s, response %s", item_id, key);
         size_t k = (size_t)(sl - s->slots);
         /* a PCI answers in the QTI JSON binding ({"base": {"integer": 3}}): an object for a
-         * variable bound to a customInteraction is read as such */
+         * variable bound to a customInteraction is read as such, but a file the device has
+         * already checked and kept ({"name", "type", ...}, app/upload.h) is in the file form */
         const struct qti_interaction *it = qti_item_interaction_for(s->item, key);
-        int rc = it && it->kind == QTI_INTERACTION_CUSTOM && json_is_object(j)
-                     ? qti_value_from_pci_json(d->type, d->card, j, name, &vals[k], e)
-                     : qti_value_from_json(d->type, d->card, j, name, &vals[k], e);
+        int binding = it && it->kind == QTI_INTERACTION_CUSTOM && json_is_object(j) &&
+                      (d->type != QTI_BT_FILE || json_object_get(j, "base"));
+        int rc = binding ? qti_value_from_pci_json(d->type, d->card, j, name, &vals[k], e)
+                         : qti_value_from_json(d->type, d->card, j, name, &vals[k], e);
         if (rc < 0)
             return rc;
     }

@@ -683,12 +683,86 @@ static int card_error(const char *what, enum qti_cardinality c, const char *key,
                    what, qti_cardinality_name(c), need[c], key);
 }
 
+int qti_pci_file_from_binding(const json_t *j, const char *what, json_t **out, struct op_err *e)
+{
+    *out = NULL;
+    if (json_is_null(j))
+        return 0;
+    const json_t *base = json_object_get(j, "base");
+    if (!json_is_object(j) || json_object_size(j) != 1 || !base)
+        return err_set(e, OP_EINPUT,
+                       "%s: the declaration is a single file, so the PCI's response must be "
+                       "{\"base\": {\"file\": {\"data\": ..., \"mime\": ..., \"name\": ...}}} "
+                       "or {\"base\": null}",
+                       what);
+    if (json_is_null(base))
+        return 0;
+    const json_t *f = json_object_get(base, "file");
+    if (!json_is_object(base) || json_object_size(base) != 1 || !f) {
+        const char *key = json_is_object(base) && json_object_size(base) == 1
+                              ? json_object_iter_key(json_object_iter((json_t *)base))
+                              : NULL;
+        return err_set(e, OP_EINPUT,
+                       key ? "%s: the PCI gave a value of base type %.64s, the declaration is file"
+                           : "%s: the PCI's response must name one base type, as in {\"file\": "
+                             "...}",
+                       what, key);
+    }
+    if (!json_is_object(f))
+        return err_set(e, OP_EINPUT,
+                       "%s: the PCI's file must be {\"data\": base64, \"mime\": ..., \"name\": "
+                       "...}",
+                       what);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)f, k, v)
+    {
+        if (strcmp(k, "data") != 0 && strcmp(k, "mime") != 0 && strcmp(k, "name") != 0)
+            return err_set(e, OP_EINPUT,
+                           "%s: the PCI's file has a member \"%.32s\" (only data, mime and name "
+                           "are read)",
+                           what, k);
+        if (!json_is_string(v))
+            return err_set(e, OP_EINPUT, "%s: the PCI's file: %s must be a string", what, k);
+    }
+    const json_t *data = json_object_get(f, "data");
+    if (!data)
+        return err_set(e, OP_EINPUT, "%s: the PCI's file has no data (its content in base64)",
+                       what);
+    if (json_string_length(data) > QTI_PCI_MAX_FILE_DATA)
+        return err_set(e, OP_EINPUT, "%s: the PCI's file is over %d MiB of base64", what,
+                       QTI_PCI_MAX_FILE_DATA / (1024 * 1024));
+    if (json_string_length(json_object_get(f, "mime")) > 255 ||
+        json_string_length(json_object_get(f, "name")) > 1024)
+        return err_set(e, OP_EINPUT, "%s: the PCI's file has a type or name too long", what);
+    json_t *o = json_object();
+    if (!o || json_object_set(o, "data", (json_t *)data) != 0) {
+        json_decref(o);
+        return err_set(e, OP_ENOMEM, "out of memory");
+    }
+    if (json_object_get(f, "mime"))
+        json_object_set(o, "type", json_object_get(f, "mime"));
+    if (json_object_get(f, "name"))
+        json_object_set(o, "name", json_object_get(f, "name"));
+    *out = o;
+    return 0;
+}
+
 int qti_value_from_pci_json(enum qti_base_type t, enum qti_cardinality c, const json_t *j,
                             const char *what, struct qti_value **out, struct op_err *e)
 {
     *out = NULL;
     if (json_is_null(j))
         return 0;
+    if (t == QTI_BT_FILE && c == QTI_CARD_SINGLE) {
+        /* a recording: its own bound, read in the file form the engine knows */
+        json_t *file = NULL;
+        int rc = qti_pci_file_from_binding(j, what, &file, e);
+        if (rc == 0 && file)
+            rc = qti_value_from_json(t, c, file, what, out, e);
+        json_decref(file);
+        return rc;
+    }
     if (!json_is_object(j) || json_object_size(j) != 1)
         return err_set(e, OP_EINPUT,
                        "%s: a PCI's response must be one of {\"base\": ...}, {\"list\": ...} or "

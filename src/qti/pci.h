@@ -45,6 +45,10 @@
 #define QTI_PCI_MAX_PROPS     1000              /* properties, nested ones included */
 #define QTI_PCI_MAX_RESPONSE  (256 * 1024)      /* bytes of a response in the JSON binding */
 #define QTI_PCI_MAX_PROP_TEXT (64 * 1024)
+/* base64 characters of a file a PCI gives (its "data"): the base64 of the largest file a device
+ * takes (configuration.limits.upload-max-bytes, at most 2 MiB), rounded up; the device's own
+ * limit is checked after (app/upload.h) */
+#define QTI_PCI_MAX_FILE_DATA (3 * 1024 * 1024)
 
 struct qti_pci {
     char *type_identifier; /* customInteractionTypeIdentifier */
@@ -78,6 +82,15 @@ int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *
 json_t *qti_pci_to_json(const struct qti_pci *pci);
 int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, struct op_err *e);
 
+/* A file in the QTI JSON binding, as TAO's audio recording PCI gives it:
+ *   {"base": {"file": {"data": BASE64, "mime": "audio/webm", "name": "rec.webm"}}}
+ * ("mime" and "name" may be left out; {"base": null} is no file), made the file form the rest
+ * of Outpost reads ({"name", "type", "data"}, app/upload.h, qti/value.h): a new reference in
+ * *out, NULL for no file. A body that is not that, a member other than data/mime/name, data
+ * that is not a string or over QTI_PCI_MAX_FILE_DATA characters is refused (OP_EINPUT) with
+ * `what` ("item Q01, response RESPONSE") and the reason. Nothing is decoded here. */
+int qti_pci_file_from_binding(const json_t *j, const char *what, json_t **out, struct op_err *e);
+
 /* Reads a response in the QTI JSON binding of IMS PCI 1.0 against its declaration (base type
  * t, cardinality c):
  *   {"base": null}, {"list": null}                     no response (NULL)
@@ -85,8 +98,10 @@ int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, s
  *   {"list": {"identifier": ["A", "B"]}}              multiple or ordered
  *   {"record": [{"name": "n", "base": {"float": 1.5}}, ...]}   record (single fields)
  * with point [x, y], pair and directedPair ["A", "B"], boolean true/false, duration a number
- * of seconds, and an integer accepted where a float is declared. A value of another base type
- * or cardinality than declared, a file, a malformed or oversized document is refused
+ * of seconds, an integer accepted where a float is declared, and a file as
+ * qti_pci_file_from_binding reads it (not checked here: app/upload.h checks a file on the
+ * device). A value of another base type or cardinality than declared, a malformed or
+ * oversized document (QTI_PCI_MAX_RESPONSE; a file QTI_PCI_MAX_FILE_DATA) is refused
  * (OP_EINPUT) with `what` and the reason. *out is the caller's (NULL for no response). */
 int qti_value_from_pci_json(enum qti_base_type t, enum qti_cardinality c, const json_t *j,
                             const char *what, struct qti_value **out, struct op_err *e);

@@ -47,9 +47,10 @@ export function check(name, ok, detail) {
 
 // A browser and a page at 1280x720 (or `viewport`); page errors, failed requests (4xx/5xx
 // but the ones a test expects: `allow` is a list of RegExps over "STATUS URL") and console
-// errors go to `problems`.
-export async function launch(viewport, allow = []) {
-  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+// errors go to `problems`. `args`: more chromium flags, for a test that needs them (the
+// fake microphone: --use-fake-device-for-media-stream --use-fake-ui-for-media-stream).
+export async function launch(viewport, allow = [], args = []) {
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', ...args] });
   const { context, page, problems } = await newPage(browser, viewport, allow);
   return { browser, context, page, problems };
 }

@@ -3,7 +3,9 @@
  * body a take page sends for a customInteraction (POST /api/v1/executions/{id}/responses),
  * read against every declaration: any bytes must be refused or accepted without crashing,
  * leaking or reading out of bounds; an accepted value has the declared cardinality and base
- * type, and its engine JSON form reads back to an equal value.
+ * type, and its engine JSON form reads back to an equal value. A file (a recording PCI's,
+ * {"base": {"file": {"data", "mime", "name"}}}) is also read by qti_pci_file_from_binding, the
+ * runner's door to the upload checks: what it takes has string data within its bound.
  *
  * The first byte chooses the declaration (base type and cardinality); the rest is the JSON.
  */
@@ -48,6 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(back);
     }
     qti_value_free(v);
+    if (t == QTI_BT_FILE) {
+        json_t *file = NULL;
+        if (qti_pci_file_from_binding(j, "R", &file, &e) == 0 && file) {
+            const json_t *d = json_object_get(file, "data");
+            if (!json_is_string(d) || json_string_length(d) > QTI_PCI_MAX_FILE_DATA)
+                abort();
+        }
+        json_decref(file);
+    }
     json_decref(j);
     return 0;
 }

@@ -3,15 +3,19 @@
  * read with its modules, properties and sanitised markup, travels through the compiled
  * package; a package whose PCI cannot be loaded is refused naming the PCI and the file; the
  * response in the QTI JSON binding is read against its declaration (each cardinality, the
- * refusals) and scored like any other. Packages are built in memory
- * (qti_package_from_files). */
+ * refusals) and scored like any other; a PCI bound to a file response (an audio recording)
+ * gives its file in the binding, read into the file form and checked as an upload's
+ * (app/upload.h: the device's size limit, the content against its type). Packages are built
+ * in memory (qti_package_from_files). */
 #include "testutil.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "app/pci_frame.h"
 #include "app/runner.h"
+#include "app/upload.h"
 #include "base/buf.h"
 #include "qti/compile.h"
 #include "qti/item_session.h"
@@ -299,14 +303,14 @@ static void test_malformed_custom_interaction_is_refused(void **state)
     memcpy(at, "hook=\"../../../../etc/x.js\"", 27);
     refused(buf, likert_files, "is not a path inside the package");
 
-    /* a recording PCI's file response: the frame may not record, nothing is kept */
+    /* a file response of PCI is single, as every file response */
     snprintf(buf, sizeof buf, "%s", likert_item);
-    at = strstr(buf, "baseType=\"integer\"");
-    memcpy(at, "baseType=\"file\"   ", 18);
+    at = strstr(buf, "cardinality=\"single\" baseType=\"integer\"");
+    memcpy(at, "cardinality=\"multiple\" baseType=\"file\" ", 39);
     at = strstr(buf, "<correctResponse>");
     memmove(at, strstr(at, "</responseDeclaration>"),
             strlen(strstr(at, "</responseDeclaration>")) + 1);
-    refused(buf, likert_files, "customInteraction cannot be bound to RESPONSE of base type file");
+    refused(buf, likert_files, "single cardinality only");
 
     refused("<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
             "timeDependent=\"false\"><responseDeclaration identifier=\"R\" cardinality=\"single\" "
@@ -391,7 +395,28 @@ static void test_json_binding_is_read_against_the_declaration(void **state)
             "not in the form");
     binding(QTI_BT_IDENTIFIER, QTI_CARD_SINGLE, "{\"base\":{\"identifier\":\"not one\"}}", NULL,
             "R");
-    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"file\":{\"data\":\"\"}}}", NULL,
+    /* a file, as TAO's audio recording PCI gives it */
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE,
+            "{\"base\":{\"file\":{\"data\":\"GkXfow==\",\"mime\":\"audio/webm;codecs=opus\","
+            "\"name\":\"audioRecording_1.webm\"}}}",
+            "{\"data\":\"GkXfow==\",\"name\":\"audioRecording_1.webm\",\"type\":\"audio/"
+            "webm;codecs=opus\"}",
+            NULL);
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":null}", "null", NULL);
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"string\":\"a.webm\"}}", NULL,
+            "the PCI gave a value of base type string, the declaration is file");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"list\":{\"file\":[]}}", NULL,
+            "the declaration is a single file");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"file\":{\"mime\":\"audio/webm\"}}}", NULL,
+            "the PCI's file has no data");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE,
+            "{\"base\":{\"file\":{\"data\":\"AA==\",\"mime\":\"audio/webm\",\"url\":\"x\"}}}", NULL,
+            "the PCI's file has a member \"url\"");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"file\":{\"data\":7}}}", NULL,
+            "data must be a string");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, "{\"base\":{\"file\":\"AA==\"}}", NULL,
+            "the PCI's file must be {\"data\": base64");
+    binding(QTI_BT_FILE, QTI_CARD_MULTIPLE, "{\"list\":{\"file\":[{\"data\":\"\"}]}}", NULL,
             "base type file is not supported");
     binding(QTI_BT_NONE, QTI_CARD_RECORD,
             "{\"record\":[{\"name\":\"x\",\"base\":null},{\"name\":\"x\",\"base\":null}]}", NULL,
@@ -404,6 +429,128 @@ static void test_json_binding_is_read_against_the_declaration(void **state)
     buf_puts(&big, "\"}}");
     binding(QTI_BT_STRING, QTI_CARD_SINGLE, big.data, NULL, "over 256 KiB");
     buf_free(&big);
+    /* a file's base64 is bounded before anything is decoded */
+    buf_puts(&big, "{\"base\":{\"file\":{\"mime\":\"audio/webm\",\"data\":\"");
+    for (int i = 0; i < QTI_PCI_MAX_FILE_DATA / 4 + 1; i++)
+        buf_puts(&big, "AAAA");
+    buf_puts(&big, "\"}}}");
+    binding(QTI_BT_FILE, QTI_CARD_SINGLE, big.data, NULL, "the PCI's file is over 3 MiB of base64");
+    buf_free(&big);
+}
+
+/* likert_item bound to a single file response instead (an audio recording PCI's). */
+static void file_bound_item(char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", likert_item);
+    char *at = strstr(buf, "baseType=\"integer\"");
+    memcpy(at, "baseType=\"file\"   ", 18);
+    at = strstr(buf, "<correctResponse>");
+    memmove(at, strstr(at, "</responseDeclaration>"),
+            strlen(strstr(at, "</responseDeclaration>")) + 1);
+    /* SCORE 1 when a file was given, as TAO's recording items do */
+    at = strstr(buf, "<responseProcessing");
+    snprintf(at, cap - (size_t)(at - buf), "%s",
+             "<responseProcessing><responseCondition><responseIf><not><isNull><variable "
+             "identifier=\"RESPONSE\"/></isNull></not><setOutcomeValue identifier=\"SCORE\">"
+             "<baseValue baseType=\"float\">1</baseValue></setOutcomeValue></responseIf>"
+             "</responseCondition></responseProcessing></assessmentItem>");
+}
+
+/* A PCI bound to a file response (TAO's audio recording) is delivered: its file comes in the
+ * binding, is read into the file form and checked as an upload's: the device's size limit,
+ * a content that is what its type says and that the device recognises; the item scores it. */
+static void test_file_bound_pci_gives_a_file_checked_as_an_upload(void **state)
+{
+    (void)state;
+    char buf[4096];
+    file_bound_item(buf, sizeof buf);
+    struct op_err e = {0};
+    struct qti_loaded *l = load(buf, likert_files, &e);
+    const struct qti_interaction *it = l ? only_interaction(l) : NULL;
+    if (!it) {
+        fail_msg("a file-bound PCI is refused: %s", e.msg);
+        return;
+    }
+    assert_int_equal(it->kind, QTI_INTERACTION_CUSTOM);
+
+    /* the binding, into the file form the upload checks read */
+    const char webm[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01webm-ish recording bytes";
+    char b64[256];
+    sodium_bin2base64(b64, sizeof b64, (const unsigned char *)webm, sizeof webm - 1,
+                      sodium_base64_VARIANT_ORIGINAL);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"base\":{\"file\":{\"data\":\"%s\",\"mime\":\"audio/webm;codecs=opus\","
+             "\"name\":\"../audioRecording_1.webm\"}}}",
+             b64);
+    json_t *j = json_loads(json, 0, NULL), *file = NULL;
+    assert_int_equal(qti_pci_file_from_binding(j, "item q, response RESPONSE", &file, &e), 0);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    char *type = NULL, *name = NULL;
+    assert_int_equal(app_upload_check(it, file, 1024, &data, &len, &type, &name, &e), 0);
+    assert_int_equal(len, sizeof webm - 1);
+    assert_string_equal(type, "audio/webm"); /* the codecs parameter dropped */
+    assert_string_equal(name, "audioRecording_1.webm");
+    free(data);
+    free(type);
+    free(name);
+
+    /* over the device's limit (upload-max-bytes): the sentence the page shows */
+    assert_int_equal(app_upload_check(it, file, 16, &data, &len, &type, &name, &e), OP_EINPUT);
+    assert_non_null(strstr(e.msg, "the largest this test takes is 16 bytes"));
+    json_decref(file);
+    json_decref(j);
+
+    /* a content that is not what its type says, or that the device does not recognise */
+    static const struct {
+        const char *data, *mime, *why;
+    } bad[] = {
+        {"iVBORw0KGgoAAAANSUhEUg==", "audio/webm", "it looks like image/png"},
+        {"AAECAwQFBgc=", "audio/webm", "is not what its type (audio/webm) says"},
+        {"AAECAwQFBgc=", "audio/x-unknown", "is not a kind of file this device recognises"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(json, sizeof json, "{\"base\":{\"file\":{\"data\":\"%s\",\"mime\":\"%s\"}}}",
+                 bad[i].data, bad[i].mime);
+        j = json_loads(json, 0, NULL);
+        assert_int_equal(qti_pci_file_from_binding(j, "R", &file, &e), 0);
+        if (app_upload_check(it, file, 1024, &data, &len, &type, &name, &e) != OP_EINPUT)
+            fail_msg("%s accepted", json);
+        if (!strstr(e.msg, bad[i].why))
+            fail_msg("%s: \"%s\" lacks \"%s\"", json, e.msg, bad[i].why);
+        json_decref(file);
+        json_decref(j);
+    }
+
+    /* the item session: the binding (as `qti run` files give it) scores; a binding of another
+     * base type is refused naming the item and the response */
+    struct qti_item_session *s;
+    assert_int_equal(qti_item_session_new(l->items[0].item, 1, &s, &e), 0);
+    struct qti_submit_opts validate = {1, 0};
+    snprintf(json, sizeof json,
+             "{\"RESPONSE\":{\"base\":{\"file\":{\"data\":\"%s\",\"mime\":\"audio/"
+             "webm\"}}}}",
+             b64);
+    j = json_loads(json, 0, NULL);
+    assert_int_equal(qti_item_session_submit(s, j, &validate, NULL, &e), 0);
+    json_decref(j);
+    json_t *v = qti_item_session_variable_json(s, "SCORE");
+    assert_true(json_number_value(v) == 1);
+    json_decref(v);
+    /* the form the device keeps (sealed, app/upload.h) is read as a file, not as a binding */
+    j = json_loads("{\"RESPONSE\":{\"name\":\"a.webm\",\"type\":\"audio/webm\",\"size\":9,"
+                   "\"sha256\":\"00\",\"key_id\":\"k\",\"sealed\":\"AA==\"}}",
+                   0, NULL);
+    assert_int_equal(qti_item_session_submit(s, j, &validate, NULL, &e), 0);
+    json_decref(j);
+    j = json_loads("{\"RESPONSE\":{\"base\":{\"string\":\"a.webm\"}}}", 0, NULL);
+    assert_int_equal(qti_item_session_submit(s, j, &validate, NULL, &e), OP_EINPUT);
+    json_decref(j);
+    if (!strstr(e.msg, "item q, response RESPONSE: the PCI gave a value of base type string"))
+        fail_msg("message \"%s\" does not name the item and the response", e.msg);
+    qti_item_session_free(s);
+    qti_loaded_free(l);
 }
 
 /* The item session reads a PCI's response in the binding, validates it and scores it. */
@@ -507,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_malformed_custom_interaction_is_refused),
         cmocka_unit_test(test_json_binding_is_read_against_the_declaration),
         cmocka_unit_test(test_pci_response_is_scored_like_any_other),
+        cmocka_unit_test(test_file_bound_pci_gives_a_file_checked_as_an_upload),
         cmocka_unit_test(test_frame_document_holds_the_modules_by_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
