@@ -181,6 +181,15 @@ try {
   fs.writeFileSync(path.join(process.env.OUTPOST_ARTIFACTS || work, 'qti_pci_audio-recording.webm'), keptBytes);
   const score = items.Q01 && items.Q01.outcomes && items.Q01.outcomes.SCORE;
   check('Q01 scores 1 on central (a recording was given)', score === 1, score);
+  // the exports show it like an upload's file
+  const csv = outpost(['--data', C, 'results', 'export', '--delivery', 'Speaking', '--format', 'csv']);
+  const sha = kept && kept.sha256;
+  check("the CSV export names the recording in its column Q01.RESPONSE (name, type, size, SHA-256)",
+    csv.status === 0 && csv.stdout.split('\r\n')[0].split(',').includes('Q01.RESPONSE') &&
+    csv.stdout.includes(`${file1.name} (audio/webm, ${bytes.length} bytes, sha256 ${sha})`), csv.stdout.slice(0, 600) + csv.stderr);
+  const xml = outpost(['--data', C, 'results', 'export', '--result', rid]);
+  check('the QTI result XML gives the recording as a file value, in base64',
+    xml.status === 0 && /cardinality="single" baseType="file"/.test(xml.stdout) && xml.stdout.includes(kept.data.slice(0, 200)), xml.stderr || xml.stdout.slice(0, 300));
 } catch (e) {
   check('the flow ran to the end', false, e.stack || String(e));
 }
