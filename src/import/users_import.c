@@ -595,7 +595,9 @@ static void row_changes(const struct import *im, const struct import_row *row,
 {
     memset(ch, 0, sizeof *ch);
     const char *label = row_value(im, row, COL_LABEL);
-    ch->set = USER_SET_LOGIN | USER_SET_ROLE | USER_SET_ORG_ID;
+    /* the role of a user already there is the import's (write_row checks it): not set again,
+     * so the update does not look for a role change (store/users.c) */
+    ch->set = USER_SET_LOGIN | USER_SET_ORG_ID | (cur ? 0 : USER_SET_ROLE);
     ch->login = row_field(im, row, COL_LOGIN);
     ch->role = im->opt->role;
     if (row_field(im, row, COL_LABEL) || !cur || !cur->label) {

@@ -147,6 +147,25 @@ static void refresh_sql(struct buf *b, const struct feed_kind *k, int size)
     buf_free(&ids);
 }
 
+/* The statement that drops the kept texts (store/sealed.h, `sync_texts`) of the chunk's
+ * records in every organisation where their feed row is a tombstone: a record deleted or out
+ * of a scope keeps no text there. It runs after the chunk's refresh statement, in the same
+ * transaction and pipeline (db_step_later), so it sees the tombstones that statement wrote;
+ * the feed's index on (entity, entity_id) finds the rows, the texts' key each text. */
+static void prune_sql(struct buf *b, const struct feed_kind *k, int size)
+{
+    struct buf ids = BUF_INIT;
+    for (int i = 1; i <= size; i++)
+        buf_printf(&ids, "%s?%d", i > 1 ? ", " : "", i);
+    buf_printf(b,
+               "DELETE FROM sync_texts WHERE entity = '%s' AND (org_id, entity_id) IN"
+               " (SELECT f.org_id, f.entity_id FROM sync_feed f WHERE f.entity = '%s'"
+               " AND f.deleted = 1 AND f.entity_id IN (",
+               k->entity, k->entity);
+    put_with_ids(b, "@IDS))", ids.data);
+    buf_free(&ids);
+}
+
 /* Brings the feed rows of the n (1 .. CHUNK_MAX) records `ids` of kind `k` up to date, in one
  * statement. */
 static int refresh_chunk(struct db *db, const struct feed_kind *k, const char *const *ids, int n,
@@ -168,7 +187,18 @@ static int refresh_chunk(struct db *db, const struct feed_kind *k, const char *c
     for (int i = 0; i < size; i++)
         db_bind_text(st, i + 1, i < n ? ids[i] : NULL);
     /* on PostgreSQL, sent with the COMMIT (db_step_later): the refresh costs no round trip */
-    return db_step_later(db, st, "change feed: write", e);
+    int rc = db_step_later(db, st, "change feed: write", e);
+    if (rc != 0)
+        return rc;
+    struct buf prune = BUF_INIT;
+    prune_sql(&prune, k, size);
+    st = db_stmt(db, prune.data, e);
+    buf_free(&prune);
+    if (!st)
+        return OP_EDB;
+    for (int i = 0; i < size; i++)
+        db_bind_text(st, i + 1, i < n ? ids[i] : NULL);
+    return db_step_later(db, st, "change feed: dropping the texts of records out of scope", e);
 }
 
 /* ---- one record at a time (SQLite) ----
@@ -295,7 +325,18 @@ static int upsert_row(struct db *db, const char *org, const char *entity, const 
     db_bind_int64(st, 4, ++*seq);
     db_bind_int64(st, 5, version);
     db_bind_int(st, 6, deleted);
-    return db_step_done(db, st, "change feed: write", e);
+    int rc = db_step_done(db, st, "change feed: write", e);
+    if (rc != 0 || !deleted)
+        return rc;
+    /* a tombstone: the record keeps no text in that organisation (store/sealed.h) */
+    st = db_stmt(db, "DELETE FROM sync_texts WHERE org_id = ?1 AND entity = ?2 AND entity_id = ?3",
+                 e);
+    if (!st)
+        return OP_EDB;
+    db_bind_text(st, 1, org);
+    db_bind_text(st, 2, entity);
+    db_bind_text(st, 3, id);
+    return db_step_done(db, st, "change feed: dropping the text of a record out of scope", e);
 }
 
 /* Brings the feed rows of one record up to date now, numbering rows from *seq. */

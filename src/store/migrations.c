@@ -424,6 +424,12 @@ static const char *const migrations[] = {
      "  seq INTEGER NOT NULL,"
      "  data TEXT NOT NULL,"
      "  PRIMARY KEY (org_id, entity, entity_id));"),
+    /* 19: a record deleted or out of an organisation's scope keeps no text there: since this
+     * version the feed drops it in the transaction that writes the record's tombstone
+     * (store/feed.c); this drops the texts kept before for records already out of scope. */
+    ("DELETE FROM sync_texts WHERE EXISTS (SELECT 1 FROM sync_feed f"
+     " WHERE f.org_id = sync_texts.org_id AND f.entity = sync_texts.entity"
+     " AND f.entity_id = sync_texts.entity_id AND f.deleted = 1);"),
 };
 
 int migrations_count(void)

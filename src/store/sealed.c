@@ -220,7 +220,10 @@ int sync_texts_put(struct db *db, const char *org, const char *entity, const cha
     struct db_stmt *st =
         db_stmt(db,
                 "INSERT INTO sync_texts (org_id, entity, entity_id, version, seq, data)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (org_id, entity, entity_id)"
+                " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM sync_feed f"
+                " WHERE f.org_id = ?1 AND f.entity = ?2 AND f.entity_id = ?3"
+                " AND f.version = ?4 AND f.seq = ?5 AND f.deleted = 0)"
+                " ON CONFLICT (org_id, entity, entity_id)"
                 " DO UPDATE SET version = excluded.version, seq = excluded.seq,"
                 " data = excluded.data",
                 e);

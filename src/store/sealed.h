@@ -64,7 +64,9 @@ int sealed_replace(struct db *db, const char *kind, const struct sealed_rows *ro
 
 /* ---- the records' texts (migration 18, `sync_texts`) ----
  * Each record's data as a page carries it, kept per organisation with the feed row (version,
- * seq) it was made for. A page uses a text only for that exact feed row (app/changes.c). */
+ * seq) it was made for. A page uses a text only for that exact feed row (app/changes.c). A
+ * record deleted or out of an organisation's scope keeps no text there: the transaction that
+ * writes its tombstone drops it (store/feed.c; migration 19 dropped those kept before). */
 
 /* One kept text: the feed seq of the page's row it belongs to, and the text (owned). */
 struct sync_text {
@@ -82,7 +84,10 @@ void sync_texts_clear(struct sync_texts *t);
 int sync_texts_read_page(struct db *db, const char *org, int64_t since, int64_t upto,
                          struct sync_texts *out, struct op_err *e);
 /* Keeps the text of (org, entity, id) made for the feed row (version, seq), replacing any
- * older one. In the caller's write transaction. */
+ * older one, if that feed row is still the record's live row in `org`: a text made in a read
+ * snapshot is not kept for a record that has since been deleted or left the scope (the
+ * feed drops a record's text in the transaction that writes its tombstone, store/feed.c, so
+ * `sync_texts` only holds texts of records in scope). In the caller's write transaction. */
 int sync_texts_put(struct db *db, const char *org, const char *entity, const char *id,
                    int64_t version, int64_t seq, const char *data, size_t len, struct op_err *e);
 

@@ -556,6 +556,38 @@ int testcenters_reseal_to_user(struct db *db, const char *user_id, struct op_err
     return rc;
 }
 
+int testcenters_proctored_by(struct db *db, const char *user_id, struct idlist *out,
+                             struct op_err *e)
+{
+    return idlist_collect(db,
+                          "SELECT center_id FROM test_center_staff WHERE user_id = ?1"
+                          " AND duty = 'proctor'",
+                          user_id, out, "reading the centers a user proctors", e);
+}
+
+int testcenters_reseal_after_proctor(struct db *db, const struct idlist *centers,
+                                     const char *except, struct op_err *e)
+{
+    const char *what = "updating the profiles sealed to a proctor who left";
+    struct idlist users = IDLIST_INIT, bump = IDLIST_INIT;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < centers->n; i++)
+        rc = idlist_collect(db,
+                            "SELECT t.user_id FROM eligibility_test_takers t"
+                            " JOIN eligibilities el ON el.id = t.eligibility_id"
+                            " WHERE el.center_id = ?1"
+                            " UNION SELECT user_id FROM test_center_staff WHERE center_id = ?1",
+                            centers->v[i], &users, what, e);
+    for (int i = 0; rc == 0 && i < users.n; i++)
+        if (!except || strcmp(users.v[i], except) != 0)
+            idlist_add(&bump, users.v[i]);
+    if (rc == 0)
+        rc = idlist_bump_users(db, &bump, what, e);
+    idlist_free(&users);
+    idlist_free(&bump);
+    return rc;
+}
+
 int testcenters_assign(struct db *db, const char *center_id, const char *user_id, const char *duty,
                        int *changed, struct op_err *e)
 {

@@ -105,6 +105,18 @@ int testcenters_unassign(struct db *db, const char *center_id, const char *user_
  * profiles). Inside the caller's transaction. */
 int testcenters_reseal_to_user(struct db *db, const char *user_id, struct op_err *e);
 
+/* The centers where user `user_id` is assigned as a proctor, appended to `out`. */
+int testcenters_proctored_by(struct db *db, const char *user_id, struct idlist *out,
+                             struct op_err *e);
+/* A proctor of the `centers` left them without a staff change (deleted, or no longer of role
+ * proctor): the profiles devices receive are sealed to the proctors of the user's centers
+ * (app/changes.h), and central keeps each record's page text by version (store/sealed.h), so
+ * every test taker of the centers' eligibilities and every staff member of the centers gets a
+ * new version (idlist_bump_users), once each, `except` (may be NULL) left out: their next texts
+ * hold no box to the proctor who left. Inside the caller's transaction. */
+int testcenters_reseal_after_proctor(struct db *db, const struct idlist *centers,
+                                     const char *except, struct op_err *e);
+
 /* Replaces the staff of `duty` at the center by the `n` users of `user_ids` (duplicates
  * allowed, counted once). *changed (may be NULL) says whether the list changed. */
 int testcenters_set_staff(struct db *db, const char *center_id, const char *duty,

@@ -266,11 +266,36 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
         return err_set(e, OP_EINPUT, "user: %s", ignored.msg); /* not reached: same check */
     }
 
+    /* a new role for a user assigned as a proctor: the centers they proctor (read before the
+     * update, which changes the role; an edit that sets no role reads nothing) */
+    struct idlist proctor_moved = IDLIST_INIT;
+    if (ch->set & USER_SET_ROLE) {
+        struct db_stmt *q =
+            db_stmt(db,
+                    "SELECT s.center_id FROM users u JOIN test_center_staff s ON s.user_id = u.id"
+                    " AND s.duty = 'proctor' WHERE u.id = ?1 AND u.role <> ?2",
+                    e);
+        if (!q)
+            return OP_EDB;
+        db_bind_text(q, 1, id);
+        db_bind_text(q, 2, ch->role);
+        int r;
+        while ((r = db_step(q)) == DB_ROW)
+            idlist_add(&proctor_moved, db_column_text(q, 0));
+        db_stmt_done(db, q);
+        if (r != DB_DONE) {
+            idlist_free(&proctor_moved);
+            return db_fail(db, e, "updating user: the centers they proctor");
+        }
+    }
+
     char now[TIMESTAMP_STR_LEN];
     timestamp_now(now);
     struct db_stmt *st = db_stmt(db, USER_UPDATE_SQL, e);
-    if (!st)
+    if (!st) {
+        idlist_free(&proctor_moved);
         return OP_EDB;
+    }
     db_bind_text(st, 1, id);
     db_bind_text(st, 2, now);
     const struct {
@@ -301,6 +326,8 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
     if (step == DB_ROW && new_version)
         *new_version = db_column_int64(st, 0);
     db_stmt_done(db, st);
+    if (step != DB_ROW)
+        idlist_free(&proctor_moved);
     if (step == DB_DONE) { /* no row at that id and version: say which */
         int rc = update_refusal(db, id, version, ch, e);
         return rc != 0 ? rc
@@ -312,12 +339,18 @@ int users_update(struct db *db, const char *id, int64_t version, const struct us
             return err_set(e, OP_ECONFLICT, "login \"%s\" already exists", ch->login);
         return rc;
     }
-    return feed_touch(db, FEED_USER, id, e);
+    int rc = feed_touch(db, FEED_USER, id, e);
+    /* the role of a user assigned as a proctor changed (to another role, or back to proctor):
+     * the profiles of their centers' users are sealed to other proctors now */
+    if (rc == 0 && proctor_moved.n > 0)
+        rc = testcenters_reseal_after_proctor(db, &proctor_moved, id, e);
+    idlist_free(&proctor_moved);
+    return rc;
 }
 
 int users_delete(struct db *db, const char *id, struct op_err *e)
 {
-    struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT;
+    struct idlist elig = IDLIST_INIT, centers = IDLIST_INIT, proctored = IDLIST_INIT;
     int rc =
         idlist_collect(db, "SELECT eligibility_id FROM eligibility_test_takers WHERE user_id = ?1",
                        id, &elig, "users", e);
@@ -325,6 +358,8 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
         rc = idlist_collect(db,
                             "SELECT DISTINCT center_id FROM test_center_staff WHERE user_id = ?1",
                             id, &centers, "users", e);
+    if (rc == 0)
+        rc = testcenters_proctored_by(db, id, &proctored, e);
     if (rc == 0)
         rc = db_run(db, "DELETE FROM eligibility_test_takers WHERE user_id = ?1", id, NULL,
                     "deleting user", e);
@@ -345,10 +380,14 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
                          "UPDATE test_centers SET version = version + 1,"
                          " updated_at = ?2 WHERE id = ?1",
                          FEED_TEST_CENTER, &centers, "deleting a user", e);
+    /* a proctor: the users of their centers had profiles sealed to them too */
+    if (rc == 0)
+        rc = testcenters_reseal_after_proctor(db, &proctored, id, e);
     if (rc == 0)
         rc = feed_touch(db, FEED_USER, id, e);
     idlist_free(&elig);
     idlist_free(&centers);
+    idlist_free(&proctored);
     return rc;
 }
 

@@ -576,8 +576,34 @@ static int teardown(void **state)
  *
  * A migration that moves or derives data gets its check here: `from` is the version the
  * database was filled at (by `fills`), the database is now at the latest. */
+/* Rows a data migration must change or remove, written after the rows of `fills` are read
+ * (so "every row is still there" does not count them), at version `at`. */
+static void seed_data_migrations(struct db *db, int at)
+{
+    if (at == 18 && migrations_count() >= 19) {
+        /* 19: a kept text of a record out of scope (c-gone is a tombstone in org-b) */
+        struct op_err e = {0};
+        assert_int_equal(db_begin(db, &e), 0);
+        assert_int_equal(db_run(db,
+                                "INSERT INTO sync_texts (org_id, entity, entity_id, version, seq,"
+                                " data) VALUES ('org-b', 'test-center', 'c-gone', 7, 4, '{}')",
+                                NULL, NULL, "seeding migration 19", &e),
+                         0);
+        assert_int_equal(db_commit(db, &e), 0);
+    }
+}
+
 static void check_data_migrations(struct db *db, int from)
 {
+    if (from == 18 && migrations_count() >= 19) {
+        /* 19: the text of the record out of scope is gone, the live record's is kept */
+        assert_int_equal(testutil_query_int(db, "SELECT count(*) FROM sync_texts"
+                                                " WHERE entity_id = 'c-gone'"),
+                         0);
+        assert_int_equal(testutil_query_int(db, "SELECT count(*) FROM sync_texts"
+                                                " WHERE entity_id = 'u-taker'"),
+                         1);
+    }
     if (from < 3 && migrations_count() >= 3) {
         /* 3: the key ids of the results stored before it are known, by id only */
         int64_t distinct = testutil_query_int(db, "SELECT count(DISTINCT key_id) FROM results");
@@ -621,6 +647,7 @@ static void upgrade_from(int v)
                      v, at_v->t[i].name);
     char *rows_before = rows_dump(db, at_v);
     char *book_before = v > 0 ? bookkeeping_dump(db, v) : NULL;
+    seed_data_migrations(db, v);
     db_close(db);
 
     db = open_at(dir, -1);

@@ -19,6 +19,7 @@
 #include "crypto/sign.h"
 #include "qti_testzip.h"
 #include "store/packages.h"
+#include "store/sealed.h"
 #include "store/synced.h"
 #include "sync/page.h"
 #include "sync/pull.h"
@@ -1283,6 +1284,202 @@ static void test_a_kept_text_is_never_stale_when_a_taker_changes_center(void **s
     assert_int_equal(device_has_box(f, f->t1, f->p1), 1);
 }
 
+/* The kept texts (sync_texts) of `org` of the record `id`. */
+static int64_t kept_texts(struct fixture *f, const char *org, const char *id)
+{
+    return central_count(f, "SELECT count(*) FROM sync_texts WHERE org_id = ?1 AND entity_id = ?2",
+                         org, id);
+}
+
+/* Every kept text is of a record in its organisation's scope (a live feed row). */
+static void assert_no_text_out_of_scope(struct fixture *f)
+{
+    assert_int_equal(central_count(f,
+                                   "SELECT count(*) FROM sync_texts t WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM sync_feed s WHERE s.org_id = t.org_id"
+                                   " AND s.entity = t.entity AND s.entity_id = t.entity_id"
+                                   " AND s.deleted = 0)",
+                                   NULL, NULL),
+                     0);
+}
+
+/* Pulls everything (which keeps every record's text), checks the device is exact, and that
+ * ORG-A's texts are kept. */
+static void pull_and_keep(struct fixture *f)
+{
+    struct sync_apply_report r;
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    struct changes_page p;
+    whole_page(f, &p);
+    assert_int_equal(p.texts_made, 0); /* the pull kept them all */
+    changes_page_free(&p);
+    assert_no_text_out_of_scope(f);
+}
+
+/* A record that leaves an organisation's scope, or is deleted, keeps no text there: the
+ * transaction that writes its tombstone drops it (store/feed.c), so sync_texts does not grow
+ * with the records that left; and the device's next sync is exact all the same. */
+static void test_a_record_leaving_the_scope_keeps_no_text(void **state)
+{
+    struct fixture *f = *state;
+    struct db *db = f->central->db;
+    pull_and_keep(f);
+    assert_int_equal(kept_texts(f, ORG_A, f->t2), 1);
+
+    /* a test taker removed from the only eligibility of ORG-A */
+    const char *only_t1[] = {f->t1};
+    fx_eligible(db, f->ca1, f->d1, only_t1, 1, ELIGIBILITY_PROCTORED_KEEP, f->e1);
+    assert_int_equal(kept_texts(f, ORG_A, f->t2), 0);
+    assert_no_text_out_of_scope(f);
+    pull_and_keep(f);
+    assert_false(has(f, FEED_USER, f->t2));
+
+    /* a test taker who moves to a center of another organisation: they leave ORG-A's scope
+     * and enter ORG-B's (d2 published, so e2 is in ORG-B's scope) */
+    int changed;
+    fx_begin(db);
+    OK(deliveries_set_status(db, f->d2, 0, DELIVERY_PUBLISHED, &changed, fx_e));
+    fx_commit(db);
+    const char *t1_t3[] = {f->t1, f->t3};
+    fx_eligible(db, f->cb, f->d2, t1_t3, 2, ELIGIBILITY_PROCTORED_KEEP, f->e2);
+    fx_eligible(db, f->ca1, f->d1, NULL, 0, ELIGIBILITY_PROCTORED_KEEP, f->e1);
+    assert_int_equal(kept_texts(f, ORG_A, f->t1), 0);
+    assert_no_text_out_of_scope(f);
+    pull_and_keep(f);
+    assert_false(has(f, FEED_USER, f->t1));
+    struct changes_page p;
+    OK(changes_read(f->central, ORG_B, 0, 1000, &p, fx_e)); /* ORG-B keeps t1's text now */
+    changes_page_free(&p);
+    assert_int_equal(kept_texts(f, ORG_B, f->t1), 1);
+
+    /* a delivery withdrawn: it, its eligibilities and their test takers leave ORG-B */
+    fx_begin(db);
+    OK(deliveries_set_status(db, f->d2, 0, DELIVERY_WITHDRAWN, &changed, fx_e));
+    fx_commit(db);
+    assert_int_equal(kept_texts(f, ORG_B, f->d2), 0);
+    assert_int_equal(kept_texts(f, ORG_B, f->e2), 0);
+    assert_int_equal(kept_texts(f, ORG_B, f->t1), 0);
+    assert_no_text_out_of_scope(f);
+
+    /* a center moved to another organisation: it and its staff leave ORG-A */
+    assert_int_equal(kept_texts(f, ORG_A, f->ca1), 1);
+    assert_int_equal(kept_texts(f, ORG_A, f->ad), 1);
+    struct test_center_changes ch = {.org_id = ORG_B};
+    fx_begin(db);
+    OK(testcenters_update(db, f->ca1, fx_center_version(db, f->ca1), &ch, &changed, fx_e));
+    fx_commit(db);
+    assert_int_equal(kept_texts(f, ORG_A, f->ca1), 0);
+    assert_int_equal(kept_texts(f, ORG_A, f->ad), 0);
+    assert_no_text_out_of_scope(f);
+    pull_and_keep(f);
+    assert_false(has(f, FEED_TEST_CENTER, f->ca1));
+
+    /* records deleted: a user, a center */
+    assert_int_equal(kept_texts(f, ORG_A, f->sm), 1);
+    assert_int_equal(kept_texts(f, ORG_A, f->ca2), 1);
+    fx_begin(db);
+    OK(users_delete(db, f->sm, fx_e));
+    OK(testcenters_delete(db, f->ca2, fx_e));
+    fx_commit(db);
+    assert_int_equal(kept_texts(f, ORG_A, f->sm), 0);
+    assert_int_equal(kept_texts(f, ORG_A, f->ca2), 0);
+    assert_no_text_out_of_scope(f);
+    pull_and_keep(f);
+    assert_int_equal(device_count(f, NULL), 0);
+
+    /* a text made in a page's snapshot is not kept once its record has left: it is kept only
+     * for the record's live feed row (here: ca2's tombstone) */
+    struct feed_change fc[64];
+    int n;
+    OK(feed_read(db, ORG_A, 0, 64, fc, &n, fx_e));
+    int at = -1;
+    for (int i = 0; i < n; i++)
+        if (strcmp(fc[i].entity_id, f->ca2) == 0)
+            at = i;
+    assert_true(at >= 0 && fc[at].deleted);
+    fx_begin(db);
+    OK(sync_texts_put(db, ORG_A, FEED_TEST_CENTER, f->ca2, fc[at].version, fc[at].seq, "{}", 2,
+                      fx_e));
+    fx_commit(db);
+    assert_int_equal(kept_texts(f, ORG_A, f->ca2), 0);
+}
+
+static int64_t user_version(struct db *db, const char *id)
+{
+    struct user u;
+    OK(users_get_by_id(db, id, &u, fx_e));
+    int64_t v = u.version;
+    user_clear(&u);
+    return v;
+}
+
+/* user `id` gets role `role` (store/users.h). */
+static void set_role(struct fixture *f, const char *id, const char *role)
+{
+    struct user u;
+    OK(users_get_by_id(f->central->db, id, &u, fx_e));
+    struct user_changes ch = {.set = USER_SET_ROLE, .role = role};
+    fx_begin(f->central->db);
+    OK(users_update(f->central->db, id, u.version, &ch, NULL, fx_e));
+    fx_commit(f->central->db);
+    user_clear(&u);
+}
+
+/* A proctor who leaves without a staff change (given another role, or deleted) leaves no box
+ * in the texts central keeps: the users of their centers get a new version, so their texts are
+ * made again, sealed to the current proctors, and the device receives them. */
+static void test_a_proctor_who_leaves_has_no_box_in_the_kept_texts(void **state)
+{
+    struct fixture *f = *state;
+    struct db *db = f->central->db;
+    struct sync_apply_report r;
+    pull_and_keep(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 1);
+    assert_int_equal(device_has_box(f, f->ad, f->p1), 1);
+    int64_t t2_version = user_version(db, f->t2);
+
+    /* p1 becomes an administrator (still assigned as a proctor of A1) */
+    set_role(f, f->p1, ROLE_TEST_CENTER_ADMIN);
+    assert_true(user_version(db, f->t2) > t2_version);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 0);
+    assert_int_equal(device_has_box(f, f->t2, f->p1), 0);
+    assert_int_equal(device_has_box(f, f->ad, f->p1), 0);
+    /* and back: the boxes to p1 again */
+    set_role(f, f->p1, ROLE_PROCTOR);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 1);
+    assert_int_equal(device_has_box(f, f->ad, f->p1), 1);
+    /* an edit that sets the role it already has bumps nobody else */
+    t2_version = user_version(db, f->t2);
+    set_role(f, f->p1, ROLE_PROCTOR);
+    assert_int_equal(user_version(db, f->t2), t2_version);
+    pull_and_keep(f);
+
+    /* p1 deleted */
+    fx_begin(db);
+    OK(users_delete(db, f->p1, fx_e));
+    fx_commit(db);
+    assert_true(user_version(db, f->t2) > t2_version);
+    pull_all(f, 1000, &r);
+    assert_in_step(f);
+    assert_false(has(f, FEED_USER, f->p1));
+    assert_int_equal(device_has_box(f, f->t1, f->p1), 0);
+    assert_int_equal(device_has_box(f, f->t2, f->p1), 0);
+    assert_int_equal(device_has_box(f, f->ad, f->p1), 0);
+    /* the texts kept for the next devices hold no box to p1 either */
+    struct changes_page p;
+    whole_page(f, &p);
+    assert_int_equal(p.texts_made, 0);
+    for (int i = 0; i < p.n; i++)
+        if (p.rec[i].text)
+            assert_null(strstr(p.rec[i].text, f->p1));
+    changes_page_free(&p);
+}
+
 static void test_changes_prepared_ahead_leave_nothing_to_seal(void **state)
 {
     struct fixture *f = *state;
@@ -1529,6 +1726,8 @@ int main(void)
         T(test_a_kept_content_key_is_sealed_again_to_a_new_key),
         T(test_changes_prepared_ahead_leave_nothing_to_seal),
         T(test_a_kept_text_is_never_stale_when_a_taker_changes_center),
+        T(test_a_record_leaving_the_scope_keeps_no_text),
+        T(test_a_proctor_who_leaves_has_no_box_in_the_kept_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
