@@ -741,3 +741,36 @@ int app_deliveries_versions(struct instance *inst, const char *id_or_label, json
     delivery_clear(&d);
     return rc;
 }
+
+int app_deliveries_resolve(struct db *db, const char *id_or_label, unsigned flags,
+                           char id[UUID_STR_LEN], char **label, struct op_err *e)
+{
+    id[0] = '\0';
+    if (label)
+        *label = NULL;
+    struct delivery d;
+    memset(&d, 0, sizeof d);
+    struct op_err quiet = {0};
+    int rc = deliveries_find(db, id_or_label, &d, &quiet);
+    if (rc == OP_ENOTFOUND && (flags & APP_DELIVERY_DELETED_OK) && uuid_is_valid(id_or_label)) {
+        snprintf(id, UUID_STR_LEN, "%s", id_or_label); /* deleted since: its results are kept */
+        return 0;
+    }
+    if (rc == OP_ENOTFOUND)
+        return err_set_field(e, OP_ENOTFOUND, "delivery",
+                             "no delivery \"%s\" (give its id or label: outpost deliveries list)",
+                             id_or_label);
+    if (rc != 0) {
+        *e = quiet;
+        if (rc == OP_EINPUT) /* a label several deliveries share */
+            snprintf(e->field, sizeof e->field, "delivery");
+        return rc;
+    }
+    snprintf(id, UUID_STR_LEN, "%s", d.id);
+    if (label) {
+        *label = d.label;
+        d.label = NULL;
+    }
+    delivery_clear(&d);
+    return 0;
+}

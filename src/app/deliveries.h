@@ -27,6 +27,18 @@ json_t *app_delivery_json(const struct delivery *d);
 int app_deliveries_show(struct instance *inst, const char *id_or_label, json_t **out,
                         struct op_err *e);
 
+/* The delivery that an option or a field (--delivery, `delivery`) names by its id or its
+ * label: its id into `id` and, when `label` is not NULL, its label into *label (the caller
+ * frees it). Refusals, each with the field "delivery": a name no delivery has, OP_ENOTFOUND
+ * "no delivery "X" (give its id or label: outpost deliveries list)", never read as "no
+ * results"; a label several deliveries share, OP_EINPUT naming their ids. With
+ * APP_DELIVERY_DELETED_OK, an id (a UUID) that no delivery has any more is taken as it is,
+ * *label NULL: a delivery deleted since, whose results central keeps. Read in the caller's
+ * transaction or outside one. */
+#define APP_DELIVERY_DELETED_OK 1u
+int app_deliveries_resolve(struct db *db, const char *id_or_label, unsigned flags,
+                           char id[UUID_STR_LEN], char **label, struct op_err *e);
+
 /* The phases of an import, in order, as its progress names them. */
 #define APP_IMPORT_READING    "reading"    /* the archive is opened and checked */
 #define APP_IMPORT_CHECKING   "checking"   /* the test's items, one by one (done, total) */

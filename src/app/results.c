@@ -9,6 +9,7 @@
  * before its device was revoked stays valid.
  */
 #include "app/results.h"
+#include "app/deliveries.h"
 #include "app/results_view.h"
 #include "app/upload.h"
 
@@ -824,35 +825,16 @@ static int summarise_old(struct db *db, struct op_err *e)
     }
 }
 
-/* The id of delivery `id_or_label` (NULL: none asked), as --delivery names it: an id or a
- * label (an id of a delivery deleted since is taken as it is: its results are kept); an
- * unknown label is refused, never read as "no results". */
+/* The id of delivery `id_or_label` (NULL: none asked), as --delivery names it
+ * (app_deliveries_resolve): an id of a delivery deleted since is taken as it is, its results
+ * are kept. */
 static int delivery_id_of(struct db *db, const char *id_or_label, char id[UUID_STR_LEN],
                           struct op_err *e)
 {
     id[0] = '\0';
     if (!id_or_label)
         return 0;
-    struct delivery d;
-    struct op_err quiet = {0};
-    int rc = deliveries_find(db, id_or_label, &d, &quiet);
-    if (rc == OP_ENOTFOUND && uuid_is_valid(id_or_label)) { /* a delivery deleted since: its
-                                                              results are kept */
-        snprintf(id, UUID_STR_LEN, "%s", id_or_label);
-        return 0;
-    }
-    if (rc == OP_ENOTFOUND)
-        return err_set_field(e, OP_ENOTFOUND, "delivery",
-                             "no delivery \"%s\" (give its id or label: outpost deliveries list)",
-                             id_or_label);
-    if (rc != 0) {
-        *e = quiet;
-        return rc;
-    }
-    if (rc == 0)
-        snprintf(id, UUID_STR_LEN, "%s", d.id);
-    delivery_clear(&d);
-    return rc;
+    return app_deliveries_resolve(db, id_or_label, APP_DELIVERY_DELETED_OK, id, NULL, e);
 }
 
 int app_results_decrypt(struct instance *inst, const struct app_results_decrypt_in *in,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "app/deliveries.h"
 #include "app/results.h"
 #include "app/upload.h"
 #include "store/deliveries.h"
@@ -173,21 +174,13 @@ static int filter_make(struct instance *inst, const struct app_results_query *q,
         app_results_filter_clear(out);
         return rc;
     }
-    struct delivery d;
-    memset(&d, 0, sizeof d);
-    rc = deliveries_find(inst->db, q->delivery, &d, e);
-    if (rc != 0) {
-        delivery_clear(&d);
+    /* a delivery there now: the view shows its label (a deleted one's results are listed by
+     * results list, which takes its id) */
+    rc =
+        app_deliveries_resolve(inst->db, q->delivery, 0, out->delivery_id, &out->delivery_label, e);
+    if (rc != 0)
         app_results_filter_clear(out);
-        if (rc == OP_ENOTFOUND || rc == OP_EINPUT)
-            snprintf(e->field, sizeof e->field, "delivery");
-        return rc;
-    }
-    memcpy(out->delivery_id, d.id, sizeof out->delivery_id);
-    out->delivery_label = d.label;
-    d.label = NULL;
-    delivery_clear(&d);
-    return 0;
+    return rc;
 }
 
 int app_results_filter_make(struct instance *inst, const struct app_results_query *q,

@@ -196,6 +196,45 @@ static void test_delete_by_label_withdraws_the_delivery(void **state)
     assert_int_equal(app_deliveries_delete(f->inst, id, &d, &e), OP_ENOTFOUND);
 }
 
+/* The one resolver of --delivery (results list, decrypt-results, the results tab and its
+ * exports): an id or a label; an unknown name refused with the field; a deleted delivery's id
+ * taken as it is only when the caller keeps deleted deliveries' results. */
+static void test_resolve_names_a_delivery_by_id_or_label(void **state)
+{
+    struct fixture *f = *state;
+    char id[UUID_STR_LEN], got[UUID_STR_LEN], gone[UUID_STR_LEN];
+    fx_delivery(f->inst->db, "Maths", 0, id);
+    char *label = NULL;
+    struct op_err e = {0};
+    assert_int_equal(app_deliveries_resolve(f->inst->db, id, 0, got, &label, &e), 0);
+    assert_string_equal(got, id);
+    assert_string_equal(label, "Maths");
+    free(label);
+    assert_int_equal(
+        app_deliveries_resolve(f->inst->db, "Maths", APP_DELIVERY_DELETED_OK, got, &label, &e), 0);
+    assert_string_equal(got, id);
+    assert_string_equal(label, "Maths");
+    free(label);
+    /* unknown: refused, naming it and the field, whatever the flags */
+    for (unsigned flags = 0; flags <= APP_DELIVERY_DELETED_OK; flags++) {
+        memset(&e, 0, sizeof e);
+        assert_int_equal(app_deliveries_resolve(f->inst->db, "Physics", flags, got, NULL, &e),
+                         OP_ENOTFOUND);
+        assert_string_equal(e.field, "delivery");
+        assert_non_null(strstr(e.msg, "no delivery \"Physics\""));
+    }
+    /* an id no delivery has (deleted since): refused, or taken as it is, without a label */
+    uuid_generate(gone);
+    memset(&e, 0, sizeof e);
+    assert_int_equal(app_deliveries_resolve(f->inst->db, gone, 0, got, &label, &e), OP_ENOTFOUND);
+    assert_string_equal(e.field, "delivery");
+    assert_null(label);
+    assert_int_equal(
+        app_deliveries_resolve(f->inst->db, gone, APP_DELIVERY_DELETED_OK, got, &label, &e), 0);
+    assert_string_equal(got, gone);
+    assert_null(label);
+}
+
 static int collect(const struct delivery *d, void *ctx)
 {
     json_array_append_new(ctx, app_delivery_json(d));
@@ -707,6 +746,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_a_label_taken_is_refused_and_new_version_updates_that_delivery, setup, teardown),
         cmocka_unit_test(test_problem_json_reads_the_file_and_the_line_of_a_message),
+        cmocka_unit_test_setup_teardown(test_resolve_names_a_delivery_by_id_or_label, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
