@@ -197,7 +197,8 @@ function drawItem(view) {
     renderItem(holder, { body: r, interactions: [], responses: {} }, {}, {}, { assetUrl, t });
     rub.append(holder);
   }
-  const ctl = renderItem(box, item, state, draft || saved || {}, {
+  // a draft never holds a file (writeDraft): the file the item holds, if any, stays under it
+  const ctl = renderItem(box, item, state, draft ? Object.assign({}, saved || {}, draft) : saved || {}, {
     assetUrl,
     t,
     // a PCI's sandboxed frame (src/app/pci_frame.c), named by its entry module

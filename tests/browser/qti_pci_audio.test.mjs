@@ -150,6 +150,15 @@ try {
   await f1b.locator('.status', { hasText: 'You have a recording.' }).waitFor({ timeout: 15000 }).catch(() => {});
   check('Q01 again: the PCI is given its recording back (boundTo) while the page is open', (await frameStatus(f1b)) === 'You have a recording.', await frameStatus(f1b));
   check('Q01 again: one recording left (its state)', await f1b.getByRole('button', { name: 'Record' }).isEnabled());
+  // a reload: the device keeps the recording (sealed: it cannot give it back to the PCI)
+  await p.reload();
+  await waitProgress(p, '1 of 2');
+  const f1c = p.frameLocator('iframe.qti-pci-frame').first();
+  await f1c.locator('.status', { hasText: 'No recording yet.' }).waitFor({ timeout: 15000 }).catch(() => {});
+  await p.waitForTimeout(1200); // the PCI's empty answer has come and gone
+  const keptSay = await p.locator('.qti-upload-status').textContent();
+  check('after a reload the page says the recording is kept, though the PCI starts empty',
+    new RegExp(`^Your recording ${file1.name.replace('.', '\\.')} \\(\\d+ (KB|bytes)\\) is kept\\. Recording again replaces it\\.$`).test(keptSay), keptSay);
   await tabTo(p, '#finish');
   await p.keyboard.press('Enter');
   await p.waitForSelector('#confirm[open]');
