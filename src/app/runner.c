@@ -489,6 +489,7 @@ struct rstate {
     int paused, ended;
     double paused_at, ended_at;
     const json_t *session; /* borrowed */
+    const json_t *pci;     /* borrowed: "pci_states" ({"item key": "kept text"}) or NULL */
 };
 
 static int bad_state(struct op_err *e, const char *what)
@@ -523,6 +524,9 @@ static int state_read(const json_t *st, struct rstate *r, struct op_err *e)
     r->has_limit = num(st, "time_limit", &r->time_limit) == 0;
     r->paused = num(st, "paused_at", &r->paused_at) == 0;
     r->ended = num(st, "ended_at", &r->ended_at) == 0;
+    r->pci = json_object_get(st, "pci_states");
+    if (r->pci && !json_is_object(r->pci))
+        return bad_state(e, "pci_states is not an object");
     return 0;
 }
 
@@ -540,6 +544,13 @@ static json_t *state_build(const struct rstate *r, json_t *session)
     json_object_set_new(o, "paused_at", r->paused ? json_real(r->paused_at) : json_null());
     json_object_set_new(o, "ended_at", r->ended ? json_real(r->ended_at) : json_null());
     if (json_object_set_new(o, "session", session) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    /* the PCIs' states serve the test while it runs: an ended test drops them (they are not
+     * part of the result, docs/qti.md) */
+    if (!r->ended && json_object_size(r->pci) > 0 &&
+        json_object_set_new(o, "pci_states", json_deep_copy(r->pci)) != 0) {
         json_decref(o);
         return NULL;
     }
@@ -564,6 +575,7 @@ struct step {
     struct qti_test_session *s;
     double now, enow;
     int changed;
+    json_t *pci; /* the PCIs' states once this step changes them (st->r.pci then points here) */
 };
 
 static int step_begin(struct step *st, const struct runner_package *p, const json_t *state,
@@ -592,6 +604,8 @@ static void step_end(struct step *st)
 {
     qti_test_session_free(st->s);
     st->s = NULL;
+    json_decref(st->pci);
+    st->pci = NULL;
 }
 
 /* Notes that the engine's session changed; marks the end the first time it has ended. */
@@ -746,6 +760,9 @@ static int view_build(struct step *st, json_t **view, struct op_err *e)
                         is ? qti_item_session_view(is, isc.show_feedback) : json_null());
     json_object_set_new(v, "responses", responses);
     json_object_set_new(v, "rubrics", rubrics_json(en->item));
+    json_t *kept = json_object_get(json_object_get(st->r.pci, en->key), "kept");
+    if (json_is_string(kept))
+        json_object_set(v, "pci_states_kept", kept);
     json_object_set_new(v, "navigation",
                         json_pack("{s:b, s:b, s:b, s:b, s:b}", "previous",
                                   nonlinear && pos > first_of_part(route, pos), "next",
@@ -806,6 +823,41 @@ int runner_view(const struct runner_package *p, const json_t *state, double now,
     return step_finish(&st, rc, state_out, view, e);
 }
 
+/* The shape and size of a request's "pci_states": {"RESPONSE": "state" | null}. */
+static int pci_states_parse(const json_t *ps, struct op_err *e)
+{
+    if (!json_is_object(ps))
+        return err_set_field(e, OP_EINPUT, "pci_states",
+                             "pci_states must be an object {\"RESPONSE\": \"state\"}");
+    if (json_object_size(ps) > RUNNER_RESPONSES_MAX)
+        return err_set_field(e, OP_EINPUT, "pci_states", "more than %d PCI states",
+                             RUNNER_RESPONSES_MAX);
+    size_t total = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ps, k, v)
+    {
+        if (!json_is_string(v) && !json_is_null(v))
+            return err_set_field(e, OP_EINPUT, "pci_states",
+                                 "the state of %.64s must be a string (what the PCI's getState "
+                                 "gives) or null",
+                                 k);
+        size_t n = json_string_length(v);
+        if (n > RUNNER_PCI_STATE_MAX)
+            return err_set_field(e, OP_EINPUT, "pci_states",
+                                 "the state of the interaction %.64s is %zu bytes; a PCI's state "
+                                 "may be at most %u bytes (%u KiB): it was not kept",
+                                 k, n, RUNNER_PCI_STATE_MAX, RUNNER_PCI_STATE_MAX / 1024);
+        total += n;
+    }
+    if (total > RUNNER_PCI_STATES_MAX)
+        return err_set_field(e, OP_EINPUT, "pci_states",
+                             "the PCI states of this item are %zu bytes together; at most %u "
+                             "bytes (%u KiB) are kept for one item",
+                             total, RUNNER_PCI_STATES_MAX, RUNNER_PCI_STATES_MAX / 1024);
+    return 0;
+}
+
 int runner_request_parse(enum runner_op op, const json_t *body, struct runner_request *out,
                          struct op_err *e)
 {
@@ -818,6 +870,7 @@ int runner_request_parse(enum runner_op op, const json_t *body, struct runner_re
     {
         int known = strcmp(k, "item_key") == 0 ||
                     (op == RUNNER_OP_RESPOND && strcmp(k, "responses") == 0) ||
+                    (op == RUNNER_OP_RESPOND && strcmp(k, "pci_states") == 0) ||
                     (op == RUNNER_OP_MOVE && strcmp(k, "to") == 0);
         if (!known)
             return err_set_field(e, OP_EINPUT, k, "unknown member \"%.64s\" in the request", k);
@@ -829,7 +882,14 @@ int runner_request_parse(enum runner_op op, const json_t *body, struct runner_re
                              "item_key must be the key of the current item (a string)");
     out->item_key = json_string_value(key);
     if (op == RUNNER_OP_RESPOND) {
+        json_t *ps = json_object_get(body, "pci_states");
+        int rc = ps ? pci_states_parse(ps, e) : 0;
+        if (rc)
+            return rc;
+        out->pci_states = ps;
         json_t *r = json_object_get(body, "responses");
+        if (!r && ps)
+            return 0; /* the states alone */
         if (!json_is_object(r))
             return err_set_field(e, OP_EINPUT, "responses",
                                  "responses must be an object {\"RESPONSE\": value}");
@@ -872,6 +932,55 @@ static int check_declared(struct step *st, const json_t *responses, struct op_er
             return err_set_field(e, OP_EINPUT, "responses",
                                  "item %s declares no response variable \"%.64s\"", en->key, k);
     }
+    return 0;
+}
+
+/* Each state of r->pci_states is the state of a customInteraction of the current item. */
+static int check_pci_states(struct step *st, const struct runner_request *r, struct op_err *e)
+{
+    if (!r->pci_states)
+        return 0;
+    const struct qti_route *route = qti_test_session_route(st->s);
+    const struct qti_route_entry *en = &route->entries[qti_test_session_position(st->s)];
+    const struct qti_item *item = qti_loaded_lookup(st->p->l, en->item, e);
+    if (!item)
+        return OP_EINPUT;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)r->pci_states, k, v)
+    {
+        const struct qti_interaction *it = qti_item_interaction_for(item, k);
+        if (!it || it->kind != QTI_INTERACTION_CUSTOM)
+            return err_set_field(e, OP_EINPUT, "pci_states",
+                                 "item %s has no portable custom interaction bound to \"%.64s\"",
+                                 en->key, k);
+    }
+    return 0;
+}
+
+/* Keeps r->pci_kept as the PCIs' states of the current item (none when NULL). */
+static int keep_pci_states(struct step *st, const struct runner_request *r, struct op_err *e)
+{
+    if (!r->pci_states)
+        return 0;
+    const char *key = qti_test_session_current_key(st->s);
+    json_t *had = json_object_get(st->r.pci, key);
+    const char *tag = json_string_value(json_object_get(had, "tag"));
+    if (r->pci_kept ? tag && r->pci_tag && strcmp(tag, r->pci_tag) == 0 : !had)
+        return 0;
+    if (!st->pci) {
+        st->pci = st->r.pci ? json_deep_copy(st->r.pci) : json_object();
+        if (!st->pci)
+            return oom(e);
+        st->r.pci = st->pci;
+    }
+    if (!r->pci_kept)
+        json_object_del(st->pci, key);
+    else if (json_object_set_new(st->pci, key,
+                                 json_pack("{s:s, s:s}", "tag", r->pci_tag ? r->pci_tag : "",
+                                           "kept", r->pci_kept)) != 0)
+        return oom(e);
+    st->changed = 1;
     return 0;
 }
 
@@ -1021,13 +1130,20 @@ int runner_respond(const struct runner_package *p, const json_t *state,
     if (rc == 0)
         rc = step_check(&st, r->item_key, e);
     if (rc == 0)
+        rc = check_pci_states(&st, r, e);
+    if (rc == 0 && !r->responses) { /* the PCIs' states alone: no attempt */
+        rc = keep_pci_states(&st, r, e);
+        return step_finish(&st, rc, state_out, rc == 0 ? view : NULL, e);
+    }
+    if (rc == 0)
         rc = check_declared(&st, r->responses, e);
     json_t *responses = NULL;
     if (rc == 0)
         rc = prepare_files(&st, r, &responses, e);
     if (rc == 0 && same_as_last_attempt(&st, responses)) {
         json_decref(responses);
-        return step_finish(&st, 0, state_out, view, e); /* nothing changes: the view again */
+        rc = keep_pci_states(&st, r, e); /* no new attempt, but a PCI may have moved on */
+        return step_finish(&st, rc, state_out, rc == 0 ? view : NULL, e);
     }
     if (rc == 0) {
         json_t *invalid = NULL;
@@ -1042,6 +1158,11 @@ int runner_respond(const struct runner_package *p, const json_t *state,
             step_changed(&st);
     }
     json_decref(responses);
+    /* kept after the submission, for the item the page showed (a submission that ended the
+     * test drops them anyway) */
+    if (rc == 0 && !qti_test_session_ended(st.s) && qti_test_session_current_key(st.s) &&
+        strcmp(qti_test_session_current_key(st.s), r->item_key) == 0)
+        rc = keep_pci_states(&st, r, e);
     return step_finish(&st, rc, state_out, rc == 0 ? view : NULL, e);
 }
 

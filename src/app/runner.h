@@ -8,7 +8,8 @@
  *     {"format": 1, "package_sha256": "<compiled package>", "item_count": n,
  *      "time_limit": <the test's maxTime, s> | null, "started_at": <device clock, s>,
  *      "paused_total": s, "paused_at": <device clock> | null, "extra_time": s,
- *      "ended_at": <device clock> | null, "session": <qti_test_session_save>}
+ *      "ended_at": <device clock> | null, "session": <qti_test_session_save>,
+ *      "pci_states": {"<item key>": {"tag", "kept"}} (absent when none)}
  * A step takes (package, state in, the device's clock `now`) and gives a new state when it
  * changed it (*state_out, NULL when nothing changed) and the view. Time is counted on the
  * device's clock only: the engine's clock is `now - started_at - paused_total` (minus the
@@ -46,6 +47,10 @@
 #define RUNNER_PACKAGE_MAX   (256u << 20) /* bytes of a compiled package the runner opens */
 #define RUNNER_ITEM_KEY_MAX  256          /* bytes of an item_key in a request */
 #define RUNNER_RESPONSES_MAX 256          /* response variables in one request */
+/* A PCI's state (getState / getSerializedState): bytes of one interaction's, and of all the
+ * states of one request together. */
+#define RUNNER_PCI_STATE_MAX  (64u * 1024)
+#define RUNNER_PCI_STATES_MAX (256u * 1024)
 
 /* ---- packages ---- */
 
@@ -105,7 +110,8 @@ int runner_start(const struct runner_package *p, uint64_t seed, double now, json
  *   {"item_key", "position", "item_count", "ended", "item": <render model>,
  *    "session": <qti_item_session_view: choice order, visible feedback, ...>,
  *    "rubrics": [<candidate rubric blocks of its sections>], "responses": {saved},
- *    "navigation": {"previous", "next", "skip", "review", "jump"}, "time_left": s | null}
+ *    "navigation": {"previous", "next", "skip", "review", "jump"}, "time_left": s | null,
+ *    "pci_states_kept": <what runner_request.pci_kept kept for this item> (absent: none)}
  * with item_key, item, session and responses null once the test has ended. A time limit
  * found over moves on first (*state_out then set, the caller saves it). */
 int runner_view(const struct runner_package *p, const json_t *state, double now, json_t **state_out,
@@ -116,7 +122,19 @@ int runner_view(const struct runner_package *p, const json_t *state, double now,
 enum runner_to { RUNNER_TO_NONE = 0, RUNNER_TO_NEXT, RUNNER_TO_PREVIOUS, RUNNER_TO_POSITION };
 struct runner_request {
     const char *item_key;
-    const json_t *responses; /* object; respond only */
+    const json_t *responses; /* object; respond only; NULL when only pci_states are sent */
+    /* respond only: {"RESPONSE": "state" | null} of the item's Portable Custom Interactions
+     * (each a customInteraction's response, its state at most RUNNER_PCI_STATE_MAX bytes, all
+     * at most RUNNER_PCI_STATES_MAX), or NULL. The runner never reads a state: it keeps
+     * `pci_kept` for the item in place of the ones it had (NULL: none kept any more), which
+     * the caller makes of pci_states (the device seals them to the test taker: app/take.c),
+     * and gives it back in the view as "pci_states_kept"; `pci_tag` names those states (the
+     * same states, the same tag, whatever pci_kept is: a request whose tag is the one kept
+     * changes nothing). Without "responses", the states are kept and nothing is submitted
+     * (no attempt is counted). */
+    const json_t *pci_states;
+    const char *pci_kept;
+    const char *pci_tag;
     /* respond only: turns a file the page sent ({"name", "type", "data"}) for upload or
      * drawing interaction `it` into what is kept (app/upload.h: checked and sealed), a new
      * reference in *kept; a refusal's message is for the test taker. NULL: files refused. A

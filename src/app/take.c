@@ -171,6 +171,99 @@ static int begin_step(struct instance *dev, struct runner_cache *cache, const st
     return rc;
 }
 
+/* ---- the PCIs' states ----
+ * A Portable Custom Interaction's state (getState) may hold what the candidate wrote, so the
+ * device keeps it as it keeps the test taker's other data: sealed to their vault key (the
+ * runner keeps the sealed text per item, app/runner.h), opened again with the key of their
+ * web session when the item is drawn again. Never sent to central: an ended session drops it. */
+
+/* The text the runner keeps for `states` ({"RESPONSE": "state" | null}): the non-null ones as
+ * JSON, sealed to the test taker's key, in base64; *out NULL when there are none. `tag` gets
+ * their keyed hash (BLAKE2b keyed by the test taker's secret key, in hex), which names the
+ * same states again without showing them. *out malloc'ed. */
+static int pci_states_seal(const json_t *states, const struct app_taker *who, char **out,
+                           char tag[33], struct op_err *e)
+{
+    *out = NULL;
+    tag[0] = 0;
+    json_t *keep = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)states, k, v)
+    {
+        if (json_is_string(v))
+            json_object_set(keep, k, v);
+    }
+    if (!keep || json_object_size(keep) == 0) {
+        json_decref(keep);
+        return keep ? 0 : err_set(e, OP_ENOMEM, "out of memory");
+    }
+    char *text = json_dumps(keep, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(keep);
+    if (!text)
+        return err_set(e, OP_ENOMEM, "out of memory");
+    size_t len = strlen(text), slen = len + VAULT_SEAL_OVERHEAD;
+    unsigned char *sealed = malloc(slen);
+    size_t cap = sodium_base64_encoded_len(slen, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = sealed ? malloc(cap) : NULL;
+    int rc = b64 ? vault_seal(who->vault_pk, (const unsigned char *)text, len, sealed, e)
+                 : err_set(e, OP_ENOMEM, "out of memory");
+    if (rc == 0) {
+        sodium_bin2base64(b64, cap, sealed, slen, sodium_base64_VARIANT_ORIGINAL);
+        unsigned char h[16];
+        crypto_generichash_state gs;
+        crypto_generichash_init(&gs, who->vault_sk, VAULT_SECRET_BYTES, sizeof h);
+        crypto_generichash_update(&gs, (const unsigned char *)"outpost pci states", 19);
+        crypto_generichash_update(&gs, (const unsigned char *)text, len);
+        crypto_generichash_final(&gs, h, sizeof h);
+        sodium_bin2hex(tag, 33, h, sizeof h);
+    }
+    sodium_memzero(text, len);
+    free(text);
+    free(sealed);
+    if (rc)
+        free(b64);
+    else
+        *out = b64;
+    return rc;
+}
+
+/* The view's "pci_states_kept" (what pci_states_seal made) opened with the test taker's key,
+ * as "pci_states": {"RESPONSE": "state"}; {} when there is none or it does not open (the PCI
+ * then starts from its response). */
+static void pci_states_open(const struct app_taker *who, json_t *view)
+{
+    if (!json_is_object(view))
+        return;
+    json_t *kept = json_object_get(view, "pci_states_kept");
+    json_t *states = NULL;
+    size_t blen = json_string_length(kept), n = 0;
+    unsigned char *bin = kept ? malloc(blen / 4 * 3 + 3) : NULL;
+    if (bin && blen > VAULT_SEAL_OVERHEAD &&
+        sodium_base642bin(bin, blen / 4 * 3 + 3, json_string_value(kept), blen, NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) == 0 &&
+        n > VAULT_SEAL_OVERHEAD) {
+        size_t plen = n - VAULT_SEAL_OVERHEAD;
+        char *plain = malloc(plen + 1);
+        struct op_err ignored = {0};
+        if (plain && vault_open(who->vault_pk, who->vault_sk, bin, n, (unsigned char *)plain,
+                                &ignored) == 0) {
+            states = json_loadb(plain, plen, JSON_REJECT_DUPLICATES, NULL);
+            if (!json_is_object(states)) {
+                json_decref(states);
+                states = NULL;
+            }
+        }
+        if (plain) {
+            sodium_memzero(plain, plen);
+            free(plain);
+        }
+    }
+    free(bin);
+    json_object_del(view, "pci_states_kept");
+    json_object_set_new(view, "pci_states", states ? states : json_object());
+}
+
 static json_t *answer(const struct app_execution *x, json_t *view)
 {
     json_t *o = json_pack("{s:o}", "execution", app_execution_json(x));
@@ -197,6 +290,8 @@ int app_take_get(struct instance *device, struct runner_cache *cache, const stru
         json_t *so = NULL;
         if (rc == 0 && is_active(&x))
             rc = runner_view(p, state, now, &so, &view, e);
+        if (rc == 0)
+            pci_states_open(who, view);
         if (rc == 0 && so)
             rc = store(device, who, p, &x, so, now, e);
         json_decref(so);
@@ -308,6 +403,12 @@ int app_take_step(struct instance *device, struct runner_cache *cache, const str
         rc = begin_step(device, cache, who, &x, now, &p, &state, e);
     if (rc == 0 && !is_active(&x)) /* the time was up: the test ended before this step */
         rc = err_set_field(e, OP_ECONFLICT, "time", "the time is up: the test has ended");
+    char *pci_kept = NULL, pci_tag[33];
+    if (rc == 0 && op == RUNNER_OP_RESPOND && req.pci_states) {
+        rc = pci_states_seal(req.pci_states, who, &pci_kept, pci_tag, e);
+        req.pci_kept = pci_kept;
+        req.pci_tag = pci_tag;
+    }
     struct take_files tf = {device, 0};
     if (rc == 0 && op == RUNNER_OP_RESPOND) {
         char *text = json_dumps(state, JSON_COMPACT);
@@ -330,10 +431,13 @@ int app_take_step(struct instance *device, struct runner_cache *cache, const str
                 rc = err_set_field(e, src, se.field, "%s", se.msg);
         }
     }
+    if (rc == 0)
+        pci_states_open(who, view);
     if (rc == 0 && !(*out = answer(&x, op == RUNNER_OP_FINISH ? NULL : view)))
         rc = err_set(e, OP_ENOMEM, "out of memory");
     if (rc == 0 && op == RUNNER_OP_FINISH)
         json_object_del(*out, "view");
+    free(pci_kept);
     json_decref(so);
     json_decref(view);
     json_decref(state);

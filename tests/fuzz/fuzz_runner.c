@@ -4,7 +4,10 @@
  * by runner_request_parse, and a request it accepts is run against a real session of a small
  * built-in test, whose state must stay a state the runner reads back (an accepted response is
  * sent a second time, as a replay would). The first byte chooses
- * the step (0 respond, 1 move, 2 finish, 3 begin/cancel's {"version"}, app/take.h).
+ * the step (0 respond, 1 move, 2 finish, 3 begin/cancel's {"version"}, app/take.h). A
+ * response to item Q3, a Portable Custom Interaction, is sent there (the session first jumps
+ * to it), with its "pci_states" kept as the device would (an opaque text per item): a state
+ * kept must come back in the view, and the state must stay one the runner reads.
  */
 #include <jansson.h>
 #include <stddef.h>
@@ -27,7 +30,8 @@ static const char manifest[] =
     "<resources><resource identifier=\"T\" type=\"imsqti_test_xmlv2p1\" href=\"test.xml\">"
     "<file href=\"test.xml\"/><dependency identifierref=\"I\"/></resource>"
     "<resource identifier=\"I\" type=\"imsqti_item_xmlv2p1\" href=\"i.xml\"><file href=\"i.xml\"/>"
-    "</resource></resources></manifest>";
+    "</resource><resource identifier=\"P\" type=\"imsqti_item_xmlv2p1\" href=\"p.xml\">"
+    "<file href=\"p.xml\"/><file href=\"m.js\"/></resource></resources></manifest>";
 static const char test[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
     "<assessmentTest xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"T\" "
@@ -37,6 +41,7 @@ static const char test[] =
     "<assessmentSection identifier=\"S\" title=\"S\" visible=\"true\">"
     "<assessmentItemRef identifier=\"Q1\" href=\"i.xml\"/>"
     "<assessmentItemRef identifier=\"Q2\" href=\"i.xml\"/>"
+    "<assessmentItemRef identifier=\"Q3\" href=\"p.xml\"/>"
     "</assessmentSection></testPart></assessmentTest>";
 static const char item[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -53,6 +58,23 @@ static const char item[] =
     "<responseProcessing template=\"http://www.imsglobal.org/question/qti_v2p1/rptemplates/"
     "match_correct\"/></assessmentItem>";
 
+static const char pci_item[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<assessmentItem xmlns=\"http://www.imsglobal.org/xsd/imsqti_v2p1\" identifier=\"P\" "
+    "title=\"P\" adaptive=\"false\" timeDependent=\"false\">"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"integer\"/>"
+    "<responseDeclaration identifier=\"OTHER\" cardinality=\"single\" baseType=\"string\"/>"
+    "<itemBody><customInteraction responseIdentifier=\"RESPONSE\"><portableCustomInteraction "
+    "xmlns=\"http://www.imsglobal.org/xsd/portableCustomInteraction_v1\" "
+    "customInteractionTypeIdentifier=\"urn:x:m\" module=\"m\"><resources><interactionModules>"
+    "<interactionModule id=\"m\" primaryPath=\"m.js\"/></interactionModules></resources>"
+    "<markup><p xmlns=\"http://www.w3.org/1999/xhtml\">M</p></markup>"
+    "</portableCustomInteraction></customInteraction>"
+    "<p><textEntryInteraction responseIdentifier=\"OTHER\"/></p></itemBody></assessmentItem>";
+static const char pci_module[] =
+    "define(['qtiCustomInteractionContext'], function (c) { c.register({typeIdentifier: "
+    "'urn:x:m', getInstance: function () {}}); });";
+
 static struct runner_package *the_package(void)
 {
     static struct runner_package *p;
@@ -61,12 +83,15 @@ static struct runner_package *the_package(void)
     struct qti_file files[] = {
         {(char *)"imsmanifest.xml", (unsigned char *)manifest, sizeof manifest - 1},
         {(char *)"test.xml", (unsigned char *)test, sizeof test - 1},
-        {(char *)"i.xml", (unsigned char *)item, sizeof item - 1}};
+        {(char *)"i.xml", (unsigned char *)item, sizeof item - 1},
+        {(char *)"p.xml", (unsigned char *)pci_item, sizeof pci_item - 1},
+        {(char *)"m.js", (unsigned char *)pci_module, sizeof pci_module - 1}};
     struct op_err e = {0};
     struct qti_package *pkg;
     struct qti_loaded *l;
     struct buf b = {0};
-    if (qti_package_from_files("fuzz.zip", files, 3, NULL, &pkg, &e) != 0 ||
+    if (qti_package_from_files("fuzz.zip", files, sizeof files / sizeof files[0], NULL, &pkg, &e) !=
+            0 ||
         qti_load_package(pkg, &l, &e) != 0)
         abort();
     if (qti_compile(l, &b, &e) != 0 ||
@@ -111,6 +136,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *state, *state_out = NULL, *view = NULL;
         if (runner_start(p, 1, 1000, &state, &e) != 0)
             abort();
+        if (op == RUNNER_OP_RESPOND && strcmp(r.item_key, "Q3") == 0) {
+            struct runner_request to = {.item_key = "Q1", .to = RUNNER_TO_POSITION, .position = 2};
+            json_t *moved = NULL, *mv = NULL;
+            if (runner_move(p, state, &to, 1005, &moved, &mv, &e) != 0 || !moved)
+                abort();
+            json_decref(mv);
+            json_decref(state);
+            state = moved;
+        }
+        /* the device keeps the states sealed; here, an opaque text naming them */
+        char kept[64];
+        if (r.pci_states) {
+            snprintf(kept, sizeof kept, "kept-%zu", json_object_size(r.pci_states));
+            r.pci_kept = json_object_size(r.pci_states) ? kept : NULL;
+            r.pci_tag = kept;
+        }
         if (op == RUNNER_OP_RESPOND)
             rc = runner_respond(p, state, &r, 1010, &state_out, &view, &e);
         else if (op == RUNNER_OP_MOVE)
@@ -125,6 +166,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
             json_t *v2 = NULL, *so2 = NULL;
             if (runner_view(p, state_out, 1011, &so2, &v2, &e) != 0)
+                abort();
+            /* states kept with a response taken come back with the item */
+            const char *at = json_string_value(json_object_get(v2, "item_key"));
+            if (op == RUNNER_OP_RESPOND && rc == 0 && r.pci_kept && at && strcmp(at, "Q3") == 0 &&
+                !json_is_string(json_object_get(v2, "pci_states_kept")))
                 abort();
             json_decref(v2);
             json_decref(so2);
