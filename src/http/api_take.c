@@ -5,7 +5,7 @@
  *   GET  /api/v1/executions/{id}                 {"execution", "view"}
  *   GET  /api/v1/executions/{id}/assets/<path>   a file of the execution's package
  *   GET  /api/v1/executions/{id}/pci/<entry>     the sandboxed frame of a PCI (app/pci_frame.h)
- *   POST /api/v1/executions/{id}/responses       {"item_key", "responses"} -> as GET
+ *   POST /api/v1/executions/{id}/responses  {"item_key", "responses", "pci_states"} -> as GET
  *   POST /api/v1/executions/{id}/move            {"item_key", "to"} -> as GET
  *   POST /api/v1/executions/{id}/finish          {"item_key"} -> {"execution"}
  *   POST /api/v1/executions/{id}/begin, .../cancel {"version"} -> {"execution"}
