@@ -8,6 +8,8 @@
 # nettle-dev: SHA-256 with the CPU's SHA extensions (every package is hashed before use); curl:
 # the tests that talk to `serve` from outside; openssl: the self-signed certificate of the TLS
 # test (tests/cli/serve.sh); jq: `make demo` reads the device API's answers as its pages would.
+# libjs-jquery, libjs-lodash, libjs-handlebars: the shared libraries PCI frames are given,
+# embedded in the binary at build time (src/qti/pci_libs.h, scripts/embed-pci-libs.cmake).
 # libxml2-utils: xmllint validates the QTI XML export against IMS's schema (tests/cli/results_export.sh).
 # chromium, fonts-dejavu-core, nodejs (with its npm): the browser tests
 # (tests/browser, with playwright-core and axe-core from the npm registry per package.json).
@@ -16,6 +18,7 @@ pkgs="build-essential cmake pkg-config clang clang-tools libclang-rt-14-dev binu
       libsqlite3-dev sqlite3 libsodium-dev libjansson-dev libcsv-dev libxml2-dev libxml2-utils libzip-dev
       libcmocka-dev zip unzip tzdata procps libpq-dev postgresql
       libmicrohttpd-dev libcurl4-gnutls-dev libgnutls28-dev nettle-dev curl openssl jq
+      libjs-jquery libjs-lodash libjs-handlebars
       chromium fonts-dejavu-core nodejs"
 missing=""
 for p in $pkgs; do

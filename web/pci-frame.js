@@ -5,8 +5,10 @@
 // It gives the PCI what IMS PCI 1.0 and TAO's PCIs expect of a delivery engine:
 //   - an AMD loader: define([id,] [deps,] factory) and require(deps, cb); every module of the
 //     package is known by its id (data-module of its <script>), a relative dependency
-//     ("./renderer") by its folder; qtiCustomInteractionContext is built in; a dependency the
-//     package does not hold is an error the page shows ("module X is not in the package");
+//     ("./renderer") by its folder; qtiCustomInteractionContext is built in; the shared
+//     libraries the PCI needs (jQuery, lodash, Handlebars, TAO's OAT/util modules) come first,
+//     each known by its ids (data-module and data-aliases); a dependency neither holds is an
+//     error the page shows ("module X is not in the package");
 //   - qtiCustomInteractionContext.register(pci): IMS PCI 1.0's pci.getInstance(dom, config,
 //     state) (config: properties, boundTo, onready, ondone, status) and TAO's
 //     pci.initialize(id, dom, properties) with setResponse/getSerializedState.
@@ -55,15 +57,28 @@
     return out.join('/').replace(/\.js$/, '');
   }
 
+  // A file's id (data-module) that answers for a named module of that file: a bundle (TAO's
+  // *.min.js) names its libraries first and its main module last, or ends with an anonymous
+  // module; the file's id goes to the last named module, and to the anonymous one.
+  const borrowed = new Set();
   function define(id, deps, factory) {
     if (typeof id !== 'string') { factory = deps; deps = id; id = null; }
     if (!Array.isArray(deps)) { factory = deps; deps = []; }
     const s = document.currentScript;
     const own = s && s.getAttribute('data-module');
+    // a shared library Outpost provides answers to its other ids too (src/qti/pci_libs.c)
+    const aliases = ((s && s.getAttribute('data-aliases')) || '').split(' ').filter(Boolean);
+    if (own && borrowed.has(own)) { defs.delete(own); borrowed.delete(own); }
     if (!id) id = own || `anonymous-${++anon}`;
+    // the first definition of an id is kept: Outpost's libraries come first
     if (!defs.has(id)) defs.set(id, { deps, factory, done: false, value: undefined });
     // a named module in a file that is known by another id answers to both
-    if (own && own !== id && !defs.has(own)) defs.set(own, defs.get(id));
+    for (const other of [own, ...aliases]) {
+      if (other && other !== id && !defs.has(other)) {
+        defs.set(other, defs.get(id));
+        if (other === own) borrowed.add(own);
+      }
+    }
   }
   define.amd = { jQuery: false };
 
@@ -239,6 +254,10 @@
     blobUrls(dom, init.assets);
     root.append(dom);
     const id = init.responseIdentifier;
+    // TAO's asset manager: a package file the page handed over is a blob URL, others as named
+    const assetManager = {
+      resolve: (path) => (init.assets && init.assets[path] instanceof Blob ? URL.createObjectURL(init.assets[path]) : path),
+    };
     const boundTo = {};
     boundTo[id] = init.boundTo || null;
     try {
@@ -251,15 +270,19 @@
           contextVariables: {},
           responseIdentifier: id,
           status: init.readOnly ? 'review' : 'interacting',
+          assetManager,
           onready(i) { inst = i || inst; report(); },
           ondone(i) { inst = i || inst; report(); },
         };
         const r = pci.getInstance(dom, config, init.state || undefined);
         if (r && typeof r.getResponse === 'function') inst = r;
+        // some of TAO's IMS PCIs are their own instance and never call onready (an early
+        // likert sample looks for onready in its properties)
+        if (!inst && typeof pci.getResponse === 'function') inst = pci;
       } else if (typeof pci.initialize === 'function') {
         // TAO's PCIs: a copy of the registered object is the instance
         inst = Object.create(pci);
-        inst.initialize(id, dom, init.properties || {}, { resolve: (p) => p });
+        inst.initialize(id, dom, init.properties || {}, assetManager);
         if (init.state && inst.setSerializedState) inst.setSerializedState(init.state);
         if (init.boundTo && inst.setResponse) inst.setResponse(init.boundTo);
       } else {

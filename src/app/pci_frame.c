@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "qti/pci_libs.h"
 #include "qti/xhtml.h"
 
 /* Appends `s` (len bytes) as the text of an inline <script> and its hash source
@@ -61,6 +62,29 @@ int pci_frame_build(const struct runner_package *p, const struct qti_pci *pci, c
     buf_puts(html, pci->version ? "1" : "0");
     buf_puts(html, "\"><div id=\"pci-root\"></div>\n");
     add_script(html, csp, "", shim, shim_len);
+    /* the shared libraries it needs (src/qti/pci_libs.h), before its own modules, so that a
+     * library's id is answered by Outpost's file first */
+    for (size_t i = 0; i < pci->nlibs; i++) {
+        const struct qti_pci_lib *lib = qti_pci_lib_by_file(pci->libs[i]);
+        size_t len = 0;
+        const unsigned char *src = lib ? qti_pci_lib_source(lib->file, &len) : NULL;
+        if (!src)
+            return err_set(e, OP_ENOTFOUND,
+                           "PCI %s needs the shared library %s, which this build does not hold",
+                           pci->type_identifier, pci->libs[i]);
+        struct buf attrs = BUF_INIT;
+        buf_puts(&attrs, " data-module=\"");
+        qti_xhtml_escape(&attrs, lib->ids[0]);
+        buf_puts(&attrs, "\" data-aliases=\"");
+        for (size_t k = 1; k < QTI_PCI_LIB_MAX_IDS && lib->ids[k]; k++) {
+            if (k > 1)
+                buf_puts(&attrs, " ");
+            qti_xhtml_escape(&attrs, lib->ids[k]);
+        }
+        buf_puts(&attrs, "\"");
+        add_script(html, csp, attrs.data, (const char *)src, len);
+        buf_free(&attrs);
+    }
     for (size_t i = 0; i < pci->nmodules; i++) {
         const unsigned char *data;
         size_t len;

@@ -7,7 +7,9 @@
  * the frame has an opaque origin, no cookie, no storage, no access to the page) whose document
  * is GET /api/v1/executions/{id}/pci/<entry module path>. That document holds, inline, the
  * page's shim (web/pci-frame.js: an AMD loader and qtiCustomInteractionContext, speaking the
- * page's message protocol) and the PCI's modules read from the compiled package, each as a
+ * page's message protocol), the shared libraries the PCI needs (src/qti/pci_libs.h: jQuery,
+ * lodash, Handlebars, TAO's OAT/util modules, embedded in the binary) and the PCI's modules
+ * read from the compiled package, each as a
  * <script> whose SHA-256 is listed in the document's Content-Security-Policy: no other script
  * runs, nothing is fetched (default-src 'none', connect-src 'none'), images and media only
  * from blob: and data: URLs the page hands over, and the CSP's own sandbox keeps the document

@@ -408,7 +408,7 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
         char what[600];
         snprintf(what, sizeof what, "%s line %ld: item %s: customInteraction %s", item->href,
                  xmlGetLineNo(n), item->identifier, it->response_identifier);
-        rc = qti_pci_check_loadable(it->pci, cx->files, what, p->e);
+        rc = qti_pci_check_loadable(it->pci, cx->files, cx->assets, what, p->e);
     } else if (it->kind == QTI_INTERACTION_POSITION_OBJECT && !p->stage) {
         rc = perr(p, n, "positionObjectInteraction must be inside a positionObjectStage");
     } else if (it->kind == QTI_INTERACTION_POSITION_OBJECT && it->max_choices != 1 &&
@@ -1021,8 +1021,8 @@ static int item_from_node(const struct qti_package *pkg, const char *href, xmlNo
         goto fail;
 
     struct qti_xhtml_ctx cx = {
-        item->href, &item->assets,  body_hook, &p, 0, pkg ? package_has : NULL,
-        pkg,        &item->warnings};
+        item->href, &item->assets,   body_hook, &p, 0, pkg ? package_has : NULL,
+        pkg,        &item->warnings, 0};
     int seen_body = 0;
     for (xmlNode *c = root->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "qti/pci_libs.h"
 #include "qti/qti_alloc.h"
 
 #define NS_XHTML  "http://www.w3.org/1999/xhtml"
@@ -29,6 +30,10 @@ void qti_pci_free(struct qti_pci *pci)
     }
     free(pci->modules);
     free(pci->module_ids);
+    for (size_t i = 0; i < pci->nlibs; i++)
+        free(pci->libs[i]);
+    free(pci->libs);
+    free(pci->config);
     free(pci->type_identifier);
     json_decref(pci->properties);
     free(pci->markup);
@@ -106,7 +111,7 @@ static int add_module(struct pparse *p, xmlNode *at, const char *ref, const char
         return perr(p, at, "PCI %s: module %s is not a path inside the package",
                     pci->type_identifier, ref);
     for (size_t i = 0; i < pci->nmodules; i++)
-        if (strcmp(pci->modules[i], path) == 0) {
+        if (pci->modules[i] && strcmp(pci->modules[i], path) == 0) {
             free(path);
             return 0; /* named twice (a library also listed as a module) */
         }
@@ -122,6 +127,27 @@ static int add_module(struct pparse *p, xmlNode *at, const char *ref, const char
     pci->nmodules++;
     if (p->cx->assets)
         qti_assets_add(p->cx->assets, path);
+    return 0;
+}
+
+/* Adds the module known as `id` whose file is not named (an IMS module without primaryPath,
+ * a TAO lib that Outpost provides): qti_pci_check_loadable resolves it. */
+static int add_unresolved(struct pparse *p, xmlNode *at, const char *id)
+{
+    struct qti_pci *pci = p->pci;
+    if (!id || !*id)
+        return perr(p, at, "PCI %s: a module without an id or a path", pci->type_identifier);
+    if (pci->nmodules >= QTI_PCI_MAX_MODULES)
+        return perr(p, at, "PCI %s: more than %d modules", pci->type_identifier,
+                    QTI_PCI_MAX_MODULES);
+    for (size_t i = 0; i < pci->nmodules; i++)
+        if (strcmp(pci->module_ids[i], id) == 0)
+            return 0;
+    pci->modules = qti_xrealloc(pci->modules, pci->nmodules + 1, sizeof *pci->modules);
+    pci->module_ids = qti_xrealloc(pci->module_ids, pci->nmodules + 1, sizeof *pci->module_ids);
+    pci->modules[pci->nmodules] = NULL;
+    pci->module_ids[pci->nmodules] = qti_xstrdup(id);
+    pci->nmodules++;
     return 0;
 }
 
@@ -192,6 +218,7 @@ static int parse_markup(struct pparse *p, xmlNode *m)
     struct qti_xhtml_ctx mcx = *p->cx;
     mcx.hook = NULL; /* no QTI inside a PCI's markup: unwrapped */
     mcx.user = NULL;
+    mcx.keep_templates = 1; /* TAO's PCIs keep their Handlebars templates in their markup */
     struct buf html = BUF_INIT;
     int rc = qti_xhtml_children(&mcx, m, &html, p->e);
     if (rc < 0) {
@@ -203,6 +230,60 @@ static int parse_markup(struct pparse *p, xmlNode *m)
     if (!p->pci->markup)
         p->pci->markup = qti_xstrdup("");
     return 0;
+}
+
+/* IMS PCI 1.0 as TAO exports it (QTI 2.2.2): modules[@primaryConfiguration]/module[@id,
+ * @primaryPath]; the entry (the attribute `module`, else the id that is the type identifier,
+ * else the first) goes last. */
+static int parse_modules(struct pparse *p, xmlNode *pc, xmlNode *mods)
+{
+    struct qti_pci *pci = p->pci;
+    char *conf = prop(mods, "primaryConfiguration");
+    if (conf && *conf) {
+        pci->config = qti_xhtml_resolve_asset(p->cx->href, conf);
+        if (!pci->config) {
+            int rc =
+                perr(p, mods, "PCI %s: primaryConfiguration %s is not a path inside the package",
+                     pci->type_identifier, conf);
+            free(conf);
+            return rc;
+        }
+    }
+    free(conf);
+    char *entry = prop(pc, "module");
+    xmlNode *entry_node = NULL, *first = NULL;
+    for (xmlNode *c = mods->children; c; c = c->next) {
+        if (!is_pci(c, "module"))
+            continue;
+        char *id = prop(c, "id");
+        if (!first)
+            first = c;
+        if (!entry_node && id &&
+            ((entry && strcmp(id, entry) == 0) ||
+             (!entry && strcmp(id, pci->type_identifier) == 0)))
+            entry_node = c;
+        free(id);
+    }
+    free(entry);
+    if (!entry_node)
+        entry_node = first;
+    if (!entry_node)
+        return perr(p, mods, "PCI %s lists no module", pci->type_identifier);
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc >= 0; pass++)
+        for (xmlNode *c = mods->children; c && rc >= 0; c = c->next) {
+            if (!is_pci(c, "module") || (pass == 0) == (c == entry_node))
+                continue;
+            char *id = prop(c, "id");
+            char *path = prop(c, "primaryPath");
+            if (path && *path)
+                rc = add_module(p, c, path, id);
+            else
+                rc = add_unresolved(p, c, id);
+            free(id);
+            free(path);
+        }
+    return rc;
 }
 
 int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, struct qti_pci **out,
@@ -233,8 +314,9 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
         for (xmlNode *c = child(res, "libraries") ? child(res, "libraries")->children : NULL;
              c && rc >= 0; c = c->next)
             if (is_pci(c, "lib")) {
+                /* a library Outpost provides is given to the frame, as TAO's delivery does */
                 char *id = prop(c, "id");
-                rc = add_module(&p, c, id, id);
+                rc = qti_pci_lib_by_id(id) ? add_unresolved(&p, c, id) : add_module(&p, c, id, id);
                 free(id);
             }
         if (rc < 0)
@@ -249,6 +331,10 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
         /* the hook's own id: its path without ".js" */
         rc = add_module(&p, pc, hook, NULL);
         free(hook);
+        if (rc < 0)
+            goto fail;
+    } else if (child(pc, "modules")) {
+        rc = parse_modules(&p, pc, child(pc, "modules"));
         if (rc < 0)
             goto fail;
     } else {
@@ -444,7 +530,22 @@ struct deps {
     const char *from;  /* id of the module being read */
     char missing[513]; /* the first dependency nothing answers to */
     struct buf id;
+    struct qti_pci *pci; /* gets the shared libraries needed */
 };
+
+/* Records the shared library `lib` in pci->libs, after the libraries it needs. */
+static void need_lib(struct qti_pci *pci, const struct qti_pci_lib *lib, int depth)
+{
+    if (!lib || depth > 8)
+        return;
+    for (size_t i = 0; i < pci->nlibs; i++)
+        if (strcmp(pci->libs[i], lib->file) == 0)
+            return;
+    for (size_t k = 0; k < QTI_PCI_LIB_MAX_DEPS && lib->deps[k]; k++)
+        need_lib(pci, qti_pci_lib_by_file(lib->deps[k]), depth + 1);
+    pci->libs = qti_xrealloc(pci->libs, pci->nlibs + 1, sizeof *pci->libs);
+    pci->libs[pci->nlibs++] = qti_xstrdup(lib->file);
+}
 
 static int collect_names(void *user, const char *name, const char *dep)
 {
@@ -461,17 +562,107 @@ static int check_dep(void *user, const char *name, const char *dep)
         strcmp(dep, "module") == 0 || strcmp(dep, "qtiCustomInteractionContext") == 0)
         return 0;
     resolve_dep(name ? name : d->from, dep, &d->id);
+    /* an id Outpost provides is always Outpost's file, even when the package carries a copy:
+     * TAO's bundles (*.min.js) hold TAO's libraries under the same ids, and their Handlebars
+     * 1.3 makes code with eval, which the frame forbids; the frame's loader takes the first
+     * definition of an id, and the libraries come first */
+    const struct qti_pci_lib *lib = qti_pci_lib_by_id(d->id.data);
+    if (lib) {
+        need_lib(d->pci, lib, 0);
+        return 0;
+    }
     if (json_object_get(d->known, d->id.data))
         return 0;
     snprintf(d->missing, sizeof d->missing, "%s", dep);
     return 1;
 }
 
-int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
-                           const char *what, struct op_err *e)
+/* Takes module i out of the PCI (it is a shared library). */
+static void drop_module(struct qti_pci *pci, size_t i)
 {
+    free(pci->modules[i]);
+    free(pci->module_ids[i]);
+    memmove(pci->modules + i, pci->modules + i + 1, (pci->nmodules - i - 1) * sizeof *pci->modules);
+    memmove(pci->module_ids + i, pci->module_ids + i + 1,
+            (pci->nmodules - i - 1) * sizeof *pci->module_ids);
+    pci->nmodules--;
+}
+
+/* Gives a path to each module that has none: the primaryConfiguration's `paths` (relative
+ * to that file), else the shared library of that id; else refuses, naming it. */
+static int resolve_unnamed(struct qti_pci *pci, const struct qti_package *pkg,
+                           struct qti_assets *assets, const char *what, struct op_err *e)
+{
+    json_t *paths = NULL, *conf = NULL;
     int rc = 0;
-    struct deps d = {json_object(), NULL, "", BUF_INIT};
+    for (size_t i = 0; i < pci->nmodules && rc >= 0;) {
+        if (pci->modules[i]) {
+            i++;
+            continue;
+        }
+        const char *id = pci->module_ids[i];
+        if (pci->config && !conf) {
+            const struct qti_file *f = qti_package_find(pkg, pci->config);
+            json_error_t je;
+            if (!f) {
+                rc = err_set(e, OP_EINPUT,
+                             "%s: PCI %s cannot be loaded: its primaryConfiguration %s is not in "
+                             "the archive",
+                             what, pci->type_identifier, pci->config);
+                break;
+            }
+            conf = json_loadb((const char *)f->data, f->len, JSON_REJECT_DUPLICATES, &je);
+            if (!json_is_object(conf)) {
+                rc = err_set(e, OP_EINPUT,
+                             "%s: PCI %s cannot be loaded: its primaryConfiguration %s is not a "
+                             "JSON object (line %d: %s)",
+                             what, pci->type_identifier, pci->config, je.line, je.text);
+                break;
+            }
+            paths = json_object_get(conf, "paths");
+        }
+        const char *rel = json_string_value(json_object_get(paths, id));
+        if (rel && *rel) {
+            struct buf file = BUF_INIT;
+            buf_puts(&file, rel);
+            const char *slash = strrchr(rel, '/');
+            if (!strchr(slash ? slash + 1 : rel, '.'))
+                buf_puts(&file, ".js");
+            pci->modules[i] = qti_xhtml_resolve_asset(pci->config, file.data);
+            buf_free(&file);
+            if (!pci->modules[i]) {
+                rc = err_set(e, OP_EINPUT,
+                             "%s: PCI %s cannot be loaded: %s maps its module %s to %s, which is "
+                             "not a path inside the package",
+                             what, pci->type_identifier, pci->config, id, rel);
+                break;
+            }
+            if (assets)
+                qti_assets_add(assets, pci->modules[i]);
+            i++;
+        } else if (qti_pci_lib_by_id(id) && i + 1 < pci->nmodules) {
+            need_lib(pci, qti_pci_lib_by_id(id), 0);
+            drop_module(pci, i);
+        } else {
+            rc =
+                err_set(e, OP_EINPUT,
+                        "%s: PCI %s cannot be loaded: its module %s has no file (no primaryPath%s) "
+                        "and is no shared library Outpost provides",
+                        what, pci->type_identifier, id,
+                        pci->config ? ", not in the primaryConfiguration's paths" : "");
+        }
+    }
+    json_decref(conf);
+    return rc;
+}
+
+int qti_pci_check_loadable(struct qti_pci *pci, const struct qti_package *pkg,
+                           struct qti_assets *assets, const char *what, struct op_err *e)
+{
+    int rc = resolve_unnamed(pci, pkg, assets, what, e);
+    if (rc < 0)
+        return rc;
+    struct deps d = {json_object(), NULL, "", BUF_INIT, pci};
     for (size_t i = 0; i < pci->nmodules; i++) {
         json_object_set_new(d.known, pci->module_ids[i], json_true());
         const struct qti_file *f = qti_package_find(pkg, pci->modules[i]);
@@ -500,12 +691,14 @@ int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *
                          pci->type_identifier, role, pci->module_ids[i], path, why);
             break;
         }
-        /* every module another one asks for (define([...])) must be one of the PCI's */
+        /* every module another one asks for (define([...])) must be one of the PCI's, or a
+         * shared library Outpost provides */
         d.from = pci->module_ids[i];
         if (each_define((const char *)f->data, f->len, check_dep, &d)) {
             rc = err_set(e, OP_EINPUT,
                          "%s: PCI %s cannot be loaded: its %s %s (%s) needs the module %s, which "
-                         "the package does not hold (a library the PCI lists with its file)",
+                         "the package does not hold (a library the PCI lists with its file) and "
+                         "which is no shared library Outpost provides",
                          what, pci->type_identifier, role, pci->module_ids[i], path, d.missing);
             break;
         }
@@ -521,11 +714,19 @@ json_t *qti_pci_to_json(const struct qti_pci *pci)
 {
     json_t *mods = json_array();
     for (size_t i = 0; i < pci->nmodules; i++)
-        json_array_append_new(
-            mods, json_pack("{s:s,s:s}", "id", pci->module_ids[i], "path", pci->modules[i]));
-    return json_pack("{s:s,s:i,s:o,s:O,s:s}", "typeIdentifier", pci->type_identifier, "version",
-                     pci->version, "modules", mods, "properties", pci->properties, "markup",
-                     pci->markup);
+        if (pci->modules[i]) /* one not resolved (no package was read) has no file to give */
+            json_array_append_new(
+                mods, json_pack("{s:s,s:s}", "id", pci->module_ids[i], "path", pci->modules[i]));
+    json_t *o = json_pack("{s:s,s:i,s:o,s:O,s:s}", "typeIdentifier", pci->type_identifier,
+                          "version", pci->version, "modules", mods, "properties", pci->properties,
+                          "markup", pci->markup);
+    if (o && pci->nlibs) {
+        json_t *libs = json_array();
+        for (size_t i = 0; i < pci->nlibs; i++)
+            json_array_append_new(libs, json_string(pci->libs[i]));
+        json_object_set_new(o, "libs", libs);
+    }
+    return o;
 }
 
 int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, struct op_err *e)
@@ -557,6 +758,24 @@ int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, s
         pci->modules[i] = qti_xstrdup(path);
         pci->module_ids[i] = qti_xstrdup(id);
         pci->nmodules++;
+    }
+    const json_t *libs = json_object_get(j, "libs");
+    if (libs && (!json_is_array(libs) || json_array_size(libs) > 64)) {
+        qti_pci_free(pci);
+        return err_set(e, OP_EINPUT, "%s: PCI libs is not a list of libraries", what);
+    }
+    for (size_t i = 0; i < json_array_size(libs); i++) {
+        const char *lib = json_string_value(json_array_get(libs, i));
+        if (!lib || !qti_pci_lib_by_file(lib)) {
+            int rc = err_set(e, OP_EINPUT,
+                             "%s: PCI %s needs the shared library %s, which this version of "
+                             "Outpost does not provide",
+                             what, type, lib ? lib : "(not a string)");
+            qti_pci_free(pci);
+            return rc;
+        }
+        pci->libs = qti_xrealloc(pci->libs, pci->nlibs + 1, sizeof *pci->libs);
+        pci->libs[pci->nlibs++] = qti_xstrdup(lib);
     }
     if (!pci->properties) {
         qti_pci_free(pci);

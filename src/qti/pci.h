@@ -9,19 +9,24 @@
  *     entry module (an AMD module that calls qtiCustomInteractionContext.register(pci)),
  *     `resources/libraries/lib id="..."` the modules it needs, `properties` its configuration
  *     (`entry key="k"` values, nested `properties key="k"` objects), `markup` its XHTML;
- *   - IMS PCI 1.0 (namespace .../portableCustomInteraction_v1): `interactionModules` lists
- *     `interactionModule id=".." primaryPath=".."`; the entry is the one the attribute
- *     `module` names (else the one whose id is the type identifier, else the last);
- *     `properties` hold `property key="k"` values.
+ *   - IMS PCI 1.0 (namespace .../portableCustomInteraction_v1): `modules` (TAO's IMS
+ *     exports, QTI 2.2.2) lists `module id=".." primaryPath=".."`, and its
+ *     `primaryConfiguration` names a JSON file of the package whose `paths` map module ids
+ *     to files (relative to that file, as RequireJS reads it); a `module` with neither is a
+ *     shared library (below); the entry is the one the attribute `module` names, else the
+ *     one whose id is the type identifier, else the first (TAO writes its hook first). The
+ *     older draft's `resources/interactionModules/interactionModule` is read too (its entry
+ *     defaulting to the last); `properties` hold `property key="k"` values.
  *
  * Every module is a file of the package, its path relative to the item file (".js" is
  * added to a module id that has no extension). The modules travel inside the compiled
  * package as assets; a module the package lacks, or one that cannot be loaded (empty, over
  * QTI_PCI_MAX_MODULE, not UTF-8 text, an entry that neither defines an AMD module nor
  * registers with qtiCustomInteractionContext, a module whose define([...]) asks for a module
- * that is none of the PCI's) refuses the item, naming the PCI and the file.
- * Shared libraries of other platforms (IMSGlobal/jquery_2_1_1, TAO's portableLib) are not
- * provided: a PCI must carry what it needs.
+ * that is none of the PCI's and no shared library Outpost provides) refuses the item, naming
+ * the PCI and the file. The shared libraries TAO's delivery provides to PCIs (jQuery, lodash,
+ * Handlebars, TAO's OAT/util modules, under their TAO ids) are provided by Outpost too
+ * (qti/pci_libs.h): a dependency on one is recorded in `libs` and the frame gets its file.
  *
  * The device runs a PCI in a sandboxed frame (docs/security.md, "Portable Custom
  * Interactions"); its response comes back in the QTI JSON binding of the IMS PCI
@@ -54,8 +59,12 @@ struct qti_pci {
     char *type_identifier; /* customInteractionTypeIdentifier */
     int version;           /* 0: TAO / best-practice draft (register(pci)); 1: IMS PCI 1.0 */
     size_t nmodules;
-    char **modules;     /* package paths, the entry module last */
+    char **modules;     /* package paths, the entry module last (NULL: not resolved yet, an
+                           IMS module without primaryPath, until qti_pci_check_loadable) */
     char **module_ids;  /* the AMD id each module is known by */
+    char *config;       /* IMS PCI 1.0 primaryConfiguration: its package path, or NULL */
+    size_t nlibs;
+    char **libs; /* shared libraries it needs (qti_pci_lib files), each after its own needs */
     json_t *properties; /* object: key -> string or nested object */
     char *markup;       /* sanitised XHTML ("" when none) */
 };
@@ -69,14 +78,17 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
 
 void qti_pci_free(struct qti_pci *pci);
 
-/* Refuses a PCI whose code the package cannot give: a module missing from `pkg`, empty, over
- * QTI_PCI_MAX_MODULE, holding a NUL byte or invalid UTF-8, an entry module that neither
- * calls define( nor names qtiCustomInteractionContext, or a dependency named as a string in a
- * define([...]) that no module of the PCI answers to (resolved as web/pci-frame.js does;
- * loader plugins and the built-ins require, exports, module, qtiCustomInteractionContext
- * excepted). */
-int qti_pci_check_loadable(const struct qti_pci *pci, const struct qti_package *pkg,
-                           const char *what, struct op_err *e);
+/* Resolves what the PCI's code needs and refuses a PCI whose code cannot be given: an IMS
+ * module without a path is found in the primaryConfiguration's `paths` (its file recorded
+ * in `assets`, which may be NULL), else taken as the shared library of that id, else refused;
+ * a module missing from `pkg`, empty, over QTI_PCI_MAX_MODULE, holding a NUL byte or invalid
+ * UTF-8, an entry module that neither calls define( nor names qtiCustomInteractionContext,
+ * or a dependency named as a string in a define([...]) that no module of the PCI answers to
+ * and that is no shared library Outpost provides (resolved as web/pci-frame.js does; loader
+ * plugins and the built-ins require, exports, module, qtiCustomInteractionContext excepted)
+ * is refused, naming it. The shared libraries needed are recorded in pci->libs. */
+int qti_pci_check_loadable(struct qti_pci *pci, const struct qti_package *pkg,
+                           struct qti_assets *assets, const char *what, struct op_err *e);
 
 /* The render model's "pci" member (owned by the caller) and back. */
 json_t *qti_pci_to_json(const struct qti_pci *pci);

@@ -329,8 +329,8 @@ static int package_has(const void *pkg, const char *path)
  * bodies, qti/xhtml.h); assets it references are recorded. NULL with r->e filled on error. */
 static char *inner_xhtml(struct reader *r, xmlNodePtr n)
 {
-    struct qti_xhtml_ctx cx = {r->file, r->assets,  NULL, NULL, 0, r->pkg ? package_has : NULL,
-                               r->pkg,  r->warnings};
+    struct qti_xhtml_ctx cx = {r->file, r->assets,   NULL, NULL, 0, r->pkg ? package_has : NULL,
+                               r->pkg,  r->warnings, 0};
     struct buf b = BUF_INIT;
     if (qti_xhtml_children(&cx, n, &b, r->e) != 0) {
         buf_free(&b);

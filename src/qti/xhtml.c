@@ -462,6 +462,39 @@ static const char *dropped_reason(const char *name)
     return "form controls and page-level elements are not item content (interactions are)";
 }
 
+/* 1 when `node` (a script) holds a template, by its type: data a PCI reads, never code. */
+static int template_script(xmlNode *node)
+{
+    static const char *const types[] = {"text/x-handlebars-template", "text/x-template-manifest",
+                                        "text/x-asset-manifest", "text/template", NULL};
+    xmlChar *t = xmlGetProp(node, BAD_CAST "type");
+    int yes = t && in_list(types, (const char *)t);
+    xmlFree(t);
+    return yes;
+}
+
+/* Writes a template script (template_script): its type, id and class, its text escaped. */
+static void write_template(xmlNode *node, struct buf *out)
+{
+    static const char *const attrs[] = {"type", "id", "class", NULL};
+    buf_puts(out, "<script");
+    for (size_t i = 0; attrs[i]; i++) {
+        xmlChar *v = xmlGetProp(node, BAD_CAST attrs[i]);
+        if (v) {
+            buf_printf(out, " %s=\"", attrs[i]);
+            qti_xhtml_escape(out, (const char *)v);
+            buf_puts(out, "\"");
+        }
+        xmlFree(v);
+    }
+    buf_puts(out, ">");
+    xmlChar *text = xmlNodeGetContent(node);
+    if (text)
+        qti_xhtml_escape(out, (const char *)text);
+    xmlFree(text);
+    buf_puts(out, "</script>");
+}
+
 static void warn_dropped_element(struct qti_xhtml_ctx *cx, xmlNode *node, const char *why)
 {
     if (cx->warnings)
@@ -618,7 +651,9 @@ int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, str
         if (strcmp(name, "math") == 0)
             rc = write_mathml(cx, node, out, 1, e);
     } else if (is_qti_ns(ns) || strcmp(ns, NS_XHTML) == 0 || ns[0] == '\0') {
-        if (in_list(dropped_elements, name)) {
+        if (cx->keep_templates && strcmp(name, "script") == 0 && template_script(node)) {
+            write_template(node, out);
+        } else if (in_list(dropped_elements, name)) {
             warn_dropped_element(cx, node, dropped_reason(name));
             rc = 0;
         } else if (qti_xhtml_element_allowed(name)) {

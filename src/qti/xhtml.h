@@ -91,6 +91,11 @@ struct qti_xhtml_ctx {
     int (*has_file)(const void *files, const char *path);
     const void *files;
     struct qti_warnings *warnings;
+    /* A PCI's markup (qti/pci.c): a <script> whose type is a template's (text/x-handlebars-
+     * template, text/x-template-manifest, text/x-asset-manifest, text/template) is kept as
+     * text with its type, id and class, for the PCI's code to read; such a script never runs
+     * (not JavaScript, and the frame's CSP lets only its listed scripts run). */
+    int keep_templates;
 };
 
 /* Writes the sanitised children of `parent` to `out`. Fails (OP_EINPUT, message naming the

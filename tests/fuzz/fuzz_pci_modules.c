@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qti/pci.h"
@@ -37,7 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pci.nmodules = 2;
     pci.modules = modules;
     pci.module_ids = ids;
-    qti_pci_check_loadable(&pci, pkg, "items/fuzz.xml", &e);
+    qti_pci_check_loadable(&pci, pkg, NULL, "items/fuzz.xml", &e);
+    for (size_t i = 0; i < pci.nlibs; i++) /* the shared libraries a define asked for */
+        free(pci.libs[i]);
+    free(pci.libs);
     qti_package_free(pkg);
     return 0;
 }

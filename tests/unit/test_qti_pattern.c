@@ -51,7 +51,7 @@ static bool pattern_mask_says(const char *pattern, const char *subject)
         fail_msg("read: %s", e.msg);
     free(doc_text);
     xmlNode *n = xmlDocGetRootElement(doc)->children;
-    struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0, NULL, NULL, NULL};
+    struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0, NULL, NULL, NULL, 0};
     struct qti_interaction *it = NULL;
     if (qti_interaction_parse(n, "Q1", &cx, &it, &e) != 0)
         fail_msg("parse: %s", e.msg);

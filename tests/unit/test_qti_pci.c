@@ -1,12 +1,14 @@
 /* test_qti_pci.c - Portable Custom Interactions (qti/pci.h): a customInteraction in TAO's
- * form (hook, libraries, entries) and in IMS PCI 1.0's (interactionModules, properties) is
- * read with its modules, properties and sanitised markup, travels through the compiled
- * package; a package whose PCI cannot be loaded is refused naming the PCI and the file; the
- * response in the QTI JSON binding is read against its declaration (each cardinality, the
- * refusals) and scored like any other; a PCI bound to a file response (an audio recording)
- * gives its file in the binding, read into the file form and checked as an upload's
- * (app/upload.h: the device's size limit, the content against its type). Packages are built
- * in memory (qti_package_from_files). */
+ * form (hook, libraries, entries) and in IMS PCI 1.0's (interactionModules; modules with a
+ * primaryConfiguration, as TAO exports it) is read with its modules, properties and
+ * sanitised markup, travels through the compiled package; the shared libraries TAO provides
+ * to PCIs are provided and inlined in the frame, an unknown one refused naming it; a package
+ * whose PCI cannot be loaded is refused naming the PCI and the file; the response in the QTI
+ * JSON binding is read against its declaration (each cardinality, the refusals) and scored
+ * like any other; a PCI bound to a file response (an audio recording) gives its file in the
+ * binding, read into the file form and checked as an upload's (app/upload.h: the device's
+ * size limit, the content against its type). Packages are built in memory
+ * (qti_package_from_files). */
 #include "testutil.h"
 
 #include <sodium.h>
@@ -249,11 +251,12 @@ static void test_pci_that_cannot_be_loaded_is_refused_naming_it(void **state)
                                  NULL};
     refused(likert_item, plain,
             "neither defines an AMD module nor registers with qtiCustomInteractionContext");
-    /* a module a define([...]) asks for that is none of the PCI's (TAO's shared libraries) */
+    /* a module a define([...]) asks for that is none of the PCI's, nor a shared library
+     * Outpost provides (TAO's Raphael scale is not) */
     const char *const undeclared[] = {
         "items/likert/likert.amd.js",
-        "define(['qtiCustomInteractionContext', 'taoQtiItem/portableLib/jquery_2_1_1'], "
-        "function (c, $) {});",
+        "define(['qtiCustomInteractionContext', 'taoQtiItem/portableLib/jquery_2_1_1', "
+        "'OAT/scale.raphael'], function (c, $) {});",
         "items/likert/renderer.js",
         lib,
         "items/likert/face.png",
@@ -261,7 +264,8 @@ static void test_pci_that_cannot_be_loaded_is_refused_naming_it(void **state)
         NULL};
     refused(likert_item, undeclared,
             "its entry module likert/likert.amd (items/likert/likert.amd.js) needs the module "
-            "taoQtiItem/portableLib/jquery_2_1_1, which the package does not hold");
+            "OAT/scale.raphael, which the package does not hold (a library the PCI lists with "
+            "its file) and which is no shared library Outpost provides");
     /* what the PCI holds answers: a listed module (also by a relative id), a named define, a
      * loader plugin, the built-ins */
     const char *const held[] = {
@@ -596,6 +600,190 @@ static void test_pci_response_is_scored_like_any_other(void **state)
 
 /* The frame document the device serves: the shim and each module inline, each listed by its
  * hash in the CSP, which fetches nothing; "</script" inside a module cannot end its element. */
+/* The frame document of the only PCI of `l` (compiled, then read as a device does): its HTML
+ * and CSP into html and csp. */
+static void frame_of(struct qti_loaded *l, const char *entry, struct buf *html, struct buf *csp)
+{
+    struct op_err e = {0};
+    struct buf out = BUF_INIT;
+    assert_int_equal(qti_compile(l, &out, &e), 0);
+    struct runner_package *p = NULL;
+    if (runner_package_from_bytes((const unsigned char *)out.data, out.len, &p, &e) != 0)
+        fail_msg("package: %s", e.msg);
+    buf_free(&out);
+    const struct qti_pci *pci = NULL;
+    assert_int_equal(runner_package_pci(p, entry, &pci, &e), 0);
+    assert_int_equal(pci_frame_build(p, pci, "/* shim */", 10, html, csp, &e), 0);
+    runner_package_release(p);
+}
+
+static int count_hashes(const char *csp)
+{
+    int n = 0;
+    for (const char *c = csp; (c = strstr(c, "'sha256-")) != NULL; c++)
+        n++;
+    return n;
+}
+
+static void test_tao_shared_libraries_are_provided_to_the_frame(void **state)
+{
+    (void)state;
+    /* TAO's ids (3.2's and the older ones): a library listed by its id alone, and the
+     * modules' define([...]) asking for jQuery, OAT/util/event and OAT/util/html */
+    char item[4096];
+    snprintf(item, sizeof item, "%s", likert_item);
+    char *at = strstr(item, "<pci:lib id=\"likert/renderer\"/>");
+    assert_non_null(at);
+    const char *libs = "<pci:lib id=\"likert/renderer\"/><pci:lib id=\"IMSGlobal/jquery_2_1_1\"/>";
+    memmove(at + strlen(libs), at + strlen("<pci:lib id=\"likert/renderer\"/>"),
+            strlen(at + strlen("<pci:lib id=\"likert/renderer\"/>")) + 1);
+    memcpy(at, libs, strlen(libs));
+    const char *const files[] = {
+        "items/likert/likert.amd.js",
+        "define(['qtiCustomInteractionContext', 'taoQtiItem/portableLib/jquery_2_1_1', "
+        "'taoQtiItem/portableLib/OAT/util/event', 'likert/renderer'], function () {});",
+        "items/likert/renderer.js",
+        "define(['IMSGlobal/jquery_2_1_1', 'OAT/util/html'], function () {});",
+        "items/likert/face.png",
+        "png",
+        NULL};
+    struct op_err e = {0};
+    struct qti_loaded *l = load(item, files, &e);
+    if (!l) {
+        fail_msg("refused: %s", e.msg);
+        return;
+    }
+    const struct qti_pci *pci = only_interaction(l)->pci;
+    /* the provided library is no module of the package; each library after its own needs */
+    assert_int_equal(pci->nmodules, 2);
+    assert_string_equal(pci->module_ids[0], "likert/renderer");
+    const char *want[] = {
+        "jquery",           "OAT/util/xml",  "OAT/util/math",     "jquery.qtip",
+        "OAT/util/tooltip", "OAT/util/html", "OAT/util/EventMgr", "OAT/util/event"};
+    assert_int_equal(pci->nlibs, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < pci->nlibs; i++)
+        assert_string_equal(pci->libs[i], want[i]);
+    /* they travel in the compiled package's model, and the frame inlines them by hash, each
+     * with its ids, before the PCI's modules */
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    frame_of(l, "items/likert/likert.amd.js", &html, &csp);
+    const char *jq =
+        strstr(html.data, "<script data-module=\"taoQtiItem/portableLib/jquery_2_1_1\" "
+                          "data-aliases=\"IMSGlobal/jquery_2_1_1 jquery_2_1_1 jquery\">");
+    assert_non_null(jq);
+    assert_non_null(strstr(jq, "jQuery")); /* Debian's jQuery itself */
+    const char *html_lib = strstr(html.data, "data-module=\"taoQtiItem/portableLib/OAT/util/html\" "
+                                             "data-aliases=\"OAT/util/html\"");
+    assert_non_null(html_lib);
+    assert_true(jq < html_lib);
+    assert_true(html_lib < strstr(html.data, "data-module=\"likert/renderer\""));
+    assert_int_equal(count_hashes(csp.data), 1 + 8 + 2); /* shim, libraries, modules */
+    assert_null(strstr(csp.data, "unsafe-eval"));
+    assert_non_null(strstr(csp.data, "connect-src 'none'"));
+    buf_free(&html);
+    buf_free(&csp);
+    qti_loaded_free(l);
+}
+
+static void test_unknown_shared_library_is_refused_naming_it(void **state)
+{
+    (void)state;
+    const char *const files[] = {"items/likert/likert.amd.js",
+                                 "define(['qtiCustomInteractionContext', 'likert/renderer'], "
+                                 "function () {});",
+                                 "items/likert/renderer.js",
+                                 "define(['IMSGlobal/jquery_2_1_1', 'OAT/interact'], "
+                                 "function () {});",
+                                 "items/likert/face.png",
+                                 "p",
+                                 NULL};
+    refused(likert_item, files,
+            "PCI likert cannot be loaded: its module likert/renderer (items/likert/renderer.js) "
+            "needs the module OAT/interact, which the package does not hold");
+}
+
+/* IMS PCI 1.0 as TAO exports it: the item in a folder of its own, the PCI's files at the
+ * package's root, a modules list with a primaryConfiguration. */
+static const char ims_item[] =
+    "<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
+    "timeDependent=\"false\">\n"
+    "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"integer\"/>\n"
+    "<itemBody>\n"
+    "<customInteraction responseIdentifier=\"RESPONSE\">\n"
+    "<pci:portableCustomInteraction "
+    "xmlns:pci=\"http://www.imsglobal.org/xsd/portableCustomInteraction_v1\" "
+    "customInteractionTypeIdentifier=\"urn:oat:pci:likert\" data-version=\"1.0.0\">\n"
+    "<pci:properties><pci:property key=\"level\">5</pci:property></pci:properties>\n"
+    "<pci:modules primaryConfiguration=\"../likert/config.json\">\n"
+    "<pci:module id=\"likert/js/likert\" primaryPath=\"../likert/js/likert.js\"/>\n"
+    "<pci:module id=\"likert/js/renderer\"/>\n"
+    "<pci:module id=\"MODULE\"/>\n"
+    "</pci:modules>\n"
+    "<pci:markup><div xmlns=\"http://www.w3.org/1999/xhtml\" class=\"likert\">"
+    "<script type=\"text/x-handlebars-template\" class=\"tpl\">{{#each x}}&lt;li&gt;{{this}}"
+    "&lt;/li&gt;{{/each}}</script><script>alert(1)</script>"
+    "<script type=\"text/javascript\">alert(2)</script></div></pci:markup>\n"
+    "</pci:portableCustomInteraction>\n"
+    "</customInteraction>\n"
+    "</itemBody>\n"
+    "</assessmentItem>";
+
+static void test_ims_pci_as_tao_exports_it_is_read(void **state)
+{
+    (void)state;
+    char item[4096];
+    snprintf(item, sizeof item, "%s", ims_item);
+    char *at = strstr(item, "MODULE");
+    memcpy(at, "jquery", 6); /* "jquery": a shared library of that id */
+    const char *const files[] = {
+        "likert/config.json",
+        "{\"waitSeconds\": 30, \"paths\": {\"likert/js/renderer\": \"js/renderer.js\"}}",
+        "likert/js/likert.js",
+        "define(['qtiCustomInteractionContext', 'jquery', 'likert/js/renderer', "
+        "'taoQtiItem/portableLib/lodash'], function () {});",
+        "likert/js/renderer.js",
+        lib,
+        NULL};
+    struct op_err e = {0};
+    struct qti_loaded *l = load(item, files, &e);
+    if (!l) {
+        fail_msg("refused: %s", e.msg);
+        return;
+    }
+    const struct qti_pci *pci = only_interaction(l)->pci;
+    assert_int_equal(pci->version, 1);
+    /* the entry (the first, as TAO writes it) last; the renderer by the configuration */
+    assert_int_equal(pci->nmodules, 2);
+    assert_string_equal(pci->modules[0], "likert/js/renderer.js");
+    assert_string_equal(pci->module_ids[0], "likert/js/renderer");
+    assert_string_equal(pci->modules[1], "likert/js/likert.js");
+    assert_int_equal(pci->nlibs, 2);
+    assert_string_equal(pci->libs[0], "jquery");
+    assert_string_equal(pci->libs[1], "lodash");
+    /* the template is kept as text for the PCI's code to read; scripts are not */
+    assert_non_null(strstr(pci->markup, "<script type=\"text/x-handlebars-template\" "
+                                        "class=\"tpl\">{{#each x}}&lt;li&gt;{{this}}"));
+    assert_null(strstr(pci->markup, "alert"));
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    frame_of(l, "likert/js/likert.js", &html, &csp);
+    assert_non_null(strstr(html.data, "data-module=\"taoQtiItem/portableLib/lodash\""));
+    assert_int_equal(count_hashes(csp.data), 1 + 2 + 2);
+    buf_free(&html);
+    buf_free(&csp);
+    qti_loaded_free(l);
+
+    /* a module with no file, in no configuration, that is no shared library */
+    memcpy(at, "noSuch", 6);
+    refused(item, files,
+            "PCI urn:oat:pci:likert cannot be loaded: its module noSuch has no file (no "
+            "primaryPath, not in the primaryConfiguration's paths) and is no shared library "
+            "Outpost provides");
+    memcpy(at, "jquery", 6);
+    const char *const no_config[] = {"likert/js/likert.js", lib, "likert/js/renderer.js", lib,
+                                     NULL};
+    refused(item, no_config, "its primaryConfiguration likert/config.json is not in the archive");
+}
+
 static void test_frame_document_holds_the_modules_by_hash(void **state)
 {
     (void)state;
@@ -656,6 +844,9 @@ int main(void)
         cmocka_unit_test(test_pci_response_is_scored_like_any_other),
         cmocka_unit_test(test_file_bound_pci_gives_a_file_checked_as_an_upload),
         cmocka_unit_test(test_frame_document_holds_the_modules_by_hash),
+        cmocka_unit_test(test_tao_shared_libraries_are_provided_to_the_frame),
+        cmocka_unit_test(test_unknown_shared_library_is_refused_naming_it),
+        cmocka_unit_test(test_ims_pci_as_tao_exports_it_is_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ static char *sanitise(const char *body, struct qti_assets *assets, struct op_err
     if (qti_xml_read("items/q1/item.xml", xml, strlen(xml), NULL, &doc, e) != 0)
         fail_msg("read: %s", e->msg);
     free(xml);
-    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, NULL, NULL, NULL};
+    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, NULL, NULL, NULL, 0};
     struct buf out = BUF_INIT;
     int rc = qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, e);
     xmlFreeDoc(doc);
@@ -50,7 +50,7 @@ static char *sanitise_in_package(const char *body, struct qti_assets *assets,
     if (qti_xml_read("items/q1/item.xml", xml, strlen(xml), NULL, &doc, &e) != 0)
         fail_msg("read: %s", e.msg);
     free(xml);
-    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, has_file, NULL, w};
+    struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, has_file, NULL, w, 0};
     struct buf out = BUF_INIT;
     if (qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, &e) != 0)
         fail_msg("sanitise: %s", e.msg);
