@@ -93,8 +93,10 @@
     if (id === 'qtiCustomInteractionContext') return context;
     if (id === 'require') return req;
     if (id === 'exports' || id === 'module') return {};
-    if (id.includes('!')) return undefined; // loader plugins (css!, tpl!): not in a frame
     const d = defs.get(id);
+    // loader plugins (css!, text!, tpl!) load nothing in a frame, but a bundle (TAO's *.min.js)
+    // defines its "text!..." and "css!..." modules itself: those are its own
+    if (!d && id.includes('!')) return undefined;
     if (!d) throw new Error(`module ${id} is not in the package`);
     if (d.done) return d.value;
     if (stack.includes(id)) throw new Error(`modules depend on each other in a circle: ${stack.concat(id).join(' -> ')}`);

@@ -782,6 +782,32 @@ function bindingFile(v) {
   return v && v.base && typeof v.base === 'object' && v.base.file && typeof v.base.file === 'object' ? v.base.file : null;
 }
 
+// A recording PCI's state often holds its recording again (TAO's: {response, recordsAttempts}):
+// the state kept stands for it with a mark, so that a state stays small (a device keeps a PCI's
+// state, sealed to the test taker, up to 64 KiB) and the recording lives only as the response
+// (sealed to central's results key). Given back, the mark is the file the page holds, or,
+// when it holds none (after a reload), the state's file becomes no file.
+const FILE_MARK = '@outpost:recording@';
+function stateWithoutFile(state, file) {
+  return file && typeof file.data === 'string' && file.data.length > 64 ? state.split(file.data).join(FILE_MARK) : state;
+}
+function stateWithFile(state, file) {
+  if (typeof state !== 'string' || !state.includes(FILE_MARK)) return state;
+  if (file && typeof file.data === 'string') return state.split(FILE_MARK).join(file.data);
+  let o;
+  try { o = JSON.parse(state); } catch (e) { return null; }
+  const walk = (x, depth) => {
+    if (!x || typeof x !== 'object' || depth > 16) return;
+    for (const k of Object.keys(x)) {
+      const v = x[k];
+      if (v && typeof v === 'object' && v.file && v.file.data === FILE_MARK) x[k] = null;
+      else walk(v, depth + 1);
+    }
+  };
+  walk(o, 0);
+  return JSON.stringify(o);
+}
+
 // The microphone of a PCI bound to a file response, held by this page (a sandboxed frame
 // cannot open it: web/pci-frame.js): opened when the frame asks, its sound handed to the
 // frame as samples, closed when the frame has stopped its tracks or the item is left. Never
@@ -903,7 +929,7 @@ function customInteraction(it, env, ctx) {
           markup: p.markup || '',
           // a kept file the server cannot give back is not handed to the PCI
           boundTo: fileBound ? (bindingFile(value) ? value : null) : value,
-          state: pciStates.has(key) ? pciStates.get(key) : null,
+          state: pciStates.has(key) ? (fileBound ? stateWithFile(pciStates.get(key), bindingFile(value)) : pciStates.get(key)) : null,
           readOnly: !!env.opts.readOnly,
           microphone: fileBound && !env.opts.readOnly,
           assets,
@@ -922,7 +948,7 @@ function customInteraction(it, env, ctx) {
       }
       const changed = JSON.stringify(next) !== JSON.stringify(value);
       value = next;
-      if (typeof m.state === 'string') pciStates.set(key, m.state);
+      if (typeof m.state === 'string') pciStates.set(key, fileBound ? stateWithoutFile(m.state, bindingFile(m.response)) : m.state);
       if (changed) { drawFile(); env.changed(); }
     } else if (m.type === 'microphone') {
       if (m.on) mic.open(); else mic.close();
