@@ -13,7 +13,8 @@
 //     of Q02 reaches it as a blob the page hands over;
 //   - the hostile PCI's tries (fetch, XHR, image, WebSocket, script, beacon, the parent's and
 //     top's document, top.location, cookie, storage, popup, the sibling frame, forged
-//     messages to the sibling and to the page) are all stopped: it reports each "blocked",
+//     messages to the sibling and to the page, the microphone and the camera, a forged
+//     'microphone' message) are all stopped: it reports each "blocked",
 //     the canary server sees no request, the page is untouched, and the sibling likert keeps
 //     its own answer;
 //   - the responses the page sent (the QTI JSON binding) are scored by `outpost qti run`
@@ -180,9 +181,11 @@ try {
   const after = await p.evaluate(() => ({
     url: location.href, title: document.title, text: document.getElementById('item-progress').textContent,
     takenOver: document.body.textContent.includes('taken over'), frames: document.querySelectorAll('iframe.qti-pci-frame').length,
+    mic: document.querySelectorAll('.qti-pci-mic').length,
   }));
   check('Q03: the page is untouched (same address, title, item, no text written into it)',
     after.url === before.url && after.title === before.title && after.text === before.text && !after.takenOver && after.frames === 2, after);
+  check("Q03: the hostile PCI's forged 'microphone' message opens nothing (it is bound to no file)", after.mic === 0, after);
   check("Q03: the sibling likert scale is its own (five points, no forged markup)",
     (await f3.locator('input[type=radio]').count()) === 5 && !(await f3.locator('body').textContent()).includes('forged'));
   await axeAll('Q03');
@@ -197,7 +200,7 @@ try {
   check('Q03: the hostile PCI ran all its tries', report.endsWith('done') && Object.keys(words).length >= 15, report);
   check('Q03: the beacon is at most queued (the canary says whether it left)', words.beacon === 'blocked' || words.beacon === 'queued', words.beacon);
   for (const k of ['fetch', 'fetch-same-origin', 'xhr', 'image', 'websocket', 'script', 'parent-document',
-    'top-document', 'top-location', 'cookie', 'storage', 'popup', 'sibling-document'])
+    'top-document', 'top-location', 'cookie', 'storage', 'popup', 'sibling-document', 'microphone', 'camera'])
     check(`Q03: the hostile PCI's try "${k}" is stopped`, words[k] === 'blocked', words[k] || 'not tried');
   check('Q03: the likert scale beside it keeps its own answer (2), not the forged one', JSON.stringify(sent.Q03 && sent.Q03.LIKERT) === '{"base":{"integer":2}}', sent.Q03);
   check('no request reached the canary (network)', canaryHits.length === 0, canaryHits);
