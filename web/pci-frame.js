@@ -25,8 +25,12 @@
 //   page -> frame  {pci: 1, type: 'microphone', state: 'ready', rate}
 //                  {pci: 1, type: 'microphone', state: 'refused', name, message}
 //                  {pci: 1, type: 'audio', samples}             mono Float32Array at rate
+//   page -> frame  {pci: 1, type: 'ping', n}                    every second, from the start
+//   frame -> page  {pci: 1, type: 'pong', n}                    answered at once: the page
+//                  replaces a frame that stops answering (a PCI in an endless loop) by a
+//                  message, and keeps its last response (web/qti.js, pciHeartbeat)
 // The frame answers only its parent, and takes 'init' once, then only 'microphone' and
-// 'audio', from its parent.
+// 'audio', and 'ping' at any time, from its parent.
 //
 // The microphone: a frame without allow-same-origin has an opaque origin, where Chromium
 // refuses getUserMedia ("Invalid security origin") whatever the frame's Permissions-Policy,
@@ -312,6 +316,8 @@
 
   window.addEventListener('message', (ev) => {
     if (ev.source !== window.parent) return;
+    const p = ev.data;
+    if (p && p.pci === 1 && p.type === 'ping' && Number.isSafeInteger(p.n)) { post({ type: 'pong', n: p.n }); return; }
     if (init) { if (ev.data && ev.data.pci === 1) onMicMessage(ev.data); return; }
     const m = ev.data;
     if (!m || m.pci !== 1 || m.type !== 'init' || typeof m.responseIdentifier !== 'string') return;

@@ -764,6 +764,7 @@ function pciMessage(data, fileBound) {
       return size <= (fileBound ? 8 * 1024 * 1024 : 256 * 1024) ? data : null;
     }
     case 'microphone': return fileBound && only('on') && typeof data.on === 'boolean' ? data : null;
+    case 'pong': return only('n') && Number.isSafeInteger(data.n) ? data : null;
     default: return null;
   }
 }
@@ -861,6 +862,54 @@ function pciMicrophone(env, frame, status, problem) {
   return { open, close };
 }
 
+// The heartbeat of a PCI's frame. A PCI's code may loop for ever (at load, in a click
+// handler) or allocate without end: Chromium runs a sandboxed frame in a process of its own
+// (IsolateSandboxedIframes, with site isolation, as Chrome and Debian's chromium do by
+// default), so the page keeps running, but the frame, and every PCI frame of the page (they
+// share that process), is frozen or gone (docs/qti.md, "When a PCI stops responding").
+// The page pings each frame every second; a frame that leaves PCI_SILENT_MS of pings
+// unanswered (PCI_START_MS before it has said 'ready': its modules run before) is given up:
+// onStuck() removes it, which also ends its process. The pings counted are only those the
+// page itself sent on time, while it was shown: a hidden tab's throttled timers, or a machine
+// waking from sleep, do not make a frame look frozen.
+const PCI_PING_MS = 1000;
+const PCI_SILENT_MS = 5000;
+const PCI_START_MS = 15000;
+// The PCIs given up since the page opened (by pciKey/response): shown as the message at
+// once when the candidate comes back to the item; a reload of the page tries them again.
+const pciStuck = new Set();
+
+function pciHeartbeat(frame, onStuck) {
+  let n = 0;
+  let ready = false;
+  let waiting = []; // [number, sent at] of the pings not answered yet
+  let last = performance.now();
+  const timer = setInterval(() => {
+    if (!frame.isConnected) { clearInterval(timer); return; }
+    const now = performance.now();
+    // a tick far too late (a hidden tab, a machine asleep, a page that was busy): the pings
+    // before it prove nothing
+    if (document.hidden || now - last > 3 * PCI_PING_MS) waiting = [];
+    last = now;
+    if (document.hidden) return;
+    const limit = ready ? PCI_SILENT_MS : PCI_START_MS;
+    if (waiting.length >= limit / PCI_PING_MS && now - waiting[0][1] >= limit) {
+      clearInterval(timer);
+      onStuck();
+      return;
+    }
+    n++;
+    waiting.push([n, now]);
+    if (frame.contentWindow) frame.contentWindow.postMessage({ pci: 1, type: 'ping', n }, '*');
+  }, PCI_PING_MS);
+  return {
+    // a pong answers its ping and every one before it
+    pong(k) { ready = true; waiting = waiting.filter((w) => w[0] > k); },
+    ready() { ready = true; waiting = []; },
+    stop() { clearInterval(timer); },
+  };
+}
+
 // customInteraction: the PCI runs in a sandboxed frame (no allow-same-origin: its own opaque
 // origin, no cookie, no storage, no access to this page) whose document the server builds
 // with its own CSP (src/app/pci_frame.c); the two speak only through postMessage (the
@@ -895,6 +944,13 @@ function customInteraction(it, env, ctx) {
     g.append(problem);
     return { node: g, ctl: { value: () => value } };
   }
+  const stuckText = () => h('p', { class: 'qti-pci-stuck', role: 'alert' }, env.t('qti.pciStuck'));
+  if (pciStuck.has(key)) {
+    // given up earlier on this page: its last response stays, the candidate moves on
+    g.append(stuckText());
+    if (fileBound) { g.append(fileStatus); drawFile(); }
+    return { node: g, ctl: { value: () => value } };
+  }
   const frame = h('iframe', {
     class: 'qti-pci-frame',
     sandbox: 'allow-scripts',
@@ -909,11 +965,13 @@ function customInteraction(it, env, ctx) {
     problem.textContent = env.t('qti.micInsecure');
   }
   const onMessage = (ev) => {
-    if (!frame.isConnected) { window.removeEventListener('message', onMessage); if (mic) mic.close(); return; }
+    if (!frame.isConnected) { window.removeEventListener('message', onMessage); if (mic) mic.close(); beat.stop(); return; }
     if (ev.source !== frame.contentWindow || ev.origin !== 'null') return;
     const m = pciMessage(ev.data, fileBound);
     if (!m) return;
+    if (m.type === 'pong') { beat.pong(m.n); return; }
     if (m.type === 'ready') {
+      beat.ready();
       // the package's images the markup names, handed over as blobs (the frame fetches nothing)
       const assets = {};
       const wanted = [...new Set([...(p.markup || '').matchAll(/\bsrc="([^"]+)"/g)].map((x) => x[1]))];
@@ -960,6 +1018,19 @@ function customInteraction(it, env, ctx) {
     }
   };
   window.addEventListener('message', onMessage);
+  // a frame that stops answering is replaced by the message; `value`, its last response,
+  // stays the item's answer
+  const beat = pciHeartbeat(frame, () => {
+    pciStuck.add(key);
+    window.removeEventListener('message', onMessage);
+    if (mic) mic.close();
+    const had = g.contains(document.activeElement) || document.activeElement === frame;
+    const msg = stuckText();
+    frame.replaceWith(msg);
+    problem.hidden = true;
+    if (micStatus) micStatus.textContent = '';
+    if (had) { msg.tabIndex = -1; msg.focus(); }
+  });
   g.append(frame, problem);
   if (fileBound) { g.append(micStatus, fileStatus); drawFile(); }
   return { node: g, ctl: { value: () => value } };
