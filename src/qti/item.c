@@ -1056,12 +1056,14 @@ static int item_from_node(const struct qti_package *pkg, const char *href, xmlNo
                 free(cls);
             }
             buf_puts(&body, "\">");
+            qti_xhtml_warn_qti_attrs(&cx, c);
             rc = qti_xhtml_children(&cx, c, &body, e);
             buf_puts(&body, "</div>");
             item->body_html = buf_detach(&body);
             if (rc < 0)
                 goto fail;
         } else if (qti_xml_is(c, "modalFeedback")) {
+            qti_xhtml_warn_qti_attrs(&cx, c);
             if ((rc = parse_modal(&p, &cx, c)) < 0)
                 goto fail;
         }
@@ -1090,7 +1092,7 @@ static int parse_item(const struct qti_package *pkg, const char *href, const cha
     if (rc < 0)
         return rc;
     xmlNode *root = xmlDocGetRootElement(doc);
-    struct qti_warnings w = {0, NULL}; /* of the included files, named by theirs */
+    struct qti_warnings w = {0}; /* of the included files, named by theirs */
     rc = resolve_includes(pkg, href, root, l.max_bytes, &w, e);
     if (rc == 0)
         rc = item_from_node(pkg, href, root, out, e);

@@ -332,6 +332,7 @@ static char *inner_xhtml(struct reader *r, xmlNodePtr n)
     struct qti_xhtml_ctx cx = {r->file, r->assets,   NULL, NULL, 0, r->pkg ? package_has : NULL,
                                r->pkg,  r->warnings, 0};
     struct buf b = BUF_INIT;
+    qti_xhtml_warn_qti_attrs(&cx, n);
     if (qti_xhtml_children(&cx, n, &b, r->e) != 0) {
         buf_free(&b);
         err_prefix(r->e, "%s", r->where);

@@ -136,13 +136,38 @@ void qti_assets_add(struct qti_assets *a, const char *path)
     a->paths[a->count++] = qti_xstrdup(path);
 }
 
+/* The kind of a message added by qti_warnings_add_kind: its kind, its text as first added,
+ * and how many more of its kind were found since. */
+struct qti_warning_kind {
+    char *kind; /* NULL: a message of no kind (qti_warnings_add) */
+    char *first;
+    size_t more;
+};
+
 void qti_warnings_free(struct qti_warnings *w)
 {
-    for (size_t i = 0; i < w->count; i++)
+    for (size_t i = 0; i < w->count; i++) {
         free(w->msgs[i]);
+        if (w->kinds) {
+            free(w->kinds[i].kind);
+            free(w->kinds[i].first);
+        }
+    }
     free(w->msgs);
+    free(w->kinds);
     w->msgs = NULL;
+    w->kinds = NULL;
     w->count = 0;
+}
+
+/* Appends `msg` (taken) of `kind` (copied; may be NULL). */
+static void warnings_append(struct qti_warnings *w, char *msg, const char *kind)
+{
+    w->msgs = qti_xrealloc(w->msgs, w->count + 1, sizeof *w->msgs);
+    w->kinds = qti_xrealloc(w->kinds, w->count + 1, sizeof *w->kinds);
+    w->kinds[w->count] = (struct qti_warning_kind){kind ? qti_xstrdup(kind) : NULL,
+                                                   kind ? qti_xstrdup(msg) : NULL, 0};
+    w->msgs[w->count++] = msg;
 }
 
 void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
@@ -159,8 +184,32 @@ void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
             buf_free(&b);
             return;
         }
-    w->msgs = qti_xrealloc(w->msgs, w->count + 1, sizeof *w->msgs);
-    w->msgs[w->count++] = buf_detach(&b);
+    if (!b.data)
+        buf_puts(&b, "");
+    warnings_append(w, buf_detach(&b), NULL);
+}
+
+void qti_warnings_add_kind(struct qti_warnings *w, const char *kind, const char *fmt, ...)
+{
+    for (size_t i = 0; w->kinds && i < w->count; i++) {
+        struct qti_warning_kind *k = &w->kinds[i];
+        if (!k->kind || strcmp(k->kind, kind) != 0)
+            continue;
+        k->more++;
+        struct buf b = BUF_INIT;
+        buf_printf(&b, "%s (and %zu more in this file)", k->first, k->more);
+        free(w->msgs[i]);
+        w->msgs[i] = buf_detach(&b);
+        return;
+    }
+    struct buf b = BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (!b.data)
+        buf_puts(&b, "");
+    warnings_append(w, buf_detach(&b), kind);
 }
 
 void qti_xhtml_escape(struct buf *out, const char *s)
@@ -340,6 +389,10 @@ static int too_deep(struct qti_xhtml_ctx *cx, xmlNode *node, struct op_err *e)
 
 static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, int top,
                         struct op_err *e);
+static void warn_attrs_removed(struct qti_xhtml_ctx *cx, xmlNode *node, const char *lang,
+                               int (*keep)(const char *element, const char *attr));
+static int mathml_attr_kept(const char *element, const char *attr);
+static void warn_dropped_element(struct qti_xhtml_ctx *cx, xmlNode *node, const char *why);
 
 static int write_mathml_children(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                                  struct op_err *e)
@@ -364,13 +417,19 @@ static int write_mathml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out
     if (strcmp(node_ns(node), QTI_NS_MATHML) != 0)
         return 0; /* foreign markup inside MathML (annotation-xml payloads): dropped */
     const char *name = (const char *)node->name;
-    if (!in_list(mathml_elements, name))
+    if (!in_list(mathml_elements, name)) {
+        warn_dropped_element(cx, node,
+                             strcmp(name, "maction") == 0
+                                 ? "its actions need scripts"
+                                 : "it is not one of the MathML elements kept");
         return 0;
+    }
     if (cx->hook && (strcmp(name, "mi") == 0 || strcmp(name, "ci") == 0)) {
         int rc = cx->hook(cx, node, out, e);
         if (rc <= 0)
             return rc;
     }
+    warn_attrs_removed(cx, node, "MathML", mathml_attr_kept);
     cx->depth++;
     buf_printf(out, "<%s", name);
     if (top)
@@ -419,8 +478,9 @@ void qti_xhtml_warn_inert_link(struct qti_warnings *w, const char *file, long li
  *
  * Content is never refused for what it carries: it is dropped, and with cx->warnings set the
  * import says what and where (file and line), so that an author can see what the test taker
- * will not get. Plain presentation attributes the allow-list leaves out (style, data-*) are
- * dropped silently: they change nothing a test taker needs. */
+ * will not get. An attribute removed (an event handler, style, data-*, another namespace's)
+ * is said once per element and attribute in a file, at its first line, with how many more
+ * there are: a style on every paragraph of an item is one warning, not fifty. */
 
 /* `value` as a message quotes it: at most 200 bytes, control characters as spaces. */
 static void shown_value(char *out, size_t cap, const char *value)
@@ -532,6 +592,101 @@ static void warn_url_removed(struct qti_xhtml_ctx *cx, xmlNode *node, const char
                      url_reason(url));
 }
 
+#define NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+
+/* Attributes that name a URL, outside url_attrs: the sanitiser never keeps them. */
+static const char *const other_url_attrs[] = {
+    "background", "srcset",  "cite",     "longdesc", "usemap",      "ping",    "action",
+    "formaction", "profile", "manifest", "codebase", "classid",     "archive", "dynsrc",
+    "lowsrc",     "xmlns",   "itemtype", "icon",     "imagesrcset", NULL,
+};
+
+/* Why attribute `an` of `element` (in `lang`: "XHTML", "MathML" or "QTI") is not kept,
+ * given its value. */
+static const char *attr_reason(const char *lang, const char *an, const char *value)
+{
+    if (strncasecmp(an, "on", 2) == 0)
+        return "scripts do not run in a test";
+    if (strcmp(an, "style") == 0)
+        return value && strcasestr(value, "url(")
+                   ? "inline styles are not kept, and this one loads a file (url(...)); the "
+                     "item's stylesheets, files of the package, style it"
+                   : "inline styles are not kept; the item's stylesheets, files of the "
+                     "package, style it";
+    if (strchr(an, ':'))
+        return "attributes of other namespaces are not kept";
+    if (strcmp(lang, "MathML") == 0)
+        return strcmp(an, "href") == 0 ? "links in formulas are not kept"
+                                       : "it is not one of the MathML attributes kept";
+    if (in_list(other_url_attrs, an))
+        return "it names a URL, which only src, href, data and poster may, inside the package";
+    if (strncmp(an, "data-", 5) == 0)
+        return "data-* attributes are only read by scripts";
+    return "it is not one of the attributes kept for this element (id, class, lang, dir, "
+           "title and the element's own)";
+}
+
+/* Says that attribute `an` (its qualified name) of `node` was removed: once per element and
+ * attribute in the file (qti_warnings_add_kind). */
+static void warn_attr_removed(struct qti_xhtml_ctx *cx, xmlNode *node, const char *lang,
+                              const char *an, const char *value)
+{
+    if (!cx->warnings)
+        return;
+    const char *name = (const char *)node->name;
+    char kind[256];
+    snprintf(kind, sizeof kind, "attribute %s %.100s %.100s", lang, name, an);
+    if (strncasecmp(an, "on", 2) == 0 && !strchr(an, ':'))
+        qti_warnings_add_kind(
+            cx->warnings, kind, "%s line %ld: the event handler %s of <%s> was removed: %s",
+            file_of(cx), xmlGetLineNo(node), an, name, attr_reason(lang, an, value));
+    else
+        qti_warnings_add_kind(cx->warnings, kind,
+                              "%s line %ld: the attribute %s of <%s> was removed: %s", file_of(cx),
+                              xmlGetLineNo(node), an, name, attr_reason(lang, an, value));
+}
+
+/* The qualified name of attribute `a` ("xlink:href", or its name without a prefix) in
+ * `out`. */
+static const char *attr_qname(const xmlAttr *a, char *out, size_t cap)
+{
+    if (a->ns && a->ns->prefix)
+        snprintf(out, cap, "%.60s:%.100s", (const char *)a->ns->prefix, (const char *)a->name);
+    else
+        snprintf(out, cap, "%.160s", (const char *)a->name);
+    return out;
+}
+
+/* Warns of each attribute of `node` that is removed: `keep` says which are kept (NULL: only
+ * the event handlers and style are said, for the QTI elements the hook writes). */
+static void warn_attrs_removed(struct qti_xhtml_ctx *cx, xmlNode *node, const char *lang,
+                               int (*keep)(const char *element, const char *attr))
+{
+    if (!cx->warnings)
+        return;
+    for (xmlAttr *a = node->properties; a; a = a->next) {
+        const char *an = (const char *)a->name;
+        if (a->ns && ((a->ns->prefix && strcmp((const char *)a->ns->prefix, "xml") == 0) ||
+                      (a->ns->href && strcmp((const char *)a->ns->href, NS_XSI) == 0)))
+            continue; /* xml:lang is kept; xml:space, xml:base and xsi:schemaLocation are
+                       * about the file, not the content */
+        int removed = keep ? a->ns || !keep((const char *)node->name, an)
+                           : !a->ns && (strncasecmp(an, "on", 2) == 0 || strcmp(an, "style") == 0);
+        if (!removed)
+            continue;
+        char qname[200];
+        xmlChar *v = xmlNodeGetContent((xmlNode *)a);
+        warn_attr_removed(cx, node, lang, attr_qname(a, qname, sizeof qname), (const char *)v);
+        xmlFree(v);
+    }
+}
+
+static int mathml_attr_kept(const char *element, const char *attr)
+{
+    (void)element;
+    return in_list(mathml_attrs, attr);
+}
+
 /* A link to a page the package lacks: the href is not written (the text stays, as plain
  * text); the warning says which file and line, where it pointed, and why. */
 static void link_made_inert(struct qti_xhtml_ctx *cx, xmlNode *node, const char *url,
@@ -575,6 +730,7 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
         free(path);
     }
 
+    warn_attrs_removed(cx, node, "XHTML", attr_allowed);
     buf_printf(out, "<%s", name);
     for (xmlAttr *a = node->properties; a; a = a->next) {
         const char *an = (const char *)a->name;
@@ -582,15 +738,9 @@ static int write_xhtml(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out,
                           strcmp((const char *)a->ns->prefix, "xml") == 0 &&
                           strcmp(an, "lang") == 0;
         if (a->ns && !is_xml_lang)
+            continue; /* said by warn_attrs_removed */
+        if (!is_xml_lang && !attr_allowed(name, an))
             continue;
-        if (!is_xml_lang && !attr_allowed(name, an)) {
-            if (strncasecmp(an, "on", 2) == 0 && cx->warnings)
-                qti_warnings_add(cx->warnings,
-                                 "%s line %ld: the event handler %s of <%s> was removed: scripts "
-                                 "do not run in a test",
-                                 file_of(cx), xmlGetLineNo(node), an, name);
-            continue;
-        }
         xmlChar *v = xmlNodeGetContent((xmlNode *)a);
         const char *value = v ? (const char *)v : "";
         if (is_xml_lang) {
@@ -672,6 +822,26 @@ int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, str
     }
     cx->depth--;
     return rc;
+}
+
+/* qti_xhtml_warn_qti_attrs, `depth` elements down. */
+static void warn_qti_attrs(struct qti_xhtml_ctx *cx, xmlNode *node, int depth)
+{
+    if (node->type != XML_ELEMENT_NODE || depth > QTI_XHTML_MAX_DEPTH)
+        return; /* deeper: the sanitiser refuses the content */
+    const char *ns = node_ns(node), *name = (const char *)node->name;
+    if (!is_qti_ns(ns) || in_list(dropped_elements, name))
+        return; /* MathML, other namespaces and dropped elements: said where they are met */
+    if (!qti_xhtml_element_allowed(name))
+        warn_attrs_removed(cx, node, "QTI", NULL);
+    for (xmlNode *c = node->children; c; c = c->next)
+        warn_qti_attrs(cx, c, depth + 1);
+}
+
+void qti_xhtml_warn_qti_attrs(struct qti_xhtml_ctx *cx, xmlNode *node)
+{
+    if (cx->warnings)
+        warn_qti_attrs(cx, node, 0);
 }
 
 int qti_xhtml_children(struct qti_xhtml_ctx *cx, xmlNode *parent, struct buf *out, struct op_err *e)

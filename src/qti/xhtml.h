@@ -57,14 +57,23 @@ void qti_assets_add(struct qti_assets *a, const char *path);
 /* What an import changed rather than refused, one message each ("items/q1.xml line 12: the
  * link to ... was made inert", "... <script> was removed with its content: ..."), in the
  * order found, each message once. Owns its strings. */
+struct qti_warning_kind;
 struct qti_warnings {
     size_t count;
     char **msgs;
+    /* NULL, or per message its kind (qti_warnings_add_kind); kept by these functions */
+    struct qti_warning_kind *kinds;
 };
 
 void qti_warnings_free(struct qti_warnings *w);
 void qti_warnings_add(struct qti_warnings *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Adds the message unless a message of the same `kind` (any text naming what was found, e.g.
+ * the element and the attribute) is there already: that one then ends with "(and N more in
+ * this file)" instead, so that a thing found on every line of a file is said once, where it
+ * was first found. */
+void qti_warnings_add_kind(struct qti_warnings *w, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct qti_xhtml_ctx;
 
@@ -103,10 +112,22 @@ struct qti_xhtml_ctx {
  * hook; unsafe content is dropped, not refused, and cx->warnings (when set) gets one message
  * per thing dropped that an author would miss, naming the file and line: an element dropped
  * with its content (script, style, iframe, form controls, svg, ...; an element of another
- * namespace), an event handler attribute (on*), a URL that is not a path inside the package
- * (http:, //host, javascript:, data:, an absolute path), an object replaced by its fallback. */
+ * namespace; a MathML element outside the allow-list), a URL that is not a path inside the
+ * package (http:, //host, javascript:, data:, an absolute path), an object replaced by its
+ * fallback, and every attribute removed: of XHTML and MathML content, any the allow-list
+ * leaves out (an event handler, style, another namespace's, ...); the QTI elements the hook
+ * writes (simpleChoice, interactions, ...) are said by qti_xhtml_warn_qti_attrs. An attribute
+ * removed is said once per element and attribute in a file (qti_warnings_add_kind), at its
+ * first line, with how many more there are. */
 int qti_xhtml_children(struct qti_xhtml_ctx *cx, xmlNode *parent, struct buf *out,
                        struct op_err *e);
+
+/* Adds to cx->warnings (when set) the event handlers and style attributes of `node` and the
+ * QTI elements under it (interactions, simpleChoice, feedbackInline, ... : the elements the
+ * hook writes from what it knows of them, so that their other attributes are dropped
+ * unsaid). The XHTML and MathML content between them is said by qti_xhtml_children. Called
+ * once per fragment root (an item's itemBody, a modalFeedback, a rubric block). */
+void qti_xhtml_warn_qti_attrs(struct qti_xhtml_ctx *cx, xmlNode *node);
 
 /* Writes one sanitised node (element, text, CDATA; comments and PIs are dropped). */
 int qti_xhtml_node(struct qti_xhtml_ctx *cx, xmlNode *node, struct buf *out, struct op_err *e);

@@ -253,6 +253,19 @@ check "a picture from outside is a warning" \
     contains "$ERR" "items/unsafe.xml line 19: the src \"http://tracker.example.com/pixel.gif\" of <img> was removed: it points out of the package"
 check "an iframe is a warning" contains "$ERR" "items/unsafe.xml line 21: <iframe> was removed"
 check "an object from outside is a warning" contains "$ERR" "items/unsafe.xml line 22: <object data=\"http://example.org/movie.swf\"> was replaced by its fallback content"
+check "an event handler of a choice is a warning naming the element and attribute" \
+    contains "$ERR" "items/unsafe.xml line 28: the event handler onclick of <simpleChoice> was removed: scripts do not run in a test (and 1 more in this file)"
+check "... once for the two choices that have it" \
+    [ "$(printf '%s\n' "$ERR" | grep -c 'onclick of <simpleChoice>')" = 1 ]
+check "a choice's style is a warning" \
+    contains "$ERR" "items/unsafe.xml line 29: the attribute style of <simpleChoice> was removed: inline styles are not kept"
+check "styles of paragraphs are one warning, at the first, naming the url(...) and how many more" \
+    contains "$ERR" "items/unsafe.xml line 31: the attribute style of <p> was removed: inline styles are not kept, and this one loads a file (url(...)); the item's stylesheets, files of the package, style it (and 2 more in this file)"
+check "... said once" [ "$(printf '%s\n' "$ERR" | grep -c 'style of <p>')" = 1 ]
+check "a data-* attribute is a warning" \
+    contains "$ERR" "items/unsafe.xml line 33: the attribute data-serial of <p> was removed: data-* attributes are only read by scripts"
+check "--json lists an attribute's warning with its file and line" \
+    contains "$OUT" '"message": "sanitised.zip: items/unsafe.xml line 29: the attribute style of <simpleChoice> was removed: inline styles are not kept; the item'"'"'s stylesheets, files of the package, style it"'
 check "a rubric block's handler names the test file" \
     contains "$ERR" "sanitised.zip: test.xml line 9: the event handler onmouseover of <p> was removed"
 check "--json lists the warnings with their file" contains "$OUT" '"file": "items/unsafe.xml",'

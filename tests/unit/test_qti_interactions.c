@@ -528,7 +528,7 @@ static void test_hotspot_without_match_max_or_shape_is_taken_with_a_warning(void
     xmlDoc *doc;
     assert_int_equal(qti_xml_read("items/q.xml", xml, strlen(xml), NULL, &doc, &e), 0);
     xmlNode *n = xmlDocGetRootElement(doc)->children;
-    struct qti_warnings w = {0, NULL};
+    struct qti_warnings w = {0};
     struct qti_xhtml_ctx cx = {"items/q.xml", NULL, NULL, NULL, 0, NULL, NULL, &w, 0};
     struct qti_interaction *it = NULL;
     assert_int_equal(qti_interaction_parse(n, "Q1", &cx, &it, &e), 0);

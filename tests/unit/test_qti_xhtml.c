@@ -51,6 +51,7 @@ static char *sanitise_in_package(const char *body, struct qti_assets *assets,
         fail_msg("read: %s", e.msg);
     free(xml);
     struct qti_xhtml_ctx cx = {"items/q1/item.xml", assets, NULL, NULL, 0, has_file, NULL, w, 0};
+    qti_xhtml_warn_qti_attrs(&cx, xmlDocGetRootElement(doc)); /* as an item's load does */
     struct buf out = BUF_INIT;
     if (qti_xhtml_children(&cx, xmlDocGetRootElement(doc), &out, &e) != 0)
         fail_msg("sanitise: %s", e.msg);
@@ -62,7 +63,7 @@ static void test_links_to_pages_the_package_lacks_are_made_inert_with_a_warning(
 {
     (void)state;
     struct qti_assets assets = {0, NULL};
-    struct qti_warnings w = {0, NULL};
+    struct qti_warnings w = {0};
     char *h = sanitise_in_package(
         "<p><a href=\"about.html\">kept</a></p>\n"
         "<p><a href=\"https://example.org/x?a=1&amp;b=2\" class=\"ext\">web</a></p>\n"
@@ -96,14 +97,14 @@ static void test_links_to_pages_the_package_lacks_are_made_inert_with_a_warning(
 }
 
 /* Each thing the sanitiser removes that an author would miss is a warning naming the file,
- * the line and why: elements dropped with their content, event handlers, URLs out of the
- * package, an object replaced by its fallback, an element of another namespace; a style
- * attribute is dropped silently, and the same removal found twice is said once. */
+ * the line and why: elements dropped with their content, event handlers and style
+ * attributes, URLs out of the package, an object replaced by its fallback, an element of
+ * another namespace; the same removal found twice is said once. */
 static void test_what_the_sanitiser_removes_is_a_warning_naming_the_line(void **state)
 {
     (void)state;
     struct qti_assets assets = {0, NULL};
-    struct qti_warnings w = {0, NULL};
+    struct qti_warnings w = {0};
     char *h = sanitise_in_package(
         "<script>steal()</script>\n"                                 /* line 2 */
         "<p onclick=\"x()\" style=\"color:red\">Hi</p>\n"            /* line 3 */
@@ -124,6 +125,8 @@ static void test_what_the_sanitiser_removes_is_a_warning_naming_the_line(void **
         "in a test",
         "items/q1/item.xml line 3: the event handler onclick of <p> was removed: scripts do not "
         "run in a test",
+        "items/q1/item.xml line 3: the attribute style of <p> was removed: inline styles are not "
+        "kept; the item's stylesheets, files of the package, style it",
         "items/q1/item.xml line 4: the src \"http://t.example/p.gif\" of <img> was removed: it "
         "points out of the package, and tests are delivered offline",
         "items/q1/item.xml line 5: the src \"data:image/png;base64,AA\" of <img> was removed: "
@@ -147,6 +150,73 @@ static void test_what_the_sanitiser_removes_is_a_warning_naming_the_line(void **
     assert_int_equal(w.count, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < w.count; i++)
         assert_string_equal(w.msgs[i], want[i]);
+    free(h);
+    qti_warnings_free(&w);
+    qti_assets_free(&assets);
+}
+
+/* Every attribute the sanitiser removes is a warning naming the file, the line, the element
+ * and the attribute, once per element and attribute in the file however often it is found
+ * (the count of the others said): of XHTML (event handlers, style with or without url(...),
+ * data-*, another namespace's, any other), of MathML (href, an unknown attribute; maction
+ * goes with its content), and the event handlers and style of QTI elements (simpleChoice). */
+static void test_removed_attributes_are_said_once_per_element_and_attribute(void **state)
+{
+    (void)state;
+    struct qti_assets assets = {0, NULL};
+    struct qti_warnings w = {0};
+    char *h = sanitise_in_package(
+        "<p style=\"background: url(http://t.example/x.png)\">a</p>\n" /* line 2 */
+        "<p style=\"color: red\">b</p><p style=\"color: red\">c</p>\n" /* line 3 */
+        "<span style=\"color: blue\" data-serial=\"s1\">d</span>\n"    /* line 4 */
+        "<p onclick=\"a()\">e</p><p onclick=\"b()\">f</p>\n"           /* line 5 */
+        "<a xmlns:xlink=\"http://www.w3.org/1999/xlink\" xlink:href=\"x.html\" "
+        "xml:space=\"preserve\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+        "xsi:schemaLocation=\"a b\">g</a>\n"                 /* line 6 */
+        "<td bgcolor=\"red\" background=\"bg.png\">h</td>\n" /* line 7 */
+        "<math xmlns=\"http://www.w3.org/1998/Math/MathML\"><mi href=\"x\" foo=\"1\">x</mi>"
+        "<maction actiontype=\"toggle\"><mi>y</mi></maction></math>\n" /* line 8 */
+        "<choiceInteraction responseIdentifier=\"R\">\n"               /* line 9 */
+        "<simpleChoice identifier=\"A\" onclick=\"cheat()\" style=\"color: red\">A</simpleChoice>\n"
+        "<simpleChoice identifier=\"B\" onclick=\"cheat()\">B</simpleChoice>\n" /* line 11 */
+        "<simpleChoice identifier=\"C\" onclick=\"cheat()\">C</simpleChoice>\n" /* line 12 */
+        "</choiceInteraction>\n",
+        &assets, &w);
+    assert_null(strstr(h, "style"));
+    assert_null(strstr(h, "cheat"));
+    assert_null(strstr(h, "data-serial"));
+    const char *want[] = {
+        /* the QTI elements first: their attributes are said before the content is written */
+        "items/q1/item.xml line 10: the event handler onclick of <simpleChoice> was removed: "
+        "scripts do not run in a test (and 2 more in this file)",
+        "items/q1/item.xml line 10: the attribute style of <simpleChoice> was removed: inline "
+        "styles are not kept; the item's stylesheets, files of the package, style it",
+        "items/q1/item.xml line 2: the attribute style of <p> was removed: inline styles are not "
+        "kept, and this one loads a file (url(...)); the item's stylesheets, files of the "
+        "package, style it (and 2 more in this file)",
+        "items/q1/item.xml line 4: the attribute style of <span> was removed: inline styles are "
+        "not kept; the item's stylesheets, files of the package, style it",
+        "items/q1/item.xml line 4: the attribute data-serial of <span> was removed: data-* "
+        "attributes are only read by scripts",
+        "items/q1/item.xml line 5: the event handler onclick of <p> was removed: scripts do not "
+        "run in a test (and 1 more in this file)",
+        "items/q1/item.xml line 6: the attribute xlink:href of <a> was removed: attributes of "
+        "other namespaces are not kept",
+        "items/q1/item.xml line 7: the attribute bgcolor of <td> was removed: it is not one of "
+        "the attributes kept for this element (id, class, lang, dir, title and the element's "
+        "own)",
+        "items/q1/item.xml line 7: the attribute background of <td> was removed: it names a URL, "
+        "which only src, href, data and poster may, inside the package",
+        "items/q1/item.xml line 8: the attribute href of <mi> was removed: links in formulas are "
+        "not kept",
+        "items/q1/item.xml line 8: the attribute foo of <mi> was removed: it is not one of the "
+        "MathML attributes kept",
+        "items/q1/item.xml line 8: <maction> was removed with its content: its actions need "
+        "scripts",
+    };
+    for (size_t i = 0; i < w.count && i < sizeof want / sizeof want[0]; i++)
+        assert_string_equal(w.msgs[i], want[i]);
+    assert_int_equal(w.count, sizeof want / sizeof want[0]);
     free(h);
     qti_warnings_free(&w);
     qti_assets_free(&assets);
@@ -347,6 +417,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_what_the_sanitiser_removes_is_a_warning_naming_the_line),
+        cmocka_unit_test(test_removed_attributes_are_said_once_per_element_and_attribute),
         cmocka_unit_test(test_xhtml_drops_script_and_onclick),
         cmocka_unit_test(test_xhtml_drops_javascript_and_external_urls),
         cmocka_unit_test(test_xhtml_resolves_assets_relative_to_the_package),
