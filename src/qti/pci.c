@@ -151,6 +151,30 @@ static int add_unresolved(struct pparse *p, xmlNode *at, const char *id)
     return 0;
 }
 
+/* Nested properties keyed 0, 1, ... n-1 (TAO's pages, tooltips, choices) as the list TAO's
+ * delivery gives its PCIs (its JSON makes an array of them); any other object as it is.
+ * Takes `o` and returns the value to keep. */
+static json_t *as_list(json_t *o)
+{
+    size_t n = json_object_size(o);
+    if (n == 0)
+        return o;
+    for (size_t i = 0; i < n; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "%zu", i);
+        if (!json_object_get(o, k))
+            return o;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "%zu", i);
+        json_array_append(list, json_object_get(o, k));
+    }
+    json_decref(o);
+    return list;
+}
+
 /* properties: entry/property key="k" -> text, nested properties key="k" -> object. */
 static int parse_props(struct pparse *p, xmlNode *n, json_t *into, int depth)
 {
@@ -182,7 +206,7 @@ static int parse_props(struct pparse *p, xmlNode *n, json_t *into, int depth)
         } else {
             json_t *o = json_object();
             rc = parse_props(p, c, o, depth + 1);
-            json_object_set_new(into, key, o);
+            json_object_set_new(into, key, as_list(o));
         }
         free(key);
         if (rc < 0)
@@ -375,6 +399,12 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
     if (props && (rc = parse_props(&p, props, pci->properties, 0)) < 0)
         goto fail;
     xmlNode *markup = child(pc, "markup");
+    /* TAO's IMS exports write <markup xmlns="http://www.w3.org/1999/xhtml"> */
+    for (xmlNode *c = pc->children; c && !markup; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && c->ns && c->ns->href &&
+            strcmp((const char *)c->ns->href, NS_XHTML) == 0 &&
+            strcmp((const char *)c->name, "markup") == 0)
+            markup = c;
     if (markup && (rc = parse_markup(&p, markup)) < 0)
         goto fail;
     *out = pci;

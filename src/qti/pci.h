@@ -8,7 +8,8 @@
  *     http://www.imsglobal.org/xsd/portableCustomInteraction): the attribute `hook` names the
  *     entry module (an AMD module that calls qtiCustomInteractionContext.register(pci)),
  *     `resources/libraries/lib id="..."` the modules it needs, `properties` its configuration
- *     (`entry key="k"` values, nested `properties key="k"` objects), `markup` its XHTML;
+ *     (`entry key="k"` values, nested `properties key="k"` objects, lists
+ *     when keyed 0..n-1 as TAO gives them), `markup` its XHTML;
  *   - IMS PCI 1.0 (namespace .../portableCustomInteraction_v1): `modules` (TAO's IMS
  *     exports, QTI 2.2.2) lists `module id=".." primaryPath=".."`, and its
  *     `primaryConfiguration` names a JSON file of the package whose `paths` map module ids

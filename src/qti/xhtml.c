@@ -533,7 +533,10 @@ static int template_script(xmlNode *node)
     return yes;
 }
 
-/* Writes a template script (template_script): its type, id and class, its text escaped. */
+/* Writes a template script (template_script): its type, id and class, its text escaped.
+ * TAO writes the markup of its PCIs with an "html5" namespace prefix, in a template's text
+ * too ("<html5:button>", text to XML): the prefix of that namespace is taken off the tags of
+ * the text, as it is off the markup's elements, so that the PCI's code makes HTML of it. */
 static void write_template(xmlNode *node, struct buf *out)
 {
     static const char *const attrs[] = {"type", "id", "class", NULL};
@@ -549,8 +552,25 @@ static void write_template(xmlNode *node, struct buf *out)
     }
     buf_puts(out, ">");
     xmlChar *text = xmlNodeGetContent(node);
-    if (text)
+    xmlNs *h5 = xmlSearchNsByHref(node->doc, node, BAD_CAST "html5");
+    if (text && h5 && h5->prefix) {
+        struct buf plain = BUF_INIT;
+        size_t plen = strlen((const char *)h5->prefix);
+        for (const char *t = (const char *)text; *t;) {
+            size_t skip = t[0] == '<' ? (t[1] == '/' ? 2 : 1) : 0;
+            if (skip && strncmp(t + skip, (const char *)h5->prefix, plen) == 0 &&
+                t[skip + plen] == ':') {
+                buf_append(&plain, t, skip);
+                t += skip + plen + 1;
+            } else {
+                buf_append(&plain, t++, 1);
+            }
+        }
+        qti_xhtml_escape(out, plain.data ? plain.data : "");
+        buf_free(&plain);
+    } else if (text) {
         qti_xhtml_escape(out, (const char *)text);
+    }
     xmlFree(text);
     buf_puts(out, "</script>");
 }

@@ -705,7 +705,7 @@ static void test_unknown_shared_library_is_refused_naming_it(void **state)
 /* IMS PCI 1.0 as TAO exports it: the item in a folder of its own, the PCI's files at the
  * package's root, a modules list with a primaryConfiguration. */
 static const char ims_item[] =
-    "<assessmentItem " NS " identifier=\"q\" title=\"q\" adaptive=\"false\" "
+    "<assessmentItem " NS " xmlns:html5=\"html5\" identifier=\"q\" title=\"q\" adaptive=\"false\" "
     "timeDependent=\"false\">\n"
     "<responseDeclaration identifier=\"RESPONSE\" cardinality=\"single\" baseType=\"integer\"/>\n"
     "<itemBody>\n"
@@ -713,16 +713,23 @@ static const char ims_item[] =
     "<pci:portableCustomInteraction "
     "xmlns:pci=\"http://www.imsglobal.org/xsd/portableCustomInteraction_v1\" "
     "customInteractionTypeIdentifier=\"urn:oat:pci:likert\" data-version=\"1.0.0\">\n"
-    "<pci:properties><pci:property key=\"level\">5</pci:property></pci:properties>\n"
+    "<pci:properties><pci:property key=\"level\">5</pci:property>"
+    "<pci:properties key=\"pages\"><pci:properties key=\"0\"><pci:property key=\"t\">a"
+    "</pci:property></pci:properties><pci:properties key=\"1\"><pci:property key=\"t\">b"
+    "</pci:property></pci:properties></pci:properties>"
+    "<pci:properties key=\"sparse\"><pci:property key=\"0\">a</pci:property>"
+    "<pci:property key=\"2\">c</pci:property></pci:properties></pci:properties>\n"
     "<pci:modules primaryConfiguration=\"../likert/config.json\">\n"
     "<pci:module id=\"likert/js/likert\" primaryPath=\"../likert/js/likert.js\"/>\n"
     "<pci:module id=\"likert/js/renderer\"/>\n"
     "<pci:module id=\"MODULE\"/>\n"
     "</pci:modules>\n"
-    "<pci:markup><div xmlns=\"http://www.w3.org/1999/xhtml\" class=\"likert\">"
+    "<markup xmlns=\"http://www.w3.org/1999/xhtml\"><div class=\"likert\">"
     "<script type=\"text/x-handlebars-template\" class=\"tpl\">{{#each x}}&lt;li&gt;{{this}}"
     "&lt;/li&gt;{{/each}}</script><script>alert(1)</script>"
-    "<script type=\"text/javascript\">alert(2)</script></div></pci:markup>\n"
+    "<script type=\"text/javascript\">alert(2)</script>"
+    "<html5:script type=\"text/x-handlebars-template\" class=\"nav\"><![CDATA[<html5:p>"
+    "<html5:button>{{next}}</html5:button></html5:p>]]></html5:script></div></markup>\n"
     "</pci:portableCustomInteraction>\n"
     "</customInteraction>\n"
     "</itemBody>\n"
@@ -764,6 +771,19 @@ static void test_ims_pci_as_tao_exports_it_is_read(void **state)
     assert_non_null(strstr(pci->markup, "<script type=\"text/x-handlebars-template\" "
                                         "class=\"tpl\">{{#each x}}&lt;li&gt;{{this}}"));
     assert_null(strstr(pci->markup, "alert"));
+    /* nested properties keyed 0..n-1 are a list, as TAO gives them; others stay objects */
+    const json_t *pages = json_object_get(pci->properties, "pages");
+    assert_true(json_is_array(pages));
+    assert_int_equal(json_array_size(pages), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(pages, 1), "t")), "b");
+    assert_true(json_is_object(json_object_get(pci->properties, "sparse")));
+    /* the markup in the XHTML namespace (TAO's IMS exports) is read as the PCI's */
+    assert_non_null(strstr(pci->markup, "class=\"likert\""));
+    /* TAO's html5 prefix is taken off the tags of a template's text as off its elements */
+    assert_non_null(strstr(pci->markup,
+                           "<script type=\"text/x-handlebars-template\" "
+                           "class=\"nav\">&lt;p&gt;&lt;button&gt;{{next}}&lt;/button&gt;"
+                           "&lt;/p&gt;</script>"));
     struct buf html = BUF_INIT, csp = BUF_INIT;
     frame_of(l, "likert/js/likert.js", &html, &csp);
     assert_non_null(strstr(html.data, "data-module=\"taoQtiItem/portableLib/lodash\""));
