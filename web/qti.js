@@ -156,6 +156,7 @@ export function renderItem(container, item, state, saved, opts) {
     return opts.assetUrl(p);
   };
   const changed = () => { if (opts.onChange) opts.onChange(); };
+  const stateChanged = () => { if (opts.onStateChange) opts.onStateChange(); };
   const controllers = new Map();
   const decl = (id) => (item.responses && item.responses[id]) || { cardinality: 'single', baseType: 'identifier' };
   const byId = new Map((item.interactions || []).map((it) => [it.responseIdentifier, it]));
@@ -168,7 +169,7 @@ export function renderItem(container, item, state, saved, opts) {
     if (u) container.append(h('link', { rel: 'stylesheet', href: u }));
   }
 
-  const env = { t, assetUrl, changed, decl, state, saved, opts, item };
+  const env = { t, assetUrl, changed, stateChanged, decl, state, saved, opts, item };
   const ctx = { assetUrl, hook: null };
   ctx.hook = (e) => {
     // positionObjectStage: one picture for the positionObjectInteractions it holds
@@ -243,6 +244,16 @@ export function renderItem(container, item, state, saved, opts) {
       for (const [id, c] of controllers) {
         const v = c.value();
         if (v !== undefined) out[id] = v;
+      }
+      return out;
+    },
+    // the state of each PCI whose state is kept ({RESPONSE: "state" | null}: see
+    // customInteraction)
+    pciStates() {
+      const out = {};
+      for (const [id, c] of controllers) {
+        const s = c.state ? c.state() : undefined;
+        if (s !== undefined) out[id] = s;
       }
       return out;
     },
@@ -769,9 +780,15 @@ function pciMessage(data, fileBound) {
   }
 }
 
-// PCI state (getState) kept for the time the page is open, so that coming back to an item
-// gives the PCI its own state again.
+// PCI state (getState, getSerializedState): the latest a frame gave while the page is open;
+// the device keeps it too (take.js sends it with the responses, or alone: sealed to the test
+// taker on the server, docs/qti.md), and gives it back in the view (opts.pciStates) after a
+// reload or in another session. A state over PCI_STATE_MAX bytes is not kept (the PCI then
+// starts from its response); a recording PCI's state is kept with a mark in place of its
+// recording (stateWithoutFile below), since a recording is never written out in clear.
 const pciStates = new Map();
+const PCI_STATE_MAX = 64 * 1024;
+const utf8Length = (s) => new TextEncoder().encode(s).length;
 // The file a PCI bound to a file response (an audio recording) gave, in the JSON binding,
 // kept in memory while the page is open (never written out: a draft drops it) so that coming
 // back to the item hands the PCI its recording again; the server keeps only a sealed copy it
@@ -928,7 +945,10 @@ function customInteraction(it, env, ctx) {
   const saved = env.saved[it.responseIdentifier];
   const kept = fileBound && saved && typeof saved === 'object' && saved.sha256 ? saved : null;
   let value = fileBound ? (pciFiles.has(key) ? pciFiles.get(key) : kept) : toBinding(saved, d);
+  const given = env.opts.pciStates && typeof env.opts.pciStates[it.responseIdentifier] === 'string' ? env.opts.pciStates[it.responseIdentifier] : null;
+  let pciState = pciStates.has(key) ? pciStates.get(key) : given;
   const problem = h('p', { class: 'qti-pci-error', role: 'alert', hidden: true });
+  const stateNote = h('p', { class: 'qti-pci-note', role: 'status', hidden: true });
   const fileStatus = fileBound ? h('p', { class: 'qti-upload-status', role: 'status', 'aria-live': 'polite' }) : null;
   const micStatus = fileBound ? h('p', { class: 'qti-pci-mic', role: 'status', 'aria-live': 'polite' }) : null;
   const drawFile = () => {
@@ -987,7 +1007,7 @@ function customInteraction(it, env, ctx) {
           markup: p.markup || '',
           // a kept file the server cannot give back is not handed to the PCI
           boundTo: fileBound ? (bindingFile(value) ? value : null) : value,
-          state: pciStates.has(key) ? (fileBound ? stateWithFile(pciStates.get(key), bindingFile(value)) : pciStates.get(key)) : null,
+          state: fileBound ? stateWithFile(pciState, bindingFile(value)) : pciState,
           readOnly: !!env.opts.readOnly,
           microphone: fileBound && !env.opts.readOnly,
           assets,
@@ -1006,7 +1026,16 @@ function customInteraction(it, env, ctx) {
       }
       const changed = JSON.stringify(next) !== JSON.stringify(value);
       value = next;
-      if (typeof m.state === 'string') pciStates.set(key, fileBound ? stateWithoutFile(m.state, bindingFile(m.response)) : m.state);
+      // a recording PCI's state is kept with a mark in place of its recording (above)
+      const st = typeof m.state === 'string' && fileBound ? stateWithoutFile(m.state, bindingFile(m.response)) : m.state;
+      if (typeof st === 'string' && st !== pciState) {
+        pciState = st;
+        pciStates.set(key, st);
+        const big = utf8Length(st) > PCI_STATE_MAX;
+        stateNote.hidden = !big;
+        stateNote.textContent = big ? env.t('qti.pciStateTooLarge', { size: sizeText(env, utf8Length(st)), max: sizeText(env, PCI_STATE_MAX) }) : '';
+        env.stateChanged();
+      }
       if (changed) { drawFile(); env.changed(); }
     } else if (m.type === 'microphone') {
       if (m.on) mic.open(); else mic.close();
@@ -1031,9 +1060,11 @@ function customInteraction(it, env, ctx) {
     if (micStatus) micStatus.textContent = '';
     if (had) { msg.tabIndex = -1; msg.focus(); }
   });
-  g.append(frame, problem);
+  g.append(frame, problem, stateNote);
   if (fileBound) { g.append(micStatus, fileStatus); drawFile(); }
-  return { node: g, ctl: { value: () => value } };
+  // the state the device keeps: null when there is none or it is over the limit
+  const state = () => (pciState === null || utf8Length(pciState) > PCI_STATE_MAX ? null : pciState);
+  return { node: g, ctl: { value: () => value, state } };
 }
 
 // ------------------------------------------------- drag and drop (graphic interactions) --

@@ -80,7 +80,8 @@ window.addEventListener('popstate', () => {
 let current = null; // {execution, view}
 let rendered = null; // {key, ctl}
 let pollTimer = null;
-let dirty = false;
+let dirty = false; // responses changed since the last submission
+let stateDirty = false; // a PCI's state changed since it was last sent
 let saving = null; // the promise of the save in flight
 let busy = false; // a move or finish in flight
 let beganAt = null; // the version at which begin was asked
@@ -161,21 +162,35 @@ function assetUrl(path) {
 
 // Answers typed but not yet submitted survive a reload in this tab (sessionStorage); a
 // response is a submission to the engine (an attempt), so it is sent when the candidate
-// leaves the item, finishes, or ends the attempt, never at each keystroke.
-const draftKey = (key) => `outpost-draft:${execId}:${key}`;
+// leaves the item, finishes, or ends the attempt, never at each keystroke. A draft is
+//   {"responses": {...}, "states": {RESPONSE: PCI state}, "lost": {RESPONSE: {"name"}}}
+// (docs/web-pages.md): the PCIs' states follow the rule of the answers they belong with
+// (a recording PCI's with a mark in place of the recording: qti.js); "lost" names the files
+// the draft left out.
+const draftKey = (key) => `outpost-draft2:${execId}:${key}`;
 function readDraft(key) {
-  try { return JSON.parse(sessionStorage.getItem(draftKey(key)) || 'null'); } catch (e) { return null; }
+  let d = null;
+  try { d = JSON.parse(sessionStorage.getItem(draftKey(key)) || 'null'); } catch (e) { d = null; }
+  if (!d || typeof d !== 'object') return null;
+  const obj = (x) => (x && typeof x === 'object' && !Array.isArray(x) ? x : {});
+  return { responses: d.responses && typeof d.responses === 'object' ? d.responses : null, states: obj(d.states), lost: obj(d.lost) };
 }
 function writeDraft() {
   if (!rendered) return;
   // a file chosen or drawn is never written out in clear: it waits in memory until it is sent
-  // (and sealed by the server), and is chosen again after a reload
-  const r = rendered.ctl.responses();
+  // (and sealed by the server), and is chosen again after a reload; the draft names it, so
+  // that the page can say so
+  const r = dirty ? rendered.ctl.responses() : null;
+  const lost = {};
   // (a PCI's recording, in the JSON binding {"base": {"file": {"data"}}}, likewise)
-  for (const [k, v] of Object.entries(r)) {
-    if (v && typeof v === 'object' && (typeof v.data === 'string' || (v.base && v.base.file))) delete r[k];
+  for (const [k, v] of Object.entries(r || {})) {
+    if (v && typeof v === 'object' && (typeof v.data === 'string' || (v.base && v.base.file))) {
+      if (typeof v.data === 'string') lost[k] = { name: String(v.name || '') };
+      delete r[k];
+    }
   }
-  try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(r)); } catch (e) { /* full */ }
+  const d = { responses: r, states: stateDirty ? rendered.ctl.pciStates() : {}, lost };
+  try { sessionStorage.setItem(draftKey(rendered.key), JSON.stringify(d)); } catch (e) { /* full */ }
 }
 function dropDraft(key) {
   try { sessionStorage.removeItem(draftKey(key)); } catch (e) { /* none */ }
@@ -188,7 +203,8 @@ function drawItem(view) {
   $('invalid').hidden = true;
   const saved = view.responses && Object.keys(view.responses).length ? view.responses : null;
   const draft = readDraft(view.item_key);
-  dirty = !!draft;
+  dirty = !!(draft && draft.responses);
+  stateDirty = !!(draft && Object.keys(draft.states).length);
   const rub = $('rubrics');
   rub.replaceChildren();
   for (const r of view.rubrics || []) {
@@ -198,13 +214,18 @@ function drawItem(view) {
     rub.append(holder);
   }
   // a draft never holds a file (writeDraft): the file the item holds, if any, stays under it
-  const ctl = renderItem(box, item, state, draft ? Object.assign({}, saved || {}, draft) : saved || {}, {
+  const responses = draft && draft.responses ? Object.assign({}, saved || {}, draft.responses) : saved || {};
+  const ctl = renderItem(box, item, state, responses, {
     assetUrl,
     t,
     // a PCI's sandboxed frame (src/app/pci_frame.c), named by its entry module
     pciUrl: (entry) => `/api/v1/executions/${encodeURIComponent(execId)}/pci/${entry.split('/').map(encodeURIComponent).join('/')}`,
     pciKey: `${execId}/${view.item_key}`,
+    // the PCIs' states the device keeps (sealed), those of the draft over them
+    pciStates: Object.assign({}, view.pci_states || {}, draft ? draft.states : {}),
+    lostFiles: draft ? draft.lost : {},
     onChange: () => { dirty = true; writeDraft(); },
+    onStateChange: () => { stateDirty = true; writeDraft(); },
     onEndAttempt: () => { saveNow().then(() => refresh({ redraw: true })).catch(showSaveError); },
   });
   rendered = { key: view.item_key, ctl };
@@ -231,17 +252,24 @@ function drawNav(view) {
   $('finish').hidden = false;
 }
 
-// Submits the current answers when they changed; throws the server's refusal.
+// Submits the current answers when they changed, with the PCIs' states (or the states alone
+// when only they changed: no attempt is counted); throws the server's refusal.
 async function saveNow() {
   if (saving) await saving.catch(() => {});
-  if (!dirty || !rendered) return;
+  if ((!dirty && !stateDirty) || !rendered) return;
   const key = rendered.key;
   if (rendered.ctl.settle) await rendered.ctl.settle(); // a file still being read
+  const body = { item_key: key };
+  if (dirty) body.responses = rendered.ctl.responses();
+  const states = rendered.ctl.pciStates();
+  if (stateDirty && Object.keys(states).length) body.pci_states = states;
+  if (!body.responses && !body.pci_states) { stateDirty = false; return; }
   $('save-state').textContent = t('take.saving');
   saving = (async () => {
     try {
-      const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, { item_key: key, responses: rendered.ctl.responses() });
+      const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, body);
       dirty = false;
+      stateDirty = false;
       dropDraft(key);
       $('save-state').textContent = t('take.saved');
       $('invalid').hidden = true;
@@ -269,6 +297,7 @@ async function move(to) {
     } catch (e) {
       if (e.status === 401) { toLogin(); return; }
       dirty = false; // shown once; the next press moves on
+      stateDirty = false;
       if (e.status === 409 && e.code === 'conflict' && /item/i.test(e.message || '')) await refresh({ redraw: true });
       else showSaveError(e);
       return;

@@ -17,6 +17,10 @@
 //     'microphone' message) are all stopped: it reports each "blocked",
 //     the canary server sees no request, the page is untouched, and the sibling likert keeps
 //     its own answer;
+//   - the text reader's state (the page shown, which its response does not say) survives: a
+//     reload shows page 2 again (the tab's draft), and after leaving the item with the
+//     keyboard, a reload and a return, page 3 (the device kept it, sealed: not in clear in
+//     its database), while the response is the same;
 //   - the responses the page sent (the QTI JSON binding) are scored by `outpost qti run`
 //     (Q01 1, Q02 1, the test 2), and the test finishes with its result sealed;
 //   - axe-core finds no serious or critical violation on the page and inside each frame.
@@ -65,11 +69,15 @@ async function login(page, who, landing) {
   return landing.test(page.url());
 }
 
-// the responses the page sends, per item key
-const sent = {};
+// the responses the page sends, per item key, and the PCIs' states sent with them or alone
+const sent = {}, sentStates = {};
 p.on('request', (r) => {
   if (r.method() === 'POST' && /\/responses$/.test(r.url())) {
-    try { const b = JSON.parse(r.postData()); sent[b.item_key] = b.responses; } catch (e) { /* not JSON */ }
+    try {
+      const b = JSON.parse(r.postData());
+      if (b.responses) sent[b.item_key] = b.responses;
+      if (b.pci_states) sentStates[b.item_key] = b.pci_states;
+    } catch (e) { /* not JSON */ }
   }
 });
 // requests to another origin that got an answer (the browser reports the ones CSP stops as
@@ -162,14 +170,47 @@ try {
   await p.keyboard.press('Enter');
   check('Q02: Tab reaches the PCI\'s Next page button, Enter turns to page 2',
     focused === 'Next page' && (await f2.getByRole('status').textContent()) === 'Page 2 of 3', focused);
-  await f2.getByRole('button', { name: 'Next page' }).click();
-  check('Q02: a click turns to the last page', (await f2.getByRole('status').textContent()) === 'Page 3 of 3');
+  // the PCI's state (the page shown) survives a reload: the tab's draft holds it
+  await p.waitForTimeout(700);
+  const draft = await p.evaluate(() => Object.entries(sessionStorage).filter(([k]) => /^outpost-draft2:.*:Q02$/.test(k)).map(([, v]) => JSON.parse(v))[0] || null);
+  check("Q02: the tab's draft holds the reader's state beside its response", draft && draft.states && draft.states.RESPONSE === '{"at":1}', draft);
+  await p.reload();
+  await waitProgress('2 of 3');
+  const f2r = frameOf(0);
+  await f2r.getByRole('button', { name: 'Next page' }).waitFor({ timeout: 15000 });
+  check('Q02: after a reload the reader shows page 2 again (its state), not page 1',
+    (await f2r.getByRole('status').textContent()) === 'Page 2 of 3', await f2r.getByRole('status').textContent());
+  await f2r.getByRole('button', { name: 'Next page' }).click();
+  check('Q02: a click turns to the last page', (await f2r.getByRole('status').textContent()) === 'Page 3 of 3');
   await p.waitForTimeout(700);
   await axeAll('Q02');
   await shot(p, 'Q02-reader');
+  // leaving the item with the keyboard (Previous) sends the response and the state
+  await p.locator('body').focus();
+  await tabTo(p, '#prev');
+  await p.keyboard.press('Enter');
+  await waitProgress('1 of 3');
+  check('Q02: the page sent the pages read as a list', JSON.stringify(sent.Q02) === '{"RESPONSE":{"list":{"identifier":["p1","p2","p3"]}}}', sent.Q02);
+  check("Q02: the reader's state went with it", JSON.stringify(sentStates.Q02) === '{"RESPONSE":"{\\"at\\":2}"}', sentStates.Q02);
+  const kept = sqlite(world.device.dir, "SELECT count(*) FROM executions WHERE state = 'active' AND session LIKE '%pci_states%' AND instr(session, '\\\"at') = 0");
+  check("the device keeps the PCI's state sealed: the execution's session holds it, not in clear", Number(kept) === 1, kept);
+  // a reload (nothing of Q02 in the tab any more) and a return, with the keyboard
+  await p.reload();
+  await waitProgress('1 of 3');
+  const left = await p.evaluate(() => Object.keys(sessionStorage).filter((k) => /:Q02$/.test(k)));
+  check("Q02: the tab's draft of the item is gone once sent", left.length === 0, left);
+  await p.locator('body').focus();
+  await tabTo(p, '#next');
+  await p.keyboard.press('Enter');
+  await waitProgress('2 of 3');
+  const f2b = frameOf(0);
+  await f2b.getByRole('button', { name: 'Previous page' }).waitFor({ timeout: 15000 });
+  check('Q02: back on the reader after a reload, it shows page 3 again (the state the device kept)',
+    (await f2b.getByRole('status').textContent()) === 'Page 3 of 3', await f2b.getByRole('status').textContent());
+  await p.waitForTimeout(700);
+  await axeAll('Q02-back');
   await p.click('#next');
   await waitProgress('3 of 3');
-  check('Q02: the page sent the pages read as a list', JSON.stringify(sent.Q02) === '{"RESPONSE":{"list":{"identifier":["p1","p2","p3"]}}}', sent.Q02);
 
   // ---- Q03: the hostile PCI, beside a likert scale ----
   const before = await p.evaluate(() => ({ url: location.href, title: document.title, text: document.getElementById('item-progress').textContent }));
