@@ -1869,6 +1869,8 @@ function uploadInteraction(it, env, ctx) {
   const saved = env.saved[it.responseIdentifier];
   let kept = saved && typeof saved === 'object' && saved.sha256 ? saved : null; // held by the server
   let picked = null; // {name, type, data} read from the chosen file
+  // a file chosen before a reload and not sent: never written out, so it must be chosen again
+  let lost = env.opts.lostFiles && env.opts.lostFiles[it.responseIdentifier];
   let reading = null;
   const input = h('input', { type: 'file', id, class: 'qti-upload-input' });
   if (it.types) input.setAttribute('accept', it.types.split(' ').join(','));
@@ -1879,8 +1881,14 @@ function uploadInteraction(it, env, ctx) {
   const remove = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.uploadRemove') });
   const draw = () => {
     const f = picked || kept;
-    status.textContent = f ? env.t(picked ? 'qti.uploadChosen' : 'qti.uploadKept', { name: f.name || '', size: sizeText(env, f.size || 0) })
-      : env.t('qti.uploadNone');
+    if (lost && !picked) {
+      status.textContent = env.t(kept ? 'qti.uploadLostKept' : 'qti.uploadLost', { name: lost.name || '', kept: kept ? kept.name || '' : '' });
+      status.classList.add('qti-lost');
+    } else {
+      status.textContent = f ? env.t(picked ? 'qti.uploadChosen' : 'qti.uploadKept', { name: f.name || '', size: sizeText(env, f.size || 0) })
+        : env.t('qti.uploadNone');
+      status.classList.remove('qti-lost');
+    }
     remove.hidden = !f || !!env.opts.readOnly;
   };
   input.addEventListener('change', () => {
@@ -1889,6 +1897,7 @@ function uploadInteraction(it, env, ctx) {
     reading = file.arrayBuffer().then((buf) => {
       picked = { name: file.name, type: file.type || '', size: file.size, data: base64Of(new Uint8Array(buf)) };
       reading = null;
+      lost = null;
       draw();
       env.changed();
     }).catch(() => { reading = null; status.textContent = env.t('qti.uploadUnreadable'); });
@@ -1896,6 +1905,7 @@ function uploadInteraction(it, env, ctx) {
   remove.addEventListener('click', () => {
     picked = null;
     kept = null;
+    lost = null;
     input.value = '';
     draw();
     env.changed();
@@ -1934,6 +1944,9 @@ function drawingInteraction(it, env, ctx) {
   const saved = env.saved[it.responseIdentifier];
   let kept = saved && typeof saved === 'object' && saved.sha256 ? saved : null;
   const keptNote = h('p', { class: 'qti-drawing-kept' });
+  // a drawing made before a reload and not sent: never written out, so it must be made again
+  let lost = !!(env.opts.lostFiles && env.opts.lostFiles[it.responseIdentifier]);
+  const lostNote = h('p', { class: 'qti-drawing-lost qti-lost', role: 'status' });
   let w = Number(o.width) || 0, hh = Number(o.height) || 0;
   let strokes = []; // each an array of [x, y] in image pixels
   let cur = null; // the stroke under way
@@ -1976,6 +1989,9 @@ function drawingInteraction(it, env, ctx) {
       k.beginPath(); k.arc(x, y, 5, 0, 2 * Math.PI); k.stroke();
     }
     keptNote.textContent = kept && !strokes.length ? env.t('qti.drawingKept', { size: sizeText(env, kept.size || 0) }) : '';
+    if (strokes.length) lost = false;
+    lostNote.hidden = !lost;
+    lostNote.textContent = lost ? env.t(kept ? 'qti.drawingLostKept' : 'qti.drawingLost') : '';
     undo.disabled = !!env.opts.readOnly || !strokes.length;
     clear.disabled = !!env.opts.readOnly || (!strokes.length && !kept);
   }
@@ -2031,8 +2047,8 @@ function drawingInteraction(it, env, ctx) {
   const undo = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.drawingUndo') });
   const clear = h('button', { type: 'button', class: 'qti-clear', text: env.t('qti.drawingClear') });
   undo.addEventListener('click', () => { strokes.pop(); status.textContent = env.t('qti.drawingUndone'); redraw(); env.changed(); });
-  clear.addEventListener('click', () => { strokes = []; cur = null; kept = null; status.textContent = env.t('qti.drawingCleared'); redraw(); env.changed(); });
-  g.append(area, h('div', { class: 'qti-drawing-tools' }, undo, clear), keptNote, status);
+  clear.addEventListener('click', () => { strokes = []; cur = null; kept = null; lost = false; status.textContent = env.t('qti.drawingCleared'); redraw(); env.changed(); });
+  g.append(area, h('div', { class: 'qti-drawing-tools' }, undo, clear), keptNote, lostNote, status);
   if (w && hh) setSize(w, hh);
   else img.addEventListener('load', () => setSize(img.naturalWidth, img.naturalHeight));
   if (!(w && hh)) redraw();

@@ -104,6 +104,20 @@ try {
   check('the page says the types it takes', /Files of type: text\/plain application\/pdf/.test(await ta1.$eval('.qti-uploadInteraction', (n) => n.textContent)));
   await a11y(ta1, 'upload-new');
   const input = '.qti-uploadInteraction input[type=file]';
+  // a file chosen and not sent yet is never written out in clear: after a reload the page
+  // says it must be chosen again (the tab's draft names it, without its content)
+  const firstTry = 'A first try, chosen and never sent.\n';
+  await ta1.setInputFiles(input, { name: 'first-try.txt', mimeType: 'text/plain', buffer: Buffer.from(firstTry) });
+  await ta1.waitForFunction(() => /Chosen: first-try\.txt/.test(document.querySelector('.qti-upload-status').textContent));
+  const stored = await ta1.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+  check("the tab's draft names the chosen file and holds none of it",
+    stored.includes('first-try.txt') && !stored.includes(Buffer.from(firstTry).toString('base64').slice(0, 24)), stored);
+  await ta1.reload();
+  check('after a reload: question 1 again', await at(ta1, 1) && await visible(ta1, input));
+  await ta1.waitForFunction(() => /was not sent/.test(document.querySelector('.qti-upload-status').textContent), null, { timeout: 15000 }).catch(() => {});
+  check('after a reload the page says the file chosen was not sent and must be chosen again',
+    /^The file you chose, first-try\.txt, was not sent before the page was reloaded, and a file is never kept in the browser: choose it again\.$/.test(await statusOf(ta1)), await statusOf(ta1));
+  await a11y(ta1, 'upload-lost-on-reload');
   // over the limit
   await ta1.setInputFiles(input, { name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(1536 * 1024, 'a') });
   await ta1.waitForFunction(() => /Chosen: big\.txt/.test(document.querySelector('.qti-upload-status').textContent));
@@ -141,8 +155,19 @@ try {
     await ta1.mouse.up();
   };
   await stroke([[30, 50], [60, 45], [90, 50], [60, 58], [30, 50]]); // a boat on the lake
-  const afterOne = await inked(ta1);
+  let afterOne = await inked(ta1);
   check('a stroke drawn with the mouse is on the canvas', afterOne > 50, afterOne);
+  // a drawing not sent yet is lost on a reload, and the page says to draw it again
+  await ta1.reload();
+  check('after a reload: question 2 again', await at(ta1, 2));
+  await ta1.waitForFunction(() => document.querySelector('canvas.qti-drawing-canvas').width === 200);
+  const lostNote = () => ta1.$eval('.qti-drawing-lost', (n) => (n.hidden ? '' : n.textContent)).catch(() => '');
+  check('after a reload the canvas is empty and the page says the drawing must be made again',
+    (await inked(ta1)) === 0 && /^Your drawing was not sent before the page was reloaded, and a drawing is never kept in the browser: draw it again\.$/.test(await lostNote()), await lostNote());
+  await a11y(ta1, 'drawing-lost-on-reload');
+  await stroke([[30, 50], [60, 45], [90, 50], [60, 58], [30, 50]]);
+  afterOne = await inked(ta1);
+  check('drawing again takes the note away', afterOne > 50 && (await lostNote()) === '', await lostNote());
   await stroke([[10, 100], [150, 110]]);
   check('a second stroke adds ink', (await inked(ta1)) > afterOne);
   await ta1.click('button >> text=Undo the last stroke');
