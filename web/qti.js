@@ -896,13 +896,62 @@ const PCI_START_MS = 15000;
 // once when the candidate comes back to the item; a reload of the page tries them again.
 const pciStuck = new Set();
 
-function pciHeartbeat(frame, onStuck) {
+// A browser that keeps a sandboxed frame in the page's own process (no site isolation)
+// freezes the whole page with a looping PCI: nothing of the page runs then, the candidate
+// can only reload it or open the test again, which would start the PCI and freeze again.
+// So each PCI frame is written down in localStorage while it runs ("outpost-pci-running:"
+// key -> "PAGE-ID TIME N"), and rubbed out when it leaves the page, is given up, or the page
+// is left ('pagehide'). A mark that another page life left names a PCI that was running
+// when its page ended without 'pagehide': frozen (or the browser crashed): it is given up
+// at once, shown as the message; its mark is rubbed out, so a further reload tries it again.
+const PCI_RUNNING = 'outpost-pci-running:';
+const pciPage = `${Date.now().toString(36)}.${Math.random().toString(36).slice(2)}`;
+const pciRunning = new Map(); // key -> the mark of the frame that runs it now
+let pciFrames = 0;
+// writes `key` down for a new frame; the mark it returns rubs it out (pciUnmark), unless a
+// later frame of the same key took it over
+function pciMarkRunning(key) {
+  const mark = `${pciPage} ${Date.now()} ${++pciFrames}`;
+  try { localStorage.setItem(PCI_RUNNING + key, mark); } catch (e) { /* no storage: the heartbeat alone */ }
+  pciRunning.set(key, mark);
+  return mark;
+}
+function pciUnmark(key, mark) {
+  if (mark && pciRunning.get(key) !== mark) return;
+  pciRunning.delete(key);
+  try { localStorage.removeItem(PCI_RUNNING + key); } catch (e) { /* none */ }
+}
+// true when another page life left `key` running
+function pciLeftRunning(key) {
+  try {
+    const v = localStorage.getItem(PCI_RUNNING + key);
+    return v !== null && v.split(' ')[0] !== pciPage;
+  } catch (e) { return false; }
+}
+if (typeof window !== 'undefined') {
+  window.addEventListener('pagehide', () => {
+    for (const k of pciRunning.keys()) { try { localStorage.removeItem(PCI_RUNNING + k); } catch (e) { /* none */ } }
+  });
+  // back from the back/forward cache: its frames run again
+  window.addEventListener('pageshow', (ev) => {
+    if (ev.persisted) for (const [k, m] of pciRunning) { try { localStorage.setItem(PCI_RUNNING + k, m); } catch (e) { /* none */ } }
+  });
+  // marks of a day ago or more are of tests long over
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const k = localStorage.key(i);
+      if (k && k.startsWith(PCI_RUNNING) && !(Date.now() - Number((localStorage.getItem(k) || '').split(' ')[1]) < 86400000)) localStorage.removeItem(k);
+    }
+  } catch (e) { /* no storage */ }
+}
+
+function pciHeartbeat(frame, onStuck, onGone) {
   let n = 0;
   let ready = false;
   let waiting = []; // [number, sent at] of the pings not answered yet
   let last = performance.now();
   const timer = setInterval(() => {
-    if (!frame.isConnected) { clearInterval(timer); return; }
+    if (!frame.isConnected) { clearInterval(timer); onGone(); return; }
     const now = performance.now();
     // a tick far too late (a hidden tab, a machine asleep, a page that was busy): the pings
     // before it prove nothing
@@ -947,6 +996,8 @@ function customInteraction(it, env, ctx) {
   let value = fileBound ? (pciFiles.has(key) ? pciFiles.get(key) : kept) : toBinding(saved, d);
   const given = env.opts.pciStates && typeof env.opts.pciStates[it.responseIdentifier] === 'string' ? env.opts.pciStates[it.responseIdentifier] : null;
   let pciState = pciStates.has(key) ? pciStates.get(key) : given;
+  // the state the device keeps: null when there is none or it is over the limit
+  const state = () => (pciState === null || utf8Length(pciState) > PCI_STATE_MAX ? null : pciState);
   const problem = h('p', { class: 'qti-pci-error', role: 'alert', hidden: true });
   const stateNote = h('p', { class: 'qti-pci-note', role: 'status', hidden: true });
   const fileStatus = fileBound ? h('p', { class: 'qti-upload-status', role: 'status', 'aria-live': 'polite' }) : null;
@@ -965,11 +1016,12 @@ function customInteraction(it, env, ctx) {
     return { node: g, ctl: { value: () => value } };
   }
   const stuckText = () => h('p', { class: 'qti-pci-stuck', role: 'alert' }, env.t('qti.pciStuck'));
+  if (!env.opts.readOnly && pciLeftRunning(key)) { pciStuck.add(key); pciUnmark(key); }
   if (pciStuck.has(key)) {
     // given up earlier on this page: its last response stays, the candidate moves on
     g.append(stuckText());
     if (fileBound) { g.append(fileStatus); drawFile(); }
-    return { node: g, ctl: { value: () => value } };
+    return { node: g, ctl: { value: () => value, state } };
   }
   const frame = h('iframe', {
     class: 'qti-pci-frame',
@@ -985,7 +1037,7 @@ function customInteraction(it, env, ctx) {
     problem.textContent = env.t('qti.micInsecure');
   }
   const onMessage = (ev) => {
-    if (!frame.isConnected) { window.removeEventListener('message', onMessage); if (mic) mic.close(); beat.stop(); return; }
+    if (!frame.isConnected) { window.removeEventListener('message', onMessage); if (mic) mic.close(); beat.stop(); if (mark) pciUnmark(key, mark); return; }
     if (ev.source !== frame.contentWindow || ev.origin !== 'null') return;
     const m = pciMessage(ev.data, fileBound);
     if (!m) return;
@@ -1049,8 +1101,10 @@ function customInteraction(it, env, ctx) {
   window.addEventListener('message', onMessage);
   // a frame that stops answering is replaced by the message; `value`, its last response,
   // stays the item's answer
+  const mark = env.opts.readOnly ? null : pciMarkRunning(key);
   const beat = pciHeartbeat(frame, () => {
     pciStuck.add(key);
+    if (mark) pciUnmark(key, mark);
     window.removeEventListener('message', onMessage);
     if (mic) mic.close();
     const had = g.contains(document.activeElement) || document.activeElement === frame;
@@ -1059,11 +1113,9 @@ function customInteraction(it, env, ctx) {
     problem.hidden = true;
     if (micStatus) micStatus.textContent = '';
     if (had) { msg.tabIndex = -1; msg.focus(); }
-  });
+  }, () => { if (mark) pciUnmark(key, mark); });
   g.append(frame, problem, stateNote);
   if (fileBound) { g.append(micStatus, fileStatus); drawFile(); }
-  // the state the device keeps: null when there is none or it is over the limit
-  const state = () => (pciState === null || utf8Length(pciState) > PCI_STATE_MAX ? null : pciState);
   return { node: g, ctl: { value: () => value, state } };
 }
 

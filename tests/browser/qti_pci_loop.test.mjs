@@ -3,7 +3,8 @@
 // real servers of tests/browser/run.sh. The fixture package tests/browser/fixtures/pci_loop
 // (Q01 and Q04 ordinary choices, Q02 a PCI that loops for ever as soon as its code loads,
 // Q03 a PCI that gives an answer, then loops for ever when its "Check my answer" button is
-// clicked) is imported on central, made available to ta1, synced to the device and taken:
+// clicked) is imported on central, made available to ta1 and ta2, synced to the device and
+// taken:
 //   - each frozen PCI frame runs in a process of its own (chromium's isolation of sandboxed
 //     frames, an out-of-process frame for the DevTools protocol): while it loops, the page
 //     keeps answering, its buttons work;
@@ -14,7 +15,14 @@
 //     it; coming back to Q03 shows the message at once, without starting the PCI again;
 //   - axe-core finds no serious or critical violation on the page with the message;
 //   - the test finishes, its result goes to central, which scores it there: Q01 1, Q02 0,
-//     Q03 1 (the PCI's last answer), Q04 1, TOTAL 3.
+//     Q03 1 (the PCI's last answer), Q04 1;
+//   - ta2, in a chromium that keeps sandboxed frames in the page's process
+//     (--disable-features=IsolateSandboxedIframes, as a browser without that isolation): Q02
+//     freezes the whole page (the limit docs/qti.md states); the candidate ends the frozen
+//     page (its renderer killed, as Chrome's "Page unresponsive: Exit page" does) and opens
+//     the test again in a new tab: the page knows that Q02's PCI was running when the last
+//     page died (its localStorage mark) and shows the message at once instead of freezing
+//     again; the candidate moves on and finishes.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -29,8 +37,8 @@ const zip = path.join(work, 'pci_loop.zip');
 execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/pci_loop')]);
 const imp = outpost(['--data', C, 'import-qti', '-f', zip, '--label', 'Frozen']);
 check('the package of PCIs that loop for ever imports (their code is only text to the server)', imp.status === 0, imp.stderr);
-const el = outpost(['--data', C, 'eligibilities', 'set', '--center', 'A North', '--delivery', 'Frozen', '--test-takers', 'ta1', '--proctored', 'no']);
-check('ta1 is eligible', el.status === 0, el.stderr);
+const el = outpost(['--data', C, 'eligibilities', 'set', '--center', 'A North', '--delivery', 'Frozen', '--test-takers', 'ta1,ta2', '--proctored', 'no']);
+check('ta1 and ta2 are eligible', el.status === 0, el.stderr);
 
 const { browser, context, page: p, problems } = await launch(undefined, [/^401 .*\/api\/v1\/session$/]);
 async function login(page, who, landing) {
@@ -49,10 +57,10 @@ p.on('request', (r) => {
     try { const b = JSON.parse(r.postData()); sent[b.item_key] = b.responses; } catch (e) { /* not JSON */ }
   }
 });
-const waitProgress = (text) => p.waitForFunction((t) => document.getElementById('item-progress').textContent.includes(t), text, { timeout: 15000 });
+const waitProgress = (text, page = p) => page.waitForFunction((t) => document.getElementById('item-progress').textContent.includes(t), text, { timeout: 15000 });
 // the page answers (its own script runs) within `ms`, whatever the frame does
-const pageAnswers = (ms = 3000) => Promise.race([
-  p.evaluate(() => new Promise((r) => setTimeout(() => r(true), 50))),
+const pageAnswers = (ms = 3000, page = p) => Promise.race([
+  page.evaluate(() => new Promise((r) => setTimeout(() => r(true), 50))).catch(() => false),
   new Promise((r) => setTimeout(() => r(false), ms)),
 ]);
 // the PCI frames that run out of the page's process (targets of their own)
@@ -151,4 +159,45 @@ try {
   check('the flow ran to the end', false, e.stack || String(e));
 }
 check('no script error or failed request', problems.length === 0, problems);
-await finish(browser);
+await browser.close();
+
+// ---- ta2: a browser that keeps the sandboxed frame in the page's process ----
+const b2 = await launch(undefined, [/^401 .*\/api\/v1\/session$/], ['--disable-features=IsolateSandboxedIframes']);
+try {
+  const p2 = b2.page;
+  check('ta2 logs in (a chromium without isolated sandboxed frames)', await login(p2, 'ta2', /\/take\.html$/));
+  await visible(p2, 'button >> text="Start Frozen"');
+  await p2.click('button >> text="Start Frozen"');
+  await waitProgress('1 of 4', p2);
+  await p2.getByLabel('Blue').check();
+  const testUrl = p2.url();
+  // Q02's frame loops as soon as it loads, and the page with it: nothing waits on the page
+  await p2.click('#next', { noWaitAfter: true, timeout: 5000 }).catch(() => {});
+  await new Promise((r) => setTimeout(r, 4000));
+  check('ta2, Q02: without that isolation the looping PCI freezes the whole page (the limit)', !(await pageAnswers(4000, p2)));
+  // the candidate ends the frozen page: its renderer, the one busy for seconds, is killed
+  const bs = await b2.browser.newBrowserCDPSession();
+  const procs = (await bs.send('SystemInfo.getProcessInfo')).processInfo.filter((x) => x.type === 'renderer').sort((a, b) => b.cpuTime - a.cpuTime);
+  check('ta2: the frozen renderer is found', procs.length > 0 && procs[0].cpuTime > 1, procs);
+  if (procs.length) process.kill(procs[0].id, 'SIGKILL');
+  // and opens the test again, in a new tab
+  const again = await b2.context.newPage();
+  const problemsAgain = [];
+  again.on('pageerror', (e) => problemsAgain.push(String(e)));
+  await again.goto(testUrl);
+  await waitProgress('2 of 4', again);
+  check('ta2, Q02 again: the page knows the PCI froze the last page: the message at once, no frame',
+    await visible(again, `${stuck} >> text=${message}`, 5000) && (await again.locator('iframe.qti-pci-frame').count()) === 0);
+  check('ta2, Q02 again: the page answers', await pageAnswers(3000, again));
+  await again.click('#next');
+  await waitProgress('3 of 4', again);
+  await again.click('#finish');
+  await again.waitForSelector('#confirm[open]');
+  await again.keyboard.press('Enter');
+  check('ta2 finishes', await visible(again, '#done-title >> text=Test finished', 15000));
+  check('ta2: no script error on the page opened again', problemsAgain.length === 0, problemsAgain);
+} catch (e) {
+  check('ta2: the flow ran to the end', false, e.stack || String(e));
+  for (const [i, pg] of b2.context.pages().entries()) await shot(pg, `ta2-failed-${i}`).catch(() => {});
+}
+await finish(b2.browser);
