@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "import/tao_uri.h"
 #include "store/deliveries.h"
 #include "store/testcenters.h"
 #include "store/users.h"
@@ -97,10 +98,17 @@ static int pair_find(struct db *db, const char *center, const char *delivery, st
 {
     memset(p, 0, sizeof *p);
     int rc = testcenters_find(db, center ? center : "", &p->c, e);
+    if (rc == OP_ENOTFOUND && center && tao_uri_is(center))
+        err_set(e, rc, "test center \"%s\" is a TAO URI, and Outpost keeps none: %s", center,
+                tao_uri_advice(TAO_URI_TEST_CENTER));
     if (rc != 0)
         blame(e, "center");
-    else if ((rc = deliveries_find(db, delivery ? delivery : "", &p->d, e)) != 0)
+    else if ((rc = deliveries_find(db, delivery ? delivery : "", &p->d, e)) != 0) {
+        if (rc == OP_ENOTFOUND && delivery && tao_uri_is(delivery))
+            err_set(e, rc, "delivery \"%s\" is a TAO URI, and Outpost keeps none: %s", delivery,
+                    tao_uri_advice(TAO_URI_DELIVERY));
         blame(e, "delivery");
+    }
     if (rc != 0)
         test_center_clear(&p->c);
     return rc;
@@ -135,7 +143,10 @@ static int resolve_test_takers(struct db *db, const char *const *logins, int n, 
         struct user u;
         struct op_err ue = {0};
         int found = users_get_by_login(db, logins[i], &u, &ue);
-        if (found == OP_ENOTFOUND) {
+        if (found == OP_ENOTFOUND && tao_uri_is(logins[i])) {
+            buf_printf(&bad, "%s\"%s\" is a TAO URI, and Outpost keeps none: %s",
+                       bad.len ? "; " : "", logins[i], tao_uri_advice(TAO_URI_USER));
+        } else if (found == OP_ENOTFOUND) {
             buf_printf(&bad, "%sno user with login \"%s\"", bad.len ? "; " : "", logins[i]);
         } else if (found != 0) {
             rc = err_set(e, found, "%s", ue.msg);

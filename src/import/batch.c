@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "import/tao_uri.h"
 #include "store/users.h"
 
 /* ';' and white space as documented; '|' too, which TAO's own CSV files use. */
@@ -158,7 +159,10 @@ int batch_resolve_logins(struct db *db, const char *cell, const char *column, co
         struct user u;
         struct op_err ue = {0};
         int found = users_get_by_login(db, logins[i], &u, &ue);
-        if (found == OP_ENOTFOUND) {
+        if (found == OP_ENOTFOUND && tao_uri_is(logins[i])) {
+            import_problems_add(p, line, "%s: \"%s\" is a TAO URI, and Outpost keeps none: %s",
+                                column, logins[i], tao_uri_advice(TAO_URI_USER));
+        } else if (found == OP_ENOTFOUND) {
             import_problems_add(p, line, "%s: no user with login \"%s\"", column, logins[i]);
         } else if (found != 0) {
             rc = err_set(e, found, "%s", ue.msg);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "import/tao_uri.h"
 #include "store/deliveries.h"
 #include "store/eligibilities.h"
 #include "store/idlist.h"
@@ -79,6 +80,10 @@ static int resolve_center(struct db *db, const char *cell, int line, struct impo
                                 "test centers have it as organisation id; give the id or label "
                                 "of one",
                                 cell, same.n);
+        else if (tao_uri_is(cell))
+            import_problems_add(p, line,
+                                "Test Center: \"%s\" is a TAO URI, and Outpost keeps none: %s",
+                                cell, tao_uri_advice(TAO_URI_TEST_CENTER));
         else
             import_problems_add(p, line, "Test Center: %s", fe.msg);
         idlist_free(&same);
@@ -114,6 +119,11 @@ static int resolve_delivery(struct db *db, const char *cell, int line, struct im
     if (rc == 0) {
         memcpy(id, d.id, UUID_STR_LEN);
         delivery_clear(&d);
+        return 0;
+    }
+    if (rc == OP_ENOTFOUND && tao_uri_is(cell)) {
+        import_problems_add(p, line, "Delivery: \"%s\" is a TAO URI, and Outpost keeps none: %s",
+                            cell, tao_uri_advice(TAO_URI_DELIVERY));
         return 0;
     }
     if (rc == OP_ENOTFOUND || rc == OP_EINPUT) {

@@ -86,6 +86,31 @@ check "an organisation id of several centers, and a bad is proctored, are refuse
 check "the organisation id of several centers is named" contains "$ERR" "bad-elig.csv line 2: Test Center: no test center with id or label \"ORG-HUGO\", and 3 test centers have it as organisation id"
 check "the bad is proctored is named" contains "$ERR" "bad-elig.csv line 3: is proctored must be 1 or 0 (or yes or no), not \"maybe\""
 
+# ---- TAO's URIs: Outpost keeps none; each is named with what names the record instead ----
+cat > "$WORK/uris.csv" <<CSV
+test center,delivery,test takers,is proctored
+https://tao.example.org/ontologies/tao.rdf#i1700000000001,Maths,t1,1
+Solo,https://tao.example.org/ontologies/tao.rdf#i1700000000002,t1,1
+Solo,Maths,t1|https://tao.example.org/ontologies/tao.rdf#i1700000000003,1
+CSV
+N=$(sql "$C" "SELECT count(*) FROM eligibilities")
+run "$OUTPOST" --data "$C" import-eligibilities -f "$WORK/uris.csv"
+check "an eligibility file naming records by TAO URIs is refused" status_is 1
+check "a test center's URI: what names it instead" \
+    contains "$ERR" "uris.csv line 2: Test Center: \"https://tao.example.org/ontologies/tao.rdf#i1700000000001\" is a TAO URI, and Outpost keeps none: name the test center by its organisation id, label or id (\`outpost testcenters list\`), as TAO's test-center CSV gives them"
+check "a delivery's URI: what names it instead" \
+    contains "$ERR" "uris.csv line 3: Delivery: \"https://tao.example.org/ontologies/tao.rdf#i1700000000002\" is a TAO URI, and Outpost keeps none: name the delivery by its label or id (\`outpost deliveries list\`): a QTI package exported from TAO does not carry the URI of its TAO delivery"
+check "a test taker's URI: what names them instead" \
+    contains "$ERR" "uris.csv line 4: Test Takers: \"https://tao.example.org/ontologies/tao.rdf#i1700000000003\" is a TAO URI, and Outpost keeps none: name users by their login (\`outpost users list\`), the login column of TAO's user CSV"
+check "nothing was imported" [ "$(sql "$C" "SELECT count(*) FROM eligibilities")" = "$N" ]
+run "$OUTPOST" --data "$C" eligibilities set --center Solo --delivery "https://tao.example.org/ontologies/tao.rdf#i1700000000002" --test-takers t1
+check "eligibilities set refuses a delivery's URI the same way" contains "$ERR" "is a TAO URI, and Outpost keeps none: name the delivery by its label or id"
+# the administrators and proctors of TAO's test-center file are logins too
+printf 'label,organisation id,proctors\nUri Centre,ORG-URI,http://tao.example.org/tao.rdf#i9\n' > "$WORK/uri-centers.csv"
+run "$OUTPOST" --data "$C" import-testcenters -f "$WORK/uri-centers.csv"
+check "a proctor's URI in a test-center file is refused the same way" \
+    contains "$ERR" "uri-centers.csv line 2: Proctors: \"http://tao.example.org/tao.rdf#i9\" is a TAO URI, and Outpost keeps none: name users by their login"
+
 printf 'test center,delivery,test takers,is proctored,proctored\nSolo,Maths,t1,1,yes\n' > "$WORK/both.csv"
 run "$OUTPOST" --data "$C" import-eligibilities -f "$WORK/both.csv"
 check "is proctored and Proctored together are refused" status_is 1

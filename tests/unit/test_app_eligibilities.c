@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/eligibilities.h"
+#include "import/tao_uri.h"
 #include "app_instance_fixture.h"
 #include "centers_fixture.h"
 
@@ -156,6 +157,48 @@ static void test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_fie
     assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
 }
 
+/* TAO names test centers, deliveries and users by URIs, which Outpost does not keep: such a
+ * URI is refused saying so and what names the record instead; a record whose own label is
+ * such a URI is still found by it. */
+static void test_a_tao_uri_is_refused_saying_what_names_the_record_instead(void **state)
+{
+    struct fixture *f = *state;
+    const char *uri = "https://tao.example.org/ontologies/tao.rdf#i16290218743521";
+    const char *one[] = {"t1"};
+    struct op_err e = {0};
+    const struct app_eligibility_set by_center = {uri, "Maths", one, 1, 1};
+    assert_int_equal(app_eligibilities_set(f->inst, &by_center, NULL, NULL, &e), OP_ENOTFOUND);
+    assert_string_equal(e.field, "center");
+    assert_non_null(strstr(e.msg, "is a TAO URI, and Outpost keeps none: name the test center "
+                                  "by its organisation id, label or id"));
+    const struct app_eligibility_set by_delivery = {"Lycee Nord", uri, one, 1, 1};
+    assert_int_equal(app_eligibilities_set(f->inst, &by_delivery, NULL, NULL, &e), OP_ENOTFOUND);
+    assert_string_equal(e.field, "delivery");
+    assert_non_null(strstr(e.msg, "name the delivery by its label or id"));
+    const char *takers[] = {"t1", "http://www.tao.lu/Ontologies/TAO.rdf#i42", "ghost"};
+    assert_int_equal(set(f, takers, 3, 1, NULL, NULL, &e), OP_EINPUT);
+    assert_string_equal(e.field, "test_takers");
+    assert_non_null(strstr(e.msg, "\"http://www.tao.lu/Ontologies/TAO.rdf#i42\" is a TAO URI, "
+                                  "and Outpost keeps none: name users by their login"));
+    assert_non_null(strstr(e.msg, "no user with login \"ghost\""));
+    assert_int_equal(fx_count(f->inst, "SELECT count(*) FROM eligibilities"), 0);
+
+    /* a delivery labelled with such a URI (a label is any text) is found by it */
+    char odd[UUID_STR_LEN];
+    fx_delivery(f->inst->db, uri, 1, odd);
+    assert_int_equal(app_eligibilities_set(f->inst, &by_delivery, NULL, NULL, &e), 0);
+
+    assert_true(tao_uri_is(uri));
+    assert_true(tao_uri_is("HTTP://host/tao.rdf#i1"));
+    assert_false(tao_uri_is("Maths"));
+    assert_false(tao_uri_is("https://example.org/page"));  /* no fragment */
+    assert_false(tao_uri_is("https://example.org/page#")); /* an empty one */
+    assert_false(tao_uri_is("https:///tao.rdf#i1"));       /* no host */
+    assert_false(tao_uri_is("https://host/a b#i1"));
+    assert_false(tao_uri_is("#i1"));
+    assert_false(tao_uri_is("ftp://host/tao.rdf#i1"));
+}
+
 struct seen {
     int n, stop_after;
     char lines[4][128];
@@ -272,6 +315,7 @@ int main(void)
         T(test_set_takes_the_delivery_default_then_keeps_the_setting),
         T(test_set_names_every_bad_login_in_one_message_and_writes_nothing),
         T(test_an_unknown_or_ambiguous_center_or_delivery_is_blamed_on_its_field),
+        T(test_a_tao_uri_is_refused_saying_what_names_the_record_instead),
         T(test_list_gives_each_eligibility_with_its_test_takers_in_order),
         T(test_delete_by_labels_returns_it_as_it_was),
         cmocka_unit_test(test_eligibilities_run_on_a_central_only),
