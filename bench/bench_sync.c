@@ -380,48 +380,85 @@ struct pull_stats {
     size_t page_len[PAGES_KEPT];
     double central_s, device_s, central_cpu, device_cpu;
     int64_t created, updated, deleted;
+    int transactions; /* the device's: one a batch of pages */
 };
 
-/* Pulls until the device is caught up. */
+/* Pages a device transaction applies, as `outpost sync` does (sync/run.c): at most
+ * SYNC_APPLY_PAGES_MAX pages or SYNC_APPLY_BYTES_MAX bytes; OUTPOST_TEST_APPLY_PAGES=1 applies
+ * one a transaction, as before batches (the same binary measures both). */
+static int apply_pages_max(void)
+{
+    const char *t = getenv("OUTPOST_TEST_APPLY_PAGES");
+    if (t && atoi(t) > 0 && atoi(t) <= SYNC_APPLY_PAGES_MAX)
+        return atoi(t);
+    return SYNC_APPLY_PAGES_MAX;
+}
+
+/* Pulls until the device is caught up: central builds each page; the device verifies and
+ * holds it (sync_page_hold), and applies each batch of held pages in one transaction. */
 static void pull(struct world *w, struct pull_stats *s)
 {
     memset(s, 0, sizeof *s);
     struct op_err e = {0};
+    struct synced_state st;
+    if (sync_device_state(w->device, &st, &e) != 0)
+        die("state", &e);
+    int64_t cursor = st.cursor;
+    int max = apply_pages_max();
+    static struct sync_held_page held[SYNC_APPLY_PAGES_MAX];
+    static struct sync_apply_report rep[SYNC_APPLY_PAGES_MAX];
     for (;;) {
         if (s->pages > 10000)
             die("pull", NULL);
-        struct synced_state st;
-        if (sync_device_state(w->device, &st, &e) != 0)
-            die("state", &e);
-        double t0 = now(), c0 = cpu();
-        char *env;
-        size_t len;
-        if (sync_changes_page(w->central, w->org, st.cursor, PAGE_LIMIT, &env, &len, &e) != 0)
-            die("changes page", &e);
-        double t1 = now(), c1 = cpu();
-        struct sync_apply_report r;
-        if (sync_apply_page(w->device, (unsigned char *)env, len, w->pinned, &r, &e) != 0)
-            die("apply page", &e);
-        double t2 = now(), c2 = cpu();
-        free(env);
-        s->central_cpu += c1 - c0;
-        s->device_cpu += c2 - c1;
-        s->central_s += t1 - t0;
-        s->device_s += t2 - t1;
-        if (s->pages < PAGES_KEPT)
-            s->page_len[s->pages] = len;
-        s->pages++;
-        s->records += r.records;
-        s->bytes += len;
-        for (int k = 0; k < SYNC_ENT_COUNT; k++) {
-            s->created += r.counts[k].created;
-            s->updated += r.counts[k].updated;
-            s->deleted += r.counts[k].deleted;
+        int n = 0;
+        size_t held_bytes = 0;
+        for (;;) {
+            double t0 = now(), c0 = cpu();
+            char *env;
+            size_t len;
+            if (sync_changes_page(w->central, w->org, cursor, PAGE_LIMIT, &env, &len, &e) != 0)
+                die("changes page", &e);
+            double t1 = now(), c1 = cpu();
+            if (sync_page_hold((unsigned char *)env, len, w->pinned, &held[n], &e) != 0)
+                die("hold page", &e);
+            double t2 = now(), c2 = cpu();
+            free(env);
+            s->central_cpu += c1 - c0;
+            s->device_cpu += c2 - c1;
+            s->central_s += t1 - t0;
+            s->device_s += t2 - t1;
+            if (s->pages + n < PAGES_KEPT)
+                s->page_len[s->pages + n] = len;
+            s->bytes += len;
+            held_bytes += held[n].len;
+            n++;
+            if (!held[n - 1].page.has_more || n >= max || held_bytes >= SYNC_APPLY_BYTES_MAX)
+                break;
+            cursor = held[n - 1].page.next;
         }
-        if (r.digest_mismatch)
+        double t0 = now(), c0 = cpu();
+        if (sync_apply_pages(w->device, held, n, rep, &e) != 0)
+            die("apply pages", &e);
+        for (int i = 0; i < n; i++)
+            sync_held_page_free(&held[i]);
+        s->device_cpu += cpu() - c0;
+        s->device_s += now() - t0;
+        s->transactions++;
+        const struct sync_apply_report *r = &rep[n - 1];
+        for (int i = 0; i < n; i++) {
+            s->pages++;
+            s->records += rep[i].records;
+            for (int k = 0; k < SYNC_ENT_COUNT; k++) {
+                s->created += rep[i].counts[k].created;
+                s->updated += rep[i].counts[k].updated;
+                s->deleted += rep[i].counts[k].deleted;
+            }
+        }
+        if (r->digest_mismatch)
             printf("  (digest mismatch: full resync)\n");
-        if (!r.again)
+        if (!r->again)
             break;
+        cursor = r->cursor;
     }
 }
 
@@ -1337,9 +1374,10 @@ int main(int argc, char **argv)
     limit_first(&w, dir, enc, &t_rows_limit, &t_copy_limit, &rows);
     double t_first = first.central_s + first.device_s + t_pk;
     double t_limit = t_rows_limit + t_copy_limit;
-    printf("\n1. first sync of %s: %d records in %d pages (%.1f MB of signed pages), %d "
-           "packages (%.1f MB)\n",
-           w.org, first.records, first.pages, first.bytes / 1e6, DELIVERIES, pbytes / 1e6);
+    printf("\n1. first sync of %s: %d records in %d pages (%.1f MB of signed pages, applied in "
+           "%d device transactions), %d packages (%.1f MB)\n",
+           w.org, first.records, first.pages, first.bytes / 1e6, first.transactions, DELIVERIES,
+           pbytes / 1e6);
     printf("   records: central builds the pages %.3f s (CPU %.3f s), the device applies them "
            "%.3f s (CPU %.3f s) (created %lld)\n",
            first.central_s, first.central_cpu, first.device_s, first.device_cpu,

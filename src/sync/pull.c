@@ -172,6 +172,65 @@ static int apply_body(struct db *db, void *vctx, struct op_err *e)
     return rc;
 }
 
+int sync_page_hold(const unsigned char *envelope, size_t len,
+                   const unsigned char pinned_signing_pk[KEY_PUBLIC_BYTES],
+                   struct sync_held_page *out, struct op_err *e)
+{
+    memset(out, 0, sizeof *out);
+    int rc = sync_envelope_open(envelope, len, pinned_signing_pk, &out->body, &out->len, e);
+    if (rc != 0)
+        return rc;
+    rc = sync_page_parse(out->body, out->len, &out->page, e);
+    if (rc != 0) {
+        free(out->body);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
+void sync_held_page_free(struct sync_held_page *h)
+{
+    if (h->body)
+        sync_page_free(&h->page);
+    free(h->body); /* after the page: its records' data are spans of it */
+    memset(h, 0, sizeof *h);
+}
+
+struct apply_many_ctx {
+    const struct sync_held_page *pages;
+    int n;
+    struct sync_apply_report *out;
+};
+
+/* db_write body: every page in order, each with its cursor, in the one transaction. */
+static int apply_many_body(struct db *db, void *vctx, struct op_err *e)
+{
+    struct apply_many_ctx *c = vctx;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->n; i++) {
+        struct apply_ctx one = {&c->pages[i].page, &c->out[i]};
+        rc = apply_body(db, &one, e);
+    }
+    return rc;
+}
+
+int sync_apply_pages(struct instance *device, const struct sync_held_page *pages, int n,
+                     struct sync_apply_report *out, struct op_err *e)
+{
+    if (n > 0)
+        memset(out, 0, sizeof *out * (size_t)n);
+    int rc = instance_require_role(device, ROLE_DEVICE, "applying a changes page", e);
+    if (rc != 0)
+        return rc;
+    if (n < 1)
+        return err_set(e, OP_EINPUT, "no page to apply");
+    struct apply_many_ctx c = {pages, n, out};
+    rc = db_write(device->db, apply_many_body, &c, e);
+    if (rc != 0)
+        memset(out, 0, sizeof *out * (size_t)n);
+    return rc;
+}
+
 int sync_apply_page(struct instance *device, const unsigned char *envelope, size_t len,
                     const unsigned char pinned_signing_pk[KEY_PUBLIC_BYTES],
                     struct sync_apply_report *out, struct op_err *e)
@@ -180,25 +239,11 @@ int sync_apply_page(struct instance *device, const unsigned char *envelope, size
     int rc = instance_require_role(device, ROLE_DEVICE, "applying a changes page", e);
     if (rc != 0)
         return rc;
-    unsigned char *body = NULL;
-    size_t blen = 0;
-    rc = sync_envelope_open(envelope, len, pinned_signing_pk, &body, &blen, e);
+    struct sync_held_page h;
+    rc = sync_page_hold(envelope, len, pinned_signing_pk, &h, e);
     if (rc != 0)
         return rc;
-    struct sync_page page;
-    rc = sync_page_parse(body, blen, &page, e);
-    if (rc != 0) {
-        free(body);
-        return rc;
-    }
-    struct apply_ctx c = {&page, out};
-    rc = db_write(device->db, apply_body, &c, e);
-    if (rc != 0) {
-        struct sync_apply_report zero;
-        memset(&zero, 0, sizeof zero);
-        *out = zero;
-    }
-    sync_page_free(&page);
-    free(body); /* after the page: its records' data are spans of it */
+    rc = sync_apply_pages(device, &h, 1, out, e);
+    sync_held_page_free(&h);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "crypto/keys.h"
 #include "instance/instance.h"
 #include "store/synced.h"
+#include "sync/page.h"
 
 enum {
     SYNC_ENT_USER,
@@ -59,6 +60,31 @@ int sync_device_state(struct instance *device, struct synced_state *out, struct 
 int sync_apply_page(struct instance *device, const unsigned char *envelope, size_t len,
                     const unsigned char pinned_signing_pk[KEY_PUBLIC_BYTES],
                     struct sync_apply_report *out, struct op_err *e);
+
+/* Several pages in one transaction: a first sync of many pages costs one commit (one fsync of
+ * the device's database) instead of one a page. A page is first held: its envelope verified
+ * against the pinned key and its body parsed (sync_page_hold; the envelope may then be
+ * freed); the caller asks for the next page from the held page's `page.next` while
+ * `page.has_more`; then sync_apply_pages applies the held pages, consecutive, every record and
+ * the cursor after the last, in one transaction: all of them or, on any failure or a crash,
+ * none (the device keeps its old cursor and asks for them again). Each page is checked as
+ * sync_apply_page checks it (organisation, since = the cursor the page before left). */
+struct sync_held_page {
+    unsigned char *body; /* the signed body; the page's records are spans of it */
+    size_t len;
+    struct sync_page page;
+};
+/* A batch's bounds, for a caller holding pages (sync/run.c): pages and bytes of bodies. */
+#define SYNC_APPLY_PAGES_MAX 32
+#define SYNC_APPLY_BYTES_MAX (16u << 20)
+int sync_page_hold(const unsigned char *envelope, size_t len,
+                   const unsigned char pinned_signing_pk[KEY_PUBLIC_BYTES],
+                   struct sync_held_page *out, struct op_err *e);
+void sync_held_page_free(struct sync_held_page *h);
+/* Applies the n (>= 1) held pages `pages` in one transaction; out[i] is page i's report (all
+ * zero on a failure). Device only. */
+int sync_apply_pages(struct instance *device, const struct sync_held_page *pages, int n,
+                     struct sync_apply_report *out, struct op_err *e);
 
 /* For tests: the next apply fails (OP_EIO) after writing `n` records inside its transaction,
  * as a crash there would; -1 turns it off. */

@@ -146,6 +146,56 @@ static int changed_key_error(struct run *r, struct op_err *e, const char *what)
                    e->msg);
 }
 
+/* The pages of one transaction (sync_apply_pages): SYNC_APPLY_PAGES_MAX, or fewer for tests
+ * (OUTPOST_TEST_APPLY_PAGES=1: a transaction a page, as before batches). */
+static int apply_pages_max(void)
+{
+    const char *t = getenv("OUTPOST_TEST_APPLY_PAGES");
+    if (t && atoi(t) > 0 && atoi(t) <= SYNC_APPLY_PAGES_MAX)
+        return atoi(t);
+    return SYNC_APPLY_PAGES_MAX;
+}
+
+/* Fetches and holds (verified, parsed) the pages from `cursor` until the last page or the
+ * batch's bounds: *n pages in held[]. */
+static int fetch_batch(struct run *r, int64_t cursor, int limit, struct sync_held_page *held,
+                       int max, int *n, struct op_err *e)
+{
+    *n = 0;
+    size_t bytes = 0;
+    for (;;) {
+        int rc = check_cancel(r, e);
+        if (rc != 0)
+            return rc;
+        char path[128];
+        snprintf(path, sizeof path, "/api/v1/changes?since=%" PRId64 "&limit=%d", cursor, limit);
+        struct http_reply rep = {0};
+        rc = authed(r, "GET", path, NULL, NULL, 0, &rep, e);
+        if (rc == 0 && rep.status != 200)
+            rc = sync_reply_error(&rep, "the changes page", e);
+        if (rc == 0) {
+            rc = sync_page_hold((const unsigned char *)rep.body.data, rep.body.len,
+                                r->en.signing_public_key, &held[*n], e);
+            if (rc == OP_ECRYPTO)
+                rc = changed_key_error(r, e, "a changes page");
+        }
+        http_reply_free(&rep);
+        if (rc != 0)
+            return rc;
+        const struct sync_page *p = &held[*n].page;
+        bytes += held[*n].len;
+        (*n)++;
+        /* held, not applied: a kill here loses the batch, which is asked for again */
+        kill_point("held-%" PRId64, r->s->pages + *n);
+        if (!p->has_more || *n >= max || bytes >= SYNC_APPLY_BYTES_MAX)
+            return 0;
+        cursor = p->next;
+    }
+}
+
+/* Pages of changes from the device's cursor until the last, applied a batch of pages per
+ * transaction (sync/pull.h: the records and the cursor after the batch's last page commit
+ * together, so a kill at any point loses nothing applied and applies nothing twice). */
 static int pull(struct run *r, struct op_err *e)
 {
     struct synced_state st;
@@ -157,42 +207,44 @@ static int pull(struct run *r, struct op_err *e)
     const char *tl = getenv("OUTPOST_TEST_PAGE_LIMIT"); /* tests: many small pages */
     if (tl && atoi(tl) > 0 && atoi(tl) <= SYNC_PAGE_LIMIT)
         limit = atoi(tl);
+    int max = apply_pages_max();
+    struct sync_held_page held[SYNC_APPLY_PAGES_MAX];
+    struct sync_apply_report ar[SYNC_APPLY_PAGES_MAX];
     for (;;) {
-        if ((rc = check_cancel(r, e)) != 0)
-            return rc;
-        char path[128];
-        snprintf(path, sizeof path, "/api/v1/changes?since=%" PRId64 "&limit=%d", cursor, limit);
-        struct http_reply rep = {0};
-        rc = authed(r, "GET", path, NULL, NULL, 0, &rep, e);
-        if (rc == 0 && rep.status != 200)
-            rc = sync_reply_error(&rep, "the changes page", e);
-        struct sync_apply_report ar;
-        if (rc == 0) {
-            rc = sync_apply_page(r->dev, (const unsigned char *)rep.body.data, rep.body.len,
-                                 r->en.signing_public_key, &ar, e);
-            if (rc == OP_ECRYPTO)
-                rc = changed_key_error(r, e, "a changes page");
-        }
-        http_reply_free(&rep);
+        int n = 0;
+        struct op_err fetch_e = {0};
+        int fetch_rc = fetch_batch(r, cursor, limit, held, max, &n, &fetch_e);
+        /* the pages held before a fetch failed are applied all the same: a poor network still
+         * moves the device forward */
+        rc = n > 0 ? sync_apply_pages(r->dev, held, n, ar, e) : 0;
+        for (int i = 0; i < n; i++)
+            sync_held_page_free(&held[i]);
         if (rc != 0)
             return rc;
-        r->s->pages++;
-        r->s->records += ar.records;
-        for (int i = 0; i < SYNC_ENT_COUNT; i++) {
-            r->s->counts[i].created += ar.counts[i].created;
-            r->s->counts[i].updated += ar.counts[i].updated;
-            r->s->counts[i].deleted += ar.counts[i].deleted;
+        for (int k = 0; k < n; k++) {
+            r->s->pages++;
+            r->s->records += ar[k].records;
+            for (int i = 0; i < SYNC_ENT_COUNT; i++) {
+                r->s->counts[i].created += ar[k].counts[i].created;
+                r->s->counts[i].updated += ar[k].counts[i].updated;
+                r->s->counts[i].deleted += ar[k].counts[i].deleted;
+            }
+            progress(r, "pull");
+            kill_point("page-%" PRId64, r->s->pages);
         }
-        progress(r, "pull");
-        kill_point("page-%" PRId64, r->s->pages);
-        if (ar.digest_mismatch && ++r->s->full_resyncs > SYNC_MAX_RESYNCS)
+        if (fetch_rc != 0) {
+            *e = fetch_e;
+            return fetch_rc;
+        }
+        const struct sync_apply_report *last = &ar[n - 1];
+        if (last->digest_mismatch && ++r->s->full_resyncs > SYNC_MAX_RESYNCS)
             return err_set(e, OP_EIO,
                            "the device's records still differ from central's after %d full "
                            "resyncs (central changing fast?): sync again later",
                            SYNC_MAX_RESYNCS);
-        if (!ar.again)
+        if (!last->again)
             return 0;
-        cursor = ar.cursor;
+        cursor = last->cursor;
     }
 }
 

@@ -5,8 +5,9 @@
  *   lock     app_sync_run_begin: the device's sync lock (a second sync is refused at once)
  *   token    POST /api/v1/oauth/token (client credentials, HTTP Basic); a token that
  *            expires mid-sync (401 invalid_token) is renewed once
- *   pull     GET /api/v1/changes from the cursor, each page verified with the PINNED key and
- *            applied with its cursor in one transaction (sync/pull.h), until the last page;
+ *   pull     GET /api/v1/changes from the cursor, each page verified with the PINNED key,
+ *            a batch of pages applied with the cursor after its last page in one transaction
+ *            (sync/pull.h), until the last page;
  *            a digest mismatch starts a full resync, at most SYNC_MAX_RESYNCS times per run
  *   content  the encrypted packages the synced deliveries name and the device lacks,
  *            GET /api/v1/packages/{enc_sha256}, resumable, verified, then stored
@@ -18,13 +19,20 @@
  *
  * Every step is safe to cut by a crash at any point (tests/cli/sync_kill.sh): each page, each
  * batch of receipts, each package lands in one transaction or one rename; the next sync
- * resumes from the cursor, the .part file and the pending envelopes.
+ * resumes from the cursor, the .part file and the pending envelopes. Pages are applied a batch
+ * at a time (sync/pull.h: up to SYNC_APPLY_PAGES_MAX pages or SYNC_APPLY_BYTES_MAX bytes held,
+ * verified and parsed, then applied with the cursor after the last in one transaction), so a
+ * first sync of many pages commits (and fsyncs) once or twice, not once a page.
  *
  * OUTPOST_TEST_KILL_AT=STEP (tests only) makes the process SIGKILL itself at STEP: "token",
- * "page-N" (after the Nth page applied), "package-N" (halfway through the Nth download),
+ * "held-N" (the Nth page fetched, verified and held, its batch not yet applied), "page-N"
+ * (after the batch holding the Nth page was applied), "package-N" (halfway through the Nth
+ * download),
  * "batch-N" (after the Nth batch was sent, before its receipts are applied), "receipts-N",
  * "keys", "report". OUTPOST_TEST_PAGE_LIMIT=N asks pages of N records (more pages, more
- * points to cut), OUTPOST_SYNC_MAX_ATTEMPTS=N retries a failed request N-1 times only.
+ * points to cut), OUTPOST_TEST_APPLY_PAGES=N applies at most N pages a transaction (1: one a
+ * page, as before batches), OUTPOST_SYNC_MAX_ATTEMPTS=N retries a failed request N-1 times
+ * only.
  */
 #ifndef OUTPOST_SYNC_RUN_H
 #define OUTPOST_SYNC_RUN_H

@@ -3,8 +3,9 @@
 # device's outbox filling between kills, and central's `serve` is killed mid-request once.
 # After each kill the next sync must end with the device's records equal to central's scope
 # of its organisation (by the digest) and every result stored exactly once on central.
-# The points: OUTPOST_TEST_KILL_AT (src/sync/run.h: after the token, after page N, after a
-# batch was sent and before its receipts are applied, after the receipts, after the keys,
+# The points: OUTPOST_TEST_KILL_AT (src/sync/run.h: after the token, after page N was held but
+# not yet applied, after the batch of pages holding page N was applied, after a batch was sent
+# and before its receipts are applied, after the receipts, after the keys,
 # after the report), and kills after a random delay within a measured sync's duration.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixtures/centers.sh"
@@ -22,7 +23,9 @@ new_instance "$D" device
 org_fixture "$C"
 start_serve "$C"
 enrol_device "$D" sm-a
-export OUTPOST_TEST_PAGE_LIMIT=1 OUTPOST_SYNC_MAX_ATTEMPTS=3
+# pages of one record, applied two a transaction (sync/run.h): kills between a batch's pages
+# (held-N) as well as after a batch (page-N)
+export OUTPOST_TEST_PAGE_LIMIT=1 OUTPOST_TEST_APPLY_PAGES=2 OUTPOST_SYNC_MAX_ATTEMPTS=3
 MATHS=$(sql "$C" "SELECT id FROM deliveries WHERE label = 'Maths'")
 TA1=$(user_id "$C" ta1)
 printf '{"score": 2}' > "$WORK/p.json"
@@ -33,8 +36,8 @@ run "$OUTPOST" --data "$D" sync
 T_MS=$((($(date +%s%N) - start) / 1000000))
 check "a first sync succeeds (${T_MS} ms)" status_is 0
 
-STEPS="token page-1 page-2 page-3 batch-1 receipts-1 keys report delay"
-NSTEPS=9
+STEPS="token held-1 held-2 page-2 held-3 page-3 batch-1 receipts-1 keys report delay"
+NSTEPS=11
 KILLS=0
 DIGEST_OK=0
 ONCE_OK=0

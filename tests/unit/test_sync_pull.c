@@ -1074,6 +1074,67 @@ static void test_a_failure_mid_apply_keeps_the_old_cursor(void **state)
     fx_instance_free(dev2);
 }
 
+/* Pages held (verified, parsed) and applied together in one transaction, as `outpost sync`
+ * applies a batch (sync/run.c): the same scope as page by page, the cursor after the last
+ * page; a batch with a page that does not follow the one before applies none of its pages,
+ * not even those before it. */
+static void test_a_batch_of_pages_is_applied_all_or_none(void **state)
+{
+    struct fixture *f = *state;
+    struct sync_held_page h[16];
+    struct sync_apply_report rep[16];
+    int n = 0;
+    int64_t since = 0;
+    for (;;) {
+        assert_true(n < 16);
+        size_t len;
+        char *env = page(f, ORG_A, since, 2, &len);
+        OK(sync_page_hold((unsigned char *)env, len, f->pinned, &h[n], fx_e));
+        free(env);
+        n++;
+        if (!h[n - 1].page.has_more)
+            break;
+        since = h[n - 1].page.next;
+    }
+    assert_true(n >= 5);
+    /* a tampered envelope is not held */
+    size_t len;
+    char *env = page(f, ORG_A, 0, 2, &len);
+    env[len - 2] ^= 1;
+    struct sync_held_page bad;
+    struct op_err e = {0};
+    assert_true(sync_page_hold((unsigned char *)env, len, f->pinned, &bad, &e) != 0);
+    free(env);
+
+    /* pages 1 and 3: the first applies inside the transaction, the second does not follow it */
+    struct sync_held_page skip[2] = {h[0], h[2]}; /* borrowed: freed as h */
+    assert_int_equal(sync_apply_pages(f->device, skip, 2, rep, &e), OP_ECONFLICT);
+    assert_int_equal(rep[0].records, 0);
+    assert_int_equal(device_cursor(f), 0);
+    assert_int_equal(device_count(f, NULL), 0);
+    /* nor on a central */
+    assert_int_equal(sync_apply_pages(f->central, h, n, rep, &e), OP_ESTATE);
+
+    /* all of them, in one transaction */
+    OK(sync_apply_pages(f->device, h, n, rep, fx_e));
+    int records = 0;
+    for (int i = 0; i < n; i++) {
+        records += rep[i].records;
+        assert_int_equal(rep[i].again, i < n - 1);
+    }
+    assert_int_equal(records, 9);
+    assert_true(rep[n - 1].digest_checked);
+    assert_false(rep[n - 1].digest_mismatch);
+    assert_int_equal(device_count(f, NULL), 9);
+    assert_int_equal(device_cursor(f), h[n - 1].page.next);
+    assert_in_step(f);
+    /* the same batch again: refused (it does not follow the cursor), nothing changes */
+    assert_int_equal(sync_apply_pages(f->device, h, n, rep, &e), OP_ECONFLICT);
+    assert_int_equal(device_count(f, NULL), 9);
+    for (int i = 0; i < n; i++)
+        sync_held_page_free(&h[i]);
+}
+
 static void test_binding_to_another_organisation_clears_the_device(void **state)
 {
     struct fixture *f = *state;
@@ -1728,6 +1789,7 @@ int main(void)
         T(test_a_kept_text_is_never_stale_when_a_taker_changes_center),
         T(test_a_record_leaving_the_scope_keeps_no_text),
         T(test_a_proctor_who_leaves_has_no_box_in_the_kept_texts),
+        T(test_a_batch_of_pages_is_applied_all_or_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
