@@ -15,6 +15,7 @@
 //   - coming back to Q01 the PCI has its recording again; the test finishes, the device's
 //     database holds the recording sealed only; central decrypts the result (decrypt-results)
 //     and holds the recording: audio/webm, its size and bytes those the page sent; SCORE 1;
+//     the CSV and QTI XML exports and the backoffice's download give it like an upload's file;
 //   - ta2 opens the device over plain http on a LAN name (not a secure context: no
 //     microphone is possible): the page says so at once, and the PCI's try gets the reason;
 //   - axe-core finds no serious or critical violation on the page and inside the frames.
@@ -199,6 +200,24 @@ try {
   const xml = outpost(['--data', C, 'results', 'export', '--result', rid]);
   check('the QTI result XML gives the recording as a file value, in base64',
     xml.status === 0 && /cardinality="single" baseType="file"/.test(xml.stdout) && xml.stdout.includes(kept.data.slice(0, 200)), xml.stderr || xml.stdout.slice(0, 300));
+  // the backoffice offers it to download, as an upload's file
+  const admin = await context.browser().newContext({ acceptDownloads: true }).then((c) => c.newPage());
+  await admin.goto(`${world.central.url}/admin/index.html`);
+  await admin.fill('#login', 'admin');
+  await admin.fill('#password', 'admin-password');
+  await admin.press('#password', 'Enter');
+  await admin.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
+  const did = sqlite(C, "SELECT id FROM deliveries WHERE label = 'Speaking'");
+  await admin.goto(`${world.central.url}/admin/results.html?delivery=${did}`);
+  await admin.waitForSelector(`#rows tr[data-id="${rid}"] button`, { timeout: 15000 }).catch(() => {});
+  await admin.click(`#rows tr[data-id="${rid}"] button`);
+  await admin.waitForSelector('#detail:not([hidden]) a.result-file', { timeout: 10000 }).catch(() => {});
+  const links = await admin.$$eval('#item-rows a.result-file', (l) => l.map((a) => a.textContent));
+  check("the backoffice's result offers the recording to download (name, type, size)",
+    links.length === 1 && links[0] === `Download ${file1.name} (audio/webm, ${bytes.length} bytes)`, links);
+  const [download] = await Promise.all([admin.waitForEvent('download', { timeout: 10000 }), admin.click('#item-rows a.result-file')]);
+  check('the download is the recording, byte for byte, under its name',
+    fs.readFileSync(await download.path()).equals(bytes) && download.suggestedFilename() === file1.name, download.suggestedFilename());
 } catch (e) {
   check('the flow ran to the end', false, e.stack || String(e));
 }
