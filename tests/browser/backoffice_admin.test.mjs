@@ -11,7 +11,7 @@
 // serious or critical violation on each page and state.
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, outpost, shot, src, world } from './lib.mjs';
+import { axe, backofficeLogin, check, finish, launch, newPage, outpost, shot, src, world } from './lib.mjs';
 
 const url = world.central.url;
 const samples = path.join(process.env.OUTPOST_SAMPLES || path.join(src, '../shared/samples'), 'qti/tao');
@@ -24,14 +24,7 @@ const expected = [/^401 .*\/api\/v1\/session$/, /^400 .*\/api\/v1\/admin\/eligib
 const { browser, page, problems } = await launch({ width: 1280, height: 900 }, expected);
 page.on('dialog', (d) => d.accept());
 
-async function login(p, login, pw) {
-  await p.goto(`${url}/admin/index.html`);
-  await p.waitForSelector('#login');
-  await p.fill('#login', login);
-  await p.fill('#password', pw);
-  await p.press('#password', 'Enter');
-  await p.waitForURL(/\/admin\/users\.html$/, { timeout: 30000 });
-}
+const login = async (p, who, pw) => check(`${who} logs in to the backoffice`, await backofficeLogin(p, who, pw));
 
 async function axeClean(p, name) {
   const v = await axe(p, name);

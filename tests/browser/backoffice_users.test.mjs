@@ -8,20 +8,15 @@
 // critical violation in any of these states.
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, shot, sqlite, world } from './lib.mjs';
+import { axe, backofficeLogin, check, finish, launch, newPage, shot, sqlite, world } from './lib.mjs';
 
 const url = world.central.url;
 const dir = world.central.dir;
 const expected = [/^401 .*\/api\/v1\/session$/];
 const { browser, page, problems } = await launch(undefined, expected);
 
-async function login(p, loginName, pw) {
-  await p.goto(`${url}/admin/index.html`);
-  await p.waitForFunction(() => document.title === 'Log in - Outpost backoffice');
-  await p.fill('#login', loginName);
-  await p.fill('#password', pw);
-  await p.press('#password', 'Enter');
-  await p.waitForURL(/\/admin\/users\.html$/, { timeout: 30000 });
+async function login(p, who, pw) {
+  check(`${who} logs in to the backoffice`, await backofficeLogin(p, who, pw));
   await p.waitForSelector('#rows tr');
 }
 const logins = (p) => p.$$eval('#rows tr', (rs) => rs.map((r) => r.dataset.login));

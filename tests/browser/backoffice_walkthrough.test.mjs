@@ -25,7 +25,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
+import { axe, check, deviceLogin, finish, launch, loginReady, newPage, outpost, shot, sqlite, src, syncByButton, tabTo, visible, world } from './lib.mjs';
 
 const bo = world.central.url;
 const dev = world.device.url;
@@ -93,7 +93,7 @@ function parseCsv(text) {
 try {
   // ============================================================ 1. log in, import users ==
   await page.goto(`${bo}/`);
-  await page.waitForSelector('#login');
+  await loginReady(page);
   await axeClean(page, 'bo-login');
   await page.focus('#login');
   await page.keyboard.type(world.super_user ? world.super_user.login : 'admin');
@@ -210,29 +210,12 @@ try {
   stamp('eligibility');
 
   // ============================================================ 5. the device ==
-  async function deviceLogin(p, who, pw, landing) {
-    await p.goto(`${dev}/`);
-    await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
-    await p.keyboard.type(who);
-    await p.keyboard.press('Tab');
-    await p.keyboard.type(pw);
-    await p.keyboard.press('Enter');
-    await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
-    return landing.test(p.url());
-  }
-  async function syncNow(p, runs) {
-    await tabTo(p, '#start');
-    await p.keyboard.press('Enter');
-    await p.waitForFunction((n) => document.querySelectorAll('#history-rows tr').length >= n &&
-      !document.getElementById('start').disabled, runs, { timeout: 60000 }).catch(() => {});
-    return visible(p, '#sync-state >> text=Synchronisation finished successfully.', 1000);
-  }
   const mgr = await newPage(browser, undefined, allow);
   allProblems.push(mgr.problems);
-  check("the imported sync manager's first login on the device enrols it", await deviceLogin(mgr.page, 'wsm1', 'pw-wsm1', /\/sync\.html$/));
+  check("the imported sync manager's first login on the device enrols it", await deviceLogin(mgr.page, 'wsm1', /\/sync\.html$/));
   check('the device is enrolled into WALK-ORG', sqlite(C, "SELECT org_id FROM devices WHERE revoked = 0") === 'WALK-ORG',
     sqlite(C, 'SELECT org_id, revoked FROM devices'));
-  check('the big button syncs it', await syncNow(mgr.page, 1));
+  check('the big button syncs it', await syncByButton(mgr.page, 1));
   check('it received records (the new center, its people, the delivery)', Number((await mgr.page.textContent('#records')).replace(/\D/g, '')) > 0,
     await mgr.page.textContent('#records'));
   await axeClean(mgr.page, 'device-synced');
@@ -241,7 +224,7 @@ try {
   const taker = await newPage(browser, undefined, allow);
   allProblems.push(taker.problems);
   const ta = taker.page;
-  check('an imported test taker logs in on the device', await deviceLogin(ta, 'wt1', 'pw-wt1', /\/take\.html$/));
+  check('an imported test taker logs in on the device', await deviceLogin(ta, 'wt1', /\/take\.html$/));
   check('and sees the delivery', await visible(ta, `button >> text="Start ${label}"`));
   await axeClean(ta, 'device-deliveries');
   await tabTo(ta, { text: `Start ${label}` });
@@ -303,7 +286,7 @@ try {
   // the sync manager, still logged in, comes back to the sync page
   await mgr.page.goto(`${dev}/sync.html`);
   check('one result waits to be sent', await visible(mgr.page, '#waiting >> text=/^1/'));
-  check('the button syncs again', await syncNow(mgr.page, 2));
+  check('the button syncs again', await syncByButton(mgr.page, 2));
   check('the result is sent', (await mgr.page.textContent('#results')).trim() === '1', await mgr.page.textContent('#results'));
   await axeClean(mgr.page, 'device-sync');
   check('central received it, not decrypted yet',

@@ -6,7 +6,7 @@
 // sync, results waiting, clock offset, software, status), follows it to its syncs and reads
 // the report of the run; an administrator of the other organisation sees no device; the
 // super-user revokes it and the device's next sync is refused. axe-core on every state.
-import { axe, check, finish, launch, newPage, outpost, shot, world } from './lib.mjs';
+import { axe, backofficeLogin, check, finish, launch, newPage, outpost, shot, world } from './lib.mjs';
 
 const url = world.central.url;
 const C = world.central.dir, D = world.device.dir;
@@ -30,15 +30,7 @@ check('and given B Centre', r.status === 0, r.stderr);
 const expected = [/^401 .*\/api\/v1\/session$/];
 const { browser, page, problems } = await launch({ width: 1400, height: 900 }, expected);
 
-async function login(p, who, password) {
-  await p.goto(`${url}/admin/index.html`);
-  await p.fill('#login', who);
-  await p.fill('#password', password);
-  await p.press('#password', 'Enter');
-  await p.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
-}
-
-await login(page, 'admin', 'admin-password');
+await backofficeLogin(page, 'admin', 'admin-password');
 await page.goto(`${url}/admin/devices.html`);
 const row = `#rows tr[data-id="${dev.id}"]`;
 const shown = await page.waitForSelector(row, { timeout: 15000 }).then(() => true, () => false);
@@ -89,7 +81,7 @@ check('no failed sync is listed', (await page.$$('#rows tr')).length === 0);
 // the other organisation's administrator sees none of it
 const other = await newPage(browser, { width: 1400, height: 900 },
   [...expected, /^404 .*\/api\/v1\/admin\/devices\//]);
-await login(other.page, 'tcb', 'pw-tcb');
+await backofficeLogin(other.page, 'tcb', 'pw-tcb');
 await other.page.goto(`${url}/admin/devices.html`);
 await other.page.waitForSelector('#none:not([hidden])', { timeout: 15000 }).catch(() => {});
 check('an administrator of ORG-B sees no device', (await other.page.$$('#rows tr')).length === 0);

@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, outpost, shot, src, world } from './lib.mjs';
+import { axe, backofficeLogin, check, finish, launch, outpost, shot, src, world } from './lib.mjs';
 
 const url = world.central.url;
 const work = fs.mkdtempSync(path.join(world.work, 'import-many-'));
@@ -41,12 +41,7 @@ async function upload(file, label) {
                              null, { timeout: 60000 });
 }
 
-await page.goto(`${url}/admin/index.html`);
-await page.waitForSelector('#login');
-await page.fill('#login', world.super_user.login);
-await page.fill('#password', world.super_user.password);
-await page.press('#password', 'Enter');
-await page.waitForURL(/\/admin\/users\.html$/, { timeout: 30000 });
+check('the super-user logs in', await backofficeLogin(page, world.super_user.login, world.super_user.password));
 await page.goto(`${url}/admin/deliveries.html`);
 await page.waitForSelector('#upload-form');
 

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, build, check, finish, launch, outpost, shot, sqlite, tabTo, world } from './lib.mjs';
+import { axe, backofficeLogin, build, check, finish, launch, outpost, shot, sqlite, tabTo, world } from './lib.mjs';
 
 const url = world.central.url;
 const C = world.central.dir, D = world.device.dir;
@@ -78,19 +78,11 @@ check('central receives the three results', r.status === 0 && r.stdout.includes(
 
 const { browser, page } = await launch({ width: 1400, height: 1000 }, [/^401 .*\/api\/v1\/session$/]);
 
-async function login(p, who, pw) {
-  await p.goto(`${url}/admin/index.html`);
-  await p.fill('#login', who);
-  await p.fill('#password', pw);
-  await p.press('#password', 'Enter');
-  await p.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
-}
-
 const rowsOf = (p) => p.$$eval('#rows tr', (trs) => trs.map((tr) => ({
   id: tr.dataset.id, cells: [...tr.children].map((c) => c.textContent.trim()),
 })));
 
-await login(page, 'admin', 'admin-password');
+await backofficeLogin(page, 'admin', 'admin-password');
 await page.goto(`${url}/admin/results.html?delivery=${maths}`);
 await page.waitForSelector('#rows tr', { timeout: 15000 }).catch(() => {});
 let rows = await rowsOf(page);
@@ -170,7 +162,7 @@ check('Export QTI XML gives a ZIP to save', zip.type === 'application/zip' && zi
 
 // an administrator of A North: only A North's results, no decrypt
 const admin = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-await login(admin, 'tca', 'pw-tca');
+await backofficeLogin(admin, 'tca', 'pw-tca');
 await admin.goto(`${url}/admin/results.html?delivery=${maths}`);
 await admin.waitForSelector('#rows tr', { timeout: 15000 }).catch(() => {});
 const theirs = await rowsOf(admin);

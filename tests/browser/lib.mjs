@@ -160,6 +160,104 @@ export async function tabTo(page, sel, back) {
   throw new Error(`Tab never reached ${JSON.stringify(sel)}`);
 }
 
+// Resolves once a login page (web/index.html, web/admin/index.html) listens to its form: its
+// login field takes the focus then (lib.js loginPage). Typing before that could be lost.
+export const loginReady = (page, ms = 15000) =>
+  page.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: ms });
+
+// The device's pages in the world of run.sh ("// @world central+device"), as their tests set
+// it up: a browser, a page per person with its problems kept, and, when `fixture` is named,
+// that package of tests/browser/fixtures imported on central as `label` for `takers` (A North,
+// not proctored; `edit(dir)` may change the copy first), then, but with `sync: false`, the
+// device enrolled by the sync manager's first login and synced by the big button (a check for
+// each step).
+//   const w = await openWorld({ allow, fixture: 'graphic', label: 'Pictures', takers: ['ta1'] });
+//   const ta1 = await w.page();                      // another person: a context of their own
+//   check('ta1 logs in', await deviceLogin(ta1, 'ta1', /\/take\.html$/));
+//   check('no script error', w.problems().length === 0, w.problems());
+//   w.browser, w.zip (the package as imported), w.work (a folder of the test's own), w.manager
+//   (the sync manager's page)
+export async function openWorld({ allow = [], fixture, label, takers = [], edit, sync = true } = {}) {
+  const { browser } = await launch(undefined, allow);
+  const kept = [];
+  const w = {
+    browser,
+    work: fs.mkdtempSync(path.join(world.work, `${testName}-`)),
+    // a page of its own context (another person), its problems kept; `more` allows more
+    async page(viewport, more = []) {
+      const p = await newPage(browser, viewport, [...allow, ...more]);
+      kept.push(p.problems);
+      return p.page;
+    },
+    // problems of pages made elsewhere (a touch context's), checked with the others
+    keep(list) { kept.push(list); },
+    // every page's problems, but the network errors of a server stopped on purpose
+    problems: () => kept.flat().filter((x) => !/ERR_CONNECTION_REFUSED|Failed to fetch|NetworkError/.test(x)),
+  };
+  if (!fixture) return w;
+  const dir = path.join(w.work, fixture);
+  fs.cpSync(path.join(src, 'tests/browser/fixtures', fixture), dir, { recursive: true });
+  if (edit) edit(dir);
+  w.zip = path.join(w.work, `${fixture}.zip`);
+  execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), w.zip, dir]);
+  for (const s of [
+    ['import-qti', '-f', w.zip, '--label', label],
+    ['eligibilities', 'set', '--center', 'A North', '--delivery', label, '--test-takers', takers.join(','), '--proctored', 'no'],
+  ]) {
+    const r = outpost(['--data', world.central.dir, ...s]);
+    check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
+  }
+  if (!sync) return w;
+  w.manager = await w.page();
+  check("the sync manager's first login enrols the device", await deviceLogin(w.manager, 'sm-a', /\/sync\.html$/));
+  check('the first sync brings the delivery', await syncByButton(w.manager, 1));
+  return w;
+}
+
+// Logs `who` (password "pw-" and the login) in on the device's login page by the keyboard
+// alone, from wherever the page is (the login page where it is on it already, as after a
+// server's restart); true once the page is on `landing`.
+export async function deviceLogin(p, who, landing) {
+  if (p.url() === 'about:blank' || !/^\/(index\.html)?$/.test(new URL(p.url()).pathname)) await p.goto(`${world.device.url}/`);
+  await loginReady(p);
+  await p.keyboard.type(who);
+  await p.keyboard.press('Tab');
+  await p.keyboard.type(password(who));
+  await p.keyboard.press('Enter');
+  await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
+  return landing.test(p.url());
+}
+
+// On the device's sync page: the big button pressed with the keyboard, then the wait for its
+// run to end (`runs` runs in the history, the button on again); true when it ended well.
+export async function syncByButton(p, runs) {
+  await p.waitForSelector('#start:enabled', { timeout: 15000 }).catch(() => {}); // (off until the page listens)
+  await tabTo(p, '#start');
+  await p.keyboard.press('Enter');
+  await p.waitForFunction((n) => document.querySelectorAll('#history-rows tr').length >= n &&
+    !document.getElementById('start').disabled, runs, { timeout: 60000 }).catch(() => {});
+  return visible(p, '#sync-state >> text=Synchronisation finished successfully.', 1000);
+}
+
+// Logs `login` in on central's backoffice (web/admin/index.html) with `pw`; true once on the
+// users page, where a login lands.
+export async function backofficeLogin(p, login, pw) {
+  await p.goto(`${world.central.url}/admin/index.html`);
+  await loginReady(p);
+  await p.fill('#login', login);
+  await p.fill('#password', pw);
+  await p.press('#password', 'Enter');
+  await p.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
+  return /\/admin\/users\.html/.test(p.url());
+}
+
+// A screenshot of the page and axe-core's check of it: no serious or critical violation.
+export async function a11y(p, name) {
+  await shot(p, name);
+  const v = await axe(p, name);
+  check(`axe: no serious or critical violation (${name})`, v.length === 0, v);
+}
+
 // True once `sel` is visible (false after `ms`).
 export const visible = (page, sel, ms = 10000) =>
   page.waitForSelector(sel, { state: 'visible', timeout: ms }).then(() => true, () => false);

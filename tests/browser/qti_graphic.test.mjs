@@ -24,34 +24,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
+import { a11y, check, deviceLogin as login, finish, openWorld, outpost, shot, sqlite, syncByButton, tabTo, visible, world } from './lib.mjs';
 
-const dev = world.device.url;
 const C = world.central.dir;
-const allow = [/^401 .*\/api\/v1\//];
-const { browser } = await launch(undefined, allow);
-const problemsAll = [];
-
-async function page() {
-  const p = await newPage(browser, undefined, allow);
-  problemsAll.push(p.problems);
-  return p.page;
-}
-async function a11y(p, name) {
-  await shot(p, name);
-  const v = await axe(p, name);
-  check(`axe: no serious or critical violation (${name})`, v.length === 0, v);
-}
-async function login(p, who, landing) {
-  await p.goto(`${dev}/`);
-  await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
-  await p.keyboard.type(who);
-  await p.keyboard.press('Tab');
-  await p.keyboard.type(`pw-${who}`);
-  await p.keyboard.press('Enter');
-  await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
-  return landing.test(p.url());
-}
+// ---- on central: the fixture package, for ta1, ta2 and ta3; the device enrolled and synced ----
+const w = await openWorld({ allow: [/^401 .*\/api\/v1\//], fixture: 'graphic', label: 'Pictures', takers: ['ta1', 'ta2', 'ta3'] });
+const { browser, page, zip, work } = w;
 const at = (p, n) => visible(p, `#item-progress >> text="Question ${n} of 2"`, 15000);
 // Clicks (or with `tap`, taps) the picture `layer` (an SVG over the image) on its pixel
 // (x, y): at the first whole CSS pixel inside it, since an event's clientX/clientY are whole
@@ -97,27 +75,8 @@ async function drag(p, from, to, touch) {
 const placements = (p) => p.$$eval('.qti-pairs li span', (l) => l.map((n) => n.textContent));
 const said = (p) => p.$$eval('.qti-sr[role=status]', (l) => l.map((n) => n.textContent).join(' | '));
 
-// ---- on central: the fixture package, for ta1 and ta2 ----
-const work = fs.mkdtempSync(path.join(world.work, 'graphic-'));
-const zip = path.join(work, 'graphic.zip');
-execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/graphic')]);
-for (const s of [
-  ['import-qti', '-f', zip, '--label', 'Pictures'],
-  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Pictures', '--test-takers', 'ta1,ta2,ta3', '--proctored', 'no'],
-]) {
-  const r = outpost(['--data', C, ...s]);
-  check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
-}
-
 const execs = {};
 try {
-  // ---- the device is enrolled and synced ----
-  const mgr = await page();
-  check("the sync manager's first login enrols the device", await login(mgr, 'sm-a', /\/sync\.html$/));
-  await tabTo(mgr, '#start');
-  await mgr.keyboard.press('Enter');
-  check('the first sync brings the delivery', await visible(mgr, '#sync-state >> text=Synchronisation finished successfully.', 60000));
-
   // ================================================================= the mouse (ta1) ==
   const ta1 = await page();
   check('ta1 logs in', await login(ta1, 'ta1', /\/take\.html$/));
@@ -185,7 +144,7 @@ try {
   const ta3 = await touchContext.newPage();
   const touchProblems = [];
   ta3.on('pageerror', (e) => touchProblems.push(String(e)));
-  problemsAll.push(touchProblems);
+  w.keep(touchProblems);
   check('ta3 logs in (a touch screen)', await login(ta3, 'ta3', /\/take\.html$/));
   await ta3.tap('button >> text=Start Pictures');
   check('ta3: question 1', await at(ta3, 1));
@@ -271,10 +230,7 @@ try {
   // ======================================================= the results on central ==
   const mgr2 = await page();
   check('the sync manager logs in again', await login(mgr2, 'sm-a', /\/sync\.html$/));
-  await mgr2.click('#start');
-  await mgr2.waitForFunction(() => document.querySelectorAll('#history-rows tr').length >= 2 &&
-    !document.getElementById('start').disabled, null, { timeout: 60000 }).catch(() => {});
-  check('the button syncs the results', await visible(mgr2, '#sync-state >> text=Synchronisation finished successfully.', 1000));
+  check('the button syncs the results', await syncByButton(mgr2, 2));
   const dec = outpost(['--data', C, 'decrypt-results', '--all']);
   check('central decrypts the results', dec.status === 0, dec.stdout + dec.stderr);
   const want = { Q01: { RESPONSE: ['FR ZF', 'ES ZE'] }, Q02: { TENTS: ['80 80', '300 200'], FLAG: '200 60' } };
@@ -298,6 +254,5 @@ try {
 } catch (e) {
   check('the test ran to the end', false, e.stack || String(e));
 }
-const problems = problemsAll.flat().filter((x) => !/ERR_CONNECTION_REFUSED|Failed to fetch|NetworkError/.test(x));
-check('no script error, CSP violation or unexpected refusal', problems.length === 0, problems);
+check('no script error, CSP violation or unexpected refusal', w.problems().length === 0, w.problems());
 await finish(browser);

@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { axe, check, finish, launch, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
+import { axe, check, deviceLogin as login, finish, launch, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
 
 const axePath = createRequire(path.join(src, 'package.json')).resolve('axe-core/axe.min.js');
 const dev = world.device.url;
@@ -58,16 +58,6 @@ check('ta1 is eligible', el.status === 0, el.stderr);
 const allow = [/^401 .*\/api\/v1\/session$/, /^404 .*\/pci\/items\/nothing\.js$/];
 const { browser, context, page: p, problems } = await launch(undefined, allow);
 const mgr = await context.browser().newContext().then((c) => c.newPage());
-async function login(page, who, landing) {
-  await page.goto(`${dev}/`);
-  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
-  await page.keyboard.type(who);
-  await page.keyboard.press('Tab');
-  await page.keyboard.type(`pw-${who}`);
-  await page.keyboard.press('Enter');
-  await page.waitForURL(landing, { timeout: 60000 }).catch(() => {});
-  return landing.test(page.url());
-}
 
 // the responses the page sends, per item key, and the PCIs' states sent with them or alone
 const sent = {}, sentStates = {};
@@ -100,6 +90,12 @@ async function axeAll(name) {
   }
 }
 const frameOf = (n) => p.frameLocator('iframe.qti-pci-frame').nth(n);
+// True once the page holds `want` (a piece of its JSON) in the answer of item `key`: a PCI's
+// frame reports its response by message, and the page keeps what it got in its draft
+// (sessionStorage, take.js), which is what it sends on Next.
+const pageHolds = (key, want, ms = 15000) => p.waitForFunction(([k, w]) => Object.keys(sessionStorage).some((s) =>
+  /^outpost-draft\d*:/.test(s) && s.endsWith(`:${k}`) && sessionStorage.getItem(s).includes(w)), [key, want], { timeout: ms })
+  .then(() => true, () => false);
 async function waitProgress(text) {
   await p.waitForFunction((t) => document.getElementById('item-progress').textContent.includes(t), text, { timeout: 15000 });
 }
@@ -146,7 +142,7 @@ try {
   await p.keyboard.press('Space');
   for (let i = 0; i < 3; i++) await p.keyboard.press('ArrowRight');
   check('Q01: Space and the arrow keys choose 4', (await f1.locator('input[type=radio]:checked').getAttribute('value')) === '4');
-  await p.waitForTimeout(700);
+  check('Q01: the frame tells the page', await pageHolds('Q01', '{"integer":4}'));
   await axeAll('Q01');
   await shot(p, 'Q01-likert');
   await tabTo(p, '#next');
@@ -170,8 +166,9 @@ try {
   await p.keyboard.press('Enter');
   check('Q02: Tab reaches the PCI\'s Next page button, Enter turns to page 2',
     focused === 'Next page' && (await f2.getByRole('status').textContent()) === 'Page 2 of 3', focused);
-  // the PCI's state (the page shown) survives a reload: the tab's draft holds it
-  await p.waitForTimeout(700);
+  // the PCI's state (the page shown) survives a reload: the tab's draft holds it (once the
+  // frame's message with it came)
+  await pageHolds('Q02', '{\\"at\\":1}');
   const draft = await p.evaluate(() => Object.entries(sessionStorage).filter(([k]) => /^outpost-draft2:.*:Q02$/.test(k)).map(([, v]) => JSON.parse(v))[0] || null);
   check("Q02: the tab's draft holds the reader's state beside its response", draft && draft.states && draft.states.RESPONSE === '{"at":1}', draft);
   await p.reload();
@@ -182,7 +179,7 @@ try {
     (await f2r.getByRole('status').textContent()) === 'Page 2 of 3', await f2r.getByRole('status').textContent());
   await f2r.getByRole('button', { name: 'Next page' }).click();
   check('Q02: a click turns to the last page', (await f2r.getByRole('status').textContent()) === 'Page 3 of 3');
-  await p.waitForTimeout(700);
+  check('Q02: the frame tells the page', await pageHolds('Q02', '"identifier":["p1","p2","p3"]'));
   await axeAll('Q02');
   await shot(p, 'Q02-reader');
   // leaving the item with the keyboard (Previous) sends the response and the state
@@ -216,9 +213,11 @@ try {
   const before = await p.evaluate(() => ({ url: location.href, title: document.title, text: document.getElementById('item-progress').textContent }));
   const f3 = frameOf(1);
   await f3.locator('input[type=radio]').first().waitFor({ timeout: 15000 });
-  await p.waitForTimeout(4000); // every try of the hostile PCI settles within 3 s
+  // every try of the hostile PCI settles within 3 s of its start (later under load), then its
+  // report ends with "done"
+  check('Q03: the hostile PCI settles its tries', await pageHolds('Q03', ' done"', 30000));
   await f3.locator('label', { hasText: /^2$/ }).click();
-  await p.waitForTimeout(700);
+  check('Q03: the likert frame tells the page', await pageHolds('Q03', '"LIKERT":{"base":{"integer":2}}'));
   const after = await p.evaluate(() => ({
     url: location.href, title: document.title, text: document.getElementById('item-progress').textContent,
     takenOver: document.body.textContent.includes('taken over'), frames: document.querySelectorAll('iframe.qti-pci-frame').length,

@@ -23,39 +23,16 @@
 //    result view offers both files as links, and the link downloads the file as it was sent.
 //
 // axe-core: no serious or critical violation on each item, before and after answering.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
+import { a11y, backofficeLogin, check, deviceLogin as login, finish, openWorld, outpost, sqlite, src, syncByButton, tabTo, visible, world } from './lib.mjs';
 
-const dev = world.device.url;
 const C = world.central.dir;
 const D = world.device.dir;
-// the refused uploads answer 400, which the page explains
-const allow = [/^401 .*\/api\/v1\//, /^400 .*\/responses/];
-const { browser } = await launch(undefined, allow);
-const problemsAll = [];
-
-async function page() {
-  const p = await newPage(browser, undefined, allow);
-  problemsAll.push(p.problems);
-  return p.page;
-}
-async function a11y(p, name) {
-  await shot(p, name);
-  const v = await axe(p, name);
-  check(`axe: no serious or critical violation (${name})`, v.length === 0, v);
-}
-async function login(p, who, landing) {
-  await p.goto(`${dev}/`);
-  await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
-  await p.keyboard.type(who);
-  await p.keyboard.press('Tab');
-  await p.keyboard.type(`pw-${who}`);
-  await p.keyboard.press('Enter');
-  await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
-  return landing.test(p.url());
-}
+// ---- on central: the fixture package, for ta1, ta2 and ta3; the device enrolled and synced ----
+// (the refused uploads answer 400, which the page explains)
+const w = await openWorld({ allow: [/^401 .*\/api\/v1\//, /^400 .*\/responses/], fixture: 'upload', label: 'Files', takers: ['ta1', 'ta2', 'ta3'] });
+const { browser, page } = w;
 const at = (p, n) => visible(p, `#item-progress >> text="Question ${n} of 2"`, 15000);
 const statusOf = (p) => p.$eval('.qti-upload-status', (n) => n.textContent);
 const said = (p) => p.$$eval('.qti-drawing-area ~ .qti-sr[role=status], .qti-drawingInteraction .qti-sr[role=status]', (l) => l.map((n) => n.textContent).join(' | '));
@@ -72,27 +49,8 @@ const townText = 'My town has a river, a bridge and a market on Saturdays.\n';
 const ta2Text = 'Written by ta2 with the keyboard alone.\n';
 const ta3Text = 'Chosen by ta3 on a touch screen.\n';
 
-// ---- on central: the fixture package, for ta1 and ta2 ----
-const work = fs.mkdtempSync(path.join(world.work, 'upload-'));
-const zip = path.join(work, 'upload.zip');
-execFileSync('sh', [path.join(src, 'scripts/make-demo-package.sh'), zip, path.join(src, 'tests/browser/fixtures/upload')]);
-for (const s of [
-  ['import-qti', '-f', zip, '--label', 'Files'],
-  ['eligibilities', 'set', '--center', 'A North', '--delivery', 'Files', '--test-takers', 'ta1,ta2,ta3', '--proctored', 'no'],
-]) {
-  const r = outpost(['--data', C, ...s]);
-  check(`central: outpost ${s.slice(0, 2).join(' ')}`, r.status === 0, r.stderr);
-}
-
 const execs = {};
 try {
-  // ---- the device is enrolled and synced ----
-  const mgr = await page();
-  check("the sync manager's first login enrols the device", await login(mgr, 'sm-a', /\/sync\.html$/));
-  await tabTo(mgr, '#start');
-  await mgr.keyboard.press('Enter');
-  check('the first sync brings the delivery', await visible(mgr, '#sync-state >> text=Synchronisation finished successfully.', 60000));
-
   // ================================================================= the mouse (ta1) ==
   const ta1 = await page();
   check('ta1 logs in', await login(ta1, 'ta1', /\/take\.html$/));
@@ -232,7 +190,7 @@ try {
   const ta3 = await touchContext.newPage();
   const touchProblems = [];
   ta3.on('pageerror', (e) => touchProblems.push(String(e)));
-  problemsAll.push(touchProblems);
+  w.keep(touchProblems);
   ta3.on('filechooser', () => {}); // the interception on before any tap (see ta2)
   check('ta3 logs in (a touch screen)', await login(ta3, 'ta3', /\/take\.html$/));
   await ta3.tap('button >> text=Start Files');
@@ -264,10 +222,7 @@ try {
   // ======================================================= the results on central ==
   const mgr2 = await page();
   check('the sync manager logs in again', await login(mgr2, 'sm-a', /\/sync\.html$/));
-  await mgr2.click('#start');
-  await mgr2.waitForFunction(() => document.querySelectorAll('#history-rows tr').length >= 2 &&
-    !document.getElementById('start').disabled, null, { timeout: 60000 }).catch(() => {});
-  check('the button syncs the results', await visible(mgr2, '#sync-state >> text=Synchronisation finished successfully.', 1000));
+  check('the button syncs the results', await syncByButton(mgr2, 2));
   const dec = outpost(['--data', C, 'decrypt-results', '--all']);
   check('central decrypts the results', dec.status === 0, dec.stdout + dec.stderr);
   for (const [who, text] of [['ta1', townText], ['ta2', ta2Text], ['ta3', ta3Text]]) {
@@ -294,11 +249,7 @@ try {
 
   // ==================================================== the backoffice's download ==
   const admin = await page();
-  await admin.goto(`${world.central.url}/admin/index.html`);
-  await admin.fill('#login', 'admin');
-  await admin.fill('#password', 'admin-password');
-  await admin.press('#password', 'Enter');
-  await admin.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
+  await backofficeLogin(admin, 'admin', 'admin-password');
   const files = sqlite(C, "SELECT id FROM deliveries WHERE label = 'Files'");
   await admin.goto(`${world.central.url}/admin/results.html?delivery=${files}`);
   const rid1 = sqlite(C, `SELECT id FROM results WHERE execution_id = '${execs.ta1}'`);
@@ -322,6 +273,6 @@ function artifactsDir() {
   return d;
 }
 // the refused uploads' 400s are expected (allowed above); the console says them too
-const problems = problemsAll.flat().filter((x) => !/ERR_CONNECTION_REFUSED|Failed to fetch|NetworkError|status of 400/.test(x));
+const problems = w.problems().filter((x) => !/status of 400/.test(x));
 check('no script error, CSP violation or unexpected refusal', problems.length === 0, problems);
 await finish(browser);

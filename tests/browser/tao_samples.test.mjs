@@ -9,7 +9,7 @@
 // samples folder is absent the test says so and is skipped (77).
 import fs from 'node:fs';
 import path from 'node:path';
-import { axe, check, finish, launch, newPage, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
+import { axe, check, deviceLogin as login, finish, openWorld, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
 
 const samples = path.join(process.env.OUTPOST_SAMPLES || path.join(src, '../shared/samples'), 'qti/tao');
 if (!fs.existsSync(samples)) {
@@ -34,20 +34,10 @@ for (const z of zips) {
 }
 check('at least one TAO package imports', labels.length > 0, zips);
 
-const allow = [/^401 .*\/api\/v1\/session$/];
-const { browser, page: mgr, problems } = await launch(undefined, allow);
-const taker = await newPage(browser, undefined, [...allow, /^409 .*\/move$/]);
-const p = taker.page;
-async function login(p, who, landing) {
-  await p.goto(`${dev}/`);
-  await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'login', null, { timeout: 10000 });
-  await p.keyboard.type(who);
-  await p.keyboard.press('Tab');
-  await p.keyboard.type(`pw-${who}`);
-  await p.keyboard.press('Enter');
-  await p.waitForURL(landing, { timeout: 60000 }).catch(() => {});
-  return landing.test(p.url());
-}
+const w = await openWorld({ allow: [/^401 .*\/api\/v1\/session$/] });
+const { browser } = w;
+const mgr = await w.page();
+const p = await w.page(undefined, [/^409 .*\/move$/]);
 // Answers every interaction the item shows with the keys (a choice: the second option, or the
 // first box; a slider: two steps right; a text: a word; a list: its second entry).
 async function answerItem() {
@@ -138,6 +128,6 @@ try {
 } catch (e) {
   check('the flow ran to the end', false, e.stack || String(e));
 }
-check('no script error, CSP violation or refusal', problems.length + taker.problems.length === 0, [...problems, ...taker.problems]);
+check('no script error, CSP violation or refusal', w.problems().length === 0, w.problems());
 console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 await finish(browser);
