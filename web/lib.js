@@ -221,7 +221,6 @@ export async function loginPage(opts) {
   }
   // sent here by a page whose session is gone (toLogin adds ?next=)
   if (new URLSearchParams(location.search).has('next')) say('message', t('login.again'), 'warn');
-  login.focus();
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     login.removeAttribute('aria-invalid');
@@ -252,6 +251,10 @@ export async function loginPage(opts) {
       submit.disabled = false;
     }
   });
+  // The button is off in the HTML until the form is listened to: pressed before, the browser
+  // would send the form itself, the password in the address (GET). The focus says it is ready.
+  submit.disabled = false;
+  login.focus();
 }
 
 // The words for a throttled login (429): the wait in minutes, from the server's seconds.

@@ -25,6 +25,11 @@ const ACTION_KEY = { authorize: 'proctor.authorize', pause: 'proctor.pause', res
 let executions = new Map(); // id -> execution as last seen
 let timer = null;
 let inFlight = false;
+// The server answers requests in parallel: a poll sent before an action can be answered after
+// it, with the execution as it was before. Each request takes a number when it is sent; a
+// list older than what the page shows is dropped.
+let sent = 0;
+let drawn = 0;
 
 function showError(e) {
   if (e && e.status === 401) { toLogin(); return; }
@@ -32,7 +37,10 @@ function showError(e) {
 }
 
 async function load() {
+  const n = ++sent;
   const r = await api('GET', '/api/v1/proctor/executions');
+  if (n < drawn) return;
+  drawn = n;
   executions = new Map(((r && r.executions) || []).map((x) => [String(x.id), x]));
   draw();
   $('updated').textContent = t('proctor.updated', { time: new Date().toLocaleTimeString() });
@@ -146,7 +154,9 @@ async function act(id, action) {
   inFlight = true;
   say('done', '');
   try {
+    const n = ++sent;
     const r = await api('POST', `/api/v1/proctor/executions/${encodeURIComponent(id)}/${action}`, body);
+    drawn = Math.max(drawn, n);
     if (r && r.execution) executions.set(id, r.execution);
     draw();
     say('message', '');

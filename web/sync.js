@@ -104,7 +104,9 @@ async function main() {
   await loadStrings();
   const session = await requireSession('sync_manager');
   wireHeader(session);
+  // off in the HTML until here: a press before the page listens would be lost
   $('start').addEventListener('click', start);
+  $('start').disabled = false;
   const running = await loadProgress().catch((e) => { showError(e); return false; });
   await Promise.all([loadHistory(), loadReadiness()]).catch(showError);
   schedule(running);

@@ -6,6 +6,7 @@ import { renderItem } from './qti.js';
 
 const POLL_WAIT_MS = 2000; // waiting for a proctor, paused
 const POLL_ACTIVE_MS = 3000; // during the test: sees a pause or a termination, re-syncs time
+const ENDED = ['finished', 'terminated', 'canceled'];
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -85,15 +86,33 @@ let stateDirty = false; // a PCI's state changed since it was last sent
 let saving = null; // the promise of the save in flight
 let busy = false; // a move or finish in flight
 let beganAt = null; // the version at which begin was asked
+// The server answers requests in parallel: a poll sent before a move can be answered after
+// it, with the item the test taker just left. Every request whose answer the page shows takes
+// a number when it is sent, and an answer older than the one shown is dropped (ask()).
+let asked = 0;
+let shown = 0;
 
 function stopPolling() {
   clearTimeout(pollTimer);
   pollTimer = null;
 }
 
+// api() for a request whose answer shows the execution: the answer, or null when an answer
+// to a request sent after this one is shown already.
+async function ask(method, path, body) {
+  const n = ++asked;
+  const r = await api(method, path, body);
+  if (n < shown) return null;
+  shown = n;
+  return r;
+}
+
 function schedulePoll(ms) {
   stopPolling();
   pollTimer = setTimeout(() => {
+    pollTimer = null;
+    // no poll while a move, a finish or a save is on its way: its answer comes first
+    if (busy || saving) { schedulePoll(ms); return; }
     refresh({ background: true }).catch((e) => {
       showError(e);
       schedulePoll(ms);
@@ -102,8 +121,10 @@ function schedulePoll(ms) {
 }
 
 async function refresh(opt) {
-  const r = await api('GET', `/api/v1/executions/${encodeURIComponent(execId)}`);
-  apply(r, opt);
+  const r = await ask('GET', `/api/v1/executions/${encodeURIComponent(execId)}`);
+  if (r) apply(r, opt);
+  // else a newer answer is shown: its apply() scheduled the next poll, unless it was a save's
+  else if (opt && opt.background && pollTimer === null && current && !ENDED.includes(current.execution.state)) schedulePoll(POLL_ACTIVE_MS);
 }
 
 // Shows what the server says the execution is now.
@@ -267,7 +288,7 @@ async function saveNow() {
   $('save-state').textContent = t('take.saving');
   saving = (async () => {
     try {
-      const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, body);
+      const r = await ask('POST', `/api/v1/executions/${encodeURIComponent(execId)}/responses`, body);
       dirty = false;
       stateDirty = false;
       dropDraft(key);
@@ -302,8 +323,8 @@ async function move(to) {
       else showSaveError(e);
       return;
     }
-    const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/move`, { item_key: rendered.key, to });
-    apply(r);
+    const r = await ask('POST', `/api/v1/executions/${encodeURIComponent(execId)}/move`, { item_key: rendered.key, to });
+    if (r) apply(r);
     $('item').focus();
   } catch (e) {
     if (e.status === 401) toLogin();
@@ -320,9 +341,9 @@ async function finish() {
   busy = true;
   try {
     try { await saveNow(); } catch (e) { if (e.status === 401) { toLogin(); return; } /* finishing anyway: the answer was refused */ }
-    const r = await api('POST', `/api/v1/executions/${encodeURIComponent(execId)}/finish`, { item_key: rendered.key });
+    const r = await ask('POST', `/api/v1/executions/${encodeURIComponent(execId)}/finish`, { item_key: rendered.key });
     dropDraft(rendered.key);
-    apply({ execution: r.execution, view: null });
+    if (r) apply({ execution: r.execution, view: null });
   } catch (e) {
     if (e.status === 401) toLogin();
     else if (e.status === 409) { say('invalid', e.message || t('error.conflict'), 'error'); await refresh().catch(showError); }

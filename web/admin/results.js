@@ -121,12 +121,19 @@ function exportHref(format)
     return `/api/v1/admin/results/export${query({...filters(), format})}`;
 }
 
+// The number of the last load asked for: the server answers in parallel, and the answer of a
+// load asked before a filter changed may come after the new one's; it is dropped.
+let loads = 0;
+
 async function load(key)
 {
     if (!delivery.value)
         return;
+    const n = ++loads;
     try {
         const page = await api('GET', `/api/v1/admin/results${query({...filters(), after : key})}`);
+        if (n !== loads)
+            return;
         $('rows').replaceChildren(...page.results.map(row));
         $('none').hidden = page.results.length > 0;
         if (page.total !== null) /* the first page's; the pages after it keep it */
@@ -139,7 +146,7 @@ async function load(key)
         $('export-xml').href = exportHref('qti-xml');
         say('message', '');
         if (!key)
-            await drawDistribution();
+            await drawDistribution(n);
     } catch (e) {
         showError('message', e);
     }
@@ -159,7 +166,7 @@ function svg(tag, attrs, ...children)
     return n;
 }
 
-async function drawDistribution()
+async function drawDistribution(n)
 {
     let d;
     try {
@@ -169,6 +176,8 @@ async function drawDistribution()
         showError('message', e);
         return;
     }
+    if (n !== loads)
+        return; /* a newer load draws it */
     const box = $('dist');
     if (!d.scored) {
         box.hidden = true;
