@@ -134,11 +134,22 @@ check "the SQLite instance is untouched by every refusal" untouched
 run "$OUTPOST" --data "$C" users list
 check "and works" contains "$OUT" t299
 
-# a writer holding the SQLite database: migrate-store waits, then says busy and changes nothing
-(echo "BEGIN IMMEDIATE;"; sleep 12; echo "ROLLBACK;") | sqlite3 "$C/outpost.db" &
+# a writer holding the SQLite database: migrate-store waits, then says busy and changes nothing.
+# The writer holds the lock from before migrate-store starts until after it ended (fed through
+# a FIFO): a fixed hold of 12 s, half a second before, was a race with the 10 s busy timeout
+# when either command started late on a loaded machine.
+mkfifo "$WORK/hold"
+sqlite3 "$C/outpost.db" < "$WORK/hold" > /dev/null 2>&1 &
 holder=$!
-sleep 0.5
+exec 4> "$WORK/hold"
+echo "BEGIN IMMEDIATE;" >&4
+i=0 # held once another writer is refused at once
+while sqlite3 -cmd '.timeout 0' "$C/outpost.db" "BEGIN IMMEDIATE; ROLLBACK;" > /dev/null 2>&1 && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1))
+done
 run "$OUTPOST" --data "$C" migrate-store --to pgsql "$WORK/pg.json"
+echo "ROLLBACK;" >&4
+exec 4>&-
 wait $holder
 check "a source another command is writing to is refused" status_is 1
 check "as busy, try again" contains "$ERR" "try again"

@@ -29,7 +29,10 @@ mkfifo "$WORK/pw"
 (ulimit -c unlimited 2> /dev/null; exec "$OUTPOST" --data "$C" users add --login tina --role test-taker) < "$WORK/pw" >> "$LOG" 2>&1 &
 pid=$!
 exec 3> "$WORK/pw"   # opening the FIFO lets the command start and block on read
-sleep 1
+# it is waiting once it has set its own core limit, the first thing outpost does (a second was
+# not always enough for it to get there under the sanitizers and a loaded machine)
+i=0
+until grep -q '^Max core file size *0 *0 ' "/proc/$pid/limits" 2> /dev/null || [ $i -ge 150 ]; do sleep 0.1; i=$((i + 1)); done
 cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
 check "the waiting command is visible" contains "$cmdline" "users add"
 check "its command line holds no password" sh -c "! printf '%s' \"\$1\" | grep -q -- \"\$2\"" _ "$cmdline" "$PW1"
