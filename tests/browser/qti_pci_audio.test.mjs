@@ -118,7 +118,9 @@ try {
   await p.keyboard.press('Enter');
   await f1.locator('.status', { hasText: /Play(ing|ed) your recording/ }).waitFor({ timeout: 15000 }).catch(() => {});
   check('Q01: Enter on Play plays the recording back in the frame', /^Play(ing|ed) your recording\.$/.test(await frameStatus(f1)), await frameStatus(f1));
-  await p.waitForTimeout(700);
+  // the frame reports the PCI's answer (the recording) by message, at a gesture or every half
+  // second: the page says so once it has it
+  await p.waitForFunction(() => /is sent when you leave/.test(document.querySelector('.qti-upload-status').textContent), null, { timeout: 15000 }).catch(() => {});
   const given = await p.locator('.qti-upload-status').textContent();
   check('Q01: the page says the recording is sent when the candidate goes on', /^Your recording audioRecording_\d+\.webm \(\d+ (KB|bytes)\) is sent when you leave this question\.$/.test(given), given);
   await axeAll(p, 'Q01');
