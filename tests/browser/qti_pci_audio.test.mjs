@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { axe, check, finish, launch, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
+import { axe, backofficeLogin, check, finish, launch, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
 
 const axePath = createRequire(path.join(src, 'package.json')).resolve('axe-core/axe.min.js');
 const dev = world.device.url;
@@ -204,11 +204,7 @@ try {
     xml.status === 0 && /cardinality="single" baseType="file"/.test(xml.stdout) && xml.stdout.includes(kept.data.slice(0, 200)), xml.stderr || xml.stdout.slice(0, 300));
   // the backoffice offers it to download, as an upload's file
   const admin = await context.browser().newContext({ acceptDownloads: true }).then((c) => c.newPage());
-  await admin.goto(`${world.central.url}/admin/index.html`);
-  await admin.fill('#login', 'admin');
-  await admin.fill('#password', 'admin-password');
-  await admin.press('#password', 'Enter');
-  await admin.waitForURL(/\/admin\/users\.html/, { timeout: 30000 }).catch(() => {});
+  check('the super-user logs in to the backoffice', await backofficeLogin(admin, 'admin', 'admin-password'));
   const did = sqlite(C, "SELECT id FROM deliveries WHERE label = 'Speaking'");
   await admin.goto(`${world.central.url}/admin/results.html?delivery=${did}`);
   await admin.waitForSelector(`#rows tr[data-id="${rid}"] button`, { timeout: 15000 }).catch(() => {});
