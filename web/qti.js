@@ -1015,7 +1015,11 @@ function customInteraction(it, env, ctx) {
     g.append(problem);
     return { node: g, ctl: { value: () => value } };
   }
-  const stuckText = () => h('p', { class: 'qti-pci-stuck', role: 'alert' }, env.t('qti.pciStuck'));
+  // the message in the place of a PCI given up: it says whether an answer of it is kept
+  const stuckText = () => {
+    const none = value === null || value === undefined || (typeof value === 'object' && 'base' in value && value.base === null);
+    return h('p', { class: 'qti-pci-stuck', role: 'alert' }, env.t(none ? 'qti.pciStuckNone' : 'qti.pciStuck'));
+  };
   if (!env.opts.readOnly && pciLeftRunning(key)) { pciStuck.add(key); pciUnmark(key); }
   if (pciStuck.has(key)) {
     // given up earlier on this page: its last response stays, the candidate moves on

@@ -67,7 +67,7 @@ const pageAnswers = (ms = 3000, page = p) => Promise.race([
 const cdp = await context.newCDPSession(p);
 const ownProcess = async () => (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'iframe' && /\/pci\//.test(t.url)).length;
 const stuck = '.qti-pci-stuck';
-const message = 'This question stopped responding.';
+const message = 'This question stopped responding';
 
 try {
   const mgr = await context.browser().newContext().then((c) => c.newPage());
@@ -93,6 +93,8 @@ try {
   check('Q02: the frame is replaced by the message, within the start allowance',
     await visible(p, `${stuck} >> text=${message}`, 45000), (Date.now() - t2) / 1000);
   console.log(`# Q02: the message after ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+  const text2 = await p.locator(stuck).textContent();
+  check('Q02: the message says that this question gave no answer', /before it gave an answer/.test(text2), text2);
   check('Q02: no PCI frame is left on the page', (await p.locator('iframe.qti-pci-frame').count()) === 0);
   const v2 = await axe(p, 'Q02-stuck');
   check('Q02: axe-core, the page with the message: no serious or critical violation', v2.length === 0, v2);
@@ -114,6 +116,8 @@ try {
   check('Q03: the frame is replaced by the message a few seconds after the click',
     await visible(p, `${stuck} >> text=${message}`, 20000) && Date.now() - t3 < 15000, (Date.now() - t3) / 1000);
   console.log(`# Q03: the message ${((Date.now() - t3) / 1000).toFixed(1)} s after the click`);
+  const text3 = await p.locator(stuck).textContent();
+  check("Q03: the message says that this question's last answer is kept", /so is the last answer this question gave/.test(text3), text3);
   const focus = await p.evaluate((sel) => document.activeElement === document.querySelector(sel), stuck);
   check('Q03: the focus, which was in the frozen frame, is on the message', focus);
   const v3 = await axe(p, 'Q03-stuck');
