@@ -222,10 +222,15 @@
     let response = null;
     let state = null;
     try { response = inst.getResponse ? inst.getResponse() : null; } catch (e) { return; }
+    // IMS PCI 1.0's getState() gives a string (an object is kept as its JSON); TAO's
+    // getSerializedState() gives any value, kept as its JSON and parsed again for
+    // setSerializedState, as TAO's own item state does (so {recordsAttempts: 2} comes back an
+    // object, and a string a string)
+    const tao = !inst.getState && !!inst.getSerializedState;
     try {
-      state = inst.getState ? inst.getState() : inst.getSerializedState ? inst.getSerializedState() : null;
+      state = inst.getState ? inst.getState() : tao ? inst.getSerializedState() : null;
     } catch (e) { state = null; }
-    if (state !== null && state !== undefined && typeof state !== 'string') state = JSON.stringify(state);
+    if (state !== null && state !== undefined && (tao || typeof state !== 'string')) state = JSON.stringify(state);
     let text;
     try { text = JSON.stringify([response === undefined ? null : response, state === undefined ? null : state]); } catch (e) { return; }
     if (text === last) return;
@@ -289,7 +294,11 @@
         // TAO's PCIs: a copy of the registered object is the instance
         inst = Object.create(pci);
         inst.initialize(id, dom, init.properties || {}, assetManager);
-        if (init.state && inst.setSerializedState) inst.setSerializedState(init.state);
+        if (init.state && inst.setSerializedState) {
+          let st = init.state;
+          try { st = JSON.parse(init.state); } catch (e) { /* not JSON: given as it is */ }
+          inst.setSerializedState(st);
+        }
         if (init.boundTo && inst.setResponse) inst.setResponse(init.boundTo);
       } else {
         throw new Error(`PCI ${init.typeIdentifier} has neither getInstance nor initialize`);

@@ -196,6 +196,9 @@ try {
   await waitProgress('1 of 3');
   const left = await p.evaluate(() => Object.keys(sessionStorage).filter((k) => /:Q02$/.test(k)));
   check("Q02: the tab's draft of the item is gone once sent", left.length === 0, left);
+  // Q01's likert (TAO's form) gave its state as an object: it comes back an object, from the device
+  const restored = await frameOf(0).locator('[data-restored]').getAttribute('data-restored', { timeout: 15000 }).catch(() => null);
+  check("Q01: TAO's setSerializedState gets back the object getSerializedState gave (kept by the device)", restored === 'object:4', restored);
   await p.locator('body').focus();
   await tabTo(p, '#next');
   await p.keyboard.press('Enter');
