@@ -54,7 +54,29 @@ int pci_frame_build(const struct runner_package *p, const struct qti_pci *pci, c
     buf_puts(html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"referrer\" content=\"no-referrer\"><title>");
     qti_xhtml_escape(html, pci->type_identifier);
-    buf_puts(html, "</title></head>\n<body data-entry=\"");
+    buf_puts(html, "</title>\n");
+    /* the PCI's stylesheets (the item's, TAO's), inline: the frame loads nothing; a url() in
+     * them that is not data: stays unloaded (img-src, font-src) */
+    for (size_t i = 0; i < pci->nstyles; i++) {
+        const unsigned char *data;
+        size_t len;
+        const char *type;
+        if (runner_package_asset(p, pci->styles[i], &data, &len, &type, e) < 0)
+            return err_prefix(e, "PCI %s, stylesheet %s", pci->type_identifier, pci->styles[i]);
+        buf_puts(html, "<style>");
+        for (size_t k = 0; k < len; k++) {
+            /* "</style" would end the element: "<\/style" reads the same in a CSS string */
+            if (data[k] == '<' && k + 7 <= len &&
+                strncasecmp((const char *)data + k, "</style", 7) == 0) {
+                buf_puts(html, "<\\/");
+                k++;
+            } else {
+                buf_append(html, (const char *)data + k, 1);
+            }
+        }
+        buf_puts(html, "</style>\n");
+    }
+    buf_puts(html, "</head>\n<body data-entry=\"");
     qti_xhtml_escape(html, pci->module_ids[pci->nmodules - 1]);
     buf_puts(html, "\" data-type=\"");
     qti_xhtml_escape(html, pci->type_identifier);

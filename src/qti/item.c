@@ -408,6 +408,9 @@ static int add_interaction(struct parse *p, struct qti_xhtml_ctx *cx, xmlNode *n
         char what[600];
         snprintf(what, sizeof what, "%s line %ld: item %s: customInteraction %s", item->href,
                  xmlGetLineNo(n), item->identifier, it->response_identifier);
+        /* TAO draws a PCI inside its item: the item's stylesheets style its frame too */
+        for (size_t i = 0; i < item->nstyles; i++)
+            qti_pci_add_style(it->pci, item->styles[i]);
         rc = qti_pci_check_loadable(it->pci, cx->files, cx->assets, what, p->e);
     } else if (it->kind == QTI_INTERACTION_POSITION_OBJECT && !p->stage) {
         rc = perr(p, n, "positionObjectInteraction must be inside a positionObjectStage");

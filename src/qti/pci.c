@@ -33,11 +33,25 @@ void qti_pci_free(struct qti_pci *pci)
     for (size_t i = 0; i < pci->nlibs; i++)
         free(pci->libs[i]);
     free(pci->libs);
+    for (size_t i = 0; i < pci->nstyles; i++)
+        free(pci->styles[i]);
+    free(pci->styles);
     free(pci->config);
     free(pci->type_identifier);
     json_decref(pci->properties);
     free(pci->markup);
     free(pci);
+}
+
+void qti_pci_add_style(struct qti_pci *pci, const char *path)
+{
+    if (!path || !*path || pci->nstyles >= QTI_PCI_MAX_STYLES)
+        return;
+    for (size_t i = 0; i < pci->nstyles; i++)
+        if (strcmp(pci->styles[i], path) == 0)
+            return;
+    pci->styles = qti_xrealloc(pci->styles, pci->nstyles + 1, sizeof *pci->styles);
+    pci->styles[pci->nstyles++] = qti_xstrdup(path);
 }
 
 static int is_pci(const xmlNode *n, const char *local)
@@ -345,6 +359,25 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
             }
         if (rc < 0)
             goto fail;
+        /* TAO's stylesheets of the PCI: files of the package, relative to the item */
+        xmlNode *sheets = child(res, "stylesheets");
+        for (xmlNode *c = sheets ? sheets->children : NULL; c; c = c->next) {
+            if (!is_pci(c, "link"))
+                continue;
+            char *href = prop(c, "href");
+            char *path = href ? qti_xhtml_resolve_asset(cx->href, href) : NULL;
+            if (!path) {
+                rc = perr(&p, c, "PCI %s: stylesheet %s is not a path inside the package",
+                          pci->type_identifier, href ? href : "(no href)");
+                free(href);
+                goto fail;
+            }
+            qti_pci_add_style(pci, path);
+            if (cx->assets)
+                qti_assets_add(cx->assets, path);
+            free(path);
+            free(href);
+        }
         char *hook = prop(pc, "hook");
         if (!hook)
             hook = prop(pc, "entryPoint");
@@ -561,6 +594,9 @@ struct deps {
     char missing[513]; /* the first dependency nothing answers to */
     struct buf id;
     struct qti_pci *pci; /* gets the shared libraries needed */
+    const struct qti_package *pkg;
+    struct qti_assets *assets;
+    const char *root; /* the folder module ids are relative to ("" the package's), or NULL */
 };
 
 /* Records the shared library `lib` in pci->libs, after the libraries it needs. */
@@ -585,9 +621,30 @@ static int collect_names(void *user, const char *name, const char *dep)
     return 0;
 }
 
+/* A css! dependency ("css!pci/runtime/css/style"): the package's CSS file it names, from the
+ * folder module ids are relative to, is one of the PCI's styles when the package holds it
+ * (a bundle defines its own css! modules instead). */
+static void css_dep(struct deps *d, const char *dep)
+{
+    if (!d->root || strncmp(dep, "css!", 4) != 0 || strchr(dep + 4, '!'))
+        return;
+    struct buf path = BUF_INIT;
+    buf_printf(&path, "%s%s", d->root, dep + 4);
+    if (path.len < 4 || strcmp(path.data + path.len - 4, ".css") != 0)
+        buf_puts(&path, ".css");
+    if (strstr(path.data, "..") == NULL && qti_package_find(d->pkg, path.data)) {
+        qti_pci_add_style(d->pci, path.data);
+        if (d->assets)
+            qti_assets_add(d->assets, path.data);
+    }
+    buf_free(&path);
+}
+
 static int check_dep(void *user, const char *name, const char *dep)
 {
     struct deps *d = user;
+    if (dep)
+        css_dep(d, dep);
     if (!dep || strchr(dep, '!') || strcmp(dep, "require") == 0 || strcmp(dep, "exports") == 0 ||
         strcmp(dep, "module") == 0 || strcmp(dep, "qtiCustomInteractionContext") == 0)
         return 0;
@@ -692,7 +749,19 @@ int qti_pci_check_loadable(struct qti_pci *pci, const struct qti_package *pkg,
     int rc = resolve_unnamed(pci, pkg, assets, what, e);
     if (rc < 0)
         return rc;
-    struct deps d = {json_object(), NULL, "", BUF_INIT, pci};
+    /* the folder module ids are relative to: where a module's path ends with its id */
+    char *root = NULL;
+    for (size_t i = 0; i < pci->nmodules && !root; i++) {
+        size_t pl = strlen(pci->modules[i]), il = strlen(pci->module_ids[i]);
+        if (pl < 3 || strcmp(pci->modules[i] + pl - 3, ".js") != 0)
+            continue;
+        if (pl == il + 3 && strncmp(pci->modules[i], pci->module_ids[i], il) == 0)
+            root = qti_xstrdup("");
+        else if (pl > il + 3 && pci->modules[i][pl - il - 4] == '/' &&
+                 strncmp(pci->modules[i] + pl - il - 3, pci->module_ids[i], il) == 0)
+            root = qti_xstrndup(pci->modules[i], pl - il - 3);
+    }
+    struct deps d = {json_object(), NULL, "", BUF_INIT, pci, pkg, assets, root};
     for (size_t i = 0; i < pci->nmodules; i++) {
         json_object_set_new(d.known, pci->module_ids[i], json_true());
         const struct qti_file *f = qti_package_find(pkg, pci->modules[i]);
@@ -735,6 +804,7 @@ int qti_pci_check_loadable(struct qti_pci *pci, const struct qti_package *pkg,
     }
     json_decref(d.known);
     buf_free(&d.id);
+    free(root);
     return rc;
 }
 
@@ -750,6 +820,12 @@ json_t *qti_pci_to_json(const struct qti_pci *pci)
     json_t *o = json_pack("{s:s,s:i,s:o,s:O,s:s}", "typeIdentifier", pci->type_identifier,
                           "version", pci->version, "modules", mods, "properties", pci->properties,
                           "markup", pci->markup);
+    if (o && pci->nstyles) {
+        json_t *styles = json_array();
+        for (size_t i = 0; i < pci->nstyles; i++)
+            json_array_append_new(styles, json_string(pci->styles[i]));
+        json_object_set_new(o, "styles", styles);
+    }
     if (o && pci->nlibs) {
         json_t *libs = json_array();
         for (size_t i = 0; i < pci->nlibs; i++)
@@ -806,6 +882,20 @@ int qti_pci_from_json(const json_t *j, const char *what, struct qti_pci **out, s
         }
         pci->libs = qti_xrealloc(pci->libs, pci->nlibs + 1, sizeof *pci->libs);
         pci->libs[pci->nlibs++] = qti_xstrdup(lib);
+    }
+    const json_t *styles = json_object_get(j, "styles");
+    if (styles && (!json_is_array(styles) || json_array_size(styles) > QTI_PCI_MAX_STYLES)) {
+        qti_pci_free(pci);
+        return err_set(e, OP_EINPUT, "%s: PCI styles is not a list of at most %d files", what,
+                       QTI_PCI_MAX_STYLES);
+    }
+    for (size_t i = 0; i < json_array_size(styles); i++) {
+        const char *style = json_string_value(json_array_get(styles, i));
+        if (!style || !*style) {
+            qti_pci_free(pci);
+            return err_set(e, OP_EINPUT, "%s: PCI style %zu is not a path", what, i + 1);
+        }
+        qti_pci_add_style(pci, style);
     }
     if (!pci->properties) {
         qti_pci_free(pci);

@@ -51,6 +51,7 @@
 #define QTI_PCI_MAX_PROPS     1000              /* properties, nested ones included */
 #define QTI_PCI_MAX_RESPONSE  (256 * 1024)      /* bytes of a response in the JSON binding */
 #define QTI_PCI_MAX_PROP_TEXT (64 * 1024)
+#define QTI_PCI_MAX_STYLES    32
 /* base64 characters of a file a PCI gives (its "data"): the base64 of the largest file a device
  * takes (configuration.limits.upload-max-bytes, at most 2 MiB), rounded up; the device's own
  * limit is checked after (app/upload.h) */
@@ -66,6 +67,9 @@ struct qti_pci {
     char *config;       /* IMS PCI 1.0 primaryConfiguration: its package path, or NULL */
     size_t nlibs;
     char **libs; /* shared libraries it needs (qti_pci_lib files), each after its own needs */
+    size_t nstyles;
+    char **styles;      /* CSS files of the package the frame inlines, in order: TAO's
+                           resources/stylesheets, the item's stylesheets, css! dependencies */
     json_t *properties; /* object: key -> string or nested object */
     char *markup;       /* sanitised XHTML ("" when none) */
 };
@@ -78,6 +82,11 @@ int qti_pci_parse(xmlNode *node, struct qti_xhtml_ctx *cx, const char *what, str
                   struct op_err *e);
 
 void qti_pci_free(struct qti_pci *pci);
+
+/* Adds the package's CSS file `path` to the PCI's styles (once; at most QTI_PCI_MAX_STYLES:
+ * more are left out). TAO draws a PCI inside its item, so the item's stylesheets style it
+ * too: qti/item.c adds them. */
+void qti_pci_add_style(struct qti_pci *pci, const char *path);
 
 /* Resolves what the PCI's code needs and refuses a PCI whose code cannot be given: an IMS
  * module without a path is found in the primaryConfiguration's `paths` (its file recorded

@@ -9,6 +9,7 @@
 //   - Q01 answered with the KEYBOARD (Tab into the frame, Space, arrow keys), Q02 with the
 //     keyboard (Enter on Next page) and the MOUSE, Q03 with the keyboard (arrow keys, Space)
 //     and the mouse;
+//   - the PCIs' stylesheets (TAO's resources/stylesheets, a css! dependency) style the frames;
 //   - each frame's CSP still lists its scripts by hash only (the libraries too), without
 //     'unsafe-eval' (Handlebars' templates run without making code), fetches nothing;
 //   - the results are synced to central, decrypted and scored there: Q01 1, Q02 1, Q03 1;
@@ -92,6 +93,8 @@ try {
   await f1.locator('input[type=radio]').first().waitFor({ timeout: 15000 });
   check('Q01: the likert scale draws its five points with jQuery', (await f1.locator('input[type=radio]').count()) === 5);
   check('Q01: OAT/util/html rendered its prompt', (await f1.locator('.prompt em').count()) === 1);
+  check("Q01: the PCI's stylesheet (TAO's resources/stylesheets) styles the frame",
+    (await f1.locator('ul.likert').evaluate((u) => getComputedStyle(u).display)) === 'flex');
   const d1 = await frameDoc();
   check("Q01: the frame holds the shared libraries inline, jQuery by TAO's ids",
     d1.body.includes('data-module="taoQtiItem/portableLib/jquery_2_1_1" data-aliases="IMSGlobal/jquery_2_1_1 jquery_2_1_1 jquery"') &&
@@ -120,6 +123,8 @@ try {
   check('Q02: Handlebars drew the three pages from the template of the markup (no eval)',
     (await f2.locator('section.tr-page').count()) === 3 && (await f2.locator('section.tr-page[aria-label="Page 2"]').count()) === 1 &&
     (await f2.locator('section.tr-page:visible h3').textContent()) === 'The keeper');
+  check('Q02: the stylesheet its code asks for (css!) styles the frame',
+    (await f2.locator('.tr-nav').evaluate((n) => getComputedStyle(n).display)) === 'flex');
   check('Q02: the template escaped the text it was given', (await f2.locator('section.tr-page').nth(1).locator('p').textContent()).includes('lens & the light'));
   const d2 = await frameDoc();
   check("Q02: lodash and Handlebars come from Debian, inline, by hash", strict(d2.csp) && d2.body.includes('data-module="taoQtiItem/portableLib/handlebars"') &&

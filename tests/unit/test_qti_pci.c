@@ -804,6 +804,64 @@ static void test_ims_pci_as_tao_exports_it_is_read(void **state)
     refused(item, no_config, "its primaryConfiguration likert/config.json is not in the archive");
 }
 
+static void test_pci_stylesheets_are_inlined_in_the_frame(void **state)
+{
+    (void)state;
+    /* the item's stylesheet, TAO's resources/stylesheets and a css! dependency */
+    char item[4096];
+    snprintf(item, sizeof item, "%s", likert_item);
+    char *at = strstr(item, "<itemBody>");
+    const char *sheet = "<stylesheet href=\"likert/item.css\" type=\"text/css\"/>\n";
+    memmove(at + strlen(sheet), at, strlen(at) + 1);
+    memcpy(at, sheet, strlen(sheet));
+    at = strstr(item, "</pci:resources>");
+    const char *link = "<pci:stylesheets><pci:link href=\"likert/style.css\" type=\"text/css\"/>"
+                       "</pci:stylesheets>";
+    memmove(at + strlen(link), at, strlen(at) + 1);
+    memcpy(at, link, strlen(link));
+    const char *const files[] = {"items/likert/likert.amd.js",
+                                 "define(['qtiCustomInteractionContext', 'likert/renderer', "
+                                 "'css!likert/extra', 'css!likert/absent'], function () {});",
+                                 "items/likert/renderer.js",
+                                 lib,
+                                 "items/likert/face.png",
+                                 "png",
+                                 "items/likert/item.css",
+                                 ".item { color: black }",
+                                 "items/likert/style.css",
+                                 ".likert { display: flex }",
+                                 "items/likert/extra.css",
+                                 ".x::after { content: \"</style><script>\" }",
+                                 NULL};
+    struct op_err e = {0};
+    struct qti_loaded *l = load(item, files, &e);
+    if (!l) {
+        fail_msg("refused: %s", e.msg);
+        return;
+    }
+    const struct qti_pci *pci = only_interaction(l)->pci;
+    assert_int_equal(pci->nstyles, 3); /* a css! file the package lacks is left out */
+    /* the PCI's own, then the item's (an author's styles win), then what its code asks for */
+    assert_string_equal(pci->styles[0], "items/likert/style.css");
+    assert_string_equal(pci->styles[1], "items/likert/item.css");
+    assert_string_equal(pci->styles[2], "items/likert/extra.css");
+    struct buf html = BUF_INIT, csp = BUF_INIT;
+    frame_of(l, "items/likert/likert.amd.js", &html, &csp);
+    const char *head_end = strstr(html.data, "</head>");
+    const char *item_css = strstr(html.data, "<style>.item { color: black }</style>");
+    assert_non_null(item_css);
+    assert_true(item_css < head_end);
+    assert_non_null(strstr(html.data, "<style>.likert { display: flex }</style>"));
+    /* "</style" cannot end the element early */
+    assert_non_null(
+        strstr(html.data, "<style>.x::after { content: \"<\\/style><script>\" }</style>"));
+    assert_int_equal(count_hashes(csp.data), 3); /* styles add no script */
+    assert_non_null(strstr(csp.data, "style-src 'unsafe-inline'"));
+    buf_free(&html);
+    buf_free(&csp);
+    qti_loaded_free(l);
+}
+
 static void test_frame_document_holds_the_modules_by_hash(void **state)
 {
     (void)state;
@@ -867,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_tao_shared_libraries_are_provided_to_the_frame),
         cmocka_unit_test(test_unknown_shared_library_is_refused_naming_it),
         cmocka_unit_test(test_ims_pci_as_tao_exports_it_is_read),
+        cmocka_unit_test(test_pci_stylesheets_are_inlined_in_the_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
