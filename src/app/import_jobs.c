@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -292,6 +293,10 @@ static int take_upload(struct job *j, void *ctx, struct op_err *e)
                        "label are kept a while): upload it again",
                        job_id(j));
     }
+    /* young again, so that a sweep of old uploads leaves it to the import that takes it */
+    utimes(q->file, NULL);
+    if (q->dir)
+        utimes(q->dir, NULL);
     struct qti_job *n = calloc(1, sizeof *n);
     if (!n)
         abort(); /* out of memory aborts, as everywhere in Outpost */
