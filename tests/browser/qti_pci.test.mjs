@@ -229,6 +229,9 @@ try {
   check('Q03: the page is untouched (same address, title, item, no text written into it)',
     after.url === before.url && after.title === before.title && after.text === before.text && !after.takenOver && after.frames === 2, after);
   check("Q03: the hostile PCI's forged 'microphone' message opens nothing (it is bound to no file)", after.mic === 0, after);
+  const note = await p.locator('.qti-pci-note:visible').textContent({ timeout: 5000 }).catch(() => '');
+  check("Q03: the hostile PCI's state of 70 KB is not kept, and the page says so under it",
+    /^This question's own state \(68 KB\) is over the 64 KB that can be kept: your answer is kept, but if the page is reloaded or you come back, the question starts again from your answer\.$/.test(note), note);
   check("Q03: the sibling likert scale is its own (five points, no forged markup)",
     (await f3.locator('input[type=radio]').count()) === 5 && !(await f3.locator('body').textContent()).includes('forged'));
   await axeAll('Q03');
@@ -245,6 +248,8 @@ try {
   for (const k of ['fetch', 'fetch-same-origin', 'xhr', 'image', 'websocket', 'script', 'parent-document',
     'top-document', 'top-location', 'cookie', 'storage', 'popup', 'sibling-document', 'microphone', 'camera'])
     check(`Q03: the hostile PCI's try "${k}" is stopped`, words[k] === 'blocked', words[k] || 'not tried');
+  check("Q03: the hostile PCI's state was sent as none, the likert's as its own",
+    sentStates.Q03 && sentStates.Q03.HOSTILE === null && sentStates.Q03.LIKERT === '{"value":2}', sentStates.Q03);
   check('Q03: the likert scale beside it keeps its own answer (2), not the forged one', JSON.stringify(sent.Q03 && sent.Q03.LIKERT) === '{"base":{"integer":2}}', sent.Q03);
   check('no request reached the canary (network)', canaryHits.length === 0, canaryHits);
   check('no request to another origin got an answer', outside.length === 0, outside);
