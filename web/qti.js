@@ -832,9 +832,13 @@ function stateWithFile(state, file) {
 // the camera. The candidate sees outside the frame when it is on, and why it cannot be.
 function pciMicrophone(env, frame, status, problem) {
   let stream = null, ac = null, opening = false;
+  // the frame wants the sound (it asked and has not stopped since): a microphone that opens
+  // after the frame stopped, or after it was left, is closed at once
+  let wanted = false;
   const send = (m) => { if (frame.contentWindow) frame.contentWindow.postMessage(Object.assign({ pci: 1 }, m), '*'); };
   const say = (text) => { problem.hidden = false; problem.textContent = text; };
   function close() {
+    wanted = false;
     if (stream) for (const t of stream.getTracks()) t.stop();
     if (ac) ac.close().catch(() => {});
     stream = null;
@@ -842,6 +846,7 @@ function pciMicrophone(env, frame, status, problem) {
     status.textContent = '';
   }
   async function open() {
+    wanted = true;
     if (stream || opening) { if (ac) send({ type: 'microphone', state: 'ready', rate: ac.sampleRate }); return; }
     if (env.opts.readOnly) { send({ type: 'microphone', state: 'refused', name: 'NotAllowedError', message: env.t('qti.micReview') }); return; }
     if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -853,7 +858,7 @@ function pciMicrophone(env, frame, status, problem) {
     try {
       const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
       opening = false;
-      if (!frame.isConnected) { for (const t of s.getTracks()) t.stop(); return; }
+      if (!frame.isConnected || !wanted) { for (const t of s.getTracks()) t.stop(); return; }
       stream = s;
       ac = new AudioContext();
       const src = ac.createMediaStreamSource(s);
@@ -1117,7 +1122,13 @@ function customInteraction(it, env, ctx) {
     problem.hidden = true;
     if (micStatus) micStatus.textContent = '';
     if (had) { msg.tabIndex = -1; msg.focus(); }
-  }, () => { if (mark) pciUnmark(key, mark); });
+  }, () => {
+    // the item was left: the microphone closes now, not at the next sound or message (a
+    // context the browser keeps suspended, a PCI that started recording with no gesture,
+    // processes no sound)
+    if (mark) pciUnmark(key, mark);
+    if (mic) mic.close();
+  });
   g.append(frame, problem, stateNote);
   if (fileBound) { g.append(micStatus, fileStatus); drawFile(); }
   return { node: g, ctl: { value: () => value, state } };
