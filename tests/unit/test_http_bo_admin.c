@@ -650,8 +650,10 @@ static void test_an_upload_cut_in_the_middle_leaves_nothing(void **state)
     send(fd, part, sizeof part, MSG_NOSIGNAL);
     char *uploads = fs_join(f->inst->dir, "uploads");
     /* the file is being written ... */
+    /* bounded polls of 20 s: an ASan server under a loaded CI machine may take seconds to be
+     * scheduled (2 s was once too short there) */
     int seen = 0;
-    for (int i = 0; i < 200 && !seen; i++) {
+    for (int i = 0; i < 2000 && !seen; i++) {
         seen = fs_exists(uploads) && !fs_dir_is_empty(uploads);
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -659,7 +661,7 @@ static void test_an_upload_cut_in_the_middle_leaves_nothing(void **state)
     assert_true(seen);
     close(fd); /* ... and the client goes */
     int gone = 0;
-    for (int i = 0; i < 500 && !gone; i++) {
+    for (int i = 0; i < 2000 && !gone; i++) {
         gone = fs_dir_is_empty(uploads);
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
