@@ -258,6 +258,13 @@ export async function a11y(p, name) {
   check(`axe: no serious or critical violation (${name})`, v.length === 0, v);
 }
 
+// True once the take page holds `want` (a piece of its JSON) in its draft of item `key`
+// (sessionStorage, web/take.js), false after `ms`: a PCI's frame reports its answer by message,
+// at a gesture or every half second, and the page keeps what it got there until it sends it.
+export const draftHolds = (page, key, want, ms = 15000) => page.waitForFunction(([k, w]) => Object.keys(sessionStorage).some((s) =>
+  /^outpost-draft\d*:/.test(s) && s.endsWith(`:${k}`) && sessionStorage.getItem(s).includes(w)), [key, want], { timeout: ms })
+  .then(() => true, () => false);
+
 // True once `sel` is visible (false after `ms`).
 export const visible = (page, sel, ms = 10000) =>
   page.waitForSelector(sel, { state: 'visible', timeout: ms }).then(() => true, () => false);

@@ -29,7 +29,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { axe, check, deviceLogin as login, finish, launch, outpost, shot, src, sqlite, tabTo, visible, world } from './lib.mjs';
+import { axe, check, deviceLogin as login, draftHolds, finish, launch, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
 
 const axePath = createRequire(path.join(src, 'package.json')).resolve('axe-core/axe.min.js');
 const dev = world.device.url;
@@ -90,12 +90,7 @@ async function axeAll(name) {
   }
 }
 const frameOf = (n) => p.frameLocator('iframe.qti-pci-frame').nth(n);
-// True once the page holds `want` (a piece of its JSON) in the answer of item `key`: a PCI's
-// frame reports its response by message, and the page keeps what it got in its draft
-// (sessionStorage, take.js), which is what it sends on Next.
-const pageHolds = (key, want, ms = 15000) => p.waitForFunction(([k, w]) => Object.keys(sessionStorage).some((s) =>
-  /^outpost-draft\d*:/.test(s) && s.endsWith(`:${k}`) && sessionStorage.getItem(s).includes(w)), [key, want], { timeout: ms })
-  .then(() => true, () => false);
+const pageHolds = (key, want, ms) => draftHolds(p, key, want, ms);
 async function waitProgress(text) {
   await p.waitForFunction((t) => document.getElementById('item-progress').textContent.includes(t), text, { timeout: 15000 });
 }

@@ -26,7 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { axe, check, finish, launch, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
+import { axe, check, draftHolds, finish, launch, outpost, shot, sqlite, src, tabTo, visible, world } from './lib.mjs';
 
 const dev = world.device.url;
 const C = world.central.dir;
@@ -87,7 +87,8 @@ try {
   // ---- Q02: the PCI loops as soon as its code loads ----
   const t2 = Date.now();
   await p.waitForSelector('iframe.qti-pci-frame', { timeout: 15000 });
-  await p.waitForTimeout(1500);
+  // (the frame's own target comes once its document is loading: later under load)
+  for (let i = 0; i < 60 && (await ownProcess()) !== 1; i++) await new Promise((r) => setTimeout(r, 250));
   check('Q02: the looping PCI\'s frame runs in a process of its own (chromium isolates sandboxed frames)', (await ownProcess()) === 1);
   check('Q02: while the PCI loops, the page answers', await pageAnswers());
   check('Q02: the frame is replaced by the message, within the start allowance',
@@ -108,7 +109,8 @@ try {
   const f3 = p.frameLocator('iframe.qti-pci-frame');
   await f3.getByRole('button', { name: 'Jupiter' }).click({ timeout: 15000 });
   check('Q03: the PCI works before it freezes (Jupiter chosen)', (await f3.getByRole('status').textContent()) === 'You chose Jupiter.');
-  await p.waitForTimeout(1200); // the frame reports its response after each gesture
+  // the frame reports its response after each gesture, by message: the page has it then
+  check('Q03: the frame tells the page', await draftHolds(p, 'Q03', '{"identifier":"B"}'));
   const t3 = Date.now();
   // the click never completes: the frame's process is stuck in the handler
   await f3.getByRole('button', { name: 'Check my answer' }).click({ timeout: 2000, noWaitAfter: true }).catch(() => {});
