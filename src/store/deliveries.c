@@ -249,6 +249,10 @@ int deliveries_delete(struct db *db, const char *id, struct op_err *e)
         rc = db_run(db, "DELETE FROM deliveries WHERE id = ?1", id, NULL, what, e);
     if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "no delivery with id \"%s\"", id);
+    /* its content key's sealed boxes (store/sealed.h, a cache) go with it */
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM sync_sealed WHERE kind = 'content-key' AND record_id = ?1", id,
+                    NULL, what, e);
     if (rc == 0)
         rc = feed_touch(db, FEED_DELIVERY, id, e);
     if (rc == 0)

@@ -5,7 +5,9 @@
  * organisation's scope: the record's version and the change sequence number of the last time
  * it changed *for that organisation*. A record that is deleted or leaves the scope keeps its
  * row as a tombstone (deleted = 1). A device that has applied everything up to sequence S asks
- * for rows with seq > S of its organisation, in seq order (keyset paging).
+ * for rows with seq > S of its organisation, in seq order (keyset paging). Writing a tombstone
+ * also drops the record's kept page text in that organisation (store/sealed.h, `sync_texts`),
+ * in the same transaction: the cache holds texts of records in scope only.
  *
  * Scope of an organisation ORG:
  *  - test-center: the centers whose org_id is ORG;

@@ -370,6 +370,10 @@ int users_delete(struct db *db, const char *id, struct op_err *e)
         rc = db_run(db, "DELETE FROM users WHERE id = ?1", id, NULL, "deleting user", e);
     if (rc == 0 && db_changes(db) == 0)
         rc = err_set(e, OP_ENOTFOUND, "no user with id \"%s\"", id);
+    /* the boxes of their profile (store/sealed.h, a cache) go with them */
+    if (rc == 0)
+        rc = db_run(db, "DELETE FROM sync_sealed WHERE kind = 'profile' AND record_id = ?1", id,
+                    NULL, "deleting user", e);
     if (rc == 0)
         rc = idlist_bump(db,
                          "UPDATE eligibilities SET version = version + 1,"

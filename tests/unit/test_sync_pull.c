@@ -1439,10 +1439,13 @@ static void test_a_record_leaving_the_scope_keeps_no_text(void **state)
     /* records deleted: a user, a center */
     assert_int_equal(kept_texts(f, ORG_A, f->sm), 1);
     assert_int_equal(kept_texts(f, ORG_A, f->ca2), 1);
+    const char *boxes = "SELECT count(*) FROM sync_sealed WHERE record_id = ?1";
+    assert_true(central_count(f, boxes, f->sm, NULL) > 0);
     fx_begin(db);
     OK(users_delete(db, f->sm, fx_e));
     OK(testcenters_delete(db, f->ca2, fx_e));
     fx_commit(db);
+    assert_int_equal(central_count(f, boxes, f->sm, NULL), 0); /* nor their profile's boxes */
     assert_int_equal(kept_texts(f, ORG_A, f->sm), 0);
     assert_int_equal(kept_texts(f, ORG_A, f->ca2), 0);
     assert_no_text_out_of_scope(f);
@@ -1762,6 +1765,31 @@ static void test_a_new_key_alone_reaches_the_device(void **state)
     delivery_clear(&d);
 }
 
+/* A delivery deleted takes its content key's kept boxes (sync_sealed) with it, and its kept
+ * texts and its eligibility's leave with their tombstones. */
+static void test_a_deleted_delivery_keeps_no_box_nor_text(void **state)
+{
+    struct fixture *f = *state;
+    struct delivery d;
+    char el_id[UUID_STR_LEN];
+    chemistry_for_t1_t2(f, f->ca2, &d, el_id);
+    pull_and_keep(f);
+    const char *boxes = "SELECT count(*) FROM sync_sealed WHERE kind = 'content-key'"
+                        " AND record_id = ?1";
+    assert_int_equal(central_count(f, boxes, d.id, NULL), 2); /* to t1 and t2 */
+    assert_int_equal(kept_texts(f, ORG_A, el_id), 1);
+    fx_begin(f->central->db);
+    OK(deliveries_delete(f->central->db, d.id, fx_e));
+    fx_commit(f->central->db);
+    assert_int_equal(central_count(f, boxes, d.id, NULL), 0);
+    assert_int_equal(kept_texts(f, ORG_A, d.id), 0);
+    assert_int_equal(kept_texts(f, ORG_A, el_id), 0);
+    assert_no_text_out_of_scope(f);
+    pull_and_keep(f);
+    assert_false(has(f, FEED_DELIVERY, d.id));
+    delivery_clear(&d);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1790,6 +1818,7 @@ int main(void)
         T(test_a_record_leaving_the_scope_keeps_no_text),
         T(test_a_proctor_who_leaves_has_no_box_in_the_kept_texts),
         T(test_a_batch_of_pages_is_applied_all_or_none),
+        T(test_a_deleted_delivery_keeps_no_box_nor_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
