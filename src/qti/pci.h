@@ -61,10 +61,10 @@ struct qti_pci {
     char *type_identifier; /* customInteractionTypeIdentifier */
     int version;           /* 0: TAO / best-practice draft (register(pci)); 1: IMS PCI 1.0 */
     size_t nmodules;
-    char **modules;     /* package paths, the entry module last (NULL: not resolved yet, an
-                           IMS module without primaryPath, until qti_pci_check_loadable) */
-    char **module_ids;  /* the AMD id each module is known by */
-    char *config;       /* IMS PCI 1.0 primaryConfiguration: its package path, or NULL */
+    char **modules;    /* package paths, the entry module last (NULL: not resolved yet, an
+                          IMS module without primaryPath, until qti_pci_check_loadable) */
+    char **module_ids; /* the AMD id each module is known by */
+    char *config;      /* IMS PCI 1.0 primaryConfiguration: its package path, or NULL */
     size_t nlibs;
     char **libs; /* shared libraries it needs (qti_pci_lib files), each after its own needs */
     size_t nstyles;
