@@ -1,10 +1,10 @@
 /*
- * take_fixture.h - a device holding what a sync leaves, for the tests of a test taker's steps
- * (test_app_take.c, test_app_upload.c): central's results key, two test takers with vault
- * keys, the package TAKE_FIXTURE_PACKAGE (a folder of the source tree, defined by the test
- * before it includes this) compiled, encrypted under its own content key and stored, its key
- * sealed to each test taker, an eligibility; and the steps (start, get, step) over it.
- * Static functions, included by those two programs only.
+ * take_fixture.h - a device holding what a sync leaves, for the tests of a test taker's steps:
+ * central's results key, two test takers with vault keys, the package TAKE_FIXTURE_PACKAGE (a
+ * folder of the source tree, defined by the test before it includes this) compiled, encrypted under
+ * its own content key and stored, its key sealed to each test taker, an eligibility; and the steps
+ * (start, get, step) over it. Static functions, included by the programs of a test taker's steps
+ * only (test_app_take, test_app_upload, test_app_pci_state, test_app_pci_file).
  */
 #ifndef OUTPOST_TESTS_TAKE_FIXTURE_H
 #define OUTPOST_TESTS_TAKE_FIXTURE_H
@@ -30,6 +30,7 @@
 #include "crypto/keys.h"
 #include "qti/compile.h"
 #include "qti_testzip.h"
+#include "store/executions.h"
 #include "store/meta.h"
 #include "store/outbox.h"
 #include "store/packages.h"
@@ -214,6 +215,53 @@ static inline void step_ok(struct fixture *f, const char *id, enum runner_op op,
 static inline const char *key_of(json_t *out)
 {
     return json_string_value(json_object_get(json_object_get(out, "view"), "item_key"));
+}
+
+/* The payload of the one envelope in the outbox, opened with central's results key. */
+static inline json_t *sealed_result(struct fixture *f)
+{
+    struct outbox_item *items;
+    int n;
+    struct op_err e = {0};
+    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
+    assert_int_equal(n, 1);
+    struct envelope env;
+    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
+    unsigned char *payload;
+    size_t len;
+    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
+    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
+    assert_non_null(doc);
+    free(payload);
+    outbox_items_free(items, n);
+    return doc;
+}
+
+/* The session the device keeps for execution `id` ("" when none), malloc'ed. */
+static inline char *stored_session(struct fixture *f, const char *id)
+{
+    struct execution_row row;
+    struct op_err e = {0};
+    assert_int_equal(executions_get(f->dev->db, id, &row, &e), 0);
+    char *s = row.session ? strdup(row.session) : strdup("");
+    execution_row_clear(&row);
+    return s;
+}
+
+/* `n` bytes of `d` in base64, malloc'ed. */
+static inline char *b64(const void *d, size_t n)
+{
+    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+    char *o = malloc(cap);
+    sodium_bin2base64(o, cap, d, n, sodium_base64_VARIANT_ORIGINAL);
+    return o;
+}
+
+/* A key lookup that knows the one key `ctx` (central's results key). */
+static inline const struct key *the_key(const char *id, void *ctx)
+{
+    struct key *k = ctx;
+    return strcmp(id, k->id) == 0 ? k : NULL;
 }
 
 #endif

@@ -37,14 +37,6 @@
 static const char webm[] = "\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01"
                            "webm: a few seconds of a test taker's voice";
 
-static char *b64(const void *d, size_t n)
-{
-    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-    char *o = malloc(cap);
-    sodium_bin2base64(o, cap, d, n, sodium_base64_VARIANT_ORIGINAL);
-    return o;
-}
-
 /* The body of a respond step on Q01 giving `d` (n bytes) as the PCI gives a recording. */
 static char *recording_body(const char *item, const void *d, size_t n, const char *mime)
 {
@@ -61,41 +53,6 @@ static char *recording_body(const char *item, const void *d, size_t n, const cha
 static json_t *shown_response(json_t *out)
 {
     return json_object_get(json_object_get(json_object_get(out, "view"), "responses"), "RESPONSE");
-}
-
-static char *stored_session(struct fixture *f, const char *id)
-{
-    struct execution_row row;
-    struct op_err e = {0};
-    assert_int_equal(executions_get(f->dev->db, id, &row, &e), 0);
-    char *s = row.session ? strdup(row.session) : strdup("");
-    execution_row_clear(&row);
-    return s;
-}
-
-static json_t *sealed_result(struct fixture *f)
-{
-    struct outbox_item *items;
-    int n;
-    struct op_err e = {0};
-    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
-    assert_int_equal(n, 1);
-    struct envelope env;
-    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
-    unsigned char *payload;
-    size_t len;
-    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
-    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
-    assert_non_null(doc);
-    free(payload);
-    outbox_items_free(items, n);
-    return doc;
-}
-
-static const struct key *the_key(const char *id, void *ctx)
-{
-    struct key *k = ctx;
-    return strcmp(id, k->id) == 0 ? k : NULL;
 }
 
 static void test_a_recording_is_sealed_on_the_device_and_opened_on_central(void **state)

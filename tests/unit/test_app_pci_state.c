@@ -33,37 +33,6 @@
 /* What the reader's state says: page 2, and a note the candidate wrote (an answer of sorts). */
 #define READER_STATE "{\"at\":1,\"note\":\"the keeper-7731\"}"
 
-/* The payload of the one envelope in the outbox. */
-static json_t *sealed_result(struct fixture *f)
-{
-    struct outbox_item *items;
-    int n;
-    struct op_err e = {0};
-    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
-    assert_int_equal(n, 1);
-    struct envelope env;
-    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
-    unsigned char *payload;
-    size_t len;
-    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
-    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
-    assert_non_null(doc);
-    free(payload);
-    outbox_items_free(items, n);
-    return doc;
-}
-
-/* The execution's session as the device's database holds it (malloc'ed). */
-static char *stored_session(struct fixture *f, const char *id)
-{
-    struct execution_row row;
-    struct op_err e = {0};
-    assert_int_equal(executions_get(f->dev->db, id, &row, &e), 0);
-    char *s = row.session ? strdup(row.session) : strdup("");
-    execution_row_clear(&row);
-    return s;
-}
-
 static const char *view_state(json_t *out, const char *rid)
 {
     return json_string_value(

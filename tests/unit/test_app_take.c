@@ -39,26 +39,6 @@ static double view_time_left(json_t *out)
     return json_number_value(json_object_get(json_object_get(out, "view"), "time_left"));
 }
 
-/* The payload of the one envelope in the outbox. */
-static json_t *sealed_result(struct fixture *f)
-{
-    struct outbox_item *items;
-    int n;
-    struct op_err e = {0};
-    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
-    assert_int_equal(n, 1);
-    struct envelope env;
-    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
-    unsigned char *payload;
-    size_t len;
-    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
-    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
-    assert_non_null(doc);
-    free(payload);
-    outbox_items_free(items, n);
-    return doc;
-}
-
 static double total_score(json_t *doc)
 {
     json_t *o = json_object_get(doc, "outcome");

@@ -33,26 +33,6 @@
 #define TAKE_FIXTURE_PACKAGE "tests/browser/fixtures/upload"
 #include "take_fixture.h"
 
-/* The payload of the one envelope in the outbox. */
-static json_t *sealed_result(struct fixture *f)
-{
-    struct outbox_item *items;
-    int n;
-    struct op_err e = {0};
-    assert_int_equal(outbox_pending(f->dev->db, 10, 1u << 30, &items, &n, &e), 0);
-    assert_int_equal(n, 1);
-    struct envelope env;
-    assert_int_equal(envelope_parse(items[0].envelope, items[0].len, &env, &e), 0);
-    unsigned char *payload;
-    size_t len;
-    assert_int_equal(envelope_open(&env, &f->results, &payload, &len, &e), 0);
-    json_t *doc = json_loadb((const char *)payload, len, 0, NULL);
-    assert_non_null(doc);
-    free(payload);
-    outbox_items_free(items, n);
-    return doc;
-}
-
 /* ------------------------------------------------------------------ bytes of files -- */
 
 /* A small valid PNG (w x h, grey), malloc'ed, as a page's canvas gives it. */
@@ -76,14 +56,6 @@ static unsigned char *png_bytes(unsigned w, unsigned h, size_t *len)
     memcpy(p + 33 + sizeof idat, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
     *len = n;
     return p;
-}
-
-static char *b64(const void *d, size_t n)
-{
-    size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-    char *o = malloc(cap);
-    sodium_bin2base64(o, cap, d, n, sodium_base64_VARIANT_ORIGINAL);
-    return o;
 }
 
 static json_t *file_value(const char *name, const char *type, const void *d, size_t n)
@@ -295,12 +267,6 @@ static void test_a_file_response_is_scored_by_the_items_rules(void **state)
     json_decref(model);
     json_decref(scoring);
     qti_item_free(essay);
-}
-
-static const struct key *the_key(const char *id, void *ctx)
-{
-    struct key *k = ctx;
-    return strcmp(id, k->id) == 0 ? k : NULL;
 }
 
 static json_t *item_response(json_t *doc, const char *item)
